@@ -1,0 +1,1 @@
+//! The `KafkaRecord` trait that `#[derive(KafkaRecord)]` implements, and its runtime support.

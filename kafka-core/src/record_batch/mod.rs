@@ -1,0 +1,1 @@
+//! RecordBatch v2 (magic 2): building, compression, CRC-32C, decoding.
