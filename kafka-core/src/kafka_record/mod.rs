@@ -1,1 +1,150 @@
-//! The `KafkaRecord` trait that `#[derive(KafkaRecord)]` implements, and its runtime support.
+//! The [`KafkaRecord`] trait that `#[derive(KafkaRecord)]` implements, and its
+//! runtime support: topic placeholders, key/header/timestamp conversion, Avro
+//! schemas and encoding, JSON values and value framings.
+//!
+//! A derived record tells the template and the producer everything they need to
+//! send it without knowing its concrete type:
+//!
+//! - its topic ([`KafkaRecord::topic_spec`], a literal or `${key:default}`
+//!   placeholders, resolved once at startup with [`KafkaRecord::resolve_topic`]),
+//! - its key ([`KafkaRecord::key_bytes`]: the `#[kafka(key)]` field(s), or none),
+//! - its headers (static ones on the struct, `#[kafka(header = "..")]` fields,
+//!   and `__TypeId__` for JSON records that ask for it),
+//! - its timestamp (the `#[kafka(timestamp)]` field, else the send time),
+//! - its value ([`KafkaRecord::write_value`]: JSON via serde, or Avro binary
+//!   from the derived encoder, raw or in a [`ValueFraming`]).
+//!
+//! The derives live in the `kafka-derive` crate, whose documentation has a
+//! compiled example of every attribute. The pieces here that derived code uses
+//! but users rarely name ([`AvroType`](avro::AvroType) impls, [`KafkaBytes`],
+//! [`KafkaTimestamp`]) are public so that user types can implement them too.
+//!
+//! # Keys
+//!
+//! With the default key format a single `#[kafka(key)]` field is written as
+//! Java's built-in serializers write its type ([`KafkaBytes`]): strings UTF-8,
+//! `i16`/`i32`/`i64` big-endian, and so on. `#[kafka(key_format = "json")]`
+//! writes the key with `serde_json`; several key fields then form a JSON object
+//! `{"field":value,...}` in declaration order (serde names). With
+//! `#[kafka(key_format = "string")]` each key field is formatted with `Display`,
+//! joined by `key_separator` (default `":"`). Several key fields need one of
+//! these two formats.
+//!
+//! # Schema registry seam
+//!
+//! [`ValueFraming::Confluent`] carries the schema id; a [`SchemaIdResolver`]
+//! (a registry client, or [`StaticSchemaIds`]) maps a record's
+//! [`AvroSchema`](avro::AvroSchema) and subject to that id once, at startup.
+
+pub mod avro;
+mod error;
+mod framing;
+mod key;
+pub mod serde_millis;
+mod topic;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use error::{SerializationError, TimestampError};
+pub use framing::{
+    CONFLUENT_MAGIC, SINGLE_OBJECT_MARKER, SchemaIdError, SchemaIdResolver, StaticSchemaIds,
+    ValueFormat, ValueFraming, topic_value_subject, write_confluent_header,
+    write_single_object_header,
+};
+pub use key::{KafkaBytes, KafkaTimestamp};
+pub use topic::{
+    TopicError, TopicNameError, TopicSpecError, TopicSpecPart, parse_topic_spec, resolve_topic,
+    validate_topic_name,
+};
+
+use bytes::Bytes;
+
+use crate::record::{Header, ProducerRecord};
+use avro::{AvroSchema, AvroSchemaError};
+
+/// The header Spring Kafka's `JsonDeserializer` reads to pick the target class.
+pub const TYPE_ID_HEADER: &str = "__TypeId__";
+
+/// A Rust type sent to Kafka as one record: it knows its topic, key, headers,
+/// timestamp and how to encode its value. Implemented by `#[derive(KafkaRecord)]`.
+///
+/// The associated functions without `self` are marked `Self: Sized` so that the
+/// per-record methods stay usable through `dyn KafkaRecord`.
+pub trait KafkaRecord {
+    /// The Rust type's name, used in every error message about this record.
+    fn record_type_name() -> &'static str
+    where
+        Self: Sized;
+
+    /// The topic as declared: a literal, or text with `${key}` / `${key:default}`
+    /// placeholders for the template to resolve against its configuration.
+    fn topic_spec() -> &'static str
+    where
+        Self: Sized;
+
+    /// Resolves [`topic_spec`](Self::topic_spec) with `lookup` (configuration
+    /// key to value). An unresolvable placeholder without a default is an error
+    /// naming this record type and the key.
+    fn resolve_topic(lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, TopicError>
+    where
+        Self: Sized,
+    {
+        resolve_topic(Self::record_type_name(), Self::topic_spec(), lookup)
+    }
+
+    /// How the value is encoded.
+    fn value_format() -> ValueFormat
+    where
+        Self: Sized;
+
+    /// The value's Avro schema for Avro records (for the single-object
+    /// fingerprint and for registering with a schema registry); `None` for JSON.
+    fn value_schema() -> Option<Result<&'static AvroSchema, AvroSchemaError>>
+    where
+        Self: Sized;
+
+    /// The `__TypeId__` a JSON record sends for Spring consumers, if declared
+    /// with `#[kafka(type_id = "...")]`. [`headers`](Self::headers) includes it.
+    fn json_type_id() -> Option<&'static str>
+    where
+        Self: Sized;
+
+    /// The key's bytes; `None` for a keyless record (or a `None` key field).
+    fn key_bytes(&self) -> Result<Option<Vec<u8>>, SerializationError>;
+
+    /// Static headers, then field headers in declaration order, then
+    /// `__TypeId__` when declared.
+    fn headers(&self) -> Vec<Header>;
+
+    /// The `#[kafka(timestamp)]` field in milliseconds since the epoch; `None`
+    /// when there is no such field (or it is `None`): the send time is used.
+    fn timestamp_ms(&self) -> Result<Option<i64>, SerializationError>;
+
+    /// Appends the encoded value to `out` in `framing`. On error `out` is left as
+    /// it was.
+    fn write_value(
+        &self,
+        framing: &ValueFraming,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SerializationError>;
+
+    /// The whole record for `topic` (already resolved), ready for the producer.
+    fn to_producer_record(
+        &self,
+        topic: &str,
+        framing: &ValueFraming,
+    ) -> Result<ProducerRecord, SerializationError>
+    where
+        Self: Sized,
+    {
+        let mut value = Vec::new();
+        self.write_value(framing, &mut value)?;
+        let mut record = ProducerRecord::new(topic, Bytes::from(value));
+        record.key = self.key_bytes()?.map(Bytes::from);
+        record.timestamp = self.timestamp_ms()?;
+        record.headers = self.headers();
+        Ok(record)
+    }
+}

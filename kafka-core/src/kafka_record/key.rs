@@ -1,0 +1,205 @@
+//! How key, header and timestamp fields become bytes and milliseconds.
+
+use std::time::SystemTime;
+
+use apache_avro::Uuid;
+use bytes::Bytes;
+
+use super::avro::{TimestampMicros, millis_since_epoch};
+use super::error::TimestampError;
+
+/// A value written as a Kafka key or header value the way Java's built-in
+/// serializers write it, so Java consumers read it back with the matching
+/// deserializer:
+///
+/// | Rust | bytes | Java serializer |
+/// |---|---|---|
+/// | `String`, `str` | UTF-8 | `StringSerializer` |
+/// | `i16`, `i32`, `i64` | 2, 4, 8 bytes big-endian | `Short`/`Integer`/`LongSerializer` |
+/// | `f32`, `f64` | IEEE 754 bits, big-endian | `Float`/`DoubleSerializer` |
+/// | `bool` | one byte, 1 or 0 | `BooleanSerializer` |
+/// | `Uuid` | its lowercase hyphenated text, UTF-8 | `UUIDSerializer` |
+/// | `Vec<u8>`, `[u8; N]`, `Bytes` | as is | `ByteArraySerializer` |
+/// | `Option<T>` | `None` is null | |
+///
+/// ```
+/// use kafka_core::kafka_record::KafkaBytes;
+/// assert_eq!(42i32.kafka_bytes(), Some(vec![0, 0, 0, 42]));
+/// assert_eq!("order-1".kafka_bytes(), Some(b"order-1".to_vec()));
+/// assert_eq!(None::<i64>.kafka_bytes(), None);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be written as a Kafka key or header value",
+    label = "no built-in Kafka serializer for this type",
+    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8; N], Bytes, or an Option of one (None is null), written as Java's built-in serializers write them",
+    note = "for other key types choose a format on the struct: #[kafka(key_format = \"json\")] (serde_json) or #[kafka(key_format = \"string\")] (Display)"
+)]
+pub trait KafkaBytes {
+    /// The bytes, or `None` for a null key or header value.
+    fn kafka_bytes(&self) -> Option<Vec<u8>>;
+}
+
+impl<T: KafkaBytes + ?Sized> KafkaBytes for &T {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        (**self).kafka_bytes()
+    }
+}
+
+impl<T: KafkaBytes> KafkaBytes for Option<T> {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        self.as_ref().and_then(T::kafka_bytes)
+    }
+}
+
+impl KafkaBytes for str {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        Some(self.as_bytes().to_vec())
+    }
+}
+
+impl KafkaBytes for String {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        Some(self.as_bytes().to_vec())
+    }
+}
+
+impl KafkaBytes for Vec<u8> {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        Some(self.clone())
+    }
+}
+
+impl<const N: usize> KafkaBytes for [u8; N] {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        Some(self.to_vec())
+    }
+}
+
+impl KafkaBytes for Bytes {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        Some(self.to_vec())
+    }
+}
+
+impl KafkaBytes for bool {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        Some(vec![u8::from(*self)])
+    }
+}
+
+impl KafkaBytes for Uuid {
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        Some(self.hyphenated().to_string().into_bytes())
+    }
+}
+
+/// Big-endian, as `java.nio.ByteBuffer` (and so Java's serializers) write numbers.
+macro_rules! big_endian {
+    ($($ty:ty),*) => {$(
+        impl KafkaBytes for $ty {
+            fn kafka_bytes(&self) -> Option<Vec<u8>> {
+                Some(self.to_be_bytes().to_vec())
+            }
+        }
+    )*};
+}
+
+big_endian!(i16, i32, i64, f32, f64);
+
+/// A field usable as the record's Kafka timestamp: milliseconds since the Unix
+/// epoch, non-negative, as Kafka requires.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use kafka_core::kafka_record::KafkaTimestamp;
+/// let placed_at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
+/// assert_eq!(placed_at.kafka_timestamp_ms(), Ok(Some(1_700_000_000_123)));
+/// assert_eq!(None::<i64>.kafka_timestamp_ms(), Ok(None)); // the send time is used
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a Kafka record timestamp",
+    label = "not a timestamp type",
+    note = "a #[kafka(timestamp)] field may be SystemTime, i64 (milliseconds since the Unix epoch), TimestampMicros, or an Option of one (None uses the send time)"
+)]
+pub trait KafkaTimestamp {
+    /// Milliseconds since the epoch; `None` lets the producer use the send time.
+    fn kafka_timestamp_ms(&self) -> Result<Option<i64>, TimestampError>;
+}
+
+/// Kafka rejects negative timestamps (other than its internal "none" marker).
+fn non_negative(millis: i64) -> Result<Option<i64>, TimestampError> {
+    if millis < 0 {
+        Err(TimestampError::BeforeEpoch { millis })
+    } else {
+        Ok(Some(millis))
+    }
+}
+
+impl KafkaTimestamp for i64 {
+    fn kafka_timestamp_ms(&self) -> Result<Option<i64>, TimestampError> {
+        non_negative(*self)
+    }
+}
+
+impl KafkaTimestamp for SystemTime {
+    fn kafka_timestamp_ms(&self) -> Result<Option<i64>, TimestampError> {
+        non_negative(millis_since_epoch(*self).ok_or(TimestampError::OutOfRange)?)
+    }
+}
+
+impl KafkaTimestamp for TimestampMicros {
+    fn kafka_timestamp_ms(&self) -> Result<Option<i64>, TimestampError> {
+        self.0.kafka_timestamp_ms()
+    }
+}
+
+impl<T: KafkaTimestamp> KafkaTimestamp for Option<T> {
+    fn kafka_timestamp_ms(&self) -> Result<Option<i64>, TimestampError> {
+        match self {
+            Some(value) => value.kafka_timestamp_ms(),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn numbers_are_big_endian_like_java_serializers() {
+        assert_eq!(1i16.kafka_bytes(), Some(vec![0, 1]));
+        assert_eq!((-2i32).kafka_bytes(), Some(vec![0xff, 0xff, 0xff, 0xfe]));
+        assert_eq!(
+            0x0102_0304_0506_0708i64.kafka_bytes(),
+            Some(vec![1, 2, 3, 4, 5, 6, 7, 8])
+        );
+        // Float.floatToRawIntBits(1.0f) == 0x3f800000
+        assert_eq!(1.0f32.kafka_bytes(), Some(vec![0x3f, 0x80, 0, 0]));
+        assert_eq!(true.kafka_bytes(), Some(vec![1]));
+    }
+
+    #[test]
+    fn uuids_are_their_text_like_javas_uuid_serializer() {
+        let uuid = Uuid::from_u128(0xABCD);
+        assert_eq!(
+            uuid.kafka_bytes(),
+            Some(b"00000000-0000-0000-0000-00000000abcd".to_vec())
+        );
+    }
+
+    #[test]
+    fn timestamps_must_not_be_before_the_epoch() {
+        let before = UNIX_EPOCH - Duration::from_millis(5);
+        assert_eq!(
+            before.kafka_timestamp_ms(),
+            Err(TimestampError::BeforeEpoch { millis: -5 })
+        );
+        assert_eq!(
+            (-1i64).kafka_timestamp_ms(),
+            Err(TimestampError::BeforeEpoch { millis: -1 })
+        );
+        assert_eq!(Some(7i64).kafka_timestamp_ms(), Ok(Some(7)));
+    }
+}

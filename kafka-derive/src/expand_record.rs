@@ -1,0 +1,196 @@
+//! Generates `KafkaRecord`: topic, format, key, headers, timestamp and value.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::ast::{Container, Data, Field};
+use crate::attr::{KeyFormat, ValueFormat};
+use crate::names::json_string;
+
+/// Separator of `key_format = "string"` keys when none is given.
+const DEFAULT_KEY_SEPARATOR: &str = ":";
+
+pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
+    let ident = cont.ident;
+    let p = quote!(#rt::__private);
+    let Data::Struct(fields) = &cont.data else {
+        // Enums were rejected with an error while building the model.
+        return TokenStream::new();
+    };
+    let record_type = ident.to_string();
+    let topic = cont.attrs.topic.as_ref().map(|topic| topic.value());
+    let (value_format, value_schema, write_value) = match cont.value_format() {
+        ValueFormat::Avro => (
+            quote!(#p::ValueFormat::Avro),
+            quote!(::core::option::Option::Some(<Self as #p::AvroNamed>::avro_schema())),
+            quote!(#p::write_avro_value(self, framing, out)),
+        ),
+        ValueFormat::Json => (
+            quote!(#p::ValueFormat::Json),
+            quote!(::core::option::Option::None),
+            quote!(#p::write_json_value(self, framing, out)),
+        ),
+    };
+    let json_type_id = match &cont.attrs.type_id {
+        Some(type_id) => quote!(::core::option::Option::Some(#type_id)),
+        None => quote!(::core::option::Option::None),
+    };
+    let key_bytes = key_bytes(cont, fields, &p);
+    let headers = headers(cont, fields, &p);
+    let timestamp = timestamp(&record_type, fields, &p);
+    quote! {
+        impl #p::KafkaRecord for #ident {
+            fn record_type_name() -> &'static str {
+                #record_type
+            }
+
+            fn topic_spec() -> &'static str {
+                #topic
+            }
+
+            fn value_format() -> #p::ValueFormat {
+                #value_format
+            }
+
+            fn value_schema() -> ::core::option::Option<
+                ::core::result::Result<&'static #p::AvroSchema, #p::AvroSchemaError>,
+            > {
+                #value_schema
+            }
+
+            fn json_type_id() -> ::core::option::Option<&'static str> {
+                #json_type_id
+            }
+
+            fn key_bytes(
+                &self,
+            ) -> ::core::result::Result<
+                ::core::option::Option<::std::vec::Vec<u8>>,
+                #p::SerializationError,
+            > {
+                #key_bytes
+            }
+
+            fn headers(&self) -> ::std::vec::Vec<#p::Header> {
+                #headers
+            }
+
+            fn timestamp_ms(
+                &self,
+            ) -> ::core::result::Result<::core::option::Option<i64>, #p::SerializationError> {
+                #timestamp
+            }
+
+            fn write_value(
+                &self,
+                framing: &#p::ValueFraming,
+                out: &mut ::std::vec::Vec<u8>,
+            ) -> ::core::result::Result<(), #p::SerializationError> {
+                #write_value
+            }
+        }
+    }
+}
+
+fn key_bytes(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream {
+    let keys: Vec<&Field> = fields
+        .iter()
+        .filter(|field| field.attrs.key.is_some())
+        .collect();
+    let record_type = cont.ident.to_string();
+    let format = cont
+        .attrs
+        .key_format
+        .as_ref()
+        .map_or(KeyFormat::Native, |format| format.value);
+    match (format, keys.as_slice()) {
+        (_, []) => quote!(::core::result::Result::Ok(::core::option::Option::None)),
+        (KeyFormat::Native, [key, ..]) => {
+            let (ty, member) = (key.ty, key.member);
+            quote_spanned! {ty.span()=>
+                ::core::result::Result::Ok(<#ty as #p::KafkaBytes>::kafka_bytes(&self.#member))
+            }
+        }
+        (KeyFormat::Json, [key]) => {
+            let (ty, member) = (key.ty, key.member);
+            let part = quote_spanned!(ty.span()=> #p::json_key_part::<#ty>(#record_type, &self.#member, &mut key)?;);
+            quote! {
+                let mut key = ::std::vec::Vec::new();
+                #part
+                ::core::result::Result::Ok(::core::option::Option::Some(key))
+            }
+        }
+        (KeyFormat::Json, keys) => {
+            // {"a":<json>,"b":<json>} in declaration order, with serde names.
+            let parts = keys.iter().enumerate().map(|(i, key)| {
+                let (ty, member) = (key.ty, key.member);
+                let prefix = format!("{}{}:", if i == 0 { "{" } else { "," }, json_string(&key.name));
+                let write = quote_spanned!(ty.span()=> #p::json_key_part::<#ty>(#record_type, &self.#member, &mut key)?;);
+                quote! {
+                    key.extend_from_slice(#prefix.as_bytes());
+                    #write
+                }
+            });
+            quote! {
+                let mut key = ::std::vec::Vec::new();
+                #(#parts)*
+                key.push(b'}');
+                ::core::result::Result::Ok(::core::option::Option::Some(key))
+            }
+        }
+        (KeyFormat::String, keys) => {
+            let separator = cont.attrs.key_separator.as_ref().map_or_else(
+                || DEFAULT_KEY_SEPARATOR.to_owned(),
+                |separator| separator.value(),
+            );
+            let parts = keys.iter().enumerate().map(|(i, key)| {
+                let (ty, member) = (key.ty, key.member);
+                let write = quote_spanned!(ty.span()=> #p::display_key_part::<#ty>(&self.#member, &mut key););
+                if i == 0 {
+                    write
+                } else {
+                    quote!(key.push_str(#separator); #write)
+                }
+            });
+            quote! {
+                let mut key = ::std::string::String::new();
+                #(#parts)*
+                ::core::result::Result::Ok(::core::option::Option::Some(key.into_bytes()))
+            }
+        }
+    }
+}
+
+fn headers(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream {
+    let statics = cont.attrs.static_headers.iter().map(|header| {
+        let (name, value) = (&header.name, &header.value);
+        quote!(#p::static_header(#name, #value))
+    });
+    let from_fields = fields.iter().filter_map(|field| {
+        let name = field.attrs.header.as_ref()?;
+        let (ty, member) = (field.ty, field.member);
+        Some(quote_spanned!(ty.span()=> #p::field_header::<#ty>(#name, &self.#member)))
+    });
+    let type_id = cont
+        .attrs
+        .type_id
+        .iter()
+        .map(|type_id| quote!(#p::static_header(#p::TYPE_ID_HEADER, #type_id)));
+    quote! {
+        ::std::vec![#(#statics,)* #(#from_fields,)* #(#type_id,)*]
+    }
+}
+
+fn timestamp(record_type: &str, fields: &[Field], p: &TokenStream) -> TokenStream {
+    match fields.iter().find(|field| field.attrs.timestamp.is_some()) {
+        None => quote!(::core::result::Result::Ok(::core::option::Option::None)),
+        Some(field) => {
+            let (ty, member) = (field.ty, field.member);
+            let name = member.to_string();
+            quote_spanned! {ty.span()=>
+                #p::timestamp_ms::<#ty>(#record_type, #name, &self.#member)
+            }
+        }
+    }
+}
