@@ -1,1 +1,146 @@
-//! placeholder: record
+//! What the application hands to the producer ([`ProducerRecord`]) and what the
+//! broker hands back ([`RecordMetadata`]).
+
+use bytes::Bytes;
+
+/// A record header: a key and an optional value, carried beside the key and value
+/// (origin, tracing context, type ids) without touching either.
+///
+/// ```
+/// use kafka_core::Header;
+/// let header = Header::new("tenant", "acme");
+/// assert_eq!(header.value.as_deref(), Some(&b"acme"[..]));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Header {
+    /// The header key (UTF-8, as Kafka requires).
+    pub key: String,
+    /// The header value; `None` is a null value, which Kafka keeps distinct from empty.
+    pub value: Option<Bytes>,
+}
+
+impl Header {
+    /// A header with a value.
+    pub fn new(key: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        Header {
+            key: key.into(),
+            value: Some(value.into()),
+        }
+    }
+
+    /// A header whose value is null.
+    pub fn null(key: impl Into<String>) -> Self {
+        Header {
+            key: key.into(),
+            value: None,
+        }
+    }
+}
+
+/// A record to send: a topic and a value, and optionally a key, a partition, a
+/// timestamp and headers, as in Java's `ProducerRecord`.
+///
+/// Key and value are bytes here; typed values go through a
+/// [`Serializer`](crate::serializer::Serializer) or a
+/// [`KafkaRecord`](crate::kafka_record::KafkaRecord) first.
+///
+/// ```
+/// use kafka_core::ProducerRecord;
+/// let record = ProducerRecord::new("orders", "{\"id\":1}")
+///     .with_key("order-1")
+///     .with_header("tenant", "acme");
+/// assert_eq!(record.topic, "orders");
+/// assert_eq!(record.key.as_deref(), Some(&b"order-1"[..]));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProducerRecord {
+    /// The topic the record goes to.
+    pub topic: String,
+    /// An explicit partition; `None` lets the partitioner choose.
+    pub partition: Option<i32>,
+    /// The key; records with equal keys go to the same partition.
+    pub key: Option<Bytes>,
+    /// The value; `None` is a tombstone for compacted topics.
+    pub value: Option<Bytes>,
+    /// The create time in milliseconds since the epoch; `None` uses the send time.
+    pub timestamp: Option<i64>,
+    /// Headers, in order; keys may repeat.
+    pub headers: Vec<Header>,
+}
+
+impl ProducerRecord {
+    /// A keyless record with a value.
+    pub fn new(topic: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        ProducerRecord {
+            topic: topic.into(),
+            partition: None,
+            key: None,
+            value: Some(value.into()),
+            timestamp: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A record with a null value (a tombstone), usually with a key.
+    pub fn tombstone(topic: impl Into<String>) -> Self {
+        ProducerRecord {
+            value: None,
+            ..ProducerRecord::new(topic, Bytes::new())
+        }
+    }
+
+    /// Sets the key.
+    pub fn with_key(mut self, key: impl Into<Bytes>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Sets an explicit partition, which wins over the partitioner.
+    pub fn with_partition(mut self, partition: i32) -> Self {
+        self.partition = Some(partition);
+        self
+    }
+
+    /// Sets the create time in milliseconds since the Unix epoch.
+    pub fn with_timestamp(mut self, timestamp_ms: i64) -> Self {
+        self.timestamp = Some(timestamp_ms);
+        self
+    }
+
+    /// Appends a header.
+    pub fn with_header(mut self, key: impl Into<String>, value: impl Into<Bytes>) -> Self {
+        self.headers.push(Header::new(key, value));
+        self
+    }
+
+    /// Bytes the key, value and headers take, before batching overhead.
+    pub fn payload_size(&self) -> usize {
+        self.key.as_ref().map_or(0, Bytes::len)
+            + self.value.as_ref().map_or(0, Bytes::len)
+            + self
+                .headers
+                .iter()
+                .map(|h| h.key.len() + h.value.as_ref().map_or(0, Bytes::len))
+                .sum::<usize>()
+    }
+}
+
+/// Where a record landed, as the broker acknowledged it.
+///
+/// With `acks=0` the broker sends nothing back, so `offset` is `-1`, as in Java.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordMetadata {
+    /// The topic.
+    pub topic: String,
+    /// The partition the record was appended to.
+    pub partition: i32,
+    /// The record's offset in the partition, or `-1` when unknown (`acks=0`).
+    pub offset: i64,
+    /// The record's timestamp: its create time, or the broker's log append time
+    /// when the topic uses `message.timestamp.type=LogAppendTime`.
+    pub timestamp: i64,
+    /// Size of the serialized key in bytes, `-1` when the key is null.
+    pub serialized_key_size: i32,
+    /// Size of the serialized value in bytes, `-1` when the value is null.
+    pub serialized_value_size: i32,
+}

@@ -1,14 +1,442 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Test support for kafka-template: a real Apache Kafka broker for every test,
+//! uniquely named topics, and a reader of what the broker stored that this project
+//! did not write (Kafka's own Java console consumer).
+//!
+//! ```no_run
+//! let kafka = kafka_testkit::Kafka::get();
+//! let topic = kafka.create_topic("orders", 3, 1);
+//! // ... produce to kafka.bootstrap() ...
+//! let records = kafka.read_all(&topic, 10);
+//! assert_eq!(records.len(), 10);
+//! ```
+//!
+//! The broker is the one named by `KAFKA_BOOTSTRAP_SERVERS`, or else the one
+//! `scripts/kafka start` runs (started on first use, left running for the next
+//! test binary; `scripts/test` stops it at the end).
+
+#![warn(missing_docs)]
+
+pub mod proxy;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use serde::Deserialize;
+
+/// A running Kafka cluster the tests can use.
+#[derive(Debug)]
+pub struct Kafka {
+    bootstrap: String,
+    script: PathBuf,
+    /// `None` for the shared cluster, else the state directory of a [`Cluster`].
+    state_dir: Option<PathBuf>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// One record as Kafka's Java consumer read it back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsumedRecord {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Offset in the partition.
+    pub offset: i64,
+    /// Timestamp in milliseconds.
+    pub timestamp: i64,
+    /// `CreateTime` or `LogAppendTime`.
+    pub timestamp_type: String,
+    /// Key bytes, `None` when null.
+    pub key: Option<Vec<u8>>,
+    /// Value bytes, `None` when null.
+    pub value: Option<Vec<u8>>,
+    /// Headers in order: key and value bytes (`None` when null).
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+impl ConsumedRecord {
+    /// The key as UTF-8 text (lossy), for assertions.
+    pub fn key_str(&self) -> Option<String> {
+        self.key
+            .as_deref()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
     }
+
+    /// The value as UTF-8 text (lossy), for assertions.
+    pub fn value_str(&self) -> Option<String> {
+        self.value
+            .as_deref()
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+
+    /// The first header with this key, as UTF-8 text (lossy).
+    pub fn header_str(&self, key: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_deref())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonRecord {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    timestamp: i64,
+    timestamp_type: String,
+    key: Option<String>,
+    value: Option<String>,
+    headers: Vec<(String, Option<String>)>,
+}
+
+fn decode_b64(text: Option<String>) -> Option<Vec<u8>> {
+    text.map(|t| {
+        base64::engine::general_purpose::STANDARD
+            .decode(t)
+            .expect("the formatter writes valid base64")
+    })
+}
+
+impl From<JsonRecord> for ConsumedRecord {
+    fn from(r: JsonRecord) -> Self {
+        ConsumedRecord {
+            topic: r.topic,
+            partition: r.partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            timestamp_type: r.timestamp_type,
+            key: decode_b64(r.key),
+            value: decode_b64(r.value),
+            headers: r
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k, decode_b64(v)))
+                .collect(),
+        }
+    }
+}
+
+/// The repository root (where `scripts/kafka` lives).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("kafka-testkit sits one level below the repository root")
+        .to_path_buf()
+}
+
+/// Path of `scripts/kafka`.
+pub fn kafka_script() -> PathBuf {
+    repo_root().join("scripts").join("kafka")
+}
+
+/// Runs `scripts/kafka` with these arguments and returns its stdout; panics with
+/// its stderr when it fails (tests want to stop there).
+pub fn run_script(args: &[&str]) -> String {
+    run_script_in(None, args)
+}
+
+/// Like [`run_script`], for the cluster whose state lives in `state_dir` (the
+/// shared one when `None`).
+pub fn run_script_in(state_dir: Option<&Path>, args: &[&str]) -> String {
+    run_script_with(state_dir, None, args)
+}
+
+fn run_script_with(state_dir: Option<&Path>, bootstrap: Option<&str>, args: &[&str]) -> String {
+    let mut command = Command::new(kafka_script());
+    if let Some(dir) = state_dir {
+        command.env("KAFKA_TEMPLATE_STATE", dir);
+    }
+    if let Some(bootstrap) = bootstrap {
+        command.env("KAFKA_CLIENT_BOOTSTRAP", bootstrap);
+    }
+    let output = command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run scripts/kafka {args:?}: {e}"));
+    if !output.status.success() {
+        panic!(
+            "scripts/kafka {args:?} failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+static KAFKA: OnceLock<Kafka> = OnceLock::new();
+static TOPIC_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Kafka {
+    /// The cluster for this test process: `KAFKA_BOOTSTRAP_SERVERS` when set,
+    /// otherwise `scripts/kafka start` (which reuses a running cluster).
+    pub fn get() -> &'static Kafka {
+        KAFKA.get_or_init(|| {
+            let bootstrap = match std::env::var("KAFKA_BOOTSTRAP_SERVERS") {
+                Ok(b) if !b.trim().is_empty() => b.trim().to_string(),
+                _ => {
+                    let out = run_script(&["start"]);
+                    out.lines()
+                        .last()
+                        .expect("scripts/kafka start prints the bootstrap address last")
+                        .trim()
+                        .to_string()
+                }
+            };
+            Kafka {
+                bootstrap,
+                script: kafka_script(),
+                state_dir: None,
+            }
+        })
+    }
+
+    /// The bootstrap address, `host:port[,host:port...]`.
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    /// Creates a topic with a unique name starting with `prefix` and returns the name.
+    pub fn create_topic(&self, prefix: &str, partitions: i32, replication_factor: i16) -> String {
+        let name = unique_name(prefix);
+        self.create_topic_named(&name, partitions, replication_factor, &[]);
+        name
+    }
+
+    /// Creates a topic with this exact name and topic configs (`key=value`).
+    pub fn create_topic_named(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i16,
+        configs: &[&str],
+    ) {
+        let partitions = partitions.to_string();
+        let rf = replication_factor.to_string();
+        let mut args = vec![
+            "topic",
+            name,
+            "--partitions",
+            &partitions,
+            "--replication-factor",
+            &rf,
+        ];
+        for c in configs {
+            args.push("--config");
+            args.push(c);
+        }
+        self.script(&args);
+    }
+
+    /// Reads what the topic holds with Kafka's own console consumer, until
+    /// `expected` records arrived or nothing new came for 10 s, sorted by partition
+    /// and offset.
+    pub fn read_all(&self, topic: &str, expected: usize) -> Vec<ConsumedRecord> {
+        self.read(topic, expected, Duration::from_secs(10), false)
+    }
+
+    /// Like [`Kafka::read_all`] with a chosen idle timeout and isolation level
+    /// (`read_committed` when `committed_only`).
+    pub fn read(
+        &self,
+        topic: &str,
+        expected: usize,
+        idle_timeout: Duration,
+        committed_only: bool,
+    ) -> Vec<ConsumedRecord> {
+        let max = expected.to_string();
+        let timeout = idle_timeout.as_millis().to_string();
+        let isolation = if committed_only {
+            "read_committed"
+        } else {
+            "read_uncommitted"
+        };
+        let out = self.script(&[
+            "consume",
+            topic,
+            "--max-messages",
+            &max,
+            "--timeout-ms",
+            &timeout,
+            "--isolation",
+            isolation,
+        ]);
+        let mut records: Vec<ConsumedRecord> = out
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| {
+                serde_json::from_str::<JsonRecord>(l)
+                    .unwrap_or_else(|e| panic!("bad consumer line {l:?}: {e}"))
+                    .into()
+            })
+            .collect();
+        records.sort_by_key(|r| (r.partition, r.offset));
+        records
+    }
+
+    /// Produces `key<TAB>value` lines (key `None` = keyless) with Kafka's own console
+    /// producer, acks=all.
+    pub fn produce_with_console(&self, topic: &str, records: &[(Option<&str>, &str)]) {
+        use std::io::Write;
+        let keyed = records.iter().any(|(k, _)| k.is_some());
+        let mut args = vec!["produce".to_string(), topic.to_string()];
+        if keyed {
+            args.extend(
+                [
+                    "--property",
+                    "parse.key=true",
+                    "--property",
+                    "key.separator=\t",
+                ]
+                .map(String::from),
+            );
+        }
+        args.extend(["--producer-property", "acks=all"].map(String::from));
+        let mut command = Command::new(&self.script);
+        if let Some(dir) = &self.state_dir {
+            command.env("KAFKA_TEMPLATE_STATE", dir);
+        }
+        command.env("KAFKA_CLIENT_BOOTSTRAP", &self.bootstrap);
+        let mut child = command
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run scripts/kafka produce");
+        {
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            for (key, value) in records {
+                match key {
+                    Some(k) => writeln!(stdin, "{k}\t{value}"),
+                    None => writeln!(stdin, "{value}"),
+                }
+                .expect("write to console producer");
+            }
+        }
+        let output = child.wait_with_output().expect("console producer ran");
+        assert!(
+            output.status.success(),
+            "console producer failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Runs `scripts/kafka` with these arguments against this cluster.
+    pub fn script(&self, args: &[&str]) -> String {
+        run_script_with(self.state_dir.as_deref(), Some(&self.bootstrap), args)
+    }
+}
+
+/// A cluster of its own for one test (several brokers, another Kafka version, or
+/// nodes to kill), in its own state directory; stopped when dropped.
+#[derive(Debug)]
+pub struct Cluster {
+    kafka: Kafka,
+}
+
+impl Cluster {
+    /// Starts `brokers` combined nodes of Kafka `version` (`None`: the pinned one).
+    pub fn start(brokers: u32, version: Option<&str>) -> Cluster {
+        let state_dir = repo_root()
+            .join("target")
+            .join(unique_name(&format!("kafka-cluster-{brokers}")));
+        let brokers_arg = brokers.to_string();
+        let mut args = vec!["start", "--brokers", &brokers_arg];
+        if let Some(v) = version {
+            args.push("--version");
+            args.push(v);
+        }
+        let out = run_script_in(Some(&state_dir), &args);
+        let bootstrap = out
+            .lines()
+            .last()
+            .expect("scripts/kafka start prints the bootstrap address last")
+            .trim()
+            .to_string();
+        Cluster {
+            kafka: Kafka {
+                bootstrap,
+                script: kafka_script(),
+                state_dir: Some(state_dir),
+            },
+        }
+    }
+
+    /// Kills node `node` (1-based) hard, as a crash would.
+    pub fn kill(&self, node: u32) {
+        self.kafka.script(&["kill", &node.to_string()]);
+    }
+
+    /// Restarts node `node` with its data.
+    pub fn restart(&self, node: u32) {
+        self.kafka.script(&["restart", &node.to_string()]);
+    }
+
+    /// The broker ids the cluster's metadata lists (read by Kafka's own tool).
+    pub fn broker_ids(&self) -> Vec<i32> {
+        self.kafka
+            .script(&["brokers"])
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+
+    /// A string found in the command line of this cluster's broker processes
+    /// (its state directory), to check that none survives [`Cluster::stop`].
+    pub fn state_marker(&self) -> String {
+        self.kafka
+            .state_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Stops every node now; also done on drop.
+    pub fn stop(&self) {
+        self.kafka.script(&["stop"]);
+    }
+}
+
+impl std::ops::Deref for Cluster {
+    type Target = Kafka;
+    fn deref(&self) -> &Kafka {
+        &self.kafka
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(kafka_script())
+            .env(
+                "KAFKA_TEMPLATE_STATE",
+                self.kafka.state_dir.as_deref().unwrap_or(Path::new("")),
+            )
+            .arg("stop")
+            .stdin(Stdio::null())
+            .output();
+        if let Some(dir) = &self.kafka.state_dir {
+            let _ = std::fs::remove_dir_all(dir);
+            let _ = std::fs::remove_file(dir.with_extension("lock"));
+        }
+    }
+}
+
+/// A name unique across test processes and runs: `prefix-<pid>-<millis>-<n>`.
+pub fn unique_name(prefix: &str) -> String {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{}",
+        std::process::id(),
+        millis % 100_000_000,
+        TOPIC_COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
