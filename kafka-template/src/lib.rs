@@ -1,14 +1,8 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! `KafkaTemplate`: Spring-style configuration and send API over `kafka-core`.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod config;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use config::{
+    ConfigIssue, ConfigLoadError, KafkaConfig, KafkaConfigBuilder, Origin, ResolvedProperty,
+    TemplateSettings,
+};

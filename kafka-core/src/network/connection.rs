@@ -1,0 +1,505 @@
+//! [`BrokerConnection`]: one pipelined connection to one broker.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+
+use super::error::{DisconnectReason, NetworkError};
+use super::reader::read_responses;
+use super::shared::{InFlight, Reply, Shared};
+use super::versions::BrokerApiVersions;
+use crate::protocol::messages::ApiVersionsRequest;
+use crate::protocol::{
+    ApiKey, DecodeError, ErrorCode, Request, decode_response, encode_request_frame,
+};
+
+/// The write half of whatever transport the connection runs over (TCP today,
+/// TLS later).
+type BoxedWrite = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// Settings for one connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionOptions {
+    /// Sent in every request header (the Java client's `client.id`).
+    pub client_id: String,
+    /// Bound on establishing the connection: TCP connect plus the ApiVersions
+    /// exchange (and, later, TLS and SASL).
+    pub connect_timeout: Duration,
+    /// Largest response frame accepted; a bigger size prefix closes the
+    /// connection before anything is allocated for it.
+    pub max_response_size: usize,
+}
+
+impl Default for ConnectionOptions {
+    /// client id `kafka-template-rs`, 10 s connect timeout (the Java client's
+    /// `socket.connection.setup.timeout.ms`), 100 MiB response limit.
+    fn default() -> Self {
+        ConnectionOptions {
+            client_id: "kafka-template-rs".to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            max_response_size: 100 * 1024 * 1024,
+        }
+    }
+}
+
+struct Writer {
+    /// `None` once the connection is closed.
+    stream: Option<BoxedWrite>,
+    /// Reused for every frame: no allocation per request once warm.
+    buf: BytesMut,
+    next_correlation_id: i32,
+}
+
+/// One TCP connection to one broker, with API versions negotiated.
+///
+/// All methods take `&self` and may be used concurrently: requests are written
+/// in the order `send` calls acquire the writer and many may be in flight at
+/// once (pipelining). One reader task per connection matches responses to
+/// requests by correlation id; Kafka answers in order, so anything unexpected
+/// closes the connection. A request timeout also closes the connection (every
+/// other pending request then fails with [`NetworkError::Disconnected`]) so a
+/// late response can never be mistaken for another request's.
+///
+/// Dropping the connection closes it.
+pub struct BrokerConnection {
+    shared: Arc<Shared>,
+    writer: tokio::sync::Mutex<Writer>,
+    client_id: String,
+    api_versions: BrokerApiVersions,
+    api_versions_version: i16,
+}
+
+impl std::fmt::Debug for BrokerConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerConnection")
+            .field("address", &self.shared.address())
+            .field("client_id", &self.client_id)
+            .field("closed", &self.shared.is_closed())
+            .field("api_versions_version", &self.api_versions_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BrokerConnection {
+    /// Connect to `addr` (`host:port`) over TCP (`TCP_NODELAY` set) and negotiate
+    /// API versions, all within `options.connect_timeout`.
+    pub async fn connect(addr: &str, options: &ConnectionOptions) -> Result<Self, NetworkError> {
+        check_address(addr)?;
+        let timeout = options.connect_timeout;
+        let setup = async {
+            let stream = TcpStream::connect(addr)
+                .await
+                .map_err(|error| NetworkError::Connect {
+                    address: addr.to_owned(),
+                    source: Arc::new(error),
+                })?;
+            stream
+                .set_nodelay(true)
+                .map_err(|error| NetworkError::Connect {
+                    address: addr.to_owned(),
+                    source: Arc::new(error),
+                })?;
+            let (read, write) = stream.into_split();
+            Self::establish(addr, read, Box::new(write), options).await
+        };
+        tokio::time::timeout(timeout, setup)
+            .await
+            .map_err(|_| NetworkError::ConnectTimeout {
+                address: addr.to_owned(),
+                timeout,
+            })?
+    }
+
+    /// Run the protocol over an already-open transport (for example a TLS
+    /// stream): negotiates API versions within `options.connect_timeout`.
+    pub async fn from_stream<S>(
+        addr: &str,
+        stream: S,
+        options: &ConnectionOptions,
+    ) -> Result<Self, NetworkError>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let timeout = options.connect_timeout;
+        let (read, write) = tokio::io::split(stream);
+        tokio::time::timeout(
+            timeout,
+            Self::establish(addr, read, Box::new(write), options),
+        )
+        .await
+        .map_err(|_| NetworkError::ConnectTimeout {
+            address: addr.to_owned(),
+            timeout,
+        })?
+    }
+
+    async fn establish<R>(
+        addr: &str,
+        read: R,
+        write: BoxedWrite,
+        options: &ConnectionOptions,
+    ) -> Result<Self, NetworkError>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+    {
+        let shared = Arc::new(Shared::new(addr.to_owned()));
+        let reader = tokio::spawn(read_responses(
+            Arc::clone(&shared),
+            read,
+            options.max_response_size,
+        ));
+        shared.set_reader(reader.abort_handle());
+        let mut connection = BrokerConnection {
+            shared,
+            writer: tokio::sync::Mutex::new(Writer {
+                stream: Some(write),
+                buf: BytesMut::with_capacity(16 * 1024),
+                next_correlation_id: 0,
+            }),
+            client_id: options.client_id.clone(),
+            api_versions: BrokerApiVersions::default(),
+            api_versions_version: 0,
+        };
+        connection.negotiate_versions().await?;
+        // SASL goes here: SaslHandshake + SaslAuthenticate, after ApiVersions
+        // (which tells which versions of them the broker speaks) and before the
+        // connection is handed out. Credentials must stay out of Debug and logs.
+        tracing::debug!(
+            broker = %addr,
+            api_versions = connection.api_versions_version,
+            apis = connection.api_versions.ranges().len(),
+            "connected to broker"
+        );
+        Ok(connection)
+    }
+
+    /// ApiVersions at our highest version; on `UNSUPPORTED_VERSION` retry at the
+    /// broker's highest ApiVersions version, or v0 if it did not say (as the
+    /// Java client does).
+    async fn negotiate_versions(&mut self) -> Result<(), NetworkError> {
+        let request = ApiVersionsRequest::default();
+        let mut version = ApiVersionsRequest::MAX_VERSION;
+        loop {
+            // The caller bounds the whole exchange with connect_timeout.
+            let pending = self.send_at_version(&request, version, true).await?;
+            let response = pending.wait(Duration::MAX).await?;
+            match response.error_code {
+                ErrorCode::NONE => {
+                    self.api_versions = BrokerApiVersions::new(response.api_keys);
+                    self.api_versions_version = version;
+                    return Ok(());
+                }
+                ErrorCode::UNSUPPORTED_VERSION if version > ApiVersionsRequest::MIN_VERSION => {
+                    let broker_max = response
+                        .range_for(ApiKey::ApiVersions)
+                        .map_or(0, |range| range.max_version);
+                    // Strictly lower each round, so this ends.
+                    version = broker_max.clamp(ApiVersionsRequest::MIN_VERSION, version - 1);
+                }
+                error_code => {
+                    self.close();
+                    return Err(NetworkError::ApiVersionsRejected {
+                        address: self.address().to_owned(),
+                        error_code,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The broker address (`host:port`) this connection was opened to.
+    pub fn address(&self) -> &str {
+        self.shared.address()
+    }
+
+    /// The version ranges the broker reported.
+    pub fn api_versions(&self) -> &BrokerApiVersions {
+        &self.api_versions
+    }
+
+    /// The ApiVersions version the negotiation settled on.
+    pub fn api_versions_version(&self) -> i16 {
+        self.api_versions_version
+    }
+
+    /// The highest version of `R` both sides support, or
+    /// [`NetworkError::UnsupportedVersion`] naming the API and both ranges.
+    pub fn version_for<R: Request>(&self) -> Result<i16, NetworkError> {
+        self.api_versions
+            .highest_common::<R>()
+            .ok_or_else(|| NetworkError::UnsupportedVersion {
+                address: self.address().to_owned(),
+                api: R::API_KEY,
+                client_min: R::MIN_VERSION,
+                client_max: R::MAX_VERSION,
+                broker_range: self.api_versions.range(R::API_KEY),
+            })
+    }
+
+    /// Write `request` (at the negotiated version) and return once it is on the
+    /// socket; the returned [`PendingResponse`] resolves when its response
+    /// arrives. Requests are written in the order `send` calls are made.
+    ///
+    /// Dropping this future part-way through a write closes the connection (the
+    /// broker could not parse the stream any more).
+    pub async fn send<R: Request>(
+        &self,
+        request: &R,
+    ) -> Result<PendingResponse<R::Response>, NetworkError> {
+        let version = self.version_for::<R>()?;
+        self.send_at_version(request, version, true).await
+    }
+
+    /// Write a request the broker will not answer: only Produce with `acks = 0`.
+    /// Anything else would leave its response unmatched and close the connection.
+    pub async fn send_without_response<R: Request>(&self, request: &R) -> Result<(), NetworkError> {
+        let version = self.version_for::<R>()?;
+        self.send_at_version(request, version, false)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`send`](Self::send) then [`wait`](PendingResponse::wait), with `timeout`
+    /// covering both.
+    pub async fn call<R: Request>(
+        &self,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<R::Response, NetworkError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let pending = match tokio::time::timeout_at(deadline, self.send(request)).await {
+            Ok(sent) => sent?,
+            Err(_) => {
+                // The dropped send closed the connection if it was mid-write.
+                return Err(NetworkError::RequestTimeout {
+                    address: self.address().to_owned(),
+                    api: R::API_KEY,
+                    correlation_id: -1,
+                    timeout,
+                });
+            }
+        };
+        pending
+            .wait(deadline.saturating_duration_since(tokio::time::Instant::now()))
+            .await
+    }
+
+    /// Whether the connection is closed (by the broker, an error, a timeout or
+    /// [`close`](Self::close)). A closed connection never reopens.
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// Requests written whose responses have not arrived yet.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight_count()
+    }
+
+    /// Close the connection now: pending responses fail with
+    /// [`NetworkError::Disconnected`], later sends fail the same way.
+    pub fn close(&self) {
+        self.shared.close(DisconnectReason::ClosedByClient);
+        // Release the socket now if no writer holds it; otherwise the writer
+        // drops it when it sees the close.
+        if let Ok(mut writer) = self.writer.try_lock() {
+            writer.stream = None;
+        }
+    }
+
+    async fn send_at_version<R: Request>(
+        &self,
+        request: &R,
+        version: i16,
+        expect_response: bool,
+    ) -> Result<PendingResponse<R::Response>, NetworkError> {
+        let mut writer = self.writer.lock().await;
+        let Writer {
+            stream,
+            buf,
+            next_correlation_id,
+        } = &mut *writer;
+        let Some(socket) = stream.as_mut().filter(|_| !self.shared.is_closed()) else {
+            *stream = None;
+            return Err(self.shared.disconnected());
+        };
+        let correlation_id = *next_correlation_id;
+        buf.clear();
+        encode_request_frame(buf, request, version, correlation_id, Some(&self.client_id))
+            .map_err(|source| NetworkError::Encode {
+                address: self.address().to_owned(),
+                api: R::API_KEY,
+                source,
+            })?;
+        // Only a request that is actually sent consumes a correlation id.
+        *next_correlation_id = correlation_id.checked_add(1).unwrap_or(0);
+
+        let (reply, receiver) = oneshot::channel();
+        if expect_response {
+            // Registered before writing: the response cannot overtake its entry.
+            self.shared.register(InFlight {
+                correlation_id,
+                api: R::API_KEY,
+                flexible_header: R::response_header_is_flexible(version),
+                reply,
+            })?;
+        }
+        let pending = PendingResponse {
+            receiver,
+            shared: Arc::clone(&self.shared),
+            api: R::API_KEY,
+            version,
+            correlation_id,
+            decode: decode_response::<R>,
+        };
+
+        let mut cancel_guard = CloseIfCancelled {
+            shared: &self.shared,
+            armed: true,
+        };
+        let closed = self.shared.close_signal().notified();
+        tokio::pin!(closed);
+        closed.as_mut().enable();
+        let written = if self.shared.is_closed() {
+            None
+        } else {
+            tokio::select! {
+                biased;
+                result = write_frame(socket, buf) => Some(result),
+                () = &mut closed => None,
+            }
+        };
+        cancel_guard.armed = false;
+        match written {
+            Some(Ok(())) => Ok(pending),
+            Some(Err(error)) => {
+                *stream = None;
+                self.shared.close(DisconnectReason::Io(Arc::new(error)));
+                Err(self.shared.disconnected())
+            }
+            None => {
+                *stream = None;
+                Err(self.shared.disconnected())
+            }
+        }
+    }
+}
+
+async fn write_frame(socket: &mut BoxedWrite, frame: &[u8]) -> std::io::Result<()> {
+    socket.write_all(frame).await?;
+    // A no-op for TCP; pushes buffered bytes out for TLS-like transports.
+    socket.flush().await
+}
+
+impl Drop for BrokerConnection {
+    fn drop(&mut self) {
+        self.shared.close(DisconnectReason::ClosedByClient);
+    }
+}
+
+/// Closes the connection if a `send` future is dropped while its frame is only
+/// partly written.
+struct CloseIfCancelled<'a> {
+    shared: &'a Shared,
+    armed: bool,
+}
+
+impl Drop for CloseIfCancelled<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.shared.close(DisconnectReason::WriteCancelled);
+        }
+    }
+}
+
+/// A response that has been requested and not yet received.
+///
+/// Dropping it without waiting is fine: the response is read and discarded.
+#[must_use = "a PendingResponse does nothing unless waited on"]
+pub struct PendingResponse<T> {
+    receiver: oneshot::Receiver<Reply>,
+    shared: Arc<Shared>,
+    api: ApiKey,
+    version: i16,
+    correlation_id: i32,
+    decode: fn(&[u8], i16) -> Result<T, DecodeError>,
+}
+
+impl<T> std::fmt::Debug for PendingResponse<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingResponse")
+            .field("address", &self.shared.address())
+            .field("api", &self.api)
+            .field("version", &self.version)
+            .field("correlation_id", &self.correlation_id)
+            .finish()
+    }
+}
+
+impl<T> PendingResponse<T> {
+    /// The request's correlation id.
+    pub fn correlation_id(&self) -> i32 {
+        self.correlation_id
+    }
+
+    /// The version the request was sent (and the response will be decoded) at.
+    pub fn version(&self) -> i16 {
+        self.version
+    }
+
+    /// Wait up to `timeout` for the response and decode it (decoding runs in the
+    /// caller's task, not the reader's). On timeout the connection is closed, so
+    /// every other pending request fails with [`NetworkError::Disconnected`].
+    pub async fn wait(self, timeout: Duration) -> Result<T, NetworkError> {
+        let PendingResponse {
+            receiver,
+            shared,
+            api,
+            version,
+            correlation_id,
+            decode,
+        } = self;
+        let reply = match tokio::time::timeout(timeout, receiver).await {
+            Ok(Ok(reply)) => reply,
+            // The sender only disappears when the connection state is dropped.
+            Ok(Err(_)) => return Err(shared.disconnected()),
+            Err(_) => {
+                shared.close(DisconnectReason::RequestTimedOut {
+                    api,
+                    correlation_id,
+                    timeout,
+                });
+                return Err(NetworkError::RequestTimeout {
+                    address: shared.address().to_owned(),
+                    api,
+                    correlation_id,
+                    timeout,
+                });
+            }
+        };
+        let body: Bytes = reply?;
+        decode(&body, version).map_err(|source| NetworkError::Decode {
+            address: shared.address().to_owned(),
+            api,
+            version,
+            source,
+        })
+    }
+}
+
+/// `host:port` with a numeric port (IPv6 hosts in brackets).
+fn check_address(addr: &str) -> Result<(), NetworkError> {
+    let valid = addr
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if valid {
+        Ok(())
+    } else {
+        Err(NetworkError::InvalidAddress {
+            address: addr.to_owned(),
+        })
+    }
+}

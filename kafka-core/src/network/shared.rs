@@ -1,0 +1,193 @@
+//! State shared by a connection's writers, its reader task and its pending
+//! responses: the in-flight queue and the closed flag.
+//!
+//! Kafka answers requests on a connection in the order it received them, so the
+//! in-flight requests form a FIFO queue: each response must carry the
+//! correlation id at the queue's head, anything else closes the connection.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use bytes::Bytes;
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
+
+use super::error::{DisconnectReason, NetworkError};
+use crate::protocol::{ApiKey, Decoder, ResponseHeader};
+
+/// A response body, or why none will come.
+pub(crate) type Reply = Result<Bytes, NetworkError>;
+
+/// A request written (or about to be written) whose response is awaited.
+pub(crate) struct InFlight {
+    pub(crate) correlation_id: i32,
+    pub(crate) api: ApiKey,
+    /// Response header v1 (tagged fields) rather than v0.
+    pub(crate) flexible_header: bool,
+    pub(crate) reply: oneshot::Sender<Reply>,
+}
+
+struct State {
+    in_flight: VecDeque<InFlight>,
+    close_reason: Option<DisconnectReason>,
+    reader: Option<AbortHandle>,
+}
+
+/// One per connection, behind an `Arc`.
+pub(crate) struct Shared {
+    address: String,
+    closed: AtomicBool,
+    /// Wakes writers blocked on a socket that will never drain again.
+    close_signal: Notify,
+    state: Mutex<State>,
+}
+
+impl Shared {
+    pub(crate) fn new(address: String) -> Self {
+        Shared {
+            address,
+            closed: AtomicBool::new(false),
+            close_signal: Notify::new(),
+            state: Mutex::new(State {
+                in_flight: VecDeque::new(),
+                close_reason: None,
+                reader: None,
+            }),
+        }
+    }
+
+    pub(crate) fn address(&self) -> &str {
+        &self.address
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn close_signal(&self) -> &Notify {
+        &self.close_signal
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the queue inconsistent
+        // (every critical section is a single push/pop), so poisoning is ignored.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The error for a request that finds the connection closed.
+    pub(crate) fn disconnected(&self) -> NetworkError {
+        let reason = self
+            .lock()
+            .close_reason
+            .clone()
+            .unwrap_or(DisconnectReason::ClosedByClient);
+        NetworkError::Disconnected {
+            address: self.address.clone(),
+            reason,
+        }
+    }
+
+    pub(crate) fn set_reader(&self, reader: AbortHandle) {
+        let mut state = self.lock();
+        if state.close_reason.is_some() {
+            reader.abort();
+        } else {
+            state.reader = Some(reader);
+        }
+    }
+
+    pub(crate) fn in_flight_count(&self) -> usize {
+        self.lock().in_flight.len()
+    }
+
+    /// Queue a request for its response; refused once the connection is closed
+    /// (checked under the same lock `close` drains, so no entry is stranded).
+    pub(crate) fn register(&self, entry: InFlight) -> Result<(), NetworkError> {
+        let mut state = self.lock();
+        if let Some(reason) = &state.close_reason {
+            return Err(NetworkError::Disconnected {
+                address: self.address.clone(),
+                reason: reason.clone(),
+            });
+        }
+        state.in_flight.push_back(entry);
+        Ok(())
+    }
+
+    /// Close the connection: fail every pending request with `reason`, stop the
+    /// reader and wake blocked writers. Idempotent; the first reason wins.
+    pub(crate) fn close(&self, reason: DisconnectReason) {
+        let (pending, reader) = {
+            let mut state = self.lock();
+            if state.close_reason.is_some() {
+                return;
+            }
+            state.close_reason = Some(reason.clone());
+            self.closed.store(true, Ordering::Release);
+            (std::mem::take(&mut state.in_flight), state.reader.take())
+        };
+        tracing::debug!(broker = %self.address, %reason, pending = pending.len(), "closing broker connection");
+        if let Some(reader) = reader {
+            reader.abort();
+        }
+        self.close_signal.notify_waiters();
+        for entry in pending {
+            let error = NetworkError::Disconnected {
+                address: self.address.clone(),
+                reason: reason.clone(),
+            };
+            // The receiver may be gone (response no longer wanted): nothing to do.
+            let _ = entry.reply.send(Err(error));
+        }
+    }
+
+    /// Hand one response frame (size prefix removed) to the request at the head
+    /// of the queue. An error means the stream cannot be trusted any more.
+    pub(crate) fn dispatch(&self, frame: Bytes) -> Result<(), DisconnectReason> {
+        let Some(id_bytes) = frame.first_chunk::<4>() else {
+            return Err(DisconnectReason::ProtocolViolation(format!(
+                "response frame of {} bytes has no correlation id",
+                frame.len()
+            )));
+        };
+        let correlation_id = i32::from_be_bytes(*id_bytes);
+        let entry = {
+            let mut state = self.lock();
+            match state.in_flight.front() {
+                Some(head) if head.correlation_id == correlation_id => state.in_flight.pop_front(),
+                Some(head) => {
+                    return Err(DisconnectReason::ProtocolViolation(format!(
+                        "response correlation id {correlation_id} does not match the oldest pending request ({} correlation id {})",
+                        head.api, head.correlation_id
+                    )));
+                }
+                None => {
+                    return Err(DisconnectReason::ProtocolViolation(format!(
+                        "response with correlation id {correlation_id} but no request is pending"
+                    )));
+                }
+            }
+        };
+        let Some(entry) = entry else { return Ok(()) };
+        let mut dec = Decoder::new(&frame, false);
+        let body_start = match ResponseHeader::decode(&mut dec, entry.flexible_header) {
+            Ok(_) => dec.position(),
+            Err(error) => {
+                let reason = DisconnectReason::ProtocolViolation(format!(
+                    "malformed {} response header: {error}",
+                    entry.api
+                ));
+                let _ = entry.reply.send(Err(NetworkError::Disconnected {
+                    address: self.address.clone(),
+                    reason: reason.clone(),
+                }));
+                return Err(reason);
+            }
+        };
+        let _ = entry.reply.send(Ok(frame.slice(body_start..)));
+        Ok(())
+    }
+}

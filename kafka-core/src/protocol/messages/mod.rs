@@ -1,0 +1,41 @@
+//! Request and response messages, one API per file, encoded exactly as Kafka's
+//! JSON message schemas (`clients/src/main/resources/common/message/*.json`) say.
+//!
+//! | API | key | versions | flexible from |
+//! |---|---|---|---|
+//! | [`ApiVersionsRequest`] | 18 | 0–3 | 3 |
+//! | [`MetadataRequest`] | 3 | 4–13 | 9 |
+//! | [`ProduceRequest`] | 0 | 3–11 | 9 |
+//! | [`InitProducerIdRequest`] | 22 | 0–5 | 2 |
+//! | [`FindCoordinatorRequest`] | 10 | 0–4 | 3 |
+//! | [`AddPartitionsToTxnRequest`] | 24 | 0–3 | 3 |
+//! | [`EndTxnRequest`] | 26 | 0–3 | 3 |
+
+pub mod add_partitions_to_txn;
+pub mod api_versions;
+pub mod end_txn;
+pub mod find_coordinator;
+pub mod init_producer_id;
+pub mod metadata;
+pub mod produce;
+
+pub use add_partitions_to_txn::{
+    AddPartitionsToTxnPartitionResult, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
+    AddPartitionsToTxnTopic, AddPartitionsToTxnTopicResult,
+};
+pub use api_versions::{ApiVersionRange, ApiVersionsRequest, ApiVersionsResponse};
+pub use end_txn::{EndTxnRequest, EndTxnResponse};
+pub use find_coordinator::{
+    Coordinator, CoordinatorType, FindCoordinatorRequest, FindCoordinatorResponse,
+};
+pub use init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+pub use metadata::{
+    MetadataBroker, MetadataPartition, MetadataRequest, MetadataResponse, MetadataTopic,
+};
+pub use produce::{
+    LeaderIdAndEpoch, NodeEndpoint, ProducePartitionData, ProducePartitionResponse, ProduceRequest,
+    ProduceResponse, ProduceTopicData, ProduceTopicResponse, RecordError,
+};
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -1,0 +1,147 @@
+//! The [`Request`] / [`Response`] traits that every message implements, and the
+//! framing that puts a size prefix and a header in front of a request body.
+
+use bytes::{BufMut, BytesMut};
+
+use super::api_key::ApiKey;
+use super::codec_error::{DecodeError, EncodeError};
+use super::header::RequestHeader;
+use super::primitives::Decoder;
+
+/// A request message: its API, the versions this client implements, and how to
+/// encode its body at one of them.
+///
+/// Version choice is the connection's job (the highest version both sides
+/// support); header versions follow from [`Request::FLEXIBLE_FROM`].
+pub trait Request {
+    /// The API this request calls.
+    const API_KEY: ApiKey;
+    /// Lowest version this client implements.
+    const MIN_VERSION: i16;
+    /// Highest version this client implements.
+    const MAX_VERSION: i16;
+    /// First flexible version (compact encodings, tagged fields, header v2).
+    const FLEXIBLE_FROM: i16;
+    /// The matching response.
+    type Response: Response;
+
+    /// Append the body (no header, no size prefix) encoded at `version`.
+    fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError>;
+
+    /// Whether `version` uses the flexible encodings.
+    fn is_flexible(version: i16) -> bool {
+        version >= Self::FLEXIBLE_FROM
+    }
+
+    /// Whether the response header carries tagged fields (header v1). ApiVersions
+    /// responses always use header v0.
+    fn response_header_is_flexible(version: i16) -> bool {
+        Self::API_KEY != ApiKey::ApiVersions && Self::is_flexible(version)
+    }
+
+    /// `Err(UnsupportedVersion)` unless `MIN_VERSION <= version <= MAX_VERSION`.
+    fn check_encode_version(version: i16) -> Result<(), EncodeError> {
+        if (Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
+            Ok(())
+        } else {
+            Err(EncodeError::UnsupportedVersion {
+                api: Self::API_KEY,
+                version,
+                min: Self::MIN_VERSION,
+                max: Self::MAX_VERSION,
+            })
+        }
+    }
+
+    /// `Err(UnsupportedVersion)` unless `MIN_VERSION <= version <= MAX_VERSION`.
+    fn check_decode_version(version: i16) -> Result<(), DecodeError> {
+        if (Self::MIN_VERSION..=Self::MAX_VERSION).contains(&version) {
+            Ok(())
+        } else {
+            Err(DecodeError::UnsupportedVersion {
+                api: Self::API_KEY,
+                version,
+                min: Self::MIN_VERSION,
+                max: Self::MAX_VERSION,
+            })
+        }
+    }
+}
+
+/// A response message, decoded from untrusted bytes.
+pub trait Response: Sized {
+    /// Decode the body (after the response header) at `version`. The decoder's
+    /// flexible flag is set by the implementation from `version`.
+    fn decode(buf: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError>;
+}
+
+/// Decode a whole response body for request type `R`, rejecting trailing bytes
+/// (they would mean this client misread the layout).
+pub fn decode_response<R: Request>(body: &[u8], version: i16) -> Result<R::Response, DecodeError> {
+    let mut dec = Decoder::new(body, R::is_flexible(version));
+    let response = R::Response::decode(&mut dec, version)?;
+    if dec.is_empty() {
+        Ok(response)
+    } else {
+        Err(DecodeError::TrailingBytes {
+            api: R::API_KEY,
+            version,
+            remaining: dec.remaining(),
+        })
+    }
+}
+
+/// Append one complete request frame to `buf`: `int32` size, header (v1, or v2
+/// when flexible) and body. On error `buf` is left as it was.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use kafka_core::protocol::{encode_request_frame, messages::ApiVersionsRequest};
+/// let mut buf = BytesMut::new();
+/// encode_request_frame(&mut buf, &ApiVersionsRequest::default(), 0, 1, Some("c"))?;
+/// // size, api key 18, version 0, correlation id 1, client id "c"
+/// assert_eq!(&buf[..], &[0, 0, 0, 11, 0, 18, 0, 0, 0, 0, 0, 1, 0, 1, b'c']);
+/// # Ok::<(), kafka_core::protocol::EncodeError>(())
+/// ```
+pub fn encode_request_frame<R: Request>(
+    buf: &mut BytesMut,
+    request: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: Option<&str>,
+) -> Result<(), EncodeError> {
+    let start = buf.len();
+    let result = encode_frame_parts(buf, request, version, correlation_id, client_id, start);
+    if result.is_err() {
+        buf.truncate(start);
+    }
+    result
+}
+
+fn encode_frame_parts<R: Request>(
+    buf: &mut BytesMut,
+    request: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: Option<&str>,
+    start: usize,
+) -> Result<(), EncodeError> {
+    R::check_encode_version(version)?;
+    buf.put_i32(0); // patched below once the size is known
+    RequestHeader {
+        api_key: R::API_KEY,
+        api_version: version,
+        correlation_id,
+        client_id,
+    }
+    .encode(buf, R::is_flexible(version))?;
+    request.encode(buf, version)?;
+    let size = buf.len() - start - 4;
+    let size = i32::try_from(size).map_err(|_| EncodeError::TooLong {
+        what: "request frame",
+        length: size,
+        max: i32::MAX as usize,
+    })?;
+    buf[start..start + 4].copy_from_slice(&size.to_be_bytes());
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! Environment variables as configuration, with Spring's mapping:
+//! `KAFKA_PRODUCER_BATCH_SIZE` (or `SPRING_KAFKA_PRODUCER_BATCH_SIZE`) sets
+//! `kafka.producer.batch-size`.
+//!
+//! A variable name has lost the difference between `.`, `-` and `_`, so it is
+//! read against the schema: at each section the longest run of `_`-separated
+//! words that spells a child's name (`BATCH_SIZE` = `batch-size`, also
+//! `BATCHSIZE`) is taken. Under `properties` the remaining words are a Java
+//! name joined with dots (`..._ENABLE_IDEMPOTENCE` = `enable.idempotence`); under
+//! `topics` and `producers` a name already used in a file is matched first.
+//! Names are compared case-insensitively, as Spring does.
+
+use std::collections::BTreeMap;
+
+use super::keys::{ConfigKey, KeyKind, alphanumeric, relaxed};
+use super::schema::{Node, ROOT};
+
+/// Variables that steer loading and are not configuration values themselves.
+pub(crate) const PROFILES_VAR: &str = "KAFKA_PROFILES_ACTIVE";
+/// Spring's profile variable, read when [`PROFILES_VAR`] is not set.
+pub(crate) const SPRING_PROFILES_VAR: &str = "SPRING_PROFILES_ACTIVE";
+/// Comma-separated directories to read `application*.yml` from.
+pub(crate) const LOCATION_VAR: &str = "KAFKA_CONFIG_LOCATION";
+
+/// How one variable was read.
+#[derive(Debug, PartialEq)]
+pub(crate) enum EnvKey {
+    /// It sets this key.
+    Key(Vec<String>),
+    /// It is under a section we own (`KAFKA_PRODUCER_`, `KAFKA_TEMPLATE_`, ...)
+    /// but names no key there: almost certainly a typo, reported.
+    Unknown(String),
+    /// Not ours (`KAFKA_HEAP_OPTS` in a Kafka container, `PATH`): skipped.
+    Unrelated,
+}
+
+/// Reads one variable name. `existing` are the keys the files use, so that
+/// `KAFKA_TOPICS_ORDER_EVENTS` finds `kafka.topics.order-events`.
+pub(crate) fn map_var(var: &str, existing: &[ConfigKey]) -> EnvKey {
+    let lower = var.to_lowercase();
+    let rest = if let Some(rest) = lower.strip_prefix("spring_kafka_") {
+        rest
+    } else if let Some(rest) = lower.strip_prefix("kafka_") {
+        rest
+    } else {
+        return EnvKey::Unrelated;
+    };
+    if var.eq_ignore_ascii_case(PROFILES_VAR) || var.eq_ignore_ascii_case(LOCATION_VAR) {
+        return EnvKey::Unrelated;
+    }
+    let words: Vec<&str> = rest.split('_').collect();
+    if words.iter().any(|w| w.is_empty()) {
+        return EnvKey::Unrelated;
+    }
+    let mut prefix = vec!["kafka".to_owned()];
+    if let Some(mut pieces) = read_words(&words, &ROOT, &mut prefix, existing) {
+        pieces.insert(0, "kafka".to_owned());
+        return EnvKey::Key(pieces);
+    }
+    let owned_section = ["producer", "producers", "template"]
+        .iter()
+        .any(|section| words[0] == *section);
+    if owned_section {
+        EnvKey::Unknown(format!("kafka.{}", words.join(".")))
+    } else {
+        EnvKey::Unrelated
+    }
+}
+
+/// The written pieces `words` stand for under `node`, or `None` if they name no
+/// key there. `prefix` is the identity path of `node`.
+fn read_words(
+    words: &[&str],
+    node: &Node,
+    prefix: &mut Vec<String>,
+    existing: &[ConfigKey],
+) -> Option<Vec<String>> {
+    match node {
+        Node::Setting(_) => words.is_empty().then(Vec::new),
+        Node::Section(_) | Node::Producer { .. } => {
+            // Longest match first: `KAFKA_PRODUCER_BATCH_SIZE` is `batch-size`,
+            // not a `batch` section.
+            for take in (1..=words.len()).rev() {
+                let spelled = words[..take].concat();
+                let Some(field) = node.fields().find(|f| relaxed(f.name) == spelled) else {
+                    continue;
+                };
+                prefix.push(relaxed(field.name));
+                let rest = read_words(&words[take..], &field.node, prefix, existing);
+                prefix.pop();
+                if let Some(mut rest) = rest {
+                    rest.insert(0, field.name.to_owned());
+                    return Some(rest);
+                }
+            }
+            None
+        }
+        Node::JavaProperties | Node::Topics => {
+            if words.is_empty() {
+                return None;
+            }
+            let spelled = words.concat();
+            let known = existing_child(prefix, &spelled, existing);
+            Some(vec![known.unwrap_or_else(|| {
+                if matches!(node, Node::JavaProperties) {
+                    words.join(".")
+                } else {
+                    words.join("-")
+                }
+            })])
+        }
+        Node::NamedProducers => {
+            // Prefer a producer the files name; otherwise the shortest name after
+            // which the rest is a producer key.
+            let splits = 1..words.len();
+            let named = splits
+                .clone()
+                .find(|&take| existing_child(prefix, &words[..take].concat(), existing).is_some());
+            named.into_iter().chain(splits).find_map(|take| {
+                let spelled = words[..take].concat();
+                let name = existing_child(prefix, &spelled, existing)
+                    .unwrap_or_else(|| words[..take].join("-"));
+                prefix.push(relaxed(&name));
+                let rest = read_words(
+                    &words[take..],
+                    &Node::Producer { named: true },
+                    prefix,
+                    existing,
+                );
+                prefix.pop();
+                rest.map(|mut rest| {
+                    rest.insert(0, name);
+                    rest
+                })
+            })
+        }
+        Node::Ignored => None,
+    }
+}
+
+/// The display name of the child of `prefix` that a file uses and whose letters
+/// and digits are `spelled`.
+fn existing_child(prefix: &[String], spelled: &str, existing: &[ConfigKey]) -> Option<String> {
+    existing.iter().find_map(|key| {
+        let child = key.path.get(prefix.len())?;
+        (key.path.starts_with(prefix) && alphanumeric(child) == spelled)
+            .then(|| key.names.get(prefix.len()).cloned())
+            .flatten()
+    })
+}
+
+/// The environment variables Spring would read for `key` (an application key
+/// outside `kafka`): `app.topics.order-events` is `APP_TOPICS_ORDEREVENTS` or
+/// `APP_TOPICS_ORDER_EVENTS`. Returns the first one set, with its value.
+pub(crate) fn find_var_for<'e>(
+    key: &ConfigKey,
+    env: &'e BTreeMap<String, String>,
+) -> Option<(&'e str, &'e str)> {
+    if key.kind != KeyKind::Other || key.names.is_empty() {
+        return None;
+    }
+    // Dashes dropped (Spring's form), or read as `_` (its legacy form).
+    let spelled = |dash: &str| {
+        key.names
+            .iter()
+            .map(|n| n.replace('-', dash))
+            .collect::<Vec<_>>()
+            .join("_")
+    };
+    [spelled(""), spelled("_")].iter().find_map(|wanted| {
+        env.iter()
+            .find(|(var, _)| var.eq_ignore_ascii_case(wanted))
+            .map(|(var, value)| (var.as_str(), value.as_str()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::keys::parse_dotted;
+    use super::*;
+
+    fn mapped(var: &str, existing: &[&str]) -> EnvKey {
+        let existing: Vec<ConfigKey> = existing.iter().map(|k| parse_dotted(k)).collect();
+        map_var(var, &existing)
+    }
+
+    fn key(pieces: &[&str]) -> EnvKey {
+        EnvKey::Key(pieces.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn spring_mapping_of_settings() {
+        let expected = key(&["kafka", "producer", "batch-size"]);
+        assert_eq!(mapped("KAFKA_PRODUCER_BATCH_SIZE", &[]), expected);
+        assert_eq!(mapped("SPRING_KAFKA_PRODUCER_BATCH_SIZE", &[]), expected);
+        assert_eq!(mapped("KAFKA_PRODUCER_BATCHSIZE", &[]), expected);
+        assert_eq!(mapped("kafka_producer_batch_size", &[]), expected);
+        assert_eq!(mapped("Kafka_Producer_batchSize", &[]), expected);
+        assert_eq!(
+            mapped("KAFKA_TEMPLATE_TRANSACTION_ID_PREFIX", &[]),
+            key(&["kafka", "template", "transaction-id-prefix"])
+        );
+        assert_eq!(
+            mapped("KAFKA_BOOTSTRAP_SERVERS", &[]),
+            key(&["kafka", "bootstrap-servers"])
+        );
+    }
+
+    #[test]
+    fn java_properties_get_dots() {
+        assert_eq!(
+            mapped("KAFKA_PRODUCER_PROPERTIES_ENABLE_IDEMPOTENCE", &[]),
+            key(&["kafka", "producer", "properties", "enable.idempotence"])
+        );
+        assert_eq!(
+            mapped(
+                "KAFKA_PROPERTIES_MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION",
+                &[]
+            ),
+            key(&[
+                "kafka",
+                "properties",
+                "max.in.flight.requests.per.connection"
+            ])
+        );
+    }
+
+    #[test]
+    fn names_used_in_files_are_matched_first() {
+        assert_eq!(
+            mapped("KAFKA_TOPICS_ORDER_EVENTS", &["kafka.topics.orderEvents"]),
+            key(&["kafka", "topics", "orderEvents"])
+        );
+        assert_eq!(
+            mapped("KAFKA_TOPICS_ORDER_EVENTS", &[]),
+            key(&["kafka", "topics", "order-events"])
+        );
+        assert_eq!(
+            mapped(
+                "KAFKA_PRODUCERS_BULK_ORDERS_ACKS",
+                &["kafka.producers.bulk-orders.acks"]
+            ),
+            key(&["kafka", "producers", "bulk-orders", "acks"])
+        );
+        // Without a file naming it, the shortest name that leaves a valid key.
+        assert_eq!(
+            mapped("KAFKA_PRODUCERS_BULK_LINGER", &[]),
+            key(&["kafka", "producers", "bulk", "linger"])
+        );
+        assert_eq!(
+            mapped("KAFKA_PRODUCERS_AUDIT_TEMPLATE_DEFAULT_TOPIC", &[]),
+            key(&["kafka", "producers", "audit", "template", "default-topic"])
+        );
+    }
+
+    #[test]
+    fn unrelated_and_unknown_variables() {
+        assert_eq!(mapped("KAFKA_HEAP_OPTS", &[]), EnvKey::Unrelated);
+        assert_eq!(mapped("PATH", &[]), EnvKey::Unrelated);
+        assert_eq!(mapped("KAFKA_PROFILES_ACTIVE", &[]), EnvKey::Unrelated);
+        assert_eq!(mapped("KAFKA_CONFIG_LOCATION", &[]), EnvKey::Unrelated);
+        assert_eq!(mapped("KAFKA_CONSUMER_GROUP_ID", &[]), EnvKey::Unrelated);
+        assert_eq!(
+            mapped("KAFKA_PRODUCER_BATCH_SIZ", &[]),
+            EnvKey::Unknown("kafka.producer.batch.siz".to_owned())
+        );
+    }
+
+    #[test]
+    fn application_keys_use_spring_variable_names() {
+        let env: BTreeMap<String, String> = [
+            ("APP_TOPICS_ORDER_EVENTS".to_owned(), "x".to_owned()),
+            ("APP_NAME".to_owned(), "y".to_owned()),
+        ]
+        .into();
+        assert_eq!(
+            find_var_for(&parse_dotted("app.topics.order-events"), &env),
+            Some(("APP_TOPICS_ORDER_EVENTS", "x"))
+        );
+        assert_eq!(
+            find_var_for(&parse_dotted("app.name"), &env),
+            Some(("APP_NAME", "y"))
+        );
+        assert_eq!(find_var_for(&parse_dotted("app.other"), &env), None);
+        assert_eq!(find_var_for(&parse_dotted("kafka.client-id"), &env), None);
+    }
+}

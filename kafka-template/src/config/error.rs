@@ -1,0 +1,300 @@
+//! [`ConfigLoadError`]: everything wrong with a configuration, found at load.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::origin::Origin;
+
+/// What secret values are shown as.
+pub const HIDDEN: &str = "[hidden]";
+
+/// Whether a key (Spring or Java spelling) names a secret: its name contains
+/// `password`, `secret`, `jaas`, `token` or `sasl.`. Secret values are shown as
+/// `[hidden]` in [`describe`](super::KafkaConfig::describe), errors and `Debug`.
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "jaas", "token", "sasl."]
+        .iter()
+        .any(|word| key.contains(word))
+}
+
+/// `value`, or `[hidden]` when `key` is secret.
+pub(crate) fn shown_value(key: &str, value: &str) -> String {
+    if is_secret_key(key) {
+        HIDDEN.to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// One problem with the configuration. Each names the key as written, the value
+/// (secrets hidden), where it came from and what would be accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigIssue {
+    /// A value the key does not accept.
+    #[error("invalid value '{value}' for {key} (from {origin}): expected {expected}")]
+    InvalidValue {
+        /// The key as written (`kafka.producer.acks`).
+        key: String,
+        /// The value as given (`[hidden]` for secrets).
+        value: String,
+        /// Where the value came from.
+        origin: Origin,
+        /// What the key accepts (`one of all, -1, 0, 1`).
+        expected: String,
+    },
+    /// A key the schema (or the Java client) does not know.
+    #[error("unknown key {key} (from {origin}){}", unknown_hint(.suggestion.as_deref(), .known))]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// Where it came from.
+        origin: Origin,
+        /// The key it is probably a typo of.
+        suggestion: Option<String>,
+        /// The keys allowed where it is, when there is no suggestion.
+        known: Vec<String>,
+    },
+    /// A key that maps to a Java setting kafka-core does not implement.
+    #[error("{key} (from {origin}) is not supported: {reason}")]
+    Unsupported {
+        /// The key as written.
+        key: String,
+        /// Where it came from.
+        origin: Origin,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+    /// A valid value that conflicts with other settings.
+    #[error("{message} ({key} from {origin})")]
+    Conflict {
+        /// The key as written.
+        key: String,
+        /// Where it came from.
+        origin: Origin,
+        /// The explanation, naming every setting involved.
+        message: String,
+    },
+    /// A required setting is missing.
+    #[error("missing {key}: {hint}")]
+    Missing {
+        /// The key to set.
+        key: String,
+        /// What to set it to.
+        hint: String,
+    },
+    /// The same key twice in one source (e.g. `batchSize` and `batch-size`).
+    #[error("{key} is set twice in one document (at {first} and {second}); keep one")]
+    DuplicateKey {
+        /// The canonical key.
+        key: String,
+        /// The first occurrence.
+        first: Origin,
+        /// The second occurrence.
+        second: Origin,
+    },
+    /// A value where the schema has a section.
+    #[error("{key} (from {origin}) is a section, not a value; expected keys under it: {}", .known.join(", "))]
+    SectionValue {
+        /// The key as written.
+        key: String,
+        /// Where it came from.
+        origin: Origin,
+        /// The keys allowed under it.
+        known: Vec<String>,
+    },
+    /// `${name}` with no value and no default.
+    #[error(
+        "cannot resolve placeholder '${{{name}}}' in {key} (from {origin}): set {name} or give a default as ${{{name}:default}}"
+    )]
+    UnresolvablePlaceholder {
+        /// The placeholder's key.
+        name: String,
+        /// The key whose value holds it, as written.
+        key: String,
+        /// Where that value came from.
+        origin: Origin,
+    },
+    /// Placeholders that refer to each other in a circle.
+    #[error("placeholder cycle in {key} (from {origin}): {}", .chain.join(" -> "))]
+    PlaceholderCycle {
+        /// The key whose value starts the cycle.
+        key: String,
+        /// Where that value came from.
+        origin: Origin,
+        /// The keys of the cycle, ending where it started.
+        chain: Vec<String>,
+    },
+    /// A `${` without its `}`.
+    #[error(
+        "unclosed placeholder in {key} (from {origin}): a '${{' has no matching '}}' (write \\${{ for a literal '${{')"
+    )]
+    UnclosedPlaceholder {
+        /// The key as written.
+        key: String,
+        /// Where the value came from.
+        origin: Origin,
+    },
+    /// A malformed `on-profile` condition.
+    #[error("invalid profile expression '{expression}' for {key} (from {origin}): {reason}")]
+    ProfileExpression {
+        /// The gating key as written.
+        key: String,
+        /// The expression.
+        expression: String,
+        /// Where it came from.
+        origin: Origin,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A profile name that cannot name a file.
+    #[error(
+        "invalid profile name '{name}' (from {source_name}): a profile name cannot contain '/', '\\' or '..'"
+    )]
+    ProfileName {
+        /// The name.
+        name: String,
+        /// Where it came from (a variable, the builder or a file).
+        source_name: String,
+    },
+    /// `profiles.active` where Spring forbids it.
+    #[error(
+        "{key} (from {origin}) cannot be set in a profile-specific file or a profile-gated document; set it in application.yml, KAFKA_PROFILES_ACTIVE or the builder"
+    )]
+    MisplacedProfiles {
+        /// The key as written.
+        key: String,
+        /// Where it came from.
+        origin: Origin,
+    },
+    /// A file that is not usable YAML.
+    #[error("{}:{line}:{column}: invalid YAML: {message}", .path.display())]
+    Yaml {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file that exists but cannot be read.
+    #[error("cannot read {}: {message}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        message: String,
+    },
+    /// A configured location that is not a directory.
+    #[error("config location {} (from {source_name}) is not a directory", .path.display())]
+    Location {
+        /// The location.
+        path: PathBuf,
+        /// `env KAFKA_CONFIG_LOCATION` or `builder`.
+        source_name: String,
+    },
+    /// [`producer_properties`](super::KafkaConfig::producer_properties) or
+    /// [`template_settings`](super::KafkaConfig::template_settings) for a name that
+    /// is not configured.
+    #[error("unknown producer '{name}'; configured producers: {}", known_producers(.known))]
+    UnknownProducer {
+        /// The name asked for.
+        name: String,
+        /// The names configured under `kafka.producers`.
+        known: Vec<String>,
+    },
+    /// kafka-core rejected a producer's settings for a reason not tied to one key.
+    #[error("{producer}: {message}")]
+    Rejected {
+        /// `default producer` or `producer 'name'`.
+        producer: String,
+        /// kafka-core's message.
+        message: String,
+    },
+    /// A free text given to
+    /// [`resolve_placeholders`](super::KafkaConfig::resolve_placeholders) whose
+    /// placeholders cannot all be replaced.
+    #[error("cannot resolve placeholders in '{text}': {reason}")]
+    TextPlaceholder {
+        /// The text.
+        text: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A failure of the merge itself (a bug, not a configuration problem).
+    #[error("internal configuration error: {message}")]
+    Internal {
+        /// What failed.
+        message: String,
+    },
+}
+
+fn unknown_hint(suggestion: Option<&str>, known: &[String]) -> String {
+    match suggestion {
+        Some(suggestion) => format!("; did you mean {suggestion}?"),
+        None if known.is_empty() => String::new(),
+        None => format!("; known keys there: {}", known.join(", ")),
+    }
+}
+
+fn known_producers(known: &[String]) -> String {
+    if known.is_empty() {
+        "none (only the default producer)".to_owned()
+    } else {
+        known.join(", ")
+    }
+}
+
+/// The configuration could not be loaded; [`issues`](Self::issues) lists every
+/// problem found, not only the first.
+///
+/// With one issue, `Display` is that issue's message; with several, a count
+/// followed by one issue per line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigLoadError {
+    issues: Vec<ConfigIssue>,
+}
+
+impl ConfigLoadError {
+    /// Builds the error from its issues (duplicates removed, order kept).
+    pub(crate) fn new(issues: Vec<ConfigIssue>) -> Self {
+        let mut unique: Vec<ConfigIssue> = Vec::with_capacity(issues.len());
+        for issue in issues {
+            if !unique.contains(&issue) {
+                unique.push(issue);
+            }
+        }
+        ConfigLoadError { issues: unique }
+    }
+
+    /// Every problem found.
+    pub fn issues(&self) -> &[ConfigIssue] {
+        &self.issues
+    }
+}
+
+impl std::error::Error for ConfigLoadError {}
+
+impl From<ConfigIssue> for ConfigLoadError {
+    fn from(issue: ConfigIssue) -> Self {
+        ConfigLoadError::new(vec![issue])
+    }
+}
+
+impl fmt::Display for ConfigLoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.issues.as_slice() {
+            [only] => write!(f, "{only}"),
+            issues => {
+                write!(f, "{} configuration errors:", issues.len())?;
+                for issue in issues {
+                    write!(f, "\n  - {issue}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,623 @@
+//! [`KafkaConfigBuilder`]: finding the files and profiles, and stacking the
+//! sources in precedence order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::KafkaConfig;
+use super::env::{EnvKey, LOCATION_VAR, PROFILES_VAR, SPRING_PROFILES_VAR, find_var_for, map_var};
+use super::error::{ConfigIssue, ConfigLoadError};
+use super::keys::{ConfigKey, KeyKind, parse_dotted, parse_key, relaxed, split_key};
+use super::merge::{RawValue, merge};
+use super::origin::Origin;
+use super::producers::build_producers;
+use super::profiles::{DEFAULT_PROFILE, ProfileCondition, split_profiles};
+use super::resolve::Resolver;
+use super::schema::{Node, ROOT, Setting};
+use super::validate::validate_producer;
+use super::yaml::{YamlEntry, parse_documents};
+
+/// Where files are looked for when neither the builder nor
+/// `KAFKA_CONFIG_LOCATION` says: the working directory, then `config/` (which wins).
+const DEFAULT_DIRS: [&str; 2] = ["", "config"];
+/// File extensions, in reading order (a `.yaml` file overrides a `.yml` one).
+const EXTENSIONS: [&str; 2] = ["yml", "yaml"];
+/// Built-in defaults, the lowest layer (Spring Boot's default for
+/// `spring.kafka.bootstrap-servers`, and the template close timeout).
+const DEFAULTS: [(&str, &str); 2] = [
+    ("kafka.bootstrap-servers", "localhost:9092"),
+    ("kafka.template.close-timeout", "30s"),
+];
+
+/// Loads a [`KafkaConfig`]: where to look, which profiles, explicit overrides
+/// and (for tests) the environment to read instead of the process's.
+///
+/// ```
+/// use kafka_template::config::KafkaConfig;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(
+///     dir.path().join("application.yml"),
+///     "kafka:\n  producer:\n    acks: all\n    batch-size: 32KB\n",
+/// )
+/// .unwrap();
+/// let config = KafkaConfig::builder()
+///     .dir(dir.path())
+///     .profiles(["dev"])
+///     .override_value("kafka.producer.acks", "1")
+///     .env_source([("KAFKA_PRODUCER_LINGER", "10ms")])
+///     .load()
+///     .unwrap();
+/// assert_eq!(config.lookup("kafka.producer.acks"), Some("1"));
+/// assert_eq!(config.lookup("kafka.producer.batchSize"), Some("32KB"));
+/// let props = config.producer_properties(None).unwrap();
+/// let linger = props.iter().find(|p| p.key == "linger.ms").unwrap();
+/// assert_eq!(linger.value, "10");
+/// ```
+#[derive(Clone, Default)]
+pub struct KafkaConfigBuilder {
+    dirs: Vec<PathBuf>,
+    profiles: Option<Vec<String>>,
+    overrides: Vec<(String, String)>,
+    env: Option<BTreeMap<String, String>>,
+}
+
+impl fmt::Debug for KafkaConfigBuilder {
+    // The environment may hold secrets: only its size is shown.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaConfigBuilder")
+            .field("dirs", &self.dirs)
+            .field("profiles", &self.profiles)
+            .field(
+                "overrides",
+                &self.overrides.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("env_vars", &self.env.as_ref().map(BTreeMap::len))
+            .finish()
+    }
+}
+
+impl KafkaConfigBuilder {
+    /// Reads `application*.yml` from `dir`. Call it again for more directories;
+    /// later ones win. Replaces the default locations and `KAFKA_CONFIG_LOCATION`.
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dirs.push(dir.into());
+        self
+    }
+
+    /// The active profiles, in increasing precedence. Replaces
+    /// `KAFKA_PROFILES_ACTIVE`, `SPRING_PROFILES_ACTIVE` and `profiles.active`.
+    pub fn profiles<I, S>(mut self, profiles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.profiles = Some(profiles.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets `key` (any spelling, e.g. `kafka.producer.acks` or
+    /// `kafka.properties[enable.idempotence]`) above every other source.
+    pub fn override_value(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.overrides.push((key.into(), value.into()));
+        self
+    }
+
+    /// Reads these variables instead of the process environment (for tests:
+    /// the process environment is shared by parallel tests).
+    pub fn env_source<I, K, V>(mut self, vars: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.env = Some(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Reads, merges, resolves and validates the configuration. Every problem
+    /// found is in the error, not only the first.
+    pub fn load(self) -> Result<KafkaConfig, ConfigLoadError> {
+        let env = match self.env {
+            Some(env) => env,
+            // Variables that are not Unicode cannot be configuration: skipped.
+            None => std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        };
+        let mut issues = Vec::new();
+        let dirs = search_dirs(self.dirs, &env, &mut issues);
+
+        let mut documents = Vec::new();
+        for dir in &dirs {
+            for ext in EXTENSIONS {
+                let path = dir.join(format!("application.{ext}"));
+                documents.extend(read_file(&path, false, &mut issues));
+            }
+        }
+        let profiles = active_profiles(self.profiles, &env, &documents, &mut issues);
+        for profile in &profiles {
+            for dir in &dirs {
+                for ext in EXTENSIONS {
+                    let path = dir.join(format!("application-{profile}.{ext}"));
+                    documents.extend(read_file(&path, true, &mut issues));
+                }
+            }
+        }
+
+        let mut layers: Vec<Vec<RawValue>> = Vec::new();
+        layers.push(
+            DEFAULTS
+                .iter()
+                .map(|(key, value)| raw_value(parse_dotted(key), key, value, Origin::Default))
+                .collect(),
+        );
+        for document in &documents {
+            if document.is_active(&profiles) {
+                check_profiles_placement(document, &mut issues);
+                layers.push(admit_layer(&document.values, &mut issues, true));
+            }
+        }
+        let overrides: Vec<RawValue> = self
+            .overrides
+            .iter()
+            .map(|(key, value)| raw_value(parse_dotted(key), key, value, Origin::Override))
+            .collect();
+        let existing: Vec<ConfigKey> = layers
+            .iter()
+            .flatten()
+            .chain(&overrides)
+            .map(|v| v.key.clone())
+            .collect();
+        let env_layer = env_values(&env, &existing, &mut issues);
+        layers.push(admit_layer(&env_layer, &mut issues, false));
+        layers.push(admit_layer(&overrides, &mut issues, false));
+
+        let merged = match merge(layers) {
+            Ok(merged) => merged,
+            Err(message) => {
+                issues.push(ConfigIssue::Internal { message });
+                return Err(ConfigLoadError::new(issues));
+            }
+        };
+        let merged: BTreeMap<Vec<String>, RawValue> = merged
+            .into_iter()
+            .map(|v| (v.key.path.clone(), v))
+            .collect();
+        let (entries, placeholder_issues) = Resolver::new(&merged, &env).resolve_all();
+        issues.extend(placeholder_issues);
+        let (producers, value_issues) = build_producers(&entries);
+        issues.extend(value_issues);
+        if issues.is_empty() {
+            // kafka-core judges values only once they are well-formed.
+            for producer in &producers {
+                issues.extend(validate_producer(producer));
+            }
+        }
+        if !issues.is_empty() {
+            return Err(ConfigLoadError::new(issues));
+        }
+        Ok(KafkaConfig {
+            profiles,
+            entries,
+            env,
+            producers,
+        })
+    }
+}
+
+fn raw_value(key: ConfigKey, written: &str, value: &str, origin: Origin) -> RawValue {
+    RawValue {
+        key,
+        written: written.to_owned(),
+        value: value.to_owned(),
+        origin,
+    }
+}
+
+/// The builder's directories, else `KAFKA_CONFIG_LOCATION`'s, else the defaults.
+/// Explicit locations must exist; the defaults need not.
+fn search_dirs(
+    from_builder: Vec<PathBuf>,
+    env: &BTreeMap<String, String>,
+    issues: &mut Vec<ConfigIssue>,
+) -> Vec<PathBuf> {
+    let (dirs, source_name) = if !from_builder.is_empty() {
+        (from_builder, "builder".to_owned())
+    } else if let Some(list) = env_var(env, LOCATION_VAR) {
+        let dirs = list
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        (dirs, format!("env {LOCATION_VAR}"))
+    } else {
+        return DEFAULT_DIRS.iter().map(PathBuf::from).collect();
+    };
+    dirs.into_iter()
+        .filter(|dir| {
+            let ok = dir.is_dir();
+            if !ok {
+                issues.push(ConfigIssue::Location {
+                    path: dir.clone(),
+                    source_name: source_name.clone(),
+                });
+            }
+            ok
+        })
+        .collect()
+}
+
+fn env_var<'e>(env: &'e BTreeMap<String, String>, name: &str) -> Option<&'e str> {
+    env.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Builder, else `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE`, else the
+/// last `kafka.profiles.active`/`spring.profiles.active` of the application
+/// files' ungated documents, else `default`.
+fn active_profiles(
+    from_builder: Option<Vec<String>>,
+    env: &BTreeMap<String, String>,
+    base_documents: &[Document],
+    issues: &mut Vec<ConfigIssue>,
+) -> Vec<String> {
+    let (profiles, source_name) = if let Some(profiles) = from_builder {
+        let profiles = profiles
+            .iter()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect();
+        (profiles, "builder".to_owned())
+    } else if let Some(list) = env_var(env, PROFILES_VAR) {
+        (split_profiles(list), format!("env {PROFILES_VAR}"))
+    } else if let Some(list) = env_var(env, SPRING_PROFILES_VAR) {
+        (split_profiles(list), format!("env {SPRING_PROFILES_VAR}"))
+    } else if let Some(value) = base_documents
+        .iter()
+        .filter(|d| d.gate.is_none())
+        .flat_map(|d| &d.values)
+        .rfind(|v| is_profiles_active(&v.key))
+    {
+        (split_profiles(&value.value), value.origin.to_string())
+    } else {
+        (Vec::new(), String::new())
+    };
+    let mut valid: Vec<String> = Vec::new();
+    for name in profiles {
+        if name.contains(['/', '\\']) || name.contains("..") {
+            issues.push(ConfigIssue::ProfileName {
+                name,
+                source_name: source_name.clone(),
+            });
+        } else if !valid.contains(&name) {
+            valid.push(name);
+        }
+    }
+    if valid.is_empty() {
+        valid.push(DEFAULT_PROFILE.to_owned());
+    }
+    valid
+}
+
+/// `kafka.profiles.active` or Spring's `spring.profiles.active`.
+fn is_profiles_active(key: &ConfigKey) -> bool {
+    match &key.kind {
+        KeyKind::Setting { setting, .. } => *setting == Setting::ProfilesActive,
+        KeyKind::Other => key.path == ["spring", "profiles", "active"],
+        _ => false,
+    }
+}
+
+/// Whether a document applies.
+#[derive(Clone, Debug, PartialEq)]
+enum Gate {
+    When(ProfileCondition),
+    /// Its condition could not be read (already reported): never applies.
+    Never,
+}
+
+/// One document of one file.
+#[derive(Clone, Debug)]
+struct Document {
+    profile_specific: bool,
+    gate: Option<Gate>,
+    values: Vec<RawValue>,
+}
+
+impl Document {
+    fn is_active(&self, profiles: &[String]) -> bool {
+        match &self.gate {
+            None => true,
+            Some(Gate::When(condition)) => condition.matches(profiles),
+            Some(Gate::Never) => false,
+        }
+    }
+}
+
+/// Spring forbids choosing profiles from a profile-specific or gated document.
+fn check_profiles_placement(document: &Document, issues: &mut Vec<ConfigIssue>) {
+    if !document.profile_specific && document.gate.is_none() {
+        return;
+    }
+    for value in document
+        .values
+        .iter()
+        .filter(|v| is_profiles_active(&v.key))
+    {
+        issues.push(ConfigIssue::MisplacedProfiles {
+            key: value.written.clone(),
+            origin: value.origin.clone(),
+        });
+    }
+}
+
+/// The documents of one file; nothing if it does not exist.
+fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>) -> Vec<Document> {
+    if !path.is_file() {
+        return Vec::new();
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) => {
+            issues.push(ConfigIssue::Io {
+                path: path.to_owned(),
+                message: error.to_string(),
+            });
+            return Vec::new();
+        }
+    };
+    let documents = match parse_documents(&text) {
+        Ok(documents) => documents,
+        Err(error) => {
+            issues.push(ConfigIssue::Yaml {
+                path: path.to_owned(),
+                line: error.line,
+                column: error.column,
+                message: error.message,
+            });
+            return Vec::new();
+        }
+    };
+    documents
+        .into_iter()
+        .map(|document| {
+            let mut gate = None;
+            let mut values = Vec::new();
+            for entry in document.entries {
+                let origin = Origin::File {
+                    path: path.to_owned(),
+                    line: entry.line,
+                };
+                match activation_key(&entry) {
+                    Some(Activation::OnProfile) => {
+                        gate = Some(read_gate(&entry, origin, issues));
+                    }
+                    Some(Activation::Unsupported) => {
+                        issues.push(ConfigIssue::Unsupported {
+                            key: entry.path.join("."),
+                            origin,
+                            reason: "only on-profile can activate a document here; \
+                                     cloud platforms are not detected"
+                                .to_owned(),
+                        });
+                        gate = Some(Gate::Never);
+                    }
+                    None => {
+                        let key = parse_key(&entry.path);
+                        // `producer:` with every key under it commented out.
+                        if entry.value.is_none() && key.kind == KeyKind::Section {
+                            continue;
+                        }
+                        values.push(RawValue {
+                            key,
+                            written: entry.path.join("."),
+                            value: entry.value.unwrap_or_default(),
+                            origin,
+                        });
+                    }
+                }
+            }
+            Document {
+                profile_specific,
+                gate,
+                values,
+            }
+        })
+        .collect()
+}
+
+enum Activation {
+    /// `spring.config.activate.on-profile` or our `kafka.config.activate.on-profile`.
+    OnProfile,
+    /// Another `*.config.activate.*` condition.
+    Unsupported,
+}
+
+fn activation_key(entry: &YamlEntry) -> Option<Activation> {
+    let pieces: Vec<String> = entry
+        .path
+        .iter()
+        .flat_map(|k| split_key(k))
+        .map(|p| relaxed(&p))
+        .collect();
+    match pieces.as_slice() {
+        [root, config, activate, condition]
+            if (root == "spring" || root == "kafka")
+                && config == "config"
+                && activate == "activate" =>
+        {
+            Some(if condition == "onprofile" {
+                Activation::OnProfile
+            } else {
+                Activation::Unsupported
+            })
+        }
+        _ => None,
+    }
+}
+
+fn read_gate(entry: &YamlEntry, origin: Origin, issues: &mut Vec<ConfigIssue>) -> Gate {
+    let expression = entry.value.clone().unwrap_or_default();
+    match ProfileCondition::parse(&expression) {
+        Ok(condition) => Gate::When(condition),
+        Err(reason) => {
+            issues.push(ConfigIssue::ProfileExpression {
+                key: entry.path.join("."),
+                expression,
+                origin,
+                reason,
+            });
+            Gate::Never
+        }
+    }
+}
+
+/// The environment's values: `KAFKA_*`/`SPRING_KAFKA_*` variables read against
+/// the schema (`KAFKA_*` winning over `SPRING_KAFKA_*` for the same key), and
+/// Spring-named variables for the application keys the files use.
+fn env_values(
+    env: &BTreeMap<String, String>,
+    existing: &[ConfigKey],
+    issues: &mut Vec<ConfigIssue>,
+) -> Vec<RawValue> {
+    let mut values = Vec::new();
+    let mut seen_other: Vec<&Vec<String>> = Vec::new();
+    for key in existing.iter().filter(|k| k.kind == KeyKind::Other) {
+        if seen_other.contains(&&key.path) {
+            continue;
+        }
+        seen_other.push(&key.path);
+        if let Some((var, value)) = find_var_for(key, env) {
+            values.push(raw_value(
+                key.clone(),
+                &key.display(),
+                value,
+                Origin::Env {
+                    var: var.to_owned(),
+                },
+            ));
+        }
+    }
+    let spring_first = env
+        .iter()
+        .filter(|(var, _)| var.to_lowercase().starts_with("spring_kafka_"))
+        .chain(
+            env.iter()
+                .filter(|(var, _)| var.to_lowercase().starts_with("kafka_")),
+        );
+    for (var, value) in spring_first {
+        let origin = Origin::Env { var: var.clone() };
+        match map_var(var, existing) {
+            EnvKey::Key(pieces) => {
+                let key = parse_key(&pieces);
+                let written = key.display();
+                values.push(raw_value(key, &written, value, origin));
+            }
+            EnvKey::Unknown(key) => issues.push(ConfigIssue::UnknownKey {
+                key,
+                origin,
+                suggestion: None,
+                known: Vec::new(),
+            }),
+            EnvKey::Unrelated => {
+                tracing::trace!(var = %var, "environment variable is not a Kafka configuration key");
+            }
+        }
+    }
+    values
+}
+
+/// The values of one source that take part in the merge; unknown keys and
+/// values given to sections are reported. `one_document`: duplicates are errors
+/// (two spellings of one key in one document); elsewhere the later one wins.
+fn admit_layer(
+    values: &[RawValue],
+    issues: &mut Vec<ConfigIssue>,
+    one_document: bool,
+) -> Vec<RawValue> {
+    let mut admitted: Vec<RawValue> = Vec::new();
+    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+    for value in values {
+        match &value.key.kind {
+            KeyKind::Unknown { suggestion } => {
+                issues.push(ConfigIssue::UnknownKey {
+                    key: value.written.clone(),
+                    origin: value.origin.clone(),
+                    suggestion: suggestion.clone(),
+                    known: if suggestion.is_some() {
+                        Vec::new()
+                    } else {
+                        known_children(&value.key)
+                    },
+                });
+                continue;
+            }
+            KeyKind::Section => {
+                issues.push(ConfigIssue::SectionValue {
+                    key: value.written.clone(),
+                    origin: value.origin.clone(),
+                    known: known_children(&value.key),
+                });
+                continue;
+            }
+            KeyKind::Ignored => {
+                tracing::debug!(key = %value.written, "ignored: not a producer setting");
+                continue;
+            }
+            _ => {}
+        }
+        match index.get(&value.key.path) {
+            Some(&at) => {
+                if one_document {
+                    issues.push(ConfigIssue::DuplicateKey {
+                        key: value.key.display(),
+                        first: admitted[at].origin.clone(),
+                        second: value.origin.clone(),
+                    });
+                }
+                admitted[at] = value.clone();
+            }
+            None => {
+                index.insert(value.key.path.clone(), admitted.len());
+                admitted.push(value.clone());
+            }
+        }
+    }
+    admitted
+}
+
+/// What may be written under the deepest known section of `key`.
+fn known_children(key: &ConfigKey) -> Vec<String> {
+    let mut node = &ROOT;
+    // names[0] is "kafka"; walk the known part of the path.
+    for name in key.names.iter().skip(1) {
+        let next = match node {
+            Node::NamedProducers => Some(&Node::Producer { named: true }),
+            _ => node
+                .fields()
+                .find(|f| relaxed(f.name) == relaxed(name))
+                .map(|f| &f.node),
+        };
+        match next {
+            Some(next) => node = next,
+            None => break,
+        }
+    }
+    match node {
+        Node::JavaProperties => {
+            vec!["Java client property names (e.g. enable.idempotence)".to_owned()]
+        }
+        Node::Topics => vec!["topic names".to_owned()],
+        Node::NamedProducers => vec!["producer names".to_owned()],
+        node if node.is_section() => node.fields().map(|f| f.name.to_owned()).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,305 @@
+//! Spring Boot style layered YAML configuration for producers and templates.
+//!
+//! # Sources and precedence
+//!
+//! From lowest to highest; a higher source wins key by key:
+//!
+//! 1. built-in defaults (`kafka.bootstrap-servers: localhost:9092` as in Spring
+//!    Boot, `kafka.template.close-timeout: 30s`);
+//! 2. `application.yml`, then `application.yaml`, in each search directory;
+//! 3. `application-{profile}.yml`/`.yaml` for each active profile, in profile
+//!    order (the last profile wins), in each search directory;
+//! 4. environment variables (`KAFKA_PRODUCER_BATCH_SIZE` or
+//!    `SPRING_KAFKA_PRODUCER_BATCH_SIZE` sets `kafka.producer.batch-size`);
+//! 5. [`KafkaConfigBuilder::override_value`].
+//!
+//! Search directories are the working directory then `config/` (as in Spring,
+//! `config/` wins), replaced by the comma-separated `KAFKA_CONFIG_LOCATION` or by
+//! [`KafkaConfigBuilder::dir`]. Inside a file, the documents separated by `---`
+//! apply in order, later ones overriding earlier ones; a document with
+//! `spring.config.activate.on-profile` (or `kafka.config.activate.on-profile`)
+//! applies only when its profile expression (`prod`, `!prod`, `prod & eu`,
+//! `dev | test`, `a, b`) matches the active profiles.
+//!
+//! Active profiles come from [`KafkaConfigBuilder::profiles`], else
+//! `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE` (comma lists), else the
+//! last `kafka.profiles.active`/`spring.profiles.active` of the ungated documents
+//! of `application.yml`; `default` when none.
+//!
+//! # Keys
+//!
+//! Keys mirror Spring Boot's `spring.kafka.*` under a `kafka:` root (a
+//! `spring.kafka:` root is read the same): `bootstrap-servers`, `client-id`,
+//! `properties.*` (Java client names, dotted keys intact), `security.protocol`,
+//! `ssl.*`, `producer.{acks, batch-size, bootstrap-servers, buffer-memory,
+//! client-id, compression-type, key-serializer, value-serializer, retries,
+//! linger, transaction-id-prefix, properties.*, security.*, ssl.*}`,
+//! `template.{default-topic, close-timeout, transaction-id-prefix}`, `topics.*`
+//! (names for placeholders), and named producers `producers.<name>.*` with the
+//! producer keys plus their own `template.*`. Names are relaxed: `batch-size`,
+//! `batchSize` and `batch_size` are one key. Sizes take `32MB`, `16KB` or bytes;
+//! durations take `5ms`, `1s`, `2m`, ISO-8601, or a number of milliseconds.
+//! Spring sections a producer does not use (`consumer`, `admin`, `listener`,
+//! `streams`, `retry`) are accepted and ignored; any other unknown key under
+//! `kafka` is an error with a "did you mean". Keys outside the root are the
+//! application's: they are kept for [`KafkaConfig::lookup`] and placeholders.
+//!
+//! A producer's Java properties merge as in Spring: common settings, then
+//! `kafka.properties.*`, then the producer's settings, then its
+//! `properties.*`. A named producer inherits the common settings (not
+//! `kafka.producer`'s); its template inherits `kafka.template`'s default topic
+//! and close timeout, not its transaction id prefix.
+//!
+//! `${key}` and `${key:default}` placeholders work in any value of any source and
+//! may nest; a key is looked up (relaxed) in the merged configuration, then in
+//! the environment (`${app.topics.orders}` reads `APP_TOPICS_ORDERS`, `${BROKERS}`
+//! reads `BROKERS`). `\${` is a literal `${`.
+//!
+//! Everything is validated when the configuration loads: each producer's Java
+//! properties go through `kafka_core::config::ProducerConfig`, and every error
+//! names the key as written, the value, its origin (file and line, or the
+//! variable) and what is allowed. Secret values (keys containing `password`,
+//! `secret`, `jaas`, `token` or `sasl.`) are shown as `[hidden]`.
+//!
+//! # What the `config` crate does here, and where it is worked around
+//!
+//! `config` is the merge engine: each source becomes a `config::Source` added
+//! in precedence order, and its deep merge picks the winning value of each key
+//! (see `merge.rs`). It falls short in four places, each worked around and
+//! tested in `tests/config_crate_gaps.rs`:
+//!
+//! - **Multi-document YAML**: its YAML format rejects a file with more than one
+//!   document, and records no line numbers. Files are read with `yaml-rust2`'s
+//!   marked event parser instead (`yaml.rs`), one layer per active document.
+//! - **Dotted Java keys**: its path syntax splits `enable.idempotence` into
+//!   `enable` → `idempotence`. Keys are normalised before the merge and a Java
+//!   name is handed over as one table key, which its merge keeps whole.
+//! - **Environment keys**: its `Environment` source lowercases names, maps every
+//!   `_` to `.` (`batch.size`, not `batch-size`) and records only "the
+//!   environment" as origin. Variables are read against the schema instead
+//!   (`env.rs`), keeping the variable name as the origin.
+//! - **Relaxed names**: it compares keys exactly, so `batchSize` in a file and
+//!   `batchsize` from its lowercased environment would be two keys. Keys are
+//!   relaxed before they reach it.
+
+mod env;
+mod error;
+mod keys;
+mod load;
+mod merge;
+mod origin;
+mod placeholder;
+mod producers;
+mod profiles;
+mod resolve;
+mod schema;
+mod units;
+mod validate;
+mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+
+pub use error::{ConfigIssue, ConfigLoadError, HIDDEN, is_secret_key};
+pub use load::KafkaConfigBuilder;
+pub use origin::Origin;
+pub use producers::{DEFAULT_CLOSE_TIMEOUT, ResolvedProperty, TemplateSettings};
+
+use env::find_var_for;
+use keys::{KeyKind, parse_dotted, relaxed};
+use merge::RawValue;
+use placeholder::PlaceholderError;
+use producers::ProducerSetup;
+use resolve::Resolver;
+
+/// The loaded, merged, resolved and validated configuration.
+///
+/// ```
+/// use kafka_template::config::{KafkaConfig, Origin};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(
+///     dir.path().join("application.yml"),
+///     "kafka:\n  producer:\n    acks: all\n  topics:\n    orders: orders-v1\n",
+/// )
+/// .unwrap();
+/// let config = KafkaConfig::builder()
+///     .dir(dir.path())
+///     .env_source([("KAFKA_PRODUCER_BATCH_SIZE", "64KB")])
+///     .load()
+///     .unwrap();
+/// assert_eq!(config.profiles(), ["default"]);
+/// let props = config.producer_properties(None).unwrap();
+/// let batch = props.iter().find(|p| p.key == "batch.size").unwrap();
+/// assert_eq!(batch.value, "65536");
+/// assert_eq!(batch.origin, Origin::Env { var: "KAFKA_PRODUCER_BATCH_SIZE".into() });
+/// assert_eq!(
+///     config.resolve_placeholders("${kafka.topics.orders}").unwrap(),
+///     "orders-v1"
+/// );
+/// ```
+pub struct KafkaConfig {
+    profiles: Vec<String>,
+    /// Every key's final value, by identity path.
+    entries: BTreeMap<Vec<String>, RawValue>,
+    /// The environment read at load, for `${VAR}` placeholders.
+    env: BTreeMap<String, String>,
+    /// The default producer first, then named ones by name.
+    producers: Vec<ProducerSetup>,
+}
+
+impl KafkaConfig {
+    /// Loads from the default locations, profiles and the process environment;
+    /// see the [module docs](self).
+    pub fn load() -> Result<Self, ConfigLoadError> {
+        Self::builder().load()
+    }
+
+    /// A builder to choose directories, profiles, overrides or the environment.
+    pub fn builder() -> KafkaConfigBuilder {
+        KafkaConfigBuilder::default()
+    }
+
+    /// The active profiles, in precedence order (`["default"]` when none).
+    pub fn profiles(&self) -> &[String] {
+        &self.profiles
+    }
+
+    /// The named producers (`kafka.producers.<name>`), as written, sorted.
+    pub fn producer_names(&self) -> Vec<&str> {
+        self.producers
+            .iter()
+            .filter_map(|p| p.name.as_deref())
+            .collect()
+    }
+
+    /// The Java client properties of the default producer (`None`) or of a named
+    /// one, sorted by name, each with its origin: common settings, then
+    /// `kafka.properties.*`, then the producer's settings, then its
+    /// `properties.*` (later wins). Only configured values are listed; the
+    /// producer applies its own defaults to the rest.
+    pub fn producer_properties(
+        &self,
+        producer: Option<&str>,
+    ) -> Result<Vec<ResolvedProperty>, ConfigLoadError> {
+        Ok(self
+            .producer(producer)?
+            .properties
+            .iter()
+            .map(|(property, _)| property.clone())
+            .collect())
+    }
+
+    /// The template settings of the default producer (`None`) or of a named one.
+    pub fn template_settings(
+        &self,
+        producer: Option<&str>,
+    ) -> Result<TemplateSettings, ConfigLoadError> {
+        Ok(self.producer(producer)?.template.clone())
+    }
+
+    fn producer(&self, name: Option<&str>) -> Result<&ProducerSetup, ConfigLoadError> {
+        let wanted = name.map(relaxed);
+        self.producers
+            .iter()
+            .find(|p| p.id == wanted)
+            .ok_or_else(|| {
+                ConfigIssue::UnknownProducer {
+                    name: name.unwrap_or_default().to_owned(),
+                    known: self
+                        .producer_names()
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect(),
+                }
+                .into()
+            })
+    }
+
+    /// The final value of a key, any spelling (`kafka.producer.batchSize`,
+    /// `app.topics.orders`), as configured (before unit conversion); for keys
+    /// outside `kafka`, an environment variable named the Spring way also counts.
+    pub fn lookup(&self, key: &str) -> Option<&str> {
+        let key = parse_dotted(key);
+        if let Some(entry) = self.entries.get(&key.path) {
+            return Some(&entry.value);
+        }
+        find_var_for(&key, &self.env).map(|(_, value)| value)
+    }
+
+    /// Where the final value of a key came from.
+    pub fn origin(&self, key: &str) -> Option<&Origin> {
+        let key = parse_dotted(key);
+        self.entries.get(&key.path).map(|entry| &entry.origin)
+    }
+
+    /// Replaces `${key}` and `${key:default}` placeholders in `text` with
+    /// configuration values (for topic names derived at runtime, e.g.
+    /// `${app.topics.orders:orders}`).
+    pub fn resolve_placeholders(&self, text: &str) -> Result<String, ConfigLoadError> {
+        Resolver::over_resolved(&self.entries, &self.env)
+            .resolve_text(text)
+            .map_err(|error| {
+                let reason = match error {
+                    PlaceholderError::Unresolvable { name } => format!(
+                        "no value for '${{{name}}}'; set {name} or give a default as ${{{name}:default}}"
+                    ),
+                    PlaceholderError::Cycle { chain } => {
+                        format!("placeholder cycle: {}", chain.join(" -> "))
+                    }
+                    PlaceholderError::Unclosed => "a '${' has no matching '}'".to_owned(),
+                    PlaceholderError::Upstream => "a referenced value failed".to_owned(),
+                };
+                ConfigIssue::TextPlaceholder {
+                    text: text.to_owned(),
+                    reason,
+                }
+                .into()
+            })
+    }
+
+    /// The resolved configuration, one line per value with its origin, secrets
+    /// shown as `[hidden]`: every `kafka.*` key, then each producer's merged
+    /// Java properties.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# active profiles: {}", self.profiles.join(", "));
+        for entry in self.entries.values() {
+            if entry.key.kind == KeyKind::Other {
+                continue;
+            }
+            let key = entry.key.display();
+            let _ = writeln!(
+                out,
+                "{key} = {}  ({})",
+                error::shown_value(&key, &entry.value),
+                entry.origin
+            );
+        }
+        for producer in &self.producers {
+            let _ = writeln!(out, "# {} properties", producer.label());
+            for (property, _) in &producer.properties {
+                let secret = is_secret_key(&property.key) || is_secret_key(&property.config_key);
+                let _ = writeln!(
+                    out,
+                    "{} = {}  ({}, {})",
+                    property.key,
+                    if secret { HIDDEN } else { &property.value },
+                    property.config_key,
+                    property.origin
+                );
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Debug for KafkaConfig {
+    // Shows what describe() shows: secrets hidden, the environment left out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaConfig")
+            .field("profiles", &self.profiles)
+            .field("describe", &self.describe())
+            .finish()
+    }
+}

@@ -1,0 +1,286 @@
+//! From merged keys to each producer's Java properties and template settings.
+//!
+//! Spring's merge order for a producer's properties: the common settings
+//! (`kafka.bootstrap-servers`, `kafka.client-id`, `kafka.ssl.*`, ...), then
+//! `kafka.properties.*`, then the producer's own settings, then its
+//! `properties.*`, each stage overriding the one before by Java name. This is
+//! structural, independent of which source a value came from: a file's
+//! `kafka.producer.acks` beats an environment variable's `kafka.properties.acks`.
+//! A named producer (`kafka.producers.<name>`) starts from the same common
+//! settings, not from `kafka.producer`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use super::error::{ConfigIssue, is_secret_key, shown_value};
+use super::keys::{KeyKind, Scope};
+use super::merge::RawValue;
+use super::origin::Origin;
+use super::schema::{Conversion, Setting};
+use super::units::{DURATION_EXPECTED, SIZE_EXPECTED, parse_duration, parse_size};
+
+/// The template close timeout when none is configured: Spring Kafka's
+/// `DefaultKafkaProducerFactory` closes its producer with 30 s
+/// (`DEFAULT_PHYSICAL_CLOSE_TIMEOUT`), where the Java client's own `close()`
+/// would wait without limit.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One Java client property of a producer, with where its value came from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResolvedProperty {
+    /// The Java client name (`batch.size`).
+    pub key: String,
+    /// The value in the Java client's terms (`32MB` is `33554432`, `5ms` is `5`).
+    pub value: String,
+    /// Where the value came from.
+    pub origin: Origin,
+    /// The configuration key that set it (`kafka.producer.batch-size`).
+    pub config_key: String,
+}
+
+impl fmt::Debug for ResolvedProperty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value = if is_secret_key(&self.key) || is_secret_key(&self.config_key) {
+            super::error::HIDDEN
+        } else {
+            self.value.as_str()
+        };
+        f.debug_struct("ResolvedProperty")
+            .field("key", &self.key)
+            .field("value", &value)
+            .field("origin", &self.origin)
+            .field("config_key", &self.config_key)
+            .finish()
+    }
+}
+
+/// What a template built for a producer is configured with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateSettings {
+    /// `template.default-topic`: where sends without a topic go.
+    pub default_topic: Option<String>,
+    /// `template.close-timeout`: how long closing the template waits for
+    /// buffered records; [`DEFAULT_CLOSE_TIMEOUT`] when not set.
+    pub close_timeout: Duration,
+    /// `template.transaction-id-prefix`, else `producer.transaction-id-prefix`:
+    /// makes the template transactional.
+    pub transaction_id_prefix: Option<String>,
+}
+
+/// A property's value as the user wrote it, for messages about it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Provenance {
+    pub written_key: String,
+    pub written_value: String,
+}
+
+/// Everything about one producer.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ProducerSetup {
+    /// `None` for `kafka.producer`; the relaxed name otherwise.
+    pub id: Option<String>,
+    /// The name as written.
+    pub name: Option<String>,
+    /// Sorted by Java name, each with its provenance.
+    pub properties: Vec<(ResolvedProperty, Provenance)>,
+    pub template: TemplateSettings,
+}
+
+impl ProducerSetup {
+    /// `default producer` or `producer 'orders'`.
+    pub(crate) fn label(&self) -> String {
+        match &self.name {
+            None => "default producer".to_owned(),
+            Some(name) => format!("producer '{name}'"),
+        }
+    }
+}
+
+/// Converts a setting's text to the Java client's form, or says what is expected.
+pub(crate) fn convert(setting: Setting, text: &str) -> Result<String, String> {
+    match setting.conversion() {
+        Conversion::Text => Ok(text.to_owned()),
+        Conversion::List => Ok(text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .collect::<Vec<_>>()
+            .join(",")),
+        Conversion::Size => parse_size(text)
+            .map(|bytes| bytes.to_string())
+            .ok_or_else(|| SIZE_EXPECTED.to_owned()),
+        Conversion::Millis => match parse_duration(text) {
+            Some(d) if d.subsec_nanos() % 1_000_000 == 0 => Ok(d.as_millis().to_string()),
+            Some(_) => Err(format!("{DURATION_EXPECTED}, in whole milliseconds")),
+            None => Err(DURATION_EXPECTED.to_owned()),
+        },
+        Conversion::Duration => parse_duration(text)
+            .map(|d| format!("{}ms", d.as_millis()))
+            .ok_or_else(|| DURATION_EXPECTED.to_owned()),
+    }
+}
+
+/// Builds every producer (the default one first, then named ones by name) from
+/// the resolved entries; conversion problems are returned as issues.
+pub(crate) fn build_producers(
+    entries: &BTreeMap<Vec<String>, RawValue>,
+) -> (Vec<ProducerSetup>, Vec<ConfigIssue>) {
+    let mut issues = Vec::new();
+    // Convert every setting once; a bad value is reported once, however many
+    // producers inherit it.
+    let mut settings: Vec<(&RawValue, Scope, Setting, String)> = Vec::new();
+    let mut java: Vec<(&RawValue, Scope, String)> = Vec::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for entry in entries.values() {
+        match &entry.key.kind {
+            KeyKind::Setting { scope, setting } => {
+                remember_name(scope, entry, &mut names);
+                match convert(*setting, &entry.value) {
+                    Ok(converted) => settings.push((entry, scope.clone(), *setting, converted)),
+                    Err(expected) => issues.push(ConfigIssue::InvalidValue {
+                        key: entry.written.clone(),
+                        value: shown_value(&entry.written, &entry.value),
+                        origin: entry.origin.clone(),
+                        expected,
+                    }),
+                }
+            }
+            KeyKind::JavaProperty { scope, name } => {
+                remember_name(scope, entry, &mut names);
+                java.push((entry, scope.clone(), name.clone()));
+            }
+            _ => {}
+        }
+    }
+
+    let ids = std::iter::once(None).chain(names.keys().cloned().map(Some));
+    let producers = ids
+        .map(|id| {
+            let mut properties: Vec<(ResolvedProperty, Provenance)> = Vec::new();
+            let producer_scope = Scope::Producer(id.clone());
+            for scope in [&Scope::Common, &producer_scope] {
+                for (entry, _, setting, converted) in settings.iter().filter(|s| &s.1 == scope) {
+                    if let Some(java_name) = setting.java_name() {
+                        put(&mut properties, java_name, converted, entry);
+                    }
+                }
+                for (entry, _, name) in java.iter().filter(|j| &j.1 == scope) {
+                    put(&mut properties, name, &entry.value, entry);
+                }
+            }
+            properties.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+            let template = template_settings(&settings, id.as_ref());
+            ProducerSetup {
+                name: id.as_ref().and_then(|id| names.get(id).cloned()),
+                id,
+                properties,
+                template,
+            }
+        })
+        .collect();
+    (producers, issues)
+}
+
+fn remember_name(scope: &Scope, entry: &RawValue, names: &mut BTreeMap<String, String>) {
+    if let Scope::Producer(Some(id)) | Scope::Template(Some(id)) = scope {
+        // kafka.producers.<name>...: the name is the third segment.
+        if let Some(name) = entry.key.names.get(2) {
+            names.entry(id.clone()).or_insert_with(|| name.clone());
+        }
+    }
+}
+
+/// Sets (or replaces, keeping the place) a Java property.
+fn put(
+    properties: &mut Vec<(ResolvedProperty, Provenance)>,
+    java_name: &str,
+    value: &str,
+    entry: &RawValue,
+) {
+    let property = ResolvedProperty {
+        key: java_name.to_owned(),
+        value: value.to_owned(),
+        origin: entry.origin.clone(),
+        config_key: entry.key.display(),
+    };
+    let provenance = Provenance {
+        written_key: entry.written.clone(),
+        written_value: entry.value.clone(),
+    };
+    match properties.iter_mut().find(|(p, _)| p.key == java_name) {
+        Some(slot) => *slot = (property, provenance),
+        None => properties.push((property, provenance)),
+    }
+}
+
+fn template_settings(
+    settings: &[(&RawValue, Scope, Setting, String)],
+    id: Option<&String>,
+) -> TemplateSettings {
+    let find = |scope: Scope, wanted: Setting| {
+        settings
+            .iter()
+            .find(|(_, s, setting, _)| *s == scope && *setting == wanted)
+            .map(|(entry, _, _, converted)| (entry.value.clone(), converted.clone()))
+    };
+    let own_template = Scope::Template(id.cloned());
+    let shared_template = Scope::Template(None);
+    // A named producer's template falls back to `kafka.template` for the topic
+    // and the timeout, but never for the transaction id prefix: two producers
+    // with one prefix would fence each other.
+    let inherited = |wanted: Setting| {
+        find(own_template.clone(), wanted).or_else(|| find(shared_template.clone(), wanted))
+    };
+    let default_topic = inherited(Setting::DefaultTopic)
+        .map(|(value, _)| value)
+        .filter(|topic| !topic.is_empty());
+    let close_timeout = inherited(Setting::CloseTimeout)
+        .and_then(|(value, _)| parse_duration(&value))
+        .unwrap_or(DEFAULT_CLOSE_TIMEOUT);
+    let transaction_id_prefix = find(own_template.clone(), Setting::TransactionIdPrefix)
+        .or_else(|| find(Scope::Producer(id.cloned()), Setting::TransactionIdPrefix))
+        .map(|(value, _)| value)
+        .filter(|prefix| !prefix.is_empty());
+    TemplateSettings {
+        default_topic,
+        close_timeout,
+        transaction_id_prefix,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_to_java_values() {
+        assert_eq!(convert(Setting::BatchSize, "32MB").unwrap(), "33554432");
+        assert_eq!(
+            convert(Setting::BufferMemory, "1048576").unwrap(),
+            "1048576"
+        );
+        assert_eq!(convert(Setting::Linger, "5ms").unwrap(), "5");
+        assert_eq!(convert(Setting::Linger, "5").unwrap(), "5");
+        assert_eq!(convert(Setting::Linger, "1s").unwrap(), "1000");
+        assert_eq!(
+            convert(Setting::BootstrapServers, " a:9092 , b:9092,").unwrap(),
+            "a:9092,b:9092"
+        );
+        assert_eq!(
+            convert(Setting::Acks, "fast").unwrap(),
+            "fast",
+            "core judges acks"
+        );
+        assert!(
+            convert(Setting::BatchSize, "32XB")
+                .unwrap_err()
+                .contains("16KB")
+        );
+        assert!(
+            convert(Setting::Linger, "500us")
+                .unwrap_err()
+                .contains("whole milliseconds")
+        );
+    }
+}

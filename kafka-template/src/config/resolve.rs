@@ -1,0 +1,153 @@
+//! Placeholder resolution over the merged configuration: a `${name}` is looked
+//! up (relaxed) in the merged keys of every source, then in the environment with
+//! Spring's variable naming (`${app.topics.orders}` reads `APP_TOPICS_ORDERS`,
+//! `${BROKERS}` reads `BROKERS`), then its default is used.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::env::find_var_for;
+use super::error::ConfigIssue;
+use super::keys::parse_dotted;
+use super::merge::RawValue;
+use super::placeholder::{PlaceholderError, has_placeholder, substitute};
+
+/// Most environment values that may be expanded inside one another.
+const MAX_ENV_NESTING: usize = 16;
+
+pub(crate) struct Resolver<'a> {
+    entries: &'a BTreeMap<Vec<String>, RawValue>,
+    env: &'a BTreeMap<String, String>,
+    /// Whether `entries` already hold final values (after loading).
+    already_resolved: bool,
+    memo: HashMap<Vec<String>, Result<String, PlaceholderError>>,
+    /// Identity paths being resolved, with their display names, for cycles.
+    stack: Vec<(Vec<String>, String)>,
+    env_stack: Vec<String>,
+}
+
+impl<'a> Resolver<'a> {
+    /// A resolver over merged, not yet resolved values.
+    pub(crate) fn new(
+        entries: &'a BTreeMap<Vec<String>, RawValue>,
+        env: &'a BTreeMap<String, String>,
+    ) -> Self {
+        Resolver {
+            entries,
+            env,
+            already_resolved: false,
+            memo: HashMap::new(),
+            stack: Vec::new(),
+            env_stack: Vec::new(),
+        }
+    }
+
+    /// A resolver over the final values of a loaded configuration.
+    pub(crate) fn over_resolved(
+        entries: &'a BTreeMap<Vec<String>, RawValue>,
+        env: &'a BTreeMap<String, String>,
+    ) -> Self {
+        Resolver {
+            already_resolved: true,
+            ..Resolver::new(entries, env)
+        }
+    }
+
+    /// Every entry with its placeholders replaced, and an issue for each one that
+    /// failed (reported at the entry whose own text is at fault).
+    pub(crate) fn resolve_all(mut self) -> (BTreeMap<Vec<String>, RawValue>, Vec<ConfigIssue>) {
+        let mut resolved = BTreeMap::new();
+        let mut issues = Vec::new();
+        for (path, entry) in self.entries {
+            match self.resolve_entry(path) {
+                Ok(value) => {
+                    resolved.insert(
+                        path.clone(),
+                        RawValue {
+                            value,
+                            ..entry.clone()
+                        },
+                    );
+                }
+                Err(error) => {
+                    let key = entry.written.clone();
+                    let origin = entry.origin.clone();
+                    match error {
+                        PlaceholderError::Unresolvable { name } => {
+                            issues.push(ConfigIssue::UnresolvablePlaceholder { name, key, origin });
+                        }
+                        PlaceholderError::Cycle { chain }
+                            if chain.first() == Some(&entry.key.display())
+                                || chain.first().is_some_and(|c| c.starts_with("env ")) =>
+                        {
+                            issues.push(ConfigIssue::PlaceholderCycle { key, origin, chain });
+                        }
+                        PlaceholderError::Unclosed => {
+                            issues.push(ConfigIssue::UnclosedPlaceholder { key, origin });
+                        }
+                        // Reported at the entry that starts the cycle, or at the
+                        // referenced entry that failed.
+                        PlaceholderError::Cycle { .. } | PlaceholderError::Upstream => {}
+                    }
+                }
+            }
+        }
+        (resolved, issues)
+    }
+
+    /// Replaces the placeholders of a free text.
+    pub(crate) fn resolve_text(&mut self, text: &str) -> Result<String, PlaceholderError> {
+        substitute(text, &mut |name| self.value_of(name))
+    }
+
+    fn resolve_entry(&mut self, path: &[String]) -> Result<String, PlaceholderError> {
+        let Some(entry) = self.entries.get(path) else {
+            return Err(PlaceholderError::Upstream);
+        };
+        if self.already_resolved || !has_placeholder(&entry.value) {
+            return Ok(entry.value.clone());
+        }
+        if let Some(done) = self.memo.get(path) {
+            return done.clone();
+        }
+        let display = entry.key.display();
+        if let Some(start) = self.stack.iter().position(|(p, _)| p == path) {
+            let mut chain: Vec<String> =
+                self.stack[start..].iter().map(|(_, d)| d.clone()).collect();
+            chain.push(display);
+            return Err(PlaceholderError::Cycle { chain });
+        }
+        self.stack.push((path.to_vec(), display));
+        let text = entry.value.clone();
+        let result = substitute(&text, &mut |name| self.value_of(name));
+        self.stack.pop();
+        self.memo.insert(path.to_vec(), result.clone());
+        result
+    }
+
+    fn value_of(&mut self, name: &str) -> Result<Option<String>, PlaceholderError> {
+        let key = parse_dotted(name);
+        if self.entries.contains_key(&key.path) {
+            return match self.resolve_entry(&key.path) {
+                Ok(value) => Ok(Some(value)),
+                Err(cycle @ PlaceholderError::Cycle { .. }) => Err(cycle),
+                Err(_) => Err(PlaceholderError::Upstream),
+            };
+        }
+        let Some((var, value)) = find_var_for(&key, self.env) else {
+            return Ok(None);
+        };
+        if !has_placeholder(value) {
+            return Ok(Some(value.to_owned()));
+        }
+        let shown = format!("env {var}");
+        if self.env_stack.contains(&shown) || self.env_stack.len() >= MAX_ENV_NESTING {
+            let mut chain = self.env_stack.clone();
+            chain.push(shown);
+            return Err(PlaceholderError::Cycle { chain });
+        }
+        self.env_stack.push(shown);
+        let result = substitute(value, &mut |inner| self.value_of(inner));
+        self.env_stack.pop();
+        result.map(Some)
+    }
+}

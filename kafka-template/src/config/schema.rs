@@ -1,0 +1,204 @@
+//! The keys under `kafka:` (or `spring.kafka:`), mirroring Spring Boot's
+//! `spring.kafka.*`, and what each one maps to.
+
+/// A typed setting: one leaf of the schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Setting {
+    BootstrapServers,
+    ClientId,
+    SecurityProtocol,
+    /// A Spring `ssl.*` key, with its Java name.
+    Ssl(&'static str),
+    Acks,
+    BatchSize,
+    BufferMemory,
+    CompressionType,
+    Retries,
+    Linger,
+    KeySerializer,
+    ValueSerializer,
+    TransactionIdPrefix,
+    DefaultTopic,
+    CloseTimeout,
+    ProfilesActive,
+}
+
+/// How a setting's text is converted to the Java client's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Conversion {
+    /// Passed on as written.
+    Text,
+    /// A comma-separated list (a YAML list arrives already joined).
+    List,
+    /// A byte size (`32MB`), passed on as a number of bytes.
+    Size,
+    /// A duration (`5ms`, plain number = ms), passed on as whole milliseconds.
+    Millis,
+    /// A duration kept as a `Duration` (template settings).
+    Duration,
+}
+
+impl Setting {
+    /// The Java client property this setting sets, if it is a producer property.
+    pub(crate) fn java_name(self) -> Option<&'static str> {
+        Some(match self {
+            Setting::BootstrapServers => "bootstrap.servers",
+            Setting::ClientId => "client.id",
+            Setting::SecurityProtocol => "security.protocol",
+            Setting::Ssl(java) => java,
+            Setting::Acks => "acks",
+            Setting::BatchSize => "batch.size",
+            Setting::BufferMemory => "buffer.memory",
+            Setting::CompressionType => "compression.type",
+            Setting::Retries => "retries",
+            Setting::Linger => "linger.ms",
+            Setting::KeySerializer => "key.serializer",
+            Setting::ValueSerializer => "value.serializer",
+            Setting::TransactionIdPrefix
+            | Setting::DefaultTopic
+            | Setting::CloseTimeout
+            | Setting::ProfilesActive => return None,
+        })
+    }
+
+    pub(crate) fn conversion(self) -> Conversion {
+        match self {
+            Setting::BootstrapServers | Setting::ProfilesActive => Conversion::List,
+            Setting::BatchSize | Setting::BufferMemory => Conversion::Size,
+            Setting::Linger => Conversion::Millis,
+            Setting::CloseTimeout => Conversion::Duration,
+            _ => Conversion::Text,
+        }
+    }
+}
+
+/// A named child of a schema section.
+#[derive(Debug)]
+pub(crate) struct Field {
+    pub name: &'static str,
+    pub node: Node,
+}
+
+/// What a key position holds.
+#[derive(Debug)]
+pub(crate) enum Node {
+    Section(&'static [Field]),
+    /// `producer` (`named: false`) or `producers.<name>` (`named: true`, which
+    /// adds a `template` section).
+    Producer {
+        named: bool,
+    },
+    Setting(Setting),
+    /// `properties.*`: Java client names, dotted keys kept whole.
+    JavaProperties,
+    /// `topics.*`: free names for placeholders.
+    Topics,
+    /// `producers.<name>.*`.
+    NamedProducers,
+    /// A Spring section with no meaning for a producer (`consumer`, `listener`,
+    /// ...): accepted so that a Spring application's file loads, and not used.
+    Ignored,
+}
+
+impl Node {
+    /// The children of a section-like node.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = &'static Field> {
+        let (first, second): (&'static [Field], &'static [Field]) = match self {
+            Node::Section(fields) => (fields, &[]),
+            Node::Producer { named: false } => (PRODUCER, &[]),
+            Node::Producer { named: true } => (PRODUCER, NAMED_PRODUCER_EXTRA),
+            _ => (&[], &[]),
+        };
+        first.iter().chain(second)
+    }
+
+    pub(crate) fn is_section(&self) -> bool {
+        matches!(self, Node::Section(_) | Node::Producer { .. })
+    }
+}
+
+const fn field(name: &'static str, node: Node) -> Field {
+    Field { name, node }
+}
+
+const fn setting(name: &'static str, setting: Setting) -> Field {
+    Field {
+        name,
+        node: Node::Setting(setting),
+    }
+}
+
+/// Spring's `spring.kafka.ssl.*` (and `producer.ssl.*`) names with their Java names.
+static SSL: &[Field] = &[
+    setting("key-password", Setting::Ssl("ssl.key.password")),
+    setting(
+        "key-store-certificate-chain",
+        Setting::Ssl("ssl.keystore.certificate.chain"),
+    ),
+    setting("key-store-key", Setting::Ssl("ssl.keystore.key")),
+    setting("key-store-location", Setting::Ssl("ssl.keystore.location")),
+    setting("key-store-password", Setting::Ssl("ssl.keystore.password")),
+    setting("key-store-type", Setting::Ssl("ssl.keystore.type")),
+    setting(
+        "trust-store-certificates",
+        Setting::Ssl("ssl.truststore.certificates"),
+    ),
+    setting(
+        "trust-store-location",
+        Setting::Ssl("ssl.truststore.location"),
+    ),
+    setting(
+        "trust-store-password",
+        Setting::Ssl("ssl.truststore.password"),
+    ),
+    setting("trust-store-type", Setting::Ssl("ssl.truststore.type")),
+    setting("protocol", Setting::Ssl("ssl.protocol")),
+];
+
+static SECURITY: &[Field] = &[setting("protocol", Setting::SecurityProtocol)];
+
+static TEMPLATE: &[Field] = &[
+    setting("default-topic", Setting::DefaultTopic),
+    setting("close-timeout", Setting::CloseTimeout),
+    setting("transaction-id-prefix", Setting::TransactionIdPrefix),
+];
+
+static PRODUCER: &[Field] = &[
+    setting("acks", Setting::Acks),
+    setting("batch-size", Setting::BatchSize),
+    setting("bootstrap-servers", Setting::BootstrapServers),
+    setting("buffer-memory", Setting::BufferMemory),
+    setting("client-id", Setting::ClientId),
+    setting("compression-type", Setting::CompressionType),
+    setting("key-serializer", Setting::KeySerializer),
+    setting("linger", Setting::Linger),
+    setting("retries", Setting::Retries),
+    setting("transaction-id-prefix", Setting::TransactionIdPrefix),
+    setting("value-serializer", Setting::ValueSerializer),
+    field("properties", Node::JavaProperties),
+    field("security", Node::Section(SECURITY)),
+    field("ssl", Node::Section(SSL)),
+];
+
+static NAMED_PRODUCER_EXTRA: &[Field] = &[field("template", Node::Section(TEMPLATE))];
+
+static PROFILES: &[Field] = &[setting("active", Setting::ProfilesActive)];
+
+/// The children of the `kafka` (or `spring.kafka`) root.
+pub(crate) static ROOT: Node = Node::Section(&[
+    setting("bootstrap-servers", Setting::BootstrapServers),
+    setting("client-id", Setting::ClientId),
+    field("properties", Node::JavaProperties),
+    field("security", Node::Section(SECURITY)),
+    field("ssl", Node::Section(SSL)),
+    field("producer", Node::Producer { named: false }),
+    field("producers", Node::NamedProducers),
+    field("template", Node::Section(TEMPLATE)),
+    field("topics", Node::Topics),
+    field("profiles", Node::Section(PROFILES)),
+    field("admin", Node::Ignored),
+    field("consumer", Node::Ignored),
+    field("listener", Node::Ignored),
+    field("retry", Node::Ignored),
+    field("streams", Node::Ignored),
+]);

@@ -1,0 +1,125 @@
+//! Validation of each producer's Java properties by kafka-core, at load, with
+//! every error mapped back to the configuration key and origin that set the value.
+
+use kafka_core::config::{ConfigError, ProducerConfig};
+
+use super::error::{ConfigIssue, shown_value};
+use super::producers::ProducerSetup;
+
+/// Every error kafka-core finds in `properties`, not only the first.
+///
+/// THE ONE CALL INTO KAFKA-CORE. `ProducerConfig::from_properties` stops at the
+/// first problem, so the key it names is taken out and the rest checked again,
+/// until the remainder is accepted (at most one round per property).
+fn check_with_kafka_core(properties: &[(String, String)]) -> Vec<ConfigError> {
+    let mut remaining = properties.to_vec();
+    let mut removed: Vec<String> = Vec::new();
+    let mut errors = Vec::new();
+    for _ in 0..=properties.len() {
+        let Err(error) = ProducerConfig::from_properties(remaining.iter().map(|(k, v)| (k, v)))
+        else {
+            break;
+        };
+        let key = error.key().to_owned();
+        // Taking out an invalid required key makes it "missing": not news.
+        if !(matches!(error, ConfigError::Missing { .. }) && removed.contains(&key)) {
+            errors.push(error);
+        }
+        let before = remaining.len();
+        remaining.retain(|(k, _)| *k != key);
+        if remaining.len() == before {
+            break;
+        }
+        removed.push(key);
+    }
+    errors
+}
+
+/// kafka-core's verdict on one producer, as configuration issues.
+pub(crate) fn validate_producer(producer: &ProducerSetup) -> Vec<ConfigIssue> {
+    let properties: Vec<(String, String)> = producer
+        .properties
+        .iter()
+        .map(|(p, _)| (p.key.clone(), p.value.clone()))
+        .collect();
+    check_with_kafka_core(&properties)
+        .into_iter()
+        .map(|error| to_issue(&error, producer))
+        .collect()
+}
+
+fn to_issue(error: &ConfigError, producer: &ProducerSetup) -> ConfigIssue {
+    let Some((property, provenance)) = producer
+        .properties
+        .iter()
+        .find(|(p, _)| p.key == error.key())
+    else {
+        return match error {
+            ConfigError::Missing { key, hint } => ConfigIssue::Missing {
+                key: spring_key_for(key),
+                hint: hint.clone(),
+            },
+            other => ConfigIssue::Rejected {
+                producer: producer.label(),
+                message: other.to_string(),
+            },
+        };
+    };
+    let key = provenance.written_key.clone();
+    let origin = property.origin.clone();
+    match error {
+        ConfigError::InvalidValue { allowed, .. } => {
+            let value = shown_value(&key, &provenance.written_value);
+            let expected = if provenance.written_value == property.value {
+                allowed.clone()
+            } else {
+                // `1GB` for batch.size: say what it became.
+                format!(
+                    "{allowed} ({value} is {})",
+                    shown_value(&key, &property.value)
+                )
+            };
+            ConfigIssue::InvalidValue {
+                key,
+                value,
+                origin,
+                expected,
+            }
+        }
+        ConfigError::UnknownKey { suggestion, .. } => {
+            // Suggest in the same place: kafka.properties.<java name>.
+            let prefix = property
+                .config_key
+                .strip_suffix(property.key.as_str())
+                .unwrap_or("");
+            ConfigIssue::UnknownKey {
+                key,
+                origin,
+                suggestion: suggestion.as_ref().map(|s| format!("{prefix}{s}")),
+                known: Vec::new(),
+            }
+        }
+        ConfigError::Unsupported { reason, .. } => ConfigIssue::Unsupported {
+            key,
+            origin,
+            reason: reason.clone(),
+        },
+        ConfigError::Conflict { message, .. } => ConfigIssue::Conflict {
+            key,
+            origin,
+            message: message.clone(),
+        },
+        other => ConfigIssue::Rejected {
+            producer: producer.label(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// The configuration key that sets a Java property, for "missing" messages.
+fn spring_key_for(java: &str) -> String {
+    match java {
+        "bootstrap.servers" => "kafka.bootstrap-servers".to_owned(),
+        other => format!("kafka.properties.{other}"),
+    }
+}

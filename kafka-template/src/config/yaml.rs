@@ -1,0 +1,447 @@
+//! Position-aware YAML reading: every document of a file, flattened to
+//! `(key path, value, line)` entries.
+//!
+//! Built on `yaml-rust2`'s marked event parser because neither `yaml-rust2`'s
+//! `YamlLoader` nor the `config` crate keep positions, and `config` rejects
+//! multi-document files.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Most nodes one file may expand to, aliases included, so that a small file of
+/// nested aliases ("billion laughs") cannot exhaust memory.
+const MAX_NODES: usize = 1_000_000;
+
+/// One YAML document (the part between `---` separators) of a file.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct YamlDocument {
+    /// The document's scalar leaves, in file order.
+    pub entries: Vec<YamlEntry>,
+}
+
+/// A leaf of a YAML document.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct YamlEntry {
+    /// The mapping keys leading to the value, as written (a key may contain dots).
+    pub path: Vec<String>,
+    /// The value as text; `None` for YAML null (`~`, `null` or nothing). A list of
+    /// scalars is joined with commas, as Spring binds it to a comma-separated list.
+    pub value: Option<String>,
+    /// The 1-based line of the value (of the key, for a null).
+    pub line: usize,
+}
+
+/// Why a file is not usable YAML.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct YamlError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Parses every document of `text`.
+pub(crate) fn parse_documents(text: &str) -> Result<Vec<YamlDocument>, YamlError> {
+    let mut builder = TreeBuilder::default();
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut builder, true).map_err(|e| YamlError {
+        line: e.marker().line(),
+        column: e.marker().col() + 1,
+        message: e.info().to_owned(),
+    })?;
+    if let Some(error) = builder.error {
+        return Err(error);
+    }
+    builder
+        .documents
+        .into_iter()
+        .map(|root| {
+            let mut entries = Vec::new();
+            if let Some(root) = root {
+                flatten_root(root, &mut entries)?;
+            }
+            Ok(YamlDocument { entries })
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Scalar {
+        text: String,
+        plain: bool,
+        line: usize,
+    },
+    Sequence {
+        items: Vec<Node>,
+        line: usize,
+    },
+    Mapping {
+        pairs: Vec<(Node, Node)>,
+        line: usize,
+    },
+}
+
+impl Node {
+    fn line(&self) -> usize {
+        match self {
+            Node::Scalar { line, .. }
+            | Node::Sequence { line, .. }
+            | Node::Mapping { line, .. } => *line,
+        }
+    }
+
+    fn is_null(&self) -> bool {
+        matches!(self, Node::Scalar { text, plain: true, .. }
+            if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+}
+
+/// A collection being read, with its anchor id (0 = none).
+enum Open {
+    Sequence {
+        items: Vec<Node>,
+        line: usize,
+        anchor: usize,
+    },
+    Mapping {
+        pairs: Vec<(Node, Node)>,
+        key: Option<Node>,
+        line: usize,
+        anchor: usize,
+    },
+}
+
+#[derive(Default)]
+struct TreeBuilder {
+    documents: Vec<Option<Node>>,
+    root: Option<Node>,
+    open: Vec<Open>,
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Nodes built so far, aliases counted with their full size.
+    nodes: usize,
+    error: Option<YamlError>,
+}
+
+impl MarkedEventReceiver for TreeBuilder {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(error) = self.handle(event, mark) {
+            self.error = Some(error);
+        }
+    }
+}
+
+impl TreeBuilder {
+    fn handle(&mut self, event: Event, mark: Marker) -> Result<(), YamlError> {
+        let line = mark.line();
+        match event {
+            Event::DocumentStart => self.root = None,
+            Event::DocumentEnd => self.documents.push(self.root.take()),
+            Event::Scalar(text, style, anchor, _tag) => {
+                let plain = style == TScalarStyle::Plain;
+                self.add(Node::Scalar { text, plain, line }, anchor, 1, mark)?;
+            }
+            Event::SequenceStart(anchor, _) => self.open.push(Open::Sequence {
+                items: Vec::new(),
+                line,
+                anchor,
+            }),
+            Event::MappingStart(anchor, _) => self.open.push(Open::Mapping {
+                pairs: Vec::new(),
+                key: None,
+                line,
+                anchor,
+            }),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.open.pop() {
+                    Some(Open::Sequence {
+                        items,
+                        line,
+                        anchor,
+                    }) => (Node::Sequence { items, line }, anchor),
+                    Some(Open::Mapping {
+                        pairs,
+                        line,
+                        anchor,
+                        ..
+                    }) => (Node::Mapping { pairs, line }, anchor),
+                    None => return Err(error_at(mark, "unbalanced collection end")),
+                };
+                self.add(node, anchor, 1, mark)?;
+            }
+            Event::Alias(id) => {
+                let (node, size) = self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| error_at(mark, "alias to an unknown anchor"))?;
+                self.add(node, 0, size, mark)?;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    /// Adds a finished node (`size` nodes large) to the open collection or as root.
+    fn add(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        size: usize,
+        mark: Marker,
+    ) -> Result<(), YamlError> {
+        self.nodes = self.nodes.saturating_add(size);
+        if self.nodes > MAX_NODES {
+            return Err(error_at(
+                mark,
+                &format!("the file expands to more than {MAX_NODES} YAML nodes (aliases included)"),
+            ));
+        }
+        if anchor > 0 {
+            self.anchors
+                .insert(anchor, (node.clone(), size_of_tree(&node)));
+        }
+        match self.open.last_mut() {
+            None => self.root = Some(node),
+            Some(Open::Sequence { items, .. }) => items.push(node),
+            Some(Open::Mapping { pairs, key, .. }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => pairs.push((k, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn size_of_tree(node: &Node) -> usize {
+    match node {
+        Node::Scalar { .. } => 1,
+        Node::Sequence { items, .. } => items
+            .iter()
+            .fold(1_usize, |n, item| n.saturating_add(size_of_tree(item))),
+        Node::Mapping { pairs, .. } => pairs.iter().fold(1_usize, |n, (k, v)| {
+            n.saturating_add(size_of_tree(k))
+                .saturating_add(size_of_tree(v))
+        }),
+    }
+}
+
+fn error_at(mark: Marker, message: &str) -> YamlError {
+    YamlError {
+        line: mark.line(),
+        column: mark.col() + 1,
+        message: message.to_owned(),
+    }
+}
+
+fn error_on_line(line: usize, message: String) -> YamlError {
+    YamlError {
+        line,
+        column: 1,
+        message,
+    }
+}
+
+fn flatten_root(root: Node, out: &mut Vec<YamlEntry>) -> Result<(), YamlError> {
+    match root {
+        Node::Mapping { pairs, .. } => flatten_mapping(pairs, &mut Vec::new(), out),
+        ref scalar if scalar.is_null() => Ok(()),
+        other => Err(error_on_line(
+            other.line(),
+            "a configuration document must be a mapping of keys to values".to_owned(),
+        )),
+    }
+}
+
+fn flatten_mapping(
+    pairs: Vec<(Node, Node)>,
+    path: &mut Vec<String>,
+    out: &mut Vec<YamlEntry>,
+) -> Result<(), YamlError> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (key, value) in pairs {
+        let (key, key_line) = match key {
+            Node::Scalar { text, line, .. } => (text, line),
+            other => {
+                return Err(error_on_line(
+                    other.line(),
+                    "only plain keys are supported, not lists or mappings as keys".to_owned(),
+                ));
+            }
+        };
+        if let Some(first) = seen.insert(key.clone(), key_line) {
+            return Err(error_on_line(
+                key_line,
+                format!("duplicate key '{key}' (first on line {first})"),
+            ));
+        }
+        path.push(key);
+        flatten_value(value, key_line, path, out)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+fn flatten_value(
+    value: Node,
+    key_line: usize,
+    path: &mut Vec<String>,
+    out: &mut Vec<YamlEntry>,
+) -> Result<(), YamlError> {
+    if value.is_null() {
+        out.push(YamlEntry {
+            path: path.clone(),
+            value: None,
+            line: key_line,
+        });
+        return Ok(());
+    }
+    match value {
+        Node::Mapping { pairs, .. } => flatten_mapping(pairs, path, out),
+        Node::Scalar { text, line, .. } => {
+            out.push(YamlEntry {
+                path: path.clone(),
+                value: Some(text),
+                line,
+            });
+            Ok(())
+        }
+        Node::Sequence { items, line } => {
+            let mut texts = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Node::Scalar { text, .. } => texts.push(text),
+                    other => {
+                        return Err(error_on_line(
+                            other.line(),
+                            format!(
+                                "'{}' is a list of lists or mappings; only lists of plain values are supported",
+                                path.join(".")
+                            ),
+                        ));
+                    }
+                }
+            }
+            out.push(YamlEntry {
+                path: path.clone(),
+                value: Some(texts.join(",")),
+                line,
+            });
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &[&str], value: Option<&str>, line: usize) -> YamlEntry {
+        YamlEntry {
+            path: path.iter().map(|s| s.to_string()).collect(),
+            value: value.map(str::to_owned),
+            line,
+        }
+    }
+
+    #[test]
+    fn leaves_keep_their_lines() {
+        let text = "kafka:\n  producer:\n    acks: all\n\n    batch-size: 16KB\n  \"properties\":\n    \"enable.idempotence\": true\n";
+        let docs = parse_documents(text).unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(
+            docs[0].entries,
+            vec![
+                entry(&["kafka", "producer", "acks"], Some("all"), 3),
+                entry(&["kafka", "producer", "batch-size"], Some("16KB"), 5),
+                entry(
+                    &["kafka", "properties", "enable.idempotence"],
+                    Some("true"),
+                    7
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn documents_are_split_at_separators() {
+        let text = "a: 1\n---\nb: 2\n---\n---\nc:\n";
+        let docs = parse_documents(text).unwrap();
+        assert_eq!(docs.len(), 4);
+        assert_eq!(docs[0].entries, vec![entry(&["a"], Some("1"), 1)]);
+        assert_eq!(docs[1].entries, vec![entry(&["b"], Some("2"), 3)]);
+        assert!(docs[2].entries.is_empty());
+        assert_eq!(docs[3].entries, vec![entry(&["c"], None, 6)]);
+    }
+
+    #[test]
+    fn lists_are_joined_with_commas() {
+        let text = "servers:\n  - a:9092\n  - b:9092\nflow: [x, y]\nempty: []\n";
+        let docs = parse_documents(text).unwrap();
+        assert_eq!(
+            docs[0].entries,
+            vec![
+                entry(&["servers"], Some("a:9092,b:9092"), 2),
+                entry(&["flow"], Some("x,y"), 4),
+                entry(&["empty"], Some(""), 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn quoted_null_words_are_strings() {
+        let docs = parse_documents("a: 'null'\nb: ~\n").unwrap();
+        assert_eq!(
+            docs[0].entries,
+            vec![entry(&["a"], Some("null"), 1), entry(&["b"], None, 2)]
+        );
+    }
+
+    #[test]
+    fn aliases_copy_the_anchored_value() {
+        let docs = parse_documents("base: &b\n  acks: all\ncopy: *b\n").unwrap();
+        assert_eq!(
+            docs[0].entries,
+            vec![
+                entry(&["base", "acks"], Some("all"), 2),
+                entry(&["copy", "acks"], Some("all"), 2),
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_have_positions() {
+        let err = parse_documents("a: 1\nb: [unclosed\n").unwrap_err();
+        assert!(err.line >= 2, "{err:?}");
+        let err = parse_documents("a: 1\na: 2\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert_eq!(err.message, "duplicate key 'a' (first on line 1)");
+        let err = parse_documents("- just\n- a list\n").unwrap_err();
+        assert_eq!(
+            err.message,
+            "a configuration document must be a mapping of keys to values"
+        );
+        let err = parse_documents("a:\n  - x: 1\n").unwrap_err();
+        assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn alias_bombs_are_bounded() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        let err = parse_documents(&text).unwrap_err();
+        assert!(err.message.contains("more than"), "{err:?}");
+    }
+}
