@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::api_versions_response::ApiVersion;
-use kafka_protocol::messages::{ApiVersionsResponse as TheirApiVersions, BrokerId, MetadataResponse as TheirMetadata};
+use kafka_protocol::messages::{
+    ApiVersionsResponse as TheirApiVersions, BrokerId, MetadataResponse as TheirMetadata,
+};
 use kafka_protocol::protocol::Encodable;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -58,7 +60,10 @@ fn encode<T: Encodable>(message: &T, version: i16) -> Vec<u8> {
 
 fn api_versions_body(version: i16) -> Vec<u8> {
     let range = |key: ApiKey, min, max| {
-        ApiVersion::default().with_api_key(key.code()).with_min_version(min).with_max_version(max)
+        ApiVersion::default()
+            .with_api_key(key.code())
+            .with_min_version(min)
+            .with_max_version(max)
     };
     encode(
         &TheirApiVersions::default().with_api_keys(vec![
@@ -73,7 +78,10 @@ fn api_versions_body(version: i16) -> Vec<u8> {
 /// Metadata v12 whose controller id echoes the correlation id, so each caller
 /// can check it got its own answer.
 fn metadata_echo(seen: &Seen) -> Vec<u8> {
-    let body = encode(&TheirMetadata::default().with_controller_id(BrokerId(seen.correlation_id)), seen.version);
+    let body = encode(
+        &TheirMetadata::default().with_controller_id(BrokerId(seen.correlation_id)),
+        seen.version,
+    );
     frame(seen.correlation_id, seen.version >= 9, &body)
 }
 
@@ -81,7 +89,11 @@ fn metadata_echo(seen: &Seen) -> Vec<u8> {
 fn standard(handler: impl Fn(&Seen) -> Action + Send + Sync + 'static) -> Handler {
     Arc::new(move |seen: &Seen| {
         if seen.api_key == ApiKey::ApiVersions.code() {
-            Action::Write(frame(seen.correlation_id, false, &api_versions_body(seen.version)))
+            Action::Write(frame(
+                seen.correlation_id,
+                false,
+                &api_versions_body(seen.version),
+            ))
         } else {
             handler(seen)
         }
@@ -101,7 +113,9 @@ async fn fake_broker(handler: Handler) -> String {
 
 async fn serve(mut socket: TcpStream, handler: Handler) {
     loop {
-        let Ok(size) = socket.read_i32().await else { return };
+        let Ok(size) = socket.read_i32().await else {
+            return;
+        };
         let mut frame = vec![0; size as usize];
         if socket.read_exact(&mut frame).await.is_err() {
             return;
@@ -113,7 +127,12 @@ async fn serve(mut socket: TcpStream, handler: Handler) {
         let client_id_len = header.get_i16();
         let client_id = (client_id_len >= 0)
             .then(|| String::from_utf8(header[..client_id_len as usize].to_vec()).unwrap());
-        let seen = Seen { api_key, version, correlation_id, client_id };
+        let seen = Seen {
+            api_key,
+            version,
+            correlation_id,
+            client_id,
+        };
         match handler(&seen) {
             Action::Write(bytes) => {
                 if socket.write_all(&bytes).await.is_err() {
@@ -127,7 +146,11 @@ async fn serve(mut socket: TcpStream, handler: Handler) {
 }
 
 fn options() -> ConnectionOptions {
-    ConnectionOptions { client_id: "fake-test".into(), connect_timeout: Duration::from_secs(5), ..Default::default() }
+    ConnectionOptions {
+        client_id: "fake-test".into(),
+        connect_timeout: Duration::from_secs(5),
+        ..Default::default()
+    }
 }
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -139,27 +162,54 @@ async fn negotiates_versions_and_picks_the_highest_common_one() {
     let address = fake_broker(Arc::new(move |request: &Seen| {
         log.lock().unwrap().push(request.clone());
         if request.api_key == ApiKey::ApiVersions.code() {
-            Action::Write(frame(request.correlation_id, false, &api_versions_body(request.version)))
+            Action::Write(frame(
+                request.correlation_id,
+                false,
+                &api_versions_body(request.version),
+            ))
         } else {
             Action::Write(metadata_echo(request))
         }
     }))
     .await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
     assert_eq!(connection.address(), address);
     assert_eq!(connection.api_versions_version(), 3);
     assert_eq!(connection.version_for::<MetadataRequest>().unwrap(), 12);
     assert_eq!(connection.version_for::<ProduceRequest>().unwrap(), 11);
-    let missing = connection.version_for::<crate::protocol::messages::EndTxnRequest>().unwrap_err();
-    assert!(matches!(missing, NetworkError::UnsupportedVersion { api: ApiKey::EndTxn, broker_range: None, .. }));
+    let missing = connection
+        .version_for::<crate::protocol::messages::EndTxnRequest>()
+        .unwrap_err();
+    assert!(matches!(
+        missing,
+        NetworkError::UnsupportedVersion {
+            api: ApiKey::EndTxn,
+            broker_range: None,
+            ..
+        }
+    ));
     assert!(!missing.is_retriable());
 
-    let metadata = connection.call(&MetadataRequest::all_topics(), WAIT).await.unwrap();
-    assert_eq!(metadata.controller_id, 1, "second request on the connection");
+    let metadata = connection
+        .call(&MetadataRequest::all_topics(), WAIT)
+        .await
+        .unwrap();
+    assert_eq!(
+        metadata.controller_id, 1,
+        "second request on the connection"
+    );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 2);
-    assert_eq!((seen[0].api_key, seen[0].version, seen[0].correlation_id), (18, 3, 0));
-    assert_eq!((seen[1].api_key, seen[1].version, seen[1].correlation_id), (3, 12, 1));
+    assert_eq!(
+        (seen[0].api_key, seen[0].version, seen[0].correlation_id),
+        (18, 3, 0)
+    );
+    assert_eq!(
+        (seen[1].api_key, seen[1].version, seen[1].correlation_id),
+        (3, 12, 1)
+    );
     assert_eq!(seen[1].client_id.as_deref(), Some("fake-test"));
 }
 
@@ -170,7 +220,14 @@ async fn unsupported_api_versions_version_falls_back_to_the_brokers_range() {
             if seen.version > expected_version {
                 // Old brokers answer an unknown ApiVersions version in the v0 layout.
                 let ranges = advertised
-                    .map(|max| vec![ApiVersion::default().with_api_key(18).with_min_version(0).with_max_version(max)])
+                    .map(|max| {
+                        vec![
+                            ApiVersion::default()
+                                .with_api_key(18)
+                                .with_min_version(0)
+                                .with_max_version(max),
+                        ]
+                    })
                     .unwrap_or_default();
                 let body = encode(
                     &TheirApiVersions::default()
@@ -180,11 +237,17 @@ async fn unsupported_api_versions_version_falls_back_to_the_brokers_range() {
                 );
                 Action::Write(frame(seen.correlation_id, false, &body))
             } else {
-                Action::Write(frame(seen.correlation_id, false, &api_versions_body(seen.version)))
+                Action::Write(frame(
+                    seen.correlation_id,
+                    false,
+                    &api_versions_body(seen.version),
+                ))
             }
         }))
         .await;
-        let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
+        let connection = BrokerConnection::connect(&address, &options())
+            .await
+            .unwrap();
         assert_eq!(connection.api_versions_version(), expected_version);
         assert_eq!(connection.version_for::<MetadataRequest>().unwrap(), 12);
     }
@@ -193,13 +256,24 @@ async fn unsupported_api_versions_version_falls_back_to_the_brokers_range() {
 #[tokio::test]
 async fn rejected_api_versions_is_a_typed_error() {
     let address = fake_broker(Arc::new(|seen: &Seen| {
-        let body = encode(&TheirApiVersions::default().with_error_code(ErrorCode::INVALID_REQUEST.code()), 3);
+        let body = encode(
+            &TheirApiVersions::default().with_error_code(ErrorCode::INVALID_REQUEST.code()),
+            3,
+        );
         Action::Write(frame(seen.correlation_id, false, &body))
     }))
     .await;
-    let error = BrokerConnection::connect(&address, &options()).await.unwrap_err();
+    let error = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap_err();
     assert!(
-        matches!(&error, NetworkError::ApiVersionsRejected { error_code: ErrorCode::INVALID_REQUEST, .. }),
+        matches!(
+            &error,
+            NetworkError::ApiVersionsRejected {
+                error_code: ErrorCode::INVALID_REQUEST,
+                ..
+            }
+        ),
         "{error}"
     );
 }
@@ -207,10 +281,17 @@ async fn rejected_api_versions_is_a_typed_error() {
 #[tokio::test]
 async fn twenty_pipelined_requests_get_their_own_responses() {
     let address = fake_broker(standard(|seen| Action::Write(metadata_echo(seen)))).await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
     let mut pending = Vec::new();
     for _ in 0..20 {
-        pending.push(connection.send(&MetadataRequest::for_topics(["t"])).await.unwrap());
+        pending.push(
+            connection
+                .send(&MetadataRequest::for_topics(["t"]))
+                .await
+                .unwrap(),
+        );
     }
     assert!(connection.in_flight() <= 20);
     let ids: Vec<i32> = pending.iter().map(|p| p.correlation_id()).collect();
@@ -227,7 +308,10 @@ async fn twenty_pipelined_requests_get_their_own_responses() {
         .map(|_| {
             let connection = Arc::clone(&connection);
             tokio::spawn(async move {
-                let pending = connection.send(&MetadataRequest::all_topics()).await.unwrap();
+                let pending = connection
+                    .send(&MetadataRequest::all_topics())
+                    .await
+                    .unwrap();
                 let id = pending.correlation_id();
                 (id, pending.wait(WAIT).await.unwrap().controller_id)
             })
@@ -244,33 +328,65 @@ async fn twenty_pipelined_requests_get_their_own_responses() {
 async fn out_of_order_response_closes_the_connection() {
     // Answers every request with the correlation id of the next one.
     let address = fake_broker(standard(|seen| {
-        Action::Write(metadata_echo(&Seen { correlation_id: seen.correlation_id + 1, ..seen.clone() }))
+        Action::Write(metadata_echo(&Seen {
+            correlation_id: seen.correlation_id + 1,
+            ..seen.clone()
+        }))
     }))
     .await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
-    let first = connection.send(&MetadataRequest::all_topics()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
+    let first = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap();
     let error = first.wait(WAIT).await.unwrap_err();
     assert!(
-        matches!(&error, NetworkError::Disconnected { reason: DisconnectReason::ProtocolViolation(_), .. }),
+        matches!(
+            &error,
+            NetworkError::Disconnected {
+                reason: DisconnectReason::ProtocolViolation(_),
+                ..
+            }
+        ),
         "{error}"
     );
     assert!(error.is_retriable());
     assert!(connection.is_closed());
-    let after = connection.send(&MetadataRequest::all_topics()).await.unwrap_err();
+    let after = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap_err();
     assert!(matches!(after, NetworkError::Disconnected { .. }));
 }
 
 #[tokio::test]
 async fn a_timeout_closes_the_connection_and_fails_the_others() {
     let address = fake_broker(standard(|_| Action::Ignore)).await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
-    let first = connection.send(&MetadataRequest::all_topics()).await.unwrap();
-    let second = connection.send(&MetadataRequest::all_topics()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
+    let first = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap();
+    let second = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap();
     let started = Instant::now();
     let error = first.wait(Duration::from_millis(100)).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2));
     assert!(
-        matches!(&error, NetworkError::RequestTimeout { api: ApiKey::Metadata, correlation_id: 1, .. }),
+        matches!(
+            &error,
+            NetworkError::RequestTimeout {
+                api: ApiKey::Metadata,
+                correlation_id: 1,
+                ..
+            }
+        ),
         "{error}"
     );
     assert!(error.is_retriable());
@@ -279,21 +395,38 @@ async fn a_timeout_closes_the_connection_and_fails_the_others() {
     assert!(
         matches!(
             &other,
-            NetworkError::Disconnected { reason: DisconnectReason::RequestTimedOut { correlation_id: 1, .. }, .. }
+            NetworkError::Disconnected {
+                reason: DisconnectReason::RequestTimedOut {
+                    correlation_id: 1,
+                    ..
+                },
+                ..
+            }
         ),
         "{other}"
     );
-    let call = connection.call(&MetadataRequest::all_topics(), WAIT).await.unwrap_err();
+    let call = connection
+        .call(&MetadataRequest::all_topics(), WAIT)
+        .await
+        .unwrap_err();
     assert!(matches!(call, NetworkError::Disconnected { .. }));
 }
 
 #[tokio::test]
 async fn broker_eof_fails_pending_requests() {
     let address = fake_broker(standard(|_| Action::Close)).await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
-    let pending = connection.send(&MetadataRequest::all_topics()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
+    let pending = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap();
     let error = pending.wait(WAIT).await.unwrap_err();
-    assert!(matches!(&error, NetworkError::Disconnected { reason: DisconnectReason::Eof, address } if *address == connection.address()), "{error}");
+    assert!(
+        matches!(&error, NetworkError::Disconnected { reason: DisconnectReason::Eof, address } if *address == connection.address()),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -305,11 +438,23 @@ async fn oversized_and_negative_frames_are_refused_without_allocating() {
             Action::Write(bytes)
         }))
         .await;
-        let options = ConnectionOptions { max_response_size: 1024 * 1024, ..options() };
+        let options = ConnectionOptions {
+            max_response_size: 1024 * 1024,
+            ..options()
+        };
         let connection = BrokerConnection::connect(&address, &options).await.unwrap();
-        let error = connection.call(&MetadataRequest::all_topics(), WAIT).await.unwrap_err();
+        let error = connection
+            .call(&MetadataRequest::all_topics(), WAIT)
+            .await
+            .unwrap_err();
         assert!(
-            matches!(&error, NetworkError::Disconnected { reason: DisconnectReason::InvalidFrameSize { .. }, .. }),
+            matches!(
+                &error,
+                NetworkError::Disconnected {
+                    reason: DisconnectReason::InvalidFrameSize { .. },
+                    ..
+                }
+            ),
             "{size}: {error}"
         );
     }
@@ -325,57 +470,119 @@ async fn malformed_body_is_a_decode_error_and_the_connection_survives() {
         }
     }))
     .await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
-    let error = connection.call(&MetadataRequest::all_topics(), WAIT).await.unwrap_err();
-    assert!(matches!(&error, NetworkError::Decode { api: ApiKey::Metadata, version: 12, .. }), "{error}");
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
+    let error = connection
+        .call(&MetadataRequest::all_topics(), WAIT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            NetworkError::Decode {
+                api: ApiKey::Metadata,
+                version: 12,
+                ..
+            }
+        ),
+        "{error}"
+    );
     assert!(!error.is_retriable());
     assert!(!connection.is_closed());
-    assert_eq!(connection.call(&MetadataRequest::all_topics(), WAIT).await.unwrap().controller_id, 2);
+    assert_eq!(
+        connection
+            .call(&MetadataRequest::all_topics(), WAIT)
+            .await
+            .unwrap()
+            .controller_id,
+        2
+    );
 }
 
 #[tokio::test]
 async fn requests_without_response_do_not_disturb_matching() {
     let address = fake_broker(standard(|seen| {
-        if seen.api_key == ApiKey::Produce.code() { Action::Ignore } else { Action::Write(metadata_echo(seen)) }
+        if seen.api_key == ApiKey::Produce.code() {
+            Action::Ignore
+        } else {
+            Action::Write(metadata_echo(seen))
+        }
     }))
     .await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
     let produce = ProduceRequest {
         transactional_id: None,
         acks: 0,
         timeout_ms: 1000,
         topics: vec![ProduceTopicData {
             name: "t".into(),
-            partitions: vec![ProducePartitionData { index: 0, records: Some(Bytes::from_static(b"x")) }],
+            partitions: vec![ProducePartitionData {
+                index: 0,
+                records: Some(Bytes::from_static(b"x")),
+            }],
         }],
     };
     connection.send_without_response(&produce).await.unwrap();
     connection.send_without_response(&produce).await.unwrap();
     assert_eq!(connection.in_flight(), 0);
-    let metadata = connection.call(&MetadataRequest::all_topics(), WAIT).await.unwrap();
+    let metadata = connection
+        .call(&MetadataRequest::all_topics(), WAIT)
+        .await
+        .unwrap();
     assert_eq!(metadata.controller_id, 3);
 }
 
 #[tokio::test]
 async fn close_fails_pending_and_later_requests() {
     let address = fake_broker(standard(|_| Action::Ignore)).await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
-    let pending = connection.send(&MetadataRequest::all_topics()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
+    let pending = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap();
     connection.close();
     assert!(connection.is_closed());
     let error = pending.wait(WAIT).await.unwrap_err();
-    assert!(matches!(error, NetworkError::Disconnected { reason: DisconnectReason::ClosedByClient, .. }));
-    let later = connection.send(&MetadataRequest::all_topics()).await.unwrap_err();
-    assert!(matches!(later, NetworkError::Disconnected { reason: DisconnectReason::ClosedByClient, .. }));
+    assert!(matches!(
+        error,
+        NetworkError::Disconnected {
+            reason: DisconnectReason::ClosedByClient,
+            ..
+        }
+    ));
+    let later = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        later,
+        NetworkError::Disconnected {
+            reason: DisconnectReason::ClosedByClient,
+            ..
+        }
+    ));
 }
 
 #[tokio::test]
 async fn dropping_the_connection_fails_pending_responses() {
     let address = fake_broker(standard(|_| Action::Ignore)).await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
-    let pending = connection.send(&MetadataRequest::all_topics()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
+    let pending = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap();
     drop(connection);
-    assert!(matches!(pending.wait(WAIT).await, Err(NetworkError::Disconnected { .. })));
+    assert!(matches!(
+        pending.wait(WAIT).await,
+        Err(NetworkError::Disconnected { .. })
+    ));
 }
 
 #[tokio::test]
@@ -385,15 +592,22 @@ async fn connect_failures_are_fast_and_typed() {
     let address = listener.local_addr().unwrap().to_string();
     drop(listener);
     let started = Instant::now();
-    let error = BrokerConnection::connect(&address, &options()).await.unwrap_err();
+    let error = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(1));
     assert!(matches!(&error, NetworkError::Connect { .. }), "{error}");
     assert!(error.is_retriable());
     assert_eq!(error.address(), address);
 
     for bad in ["localhost", ":9092", "host:port", "host:70000"] {
-        let error = BrokerConnection::connect(bad, &options()).await.unwrap_err();
-        assert!(matches!(error, NetworkError::InvalidAddress { .. }), "{bad}");
+        let error = BrokerConnection::connect(bad, &options())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, NetworkError::InvalidAddress { .. }),
+            "{bad}"
+        );
         assert!(!error.is_retriable());
     }
 }
@@ -401,21 +615,34 @@ async fn connect_failures_are_fast_and_typed() {
 #[tokio::test]
 async fn a_silent_broker_hits_the_connect_timeout() {
     let address = fake_broker(Arc::new(|_: &Seen| Action::Ignore)).await;
-    let options = ConnectionOptions { connect_timeout: Duration::from_millis(200), ..options() };
+    let options = ConnectionOptions {
+        connect_timeout: Duration::from_millis(200),
+        ..options()
+    };
     let started = Instant::now();
-    let error = BrokerConnection::connect(&address, &options).await.unwrap_err();
+    let error = BrokerConnection::connect(&address, &options)
+        .await
+        .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert!(matches!(error, NetworkError::ConnectTimeout { .. }), "{error}");
+    assert!(
+        matches!(error, NetworkError::ConnectTimeout { .. }),
+        "{error}"
+    );
     assert!(error.is_retriable());
 }
 
 #[tokio::test]
 async fn debug_output_names_the_broker_only() {
     let address = fake_broker(standard(|_| Action::Ignore)).await;
-    let connection = BrokerConnection::connect(&address, &options()).await.unwrap();
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
     let debug = format!("{connection:?}");
     assert!(debug.contains(&address), "{debug}");
-    let pending = connection.send(&MetadataRequest::all_topics()).await.unwrap();
+    let pending = connection
+        .send(&MetadataRequest::all_topics())
+        .await
+        .unwrap();
     assert!(format!("{pending:?}").contains("Metadata"));
     assert_eq!(pending.version(), 12);
     assert_eq!(ApiVersionsRequest::API_KEY, ApiKey::ApiVersions);

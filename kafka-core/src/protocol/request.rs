@@ -6,7 +6,7 @@ use bytes::{BufMut, BytesMut};
 use super::api_key::ApiKey;
 use super::codec_error::{DecodeError, EncodeError};
 use super::header::RequestHeader;
-use super::primitives::Decoder;
+use super::primitives::{Decoder, Encoder};
 
 /// A request message: its API, the versions this client implements, and how to
 /// encode its body at one of them.
@@ -37,6 +37,19 @@ pub trait Request {
     /// responses always use header v0.
     fn response_header_is_flexible(version: i16) -> bool {
         Self::API_KEY != ApiKey::ApiVersions && Self::is_flexible(version)
+    }
+
+    /// Check `version` and return an encoder for the body at that version.
+    fn body_encoder(buf: &mut BytesMut, version: i16) -> Result<Encoder<'_>, EncodeError> {
+        Self::check_encode_version(version)?;
+        Ok(Encoder::new(buf, Self::is_flexible(version)))
+    }
+
+    /// Check `version` and set `dec` to decode the response body at that version.
+    fn prepare_body_decoder(dec: &mut Decoder<'_>, version: i16) -> Result<(), DecodeError> {
+        Self::check_decode_version(version)?;
+        dec.set_flexible(Self::is_flexible(version));
+        Ok(())
     }
 
     /// `Err(UnsupportedVersion)` unless `MIN_VERSION <= version <= MAX_VERSION`.

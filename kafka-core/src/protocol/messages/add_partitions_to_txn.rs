@@ -10,7 +10,7 @@ use bytes::BytesMut;
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::{Decoder, Encoder};
+use crate::protocol::primitives::Decoder;
 use crate::protocol::request::{Request, Response};
 
 /// Adds partitions to the producer's current transaction.
@@ -70,8 +70,7 @@ impl Request for AddPartitionsToTxnRequest {
     type Response = AddPartitionsToTxnResponse;
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        Self::check_encode_version(version)?;
-        let mut enc = Encoder::new(buf, Self::is_flexible(version));
+        let mut enc = Self::body_encoder(buf, version)?;
         enc.string(&self.transactional_id)?;
         enc.i64(self.producer_id);
         enc.i16(self.producer_epoch);
@@ -88,8 +87,7 @@ impl Request for AddPartitionsToTxnRequest {
 
 impl Response for AddPartitionsToTxnResponse {
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        AddPartitionsToTxnRequest::check_decode_version(version)?;
-        dec.set_flexible(AddPartitionsToTxnRequest::is_flexible(version));
+        AddPartitionsToTxnRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = dec.i32()?;
         let results = dec.array(|dec| {
             let name = dec.string()?;

@@ -11,7 +11,7 @@ use bytes::BytesMut;
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::{Decoder, Encoder};
+use crate::protocol::primitives::Decoder;
 use crate::protocol::request::{Request, Response};
 
 /// The software name sent in ApiVersions v3+ (brokers log and meter it).
@@ -78,8 +78,7 @@ impl Request for ApiVersionsRequest {
     type Response = ApiVersionsResponse;
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        Self::check_encode_version(version)?;
-        let mut enc = Encoder::new(buf, Self::is_flexible(version));
+        let mut enc = Self::body_encoder(buf, version)?;
         if version >= 3 {
             enc.string(&self.client_software_name)?;
             enc.string(&self.client_software_version)?;

@@ -9,7 +9,7 @@ use bytes::BytesMut;
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::{Decoder, Encoder};
+use crate::protocol::primitives::Decoder;
 use crate::protocol::request::{Request, Response};
 
 /// Ends the producer's current transaction.
@@ -42,8 +42,7 @@ impl Request for EndTxnRequest {
     type Response = EndTxnResponse;
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        Self::check_encode_version(version)?;
-        let mut enc = Encoder::new(buf, Self::is_flexible(version));
+        let mut enc = Self::body_encoder(buf, version)?;
         enc.string(&self.transactional_id)?;
         enc.i64(self.producer_id);
         enc.i16(self.producer_epoch);
@@ -55,8 +54,7 @@ impl Request for EndTxnRequest {
 
 impl Response for EndTxnResponse {
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        EndTxnRequest::check_decode_version(version)?;
-        dec.set_flexible(EndTxnRequest::is_flexible(version));
+        EndTxnRequest::prepare_body_decoder(dec, version)?;
         let response = EndTxnResponse {
             throttle_time_ms: dec.i32()?,
             error_code: ErrorCode::from_code(dec.i16()?),

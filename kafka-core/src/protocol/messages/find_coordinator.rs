@@ -9,7 +9,7 @@ use bytes::BytesMut;
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::{Decoder, Encoder};
+use crate::protocol::primitives::Decoder;
 use crate::protocol::request::{Request, Response};
 
 /// What kind of coordinator is looked up.
@@ -84,7 +84,6 @@ impl Request for FindCoordinatorRequest {
     type Response = FindCoordinatorResponse;
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        Self::check_encode_version(version)?;
         if version == 0 && self.key_type != CoordinatorType::Group {
             return Err(EncodeError::FieldNotSupported {
                 api: Self::API_KEY,
@@ -92,7 +91,7 @@ impl Request for FindCoordinatorRequest {
                 version,
             });
         }
-        let mut enc = Encoder::new(buf, Self::is_flexible(version));
+        let mut enc = Self::body_encoder(buf, version)?;
         if version < 4 {
             let [key] = self.keys.as_slice() else {
                 return Err(EncodeError::InvalidField {
@@ -116,8 +115,7 @@ impl Request for FindCoordinatorRequest {
 
 impl Response for FindCoordinatorResponse {
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        FindCoordinatorRequest::check_decode_version(version)?;
-        dec.set_flexible(FindCoordinatorRequest::is_flexible(version));
+        FindCoordinatorRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = if version >= 1 { dec.i32()? } else { 0 };
         let coordinators = if version >= 4 {
             dec.array(|dec| {

@@ -11,7 +11,7 @@ use bytes::BytesMut;
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::{Decoder, Encoder};
+use crate::protocol::primitives::Decoder;
 use crate::protocol::request::{Request, Response};
 
 /// Asks for a producer id (or an epoch bump of an existing one).
@@ -67,7 +67,6 @@ impl Request for InitProducerIdRequest {
     type Response = InitProducerIdResponse;
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        Self::check_encode_version(version)?;
         if version < 3 {
             // The Java client refuses these too: the broker would silently ignore them.
             if self.producer_id != -1 {
@@ -85,7 +84,7 @@ impl Request for InitProducerIdRequest {
                 });
             }
         }
-        let mut enc = Encoder::new(buf, Self::is_flexible(version));
+        let mut enc = Self::body_encoder(buf, version)?;
         enc.nullable_string(self.transactional_id.as_deref())?;
         enc.i32(self.transaction_timeout_ms);
         if version >= 3 {
@@ -99,8 +98,7 @@ impl Request for InitProducerIdRequest {
 
 impl Response for InitProducerIdResponse {
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        InitProducerIdRequest::check_decode_version(version)?;
-        dec.set_flexible(InitProducerIdRequest::is_flexible(version));
+        InitProducerIdRequest::prepare_body_decoder(dec, version)?;
         let response = InitProducerIdResponse {
             throttle_time_ms: dec.i32()?,
             error_code: ErrorCode::from_code(dec.i16()?),

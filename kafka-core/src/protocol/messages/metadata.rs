@@ -12,7 +12,7 @@ use bytes::BytesMut;
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::{Decoder, Encoder, Uuid};
+use crate::protocol::primitives::{Decoder, Uuid};
 use crate::protocol::request::{Request, Response};
 
 /// Asks for cluster and topic metadata.
@@ -130,8 +130,7 @@ impl Request for MetadataRequest {
     type Response = MetadataResponse;
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        Self::check_encode_version(version)?;
-        let mut enc = Encoder::new(buf, Self::is_flexible(version));
+        let mut enc = Self::body_encoder(buf, version)?;
         enc.nullable_array(self.topics.as_deref(), |enc, name| {
             if version >= 10 {
                 enc.uuid(&Uuid::ZERO);
@@ -154,8 +153,7 @@ impl Request for MetadataRequest {
 
 impl Response for MetadataResponse {
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        MetadataRequest::check_decode_version(version)?;
-        dec.set_flexible(MetadataRequest::is_flexible(version));
+        MetadataRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = dec.i32()?;
         let brokers = dec.array(|dec| {
             let broker = MetadataBroker {
@@ -239,6 +237,7 @@ fn decode_topic(dec: &mut Decoder<'_>, version: i16) -> Result<MetadataTopic, De
 mod tests {
     use super::*;
     use crate::protocol::messages::test_support::{ours, str_bytes, theirs};
+    use crate::protocol::primitives::Encoder;
     use crate::protocol::request::decode_response;
     use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
     use kafka_protocol::messages::metadata_response::{

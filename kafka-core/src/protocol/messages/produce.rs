@@ -16,7 +16,7 @@ use bytes::{Bytes, BytesMut};
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::{Decoder, Encoder};
+use crate::protocol::primitives::Decoder;
 use crate::protocol::request::{Request, Response};
 
 /// Appends record batches to partitions.
@@ -131,8 +131,7 @@ impl Request for ProduceRequest {
     type Response = ProduceResponse;
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        Self::check_encode_version(version)?;
-        let mut enc = Encoder::new(buf, Self::is_flexible(version));
+        let mut enc = Self::body_encoder(buf, version)?;
         enc.nullable_string(self.transactional_id.as_deref())?;
         enc.i16(self.acks);
         enc.i32(self.timeout_ms);
@@ -154,8 +153,7 @@ impl Request for ProduceRequest {
 
 impl Response for ProduceResponse {
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
-        ProduceRequest::check_decode_version(version)?;
-        dec.set_flexible(ProduceRequest::is_flexible(version));
+        ProduceRequest::prepare_body_decoder(dec, version)?;
         let topics = dec.array(|dec| {
             let name = dec.string()?;
             let partitions = dec.array(|dec| decode_partition(dec, version))?;
