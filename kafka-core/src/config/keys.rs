@@ -1,0 +1,373 @@
+//! The producer's configuration keys, with the Java client's names.
+//!
+//! The constants are the keys this producer implements. Besides them, every key
+//! Kafka 4.1's Java `ProducerConfig` defines is *recognised*: a Java setting this
+//! producer does not implement is either ignored with a warning (JVM metrics and
+//! similar plumbing with no effect on what is sent) or rejected with
+//! [`ConfigError::Unsupported`](super::ConfigError::Unsupported) saying why (TLS,
+//! SASL, Java class names); see [`JavaKey`]. Anything else is an unknown key, for
+//! which a close known key is suggested.
+
+use std::borrow::Cow;
+
+/// `bootstrap.servers`: comma-separated `host:port` list used to find the cluster.
+pub const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
+/// `client.id`: id sent with each request; generated as `producer-N` when unset.
+pub const CLIENT_ID: &str = "client.id";
+/// `acks`: `all`/`-1`, `0` or `1`.
+pub const ACKS: &str = "acks";
+/// `retries`: how often a failed batch is retried (bounded by `delivery.timeout.ms`).
+pub const RETRIES: &str = "retries";
+/// `batch.size`: target size in bytes of a per-partition batch.
+pub const BATCH_SIZE: &str = "batch.size";
+/// `linger.ms`: how long a batch may wait to fill.
+pub const LINGER_MS: &str = "linger.ms";
+/// `buffer.memory`: bytes the producer may hold for unsent records.
+pub const BUFFER_MEMORY: &str = "buffer.memory";
+/// `max.block.ms`: how long `send` may wait for metadata or buffer space.
+pub const MAX_BLOCK_MS: &str = "max.block.ms";
+/// `request.timeout.ms`: how long one request may wait for its response.
+pub const REQUEST_TIMEOUT_MS: &str = "request.timeout.ms";
+/// `delivery.timeout.ms`: upper bound on the whole send, retries included.
+pub const DELIVERY_TIMEOUT_MS: &str = "delivery.timeout.ms";
+/// `retry.backoff.ms`: first wait before a retry.
+pub const RETRY_BACKOFF_MS: &str = "retry.backoff.ms";
+/// `retry.backoff.max.ms`: cap of the exponential retry backoff.
+pub const RETRY_BACKOFF_MAX_MS: &str = "retry.backoff.max.ms";
+/// `max.in.flight.requests.per.connection`: unacknowledged requests per connection.
+pub const MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION: &str = "max.in.flight.requests.per.connection";
+/// `max.request.size`: largest request (and uncompressed batch) in bytes.
+pub const MAX_REQUEST_SIZE: &str = "max.request.size";
+/// `compression.type`: `none`, `gzip`, `snappy`, `lz4` or `zstd`.
+pub const COMPRESSION_TYPE: &str = "compression.type";
+/// `compression.gzip.level`: 1..=9, or -1 for the codec default.
+pub const COMPRESSION_GZIP_LEVEL: &str = "compression.gzip.level";
+/// `compression.lz4.level`: 1..=17.
+pub const COMPRESSION_LZ4_LEVEL: &str = "compression.lz4.level";
+/// `compression.zstd.level`: -131072..=22.
+pub const COMPRESSION_ZSTD_LEVEL: &str = "compression.zstd.level";
+/// `enable.idempotence`: deduplicate retries with a producer id and sequences.
+pub const ENABLE_IDEMPOTENCE: &str = "enable.idempotence";
+/// `partitioner.ignore.keys`: spread keyed records like keyless ones.
+pub const PARTITIONER_IGNORE_KEYS: &str = "partitioner.ignore.keys";
+/// `partitioner.adaptive.partitioning.enable`: favour partitions with shorter queues.
+pub const PARTITIONER_ADAPTIVE_PARTITIONING_ENABLE: &str =
+    "partitioner.adaptive.partitioning.enable";
+/// `partitioner.availability.timeout.ms`: skip partitions whose leader is this slow.
+pub const PARTITIONER_AVAILABILITY_TIMEOUT_MS: &str = "partitioner.availability.timeout.ms";
+/// `metadata.max.age.ms`: refresh metadata at least this often.
+pub const METADATA_MAX_AGE_MS: &str = "metadata.max.age.ms";
+/// `metadata.max.idle.ms`: forget metadata of topics idle this long.
+pub const METADATA_MAX_IDLE_MS: &str = "metadata.max.idle.ms";
+/// `transactional.id`: enables transactions.
+pub const TRANSACTIONAL_ID: &str = "transactional.id";
+/// `transaction.timeout.ms`: how long a transaction may stay open.
+pub const TRANSACTION_TIMEOUT_MS: &str = "transaction.timeout.ms";
+/// `connections.max.idle.ms`: close connections idle this long (negative: never).
+pub const CONNECTIONS_MAX_IDLE_MS: &str = "connections.max.idle.ms";
+/// `reconnect.backoff.ms`: first wait before reconnecting to a broker.
+pub const RECONNECT_BACKOFF_MS: &str = "reconnect.backoff.ms";
+/// `reconnect.backoff.max.ms`: cap of the exponential reconnect backoff.
+pub const RECONNECT_BACKOFF_MAX_MS: &str = "reconnect.backoff.max.ms";
+/// `socket.connection.setup.timeout.ms`: first connect timeout.
+pub const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: &str = "socket.connection.setup.timeout.ms";
+/// `socket.connection.setup.timeout.max.ms`: cap of the growing connect timeout.
+pub const SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS: &str = "socket.connection.setup.timeout.max.ms";
+/// `send.buffer.bytes`: `SO_SNDBUF`, -1 for the OS default.
+pub const SEND_BUFFER_BYTES: &str = "send.buffer.bytes";
+/// `receive.buffer.bytes`: `SO_RCVBUF`, -1 for the OS default.
+pub const RECEIVE_BUFFER_BYTES: &str = "receive.buffer.bytes";
+/// `security.protocol`: only `PLAINTEXT` for now.
+pub const SECURITY_PROTOCOL: &str = "security.protocol";
+/// `client.dns.lookup`: `use_all_dns_ips` or `resolve_canonical_bootstrap_servers_only`.
+pub const CLIENT_DNS_LOOKUP: &str = "client.dns.lookup";
+
+/// Every key this producer implements.
+pub const SUPPORTED: &[&str] = &[
+    BOOTSTRAP_SERVERS,
+    CLIENT_ID,
+    ACKS,
+    RETRIES,
+    BATCH_SIZE,
+    LINGER_MS,
+    BUFFER_MEMORY,
+    MAX_BLOCK_MS,
+    REQUEST_TIMEOUT_MS,
+    DELIVERY_TIMEOUT_MS,
+    RETRY_BACKOFF_MS,
+    RETRY_BACKOFF_MAX_MS,
+    MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION,
+    MAX_REQUEST_SIZE,
+    COMPRESSION_TYPE,
+    COMPRESSION_GZIP_LEVEL,
+    COMPRESSION_LZ4_LEVEL,
+    COMPRESSION_ZSTD_LEVEL,
+    ENABLE_IDEMPOTENCE,
+    PARTITIONER_IGNORE_KEYS,
+    PARTITIONER_ADAPTIVE_PARTITIONING_ENABLE,
+    PARTITIONER_AVAILABILITY_TIMEOUT_MS,
+    METADATA_MAX_AGE_MS,
+    METADATA_MAX_IDLE_MS,
+    TRANSACTIONAL_ID,
+    TRANSACTION_TIMEOUT_MS,
+    CONNECTIONS_MAX_IDLE_MS,
+    RECONNECT_BACKOFF_MS,
+    RECONNECT_BACKOFF_MAX_MS,
+    SOCKET_CONNECTION_SETUP_TIMEOUT_MS,
+    SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS,
+    SEND_BUFFER_BYTES,
+    RECEIVE_BUFFER_BYTES,
+    SECURITY_PROTOCOL,
+    CLIENT_DNS_LOOKUP,
+];
+
+/// Java producer settings with no effect on what this producer sends: accepted and
+/// ignored with a warning, so a properties file written for the Java client loads.
+const IGNORED: &[&str] = &[
+    "enable.metrics.push",
+    "metric.reporters",
+    "metrics.num.samples",
+    "metrics.recording.level",
+    "metrics.sample.window.ms",
+    "metadata.recovery.strategy",
+    "metadata.recovery.rebootstrap.trigger.ms",
+    "security.providers",
+];
+
+/// Java producer settings that name Java classes (`key.serializer` and
+/// `value.serializer` are handled on their own, see [`JavaKey::Serializer`]).
+const CLASS_KEYS: &[&str] = &["partitioner.class", "interceptor.classes"];
+
+/// Other Java producer settings whose non-default values ask for features this
+/// producer lacks; their defaults are accepted.
+const FEATURE_FLAGS: &[&str] = &["transaction.two.phase.commit.enable"];
+
+/// The Java `PASSWORD`-typed producer keys (their values are secrets).
+const JAVA_PASSWORD_KEYS: &[&str] = &[
+    "ssl.key.password",
+    "ssl.keystore.certificate.chain",
+    "ssl.keystore.key",
+    "ssl.keystore.password",
+    "ssl.truststore.certificates",
+    "ssl.truststore.password",
+    "sasl.jaas.config",
+    "sasl.oauthbearer.assertion.private.key.passphrase",
+    "sasl.oauthbearer.client.credentials.client.secret",
+];
+
+/// Words that mark a key's value as a secret even when the key is not one of Java's
+/// (for example librdkafka's `sasl.password`).
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "secret",
+    "passphrase",
+    "jaas",
+    "private.key",
+    "keystore.key",
+    "certificate",
+    "credential",
+];
+
+/// The Java serializers of `org.apache.kafka.common.serialization`: with them the
+/// bytes on the wire are whatever the Rust value's own serialization gives, so the
+/// key is accepted and ignored.
+const KAFKA_SERIALIZERS: &[&str] = &[
+    "BooleanSerializer",
+    "ByteArraySerializer",
+    "ByteBufferSerializer",
+    "BytesSerializer",
+    "DoubleSerializer",
+    "FloatSerializer",
+    "IntegerSerializer",
+    "LongSerializer",
+    "ShortSerializer",
+    "StringSerializer",
+    "UUIDSerializer",
+    "VoidSerializer",
+];
+
+/// How a key that is not implemented here is treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum JavaKey {
+    /// Implemented (one of [`SUPPORTED`]).
+    Supported,
+    /// A Java setting without effect here: ignored with a warning.
+    Ignored,
+    /// `key.serializer` / `value.serializer`.
+    Serializer,
+    /// A setting naming Java classes.
+    Class,
+    /// A setting enabling a feature this producer lacks when not at its default.
+    FeatureFlag,
+    /// A TLS or SASL setting (`ssl.*`, `sasl.*`).
+    Security,
+    /// Not a producer setting.
+    Unknown,
+}
+
+/// Classifies `key`.
+pub(crate) fn classify(key: &str) -> JavaKey {
+    if SUPPORTED.contains(&key) {
+        JavaKey::Supported
+    } else if IGNORED.contains(&key) {
+        JavaKey::Ignored
+    } else if key == "key.serializer" || key == "value.serializer" {
+        JavaKey::Serializer
+    } else if CLASS_KEYS.contains(&key) {
+        JavaKey::Class
+    } else if FEATURE_FLAGS.contains(&key) {
+        JavaKey::FeatureFlag
+    } else if key.starts_with("ssl.") || key.starts_with("sasl.") {
+        JavaKey::Security
+    } else {
+        JavaKey::Unknown
+    }
+}
+
+/// Whether `class` is one of Kafka's own serializers (simple or fully qualified name).
+pub(crate) fn is_kafka_serializer(class: &str) -> bool {
+    let simple = class
+        .strip_prefix("org.apache.kafka.common.serialization.")
+        .unwrap_or(class);
+    KAFKA_SERIALIZERS.contains(&simple)
+}
+
+/// Whether the value of `key` is a secret that must never be shown.
+pub fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    JAVA_PASSWORD_KEYS.contains(&key.as_str()) || SECRET_WORDS.iter().any(|w| key.contains(w))
+}
+
+/// `value`, or `[hidden]` when `key` is secret.
+pub fn redact<'a>(key: &str, value: &'a str) -> Cow<'a, str> {
+    if is_secret(key) {
+        Cow::Borrowed(HIDDEN)
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// What a secret value is shown as.
+pub const HIDDEN: &str = "[hidden]";
+
+/// Every key Kafka 4.1's Java producer knows that is not in [`SUPPORTED`], [`IGNORED`]
+/// or the other lists above, for "did you mean" on typos of them.
+const OTHER_JAVA_KEYS: &[&str] = &[
+    "key.serializer",
+    "value.serializer",
+    "sasl.client.callback.handler.class",
+    "sasl.jaas.config",
+    "sasl.kerberos.service.name",
+    "sasl.login.callback.handler.class",
+    "sasl.login.class",
+    "sasl.mechanism",
+    "ssl.enabled.protocols",
+    "ssl.keystore.type",
+    "ssl.protocol",
+    "ssl.provider",
+    "ssl.truststore.type",
+    "ssl.key.password",
+    "ssl.keystore.certificate.chain",
+    "ssl.keystore.key",
+    "ssl.keystore.location",
+    "ssl.keystore.password",
+    "ssl.truststore.certificates",
+    "ssl.truststore.location",
+    "ssl.truststore.password",
+    "ssl.cipher.suites",
+    "ssl.endpoint.identification.algorithm",
+    "ssl.engine.factory.class",
+    "ssl.keymanager.algorithm",
+    "ssl.secure.random.implementation",
+    "ssl.trustmanager.algorithm",
+];
+
+/// The known key closest to `unknown`, if it is close enough to be a typo.
+///
+/// Compares lowercased keys with `_` and `-` read as `.`, so Spring-style
+/// `linger-ms` and `LINGER_MS` find `linger.ms`.
+pub(crate) fn suggest(unknown: &str) -> Option<&'static str> {
+    let wanted = normalise(unknown);
+    let limit = (wanted.len() / 3).clamp(1, 3);
+    SUPPORTED
+        .iter()
+        .chain(IGNORED)
+        .chain(CLASS_KEYS)
+        .chain(FEATURE_FLAGS)
+        .chain(OTHER_JAVA_KEYS)
+        .map(|known| (strsim::damerau_levenshtein(&wanted, known), *known))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
+}
+
+fn normalise(key: &str) -> String {
+    key.trim()
+        .chars()
+        .map(|c| match c {
+            '_' | '-' => '.',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_catch_typos_and_other_spellings() {
+        assert_eq!(suggest("linger.msx"), Some(LINGER_MS));
+        assert_eq!(suggest("lingr.ms"), Some(LINGER_MS));
+        assert_eq!(suggest("linger-ms"), Some(LINGER_MS));
+        assert_eq!(suggest("BATCH_SIZE"), Some(BATCH_SIZE));
+        assert_eq!(suggest("ack"), Some(ACKS));
+        assert_eq!(suggest("enable.idempotency"), Some(ENABLE_IDEMPOTENCE));
+        assert_eq!(suggest("sasl.mechanisms"), Some("sasl.mechanism"));
+        assert_eq!(suggest("bootstrap.server"), Some(BOOTSTRAP_SERVERS));
+    }
+
+    #[test]
+    fn nothing_is_suggested_for_unrelated_keys() {
+        assert_eq!(suggest("foo"), None);
+        assert_eq!(suggest("spring.kafka.producer.acks"), None);
+        assert_eq!(suggest("group.id"), None);
+    }
+
+    #[test]
+    fn secrets_are_recognised() {
+        for key in [
+            "sasl.jaas.config",
+            "ssl.key.password",
+            "ssl.keystore.password",
+            "ssl.truststore.password",
+            "sasl.password",
+            "sasl.oauthbearer.client.credentials.client.secret",
+            "SSL.KEY.PASSWORD",
+        ] {
+            assert!(is_secret(key), "{key}");
+            assert_eq!(redact(key, "hunter2"), HIDDEN);
+        }
+        for key in [LINGER_MS, TRANSACTIONAL_ID, CLIENT_ID, "sasl.mechanism"] {
+            assert!(!is_secret(key), "{key}");
+            assert_eq!(redact(key, "x"), "x");
+        }
+    }
+
+    #[test]
+    fn keys_are_classified() {
+        assert_eq!(classify(LINGER_MS), JavaKey::Supported);
+        assert_eq!(classify("metric.reporters"), JavaKey::Ignored);
+        assert_eq!(classify("value.serializer"), JavaKey::Serializer);
+        assert_eq!(classify("partitioner.class"), JavaKey::Class);
+        assert_eq!(classify("sasl.password"), JavaKey::Security);
+        assert_eq!(classify("group.id"), JavaKey::Unknown);
+        assert!(is_kafka_serializer(
+            "org.apache.kafka.common.serialization.StringSerializer"
+        ));
+        assert!(is_kafka_serializer("ByteArraySerializer"));
+        assert!(!is_kafka_serializer(
+            "io.confluent.kafka.serializers.KafkaAvroSerializer"
+        ));
+    }
+}
