@@ -568,9 +568,9 @@ fn admit_layer(
                 });
                 continue;
             }
+            // Kept for lookups and placeholders; no producer reads it.
             KeyKind::Ignored => {
-                tracing::debug!(key = %value.written, "ignored: not a producer setting");
-                continue;
+                tracing::debug!(key = %value.written, "not a producer setting");
             }
             _ => {}
         }

@@ -40,8 +40,8 @@
 //! `batchSize` and `batch_size` are one key. Sizes take `32MB`, `16KB` or bytes;
 //! durations take `5ms`, `1s`, `2m`, ISO-8601, or a number of milliseconds.
 //! Spring sections a producer does not use (`consumer`, `admin`, `listener`,
-//! `streams`, `retry`) are accepted and ignored; any other unknown key under
-//! `kafka` is an error with a "did you mean". Keys outside the root are the
+//! `streams`, `retry`) are accepted and kept for lookups, but no producer reads
+//! them; any other unknown key under `kafka` is an error with a "did you mean". Keys outside the root are the
 //! application's: they are kept for [`KafkaConfig::lookup`] and placeholders.
 //!
 //! A producer's Java properties merge as in Spring: common settings, then
@@ -259,13 +259,13 @@ impl KafkaConfig {
     }
 
     /// The resolved configuration, one line per value with its origin, secrets
-    /// shown as `[hidden]`: every `kafka.*` key, then each producer's merged
-    /// Java properties.
+    /// shown as `[hidden]`: every `kafka.*` key a producer or template uses, then
+    /// each producer's merged Java properties.
     pub fn describe(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# active profiles: {}", self.profiles.join(", "));
         for entry in self.entries.values() {
-            if entry.key.kind == KeyKind::Other {
+            if matches!(entry.key.kind, KeyKind::Other | KeyKind::Ignored) {
                 continue;
             }
             let key = entry.key.display();
@@ -301,5 +301,90 @@ impl fmt::Debug for KafkaConfig {
             .field("profiles", &self.profiles)
             .field("describe", &self.describe())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use producers::Provenance;
+
+    /// SASL and TLS settings cannot load yet (kafka-core rejects them), so the
+    /// configuration is built directly to check how secrets are shown.
+    #[test]
+    fn secrets_are_hidden_in_describe_and_debug() {
+        let secret_keys = [
+            "kafka.properties.sasl.jaas.config",
+            "kafka.properties.sasl.mechanism",
+            "kafka.ssl.key-store-password",
+            "kafka.topics.client-secret",
+            "kafka.topics.api-token",
+        ];
+        let entries = secret_keys
+            .iter()
+            .map(|key| {
+                let key = parse_dotted(key);
+                let value = RawValue {
+                    written: key.display(),
+                    key,
+                    value: "s3cr3t".to_owned(),
+                    origin: Origin::Default,
+                };
+                (value.key.path.clone(), value)
+            })
+            .collect();
+        let property = ResolvedProperty {
+            key: "sasl.jaas.config".to_owned(),
+            value: "s3cr3t".to_owned(),
+            origin: Origin::Default,
+            config_key: "kafka.properties.sasl.jaas.config".to_owned(),
+        };
+        let config = KafkaConfig {
+            profiles: vec!["default".to_owned()],
+            entries,
+            env: BTreeMap::new(),
+            producers: vec![ProducerSetup {
+                id: None,
+                name: None,
+                properties: vec![(
+                    property.clone(),
+                    Provenance {
+                        written_key: property.config_key.clone(),
+                        written_value: property.value.clone(),
+                    },
+                )],
+                template: TemplateSettings {
+                    default_topic: None,
+                    close_timeout: DEFAULT_CLOSE_TIMEOUT,
+                    transaction_id_prefix: None,
+                },
+            }],
+        };
+        let described = config.describe();
+        assert!(!described.contains("s3cr3t"), "{described}");
+        assert_eq!(described.matches("[hidden]").count(), 6, "{described}");
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+        assert!(!format!("{property:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn secret_key_names() {
+        for key in [
+            "kafka.ssl.key-password",
+            "sasl.jaas.config",
+            "kafka.properties.sasl.mechanism",
+            "app.db.PASSWORD",
+            "kafka.topics.api-token",
+            "client.secret",
+        ] {
+            assert!(is_secret_key(key), "{key}");
+        }
+        for key in [
+            "kafka.producer.acks",
+            "bootstrap.servers",
+            "kafka.client-id",
+        ] {
+            assert!(!is_secret_key(key), "{key}");
+        }
     }
 }

@@ -1,0 +1,165 @@
+//! Environment variables with Spring's mapping, always from an injected map
+//! (the process environment is shared by parallel tests).
+
+mod config_common;
+
+use config_common::{ConfigDir, load_yaml, messages, property, value};
+use kafka_template::config::Origin;
+
+fn env_origin(var: &str) -> Origin {
+    Origin::Env {
+        var: var.to_owned(),
+    }
+}
+
+#[test]
+fn kafka_and_spring_kafka_variables_set_spring_keys() {
+    let dir = ConfigDir::new();
+    for var in [
+        "KAFKA_PRODUCER_BATCH_SIZE",
+        "SPRING_KAFKA_PRODUCER_BATCH_SIZE",
+        // Spring's canonical form drops the dash.
+        "KAFKA_PRODUCER_BATCHSIZE",
+    ] {
+        let config = dir.builder().env_source([(var, "32KB")]).load().unwrap();
+        assert_eq!(
+            config.lookup("kafka.producer.batch-size"),
+            Some("32KB"),
+            "{var}"
+        );
+        let batch = property(&config, None, "batch.size").unwrap();
+        assert_eq!(batch.value, "32768", "{var}");
+        assert_eq!(batch.origin, env_origin(var));
+        assert_eq!(batch.config_key, "kafka.producer.batch-size");
+    }
+}
+
+/// Spring reads variable names case-insensitively, and so does this loader: a
+/// lowercase or camel-case variable sets the same key, and keeps its own
+/// spelling as the origin.
+#[test]
+fn lowercase_and_camel_case_variables() {
+    let dir = ConfigDir::new();
+    for var in ["kafka_producer_batch_size", "Kafka_Producer_batchSize"] {
+        let config = dir.builder().env_source([(var, "1024")]).load().unwrap();
+        assert_eq!(
+            value(&config, None, "batch.size").as_deref(),
+            Some("1024"),
+            "{var}"
+        );
+        assert_eq!(
+            config.origin("kafka.producer.batchSize"),
+            Some(&env_origin(var))
+        );
+    }
+}
+
+#[test]
+fn a_variable_overrides_a_file_key_however_it_is_spelled() {
+    let (_dir, config) = load_yaml(
+        "kafka:\n  producer:\n    batchSize: 100\n",
+        &[("KAFKA_PRODUCER_BATCH_SIZE", "200")],
+    );
+    assert_eq!(value(&config, None, "batch.size").as_deref(), Some("200"));
+    assert_eq!(
+        config
+            .producer_properties(None)
+            .unwrap()
+            .iter()
+            .filter(|p| p.key == "batch.size")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn java_properties_from_variables_get_dotted_names() {
+    let (_dir, config) = load_yaml(
+        "kafka:\n  producer:\n    properties:\n      enable.idempotence: true\n",
+        &[
+            ("KAFKA_PRODUCER_PROPERTIES_ENABLE_IDEMPOTENCE", "false"),
+            ("KAFKA_PROPERTIES_MAX_BLOCK_MS", "5000"),
+        ],
+    );
+    let idempotence = property(&config, None, "enable.idempotence").unwrap();
+    assert_eq!(idempotence.value, "false");
+    assert_eq!(
+        idempotence.origin,
+        env_origin("KAFKA_PRODUCER_PROPERTIES_ENABLE_IDEMPOTENCE")
+    );
+    assert_eq!(
+        value(&config, None, "max.block.ms").as_deref(),
+        Some("5000")
+    );
+}
+
+#[test]
+fn names_from_files_are_matched_for_maps_and_named_producers() {
+    let (_dir, config) = load_yaml(
+        "kafka:\n  topics:\n    order-events: orders.v1\n  producers:\n    bulkOrders:\n      linger: 5ms\n",
+        &[
+            ("KAFKA_TOPICS_ORDER_EVENTS", "orders.v2"),
+            ("KAFKA_PRODUCERS_BULK_ORDERS_LINGER", "50ms"),
+        ],
+    );
+    assert_eq!(
+        config.lookup("kafka.topics.order-events"),
+        Some("orders.v2")
+    );
+    assert_eq!(config.producer_names(), ["bulkOrders"]);
+    assert_eq!(
+        value(&config, Some("bulkOrders"), "linger.ms").as_deref(),
+        Some("50")
+    );
+}
+
+#[test]
+fn a_variable_can_create_a_named_producer() {
+    let dir = ConfigDir::new();
+    let config = dir
+        .builder()
+        .env_source([("KAFKA_PRODUCERS_AUDIT_ACKS", "0")])
+        .load()
+        .unwrap();
+    assert_eq!(config.producer_names(), ["audit"]);
+    assert_eq!(value(&config, Some("audit"), "acks").as_deref(), Some("0"));
+}
+
+#[test]
+fn application_keys_take_spring_named_variables() {
+    let (_dir, config) = load_yaml(
+        "app:\n  topics:\n    order-events: from-file\n",
+        &[("APP_TOPICS_ORDER_EVENTS", "from-env")],
+    );
+    assert_eq!(config.lookup("app.topics.order-events"), Some("from-env"));
+    assert_eq!(
+        config.origin("app.topics.orderEvents"),
+        Some(&env_origin("APP_TOPICS_ORDER_EVENTS"))
+    );
+}
+
+#[test]
+fn unrelated_variables_are_ignored_and_typos_in_our_sections_reported() {
+    let dir = ConfigDir::new();
+    // A Kafka container's own variables are not ours.
+    let config = dir
+        .builder()
+        .env_source([
+            ("KAFKA_HEAP_OPTS", "-Xmx1G"),
+            ("KAFKA_LOG_DIRS", "/var/lib/kafka"),
+            ("KAFKA_CONSUMER_GROUP_ID", "ignored-consumer-setting"),
+            ("PATH", "/usr/bin"),
+        ])
+        .load()
+        .unwrap();
+    assert_eq!(config.lookup("kafka.heap.opts"), None);
+
+    assert_eq!(
+        messages(
+            dir.builder()
+                .env_source([("KAFKA_PRODUCER_BATCH_SIZ", "1")])
+                .load()
+        ),
+        ["unknown key kafka.producer.batch.siz (from env KAFKA_PRODUCER_BATCH_SIZ)"]
+    );
+}

@@ -1,0 +1,269 @@
+//! The exact error messages, each with the key, the value, its origin (file and
+//! line, variable, or builder) and what is allowed; all errors at once.
+
+mod config_common;
+
+use config_common::{ConfigDir, load_yaml_errors, messages};
+
+#[test]
+fn invalid_value_from_a_profile_file() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "config/application-prod.yml",
+        "# production\nkafka:\n  bootstrap-servers: broker:9092\n  client-id: shop\n\n  producer:\n    acks: fast\n",
+    );
+    let result = kafka_template::KafkaConfig::builder()
+        .dir(dir.path().join("config"))
+        .profiles(["prod"])
+        .env_source(Vec::<(String, String)>::new())
+        .load();
+    assert_eq!(
+        messages(result),
+        [format!(
+            "invalid value 'fast' for kafka.producer.acks (from {}:7): expected one of all, -1, 0, 1",
+            dir.file("config/application-prod.yml").display()
+        )]
+    );
+}
+
+#[test]
+fn unknown_producer_key_with_did_you_mean() {
+    let (dir, messages) = load_yaml_errors(
+        "kafka:\n  producer:\n    acks: all\n    batch-sise: 16KB\n",
+        &[],
+    );
+    assert_eq!(
+        messages,
+        [format!(
+            "unknown key kafka.producer.batch-sise (from {}:4); did you mean kafka.producer.batch-size?",
+            dir.file("application.yml").display()
+        )]
+    );
+}
+
+#[test]
+fn unknown_keys_are_spelled_as_written() {
+    let (dir, messages) = load_yaml_errors(
+        "spring:\n  kafka:\n    producr:\n      acks: all\n    producer:\n      speed: 11\n",
+        &[],
+    );
+    let file = dir.file("application.yml");
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "unknown key spring.kafka.producr.acks (from {}:4); did you mean spring.kafka.producer.acks?",
+                file.display()
+            ),
+            format!(
+                "unknown key spring.kafka.producer.speed (from {}:6); known keys there: acks, \
+                 batch-size, bootstrap-servers, buffer-memory, client-id, compression-type, \
+                 key-serializer, linger, retries, transaction-id-prefix, value-serializer, \
+                 properties, security, ssl",
+                file.display()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn unknown_java_property_with_did_you_mean() {
+    let (dir, messages) = load_yaml_errors(
+        "kafka:\n  producer:\n    properties:\n      enable.idempotense: true\n",
+        &[],
+    );
+    assert_eq!(
+        messages,
+        [format!(
+            "unknown key kafka.producer.properties.enable.idempotense (from {}:4); did you mean \
+             kafka.producer.properties.enable.idempotence?",
+            dir.file("application.yml").display()
+        )]
+    );
+}
+
+#[test]
+fn invalid_values_from_the_environment_and_the_builder() {
+    let dir = ConfigDir::new();
+    assert_eq!(
+        messages(
+            dir.builder()
+                .env_source([("KAFKA_PRODUCER_BATCH_SIZE", "lots")])
+                .load()
+        ),
+        [
+            "invalid value 'lots' for kafka.producer.batch-size (from env KAFKA_PRODUCER_BATCH_SIZE): \
+          expected a size in bytes: a whole number (bytes) or one with a unit B, KB, MB, GB or TB \
+          (1KB = 1024 bytes), e.g. 16KB or 32MB"
+        ]
+    );
+    assert_eq!(
+        messages(
+            dir.builder()
+                .override_value("kafka.producer.compression-type", "brotli")
+                .load()
+        ),
+        [
+            "invalid value 'brotli' for kafka.producer.compression-type (from builder override): \
+          expected one of none, gzip, snappy, lz4, zstd"
+        ]
+    );
+    assert_eq!(
+        messages(
+            dir.builder()
+                .override_value("kafka.producer.linger", "soon")
+                .load()
+        ),
+        [
+            "invalid value 'soon' for kafka.producer.linger (from builder override): expected a \
+          duration: a whole number of milliseconds or one with a unit ns, us, ms, s, m, h or d \
+          (e.g. 5ms, 30s, 2m), or ISO-8601 like PT30S"
+        ]
+    );
+}
+
+#[test]
+fn converted_values_show_what_they_became() {
+    let (dir, messages) = load_yaml_errors("kafka.producer.batch-size: 4GB\n", &[]);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let expected_start = format!(
+        "invalid value '4GB' for kafka.producer.batch-size (from {}:1): expected ",
+        dir.file("application.yml").display()
+    );
+    assert!(messages[0].starts_with(&expected_start), "{}", messages[0]);
+    assert!(
+        messages[0].ends_with("(4GB is 4294967296)"),
+        "{}",
+        messages[0]
+    );
+}
+
+#[test]
+fn a_value_given_to_a_section() {
+    let (dir, messages) = load_yaml_errors("kafka:\n  template: fast\n", &[]);
+    assert_eq!(
+        messages,
+        [format!(
+            "kafka.template (from {}:2) is a section, not a value; expected keys under it: \
+             default-topic, close-timeout, transaction-id-prefix",
+            dir.file("application.yml").display()
+        )]
+    );
+}
+
+#[test]
+fn invalid_yaml_has_file_line_and_column() {
+    let (dir, messages) = load_yaml_errors("kafka:\n  producer:\n    acks: [all\n", &[]);
+    assert_eq!(messages.len(), 1);
+    let prefix = format!("{}:", dir.file("application.yml").display());
+    assert!(messages[0].starts_with(&prefix), "{}", messages[0]);
+    assert!(messages[0].contains(": invalid YAML: "), "{}", messages[0]);
+
+    dir.write(
+        "application.yml",
+        "kafka:\n  client-id: a\n  client-id: b\n",
+    );
+    assert_eq!(
+        super_messages(&dir),
+        [format!(
+            "{}:3:1: invalid YAML: duplicate key 'client-id' (first on line 2)",
+            dir.file("application.yml").display()
+        )]
+    );
+}
+
+fn super_messages(dir: &ConfigDir) -> Vec<String> {
+    messages(dir.builder().load())
+}
+
+#[test]
+fn unsupported_settings_say_so_and_hide_secrets() {
+    let (dir, messages) = load_yaml_errors(
+        "kafka:\n  ssl:\n    key-store-password: hunter2\n  properties:\n    sasl.jaas.config: 'user=\"me\" password=\"hunter2\";'\n",
+        &[],
+    );
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    let file = dir.file("application.yml").display().to_string();
+    assert!(
+        messages[0].starts_with(&format!(
+            "kafka.properties.sasl.jaas.config (from {file}:5) is not supported: "
+        )),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].starts_with(&format!(
+            "kafka.ssl.key-store-password (from {file}:3) is not supported: "
+        )),
+        "{}",
+        messages[1]
+    );
+    assert!(
+        messages.iter().all(|m| !m.contains("hunter2")),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn every_error_is_reported_not_only_the_first() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "kafka:\n  producer:\n    acks: fast\n    batch-sise: 1\n    linger: soon\n  template:\n    default-topic: ${kafka.topics.nope}\n",
+    );
+    let error = dir
+        .builder()
+        .env_source([("KAFKA_PRODUCER_BUFFER_MEMORY", "a lot")])
+        .load()
+        .unwrap_err();
+    let file = dir.file("application.yml").display().to_string();
+    let expected = [
+        format!(
+            "unknown key kafka.producer.batch-sise (from {file}:4); did you mean kafka.producer.batch-size?"
+        ),
+        format!(
+            "cannot resolve placeholder '${{kafka.topics.nope}}' in kafka.template.default-topic \
+             (from {file}:7): set kafka.topics.nope or give a default as ${{kafka.topics.nope:default}}"
+        ),
+        "invalid value 'a lot' for kafka.producer.buffer-memory (from env KAFKA_PRODUCER_BUFFER_MEMORY): \
+         expected a size in bytes: a whole number (bytes) or one with a unit B, KB, MB, GB or TB \
+         (1KB = 1024 bytes), e.g. 16KB or 32MB"
+            .to_owned(),
+        format!(
+            "invalid value 'soon' for kafka.producer.linger (from {file}:5): expected a duration: a \
+             whole number of milliseconds or one with a unit ns, us, ms, s, m, h or d (e.g. 5ms, \
+             30s, 2m), or ISO-8601 like PT30S"
+        ),
+    ];
+    let issues: Vec<String> = error.issues().iter().map(|i| i.to_string()).collect();
+    assert_eq!(issues, expected);
+    assert_eq!(
+        error.to_string(),
+        format!("4 configuration errors:\n  - {}", expected.join("\n  - "))
+    );
+}
+
+#[test]
+fn kafka_core_errors_are_all_collected_too() {
+    let (dir, messages) = load_yaml_errors(
+        "kafka:\n  producer:\n    acks: fast\n    compression-type: brotli\n    properties:\n      max.block.ms: never\n",
+        &[],
+    );
+    let file = dir.file("application.yml").display().to_string();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(messages.contains(&format!(
+        "invalid value 'fast' for kafka.producer.acks (from {file}:3): expected one of all, -1, 0, 1"
+    )));
+    assert!(messages.contains(&format!(
+        "invalid value 'brotli' for kafka.producer.compression-type (from {file}:4): expected one \
+         of none, gzip, snappy, lz4, zstd"
+    )));
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with(&format!(
+                "invalid value 'never' for kafka.producer.properties.max.block.ms (from {file}:6): expected "
+            ))),
+        "{messages:?}"
+    );
+}

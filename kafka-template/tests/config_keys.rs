@@ -1,0 +1,286 @@
+//! Key names: relaxed binding, the `spring.kafka` root, Java passthrough
+//! properties, Spring's merge order, named producers and template settings.
+
+mod config_common;
+
+use std::time::Duration;
+
+use config_common::{ConfigDir, load_yaml, load_yaml_errors, property, value};
+use kafka_template::config::{DEFAULT_CLOSE_TIMEOUT, Origin, TemplateSettings};
+
+#[test]
+fn relaxed_names_bind_one_key() {
+    for spelling in ["batch-size", "batchSize", "batch_size", "BATCH_SIZE"] {
+        let dir = ConfigDir::new();
+        dir.write(
+            "application.yml",
+            &format!("kafka:\n  producer:\n    {spelling}: 16KB\n    bufferMemory: 32MB\n    linger: 5ms\n"),
+        );
+        let config = dir.builder().load().unwrap();
+        assert_eq!(
+            value(&config, None, "batch.size").as_deref(),
+            Some("16384"),
+            "{spelling}"
+        );
+        assert_eq!(
+            value(&config, None, "buffer.memory").as_deref(),
+            Some("33554432")
+        );
+        assert_eq!(value(&config, None, "linger.ms").as_deref(), Some("5"));
+        for lookup in [
+            "kafka.producer.batch-size",
+            "kafka.producer.batchSize",
+            "kafka.producer.batch_size",
+        ] {
+            assert_eq!(
+                config.lookup(lookup),
+                Some("16KB"),
+                "{spelling} via {lookup}"
+            );
+        }
+    }
+}
+
+#[test]
+fn two_spellings_of_one_key_in_one_document_are_an_error() {
+    let (dir, messages) = load_yaml_errors(
+        "kafka:\n  producer:\n    batch-size: 1\n    batchSize: 2\n",
+        &[],
+    );
+    let file = dir.file("application.yml");
+    assert_eq!(
+        messages,
+        [format!(
+            "kafka.producer.batch-size is set twice in one document (at {0}:3 and {0}:4); keep one",
+            file.display()
+        )]
+    );
+}
+
+#[test]
+fn a_spring_boot_file_loads_under_the_spring_kafka_root() {
+    let dir = ConfigDir::new();
+    dir.copy_fixture("config/spring-boot-app.yml", "application.yml");
+    let config = dir.builder().load().unwrap();
+    let props: Vec<(String, String)> = config
+        .producer_properties(None)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.key, p.value))
+        .collect();
+    let expected = [
+        ("acks", "all"),
+        ("batch.size", "32768"),
+        ("bootstrap.servers", "localhost:9092"),
+        ("buffer.memory", "67108864"),
+        ("compression.type", "zstd"),
+        ("enable.idempotence", "true"),
+        (
+            "key.serializer",
+            "org.apache.kafka.common.serialization.StringSerializer",
+        ),
+        ("max.in.flight.requests.per.connection", "5"),
+        ("retries", "10"),
+        (
+            "value.serializer",
+            "org.apache.kafka.common.serialization.StringSerializer",
+        ),
+    ];
+    assert_eq!(props, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    assert_eq!(config.lookup("kafka.producer.acks"), Some("all"));
+    assert_eq!(config.lookup("spring.kafka.producer.acks"), Some("all"));
+    assert_eq!(
+        config.lookup("spring.application.name"),
+        Some("kafka-practice")
+    );
+    assert_eq!(
+        config
+            .template_settings(None)
+            .unwrap()
+            .default_topic
+            .as_deref(),
+        Some("my-topic")
+    );
+    // Consumer settings are not a producer's, but placeholders may use them.
+    assert_eq!(config.lookup("kafka.consumer.group-id"), Some("practice"));
+    assert!(!config.describe().contains("consumer"));
+}
+
+#[test]
+fn java_properties_keep_dotted_names_in_every_form() {
+    let (dir, config) = load_yaml(
+        "kafka:\n  properties:\n    \"enable.idempotence\": true\n    max:\n      block:\n        ms: 1000\n    \"[request.timeout.ms]\": 2000\n",
+        &[],
+    );
+    assert_eq!(
+        value(&config, None, "enable.idempotence").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        value(&config, None, "max.block.ms").as_deref(),
+        Some("1000")
+    );
+    assert_eq!(
+        value(&config, None, "request.timeout.ms").as_deref(),
+        Some("2000")
+    );
+    let idempotence = property(&config, None, "enable.idempotence").unwrap();
+    assert_eq!(
+        idempotence.config_key,
+        "kafka.properties.enable.idempotence"
+    );
+    assert_eq!(
+        idempotence.origin,
+        Origin::File {
+            path: dir.file("application.yml"),
+            line: 3
+        }
+    );
+    assert_eq!(
+        config.lookup("kafka.properties.enable.idempotence"),
+        Some("true")
+    );
+    assert_eq!(
+        config.lookup("kafka.properties[max.block.ms]"),
+        Some("1000")
+    );
+}
+
+/// Spring's order: common settings, `kafka.properties`, the producer's settings,
+/// then `producer.properties`, whatever source each value came from.
+#[test]
+fn producer_properties_merge_in_spring_order() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "kafka:\n  client-id: common\n  bootstrap-servers: [a:9092, b:9092]\n  properties:\n    client.id: common-properties\n    linger.ms: 7\n    acks: '0'\n  producer:\n    client-id: producer\n    acks: '1'\n    properties:\n      client.id: producer-properties\n",
+    );
+    let config = dir
+        .builder()
+        // An environment variable is a higher *source*, but common properties
+        // still lose to the producer's own settings.
+        .env_source([("KAFKA_PROPERTIES_ACKS", "all")])
+        .load()
+        .unwrap();
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("producer-properties")
+    );
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("1"));
+    assert_eq!(value(&config, None, "linger.ms").as_deref(), Some("7"));
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("a:9092,b:9092")
+    );
+    let client_id = property(&config, None, "client.id").unwrap();
+    assert_eq!(client_id.config_key, "kafka.producer.properties.client.id");
+    assert_eq!(
+        client_id.origin,
+        Origin::File {
+            path: dir.file("application.yml"),
+            line: 12
+        }
+    );
+}
+
+#[test]
+fn named_producers_inherit_common_settings_only() {
+    let (_dir, config) = load_yaml(
+        "kafka:\n  bootstrap-servers: shared:9092\n  properties:\n    max.block.ms: 1000\n  producer:\n    acks: '0'\n  template:\n    default-topic: shared-topic\n    close-timeout: 10s\n    transaction-id-prefix: shared-tx-\n  producers:\n    bulk:\n      batch-size: 1MB\n      linger: 100ms\n    audit:\n      bootstrap-servers: audit:9092\n      transaction-id-prefix: audit-tx-\n      template:\n        default-topic: audit-log\n        close-timeout: 2s\n",
+        &[],
+    );
+    assert_eq!(config.producer_names(), ["audit", "bulk"]);
+
+    // Common settings reach every named producer; the default producer's do not.
+    assert_eq!(
+        value(&config, Some("bulk"), "bootstrap.servers").as_deref(),
+        Some("shared:9092")
+    );
+    assert_eq!(
+        value(&config, Some("bulk"), "max.block.ms").as_deref(),
+        Some("1000")
+    );
+    assert_eq!(
+        value(&config, Some("bulk"), "batch.size").as_deref(),
+        Some("1048576")
+    );
+    assert_eq!(value(&config, Some("bulk"), "acks"), None);
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("0"));
+    assert_eq!(
+        value(&config, Some("audit"), "bootstrap.servers").as_deref(),
+        Some("audit:9092")
+    );
+
+    assert_eq!(
+        config.template_settings(None).unwrap(),
+        TemplateSettings {
+            default_topic: Some("shared-topic".into()),
+            close_timeout: Duration::from_secs(10),
+            transaction_id_prefix: Some("shared-tx-".into()),
+        }
+    );
+    // `bulk`'s template inherits the shared topic and timeout, never the prefix.
+    assert_eq!(
+        config.template_settings(Some("bulk")).unwrap(),
+        TemplateSettings {
+            default_topic: Some("shared-topic".into()),
+            close_timeout: Duration::from_secs(10),
+            transaction_id_prefix: None,
+        }
+    );
+    assert_eq!(
+        config.template_settings(Some("audit")).unwrap(),
+        TemplateSettings {
+            default_topic: Some("audit-log".into()),
+            close_timeout: Duration::from_secs(2),
+            transaction_id_prefix: Some("audit-tx-".into()),
+        }
+    );
+    // Producer names are relaxed too.
+    assert_eq!(
+        value(&config, Some("BULK"), "linger.ms").as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        config
+            .producer_properties(Some("orders"))
+            .unwrap_err()
+            .to_string(),
+        "unknown producer 'orders'; configured producers: audit, bulk"
+    );
+}
+
+#[test]
+fn template_defaults() {
+    let dir = ConfigDir::new();
+    let config = dir.builder().load().unwrap();
+    assert_eq!(
+        config.template_settings(None).unwrap(),
+        TemplateSettings {
+            default_topic: None,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            transaction_id_prefix: None,
+        }
+    );
+    assert_eq!(DEFAULT_CLOSE_TIMEOUT, Duration::from_secs(30));
+    assert_eq!(
+        config.origin("kafka.template.close-timeout"),
+        Some(&Origin::Default)
+    );
+    // The producer's transaction-id-prefix is the template's when the template
+    // has none (Spring's `template.transaction-id-prefix` wins over it).
+    dir.write(
+        "application.yml",
+        "kafka.producer.transaction-id-prefix: orders-tx-\n",
+    );
+    let config = dir.builder().load().unwrap();
+    assert_eq!(
+        config
+            .template_settings(None)
+            .unwrap()
+            .transaction_id_prefix
+            .as_deref(),
+        Some("orders-tx-")
+    );
+    assert_eq!(value(&config, None, "transactional.id"), None);
+}
