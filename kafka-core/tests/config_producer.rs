@@ -664,3 +664,19 @@ fn builder_reports_the_first_invalid_value() {
         .unwrap_err();
     assert_eq!(err.key(), "batch.size");
 }
+
+#[test]
+fn checking_properties_is_silent() {
+    let ((checked, rejected), logs) = logs_of(|| {
+        let checked = ProducerConfig::check_properties([
+            BOOTSTRAP,
+            ("acks", "1"),
+            ("metrics.recording.level", "DEBUG"),
+        ]);
+        let rejected = ProducerConfig::check_properties([BOOTSTRAP, ("linger.msx", "1")]);
+        (checked, rejected)
+    });
+    assert_eq!(checked, Ok(()));
+    assert_eq!(rejected.unwrap_err().key(), "linger.msx");
+    assert_eq!(logs, "");
+}

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::resolve::ClientIdSource;
 use super::settings::{Settings, range, transactional_id};
 use super::types::{Codec, GZIP_LEVEL, LZ4_LEVEL, ZSTD_LEVEL};
 use super::{Acks, ClientDnsLookup, ConfigError, ProducerConfig, bootstrap, keys, value};
@@ -48,7 +49,19 @@ impl ProducerConfigBuilder {
     pub fn build(self) -> Result<ProducerConfig, ConfigError> {
         match self.first_error {
             Some(err) => Err(err),
-            None => self.settings.resolve(),
+            None => self.settings.resolve(ClientIdSource::Sequence),
+        }
+    }
+
+    /// Runs every check of [`build`](Self::build) without logging and without
+    /// using up a generated `client.id` number.
+    pub(crate) fn check(self) -> Result<(), ConfigError> {
+        match self.first_error {
+            Some(err) => Err(err),
+            None => self
+                .settings
+                .resolve(ClientIdSource::Placeholder)
+                .map(|_| ()),
         }
     }
 

@@ -144,6 +144,36 @@ impl ProducerConfig {
         ProducerConfig::builder().properties(props).build()
     }
 
+    /// Checks Java-named properties exactly as [`from_properties`] would, without
+    /// building a configuration: nothing is logged (no warnings for ignored keys
+    /// or for idempotence turned off) and no generated `producer-N` client id is
+    /// used up. For validating configuration ahead of creating a producer.
+    ///
+    /// ```
+    /// use kafka_core::config::ProducerConfig;
+    ///
+    /// assert!(ProducerConfig::check_properties([("bootstrap.servers", "localhost:9092")]).is_ok());
+    /// let err = ProducerConfig::check_properties([
+    ///     ("bootstrap.servers", "localhost:9092"),
+    ///     ("batch.size", "-1"),
+    /// ])
+    /// .unwrap_err();
+    /// assert_eq!(err.key(), "batch.size");
+    /// ```
+    ///
+    /// [`from_properties`]: Self::from_properties
+    pub fn check_properties<I, K, V>(props: I) -> Result<(), ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let silent = tracing::Dispatch::none();
+        tracing::dispatcher::with_default(&silent, || {
+            ProducerConfig::builder().properties(props).check()
+        })
+    }
+
     /// `bootstrap.servers`: the `host:port` entries (IPv6 hosts bracketed).
     pub fn bootstrap_servers(&self) -> &[String] {
         &self.bootstrap_servers

@@ -43,12 +43,22 @@ pub(crate) mod default {
 /// sequence state of the last 5 batches per producer and partition.
 const MAX_IN_FLIGHT_FOR_IDEMPOTENCE: i64 = 5;
 
+/// Where a generated `client.id` takes its number from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ClientIdSource {
+    /// The process-wide sequence, as Java.
+    Sequence,
+    /// No number is taken (`producer-0`).
+    Placeholder,
+}
+
 /// Java's `PRODUCER_CLIENT_ID_SEQUENCE`: numbers generated client ids from 1.
 static CLIENT_ID_SEQUENCE: AtomicU64 = AtomicU64::new(1);
 
 impl Settings {
-    /// Applies defaults and the cross-setting rules.
-    pub(crate) fn resolve(self) -> Result<ProducerConfig, ConfigError> {
+    /// Applies defaults and the cross-setting rules. With `ClientIdSource::Placeholder`
+    /// no `producer-N` number is used up (for checks whose result is thrown away).
+    pub(crate) fn resolve(self, ids: ClientIdSource) -> Result<ProducerConfig, ConfigError> {
         let Some(bootstrap_servers) = self.bootstrap_servers.clone() else {
             return Err(ConfigError::Missing {
                 key: keys::BOOTSTRAP_SERVERS.to_owned(),
@@ -61,7 +71,7 @@ impl Settings {
         let acks = self.acks.unwrap_or_default();
         let max_in_flight = self.max_in_flight.unwrap_or(default::MAX_IN_FLIGHT);
         let idempotence = self.idempotence(acks, retries, max_in_flight)?;
-        let client_id = self.client_id();
+        let client_id = self.client_id(ids);
         warn_static_backoffs(&self);
         if self.client_dns_lookup == Some(ClientDnsLookup::ResolveCanonicalBootstrapServersOnly) {
             tracing::warn!(
@@ -267,10 +277,11 @@ impl Settings {
     /// Java's `maybeOverrideClientId`: an explicit `client.id` (even empty) is kept;
     /// otherwise `producer-<transactional.id>` or `producer-<N>` from a process-wide
     /// counter.
-    fn client_id(&self) -> String {
+    fn client_id(&self, ids: ClientIdSource) -> String {
         match (&self.client_id, &self.transactional_id) {
             (Some(id), _) => id.clone(),
             (None, Some(tx)) => format!("producer-{tx}"),
+            (None, None) if ids == ClientIdSource::Placeholder => "producer-0".to_owned(),
             (None, None) => format!(
                 "producer-{}",
                 CLIENT_ID_SEQUENCE.fetch_add(1, Ordering::Relaxed)
@@ -359,4 +370,26 @@ fn fits_usize(key: &str, value: i64) -> Result<usize, ConfigError> {
             format!("at most {} on this platform", usize::MAX),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        let mut settings = Settings::default();
+        settings
+            .apply(keys::BOOTSTRAP_SERVERS, "localhost:9092")
+            .unwrap();
+        settings
+    }
+
+    #[test]
+    fn placeholder_client_ids_take_no_number() {
+        let config = settings().resolve(ClientIdSource::Placeholder).unwrap();
+        assert_eq!(config.client_id(), "producer-0");
+        let config = settings().resolve(ClientIdSource::Sequence).unwrap();
+        let number: u64 = config.client_id()["producer-".len()..].parse().unwrap();
+        assert!(number >= 1);
+    }
 }

@@ -118,4 +118,25 @@ mod tests {
         }
         assert_eq!(partition_for_key(b"21", usize::MAX), None);
     }
+
+    /// Where Kafka 4.1.1's Java producer (`ConsoleProducer`, default partitioner) put
+    /// the keys `key-0` ..= `key-99` in a 7-partition topic, read back with its
+    /// console consumer.
+    #[test]
+    fn places_keys_where_the_java_producer_does() {
+        const JAVA: [i32; 100] = [
+            0, 5, 4, 4, 5, 4, 5, 3, 4, 2, 3, 3, 2, 2, 2, 1, 0, 2, 6, 5, 5, 3, 0, 1, 3, 0, 0, 1, 3,
+            0, 5, 2, 2, 5, 3, 2, 1, 4, 5, 0, 2, 6, 3, 0, 1, 0, 4, 6, 1, 4, 6, 6, 4, 3, 1, 6, 5, 0,
+            6, 3, 3, 0, 0, 1, 1, 4, 4, 5, 4, 4, 4, 5, 3, 2, 4, 1, 2, 1, 4, 4, 0, 4, 5, 3, 6, 5, 0,
+            1, 5, 4, 3, 2, 2, 4, 4, 2, 6, 0, 1, 6,
+        ];
+        for (i, expected) in JAVA.iter().enumerate() {
+            let key = format!("key-{i}");
+            assert_eq!(
+                partition_for_key(key.as_bytes(), 7),
+                Some(*expected),
+                "{key}"
+            );
+        }
+    }
 }
