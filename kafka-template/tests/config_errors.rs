@@ -234,12 +234,15 @@ fn every_error_is_reported_not_only_the_first() {
              whole number of milliseconds or one with a unit ns, us, ms, s, m, h or d (e.g. 5ms, \
              30s, 2m), or ISO-8601 like PT30S"
         ),
+        format!(
+            "invalid value 'fast' for kafka.producer.acks (from {file}:3): expected one of all, -1, 0, 1"
+        ),
     ];
     let issues: Vec<String> = error.issues().iter().map(|i| i.to_string()).collect();
     assert_eq!(issues, expected);
     assert_eq!(
         error.to_string(),
-        format!("4 configuration errors:\n  - {}", expected.join("\n  - "))
+        format!("5 configuration errors:\n  - {}", expected.join("\n  - "))
     );
 }
 

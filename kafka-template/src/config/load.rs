@@ -193,11 +193,13 @@ impl KafkaConfigBuilder {
         issues.extend(placeholder_issues);
         let (producers, value_issues) = build_producers(&entries);
         issues.extend(value_issues);
-        if issues.is_empty() {
-            // kafka-core judges values only once they are well-formed.
-            for producer in &producers {
-                issues.extend(validate_producer(producer));
-            }
+        // kafka-core judges what converted and resolved; a value that did not is
+        // already reported and left out, so "missing" would only repeat it.
+        let earlier_problems = !issues.is_empty();
+        for producer in &producers {
+            issues.extend(validate_producer(producer).into_iter().filter(|issue| {
+                !(earlier_problems && matches!(issue, ConfigIssue::Missing { .. }))
+            }));
         }
         if !issues.is_empty() {
             return Err(ConfigLoadError::new(issues));

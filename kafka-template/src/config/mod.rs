@@ -138,6 +138,7 @@ use resolve::Resolver;
 ///     "orders-v1"
 /// );
 /// ```
+#[derive(Clone)]
 pub struct KafkaConfig {
     profiles: Vec<String>,
     /// Every key's final value, by identity path.

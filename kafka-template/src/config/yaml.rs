@@ -10,6 +10,10 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+/// Deepest nesting of lists and mappings accepted (reading deeper structures
+/// would recurse that deep).
+const MAX_DEPTH: usize = 128;
+
 /// Most nodes one file may expand to, aliases included, so that a small file of
 /// nested aliases ("billion laughs") cannot exhaust memory.
 const MAX_NODES: usize = 1_000_000;
@@ -147,6 +151,12 @@ impl TreeBuilder {
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = style == TScalarStyle::Plain;
                 self.add(Node::Scalar { text, plain, line }, anchor, 1, mark)?;
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.open.len() >= MAX_DEPTH => {
+                return Err(error_at(
+                    mark,
+                    &format!("lists and mappings nest deeper than {MAX_DEPTH} levels"),
+                ));
             }
             Event::SequenceStart(anchor, _) => self.open.push(Open::Sequence {
                 items: Vec::new(),
@@ -430,6 +440,15 @@ mod tests {
         );
         let err = parse_documents("a:\n  - x: 1\n").unwrap_err();
         assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn deep_nesting_is_bounded() {
+        let nested = |depth: usize| format!("a: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        let err = parse_documents(&nested(150)).unwrap_err();
+        assert!(err.message.contains("nest deeper than 128"), "{err:?}");
+        // Far deeper input stops in the parser's own limit, without recursion.
+        assert!(parse_documents(&nested(100_000)).is_err());
     }
 
     #[test]
