@@ -56,10 +56,11 @@
 //! reads `BROKERS`). `\${` is a literal `${`.
 //!
 //! Everything is validated when the configuration loads: each producer's Java
-//! properties go through `kafka_core::config::ProducerConfig`, and every error
-//! names the key as written, the value, its origin (file and line, or the
-//! variable) and what is allowed. Secret values (keys containing `password`,
-//! `secret`, `jaas`, `token` or `sasl.`) are shown as `[hidden]`.
+//! properties go through `kafka_core::config::ProducerConfig::check_properties`,
+//! and every error names the key as written, the value, its origin (file and
+//! line, or the variable) and what is allowed; all errors are reported, not only
+//! the first. Secret values (keys containing `password`, `secret`, `jaas`,
+//! `token` or `sasl.`) are shown as `[hidden]`.
 //!
 //! # What the `config` crate does here, and where it is worked around
 //!

@@ -8,15 +8,17 @@ use super::producers::ProducerSetup;
 
 /// Every error kafka-core finds in `properties`, not only the first.
 ///
-/// THE ONE CALL INTO KAFKA-CORE. `ProducerConfig::from_properties` stops at the
-/// first problem, so the key it names is taken out and the rest checked again,
-/// until the remainder is accepted (at most one round per property).
+/// THE ONE CALL INTO KAFKA-CORE. `ProducerConfig::check_properties` judges
+/// exactly as `from_properties` would, without logging or using up a generated
+/// client id; it stops at the first problem, so the key it names is taken out
+/// and the rest checked again until the remainder is accepted (at most one
+/// round per property).
 fn check_with_kafka_core(properties: &[(String, String)]) -> Vec<ConfigError> {
     let mut remaining = properties.to_vec();
     let mut removed: Vec<String> = Vec::new();
     let mut errors = Vec::new();
     for _ in 0..=properties.len() {
-        let Err(error) = ProducerConfig::from_properties(remaining.iter().map(|(k, v)| (k, v)))
+        let Err(error) = ProducerConfig::check_properties(remaining.iter().map(|(k, v)| (k, v)))
         else {
             break;
         };
