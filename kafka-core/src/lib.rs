@@ -8,14 +8,28 @@
 
 #![warn(missing_docs)]
 
+mod accumulator;
+mod buffer_pool;
 pub mod config;
 pub mod error;
 pub mod kafka_record;
+mod metadata;
+pub mod metrics;
 pub mod network;
 pub mod partitioner;
+mod producer;
 pub mod protocol;
 pub mod record;
 pub mod record_batch;
+mod sender;
+mod transaction_manager;
 
-pub use config::ProducerConfig;
+pub use accumulator::{Callback, DeliveryFuture};
+pub use config::{Acks, ConfigError, ProducerConfig, ProducerConfigBuilder};
+pub use error::{KafkaError, SendError};
+pub use kafka_record::KafkaRecord;
+pub use metrics::MetricsSnapshot;
+pub use producer::{KafkaProducer, KafkaProducerBuilder};
+pub use protocol::error_code::ErrorCode;
 pub use record::{Header, ProducerRecord, RecordMetadata};
+pub use record_batch::Compression;

@@ -1,0 +1,836 @@
+//! The `RecordAccumulator`: per-partition queues of batches that `send` appends
+//! to and the [`Sender`](crate::sender) drains (Java's `RecordAccumulator`).
+//!
+//! `send` does no network I/O: it appends the record to the last open batch of
+//! its partition, or opens a new batch with memory reserved from
+//! `buffer.memory`, and returns a [`DeliveryFuture`] tied to that batch. A batch
+//! is *ready* when it is full, when it has waited `linger.ms`, during a flush or
+//! close, or while appends wait for buffer space.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::{Notify, SetOnce};
+use tokio::time::Instant;
+
+use crate::buffer_pool::{BufferPool, ReserveError};
+use crate::error::{KafkaError, SendError};
+use crate::metrics::ProducerMetrics;
+use crate::partitioner::{
+    BuiltInPartitioner, BuiltInPartitionerOptions, PartitionChoice, PartitionLoad, TopicPartitions,
+};
+use crate::record::{ProducerRecord, RecordMetadata};
+use crate::record_batch::{ClosedBatch, Compression, RecordBatchBuilder, decode_batches};
+
+/// A callback run once a record is acknowledged or has failed for good. It runs on
+/// the producer's sender task: keep it short, hand heavy work to another task.
+pub type Callback = Box<dyn FnOnce(Result<RecordMetadata, SendError>) + Send + 'static>;
+
+/// Settings the accumulator needs, from the producer config.
+#[derive(Clone, Debug)]
+pub(crate) struct AccumulatorConfig {
+    pub batch_size: usize,
+    pub linger: Duration,
+    pub compression: Compression,
+    pub retry_backoff: Duration,
+    pub retry_backoff_max: Duration,
+    pub buffer_memory: usize,
+    pub max_block: Duration,
+    pub partitioner: BuiltInPartitionerOptions,
+}
+
+/// How a batch ended.
+#[derive(Debug)]
+pub(crate) enum BatchOutcome {
+    Delivered {
+        base_offset: i64,
+        /// -1 unless the topic uses LogAppendTime.
+        log_append_time: i64,
+    },
+    Failed {
+        error: KafkaError,
+        /// The batch's records rebuilt from its bytes, to give each one back.
+        records: Vec<Arc<ProducerRecord>>,
+    },
+}
+
+/// Shared by a batch and the futures of its records (Java's `ProduceRequestResult`).
+#[derive(Debug, Default)]
+pub(crate) struct BatchCompletion {
+    outcome: SetOnce<BatchOutcome>,
+}
+
+impl BatchCompletion {
+    pub fn is_done(&self) -> bool {
+        self.outcome.initialized()
+    }
+
+    pub async fn wait(&self) {
+        self.outcome.wait().await;
+    }
+}
+
+/// What one record's future needs to build its [`RecordMetadata`].
+#[derive(Clone, Debug)]
+struct RecordSlot {
+    topic: Arc<str>,
+    partition: i32,
+    relative_offset: u32,
+    timestamp: i64,
+    key_size: i32,
+    value_size: i32,
+}
+
+impl RecordSlot {
+    fn resolve(&self, outcome: &BatchOutcome) -> Result<RecordMetadata, SendError> {
+        match outcome {
+            BatchOutcome::Delivered {
+                base_offset,
+                log_append_time,
+            } => Ok(RecordMetadata {
+                topic: self.topic.to_string(),
+                partition: self.partition,
+                offset: if *base_offset < 0 {
+                    -1
+                } else {
+                    base_offset + i64::from(self.relative_offset)
+                },
+                timestamp: if *log_append_time >= 0 {
+                    *log_append_time
+                } else {
+                    self.timestamp
+                },
+                serialized_key_size: self.key_size,
+                serialized_value_size: self.value_size,
+            }),
+            BatchOutcome::Failed { error, records } => Err(SendError::shared(
+                error.clone(),
+                records.get(self.relative_offset as usize).cloned(),
+            )),
+        }
+    }
+}
+
+/// Resolves to where the record landed, or to the error and the record.
+///
+/// Dropping it does not cancel the send: the record is still delivered
+/// (fire-and-forget). Every future resolves, at the latest when the producer is
+/// closed or dropped.
+#[must_use = "await the future to learn the outcome, or drop it to fire and forget"]
+pub struct DeliveryFuture {
+    completion: Arc<BatchCompletion>,
+    slot: RecordSlot,
+    waiting: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl std::fmt::Debug for DeliveryFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryFuture")
+            .field("topic", &self.slot.topic)
+            .field("partition", &self.slot.partition)
+            .field("done", &self.completion.is_done())
+            .finish()
+    }
+}
+
+impl DeliveryFuture {
+    /// The partition the record was appended to.
+    pub fn partition(&self) -> i32 {
+        self.slot.partition
+    }
+
+    /// Whether the outcome is known already.
+    pub fn is_done(&self) -> bool {
+        self.completion.is_done()
+    }
+}
+
+impl Future for DeliveryFuture {
+    type Output = Result<RecordMetadata, SendError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        loop {
+            if let Some(outcome) = this.completion.outcome.get() {
+                return Poll::Ready(this.slot.resolve(outcome));
+            }
+            // The waiter is boxed only when someone actually waits (synchronous
+            // style); fire-and-forget and callbacks never allocate it.
+            let completion = this.completion.clone();
+            let waiting = this
+                .waiting
+                .get_or_insert_with(|| Box::pin(async move { completion.wait().await }));
+            match waiting.as_mut().poll(cx) {
+                Poll::Ready(()) => this.waiting = None,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// One batch of records for one partition, from its first append to its outcome
+/// (Java's `ProducerBatch`).
+pub(crate) struct ProducerBatch {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    builder: Option<RecordBatchBuilder>,
+    closed: Option<ClosedBatch>,
+    record_count: u32,
+    pub created: Instant,
+    /// When the batch was last drained; linger and backoff count from here.
+    pub last_attempt: Instant,
+    /// Times the batch was sent.
+    pub attempts: u32,
+    /// Set while the batch waits to be retried.
+    pub retry_at: Option<Instant>,
+    /// Bytes reserved from `buffer.memory`, given back on completion.
+    reserved: usize,
+    completion: Arc<BatchCompletion>,
+    callbacks: Vec<(RecordSlot, Callback)>,
+    /// Idempotence: producer id, epoch and base sequence written into the batch.
+    pub producer_state: Option<(i64, i16, i32)>,
+    /// The batch went out and no definite answer came back (timeout, disconnect):
+    /// it may have been written.
+    pub fate_unknown: bool,
+    pub last_error: Option<String>,
+    /// Handed back to the accumulator when the batch completes.
+    accounting: Option<Arc<Accounting>>,
+    /// Set when the application waits on a flush that includes this batch.
+    done: bool,
+}
+
+/// What the accumulator tracks of every unfinished batch: memory and flush waiters.
+#[derive(Debug)]
+pub(crate) struct Accounting {
+    pool: Arc<BufferPool>,
+    incomplete: Mutex<HashMap<usize, Arc<BatchCompletion>>>,
+    metrics: Arc<ProducerMetrics>,
+}
+
+impl std::fmt::Debug for ProducerBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProducerBatch")
+            .field("topic", &self.topic)
+            .field("partition", &self.partition)
+            .field("records", &self.record_count)
+            .field("attempts", &self.attempts)
+            .field("producer_state", &self.producer_state)
+            .finish()
+    }
+}
+
+impl ProducerBatch {
+    pub fn record_count(&self) -> u32 {
+        self.record_count
+    }
+
+    /// The batch's encoded size once closed, or its estimate while open.
+    pub fn size_in_bytes(&self) -> usize {
+        match (&self.closed, &self.builder) {
+            (Some(c), _) => c.size_in_bytes(),
+            (None, Some(b)) => b.estimated_size_in_bytes(),
+            (None, None) => 0,
+        }
+    }
+
+    fn is_full(&self, batch_size: usize) -> bool {
+        self.closed.is_some()
+            || self
+                .builder
+                .as_ref()
+                .is_some_and(|b| b.estimated_size_in_bytes() >= batch_size)
+    }
+
+    fn try_append(
+        &mut self,
+        timestamp: i64,
+        record: &ProducerRecord,
+        callback: &mut Option<Callback>,
+    ) -> Option<DeliveryFuture> {
+        let builder = self.builder.as_mut()?;
+        if !builder.try_append(
+            timestamp,
+            record.key.as_deref(),
+            record.value.as_deref(),
+            &record.headers,
+        ) {
+            return None;
+        }
+        let slot = RecordSlot {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            relative_offset: self.record_count,
+            timestamp,
+            key_size: record.key.as_ref().map_or(-1, |k| len_i32(k.len())),
+            value_size: record.value.as_ref().map_or(-1, |v| len_i32(v.len())),
+        };
+        self.record_count += 1;
+        if let Some(cb) = callback.take() {
+            self.callbacks.push((slot.clone(), cb));
+        }
+        Some(DeliveryFuture {
+            completion: self.completion.clone(),
+            slot,
+            waiting: None,
+        })
+    }
+
+    /// Closes the open builder (compressing the records) so the bytes can go out.
+    pub fn close(&mut self) -> Result<(), KafkaError> {
+        if let Some(builder) = self.builder.take() {
+            let closed = builder.close().map_err(|e| {
+                KafkaError::Internal(format!(
+                    "cannot encode the batch for {}-{}: {e}",
+                    self.topic, self.partition
+                ))
+            })?;
+            self.closed = Some(closed);
+        }
+        Ok(())
+    }
+
+    /// Writes idempotence state into the closed batch (recomputing its CRC).
+    pub fn set_producer_state(&mut self, producer_id: i64, epoch: i16, base_sequence: i32) {
+        if let Some(closed) = self.closed.as_mut() {
+            closed.set_producer_state(producer_id, epoch, base_sequence, false);
+            self.producer_state = Some((producer_id, epoch, base_sequence));
+        }
+    }
+
+    /// Forgets the idempotence state so the next drain assigns a new sequence.
+    pub fn clear_producer_state(&mut self) {
+        self.producer_state = None;
+    }
+
+    /// The encoded batch (closed first if needed).
+    pub fn bytes(&self) -> Option<Bytes> {
+        self.closed.as_ref().map(ClosedBatch::bytes)
+    }
+
+    /// Completes every record of the batch: runs callbacks, wakes futures, gives
+    /// back the batch's memory.
+    pub fn complete(mut self, outcome: BatchOutcome) {
+        self.finish(outcome);
+    }
+
+    fn finish(&mut self, outcome: BatchOutcome) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        if let Some(accounting) = self.accounting.take() {
+            match &outcome {
+                BatchOutcome::Delivered { .. } => {
+                    let m = &accounting.metrics;
+                    m.records_sent
+                        .fetch_add(u64::from(self.record_count), Ordering::Relaxed);
+                    m.batches_sent.fetch_add(1, Ordering::Relaxed);
+                    m.bytes_sent
+                        .fetch_add(self.size_in_bytes() as u64, Ordering::Relaxed);
+                }
+                BatchOutcome::Failed { error, .. } => accounting
+                    .metrics
+                    .record_error(error.kind_name(), u64::from(self.record_count)),
+            }
+            accounting.pool.release(self.reserved);
+            accounting
+                .incomplete
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&(Arc::as_ptr(&self.completion) as usize));
+        }
+        let callbacks = std::mem::take(&mut self.callbacks);
+        let resolved: Vec<_> = callbacks
+            .into_iter()
+            .map(|(slot, cb)| (slot.resolve(&outcome), cb))
+            .collect();
+        let _ = self.completion.outcome.set(outcome);
+        for (result, cb) in resolved {
+            // A panicking callback must not take the sender task down with it.
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(result))).is_err() {
+                tracing::error!(topic = %self.topic, partition = self.partition, "a send callback panicked");
+            }
+        }
+    }
+
+    /// The error for every record, with the records rebuilt from the batch.
+    pub fn fail(mut self, error: KafkaError) {
+        let records = self.rebuild_records();
+        tracing::debug!(topic = %self.topic, partition = self.partition, records = self.record_count, %error, "batch failed");
+        self.finish(BatchOutcome::Failed { error, records });
+    }
+
+    fn rebuild_records(&mut self) -> Vec<Arc<ProducerRecord>> {
+        // Only the failure path pays for this: decode the batch we already hold.
+        if self.closed.is_none() && self.close().is_err() {
+            return Vec::new();
+        }
+        let Some(bytes) = self.bytes() else {
+            return Vec::new();
+        };
+        match decode_batches(&bytes) {
+            Ok(batches) => batches
+                .into_iter()
+                .flat_map(|b| b.records)
+                .map(|r| {
+                    Arc::new(ProducerRecord {
+                        topic: self.topic.to_string(),
+                        partition: Some(self.partition),
+                        key: r.key,
+                        value: r.value,
+                        timestamp: Some(r.timestamp),
+                        headers: r.headers,
+                    })
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(topic = %self.topic, partition = self.partition, error = %e, "cannot rebuild the records of a failed batch");
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl Drop for ProducerBatch {
+    // Every future resolves: a batch dropped without an outcome (the producer was
+    // torn down) fails its records instead of leaving them hanging.
+    fn drop(&mut self) {
+        if !self.done {
+            let records = self.rebuild_records();
+            tracing::error!(
+                topic = %self.topic,
+                partition = self.partition,
+                records = self.record_count,
+                "batch dropped undelivered: the producer was shut down before it could send it"
+            );
+            self.finish(BatchOutcome::Failed {
+                error: KafkaError::ProducerClosed(
+                    "the producer was dropped or its runtime shut down before the record was delivered",
+                ),
+                records,
+            });
+        }
+    }
+}
+
+fn len_i32(len: usize) -> i32 {
+    i32::try_from(len).unwrap_or(i32::MAX)
+}
+
+/// One partition's queue of batches, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct PartitionQueue {
+    pub batches: VecDeque<ProducerBatch>,
+}
+
+/// The queues of one topic and its built-in partitioner.
+#[derive(Debug)]
+pub(crate) struct TopicQueues {
+    pub name: Arc<str>,
+    partitions: RwLock<Vec<Arc<Mutex<PartitionQueue>>>>,
+    pub built_in: BuiltInPartitioner,
+}
+
+impl TopicQueues {
+    /// The queue for `partition`, growing the table when the topic grew.
+    pub fn queue(&self, partition: i32) -> Arc<Mutex<PartitionQueue>> {
+        let index = usize::try_from(partition).unwrap_or(0);
+        if let Some(q) = self
+            .partitions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(index)
+        {
+            return q.clone();
+        }
+        let mut partitions = self.partitions.write().unwrap_or_else(|p| p.into_inner());
+        while partitions.len() <= index {
+            partitions.push(Arc::default());
+        }
+        partitions[index].clone()
+    }
+
+    /// Every queue with its partition number.
+    pub fn queues(&self) -> Vec<(i32, Arc<Mutex<PartitionQueue>>)> {
+        self.partitions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (i32::try_from(i).unwrap_or(i32::MAX), q.clone()))
+            .collect()
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The accumulator (see the module docs).
+#[derive(Debug)]
+pub(crate) struct RecordAccumulator {
+    pub config: AccumulatorConfig,
+    topics: RwLock<HashMap<Arc<str>, Arc<TopicQueues>>>,
+    pub accounting: Arc<Accounting>,
+    flushes_in_progress: AtomicUsize,
+    appends_in_progress: AtomicUsize,
+    closed: AtomicBool,
+    /// Wakes the sender: a batch filled up, a flush began, memory is short.
+    pub wakeup: Arc<Notify>,
+}
+
+impl RecordAccumulator {
+    pub fn new(
+        config: AccumulatorConfig,
+        metrics: Arc<ProducerMetrics>,
+        wakeup: Arc<Notify>,
+    ) -> Self {
+        RecordAccumulator {
+            accounting: Arc::new(Accounting {
+                pool: Arc::new(BufferPool::new(config.buffer_memory)),
+                incomplete: Mutex::default(),
+                metrics,
+            }),
+            config,
+            topics: RwLock::default(),
+            flushes_in_progress: AtomicUsize::new(0),
+            appends_in_progress: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            wakeup,
+        }
+    }
+
+    pub fn pool(&self) -> &BufferPool {
+        &self.accounting.pool
+    }
+
+    pub fn topic(&self, topic: &str) -> Arc<TopicQueues> {
+        if let Some(t) = self
+            .topics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(topic)
+        {
+            return t.clone();
+        }
+        let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        topics
+            .entry(Arc::from(topic))
+            .or_insert_with(|| {
+                Arc::new(TopicQueues {
+                    name: Arc::from(topic),
+                    partitions: RwLock::default(),
+                    built_in: BuiltInPartitioner::new(topic, self.config.partitioner),
+                })
+            })
+            .clone()
+    }
+
+    pub fn topics(&self) -> Vec<Arc<TopicQueues>> {
+        self.topics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Appends a record (see the module docs), waiting at most until `deadline` for
+    /// buffer space.
+    pub async fn append(
+        &self,
+        record: &ProducerRecord,
+        timestamp: i64,
+        choice: PartitionChoice,
+        partitions: &TopicPartitions,
+        deadline: Instant,
+        mut callback: Option<Callback>,
+    ) -> Result<DeliveryFuture, KafkaError> {
+        self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
+        let _guard = scopeguard(|| {
+            self.appends_in_progress.fetch_sub(1, Ordering::AcqRel);
+        });
+        let topic = self.topic(&record.topic);
+        let record_size = RecordBatchBuilder::estimate_record_size(
+            record.key.as_ref().map_or(0, Bytes::len),
+            record.value.as_ref().map_or(0, Bytes::len),
+            &record.headers,
+        );
+        let mut reserved = 0usize;
+        let result = loop {
+            if self.closed.load(Ordering::Acquire) {
+                break Err(KafkaError::ProducerClosed("send was called after close"));
+            }
+            let (partition, sticky) = match choice {
+                PartitionChoice::Partition(p) => (p, None),
+                PartitionChoice::Sticky => {
+                    match topic.built_in.peek_current_partition(partitions) {
+                        Some(s) => (s.partition(), Some(s)),
+                        None => {
+                            break Err(KafkaError::Internal(format!(
+                                "no partition of topic '{}' is available",
+                                record.topic
+                            )));
+                        }
+                    }
+                }
+            };
+            let queue = topic.queue(partition);
+            {
+                let mut q = lock(&queue);
+                if sticky.is_some_and(|s| topic.built_in.is_partition_changed(s)) {
+                    continue;
+                }
+                let appended = q
+                    .batches
+                    .back_mut()
+                    .and_then(|b| b.try_append(timestamp, record, &mut callback));
+                if appended.is_none() && reserved > 0 {
+                    // Open a new batch with the memory we waited for.
+                    let mut batch = self.new_batch(&topic.name, partition, record_size, reserved);
+                    reserved = 0;
+                    let future = batch.try_append(timestamp, record, &mut callback);
+                    q.batches.push_back(batch);
+                    let Some(future) = future else {
+                        // An empty batch accepts any record; this cannot happen.
+                        break Err(KafkaError::Internal(
+                            "a new batch refused its first record".into(),
+                        ));
+                    };
+                    self.after_append(&topic, &q, sticky, record_size, partitions);
+                    break Ok(future);
+                }
+                if let Some(future) = appended {
+                    self.after_append(&topic, &q, sticky, record_size, partitions);
+                    break Ok(future);
+                }
+            }
+            // A new batch is needed: reserve its memory without holding the queue lock.
+            let size = self.config.batch_size.max(record_size);
+            if !self.pool().try_reserve(size) {
+                let wakeup = &self.wakeup;
+                match self
+                    .pool()
+                    .reserve(size, deadline, || wakeup.notify_one())
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(ReserveError::LargerThanPool) => {
+                        break Err(KafkaError::RecordExceedsBufferMemory {
+                            size: record_size,
+                            buffer_memory: self.config.buffer_memory,
+                        });
+                    }
+                    Err(ReserveError::Timeout) => {
+                        break Err(KafkaError::BufferExhausted {
+                            max_block: self.config.max_block,
+                            buffer_memory: self.config.buffer_memory,
+                        });
+                    }
+                }
+            }
+            reserved = size;
+        };
+        if reserved > 0 {
+            self.pool().release(reserved);
+        }
+        result
+    }
+
+    fn after_append(
+        &self,
+        topic: &TopicQueues,
+        q: &PartitionQueue,
+        sticky: Option<crate::partitioner::StickyPartition>,
+        record_size: usize,
+        partitions: &TopicPartitions,
+    ) {
+        let last_full = q
+            .batches
+            .back()
+            .is_none_or(|b| b.is_full(self.config.batch_size));
+        if let Some(sticky) = sticky {
+            topic
+                .built_in
+                .update_partition_info(sticky, record_size, last_full, partitions);
+        }
+        // A full batch (or a second one queued) is ready now, whatever linger says.
+        if last_full || q.batches.len() > 1 || self.config.linger.is_zero() {
+            self.wakeup.notify_one();
+        }
+    }
+
+    fn new_batch(
+        &self,
+        topic: &Arc<str>,
+        partition: i32,
+        record_size: usize,
+        reserved: usize,
+    ) -> ProducerBatch {
+        let now = Instant::now();
+        let completion = Arc::new(BatchCompletion::default());
+        lock(&self.accounting.incomplete)
+            .insert(Arc::as_ptr(&completion) as usize, completion.clone());
+        ProducerBatch {
+            topic: topic.clone(),
+            partition,
+            builder: Some(RecordBatchBuilder::new(
+                self.config.compression,
+                self.config.batch_size.max(record_size),
+            )),
+            closed: None,
+            record_count: 0,
+            created: now,
+            last_attempt: now,
+            attempts: 0,
+            retry_at: None,
+            reserved,
+            completion,
+            callbacks: Vec::new(),
+            producer_state: None,
+            fate_unknown: false,
+            last_error: None,
+            accounting: Some(self.accounting.clone()),
+            done: false,
+        }
+    }
+
+    /// Whether every batch counts as ready now (flush, close, or memory waiters).
+    pub fn drain_everything(&self) -> bool {
+        self.flushes_in_progress.load(Ordering::Acquire) > 0
+            || self.closed.load(Ordering::Acquire)
+            || self.pool().waiters() > 0
+    }
+
+    /// Whether a batch at the head of a queue may go now, and if not, how long
+    /// until it may.
+    pub fn head_ready(
+        &self,
+        batch: &ProducerBatch,
+        queue_len: usize,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        if let Some(retry_at) = batch.retry_at {
+            return if retry_at <= now {
+                Ok(())
+            } else {
+                Err(retry_at - now)
+            };
+        }
+        let waited = now.saturating_duration_since(batch.created);
+        if queue_len > 1
+            || batch.is_full(self.config.batch_size)
+            || self.drain_everything()
+            || waited >= self.config.linger
+        {
+            Ok(())
+        } else {
+            Err(self.config.linger - waited)
+        }
+    }
+
+    pub fn begin_flush(&self) {
+        self.flushes_in_progress.fetch_add(1, Ordering::AcqRel);
+        self.wakeup.notify_one();
+    }
+
+    pub fn end_flush(&self) {
+        self.flushes_in_progress.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// The batches not yet completed, for a flush to wait on.
+    pub fn incomplete(&self) -> Vec<Arc<BatchCompletion>> {
+        lock(&self.accounting.incomplete)
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn has_incomplete(&self) -> bool {
+        !lock(&self.accounting.incomplete).is_empty()
+    }
+
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.wakeup.notify_one();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub fn appends_in_progress(&self) -> usize {
+        self.appends_in_progress.load(Ordering::Acquire)
+    }
+
+    /// Puts a batch that must be retried back at the head of its queue, in
+    /// sequence order (a retry never overtakes an older batch of its partition).
+    pub fn reenqueue(&self, mut batch: ProducerBatch, now: Instant) {
+        let backoff = retry_backoff(&self.config, batch.attempts);
+        batch.retry_at = Some(now + backoff);
+        let queue = self.topic(&batch.topic).queue(batch.partition);
+        let mut q = lock(&queue);
+        let position = match batch.producer_state {
+            Some((_, _, seq)) => q
+                .batches
+                .iter()
+                .position(|b| b.producer_state.is_none_or(|(_, _, s)| s > seq))
+                .unwrap_or(q.batches.len()),
+            None => 0,
+        };
+        q.batches.insert(position, batch);
+    }
+
+    /// Updates the adaptive partitioner with queue sizes (Java does it in `ready`).
+    pub fn update_load_stats(&self, topic: &TopicQueues, loads: &[PartitionLoad], queues: usize) {
+        topic.built_in.update_partition_load_stats(loads, queues);
+    }
+
+    /// Removes every batch (for a forced close), in no particular order.
+    pub fn take_all(&self) -> Vec<ProducerBatch> {
+        let mut all = Vec::new();
+        for topic in self.topics() {
+            for (_, queue) in topic.queues() {
+                all.extend(lock(&queue).batches.drain(..));
+            }
+        }
+        all
+    }
+}
+
+/// Exponential backoff with ±20% jitter between `retry.backoff.ms` and
+/// `retry.backoff.max.ms` (Java's `ExponentialBackoff` with jitter 0.2).
+pub(crate) fn retry_backoff(config: &AccumulatorConfig, attempts: u32) -> Duration {
+    exponential_backoff(
+        config.retry_backoff,
+        config.retry_backoff_max,
+        attempts.saturating_sub(1),
+    )
+}
+
+/// `initial * 2^exponent`, capped at `max`, with ±20% jitter.
+pub(crate) fn exponential_backoff(initial: Duration, max: Duration, exponent: u32) -> Duration {
+    let base = initial.as_secs_f64() * 2f64.powi(exponent.min(31) as i32);
+    let capped = base.min(max.as_secs_f64().max(initial.as_secs_f64()));
+    let jitter = 0.8 + fastrand::f64() * 0.4;
+    Duration::from_secs_f64(capped * jitter)
+}
+
+/// Runs `f` when dropped (also when the append future is cancelled).
+fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}

@@ -1,0 +1,318 @@
+//! The producer's view of the cluster: brokers, and for each topic it uses the
+//! partitions and their leaders (Java's `ProducerMetadata`).
+//!
+//! `send` waits here (at most `max.block.ms`) for a topic it has not seen; the
+//! sender fetches metadata when asked to (unknown topic, unknown leader,
+//! `NOT_LEADER_OR_FOLLOWER`, a disconnect) and every `metadata.max.age.ms`.
+//! Topics unused for `metadata.max.idle.ms` are dropped from the fetch.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::error::KafkaError;
+use crate::partitioner::{PartitionerCluster, TopicPartitions};
+use crate::protocol::error_code::ErrorCode;
+use crate::protocol::messages::MetadataResponse;
+
+/// A broker's address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct BrokerAddress {
+    pub host: String,
+    pub port: i32,
+}
+
+impl BrokerAddress {
+    pub fn to_address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// One partition's leader.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PartitionLeader {
+    /// `None` while the partition has no leader (election in progress).
+    pub leader: Option<i32>,
+    pub leader_epoch: i32,
+}
+
+/// What metadata said of one topic.
+#[derive(Clone, Debug)]
+pub(crate) struct TopicMetadata {
+    pub error: ErrorCode,
+    /// Indexed by partition number.
+    pub partitions: Vec<PartitionLeader>,
+    /// The partitioner's view: count and partitions with a leader.
+    pub view: TopicPartitions,
+}
+
+/// An immutable snapshot of the cluster.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cluster {
+    pub brokers: HashMap<i32, BrokerAddress>,
+    pub topics: HashMap<String, TopicMetadata>,
+    /// The same topics as the custom partitioner sees them.
+    pub partitioner_view: PartitionerCluster,
+}
+
+impl Cluster {
+    pub fn leader_for(&self, topic: &str, partition: i32) -> Option<i32> {
+        self.topics
+            .get(topic)?
+            .partitions
+            .get(usize::try_from(partition).ok()?)?
+            .leader
+    }
+}
+
+/// Milliseconds since the metadata manager's start when a topic was last used;
+/// an atomic so that `send` marks use under a shared read lock.
+type LastUsed = std::sync::atomic::AtomicU64;
+
+/// The metadata manager shared by `send` and the sender.
+#[derive(Debug)]
+pub(crate) struct Metadata {
+    cluster: RwLock<Arc<Cluster>>,
+    /// Bumped on every update, so waiters can sleep until the next one.
+    updates: watch::Sender<u64>,
+    topics: RwLock<HashMap<String, LastUsed>>,
+    started: Instant,
+    need_update: AtomicBool,
+    last_refresh: Mutex<Option<Instant>>,
+    last_error: Mutex<Option<String>>,
+    max_age: Duration,
+    max_idle: Duration,
+    refresh_backoff: Duration,
+}
+
+impl Metadata {
+    pub fn new(max_age: Duration, max_idle: Duration, refresh_backoff: Duration) -> Self {
+        Metadata {
+            cluster: RwLock::default(),
+            updates: watch::Sender::new(0),
+            topics: RwLock::default(),
+            started: Instant::now(),
+            need_update: AtomicBool::new(true),
+            last_refresh: Mutex::new(None),
+            last_error: Mutex::new(None),
+            max_age,
+            max_idle,
+            refresh_backoff,
+        }
+    }
+
+    pub fn cluster(&self) -> Arc<Cluster> {
+        self.cluster
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Asks the sender for a fetch soon.
+    pub fn request_update(&self) {
+        self.need_update.store(true, Ordering::Release);
+    }
+
+    /// Topics to fetch, forgetting those idle longer than `metadata.max.idle.ms`.
+    pub fn topics_to_fetch(&self, now: Instant) -> Vec<String> {
+        let now_ms = self.millis(now);
+        let max_idle = u64::try_from(self.max_idle.as_millis()).unwrap_or(u64::MAX);
+        let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
+        topics.retain(|_, used| now_ms.saturating_sub(used.load(Ordering::Relaxed)) < max_idle);
+        topics.keys().cloned().collect()
+    }
+
+    fn millis(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.started).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Marks `topic` as in use, so it stays in the fetch. Returns false when the
+    /// topic is not of interest yet.
+    fn touch(&self, topic: &str, now: Instant) -> bool {
+        match self
+            .topics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(topic)
+        {
+            Some(used) => {
+                used.store(self.millis(now), Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// When the sender should fetch next; `None` when nothing is of interest.
+    pub fn next_refresh(&self, now: Instant) -> Option<Instant> {
+        if self
+            .topics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+        {
+            return None;
+        }
+        let last = *self.last_refresh.lock().unwrap_or_else(|p| p.into_inner());
+        Some(match last {
+            None => now,
+            Some(last) if self.need_update.load(Ordering::Acquire) => {
+                (last + self.refresh_backoff).max(now)
+            }
+            Some(last) => last + self.max_age,
+        })
+    }
+
+    /// Records a failed fetch, for the error a timed-out `send` reports.
+    pub fn fetch_failed(&self, error: String) {
+        *self.last_refresh.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+        self.need_update.store(true, Ordering::Release);
+        self.updates.send_modify(|v| *v += 1);
+    }
+
+    /// Applies a Metadata response; topics without leaders ask for another fetch.
+    pub fn update(&self, response: &MetadataResponse) {
+        let mut cluster = Cluster::default();
+        for broker in &response.brokers {
+            cluster.brokers.insert(
+                broker.node_id,
+                BrokerAddress {
+                    host: broker.host.clone(),
+                    port: broker.port,
+                },
+            );
+        }
+        let mut incomplete = false;
+        for topic in &response.topics {
+            let Some(name) = topic.name.clone() else {
+                continue;
+            };
+            let count = topic
+                .partitions
+                .iter()
+                .map(|p| usize::try_from(p.partition_index).unwrap_or(0) + 1)
+                .max()
+                .unwrap_or(0);
+            let mut partitions = vec![
+                PartitionLeader {
+                    leader: None,
+                    leader_epoch: -1
+                };
+                count
+            ];
+            for p in &topic.partitions {
+                let Ok(index) = usize::try_from(p.partition_index) else {
+                    continue;
+                };
+                let leader = (p.leader_id >= 0 && cluster.brokers.contains_key(&p.leader_id))
+                    .then_some(p.leader_id);
+                incomplete |= leader.is_none();
+                partitions[index] = PartitionLeader {
+                    leader,
+                    leader_epoch: p.leader_epoch,
+                };
+            }
+            incomplete |= topic.error_code.is_err();
+            let available = partitions
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.leader.is_some())
+                .map(|(i, _)| i32::try_from(i).unwrap_or(i32::MAX));
+            let view = TopicPartitions::new(count, available);
+            cluster.partitioner_view.insert(name.clone(), view.clone());
+            cluster.topics.insert(
+                name,
+                TopicMetadata {
+                    error: topic.error_code,
+                    partitions,
+                    view,
+                },
+            );
+        }
+        *self.cluster.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cluster);
+        *self.last_refresh.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.need_update.store(incomplete, Ordering::Release);
+        self.updates.send_modify(|v| *v += 1);
+    }
+
+    /// Waits until `topic` (and `partition`, if given) is in the metadata, at most
+    /// until `deadline` (`max.block.ms`).
+    pub async fn wait_for(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        deadline: Instant,
+        max_block: Duration,
+        wake_sender: impl Fn(),
+    ) -> Result<Arc<Cluster>, KafkaError> {
+        let mut updates = self.updates.subscribe();
+        let mut asked = false;
+        loop {
+            let cluster = self.cluster();
+            let now = Instant::now();
+            if let Some(t) = cluster.topics.get(topic) {
+                self.touch(topic, now);
+                match t.error {
+                    ErrorCode::TOPIC_AUTHORIZATION_FAILED | ErrorCode::INVALID_TOPIC_EXCEPTION => {
+                        return Err(KafkaError::Broker {
+                            topic: topic.to_owned(),
+                            partition: partition.unwrap_or(-1),
+                            code: t.error,
+                            message: None,
+                        });
+                    }
+                    _ => {}
+                }
+                let has_partition = match partition {
+                    Some(p) => usize::try_from(p).is_ok_and(|p| p < t.partitions.len()),
+                    None => !t.partitions.is_empty(),
+                };
+                if has_partition {
+                    return Ok(cluster);
+                }
+            }
+            if !asked {
+                if !self.touch(topic, now) {
+                    self.topics
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(topic.to_owned(), LastUsed::new(self.millis(now)));
+                }
+                asked = true;
+            }
+            self.request_update();
+            wake_sender();
+            if tokio::time::timeout_at(deadline, updates.changed())
+                .await
+                .is_err()
+            {
+                let last_error = self
+                    .last_error
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let topic_error = cluster
+                    .topics
+                    .get(topic)
+                    .filter(|t| t.error.is_err())
+                    .map(|t| format!("{} ({})", t.error.name(), t.error.description()));
+                return Err(KafkaError::MetadataTimeout {
+                    topic: topic.to_owned(),
+                    partition,
+                    max_block,
+                    last_error: last_error.or(topic_error),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! [`KafkaProducer`]: the public face of the send path.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{Notify, SetOnce};
+use tokio::time::Instant;
+
+use crate::accumulator::{AccumulatorConfig, Callback, DeliveryFuture, RecordAccumulator};
+use crate::config::ProducerConfig;
+use crate::error::{KafkaError, SendError};
+use crate::metadata::Metadata;
+use crate::metrics::{MetricsSnapshot, ProducerMetrics};
+use crate::partitioner::{
+    BuiltInPartitionerOptions, Partitioner, PartitionerError, RecordPartitioner,
+};
+use crate::record::{ProducerRecord, RecordMetadata};
+use crate::record_batch::RecordBatchBuilder;
+use crate::sender::{ProducerShared, Sender};
+
+/// A Kafka producer with the Java `KafkaProducer`'s model: `send` appends to an
+/// in-memory batch and returns at once; a sender task batches, compresses and
+/// sends in the background, retrying until `delivery.timeout.ms`.
+///
+/// Cheap to clone (all clones share one producer) and `Send + Sync`.
+///
+/// ```no_run
+/// use kafka_core::{KafkaProducer, ProducerConfig, ProducerRecord};
+///
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ProducerConfig::builder().bootstrap_servers("localhost:9092").build()?;
+/// let producer = KafkaProducer::new(config)?;
+///
+/// // Synchronous style: wait for the broker's acknowledgement.
+/// let metadata = producer.send(ProducerRecord::new("orders", "hello").with_key("k1")).await?.await?;
+/// println!("written at {}-{}@{}", metadata.topic, metadata.partition, metadata.offset);
+///
+/// // Fire and forget: drop the handle; the record is still delivered.
+/// let _ = producer.send(ProducerRecord::new("orders", "fire")).await?;
+///
+/// // Callback style.
+/// producer
+///     .send_with_callback(ProducerRecord::new("orders", "cb"), |result| {
+///         if let Err(e) = result {
+///             eprintln!("failed: {e}");
+///         }
+///     })
+///     .await?;
+///
+/// producer.close(std::time::Duration::from_secs(30)).await;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Dropping without `close`
+///
+/// When the last clone is dropped without [`close`](Self::close), the producer
+/// closes in the background: it stops accepting records, and the sender task
+/// keeps delivering every record already accepted, each until it is acknowledged
+/// or fails by `delivery.timeout.ms`; their futures and callbacks resolve as
+/// usual. That needs the tokio runtime to keep running: if the runtime shuts
+/// down first, every record not yet delivered fails with
+/// [`KafkaError::ProducerClosed`] (futures resolve, callbacks run) and an error is
+/// logged naming the topic, partition and number of records. Nothing is dropped
+/// silently; call `close` (or `flush`) before shutting down to be sure.
+#[derive(Clone, Debug)]
+pub struct KafkaProducer {
+    inner: Arc<ProducerHandle>,
+}
+
+#[derive(Debug)]
+struct ProducerHandle {
+    shared: Arc<ProducerShared>,
+    partitioner: RecordPartitioner,
+    closed: AtomicBool,
+}
+
+impl Drop for ProducerHandle {
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::Acquire) {
+            let pending = self.shared.accumulator.incomplete().len();
+            if pending > 0 {
+                tracing::info!(
+                    batches = pending,
+                    "producer dropped without close(): delivering accepted records in the background"
+                );
+            }
+            self.shared.accumulator.close();
+        }
+    }
+}
+
+/// Builds a [`KafkaProducer`] with options that are not plain configuration,
+/// such as a custom [`Partitioner`].
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use kafka_core::{KafkaProducer, ProducerConfig};
+/// use kafka_core::partitioner::{Partitioner, PartitionerCluster};
+///
+/// struct VipFirst;
+/// impl Partitioner for VipFirst {
+///     fn partition(&self, _topic: &str, key: Option<&[u8]>, _value: Option<&[u8]>, _cluster: &PartitionerCluster) -> Option<i32> {
+///         key.filter(|k| k.starts_with(b"vip-")).map(|_| 0)
+///     }
+/// }
+///
+/// # fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ProducerConfig::builder().bootstrap_servers("localhost:9092").build()?;
+/// let producer = KafkaProducer::builder(config).partitioner(Arc::new(VipFirst)).build()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct KafkaProducerBuilder {
+    config: ProducerConfig,
+    partitioner: Option<Arc<dyn Partitioner>>,
+}
+
+impl std::fmt::Debug for dyn Partitioner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dyn Partitioner")
+    }
+}
+
+impl KafkaProducerBuilder {
+    /// Uses `partitioner` before the built-in rules (it may return `None` to
+    /// defer to them, as Java's built-in fallback).
+    pub fn partitioner(mut self, partitioner: Arc<dyn Partitioner>) -> Self {
+        self.partitioner = Some(partitioner);
+        self
+    }
+
+    /// Starts the producer. Must be called inside a tokio runtime: the sender task
+    /// is spawned on it. Nothing connects until the first send.
+    pub fn build(self) -> Result<KafkaProducer, KafkaError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            KafkaError::Internal(
+                "KafkaProducer must be created inside a tokio runtime (its sender runs as a tokio task)".into(),
+            )
+        })?;
+        let config = self.config;
+        let metrics = Arc::new(ProducerMetrics::default());
+        let wakeup = Arc::new(Notify::new());
+        let accumulator = RecordAccumulator::new(
+            AccumulatorConfig {
+                batch_size: config.batch_size(),
+                linger: config.linger(),
+                compression: config.compression(),
+                retry_backoff: config.retry_backoff(),
+                retry_backoff_max: config.retry_backoff_max(),
+                buffer_memory: config.buffer_memory(),
+                max_block: config.max_block(),
+                partitioner: BuiltInPartitionerOptions::from_config(&config),
+            },
+            metrics.clone(),
+            wakeup.clone(),
+        );
+        let metadata = Metadata::new(
+            config.metadata_max_age(),
+            config.metadata_max_idle(),
+            config.retry_backoff(),
+        );
+        let partitioner =
+            RecordPartitioner::new(self.partitioner, config.partitioner_ignore_keys());
+        let shared = Arc::new(ProducerShared {
+            config,
+            accumulator,
+            metadata,
+            metrics,
+            wakeup,
+            force_close: AtomicBool::new(false),
+            sender_done: SetOnce::new(),
+        });
+        runtime.spawn(Sender::new(shared.clone()).run());
+        tracing::debug!(client_id = shared.config.client_id(), "producer started");
+        Ok(KafkaProducer {
+            inner: Arc::new(ProducerHandle {
+                shared,
+                partitioner,
+                closed: AtomicBool::new(false),
+            }),
+        })
+    }
+}
+
+impl KafkaProducer {
+    /// A producer with the built-in partitioner. Must be called inside a tokio
+    /// runtime.
+    pub fn new(config: ProducerConfig) -> Result<KafkaProducer, KafkaError> {
+        Self::builder(config).build()
+    }
+
+    /// A builder for options beyond the configuration.
+    pub fn builder(config: ProducerConfig) -> KafkaProducerBuilder {
+        KafkaProducerBuilder {
+            config,
+            partitioner: None,
+        }
+    }
+
+    /// The configuration the producer runs with.
+    pub fn config(&self) -> &ProducerConfig {
+        &self.inner.shared.config
+    }
+
+    /// Appends the record to its partition's batch and returns once it is in the
+    /// buffer, with a future for the broker's acknowledgement.
+    ///
+    /// Waits (asynchronously) at most `max.block.ms` for the topic's metadata and
+    /// for buffer space. Fails before sending, giving the record back, when the
+    /// record is larger than `max.request.size` or `buffer.memory`, when its
+    /// partition does not exist, or when `max.block.ms` runs out.
+    pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, SendError> {
+        self.send_inner(record, None).await
+    }
+
+    /// Like [`send`](Self::send), and runs `callback` with the outcome once the
+    /// record is acknowledged or has failed for good (on the sender task: keep it
+    /// short). Errors before sending are returned here and the callback is not run.
+    pub async fn send_with_callback<F>(
+        &self,
+        record: ProducerRecord,
+        callback: F,
+    ) -> Result<(), SendError>
+    where
+        F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
+    {
+        self.send_inner(record, Some(Box::new(callback)))
+            .await
+            .map(drop)
+    }
+
+    async fn send_inner(
+        &self,
+        record: ProducerRecord,
+        callback: Option<Callback>,
+    ) -> Result<DeliveryFuture, SendError> {
+        let shared = &self.inner.shared;
+        let result = self.try_send(&record, callback).await;
+        match result {
+            Ok(future) => Ok(future),
+            Err(error) => {
+                shared.metrics.record_error(error.kind_name(), 1);
+                Err(SendError::new(error, record))
+            }
+        }
+    }
+
+    async fn try_send(
+        &self,
+        record: &ProducerRecord,
+        callback: Option<Callback>,
+    ) -> Result<DeliveryFuture, KafkaError> {
+        let shared = &self.inner.shared;
+        let config = &shared.config;
+        if shared.accumulator.is_closed() {
+            return Err(KafkaError::ProducerClosed("send was called after close"));
+        }
+        validate_topic(&record.topic)?;
+        let size = RecordBatchBuilder::estimate_record_size(
+            record.key.as_ref().map_or(0, |k| k.len()),
+            record.value.as_ref().map_or(0, |v| v.len()),
+            &record.headers,
+        );
+        if size > config.max_request_size() {
+            return Err(KafkaError::RecordTooLarge {
+                size,
+                max_request_size: config.max_request_size(),
+            });
+        }
+        if size > config.buffer_memory() {
+            return Err(KafkaError::RecordExceedsBufferMemory {
+                size,
+                buffer_memory: config.buffer_memory(),
+            });
+        }
+        let deadline = Instant::now() + config.max_block();
+        let wakeup = shared.wakeup.clone();
+        let cluster = shared
+            .metadata
+            .wait_for(
+                &record.topic,
+                record.partition,
+                deadline,
+                config.max_block(),
+                || wakeup.notify_one(),
+            )
+            .await?;
+        let topic = cluster.topics.get(&record.topic).ok_or_else(|| {
+            KafkaError::Internal(format!("metadata for '{}' vanished", record.topic))
+        })?;
+        let choice = self
+            .inner
+            .partitioner
+            .choose(
+                &record.topic,
+                record.partition,
+                record.key.as_deref(),
+                record.value.as_deref(),
+                &cluster.partitioner_view,
+            )
+            .map_err(|e| match e {
+                PartitionerError::InvalidPartition { .. } => {
+                    KafkaError::InvalidPartition(e.to_string())
+                }
+                other => KafkaError::Internal(other.to_string()),
+            })?;
+        let timestamp = record.timestamp.unwrap_or_else(now_ms);
+        shared
+            .accumulator
+            .append(record, timestamp, choice, &topic.view, deadline, callback)
+            .await
+    }
+
+    /// Sends everything buffered now and waits until every record sent before
+    /// this call has an outcome (acknowledged or failed).
+    pub async fn flush(&self) {
+        let accumulator = &self.inner.shared.accumulator;
+        accumulator.begin_flush();
+        struct EndFlush<'a>(&'a RecordAccumulator);
+        impl Drop for EndFlush<'_> {
+            fn drop(&mut self) {
+                self.0.end_flush();
+            }
+        }
+        let _end = EndFlush(accumulator);
+        for batch in accumulator.incomplete() {
+            batch.wait().await;
+        }
+    }
+
+    /// Stops accepting records, delivers what was accepted, and stops the sender.
+    ///
+    /// Waits at most `timeout`; records still undelivered then fail with
+    /// [`KafkaError::ProducerClosed`]. Every send future has resolved when this
+    /// returns. Returns how many records could not be delivered because of the
+    /// timeout (0 when all went out or failed on their own).
+    pub async fn close(&self, timeout: Duration) -> usize {
+        let shared = &self.inner.shared;
+        self.inner.closed.store(true, Ordering::Release);
+        shared.accumulator.close();
+        if tokio::time::timeout(timeout, shared.sender_done.wait())
+            .await
+            .is_ok()
+        {
+            return 0;
+        }
+        let failed_before = shared.metrics.snapshot(0, 0, 0).record_error_total;
+        shared.force_close.store(true, Ordering::Release);
+        shared.wakeup.notify_one();
+        shared.sender_done.wait().await;
+        let failed_after = shared.metrics.snapshot(0, 0, 0).record_error_total;
+        let lost =
+            usize::try_from(failed_after.saturating_sub(failed_before)).unwrap_or(usize::MAX);
+        tracing::warn!(
+            records = lost,
+            ?timeout,
+            "close timed out; undelivered records failed"
+        );
+        lost
+    }
+
+    /// The producer's metrics now.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        let shared = &self.inner.shared;
+        let pool = shared.accumulator.pool();
+        shared
+            .metrics
+            .snapshot(pool.total(), pool.available(), pool.waiters())
+    }
+
+    /// The number of partitions of `topic`, waiting at most `max.block.ms` for
+    /// its metadata (Java's `partitionsFor`, reduced to the count).
+    pub async fn partition_count(&self, topic: &str) -> Result<usize, KafkaError> {
+        let shared = &self.inner.shared;
+        let deadline = Instant::now() + shared.config.max_block();
+        let wakeup = shared.wakeup.clone();
+        let cluster = shared
+            .metadata
+            .wait_for(topic, None, deadline, shared.config.max_block(), || {
+                wakeup.notify_one()
+            })
+            .await?;
+        Ok(cluster.topics.get(topic).map_or(0, |t| t.partitions.len()))
+    }
+}
+
+/// Java's `Topic.validate`: 1 to 249 characters of ASCII letters, digits, '.', '_' and '-'.
+fn validate_topic(topic: &str) -> Result<(), KafkaError> {
+    let reason = if topic.is_empty() {
+        Some("the name is empty")
+    } else if topic == "." || topic == ".." {
+        Some("'.' and '..' are not allowed")
+    } else if topic.len() > 249 {
+        Some("the name is longer than 249 characters")
+    } else if !topic
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+    {
+        Some("only ASCII letters, digits, '.', '_' and '-' are allowed")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(KafkaError::InvalidTopic {
+            topic: topic.to_owned(),
+            reason: reason.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_are_validated_as_java_does() {
+        assert!(validate_topic("orders.v1_x-y").is_ok());
+        assert!(validate_topic("").is_err());
+        assert!(validate_topic("..").is_err());
+        assert!(validate_topic("has space").is_err());
+        assert!(validate_topic(&"a".repeat(250)).is_err());
+    }
+}

@@ -1,0 +1,916 @@
+//! The `Sender`: one tokio task per producer that turns ready batches into
+//! Produce requests (Java's `Sender` with its `NetworkClient`).
+//!
+//! Each turn of its loop it refreshes metadata when needed, obtains a producer id
+//! (idempotence), fails batches past `delivery.timeout.ms`, and for every broker
+//! that leads a partition with a ready batch drains the head batch of each of its
+//! partitions into one multi-partition ProduceRequest, keeping at most
+//! `max.in.flight.requests.per.connection` requests outstanding per connection.
+//! Responses, connections and metadata answers all arrive as events on one
+//! `FuturesUnordered`, so the task never blocks on a single broker's answer.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::{Notify, SetOnce};
+use tokio::time::Instant;
+
+use crate::accumulator::{
+    BatchOutcome, ProducerBatch, RecordAccumulator, exponential_backoff, lock,
+};
+use crate::config::{Acks, ProducerConfig};
+use crate::error::KafkaError;
+use crate::metadata::{Cluster, Metadata};
+use crate::metrics::ProducerMetrics;
+use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
+use crate::partitioner::PartitionLoad;
+use crate::protocol::error_code::ErrorCode;
+use crate::protocol::messages::{
+    InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
+    ProducePartitionData, ProducePartitionResponse, ProduceRequest, ProduceResponse,
+    ProduceTopicData,
+};
+use crate::transaction_manager::{PidState, TransactionManager};
+
+/// State shared by the producer handle (`send`) and the sender task.
+#[derive(Debug)]
+pub(crate) struct ProducerShared {
+    pub config: ProducerConfig,
+    pub accumulator: RecordAccumulator,
+    pub metadata: Metadata,
+    pub metrics: Arc<ProducerMetrics>,
+    pub wakeup: Arc<Notify>,
+    /// Set by a `close` whose timeout ran out: fail what is left and stop.
+    pub force_close: AtomicBool,
+    /// Set when the sender task has finished.
+    pub sender_done: SetOnce<()>,
+}
+
+/// Where a connection goes: a broker by id, or a bootstrap address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Target {
+    Node(i32),
+    Bootstrap(String),
+}
+
+#[derive(Debug, Default)]
+struct NodeState {
+    connection: Option<Arc<BrokerConnection>>,
+    connecting: bool,
+    in_flight: usize,
+    failures: u32,
+    backoff_until: Option<Instant>,
+}
+
+enum Event {
+    Connected(Target, Result<BrokerConnection, NetworkError>),
+    Metadata(Target, Result<MetadataResponse, NetworkError>),
+    ProducerId(Target, Result<InitProducerIdResponse, NetworkError>),
+    Produced {
+        target: Target,
+        batches: Vec<ProducerBatch>,
+        sent_at: Instant,
+        result: Result<ProduceResponse, NetworkError>,
+    },
+}
+
+pub(crate) struct Sender {
+    shared: Arc<ProducerShared>,
+    /// `Some` when idempotence is on.
+    tm: Option<TransactionManager>,
+    nodes: HashMap<Target, NodeState>,
+    bootstrap: Vec<String>,
+    next_bootstrap: usize,
+    events: FuturesUnordered<BoxFuture<'static, Event>>,
+    metadata_in_flight: bool,
+    pid_in_flight: bool,
+    pid_retry_at: Option<Instant>,
+    produce_in_flight: usize,
+    options: ConnectionOptions,
+    /// Rotates the partition a drain starts from, so no partition starves.
+    drain_start: usize,
+}
+
+impl Sender {
+    pub fn new(shared: Arc<ProducerShared>) -> Self {
+        let config = &shared.config;
+        let options = ConnectionOptions {
+            client_id: config.client_id().to_owned(),
+            connect_timeout: config.socket_connection_setup_timeout(),
+            ..ConnectionOptions::default()
+        };
+        Sender {
+            tm: config.idempotence_enabled().then(TransactionManager::new),
+            bootstrap: config.bootstrap_servers().to_vec(),
+            shared,
+            nodes: HashMap::new(),
+            next_bootstrap: 0,
+            events: FuturesUnordered::new(),
+            metadata_in_flight: false,
+            pid_in_flight: false,
+            pid_retry_at: None,
+            produce_in_flight: 0,
+            options,
+            drain_start: 0,
+        }
+    }
+
+    fn config(&self) -> &ProducerConfig {
+        &self.shared.config
+    }
+
+    fn accumulator(&self) -> &RecordAccumulator {
+        &self.shared.accumulator
+    }
+
+    /// The task's body; returns when the producer is closed and everything
+    /// accepted has an outcome.
+    pub async fn run(mut self) {
+        let shared = self.shared.clone();
+        loop {
+            let now = Instant::now();
+            if shared.force_close.load(Ordering::Acquire) {
+                self.abort_all();
+                break;
+            }
+            let acc = self.accumulator();
+            if acc.is_closed() && acc.appends_in_progress() == 0 && !acc.has_incomplete() {
+                break;
+            }
+            let mut next_wake = now + Duration::from_secs(5);
+
+            if !self.metadata_in_flight
+                && let Some(at) = shared.metadata.next_refresh(now)
+            {
+                if at <= now {
+                    self.start_metadata_fetch(now);
+                } else {
+                    next_wake = next_wake.min(at);
+                }
+            }
+            if let Some(at) = self.maybe_init_producer_id(now) {
+                next_wake = next_wake.min(at);
+            }
+            self.expire_batches(now);
+            let cluster = shared.metadata.cluster();
+            if let Some(at) = self.send_ready(&cluster, now).await {
+                next_wake = next_wake.min(at);
+            }
+            for state in self.nodes.values() {
+                if let Some(until) = state.backoff_until.filter(|u| *u > now) {
+                    next_wake = next_wake.min(until);
+                }
+            }
+
+            tokio::select! {
+                _ = shared.wakeup.notified() => {}
+                _ = tokio::time::sleep_until(next_wake) => {}
+                Some(event) = self.events.next(), if !self.events.is_empty() => self.handle(event),
+            }
+            // Handle everything else that is already done before the next turn.
+            while let Some(Some(event)) = self.events.next().now_or_never() {
+                self.handle(event);
+            }
+        }
+        self.nodes.clear();
+        let _ = shared.sender_done.set(());
+        tracing::debug!("sender stopped");
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Connected(target, result) => self.on_connected(target, result),
+            Event::Metadata(target, result) => self.on_metadata(target, result),
+            Event::ProducerId(target, result) => self.on_producer_id(target, result),
+            Event::Produced {
+                target,
+                batches,
+                sent_at,
+                result,
+            } => self.on_produced(target, batches, sent_at, result),
+        }
+    }
+
+    // --- connections ----------------------------------------------------------
+
+    fn connection(&self, target: &Target) -> Option<Arc<BrokerConnection>> {
+        self.nodes
+            .get(target)
+            .and_then(|s| s.connection.clone())
+            .filter(|c| !c.is_closed())
+    }
+
+    /// Starts connecting to `target` unless already connecting or backing off.
+    fn connect(&mut self, target: Target, address: String, now: Instant) {
+        let state = self.nodes.entry(target.clone()).or_default();
+        if state.connecting || state.backoff_until.is_some_and(|u| u > now) {
+            return;
+        }
+        state.connecting = true;
+        let options = self.options.clone();
+        self.events.push(
+            async move {
+                let result = BrokerConnection::connect(&address, &options).await;
+                Event::Connected(target, result)
+            }
+            .boxed(),
+        );
+    }
+
+    fn on_connected(&mut self, target: Target, result: Result<BrokerConnection, NetworkError>) {
+        let (initial, max) = (
+            self.config().reconnect_backoff(),
+            self.config().reconnect_backoff_max(),
+        );
+        let state = self.nodes.entry(target.clone()).or_default();
+        state.connecting = false;
+        match result {
+            Ok(connection) => {
+                tracing::debug!(address = connection.address(), "connected");
+                state.connection = Some(Arc::new(connection));
+                state.failures = 0;
+                state.backoff_until = None;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot connect");
+                state.failures += 1;
+                state.backoff_until =
+                    Some(Instant::now() + exponential_backoff(initial, max, state.failures - 1));
+                if matches!(target, Target::Bootstrap(_)) {
+                    self.shared.metadata.fetch_failed(error.to_string());
+                } else {
+                    self.shared.metadata.request_update();
+                }
+            }
+        }
+    }
+
+    fn disconnected(&mut self, target: &Target, error: &NetworkError) {
+        if let Some(state) = self.nodes.get_mut(target)
+            && let Some(connection) = state.connection.take()
+        {
+            tracing::debug!(address = connection.address(), %error, "connection lost");
+            connection.close();
+        }
+        self.shared.metadata.request_update();
+    }
+
+    /// A connection for cluster-wide requests (metadata, producer id): the least
+    /// loaded one open, else a new one to a known broker or a bootstrap address.
+    fn any_connection(&mut self, now: Instant) -> Option<(Target, Arc<BrokerConnection>)> {
+        let open = self
+            .nodes
+            .iter()
+            .filter_map(|(t, s)| {
+                s.connection
+                    .as_ref()
+                    .filter(|c| !c.is_closed())
+                    .map(|c| (s.in_flight, t.clone(), c.clone()))
+            })
+            .min_by_key(|(load, _, _)| *load);
+        if let Some((_, target, connection)) = open {
+            return Some((target, connection));
+        }
+        if self.nodes.values().any(|s| s.connecting) {
+            return None;
+        }
+        let cluster = self.shared.metadata.cluster();
+        let known: Vec<_> = cluster
+            .brokers
+            .iter()
+            .map(|(id, b)| (Target::Node(*id), b.to_address()))
+            .filter(|(t, _)| {
+                self.nodes
+                    .get(t)
+                    .is_none_or(|s| s.backoff_until.is_none_or(|u| u <= now))
+            })
+            .collect();
+        if let Some((target, address)) = known.into_iter().next() {
+            self.connect(target, address, now);
+            return None;
+        }
+        if self.bootstrap.is_empty() {
+            return None;
+        }
+        for _ in 0..self.bootstrap.len() {
+            let address = self.bootstrap[self.next_bootstrap % self.bootstrap.len()].clone();
+            self.next_bootstrap += 1;
+            let target = Target::Bootstrap(address.clone());
+            if self
+                .nodes
+                .get(&target)
+                .is_none_or(|s| s.backoff_until.is_none_or(|u| u <= now))
+            {
+                self.connect(target, address, now);
+                break;
+            }
+        }
+        None
+    }
+
+    // --- metadata ---------------------------------------------------------------
+
+    fn start_metadata_fetch(&mut self, now: Instant) {
+        let topics = self.shared.metadata.topics_to_fetch(now);
+        if topics.is_empty() {
+            return;
+        }
+        let Some((target, connection)) = self.any_connection(now) else {
+            return;
+        };
+        self.metadata_in_flight = true;
+        let timeout = self.config().request_timeout();
+        let request = MetadataRequest {
+            topics: Some(topics),
+            // As the Java producer: the broker's auto.create.topics.enable decides.
+            allow_auto_topic_creation: true,
+        };
+        self.events.push(
+            async move {
+                let result = connection.call(&request, timeout).await;
+                Event::Metadata(target, result)
+            }
+            .boxed(),
+        );
+    }
+
+    fn on_metadata(&mut self, target: Target, result: Result<MetadataResponse, NetworkError>) {
+        self.metadata_in_flight = false;
+        self.shared
+            .metrics
+            .metadata_refreshes
+            .fetch_add(1, Ordering::Relaxed);
+        match result {
+            Ok(response) => {
+                self.shared.metadata.update(&response);
+                // Once the cluster is known, bootstrap connections are not needed.
+                if !response.brokers.is_empty() {
+                    self.nodes
+                        .retain(|t, s| !matches!(t, Target::Bootstrap(_)) || s.in_flight > 0);
+                }
+            }
+            Err(error) => {
+                self.disconnected(&target, &error);
+                self.shared.metadata.fetch_failed(error.to_string());
+            }
+        }
+    }
+
+    // --- idempotence --------------------------------------------------------------
+
+    /// Obtains or bumps the producer id when needed; returns when to try again.
+    fn maybe_init_producer_id(&mut self, now: Instant) -> Option<Instant> {
+        let tm = self.tm.as_ref()?;
+        let (producer_id, epoch) = match tm.state() {
+            PidState::Ready => return None,
+            PidState::Uninitialized => (-1, -1),
+            // Bump only once nothing is in flight (KIP-360), so no answer of the
+            // old epoch arrives after the new one.
+            PidState::BumpNeeded if self.produce_in_flight == 0 => tm.producer_id_and_epoch(),
+            PidState::BumpNeeded => return None,
+        };
+        if self.pid_in_flight {
+            return None;
+        }
+        if let Some(at) = self.pid_retry_at.filter(|at| *at > now) {
+            return Some(at);
+        }
+        let (target, connection) = self.any_connection(now)?;
+        self.pid_in_flight = true;
+        let timeout = self.config().request_timeout();
+        let request = InitProducerIdRequest {
+            transactional_id: None,
+            transaction_timeout_ms: i32::try_from(self.config().transaction_timeout().as_millis())
+                .unwrap_or(i32::MAX),
+            producer_id,
+            producer_epoch: epoch,
+        };
+        self.events.push(
+            async move {
+                let result = connection.call(&request, timeout).await;
+                Event::ProducerId(target, result)
+            }
+            .boxed(),
+        );
+        None
+    }
+
+    fn on_producer_id(
+        &mut self,
+        target: Target,
+        result: Result<InitProducerIdResponse, NetworkError>,
+    ) {
+        self.pid_in_flight = false;
+        let backoff = self.config().retry_backoff();
+        let Some(tm) = self.tm.as_mut() else { return };
+        match result {
+            Ok(response) if response.error_code.is_ok() => {
+                tracing::debug!(
+                    producer_id = response.producer_id,
+                    epoch = response.producer_epoch,
+                    "producer id"
+                );
+                if tm.state() == PidState::BumpNeeded {
+                    self.shared
+                        .metrics
+                        .epoch_bumps
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                tm.set_producer_id(response.producer_id, response.producer_epoch);
+                self.pid_retry_at = None;
+                self.shared.wakeup.notify_one();
+            }
+            Ok(response) => {
+                tracing::warn!(error = %response.error_code, "InitProducerId failed");
+                if tm.state() == PidState::BumpNeeded {
+                    // The broker cannot bump this epoch (an old broker, or the id
+                    // expired): start over with a new producer id.
+                    *tm = TransactionManager::new();
+                }
+                self.pid_retry_at = Some(Instant::now() + backoff);
+            }
+            Err(error) => {
+                self.disconnected(&target, &error);
+                self.pid_retry_at = Some(Instant::now() + backoff);
+            }
+        }
+    }
+
+    // --- draining and sending ---------------------------------------------------
+
+    /// Sends to every broker with ready batches; returns when a batch not ready
+    /// yet will be.
+    async fn send_ready(&mut self, cluster: &Cluster, now: Instant) -> Option<Instant> {
+        let (ready_nodes, mut next, unknown_leader) = self.ready(cluster, now);
+        if unknown_leader {
+            self.shared.metadata.request_update();
+        }
+        let may_drain = self
+            .tm
+            .as_ref()
+            .is_none_or(|tm| tm.state() == PidState::Ready);
+        if !may_drain {
+            return next;
+        }
+        let max_in_flight = self.config().max_in_flight_requests_per_connection();
+        for node in ready_nodes {
+            let target = Target::Node(node);
+            let Some(connection) = self.connection(&target) else {
+                if let Some(broker) = cluster.brokers.get(&node) {
+                    let address = broker.to_address();
+                    self.connect(target, address, now);
+                }
+                continue;
+            };
+            if self
+                .nodes
+                .get(&target)
+                .is_some_and(|s| s.in_flight >= max_in_flight)
+            {
+                continue;
+            }
+            let batches = self.drain(node, cluster, now);
+            if batches.is_empty() {
+                // Everything ready there waits for an older retry: look again soon.
+                next = Some(next.map_or(now + self.config().retry_backoff(), |n| {
+                    n.min(now + self.config().retry_backoff())
+                }));
+                continue;
+            }
+            self.send_produce(target, connection, batches).await;
+        }
+        next
+    }
+
+    /// Java's `RecordAccumulator.ready`: leaders with a sendable batch, the next
+    /// time one becomes sendable, and whether some leader is unknown. Also feeds
+    /// the adaptive partitioner with queue sizes.
+    fn ready(&self, cluster: &Cluster, now: Instant) -> (BTreeSet<i32>, Option<Instant>, bool) {
+        let acc = self.accumulator();
+        let mut nodes = BTreeSet::new();
+        let mut next: Option<Instant> = None;
+        let mut unknown_leader = false;
+        for topic in acc.topics() {
+            let meta = cluster.topics.get(&*topic.name);
+            let queues = topic.queues();
+            let mut loads = Vec::with_capacity(queues.len());
+            for (partition, queue) in &queues {
+                let q = lock(queue);
+                let leader =
+                    meta.and_then(|m| m.partitions.get(usize::try_from(*partition).ok()?)?.leader);
+                let Some(leader) = leader else {
+                    unknown_leader |= !q.batches.is_empty();
+                    continue;
+                };
+                loads.push(PartitionLoad {
+                    partition: *partition,
+                    queue_size: q.batches.len(),
+                    leader_stalled_for: Duration::ZERO,
+                });
+                let Some(head) = q.batches.front() else {
+                    continue;
+                };
+                match acc.head_ready(head, q.batches.len(), now) {
+                    Ok(()) => {
+                        nodes.insert(leader);
+                    }
+                    Err(wait) => {
+                        let at = now + wait;
+                        next = Some(next.map_or(at, |n| n.min(at)));
+                    }
+                }
+            }
+            if meta.is_some_and(|m| m.partitions.len() == queues.len()) {
+                acc.update_load_stats(&topic, &loads, queues.len());
+            }
+        }
+        (nodes, next, unknown_leader)
+    }
+
+    /// Takes the head batch of every partition `node` leads, up to
+    /// `max.request.size`, closing each and assigning sequences.
+    fn drain(&mut self, node: i32, cluster: &Cluster, now: Instant) -> Vec<ProducerBatch> {
+        let max_size = self.config().max_request_size();
+        let mut size = 0usize;
+        let mut drained = Vec::new();
+        let mut unsafe_retries = Vec::new();
+        let mut candidates = Vec::new();
+        for topic in self.accumulator().topics() {
+            for (partition, queue) in topic.queues() {
+                if cluster.leader_for(&topic.name, partition) == Some(node) {
+                    candidates.push(queue);
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return drained;
+        }
+        let start = self.drain_start % candidates.len();
+        self.drain_start = self.drain_start.wrapping_add(1);
+        'partitions: for i in 0..candidates.len() {
+            let queue = &candidates[(start + i) % candidates.len()];
+            let mut q = lock(queue);
+            let Some(head) = q.batches.front_mut() else {
+                continue;
+            };
+            if head.retry_at.is_some_and(|at| at > now) {
+                continue;
+            }
+            if let Some(tm) = self.tm.as_ref()
+                && let Some((pid, epoch, seq)) = head.producer_state
+            {
+                if !tm.is_current(pid, epoch) {
+                    if head.fate_unknown {
+                        // It may have been written under the old epoch: resending
+                        // with a new sequence could duplicate it (Java fails it too).
+                        if let Some(batch) = q.batches.pop_front() {
+                            unsafe_retries.push(batch);
+                        }
+                        continue;
+                    }
+                    head.clear_producer_state();
+                } else if !tm.may_send_retry(&head.topic, head.partition, seq) {
+                    continue;
+                }
+            }
+            if !drained.is_empty() && size + head.size_in_bytes() > max_size {
+                break 'partitions;
+            }
+            let Some(mut batch) = q.batches.pop_front() else {
+                continue;
+            };
+            drop(q);
+            if let Err(error) = batch.close() {
+                batch.fail(error);
+                continue;
+            }
+            if let Some(tm) = self.tm.as_mut()
+                && batch.producer_state.is_none()
+            {
+                let (pid, epoch) = tm.producer_id_and_epoch();
+                let seq = tm.assign_sequence(&batch.topic, batch.partition, batch.record_count());
+                batch.set_producer_state(pid, epoch, seq);
+            }
+            if batch.attempts > 0 {
+                self.shared.metrics.retries.fetch_add(1, Ordering::Relaxed);
+            }
+            batch.attempts += 1;
+            batch.last_attempt = now;
+            batch.retry_at = None;
+            size += batch.size_in_bytes();
+            drained.push(batch);
+        }
+        for batch in unsafe_retries {
+            self.fail_batch(
+                batch,
+                KafkaError::OutOfOrderSequence {
+                    topic: String::new(),
+                    partition: -1,
+                },
+            );
+        }
+        drained
+    }
+
+    async fn send_produce(
+        &mut self,
+        target: Target,
+        connection: Arc<BrokerConnection>,
+        batches: Vec<ProducerBatch>,
+    ) {
+        let acks = self.config().acks();
+        let mut topics: Vec<ProduceTopicData> = Vec::new();
+        for batch in &batches {
+            let data = ProducePartitionData {
+                index: batch.partition,
+                records: batch.bytes(),
+            };
+            match topics.iter_mut().find(|t| *t.name == *batch.topic) {
+                Some(t) => t.partitions.push(data),
+                None => topics.push(ProduceTopicData {
+                    name: batch.topic.to_string(),
+                    partitions: vec![data],
+                }),
+            }
+        }
+        let request = ProduceRequest {
+            transactional_id: None,
+            acks: acks.as_i16(),
+            timeout_ms: i32::try_from(self.config().request_timeout().as_millis())
+                .unwrap_or(i32::MAX),
+            topics,
+        };
+        self.shared
+            .metrics
+            .requests_sent
+            .fetch_add(1, Ordering::Relaxed);
+        let sent_at = Instant::now();
+        if acks == Acks::None {
+            // No answer comes: the batches are done once written (offset unknown).
+            match connection.send_without_response(&request).await {
+                Ok(()) => {
+                    for batch in batches {
+                        batch.complete(BatchOutcome::Delivered {
+                            base_offset: -1,
+                            log_append_time: -1,
+                        });
+                    }
+                }
+                Err(error) => self.on_request_failed(&target, batches, error),
+            }
+            return;
+        }
+        match connection.send(&request).await {
+            Ok(pending) => {
+                if let Some(state) = self.nodes.get_mut(&target) {
+                    state.in_flight += 1;
+                }
+                self.produce_in_flight += 1;
+                let timeout = self.config().request_timeout();
+                self.events.push(
+                    async move {
+                        let result = pending.wait(timeout).await;
+                        Event::Produced {
+                            target,
+                            batches,
+                            sent_at,
+                            result,
+                        }
+                    }
+                    .boxed(),
+                );
+            }
+            Err(error) => self.on_request_failed(&target, batches, error),
+        }
+    }
+
+    fn on_produced(
+        &mut self,
+        target: Target,
+        batches: Vec<ProducerBatch>,
+        sent_at: Instant,
+        result: Result<ProduceResponse, NetworkError>,
+    ) {
+        if let Some(state) = self.nodes.get_mut(&target) {
+            state.in_flight = state.in_flight.saturating_sub(1);
+        }
+        self.produce_in_flight = self.produce_in_flight.saturating_sub(1);
+        match result {
+            Ok(response) => {
+                self.shared.metrics.record_latency(sent_at.elapsed());
+                for batch in batches {
+                    let partition_response = response
+                        .topics
+                        .iter()
+                        .find(|t| *t.name == *batch.topic)
+                        .and_then(|t| t.partitions.iter().find(|p| p.index == batch.partition))
+                        .cloned();
+                    match partition_response {
+                        Some(p) => self.complete_batch(batch, p),
+                        None => {
+                            let error = KafkaError::Internal(format!(
+                                "the broker's Produce response has no result for {}-{}",
+                                batch.topic, batch.partition
+                            ));
+                            self.retry_or_fail(batch, error);
+                        }
+                    }
+                }
+            }
+            Err(error) => self.on_request_failed(&target, batches, error),
+        }
+        self.shared.wakeup.notify_one();
+    }
+
+    /// The request's fate is unknown (timeout, disconnect): retry every batch with
+    /// its sequence unchanged, so the broker can deduplicate.
+    fn on_request_failed(
+        &mut self,
+        target: &Target,
+        batches: Vec<ProducerBatch>,
+        error: NetworkError,
+    ) {
+        tracing::debug!(%error, batches = batches.len(), "produce request failed");
+        self.disconnected(target, &error);
+        for mut batch in batches {
+            batch.fate_unknown = true;
+            let retriable = error.is_retriable();
+            if retriable {
+                self.retry_or_fail(batch, KafkaError::Network(error.clone()));
+            } else {
+                self.fail_batch(batch, KafkaError::Network(error.clone()));
+            }
+        }
+    }
+
+    fn complete_batch(&mut self, mut batch: ProducerBatch, response: ProducePartitionResponse) {
+        let code = response.error_code;
+        let seq = batch.producer_state.map(|(_, _, s)| s);
+        if code.is_ok() || code == ErrorCode::DUPLICATE_SEQUENCE_NUMBER {
+            if let (Some(tm), Some(seq)) = (self.tm.as_mut(), seq) {
+                tm.acked(&batch.topic, batch.partition, seq, batch.record_count());
+            }
+            batch.complete(BatchOutcome::Delivered {
+                base_offset: response.base_offset,
+                log_append_time: response.log_append_time_ms,
+            });
+            return;
+        }
+        // A definite answer: the broker did not write this batch.
+        batch.fate_unknown = false;
+        let message = response.error_message.clone().or_else(|| {
+            let messages: Vec<_> = response
+                .record_errors
+                .iter()
+                .filter_map(|e| e.message.clone())
+                .collect();
+            (!messages.is_empty()).then(|| messages.join("; "))
+        });
+        let error = KafkaError::Broker {
+            topic: batch.topic.to_string(),
+            partition: batch.partition,
+            code,
+            message,
+        };
+        match code {
+            ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER => {
+                let earlier_failed = match (self.tm.as_ref(), seq) {
+                    (Some(tm), Some(seq)) => tm.is_out_of_order_because_of_earlier_failure(
+                        &batch.topic,
+                        batch.partition,
+                        seq,
+                    ),
+                    _ => false,
+                };
+                if earlier_failed {
+                    self.retry_or_fail(batch, error);
+                } else {
+                    let error = KafkaError::OutOfOrderSequence {
+                        topic: batch.topic.to_string(),
+                        partition: batch.partition,
+                    };
+                    self.fail_batch(batch, error);
+                }
+            }
+            ErrorCode::UNKNOWN_PRODUCER_ID => {
+                // The broker lost our producer state (retention): it rejected this
+                // batch, so a new epoch and sequence cannot duplicate it.
+                if let (Some(tm), Some(seq)) = (self.tm.as_mut(), seq) {
+                    tm.forget(&batch.topic, batch.partition, seq);
+                    tm.request_epoch_bump("UNKNOWN_PRODUCER_ID");
+                }
+                batch.clear_producer_state();
+                self.retry_or_fail(batch, error);
+            }
+            _ if code.is_retriable() => {
+                if matches!(
+                    code,
+                    ErrorCode::NOT_LEADER_OR_FOLLOWER
+                        | ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+                        | ErrorCode::LEADER_NOT_AVAILABLE
+                        | ErrorCode::KAFKA_STORAGE_ERROR
+                        | ErrorCode::FENCED_LEADER_EPOCH
+                ) {
+                    self.shared.metadata.request_update();
+                }
+                self.retry_or_fail(batch, error);
+            }
+            _ => self.fail_batch(batch, error),
+        }
+    }
+
+    /// Retries the batch if `retries` and `delivery.timeout.ms` allow, else fails it.
+    fn retry_or_fail(&mut self, mut batch: ProducerBatch, error: KafkaError) {
+        let now = Instant::now();
+        let delivery_timeout = self.config().delivery_timeout();
+        let expired = now >= batch.created + delivery_timeout;
+        let retries_left = i64::from(batch.attempts) <= i64::from(self.config().retries());
+        batch.last_error = Some(error.to_string());
+        if !expired && retries_left && !self.shared.force_close.load(Ordering::Acquire) {
+            tracing::debug!(topic = %batch.topic, partition = batch.partition, attempts = batch.attempts, %error, "retrying batch");
+            self.shared.accumulator.reenqueue(batch, now);
+        } else if expired {
+            let error = KafkaError::DeliveryTimeout {
+                topic: batch.topic.to_string(),
+                partition: batch.partition,
+                delivery_timeout,
+                last_error: batch.last_error.clone(),
+            };
+            self.fail_batch(batch, error);
+        } else {
+            self.fail_batch(batch, error);
+        }
+    }
+
+    /// Fails a batch for good. A batch that held a sequence leaves a gap the
+    /// broker would reject, so the epoch is bumped before more is sent.
+    fn fail_batch(&mut self, batch: ProducerBatch, error: KafkaError) {
+        let error = match error {
+            KafkaError::OutOfOrderSequence { .. } => KafkaError::OutOfOrderSequence {
+                topic: batch.topic.to_string(),
+                partition: batch.partition,
+            },
+            other => other,
+        };
+        if let (Some(tm), Some((pid, epoch, seq))) = (self.tm.as_mut(), batch.producer_state) {
+            if tm.is_current(pid, epoch) {
+                tm.forget(&batch.topic, batch.partition, seq);
+            }
+            tm.request_epoch_bump(error.kind_name());
+        }
+        batch.fail(error);
+    }
+
+    /// Fails batches still queued past `delivery.timeout.ms`.
+    fn expire_batches(&mut self, now: Instant) {
+        let timeout = self.config().delivery_timeout();
+        let mut expired = Vec::new();
+        for topic in self.accumulator().topics() {
+            for (_, queue) in topic.queues() {
+                let mut q = lock(&queue);
+                // Batches are queued oldest first (retries go back to the front).
+                while q
+                    .batches
+                    .front()
+                    .is_some_and(|b| now >= b.created + timeout)
+                {
+                    if let Some(batch) = q.batches.pop_front() {
+                        expired.push(batch);
+                    }
+                }
+            }
+        }
+        for batch in expired {
+            let error = KafkaError::DeliveryTimeout {
+                topic: batch.topic.to_string(),
+                partition: batch.partition,
+                delivery_timeout: timeout,
+                last_error: batch.last_error.clone(),
+            };
+            self.fail_batch(batch, error);
+        }
+    }
+
+    /// A forced close: every queued batch fails now; in-flight ones fail as their
+    /// futures are dropped.
+    fn abort_all(&mut self) {
+        let batches = self.accumulator().take_all();
+        if !batches.is_empty() {
+            tracing::warn!(
+                batches = batches.len(),
+                "producer closed before these batches were sent"
+            );
+        }
+        for batch in batches {
+            batch.fail(KafkaError::ProducerClosed(
+                "close() timed out before the record was delivered",
+            ));
+        }
+        self.events = FuturesUnordered::new();
+    }
+}
