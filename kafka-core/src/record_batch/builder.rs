@@ -1,0 +1,530 @@
+//! Appending records into an open batch, and the closed, encoded batch.
+
+use std::fmt;
+
+use bytes::{Bytes, BytesMut};
+
+use super::compression::Compression;
+use super::crc;
+use super::error::RecordBatchError;
+use super::layout::{self, RECORD_BATCH_OVERHEAD, put};
+use super::varint::{self, varint_len, varlong_len};
+use crate::record::Header;
+
+/// Java's `MemoryRecordsBuilder.COMPRESSION_RATE_ESTIMATION_FACTOR`: a margin on
+/// the estimated compressed size.
+const COMPRESSION_RATE_ESTIMATION_FACTOR: f32 = 1.05;
+
+/// Most a record can add on top of its key, value and headers: length (5),
+/// attributes (1), timestamp delta (10) and offset delta (5); Java's
+/// `DefaultRecord.MAX_RECORD_OVERHEAD`.
+const MAX_RECORD_OVERHEAD: usize = 21;
+
+/// Up-front buffer reservation is capped so a huge `batch.size` does not commit
+/// that much memory per partition before records arrive; the buffer grows past it
+/// as needed.
+const MAX_INITIAL_RESERVATION: usize = 1024 * 1024;
+
+/// An open batch for one partition: appends records until the size limit, then
+/// [`close`](Self::close)s into a [`ClosedBatch`].
+///
+/// Records are encoded once, on append, straight into a single buffer behind a
+/// reserved header; appending does not allocate unless the buffer must grow past
+/// its initial `min(batch_size_limit, 1 MiB)` reservation.
+///
+/// ```
+/// use kafka_core::record_batch::{Compression, RecordBatchBuilder};
+///
+/// let mut builder = RecordBatchBuilder::new(Compression::None, 100);
+/// assert!(builder.try_append(1_000, None, Some(&[0u8; 500]), &[])); // the first record always fits
+/// assert!(!builder.try_append(1_001, None, Some(b"more"), &[])); // the batch is full
+/// assert_eq!(builder.record_count(), 1);
+/// let batch = builder.close()?;
+/// assert_eq!(batch.record_count(), 1);
+/// # Ok::<(), kafka_core::record_batch::RecordBatchError>(())
+/// ```
+pub struct RecordBatchBuilder {
+    compression: Compression,
+    write_limit: usize,
+    /// `RECORD_BATCH_OVERHEAD` placeholder bytes, then the uncompressed records.
+    buf: Vec<u8>,
+    record_count: i32,
+    base_timestamp: i64,
+    max_timestamp: i64,
+    estimated_compression_ratio: f32,
+}
+
+/// Size of a length-prefixed nullable byte string, or `None` when its length does
+/// not fit the int32 the protocol uses.
+#[inline]
+fn nullable_field_size(field: Option<&[u8]>) -> Option<usize> {
+    match field {
+        None => Some(1), // varint(-1)
+        Some(bytes) => {
+            let len = i32::try_from(bytes.len()).ok()?;
+            Some(varint_len(len) + bytes.len())
+        }
+    }
+}
+
+/// Encoded size of the headers part (count and headers), or `None` when a length
+/// does not fit an int32.
+fn headers_size(headers: &[Header]) -> Option<usize> {
+    let mut size = varint_len(i32::try_from(headers.len()).ok()?);
+    for header in headers {
+        size += nullable_field_size(Some(header.key.as_bytes()))?;
+        size += nullable_field_size(header.value.as_deref())?;
+    }
+    Some(size)
+}
+
+/// Size of a length prefix for `len` bytes, saturating for lengths over int32
+/// (those are rejected when appended).
+fn prefixed_size(len: usize) -> usize {
+    varlong_len(i64::try_from(len).unwrap_or(i64::MAX)).saturating_add(len)
+}
+
+impl RecordBatchBuilder {
+    /// An empty batch that accepts records while its estimated size stays within
+    /// `batch_size_limit` bytes (Java's `batch.size`; the first record is always
+    /// accepted, however big).
+    ///
+    /// An invalid compression level is reported by [`close`](Self::close); check it
+    /// up front with [`Compression::validate`].
+    pub fn new(compression: Compression, batch_size_limit: usize) -> Self {
+        let reservation = RECORD_BATCH_OVERHEAD + batch_size_limit.min(MAX_INITIAL_RESERVATION);
+        let mut buf = Vec::with_capacity(reservation);
+        buf.resize(RECORD_BATCH_OVERHEAD, 0);
+        RecordBatchBuilder {
+            compression,
+            write_limit: batch_size_limit,
+            buf,
+            record_count: 0,
+            base_timestamp: 0,
+            max_timestamp: 0,
+            estimated_compression_ratio: 1.0,
+        }
+    }
+
+    /// Sets the estimated compression ratio (compressed / uncompressed bytes) used to
+    /// decide when a compressed batch is full, usually from the topic's
+    /// [`CompressionRatioEstimator`](super::CompressionRatioEstimator). Starts at 1.0;
+    /// ignored without compression. Non-finite or non-positive values reset it to 1.0.
+    pub fn set_estimated_compression_ratio(&mut self, ratio: f32) {
+        self.estimated_compression_ratio = if ratio.is_finite() && ratio > 0.0 {
+            ratio
+        } else {
+            1.0
+        };
+    }
+
+    /// Upper bound of the bytes one record adds to a request when it is alone in a
+    /// batch: the 61-byte batch header plus the record's largest encoding, exactly
+    /// Java's `AbstractRecords.estimateSizeInBytesUpperBound` for magic 2. The
+    /// producer compares it with `max.request.size` (and `buffer.memory`) before
+    /// appending. Pass 0 for a null key or value (they encode in the same single
+    /// byte as an empty one).
+    ///
+    /// ```
+    /// use kafka_core::record_batch::RecordBatchBuilder;
+    /// assert_eq!(RecordBatchBuilder::estimate_record_size(16, 100, &[]), 61 + 21 + 1 + 16 + 2 + 100 + 1);
+    /// ```
+    pub fn estimate_record_size(key_len: usize, value_len: usize, headers: &[Header]) -> usize {
+        let count = i64::try_from(headers.len()).unwrap_or(i64::MAX);
+        let fixed = (RECORD_BATCH_OVERHEAD + MAX_RECORD_OVERHEAD)
+            .saturating_add(prefixed_size(key_len))
+            .saturating_add(prefixed_size(value_len))
+            .saturating_add(varlong_len(count));
+        headers.iter().fold(fixed, |size, header| {
+            let value = header
+                .value
+                .as_ref()
+                .map_or(1, |value| prefixed_size(value.len()));
+            size.saturating_add(prefixed_size(header.key.len()))
+                .saturating_add(value)
+        })
+    }
+
+    /// Appends a record if it fits within the limit (an empty builder always
+    /// accepts one record, however big, as Java does). Returns `false`, appending
+    /// nothing, when it does not fit; the caller then closes this batch and
+    /// starts a new one.
+    ///
+    /// `timestamp_ms` is the record's create time. Also returns `false` for a
+    /// record that can never be encoded (a key, value, header or record longer
+    /// than `i32::MAX` bytes, or a batch already holding `i32::MAX` records); a
+    /// producer rejects those earlier via [`estimate_record_size`](Self::estimate_record_size)
+    /// and `max.request.size`.
+    pub fn try_append(
+        &mut self,
+        timestamp_ms: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+    ) -> bool {
+        let is_first = self.record_count == 0;
+        let timestamp_delta = if is_first {
+            0
+        } else {
+            timestamp_ms.wrapping_sub(self.base_timestamp)
+        };
+        let offset_delta = self.record_count;
+        if offset_delta == i32::MAX {
+            return false;
+        }
+
+        let Some(body_len) =
+            Self::record_body_len(timestamp_delta, offset_delta, key, value, headers)
+        else {
+            return false;
+        };
+        let Ok(body_len_field) = i32::try_from(body_len) else {
+            return false;
+        };
+        let record_len = varint_len(body_len_field) + body_len;
+        if !is_first && !self.has_room_for(record_len) {
+            return false;
+        }
+
+        let buf = &mut self.buf;
+        buf.reserve(record_len);
+        varint::put_varint(buf, body_len_field);
+        buf.push(0); // record attributes: unused
+        varint::put_varlong(buf, timestamp_delta);
+        varint::put_varint(buf, offset_delta);
+        Self::put_nullable(buf, key);
+        Self::put_nullable(buf, value);
+        varint::put_varint(buf, headers.len() as i32);
+        for header in headers {
+            Self::put_nullable(buf, Some(header.key.as_bytes()));
+            Self::put_nullable(buf, header.value.as_deref());
+        }
+
+        if is_first {
+            self.base_timestamp = timestamp_ms;
+            self.max_timestamp = timestamp_ms;
+        } else if timestamp_ms > self.max_timestamp {
+            self.max_timestamp = timestamp_ms;
+        }
+        self.record_count += 1;
+        true
+    }
+
+    #[inline]
+    fn record_body_len(
+        timestamp_delta: i64,
+        offset_delta: i32,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+    ) -> Option<usize> {
+        let headers_part = if headers.is_empty() {
+            1
+        } else {
+            headers_size(headers)?
+        };
+        Some(
+            1 + varlong_len(timestamp_delta)
+                + varint_len(offset_delta)
+                + nullable_field_size(key)?
+                + nullable_field_size(value)?
+                + headers_part,
+        )
+    }
+
+    /// Appends a varint length (or -1 for null) and the bytes; lengths were
+    /// checked against int32 by `record_body_len`.
+    #[inline]
+    fn put_nullable(buf: &mut Vec<u8>, field: Option<&[u8]>) {
+        match field {
+            None => buf.push(0x01), // zigzag(-1)
+            Some(bytes) => {
+                varint::put_varint(buf, bytes.len() as i32);
+                buf.extend_from_slice(bytes);
+            }
+        }
+    }
+
+    /// Java's `MemoryRecordsBuilder.hasRoomFor`: conservative, counting the new
+    /// record uncompressed.
+    #[inline]
+    fn has_room_for(&self, record_len: usize) -> bool {
+        self.write_limit >= self.estimated_size_in_bytes().saturating_add(record_len)
+    }
+
+    /// Records appended so far.
+    pub fn record_count(&self) -> i32 {
+        self.record_count
+    }
+
+    /// Whether no record was appended yet.
+    pub fn is_empty(&self) -> bool {
+        self.record_count == 0
+    }
+
+    /// The codec the batch will be compressed with.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Bytes of the records appended so far, uncompressed.
+    pub fn uncompressed_records_size(&self) -> usize {
+        self.buf.len() - RECORD_BATCH_OVERHEAD
+    }
+
+    /// Estimated size of the closed batch, for `batch.size` decisions: exact
+    /// without compression; with compression, the records' uncompressed size
+    /// times the estimated compression ratio and a 5% margin (Java's
+    /// `estimatedBytesWritten`).
+    pub fn estimated_size_in_bytes(&self) -> usize {
+        let records = self.uncompressed_records_size();
+        let records = match self.compression {
+            Compression::None => records,
+            _ => {
+                (records as f32
+                    * self.estimated_compression_ratio
+                    * COMPRESSION_RATE_ESTIMATION_FACTOR) as usize
+            }
+        };
+        RECORD_BATCH_OVERHEAD.saturating_add(records)
+    }
+
+    /// Closes the batch: compresses the records section once (without
+    /// compression the buffer is used as is, with no copy), writes the header
+    /// with producer id, epoch and base sequence -1 (no idempotence) and computes
+    /// the CRC.
+    ///
+    /// Errors when no record was appended, the compression level is invalid,
+    /// the codec fails, or the batch exceeds the protocol's 2 GiB limit.
+    pub fn close(self) -> Result<ClosedBatch, RecordBatchError> {
+        if self.record_count == 0 {
+            return Err(RecordBatchError::EmptyBatch);
+        }
+        let uncompressed_records_size = self.uncompressed_records_size();
+        let mut buf = match self.compression {
+            Compression::None => self.buf,
+            codec => {
+                let records = &self.buf[RECORD_BATCH_OVERHEAD..];
+                let mut out = Vec::with_capacity(
+                    RECORD_BATCH_OVERHEAD + codec.max_compressed_len(records.len()),
+                );
+                out.resize(RECORD_BATCH_OVERHEAD, 0);
+                codec.compress(records, &mut out)?;
+                out
+            }
+        };
+        let batch_length = buf.len() - layout::LOG_OVERHEAD;
+        if batch_length > layout::MAX_BATCH_LENGTH {
+            return Err(RecordBatchError::BatchTooLarge {
+                size: buf.len(),
+                max: layout::MAX_BATCH_LENGTH + layout::LOG_OVERHEAD,
+            });
+        }
+
+        let header = &mut buf[..RECORD_BATCH_OVERHEAD];
+        put(header, layout::BASE_OFFSET, 0i64.to_be_bytes());
+        put(
+            header,
+            layout::BATCH_LENGTH,
+            (batch_length as i32).to_be_bytes(),
+        );
+        put(
+            header,
+            layout::PARTITION_LEADER_EPOCH,
+            layout::NO_PARTITION_LEADER_EPOCH.to_be_bytes(),
+        );
+        put(header, layout::MAGIC, [layout::MAGIC_V2 as u8]);
+        put(
+            header,
+            layout::ATTRIBUTES,
+            self.compression.attribute_bits().to_be_bytes(),
+        );
+        put(
+            header,
+            layout::LAST_OFFSET_DELTA,
+            (self.record_count - 1).to_be_bytes(),
+        );
+        put(
+            header,
+            layout::BASE_TIMESTAMP,
+            self.base_timestamp.to_be_bytes(),
+        );
+        put(
+            header,
+            layout::MAX_TIMESTAMP,
+            self.max_timestamp.to_be_bytes(),
+        );
+        put(
+            header,
+            layout::RECORD_COUNT,
+            self.record_count.to_be_bytes(),
+        );
+
+        let records = &buf[RECORD_BATCH_OVERHEAD..];
+        let records_crc = crc32c::crc32c(records);
+        let records_shift = crc::zero_bytes_shift(records.len());
+        write_producer_state(
+            &mut buf,
+            layout::NO_PRODUCER_ID,
+            layout::NO_PRODUCER_EPOCH,
+            layout::NO_SEQUENCE,
+            false,
+        );
+        write_crc(&mut buf, records_crc, records_shift);
+
+        Ok(ClosedBatch {
+            bytes: Bytes::from(buf),
+            record_count: self.record_count,
+            base_timestamp: self.base_timestamp,
+            max_timestamp: self.max_timestamp,
+            compression: self.compression,
+            uncompressed_records_size,
+            records_crc,
+            records_shift,
+        })
+    }
+}
+
+impl fmt::Debug for RecordBatchBuilder {
+    // Sizes only: record contents may be sensitive and are large.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordBatchBuilder")
+            .field("compression", &self.compression)
+            .field("write_limit", &self.write_limit)
+            .field("record_count", &self.record_count)
+            .field(
+                "uncompressed_records_size",
+                &self.uncompressed_records_size(),
+            )
+            .field("estimated_size_in_bytes", &self.estimated_size_in_bytes())
+            .finish()
+    }
+}
+
+fn write_producer_state(
+    batch: &mut [u8],
+    producer_id: i64,
+    producer_epoch: i16,
+    base_sequence: i32,
+    is_transactional: bool,
+) {
+    let attributes = i16::from_be_bytes([batch[layout::ATTRIBUTES], batch[layout::ATTRIBUTES + 1]]);
+    let attributes = if is_transactional {
+        attributes | layout::TRANSACTIONAL_FLAG
+    } else {
+        attributes & !layout::TRANSACTIONAL_FLAG
+    };
+    put(batch, layout::ATTRIBUTES, attributes.to_be_bytes());
+    put(batch, layout::PRODUCER_ID, producer_id.to_be_bytes());
+    put(batch, layout::PRODUCER_EPOCH, producer_epoch.to_be_bytes());
+    put(batch, layout::BASE_SEQUENCE, base_sequence.to_be_bytes());
+}
+
+/// CRC-32C of `attributes..end`: the 40 header bytes after the CRC field,
+/// combined with the records' CRC computed once at close.
+fn write_crc(batch: &mut [u8], records_crc: u32, records_shift: u32) {
+    let header_crc = crc32c::crc32c(&batch[layout::ATTRIBUTES..RECORD_BATCH_OVERHEAD]);
+    let crc = crc::combine(header_crc, records_crc, records_shift);
+    put(batch, layout::CRC, crc.to_be_bytes());
+}
+
+/// An encoded batch: header and (compressed) records in one buffer, ready for a
+/// Produce request.
+#[derive(Clone)]
+pub struct ClosedBatch {
+    bytes: Bytes,
+    record_count: i32,
+    base_timestamp: i64,
+    max_timestamp: i64,
+    compression: Compression,
+    uncompressed_records_size: usize,
+    records_crc: u32,
+    records_shift: u32,
+}
+
+impl ClosedBatch {
+    /// Writes producer id, epoch, base sequence and the transactional attribute
+    /// bit into the header and recomputes the CRC (over 40 header bytes only; the
+    /// records' CRC is kept from close). Called when the batch is drained, and
+    /// again if a retry needs a new epoch or sequence.
+    ///
+    /// Copies the batch only if a [`bytes`](Self::bytes) clone from before is
+    /// still alive (an in-flight request), so that request's bytes never change.
+    pub fn set_producer_state(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        base_sequence: i32,
+        is_transactional: bool,
+    ) {
+        let mut batch = match std::mem::take(&mut self.bytes).try_into_mut() {
+            Ok(unique) => unique,
+            Err(shared) => BytesMut::from(&shared[..]),
+        };
+        write_producer_state(
+            &mut batch,
+            producer_id,
+            producer_epoch,
+            base_sequence,
+            is_transactional,
+        );
+        write_crc(&mut batch, self.records_crc, self.records_shift);
+        self.bytes = batch.freeze();
+    }
+
+    /// The encoded batch; a cheap reference-counted clone.
+    pub fn bytes(&self) -> Bytes {
+        self.bytes.clone()
+    }
+
+    /// Records in the batch.
+    pub fn record_count(&self) -> i32 {
+        self.record_count
+    }
+
+    /// Encoded size in bytes, header included (what the batch takes in a request).
+    pub fn size_in_bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Largest record timestamp.
+    pub fn max_timestamp(&self) -> i64 {
+        self.max_timestamp
+    }
+
+    /// The first record's timestamp, which record timestamps are deltas from.
+    pub fn base_timestamp(&self) -> i64 {
+        self.base_timestamp
+    }
+
+    /// The codec the records are compressed with.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Bytes of the records before compression.
+    pub fn uncompressed_records_size(&self) -> usize {
+        self.uncompressed_records_size
+    }
+
+    /// Compressed records bytes / uncompressed records bytes (1.0 without
+    /// compression), for [`CompressionRatioEstimator::update`](super::CompressionRatioEstimator::update).
+    pub fn compression_ratio(&self) -> f32 {
+        let compressed = self.bytes.len() - RECORD_BATCH_OVERHEAD;
+        compressed as f32 / self.uncompressed_records_size.max(1) as f32
+    }
+}
+
+impl fmt::Debug for ClosedBatch {
+    // Sizes only: record contents may be sensitive and are large.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClosedBatch")
+            .field("compression", &self.compression)
+            .field("record_count", &self.record_count)
+            .field("size_in_bytes", &self.bytes.len())
+            .field("uncompressed_records_size", &self.uncompressed_records_size)
+            .field("base_timestamp", &self.base_timestamp)
+            .field("max_timestamp", &self.max_timestamp)
+            .finish()
+    }
+}
