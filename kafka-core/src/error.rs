@@ -242,6 +242,15 @@ impl SendError {
         }
     }
 
+    /// An error with no record to give back (for example when the application's
+    /// value could not be serialized into one).
+    pub fn without_record(error: KafkaError) -> Self {
+        SendError {
+            error,
+            record: None,
+        }
+    }
+
     pub(crate) fn shared(error: KafkaError, record: Option<Arc<ProducerRecord>>) -> Self {
         SendError { error, record }
     }

@@ -1,6 +1,6 @@
 //! The protocol layer against a real broker (Kafka 4.1.1 by default; any broker
 //! through `KAFKA_BOOTSTRAP_SERVERS`, e.g. a 3.9.1 one started with
-//! `KAFKA_TEMPLATE_STATE=/tmp/kafka39 KAFKA_VERSION=3.9.1 scripts/kafka start`).
+//! `KAFKA_HARNESS_STATE=/tmp/kafka39 KAFKA_VERSION=3.9.1 scripts/kafka start`).
 //!
 //! Records are hand-built RecordBatch v2 bytes (independent of `record_batch`)
 //! and read back with Kafka's own Java consumer.

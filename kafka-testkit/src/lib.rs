@@ -149,10 +149,10 @@ pub fn run_script_in(state_dir: Option<&Path>, args: &[&str]) -> String {
 fn run_script_with(state_dir: Option<&Path>, bootstrap: Option<&str>, args: &[&str]) -> String {
     let mut command = Command::new(kafka_script());
     if let Some(dir) = state_dir {
-        command.env("KAFKA_TEMPLATE_STATE", dir);
+        command.env("KAFKA_HARNESS_STATE", dir);
     }
     if let Some(bootstrap) = bootstrap {
-        command.env("KAFKA_CLIENT_BOOTSTRAP", bootstrap);
+        command.env("KAFKA_HARNESS_BOOTSTRAP", bootstrap);
     }
     let output = command
         .args(args)
@@ -299,9 +299,9 @@ impl Kafka {
         args.extend(["--producer-property", "acks=all"].map(String::from));
         let mut command = Command::new(&self.script);
         if let Some(dir) = &self.state_dir {
-            command.env("KAFKA_TEMPLATE_STATE", dir);
+            command.env("KAFKA_HARNESS_STATE", dir);
         }
-        command.env("KAFKA_CLIENT_BOOTSTRAP", &self.bootstrap);
+        command.env("KAFKA_HARNESS_BOOTSTRAP", &self.bootstrap);
         let mut child = command
             .args(&args)
             .stdin(Stdio::piped())
@@ -414,7 +414,7 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let _ = Command::new(kafka_script())
             .env(
-                "KAFKA_TEMPLATE_STATE",
+                "KAFKA_HARNESS_STATE",
                 self.kafka.state_dir.as_deref().unwrap_or(Path::new("")),
             )
             .arg("stop")
