@@ -264,7 +264,8 @@ impl BrokerConnection {
     }
 
     /// [`send`](Self::send) then [`wait`](PendingResponse::wait), with `timeout`
-    /// covering both.
+    /// covering both. If the timeout expires while the request is still being
+    /// written, the error's `correlation_id` is -1 and the connection is closed.
     pub async fn call<R: Request>(
         &self,
         request: &R,
