@@ -26,6 +26,8 @@ pub struct Field<'a> {
     pub attrs: FieldAttrs,
     /// The name serde writes: `rename`, else `rename_all` applied, else the field.
     pub name: String,
+    /// Whether `name` came from the container's `rename_all`.
+    pub named_by_rule: bool,
 }
 
 pub struct Variant<'a> {
@@ -33,6 +35,8 @@ pub struct Variant<'a> {
     pub attrs: VariantAttrs,
     /// The symbol serde writes for this variant.
     pub name: String,
+    /// Whether `name` came from the container's `rename_all`.
+    pub named_by_rule: bool,
     pub fields: &'a Fields,
 }
 
@@ -60,6 +64,7 @@ impl<'a> Container<'a> {
                             Some(Field {
                                 member,
                                 ty: &field.ty,
+                                named_by_rule: attrs.serde.rename.is_none() && rename_all.is_some(),
                                 attrs,
                                 name,
                             })
@@ -98,6 +103,7 @@ impl<'a> Container<'a> {
                         };
                         Variant {
                             ident: &variant.ident,
+                            named_by_rule: attrs.serde.rename.is_none() && rename_all.is_some(),
                             attrs,
                             name,
                             fields: &variant.fields,

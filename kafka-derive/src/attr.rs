@@ -328,6 +328,13 @@ impl FieldAttrs {
                 }
                 "key" => set_once(cx, &mut out.key, meta.path.clone(), meta),
                 "timestamp" => set_once(cx, &mut out.timestamp, meta.path.clone(), meta),
+                "header" if !meta.input.peek(syn::Token![=]) => {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "a header field needs the header's name: #[kafka(header = \"name\")]",
+                    );
+                    skip_value(meta)?;
+                }
                 "header" => set_once(cx, &mut out.header, string_value(meta)?, meta),
                 _ => {
                     cx.error_spanned_by(

@@ -174,20 +174,33 @@ fn check_avro(cx: &Ctxt, cont: &Container) {
     }
 }
 
-/// Reports an invalid or repeated Avro name, spanned on its rename or its ident.
-fn check_avro_name(
-    cx: &Ctxt,
-    seen: &mut HashSet<String>,
-    name: &str,
-    span: &dyn ToTokens,
-    what: &str,
-) {
+/// Where an Avro name came from, to explain a bad one.
+struct NameOrigin<'a> {
+    /// The rename literal or the ident, to span the error on.
+    span: &'a dyn ToTokens,
+    /// `"field"` or `"symbol"`.
+    what: &'static str,
+    /// The Rust name, when serde's `rename_all` derived the Avro name from it.
+    renamed_from: Option<String>,
+}
+
+/// Reports an invalid or repeated Avro name.
+fn check_avro_name(cx: &Ctxt, seen: &mut HashSet<String>, name: &str, origin: NameOrigin) {
     if let Some(problem) = avro_name_problem(name) {
-        cx.error_spanned_by(span, problem);
+        match origin.renamed_from {
+            Some(rust_name) => cx.error_spanned_by(
+                origin.span,
+                format!("#[serde(rename_all)] turns `{rust_name}` into `{name}`, and {problem}"),
+            ),
+            None => cx.error_spanned_by(origin.span, problem),
+        }
     } else if !seen.insert(name.to_owned()) {
         cx.error_spanned_by(
-            span,
-            format!("two {what}s are named `{name}` in the Avro schema (after serde renames)"),
+            origin.span,
+            format!(
+                "two {}s are named `{name}` in the Avro schema (after serde renames)",
+                origin.what
+            ),
         );
     }
 }
@@ -210,7 +223,12 @@ fn check_avro_fields(cx: &Ctxt, fields: &[Field]) {
             Some(rename) => rename,
             None => field.member,
         };
-        check_avro_name(cx, &mut seen, &field.name, span, "field");
+        let origin = NameOrigin {
+            span,
+            what: "field",
+            renamed_from: field.named_by_rule.then(|| field.member.to_string()),
+        };
+        check_avro_name(cx, &mut seen, &field.name, origin);
         if let Some((offending, reason)) = avro_check::unsupported(field.ty) {
             cx.error_spanned_by(
                 offending,
@@ -256,7 +274,12 @@ fn check_avro_variants(cx: &Ctxt, cont: &Container, variants: &[Variant]) {
             Some(rename) => rename,
             None => variant.ident,
         };
-        check_avro_name(cx, &mut seen, &variant.name, span, "symbol");
+        let origin = NameOrigin {
+            span,
+            what: "symbol",
+            renamed_from: variant.named_by_rule.then(|| variant.ident.to_string()),
+        };
+        check_avro_name(cx, &mut seen, &variant.name, origin);
     }
     if seen.is_empty() && variants.iter().all(|variant| variant.attrs.serde.skip) {
         cx.error_spanned_by(cont.ident, "an Avro enum needs at least one symbol");

@@ -101,8 +101,13 @@ fn record_body(cont: &Container, fields: &[Field], p: &TokenStream) -> (TokenStr
             json_string(&field.name),
             doc_member(field.attrs.doc.as_ref()),
         );
-        // Spanned on the type so a missing AvroType impl points at it.
-        quote_spanned!(ty.span()=> writer.field::<#ty>(#field_head)?;)
+        // Spanned on the type so a missing AvroType impl points at it; every
+        // use is the same `<T as AvroType>` path, so rustc reports it once.
+        quote_spanned! {ty.span()=>
+            writer.raw(#field_head);
+            <#ty as #p::AvroType>::write_schema(writer)?;
+            writer.end_field(<#ty as #p::AvroType>::NULLABLE);
+        }
     });
     let write_schema = quote! {
         writer.raw(#head);

@@ -113,20 +113,22 @@ fn key_bytes(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream
             }
         }
         (KeyFormat::Json, [key]) => {
-            let (ty, member) = (key.ty, key.member);
-            let part = quote_spanned!(ty.span()=> #p::json_key_part::<#ty>(#record_type, &self.#member, &mut key)?;);
+            let write = json_key_part(key, &record_type, p);
             quote! {
                 let mut key = ::std::vec::Vec::new();
-                #part
+                #write
                 ::core::result::Result::Ok(::core::option::Option::Some(key))
             }
         }
         (KeyFormat::Json, keys) => {
             // {"a":<json>,"b":<json>} in declaration order, with serde names.
             let parts = keys.iter().enumerate().map(|(i, key)| {
-                let (ty, member) = (key.ty, key.member);
-                let prefix = format!("{}{}:", if i == 0 { "{" } else { "," }, json_string(&key.name));
-                let write = quote_spanned!(ty.span()=> #p::json_key_part::<#ty>(#record_type, &self.#member, &mut key)?;);
+                let prefix = format!(
+                    "{}{}:",
+                    if i == 0 { "{" } else { "," },
+                    json_string(&key.name)
+                );
+                let write = json_key_part(key, &record_type, p);
                 quote! {
                     key.extend_from_slice(#prefix.as_bytes());
                     #write
@@ -146,7 +148,9 @@ fn key_bytes(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream
             );
             let parts = keys.iter().enumerate().map(|(i, key)| {
                 let (ty, member) = (key.ty, key.member);
-                let write = quote_spanned!(ty.span()=> #p::display_key_part::<#ty>(&self.#member, &mut key););
+                let write = quote_spanned! {ty.span()=>
+                    #p::display_key_part(&mut key, ::core::format_args!("{}", self.#member));
+                };
                 if i == 0 {
                     write
                 } else {
@@ -170,7 +174,9 @@ fn headers(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream {
     let from_fields = fields.iter().filter_map(|field| {
         let name = field.attrs.header.as_ref()?;
         let (ty, member) = (field.ty, field.member);
-        Some(quote_spanned!(ty.span()=> #p::field_header::<#ty>(#name, &self.#member)))
+        Some(quote_spanned! {ty.span()=>
+            #p::field_header(#name, <#ty as #p::KafkaBytes>::kafka_bytes(&self.#member))
+        })
     });
     let type_id = cont
         .attrs
@@ -189,8 +195,25 @@ fn timestamp(record_type: &str, fields: &[Field], p: &TokenStream) -> TokenStrea
             let (ty, member) = (field.ty, field.member);
             let name = member.to_string();
             quote_spanned! {ty.span()=>
-                #p::timestamp_ms::<#ty>(#record_type, #name, &self.#member)
+                #p::timestamp_ms(
+                    #record_type,
+                    #name,
+                    <#ty as #p::KafkaTimestamp>::kafka_timestamp_ms(&self.#member),
+                )
             }
         }
+    }
+}
+
+/// Appends one key field's JSON to `key`, spanned on its type so a missing
+/// `Serialize` points there.
+fn json_key_part(key: &Field, record_type: &str, p: &TokenStream) -> TokenStream {
+    let (ty, member) = (key.ty, key.member);
+    quote_spanned! {ty.span()=>
+        <#ty as #p::Serialize>::serialize(
+            &self.#member,
+            &mut #p::serde_json::Serializer::new(&mut key),
+        )
+        .map_err(|error| #p::json_key_error(#record_type, error))?;
     }
 }

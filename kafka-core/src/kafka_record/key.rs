@@ -31,8 +31,8 @@ use super::error::TimestampError;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be written as a Kafka key or header value",
     label = "no built-in Kafka serializer for this type",
-    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8; N], Bytes, or an Option of one (None is null), written as Java's built-in serializers write them",
-    note = "for other key types choose a format on the struct: #[kafka(key_format = \"json\")] (serde_json) or #[kafka(key_format = \"string\")] (Display)"
+    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8; N], Bytes, or an Option of one (None is null), written as Java's built-in serializers write them; a type of your own can implement `KafkaBytes`",
+    note = "a key of another type can use a format set on the struct: #[kafka(key_format = \"json\")] (serde_json) or #[kafka(key_format = \"string\")] (Display)"
 )]
 pub trait KafkaBytes {
     /// The bytes, or `None` for a null key or header value.

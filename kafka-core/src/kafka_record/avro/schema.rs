@@ -134,17 +134,14 @@ impl SchemaWriter {
         self.namespace = scope.outer_namespace;
     }
 
-    /// Writes one record field: `{"name":..,"type":<T's schema>}` plus
-    /// `"default":null` when `T` is an `Option`. `head` is the JSON text up to
-    /// and including `"type":`, which the derive prepares at compile time.
-    pub fn field<T: AvroType + ?Sized>(&mut self, head: &str) -> Result<(), AvroSchemaError> {
-        self.raw(head);
-        T::write_schema(self)?;
-        if T::NULLABLE {
+    /// Ends a record field whose head (`{"name":..,"type":`) and type schema
+    /// were written: adds `"default":null` when the type is an `Option`, so
+    /// readers can fill the field in from older data, and closes the object.
+    pub fn end_field(&mut self, nullable: bool) {
+        if nullable {
             self.raw(",\"default\":null");
         }
         self.raw("}");
-        Ok(())
     }
 
     /// The JSON written so far.
