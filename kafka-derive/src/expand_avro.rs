@@ -30,6 +30,7 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
         Data::Enum(variants) => enum_body(cont, variants, &p),
     };
     quote! {
+        #[automatically_derived]
         impl #p::AvroType for #ident {
             fn write_schema(
                 writer: &mut #p::SchemaWriter,
@@ -56,6 +57,7 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
             }
         }
 
+        #[automatically_derived]
         impl #p::AvroNamed for #ident {
             fn avro_schema() -> ::core::result::Result<
                 &'static #p::AvroSchema,

@@ -40,6 +40,7 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
     let headers = headers(cont, fields, &p);
     let timestamp = timestamp(&record_type, fields, &p);
     quote! {
+        #[automatically_derived]
         impl #p::KafkaRecord for #ident {
             fn record_type_name() -> &'static str {
                 #record_type

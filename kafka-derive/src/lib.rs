@@ -3,9 +3,10 @@
 //! The derives implement traits defined in `kafka_core::kafka_record` (also
 //! reachable as `kafka_template::core::kafka_record`); that module documents the
 //! runtime side. This crate only reads the input and generates code, in the
-//! shape serde_derive uses: attributes are parsed into a typed model
-//! ([`ast`](crate) and `attr`), checked with every error collected and spanned
-//! on its field or attribute, then expanded.
+//! shape serde_derive uses: attributes are parsed into a typed model (modules
+//! `attr` and `ast`), checked with every error collected and spanned on its
+//! field or attribute (`check`, `avro_check`), then expanded (`expand_avro`,
+//! `expand_record`).
 
 mod ast;
 mod attr;

@@ -34,7 +34,7 @@
 //!
 //! [`ValueFraming::Confluent`] carries the schema id; a [`SchemaIdResolver`]
 //! (a registry client, or [`StaticSchemaIds`]) maps a record's
-//! [`AvroSchema`](avro::AvroSchema) and subject to that id once, at startup.
+//! [`AvroSchema`] and subject to that id once, at startup.
 
 pub mod avro;
 mod error;
