@@ -3,12 +3,12 @@
 //! that ran to its end, the journal keeps only the entries that failed again
 //! (and any appended meanwhile).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::ops::Range;
 
-use kafka_core::{DeliveryFuture, KafkaProducer, ProducerRecord};
+use kafka_core::{DeliveryFuture, KafkaError, KafkaProducer, ProducerRecord, SendError};
 
 use super::entry::JournalEntry;
 use super::error::JournalError;
@@ -55,7 +55,9 @@ const READ_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Records are pipelined (up to 1024 unacknowledged) so the producer batches
 /// them; per partition they keep their journal order as far as the producer's
 /// own ordering guarantees go. Each record keeps its topic, partition, key,
-/// value, headers and timestamp.
+/// value, headers and timestamp. When a topic (or partition) is not found
+/// within the producer's `max.block.ms`, its remaining entries fail at once
+/// rather than each waiting again.
 ///
 /// Delivery is at least once: if the replay stops early (an error, the future
 /// dropped, a crash), nothing is removed from the journal, and records already
@@ -81,8 +83,13 @@ pub async fn replay(
 ) -> Result<ReplayReport, JournalError> {
     let mut run = ReplayRun::start(journal)?;
     let mut in_flight: VecDeque<(Range<u64>, DeliveryFuture)> = VecDeque::new();
+    let mut unavailable = UnavailableTopics::default();
     while let Some(batch) = run.next_batch().await? {
         for (frame, entry) in batch {
+            if let Some(skipped) = unavailable.check(&entry) {
+                run.settle(frame, Err(skipped));
+                continue;
+            }
             match producer.send(entry.into_record()).await {
                 Ok(delivery) => {
                     in_flight.push_back((frame, delivery));
@@ -92,7 +99,10 @@ pub async fn replay(
                         run.settle(frame, delivery.await.map(drop));
                     }
                 }
-                Err(failed) => run.settle(frame, Err(failed)),
+                Err(failed) => {
+                    unavailable.note(&failed);
+                    run.settle(frame, Err(failed));
+                }
             }
         }
     }
@@ -100,6 +110,38 @@ pub async fn replay(
         run.settle(frame, delivery.await.map(drop));
     }
     run.finish().await
+}
+
+/// Topics (or partitions) whose metadata did not come within `max.block.ms`
+/// during this replay: their other entries fail at once instead of each
+/// waiting `max.block.ms` again.
+#[derive(Default)]
+struct UnavailableTopics(HashMap<(String, Option<i32>), String>);
+
+impl UnavailableTopics {
+    fn note(&mut self, failed: &SendError) {
+        let key = match failed.error() {
+            KafkaError::MetadataTimeout {
+                topic, partition, ..
+            } => (topic.clone(), *partition),
+            KafkaError::InvalidTopic { topic, .. } => (topic.clone(), None),
+            _ => return,
+        };
+        self.0.insert(key, failed.to_string());
+    }
+
+    /// Why `entry` is not sent, if its topic or partition is known unavailable.
+    fn check(&self, entry: &JournalEntry) -> Option<String> {
+        if self.0.is_empty() {
+            return None;
+        }
+        [None, entry.partition]
+            .into_iter()
+            .find_map(|partition| self.0.get(&(entry.topic.clone(), partition)))
+            .map(|reason| {
+                format!("not sent: an earlier record to the same destination failed: {reason}")
+            })
+    }
 }
 
 /// Like [`replay`], with any send function: `send` gets each entry's record,

@@ -1,0 +1,104 @@
+//! Shared helpers for the failure-journal tests: sample entries and a capture
+//! of the journal's log output.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use kafka_core::Header;
+use kafka_template::journal::{FailureJournal, JournalEntry};
+
+/// An entry with every field set, and the awkward cases: unicode topic, key
+/// and error, a null header value, an empty header value, a repeated key.
+pub fn full_entry(i: u32) -> JournalEntry {
+    JournalEntry {
+        topic: format!("주문-orders-{i}"),
+        partition: Some(i as i32 % 7),
+        key: Some(Bytes::from(format!("ключ-{i}"))),
+        value: Some(Bytes::from(format!("{{\"id\":{i},\"name\":\"café ☕\"}}"))),
+        headers: vec![
+            Header::new("trace-id", format!("trace-{i}")),
+            Header::null("null-header"),
+            Header::new("empty", Bytes::new()),
+            Header::new("trace-id", "repeated key"),
+        ],
+        timestamp: Some(1_700_000_000_000 + i64::from(i)),
+        error: format!("broker rejected the batch: NOT_ENOUGH_REPLICAS ({i}) — ошибка"),
+        failed_at_ms: 1_700_000_100_000 + i64::from(i),
+    }
+}
+
+/// Every entry the journal holds, failing the test on any error.
+pub fn read_all(journal: &FailureJournal) -> Vec<JournalEntry> {
+    journal
+        .entries()
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// An entry with everything optional absent.
+pub fn bare_entry(i: u32) -> JournalEntry {
+    JournalEntry {
+        topic: format!("t{i}"),
+        partition: None,
+        key: None,
+        value: None,
+        headers: Vec::new(),
+        timestamp: None,
+        error: String::new(),
+        failed_at_ms: 0,
+    }
+}
+
+/// The log lines written while `f` runs on this thread (no colours).
+pub fn capture_logs<T>(f: impl FnOnce() -> T) -> (T, String) {
+    let buffer = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(buffer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::TRACE)
+        .finish();
+    let out = tracing::subscriber::with_default(subscriber, f);
+    let text = String::from_utf8_lossy(&buffer.0.lock().unwrap()).into_owned();
+    (out, text)
+}
+
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Byte offsets where each frame of a journal file starts, found by walking
+/// the format independently of the library (header 12 bytes, frame header 12
+/// bytes with the payload length at 4..8, big-endian).
+pub fn frame_offsets(bytes: &[u8]) -> Vec<usize> {
+    let mut offsets = Vec::new();
+    let mut pos = 12;
+    while pos + 12 <= bytes.len() {
+        offsets.push(pos);
+        let len = u32::from_be_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
+        pos += 12 + len;
+    }
+    assert_eq!(pos, bytes.len(), "the test walked off the frames");
+    offsets
+}
