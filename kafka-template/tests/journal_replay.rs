@@ -95,3 +95,64 @@ async fn a_replay_that_sends_nothing_leaves_the_file_alone() {
     assert_eq!(report.last_error.as_deref(), Some("still down"));
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appends_racing_replays_are_each_sent_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = FailureJournal::open(dir.path().join("failed.journal")).unwrap();
+    let writers: Vec<_> = (0..4u32)
+        .map(|w| {
+            let journal = journal.clone();
+            std::thread::spawn(move || {
+                for i in 0..150 {
+                    let id = w * 1000 + i;
+                    if i % 3 == 0 {
+                        journal
+                            .append_all(&[entry("t", id), entry("t", id + 500)])
+                            .unwrap();
+                    } else if i % 3 == 1 {
+                        journal.append(&entry("t", id)).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut sent: Vec<u32> = Vec::new();
+    let mut replays = 0;
+    loop {
+        let done = writers.iter().all(|w| w.is_finished());
+        replay_with(&journal, |record| {
+            let seq = &record.headers[0].value.as_ref().unwrap()[..];
+            sent.push(std::str::from_utf8(seq).unwrap().parse().unwrap());
+            async { Ok::<(), String>(()) }
+        })
+        .await
+        .unwrap();
+        replays += 1;
+        if done {
+            break;
+        }
+    }
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let mut expected: Vec<u32> = (0..4u32)
+        .flat_map(|w| {
+            (0..150).flat_map(move |i| {
+                let id = w * 1000 + i;
+                match i % 3 {
+                    0 => vec![id, id + 500],
+                    1 => vec![id],
+                    _ => vec![],
+                }
+            })
+        })
+        .collect();
+    expected.sort_unstable();
+    sent.sort_unstable();
+    eprintln!("{replays} replays");
+    assert!(replays >= 2, "the appends did not race a replay");
+    assert_eq!(sent, expected, "after {replays} replays");
+    assert!(journal.is_empty());
+    assert!(FailureJournal::open(journal.path()).unwrap().is_empty());
+}

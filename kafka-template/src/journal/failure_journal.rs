@@ -6,7 +6,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use super::codec::{self, FILE_HEADER_LEN, MAX_ENTRY_BYTES, TooLarge};
 use super::entry::JournalEntry;
@@ -19,7 +19,8 @@ use super::recovery::{self, OpenReport};
 /// later (see the [module docs](super) for the format and the guarantees).
 ///
 /// Cheap to clone: clones share one file and one lock, and are `Send + Sync`.
-/// Every append is on disk (`fdatasync`) before it returns.
+/// Every append is on disk (`fdatasync`) before it returns; concurrent appends
+/// share writes and syncs (group commit).
 ///
 /// ```
 /// use kafka_core::{KafkaError, ProducerRecord};
@@ -45,12 +46,14 @@ struct Inner {
     path: PathBuf,
     report: OpenReport,
     state: Mutex<State>,
+    /// Signalled when a write finishes (its batch's outcome is set).
+    written: Condvar,
     replaying: AtomicBool,
 }
 
 struct State {
     /// Opened read-write; every write seeks to `end` first.
-    file: File,
+    file: Arc<File>,
     /// The end of the last intact, synced frame.
     end: u64,
     entries: u64,
@@ -59,6 +62,40 @@ struct State {
     generation: u64,
     /// A failed write could not be rolled back: bytes past `end` may be garbage.
     poisoned: bool,
+    /// Frames of appends waiting for the next write.
+    pending: Option<PendingWrite>,
+    /// A thread is writing and syncing a batch, with the lock released.
+    writing: bool,
+}
+
+/// Appends that arrived while another write was in progress: written together
+/// with one write and one sync by whichever of their threads gets there first
+/// (group commit).
+#[derive(Default)]
+struct PendingWrite {
+    frames: Vec<u8>,
+    count: u64,
+    outcome: Arc<OnceLock<Result<(), WriteFailure>>>,
+}
+
+/// Why a batch was not written, shared by every append in it.
+#[derive(Clone, Debug)]
+enum WriteFailure {
+    Io(io::ErrorKind, String),
+    Poisoned,
+}
+
+impl WriteFailure {
+    fn into_error(self, path: &Path) -> JournalError {
+        match self {
+            WriteFailure::Io(kind, message) => {
+                JournalError::io(path, "append to", io::Error::new(kind, message))
+            }
+            WriteFailure::Poisoned => JournalError::Poisoned {
+                path: path.to_path_buf(),
+            },
+        }
+    }
 }
 
 /// Where a journal stood when a replay started reading it.
@@ -97,12 +134,15 @@ impl FailureJournal {
                 path,
                 report: opened.report,
                 state: Mutex::new(State {
-                    file: opened.file,
+                    file: Arc::new(opened.file),
                     end: opened.end,
                     entries,
                     generation: 0,
                     poisoned: false,
+                    pending: None,
+                    writing: false,
                 }),
+                written: Condvar::new(),
                 replaying: AtomicBool::new(false),
             }),
         })
@@ -159,7 +199,34 @@ impl FailureJournal {
             })?;
         }
         let mut state = self.lock()?;
-        self.write_synced(&mut state, &frames, entries.len() as u64)
+        if state.poisoned {
+            return Err(WriteFailure::Poisoned.into_error(&self.inner.path));
+        }
+        let outcome = {
+            let pending = state.pending.get_or_insert_with(PendingWrite::default);
+            if pending.frames.is_empty() {
+                pending.frames = frames;
+            } else {
+                pending.frames.extend_from_slice(&frames);
+            }
+            pending.count += entries.len() as u64;
+            pending.outcome.clone()
+        };
+        loop {
+            if let Some(outcome) = outcome.get() {
+                return outcome
+                    .clone()
+                    .map_err(|failure| failure.into_error(&self.inner.path));
+            }
+            // Lead when no write is running: ours is still pending then.
+            state = match (state.writing, state.pending.take()) {
+                (false, Some(batch)) => self.write_batch(state, batch)?,
+                (_, pending) => {
+                    state.pending = pending;
+                    self.wait(state)?
+                }
+            };
+        }
     }
 
     /// [`append`](Self::append) on tokio's blocking thread pool, for async code
@@ -234,7 +301,7 @@ impl FailureJournal {
     /// assert_eq!(FailureJournal::open(journal.path()).unwrap().len(), 0);
     /// ```
     pub fn clear(&self) -> Result<(), JournalError> {
-        let mut state = self.lock()?;
+        let mut state = self.lock_idle()?;
         fsutil::replace_journal(&self.inner.path, |_| Ok(()))?;
         self.reopen(&mut state, 0)
     }
@@ -271,34 +338,65 @@ impl FailureJournal {
         })
     }
 
-    fn write_synced(
-        &self,
-        state: &mut State,
-        frames: &[u8],
-        count: u64,
-    ) -> Result<(), JournalError> {
+    fn wait<'a>(
+        &'a self,
+        state: MutexGuard<'a, State>,
+    ) -> Result<MutexGuard<'a, State>, JournalError> {
+        self.inner
+            .written
+            .wait(state)
+            .map_err(|_| JournalError::Poisoned {
+                path: self.inner.path.clone(),
+            })
+    }
+
+    /// The lock, once no write is running (for rewrites of the file).
+    fn lock_idle(&self) -> Result<MutexGuard<'_, State>, JournalError> {
+        let mut state = self.lock()?;
+        while state.writing {
+            state = self.wait(state)?;
+        }
+        Ok(state)
+    }
+
+    /// Writes `batch` at the end with one write and one sync, releasing the
+    /// lock meanwhile so more appends can gather for the next write. A failed
+    /// write is cut off again, so the next one starts at a frame boundary.
+    fn write_batch<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        batch: PendingWrite,
+    ) -> Result<MutexGuard<'a, State>, JournalError> {
         let path = &self.inner.path;
         if state.poisoned {
-            return Err(JournalError::Poisoned { path: path.clone() });
+            let _ = batch.outcome.set(Err(WriteFailure::Poisoned));
+            self.inner.written.notify_all();
+            return Ok(state);
         }
-        let end = state.end;
-        let file = &mut state.file;
-        let mut write = || -> io::Result<()> {
-            file.seek(SeekFrom::Start(end))?;
-            file.write_all(frames)?;
+        state.writing = true;
+        let (file, end) = (state.file.clone(), state.end);
+        drop(state);
+
+        let written = (|| -> io::Result<()> {
+            (&*file).seek(SeekFrom::Start(end))?;
+            (&*file).write_all(&batch.frames)?;
             file.sync_data()
-        };
-        match write() {
+        })();
+        let rolled_back = written
+            .as_ref()
+            .err()
+            .map(|_| file.set_len(end).and_then(|()| file.sync_all()));
+
+        let mut state = self.lock()?;
+        state.writing = false;
+        let outcome = match written {
             Ok(()) => {
-                state.end += frames.len() as u64;
-                state.entries += count;
+                state.end += batch.frames.len() as u64;
+                state.entries += batch.count;
                 Ok(())
             }
             Err(e) => {
-                // Cut off whatever part of the frames reached the file, so the
-                // next append starts at a frame boundary.
-                let rolled_back = state.file.set_len(end).and_then(|()| state.file.sync_all());
-                if let Err(rollback) = rolled_back {
+                if let Some(Err(rollback)) = rolled_back {
                     state.poisoned = true;
                     tracing::error!(
                         journal = %path.display(),
@@ -307,9 +405,12 @@ impl FailureJournal {
                         path.display()
                     );
                 }
-                Err(JournalError::io(path, "append to", e))
+                Err(WriteFailure::Io(e.kind(), e.to_string()))
             }
-        }
+        };
+        let _ = batch.outcome.set(outcome);
+        self.inner.written.notify_all();
+        Ok(state)
     }
 
     /// Runs blocking file work on tokio's blocking pool.
@@ -360,7 +461,7 @@ impl FailureJournal {
         kept: &[Range<u64>],
         kept_entries: u64,
     ) -> Result<u64, JournalError> {
-        let mut state = self.lock()?;
+        let mut state = self.lock_idle()?;
         if state.generation != snapshot_generation {
             return Err(JournalError::ReplayConflict {
                 path: self.inner.path.clone(),
@@ -390,14 +491,13 @@ impl FailureJournal {
             .metadata()
             .map_err(|e| JournalError::io(path, "read the size of", e))?
             .len();
-        *state = State {
-            file,
-            end: end.max(FILE_HEADER_LEN),
-            entries,
-            generation: state.generation + 1,
-            // The new file was written whole and synced.
-            poisoned: false,
-        };
+        state.file = Arc::new(file);
+        state.end = end.max(FILE_HEADER_LEN);
+        state.entries = entries;
+        state.generation += 1;
+        // The new file was written whole and synced. Pending appends stay
+        // pending: they follow the rewrite.
+        state.poisoned = false;
         Ok(())
     }
 }

@@ -74,18 +74,21 @@
 //!
 //! # Durability
 //!
-//! Each append is a single `write` of the whole frame (or of all frames, for
-//! [`FailureJournal::append_all`]) at the end of the last intact frame,
-//! followed by `fdatasync`; it returns only after that. Creating the file
+//! Each append is a single `write` of whole frames (its own, or those of all
+//! appends gathered meanwhile) at the end of the last intact frame, followed
+//! by `fdatasync`; it returns only after that. Creating the file
 //! writes and syncs the header and syncs the directory. A failed write is
 //! rolled back by truncating to the previous end. Rewrites (replay, clear,
 //! quarantine) write `<name>.rewrite`, sync it, rename it over the journal and
 //! sync the directory, so a crash leaves the old file or the new one, whole.
 //!
-//! Appends within a process are serialized by a lock (one sync per call:
-//! batch with `append_all` when many records fail at once). Only one process
-//! may use a journal at a time; stop the application before replaying its
-//! journal from another process (the `replay_journal` example).
+//! Appends within a process are serialized, with group commit: appends that
+//! arrive while a write and sync are running are written together by the next
+//! one, with one `write` and one `fdatasync`, so a burst of failures (a whole
+//! batch expiring) costs a few syncs, not one per record. Each append still
+//! returns only once its own frames are synced. Only one process may use a
+//! journal at a time; stop the application before replaying its journal from
+//! another process (the `replay_journal` example).
 //!
 //! # Recovery on open
 //!
