@@ -20,6 +20,7 @@ use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
 use crate::buffer_pool::{BufferPool, ReserveError};
+use crate::config::ProducerConfig;
 use crate::error::{KafkaError, SendError};
 use crate::metrics::ProducerMetrics;
 use crate::partitioner::{
@@ -43,6 +44,21 @@ pub(crate) struct AccumulatorConfig {
     pub buffer_memory: usize,
     pub max_block: Duration,
     pub partitioner: BuiltInPartitionerOptions,
+}
+
+impl AccumulatorConfig {
+    pub fn from_config(config: &ProducerConfig) -> Self {
+        AccumulatorConfig {
+            batch_size: config.batch_size(),
+            linger: config.linger(),
+            compression: config.compression(),
+            retry_backoff: config.retry_backoff(),
+            retry_backoff_max: config.retry_backoff_max(),
+            buffer_memory: config.buffer_memory(),
+            max_block: config.max_block(),
+            partitioner: BuiltInPartitionerOptions::from_config(config),
+        }
+    }
 }
 
 /// How a batch ended.

@@ -9,6 +9,8 @@
 #![warn(missing_docs)]
 
 mod accumulator;
+#[doc(hidden)]
+pub mod bench_support;
 mod buffer_pool;
 pub mod config;
 pub mod error;

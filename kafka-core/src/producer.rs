@@ -12,9 +12,7 @@ use crate::config::ProducerConfig;
 use crate::error::{KafkaError, SendError};
 use crate::metadata::Metadata;
 use crate::metrics::{MetricsSnapshot, ProducerMetrics};
-use crate::partitioner::{
-    BuiltInPartitionerOptions, Partitioner, PartitionerError, RecordPartitioner,
-};
+use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, RecordMetadata};
 use crate::record_batch::RecordBatchBuilder;
 use crate::sender::{ProducerShared, Sender};
@@ -144,16 +142,7 @@ impl KafkaProducerBuilder {
         let metrics = Arc::new(ProducerMetrics::default());
         let wakeup = Arc::new(Notify::new());
         let accumulator = RecordAccumulator::new(
-            AccumulatorConfig {
-                batch_size: config.batch_size(),
-                linger: config.linger(),
-                compression: config.compression(),
-                retry_backoff: config.retry_backoff(),
-                retry_backoff_max: config.retry_backoff_max(),
-                buffer_memory: config.buffer_memory(),
-                max_block: config.max_block(),
-                partitioner: BuiltInPartitionerOptions::from_config(&config),
-            },
+            AccumulatorConfig::from_config(&config),
             metrics.clone(),
             wakeup.clone(),
         );

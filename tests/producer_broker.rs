@@ -1,0 +1,259 @@
+//! kafka-core's producer against the pinned Kafka 4.x broker, through its public
+//! API only, with Kafka's own Java tools as the independent witness: keyed
+//! exactly-once delivery and order, Java's partitioning, every codec, every acks
+//! level, the errors raised before sending, close, and the three ways to send.
+
+mod scenarios;
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use kafka_core::partitioner::partition_for_key;
+use kafka_core::{KafkaError, ProducerRecord};
+use kafka_testkit::{Kafka, unique_name};
+
+use support::{await_all, producer, run};
+
+const LIMIT: Duration = Duration::from_secs(180);
+
+#[test]
+fn hundred_thousand_keyed_records_arrive_once_in_order_on_javas_partitions() {
+    run(
+        LIMIT,
+        scenarios::keyed_records_exactly_once_in_order(Kafka::get(), 100_000),
+    );
+}
+
+#[test]
+fn keys_land_on_the_partitions_javas_console_producer_picks() {
+    run(LIMIT, async {
+        const SAMPLE: usize = 300;
+        let kafka = Kafka::get();
+        let ours = kafka.create_topic("partitions-ours", 12, 1);
+        let javas = kafka.create_topic("partitions-java", 12, 1);
+        let keys: Vec<String> = (0..SAMPLE).map(scenarios::key_of).collect();
+
+        let producer = producer(kafka.bootstrap(), &[]);
+        let mut handles = Vec::new();
+        for key in &keys {
+            let record = ProducerRecord::new(ours.clone(), "ours").with_key(key.clone());
+            handles.push(producer.send(record).await.expect("send accepted"));
+        }
+        producer.flush().await;
+        let our_partitions: HashMap<&str, i32> = keys
+            .iter()
+            .map(String::as_str)
+            .zip(await_all(handles).await.iter().map(|m| m.partition))
+            .collect();
+        producer.close(Duration::from_secs(10)).await;
+
+        let lines: Vec<(Option<&str>, &str)> =
+            keys.iter().map(|k| (Some(k.as_str()), "java")).collect();
+        kafka.produce_with_console(&javas, &lines);
+        let consumed = kafka.read_all(&javas, SAMPLE);
+        assert_eq!(consumed.len(), SAMPLE);
+        let mut used = std::collections::BTreeSet::new();
+        for record in &consumed {
+            let key = record.key_str().expect("keyed");
+            assert_eq!(
+                our_partitions.get(key.as_str()),
+                Some(&record.partition),
+                "key {key:?}: Java put it on partition {}",
+                record.partition
+            );
+            assert_eq!(
+                partition_for_key(key.as_bytes(), 12),
+                Some(record.partition)
+            );
+            used.insert(record.partition);
+        }
+        assert_eq!(used.len(), 12, "the sample should cover every partition");
+    });
+}
+
+#[test]
+fn every_codec_is_read_back_identically_by_the_java_consumer() {
+    run(
+        LIMIT,
+        scenarios::every_codec_reads_back_identically(Kafka::get(), 3_000),
+    );
+}
+
+#[test]
+fn acks_0_1_and_all_each_deliver() {
+    run(LIMIT, scenarios::acks_levels_deliver(Kafka::get()));
+}
+
+#[test]
+fn an_unknown_topic_fails_after_max_block_naming_the_topic() {
+    run(
+        LIMIT,
+        scenarios::unknown_topic_fails_after_max_block(Kafka::get()),
+    );
+}
+
+#[test]
+fn a_record_over_max_request_size_fails_before_sending_with_both_sizes() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("too-large", 1, 1);
+        let producer = producer(kafka.bootstrap(), &[("max.request.size", "1024")]);
+        let started = Instant::now();
+        let error = producer
+            .send(ProducerRecord::new(topic.clone(), vec![7u8; 4096]).with_key("big"))
+            .await
+            .expect_err("a 4 KiB record cannot fit a 1 KiB request");
+        assert!(started.elapsed() < Duration::from_millis(500));
+        let KafkaError::RecordTooLarge {
+            size,
+            max_request_size,
+        } = *error.error()
+        else {
+            panic!("wrong error: {error:?}");
+        };
+        assert_eq!(max_request_size, 1024);
+        assert!(size > 4096, "the size {size} must count the whole record");
+        let message = error.to_string();
+        assert!(
+            message.contains(&size.to_string()) && message.contains("1024"),
+            "the message must give both sizes: {message}"
+        );
+        assert!(error.error().is_before_send());
+        assert_eq!(
+            error
+                .record()
+                .and_then(|r| r.value.as_ref())
+                .map(|v| v.len()),
+            Some(4096)
+        );
+        let metrics = producer.metrics();
+        assert_eq!(metrics.request_total, 0, "nothing may have been sent");
+        assert_eq!(
+            metrics.metadata_refresh_total, 0,
+            "it must fail before waiting for metadata"
+        );
+
+        // The producer is still fine for records that fit.
+        let ok = producer
+            .send(ProducerRecord::new(topic.clone(), vec![1u8; 100]))
+            .await
+            .expect("a small record is accepted")
+            .await
+            .expect("and delivered");
+        assert_eq!(
+            ok.offset, 0,
+            "the large record must not have reached the topic"
+        );
+        producer.close(Duration::from_secs(10)).await;
+    });
+}
+
+#[test]
+fn a_bootstrap_address_where_nothing_listens_fails_within_max_block() {
+    run(LIMIT, async {
+        let address = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            listener.local_addr().expect("address").to_string()
+        }; // dropped: nothing listens there now
+        let error = scenarios::send_fails_after_max_block(&address, &unique_name("nowhere")).await;
+        // The cause is named, so the user knows to check the address.
+        assert!(
+            error.to_string().contains("last error"),
+            "the connection failure is not reported: {error}"
+        );
+    });
+}
+
+#[test]
+fn after_close_every_handle_and_callback_has_resolved() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("close", 3, 1);
+        let producer = producer(kafka.bootstrap(), &[("linger.ms", "50")]);
+        let callbacks = Arc::new(AtomicUsize::new(0));
+        let mut handles = Vec::new();
+        for i in 0..3_000 {
+            let record = ProducerRecord::new(topic.clone(), format!("close-{i}"));
+            if i % 3 == 0 {
+                let callbacks = callbacks.clone();
+                producer
+                    .send_with_callback(record, move |result| {
+                        if result.is_ok() {
+                            callbacks.fetch_add(1, Ordering::SeqCst);
+                        }
+                    })
+                    .await
+                    .expect("send accepted");
+            } else {
+                handles.push(producer.send(record).await.expect("send accepted"));
+            }
+        }
+        // No flush: close itself must deliver what was accepted.
+        assert_eq!(producer.close(Duration::from_secs(30)).await, 0);
+        assert_eq!(callbacks.load(Ordering::SeqCst), 1_000);
+        assert!(
+            handles.iter().all(|h| h.is_done()),
+            "a handle is unresolved after close"
+        );
+        let mut offsets: HashMap<i32, Vec<i64>> = HashMap::new();
+        for md in await_all(handles).await {
+            offsets.entry(md.partition).or_default().push(md.offset);
+        }
+        assert_eq!(offsets.values().map(Vec::len).sum::<usize>(), 2_000);
+
+        let error = producer
+            .send(ProducerRecord::new(topic.clone(), "late"))
+            .await
+            .expect_err("send after close");
+        assert!(
+            matches!(error.error(), KafkaError::ProducerClosed(_)),
+            "{error:?}"
+        );
+        assert_eq!(error.into_record().map(|r| r.topic), Some(topic));
+    });
+}
+
+#[test]
+fn fire_and_forget_synchronous_and_callback_sends_are_all_delivered() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("styles", 1, 1);
+        let producer = producer(kafka.bootstrap(), &[]);
+
+        // Fire and forget: the handle is dropped at once.
+        drop(
+            producer
+                .send(ProducerRecord::new(topic.clone(), "fire-and-forget"))
+                .await
+                .expect("send accepted"),
+        );
+        // Synchronous: wait for the acknowledgement.
+        let synchronous = producer
+            .send(ProducerRecord::new(topic.clone(), "synchronous"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("delivered");
+        // Callback.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        producer
+            .send_with_callback(ProducerRecord::new(topic.clone(), "callback"), move |r| {
+                let _ = tx.send(r);
+            })
+            .await
+            .expect("send accepted");
+        producer.flush().await;
+        let from_callback = rx.await.expect("the callback ran").expect("delivered");
+
+        let consumed = kafka.read_all(&topic, 3);
+        let values: Vec<String> = consumed.iter().filter_map(|r| r.value_str()).collect();
+        assert_eq!(values, ["fire-and-forget", "synchronous", "callback"]);
+        assert_eq!(synchronous.offset, consumed[1].offset);
+        assert_eq!(from_callback.offset, consumed[2].offset);
+        assert_eq!(synchronous.topic, topic);
+        producer.close(Duration::from_secs(10)).await;
+    });
+}
