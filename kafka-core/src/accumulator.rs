@@ -27,7 +27,9 @@ use crate::partitioner::{
     BuiltInPartitioner, BuiltInPartitionerOptions, PartitionChoice, PartitionLoad, TopicPartitions,
 };
 use crate::record::{ProducerRecord, RecordMetadata};
-use crate::record_batch::{ClosedBatch, Compression, RecordBatchBuilder, decode_batches};
+use crate::record_batch::{
+    ClosedBatch, Compression, CompressionRatioEstimator, RecordBatchBuilder, decode_batches,
+};
 
 /// A callback run once a record is acknowledged or has failed for good. It runs on
 /// the producer's sender task: keep it short, hand heavy work to another task.
@@ -298,17 +300,20 @@ impl ProducerBatch {
     }
 
     /// Closes the open builder (compressing the records) so the bytes can go out.
-    pub fn close(&mut self) -> Result<(), KafkaError> {
-        if let Some(builder) = self.builder.take() {
-            let closed = builder.close().map_err(|e| {
-                KafkaError::Internal(format!(
-                    "cannot encode the batch for {}-{}: {e}",
-                    self.topic, self.partition
-                ))
-            })?;
-            self.closed = Some(closed);
-        }
-        Ok(())
+    /// Returns the compression ratio achieved when this call compressed the batch.
+    pub fn close(&mut self) -> Result<Option<f32>, KafkaError> {
+        let Some(builder) = self.builder.take() else {
+            return Ok(None);
+        };
+        let closed = builder.close().map_err(|e| {
+            KafkaError::Internal(format!(
+                "cannot encode the batch for {}-{}: {e}",
+                self.topic, self.partition
+            ))
+        })?;
+        let ratio = (closed.compression() != Compression::None).then(|| closed.compression_ratio());
+        self.closed = Some(closed);
+        Ok(ratio)
     }
 
     /// Writes idempotence state into the closed batch (recomputing its CRC).
@@ -451,9 +456,21 @@ pub(crate) struct TopicQueues {
     pub name: Arc<str>,
     partitions: RwLock<Vec<Arc<Mutex<PartitionQueue>>>>,
     pub built_in: BuiltInPartitioner,
+    /// How well this topic's batches compress, so a compressed batch is filled
+    /// to about `batch.size` bytes after compression (Java's per-topic estimate).
+    compression_ratio: Mutex<CompressionRatioEstimator>,
 }
 
 impl TopicQueues {
+    /// Feeds the ratio a closed batch achieved into the estimate.
+    pub fn observe_compression_ratio(&self, observed: f32) {
+        lock(&self.compression_ratio).update(observed);
+    }
+
+    fn estimated_compression_ratio(&self) -> f32 {
+        lock(&self.compression_ratio).estimate()
+    }
+
     /// The queue for `partition`, growing the table when the topic grew.
     pub fn queue(&self, partition: i32) -> Arc<Mutex<PartitionQueue>> {
         let index = usize::try_from(partition).unwrap_or(0);
@@ -543,6 +560,7 @@ impl RecordAccumulator {
                     name: Arc::from(topic),
                     partitions: RwLock::default(),
                     built_in: BuiltInPartitioner::new(topic, self.config.partitioner),
+                    compression_ratio: Mutex::default(),
                 })
             })
             .clone()
@@ -609,7 +627,7 @@ impl RecordAccumulator {
                     .and_then(|b| b.try_append(timestamp, record, &mut callback));
                 if appended.is_none() && reserved > 0 {
                     // Open a new batch with the memory we waited for.
-                    let mut batch = self.new_batch(&topic.name, partition, record_size, reserved);
+                    let mut batch = self.new_batch(&topic, partition, record_size, reserved);
                     reserved = 0;
                     let future = batch.try_append(timestamp, record, &mut callback);
                     q.batches.push_back(batch);
@@ -619,11 +637,11 @@ impl RecordAccumulator {
                             "a new batch refused its first record".into(),
                         ));
                     };
-                    self.after_append(&topic, &q, sticky, record_size, partitions);
+                    self.after_append(&topic, &q, sticky, record_size, partitions, true);
                     break Ok(future);
                 }
                 if let Some(future) = appended {
-                    self.after_append(&topic, &q, sticky, record_size, partitions);
+                    self.after_append(&topic, &q, sticky, record_size, partitions, false);
                     break Ok(future);
                 }
             }
@@ -666,6 +684,7 @@ impl RecordAccumulator {
         sticky: Option<crate::partitioner::StickyPartition>,
         record_size: usize,
         partitions: &TopicPartitions,
+        new_batch: bool,
     ) {
         let last_full = q
             .batches
@@ -676,30 +695,35 @@ impl RecordAccumulator {
                 .built_in
                 .update_partition_info(sticky, record_size, last_full, partitions);
         }
-        // A full batch (or a second one queued) is ready now, whatever linger says.
-        if last_full || q.batches.len() > 1 || self.config.linger.is_zero() {
+        // A full batch is ready now, whatever linger says; a new batch needs the
+        // sender to arm its linger timer (Java wakes the sender for both).
+        if last_full || new_batch {
             self.wakeup.notify_one();
         }
     }
 
     fn new_batch(
         &self,
-        topic: &Arc<str>,
+        topic: &TopicQueues,
         partition: i32,
         record_size: usize,
         reserved: usize,
     ) -> ProducerBatch {
         let now = Instant::now();
+        let mut builder = RecordBatchBuilder::new(
+            self.config.compression,
+            self.config.batch_size.max(record_size),
+        );
+        if self.config.compression != Compression::None {
+            builder.set_estimated_compression_ratio(topic.estimated_compression_ratio());
+        }
         let completion = Arc::new(BatchCompletion::default());
         lock(&self.accounting.incomplete)
             .insert(Arc::as_ptr(&completion) as usize, completion.clone());
         ProducerBatch {
-            topic: topic.clone(),
+            topic: topic.name.clone(),
             partition,
-            builder: Some(RecordBatchBuilder::new(
-                self.config.compression,
-                self.config.batch_size.max(record_size),
-            )),
+            builder: Some(builder),
             closed: None,
             record_count: 0,
             created: now,

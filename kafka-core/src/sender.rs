@@ -585,9 +585,16 @@ impl Sender {
                 continue;
             };
             drop(q);
-            if let Err(error) = batch.close() {
-                batch.fail(error);
-                continue;
+            match batch.close() {
+                Ok(Some(ratio)) => self
+                    .accumulator()
+                    .topic(&batch.topic)
+                    .observe_compression_ratio(ratio),
+                Ok(None) => {}
+                Err(error) => {
+                    batch.fail(error);
+                    continue;
+                }
             }
             if let Some(tm) = self.tm.as_mut()
                 && batch.producer_state.is_none()

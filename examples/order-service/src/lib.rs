@@ -1,0 +1,253 @@
+//! An order service that publishes what happens to orders through an injected
+//! [`KafkaTemplate`]: the shape of a Spring Boot service with `KafkaTemplate`
+//! autowired, in Rust.
+
+use std::time::SystemTime;
+
+use kafka_template::core::kafka_record::serde_millis;
+use kafka_template::{AvroType, KafkaRecord, KafkaTemplate, SendResult, core::SendError};
+use serde::Serialize;
+
+/// An order was placed (Avro, keyed by order id, tenant header).
+#[derive(Clone, Debug, PartialEq, Serialize, KafkaRecord)]
+#[kafka(
+    topic = "${app.topics.orders:orders}",
+    format = "avro",
+    namespace = "com.shop.orders"
+)]
+pub struct OrderPlaced {
+    /// The order's id; also the record key, so one order's events stay in order.
+    #[kafka(key)]
+    pub order_id: String,
+    /// Who ordered.
+    pub customer: Customer,
+    /// Total in cents.
+    pub amount_cents: i64,
+    /// A coupon code, if one was used.
+    pub coupon: Option<String>,
+    /// What was ordered.
+    pub items: Vec<Item>,
+    /// The tenant, carried as a header for routing without decoding the value.
+    #[kafka(header = "tenant")]
+    pub tenant: String,
+    /// When the order was placed; the record's timestamp.
+    #[kafka(timestamp)]
+    #[serde(with = "serde_millis")]
+    pub placed_at: SystemTime,
+}
+
+/// A customer.
+#[derive(Clone, Debug, PartialEq, Serialize, AvroType)]
+#[kafka(namespace = "com.shop.orders")]
+pub struct Customer {
+    /// Customer id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+}
+
+/// One line of an order.
+#[derive(Clone, Debug, PartialEq, Serialize, AvroType)]
+#[kafka(namespace = "com.shop.orders")]
+pub struct Item {
+    /// Stock keeping unit.
+    pub sku: String,
+    /// How many.
+    pub quantity: i32,
+}
+
+/// An order was shipped (JSON, with a `__TypeId__` header for Spring consumers).
+#[derive(Clone, Debug, PartialEq, Serialize, KafkaRecord)]
+#[kafka(
+    topic = "${app.topics.shipments:shipments}",
+    type_id = "com.shop.orders.OrderShipped"
+)]
+pub struct OrderShipped {
+    /// The order's id (record key).
+    #[kafka(key)]
+    pub order_id: String,
+    /// Parcel tracking number.
+    pub tracking_number: String,
+    /// The tenant header.
+    #[kafka(header = "tenant")]
+    pub tenant: String,
+}
+
+/// The service: business logic with a template injected, as a Spring bean
+/// would get its `KafkaTemplate`.
+#[derive(Clone, Debug)]
+pub struct OrderService {
+    kafka: KafkaTemplate,
+}
+
+impl OrderService {
+    /// A service publishing through `kafka`.
+    pub fn new(kafka: KafkaTemplate) -> Self {
+        OrderService { kafka }
+    }
+
+    /// Places an order: validates it and publishes `OrderPlaced`, waiting for the
+    /// broker's acknowledgement.
+    pub async fn place_order(&self, order: OrderPlaced) -> Result<SendResult, OrderError> {
+        if order.items.is_empty() {
+            return Err(OrderError::Invalid(format!(
+                "order {} has no items",
+                order.order_id
+            )));
+        }
+        let sent = self.kafka.send(&order).await?;
+        // An audit line to the template's default topic.
+        self.kafka
+            .send_default(
+                Some(order.order_id.clone()),
+                format!("placed {}", order.order_id),
+            )
+            .await?;
+        Ok(sent)
+    }
+
+    /// Ships an order: publishes `OrderShipped`.
+    pub async fn ship_order(
+        &self,
+        order_id: &str,
+        tracking_number: &str,
+        tenant: &str,
+    ) -> Result<SendResult, OrderError> {
+        let shipped = OrderShipped {
+            order_id: order_id.to_owned(),
+            tracking_number: tracking_number.to_owned(),
+            tenant: tenant.to_owned(),
+        };
+        Ok(self.kafka.send(&shipped).await?)
+    }
+}
+
+/// Why an order operation failed.
+#[derive(Debug)]
+pub enum OrderError {
+    /// The order is not valid.
+    Invalid(String),
+    /// Publishing failed; the record is inside (for a retry or a dead letter).
+    Publish(SendError),
+}
+
+impl From<SendError> for OrderError {
+    fn from(e: SendError) -> Self {
+        OrderError::Publish(e)
+    }
+}
+
+impl std::fmt::Display for OrderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OrderError::Invalid(why) => write!(f, "invalid order: {why}"),
+            OrderError::Publish(e) => write!(f, "could not publish: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for OrderError {}
+
+/// A sample order, for the demo run and the tests.
+pub fn sample_order(n: u32) -> OrderPlaced {
+    OrderPlaced {
+        order_id: format!("order-{n:05}"),
+        customer: Customer {
+            id: i64::from(n % 7),
+            name: format!("customer-{}", n % 7),
+        },
+        amount_cents: 1_000 + i64::from(n) * 7,
+        coupon: (n % 3 == 0).then(|| "WELCOME10".to_owned()),
+        items: vec![Item {
+            sku: format!("SKU-{:03}", n % 11),
+            quantity: 1 + (n % 4) as i32,
+        }],
+        tenant: if n % 2 == 0 { "acme" } else { "globex" }.to_owned(),
+        placed_at: SystemTime::now(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_template::MockProducer;
+    use kafka_template::core::KafkaError;
+
+    fn service() -> (OrderService, MockProducer) {
+        let mock = MockProducer::new(6);
+        let config = kafka_template::KafkaConfig::builder()
+            .dir(concat!(env!("CARGO_MANIFEST_DIR"), "/config"))
+            .env_source(Vec::<(String, String)>::new())
+            .load()
+            .expect("the example's configuration loads");
+        let kafka = KafkaTemplate::mock_builder(mock.clone())
+            .config(config)
+            .build()
+            .expect("template");
+        (OrderService::new(kafka), mock)
+    }
+
+    #[tokio::test]
+    async fn placing_an_order_publishes_it_keyed_with_the_tenant_header_and_an_audit_line() {
+        let (service, mock) = service();
+        let order = sample_order(4);
+        let sent = service.place_order(order.clone()).await.expect("placed");
+        assert_eq!(sent.record_metadata.topic, "orders");
+        let history = mock.history();
+        assert_eq!(history.len(), 2);
+        assert_eq!(history[0].topic, "orders");
+        assert_eq!(history[0].key_str().as_deref(), Some("order-00004"));
+        assert_eq!(history[0].header_str("tenant").as_deref(), Some("acme"));
+        // Avro single-object encoding: C3 01 + fingerprint + datum.
+        assert_eq!(&history[0].value.as_deref().unwrap()[..2], &[0xC3, 0x01]);
+        assert_eq!(history[1].topic, "order-audit");
+        assert_eq!(
+            history[1].value_str().as_deref(),
+            Some("placed order-00004")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_order_without_items_is_rejected_before_anything_is_sent() {
+        let (service, mock) = service();
+        let mut order = sample_order(1);
+        order.items.clear();
+        assert!(matches!(
+            service.place_order(order).await,
+            Err(OrderError::Invalid(_))
+        ));
+        assert!(mock.history().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_publish_failure_gives_the_record_back() {
+        let (service, mock) = service();
+        mock.fail_next(KafkaError::Internal("broker unavailable".into()));
+        match service.ship_order("order-1", "TRACK-1", "acme").await {
+            Err(OrderError::Publish(e)) => {
+                let record = e.record().expect("the record comes back");
+                assert_eq!(record.topic, "shipments");
+                assert_eq!(record.key.as_deref(), Some(&b"order-1"[..]));
+            }
+            other => panic!("expected a publish error, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn shipments_are_json_with_the_spring_type_id() {
+        let (service, mock) = service();
+        service
+            .ship_order("order-9", "TRACK-9", "globex")
+            .await
+            .expect("shipped");
+        let sent = &mock.history()[0];
+        assert_eq!(
+            sent.header_str("__TypeId__").as_deref(),
+            Some("com.shop.orders.OrderShipped")
+        );
+        assert_eq!(
+            sent.value_str().as_deref(),
+            Some(r#"{"order_id":"order-9","tracking_number":"TRACK-9","tenant":"globex"}"#)
+        );
+    }
+}

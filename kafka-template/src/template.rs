@@ -1,0 +1,664 @@
+//! [`KafkaTemplate`]: the Spring-like send API over `kafka-core`.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use kafka_core::kafka_record::{SchemaIdResolver, ValueFormat, ValueFraming, topic_value_subject};
+use kafka_core::partitioner::Partitioner;
+use kafka_core::{
+    KafkaError, KafkaProducer, KafkaRecord, MetricsSnapshot, ProducerConfig, ProducerRecord,
+    RecordMetadata, SendError,
+};
+use tokio::sync::oneshot;
+
+use crate::config::{ConfigLoadError, DEFAULT_CLOSE_TIMEOUT, KafkaConfig, TemplateSettings};
+use crate::interceptor::ProducerInterceptor;
+use crate::journal::{FailureJournal, JournalEntry};
+use crate::listener::{LoggingProducerListener, ProducerListener};
+use crate::mock::MockProducer;
+
+/// What a successful send returns: the record as sent and where it landed
+/// (Spring Kafka's `SendResult`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendResult {
+    /// The record as it was sent (after interceptors).
+    pub producer_record: ProducerRecord,
+    /// Topic, partition, offset and timestamp from the broker.
+    pub record_metadata: RecordMetadata,
+}
+
+/// Why a template could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// The configuration did not load or is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigLoadError),
+    /// The producer could not start.
+    #[error(transparent)]
+    Producer(#[from] KafkaError),
+    /// A registered record type's topic could not be resolved.
+    #[error("{0}")]
+    Topic(String),
+    /// A setting the template does not support yet.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// How Avro values are framed on the wire.
+#[derive(Clone, Default)]
+pub enum AvroFraming {
+    /// The bare Avro datum: the consumer must know the schema.
+    Raw,
+    /// Avro single-object encoding (`C3 01` + schema fingerprint + datum):
+    /// self-describing without a registry. The default.
+    #[default]
+    SingleObject,
+    /// The Confluent wire format (`00` + schema id + datum) with ids from a
+    /// schema registry (or a static table), as Spring's `KafkaAvroSerializer` writes.
+    Confluent(Arc<dyn SchemaIdResolver>),
+}
+
+impl std::fmt::Debug for AvroFraming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AvroFraming::Raw => "Raw",
+            AvroFraming::SingleObject => "SingleObject",
+            AvroFraming::Confluent(_) => "Confluent",
+        })
+    }
+}
+
+#[derive(Debug)]
+enum Backend {
+    Producer(KafkaProducer),
+    Mock(MockProducer),
+}
+
+struct TemplateInner {
+    backend: Backend,
+    config: Option<KafkaConfig>,
+    settings: TemplateSettings,
+    listener: Arc<dyn ProducerListener>,
+    interceptors: Arc<[Arc<dyn ProducerInterceptor>]>,
+    journal: Option<FailureJournal>,
+    avro_framing: AvroFraming,
+    /// Resolved topics per record type.
+    topics: RwLock<HashMap<TypeId, Arc<str>>>,
+}
+
+impl Drop for TemplateInner {
+    // Spring closes the producer on context shutdown; a dropped template does
+    // the same, bounded by `template.close-timeout`.
+    fn drop(&mut self) {
+        let Backend::Producer(producer) = &self.backend else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // kafka-core's own drop handling takes over.
+        };
+        let producer = producer.clone();
+        let timeout = self.settings.close_timeout;
+        runtime.spawn(async move {
+            let lost = producer.close(timeout).await;
+            if lost > 0 {
+                tracing::error!(
+                    records = lost,
+                    ?timeout,
+                    "template dropped: records could not be delivered within template.close-timeout"
+                );
+            }
+        });
+    }
+}
+
+/// Sends records to Kafka: derived [`KafkaRecord`] types, or raw
+/// topic/key/value. Cheap to clone (clones share one producer), `Send + Sync`:
+/// inject it into every service that publishes.
+///
+/// ```no_run
+/// use kafka_template::KafkaTemplate;
+///
+/// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let kafka = KafkaTemplate::from_config()?; // application.yml + profiles + env
+/// let sent = kafka.send_to("greetings", Some("k1"), "hello").await?;
+/// println!("at {}-{}@{}", sent.record_metadata.topic, sent.record_metadata.partition, sent.record_metadata.offset);
+/// kafka.close(std::time::Duration::from_secs(10)).await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct KafkaTemplate {
+    inner: Arc<TemplateInner>,
+}
+
+impl std::fmt::Debug for KafkaTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaTemplate")
+            .field("backend", &self.inner.backend)
+            .field("settings", &self.inner.settings)
+            .field(
+                "journal",
+                &self.inner.journal.as_ref().map(FailureJournal::path),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`KafkaTemplate`].
+///
+/// ```no_run
+/// use kafka_template::{KafkaConfig, KafkaTemplate, LoggingProducerListener};
+///
+/// # fn example() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = KafkaConfig::builder().profiles(["dev"]).load()?;
+/// let template = KafkaTemplate::builder()
+///     .config(config)
+///     .listener(LoggingProducerListener)
+///     .build()?;
+/// # Ok(())
+/// # }
+/// ```
+#[must_use]
+pub struct KafkaTemplateBuilder {
+    config: Option<KafkaConfig>,
+    producer_name: Option<String>,
+    listener: Arc<dyn ProducerListener>,
+    interceptors: Vec<Arc<dyn ProducerInterceptor>>,
+    partitioner: Option<Arc<dyn Partitioner>>,
+    journal: Option<FailureJournal>,
+    avro_framing: AvroFraming,
+    registrations: Vec<Registration>,
+    mock: Option<MockProducer>,
+}
+
+/// Looks a configuration key up, for topic placeholders.
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+struct Registration {
+    type_id: TypeId,
+    resolve: fn(Lookup<'_>) -> Result<String, String>,
+}
+
+impl KafkaTemplateBuilder {
+    /// The configuration (default: [`KafkaConfig::load`]).
+    pub fn config(mut self, config: KafkaConfig) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Uses the named producer `kafka.producers.<name>` instead of the default one.
+    pub fn producer(mut self, name: impl Into<String>) -> Self {
+        self.producer_name = Some(name.into());
+        self
+    }
+
+    /// Replaces the default [`LoggingProducerListener`].
+    pub fn listener(mut self, listener: impl ProducerListener) -> Self {
+        self.listener = Arc::new(listener);
+        self
+    }
+
+    /// Adds an interceptor; they run in the order added.
+    pub fn interceptor(mut self, interceptor: impl ProducerInterceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// A custom partitioner for the producer.
+    pub fn partitioner(mut self, partitioner: Arc<dyn Partitioner>) -> Self {
+        self.partitioner = Some(partitioner);
+        self
+    }
+
+    /// Appends every record that fails for good to `journal`, for
+    /// [`replay`](crate::journal::replay) later.
+    pub fn failure_journal(mut self, journal: FailureJournal) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// How Avro values are framed (default [`AvroFraming::SingleObject`]).
+    pub fn avro_framing(mut self, framing: AvroFraming) -> Self {
+        self.avro_framing = framing;
+        self
+    }
+
+    /// Resolves `R`'s topic when the template is built, so an unresolvable
+    /// placeholder is a startup error rather than a failure at the first send.
+    pub fn register<R: KafkaRecord + 'static>(mut self) -> Self {
+        self.registrations.push(Registration {
+            type_id: TypeId::of::<R>(),
+            resolve: |lookup| R::resolve_topic(lookup).map_err(|e| e.to_string()),
+        });
+        self
+    }
+
+    /// Starts the template (its producer's sender task runs on the current tokio
+    /// runtime).
+    pub fn build(self) -> Result<KafkaTemplate, TemplateError> {
+        let (backend, config, settings) = match self.mock {
+            Some(mock) => {
+                let settings = match &self.config {
+                    Some(c) => c.template_settings(self.producer_name.as_deref())?,
+                    None => TemplateSettings {
+                        default_topic: None,
+                        close_timeout: DEFAULT_CLOSE_TIMEOUT,
+                        transaction_id_prefix: None,
+                    },
+                };
+                (Backend::Mock(mock), self.config, settings)
+            }
+            None => {
+                let config = match self.config {
+                    Some(c) => c,
+                    None => KafkaConfig::load()?,
+                };
+                let name = self.producer_name.as_deref();
+                let settings = config.template_settings(name)?;
+                if let Some(prefix) = &settings.transaction_id_prefix {
+                    return Err(TemplateError::Unsupported(format!(
+                        "transaction-id-prefix '{prefix}' is set, but transactions are not supported yet; \
+                         remove kafka.producer.transaction-id-prefix"
+                    )));
+                }
+                let properties = config.producer_properties(name)?;
+                let producer_config = ProducerConfig::from_properties(
+                    properties
+                        .iter()
+                        .map(|p| (p.key.as_str(), p.value.as_str())),
+                )
+                .map_err(KafkaError::from)?;
+                let mut producer = KafkaProducer::builder(producer_config);
+                if let Some(partitioner) = self.partitioner {
+                    producer = producer.partitioner(partitioner);
+                }
+                (Backend::Producer(producer.build()?), Some(config), settings)
+            }
+        };
+        let mut topics = HashMap::new();
+        let lookup = |key: &str| {
+            config
+                .as_ref()
+                .and_then(|c| c.lookup(key))
+                .map(str::to_owned)
+        };
+        let mut problems = Vec::new();
+        for registration in &self.registrations {
+            match (registration.resolve)(&lookup) {
+                Ok(topic) => {
+                    topics.insert(registration.type_id, Arc::from(topic));
+                }
+                Err(e) => problems.push(e),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(TemplateError::Topic(problems.join("\n")));
+        }
+        Ok(KafkaTemplate {
+            inner: Arc::new(TemplateInner {
+                backend,
+                config,
+                settings,
+                listener: self.listener,
+                interceptors: self.interceptors.into(),
+                journal: self.journal,
+                avro_framing: self.avro_framing,
+                topics: RwLock::new(topics),
+            }),
+        })
+    }
+}
+
+impl KafkaTemplate {
+    /// A template from `application.yml`, the active profiles' files and the
+    /// environment (see [`KafkaConfig::load`]).
+    pub fn from_config() -> Result<KafkaTemplate, TemplateError> {
+        Self::builder().build()
+    }
+
+    /// A builder.
+    pub fn builder() -> KafkaTemplateBuilder {
+        KafkaTemplateBuilder {
+            config: None,
+            producer_name: None,
+            listener: Arc::new(LoggingProducerListener),
+            interceptors: Vec::new(),
+            partitioner: None,
+            journal: None,
+            avro_framing: AvroFraming::default(),
+            registrations: Vec::new(),
+            mock: None,
+        }
+    }
+
+    /// A template backed by `mock` instead of a producer, for unit tests of the
+    /// services that use it.
+    pub fn with_mock(mock: MockProducer) -> KafkaTemplate {
+        Self::mock_builder(mock)
+            .build()
+            .unwrap_or_else(|_| unreachable!("a mock template without config cannot fail"))
+    }
+
+    /// A builder for a mock-backed template (listeners, interceptors, a config for
+    /// topic placeholders).
+    pub fn mock_builder(mock: MockProducer) -> KafkaTemplateBuilder {
+        KafkaTemplateBuilder {
+            mock: Some(mock),
+            ..Self::builder()
+        }
+    }
+
+    /// The underlying producer (`None` for a mock template).
+    pub fn producer(&self) -> Option<&KafkaProducer> {
+        match &self.inner.backend {
+            Backend::Producer(p) => Some(p),
+            Backend::Mock(_) => None,
+        }
+    }
+
+    /// The configuration the template was built from, if any.
+    pub fn config(&self) -> Option<&KafkaConfig> {
+        self.inner.config.as_ref()
+    }
+
+    /// The template settings (default topic, close timeout).
+    pub fn settings(&self) -> &TemplateSettings {
+        &self.inner.settings
+    }
+
+    /// Sends a derived record and waits for the broker's acknowledgement.
+    ///
+    /// The topic, key, headers, timestamp and value format come from the
+    /// record's `#[derive(KafkaRecord)]`.
+    pub async fn send<R: KafkaRecord + 'static>(
+        &self,
+        record: &R,
+    ) -> Result<SendResult, SendError> {
+        self.enqueue(record).await?.await
+    }
+
+    /// Appends a derived record to the producer's buffer and returns without
+    /// waiting for the broker; await the returned [`PendingSend`] for the result.
+    /// Keeps batching when one task sends many records.
+    pub async fn enqueue<R: KafkaRecord + 'static>(
+        &self,
+        record: &R,
+    ) -> Result<PendingSend, SendError> {
+        let built = self.topic_for::<R>().and_then(|topic| {
+            let framing = self.framing_for::<R>(&topic)?;
+            record
+                .to_producer_record(&topic, &framing)
+                .map_err(|e| KafkaError::Serialization {
+                    topic: topic.to_string(),
+                    message: e.to_string(),
+                })
+        });
+        match built {
+            Ok(producer_record) => self.enqueue_record(producer_record).await,
+            Err(error) => {
+                self.inner.listener.on_error(None, &error);
+                Err(SendError::without_record(error))
+            }
+        }
+    }
+
+    /// Sends `value` with an optional `key` to `topic` and waits for the
+    /// acknowledgement.
+    pub async fn send_to(
+        &self,
+        topic: &str,
+        key: Option<impl Into<Bytes>>,
+        value: impl Into<Bytes>,
+    ) -> Result<SendResult, SendError> {
+        let mut record = ProducerRecord::new(topic, value);
+        record.key = key.map(Into::into);
+        self.send_record(record).await
+    }
+
+    /// Sends to `template.default-topic`.
+    pub async fn send_default(
+        &self,
+        key: Option<impl Into<Bytes>>,
+        value: impl Into<Bytes>,
+    ) -> Result<SendResult, SendError> {
+        let mut record = ProducerRecord::new(
+            self.inner
+                .settings
+                .default_topic
+                .clone()
+                .unwrap_or_default(),
+            value,
+        );
+        record.key = key.map(Into::into);
+        if self.inner.settings.default_topic.is_none() {
+            let error = KafkaError::InvalidTopic {
+                topic: String::new(),
+                reason: "send_default needs kafka.template.default-topic to be set".into(),
+            };
+            self.inner.listener.on_error(Some(&record), &error);
+            return Err(SendError::new(error, record));
+        }
+        self.send_record(record).await
+    }
+
+    /// Sends a prepared record and waits for the acknowledgement.
+    pub async fn send_record(&self, record: ProducerRecord) -> Result<SendResult, SendError> {
+        self.enqueue_record(record).await?.await
+    }
+
+    /// Appends a prepared record and returns once it is buffered.
+    pub async fn enqueue_record(&self, record: ProducerRecord) -> Result<PendingSend, SendError> {
+        let record = self
+            .inner
+            .interceptors
+            .iter()
+            .fold(record, |r, interceptor| interceptor.on_send(r));
+        match &self.inner.backend {
+            Backend::Producer(producer) => {
+                let (tx, rx) = oneshot::channel();
+                let sent = record.clone();
+                let outcome = Outcome {
+                    inner: self.inner.clone(),
+                    record: sent,
+                };
+                let result = producer
+                    .send_with_callback(record, move |result| outcome.finish(result, tx))
+                    .await;
+                match result {
+                    Ok(()) => Ok(PendingSend { rx }),
+                    Err(error) => {
+                        let record = error.record().cloned();
+                        Err(self.inner.failed(record.as_ref(), error).await)
+                    }
+                }
+            }
+            Backend::Mock(mock) => {
+                let (tx, rx) = oneshot::channel();
+                let outcome = Outcome {
+                    inner: self.inner.clone(),
+                    record: record.clone(),
+                };
+                let result = mock.send(&record).map_err(|e| SendError::new(e, record));
+                outcome.finish(result, tx);
+                Ok(PendingSend { rx })
+            }
+        }
+    }
+
+    /// Waits until every record sent before this call has an outcome.
+    pub async fn flush(&self) {
+        if let Backend::Producer(p) = &self.inner.backend {
+            p.flush().await;
+        }
+    }
+
+    /// Delivers what is buffered and stops the producer, waiting at most
+    /// `timeout`; returns how many records could not be delivered in time.
+    pub async fn close(&self, timeout: Duration) -> usize {
+        match &self.inner.backend {
+            Backend::Producer(p) => p.close(timeout).await,
+            Backend::Mock(_) => 0,
+        }
+    }
+
+    /// The producer's metrics (empty for a mock template).
+    pub fn metrics(&self) -> MetricsSnapshot {
+        match &self.inner.backend {
+            Backend::Producer(p) => p.metrics(),
+            Backend::Mock(_) => MetricsSnapshot::default(),
+        }
+    }
+
+    /// The topic `R` goes to, its placeholders resolved against the configuration.
+    pub fn topic_for<R: KafkaRecord + 'static>(&self) -> Result<Arc<str>, KafkaError> {
+        let type_id = TypeId::of::<R>();
+        if let Some(topic) = self
+            .inner
+            .topics
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&type_id)
+        {
+            return Ok(topic.clone());
+        }
+        let config = self.inner.config.as_ref();
+        let topic: Arc<str> =
+            R::resolve_topic(&|key| config.and_then(|c| c.lookup(key)).map(str::to_owned))
+                .map_err(|e| KafkaError::InvalidTopic {
+                    topic: R::topic_spec().to_owned(),
+                    reason: e.to_string(),
+                })?
+                .into();
+        self.inner
+            .topics
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(type_id, topic.clone());
+        Ok(topic)
+    }
+
+    fn framing_for<R: KafkaRecord>(&self, topic: &str) -> Result<ValueFraming, KafkaError> {
+        if R::value_format() != ValueFormat::Avro {
+            return Ok(ValueFraming::Raw);
+        }
+        Ok(match &self.inner.avro_framing {
+            AvroFraming::Raw => ValueFraming::Raw,
+            AvroFraming::SingleObject => ValueFraming::SingleObject,
+            AvroFraming::Confluent(resolver) => {
+                let schema = R::value_schema()
+                    .ok_or_else(|| KafkaError::Serialization {
+                        topic: topic.to_owned(),
+                        message: format!(
+                            "{} declares Avro but has no schema",
+                            R::record_type_name()
+                        ),
+                    })?
+                    .map_err(|e| KafkaError::Serialization {
+                        topic: topic.to_owned(),
+                        message: e.to_string(),
+                    })?;
+                let schema_id = resolver
+                    .schema_id(&topic_value_subject(topic), schema)
+                    .map_err(|e| KafkaError::Serialization {
+                        topic: topic.to_owned(),
+                        message: e.to_string(),
+                    })?;
+                ValueFraming::Confluent { schema_id }
+            }
+        })
+    }
+}
+
+impl TemplateInner {
+    /// A record that failed for good: journal it, tell interceptors and the
+    /// listener, and return the error for the caller.
+    async fn failed(&self, record: Option<&ProducerRecord>, error: SendError) -> SendError {
+        if let (Some(journal), Some(record)) = (&self.journal, record) {
+            let entry = JournalEntry::from_failed(record, error.error());
+            if let Err(e) = journal.append_async(entry).await {
+                tracing::error!(error = %e, journal = %journal.path().display(), "cannot write a failed record to the failure journal");
+            }
+        }
+        for interceptor in self.interceptors.iter() {
+            interceptor.on_acknowledgement(Err(error.error()));
+        }
+        self.listener.on_error(record, error.error());
+        error
+    }
+}
+
+/// Finishes one record on the producer's sender task.
+struct Outcome {
+    inner: Arc<TemplateInner>,
+    record: ProducerRecord,
+}
+
+impl Outcome {
+    fn finish(
+        self,
+        result: Result<RecordMetadata, SendError>,
+        tx: oneshot::Sender<Result<SendResult, SendError>>,
+    ) {
+        match result {
+            Ok(metadata) => {
+                for interceptor in self.inner.interceptors.iter() {
+                    interceptor.on_acknowledgement(Ok(&metadata));
+                }
+                self.inner.listener.on_success(&self.record, &metadata);
+                let _ = tx.send(Ok(SendResult {
+                    producer_record: self.record,
+                    record_metadata: metadata,
+                }));
+            }
+            Err(error) => {
+                if self.inner.journal.is_some() {
+                    // Journal writes fsync: keep them off the sender task, and
+                    // answer the caller only once the record is stored.
+                    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                        runtime.spawn(async move {
+                            let error = self.inner.failed(Some(&self.record), error).await;
+                            let _ = tx.send(Err(error));
+                        });
+                        return;
+                    }
+                }
+                for interceptor in self.inner.interceptors.iter() {
+                    interceptor.on_acknowledgement(Err(error.error()));
+                }
+                self.inner
+                    .listener
+                    .on_error(Some(&self.record), error.error());
+                let _ = tx.send(Err(error));
+            }
+        }
+    }
+}
+
+/// A record in the producer's buffer; resolves to its [`SendResult`] or error.
+/// Dropping it does not cancel the send.
+#[must_use = "await it for the outcome, or drop it to fire and forget"]
+#[derive(Debug)]
+pub struct PendingSend {
+    rx: oneshot::Receiver<Result<SendResult, SendError>>,
+}
+
+impl Future for PendingSend {
+    type Output = Result<SendResult, SendError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.rx).poll(cx).map(|r| {
+            r.unwrap_or_else(|_| {
+                Err(SendError::without_record(KafkaError::ProducerClosed(
+                    "the producer stopped before reporting the outcome",
+                )))
+            })
+        })
+    }
+}

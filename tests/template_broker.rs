@@ -1,0 +1,291 @@
+//! KafkaTemplate against the real broker, checked with Kafka's own Java consumer:
+//! topic, partition, key, value, headers and timestamp of what landed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kafka_template::core::kafka_record::serde_millis;
+use kafka_template::core::partitioner::partition_for_key;
+use kafka_template::core::{KafkaError, ProducerRecord, RecordMetadata};
+use kafka_template::{
+    AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, ProducerInterceptor, ProducerListener,
+};
+use kafka_testkit::Kafka;
+use serde::Serialize;
+
+/// A JSON record whose topic comes from the configuration.
+#[derive(Serialize, KafkaRecord)]
+#[kafka(topic = "${app.topics.greetings}", type_id = "com.example.Greeting")]
+struct Greeting {
+    #[kafka(key)]
+    user: String,
+    #[kafka(header = "tenant")]
+    tenant: String,
+    #[kafka(timestamp)]
+    #[serde(with = "serde_millis")]
+    at: SystemTime,
+    text: String,
+}
+
+/// An Avro record, raw-framed in this test so the value is the bare datum.
+#[derive(Serialize, KafkaRecord)]
+#[kafka(
+    topic = "${app.topics.payments}",
+    format = "avro",
+    namespace = "com.example"
+)]
+struct PaymentTaken {
+    #[kafka(key)]
+    payment_id: i64,
+    amount: Amount,
+}
+
+#[derive(Serialize, AvroType)]
+#[kafka(namespace = "com.example")]
+struct Amount {
+    cents: i64,
+    currency: String,
+}
+
+fn config_dir(topics: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut yaml = format!(
+        "kafka:\n  bootstrap-servers: {}\n  client-id: template-it\n  producer:\n    linger: 1ms\n",
+        Kafka::get().bootstrap()
+    );
+    if !topics.is_empty() {
+        yaml.push_str("  template:\n    default-topic: ${app.topics.greetings}\n");
+    }
+    yaml.push_str("app:\n  topics:\n");
+    for (name, topic) in topics {
+        yaml.push_str(&format!("    {name}: {topic}\n"));
+    }
+    std::fs::write(dir.path().join("application.yml"), yaml).expect("write config");
+    dir
+}
+
+fn load(dir: &tempfile::TempDir) -> KafkaConfig {
+    KafkaConfig::builder()
+        .dir(dir.path())
+        .env_source(Vec::<(String, String)>::new())
+        .load()
+        .expect("config loads")
+}
+
+#[derive(Default)]
+struct Counting {
+    ok: AtomicU64,
+    failed: AtomicU64,
+    acks: AtomicU64,
+}
+
+struct CountingListener(Arc<Counting>);
+impl ProducerListener for CountingListener {
+    fn on_success(&self, _record: &ProducerRecord, _metadata: &RecordMetadata) {
+        self.0.ok.fetch_add(1, Ordering::SeqCst);
+    }
+    fn on_error(&self, _record: Option<&ProducerRecord>, _error: &KafkaError) {
+        self.0.failed.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+struct StampingInterceptor(Arc<Counting>);
+impl ProducerInterceptor for StampingInterceptor {
+    fn on_send(&self, record: ProducerRecord) -> ProducerRecord {
+        record.with_header("origin", "template-it")
+    }
+    fn on_acknowledgement(&self, result: Result<&RecordMetadata, &KafkaError>) {
+        if result.is_ok() {
+            self.0.acks.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn derived_records_land_with_topic_partition_key_value_headers_and_timestamp() {
+    let kafka = Kafka::get();
+    let greetings = kafka.create_topic("tpl-greetings", 6, 1);
+    let payments = kafka.create_topic("tpl-payments", 3, 1);
+    let dir = config_dir(&[("greetings", &greetings), ("payments", &payments)]);
+    let counts = Arc::new(Counting::default());
+    let template = KafkaTemplate::builder()
+        .config(load(&dir))
+        .listener(CountingListener(counts.clone()))
+        .interceptor(StampingInterceptor(counts.clone()))
+        .avro_framing(kafka_template::AvroFraming::Raw)
+        .register::<Greeting>()
+        .register::<PaymentTaken>()
+        .build()
+        .expect("template");
+
+    let at = UNIX_EPOCH + Duration::from_millis(1_700_000_123_456);
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        let greeting = Greeting {
+            user: format!("user-{}", i % 5),
+            tenant: "acme".into(),
+            at,
+            text: format!("hello {i}"),
+        };
+        sent.push(template.send(&greeting).await.expect("sent"));
+    }
+    let payment = PaymentTaken {
+        payment_id: 42,
+        amount: Amount {
+            cents: 1999,
+            currency: "EUR".into(),
+        },
+    };
+    let paid = template.send(&payment).await.expect("payment sent");
+    let default_sent = template
+        .send_default(Some("k-default"), "to the default topic")
+        .await
+        .expect("default topic");
+    assert_eq!(default_sent.record_metadata.topic, greetings);
+
+    let records = kafka.read_all(&greetings, 21);
+    assert_eq!(records.len(), 21);
+    for (i, result) in sent.iter().enumerate() {
+        let m = &result.record_metadata;
+        let record = records
+            .iter()
+            .find(|r| r.partition == m.partition && r.offset == m.offset)
+            .expect("the record is where the template said");
+        let user = format!("user-{}", i % 5);
+        assert_eq!(record.topic, greetings);
+        assert_eq!(record.key_str().as_deref(), Some(user.as_str()));
+        assert_eq!(
+            Some(record.partition),
+            partition_for_key(user.as_bytes(), 6),
+            "Java's murmur2 partition"
+        );
+        assert_eq!(record.timestamp, 1_700_000_123_456);
+        assert_eq!(record.header_str("tenant").as_deref(), Some("acme"));
+        assert_eq!(
+            record.header_str("__TypeId__").as_deref(),
+            Some("com.example.Greeting")
+        );
+        assert_eq!(record.header_str("origin").as_deref(), Some("template-it"));
+        let value: serde_json::Value =
+            serde_json::from_slice(record.value.as_deref().expect("value")).expect("JSON value");
+        assert_eq!(value["text"], format!("hello {i}"));
+        assert_eq!(value["user"], user);
+    }
+
+    let payment_records = kafka.read_all(&payments, 1);
+    assert_eq!(payment_records.len(), 1);
+    let p = &payment_records[0];
+    assert_eq!(p.partition, paid.record_metadata.partition);
+    // IntegerSerializer-style big-endian i64 key.
+    assert_eq!(p.key.as_deref(), Some(&42i64.to_be_bytes()[..]));
+    // Raw Avro datum: the key field is part of the value too (long 42 = zigzag
+    // 84), then the nested record: long 1999 (zigzag varint), string "EUR".
+    let mut expected = vec![84];
+    let mut zigzag = (1999i64 << 1) as u64;
+    while zigzag >= 0x80 {
+        expected.push((zigzag as u8) | 0x80);
+        zigzag >>= 7;
+    }
+    expected.push(zigzag as u8);
+    expected.extend_from_slice(&[6, b'E', b'U', b'R']);
+    assert_eq!(p.value.as_deref(), Some(expected.as_slice()));
+
+    assert_eq!(counts.ok.load(Ordering::SeqCst), 22);
+    assert_eq!(counts.acks.load(Ordering::SeqCst), 22);
+    assert_eq!(counts.failed.load(Ordering::SeqCst), 0);
+    assert_eq!(template.close(Duration::from_secs(10)).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unresolvable_topic_placeholder_is_a_startup_error_naming_struct_and_key() {
+    let dir = config_dir(&[]);
+    let error = KafkaTemplate::builder()
+        .config(load(&dir))
+        .register::<Greeting>()
+        .build()
+        .expect_err("no app.topics.greetings");
+    let message = error.to_string();
+    assert!(message.contains("Greeting"), "{message}");
+    assert!(message.contains("app.topics.greetings"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_to_an_unknown_topic_fails_through_the_one_result_with_the_record() {
+    let topic = kafka_testkit::unique_name("tpl-missing");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("application.yml"),
+        format!(
+            "kafka:\n  bootstrap-servers: {}\n  producer:\n    properties:\n      max.block.ms: 1500\n",
+            Kafka::get().bootstrap()
+        ),
+    )
+    .expect("write");
+    let counts = Arc::new(Counting::default());
+    let template = KafkaTemplate::builder()
+        .config(load(&dir))
+        .listener(CountingListener(counts.clone()))
+        .build()
+        .expect("template");
+    let error = template
+        .send_to(&topic, Some("k"), "v")
+        .await
+        .expect_err("the topic does not exist");
+    assert!(error.to_string().contains(&topic), "{error}");
+    let record = error.record().expect("the record comes back");
+    assert_eq!(record.value.as_deref(), Some(&b"v"[..]));
+    assert_eq!(counts.failed.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_that_fail_for_good_are_journaled_and_replay_sends_them() {
+    let kafka = Kafka::get();
+    let topic = kafka_testkit::unique_name("tpl-journal");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("application.yml"),
+        format!(
+            "kafka:\n  bootstrap-servers: {}\n  producer:\n    properties:\n      max.block.ms: 1000\n",
+            kafka.bootstrap()
+        ),
+    )
+    .expect("write");
+    let journal = kafka_template::FailureJournal::open(dir.path().join("failed.journal"))
+        .expect("journal opens");
+    let template = KafkaTemplate::builder()
+        .config(load(&dir))
+        .failure_journal(journal.clone())
+        .build()
+        .expect("template");
+
+    // The topic does not exist yet: both sends fail and land in the journal.
+    for i in 0..2 {
+        let error = template
+            .send_record(
+                ProducerRecord::new(topic.as_str(), format!("value-{i}"))
+                    .with_key(format!("key-{i}"))
+                    .with_header("attempt", "first"),
+            )
+            .await
+            .expect_err("unknown topic");
+        assert!(error.to_string().contains(&topic), "{error}");
+    }
+    assert_eq!(journal.len(), 2);
+
+    kafka.create_topic_named(&topic, 1, 1, &[]);
+    let producer = template.producer().expect("a real producer");
+    let report = kafka_template::journal::replay(&journal, producer)
+        .await
+        .expect("replay");
+    assert_eq!((report.sent, report.failed), (2, 0), "{report:?}");
+    assert!(journal.is_empty());
+
+    let records = kafka.read_all(&topic, 2);
+    assert_eq!(records.len(), 2);
+    for (i, record) in records.iter().enumerate() {
+        assert_eq!(record.key_str(), Some(format!("key-{i}")));
+        assert_eq!(record.value_str(), Some(format!("value-{i}")));
+        assert_eq!(record.header_str("attempt").as_deref(), Some("first"));
+    }
+}
