@@ -1,6 +1,6 @@
 //! A driver for the producer's hot path without a network, for
 //! `benches/hot_path.rs`: what `send` does after metadata is known
-//! ([`RecordAccumulator::append`](crate::accumulator) into per-partition batches,
+//! (`RecordAccumulator::append` into per-partition batches,
 //! a [`DeliveryFuture`](crate::DeliveryFuture) per record), then what the sender
 //! does to each batch before a Produce request (close it: encode and compress;
 //! stamp the idempotent producer state: header and CRC-32C), then completing it.

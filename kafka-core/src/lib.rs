@@ -3,7 +3,7 @@
 //!
 //! The send path, in the Java client's terms: a [`ProducerRecord`] is serialized,
 //! given a partition by the [`partitioner`], appended to a per-partition batch in
-//! the [`accumulator`], and a [`sender`] task drains ready batches per broker into
+//! the accumulator, and a sender task drains ready batches per broker into
 //! multi-partition Produce requests. See `ARCHITECTURE.md` at the repository root.
 
 #![warn(missing_docs)]
@@ -24,6 +24,7 @@ pub mod protocol;
 pub mod record;
 pub mod record_batch;
 mod sender;
+pub mod serializer;
 mod transaction_manager;
 
 pub use accumulator::{Callback, DeliveryFuture};

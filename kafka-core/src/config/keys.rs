@@ -5,7 +5,7 @@
 //! producer does not implement is either ignored with a warning (JVM metrics and
 //! similar plumbing with no effect on what is sent) or rejected with
 //! [`ConfigError::Unsupported`](super::ConfigError::Unsupported) saying why (TLS,
-//! SASL, Java class names); see [`JavaKey`]. Anything else is an unknown key, for
+//! SASL, Java class names); see `JavaKey`. Anything else is an unknown key, for
 //! which a close known key is suggested.
 
 use std::borrow::Cow;
