@@ -1,0 +1,103 @@
+//! The arguments every client binary takes, so the driver starts them all alike.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+/// Batch compression, as `compression.type` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    /// No compression.
+    None,
+    /// LZ4 frames.
+    Lz4,
+    /// Zstandard.
+    Zstd,
+}
+
+impl Codec {
+    /// The value of `compression.type` (the same in Java, librdkafka and ours).
+    pub fn property(self) -> &'static str {
+        match self {
+            Codec::None => "none",
+            Codec::Lz4 => "lz4",
+            Codec::Zstd => "zstd",
+        }
+    }
+}
+
+/// What a run measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Send `count` records as fast as the producer accepts them.
+    Throughput,
+    /// Send `count` records paced at `rate` per second, timing each send to its ack.
+    Latency,
+}
+
+/// One client run: where to send, what, and with which producer settings.
+#[derive(Clone, Debug, Args)]
+pub struct ClientArgs {
+    /// Bootstrap servers (host:port).
+    #[arg(long)]
+    pub bootstrap: String,
+    /// Topic to produce to (it must exist).
+    #[arg(long)]
+    pub topic: String,
+    /// File of payloads, one per line; each record's value is a line picked at random.
+    #[arg(long)]
+    pub payload_file: PathBuf,
+    /// Number of records to send.
+    #[arg(long)]
+    pub count: u64,
+    /// Give every record a key (`key-NNNNNN`, cycling over 10,000 keys).
+    #[arg(long)]
+    pub keyed: bool,
+    /// Batch compression.
+    #[arg(long, value_enum, default_value_t = Codec::None)]
+    pub compression: Codec,
+    /// `linger.ms`.
+    #[arg(long, default_value_t = 5)]
+    pub linger_ms: u64,
+    /// `batch.size` in bytes.
+    #[arg(long, default_value_t = 65_536)]
+    pub batch_size: usize,
+    /// `buffer.memory` in bytes (librdkafka: `queue.buffering.max.kbytes`).
+    #[arg(long, default_value_t = 33_554_432)]
+    pub buffer_memory: usize,
+    /// Throughput or paced latency.
+    #[arg(long, value_enum, default_value_t = Mode::Throughput)]
+    pub mode: Mode,
+    /// Records per second in latency mode.
+    #[arg(long, default_value_t = 20_000)]
+    pub rate: u64,
+    /// Seconds to wait for the last acknowledgement after the last send.
+    #[arg(long, default_value_t = 120)]
+    pub ack_timeout_secs: u64,
+}
+
+impl ClientArgs {
+    /// `linger.ms` as a duration.
+    pub fn linger(&self) -> Duration {
+        Duration::from_millis(self.linger_ms)
+    }
+
+    /// The settings every client shares, with Java's property names: acks=all,
+    /// idempotence on, and this run's linger, batch size, buffer and codec.
+    pub fn java_properties(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("bootstrap.servers", self.bootstrap.clone()),
+            ("acks", "all".to_owned()),
+            ("enable.idempotence", "true".to_owned()),
+            ("linger.ms", self.linger_ms.to_string()),
+            ("batch.size", self.batch_size.to_string()),
+            ("buffer.memory", self.buffer_memory.to_string()),
+            ("compression.type", self.compression.property().to_owned()),
+            ("max.in.flight.requests.per.connection", "5".to_owned()),
+        ]
+    }
+}

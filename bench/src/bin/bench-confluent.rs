@@ -1,0 +1,72 @@
+//! The benchmark client for Confluent's pure-Rust `confluent-kafka` crate (a
+//! translation of the Java client): `KafkaProducer<Vec<u8>, Vec<u8>>` and its
+//! zero-copy `send(ProducerRecord<&[u8], &[u8]>, callback)`.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use confluent_kafka::common::serialization::ByteArraySerializer;
+use confluent_kafka::producer::{
+    KafkaProducer, Producer, ProducerConfig, ProducerRecord, callback,
+};
+use kafka_bench::runner::{BenchProducer, client_main};
+use kafka_bench::tracker::Pending;
+
+struct Confluent {
+    producer: KafkaProducer<Vec<u8>, Vec<u8>>,
+    topic: String,
+}
+
+impl BenchProducer for Confluent {
+    async fn send(
+        &mut self,
+        _index: u64,
+        key: Option<&Bytes>,
+        value: &Bytes,
+        pending: Pending,
+    ) -> anyhow::Result<()> {
+        let record =
+            ProducerRecord::with_key(self.topic.clone(), key.map(|k| &k[..]), Some(&value[..]));
+        let on_completion = callback::new(move |_metadata, error| {
+            pending.complete(match error {
+                None => Ok(()),
+                Some(e) => Err(e.to_string()),
+            })
+        });
+        self.producer
+            .send(record, Some(Box::new(on_completion)))
+            .await
+            .map_err(|e| anyhow::anyhow!("send failed before sending: {e}"))?;
+        Ok(())
+    }
+
+    async fn close(self) -> anyhow::Result<()> {
+        self.producer
+            .close()
+            .await
+            .map_err(|e| anyhow::anyhow!("close failed: {e}"))
+    }
+}
+
+fn main() -> ExitCode {
+    client_main("bench-confluent", |args| async move {
+        let properties: HashMap<String, String> = args
+            .java_properties()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect();
+        let config = ProducerConfig::new(&properties)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let producer = KafkaProducer::new(
+            config,
+            ByteArraySerializer::new(),
+            ByteArraySerializer::new(),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot create the producer: {e}"))?;
+        Ok(Confluent {
+            producer,
+            topic: args.topic,
+        })
+    })
+}

@@ -1,0 +1,49 @@
+//! The benchmark client for this project's producer with a typed record: the
+//! derived Avro [`BenchEvent`], built per record, encoded by the derived encoder
+//! (raw datum) and sent through `kafka-core` directly. Compared with
+//! `bench-ours`, it shows what building, keying and encoding a record costs;
+//! compared with `bench-template`, what the template adds.
+
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use kafka_bench::core_client::CoreClient;
+use kafka_bench::event::BenchEvent;
+use kafka_bench::runner::{BenchProducer, client_main};
+use kafka_bench::tracker::Pending;
+use kafka_core::kafka_record::{KafkaRecord, ValueFraming};
+
+struct OursAvro {
+    client: CoreClient,
+    topic: String,
+}
+
+impl BenchProducer for OursAvro {
+    async fn send(
+        &mut self,
+        index: u64,
+        key: Option<&Bytes>,
+        value: &Bytes,
+        pending: Pending,
+    ) -> anyhow::Result<()> {
+        let event = BenchEvent::new(index, key, value)?;
+        let record = event.to_producer_record(&self.topic, &ValueFraming::Raw)?;
+        self.client.send(record, pending).await
+    }
+
+    async fn close(self) -> anyhow::Result<()> {
+        self.client.close().await
+    }
+}
+
+fn main() -> ExitCode {
+    client_main("bench-ours-avro", |args| async move {
+        let topic = BenchEvent::resolve_topic(&|key| {
+            (key == "kafka.topics.bench").then(|| args.topic.clone())
+        })?;
+        Ok(OursAvro {
+            client: CoreClient::new(&args)?,
+            topic,
+        })
+    })
+}

@@ -1,0 +1,42 @@
+//! The benchmark client for this project's producer, `kafka-core` used directly
+//! with byte keys and values (zero-copy `Bytes`) and a callback per record.
+
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use kafka_bench::core_client::CoreClient;
+use kafka_bench::runner::{BenchProducer, client_main};
+use kafka_bench::tracker::Pending;
+use kafka_core::ProducerRecord;
+
+struct Ours {
+    client: CoreClient,
+    topic: String,
+}
+
+impl BenchProducer for Ours {
+    async fn send(
+        &mut self,
+        _index: u64,
+        key: Option<&Bytes>,
+        value: &Bytes,
+        pending: Pending,
+    ) -> anyhow::Result<()> {
+        let mut record = ProducerRecord::new(self.topic.as_str(), value.clone());
+        record.key = key.cloned();
+        self.client.send(record, pending).await
+    }
+
+    async fn close(self) -> anyhow::Result<()> {
+        self.client.close().await
+    }
+}
+
+fn main() -> ExitCode {
+    client_main("bench-ours", |args| async move {
+        Ok(Ours {
+            client: CoreClient::new(&args)?,
+            topic: args.topic,
+        })
+    })
+}

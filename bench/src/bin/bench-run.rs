@@ -1,0 +1,117 @@
+//! The benchmark driver: runs every client on every scenario against one
+//! broker and writes the results. Normally started by `scripts/bench`.
+//!
+//! ```text
+//! bench-run --bootstrap HOST:PORT [--smoke] [--out DIR] [--clients a,b] [--scenarios s,t] [--repeat N]
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use kafka_bench::driver::results::BenchResults;
+use kafka_bench::driver::{DriverOptions, chart, markdown, run};
+
+#[derive(Parser)]
+#[command(about = "Side-by-side Kafka producer benchmark")]
+struct Cli {
+    /// Bootstrap servers of the broker every client uses.
+    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS")]
+    bootstrap: String,
+    /// A few thousand records per client, to check the harness works.
+    #[arg(long)]
+    smoke: bool,
+    /// Where results.md, results.json and the charts go (default:
+    /// docs/benchmarks, or target/bench/smoke for --smoke).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Only these clients (comma-separated: ours, ours-avro, template, rdkafka, confluent, java).
+    #[arg(long, value_delimiter = ',')]
+    clients: Vec<String>,
+    /// Only scenarios whose name contains one of these (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    scenarios: Vec<String>,
+    /// Runs per scenario and client; tables show medians.
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
+    /// Seconds a single client run may take before it is killed.
+    #[arg(long)]
+    run_timeout_secs: Option<u64>,
+    /// Seconds to pause between runs (default 2, or 0 for --smoke).
+    #[arg(long)]
+    pause_secs: Option<u64>,
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn write_outputs(results: &BenchResults, out: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let json = serde_json::to_string_pretty(results)?;
+    std::fs::write(out.join("results.json"), json + "\n")
+        .with_context(|| format!("cannot write {}/results.json", out.display()))?;
+    std::fs::write(out.join("results.md"), markdown::render(results))
+        .with_context(|| format!("cannot write {}/results.md", out.display()))?;
+    chart::write_all(results, out)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let repo = repo_root();
+    let out = cli.out.clone().unwrap_or_else(|| {
+        if cli.smoke {
+            repo.join("target/bench/smoke")
+        } else {
+            repo.join("docs/benchmarks")
+        }
+    });
+    let options = DriverOptions {
+        smoke: cli.smoke,
+        bootstrap: cli.bootstrap,
+        work_dir: repo.join("target/bench"),
+        repo,
+        clients: cli.clients,
+        scenarios: cli.scenarios,
+        repeat: cli.repeat.max(1),
+        run_timeout: Duration::from_secs(cli.run_timeout_secs.unwrap_or(if cli.smoke {
+            90
+        } else {
+            900
+        })),
+        pause: Duration::from_secs(cli.pause_secs.unwrap_or(if cli.smoke { 0 } else { 2 })),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("bench-run: cannot start the tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let results = match runtime.block_on(run(&options)) {
+        Ok(results) => results,
+        Err(e) => {
+            eprintln!("bench-run: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", markdown::short_table(&results));
+    if let Err(e) = write_outputs(&results, &out) {
+        eprintln!("bench-run: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    println!("results: {}", out.join("results.md").display());
+    if results.any_failed() {
+        eprintln!("bench-run: some runs failed (see the status column)");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

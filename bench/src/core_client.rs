@@ -1,0 +1,44 @@
+//! What the `kafka-core` clients (`bench-ours`, `bench-ours-avro`) share: a
+//! producer configured from the run's arguments, a callback per record, close.
+
+use std::time::Duration;
+
+use kafka_core::{KafkaProducer, ProducerConfig, ProducerRecord};
+
+use crate::args::ClientArgs;
+use crate::tracker::Pending;
+
+/// A `kafka-core` producer under test.
+pub struct CoreClient {
+    producer: KafkaProducer,
+}
+
+impl CoreClient {
+    /// A producer with the run's settings (Java property names).
+    pub fn new(args: &ClientArgs) -> anyhow::Result<CoreClient> {
+        let config = ProducerConfig::from_properties(args.java_properties())?;
+        Ok(CoreClient {
+            producer: KafkaProducer::new(config)?,
+        })
+    }
+
+    /// Sends `record` with a callback completing `pending`. An error before
+    /// sending (the callback does not run then) ends the run.
+    pub async fn send(&self, record: ProducerRecord, pending: Pending) -> anyhow::Result<()> {
+        self.producer
+            .send_with_callback(record, move |result| {
+                pending.complete(result.map(drop).map_err(|e| e.to_string()))
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("send failed before sending: {e}"))
+    }
+
+    /// Closes the producer (every record has an outcome by then).
+    pub async fn close(self) -> anyhow::Result<()> {
+        let lost = self.producer.close(Duration::from_secs(30)).await;
+        if lost > 0 {
+            anyhow::bail!("{lost} records were still undelivered when close timed out");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,329 @@
+//! `results.md`: the tables, each figure with its ratio to librdkafka.
+
+use std::fmt::Write;
+
+use crate::args::Mode;
+
+use super::clients::BASELINE;
+use super::results::{BenchResults, Summary};
+use super::scenario::{BATCH_SIZE, BUFFER_MEMORY, PARTITIONS, Scenario};
+use super::targets::{TargetCheck, evaluate};
+
+fn ratio(mine: Option<f64>, baseline: Option<f64>) -> String {
+    match (mine, baseline) {
+        (Some(mine), Some(baseline)) if baseline > 0.0 => format!("{:.2}x", mine / baseline),
+        _ => "–".to_owned(),
+    }
+}
+
+fn number(value: Option<f64>, decimals: usize) -> String {
+    value.map_or("–".to_owned(), |v| format!("{v:.decimals$}"))
+}
+
+fn thousands(value: Option<f64>) -> String {
+    let Some(value) = value else {
+        return "–".to_owned();
+    };
+    let digits = format!("{:.0}", value);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn label<'a>(results: &'a BenchResults, client: &'a str) -> &'a str {
+    results
+        .clients
+        .iter()
+        .find(|(name, _)| name == client)
+        .map_or(client, |(_, label)| label.as_str())
+}
+
+fn missing(summary: &Summary) -> String {
+    summary
+        .note
+        .as_deref()
+        .map_or("no successful run".to_owned(), |note| {
+            note.replace('|', "/")
+        })
+}
+
+fn throughput_table(out: &mut String, results: &BenchResults, scenarios: &[&Scenario]) {
+    out.push_str(
+        "| Scenario | Client | records/s | vs librdkafka | MB/s | CPU s / M records | vs librdkafka | peak RSS MiB |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for scenario in scenarios {
+        let baseline = results.summary(&scenario.name, BASELINE);
+        for (client, _) in &results.clients {
+            let Some(summary) = results.summary(&scenario.name, client) else {
+                continue;
+            };
+            if summary.runs_ok == 0 {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | n/a | – | – | – | – | – |",
+                    scenario.name,
+                    label(results, client)
+                );
+                continue;
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                scenario.name,
+                label(results, client),
+                thousands(summary.records_per_s),
+                ratio(
+                    summary.records_per_s,
+                    baseline.and_then(|b| b.records_per_s)
+                ),
+                number(summary.mb_per_s, 1),
+                number(summary.cpu_s_per_million, 2),
+                ratio(
+                    summary.cpu_s_per_million,
+                    baseline.and_then(|b| b.cpu_s_per_million)
+                ),
+                number(summary.peak_rss_mib, 0),
+            );
+        }
+    }
+}
+
+fn latency_table(out: &mut String, results: &BenchResults, scenarios: &[&Scenario]) {
+    out.push_str(
+        "| Scenario | Client | p50 ms | p99 ms | p99.9 ms | p99 vs librdkafka | CPU s / M records | peak RSS MiB |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for scenario in scenarios {
+        let baseline = results
+            .summary(&scenario.name, BASELINE)
+            .and_then(|b| b.latency.as_ref())
+            .map(|l| l.p99_us);
+        for (client, _) in &results.clients {
+            let Some(summary) = results.summary(&scenario.name, client) else {
+                continue;
+            };
+            let Some(latency) = &summary.latency else {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | n/a | – | – | – | – | – |",
+                    scenario.name,
+                    label(results, client)
+                );
+                continue;
+            };
+            let decimals = if latency.resolution_us >= 1000.0 {
+                0
+            } else {
+                2
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                scenario.name,
+                label(results, client),
+                number(Some(latency.p50_us / 1000.0), decimals),
+                number(Some(latency.p99_us / 1000.0), decimals),
+                number(Some(latency.p999_us / 1000.0), decimals),
+                ratio(Some(latency.p99_us), baseline),
+                number(summary.cpu_s_per_million, 2),
+                number(summary.peak_rss_mib, 0),
+            );
+        }
+    }
+}
+
+fn targets_section(out: &mut String, checks: &[TargetCheck]) {
+    out.push_str("| Target | Verdict | Figures |\n|---|---|---|\n");
+    for check in checks {
+        let verdict = match check.met {
+            Some(true) => "met",
+            Some(false) => "**missed**",
+            None => "not measured",
+        };
+        let _ = writeln!(out, "| {} | {verdict} | {} |", check.target, check.detail);
+    }
+}
+
+fn gaps_section(out: &mut String, results: &BenchResults) {
+    let mut notes: Vec<String> = results
+        .summaries
+        .iter()
+        .filter(|s| s.runs_ok < s.runs || s.runs == 0)
+        .map(|s| {
+            format!(
+                "- {} / {}: {}",
+                s.scenario,
+                label(results, &s.client),
+                missing(s)
+            )
+        })
+        .collect();
+    notes.dedup();
+    if notes.is_empty() {
+        out.push_str("Every client ran every scenario successfully.\n");
+    } else {
+        for note in notes {
+            out.push_str(&note);
+            out.push('\n');
+        }
+    }
+}
+
+/// Renders `results.md`.
+pub fn render(results: &BenchResults) -> String {
+    let machine = &results.machine;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Producer benchmark results{}\n",
+        if results.smoke { " (smoke run)" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "Generated by `scripts/bench{}` on {} in {:.0} s; see [README.md](README.md) for the method \
+         and the analysis. Each figure is the median of {} run(s); ratios are to librdkafka \
+         (for CPU, lower is better).\n",
+        if results.smoke { " --smoke" } else { "" },
+        results.started,
+        results.duration_s,
+        results
+            .runs
+            .iter()
+            .map(|r| r.attempt + 1)
+            .max()
+            .unwrap_or(0),
+    );
+    out.push_str("## Machine and versions\n\n| | |\n|---|---|\n");
+    let crates: Vec<String> = machine
+        .crates
+        .iter()
+        .map(|(n, v)| format!("{n} {v}"))
+        .collect();
+    for (key, value) in [
+        ("CPU", format!("{} x {}", machine.cpus, machine.cpu_model)),
+        ("Memory", format!("{} MiB", machine.memory_mib)),
+        ("Kernel", machine.kernel.clone()),
+        (
+            "Load average (start / end)",
+            format!("{} / {}", machine.load_at_start, machine.load_at_end),
+        ),
+        (
+            "Kafka broker",
+            format!(
+                "Apache Kafka {} (KRaft, one node, same machine)",
+                machine.kafka_broker
+            ),
+        ),
+        (
+            "Java client",
+            format!(
+                "kafka-clients {} on {}",
+                machine.kafka_java_client, machine.java
+            ),
+        ),
+        ("librdkafka", machine.librdkafka.clone()),
+        ("Crates", crates.join(", ")),
+        ("Rust", machine.rustc.clone()),
+        ("Commit", machine.commit.clone()),
+    ] {
+        let _ = writeln!(out, "| {key} | {value} |");
+    }
+    let _ = writeln!(
+        out,
+        "\n## Settings\n\nEvery client: acks=all, enable.idempotence=true, batch.size={BATCH_SIZE}, \
+         buffer.memory={BUFFER_MEMORY} (librdkafka: queue.buffering.max.kbytes={}), \
+         max.in.flight.requests.per.connection=5, linger.ms=5 unless stated; librdkafka \
+         partitioner=murmur2_random. A fresh topic per run ({PARTITIONS} partitions, replication \
+         factor 1). Values are lines of a payload file (10,000 JSON-like texts of exactly the \
+         record size, picked at random per record, the same file for every client); keys are \
+         `key-NNNNNN` over 10,000 keys. CPU is user + system time of the whole client process, \
+         start-up included; peak RSS is the process's maximum resident set.\n",
+        BUFFER_MEMORY / 1024
+    );
+    let (throughput, latency): (Vec<&Scenario>, Vec<&Scenario>) = results
+        .scenarios
+        .iter()
+        .partition(|s| s.mode == Mode::Throughput);
+    if !throughput.is_empty() {
+        out.push_str("## Throughput\n\n");
+        throughput_table(&mut out, results, &throughput);
+        out.push_str("\n![records per second](throughput.svg)\n\n![CPU seconds per million records](cpu.svg)\n\n");
+    }
+    if !latency.is_empty() {
+        let rate = latency.first().and_then(|s| s.rate).unwrap_or(0);
+        let _ = writeln!(
+            out,
+            "## Latency\n\nSend-to-acknowledgement latency at a fixed {rate} records/s of 100-byte keyless \
+             records. The Rust clients time each record in microseconds; ProducerPerformance in whole \
+             milliseconds.\n"
+        );
+        latency_table(&mut out, results, &latency);
+        out.push_str("\n![latency percentiles](latency.svg)\n\n");
+    }
+    out.push_str("## Targets\n\n");
+    targets_section(&mut out, &evaluate(results));
+    out.push_str("\n## Gaps and failures\n\n");
+    gaps_section(&mut out, results);
+    out
+}
+
+/// A short plain-text table for the terminal (the smoke run's output).
+pub fn short_table(results: &BenchResults) -> String {
+    let mut out = format!(
+        "{:<26} {:<10} {:>12} {:>9} {:>10} {:>9} {:>10}  {}\n",
+        "scenario", "client", "records/s", "x rdk", "CPU s/M", "RSS MiB", "p99 ms", "status"
+    );
+    for scenario in &results.scenarios {
+        let baseline = results
+            .summary(&scenario.name, BASELINE)
+            .and_then(|b| b.records_per_s);
+        for (client, _) in &results.clients {
+            let Some(summary) = results.summary(&scenario.name, client) else {
+                continue;
+            };
+            let status = if summary.runs_ok == summary.runs && summary.runs > 0 {
+                "ok".to_owned()
+            } else {
+                missing(summary)
+            };
+            let _ = writeln!(
+                out,
+                "{:<26} {:<10} {:>12} {:>9} {:>10} {:>9} {:>10}  {}",
+                scenario.name,
+                client,
+                thousands(summary.records_per_s),
+                ratio(summary.records_per_s, baseline),
+                number(summary.cpu_s_per_million, 2),
+                number(summary.peak_rss_mib, 0),
+                number(summary.latency.as_ref().map(|l| l.p99_us / 1000.0), 2),
+                status
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(Some(1_234_567.4)), "1,234,567");
+        assert_eq!(thousands(Some(999.0)), "999");
+        assert_eq!(thousands(None), "–");
+    }
+
+    #[test]
+    fn ratios_need_both_figures() {
+        assert_eq!(ratio(Some(3.0), Some(2.0)), "1.50x");
+        assert_eq!(ratio(Some(3.0), None), "–");
+        assert_eq!(ratio(Some(3.0), Some(0.0)), "–");
+    }
+}

@@ -1,0 +1,385 @@
+//! The driver behind `bench-run`: runs every client on every scenario against
+//! one broker, alternating the clients' order so drift hits all alike, and
+//! collects the results.
+
+pub mod chart;
+pub mod clients;
+pub mod machine;
+pub mod markdown;
+mod process;
+pub mod results;
+pub mod scenario;
+pub mod targets;
+pub mod topics;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::payload::write_payload_file;
+use crate::report::ClientReport;
+use crate::rusage::Usage;
+
+use clients::{ClientSpec, JavaSetup, RunPlan, command_line, parse_report};
+use machine::MachineInfo;
+use process::run_with_timeout;
+use results::{BenchResults, RunResult, Status, Summary};
+use scenario::{PARTITIONS, Scenario};
+use topics::TopicAdmin;
+
+/// What to run, where.
+#[derive(Clone, Debug)]
+pub struct DriverOptions {
+    /// The smoke matrix instead of the full one.
+    pub smoke: bool,
+    /// Bootstrap servers of the broker every client uses.
+    pub bootstrap: String,
+    /// The repository (for `scripts/kafka`, Cargo.lock and git).
+    pub repo: PathBuf,
+    /// Where payload files go.
+    pub work_dir: PathBuf,
+    /// Only these clients (all when empty).
+    pub clients: Vec<String>,
+    /// Only scenarios whose name contains one of these (all when empty).
+    pub scenarios: Vec<String>,
+    /// Runs of each scenario per client; results are medians.
+    pub repeat: u32,
+    /// Longest a client run may take.
+    pub run_timeout: Duration,
+    /// Pause between runs, letting the broker settle.
+    pub pause: Duration,
+}
+
+/// Runs the benchmark.
+pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
+    let started = Instant::now();
+    let started_utc = utc_now();
+    let scenarios = select_scenarios(options)?;
+    let clients = select_clients(options)?;
+    let bin_dir = std::env::current_exe()
+        .context("cannot find this executable")?
+        .parent()
+        .context("this executable has no directory")?
+        .to_path_buf();
+    // The Kafka distribution of the running cluster's version: the Java
+    // client's jars, and the version the tables report.
+    let java = fetch_java(&options.repo)?;
+    let kafka_version = java
+        .dist
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_prefix("kafka-"))
+        .unwrap_or("unknown")
+        .to_owned();
+    let mut machine = MachineInfo::collect(&options.repo, &kafka_version);
+    std::fs::create_dir_all(&options.work_dir)
+        .with_context(|| format!("cannot create {}", options.work_dir.display()))?;
+    let sizes: BTreeSet<usize> = scenarios.iter().map(|s| s.record_size).collect();
+    for size in sizes {
+        write_payload_file(&payload_path(&options.work_dir, size), size)?;
+    }
+    let admin = TopicAdmin::connect(&options.bootstrap)?;
+    let rusage = bin_dir.join("bench-rusage");
+    let total = scenarios.len() * clients.len() * options.repeat as usize;
+    let mut runs = Vec::with_capacity(total);
+    for attempt in 0..options.repeat {
+        for (index, scenario) in scenarios.iter().enumerate() {
+            // Rotate the clients per scenario and attempt, so no client always
+            // runs first (cold broker) or right after a heavy one.
+            let mut order = clients.clone();
+            order.rotate_left((index + attempt as usize) % clients.len());
+            for client in &order {
+                if let Some(reason) = client.unsupported(scenario) {
+                    runs.push(RunResult::without_measurement(
+                        scenario,
+                        client.name,
+                        attempt,
+                        Status::Unsupported,
+                        reason.to_owned(),
+                    ));
+                    continue;
+                }
+                let plan = RunContext {
+                    options,
+                    admin: &admin,
+                    rusage: &rusage,
+                    bin_dir: &bin_dir,
+                    java: Some(&java),
+                };
+                let result = plan.run_one(scenario, client, attempt).await;
+                eprintln!("[{}/{total}] {}", runs.len() + 1, progress_line(&result));
+                runs.push(result);
+                tokio::time::sleep(options.pause).await;
+            }
+        }
+    }
+    machine.load_at_end = machine::load_average();
+    let summaries = scenarios
+        .iter()
+        .flat_map(|scenario| {
+            clients.iter().map(|client| {
+                let mine: Vec<&RunResult> = runs
+                    .iter()
+                    .filter(|r| r.scenario == scenario.name && r.client == client.name)
+                    .collect();
+                Summary::of(&scenario.name, client.name, &mine)
+            })
+        })
+        .collect();
+    Ok(BenchResults {
+        smoke: options.smoke,
+        started: started_utc,
+        duration_s: started.elapsed().as_secs_f64(),
+        machine,
+        scenarios,
+        clients: clients
+            .iter()
+            .map(|c| (c.name.to_owned(), c.label.to_owned()))
+            .collect(),
+        runs,
+        summaries,
+    })
+}
+
+fn select_scenarios(options: &DriverOptions) -> anyhow::Result<Vec<Scenario>> {
+    let all = if options.smoke {
+        Scenario::smoke()
+    } else {
+        Scenario::full()
+    };
+    let chosen: Vec<Scenario> = all
+        .into_iter()
+        .filter(|s| {
+            options.scenarios.is_empty()
+                || options
+                    .scenarios
+                    .iter()
+                    .any(|f| s.name.contains(f.as_str()))
+        })
+        .collect();
+    if chosen.is_empty() {
+        bail!("no scenario matches {:?}", options.scenarios);
+    }
+    Ok(chosen)
+}
+
+fn select_clients(options: &DriverOptions) -> anyhow::Result<Vec<ClientSpec>> {
+    let all = ClientSpec::all();
+    for name in &options.clients {
+        if !all.iter().any(|c| c.name == name) {
+            let names: Vec<&str> = all.iter().map(|c| c.name).collect();
+            bail!(
+                "unknown client '{name}'; the clients are {}",
+                names.join(", ")
+            );
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|c| options.clients.is_empty() || options.clients.iter().any(|n| n == c.name))
+        .collect())
+}
+
+/// The payload file for records of `size` bytes.
+pub fn payload_path(work_dir: &Path, size: usize) -> PathBuf {
+    work_dir.join(format!("payload-{size}.txt"))
+}
+
+fn fetch_java(repo: &Path) -> anyhow::Result<JavaSetup> {
+    let output = std::process::Command::new(repo.join("scripts/kafka"))
+        .arg("fetch")
+        .output()
+        .context("cannot run scripts/kafka fetch")?;
+    if !output.status.success() {
+        bail!(
+            "scripts/kafka fetch failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let dist = stdout
+        .lines()
+        .last()
+        .map(|line| PathBuf::from(line.trim()))
+        .context("scripts/kafka fetch printed no directory")?;
+    if !dist.join("lib").is_dir() {
+        bail!(
+            "scripts/kafka fetch printed {}, which has no lib/",
+            dist.display()
+        );
+    }
+    Ok(JavaSetup { dist })
+}
+
+fn utc_now() -> String {
+    std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+struct RunContext<'a> {
+    options: &'a DriverOptions,
+    admin: &'a TopicAdmin,
+    rusage: &'a Path,
+    bin_dir: &'a Path,
+    java: Option<&'a JavaSetup>,
+}
+
+impl RunContext<'_> {
+    async fn run_one(&self, scenario: &Scenario, client: &ClientSpec, attempt: u32) -> RunResult {
+        let topic = format!(
+            "bench-{}-{}-{attempt}-{}",
+            scenario.name,
+            client.name,
+            std::process::id()
+        );
+        let result = match self.admin.create(&topic, PARTITIONS).await {
+            Ok(()) => self.measure(scenario, client, attempt, &topic).await,
+            Err(e) => Err(e),
+        };
+        let result = result.unwrap_or_else(|e| {
+            RunResult::without_measurement(
+                scenario,
+                client.name,
+                attempt,
+                Status::Failed,
+                format!("{e:#}"),
+            )
+        });
+        if let Err(e) = self.admin.delete(&topic).await {
+            eprintln!("warning: {e:#}");
+        }
+        result
+    }
+
+    async fn measure(
+        &self,
+        scenario: &Scenario,
+        client: &ClientSpec,
+        attempt: u32,
+        topic: &str,
+    ) -> anyhow::Result<RunResult> {
+        let payload_file = payload_path(&self.options.work_dir, scenario.record_size);
+        let plan = RunPlan {
+            scenario,
+            bootstrap: &self.options.bootstrap,
+            topic,
+            payload_file: &payload_file,
+            bin_dir: self.bin_dir,
+            java: self.java,
+        };
+        let mut line = vec![self.rusage.display().to_string()];
+        line.extend(command_line(client, &plan)?);
+        let output = run_with_timeout(&line, self.options.run_timeout)?;
+        let usage =
+            Usage::from_output(&output.stdout).context("bench-rusage printed no usage line")??;
+        let report: Option<ClientReport> = match parse_report(client, scenario, &output.stdout) {
+            Ok(report) => Some(report),
+            Err(e) if output.success => return Err(e),
+            Err(_) => None,
+        };
+        let records_in_topic = self.admin.record_count(topic, PARTITIONS).ok();
+        let mut problems = Vec::new();
+        if !output.success {
+            problems.push(format!(
+                "exited with {}: {}",
+                output.status,
+                output.stderr_tail()
+            ));
+        }
+        if records_in_topic != Some(scenario.count) {
+            problems.push(format!(
+                "the topic holds {} records, not {}",
+                records_in_topic.map_or("an unknown number of".to_owned(), |n| n.to_string()),
+                scenario.count
+            ));
+        }
+        if let Some(report) = &report
+            && (report.acked != report.records || report.failed > 0)
+        {
+            problems.push(format!(
+                "{} acknowledged, {} failed (first error: {})",
+                report.acked,
+                report.failed,
+                report.first_error.as_deref().unwrap_or("none")
+            ));
+        }
+        let report = report.unwrap_or(ClientReport {
+            records: scenario.count,
+            bytes: 0,
+            acked: 0,
+            failed: 0,
+            first_error: None,
+            elapsed_s: 0.0,
+            latency: None,
+            warm_up_s: None,
+        });
+        let (records_per_s, mb_per_s) = if report.elapsed_s > 0.0 {
+            (
+                report.records as f64 / report.elapsed_s,
+                report.bytes as f64 / report.elapsed_s / 1e6,
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        Ok(RunResult {
+            scenario: scenario.name.clone(),
+            client: client.name.to_owned(),
+            attempt,
+            status: if problems.is_empty() {
+                Status::Ok
+            } else {
+                Status::Failed
+            },
+            note: (!problems.is_empty()).then(|| problems.join("; ")),
+            records: report.records,
+            bytes: report.bytes,
+            elapsed_s: report.elapsed_s,
+            records_per_s,
+            mb_per_s,
+            user_s: usage.user_s,
+            sys_s: usage.sys_s,
+            cpu_s_per_million: usage.cpu_s() / (scenario.count.max(1) as f64 / 1e6),
+            peak_rss_mib: usage.max_rss_kib as f64 / 1024.0,
+            wall_s: output.wall.as_secs_f64(),
+            latency: report.latency,
+            warm_up_s: report.warm_up_s,
+            records_in_topic,
+        })
+    }
+}
+
+fn progress_line(result: &RunResult) -> String {
+    match result.status {
+        Status::Ok => {
+            let latency = result.latency.as_ref().map_or(String::new(), |l| {
+                format!(
+                    ", p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+                    l.p50_us / 1000.0,
+                    l.p99_us / 1000.0,
+                    l.p999_us / 1000.0
+                )
+            });
+            format!(
+                "{} {}: {:.0} records/s, {:.1} MB/s, {:.2} CPU s per M records, {:.0} MiB peak RSS{latency}",
+                result.scenario,
+                result.client,
+                result.records_per_s,
+                result.mb_per_s,
+                result.cpu_s_per_million,
+                result.peak_rss_mib
+            )
+        }
+        _ => format!(
+            "{} {}: {:?}: {}",
+            result.scenario,
+            result.client,
+            result.status,
+            result.note.as_deref().unwrap_or("")
+        ),
+    }
+}

@@ -1,0 +1,117 @@
+//! The benchmark matrix: what each run sends and with which settings.
+
+use serde::{Deserialize, Serialize};
+
+use crate::args::{Codec, Mode};
+
+/// One cell of the matrix, run once per client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// A short unique name, for example `100B-keyless-lz4` or `latency-linger0`.
+    pub name: String,
+    /// Throughput or paced latency.
+    pub mode: Mode,
+    /// Bytes per value.
+    pub record_size: usize,
+    /// Records per run.
+    pub count: u64,
+    /// Whether records have keys.
+    pub keyed: bool,
+    /// Batch compression.
+    pub compression: Codec,
+    /// `linger.ms`.
+    pub linger_ms: u64,
+    /// Records per second in latency mode.
+    pub rate: Option<u64>,
+}
+
+/// `batch.size` in every scenario (bytes).
+pub const BATCH_SIZE: usize = 65_536;
+/// `buffer.memory` in every scenario (bytes; Java's default).
+pub const BUFFER_MEMORY: usize = 33_554_432;
+/// Partitions of every benchmark topic.
+pub const PARTITIONS: i32 = 6;
+
+impl Scenario {
+    fn throughput(record_size: usize, count: u64, keyed: bool, compression: Codec) -> Scenario {
+        let size = if record_size >= 1024 && record_size.is_multiple_of(1024) {
+            format!("{}KiB", record_size / 1024)
+        } else {
+            format!("{record_size}B")
+        };
+        Scenario {
+            name: format!(
+                "{size}-{}-{}",
+                if keyed { "keyed" } else { "keyless" },
+                compression.property()
+            ),
+            mode: Mode::Throughput,
+            record_size,
+            count,
+            keyed,
+            compression,
+            linger_ms: 5,
+            rate: None,
+        }
+    }
+
+    fn latency(linger_ms: u64, rate: u64, seconds: u64) -> Scenario {
+        Scenario {
+            name: format!("latency-{rate}rps-linger{linger_ms}"),
+            mode: Mode::Latency,
+            record_size: 100,
+            count: rate * seconds,
+            keyed: false,
+            compression: Codec::None,
+            linger_ms,
+            rate: Some(rate),
+        }
+    }
+
+    /// The full matrix of the issue: 1M records of 100 bytes and 100k of 1 KiB,
+    /// keyed and keyless, uncompressed, lz4 and zstd; then 10 s at 20k records/s
+    /// with linger.ms 0 and 5.
+    pub fn full() -> Vec<Scenario> {
+        let mut scenarios = Vec::new();
+        for (size, count) in [(100, 1_000_000), (1024, 100_000)] {
+            for keyed in [false, true] {
+                for codec in [Codec::None, Codec::Lz4, Codec::Zstd] {
+                    scenarios.push(Scenario::throughput(size, count, keyed, codec));
+                }
+            }
+        }
+        scenarios.push(Scenario::latency(0, 20_000, 10));
+        scenarios.push(Scenario::latency(5, 20_000, 10));
+        scenarios
+    }
+
+    /// A few thousand records per client through every code path (keys,
+    /// compression, pacing), to keep the harness from rotting.
+    pub fn smoke() -> Vec<Scenario> {
+        vec![
+            Scenario::throughput(100, 5_000, false, Codec::Lz4),
+            Scenario::throughput(1024, 2_000, true, Codec::Zstd),
+            Scenario::latency(5, 2_000, 1),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_full_matrix_has_the_issues_cells_with_unique_names() {
+        let full = Scenario::full();
+        assert_eq!(full.len(), 14);
+        let mut names: Vec<&str> = full.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), 14);
+        assert!(names.contains(&"100B-keyless-none"));
+        assert!(names.contains(&"1KiB-keyed-zstd"));
+        assert!(names.contains(&"latency-20000rps-linger0"));
+        let latency = full.iter().find(|s| s.mode == Mode::Latency).unwrap();
+        assert_eq!((latency.count, latency.rate), (200_000, Some(20_000)));
+    }
+}

@@ -1,0 +1,106 @@
+//! Fresh topics per run, and a check of how many records each run really wrote.
+//!
+//! Through librdkafka's admin client: it is already linked for the rdkafka
+//! client, and starting a JVM per topic (`scripts/kafka topic`) would cost
+//! seconds of CPU between runs on a two-core machine.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+
+/// Creates, checks and deletes benchmark topics.
+pub struct TopicAdmin {
+    admin: AdminClient<DefaultClientContext>,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+impl TopicAdmin {
+    /// An admin client for the cluster at `bootstrap`.
+    pub fn connect(bootstrap: &str) -> anyhow::Result<TopicAdmin> {
+        let admin = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .create()
+            .with_context(|| format!("cannot create an admin client for {bootstrap}"))?;
+        Ok(TopicAdmin { admin })
+    }
+
+    fn options() -> AdminOptions {
+        AdminOptions::new()
+            .operation_timeout(Some(TIMEOUT))
+            .request_timeout(Some(TIMEOUT))
+    }
+
+    /// Creates `name` with `partitions` partitions (replication factor 1) and
+    /// waits until every partition has a leader.
+    pub async fn create(&self, name: &str, partitions: i32) -> anyhow::Result<()> {
+        let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+        let results = self
+            .admin
+            .create_topics([&topic], &Self::options())
+            .await
+            .with_context(|| format!("cannot create topic {name}"))?;
+        for result in results {
+            if let Err((topic, code)) = result {
+                bail!("cannot create topic {topic}: {code}");
+            }
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let ready = self
+                .admin
+                .inner()
+                .fetch_metadata(Some(name), Duration::from_secs(5))
+                .map(|metadata| {
+                    metadata.topics().iter().any(|t| {
+                        t.name() == name
+                            && t.error().is_none()
+                            && t.partitions().len() == partitions as usize
+                            && t.partitions()
+                                .iter()
+                                .all(|p| p.leader() >= 0 && p.error().is_none())
+                    })
+                })
+                .unwrap_or(false);
+            if ready {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("topic {name} has no leader for every partition after {TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Records in `name`: the sum over its partitions of high minus low watermark.
+    pub fn record_count(&self, name: &str, partitions: i32) -> anyhow::Result<u64> {
+        let mut total = 0u64;
+        for partition in 0..partitions {
+            let (low, high) = self
+                .admin
+                .inner()
+                .fetch_watermarks(name, partition, Duration::from_secs(10))
+                .with_context(|| format!("cannot read the offsets of {name}-{partition}"))?;
+            total += u64::try_from(high - low).unwrap_or(0);
+        }
+        Ok(total)
+    }
+
+    /// Deletes `name`.
+    pub async fn delete(&self, name: &str) -> anyhow::Result<()> {
+        let results = self
+            .admin
+            .delete_topics(&[name], &Self::options())
+            .await
+            .with_context(|| format!("cannot delete topic {name}"))?;
+        for result in results {
+            if let Err((topic, code)) = result {
+                bail!("cannot delete topic {topic}: {code}");
+            }
+        }
+        Ok(())
+    }
+}
