@@ -509,7 +509,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[derive(Debug)]
 pub(crate) struct RecordAccumulator {
     pub config: AccumulatorConfig,
-    topics: RwLock<HashMap<Arc<str>, Arc<TopicQueues>>>,
+    /// foldhash: looked up for every record.
+    topics: RwLock<HashMap<Arc<str>, Arc<TopicQueues>, foldhash::fast::RandomState>>,
     pub accounting: Arc<Accounting>,
     flushes_in_progress: AtomicUsize,
     appends_in_progress: AtomicUsize,
@@ -583,7 +584,7 @@ impl RecordAccumulator {
         timestamp: i64,
         choice: PartitionChoice,
         partitions: &TopicPartitions,
-        deadline: Instant,
+        deadline: Option<Instant>,
         mut callback: Option<Callback>,
     ) -> Result<DeliveryFuture, KafkaError> {
         self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
@@ -649,6 +650,7 @@ impl RecordAccumulator {
             let size = self.config.batch_size.max(record_size);
             if !self.pool().try_reserve(size) {
                 let wakeup = &self.wakeup;
+                let deadline = deadline.unwrap_or_else(|| Instant::now() + self.config.max_block);
                 match self
                     .pool()
                     .reserve(size, deadline, || wakeup.notify_one())

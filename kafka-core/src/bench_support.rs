@@ -77,7 +77,7 @@ impl HotPath {
                 1_700_000_000_000,
                 PartitionChoice::Partition(partition),
                 &self.partitions,
-                deadline,
+                Some(deadline),
                 None,
             );
             // Fire and forget: the future is dropped, as most applications do.

@@ -47,6 +47,9 @@ pub(crate) struct PartitionLeader {
 /// What metadata said of one topic.
 #[derive(Clone, Debug)]
 pub(crate) struct TopicMetadata {
+    /// When `send` last used the topic (wall-clock ms), shared with the
+    /// interest table so marking use costs one atomic store on the hot path.
+    pub last_used: Arc<LastUsed>,
     pub error: ErrorCode,
     /// Indexed by partition number.
     pub partitions: Vec<PartitionLeader>,
@@ -58,7 +61,8 @@ pub(crate) struct TopicMetadata {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Cluster {
     pub brokers: HashMap<i32, BrokerAddress>,
-    pub topics: HashMap<String, TopicMetadata>,
+    /// foldhash: looked up for every record.
+    pub topics: HashMap<String, TopicMetadata, foldhash::fast::RandomState>,
     /// The same topics as the custom partitioner sees them.
     pub partitioner_view: PartitionerCluster,
 }
@@ -73,9 +77,9 @@ impl Cluster {
     }
 }
 
-/// Milliseconds since the metadata manager's start when a topic was last used;
-/// an atomic so that `send` marks use under a shared read lock.
-type LastUsed = std::sync::atomic::AtomicU64;
+/// Wall-clock milliseconds when a topic was last used; an atomic so that `send`
+/// marks use without a lock.
+pub(crate) type LastUsed = std::sync::atomic::AtomicI64;
 
 /// The metadata manager shared by `send` and the sender.
 #[derive(Debug)]
@@ -83,8 +87,7 @@ pub(crate) struct Metadata {
     cluster: RwLock<Arc<Cluster>>,
     /// Bumped on every update, so waiters can sleep until the next one.
     updates: watch::Sender<u64>,
-    topics: RwLock<HashMap<String, LastUsed>>,
-    started: Instant,
+    topics: RwLock<HashMap<String, Arc<LastUsed>>>,
     need_update: AtomicBool,
     last_refresh: Mutex<Option<Instant>>,
     last_error: Mutex<Option<String>>,
@@ -99,7 +102,6 @@ impl Metadata {
             cluster: RwLock::default(),
             updates: watch::Sender::new(0),
             topics: RwLock::default(),
-            started: Instant::now(),
             need_update: AtomicBool::new(true),
             last_refresh: Mutex::new(None),
             last_error: Mutex::new(None),
@@ -122,33 +124,34 @@ impl Metadata {
     }
 
     /// Topics to fetch, forgetting those idle longer than `metadata.max.idle.ms`.
-    pub fn topics_to_fetch(&self, now: Instant) -> Vec<String> {
-        let now_ms = self.millis(now);
-        let max_idle = u64::try_from(self.max_idle.as_millis()).unwrap_or(u64::MAX);
+    pub fn topics_to_fetch(&self) -> Vec<String> {
+        let now_ms = wall_clock_ms();
+        let max_idle = i64::try_from(self.max_idle.as_millis()).unwrap_or(i64::MAX);
         let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
         topics.retain(|_, used| now_ms.saturating_sub(used.load(Ordering::Relaxed)) < max_idle);
         topics.keys().cloned().collect()
     }
 
-    fn millis(&self, at: Instant) -> u64 {
-        u64::try_from(at.saturating_duration_since(self.started).as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Marks `topic` as in use, so it stays in the fetch. Returns false when the
-    /// topic is not of interest yet.
-    fn touch(&self, topic: &str, now: Instant) -> bool {
-        match self
-            .topics
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(topic)
-        {
-            Some(used) => {
-                used.store(self.millis(now), Ordering::Relaxed);
-                true
-            }
-            None => false,
+    /// The snapshot, if it already knows `topic` (and `partition`) well enough to
+    /// send: `send`'s fast path, without waiting or reading the monotonic clock.
+    pub fn ready_for(
+        &self,
+        topic: &str,
+        partition: Option<i32>,
+        now_ms: i64,
+    ) -> Option<Arc<Cluster>> {
+        let cluster = self.cluster();
+        let t = cluster.topics.get(topic)?;
+        let known = t.error.is_ok()
+            && match partition {
+                Some(p) => usize::try_from(p).is_ok_and(|p| p < t.partitions.len()),
+                None => !t.partitions.is_empty(),
+            };
+        if !known {
+            return None;
         }
+        t.last_used.store(now_ms, Ordering::Relaxed);
+        Some(cluster)
     }
 
     /// When the sender should fetch next; `None` when nothing is of interest.
@@ -229,9 +232,17 @@ impl Metadata {
                 .map(|(i, _)| i32::try_from(i).unwrap_or(i32::MAX));
             let view = TopicPartitions::new(count, available);
             cluster.partitioner_view.insert(name.clone(), view.clone());
+            let last_used = self
+                .topics
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&name)
+                .cloned()
+                .unwrap_or_default();
             cluster.topics.insert(
                 name,
                 TopicMetadata {
+                    last_used,
                     error: topic.error_code,
                     partitions,
                     view,
@@ -259,9 +270,8 @@ impl Metadata {
         let mut asked = false;
         loop {
             let cluster = self.cluster();
-            let now = Instant::now();
             if let Some(t) = cluster.topics.get(topic) {
-                self.touch(topic, now);
+                t.last_used.store(wall_clock_ms(), Ordering::Relaxed);
                 match t.error {
                     ErrorCode::TOPIC_AUTHORIZATION_FAILED | ErrorCode::INVALID_TOPIC_EXCEPTION => {
                         return Err(KafkaError::Broker {
@@ -282,12 +292,12 @@ impl Metadata {
                 }
             }
             if !asked {
-                if !self.touch(topic, now) {
-                    self.topics
-                        .write()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .insert(topic.to_owned(), LastUsed::new(self.millis(now)));
-                }
+                self.topics
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(topic.to_owned())
+                    .or_default()
+                    .store(wall_clock_ms(), Ordering::Relaxed);
                 asked = true;
             }
             self.request_update();
@@ -315,4 +325,12 @@ impl Metadata {
             }
         }
     }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::accumulator::{AccumulatorConfig, Callback, DeliveryFuture, RecordAccumulator};
 use crate::config::ProducerConfig;
 use crate::error::{KafkaError, SendError};
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, wall_clock_ms};
 use crate::metrics::{MetricsSnapshot, ProducerMetrics};
 use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, RecordMetadata};
@@ -265,18 +265,30 @@ impl KafkaProducer {
                 buffer_memory: config.buffer_memory(),
             });
         }
-        let deadline = Instant::now() + config.max_block();
-        let wakeup = shared.wakeup.clone();
-        let cluster = shared
+        let now_ms = wall_clock_ms();
+        // max.block.ms bounds metadata and buffer waits together; the fast path
+        // (metadata known) reads no monotonic clock unless it has to wait.
+        let mut deadline = None;
+        let cluster = match shared
             .metadata
-            .wait_for(
-                &record.topic,
-                record.partition,
-                deadline,
-                config.max_block(),
-                || wakeup.notify_one(),
-            )
-            .await?;
+            .ready_for(&record.topic, record.partition, now_ms)
+        {
+            Some(cluster) => cluster,
+            None => {
+                let deadline = *deadline.insert(Instant::now() + config.max_block());
+                let wakeup = shared.wakeup.clone();
+                shared
+                    .metadata
+                    .wait_for(
+                        &record.topic,
+                        record.partition,
+                        deadline,
+                        config.max_block(),
+                        || wakeup.notify_one(),
+                    )
+                    .await?
+            }
+        };
         let topic = cluster.topics.get(&record.topic).ok_or_else(|| {
             KafkaError::Internal(format!("metadata for '{}' vanished", record.topic))
         })?;
@@ -296,7 +308,7 @@ impl KafkaProducer {
                 }
                 other => KafkaError::Internal(other.to_string()),
             })?;
-        let timestamp = record.timestamp.unwrap_or_else(now_ms);
+        let timestamp = record.timestamp.unwrap_or(now_ms);
         shared
             .accumulator
             .append(record, timestamp, choice, &topic.view, deadline, callback)
@@ -399,13 +411,6 @@ fn validate_topic(topic: &str) -> Result<(), KafkaError> {
         }),
         None => Ok(()),
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -316,7 +316,7 @@ impl Sender {
     // --- metadata ---------------------------------------------------------------
 
     fn start_metadata_fetch(&mut self, now: Instant) {
-        let topics = self.shared.metadata.topics_to_fetch(now);
+        let topics = self.shared.metadata.topics_to_fetch();
         if topics.is_empty() {
             return;
         }
@@ -559,6 +559,12 @@ impl Sender {
                 continue;
             };
             if head.retry_at.is_some_and(|at| at > now) {
+                continue;
+            }
+            if let Some(tm) = self.tm.as_ref()
+                && head.producer_state.is_none()
+                && !tm.may_send_new(&head.topic, head.partition)
+            {
                 continue;
             }
             if let Some(tm) = self.tm.as_ref()

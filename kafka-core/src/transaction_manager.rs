@@ -112,6 +112,20 @@ impl TransactionManager {
             .is_none_or(|first| first == base_sequence)
     }
 
+    /// Whether a batch without a sequence may be drained for the partition now.
+    ///
+    /// Until the broker has acknowledged a first batch of this epoch on the
+    /// partition it holds no state for us there and accepts *any* first sequence;
+    /// if the first batch failed (say `NOT_LEADER_OR_FOLLOWER` on a new topic)
+    /// while a later one was in flight, the later one would be written first and
+    /// the retried first batch would be out of order for ever. So one batch at a
+    /// time until the first acknowledgement; after it the broker enforces order.
+    pub fn may_send_new(&self, topic: &Arc<str>, partition: i32) -> bool {
+        self.partitions
+            .get(&(topic.clone(), partition))
+            .is_none_or(|s| s.last_acked.is_some() || s.in_flight.is_empty())
+    }
+
     /// The broker acknowledged the batch.
     pub fn acked(&mut self, topic: &Arc<str>, partition: i32, base_sequence: i32, records: u32) {
         let seq = self.partition(topic, partition);
@@ -192,6 +206,28 @@ mod tests {
         assert!(!tm.is_out_of_order_because_of_earlier_failure(&topic(), 0, b));
         let c = tm.assign_sequence(&topic(), 0, 1);
         assert!(tm.is_out_of_order_because_of_earlier_failure(&topic(), 0, c));
+    }
+
+    #[test]
+    fn one_batch_at_a_time_until_the_partition_has_a_first_acknowledgement() {
+        let mut tm = TransactionManager::new();
+        tm.set_producer_id(7, 0);
+        assert!(tm.may_send_new(&topic(), 0));
+        let first = tm.assign_sequence(&topic(), 0, 10);
+        assert!(
+            !tm.may_send_new(&topic(), 0),
+            "the first batch is unacknowledged"
+        );
+        assert!(
+            tm.may_send_new(&topic(), 1),
+            "other partitions are not held back"
+        );
+        tm.acked(&topic(), 0, first, 10);
+        tm.assign_sequence(&topic(), 0, 10);
+        assert!(
+            tm.may_send_new(&topic(), 0),
+            "pipelining once the broker has state"
+        );
     }
 
     #[test]

@@ -76,7 +76,8 @@ impl TopicPartitions {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PartitionerCluster {
-    topics: HashMap<String, TopicPartitions>,
+    // foldhash: looked up for every record; topic names are not attacker-chosen keys.
+    topics: HashMap<String, TopicPartitions, foldhash::fast::RandomState>,
 }
 
 impl PartitionerCluster {
