@@ -289,3 +289,38 @@ async fn records_that_fail_for_good_are_journaled_and_replay_sends_them() {
         assert_eq!(record.header_str("attempt").as_deref(), Some("first"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_template_still_delivers_what_it_buffered() {
+    let kafka = Kafka::get();
+    let topic = kafka.create_topic("tpl-drop", 3, 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A linger far longer than the wait below: only the close that dropping the
+    // template starts can send these records in time.
+    std::fs::write(
+        dir.path().join("application.yml"),
+        format!(
+            "kafka:\n  bootstrap-servers: {}\n  producer:\n    linger: 240s\n    properties:\n      delivery.timeout.ms: 300000\n  template:\n    close-timeout: 20s\n",
+            kafka.bootstrap()
+        ),
+    )
+    .expect("write");
+    let template = KafkaTemplate::builder()
+        .config(load(&dir))
+        .build()
+        .expect("template");
+    let mut pending = Vec::new();
+    for i in 0..50 {
+        let record = ProducerRecord::new(topic.as_str(), format!("v{i}")).with_key(format!("k{i}"));
+        pending.push(template.enqueue_record(record).await.expect("buffered"));
+    }
+    drop(template);
+    for p in pending {
+        tokio::time::timeout(Duration::from_secs(60), p)
+            .await
+            .expect("dropping the template closes its producer, which sends at once")
+            .expect("delivered by the close that drop started");
+    }
+    let records = kafka.read_all(&topic, 50);
+    assert_eq!(records.len(), 50);
+}

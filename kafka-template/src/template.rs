@@ -85,9 +85,10 @@ struct TemplateInner {
     backend: Backend,
     config: Option<KafkaConfig>,
     settings: TemplateSettings,
-    listener: Arc<dyn ProducerListener>,
-    interceptors: Arc<[Arc<dyn ProducerInterceptor>]>,
-    journal: Option<FailureJournal>,
+    /// Shared with the per-record callbacks; kept apart so that buffered records
+    /// do not keep the template (and its producer) alive after the last handle
+    /// is dropped.
+    observers: Arc<Observers>,
     avro_framing: AvroFraming,
     /// Resolved topics per record type.
     topics: RwLock<HashMap<TypeId, Arc<str>>>,
@@ -145,7 +146,12 @@ impl std::fmt::Debug for KafkaTemplate {
             .field("settings", &self.inner.settings)
             .field(
                 "journal",
-                &self.inner.journal.as_ref().map(FailureJournal::path),
+                &self
+                    .inner
+                    .observers
+                    .journal
+                    .as_ref()
+                    .map(FailureJournal::path),
             )
             .finish_non_exhaustive()
     }
@@ -306,9 +312,11 @@ impl KafkaTemplateBuilder {
                 backend,
                 config,
                 settings,
-                listener: self.listener,
-                interceptors: self.interceptors.into(),
-                journal: self.journal,
+                observers: Arc::new(Observers {
+                    listener: self.listener,
+                    interceptors: self.interceptors.into(),
+                    journal: self.journal,
+                }),
                 avro_framing: self.avro_framing,
                 topics: RwLock::new(topics),
             }),
@@ -403,7 +411,7 @@ impl KafkaTemplate {
         match built {
             Ok(producer_record) => self.enqueue_record(producer_record).await,
             Err(error) => {
-                self.inner.listener.on_error(None, &error);
+                self.inner.observers.listener.on_error(None, &error);
                 Err(SendError::without_record(error))
             }
         }
@@ -442,7 +450,10 @@ impl KafkaTemplate {
                 topic: String::new(),
                 reason: "send_default needs kafka.template.default-topic to be set".into(),
             };
-            self.inner.listener.on_error(Some(&record), &error);
+            self.inner
+                .observers
+                .listener
+                .on_error(Some(&record), &error);
             return Err(SendError::new(error, record));
         }
         self.send_record(record).await
@@ -457,6 +468,7 @@ impl KafkaTemplate {
     pub async fn enqueue_record(&self, record: ProducerRecord) -> Result<PendingSend, SendError> {
         let record = self
             .inner
+            .observers
             .interceptors
             .iter()
             .fold(record, |r, interceptor| interceptor.on_send(r));
@@ -465,7 +477,7 @@ impl KafkaTemplate {
                 let (tx, rx) = oneshot::channel();
                 let sent = record.clone();
                 let outcome = Outcome {
-                    inner: self.inner.clone(),
+                    inner: self.inner.observers.clone(),
                     record: sent,
                 };
                 let result = producer
@@ -475,14 +487,14 @@ impl KafkaTemplate {
                     Ok(()) => Ok(PendingSend { rx }),
                     Err(error) => {
                         let record = error.record().cloned();
-                        Err(self.inner.failed(record.as_ref(), error).await)
+                        Err(self.inner.observers.failed(record.as_ref(), error).await)
                     }
                 }
             }
             Backend::Mock(mock) => {
                 let (tx, rx) = oneshot::channel();
                 let outcome = Outcome {
-                    inner: self.inner.clone(),
+                    inner: self.inner.observers.clone(),
                     record: record.clone(),
                 };
                 let result = mock.send(&record).map_err(|e| SendError::new(e, record));
@@ -576,7 +588,7 @@ impl KafkaTemplate {
     }
 }
 
-impl TemplateInner {
+impl Observers {
     /// A record that failed for good: journal it, tell interceptors and the
     /// listener, and return the error for the caller.
     async fn failed(&self, record: Option<&ProducerRecord>, error: SendError) -> SendError {
@@ -594,9 +606,16 @@ impl TemplateInner {
     }
 }
 
+/// Who hears of every outcome.
+struct Observers {
+    listener: Arc<dyn ProducerListener>,
+    interceptors: Box<[Arc<dyn ProducerInterceptor>]>,
+    journal: Option<FailureJournal>,
+}
+
 /// Finishes one record on the producer's sender task.
 struct Outcome {
-    inner: Arc<TemplateInner>,
+    inner: Arc<Observers>,
     record: ProducerRecord,
 }
 
