@@ -221,6 +221,21 @@ impl KafkaProducer {
             .map(drop)
     }
 
+    /// Like [`send_with_callback`](Self::send_with_callback), and also returns the
+    /// record's [`DeliveryFuture`]: for layers (such as a template) that observe
+    /// every outcome through the callback while their caller may await the
+    /// result.
+    pub async fn send_with_callback_and_future<F>(
+        &self,
+        record: ProducerRecord,
+        callback: F,
+    ) -> Result<DeliveryFuture, SendError>
+    where
+        F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
+    {
+        self.send_inner(record, Some(Box::new(callback))).await
+    }
+
     async fn send_inner(
         &self,
         record: ProducerRecord,

@@ -12,8 +12,8 @@ use bytes::Bytes;
 use kafka_core::kafka_record::{SchemaIdResolver, ValueFormat, ValueFraming, topic_value_subject};
 use kafka_core::partitioner::Partitioner;
 use kafka_core::{
-    KafkaError, KafkaProducer, KafkaRecord, MetricsSnapshot, ProducerConfig, ProducerRecord,
-    RecordMetadata, SendError,
+    DeliveryFuture, KafkaError, KafkaProducer, KafkaRecord, MetricsSnapshot, ProducerConfig,
+    ProducerRecord, RecordMetadata, SendError,
 };
 use tokio::sync::oneshot;
 
@@ -474,20 +474,42 @@ impl KafkaTemplate {
             .fold(record, |r, interceptor| interceptor.on_send(r));
         match &self.inner.backend {
             Backend::Producer(producer) => {
-                let (tx, rx) = oneshot::channel();
-                let sent = record.clone();
-                let outcome = Outcome {
-                    inner: self.inner.observers.clone(),
-                    record: sent,
+                let sent = Arc::new(record.clone());
+                let observers = self.inner.observers.clone();
+                let result = if observers.journal.is_some() {
+                    // Journal writes happen off the sender task; the caller hears
+                    // of a failure only once it is stored, through a channel.
+                    let (tx, rx) = oneshot::channel();
+                    let outcome = Outcome {
+                        inner: observers.clone(),
+                        record: sent,
+                    };
+                    producer
+                        .send_with_callback(record, move |result| outcome.finish(result, Some(tx)))
+                        .await
+                        .map(|()| PendingSend::Channel(rx))
+                } else {
+                    // No journal: the callback tells the observers, and the caller
+                    // awaits the batch's shared completion (no per-record channel).
+                    let outcome = Outcome {
+                        inner: observers.clone(),
+                        record: sent.clone(),
+                    };
+                    producer
+                        .send_with_callback_and_future(record, move |result| {
+                            outcome.finish(result, None)
+                        })
+                        .await
+                        .map(|delivery| PendingSend::Delivery {
+                            delivery,
+                            record: Some(sent),
+                        })
                 };
-                let result = producer
-                    .send_with_callback(record, move |result| outcome.finish(result, tx))
-                    .await;
                 match result {
-                    Ok(()) => Ok(PendingSend { rx }),
+                    Ok(pending) => Ok(pending),
                     Err(error) => {
                         let record = error.record().cloned();
-                        Err(self.inner.observers.failed(record.as_ref(), error).await)
+                        Err(observers.failed(record.as_ref(), error).await)
                     }
                 }
             }
@@ -495,11 +517,11 @@ impl KafkaTemplate {
                 let (tx, rx) = oneshot::channel();
                 let outcome = Outcome {
                     inner: self.inner.observers.clone(),
-                    record: record.clone(),
+                    record: Arc::new(record.clone()),
                 };
                 let result = mock.send(&record).map_err(|e| SendError::new(e, record));
-                outcome.finish(result, tx);
-                Ok(PendingSend { rx })
+                outcome.finish(result, Some(tx));
+                Ok(PendingSend::Channel(rx))
             }
         }
     }
@@ -616,14 +638,18 @@ struct Observers {
 /// Finishes one record on the producer's sender task.
 struct Outcome {
     inner: Arc<Observers>,
-    record: ProducerRecord,
+    /// Shared with the caller's [`PendingSend`], which takes it back for the
+    /// [`SendResult`] (without a copy once this side is done with it).
+    record: Arc<ProducerRecord>,
 }
 
 impl Outcome {
+    /// Tells the observers; answers the caller through `tx` when the caller
+    /// waits on a channel (journal, mock) rather than on the batch.
     fn finish(
         self,
         result: Result<RecordMetadata, SendError>,
-        tx: oneshot::Sender<Result<SendResult, SendError>>,
+        tx: Option<oneshot::Sender<Result<SendResult, SendError>>>,
     ) {
         match result {
             Ok(metadata) => {
@@ -631,10 +657,12 @@ impl Outcome {
                     interceptor.on_acknowledgement(Ok(&metadata));
                 }
                 self.inner.listener.on_success(&self.record, &metadata);
-                let _ = tx.send(Ok(SendResult {
-                    producer_record: self.record,
-                    record_metadata: metadata,
-                }));
+                if let Some(tx) = tx {
+                    let _ = tx.send(Ok(SendResult {
+                        producer_record: Arc::unwrap_or_clone(self.record),
+                        record_metadata: metadata,
+                    }));
+                }
             }
             Err(error) => {
                 if self.inner.journal.is_some() {
@@ -643,7 +671,9 @@ impl Outcome {
                     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                         runtime.spawn(async move {
                             let error = self.inner.failed(Some(&self.record), error).await;
-                            let _ = tx.send(Err(error));
+                            if let Some(tx) = tx {
+                                let _ = tx.send(Err(error));
+                            }
                         });
                         return;
                     }
@@ -654,7 +684,9 @@ impl Outcome {
                 self.inner
                     .listener
                     .on_error(Some(&self.record), error.error());
-                let _ = tx.send(Err(error));
+                if let Some(tx) = tx {
+                    let _ = tx.send(Err(error));
+                }
             }
         }
     }
@@ -664,20 +696,42 @@ impl Outcome {
 /// Dropping it does not cancel the send.
 #[must_use = "await it for the outcome, or drop it to fire and forget"]
 #[derive(Debug)]
-pub struct PendingSend {
-    rx: oneshot::Receiver<Result<SendResult, SendError>>,
+pub enum PendingSend {
+    /// Waits on the batch the record is in.
+    #[doc(hidden)]
+    Delivery {
+        /// The producer's future for the record.
+        delivery: DeliveryFuture,
+        /// The record as sent, for the [`SendResult`].
+        record: Option<Arc<ProducerRecord>>,
+    },
+    /// Waits for the template to report the outcome (journal, mock).
+    #[doc(hidden)]
+    Channel(oneshot::Receiver<Result<SendResult, SendError>>),
 }
 
 impl Future for PendingSend {
     type Output = Result<SendResult, SendError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx).poll(cx).map(|r| {
-            r.unwrap_or_else(|_| {
-                Err(SendError::without_record(KafkaError::ProducerClosed(
-                    "the producer stopped before reporting the outcome",
-                )))
-            })
-        })
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            PendingSend::Delivery { delivery, record } => {
+                Pin::new(delivery).poll(cx).map(|result| {
+                    result.map(|record_metadata| SendResult {
+                        producer_record: record.take().map(Arc::unwrap_or_clone).unwrap_or_else(
+                            || ProducerRecord::tombstone(record_metadata.topic.clone()),
+                        ),
+                        record_metadata,
+                    })
+                })
+            }
+            PendingSend::Channel(rx) => Pin::new(rx).poll(cx).map(|r| {
+                r.unwrap_or_else(|_| {
+                    Err(SendError::without_record(KafkaError::ProducerClosed(
+                        "the producer stopped before reporting the outcome",
+                    )))
+                })
+            }),
+        }
     }
 }
