@@ -47,6 +47,16 @@ where
     F: Future<Output = anyhow::Result<P>>,
 {
     let args = Cli::parse().args;
+    // The producers' own warnings (retries, epoch bumps) go to stderr, which the
+    // driver keeps for failed runs; RUST_LOG=kafka_core=debug shows more.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -85,6 +85,7 @@ fn main() -> ExitCode {
             900
         })),
         pause: Duration::from_secs(cli.pause_secs.unwrap_or(if cli.smoke { 0 } else { 2 })),
+        warm_up_broker: !cli.smoke,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

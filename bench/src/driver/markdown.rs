@@ -5,7 +5,7 @@ use std::fmt::Write;
 use crate::args::Mode;
 
 use super::clients::BASELINE;
-use super::results::{BenchResults, Summary};
+use super::results::{BenchResults, Status, Summary};
 use super::scenario::{BATCH_SIZE, BUFFER_MEMORY, PARTITIONS, Scenario};
 use super::targets::{TargetCheck, evaluate};
 
@@ -151,20 +151,36 @@ fn targets_section(out: &mut String, checks: &[TargetCheck]) {
 }
 
 fn gaps_section(out: &mut String, results: &BenchResults) {
-    let mut notes: Vec<String> = results
+    let notes: Vec<String> = results
         .summaries
         .iter()
         .filter(|s| s.runs_ok < s.runs || s.runs == 0)
         .map(|s| {
+            let failed = results
+                .runs
+                .iter()
+                .filter(|r| {
+                    r.scenario == s.scenario && r.client == s.client && r.status == Status::Failed
+                })
+                .count();
+            let count = if failed == 0 {
+                String::new()
+            } else if s.runs_ok == 0 {
+                format!(" (all {} runs failed)", s.runs)
+            } else {
+                format!(
+                    " ({failed} of {} runs failed; the figures are the others')",
+                    s.runs
+                )
+            };
             format!(
-                "- {} / {}: {}",
+                "- {} / {}{count}: {}",
                 s.scenario,
                 label(results, &s.client),
                 missing(s)
             )
         })
         .collect();
-    notes.dedup();
     if notes.is_empty() {
         out.push_str("Every client ran every scenario successfully.\n");
     } else {
@@ -290,7 +306,12 @@ pub fn short_table(results: &BenchResults) -> String {
             let status = if summary.runs_ok == summary.runs && summary.runs > 0 {
                 "ok".to_owned()
             } else {
-                missing(summary)
+                format!(
+                    "{}/{} ok: {}",
+                    summary.runs_ok,
+                    summary.runs,
+                    missing(summary)
+                )
             };
             let _ = writeln!(
                 out,

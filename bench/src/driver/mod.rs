@@ -50,6 +50,8 @@ pub struct DriverOptions {
     pub run_timeout: Duration,
     /// Pause between runs, letting the broker settle.
     pub pause: Duration,
+    /// Run (and discard) one run before measuring, to warm the broker's JIT.
+    pub warm_up_broker: bool,
 }
 
 /// Runs the benchmark.
@@ -82,6 +84,20 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
     }
     let admin = TopicAdmin::connect(&options.bootstrap)?;
     let rusage = bin_dir.join("bench-rusage");
+    if options.warm_up_broker {
+        // A freshly started broker (a JVM) is slower for its first minute; the
+        // first measured runs would pay for it. Run the first scenario once
+        // with the first client and throw the result away.
+        let plan = RunContext {
+            options,
+            admin: &admin,
+            rusage: &rusage,
+            bin_dir: &bin_dir,
+            java: Some(&java),
+        };
+        let result = plan.run_one(&scenarios[0], &clients[0], u32::MAX).await;
+        eprintln!("[warm-up, not counted] {}", progress_line(&result));
+    }
     let total = scenarios.len() * clients.len() * options.repeat as usize;
     let mut runs = Vec::with_capacity(total);
     for attempt in 0..options.repeat {
@@ -283,8 +299,20 @@ impl RunContext<'_> {
             Err(_) => None,
         };
         let records_in_topic = self.admin.record_count(topic, PARTITIONS).ok();
+        // The client's own account first; its stderr only when it gave none.
         let mut problems = Vec::new();
-        if !output.success {
+        if let Some(report) = &report
+            && (report.acked != report.records || report.failed > 0)
+        {
+            problems.push(format!(
+                "{} of {} acknowledged, {} failed (first error: {})",
+                report.acked,
+                report.records,
+                report.failed,
+                report.first_error.as_deref().unwrap_or("none")
+            ));
+        }
+        if !output.success && problems.is_empty() {
             problems.push(format!(
                 "exited with {}: {}",
                 output.status,
@@ -298,15 +326,8 @@ impl RunContext<'_> {
                 scenario.count
             ));
         }
-        if let Some(report) = &report
-            && (report.acked != report.records || report.failed > 0)
-        {
-            problems.push(format!(
-                "{} acknowledged, {} failed (first error: {})",
-                report.acked,
-                report.failed,
-                report.first_error.as_deref().unwrap_or("none")
-            ));
+        if !problems.is_empty() {
+            problems.push(self.keep_output(topic, &output));
         }
         let report = report.unwrap_or(ClientReport {
             records: scenario.count,
@@ -350,6 +371,20 @@ impl RunContext<'_> {
             warm_up_s: report.warm_up_s,
             records_in_topic,
         })
+    }
+}
+
+impl RunContext<'_> {
+    /// Saves a failed run's whole output (with RUST_LOG=kafka_core=debug, the
+    /// producer's story) and says where.
+    fn keep_output(&self, topic: &str, output: &process::Output) -> String {
+        let dir = self.options.work_dir.join("logs");
+        let path = dir.join(format!("{topic}.log"));
+        let text = format!("{}\n--- stderr ---\n{}", output.stdout, output.stderr);
+        match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)) {
+            Ok(()) => format!("output kept in {}", path.display()),
+            Err(e) => format!("cannot keep the output in {}: {e}", path.display()),
+        }
     }
 }
 

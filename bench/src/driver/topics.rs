@@ -18,6 +18,9 @@ pub struct TopicAdmin {
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a new topic's leaders get before the first produce.
+const SETTLE: Duration = Duration::from_millis(500);
+
 impl TopicAdmin {
     /// An admin client for the cluster at `bootstrap`.
     pub fn connect(bootstrap: &str) -> anyhow::Result<TopicAdmin> {
@@ -66,6 +69,10 @@ impl TopicAdmin {
                 })
                 .unwrap_or(false);
             if ready {
+                // Metadata names a leader a moment before the leader accepts
+                // appends; a produce in that window gets NOT_LEADER_OR_FOLLOWER,
+                // which is a test of recovery, not of speed. Let it settle.
+                tokio::time::sleep(SETTLE).await;
                 return Ok(());
             }
             if Instant::now() > deadline {
