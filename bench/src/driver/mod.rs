@@ -84,17 +84,17 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
     }
     let admin = TopicAdmin::connect(&options.bootstrap)?;
     let rusage = bin_dir.join("bench-rusage");
+    let plan = RunContext {
+        options,
+        admin: &admin,
+        rusage: &rusage,
+        bin_dir: &bin_dir,
+        java: Some(&java),
+    };
     if options.warm_up_broker {
         // A freshly started broker (a JVM) is slower for its first minute; the
         // first measured runs would pay for it. Run the first scenario once
         // with the first client and throw the result away.
-        let plan = RunContext {
-            options,
-            admin: &admin,
-            rusage: &rusage,
-            bin_dir: &bin_dir,
-            java: Some(&java),
-        };
         let result = plan.run_one(&scenarios[0], &clients[0], u32::MAX).await;
         eprintln!("[warm-up, not counted] {}", progress_line(&result));
     }
@@ -117,13 +117,6 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
                     ));
                     continue;
                 }
-                let plan = RunContext {
-                    options,
-                    admin: &admin,
-                    rusage: &rusage,
-                    bin_dir: &bin_dir,
-                    java: Some(&java),
-                };
                 let result = plan.run_one(scenario, client, attempt).await;
                 eprintln!("[{}/{total}] {}", runs.len() + 1, progress_line(&result));
                 runs.push(result);
