@@ -324,3 +324,84 @@ async fn dropping_the_template_still_delivers_what_it_buffered() {
     let records = kafka.read_all(&topic, 50);
     assert_eq!(records.len(), 50);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_back_rejected_ones() {
+    let kafka = Kafka::get();
+    let greetings = kafka.create_topic("tpl-callback", 6, 1);
+    // A topic whose broker-side limit rejects a record the producer accepts:
+    // the failure comes after buffering, through the callback.
+    let small = kafka_testkit::unique_name("tpl-small");
+    kafka.create_topic_named(&small, 1, 1, &["max.message.bytes=1024"]);
+    let dir = config_dir(&[("greetings", &greetings)]);
+    let counts = Arc::new(Counting::default());
+    let template = KafkaTemplate::builder()
+        .config(load(&dir))
+        .listener(CountingListener(counts.clone()))
+        .register::<Greeting>()
+        .build()
+        .expect("template");
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+    for i in 0..500 {
+        let greeting = Greeting {
+            user: format!("user-{i}"),
+            tenant: "acme".into(),
+            at,
+            text: format!("hello {i}"),
+        };
+        let tx = tx.clone();
+        template
+            .enqueue_with_callback(&greeting, move |result| drop(tx.send(result)))
+            .await
+            .expect("buffered");
+    }
+    let too_big = ProducerRecord::new(small.as_str(), vec![b'x'; 4096]).with_key("big");
+    template
+        .enqueue_record_with_callback(too_big, move |result| drop(tx.send(result)))
+        .await
+        .expect("buffered: the producer's own limits allow it");
+
+    let mut sent = Vec::new();
+    let mut failed = Vec::new();
+    while let Some(result) = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        .await
+        .expect("every callback runs")
+    {
+        match result {
+            Ok(result) => sent.push(result),
+            Err(error) => failed.push(error),
+        }
+    }
+    assert_eq!((sent.len(), failed.len()), (500, 1));
+    let rejected = failed[0].record().expect("the rejected record comes back");
+    assert_eq!(rejected.key.as_deref(), Some(&b"big"[..]));
+    assert_eq!(rejected.topic, small);
+    assert!(
+        failed[0].to_string().contains("MESSAGE_TOO_LARGE"),
+        "{}",
+        failed[0]
+    );
+
+    let records = kafka.read_all(&greetings, 500);
+    assert_eq!(records.len(), 500);
+    for result in &sent {
+        let m = &result.record_metadata;
+        let record = records
+            .iter()
+            .find(|r| r.partition == m.partition && r.offset == m.offset)
+            .expect("the record is where the callback said");
+        assert_eq!(
+            record.key,
+            result.producer_record.key.as_deref().map(<[u8]>::to_vec)
+        );
+        assert_eq!(
+            record.value,
+            result.producer_record.value.as_deref().map(<[u8]>::to_vec)
+        );
+    }
+    assert_eq!(counts.ok.load(Ordering::SeqCst), 500);
+    assert_eq!(counts.failed.load(Ordering::SeqCst), 1);
+    assert_eq!(template.close(Duration::from_secs(10)).await, 0);
+}

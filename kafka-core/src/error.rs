@@ -251,6 +251,15 @@ impl SendError {
         }
     }
 
+    /// An error with a record the caller shares (a template that keeps the
+    /// record for its listener gives back that same record, not a copy).
+    pub fn with_shared_record(error: KafkaError, record: Arc<ProducerRecord>) -> Self {
+        SendError {
+            error,
+            record: Some(record),
+        }
+    }
+
     pub(crate) fn shared(error: KafkaError, record: Option<Arc<ProducerRecord>>) -> Self {
         SendError { error, record }
     }
@@ -268,6 +277,11 @@ impl SendError {
     /// Takes the record back.
     pub fn into_record(self) -> Option<ProducerRecord> {
         self.record.map(Arc::unwrap_or_clone)
+    }
+
+    /// The error alone, dropping the record.
+    pub fn into_error(self) -> KafkaError {
+        self.error
     }
 
     /// Splits into the error and the record.

@@ -236,6 +236,49 @@ impl KafkaProducer {
         self.send_inner(record, Some(Box::new(callback))).await
     }
 
+    /// Like [`send_with_callback_and_future`](Self::send_with_callback_and_future),
+    /// but borrows the record: for layers that keep the record anyway (a
+    /// template hands it to its listener afterwards), so it is not copied.
+    ///
+    /// The record's bytes are in the producer's buffer when this returns. An
+    /// error before sending is returned without the record (the caller still
+    /// has it), and the callback is dropped without running.
+    ///
+    /// ```no_run
+    /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::KafkaError> {
+    /// use std::sync::Arc;
+    /// use kafka_core::ProducerRecord;
+    ///
+    /// let record = Arc::new(ProducerRecord::new("orders", "{\"id\":1}"));
+    /// let kept = Arc::clone(&record);
+    /// let delivery = producer
+    ///     .send_borrowed(&record, move |result| {
+    ///         if let Err(e) = result {
+    ///             eprintln!("{} failed: {e}", kept.topic);
+    ///         }
+    ///     })
+    ///     .await?;
+    /// if let Ok(metadata) = delivery.await {
+    ///     println!("offset {}", metadata.offset);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send_borrowed<F>(
+        &self,
+        record: &ProducerRecord,
+        callback: F,
+    ) -> Result<DeliveryFuture, KafkaError>
+    where
+        F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
+    {
+        let result = self.try_send(record, Some(Box::new(callback))).await;
+        if let Err(error) = &result {
+            self.inner.shared.metrics.record_error(error.kind_name(), 1);
+        }
+        result
+    }
+
     async fn send_inner(
         &self,
         record: ProducerRecord,

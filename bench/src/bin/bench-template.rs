@@ -1,31 +1,21 @@
 //! The benchmark client for this project's `KafkaTemplate` with the derived Avro
 //! [`BenchEvent`]: configured Spring Boot style (every setting an override of
 //! the layered configuration, the topic a `${kafka.topics.bench}` placeholder),
-//! sent with `enqueue` (the batching send; its `PendingSend` futures are awaited
-//! by a collector task), the default logging listener, raw Avro framing as
-//! `bench-ours-avro` uses, so the two differ only by the template.
+//! sent with `enqueue_with_callback` (the batching send, a callback per record
+//! as `bench-ours-avro` uses with kafka-core), the default logging listener,
+//! raw Avro framing as `bench-ours-avro` uses, so the two differ only by the
+//! template.
 
 use std::process::ExitCode;
 
 use bytes::Bytes;
-use futures_util::FutureExt;
-use futures_util::future::Map;
-use kafka_bench::collector::Collector;
 use kafka_bench::event::BenchEvent;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::tracker::Pending;
-use kafka_template::core::SendError;
-use kafka_template::{AvroFraming, KafkaConfig, KafkaTemplate, PendingSend, SendResult};
-
-type Outcome = fn(Result<SendResult, SendError>) -> Result<(), String>;
-
-fn outcome(result: Result<SendResult, SendError>) -> Result<(), String> {
-    result.map(drop).map_err(|e| e.to_string())
-}
+use kafka_template::{AvroFraming, KafkaConfig, KafkaTemplate};
 
 struct Template {
     template: KafkaTemplate,
-    collector: Collector<Map<PendingSend, Outcome>>,
 }
 
 impl BenchProducer for Template {
@@ -37,17 +27,22 @@ impl BenchProducer for Template {
         pending: Pending,
     ) -> anyhow::Result<()> {
         let event = BenchEvent::new(index, key, value)?;
-        match self.template.enqueue(&event).await {
-            Ok(sent) => self.collector.track(sent.map(outcome as Outcome), pending),
-            Err(e) => anyhow::bail!("send failed before sending: {e}"),
-        }
+        self.template
+            .enqueue_with_callback(&event, move |result| {
+                pending.complete(result.map(drop).map_err(|e| e.to_string()))
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("send failed before sending: {e}"))
     }
 
     async fn close(self) -> anyhow::Result<()> {
-        self.collector.finish().await?;
-        self.template
+        let lost = self
+            .template
             .close(std::time::Duration::from_secs(30))
             .await;
+        if lost > 0 {
+            anyhow::bail!("{lost} records were still undelivered when close timed out");
+        }
         Ok(())
     }
 }
@@ -70,9 +65,6 @@ fn main() -> ExitCode {
             .avro_framing(AvroFraming::Raw)
             .register::<BenchEvent>()
             .build()?;
-        Ok(Template {
-            template,
-            collector: Collector::spawn(),
-        })
+        Ok(Template { template })
     })
 }
