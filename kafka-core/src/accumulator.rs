@@ -99,21 +99,41 @@ impl BatchCompletion {
 struct RecordSlot {
     topic: Arc<str>,
     partition: i32,
-    relative_offset: u32,
-    timestamp: i64,
-    key_size: i32,
-    value_size: i32,
+    position: RecordPosition,
 }
 
 impl RecordSlot {
     fn resolve(&self, outcome: &BatchOutcome) -> Result<RecordMetadata, SendError> {
+        self.position.resolve(&self.topic, self.partition, outcome)
+    }
+}
+
+/// A record's place in its batch and its sizes: what its [`RecordMetadata`]
+/// needs besides the batch's topic and partition. A callback is kept with this
+/// alone (40 bytes a record with the callback), as a full buffer of small
+/// records holds hundreds of thousands of them.
+#[derive(Clone, Copy, Debug)]
+struct RecordPosition {
+    timestamp: i64,
+    relative_offset: u32,
+    key_size: i32,
+    value_size: i32,
+}
+
+impl RecordPosition {
+    fn resolve(
+        &self,
+        topic: &str,
+        partition: i32,
+        outcome: &BatchOutcome,
+    ) -> Result<RecordMetadata, SendError> {
         match outcome {
             BatchOutcome::Delivered {
                 base_offset,
                 log_append_time,
             } => Ok(RecordMetadata {
-                topic: self.topic.to_string(),
-                partition: self.partition,
+                topic: topic.to_owned(),
+                partition,
                 offset: if *base_offset < 0 {
                     -1
                 } else {
@@ -207,10 +227,15 @@ pub(crate) struct ProducerBatch {
     pub attempts: u32,
     /// Set while the batch waits to be retried.
     pub retry_at: Option<Instant>,
-    /// Bytes reserved from `buffer.memory`, given back on completion.
+    /// Bytes reserved from `buffer.memory` for the batch, given back on completion.
     reserved: usize,
+    /// Bytes reserved on top of `reserved` for a full batch's uncompressed
+    /// records until they are compressed (see `settle_full_batch`).
+    uncompressed_reservation: usize,
     completion: Arc<BatchCompletion>,
-    callbacks: Vec<(RecordSlot, Callback)>,
+    callbacks: Vec<(RecordPosition, Callback)>,
+    /// Why closing the builder failed; the sender fails the batch with it.
+    close_error: Option<KafkaError>,
     /// Idempotence: producer id, epoch and base sequence written into the batch.
     pub producer_state: Option<(i64, i16, i32)>,
     /// The batch went out and no definite answer came back (timeout, disconnect):
@@ -280,40 +305,68 @@ impl ProducerBatch {
         ) {
             return None;
         }
-        let slot = RecordSlot {
-            topic: self.topic.clone(),
-            partition: self.partition,
-            relative_offset: self.record_count,
+        let position = RecordPosition {
             timestamp,
+            relative_offset: self.record_count,
             key_size: record.key.as_ref().map_or(-1, |k| len_i32(k.len())),
             value_size: record.value.as_ref().map_or(-1, |v| len_i32(v.len())),
         };
         self.record_count += 1;
         if let Some(cb) = callback.take() {
-            self.callbacks.push((slot.clone(), cb));
+            self.callbacks.push((position, cb));
         }
         Some(DeliveryFuture {
             completion: self.completion.clone(),
-            slot,
+            slot: RecordSlot {
+                topic: self.topic.clone(),
+                partition: self.partition,
+                position,
+            },
             waiting: None,
         })
     }
 
     /// Closes the open builder (compressing the records) so the bytes can go out.
     /// Returns the compression ratio achieved when this call compressed the batch.
+    /// A failure is kept, so a later call (the sender's drain) reports it again.
     pub fn close(&mut self) -> Result<Option<f32>, KafkaError> {
         let Some(builder) = self.builder.take() else {
-            return Ok(None);
+            return match &self.close_error {
+                Some(error) => Err(error.clone()),
+                None => Ok(None),
+            };
         };
         let closed = builder.close().map_err(|e| {
             KafkaError::Internal(format!(
                 "cannot encode the batch for {}-{}: {e}",
                 self.topic, self.partition
             ))
-        })?;
+        });
+        let closed = match closed {
+            Ok(closed) => closed,
+            Err(error) => {
+                self.close_error = Some(error.clone());
+                return Err(error);
+            }
+        };
         let ratio = (closed.compression() != Compression::None).then(|| closed.compression_ratio());
         self.closed = Some(closed);
+        // The uncompressed records are freed: so is their reservation.
+        if let Some(accounting) = &self.accounting {
+            accounting
+                .pool
+                .release(std::mem::take(&mut self.uncompressed_reservation));
+        }
         Ok(ratio)
+    }
+
+    /// Bytes the open builder holds allocated beyond what is reserved for it.
+    fn unreserved_bytes(&self) -> usize {
+        self.builder.as_ref().map_or(0, |builder| {
+            builder
+                .allocated_bytes()
+                .saturating_sub(self.reserved + self.uncompressed_reservation)
+        })
     }
 
     /// Writes idempotence state into the closed batch (recomputing its CRC).
@@ -359,20 +412,22 @@ impl ProducerBatch {
                     .metrics
                     .record_error(error.kind_name(), u64::from(self.record_count)),
             }
-            accounting.pool.release(self.reserved);
+            accounting
+                .pool
+                .release(self.reserved + std::mem::take(&mut self.uncompressed_reservation));
             accounting
                 .incomplete
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&(Arc::as_ptr(&self.completion) as usize));
         }
-        let callbacks = std::mem::take(&mut self.callbacks);
-        let resolved: Vec<_> = callbacks
-            .into_iter()
-            .map(|(slot, cb)| (slot.resolve(&outcome), cb))
-            .collect();
         let _ = self.completion.outcome.set(outcome);
-        for (result, cb) in resolved {
+        // Set just above (or earlier, which `done` rules out): always there.
+        let Some(outcome) = self.completion.outcome.get() else {
+            return;
+        };
+        for (position, cb) in std::mem::take(&mut self.callbacks) {
+            let result = position.resolve(&self.topic, self.partition, outcome);
             // A panicking callback must not take the sender task down with it.
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(result))).is_err() {
                 tracing::error!(topic = %self.topic, partition = self.partition, "a send callback panicked");
@@ -626,6 +681,11 @@ impl RecordAccumulator {
                     .batches
                     .back_mut()
                     .and_then(|b| b.try_append(timestamp, record, &mut callback));
+                if appended.is_none()
+                    && let Some(full) = q.batches.back_mut()
+                {
+                    self.settle_full_batch(&topic, full);
+                }
                 if appended.is_none() && reserved > 0 {
                     // Open a new batch with the memory we waited for.
                     let mut batch = self.new_batch(&topic, partition, record_size, reserved);
@@ -677,6 +737,27 @@ impl RecordAccumulator {
             self.pool().release(reserved);
         }
         result
+    }
+
+    /// Keeps a batch that refused a record within `buffer.memory`. A compressed
+    /// batch fills about `batch.size` / the compression ratio of uncompressed
+    /// bytes, more than its reservation. If the pool has that surplus free, it is
+    /// reserved and the sender compresses the batch when it drains it (in
+    /// parallel with the appends); if not, the batch is compressed now, on the
+    /// caller's thread (Java's `closeForRecordAppends`, where Java compresses
+    /// every record as it is appended): a queued batch then holds about
+    /// `batch.size` bytes, as its reservation counts.
+    fn settle_full_batch(&self, topic: &TopicQueues, batch: &mut ProducerBatch) {
+        let surplus = batch.unreserved_bytes();
+        if surplus == 0 {
+            return;
+        }
+        if self.pool().try_reserve(surplus) {
+            batch.uncompressed_reservation += surplus;
+        } else if let Ok(Some(ratio)) = batch.close() {
+            topic.observe_compression_ratio(ratio);
+        }
+        // A failed close is kept in the batch, and the sender fails it on drain.
     }
 
     fn after_append(
@@ -733,8 +814,10 @@ impl RecordAccumulator {
             attempts: 0,
             retry_at: None,
             reserved,
+            uncompressed_reservation: 0,
             completion,
             callbacks: Vec::new(),
+            close_error: None,
             producer_state: None,
             fate_unknown: false,
             last_error: None,
@@ -875,4 +958,166 @@ fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
         }
     }
     Guard(Some(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    use crate::partitioner::{PartitionChoice, TopicPartitions};
+
+    const TOPIC: &str = "memory";
+    const BATCH_SIZE: usize = 16_384;
+
+    fn accumulator(buffer_memory: usize) -> RecordAccumulator {
+        let config = ProducerConfig::builder()
+            .bootstrap_servers("localhost:9092")
+            .compression(Compression::Lz4 { level: None })
+            .build()
+            .unwrap();
+        let mut settings = AccumulatorConfig::from_config(&config);
+        settings.batch_size = BATCH_SIZE;
+        settings.buffer_memory = buffer_memory;
+        let accumulator = RecordAccumulator::new(
+            settings,
+            Arc::new(ProducerMetrics::default()),
+            Arc::new(Notify::new()),
+        );
+        // As after ~150 batches that compressed to a quarter: a full batch then
+        // holds about 4 x batch.size of uncompressed records.
+        let topic = accumulator.topic(TOPIC);
+        for _ in 0..150 {
+            topic.observe_compression_ratio(0.0);
+        }
+        assert!((topic.estimated_compression_ratio() - 0.25).abs() < 0.01);
+        accumulator
+    }
+
+    fn record(i: usize) -> ProducerRecord {
+        let value: Vec<u8> = (0..1_000)
+            .map(|j| b"order-shipped:"[(i + j) % 14])
+            .collect();
+        ProducerRecord::new(TOPIC, Bytes::from(value))
+    }
+
+    /// Appends records to partition 0 until a second batch is opened; returns
+    /// how many were appended.
+    fn fill_first_batch(
+        accumulator: &RecordAccumulator,
+        callback: impl Fn() -> Option<Callback>,
+    ) -> usize {
+        let partitions = TopicPartitions::all_available(1);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let queue = accumulator.topic(TOPIC).queue(0);
+        let mut appended = 0;
+        while lock(&queue).batches.len() < 2 {
+            let record = record(appended);
+            let append = accumulator.append(
+                &record,
+                1_700_000_000_000,
+                PartitionChoice::Partition(0),
+                &partitions,
+                Some(deadline),
+                callback(),
+            );
+            let future = append.now_or_never().expect("an append that must not wait");
+            drop(future.expect("appended"));
+            appended += 1;
+        }
+        appended
+    }
+
+    #[test]
+    fn a_full_compressed_batch_reserves_its_uncompressed_records_until_compressed() {
+        let total = 1 << 20;
+        let accumulator = accumulator(total);
+        fill_first_batch(&accumulator, || None);
+        let queue = accumulator.topic(TOPIC).queue(0);
+        let mut q = lock(&queue);
+        let first = &mut q.batches[0];
+        // Left for the sender to compress, with every allocated byte reserved.
+        assert!(first.bytes().is_none());
+        let allocated = first.builder.as_ref().unwrap().allocated_bytes();
+        assert!(allocated > 3 * BATCH_SIZE, "{allocated} bytes allocated");
+        assert_eq!(first.reserved + first.uncompressed_reservation, allocated);
+        assert_eq!(
+            accumulator.pool().available(),
+            total - allocated - BATCH_SIZE
+        );
+
+        // Compressing it (the sender's drain) gives the surplus back.
+        assert!(first.close().unwrap().is_some());
+        assert!(first.size_in_bytes() < BATCH_SIZE);
+        assert_eq!(first.uncompressed_reservation, 0);
+        assert_eq!(accumulator.pool().available(), total - 2 * BATCH_SIZE);
+        drop(q);
+        for batch in accumulator.take_all() {
+            batch.complete(BatchOutcome::Delivered {
+                base_offset: 0,
+                log_append_time: -1,
+            });
+        }
+        assert_eq!(accumulator.pool().available(), total);
+    }
+
+    #[test]
+    fn a_full_compressed_batch_is_compressed_at_once_when_memory_is_short() {
+        // Room for two batches' reservations, not for uncompressed records.
+        let total = 2 * BATCH_SIZE;
+        let accumulator = accumulator(total);
+        fill_first_batch(&accumulator, || None);
+        let queue = accumulator.topic(TOPIC).queue(0);
+        let q = lock(&queue);
+        let first = &q.batches[0];
+        assert!(first.bytes().is_some(), "the appender compressed the batch");
+        assert!(first.builder.is_none());
+        assert!(first.size_in_bytes() < BATCH_SIZE);
+        assert_eq!(first.uncompressed_reservation, 0);
+        assert_eq!(accumulator.pool().available(), 0);
+        drop(q);
+        let mut batches = accumulator.take_all();
+        assert_eq!(batches.len(), 2);
+        // The sender's close of an already compressed batch is a no-op.
+        assert_eq!(batches[0].close().unwrap(), None);
+        for batch in batches {
+            batch.fail(KafkaError::Internal("test".into()));
+        }
+        assert_eq!(accumulator.pool().available(), total);
+    }
+
+    #[test]
+    fn callbacks_get_their_records_metadata() {
+        assert!(std::mem::size_of::<(RecordPosition, Callback)>() <= 40);
+        let accumulator = accumulator(1 << 20);
+        let results = Arc::new(Mutex::new(Vec::new()));
+        let appended = fill_first_batch(&accumulator, || {
+            let results = results.clone();
+            Some(Box::new(move |result| lock(&results).push(result)))
+        });
+        let mut batches = accumulator.take_all();
+        assert_eq!(batches.len(), 2);
+        let second = batches.pop().unwrap();
+        let first = batches.pop().unwrap();
+        let first_count = first.record_count() as usize;
+        assert_eq!(first_count + 1, appended);
+        first.complete(BatchOutcome::Delivered {
+            base_offset: 100,
+            log_append_time: -1,
+        });
+        second.fail(KafkaError::Internal("test".into()));
+        let results = lock(&results);
+        assert_eq!(results.len(), appended);
+        for (i, result) in results[..first_count].iter().enumerate() {
+            let metadata = result.as_ref().unwrap();
+            assert_eq!(metadata.topic, TOPIC);
+            assert_eq!(metadata.partition, 0);
+            assert_eq!(metadata.offset, 100 + i as i64);
+            assert_eq!(metadata.timestamp, 1_700_000_000_000);
+            assert_eq!(metadata.serialized_key_size, -1);
+            assert_eq!(metadata.serialized_value_size, 1_000);
+        }
+        let failed = results[first_count].as_ref().unwrap_err();
+        assert!(failed.to_string().contains("test"), "{failed}");
+    }
 }

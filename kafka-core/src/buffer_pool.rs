@@ -1,8 +1,11 @@
-//! `buffer.memory` as a hard bound: every open batch holds a reservation of its
-//! capacity until the broker acknowledges it (or it fails), and appends that need a
-//! new batch wait, first come first served, for reservations to be released —
-//! at most `max.block.ms` (Java's `BufferPool`, counting bytes instead of pooling
-//! buffers: Rust's allocator already reuses memory well).
+//! `buffer.memory` as a hard bound: every batch holds a reservation of its
+//! capacity (`batch.size`, plus, while a full compressed batch waits uncompressed
+//! for the sender, its records beyond that) until the broker acknowledges it (or
+//! it fails), and appends that need a new batch wait, first come first served,
+//! for reservations to be released — at most `max.block.ms` (Java's
+//! `BufferPool`, counting bytes instead of pooling buffers: Rust's allocator
+//! already reuses memory well; recycling the batch buffers measured no lower
+//! peak RSS).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

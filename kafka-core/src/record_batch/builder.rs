@@ -8,6 +8,7 @@ use super::compression::Compression;
 use super::crc;
 use super::error::RecordBatchError;
 use super::layout::{self, RECORD_BATCH_OVERHEAD, put};
+use super::reuse::Reusable;
 use super::varint::{self, varint_len, varlong_len};
 use crate::record::Header;
 
@@ -20,17 +21,24 @@ const COMPRESSION_RATE_ESTIMATION_FACTOR: f32 = 1.05;
 /// `DefaultRecord.MAX_RECORD_OVERHEAD`.
 const MAX_RECORD_OVERHEAD: usize = 21;
 
-/// Up-front buffer reservation is capped so a huge `batch.size` does not commit
-/// that much memory per partition before records arrive; the buffer grows past it
-/// as needed.
+/// Up-front buffer reservation is capped so a huge `batch.size` (or a tiny
+/// compression ratio estimate) does not commit that much memory per partition
+/// before records arrive; the buffer grows past it as needed.
 const MAX_INITIAL_RESERVATION: usize = 1024 * 1024;
+
+/// Slack on the records buffer for the float rounding in
+/// [`RecordBatchBuilder::estimated_size_in_bytes`], so a batch filled to its
+/// estimate never reallocates for a few bytes.
+const RESERVATION_SLACK: usize = 64;
 
 /// An open batch for one partition: appends records until the size limit, then
 /// [`close`](Self::close)s into a [`ClosedBatch`].
 ///
 /// Records are encoded once, on append, straight into a single buffer behind a
-/// reserved header; appending does not allocate unless the buffer must grow past
-/// its initial `min(batch_size_limit, 1 MiB)` reservation.
+/// reserved header. The buffer is allocated on the first append, sized for the
+/// uncompressed bytes the batch can take (`batch_size_limit`, or with compression
+/// `batch_size_limit` divided by the estimated ratio; at most 1 MiB up front), so
+/// appending does not reallocate unless a record is bigger than that.
 ///
 /// ```
 /// use kafka_core::record_batch::{Compression, RecordBatchBuilder};
@@ -92,13 +100,11 @@ impl RecordBatchBuilder {
     /// An invalid compression level is reported by [`close`](Self::close); check it
     /// up front with [`Compression::validate`].
     pub fn new(compression: Compression, batch_size_limit: usize) -> Self {
-        let reservation = RECORD_BATCH_OVERHEAD + batch_size_limit.min(MAX_INITIAL_RESERVATION);
-        let mut buf = Vec::with_capacity(reservation);
-        buf.resize(RECORD_BATCH_OVERHEAD, 0);
         RecordBatchBuilder {
             compression,
             write_limit: batch_size_limit,
-            buf,
+            // Allocated by the first append, once the compression ratio is known.
+            buf: Vec::new(),
             record_count: 0,
             base_timestamp: 0,
             max_timestamp: 0,
@@ -110,6 +116,8 @@ impl RecordBatchBuilder {
     /// decide when a compressed batch is full, usually from the topic's
     /// [`CompressionRatioEstimator`](super::CompressionRatioEstimator). Starts at 1.0;
     /// ignored without compression. Non-finite or non-positive values reset it to 1.0.
+    ///
+    /// Set it before the first append: that is when the buffer is sized for it.
     pub fn set_estimated_compression_ratio(&mut self, ratio: f32) {
         self.estimated_compression_ratio = if ratio.is_finite() && ratio > 0.0 {
             ratio
@@ -186,6 +194,13 @@ impl RecordBatchBuilder {
             return false;
         }
 
+        if is_first && self.buf.is_empty() {
+            let capacity = self
+                .initial_capacity()
+                .max(RECORD_BATCH_OVERHEAD + record_len);
+            self.buf.reserve_exact(capacity);
+            self.buf.resize(RECORD_BATCH_OVERHEAD, 0);
+        }
         let buf = &mut self.buf;
         buf.reserve(record_len);
         varint::put_varint(buf, body_len_field);
@@ -245,6 +260,22 @@ impl RecordBatchBuilder {
         }
     }
 
+    /// Bytes the buffer needs for a batch filled to `write_limit`: the header and
+    /// the most uncompressed record bytes [`has_room_for`](Self::has_room_for)
+    /// accepts at the estimated ratio, capped at `MAX_INITIAL_RESERVATION`.
+    fn initial_capacity(&self) -> usize {
+        let records_limit = self.write_limit.saturating_sub(RECORD_BATCH_OVERHEAD);
+        let records = match self.compression {
+            Compression::None => records_limit,
+            _ => {
+                let factor = self.estimated_compression_ratio * COMPRESSION_RATE_ESTIMATION_FACTOR;
+                // Saturating float-to-int conversion; the cap below bounds it.
+                (records_limit as f32 / factor) as usize + RESERVATION_SLACK
+            }
+        };
+        RECORD_BATCH_OVERHEAD + records.min(MAX_INITIAL_RESERVATION)
+    }
+
     /// Java's `MemoryRecordsBuilder.hasRoomFor`: conservative, counting the new
     /// record uncompressed.
     #[inline]
@@ -269,7 +300,14 @@ impl RecordBatchBuilder {
 
     /// Bytes of the records appended so far, uncompressed.
     pub fn uncompressed_records_size(&self) -> usize {
-        self.buf.len() - RECORD_BATCH_OVERHEAD
+        // The header placeholder is written with the first record.
+        self.buf.len().saturating_sub(RECORD_BATCH_OVERHEAD)
+    }
+
+    /// Bytes the builder's buffer holds allocated (its capacity), for
+    /// `buffer.memory` accounting.
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        self.buf.capacity()
     }
 
     /// Estimated size of the closed batch, for `batch.size` decisions: exact
@@ -303,15 +341,7 @@ impl RecordBatchBuilder {
         let uncompressed_records_size = self.uncompressed_records_size();
         let mut buf = match self.compression {
             Compression::None => self.buf,
-            codec => {
-                let records = &self.buf[RECORD_BATCH_OVERHEAD..];
-                let mut out = Vec::with_capacity(
-                    RECORD_BATCH_OVERHEAD + codec.max_compressed_len(records.len()),
-                );
-                out.resize(RECORD_BATCH_OVERHEAD, 0);
-                codec.compress(records, &mut out)?;
-                out
-            }
+            codec => compress_behind_header(codec, &self.buf[RECORD_BATCH_OVERHEAD..])?,
         };
         let batch_length = buf.len() - layout::LOG_OVERHEAD;
         if batch_length > layout::MAX_BATCH_LENGTH {
@@ -399,6 +429,35 @@ impl fmt::Debug for RecordBatchBuilder {
             .field("estimated_size_in_bytes", &self.estimated_size_in_bytes())
             .finish()
     }
+}
+
+/// The most compression scratch space kept between batches (a batch of a few
+/// hundred KiB needs that much); a bigger one, for a huge record, is freed after
+/// use.
+const MAX_KEPT_SCRATCH: usize = 4 * 1024 * 1024;
+
+/// Where records are compressed before being copied into a buffer of their
+/// compressed size: the codecs need room for the worst case, about the
+/// uncompressed size, and allocating that per batch then shrinking it leaves
+/// holes in the heap that the process's RSS keeps.
+static COMPRESSION_SCRATCH: Reusable<Vec<u8>> = Reusable::new();
+
+/// A header placeholder followed by `records` compressed, in a buffer no
+/// larger than that.
+fn compress_behind_header(codec: Compression, records: &[u8]) -> Result<Vec<u8>, RecordBatchError> {
+    let mut scratch = COMPRESSION_SCRATCH.take().unwrap_or_default();
+    scratch.clear();
+    scratch.reserve(codec.max_compressed_len(records.len()));
+    let compressed = codec.compress(records, &mut scratch).map(|()| {
+        let mut out = Vec::with_capacity(RECORD_BATCH_OVERHEAD + scratch.len());
+        out.resize(RECORD_BATCH_OVERHEAD, 0);
+        out.extend_from_slice(&scratch);
+        out
+    });
+    if scratch.capacity() <= MAX_KEPT_SCRATCH {
+        COMPRESSION_SCRATCH.give_back(scratch);
+    }
+    compressed
 }
 
 fn write_producer_state(
@@ -526,5 +585,95 @@ impl fmt::Debug for ClosedBatch {
             .field("base_timestamp", &self.base_timestamp)
             .field("max_timestamp", &self.max_timestamp)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text-like records of 200 to 1,100 bytes, so the codecs find something.
+    fn record(i: usize) -> Vec<u8> {
+        let len = 200 + (i * 337) % 900;
+        (0..len).map(|j| b"order-shipped:"[(i + j) % 14]).collect()
+    }
+
+    /// Appends records until the builder refuses one; returns the buffer's
+    /// capacity after the first append.
+    fn fill(builder: &mut RecordBatchBuilder) -> usize {
+        assert!(builder.try_append(0, None, Some(&record(0)), &[]));
+        let first_capacity = builder.allocated_bytes();
+        let mut i = 1;
+        while builder.try_append(i as i64, None, Some(&record(i)), &[]) {
+            i += 1;
+        }
+        first_capacity
+    }
+
+    #[test]
+    fn an_empty_builder_allocates_nothing() {
+        let builder = RecordBatchBuilder::new(Compression::Lz4 { level: None }, 16_384);
+        assert_eq!(builder.allocated_bytes(), 0);
+        assert_eq!(builder.uncompressed_records_size(), 0);
+        assert_eq!(builder.estimated_size_in_bytes(), RECORD_BATCH_OVERHEAD);
+    }
+
+    #[test]
+    fn a_plain_batch_buffer_is_batch_size_and_never_grows() {
+        let mut builder = RecordBatchBuilder::new(Compression::None, 16_384);
+        let first_capacity = fill(&mut builder);
+        assert_eq!(first_capacity, 16_384);
+        assert_eq!(builder.allocated_bytes(), 16_384);
+    }
+
+    #[test]
+    fn a_compressed_batch_buffer_is_sized_from_the_ratio_and_never_grows() {
+        for ratio in [1.0, 0.5, 0.25, 0.1] {
+            let mut builder = RecordBatchBuilder::new(Compression::Lz4 { level: None }, 16_384);
+            builder.set_estimated_compression_ratio(ratio);
+            let first_capacity = fill(&mut builder);
+            assert_eq!(builder.allocated_bytes(), first_capacity, "ratio {ratio}");
+            // Sized for what the batch takes, not more. A batch refuses a record
+            // when the record, counted uncompressed, would pass the limit, so the
+            // unused tail is under one record (at most ~1.1 KB) divided by the
+            // ratio with its margin, plus the slack.
+            let unused =
+                first_capacity - builder.uncompressed_records_size() - RECORD_BATCH_OVERHEAD;
+            let most = (1_200.0 / (ratio * COMPRESSION_RATE_ESTIMATION_FACTOR)) as usize;
+            assert!(
+                unused < most + RESERVATION_SLACK,
+                "ratio {ratio}: {unused} bytes unused"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_first_record_gets_a_buffer_of_its_size() {
+        let mut builder = RecordBatchBuilder::new(Compression::Zstd { level: None }, 1_000);
+        builder.set_estimated_compression_ratio(0.01);
+        let value = vec![7u8; 3 * MAX_INITIAL_RESERVATION];
+        assert!(builder.try_append(0, None, Some(&value), &[]));
+        let capacity = builder.allocated_bytes();
+        assert!(capacity >= RECORD_BATCH_OVERHEAD + value.len());
+        assert!(capacity < RECORD_BATCH_OVERHEAD + value.len() + 64);
+    }
+
+    #[test]
+    fn compressed_records_are_kept_in_a_buffer_of_their_size() {
+        let records: Vec<u8> = (0..100).flat_map(record).collect();
+        for codec in [
+            Compression::Gzip { level: None },
+            Compression::Snappy,
+            Compression::Lz4 { level: None },
+            Compression::Zstd { level: None },
+        ] {
+            let out = compress_behind_header(codec, &records).unwrap();
+            assert!(
+                out.len() < records.len() / 2,
+                "{codec}: {} bytes",
+                out.len()
+            );
+            assert_eq!(out.capacity(), out.len(), "{codec}");
+        }
     }
 }

@@ -44,6 +44,7 @@ mod decoder;
 mod error;
 mod layout;
 mod ratio;
+mod reuse;
 mod varint;
 
 pub use builder::{ClosedBatch, RecordBatchBuilder};
