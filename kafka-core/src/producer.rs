@@ -221,24 +221,11 @@ impl KafkaProducer {
             .map(drop)
     }
 
-    /// Like [`send_with_callback`](Self::send_with_callback), and also returns the
-    /// record's [`DeliveryFuture`]: for layers (such as a template) that observe
-    /// every outcome through the callback while their caller may await the
-    /// result.
-    pub async fn send_with_callback_and_future<F>(
-        &self,
-        record: ProducerRecord,
-        callback: F,
-    ) -> Result<DeliveryFuture, SendError>
-    where
-        F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
-    {
-        self.send_inner(record, Some(Box::new(callback))).await
-    }
-
-    /// Like [`send_with_callback_and_future`](Self::send_with_callback_and_future),
-    /// but borrows the record: for layers that keep the record anyway (a
-    /// template hands it to its listener afterwards), so it is not copied.
+    /// Like [`send_with_callback`](Self::send_with_callback), but borrows the
+    /// record and also returns its [`DeliveryFuture`]: for layers that keep the
+    /// record anyway and observe every outcome through the callback while their
+    /// caller may await the result (a template hands the record to its listener
+    /// afterwards), so it is not copied.
     ///
     /// The record's bytes are in the producer's buffer when this returns. An
     /// error before sending is returned without the record (the caller still
