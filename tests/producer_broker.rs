@@ -1,7 +1,7 @@
 //! kafka-core's producer against the pinned Kafka 4.x broker, through its public
 //! API only, with Kafka's own Java tools as the independent witness: keyed
 //! exactly-once delivery and order, Java's partitioning, every codec, every acks
-//! level, the errors raised before sending, close, and the three ways to send.
+//! level, the errors raised before sending, close, and the ways to send.
 
 mod scenarios;
 mod support;
@@ -254,6 +254,61 @@ fn fire_and_forget_synchronous_and_callback_sends_are_all_delivered() {
         assert_eq!(synchronous.offset, consumed[1].offset);
         assert_eq!(from_callback.offset, consumed[2].offset);
         assert_eq!(synchronous.topic, topic);
+        producer.close(Duration::from_secs(10)).await;
+    });
+}
+
+#[test]
+fn record_callbacks_get_back_each_record_as_sent_where_javas_consumer_finds_it() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("record-callback", 3, 1);
+        // Compressed, so the records handed back are decoded from zstd bytes.
+        let producer = producer(kafka.bootstrap(), &[("compression.type", "zstd")]);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut sent = HashMap::new();
+        for i in 0..300 {
+            let mut record = ProducerRecord::new(topic.clone(), format!("value-{i}"))
+                .with_key(format!("key-{i}"))
+                .with_header("n", i.to_string());
+            // Some name their partition and timestamp; the rest leave them out.
+            if i % 10 == 0 {
+                record = record
+                    .with_partition(i % 3)
+                    .with_timestamp(1_700_000_000_000 + i64::from(i));
+            }
+            if i % 7 == 0 {
+                record.value = None;
+            }
+            sent.insert(format!("key-{i}"), record.clone());
+            let tx = tx.clone();
+            producer
+                .send_with_record_callback(record, move |r| drop(tx.send(r)))
+                .await
+                .expect("send accepted");
+        }
+        drop(tx);
+        producer.flush().await;
+
+        let consumed = kafka.read_all(&topic, 300);
+        let mut heard = 0;
+        while let Some(result) = rx.recv().await {
+            let back = result.expect("delivered");
+            let key = String::from_utf8(back.record.key.clone().unwrap().to_vec()).unwrap();
+            assert_eq!(
+                back.record, sent[&key],
+                "the record handed back is the one sent"
+            );
+            let m = &back.metadata;
+            let found = consumed
+                .iter()
+                .find(|r| r.partition == m.partition && r.offset == m.offset)
+                .expect("the record is where its metadata says");
+            assert_eq!(found.key.as_deref(), Some(key.as_bytes()));
+            assert_eq!(found.timestamp, m.timestamp);
+            heard += 1;
+        }
+        assert_eq!(heard, 300);
         producer.close(Duration::from_secs(10)).await;
     });
 }

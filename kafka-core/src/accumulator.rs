@@ -26,14 +26,78 @@ use crate::metrics::ProducerMetrics;
 use crate::partitioner::{
     BuiltInPartitioner, BuiltInPartitionerOptions, PartitionChoice, PartitionLoad, TopicPartitions,
 };
-use crate::record::{ProducerRecord, RecordMetadata};
+use crate::record::{ProducerRecord, RecordMetadata, SentRecord};
 use crate::record_batch::{
-    ClosedBatch, Compression, CompressionRatioEstimator, RecordBatchBuilder, decode_batches,
+    ClosedBatch, Compression, CompressionRatioEstimator, DecodedRecord, RecordBatchBuilder,
+    for_each_own_record,
 };
 
 /// A callback run once a record is acknowledged or has failed for good. It runs on
 /// the producer's sender task: keep it short, hand heavy work to another task.
 pub type Callback = Box<dyn FnOnce(Result<RecordMetadata, SendError>) + Send + 'static>;
+
+/// What runs when a record completes: a callback that wants its metadata, or
+/// one that also wants the record back. One box either way, so a full buffer of
+/// small records keeps 40 bytes each for them.
+pub(crate) trait OnComplete: Send + 'static {
+    /// Whether the callback wants the record rebuilt from the batch on success.
+    fn wants_record(&self) -> bool;
+
+    /// Runs the callback; `record` is the rebuilt record when it wants one and
+    /// the batch was delivered.
+    fn run(
+        self: Box<Self>,
+        result: Result<RecordMetadata, SendError>,
+        record: Option<ProducerRecord>,
+    );
+}
+
+/// A [`KafkaProducer::send_with_callback`](crate::KafkaProducer::send_with_callback) callback.
+pub(crate) struct MetadataCallback<F>(pub F);
+
+impl<F> OnComplete for MetadataCallback<F>
+where
+    F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
+{
+    fn wants_record(&self) -> bool {
+        false
+    }
+
+    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, _: Option<ProducerRecord>) {
+        (self.0)(result)
+    }
+}
+
+/// A [`KafkaProducer::send_with_record_callback`](crate::KafkaProducer::send_with_record_callback) callback.
+pub(crate) struct RecordCallback<F>(pub F);
+
+impl<F> OnComplete for RecordCallback<F>
+where
+    F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+{
+    fn wants_record(&self) -> bool {
+        true
+    }
+
+    fn run(
+        self: Box<Self>,
+        result: Result<RecordMetadata, SendError>,
+        record: Option<ProducerRecord>,
+    ) {
+        (self.0)(result.map(|metadata| {
+            let record = record.unwrap_or_else(|| {
+                // Only a bug makes our own batch undecodable; the record was
+                // delivered all the same, so it is not reported as failed.
+                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = metadata.offset, "the acknowledged record could not be rebuilt from its batch");
+                ProducerRecord {
+                    partition: Some(metadata.partition),
+                    ..ProducerRecord::tombstone(metadata.topic.clone())
+                }
+            });
+            SentRecord { record, metadata }
+        }))
+    }
+}
 
 /// Settings the accumulator needs, from the producer config.
 #[derive(Clone, Debug)]
@@ -118,9 +182,33 @@ struct RecordPosition {
     relative_offset: u32,
     key_size: i32,
     value_size: i32,
+    /// Whether the record named its partition and timestamp: a record rebuilt
+    /// from the batch (which holds both) leaves them out when it did not.
+    explicit_partition: bool,
+    explicit_timestamp: bool,
 }
 
 impl RecordPosition {
+    /// `record`, rebuilt from the batch, as the application sent it.
+    fn restore(&self, mut record: ProducerRecord) -> ProducerRecord {
+        if !self.explicit_partition {
+            record.partition = None;
+        }
+        if !self.explicit_timestamp {
+            record.timestamp = None;
+        }
+        record
+    }
+
+    /// The record rebuilt for a failure, restored when it needs to be.
+    fn restore_shared(&self, record: &Arc<ProducerRecord>) -> Arc<ProducerRecord> {
+        if self.explicit_partition && self.explicit_timestamp {
+            record.clone()
+        } else {
+            Arc::new(self.restore(ProducerRecord::clone(record)))
+        }
+    }
+
     fn resolve(
         &self,
         topic: &str,
@@ -149,7 +237,9 @@ impl RecordPosition {
             }),
             BatchOutcome::Failed { error, records } => Err(SendError::shared(
                 error.clone(),
-                records.get(self.relative_offset as usize).cloned(),
+                records
+                    .get(self.relative_offset as usize)
+                    .map(|record| self.restore_shared(record)),
             )),
         }
     }
@@ -233,7 +323,9 @@ pub(crate) struct ProducerBatch {
     /// records until they are compressed (see `settle_full_batch`).
     uncompressed_reservation: usize,
     completion: Arc<BatchCompletion>,
-    callbacks: Vec<(RecordPosition, Callback)>,
+    callbacks: Vec<(RecordPosition, Box<dyn OnComplete>)>,
+    /// Whether a callback wants its record back on success.
+    callbacks_want_records: bool,
     /// Why closing the builder failed; the sender fails the batch with it.
     close_error: Option<KafkaError>,
     /// Idempotence: producer id, epoch and base sequence written into the batch.
@@ -294,7 +386,7 @@ impl ProducerBatch {
         &mut self,
         timestamp: i64,
         record: &ProducerRecord,
-        callback: &mut Option<Callback>,
+        callback: &mut Option<Box<dyn OnComplete>>,
     ) -> Option<DeliveryFuture> {
         let builder = self.builder.as_mut()?;
         if !builder.try_append(
@@ -310,9 +402,12 @@ impl ProducerBatch {
             relative_offset: self.record_count,
             key_size: record.key.as_ref().map_or(-1, |k| len_i32(k.len())),
             value_size: record.value.as_ref().map_or(-1, |v| len_i32(v.len())),
+            explicit_partition: record.partition.is_some(),
+            explicit_timestamp: record.timestamp.is_some(),
         };
         self.record_count += 1;
         if let Some(cb) = callback.take() {
+            self.callbacks_want_records |= cb.wants_record();
             self.callbacks.push((position, cb));
         }
         Some(DeliveryFuture {
@@ -421,17 +516,51 @@ impl ProducerBatch {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&(Arc::as_ptr(&self.completion) as usize));
         }
+        // Callbacks that want their record get it rebuilt from the batch, so
+        // their callers did not have to keep it while it was in flight.
+        let rebuild_from =
+            if self.callbacks_want_records && matches!(outcome, BatchOutcome::Delivered { .. }) {
+                self.closed_bytes()
+            } else {
+                None
+            };
         let _ = self.completion.outcome.set(outcome);
         // Set just above (or earlier, which `done` rules out): always there.
         let Some(outcome) = self.completion.outcome.get() else {
             return;
         };
-        for (position, cb) in std::mem::take(&mut self.callbacks) {
-            let result = position.resolve(&self.topic, self.partition, outcome);
+        let mut callbacks = std::mem::take(&mut self.callbacks).into_iter().peekable();
+        let this = &*self;
+        let run = |position: RecordPosition, cb: Box<dyn OnComplete>, record| {
+            let result = position.resolve(&this.topic, this.partition, outcome);
             // A panicking callback must not take the sender task down with it.
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(result))).is_err() {
-                tracing::error!(topic = %self.topic, partition = self.partition, "a send callback panicked");
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb.run(result, record)))
+                .is_err()
+            {
+                tracing::error!(topic = %this.topic, partition = this.partition, "a send callback panicked");
             }
+        };
+        if let Some(bytes) = rebuild_from {
+            // Callbacks are in offset order, as the records stream by.
+            let mut offset = 0u32;
+            let decoded = for_each_own_record(&bytes, &mut |decoded| {
+                let mut decoded = Some(decoded);
+                while let Some((position, cb)) =
+                    callbacks.next_if(|(position, _)| position.relative_offset <= offset)
+                {
+                    let record = decoded
+                        .take_if(|_| position.relative_offset == offset && cb.wants_record())
+                        .map(|decoded| position.restore(this.to_producer_record(decoded)));
+                    run(position, cb, record);
+                }
+                offset += 1;
+            });
+            if let Err(e) = decoded {
+                tracing::error!(topic = %this.topic, partition = this.partition, error = %e, "cannot rebuild the records of a delivered batch");
+            }
+        }
+        for (position, cb) in callbacks {
+            run(position, cb, None);
         }
     }
 
@@ -442,33 +571,40 @@ impl ProducerBatch {
         self.finish(BatchOutcome::Failed { error, records });
     }
 
+    /// The records of a failed batch, rebuilt from it.
     fn rebuild_records(&mut self) -> Vec<Arc<ProducerRecord>> {
-        // Only the failure path pays for this: decode the batch we already hold.
-        if self.closed.is_none() && self.close().is_err() {
-            return Vec::new();
-        }
-        let Some(bytes) = self.bytes() else {
-            return Vec::new();
-        };
-        match decode_batches(&bytes) {
-            Ok(batches) => batches
-                .into_iter()
-                .flat_map(|b| b.records)
-                .map(|r| {
-                    Arc::new(ProducerRecord {
-                        topic: self.topic.to_string(),
-                        partition: Some(self.partition),
-                        key: r.key,
-                        value: r.value,
-                        timestamp: Some(r.timestamp),
-                        headers: r.headers,
-                    })
-                })
-                .collect(),
-            Err(e) => {
-                tracing::warn!(topic = %self.topic, partition = self.partition, error = %e, "cannot rebuild the records of a failed batch");
-                Vec::new()
+        let mut records = Vec::with_capacity(self.record_count as usize);
+        if let Some(bytes) = self.closed_bytes() {
+            let this = &*self;
+            let decoded = for_each_own_record(&bytes, &mut |decoded| {
+                records.push(Arc::new(this.to_producer_record(decoded)))
+            });
+            if let Err(e) = decoded {
+                tracing::error!(topic = %self.topic, partition = self.partition, error = %e, "cannot rebuild the records of a failed batch");
             }
+        }
+        records
+    }
+
+    /// The batch's encoded bytes, closed first if needed; `None` when it
+    /// cannot be closed.
+    fn closed_bytes(&mut self) -> Option<Bytes> {
+        if self.closed.is_none() && self.close().is_err() {
+            return None;
+        }
+        self.bytes()
+    }
+
+    /// A decoded record of this batch as a [`ProducerRecord`] with its
+    /// partition and timestamp.
+    fn to_producer_record(&self, record: DecodedRecord) -> ProducerRecord {
+        ProducerRecord {
+            topic: self.topic.to_string(),
+            partition: Some(self.partition),
+            key: record.key,
+            value: record.value,
+            timestamp: Some(record.timestamp),
+            headers: record.headers,
         }
     }
 }
@@ -640,7 +776,7 @@ impl RecordAccumulator {
         choice: PartitionChoice,
         partitions: &TopicPartitions,
         deadline: Option<Instant>,
-        mut callback: Option<Callback>,
+        mut callback: Option<Box<dyn OnComplete>>,
     ) -> Result<DeliveryFuture, KafkaError> {
         self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
         let _guard = scopeguard(|| {
@@ -711,11 +847,9 @@ impl RecordAccumulator {
             if !self.pool().try_reserve(size) {
                 let wakeup = &self.wakeup;
                 let deadline = deadline.unwrap_or_else(|| Instant::now() + self.config.max_block);
-                match self
-                    .pool()
-                    .reserve(size, deadline, || wakeup.notify_one())
-                    .await
-                {
+                // Boxed: the waiting future would otherwise make every send's
+                // future larger, and futures are moved (copied) as they nest.
+                match Box::pin(self.pool().reserve(size, deadline, || wakeup.notify_one())).await {
                     Ok(()) => {}
                     Err(ReserveError::LargerThanPool) => {
                         break Err(KafkaError::RecordExceedsBufferMemory {
@@ -817,6 +951,7 @@ impl RecordAccumulator {
             uncompressed_reservation: 0,
             completion,
             callbacks: Vec::new(),
+            callbacks_want_records: false,
             close_error: None,
             producer_state: None,
             fate_unknown: false,
@@ -1005,7 +1140,7 @@ mod tests {
     /// how many were appended.
     fn fill_first_batch(
         accumulator: &RecordAccumulator,
-        callback: impl Fn() -> Option<Callback>,
+        callback: impl Fn(usize) -> Option<Box<dyn OnComplete>>,
     ) -> usize {
         let partitions = TopicPartitions::all_available(1);
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -1019,7 +1154,7 @@ mod tests {
                 PartitionChoice::Partition(0),
                 &partitions,
                 Some(deadline),
-                callback(),
+                callback(appended),
             );
             let future = append.now_or_never().expect("an append that must not wait");
             drop(future.expect("appended"));
@@ -1032,7 +1167,7 @@ mod tests {
     fn a_full_compressed_batch_reserves_its_uncompressed_records_until_compressed() {
         let total = 1 << 20;
         let accumulator = accumulator(total);
-        fill_first_batch(&accumulator, || None);
+        fill_first_batch(&accumulator, |_| None);
         let queue = accumulator.topic(TOPIC).queue(0);
         let mut q = lock(&queue);
         let first = &mut q.batches[0];
@@ -1066,7 +1201,7 @@ mod tests {
         // Room for two batches' reservations, not for uncompressed records.
         let total = 2 * BATCH_SIZE;
         let accumulator = accumulator(total);
-        fill_first_batch(&accumulator, || None);
+        fill_first_batch(&accumulator, |_| None);
         let queue = accumulator.topic(TOPIC).queue(0);
         let q = lock(&queue);
         let first = &q.batches[0];
@@ -1088,12 +1223,14 @@ mod tests {
 
     #[test]
     fn callbacks_get_their_records_metadata() {
-        assert!(std::mem::size_of::<(RecordPosition, Callback)>() <= 40);
+        assert!(std::mem::size_of::<(RecordPosition, Box<dyn OnComplete>)>() <= 40);
         let accumulator = accumulator(1 << 20);
         let results = Arc::new(Mutex::new(Vec::new()));
-        let appended = fill_first_batch(&accumulator, || {
+        let appended = fill_first_batch(&accumulator, |_| {
             let results = results.clone();
-            Some(Box::new(move |result| lock(&results).push(result)))
+            Some(Box::new(MetadataCallback(move |result| {
+                lock(&results).push(result)
+            })))
         });
         let mut batches = accumulator.take_all();
         assert_eq!(batches.len(), 2);
@@ -1119,5 +1256,89 @@ mod tests {
         }
         let failed = results[first_count].as_ref().unwrap_err();
         assert!(failed.to_string().contains("test"), "{failed}");
+    }
+
+    #[test]
+    fn record_callbacks_get_their_records_back_as_sent() {
+        let accumulator = accumulator(1 << 20);
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let metadata_only = Arc::new(Mutex::new(Vec::new()));
+        // Every third record wants only its metadata: the rebuilt records must
+        // still go to the right callbacks.
+        let appended = fill_first_batch(&accumulator, |i| -> Option<Box<dyn OnComplete>> {
+            if i % 3 == 2 {
+                let metadata_only = metadata_only.clone();
+                Some(Box::new(MetadataCallback(move |result| {
+                    lock(&metadata_only).push(result)
+                })))
+            } else {
+                let sent = sent.clone();
+                Some(Box::new(RecordCallback(move |result| {
+                    lock(&sent).push((i, result))
+                })))
+            }
+        });
+        let mut batches = accumulator.take_all();
+        let second = batches.pop().unwrap();
+        let first = batches.pop().unwrap();
+        let first_count = first.record_count() as usize;
+        first.complete(BatchOutcome::Delivered {
+            base_offset: 7,
+            log_append_time: -1,
+        });
+        second.fail(KafkaError::Internal("broker said no".into()));
+        let sent = lock(&sent);
+        assert_eq!(sent.len(), appended - appended / 3);
+        assert_eq!(lock(&metadata_only).len(), appended / 3);
+        for (i, result) in sent.iter() {
+            if *i < first_count {
+                let sent = result.as_ref().unwrap();
+                // The record as the application built it: no partition or
+                // timestamp of its own, so none in the rebuilt one.
+                assert_eq!(sent.record, record(*i), "record {i}");
+                assert_eq!(sent.metadata.offset, 7 + *i as i64);
+                assert_eq!(sent.metadata.partition, 0);
+            } else {
+                let error = result.as_ref().unwrap_err();
+                assert!(error.to_string().contains("broker said no"), "{error}");
+                assert_eq!(error.record(), Some(&record(*i)));
+            }
+        }
+    }
+
+    #[test]
+    fn a_rebuilt_record_keeps_the_partition_and_timestamp_it_named() {
+        let accumulator = accumulator(1 << 20);
+        let partitions = TopicPartitions::all_available(1);
+        let named = ProducerRecord::new(TOPIC, "v")
+            .with_key("k")
+            .with_partition(0)
+            .with_timestamp(1_600_000_000_000)
+            .with_header("trace", "t-1");
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let kept = sent.clone();
+        let callback: Box<dyn OnComplete> =
+            Box::new(RecordCallback(move |result| lock(&kept).push(result)));
+        accumulator
+            .append(
+                &named,
+                1_600_000_000_000,
+                PartitionChoice::Partition(0),
+                &partitions,
+                None,
+                Some(callback),
+            )
+            .now_or_never()
+            .expect("no wait")
+            .map(drop)
+            .expect("appended");
+        for batch in accumulator.take_all() {
+            batch.complete(BatchOutcome::Delivered {
+                base_offset: 0,
+                log_append_time: -1,
+            });
+        }
+        let sent = lock(&sent);
+        assert_eq!(sent[0].as_ref().unwrap().record, named);
     }
 }

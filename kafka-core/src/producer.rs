@@ -4,16 +4,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
-use crate::accumulator::{AccumulatorConfig, Callback, DeliveryFuture, RecordAccumulator};
+use crate::accumulator::{
+    AccumulatorConfig, DeliveryFuture, MetadataCallback, OnComplete, RecordAccumulator,
+    RecordCallback,
+};
 use crate::config::ProducerConfig;
 use crate::error::{KafkaError, SendError};
 use crate::metadata::{Metadata, wall_clock_ms};
 use crate::metrics::{MetricsSnapshot, ProducerMetrics};
 use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
-use crate::record::{ProducerRecord, RecordMetadata};
+use crate::record::{ProducerRecord, RecordMetadata, SentRecord};
 use crate::record_batch::RecordBatchBuilder;
 use crate::sender::{ProducerShared, Sender};
 
@@ -201,24 +205,64 @@ impl KafkaProducer {
     /// for buffer space. Fails before sending, giving the record back, when the
     /// record is larger than `max.request.size` or `buffer.memory`, when its
     /// partition does not exist, or when `max.block.ms` runs out.
-    pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, SendError> {
-        self.send_inner(record, None).await
+    pub fn send(
+        &self,
+        record: ProducerRecord,
+    ) -> impl Future<Output = Result<DeliveryFuture, SendError>> + Send + '_ {
+        self.send_owned(record, None)
     }
 
     /// Like [`send`](Self::send), and runs `callback` with the outcome once the
     /// record is acknowledged or has failed for good (on the sender task: keep it
     /// short). Errors before sending are returned here and the callback is not run.
-    pub async fn send_with_callback<F>(
+    pub fn send_with_callback<F>(
         &self,
         record: ProducerRecord,
         callback: F,
-    ) -> Result<(), SendError>
+    ) -> impl Future<Output = Result<(), SendError>> + Send + '_
     where
         F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
     {
-        self.send_inner(record, Some(Box::new(callback)))
-            .await
-            .map(drop)
+        self.send_owned(record, Some(Box::new(MetadataCallback(callback))))
+            .map(|sent| sent.map(drop))
+    }
+
+    /// Like [`send_with_callback`](Self::send_with_callback), and the callback
+    /// also gets the record back: rebuilt from the batch when the broker
+    /// acknowledges it (in the error when it fails). For layers that report the
+    /// record with its outcome (a template's listener, Spring's `SendResult`):
+    /// they need not keep every record in flight, which under load (a full
+    /// `buffer.memory` of small records) means hundreds of thousands of them
+    /// outside `buffer.memory`.
+    ///
+    /// The rebuilt record equals the one sent; its key and value share the
+    /// batch's buffer (keeping them keeps that buffer). Errors before sending
+    /// are returned here with the record, and the callback is not run.
+    ///
+    /// ```no_run
+    /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::SendError> {
+    /// use kafka_core::ProducerRecord;
+    ///
+    /// let record = ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1");
+    /// producer
+    ///     .send_with_record_callback(record, |result| match result {
+    ///         Ok(sent) => println!("{:?} at offset {}", sent.record.key, sent.metadata.offset),
+    ///         Err(e) => eprintln!("{:?} failed: {e}", e.record().map(|r| &r.key)),
+    ///     })
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_with_record_callback<F>(
+        &self,
+        record: ProducerRecord,
+        callback: F,
+    ) -> impl Future<Output = Result<(), SendError>> + Send + '_
+    where
+        F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+    {
+        self.send_owned(record, Some(Box::new(RecordCallback(callback))))
+            .map(|sent| sent.map(drop))
     }
 
     /// Like [`send_with_callback`](Self::send_with_callback), but borrows the
@@ -259,24 +303,27 @@ impl KafkaProducer {
     where
         F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
     {
-        let result = self.try_send(record, Some(Box::new(callback))).await;
+        let result = self
+            .try_send(record, Some(Box::new(MetadataCallback(callback))))
+            .await;
         if let Err(error) = &result {
             self.inner.shared.metrics.record_error(error.kind_name(), 1);
         }
         result
     }
 
-    async fn send_inner(
+    /// The send styles that take the record, behind plain functions: the
+    /// per-record path nests one future fewer (each is copied when first
+    /// polled). A record refused before sending is counted and handed back.
+    async fn send_owned(
         &self,
         record: ProducerRecord,
-        callback: Option<Callback>,
+        callback: Option<Box<dyn OnComplete>>,
     ) -> Result<DeliveryFuture, SendError> {
-        let shared = &self.inner.shared;
-        let result = self.try_send(&record, callback).await;
-        match result {
+        match self.try_send(&record, callback).await {
             Ok(future) => Ok(future),
             Err(error) => {
-                shared.metrics.record_error(error.kind_name(), 1);
+                self.inner.shared.metrics.record_error(error.kind_name(), 1);
                 Err(SendError::new(error, record))
             }
         }
@@ -285,7 +332,7 @@ impl KafkaProducer {
     async fn try_send(
         &self,
         record: &ProducerRecord,
-        callback: Option<Callback>,
+        callback: Option<Box<dyn OnComplete>>,
     ) -> Result<DeliveryFuture, KafkaError> {
         let shared = &self.inner.shared;
         let config = &shared.config;
@@ -322,16 +369,16 @@ impl KafkaProducer {
             None => {
                 let deadline = *deadline.insert(Instant::now() + config.max_block());
                 let wakeup = shared.wakeup.clone();
-                shared
-                    .metadata
-                    .wait_for(
-                        &record.topic,
-                        record.partition,
-                        deadline,
-                        config.max_block(),
-                        || wakeup.notify_one(),
-                    )
-                    .await?
+                // Boxed, as only the first sends to a topic wait: the fast
+                // path's future stays small (it is copied as futures nest).
+                Box::pin(shared.metadata.wait_for(
+                    &record.topic,
+                    record.partition,
+                    deadline,
+                    config.max_block(),
+                    || wakeup.notify_one(),
+                ))
+                .await?
             }
         };
         let topic = cluster.topics.get(&record.topic).ok_or_else(|| {

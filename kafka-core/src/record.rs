@@ -1,5 +1,5 @@
 //! What the application hands to the producer ([`ProducerRecord`]) and what the
-//! broker hands back ([`RecordMetadata`]).
+//! broker hands back ([`RecordMetadata`], [`SentRecord`]).
 
 use bytes::Bytes;
 
@@ -143,4 +143,36 @@ pub struct RecordMetadata {
     pub serialized_key_size: i32,
     /// Size of the serialized value in bytes, `-1` when the value is null.
     pub serialized_value_size: i32,
+}
+
+/// A record the broker acknowledged, with where it landed: what
+/// [`KafkaProducer::send_with_record_callback`](crate::KafkaProducer::send_with_record_callback)
+/// hands its callback.
+///
+/// `record` is rebuilt from the batch's bytes: equal to the record sent (a
+/// partition or timestamp it did not name stays `None`; `metadata` has both),
+/// its key and value sharing the batch's buffer.
+///
+/// ```
+/// use kafka_core::{ProducerRecord, RecordMetadata, SentRecord};
+///
+/// let sent = SentRecord {
+///     record: ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1"),
+///     metadata: RecordMetadata {
+///         topic: "orders".into(),
+///         partition: 2,
+///         offset: 41,
+///         timestamp: 1_700_000_000_000,
+///         serialized_key_size: 7,
+///         serialized_value_size: 8,
+///     },
+/// };
+/// assert_eq!(sent.record.key.as_deref(), Some(&b"order-1"[..]));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentRecord {
+    /// The record as it was sent.
+    pub record: ProducerRecord,
+    /// Where the broker put it.
+    pub metadata: RecordMetadata,
 }

@@ -139,12 +139,88 @@ pub trait KafkaRecord {
     where
         Self: Sized,
     {
-        let mut value = Vec::new();
-        self.write_value(framing, &mut value)?;
-        let mut record = ProducerRecord::new(topic, Bytes::from(value));
+        let value = encode_exact(|out| self.write_value(framing, out))?;
+        let mut record = ProducerRecord::new(topic, value);
         record.key = self.key_bytes()?.map(Bytes::from);
         record.timestamp = self.timestamp_ms()?;
         record.headers = self.headers();
         Ok(record)
+    }
+}
+
+/// The largest scratch buffer a thread keeps between records.
+const MAX_KEPT_SCRATCH: usize = 1 << 20;
+
+thread_local! {
+    /// Where values are encoded before they are copied out at their exact size.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `encode` into a reused per-thread buffer and returns the bytes in an
+/// allocation of their exact size: one allocation per value, where a `Vec`
+/// grown from empty reallocates about log2(size) times and, not being full,
+/// costs `Bytes` another allocation.
+fn encode_exact<E>(encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<Bytes, E> {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            scratch.clear();
+            let result = encode(&mut scratch).map(|()| Bytes::copy_from_slice(&scratch));
+            if scratch.capacity() > MAX_KEPT_SCRATCH {
+                *scratch = Vec::new();
+            }
+            result
+        }
+        // Encoding a value while encoding another (a serializer that sends):
+        // a buffer of its own.
+        Err(_) => {
+            let mut out = Vec::new();
+            encode(&mut out).map(|()| Bytes::from(out))
+        }
+    })
+}
+
+#[cfg(test)]
+mod encode_exact_tests {
+    use super::*;
+
+    #[test]
+    fn values_come_out_at_their_exact_size_even_when_encoding_nests() {
+        let outer = encode_exact(|out| {
+            out.extend_from_slice(b"outer:");
+            // A value encoded while another is being encoded gets its own buffer.
+            let inner = encode_exact(|inner| {
+                inner.extend_from_slice(b"inner");
+                Ok::<_, ()>(())
+            })?;
+            out.extend_from_slice(&inner);
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        assert_eq!(&outer[..], b"outer:inner");
+        let failed = encode_exact(|out| {
+            out.extend_from_slice(b"half");
+            Err("broken")
+        });
+        assert_eq!(failed, Err("broken"));
+        let next = encode_exact(|out| {
+            out.extend_from_slice(b"next");
+            Ok::<_, ()>(())
+        });
+        assert_eq!(
+            next.as_deref(),
+            Ok(&b"next"[..]),
+            "nothing left over from the failure"
+        );
+    }
+
+    #[test]
+    fn a_huge_value_does_not_stay_allocated_in_the_scratch_buffer() {
+        let big = encode_exact(|out| {
+            out.resize(MAX_KEPT_SCRATCH + 1, b'x');
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        assert_eq!(big.len(), MAX_KEPT_SCRATCH + 1);
+        SCRATCH.with(|scratch| assert!(scratch.borrow().capacity() <= MAX_KEPT_SCRATCH));
     }
 }

@@ -15,9 +15,6 @@ use crate::record::Header;
 /// Default bound on the decompressed bytes one [`decode_batches`] call produces.
 pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 64 * 1024 * 1024;
 
-/// Smallest encoded record: length, attributes, timestamp delta, offset delta,
-/// key length, value length and header count, one byte each.
-const MIN_RECORD_SIZE: usize = 7;
 /// Smallest encoded header: key length and value length, one byte each.
 const MIN_HEADER_SIZE: usize = 2;
 
@@ -96,15 +93,78 @@ pub fn decode_batches_with_limit(
     input: &[u8],
     max_decompressed_size: usize,
 ) -> Result<Vec<DecodedBatch>, RecordBatchError> {
+    decode_all(input, max_decompressed_size, Source::Copied)
+}
+
+/// Where decoded keys and values come from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    /// Copied out of the input.
+    Copied,
+    /// Sliced out of this buffer, which every decoded slice lies in.
+    Shared(&'a Bytes),
+}
+
+impl Source<'_> {
+    fn bytes(self, slice: &[u8]) -> Bytes {
+        match self {
+            Source::Copied => Bytes::copy_from_slice(slice),
+            Source::Shared(owner) => owner.slice_ref(slice),
+        }
+    }
+}
+
+fn decode_all(
+    input: &[u8],
+    max_decompressed_size: usize,
+    source: Source<'_>,
+) -> Result<Vec<DecodedBatch>, RecordBatchError> {
     let mut batches = Vec::with_capacity((input.len() / RECORD_BATCH_OVERHEAD).min(64));
     let mut rest = input;
     let mut budget = max_decompressed_size;
     while !rest.is_empty() {
         let (batch, after) = split_batch(rest)?;
-        batches.push(decode_batch(batch, &mut budget)?);
+        let mut records = Vec::new();
+        let mut batch = decode_batch(batch, &mut budget, source, Crc::Verify, &mut |record| {
+            records.push(record)
+        })?;
+        batch.records = records;
+        batches.push(batch);
         rest = after;
     }
     Ok(batches)
+}
+
+/// Hands every record of the batches in `input`, which this producer encoded
+/// itself, to `each`: keys and values sliced out of `input` (or its
+/// decompressed bytes), no CRC check, no bound on decompression, no list of
+/// records in between (a batch completes on the sender task, where this runs).
+pub(crate) fn for_each_own_record(
+    input: &Bytes,
+    each: &mut dyn FnMut(DecodedRecord),
+) -> Result<(), RecordBatchError> {
+    let mut rest = &input[..];
+    let mut budget = usize::MAX;
+    while !rest.is_empty() {
+        let (batch, after) = split_batch(rest)?;
+        decode_batch(
+            batch,
+            &mut budget,
+            Source::Shared(input),
+            Crc::Trusted,
+            each,
+        )?;
+        rest = after;
+    }
+    Ok(())
+}
+
+/// Whether a batch's CRC is checked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Crc {
+    Verify,
+    /// Bytes this process encoded (and still holds): nothing to check.
+    Trusted,
 }
 
 /// Splits the first batch (by its `batchLength`) off `input`.
@@ -138,7 +198,15 @@ fn split_batch(input: &[u8]) -> Result<(&[u8], &[u8]), RecordBatchError> {
 }
 
 /// Decodes one whole batch (at least `RECORD_BATCH_OVERHEAD` bytes, as `split_batch` ensures).
-fn decode_batch(batch: &[u8], budget: &mut usize) -> Result<DecodedBatch, RecordBatchError> {
+/// Decodes one whole batch, its records handed to `each` (the returned
+/// batch's `records` are empty).
+fn decode_batch(
+    batch: &[u8],
+    budget: &mut usize,
+    source: Source<'_>,
+    crc: Crc,
+    each: &mut dyn FnMut(DecodedRecord),
+) -> Result<DecodedBatch, RecordBatchError> {
     let (header, records) =
         batch
             .split_first_chunk::<RECORD_BATCH_OVERHEAD>()
@@ -146,19 +214,21 @@ fn decode_batch(batch: &[u8], budget: &mut usize) -> Result<DecodedBatch, Record
                 what: "batch header",
             })?;
 
-    let stored_crc = u32::from_be_bytes(get(header, layout::CRC));
-    let computed_crc =
-        crc32c::crc32c_append(crc32c::crc32c(&header[layout::ATTRIBUTES..]), records);
-    if stored_crc != computed_crc {
-        return Err(RecordBatchError::CrcMismatch {
-            stored: stored_crc,
-            computed: computed_crc,
-        });
+    if crc == Crc::Verify {
+        let stored_crc = u32::from_be_bytes(get(header, layout::CRC));
+        let computed_crc =
+            crc32c::crc32c_append(crc32c::crc32c(&header[layout::ATTRIBUTES..]), records);
+        if stored_crc != computed_crc {
+            return Err(RecordBatchError::CrcMismatch {
+                stored: stored_crc,
+                computed: computed_crc,
+            });
+        }
     }
 
     let attributes = i16::from_be_bytes(get(header, layout::ATTRIBUTES));
     let compression = Compression::from_attribute_bits(attributes & layout::COMPRESSION_MASK)?;
-    let mut batch = DecodedBatch {
+    let batch = DecodedBatch {
         base_offset: i64::from_be_bytes(get(header, layout::BASE_OFFSET)),
         partition_leader_epoch: i32::from_be_bytes(get(header, layout::PARTITION_LEADER_EPOCH)),
         attributes,
@@ -176,16 +246,20 @@ fn decode_batch(batch: &[u8], budget: &mut usize) -> Result<DecodedBatch, Record
         reason: format!("negative record count {record_count}"),
     })?;
 
-    let decompressed;
-    let records = match compression {
-        Compression::None => records,
+    let decompressed: Bytes;
+    let (records, source) = match compression {
+        Compression::None => (records, source),
         codec => {
-            decompressed = codec.decompress(records, *budget)?;
+            decompressed = codec.decompress(records, *budget)?.into();
             *budget -= decompressed.len();
-            &decompressed[..]
+            let source = match source {
+                Source::Copied => Source::Copied,
+                Source::Shared(_) => Source::Shared(&decompressed),
+            };
+            (&decompressed[..], source)
         }
     };
-    batch.records = decode_records(records, record_count, &batch)?;
+    decode_records(records, record_count, &batch, source, each)?;
     Ok(batch)
 }
 
@@ -193,8 +267,9 @@ fn decode_records(
     mut input: &[u8],
     record_count: usize,
     batch: &DecodedBatch,
-) -> Result<Vec<DecodedRecord>, RecordBatchError> {
-    let mut records = Vec::with_capacity(record_count.min(input.len() / MIN_RECORD_SIZE));
+    source: Source<'_>,
+    each: &mut dyn FnMut(DecodedRecord),
+) -> Result<(), RecordBatchError> {
     for _ in 0..record_count {
         let length = read_varint(&mut input, "record length")?;
         let length = usize::try_from(length).map_err(|_| RecordBatchError::Malformed {
@@ -204,7 +279,7 @@ fn decode_records(
             return Err(RecordBatchError::Truncated { what: "record" });
         }
         let (body, after) = input.split_at(length);
-        records.push(decode_record(body, batch)?);
+        each(decode_record(body, batch, source)?);
         input = after;
     }
     if !input.is_empty() {
@@ -215,18 +290,22 @@ fn decode_records(
             ),
         });
     }
-    Ok(records)
+    Ok(())
 }
 
-fn decode_record(mut body: &[u8], batch: &DecodedBatch) -> Result<DecodedRecord, RecordBatchError> {
+fn decode_record(
+    mut body: &[u8],
+    batch: &DecodedBatch,
+    source: Source<'_>,
+) -> Result<DecodedRecord, RecordBatchError> {
     let (_attributes, after) = body.split_first().ok_or(RecordBatchError::Truncated {
         what: "record attributes",
     })?;
     body = after;
     let timestamp_delta = read_varlong(&mut body, "record timestamp delta")?;
     let offset_delta = read_varint(&mut body, "record offset delta")?;
-    let key = read_nullable(&mut body, "record key")?.map(Bytes::copy_from_slice);
-    let value = read_nullable(&mut body, "record value")?.map(Bytes::copy_from_slice);
+    let key = read_nullable(&mut body, "record key")?.map(|k| source.bytes(k));
+    let value = read_nullable(&mut body, "record value")?.map(|v| source.bytes(v));
 
     let header_count = read_varint(&mut body, "header count")?;
     let header_count = usize::try_from(header_count).map_err(|_| RecordBatchError::Malformed {
@@ -243,7 +322,7 @@ fn decode_record(mut body: &[u8], batch: &DecodedBatch) -> Result<DecodedRecord,
                 reason: format!("header key is not UTF-8: {error}"),
             })?
             .to_owned();
-        let value = read_nullable(&mut body, "header value")?.map(Bytes::copy_from_slice);
+        let value = read_nullable(&mut body, "header value")?.map(|v| source.bytes(v));
         headers.push(Header { key, value });
     }
     if !body.is_empty() {

@@ -49,6 +49,7 @@ mod varint;
 
 pub use builder::{ClosedBatch, RecordBatchBuilder};
 pub use compression::Compression;
+pub(crate) use decoder::for_each_own_record;
 pub use decoder::{
     DEFAULT_MAX_DECOMPRESSED_SIZE, DecodedBatch, DecodedRecord, decode_batches,
     decode_batches_with_limit,
