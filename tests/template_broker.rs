@@ -378,6 +378,8 @@ async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_bac
     let rejected = failed[0].record().expect("the rejected record comes back");
     assert_eq!(rejected.key.as_deref(), Some(&b"big"[..]));
     assert_eq!(rejected.topic, small);
+    assert_eq!(rejected.value.as_deref(), Some(&[b'x'; 4096][..]));
+    assert_eq!(rejected.partition, None);
     assert!(
         failed[0].to_string().contains("MESSAGE_TOO_LARGE"),
         "{}",
@@ -400,6 +402,18 @@ async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_bac
             record.value,
             result.producer_record.value.as_deref().map(<[u8]>::to_vec)
         );
+        // The record handed back is the one sent, rebuilt from the batch: its
+        // headers and timestamp, and no partition, as the application left it.
+        let headers: Vec<_> = result
+            .producer_record
+            .headers
+            .iter()
+            .map(|h| (h.key.clone(), h.value.as_deref().map(<[u8]>::to_vec)))
+            .collect();
+        assert_eq!(record.headers, headers);
+        assert_eq!(result.producer_record.timestamp, Some(1_700_000_000_000));
+        assert_eq!(result.producer_record.partition, None);
+        assert_eq!(result.producer_record.topic, greetings);
     }
     assert_eq!(counts.ok.load(Ordering::SeqCst), 500);
     assert_eq!(counts.failed.load(Ordering::SeqCst), 1);

@@ -9,11 +9,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use kafka_core::kafka_record::{SchemaIdResolver, ValueFormat, ValueFraming, topic_value_subject};
 use kafka_core::partitioner::Partitioner;
 use kafka_core::{
     DeliveryFuture, KafkaError, KafkaProducer, KafkaRecord, MetricsSnapshot, ProducerConfig,
-    ProducerRecord, RecordMetadata, SendError,
+    ProducerRecord, RecordMetadata, SendError, SentRecord,
 };
 use tokio::sync::oneshot;
 
@@ -93,7 +94,10 @@ struct TemplateInner {
     /// is dropped.
     observers: Arc<Observers>,
     avro_framing: AvroFraming,
-    /// Resolved topics per record type.
+    /// Topics of the types registered at build time: read on every send,
+    /// without a lock.
+    registered_topics: TypeIdMap<Arc<str>>,
+    /// Topics of types first sent without registration, resolved then.
     topics: RwLock<TypeIdMap<Arc<str>>>,
 }
 
@@ -321,7 +325,8 @@ impl KafkaTemplateBuilder {
                     journal: self.journal,
                 }),
                 avro_framing: self.avro_framing,
-                topics: RwLock::new(topics),
+                registered_topics: topics,
+                topics: RwLock::default(),
             }),
         })
     }
@@ -408,8 +413,11 @@ impl KafkaTemplate {
     /// Appends a derived record and runs `callback` with the outcome once the
     /// broker acknowledged it or it failed for good (Spring's
     /// `send(..).whenComplete(..)`). The fastest way to send many records: no
-    /// future per record. The callback runs on the producer's sender task
-    /// (after the listener and interceptors have heard): keep it short.
+    /// future per record, and nothing kept per record in flight (the
+    /// [`SendResult`]'s record is rebuilt from the batch when the broker
+    /// acknowledges it, equal to the one sent). The callback runs on the
+    /// producer's sender task (after the listener and interceptors have
+    /// heard): keep it short.
     ///
     /// An error before the record is buffered is returned here, and the
     /// callback does not run.
@@ -437,17 +445,22 @@ impl KafkaTemplate {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn enqueue_with_callback<R, F>(
+    pub fn enqueue_with_callback<R, F>(
         &self,
         record: &R,
         callback: F,
-    ) -> Result<(), SendError>
+    ) -> impl Future<Output = Result<(), SendError>> + Send + '_
     where
         R: KafkaRecord + 'static,
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        self.enqueue_record_with_callback(self.build_record(record)?, callback)
-            .await
+        // Not an `async fn`: the record is built now, and the send's future is
+        // returned as it is rather than nested in another (futures are moved,
+        // that is copied, as they nest; this is the per-record path).
+        match self.build_record(record) {
+            Ok(record) => Either::Left(self.enqueue_record_with_callback(record, callback)),
+            Err(error) => Either::Right(std::future::ready(Err(error))),
+        }
     }
 
     /// The producer record for a derived record: its topic (resolved once per
@@ -465,11 +478,12 @@ impl KafkaTemplate {
                     message: e.to_string(),
                 })
         };
-        // The per-record path: the topic is borrowed under the read lock.
-        let known = {
-            let topics = self.inner.topics.read().unwrap_or_else(|p| p.into_inner());
-            topics.get(&TypeId::of::<R>()).map(|topic| build(topic))
-        };
+        // The per-record path: a registered type's topic, borrowed.
+        let known = self
+            .inner
+            .registered_topics
+            .get(&TypeId::of::<R>())
+            .map(|topic| build(topic));
         let built = match known {
             Some(built) => built,
             None => self.topic_for::<R>().and_then(|topic| build(&topic)),
@@ -566,7 +580,42 @@ impl KafkaTemplate {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        self.dispatch(record, Some(callback)).await.map(drop)
+        let observers = &self.inner.observers;
+        let producer = match &self.inner.backend {
+            // The journal stores the record the caller sent, so it is kept.
+            Backend::Producer(producer) if observers.journal.is_none() => producer,
+            // Boxed, as the failure path below: a rare path that would
+            // otherwise enlarge every send's future.
+            _ => {
+                return Box::pin(self.dispatch(record, Some(callback)))
+                    .await
+                    .map(drop);
+            }
+        };
+        let record = observers.intercept(record);
+        // The producer hands the record back with its outcome, rebuilt from
+        // the batch: nothing is kept per record while it is in flight.
+        let heard = observers.clone();
+        let sent = producer
+            .send_with_record_callback(record, move |result| match result {
+                Ok(SentRecord { record, metadata }) => {
+                    heard.heard_success(&record, &metadata);
+                    callback(Ok(SendResult {
+                        producer_record: record,
+                        record_metadata: metadata,
+                    }));
+                }
+                Err(error) => {
+                    heard.heard_failure(&error);
+                    callback(Err(error));
+                }
+            })
+            .await;
+        match sent {
+            Ok(()) => Ok(()),
+            // Boxed: a rare path that would otherwise enlarge every send's future.
+            Err(error) => Err(Box::pin(observers.failed(error)).await),
+        }
     }
 
     /// Runs the interceptors, hands the record to the backend and arranges for
@@ -582,11 +631,7 @@ impl KafkaTemplate {
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
         let observers = &self.inner.observers;
-        let record = observers
-            .interceptors
-            .iter()
-            .fold(record, |r, interceptor| interceptor.on_send(r));
-        let record = Arc::new(record);
+        let record = Arc::new(observers.intercept(record));
         let outcome = Outcome {
             inner: observers.clone(),
             record: record.clone(),
@@ -641,6 +686,9 @@ impl KafkaTemplate {
     /// The topic `R` goes to, its placeholders resolved against the configuration.
     pub fn topic_for<R: KafkaRecord + 'static>(&self) -> Result<Arc<str>, KafkaError> {
         let type_id = TypeId::of::<R>();
+        if let Some(topic) = self.inner.registered_topics.get(&type_id) {
+            return Ok(topic.clone());
+        }
         if let Some(topic) = self
             .inner
             .topics
@@ -699,6 +747,21 @@ impl KafkaTemplate {
 }
 
 impl Observers {
+    /// The record after every interceptor's `on_send`, in order.
+    fn intercept(&self, record: ProducerRecord) -> ProducerRecord {
+        self.interceptors
+            .iter()
+            .fold(record, |r, interceptor| interceptor.on_send(r))
+    }
+
+    /// Interceptors and the listener hear of a success.
+    fn heard_success(&self, record: &ProducerRecord, metadata: &RecordMetadata) {
+        for interceptor in self.interceptors.iter() {
+            interceptor.on_acknowledgement(Ok(metadata));
+        }
+        self.listener.on_success(record, metadata);
+    }
+
     /// A record that failed for good: journal it, tell interceptors and the
     /// listener, and return the error for the caller.
     async fn failed(&self, error: SendError) -> SendError {
@@ -745,10 +808,7 @@ impl Outcome {
     {
         match result {
             Ok(metadata) => {
-                for interceptor in self.inner.interceptors.iter() {
-                    interceptor.on_acknowledgement(Ok(&metadata));
-                }
-                self.inner.listener.on_success(&self.record, &metadata);
+                self.inner.heard_success(&self.record, &metadata);
                 if let Some(reply) = reply {
                     reply(Ok(SendResult {
                         producer_record: Arc::unwrap_or_clone(self.record),
