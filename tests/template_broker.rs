@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kafka_template::core::kafka_record::serde_millis;
 use kafka_template::core::partitioner::partition_for_key;
-use kafka_template::core::{KafkaError, ProducerRecord, RecordMetadata};
+use kafka_template::core::{KafkaError, LazyRecord, ProducerRecord, RecordMetadata};
 use kafka_template::{
     AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, ProducerInterceptor, ProducerListener,
 };
@@ -82,7 +82,7 @@ struct Counting {
 
 struct CountingListener(Arc<Counting>);
 impl ProducerListener for CountingListener {
-    fn on_success(&self, _record: &ProducerRecord, _metadata: &RecordMetadata) {
+    fn on_success(&self, _record: &LazyRecord, _metadata: &RecordMetadata) {
         self.0.ok.fetch_add(1, Ordering::SeqCst);
     }
     fn on_error(&self, _record: Option<&ProducerRecord>, _error: &KafkaError) {

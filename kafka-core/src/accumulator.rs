@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ use crate::metrics::ProducerMetrics;
 use crate::partitioner::{
     BuiltInPartitioner, BuiltInPartitionerOptions, PartitionChoice, PartitionLoad, TopicPartitions,
 };
-use crate::record::{ProducerRecord, RecordMetadata, SentRecord};
+use crate::record::{LazyRecord, ProducerRecord, RecordMetadata, SentRecord};
 use crate::record_batch::{
     ClosedBatch, Compression, CompressionRatioEstimator, DecodedRecord, RecordBatchBuilder,
     for_each_own_record,
@@ -43,13 +43,9 @@ pub(crate) trait OnComplete: Send + 'static {
     /// Whether the callback wants the record rebuilt from the batch on success.
     fn wants_record(&self) -> bool;
 
-    /// Runs the callback; `record` is the rebuilt record when it wants one and
-    /// the batch was delivered.
-    fn run(
-        self: Box<Self>,
-        result: Result<RecordMetadata, SendError>,
-        record: Option<ProducerRecord>,
-    );
+    /// Runs the callback; `record` is the record in its batch when it wants
+    /// one and the batch was delivered.
+    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, record: Option<LazyRecord>);
 }
 
 /// A [`KafkaProducer::send_with_callback`](crate::KafkaProducer::send_with_callback) callback.
@@ -63,7 +59,7 @@ where
         false
     }
 
-    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, _: Option<ProducerRecord>) {
+    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, _: Option<LazyRecord>) {
         (self.0)(result)
     }
 }
@@ -79,23 +75,65 @@ where
         true
     }
 
-    fn run(
-        self: Box<Self>,
-        result: Result<RecordMetadata, SendError>,
-        record: Option<ProducerRecord>,
-    ) {
+    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, record: Option<LazyRecord>) {
         (self.0)(result.map(|metadata| {
             let record = record.unwrap_or_else(|| {
-                // Only a bug makes our own batch undecodable; the record was
+                // A delivered batch is closed, so this is a bug; the record was
                 // delivered all the same, so it is not reported as failed.
-                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = metadata.offset, "the acknowledged record could not be rebuilt from its batch");
-                ProducerRecord {
-                    partition: Some(metadata.partition),
-                    ..ProducerRecord::tombstone(metadata.topic.clone())
-                }
+                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = metadata.offset, "the acknowledged record's batch was not closed");
+                LazyRecord::from(placeholder_record(&metadata.topic, metadata.partition))
             });
             SentRecord { record, metadata }
         }))
+    }
+}
+
+/// What stands for a record its batch could not give back (only a bug does that).
+fn placeholder_record(topic: &str, partition: i32) -> ProducerRecord {
+    ProducerRecord {
+        partition: Some(partition),
+        ..ProducerRecord::tombstone(topic)
+    }
+}
+
+/// A delivered batch's bytes, shared by the records handed back from it and
+/// decoded once, when the first of them is read.
+pub(crate) struct BatchRecords {
+    topic: Arc<str>,
+    partition: i32,
+    bytes: Bytes,
+    decoded: OnceLock<Vec<DecodedRecord>>,
+}
+
+impl BatchRecords {
+    /// The record at `position`, as it was sent.
+    pub(crate) fn record(&self, position: RecordPosition) -> ProducerRecord {
+        let decoded = self.decoded.get_or_init(|| {
+            let mut records = Vec::new();
+            if let Err(e) = for_each_own_record(&self.bytes, &mut |r| records.push(r)) {
+                tracing::error!(topic = %self.topic, partition = self.partition, error = %e, "cannot rebuild the records of a delivered batch");
+            }
+            records
+        });
+        match decoded.get(position.relative_offset as usize) {
+            Some(record) => {
+                position.restore(producer_record(&self.topic, self.partition, record.clone()))
+            }
+            None => placeholder_record(&self.topic, self.partition),
+        }
+    }
+}
+
+/// A decoded record of a batch for `topic`-`partition` as a [`ProducerRecord`]
+/// with its partition and timestamp.
+fn producer_record(topic: &str, partition: i32, record: DecodedRecord) -> ProducerRecord {
+    ProducerRecord {
+        topic: topic.to_owned(),
+        partition: Some(partition),
+        key: record.key,
+        value: record.value,
+        timestamp: Some(record.timestamp),
+        headers: record.headers,
     }
 }
 
@@ -177,7 +215,7 @@ impl RecordSlot {
 /// alone (40 bytes a record with the callback), as a full buffer of small
 /// records holds hundreds of thousands of them.
 #[derive(Clone, Copy, Debug)]
-struct RecordPosition {
+pub(crate) struct RecordPosition {
     timestamp: i64,
     relative_offset: u32,
     key_size: i32,
@@ -516,11 +554,18 @@ impl ProducerBatch {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&(Arc::as_ptr(&self.completion) as usize));
         }
-        // Callbacks that want their record get it rebuilt from the batch, so
-        // their callers did not have to keep it while it was in flight.
-        let rebuild_from =
+        // Callbacks that want their record get it from the batch (decoded when
+        // read), so their callers did not have to keep it while it was in flight.
+        let batch_records =
             if self.callbacks_want_records && matches!(outcome, BatchOutcome::Delivered { .. }) {
-                self.closed_bytes()
+                self.closed_bytes().map(|bytes| {
+                    Arc::new(BatchRecords {
+                        topic: self.topic.clone(),
+                        partition: self.partition,
+                        bytes,
+                        decoded: OnceLock::new(),
+                    })
+                })
             } else {
                 None
             };
@@ -529,38 +574,18 @@ impl ProducerBatch {
         let Some(outcome) = self.completion.outcome.get() else {
             return;
         };
-        let mut callbacks = std::mem::take(&mut self.callbacks).into_iter().peekable();
-        let this = &*self;
-        let run = |position: RecordPosition, cb: Box<dyn OnComplete>, record| {
-            let result = position.resolve(&this.topic, this.partition, outcome);
+        for (position, cb) in std::mem::take(&mut self.callbacks) {
+            let result = position.resolve(&self.topic, self.partition, outcome);
+            let record = batch_records
+                .as_ref()
+                .filter(|_| cb.wants_record())
+                .map(|batch| LazyRecord::in_batch(batch.clone(), position));
             // A panicking callback must not take the sender task down with it.
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb.run(result, record)))
                 .is_err()
             {
-                tracing::error!(topic = %this.topic, partition = this.partition, "a send callback panicked");
+                tracing::error!(topic = %self.topic, partition = self.partition, "a send callback panicked");
             }
-        };
-        if let Some(bytes) = rebuild_from {
-            // Callbacks are in offset order, as the records stream by.
-            let mut offset = 0u32;
-            let decoded = for_each_own_record(&bytes, &mut |decoded| {
-                let mut decoded = Some(decoded);
-                while let Some((position, cb)) =
-                    callbacks.next_if(|(position, _)| position.relative_offset <= offset)
-                {
-                    let record = decoded
-                        .take_if(|_| position.relative_offset == offset && cb.wants_record())
-                        .map(|decoded| position.restore(this.to_producer_record(decoded)));
-                    run(position, cb, record);
-                }
-                offset += 1;
-            });
-            if let Err(e) = decoded {
-                tracing::error!(topic = %this.topic, partition = this.partition, error = %e, "cannot rebuild the records of a delivered batch");
-            }
-        }
-        for (position, cb) in callbacks {
-            run(position, cb, None);
         }
     }
 
@@ -577,7 +602,11 @@ impl ProducerBatch {
         if let Some(bytes) = self.closed_bytes() {
             let this = &*self;
             let decoded = for_each_own_record(&bytes, &mut |decoded| {
-                records.push(Arc::new(this.to_producer_record(decoded)))
+                records.push(Arc::new(producer_record(
+                    &this.topic,
+                    this.partition,
+                    decoded,
+                )))
             });
             if let Err(e) = decoded {
                 tracing::error!(topic = %self.topic, partition = self.partition, error = %e, "cannot rebuild the records of a failed batch");
@@ -593,19 +622,6 @@ impl ProducerBatch {
             return None;
         }
         self.bytes()
-    }
-
-    /// A decoded record of this batch as a [`ProducerRecord`] with its
-    /// partition and timestamp.
-    fn to_producer_record(&self, record: DecodedRecord) -> ProducerRecord {
-        ProducerRecord {
-            topic: self.topic.to_string(),
-            partition: Some(self.partition),
-            key: record.key,
-            value: record.value,
-            timestamp: Some(record.timestamp),
-            headers: record.headers,
-        }
     }
 }
 

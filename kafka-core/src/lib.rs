@@ -34,5 +34,5 @@ pub use kafka_record::KafkaRecord;
 pub use metrics::MetricsSnapshot;
 pub use producer::{KafkaProducer, KafkaProducerBuilder};
 pub use protocol::error_code::ErrorCode;
-pub use record::{Header, ProducerRecord, RecordMetadata, SentRecord};
+pub use record::{Header, LazyRecord, ProducerRecord, RecordMetadata, SentRecord};
 pub use record_batch::Compression;

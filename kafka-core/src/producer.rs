@@ -228,16 +228,17 @@ impl KafkaProducer {
     }
 
     /// Like [`send_with_callback`](Self::send_with_callback), and the callback
-    /// also gets the record back: rebuilt from the batch when the broker
-    /// acknowledges it (in the error when it fails). For layers that report the
-    /// record with its outcome (a template's listener, Spring's `SendResult`):
-    /// they need not keep every record in flight, which under load (a full
-    /// `buffer.memory` of small records) means hundreds of thousands of them
-    /// outside `buffer.memory`.
+    /// also gets the record back: on success a [`LazyRecord`](crate::LazyRecord)
+    /// decoded from the batch when first read, on failure in the error. For
+    /// layers that report the record with its outcome (a template's listener,
+    /// Spring's `SendResult`): they need not keep every record in flight, which
+    /// under load (a full `buffer.memory` of small records) means hundreds of
+    /// thousands of them outside `buffer.memory`, and a record nobody reads
+    /// costs no decoding.
     ///
-    /// The rebuilt record equals the one sent; its key and value share the
-    /// batch's buffer (keeping them keeps that buffer). Errors before sending
-    /// are returned here with the record, and the callback is not run.
+    /// The record read back equals the one sent; keeping it keeps a share of
+    /// the batch's buffer. Errors before sending are returned here with the
+    /// record, and the callback is not run.
     ///
     /// ```no_run
     /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::SendError> {

@@ -149,15 +149,11 @@ pub struct RecordMetadata {
 /// [`KafkaProducer::send_with_record_callback`](crate::KafkaProducer::send_with_record_callback)
 /// hands its callback.
 ///
-/// `record` is rebuilt from the batch's bytes: equal to the record sent (a
-/// partition or timestamp it did not name stays `None`; `metadata` has both),
-/// its key and value sharing the batch's buffer.
-///
 /// ```
-/// use kafka_core::{ProducerRecord, RecordMetadata, SentRecord};
+/// use kafka_core::{LazyRecord, ProducerRecord, RecordMetadata, SentRecord};
 ///
 /// let sent = SentRecord {
-///     record: ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1"),
+///     record: LazyRecord::from(ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1")),
 ///     metadata: RecordMetadata {
 ///         topic: "orders".into(),
 ///         partition: 2,
@@ -172,7 +168,112 @@ pub struct RecordMetadata {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SentRecord {
     /// The record as it was sent.
-    pub record: ProducerRecord,
+    pub record: LazyRecord,
     /// Where the broker put it.
     pub metadata: RecordMetadata,
+}
+
+/// A [`ProducerRecord`] handed back with its outcome, read through `Deref`.
+///
+/// One the producer hands back is decoded from its batch's bytes when first
+/// read (the batch decoded once for all its records), so an outcome nobody
+/// reads the record of costs no decoding and keeps nothing but a share of the
+/// batch's buffer. It equals the record sent: a partition or timestamp the
+/// sender left out stays `None`.
+///
+/// ```
+/// use kafka_core::{LazyRecord, ProducerRecord};
+///
+/// let record = LazyRecord::from(ProducerRecord::new("orders", "v").with_key("k"));
+/// assert_eq!(record.topic, "orders");
+/// assert_eq!(record.into_inner().key.as_deref(), Some(&b"k"[..]));
+/// ```
+#[derive(Clone)]
+pub struct LazyRecord(LazyInner);
+
+#[derive(Clone)]
+enum LazyInner {
+    Ready(ProducerRecord),
+    Shared(std::sync::Arc<ProducerRecord>),
+    InBatch {
+        batch: std::sync::Arc<crate::accumulator::BatchRecords>,
+        slot: crate::accumulator::RecordPosition,
+        decoded: std::sync::OnceLock<ProducerRecord>,
+    },
+}
+
+impl LazyRecord {
+    pub(crate) fn in_batch(
+        batch: std::sync::Arc<crate::accumulator::BatchRecords>,
+        slot: crate::accumulator::RecordPosition,
+    ) -> Self {
+        LazyRecord(LazyInner::InBatch {
+            batch,
+            slot,
+            decoded: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The record, decoded now if it was not read yet.
+    pub fn into_inner(self) -> ProducerRecord {
+        match self.0 {
+            LazyInner::Ready(record) => record,
+            LazyInner::Shared(record) => std::sync::Arc::unwrap_or_clone(record),
+            LazyInner::InBatch {
+                batch,
+                slot,
+                decoded,
+            } => decoded.into_inner().unwrap_or_else(|| batch.record(slot)),
+        }
+    }
+}
+
+impl From<ProducerRecord> for LazyRecord {
+    fn from(record: ProducerRecord) -> Self {
+        LazyRecord(LazyInner::Ready(record))
+    }
+}
+
+/// A record shared with others (copied only if taken with
+/// [`into_inner`](LazyRecord::into_inner) while still shared).
+impl From<std::sync::Arc<ProducerRecord>> for LazyRecord {
+    fn from(record: std::sync::Arc<ProducerRecord>) -> Self {
+        LazyRecord(LazyInner::Shared(record))
+    }
+}
+
+impl std::ops::Deref for LazyRecord {
+    type Target = ProducerRecord;
+
+    fn deref(&self) -> &ProducerRecord {
+        match &self.0 {
+            LazyInner::Ready(record) => record,
+            LazyInner::Shared(record) => record,
+            LazyInner::InBatch {
+                batch,
+                slot,
+                decoded,
+            } => decoded.get_or_init(|| batch.record(*slot)),
+        }
+    }
+}
+
+impl std::fmt::Debug for LazyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        ProducerRecord::fmt(self, f)
+    }
+}
+
+impl PartialEq for LazyRecord {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for LazyRecord {}
+
+impl PartialEq<ProducerRecord> for LazyRecord {
+    fn eq(&self, other: &ProducerRecord) -> bool {
+        **self == *other
+    }
 }

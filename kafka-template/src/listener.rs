@@ -1,7 +1,7 @@
 //! [`ProducerListener`]: told of every record's outcome (Spring Kafka's
 //! `ProducerListener`), with [`LoggingProducerListener`] as the default.
 
-use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
+use kafka_core::{KafkaError, LazyRecord, ProducerRecord, RecordMetadata};
 
 /// Observes the outcome of every record the template sends.
 ///
@@ -11,13 +11,13 @@ use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
-/// use kafka_template::{ProducerListener, core::{KafkaError, ProducerRecord, RecordMetadata}};
+/// use kafka_template::{ProducerListener, core::{KafkaError, LazyRecord, ProducerRecord, RecordMetadata}};
 ///
 /// #[derive(Default)]
 /// struct Counting { ok: AtomicU64, failed: AtomicU64 }
 ///
 /// impl ProducerListener for Counting {
-///     fn on_success(&self, _record: &ProducerRecord, _metadata: &RecordMetadata) {
+///     fn on_success(&self, _record: &LazyRecord, _metadata: &RecordMetadata) {
 ///         self.ok.fetch_add(1, Ordering::Relaxed);
 ///     }
 ///     fn on_error(&self, _record: Option<&ProducerRecord>, _error: &KafkaError) {
@@ -26,8 +26,10 @@ use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
 /// }
 /// ```
 pub trait ProducerListener: Send + Sync + 'static {
-    /// The broker acknowledged `record`.
-    fn on_success(&self, record: &ProducerRecord, metadata: &RecordMetadata) {
+    /// The broker acknowledged `record`. It derefs to the [`ProducerRecord`]
+    /// sent; one the producer hands back is decoded from its batch only when
+    /// read, so a listener that needs only `metadata` pays nothing for it.
+    fn on_success(&self, record: &LazyRecord, metadata: &RecordMetadata) {
         let _ = (record, metadata);
     }
 
@@ -44,9 +46,9 @@ pub trait ProducerListener: Send + Sync + 'static {
 pub struct LoggingProducerListener;
 
 impl ProducerListener for LoggingProducerListener {
-    fn on_success(&self, record: &ProducerRecord, metadata: &RecordMetadata) {
+    fn on_success(&self, _record: &LazyRecord, metadata: &RecordMetadata) {
         tracing::trace!(
-            topic = %record.topic,
+            topic = %metadata.topic,
             partition = metadata.partition,
             offset = metadata.offset,
             "record sent"

@@ -13,8 +13,8 @@ use futures_util::future::Either;
 use kafka_core::kafka_record::{SchemaIdResolver, ValueFormat, ValueFraming, topic_value_subject};
 use kafka_core::partitioner::Partitioner;
 use kafka_core::{
-    DeliveryFuture, KafkaError, KafkaProducer, KafkaRecord, MetricsSnapshot, ProducerConfig,
-    ProducerRecord, RecordMetadata, SendError, SentRecord,
+    DeliveryFuture, KafkaError, KafkaProducer, KafkaRecord, LazyRecord, MetricsSnapshot,
+    ProducerConfig, ProducerRecord, RecordMetadata, SendError, SentRecord,
 };
 use tokio::sync::oneshot;
 
@@ -31,8 +31,11 @@ type TypeIdMap<V> = HashMap<TypeId, V, foldhash::fast::FixedState>;
 /// (Spring Kafka's `SendResult`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SendResult {
-    /// The record as it was sent (after interceptors).
-    pub producer_record: ProducerRecord,
+    /// The record as it was sent (after interceptors); it derefs to a
+    /// [`ProducerRecord`]. From `enqueue_with_callback` it is decoded from the
+    /// producer's batch when first read: a callback that does not read it
+    /// pays nothing for it.
+    pub producer_record: LazyRecord,
     /// Topic, partition, offset and timestamp from the broker.
     pub record_metadata: RecordMetadata,
 }
@@ -755,7 +758,7 @@ impl Observers {
     }
 
     /// Interceptors and the listener hear of a success.
-    fn heard_success(&self, record: &ProducerRecord, metadata: &RecordMetadata) {
+    fn heard_success(&self, record: &LazyRecord, metadata: &RecordMetadata) {
         for interceptor in self.interceptors.iter() {
             interceptor.on_acknowledgement(Ok(metadata));
         }
@@ -808,10 +811,11 @@ impl Outcome {
     {
         match result {
             Ok(metadata) => {
-                self.inner.heard_success(&self.record, &metadata);
+                let record = LazyRecord::from(self.record);
+                self.inner.heard_success(&record, &metadata);
                 if let Some(reply) = reply {
                     reply(Ok(SendResult {
-                        producer_record: Arc::unwrap_or_clone(self.record),
+                        producer_record: record,
                         record_metadata: metadata,
                     }));
                 }
@@ -869,9 +873,9 @@ impl Future for PendingSend {
             PendingSend::Delivery { delivery, record } => {
                 Pin::new(delivery).poll(cx).map(|result| {
                     result.map(|record_metadata| SendResult {
-                        producer_record: record.take().map(Arc::unwrap_or_clone).unwrap_or_else(
-                            || ProducerRecord::tombstone(record_metadata.topic.clone()),
-                        ),
+                        producer_record: record.take().map(LazyRecord::from).unwrap_or_else(|| {
+                            ProducerRecord::tombstone(record_metadata.topic.clone()).into()
+                        }),
                         record_metadata,
                     })
                 })
@@ -910,7 +914,7 @@ mod tests {
     struct CountingListener(Arc<Heard>);
 
     impl ProducerListener for CountingListener {
-        fn on_success(&self, _: &ProducerRecord, _: &RecordMetadata) {
+        fn on_success(&self, _: &LazyRecord, _: &RecordMetadata) {
             self.0.ok.fetch_add(1, Ordering::SeqCst);
         }
         fn on_error(&self, _: Option<&ProducerRecord>, _: &KafkaError) {
