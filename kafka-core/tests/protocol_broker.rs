@@ -34,6 +34,41 @@ async fn connect() -> BrokerConnection {
         .expect("connect to the test broker")
 }
 
+/// Creates a topic and waits until the broker's metadata names a leader for
+/// every partition. Creation returns once the controller has the topic; the
+/// broker leads its partitions a moment later, and a request in between gets
+/// NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION instead of what the
+/// test checks.
+async fn led_topic(connection: &BrokerConnection, prefix: &str, partitions: usize) -> String {
+    let topic = Kafka::get().create_topic(prefix, i32::try_from(partitions).unwrap(), 1);
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let response = connection
+            .call(&MetadataRequest::for_topics([topic.as_str()]), TIMEOUT)
+            .await
+            .unwrap();
+        let led = response
+            .topics
+            .iter()
+            .find(|t| t.name.as_deref() == Some(&topic))
+            .is_some_and(|t| {
+                t.error_code == ErrorCode::NONE
+                    && t.partitions.len() == partitions
+                    && t.partitions
+                        .iter()
+                        .all(|p| p.error_code == ErrorCode::NONE && p.leader_id >= 0)
+            });
+        if led {
+            return topic;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{topic} has no leader after {TIMEOUT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Produces `value` with acks=1 to partition 0 of `topic` until the broker
 /// takes it, returning its offset. Topic creation returns once the controller
 /// has the topic; the broker leads the partition a moment later, and an acks=0
@@ -218,9 +253,8 @@ async fn negotiates_every_api_the_producer_needs() {
 
 #[tokio::test]
 async fn metadata_describes_a_created_topic_and_an_unknown_one() {
-    let kafka = Kafka::get();
-    let topic = kafka.create_topic("protocol-metadata", 3, 1);
     let connection = connect().await;
+    let topic = led_topic(&connection, "protocol-metadata", 3).await;
     let missing = format!("{topic}-missing");
     let response = connection
         .call(
@@ -274,8 +308,8 @@ async fn metadata_describes_a_created_topic_and_an_unknown_one() {
 #[tokio::test]
 async fn produce_acks_1_returns_offset_0_and_the_record_reads_back() {
     let kafka = Kafka::get();
-    let topic = kafka.create_topic("protocol-produce", 1, 1);
     let connection = connect().await;
+    let topic = led_topic(&connection, "protocol-produce", 1).await;
     let batch = record_batch(
         &[(
             Some(b"key-1"),
@@ -321,9 +355,8 @@ async fn produce_acks_1_returns_offset_0_and_the_record_reads_back() {
 
 #[tokio::test]
 async fn produce_errors_come_back_as_error_codes() {
-    let kafka = Kafka::get();
-    let topic = kafka.create_topic("protocol-produce-errors", 1, 1);
     let connection = connect().await;
+    let topic = led_topic(&connection, "protocol-produce-errors", 1).await;
     // A partition that does not exist.
     let batch = record_batch(&[(None, b"x", &[])], NO_PRODUCER);
     let response = connection
@@ -349,8 +382,8 @@ async fn produce_errors_come_back_as_error_codes() {
 #[tokio::test]
 async fn twenty_pipelined_produce_requests_get_their_own_offsets() {
     let kafka = Kafka::get();
-    let topic = kafka.create_topic("protocol-pipeline", 1, 1);
     let connection = connect().await;
+    let topic = led_topic(&connection, "protocol-pipeline", 1).await;
     let started = Instant::now();
     let mut produced = Vec::new();
     let mut described = Vec::new();
@@ -404,8 +437,8 @@ async fn twenty_pipelined_produce_requests_get_their_own_offsets() {
 #[tokio::test]
 async fn acks_0_gets_no_response_and_the_connection_stays_in_step() {
     let kafka = Kafka::get();
-    let topic = kafka.create_topic("protocol-acks0", 1, 1);
     let connection = connect().await;
+    let topic = led_topic(&connection, "protocol-acks0", 1).await;
     assert_eq!(produce_once_led(&connection, &topic, b"first").await, 0);
     for i in 0..3 {
         let value = format!("fire-and-forget-{i}");
@@ -432,8 +465,8 @@ async fn acks_0_gets_no_response_and_the_connection_stays_in_step() {
 #[tokio::test]
 async fn idempotent_producer_id_and_sequenced_batches() {
     let kafka = Kafka::get();
-    let topic = kafka.create_topic("protocol-idempotent", 1, 1);
     let connection = connect().await;
+    let topic = led_topic(&connection, "protocol-idempotent", 1).await;
     let init = init_producer_id(&connection, &InitProducerIdRequest::idempotent()).await;
     assert!(init.producer_id >= 0);
     let producer = Producer {
@@ -476,9 +509,9 @@ async fn idempotent_producer_id_and_sequenced_batches() {
 #[tokio::test]
 async fn a_committed_transaction_is_visible_to_read_committed() {
     let kafka = Kafka::get();
-    let topic = kafka.create_topic("protocol-txn", 1, 1);
-    let transactional_id = kafka_testkit::unique_name("protocol-txn-id");
     let connection = connect().await;
+    let topic = led_topic(&connection, "protocol-txn", 1).await;
+    let transactional_id = kafka_testkit::unique_name("protocol-txn-id");
 
     // The coordinator may still be loading __transaction_state: retry as the Java client does.
     let deadline = Instant::now() + TIMEOUT;
