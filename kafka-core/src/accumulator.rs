@@ -32,10 +32,6 @@ use crate::record_batch::{
     for_each_own_record,
 };
 
-/// A callback run once a record is acknowledged or has failed for good. It runs on
-/// the producer's sender task: keep it short, hand heavy work to another task.
-pub type Callback = Box<dyn FnOnce(Result<RecordMetadata, SendError>) + Send + 'static>;
-
 /// What runs when a record completes: a callback that wants its metadata, or
 /// one that also wants the record back. One box either way, so a full buffer of
 /// small records keeps 40 bytes each for them.

@@ -27,7 +27,7 @@ mod sender;
 pub mod serializer;
 mod transaction_manager;
 
-pub use accumulator::{Callback, DeliveryFuture};
+pub use accumulator::DeliveryFuture;
 pub use config::{Acks, ConfigError, ProducerConfig, ProducerConfigBuilder};
 pub use error::{KafkaError, SendError};
 pub use kafka_record::KafkaRecord;
