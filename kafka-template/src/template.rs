@@ -417,10 +417,10 @@ impl KafkaTemplate {
     /// broker acknowledged it or it failed for good (Spring's
     /// `send(..).whenComplete(..)`). The fastest way to send many records: no
     /// future per record, and nothing kept per record in flight (the
-    /// [`SendResult`]'s record is rebuilt from the batch when the broker
-    /// acknowledges it, equal to the one sent). The callback runs on the
-    /// producer's sender task (after the listener and interceptors have
-    /// heard): keep it short.
+    /// [`SendResult`]'s record, equal to the one sent, is decoded from the
+    /// producer's batch when first read). The callback runs on the producer's
+    /// sender task (after the listener and interceptors have heard): keep it
+    /// short.
     ///
     /// An error before the record is buffered is returned here, and the
     /// callback does not run.
@@ -596,8 +596,8 @@ impl KafkaTemplate {
             }
         };
         let record = observers.intercept(record);
-        // The producer hands the record back with its outcome, rebuilt from
-        // the batch: nothing is kept per record while it is in flight.
+        // The producer hands the record back with its outcome, read from the
+        // batch: nothing is kept per record while it is in flight.
         let heard = observers.clone();
         let sent = producer
             .send_with_record_callback(record, move |result| match result {
