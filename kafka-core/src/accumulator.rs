@@ -358,8 +358,6 @@ pub(crate) struct ProducerBatch {
     uncompressed_reservation: usize,
     completion: Arc<BatchCompletion>,
     callbacks: Vec<(RecordPosition, Box<dyn OnComplete>)>,
-    /// Whether a callback wants its record back on success.
-    callbacks_want_records: bool,
     /// Why closing the builder failed; the sender fails the batch with it.
     close_error: Option<KafkaError>,
     /// Idempotence: producer id, epoch and base sequence written into the batch.
@@ -441,7 +439,6 @@ impl ProducerBatch {
         };
         self.record_count += 1;
         if let Some(cb) = callback.take() {
-            self.callbacks_want_records |= cb.wants_record();
             self.callbacks.push((position, cb));
         }
         Some(DeliveryFuture {
@@ -552,19 +549,20 @@ impl ProducerBatch {
         }
         // Callbacks that want their record get it from the batch (decoded when
         // read), so their callers did not have to keep it while it was in flight.
-        let batch_records =
-            if self.callbacks_want_records && matches!(outcome, BatchOutcome::Delivered { .. }) {
-                self.closed_bytes().map(|bytes| {
-                    Arc::new(BatchRecords {
-                        topic: self.topic.clone(),
-                        partition: self.partition,
-                        bytes,
-                        decoded: OnceLock::new(),
-                    })
+        let batch_records = if matches!(outcome, BatchOutcome::Delivered { .. })
+            && self.callbacks.iter().any(|(_, cb)| cb.wants_record())
+        {
+            self.closed_bytes().map(|bytes| {
+                Arc::new(BatchRecords {
+                    topic: self.topic.clone(),
+                    partition: self.partition,
+                    bytes,
+                    decoded: OnceLock::new(),
                 })
-            } else {
-                None
-            };
+            })
+        } else {
+            None
+        };
         let _ = self.completion.outcome.set(outcome);
         // Set just above (or earlier, which `done` rules out): always there.
         let Some(outcome) = self.completion.outcome.get() else {
@@ -963,7 +961,6 @@ impl RecordAccumulator {
             uncompressed_reservation: 0,
             completion,
             callbacks: Vec::new(),
-            callbacks_want_records: false,
             close_error: None,
             producer_state: None,
             fate_unknown: false,
