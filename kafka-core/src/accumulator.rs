@@ -363,8 +363,15 @@ pub(crate) struct ProducerBatch {
     /// Idempotence: producer id, epoch and base sequence written into the batch.
     pub producer_state: Option<(i64, i16, i32)>,
     /// The batch went out and no definite answer came back (timeout, disconnect):
-    /// it may have been written.
+    /// it may have been written. Cleared by a definite answer to a later attempt
+    /// (it decides whether a new epoch may resend it).
     pub fate_unknown: bool,
+    /// Some attempt went out and no definite answer came back. Never cleared:
+    /// even a later definite error does not prove the earlier attempt was not
+    /// written, so the batch's failure is reported as "possibly written".
+    pub maybe_written: bool,
+    /// The batch is in a request whose answer has not come yet.
+    pub in_flight: bool,
     pub last_error: Option<String>,
     /// Handed back to the accumulator when the batch completes.
     accounting: Option<Arc<Accounting>>,
@@ -584,7 +591,10 @@ impl ProducerBatch {
     }
 
     /// The error for every record, with the records rebuilt from the batch.
+    /// A batch that may have been written fails as
+    /// [`KafkaError::DeliveryUnknown`], never as "not sent".
     pub fn fail(mut self, error: KafkaError) {
+        let error = self.truthful(error);
         let records = self.rebuild_records();
         tracing::debug!(topic = %self.topic, partition = self.partition, records = self.record_count, %error, "batch failed");
         self.finish(BatchOutcome::Failed { error, records });
@@ -619,24 +629,39 @@ impl ProducerBatch {
     }
 }
 
+impl ProducerBatch {
+    /// `error`, or when some attempt of this batch went out without a definite
+    /// answer, that error as the cause of [`KafkaError::DeliveryUnknown`].
+    fn truthful(&self, error: KafkaError) -> KafkaError {
+        if !(self.maybe_written || self.in_flight) || error.possibly_written() {
+            return error;
+        }
+        KafkaError::DeliveryUnknown {
+            topic: self.topic.to_string(),
+            partition: self.partition,
+            cause: Box::new(error),
+        }
+    }
+}
+
 impl Drop for ProducerBatch {
     // Every future resolves: a batch dropped without an outcome (the producer was
-    // torn down) fails its records instead of leaving them hanging.
+    // torn down, or its request abandoned by a forced close) fails its records
+    // instead of leaving them hanging, as "possibly written" if it went out.
     fn drop(&mut self) {
         if !self.done {
+            let error = self.truthful(KafkaError::ProducerClosed(
+                "the producer was closed before an answer came for the record",
+            ));
             let records = self.rebuild_records();
             tracing::error!(
                 topic = %self.topic,
                 partition = self.partition,
                 records = self.record_count,
-                "batch dropped undelivered: the producer was shut down before it could send it"
+                %error,
+                "batch abandoned without a definite outcome"
             );
-            self.finish(BatchOutcome::Failed {
-                error: KafkaError::ProducerClosed(
-                    "the producer was dropped or its runtime shut down before the record was delivered",
-                ),
-                records,
-            });
+            self.finish(BatchOutcome::Failed { error, records });
         }
     }
 }
@@ -964,6 +989,8 @@ impl RecordAccumulator {
             close_error: None,
             producer_state: None,
             fate_unknown: false,
+            maybe_written: false,
+            in_flight: false,
             last_error: None,
             accounting: Some(self.accounting.clone()),
             done: false,

@@ -12,7 +12,22 @@ use crate::protocol::error_code::ErrorCode;
 use crate::record::ProducerRecord;
 
 /// Why the producer could not deliver a record (or could not start).
-#[derive(Clone, Debug, thiserror::Error)]
+///
+/// Three kinds of outcome are told apart, because the application's next step
+/// differs:
+/// - [`is_before_send`](Self::is_before_send): the record never left this
+///   process; sending it again cannot duplicate it.
+/// - [`possibly_written`](Self::possibly_written): the record went out and no
+///   definite answer came back (a request timeout, a lost connection, the
+///   producer shut down mid-request): the broker may have written it, so
+///   resending may duplicate it ([`DeliveryUnknown`](Self::DeliveryUnknown)).
+/// - otherwise the broker (or the producer, before any request) failed it for
+///   certain: it was not written.
+///
+/// `Debug` prints the same readable message as `Display`, followed by its
+/// causes, so `fn main() -> Result<(), Box<dyn Error>>` shows something a
+/// person can act on.
+#[derive(Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum KafkaError {
     // --- before sending -------------------------------------------------------
@@ -63,7 +78,10 @@ pub enum KafkaError {
     },
     /// The topic (or the partition) did not appear in the cluster's metadata
     /// within `max.block.ms`.
-    #[error("{}", metadata_timeout_message(topic, *partition, *max_block, last_error.as_deref()))]
+    ///
+    /// When no broker could be reached at all, the message starts with the
+    /// connection failure ([`unreachable`](Self::MetadataTimeout::unreachable)).
+    #[error("{}", metadata_timeout_message(topic, *partition, *max_block, last_error.as_deref(), *unreachable))]
     MetadataTimeout {
         /// The topic.
         topic: String,
@@ -73,6 +91,8 @@ pub enum KafkaError {
         max_block: Duration,
         /// Why the last attempt failed, when known (for example a connection error).
         last_error: Option<String>,
+        /// No broker could be connected to: `last_error` is that connection failure.
+        unreachable: bool,
     },
     /// The record names a partition the topic does not have.
     #[error("{0}")]
@@ -136,6 +156,25 @@ pub enum KafkaError {
         /// The partition.
         partition: i32,
     },
+    /// The record was sent and no definite answer came back, and the producer
+    /// gave up on it: a request timed out or its connection was lost (and
+    /// retries ran out or `delivery.timeout.ms` passed), or the producer was
+    /// closed or dropped while the request was out. The broker may have
+    /// written it: resending may duplicate it ([`possibly_written`](Self::possibly_written)).
+    #[error(
+        "delivery of the record to {topic}-{partition} is unknown: it was sent, but {cause}; \
+         it may have been written, so check the topic before sending it again (or enable idempotence \
+         and let the producer retry)"
+    )]
+    DeliveryUnknown {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// Why no definite answer came, and the producer's last error.
+        #[source]
+        cause: Box<KafkaError>,
+    },
     /// Another producer with the same transactional id (or a newer epoch) took over.
     #[error("producer fenced: {0}")]
     ProducerFenced(String),
@@ -149,15 +188,24 @@ fn metadata_timeout_message(
     partition: Option<i32>,
     max_block: Duration,
     last_error: Option<&str>,
+    unreachable: bool,
 ) -> String {
     let what = match partition {
         Some(p) => format!("partition {topic}-{p} is not present in metadata"),
         None => format!("topic '{topic}' not present in metadata"),
     };
-    let cause = last_error
-        .map(|e| format!("; last error: {e}"))
-        .unwrap_or_else(|| "; does the topic exist (auto-creation may be off)?".to_owned());
-    format!("{what} after max.block.ms ({max_block:?}){cause}")
+    match last_error {
+        // The cause comes first: a topic that "does not exist" because no broker
+        // answered sends people looking in the wrong place.
+        Some(error) if unreachable => format!(
+            "no broker could be reached: {error}; is bootstrap.servers right and is Kafka running? \
+             ({what} after max.block.ms, {max_block:?})"
+        ),
+        Some(error) => format!("{what} after max.block.ms ({max_block:?}); last error: {error}"),
+        None => format!(
+            "{what} after max.block.ms ({max_block:?}); does the topic exist (auto-creation may be off)?"
+        ),
+    }
 }
 
 impl KafkaError {
@@ -171,8 +219,38 @@ impl KafkaError {
             | KafkaError::DeliveryTimeout { .. } => true,
             KafkaError::Broker { code, .. } => code.is_retriable(),
             KafkaError::Network(e) => e.is_retriable(),
+            // Resending may duplicate the record: the application decides.
             _ => false,
         }
+    }
+
+    /// Whether the record may have been written although it is reported as
+    /// failed: it went out and no definite answer came back. Resending it may
+    /// duplicate it. Always false for errors raised before sending and for
+    /// definite rejections by the broker.
+    ///
+    /// ```
+    /// use kafka_core::KafkaError;
+    ///
+    /// let timeout = KafkaError::DeliveryTimeout {
+    ///     topic: "orders".into(),
+    ///     partition: 0,
+    ///     delivery_timeout: std::time::Duration::from_secs(120),
+    ///     last_error: None,
+    /// };
+    /// assert!(!timeout.possibly_written());
+    /// let unknown = KafkaError::DeliveryUnknown {
+    ///     topic: "orders".into(),
+    ///     partition: 0,
+    ///     cause: Box::new(timeout),
+    /// };
+    /// assert!(unknown.possibly_written());
+    /// ```
+    pub fn possibly_written(&self) -> bool {
+        matches!(
+            self,
+            KafkaError::DeliveryUnknown { .. } | KafkaError::OutOfOrderSequence { .. }
+        )
     }
 
     /// Whether the error arose before the record was handed to the network
@@ -213,6 +291,7 @@ impl KafkaError {
             KafkaError::InvalidTopic { .. } => "invalid_topic",
             KafkaError::ProducerClosed(_) => "producer_closed",
             KafkaError::DeliveryTimeout { .. } => "delivery_timeout",
+            KafkaError::DeliveryUnknown { .. } => "delivery_unknown",
             KafkaError::Broker { code, .. } => code.name(),
             KafkaError::Network(_) => "network",
             KafkaError::OutOfOrderSequence { .. } => "out_of_order_sequence",
@@ -293,21 +372,99 @@ impl SendError {
     pub fn is_retriable(&self) -> bool {
         self.error.is_retriable()
     }
+
+    /// See [`KafkaError::possibly_written`].
+    pub fn possibly_written(&self) -> bool {
+        self.error.possibly_written()
+    }
+}
+
+impl fmt::Debug for KafkaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return self.fmt_structure(f);
+        }
+        write_report(self, f)
+    }
+}
+
+impl KafkaError {
+    /// The derived structure, kept for `{:#?}`.
+    fn fmt_structure(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KafkaError")
+            .field("kind", &self.kind_name())
+            .field("message", &self.to_string())
+            .field("possibly_written", &self.possibly_written())
+            .field("retriable", &self.is_retriable())
+            .finish()
+    }
+}
+
+/// Writes `error` as anyhow's `Debug` does: the message, then each cause the
+/// message does not already include, one per line.
+///
+/// Used for the `Debug` form of the public errors, because
+/// `fn main() -> Result<(), Box<dyn Error>>` prints `Debug`.
+///
+/// ```
+/// use std::fmt;
+///
+/// struct Report<'a>(&'a dyn std::error::Error);
+/// impl fmt::Debug for Report<'_> {
+///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+///         kafka_core::error::write_report(self.0, f)
+///     }
+/// }
+/// let io = std::io::Error::other("disk full");
+/// assert_eq!(format!("{:?}", Report(&io)), "disk full");
+/// ```
+pub fn write_report(error: &dyn std::error::Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let message = error.to_string();
+    f.write_str(&message)?;
+    let mut causes = Vec::new();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // thiserror messages often quote their cause already: say it once.
+        if !message.contains(&text) && !causes.iter().any(|c: &String| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    match causes.as_slice() {
+        [] => Ok(()),
+        [one] => write!(f, "\n\nCaused by:\n    {one}"),
+        many => {
+            f.write_str("\n\nCaused by:")?;
+            for (i, cause) in many.iter().enumerate() {
+                write!(f, "\n    {i}: {cause}")?;
+            }
+            Ok(())
+        }
+    }
 }
 
 impl fmt::Debug for SendError {
-    // Keys and values may be large or sensitive: the Debug form names the record
-    // without dumping it.
+    // Readable as Display, then the record it concerns, named without its
+    // key and value (they may be large or sensitive).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = f.debug_struct("SendError");
-        s.field("error", &self.error);
+        write_report(&self.error, f)?;
         if let Some(r) = &self.record {
-            s.field("topic", &r.topic)
-                .field("partition", &r.partition)
-                .field("key_len", &r.key.as_ref().map(|k| k.len()))
-                .field("value_len", &r.value.as_ref().map(|v| v.len()));
+            write!(f, "\n\nRecord: topic '{}'", r.topic)?;
+            if let Some(p) = r.partition {
+                write!(f, ", partition {p}")?;
+            }
+            let len =
+                |b: Option<usize>| b.map_or_else(|| "null".to_owned(), |n| format!("{n} bytes"));
+            write!(
+                f,
+                ", key {}, value {}, {} header(s)",
+                len(r.key.as_ref().map(|k| k.len())),
+                len(r.value.as_ref().map(|v| v.len())),
+                r.headers.len()
+            )?;
         }
-        s.finish()
+        Ok(())
     }
 }
 

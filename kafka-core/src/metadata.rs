@@ -77,6 +77,14 @@ impl Cluster {
     }
 }
 
+/// Why the last attempt to learn the cluster failed.
+#[derive(Clone, Debug)]
+pub(crate) struct FetchFailure {
+    pub message: String,
+    /// No connection could be made (refused, unresolvable, timed out).
+    pub unreachable: bool,
+}
+
 /// Wall-clock milliseconds when a topic was last used; an atomic so that `send`
 /// marks use without a lock.
 pub(crate) type LastUsed = std::sync::atomic::AtomicI64;
@@ -90,7 +98,7 @@ pub(crate) struct Metadata {
     topics: RwLock<HashMap<String, Arc<LastUsed>>>,
     need_update: AtomicBool,
     last_refresh: Mutex<Option<Instant>>,
-    last_error: Mutex<Option<String>>,
+    last_error: Mutex<Option<FetchFailure>>,
     max_age: Duration,
     max_idle: Duration,
     refresh_backoff: Duration,
@@ -175,11 +183,17 @@ impl Metadata {
     }
 
     /// Records a failed fetch, for the error a timed-out `send` reports.
-    pub fn fetch_failed(&self, error: String) {
+    pub fn fetch_failed(&self, failure: FetchFailure) {
         *self.last_refresh.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
-        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(error);
+        self.note_failure(failure);
         self.need_update.store(true, Ordering::Release);
         self.updates.send_modify(|v| *v += 1);
+    }
+
+    /// Remembers why the cluster could not be reached, for the error of a send
+    /// that waits for metadata, without counting as a fetch.
+    pub fn note_failure(&self, failure: FetchFailure) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(failure);
     }
 
     /// Applies a Metadata response; topics without leaders ask for another fetch.
@@ -311,6 +325,8 @@ impl Metadata {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .clone();
+                let unreachable = last_error.as_ref().is_some_and(|e| e.unreachable)
+                    && cluster.brokers.is_empty();
                 let topic_error = cluster
                     .topics
                     .get(topic)
@@ -320,7 +336,8 @@ impl Metadata {
                     topic: topic.to_owned(),
                     partition,
                     max_block,
-                    last_error: last_error.or(topic_error),
+                    last_error: last_error.map(|e| e.message).or(topic_error),
+                    unreachable,
                 });
             }
         }

@@ -12,14 +12,14 @@ use crate::accumulator::{
     AccumulatorConfig, DeliveryFuture, MetadataCallback, OnComplete, RecordAccumulator,
     RecordCallback,
 };
-use crate::config::ProducerConfig;
+use crate::config::{ConfigError, ProducerConfig};
 use crate::error::{KafkaError, SendError};
 use crate::metadata::{Metadata, wall_clock_ms};
 use crate::metrics::{MetricsSnapshot, ProducerMetrics};
 use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, RecordMetadata, SentRecord};
 use crate::record_batch::RecordBatchBuilder;
-use crate::sender::{ProducerShared, Sender};
+use crate::sender::{Finished, ProducerShared, Sender};
 
 /// A Kafka producer with the Java `KafkaProducer`'s model: `send` appends to an
 /// in-memory batch and returns at once; a sender task batches, compresses and
@@ -55,17 +55,28 @@ use crate::sender::{ProducerShared, Sender};
 /// # }
 /// ```
 ///
-/// # Dropping without `close`
+/// # The network thread, and dropping without `close`
 ///
-/// When the last clone is dropped without [`close`](Self::close), the producer
-/// closes in the background: it stops accepting records, and the sender task
-/// keeps delivering every record already accepted, each until it is acknowledged
-/// or fails by `delivery.timeout.ms`; their futures and callbacks resolve as
-/// usual. That needs the tokio runtime to keep running: if the runtime shuts
-/// down first, every record not yet delivered fails with
-/// [`KafkaError::ProducerClosed`] (futures resolve, callbacks run) and an error is
-/// logged naming the topic, partition and number of records. Nothing is dropped
-/// silently; call `close` (or `flush`) before shutting down to be sure.
+/// As the Java client and librdkafka own their I/O thread, the producer owns
+/// one: the sender runs on a thread of its own (named
+/// `kafka-producer-network-thread | <client.id>`, with a single-threaded tokio
+/// runtime), not on the application's runtime. `send` only appends to a batch
+/// in memory; the thread does every connection, request and callback. So
+/// records keep going out while the application's runtime is busy, and after
+/// it has shut down.
+///
+/// Dropping the last clone without [`close`](Self::close) closes the producer
+/// in [`Drop`]: it stops accepting records and **blocks the dropping thread**
+/// until every record already accepted has its outcome (acknowledged, or
+/// failed by `delivery.timeout.ms`), at most the close timeout
+/// ([`KafkaProducerBuilder::close_timeout`]; by default `delivery.timeout.ms`,
+/// by which every record has an outcome anyway, as Java's `close()` without a
+/// timeout). So a service whose `main` returns right after its last send loses
+/// nothing. When the timeout runs out, records not yet sent fail with
+/// [`KafkaError::ProducerClosed`] and records whose request is out fail with
+/// [`KafkaError::DeliveryUnknown`] (they may have been written). Every future
+/// resolves and every callback runs exactly once. A drop with nothing buffered
+/// does not wait.
 #[derive(Clone, Debug)]
 pub struct KafkaProducer {
     inner: Arc<ProducerHandle>,
@@ -76,20 +87,44 @@ struct ProducerHandle {
     shared: Arc<ProducerShared>,
     partitioner: RecordPartitioner,
     closed: AtomicBool,
+    close_timeout: Duration,
 }
 
 impl Drop for ProducerHandle {
     fn drop(&mut self) {
-        if !self.closed.load(Ordering::Acquire) {
-            let pending = self.shared.accumulator.incomplete().len();
-            if pending > 0 {
-                tracing::info!(
-                    batches = pending,
-                    "producer dropped without close(): delivering accepted records in the background"
-                );
-            }
-            self.shared.accumulator.close();
+        if self.closed.load(Ordering::Acquire) {
+            return;
         }
+        let shared = &self.shared;
+        shared.accumulator.close();
+        shared.wakeup.notify_one();
+        let pending = shared.accumulator.incomplete().len();
+        if pending == 0 {
+            return;
+        }
+        tracing::info!(
+            batches = pending,
+            timeout = ?self.close_timeout,
+            "producer dropped without close(): delivering the records already accepted"
+        );
+        if shared.sender_finished.wait(self.close_timeout) {
+            return;
+        }
+        let failed_before = shared.metrics.snapshot(0, 0, 0).record_error_total;
+        shared.force_close.store(true, Ordering::Release);
+        shared.wakeup.notify_one();
+        // A forced close only fails what is left: it ends promptly.
+        shared.sender_finished.wait(Duration::MAX);
+        let failed = shared
+            .metrics
+            .snapshot(0, 0, 0)
+            .record_error_total
+            .saturating_sub(failed_before);
+        tracing::error!(
+            records = failed,
+            timeout = ?self.close_timeout,
+            "producer dropped: records had no outcome within the close timeout and were failed"
+        );
     }
 }
 
@@ -118,6 +153,7 @@ impl Drop for ProducerHandle {
 pub struct KafkaProducerBuilder {
     config: ProducerConfig,
     partitioner: Option<Arc<dyn Partitioner>>,
+    close_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for dyn Partitioner {
@@ -134,15 +170,29 @@ impl KafkaProducerBuilder {
         self
     }
 
-    /// Starts the producer. Must be called inside a tokio runtime: the sender task
-    /// is spawned on it. Nothing connects until the first send.
+    /// How long dropping the last handle without [`KafkaProducer::close`] waits
+    /// for the records already accepted (see [`KafkaProducer`]'s "dropping"
+    /// section). Default: `delivery.timeout.ms`, by which every record has an
+    /// outcome.
+    pub fn close_timeout(mut self, timeout: Duration) -> Self {
+        self.close_timeout = Some(timeout);
+        self
+    }
+
+    /// Starts the producer and its network thread. Needs no runtime of the
+    /// caller's (sends are `async` and use tokio's timers, so they run on a
+    /// tokio runtime). Checks that some bootstrap address resolves, as Java's
+    /// `KafkaProducer` constructor does; nothing connects until the first send.
     pub fn build(self) -> Result<KafkaProducer, KafkaError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-            KafkaError::Internal(
-                "KafkaProducer must be created inside a tokio runtime (its sender runs as a tokio task)".into(),
-            )
-        })?;
         let config = self.config;
+        resolve_bootstrap(config.bootstrap_servers())?;
+        // Built here so a failure is returned, not hidden in the thread.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                KafkaError::Internal(format!("cannot start the producer's network runtime: {e}"))
+            })?;
         let metrics = Arc::new(ProducerMetrics::default());
         let wakeup = Arc::new(Notify::new());
         let accumulator = RecordAccumulator::new(
@@ -165,22 +215,57 @@ impl KafkaProducerBuilder {
             wakeup,
             force_close: AtomicBool::new(false),
             sender_done: SetOnce::new(),
+            sender_finished: Finished::default(),
         });
-        runtime.spawn(Sender::new(shared.clone()).run());
+        let sender = Sender::new(shared.clone());
+        let thread_shared = shared.clone();
+        std::thread::Builder::new()
+            .name(format!(
+                "kafka-producer-network-thread | {}",
+                shared.config.client_id()
+            ))
+            .spawn(move || {
+                runtime.block_on(async {
+                    sender.run().await;
+                    // Work a callback started on this runtime (a template's
+                    // failure journal) ends before the producer counts as closed.
+                    let metrics = tokio::runtime::Handle::current().metrics();
+                    let give_up = Instant::now() + SPAWNED_WORK_LIMIT;
+                    while metrics.num_alive_tasks() > 0 && Instant::now() < give_up {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    if metrics.num_alive_tasks() > 0 {
+                        tracing::error!(
+                            tasks = metrics.num_alive_tasks(),
+                            "tasks spawned from producer callbacks did not end within {SPAWNED_WORK_LIMIT:?} of close"
+                        );
+                    }
+                });
+                // Connection tasks end with the runtime, before anyone is told.
+                drop(runtime);
+                let _ = thread_shared.sender_done.set(());
+                thread_shared.sender_finished.set();
+            })
+            .map_err(|e| {
+                KafkaError::Internal(format!("cannot start the producer's network thread: {e}"))
+            })?;
         tracing::debug!(client_id = shared.config.client_id(), "producer started");
+        let close_timeout = self
+            .close_timeout
+            .unwrap_or_else(|| shared.config.delivery_timeout());
         Ok(KafkaProducer {
             inner: Arc::new(ProducerHandle {
                 shared,
                 partitioner,
                 closed: AtomicBool::new(false),
+                close_timeout,
             }),
         })
     }
 }
 
 impl KafkaProducer {
-    /// A producer with the built-in partitioner. Must be called inside a tokio
-    /// runtime.
+    /// A producer with the built-in partitioner.
     pub fn new(config: ProducerConfig) -> Result<KafkaProducer, KafkaError> {
         Self::builder(config).build()
     }
@@ -190,6 +275,7 @@ impl KafkaProducer {
         KafkaProducerBuilder {
             config,
             partitioner: None,
+            close_timeout: None,
         }
     }
 
@@ -479,6 +565,31 @@ impl KafkaProducer {
             .await?;
         Ok(cluster.topics.get(topic).map_or(0, |t| t.partitions.len()))
     }
+}
+
+/// How long the network thread waits, once the sender is done, for tasks that
+/// callbacks spawned on its runtime.
+const SPAWNED_WORK_LIMIT: Duration = Duration::from_secs(30);
+
+/// Java's `ClientUtils.parseAndValidateAddresses`: every bootstrap address
+/// that does not resolve is logged; none resolving is a configuration error.
+fn resolve_bootstrap(servers: &[String]) -> Result<(), KafkaError> {
+    use std::net::ToSocketAddrs;
+    let mut failures = Vec::new();
+    for server in servers {
+        match server.to_socket_addrs().map(|mut a| a.next()) {
+            Ok(Some(_)) => return Ok(()),
+            Ok(None) => failures.push(format!("{server} (no address)")),
+            Err(e) => {
+                tracing::warn!(address = %server, error = %e, "bootstrap address does not resolve");
+                failures.push(format!("{server} ({e})"));
+            }
+        }
+    }
+    Err(KafkaError::Config(ConfigError::UnresolvableBootstrap {
+        value: servers.join(","),
+        reasons: failures.join(", "),
+    }))
 }
 
 /// Java's `Topic.validate`: 1 to 249 characters of ASCII letters, digits, '.', '_' and '-'.

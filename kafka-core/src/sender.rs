@@ -25,7 +25,7 @@ use crate::accumulator::{
 };
 use crate::config::{Acks, ProducerConfig};
 use crate::error::KafkaError;
-use crate::metadata::{Cluster, Metadata};
+use crate::metadata::{Cluster, FetchFailure, Metadata};
 use crate::metrics::ProducerMetrics;
 use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
 use crate::partitioner::PartitionLoad;
@@ -47,8 +47,45 @@ pub(crate) struct ProducerShared {
     pub wakeup: Arc<Notify>,
     /// Set by a `close` whose timeout ran out: fail what is left and stop.
     pub force_close: AtomicBool,
-    /// Set when the sender task has finished.
+    /// Set when the network thread has finished (for `close`, which awaits it).
     pub sender_done: SetOnce<()>,
+    /// The same, for a drop, which blocks on it.
+    pub sender_finished: Finished,
+}
+
+/// A flag set once that a thread can wait on with a timeout.
+#[derive(Debug, Default)]
+pub(crate) struct Finished {
+    done: std::sync::Mutex<bool>,
+    changed: std::sync::Condvar,
+}
+
+impl Finished {
+    pub fn set(&self) {
+        *self.done.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.changed.notify_all();
+    }
+
+    /// Waits until set or `timeout` passes; whether it was set.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        while !*done {
+            let wait = match deadline {
+                Some(at) => match at.checked_duration_since(std::time::Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return false,
+                },
+                None => Duration::from_secs(3600),
+            };
+            done = self
+                .changed
+                .wait_timeout(done, wait)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
 }
 
 /// Where a connection goes: a broker by id, or a bootstrap address.
@@ -178,7 +215,6 @@ impl Sender {
             }
         }
         self.nodes.clear();
-        let _ = shared.sender_done.set(());
         tracing::debug!("sender stopped");
     }
 
@@ -241,9 +277,14 @@ impl Sender {
                 state.failures += 1;
                 state.backoff_until =
                     Some(Instant::now() + exponential_backoff(initial, max, state.failures - 1));
+                let failure = FetchFailure {
+                    message: error.to_string(),
+                    unreachable: true,
+                };
                 if matches!(target, Target::Bootstrap(_)) {
-                    self.shared.metadata.fetch_failed(error.to_string());
+                    self.shared.metadata.fetch_failed(failure);
                 } else {
+                    self.shared.metadata.note_failure(failure);
                     self.shared.metadata.request_update();
                 }
             }
@@ -356,7 +397,10 @@ impl Sender {
             }
             Err(error) => {
                 self.disconnected(&target, &error);
-                self.shared.metadata.fetch_failed(error.to_string());
+                self.shared.metadata.fetch_failed(FetchFailure {
+                    message: error.to_string(),
+                    unreachable: false,
+                });
             }
         }
     }
@@ -613,6 +657,7 @@ impl Sender {
                 self.shared.metrics.retries.fetch_add(1, Ordering::Relaxed);
             }
             batch.attempts += 1;
+            batch.in_flight = true;
             batch.last_attempt = now;
             batch.retry_at = None;
             size += batch.size_in_bytes();
@@ -667,7 +712,8 @@ impl Sender {
             // No answer comes: the batches are done once written (offset unknown).
             match connection.send_without_response(&request).await {
                 Ok(()) => {
-                    for batch in batches {
+                    for mut batch in batches {
+                        batch.in_flight = false;
                         batch.complete(BatchOutcome::Delivered {
                             base_offset: -1,
                             log_append_time: -1,
@@ -716,7 +762,8 @@ impl Sender {
         match result {
             Ok(response) => {
                 self.shared.metrics.record_latency(sent_at.elapsed());
-                for batch in batches {
+                for mut batch in batches {
+                    batch.in_flight = false;
                     let partition_response = response
                         .topics
                         .iter()
@@ -751,7 +798,9 @@ impl Sender {
         tracing::debug!(%error, batches = batches.len(), "produce request failed");
         self.disconnected(target, &error);
         for mut batch in batches {
+            batch.in_flight = false;
             batch.fate_unknown = true;
+            batch.maybe_written = true;
             let retriable = error.is_retriable();
             if retriable {
                 self.retry_or_fail(batch, KafkaError::Network(error.clone()));
@@ -921,7 +970,7 @@ impl Sender {
         }
         for batch in batches {
             batch.fail(KafkaError::ProducerClosed(
-                "close() timed out before the record was delivered",
+                "the close timeout ran out before the record was sent",
             ));
         }
         self.events = FuturesUnordered::new();

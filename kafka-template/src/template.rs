@@ -104,31 +104,6 @@ struct TemplateInner {
     topics: RwLock<TypeIdMap<Arc<str>>>,
 }
 
-impl Drop for TemplateInner {
-    // Spring closes the producer on context shutdown; a dropped template does
-    // the same, bounded by `template.close-timeout`.
-    fn drop(&mut self) {
-        let Backend::Producer(producer) = &self.backend else {
-            return;
-        };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return; // kafka-core's own drop handling takes over.
-        };
-        let producer = producer.clone();
-        let timeout = self.settings.close_timeout;
-        runtime.spawn(async move {
-            let lost = producer.close(timeout).await;
-            if lost > 0 {
-                tracing::error!(
-                    records = lost,
-                    ?timeout,
-                    "template dropped: records could not be delivered within template.close-timeout"
-                );
-            }
-        });
-    }
-}
-
 /// Sends records to Kafka: derived [`KafkaRecord`] types, or raw
 /// topic/key/value. Cheap to clone (clones share one producer), `Send + Sync`:
 /// inject it into every service that publishes.
@@ -291,7 +266,11 @@ impl KafkaTemplateBuilder {
                         .map(|p| (p.key.as_str(), p.value.as_str())),
                 )
                 .map_err(KafkaError::from)?;
-                let mut producer = KafkaProducer::builder(producer_config);
+                // Spring closes the producer on context shutdown; a dropped
+                // template does the same: the producer's drop delivers what
+                // was accepted, bounded by `template.close-timeout`.
+                let mut producer =
+                    KafkaProducer::builder(producer_config).close_timeout(settings.close_timeout);
                 if let Some(partitioner) = self.partitioner {
                     producer = producer.partitioner(partitioner);
                 }

@@ -31,6 +31,10 @@ struct Shared {
     cuts: AtomicU32,
     /// When set, new and existing connections are closed.
     closed: AtomicBool,
+    /// When set, requests still reach the brokers but their answers are dropped.
+    withhold: AtomicBool,
+    /// Answers dropped while withholding.
+    withheld: AtomicU32,
     /// Live connections, to close them all at once.
     connections: Mutex<Vec<TcpStream>>,
 }
@@ -79,6 +83,18 @@ impl KafkaProxy {
     /// is dropped and that connection closed.
     pub fn cut_after_next_request(&self, api_key: i16) {
         *self.shared.cut_api.lock().expect("proxy lock") = Some(api_key);
+    }
+
+    /// From now on (until called with `false`), requests still go through to the
+    /// brokers, which act on them, but every answer is dropped: the client never
+    /// learns what became of them. A stalled network in one direction.
+    pub fn withhold_responses(&self, on: bool) {
+        self.shared.withhold.store(on, Ordering::SeqCst);
+    }
+
+    /// How many answers were dropped by [`KafkaProxy::withhold_responses`].
+    pub fn withheld(&self) -> u32 {
+        self.shared.withheld.load(Ordering::SeqCst)
     }
 
     /// How many connections were cut by [`KafkaProxy::cut_after_next_request`].
@@ -201,6 +217,10 @@ fn forward_responses(
                 shared.cuts.fetch_add(1, Ordering::SeqCst);
                 break;
             }
+        }
+        if shared.withhold.load(Ordering::SeqCst) {
+            shared.withheld.fetch_add(1, Ordering::SeqCst);
+            continue;
         }
         if client.write_all(&frame).is_err() {
             break;

@@ -76,6 +76,19 @@ pub enum ConfigError {
         /// The whole explanation, naming every setting involved.
         message: String,
     },
+    /// No address in `bootstrap.servers` resolves to an IP address (Java's
+    /// "No resolvable bootstrap urls given in bootstrap.servers"); checked when
+    /// the producer is built.
+    #[error(
+        "no resolvable bootstrap urls given in bootstrap.servers ({value}): {reasons}; \
+         check the host names and that this machine can resolve them"
+    )]
+    UnresolvableBootstrap {
+        /// `bootstrap.servers` as given.
+        value: String,
+        /// Each address with why it did not resolve.
+        reasons: String,
+    },
 }
 
 impl ConfigError {
@@ -87,15 +100,16 @@ impl ConfigError {
             | ConfigError::InvalidValue { key, .. }
             | ConfigError::Unsupported { key, .. }
             | ConfigError::Conflict { key, .. } => key,
+            ConfigError::UnresolvableBootstrap { .. } => "bootstrap.servers",
         }
     }
 
     /// The rejected value, where the error is about a value (`[hidden]` for secrets).
     pub fn value(&self) -> Option<&str> {
         match self {
-            ConfigError::InvalidValue { value, .. } | ConfigError::Conflict { value, .. } => {
-                Some(value)
-            }
+            ConfigError::InvalidValue { value, .. }
+            | ConfigError::Conflict { value, .. }
+            | ConfigError::UnresolvableBootstrap { value, .. } => Some(value),
             ConfigError::Missing { .. }
             | ConfigError::UnknownKey { .. }
             | ConfigError::Unsupported { .. } => None,
