@@ -119,6 +119,13 @@ struct TemplateInner {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// Dropping the last handle closes the producer as [`close`](Self::close)
+/// does: it blocks until every record already accepted has its outcome, at
+/// most `template.close-timeout` (Spring's 30 s by default), so a service that
+/// returns from `main` right after its last send loses nothing. Records go out
+/// on the producer's own network thread, whatever becomes of the caller's
+/// runtime.
 #[derive(Clone)]
 pub struct KafkaTemplate {
     inner: Arc<TemplateInner>,
