@@ -242,3 +242,60 @@ fn records_whose_answer_never_came_are_reported_possibly_written_on_drop() {
     }
     assert!(possibly >= unanswered_but_written.len());
 }
+
+/// A callback that drops the producer's last handle runs on the network
+/// thread, which cannot wait for itself: the drop must not deadlock, and the
+/// records still buffered are delivered.
+#[test]
+fn the_last_handle_dropped_inside_a_callback_does_not_deadlock() {
+    let kafka = Kafka::get();
+    let topic = kafka.create_topic("drop-in-callback", 1, 1);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    run(Duration::from_secs(60), async {
+        let config = ProducerConfig::from_properties([
+            ("bootstrap.servers", kafka.bootstrap()),
+            ("linger.ms", "20"),
+        ])
+        .expect("config");
+        let producer = KafkaProducer::new(config).expect("producer");
+        let slot = Arc::new(Mutex::new(Some(producer.clone())));
+        let in_callback = slot.clone();
+        let (main_dropped_tx, main_dropped) = std::sync::mpsc::channel::<()>();
+        producer
+            .send_with_callback(ProducerRecord::new(topic.clone(), "first"), move |result| {
+                result.expect("first record delivered");
+                // Hold the network thread until the application's handle is
+                // gone, so this one is the last, with other batches pending.
+                main_dropped
+                    .recv_timeout(Duration::from_secs(20))
+                    .expect("the application dropped its handle");
+                drop(in_callback.lock().unwrap().take());
+            })
+            .await
+            .expect("accepted");
+        // Let the first record's batch go alone.
+        producer.flush().await;
+        for i in 0..100 {
+            let done_tx = done_tx.clone();
+            producer
+                .send_with_callback(
+                    ProducerRecord::new(topic.clone(), format!("after-{i}")),
+                    move |r| {
+                        let _ = done_tx.send(r.is_ok());
+                    },
+                )
+                .await
+                .expect("accepted");
+        }
+        drop(producer);
+        main_dropped_tx.send(()).expect("the callback waits");
+    });
+    drop(done_tx);
+    // A deadlocked drop would leave these callbacks unrun: fail, do not hang.
+    let outcomes: Vec<bool> = (0..100)
+        .map_while(|_| done_rx.recv_timeout(Duration::from_secs(30)).ok())
+        .collect();
+    assert_eq!(outcomes.len(), 100, "every callback ran");
+    assert!(outcomes.iter().all(|ok| *ok), "every record delivered");
+    assert_eq!(kafka.read_all(&topic, 101).len(), 101);
+}

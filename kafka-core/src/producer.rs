@@ -102,6 +102,11 @@ impl Drop for ProducerHandle {
         if pending == 0 {
             return;
         }
+        if shared.sender_finished.is_network_thread() {
+            // The last handle went away inside a callback: the network thread
+            // cannot wait for itself. It delivers what is left and then ends.
+            return;
+        }
         tracing::info!(
             batches = pending,
             timeout = ?self.close_timeout,
@@ -225,6 +230,7 @@ impl KafkaProducerBuilder {
                 shared.config.client_id()
             ))
             .spawn(move || {
+                thread_shared.sender_finished.started_here();
                 runtime.block_on(async {
                     sender.run().await;
                     // Work a callback started on this runtime (a template's

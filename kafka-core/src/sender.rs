@@ -58,9 +58,21 @@ pub(crate) struct ProducerShared {
 pub(crate) struct Finished {
     done: std::sync::Mutex<bool>,
     changed: std::sync::Condvar,
+    /// The thread that sets it.
+    thread: std::sync::OnceLock<std::thread::ThreadId>,
 }
 
 impl Finished {
+    /// Called by the thread that will set it.
+    pub fn started_here(&self) {
+        let _ = self.thread.set(std::thread::current().id());
+    }
+
+    /// Whether the calling thread is the one that sets it (waiting would never end).
+    pub fn is_network_thread(&self) -> bool {
+        self.thread.get() == Some(&std::thread::current().id())
+    }
+
     pub fn set(&self) {
         *self.done.lock().unwrap_or_else(|p| p.into_inner()) = true;
         self.changed.notify_all();
