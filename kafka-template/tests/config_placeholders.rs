@@ -7,7 +7,7 @@ use config_common::{ConfigDir, load_yaml, load_yaml_errors, messages, value};
 #[test]
 fn defaults_nesting_and_relaxed_names() {
     let (_dir, config) = load_yaml(
-        "app:\n  name: shop\n  region: eu\nkafka:\n  client-id: ${app.name}-${app.region}\n  producer:\n    batchSize: ${app.batch:32KB}\n  topics:\n    orders: ${app.name}.orders\n    orders-eu: ${kafka.topics.orders}.${app.region}\n  template:\n    default-topic: ${app.topic:${kafka.topics.orders-eu}}\n    transaction-id-prefix: tx-${kafka.producer.batch-size}\n",
+        "app:\n  name: shop\n  region: eu\nkafka:\n  client-id: ${app.name}-${app.region}\n  producer:\n    batchSize: ${app.batch:32KB}\n  topics:\n    orders: ${app.name}.orders\n    orders-eu: ${kafka.topics.orders}.${app.region}\n    sizes: sizes-${kafka.producer.batch-size}\n  template:\n    default-topic: ${app.topic:${kafka.topics.orders-eu}}\n    close-timeout: ${app.close-seconds:5}s\n",
         &[],
     );
     assert_eq!(config.lookup("kafka.client-id"), Some("shop-eu"));
@@ -18,7 +18,8 @@ fn defaults_nesting_and_relaxed_names() {
     );
     let template = config.template_settings(None).unwrap();
     assert_eq!(template.default_topic.as_deref(), Some("shop.orders.eu"));
-    assert_eq!(template.transaction_id_prefix.as_deref(), Some("tx-32KB"));
+    assert_eq!(template.close_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(config.lookup("kafka.topics.sizes"), Some("sizes-32KB"));
 }
 
 #[test]

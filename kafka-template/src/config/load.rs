@@ -6,16 +6,19 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::KafkaConfig;
-use super::env::{EnvKey, LOCATION_VAR, PROFILES_VAR, SPRING_PROFILES_VAR, find_var_for, map_var};
+use super::env::{EnvKey, LOCATION_VAR, find_var_for, map_var};
 use super::error::{ConfigIssue, ConfigLoadError};
-use super::keys::{ConfigKey, KeyKind, parse_dotted, parse_key, relaxed, split_key};
+use super::keys::{
+    ConfigKey, KeyKind, fits_the_schema, misspelled_root, parse_dotted, parse_key, relaxed,
+    split_key,
+};
 use super::merge::{RawValue, merge};
 use super::origin::Origin;
 use super::producers::build_producers;
-use super::profiles::{DEFAULT_PROFILE, ProfileCondition, split_profiles};
+use super::profiles::{ProfileCondition, ProfileKey, ProfileSources, profile_key_typo};
 use super::resolve::Resolver;
-use super::schema::{Node, ROOT, Setting};
-use super::validate::validate_producer;
+use super::schema::{Node, ROOT};
+use super::validate::{refuse_transactions, validate_producer};
 use super::yaml::{YamlEntry, parse_documents};
 
 /// Where files are looked for when neither the builder nor
@@ -134,13 +137,28 @@ impl KafkaConfigBuilder {
         let dirs = search_dirs(self.dirs, &env, &mut issues);
 
         let mut documents = Vec::new();
+        let mut searched = Vec::new();
         for dir in &dirs {
             for ext in EXTENSIONS {
                 let path = dir.join(format!("application.{ext}"));
                 documents.extend(read_file(&path, false, &mut issues));
+                searched.push(path);
             }
         }
-        let profiles = active_profiles(self.profiles, &env, &documents, &mut issues);
+        if !searched.iter().any(|path| path.is_file()) {
+            warn_no_application_file(&searched);
+        }
+        let profiles = ProfileSources {
+            builder: self.profiles,
+            env: &env,
+            files: documents
+                .iter()
+                .filter(|d| d.gate.is_none())
+                .flat_map(|d| &d.values)
+                .filter_map(|v| Some((ProfileKey::of(&v.key)?, v)))
+                .collect(),
+        }
+        .resolve(&mut issues);
         for profile in &profiles {
             for dir in &dirs {
                 for ext in EXTENSIONS {
@@ -158,8 +176,8 @@ impl KafkaConfigBuilder {
                 .collect(),
         );
         for document in &documents {
+            check_profiles_placement(document, &mut issues);
             if document.is_active(&profiles) {
-                check_profiles_placement(document, &mut issues);
                 layers.push(admit_layer(&document.values, &mut issues, true));
             }
         }
@@ -191,6 +209,7 @@ impl KafkaConfigBuilder {
             .collect();
         let (entries, placeholder_issues) = Resolver::new(&merged, &env).resolve_all();
         issues.extend(placeholder_issues);
+        issues.extend(refuse_transactions(&entries));
         let (producers, value_issues) = build_producers(&entries);
         issues.extend(value_issues);
         // kafka-core judges what converted and resolved; a value that did not is
@@ -262,60 +281,24 @@ fn env_var<'e>(env: &'e BTreeMap<String, String>, name: &str) -> Option<&'e str>
         .filter(|v| !v.trim().is_empty())
 }
 
-/// Builder, else `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE`, else the
-/// last `kafka.profiles.active`/`spring.profiles.active` of the application
-/// files' ungated documents, else `default`.
-fn active_profiles(
-    from_builder: Option<Vec<String>>,
-    env: &BTreeMap<String, String>,
-    base_documents: &[Document],
-    issues: &mut Vec<ConfigIssue>,
-) -> Vec<String> {
-    let (profiles, source_name) = if let Some(profiles) = from_builder {
-        let profiles = profiles
-            .iter()
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect();
-        (profiles, "builder".to_owned())
-    } else if let Some(list) = env_var(env, PROFILES_VAR) {
-        (split_profiles(list), format!("env {PROFILES_VAR}"))
-    } else if let Some(list) = env_var(env, SPRING_PROFILES_VAR) {
-        (split_profiles(list), format!("env {SPRING_PROFILES_VAR}"))
-    } else if let Some(value) = base_documents
+/// Says, as a warning, that no `application.yml` (or `.yaml`) exists where
+/// one was looked for: the configuration then comes from the environment and
+/// the defaults alone, which is rarely what was meant.
+fn warn_no_application_file(searched: &[PathBuf]) {
+    let cwd = std::env::current_dir().ok();
+    let places: Vec<String> = searched
         .iter()
-        .filter(|d| d.gate.is_none())
-        .flat_map(|d| &d.values)
-        .rfind(|v| is_profiles_active(&v.key))
-    {
-        (split_profiles(&value.value), value.origin.to_string())
-    } else {
-        (Vec::new(), String::new())
-    };
-    let mut valid: Vec<String> = Vec::new();
-    for name in profiles {
-        if name.contains(['/', '\\']) || name.contains("..") {
-            issues.push(ConfigIssue::ProfileName {
-                name,
-                source_name: source_name.clone(),
-            });
-        } else if !valid.contains(&name) {
-            valid.push(name);
-        }
-    }
-    if valid.is_empty() {
-        valid.push(DEFAULT_PROFILE.to_owned());
-    }
-    valid
-}
-
-/// `kafka.profiles.active` or Spring's `spring.profiles.active`.
-fn is_profiles_active(key: &ConfigKey) -> bool {
-    match &key.kind {
-        KeyKind::Setting { setting, .. } => *setting == Setting::ProfilesActive,
-        KeyKind::Other => key.path == ["spring", "profiles", "active"],
-        _ => false,
-    }
+        .map(|path| match &cwd {
+            Some(cwd) if path.is_relative() => cwd.join(path).display().to_string(),
+            _ => path.display().to_string(),
+        })
+        .collect();
+    tracing::warn!(
+        searched = ?places,
+        "no application.yml or application.yaml found (searched {}); using the environment \
+         and defaults only (set {LOCATION_VAR} to read another directory)",
+        places.join(", ")
+    );
 }
 
 /// Whether a document applies.
@@ -344,20 +327,77 @@ impl Document {
     }
 }
 
-/// Spring forbids choosing profiles from a profile-specific or gated document.
+/// Spring Boot (2.4 and later) forbids choosing profiles in a
+/// profile-specific file or a gated document, and the 2.3 gate `spring.profiles`.
 fn check_profiles_placement(document: &Document, issues: &mut Vec<ConfigIssue>) {
-    if !document.profile_specific && document.gate.is_none() {
-        return;
+    for value in &document.values {
+        if value.key.kind == KeyKind::Other && value.key.path == ["spring", "profiles"] {
+            issues.push(ConfigIssue::Unsupported {
+                key: value.written.clone(),
+                origin: value.origin.clone(),
+                reason: "Spring Boot 2.4 replaced it: gate the document with \
+                         spring.config.activate.on-profile instead"
+                    .to_owned(),
+            });
+            continue;
+        }
+        if !document.profile_specific && document.gate.is_none() {
+            continue;
+        }
+        if let Some(key) = ProfileKey::of(&value.key) {
+            let spring = split_key(&value.written)
+                .first()
+                .is_some_and(|root| relaxed(root) == "spring");
+            issues.push(ConfigIssue::MisplacedProfiles {
+                key: value.written.clone(),
+                origin: value.origin.clone(),
+                instead: key.allowed_places(spring),
+            });
+        }
     }
-    for value in document
-        .values
-        .iter()
-        .filter(|v| is_profiles_active(&v.key))
-    {
-        issues.push(ConfigIssue::MisplacedProfiles {
-            key: value.written.clone(),
-            origin: value.origin.clone(),
-        });
+}
+
+/// Keys that are clearly meant for us but that nothing would read: under a
+/// misspelled root (`kafak:`, `spring.kafak:`), reported once per root and
+/// file at the root's line, or a typo of a Spring profile setting.
+#[derive(Default)]
+struct Strays {
+    roots_seen: Vec<String>,
+}
+
+impl Strays {
+    fn check(&mut self, entry: &YamlEntry, path: &Path, issues: &mut Vec<ConfigIssue>) {
+        // Each path element's pieces, with the element's key line.
+        let pieces: Vec<(String, usize)> = entry
+            .path
+            .iter()
+            .zip(&entry.key_lines)
+            .flat_map(|(element, line)| split_key(element).into_iter().map(move |p| (p, *line)))
+            .collect();
+        let names: Vec<String> = pieces.iter().map(|(p, _)| p.clone()).collect();
+        let origin = |at: usize| Origin::File {
+            path: path.to_owned(),
+            line: pieces.get(at).map_or(entry.line, |(_, line)| *line),
+        };
+        if let Some(root) = misspelled_root(&names) {
+            if fits_the_schema(&names[root.pieces..]) && !self.roots_seen.contains(&root.written)
+            {
+                issues.push(ConfigIssue::UnknownKey {
+                    key: root.written.clone(),
+                    origin: origin(root.pieces - 1),
+                    suggestion: Some(root.meant.to_owned()),
+                    known: Vec::new(),
+                });
+                self.roots_seen.push(root.written);
+            }
+        } else if let Some(meant) = profile_key_typo(&names) {
+            issues.push(ConfigIssue::UnknownKey {
+                key: names.join("."),
+                origin: origin(names.len() - 1),
+                suggestion: Some(meant),
+                known: Vec::new(),
+            });
+        }
     }
 }
 
@@ -388,6 +428,7 @@ fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>)
             return Vec::new();
         }
     };
+    let mut strays = Strays::default();
     documents
         .into_iter()
         .map(|document| {
@@ -414,6 +455,9 @@ fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>)
                     }
                     None => {
                         let key = parse_key(&entry.path);
+                        if key.kind == KeyKind::Other {
+                            strays.check(&entry, path, issues);
+                        }
                         // `producer:` with every key under it commented out.
                         if entry.value.is_none() && key.kind == KeyKind::Section {
                             continue;
@@ -520,9 +564,12 @@ fn env_values(
         match map_var(var, existing) {
             EnvKey::Key(pieces) => {
                 let key = parse_key(&pieces);
-                let written = key.display();
-                values.push(raw_value(key, &written, value, origin));
+                values.push(raw_value(key, &pieces.join("."), value, origin));
             }
+            EnvKey::Misspelled(meant) => issues.push(ConfigIssue::MisspelledVariable {
+                var: var.clone(),
+                meant,
+            }),
             EnvKey::Unknown(key) => issues.push(ConfigIssue::UnknownKey {
                 key,
                 origin,
@@ -580,8 +627,9 @@ fn admit_layer(
             Some(&at) => {
                 if one_document {
                     issues.push(ConfigIssue::DuplicateKey {
-                        key: value.key.display(),
+                        key: admitted[at].written.clone(),
                         first: admitted[at].origin.clone(),
+                        second_key: value.written.clone(),
                         second: value.origin.clone(),
                     });
                 }
@@ -618,6 +666,7 @@ fn known_children(key: &ConfigKey) -> Vec<String> {
             vec!["Java client property names (e.g. enable.idempotence)".to_owned()]
         }
         Node::Topics => vec!["topic names".to_owned()],
+        Node::ProfileGroups => vec!["profile group names".to_owned()],
         Node::NamedProducers => vec!["producer names".to_owned()],
         node if node.is_section() => node.fields().map(|f| f.name.to_owned()).collect(),
         _ => Vec::new(),
