@@ -88,7 +88,9 @@ fn misspelled_var(var: &str, existing: &[ConfigKey]) -> EnvKey {
     let rest = &words[root.pieces..];
     let lower: Vec<String> = rest.iter().map(|w| w.to_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
-    if lower.is_empty() || read_words(&lower, &ROOT, &mut vec!["kafka".to_owned()], existing).is_none() {
+    if lower.is_empty()
+        || read_words(&lower, &ROOT, &mut vec!["kafka".to_owned()], existing).is_none()
+    {
         return EnvKey::Unrelated;
     }
     // In the variable's own case.

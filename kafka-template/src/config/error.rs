@@ -400,7 +400,10 @@ mod tests {
         );
         let two = Chain(
             "top",
-            Some(Box::new(Chain("middle", Some(Box::new(Chain("root", None)))))),
+            Some(Box::new(Chain(
+                "middle",
+                Some(Box::new(Chain("root", None))),
+            ))),
         );
         assert_eq!(
             format!("{:?}", Report(&two)),

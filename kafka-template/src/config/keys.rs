@@ -320,8 +320,7 @@ pub(crate) fn misspelled_root(pieces: &[String]) -> Option<MisspelledRoot> {
     let second = relaxed(pieces.get(1)?);
     let spring = first == "spring" || near_miss(&first, "spring");
     let kafka = second == "kafka" || near_miss(&second, "kafka");
-    (spring && kafka && !(first == "spring" && second == "kafka"))
-        .then(|| found(2, "spring.kafka"))
+    (spring && kafka && !(first == "spring" && second == "kafka")).then(|| found(2, "spring.kafka"))
 }
 
 /// Whether `pieces` (after a root) would name a key of the schema, or a typo
@@ -332,7 +331,7 @@ pub(crate) fn fits_the_schema(pieces: &[String]) -> bool {
     match parse_key(&key).kind {
         KeyKind::Unknown { suggestion } => suggestion.is_some(),
         KeyKind::Other => false,
-        _ => pieces.first().is_some(),
+        _ => !pieces.is_empty(),
     }
 }
 

@@ -380,8 +380,7 @@ impl Strays {
             line: pieces.get(at).map_or(entry.line, |(_, line)| *line),
         };
         if let Some(root) = misspelled_root(&names) {
-            if fits_the_schema(&names[root.pieces..]) && !self.roots_seen.contains(&root.written)
-            {
+            if fits_the_schema(&names[root.pieces..]) && !self.roots_seen.contains(&root.written) {
                 issues.push(ConfigIssue::UnknownKey {
                     key: root.written.clone(),
                     origin: origin(root.pieces - 1),
@@ -552,14 +551,20 @@ fn env_values(
             ));
         }
     }
-    let spring_first = env
-        .iter()
-        .filter(|(var, _)| var.to_lowercase().starts_with("spring_kafka_"))
-        .chain(
-            env.iter()
-                .filter(|(var, _)| var.to_lowercase().starts_with("kafka_")),
-        );
-    for (var, value) in spring_first {
+    // Spring's first so that ours win; then the rest, for misspelled prefixes.
+    let rank = |var: &str| {
+        let var = var.to_lowercase();
+        if var.starts_with("spring_kafka_") {
+            0
+        } else if var.starts_with("kafka_") {
+            1
+        } else {
+            2
+        }
+    };
+    let mut ordered: Vec<(&String, &String)> = env.iter().collect();
+    ordered.sort_by_key(|(var, _)| rank(var));
+    for (var, value) in ordered {
         let origin = Origin::Env { var: var.clone() };
         match map_var(var, existing) {
             EnvKey::Key(pieces) => {

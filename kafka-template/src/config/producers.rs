@@ -300,8 +300,10 @@ mod tests {
             Some("ledger-template-tx-"),
             "the template's own wins over its producer's"
         );
-        let (producers, _) =
-            build_producers(&entries(&[("kafka.producer.transaction-id-prefix", "orders-tx-")]));
+        let (producers, _) = build_producers(&entries(&[(
+            "kafka.producer.transaction-id-prefix",
+            "orders-tx-",
+        )]));
         assert_eq!(
             producers[0].template.transaction_id_prefix.as_deref(),
             Some("orders-tx-")

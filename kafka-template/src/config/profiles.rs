@@ -2,13 +2,13 @@
 //! profile expressions (`prod`, `!prod`, `prod & eu`, `(dev | test) & !ci`),
 //! used to gate YAML documents.
 //!
-//! The profiles are, in increasing precedence: those of every
-//! `profiles.include` (the environment's first, then the files' from the
-//! highest-precedence document down, as Spring's contributors are walked), then
-//! those of `profiles.active` (the builder, else the environment, else the
-//! files); each followed at once by the members of its `profiles.group`, and
-//! theirs, depth first, without repeats. With none of them, the
-//! `profiles.default` ones (`default`), expanded the same way.
+//! The profiles are, in increasing precedence (as Spring Boot's `Profiles`
+//! orders them): those of `profiles.active` (the builder, else the
+//! environment, else the files), then those of every `profiles.include` (the
+//! environment's first, then the files' from the highest-precedence document
+//! down, as Spring walks its sources); each followed at once by the members of
+//! its `profiles.group`, and theirs, depth first, without repeats. With none of
+//! them, the `profiles.default` ones (`default`), expanded the same way.
 
 use std::collections::BTreeMap;
 
@@ -172,8 +172,16 @@ impl ProfileSources<'_> {
         if let Some((var, list)) = self.variable(&ProfileKey::Include) {
             include.extend(checked(split_profiles(list), &format!("env {var}")));
         }
-        for (_, value) in self.files.iter().rev().filter(|(k, _)| *k == ProfileKey::Include) {
-            include.extend(checked(split_profiles(&value.value), &value.origin.to_string()));
+        for (_, value) in self
+            .files
+            .iter()
+            .rev()
+            .filter(|(k, _)| *k == ProfileKey::Include)
+        {
+            include.extend(checked(
+                split_profiles(&value.value),
+                &value.origin.to_string(),
+            ));
         }
 
         let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -196,7 +204,7 @@ impl ProfileSources<'_> {
             }
         }
 
-        let activated = unique(include.into_iter().chain(active));
+        let activated = unique(active.into_iter().chain(include));
         if !activated.is_empty() {
             return expand(activated, &groups);
         }
