@@ -83,6 +83,22 @@ fn unknown_java_property_with_did_you_mean() {
 }
 
 #[test]
+fn java_property_suggestions_keep_the_root_as_written() {
+    let (dir, messages) = load_yaml_errors(
+        "spring:\n  kafka:\n    properties:\n      enable.idempotense: true\n",
+        &[],
+    );
+    assert_eq!(
+        messages,
+        [format!(
+            "unknown key spring.kafka.properties.enable.idempotense (from {}:4); did you mean \
+             spring.kafka.properties.enable.idempotence?",
+            dir.file("application.yml").display()
+        )]
+    );
+}
+
+#[test]
 fn invalid_values_from_the_environment_and_the_builder() {
     let dir = ConfigDir::new();
     assert_eq!(
@@ -295,6 +311,23 @@ fn a_misspelled_root_is_an_error_once_at_its_line() {
         [
             format!("unknown key spring.kafak (from {file}:4); did you mean spring.kafka?"),
             format!("unknown key sprng.kafka (from {file}:6); did you mean spring.kafka?"),
+        ]
+    );
+}
+
+#[test]
+fn a_builder_override_under_a_misspelled_root_is_an_error() {
+    assert_eq!(
+        messages(
+            ConfigDir::new()
+                .builder()
+                .override_value("sprng.kafka.producer.acks", "all")
+                .override_value("app.topics.orders", "orders")
+                .load()
+        ),
+        [
+            "unknown key sprng.kafka.producer.acks (from builder override); did you mean \
+             spring.kafka.producer.acks?"
         ]
     );
 }

@@ -142,6 +142,19 @@ fn cycles_and_unclosed_placeholders() {
             ),
         ]
     );
+    // Keys in the cycle are named as written.
+    let (dir, messages) = load_yaml_errors(
+        "spring.kafka:\n  client-id: ${kafka.topics.a}\n  topics:\n    a: ${spring.kafka.clientId}\n",
+        &[],
+    );
+    assert_eq!(
+        messages,
+        [format!(
+            "placeholder cycle in spring.kafka.client-id (from {}:2): spring.kafka.client-id -> \
+             spring.kafka.topics.a -> spring.kafka.client-id",
+            dir.file("application.yml").display()
+        )]
+    );
 }
 
 #[test]

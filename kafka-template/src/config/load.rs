@@ -90,7 +90,9 @@ impl KafkaConfigBuilder {
     }
 
     /// The active profiles, in increasing precedence. Replaces
-    /// `KAFKA_PROFILES_ACTIVE`, `SPRING_PROFILES_ACTIVE` and `profiles.active`.
+    /// `KAFKA_PROFILES_ACTIVE`, `SPRING_PROFILES_ACTIVE` and `profiles.active`;
+    /// `profiles.include` and `profiles.group.*` still add to them, as they
+    /// add to Spring's `--spring.profiles.active`.
     pub fn profiles<I, S>(mut self, profiles: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -186,6 +188,9 @@ impl KafkaConfigBuilder {
             .iter()
             .map(|(key, value)| raw_value(parse_dotted(key), key, value, Origin::Override))
             .collect();
+        for value in &overrides {
+            check_override(value, &mut issues);
+        }
         let existing: Vec<ConfigKey> = layers
             .iter()
             .flatten()
@@ -357,9 +362,38 @@ fn check_profiles_placement(document: &Document, issues: &mut Vec<ConfigIssue>) 
     }
 }
 
-/// Keys that are clearly meant for us but that nothing would read: under a
-/// misspelled root (`kafak:`, `spring.kafak:`), reported once per root and
-/// file at the root's line, or a typo of a Spring profile setting.
+/// A key clearly meant for us that nothing would read: under a misspelled
+/// root (`kafak.producer.acks`, `spring.kafak...`) or a typo of a Spring
+/// profile setting (`spring.profiles.actve`). `names` are its pieces as written.
+struct Stray {
+    /// What to name: the root as written, or the whole key.
+    key: String,
+    /// The piece of the key to point at (the root's last, or the key's last).
+    at: usize,
+    meant: String,
+    /// Whether `key` is a root (reported once per file).
+    root: bool,
+}
+
+fn stray(names: &[String]) -> Option<Stray> {
+    if let Some(root) = misspelled_root(names) {
+        return fits_the_schema(&names[root.pieces..]).then(|| Stray {
+            key: root.written,
+            at: root.pieces - 1,
+            meant: root.meant.to_owned(),
+            root: true,
+        });
+    }
+    profile_key_typo(names).map(|meant| Stray {
+        key: names.join("."),
+        at: names.len().saturating_sub(1),
+        meant,
+        root: false,
+    })
+}
+
+/// Reports the strays of one file, each misspelled root once, at the line of
+/// its key.
 #[derive(Default)]
 struct Strays {
     roots_seen: Vec<String>,
@@ -375,28 +409,51 @@ impl Strays {
             .flat_map(|(element, line)| split_key(element).into_iter().map(move |p| (p, *line)))
             .collect();
         let names: Vec<String> = pieces.iter().map(|(p, _)| p.clone()).collect();
-        let origin = |at: usize| Origin::File {
-            path: path.to_owned(),
-            line: pieces.get(at).map_or(entry.line, |(_, line)| *line),
+        let Some(found) = stray(&names) else {
+            return;
         };
-        if let Some(root) = misspelled_root(&names) {
-            if fits_the_schema(&names[root.pieces..]) && !self.roots_seen.contains(&root.written) {
-                issues.push(ConfigIssue::UnknownKey {
-                    key: root.written.clone(),
-                    origin: origin(root.pieces - 1),
-                    suggestion: Some(root.meant.to_owned()),
-                    known: Vec::new(),
-                });
-                self.roots_seen.push(root.written);
+        if found.root {
+            if self.roots_seen.contains(&found.key) {
+                return;
             }
-        } else if let Some(meant) = profile_key_typo(&names) {
-            issues.push(ConfigIssue::UnknownKey {
-                key: names.join("."),
-                origin: origin(names.len() - 1),
-                suggestion: Some(meant),
-                known: Vec::new(),
-            });
+            self.roots_seen.push(found.key.clone());
         }
+        issues.push(ConfigIssue::UnknownKey {
+            key: found.key,
+            origin: Origin::File {
+                path: path.to_owned(),
+                line: pieces.get(found.at).map_or(entry.line, |(_, line)| *line),
+            },
+            suggestion: Some(found.meant),
+            known: Vec::new(),
+        });
+    }
+}
+
+/// A builder override under a misspelled root or with a typo of a profile
+/// setting, named whole (`kafak.producer.acks`, did you mean
+/// `kafka.producer.acks`).
+fn check_override(value: &RawValue, issues: &mut Vec<ConfigIssue>) {
+    if value.key.kind != KeyKind::Other {
+        return;
+    }
+    let names = split_key(&value.written);
+    if let Some(found) = stray(&names) {
+        let meant = if found.root {
+            let rest = names[found.at + 1..].iter().map(String::as_str);
+            std::iter::once(found.meant.as_str())
+                .chain(rest)
+                .collect::<Vec<_>>()
+                .join(".")
+        } else {
+            found.meant
+        };
+        issues.push(ConfigIssue::UnknownKey {
+            key: value.written.clone(),
+            origin: value.origin.clone(),
+            suggestion: Some(meant),
+            known: Vec::new(),
+        });
     }
 }
 

@@ -64,7 +64,8 @@ pub struct TemplateSettings {
     /// buffered records; [`DEFAULT_CLOSE_TIMEOUT`] when not set.
     pub close_timeout: Duration,
     /// `template.transaction-id-prefix`, else `producer.transaction-id-prefix`:
-    /// makes the template transactional.
+    /// makes the template transactional. Until transactions land, a
+    /// configuration that sets either does not load, so this is `None`.
     pub transaction_id_prefix: Option<String>,
 }
 

@@ -142,10 +142,12 @@ fn to_issue(error: &ConfigError, producer: &ProducerSetup) -> ConfigIssue {
             }
         }
         ConfigError::UnknownKey { suggestion, .. } => {
-            // Suggest in the same place: kafka.properties.<java name>.
-            let prefix = property
-                .config_key
+            // Suggest in the same place, spelled as written:
+            // spring.kafka.properties.<java name>.
+            let prefix = provenance
+                .written_key
                 .strip_suffix(property.key.as_str())
+                .or_else(|| property.config_key.strip_suffix(property.key.as_str()))
                 .unwrap_or("");
             ConfigIssue::UnknownKey {
                 key,
