@@ -66,36 +66,29 @@ fn unknown_keys_are_spelled_as_written() {
     );
 }
 
+/// The suggestion keeps the root and the place as written.
 #[test]
 fn unknown_java_property_with_did_you_mean() {
-    let (dir, messages) = load_yaml_errors(
-        "kafka:\n  producer:\n    properties:\n      enable.idempotense: true\n",
-        &[],
-    );
-    assert_eq!(
-        messages,
-        [format!(
-            "unknown key kafka.producer.properties.enable.idempotense (from {}:4); did you mean \
-             kafka.producer.properties.enable.idempotence?",
-            dir.file("application.yml").display()
-        )]
-    );
-}
-
-#[test]
-fn java_property_suggestions_keep_the_root_as_written() {
-    let (dir, messages) = load_yaml_errors(
-        "spring:\n  kafka:\n    properties:\n      enable.idempotense: true\n",
-        &[],
-    );
-    assert_eq!(
-        messages,
-        [format!(
-            "unknown key spring.kafka.properties.enable.idempotense (from {}:4); did you mean \
-             spring.kafka.properties.enable.idempotence?",
-            dir.file("application.yml").display()
-        )]
-    );
+    for (yaml, written) in [
+        (
+            "kafka:\n  producer:\n    properties:\n      enable.idempotense: true\n",
+            "kafka.producer.properties.",
+        ),
+        (
+            "spring:\n  kafka:\n    properties:\n      enable.idempotense: true\n",
+            "spring.kafka.properties.",
+        ),
+    ] {
+        let (dir, messages) = load_yaml_errors(yaml, &[]);
+        assert_eq!(
+            messages,
+            [format!(
+                "unknown key {written}enable.idempotense (from {}:4); did you mean \
+                 {written}enable.idempotence?",
+                dir.file("application.yml").display()
+            )]
+        );
+    }
 }
 
 #[test]
