@@ -242,6 +242,30 @@ fn malformed_gates_are_errors_with_their_origin() {
 }
 
 #[test]
+fn a_misspelled_gate_is_an_error_not_a_document_for_everyone() {
+    let (dir, messages) = load_yaml_errors(
+        "kafka.client-id: base\n---\nspring:\n  config:\n    activte:\n      on-profile: prod\nkafka.client-id: prod\n---\nspring.config.activate.on-profle: eu\nkafka.client-id: eu\n",
+        &[],
+    );
+    let file = dir.file("application.yml");
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "unknown key spring.config.activte.on-profile (from {}:6); did you mean \
+                 spring.config.activate.on-profile?",
+                file.display()
+            ),
+            format!(
+                "unknown key spring.config.activate.on-profle (from {}:9); did you mean \
+                 spring.config.activate.on-profile?",
+                file.display()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn profile_names_cannot_leave_the_directory() {
     let dir = ConfigDir::new();
     assert_eq!(

@@ -9,8 +9,8 @@ use super::KafkaConfig;
 use super::env::{EnvKey, LOCATION_VAR, find_var_for, map_var};
 use super::error::{ConfigIssue, ConfigLoadError};
 use super::keys::{
-    ConfigKey, KeyKind, fits_the_schema, misspelled_root, parse_dotted, parse_key, relaxed,
-    split_key,
+    ConfigKey, KeyKind, edit_distance, fits_the_schema, misspelled_root, parse_dotted, parse_key,
+    relaxed, split_key,
 };
 use super::merge::{RawValue, merge};
 use super::origin::Origin;
@@ -499,6 +499,17 @@ fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>)
                     Some(Activation::OnProfile) => {
                         gate = Some(read_gate(&entry, origin, issues));
                     }
+                    Some(Activation::Misspelled(meant)) => {
+                        // Read as a gate that never matches: its document is
+                        // meant for some profiles, not for all.
+                        issues.push(ConfigIssue::UnknownKey {
+                            key: entry.path.join("."),
+                            origin,
+                            suggestion: Some(meant),
+                            known: Vec::new(),
+                        });
+                        gate = Some(Gate::Never);
+                    }
                     Some(Activation::Unsupported) => {
                         issues.push(ConfigIssue::Unsupported {
                             key: entry.path.join("."),
@@ -541,27 +552,32 @@ enum Activation {
     OnProfile,
     /// Another `*.config.activate.*` condition.
     Unsupported,
+    /// A typo of the on-profile gate (`spring.config.activte.on-profile`): the
+    /// key meant, spelled with the written root.
+    Misspelled(String),
 }
 
 fn activation_key(entry: &YamlEntry) -> Option<Activation> {
-    let pieces: Vec<String> = entry
-        .path
-        .iter()
-        .flat_map(|k| split_key(k))
-        .map(|p| relaxed(&p))
-        .collect();
-    match pieces.as_slice() {
-        [root, config, activate, condition]
-            if (root == "spring" || root == "kafka")
-                && config == "config"
-                && activate == "activate" =>
-        {
-            Some(if condition == "onprofile" {
-                Activation::OnProfile
-            } else {
-                Activation::Unsupported
-            })
+    let written: Vec<String> = entry.path.iter().flat_map(|k| split_key(k)).collect();
+    let pieces: Vec<String> = written.iter().map(|p| relaxed(p)).collect();
+    let [root, config, activate, condition] = pieces.as_slice() else {
+        return None;
+    };
+    if root != "spring" && root != "kafka" {
+        return None;
+    }
+    let distance = edit_distance(config, "config")
+        + edit_distance(activate, "activate")
+        + edit_distance(condition, "onprofile");
+    match distance {
+        0 => Some(Activation::OnProfile),
+        _ if config == "config" && activate == "activate" && distance > 2 => {
+            Some(Activation::Unsupported)
         }
+        1 | 2 => Some(Activation::Misspelled(format!(
+            "{}.config.activate.on-profile",
+            written[0]
+        ))),
         _ => None,
     }
 }
