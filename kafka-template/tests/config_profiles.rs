@@ -440,9 +440,10 @@ fn default_profiles_apply_only_when_none_is_active() {
     assert_eq!(config.profiles(), ["prod"]);
 }
 
-/// Spring Boot's `InvalidConfigDataPropertyException`: profiles are chosen
-/// before profile-specific files and gated documents are read, so setting them
-/// there is an error, named as written with where to set it instead.
+/// Profiles are chosen before profile-specific files and gated documents are
+/// read, so choosing them there is an error (Spring Boot's
+/// `InvalidConfigDataPropertyException`; for a group, which Spring would
+/// ignore, ours), named as written with where to set it instead.
 #[test]
 fn profile_settings_are_rejected_where_spring_rejects_them() {
     let dir = ConfigDir::new();

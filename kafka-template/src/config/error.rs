@@ -160,10 +160,11 @@ pub enum ConfigIssue {
         /// Where it came from (a variable, the builder or a file).
         source_name: String,
     },
-    /// `profiles.active`, `profiles.include`, `profiles.default` or
-    /// `profiles.group.*` where Spring Boot forbids them
-    /// (its `InvalidConfigDataPropertyException`): in a profile-specific file or
-    /// a document gated by `on-profile`.
+    /// `profiles.active`, `profiles.include`, `profiles.default` (which Spring
+    /// Boot refuses there with its `InvalidConfigDataPropertyException`) or
+    /// `profiles.group.*` (which it would ignore) in a profile-specific file or
+    /// a document gated by `on-profile`: profiles are chosen before those are
+    /// read.
     #[error(
         "{key} (from {origin}) cannot be set in a profile-specific file or a profile-gated document; set it in {instead}"
     )]

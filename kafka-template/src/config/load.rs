@@ -332,8 +332,9 @@ impl Document {
     }
 }
 
-/// Spring Boot (2.4 and later) forbids choosing profiles in a
-/// profile-specific file or a gated document, and the 2.3 gate `spring.profiles`.
+/// Profiles cannot be chosen in a profile-specific file or a gated document
+/// (Spring Boot 2.4 and later refuse `active`, `include` and `default` there,
+/// and would ignore a group); nor can the 2.3 gate `spring.profiles` be used.
 fn check_profiles_placement(document: &Document, issues: &mut Vec<ConfigIssue>) {
     for value in &document.values {
         if value.key.kind == KeyKind::Other && value.key.path == ["spring", "profiles"] {

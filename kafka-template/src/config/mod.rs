@@ -43,10 +43,12 @@
 //!   is active or included.
 //!
 //! [`KafkaConfig::profiles`] lists the result, in increasing precedence: the
-//! profile files are read in that order, the last one winning. Setting any of
-//! these keys in a profile-specific file or a gated document is an error, as
-//! Spring Boot's `InvalidConfigDataPropertyException` is (profiles are chosen
-//! before those are read), and so is Spring Boot 2.3's `spring.profiles` gate.
+//! profile files are read in that order, the last one winning. Profiles are
+//! chosen before profile-specific files and gated documents are read, so
+//! `active`, `include` or `default` there is an error, as Spring Boot's
+//! `InvalidConfigDataPropertyException` is; a group there is one too (Spring
+//! would ignore it), and so is Spring Boot 2.3's `spring.profiles` gate (which
+//! Spring only warns about, applying the document to every profile).
 //!
 //! # Keys
 //!
