@@ -3,7 +3,10 @@
 //! This binary holds a single test because it changes the working directory,
 //! which is shared by every test of a process.
 
+mod log_capture;
+
 use kafka_template::config::{KafkaConfig, Origin};
+use log_capture::capture_logs;
 
 #[test]
 fn working_directory_then_config_directory() {
@@ -56,5 +59,30 @@ fn working_directory_then_config_directory() {
         error.to_string(),
         "invalid value 'fast' for kafka.producer.acks (from config/application-prod.yml:7): \
          expected one of all, -1, 0, 1"
+    );
+
+    // Nothing in the default locations: the warning names them in full.
+    let empty = tempfile::tempdir().unwrap();
+    std::env::set_current_dir(empty.path()).unwrap();
+    let cwd = std::env::current_dir().unwrap();
+    let (config, logs) = capture_logs(|| {
+        KafkaConfig::builder()
+            .env_source(Vec::<(String, String)>::new())
+            .load()
+    });
+    assert!(config.is_ok());
+    let searched = [
+        "application.yml",
+        "application.yaml",
+        "config/application.yml",
+        "config/application.yaml",
+    ]
+    .map(|file| cwd.join(file).display().to_string())
+    .join(", ");
+    assert!(
+        logs.contains(&format!(
+            "no application.yml or application.yaml found (searched {searched}); "
+        )),
+        "{logs}"
     );
 }

@@ -66,20 +66,29 @@ fn unknown_keys_are_spelled_as_written() {
     );
 }
 
+/// The suggestion keeps the root and the place as written.
 #[test]
 fn unknown_java_property_with_did_you_mean() {
-    let (dir, messages) = load_yaml_errors(
-        "kafka:\n  producer:\n    properties:\n      enable.idempotense: true\n",
-        &[],
-    );
-    assert_eq!(
-        messages,
-        [format!(
-            "unknown key kafka.producer.properties.enable.idempotense (from {}:4); did you mean \
-             kafka.producer.properties.enable.idempotence?",
-            dir.file("application.yml").display()
-        )]
-    );
+    for (yaml, written) in [
+        (
+            "kafka:\n  producer:\n    properties:\n      enable.idempotense: true\n",
+            "kafka.producer.properties.",
+        ),
+        (
+            "spring:\n  kafka:\n    properties:\n      enable.idempotense: true\n",
+            "spring.kafka.properties.",
+        ),
+    ] {
+        let (dir, messages) = load_yaml_errors(yaml, &[]);
+        assert_eq!(
+            messages,
+            [format!(
+                "unknown key {written}enable.idempotense (from {}:4); did you mean \
+                 {written}enable.idempotence?",
+                dir.file("application.yml").display()
+            )]
+        );
+    }
 }
 
 #[test]
@@ -269,4 +278,188 @@ fn kafka_core_errors_are_all_collected_too() {
             ))),
         "{messages:?}"
     );
+}
+
+#[test]
+fn a_misspelled_root_is_an_error_once_at_its_line() {
+    let (dir, messages) = load_yaml_errors(
+        "# typo in the root\nkafak:\n  producer:\n    acks: all\n    linger: 5ms\n",
+        &[],
+    );
+    let file = dir.file("application.yml").display().to_string();
+    assert_eq!(
+        messages,
+        [format!(
+            "unknown key kafak (from {file}:2); did you mean kafka?"
+        )]
+    );
+
+    let (dir, messages) = load_yaml_errors(
+        "spring:\n  application:\n    name: shop\n  kafak:\n    bootstrap-servers: b:9092\nsprng.kafka.producer.acks: all\n",
+        &[],
+    );
+    let file = dir.file("application.yml").display().to_string();
+    assert_eq!(
+        messages,
+        [
+            format!("unknown key spring.kafak (from {file}:4); did you mean spring.kafka?"),
+            format!("unknown key sprng.kafka (from {file}:6); did you mean spring.kafka?"),
+        ]
+    );
+}
+
+#[test]
+fn a_builder_override_under_a_misspelled_root_is_an_error() {
+    assert_eq!(
+        messages(
+            ConfigDir::new()
+                .builder()
+                .override_value("sprng.kafka.producer.acks", "all")
+                .override_value("app.topics.orders", "orders")
+                .load()
+        ),
+        [
+            "unknown key sprng.kafka.producer.acks (from builder override); did you mean \
+             spring.kafka.producer.acks?"
+        ]
+    );
+}
+
+#[test]
+fn names_that_only_resemble_the_root_are_the_applications() {
+    // A second cluster of the application's own, and a near miss with nothing
+    // of ours under it, are application keys.
+    let (_dir, config) = config_common::load_yaml(
+        "kafka2:\n  bootstrap-servers: other:9092\nkafak:\n  favourite-author: Franz\n",
+        &[],
+    );
+    assert_eq!(
+        config.lookup("kafka2.bootstrap-servers"),
+        Some("other:9092")
+    );
+    assert_eq!(config.lookup("kafak.favourite-author"), Some("Franz"));
+}
+
+#[test]
+fn a_misspelled_variable_prefix_is_an_error() {
+    let dir = ConfigDir::new();
+    assert_eq!(
+        messages(
+            dir.builder()
+                .env_source([
+                    ("KAFAK_PRODUCER_ACKS", "all"),
+                    ("SPRNG_KAFKA_BOOTSTRAP_SERVERS", "b:9092"),
+                    ("KAFK_HOME", "/opt/kafka"),
+                ])
+                .load()
+        ),
+        [
+            "environment variable KAFAK_PRODUCER_ACKS is not read; did you mean KAFKA_PRODUCER_ACKS?",
+            "environment variable SPRNG_KAFKA_BOOTSTRAP_SERVERS is not read; did you mean \
+             SPRING_KAFKA_BOOTSTRAP_SERVERS?",
+        ]
+    );
+}
+
+#[test]
+fn variables_are_named_with_their_own_root() {
+    let dir = ConfigDir::new();
+    assert_eq!(
+        messages(
+            dir.builder()
+                .env_source([
+                    ("SPRING_KAFKA_PRODUCER_ACKS", "fast"),
+                    ("SPRING_KAFKA_PRODUCER_BATCH_SIZ", "1"),
+                ])
+                .load()
+        ),
+        [
+            "unknown key spring.kafka.producer.batch.siz (from env SPRING_KAFKA_PRODUCER_BATCH_SIZ)",
+            "invalid value 'fast' for spring.kafka.producer.acks (from env \
+             SPRING_KAFKA_PRODUCER_ACKS): expected one of all, -1, 0, 1",
+        ]
+    );
+}
+
+#[test]
+fn transactions_are_refused_until_they_land() {
+    let (dir, messages) = load_yaml_errors(
+        "spring:\n  kafka:\n    producer:\n      transaction-id-prefix: tx-\n      properties:\n        transactional.id: orders-1\n    producers:\n      audit:\n        template:\n          transaction-id-prefix: audit-tx-\n",
+        &[("KAFKA_TEMPLATE_TRANSACTION_ID_PREFIX", "shared-tx-")],
+    );
+    let file = dir.file("application.yml").display().to_string();
+    let refused = |key: &str, origin: &str| {
+        format!(
+            "{key} (from {origin}) is not supported: transactions are not supported yet, and the \
+             template would send without the transaction this asks for; remove it (records are \
+             still sent idempotently)"
+        )
+    };
+    assert_eq!(
+        messages,
+        [
+            refused(
+                "spring.kafka.producer.properties.transactional.id",
+                &format!("{file}:6")
+            ),
+            refused(
+                "spring.kafka.producer.transaction-id-prefix",
+                &format!("{file}:4")
+            ),
+            refused(
+                "spring.kafka.producers.audit.template.transaction-id-prefix",
+                &format!("{file}:10")
+            ),
+            refused(
+                "kafka.template.transaction-id-prefix",
+                "env KAFKA_TEMPLATE_TRANSACTION_ID_PREFIX"
+            ),
+        ]
+    );
+    // An empty prefix (`${TX_PREFIX:}` unset) asks for nothing.
+    config_common::load_yaml("kafka.producer.transaction-id-prefix: ''\n", &[]);
+}
+
+#[test]
+fn java_class_settings_point_at_the_template_builder() {
+    let (dir, messages) = load_yaml_errors(
+        "spring.kafka.producer.properties.interceptor.classes: com.acme.AuditInterceptor\nkafka:\n  properties:\n    partitioner.class: com.acme.RegionPartitioner\n",
+        &[],
+    );
+    let file = dir.file("application.yml").display().to_string();
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "spring.kafka.producer.properties.interceptor.classes (from {file}:1) is not \
+                 supported: it names Java classes, which cannot be loaded here; implement \
+                 kafka_template::ProducerInterceptor and add it with \
+                 KafkaTemplate::builder().interceptor(...)"
+            ),
+            format!(
+                "kafka.properties.partitioner.class (from {file}:4) is not supported: it names a \
+                 Java class, which cannot be loaded here; implement \
+                 kafka_template::core::partitioner::Partitioner and give it to \
+                 KafkaTemplate::builder().partitioner(...)"
+            ),
+        ]
+    );
+}
+
+/// `fn main() -> Result<(), Box<dyn Error>>` prints the error's `Debug`.
+#[test]
+fn debug_reads_like_display() {
+    let (_dir, one) = load_yaml_errors("kafka.producer.acks: fast\n", &[]);
+    let error = ConfigDir::new()
+        .builder()
+        .override_value("kafka.producer.acks", "fast")
+        .override_value("kafka.producer.linger", "soon")
+        .load()
+        .unwrap_err();
+    assert_eq!(format!("{error:?}"), error.to_string());
+    assert!(format!("{error:?}").starts_with("2 configuration errors:\n  - "));
+    let boxed: Box<dyn std::error::Error> = Box::new(error.clone());
+    assert_eq!(format!("{boxed:?}"), error.to_string());
+    assert!(format!("{error:#?}").starts_with("ConfigLoadError {\n    issues: ["));
+    assert_eq!(one.len(), 1);
 }

@@ -7,7 +7,7 @@ use config_common::{ConfigDir, load_yaml, load_yaml_errors, messages, value};
 #[test]
 fn defaults_nesting_and_relaxed_names() {
     let (_dir, config) = load_yaml(
-        "app:\n  name: shop\n  region: eu\nkafka:\n  client-id: ${app.name}-${app.region}\n  producer:\n    batchSize: ${app.batch:32KB}\n  topics:\n    orders: ${app.name}.orders\n    orders-eu: ${kafka.topics.orders}.${app.region}\n  template:\n    default-topic: ${app.topic:${kafka.topics.orders-eu}}\n    transaction-id-prefix: tx-${kafka.producer.batch-size}\n",
+        "app:\n  name: shop\n  region: eu\nkafka:\n  client-id: ${app.name}-${app.region}\n  producer:\n    batchSize: ${app.batch:32KB}\n  topics:\n    orders: ${app.name}.orders\n    orders-eu: ${kafka.topics.orders}.${app.region}\n    sizes: sizes-${kafka.producer.batch-size}\n  template:\n    default-topic: ${app.topic:${kafka.topics.orders-eu}}\n    close-timeout: ${app.close-seconds:5}s\n",
         &[],
     );
     assert_eq!(config.lookup("kafka.client-id"), Some("shop-eu"));
@@ -18,7 +18,8 @@ fn defaults_nesting_and_relaxed_names() {
     );
     let template = config.template_settings(None).unwrap();
     assert_eq!(template.default_topic.as_deref(), Some("shop.orders.eu"));
-    assert_eq!(template.transaction_id_prefix.as_deref(), Some("tx-32KB"));
+    assert_eq!(template.close_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(config.lookup("kafka.topics.sizes"), Some("sizes-32KB"));
 }
 
 #[test]
@@ -140,6 +141,19 @@ fn cycles_and_unclosed_placeholders() {
                 file.display()
             ),
         ]
+    );
+    // Keys in the cycle are named as written.
+    let (dir, messages) = load_yaml_errors(
+        "spring.kafka:\n  client-id: ${kafka.topics.a}\n  topics:\n    a: ${spring.kafka.clientId}\n",
+        &[],
+    );
+    assert_eq!(
+        messages,
+        [format!(
+            "placeholder cycle in spring.kafka.client-id (from {}:2): spring.kafka.client-id -> \
+             spring.kafka.topics.a -> spring.kafka.client-id",
+            dir.file("application.yml").display()
+        )]
     );
 }
 

@@ -242,6 +242,30 @@ fn malformed_gates_are_errors_with_their_origin() {
 }
 
 #[test]
+fn a_misspelled_gate_is_an_error_not_a_document_for_everyone() {
+    let (dir, messages) = load_yaml_errors(
+        "kafka.client-id: base\n---\nspring:\n  config:\n    activte:\n      on-profile: prod\nkafka.client-id: prod\n---\nspring.config.activate.on-profle: eu\nkafka.client-id: eu\n",
+        &[],
+    );
+    let file = dir.file("application.yml");
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "unknown key spring.config.activte.on-profile (from {}:6); did you mean \
+                 spring.config.activate.on-profile?",
+                file.display()
+            ),
+            format!(
+                "unknown key spring.config.activate.on-profle (from {}:9); did you mean \
+                 spring.config.activate.on-profile?",
+                file.display()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn profile_names_cannot_leave_the_directory() {
     let dir = ConfigDir::new();
     assert_eq!(
@@ -285,5 +309,236 @@ fn config_location_from_the_environment() {
             "config location {} (from env KAFKA_CONFIG_LOCATION) is not a directory",
             missing.display()
         )]
+    );
+}
+
+/// Spring Boot's documented example: `include` adds to the active profiles,
+/// after them, whichever way they were chosen.
+#[test]
+fn include_adds_profiles_after_the_active_ones() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  profiles:\n    active: dev\n    include:\n      - common\n      - local\n",
+    )
+    .write(
+        "application-dev.yml",
+        "kafka.client-id: dev\nkafka.producer.acks: '0'\n",
+    )
+    .write(
+        "application-common.yml",
+        "kafka.client-id: common\nkafka.producer.linger: 7ms\n",
+    )
+    .write("application-local.yml", "kafka.client-id: local\n")
+    .write("application-prod.yml", "kafka.producer.acks: all\n");
+    let config = dir.builder().load().unwrap();
+    assert_eq!(config.profiles(), ["dev", "common", "local"]);
+    assert_eq!(
+        config.lookup("kafka.client-id"),
+        Some("local"),
+        "later wins"
+    );
+    assert_eq!(config.lookup("kafka.producer.acks"), Some("0"));
+    assert_eq!(config.lookup("kafka.producer.linger"), Some("7ms"));
+
+    // Replacing the active profiles keeps the included ones.
+    let config = dir
+        .builder()
+        .env_source([("SPRING_PROFILES_ACTIVE", "prod")])
+        .load()
+        .unwrap();
+    assert_eq!(config.profiles(), ["prod", "common", "local"]);
+    assert_eq!(config.lookup("kafka.producer.acks"), Some("all"));
+    let config = dir.builder().profiles(["dev", "common"]).load().unwrap();
+    assert_eq!(config.profiles(), ["dev", "common", "local"], "each once");
+}
+
+#[test]
+fn included_profiles_replace_default_and_come_from_every_source() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "kafka.profiles.include: metrics\n---\nspring.profiles.include: audit\n",
+    )
+    .write("application-default.yml", "kafka.client-id: default\n")
+    .write("application-audit.yml", "kafka.client-id: audit\n")
+    .write("application-metrics.yml", "kafka.client-id: metrics\n");
+    let config = dir.builder().load().unwrap();
+    // The later document first, as Spring walks its sources from the
+    // highest precedence down; `default` is not active any more.
+    assert_eq!(config.profiles(), ["audit", "metrics"]);
+    assert_eq!(config.lookup("kafka.client-id"), Some("metrics"));
+
+    let config = dir
+        .builder()
+        .env_source([
+            ("KAFKA_PROFILES_INCLUDE", "eu"),
+            ("SPRING_PROFILES_INCLUDE", "us"),
+        ])
+        .load()
+        .unwrap();
+    assert_eq!(
+        config.profiles(),
+        ["eu", "audit", "metrics"],
+        "ours wins over Spring's"
+    );
+}
+
+#[test]
+fn groups_expand_where_their_profile_stands() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  profiles:\n    group:\n      production: [proddb, prodmq]\n      proddb: postgres\nkafka:\n  client-id: base\n---\nspring.config.activate.on-profile: prodmq\nkafka.producer.acks: all\n---\nspring.config.activate.on-profile: postgres & !prodmq\nkafka.producer.acks: '1'\n",
+    )
+    .write("application-production.yml", "kafka.client-id: production\n")
+    .write("application-proddb.yml", "kafka.client-id: proddb\n");
+    let config = dir.builder().profiles(["production", "eu"]).load().unwrap();
+    assert_eq!(
+        config.profiles(),
+        ["production", "proddb", "postgres", "prodmq", "eu"]
+    );
+    assert_eq!(config.lookup("kafka.client-id"), Some("proddb"));
+    assert_eq!(
+        config.lookup("kafka.producer.acks"),
+        Some("all"),
+        "gates see members"
+    );
+
+    // A group in the environment replaces the file's group of that name.
+    let config = dir
+        .builder()
+        .env_source([
+            ("KAFKA_PROFILES_ACTIVE", "production"),
+            ("KAFKA_PROFILES_GROUP_PRODUCTION", "proddb"),
+        ])
+        .load()
+        .unwrap();
+    assert_eq!(config.profiles(), ["production", "proddb", "postgres"]);
+    assert_eq!(config.lookup("kafka.producer.acks"), Some("1"));
+}
+
+#[test]
+fn default_profiles_apply_only_when_none_is_active() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring.profiles.default: local\nkafka.profiles.group.local: h2\n",
+    )
+    .write("application-local.yml", "kafka.client-id: local\n")
+    .write("application-default.yml", "kafka.client-id: default\n");
+    let config = dir.builder().load().unwrap();
+    assert_eq!(config.profiles(), ["local", "h2"]);
+    assert_eq!(config.lookup("kafka.client-id"), Some("local"));
+    let config = dir
+        .builder()
+        .env_source([("KAFKA_PROFILES_DEFAULT", "default")])
+        .load()
+        .unwrap();
+    assert_eq!(config.profiles(), ["default"]);
+    let config = dir.builder().profiles(["prod"]).load().unwrap();
+    assert_eq!(config.profiles(), ["prod"]);
+}
+
+/// Profiles are chosen before profile-specific files and gated documents are
+/// read, so choosing them there is an error (Spring Boot's
+/// `InvalidConfigDataPropertyException`; for a group, which Spring would
+/// ignore, ours), named as written with where to set it instead.
+#[test]
+fn profile_settings_are_rejected_where_spring_rejects_them() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "kafka.client-id: base\n---\nspring.config.activate.on-profile: never-active\nkafka:\n  profiles:\n    group:\n      prod: proddb\n---\nspring.config.activate.on-profile: dev\nspring.profiles.group.Blue-Green: blue\n",
+    )
+    .write(
+        "application-dev.yml",
+        "spring:\n  profiles:\n    include: metrics\n    default: local\nkafka.profiles.active: prod\n",
+    );
+    let application = dir.file("application.yml").display().to_string();
+    let dev = dir.file("application-dev.yml").display().to_string();
+    let rejected = |key: &str, origin: String, instead: &str| {
+        format!(
+            "{key} (from {origin}) cannot be set in a profile-specific file or a profile-gated \
+             document; set it in {instead}"
+        )
+    };
+    assert_eq!(
+        messages(dir.builder().profiles(["dev"]).load()),
+        [
+            rejected(
+                "kafka.profiles.group.prod",
+                format!("{application}:7"),
+                "application.yml or KAFKA_PROFILES_GROUP_PROD"
+            ),
+            rejected(
+                "spring.profiles.group.Blue-Green",
+                format!("{application}:10"),
+                "application.yml"
+            ),
+            rejected(
+                "spring.profiles.include",
+                format!("{dev}:3"),
+                "application.yml or SPRING_PROFILES_INCLUDE"
+            ),
+            rejected(
+                "spring.profiles.default",
+                format!("{dev}:4"),
+                "application.yml or SPRING_PROFILES_DEFAULT"
+            ),
+            rejected(
+                "kafka.profiles.active",
+                format!("{dev}:5"),
+                "application.yml, KAFKA_PROFILES_ACTIVE or the builder"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn spring_boot_2_3_profile_gates_and_typos_are_errors() {
+    let (dir, messages) = load_yaml_errors(
+        "kafka.client-id: base\n---\nspring:\n  profiles: prod\nkafka.client-id: prod\n---\nspring.profile.active: dev\nspring.profiles.inculde: [a]\n",
+        &[],
+    );
+    let file = dir.file("application.yml").display().to_string();
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "unknown key spring.profile.active (from {file}:7); did you mean \
+                 spring.profiles.active?"
+            ),
+            format!(
+                "unknown key spring.profiles.inculde (from {file}:8); did you mean \
+                 spring.profiles.include?"
+            ),
+            format!(
+                "spring.profiles (from {file}:4) is not supported: Spring Boot 2.4 replaced it: \
+                 gate the document with spring.config.activate.on-profile instead"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn included_and_grouped_names_are_checked_too() {
+    let (dir, messages) = load_yaml_errors(
+        "spring.profiles.include: ok, ../etc\nspring.profiles.group.ok: a/b\n",
+        &[],
+    );
+    let file = dir.file("application.yml").display().to_string();
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "invalid profile name '../etc' (from {file}:1): a profile name cannot contain \
+                 '/', '\\' or '..'"
+            ),
+            format!(
+                "invalid profile name 'a/b' (from {file}:2): a profile name cannot contain '/', \
+                 '\\' or '..'"
+            ),
+        ]
     );
 }

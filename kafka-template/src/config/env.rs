@@ -12,24 +12,29 @@
 
 use std::collections::BTreeMap;
 
-use super::keys::{ConfigKey, KeyKind, alphanumeric, relaxed};
+use super::keys::{ConfigKey, KeyKind, alphanumeric, misspelled_root, relaxed};
 use super::schema::{Node, ROOT};
 
-/// Variables that steer loading and are not configuration values themselves.
-pub(crate) const PROFILES_VAR: &str = "KAFKA_PROFILES_ACTIVE";
-/// Spring's profile variable, read when [`PROFILES_VAR`] is not set.
-pub(crate) const SPRING_PROFILES_VAR: &str = "SPRING_PROFILES_ACTIVE";
+/// Where the variables that choose profiles start, ours first: each
+/// `<prefix>ACTIVE`, `<prefix>INCLUDE`, `<prefix>DEFAULT` and
+/// `<prefix>GROUP_<NAME>` of ours wins over Spring's. They steer loading and
+/// are not configuration values themselves.
+pub(crate) const PROFILE_VAR_PREFIXES: [&str; 2] = ["KAFKA_PROFILES_", "SPRING_PROFILES_"];
 /// Comma-separated directories to read `application*.yml` from.
 pub(crate) const LOCATION_VAR: &str = "KAFKA_CONFIG_LOCATION";
 
 /// How one variable was read.
 #[derive(Debug, PartialEq)]
 pub(crate) enum EnvKey {
-    /// It sets this key.
+    /// It sets this key, written with the variable's root (`kafka` or
+    /// `spring.kafka`) first.
     Key(Vec<String>),
     /// It is under a section we own (`KAFKA_PRODUCER_`, `KAFKA_TEMPLATE_`, ...)
     /// but names no key there: almost certainly a typo, reported.
     Unknown(String),
+    /// Its prefix is one edit away from ours (`KAFAK_`, `SPRNG_KAFKA_`) and the
+    /// rest names a key: almost certainly meant as the variable given here.
+    Misspelled(String),
     /// Not ours (`KAFKA_HEAP_OPTS` in a Kafka container, `PATH`): skipped.
     Unrelated,
 }
@@ -38,14 +43,15 @@ pub(crate) enum EnvKey {
 /// `KAFKA_TOPICS_ORDER_EVENTS` finds `kafka.topics.order-events`.
 pub(crate) fn map_var(var: &str, existing: &[ConfigKey]) -> EnvKey {
     let lower = var.to_lowercase();
-    let rest = if let Some(rest) = lower.strip_prefix("spring_kafka_") {
-        rest
+    let (root, rest): (&[&str], &str) = if let Some(rest) = lower.strip_prefix("spring_kafka_") {
+        (&["spring", "kafka"], rest)
     } else if let Some(rest) = lower.strip_prefix("kafka_") {
-        rest
+        (&["kafka"], rest)
     } else {
-        return EnvKey::Unrelated;
+        return misspelled_var(var, existing);
     };
-    if var.eq_ignore_ascii_case(PROFILES_VAR) || var.eq_ignore_ascii_case(LOCATION_VAR) {
+    // Profiles and locations are read by the loader itself.
+    if rest.starts_with("profiles_") || var.eq_ignore_ascii_case(LOCATION_VAR) {
         return EnvKey::Unrelated;
     }
     let words: Vec<&str> = rest.split('_').collect();
@@ -53,18 +59,49 @@ pub(crate) fn map_var(var: &str, existing: &[ConfigKey]) -> EnvKey {
         return EnvKey::Unrelated;
     }
     let mut prefix = vec!["kafka".to_owned()];
-    if let Some(mut pieces) = read_words(&words, &ROOT, &mut prefix, existing) {
-        pieces.insert(0, "kafka".to_owned());
-        return EnvKey::Key(pieces);
+    if let Some(pieces) = read_words(&words, &ROOT, &mut prefix, existing) {
+        let mut key: Vec<String> = root.iter().map(|r| r.to_string()).collect();
+        key.extend(pieces);
+        return EnvKey::Key(key);
     }
     let owned_section = ["producer", "producers", "template"]
         .iter()
         .any(|section| words[0] == *section);
     if owned_section {
-        EnvKey::Unknown(format!("kafka.{}", words.join(".")))
+        EnvKey::Unknown(format!("{}.{}", root.join("."), words.join(".")))
     } else {
         EnvKey::Unrelated
     }
+}
+
+/// `KAFAK_PRODUCER_ACKS` or `SPRNG_KAFKA_PRODUCER_ACKS`: a prefix one edit
+/// away from ours, followed by words that name a key.
+fn misspelled_var(var: &str, existing: &[ConfigKey]) -> EnvKey {
+    let words: Vec<&str> = var.split('_').collect();
+    if words.iter().any(|w| w.is_empty()) {
+        return EnvKey::Unrelated;
+    }
+    let pieces: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+    let Some(root) = misspelled_root(&pieces) else {
+        return EnvKey::Unrelated;
+    };
+    let rest = &words[root.pieces..];
+    let lower: Vec<String> = rest.iter().map(|w| w.to_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    if lower.is_empty()
+        || read_words(&lower, &ROOT, &mut vec!["kafka".to_owned()], existing).is_none()
+    {
+        return EnvKey::Unrelated;
+    }
+    // In the variable's own case.
+    let meant = root.meant.replace('.', "_");
+    let written_root = words[..root.pieces].join("_");
+    let meant = if written_root == written_root.to_lowercase() {
+        meant
+    } else {
+        meant.to_uppercase()
+    };
+    EnvKey::Misspelled(format!("{meant}_{}", rest.join("_")))
 }
 
 /// The written pieces `words` stand for under `node`, or `None` if they name no
@@ -134,7 +171,7 @@ fn read_words(
                 })
             })
         }
-        Node::Ignored => None,
+        Node::Ignored | Node::ProfileGroups => None,
     }
 }
 
@@ -192,7 +229,10 @@ mod tests {
     fn spring_mapping_of_settings() {
         let expected = key(&["kafka", "producer", "batch-size"]);
         assert_eq!(mapped("KAFKA_PRODUCER_BATCH_SIZE", &[]), expected);
-        assert_eq!(mapped("SPRING_KAFKA_PRODUCER_BATCH_SIZE", &[]), expected);
+        assert_eq!(
+            mapped("SPRING_KAFKA_PRODUCER_BATCH_SIZE", &[]),
+            key(&["spring", "kafka", "producer", "batch-size"])
+        );
         assert_eq!(mapped("KAFKA_PRODUCER_BATCHSIZE", &[]), expected);
         assert_eq!(mapped("kafka_producer_batch_size", &[]), expected);
         assert_eq!(mapped("Kafka_Producer_batchSize", &[]), expected);
@@ -258,12 +298,38 @@ mod tests {
         assert_eq!(mapped("KAFKA_HEAP_OPTS", &[]), EnvKey::Unrelated);
         assert_eq!(mapped("PATH", &[]), EnvKey::Unrelated);
         assert_eq!(mapped("KAFKA_PROFILES_ACTIVE", &[]), EnvKey::Unrelated);
+        assert_eq!(mapped("KAFKA_PROFILES_INCLUDE", &[]), EnvKey::Unrelated);
+        assert_eq!(mapped("KAFKA_PROFILES_GROUP_PROD", &[]), EnvKey::Unrelated);
         assert_eq!(mapped("KAFKA_CONFIG_LOCATION", &[]), EnvKey::Unrelated);
         assert_eq!(mapped("KAFKA_CONSUMER_GROUP_ID", &[]), EnvKey::Unrelated);
         assert_eq!(
             mapped("KAFKA_PRODUCER_BATCH_SIZ", &[]),
             EnvKey::Unknown("kafka.producer.batch.siz".to_owned())
         );
+        assert_eq!(
+            mapped("SPRING_KAFKA_PRODUCER_BATCH_SIZ", &[]),
+            EnvKey::Unknown("spring.kafka.producer.batch.siz".to_owned())
+        );
+    }
+
+    #[test]
+    fn misspelled_prefixes_followed_by_a_key() {
+        assert_eq!(
+            mapped("KAFAK_PRODUCER_BATCH_SIZE", &[]),
+            EnvKey::Misspelled("KAFKA_PRODUCER_BATCH_SIZE".to_owned())
+        );
+        assert_eq!(
+            mapped("SPRNG_KAFKA_BOOTSTRAP_SERVERS", &[]),
+            EnvKey::Misspelled("SPRING_KAFKA_BOOTSTRAP_SERVERS".to_owned())
+        );
+        assert_eq!(
+            mapped("spring_kafak_producer_acks", &[]),
+            EnvKey::Misspelled("spring_kafka_producer_acks".to_owned())
+        );
+        // Not followed by a key of ours, or not a near miss: not ours.
+        assert_eq!(mapped("KAFK_HOME", &[]), EnvKey::Unrelated);
+        assert_eq!(mapped("KAFKA2_BOOTSTRAP_SERVERS", &[]), EnvKey::Unrelated);
+        assert_eq!(mapped("KAFAK", &[]), EnvKey::Unrelated);
     }
 
     #[test]

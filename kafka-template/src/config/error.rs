@@ -85,12 +85,14 @@ pub enum ConfigIssue {
         hint: String,
     },
     /// The same key twice in one source (e.g. `batchSize` and `batch-size`).
-    #[error("{key} is set twice in one document (at {first} and {second}); keep one")]
+    #[error("{}", duplicate_message(.key, .first, .second_key, .second))]
     DuplicateKey {
-        /// The canonical key.
+        /// The key as first written.
         key: String,
         /// The first occurrence.
         first: Origin,
+        /// The key as written the second time (`batchSize` after `batch-size`).
+        second_key: String,
         /// The second occurrence.
         second: Origin,
     },
@@ -158,15 +160,30 @@ pub enum ConfigIssue {
         /// Where it came from (a variable, the builder or a file).
         source_name: String,
     },
-    /// `profiles.active` where Spring forbids it.
+    /// `profiles.active`, `profiles.include`, `profiles.default` (which Spring
+    /// Boot refuses there with its `InvalidConfigDataPropertyException`) or
+    /// `profiles.group.*` (which it would ignore) in a profile-specific file or
+    /// a document gated by `on-profile`: profiles are chosen before those are
+    /// read.
     #[error(
-        "{key} (from {origin}) cannot be set in a profile-specific file or a profile-gated document; set it in application.yml, KAFKA_PROFILES_ACTIVE or the builder"
+        "{key} (from {origin}) cannot be set in a profile-specific file or a profile-gated document; set it in {instead}"
     )]
     MisplacedProfiles {
         /// The key as written.
         key: String,
         /// Where it came from.
         origin: Origin,
+        /// Where it can be set (`application.yml, KAFKA_PROFILES_ACTIVE or the builder`).
+        instead: String,
+    },
+    /// An environment variable whose prefix is one edit away from ours
+    /// (`KAFAK_PRODUCER_ACKS`) and whose rest names a key.
+    #[error("environment variable {var} is not read; did you mean {meant}?")]
+    MisspelledVariable {
+        /// The variable as set.
+        var: String,
+        /// The variable it probably means.
+        meant: String,
     },
     /// A file that is not usable YAML.
     #[error("{}:{line}:{column}: invalid YAML: {message}", .path.display())]
@@ -240,6 +257,17 @@ fn unknown_hint(suggestion: Option<&str>, known: &[String]) -> String {
     }
 }
 
+fn duplicate_message(key: &str, first: &Origin, second_key: &str, second: &Origin) -> String {
+    if key == second_key {
+        format!("{key} is set twice in one document (at {first} and {second}); keep one")
+    } else {
+        format!(
+            "{key} (at {first}) and {second_key} (at {second}) are one key, set twice in one \
+             document; keep one"
+        )
+    }
+}
+
 fn known_producers(known: &[String]) -> String {
     if known.is_empty() {
         "none (only the default producer)".to_owned()
@@ -252,8 +280,10 @@ fn known_producers(known: &[String]) -> String {
 /// problem found, not only the first.
 ///
 /// With one issue, `Display` is that issue's message; with several, a count
-/// followed by one issue per line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// followed by one issue per line. `Debug` shows the same text (as `anyhow`
+/// does), so `fn main() -> Result<(), Box<dyn Error>>` prints it readably;
+/// `{:#?}` shows the structure.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConfigLoadError {
     issues: Vec<ConfigIssue>,
 }
@@ -278,6 +308,40 @@ impl ConfigLoadError {
 
 impl std::error::Error for ConfigLoadError {}
 
+impl fmt::Debug for ConfigLoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("ConfigLoadError")
+                .field("issues", &self.issues)
+                .finish()
+        } else {
+            write_report(self, f)
+        }
+    }
+}
+
+/// Writes `error` as `anyhow` prints an error with `{:?}`: its message, then
+/// its sources under `Caused by:`. For the `Debug` of error types, which is
+/// what `main` returning `Err` prints.
+pub(crate) fn write_report(
+    error: &(dyn std::error::Error + 'static),
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    write!(f, "{error}")?;
+    let Some(first) = error.source() else {
+        return Ok(());
+    };
+    f.write_str("\n\nCaused by:")?;
+    let causes = std::iter::successors(Some(first), |cause| cause.source());
+    if first.source().is_none() {
+        return write!(f, "\n    {first}");
+    }
+    for (n, cause) in causes.enumerate() {
+        write!(f, "\n    {n}: {cause}")?;
+    }
+    Ok(())
+}
+
 impl From<ConfigIssue> for ConfigLoadError {
     fn from(issue: ConfigIssue) -> Self {
         ConfigLoadError::new(vec![issue])
@@ -296,5 +360,55 @@ impl fmt::Display for ConfigLoadError {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Chain(&'static str, Option<Box<Chain>>);
+
+    impl fmt::Display for Chain {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Chain {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|c| c as _)
+        }
+    }
+
+    struct Report<'a>(&'a (dyn std::error::Error + 'static));
+
+    impl fmt::Debug for Report<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_report(self.0, f)
+        }
+    }
+
+    #[test]
+    fn reports_read_like_anyhow() {
+        let alone = Chain("top", None);
+        assert_eq!(format!("{:?}", Report(&alone)), "top");
+        let one = Chain("top", Some(Box::new(Chain("cause", None))));
+        assert_eq!(
+            format!("{:?}", Report(&one)),
+            "top\n\nCaused by:\n    cause"
+        );
+        let two = Chain(
+            "top",
+            Some(Box::new(Chain(
+                "middle",
+                Some(Box::new(Chain("root", None))),
+            ))),
+        );
+        assert_eq!(
+            format!("{:?}", Report(&two)),
+            "top\n\nCaused by:\n    0: middle\n    1: root"
+        );
     }
 }

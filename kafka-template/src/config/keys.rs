@@ -29,6 +29,9 @@ pub(crate) enum KeyKind {
     JavaProperty { scope: Scope, name: String },
     /// `kafka.topics.<name>`.
     Topic,
+    /// `kafka.profiles.group.<name>`, with the group's name exactly as written
+    /// (profile names are not relaxed).
+    ProfileGroup { name: String },
     /// A value given where the schema has a section (`kafka.producer: fast`).
     Section,
     /// Under a Spring section a producer does not use (`kafka.consumer.*`).
@@ -210,6 +213,12 @@ impl Walk<'_> {
                     self.names.push(name);
                     return KeyKind::Topic;
                 }
+                Node::ProfileGroups => {
+                    let name = self.pieces[self.at..].join(".");
+                    self.path.push(name.clone());
+                    self.names.push(name.clone());
+                    return KeyKind::ProfileGroup { name };
+                }
                 Node::NamedProducers => {
                     let id = relaxed(piece);
                     self.scope = Scope::Producer(Some(id.clone()));
@@ -244,20 +253,86 @@ fn suggest(node: &Node, wanted: &str) -> Option<&'static str> {
         .map(|(_, name)| name)
 }
 
-/// Levenshtein distance between two short names.
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Edit distance between two short names: insertions, deletions,
+/// substitutions and swaps of neighbours (`kafak` is one edit from `kafka`),
+/// each counting one (optimal string alignment).
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
+    // rows[i][j]: distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0_usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
     }
-    previous[b.len()]
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+/// Whether `written` (relaxed) is one edit away from `name` and so probably
+/// a typo of it. A name that merely continues `name` (`kafka2`, `kafkas`) is
+/// taken as a name of its own.
+fn near_miss(written: &str, name: &str) -> bool {
+    written != name && !written.starts_with(name) && edit_distance(written, name) == 1
+}
+
+/// A misspelled configuration root at the start of a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MisspelledRoot {
+    /// How many pieces of the key the root takes (1 for `kafak`, 2 for
+    /// `spring.kafak`).
+    pub pieces: usize,
+    /// The root as written (`spring.kafak`).
+    pub written: String,
+    /// The root meant (`spring.kafka`).
+    pub meant: &'static str,
+}
+
+/// The root `pieces` start with if it is one edit away from `kafka` or
+/// `spring.kafka` (`kafak`, `spring.kafak`, `sprng.kafka`, `springkafka`).
+/// `pieces` are a key split at dots, as written.
+pub(crate) fn misspelled_root(pieces: &[String]) -> Option<MisspelledRoot> {
+    let first = relaxed(pieces.first()?);
+    let found = |count: usize, meant| MisspelledRoot {
+        pieces: count,
+        written: pieces[..count].join("."),
+        meant,
+    };
+    if near_miss(&first, "kafka") {
+        return Some(found(1, "kafka"));
+    }
+    if first == "springkafka" || near_miss(&first, "springkafka") {
+        return Some(found(1, "spring.kafka"));
+    }
+    let second = relaxed(pieces.get(1)?);
+    let spring = first == "spring" || near_miss(&first, "spring");
+    let kafka = second == "kafka" || near_miss(&second, "kafka");
+    (spring && kafka && !(first == "spring" && second == "kafka")).then(|| found(2, "spring.kafka"))
+}
+
+/// Whether `pieces` (after a root) would name a key of the schema, or a typo
+/// the schema recognises: what makes a misspelled root clearly meant as ours.
+pub(crate) fn fits_the_schema(pieces: &[String]) -> bool {
+    let mut key = vec!["kafka".to_owned()];
+    key.extend(pieces.iter().cloned());
+    match parse_key(&key).kind {
+        KeyKind::Unknown { suggestion } => suggestion.is_some(),
+        KeyKind::Other => false,
+        _ => !pieces.is_empty(),
+    }
 }
 
 #[cfg(test)]
@@ -364,6 +439,52 @@ mod tests {
     fn edit_distance_counts_single_edits() {
         assert_eq!(edit_distance("batchsise", "batchsize"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("abc", ""), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("kafak", "kafka"), 1, "a swap is one edit");
+        assert_eq!(edit_distance("akfka", "kafka"), 1);
+    }
+
+    fn pieces(key: &str) -> Vec<String> {
+        split_key(key)
+    }
+
+    #[test]
+    fn misspelled_roots_are_recognised() {
+        let root = |key: &str| misspelled_root(&pieces(key)).map(|r| (r.written, r.meant));
+        assert_eq!(root("kafak.producer"), Some(("kafak".into(), "kafka")));
+        assert_eq!(root("Kafk.producer"), Some(("Kafk".into(), "kafka")));
+        assert_eq!(
+            root("spring.kafak.producer"),
+            Some(("spring.kafak".into(), "spring.kafka"))
+        );
+        assert_eq!(
+            root("sprng.kafka.producer"),
+            Some(("sprng.kafka".into(), "spring.kafka"))
+        );
+        assert_eq!(
+            root("spring-kafka.producer"),
+            Some(("spring-kafka".into(), "spring.kafka"))
+        );
+        for ours_or_theirs in [
+            "kafka.producer",
+            "spring.kafka.producer",
+            "spring.application.name",
+            "kafka2.bootstrap-servers",
+            "kafkas.list",
+            "app.kafka",
+            "sprng.application",
+        ] {
+            assert_eq!(root(ours_or_theirs), None, "{ours_or_theirs}");
+        }
+    }
+
+    #[test]
+    fn what_fits_the_schema() {
+        assert!(fits_the_schema(&pieces("producer.acks")));
+        assert!(fits_the_schema(&pieces("producr.acks")), "a typo of ours");
+        assert!(fits_the_schema(&pieces("bootstrap-servers")));
+        assert!(!fits_the_schema(&pieces("clusters.main.hosts")));
+        assert!(!fits_the_schema(&[]));
     }
 }

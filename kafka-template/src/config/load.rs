@@ -6,16 +6,19 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::KafkaConfig;
-use super::env::{EnvKey, LOCATION_VAR, PROFILES_VAR, SPRING_PROFILES_VAR, find_var_for, map_var};
+use super::env::{EnvKey, LOCATION_VAR, find_var_for, map_var};
 use super::error::{ConfigIssue, ConfigLoadError};
-use super::keys::{ConfigKey, KeyKind, parse_dotted, parse_key, relaxed, split_key};
+use super::keys::{
+    ConfigKey, KeyKind, edit_distance, fits_the_schema, misspelled_root, parse_dotted, parse_key,
+    relaxed, split_key,
+};
 use super::merge::{RawValue, merge};
 use super::origin::Origin;
 use super::producers::build_producers;
-use super::profiles::{DEFAULT_PROFILE, ProfileCondition, split_profiles};
+use super::profiles::{ProfileCondition, ProfileKey, ProfileSources, profile_key_typo};
 use super::resolve::Resolver;
-use super::schema::{Node, ROOT, Setting};
-use super::validate::validate_producer;
+use super::schema::{Node, ROOT};
+use super::validate::{refuse_transactions, validate_producer};
 use super::yaml::{YamlEntry, parse_documents};
 
 /// Where files are looked for when neither the builder nor
@@ -87,7 +90,9 @@ impl KafkaConfigBuilder {
     }
 
     /// The active profiles, in increasing precedence. Replaces
-    /// `KAFKA_PROFILES_ACTIVE`, `SPRING_PROFILES_ACTIVE` and `profiles.active`.
+    /// `KAFKA_PROFILES_ACTIVE`, `SPRING_PROFILES_ACTIVE` and `profiles.active`;
+    /// `profiles.include` and `profiles.group.*` still add to them, as they
+    /// add to Spring's `--spring.profiles.active`.
     pub fn profiles<I, S>(mut self, profiles: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -134,13 +139,28 @@ impl KafkaConfigBuilder {
         let dirs = search_dirs(self.dirs, &env, &mut issues);
 
         let mut documents = Vec::new();
+        let mut searched = Vec::new();
         for dir in &dirs {
             for ext in EXTENSIONS {
                 let path = dir.join(format!("application.{ext}"));
                 documents.extend(read_file(&path, false, &mut issues));
+                searched.push(path);
             }
         }
-        let profiles = active_profiles(self.profiles, &env, &documents, &mut issues);
+        if !searched.iter().any(|path| path.is_file()) {
+            warn_no_application_file(&searched);
+        }
+        let profiles = ProfileSources {
+            builder: self.profiles,
+            env: &env,
+            files: documents
+                .iter()
+                .filter(|d| d.gate.is_none())
+                .flat_map(|d| &d.values)
+                .filter_map(|v| Some((ProfileKey::of(&v.key)?, v)))
+                .collect(),
+        }
+        .resolve(&mut issues);
         for profile in &profiles {
             for dir in &dirs {
                 for ext in EXTENSIONS {
@@ -158,8 +178,8 @@ impl KafkaConfigBuilder {
                 .collect(),
         );
         for document in &documents {
+            check_profiles_placement(document, &mut issues);
             if document.is_active(&profiles) {
-                check_profiles_placement(document, &mut issues);
                 layers.push(admit_layer(&document.values, &mut issues, true));
             }
         }
@@ -168,6 +188,9 @@ impl KafkaConfigBuilder {
             .iter()
             .map(|(key, value)| raw_value(parse_dotted(key), key, value, Origin::Override))
             .collect();
+        for value in &overrides {
+            check_override(value, &mut issues);
+        }
         let existing: Vec<ConfigKey> = layers
             .iter()
             .flatten()
@@ -191,6 +214,7 @@ impl KafkaConfigBuilder {
             .collect();
         let (entries, placeholder_issues) = Resolver::new(&merged, &env).resolve_all();
         issues.extend(placeholder_issues);
+        issues.extend(refuse_transactions(&entries));
         let (producers, value_issues) = build_producers(&entries);
         issues.extend(value_issues);
         // kafka-core judges what converted and resolved; a value that did not is
@@ -262,60 +286,24 @@ fn env_var<'e>(env: &'e BTreeMap<String, String>, name: &str) -> Option<&'e str>
         .filter(|v| !v.trim().is_empty())
 }
 
-/// Builder, else `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE`, else the
-/// last `kafka.profiles.active`/`spring.profiles.active` of the application
-/// files' ungated documents, else `default`.
-fn active_profiles(
-    from_builder: Option<Vec<String>>,
-    env: &BTreeMap<String, String>,
-    base_documents: &[Document],
-    issues: &mut Vec<ConfigIssue>,
-) -> Vec<String> {
-    let (profiles, source_name) = if let Some(profiles) = from_builder {
-        let profiles = profiles
-            .iter()
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect();
-        (profiles, "builder".to_owned())
-    } else if let Some(list) = env_var(env, PROFILES_VAR) {
-        (split_profiles(list), format!("env {PROFILES_VAR}"))
-    } else if let Some(list) = env_var(env, SPRING_PROFILES_VAR) {
-        (split_profiles(list), format!("env {SPRING_PROFILES_VAR}"))
-    } else if let Some(value) = base_documents
+/// Says, as a warning, that no `application.yml` (or `.yaml`) exists where
+/// one was looked for: the configuration then comes from the environment and
+/// the defaults alone, which is rarely what was meant.
+fn warn_no_application_file(searched: &[PathBuf]) {
+    let cwd = std::env::current_dir().ok();
+    let places: Vec<String> = searched
         .iter()
-        .filter(|d| d.gate.is_none())
-        .flat_map(|d| &d.values)
-        .rfind(|v| is_profiles_active(&v.key))
-    {
-        (split_profiles(&value.value), value.origin.to_string())
-    } else {
-        (Vec::new(), String::new())
-    };
-    let mut valid: Vec<String> = Vec::new();
-    for name in profiles {
-        if name.contains(['/', '\\']) || name.contains("..") {
-            issues.push(ConfigIssue::ProfileName {
-                name,
-                source_name: source_name.clone(),
-            });
-        } else if !valid.contains(&name) {
-            valid.push(name);
-        }
-    }
-    if valid.is_empty() {
-        valid.push(DEFAULT_PROFILE.to_owned());
-    }
-    valid
-}
-
-/// `kafka.profiles.active` or Spring's `spring.profiles.active`.
-fn is_profiles_active(key: &ConfigKey) -> bool {
-    match &key.kind {
-        KeyKind::Setting { setting, .. } => *setting == Setting::ProfilesActive,
-        KeyKind::Other => key.path == ["spring", "profiles", "active"],
-        _ => false,
-    }
+        .map(|path| match &cwd {
+            Some(cwd) if path.is_relative() => cwd.join(path).display().to_string(),
+            _ => path.display().to_string(),
+        })
+        .collect();
+    tracing::warn!(
+        searched = ?places,
+        "no application.yml or application.yaml found (searched {}); using the environment \
+         and defaults only (set {LOCATION_VAR} to read another directory)",
+        places.join(", ")
+    );
 }
 
 /// Whether a document applies.
@@ -344,19 +332,128 @@ impl Document {
     }
 }
 
-/// Spring forbids choosing profiles from a profile-specific or gated document.
+/// Profiles cannot be chosen in a profile-specific file or a gated document
+/// (Spring Boot 2.4 and later refuse `active`, `include` and `default` there,
+/// and would ignore a group); nor can the 2.3 gate `spring.profiles` be used.
 fn check_profiles_placement(document: &Document, issues: &mut Vec<ConfigIssue>) {
-    if !document.profile_specific && document.gate.is_none() {
+    for value in &document.values {
+        if value.key.kind == KeyKind::Other && value.key.path == ["spring", "profiles"] {
+            issues.push(ConfigIssue::Unsupported {
+                key: value.written.clone(),
+                origin: value.origin.clone(),
+                reason: "Spring Boot 2.4 replaced it: gate the document with \
+                         spring.config.activate.on-profile instead"
+                    .to_owned(),
+            });
+            continue;
+        }
+        if !document.profile_specific && document.gate.is_none() {
+            continue;
+        }
+        if let Some(key) = ProfileKey::of(&value.key) {
+            let spring = split_key(&value.written)
+                .first()
+                .is_some_and(|root| relaxed(root) == "spring");
+            issues.push(ConfigIssue::MisplacedProfiles {
+                key: value.written.clone(),
+                origin: value.origin.clone(),
+                instead: key.allowed_places(spring),
+            });
+        }
+    }
+}
+
+/// A key clearly meant for us that nothing would read: under a misspelled
+/// root (`kafak.producer.acks`, `spring.kafak...`) or a typo of a Spring
+/// profile setting (`spring.profiles.actve`). `names` are its pieces as written.
+struct Stray {
+    /// What to name: the root as written, or the whole key.
+    key: String,
+    /// The piece of the key to point at (the root's last, or the key's last).
+    at: usize,
+    meant: String,
+    /// Whether `key` is a root (reported once per file).
+    root: bool,
+}
+
+fn stray(names: &[String]) -> Option<Stray> {
+    if let Some(root) = misspelled_root(names) {
+        return fits_the_schema(&names[root.pieces..]).then(|| Stray {
+            key: root.written,
+            at: root.pieces - 1,
+            meant: root.meant.to_owned(),
+            root: true,
+        });
+    }
+    profile_key_typo(names).map(|meant| Stray {
+        key: names.join("."),
+        at: names.len().saturating_sub(1),
+        meant,
+        root: false,
+    })
+}
+
+/// Reports the strays of one file, each misspelled root once, at the line of
+/// its key.
+#[derive(Default)]
+struct Strays {
+    roots_seen: Vec<String>,
+}
+
+impl Strays {
+    fn check(&mut self, entry: &YamlEntry, path: &Path, issues: &mut Vec<ConfigIssue>) {
+        // Each path element's pieces, with the element's key line.
+        let pieces: Vec<(String, usize)> = entry
+            .path
+            .iter()
+            .zip(&entry.key_lines)
+            .flat_map(|(element, line)| split_key(element).into_iter().map(move |p| (p, *line)))
+            .collect();
+        let names: Vec<String> = pieces.iter().map(|(p, _)| p.clone()).collect();
+        let Some(found) = stray(&names) else {
+            return;
+        };
+        if found.root {
+            if self.roots_seen.contains(&found.key) {
+                return;
+            }
+            self.roots_seen.push(found.key.clone());
+        }
+        issues.push(ConfigIssue::UnknownKey {
+            key: found.key,
+            origin: Origin::File {
+                path: path.to_owned(),
+                line: pieces.get(found.at).map_or(entry.line, |(_, line)| *line),
+            },
+            suggestion: Some(found.meant),
+            known: Vec::new(),
+        });
+    }
+}
+
+/// A builder override under a misspelled root or with a typo of a profile
+/// setting, named whole (`kafak.producer.acks`, did you mean
+/// `kafka.producer.acks`).
+fn check_override(value: &RawValue, issues: &mut Vec<ConfigIssue>) {
+    if value.key.kind != KeyKind::Other {
         return;
     }
-    for value in document
-        .values
-        .iter()
-        .filter(|v| is_profiles_active(&v.key))
-    {
-        issues.push(ConfigIssue::MisplacedProfiles {
+    let names = split_key(&value.written);
+    if let Some(found) = stray(&names) {
+        let meant = if found.root {
+            let rest = names[found.at + 1..].iter().map(String::as_str);
+            std::iter::once(found.meant.as_str())
+                .chain(rest)
+                .collect::<Vec<_>>()
+                .join(".")
+        } else {
+            found.meant
+        };
+        issues.push(ConfigIssue::UnknownKey {
             key: value.written.clone(),
             origin: value.origin.clone(),
+            suggestion: Some(meant),
+            known: Vec::new(),
         });
     }
 }
@@ -388,6 +485,7 @@ fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>)
             return Vec::new();
         }
     };
+    let mut strays = Strays::default();
     documents
         .into_iter()
         .map(|document| {
@@ -402,6 +500,17 @@ fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>)
                     Some(Activation::OnProfile) => {
                         gate = Some(read_gate(&entry, origin, issues));
                     }
+                    Some(Activation::Misspelled(meant)) => {
+                        // Read as a gate that never matches: its document is
+                        // meant for some profiles, not for all.
+                        issues.push(ConfigIssue::UnknownKey {
+                            key: entry.path.join("."),
+                            origin,
+                            suggestion: Some(meant),
+                            known: Vec::new(),
+                        });
+                        gate = Some(Gate::Never);
+                    }
                     Some(Activation::Unsupported) => {
                         issues.push(ConfigIssue::Unsupported {
                             key: entry.path.join("."),
@@ -414,6 +523,9 @@ fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>)
                     }
                     None => {
                         let key = parse_key(&entry.path);
+                        if key.kind == KeyKind::Other {
+                            strays.check(&entry, path, issues);
+                        }
                         // `producer:` with every key under it commented out.
                         if entry.value.is_none() && key.kind == KeyKind::Section {
                             continue;
@@ -441,27 +553,32 @@ enum Activation {
     OnProfile,
     /// Another `*.config.activate.*` condition.
     Unsupported,
+    /// A typo of the on-profile gate (`spring.config.activte.on-profile`): the
+    /// key meant, spelled with the written root.
+    Misspelled(String),
 }
 
 fn activation_key(entry: &YamlEntry) -> Option<Activation> {
-    let pieces: Vec<String> = entry
-        .path
-        .iter()
-        .flat_map(|k| split_key(k))
-        .map(|p| relaxed(&p))
-        .collect();
-    match pieces.as_slice() {
-        [root, config, activate, condition]
-            if (root == "spring" || root == "kafka")
-                && config == "config"
-                && activate == "activate" =>
-        {
-            Some(if condition == "onprofile" {
-                Activation::OnProfile
-            } else {
-                Activation::Unsupported
-            })
+    let written: Vec<String> = entry.path.iter().flat_map(|k| split_key(k)).collect();
+    let pieces: Vec<String> = written.iter().map(|p| relaxed(p)).collect();
+    let [root, config, activate, condition] = pieces.as_slice() else {
+        return None;
+    };
+    if root != "spring" && root != "kafka" {
+        return None;
+    }
+    let distance = edit_distance(config, "config")
+        + edit_distance(activate, "activate")
+        + edit_distance(condition, "onprofile");
+    match distance {
+        0 => Some(Activation::OnProfile),
+        _ if config == "config" && activate == "activate" && distance > 2 => {
+            Some(Activation::Unsupported)
         }
+        1 | 2 => Some(Activation::Misspelled(format!(
+            "{}.config.activate.on-profile",
+            written[0]
+        ))),
         _ => None,
     }
 }
@@ -508,21 +625,30 @@ fn env_values(
             ));
         }
     }
-    let spring_first = env
-        .iter()
-        .filter(|(var, _)| var.to_lowercase().starts_with("spring_kafka_"))
-        .chain(
-            env.iter()
-                .filter(|(var, _)| var.to_lowercase().starts_with("kafka_")),
-        );
-    for (var, value) in spring_first {
+    // Spring's first so that ours win; then the rest, for misspelled prefixes.
+    let rank = |var: &str| {
+        let var = var.to_lowercase();
+        if var.starts_with("spring_kafka_") {
+            0
+        } else if var.starts_with("kafka_") {
+            1
+        } else {
+            2
+        }
+    };
+    let mut ordered: Vec<(&String, &String)> = env.iter().collect();
+    ordered.sort_by_key(|(var, _)| rank(var));
+    for (var, value) in ordered {
         let origin = Origin::Env { var: var.clone() };
         match map_var(var, existing) {
             EnvKey::Key(pieces) => {
                 let key = parse_key(&pieces);
-                let written = key.display();
-                values.push(raw_value(key, &written, value, origin));
+                values.push(raw_value(key, &pieces.join("."), value, origin));
             }
+            EnvKey::Misspelled(meant) => issues.push(ConfigIssue::MisspelledVariable {
+                var: var.clone(),
+                meant,
+            }),
             EnvKey::Unknown(key) => issues.push(ConfigIssue::UnknownKey {
                 key,
                 origin,
@@ -580,8 +706,9 @@ fn admit_layer(
             Some(&at) => {
                 if one_document {
                     issues.push(ConfigIssue::DuplicateKey {
-                        key: value.key.display(),
+                        key: admitted[at].written.clone(),
                         first: admitted[at].origin.clone(),
+                        second_key: value.written.clone(),
                         second: value.origin.clone(),
                     });
                 }
@@ -618,6 +745,7 @@ fn known_children(key: &ConfigKey) -> Vec<String> {
             vec!["Java client property names (e.g. enable.idempotence)".to_owned()]
         }
         Node::Topics => vec!["topic names".to_owned()],
+        Node::ProfileGroups => vec!["profile group names".to_owned()],
         Node::NamedProducers => vec!["producer names".to_owned()],
         node if node.is_section() => node.fields().map(|f| f.name.to_owned()).collect(),
         _ => Vec::new(),

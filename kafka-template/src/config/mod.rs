@@ -15,16 +15,40 @@
 //!
 //! Search directories are the working directory then `config/` (as in Spring,
 //! `config/` wins), replaced by the comma-separated `KAFKA_CONFIG_LOCATION` or by
-//! [`KafkaConfigBuilder::dir`]. Inside a file, the documents separated by `---`
-//! apply in order, later ones overriding earlier ones; a document with
-//! `spring.config.activate.on-profile` (or `kafka.config.activate.on-profile`)
-//! applies only when its profile expression (`prod`, `!prod`, `prod & eu`,
-//! `dev | test`, `a, b`) matches the active profiles.
+//! [`KafkaConfigBuilder::dir`]. When no `application.yml` (or `.yaml`) exists in
+//! any of them, a `tracing` warning names every path searched, and the
+//! configuration comes from the environment and the defaults. Inside a file,
+//! the documents separated by `---` apply in order, later ones overriding
+//! earlier ones; a document with `spring.config.activate.on-profile` (or
+//! `kafka.config.activate.on-profile`) applies only when its profile
+//! expression (`prod`, `!prod`, `prod & eu`, `dev | test`, `a, b`) matches the
+//! active profiles.
 //!
-//! Active profiles come from [`KafkaConfigBuilder::profiles`], else
-//! `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE` (comma lists), else the
-//! last `kafka.profiles.active`/`spring.profiles.active` of the ungated documents
-//! of `application.yml`; `default` when none.
+//! # Profiles
+//!
+//! As in Spring Boot 2.4 and later, with `spring.profiles.*` and our
+//! `kafka.profiles.*` read alike, and `KAFKA_PROFILES_*` winning over
+//! `SPRING_PROFILES_*` variables:
+//!
+//! - `profiles.active`: [`KafkaConfigBuilder::profiles`], else
+//!   `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE` (comma lists), else
+//!   the last `profiles.active` of the ungated documents of `application.yml`.
+//! - `profiles.include` adds profiles after the active ones, whichever way
+//!   those were chosen: from `KAFKA_PROFILES_INCLUDE` (or Spring's), then every
+//!   ungated document of `application.yml`, the highest-precedence one first.
+//! - `profiles.group.<name>` (`production: [proddb, prodmq]`, or
+//!   `KAFKA_PROFILES_GROUP_PRODUCTION`) puts its members right after `<name>`
+//!   wherever it is active, recursively, each profile once.
+//! - `profiles.default` (`default` when not set) applies only when no profile
+//!   is active or included.
+//!
+//! [`KafkaConfig::profiles`] lists the result, in increasing precedence: the
+//! profile files are read in that order, the last one winning. Profiles are
+//! chosen before profile-specific files and gated documents are read, so
+//! `active`, `include` or `default` there is an error, as Spring Boot's
+//! `InvalidConfigDataPropertyException` is; a group there is one too (Spring
+//! would ignore it), and so is Spring Boot 2.3's `spring.profiles` gate (which
+//! Spring only warns about, applying the document to every profile).
 //!
 //! # Keys
 //!
@@ -35,14 +59,24 @@
 //! client-id, compression-type, key-serializer, value-serializer, retries,
 //! linger, transaction-id-prefix, properties.*, security.*, ssl.*}`,
 //! `template.{default-topic, close-timeout, transaction-id-prefix}`, `topics.*`
-//! (names for placeholders), and named producers `producers.<name>.*` with the
-//! producer keys plus their own `template.*`. Names are relaxed: `batch-size`,
-//! `batchSize` and `batch_size` are one key. Sizes take `32MB`, `16KB` or bytes;
-//! durations take `5ms`, `1s`, `2m`, ISO-8601, or a number of milliseconds.
-//! Spring sections a producer does not use (`consumer`, `admin`, `listener`,
-//! `streams`, `retry`) are accepted and kept for lookups, but no producer reads
-//! them; any other unknown key under `kafka` is an error with a "did you mean". Keys outside the root are the
-//! application's: they are kept for [`KafkaConfig::lookup`] and placeholders.
+//! (names for placeholders), named producers `producers.<name>.*` with the
+//! producer keys plus their own `template.*`, and `profiles.*` (above). Names
+//! are relaxed: `batch-size`, `batchSize` and `batch_size` are one key. Sizes
+//! take `32MB`, `16KB` or bytes; durations take `5ms`, `1s`, `2m`, ISO-8601, or
+//! a number of milliseconds. Spring sections a producer does not use
+//! (`consumer`, `admin`, `listener`, `streams`, `retry`) are accepted and kept
+//! for lookups, but no producer reads them; any other unknown key under `kafka`
+//! is an error with a "did you mean". Keys outside the root are the
+//! application's: they are kept for [`KafkaConfig::lookup`] and placeholders,
+//! except a root one typo away from ours with keys of ours under it (`kafak:`,
+//! `spring.kafak:`, `sprng.kafka:`, or a variable `KAFAK_PRODUCER_ACKS`),
+//! which is an error with a "did you mean" rather than settings nobody reads.
+//!
+//! Until transactions land, `transaction-id-prefix` (anywhere) and
+//! `properties.transactional.id` are refused when the configuration loads.
+//! Java class names cannot be loaded: `interceptor.classes` and
+//! `partitioner.class` are errors pointing at
+//! `KafkaTemplate::builder().interceptor(...)` and `.partitioner(...)`.
 //!
 //! A producer's Java properties merge as in Spring: common settings, then
 //! `kafka.properties.*`, then the producer's settings, then its
@@ -57,9 +91,11 @@
 //!
 //! Everything is validated when the configuration loads: each producer's Java
 //! properties go through `kafka_core::config::ProducerConfig::check_properties`,
-//! and every error names the key as written, the value, its origin (file and
-//! line, or the variable) and what is allowed; all errors are reported, not only
-//! the first. Secret values (keys containing `password`, `secret`, `jaas`,
+//! and every error names the key as written (`spring.kafka.` or `kafka.`, as in
+//! the file or variable), the value, its origin (file and line, or the
+//! variable) and what is allowed; all errors are reported, not only the first.
+//! [`ConfigLoadError`]'s `Debug` is its message, so `main` returning it prints
+//! it readably. Secret values (keys containing `password`, `secret`, `jaas`,
 //! `token` or `sasl.`) are shown as `[hidden]`.
 //!
 //! # What the `config` crate does here, and where it is worked around
@@ -162,7 +198,9 @@ impl KafkaConfig {
         KafkaConfigBuilder::default()
     }
 
-    /// The active profiles, in precedence order (`["default"]` when none).
+    /// The active profiles in increasing precedence, included and group
+    /// profiles in their places (see [Profiles](self#profiles)); the default
+    /// profiles (`["default"]`) when none is active.
     pub fn profiles(&self) -> &[String] {
         &self.profiles
     }

@@ -64,7 +64,8 @@ pub struct TemplateSettings {
     /// buffered records; [`DEFAULT_CLOSE_TIMEOUT`] when not set.
     pub close_timeout: Duration,
     /// `template.transaction-id-prefix`, else `producer.transaction-id-prefix`:
-    /// makes the template transactional.
+    /// makes the template transactional. Until transactions land, a
+    /// configuration that sets either does not load, so this is `None`.
     pub transaction_id_prefix: Option<String>,
 }
 
@@ -251,7 +252,70 @@ fn template_settings(
 
 #[cfg(test)]
 mod tests {
+    use super::super::keys::parse_dotted;
     use super::*;
+
+    fn entries(pairs: &[(&str, &str)]) -> BTreeMap<Vec<String>, RawValue> {
+        pairs
+            .iter()
+            .map(|(key, value)| {
+                let key = parse_dotted(key);
+                let raw = RawValue {
+                    written: key.display(),
+                    key,
+                    value: (*value).to_owned(),
+                    origin: Origin::Default,
+                };
+                (raw.key.path.clone(), raw)
+            })
+            .collect()
+    }
+
+    /// Loading refuses transaction-id-prefix until transactions land; which
+    /// template a prefix would reach is kept ready (and checked) for then.
+    #[test]
+    fn transaction_id_prefixes_reach_their_own_template_only() {
+        let (producers, issues) = build_producers(&entries(&[
+            ("kafka.template.transaction-id-prefix", "shared-tx-"),
+            ("kafka.producers.bulk.linger", "5ms"),
+            ("kafka.producers.audit.transaction-id-prefix", "audit-tx-"),
+            ("kafka.producers.ledger.transaction-id-prefix", "ledger-tx-"),
+            (
+                "kafka.producers.ledger.template.transaction-id-prefix",
+                "ledger-template-tx-",
+            ),
+        ]));
+        assert!(issues.is_empty(), "{issues:?}");
+        let prefix = |name: Option<&str>| {
+            let id = name.map(str::to_owned);
+            producers
+                .iter()
+                .find(|p| p.id == id)
+                .and_then(|p| p.template.transaction_id_prefix.clone())
+        };
+        assert_eq!(prefix(None).as_deref(), Some("shared-tx-"));
+        assert_eq!(prefix(Some("bulk")), None, "never inherited");
+        assert_eq!(prefix(Some("audit")).as_deref(), Some("audit-tx-"));
+        assert_eq!(
+            prefix(Some("ledger")).as_deref(),
+            Some("ledger-template-tx-"),
+            "the template's own wins over its producer's"
+        );
+        let (producers, _) = build_producers(&entries(&[(
+            "kafka.producer.transaction-id-prefix",
+            "orders-tx-",
+        )]));
+        assert_eq!(
+            producers[0].template.transaction_id_prefix.as_deref(),
+            Some("orders-tx-")
+        );
+        assert!(
+            producers[0]
+                .properties
+                .iter()
+                .all(|(p, _)| p.key != "transactional.id")
+        );
+    }
 
     #[test]
     fn conversions_to_java_values() {

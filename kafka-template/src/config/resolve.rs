@@ -76,7 +76,7 @@ impl<'a> Resolver<'a> {
                             issues.push(ConfigIssue::UnresolvablePlaceholder { name, key, origin });
                         }
                         PlaceholderError::Cycle { chain }
-                            if chain.first() == Some(&entry.key.display())
+                            if chain.first() == Some(&entry.written)
                                 || chain.first().is_some_and(|c| c.starts_with("env ")) =>
                         {
                             issues.push(ConfigIssue::PlaceholderCycle { key, origin, chain });
@@ -109,7 +109,8 @@ impl<'a> Resolver<'a> {
         if let Some(done) = self.memo.get(path) {
             return done.clone();
         }
-        let display = entry.key.display();
+        // Named as written, for the message about the cycle.
+        let display = entry.written.clone();
         if let Some(start) = self.stack.iter().position(|(p, _)| p == path) {
             let mut chain: Vec<String> =
                 self.stack[start..].iter().map(|(_, d)| d.clone()).collect();

@@ -21,6 +21,8 @@ pub(crate) enum Setting {
     DefaultTopic,
     CloseTimeout,
     ProfilesActive,
+    ProfilesInclude,
+    ProfilesDefault,
 }
 
 /// How a setting's text is converted to the Java client's value.
@@ -57,13 +59,18 @@ impl Setting {
             Setting::TransactionIdPrefix
             | Setting::DefaultTopic
             | Setting::CloseTimeout
-            | Setting::ProfilesActive => return None,
+            | Setting::ProfilesActive
+            | Setting::ProfilesInclude
+            | Setting::ProfilesDefault => return None,
         })
     }
 
     pub(crate) fn conversion(self) -> Conversion {
         match self {
-            Setting::BootstrapServers | Setting::ProfilesActive => Conversion::List,
+            Setting::BootstrapServers
+            | Setting::ProfilesActive
+            | Setting::ProfilesInclude
+            | Setting::ProfilesDefault => Conversion::List,
             Setting::BatchSize | Setting::BufferMemory => Conversion::Size,
             Setting::Linger => Conversion::Millis,
             Setting::CloseTimeout => Conversion::Duration,
@@ -95,6 +102,8 @@ pub(crate) enum Node {
     Topics,
     /// `producers.<name>.*`.
     NamedProducers,
+    /// `profiles.group.<name>`: the profiles a group name activates.
+    ProfileGroups,
     /// A Spring section with no meaning for a producer (`consumer`, `listener`,
     /// ...): accepted so that a Spring application's file loads, and not used.
     Ignored,
@@ -182,7 +191,13 @@ static PRODUCER: &[Field] = &[
 
 static NAMED_PRODUCER_EXTRA: &[Field] = &[field("template", Node::Section(TEMPLATE))];
 
-static PROFILES: &[Field] = &[setting("active", Setting::ProfilesActive)];
+/// Our spelling of Spring's `spring.profiles.*` (which is read too).
+static PROFILES: &[Field] = &[
+    setting("active", Setting::ProfilesActive),
+    setting("include", Setting::ProfilesInclude),
+    setting("default", Setting::ProfilesDefault),
+    field("group", Node::ProfileGroups),
+];
 
 /// The children of the `kafka` (or `spring.kafka`) root.
 pub(crate) static ROOT: Node = Node::Section(&[

@@ -1,10 +1,61 @@
 //! Validation of each producer's Java properties by kafka-core, at load, with
 //! every error mapped back to the configuration key and origin that set the value.
 
+use std::collections::BTreeMap;
+
 use kafka_core::config::{ConfigError, ProducerConfig};
 
 use super::error::{ConfigIssue, shown_value};
+use super::keys::KeyKind;
+use super::merge::RawValue;
 use super::producers::ProducerSetup;
+use super::schema::Setting;
+
+/// The Java property that makes a producer transactional.
+const TRANSACTIONAL_ID: &str = "transactional.id";
+
+/// Why settings that ask for transactions are refused.
+const NO_TRANSACTIONS: &str = "transactions are not supported yet, and the template would \
+     send without the transaction this asks for; remove it (records are still sent \
+     idempotently)";
+
+/// Every `transaction-id-prefix` and `properties.transactional.id` set to a
+/// value, refused until transactions land, each named as written with its
+/// origin.
+pub(crate) fn refuse_transactions(entries: &BTreeMap<Vec<String>, RawValue>) -> Vec<ConfigIssue> {
+    entries
+        .values()
+        .filter(|entry| match &entry.key.kind {
+            KeyKind::Setting { setting, .. } => *setting == Setting::TransactionIdPrefix,
+            KeyKind::JavaProperty { name, .. } => name == TRANSACTIONAL_ID,
+            _ => false,
+        })
+        .filter(|entry| !entry.value.trim().is_empty())
+        .map(|entry| ConfigIssue::Unsupported {
+            key: entry.written.clone(),
+            origin: entry.origin.clone(),
+            reason: NO_TRANSACTIONS.to_owned(),
+        })
+        .collect()
+}
+
+/// What to do instead of a Java class name, where kafka-core's advice (its
+/// own builders) is not what a template user needs.
+fn template_alternative(java_key: &str) -> Option<&'static str> {
+    match java_key {
+        "interceptor.classes" => Some(
+            "it names Java classes, which cannot be loaded here; implement \
+             kafka_template::ProducerInterceptor and add it with \
+             KafkaTemplate::builder().interceptor(...)",
+        ),
+        "partitioner.class" => Some(
+            "it names a Java class, which cannot be loaded here; implement \
+             kafka_template::core::partitioner::Partitioner and give it to \
+             KafkaTemplate::builder().partitioner(...)",
+        ),
+        _ => None,
+    }
+}
 
 /// Every error kafka-core finds in `properties`, not only the first.
 ///
@@ -39,9 +90,11 @@ fn check_with_kafka_core(properties: &[(String, String)]) -> Vec<ConfigError> {
 
 /// kafka-core's verdict on one producer, as configuration issues.
 pub(crate) fn validate_producer(producer: &ProducerSetup) -> Vec<ConfigIssue> {
+    // Transactions are refused once, by refuse_transactions.
     let properties: Vec<(String, String)> = producer
         .properties
         .iter()
+        .filter(|(p, _)| p.key != TRANSACTIONAL_ID)
         .map(|(p, _)| (p.key.clone(), p.value.clone()))
         .collect();
     check_with_kafka_core(&properties)
@@ -89,10 +142,12 @@ fn to_issue(error: &ConfigError, producer: &ProducerSetup) -> ConfigIssue {
             }
         }
         ConfigError::UnknownKey { suggestion, .. } => {
-            // Suggest in the same place: kafka.properties.<java name>.
-            let prefix = property
-                .config_key
+            // Suggest in the same place, spelled as written:
+            // spring.kafka.properties.<java name>.
+            let prefix = provenance
+                .written_key
                 .strip_suffix(property.key.as_str())
+                .or_else(|| property.config_key.strip_suffix(property.key.as_str()))
                 .unwrap_or("");
             ConfigIssue::UnknownKey {
                 key,
@@ -104,7 +159,8 @@ fn to_issue(error: &ConfigError, producer: &ProducerSetup) -> ConfigIssue {
         ConfigError::Unsupported { reason, .. } => ConfigIssue::Unsupported {
             key,
             origin,
-            reason: reason.clone(),
+            reason: template_alternative(&property.key)
+                .map_or_else(|| reason.clone(), str::to_owned),
         },
         ConfigError::Conflict { message, .. } => ConfigIssue::Conflict {
             key,

@@ -35,6 +35,8 @@ pub(crate) struct YamlEntry {
     pub value: Option<String>,
     /// The 1-based line of the value (of the key, for a null).
     pub line: usize,
+    /// The 1-based line of each key of `path`.
+    pub key_lines: Vec<usize>,
 }
 
 /// Why a file is not usable YAML.
@@ -261,7 +263,10 @@ fn error_on_line(line: usize, message: String) -> YamlError {
 
 fn flatten_root(root: Node, out: &mut Vec<YamlEntry>) -> Result<(), YamlError> {
     match root {
-        Node::Mapping { pairs, .. } => flatten_mapping(pairs, &mut Vec::new(), out),
+        Node::Mapping { pairs, .. } => {
+            let mut at = Position::default();
+            flatten_mapping(pairs, &mut at, out)
+        }
         ref scalar if scalar.is_null() => Ok(()),
         other => Err(error_on_line(
             other.line(),
@@ -270,9 +275,27 @@ fn flatten_root(root: Node, out: &mut Vec<YamlEntry>) -> Result<(), YamlError> {
     }
 }
 
+/// The keys leading to the node being flattened, with their lines.
+#[derive(Default)]
+struct Position {
+    path: Vec<String>,
+    key_lines: Vec<usize>,
+}
+
+impl Position {
+    fn entry(&self, value: Option<String>, line: usize) -> YamlEntry {
+        YamlEntry {
+            path: self.path.clone(),
+            value,
+            line,
+            key_lines: self.key_lines.clone(),
+        }
+    }
+}
+
 fn flatten_mapping(
     pairs: Vec<(Node, Node)>,
-    path: &mut Vec<String>,
+    at: &mut Position,
     out: &mut Vec<YamlEntry>,
 ) -> Result<(), YamlError> {
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -292,9 +315,11 @@ fn flatten_mapping(
                 format!("duplicate key '{key}' (first on line {first})"),
             ));
         }
-        path.push(key);
-        flatten_value(value, key_line, path, out)?;
-        path.pop();
+        at.path.push(key);
+        at.key_lines.push(key_line);
+        flatten_value(value, key_line, at, out)?;
+        at.path.pop();
+        at.key_lines.pop();
     }
     Ok(())
 }
@@ -302,25 +327,17 @@ fn flatten_mapping(
 fn flatten_value(
     value: Node,
     key_line: usize,
-    path: &mut Vec<String>,
+    at: &mut Position,
     out: &mut Vec<YamlEntry>,
 ) -> Result<(), YamlError> {
     if value.is_null() {
-        out.push(YamlEntry {
-            path: path.clone(),
-            value: None,
-            line: key_line,
-        });
+        out.push(at.entry(None, key_line));
         return Ok(());
     }
     match value {
-        Node::Mapping { pairs, .. } => flatten_mapping(pairs, path, out),
+        Node::Mapping { pairs, .. } => flatten_mapping(pairs, at, out),
         Node::Scalar { text, line, .. } => {
-            out.push(YamlEntry {
-                path: path.clone(),
-                value: Some(text),
-                line,
-            });
+            out.push(at.entry(Some(text), line));
             Ok(())
         }
         Node::Sequence { items, line } => {
@@ -333,17 +350,13 @@ fn flatten_value(
                             other.line(),
                             format!(
                                 "'{}' is a list of lists or mappings; only lists of plain values are supported",
-                                path.join(".")
+                                at.path.join(".")
                             ),
                         ));
                     }
                 }
             }
-            out.push(YamlEntry {
-                path: path.clone(),
-                value: Some(texts.join(",")),
-                line,
-            });
+            out.push(at.entry(Some(texts.join(",")), line));
             Ok(())
         }
     }
@@ -353,12 +366,30 @@ fn flatten_value(
 mod tests {
     use super::*;
 
-    fn entry(path: &[&str], value: Option<&str>, line: usize) -> YamlEntry {
-        YamlEntry {
-            path: path.iter().map(|s| s.to_string()).collect(),
-            value: value.map(str::to_owned),
+    /// An entry as the tests compare it: path, value and value line.
+    type Leaf = (Vec<String>, Option<String>, usize);
+
+    fn entry(path: &[&str], value: Option<&str>, line: usize) -> Leaf {
+        (
+            path.iter().map(|s| s.to_string()).collect(),
+            value.map(str::to_owned),
             line,
-        }
+        )
+    }
+
+    fn leaves(document: &YamlDocument) -> Vec<Leaf> {
+        document
+            .entries
+            .iter()
+            .map(|e| (e.path.clone(), e.value.clone(), e.line))
+            .collect()
+    }
+
+    #[test]
+    fn keys_keep_their_lines() {
+        let docs = parse_documents("kafak:\n  producer:\n\n    acks: all\nb.c: 1\n").unwrap();
+        let lines: Vec<&[usize]> = docs[0].entries.iter().map(|e| &e.key_lines[..]).collect();
+        assert_eq!(lines, [&[1, 2, 4][..], &[5][..]]);
     }
 
     #[test]
@@ -367,7 +398,7 @@ mod tests {
         let docs = parse_documents(text).unwrap();
         assert_eq!(docs.len(), 1);
         assert_eq!(
-            docs[0].entries,
+            leaves(&docs[0]),
             vec![
                 entry(&["kafka", "producer", "acks"], Some("all"), 3),
                 entry(&["kafka", "producer", "batch-size"], Some("16KB"), 5),
@@ -385,10 +416,10 @@ mod tests {
         let text = "a: 1\n---\nb: 2\n---\n---\nc:\n";
         let docs = parse_documents(text).unwrap();
         assert_eq!(docs.len(), 4);
-        assert_eq!(docs[0].entries, vec![entry(&["a"], Some("1"), 1)]);
-        assert_eq!(docs[1].entries, vec![entry(&["b"], Some("2"), 3)]);
-        assert!(docs[2].entries.is_empty());
-        assert_eq!(docs[3].entries, vec![entry(&["c"], None, 6)]);
+        assert_eq!(leaves(&docs[0]), vec![entry(&["a"], Some("1"), 1)]);
+        assert_eq!(leaves(&docs[1]), vec![entry(&["b"], Some("2"), 3)]);
+        assert!(leaves(&docs[2]).is_empty());
+        assert_eq!(leaves(&docs[3]), vec![entry(&["c"], None, 6)]);
     }
 
     #[test]
@@ -396,7 +427,7 @@ mod tests {
         let text = "servers:\n  - a:9092\n  - b:9092\nflow: [x, y]\nempty: []\n";
         let docs = parse_documents(text).unwrap();
         assert_eq!(
-            docs[0].entries,
+            leaves(&docs[0]),
             vec![
                 entry(&["servers"], Some("a:9092,b:9092"), 2),
                 entry(&["flow"], Some("x,y"), 4),
@@ -409,7 +440,7 @@ mod tests {
     fn quoted_null_words_are_strings() {
         let docs = parse_documents("a: 'null'\nb: ~\n").unwrap();
         assert_eq!(
-            docs[0].entries,
+            leaves(&docs[0]),
             vec![entry(&["a"], Some("null"), 1), entry(&["b"], None, 2)]
         );
     }
@@ -418,7 +449,7 @@ mod tests {
     fn aliases_copy_the_anchored_value() {
         let docs = parse_documents("base: &b\n  acks: all\ncopy: *b\n").unwrap();
         assert_eq!(
-            docs[0].entries,
+            leaves(&docs[0]),
             vec![
                 entry(&["base", "acks"], Some("all"), 2),
                 entry(&["copy", "acks"], Some("all"), 2),

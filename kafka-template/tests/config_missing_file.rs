@@ -1,0 +1,56 @@
+//! No `application.yml` where one was looked for: a warning naming every place
+//! searched, and a configuration from the environment and defaults.
+
+mod config_common;
+mod log_capture;
+
+use config_common::{ConfigDir, value};
+use log_capture::capture_logs;
+
+#[test]
+fn a_warning_names_every_place_searched() {
+    let first = ConfigDir::new();
+    let second = ConfigDir::new();
+    second.write("application-prod.yml", "kafka.client-id: prod\n");
+    let (config, logs) = capture_logs(|| {
+        kafka_template::KafkaConfig::builder()
+            .dir(first.path())
+            .dir(second.path())
+            .env_source([("KAFKA_PRODUCER_ACKS", "all")])
+            .load()
+    });
+    let config = config.unwrap();
+    let expected = format!(
+        "no application.yml or application.yaml found (searched {}, {}, {}, {}); using the \
+         environment and defaults only (set KAFKA_CONFIG_LOCATION to read another directory)",
+        first.file("application.yml").display(),
+        first.file("application.yaml").display(),
+        second.file("application.yml").display(),
+        second.file("application.yaml").display(),
+    );
+    assert!(logs.contains(" WARN "), "{logs}");
+    assert!(logs.contains(&expected), "{logs}");
+    // The environment and the defaults still apply.
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("all"));
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("localhost:9092")
+    );
+}
+
+#[test]
+fn no_warning_when_a_file_is_found() {
+    for name in ["application.yml", "application.yaml"] {
+        let dir = ConfigDir::new();
+        dir.write(name, "kafka.client-id: shop\n");
+        let (config, logs) = capture_logs(|| dir.builder().load());
+        assert_eq!(config.unwrap().lookup("kafka.client-id"), Some("shop"));
+        assert!(!logs.contains("no application.yml"), "{name}: {logs}");
+    }
+    // An empty file counts as found: it was put there on purpose.
+    let dir = ConfigDir::new();
+    dir.write("application.yml", "");
+    let (config, logs) = capture_logs(|| dir.builder().load());
+    assert!(config.is_ok());
+    assert!(!logs.contains("no application.yml"), "{logs}");
+}
