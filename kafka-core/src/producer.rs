@@ -190,6 +190,16 @@ impl KafkaProducerBuilder {
     /// `KafkaProducer` constructor does; nothing connects until the first send.
     pub fn build(self) -> Result<KafkaProducer, KafkaError> {
         let config = self.config;
+        if config.transactional_id().is_some() {
+            // Accepted by the configuration (it is a valid Java setting), but
+            // the producer would ignore it: say so rather than run without it.
+            return Err(KafkaError::Config(ConfigError::Unsupported {
+                key: "transactional.id".to_owned(),
+                reason: "transactions are not supported yet; remove it (idempotence, on by \
+                         default, already keeps retries from duplicating records)"
+                    .to_owned(),
+            }));
+        }
         resolve_bootstrap(config.bootstrap_servers())?;
         // Built here so a failure is returned, not hidden in the thread.
         let runtime = tokio::runtime::Builder::new_current_thread()

@@ -148,3 +148,17 @@ fn a_send_refused_before_sending_runs_no_callback_and_a_drop_outside_any_runtime
         "a refused send runs no callback"
     );
 }
+
+#[test]
+fn a_transactional_id_is_refused_by_the_producer_until_transactions_exist() {
+    let error = KafkaProducer::new(config(&[
+        ("bootstrap.servers", "127.0.0.1:9092"),
+        ("transactional.id", "orders-tx"),
+    ]))
+    .expect_err("not silently ignored");
+    assert_eq!(
+        error.to_string(),
+        "producer config 'transactional.id' is not supported: transactions are not supported yet; \
+         remove it (idempotence, on by default, already keeps retries from duplicating records)"
+    );
+}

@@ -249,7 +249,9 @@ fn class_list(key: &str, raw: &str) -> Result<(), ConfigError> {
         "custom partitioners are Rust trait objects: implement \
          kafka_core::partitioner::Partitioner and pass it to the producer builder"
     } else {
-        "interceptors are Rust trait objects: register them on the producer builder"
+        "interceptors are Rust trait objects: implement kafka_template::ProducerInterceptor \
+         and register it with KafkaTemplate::builder().interceptor(...) (the bare producer has \
+         no interceptors; wrap its send calls instead)"
     };
     Err(ConfigError::unsupported(
         key,

@@ -320,27 +320,9 @@ impl fmt::Debug for ConfigLoadError {
     }
 }
 
-/// Writes `error` as `anyhow` prints an error with `{:?}`: its message, then
-/// its sources under `Caused by:`. For the `Debug` of error types, which is
-/// what `main` returning `Err` prints.
-pub(crate) fn write_report(
-    error: &(dyn std::error::Error + 'static),
-    f: &mut fmt::Formatter<'_>,
-) -> fmt::Result {
-    write!(f, "{error}")?;
-    let Some(first) = error.source() else {
-        return Ok(());
-    };
-    f.write_str("\n\nCaused by:")?;
-    let causes = std::iter::successors(Some(first), |cause| cause.source());
-    if first.source().is_none() {
-        return write!(f, "\n    {first}");
-    }
-    for (n, cause) in causes.enumerate() {
-        write!(f, "\n    {n}: {cause}")?;
-    }
-    Ok(())
-}
+/// Writes an error as `anyhow` prints one with `{:?}` (kafka-core's, so the
+/// core's and the template's errors read alike).
+pub(crate) use kafka_core::error::write_report;
 
 impl From<ConfigIssue> for ConfigLoadError {
     fn from(issue: ConfigIssue) -> Self {
