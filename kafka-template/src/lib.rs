@@ -31,6 +31,7 @@ pub mod interceptor;
 pub mod journal;
 pub mod listener;
 pub mod mock;
+mod record_type;
 mod template;
 
 /// The producer this template runs on, re-exported so users (and the code
@@ -43,11 +44,12 @@ pub use config::{
 };
 pub use interceptor::ProducerInterceptor;
 pub use journal::FailureJournal;
-pub use kafka_core::kafka_record::KafkaRecord;
 pub use kafka_core::kafka_record::avro::AvroType;
-pub use kafka_derive::{AvroType, KafkaRecord};
+pub use kafka_core::kafka_record::{KafkaBytes, KafkaRecord};
+pub use kafka_derive::{AvroType, KafkaBytes, KafkaRecord};
 pub use listener::{LoggingProducerListener, ProducerListener};
 pub use mock::{MockProducer, SentRecord};
+pub use record_type::{RecordTypeError, SerializedPart, SerializerMismatch};
 pub use template::{
     AvroFraming, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult, TemplateError,
 };
