@@ -124,7 +124,7 @@ pub enum RecordTypeError {
     Topic(#[from] TopicError),
     /// A serializer line disagrees with it.
     #[error(transparent)]
-    Serializer(#[from] SerializerMismatch),
+    Serializer(#[from] Box<SerializerMismatch>),
     /// Its Avro schema cannot be built.
     #[error("record `{record_type}`: {error}")]
     Schema {
@@ -175,16 +175,20 @@ pub(crate) struct Routing<'a> {
 impl Routing<'_> {
     /// `R`'s route: its topic resolved, its serializer lines checked, its
     /// schema built and (Confluent framing) its schema id asked for.
-    pub(crate) fn route<R: KafkaRecord>(&self) -> Result<TypeRoute, RouteFailure> {
+    pub(crate) fn route<R: KafkaRecord>(&self) -> Result<TypeRoute, Box<RouteFailure>> {
         let config = self.config;
         let topic = R::resolve_topic(&|key| config.and_then(|c| c.lookup(key)).map(str::to_owned))
-            .map_err(|error| RouteFailure {
-                topic: R::topic_spec().to_owned(),
-                error: error.into(),
+            .map_err(|error| {
+                Box::new(RouteFailure {
+                    topic: R::topic_spec().to_owned(),
+                    error: error.into(),
+                })
             })?;
-        let fail = |error: RecordTypeError| RouteFailure {
-            topic: topic.clone(),
-            error,
+        let fail = |error: RecordTypeError| {
+            Box::new(RouteFailure {
+                topic: topic.clone(),
+                error,
+            })
         };
         check_serializers::<R>(self.serializers).map_err(|e| fail(e.into()))?;
         let framing = self.framing::<R>(&topic).map_err(fail)?;
@@ -221,9 +225,9 @@ impl Routing<'_> {
 /// fits any key serializer (Java's write null for a null key).
 pub(crate) fn check_serializers<R: KafkaRecord>(
     lines: &SerializerLines,
-) -> Result<(), SerializerMismatch> {
+) -> Result<(), Box<SerializerMismatch>> {
     let mismatch = |line: &SerializerLine, part: SerializedPart, fitting: Vec<JavaSerializer>| {
-        SerializerMismatch {
+        Box::new(SerializerMismatch {
             record_type: R::record_type_name(),
             part,
             config_key: line.written_key.clone(),
@@ -233,7 +237,7 @@ pub(crate) fn check_serializers<R: KafkaRecord>(
                 .into_iter()
                 .map(JavaSerializer::class_name)
                 .collect(),
-        }
+        })
     };
     if let (Some(line), Some(key)) = (&lines.key, R::record_key()) {
         if !line.serializer.writes_key(key.encoding) {

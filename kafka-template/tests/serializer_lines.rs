@@ -320,11 +320,10 @@ fn the_mismatch_is_a_typed_error() {
     else {
         panic!("a record type problem");
     };
-    let [RecordTypeError::Serializer(SerializerMismatch { fitting, class, .. })] =
-        problems.as_slice()
-    else {
+    let [RecordTypeError::Serializer(mismatch)] = problems.as_slice() else {
         panic!("{problems:?}");
     };
+    let SerializerMismatch { fitting, class, .. } = &**mismatch;
     assert_eq!(*class, LONG);
     assert_eq!(fitting[0], STRING);
 }
