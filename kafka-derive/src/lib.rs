@@ -417,7 +417,10 @@ pub fn derive_kafka_record(input: proc_macro::TokenStream) -> proc_macro::TokenS
 /// and `AvroNamed`. Derive it on types used inside an Avro `KafkaRecord`.
 ///
 /// Doc comments become the schema's `doc`; the type is defined once in a
-/// schema and referenced by name after, so recursive types work. It takes the
+/// schema and referenced by name after, so recursive types work. On a newtype
+/// `struct Id(T)` it gives `T`'s schema and encoding (serde writes a newtype as
+/// its field), so a newtype key such as `struct PaymentId(String)` can be a
+/// field of an Avro record: derive `AvroType` and `KafkaBytes` on it. It takes the
 /// struct attributes `namespace` and `crate`, and on variants `default` (the
 /// symbol readers use for symbols they do not know).
 ///
@@ -465,6 +468,11 @@ pub fn derive_kafka_record(input: proc_macro::TokenStream) -> proc_macro::TokenS
 #[proc_macro_derive(AvroType, attributes(kafka))]
 pub fn derive_avro_type(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
+    if newtype::is_tuple_newtype(&input) {
+        return newtype::expand_avro_newtype(&input)
+            .unwrap_or_else(syn::Error::into_compile_error)
+            .into();
+    }
     expand(&input, Derive::AvroType)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()

@@ -62,8 +62,8 @@ pub fn single_field<'a>(
     })
 }
 
-/// Reads `#[kafka(crate = "...")]`, the only attribute this derive takes.
-fn crate_attr(cx: &Ctxt, input: &DeriveInput) -> Option<Path> {
+/// Reads `#[kafka(crate = "...")]`, the only attribute a newtype derive takes.
+fn crate_attr(cx: &Ctxt, input: &DeriveInput, derive: &str) -> Option<Path> {
     let mut krate = None;
     for attr in input
         .attrs
@@ -77,8 +77,10 @@ fn crate_attr(cx: &Ctxt, input: &DeriveInput) -> Option<Path> {
             } else {
                 cx.error_spanned_by(
                     &meta.path,
-                    "#[derive(KafkaBytes)] takes only `crate = \"...\"`; the newtype is written \
-                     as its field",
+                    format!(
+                        "#[derive({derive})] on a newtype takes only `crate = \"...\"`; the \
+                         newtype is written as its field"
+                    ),
                 );
                 if meta.input.peek(syn::Token![=]) {
                     meta.value()?.parse::<syn::Expr>()?;
@@ -96,7 +98,7 @@ fn crate_attr(cx: &Ctxt, input: &DeriveInput) -> Option<Path> {
 pub fn expand_kafka_bytes(input: &DeriveInput) -> syn::Result<TokenStream> {
     let cx = Ctxt::new();
     let field = single_field(&cx, input, "KafkaBytes");
-    let krate = crate_attr(&cx, input);
+    let krate = crate_attr(&cx, input, "KafkaBytes");
     cx.check()?;
     let Some(NewtypeField { member, ty }) = field else {
         return Ok(TokenStream::new());
@@ -121,6 +123,56 @@ pub fn expand_kafka_bytes(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             fn kafka_bytes(&self) -> ::core::option::Option<::std::vec::Vec<u8>> {
                 #bytes
+            }
+        }
+    })
+}
+
+/// Whether `input` is `struct Id(T)`: `#[derive(AvroType)]` makes it `T` in
+/// the schema, as serde writes a newtype as its field.
+pub fn is_tuple_newtype(input: &DeriveInput) -> bool {
+    matches!(&input.data, Data::Struct(data) if matches!(&data.fields, Fields::Unnamed(f) if f.unnamed.len() == 1))
+}
+
+/// `#[derive(AvroType)]` on `struct Id(T)`: `T`'s schema and encoding.
+pub fn expand_avro_newtype(input: &DeriveInput) -> syn::Result<TokenStream> {
+    let cx = Ctxt::new();
+    let field = single_field(&cx, input, "AvroType");
+    let krate = crate_attr(&cx, input, "AvroType");
+    cx.check()?;
+    let Some(NewtypeField { member, ty }) = field else {
+        return Ok(TokenStream::new());
+    };
+    let p = kafka_record_module(krate.as_ref());
+    let avro = quote!(#p::avro);
+    let ident = &input.ident;
+    let mut generics = input.generics.clone();
+    if !generics.params.is_empty() {
+        generics
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote_spanned!(ty.span()=> #ty: #avro::AvroType));
+    }
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let nullable = quote_spanned!(ty.span()=> <#ty as #avro::AvroType>::NULLABLE);
+    let schema = quote_spanned!(ty.span()=> <#ty as #avro::AvroType>::write_schema(writer));
+    let encode = quote_spanned!(ty.span()=> <#ty as #avro::AvroType>::encode(&self.#member, out));
+    Ok(quote! {
+        #[automatically_derived]
+        impl #impl_generics #avro::AvroType for #ident #ty_generics #where_clause {
+            const NULLABLE: bool = #nullable;
+
+            fn write_schema(
+                writer: &mut #avro::SchemaWriter,
+            ) -> ::core::result::Result<(), #avro::AvroSchemaError> {
+                #schema
+            }
+
+            fn encode(
+                &self,
+                out: &mut ::std::vec::Vec<u8>,
+            ) -> ::core::result::Result<(), #avro::AvroEncodeError> {
+                #encode
             }
         }
     })

@@ -401,3 +401,84 @@ mod record_keys {
         assert_eq!(Keyless::record_key(), None);
     }
 }
+
+mod avro_newtype_keys {
+    use kafka_core::kafka_record::avro::AvroNamed;
+    use kafka_core::kafka_record::{KafkaRecord, KeyEncoding, ValueFraming, read_value};
+    use kafka_derive::{AvroType, KafkaBytes, KafkaRecord};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, KafkaBytes, AvroType)]
+    struct PaymentId(String);
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, AvroType)]
+    struct Cents(Option<i64>);
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, KafkaRecord)]
+    #[kafka(topic = "payments", format = "avro", namespace = "com.shop")]
+    struct PaymentTaken {
+        #[kafka(key)]
+        id: PaymentId,
+        refunded: Cents,
+    }
+
+    #[test]
+    fn a_newtype_is_its_field_in_the_schema_and_on_the_wire() {
+        let schema = PaymentTaken::avro_schema().unwrap();
+        assert_eq!(
+            schema.canonical_form(),
+            r#"{"name":"com.shop.PaymentTaken","type":"record","fields":[{"name":"id","type":"string"},{"name":"refunded","type":["null","long"]}]}"#
+        );
+        assert!(
+            schema
+                .json()
+                .contains(r#""type":["null","long"],"default":null"#)
+        );
+        let payment = PaymentTaken {
+            id: PaymentId("p-1".into()),
+            refunded: Cents(Some(5)),
+        };
+        let mut ours = Vec::new();
+        payment.write_value(&ValueFraming::Raw, &mut ours).unwrap();
+        let theirs =
+            apache_avro::to_avro_datum(schema.parsed(), apache_avro::to_value(&payment).unwrap())
+                .unwrap();
+        assert_eq!(ours, theirs);
+        assert_eq!(payment.key_bytes().unwrap(), Some(b"p-1".to_vec()));
+        assert_eq!(
+            PaymentTaken::record_key().unwrap().encoding,
+            KeyEncoding::Utf8
+        );
+        for framing in [
+            ValueFraming::Raw,
+            ValueFraming::SingleObject,
+            ValueFraming::Confluent { schema_id: 9 },
+        ] {
+            let mut value = Vec::new();
+            payment.write_value(&framing, &mut value).unwrap();
+            assert_eq!(
+                read_value::<PaymentTaken>(&value, &framing).unwrap(),
+                payment,
+                "{framing:?}"
+            );
+        }
+        let mut confluent = Vec::new();
+        payment
+            .write_value(&ValueFraming::Confluent { schema_id: 9 }, &mut confluent)
+            .unwrap();
+        let error =
+            read_value::<PaymentTaken>(&confluent, &ValueFraming::Confluent { schema_id: 8 })
+                .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "record `PaymentTaken`: expected a value in the Confluent framing: its schema id is 9, not 8"
+        );
+        let error = read_value::<PaymentTaken>(&ours[..2], &ValueFraming::Raw).unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "record `PaymentTaken`: the value does not decode as its Avro schema: "
+            ),
+            "{error}"
+        );
+    }
+}
