@@ -327,3 +327,26 @@ fn the_mismatch_is_a_typed_error() {
     assert_eq!(*class, LONG);
     assert_eq!(fitting[0], STRING);
 }
+
+#[test]
+fn a_line_from_the_environment_is_named_by_its_variable() {
+    let dir = ConfigDir::new();
+    dir.write("application.yml", "kafka:\n  client-id: shop\n");
+    let config = dir
+        .builder()
+        .env_source([("SPRING_KAFKA_PRODUCER_KEY_SERIALIZER", LONG)])
+        .load()
+        .expect("a known class");
+    let error = build_error(mock_template(config).register::<OrderPlaced>());
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "kafka.producer.key-serializer: {LONG} (from env SPRING_KAFKA_PRODUCER_KEY_SERIALIZER) \
+             does not write the key of record `OrderPlaced`: its key field `order_id` is written \
+             as a string (UTF-8); use {STRING}, \
+             org.springframework.kafka.support.serializer.ToStringSerializer or \
+             org.springframework.kafka.support.serializer.StringOrBytesSerializer there, or \
+             remove the line (the record type decides the bytes)"
+        )
+    );
+}
