@@ -43,7 +43,8 @@
 //!
 //! [`ValueFraming::Confluent`] carries the schema id; a [`SchemaIdResolver`]
 //! (a registry client, or [`StaticSchemaIds`]) maps a record's
-//! [`AvroSchema`] and subject to that id once, at startup.
+//! [`AvroSchema`] and subject to that id once per record type and topic (the
+//! template asks at startup for registered types, else at the first send).
 
 pub mod avro;
 mod error;
