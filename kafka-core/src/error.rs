@@ -433,11 +433,12 @@ pub fn write_report(error: &dyn std::error::Error, f: &mut fmt::Formatter<'_>) -
     }
     match causes.as_slice() {
         [] => Ok(()),
-        [one] => write!(f, "\n\nCaused by:\n    {one}"),
+        [one] => write!(f, "\n\nCaused by:\n    {}", one.replace('\n', "\n    ")),
         many => {
             f.write_str("\n\nCaused by:")?;
             for (i, cause) in many.iter().enumerate() {
-                write!(f, "\n    {i}: {cause}")?;
+                // Continuation lines line up under the cause's first line.
+                write!(f, "\n    {i}: {}", cause.replace('\n', "\n       "))?;
             }
             Ok(())
         }

@@ -36,6 +36,7 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
         Some(type_id) => quote!(::core::option::Option::Some(#type_id)),
         None => quote!(::core::option::Option::None),
     };
+    let record_key = record_key(cont, fields, &p);
     let key_bytes = key_bytes(cont, fields, &p);
     let headers = headers(cont, fields, &p);
     let timestamp = timestamp(&record_type, fields, &p);
@@ -62,6 +63,10 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
 
             fn json_type_id() -> ::core::option::Option<&'static str> {
                 #json_type_id
+            }
+
+            fn record_key() -> ::core::option::Option<#p::RecordKey> {
+                #record_key
             }
 
             fn key_bytes(
@@ -94,18 +99,50 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
     }
 }
 
-fn key_bytes(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream {
-    let keys: Vec<&Field> = fields
+/// The `#[kafka(key)]` fields, in declaration order.
+fn key_fields<'f, 'a>(fields: &'f [Field<'a>]) -> Vec<&'f Field<'a>> {
+    fields
         .iter()
         .filter(|field| field.attrs.key.is_some())
-        .collect();
-    let record_type = cont.ident.to_string();
-    let format = cont
-        .attrs
+        .collect()
+}
+
+fn key_format(cont: &Container) -> KeyFormat {
+    cont.attrs
         .key_format
         .as_ref()
-        .map_or(KeyFormat::Native, |format| format.value);
-    match (format, keys.as_slice()) {
+        .map_or(KeyFormat::Native, |format| format.value)
+}
+
+/// `record_key()`: the key fields' names and their encoding (a native key's
+/// comes from its type's `KafkaBytes::ENCODING`).
+fn record_key(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream {
+    let keys = key_fields(fields);
+    let names = keys.iter().map(|key| {
+        let name = key.member.to_string();
+        name.strip_prefix("r#").map_or(name.clone(), str::to_owned)
+    });
+    let encoding = match (key_format(cont), keys.as_slice()) {
+        (_, []) => return quote!(::core::option::Option::None),
+        (KeyFormat::Native, [key, ..]) => {
+            let ty = key.ty;
+            quote_spanned!(ty.span()=> <#ty as #p::KafkaBytes>::ENCODING)
+        }
+        (KeyFormat::Json, _) => quote!(#p::KeyEncoding::Json),
+        (KeyFormat::String, _) => quote!(#p::KeyEncoding::Utf8),
+    };
+    quote! {
+        ::core::option::Option::Some(#p::RecordKey {
+            fields: &[#(#names),*],
+            encoding: #encoding,
+        })
+    }
+}
+
+fn key_bytes(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream {
+    let keys = key_fields(fields);
+    let record_type = cont.ident.to_string();
+    match (key_format(cont), keys.as_slice()) {
         (_, []) => quote!(::core::result::Result::Ok(::core::option::Option::None)),
         (KeyFormat::Native, [key, ..]) => {
             let (ty, member) = (key.ty, key.member);

@@ -1,4 +1,4 @@
-//! `#[derive(KafkaRecord)]` and `#[derive(AvroType)]`.
+//! `#[derive(KafkaRecord)]`, `#[derive(AvroType)]` and `#[derive(KafkaBytes)]`.
 //!
 //! The derives implement traits defined in `kafka_core::kafka_record` (also
 //! reachable as `kafka_template::core::kafka_record`); that module documents the
@@ -17,6 +17,7 @@ mod ctxt;
 mod expand_avro;
 mod expand_record;
 mod names;
+mod newtype;
 mod runtime_path;
 mod topic;
 
@@ -277,6 +278,34 @@ use crate::ctxt::Ctxt;
 /// This field is (part of) the record key; see `key_format` above. Key fields
 /// stay in the value too; `#[serde(skip)]` one to leave it out of the value.
 ///
+/// A key of a type of your own that wraps a native one (a newtype) derives
+/// [`KafkaBytes`](derive@KafkaBytes) and is written as its field. The generated
+/// `record_key()` names the key field(s) and their encoding, which the template
+/// checks a configuration's `key-serializer` against.
+///
+/// ```
+/// use kafka_core::kafka_record::{KafkaRecord, KeyEncoding, RecordKey};
+/// use kafka_derive::{KafkaBytes, KafkaRecord};
+///
+/// #[derive(serde::Serialize, KafkaBytes)]
+/// struct PaymentId(String);
+///
+/// #[derive(serde::Serialize, KafkaRecord)]
+/// #[kafka(topic = "payments")]
+/// struct PaymentTaken {
+///     #[kafka(key)]
+///     id: PaymentId,
+///     cents: i64,
+/// }
+///
+/// let payment = PaymentTaken { id: PaymentId("p-1".into()), cents: 100 };
+/// assert_eq!(payment.key_bytes().unwrap(), Some(b"p-1".to_vec()));
+/// assert_eq!(
+///     PaymentTaken::record_key(),
+///     Some(RecordKey { fields: &["id"], encoding: KeyEncoding::Utf8 })
+/// );
+/// ```
+///
 /// ## `header = "name"`
 ///
 /// This field is also sent as a header, written like a native key (`Option`
@@ -388,7 +417,10 @@ pub fn derive_kafka_record(input: proc_macro::TokenStream) -> proc_macro::TokenS
 /// and `AvroNamed`. Derive it on types used inside an Avro `KafkaRecord`.
 ///
 /// Doc comments become the schema's `doc`; the type is defined once in a
-/// schema and referenced by name after, so recursive types work. It takes the
+/// schema and referenced by name after, so recursive types work. On a newtype
+/// `struct Id(T)` it gives `T`'s schema and encoding (serde writes a newtype as
+/// its field), so a newtype key such as `struct PaymentId(String)` can be a
+/// field of an Avro record: derive `AvroType` and `KafkaBytes` on it. It takes the
 /// struct attributes `namespace` and `crate`, and on variants `default` (the
 /// symbol readers use for symbols they do not know).
 ///
@@ -436,7 +468,50 @@ pub fn derive_kafka_record(input: proc_macro::TokenStream) -> proc_macro::TokenS
 #[proc_macro_derive(AvroType, attributes(kafka))]
 pub fn derive_avro_type(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
+    if newtype::is_tuple_newtype(&input) {
+        return newtype::expand_avro_newtype(&input)
+            .unwrap_or_else(syn::Error::into_compile_error)
+            .into();
+    }
     expand(&input, Derive::AvroType)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Makes a newtype usable as a record key (and header) field: implements
+/// `kafka_core::kafka_record::KafkaBytes` by writing the one field as its own
+/// type does, with its `KeyEncoding`. Works on `struct Id(T)` and
+/// `struct Id { value: T }`, generic or not; takes `#[kafka(crate = "...")]`.
+///
+/// ```
+/// use kafka_core::kafka_record::{KafkaBytes, KeyEncoding};
+/// use kafka_derive::KafkaBytes;
+///
+/// #[derive(KafkaBytes)]
+/// struct PaymentId(String);
+///
+/// #[derive(KafkaBytes)]
+/// struct AccountNumber {
+///     value: i64,
+/// }
+///
+/// #[derive(KafkaBytes)]
+/// struct Tagged<T>(T);
+///
+/// assert_eq!(PaymentId("p-1".into()).kafka_bytes(), Some(b"p-1".to_vec()));
+/// assert_eq!(PaymentId::ENCODING, KeyEncoding::Utf8);
+/// assert_eq!(AccountNumber { value: 258 }.kafka_bytes(), Some(vec![0, 0, 0, 0, 0, 0, 1, 2]));
+/// assert_eq!(AccountNumber::ENCODING, KeyEncoding::Long);
+/// assert_eq!(<Tagged<Vec<u8>>>::ENCODING, KeyEncoding::ByteArray);
+/// ```
+///
+/// The field's type must itself be a key type (`String`, `i64`, `Uuid`,
+/// `Vec<u8>`, ... see `KafkaBytes`); a newtype of several fields is not a
+/// native key, and a record with a composite key sets `key_format` instead.
+#[proc_macro_derive(KafkaBytes, attributes(kafka))]
+pub fn derive_kafka_bytes(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    newtype::expand_kafka_bytes(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -292,3 +292,193 @@ impl DatumBytes for OrderPlaced {
         kafka_core::kafka_record::avro::AvroNamed::to_avro_datum(self).unwrap()
     }
 }
+
+mod record_keys {
+    use kafka_core::kafka_record::{KafkaBytes, KafkaRecord, KeyEncoding, RecordKey};
+    use kafka_derive::{KafkaBytes, KafkaRecord};
+    use serde::Serialize;
+
+    #[derive(Serialize, KafkaBytes)]
+    struct PaymentId(String);
+
+    #[derive(Serialize, KafkaBytes)]
+    struct AccountNumber {
+        value: i64,
+    }
+
+    #[derive(Serialize, KafkaBytes)]
+    struct Tagged<T>(T);
+
+    #[derive(Serialize, KafkaRecord)]
+    #[kafka(topic = "payments")]
+    struct PaymentTaken {
+        #[kafka(key)]
+        id: PaymentId,
+        #[kafka(header = "account")]
+        account: AccountNumber,
+    }
+
+    #[derive(Serialize, KafkaRecord)]
+    #[kafka(topic = "payments")]
+    struct MaybeKeyed {
+        #[kafka(key)]
+        id: Option<Tagged<uuid::Uuid>>,
+    }
+
+    #[derive(Serialize, KafkaRecord)]
+    #[kafka(topic = "t", key_format = "json")]
+    struct JsonKeyed {
+        #[kafka(key)]
+        tenant: String,
+        #[kafka(key)]
+        r#type: i32,
+    }
+
+    #[derive(Serialize, KafkaRecord)]
+    #[kafka(topic = "t", key_format = "string")]
+    struct DisplayKeyed {
+        #[kafka(key)]
+        number: u64,
+    }
+
+    #[derive(Serialize, KafkaRecord)]
+    #[kafka(topic = "t")]
+    struct Keyless {
+        text: String,
+    }
+
+    #[test]
+    fn newtype_keys_are_written_as_their_field() {
+        let payment = PaymentTaken {
+            id: PaymentId("p-1".into()),
+            account: AccountNumber { value: 258 },
+        };
+        assert_eq!(payment.key_bytes().unwrap(), Some(b"p-1".to_vec()));
+        assert_eq!(
+            payment.headers()[0].value.as_deref(),
+            Some(&[0u8, 0, 0, 0, 0, 0, 1, 2][..])
+        );
+        assert_eq!(
+            serde_json::to_string(&payment).unwrap(),
+            r#"{"id":"p-1","account":{"value":258}}"#
+        );
+        let uuid = uuid::Uuid::from_u128(0xABCD);
+        let keyed = MaybeKeyed {
+            id: Some(Tagged(uuid)),
+        };
+        assert_eq!(
+            keyed.key_bytes().unwrap(),
+            Some(b"00000000-0000-0000-0000-00000000abcd".to_vec())
+        );
+        assert_eq!(MaybeKeyed { id: None }.key_bytes().unwrap(), None);
+        assert_eq!(Tagged(7i32).kafka_bytes(), Some(vec![0, 0, 0, 7]));
+    }
+
+    #[test]
+    fn record_key_names_the_fields_and_their_encoding() {
+        assert_eq!(
+            PaymentTaken::record_key(),
+            Some(RecordKey {
+                fields: &["id"],
+                encoding: KeyEncoding::Utf8
+            })
+        );
+        assert_eq!(AccountNumber::ENCODING, KeyEncoding::Long);
+        assert_eq!(
+            MaybeKeyed::record_key(),
+            Some(RecordKey {
+                fields: &["id"],
+                encoding: KeyEncoding::UuidText
+            })
+        );
+        let json = JsonKeyed::record_key().unwrap();
+        assert_eq!(json.fields, ["tenant", "type"]);
+        assert_eq!(json.encoding, KeyEncoding::Json);
+        assert_eq!(json.describe_fields(), "fields `tenant`, `type`");
+        let display = DisplayKeyed::record_key().unwrap();
+        assert_eq!(display.encoding, KeyEncoding::Utf8);
+        assert_eq!(display.describe_fields(), "field `number`");
+        assert_eq!(Keyless::record_key(), None);
+    }
+}
+
+mod avro_newtype_keys {
+    use kafka_core::kafka_record::avro::AvroNamed;
+    use kafka_core::kafka_record::{KafkaRecord, KeyEncoding, ValueFraming, read_value};
+    use kafka_derive::{AvroType, KafkaBytes, KafkaRecord};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, KafkaBytes, AvroType)]
+    struct PaymentId(String);
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, AvroType)]
+    struct Cents(Option<i64>);
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize, KafkaRecord)]
+    #[kafka(topic = "payments", format = "avro", namespace = "com.shop")]
+    struct PaymentTaken {
+        #[kafka(key)]
+        id: PaymentId,
+        refunded: Cents,
+    }
+
+    #[test]
+    fn a_newtype_is_its_field_in_the_schema_and_on_the_wire() {
+        let schema = PaymentTaken::avro_schema().unwrap();
+        assert_eq!(
+            schema.canonical_form(),
+            r#"{"name":"com.shop.PaymentTaken","type":"record","fields":[{"name":"id","type":"string"},{"name":"refunded","type":["null","long"]}]}"#
+        );
+        assert!(
+            schema
+                .json()
+                .contains(r#""type":["null","long"],"default":null"#)
+        );
+        let payment = PaymentTaken {
+            id: PaymentId("p-1".into()),
+            refunded: Cents(Some(5)),
+        };
+        let mut ours = Vec::new();
+        payment.write_value(&ValueFraming::Raw, &mut ours).unwrap();
+        let theirs =
+            apache_avro::to_avro_datum(schema.parsed(), apache_avro::to_value(&payment).unwrap())
+                .unwrap();
+        assert_eq!(ours, theirs);
+        assert_eq!(payment.key_bytes().unwrap(), Some(b"p-1".to_vec()));
+        assert_eq!(
+            PaymentTaken::record_key().unwrap().encoding,
+            KeyEncoding::Utf8
+        );
+        for framing in [
+            ValueFraming::Raw,
+            ValueFraming::SingleObject,
+            ValueFraming::Confluent { schema_id: 9 },
+        ] {
+            let mut value = Vec::new();
+            payment.write_value(&framing, &mut value).unwrap();
+            assert_eq!(
+                read_value::<PaymentTaken>(&value, &framing).unwrap(),
+                payment,
+                "{framing:?}"
+            );
+        }
+        let mut confluent = Vec::new();
+        payment
+            .write_value(&ValueFraming::Confluent { schema_id: 9 }, &mut confluent)
+            .unwrap();
+        let error =
+            read_value::<PaymentTaken>(&confluent, &ValueFraming::Confluent { schema_id: 8 })
+                .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "record `PaymentTaken`: expected a value in the Confluent framing: its schema id is 9, not 8"
+        );
+        let error = read_value::<PaymentTaken>(&ours[..2], &ValueFraming::Raw).unwrap_err();
+        assert!(
+            error.to_string().starts_with(
+                "record `PaymentTaken`: the value does not decode as its Avro schema: "
+            ),
+            "{error}"
+        );
+    }
+}

@@ -22,6 +22,55 @@
 //! # }
 //! ```
 //!
+//! # Keys of your own types
+//!
+//! A key field whose type wraps a native key type (`struct PaymentId(String)`)
+//! derives [`KafkaBytes`](derive@KafkaBytes): it is written as its field, as
+//! Java's serializer for that field's type writes it.
+//!
+//! # Spring's serializer lines
+//!
+//! `key-serializer` and `value-serializer` (under `spring.kafka.producer`,
+//! `kafka.producer`, a named producer, or as `properties.key.serializer`) may
+//! name a Java class that writes what the record types write; the types decide
+//! the bytes. When the configuration loads, each must be a class whose bytes
+//! are known (see [`JavaSerializer`](core::kafka_record::JavaSerializer);
+//! schema-registry serializers are refused as not supported yet). When the
+//! template meets a record type (at [`register`](KafkaTemplateBuilder::register),
+//! else at its first send) a line that disagrees with the type's key or value
+//! is a [`SerializerMismatch`] naming the type, the key field(s), the key as
+//! written and its file:line:
+//!
+//! | record type | accepted `key-serializer` |
+//! |---|---|
+//! | `String` key (or `key_format = "string"`) | `StringSerializer`, Spring's `ToStringSerializer`, `StringOrBytesSerializer` |
+//! | `i16` / `i32` / `i64` / `f32` / `f64` / `bool` key | `Short`/`Integer`/`Long`/`Float`/`Double`/`BooleanSerializer` |
+//! | `Uuid` key | `UUIDSerializer`, `StringSerializer`, `ToStringSerializer` |
+//! | `Vec<u8>` / `[u8; N]` / `Bytes` key | `ByteArraySerializer`, `BytesSerializer`, `ByteBufferSerializer`, `StringOrBytesSerializer` |
+//! | `key_format = "json"` | Spring's `JsonSerializer` / `JacksonJsonSerializer`, `StringSerializer` |
+//! | keyless | any |
+//!
+//! | record type | accepted `value-serializer` |
+//! |---|---|
+//! | JSON | Spring's `JsonSerializer` / `JacksonJsonSerializer`, `StringSerializer` |
+//! | Avro | `ByteArraySerializer`, `BytesSerializer`, `ByteBufferSerializer` (values the derive encodes) |
+//!
+//! # The core producer
+//!
+//! [`core`] is kafka-core: its producer needs no other dependency.
+//!
+//! ```no_run
+//! use kafka_template::core::{KafkaProducer, ProducerConfig, ProducerRecord};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let producer = KafkaProducer::new(ProducerConfig::builder().bootstrap_servers("localhost:9092").build()?)?;
+//! let metadata = producer.send(ProducerRecord::new("orders", "hello").with_key("k1")).await?.await?;
+//! println!("{}@{}", metadata.partition, metadata.offset);
+//! producer.close(std::time::Duration::from_secs(30)).await;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! See `ARCHITECTURE.md` for how the pieces fit.
 
 #![warn(missing_docs)]
@@ -31,6 +80,7 @@ pub mod interceptor;
 pub mod journal;
 pub mod listener;
 pub mod mock;
+mod record_type;
 mod template;
 
 /// The producer this template runs on, re-exported so users (and the code
@@ -43,11 +93,12 @@ pub use config::{
 };
 pub use interceptor::ProducerInterceptor;
 pub use journal::FailureJournal;
-pub use kafka_core::kafka_record::KafkaRecord;
 pub use kafka_core::kafka_record::avro::AvroType;
-pub use kafka_derive::{AvroType, KafkaRecord};
+pub use kafka_core::kafka_record::{KafkaBytes, KafkaRecord};
+pub use kafka_derive::{AvroType, KafkaBytes, KafkaRecord};
 pub use listener::{LoggingProducerListener, ProducerListener};
 pub use mock::{MockProducer, SentRecord};
+pub use record_type::{RecordTypeError, SerializedPart, SerializerMismatch};
 pub use template::{
     AvroFraming, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult, TemplateError,
 };

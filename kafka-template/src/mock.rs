@@ -7,8 +7,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use kafka_core::kafka_record::{ValueFraming, ValueReadError, read_value};
 use kafka_core::partitioner::partition_for_key;
-use kafka_core::{Header, KafkaError, ProducerRecord, RecordMetadata};
+use kafka_core::{Header, KafkaError, KafkaRecord, ProducerRecord, RecordMetadata};
+use serde::de::DeserializeOwned;
+
+use crate::template::AvroFraming;
+
+/// How the template the mock backs frames Avro values (its
+/// [`AvroFraming`], without the resolver).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum AvroFrame {
+    Raw,
+    #[default]
+    SingleObject,
+    Confluent,
+}
 
 /// What the mock recorded for one send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,9 +39,51 @@ pub struct SentRecord {
     pub headers: Vec<Header>,
     /// Create time in milliseconds.
     pub timestamp: i64,
+    /// How the template framed Avro values when this was sent.
+    avro_frame: AvroFrame,
 }
 
 impl SentRecord {
+    /// The value read back as the record type `T` (which also derives
+    /// `serde::Deserialize`): JSON with `serde_json`, Avro in the framing the
+    /// template used (the single-object fingerprint must be `T`'s schema's), so
+    /// a test needs no Avro library of its own.
+    ///
+    /// ```
+    /// use kafka_template::{KafkaRecord, KafkaTemplate, MockProducer};
+    ///
+    /// #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize, KafkaRecord)]
+    /// #[kafka(topic = "orders", format = "avro")]
+    /// struct OrderPlaced {
+    ///     #[kafka(key)]
+    ///     id: String,
+    ///     cents: i64,
+    /// }
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let mock = MockProducer::new(1);
+    /// let template = KafkaTemplate::with_mock(mock.clone());
+    /// let order = OrderPlaced { id: "o-1".into(), cents: 1999 };
+    /// template.send(&order).await.unwrap();
+    /// assert_eq!(mock.history()[0].value_as::<OrderPlaced>().unwrap(), order);
+    /// # });
+    /// ```
+    pub fn value_as<T: KafkaRecord + DeserializeOwned>(&self) -> Result<T, ValueReadError> {
+        let value = self.value.as_deref().unwrap_or_default();
+        let framing = match (T::value_schema().is_some(), self.avro_frame) {
+            (false, _) | (true, AvroFrame::Raw) => ValueFraming::Raw,
+            (true, AvroFrame::SingleObject) => ValueFraming::SingleObject,
+            // The mock cannot know the registry's id: the frame's own is taken.
+            (true, AvroFrame::Confluent) => ValueFraming::Confluent {
+                schema_id: value
+                    .get(1..5)
+                    .and_then(|id| <[u8; 4]>::try_from(id).ok())
+                    .map_or(0, u32::from_be_bytes),
+            },
+        };
+        read_value(value, &framing)
+    }
+
     /// The value as UTF-8 text (lossy), for assertions on JSON values.
     pub fn value_str(&self) -> Option<String> {
         self.value
@@ -58,6 +114,7 @@ struct MockState {
     next_offsets: HashMap<(String, i32), i64>,
     fail_next: VecDeque<KafkaError>,
     fail_all: Option<KafkaError>,
+    avro_frame: AvroFrame,
 }
 
 /// A producer stand-in: every send succeeds at the next offset of its
@@ -117,6 +174,17 @@ impl MockProducer {
         self.lock().fail_next.push_back(error);
     }
 
+    /// Frames Avro values as `framing` does, for [`SentRecord::value_as`]: set
+    /// by the template the mock is built into (the last one, if it backs
+    /// several).
+    pub(crate) fn use_avro_framing(&self, framing: &AvroFraming) {
+        self.lock().avro_frame = match framing {
+            AvroFraming::Raw => AvroFrame::Raw,
+            AvroFraming::SingleObject => AvroFrame::SingleObject,
+            AvroFraming::Confluent(_) => AvroFrame::Confluent,
+        };
+    }
+
     /// Every send fails with `error` until called with `None`.
     pub fn fail_all(&self, error: Option<KafkaError>) {
         self.lock().fail_all = error;
@@ -162,6 +230,7 @@ impl MockProducer {
                 .map_or(-1, |v| i32::try_from(v.len()).unwrap_or(i32::MAX)),
         };
         *offset += 1;
+        let avro_frame = state.avro_frame;
         state.history.push(SentRecord {
             topic: record.topic.clone(),
             partition,
@@ -169,6 +238,7 @@ impl MockProducer {
             value: record.value.clone(),
             headers: record.headers.clone(),
             timestamp,
+            avro_frame,
         });
         Ok(metadata)
     }

@@ -4,13 +4,13 @@ use std::any::TypeId;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::Either;
-use kafka_core::kafka_record::{SchemaIdResolver, ValueFormat, ValueFraming, topic_value_subject};
+use kafka_core::kafka_record::SchemaIdResolver;
 use kafka_core::partitioner::Partitioner;
 use kafka_core::{
     DeliveryFuture, KafkaError, KafkaProducer, KafkaRecord, LazyRecord, MetricsSnapshot,
@@ -23,6 +23,8 @@ use crate::interceptor::ProducerInterceptor;
 use crate::journal::{FailureJournal, JournalEntry};
 use crate::listener::{LoggingProducerListener, ProducerListener};
 use crate::mock::MockProducer;
+use crate::record_type::SERIALIZER_KEYS;
+use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
 
 /// Per-type tables, hashed with foldhash: a `TypeId` needs no DoS-resistant hash.
 type TypeIdMap<V> = HashMap<TypeId, V, foldhash::fast::FixedState>;
@@ -41,7 +43,11 @@ pub struct SendResult {
 }
 
 /// Why a template could not be created.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` reads like `Display` followed by the chain of causes (as `anyhow`
+/// prints errors), so that `main` returning `Result<(), Box<dyn Error>>` prints
+/// a readable message; `{:#?}` shows the structure.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum TemplateError {
     /// The configuration did not load or is invalid.
@@ -50,12 +56,43 @@ pub enum TemplateError {
     /// The producer could not start.
     #[error(transparent)]
     Producer(#[from] KafkaError),
-    /// A registered record type's topic could not be resolved.
-    #[error("{0}")]
-    Topic(String),
+    /// Registered record types do not fit the configuration: a topic
+    /// placeholder without a value, a `key-serializer` / `value-serializer`
+    /// line that disagrees with the type, a schema id the resolver cannot give.
+    /// Every problem found, not only the first.
+    #[error("{}", record_type_problems(.0))]
+    RecordTypes(Vec<RecordTypeError>),
     /// A setting the template does not support yet.
     #[error("{0}")]
     Unsupported(String),
+}
+
+fn record_type_problems(problems: &[RecordTypeError]) -> String {
+    match problems {
+        [one] => one.to_string(),
+        many => {
+            let mut text = format!("{} record types do not fit the configuration:", many.len());
+            for problem in many {
+                text.push_str("\n  - ");
+                text.push_str(&problem.to_string());
+            }
+            text
+        }
+    }
+}
+
+impl std::fmt::Debug for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if f.alternate() {
+            return match self {
+                TemplateError::Config(e) => f.debug_tuple("Config").field(e).finish(),
+                TemplateError::Producer(e) => f.debug_tuple("Producer").field(e).finish(),
+                TemplateError::RecordTypes(e) => f.debug_tuple("RecordTypes").field(e).finish(),
+                TemplateError::Unsupported(e) => f.debug_tuple("Unsupported").field(e).finish(),
+            };
+        }
+        kafka_core::error::write_report(self, f)
+    }
 }
 
 /// How Avro values are framed on the wire.
@@ -97,11 +134,18 @@ struct TemplateInner {
     /// is dropped.
     observers: Arc<Observers>,
     avro_framing: AvroFraming,
-    /// Topics of the types registered at build time: read on every send,
-    /// without a lock.
-    registered_topics: TypeIdMap<Arc<str>>,
-    /// Topics of types first sent without registration, resolved then.
-    topics: RwLock<TypeIdMap<Arc<str>>>,
+    /// The `key-serializer` / `value-serializer` lines, checked against each
+    /// record type when the template meets it.
+    serializers: SerializerLines,
+    /// Routes (topic, framing) of the types registered at build time: read on
+    /// every send, without a lock.
+    registered: TypeIdMap<Arc<TypeRoute>>,
+    /// Routes of types first sent without registration, made then.
+    routes: RwLock<TypeIdMap<Arc<TypeRoute>>>,
+    /// Held while a route is made at a first send: concurrent first sends of a
+    /// type wait for one route (one schema id request) rather than each making
+    /// their own. A failure is not kept: the next send tries again.
+    making_route: Mutex<()>,
 }
 
 /// Sends records to Kafka: derived [`KafkaRecord`] types, or raw
@@ -176,12 +220,9 @@ pub struct KafkaTemplateBuilder {
     mock: Option<MockProducer>,
 }
 
-/// Looks a configuration key up, for topic placeholders.
-type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
-
 struct Registration {
     type_id: TypeId,
-    resolve: fn(Lookup<'_>) -> Result<String, String>,
+    route: fn(&Routing<'_>) -> Result<TypeRoute, RecordTypeError>,
 }
 
 impl KafkaTemplateBuilder {
@@ -228,12 +269,16 @@ impl KafkaTemplateBuilder {
         self
     }
 
-    /// Resolves `R`'s topic when the template is built, so an unresolvable
-    /// placeholder is a startup error rather than a failure at the first send.
+    /// Prepares `R` when the template is built rather than at its first send,
+    /// so that what does not fit is a startup error ([`TemplateError::RecordTypes`]):
+    /// its topic is resolved (an unresolvable placeholder), the configuration's
+    /// `key-serializer` / `value-serializer` lines are checked against its key
+    /// and value, its Avro schema is built and, with
+    /// [`AvroFraming::Confluent`], its schema id asked for (once: sends use it).
     pub fn register<R: KafkaRecord + 'static>(mut self) -> Self {
         self.registrations.push(Registration {
             type_id: TypeId::of::<R>(),
-            resolve: |lookup| R::resolve_topic(lookup).map_err(|e| e.to_string()),
+            route: |routing| routing.route::<R>().map_err(|failure| failure.error),
         });
         self
     }
@@ -260,16 +305,15 @@ impl KafkaTemplateBuilder {
                 };
                 let name = self.producer_name.as_deref();
                 let settings = config.template_settings(name)?;
-                if let Some(prefix) = &settings.transaction_id_prefix {
-                    return Err(TemplateError::Unsupported(format!(
-                        "transaction-id-prefix '{prefix}' is set, but transactions are not supported yet; \
-                         remove kafka.producer.transaction-id-prefix"
-                    )));
-                }
+                // transaction-id-prefix is refused when the configuration loads
+                // (with its file and line), until transactions land.
                 let properties = config.producer_properties(name)?;
+                // The serializer lines are the template's to check, against
+                // each record type; kafka-core would refuse Spring's classes.
                 let producer_config = ProducerConfig::from_properties(
                     properties
                         .iter()
+                        .filter(|p| !SERIALIZER_KEYS.contains(&p.key.as_str()))
                         .map(|p| (p.key.as_str(), p.value.as_str())),
                 )
                 .map_err(KafkaError::from)?;
@@ -284,24 +328,30 @@ impl KafkaTemplateBuilder {
                 (Backend::Producer(producer.build()?), Some(config), settings)
             }
         };
-        let mut topics = TypeIdMap::default();
-        let lookup = |key: &str| {
-            config
-                .as_ref()
-                .and_then(|c| c.lookup(key))
-                .map(str::to_owned)
+        let serializers = match &config {
+            Some(config) => config.serializer_lines(self.producer_name.as_deref())?,
+            None => SerializerLines::default(),
         };
+        let routing = Routing {
+            config: config.as_ref(),
+            serializers: &serializers,
+            avro_framing: &self.avro_framing,
+        };
+        let mut registered = TypeIdMap::default();
         let mut problems = Vec::new();
         for registration in &self.registrations {
-            match (registration.resolve)(&lookup) {
-                Ok(topic) => {
-                    topics.insert(registration.type_id, Arc::from(topic));
+            match (registration.route)(&routing) {
+                Ok(route) => {
+                    registered.insert(registration.type_id, Arc::new(route));
                 }
                 Err(e) => problems.push(e),
             }
         }
         if !problems.is_empty() {
-            return Err(TemplateError::Topic(problems.join("\n")));
+            return Err(TemplateError::RecordTypes(problems));
+        }
+        if let Backend::Mock(mock) = &backend {
+            mock.use_avro_framing(&self.avro_framing);
         }
         Ok(KafkaTemplate {
             inner: Arc::new(TemplateInner {
@@ -314,8 +364,10 @@ impl KafkaTemplateBuilder {
                     journal: self.journal,
                 }),
                 avro_framing: self.avro_framing,
-                registered_topics: topics,
-                topics: RwLock::default(),
+                serializers,
+                registered,
+                routes: RwLock::default(),
+                making_route: Mutex::new(()),
             }),
         })
     }
@@ -452,30 +504,24 @@ impl KafkaTemplate {
         }
     }
 
-    /// The producer record for a derived record: its topic (resolved once per
-    /// type), key, headers, timestamp and framed value.
+    /// The producer record for a derived record: its topic and framing (made
+    /// once per type), key, headers, timestamp and framed value.
     fn build_record<R: KafkaRecord + 'static>(
         &self,
         record: &R,
     ) -> Result<ProducerRecord, SendError> {
-        let build = |topic: &str| {
-            let framing = self.framing_for::<R>(topic)?;
+        let build = |route: &TypeRoute| {
             record
-                .to_producer_record(topic, &framing)
+                .to_producer_record(&route.topic, &route.framing)
                 .map_err(|e| KafkaError::Serialization {
-                    topic: topic.to_owned(),
+                    topic: route.topic.to_string(),
                     message: e.to_string(),
                 })
         };
-        // The per-record path: a registered type's topic, borrowed.
-        let known = self
-            .inner
-            .registered_topics
-            .get(&TypeId::of::<R>())
-            .map(|topic| build(topic));
-        let built = match known {
-            Some(built) => built,
-            None => self.topic_for::<R>().and_then(|topic| build(&topic)),
+        // The per-record path: a registered type's route, borrowed.
+        let built = match self.inner.registered.get(&TypeId::of::<R>()) {
+            Some(route) => build(route),
+            None => self.route_for::<R>().and_then(|route| build(&route)),
         };
         built.map_err(|error| {
             self.inner.observers.listener.on_error(None, &error);
@@ -673,65 +719,64 @@ impl KafkaTemplate {
     }
 
     /// The topic `R` goes to, its placeholders resolved against the configuration.
+    ///
+    /// The first call for a type not [registered](KafkaTemplateBuilder::register)
+    /// also checks the serializer lines against it and, with
+    /// [`AvroFraming::Confluent`], asks for its schema id, as its first send would.
     pub fn topic_for<R: KafkaRecord + 'static>(&self) -> Result<Arc<str>, KafkaError> {
-        let type_id = TypeId::of::<R>();
-        if let Some(topic) = self.inner.registered_topics.get(&type_id) {
-            return Ok(topic.clone());
-        }
-        if let Some(topic) = self
-            .inner
-            .topics
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&type_id)
-        {
-            return Ok(topic.clone());
-        }
-        let config = self.inner.config.as_ref();
-        let topic: Arc<str> =
-            R::resolve_topic(&|key| config.and_then(|c| c.lookup(key)).map(str::to_owned))
-                .map_err(|e| KafkaError::InvalidTopic {
-                    topic: R::topic_spec().to_owned(),
-                    reason: e.to_string(),
-                })?
-                .into();
-        self.inner
-            .topics
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(type_id, topic.clone());
-        Ok(topic)
+        self.route_for::<R>().map(|route| route.topic.clone())
     }
 
-    fn framing_for<R: KafkaRecord>(&self, topic: &str) -> Result<ValueFraming, KafkaError> {
-        if R::value_format() != ValueFormat::Avro {
-            return Ok(ValueFraming::Raw);
+    /// `R`'s route: registered at build, made at an earlier send, or made now
+    /// (once, however many tasks send `R` for the first time together).
+    fn route_for<R: KafkaRecord + 'static>(&self) -> Result<Arc<TypeRoute>, KafkaError> {
+        let type_id = TypeId::of::<R>();
+        if let Some(route) = self.inner.registered.get(&type_id) {
+            return Ok(route.clone());
         }
-        Ok(match &self.inner.avro_framing {
-            AvroFraming::Raw => ValueFraming::Raw,
-            AvroFraming::SingleObject => ValueFraming::SingleObject,
-            AvroFraming::Confluent(resolver) => {
-                let schema = R::value_schema()
-                    .ok_or_else(|| KafkaError::Serialization {
-                        topic: topic.to_owned(),
-                        message: format!(
-                            "{} declares Avro but has no schema",
-                            R::record_type_name()
-                        ),
-                    })?
-                    .map_err(|e| KafkaError::Serialization {
-                        topic: topic.to_owned(),
-                        message: e.to_string(),
-                    })?;
-                let schema_id = resolver
-                    .schema_id(&topic_value_subject(topic), schema)
-                    .map_err(|e| KafkaError::Serialization {
-                        topic: topic.to_owned(),
-                        message: e.to_string(),
-                    })?;
-                ValueFraming::Confluent { schema_id }
-            }
-        })
+        let known = |routes: &RwLock<TypeIdMap<Arc<TypeRoute>>>| {
+            routes
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&type_id)
+                .cloned()
+        };
+        if let Some(route) = known(&self.inner.routes) {
+            return Ok(route);
+        }
+        let _making = self
+            .inner
+            .making_route
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(route) = known(&self.inner.routes) {
+            return Ok(route); // another task made it while this one waited
+        }
+        let routing = Routing {
+            config: self.inner.config.as_ref(),
+            serializers: &self.inner.serializers,
+            avro_framing: &self.inner.avro_framing,
+        };
+        let route = Arc::new(
+            routing
+                .route::<R>()
+                .map_err(|failure| match failure.error {
+                    RecordTypeError::Topic(e) => KafkaError::InvalidTopic {
+                        topic: failure.topic,
+                        reason: e.to_string(),
+                    },
+                    other => KafkaError::Serialization {
+                        topic: failure.topic,
+                        message: other.to_string(),
+                    },
+                })?,
+        );
+        self.inner
+            .routes
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(type_id, route.clone());
+        Ok(route)
     }
 }
 

@@ -68,9 +68,12 @@ pub fn topic_value_subject(topic: &str) -> String {
 }
 
 /// Maps a record's schema to the id a schema registry knows it by, for
-/// [`ValueFraming::Confluent`]. The template calls it once per record type and
-/// topic at startup and keeps the id, so implementations may be slow (a
-/// registry round trip) but must not be called per record.
+/// [`ValueFraming::Confluent`]. The template asks once per record type and
+/// topic and keeps the id: when it is built for the types registered with it,
+/// else at a type's first send (concurrent first sends of a type wait for one
+/// call; a failed call is not kept, the next send asks again). Implementations
+/// may be slow (a registry round trip, on the calling thread) but are not
+/// called per record.
 pub trait SchemaIdResolver: Send + Sync {
     /// The id of `schema` under `subject` (see [`topic_value_subject`]).
     fn schema_id(&self, subject: &str, schema: &AvroSchema) -> Result<u32, SchemaIdError>;

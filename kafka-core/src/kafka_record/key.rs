@@ -21,6 +21,7 @@ use super::error::TimestampError;
 /// | `Uuid` | its lowercase hyphenated text, UTF-8 | `UUIDSerializer` |
 /// | `Vec<u8>`, `[u8; N]`, `Bytes` | as is | `ByteArraySerializer` |
 /// | `Option<T>` | `None` is null | |
+/// | a newtype with `#[derive(KafkaBytes)]` | as its one field | as its field's |
 ///
 /// ```
 /// use kafka_core::kafka_record::KafkaBytes;
@@ -28,66 +29,169 @@ use super::error::TimestampError;
 /// assert_eq!("order-1".kafka_bytes(), Some(b"order-1".to_vec()));
 /// assert_eq!(None::<i64>.kafka_bytes(), None);
 /// ```
+///
+/// # Newtypes and types of your own
+///
+/// A key type that wraps one of these, such as `struct PaymentId(String)`,
+/// derives the trait: `#[derive(KafkaBytes)]` (from `kafka-derive`, re-exported
+/// as `kafka_template::KafkaBytes`) writes it as its one field, with the field's
+/// [`ENCODING`](Self::ENCODING). By hand, that is:
+///
+/// ```
+/// use kafka_core::kafka_record::{KafkaBytes, KeyEncoding};
+///
+/// struct PaymentId(String);
+///
+/// impl KafkaBytes for PaymentId {
+///     const ENCODING: KeyEncoding = <String as KafkaBytes>::ENCODING;
+///
+///     fn kafka_bytes(&self) -> Option<Vec<u8>> {
+///         self.0.kafka_bytes()
+///     }
+/// }
+///
+/// assert_eq!(PaymentId("p-1".into()).kafka_bytes(), Some(b"p-1".to_vec()));
+/// assert_eq!(PaymentId::ENCODING, KeyEncoding::Utf8);
+/// ```
+///
+/// An implementation that writes bytes of its own declares the Java serializer
+/// that writes the same bytes with `ENCODING`, or keeps the default
+/// [`KeyEncoding::Custom`] (then only Java's byte-array serializers fit it in a
+/// `key-serializer` line).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be written as a Kafka key or header value",
     label = "no built-in Kafka serializer for this type",
-    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8; N], Bytes, or an Option of one (None is null), written as Java's built-in serializers write them; a type of your own can implement `KafkaBytes`",
+    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8; N], Bytes, or an Option of one (None is null), written as Java's built-in serializers write them",
+    note = "a newtype over one of them (`struct PaymentId(String)`) can `#[derive(KafkaBytes)]`; another type of your own can implement `KafkaBytes`",
     note = "a key of another type can use a format set on the struct: #[kafka(key_format = \"json\")] (serde_json) or #[kafka(key_format = \"string\")] (Display)"
 )]
 pub trait KafkaBytes {
+    /// Which Java serializer writes the same bytes, for checking the
+    /// `key-serializer` a configuration names.
+    const ENCODING: KeyEncoding = KeyEncoding::Custom;
+
     /// The bytes, or `None` for a null key or header value.
     fn kafka_bytes(&self) -> Option<Vec<u8>>;
 }
 
+/// How a record's key is written, in the terms of the Java serializer that
+/// writes the same bytes (see [`KafkaBytes`] and `key_format`). (The variants
+/// are not named after Rust types such as `String`: rustc would then spell
+/// those types' full paths in every message about them.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyEncoding {
+    /// UTF-8 text: `String`, `str`, and `key_format = "string"` keys.
+    Utf8,
+    /// `i16`, 2 bytes big-endian.
+    Short,
+    /// `i32`, 4 bytes big-endian.
+    Integer,
+    /// `i64`, 8 bytes big-endian.
+    Long,
+    /// `f32`, IEEE 754 bits big-endian.
+    Float,
+    /// `f64`, IEEE 754 bits big-endian.
+    Double,
+    /// `bool`, one byte.
+    Boolean,
+    /// A UUID's lowercase hyphenated text.
+    UuidText,
+    /// The bytes as they are: `Vec<u8>`, `[u8; N]`, `Bytes`.
+    ByteArray,
+    /// `serde_json`: `key_format = "json"` keys.
+    Json,
+    /// Bytes a hand-written [`KafkaBytes`] implementation writes, not declared
+    /// as one of the above.
+    Custom,
+}
+
+impl KeyEncoding {
+    /// What the bytes are, for messages (`a string (UTF-8)`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyEncoding::Utf8 => "a string (UTF-8)",
+            KeyEncoding::Short => "an i16 (2 bytes big-endian)",
+            KeyEncoding::Integer => "an i32 (4 bytes big-endian)",
+            KeyEncoding::Long => "an i64 (8 bytes big-endian)",
+            KeyEncoding::Float => "an f32 (4 bytes big-endian)",
+            KeyEncoding::Double => "an f64 (8 bytes big-endian)",
+            KeyEncoding::Boolean => "a bool (one byte)",
+            KeyEncoding::UuidText => "a UUID (its text, UTF-8)",
+            KeyEncoding::ByteArray => "bytes, as they are",
+            KeyEncoding::Json => "JSON (key_format = \"json\")",
+            KeyEncoding::Custom => "bytes from its own KafkaBytes implementation",
+        }
+    }
+}
+
 impl<T: KafkaBytes + ?Sized> KafkaBytes for &T {
+    const ENCODING: KeyEncoding = T::ENCODING;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         (**self).kafka_bytes()
     }
 }
 
 impl<T: KafkaBytes> KafkaBytes for Option<T> {
+    const ENCODING: KeyEncoding = T::ENCODING;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         self.as_ref().and_then(T::kafka_bytes)
     }
 }
 
 impl KafkaBytes for str {
+    const ENCODING: KeyEncoding = KeyEncoding::Utf8;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.as_bytes().to_vec())
     }
 }
 
 impl KafkaBytes for String {
+    const ENCODING: KeyEncoding = KeyEncoding::Utf8;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.as_bytes().to_vec())
     }
 }
 
 impl KafkaBytes for Vec<u8> {
+    const ENCODING: KeyEncoding = KeyEncoding::ByteArray;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.clone())
     }
 }
 
 impl<const N: usize> KafkaBytes for [u8; N] {
+    const ENCODING: KeyEncoding = KeyEncoding::ByteArray;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.to_vec())
     }
 }
 
 impl KafkaBytes for Bytes {
+    const ENCODING: KeyEncoding = KeyEncoding::ByteArray;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.to_vec())
     }
 }
 
 impl KafkaBytes for bool {
+    const ENCODING: KeyEncoding = KeyEncoding::Boolean;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(vec![u8::from(*self)])
     }
 }
 
 impl KafkaBytes for Uuid {
+    const ENCODING: KeyEncoding = KeyEncoding::UuidText;
+
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.hyphenated().to_string().into_bytes())
     }
@@ -95,8 +199,10 @@ impl KafkaBytes for Uuid {
 
 /// Big-endian, as `java.nio.ByteBuffer` (and so Java's serializers) write numbers.
 macro_rules! big_endian {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => $encoding:ident),*) => {$(
         impl KafkaBytes for $ty {
+            const ENCODING: KeyEncoding = KeyEncoding::$encoding;
+
             fn kafka_bytes(&self) -> Option<Vec<u8>> {
                 Some(self.to_be_bytes().to_vec())
             }
@@ -104,7 +210,7 @@ macro_rules! big_endian {
     )*};
 }
 
-big_endian!(i16, i32, i64, f32, f64);
+big_endian!(i16 => Short, i32 => Integer, i64 => Long, f32 => Float, f64 => Double);
 
 /// A field usable as the record's Kafka timestamp: milliseconds since the Unix
 /// epoch, non-negative, as Kafka requires.

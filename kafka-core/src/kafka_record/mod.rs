@@ -30,16 +30,28 @@
 //! joined by `key_separator` (default `":"`). Several key fields need one of
 //! these two formats.
 //!
+//! A key field of a type of your own that wraps one of the native ones (a
+//! newtype such as `struct PaymentId(String)`) derives [`KafkaBytes`] with
+//! `#[derive(KafkaBytes)]` and is written as its field.
+//!
+//! [`KafkaRecord::record_key`] says which field(s) make the key and how they
+//! are written ([`KeyEncoding`]); with [`KafkaRecord::value_format`] that is what
+//! the template checks a configuration's `key-serializer` / `value-serializer`
+//! Java classes against ([`JavaSerializer`]).
+//!
 //! # Schema registry seam
 //!
 //! [`ValueFraming::Confluent`] carries the schema id; a [`SchemaIdResolver`]
 //! (a registry client, or [`StaticSchemaIds`]) maps a record's
-//! [`AvroSchema`] and subject to that id once, at startup.
+//! [`AvroSchema`] and subject to that id once per record type and topic (the
+//! template asks at startup for registered types, else at the first send).
 
 pub mod avro;
 mod error;
 mod framing;
+mod java_serializer;
 mod key;
+mod read;
 pub mod serde_millis;
 mod topic;
 
@@ -53,7 +65,9 @@ pub use framing::{
     ValueFormat, ValueFraming, topic_value_subject, write_confluent_header,
     write_single_object_header,
 };
-pub use key::{KafkaBytes, KafkaTimestamp};
+pub use java_serializer::{JavaSerializer, JavaSerializerError};
+pub use key::{KafkaBytes, KafkaTimestamp, KeyEncoding};
+pub use read::{ValueReadError, read_value};
 pub use topic::{
     TopicError, TopicNameError, TopicSpecError, TopicSpecPart, parse_topic_spec, resolve_topic,
     validate_topic_name,
@@ -111,6 +125,11 @@ pub trait KafkaRecord {
     where
         Self: Sized;
 
+    /// The key field(s) and how they are written; `None` for a keyless record.
+    fn record_key() -> Option<RecordKey>
+    where
+        Self: Sized;
+
     /// The key's bytes; `None` for a keyless record (or a `None` key field).
     fn key_bytes(&self) -> Result<Option<Vec<u8>>, SerializationError>;
 
@@ -145,6 +164,26 @@ pub trait KafkaRecord {
         record.timestamp = self.timestamp_ms()?;
         record.headers = self.headers();
         Ok(record)
+    }
+}
+
+/// A record type's key: the `#[kafka(key)]` field(s) and their encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordKey {
+    /// The key fields' Rust names, in declaration order.
+    pub fields: &'static [&'static str],
+    /// How the key is written.
+    pub encoding: KeyEncoding,
+}
+
+impl RecordKey {
+    /// `field `id`` or `fields `tenant`, `order_id``, for messages.
+    pub fn describe_fields(&self) -> String {
+        let names: Vec<String> = self.fields.iter().map(|f| format!("`{f}`")).collect();
+        match names.as_slice() {
+            [one] => format!("field {one}"),
+            many => format!("fields {}", many.join(", ")),
+        }
     }
 }
 

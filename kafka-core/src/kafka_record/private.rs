@@ -14,8 +14,8 @@ pub use super::avro::{
     NamedTypeId, SchemaWriter, write_int,
 };
 pub use super::{
-    KafkaBytes, KafkaRecord, KafkaTimestamp, SerializationError, TYPE_ID_HEADER, TimestampError,
-    ValueFormat, ValueFraming,
+    KafkaBytes, KafkaRecord, KafkaTimestamp, KeyEncoding, RecordKey, SerializationError,
+    TYPE_ID_HEADER, TimestampError, ValueFormat, ValueFraming,
 };
 pub use crate::record::Header;
 

@@ -13,7 +13,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use super::error::{ConfigIssue, is_secret_key, shown_value};
+use kafka_core::kafka_record::JavaSerializer;
+
+use crate::record_type::{SERIALIZER_KEYS, SerializerLine, SerializerLines};
+
+use super::error::{ConfigIssue, ConfigLoadError, is_secret_key, shown_value};
 use super::keys::{KeyKind, Scope};
 use super::merge::RawValue;
 use super::origin::Origin;
@@ -95,6 +99,34 @@ impl ProducerSetup {
             None => "default producer".to_owned(),
             Some(name) => format!("producer '{name}'"),
         }
+    }
+}
+
+impl ProducerSetup {
+    /// The line setting `java_key`; `None` when unset, empty, or naming a class
+    /// that validation already reported.
+    fn serializer_line(&self, java_key: &str) -> Option<SerializerLine> {
+        let (property, provenance) = self.properties.iter().find(|(p, _)| p.key == java_key)?;
+        let serializer = JavaSerializer::from_class(&property.value).ok()?;
+        Some(SerializerLine {
+            serializer,
+            written_key: provenance.written_key.clone(),
+            origin: property.origin.clone(),
+        })
+    }
+}
+
+impl super::KafkaConfig {
+    /// The serializer lines of the default producer (`None`) or a named one.
+    pub(crate) fn serializer_lines(
+        &self,
+        producer: Option<&str>,
+    ) -> Result<SerializerLines, ConfigLoadError> {
+        let setup = self.producer(producer)?;
+        Ok(SerializerLines {
+            key: setup.serializer_line(SERIALIZER_KEYS[0]),
+            value: setup.serializer_line(SERIALIZER_KEYS[1]),
+        })
     }
 }
 

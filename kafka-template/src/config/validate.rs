@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use kafka_core::config::{ConfigError, ProducerConfig};
+use kafka_core::kafka_record::{JavaSerializer, JavaSerializerError};
 
 use super::error::{ConfigIssue, shown_value};
 use super::keys::KeyKind;
@@ -56,6 +57,7 @@ fn template_alternative(java_key: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+use crate::record_type::SERIALIZER_KEYS;
 
 /// Every error kafka-core finds in `properties`, not only the first.
 ///
@@ -88,18 +90,69 @@ fn check_with_kafka_core(properties: &[(String, String)]) -> Vec<ConfigError> {
     errors
 }
 
-/// kafka-core's verdict on one producer, as configuration issues.
+/// kafka-core's verdict on one producer, as configuration issues, after the
+/// serializer lines' (which the template checks itself: see [`serializer_issues`]).
 pub(crate) fn validate_producer(producer: &ProducerSetup) -> Vec<ConfigIssue> {
     // Transactions are refused once, by refuse_transactions.
     let properties: Vec<(String, String)> = producer
         .properties
         .iter()
         .filter(|(p, _)| p.key != TRANSACTIONAL_ID)
+        .filter(|(p, _)| !SERIALIZER_KEYS.contains(&p.key.as_str()))
         .map(|(p, _)| (p.key.clone(), p.value.clone()))
         .collect();
-    check_with_kafka_core(&properties)
-        .into_iter()
-        .map(|error| to_issue(&error, producer))
+    let mut issues = serializer_issues(producer);
+    issues.extend(
+        check_with_kafka_core(&properties)
+            .into_iter()
+            .map(|error| to_issue(&error, producer)),
+    );
+    issues
+}
+
+/// `key.serializer` / `value.serializer` must name a Java serializer whose
+/// bytes are known ([`JavaSerializer`]); whether it agrees with a record type
+/// is checked when the template meets the type. An empty value is unset.
+fn serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
+    producer
+        .properties
+        .iter()
+        .filter(|(p, _)| SERIALIZER_KEYS.contains(&p.key.as_str()) && !p.value.trim().is_empty())
+        .filter_map(|(property, provenance)| {
+            let key = provenance.written_key.clone();
+            let origin = property.origin.clone();
+            match JavaSerializer::from_class(&property.value) {
+                Ok(_) => None,
+                Err(error @ JavaSerializerError::SchemaRegistry { .. }) => {
+                    Some(ConfigIssue::Unsupported {
+                        key,
+                        origin,
+                        reason: error.to_string(),
+                    })
+                }
+                Err(JavaSerializerError::Unknown { suggestion, .. }) => {
+                    Some(ConfigIssue::InvalidValue {
+                        value: shown_value(&key, &provenance.written_value),
+                        key,
+                        origin,
+                        expected: format!(
+                            "a Java serializer whose bytes this producer knows (the record types \
+                             decide the bytes; the line must agree with them): {}{}",
+                            JavaSerializer::known_classes().join(", "),
+                            suggestion
+                                .map(|s| format!("; did you mean {s}?"))
+                                .unwrap_or_default()
+                        ),
+                    })
+                }
+                Err(other) => Some(ConfigIssue::InvalidValue {
+                    value: shown_value(&key, &provenance.written_value),
+                    key,
+                    origin,
+                    expected: other.to_string(),
+                }),
+            }
+        })
         .collect()
 }
 
