@@ -102,6 +102,7 @@ impl Sender {
         let options = ConnectionOptions {
             client_id: config.client_id().to_owned(),
             connect_timeout: config.socket_connection_setup_timeout(),
+            security: config.security().connection().clone(),
             ..ConnectionOptions::default()
         };
         Sender {
@@ -241,7 +242,10 @@ impl Sender {
                 state.failures += 1;
                 state.backoff_until =
                     Some(Instant::now() + exponential_backoff(initial, max, state.failures - 1));
-                if matches!(target, Target::Bootstrap(_)) {
+                if error.is_authentication_failure() {
+                    // Not retriable: `send` reports it at once (within max.block.ms).
+                    self.shared.metadata.authentication_failed(error);
+                } else if matches!(target, Target::Bootstrap(_)) {
                     self.shared.metadata.fetch_failed(error.to_string());
                 } else {
                     self.shared.metadata.request_update();
