@@ -476,6 +476,93 @@ mod tests {
         );
     }
 
+    /// A token endpoint on loopback: checks the client-credentials request and
+    /// answers with a JWT (or an OAuth error).
+    async fn token_endpoint(answer: String) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.ends_with(b"scope=kafka+produce") {
+                let n = socket.read(&mut buf).await.unwrap();
+                assert!(n > 0, "request cut short");
+                request.extend_from_slice(&buf[..n]);
+            }
+            socket.write_all(answer.as_bytes()).await.unwrap();
+            socket.shutdown().await.unwrap();
+            String::from_utf8(request).unwrap()
+        });
+        (url, server)
+    }
+
+    fn provider(url: &str) -> ClientCredentials {
+        let settings = SecuritySettings::from_pairs(&[
+            (keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL, url),
+            (keys::SASL_LOGIN_RETRY_BACKOFF_MAX_MS, "0"),
+        ]);
+        let jaas = JaasConfig::parse(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+             clientId=\"svc:orders\" clientSecret=\"hunter2\" scope=\"kafka produce\";",
+        )
+        .unwrap();
+        ClientCredentials::from_settings(&settings, &jaas).unwrap()
+    }
+
+    #[tokio::test]
+    async fn client_credentials_grant_against_a_token_endpoint() {
+        // {"alg":"none"} . {"sub":"svc-orders","exp":4102444800,"iat":1700000000} .
+        let body = "{\"access_token\":\"eyJhbGciOiJub25lIn0.\
+            eyJzdWIiOiJzdmMtb3JkZXJzIiwiZXhwIjo0MTAyNDQ0ODAwLCJpYXQiOjE3MDAwMDAwMDB9.\",\
+            \"expires_in\":3600}";
+        let (first, rest) = body.split_at(20);
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n{:x}\r\n{rest}\r\n0\r\n\r\n",
+            first.len(),
+            rest.len()
+        );
+        let (url, server) = token_endpoint(answer).await;
+        let provider = provider(&url);
+        assert!(!format!("{provider:?}").contains("hunter2"));
+        let token = provider.token().await.unwrap();
+        assert_eq!(token.principal, "svc-orders");
+        assert_eq!(
+            token.expires_at.duration_since(token.issued_at).unwrap(),
+            Duration::from_secs(3600)
+        );
+        let request = server.await.unwrap();
+        assert!(
+            request.starts_with("POST /oauth2/token HTTP/1.1\r\n"),
+            "{request}"
+        );
+        // RFC 6749 2.3.1: form-encoded id and secret, then Basic.
+        let basic = STANDARD.encode("svc%3Aorders:hunter2");
+        assert!(
+            request.contains(&format!("Authorization: Basic {basic}\r\n")),
+            "{request}"
+        );
+        assert!(request.ends_with("\r\n\r\ngrant_type=client_credentials&scope=kafka+produce"));
+    }
+
+    #[tokio::test]
+    async fn oauth_errors_are_reported_without_retrying() {
+        let body = r#"{"error":"invalid_client","error_description":"bad secret"}"#;
+        let answer = format!(
+            "HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (url, server) = token_endpoint(answer).await;
+        let error = provider(&url).token().await.unwrap_err();
+        assert!(
+            error.contains("HTTP 401: invalid_client: bad secret"),
+            "{error}"
+        );
+        assert!(!error.contains("hunter2"));
+        server.await.unwrap();
+    }
+
     #[test]
     fn urls_and_form_encoding() {
         let url = Url::parse("https://idp.example.com:8443/realms/k/token?x=1").unwrap();
