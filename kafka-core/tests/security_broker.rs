@@ -4,9 +4,13 @@
 //! the Java client properties `scripts/kafka client-properties` prints, and what
 //! landed is read back by Kafka's own console consumer through the same listener.
 
-use std::sync::Arc;
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use kafka_core::config::ProducerConfig;
 use kafka_core::network::{AuthFailure, NetworkError, TlsFailure};
@@ -89,6 +93,14 @@ fn send_error(
     })
 }
 
+/// The TLS failure `error` carries; anything else fails the test.
+fn tls_failure(error: &KafkaError) -> &TlsFailure {
+    match error {
+        KafkaError::Network(NetworkError::Tls { reason, .. }) => reason,
+        other => panic!("expected a TLS failure, got {other:?}"),
+    }
+}
+
 fn set(props: &mut Vec<(String, String)>, key: &str, value: &str) {
     props.retain(|(k, _)| k != key);
     props.push((key.to_owned(), value.to_owned()));
@@ -119,8 +131,84 @@ async fn counting_proxy(target: String) -> CountingProxy {
     CountingProxy { address, accepted }
 }
 
+/// Log lines of kafka-core's network module, to see re-authentications happen.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn count(&self, what: &str) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .matches(what)
+            .count()
+    }
+}
+
+/// An OIDC token endpoint on loopback answering every client-credentials
+/// request with an unsigned JWT for `svc-orders` (which the broker's unsecured
+/// validator accepts); counts the requests.
+async fn token_endpoint() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&requests);
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let count = Arc::clone(&count);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !String::from_utf8_lossy(&request).contains("grant_type=client_credentials") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                let claims = format!(r#"{{"sub":"svc-orders","iat":{now},"exp":{}}}"#, now + 3600);
+                let token = format!(
+                    "{}.{}.",
+                    b64.encode(r#"{"alg":"none"}"#),
+                    b64.encode(claims)
+                );
+                let body = format!(
+                    r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":3600}}"#
+                );
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, requests)
+}
+
 #[test]
 fn tls_and_sasl_against_a_secured_broker() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter("kafka_core::network=debug")
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
     let cluster = Cluster::start_secured(1);
     let rt = runtime();
 
@@ -136,6 +224,43 @@ fn tls_and_sasl_against_a_secured_broker() {
     ] {
         produce_and_read_back(&cluster, &rt, listener, mechanism);
     }
+
+    // --- OAUTHBEARER with the OIDC client-credentials login (KIP-768) -----------
+    let topic = cluster.create_topic("secure-oidc", 1, 1);
+    let (url, token_requests) = rt.block_on(token_endpoint());
+    let oidc: Vec<(String, String)> = [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "OAUTHBEARER"),
+        (
+            "sasl.login.callback.handler.class",
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+        ),
+        ("sasl.oauthbearer.token.endpoint.url", url.as_str()),
+        (
+            "sasl.jaas.config",
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+             clientId=\"svc-orders\" clientSecret=\"oidc-secret\" scope=\"kafka\";",
+        ),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    rt.block_on(async {
+        let producer = producer(&cluster.listener_bootstrap("SASL_PLAINTEXT"), &oidc, &[]);
+        producer
+            .send(ProducerRecord::new(topic.clone(), "oidc"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("delivered with an OIDC token");
+        producer.close(Duration::from_secs(10)).await;
+    });
+    // One token, cached for the producer's connections (bootstrap and broker).
+    assert_eq!(token_requests.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        cluster.read_all_through(&topic, 1, "SASL_PLAINTEXT", Some("PLAIN"))[0].value_str(),
+        Some("oidc".to_owned())
+    );
 
     // --- PEM stores and inline PEM (KIP-651) -----------------------------------
     let tls = cluster.tls_dir();
@@ -238,13 +363,7 @@ fn tls_and_sasl_against_a_secured_broker() {
     untrusted.retain(|(k, _)| !k.starts_with("ssl.truststore"));
     let error = send_error(&rt, &cluster.listener_bootstrap("SSL"), &untrusted, &topic);
     assert!(
-        matches!(
-            error,
-            KafkaError::Network(NetworkError::Tls {
-                reason: TlsFailure::UnknownIssuer { .. },
-                ..
-            })
-        ),
+        matches!(tls_failure(&error), TlsFailure::UnknownIssuer { .. }),
         "unknown CA: {error:?}"
     );
     assert!(error.to_string().contains("localhost"), "{error}");
@@ -255,13 +374,7 @@ fn tls_and_sasl_against_a_secured_broker() {
         .replace("localhost", "127.0.0.1");
     let error = send_error(&rt, &by_ip, &cluster.client_properties("SSL", None), &topic);
     assert!(
-        matches!(
-            error,
-            KafkaError::Network(NetworkError::Tls {
-                reason: TlsFailure::HostNameMismatch { .. },
-                ..
-            })
-        ),
+        matches!(tls_failure(&error), TlsFailure::HostNameMismatch { .. }),
         "host name mismatch: {error:?}"
     );
     assert!(error.to_string().contains("127.0.0.1"), "{error}");
@@ -279,6 +392,18 @@ fn tls_and_sasl_against_a_secured_broker() {
         producer.close(Duration::from_secs(10)).await;
     });
 
+    // A listener requiring client certificates, and none given.
+    let error = send_error(
+        &rt,
+        &cluster.listener_bootstrap("MTLS"),
+        &cluster.client_properties("SSL", None),
+        &topic,
+    );
+    assert!(
+        matches!(tls_failure(&error), TlsFailure::RefusedByBroker { .. }),
+        "no client certificate: {error:?}"
+    );
+
     // A mechanism the listener does not enable (SASL_SSL has no OAUTHBEARER).
     let error = send_error(
         &rt,
@@ -294,6 +419,7 @@ fn tls_and_sasl_against_a_secured_broker() {
         other => panic!("mechanism not enabled: got {other:?}"),
     }
 
+    let reauthentications_before = logs.count("re-authenticated");
     // --- re-authentication (KIP-368): the REAUTH listener ends sessions after 10 s -
     for mechanism in ["SCRAM-SHA-512", "OAUTHBEARER"] {
         let topic = cluster.create_topic("secure-reauth", 1, 1);
@@ -322,4 +448,11 @@ fn tls_and_sasl_against_a_secured_broker() {
         let records = cluster.read_all(&topic, sent);
         assert_eq!(records.len(), sent, "{mechanism}: records lost");
     }
+    // The sessions were renewed on their connections, not replaced.
+    let reauthentications = logs.count("re-authenticated") - reauthentications_before;
+    assert!(
+        reauthentications >= 2,
+        "{reauthentications} re-authentications"
+    );
+    assert_eq!(logs.count("re-authentication failed"), 0);
 }

@@ -121,7 +121,9 @@ impl BrokerConnection {
             if let Some(tls) = &options.security.tls {
                 let stream = tls.connect(addr, stream).await?;
                 let (read, write) = tokio::io::split(stream);
-                Self::establish(addr, read, Box::new(write), options).await
+                Self::establish(addr, read, Box::new(write), options)
+                    .await
+                    .map_err(|error| super::tls::refused_after_handshake(addr, error))
             } else {
                 let (read, write) = stream.into_split();
                 Self::establish(addr, read, Box::new(write), options).await
@@ -461,7 +463,10 @@ impl BrokerConnection {
         let result = tokio::time::timeout(self.auth_timeout, self.authenticate(writer, sasl)).await;
         cancel_guard.armed = false;
         let error = match result {
-            Ok(Ok(())) => return Ok(()),
+            Ok(Ok(())) => {
+                tracing::debug!(broker = %self.address(), "re-authenticated");
+                return Ok(());
+            }
             Ok(Err(error)) => error,
             Err(_) => NetworkError::ConnectTimeout {
                 address: self.address().to_owned(),

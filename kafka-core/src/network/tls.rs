@@ -33,7 +33,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use tokio::net::TcpStream;
 
-use super::NetworkError;
+use super::{DisconnectReason, NetworkError};
 use crate::config::keys;
 use crate::config::security::SecuritySettings;
 use crate::config::{ConfigError, Password};
@@ -371,6 +371,29 @@ impl TlsConnector {
                 reason: TlsFailure::from_io(host, error),
             })
     }
+}
+
+/// With TLS 1.3 the broker checks the client certificate after the client's
+/// handshake has finished, so its refusal (an alert) arrives on the first read:
+/// report that as the TLS failure it is, not as a lost connection.
+pub(crate) fn refused_after_handshake(address: &str, error: NetworkError) -> NetworkError {
+    if let NetworkError::Disconnected {
+        reason: DisconnectReason::Io(io),
+        ..
+    } = &error
+        && let Some(rustls::Error::AlertReceived(alert)) = io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return NetworkError::Tls {
+            address: address.to_owned(),
+            reason: TlsFailure::RefusedByBroker {
+                host: host_of(address).to_owned(),
+                alert: format!("{alert:?}"),
+            },
+        };
+    }
+    error
 }
 
 /// The host of `host:port` (brackets of an IPv6 address removed).

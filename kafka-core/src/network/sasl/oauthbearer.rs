@@ -92,6 +92,18 @@ impl RefreshPolicy {
     }
 }
 
+/// Kafka's login callback handlers for the OIDC login (3.1+ and the older
+/// `secured` package name).
+const SECURED_HANDLERS: &[&str] = &[
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+    "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler",
+];
+
+/// Kafka's unsecured login handler (the default without a token endpoint).
+const UNSECURED_HANDLERS: &[&str] = &[
+    "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredLoginCallbackHandler",
+];
+
 /// The OAUTHBEARER mechanism: a token provider, SASL extensions and a token cache.
 pub struct OAuthBearer {
     provider: Arc<dyn TokenProvider>,
@@ -163,10 +175,33 @@ impl OAuthBearer {
                     .map(|name| (name.to_owned(), v.clone()))
             })
             .collect();
-        let provider: Arc<dyn TokenProvider> = if settings
-            .get(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL)
-            .is_some()
-        {
+        let handler = settings.get(keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS);
+        let endpoint = settings.get(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL);
+        match handler {
+            None => {}
+            Some(class) if UNSECURED_HANDLERS.contains(&class) => {}
+            Some(class) if SECURED_HANDLERS.contains(&class) && endpoint.is_none() => {
+                return Err(ConfigError::Missing {
+                    key: keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL.to_owned(),
+                    hint: format!(
+                        "{class} fetches tokens from the identity provider's token \
+                         endpoint: set its URL"
+                    ),
+                });
+            }
+            Some(class) if SECURED_HANDLERS.contains(&class) => {}
+            Some(class) => {
+                return Err(ConfigError::unsupported(
+                    keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS,
+                    format!(
+                        "{class} is a Java class; Kafka's OAuthBearerLoginCallbackHandler (OIDC) \
+                         and the unsecured handler are built in, other token sources plug in \
+                         as a kafka_core::network::sasl::TokenProvider"
+                    ),
+                ));
+            }
+        }
+        let provider: Arc<dyn TokenProvider> = if endpoint.is_some() {
             Arc::new(super::oidc::ClientCredentials::from_settings(
                 settings, jaas,
             )?)
