@@ -12,8 +12,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use kafka_core::config::ProducerConfig;
-use kafka_core::network::{AuthFailure, NetworkError, TlsFailure};
+use futures_util::future::{BoxFuture, FutureExt};
+use kafka_core::config::{Password, ProducerConfig};
+use kafka_core::network::sasl::{OAuthToken, TokenProvider};
+use kafka_core::network::{AuthFailure, NetworkError, SecurityProtocol, TlsFailure};
 use kafka_core::{KafkaError, KafkaProducer, ProducerRecord};
 use kafka_testkit::Cluster;
 
@@ -153,6 +155,49 @@ impl Logs {
     }
 }
 
+/// An unsigned JWT for `subject`, valid for an hour.
+fn unsigned_jwt(subject: &str) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims = format!(r#"{{"sub":"{subject}","iat":{now},"exp":{}}}"#, now + 3600);
+    format!(
+        "{}.{}.",
+        b64.encode(r#"{"alg":"none"}"#),
+        b64.encode(claims)
+    )
+}
+
+/// A token source of the application's own.
+#[derive(Debug, Default)]
+struct OwnTokens {
+    calls: AtomicUsize,
+}
+
+impl TokenProvider for OwnTokens {
+    fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        async {
+            // Stands for a call to a secrets service.
+            tokio::task::yield_now().await;
+            let now = SystemTime::now();
+            Ok(OAuthToken {
+                value: Password::new(unsigned_jwt("own-app")),
+                principal: "own-app".into(),
+                issued_at: now,
+                expires_at: now + Duration::from_secs(3600),
+            })
+        }
+        .boxed()
+    }
+
+    fn principal(&self) -> String {
+        "own-app".into()
+    }
+}
+
 /// An OIDC token endpoint on loopback answering every client-credentials
 /// request with an unsigned JWT for `svc-orders` (which the broker's unsecured
 /// validator accepts); counts the requests.
@@ -174,17 +219,7 @@ async fn token_endpoint() -> (String, Arc<AtomicUsize>) {
                     }
                 }
                 count.fetch_add(1, Ordering::SeqCst);
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs();
-                let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-                let claims = format!(r#"{{"sub":"svc-orders","iat":{now},"exp":{}}}"#, now + 3600);
-                let token = format!(
-                    "{}.{}.",
-                    b64.encode(r#"{"alg":"none"}"#),
-                    b64.encode(claims)
-                );
+                let token = unsigned_jwt("svc-orders");
                 let body = format!(
                     r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":3600}}"#
                 );
@@ -257,10 +292,32 @@ fn tls_and_sasl_against_a_secured_broker() {
     });
     // One token, cached for the producer's connections (bootstrap and broker).
     assert_eq!(token_requests.load(Ordering::SeqCst), 1);
-    assert_eq!(
-        cluster.read_all_through(&topic, 1, "SASL_PLAINTEXT", Some("PLAIN"))[0].value_str(),
-        Some("oidc".to_owned())
-    );
+
+    // An application's own token source, through the async TokenProvider trait.
+    let provider = Arc::new(OwnTokens::default());
+    rt.block_on(async {
+        let config = ProducerConfig::builder()
+            .bootstrap_servers(cluster.listener_bootstrap("SASL_PLAINTEXT"))
+            .security_protocol(SecurityProtocol::SaslPlaintext)
+            .oauth_token_provider(provider.clone())
+            .build()
+            .expect("config");
+        let producer = KafkaProducer::new(config).expect("producer");
+        producer
+            .send(ProducerRecord::new(topic.clone(), "own provider"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("delivered with the application's token");
+        producer.close(Duration::from_secs(10)).await;
+    });
+    assert_eq!(provider.calls.load(Ordering::SeqCst), 1);
+    let values: Vec<_> = cluster
+        .read_all_through(&topic, 2, "SASL_PLAINTEXT", Some("PLAIN"))
+        .iter()
+        .filter_map(|r| r.value_str())
+        .collect();
+    assert_eq!(values, ["oidc", "own provider"]);
 
     // --- PEM stores and inline PEM (KIP-651) -----------------------------------
     let tls = cluster.tls_dir();

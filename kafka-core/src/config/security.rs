@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::ConfigError;
 use super::keys;
-use crate::network::sasl::SaslConfig;
+use crate::network::sasl::{SaslConfig, SaslMechanism};
 use crate::network::tls::{TlsConnector, TlsSettings};
 use crate::network::{ConnectionSecurity, SecurityProtocol};
 
@@ -99,16 +99,39 @@ pub(crate) const SECURITY_KEYS: &[&str] = &[
 ];
 
 /// `security.protocol` and the `ssl.*`/`sasl.*` values as set, secrets wrapped.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub(crate) struct SecuritySettings {
     pub(crate) protocol: Option<SecurityProtocol>,
     values: BTreeMap<&'static str, Password>,
+    /// A mechanism given in code (builder), used instead of `sasl.mechanism`.
+    pub(crate) mechanism: Option<Arc<dyn SaslMechanism>>,
+}
+
+impl PartialEq for SecuritySettings {
+    fn eq(&self, other: &Self) -> bool {
+        self.protocol == other.protocol
+            && self.values == other.values
+            && same_mechanism(&self.mechanism, &other.mechanism)
+    }
+}
+
+impl Eq for SecuritySettings {}
+
+fn same_mechanism(a: &Option<Arc<dyn SaslMechanism>>, b: &Option<Arc<dyn SaslMechanism>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 impl fmt::Debug for SecuritySettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
         map.entry(&keys::SECURITY_PROTOCOL, &self.protocol);
+        if let Some(mechanism) = &self.mechanism {
+            map.entry(&"sasl mechanism (given in code)", &mechanism.name());
+        }
         for (key, value) in &self.values {
             map.entry(key, &keys::redact(key, value.expose()));
         }
@@ -206,7 +229,9 @@ pub struct SecurityConfig {
 impl PartialEq for SecurityConfig {
     fn eq(&self, other: &Self) -> bool {
         // PLAINTEXT set explicitly equals the default.
-        self.protocol() == other.protocol() && self.settings.values == other.settings.values
+        self.protocol() == other.protocol()
+            && self.settings.values == other.settings.values
+            && same_mechanism(&self.settings.mechanism, &other.settings.mechanism)
     }
 }
 

@@ -80,6 +80,9 @@ impl SaslConfig {
     /// From `sasl.mechanism` (Java's default `GSSAPI` is not supported) and
     /// `sasl.jaas.config`.
     pub(crate) fn from_settings(settings: &SecuritySettings) -> Result<Self, ConfigError> {
+        if let Some(mechanism) = &settings.mechanism {
+            return Ok(SaslConfig::new(Arc::clone(mechanism)));
+        }
         let mechanism = settings
             .get(keys::SASL_MECHANISM)
             .unwrap_or("GSSAPI")
