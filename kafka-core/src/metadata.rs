@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::error::KafkaError;
+use crate::network::NetworkError;
 use crate::partitioner::{PartitionerCluster, TopicPartitions};
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::messages::MetadataResponse;
@@ -99,6 +100,9 @@ pub(crate) struct Metadata {
     need_update: AtomicBool,
     last_refresh: Mutex<Option<Instant>>,
     last_error: Mutex<Option<FetchFailure>>,
+    /// A failure to authenticate (SASL or TLS), reported to `send` at once until
+    /// a metadata fetch succeeds again.
+    authentication_error: Mutex<Option<NetworkError>>,
     max_age: Duration,
     max_idle: Duration,
     refresh_backoff: Duration,
@@ -113,6 +117,7 @@ impl Metadata {
             need_update: AtomicBool::new(true),
             last_refresh: Mutex::new(None),
             last_error: Mutex::new(None),
+            authentication_error: Mutex::new(None),
             max_age,
             max_idle,
             refresh_backoff,
@@ -183,6 +188,20 @@ impl Metadata {
     }
 
     /// Records a failed fetch, for the error a timed-out `send` reports.
+    /// Connecting failed to authenticate: waiting `send` calls fail with it now.
+    pub fn authentication_failed(&self, error: NetworkError) {
+        self.note_failure(FetchFailure {
+            message: error.to_string(),
+            unreachable: false,
+        });
+        *self
+            .authentication_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(error);
+        self.need_update.store(true, Ordering::Release);
+        self.updates.send_modify(|v| *v += 1);
+    }
+
     pub fn fetch_failed(&self, failure: FetchFailure) {
         *self.last_refresh.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         self.note_failure(failure);
@@ -266,6 +285,10 @@ impl Metadata {
         *self.cluster.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cluster);
         *self.last_refresh.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self
+            .authentication_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
         self.need_update.store(incomplete, Ordering::Release);
         self.updates.send_modify(|v| *v += 1);
     }
@@ -283,6 +306,14 @@ impl Metadata {
         let mut updates = self.updates.subscribe();
         let mut asked = false;
         loop {
+            if let Some(error) = self
+                .authentication_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+            {
+                return Err(KafkaError::Network(error));
+            }
             let cluster = self.cluster();
             if let Some(t) = cluster.topics.get(topic) {
                 t.last_used.store(wall_clock_ms(), Ordering::Relaxed);

@@ -151,6 +151,7 @@ impl Sender {
         let options = ConnectionOptions {
             client_id: config.client_id().to_owned(),
             connect_timeout: config.socket_connection_setup_timeout(),
+            security: config.security().connection().clone(),
             ..ConnectionOptions::default()
         };
         Sender {
@@ -293,7 +294,10 @@ impl Sender {
                     message: error.to_string(),
                     unreachable: true,
                 };
-                if matches!(target, Target::Bootstrap(_)) {
+                if error.is_authentication_failure() {
+                    // Not retriable: `send` reports it at once (within max.block.ms).
+                    self.shared.metadata.authentication_failed(error);
+                } else if matches!(target, Target::Bootstrap(_)) {
                     self.shared.metadata.fetch_failed(failure);
                 } else {
                     self.shared.metadata.note_failure(failure);

@@ -7,7 +7,8 @@
 use bytes::BytesMut;
 use kafka_core::protocol::messages::{
     AddPartitionsToTxnRequest, ApiVersionsRequest, EndTxnRequest, FindCoordinatorRequest,
-    InitProducerIdRequest, MetadataRequest, ProduceRequest,
+    InitProducerIdRequest, MetadataRequest, ProduceRequest, SaslAuthenticateRequest,
+    SaslHandshakeRequest,
 };
 use kafka_core::protocol::{Decoder, Encoder, Request, decode_response};
 use kafka_protocol::protocol::{Encodable, StrBytes};
@@ -29,6 +30,8 @@ fn decode_everything(bytes: &[u8]) {
     all_versions::<FindCoordinatorRequest>(bytes);
     all_versions::<AddPartitionsToTxnRequest>(bytes);
     all_versions::<EndTxnRequest>(bytes);
+    all_versions::<SaslHandshakeRequest>(bytes);
+    all_versions::<SaslAuthenticateRequest>(bytes);
 }
 
 fn encode<T: Encodable>(message: &T, version: i16) -> Vec<u8> {
@@ -127,6 +130,19 @@ fn build_fixtures() -> Vec<Vec<u8>> {
     for version in 0..=3 {
         out.push(encode(&AddPartitionsToTxnResponse::default(), version));
         out.push(encode(&EndTxnResponse::default(), version));
+    }
+    out.push(encode(
+        &SaslHandshakeResponse::default().with_mechanisms(vec![s("PLAIN"), s("SCRAM-SHA-512")]),
+        1,
+    ));
+    for version in 0..=2 {
+        out.push(encode(
+            &SaslAuthenticateResponse::default()
+                .with_error_message(Some(s("bad")))
+                .with_auth_bytes(bytes::Bytes::from_static(b"r=abc,s=QUJD,i=4096"))
+                .with_session_lifetime_ms(10_000),
+            version,
+        ));
     }
     out
 }
@@ -246,7 +262,7 @@ proptest! {
 fn every_fixture_decodes_unmutated() {
     // The mutation test starts from valid input: check it is.
     let fixtures = fixtures();
-    assert_eq!(fixtures.len(), 4 + 10 + 9 + 6 + 5 + 8);
+    assert_eq!(fixtures.len(), 4 + 10 + 9 + 6 + 5 + 8 + 1 + 3);
     let mut decoded = 0;
     for bytes in fixtures {
         fn any_version<R: Request>(bytes: &[u8]) -> bool {
@@ -260,6 +276,8 @@ fn every_fixture_decodes_unmutated() {
             || any_version::<FindCoordinatorRequest>(bytes)
             || any_version::<AddPartitionsToTxnRequest>(bytes)
             || any_version::<EndTxnRequest>(bytes)
+            || any_version::<SaslHandshakeRequest>(bytes)
+            || any_version::<SaslAuthenticateRequest>(bytes)
         {
             decoded += 1;
         }

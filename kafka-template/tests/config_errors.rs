@@ -186,31 +186,41 @@ fn super_messages(dir: &ConfigDir) -> Vec<String> {
 }
 
 #[test]
-fn unsupported_settings_say_so_and_hide_secrets() {
+fn security_settings_are_checked_at_load_and_hide_secrets() {
+    // A JAAS text without its control flag, with PLAIN over SASL_PLAINTEXT.
     let (dir, messages) = load_yaml_errors(
-        "kafka:\n  ssl:\n    key-store-password: hunter2\n  properties:\n    sasl.jaas.config: 'user=\"me\" password=\"hunter2\";'\n",
+        "kafka:\n  security:\n    protocol: SASL_PLAINTEXT\n  properties:\n    sasl.mechanism: PLAIN\n    sasl.jaas.config: 'PlainLoginModule username=\"me\" password=\"hunter2\";'\n",
         &[],
     );
-    assert_eq!(messages.len(), 2, "{messages:?}");
     let file = dir.file("application.yml").display().to_string();
+    assert_eq!(messages.len(), 1, "{messages:?}");
     assert!(
         messages[0].starts_with(&format!(
-            "kafka.properties.sasl.jaas.config (from {file}:5) is not supported: "
+            "invalid value '[hidden]' for kafka.properties.sasl.jaas.config (from {file}:6)"
         )),
         "{}",
         messages[0]
     );
+    assert!(messages[0].contains("control flag"), "{}", messages[0]);
+
+    // A trust store that is not there: named as resolved next to the file.
+    let (dir, messages) = load_yaml_errors(
+        "kafka:\n  security:\n    protocol: SSL\n  ssl:\n    trust-store-location: certs/missing.p12\n    trust-store-password: hunter2\n",
+        &[],
+    );
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let expected = dir.file("certs/missing.p12").display().to_string();
     assert!(
-        messages[1].starts_with(&format!(
-            "kafka.ssl.key-store-password (from {file}:3) is not supported: "
-        )),
+        messages[0].contains("kafka.ssl.trust-store-location") && messages[0].contains(&expected),
         "{}",
-        messages[1]
+        messages[0]
     );
-    assert!(
-        messages.iter().all(|m| !m.contains("hunter2")),
-        "{messages:?}"
-    );
+    // Java's default sasl.mechanism (GSSAPI) is refused with what to use instead.
+    let (_, messages) = load_yaml_errors("kafka:\n  security:\n    protocol: SASL_SSL\n", &[]);
+    assert!(messages[0].contains("GSSAPI"), "{messages:?}");
+    for message in &messages {
+        assert!(!message.contains("hunter2"), "{message}");
+    }
 }
 
 #[test]

@@ -249,6 +249,36 @@ impl Kafka {
         idle_timeout: Duration,
         committed_only: bool,
     ) -> Vec<ConsumedRecord> {
+        self.read_via(topic, expected, idle_timeout, committed_only, None)
+    }
+
+    /// Like [`Kafka::read_all`], with Kafka's console consumer connecting through
+    /// `listener` of a `--security` cluster (see [`Cluster::start_secured`]) with
+    /// the properties `scripts/kafka client-properties LISTENER MECHANISM` prints.
+    pub fn read_all_through(
+        &self,
+        topic: &str,
+        expected: usize,
+        listener: &str,
+        mechanism: Option<&str>,
+    ) -> Vec<ConsumedRecord> {
+        self.read_via(
+            topic,
+            expected,
+            Duration::from_secs(10),
+            false,
+            Some((listener, mechanism)),
+        )
+    }
+
+    fn read_via(
+        &self,
+        topic: &str,
+        expected: usize,
+        idle_timeout: Duration,
+        committed_only: bool,
+        through: Option<(&str, Option<&str>)>,
+    ) -> Vec<ConsumedRecord> {
         let max = expected.to_string();
         let timeout = idle_timeout.as_millis().to_string();
         let isolation = if committed_only {
@@ -256,7 +286,7 @@ impl Kafka {
         } else {
             "read_uncommitted"
         };
-        let out = self.script(&[
+        let mut args = vec![
             "consume",
             topic,
             "--max-messages",
@@ -265,7 +295,14 @@ impl Kafka {
             &timeout,
             "--isolation",
             isolation,
-        ]);
+        ];
+        if let Some((listener, mechanism)) = through {
+            args.extend(["--listener", listener]);
+            if let Some(mechanism) = mechanism {
+                args.extend(["--mechanism", mechanism]);
+            }
+        }
+        let out = self.script(&args);
         let mut records: Vec<ConsumedRecord> = out
             .lines()
             .filter(|l| l.starts_with('{'))
@@ -343,6 +380,18 @@ pub struct Cluster {
 impl Cluster {
     /// Starts `brokers` combined nodes of Kafka `version` (`None`: the pinned one).
     pub fn start(brokers: u32, version: Option<&str>) -> Cluster {
+        Cluster::start_with(brokers, version, false)
+    }
+
+    /// Starts `brokers` nodes with `scripts/kafka start --security`: next to
+    /// PLAINTEXT (which [`Kafka::bootstrap`] names) the listeners `SSL`, `MTLS`,
+    /// `SASL_PLAINTEXT`, `SASL_SSL` and `REAUTH`, with the harness's own CA; see
+    /// [`Cluster::listener_bootstrap`] and [`Cluster::client_properties`].
+    pub fn start_secured(brokers: u32) -> Cluster {
+        Cluster::start_with(brokers, None, true)
+    }
+
+    fn start_with(brokers: u32, version: Option<&str>, security: bool) -> Cluster {
         let state_dir = repo_root()
             .join("target")
             .join(unique_name(&format!("kafka-cluster-{brokers}")));
@@ -351,6 +400,9 @@ impl Cluster {
         if let Some(v) = version {
             args.push("--version");
             args.push(v);
+        }
+        if security {
+            args.push("--security");
         }
         let out = run_script_in(Some(&state_dir), &args);
         let bootstrap = out
@@ -394,6 +446,39 @@ impl Cluster {
             .state_dir
             .as_ref()
             .map(|d| d.display().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The bootstrap address of one listener (`scripts/kafka bootstrap LISTENER`).
+    pub fn listener_bootstrap(&self, listener: &str) -> String {
+        run_script_in(self.kafka.state_dir.as_deref(), &["bootstrap", listener])
+            .trim()
+            .to_owned()
+    }
+
+    /// The Java client properties for `listener` (and SASL `mechanism`), as
+    /// `scripts/kafka client-properties` prints them.
+    pub fn client_properties(
+        &self,
+        listener: &str,
+        mechanism: Option<&str>,
+    ) -> Vec<(String, String)> {
+        let mut args = vec!["client-properties", listener];
+        args.extend(mechanism);
+        run_script_in(self.kafka.state_dir.as_deref(), &args)
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    /// Directory of the harness's CA and certificates (`ca.pem`, `client.pem`,
+    /// `client.key`, `truststore.p12`, `client.p12`, ...) of a secured cluster.
+    pub fn tls_dir(&self) -> PathBuf {
+        self.kafka
+            .state_dir
+            .as_ref()
+            .map(|d| d.join("tls"))
             .unwrap_or_default()
     }
 

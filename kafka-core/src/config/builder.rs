@@ -1,11 +1,14 @@
 //! [`ProducerConfigBuilder`]: typed setters over the same rules as the properties.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::resolve::ClientIdSource;
 use super::settings::{Settings, range, transactional_id};
 use super::types::{Codec, GZIP_LEVEL, LZ4_LEVEL, ZSTD_LEVEL};
 use super::{Acks, ClientDnsLookup, ConfigError, ProducerConfig, bootstrap, keys, value};
+use crate::network::SecurityProtocol;
+use crate::network::sasl::{OAuthBearer, SaslMechanism, TokenProvider};
 use crate::record_batch::Compression;
 
 /// Builds a [`ProducerConfig`] from typed values.
@@ -409,5 +412,63 @@ impl ProducerConfigBuilder {
     /// `client.dns.lookup`.
     pub fn client_dns_lookup(self, lookup: ClientDnsLookup) -> Self {
         self.with(Ok(lookup), |s, v| s.client_dns_lookup = Some(v))
+    }
+
+    /// `security.protocol`. The TLS and SASL settings themselves are Java
+    /// properties ([`property`](Self::property)), or a mechanism given in code.
+    pub fn security_protocol(self, protocol: SecurityProtocol) -> Self {
+        self.with(Ok(protocol), |s, v| s.security.protocol = Some(v))
+    }
+
+    /// A SASL mechanism given in code (for example one this crate does not ship,
+    /// such as GSSAPI or AWS_MSK_IAM), used instead of `sasl.mechanism` and
+    /// `sasl.jaas.config` when `security.protocol` is `SASL_*`.
+    pub fn sasl_mechanism(mut self, mechanism: Arc<dyn SaslMechanism>) -> Self {
+        self.settings.security.mechanism = Some(mechanism);
+        self
+    }
+
+    /// OAUTHBEARER with tokens from `provider` (your own identity provider
+    /// client), instead of the `sasl.jaas.config` / `sasl.oauthbearer.*` logins.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, SystemTime};
+    /// use futures_util::future::{BoxFuture, FutureExt};
+    /// use kafka_core::ProducerConfig;
+    /// use kafka_core::config::Password;
+    /// use kafka_core::network::SecurityProtocol;
+    /// use kafka_core::network::sasl::{OAuthToken, TokenProvider};
+    ///
+    /// #[derive(Debug)]
+    /// struct Vault;
+    /// impl TokenProvider for Vault {
+    ///     fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>> {
+    ///         async {
+    ///             let now = SystemTime::now();
+    ///             Ok(OAuthToken {
+    ///                 value: Password::new("eyJ..."),
+    ///                 principal: "orders".into(),
+    ///                 issued_at: now,
+    ///                 expires_at: now + Duration::from_secs(3600),
+    ///             })
+    ///         }
+    ///         .boxed()
+    ///     }
+    ///     fn principal(&self) -> String {
+    ///         "orders".into()
+    ///     }
+    /// }
+    ///
+    /// let config = ProducerConfig::builder()
+    ///     .bootstrap_servers("broker:9093")
+    ///     .security_protocol(SecurityProtocol::SaslSsl)
+    ///     .oauth_token_provider(Arc::new(Vault))
+    ///     .build()?;
+    /// assert_eq!(config.security().protocol(), SecurityProtocol::SaslSsl);
+    /// # Ok::<(), kafka_core::ConfigError>(())
+    /// ```
+    pub fn oauth_token_provider(self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.sasl_mechanism(Arc::new(OAuthBearer::new(provider)))
     }
 }

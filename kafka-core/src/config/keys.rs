@@ -77,8 +77,70 @@ pub const SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS: &str = "socket.connection.setu
 pub const SEND_BUFFER_BYTES: &str = "send.buffer.bytes";
 /// `receive.buffer.bytes`: `SO_RCVBUF`, -1 for the OS default.
 pub const RECEIVE_BUFFER_BYTES: &str = "receive.buffer.bytes";
-/// `security.protocol`: only `PLAINTEXT` for now.
+/// `security.protocol`: `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.
 pub const SECURITY_PROTOCOL: &str = "security.protocol";
+/// `ssl.truststore.location`: file of the certificates trusted to sign the brokers'.
+pub const SSL_TRUSTSTORE_LOCATION: &str = "ssl.truststore.location";
+/// `ssl.truststore.type`: `PKCS12` (default) or `PEM`.
+pub const SSL_TRUSTSTORE_TYPE: &str = "ssl.truststore.type";
+/// `ssl.truststore.password`: password of a PKCS12 trust store (secret).
+pub const SSL_TRUSTSTORE_PASSWORD: &str = "ssl.truststore.password";
+/// `ssl.truststore.certificates`: trusted certificates inline, PEM (KIP-651).
+pub const SSL_TRUSTSTORE_CERTIFICATES: &str = "ssl.truststore.certificates";
+/// `ssl.keystore.location`: file of the client's key and certificate chain (mTLS).
+pub const SSL_KEYSTORE_LOCATION: &str = "ssl.keystore.location";
+/// `ssl.keystore.type`: `PKCS12` (default) or `PEM`.
+pub const SSL_KEYSTORE_TYPE: &str = "ssl.keystore.type";
+/// `ssl.keystore.password`: password of the key store (secret).
+pub const SSL_KEYSTORE_PASSWORD: &str = "ssl.keystore.password";
+/// `ssl.key.password`: password of the private key (secret).
+pub const SSL_KEY_PASSWORD: &str = "ssl.key.password";
+/// `ssl.keystore.certificate.chain`: the client's certificate chain inline, PEM.
+pub const SSL_KEYSTORE_CERTIFICATE_CHAIN: &str = "ssl.keystore.certificate.chain";
+/// `ssl.keystore.key`: the client's private key inline, PEM PKCS#8 (secret).
+pub const SSL_KEYSTORE_KEY: &str = "ssl.keystore.key";
+/// `ssl.endpoint.identification.algorithm`: `https` (default) checks the broker's
+/// host name against its certificate; empty turns the check off.
+pub const SSL_ENDPOINT_IDENTIFICATION_ALGORITHM: &str = "ssl.endpoint.identification.algorithm";
+/// `ssl.enabled.protocols`: `TLSv1.2,TLSv1.3` by default.
+pub const SSL_ENABLED_PROTOCOLS: &str = "ssl.enabled.protocols";
+/// `ssl.protocol`: `TLSv1.3` (default) or `TLSv1.2`; only the enabled protocols count.
+pub const SSL_PROTOCOL: &str = "ssl.protocol";
+/// `sasl.mechanism`: `GSSAPI` (Java's default, not supported), `PLAIN`,
+/// `SCRAM-SHA-256`, `SCRAM-SHA-512` or `OAUTHBEARER`.
+pub const SASL_MECHANISM: &str = "sasl.mechanism";
+/// `sasl.jaas.config`: the login module and its options (secret).
+pub const SASL_JAAS_CONFIG: &str = "sasl.jaas.config";
+/// `sasl.login.callback.handler.class`: Kafka's OAuth handler selects the OIDC provider.
+pub const SASL_LOGIN_CALLBACK_HANDLER_CLASS: &str = "sasl.login.callback.handler.class";
+/// `sasl.login.refresh.window.factor`: refresh a token at this share of its life (0.8).
+pub const SASL_LOGIN_REFRESH_WINDOW_FACTOR: &str = "sasl.login.refresh.window.factor";
+/// `sasl.login.refresh.buffer.seconds`: refresh at least this long before expiry (300).
+pub const SASL_LOGIN_REFRESH_BUFFER_SECONDS: &str = "sasl.login.refresh.buffer.seconds";
+/// `sasl.login.connect.timeout.ms`: connect timeout of the token endpoint (10 s).
+pub const SASL_LOGIN_CONNECT_TIMEOUT_MS: &str = "sasl.login.connect.timeout.ms";
+/// `sasl.login.read.timeout.ms`: read timeout of the token endpoint (10 s).
+pub const SASL_LOGIN_READ_TIMEOUT_MS: &str = "sasl.login.read.timeout.ms";
+/// `sasl.login.retry.backoff.ms`: first wait before retrying the token endpoint (100 ms).
+pub const SASL_LOGIN_RETRY_BACKOFF_MS: &str = "sasl.login.retry.backoff.ms";
+/// `sasl.login.retry.backoff.max.ms`: cap of that wait (10 s).
+pub const SASL_LOGIN_RETRY_BACKOFF_MAX_MS: &str = "sasl.login.retry.backoff.max.ms";
+/// `sasl.oauthbearer.token.endpoint.url`: the OIDC token endpoint (KIP-768).
+pub const SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL: &str = "sasl.oauthbearer.token.endpoint.url";
+/// `sasl.oauthbearer.scope.claim.name`: the token's scope claim (`scope`).
+pub const SASL_OAUTHBEARER_SCOPE_CLAIM_NAME: &str = "sasl.oauthbearer.scope.claim.name";
+/// `sasl.oauthbearer.sub.claim.name`: the token's subject claim (`sub`).
+pub const SASL_OAUTHBEARER_SUB_CLAIM_NAME: &str = "sasl.oauthbearer.sub.claim.name";
+/// `sasl.oauthbearer.client.credentials.client.id`: OAuth client id (KIP-1139;
+/// else the JAAS option `clientId`).
+pub const SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_ID: &str =
+    "sasl.oauthbearer.client.credentials.client.id";
+/// `sasl.oauthbearer.client.credentials.client.secret`: OAuth client secret (secret;
+/// else the JAAS option `clientSecret`).
+pub const SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_SECRET: &str =
+    "sasl.oauthbearer.client.credentials.client.secret";
+/// `sasl.oauthbearer.scope`: scope asked of the token endpoint (else JAAS `scope`).
+pub const SASL_OAUTHBEARER_SCOPE: &str = "sasl.oauthbearer.scope";
 /// `client.dns.lookup`: `use_all_dns_ips` or `resolve_canonical_bootstrap_servers_only`.
 pub const CLIENT_DNS_LOOKUP: &str = "client.dns.lookup";
 
@@ -199,7 +261,7 @@ pub(crate) enum JavaKey {
     Class,
     /// A setting enabling a feature this producer lacks when not at its default.
     FeatureFlag,
-    /// A TLS or SASL setting (`ssl.*`, `sasl.*`).
+    /// A TLS or SASL setting (`ssl.*`, `sasl.*`) this producer does not implement.
     Security,
     /// Not a producer setting.
     Unknown,
@@ -217,6 +279,8 @@ pub(crate) fn classify(key: &str) -> JavaKey {
         JavaKey::Class
     } else if FEATURE_FLAGS.contains(&key) {
         JavaKey::FeatureFlag
+    } else if super::security::SecuritySettings::handles(key) {
+        JavaKey::Supported
     } else if key.starts_with("ssl.") || key.starts_with("sasl.") {
         JavaKey::Security
     } else {

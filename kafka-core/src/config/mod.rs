@@ -46,15 +46,22 @@
 //! (see [`keys`]): JVM metrics settings are ignored with a warning; Kafka's own
 //! `key.serializer`/`value.serializer` classes are ignored (the Rust types decide the
 //! bytes) but other serializer classes are errors; `partitioner.class` and
-//! `interceptor.classes` are errors pointing at the Rust trait objects; TLS and SASL
-//! settings are errors saying they are not supported yet. Secret values (passwords,
-//! JAAS configs) never appear in errors, logs or `Debug` output.
+//! `interceptor.classes` are errors pointing at the Rust trait objects; the TLS and
+//! SASL settings this producer lacks (Kerberos, Java TLS providers) are errors
+//! saying why. Secret values (passwords, keys, JAAS configs, tokens) never appear
+//! in errors, logs or `Debug` output.
+//!
+//! TLS and SASL use the Java names: `security.protocol`, `ssl.truststore.*`,
+//! `ssl.keystore.*`, `ssl.key.password`, `ssl.endpoint.identification.algorithm`,
+//! `ssl.enabled.protocols`, `sasl.mechanism`, `sasl.jaas.config` and the
+//! `sasl.oauthbearer.*` / `sasl.login.*` settings of OAUTHBEARER (see [`keys`]).
 
 mod bootstrap;
 mod builder;
 mod error;
 pub mod keys;
 mod resolve;
+pub(crate) mod security;
 mod settings;
 mod types;
 mod value;
@@ -64,6 +71,7 @@ use std::time::Duration;
 
 pub use builder::ProducerConfigBuilder;
 pub use error::ConfigError;
+pub use security::{Password, SecurityConfig};
 pub use types::{Acks, ClientDnsLookup};
 
 use crate::record_batch::Compression;
@@ -109,6 +117,7 @@ pub struct ProducerConfig {
     send_buffer_bytes: Option<usize>,
     receive_buffer_bytes: Option<usize>,
     client_dns_lookup: ClientDnsLookup,
+    security: SecurityConfig,
 }
 
 impl ProducerConfig {
@@ -359,6 +368,12 @@ impl ProducerConfig {
         self.client_dns_lookup
     }
 
+    /// `security.protocol` and the TLS/SASL settings, loaded (trust and key stores
+    /// read, JAAS options parsed) when the configuration was built.
+    pub fn security(&self) -> &SecurityConfig {
+        &self.security
+    }
+
     /// The effective value of every implemented setting, by Java name, sorted by
     /// name (like the Java client's "ProducerConfig values" log); secret values
     /// would show as `[hidden]`.
@@ -440,7 +455,10 @@ impl ProducerConfig {
                 keys::RECEIVE_BUFFER_BYTES,
                 socket_buffer(self.receive_buffer_bytes),
             ),
-            (keys::SECURITY_PROTOCOL, "PLAINTEXT".to_owned()),
+            (
+                keys::SECURITY_PROTOCOL,
+                self.security.protocol().to_string(),
+            ),
             (
                 keys::CLIENT_DNS_LOOKUP,
                 self.client_dns_lookup.name().to_owned(),
@@ -454,6 +472,7 @@ impl ProducerConfig {
         if let Some(id) = &self.transactional_id {
             props.push((keys::TRANSACTIONAL_ID, id.clone()));
         }
+        props.extend(self.security.properties());
         for (key, value) in &mut props {
             if keys::is_secret(key) {
                 *value = keys::HIDDEN.to_owned();

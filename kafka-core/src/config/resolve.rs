@@ -185,6 +185,7 @@ impl Settings {
                     .unwrap_or(default::RECEIVE_BUFFER_BYTES),
             ),
             client_dns_lookup: self.client_dns_lookup.unwrap_or_default(),
+            security: self.security.resolve()?,
         })
     }
 

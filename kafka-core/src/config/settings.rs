@@ -7,6 +7,7 @@
 //! default is quietly turned off), so every field is an `Option`.
 
 use super::keys::{self, JavaKey};
+use super::security::SecuritySettings;
 use super::types::{Codec, GZIP_LEVEL, LZ4_LEVEL, ZSTD_LEVEL};
 use super::value::{self, INT_MAX, LONG_MAX};
 use super::{Acks, ClientDnsLookup, ConfigError, bootstrap};
@@ -48,6 +49,8 @@ pub(crate) struct Settings {
     pub(crate) send_buffer_bytes: Option<i64>,
     pub(crate) receive_buffer_bytes: Option<i64>,
     pub(crate) client_dns_lookup: Option<ClientDnsLookup>,
+    /// `security.protocol`, `ssl.*`, `sasl.*` (its `Debug` hides secrets).
+    pub(crate) security: SecuritySettings,
 }
 
 /// The `[min, max]` Java's validators give each numeric key; the typed builder checks
@@ -94,11 +97,7 @@ impl Settings {
             JavaKey::Serializer => serializer(key, raw),
             JavaKey::Class => class_list(key, raw),
             JavaKey::FeatureFlag => two_phase_commit(key, raw),
-            JavaKey::Security => Err(ConfigError::unsupported(
-                key,
-                "TLS and SASL are not supported yet; only security.protocol=PLAINTEXT \
-                 connections are available",
-            )),
+            JavaKey::Security => Err(ConfigError::unsupported(key, unsupported_security(key))),
             JavaKey::Unknown => Err(ConfigError::UnknownKey {
                 key: key.to_owned(),
                 suggestion: keys::suggest(key).map(str::to_owned),
@@ -172,8 +171,9 @@ impl Settings {
             keys::RECEIVE_BUFFER_BYTES => {
                 self.receive_buffer_bytes = Some(int(range::SOCKET_BUFFER)?)
             }
-            keys::SECURITY_PROTOCOL => security_protocol(raw)?,
+            keys::SECURITY_PROTOCOL => self.security.protocol = Some(raw.parse()?),
             keys::CLIENT_DNS_LOOKUP => self.client_dns_lookup = Some(raw.parse()?),
+            key if SecuritySettings::handles(key) => self.security.set(key, raw)?,
             // `SUPPORTED` and this match list the same keys; a test checks it.
             _ => {
                 return Err(ConfigError::unsupported(
@@ -200,20 +200,21 @@ pub(crate) fn transactional_id(raw: &str) -> Result<String, ConfigError> {
     }
 }
 
-/// `security.protocol`: Java's four protocols, case-insensitive; only PLAINTEXT works.
-fn security_protocol(raw: &str) -> Result<(), ConfigError> {
-    let protocol = raw.trim().to_ascii_uppercase();
-    match protocol.as_str() {
-        "PLAINTEXT" => Ok(()),
-        "SSL" | "SASL_PLAINTEXT" | "SASL_SSL" => Err(ConfigError::unsupported(
-            keys::SECURITY_PROTOCOL,
-            format!("{protocol}: TLS and SASL are not supported yet; use PLAINTEXT"),
-        )),
-        _ => Err(ConfigError::invalid(
-            keys::SECURITY_PROTOCOL,
-            raw,
-            "one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (only PLAINTEXT is supported)",
-        )),
+/// Why a Java `ssl.*`/`sasl.*` key this producer does not implement is refused.
+fn unsupported_security(key: &str) -> &'static str {
+    if key.starts_with("sasl.kerberos.") {
+        "GSSAPI (Kerberos) is not supported; use PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER"
+    } else if key.ends_with(".class") {
+        "it names a Java class; TLS and SASL are configured with the ssl.* and sasl.* settings \
+         this producer implements (see kafka_core::config::keys)"
+    } else if key.starts_with("ssl.") {
+        "TLS runs on rustls with its own cipher suites, key and trust managers and random \
+         source; set ssl.truststore.*, ssl.keystore.*, ssl.enabled.protocols and \
+         ssl.endpoint.identification.algorithm instead"
+    } else {
+        "this SASL setting is not implemented; supported are sasl.mechanism, sasl.jaas.config, \
+         sasl.login.refresh.*, sasl.login.*timeout.ms, sasl.login.retry.backoff.* and the \
+         sasl.oauthbearer.* settings of the OIDC client-credentials login"
     }
 }
 
@@ -274,6 +275,7 @@ fn two_phase_commit(key: &str, raw: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::network::SecurityProtocol;
 
     #[test]
     fn every_supported_key_is_wired_up() {
@@ -374,19 +376,43 @@ mod tests {
     }
 
     #[test]
-    fn security_protocols_other_than_plaintext_are_not_supported_yet() {
+    fn security_protocols_are_parsed_as_java_names() {
         let mut settings = Settings::default();
-        assert_eq!(settings.apply(keys::SECURITY_PROTOCOL, "PLAINTEXT"), Ok(()));
-        for protocol in ["SSL", "sasl_ssl", "SASL_PLAINTEXT"] {
-            let err = settings
-                .apply(keys::SECURITY_PROTOCOL, protocol)
-                .unwrap_err();
-            assert!(matches!(err, ConfigError::Unsupported { .. }), "{err}");
-            assert!(err.to_string().contains("not supported yet"), "{err}");
+        for (raw, protocol) in [
+            ("PLAINTEXT", SecurityProtocol::Plaintext),
+            ("SSL", SecurityProtocol::Ssl),
+            ("sasl_ssl", SecurityProtocol::SaslSsl),
+            (" SASL_PLAINTEXT ", SecurityProtocol::SaslPlaintext),
+        ] {
+            assert_eq!(settings.apply(keys::SECURITY_PROTOCOL, raw), Ok(()));
+            assert_eq!(settings.security.protocol, Some(protocol));
         }
         assert!(matches!(
             settings.apply(keys::SECURITY_PROTOCOL, "TLS"),
             Err(ConfigError::InvalidValue { .. })
         ));
+        let err = settings
+            .apply("sasl.kerberos.service.name", "kafka")
+            .unwrap_err();
+        assert!(err.to_string().contains("GSSAPI"), "{err}");
+        let err = settings.apply("ssl.cipher.suites", "X").unwrap_err();
+        assert!(matches!(err, ConfigError::Unsupported { .. }), "{err}");
+    }
+
+    #[test]
+    fn security_settings_hide_secrets_in_debug() {
+        let mut settings = Settings::default();
+        settings
+            .apply(
+                keys::SASL_JAAS_CONFIG,
+                "org.apache.kafka.common.security.plain.PlainLoginModule required \
+                 username=\"alice\" password=\"hunter2\";",
+            )
+            .unwrap();
+        settings.apply(keys::SSL_KEY_PASSWORD, "hunter3").unwrap();
+        settings.apply(keys::SASL_MECHANISM, "PLAIN").unwrap();
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("hunter"), "{debug}");
+        assert!(debug.contains("PLAIN"), "{debug}");
     }
 }

@@ -3,22 +3,27 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
+use super::ConnectionSecurity;
 use super::error::{DisconnectReason, NetworkError};
 use super::reader::read_responses;
+use super::sasl::{AuthFailure, SaslConfig};
 use super::shared::{InFlight, Reply, Shared};
 use super::versions::BrokerApiVersions;
-use crate::protocol::messages::ApiVersionsRequest;
+use crate::protocol::messages::{
+    ApiVersionsRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
+};
 use crate::protocol::{
     ApiKey, DecodeError, ErrorCode, Request, decode_response, encode_request_frame,
 };
 
-/// The write half of whatever transport the connection runs over (TCP today,
-/// TLS later).
+/// The write half of whatever transport the connection runs over (TCP or TLS).
 type BoxedWrite = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// Settings for one connection.
@@ -26,12 +31,14 @@ type BoxedWrite = Box<dyn AsyncWrite + Send + Unpin>;
 pub struct ConnectionOptions {
     /// Sent in every request header (the Java client's `client.id`).
     pub client_id: String,
-    /// Bound on establishing the connection: TCP connect plus the ApiVersions
-    /// exchange (and, later, TLS and SASL).
+    /// Bound on establishing the connection: TCP connect, TLS handshake, the
+    /// ApiVersions exchange and SASL authentication (also each re-authentication).
     pub connect_timeout: Duration,
     /// Largest response frame accepted; a bigger size prefix closes the
     /// connection before anything is allocated for it.
     pub max_response_size: usize,
+    /// TLS and SASL (`security.protocol`); PLAINTEXT by default.
+    pub security: ConnectionSecurity,
 }
 
 impl Default for ConnectionOptions {
@@ -42,6 +49,7 @@ impl Default for ConnectionOptions {
             client_id: "kafka-template-rs".to_owned(),
             connect_timeout: Duration::from_secs(10),
             max_response_size: 100 * 1024 * 1024,
+            security: ConnectionSecurity::default(),
         }
     }
 }
@@ -52,6 +60,8 @@ struct Writer {
     /// Reused for every frame: no allocation per request once warm.
     buf: BytesMut,
     next_correlation_id: i32,
+    /// When the SASL session must be renewed (KIP-368), if the broker limits it.
+    reauthenticate_at: Option<Instant>,
 }
 
 /// One TCP connection to one broker, with API versions negotiated.
@@ -71,6 +81,9 @@ pub struct BrokerConnection {
     client_id: String,
     api_versions: BrokerApiVersions,
     api_versions_version: i16,
+    sasl: Option<Arc<SaslConfig>>,
+    /// Bound on each SASL (re-)authentication.
+    auth_timeout: Duration,
 }
 
 impl std::fmt::Debug for BrokerConnection {
@@ -85,8 +98,10 @@ impl std::fmt::Debug for BrokerConnection {
 }
 
 impl BrokerConnection {
-    /// Connect to `addr` (`host:port`) over TCP (`TCP_NODELAY` set) and negotiate
-    /// API versions, all within `options.connect_timeout`.
+    /// Connect to `addr` (`host:port`) over TCP (`TCP_NODELAY` set), run the TLS
+    /// handshake when `options.security` has TLS, negotiate API versions and
+    /// authenticate with SASL when it has SASL, all within
+    /// `options.connect_timeout`.
     pub async fn connect(addr: &str, options: &ConnectionOptions) -> Result<Self, NetworkError> {
         check_address(addr)?;
         let timeout = options.connect_timeout;
@@ -103,8 +118,16 @@ impl BrokerConnection {
                     address: addr.to_owned(),
                     source: Arc::new(error),
                 })?;
-            let (read, write) = stream.into_split();
-            Self::establish(addr, read, Box::new(write), options).await
+            if let Some(tls) = &options.security.tls {
+                let stream = tls.connect(addr, stream).await?;
+                let (read, write) = tokio::io::split(stream);
+                Self::establish(addr, read, Box::new(write), options)
+                    .await
+                    .map_err(|error| super::tls::refused_after_handshake(addr, error))
+            } else {
+                let (read, write) = stream.into_split();
+                Self::establish(addr, read, Box::new(write), options).await
+            }
         };
         tokio::time::timeout(timeout, setup)
             .await
@@ -115,7 +138,9 @@ impl BrokerConnection {
     }
 
     /// Run the protocol over an already-open transport (for example a TLS
-    /// stream): negotiates API versions within `options.connect_timeout`.
+    /// stream made elsewhere): negotiates API versions, and authenticates when
+    /// `options.security` has SASL, within `options.connect_timeout`
+    /// (`options.security.tls` is not used: the stream is taken as it is).
     pub async fn from_stream<S>(
         addr: &str,
         stream: S,
@@ -159,15 +184,26 @@ impl BrokerConnection {
                 stream: Some(write),
                 buf: BytesMut::with_capacity(16 * 1024),
                 next_correlation_id: 0,
+                reauthenticate_at: None,
             }),
             client_id: options.client_id.clone(),
             api_versions: BrokerApiVersions::default(),
             api_versions_version: 0,
+            sasl: options.security.sasl.clone(),
+            auth_timeout: options.connect_timeout,
         };
         connection.negotiate_versions().await?;
-        // SASL goes here: SaslHandshake + SaslAuthenticate, after ApiVersions
-        // (which tells which versions of them the broker speaks) and before the
-        // connection is handed out. Credentials must stay out of Debug and logs.
+        // After ApiVersions (which says which SASL versions the broker speaks),
+        // before the connection is handed out.
+        if let Some(sasl) = connection.sasl.clone() {
+            let mut writer = connection.writer.lock().await;
+            let authenticated = connection.authenticate(&mut writer, &sasl).await;
+            drop(writer);
+            if let Err(error) = authenticated {
+                connection.close();
+                return Err(error);
+            }
+        }
         tracing::debug!(
             broker = %addr,
             api_versions = connection.api_versions_version,
@@ -311,6 +347,90 @@ impl BrokerConnection {
         }
     }
 
+    /// SaslHandshake then SaslAuthenticate rounds until the mechanism completes;
+    /// records when the broker wants the session renewed. Runs with the writer
+    /// held, so no other request is written in between (the broker accepts only
+    /// SASL requests during an exchange).
+    async fn authenticate(
+        &self,
+        writer: &mut Writer,
+        sasl: &SaslConfig,
+    ) -> Result<(), NetworkError> {
+        let mechanism = sasl.mechanism();
+        let fail = |reason: AuthFailure| NetworkError::Authentication {
+            address: self.address().to_owned(),
+            mechanism: mechanism.name().to_owned(),
+            principal: mechanism.principal(),
+            reason,
+        };
+        let (Some(handshake_version), Some(authenticate_version)) = (
+            self.api_versions.highest_common::<SaslHandshakeRequest>(),
+            self.api_versions
+                .highest_common::<SaslAuthenticateRequest>(),
+        ) else {
+            return Err(fail(AuthFailure::NotSupportedByBroker));
+        };
+        let handshake = SaslHandshakeRequest {
+            mechanism: mechanism.name().to_owned(),
+        };
+        let response = self
+            .write_request(writer, &handshake, handshake_version, true)
+            .await?
+            .wait(self.auth_timeout)
+            .await?;
+        match response.error_code {
+            ErrorCode::NONE => {}
+            ErrorCode::UNSUPPORTED_SASL_MECHANISM => {
+                return Err(fail(AuthFailure::MechanismNotEnabled {
+                    enabled: response.mechanisms,
+                }));
+            }
+            other => {
+                return Err(fail(AuthFailure::Rejected {
+                    message: Some(format!("{} ({})", other.name(), other.description())),
+                }));
+            }
+        }
+        let mut session = mechanism.start().await.map_err(fail)?;
+        let mut token = session.initial_response().map_err(fail)?;
+        let lifetime_ms =
+            loop {
+                let request = SaslAuthenticateRequest { auth_bytes: token };
+                let response = self
+                    .write_request(writer, &request, authenticate_version, true)
+                    .await?
+                    .wait(self.auth_timeout)
+                    .await?;
+                if response.error_code != ErrorCode::NONE {
+                    let code = response.error_code;
+                    return Err(fail(AuthFailure::Rejected {
+                        message: Some(response.error_message.unwrap_or_else(|| {
+                            format!("{} ({})", code.name(), code.description())
+                        })),
+                    }));
+                }
+                match session.evaluate(&response.auth_bytes).map_err(fail)? {
+                    Some(next) => token = next,
+                    None => break response.session_lifetime_ms,
+                }
+            };
+        // Like the Java client: renew at a random 85-95% of the session lifetime.
+        writer.reauthenticate_at = u64::try_from(lifetime_ms)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(|ms| {
+                let share = 0.85 + fastrand::f64() * 0.10;
+                Instant::now() + Duration::from_millis(ms).mul_f64(share)
+            });
+        tracing::debug!(
+            broker = %self.address(),
+            mechanism = mechanism.name(),
+            session_lifetime_ms = lifetime_ms,
+            "authenticated"
+        );
+        Ok(())
+    }
+
     async fn send_at_version<R: Request>(
         &self,
         request: &R,
@@ -318,11 +438,61 @@ impl BrokerConnection {
         expect_response: bool,
     ) -> Result<PendingResponse<R::Response>, NetworkError> {
         let mut writer = self.writer.lock().await;
+        if let Some(sasl) = &self.sasl
+            && writer
+                .reauthenticate_at
+                .is_some_and(|at| at <= Instant::now())
+        {
+            self.reauthenticate(&mut writer, sasl).await?;
+        }
+        self.write_request(&mut writer, request, version, expect_response)
+            .await
+    }
+
+    /// KIP-368: a new SASL exchange on the open connection before the broker's
+    /// session ends. A failure closes the connection.
+    async fn reauthenticate(
+        &self,
+        writer: &mut Writer,
+        sasl: &SaslConfig,
+    ) -> Result<(), NetworkError> {
+        let mut cancel_guard = CloseIfCancelled {
+            shared: &self.shared,
+            armed: true,
+        };
+        let result = tokio::time::timeout(self.auth_timeout, self.authenticate(writer, sasl)).await;
+        cancel_guard.armed = false;
+        let error = match result {
+            Ok(Ok(())) => {
+                tracing::debug!(broker = %self.address(), "re-authenticated");
+                return Ok(());
+            }
+            Ok(Err(error)) => error,
+            Err(_) => NetworkError::ConnectTimeout {
+                address: self.address().to_owned(),
+                timeout: self.auth_timeout,
+            },
+        };
+        tracing::warn!(broker = %self.address(), %error, "re-authentication failed");
+        writer.stream = None;
+        self.shared
+            .close(DisconnectReason::ReauthenticationFailed(error.to_string()));
+        Err(error)
+    }
+
+    async fn write_request<R: Request>(
+        &self,
+        writer: &mut Writer,
+        request: &R,
+        version: i16,
+        expect_response: bool,
+    ) -> Result<PendingResponse<R::Response>, NetworkError> {
         let Writer {
             stream,
             buf,
             next_correlation_id,
-        } = &mut *writer;
+            ..
+        } = writer;
         let Some(socket) = stream.as_mut().filter(|_| !self.shared.is_closed()) else {
             *stream = None;
             return Err(self.shared.disconnected());

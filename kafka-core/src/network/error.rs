@@ -4,6 +4,8 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::sasl::AuthFailure;
+use super::tls::TlsFailure;
 use crate::protocol::{ApiKey, DecodeError, EncodeError, ErrorCode};
 
 /// Why a connection was closed; every request pending on it fails with
@@ -45,6 +47,9 @@ pub enum DisconnectReason {
         /// The configured maximum.
         max: usize,
     },
+    /// Re-authenticating the SASL session (KIP-368) failed.
+    #[error("re-authentication failed: {0}")]
+    ReauthenticationFailed(String),
     /// The broker broke the protocol (unknown or out-of-order correlation id,
     /// malformed response header).
     #[error("protocol violation: {0}")]
@@ -54,7 +59,7 @@ pub enum DisconnectReason {
 /// An error from a [`BrokerConnection`](super::BrokerConnection).
 ///
 /// Every variant names the broker address. Nothing secret is ever stored here
-/// (credentials, when SASL arrives, stay out of errors and `Debug` output).
+/// (credentials stay out of errors and `Debug` output).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum NetworkError {
@@ -130,6 +135,30 @@ pub enum NetworkError {
         /// The broker's error.
         error_code: ErrorCode,
     },
+    /// The TLS handshake failed (untrusted or mismatching certificate, a broker
+    /// requiring a client certificate, a listener that does not speak TLS).
+    #[error("TLS connection to broker {address} failed: {reason}")]
+    Tls {
+        /// The broker address.
+        address: String,
+        /// Why.
+        reason: TlsFailure,
+    },
+    /// SASL authentication failed; not retriable: the credentials, the mechanism
+    /// or the listener must change.
+    #[error(
+        "SASL authentication with {mechanism} as '{principal}' to broker {address} failed: {reason}"
+    )]
+    Authentication {
+        /// The broker address.
+        address: String,
+        /// The SASL mechanism.
+        mechanism: String,
+        /// Who tried to authenticate (user name, client id), never a secret.
+        principal: String,
+        /// Why.
+        reason: AuthFailure,
+    },
     /// The request could not be encoded (a bug or an invalid field; nothing was sent).
     #[error("cannot encode {api} request for broker {address}: {source}")]
     Encode {
@@ -168,6 +197,8 @@ impl NetworkError {
             | NetworkError::Disconnected { .. }
             | NetworkError::RequestTimeout { .. } => true,
             NetworkError::ApiVersionsRejected { error_code, .. } => error_code.is_retriable(),
+            NetworkError::Tls { reason, .. } => reason.is_retriable(),
+            NetworkError::Authentication { .. } => false,
             NetworkError::InvalidAddress { .. }
             | NetworkError::UnsupportedVersion { .. }
             | NetworkError::Encode { .. }
@@ -185,8 +216,21 @@ impl NetworkError {
             | NetworkError::RequestTimeout { address, .. }
             | NetworkError::UnsupportedVersion { address, .. }
             | NetworkError::ApiVersionsRejected { address, .. }
+            | NetworkError::Tls { address, .. }
+            | NetworkError::Authentication { address, .. }
             | NetworkError::Encode { address, .. }
             | NetworkError::Decode { address, .. } => address,
+        }
+    }
+
+    /// Whether this is a failure to authenticate (SASL, or TLS certificates) that
+    /// a new attempt with the same configuration cannot fix: the producer reports
+    /// it to `send` at once instead of waiting for `max.block.ms`.
+    pub fn is_authentication_failure(&self) -> bool {
+        match self {
+            NetworkError::Authentication { .. } => true,
+            NetworkError::Tls { reason, .. } => !reason.is_retriable(),
+            _ => false,
         }
     }
 }

@@ -9,13 +9,24 @@ use super::origin::Origin;
 pub const HIDDEN: &str = "[hidden]";
 
 /// Whether a key (Spring or Java spelling) names a secret: its name contains
-/// `password`, `secret`, `jaas`, `token` or `sasl.`. Secret values are shown as
-/// `[hidden]` in [`describe`](super::KafkaConfig::describe), errors and `Debug`.
+/// `password`, `secret`, `jaas`, `token`, `sasl.`, `certificate` or
+/// `key-store-key`, or kafka-core counts it as one (Java's `PASSWORD`-typed keys
+/// such as `ssl.keystore.key`). Secret values are shown as `[hidden]` in
+/// [`describe`](super::KafkaConfig::describe), errors and `Debug`.
 pub fn is_secret_key(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    ["password", "secret", "jaas", "token", "sasl."]
-        .iter()
-        .any(|word| key.contains(word))
+    let lower = key.to_ascii_lowercase();
+    [
+        "password",
+        "secret",
+        "jaas",
+        "token",
+        "sasl.",
+        "certificate",
+        "key-store-key",
+    ]
+    .iter()
+    .any(|word| lower.contains(word))
+        || kafka_core::config::keys::is_secret(key)
 }
 
 /// `value`, or `[hidden]` when `key` is secret.

@@ -349,8 +349,8 @@ mod tests {
     use super::*;
     use producers::Provenance;
 
-    /// SASL and TLS settings cannot load yet (kafka-core rejects them), so the
-    /// configuration is built directly to check how secrets are shown.
+    /// The configuration is built directly (without files to load) to check how
+    /// secrets are shown.
     #[test]
     fn secrets_are_hidden_in_describe_and_debug() {
         let secret_keys = [

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kafka_core::kafka_record::JavaSerializer;
@@ -215,6 +216,29 @@ pub(crate) fn build_producers(
     (producers, issues)
 }
 
+/// The Java properties naming files (TLS stores): a relative location written
+/// in a YAML file is taken relative to that file's directory, and Spring's
+/// `file:` prefix is dropped. Values from elsewhere (environment, overrides)
+/// stay relative to the working directory.
+const FILE_LOCATIONS: &[&str] = &["ssl.truststore.location", "ssl.keystore.location"];
+
+fn store_location(java_name: &str, value: &str, origin: &Origin) -> String {
+    if !FILE_LOCATIONS.contains(&java_name) {
+        return value.to_owned();
+    }
+    let path = value.trim();
+    let path = path.strip_prefix("file:").unwrap_or(path);
+    match origin {
+        Origin::File { path: file, .. } if !path.is_empty() && Path::new(path).is_relative() => {
+            file.parent()
+                .map_or_else(|| PathBuf::from(path), |dir| dir.join(path))
+                .display()
+                .to_string()
+        }
+        _ => path.to_owned(),
+    }
+}
+
 fn remember_name(scope: &Scope, entry: &RawValue, names: &mut BTreeMap<String, String>) {
     if let Scope::Producer(Some(id)) | Scope::Template(Some(id)) = scope {
         // kafka.producers.<name>...: the name is the third segment.
@@ -233,7 +257,7 @@ fn put(
 ) {
     let property = ResolvedProperty {
         key: java_name.to_owned(),
-        value: value.to_owned(),
+        value: store_location(java_name, value, &entry.origin),
         origin: entry.origin.clone(),
         config_key: entry.key.display(),
     };
@@ -347,6 +371,33 @@ mod tests {
                 .iter()
                 .all(|(p, _)| p.key != "transactional.id")
         );
+    }
+
+    #[test]
+    fn store_locations_are_relative_to_their_file() {
+        let file = Origin::File {
+            path: PathBuf::from("config/application.yml"),
+            line: 3,
+        };
+        assert_eq!(
+            store_location("ssl.truststore.location", "certs/ca.p12", &file),
+            Path::new("config")
+                .join("certs/ca.p12")
+                .display()
+                .to_string()
+        );
+        assert_eq!(
+            store_location("ssl.keystore.location", "file:/etc/kafka/me.p12", &file),
+            "/etc/kafka/me.p12"
+        );
+        let env = Origin::Env {
+            var: "KAFKA_SSL_TRUST_STORE_LOCATION".into(),
+        };
+        assert_eq!(
+            store_location("ssl.truststore.location", "certs/ca.p12", &env),
+            "certs/ca.p12"
+        );
+        assert_eq!(store_location("client.id", "certs/x", &file), "certs/x");
     }
 
     #[test]

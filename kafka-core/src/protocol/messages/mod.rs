@@ -10,6 +10,8 @@
 //! | [`FindCoordinatorRequest`] | 10 | 0–4 | 3 |
 //! | [`AddPartitionsToTxnRequest`] | 24 | 0–3 | 3 |
 //! | [`EndTxnRequest`] | 26 | 0–3 | 3 |
+//! | [`SaslHandshakeRequest`] | 17 | 1 | – |
+//! | [`SaslAuthenticateRequest`] | 36 | 0–2 | 2 |
 
 pub mod add_partitions_to_txn;
 pub mod api_versions;
@@ -18,6 +20,7 @@ pub mod find_coordinator;
 pub mod init_producer_id;
 pub mod metadata;
 pub mod produce;
+pub mod sasl;
 
 pub use add_partitions_to_txn::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
@@ -35,6 +38,9 @@ pub use metadata::{
 pub use produce::{
     LeaderIdAndEpoch, NodeEndpoint, ProducePartitionData, ProducePartitionResponse, ProduceRequest,
     ProduceResponse, ProduceTopicData, ProduceTopicResponse, RecordError,
+};
+pub use sasl::{
+    SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
 };
 
 #[cfg(test)]

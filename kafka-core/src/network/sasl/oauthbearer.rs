@@ -1,0 +1,499 @@
+//! OAUTHBEARER (RFC 7628, KIP-255): a bearer token from a [`TokenProvider`].
+//!
+//! Providers:
+//! - [`UnsecuredJws`]: Kafka's `OAuthBearerUnsecuredLoginCallbackHandler`, an
+//!   unsigned JWT (`alg: none`) built from the `unsecuredLogin*` JAAS options,
+//!   accepted by brokers with the unsecured validator. For tests and development.
+//! - anything implementing [`TokenProvider`] (for example a client-credentials
+//!   login against an OIDC identity provider), handed to [`OAuthBearer::new`].
+//!
+//! Tokens are cached and fetched again when a share of their lifetime
+//! (`sasl.login.refresh.window.factor`, 0.8) has passed, or
+//! `sasl.login.refresh.buffer.seconds` (300) before they expire, whichever comes
+//! first. Tokens are secrets: `Debug` never shows them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use futures_util::future::{BoxFuture, FutureExt};
+
+use super::jaas::JaasConfig;
+use super::{AuthFailure, SaslMechanism, SaslSession};
+use crate::config::security::SecuritySettings;
+use crate::config::{ConfigError, Password, keys};
+
+/// A bearer token with what the client needs to know about it.
+#[derive(Clone)]
+pub struct OAuthToken {
+    /// The compact-serialised token (secret).
+    pub value: Password,
+    /// Its principal (the subject claim), for messages.
+    pub principal: String,
+    /// When it expires.
+    pub expires_at: SystemTime,
+    /// When it was issued (or fetched).
+    pub issued_at: SystemTime,
+}
+
+impl fmt::Debug for OAuthToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthToken")
+            .field("value", &self.value)
+            .field("principal", &self.principal)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Where OAUTHBEARER tokens come from: implement it to plug in an identity
+/// provider. Called when no cached token is fresh enough.
+pub trait TokenProvider: Send + Sync + fmt::Debug {
+    /// A new token.
+    fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>>;
+
+    /// Who the tokens are for (a client id, a subject), for error messages.
+    fn principal(&self) -> String;
+}
+
+/// When to fetch a new token (`sasl.login.refresh.*`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RefreshPolicy {
+    /// `sasl.login.refresh.window.factor` (0.8).
+    pub window_factor: f64,
+    /// `sasl.login.refresh.buffer.seconds` (300).
+    pub buffer: Duration,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        RefreshPolicy {
+            window_factor: 0.8,
+            buffer: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RefreshPolicy {
+    fn refresh_at(&self, token: &OAuthToken) -> SystemTime {
+        let life = token
+            .expires_at
+            .duration_since(token.issued_at)
+            .unwrap_or_default();
+        let by_factor = token.issued_at + life.mul_f64(self.window_factor.clamp(0.5, 1.0));
+        let by_buffer = token
+            .expires_at
+            .checked_sub(self.buffer)
+            .unwrap_or(token.issued_at);
+        by_factor.min(by_buffer.max(token.issued_at))
+    }
+}
+
+/// Kafka's login callback handlers for the OIDC login (3.1+ and the older
+/// `secured` package name).
+const SECURED_HANDLERS: &[&str] = &[
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler",
+    "org.apache.kafka.common.security.oauthbearer.secured.OAuthBearerLoginCallbackHandler",
+];
+
+/// Kafka's unsecured login handler (the default without a token endpoint).
+const UNSECURED_HANDLERS: &[&str] = &[
+    "org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredLoginCallbackHandler",
+];
+
+/// The OAUTHBEARER mechanism: a token provider, SASL extensions and a token cache.
+pub struct OAuthBearer {
+    provider: Arc<dyn TokenProvider>,
+    extensions: BTreeMap<String, String>,
+    refresh: RefreshPolicy,
+    cached: Mutex<Option<OAuthToken>>,
+}
+
+impl fmt::Debug for OAuthBearer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuthBearer")
+            .field("provider", &self.provider)
+            .field("extensions", &self.extensions.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthBearer {
+    /// OAUTHBEARER with tokens from `provider`.
+    pub fn new(provider: Arc<dyn TokenProvider>) -> Self {
+        OAuthBearer {
+            provider,
+            extensions: BTreeMap::new(),
+            refresh: RefreshPolicy::default(),
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// Adds SASL extensions (KIP-342), sent with the token.
+    pub fn with_extensions(mut self, extensions: BTreeMap<String, String>) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Sets when cached tokens are fetched again.
+    pub fn with_refresh(mut self, refresh: RefreshPolicy) -> Self {
+        self.refresh = refresh;
+        self
+    }
+
+    /// From `sasl.jaas.config` (`OAuthBearerLoginModule`) and the `sasl.login.*`
+    /// settings: the unsecured JWS unless a token endpoint is configured.
+    pub(crate) fn from_settings(
+        settings: &SecuritySettings,
+        jaas: &JaasConfig,
+    ) -> Result<Self, ConfigError> {
+        let number = |key: &str, default: f64| -> Result<f64, ConfigError> {
+            match settings.get(key) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0)
+                    .ok_or_else(|| ConfigError::invalid(key, raw, "a non-negative number")),
+            }
+        };
+        let refresh = RefreshPolicy {
+            window_factor: number(keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR, 0.8)?,
+            buffer: Duration::from_secs_f64(number(
+                keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS,
+                300.0,
+            )?),
+        };
+        let extensions: BTreeMap<String, String> = jaas
+            .options
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("unsecuredLoginExtension_")
+                    .map(|name| (name.to_owned(), v.clone()))
+            })
+            .collect();
+        let handler = settings.get(keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS);
+        let endpoint = settings.get(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL);
+        match handler {
+            None => {}
+            Some(class) if UNSECURED_HANDLERS.contains(&class) => {}
+            Some(class) if SECURED_HANDLERS.contains(&class) && endpoint.is_none() => {
+                return Err(ConfigError::Missing {
+                    key: keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL.to_owned(),
+                    hint: format!(
+                        "{class} fetches tokens from the identity provider's token \
+                         endpoint: set its URL"
+                    ),
+                });
+            }
+            Some(class) if SECURED_HANDLERS.contains(&class) => {}
+            Some(class) => {
+                return Err(ConfigError::unsupported(
+                    keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS,
+                    format!(
+                        "{class} is a Java class; Kafka's OAuthBearerLoginCallbackHandler (OIDC) \
+                         and the unsecured handler are built in, other token sources plug in \
+                         as a kafka_core::network::sasl::TokenProvider"
+                    ),
+                ));
+            }
+        }
+        let provider: Arc<dyn TokenProvider> = if endpoint.is_some() {
+            Arc::new(super::oidc::ClientCredentials::from_settings(
+                settings, jaas,
+            )?)
+        } else {
+            Arc::new(
+                UnsecuredJws::from_jaas(jaas)
+                    .map_err(|why| ConfigError::invalid(keys::SASL_JAAS_CONFIG, "", why))?,
+            )
+        };
+        Ok(OAuthBearer::new(provider)
+            .with_extensions(extensions)
+            .with_refresh(refresh))
+    }
+
+    async fn current_token(&self) -> Result<OAuthToken, AuthFailure> {
+        let now = SystemTime::now();
+        if let Some(token) = self
+            .cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|t| self.refresh.refresh_at(t) > now)
+        {
+            return Ok(token.clone());
+        }
+        let token = self.provider.token().await.map_err(AuthFailure::Token)?;
+        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+        Ok(token)
+    }
+}
+
+impl SaslMechanism for OAuthBearer {
+    fn name(&self) -> &str {
+        "OAUTHBEARER"
+    }
+
+    fn principal(&self) -> String {
+        self.provider.principal()
+    }
+
+    fn start(&self) -> BoxFuture<'_, Result<Box<dyn SaslSession>, AuthFailure>> {
+        async move {
+            let token = self.current_token().await?;
+            Ok(Box::new(OAuthSession {
+                token,
+                extensions: self.extensions.clone(),
+                error: None,
+            }) as Box<dyn SaslSession>)
+        }
+        .boxed()
+    }
+}
+
+const SEPARATOR: char = '\u{1}';
+
+struct OAuthSession {
+    token: OAuthToken,
+    extensions: BTreeMap<String, String>,
+    /// The broker's error challenge, answered with a lone separator (RFC 7628).
+    error: Option<String>,
+}
+
+impl SaslSession for OAuthSession {
+    fn initial_response(&mut self) -> Result<Vec<u8>, AuthFailure> {
+        let mut message = format!("n,,{SEPARATOR}auth=Bearer {}", self.token.value.expose());
+        for (key, value) in &self.extensions {
+            message.push(SEPARATOR);
+            message.push_str(key);
+            message.push('=');
+            message.push_str(value);
+        }
+        message.push(SEPARATOR);
+        message.push(SEPARATOR);
+        Ok(message.into_bytes())
+    }
+
+    fn evaluate(&mut self, challenge: &[u8]) -> Result<Option<Vec<u8>>, AuthFailure> {
+        if challenge.is_empty() {
+            return Ok(None);
+        }
+        if self.error.is_some() {
+            return Err(AuthFailure::Rejected {
+                message: self.error.clone(),
+            });
+        }
+        // An error challenge: {"status":"invalid_token",...}. The broker fails the
+        // exchange after our separator; keep its JSON for the message.
+        self.error = Some(String::from_utf8_lossy(challenge).into_owned());
+        Ok(Some(vec![SEPARATOR as u8]))
+    }
+}
+
+/// Kafka's unsecured JWS login (`unsecuredLoginStringClaim_sub="alice"`): an
+/// unsigned token the broker's unsecured validator accepts. Never for production.
+#[derive(Clone)]
+pub struct UnsecuredJws {
+    claims: serde_json::Map<String, serde_json::Value>,
+    principal_claim: String,
+    lifetime: Duration,
+}
+
+impl fmt::Debug for UnsecuredJws {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnsecuredJws")
+            .field("principal", &self.principal())
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UnsecuredJws {
+    /// An unsecured token for `subject`, valid for `lifetime`.
+    pub fn new(subject: impl Into<String>, lifetime: Duration) -> Self {
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), serde_json::Value::String(subject.into()));
+        UnsecuredJws {
+            claims,
+            principal_claim: "sub".into(),
+            lifetime,
+        }
+    }
+
+    /// From the `unsecuredLogin*` options of Kafka's handler.
+    pub(crate) fn from_jaas(jaas: &JaasConfig) -> Result<Self, String> {
+        let mut claims = serde_json::Map::new();
+        for (name, value) in &jaas.options {
+            if let Some(claim) = name.strip_prefix("unsecuredLoginStringClaim_") {
+                claims.insert(claim.into(), serde_json::Value::String(value.clone()));
+            } else if let Some(claim) = name.strip_prefix("unsecuredLoginNumberClaim_") {
+                let number: serde_json::Number = value
+                    .parse()
+                    .map_err(|_| format!("{name} must be a number"))?;
+                claims.insert(claim.into(), serde_json::Value::Number(number));
+            } else if let Some(claim) = name.strip_prefix("unsecuredLoginListClaim_") {
+                // The first character is the separator, as in Kafka.
+                let mut chars = value.chars();
+                let items = match chars.next() {
+                    Some(sep) => chars
+                        .as_str()
+                        .split(sep)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| serde_json::Value::String(s.to_owned()))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                claims.insert(claim.into(), serde_json::Value::Array(items));
+            }
+        }
+        let principal_claim = jaas
+            .option("unsecuredLoginPrincipalClaimName")
+            .unwrap_or("sub")
+            .to_owned();
+        if !claims.contains_key(&principal_claim) {
+            return Err(format!(
+                "the unsecured OAUTHBEARER login needs the principal claim: set \
+                 unsecuredLoginStringClaim_{principal_claim}=\"...\" in the \
+                 OAuthBearerLoginModule options (or configure \
+                 sasl.oauthbearer.token.endpoint.url)"
+            ));
+        }
+        let lifetime = match jaas.option("unsecuredLoginLifetimeSeconds") {
+            Some(s) => Duration::from_secs(
+                s.parse()
+                    .map_err(|_| "unsecuredLoginLifetimeSeconds must be a number".to_owned())?,
+            ),
+            None => Duration::from_secs(3600),
+        };
+        Ok(UnsecuredJws {
+            claims,
+            principal_claim,
+            lifetime,
+        })
+    }
+
+    fn make(&self, now: SystemTime) -> OAuthToken {
+        let seconds = |t: SystemTime| {
+            t.duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64()
+        };
+        let expires_at = now + self.lifetime;
+        let mut claims = self.claims.clone();
+        // Kafka's handler writes iat and exp in seconds (with fractions).
+        claims.insert("iat".into(), serde_json::json!(seconds(now)));
+        claims.insert("exp".into(), serde_json::json!(seconds(expires_at)));
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::Value::Object(claims).to_string());
+        OAuthToken {
+            value: Password::new(format!("{header}.{payload}.")),
+            principal: self.principal(),
+            expires_at,
+            issued_at: now,
+        }
+    }
+}
+
+impl TokenProvider for UnsecuredJws {
+    fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>> {
+        let token = self.make(SystemTime::now());
+        async move { Ok(token) }.boxed()
+    }
+
+    fn principal(&self) -> String {
+        match self.claims.get(&self.principal_claim) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+/// The claims of a compact JWT, without checking its signature (the broker does).
+pub(crate) fn jwt_claims(
+    token: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let mut parts = token.split('.');
+    let (Some(_), Some(payload), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("the access token is not a JWT (three dot-separated parts)".to_owned());
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| "the access token's payload is not base64url".to_owned())?;
+    match serde_json::from_slice(&bytes) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err("the access token's payload is not a JSON object".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsecured_token_and_initial_response() {
+        let jaas = JaasConfig::parse(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+             unsecuredLoginStringClaim_sub=\"alice\" unsecuredLoginListClaim_scope=\",a,b\" \
+             unsecuredLoginExtension_traceId=\"123\";",
+        )
+        .unwrap();
+        let oauth = OAuthBearer::from_settings(&SecuritySettings::default(), &jaas).unwrap();
+        assert_eq!(oauth.principal(), "alice");
+        let mut session = oauth.start().now_or_never().unwrap().unwrap();
+        let first = String::from_utf8(session.initial_response().unwrap()).unwrap();
+        let token = first
+            .strip_prefix("n,,\u{1}auth=Bearer ")
+            .unwrap()
+            .split('\u{1}')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(first.ends_with("\u{1}traceId=123\u{1}\u{1}"), "{first:?}");
+        let claims = jwt_claims(&token).unwrap();
+        assert_eq!(claims["sub"], "alice");
+        assert_eq!(claims["scope"], serde_json::json!(["a", "b"]));
+        assert!(claims["exp"].as_f64().unwrap() > claims["iat"].as_f64().unwrap());
+        assert_eq!(session.evaluate(b"").unwrap(), None);
+        assert!(!format!("{oauth:?}").contains(&token));
+    }
+
+    #[test]
+    fn error_challenge_is_answered_then_reported() {
+        let provider = Arc::new(UnsecuredJws::new("bob", Duration::from_secs(60)));
+        let oauth = OAuthBearer::new(provider);
+        let mut session = oauth.start().now_or_never().unwrap().unwrap();
+        session.initial_response().unwrap();
+        assert_eq!(
+            session.evaluate(br#"{"status":"invalid_token"}"#).unwrap(),
+            Some(vec![1])
+        );
+    }
+
+    #[test]
+    fn tokens_are_cached_until_the_refresh_point() {
+        let policy = RefreshPolicy::default();
+        let now = SystemTime::now();
+        let token = UnsecuredJws::new("a", Duration::from_secs(3600)).make(now);
+        let at = policy.refresh_at(&token);
+        assert_eq!(at, now + Duration::from_secs(2880));
+        let short = UnsecuredJws::new("a", Duration::from_secs(100)).make(now);
+        assert_eq!(policy.refresh_at(&short), now);
+    }
+
+    #[test]
+    fn missing_principal_claim_is_explained() {
+        let jaas = JaasConfig::parse(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;",
+        )
+        .unwrap();
+        let err = UnsecuredJws::from_jaas(&jaas).unwrap_err();
+        assert!(err.contains("unsecuredLoginStringClaim_sub"), "{err}");
+    }
+}

@@ -1,0 +1,577 @@
+//! The OIDC client-credentials login (KIP-768): OAUTHBEARER tokens from an
+//! identity provider's token endpoint.
+//!
+//! Settings, as the Java client names them:
+//! - `sasl.oauthbearer.token.endpoint.url`: `https://...` (or `http://`, or
+//!   `file:/path` holding a token, as in Java);
+//! - client id, secret and scope: the JAAS options `clientId`, `clientSecret`,
+//!   `scope` of `OAuthBearerLoginModule`, or (Kafka 4.1, KIP-1139)
+//!   `sasl.oauthbearer.client.credentials.client.id` / `.client.secret` and
+//!   `sasl.oauthbearer.scope`;
+//! - `sasl.oauthbearer.sub.claim.name` (`sub`): the claim naming the principal;
+//! - `sasl.login.connect.timeout.ms` / `sasl.login.read.timeout.ms` (10 s each)
+//!   and `sasl.login.retry.backoff.ms` / `.max.ms` (100 ms / 10 s) for the endpoint.
+//!
+//! The request is `POST grant_type=client_credentials[&scope=...]` with HTTP Basic
+//! authentication (RFC 6749 section 2.3.1). The HTTP/1.1 exchange is small and
+//! done here on tokio with the same rustls setup as broker connections (Mozilla
+//! roots), rather than pulling a whole HTTP stack into the producer.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::future::{BoxFuture, FutureExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use super::jaas::JaasConfig;
+use super::oauthbearer::{OAuthToken, TokenProvider, jwt_claims};
+use crate::config::security::SecuritySettings;
+use crate::config::{ConfigError, Password, keys};
+use crate::network::tls::{TlsConnector, TlsSettings};
+
+/// Largest token endpoint response read.
+const MAX_RESPONSE: usize = 1024 * 1024;
+
+/// Tokens from an OIDC token endpoint with the client-credentials grant.
+pub struct ClientCredentials {
+    endpoint: String,
+    client_id: String,
+    client_secret: Password,
+    scope: Option<String>,
+    sub_claim: String,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    retry_backoff: Duration,
+    retry_backoff_max: Duration,
+    tls: TlsConnector,
+}
+
+impl fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("endpoint", &self.endpoint)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+fn millis(settings: &SecuritySettings, key: &str, default: u64) -> Result<Duration, ConfigError> {
+    match settings.get(key) {
+        None => Ok(Duration::from_millis(default)),
+        Some(raw) => raw
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| ConfigError::invalid(key, raw, "a number of milliseconds")),
+    }
+}
+
+impl ClientCredentials {
+    pub(crate) fn from_settings(
+        settings: &SecuritySettings,
+        jaas: &JaasConfig,
+    ) -> Result<Self, ConfigError> {
+        let endpoint = settings
+            .get(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL)
+            .unwrap_or_default()
+            .to_owned();
+        if !(endpoint.starts_with("https://")
+            || endpoint.starts_with("http://")
+            || endpoint.starts_with("file:"))
+        {
+            return Err(ConfigError::invalid(
+                keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL,
+                &endpoint,
+                "an https://, http:// or file: URL",
+            ));
+        }
+        let client_id = settings
+            .get(keys::SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_ID)
+            .or_else(|| jaas.option("clientId"))
+            .map(str::to_owned);
+        let client_secret = settings
+            .secret(keys::SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_SECRET)
+            .or_else(|| jaas.option("clientSecret").map(Password::new));
+        let file = endpoint.starts_with("file:");
+        let (client_id, client_secret) = match (client_id, client_secret) {
+            (Some(id), Some(secret)) => (id, secret),
+            _ if file => (String::new(), Password::default()),
+            (None, _) => {
+                return Err(ConfigError::Missing {
+                    key: keys::SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_ID.to_owned(),
+                    hint: "the token endpoint needs a client id: set it, or clientId=\"...\" \
+                           in the OAuthBearerLoginModule options"
+                        .to_owned(),
+                });
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::Missing {
+                    key: keys::SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_SECRET.to_owned(),
+                    hint: "the token endpoint needs a client secret: set it, or \
+                           clientSecret=\"...\" in the OAuthBearerLoginModule options"
+                        .to_owned(),
+                });
+            }
+        };
+        let scope = settings
+            .get(keys::SASL_OAUTHBEARER_SCOPE)
+            .or_else(|| jaas.option("scope"))
+            .map(str::to_owned);
+        let tls = TlsConnector::new(&TlsSettings::default())?;
+        Ok(ClientCredentials {
+            endpoint,
+            client_id,
+            client_secret,
+            scope,
+            sub_claim: settings
+                .get(keys::SASL_OAUTHBEARER_SUB_CLAIM_NAME)
+                .unwrap_or("sub")
+                .to_owned(),
+            connect_timeout: millis(settings, keys::SASL_LOGIN_CONNECT_TIMEOUT_MS, 10_000)?,
+            read_timeout: millis(settings, keys::SASL_LOGIN_READ_TIMEOUT_MS, 10_000)?,
+            retry_backoff: millis(settings, keys::SASL_LOGIN_RETRY_BACKOFF_MS, 100)?,
+            retry_backoff_max: millis(settings, keys::SASL_LOGIN_RETRY_BACKOFF_MAX_MS, 10_000)?,
+            tls,
+        })
+    }
+
+    /// Fetches a token, retrying transport failures and 5xx answers with backoff
+    /// until `sasl.login.retry.backoff.max.ms` has been reached.
+    async fn fetch(&self) -> Result<OAuthToken, String> {
+        if let Some(path) = self.endpoint.strip_prefix("file:") {
+            let path = path.trim_start_matches("//");
+            // A small file read once per token lifetime.
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the token file {path}: {e}"))?;
+            return self.token_from(text.trim());
+        }
+        let mut backoff = self.retry_backoff;
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.request().await {
+                Ok((status, body)) if (200..300).contains(&status) => {
+                    return self.parse_response(&body);
+                }
+                Ok((status, body)) if status < 500 => {
+                    return Err(format!(
+                        "the token endpoint {} answered HTTP {status}: {}",
+                        self.endpoint,
+                        oauth_error(&body)
+                    ));
+                }
+                result => {
+                    let why = match result {
+                        Ok((status, _)) => format!("HTTP {status}"),
+                        Err(e) => e,
+                    };
+                    if waited >= self.retry_backoff_max {
+                        return Err(format!(
+                            "the token endpoint {} failed: {why}",
+                            self.endpoint
+                        ));
+                    }
+                    tracing::warn!(endpoint = %self.endpoint, error = %why, "token request failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    waited += backoff;
+                    backoff = (backoff * 2).min(self.retry_backoff_max);
+                }
+            }
+        }
+    }
+
+    fn parse_response(&self, body: &[u8]) -> Result<OAuthToken, String> {
+        let json: serde_json::Value = serde_json::from_slice(body)
+            .map_err(|_| "the token endpoint's answer is not JSON".to_owned())?;
+        let token = json
+            .get("access_token")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| "the token endpoint's answer has no access_token".to_owned())?;
+        let mut parsed = self.token_from(token)?;
+        if let Some(expires_in) = json.get("expires_in").and_then(serde_json::Value::as_u64) {
+            parsed.expires_at = parsed
+                .expires_at
+                .min(parsed.issued_at + Duration::from_secs(expires_in));
+        }
+        Ok(parsed)
+    }
+
+    fn token_from(&self, token: &str) -> Result<OAuthToken, String> {
+        let claims = jwt_claims(token)?;
+        let principal = match claims.get(&self.sub_claim) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            _ => {
+                return Err(format!(
+                    "the access token has no '{}' claim (sasl.oauthbearer.sub.claim.name)",
+                    self.sub_claim
+                ));
+            }
+        };
+        let at = |name: &str| {
+            claims
+                .get(name)
+                .and_then(serde_json::Value::as_f64)
+                .map(|s| UNIX_EPOCH + Duration::from_secs_f64(s.max(0.0)))
+        };
+        let expires_at =
+            at("exp").ok_or_else(|| "the access token has no 'exp' claim".to_owned())?;
+        Ok(OAuthToken {
+            value: Password::new(token),
+            principal,
+            expires_at,
+            issued_at: at("iat").unwrap_or_else(SystemTime::now),
+        })
+    }
+
+    async fn request(&self) -> Result<(u16, Vec<u8>), String> {
+        let url = Url::parse(&self.endpoint)?;
+        let tcp = tokio::time::timeout(
+            self.connect_timeout,
+            TcpStream::connect((url.host.as_str(), url.port)),
+        )
+        .await
+        .map_err(|_| format!("connecting timed out after {:?}", self.connect_timeout))?
+        .map_err(|e| format!("cannot connect: {e}"))?;
+        let mut body = "grant_type=client_credentials".to_owned();
+        if let Some(scope) = &self.scope {
+            body.push_str("&scope=");
+            body.push_str(&form_encode(scope));
+        }
+        let credentials = STANDARD.encode(format!(
+            "{}:{}",
+            form_encode(&self.client_id),
+            form_encode(self.client_secret.expose())
+        ));
+        let request = format!(
+            "POST {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {credentials}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            url.path,
+            url.host_header,
+            body.len()
+        );
+        let exchange = async {
+            if url.https {
+                let address = format!("{}:{}", url.host, url.port);
+                let stream = self
+                    .tls
+                    .connect(&address, tcp)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                http_exchange(stream, request.as_bytes()).await
+            } else {
+                http_exchange(tcp, request.as_bytes()).await
+            }
+        };
+        tokio::time::timeout(self.read_timeout, exchange)
+            .await
+            .map_err(|_| format!("no answer within {:?}", self.read_timeout))?
+    }
+}
+
+impl TokenProvider for ClientCredentials {
+    fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>> {
+        self.fetch().boxed()
+    }
+
+    fn principal(&self) -> String {
+        if self.client_id.is_empty() {
+            self.endpoint.clone()
+        } else {
+            self.client_id.clone()
+        }
+    }
+}
+
+/// The `error` / `error_description` of an OAuth error answer, else a note.
+fn oauth_error(body: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(json) => {
+            let error = json
+                .get("error")
+                .and_then(|e| e.as_str())
+                .unwrap_or("error");
+            match json.get("error_description").and_then(|e| e.as_str()) {
+                Some(description) => format!("{error}: {description}"),
+                None => error.to_owned(),
+            }
+        }
+        Err(_) => format!("{} bytes of non-JSON", body.len()),
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn form_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+struct Url {
+    https: bool,
+    host: String,
+    host_header: String,
+    port: u16,
+    path: String,
+}
+
+impl Url {
+    fn parse(url: &str) -> Result<Url, String> {
+        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(format!("unsupported token endpoint URL {url}"));
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let default_port = if https { 443 } else { 80 };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+                match port.parse() {
+                    Ok(p) => (host, p),
+                    Err(_) if authority.starts_with('[') && authority.ends_with(']') => {
+                        (authority, default_port)
+                    }
+                    Err(_) => return Err(format!("invalid port in token endpoint URL {url}")),
+                }
+            }
+            _ => (authority, default_port),
+        };
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        if host.is_empty() {
+            return Err(format!("no host in token endpoint URL {url}"));
+        }
+        Ok(Url {
+            https,
+            host,
+            host_header: authority.to_owned(),
+            port,
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// Writes `request` and reads the whole answer (`Connection: close`): status and
+/// body, with `Content-Length` or chunked transfer encoding.
+async fn http_exchange<S>(mut stream: S, request: &[u8]) -> Result<(u16, Vec<u8>), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    stream
+        .write_all(request)
+        .await
+        .map_err(|e| format!("cannot send the token request: {e}"))?;
+    stream.flush().await.map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match stream.read(&mut chunk).await {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+            // TLS peers often close without close_notify once the answer is sent.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => break,
+            Err(e) => return Err(format!("cannot read the token response: {e}")),
+        }
+        if raw.len() > MAX_RESPONSE {
+            return Err("the token response is larger than 1 MiB".to_owned());
+        }
+    }
+    parse_http_response(&raw)
+}
+
+fn parse_http_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| "the token response has no complete HTTP header".to_owned())?;
+    let head =
+        std::str::from_utf8(&raw[..end]).map_err(|_| "the HTTP header is not text".to_owned())?;
+    let body = &raw[end + 4..];
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| "the token response has no HTTP status".to_owned())?;
+    let header = |name: &str| {
+        head.split("\r\n").skip(1).find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+    };
+    let body = if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        dechunk(body)?
+    } else if let Some(length) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        body.get(..length)
+            .ok_or_else(|| "the token response body is shorter than its Content-Length".to_owned())?
+            .to_vec()
+    } else {
+        body.to_vec()
+    };
+    Ok((status, body))
+}
+
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or_else(|| "a chunk size line is not terminated".to_owned())?;
+        let size_text =
+            std::str::from_utf8(&data[..line_end]).map_err(|_| "bad chunk size".to_owned())?;
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| "bad chunk size".to_owned())?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        let chunk = data
+            .get(..size)
+            .ok_or_else(|| "a chunk is shorter than its size".to_owned())?;
+        out.extend_from_slice(chunk);
+        data = data.get(size + 2..).unwrap_or_default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_responses_are_parsed() {
+        let (status, body) = parse_http_response(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}xx",
+        )
+        .unwrap();
+        assert_eq!((status, body.as_slice()), (200, &b"{}"[..]));
+        let (_, body) = parse_http_response(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(body, b"abcde");
+        assert!(parse_http_response(b"HTTP/1.1 200 OK\r\n").is_err());
+        assert!(
+            parse_http_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+                .is_err()
+        );
+    }
+
+    /// A token endpoint on loopback: checks the client-credentials request and
+    /// answers with a JWT (or an OAuth error).
+    async fn token_endpoint(answer: String) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.ends_with(b"scope=kafka+produce") {
+                let n = socket.read(&mut buf).await.unwrap();
+                assert!(n > 0, "request cut short");
+                request.extend_from_slice(&buf[..n]);
+            }
+            socket.write_all(answer.as_bytes()).await.unwrap();
+            socket.shutdown().await.unwrap();
+            String::from_utf8(request).unwrap()
+        });
+        (url, server)
+    }
+
+    fn provider(url: &str) -> ClientCredentials {
+        let settings = SecuritySettings::from_pairs(&[
+            (keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL, url),
+            (keys::SASL_LOGIN_RETRY_BACKOFF_MAX_MS, "0"),
+        ]);
+        let jaas = JaasConfig::parse(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+             clientId=\"svc:orders\" clientSecret=\"hunter2\" scope=\"kafka produce\";",
+        )
+        .unwrap();
+        ClientCredentials::from_settings(&settings, &jaas).unwrap()
+    }
+
+    #[tokio::test]
+    async fn client_credentials_grant_against_a_token_endpoint() {
+        // {"alg":"none"} . {"sub":"svc-orders","exp":4102444800,"iat":1700000000} .
+        let body = "{\"access_token\":\"eyJhbGciOiJub25lIn0.\
+            eyJzdWIiOiJzdmMtb3JkZXJzIiwiZXhwIjo0MTAyNDQ0ODAwLCJpYXQiOjE3MDAwMDAwMDB9.\",\
+            \"expires_in\":3600}";
+        let (first, rest) = body.split_at(20);
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n{:x}\r\n{rest}\r\n0\r\n\r\n",
+            first.len(),
+            rest.len()
+        );
+        let (url, server) = token_endpoint(answer).await;
+        let provider = provider(&url);
+        assert!(!format!("{provider:?}").contains("hunter2"));
+        let token = provider.token().await.unwrap();
+        assert_eq!(token.principal, "svc-orders");
+        assert_eq!(
+            token.expires_at.duration_since(token.issued_at).unwrap(),
+            Duration::from_secs(3600)
+        );
+        let request = server.await.unwrap();
+        assert!(
+            request.starts_with("POST /oauth2/token HTTP/1.1\r\n"),
+            "{request}"
+        );
+        // RFC 6749 2.3.1: form-encoded id and secret, then Basic.
+        let basic = STANDARD.encode("svc%3Aorders:hunter2");
+        assert!(
+            request.contains(&format!("Authorization: Basic {basic}\r\n")),
+            "{request}"
+        );
+        assert!(request.ends_with("\r\n\r\ngrant_type=client_credentials&scope=kafka+produce"));
+    }
+
+    #[tokio::test]
+    async fn oauth_errors_are_reported_without_retrying() {
+        let body = r#"{"error":"invalid_client","error_description":"bad secret"}"#;
+        let answer = format!(
+            "HTTP/1.1 401 Unauthorized\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (url, server) = token_endpoint(answer).await;
+        let error = provider(&url).token().await.unwrap_err();
+        assert!(
+            error.contains("HTTP 401: invalid_client: bad secret"),
+            "{error}"
+        );
+        assert!(!error.contains("hunter2"));
+        server.await.unwrap();
+    }
+
+    #[test]
+    fn urls_and_form_encoding() {
+        let url = Url::parse("https://idp.example.com:8443/realms/k/token?x=1").unwrap();
+        assert!(url.https);
+        assert_eq!((url.host.as_str(), url.port), ("idp.example.com", 8443));
+        assert_eq!(url.path, "/realms/k/token?x=1");
+        let url = Url::parse("http://127.0.0.1/token").unwrap();
+        assert_eq!((url.host.as_str(), url.port), ("127.0.0.1", 80));
+        assert!(Url::parse("ftp://x").is_err());
+        assert_eq!(form_encode("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
+    }
+}
