@@ -13,6 +13,7 @@ pub mod core_client;
 pub mod driver;
 pub mod event;
 pub mod payload;
+pub mod rdkafka_config;
 pub mod report;
 pub mod runner;
 pub mod rusage;
