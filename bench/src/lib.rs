@@ -12,6 +12,7 @@ pub mod collector;
 pub mod core_client;
 pub mod driver;
 pub mod event;
+pub mod floor;
 pub mod payload;
 pub mod rdkafka_config;
 pub mod report;
