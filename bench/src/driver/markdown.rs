@@ -372,6 +372,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_floor_gets_its_section_and_its_target() {
+        let results = BenchResults {
+            smoke: false,
+            started: String::new(),
+            duration_s: 0.0,
+            machine: Default::default(),
+            scenarios: Vec::new(),
+            clients: Vec::new(),
+            runs: Vec::new(),
+            summaries: Vec::new(),
+            floor: Some(FloorResult {
+                hot_path_ir_per_record: Some(1239.0),
+                floor_ir_per_record: Some(91.0),
+                ratio: Some(1239.0 / 91.0),
+                ..FloorResult::not_measured(String::new())
+            }),
+        };
+        let text = render(&results);
+        assert!(text.contains("## Hot path against the floor"), "{text}");
+        assert!(text.contains("| 1239 | 13.62x |"), "{text}");
+        assert!(text.contains("| **missed** | missed: 13.62x"), "{text}");
+    }
+
+    #[test]
     fn thousands_are_separated() {
         assert_eq!(thousands(Some(1_234_567.4)), "1,234,567");
         assert_eq!(thousands(Some(999.0)), "999");
