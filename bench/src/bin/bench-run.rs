@@ -2,7 +2,9 @@
 //! broker and writes the results. Normally started by `scripts/bench`.
 //!
 //! ```text
-//! bench-run --bootstrap HOST:PORT [--smoke] [--out DIR] [--clients a,b] [--scenarios s,t] [--repeat N]
+//! bench-run --bootstrap HOST:PORT [--bootstrap-3brokers HOST:PORT] [--smoke] [--out DIR]
+//!           [--clients a,b] [--scenarios s,t] [--repeat N] [--no-floor]
+//! bench-run --floor-only
 //! ```
 
 use std::path::PathBuf;
@@ -12,14 +14,28 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use kafka_bench::driver::results::BenchResults;
-use kafka_bench::driver::{DriverOptions, chart, markdown, run};
+use kafka_bench::driver::{DriverOptions, chart, floor, markdown, run};
 
 #[derive(Parser)]
 #[command(about = "Side-by-side Kafka producer benchmark")]
 struct Cli {
-    /// Bootstrap servers of the broker every client uses.
-    #[arg(long, env = "KAFKA_BOOTSTRAP_SERVERS")]
-    bootstrap: String,
+    /// Bootstrap servers of the one-broker cluster every client uses.
+    #[arg(
+        long,
+        env = "KAFKA_BOOTSTRAP_SERVERS",
+        required_unless_present = "floor_only"
+    )]
+    bootstrap: Option<String>,
+    /// Bootstrap servers of a 3-broker cluster for the `-3brokers` scenarios
+    /// (default: the driver starts one, state in target/kafka-bench-3brokers).
+    #[arg(long, env = "KAFKA_BENCH_BOOTSTRAP_3BROKERS")]
+    bootstrap_3brokers: Option<String>,
+    /// Only measure the hot path against the floor (callgrind), no broker.
+    #[arg(long)]
+    floor_only: bool,
+    /// Skip the floor measurement a full run (not --smoke, no --scenarios) ends with.
+    #[arg(long)]
+    no_floor: bool,
     /// A few thousand records per client, to check the harness works.
     #[arg(long)]
     smoke: bool,
@@ -27,7 +43,8 @@ struct Cli {
     /// docs/benchmarks, or target/bench/smoke for --smoke).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these clients (comma-separated: ours, ours-avro, template, rdkafka, confluent, java).
+    /// Only these clients (comma-separated: ours, ours-avro, template, rdkafka,
+    /// rdkafka-future, confluent, krafka, java).
     #[arg(long, value_delimiter = ',')]
     clients: Vec<String>,
     /// Only scenarios whose name contains one of these (comma-separated).
@@ -61,6 +78,27 @@ fn write_outputs(results: &BenchResults, out: &std::path::Path) -> anyhow::Resul
     chart::write_all(results, out)
 }
 
+/// Measures the hot path against the floor, prints it and keeps it in
+/// `dir/floor.json`.
+fn floor_only(bin_dir: &std::path::Path, dir: &std::path::Path) -> ExitCode {
+    match floor::measure(bin_dir, dir) {
+        Ok(result) => {
+            println!("{}", result.line());
+            let json = serde_json::to_string_pretty(&result).unwrap_or_default();
+            if let Err(e) = std::fs::write(dir.join("floor.json"), json + "\n") {
+                eprintln!("bench-run: cannot write {}/floor.json: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+            println!("callgrind files and floor.json: {}", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench-run: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let repo = repo_root();
@@ -71,9 +109,25 @@ fn main() -> ExitCode {
             repo.join("docs/benchmarks")
         }
     });
+    let bin_dir = match std::env::current_exe() {
+        Ok(exe) => exe.parent().map(PathBuf::from).unwrap_or_default(),
+        Err(e) => {
+            eprintln!("bench-run: cannot find this executable: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if cli.floor_only {
+        return floor_only(&bin_dir, &repo.join("target/bench/floor"));
+    }
+    let Some(bootstrap) = cli.bootstrap else {
+        eprintln!("bench-run: --bootstrap (or KAFKA_BOOTSTRAP_SERVERS) is required");
+        return ExitCode::from(2);
+    };
     let options = DriverOptions {
         smoke: cli.smoke,
-        bootstrap: cli.bootstrap,
+        bootstrap,
+        cluster_bootstrap: cli.bootstrap_3brokers,
+        floor: !cli.smoke && cli.scenarios.is_empty() && !cli.no_floor,
         work_dir: repo.join("target/bench"),
         repo,
         clients: cli.clients,
@@ -105,6 +159,9 @@ fn main() -> ExitCode {
         }
     };
     print!("{}", markdown::short_table(&results));
+    if let Some(floor) = &results.floor {
+        println!("{}", floor.line());
+    }
     if let Err(e) = write_outputs(&results, &out) {
         eprintln!("bench-run: {e:#}");
         return ExitCode::FAILURE;

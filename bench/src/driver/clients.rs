@@ -36,7 +36,8 @@ pub struct ClientSpec {
     pub kind: ClientKind,
 }
 
-/// The client every ratio is taken against.
+/// The client every ratio is taken against: librdkafka in its fastest
+/// documented style from Rust (`ThreadedProducer`, a delivery callback).
 pub const BASELINE: &str = "rdkafka";
 
 impl ClientSpec {
@@ -66,9 +67,16 @@ impl ClientSpec {
             },
             ClientSpec {
                 name: "rdkafka",
-                label: "librdkafka (rdkafka FutureProducer)",
+                label: "librdkafka (rdkafka ThreadedProducer)",
                 kind: ClientKind::Rust {
                     binary: "bench-rdkafka",
+                },
+            },
+            ClientSpec {
+                name: "rdkafka-future",
+                label: "librdkafka (rdkafka FutureProducer)",
+                kind: ClientKind::Rust {
+                    binary: "bench-rdkafka-future",
                 },
             },
             ClientSpec {
@@ -76,6 +84,13 @@ impl ClientSpec {
                 label: "confluent-kafka (pure Rust)",
                 kind: ClientKind::Rust {
                     binary: "bench-confluent",
+                },
+            },
+            ClientSpec {
+                name: "krafka",
+                label: "krafka (pure Rust)",
+                kind: ClientKind::Rust {
+                    binary: "bench-krafka",
                 },
             },
             ClientSpec {
@@ -307,7 +322,10 @@ mod tests {
 
     #[test]
     fn the_producer_performance_summary_is_parsed() {
-        let latency = Scenario::full().pop().unwrap();
+        let latency = Scenario::full()
+            .into_iter()
+            .find(|s| s.mode == Mode::Latency)
+            .unwrap();
         let report = parse_producer_performance(&latency, SUMMARY).unwrap();
         assert_eq!(report.records, 1_000_000);
         assert!(

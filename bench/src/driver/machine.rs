@@ -31,7 +31,7 @@ pub struct MachineInfo {
     pub kafka_java_client: String,
     /// librdkafka's version as the library reports it.
     pub librdkafka: String,
-    /// Crate versions from Cargo.lock (rdkafka, confluent-kafka, tokio).
+    /// Crate versions from Cargo.lock (rdkafka, confluent-kafka, krafka, tokio).
     pub crates: Vec<(String, String)>,
     /// The repository's commit, with `-dirty` when the tree had changes.
     pub commit: String,
@@ -108,13 +108,19 @@ impl MachineInfo {
             })
             .map_or(0, |kib| kib / 1024);
         let lock = fs::read_to_string(repo.join("Cargo.lock")).unwrap_or_default();
-        let crates = ["rdkafka", "rdkafka-sys", "confluent-kafka", "tokio"]
-            .iter()
-            .map(|name| {
-                let version = locked_version(&lock, name).unwrap_or_else(|| "unknown".to_owned());
-                ((*name).to_owned(), version)
-            })
-            .collect();
+        let crates = [
+            "rdkafka",
+            "rdkafka-sys",
+            "confluent-kafka",
+            "krafka",
+            "tokio",
+        ]
+        .iter()
+        .map(|name| {
+            let version = locked_version(&lock, name).unwrap_or_else(|| "unknown".to_owned());
+            ((*name).to_owned(), version)
+        })
+        .collect();
         let (_, librdkafka) = rdkafka::util::get_rdkafka_version();
         let head = command_line_output("git", &["rev-parse", "--short", "HEAD"], Some(repo));
         let dirty = Command::new("git")

@@ -1,19 +1,24 @@
-//! `results.md`: the tables, each figure with its ratio to librdkafka.
+//! `results.md`: the tables, each figure with its ratio to librdkafka's
+//! `ThreadedProducer` and that ratio's spread across passes.
 
 use std::fmt::Write;
 
 use crate::args::Mode;
 
 use super::clients::BASELINE;
-use super::results::{BenchResults, Status, Summary};
-use super::scenario::{BATCH_SIZE, BUFFER_MEMORY, PARTITIONS, Scenario};
+use super::floor::FloorResult;
+use super::results::{BenchResults, CPU, Figure, P99, RATE, Status, Summary};
+use super::scenario::{
+    BATCH_SIZE, BUFFER_MEMORY, CLUSTER_BROKERS, CLUSTER_MIN_INSYNC_REPLICAS, PARTITIONS, Scenario,
+};
 use super::targets::{TargetCheck, evaluate};
 
-fn ratio(mine: Option<f64>, baseline: Option<f64>) -> String {
-    match (mine, baseline) {
-        (Some(mine), Some(baseline)) if baseline > 0.0 => format!("{:.2}x", mine / baseline),
-        _ => "–".to_owned(),
-    }
+/// `client`'s ratio to the baseline on `scenario`: the median over passes and
+/// the min–max.
+fn vs_baseline(results: &BenchResults, scenario: &str, client: &str, figure: Figure) -> String {
+    results
+        .ratio(scenario, client, BASELINE, figure)
+        .map_or("–".to_owned(), |spread| spread.to_string())
 }
 
 fn number(value: Option<f64>, decimals: usize) -> String {
@@ -58,7 +63,6 @@ fn throughput_table(out: &mut String, results: &BenchResults, scenarios: &[&Scen
          |---|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for scenario in scenarios {
-        let baseline = results.summary(&scenario.name, BASELINE);
         for (client, _) in &results.clients {
             let Some(summary) = results.summary(&scenario.name, client) else {
                 continue;
@@ -78,16 +82,10 @@ fn throughput_table(out: &mut String, results: &BenchResults, scenarios: &[&Scen
                 scenario.name,
                 label(results, client),
                 thousands(summary.records_per_s),
-                ratio(
-                    summary.records_per_s,
-                    baseline.and_then(|b| b.records_per_s)
-                ),
+                vs_baseline(results, &scenario.name, client, RATE),
                 number(summary.mb_per_s, 1),
                 number(summary.cpu_s_per_million, 2),
-                ratio(
-                    summary.cpu_s_per_million,
-                    baseline.and_then(|b| b.cpu_s_per_million)
-                ),
+                vs_baseline(results, &scenario.name, client, CPU),
                 number(summary.peak_rss_mib, 0),
             );
         }
@@ -100,10 +98,6 @@ fn latency_table(out: &mut String, results: &BenchResults, scenarios: &[&Scenari
          |---|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for scenario in scenarios {
-        let baseline = results
-            .summary(&scenario.name, BASELINE)
-            .and_then(|b| b.latency.as_ref())
-            .map(|l| l.p99_us);
         for (client, _) in &results.clients {
             let Some(summary) = results.summary(&scenario.name, client) else {
                 continue;
@@ -130,9 +124,46 @@ fn latency_table(out: &mut String, results: &BenchResults, scenarios: &[&Scenari
                 number(Some(latency.p50_us / 1000.0), decimals),
                 number(Some(latency.p99_us / 1000.0), decimals),
                 number(Some(latency.p999_us / 1000.0), decimals),
-                ratio(Some(latency.p99_us), baseline),
+                vs_baseline(results, &scenario.name, client, P99),
                 number(summary.cpu_s_per_million, 2),
                 number(summary.peak_rss_mib, 0),
+            );
+        }
+    }
+}
+
+fn floor_section(out: &mut String, floor: &FloorResult) {
+    out.push_str(
+        "## Hot path against the floor\n\nInstructions per record under callgrind (repeatable on a \
+         busy machine): kafka-core's in-memory hot path (partitioning rules, append into \
+         per-partition batches, close, producer state and CRC-32C, completion) against a floor \
+         program that only copies the same value bytes into a batch-sized buffer and computes \
+         CRC-32C over it.\n\n",
+    );
+    match (
+        floor.hot_path_ir_per_record,
+        floor.floor_ir_per_record,
+        floor.ratio,
+    ) {
+        (Some(hot), Some(floor_ir), Some(ratio)) => {
+            let _ = writeln!(
+                out,
+                "| Program | instructions / record | vs floor |\n|---|---:|---:|\n\
+                 | hot path ({} B keyless, uncompressed, {} partitions) | {hot:.0} | {ratio:.2}x |\n\
+                 | floor (copy + CRC-32C) | {floor_ir:.0} | 1.00x |\n\n\
+                 ({}; per record = the difference between runs of {} and {} records.)\n",
+                floor.value_size,
+                floor.partitions,
+                floor.valgrind,
+                floor.records.0,
+                floor.records.1
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "Not measured: {}\n",
+                floor.note.as_deref().unwrap_or("no figures")
             );
         }
     }
@@ -203,8 +234,10 @@ pub fn render(results: &BenchResults) -> String {
     let _ = writeln!(
         out,
         "Generated by `scripts/bench{}` on {} in {:.0} s; see [README.md](README.md) for the method \
-         and the analysis. Each figure is the median of {} run(s); ratios are to librdkafka \
-         (for CPU, lower is better).\n",
+         and the analysis. Each figure is the median of {} run(s). Ratios are to librdkafka \
+         through rdkafka's `ThreadedProducer` with a delivery callback (for CPU and latency, \
+         lower is better), taken pass by pass: the median of the passes' ratios, then in \
+         brackets the smallest and largest.\n",
         if results.smoke { " --smoke" } else { "" },
         results.started,
         results.duration_s,
@@ -232,7 +265,8 @@ pub fn render(results: &BenchResults) -> String {
         (
             "Kafka broker",
             format!(
-                "Apache Kafka {} (KRaft, one node, same machine)",
+                "Apache Kafka {} (KRaft, same machine): one node; {CLUSTER_BROKERS} nodes for the \
+                 `-{CLUSTER_BROKERS}brokers` rows",
                 machine.kafka_broker
             ),
         ),
@@ -256,7 +290,8 @@ pub fn render(results: &BenchResults) -> String {
          buffer.memory={BUFFER_MEMORY} (librdkafka: queue.buffering.max.kbytes={}), \
          max.in.flight.requests.per.connection=5, linger.ms=5 unless stated; librdkafka \
          partitioner=murmur2_random. A fresh topic per run ({PARTITIONS} partitions, replication \
-         factor 1). Values are lines of a payload file (10,000 JSON-like texts of exactly the \
+         factor 1; on the `-{CLUSTER_BROKERS}brokers` rows replication factor {CLUSTER_BROKERS} and \
+         min.insync.replicas={CLUSTER_MIN_INSYNC_REPLICAS}). Values are lines of a payload file (10,000 JSON-like texts of exactly the \
          record size, picked at random per record, the same file for every client); keys are \
          `key-NNNNNN` over 10,000 keys. CPU is user + system time of the whole client process, \
          start-up included; peak RSS is the process's maximum resident set.\n",
@@ -282,6 +317,9 @@ pub fn render(results: &BenchResults) -> String {
         latency_table(&mut out, results, &latency);
         out.push_str("\n![latency percentiles](latency.svg)\n\n");
     }
+    if let Some(floor) = &results.floor {
+        floor_section(&mut out, floor);
+    }
     out.push_str("## Targets\n\n");
     targets_section(&mut out, &evaluate(results));
     out.push_str("\n## Gaps and failures\n\n");
@@ -292,13 +330,10 @@ pub fn render(results: &BenchResults) -> String {
 /// A short plain-text table for the terminal (the smoke run's output).
 pub fn short_table(results: &BenchResults) -> String {
     let mut out = format!(
-        "{:<26} {:<10} {:>12} {:>9} {:>10} {:>9} {:>10}  {}\n",
+        "{:<30} {:<14} {:>12} {:>9} {:>10} {:>9} {:>10}  {}\n",
         "scenario", "client", "records/s", "x rdk", "CPU s/M", "RSS MiB", "p99 ms", "status"
     );
     for scenario in &results.scenarios {
-        let baseline = results
-            .summary(&scenario.name, BASELINE)
-            .and_then(|b| b.records_per_s);
         for (client, _) in &results.clients {
             let Some(summary) = results.summary(&scenario.name, client) else {
                 continue;
@@ -315,11 +350,13 @@ pub fn short_table(results: &BenchResults) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:<26} {:<10} {:>12} {:>9} {:>10} {:>9} {:>10}  {}",
+                "{:<30} {:<14} {:>12} {:>9} {:>10} {:>9} {:>10}  {}",
                 scenario.name,
                 client,
                 thousands(summary.records_per_s),
-                ratio(summary.records_per_s, baseline),
+                results
+                    .ratio(&scenario.name, client, BASELINE, RATE)
+                    .map_or("–".to_owned(), |r| format!("{:.2}x", r.median)),
                 number(summary.cpu_s_per_million, 2),
                 number(summary.peak_rss_mib, 0),
                 number(summary.latency.as_ref().map(|l| l.p99_us / 1000.0), 2),
@@ -335,16 +372,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_floor_gets_its_section_and_its_target() {
+        let results = BenchResults {
+            smoke: false,
+            started: String::new(),
+            duration_s: 0.0,
+            machine: Default::default(),
+            scenarios: Vec::new(),
+            clients: Vec::new(),
+            runs: Vec::new(),
+            summaries: Vec::new(),
+            floor: Some(FloorResult {
+                hot_path_ir_per_record: Some(1239.0),
+                floor_ir_per_record: Some(91.0),
+                ratio: Some(1239.0 / 91.0),
+                ..FloorResult::not_measured(String::new())
+            }),
+        };
+        let text = render(&results);
+        assert!(text.contains("## Hot path against the floor"), "{text}");
+        assert!(text.contains("| 1239 | 13.62x |"), "{text}");
+        assert!(text.contains("| **missed** | missed: 13.62x"), "{text}");
+    }
+
+    #[test]
     fn thousands_are_separated() {
         assert_eq!(thousands(Some(1_234_567.4)), "1,234,567");
         assert_eq!(thousands(Some(999.0)), "999");
         assert_eq!(thousands(None), "–");
-    }
-
-    #[test]
-    fn ratios_need_both_figures() {
-        assert_eq!(ratio(Some(3.0), Some(2.0)), "1.50x");
-        assert_eq!(ratio(Some(3.0), None), "–");
-        assert_eq!(ratio(Some(3.0), Some(0.0)), "–");
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod chart;
 pub mod clients;
+pub mod cluster;
+pub mod floor;
 pub mod machine;
 pub mod markdown;
 mod process;
@@ -23,10 +25,11 @@ use crate::report::ClientReport;
 use crate::rusage::Usage;
 
 use clients::{ClientSpec, JavaSetup, RunPlan, command_line, parse_report};
+use cluster::Cluster;
 use machine::MachineInfo;
 use process::run_with_timeout;
 use results::{BenchResults, RunResult, Status, Summary};
-use scenario::{PARTITIONS, Scenario};
+use scenario::{CLUSTER_BROKERS, PARTITIONS, Scenario};
 use topics::TopicAdmin;
 
 /// What to run, where.
@@ -34,8 +37,12 @@ use topics::TopicAdmin;
 pub struct DriverOptions {
     /// The smoke matrix instead of the full one.
     pub smoke: bool,
-    /// Bootstrap servers of the broker every client uses.
+    /// Bootstrap servers of the one-broker cluster every client uses.
     pub bootstrap: String,
+    /// Bootstrap servers of the 3-broker cluster of the `-3brokers`
+    /// scenarios; when unset and such a scenario is selected, the driver
+    /// starts one of its own (see [`cluster`]).
+    pub cluster_bootstrap: Option<String>,
     /// The repository (for `scripts/kafka`, Cargo.lock and git).
     pub repo: PathBuf,
     /// Where payload files go.
@@ -52,6 +59,8 @@ pub struct DriverOptions {
     pub pause: Duration,
     /// Run (and discard) one run before measuring, to warm the broker's JIT.
     pub warm_up_broker: bool,
+    /// Measure the hot path against the floor under callgrind at the end.
+    pub floor: bool,
 }
 
 /// Runs the benchmark.
@@ -82,49 +91,76 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
     for size in sizes {
         write_payload_file(&payload_path(&options.work_dir, size), size)?;
     }
-    let admin = TopicAdmin::connect(&options.bootstrap)?;
     let rusage = bin_dir.join("bench-rusage");
-    let plan = RunContext {
-        options,
-        admin: &admin,
-        rusage: &rusage,
-        bin_dir: &bin_dir,
-        java: Some(&java),
-    };
-    if options.warm_up_broker {
-        // A freshly started broker (a JVM) is slower for its first minute; the
-        // first measured runs would pay for it. Run the first scenario once
-        // with the first client and throw the result away.
-        let result = plan.run_one(&scenarios[0], &clients[0], u32::MAX).await;
-        eprintln!("[warm-up, not counted] {}", progress_line(&result));
-    }
     let total = scenarios.len() * clients.len() * options.repeat as usize;
     let mut runs = Vec::with_capacity(total);
-    for attempt in 0..options.repeat {
-        for (index, scenario) in scenarios.iter().enumerate() {
-            // Rotate the clients per scenario and attempt, so no client always
-            // runs first (cold broker) or right after a heavy one.
-            let mut order = clients.clone();
-            order.rotate_left((index + attempt as usize) % clients.len());
-            for client in &order {
-                if let Some(reason) = client.unsupported(scenario) {
-                    runs.push(RunResult::without_measurement(
-                        scenario,
-                        client.name,
-                        attempt,
-                        Status::Unsupported,
-                        reason.to_owned(),
-                    ));
-                    continue;
+    // The one-broker scenarios, then the 3-broker ones on a cluster started
+    // only then (a cluster this run started stops when `cluster` is dropped),
+    // so its idle brokers do not share the machine with the one-broker runs.
+    for brokers in [1, CLUSTER_BROKERS] {
+        let group: Vec<&Scenario> = scenarios.iter().filter(|s| s.brokers == brokers).collect();
+        let Some(first) = group.first() else {
+            continue;
+        };
+        let cluster = match (brokers, &options.cluster_bootstrap) {
+            (1, _) => Cluster::given(&options.bootstrap),
+            (_, Some(bootstrap)) => Cluster::given(bootstrap),
+            (_, None) => Cluster::start(&options.repo, brokers)?,
+        };
+        let target = Target {
+            bootstrap: cluster.bootstrap().to_owned(),
+            admin: TopicAdmin::connect(cluster.bootstrap())?,
+        };
+        let plan = RunContext {
+            options,
+            target: &target,
+            rusage: &rusage,
+            bin_dir: &bin_dir,
+            java: Some(&java),
+        };
+        if options.warm_up_broker {
+            // A freshly started broker (a JVM) is slower for its first
+            // minute; the first measured runs would pay for it. Run the first
+            // scenario once with the first client and throw the result away.
+            let result = plan.run_one(first, &clients[0], u32::MAX).await;
+            eprintln!("[warm-up, not counted] {}", progress_line(&result));
+        }
+        for attempt in 0..options.repeat {
+            for (index, scenario) in group.iter().enumerate() {
+                // Rotate the clients per scenario and attempt, so no client
+                // always runs first (cold broker) or right after a heavy one.
+                let mut order = clients.clone();
+                order.rotate_left((index + attempt as usize) % clients.len());
+                for client in &order {
+                    if let Some(reason) = client.unsupported(scenario) {
+                        runs.push(RunResult::without_measurement(
+                            scenario,
+                            client.name,
+                            attempt,
+                            Status::Unsupported,
+                            reason.to_owned(),
+                        ));
+                        continue;
+                    }
+                    let result = plan.run_one(scenario, client, attempt).await;
+                    eprintln!("[{}/{total}] {}", runs.len() + 1, progress_line(&result));
+                    runs.push(result);
+                    tokio::time::sleep(options.pause).await;
                 }
-                let result = plan.run_one(scenario, client, attempt).await;
-                eprintln!("[{}/{total}] {}", runs.len() + 1, progress_line(&result));
-                runs.push(result);
-                tokio::time::sleep(options.pause).await;
             }
         }
     }
     machine.load_at_end = machine::load_average();
+    let floor = if options.floor {
+        Some(
+            floor::measure(&bin_dir, &options.work_dir.join("floor")).unwrap_or_else(|e| {
+                eprintln!("warning: the floor was not measured: {e:#}");
+                floor::FloorResult::not_measured(format!("{e:#}"))
+            }),
+        )
+    } else {
+        None
+    };
     let summaries = scenarios
         .iter()
         .flat_map(|scenario| {
@@ -149,6 +185,7 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
             .collect(),
         runs,
         summaries,
+        floor,
     })
 }
 
@@ -230,9 +267,17 @@ fn utc_now() -> String {
         .unwrap_or_default()
 }
 
+/// A cluster the clients produce to, and the admin client that makes and
+/// checks its topics.
+struct Target {
+    bootstrap: String,
+    admin: TopicAdmin,
+}
+
 struct RunContext<'a> {
     options: &'a DriverOptions,
-    admin: &'a TopicAdmin,
+    /// The cluster of this group of scenarios.
+    target: &'a Target,
     rusage: &'a Path,
     bin_dir: &'a Path,
     java: Option<&'a JavaSetup>,
@@ -246,8 +291,21 @@ impl RunContext<'_> {
             client.name,
             std::process::id()
         );
-        let result = match self.admin.create(&topic, PARTITIONS).await {
-            Ok(()) => self.measure(scenario, client, attempt, &topic).await,
+        let target = self.target;
+        let created = target
+            .admin
+            .create(
+                &topic,
+                PARTITIONS,
+                scenario.replication_factor(),
+                scenario.min_insync_replicas(),
+            )
+            .await;
+        let result = match created {
+            Ok(()) => {
+                self.measure(scenario, client, attempt, &topic, target)
+                    .await
+            }
             Err(e) => Err(e),
         };
         let result = result.unwrap_or_else(|e| {
@@ -259,7 +317,7 @@ impl RunContext<'_> {
                 format!("{e:#}"),
             )
         });
-        if let Err(e) = self.admin.delete(&topic).await {
+        if let Err(e) = target.admin.delete(&topic).await {
             eprintln!("warning: {e:#}");
         }
         result
@@ -271,11 +329,12 @@ impl RunContext<'_> {
         client: &ClientSpec,
         attempt: u32,
         topic: &str,
+        target: &Target,
     ) -> anyhow::Result<RunResult> {
         let payload_file = payload_path(&self.options.work_dir, scenario.record_size);
         let plan = RunPlan {
             scenario,
-            bootstrap: &self.options.bootstrap,
+            bootstrap: &target.bootstrap,
             topic,
             payload_file: &payload_file,
             bin_dir: self.bin_dir,
@@ -291,7 +350,7 @@ impl RunContext<'_> {
             Err(e) if output.success => return Err(e),
             Err(_) => None,
         };
-        let records_in_topic = self.admin.record_count(topic, PARTITIONS).ok();
+        let records_in_topic = target.admin.record_count(topic, PARTITIONS).ok();
         // The client's own account first; its stderr only when it gave none.
         let mut problems = Vec::new();
         if let Some(report) = &report

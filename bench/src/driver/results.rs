@@ -2,8 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::fmt;
+
 use crate::report::Latency;
 
+use super::floor::FloorResult;
 use super::machine::MachineInfo;
 use super::scenario::Scenario;
 
@@ -187,6 +190,61 @@ pub struct BenchResults {
     pub runs: Vec<RunResult>,
     /// Per scenario and client, the medians.
     pub summaries: Vec<Summary>,
+    /// The hot path against the floor in instructions per record (`None`:
+    /// not part of this run).
+    #[serde(default)]
+    pub floor: Option<FloorResult>,
+}
+
+/// One figure of a run, for ratios.
+pub type Figure = fn(&RunResult) -> Option<f64>;
+
+/// Records per second.
+pub const RATE: Figure = |r| Some(r.records_per_s);
+/// CPU seconds per million records.
+pub const CPU: Figure = |r| Some(r.cpu_s_per_million);
+/// Send-to-ack p99 latency.
+pub const P99: Figure = |r| r.latency.as_ref().map(|l| l.p99_us);
+
+/// A ratio over the passes of a run: the median of the per-pass ratios and
+/// their smallest and largest (each pass's two runs ran close together, so a
+/// pass's ratio sees the same machine load on both sides).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    /// The median ratio.
+    pub median: f64,
+    /// The smallest.
+    pub min: f64,
+    /// The largest.
+    pub max: f64,
+    /// Passes with both figures.
+    pub passes: usize,
+}
+
+impl Spread {
+    /// The spread of `ratios` (`None` when empty).
+    pub fn of(ratios: Vec<f64>) -> Option<Spread> {
+        let passes = ratios.len();
+        let min = ratios.iter().copied().reduce(f64::min)?;
+        let max = ratios.iter().copied().reduce(f64::max)?;
+        Some(Spread {
+            median: median(ratios)?,
+            min,
+            max,
+            passes,
+        })
+    }
+}
+
+impl fmt::Display for Spread {
+    /// `2.34x (2.10-2.51)`, or `2.34x` for one pass.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.2}x", self.median)?;
+        if self.passes > 1 {
+            write!(f, " ({:.2}–{:.2})", self.min, self.max)?;
+        }
+        Ok(())
+    }
 }
 
 impl BenchResults {
@@ -195,6 +253,38 @@ impl BenchResults {
         self.summaries
             .iter()
             .find(|s| s.scenario == scenario && s.client == client)
+    }
+
+    fn ok_runs<'a>(
+        &'a self,
+        scenario: &'a str,
+        client: &'a str,
+    ) -> impl Iterator<Item = &'a RunResult> + 'a {
+        self.runs
+            .iter()
+            .filter(move |r| r.scenario == scenario && r.client == client && r.status == Status::Ok)
+    }
+
+    /// `figure(client) / figure(other)` on `scenario`, pass by pass (runs of
+    /// the same attempt), over the passes where both succeeded.
+    pub fn ratio(
+        &self,
+        scenario: &str,
+        client: &str,
+        other: &str,
+        figure: Figure,
+    ) -> Option<Spread> {
+        let ratios = self
+            .ok_runs(scenario, client)
+            .filter_map(|mine| {
+                let theirs = self
+                    .ok_runs(scenario, other)
+                    .find(|r| r.attempt == mine.attempt)?;
+                let (mine, theirs) = (figure(mine)?, figure(theirs)?);
+                (theirs > 0.0).then_some(mine / theirs)
+            })
+            .collect();
+        Spread::of(ratios)
     }
 
     /// Whether any run failed.
@@ -227,5 +317,53 @@ mod tests {
         assert_eq!((summary.runs_ok, summary.runs), (1, 2));
         assert_eq!(summary.records_per_s, Some(100.0));
         assert_eq!(summary.note.as_deref(), Some("boom"));
+    }
+
+    fn run(client: &str, attempt: u32, rate: f64, status: Status) -> RunResult {
+        let scenario = &Scenario::full()[0];
+        let mut run =
+            RunResult::without_measurement(scenario, client, attempt, status, String::new());
+        run.records_per_s = rate;
+        run
+    }
+
+    #[test]
+    fn ratios_are_taken_pass_by_pass_with_their_spread() {
+        let runs = vec![
+            run("ours", 0, 200.0, Status::Ok),
+            run("rdkafka", 0, 100.0, Status::Ok),
+            run("ours", 1, 300.0, Status::Ok),
+            run("rdkafka", 1, 100.0, Status::Ok),
+            run("ours", 2, 250.0, Status::Ok),
+            run("rdkafka", 2, 100.0, Status::Ok),
+            // A pass where the baseline failed has no ratio.
+            run("ours", 3, 900.0, Status::Ok),
+            run("rdkafka", 3, 0.0, Status::Failed),
+        ];
+        let results = BenchResults {
+            smoke: true,
+            started: String::new(),
+            duration_s: 0.0,
+            machine: MachineInfo::default(),
+            scenarios: Scenario::full(),
+            clients: Vec::new(),
+            runs,
+            summaries: Vec::new(),
+            floor: None,
+        };
+        let name = &Scenario::full()[0].name;
+        let spread = results.ratio(name, "ours", "rdkafka", RATE).unwrap();
+        assert_eq!(
+            spread,
+            Spread {
+                median: 2.5,
+                min: 2.0,
+                max: 3.0,
+                passes: 3
+            }
+        );
+        assert_eq!(spread.to_string(), "2.50x (2.00–3.00)");
+        assert_eq!(Spread::of(vec![1.234]).unwrap().to_string(), "1.23x");
+        assert!(results.ratio(name, "ours", "java", RATE).is_none());
     }
 }

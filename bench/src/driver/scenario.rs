@@ -23,6 +23,14 @@ pub struct Scenario {
     pub linger_ms: u64,
     /// Records per second in latency mode.
     pub rate: Option<u64>,
+    /// Brokers in the cluster the scenario runs against: 1, or 3 (topics with
+    /// replication factor 3 and `min.insync.replicas=2`).
+    #[serde(default = "one_broker")]
+    pub brokers: u32,
+}
+
+fn one_broker() -> u32 {
+    1
 }
 
 /// `batch.size` in every scenario (bytes).
@@ -31,6 +39,10 @@ pub const BATCH_SIZE: usize = 65_536;
 pub const BUFFER_MEMORY: usize = 33_554_432;
 /// Partitions of every benchmark topic.
 pub const PARTITIONS: i32 = 6;
+/// Brokers of the multi-broker scenarios' cluster.
+pub const CLUSTER_BROKERS: u32 = 3;
+/// `min.insync.replicas` of the multi-broker scenarios' topics.
+pub const CLUSTER_MIN_INSYNC_REPLICAS: u32 = 2;
 
 impl Scenario {
     fn throughput(record_size: usize, count: u64, keyed: bool, compression: Codec) -> Scenario {
@@ -52,7 +64,27 @@ impl Scenario {
             compression,
             linger_ms: 5,
             rate: None,
+            brokers: 1,
         }
+    }
+
+    /// The same scenario against the 3-broker cluster (name suffix `-3brokers`).
+    fn on_cluster(self) -> Scenario {
+        Scenario {
+            name: format!("{}-{CLUSTER_BROKERS}brokers", self.name),
+            brokers: CLUSTER_BROKERS,
+            ..self
+        }
+    }
+
+    /// The topic's replication factor: one copy per broker, at most 3.
+    pub fn replication_factor(&self) -> i32 {
+        i32::try_from(self.brokers.min(3)).unwrap_or(1)
+    }
+
+    /// The topic's `min.insync.replicas` when it is not the broker default.
+    pub fn min_insync_replicas(&self) -> Option<u32> {
+        (self.brokers >= CLUSTER_BROKERS).then_some(CLUSTER_MIN_INSYNC_REPLICAS)
     }
 
     fn latency(linger_ms: u64, rate: u64, seconds: u64) -> Scenario {
@@ -65,12 +97,15 @@ impl Scenario {
             compression: Codec::None,
             linger_ms,
             rate: Some(rate),
+            brokers: 1,
         }
     }
 
-    /// The full matrix of the issue: 1M records of 100 bytes and 100k of 1 KiB,
-    /// keyed and keyless, uncompressed, lz4 and zstd; then 10 s at 20k records/s
-    /// with linger.ms 0 and 5.
+    /// The full matrix: 1M records of 100 bytes and 100k of 1 KiB, keyed and
+    /// keyless, uncompressed, lz4 and zstd; then 10 s at 20k records/s with
+    /// linger.ms 0 and 5, all on one broker; then four of the throughput rows
+    /// again on a 3-broker cluster (replication factor 3,
+    /// `min.insync.replicas=2`), where every ack waits for a follower's fetch.
     pub fn full() -> Vec<Scenario> {
         let mut scenarios = Vec::new();
         for (size, count) in [(100, 1_000_000), (1024, 100_000)] {
@@ -82,6 +117,14 @@ impl Scenario {
         }
         scenarios.push(Scenario::latency(0, 20_000, 10));
         scenarios.push(Scenario::latency(5, 20_000, 10));
+        for (size, count, keyed, codec) in [
+            (100, 1_000_000, false, Codec::None),
+            (100, 1_000_000, true, Codec::None),
+            (100, 1_000_000, false, Codec::Lz4),
+            (1024, 100_000, true, Codec::Zstd),
+        ] {
+            scenarios.push(Scenario::throughput(size, count, keyed, codec).on_cluster());
+        }
         scenarios
     }
 
@@ -103,15 +146,32 @@ mod tests {
     #[test]
     fn the_full_matrix_has_the_issues_cells_with_unique_names() {
         let full = Scenario::full();
-        assert_eq!(full.len(), 14);
+        assert_eq!(full.len(), 18);
         let mut names: Vec<&str> = full.iter().map(|s| s.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 14);
+        assert_eq!(names.len(), 18);
         assert!(names.contains(&"100B-keyless-none"));
         assert!(names.contains(&"1KiB-keyed-zstd"));
         assert!(names.contains(&"latency-20000rps-linger0"));
         let latency = full.iter().find(|s| s.mode == Mode::Latency).unwrap();
         assert_eq!((latency.count, latency.rate), (200_000, Some(20_000)));
+        assert_eq!(latency.replication_factor(), 1);
+        assert_eq!(latency.min_insync_replicas(), None);
+        let cluster: Vec<&Scenario> = full.iter().filter(|s| s.brokers == 3).collect();
+        assert_eq!(cluster.len(), 4);
+        let first = cluster[0];
+        assert_eq!(first.name, "100B-keyless-none-3brokers");
+        assert_eq!(first.replication_factor(), 3);
+        assert_eq!(first.min_insync_replicas(), Some(2));
+        assert!(Scenario::smoke().iter().all(|s| s.brokers == 1));
+    }
+
+    #[test]
+    fn results_written_before_the_cluster_rows_read_as_one_broker() {
+        let old = r#"{"name":"x","mode":"throughput","record_size":100,"count":1,
+            "keyed":false,"compression":"none","linger_ms":5,"rate":null}"#;
+        let scenario: Scenario = serde_json::from_str(old).unwrap();
+        assert_eq!(scenario.brokers, 1);
     }
 }

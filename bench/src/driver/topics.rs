@@ -37,10 +37,26 @@ impl TopicAdmin {
             .request_timeout(Some(TIMEOUT))
     }
 
-    /// Creates `name` with `partitions` partitions (replication factor 1) and
-    /// waits until every partition has a leader.
-    pub async fn create(&self, name: &str, partitions: i32) -> anyhow::Result<()> {
-        let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    /// Creates `name` with `partitions` partitions, `replication_factor`
+    /// copies and, when given, that `min.insync.replicas`, and waits until
+    /// every partition has a leader (and, when replicated, every replica is
+    /// in sync).
+    pub async fn create(
+        &self,
+        name: &str,
+        partitions: i32,
+        replication_factor: i32,
+        min_insync_replicas: Option<u32>,
+    ) -> anyhow::Result<()> {
+        let min_insync = min_insync_replicas.map(|n| n.to_string());
+        let mut topic = NewTopic::new(
+            name,
+            partitions,
+            TopicReplication::Fixed(replication_factor),
+        );
+        if let Some(min_insync) = &min_insync {
+            topic = topic.set("min.insync.replicas", min_insync);
+        }
         let results = self
             .admin
             .create_topics([&topic], &Self::options())
@@ -62,9 +78,11 @@ impl TopicAdmin {
                         t.name() == name
                             && t.error().is_none()
                             && t.partitions().len() == partitions as usize
-                            && t.partitions()
-                                .iter()
-                                .all(|p| p.leader() >= 0 && p.error().is_none())
+                            && t.partitions().iter().all(|p| {
+                                p.leader() >= 0
+                                    && p.error().is_none()
+                                    && p.isr().len() == replication_factor as usize
+                            })
                     })
                 })
                 .unwrap_or(false);
