@@ -18,7 +18,9 @@ use kafka_core::{
 };
 use tokio::sync::oneshot;
 
-use crate::config::{ConfigLoadError, DEFAULT_CLOSE_TIMEOUT, KafkaConfig, TemplateSettings};
+use crate::config::{
+    ConfigLoadError, DEFAULT_CLOSE_TIMEOUT, KafkaConfig, ResolvedProperty, TemplateSettings,
+};
 use crate::interceptor::ProducerInterceptor;
 use crate::journal::{FailureJournal, JournalEntry};
 use crate::listener::{LoggingProducerListener, ProducerListener};
@@ -65,6 +67,40 @@ pub enum TemplateError {
     /// A setting the template does not support yet.
     #[error("{0}")]
     Unsupported(String),
+}
+
+/// A configuration error only starting the producer can find (a
+/// `bootstrap.servers` that does not resolve), named with the key as written
+/// and where its value came from, as the load-time checks do.
+fn at_origin(
+    error: KafkaError,
+    properties: &[ResolvedProperty],
+    config: &KafkaConfig,
+    producer: Option<&str>,
+) -> TemplateError {
+    let KafkaError::Config(config_error) = &error else {
+        return TemplateError::Producer(error);
+    };
+    let Some(property) = properties.iter().find(|p| p.key == config_error.key()) else {
+        return TemplateError::Producer(error);
+    };
+    let expected = match config_error {
+        kafka_core::config::ConfigError::UnresolvableBootstrap { reasons, .. } => {
+            format!("host:port pairs this machine can resolve, at least one ({reasons})")
+        }
+        other => other.to_string(),
+    };
+    TemplateError::Config(
+        crate::config::ConfigIssue::InvalidValue {
+            key: config
+                .written_key(producer, &property.key)
+                .unwrap_or_else(|| property.config_key.clone()),
+            value: property.value.clone(),
+            origin: property.origin.clone(),
+            expected,
+        }
+        .into(),
+    )
 }
 
 fn record_type_problems(problems: &[RecordTypeError]) -> String {
@@ -325,7 +361,10 @@ impl KafkaTemplateBuilder {
                 if let Some(partitioner) = self.partitioner {
                     producer = producer.partitioner(partitioner);
                 }
-                (Backend::Producer(producer.build()?), Some(config), settings)
+                let producer = producer
+                    .build()
+                    .map_err(|error| at_origin(error, &properties, &config, name))?;
+                (Backend::Producer(producer), Some(config), settings)
             }
         };
         let serializers = match &config {

@@ -230,6 +230,17 @@ impl KafkaConfig {
             .collect())
     }
 
+    /// The key as the user wrote it (`spring.kafka.bootstrap-servers`) that
+    /// set a producer's Java property, for messages about its value.
+    pub(crate) fn written_key(&self, producer: Option<&str>, java_key: &str) -> Option<String> {
+        self.producer(producer)
+            .ok()?
+            .properties
+            .iter()
+            .find(|(property, _)| property.key == java_key)
+            .map(|(_, provenance)| provenance.written_key.clone())
+    }
+
     /// The template settings of the default producer (`None`) or of a named one.
     pub fn template_settings(
         &self,
