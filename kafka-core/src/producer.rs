@@ -86,15 +86,11 @@ pub struct KafkaProducer {
 struct ProducerHandle {
     shared: Arc<ProducerShared>,
     partitioner: RecordPartitioner,
-    closed: AtomicBool,
     close_timeout: Duration,
 }
 
 impl Drop for ProducerHandle {
     fn drop(&mut self) {
-        if self.closed.load(Ordering::Acquire) {
-            return;
-        }
         let shared = &self.shared;
         shared.accumulator.close();
         shared.wakeup.notify_one();
@@ -273,7 +269,6 @@ impl KafkaProducerBuilder {
             inner: Arc::new(ProducerHandle {
                 shared,
                 partitioner,
-                closed: AtomicBool::new(false),
                 close_timeout,
             }),
         })
@@ -535,7 +530,6 @@ impl KafkaProducer {
     /// timeout (0 when all went out or failed on their own).
     pub async fn close(&self, timeout: Duration) -> usize {
         let shared = &self.inner.shared;
-        self.inner.closed.store(true, Ordering::Release);
         shared.accumulator.close();
         if tokio::time::timeout(timeout, shared.sender_done.wait())
             .await
