@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+
+use crate::security::Security;
 use serde::{Deserialize, Serialize};
 
 /// Batch compression, as `compression.type` names it.
@@ -78,6 +80,15 @@ pub struct ClientArgs {
     /// Seconds to wait for the last acknowledgement after the last send.
     #[arg(long, default_value_t = 120)]
     pub ack_timeout_secs: u64,
+    /// Java client properties of a secured listener (`security.protocol`,
+    /// `sasl.mechanism`, `sasl.jaas.config`, `ssl.truststore.*`), one
+    /// `key=value` per line, as `scripts/kafka client-properties` prints them.
+    #[arg(long)]
+    pub client_properties: Option<PathBuf>,
+    /// The cluster's CA certificate as PEM, for the clients that cannot read a
+    /// PKCS12 truststore (librdkafka's `ssl.ca.location`, krafka's `with_ca_cert`).
+    #[arg(long)]
+    pub ssl_ca_pem: Option<PathBuf>,
 }
 
 impl ClientArgs {
@@ -99,5 +110,27 @@ impl ClientArgs {
             ("compression.type", self.compression.property().to_owned()),
             ("max.in.flight.requests.per.connection", "5".to_owned()),
         ]
+    }
+
+    /// [`java_properties`](Self::java_properties) followed by the secured
+    /// listener's client properties (`--client-properties`), if any.
+    pub fn producer_properties(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut properties: Vec<(String, String)> = self
+            .java_properties()
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect();
+        if let Some(security) = self.security()? {
+            properties.extend(security.properties);
+        }
+        Ok(properties)
+    }
+
+    /// The secured listener's settings, when `--client-properties` is given.
+    pub fn security(&self) -> anyhow::Result<Option<Security>> {
+        self.client_properties
+            .as_deref()
+            .map(|path| Security::read(path, self.ssl_ca_pem.as_deref()))
+            .transpose()
     }
 }

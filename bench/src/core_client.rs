@@ -14,9 +14,10 @@ pub struct CoreClient {
 }
 
 impl CoreClient {
-    /// A producer with the run's settings (Java property names).
+    /// A producer with the run's settings (Java property names), and the
+    /// secured listener's client properties when given.
     pub fn new(args: &ClientArgs) -> anyhow::Result<CoreClient> {
-        let config = ProducerConfig::from_properties(args.java_properties())?;
+        let config = ProducerConfig::from_properties(args.producer_properties()?)?;
         Ok(CoreClient {
             producer: KafkaProducer::new(config)?,
         })

@@ -18,4 +18,5 @@ pub mod rdkafka_config;
 pub mod report;
 pub mod runner;
 pub mod rusage;
+pub mod security;
 pub mod tracker;

@@ -6,13 +6,16 @@
 
 use std::process::ExitCode;
 
+use anyhow::{Context, bail};
 use bytes::Bytes;
 use futures_util::FutureExt;
 use futures_util::future::Map;
 use kafka_bench::args::{ClientArgs, Codec};
 use kafka_bench::collector::Collector;
 use kafka_bench::runner::{BenchProducer, client_main};
+use kafka_bench::security::Security;
 use kafka_bench::tracker::Pending;
+use krafka::auth::{AuthConfig, TlsConfig};
 use krafka::producer::{Acks, DeliveryHandle, Producer, RecordMetadata};
 use krafka::{Compression, Kafka, Record};
 
@@ -65,11 +68,38 @@ fn compression(codec: Codec) -> Compression {
     }
 }
 
+/// The secured listener's settings in krafka's terms: SASL PLAIN or SCRAM
+/// with the `sasl.jaas.config` credentials, over TLS trusting the PEM CA.
+fn auth_config(security: &Security) -> anyhow::Result<AuthConfig> {
+    let login = security
+        .sasl_login()?
+        .context("bench-krafka supports SASL_PLAINTEXT and SASL_SSL listeners only")?;
+    let (user, password) = (login.username, login.password);
+    let auth = match login.mechanism.as_str() {
+        "PLAIN" => AuthConfig::sasl_plain(user, password),
+        "SCRAM-SHA-256" => AuthConfig::sasl_scram_sha256(user, password),
+        "SCRAM-SHA-512" => AuthConfig::sasl_scram_sha512(user, password),
+        other => bail!("bench-krafka does not set up SASL mechanism {other}"),
+    };
+    if security.protocol() != "SASL_SSL" {
+        return Ok(auth);
+    }
+    let ca = security
+        .ca_pem
+        .as_ref()
+        .context("krafka reads no PKCS12 truststore: give the CA as PEM (--ssl-ca-pem)")?;
+    Ok(auth.with_tls(TlsConfig::new().with_ca_cert(ca.display().to_string())))
+}
+
 async fn build(args: ClientArgs) -> anyhow::Result<Krafka> {
     // max.in.flight.requests.per.connection is a connection setting in krafka.
-    let kafka = Kafka::builder(args.bootstrap.as_str())
+    let mut builder = Kafka::builder(args.bootstrap.as_str())
         .client_id("bench-krafka")
-        .max_in_flight_requests(5)
+        .max_in_flight_requests(5);
+    if let Some(security) = args.security()? {
+        builder = builder.security(auth_config(&security)?);
+    }
+    let kafka = builder
         .connect()
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;

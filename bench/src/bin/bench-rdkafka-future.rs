@@ -75,7 +75,7 @@ impl BenchProducer for Rdkafka {
 
 fn main() -> ExitCode {
     client_main("bench-rdkafka-future", |args| async move {
-        let producer: FutureProducer = producer_config(&args).create()?;
+        let producer: FutureProducer = producer_config(&args)?.create()?;
         Ok(Rdkafka {
             producer,
             topic: args.topic,

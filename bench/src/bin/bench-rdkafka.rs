@@ -78,7 +78,7 @@ impl BenchProducer for Rdkafka {
 fn main() -> ExitCode {
     client_main("bench-rdkafka", |args| async move {
         let producer =
-            ThreadedProducer::from_config_and_context(&producer_config(&args), Deliveries)?;
+            ThreadedProducer::from_config_and_context(&producer_config(&args)?, Deliveries)?;
         Ok(Rdkafka {
             producer,
             topic: args.topic,

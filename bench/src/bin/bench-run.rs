@@ -2,7 +2,8 @@
 //! broker and writes the results. Normally started by `scripts/bench`.
 //!
 //! ```text
-//! bench-run --bootstrap HOST:PORT [--bootstrap-3brokers HOST:PORT] [--smoke] [--out DIR]
+//! bench-run --bootstrap HOST:PORT [--bootstrap-3brokers HOST:PORT] [--secure-state DIR]
+//!           [--smoke] [--out DIR]
 //!           [--clients a,b] [--scenarios s,t] [--repeat N] [--no-floor]
 //! bench-run --floor-only
 //! ```
@@ -30,6 +31,11 @@ struct Cli {
     /// (default: the driver starts one, state in target/kafka-bench-3brokers).
     #[arg(long, env = "KAFKA_BENCH_BOOTSTRAP_3BROKERS")]
     bootstrap_3brokers: Option<String>,
+    /// The harness state directory of a broker started with `scripts/kafka
+    /// start --security`, for the `-sasl_ssl` scenarios (default: the driver
+    /// starts one, state in target/kafka-bench-secure, and stops it at the end).
+    #[arg(long, env = "KAFKA_BENCH_SECURE_STATE")]
+    secure_state: Option<PathBuf>,
     /// Only measure the hot path against the floor (callgrind), no broker.
     #[arg(long)]
     floor_only: bool,
@@ -127,6 +133,9 @@ fn main() -> ExitCode {
         smoke: cli.smoke,
         bootstrap,
         cluster_bootstrap: cli.bootstrap_3brokers,
+        secure_state: cli
+            .secure_state
+            .unwrap_or_else(|| repo.join(kafka_bench::driver::cluster::SECURE_STATE_DIR)),
         floor: !cli.smoke && cli.scenarios.is_empty() && !cli.no_floor,
         work_dir: repo.join("target/bench"),
         repo,

@@ -57,7 +57,7 @@ fn main() -> ExitCode {
             .dir(dir)
             .env_source(Vec::<(String, String)>::new())
             .override_value("kafka.topics.bench", &args.topic);
-        for (key, value) in args.java_properties() {
+        for (key, value) in args.producer_properties()? {
             config = config.override_value(format!("kafka.properties[{key}]"), value);
         }
         let template = KafkaTemplate::builder()

@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use crate::args::Mode;
 use crate::report::{ClientReport, Latency};
 
+use super::cluster::SecuredListener;
 use super::scenario::{BATCH_SIZE, BUFFER_MEMORY, Scenario};
 
 /// How a client is started.
@@ -107,6 +108,11 @@ impl ClientSpec {
             ClientKind::JavaProducerPerformance if scenario.keyed => {
                 Some("ProducerPerformance (Kafka 4.1) sends every record with a null key")
             }
+            ClientKind::Rust {
+                binary: "bench-confluent",
+            } if scenario.listener.is_secured() => {
+                Some("confluent-kafka 1.0.0 authenticates with SASL PLAIN only (no SCRAM-SHA-512)")
+            }
             _ => None,
         }
     }
@@ -138,6 +144,8 @@ pub struct RunPlan<'a> {
     pub scenario: &'a Scenario,
     /// Bootstrap servers.
     pub bootstrap: &'a str,
+    /// The secured listener's client properties and CA, if not PLAINTEXT.
+    pub secured: Option<&'a SecuredListener>,
     /// The run's fresh topic.
     pub topic: &'a str,
     /// The scenario's payload file.
@@ -175,6 +183,14 @@ pub fn command_line(client: &ClientSpec, plan: &RunPlan<'_>) -> anyhow::Result<V
             if scenario.keyed {
                 line.push("--keyed".into());
             }
+            if let Some(secured) = plan.secured {
+                line.extend([
+                    "--client-properties".into(),
+                    secured.properties.display().to_string(),
+                    "--ssl-ca-pem".into(),
+                    secured.ca_pem.display().to_string(),
+                ]);
+            }
             if let Some(rate) = scenario.rate {
                 line.extend([
                     "--mode".into(),
@@ -209,8 +225,14 @@ pub fn command_line(client: &ClientSpec, plan: &RunPlan<'_>) -> anyhow::Result<V
                 scenario
                     .rate
                     .map_or("-1".to_owned(), |rate| rate.to_string()),
-                "--producer-props".into(),
             ]);
+            if let Some(secured) = plan.secured {
+                line.extend([
+                    "--producer.config".into(),
+                    secured.properties.display().to_string(),
+                ]);
+            }
+            line.push("--producer-props".into());
             line.extend(java_properties(plan.bootstrap, scenario));
             Ok(line)
         }
@@ -359,5 +381,60 @@ mod tests {
         let keyed = Scenario::full().into_iter().find(|s| s.keyed).unwrap();
         assert!(java.unsupported(&keyed).unwrap().contains("null key"));
         assert!(java.unsupported(&Scenario::full()[0]).is_none());
+    }
+
+    #[test]
+    fn sasl_ssl_runs_get_the_listeners_properties_and_confluent_says_why_not() {
+        let scenario = Scenario::full()
+            .into_iter()
+            .find(|s| s.listener.is_secured() && !s.keyed)
+            .unwrap();
+        let secured = SecuredListener {
+            bootstrap: "localhost:9095".into(),
+            properties: PathBuf::from("/t/client-sasl_ssl.properties"),
+            ca_pem: PathBuf::from("/s/tls/ca.pem"),
+        };
+        let java = JavaSetup {
+            dist: PathBuf::from("/k"),
+        };
+        let plan = RunPlan {
+            scenario: &scenario,
+            bootstrap: &secured.bootstrap,
+            secured: Some(&secured),
+            topic: "t",
+            payload_file: Path::new("/t/payload-100.txt"),
+            bin_dir: Path::new("/b"),
+            java: Some(&java),
+        };
+        let all = ClientSpec::all();
+        let client = |name: &str| all.iter().find(|c| c.name == name).unwrap();
+        let rdkafka = command_line(client("rdkafka"), &plan).unwrap().join(" ");
+        assert!(
+            rdkafka.contains("--bootstrap localhost:9095 ")
+                && rdkafka.contains("--client-properties /t/client-sasl_ssl.properties")
+                && rdkafka.contains("--ssl-ca-pem /s/tls/ca.pem"),
+            "{rdkafka}"
+        );
+        let java_line = command_line(client("java"), &plan).unwrap().join(" ");
+        assert!(
+            java_line.contains("--producer.config /t/client-sasl_ssl.properties"),
+            "{java_line}"
+        );
+        assert!(
+            client("confluent")
+                .unsupported(&scenario)
+                .unwrap()
+                .contains("PLAIN only")
+        );
+        assert!(
+            client("confluent")
+                .unsupported(&Scenario::full()[0])
+                .is_none()
+        );
+        assert!(
+            all.iter()
+                .filter(|c| c.name != "confluent")
+                .all(|c| c.unsupported(&scenario).is_none())
+        );
     }
 }

@@ -9,7 +9,8 @@ use super::clients::BASELINE;
 use super::floor::FloorResult;
 use super::results::{BenchResults, CPU, Figure, P99, RATE, Status, Summary};
 use super::scenario::{
-    BATCH_SIZE, BUFFER_MEMORY, CLUSTER_BROKERS, CLUSTER_MIN_INSYNC_REPLICAS, PARTITIONS, Scenario,
+    BATCH_SIZE, BUFFER_MEMORY, CLUSTER_BROKERS, CLUSTER_MIN_INSYNC_REPLICAS, PARTITIONS,
+    SASL_MECHANISM, Scenario,
 };
 use super::targets::{TargetCheck, evaluate};
 
@@ -266,7 +267,8 @@ pub fn render(results: &BenchResults) -> String {
             "Kafka broker",
             format!(
                 "Apache Kafka {} (KRaft, same machine): one node; {CLUSTER_BROKERS} nodes for the \
-                 `-{CLUSTER_BROKERS}brokers` rows",
+                 `-{CLUSTER_BROKERS}brokers` rows; one node with secured listeners for the \
+                 `-sasl_ssl` rows",
                 machine.kafka_broker
             ),
         ),
@@ -291,7 +293,9 @@ pub fn render(results: &BenchResults) -> String {
          max.in.flight.requests.per.connection=5, linger.ms=5 unless stated; librdkafka \
          partitioner=murmur2_random. A fresh topic per run ({PARTITIONS} partitions, replication \
          factor 1; on the `-{CLUSTER_BROKERS}brokers` rows replication factor {CLUSTER_BROKERS} and \
-         min.insync.replicas={CLUSTER_MIN_INSYNC_REPLICAS}). Values are lines of a payload file (10,000 JSON-like texts of exactly the \
+         min.insync.replicas={CLUSTER_MIN_INSYNC_REPLICAS}). The `-sasl_ssl` rows produce through \
+         the broker's SASL_SSL listener with {SASL_MECHANISM} (TLS with the harness's CA, host \
+         name verified). Values are lines of a payload file (10,000 JSON-like texts of exactly the \
          record size, picked at random per record, the same file for every client); keys are \
          `key-NNNNNN` over 10,000 keys. CPU is user + system time of the whole client process, \
          start-up included; peak RSS is the process's maximum resident set.\n",

@@ -25,11 +25,13 @@ use crate::report::ClientReport;
 use crate::rusage::Usage;
 
 use clients::{ClientSpec, JavaSetup, RunPlan, command_line, parse_report};
-use cluster::Cluster;
+use cluster::{Cluster, SecuredListener};
 use machine::MachineInfo;
 use process::run_with_timeout;
 use results::{BenchResults, RunResult, Status, Summary};
-use scenario::{CLUSTER_BROKERS, PARTITIONS, Scenario};
+use scenario::{
+    CLUSTER_BROKERS, Listener, PARTITIONS, SASL_MECHANISM, SMOKE_SECURED_CLIENTS, Scenario,
+};
 use topics::TopicAdmin;
 
 /// What to run, where.
@@ -43,6 +45,10 @@ pub struct DriverOptions {
     /// scenarios; when unset and such a scenario is selected, the driver
     /// starts one of its own (see [`cluster`]).
     pub cluster_bootstrap: Option<String>,
+    /// The harness state directory of the broker with secured listeners
+    /// (`scripts/kafka start --security`) of the `-sasl_ssl` scenarios; the
+    /// driver starts it there unless it is running (then it leaves it running).
+    pub secure_state: PathBuf,
     /// The repository (for `scripts/kafka`, Cargo.lock and git).
     pub repo: PathBuf,
     /// Where payload files go.
@@ -92,23 +98,48 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
         write_payload_file(&payload_path(&options.work_dir, size), size)?;
     }
     let rusage = bin_dir.join("bench-rusage");
-    let total = scenarios.len() * clients.len() * options.repeat as usize;
+    let total = scenarios
+        .iter()
+        .map(|s| clients.iter().filter(|c| runs_in(options, s, c)).count())
+        .sum::<usize>()
+        * options.repeat as usize;
     let mut runs = Vec::with_capacity(total);
-    // The one-broker scenarios, then the 3-broker ones on a cluster started
-    // only then (a cluster this run started stops when `cluster` is dropped),
-    // so its idle brokers do not share the machine with the one-broker runs.
-    for brokers in [1, CLUSTER_BROKERS] {
-        let group: Vec<&Scenario> = scenarios.iter().filter(|s| s.brokers == brokers).collect();
+    // The one-broker scenarios, then the SASL_SSL ones on a broker with
+    // secured listeners, then the 3-broker ones, each cluster started only
+    // then (a cluster this run started stops when `cluster` is dropped), so
+    // idle brokers do not share the machine with another group's runs.
+    for (brokers, listener) in [
+        (1, Listener::Plaintext),
+        (1, Listener::SaslSsl),
+        (CLUSTER_BROKERS, Listener::Plaintext),
+    ] {
+        let group: Vec<&Scenario> = scenarios
+            .iter()
+            .filter(|s| s.brokers == brokers && s.listener == listener)
+            .collect();
         let Some(first) = group.first() else {
             continue;
         };
-        let cluster = match (brokers, &options.cluster_bootstrap) {
-            (1, _) => Cluster::given(&options.bootstrap),
-            (_, Some(bootstrap)) => Cluster::given(bootstrap),
-            (_, None) => Cluster::start(&options.repo, brokers)?,
+        let cluster = match (brokers, listener, &options.cluster_bootstrap) {
+            (_, Listener::SaslSsl, _) => Cluster::start_secured(
+                &options.repo,
+                &options.secure_state,
+                listener.name(),
+                SASL_MECHANISM,
+                &options.work_dir,
+            )?,
+            (1, _, _) => Cluster::given(&options.bootstrap),
+            (_, _, Some(bootstrap)) => Cluster::given(bootstrap),
+            (_, _, None) => Cluster::start(&options.repo, brokers)?,
         };
+        // The topic admin uses the PLAINTEXT listener; the clients the
+        // scenario's listener.
         let target = Target {
-            bootstrap: cluster.bootstrap().to_owned(),
+            bootstrap: cluster
+                .secured()
+                .map_or(cluster.bootstrap(), |s| s.bootstrap.as_str())
+                .to_owned(),
+            secured: cluster.secured().cloned(),
             admin: TopicAdmin::connect(cluster.bootstrap())?,
         };
         let plan = RunContext {
@@ -122,8 +153,10 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
             // A freshly started broker (a JVM) is slower for its first
             // minute; the first measured runs would pay for it. Run the first
             // scenario once with the first client and throw the result away.
-            let result = plan.run_one(first, &clients[0], u32::MAX).await;
-            eprintln!("[warm-up, not counted] {}", progress_line(&result));
+            if let Some(client) = clients.iter().find(|c| c.unsupported(first).is_none()) {
+                let result = plan.run_one(first, client, u32::MAX).await;
+                eprintln!("[warm-up, not counted] {}", progress_line(&result));
+            }
         }
         for attempt in 0..options.repeat {
             for (index, scenario) in group.iter().enumerate() {
@@ -131,7 +164,7 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
                 // always runs first (cold broker) or right after a heavy one.
                 let mut order = clients.clone();
                 order.rotate_left((index + attempt as usize) % clients.len());
-                for client in &order {
+                for client in order.iter().filter(|c| runs_in(options, scenario, c)) {
                     if let Some(reason) = client.unsupported(scenario) {
                         runs.push(RunResult::without_measurement(
                             scenario,
@@ -164,13 +197,16 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
     let summaries = scenarios
         .iter()
         .flat_map(|scenario| {
-            clients.iter().map(|client| {
-                let mine: Vec<&RunResult> = runs
-                    .iter()
-                    .filter(|r| r.scenario == scenario.name && r.client == client.name)
-                    .collect();
-                Summary::of(&scenario.name, client.name, &mine)
-            })
+            clients
+                .iter()
+                .filter(|client| runs_in(options, scenario, client))
+                .map(|client| {
+                    let mine: Vec<&RunResult> = runs
+                        .iter()
+                        .filter(|r| r.scenario == scenario.name && r.client == client.name)
+                        .collect();
+                    Summary::of(&scenario.name, client.name, &mine)
+                })
         })
         .collect();
     Ok(BenchResults {
@@ -187,6 +223,14 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
         summaries,
         floor,
     })
+}
+
+/// Whether `client` runs `scenario`: all do, except that the smoke run's
+/// SASL_SSL scenario runs only [`SMOKE_SECURED_CLIENTS`].
+fn runs_in(options: &DriverOptions, scenario: &Scenario, client: &ClientSpec) -> bool {
+    !(options.smoke
+        && scenario.listener.is_secured()
+        && !SMOKE_SECURED_CLIENTS.contains(&client.name))
 }
 
 fn select_scenarios(options: &DriverOptions) -> anyhow::Result<Vec<Scenario>> {
@@ -270,7 +314,10 @@ fn utc_now() -> String {
 /// A cluster the clients produce to, and the admin client that makes and
 /// checks its topics.
 struct Target {
+    /// The address the clients use.
     bootstrap: String,
+    /// The secured listener the clients use, if not PLAINTEXT.
+    secured: Option<SecuredListener>,
     admin: TopicAdmin,
 }
 
@@ -335,6 +382,7 @@ impl RunContext<'_> {
         let plan = RunPlan {
             scenario,
             bootstrap: &target.bootstrap,
+            secured: target.secured.as_ref(),
             topic,
             payload_file: &payload_file,
             bin_dir: self.bin_dir,

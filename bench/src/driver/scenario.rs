@@ -27,11 +27,47 @@ pub struct Scenario {
     /// replication factor 3 and `min.insync.replicas=2`).
     #[serde(default = "one_broker")]
     pub brokers: u32,
+    /// The listener the clients produce through.
+    #[serde(default)]
+    pub listener: Listener,
 }
 
 fn one_broker() -> u32 {
     1
 }
+
+/// The broker listener a scenario's clients use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Listener {
+    /// No TLS, no authentication.
+    #[default]
+    Plaintext,
+    /// TLS (the broker's certificate checked against the harness's CA, host
+    /// name verified) and SASL with [`SASL_MECHANISM`].
+    SaslSsl,
+}
+
+impl Listener {
+    /// The listener's name for `scripts/kafka bootstrap` / `client-properties`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Listener::Plaintext => "PLAINTEXT",
+            Listener::SaslSsl => "SASL_SSL",
+        }
+    }
+
+    /// Whether the listener needs client properties beyond the plaintext ones.
+    pub fn is_secured(self) -> bool {
+        self != Listener::Plaintext
+    }
+}
+
+/// The SASL mechanism of the `-sasl_ssl` scenarios.
+pub const SASL_MECHANISM: &str = "SCRAM-SHA-512";
+/// The clients of the smoke run's SASL_SSL scenario (the others are left out
+/// to keep the smoke run short).
+pub const SMOKE_SECURED_CLIENTS: &[&str] = &["ours", "rdkafka"];
 
 /// `batch.size` in every scenario (bytes).
 pub const BATCH_SIZE: usize = 65_536;
@@ -65,6 +101,7 @@ impl Scenario {
             linger_ms: 5,
             rate: None,
             brokers: 1,
+            listener: Listener::Plaintext,
         }
     }
 
@@ -73,6 +110,16 @@ impl Scenario {
         Scenario {
             name: format!("{}-{CLUSTER_BROKERS}brokers", self.name),
             brokers: CLUSTER_BROKERS,
+            ..self
+        }
+    }
+
+    /// The same scenario through the broker's SASL_SSL listener with
+    /// SCRAM-SHA-512 (name suffix `-sasl_ssl`).
+    fn over_sasl_ssl(self) -> Scenario {
+        Scenario {
+            name: format!("{}-sasl_ssl", self.name),
+            listener: Listener::SaslSsl,
             ..self
         }
     }
@@ -98,6 +145,7 @@ impl Scenario {
             linger_ms,
             rate: Some(rate),
             brokers: 1,
+            listener: Listener::Plaintext,
         }
     }
 
@@ -105,7 +153,9 @@ impl Scenario {
     /// keyless, uncompressed, lz4 and zstd; then 10 s at 20k records/s with
     /// linger.ms 0 and 5, all on one broker; then four of the throughput rows
     /// again on a 3-broker cluster (replication factor 3,
-    /// `min.insync.replicas=2`), where every ack waits for a follower's fetch.
+    /// `min.insync.replicas=2`), where every ack waits for a follower's fetch;
+    /// then two throughput rows again over SASL_SSL with SCRAM-SHA-512 (on a
+    /// broker started with `--security`).
     pub fn full() -> Vec<Scenario> {
         let mut scenarios = Vec::new();
         for (size, count) in [(100, 1_000_000), (1024, 100_000)] {
@@ -125,16 +175,24 @@ impl Scenario {
         ] {
             scenarios.push(Scenario::throughput(size, count, keyed, codec).on_cluster());
         }
+        for (size, count, keyed, codec) in [
+            (100, 1_000_000, false, Codec::None),
+            (1024, 100_000, true, Codec::Zstd),
+        ] {
+            scenarios.push(Scenario::throughput(size, count, keyed, codec).over_sasl_ssl());
+        }
         scenarios
     }
 
     /// A few thousand records per client through every code path (keys,
-    /// compression, pacing), to keep the harness from rotting.
+    /// compression, pacing, SASL_SSL), to keep the harness from rotting. The
+    /// SASL_SSL scenario runs only [`SMOKE_SECURED_CLIENTS`].
     pub fn smoke() -> Vec<Scenario> {
         vec![
             Scenario::throughput(100, 5_000, false, Codec::Lz4),
             Scenario::throughput(1024, 2_000, true, Codec::Zstd),
             Scenario::latency(5, 2_000, 1),
+            Scenario::throughput(100, 2_000, true, Codec::Lz4).over_sasl_ssl(),
         ]
     }
 }
@@ -146,11 +204,11 @@ mod tests {
     #[test]
     fn the_full_matrix_has_the_issues_cells_with_unique_names() {
         let full = Scenario::full();
-        assert_eq!(full.len(), 18);
+        assert_eq!(full.len(), 20);
         let mut names: Vec<&str> = full.iter().map(|s| s.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 18);
+        assert_eq!(names.len(), 20);
         assert!(names.contains(&"100B-keyless-none"));
         assert!(names.contains(&"1KiB-keyed-zstd"));
         assert!(names.contains(&"latency-20000rps-linger0"));
@@ -165,6 +223,26 @@ mod tests {
         assert_eq!(first.replication_factor(), 3);
         assert_eq!(first.min_insync_replicas(), Some(2));
         assert!(Scenario::smoke().iter().all(|s| s.brokers == 1));
+        let secured: Vec<&str> = full
+            .iter()
+            .filter(|s| s.listener == Listener::SaslSsl)
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(
+            secured,
+            ["100B-keyless-none-sasl_ssl", "1KiB-keyed-zstd-sasl_ssl"]
+        );
+        assert!(
+            full.iter().all(|s| s.listener == Listener::Plaintext
+                || (s.brokers == 1 && s.mode == Mode::Throughput))
+        );
+        assert_eq!(
+            Scenario::smoke()
+                .iter()
+                .filter(|s| s.listener.is_secured())
+                .count(),
+            1
+        );
     }
 
     #[test]
@@ -173,5 +251,6 @@ mod tests {
             "keyed":false,"compression":"none","linger_ms":5,"rate":null}"#;
         let scenario: Scenario = serde_json::from_str(old).unwrap();
         assert_eq!(scenario.brokers, 1);
+        assert_eq!(scenario.listener, Listener::Plaintext);
     }
 }
