@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use kafka_core::KafkaRecord;
-use kafka_core::kafka_record::avro::AvroSchemaError;
-use kafka_core::kafka_record::{
+use kafka_record::KafkaRecord;
+use kafka_record::avro::AvroSchemaError;
+use kafka_record::{
     JavaSerializer, KeyEncoding, SchemaIdError, TopicError, ValueFormat, ValueFraming,
     topic_value_subject,
 };
@@ -139,7 +139,7 @@ pub enum RecordTypeError {
         /// The record's Rust type name.
         record_type: &'static str,
     },
-    /// The [`SchemaIdResolver`](kafka_core::kafka_record::SchemaIdResolver)
+    /// The [`SchemaIdResolver`](kafka_record::SchemaIdResolver)
     /// gave no id for its schema.
     #[error("record `{record_type}`: {error}")]
     SchemaId {
