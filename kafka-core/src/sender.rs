@@ -9,7 +9,7 @@
 //! Responses, connections and metadata answers all arrive as events on one
 //! `FuturesUnordered`, so the task never blocks on a single broker's answer.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,15 +20,12 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
-use crate::accumulator::{
-    BatchOutcome, ProducerBatch, RecordAccumulator, exponential_backoff, lock,
-};
+use crate::accumulator::{BatchOutcome, ProducerBatch, RecordAccumulator, exponential_backoff};
 use crate::config::{Acks, ProducerConfig};
 use crate::error::KafkaError;
 use crate::metadata::{Cluster, FetchFailure, Metadata};
 use crate::metrics::ProducerMetrics;
 use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
-use crate::partitioner::PartitionLoad;
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::messages::{
     InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
@@ -141,8 +138,6 @@ pub(crate) struct Sender {
     pid_retry_at: Option<Instant>,
     produce_in_flight: usize,
     options: ConnectionOptions,
-    /// Rotates the partition a drain starts from, so no partition starves.
-    drain_start: usize,
 }
 
 impl Sender {
@@ -166,7 +161,6 @@ impl Sender {
             pid_retry_at: None,
             produce_in_flight: 0,
             options,
-            drain_start: 0,
         }
     }
 
@@ -506,8 +500,9 @@ impl Sender {
     /// Sends to every broker with ready batches; returns when a batch not ready
     /// yet will be.
     async fn send_ready(&mut self, cluster: &Cluster, now: Instant) -> Option<Instant> {
-        let (ready_nodes, mut next, unknown_leader) = self.ready(cluster, now);
-        if unknown_leader {
+        let ready = self.accumulator().ready(cluster, now);
+        let mut next = ready.next_ready;
+        if ready.unknown_leader {
             self.shared.metadata.request_update();
         }
         let may_drain = self
@@ -518,7 +513,8 @@ impl Sender {
             return next;
         }
         let max_in_flight = self.config().max_in_flight_requests_per_connection();
-        for node in ready_nodes {
+        let max_size = self.config().max_request_size();
+        for node in ready.ready_nodes {
             let target = Target::Node(node);
             let Some(connection) = self.connection(&target) else {
                 if let Some(broker) = cluster.brokers.get(&node) {
@@ -534,161 +530,26 @@ impl Sender {
             {
                 continue;
             }
-            let batches = self.drain(node, cluster, now);
-            if batches.is_empty() {
+            let drained =
+                self.shared
+                    .accumulator
+                    .drain(cluster, node, max_size, now, self.tm.as_mut());
+            for batch in drained.unsafe_retries {
+                let error = KafkaError::OutOfOrderSequence {
+                    topic: batch.topic.to_string(),
+                    partition: batch.partition,
+                };
+                self.fail_batch(batch, error);
+            }
+            if drained.batches.is_empty() {
                 // Everything ready there waits for an older retry: look again soon.
-                next = Some(next.map_or(now + self.config().retry_backoff(), |n| {
-                    n.min(now + self.config().retry_backoff())
-                }));
+                let soon = now + self.config().retry_backoff();
+                next = Some(next.map_or(soon, |n| n.min(soon)));
                 continue;
             }
-            self.send_produce(target, connection, batches).await;
+            self.send_produce(target, connection, drained.batches).await;
         }
         next
-    }
-
-    /// Java's `RecordAccumulator.ready`: leaders with a sendable batch, the next
-    /// time one becomes sendable, and whether some leader is unknown. Also feeds
-    /// the adaptive partitioner with queue sizes.
-    fn ready(&self, cluster: &Cluster, now: Instant) -> (BTreeSet<i32>, Option<Instant>, bool) {
-        let acc = self.accumulator();
-        let mut nodes = BTreeSet::new();
-        let mut next: Option<Instant> = None;
-        let mut unknown_leader = false;
-        for topic in acc.topics() {
-            let meta = cluster.topics.get(&*topic.name);
-            let queues = topic.queues();
-            let mut loads = Vec::with_capacity(queues.len());
-            for (partition, queue) in &queues {
-                let q = lock(queue);
-                let leader =
-                    meta.and_then(|m| m.partitions.get(usize::try_from(*partition).ok()?)?.leader);
-                let Some(leader) = leader else {
-                    unknown_leader |= !q.batches.is_empty();
-                    continue;
-                };
-                loads.push(PartitionLoad {
-                    partition: *partition,
-                    queue_size: q.batches.len(),
-                    leader_stalled_for: Duration::ZERO,
-                });
-                let Some(head) = q.batches.front() else {
-                    continue;
-                };
-                match acc.head_ready(head, q.batches.len(), now) {
-                    Ok(()) => {
-                        nodes.insert(leader);
-                    }
-                    Err(wait) => {
-                        let at = now + wait;
-                        next = Some(next.map_or(at, |n| n.min(at)));
-                    }
-                }
-            }
-            if meta.is_some_and(|m| m.partitions.len() == queues.len()) {
-                acc.update_load_stats(&topic, &loads, queues.len());
-            }
-        }
-        (nodes, next, unknown_leader)
-    }
-
-    /// Takes the head batch of every partition `node` leads, up to
-    /// `max.request.size`, closing each and assigning sequences.
-    fn drain(&mut self, node: i32, cluster: &Cluster, now: Instant) -> Vec<ProducerBatch> {
-        let max_size = self.config().max_request_size();
-        let mut size = 0usize;
-        let mut drained = Vec::new();
-        let mut unsafe_retries = Vec::new();
-        let mut candidates = Vec::new();
-        for topic in self.accumulator().topics() {
-            for (partition, queue) in topic.queues() {
-                if cluster.leader_for(&topic.name, partition) == Some(node) {
-                    candidates.push(queue);
-                }
-            }
-        }
-        if candidates.is_empty() {
-            return drained;
-        }
-        let start = self.drain_start % candidates.len();
-        self.drain_start = self.drain_start.wrapping_add(1);
-        'partitions: for i in 0..candidates.len() {
-            let queue = &candidates[(start + i) % candidates.len()];
-            let mut q = lock(queue);
-            let Some(head) = q.batches.front_mut() else {
-                continue;
-            };
-            if head.retry_at.is_some_and(|at| at > now) {
-                continue;
-            }
-            if let Some(tm) = self.tm.as_ref()
-                && head.producer_state.is_none()
-                && !tm.may_send_new(&head.topic, head.partition)
-            {
-                continue;
-            }
-            if let Some(tm) = self.tm.as_ref()
-                && let Some((pid, epoch, seq)) = head.producer_state
-            {
-                if !tm.is_current(pid, epoch) {
-                    if head.fate_unknown {
-                        // It may have been written under the old epoch: resending
-                        // with a new sequence could duplicate it (Java fails it too).
-                        if let Some(batch) = q.batches.pop_front() {
-                            unsafe_retries.push(batch);
-                        }
-                        continue;
-                    }
-                    head.clear_producer_state();
-                } else if !tm.may_send_retry(&head.topic, head.partition, seq) {
-                    continue;
-                }
-            }
-            if !drained.is_empty() && size + head.size_in_bytes() > max_size {
-                break 'partitions;
-            }
-            let Some(mut batch) = q.batches.pop_front() else {
-                continue;
-            };
-            drop(q);
-            match batch.close() {
-                Ok(Some(ratio)) => self
-                    .accumulator()
-                    .topic(&batch.topic)
-                    .observe_compression_ratio(ratio),
-                Ok(None) => {}
-                Err(error) => {
-                    batch.fail(error);
-                    continue;
-                }
-            }
-            if let Some(tm) = self.tm.as_mut()
-                && batch.producer_state.is_none()
-            {
-                let (pid, epoch) = tm.producer_id_and_epoch();
-                let seq = tm.assign_sequence(&batch.topic, batch.partition, batch.record_count());
-                batch.set_producer_state(pid, epoch, seq);
-            }
-            if batch.attempts > 0 {
-                self.shared.metrics.retries.fetch_add(1, Ordering::Relaxed);
-            }
-            batch.attempts += 1;
-            batch.in_flight = true;
-            batch.last_attempt = now;
-            batch.retry_at = None;
-            size += batch.size_in_bytes();
-            drained.push(batch);
-        }
-        for batch in unsafe_retries {
-            self.fail_batch(
-                batch,
-                KafkaError::OutOfOrderSequence {
-                    topic: String::new(),
-                    partition: -1,
-                },
-            );
-        }
-        drained
     }
 
     async fn send_produce(
@@ -947,23 +808,7 @@ impl Sender {
     /// Fails batches still queued past `delivery.timeout.ms`.
     fn expire_batches(&mut self, now: Instant) {
         let timeout = self.config().delivery_timeout();
-        let mut expired = Vec::new();
-        for topic in self.accumulator().topics() {
-            for (_, queue) in topic.queues() {
-                let mut q = lock(&queue);
-                // Batches are queued oldest first (retries go back to the front).
-                while q
-                    .batches
-                    .front()
-                    .is_some_and(|b| now >= b.created + timeout)
-                {
-                    if let Some(batch) = q.batches.pop_front() {
-                        expired.push(batch);
-                    }
-                }
-            }
-        }
-        for batch in expired {
+        for batch in self.accumulator().expired_batches(now, timeout) {
             let error = KafkaError::DeliveryTimeout {
                 topic: batch.topic.to_string(),
                 partition: batch.partition,
