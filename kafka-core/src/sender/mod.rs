@@ -21,18 +21,27 @@ use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
 use crate::accumulator::{BatchOutcome, ProducerBatch, RecordAccumulator, exponential_backoff};
-use crate::config::{Acks, ProducerConfig};
+use crate::config::ProducerConfig;
 use crate::error::KafkaError;
 use crate::metadata::{Cluster, FetchFailure, Metadata};
 use crate::metrics::ProducerMetrics;
-use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
+use crate::network::{ConnectionOptions, NetworkError};
+use crate::protocol::ApiKey;
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::messages::{
     InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
-    ProducePartitionData, ProducePartitionResponse, ProduceRequest, ProduceResponse,
-    ProduceTopicData,
+    ProducePartitionResponse, ProduceResponse,
 };
 use crate::transaction_manager::{PidState, TransactionManager};
+
+mod link;
+mod sink;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use link::Connector;
+use link::{Answer, Link, TcpConnector};
+use sink::Sink;
 
 /// State shared by the producer handle (`send`) and the sender task.
 #[derive(Debug)]
@@ -104,19 +113,17 @@ enum Target {
     Bootstrap(String),
 }
 
-#[derive(Debug, Default)]
-struct NodeState {
-    connection: Option<Arc<BrokerConnection>>,
-    connecting: bool,
-    in_flight: usize,
-    failures: u32,
-    backoff_until: Option<Instant>,
-}
-
 enum Event {
-    Connected(Target, Result<BrokerConnection, NetworkError>),
+    Connected(Target, Result<Arc<dyn Link>, NetworkError>),
     Metadata(Target, Result<MetadataResponse, NetworkError>),
     ProducerId(Target, Result<InitProducerIdResponse, NetworkError>),
+    /// A Produce request is on the socket (or failed to get there).
+    Written {
+        target: Target,
+        batches: Vec<ProducerBatch>,
+        sent_at: Instant,
+        result: Result<Option<Answer>, NetworkError>,
+    },
     Produced {
         target: Target,
         batches: Vec<ProducerBatch>,
@@ -129,7 +136,8 @@ pub(crate) struct Sender {
     shared: Arc<ProducerShared>,
     /// `Some` when idempotence is on.
     tm: Option<TransactionManager>,
-    nodes: HashMap<Target, NodeState>,
+    /// One sink per broker (and per bootstrap address until the cluster is known).
+    nodes: HashMap<Target, Sink>,
     bootstrap: Vec<String>,
     next_bootstrap: usize,
     events: FuturesUnordered<BoxFuture<'static, Event>>,
@@ -137,10 +145,11 @@ pub(crate) struct Sender {
     pid_in_flight: bool,
     pid_retry_at: Option<Instant>,
     produce_in_flight: usize,
-    options: ConnectionOptions,
+    connector: Arc<dyn Connector>,
 }
 
 impl Sender {
+    /// A sender that connects to brokers over TCP (TLS, SASL) as configured.
     pub fn new(shared: Arc<ProducerShared>) -> Self {
         let config = &shared.config;
         let options = ConnectionOptions {
@@ -149,6 +158,12 @@ impl Sender {
             security: config.security().connection().clone(),
             ..ConnectionOptions::default()
         };
+        Self::with_connector(shared, Arc::new(TcpConnector { options }))
+    }
+
+    /// A sender that opens its connections with `connector`.
+    pub fn with_connector(shared: Arc<ProducerShared>, connector: Arc<dyn Connector>) -> Self {
+        let config = &shared.config;
         Sender {
             tm: config.idempotence_enabled().then(TransactionManager::new),
             bootstrap: config.bootstrap_servers().to_vec(),
@@ -160,7 +175,7 @@ impl Sender {
             pid_in_flight: false,
             pid_retry_at: None,
             produce_in_flight: 0,
-            options,
+            connector,
         }
     }
 
@@ -202,11 +217,11 @@ impl Sender {
             }
             self.expire_batches(now);
             let cluster = shared.metadata.cluster();
-            if let Some(at) = self.send_ready(&cluster, now).await {
+            if let Some(at) = self.send_ready(&cluster, now) {
                 next_wake = next_wake.min(at);
             }
-            for state in self.nodes.values() {
-                if let Some(until) = state.backoff_until.filter(|u| *u > now) {
+            for sink in self.nodes.values() {
+                if let Some(until) = sink.backoff_until.filter(|u| *u > now) {
                     next_wake = next_wake.min(until);
                 }
             }
@@ -230,6 +245,12 @@ impl Sender {
             Event::Connected(target, result) => self.on_connected(target, result),
             Event::Metadata(target, result) => self.on_metadata(target, result),
             Event::ProducerId(target, result) => self.on_producer_id(target, result),
+            Event::Written {
+                target,
+                batches,
+                sent_at,
+                result,
+            } => self.on_written(target, batches, sent_at, result),
             Event::Produced {
                 target,
                 batches,
@@ -241,49 +262,48 @@ impl Sender {
 
     // --- connections ----------------------------------------------------------
 
-    fn connection(&self, target: &Target) -> Option<Arc<BrokerConnection>> {
-        self.nodes
-            .get(target)
-            .and_then(|s| s.connection.clone())
-            .filter(|c| !c.is_closed())
+    fn connection(&self, target: &Target) -> Option<Arc<dyn Link>> {
+        self.nodes.get(target).and_then(Sink::open_link)
     }
 
     /// Starts connecting to `target` unless already connecting or backing off.
     fn connect(&mut self, target: Target, address: String, now: Instant) {
-        let state = self.nodes.entry(target.clone()).or_default();
-        if state.connecting || state.backoff_until.is_some_and(|u| u > now) {
+        let sink = self.nodes.entry(target.clone()).or_default();
+        if sink.connecting || sink.backoff_until.is_some_and(|u| u > now) {
             return;
         }
-        state.connecting = true;
-        let options = self.options.clone();
+        sink.connecting = true;
+        let connecting = self.connector.connect(address);
         self.events.push(
             async move {
-                let result = BrokerConnection::connect(&address, &options).await;
+                let result = connecting.await;
                 Event::Connected(target, result)
             }
             .boxed(),
         );
     }
 
-    fn on_connected(&mut self, target: Target, result: Result<BrokerConnection, NetworkError>) {
+    fn on_connected(&mut self, target: Target, result: Result<Arc<dyn Link>, NetworkError>) {
         let (initial, max) = (
             self.config().reconnect_backoff(),
             self.config().reconnect_backoff_max(),
         );
-        let state = self.nodes.entry(target.clone()).or_default();
-        state.connecting = false;
+        let sink = self.nodes.entry(target.clone()).or_default();
+        sink.connecting = false;
         match result {
-            Ok(connection) => {
-                tracing::debug!(address = connection.address(), "connected");
-                state.connection = Some(Arc::new(connection));
-                state.failures = 0;
-                state.backoff_until = None;
+            Ok(link) => {
+                tracing::debug!(address = link.address(), "connected");
+                sink.link = Some(link);
+                sink.failures = 0;
+                sink.backoff_until = None;
+                // A new connection is not throttled (Java keeps it per connection).
+                sink.muted_until = None;
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot connect");
-                state.failures += 1;
-                state.backoff_until =
-                    Some(Instant::now() + exponential_backoff(initial, max, state.failures - 1));
+                sink.failures += 1;
+                sink.backoff_until =
+                    Some(Instant::now() + exponential_backoff(initial, max, sink.failures - 1));
                 let failure = FetchFailure {
                     message: error.to_string(),
                     unreachable: true,
@@ -302,27 +322,22 @@ impl Sender {
     }
 
     fn disconnected(&mut self, target: &Target, error: &NetworkError) {
-        if let Some(state) = self.nodes.get_mut(target)
-            && let Some(connection) = state.connection.take()
+        if let Some(sink) = self.nodes.get_mut(target)
+            && let Some(link) = sink.link.take()
         {
-            tracing::debug!(address = connection.address(), %error, "connection lost");
-            connection.close();
+            tracing::debug!(address = link.address(), %error, "connection lost");
+            link.close();
         }
         self.shared.metadata.request_update();
     }
 
     /// A connection for cluster-wide requests (metadata, producer id): the least
     /// loaded one open, else a new one to a known broker or a bootstrap address.
-    fn any_connection(&mut self, now: Instant) -> Option<(Target, Arc<BrokerConnection>)> {
+    fn any_connection(&mut self, now: Instant) -> Option<(Target, Arc<dyn Link>)> {
         let open = self
             .nodes
             .iter()
-            .filter_map(|(t, s)| {
-                s.connection
-                    .as_ref()
-                    .filter(|c| !c.is_closed())
-                    .map(|c| (s.in_flight, t.clone(), c.clone()))
-            })
+            .filter_map(|(t, s)| s.open_link().map(|c| (s.in_flight, t.clone(), c)))
             .min_by_key(|(load, _, _)| *load);
         if let Some((_, target, connection)) = open {
             return Some((target, connection));
@@ -381,13 +396,9 @@ impl Sender {
             // As the Java producer: the broker's auto.create.topics.enable decides.
             allow_auto_topic_creation: true,
         };
-        self.events.push(
-            async move {
-                let result = connection.call(&request, timeout).await;
-                Event::Metadata(target, result)
-            }
-            .boxed(),
-        );
+        let call = connection.metadata(request, timeout);
+        self.events
+            .push(async move { Event::Metadata(target, call.await) }.boxed());
     }
 
     fn on_metadata(&mut self, target: Target, result: Result<MetadataResponse, NetworkError>) {
@@ -444,13 +455,9 @@ impl Sender {
             producer_id,
             producer_epoch: epoch,
         };
-        self.events.push(
-            async move {
-                let result = connection.call(&request, timeout).await;
-                Event::ProducerId(target, result)
-            }
-            .boxed(),
-        );
+        let call = connection.init_producer_id(request, timeout);
+        self.events
+            .push(async move { Event::ProducerId(target, call.await) }.boxed());
         None
     }
 
@@ -497,9 +504,10 @@ impl Sender {
 
     // --- draining and sending ---------------------------------------------------
 
-    /// Sends to every broker with ready batches; returns when a batch not ready
-    /// yet will be.
-    async fn send_ready(&mut self, cluster: &Cluster, now: Instant) -> Option<Instant> {
+    /// Starts a Produce request on every sink that leads a ready batch and may
+    /// take one; returns when a batch not ready yet will be. Never waits for a
+    /// socket: each write is a future of its own (see [`sink`]).
+    fn send_ready(&mut self, cluster: &Cluster, now: Instant) -> Option<Instant> {
         let ready = self.accumulator().ready(cluster, now);
         let mut next = ready.next_ready;
         if ready.unknown_leader {
@@ -516,18 +524,19 @@ impl Sender {
         let max_size = self.config().max_request_size();
         for node in ready.ready_nodes {
             let target = Target::Node(node);
-            let Some(connection) = self.connection(&target) else {
+            let Some(link) = self.connection(&target) else {
                 if let Some(broker) = cluster.brokers.get(&node) {
                     let address = broker.to_address();
                     self.connect(target, address, now);
                 }
                 continue;
             };
-            if self
-                .nodes
-                .get(&target)
-                .is_some_and(|s| s.in_flight >= max_in_flight)
+            if let Some(sink) = self.nodes.get(&target)
+                && let Err(unmuted_at) = sink.may_produce(max_in_flight, now)
             {
+                if let Some(at) = unmuted_at {
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
                 continue;
             }
             let drained =
@@ -547,82 +556,102 @@ impl Sender {
                 next = Some(next.map_or(soon, |n| n.min(soon)));
                 continue;
             }
-            self.send_produce(target, connection, drained.batches).await;
+            self.send_produce(target, link, drained.batches);
         }
         next
     }
 
-    async fn send_produce(
-        &mut self,
-        target: Target,
-        connection: Arc<BrokerConnection>,
-        batches: Vec<ProducerBatch>,
-    ) {
-        let acks = self.config().acks();
-        let mut topics: Vec<ProduceTopicData> = Vec::new();
-        for batch in &batches {
-            let data = ProducePartitionData {
-                index: batch.partition,
-                records: batch.bytes(),
-            };
-            match topics.iter_mut().find(|t| *t.name == *batch.topic) {
-                Some(t) => t.partitions.push(data),
-                None => topics.push(ProduceTopicData {
-                    name: batch.topic.to_string(),
-                    partitions: vec![data],
-                }),
-            }
-        }
-        let request = ProduceRequest {
-            transactional_id: None,
-            acks: acks.as_i16(),
-            timeout_ms: i32::try_from(self.config().request_timeout().as_millis())
-                .unwrap_or(i32::MAX),
-            topics,
-        };
+    /// Starts writing one Produce request for `batches` to `target`'s sink.
+    fn send_produce(&mut self, target: Target, link: Arc<dyn Link>, batches: Vec<ProducerBatch>) {
+        let timeout = self.config().request_timeout();
+        let request = sink::produce_request(&batches, self.config().acks().as_i16(), timeout);
         self.shared
             .metrics
             .requests_sent
             .fetch_add(1, Ordering::Relaxed);
+        if let Some(sink) = self.nodes.get_mut(&target) {
+            sink.begin_write();
+        }
+        self.produce_in_flight += 1;
         let sent_at = Instant::now();
-        if acks == Acks::None {
-            // No answer comes: the batches are done once written (offset unknown).
-            match connection.send_without_response(&request).await {
-                Ok(()) => {
-                    for mut batch in batches {
-                        batch.in_flight = false;
-                        batch.complete(BatchOutcome::Delivered {
-                            base_offset: -1,
-                            log_append_time: -1,
-                        });
+        let address = link.address().to_owned();
+        let write = link.produce(request, timeout);
+        self.events.push(
+            async move {
+                // `request.timeout.ms` covers the write too (as Java's
+                // NetworkClient counts it from the send): a broker that stops
+                // reading fails the request, and dropping the half-written
+                // frame closes the connection.
+                let result = match tokio::time::timeout(timeout, write).await {
+                    Ok(result) => result,
+                    Err(_) => Err(NetworkError::RequestTimeout {
+                        address,
+                        api: ApiKey::Produce,
+                        correlation_id: -1,
+                        timeout,
+                    }),
+                };
+                Event::Written {
+                    target,
+                    batches,
+                    sent_at,
+                    result,
+                }
+            }
+            .boxed(),
+        );
+    }
+
+    /// A Produce request is written: the sink may take the next one, and the
+    /// answer is awaited on its own.
+    fn on_written(
+        &mut self,
+        target: Target,
+        batches: Vec<ProducerBatch>,
+        sent_at: Instant,
+        result: Result<Option<Answer>, NetworkError>,
+    ) {
+        if let Some(sink) = self.nodes.get_mut(&target) {
+            sink.writing = false;
+        }
+        match result {
+            Ok(Some(answer)) => self.events.push(
+                async move {
+                    let result = answer.await;
+                    Event::Produced {
+                        target,
+                        batches,
+                        sent_at,
+                        result,
                     }
                 }
-                Err(error) => self.on_request_failed(&target, batches, error),
-            }
-            return;
-        }
-        match connection.send(&request).await {
-            Ok(pending) => {
-                if let Some(state) = self.nodes.get_mut(&target) {
-                    state.in_flight += 1;
+                .boxed(),
+            ),
+            Ok(None) => {
+                // acks=0: no answer comes; the batches are done once written
+                // (offset unknown).
+                self.request_done(&target);
+                for mut batch in batches {
+                    batch.in_flight = false;
+                    batch.complete(BatchOutcome::Delivered {
+                        base_offset: -1,
+                        log_append_time: -1,
+                    });
                 }
-                self.produce_in_flight += 1;
-                let timeout = self.config().request_timeout();
-                self.events.push(
-                    async move {
-                        let result = pending.wait(timeout).await;
-                        Event::Produced {
-                            target,
-                            batches,
-                            sent_at,
-                            result,
-                        }
-                    }
-                    .boxed(),
-                );
             }
-            Err(error) => self.on_request_failed(&target, batches, error),
+            Err(error) => {
+                self.request_done(&target);
+                self.on_request_failed(&target, batches, error);
+            }
         }
+        self.shared.wakeup.notify_one();
+    }
+
+    fn request_done(&mut self, target: &Target) {
+        if let Some(sink) = self.nodes.get_mut(target) {
+            sink.request_done();
+        }
+        self.produce_in_flight = self.produce_in_flight.saturating_sub(1);
     }
 
     fn on_produced(
@@ -632,13 +661,20 @@ impl Sender {
         sent_at: Instant,
         result: Result<ProduceResponse, NetworkError>,
     ) {
-        if let Some(state) = self.nodes.get_mut(&target) {
-            state.in_flight = state.in_flight.saturating_sub(1);
-        }
-        self.produce_in_flight = self.produce_in_flight.saturating_sub(1);
+        self.request_done(&target);
         match result {
             Ok(response) => {
-                self.shared.metrics.record_latency(sent_at.elapsed());
+                let now = Instant::now();
+                self.shared.metrics.record_latency(now - sent_at);
+                let throttle =
+                    Duration::from_millis(u64::try_from(response.throttle_time_ms).unwrap_or(0));
+                if !throttle.is_zero() {
+                    tracing::debug!(?throttle, "the broker throttles this client (quota)");
+                    self.shared.metrics.record_produce_throttle(throttle);
+                    if let Some(sink) = self.nodes.get_mut(&target) {
+                        sink.throttle(throttle, now);
+                    }
+                }
                 for mut batch in batches {
                     batch.in_flight = false;
                     let partition_response = response
