@@ -8,13 +8,17 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use super::completion::{BatchCompletion, BatchOutcome, DeliveryFuture, OnComplete, RecordSlot};
+use super::completion::{
+    BatchCompletion, BatchOutcome, DeliveryFuture, OnComplete, RecordSlot, SplitPart,
+};
 use super::lazy::{BatchRecords, producer_record};
 use crate::buffer_pool::BufferPool;
 use crate::error::KafkaError;
 use crate::metrics::ProducerMetrics;
 use crate::record::{LazyRecord, ProducerRecord, RecordPosition};
-use crate::record_batch::{ClosedBatch, Compression, RecordBatchBuilder, for_each_own_record};
+use crate::record_batch::{
+    ClosedBatch, Compression, RECORD_BATCH_OVERHEAD, RecordBatchBuilder, for_each_own_record,
+};
 
 /// One batch of records for one partition, from its first append to its outcome
 /// (Java's `ProducerBatch`).
@@ -224,6 +228,7 @@ impl ProducerBatch {
                 BatchOutcome::Failed { error, .. } => accounting
                     .metrics
                     .record_error(error.kind_name(), u64::from(self.record_count)),
+                BatchOutcome::Split(_) => {}
             }
             accounting
                 .pool
@@ -262,6 +267,134 @@ impl ProducerBatch {
                 tracing::error!(topic = %self.topic, partition = self.partition, "a send callback panicked");
             }
         }
+    }
+
+    /// Splits a batch the broker found too large into two halves by record
+    /// count, each closed (compressed as the batch was) and stamped with
+    /// nothing yet: the accumulator queues them in its place (Java's
+    /// `ProducerBatch.split`, which splits by `batch.size`; halving always
+    /// makes progress, even when the topic's `max.message.bytes` is below
+    /// `batch.size`). The batch's futures and callbacks follow their records
+    /// into the parts. The batch comes back unsplit when it holds one record
+    /// or its records cannot be read back.
+    pub(super) fn split(mut self) -> Result<Vec<ProducerBatch>, Box<ProducerBatch>> {
+        if self.record_count < 2 {
+            return Err(Box::new(self));
+        }
+        let Some(bytes) = self.closed_bytes() else {
+            return Err(Box::new(self));
+        };
+        let compression = self
+            .closed
+            .as_ref()
+            .map_or(Compression::None, ClosedBatch::compression);
+        let mut records = Vec::with_capacity(self.record_count as usize);
+        if for_each_own_record(&bytes, &mut |r| records.push(r)).is_err()
+            || records.len() != self.record_count as usize
+        {
+            return Err(Box::new(self));
+        }
+        let Some(accounting) = self.accounting.clone() else {
+            return Err(Box::new(self));
+        };
+        let mut parts = Vec::with_capacity(2);
+        let mut first = 0u32;
+        for chunk in records.chunks(records.len().div_ceil(2)) {
+            let limit = RECORD_BATCH_OVERHEAD
+                + 2 * chunk
+                    .iter()
+                    .map(|r| {
+                        RecordBatchBuilder::estimate_record_size(
+                            r.key.as_ref().map_or(0, Bytes::len),
+                            r.value.as_ref().map_or(0, Bytes::len),
+                            &r.headers,
+                        )
+                    })
+                    .sum::<usize>();
+            let mut builder = RecordBatchBuilder::new(compression, limit);
+            let appended = chunk.iter().all(|r| {
+                builder.try_append(
+                    r.timestamp,
+                    r.key.as_deref(),
+                    r.value.as_deref(),
+                    &r.headers,
+                )
+            });
+            let closed = match builder.close() {
+                Ok(closed) if appended => closed,
+                _ => return Err(Box::new(self)),
+            };
+            let end = first + len_u32(chunk.len());
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.callbacks)
+                .into_iter()
+                .partition(|(position, _)| position.relative_offset < end);
+            self.callbacks = rest;
+            let callbacks = mine
+                .into_iter()
+                .map(|(mut position, cb)| {
+                    position.relative_offset -= first;
+                    (position, cb)
+                })
+                .collect();
+            parts.push(ProducerBatch {
+                topic: self.topic.clone(),
+                partition: self.partition,
+                builder: None,
+                closed: Some(closed),
+                record_count: len_u32(chunk.len()),
+                created: self.created,
+                last_attempt: self.last_attempt,
+                attempts: self.attempts,
+                retry_at: None,
+                // The first part holds the batch's memory until it completes.
+                reserved: std::mem::take(&mut self.reserved),
+                uncompressed_reservation: 0,
+                completion: Arc::new(BatchCompletion::default()),
+                callbacks,
+                close_error: None,
+                producer_state: None,
+                fate_unknown: false,
+                maybe_written: self.maybe_written,
+                in_flight: false,
+                last_error: self.last_error.clone(),
+                accounting: Some(accounting.clone()),
+                done: false,
+            });
+            first = end;
+        }
+        let mut incomplete = accounting
+            .incomplete
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        for part in &parts {
+            incomplete.insert(
+                Arc::as_ptr(&part.completion) as usize,
+                part.completion.clone(),
+            );
+        }
+        incomplete.remove(&(Arc::as_ptr(&self.completion) as usize));
+        drop(incomplete);
+        accounting
+            .metrics
+            .batch_splits
+            .fetch_add(1, Ordering::Relaxed);
+        self.accounting = None;
+        self.done = true;
+        let mut offset = 0u32;
+        self.completion.split(
+            parts
+                .iter()
+                .map(|part| {
+                    let first = offset;
+                    offset += part.record_count;
+                    SplitPart {
+                        first,
+                        completion: part.completion.clone(),
+                    }
+                })
+                .collect(),
+        );
+        Ok(parts)
     }
 
     /// The error for every record, with the records rebuilt from the batch.
@@ -338,6 +471,10 @@ impl Drop for ProducerBatch {
             self.finish(BatchOutcome::Failed { error, records });
         }
     }
+}
+
+fn len_u32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 fn len_i32(len: usize) -> i32 {

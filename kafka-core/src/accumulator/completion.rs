@@ -78,6 +78,28 @@ pub(crate) enum BatchOutcome {
         /// The batch's records rebuilt from its bytes, to give each one back.
         records: Vec<Arc<ProducerRecord>>,
     },
+    /// The broker found the batch too large: its records went on in smaller
+    /// batches (Java's `splitAndReenqueue`), whose outcomes its records follow
+    /// (Java chains their futures the same way).
+    Split(Vec<SplitPart>),
+}
+
+/// A batch made of some of a split batch's records.
+#[derive(Debug)]
+pub(crate) struct SplitPart {
+    /// The relative offset, in the split batch, of the part's first record.
+    pub first: u32,
+    pub completion: Arc<BatchCompletion>,
+}
+
+/// The part of a split holding the record at `relative_offset` of the split
+/// batch, with the record's relative offset in that part.
+fn part_of(parts: &[SplitPart], relative_offset: u32) -> Option<(&Arc<BatchCompletion>, u32)> {
+    parts
+        .iter()
+        .rev()
+        .find(|part| part.first <= relative_offset)
+        .map(|part| (&part.completion, relative_offset - part.first))
 }
 
 /// Shared by a batch and the futures of its records (Java's `ProduceRequestResult`).
@@ -87,12 +109,27 @@ pub(crate) struct BatchCompletion {
 }
 
 impl BatchCompletion {
+    /// Whether the batch has its outcome (for a split batch: every part).
     pub fn is_done(&self) -> bool {
-        self.outcome.initialized()
+        match self.outcome.get() {
+            Some(BatchOutcome::Split(parts)) => parts.iter().all(|p| p.completion.is_done()),
+            Some(_) => true,
+            None => false,
+        }
     }
 
+    /// Waits for the outcome (for a split batch: of every part).
     pub async fn wait(&self) {
-        self.outcome.wait().await;
+        if let BatchOutcome::Split(parts) = self.outcome.wait().await {
+            for part in parts {
+                Box::pin(part.completion.wait()).await;
+            }
+        }
+    }
+
+    /// Ends the batch as split into `parts`.
+    pub(super) fn split(&self, parts: Vec<SplitPart>) {
+        let _ = self.outcome.set(BatchOutcome::Split(parts));
     }
 }
 
@@ -145,6 +182,14 @@ impl BatchOutcome {
                     .get(position.relative_offset as usize)
                     .map(|record| position.restore_shared(record)),
             )),
+            // Callbacks move to the parts and futures follow them, so only a
+            // bug gets here; the record's outcome is unknown to it.
+            BatchOutcome::Split(_) => Err(SendError::shared(
+                KafkaError::Internal(format!(
+                    "the outcome of a record of a split batch for {topic}-{partition} was lost"
+                )),
+                None,
+            )),
         }
     }
 }
@@ -189,8 +234,21 @@ impl Future for DeliveryFuture {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         loop {
-            if let Some(outcome) = this.completion.outcome.get() {
-                return Poll::Ready(this.slot.resolve(outcome));
+            match this.completion.outcome.get() {
+                Some(BatchOutcome::Split(parts)) => {
+                    // Follow the record to the part that now holds it.
+                    if let Some((part, offset)) = part_of(parts, this.slot.position.relative_offset)
+                    {
+                        let part = part.clone();
+                        this.completion = part;
+                        this.slot.position.relative_offset = offset;
+                        this.waiting = None;
+                        continue;
+                    }
+                    return Poll::Ready(this.slot.resolve(&BatchOutcome::Split(Vec::new())));
+                }
+                Some(outcome) => return Poll::Ready(this.slot.resolve(outcome)),
+                None => {}
             }
             // The waiter is boxed only when someone actually waits (synchronous
             // style); fire-and-forget and callbacks never allocate it.

@@ -49,7 +49,7 @@ use crate::partitioner::{
 };
 use crate::record::ProducerRecord;
 use crate::record_batch::{Compression, CompressionRatioEstimator, RecordBatchBuilder};
-use crate::transaction_manager::TransactionManager;
+use crate::transaction_manager::{TransactionManager, increment_sequence};
 
 /// What [`RecordAccumulator::ready`] found (Java's `ReadyCheckResult`).
 #[derive(Debug, Default)]
@@ -107,6 +107,22 @@ impl AccumulatorConfig {
 #[derive(Debug, Default)]
 pub(crate) struct PartitionQueue {
     batches: VecDeque<ProducerBatch>,
+}
+
+impl PartitionQueue {
+    /// Where a batch going back to the queue belongs: before the first batch
+    /// with a higher sequence (or none yet) when it has a sequence, else at
+    /// `unstamped` (the head, or after the parts queued before it).
+    fn retry_position(&self, batch: &ProducerBatch, unstamped: usize) -> usize {
+        match batch.producer_state {
+            Some((_, _, seq)) => self
+                .batches
+                .iter()
+                .position(|b| b.producer_state.is_none_or(|(_, _, s)| s > seq))
+                .unwrap_or(self.batches.len()),
+            None => unstamped.min(self.batches.len()),
+        }
+    }
 }
 
 /// The queues of one topic and its built-in partitioner.
@@ -508,15 +524,46 @@ impl RecordAccumulator {
         batch.retry_at = Some(now + backoff);
         let queue = self.topic(&batch.topic).queue(batch.partition);
         let mut q = lock(&queue);
-        let position = match batch.producer_state {
-            Some((_, _, seq)) => q
-                .batches
-                .iter()
-                .position(|b| b.producer_state.is_none_or(|(_, _, s)| s > seq))
-                .unwrap_or(q.batches.len()),
-            None => 0,
-        };
+        let position = q.retry_position(&batch, 0);
         q.batches.insert(position, batch);
+    }
+
+    /// Java's `splitAndReenqueue`: a batch the broker refused as too large
+    /// (`MESSAGE_TOO_LARGE`, `RECORD_LIST_TOO_LARGE`) goes back to the head of
+    /// its queue as two halves, in record order. With idempotence the halves
+    /// take over the batch's sequence range (the first keeps its base
+    /// sequence), so the batches after it stay in sequence. Returns how many
+    /// parts were queued, or the batch when it cannot be split (one record).
+    pub fn split_and_reenqueue(
+        &self,
+        batch: ProducerBatch,
+        tm: Option<&mut TransactionManager>,
+    ) -> Result<usize, Box<ProducerBatch>> {
+        let (topic, partition, state) =
+            (batch.topic.clone(), batch.partition, batch.producer_state);
+        let mut parts = batch.split()?;
+        if let (Some(tm), Some((pid, epoch, seq))) = (tm, state)
+            && tm.is_current(pid, epoch)
+        {
+            let mut next = seq;
+            let mut bases = Vec::with_capacity(parts.len());
+            for part in &mut parts {
+                part.set_producer_state(pid, epoch, next);
+                bases.push(next);
+                next = increment_sequence(next, part.record_count());
+            }
+            tm.split(&topic, partition, seq, &bases);
+        }
+        let count = parts.len();
+        let queue = self.topic(&topic).queue(partition);
+        let mut q = lock(&queue);
+        for (i, part) in parts.into_iter().enumerate() {
+            let position = q.retry_position(&part, i);
+            q.batches.insert(position, part);
+        }
+        drop(q);
+        self.wakeup.notify_one();
+        Ok(count)
     }
 
     /// Java's `RecordAccumulator.ready`: leaders with a sendable head batch, the

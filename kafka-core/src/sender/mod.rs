@@ -782,6 +782,27 @@ impl Sender {
                 batch.clear_producer_state();
                 self.retry_or_fail(batch, error);
             }
+            ErrorCode::MESSAGE_TOO_LARGE | ErrorCode::RECORD_LIST_TOO_LARGE
+                if batch.record_count() > 1 =>
+            {
+                let (topic, partition, records) =
+                    (batch.topic.clone(), batch.partition, batch.record_count());
+                match self
+                    .shared
+                    .accumulator
+                    .split_and_reenqueue(batch, self.tm.as_mut())
+                {
+                    Ok(parts) => tracing::info!(
+                        %topic,
+                        partition,
+                        records,
+                        parts,
+                        %code,
+                        "the broker found the batch too large: split and queued again"
+                    ),
+                    Err(batch) => self.fail_batch(*batch, error),
+                }
+            }
             _ if code.is_retriable() => {
                 if matches!(
                     code,

@@ -680,3 +680,92 @@ async fn a_broker_that_stops_reading_holds_back_only_its_own_partitions() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_over_max_message_bytes_is_split_and_lands_once_in_order() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        // The topic takes batches of at most ~4 of these records.
+        fake.set(|s| {
+            s.max_message_bytes = Some(400);
+            s.answer_delay = Duration::from_millis(5);
+        });
+        let producer = producer(&fake, &[("linger.ms", "50"), ("compression.type", "lz4")]);
+        let sent: Vec<String> = (0..200)
+            .map(|i| format!("{i:0>4}-{}", "x".repeat(70)))
+            .collect();
+        let callbacks = Arc::new(Mutex::new(Vec::new()));
+        let mut futures = Vec::new();
+        for (i, value) in sent.iter().enumerate() {
+            let record = ProducerRecord::new(TOPIC, value.clone()).with_partition(0);
+            if i % 2 == 0 {
+                futures.push((i, producer.send(record).await.expect("accepted")));
+            } else {
+                let callbacks = callbacks.clone();
+                producer
+                    .send_with_record_callback(record, move |result| {
+                        let sent = result.expect("delivered");
+                        callbacks
+                            .lock()
+                            .unwrap()
+                            .push((i, sent.record.value.clone()));
+                    })
+                    .await
+                    .expect("accepted");
+            }
+        }
+        for (i, future) in futures {
+            let metadata = future.await.unwrap_or_else(|e| panic!("record {i}: {e}"));
+            assert_eq!(metadata.partition, 0);
+        }
+        producer.close(LIMIT).await;
+        assert_eq!(fake.log(0), sent, "every record once, in order");
+        let callbacks = callbacks.lock().unwrap().clone();
+        assert_eq!(callbacks.len(), 100, "every callback ran once");
+        for (i, value) in callbacks {
+            assert_eq!(
+                value.as_deref(),
+                Some(sent[i].as_bytes()),
+                "record {i} given back"
+            );
+        }
+        let (too_large, biggest_written) = fake.with(|s| {
+            let max = s.max_message_bytes.unwrap_or(0);
+            (
+                s.received.iter().filter(|b| b.size > max).count(),
+                s.received
+                    .iter()
+                    .filter(|b| b.size <= max)
+                    .map(|b| b.size)
+                    .max(),
+            )
+        });
+        assert!(too_large > 0, "some batch was too large");
+        assert!(biggest_written.is_some());
+        assert!(producer.metrics().batch_split_total as usize >= too_large);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_record_over_max_message_bytes_fails_alone() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.max_message_bytes = Some(200));
+        let producer = producer(&fake, &[("linger.ms", "0")]);
+        let big = producer
+            .send(ProducerRecord::new(TOPIC, "y".repeat(300)).with_partition(0))
+            .await
+            .expect("accepted");
+        let error = big.await.expect_err("too large for the topic");
+        assert_eq!(
+            error.error().error_code(),
+            Some(ErrorCode::MESSAGE_TOO_LARGE),
+            "{error}"
+        );
+        deliver_all(&producer, 0, &values(0..5)).await;
+        assert_eq!(fake.log(0), values(0..5));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
