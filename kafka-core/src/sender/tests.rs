@@ -42,6 +42,8 @@ struct Incoming {
     base_sequence: i32,
     values: Vec<String>,
     size: usize,
+    /// When it arrived.
+    at: std::time::Instant,
 }
 
 /// What a fault rule does with a batch.
@@ -220,6 +222,7 @@ impl Fake {
                             })
                             .collect(),
                         size: bytes.len(),
+                        at: std::time::Instant::now(),
                     };
                     s.received.push(incoming.clone());
                     let fault = s.rule.as_mut().and_then(|rule| rule(&incoming));
@@ -765,6 +768,39 @@ async fn a_single_record_over_max_message_bytes_fails_alone() {
         );
         deliver_all(&producer, 0, &values(0..5)).await;
         assert_eq!(fake.log(0), values(0..5));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_broker_is_not_sent_to_before_the_throttle_time_passes() {
+    within(async {
+        const THROTTLE: Duration = Duration::from_millis(300);
+        // Broker 1 throttles this client (KIP-219); broker 2 does not.
+        let fake = Fake::new(2, &[1, 2]);
+        fake.set(|s| s.throttle_ms = THROTTLE.as_millis() as i32);
+        let producer = producer(&fake, &[("linger.ms", "0")]);
+        deliver_all(&producer, 0, &values(0..1)).await;
+        fake.set(|s| s.throttle_ms = 0);
+        deliver_all(&producer, 1, &values(0..1)).await;
+        deliver_all(&producer, 0, &values(1..2)).await;
+        let arrivals: Vec<(i32, std::time::Instant)> =
+            fake.with(|s| s.received.iter().map(|b| (b.node, b.at)).collect());
+        let to_1: Vec<_> = arrivals
+            .iter()
+            .filter(|(n, _)| *n == 1)
+            .map(|(_, at)| *at)
+            .collect();
+        assert_eq!(to_1.len(), 2);
+        assert!(
+            to_1[1] - to_1[0] >= THROTTLE,
+            "broker 1 was sent to {:?} after it throttled the client for {THROTTLE:?}",
+            to_1[1] - to_1[0]
+        );
+        let metrics = producer.metrics();
+        assert_eq!(metrics.produce_throttled_total, 1);
+        assert_eq!(metrics.produce_throttle_time_max, THROTTLE);
         producer.close(LIMIT).await;
     })
     .await;
