@@ -1,13 +1,20 @@
-//! The `Sender`: one tokio task per producer that turns ready batches into
-//! Produce requests (Java's `Sender` with its `NetworkClient`).
+//! The `Sender`: one tokio task per producer, on the producer's network
+//! thread, that turns ready batches into Produce requests (Java's `Sender`
+//! with its `NetworkClient`).
 //!
-//! Each turn of its loop it refreshes metadata when needed, obtains a producer id
-//! (idempotence), fails batches past `delivery.timeout.ms`, and for every broker
-//! that leads a partition with a ready batch drains the head batch of each of its
-//! partitions into one multi-partition ProduceRequest, keeping at most
-//! `max.in.flight.requests.per.connection` requests outstanding per connection.
-//! Responses, connections and metadata answers all arrive as events on one
-//! `FuturesUnordered`, so the task never blocks on a single broker's answer.
+//! The task is a coordinator: each turn of its loop it refreshes metadata when
+//! needed, obtains a producer id (idempotence), fails batches past
+//! `delivery.timeout.ms`, asks the accumulator which brokers lead a ready batch
+//! (`ready`), and for every such broker whose [`sink`] may take a request
+//! drains the head batch of each of its partitions (`drain`) into one
+//! multi-partition ProduceRequest. It never awaits a socket: writes, answers,
+//! connections and metadata answers are all futures on one
+//! `FuturesUnordered`, handled as events, so a broker that stops reading or
+//! answering holds back only its own partitions.
+//!
+//! Files: `sink.rs` (per-broker state: connection, writer, in-flight limit,
+//! KIP-219 mute), `link.rs` (the connection seam the unit tests fill with an
+//! in-memory broker), `tests.rs` (one test per decision).
 
 use std::collections::HashMap;
 use std::sync::Arc;
