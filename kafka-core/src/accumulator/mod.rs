@@ -848,6 +848,69 @@ mod tests {
     }
 
     #[test]
+    fn a_split_batchs_futures_and_callbacks_follow_their_records_into_the_parts() {
+        let total = 1 << 20;
+        let accumulator = accumulator(total);
+        let partitions = TopicPartitions::all_available(1);
+        let called = Arc::new(Mutex::new(Vec::new()));
+        let mut futures = Vec::new();
+        for i in 0..11 {
+            let called = called.clone();
+            let callback: Box<dyn OnComplete> = Box::new(MetadataCallback(move |result| {
+                lock(&called).push((i, result))
+            }));
+            let future = accumulator
+                .append(
+                    &record(i),
+                    1_700_000_000_000,
+                    PartitionChoice::Partition(0),
+                    &partitions,
+                    None,
+                    Some(callback),
+                )
+                .now_or_never()
+                .expect("no wait")
+                .expect("appended");
+            futures.push(future);
+        }
+        let mut batches = accumulator.take_all();
+        assert_eq!(batches.len(), 1);
+        let mut batch = batches.pop().unwrap();
+        batch.close().unwrap();
+        assert_eq!(accumulator.split_and_reenqueue(batch, None).unwrap(), 2);
+        assert!(futures.iter().all(|f| !f.is_done()));
+        let parts = accumulator.take_all();
+        let counts: Vec<u32> = parts.iter().map(ProducerBatch::record_count).collect();
+        assert_eq!(counts, vec![6, 5], "halves, in record order");
+        let mut parts = parts.into_iter();
+        parts.next().unwrap().complete(BatchOutcome::Delivered {
+            base_offset: 100,
+            log_append_time: -1,
+        });
+        parts
+            .next()
+            .unwrap()
+            .fail(KafkaError::Internal("second half failed".into()));
+        for (i, future) in futures.into_iter().enumerate() {
+            let result = future.now_or_never().expect("resolved");
+            if i < 6 {
+                assert_eq!(result.unwrap().offset, 100 + i as i64, "record {i}");
+            } else {
+                let error = result.unwrap_err();
+                assert_eq!(error.record(), Some(&record(i)), "record {i} given back");
+            }
+        }
+        let mut called = lock(&called).clone();
+        called.sort_by_key(|(i, _)| *i);
+        assert_eq!(called.len(), 11, "every callback ran once");
+        for (i, result) in &called {
+            assert_eq!(result.is_ok(), *i < 6, "record {i}");
+        }
+        assert!(!accumulator.has_incomplete());
+        assert_eq!(accumulator.pool().available(), total);
+    }
+
+    #[test]
     fn a_full_compressed_batch_reserves_its_uncompressed_records_until_compressed() {
         let total = 1 << 20;
         let accumulator = accumulator(total);
