@@ -820,6 +820,28 @@ mod tests {
         ProducerRecord::new(TOPIC, Bytes::from(value))
     }
 
+    /// Appends `record` to partition 0, which must not wait for memory.
+    fn append_now(
+        accumulator: &RecordAccumulator,
+        record: &ProducerRecord,
+        timestamp: i64,
+        callback: Box<dyn OnComplete>,
+    ) -> DeliveryFuture {
+        let partitions = TopicPartitions::all_available(1);
+        accumulator
+            .append(
+                record,
+                timestamp,
+                PartitionChoice::Partition(0),
+                &partitions,
+                None,
+                Some(callback),
+            )
+            .now_or_never()
+            .expect("no wait")
+            .expect("appended")
+    }
+
     /// Appends records to partition 0 until a second batch is opened; returns
     /// how many were appended.
     fn fill_first_batch(
@@ -851,7 +873,6 @@ mod tests {
     fn a_split_batchs_futures_and_callbacks_follow_their_records_into_the_parts() {
         let total = 1 << 20;
         let accumulator = accumulator(total);
-        let partitions = TopicPartitions::all_available(1);
         let called = Arc::new(Mutex::new(Vec::new()));
         let mut futures = Vec::new();
         for i in 0..11 {
@@ -859,19 +880,12 @@ mod tests {
             let callback: Box<dyn OnComplete> = Box::new(MetadataCallback(move |result| {
                 lock(&called).push((i, result))
             }));
-            let future = accumulator
-                .append(
-                    &record(i),
-                    1_700_000_000_000,
-                    PartitionChoice::Partition(0),
-                    &partitions,
-                    None,
-                    Some(callback),
-                )
-                .now_or_never()
-                .expect("no wait")
-                .expect("appended");
-            futures.push(future);
+            futures.push(append_now(
+                &accumulator,
+                &record(i),
+                1_700_000_000_000,
+                callback,
+            ));
         }
         let mut batches = accumulator.take_all();
         assert_eq!(batches.len(), 1);
@@ -1056,7 +1070,6 @@ mod tests {
     #[test]
     fn a_rebuilt_record_keeps_the_partition_and_timestamp_it_named() {
         let accumulator = accumulator(1 << 20);
-        let partitions = TopicPartitions::all_available(1);
         let named = ProducerRecord::new(TOPIC, "v")
             .with_key("k")
             .with_partition(0)
@@ -1066,19 +1079,12 @@ mod tests {
         let kept = sent.clone();
         let callback: Box<dyn OnComplete> =
             Box::new(RecordCallback(move |result| lock(&kept).push(result)));
-        accumulator
-            .append(
-                &named,
-                1_600_000_000_000,
-                PartitionChoice::Partition(0),
-                &partitions,
-                None,
-                Some(callback),
-            )
-            .now_or_never()
-            .expect("no wait")
-            .map(drop)
-            .expect("appended");
+        drop(append_now(
+            &accumulator,
+            &named,
+            1_600_000_000_000,
+            callback,
+        ));
         for batch in accumulator.take_all() {
             batch.complete(BatchOutcome::Delivered {
                 base_offset: 0,
