@@ -563,15 +563,22 @@ impl Sender {
                 next = Some(next.map_or(soon, |n| n.min(soon)));
                 continue;
             }
-            self.send_produce(target, link, drained.batches);
+            self.send_produce(target, link, cluster, drained.batches);
         }
         next
     }
 
     /// Starts writing one Produce request for `batches` to `target`'s sink.
-    fn send_produce(&mut self, target: Target, link: Arc<dyn Link>, batches: Vec<ProducerBatch>) {
+    fn send_produce(
+        &mut self,
+        target: Target,
+        link: Arc<dyn Link>,
+        cluster: &Cluster,
+        batches: Vec<ProducerBatch>,
+    ) {
         let timeout = self.config().request_timeout();
-        let request = sink::produce_request(&batches, self.config().acks().as_i16(), timeout);
+        let acks = self.config().acks().as_i16();
+        let request = sink::produce_request(&batches, cluster, acks, timeout);
         self.shared
             .metrics
             .requests_sent
@@ -682,12 +689,18 @@ impl Sender {
                         sink.throttle(throttle, now);
                     }
                 }
+                let cluster = self.shared.metadata.cluster();
                 for mut batch in batches {
                     batch.in_flight = false;
+                    // v13 answers by topic id, older versions by name.
+                    let topic_id = cluster.topic_id(&batch.topic);
                     let partition_response = response
                         .topics
                         .iter()
-                        .find(|t| *t.name == *batch.topic)
+                        .find(|t| {
+                            *t.name == *batch.topic
+                                || (!topic_id.is_zero() && t.topic_id == topic_id)
+                        })
                         .and_then(|t| t.partitions.iter().find(|p| p.index == batch.partition))
                         .cloned();
                     match partition_response {
@@ -818,6 +831,7 @@ impl Sender {
                         | ErrorCode::LEADER_NOT_AVAILABLE
                         | ErrorCode::KAFKA_STORAGE_ERROR
                         | ErrorCode::FENCED_LEADER_EPOCH
+                        | ErrorCode::UNKNOWN_TOPIC_ID
                 ) {
                     self.shared.metadata.request_update();
                 }

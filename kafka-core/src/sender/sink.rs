@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::link::Link;
 use crate::accumulator::ProducerBatch;
+use crate::metadata::Cluster;
 use crate::protocol::messages::{ProducePartitionData, ProduceRequest, ProduceTopicData};
 
 /// One broker's connection and what is under way on it.
@@ -81,8 +82,10 @@ impl Sink {
 }
 
 /// One multi-partition Produce request for `batches` (closed and stamped).
+/// Topics are named by id too when `cluster` knows it (Produce v13).
 pub(super) fn produce_request(
     batches: &[ProducerBatch],
+    cluster: &Cluster,
     acks: i16,
     timeout: Duration,
 ) -> ProduceRequest {
@@ -96,6 +99,7 @@ pub(super) fn produce_request(
             Some(t) => t.partitions.push(data),
             None => topics.push(ProduceTopicData {
                 name: batch.topic.to_string(),
+                topic_id: cluster.topic_id(&batch.topic),
                 partitions: vec![data],
             }),
         }

@@ -30,6 +30,9 @@ use crate::record_batch::decode_batches;
 use crate::{KafkaError, KafkaProducer, ProducerConfig, ProducerRecord};
 
 const TOPIC: &str = "orders";
+/// The fake's id for `TOPIC`: requests name it by id and answers come by id
+/// only, as with Produce v13.
+const TOPIC_ID: Uuid = Uuid([5; 16]);
 const LIMIT: Duration = Duration::from_secs(30);
 
 /// One batch as the fake broker received it.
@@ -155,7 +158,7 @@ impl Fake {
                 topics: vec![MetadataTopic {
                     error_code: ErrorCode::NONE,
                     name: Some(TOPIC.into()),
-                    topic_id: Uuid::ZERO,
+                    topic_id: TOPIC_ID,
                     is_internal: false,
                     partitions: s
                         .leaders
@@ -242,8 +245,15 @@ impl Fake {
                         current_leader: None,
                     });
                 }
+                // As Produce v13 (KIP-516) does when the request named topics by id.
+                let by_id = !topic.topic_id.is_zero();
                 topics.push(ProduceTopicResponse {
-                    name: topic.name.clone(),
+                    name: if by_id {
+                        String::new()
+                    } else {
+                        topic.name.clone()
+                    },
+                    topic_id: topic.topic_id,
                     partitions,
                 });
             }
