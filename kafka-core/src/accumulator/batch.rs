@@ -215,7 +215,8 @@ impl ProducerBatch {
             return;
         }
         self.done = true;
-        if let Some(accounting) = self.accounting.take() {
+        let accounting = self.accounting.take();
+        if let Some(accounting) = &accounting {
             match &outcome {
                 BatchOutcome::Delivered { .. } => {
                     let m = &accounting.metrics;
@@ -233,11 +234,6 @@ impl ProducerBatch {
             accounting
                 .pool
                 .release(self.reserved + std::mem::take(&mut self.uncompressed_reservation));
-            accounting
-                .incomplete
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&(Arc::as_ptr(&self.completion) as usize));
         }
         // Callbacks that want their record get it from the batch (decoded when
         // read), so their callers did not have to keep it while it was in flight.
@@ -251,9 +247,23 @@ impl ProducerBatch {
         };
         let _ = self.completion.outcome.set(outcome);
         // Set just above (or earlier, which `done` rules out): always there.
-        let Some(outcome) = self.completion.outcome.get() else {
-            return;
-        };
+        let completion = self.completion.clone();
+        if let Some(outcome) = completion.outcome.get() {
+            self.run_callbacks(outcome, batch_records);
+        }
+        // Only now is the batch no longer incomplete: a producer dropped
+        // meanwhile waits for these callbacks instead of letting the process
+        // end under them (Java also fires callbacks before the batch is done).
+        if let Some(accounting) = accounting {
+            accounting
+                .incomplete
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&(Arc::as_ptr(&self.completion) as usize));
+        }
+    }
+
+    fn run_callbacks(&mut self, outcome: &BatchOutcome, batch_records: Option<Arc<BatchRecords>>) {
         for (position, cb) in std::mem::take(&mut self.callbacks) {
             let result = outcome.resolve(&self.topic, self.partition, &position);
             let record = batch_records

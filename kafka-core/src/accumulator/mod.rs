@@ -870,6 +870,34 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_stays_incomplete_until_its_callbacks_have_run() {
+        // A producer dropped while the last callbacks run must wait for them
+        // (it checks for incomplete batches), or the process ends under them.
+        let accumulator = accumulator(1 << 20);
+        let accounting = accumulator.accounting.clone();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let kept = seen.clone();
+        let callback: Box<dyn OnComplete> = Box::new(MetadataCallback(move |_| {
+            let incomplete = lock(&accounting.incomplete).len();
+            lock(&kept).push(incomplete);
+        }));
+        drop(append_now(
+            &accumulator,
+            &record(0),
+            1_700_000_000_000,
+            callback,
+        ));
+        for batch in accumulator.take_all() {
+            batch.complete(BatchOutcome::Delivered {
+                base_offset: 0,
+                log_append_time: -1,
+            });
+        }
+        assert_eq!(*lock(&seen), vec![1], "incomplete while the callback ran");
+        assert!(!accumulator.has_incomplete());
+    }
+
+    #[test]
     fn a_split_batchs_futures_and_callbacks_follow_their_records_into_the_parts() {
         let total = 1 << 20;
         let accumulator = accumulator(total);
