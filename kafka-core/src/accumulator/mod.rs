@@ -820,6 +820,16 @@ mod tests {
         ProducerRecord::new(TOPIC, Bytes::from(value))
     }
 
+    /// Completes every queued batch as delivered at offset 0.
+    fn deliver_queued(accumulator: &RecordAccumulator) {
+        for batch in accumulator.take_all() {
+            batch.complete(BatchOutcome::Delivered {
+                base_offset: 0,
+                log_append_time: -1,
+            });
+        }
+    }
+
     /// Appends `record` to partition 0, which must not wait for memory.
     fn append_now(
         accumulator: &RecordAccumulator,
@@ -887,12 +897,7 @@ mod tests {
             1_700_000_000_000,
             callback,
         ));
-        for batch in accumulator.take_all() {
-            batch.complete(BatchOutcome::Delivered {
-                base_offset: 0,
-                log_append_time: -1,
-            });
-        }
+        deliver_queued(&accumulator);
         assert_eq!(*lock(&seen), vec![1], "incomplete while the callback ran");
         assert!(!accumulator.has_incomplete());
     }
@@ -976,12 +981,7 @@ mod tests {
         assert_eq!(first.uncompressed_reservation, 0);
         assert_eq!(accumulator.pool().available(), total - 2 * BATCH_SIZE);
         drop(q);
-        for batch in accumulator.take_all() {
-            batch.complete(BatchOutcome::Delivered {
-                base_offset: 0,
-                log_append_time: -1,
-            });
-        }
+        deliver_queued(&accumulator);
         assert_eq!(accumulator.pool().available(), total);
     }
 
@@ -1113,12 +1113,7 @@ mod tests {
             1_600_000_000_000,
             callback,
         ));
-        for batch in accumulator.take_all() {
-            batch.complete(BatchOutcome::Delivered {
-                base_offset: 0,
-                log_append_time: -1,
-            });
-        }
+        deliver_queued(&accumulator);
         let sent = lock(&sent);
         assert_eq!(sent[0].as_ref().unwrap().record, named);
     }
