@@ -17,6 +17,7 @@ use tokio::time::Instant;
 use crate::error::KafkaError;
 use crate::network::NetworkError;
 use crate::partitioner::{PartitionerCluster, TopicPartitions};
+use crate::protocol::Uuid;
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::messages::MetadataResponse;
 
@@ -56,6 +57,8 @@ pub(crate) struct TopicMetadata {
     pub partitions: Vec<PartitionLeader>,
     /// The partitioner's view: count and partitions with a leader.
     pub view: TopicPartitions,
+    /// The topic's id (KIP-516), zero when the broker sent none.
+    pub topic_id: Uuid,
 }
 
 /// An immutable snapshot of the cluster.
@@ -69,6 +72,11 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
+    /// The topic's id, [`Uuid::ZERO`] when unknown (Produce then stays below v13).
+    pub fn topic_id(&self, topic: &str) -> Uuid {
+        self.topics.get(topic).map_or(Uuid::ZERO, |t| t.topic_id)
+    }
+
     pub fn leader_for(&self, topic: &str, partition: i32) -> Option<i32> {
         self.topics
             .get(topic)?
@@ -279,6 +287,7 @@ impl Metadata {
                     error: topic.error_code,
                     partitions,
                     view,
+                    topic_id: topic.topic_id,
                 },
             );
         }

@@ -21,6 +21,10 @@ pub(crate) struct ProducerMetrics {
     pub responses: AtomicU64,
     pub metadata_refreshes: AtomicU64,
     pub epoch_bumps: AtomicU64,
+    pub throttle_total_ms: AtomicU64,
+    pub throttle_max_ms: AtomicU64,
+    pub throttled_responses: AtomicU64,
+    pub batch_splits: AtomicU64,
     errors_by_kind: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -40,6 +44,14 @@ impl ProducerMetrics {
             .fetch_add(us, Ordering::Relaxed);
         self.request_latency_max_us.fetch_max(us, Ordering::Relaxed);
         self.responses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A Produce response asked this client to wait `throttle` (a quota, KIP-219).
+    pub fn record_produce_throttle(&self, throttle: Duration) {
+        let ms = u64::try_from(throttle.as_millis()).unwrap_or(u64::MAX);
+        self.throttle_total_ms.fetch_add(ms, Ordering::Relaxed);
+        self.throttle_max_ms.fetch_max(ms, Ordering::Relaxed);
+        self.throttled_responses.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn snapshot(
@@ -73,6 +85,14 @@ impl ProducerMetrics {
             request_latency_max: Duration::from_micros(load(&self.request_latency_max_us)),
             metadata_refresh_total: load(&self.metadata_refreshes),
             producer_epoch_bump_total: load(&self.epoch_bumps),
+            produce_throttle_time_avg: Duration::from_millis(
+                load(&self.throttle_total_ms)
+                    .checked_div(responses)
+                    .unwrap_or(0),
+            ),
+            produce_throttle_time_max: Duration::from_millis(load(&self.throttle_max_ms)),
+            produce_throttled_total: load(&self.throttled_responses),
+            batch_split_total: load(&self.batch_splits),
         }
     }
 }
@@ -116,4 +136,15 @@ pub struct MetricsSnapshot {
     pub metadata_refresh_total: u64,
     /// Times the idempotent producer bumped its epoch to recover sequences.
     pub producer_epoch_bump_total: u64,
+    /// Average time Produce responses asked this client to wait because of a
+    /// quota, over all responses (Java: `produce-throttle-time-avg`).
+    pub produce_throttle_time_avg: Duration,
+    /// Longest such time (Java: `produce-throttle-time-max`).
+    pub produce_throttle_time_max: Duration,
+    /// Produce responses that throttled this client: the broker was not sent
+    /// to for the time they gave (KIP-219).
+    pub produce_throttled_total: u64,
+    /// Batches split because the broker found them too large
+    /// (`MESSAGE_TOO_LARGE`; Java: `batch-split-total`).
+    pub batch_split_total: u64,
 }

@@ -19,7 +19,7 @@ use crate::metrics::{MetricsSnapshot, ProducerMetrics};
 use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, RecordMetadata, SentRecord};
 use crate::record_batch::RecordBatchBuilder;
-use crate::sender::{Finished, ProducerShared, Sender};
+use crate::sender::{Connector, Finished, ProducerShared, Sender};
 
 /// A Kafka producer with the Java `KafkaProducer`'s model: `send` appends to an
 /// in-memory batch and returns at once; a sender task batches, compresses and
@@ -185,6 +185,15 @@ impl KafkaProducerBuilder {
     /// tokio runtime). Checks that some bootstrap address resolves, as Java's
     /// `KafkaProducer` constructor does; nothing connects until the first send.
     pub fn build(self) -> Result<KafkaProducer, KafkaError> {
+        self.build_with(None)
+    }
+
+    /// [`build`](Self::build), the sender opening its connections with
+    /// `connector` when given (the sender's tests use an in-memory broker).
+    pub(crate) fn build_with(
+        self,
+        connector: Option<Arc<dyn Connector>>,
+    ) -> Result<KafkaProducer, KafkaError> {
         let config = self.config;
         if config.transactional_id().is_some() {
             // Accepted by the configuration (it is a valid Java setting), but
@@ -228,7 +237,10 @@ impl KafkaProducerBuilder {
             sender_done: SetOnce::new(),
             sender_finished: Finished::default(),
         });
-        let sender = Sender::new(shared.clone());
+        let sender = match connector {
+            Some(connector) => Sender::with_connector(shared.clone(), connector),
+            None => Sender::new(shared.clone()),
+        };
         let thread_shared = shared.clone();
         std::thread::Builder::new()
             .name(format!(

@@ -1,6 +1,8 @@
 //! What the application hands to the producer ([`ProducerRecord`]) and what the
 //! broker hands back ([`RecordMetadata`], [`SentRecord`]).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 /// A record header: a key and an optional value, carried beside the key and value
@@ -193,19 +195,62 @@ pub struct LazyRecord(LazyInner);
 #[derive(Clone)]
 enum LazyInner {
     Ready(ProducerRecord),
-    Shared(std::sync::Arc<ProducerRecord>),
+    Shared(Arc<ProducerRecord>),
     InBatch {
-        batch: std::sync::Arc<crate::accumulator::BatchRecords>,
-        slot: crate::accumulator::RecordPosition,
+        batch: Arc<dyn RecordSource>,
+        slot: RecordPosition,
         decoded: std::sync::OnceLock<ProducerRecord>,
     },
 }
 
+/// Where a [`LazyRecord`] is read from when first read: the bytes of the batch
+/// it was sent in (the accumulator's delivered batches implement it, so this
+/// module needs nothing of the accumulator's).
+pub(crate) trait RecordSource: Send + Sync {
+    /// The record at `position`, as it was sent.
+    fn record(&self, position: RecordPosition) -> ProducerRecord;
+}
+
+/// A record's place in its batch and its sizes: what its [`RecordMetadata`]
+/// needs besides the batch's topic and partition. A callback is kept with this
+/// alone (40 bytes a record with the callback), as a full buffer of small
+/// records holds hundreds of thousands of them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RecordPosition {
+    pub timestamp: i64,
+    pub relative_offset: u32,
+    pub key_size: i32,
+    pub value_size: i32,
+    /// Whether the record named its partition and timestamp: a record rebuilt
+    /// from the batch (which holds both) leaves them out when it did not.
+    pub explicit_partition: bool,
+    pub explicit_timestamp: bool,
+}
+
+impl RecordPosition {
+    /// `record`, rebuilt from the batch, as the application sent it.
+    pub fn restore(&self, mut record: ProducerRecord) -> ProducerRecord {
+        if !self.explicit_partition {
+            record.partition = None;
+        }
+        if !self.explicit_timestamp {
+            record.timestamp = None;
+        }
+        record
+    }
+
+    /// The record rebuilt for a failure, restored when it needs to be.
+    pub fn restore_shared(&self, record: &Arc<ProducerRecord>) -> Arc<ProducerRecord> {
+        if self.explicit_partition && self.explicit_timestamp {
+            record.clone()
+        } else {
+            Arc::new(self.restore(ProducerRecord::clone(record)))
+        }
+    }
+}
+
 impl LazyRecord {
-    pub(crate) fn in_batch(
-        batch: std::sync::Arc<crate::accumulator::BatchRecords>,
-        slot: crate::accumulator::RecordPosition,
-    ) -> Self {
+    pub(crate) fn in_batch(batch: Arc<dyn RecordSource>, slot: RecordPosition) -> Self {
         LazyRecord(LazyInner::InBatch {
             batch,
             slot,
@@ -217,7 +262,7 @@ impl LazyRecord {
     pub fn into_inner(self) -> ProducerRecord {
         match self.0 {
             LazyInner::Ready(record) => record,
-            LazyInner::Shared(record) => std::sync::Arc::unwrap_or_clone(record),
+            LazyInner::Shared(record) => Arc::unwrap_or_clone(record),
             LazyInner::InBatch {
                 batch,
                 slot,
@@ -235,8 +280,8 @@ impl From<ProducerRecord> for LazyRecord {
 
 /// A record shared with others (copied only if taken with
 /// [`into_inner`](LazyRecord::into_inner) while still shared).
-impl From<std::sync::Arc<ProducerRecord>> for LazyRecord {
-    fn from(record: std::sync::Arc<ProducerRecord>) -> Self {
+impl From<Arc<ProducerRecord>> for LazyRecord {
+    fn from(record: Arc<ProducerRecord>) -> Self {
         LazyRecord(LazyInner::Shared(record))
     }
 }

@@ -137,6 +137,14 @@ impl TransactionManager {
         });
     }
 
+    /// A batch in flight was split (the broker found it too large): its parts,
+    /// with these base sequences, take its place in flight.
+    pub fn split(&mut self, topic: &Arc<str>, partition: i32, base_sequence: i32, parts: &[i32]) {
+        let seq = self.partition(topic, partition);
+        seq.in_flight.remove(&base_sequence);
+        seq.in_flight.extend(parts.iter().copied());
+    }
+
     /// The batch left the in-flight set without an acknowledgement.
     pub fn forget(&mut self, topic: &Arc<str>, partition: i32, base_sequence: i32) {
         self.partition(topic, partition)

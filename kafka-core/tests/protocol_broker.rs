@@ -14,7 +14,7 @@ use kafka_core::protocol::messages::{
     EndTxnRequest, FindCoordinatorRequest, InitProducerIdRequest, InitProducerIdResponse,
     MetadataRequest, ProducePartitionData, ProduceRequest, ProduceResponse, ProduceTopicData,
 };
-use kafka_core::protocol::{Encoder, ErrorCode, Request};
+use kafka_core::protocol::{Encoder, ErrorCode, Request, Uuid};
 use kafka_testkit::Kafka;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -166,6 +166,7 @@ fn produce_request(topic: &str, partition: i32, acks: i16, records: Bytes) -> Pr
         timeout_ms: 30_000,
         topics: vec![ProduceTopicData {
             name: topic.to_owned(),
+            topic_id: Uuid::ZERO,
             partitions: vec![ProducePartitionData {
                 index: partition,
                 records: Some(records),
@@ -238,8 +239,9 @@ async fn negotiates_every_api_the_producer_needs() {
     for (api, version) in versions {
         println!("negotiated {api} v{version} with {}", connection.address());
     }
-    // Every broker from Kafka 2.8 on speaks the top of our ApiVersions, Produce,
-    // AddPartitionsToTxn and EndTxn ranges.
+    // Every broker from Kafka 2.8 on speaks the top of our ApiVersions,
+    // AddPartitionsToTxn and EndTxn ranges; the pinned Kafka 4.x broker the top
+    // of our Produce range (v13, topic ids).
     assert_eq!(
         connection.api_versions_version(),
         ApiVersionsRequest::MAX_VERSION
@@ -615,4 +617,39 @@ async fn a_closed_port_fails_fast_with_a_typed_error() {
     assert!(matches!(error, NetworkError::Connect { .. }), "{error}");
     assert!(error.is_retriable());
     assert!(error.to_string().contains(&address));
+}
+
+#[tokio::test]
+async fn produce_v13_names_the_topic_by_id_when_it_has_one() {
+    let connection = connect().await;
+    let topic = led_topic(&connection, "protocol-topic-id", 1).await;
+    assert_eq!(produce_once_led(&connection, &topic, b"by-name").await, 0);
+    let metadata = connection
+        .call(&MetadataRequest::for_topics([topic.as_str()]), TIMEOUT)
+        .await
+        .unwrap();
+    let topic_id = metadata.topics[0].topic_id;
+    assert!(!topic_id.is_zero(), "Metadata v10+ carries topic ids");
+
+    let mut request = produce_request(
+        &topic,
+        0,
+        1,
+        record_batch(&[(None, b"by-id", &[])], NO_PRODUCER),
+    );
+    assert_eq!(request.max_version(), 12, "without the id: below v13");
+    request.topics[0].topic_id = topic_id;
+    let pending = connection.send(&request).await.unwrap();
+    let version = pending.version();
+    let response = pending.wait(TIMEOUT).await.unwrap();
+    assert_eq!(single_result(&response), (ErrorCode::NONE, 1));
+    if version >= 13 {
+        assert_eq!(response.topics[0].topic_id, topic_id);
+        assert_eq!(response.topics[0].name, "", "v13 answers by id");
+    } else {
+        println!("the broker offers Produce up to v{version}: v13 not exercised");
+    }
+    let read = Kafka::get().read_all(&topic, 2);
+    let values: Vec<_> = read.iter().filter_map(|r| r.value_str()).collect();
+    assert_eq!(values, vec!["by-name", "by-id"]);
 }

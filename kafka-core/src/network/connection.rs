@@ -286,14 +286,14 @@ impl BrokerConnection {
         &self,
         request: &R,
     ) -> Result<PendingResponse<R::Response>, NetworkError> {
-        let version = self.version_for::<R>()?;
+        let version = self.version_for::<R>()?.min(request.max_version());
         self.send_at_version(request, version, true).await
     }
 
     /// Write a request the broker will not answer: only Produce with `acks = 0`.
     /// Anything else would leave its response unmatched and close the connection.
     pub async fn send_without_response<R: Request>(&self, request: &R) -> Result<(), NetworkError> {
-        let version = self.version_for::<R>()?;
+        let version = self.version_for::<R>()?.min(request.max_version());
         self.send_at_version(request, version, false)
             .await
             .map(|_| ())

@@ -16,7 +16,7 @@ use super::{BrokerConnection, ConnectionOptions, DisconnectReason, NetworkError}
 use crate::protocol::messages::{
     ApiVersionsRequest, MetadataRequest, ProducePartitionData, ProduceRequest, ProduceTopicData,
 };
-use crate::protocol::{ApiKey, ErrorCode, Request};
+use crate::protocol::{ApiKey, ErrorCode, Request, Uuid};
 
 /// A request as the fake broker saw it.
 #[derive(Debug, Clone)]
@@ -519,6 +519,7 @@ async fn requests_without_response_do_not_disturb_matching() {
         timeout_ms: 1000,
         topics: vec![ProduceTopicData {
             name: "t".into(),
+            topic_id: Uuid::ZERO,
             partitions: vec![ProducePartitionData {
                 index: 0,
                 records: Some(Bytes::from_static(b"x")),

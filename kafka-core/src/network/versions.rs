@@ -61,16 +61,16 @@ mod tests {
     #[test]
     fn picks_the_highest_common_version() {
         let versions =
-            BrokerApiVersions::new(vec![range(3, 0, 12), range(0, 0, 13), range(0, 9, 9)]);
-        assert_eq!(versions.highest_common::<ProduceRequest>(), Some(11));
+            BrokerApiVersions::new(vec![range(3, 0, 12), range(0, 0, 12), range(0, 9, 9)]);
+        assert_eq!(versions.highest_common::<ProduceRequest>(), Some(12));
         assert_eq!(versions.highest_common::<MetadataRequest>(), Some(12));
-        assert_eq!(versions.range(ApiKey::Produce), Some((0, 13)));
+        assert_eq!(versions.range(ApiKey::Produce), Some((0, 12)));
 
         let old = BrokerApiVersions::new(vec![range(0, 0, 2), range(3, 0, 3)]);
         assert_eq!(old.highest_common::<ProduceRequest>(), None);
         assert_eq!(old.highest_common::<MetadataRequest>(), None);
 
-        let newer_min = BrokerApiVersions::new(vec![range(0, 12, 20)]);
+        let newer_min = BrokerApiVersions::new(vec![range(0, 14, 20)]);
         assert_eq!(newer_min.highest_common::<ProduceRequest>(), None);
 
         assert_eq!(

@@ -28,6 +28,14 @@ pub trait Request {
     /// Append the body (no header, no size prefix) encoded at `version`.
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError>;
 
+    /// The highest version this request can be sent at: `MAX_VERSION` unless
+    /// the newest versions need data it lacks (Produce v13 needs every
+    /// topic's id). The connection sends at the lower of this and the highest
+    /// version it shares with the broker.
+    fn max_version(&self) -> i16 {
+        Self::MAX_VERSION
+    }
+
     /// Whether `version` uses the flexible encodings.
     fn is_flexible(version: i16) -> bool {
         version >= Self::FLEXIBLE_FROM

@@ -1,12 +1,15 @@
-//! Produce (key 0), v3–v11: append record batches to partitions.
+//! Produce (key 0), v3–v13: append record batches to partitions.
 //!
 //! v3 is the first version carrying RecordBatch v2 (magic 2) and the
 //! transactional id; v5 returns the log start offset, v7 allows zstd, v8 returns
 //! per-record errors, v9 is flexible, v10 returns the new leader (tagged
 //! `CurrentLeader` per partition, `NodeEndpoints` at the top, KIP-951) on
-//! `NOT_LEADER_OR_FOLLOWER`, v11 allows `TRANSACTION_ABORTABLE`. v12 (implicit
-//! partition registration for transactions, KIP-890) and v13 (topic ids) change
-//! semantics and are not offered.
+//! `NOT_LEADER_OR_FOLLOWER`, v11 allows `TRANSACTION_ABORTABLE`, v12 lets a
+//! transactional producer's partitions join its transaction implicitly
+//! (KIP-890; the same bytes as v11, and nothing changes for a producer without
+//! transactions), v13 names topics by id instead of by name, in the request
+//! and in the response (KIP-516). A request goes at v13 only when every topic
+//! in it has an id ([`ProduceRequest::max_version`](Request::max_version)).
 //!
 //! The `records` of each partition are an already-encoded RecordBatch, carried
 //! as `bytes::Bytes` so batches are shared, not copied, until the frame is built.
@@ -16,7 +19,7 @@ use bytes::{Bytes, BytesMut};
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::Decoder;
+use crate::protocol::primitives::{Decoder, Uuid};
 use crate::protocol::request::{Request, Response};
 
 /// Appends record batches to partitions.
@@ -36,8 +39,11 @@ pub struct ProduceRequest {
 /// The batches for one topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProduceTopicData {
-    /// Topic name.
+    /// Topic name (sent below v13).
     pub name: String,
+    /// Topic id from Metadata (sent from v13); [`Uuid::ZERO`] when unknown,
+    /// which keeps the request below v13.
+    pub topic_id: Uuid,
     /// Data per partition.
     pub partitions: Vec<ProducePartitionData>,
 }
@@ -65,8 +71,10 @@ pub struct ProduceResponse {
 /// Results for one topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProduceTopicResponse {
-    /// Topic name.
+    /// Topic name; empty from v13, which names the topic by id.
     pub name: String,
+    /// Topic id (v13+; [`Uuid::ZERO`] before).
+    pub topic_id: Uuid,
     /// Results per partition.
     pub partitions: Vec<ProducePartitionResponse>,
 }
@@ -126,9 +134,18 @@ pub struct NodeEndpoint {
 impl Request for ProduceRequest {
     const API_KEY: ApiKey = ApiKey::Produce;
     const MIN_VERSION: i16 = 3;
-    const MAX_VERSION: i16 = 11;
+    const MAX_VERSION: i16 = 13;
     const FLEXIBLE_FROM: i16 = 9;
     type Response = ProduceResponse;
+
+    /// v13 names topics by id: only when every topic has one.
+    fn max_version(&self) -> i16 {
+        if self.topics.iter().all(|t| !t.topic_id.is_zero()) {
+            Self::MAX_VERSION
+        } else {
+            12
+        }
+    }
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let mut enc = Self::body_encoder(buf, version)?;
@@ -136,7 +153,11 @@ impl Request for ProduceRequest {
         enc.i16(self.acks);
         enc.i32(self.timeout_ms);
         enc.array(&self.topics, |enc, topic| {
-            enc.string(&topic.name)?;
+            if version >= 13 {
+                enc.uuid(&topic.topic_id);
+            } else {
+                enc.string(&topic.name)?;
+            }
             enc.array(&topic.partitions, |enc, partition| {
                 enc.i32(partition.index);
                 enc.nullable_bytes(partition.records.as_deref())?;
@@ -155,10 +176,18 @@ impl Response for ProduceResponse {
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         ProduceRequest::prepare_body_decoder(dec, version)?;
         let topics = dec.array(|dec| {
-            let name = dec.string()?;
+            let (name, topic_id) = if version >= 13 {
+                (String::new(), dec.uuid()?)
+            } else {
+                (dec.string()?, Uuid::ZERO)
+            };
             let partitions = dec.array(|dec| decode_partition(dec, version))?;
             dec.skip_tagged_fields()?;
-            Ok(ProduceTopicResponse { name, partitions })
+            Ok(ProduceTopicResponse {
+                name,
+                topic_id,
+                partitions,
+            })
         })?;
         let throttle_time_ms = dec.i32()?;
         let mut node_endpoints = Vec::new();
@@ -250,6 +279,7 @@ mod tests {
             topics: vec![
                 ProduceTopicData {
                     name: "orders".into(),
+                    topic_id: Uuid::ZERO,
                     partitions: vec![
                         ProducePartitionData {
                             index: 0,
@@ -263,6 +293,7 @@ mod tests {
                 },
                 ProduceTopicData {
                     name: "audit".into(),
+                    topic_id: Uuid::ZERO,
                     partitions: vec![ProducePartitionData {
                         index: 1,
                         records: Some(Bytes::new()),
@@ -301,8 +332,27 @@ mod tests {
     }
 
     #[test]
+    fn v13_names_topics_by_id_and_is_used_only_when_every_topic_has_one() {
+        use kafka_protocol::protocol::Decodable;
+        let mut with_ids = request(None);
+        with_ids.topics[0].topic_id = Uuid([7; 16]);
+        assert_eq!(with_ids.max_version(), 12, "one topic has no id");
+        with_ids.topics[1].topic_id = Uuid([9; 16]);
+        assert_eq!(with_ids.max_version(), 13);
+        let mut bytes = ours(&with_ids, 13).freeze();
+        let decoded = kafka_protocol::messages::ProduceRequest::decode(&mut bytes, 13).unwrap();
+        let ids: Vec<[u8; 16]> = decoded
+            .topic_data
+            .iter()
+            .map(|t| *t.topic_id.as_bytes())
+            .collect();
+        assert_eq!(ids, vec![[7; 16], [9; 16]]);
+        assert!(decoded.topic_data.iter().all(|t| t.name.is_empty()));
+    }
+
+    #[test]
     fn request_bytes_match_kafka_protocol_at_every_version() {
-        for version in 3..=11 {
+        for version in 3..=13 {
             for transactional_id in [None, Some("txn-1")] {
                 assert_eq!(
                     ours(&request(transactional_id), version),
@@ -363,12 +413,14 @@ mod tests {
 
     #[test]
     fn response_decodes_at_every_version() {
-        for version in 3..=11 {
+        for version in 3..=13 {
             let bytes = theirs(&their_response(version), version);
             let response = decode_response::<ProduceRequest>(&bytes, version).unwrap();
             assert_eq!(response.throttle_time_ms, 3);
             let topic = &response.topics[0];
-            assert_eq!(topic.name, "orders");
+            // v13 names the topic by id only (nil in the fixture).
+            assert_eq!(topic.name, if version >= 13 { "" } else { "orders" });
+            assert_eq!(topic.topic_id, Uuid::ZERO);
             assert_eq!(
                 topic.partitions[0],
                 ProducePartitionResponse {
@@ -423,7 +475,7 @@ mod tests {
     #[test]
     fn request_outside_the_range_is_refused() {
         let mut buf = BytesMut::new();
-        for version in [2, 12] {
+        for version in [2, 14] {
             assert!(matches!(
                 request(None).encode(&mut buf, version),
                 Err(EncodeError::UnsupportedVersion {

@@ -6,131 +6,73 @@
 //! `buffer.memory`, and returns a [`DeliveryFuture`] tied to that batch. A batch
 //! is *ready* when it is full, when it has waited `linger.ms`, during a flush or
 //! close, or while appends wait for buffer space.
+//!
+//! As in Java, the accumulator owns readiness and draining: [`ready`]
+//! (`RecordAccumulator::ready`) names the leaders with a sendable head batch,
+//! [`drain`](RecordAccumulator::drain) takes the head batches a broker leads
+//! (closing and stamping each with its sequence), and retries, expiry and the
+//! split of a batch the broker found too large go through it too. The queues
+//! themselves are private to this module.
+//!
+//! Files: `batch.rs` (`ProducerBatch`), `completion.rs` (the completion a batch
+//! shares with its `DeliveryFuture`s, callbacks), `lazy.rs` (records handed
+//! back from a delivered batch's bytes).
+//!
+//! [`ready`]: RecordAccumulator::ready
 
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
+mod batch;
+mod completion;
+mod lazy;
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{Notify, SetOnce};
+use tokio::sync::Notify;
 use tokio::time::Instant;
+
+pub(crate) use batch::{Accounting, ProducerBatch};
+pub use completion::DeliveryFuture;
+pub(crate) use completion::{
+    BatchCompletion, BatchOutcome, MetadataCallback, OnComplete, RecordCallback,
+};
 
 use crate::buffer_pool::{BufferPool, ReserveError};
 use crate::config::ProducerConfig;
-use crate::error::{KafkaError, SendError};
+use crate::error::KafkaError;
+use crate::metadata::Cluster;
 use crate::metrics::ProducerMetrics;
 use crate::partitioner::{
     BuiltInPartitioner, BuiltInPartitionerOptions, PartitionChoice, PartitionLoad, TopicPartitions,
 };
-use crate::record::{LazyRecord, ProducerRecord, RecordMetadata, SentRecord};
-use crate::record_batch::{
-    ClosedBatch, Compression, CompressionRatioEstimator, DecodedRecord, RecordBatchBuilder,
-    for_each_own_record,
-};
+use crate::record::ProducerRecord;
+use crate::record_batch::{Compression, CompressionRatioEstimator, RecordBatchBuilder};
+use crate::transaction_manager::{TransactionManager, increment_sequence};
 
-/// What runs when a record completes: a callback that wants its metadata, or
-/// one that also wants the record back. One box either way, so a full buffer of
-/// small records keeps 40 bytes each for them.
-pub(crate) trait OnComplete: Send + 'static {
-    /// Whether the callback wants the record rebuilt from the batch on success.
-    fn wants_record(&self) -> bool;
-
-    /// Runs the callback; `record` is the record in its batch when it wants
-    /// one and the batch was delivered.
-    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, record: Option<LazyRecord>);
+/// What [`RecordAccumulator::ready`] found (Java's `ReadyCheckResult`).
+#[derive(Debug, Default)]
+pub(crate) struct ReadyCheck {
+    /// Leaders of partitions with a sendable head batch.
+    pub ready_nodes: BTreeSet<i32>,
+    /// When a batch not sendable yet will be (linger, retry backoff).
+    pub next_ready: Option<Instant>,
+    /// Some partition with queued batches has no known leader.
+    pub unknown_leader: bool,
 }
 
-/// A [`KafkaProducer::send_with_callback`](crate::KafkaProducer::send_with_callback) callback.
-pub(crate) struct MetadataCallback<F>(pub F);
-
-impl<F> OnComplete for MetadataCallback<F>
-where
-    F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
-{
-    fn wants_record(&self) -> bool {
-        false
-    }
-
-    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, _: Option<LazyRecord>) {
-        (self.0)(result)
-    }
-}
-
-/// A [`KafkaProducer::send_with_record_callback`](crate::KafkaProducer::send_with_record_callback) callback.
-pub(crate) struct RecordCallback<F>(pub F);
-
-impl<F> OnComplete for RecordCallback<F>
-where
-    F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
-{
-    fn wants_record(&self) -> bool {
-        true
-    }
-
-    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, record: Option<LazyRecord>) {
-        (self.0)(result.map(|metadata| {
-            let record = record.unwrap_or_else(|| {
-                // A delivered batch is closed, so this is a bug; the record was
-                // delivered all the same, so it is not reported as failed.
-                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = metadata.offset, "the acknowledged record's batch was not closed");
-                LazyRecord::from(placeholder_record(&metadata.topic, metadata.partition))
-            });
-            SentRecord { record, metadata }
-        }))
-    }
-}
-
-/// What stands for a record its batch could not give back (only a bug does that).
-fn placeholder_record(topic: &str, partition: i32) -> ProducerRecord {
-    ProducerRecord {
-        partition: Some(partition),
-        ..ProducerRecord::tombstone(topic)
-    }
-}
-
-/// A delivered batch's bytes, shared by the records handed back from it and
-/// decoded once, when the first of them is read.
-pub(crate) struct BatchRecords {
-    topic: Arc<str>,
-    partition: i32,
-    bytes: Bytes,
-    decoded: OnceLock<Vec<DecodedRecord>>,
-}
-
-impl BatchRecords {
-    /// The record at `position`, as it was sent.
-    pub(crate) fn record(&self, position: RecordPosition) -> ProducerRecord {
-        let decoded = self.decoded.get_or_init(|| {
-            let mut records = Vec::new();
-            if let Err(e) = for_each_own_record(&self.bytes, &mut |r| records.push(r)) {
-                tracing::error!(topic = %self.topic, partition = self.partition, error = %e, "cannot rebuild the records of a delivered batch");
-            }
-            records
-        });
-        match decoded.get(position.relative_offset as usize) {
-            Some(record) => {
-                position.restore(producer_record(&self.topic, self.partition, record.clone()))
-            }
-            None => placeholder_record(&self.topic, self.partition),
-        }
-    }
-}
-
-/// A decoded record of a batch for `topic`-`partition` as a [`ProducerRecord`]
-/// with its partition and timestamp.
-fn producer_record(topic: &str, partition: i32, record: DecodedRecord) -> ProducerRecord {
-    ProducerRecord {
-        topic: topic.to_owned(),
-        partition: Some(partition),
-        key: record.key,
-        value: record.value,
-        timestamp: Some(record.timestamp),
-        headers: record.headers,
-    }
+/// What [`RecordAccumulator::drain`] took for one broker.
+#[derive(Debug, Default)]
+pub(crate) struct Drained {
+    /// Closed, stamped batches for one Produce request, at most `max.request.size`.
+    pub batches: Vec<ProducerBatch>,
+    /// Batches of an older epoch that may have been written: resending them
+    /// with a new sequence could duplicate them, so they must fail (as in Java).
+    pub unsafe_retries: Vec<ProducerBatch>,
+    /// Some partition had a ready batch held back (an older retry of its
+    /// partition is still in flight): look again after a backoff.
+    pub held_back: bool,
 }
 
 /// Settings the accumulator needs, from the producer config.
@@ -161,519 +103,26 @@ impl AccumulatorConfig {
     }
 }
 
-/// How a batch ended.
-#[derive(Debug)]
-pub(crate) enum BatchOutcome {
-    Delivered {
-        base_offset: i64,
-        /// -1 unless the topic uses LogAppendTime.
-        log_append_time: i64,
-    },
-    Failed {
-        error: KafkaError,
-        /// The batch's records rebuilt from its bytes, to give each one back.
-        records: Vec<Arc<ProducerRecord>>,
-    },
-}
-
-/// Shared by a batch and the futures of its records (Java's `ProduceRequestResult`).
-#[derive(Debug, Default)]
-pub(crate) struct BatchCompletion {
-    outcome: SetOnce<BatchOutcome>,
-}
-
-impl BatchCompletion {
-    pub fn is_done(&self) -> bool {
-        self.outcome.initialized()
-    }
-
-    pub async fn wait(&self) {
-        self.outcome.wait().await;
-    }
-}
-
-/// What one record's future needs to build its [`RecordMetadata`].
-#[derive(Clone, Debug)]
-struct RecordSlot {
-    topic: Arc<str>,
-    partition: i32,
-    position: RecordPosition,
-}
-
-impl RecordSlot {
-    fn resolve(&self, outcome: &BatchOutcome) -> Result<RecordMetadata, SendError> {
-        self.position.resolve(&self.topic, self.partition, outcome)
-    }
-}
-
-/// A record's place in its batch and its sizes: what its [`RecordMetadata`]
-/// needs besides the batch's topic and partition. A callback is kept with this
-/// alone (40 bytes a record with the callback), as a full buffer of small
-/// records holds hundreds of thousands of them.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RecordPosition {
-    timestamp: i64,
-    relative_offset: u32,
-    key_size: i32,
-    value_size: i32,
-    /// Whether the record named its partition and timestamp: a record rebuilt
-    /// from the batch (which holds both) leaves them out when it did not.
-    explicit_partition: bool,
-    explicit_timestamp: bool,
-}
-
-impl RecordPosition {
-    /// `record`, rebuilt from the batch, as the application sent it.
-    fn restore(&self, mut record: ProducerRecord) -> ProducerRecord {
-        if !self.explicit_partition {
-            record.partition = None;
-        }
-        if !self.explicit_timestamp {
-            record.timestamp = None;
-        }
-        record
-    }
-
-    /// The record rebuilt for a failure, restored when it needs to be.
-    fn restore_shared(&self, record: &Arc<ProducerRecord>) -> Arc<ProducerRecord> {
-        if self.explicit_partition && self.explicit_timestamp {
-            record.clone()
-        } else {
-            Arc::new(self.restore(ProducerRecord::clone(record)))
-        }
-    }
-
-    fn resolve(
-        &self,
-        topic: &str,
-        partition: i32,
-        outcome: &BatchOutcome,
-    ) -> Result<RecordMetadata, SendError> {
-        match outcome {
-            BatchOutcome::Delivered {
-                base_offset,
-                log_append_time,
-            } => Ok(RecordMetadata {
-                topic: topic.to_owned(),
-                partition,
-                offset: if *base_offset < 0 {
-                    -1
-                } else {
-                    base_offset + i64::from(self.relative_offset)
-                },
-                timestamp: if *log_append_time >= 0 {
-                    *log_append_time
-                } else {
-                    self.timestamp
-                },
-                serialized_key_size: self.key_size,
-                serialized_value_size: self.value_size,
-            }),
-            BatchOutcome::Failed { error, records } => Err(SendError::shared(
-                error.clone(),
-                records
-                    .get(self.relative_offset as usize)
-                    .map(|record| self.restore_shared(record)),
-            )),
-        }
-    }
-}
-
-/// Resolves to where the record landed, or to the error and the record.
-///
-/// Dropping it does not cancel the send: the record is still delivered
-/// (fire-and-forget). Every future resolves, at the latest when the producer is
-/// closed or dropped.
-#[must_use = "await the future to learn the outcome, or drop it to fire and forget"]
-pub struct DeliveryFuture {
-    completion: Arc<BatchCompletion>,
-    slot: RecordSlot,
-    waiting: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-}
-
-impl std::fmt::Debug for DeliveryFuture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeliveryFuture")
-            .field("topic", &self.slot.topic)
-            .field("partition", &self.slot.partition)
-            .field("done", &self.completion.is_done())
-            .finish()
-    }
-}
-
-impl DeliveryFuture {
-    /// The partition the record was appended to.
-    pub fn partition(&self) -> i32 {
-        self.slot.partition
-    }
-
-    /// Whether the outcome is known already.
-    pub fn is_done(&self) -> bool {
-        self.completion.is_done()
-    }
-}
-
-impl Future for DeliveryFuture {
-    type Output = Result<RecordMetadata, SendError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        loop {
-            if let Some(outcome) = this.completion.outcome.get() {
-                return Poll::Ready(this.slot.resolve(outcome));
-            }
-            // The waiter is boxed only when someone actually waits (synchronous
-            // style); fire-and-forget and callbacks never allocate it.
-            let completion = this.completion.clone();
-            let waiting = this
-                .waiting
-                .get_or_insert_with(|| Box::pin(async move { completion.wait().await }));
-            match waiting.as_mut().poll(cx) {
-                Poll::Ready(()) => this.waiting = None,
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
-}
-
-/// One batch of records for one partition, from its first append to its outcome
-/// (Java's `ProducerBatch`).
-pub(crate) struct ProducerBatch {
-    pub topic: Arc<str>,
-    pub partition: i32,
-    builder: Option<RecordBatchBuilder>,
-    closed: Option<ClosedBatch>,
-    record_count: u32,
-    pub created: Instant,
-    /// When the batch was last drained; linger and backoff count from here.
-    pub last_attempt: Instant,
-    /// Times the batch was sent.
-    pub attempts: u32,
-    /// Set while the batch waits to be retried.
-    pub retry_at: Option<Instant>,
-    /// Bytes reserved from `buffer.memory` for the batch, given back on completion.
-    reserved: usize,
-    /// Bytes reserved on top of `reserved` for a full batch's uncompressed
-    /// records until they are compressed (see `settle_full_batch`).
-    uncompressed_reservation: usize,
-    completion: Arc<BatchCompletion>,
-    callbacks: Vec<(RecordPosition, Box<dyn OnComplete>)>,
-    /// Why closing the builder failed; the sender fails the batch with it.
-    close_error: Option<KafkaError>,
-    /// Idempotence: producer id, epoch and base sequence written into the batch.
-    pub producer_state: Option<(i64, i16, i32)>,
-    /// The batch went out and no definite answer came back (timeout, disconnect):
-    /// it may have been written. Cleared by a definite answer to a later attempt
-    /// (it decides whether a new epoch may resend it).
-    pub fate_unknown: bool,
-    /// Some attempt went out and no definite answer came back. Never cleared:
-    /// even a later definite error does not prove the earlier attempt was not
-    /// written, so the batch's failure is reported as "possibly written".
-    pub maybe_written: bool,
-    /// The batch is in a request whose answer has not come yet.
-    pub in_flight: bool,
-    pub last_error: Option<String>,
-    /// Handed back to the accumulator when the batch completes.
-    accounting: Option<Arc<Accounting>>,
-    /// Set when the application waits on a flush that includes this batch.
-    done: bool,
-}
-
-/// What the accumulator tracks of every unfinished batch: memory and flush waiters.
-#[derive(Debug)]
-pub(crate) struct Accounting {
-    pool: Arc<BufferPool>,
-    incomplete: Mutex<HashMap<usize, Arc<BatchCompletion>>>,
-    metrics: Arc<ProducerMetrics>,
-}
-
-impl std::fmt::Debug for ProducerBatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProducerBatch")
-            .field("topic", &self.topic)
-            .field("partition", &self.partition)
-            .field("records", &self.record_count)
-            .field("attempts", &self.attempts)
-            .field("producer_state", &self.producer_state)
-            .finish()
-    }
-}
-
-impl ProducerBatch {
-    pub fn record_count(&self) -> u32 {
-        self.record_count
-    }
-
-    /// The batch's encoded size once closed, or its estimate while open.
-    pub fn size_in_bytes(&self) -> usize {
-        match (&self.closed, &self.builder) {
-            (Some(c), _) => c.size_in_bytes(),
-            (None, Some(b)) => b.estimated_size_in_bytes(),
-            (None, None) => 0,
-        }
-    }
-
-    fn is_full(&self, batch_size: usize) -> bool {
-        self.closed.is_some()
-            || self
-                .builder
-                .as_ref()
-                .is_some_and(|b| b.estimated_size_in_bytes() >= batch_size)
-    }
-
-    fn try_append(
-        &mut self,
-        timestamp: i64,
-        record: &ProducerRecord,
-        callback: &mut Option<Box<dyn OnComplete>>,
-    ) -> Option<DeliveryFuture> {
-        let builder = self.builder.as_mut()?;
-        if !builder.try_append(
-            timestamp,
-            record.key.as_deref(),
-            record.value.as_deref(),
-            &record.headers,
-        ) {
-            return None;
-        }
-        let position = RecordPosition {
-            timestamp,
-            relative_offset: self.record_count,
-            key_size: record.key.as_ref().map_or(-1, |k| len_i32(k.len())),
-            value_size: record.value.as_ref().map_or(-1, |v| len_i32(v.len())),
-            explicit_partition: record.partition.is_some(),
-            explicit_timestamp: record.timestamp.is_some(),
-        };
-        self.record_count += 1;
-        if let Some(cb) = callback.take() {
-            self.callbacks.push((position, cb));
-        }
-        Some(DeliveryFuture {
-            completion: self.completion.clone(),
-            slot: RecordSlot {
-                topic: self.topic.clone(),
-                partition: self.partition,
-                position,
-            },
-            waiting: None,
-        })
-    }
-
-    /// Closes the open builder (compressing the records) so the bytes can go out.
-    /// Returns the compression ratio achieved when this call compressed the batch.
-    /// A failure is kept, so a later call (the sender's drain) reports it again.
-    pub fn close(&mut self) -> Result<Option<f32>, KafkaError> {
-        let Some(builder) = self.builder.take() else {
-            return match &self.close_error {
-                Some(error) => Err(error.clone()),
-                None => Ok(None),
-            };
-        };
-        let closed = builder.close().map_err(|e| {
-            KafkaError::Internal(format!(
-                "cannot encode the batch for {}-{}: {e}",
-                self.topic, self.partition
-            ))
-        });
-        let closed = match closed {
-            Ok(closed) => closed,
-            Err(error) => {
-                self.close_error = Some(error.clone());
-                return Err(error);
-            }
-        };
-        let ratio = (closed.compression() != Compression::None).then(|| closed.compression_ratio());
-        self.closed = Some(closed);
-        // The uncompressed records are freed: so is their reservation.
-        if let Some(accounting) = &self.accounting {
-            accounting
-                .pool
-                .release(std::mem::take(&mut self.uncompressed_reservation));
-        }
-        Ok(ratio)
-    }
-
-    /// Bytes the open builder holds allocated beyond what is reserved for it.
-    fn unreserved_bytes(&self) -> usize {
-        self.builder.as_ref().map_or(0, |builder| {
-            builder
-                .allocated_bytes()
-                .saturating_sub(self.reserved + self.uncompressed_reservation)
-        })
-    }
-
-    /// Writes idempotence state into the closed batch (recomputing its CRC).
-    pub fn set_producer_state(&mut self, producer_id: i64, epoch: i16, base_sequence: i32) {
-        if let Some(closed) = self.closed.as_mut() {
-            closed.set_producer_state(producer_id, epoch, base_sequence, false);
-            self.producer_state = Some((producer_id, epoch, base_sequence));
-        }
-    }
-
-    /// Forgets the idempotence state so the next drain assigns a new sequence.
-    pub fn clear_producer_state(&mut self) {
-        self.producer_state = None;
-    }
-
-    /// The encoded batch (closed first if needed).
-    pub fn bytes(&self) -> Option<Bytes> {
-        self.closed.as_ref().map(ClosedBatch::bytes)
-    }
-
-    /// Completes every record of the batch: runs callbacks, wakes futures, gives
-    /// back the batch's memory.
-    pub fn complete(mut self, outcome: BatchOutcome) {
-        self.finish(outcome);
-    }
-
-    fn finish(&mut self, outcome: BatchOutcome) {
-        if self.done {
-            return;
-        }
-        self.done = true;
-        if let Some(accounting) = self.accounting.take() {
-            match &outcome {
-                BatchOutcome::Delivered { .. } => {
-                    let m = &accounting.metrics;
-                    m.records_sent
-                        .fetch_add(u64::from(self.record_count), Ordering::Relaxed);
-                    m.batches_sent.fetch_add(1, Ordering::Relaxed);
-                    m.bytes_sent
-                        .fetch_add(self.size_in_bytes() as u64, Ordering::Relaxed);
-                }
-                BatchOutcome::Failed { error, .. } => accounting
-                    .metrics
-                    .record_error(error.kind_name(), u64::from(self.record_count)),
-            }
-            accounting
-                .pool
-                .release(self.reserved + std::mem::take(&mut self.uncompressed_reservation));
-            accounting
-                .incomplete
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&(Arc::as_ptr(&self.completion) as usize));
-        }
-        // Callbacks that want their record get it from the batch (decoded when
-        // read), so their callers did not have to keep it while it was in flight.
-        let batch_records = if matches!(outcome, BatchOutcome::Delivered { .. })
-            && self.callbacks.iter().any(|(_, cb)| cb.wants_record())
-        {
-            self.closed_bytes().map(|bytes| {
-                Arc::new(BatchRecords {
-                    topic: self.topic.clone(),
-                    partition: self.partition,
-                    bytes,
-                    decoded: OnceLock::new(),
-                })
-            })
-        } else {
-            None
-        };
-        let _ = self.completion.outcome.set(outcome);
-        // Set just above (or earlier, which `done` rules out): always there.
-        let Some(outcome) = self.completion.outcome.get() else {
-            return;
-        };
-        for (position, cb) in std::mem::take(&mut self.callbacks) {
-            let result = position.resolve(&self.topic, self.partition, outcome);
-            let record = batch_records
-                .as_ref()
-                .filter(|_| cb.wants_record())
-                .map(|batch| LazyRecord::in_batch(batch.clone(), position));
-            // A panicking callback must not take the sender task down with it.
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb.run(result, record)))
-                .is_err()
-            {
-                tracing::error!(topic = %self.topic, partition = self.partition, "a send callback panicked");
-            }
-        }
-    }
-
-    /// The error for every record, with the records rebuilt from the batch.
-    /// A batch that may have been written fails as
-    /// [`KafkaError::DeliveryUnknown`], never as "not sent".
-    pub fn fail(mut self, error: KafkaError) {
-        let error = self.truthful(error);
-        let records = self.rebuild_records();
-        tracing::debug!(topic = %self.topic, partition = self.partition, records = self.record_count, %error, "batch failed");
-        self.finish(BatchOutcome::Failed { error, records });
-    }
-
-    /// The records of a failed batch, rebuilt from it.
-    fn rebuild_records(&mut self) -> Vec<Arc<ProducerRecord>> {
-        let mut records = Vec::with_capacity(self.record_count as usize);
-        if let Some(bytes) = self.closed_bytes() {
-            let this = &*self;
-            let decoded = for_each_own_record(&bytes, &mut |decoded| {
-                records.push(Arc::new(producer_record(
-                    &this.topic,
-                    this.partition,
-                    decoded,
-                )))
-            });
-            if let Err(e) = decoded {
-                tracing::error!(topic = %self.topic, partition = self.partition, error = %e, "cannot rebuild the records of a failed batch");
-            }
-        }
-        records
-    }
-
-    /// The batch's encoded bytes, closed first if needed; `None` when it
-    /// cannot be closed.
-    fn closed_bytes(&mut self) -> Option<Bytes> {
-        if self.closed.is_none() && self.close().is_err() {
-            return None;
-        }
-        self.bytes()
-    }
-}
-
-impl ProducerBatch {
-    /// `error`, or when some attempt of this batch went out without a definite
-    /// answer, that error as the cause of [`KafkaError::DeliveryUnknown`].
-    fn truthful(&self, error: KafkaError) -> KafkaError {
-        if !(self.maybe_written || self.in_flight) || error.possibly_written() {
-            return error;
-        }
-        KafkaError::DeliveryUnknown {
-            topic: self.topic.to_string(),
-            partition: self.partition,
-            cause: Box::new(error),
-        }
-    }
-}
-
-impl Drop for ProducerBatch {
-    // Every future resolves: a batch dropped without an outcome (the producer was
-    // torn down, or its request abandoned by a forced close) fails its records
-    // instead of leaving them hanging, as "possibly written" if it went out.
-    fn drop(&mut self) {
-        if !self.done {
-            let error = self.truthful(KafkaError::ProducerClosed(
-                "the producer was closed before an answer came for the record",
-            ));
-            let records = self.rebuild_records();
-            tracing::error!(
-                topic = %self.topic,
-                partition = self.partition,
-                records = self.record_count,
-                %error,
-                "batch abandoned without a definite outcome"
-            );
-            self.finish(BatchOutcome::Failed { error, records });
-        }
-    }
-}
-
-fn len_i32(len: usize) -> i32 {
-    i32::try_from(len).unwrap_or(i32::MAX)
-}
-
 /// One partition's queue of batches, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct PartitionQueue {
-    pub batches: VecDeque<ProducerBatch>,
+    batches: VecDeque<ProducerBatch>,
+}
+
+impl PartitionQueue {
+    /// Where a batch going back to the queue belongs: before the first batch
+    /// with a higher sequence (or none yet) when it has a sequence, else at
+    /// `unstamped` (the head, or after the parts queued before it).
+    fn retry_position(&self, batch: &ProducerBatch, unstamped: usize) -> usize {
+        match batch.producer_state {
+            Some((_, _, seq)) => self
+                .batches
+                .iter()
+                .position(|b| b.producer_state.is_none_or(|(_, _, s)| s > seq))
+                .unwrap_or(self.batches.len()),
+            None => unstamped.min(self.batches.len()),
+        }
+    }
 }
 
 /// The queues of one topic and its built-in partitioner.
@@ -698,7 +147,7 @@ impl TopicQueues {
     }
 
     /// The queue for `partition`, growing the table when the topic grew.
-    pub fn queue(&self, partition: i32) -> Arc<Mutex<PartitionQueue>> {
+    fn queue(&self, partition: i32) -> Arc<Mutex<PartitionQueue>> {
         let index = usize::try_from(partition).unwrap_or(0);
         if let Some(q) = self
             .partitions
@@ -716,7 +165,7 @@ impl TopicQueues {
     }
 
     /// Every queue with its partition number.
-    pub fn queues(&self) -> Vec<(i32, Arc<Mutex<PartitionQueue>>)> {
+    fn queues(&self) -> Vec<(i32, Arc<Mutex<PartitionQueue>>)> {
         self.partitions
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -741,6 +190,8 @@ pub(crate) struct RecordAccumulator {
     flushes_in_progress: AtomicUsize,
     appends_in_progress: AtomicUsize,
     closed: AtomicBool,
+    /// Rotates the partition a drain starts from, so no partition starves.
+    drain_start: AtomicUsize,
     /// Wakes the sender: a batch filled up, a flush began, memory is short.
     pub wakeup: Arc<Notify>,
 }
@@ -762,6 +213,7 @@ impl RecordAccumulator {
             flushes_in_progress: AtomicUsize::new(0),
             appends_in_progress: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            drain_start: AtomicUsize::new(0),
             wakeup,
         }
     }
@@ -793,7 +245,7 @@ impl RecordAccumulator {
             .clone()
     }
 
-    pub fn topics(&self) -> Vec<Arc<TopicQueues>> {
+    fn topics(&self) -> Vec<Arc<TopicQueues>> {
         self.topics
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -998,7 +450,7 @@ impl RecordAccumulator {
     }
 
     /// Whether every batch counts as ready now (flush, close, or memory waiters).
-    pub fn drain_everything(&self) -> bool {
+    fn drain_everything(&self) -> bool {
         self.flushes_in_progress.load(Ordering::Acquire) > 0
             || self.closed.load(Ordering::Acquire)
             || self.pool().waiters() > 0
@@ -1006,7 +458,7 @@ impl RecordAccumulator {
 
     /// Whether a batch at the head of a queue may go now, and if not, how long
     /// until it may.
-    pub fn head_ready(
+    fn head_ready(
         &self,
         batch: &ProducerBatch,
         queue_len: usize,
@@ -1072,20 +524,214 @@ impl RecordAccumulator {
         batch.retry_at = Some(now + backoff);
         let queue = self.topic(&batch.topic).queue(batch.partition);
         let mut q = lock(&queue);
-        let position = match batch.producer_state {
-            Some((_, _, seq)) => q
-                .batches
-                .iter()
-                .position(|b| b.producer_state.is_none_or(|(_, _, s)| s > seq))
-                .unwrap_or(q.batches.len()),
-            None => 0,
-        };
+        let position = q.retry_position(&batch, 0);
         q.batches.insert(position, batch);
     }
 
-    /// Updates the adaptive partitioner with queue sizes (Java does it in `ready`).
-    pub fn update_load_stats(&self, topic: &TopicQueues, loads: &[PartitionLoad], queues: usize) {
-        topic.built_in.update_partition_load_stats(loads, queues);
+    /// Java's `splitAndReenqueue`: a batch the broker refused as too large
+    /// (`MESSAGE_TOO_LARGE`, `RECORD_LIST_TOO_LARGE`) goes back to the head of
+    /// its queue as two halves, in record order. With idempotence the halves
+    /// take over the batch's sequence range (the first keeps its base
+    /// sequence), so the batches after it stay in sequence. Returns how many
+    /// parts were queued, or the batch when it cannot be split (one record).
+    pub fn split_and_reenqueue(
+        &self,
+        batch: ProducerBatch,
+        tm: Option<&mut TransactionManager>,
+    ) -> Result<usize, Box<ProducerBatch>> {
+        let (topic, partition, state) =
+            (batch.topic.clone(), batch.partition, batch.producer_state);
+        let mut parts = batch.split()?;
+        if let (Some(tm), Some((pid, epoch, seq))) = (tm, state)
+            && tm.is_current(pid, epoch)
+        {
+            let mut next = seq;
+            let mut bases = Vec::with_capacity(parts.len());
+            for part in &mut parts {
+                part.set_producer_state(pid, epoch, next);
+                bases.push(next);
+                next = increment_sequence(next, part.record_count());
+            }
+            tm.split(&topic, partition, seq, &bases);
+        }
+        let count = parts.len();
+        let queue = self.topic(&topic).queue(partition);
+        let mut q = lock(&queue);
+        for (i, part) in parts.into_iter().enumerate() {
+            let position = q.retry_position(&part, i);
+            q.batches.insert(position, part);
+        }
+        drop(q);
+        self.wakeup.notify_one();
+        Ok(count)
+    }
+
+    /// Java's `RecordAccumulator.ready`: leaders with a sendable head batch, the
+    /// next time one becomes sendable, and whether some leader is unknown. Also
+    /// feeds the adaptive partitioner with queue sizes (as Java does here).
+    pub fn ready(&self, cluster: &Cluster, now: Instant) -> ReadyCheck {
+        let mut check = ReadyCheck::default();
+        for topic in self.topics() {
+            let meta = cluster.topics.get(&*topic.name);
+            let queues = topic.queues();
+            let mut loads = Vec::with_capacity(queues.len());
+            for (partition, queue) in &queues {
+                let q = lock(queue);
+                let leader =
+                    meta.and_then(|m| m.partitions.get(usize::try_from(*partition).ok()?)?.leader);
+                let Some(leader) = leader else {
+                    check.unknown_leader |= !q.batches.is_empty();
+                    continue;
+                };
+                loads.push(PartitionLoad {
+                    partition: *partition,
+                    queue_size: q.batches.len(),
+                    leader_stalled_for: Duration::ZERO,
+                });
+                let Some(head) = q.batches.front() else {
+                    continue;
+                };
+                match self.head_ready(head, q.batches.len(), now) {
+                    Ok(()) => {
+                        check.ready_nodes.insert(leader);
+                    }
+                    Err(wait) => {
+                        let at = now + wait;
+                        check.next_ready = Some(check.next_ready.map_or(at, |n| n.min(at)));
+                    }
+                }
+            }
+            if meta.is_some_and(|m| m.partitions.len() == queues.len()) {
+                topic
+                    .built_in
+                    .update_partition_load_stats(&loads, queues.len());
+            }
+        }
+        check
+    }
+
+    /// Java's `RecordAccumulator.drain` for one broker: the head batch of each
+    /// partition `node` leads, up to `max_size` bytes, starting from a
+    /// partition that rotates so none starves. Each batch is closed
+    /// (compressed) and, with idempotence (`tm`), stamped with its producer id,
+    /// epoch and sequence. A retry goes only when it is the oldest batch in
+    /// flight of its partition, so retries keep their order.
+    pub fn drain(
+        &self,
+        cluster: &Cluster,
+        node: i32,
+        max_size: usize,
+        now: Instant,
+        mut tm: Option<&mut TransactionManager>,
+    ) -> Drained {
+        let mut drained = Drained::default();
+        let mut size = 0usize;
+        let mut candidates = Vec::new();
+        for topic in self.topics() {
+            for (partition, queue) in topic.queues() {
+                if cluster.leader_for(&topic.name, partition) == Some(node) {
+                    candidates.push(queue);
+                }
+            }
+        }
+        if candidates.is_empty() {
+            return drained;
+        }
+        let start = self.drain_start.fetch_add(1, Ordering::Relaxed) % candidates.len();
+        'partitions: for i in 0..candidates.len() {
+            let queue = &candidates[(start + i) % candidates.len()];
+            let mut q = lock(queue);
+            let Some(head) = q.batches.front_mut() else {
+                continue;
+            };
+            // As Java's drain: any head batch of a ready broker goes (linger
+            // counts only in `ready`), except one backing off before a retry.
+            if head.retry_at.is_some_and(|at| at > now) {
+                continue;
+            }
+            if let Some(tm) = tm.as_deref()
+                && head.producer_state.is_none()
+                && !tm.may_send_new(&head.topic, head.partition)
+            {
+                drained.held_back = true;
+                continue;
+            }
+            if let Some(tm) = tm.as_deref()
+                && let Some((pid, epoch, seq)) = head.producer_state
+            {
+                if !tm.is_current(pid, epoch) {
+                    if head.fate_unknown {
+                        // It may have been written under the old epoch: resending
+                        // with a new sequence could duplicate it (Java fails it too).
+                        if let Some(batch) = q.batches.pop_front() {
+                            drained.unsafe_retries.push(batch);
+                        }
+                        continue;
+                    }
+                    head.clear_producer_state();
+                } else if !tm.may_send_retry(&head.topic, head.partition, seq) {
+                    drained.held_back = true;
+                    continue;
+                }
+            }
+            if !drained.batches.is_empty() && size + head.size_in_bytes() > max_size {
+                break 'partitions;
+            }
+            let Some(mut batch) = q.batches.pop_front() else {
+                continue;
+            };
+            drop(q);
+            match batch.close() {
+                Ok(Some(ratio)) => self.topic(&batch.topic).observe_compression_ratio(ratio),
+                Ok(None) => {}
+                Err(error) => {
+                    batch.fail(error);
+                    continue;
+                }
+            }
+            if let Some(tm) = tm.as_deref_mut()
+                && batch.producer_state.is_none()
+            {
+                let (pid, epoch) = tm.producer_id_and_epoch();
+                let seq = tm.assign_sequence(&batch.topic, batch.partition, batch.record_count());
+                batch.set_producer_state(pid, epoch, seq);
+            }
+            if batch.attempts > 0 {
+                self.accounting
+                    .metrics
+                    .retries
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            batch.attempts += 1;
+            batch.in_flight = true;
+            batch.last_attempt = now;
+            batch.retry_at = None;
+            size += batch.size_in_bytes();
+            drained.batches.push(batch);
+        }
+        drained
+    }
+
+    /// Takes the batches still queued past `delivery_timeout` (Java's
+    /// `expiredBatches`); the sender fails them.
+    pub fn expired_batches(&self, now: Instant, delivery_timeout: Duration) -> Vec<ProducerBatch> {
+        let mut expired = Vec::new();
+        for topic in self.topics() {
+            for (_, queue) in topic.queues() {
+                let mut q = lock(&queue);
+                // Batches are queued oldest first (retries go back to the front).
+                while q
+                    .batches
+                    .front()
+                    .is_some_and(|b| now >= b.created + delivery_timeout)
+                {
+                    if let Some(batch) = q.batches.pop_front() {
+                        expired.push(batch);
+                    }
+                }
+            }
+        }
+        expired
     }
 
     /// Removes every batch (for a forced close), in no particular order.
@@ -1137,6 +783,8 @@ mod tests {
     use futures_util::FutureExt;
 
     use crate::partitioner::{PartitionChoice, TopicPartitions};
+    use crate::record::RecordPosition;
+    use std::sync::Mutex;
 
     const TOPIC: &str = "memory";
     const BATCH_SIZE: usize = 16_384;
@@ -1172,6 +820,38 @@ mod tests {
         ProducerRecord::new(TOPIC, Bytes::from(value))
     }
 
+    /// Completes every queued batch as delivered at offset 0.
+    fn deliver_queued(accumulator: &RecordAccumulator) {
+        for batch in accumulator.take_all() {
+            batch.complete(BatchOutcome::Delivered {
+                base_offset: 0,
+                log_append_time: -1,
+            });
+        }
+    }
+
+    /// Appends `record` to partition 0, which must not wait for memory.
+    fn append_now(
+        accumulator: &RecordAccumulator,
+        record: &ProducerRecord,
+        timestamp: i64,
+        callback: Box<dyn OnComplete>,
+    ) -> DeliveryFuture {
+        let partitions = TopicPartitions::all_available(1);
+        accumulator
+            .append(
+                record,
+                timestamp,
+                PartitionChoice::Partition(0),
+                &partitions,
+                None,
+                Some(callback),
+            )
+            .now_or_never()
+            .expect("no wait")
+            .expect("appended")
+    }
+
     /// Appends records to partition 0 until a second batch is opened; returns
     /// how many were appended.
     fn fill_first_batch(
@@ -1200,6 +880,84 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_stays_incomplete_until_its_callbacks_have_run() {
+        // A producer dropped while the last callbacks run must wait for them
+        // (it checks for incomplete batches), or the process ends under them.
+        let accumulator = accumulator(1 << 20);
+        let accounting = accumulator.accounting.clone();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let kept = seen.clone();
+        let callback: Box<dyn OnComplete> = Box::new(MetadataCallback(move |_| {
+            let incomplete = lock(&accounting.incomplete).len();
+            lock(&kept).push(incomplete);
+        }));
+        drop(append_now(
+            &accumulator,
+            &record(0),
+            1_700_000_000_000,
+            callback,
+        ));
+        deliver_queued(&accumulator);
+        assert_eq!(*lock(&seen), vec![1], "incomplete while the callback ran");
+        assert!(!accumulator.has_incomplete());
+    }
+
+    #[test]
+    fn a_split_batchs_futures_and_callbacks_follow_their_records_into_the_parts() {
+        let total = 1 << 20;
+        let accumulator = accumulator(total);
+        let called = Arc::new(Mutex::new(Vec::new()));
+        let mut futures = Vec::new();
+        for i in 0..11 {
+            let called = called.clone();
+            let callback: Box<dyn OnComplete> = Box::new(MetadataCallback(move |result| {
+                lock(&called).push((i, result))
+            }));
+            futures.push(append_now(
+                &accumulator,
+                &record(i),
+                1_700_000_000_000,
+                callback,
+            ));
+        }
+        let mut batches = accumulator.take_all();
+        assert_eq!(batches.len(), 1);
+        let mut batch = batches.pop().unwrap();
+        batch.close().unwrap();
+        assert_eq!(accumulator.split_and_reenqueue(batch, None).unwrap(), 2);
+        assert!(futures.iter().all(|f| !f.is_done()));
+        let parts = accumulator.take_all();
+        let counts: Vec<u32> = parts.iter().map(ProducerBatch::record_count).collect();
+        assert_eq!(counts, vec![6, 5], "halves, in record order");
+        let mut parts = parts.into_iter();
+        parts.next().unwrap().complete(BatchOutcome::Delivered {
+            base_offset: 100,
+            log_append_time: -1,
+        });
+        parts
+            .next()
+            .unwrap()
+            .fail(KafkaError::Internal("second half failed".into()));
+        for (i, future) in futures.into_iter().enumerate() {
+            let result = future.now_or_never().expect("resolved");
+            if i < 6 {
+                assert_eq!(result.unwrap().offset, 100 + i as i64, "record {i}");
+            } else {
+                let error = result.unwrap_err();
+                assert_eq!(error.record(), Some(&record(i)), "record {i} given back");
+            }
+        }
+        let mut called = lock(&called).clone();
+        called.sort_by_key(|(i, _)| *i);
+        assert_eq!(called.len(), 11, "every callback ran once");
+        for (i, result) in &called {
+            assert_eq!(result.is_ok(), *i < 6, "record {i}");
+        }
+        assert!(!accumulator.has_incomplete());
+        assert_eq!(accumulator.pool().available(), total);
+    }
+
+    #[test]
     fn a_full_compressed_batch_reserves_its_uncompressed_records_until_compressed() {
         let total = 1 << 20;
         let accumulator = accumulator(total);
@@ -1223,12 +981,7 @@ mod tests {
         assert_eq!(first.uncompressed_reservation, 0);
         assert_eq!(accumulator.pool().available(), total - 2 * BATCH_SIZE);
         drop(q);
-        for batch in accumulator.take_all() {
-            batch.complete(BatchOutcome::Delivered {
-                base_offset: 0,
-                log_append_time: -1,
-            });
-        }
+        deliver_queued(&accumulator);
         assert_eq!(accumulator.pool().available(), total);
     }
 
@@ -1345,7 +1098,6 @@ mod tests {
     #[test]
     fn a_rebuilt_record_keeps_the_partition_and_timestamp_it_named() {
         let accumulator = accumulator(1 << 20);
-        let partitions = TopicPartitions::all_available(1);
         let named = ProducerRecord::new(TOPIC, "v")
             .with_key("k")
             .with_partition(0)
@@ -1355,25 +1107,13 @@ mod tests {
         let kept = sent.clone();
         let callback: Box<dyn OnComplete> =
             Box::new(RecordCallback(move |result| lock(&kept).push(result)));
-        accumulator
-            .append(
-                &named,
-                1_600_000_000_000,
-                PartitionChoice::Partition(0),
-                &partitions,
-                None,
-                Some(callback),
-            )
-            .now_or_never()
-            .expect("no wait")
-            .map(drop)
-            .expect("appended");
-        for batch in accumulator.take_all() {
-            batch.complete(BatchOutcome::Delivered {
-                base_offset: 0,
-                log_append_time: -1,
-            });
-        }
+        drop(append_now(
+            &accumulator,
+            &named,
+            1_600_000_000_000,
+            callback,
+        ));
+        deliver_queued(&accumulator);
         let sent = lock(&sent);
         assert_eq!(sent[0].as_ref().unwrap().record, named);
     }

@@ -1,15 +1,22 @@
-//! The `Sender`: one tokio task per producer that turns ready batches into
-//! Produce requests (Java's `Sender` with its `NetworkClient`).
+//! The `Sender`: one tokio task per producer, on the producer's network
+//! thread, that turns ready batches into Produce requests (Java's `Sender`
+//! with its `NetworkClient`).
 //!
-//! Each turn of its loop it refreshes metadata when needed, obtains a producer id
-//! (idempotence), fails batches past `delivery.timeout.ms`, and for every broker
-//! that leads a partition with a ready batch drains the head batch of each of its
-//! partitions into one multi-partition ProduceRequest, keeping at most
-//! `max.in.flight.requests.per.connection` requests outstanding per connection.
-//! Responses, connections and metadata answers all arrive as events on one
-//! `FuturesUnordered`, so the task never blocks on a single broker's answer.
+//! The task is a coordinator: each turn of its loop it refreshes metadata when
+//! needed, obtains a producer id (idempotence), fails batches past
+//! `delivery.timeout.ms`, asks the accumulator which brokers lead a ready batch
+//! (`ready`), and for every such broker whose [`sink`] may take a request
+//! drains the head batch of each of its partitions (`drain`) into one
+//! multi-partition ProduceRequest. It never awaits a socket: writes, answers,
+//! connections and metadata answers are all futures on one
+//! `FuturesUnordered`, handled as events, so a broker that stops reading or
+//! answering holds back only its own partitions.
+//!
+//! Files: `sink.rs` (per-broker state: connection, writer, in-flight limit,
+//! KIP-219 mute), `link.rs` (the connection seam the unit tests fill with an
+//! in-memory broker), `tests.rs` (one test per decision).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,22 +27,28 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
-use crate::accumulator::{
-    BatchOutcome, ProducerBatch, RecordAccumulator, exponential_backoff, lock,
-};
-use crate::config::{Acks, ProducerConfig};
+use crate::accumulator::{BatchOutcome, ProducerBatch, RecordAccumulator, exponential_backoff};
+use crate::config::ProducerConfig;
 use crate::error::KafkaError;
 use crate::metadata::{Cluster, FetchFailure, Metadata};
 use crate::metrics::ProducerMetrics;
-use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
-use crate::partitioner::PartitionLoad;
+use crate::network::{ConnectionOptions, NetworkError};
+use crate::protocol::ApiKey;
 use crate::protocol::error_code::ErrorCode;
 use crate::protocol::messages::{
     InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
-    ProducePartitionData, ProducePartitionResponse, ProduceRequest, ProduceResponse,
-    ProduceTopicData,
+    ProducePartitionResponse, ProduceResponse,
 };
 use crate::transaction_manager::{PidState, TransactionManager};
+
+mod link;
+mod sink;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use link::Connector;
+use link::{Answer, Link, TcpConnector};
+use sink::Sink;
 
 /// State shared by the producer handle (`send`) and the sender task.
 #[derive(Debug)]
@@ -107,19 +120,17 @@ enum Target {
     Bootstrap(String),
 }
 
-#[derive(Debug, Default)]
-struct NodeState {
-    connection: Option<Arc<BrokerConnection>>,
-    connecting: bool,
-    in_flight: usize,
-    failures: u32,
-    backoff_until: Option<Instant>,
-}
-
 enum Event {
-    Connected(Target, Result<BrokerConnection, NetworkError>),
+    Connected(Target, Result<Arc<dyn Link>, NetworkError>),
     Metadata(Target, Result<MetadataResponse, NetworkError>),
     ProducerId(Target, Result<InitProducerIdResponse, NetworkError>),
+    /// A Produce request is on the socket (or failed to get there).
+    Written {
+        target: Target,
+        batches: Vec<ProducerBatch>,
+        sent_at: Instant,
+        result: Result<Option<Answer>, NetworkError>,
+    },
     Produced {
         target: Target,
         batches: Vec<ProducerBatch>,
@@ -132,7 +143,8 @@ pub(crate) struct Sender {
     shared: Arc<ProducerShared>,
     /// `Some` when idempotence is on.
     tm: Option<TransactionManager>,
-    nodes: HashMap<Target, NodeState>,
+    /// One sink per broker (and per bootstrap address until the cluster is known).
+    nodes: HashMap<Target, Sink>,
     bootstrap: Vec<String>,
     next_bootstrap: usize,
     events: FuturesUnordered<BoxFuture<'static, Event>>,
@@ -140,12 +152,11 @@ pub(crate) struct Sender {
     pid_in_flight: bool,
     pid_retry_at: Option<Instant>,
     produce_in_flight: usize,
-    options: ConnectionOptions,
-    /// Rotates the partition a drain starts from, so no partition starves.
-    drain_start: usize,
+    connector: Arc<dyn Connector>,
 }
 
 impl Sender {
+    /// A sender that connects to brokers over TCP (TLS, SASL) as configured.
     pub fn new(shared: Arc<ProducerShared>) -> Self {
         let config = &shared.config;
         let options = ConnectionOptions {
@@ -154,6 +165,12 @@ impl Sender {
             security: config.security().connection().clone(),
             ..ConnectionOptions::default()
         };
+        Self::with_connector(shared, Arc::new(TcpConnector { options }))
+    }
+
+    /// A sender that opens its connections with `connector`.
+    pub fn with_connector(shared: Arc<ProducerShared>, connector: Arc<dyn Connector>) -> Self {
+        let config = &shared.config;
         Sender {
             tm: config.idempotence_enabled().then(TransactionManager::new),
             bootstrap: config.bootstrap_servers().to_vec(),
@@ -165,8 +182,7 @@ impl Sender {
             pid_in_flight: false,
             pid_retry_at: None,
             produce_in_flight: 0,
-            options,
-            drain_start: 0,
+            connector,
         }
     }
 
@@ -208,11 +224,11 @@ impl Sender {
             }
             self.expire_batches(now);
             let cluster = shared.metadata.cluster();
-            if let Some(at) = self.send_ready(&cluster, now).await {
+            if let Some(at) = self.send_ready(&cluster, now) {
                 next_wake = next_wake.min(at);
             }
-            for state in self.nodes.values() {
-                if let Some(until) = state.backoff_until.filter(|u| *u > now) {
+            for sink in self.nodes.values() {
+                if let Some(until) = sink.backoff_until.filter(|u| *u > now) {
                     next_wake = next_wake.min(until);
                 }
             }
@@ -236,6 +252,12 @@ impl Sender {
             Event::Connected(target, result) => self.on_connected(target, result),
             Event::Metadata(target, result) => self.on_metadata(target, result),
             Event::ProducerId(target, result) => self.on_producer_id(target, result),
+            Event::Written {
+                target,
+                batches,
+                sent_at,
+                result,
+            } => self.on_written(target, batches, sent_at, result),
             Event::Produced {
                 target,
                 batches,
@@ -247,49 +269,48 @@ impl Sender {
 
     // --- connections ----------------------------------------------------------
 
-    fn connection(&self, target: &Target) -> Option<Arc<BrokerConnection>> {
-        self.nodes
-            .get(target)
-            .and_then(|s| s.connection.clone())
-            .filter(|c| !c.is_closed())
+    fn connection(&self, target: &Target) -> Option<Arc<dyn Link>> {
+        self.nodes.get(target).and_then(Sink::open_link)
     }
 
     /// Starts connecting to `target` unless already connecting or backing off.
     fn connect(&mut self, target: Target, address: String, now: Instant) {
-        let state = self.nodes.entry(target.clone()).or_default();
-        if state.connecting || state.backoff_until.is_some_and(|u| u > now) {
+        let sink = self.nodes.entry(target.clone()).or_default();
+        if sink.connecting || sink.backoff_until.is_some_and(|u| u > now) {
             return;
         }
-        state.connecting = true;
-        let options = self.options.clone();
+        sink.connecting = true;
+        let connecting = self.connector.connect(address);
         self.events.push(
             async move {
-                let result = BrokerConnection::connect(&address, &options).await;
+                let result = connecting.await;
                 Event::Connected(target, result)
             }
             .boxed(),
         );
     }
 
-    fn on_connected(&mut self, target: Target, result: Result<BrokerConnection, NetworkError>) {
+    fn on_connected(&mut self, target: Target, result: Result<Arc<dyn Link>, NetworkError>) {
         let (initial, max) = (
             self.config().reconnect_backoff(),
             self.config().reconnect_backoff_max(),
         );
-        let state = self.nodes.entry(target.clone()).or_default();
-        state.connecting = false;
+        let sink = self.nodes.entry(target.clone()).or_default();
+        sink.connecting = false;
         match result {
-            Ok(connection) => {
-                tracing::debug!(address = connection.address(), "connected");
-                state.connection = Some(Arc::new(connection));
-                state.failures = 0;
-                state.backoff_until = None;
+            Ok(link) => {
+                tracing::debug!(address = link.address(), "connected");
+                sink.link = Some(link);
+                sink.failures = 0;
+                sink.backoff_until = None;
+                // A new connection is not throttled (Java keeps it per connection).
+                sink.muted_until = None;
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot connect");
-                state.failures += 1;
-                state.backoff_until =
-                    Some(Instant::now() + exponential_backoff(initial, max, state.failures - 1));
+                sink.failures += 1;
+                sink.backoff_until =
+                    Some(Instant::now() + exponential_backoff(initial, max, sink.failures - 1));
                 let failure = FetchFailure {
                     message: error.to_string(),
                     unreachable: true,
@@ -308,27 +329,22 @@ impl Sender {
     }
 
     fn disconnected(&mut self, target: &Target, error: &NetworkError) {
-        if let Some(state) = self.nodes.get_mut(target)
-            && let Some(connection) = state.connection.take()
+        if let Some(sink) = self.nodes.get_mut(target)
+            && let Some(link) = sink.link.take()
         {
-            tracing::debug!(address = connection.address(), %error, "connection lost");
-            connection.close();
+            tracing::debug!(address = link.address(), %error, "connection lost");
+            link.close();
         }
         self.shared.metadata.request_update();
     }
 
     /// A connection for cluster-wide requests (metadata, producer id): the least
     /// loaded one open, else a new one to a known broker or a bootstrap address.
-    fn any_connection(&mut self, now: Instant) -> Option<(Target, Arc<BrokerConnection>)> {
+    fn any_connection(&mut self, now: Instant) -> Option<(Target, Arc<dyn Link>)> {
         let open = self
             .nodes
             .iter()
-            .filter_map(|(t, s)| {
-                s.connection
-                    .as_ref()
-                    .filter(|c| !c.is_closed())
-                    .map(|c| (s.in_flight, t.clone(), c.clone()))
-            })
+            .filter_map(|(t, s)| s.open_link().map(|c| (s.in_flight, t.clone(), c)))
             .min_by_key(|(load, _, _)| *load);
         if let Some((_, target, connection)) = open {
             return Some((target, connection));
@@ -387,13 +403,9 @@ impl Sender {
             // As the Java producer: the broker's auto.create.topics.enable decides.
             allow_auto_topic_creation: true,
         };
-        self.events.push(
-            async move {
-                let result = connection.call(&request, timeout).await;
-                Event::Metadata(target, result)
-            }
-            .boxed(),
-        );
+        let call = connection.metadata(request, timeout);
+        self.events
+            .push(async move { Event::Metadata(target, call.await) }.boxed());
     }
 
     fn on_metadata(&mut self, target: Target, result: Result<MetadataResponse, NetworkError>) {
@@ -450,13 +462,9 @@ impl Sender {
             producer_id,
             producer_epoch: epoch,
         };
-        self.events.push(
-            async move {
-                let result = connection.call(&request, timeout).await;
-                Event::ProducerId(target, result)
-            }
-            .boxed(),
-        );
+        let call = connection.init_producer_id(request, timeout);
+        self.events
+            .push(async move { Event::ProducerId(target, call.await) }.boxed());
         None
     }
 
@@ -503,11 +511,13 @@ impl Sender {
 
     // --- draining and sending ---------------------------------------------------
 
-    /// Sends to every broker with ready batches; returns when a batch not ready
-    /// yet will be.
-    async fn send_ready(&mut self, cluster: &Cluster, now: Instant) -> Option<Instant> {
-        let (ready_nodes, mut next, unknown_leader) = self.ready(cluster, now);
-        if unknown_leader {
+    /// Starts a Produce request on every sink that leads a ready batch and may
+    /// take one; returns when a batch not ready yet will be. Never waits for a
+    /// socket: each write is a future of its own (see [`sink`]).
+    fn send_ready(&mut self, cluster: &Cluster, now: Instant) -> Option<Instant> {
+        let ready = self.accumulator().ready(cluster, now);
+        let mut next = ready.next_ready;
+        if ready.unknown_leader {
             self.shared.metadata.request_update();
         }
         let may_drain = self
@@ -518,250 +528,144 @@ impl Sender {
             return next;
         }
         let max_in_flight = self.config().max_in_flight_requests_per_connection();
-        for node in ready_nodes {
+        let max_size = self.config().max_request_size();
+        for node in ready.ready_nodes {
             let target = Target::Node(node);
-            let Some(connection) = self.connection(&target) else {
+            let Some(link) = self.connection(&target) else {
                 if let Some(broker) = cluster.brokers.get(&node) {
                     let address = broker.to_address();
                     self.connect(target, address, now);
                 }
                 continue;
             };
-            if self
-                .nodes
-                .get(&target)
-                .is_some_and(|s| s.in_flight >= max_in_flight)
+            if let Some(sink) = self.nodes.get(&target)
+                && let Err(unmuted_at) = sink.may_produce(max_in_flight, now)
             {
+                if let Some(at) = unmuted_at {
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
                 continue;
             }
-            let batches = self.drain(node, cluster, now);
-            if batches.is_empty() {
+            let drained =
+                self.shared
+                    .accumulator
+                    .drain(cluster, node, max_size, now, self.tm.as_mut());
+            for batch in drained.unsafe_retries {
+                let error = KafkaError::OutOfOrderSequence {
+                    topic: batch.topic.to_string(),
+                    partition: batch.partition,
+                };
+                self.fail_batch(batch, error);
+            }
+            if drained.batches.is_empty() {
                 // Everything ready there waits for an older retry: look again soon.
-                next = Some(next.map_or(now + self.config().retry_backoff(), |n| {
-                    n.min(now + self.config().retry_backoff())
-                }));
+                let soon = now + self.config().retry_backoff();
+                next = Some(next.map_or(soon, |n| n.min(soon)));
                 continue;
             }
-            self.send_produce(target, connection, batches).await;
+            self.send_produce(target, link, cluster, drained.batches);
         }
         next
     }
 
-    /// Java's `RecordAccumulator.ready`: leaders with a sendable batch, the next
-    /// time one becomes sendable, and whether some leader is unknown. Also feeds
-    /// the adaptive partitioner with queue sizes.
-    fn ready(&self, cluster: &Cluster, now: Instant) -> (BTreeSet<i32>, Option<Instant>, bool) {
-        let acc = self.accumulator();
-        let mut nodes = BTreeSet::new();
-        let mut next: Option<Instant> = None;
-        let mut unknown_leader = false;
-        for topic in acc.topics() {
-            let meta = cluster.topics.get(&*topic.name);
-            let queues = topic.queues();
-            let mut loads = Vec::with_capacity(queues.len());
-            for (partition, queue) in &queues {
-                let q = lock(queue);
-                let leader =
-                    meta.and_then(|m| m.partitions.get(usize::try_from(*partition).ok()?)?.leader);
-                let Some(leader) = leader else {
-                    unknown_leader |= !q.batches.is_empty();
-                    continue;
-                };
-                loads.push(PartitionLoad {
-                    partition: *partition,
-                    queue_size: q.batches.len(),
-                    leader_stalled_for: Duration::ZERO,
-                });
-                let Some(head) = q.batches.front() else {
-                    continue;
-                };
-                match acc.head_ready(head, q.batches.len(), now) {
-                    Ok(()) => {
-                        nodes.insert(leader);
-                    }
-                    Err(wait) => {
-                        let at = now + wait;
-                        next = Some(next.map_or(at, |n| n.min(at)));
-                    }
-                }
-            }
-            if meta.is_some_and(|m| m.partitions.len() == queues.len()) {
-                acc.update_load_stats(&topic, &loads, queues.len());
-            }
-        }
-        (nodes, next, unknown_leader)
-    }
-
-    /// Takes the head batch of every partition `node` leads, up to
-    /// `max.request.size`, closing each and assigning sequences.
-    fn drain(&mut self, node: i32, cluster: &Cluster, now: Instant) -> Vec<ProducerBatch> {
-        let max_size = self.config().max_request_size();
-        let mut size = 0usize;
-        let mut drained = Vec::new();
-        let mut unsafe_retries = Vec::new();
-        let mut candidates = Vec::new();
-        for topic in self.accumulator().topics() {
-            for (partition, queue) in topic.queues() {
-                if cluster.leader_for(&topic.name, partition) == Some(node) {
-                    candidates.push(queue);
-                }
-            }
-        }
-        if candidates.is_empty() {
-            return drained;
-        }
-        let start = self.drain_start % candidates.len();
-        self.drain_start = self.drain_start.wrapping_add(1);
-        'partitions: for i in 0..candidates.len() {
-            let queue = &candidates[(start + i) % candidates.len()];
-            let mut q = lock(queue);
-            let Some(head) = q.batches.front_mut() else {
-                continue;
-            };
-            if head.retry_at.is_some_and(|at| at > now) {
-                continue;
-            }
-            if let Some(tm) = self.tm.as_ref()
-                && head.producer_state.is_none()
-                && !tm.may_send_new(&head.topic, head.partition)
-            {
-                continue;
-            }
-            if let Some(tm) = self.tm.as_ref()
-                && let Some((pid, epoch, seq)) = head.producer_state
-            {
-                if !tm.is_current(pid, epoch) {
-                    if head.fate_unknown {
-                        // It may have been written under the old epoch: resending
-                        // with a new sequence could duplicate it (Java fails it too).
-                        if let Some(batch) = q.batches.pop_front() {
-                            unsafe_retries.push(batch);
-                        }
-                        continue;
-                    }
-                    head.clear_producer_state();
-                } else if !tm.may_send_retry(&head.topic, head.partition, seq) {
-                    continue;
-                }
-            }
-            if !drained.is_empty() && size + head.size_in_bytes() > max_size {
-                break 'partitions;
-            }
-            let Some(mut batch) = q.batches.pop_front() else {
-                continue;
-            };
-            drop(q);
-            match batch.close() {
-                Ok(Some(ratio)) => self
-                    .accumulator()
-                    .topic(&batch.topic)
-                    .observe_compression_ratio(ratio),
-                Ok(None) => {}
-                Err(error) => {
-                    batch.fail(error);
-                    continue;
-                }
-            }
-            if let Some(tm) = self.tm.as_mut()
-                && batch.producer_state.is_none()
-            {
-                let (pid, epoch) = tm.producer_id_and_epoch();
-                let seq = tm.assign_sequence(&batch.topic, batch.partition, batch.record_count());
-                batch.set_producer_state(pid, epoch, seq);
-            }
-            if batch.attempts > 0 {
-                self.shared.metrics.retries.fetch_add(1, Ordering::Relaxed);
-            }
-            batch.attempts += 1;
-            batch.in_flight = true;
-            batch.last_attempt = now;
-            batch.retry_at = None;
-            size += batch.size_in_bytes();
-            drained.push(batch);
-        }
-        for batch in unsafe_retries {
-            self.fail_batch(
-                batch,
-                KafkaError::OutOfOrderSequence {
-                    topic: String::new(),
-                    partition: -1,
-                },
-            );
-        }
-        drained
-    }
-
-    async fn send_produce(
+    /// Starts writing one Produce request for `batches` to `target`'s sink.
+    fn send_produce(
         &mut self,
         target: Target,
-        connection: Arc<BrokerConnection>,
+        link: Arc<dyn Link>,
+        cluster: &Cluster,
         batches: Vec<ProducerBatch>,
     ) {
-        let acks = self.config().acks();
-        let mut topics: Vec<ProduceTopicData> = Vec::new();
-        for batch in &batches {
-            let data = ProducePartitionData {
-                index: batch.partition,
-                records: batch.bytes(),
-            };
-            match topics.iter_mut().find(|t| *t.name == *batch.topic) {
-                Some(t) => t.partitions.push(data),
-                None => topics.push(ProduceTopicData {
-                    name: batch.topic.to_string(),
-                    partitions: vec![data],
-                }),
-            }
-        }
-        let request = ProduceRequest {
-            transactional_id: None,
-            acks: acks.as_i16(),
-            timeout_ms: i32::try_from(self.config().request_timeout().as_millis())
-                .unwrap_or(i32::MAX),
-            topics,
-        };
+        let timeout = self.config().request_timeout();
+        let acks = self.config().acks().as_i16();
+        let request = sink::produce_request(&batches, cluster, acks, timeout);
         self.shared
             .metrics
             .requests_sent
             .fetch_add(1, Ordering::Relaxed);
+        if let Some(sink) = self.nodes.get_mut(&target) {
+            sink.begin_write();
+        }
+        self.produce_in_flight += 1;
         let sent_at = Instant::now();
-        if acks == Acks::None {
-            // No answer comes: the batches are done once written (offset unknown).
-            match connection.send_without_response(&request).await {
-                Ok(()) => {
-                    for mut batch in batches {
-                        batch.in_flight = false;
-                        batch.complete(BatchOutcome::Delivered {
-                            base_offset: -1,
-                            log_append_time: -1,
-                        });
+        let address = link.address().to_owned();
+        let write = link.produce(request, timeout);
+        self.events.push(
+            async move {
+                // `request.timeout.ms` covers the write too (as Java's
+                // NetworkClient counts it from the send): a broker that stops
+                // reading fails the request, and dropping the half-written
+                // frame closes the connection.
+                let result = match tokio::time::timeout(timeout, write).await {
+                    Ok(result) => result,
+                    Err(_) => Err(NetworkError::RequestTimeout {
+                        address,
+                        api: ApiKey::Produce,
+                        correlation_id: -1,
+                        timeout,
+                    }),
+                };
+                Event::Written {
+                    target,
+                    batches,
+                    sent_at,
+                    result,
+                }
+            }
+            .boxed(),
+        );
+    }
+
+    /// A Produce request is written: the sink may take the next one, and the
+    /// answer is awaited on its own.
+    fn on_written(
+        &mut self,
+        target: Target,
+        batches: Vec<ProducerBatch>,
+        sent_at: Instant,
+        result: Result<Option<Answer>, NetworkError>,
+    ) {
+        if let Some(sink) = self.nodes.get_mut(&target) {
+            sink.writing = false;
+        }
+        match result {
+            Ok(Some(answer)) => self.events.push(
+                async move {
+                    let result = answer.await;
+                    Event::Produced {
+                        target,
+                        batches,
+                        sent_at,
+                        result,
                     }
                 }
-                Err(error) => self.on_request_failed(&target, batches, error),
-            }
-            return;
-        }
-        match connection.send(&request).await {
-            Ok(pending) => {
-                if let Some(state) = self.nodes.get_mut(&target) {
-                    state.in_flight += 1;
+                .boxed(),
+            ),
+            Ok(None) => {
+                // acks=0: no answer comes; the batches are done once written
+                // (offset unknown).
+                self.request_done(&target);
+                for mut batch in batches {
+                    batch.in_flight = false;
+                    batch.complete(BatchOutcome::Delivered {
+                        base_offset: -1,
+                        log_append_time: -1,
+                    });
                 }
-                self.produce_in_flight += 1;
-                let timeout = self.config().request_timeout();
-                self.events.push(
-                    async move {
-                        let result = pending.wait(timeout).await;
-                        Event::Produced {
-                            target,
-                            batches,
-                            sent_at,
-                            result,
-                        }
-                    }
-                    .boxed(),
-                );
             }
-            Err(error) => self.on_request_failed(&target, batches, error),
+            Err(error) => {
+                self.request_done(&target);
+                self.on_request_failed(&target, batches, error);
+            }
         }
+        self.shared.wakeup.notify_one();
+    }
+
+    fn request_done(&mut self, target: &Target) {
+        if let Some(sink) = self.nodes.get_mut(target) {
+            sink.request_done();
+        }
+        self.produce_in_flight = self.produce_in_flight.saturating_sub(1);
     }
 
     fn on_produced(
@@ -771,19 +675,32 @@ impl Sender {
         sent_at: Instant,
         result: Result<ProduceResponse, NetworkError>,
     ) {
-        if let Some(state) = self.nodes.get_mut(&target) {
-            state.in_flight = state.in_flight.saturating_sub(1);
-        }
-        self.produce_in_flight = self.produce_in_flight.saturating_sub(1);
+        self.request_done(&target);
         match result {
             Ok(response) => {
-                self.shared.metrics.record_latency(sent_at.elapsed());
+                let now = Instant::now();
+                self.shared.metrics.record_latency(now - sent_at);
+                let throttle =
+                    Duration::from_millis(u64::try_from(response.throttle_time_ms).unwrap_or(0));
+                if !throttle.is_zero() {
+                    tracing::debug!(?throttle, "the broker throttles this client (quota)");
+                    self.shared.metrics.record_produce_throttle(throttle);
+                    if let Some(sink) = self.nodes.get_mut(&target) {
+                        sink.throttle(throttle, now);
+                    }
+                }
+                let cluster = self.shared.metadata.cluster();
                 for mut batch in batches {
                     batch.in_flight = false;
+                    // v13 answers by topic id, older versions by name.
+                    let topic_id = cluster.topic_id(&batch.topic);
                     let partition_response = response
                         .topics
                         .iter()
-                        .find(|t| *t.name == *batch.topic)
+                        .find(|t| {
+                            *t.name == *batch.topic
+                                || (!topic_id.is_zero() && t.topic_id == topic_id)
+                        })
                         .and_then(|t| t.partitions.iter().find(|p| p.index == batch.partition))
                         .cloned();
                     match partition_response {
@@ -885,6 +802,27 @@ impl Sender {
                 batch.clear_producer_state();
                 self.retry_or_fail(batch, error);
             }
+            ErrorCode::MESSAGE_TOO_LARGE | ErrorCode::RECORD_LIST_TOO_LARGE
+                if batch.record_count() > 1 =>
+            {
+                let (topic, partition, records) =
+                    (batch.topic.clone(), batch.partition, batch.record_count());
+                match self
+                    .shared
+                    .accumulator
+                    .split_and_reenqueue(batch, self.tm.as_mut())
+                {
+                    Ok(parts) => tracing::info!(
+                        %topic,
+                        partition,
+                        records,
+                        parts,
+                        %code,
+                        "the broker found the batch too large: split and queued again"
+                    ),
+                    Err(batch) => self.fail_batch(*batch, error),
+                }
+            }
             _ if code.is_retriable() => {
                 if matches!(
                     code,
@@ -893,6 +831,7 @@ impl Sender {
                         | ErrorCode::LEADER_NOT_AVAILABLE
                         | ErrorCode::KAFKA_STORAGE_ERROR
                         | ErrorCode::FENCED_LEADER_EPOCH
+                        | ErrorCode::UNKNOWN_TOPIC_ID
                 ) {
                     self.shared.metadata.request_update();
                 }
@@ -947,23 +886,7 @@ impl Sender {
     /// Fails batches still queued past `delivery.timeout.ms`.
     fn expire_batches(&mut self, now: Instant) {
         let timeout = self.config().delivery_timeout();
-        let mut expired = Vec::new();
-        for topic in self.accumulator().topics() {
-            for (_, queue) in topic.queues() {
-                let mut q = lock(&queue);
-                // Batches are queued oldest first (retries go back to the front).
-                while q
-                    .batches
-                    .front()
-                    .is_some_and(|b| now >= b.created + timeout)
-                {
-                    if let Some(batch) = q.batches.pop_front() {
-                        expired.push(batch);
-                    }
-                }
-            }
-        }
-        for batch in expired {
+        for batch in self.accumulator().expired_batches(now, timeout) {
             let error = KafkaError::DeliveryTimeout {
                 topic: batch.topic.to_string(),
                 partition: batch.partition,

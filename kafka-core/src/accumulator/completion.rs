@@ -1,0 +1,265 @@
+//! How a record learns its outcome: the completion a batch shares with the
+//! futures of its records ([`DeliveryFuture`]), and the callbacks it runs.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::sync::SetOnce;
+
+use crate::error::{KafkaError, SendError};
+use crate::record::{LazyRecord, ProducerRecord, RecordMetadata, RecordPosition, SentRecord};
+
+use super::lazy::placeholder_record;
+
+/// What runs when a record completes: a callback that wants its metadata, or
+/// one that also wants the record back. One box either way, so a full buffer of
+/// small records keeps 40 bytes each for them.
+pub(crate) trait OnComplete: Send + 'static {
+    /// Whether the callback wants the record rebuilt from the batch on success.
+    fn wants_record(&self) -> bool;
+
+    /// Runs the callback; `record` is the record in its batch when it wants
+    /// one and the batch was delivered.
+    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, record: Option<LazyRecord>);
+}
+
+/// A [`KafkaProducer::send_with_callback`](crate::KafkaProducer::send_with_callback) callback.
+pub(crate) struct MetadataCallback<F>(pub F);
+
+impl<F> OnComplete for MetadataCallback<F>
+where
+    F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
+{
+    fn wants_record(&self) -> bool {
+        false
+    }
+
+    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, _: Option<LazyRecord>) {
+        (self.0)(result)
+    }
+}
+
+/// A [`KafkaProducer::send_with_record_callback`](crate::KafkaProducer::send_with_record_callback) callback.
+pub(crate) struct RecordCallback<F>(pub F);
+
+impl<F> OnComplete for RecordCallback<F>
+where
+    F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+{
+    fn wants_record(&self) -> bool {
+        true
+    }
+
+    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, record: Option<LazyRecord>) {
+        (self.0)(result.map(|metadata| {
+            let record = record.unwrap_or_else(|| {
+                // A delivered batch is closed, so this is a bug; the record was
+                // delivered all the same, so it is not reported as failed.
+                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = metadata.offset, "the acknowledged record's batch was not closed");
+                LazyRecord::from(placeholder_record(&metadata.topic, metadata.partition))
+            });
+            SentRecord { record, metadata }
+        }))
+    }
+}
+
+/// How a batch ended.
+#[derive(Debug)]
+pub(crate) enum BatchOutcome {
+    Delivered {
+        base_offset: i64,
+        /// -1 unless the topic uses LogAppendTime.
+        log_append_time: i64,
+    },
+    Failed {
+        error: KafkaError,
+        /// The batch's records rebuilt from its bytes, to give each one back.
+        records: Vec<Arc<ProducerRecord>>,
+    },
+    /// The broker found the batch too large: its records went on in smaller
+    /// batches (Java's `splitAndReenqueue`), whose outcomes its records follow
+    /// (Java chains their futures the same way).
+    Split(Vec<SplitPart>),
+}
+
+/// A batch made of some of a split batch's records.
+#[derive(Debug)]
+pub(crate) struct SplitPart {
+    /// The relative offset, in the split batch, of the part's first record.
+    pub first: u32,
+    pub completion: Arc<BatchCompletion>,
+}
+
+/// The part of a split holding the record at `relative_offset` of the split
+/// batch, with the record's relative offset in that part.
+fn part_of(parts: &[SplitPart], relative_offset: u32) -> Option<(&Arc<BatchCompletion>, u32)> {
+    parts
+        .iter()
+        .rev()
+        .find(|part| part.first <= relative_offset)
+        .map(|part| (&part.completion, relative_offset - part.first))
+}
+
+/// Shared by a batch and the futures of its records (Java's `ProduceRequestResult`).
+#[derive(Debug, Default)]
+pub(crate) struct BatchCompletion {
+    pub(super) outcome: SetOnce<BatchOutcome>,
+}
+
+impl BatchCompletion {
+    /// Whether the batch has its outcome (for a split batch: every part).
+    pub fn is_done(&self) -> bool {
+        match self.outcome.get() {
+            Some(BatchOutcome::Split(parts)) => parts.iter().all(|p| p.completion.is_done()),
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    /// Waits for the outcome (for a split batch: of every part).
+    pub async fn wait(&self) {
+        if let BatchOutcome::Split(parts) = self.outcome.wait().await {
+            for part in parts {
+                Box::pin(part.completion.wait()).await;
+            }
+        }
+    }
+
+    /// Ends the batch as split into `parts`.
+    pub(super) fn split(&self, parts: Vec<SplitPart>) {
+        let _ = self.outcome.set(BatchOutcome::Split(parts));
+    }
+}
+
+/// What one record's future needs to build its [`RecordMetadata`].
+#[derive(Clone, Debug)]
+pub(super) struct RecordSlot {
+    pub(super) topic: Arc<str>,
+    pub(super) partition: i32,
+    pub(super) position: RecordPosition,
+}
+
+impl RecordSlot {
+    fn resolve(&self, outcome: &BatchOutcome) -> Result<RecordMetadata, SendError> {
+        outcome.resolve(&self.topic, self.partition, &self.position)
+    }
+}
+
+impl BatchOutcome {
+    /// What the record at `position` of a batch for `topic`-`partition` that
+    /// ended so gets: its metadata, or the error with the record rebuilt.
+    pub(crate) fn resolve(
+        &self,
+        topic: &str,
+        partition: i32,
+        position: &RecordPosition,
+    ) -> Result<RecordMetadata, SendError> {
+        match self {
+            BatchOutcome::Delivered {
+                base_offset,
+                log_append_time,
+            } => Ok(RecordMetadata {
+                topic: topic.to_owned(),
+                partition,
+                offset: if *base_offset < 0 {
+                    -1
+                } else {
+                    base_offset + i64::from(position.relative_offset)
+                },
+                timestamp: if *log_append_time >= 0 {
+                    *log_append_time
+                } else {
+                    position.timestamp
+                },
+                serialized_key_size: position.key_size,
+                serialized_value_size: position.value_size,
+            }),
+            BatchOutcome::Failed { error, records } => Err(SendError::shared(
+                error.clone(),
+                records
+                    .get(position.relative_offset as usize)
+                    .map(|record| position.restore_shared(record)),
+            )),
+            // Callbacks move to the parts and futures follow them, so only a
+            // bug gets here; the record's outcome is unknown to it.
+            BatchOutcome::Split(_) => Err(SendError::shared(
+                KafkaError::Internal(format!(
+                    "the outcome of a record of a split batch for {topic}-{partition} was lost"
+                )),
+                None,
+            )),
+        }
+    }
+}
+
+/// Resolves to where the record landed, or to the error and the record.
+///
+/// Dropping it does not cancel the send: the record is still delivered
+/// (fire-and-forget). Every future resolves, at the latest when the producer is
+/// closed or dropped.
+#[must_use = "await the future to learn the outcome, or drop it to fire and forget"]
+pub struct DeliveryFuture {
+    pub(super) completion: Arc<BatchCompletion>,
+    pub(super) slot: RecordSlot,
+    pub(super) waiting: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl std::fmt::Debug for DeliveryFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryFuture")
+            .field("topic", &self.slot.topic)
+            .field("partition", &self.slot.partition)
+            .field("done", &self.completion.is_done())
+            .finish()
+    }
+}
+
+impl DeliveryFuture {
+    /// The partition the record was appended to.
+    pub fn partition(&self) -> i32 {
+        self.slot.partition
+    }
+
+    /// Whether the outcome is known already.
+    pub fn is_done(&self) -> bool {
+        self.completion.is_done()
+    }
+}
+
+impl Future for DeliveryFuture {
+    type Output = Result<RecordMetadata, SendError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        loop {
+            match this.completion.outcome.get() {
+                Some(BatchOutcome::Split(parts)) => {
+                    // Follow the record to the part that now holds it.
+                    if let Some((part, offset)) = part_of(parts, this.slot.position.relative_offset)
+                    {
+                        let part = part.clone();
+                        this.completion = part;
+                        this.slot.position.relative_offset = offset;
+                        this.waiting = None;
+                        continue;
+                    }
+                    return Poll::Ready(this.slot.resolve(&BatchOutcome::Split(Vec::new())));
+                }
+                Some(outcome) => return Poll::Ready(this.slot.resolve(outcome)),
+                None => {}
+            }
+            // The waiter is boxed only when someone actually waits (synchronous
+            // style); fire-and-forget and callbacks never allocate it.
+            let completion = this.completion.clone();
+            let waiting = this
+                .waiting
+                .get_or_insert_with(|| Box::pin(async move { completion.wait().await }));
+            match waiting.as_mut().poll(cx) {
+                Poll::Ready(()) => this.waiting = None,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}

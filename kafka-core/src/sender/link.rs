@@ -1,0 +1,126 @@
+//! The seam between the sender and the network: what the sender asks of a
+//! connection to a broker (a [`Link`]) and how it opens one (a [`Connector`]).
+//!
+//! In production both are [`BrokerConnection`]s opened by [`TcpConnector`];
+//! the sender's unit tests put an in-memory fake broker here, so every
+//! decision the sender takes is tested without sockets.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+
+use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
+use crate::protocol::messages::{
+    InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
+    ProduceRequest, ProduceResponse,
+};
+
+/// The broker's answer to a written Produce request, awaited apart from the
+/// write (within `request.timeout.ms`).
+pub(crate) type Answer = BoxFuture<'static, Result<ProduceResponse, NetworkError>>;
+
+/// One connection to one broker, as the sender uses it.
+pub(crate) trait Link: Send + Sync + 'static {
+    /// `host:port`, for logs.
+    fn address(&self) -> &str;
+
+    /// Whether the connection is closed for good.
+    fn is_closed(&self) -> bool;
+
+    /// Closes the connection; what is pending on it fails.
+    fn close(&self);
+
+    /// A Metadata round trip within `timeout`.
+    fn metadata(
+        self: Arc<Self>,
+        request: MetadataRequest,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<MetadataResponse, NetworkError>>;
+
+    /// An InitProducerId round trip within `timeout`.
+    fn init_producer_id(
+        self: Arc<Self>,
+        request: InitProducerIdRequest,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<InitProducerIdResponse, NetworkError>>;
+
+    /// Writes a Produce request; resolves once it is written (a broker that
+    /// stops reading keeps it pending) to the [`Answer`], awaited for at most
+    /// `timeout`, or to `None` for `acks=0`, which gets no answer.
+    fn produce(
+        self: Arc<Self>,
+        request: ProduceRequest,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<Option<Answer>, NetworkError>>;
+}
+
+/// Opens [`Link`]s.
+pub(crate) trait Connector: Send + Sync + 'static {
+    /// Connects to `address` (`host:port`), ready for requests.
+    fn connect(&self, address: String) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>>;
+}
+
+/// The production [`Connector`]: [`BrokerConnection`]s with the producer's
+/// connection options (timeouts, TLS, SASL).
+pub(crate) struct TcpConnector {
+    pub options: ConnectionOptions,
+}
+
+impl Connector for TcpConnector {
+    fn connect(&self, address: String) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>> {
+        let options = self.options.clone();
+        async move {
+            let connection = BrokerConnection::connect(&address, &options).await?;
+            Ok(Arc::new(connection) as Arc<dyn Link>)
+        }
+        .boxed()
+    }
+}
+
+impl Link for BrokerConnection {
+    fn address(&self) -> &str {
+        BrokerConnection::address(self)
+    }
+
+    fn is_closed(&self) -> bool {
+        BrokerConnection::is_closed(self)
+    }
+
+    fn close(&self) {
+        BrokerConnection::close(self);
+    }
+
+    fn metadata(
+        self: Arc<Self>,
+        request: MetadataRequest,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<MetadataResponse, NetworkError>> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn init_producer_id(
+        self: Arc<Self>,
+        request: InitProducerIdRequest,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<InitProducerIdResponse, NetworkError>> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn produce(
+        self: Arc<Self>,
+        request: ProduceRequest,
+        timeout: Duration,
+    ) -> BoxFuture<'static, Result<Option<Answer>, NetworkError>> {
+        async move {
+            if request.acks == 0 {
+                self.send_without_response(&request).await?;
+                return Ok(None);
+            }
+            let pending = self.send(&request).await?;
+            Ok(Some(async move { pending.wait(timeout).await }.boxed()))
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,817 @@
+//! The sender's decisions, one test each, against an in-memory fake cluster at
+//! the connection seam ([`Connector`] / [`Link`]): a real `KafkaProducer`
+//! (accumulator, sender, network thread) whose connections are the fake's.
+//!
+//! The fake keeps each partition's log and, as a Kafka broker does, the
+//! idempotent producer state per partition: a batch is appended only if its
+//! sequence is the next one, a resend of the last batch is a
+//! `DUPLICATE_SEQUENCE_NUMBER`, a gap is `OUT_OF_ORDER_SEQUENCE_NUMBER`, a new
+//! epoch starts at sequence 0. Faults are injected per batch by a rule.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio::sync::Notify;
+
+use super::link::{Answer, Connector, Link};
+use crate::network::{DisconnectReason, NetworkError};
+use crate::protocol::ErrorCode;
+use crate::protocol::Uuid;
+use crate::protocol::messages::{
+    InitProducerIdRequest, InitProducerIdResponse, MetadataBroker, MetadataPartition,
+    MetadataRequest, MetadataResponse, MetadataTopic, ProducePartitionResponse, ProduceRequest,
+    ProduceResponse, ProduceTopicResponse,
+};
+use crate::record_batch::decode_batches;
+use crate::{KafkaError, KafkaProducer, ProducerConfig, ProducerRecord};
+
+const TOPIC: &str = "orders";
+/// The fake's id for `TOPIC`: requests name it by id and answers come by id
+/// only, as with Produce v13.
+const TOPIC_ID: Uuid = Uuid([5; 16]);
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// One batch as the fake broker received it.
+#[derive(Clone, Debug)]
+struct Incoming {
+    node: i32,
+    partition: i32,
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    values: Vec<String>,
+    size: usize,
+    /// When it arrived.
+    at: std::time::Instant,
+}
+
+/// What a fault rule does with a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fault {
+    /// Answer with this error; nothing is appended.
+    Reject(ErrorCode),
+    /// Append as usual, but the whole request's answer is lost (the
+    /// connection drops): the producer cannot know it was written.
+    LoseAnswer,
+}
+
+type Rule = Box<dyn FnMut(&Incoming) -> Option<Fault> + Send>;
+
+#[derive(Default)]
+struct State {
+    /// Partition leaders of `TOPIC`.
+    leaders: Vec<i32>,
+    brokers: BTreeSet<i32>,
+    /// What each partition holds, in log order.
+    logs: BTreeMap<i32, Vec<String>>,
+    /// Broker-side idempotence: (producer id, epoch, last sequence) per partition.
+    sequences: HashMap<i32, (i64, i16, i32)>,
+    next_producer_id: i64,
+    init_requests: Vec<InitProducerIdRequest>,
+    metadata_requests: usize,
+    /// Every batch received, in arrival order.
+    received: Vec<Incoming>,
+    rule: Option<Rule>,
+    /// Brokers that stopped reading: writes to them never complete.
+    stalled: BTreeSet<i32>,
+    /// Batches larger than this are `MESSAGE_TOO_LARGE` (the topic's
+    /// `max.message.bytes`).
+    max_message_bytes: Option<usize>,
+    /// `throttle_time_ms` of every Produce answer.
+    throttle_ms: i32,
+    /// How long an answer takes to come back (network latency), so that
+    /// several requests are in flight at once.
+    answer_delay: Duration,
+}
+
+/// The fake cluster: brokers 1..=n at `127.0.0.1:1900n`.
+#[derive(Clone)]
+struct Fake {
+    state: Arc<Mutex<State>>,
+    changed: Arc<Notify>,
+}
+
+impl Fake {
+    fn new(brokers: i32, leaders: &[i32]) -> Fake {
+        let state = State {
+            leaders: leaders.to_vec(),
+            brokers: (1..=brokers).collect(),
+            next_producer_id: 1000,
+            ..State::default()
+        };
+        Fake {
+            state: Arc::new(Mutex::new(state)),
+            changed: Arc::new(Notify::new()),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    fn rule(&self, rule: impl FnMut(&Incoming) -> Option<Fault> + Send + 'static) {
+        self.with(|s| s.rule = Some(Box::new(rule)));
+    }
+
+    /// Changes the state and wakes whoever waits on it.
+    fn set(&self, f: impl FnOnce(&mut State)) {
+        self.with(f);
+        self.changed.notify_waiters();
+    }
+
+    fn log(&self, partition: i32) -> Vec<String> {
+        self.with(|s| s.logs.get(&partition).cloned().unwrap_or_default())
+    }
+
+    /// Waits until `done` holds for the state.
+    async fn until(&self, done: impl Fn(&State) -> bool) {
+        loop {
+            let changed = self.changed.notified();
+            if self.with(|s| done(s)) {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    fn metadata(&self) -> MetadataResponse {
+        self.with(|s| {
+            s.metadata_requests += 1;
+            MetadataResponse {
+                throttle_time_ms: 0,
+                brokers: s
+                    .brokers
+                    .iter()
+                    .map(|&node_id| MetadataBroker {
+                        node_id,
+                        host: "127.0.0.1".into(),
+                        port: 19_000 + node_id,
+                        rack: None,
+                    })
+                    .collect(),
+                cluster_id: Some("fake".into()),
+                controller_id: 1,
+                topics: vec![MetadataTopic {
+                    error_code: ErrorCode::NONE,
+                    name: Some(TOPIC.into()),
+                    topic_id: TOPIC_ID,
+                    is_internal: false,
+                    partitions: s
+                        .leaders
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &leader)| MetadataPartition {
+                            error_code: ErrorCode::NONE,
+                            partition_index: i as i32,
+                            leader_id: leader,
+                            leader_epoch: 0,
+                            replica_nodes: vec![leader],
+                            isr_nodes: vec![leader],
+                            offline_replicas: vec![],
+                        })
+                        .collect(),
+                    topic_authorized_operations: i32::MIN,
+                }],
+                cluster_authorized_operations: i32::MIN,
+                error_code: ErrorCode::NONE,
+            }
+        })
+    }
+
+    fn init_producer_id(&self, request: InitProducerIdRequest) -> InitProducerIdResponse {
+        self.with(|s| {
+            let (producer_id, producer_epoch) = if request.producer_id >= 0 {
+                (request.producer_id, request.producer_epoch + 1)
+            } else {
+                s.next_producer_id += 1;
+                (s.next_producer_id, 0)
+            };
+            s.init_requests.push(request);
+            InitProducerIdResponse {
+                throttle_time_ms: 0,
+                error_code: ErrorCode::NONE,
+                producer_id,
+                producer_epoch,
+            }
+        })
+    }
+
+    /// The broker's handling of one Produce request; `None` when the answer is lost.
+    fn produce(&self, node: i32, request: &ProduceRequest) -> Option<ProduceResponse> {
+        let mut lost = false;
+        let mut topics = Vec::new();
+        let response = self.with(|s| {
+            for topic in &request.topics {
+                let mut partitions = Vec::new();
+                for data in &topic.partitions {
+                    let bytes = data.records.clone().unwrap_or_default();
+                    let batch = &decode_batches(&bytes).expect("a valid record batch")[0];
+                    let incoming = Incoming {
+                        node,
+                        partition: data.index,
+                        producer_id: batch.producer_id,
+                        epoch: batch.producer_epoch,
+                        base_sequence: batch.base_sequence,
+                        values: batch
+                            .records
+                            .iter()
+                            .map(|r| {
+                                String::from_utf8_lossy(r.value.as_deref().unwrap_or_default())
+                                    .into_owned()
+                            })
+                            .collect(),
+                        size: bytes.len(),
+                        at: std::time::Instant::now(),
+                    };
+                    s.received.push(incoming.clone());
+                    let fault = s.rule.as_mut().and_then(|rule| rule(&incoming));
+                    let code = match fault {
+                        Some(Fault::Reject(code)) => code,
+                        _ => s.append(&incoming),
+                    };
+                    lost |= fault == Some(Fault::LoseAnswer);
+                    partitions.push(ProducePartitionResponse {
+                        index: data.index,
+                        error_code: code,
+                        base_offset: 0,
+                        log_append_time_ms: -1,
+                        log_start_offset: 0,
+                        record_errors: vec![],
+                        error_message: None,
+                        current_leader: None,
+                    });
+                }
+                // As Produce v13 (KIP-516) does when the request named topics by id.
+                let by_id = !topic.topic_id.is_zero();
+                topics.push(ProduceTopicResponse {
+                    name: if by_id {
+                        String::new()
+                    } else {
+                        topic.name.clone()
+                    },
+                    topic_id: topic.topic_id,
+                    partitions,
+                });
+            }
+            ProduceResponse {
+                topics,
+                throttle_time_ms: s.throttle_ms,
+                node_endpoints: vec![],
+            }
+        });
+        self.changed.notify_waiters();
+        (!lost).then_some(response)
+    }
+}
+
+impl State {
+    /// Appends a batch as a Kafka broker would, checking idempotent sequences.
+    fn append(&mut self, batch: &Incoming) -> ErrorCode {
+        if self.leaders.get(batch.partition as usize) != Some(&batch.node) {
+            return ErrorCode::NOT_LEADER_OR_FOLLOWER;
+        }
+        if self.max_message_bytes.is_some_and(|max| batch.size > max) {
+            return ErrorCode::MESSAGE_TOO_LARGE;
+        }
+        let count = batch.values.len() as i32;
+        if batch.producer_id >= 0 {
+            let last = batch.base_sequence + count - 1;
+            match self.sequences.get(&batch.partition).copied() {
+                Some((pid, epoch, _)) if pid == batch.producer_id && batch.epoch < epoch => {
+                    return ErrorCode::INVALID_PRODUCER_EPOCH;
+                }
+                Some((pid, epoch, seq)) if pid == batch.producer_id && batch.epoch == epoch => {
+                    if batch.base_sequence <= seq {
+                        return ErrorCode::DUPLICATE_SEQUENCE_NUMBER;
+                    }
+                    if batch.base_sequence != seq + 1 {
+                        return ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER;
+                    }
+                }
+                Some((pid, _, _)) if pid == batch.producer_id && batch.base_sequence != 0 => {
+                    // A new epoch starts at 0.
+                    return ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER;
+                }
+                _ => {}
+            }
+            self.sequences
+                .insert(batch.partition, (batch.producer_id, batch.epoch, last));
+        }
+        self.logs
+            .entry(batch.partition)
+            .or_default()
+            .extend(batch.values.iter().cloned());
+        ErrorCode::NONE
+    }
+}
+
+struct FakeLink {
+    fake: Fake,
+    node: i32,
+    address: String,
+    closed: std::sync::atomic::AtomicBool,
+}
+
+impl FakeLink {
+    fn disconnected(&self) -> NetworkError {
+        NetworkError::Disconnected {
+            address: self.address.clone(),
+            reason: DisconnectReason::ClosedByClient,
+        }
+    }
+}
+
+impl Link for FakeLink {
+    fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn close(&self) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    fn metadata(
+        self: Arc<Self>,
+        _: MetadataRequest,
+        _: Duration,
+    ) -> BoxFuture<'static, Result<MetadataResponse, NetworkError>> {
+        async move { Ok(self.fake.metadata()) }.boxed()
+    }
+
+    fn init_producer_id(
+        self: Arc<Self>,
+        request: InitProducerIdRequest,
+        _: Duration,
+    ) -> BoxFuture<'static, Result<InitProducerIdResponse, NetworkError>> {
+        async move { Ok(self.fake.init_producer_id(request)) }.boxed()
+    }
+
+    fn produce(
+        self: Arc<Self>,
+        request: ProduceRequest,
+        _: Duration,
+    ) -> BoxFuture<'static, Result<Option<Answer>, NetworkError>> {
+        async move {
+            // A broker that stopped reading: the write completes only once it
+            // reads again.
+            self.fake.until(|s| !s.stalled.contains(&self.node)).await;
+            if self.is_closed() {
+                return Err(self.disconnected());
+            }
+            let delay = self.fake.with(|s| s.answer_delay);
+            let answer = match self.fake.produce(self.node, &request) {
+                Some(response) => Ok(response),
+                None => {
+                    self.close();
+                    Err(self.disconnected())
+                }
+            };
+            Ok(Some(
+                async move {
+                    tokio::time::sleep(delay).await;
+                    answer
+                }
+                .boxed() as Answer,
+            ))
+        }
+        .boxed()
+    }
+}
+
+impl Connector for Fake {
+    fn connect(&self, address: String) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>> {
+        let node = address
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse::<i32>().ok())
+            .map_or(-1, |port| port - 19_000);
+        let link = FakeLink {
+            fake: self.clone(),
+            node,
+            address,
+            closed: Default::default(),
+        };
+        async move { Ok(Arc::new(link) as Arc<dyn Link>) }.boxed()
+    }
+}
+
+/// A rule: `fault` for the first batch whose base sequence is `sequence` or more.
+fn once_from_sequence(sequence: i32, fault: Fault) -> impl FnMut(&Incoming) -> Option<Fault> {
+    let mut done = false;
+    move |batch| {
+        if done || batch.base_sequence < sequence {
+            return None;
+        }
+        done = true;
+        Some(fault)
+    }
+}
+
+/// A producer whose connections go to `fake`, with these extra properties.
+fn producer(fake: &Fake, props: &[(&str, &str)]) -> KafkaProducer {
+    let mut all = vec![
+        ("bootstrap.servers", "127.0.0.1:19001"),
+        ("retry.backoff.ms", "5"),
+        ("retry.backoff.max.ms", "20"),
+    ];
+    all.extend_from_slice(props);
+    let config = ProducerConfig::from_properties(all.iter().copied()).expect("valid config");
+    KafkaProducer::builder(config)
+        .build_with(Some(Arc::new(fake.clone())))
+        .expect("producer")
+}
+
+fn values(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("v{i}")).collect()
+}
+
+/// Sends `values` to `partition` one by one (each its own batch with
+/// `linger.ms=0` once the previous is in flight) and returns the outcomes.
+async fn send_all(
+    producer: &KafkaProducer,
+    partition: i32,
+    values: &[String],
+) -> Vec<Result<crate::RecordMetadata, crate::SendError>> {
+    let mut futures = Vec::new();
+    for value in values {
+        let record = ProducerRecord::new(TOPIC, value.clone()).with_partition(partition);
+        futures.push(producer.send(record).await.expect("accepted"));
+    }
+    let mut outcomes = Vec::new();
+    for future in futures {
+        outcomes.push(future.await);
+    }
+    outcomes
+}
+
+/// Sends `values` to `partition`; every one must be delivered.
+async fn deliver_all(producer: &KafkaProducer, partition: i32, values: &[String]) {
+    for (i, outcome) in send_all(producer, partition, values)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        if let Err(e) = outcome {
+            panic!("{} was not delivered: {e}", values[i]);
+        }
+    }
+}
+
+async fn within<T>(test: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, test)
+        .await
+        .expect("the test finished in time")
+}
+
+/// `batch.size` small enough that every 3 records make a batch of their own.
+const SMALL_BATCHES: (&str, &str) = ("batch.size", "64");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_go_out_in_sequence_order_and_land_once() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.answer_delay = Duration::from_millis(20));
+        // The 3rd batch of partition 0 fails once (retriable): the batches
+        // written after it are refused as out of order until it is retried.
+        fake.rule(once_from_sequence(
+            6,
+            Fault::Reject(ErrorCode::NOT_ENOUGH_REPLICAS),
+        ));
+        let producer = producer(&fake, &[SMALL_BATCHES]);
+        let sent = values(0..60);
+        deliver_all(&producer, 0, &sent).await;
+        let sequences: Vec<i32> =
+            fake.with(|s| s.received.iter().map(|b| b.base_sequence).collect());
+        assert!(
+            sequences.windows(2).any(|w| w[1] < w[0]),
+            "later batches were in flight when the failed one was retried: {sequences:?}"
+        );
+        assert_eq!(fake.log(0), sent, "every record once, in order");
+        assert!(producer.metrics().record_retry_total > 0);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_is_resent_with_the_same_sequence_and_deduplicated() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.answer_delay = Duration::from_millis(20));
+        fake.rule(once_from_sequence(9, Fault::LoseAnswer));
+        let producer = producer(&fake, &[SMALL_BATCHES]);
+        let sent = values(0..40);
+        deliver_all(&producer, 0, &sent).await;
+        assert_eq!(fake.log(0), sent, "written once although sent twice");
+        let sequences: Vec<i32> =
+            fake.with(|s| s.received.iter().map(|b| b.base_sequence).collect());
+        let first_resend = sequences.windows(2).any(|w| w[1] <= w[0]);
+        assert!(first_resend, "some batch was resent: {sequences:?}");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_producer_id_bumps_the_epoch_and_restarts_sequences() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.rule(once_from_sequence(
+            6,
+            Fault::Reject(ErrorCode::UNKNOWN_PRODUCER_ID),
+        ));
+        let producer = producer(
+            &fake,
+            &[
+                SMALL_BATCHES,
+                ("max.in.flight.requests.per.connection", "1"),
+            ],
+        );
+        let sent = values(0..30);
+        deliver_all(&producer, 0, &sent).await;
+        assert_eq!(fake.log(0), sent);
+        let (inits, epochs) = fake.with(|s| {
+            (
+                s.init_requests.clone(),
+                s.received.iter().map(|b| b.epoch).collect::<BTreeSet<_>>(),
+            )
+        });
+        assert_eq!(inits.len(), 2, "a first id, then a bump");
+        assert_eq!(inits[1].producer_id, 1001, "KIP-360: the same id is bumped");
+        assert_eq!(inits[1].producer_epoch, 0);
+        assert_eq!(epochs, BTreeSet::from([0, 1]));
+        assert_eq!(producer.metrics().producer_epoch_bump_total, 1);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_genuine_out_of_order_sequence_fails_that_batch_and_bumps_the_epoch() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        // The broker lost track: it refuses the batch that is in fact next.
+        fake.rule(once_from_sequence(
+            3,
+            Fault::Reject(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER),
+        ));
+        let producer = producer(
+            &fake,
+            &[
+                SMALL_BATCHES,
+                ("max.in.flight.requests.per.connection", "1"),
+            ],
+        );
+        let sent = values(0..12);
+        let outcomes = send_all(&producer, 0, &sent).await;
+        let failed: Vec<usize> = outcomes
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.is_err())
+            .map(|(i, _)| i)
+            .collect();
+        let refused = fake.with(|s| {
+            s.received
+                .iter()
+                .find(|b| b.base_sequence >= 3 && b.epoch == 0)
+                .map(|b| b.values.clone())
+                .expect("the refused batch")
+        });
+        let refused_indices: Vec<usize> = refused.iter().map(|v| v[1..].parse().unwrap()).collect();
+        assert_eq!(failed, refused_indices, "exactly the refused batch fails");
+        assert!(matches!(
+            outcomes[failed[0]].as_ref().unwrap_err().error(),
+            KafkaError::OutOfOrderSequence { partition: 0, .. }
+        ));
+        let expected: Vec<String> = sent
+            .iter()
+            .filter(|v| !refused.contains(v))
+            .cloned()
+            .collect();
+        assert_eq!(fake.log(0), expected, "the rest lands, in order");
+        assert_eq!(
+            fake.with(|s| s.init_requests.len()),
+            2,
+            "the epoch was bumped"
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_expire_after_the_delivery_timeout() {
+    within(async {
+        // Partition 0's leader is unknown (-1): its batches can go nowhere.
+        let fake = Fake::new(1, &[-1, 1]);
+        let producer = producer(
+            &fake,
+            &[
+                ("delivery.timeout.ms", "300"),
+                ("request.timeout.ms", "200"),
+                ("linger.ms", "0"),
+            ],
+        );
+        let stuck = producer
+            .send(ProducerRecord::new(TOPIC, "stuck").with_partition(0))
+            .await
+            .expect("accepted");
+        let error = stuck.await.expect_err("expired");
+        assert!(
+            matches!(
+                error.error(),
+                KafkaError::DeliveryTimeout { partition: 0, .. }
+            ),
+            "{error}"
+        );
+        assert_eq!(
+            error.record().map(|r| r.value.clone()),
+            Some(Some(Bytes::from("stuck")))
+        );
+        // The other partition is not held back.
+        deliver_all(&producer, 1, &values(0..3)).await;
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_leader_refreshes_metadata_and_reroutes_to_the_new_leader() {
+    within(async {
+        let fake = Fake::new(2, &[1]);
+        let producer = producer(&fake, &[]);
+        deliver_all(&producer, 0, &values(0..2)).await;
+        let fetched = fake.with(|s| s.metadata_requests);
+        // Leadership moves to broker 2; broker 1 answers NOT_LEADER_OR_FOLLOWER.
+        fake.with(|s| s.leaders = vec![2]);
+        deliver_all(&producer, 0, &values(2..5)).await;
+        assert_eq!(fake.log(0), values(0..5));
+        let (refetched, last_node) =
+            fake.with(|s| (s.metadata_requests, s.received.last().map(|b| b.node)));
+        assert!(refetched > fetched, "metadata fetched again");
+        assert_eq!(last_node, Some(2));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_that_stops_reading_holds_back_only_its_own_partitions() {
+    within(async {
+        let fake = Fake::new(2, &[1, 2]);
+        let producer = producer(&fake, &[]);
+        // Both brokers are connected and known first.
+        deliver_all(&producer, 0, &values(0..1)).await;
+        deliver_all(&producer, 1, &values(0..1)).await;
+        fake.with(|s| s.stalled.insert(1));
+        let mut stuck = Vec::new();
+        for value in values(1..4) {
+            let record = ProducerRecord::new(TOPIC, value).with_partition(0);
+            stuck.push(producer.send(record).await.expect("accepted"));
+        }
+        // Broker 2 keeps taking records while broker 1's write hangs.
+        deliver_all(&producer, 1, &values(1..50)).await;
+        assert_eq!(fake.log(1), values(0..50));
+        assert!(
+            stuck.iter().all(|f| !f.is_done()),
+            "broker 1's records wait"
+        );
+        // Broker 1 reads again: everything lands.
+        fake.set(|s| s.stalled.clear());
+        fake.until(|s| s.logs.get(&0).is_some_and(|l| l.len() == 4))
+            .await;
+        assert_eq!(fake.log(0), values(0..4));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_over_max_message_bytes_is_split_and_lands_once_in_order() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        // The topic takes batches of at most ~4 of these records.
+        fake.set(|s| {
+            s.max_message_bytes = Some(400);
+            s.answer_delay = Duration::from_millis(5);
+        });
+        let producer = producer(&fake, &[("linger.ms", "50"), ("compression.type", "lz4")]);
+        let sent: Vec<String> = (0..200)
+            .map(|i| format!("{i:0>4}-{}", "x".repeat(70)))
+            .collect();
+        let callbacks = Arc::new(Mutex::new(Vec::new()));
+        let mut futures = Vec::new();
+        for (i, value) in sent.iter().enumerate() {
+            let record = ProducerRecord::new(TOPIC, value.clone()).with_partition(0);
+            if i % 2 == 0 {
+                futures.push((i, producer.send(record).await.expect("accepted")));
+            } else {
+                let callbacks = callbacks.clone();
+                producer
+                    .send_with_record_callback(record, move |result| {
+                        let sent = result.expect("delivered");
+                        callbacks
+                            .lock()
+                            .unwrap()
+                            .push((i, sent.record.value.clone()));
+                    })
+                    .await
+                    .expect("accepted");
+            }
+        }
+        for (i, future) in futures {
+            let metadata = future.await.unwrap_or_else(|e| panic!("record {i}: {e}"));
+            assert_eq!(metadata.partition, 0);
+        }
+        producer.close(LIMIT).await;
+        assert_eq!(fake.log(0), sent, "every record once, in order");
+        let callbacks = callbacks.lock().unwrap().clone();
+        assert_eq!(callbacks.len(), 100, "every callback ran once");
+        for (i, value) in callbacks {
+            assert_eq!(
+                value.as_deref(),
+                Some(sent[i].as_bytes()),
+                "record {i} given back"
+            );
+        }
+        let (too_large, biggest_written) = fake.with(|s| {
+            let max = s.max_message_bytes.unwrap_or(0);
+            (
+                s.received.iter().filter(|b| b.size > max).count(),
+                s.received
+                    .iter()
+                    .filter(|b| b.size <= max)
+                    .map(|b| b.size)
+                    .max(),
+            )
+        });
+        assert!(too_large > 0, "some batch was too large");
+        assert!(biggest_written.is_some());
+        assert!(producer.metrics().batch_split_total as usize >= too_large);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_record_over_max_message_bytes_fails_alone() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.max_message_bytes = Some(200));
+        let producer = producer(&fake, &[("linger.ms", "0")]);
+        let big = producer
+            .send(ProducerRecord::new(TOPIC, "y".repeat(300)).with_partition(0))
+            .await
+            .expect("accepted");
+        let error = big.await.expect_err("too large for the topic");
+        assert_eq!(
+            error.error().error_code(),
+            Some(ErrorCode::MESSAGE_TOO_LARGE),
+            "{error}"
+        );
+        deliver_all(&producer, 0, &values(0..5)).await;
+        assert_eq!(fake.log(0), values(0..5));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_broker_is_not_sent_to_before_the_throttle_time_passes() {
+    within(async {
+        const THROTTLE: Duration = Duration::from_millis(300);
+        // Broker 1 throttles this client (KIP-219); broker 2 does not.
+        let fake = Fake::new(2, &[1, 2]);
+        fake.set(|s| s.throttle_ms = THROTTLE.as_millis() as i32);
+        let producer = producer(&fake, &[("linger.ms", "0")]);
+        deliver_all(&producer, 0, &values(0..1)).await;
+        fake.set(|s| s.throttle_ms = 0);
+        deliver_all(&producer, 1, &values(0..1)).await;
+        deliver_all(&producer, 0, &values(1..2)).await;
+        let arrivals: Vec<(i32, std::time::Instant)> =
+            fake.with(|s| s.received.iter().map(|b| (b.node, b.at)).collect());
+        let to_1: Vec<_> = arrivals
+            .iter()
+            .filter(|(n, _)| *n == 1)
+            .map(|(_, at)| *at)
+            .collect();
+        assert_eq!(to_1.len(), 2);
+        assert!(
+            to_1[1] - to_1[0] >= THROTTLE,
+            "broker 1 was sent to {:?} after it throttled the client for {THROTTLE:?}",
+            to_1[1] - to_1[0]
+        );
+        let metrics = producer.metrics();
+        assert_eq!(metrics.produce_throttled_total, 1);
+        assert_eq!(metrics.produce_throttle_time_max, THROTTLE);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}

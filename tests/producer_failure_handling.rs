@@ -1,0 +1,159 @@
+//! The failures the Java producer handles without the application noticing,
+//! against the real broker, with Kafka's own Java consumer as the witness:
+//! a batch larger than the topic's `max.message.bytes` (split and sent again,
+//! Java's `splitAndReenqueue`) and a `producer_byte_rate` quota (the broker
+//! throttles the client, KIP-219).
+
+mod support;
+
+use std::time::Duration;
+
+use kafka_core::ProducerRecord;
+use kafka_testkit::{ConsumedRecord, Kafka, unique_name};
+
+use support::{await_all, producer, run};
+
+const LIMIT: Duration = Duration::from_secs(180);
+
+/// The `producer_byte_rate` quota of the throttling test, in bytes a second.
+const QUOTA: u32 = 20_000;
+
+/// Checks the Java consumer read `count` records `prefix<i>...` of one
+/// partition, each once, in send order.
+fn assert_once_in_order(consumed: &[ConsumedRecord], prefix: &str, count: usize) {
+    assert_eq!(
+        consumed.len(),
+        count,
+        "the Java consumer read {} of {count} records",
+        consumed.len()
+    );
+    for (position, record) in consumed.iter().enumerate() {
+        let value = record.value_str().unwrap_or_default();
+        let index: usize = value
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected record {record:?}"));
+        assert_eq!(
+            index, position,
+            "offset {}: record #{index} where #{position} belongs (lost, duplicated or reordered)",
+            record.offset
+        );
+    }
+}
+
+#[test]
+fn batches_over_max_message_bytes_are_split_and_land_once_in_order() {
+    run(LIMIT, async {
+        const COUNT: usize = 3_000;
+        let kafka = Kafka::get();
+        let topic = unique_name("split");
+        // Each record (~130 bytes) fits; the producer's 64 KiB batches do not.
+        kafka.create_topic_named(&topic, 1, 1, &["max.message.bytes=2048"]);
+        let producer = producer(
+            kafka.bootstrap(),
+            &[
+                ("batch.size", "65536"),
+                ("linger.ms", "100"),
+                ("acks", "all"),
+            ],
+        );
+        let mut handles = Vec::with_capacity(COUNT);
+        for i in 0..COUNT {
+            let value = format!("split-{i}-{}", "x".repeat(120));
+            let record = ProducerRecord::new(topic.clone(), value).with_partition(0);
+            handles.push(producer.send(record).await.expect("send accepted"));
+        }
+        let acks = await_all(handles).await;
+        assert!(
+            acks.windows(2).all(|w| w[1].offset == w[0].offset + 1),
+            "acknowledged offsets follow send order"
+        );
+        let metrics = producer.metrics();
+        assert!(
+            metrics.batch_split_total > 0,
+            "no batch was split: {metrics:?}"
+        );
+        assert_eq!(metrics.record_error_total, 0, "{metrics:?}");
+        assert_eq!(producer.close(Duration::from_secs(10)).await, 0);
+
+        let consumed = kafka.read_all(&topic, COUNT);
+        assert_once_in_order(&consumed, "split-", COUNT);
+    });
+}
+
+#[test]
+fn a_producer_byte_rate_quota_throttles_without_errors() {
+    run(LIMIT, async {
+        // The broker measures the rate over at least 10 s (11 one-second
+        // samples): ~400 KB is twice this quota over that window, so the
+        // client is throttled for about 10 s in all.
+        const COUNT: usize = 400;
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("quota", 1, 1);
+        let client_id = unique_name("quota-client");
+        // 20 KB/s for this client id only.
+        kafka.script(&[
+            "tool",
+            "kafka.admin.ConfigCommand",
+            "--bootstrap-server",
+            kafka.bootstrap(),
+            "--alter",
+            "--add-config",
+            &format!("producer_byte_rate={QUOTA}"),
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            &client_id,
+        ]);
+        wait_for_quota(kafka, &client_id);
+
+        let producer = producer(
+            kafka.bootstrap(),
+            &[("client.id", &client_id), ("acks", "all")],
+        );
+        let mut handles = Vec::with_capacity(COUNT);
+        for i in 0..COUNT {
+            let value = format!("quota-{i}-{}", "q".repeat(1_000));
+            let record = ProducerRecord::new(topic.clone(), value).with_partition(0);
+            handles.push(producer.send(record).await.expect("send accepted"));
+        }
+        await_all(handles).await;
+        let metrics = producer.metrics();
+        assert_eq!(metrics.record_error_total, 0, "{metrics:?}");
+        assert!(
+            metrics.produce_throttled_total > 0 && !metrics.produce_throttle_time_max.is_zero(),
+            "the broker never throttled the client: {metrics:?}"
+        );
+        assert_eq!(producer.close(Duration::from_secs(10)).await, 0);
+
+        let consumed = kafka.read_all(&topic, COUNT);
+        assert_once_in_order(&consumed, "quota-", COUNT);
+    });
+}
+
+/// Waits until the broker reports the client's quota (a dynamic config takes
+/// effect asynchronously).
+fn wait_for_quota(kafka: &Kafka, client_id: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let described = kafka.script(&[
+            "tool",
+            "kafka.admin.ConfigCommand",
+            "--bootstrap-server",
+            kafka.bootstrap(),
+            "--describe",
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            client_id,
+        ]);
+        if described.contains(&format!("producer_byte_rate={QUOTA}")) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the quota never showed: {described}"
+        );
+    }
+}
