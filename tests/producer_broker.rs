@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use kafka_core::partitioner::partition_for_key;
+use kafka_core::partition_for_key;
 use kafka_core::{KafkaError, ProducerRecord};
 use kafka_testkit::{Kafka, unique_name};
 

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use kafka_core::kafka_record::{ValueFraming, ValueReadError, read_value};
-use kafka_core::partitioner::partition_for_key;
+use kafka_core::partition_for_key;
 use kafka_core::{Header, KafkaError, KafkaRecord, ProducerRecord, RecordMetadata};
 use serde::de::DeserializeOwned;
 

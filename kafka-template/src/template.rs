@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::Either;
+use kafka_core::Partitioner;
 use kafka_core::kafka_record::SchemaIdResolver;
-use kafka_core::partitioner::Partitioner;
 use kafka_core::{
     DeliveryFuture, KafkaError, KafkaProducer, KafkaRecord, LazyRecord, MetricsSnapshot,
     ProducerConfig, ProducerRecord, RecordMetadata, SendError, SentRecord,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use kafka_core::partitioner::partition_for_key;
+use kafka_core::partition_for_key;
 use kafka_core::{Header, KafkaError, ProducerRecord, SendError};
 use kafka_testkit::{ConsumedRecord, Kafka, unique_name};
 

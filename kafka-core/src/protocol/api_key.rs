@@ -11,7 +11,7 @@ macro_rules! api_keys {
         /// `i16` by [`ApiKey::from_code`] returning `None`.
         ///
         /// ```
-        /// use kafka_core::protocol::ApiKey;
+        /// use kafka_core::ApiKey;
         /// assert_eq!(ApiKey::Produce.code(), 0);
         /// assert_eq!(ApiKey::from_code(18), Some(ApiKey::ApiVersions));
         /// assert_eq!(ApiKey::from_code(-7), None);

@@ -10,7 +10,7 @@
 /// work in `match` patterns.
 ///
 /// ```
-/// use kafka_core::protocol::ErrorCode;
+/// use kafka_core::ErrorCode;
 /// let code = ErrorCode::from_code(6);
 /// assert_eq!(code, ErrorCode::NOT_LEADER_OR_FOLLOWER);
 /// assert!(code.is_retriable());
