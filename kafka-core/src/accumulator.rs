@@ -76,7 +76,7 @@ where
             let record = record.unwrap_or_else(|| {
                 // A delivered batch is closed, so this is a bug; the record was
                 // delivered all the same, so it is not reported as failed.
-                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = metadata.offset, "the acknowledged record's batch was not closed");
+                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = ?metadata.offset, "the acknowledged record's batch was not closed");
                 LazyRecord::from(placeholder_record(&metadata.topic, metadata.partition))
             });
             SentRecord { record, metadata }
@@ -256,11 +256,7 @@ impl RecordPosition {
             } => Ok(RecordMetadata {
                 topic: topic.to_owned(),
                 partition,
-                offset: if *base_offset < 0 {
-                    -1
-                } else {
-                    base_offset + i64::from(self.relative_offset)
-                },
+                offset: (*base_offset >= 0).then(|| base_offset + i64::from(self.relative_offset)),
                 timestamp: if *log_append_time >= 0 {
                     *log_append_time
                 } else {
@@ -1285,7 +1281,7 @@ mod tests {
             let metadata = result.as_ref().unwrap();
             assert_eq!(metadata.topic, TOPIC);
             assert_eq!(metadata.partition, 0);
-            assert_eq!(metadata.offset, 100 + i as i64);
+            assert_eq!(metadata.offset, Some(100 + i as i64));
             assert_eq!(metadata.timestamp, 1_700_000_000_000);
             assert_eq!(metadata.serialized_key_size, -1);
             assert_eq!(metadata.serialized_value_size, 1_000);
@@ -1332,7 +1328,7 @@ mod tests {
                 // The record as the application built it: no partition or
                 // timestamp of its own, so none in the rebuilt one.
                 assert_eq!(sent.record, record(*i), "record {i}");
-                assert_eq!(sent.metadata.offset, 7 + *i as i64);
+                assert_eq!(sent.metadata.offset, Some(7 + *i as i64));
                 assert_eq!(sent.metadata.partition, 0);
             } else {
                 let error = result.as_ref().unwrap_err();

@@ -128,7 +128,7 @@ struct MockState {
 /// let template = KafkaTemplate::with_mock(mock.clone());
 ///
 /// let sent = template.send_to("orders", Some("k1"), "hello").await.unwrap();
-/// assert_eq!(sent.record_metadata.offset, 0);
+/// assert_eq!(sent.record_metadata.offset, Some(0));
 /// assert_eq!(mock.history()[0].value_str().as_deref(), Some("hello"));
 ///
 /// mock.fail_next(KafkaError::Internal("broker on fire".into()));
@@ -218,7 +218,7 @@ impl MockProducer {
         let metadata = RecordMetadata {
             topic: record.topic.clone(),
             partition,
-            offset: *offset,
+            offset: Some(*offset),
             timestamp,
             serialized_key_size: record
                 .key

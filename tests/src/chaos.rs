@@ -119,8 +119,8 @@ pub enum Outcome {
     Acked {
         /// Partition of the acknowledgement.
         partition: i32,
-        /// Offset of the acknowledgement.
-        offset: i64,
+        /// Offset of the acknowledgement (always known with `acks=all`).
+        offset: Option<i64>,
     },
     /// Failed with an error that says it may have been written
     /// (`possibly_written()`).
@@ -252,7 +252,7 @@ pub fn judge(outcomes: &[Outcome], consumed: &[ConsumedRecord]) -> Figures {
         copies[i] += 1;
         if let Outcome::Acked { partition, offset } = outcomes[i]
             && copies[i] == 1
-            && (partition, offset) != (record.partition, record.offset)
+            && (partition, offset) != (record.partition, Some(record.offset))
         {
             figures.misplaced += 1;
         }
@@ -602,7 +602,10 @@ mod tests {
     }
 
     fn acked(partition: i32, offset: i64) -> Outcome {
-        Outcome::Acked { partition, offset }
+        Outcome::Acked {
+            partition,
+            offset: Some(offset),
+        }
     }
 
     #[test]
