@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kafka_template::core::partitioner::partition_for_key;
+use kafka_template::core::partition_for_key;
 use kafka_template::core::{KafkaError, LazyRecord, ProducerRecord, RecordMetadata};
 use kafka_template::record::serde_millis;
 use kafka_template::{
@@ -150,7 +150,7 @@ async fn derived_records_land_with_topic_partition_key_value_headers_and_timesta
         let m = &result.record_metadata;
         let record = records
             .iter()
-            .find(|r| r.partition == m.partition && r.offset == m.offset)
+            .find(|r| r.partition == m.partition && Some(r.offset) == m.offset)
             .expect("the record is where the template said");
         let user = format!("user-{}", i % 5);
         assert_eq!(record.topic, greetings);
@@ -392,7 +392,7 @@ async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_bac
         let m = &result.record_metadata;
         let record = records
             .iter()
-            .find(|r| r.partition == m.partition && r.offset == m.offset)
+            .find(|r| r.partition == m.partition && Some(r.offset) == m.offset)
             .expect("the record is where the callback said");
         assert_eq!(
             record.key,

@@ -89,6 +89,24 @@ pub struct ClientArgs {
     /// PKCS12 truststore (librdkafka's `ssl.ca.location`, krafka's `with_ca_cert`).
     #[arg(long)]
     pub ssl_ca_pem: Option<PathBuf>,
+    /// In latency mode, time only the records whose key Java's partitioner
+    /// (murmur2) puts on these partitions (of `--partitions`); the others are
+    /// sent and counted but not timed. Needs `--keyed`.
+    #[arg(long, value_delimiter = ',', requires = "partitions")]
+    pub timed_partitions: Vec<i32>,
+    /// Partitions of the topic, for `--timed-partitions`.
+    #[arg(long)]
+    pub partitions: Option<usize>,
+    /// Stall this process (a broker) with SIGSTOP during the measured window,
+    /// `--stall-after-ms` after it starts, for `--stall-ms`, then SIGCONT it.
+    #[arg(long)]
+    pub stall_pid: Option<i32>,
+    /// When the stall starts, from the start of the measured window.
+    #[arg(long, default_value_t = 3_000)]
+    pub stall_after_ms: u64,
+    /// How long the stall holds.
+    #[arg(long, default_value_t = 6_000)]
+    pub stall_ms: u64,
 }
 
 impl ClientArgs {
@@ -110,6 +128,18 @@ impl ClientArgs {
             ("compression.type", self.compression.property().to_owned()),
             ("max.in.flight.requests.per.connection", "5".to_owned()),
         ]
+    }
+
+    /// Whether record `key` is timed: always, unless `--timed-partitions`
+    /// names the partitions to time and the key's partition is not one.
+    pub fn timed(&self, key: Option<&[u8]>) -> bool {
+        if self.timed_partitions.is_empty() {
+            return true;
+        }
+        let partition = key
+            .zip(self.partitions)
+            .and_then(|(key, count)| kafka_core::partitioner::partition_for_key(key, count));
+        partition.is_some_and(|p| self.timed_partitions.contains(&p))
     }
 
     /// [`java_properties`](Self::java_properties) followed by the secured

@@ -19,4 +19,5 @@ pub mod report;
 pub mod runner;
 pub mod rusage;
 pub mod security;
+pub mod stall;
 pub mod tracker;

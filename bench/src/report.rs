@@ -46,6 +46,11 @@ pub struct ClientReport {
     /// clock included start-up, as in `ProducerPerformance`).
     #[serde(default)]
     pub warm_up_s: Option<f64>,
+    /// In latency mode with `--timed-partitions`, the latency of the records
+    /// left out of `latency` (those bound for a stalled broker: the proof
+    /// that the stall took effect).
+    #[serde(default)]
+    pub others_latency: Option<Latency>,
 }
 
 impl ClientReport {
@@ -82,6 +87,7 @@ mod tests {
             elapsed_s: 0.5,
             latency: None,
             warm_up_s: Some(0.1),
+            others_latency: None,
         };
         let output = format!("noise\n{}\nmore noise\n", report.to_line());
         assert_eq!(ClientReport::from_output(&output).unwrap().unwrap(), report);

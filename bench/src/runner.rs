@@ -11,6 +11,7 @@ use clap::Parser;
 use crate::args::{ClientArgs, Mode};
 use crate::payload::Payloads;
 use crate::report::ClientReport;
+use crate::stall::BrokerStall;
 use crate::tracker::{Pending, Tracker};
 
 /// A producer under test.
@@ -131,8 +132,20 @@ pub async fn run<P: BenchProducer>(
         Mode::Throughput => None,
         Mode::Latency => Some(Duration::from_secs_f64(1.0 / args.rate.max(1) as f64)),
     };
+    if !args.timed_partitions.is_empty() && !args.keyed {
+        anyhow::bail!(
+            "--timed-partitions picks records by their key's partition: it needs --keyed"
+        );
+    }
     let mut bytes = 0u64;
     let started = Instant::now();
+    let stall = args.stall_pid.map(|pid| {
+        BrokerStall::start(
+            pid,
+            Duration::from_millis(args.stall_after_ms),
+            Duration::from_millis(args.stall_ms),
+        )
+    });
     for index in 1..args.count {
         if let Some(interval) = interval {
             // Records due by now go out at once; otherwise sleep until the next
@@ -144,10 +157,19 @@ pub async fn run<P: BenchProducer>(
         }
         let (key, value) = payloads.record(index, args.keyed);
         bytes += (key.map_or(0, Bytes::len) + value.len()) as u64;
+        let pending = if args.timed(key.map(|k| &k[..])) {
+            tracker.start()
+        } else {
+            tracker.start_untimed()
+        };
         producer
-            .send(index, key, value, tracker.start())
+            .send(index, key, value, pending)
             .await
             .with_context(|| format!("sending record {index}"))?;
+    }
+    if let Some(stall) = stall {
+        // A run shorter than the stall still ends with the broker running.
+        stall.finish().await?;
     }
     let complete = tracker
         .wait_all(Duration::from_secs(args.ack_timeout_secs))
@@ -171,5 +193,6 @@ pub async fn run<P: BenchProducer>(
         elapsed_s: elapsed.as_secs_f64(),
         latency: tracker.latency(),
         warm_up_s: Some(warm_up_s),
+        others_latency: tracker.others_latency(),
     })
 }

@@ -17,6 +17,9 @@ pub struct Tracker {
     failed: AtomicU64,
     first_error: Mutex<Option<String>>,
     latencies: Option<Mutex<Histogram<u64>>>,
+    /// In latency mode, the records left out of `latencies` (see
+    /// [`Tracker::start_untimed`]), timed apart.
+    others: Option<Mutex<Histogram<u64>>>,
     all_done: Notify,
 }
 
@@ -25,24 +28,29 @@ pub struct Tracker {
 pub struct Pending {
     tracker: &'static Tracker,
     sent_at: Option<Instant>,
+    /// Timed apart, in the tracker's other histogram.
+    other: bool,
 }
 
 impl Tracker {
     /// A tracker expecting `expected` outcomes; `time_each` keeps a latency
     /// histogram (1 µs to 10 minutes, 3 significant digits).
     pub fn new(expected: u64, time_each: bool) -> Tracker {
-        let latencies = time_each.then(|| {
-            Mutex::new(
-                Histogram::new_with_bounds(1, 600_000_000, 3)
-                    .expect("the histogram's bounds are constants and valid"),
-            )
-        });
+        let histogram = || {
+            time_each.then(|| {
+                Mutex::new(
+                    Histogram::new_with_bounds(1, 600_000_000, 3)
+                        .expect("the histogram's bounds are constants and valid"),
+                )
+            })
+        };
         Tracker {
             expected,
             acked: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             first_error: Mutex::new(None),
-            latencies,
+            latencies: histogram(),
+            others: histogram(),
             all_done: Notify::new(),
         }
     }
@@ -60,11 +68,27 @@ impl Tracker {
         Pending {
             tracker: self,
             sent_at: self.latencies.is_some().then(Instant::now),
+            other: false,
         }
     }
 
-    fn complete(&self, sent_at: Option<Instant>, outcome: Result<(), String>) {
-        if let (Some(latencies), Some(sent_at)) = (&self.latencies, sent_at) {
+    /// Like [`Tracker::start`] for a record left out of the latency figures
+    /// (timed apart, in [`Tracker::others_latency`]).
+    pub fn start_untimed(&'static self) -> Pending {
+        Pending {
+            tracker: self,
+            sent_at: self.others.is_some().then(Instant::now),
+            other: true,
+        }
+    }
+
+    fn complete(&self, pending: &Pending, outcome: Result<(), String>) {
+        let histogram = if pending.other {
+            &self.others
+        } else {
+            &self.latencies
+        };
+        if let (Some(latencies), Some(sent_at)) = (histogram, pending.sent_at) {
             let micros = u64::try_from(sent_at.elapsed().as_micros()).unwrap_or(u64::MAX);
             if let Ok(mut histogram) = latencies.lock() {
                 histogram.saturating_record(micros.max(1));
@@ -119,7 +143,20 @@ impl Tracker {
 
     /// Latency percentiles, when this tracker timed each record.
     pub fn latency(&self) -> Option<Latency> {
-        let histogram = self.latencies.as_ref()?.lock().ok()?;
+        Self::percentiles(self.latencies.as_ref()?)
+    }
+
+    /// Latency percentiles of the records left out of [`Tracker::latency`],
+    /// when there were any.
+    pub fn others_latency(&self) -> Option<Latency> {
+        Self::percentiles(self.others.as_ref()?)
+    }
+
+    fn percentiles(histogram: &Mutex<Histogram<u64>>) -> Option<Latency> {
+        let histogram = histogram.lock().ok()?;
+        if histogram.is_empty() {
+            return None;
+        }
         Some(Latency {
             p50_us: histogram.value_at_quantile(0.50) as f64,
             p99_us: histogram.value_at_quantile(0.99) as f64,
@@ -134,7 +171,7 @@ impl Tracker {
 impl Pending {
     /// Completes the record with its outcome.
     pub fn complete(self, outcome: Result<(), String>) {
-        self.tracker.complete(self.sent_at, outcome);
+        self.tracker.complete(&self, outcome);
     }
 }
 
@@ -154,6 +191,22 @@ mod tests {
         assert_eq!(tracker.first_error().as_deref(), Some("boom"));
         let latency = tracker.latency().unwrap();
         assert!(latency.p50_us >= 1.0 && latency.p50_us <= latency.max_us);
+    }
+
+    #[tokio::test]
+    async fn untimed_records_count_but_stay_out_of_the_histogram() {
+        let tracker = Tracker::leak(2, true);
+        let timed = tracker.start();
+        let untimed = tracker.start_untimed();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        untimed.complete(Ok(()));
+        timed.complete(Ok(()));
+        assert!(tracker.wait_all(Duration::from_secs(1)).await);
+        assert_eq!(tracker.acked(), 2);
+        assert_eq!(tracker.latencies.as_ref().unwrap().lock().unwrap().len(), 1);
+        assert_eq!(tracker.others.as_ref().unwrap().lock().unwrap().len(), 1);
+        assert!(tracker.others_latency().unwrap().p50_us >= 20_000.0);
+        assert!(Tracker::leak(1, true).others_latency().is_none());
     }
 
     #[test]

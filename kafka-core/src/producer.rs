@@ -36,7 +36,7 @@ use crate::sender::{Connector, Finished, ProducerShared, Sender};
 ///
 /// // Synchronous style: wait for the broker's acknowledgement.
 /// let metadata = producer.send(ProducerRecord::new("orders", "hello").with_key("k1")).await?.await?;
-/// println!("written at {}-{}@{}", metadata.topic, metadata.partition, metadata.offset);
+/// println!("written at {}-{}@{:?}", metadata.topic, metadata.partition, metadata.offset);
 ///
 /// // Fire and forget: drop the handle; the record is still delivered.
 /// let _ = producer.send(ProducerRecord::new("orders", "fire")).await?;
@@ -356,7 +356,7 @@ impl KafkaProducer {
     /// let record = ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1");
     /// producer
     ///     .send_with_record_callback(record, |result| match result {
-    ///         Ok(sent) => println!("{:?} at offset {}", sent.record.key, sent.metadata.offset),
+    ///         Ok(sent) => println!("{:?} at offset {:?}", sent.record.key, sent.metadata.offset),
     ///         Err(e) => eprintln!("{:?} failed: {e}", e.record().map(|r| &r.key)),
     ///     })
     ///     .await?;
@@ -400,7 +400,7 @@ impl KafkaProducer {
     ///     })
     ///     .await?;
     /// if let Ok(metadata) = delivery.await {
-    ///     println!("offset {}", metadata.offset);
+    ///     println!("offset {:?}", metadata.offset);
     /// }
     /// # Ok(())
     /// # }

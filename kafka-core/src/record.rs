@@ -128,15 +128,18 @@ impl ProducerRecord {
 
 /// Where a record landed, as the broker acknowledged it.
 ///
-/// With `acks=0` the broker sends nothing back, so `offset` is `-1`, as in Java.
+/// With `acks=0` the broker sends nothing back, so the offset is unknown:
+/// `offset` is `None` where Java's `RecordMetadata.offset()` returns `-1` and
+/// `hasOffset()` is false. The timestamp is always known, as in Java: the
+/// record's create time, or the broker's log append time when it said one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordMetadata {
     /// The topic.
     pub topic: String,
     /// The partition the record was appended to.
     pub partition: i32,
-    /// The record's offset in the partition, or `-1` when unknown (`acks=0`).
-    pub offset: i64,
+    /// The record's offset in the partition; `None` when unknown (`acks=0`).
+    pub offset: Option<i64>,
     /// The record's timestamp: its create time, or the broker's log append time
     /// when the topic uses `message.timestamp.type=LogAppendTime`.
     pub timestamp: i64,
@@ -158,7 +161,7 @@ pub struct RecordMetadata {
 ///     metadata: RecordMetadata {
 ///         topic: "orders".into(),
 ///         partition: 2,
-///         offset: 41,
+///         offset: Some(41),
 ///         timestamp: 1_700_000_000_000,
 ///         serialized_key_size: 7,
 ///         serialized_value_size: 8,

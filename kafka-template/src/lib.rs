@@ -17,7 +17,7 @@
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let kafka = KafkaTemplate::from_config()?; // application.yml + profiles + env
 //! let sent = kafka.send(&Greeting { user: "ada".into(), text: "hi".into() }).await?;
-//! println!("{}@{}", sent.record_metadata.partition, sent.record_metadata.offset);
+//! println!("{}@{:?}", sent.record_metadata.partition, sent.record_metadata.offset);
 //! # Ok(())
 //! # }
 //! ```
@@ -65,7 +65,7 @@
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let producer = KafkaProducer::new(ProducerConfig::builder().bootstrap_servers("localhost:9092").build()?)?;
 //! let metadata = producer.send(ProducerRecord::new("orders", "hello").with_key("k1")).await?.await?;
-//! println!("{}@{}", metadata.partition, metadata.offset);
+//! println!("{}@{:?}", metadata.partition, metadata.offset);
 //! producer.close(std::time::Duration::from_secs(30)).await;
 //! # Ok(())
 //! # }

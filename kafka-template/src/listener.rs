@@ -50,7 +50,7 @@ impl ProducerListener for LoggingProducerListener {
         tracing::trace!(
             topic = %metadata.topic,
             partition = metadata.partition,
-            offset = metadata.offset,
+            offset = ?metadata.offset,
             "record sent"
         );
     }

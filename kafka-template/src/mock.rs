@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use kafka_core::partitioner::partition_for_key;
+use kafka_core::partition_for_key;
 use kafka_core::{Header, KafkaError, ProducerRecord, RecordMetadata};
 use kafka_record::KafkaRecord;
 use kafka_record::{ValueFraming, ValueReadError, read_value};
@@ -129,7 +129,7 @@ struct MockState {
 /// let template = KafkaTemplate::with_mock(mock.clone());
 ///
 /// let sent = template.send_to("orders", Some("k1"), "hello").await.unwrap();
-/// assert_eq!(sent.record_metadata.offset, 0);
+/// assert_eq!(sent.record_metadata.offset, Some(0));
 /// assert_eq!(mock.history()[0].value_str().as_deref(), Some("hello"));
 ///
 /// mock.fail_next(KafkaError::Internal("broker on fire".into()));
@@ -219,7 +219,7 @@ impl MockProducer {
         let metadata = RecordMetadata {
             topic: record.topic.clone(),
             partition,
-            offset: *offset,
+            offset: Some(*offset),
             timestamp,
             serialized_key_size: record
                 .key

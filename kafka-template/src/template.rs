@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::Either;
-use kafka_core::partitioner::Partitioner;
+use kafka_core::Partitioner;
 use kafka_core::{
     DeliveryFuture, KafkaError, KafkaProducer, LazyRecord, MetricsSnapshot, ProducerConfig,
     ProducerRecord, RecordMetadata, SendError, SentRecord,
@@ -194,7 +194,7 @@ struct TemplateInner {
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 /// let kafka = KafkaTemplate::from_config()?; // application.yml + profiles + env
 /// let sent = kafka.send_to("greetings", Some("k1"), "hello").await?;
-/// println!("at {}-{}@{}", sent.record_metadata.topic, sent.record_metadata.partition, sent.record_metadata.offset);
+/// println!("at {}-{}@{:?}", sent.record_metadata.topic, sent.record_metadata.partition, sent.record_metadata.offset);
 /// kafka.close(std::time::Duration::from_secs(10)).await;
 /// # Ok(())
 /// # }
@@ -517,7 +517,7 @@ impl KafkaTemplate {
     ///     let event = OrderPlaced { id: id.to_owned() };
     ///     template
     ///         .enqueue_with_callback(&event, |result| match result {
-    ///             Ok(sent) => println!("offset {}", sent.record_metadata.offset),
+    ///             Ok(sent) => println!("offset {:?}", sent.record_metadata.offset),
     ///             Err(e) => eprintln!("not sent: {e}"),
     ///         })
     ///         .await?;

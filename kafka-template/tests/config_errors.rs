@@ -449,7 +449,7 @@ fn java_class_settings_point_at_the_template_builder() {
             format!(
                 "kafka.properties.partitioner.class (from {file}:4) is not supported: it names a \
                  Java class, which cannot be loaded here; implement \
-                 kafka_template::core::partitioner::Partitioner and give it to \
+                 kafka_template::core::Partitioner and give it to \
                  KafkaTemplate::builder().partitioner(...)"
             ),
         ]

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use kafka_template::core::partitioner::partition_for_key;
+use kafka_template::core::partition_for_key;
 use kafka_template::{KafkaBytes, KafkaConfig, KafkaRecord, KafkaTemplate};
 use kafka_testkit::Kafka;
 use serde::Serialize;

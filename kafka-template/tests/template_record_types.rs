@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kafka_template::core::KafkaError;
-use kafka_template::core::network::NetworkError;
+use kafka_template::core::NetworkError;
 use kafka_template::record::avro::{AvroNamed, AvroSchema};
 use kafka_template::record::{SchemaIdError, SchemaIdResolver, ValueReadError, serde_millis};
 use kafka_template::{

@@ -364,6 +364,35 @@ impl Kafka {
         );
     }
 
+    /// The partitions of `topic` whose in-sync replicas lack one of the
+    /// replicas, as Kafka's `kafka-topics --describe --under-replicated-partitions`
+    /// lists them (one line each; empty when every replica is in sync).
+    pub fn under_replicated_partitions(&self, topic: &str) -> Vec<String> {
+        self.script(&["under-replicated", topic])
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// Waits until every replica of every partition of `topic` is in sync again
+    /// (after a broker came back), asking the cluster at most every `poll`; the
+    /// partitions still under-replicated when `timeout` ran out as the error.
+    pub fn wait_in_sync(&self, topic: &str, timeout: Duration) -> Result<(), Vec<String>> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let lagging = self.under_replicated_partitions(topic);
+            if lagging.is_empty() {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(lagging);
+            }
+            // Each ask starts a JVM (about a second): the poll is the tool's own pace.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Runs `scripts/kafka` with these arguments against this cluster.
     pub fn script(&self, args: &[&str]) -> String {
         run_script_with(self.state_dir.as_deref(), Some(&self.bootstrap), args)
@@ -428,6 +457,28 @@ impl Cluster {
     /// Restarts node `node` with its data.
     pub fn restart(&self, node: u32) {
         self.kafka.script(&["restart", &node.to_string()]);
+    }
+
+    /// Stalls node `node` with SIGSTOP: its sockets stay open and nothing is
+    /// answered, as a broker in a long GC pause or a hung disk; see
+    /// [`Cluster::resume`].
+    pub fn pause(&self, node: u32) {
+        self.kafka.script(&["pause", &node.to_string()]);
+    }
+
+    /// Lets a node stalled by [`Cluster::pause`] run on (SIGCONT).
+    pub fn resume(&self, node: u32) {
+        self.kafka.script(&["resume", &node.to_string()]);
+    }
+
+    /// How many nodes the cluster was started with.
+    pub fn nodes(&self) -> u32 {
+        self.kafka
+            .state_dir
+            .as_ref()
+            .and_then(|d| std::fs::read_to_string(d.join("brokers")).ok())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(1)
     }
 
     /// The broker ids the cluster's metadata lists (read by Kafka's own tool).

@@ -49,7 +49,17 @@ impl KafkaProxy {
     /// Starts forwarding each front port of the running cluster
     /// (`scripts/kafka proxy-routes`) to its broker.
     pub fn start() -> KafkaProxy {
-        let routes = crate::run_script(&["proxy-routes"]);
+        KafkaProxy::with_routes(&crate::run_script(&["proxy-routes"]))
+    }
+
+    /// Like [`KafkaProxy::start`], in front of this cluster (a
+    /// [`Cluster`](crate::Cluster) of a test's own, or the shared one). The front
+    /// ports are the cluster's own, so proxies of different clusters coexist.
+    pub fn start_for(kafka: &crate::Kafka) -> KafkaProxy {
+        KafkaProxy::with_routes(&kafka.script(&["proxy-routes"]))
+    }
+
+    fn with_routes(routes: &str) -> KafkaProxy {
         let shared = Arc::new(Shared::default());
         let mut fronts = Vec::new();
         for line in routes.lines().filter(|l| !l.trim().is_empty()) {

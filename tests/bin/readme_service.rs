@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         Ok(sent) => report(
                             &out,
                             format!(
-                                "ok {id} {} {}",
+                                "ok {id} {} {:?}",
                                 sent.record_metadata.partition, sent.record_metadata.offset
                             ),
                         ),
@@ -81,7 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .send_with_callback(record, move |result| match result {
                         Ok(metadata) => report(
                             &out,
-                            format!("ok {id} {} {}", metadata.partition, metadata.offset),
+                            format!("ok {id} {} {:?}", metadata.partition, metadata.offset),
                         ),
                         Err(e) => report(
                             &out,

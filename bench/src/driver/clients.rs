@@ -12,7 +12,7 @@ use crate::args::Mode;
 use crate::report::{ClientReport, Latency};
 
 use super::cluster::SecuredListener;
-use super::scenario::{BATCH_SIZE, BUFFER_MEMORY, Scenario};
+use super::scenario::{BATCH_SIZE, BUFFER_MEMORY, PARTITIONS, Scenario};
 
 /// How a client is started.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +108,9 @@ impl ClientSpec {
             ClientKind::JavaProducerPerformance if scenario.keyed => {
                 Some("ProducerPerformance (Kafka 4.1) sends every record with a null key")
             }
+            ClientKind::JavaProducerPerformance if scenario.stall.is_some() => {
+                Some("ProducerPerformance cannot stall a broker inside its measured window")
+            }
             ClientKind::Rust {
                 binary: "bench-confluent",
             } if scenario.listener.is_secured() => {
@@ -154,6 +157,11 @@ pub struct RunPlan<'a> {
     pub bin_dir: &'a Path,
     /// The Java client's setup, when Java runs.
     pub java: Option<&'a JavaSetup>,
+    /// The partitions whose records are timed, when not all (see
+    /// [`Scenario::timed_apart_from`]).
+    pub timed_partitions: Option<&'a [i32]>,
+    /// The process to stall (see [`Scenario::stall`]).
+    pub stall_pid: Option<i32>,
 }
 
 /// The command line (program first) that runs `client` for `plan`.
@@ -197,6 +205,25 @@ pub fn command_line(client: &ClientSpec, plan: &RunPlan<'_>) -> anyhow::Result<V
                     "latency".into(),
                     "--rate".into(),
                     rate.to_string(),
+                ]);
+            }
+            if let Some(partitions) = plan.timed_partitions {
+                let list: Vec<String> = partitions.iter().map(i32::to_string).collect();
+                line.extend([
+                    "--timed-partitions".into(),
+                    list.join(","),
+                    "--partitions".into(),
+                    PARTITIONS.to_string(),
+                ]);
+            }
+            if let (Some(pid), Some(stall)) = (plan.stall_pid, scenario.stall) {
+                line.extend([
+                    "--stall-pid".into(),
+                    pid.to_string(),
+                    "--stall-after-ms".into(),
+                    stall.after_ms.to_string(),
+                    "--stall-ms".into(),
+                    stall.for_ms.to_string(),
                 ]);
             }
             Ok(line)
@@ -330,6 +357,7 @@ pub fn parse_producer_performance(
         elapsed_s,
         latency,
         warm_up_s: None,
+        others_latency: None,
     })
 }
 
@@ -384,6 +412,37 @@ mod tests {
     }
 
     #[test]
+    fn the_stalled_row_tells_the_client_what_to_time_and_whom_to_stall() {
+        let stalled = Scenario::full()
+            .into_iter()
+            .find(|s| s.stall.is_some())
+            .unwrap();
+        let plan = RunPlan {
+            scenario: &stalled,
+            bootstrap: "127.0.0.1:9092",
+            secured: None,
+            topic: "t",
+            payload_file: Path::new("/t/payload-100.txt"),
+            bin_dir: Path::new("/b"),
+            java: None,
+            timed_partitions: Some(&[1, 2, 4, 5]),
+            stall_pid: Some(4242),
+        };
+        let all = ClientSpec::all();
+        let ours = all.iter().find(|c| c.name == "ours").unwrap();
+        let line = command_line(ours, &plan).unwrap().join(" ");
+        assert!(
+            line.contains("--keyed")
+                && line.contains("--mode latency --rate 5000")
+                && line.contains("--timed-partitions 1,2,4,5 --partitions 6")
+                && line.contains("--stall-pid 4242 --stall-after-ms 3000 --stall-ms 6000"),
+            "{line}"
+        );
+        let java = all.iter().find(|c| c.name == "java").unwrap();
+        assert!(java.unsupported(&stalled).is_some());
+    }
+
+    #[test]
     fn sasl_ssl_runs_get_the_listeners_properties_and_confluent_says_why_not() {
         let scenario = Scenario::full()
             .into_iter()
@@ -405,6 +464,8 @@ mod tests {
             payload_file: Path::new("/t/payload-100.txt"),
             bin_dir: Path::new("/b"),
             java: Some(&java),
+            timed_partitions: None,
+            stall_pid: None,
         };
         let all = ClientSpec::all();
         let client = |name: &str| all.iter().find(|c| c.name == name).unwrap();

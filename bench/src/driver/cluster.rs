@@ -38,6 +38,9 @@ pub struct Cluster {
     secured: Option<SecuredListener>,
     /// `scripts/kafka` and the state directory, when this run started it.
     started: Option<(PathBuf, PathBuf)>,
+    /// The state directory, when the cluster is the harness's (started by
+    /// this run or found running there).
+    state: Option<PathBuf>,
 }
 
 fn kafka_script(script: &Path, state: &Path, args: &[&str]) -> anyhow::Result<String> {
@@ -63,6 +66,7 @@ impl Cluster {
             bootstrap: bootstrap.to_owned(),
             secured: None,
             started: None,
+            state: None,
         }
     }
 
@@ -136,7 +140,8 @@ impl Cluster {
         Ok(Cluster {
             bootstrap,
             secured: None,
-            started: (!running).then_some((script, state)),
+            started: (!running).then(|| (script, state.clone())),
+            state: Some(state),
         })
     }
 
@@ -148,6 +153,20 @@ impl Cluster {
     /// The secured listener the clients use, if not PLAINTEXT.
     pub fn secured(&self) -> Option<&SecuredListener> {
         self.secured.as_ref()
+    }
+
+    /// The process id of node `node` (1-based), for a cluster of the
+    /// harness's; an error naming why not for one given by address.
+    pub fn node_pid(&self, node: u32) -> anyhow::Result<i32> {
+        let state = self.state.as_ref().context(
+            "a stall needs the process of a broker: the driver's own cluster, not one given by address",
+        )?;
+        let file = state.join(format!("node-{node}/pid"));
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read node {node}'s pid from {}", file.display()))?;
+        text.trim()
+            .parse()
+            .with_context(|| format!("{} holds no pid: {text:?}", file.display()))
     }
 }
 

@@ -318,6 +318,23 @@ pub fn render(results: &BenchResults) -> String {
              records. The Rust clients time each record in microseconds; ProducerPerformance in whole \
              milliseconds.\n"
         );
+        if let Some((stall, rate)) = latency
+            .iter()
+            .find_map(|s| Some((s.stall?, s.rate.unwrap_or(0))))
+        {
+            let _ = writeln!(
+                out,
+                "The `-{CLUSTER_BROKERS}brokers` pair sends 100-byte keyed records at {rate} records/s to \
+                 every partition of the {CLUSTER_BROKERS}-broker cluster (one copy per partition, so that \
+                 no replica ties the other partitions to the stalled node) and times only those bound \
+                 for the partitions node {} does not lead; in the `-sigstop` row that node is stopped with \
+                 SIGSTOP {:.0} s into the measured window for {:.0} s (then SIGCONT). A producer whose \
+                 brokers do not wait on one another keeps that row's p99 near the undisturbed one's.\n",
+                stall.node,
+                stall.after_ms as f64 / 1000.0,
+                stall.for_ms as f64 / 1000.0,
+            );
+        }
         latency_table(&mut out, results, &latency);
         out.push_str("\n![latency percentiles](latency.svg)\n\n");
     }

@@ -141,6 +141,7 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
                 .to_owned(),
             secured: cluster.secured().cloned(),
             admin: TopicAdmin::connect(cluster.bootstrap())?,
+            cluster,
         };
         let plan = RunContext {
             options,
@@ -319,6 +320,9 @@ struct Target {
     /// The secured listener the clients use, if not PLAINTEXT.
     secured: Option<SecuredListener>,
     admin: TopicAdmin,
+    /// The cluster itself (its brokers' processes, for a stall); a cluster
+    /// this run started stops when the target is dropped.
+    cluster: Cluster,
 }
 
 struct RunContext<'a> {
@@ -379,6 +383,29 @@ impl RunContext<'_> {
         target: &Target,
     ) -> anyhow::Result<RunResult> {
         let payload_file = payload_path(&self.options.work_dir, scenario.record_size);
+        // The stall pair times the records bound for the partitions the
+        // stalled node does not lead (leaders as the fresh topic has them).
+        let timed_partitions = match scenario.timed_apart_from {
+            Some(node) => {
+                let node_id = i32::try_from(node).context("node number")?;
+                let timed: Vec<i32> = target
+                    .admin
+                    .leaders(topic)?
+                    .into_iter()
+                    .filter(|(_, leader)| *leader != node_id)
+                    .map(|(partition, _)| partition)
+                    .collect();
+                if timed.is_empty() {
+                    bail!("node {node} leads every partition of {topic}: nothing to time apart");
+                }
+                Some(timed)
+            }
+            None => None,
+        };
+        let stall_pid = scenario
+            .stall
+            .map(|stall| target.cluster.node_pid(stall.node))
+            .transpose()?;
         let plan = RunPlan {
             scenario,
             bootstrap: &target.bootstrap,
@@ -387,10 +414,21 @@ impl RunContext<'_> {
             payload_file: &payload_file,
             bin_dir: self.bin_dir,
             java: self.java,
+            timed_partitions: timed_partitions.as_deref(),
+            stall_pid,
         };
         let mut line = vec![self.rusage.display().to_string()];
         line.extend(command_line(client, &plan)?);
-        let output = run_with_timeout(&line, self.options.run_timeout)?;
+        let output = run_with_timeout(&line, self.options.run_timeout);
+        if let Some(pid) = stall_pid {
+            // The client lets the broker go; a client that died mid-stall
+            // must not leave it stopped for the next run.
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGCONT,
+            );
+        }
+        let output = output?;
         let usage =
             Usage::from_output(&output.stdout).context("bench-rusage printed no usage line")??;
         let report: Option<ClientReport> = match parse_report(client, scenario, &output.stdout) {
@@ -419,6 +457,11 @@ impl RunContext<'_> {
                 output.stderr_tail()
             ));
         }
+        if let (Some(stall), Some(report)) = (scenario.stall, &report)
+            && let Some(problem) = stall.not_taken_effect(report.others_latency.as_ref())
+        {
+            problems.push(problem);
+        }
         if records_in_topic != Some(scenario.count) {
             problems.push(format!(
                 "the topic holds {} records, not {}",
@@ -438,6 +481,7 @@ impl RunContext<'_> {
             elapsed_s: 0.0,
             latency: None,
             warm_up_s: None,
+            others_latency: None,
         });
         let (records_per_s, mb_per_s) = if report.elapsed_s > 0.0 {
             (

@@ -274,11 +274,23 @@ impl BenchResults {
         other: &str,
         figure: Figure,
     ) -> Option<Spread> {
+        self.ratio_between((scenario, client), (scenario, other), figure)
+    }
+
+    /// `figure` of one (scenario, client) over another's, pass by pass (runs
+    /// of the same attempt), over the passes where both succeeded: two
+    /// clients on one scenario, or one client on two scenarios.
+    pub fn ratio_between(
+        &self,
+        (scenario, client): (&str, &str),
+        (other_scenario, other): (&str, &str),
+        figure: Figure,
+    ) -> Option<Spread> {
         let ratios = self
             .ok_runs(scenario, client)
             .filter_map(|mine| {
                 let theirs = self
-                    .ok_runs(scenario, other)
+                    .ok_runs(other_scenario, other)
                     .find(|r| r.attempt == mine.attempt)?;
                 let (mine, theirs) = (figure(mine)?, figure(theirs)?);
                 (theirs > 0.0).then_some(mine / theirs)

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::args::{Codec, Mode};
+use crate::report::Latency;
 
 /// One cell of the matrix, run once per client.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,7 +31,55 @@ pub struct Scenario {
     /// The listener the clients produce through.
     #[serde(default)]
     pub listener: Listener,
+    /// In latency mode, time only the records bound for partitions this node
+    /// does not lead (keyed records, placed by Java's partitioner), so that a
+    /// row with [`Scenario::stall`] and one without compare the same records.
+    #[serde(default)]
+    pub timed_apart_from: Option<u32>,
+    /// A broker stalled with SIGSTOP during the measured window.
+    #[serde(default)]
+    pub stall: Option<Stall>,
 }
+
+/// One broker stopped with SIGSTOP during a run, then let go with SIGCONT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stall {
+    /// The node (1-based, as `scripts/kafka` numbers them).
+    pub node: u32,
+    /// From the start of the measured window.
+    pub after_ms: u64,
+    /// How long it stays stopped: under the controller's broker session
+    /// (`broker.session.timeout.ms`, 9 s), so leadership stays where it is and
+    /// the stalled broker's records simply wait.
+    pub for_ms: u64,
+}
+
+impl Stall {
+    /// Why a run with this stall does not count, if it does not: the records
+    /// bound for the stalled node (`others`, timed apart) must have waited for
+    /// at least half the stall, else it did not take effect (a wrong pid, a
+    /// window that ended first) and the row would flatter the client.
+    pub fn not_taken_effect(&self, others: Option<&Latency>) -> Option<String> {
+        let needed_us = self.for_ms as f64 * 1000.0 / 2.0;
+        match others {
+            Some(latency) if latency.max_us >= needed_us => None,
+            Some(latency) => Some(format!(
+                "the stall did not take effect: the stalled node's records waited at most {:.0} ms \
+                 in a {} ms stall",
+                latency.max_us / 1000.0,
+                self.for_ms
+            )),
+            None => Some(
+                "the stall cannot be checked: the client timed no record bound for the stalled node"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// The node the `-sigstop` row stalls, and whose partitions both rows of the
+/// pair leave untimed.
+pub const STALLED_NODE: u32 = 1;
 
 fn one_broker() -> u32 {
     1
@@ -102,6 +151,8 @@ impl Scenario {
             rate: None,
             brokers: 1,
             listener: Listener::Plaintext,
+            timed_apart_from: None,
+            stall: None,
         }
     }
 
@@ -124,14 +175,21 @@ impl Scenario {
         }
     }
 
-    /// The topic's replication factor: one copy per broker, at most 3.
+    /// The topic's replication factor: one copy per broker, at most 3; one
+    /// copy for the stall pair, whose point is records that need nothing of
+    /// the stalled broker: a replica there would hold every `acks=all` record
+    /// of its partition until the broker left the ISR
+    /// (`replica.lag.time.max.ms`, 30 s), whatever the client does.
     pub fn replication_factor(&self) -> i32 {
+        if self.timed_apart_from.is_some() {
+            return 1;
+        }
         i32::try_from(self.brokers.min(3)).unwrap_or(1)
     }
 
     /// The topic's `min.insync.replicas` when it is not the broker default.
     pub fn min_insync_replicas(&self) -> Option<u32> {
-        (self.brokers >= CLUSTER_BROKERS).then_some(CLUSTER_MIN_INSYNC_REPLICAS)
+        (self.replication_factor() >= 3).then_some(CLUSTER_MIN_INSYNC_REPLICAS)
     }
 
     fn latency(linger_ms: u64, rate: u64, seconds: u64) -> Scenario {
@@ -146,7 +204,42 @@ impl Scenario {
             rate: Some(rate),
             brokers: 1,
             listener: Listener::Plaintext,
+            timed_apart_from: None,
+            stall: None,
         }
+    }
+
+    /// The pair of the stall: keyed records at `rate` for `seconds` to every
+    /// partition of the 3-broker cluster (one copy of each: see
+    /// [`Scenario::replication_factor`]), timing only those bound for the
+    /// partitions [`STALLED_NODE`] does not lead; undisturbed, then (name
+    /// suffix `-sigstop`) with that node stopped for 6 s from the 3rd second
+    /// of the measured window. A producer whose brokers do not wait on one
+    /// another keeps the second row's p99 near the first's.
+    fn stall_pair(rate: u64, seconds: u64) -> [Scenario; 2] {
+        let undisturbed = Scenario {
+            name: format!("latency-{rate}rps-keyed-{CLUSTER_BROKERS}brokers"),
+            keyed: true,
+            brokers: CLUSTER_BROKERS,
+            timed_apart_from: Some(STALLED_NODE),
+            ..Scenario::latency(5, rate, seconds)
+        };
+        let stalled = Scenario {
+            name: format!("{}-sigstop", undisturbed.name),
+            stall: Some(Stall {
+                node: STALLED_NODE,
+                after_ms: 3_000,
+                for_ms: 6_000,
+            }),
+            ..undisturbed.clone()
+        };
+        [undisturbed, stalled]
+    }
+
+    /// The stalled row of a pair made by [`Scenario::stall_pair`] names its
+    /// undisturbed row.
+    pub fn undisturbed_name(&self) -> Option<&str> {
+        self.stall.and(self.name.strip_suffix("-sigstop"))
     }
 
     /// The full matrix: 1M records of 100 bytes and 100k of 1 KiB, keyed and
@@ -154,6 +247,8 @@ impl Scenario {
     /// linger.ms 0 and 5, all on one broker; then four of the throughput rows
     /// again on a 3-broker cluster (replication factor 3,
     /// `min.insync.replicas=2`), where every ack waits for a follower's fetch;
+    /// then a latency pair on that cluster, undisturbed and with one broker
+    /// stalled by SIGSTOP (see [`Scenario::stall_pair`]);
     /// then two throughput rows again over SASL_SSL with SCRAM-SHA-512 (on a
     /// broker started with `--security`).
     pub fn full() -> Vec<Scenario> {
@@ -175,6 +270,7 @@ impl Scenario {
         ] {
             scenarios.push(Scenario::throughput(size, count, keyed, codec).on_cluster());
         }
+        scenarios.extend(Scenario::stall_pair(5_000, 12));
         for (size, count, keyed, codec) in [
             (100, 1_000_000, false, Codec::None),
             (1024, 100_000, true, Codec::Zstd),
@@ -204,11 +300,11 @@ mod tests {
     #[test]
     fn the_full_matrix_has_the_issues_cells_with_unique_names() {
         let full = Scenario::full();
-        assert_eq!(full.len(), 20);
+        assert_eq!(full.len(), 22);
         let mut names: Vec<&str> = full.iter().map(|s| s.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 22);
         assert!(names.contains(&"100B-keyless-none"));
         assert!(names.contains(&"1KiB-keyed-zstd"));
         assert!(names.contains(&"latency-20000rps-linger0"));
@@ -217,7 +313,7 @@ mod tests {
         assert_eq!(latency.replication_factor(), 1);
         assert_eq!(latency.min_insync_replicas(), None);
         let cluster: Vec<&Scenario> = full.iter().filter(|s| s.brokers == 3).collect();
-        assert_eq!(cluster.len(), 4);
+        assert_eq!(cluster.len(), 6);
         let first = cluster[0];
         assert_eq!(first.name, "100B-keyless-none-3brokers");
         assert_eq!(first.replication_factor(), 3);
@@ -246,11 +342,67 @@ mod tests {
     }
 
     #[test]
+    fn the_stall_pair_times_the_same_records_and_stalls_inside_the_window() {
+        let full = Scenario::full();
+        let pair: Vec<&Scenario> = full
+            .iter()
+            .filter(|s| s.timed_apart_from.is_some())
+            .collect();
+        assert_eq!(pair.len(), 2);
+        let (undisturbed, stalled) = (pair[0], pair[1]);
+        assert_eq!(undisturbed.name, "latency-5000rps-keyed-3brokers");
+        assert_eq!(stalled.name, "latency-5000rps-keyed-3brokers-sigstop");
+        assert_eq!(stalled.undisturbed_name(), Some(undisturbed.name.as_str()));
+        assert_eq!(undisturbed.undisturbed_name(), None);
+        assert_eq!(
+            Scenario {
+                name: undisturbed.name.clone(),
+                stall: None,
+                ..stalled.clone()
+            },
+            *undisturbed
+        );
+        assert!(undisturbed.keyed && undisturbed.brokers == 3 && undisturbed.mode == Mode::Latency);
+        let stall = stalled.stall.unwrap();
+        let window_ms = stalled.count * 1000 / stalled.rate.unwrap();
+        assert!(
+            stall.after_ms + stall.for_ms < window_ms,
+            "{stall:?} in {window_ms} ms"
+        );
+        assert!(stall.for_ms < 9_000, "leadership must stay put");
+        // No replica on the stalled node may hold the timed records back.
+        assert_eq!(stalled.replication_factor(), 1);
+        assert_eq!(stalled.min_insync_replicas(), None);
+    }
+
+    #[test]
+    fn a_stall_counts_only_when_the_stalled_nodes_records_waited_for_it() {
+        let stall = Stall {
+            node: 1,
+            after_ms: 3_000,
+            for_ms: 6_000,
+        };
+        let waited = |max_ms: f64| Latency {
+            p50_us: 1_000.0,
+            p99_us: max_ms * 1000.0,
+            p999_us: max_ms * 1000.0,
+            max_us: max_ms * 1000.0,
+            mean_us: 2_000.0,
+            resolution_us: 1.0,
+        };
+        assert_eq!(stall.not_taken_effect(Some(&waited(5_900.0))), None);
+        let problem = stall.not_taken_effect(Some(&waited(40.0))).unwrap();
+        assert!(problem.contains("did not take effect"), "{problem}");
+        assert!(stall.not_taken_effect(None).is_some());
+    }
+
+    #[test]
     fn results_written_before_the_cluster_rows_read_as_one_broker() {
         let old = r#"{"name":"x","mode":"throughput","record_size":100,"count":1,
             "keyed":false,"compression":"none","linger_ms":5,"rate":null}"#;
         let scenario: Scenario = serde_json::from_str(old).unwrap();
         assert_eq!(scenario.brokers, 1);
         assert_eq!(scenario.listener, Listener::Plaintext);
+        assert_eq!((scenario.timed_apart_from, scenario.stall), (None, None));
     }
 }

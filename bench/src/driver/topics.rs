@@ -37,6 +37,27 @@ impl TopicAdmin {
             .request_timeout(Some(TIMEOUT))
     }
 
+    /// The leader's broker id of each partition of `name`, by partition.
+    pub fn leaders(&self, name: &str) -> anyhow::Result<Vec<(i32, i32)>> {
+        let metadata = self
+            .admin
+            .inner()
+            .fetch_metadata(Some(name), Duration::from_secs(5))
+            .with_context(|| format!("cannot read the metadata of topic {name}"))?;
+        let topic = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == name)
+            .with_context(|| format!("topic {name} is not in the metadata"))?;
+        let mut leaders: Vec<(i32, i32)> = topic
+            .partitions()
+            .iter()
+            .map(|p| (p.id(), p.leader()))
+            .collect();
+        leaders.sort_unstable();
+        Ok(leaders)
+    }
+
     /// Creates `name` with `partitions` partitions, `replication_factor`
     /// copies and, when given, that `min.insync.replicas`, and waits until
     /// every partition has a leader (and, when replicated, every replica is

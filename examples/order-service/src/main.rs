@@ -64,7 +64,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             String::from_utf8_lossy(sent.producer_record.key.as_deref().unwrap_or_default()),
             m.topic,
             m.partition,
-            m.offset,
+            offset(m.offset),
             m.serialized_value_size
         );
         if n % 2 == 0 {
@@ -74,7 +74,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             let m = &shipped.record_metadata;
             println!(
                 "shipped order-{n:05} -> {}-{}@{}",
-                m.topic, m.partition, m.offset
+                m.topic,
+                m.partition,
+                offset(m.offset)
             );
         }
     }
@@ -85,4 +87,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         metrics.record_send_total, metrics.batch_total, metrics.record_error_total, lost
     );
     Ok(())
+}
+
+/// An acknowledged offset for display: unknown only with `acks=0`.
+fn offset(offset: Option<i64>) -> String {
+    offset.map_or_else(|| "?".to_owned(), |o| o.to_string())
 }

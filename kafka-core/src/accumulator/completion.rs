@@ -57,7 +57,7 @@ where
             let record = record.unwrap_or_else(|| {
                 // A delivered batch is closed, so this is a bug; the record was
                 // delivered all the same, so it is not reported as failed.
-                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = metadata.offset, "the acknowledged record's batch was not closed");
+                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = ?metadata.offset, "the acknowledged record's batch was not closed");
                 LazyRecord::from(placeholder_record(&metadata.topic, metadata.partition))
             });
             SentRecord { record, metadata }
@@ -163,11 +163,8 @@ impl BatchOutcome {
             } => Ok(RecordMetadata {
                 topic: topic.to_owned(),
                 partition,
-                offset: if *base_offset < 0 {
-                    -1
-                } else {
-                    base_offset + i64::from(position.relative_offset)
-                },
+                offset: (*base_offset >= 0)
+                    .then(|| base_offset + i64::from(position.relative_offset)),
                 timestamp: if *log_append_time >= 0 {
                     *log_append_time
                 } else {

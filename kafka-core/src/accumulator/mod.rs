@@ -941,7 +941,7 @@ mod tests {
         for (i, future) in futures.into_iter().enumerate() {
             let result = future.now_or_never().expect("resolved");
             if i < 6 {
-                assert_eq!(result.unwrap().offset, 100 + i as i64, "record {i}");
+                assert_eq!(result.unwrap().offset, Some(100 + i as i64), "record {i}");
             } else {
                 let error = result.unwrap_err();
                 assert_eq!(error.record(), Some(&record(i)), "record {i} given back");
@@ -1038,7 +1038,7 @@ mod tests {
             let metadata = result.as_ref().unwrap();
             assert_eq!(metadata.topic, TOPIC);
             assert_eq!(metadata.partition, 0);
-            assert_eq!(metadata.offset, 100 + i as i64);
+            assert_eq!(metadata.offset, Some(100 + i as i64));
             assert_eq!(metadata.timestamp, 1_700_000_000_000);
             assert_eq!(metadata.serialized_key_size, -1);
             assert_eq!(metadata.serialized_value_size, 1_000);
@@ -1085,7 +1085,7 @@ mod tests {
                 // The record as the application built it: no partition or
                 // timestamp of its own, so none in the rebuilt one.
                 assert_eq!(sent.record, record(*i), "record {i}");
-                assert_eq!(sent.metadata.offset, 7 + *i as i64);
+                assert_eq!(sent.metadata.offset, Some(7 + *i as i64));
                 assert_eq!(sent.metadata.partition, 0);
             } else {
                 let error = result.as_ref().unwrap_err();

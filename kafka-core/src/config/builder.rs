@@ -437,8 +437,8 @@ impl ProducerConfigBuilder {
     /// use futures_util::future::{BoxFuture, FutureExt};
     /// use kafka_core::ProducerConfig;
     /// use kafka_core::config::Password;
-    /// use kafka_core::network::SecurityProtocol;
-    /// use kafka_core::network::sasl::{OAuthToken, TokenProvider};
+    /// use kafka_core::SecurityProtocol;
+    /// use kafka_core::{OAuthToken, TokenProvider};
     ///
     /// #[derive(Debug)]
     /// struct Vault;

@@ -259,7 +259,7 @@ impl ProducerConfig {
     ///
     /// ```
     /// use kafka_core::config::ProducerConfig;
-    /// use kafka_core::record_batch::Compression;
+    /// use kafka_core::Compression;
     ///
     /// let config = ProducerConfig::from_properties([
     ///     ("bootstrap.servers", "localhost:9092"),

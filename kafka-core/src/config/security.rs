@@ -253,7 +253,7 @@ impl SecurityConfig {
 
     /// What each broker connection needs: give it to
     /// [`ConnectionOptions::security`](crate::network::ConnectionOptions::security).
-    pub fn connection(&self) -> &ConnectionSecurity {
+    pub(crate) fn connection(&self) -> &ConnectionSecurity {
         &self.connection
     }
 

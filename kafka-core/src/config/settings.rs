@@ -248,7 +248,7 @@ fn class_list(key: &str, raw: &str) -> Result<(), ConfigError> {
     }
     let instead = if key == "partitioner.class" {
         "custom partitioners are Rust trait objects: implement \
-         kafka_core::partitioner::Partitioner and pass it to the producer builder"
+         kafka_core::Partitioner and pass it to the producer builder"
     } else {
         "interceptors are Rust trait objects: implement kafka_template::ProducerInterceptor \
          and register it with KafkaTemplate::builder().interceptor(...) (the bare producer has \

@@ -19,8 +19,8 @@ pub enum DisconnectReason {
     /// Reading or writing the socket failed.
     #[error("I/O error: {0}")]
     Io(#[source] Arc<io::Error>),
-    /// [`BrokerConnection::close`](super::BrokerConnection::close) was called or
-    /// the connection was dropped.
+    /// The producer closed the connection (`BrokerConnection::close`) or
+    /// dropped it.
     #[error("closed by the client")]
     ClosedByClient,
     /// A request timed out; the connection is closed so that its late response
@@ -56,7 +56,7 @@ pub enum DisconnectReason {
     ProtocolViolation(String),
 }
 
-/// An error from a [`BrokerConnection`](super::BrokerConnection).
+/// An error from a connection to a broker (`BrokerConnection`).
 ///
 /// Every variant names the broker address. Nothing secret is ever stored here
 /// (credentials stay out of errors and `Debug` output).

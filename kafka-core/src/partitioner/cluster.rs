@@ -7,7 +7,7 @@ use std::sync::Arc;
 /// One topic's partitions as the partitioners see them.
 ///
 /// ```
-/// use kafka_core::partitioner::TopicPartitions;
+/// use kafka_core::TopicPartitions;
 /// // Partition 1 has no leader right now (an election is in progress).
 /// let orders = TopicPartitions::new(3, [2, 0]);
 /// assert_eq!(orders.partition_count(), 3);
@@ -68,7 +68,7 @@ impl TopicPartitions {
 /// partitioning needs). Built by the metadata layer from each metadata response.
 ///
 /// ```
-/// use kafka_core::partitioner::{PartitionerCluster, TopicPartitions};
+/// use kafka_core::{PartitionerCluster, TopicPartitions};
 /// let cluster = PartitionerCluster::new()
 ///     .with_topic("orders", TopicPartitions::all_available(6));
 /// assert_eq!(cluster.partition_count("orders"), Some(6));

@@ -22,7 +22,7 @@
 //! assert_eq!(keyed, PartitionChoice::Partition(16));
 //! let keyless = partitioner.choose("orders", None, None, Some(b"v"), &cluster)?;
 //! assert_eq!(keyless, PartitionChoice::Sticky);
-//! # Ok::<(), kafka_core::partitioner::PartitionerError>(())
+//! # Ok::<(), kafka_core::PartitionerError>(())
 //! ```
 
 mod cluster;
@@ -45,7 +45,7 @@ pub use sticky::{BuiltInPartitioner, BuiltInPartitionerOptions, PartitionLoad, S
 /// should be cheap.
 ///
 /// ```
-/// use kafka_core::partitioner::{Partitioner, PartitionerCluster};
+/// use kafka_core::{Partitioner, PartitionerCluster};
 ///
 /// /// Sends records whose key starts with `vip-` to partition 0, the rest as usual.
 /// struct VipFirst;

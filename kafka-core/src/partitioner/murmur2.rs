@@ -10,7 +10,7 @@ const R: u32 = 24;
 /// result, as Java's `int`).
 ///
 /// ```
-/// use kafka_core::partitioner::murmur2;
+/// use kafka_core::murmur2;
 /// assert_eq!(murmur2(b"21"), -973932308);
 /// assert_eq!(murmur2(b"foobar"), -790332482);
 /// ```
@@ -44,7 +44,7 @@ pub fn murmur2(data: &[u8]) -> i32 {
 /// on `i32::MIN`).
 ///
 /// ```
-/// use kafka_core::partitioner::to_positive;
+/// use kafka_core::to_positive;
 /// assert_eq!(to_positive(-1), i32::MAX);
 /// assert_eq!(to_positive(i32::MIN), 0);
 /// assert_eq!(to_positive(42), 42);
@@ -58,7 +58,7 @@ pub const fn to_positive(n: i32) -> i32 {
 /// partitions (or more than `i32::MAX`, which Kafka cannot have).
 ///
 /// ```
-/// use kafka_core::partitioner::partition_for_key;
+/// use kafka_core::partition_for_key;
 /// assert_eq!(partition_for_key(b"foobar", 50), Some(16));
 /// assert_eq!(partition_for_key(b"foobar", 0), None);
 /// ```

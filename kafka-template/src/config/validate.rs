@@ -51,7 +51,7 @@ fn template_alternative(java_key: &str) -> Option<&'static str> {
         ),
         "partitioner.class" => Some(
             "it names a Java class, which cannot be loaded here; implement \
-             kafka_template::core::partitioner::Partitioner and give it to \
+             kafka_template::core::Partitioner and give it to \
              KafkaTemplate::builder().partitioner(...)",
         ),
         _ => None,

@@ -36,7 +36,7 @@ use crate::config::security::SecuritySettings;
 /// (and per re-authentication).
 ///
 /// Implement it to add a mechanism (GSSAPI, AWS_MSK_IAM, ...) and hand it to
-/// [`SaslConfig::new`].
+/// [`ProducerConfigBuilder::sasl_mechanism`](crate::ProducerConfigBuilder::sasl_mechanism).
 pub trait SaslMechanism: Send + Sync + fmt::Debug {
     /// The name sent in SaslHandshake, e.g. `SCRAM-SHA-512`.
     fn name(&self) -> &str;

@@ -196,7 +196,7 @@ impl OAuthBearer {
                     format!(
                         "{class} is a Java class; Kafka's OAuthBearerLoginCallbackHandler (OIDC) \
                          and the unsecured handler are built in, other token sources plug in \
-                         as a kafka_core::network::sasl::TokenProvider"
+                         as a kafka_core::TokenProvider"
                     ),
                 ));
             }

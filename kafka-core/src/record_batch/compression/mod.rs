@@ -27,7 +27,7 @@ use super::error::RecordBatchError;
 /// lz4 9, zstd 3.
 ///
 /// ```
-/// use kafka_core::record_batch::Compression;
+/// use kafka_core::Compression;
 /// let zstd: Compression = "zstd".parse().unwrap();
 /// assert_eq!(zstd, Compression::Zstd { level: None });
 /// assert_eq!(zstd.attribute_bits(), 4);
