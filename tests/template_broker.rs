@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kafka_template::core::kafka_record::serde_millis;
 use kafka_template::core::partitioner::partition_for_key;
 use kafka_template::core::{KafkaError, LazyRecord, ProducerRecord, RecordMetadata};
+use kafka_template::record::serde_millis;
 use kafka_template::{
     AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, ProducerInterceptor, ProducerListener,
 };

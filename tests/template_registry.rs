@@ -9,7 +9,7 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use kafka_template::core::kafka_record::serde_millis;
+use kafka_template::record::serde_millis;
 use kafka_template::{AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, TemplateError};
 use kafka_testkit::Kafka;
 use kafka_testkit::registry::Registry;

@@ -53,7 +53,7 @@ impl BenchEvent {
 
 #[cfg(test)]
 mod tests {
-    use kafka_core::kafka_record::{KafkaRecord, ValueFraming};
+    use kafka_record::{KafkaRecord, ValueFraming};
 
     use super::*;
 

@@ -40,9 +40,8 @@ impl Header {
 /// A record to send: a topic and a value, and optionally a key, a partition, a
 /// timestamp and headers, as in Java's `ProducerRecord`.
 ///
-/// Key and value are bytes here; typed values go through a
-/// [`Serializer`](crate::serializer::Serializer) or a
-/// [`KafkaRecord`](crate::kafka_record::KafkaRecord) first.
+/// Key and value are bytes here; typed values go through a serializer or a
+/// derived `KafkaRecord` of the `kafka-record` crate first.
 ///
 /// ```
 /// use kafka_core::ProducerRecord;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use apache_avro::{to_avro_datum, to_value};
 use common::{OrderPlaced, sample_order};
 use criterion::{Criterion, criterion_group, criterion_main};
-use kafka_core::kafka_record::avro::{AvroNamed, AvroType};
+use kafka_record::avro::{AvroNamed, AvroType};
 
 fn encode_order(c: &mut Criterion) {
     let schema = OrderPlaced::avro_schema().expect("schema").parsed();

@@ -1,7 +1,7 @@
 //! `#[derive(KafkaRecord)]`, `#[derive(AvroType)]` and `#[derive(KafkaBytes)]`.
 //!
-//! The derives implement traits defined in `kafka_core::kafka_record` (also
-//! reachable as `kafka_template::core::kafka_record`); that module documents the
+//! The derives implement traits defined in `kafka_record` (also
+//! reachable as `kafka_template::record`); that module documents the
 //! runtime side. This crate only reads the input and generates code, in the
 //! shape serde_derive uses: attributes are parsed into a typed model (modules
 //! `attr` and `ast`), checked with every error collected and spanned on its
@@ -29,14 +29,14 @@ use crate::ast::Container;
 use crate::attr::Derive;
 use crate::ctxt::Ctxt;
 
-/// Makes a struct a Kafka record: implements `kafka_core::kafka_record::KafkaRecord`
+/// Makes a struct a Kafka record: implements `kafka_record::KafkaRecord`
 /// (topic, key, headers, timestamp, value) and, for `format = "avro"`, also
 /// `AvroType` and `AvroNamed` (schema and encoder), as [`AvroType`](derive@AvroType) does.
 ///
 /// ```
 /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
-/// use kafka_core::kafka_record::avro::{AvroNamed, AvroType};
-/// use kafka_core::kafka_record::{KafkaRecord, ValueFormat, ValueFraming};
+/// use kafka_record::avro::{AvroNamed, AvroType};
+/// use kafka_record::{KafkaRecord, ValueFormat, ValueFraming};
 /// use kafka_derive::{AvroType, KafkaRecord};
 ///
 /// /// An order was placed.
@@ -52,7 +52,7 @@ use crate::ctxt::Ctxt;
 ///     #[kafka(header = "tenant")]
 ///     tenant: String,
 ///     #[kafka(timestamp)]
-///     #[serde(with = "kafka_core::kafka_record::serde_millis")]
+///     #[serde(with = "kafka_record::serde_millis")]
 ///     placed_at: SystemTime,       // Avro timestamp-millis
 /// }
 ///
@@ -112,7 +112,7 @@ use crate::ctxt::Ctxt;
 /// the literal characters are checked at compile time.
 ///
 /// ```
-/// use kafka_core::kafka_record::{KafkaRecord, TopicError};
+/// use kafka_record::{KafkaRecord, TopicError};
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(serde::Serialize, KafkaRecord)]
 /// #[kafka(topic = "audit")]
@@ -137,7 +137,7 @@ use crate::ctxt::Ctxt;
 /// `serde::Serialize`) when not given.
 ///
 /// ```
-/// use kafka_core::kafka_record::{KafkaRecord, ValueFormat, ValueFraming};
+/// use kafka_record::{KafkaRecord, ValueFormat, ValueFraming};
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(serde::Serialize, KafkaRecord)]
 /// #[kafka(topic = "greetings")]
@@ -154,7 +154,7 @@ use crate::ctxt::Ctxt;
 /// Adds the `__TypeId__` header Spring Kafka's `JsonDeserializer` maps to a class.
 ///
 /// ```
-/// use kafka_core::kafka_record::KafkaRecord;
+/// use kafka_record::KafkaRecord;
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(serde::Serialize, KafkaRecord)]
 /// #[kafka(topic = "orders", type_id = "com.shop.events.OrderPlaced")]
@@ -172,7 +172,7 @@ use crate::ctxt::Ctxt;
 /// own inherit it, as Avro's name resolution does.
 ///
 /// ```
-/// use kafka_core::kafka_record::avro::AvroNamed;
+/// use kafka_record::avro::AvroNamed;
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(KafkaRecord)]
 /// #[kafka(topic = "t", format = "avro", namespace = "com.shop.events")]
@@ -188,7 +188,7 @@ use crate::ctxt::Ctxt;
 /// come first, then field headers in field order.
 ///
 /// ```
-/// use kafka_core::kafka_record::KafkaRecord;
+/// use kafka_record::KafkaRecord;
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(serde::Serialize, KafkaRecord)]
 /// #[kafka(topic = "t", header(name = "source", value = "order-service"))]
@@ -213,7 +213,7 @@ use crate::ctxt::Ctxt;
 /// `string` (each field's `Display`, joined by `key_separator`, default `":"`).
 ///
 /// ```
-/// use kafka_core::kafka_record::KafkaRecord;
+/// use kafka_record::KafkaRecord;
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(serde::Serialize, KafkaRecord)]
 /// #[kafka(topic = "t")]
@@ -255,19 +255,20 @@ use crate::ctxt::Ctxt;
 ///
 /// ## `crate = "..."`
 ///
-/// The path of the `kafka-core` crate when the derive cannot find it in
-/// Cargo.toml (for example behind a re-export). By default the derive uses
-/// `kafka-core` if the crate depends on it, else `kafka-template`'s `core`.
+/// The path of the `kafka-record` crate (the derive's runtime) when the derive
+/// cannot find it in Cargo.toml (for example behind a re-export), as serde's
+/// `#[serde(crate = "...")]`. By default the derive uses `kafka-record` if the
+/// crate depends on it, else `kafka-template`'s re-export `record`.
 ///
 /// ```
 /// # use kafka_derive::KafkaRecord;
 /// mod runtime {
-///     pub use kafka_core as core;
+///     pub use kafka_record as record;
 /// }
 /// #[derive(serde::Serialize, KafkaRecord)]
-/// #[kafka(topic = "t", crate = "runtime::core")]
+/// #[kafka(topic = "t", crate = "runtime::record")]
 /// struct Ping { at: i64 }
-/// # use kafka_core::kafka_record::KafkaRecord;
+/// # use kafka_record::KafkaRecord;
 /// # assert_eq!(Ping::topic_spec(), "t");
 /// ```
 ///
@@ -284,7 +285,7 @@ use crate::ctxt::Ctxt;
 /// checks a configuration's `key-serializer` against.
 ///
 /// ```
-/// use kafka_core::kafka_record::{KafkaRecord, KeyEncoding, RecordKey};
+/// use kafka_record::{KafkaRecord, KeyEncoding, RecordKey};
 /// use kafka_derive::{KafkaBytes, KafkaRecord};
 ///
 /// #[derive(serde::Serialize, KafkaBytes)]
@@ -312,7 +313,7 @@ use crate::ctxt::Ctxt;
 /// fields give a null header value when `None`).
 ///
 /// ```
-/// use kafka_core::kafka_record::KafkaRecord;
+/// use kafka_record::KafkaRecord;
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(serde::Serialize, KafkaRecord)]
 /// #[kafka(topic = "t")]
@@ -336,7 +337,7 @@ use crate::ctxt::Ctxt;
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use kafka_core::kafka_record::KafkaRecord;
+/// use kafka_record::KafkaRecord;
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(serde::Serialize, KafkaRecord)]
 /// #[kafka(topic = "t")]
@@ -357,7 +358,7 @@ use crate::ctxt::Ctxt;
 /// `#[serde(flatten)]` has no Avro counterpart and is an error in Avro records.
 ///
 /// ```
-/// use kafka_core::kafka_record::avro::AvroNamed;
+/// use kafka_record::avro::AvroNamed;
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(serde::Serialize, KafkaRecord)]
 /// #[kafka(topic = "t", format = "avro")]
@@ -384,8 +385,8 @@ use crate::ctxt::Ctxt;
 /// `SchemaIdResolver`.
 ///
 /// ```
-/// use kafka_core::kafka_record::avro::AvroNamed;
-/// use kafka_core::kafka_record::{KafkaRecord, SchemaIdResolver, StaticSchemaIds, ValueFraming, topic_value_subject};
+/// use kafka_record::avro::AvroNamed;
+/// use kafka_record::{KafkaRecord, SchemaIdResolver, StaticSchemaIds, ValueFraming, topic_value_subject};
 /// # use kafka_derive::KafkaRecord;
 /// #[derive(KafkaRecord)]
 /// #[kafka(topic = "t", format = "avro")]
@@ -413,7 +414,7 @@ pub fn derive_kafka_record(input: proc_macro::TokenStream) -> proc_macro::TokenS
 }
 
 /// Gives a struct (an Avro record) or a unit-only enum (an Avro enum) an Avro
-/// schema and a binary encoder: implements `kafka_core::kafka_record::avro::AvroType`
+/// schema and a binary encoder: implements `kafka_record::avro::AvroType`
 /// and `AvroNamed`. Derive it on types used inside an Avro `KafkaRecord`.
 ///
 /// Doc comments become the schema's `doc`; the type is defined once in a
@@ -426,7 +427,7 @@ pub fn derive_kafka_record(input: proc_macro::TokenStream) -> proc_macro::TokenS
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use kafka_core::kafka_record::avro::{AvroNamed, Date, TimestampMicros};
+/// use kafka_record::avro::{AvroNamed, Date, TimestampMicros};
 /// use kafka_derive::AvroType;
 ///
 /// /// Where an order stands.
@@ -479,12 +480,12 @@ pub fn derive_avro_type(input: proc_macro::TokenStream) -> proc_macro::TokenStre
 }
 
 /// Makes a newtype usable as a record key (and header) field: implements
-/// `kafka_core::kafka_record::KafkaBytes` by writing the one field as its own
+/// `kafka_record::KafkaBytes` by writing the one field as its own
 /// type does, with its `KeyEncoding`. Works on `struct Id(T)` and
 /// `struct Id { value: T }`, generic or not; takes `#[kafka(crate = "...")]`.
 ///
 /// ```
-/// use kafka_core::kafka_record::{KafkaBytes, KeyEncoding};
+/// use kafka_record::{KafkaBytes, KeyEncoding};
 /// use kafka_derive::KafkaBytes;
 ///
 /// #[derive(KafkaBytes)]

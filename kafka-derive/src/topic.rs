@@ -1,6 +1,6 @@
 //! Compile-time checks of `#[kafka(topic = "...")]`: placeholder syntax, and the
 //! Kafka naming rules for the literal parts. The runtime resolver in
-//! `kafka_core::kafka_record` applies the same rules to the resolved name.
+//! `kafka_record` applies the same rules to the resolved name.
 
 /// Why the topic spec is wrong, if it is.
 pub fn topic_spec_problem(spec: &str) -> Option<String> {

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use apache_avro::types::Value;
 use apache_avro::{Schema, from_avro_datum, to_avro_datum, to_value};
 use common::*;
-use kafka_core::kafka_record::avro::{AvroNamed, Date, TimestampMicros};
+use kafka_record::avro::{AvroNamed, Date, TimestampMicros};
 use proptest::collection::{btree_map, hash_map, vec};
 use proptest::option;
 use proptest::prelude::*;
@@ -190,13 +190,13 @@ proptest! {
     fn maps_are_one_block_in_iteration_order(map in hash_map(any::<String>(), any::<i64>(), 0..6)) {
         // The layout apache-avro uses, checked entry by entry in our map's order.
         let mut ours = Vec::new();
-        kafka_core::kafka_record::avro::AvroType::encode(&map, &mut ours).expect("encodes");
+        kafka_record::avro::AvroType::encode(&map, &mut ours).expect("encodes");
         let mut expected = Vec::new();
         if !map.is_empty() {
-            kafka_core::kafka_record::avro::write_long(&mut expected, map.len() as i64);
+            kafka_record::avro::write_long(&mut expected, map.len() as i64);
             for (key, value) in &map {
-                kafka_core::kafka_record::avro::write_string(&mut expected, key);
-                kafka_core::kafka_record::avro::write_long(&mut expected, *value);
+                kafka_record::avro::write_string(&mut expected, key);
+                kafka_record::avro::write_long(&mut expected, *value);
             }
         }
         expected.push(0);

@@ -8,9 +8,9 @@ use apache_avro::rabin::Rabin;
 use apache_avro::types::Value;
 use apache_avro::{GenericSingleObjectReader, Schema, from_avro_datum, to_avro_datum, to_value};
 use common::*;
-use kafka_core::kafka_record::avro::{AvroNamed, AvroSchemaError};
-use kafka_core::kafka_record::{KafkaRecord, SerializationError, ValueFraming};
 use kafka_derive::AvroType;
+use kafka_record::avro::{AvroNamed, AvroSchemaError};
+use kafka_record::{KafkaRecord, SerializationError, ValueFraming};
 
 fn decode(schema: &Schema, bytes: &[u8]) -> Value {
     let mut reader = bytes;

@@ -5,10 +5,10 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
-use kafka_core::kafka_record::{
+use kafka_derive::KafkaRecord;
+use kafka_record::{
     KafkaRecord, SerializationError, TimestampError, TopicError, ValueFormat, ValueFraming,
 };
-use kafka_derive::KafkaRecord;
 use serde::Serialize;
 
 #[test]
@@ -289,13 +289,13 @@ trait DatumBytes {
 
 impl DatumBytes for OrderPlaced {
     fn to_avro_datum_bytes(&self) -> Vec<u8> {
-        kafka_core::kafka_record::avro::AvroNamed::to_avro_datum(self).unwrap()
+        kafka_record::avro::AvroNamed::to_avro_datum(self).unwrap()
     }
 }
 
 mod record_keys {
-    use kafka_core::kafka_record::{KafkaBytes, KafkaRecord, KeyEncoding, RecordKey};
     use kafka_derive::{KafkaBytes, KafkaRecord};
+    use kafka_record::{KafkaBytes, KafkaRecord, KeyEncoding, RecordKey};
     use serde::Serialize;
 
     #[derive(Serialize, KafkaBytes)]
@@ -403,9 +403,9 @@ mod record_keys {
 }
 
 mod avro_newtype_keys {
-    use kafka_core::kafka_record::avro::AvroNamed;
-    use kafka_core::kafka_record::{KafkaRecord, KeyEncoding, ValueFraming, read_value};
     use kafka_derive::{AvroType, KafkaBytes, KafkaRecord};
+    use kafka_record::avro::AvroNamed;
+    use kafka_record::{KafkaRecord, KeyEncoding, ValueFraming, read_value};
     use serde::{Deserialize, Serialize};
 
     #[derive(Debug, PartialEq, Serialize, Deserialize, KafkaBytes, AvroType)]

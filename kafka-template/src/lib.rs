@@ -34,7 +34,7 @@
 //! `kafka.producer`, a named producer, or as `properties.key.serializer`) may
 //! name a Java class that writes what the record types write; the types decide
 //! the bytes. When the configuration loads, each must be a class whose bytes
-//! are known (see [`JavaSerializer`](core::kafka_record::JavaSerializer);
+//! are known (see [`JavaSerializer`](record::JavaSerializer);
 //! schema-registry serializers are refused as not supported yet). When the
 //! template meets a record type (at [`register`](KafkaTemplateBuilder::register),
 //! else at its first send) a line that disagrees with the type's key or value
@@ -84,9 +84,12 @@ mod record_type;
 mod registry;
 mod template;
 
-/// The producer this template runs on, re-exported so users (and the code
-/// `#[derive(KafkaRecord)]` generates) need only this crate.
+/// The producer this template runs on, re-exported so users need only this crate.
 pub use kafka_core as core;
+/// The runtime of `#[derive(KafkaRecord)]` (record trait, key encodings, Avro,
+/// JSON, framings), re-exported so the code the derive generates finds it
+/// through this crate.
+pub use kafka_record as record;
 
 pub use config::{
     ConfigIssue, ConfigLoadError, KafkaConfig, KafkaConfigBuilder, Origin, ResolvedProperty,
@@ -94,9 +97,9 @@ pub use config::{
 };
 pub use interceptor::ProducerInterceptor;
 pub use journal::FailureJournal;
-pub use kafka_core::kafka_record::avro::AvroType;
-pub use kafka_core::kafka_record::{KafkaBytes, KafkaRecord};
 pub use kafka_derive::{AvroType, KafkaBytes, KafkaRecord};
+pub use kafka_record::avro::AvroType;
+pub use kafka_record::{KafkaBytes, KafkaRecord};
 pub use kafka_schema_registry as schema_registry;
 pub use listener::{LoggingProducerListener, ProducerListener};
 pub use mock::{MockProducer, SentRecord};

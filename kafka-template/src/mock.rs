@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use kafka_core::kafka_record::{ValueFraming, ValueReadError, read_value};
 use kafka_core::partitioner::partition_for_key;
-use kafka_core::{Header, KafkaError, KafkaRecord, ProducerRecord, RecordMetadata};
+use kafka_core::{Header, KafkaError, ProducerRecord, RecordMetadata};
+use kafka_record::KafkaRecord;
+use kafka_record::{ValueFraming, ValueReadError, read_value};
 use serde::de::DeserializeOwned;
 
 use crate::template::AvroFraming;

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use kafka_core::KafkaRecord;
-use kafka_core::kafka_record::avro::{AvroSchema, AvroSchemaError};
-use kafka_core::kafka_record::{
+use kafka_record::KafkaRecord;
+use kafka_record::avro::{AvroSchema, AvroSchemaError};
+use kafka_record::{
     JavaSerializer, KeyEncoding, SchemaIdError, TopicError, ValueFormat, ValueFraming,
     topic_value_subject,
 };
@@ -175,7 +175,7 @@ pub enum RecordTypeError {
         /// Where it is.
         origin: Origin,
     },
-    /// The [`SchemaIdResolver`](kafka_core::kafka_record::SchemaIdResolver)
+    /// The [`SchemaIdResolver`](kafka_record::SchemaIdResolver)
     /// gave no id for its schema.
     #[error("record `{record_type}`: {error}")]
     SchemaId {

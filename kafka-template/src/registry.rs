@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use kafka_core::kafka_record::avro::AvroSchema;
-use kafka_core::kafka_record::{KeyEncoding, SchemaIdError, SchemaIdResolver};
+use kafka_record::avro::AvroSchema;
+use kafka_record::{KeyEncoding, SchemaIdError, SchemaIdResolver};
 use kafka_schema_registry::{
     RegistryConfig, RegistryConfigError, RegistryError, Schema, SchemaRegistryClient,
     SubjectNameStrategy,

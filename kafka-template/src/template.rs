@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::Either;
-use kafka_core::kafka_record::SchemaIdResolver;
 use kafka_core::partitioner::Partitioner;
 use kafka_core::{
-    DeliveryFuture, KafkaError, KafkaProducer, KafkaRecord, LazyRecord, MetricsSnapshot,
-    ProducerConfig, ProducerRecord, RecordMetadata, SendError, SentRecord,
+    DeliveryFuture, KafkaError, KafkaProducer, LazyRecord, MetricsSnapshot, ProducerConfig,
+    ProducerRecord, RecordMetadata, SendError, SentRecord,
 };
+use kafka_record::{KafkaRecord, SchemaIdResolver};
 use tokio::sync::oneshot;
 
 use crate::config::{

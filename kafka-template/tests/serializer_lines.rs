@@ -266,7 +266,7 @@ fn unknown_classes_are_refused_at_load_with_the_accepted_ones() {
         &[],
     );
     let file = dir.file("application.yml");
-    let accepted = kafka_template::core::kafka_record::JavaSerializer::known_classes().join(", ");
+    let accepted = kafka_template::record::JavaSerializer::known_classes().join(", ");
     assert_eq!(
         messages,
         [

@@ -7,11 +7,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kafka_template::core::KafkaError;
-use kafka_template::core::kafka_record::avro::{AvroNamed, AvroSchema};
-use kafka_template::core::kafka_record::{
-    SchemaIdError, SchemaIdResolver, ValueReadError, serde_millis,
-};
 use kafka_template::core::network::NetworkError;
+use kafka_template::record::avro::{AvroNamed, AvroSchema};
+use kafka_template::record::{SchemaIdError, SchemaIdResolver, ValueReadError, serde_millis};
 use kafka_template::{
     AvroFraming, AvroType, KafkaBytes, KafkaConfig, KafkaRecord, KafkaTemplate, MockProducer,
     TemplateError,

@@ -11,7 +11,7 @@ use kafka_bench::core_client::CoreClient;
 use kafka_bench::event::BenchEvent;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::tracker::Pending;
-use kafka_core::kafka_record::{KafkaRecord, ValueFraming};
+use kafka_record::{KafkaRecord, ValueFraming};
 
 struct OursAvro {
     client: CoreClient,

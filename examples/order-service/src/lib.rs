@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use kafka_template::core::kafka_record::serde_millis;
+use kafka_template::record::serde_millis;
 use kafka_template::{AvroType, KafkaRecord, KafkaTemplate, SendResult, core::SendError};
 use serde::Serialize;
 

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use apache_avro::types::Value;
-use kafka_core::kafka_record::avro::{Date, TimestampMicros};
 use kafka_derive::{AvroType, KafkaRecord};
+use kafka_record::avro::{Date, TimestampMicros};
 use serde::Serialize;
 
 /// An order was placed.
@@ -30,7 +30,7 @@ pub struct OrderPlaced {
     #[kafka(header = "tenant")]
     pub tenant: String,
     #[kafka(timestamp)]
-    #[serde(with = "kafka_core::kafka_record::serde_millis")]
+    #[serde(with = "kafka_record::serde_millis")]
     pub placed_at: SystemTime,
 }
 

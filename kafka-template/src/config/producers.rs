@@ -14,7 +14,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kafka_core::kafka_record::JavaSerializer;
+use kafka_record::JavaSerializer;
 
 use crate::record_type::{RegistryLine, SERIALIZER_KEYS, SerializerLine, SerializerLines};
 use crate::registry::is_kafka_avro_serializer;

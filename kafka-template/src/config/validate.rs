@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use kafka_core::config::{ConfigError, ProducerConfig};
-use kafka_core::kafka_record::{JavaSerializer, JavaSerializerError};
+use kafka_record::{JavaSerializer, JavaSerializerError};
 
 use super::error::{ConfigIssue, shown_value};
 use super::keys::KeyKind;

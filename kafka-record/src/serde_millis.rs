@@ -1,4 +1,4 @@
-//! `#[serde(with = "kafka_core::kafka_record::serde_millis")]` for `SystemTime`
+//! `#[serde(with = "kafka_record::serde_millis")]` for `SystemTime`
 //! fields: serde writes them as an `i64` of milliseconds since the Unix epoch
 //! instead of serde's default `{secs_since_epoch, nanos_since_epoch}` struct.
 //!
@@ -10,7 +10,7 @@
 //! use std::time::{Duration, SystemTime, UNIX_EPOCH};
 //! #[derive(serde::Serialize, serde::Deserialize)]
 //! struct Shipped {
-//!     #[serde(with = "kafka_core::kafka_record::serde_millis")]
+//!     #[serde(with = "kafka_record::serde_millis")]
 //!     at: SystemTime,
 //! }
 //! let shipped = Shipped { at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_000) };

@@ -24,7 +24,7 @@ use super::error::TimestampError;
 /// | a newtype with `#[derive(KafkaBytes)]` | as its one field | as its field's |
 ///
 /// ```
-/// use kafka_core::kafka_record::KafkaBytes;
+/// use kafka_record::KafkaBytes;
 /// assert_eq!(42i32.kafka_bytes(), Some(vec![0, 0, 0, 42]));
 /// assert_eq!("order-1".kafka_bytes(), Some(b"order-1".to_vec()));
 /// assert_eq!(None::<i64>.kafka_bytes(), None);
@@ -38,7 +38,7 @@ use super::error::TimestampError;
 /// [`ENCODING`](Self::ENCODING). By hand, that is:
 ///
 /// ```
-/// use kafka_core::kafka_record::{KafkaBytes, KeyEncoding};
+/// use kafka_record::{KafkaBytes, KeyEncoding};
 ///
 /// struct PaymentId(String);
 ///
@@ -217,7 +217,7 @@ big_endian!(i16 => Short, i32 => Integer, i64 => Long, f32 => Float, f64 => Doub
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use kafka_core::kafka_record::KafkaTimestamp;
+/// use kafka_record::KafkaTimestamp;
 /// let placed_at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
 /// assert_eq!(placed_at.kafka_timestamp_ms(), Ok(Some(1_700_000_000_123)));
 /// assert_eq!(None::<i64>.kafka_timestamp_ms(), Ok(None)); // the send time is used

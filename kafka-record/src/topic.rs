@@ -109,7 +109,7 @@ impl fmt::Display for TopicSpecPart<'_> {
 /// Splits a spec into literal text and placeholders.
 ///
 /// ```
-/// use kafka_core::kafka_record::{TopicSpecPart, parse_topic_spec};
+/// use kafka_record::{TopicSpecPart, parse_topic_spec};
 /// let parts = parse_topic_spec("${env:dev}.orders").unwrap();
 /// assert_eq!(parts, [
 ///     TopicSpecPart::Placeholder { key: "env", default: Some("dev") },
@@ -171,7 +171,7 @@ pub fn validate_topic_name(name: &str) -> Result<(), TopicNameError> {
 /// gives for its key, else its default; the result must be a legal topic name.
 ///
 /// ```
-/// use kafka_core::kafka_record::{TopicError, resolve_topic};
+/// use kafka_record::{TopicError, resolve_topic};
 /// let config = |key: &str| (key == "app.topics.orders").then(|| "orders-v2".to_owned());
 /// assert_eq!(resolve_topic("OrderPlaced", "${app.topics.orders:orders}", &config).unwrap(), "orders-v2");
 /// assert_eq!(resolve_topic("OrderPlaced", "${app.topics.refunds:refunds}", &config).unwrap(), "refunds");

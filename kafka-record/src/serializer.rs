@@ -7,22 +7,21 @@
 //! better declared with `#[derive(KafkaRecord)]`.
 //!
 //! ```
-//! use kafka_core::ProducerRecord;
-//! use kafka_core::serializer::{BuiltIn, Json};
+//! use kafka_record::serializer::{BuiltIn, Json, serialize_record};
 //!
 //! #[derive(serde::Serialize)]
 //! struct Order { id: u32 }
 //!
-//! let record = ProducerRecord::serialize("orders", Some(&42i64), &Order { id: 7 }, &BuiltIn, &Json).unwrap();
+//! let record = serialize_record("orders", Some(&42i64), &Order { id: 7 }, &BuiltIn, &Json).unwrap();
 //! assert_eq!(record.key.as_deref(), Some(&42i64.to_be_bytes()[..]));
 //! assert_eq!(record.value.as_deref(), Some(&br#"{"id":7}"#[..]));
 //! ```
 
 use bytes::Bytes;
 
-use crate::error::KafkaError;
-use crate::kafka_record::KafkaBytes;
-use crate::record::ProducerRecord;
+use crate::KafkaBytes;
+use kafka_core::KafkaError;
+use kafka_core::ProducerRecord;
 
 /// Turns a `T` into the bytes of a key or value (`None` is null).
 pub trait Serializer<T: ?Sized>: Send + Sync {
@@ -56,28 +55,26 @@ impl<T: serde::Serialize + ?Sized> Serializer<T> for Json {
     }
 }
 
-impl ProducerRecord {
-    /// A record from a typed key and value and their serializers; serialization
-    /// errors come back before anything is sent, as in Java's `send`.
-    pub fn serialize<K: ?Sized, V: ?Sized>(
-        topic: impl Into<String>,
-        key: Option<&K>,
-        value: &V,
-        key_serializer: &impl Serializer<K>,
-        value_serializer: &impl Serializer<V>,
-    ) -> Result<ProducerRecord, KafkaError> {
-        let topic = topic.into();
-        let key = match key {
-            Some(k) => key_serializer.serialize(&topic, k)?,
-            None => None,
-        };
-        let value = value_serializer.serialize(&topic, value)?;
-        Ok(ProducerRecord {
-            key,
-            value,
-            ..ProducerRecord::tombstone(topic)
-        })
-    }
+/// A record from a typed key and value and their serializers; serialization
+/// errors come back before anything is sent, as in Java's `send`.
+pub fn serialize_record<K: ?Sized, V: ?Sized>(
+    topic: impl Into<String>,
+    key: Option<&K>,
+    value: &V,
+    key_serializer: &impl Serializer<K>,
+    value_serializer: &impl Serializer<V>,
+) -> Result<ProducerRecord, KafkaError> {
+    let topic = topic.into();
+    let key = match key {
+        Some(k) => key_serializer.serialize(&topic, k)?,
+        None => None,
+    };
+    let value = value_serializer.serialize(&topic, value)?;
+    Ok(ProducerRecord {
+        key,
+        value,
+        ..ProducerRecord::tombstone(topic)
+    })
 }
 
 #[cfg(test)]
@@ -113,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_record_from_typed_key_and_value() {
-        let record = ProducerRecord::serialize("t", None::<&str>, "v", &BuiltIn, &BuiltIn).unwrap();
+        let record = serialize_record("t", None::<&str>, "v", &BuiltIn, &BuiltIn).unwrap();
         assert_eq!(record.key, None);
         assert_eq!(record.value.as_deref(), Some(&b"v"[..]));
     }

@@ -95,8 +95,8 @@ pub struct SchemaIdError {
 /// looked up by the schema's fingerprint, whatever the subject.
 ///
 /// ```
-/// use kafka_core::kafka_record::{SchemaIdResolver, StaticSchemaIds};
-/// # use kafka_core::kafka_record::avro::AvroSchema;
+/// use kafka_record::{SchemaIdResolver, StaticSchemaIds};
+/// # use kafka_record::avro::AvroSchema;
 /// # fn demo(schema: &AvroSchema) {
 /// let ids = StaticSchemaIds::new().with(schema.fingerprint(), 42);
 /// assert_eq!(ids.schema_id("orders-value", schema), Ok(42));

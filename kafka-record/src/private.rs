@@ -17,7 +17,7 @@ pub use super::{
     KafkaBytes, KafkaRecord, KafkaTimestamp, KeyEncoding, RecordKey, SerializationError,
     TYPE_ID_HEADER, TimestampError, ValueFormat, ValueFraming,
 };
-pub use crate::record::Header;
+pub use kafka_core::Header;
 
 use super::framing::{write_confluent_header, write_single_object_header};
 

@@ -121,7 +121,7 @@ impl JavaSerializer {
     /// `Class.forName` would need it.
     ///
     /// ```
-    /// use kafka_core::kafka_record::{JavaSerializer, JavaSerializerError};
+    /// use kafka_record::{JavaSerializer, JavaSerializerError};
     /// assert_eq!(
     ///     JavaSerializer::from_class("org.apache.kafka.common.serialization.StringSerializer"),
     ///     Ok(JavaSerializer::StringSerializer)

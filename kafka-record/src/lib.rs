@@ -46,6 +46,8 @@
 //! [`AvroSchema`] and subject to that id once per record type and topic (the
 //! template asks at startup for registered types, else at the first send).
 
+#![warn(missing_docs)]
+
 pub mod avro;
 mod error;
 mod framing;
@@ -53,6 +55,7 @@ mod java_serializer;
 mod key;
 mod read;
 pub mod serde_millis;
+pub mod serializer;
 mod topic;
 
 #[doc(hidden)]
@@ -75,8 +78,8 @@ pub use topic::{
 
 use bytes::Bytes;
 
-use crate::record::{Header, ProducerRecord};
 use avro::{AvroSchema, AvroSchemaError};
+use kafka_core::{Header, ProducerRecord};
 
 /// The header Spring Kafka's `JsonDeserializer` reads to pick the target class.
 pub const TYPE_ID_HEADER: &str = "__TypeId__";
