@@ -13,6 +13,7 @@ use kafka_template::record::serde_millis;
 use kafka_template::{AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, TemplateError};
 use kafka_testkit::Kafka;
 use kafka_testkit::registry::Registry;
+use order_service::{OrderPlaced, sample_order};
 use serde::Serialize;
 
 mod v1 {
@@ -142,17 +143,18 @@ async fn seed_004_sends_avro_that_an_independent_consumer_reads_through_the_regi
     let registry = Registry::get();
     let topic = kafka.create_topic("reg-orders", 3, 1);
     let config = seed_004_config(kafka.bootstrap(), registry.url(), &topic, "");
+    // The order service's own record type.
     let template = KafkaTemplate::builder()
         .config(config)
-        .register::<v1::OrderPlaced>()
+        .register::<OrderPlaced>()
         .build()
         .expect("template starts");
-    for i in 0..10 {
-        template.send(&order(i)).await.expect("sent");
+    for n in 0..10 {
+        template.send(&sample_order(n)).await.expect("sent");
     }
     let records = registry.avro_consume(kafka, &topic, 10);
     assert_eq!(records.len(), 10, "{records:?}");
-    let mut ids: Vec<String> = records
+    let mut keys: Vec<String> = records
         .iter()
         .map(|r| {
             r.key
@@ -162,20 +164,22 @@ async fn seed_004_sends_avro_that_an_independent_consumer_reads_through_the_regi
                 .to_owned()
         })
         .collect();
-    ids.sort();
-    let mut expected: Vec<String> = (0..10).map(|i| format!("o-{i}")).collect();
-    expected.sort();
+    keys.sort();
+    let expected: Vec<String> = (0..10).map(|n| format!("order-{n:05}")).collect();
     assert_eq!(
-        ids, expected,
+        keys, expected,
         "keys are Avro strings read through the registry"
     );
-    let first = records
+    let third = records
         .iter()
-        .find(|r| r.key.as_ref().and_then(|k| k.as_str()) == Some("o-3"))
+        .find(|r| r.key.as_ref().and_then(|k| k.as_str()) == Some("order-00003"))
         .unwrap();
-    assert_eq!(first.value["amount_cents"], 103);
-    assert_eq!(first.value["customer"]["name"], "customer 3");
-    assert!(first.value_schema_id.is_some() && first.key_schema_id.is_some());
+    let sample = sample_order(3);
+    assert_eq!(third.value["amount_cents"], sample.amount_cents);
+    assert_eq!(third.value["customer"]["name"], sample.customer.name);
+    assert_eq!(third.value["coupon"], "WELCOME10");
+    assert_eq!(third.value["items"][0]["sku"], sample.items[0].sku);
+    assert!(third.value_schema_id.is_some() && third.key_schema_id.is_some());
     assert_eq!(registry.versions(&format!("{topic}-value")), vec![1]);
     assert_eq!(registry.versions(&format!("{topic}-key")), vec![1]);
 }

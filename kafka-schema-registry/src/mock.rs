@@ -212,19 +212,15 @@ impl MockRegistry {
             };
             let backward = level.starts_with("BACKWARD") || level.starts_with("FULL");
             let forward = level.starts_with("FORWARD") || level.starts_with("FULL");
-            if backward {
-                if let Err(e) = SchemaCompatibility::can_read(&old, &new) {
-                    messages.push(format!(
-                        "{level}: the new schema cannot read data written with schema id {id}: {e}"
-                    ));
-                }
+            if backward && let Err(e) = SchemaCompatibility::can_read(&old, &new) {
+                messages.push(format!(
+                    "{level}: the new schema cannot read data written with schema id {id}: {e}"
+                ));
             }
-            if forward {
-                if let Err(e) = SchemaCompatibility::can_read(&new, &old) {
-                    messages.push(format!(
-                        "{level}: schema id {id} cannot read data written with the new schema: {e}"
-                    ));
-                }
+            if forward && let Err(e) = SchemaCompatibility::can_read(&new, &old) {
+                messages.push(format!(
+                    "{level}: schema id {id} cannot read data written with the new schema: {e}"
+                ));
             }
         }
         messages

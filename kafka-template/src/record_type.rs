@@ -345,17 +345,17 @@ pub(crate) fn check_serializers<R: KafkaRecord>(
                 .collect(),
         })
     };
-    if let (Some(line), Some(key)) = (&lines.key, R::record_key()) {
-        if !line.serializer.writes_key(key.encoding) {
-            return Err(mismatch(
-                line,
-                SerializedPart::Key {
-                    fields: key.fields,
-                    encoding: key.encoding,
-                },
-                JavaSerializer::for_key(key.encoding),
-            ));
-        }
+    if let (Some(line), Some(key)) = (&lines.key, R::record_key())
+        && !line.serializer.writes_key(key.encoding)
+    {
+        return Err(mismatch(
+            line,
+            SerializedPart::Key {
+                fields: key.fields,
+                encoding: key.encoding,
+            },
+            JavaSerializer::for_key(key.encoding),
+        ));
     }
     if let Some(line) = &lines.value_avro {
         let format = R::value_format();
