@@ -91,6 +91,41 @@ async fn keys_and_values_are_confluent_framed_with_the_registry_ids() {
 }
 
 #[tokio::test]
+async fn registry_keys_under_the_common_properties_serve_the_producer() {
+    MockRegistry::drop_scope("tpl-common");
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        &format!(
+            "spring:\n  kafka:\n    properties:\n      schema.registry.url: mock://tpl-common\n    producer:\n      value-serializer: {AVRO}\n"
+        ),
+    );
+    let config = dir.builder().load().unwrap_or_else(|e| panic!("{e}"));
+    let mock = MockProducer::new(1);
+    let template = KafkaTemplate::mock_builder(mock.clone())
+        .config(config)
+        .build()
+        .unwrap();
+    let order = OrderPlaced {
+        order_id: "o-2".into(),
+        cents: 5,
+    };
+    template.send(&order).await.unwrap();
+    let sent = &mock.history()[0];
+    // No key-serializer line: the key stays as the record type writes it.
+    assert_eq!(sent.key.as_deref(), Some(&b"o-2"[..]));
+    let id = registry("tpl-common")
+        .latest_version("orders-value")
+        .unwrap()
+        .id;
+    assert_eq!(
+        sent.value.as_deref().unwrap()[..5],
+        [&[0u8][..], &id.to_be_bytes()].concat()[..]
+    );
+    assert_eq!(sent.value_as::<OrderPlaced>().unwrap(), order);
+}
+
+#[tokio::test]
 async fn subject_name_strategies_choose_the_subjects() {
     let (_dir, config) = config(
         "tpl-strategy",
