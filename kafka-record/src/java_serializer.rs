@@ -73,7 +73,9 @@ const ALL: [JavaSerializer; 16] = [
     JavaSerializer::StringOrBytesSerializer,
 ];
 
-/// Schema-registry serializers: known, and not supported yet.
+/// Schema-registry serializers: known; not a `JavaSerializer` (their bytes
+/// depend on a registry). kafka-template turns Confluent's
+/// `KafkaAvroSerializer` into registry Avro; the others are refused.
 const REGISTRY_SERIALIZERS: &[&str] = &[
     "io.confluent.kafka.serializers.KafkaAvroSerializer",
     "io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer",
@@ -90,11 +92,10 @@ const REGISTRY_SERIALIZERS: &[&str] = &[
 pub enum JavaSerializerError {
     /// A schema registry's serializer (Confluent's `KafkaAvroSerializer`, ...).
     #[error(
-        "'{class}' is a schema-registry serializer, and schema-registry serializers are not \
-         supported yet (issue #14 adds the registry); Avro records are encoded by their \
-         #[derive(KafkaRecord)] (Avro single-object encoding by default, or the Confluent frame \
-         with KafkaTemplateBuilder::avro_framing(AvroFraming::Confluent(..)) and a \
-         SchemaIdResolver): remove this line"
+        "'{class}' is a schema-registry serializer other than Confluent's KafkaAvroSerializer, \
+         the one supported: use io.confluent.kafka.serializers.KafkaAvroSerializer with \
+         schema.registry.url for registry Avro (#[derive(KafkaRecord)] with format = \"avro\"), \
+         or remove this line"
     )]
     SchemaRegistry {
         /// The class as written.
@@ -364,19 +365,22 @@ mod tests {
     }
 
     #[test]
-    fn schema_registry_serializers_are_not_supported_yet() {
-        let error =
-            JavaSerializer::from_class("io.confluent.kafka.serializers.KafkaAvroSerializer")
-                .unwrap_err();
+    fn schema_registry_serializers_are_not_java_serializers() {
+        let error = JavaSerializer::from_class(
+            "io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer",
+        )
+        .unwrap_err();
         assert_eq!(
             error.to_string(),
-            "'io.confluent.kafka.serializers.KafkaAvroSerializer' is a schema-registry \
-             serializer, and schema-registry serializers are not supported yet (issue #14 adds \
-             the registry); Avro records are encoded by their #[derive(KafkaRecord)] (Avro \
-             single-object encoding by default, or the Confluent frame with \
-             KafkaTemplateBuilder::avro_framing(AvroFraming::Confluent(..)) and a \
-             SchemaIdResolver): remove this line"
+            "'io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer' is a schema-registry \
+             serializer other than Confluent's KafkaAvroSerializer, the one supported: use \
+             io.confluent.kafka.serializers.KafkaAvroSerializer with schema.registry.url for \
+             registry Avro (#[derive(KafkaRecord)] with format = \"avro\"), or remove this line"
         );
+        assert!(matches!(
+            JavaSerializer::from_class("io.confluent.kafka.serializers.KafkaAvroSerializer"),
+            Err(JavaSerializerError::SchemaRegistry { .. })
+        ));
     }
 
     #[test]

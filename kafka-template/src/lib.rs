@@ -81,6 +81,7 @@ pub mod journal;
 pub mod listener;
 pub mod mock;
 mod record_type;
+mod registry;
 mod template;
 
 /// The producer this template runs on, re-exported so users need only this crate.
@@ -99,9 +100,11 @@ pub use journal::FailureJournal;
 pub use kafka_derive::{AvroType, KafkaBytes, KafkaRecord};
 pub use kafka_record::avro::AvroType;
 pub use kafka_record::{KafkaBytes, KafkaRecord};
+pub use kafka_schema_registry as schema_registry;
 pub use listener::{LoggingProducerListener, ProducerListener};
 pub use mock::{MockProducer, SentRecord};
 pub use record_type::{RecordTypeError, SerializedPart, SerializerMismatch};
+pub use registry::{KAFKA_AVRO_SERIALIZER, RegistrySchemaIds, RegistrySetupError};
 pub use template::{
     AvroFraming, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult, TemplateError,
 };

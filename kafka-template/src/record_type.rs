@@ -5,13 +5,16 @@
 use std::sync::Arc;
 
 use kafka_record::KafkaRecord;
-use kafka_record::avro::AvroSchemaError;
+use kafka_record::avro::{AvroSchema, AvroSchemaError};
 use kafka_record::{
     JavaSerializer, KeyEncoding, SchemaIdError, TopicError, ValueFormat, ValueFraming,
     topic_value_subject,
 };
 
 use crate::config::{KafkaConfig, Origin};
+use crate::registry::{
+    KAFKA_AVRO_SERIALIZER, KeyFrame, RegistrySchemaIds, key_avro_schema, schema_full_name,
+};
 use crate::template::AvroFraming;
 
 /// The Java properties naming serializer classes: the template checks them
@@ -29,11 +32,30 @@ pub(crate) struct SerializerLine {
     pub origin: Origin,
 }
 
+/// A `KafkaAvroSerializer` line: where it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RegistryLine {
+    /// The key as the user wrote it.
+    pub written_key: String,
+    pub origin: Origin,
+}
+
 /// A producer's serializer lines, when set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct SerializerLines {
     pub key: Option<SerializerLine>,
     pub value: Option<SerializerLine>,
+    /// `key-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer`.
+    pub key_avro: Option<RegistryLine>,
+    /// `value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer`.
+    pub value_avro: Option<RegistryLine>,
+}
+
+impl SerializerLines {
+    /// Whether a line names Confluent's Avro serializer.
+    pub(crate) fn uses_registry(&self) -> bool {
+        self.key_avro.is_some() || self.value_avro.is_some()
+    }
 }
 
 /// Which part of a record a serializer line is about.
@@ -139,6 +161,20 @@ pub enum RecordTypeError {
         /// The record's Rust type name.
         record_type: &'static str,
     },
+    /// A `KafkaAvroSerializer` line, and no schema registry to use.
+    #[error(
+        "record `{record_type}`: {config_key} (from {origin}) names KafkaAvroSerializer and no \
+         schema registry is configured; set schema.registry.url under the producer's properties \
+         (or give one with KafkaTemplateBuilder::schema_registry)"
+    )]
+    NoRegistry {
+        /// The record's Rust type name.
+        record_type: &'static str,
+        /// The serializer line's key as written.
+        config_key: String,
+        /// Where it is.
+        origin: Origin,
+    },
     /// The [`SchemaIdResolver`](kafka_record::SchemaIdResolver)
     /// gave no id for its schema.
     #[error("record `{record_type}`: {error}")]
@@ -156,6 +192,8 @@ pub(crate) struct TypeRoute {
     pub topic: Arc<str>,
     /// How the value is framed; a Confluent schema id was asked for once.
     pub framing: ValueFraming,
+    /// With a `KafkaAvroSerializer` key line: the key's Confluent frame.
+    pub key_frame: Option<KeyFrame>,
 }
 
 /// Why a route could not be made: the error, and the topic it is about (the
@@ -170,6 +208,9 @@ pub(crate) struct Routing<'a> {
     pub config: Option<&'a KafkaConfig>,
     pub serializers: &'a SerializerLines,
     pub avro_framing: &'a AvroFraming,
+    /// The schema registry, when the template uses one: subject name
+    /// strategies and key schemas.
+    pub registry: Option<&'a RegistrySchemaIds>,
 }
 
 impl Routing<'_> {
@@ -192,10 +233,61 @@ impl Routing<'_> {
         };
         check_serializers::<R>(self.serializers).map_err(|e| fail(e.into()))?;
         let framing = self.framing::<R>(&topic).map_err(fail)?;
+        let key_frame = self.key_frame::<R>(&topic).map_err(fail)?;
         Ok(TypeRoute {
             topic: topic.into(),
             framing,
+            key_frame,
         })
+    }
+
+    /// With a `KafkaAvroSerializer` key line and a keyed record: the key's
+    /// primitive Avro schema registered (or looked up) under its subject.
+    fn key_frame<R: KafkaRecord>(&self, topic: &str) -> Result<Option<KeyFrame>, RecordTypeError> {
+        let (Some(line), Some(key)) = (&self.serializers.key_avro, R::record_key()) else {
+            return Ok(None);
+        };
+        let record_type = R::record_type_name();
+        let Some(schema) = key_avro_schema(key.encoding) else {
+            return Err(RecordTypeError::Serializer(Box::new(SerializerMismatch {
+                record_type,
+                part: SerializedPart::Key {
+                    fields: key.fields,
+                    encoding: key.encoding,
+                },
+                config_key: line.written_key.clone(),
+                class: KAFKA_AVRO_SERIALIZER,
+                origin: line.origin.clone(),
+                fitting: JavaSerializer::for_key(key.encoding)
+                    .into_iter()
+                    .map(JavaSerializer::class_name)
+                    .collect(),
+            })));
+        };
+        let Some(registry) = self.registry else {
+            return Err(RecordTypeError::NoRegistry {
+                record_type,
+                config_key: line.written_key.clone(),
+                origin: line.origin.clone(),
+            });
+        };
+        let (strategy, _) = registry.strategies();
+        let subject = strategy.subject(topic, true, &schema_full_name(schema));
+        let schema_id =
+            registry
+                .id_of(&subject, schema)
+                .map_err(|error| RecordTypeError::SchemaId {
+                    record_type,
+                    error: SchemaIdError {
+                        subject,
+                        fingerprint: 0,
+                        reason: error.to_string(),
+                    },
+                })?;
+        Ok(Some(KeyFrame {
+            schema_id,
+            encoding: key.encoding,
+        }))
     }
 
     fn framing<R: KafkaRecord>(&self, topic: &str) -> Result<ValueFraming, RecordTypeError> {
@@ -214,10 +306,24 @@ impl Routing<'_> {
             AvroFraming::SingleObject => ValueFraming::SingleObject,
             AvroFraming::Confluent(resolver) => ValueFraming::Confluent {
                 schema_id: resolver
-                    .schema_id(&topic_value_subject(topic), schema)
+                    .schema_id(&self.value_subject(topic, schema), schema)
                     .map_err(|error| RecordTypeError::SchemaId { record_type, error })?,
             },
         })
+    }
+}
+
+impl Routing<'_> {
+    /// The subject of a value schema: the registry's value subject name
+    /// strategy, else Confluent's default `<topic>-value`.
+    fn value_subject(&self, topic: &str, schema: &AvroSchema) -> String {
+        match self.registry {
+            Some(registry) => {
+                let (_, strategy) = registry.strategies();
+                strategy.subject(topic, false, &schema_full_name(schema.json()))
+            }
+            None => topic_value_subject(topic),
+        }
     }
 }
 
@@ -239,16 +345,32 @@ pub(crate) fn check_serializers<R: KafkaRecord>(
                 .collect(),
         })
     };
-    if let (Some(line), Some(key)) = (&lines.key, R::record_key()) {
-        if !line.serializer.writes_key(key.encoding) {
-            return Err(mismatch(
-                line,
-                SerializedPart::Key {
-                    fields: key.fields,
-                    encoding: key.encoding,
-                },
-                JavaSerializer::for_key(key.encoding),
-            ));
+    if let (Some(line), Some(key)) = (&lines.key, R::record_key())
+        && !line.serializer.writes_key(key.encoding)
+    {
+        return Err(mismatch(
+            line,
+            SerializedPart::Key {
+                fields: key.fields,
+                encoding: key.encoding,
+            },
+            JavaSerializer::for_key(key.encoding),
+        ));
+    }
+    if let Some(line) = &lines.value_avro {
+        let format = R::value_format();
+        if format != ValueFormat::Avro {
+            return Err(Box::new(SerializerMismatch {
+                record_type: R::record_type_name(),
+                part: SerializedPart::Value { format },
+                config_key: line.written_key.clone(),
+                class: KAFKA_AVRO_SERIALIZER,
+                origin: line.origin.clone(),
+                fitting: JavaSerializer::for_value(format)
+                    .into_iter()
+                    .map(JavaSerializer::class_name)
+                    .collect(),
+            }));
         }
     }
     if let Some(line) = &lines.value {

@@ -27,6 +27,8 @@ use crate::listener::{LoggingProducerListener, ProducerListener};
 use crate::mock::MockProducer;
 use crate::record_type::SERIALIZER_KEYS;
 use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
+use crate::registry::{RegistrySchemaIds, RegistrySetupError};
+use kafka_schema_registry::SchemaRegistryClient;
 
 /// Per-type tables, hashed with foldhash: a `TypeId` needs no DoS-resistant hash.
 type TypeIdMap<V> = HashMap<TypeId, V, foldhash::fast::FixedState>;
@@ -67,6 +69,9 @@ pub enum TemplateError {
     /// A setting the template does not support yet.
     #[error("{0}")]
     Unsupported(String),
+    /// The schema registry a `KafkaAvroSerializer` line asks for cannot be set up.
+    #[error("schema registry: {0}")]
+    Registry(#[from] RegistrySetupError),
 }
 
 /// A configuration error only starting the producer can find (a
@@ -125,6 +130,7 @@ impl std::fmt::Debug for TemplateError {
                 TemplateError::Producer(e) => f.debug_tuple("Producer").field(e).finish(),
                 TemplateError::RecordTypes(e) => f.debug_tuple("RecordTypes").field(e).finish(),
                 TemplateError::Unsupported(e) => f.debug_tuple("Unsupported").field(e).finish(),
+                TemplateError::Registry(e) => f.debug_tuple("Registry").field(e).finish(),
             };
         }
         kafka_core::error::write_report(self, f)
@@ -170,6 +176,8 @@ struct TemplateInner {
     /// is dropped.
     observers: Arc<Observers>,
     avro_framing: AvroFraming,
+    /// The schema registry, when records are framed for one.
+    registry: Option<RegistrySchemaIds>,
     /// The `key-serializer` / `value-serializer` lines, checked against each
     /// record type when the template meets it.
     serializers: SerializerLines,
@@ -252,6 +260,11 @@ pub struct KafkaTemplateBuilder {
     partitioner: Option<Arc<dyn Partitioner>>,
     journal: Option<FailureJournal>,
     avro_framing: AvroFraming,
+    /// Set with [`KafkaTemplateBuilder::avro_framing`] or
+    /// [`KafkaTemplateBuilder::schema_registry`]: the configuration's
+    /// `KafkaAvroSerializer` lines do not replace it.
+    framing_chosen: bool,
+    registry: Option<RegistrySchemaIds>,
     registrations: Vec<Registration>,
     mock: Option<MockProducer>,
 }
@@ -302,6 +315,20 @@ impl KafkaTemplateBuilder {
     /// How Avro values are framed (default [`AvroFraming::SingleObject`]).
     pub fn avro_framing(mut self, framing: AvroFraming) -> Self {
         self.avro_framing = framing;
+        self.framing_chosen = true;
+        self
+    }
+
+    /// Frames Avro values (and, with a `KafkaAvroSerializer` key line, keys)
+    /// in the Confluent wire format with ids from this schema registry, its
+    /// subject name strategies applied. Without it, a configuration whose
+    /// `key-serializer` / `value-serializer` names
+    /// `io.confluent.kafka.serializers.KafkaAvroSerializer` makes one from the
+    /// producer's `schema.registry.url` and other registry properties.
+    pub fn schema_registry(mut self, registry: RegistrySchemaIds) -> Self {
+        self.avro_framing = AvroFraming::Confluent(Arc::new(registry.clone()));
+        self.registry = Some(registry);
+        self.framing_chosen = true;
         self
     }
 
@@ -350,6 +377,7 @@ impl KafkaTemplateBuilder {
                     properties
                         .iter()
                         .filter(|p| !SERIALIZER_KEYS.contains(&p.key.as_str()))
+                        .filter(|p| !kafka_schema_registry::is_registry_key(&p.key))
                         .map(|p| (p.key.as_str(), p.value.as_str())),
                 )
                 .map_err(KafkaError::from)?;
@@ -371,10 +399,19 @@ impl KafkaTemplateBuilder {
             Some(config) => config.serializer_lines(self.producer_name.as_deref())?,
             None => SerializerLines::default(),
         };
+        let (mut avro_framing, mut registry) = (self.avro_framing, self.registry);
+        if let (Some(config), false, true) =
+            (&config, self.framing_chosen, serializers.uses_registry())
+        {
+            let ids = registry_from_config(config, self.producer_name.as_deref())?;
+            avro_framing = AvroFraming::Confluent(Arc::new(ids.clone()));
+            registry = Some(ids);
+        }
         let routing = Routing {
             config: config.as_ref(),
             serializers: &serializers,
-            avro_framing: &self.avro_framing,
+            avro_framing: &avro_framing,
+            registry: registry.as_ref(),
         };
         let mut registered = TypeIdMap::default();
         let mut problems = Vec::new();
@@ -390,7 +427,7 @@ impl KafkaTemplateBuilder {
             return Err(TemplateError::RecordTypes(problems));
         }
         if let Backend::Mock(mock) = &backend {
-            mock.use_avro_framing(&self.avro_framing);
+            mock.use_avro_framing(&avro_framing);
         }
         Ok(KafkaTemplate {
             inner: Arc::new(TemplateInner {
@@ -402,7 +439,8 @@ impl KafkaTemplateBuilder {
                     interceptors: self.interceptors.into(),
                     journal: self.journal,
                 }),
-                avro_framing: self.avro_framing,
+                avro_framing,
+                registry,
                 serializers,
                 registered,
                 routes: RwLock::default(),
@@ -410,6 +448,28 @@ impl KafkaTemplateBuilder {
             }),
         })
     }
+}
+
+/// The registry a configuration's `KafkaAvroSerializer` lines ask for: the
+/// producer's registry properties, requests bounded by its `max.block.ms`.
+fn registry_from_config(
+    config: &KafkaConfig,
+    producer: Option<&str>,
+) -> Result<RegistrySchemaIds, TemplateError> {
+    let properties = config.registry_properties(producer)?;
+    let max_block = config
+        .producer_properties(producer)?
+        .iter()
+        .find(|p| p.key == "max.block.ms")
+        .and_then(|p| p.value.parse().ok())
+        .map_or(Duration::from_secs(60), Duration::from_millis);
+    let registry_config = crate::registry::registry_config(
+        properties.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        max_block,
+    )
+    .map_err(RegistrySetupError::from)?;
+    let client = SchemaRegistryClient::new(registry_config).map_err(RegistrySetupError::from)?;
+    Ok(RegistrySchemaIds::new(Arc::new(client)))
 }
 
 impl KafkaTemplate {
@@ -429,6 +489,8 @@ impl KafkaTemplate {
             partitioner: None,
             journal: None,
             avro_framing: AvroFraming::default(),
+            framing_chosen: false,
+            registry: None,
             registrations: Vec::new(),
             mock: None,
         }
@@ -550,12 +612,23 @@ impl KafkaTemplate {
         record: &R,
     ) -> Result<ProducerRecord, SendError> {
         let build = |route: &TypeRoute| {
-            record
+            let mut built = record
                 .to_producer_record(&route.topic, &route.framing)
                 .map_err(|e| KafkaError::Serialization {
                     topic: route.topic.to_string(),
                     message: e.to_string(),
-                })
+                })?;
+            if let (Some(frame), Some(key)) = (&route.key_frame, &built.key) {
+                built.key = Some(frame.frame(key).ok_or_else(|| KafkaError::Serialization {
+                    topic: route.topic.to_string(),
+                    message: format!(
+                        "the key of `{}` does not have the length of {} for KafkaAvroSerializer",
+                        R::record_type_name(),
+                        frame.encoding.describe()
+                    ),
+                })?);
+            }
+            Ok(built)
         };
         // The per-record path: a registered type's route, borrowed.
         let built = match self.inner.registered.get(&TypeId::of::<R>()) {
@@ -795,6 +868,7 @@ impl KafkaTemplate {
             config: self.inner.config.as_ref(),
             serializers: &self.inner.serializers,
             avro_framing: &self.inner.avro_framing,
+            registry: self.inner.registry.as_ref(),
         };
         let route = Arc::new(
             routing

@@ -1,7 +1,8 @@
 //! Spring's `key-serializer` / `value-serializer` lines: accepted when the Java
 //! class writes what the record type writes, an error naming the record type,
 //! the field, the key as written and its file:line when it does not; unknown
-//! and schema-registry classes are refused when the configuration loads.
+//! classes are refused when the configuration loads, as are schema-registry
+//! classes other than Confluent's KafkaAvroSerializer (tests/registry_avro.rs).
 
 mod config_common;
 
@@ -290,23 +291,33 @@ fn unknown_classes_are_refused_at_load_with_the_accepted_ones() {
 }
 
 #[test]
-fn schema_registry_serializers_are_refused_as_not_supported_yet() {
+fn kafka_avro_serializer_needs_a_registry_url_and_other_registry_serializers_are_refused() {
     let (dir, messages) = load_yaml_errors(
         "kafka:\n  producer:\n    value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer\n",
         &[],
     );
-    assert_eq!(
-        messages,
-        [format!(
-            "kafka.producer.value-serializer (from {}:3) is not supported: \
-             'io.confluent.kafka.serializers.KafkaAvroSerializer' is a schema-registry \
-             serializer, and schema-registry serializers are not supported yet (issue #14 adds \
-             the registry); Avro records are encoded by their #[derive(KafkaRecord)] (Avro \
-             single-object encoding by default, or the Confluent frame with \
-             KafkaTemplateBuilder::avro_framing(AvroFraming::Confluent(..)) and a \
-             SchemaIdResolver): remove this line",
+    let file = dir.file("application.yml");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].starts_with("missing kafka.properties.schema.registry.url: ")
+            && messages[0].contains(&format!(
+                "kafka.producer.value-serializer (from {}:3) names KafkaAvroSerializer",
+                file.display()
+            )),
+        "{messages:?}"
+    );
+    let (dir, messages) = load_yaml_errors(
+        "kafka:\n  producer:\n    value-serializer: \
+         io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer\n",
+        &[],
+    );
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].starts_with(&format!(
+            "kafka.producer.value-serializer (from {}:3) is not supported: ",
             dir.file("application.yml").display()
-        )]
+        )),
+        "{messages:?}"
     );
 }
 

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod proxy;
+pub mod registry;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -23,6 +23,8 @@ pub fn is_secret_key(key: &str) -> bool {
         "sasl.",
         "certificate",
         "key-store-key",
+        "user.info",
+        "user-info",
     ]
     .iter()
     .any(|word| lower.contains(word))

@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use kafka_record::JavaSerializer;
 
-use crate::record_type::{SERIALIZER_KEYS, SerializerLine, SerializerLines};
+use crate::record_type::{RegistryLine, SERIALIZER_KEYS, SerializerLine, SerializerLines};
+use crate::registry::is_kafka_avro_serializer;
 
 use super::error::{ConfigIssue, ConfigLoadError, is_secret_key, shown_value};
 use super::keys::{KeyKind, Scope};
@@ -115,6 +116,23 @@ impl ProducerSetup {
             origin: property.origin.clone(),
         })
     }
+
+    /// The line setting `java_key` when it names `KafkaAvroSerializer`.
+    fn registry_line(&self, java_key: &str) -> Option<RegistryLine> {
+        let (property, provenance) = self.properties.iter().find(|(p, _)| p.key == java_key)?;
+        is_kafka_avro_serializer(&property.value).then(|| RegistryLine {
+            written_key: provenance.written_key.clone(),
+            origin: property.origin.clone(),
+        })
+    }
+
+    /// The schema registry properties (`schema.registry.url`, ...), by Java name.
+    pub(crate) fn registry_properties(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.properties
+            .iter()
+            .filter(|(p, _)| kafka_schema_registry::is_registry_key(&p.key))
+            .map(|(p, _)| (p.key.as_str(), p.value.as_str()))
+    }
 }
 
 impl super::KafkaConfig {
@@ -127,7 +145,22 @@ impl super::KafkaConfig {
         Ok(SerializerLines {
             key: setup.serializer_line(SERIALIZER_KEYS[0]),
             value: setup.serializer_line(SERIALIZER_KEYS[1]),
+            key_avro: setup.registry_line(SERIALIZER_KEYS[0]),
+            value_avro: setup.registry_line(SERIALIZER_KEYS[1]),
         })
+    }
+
+    /// The schema registry properties of the default producer (`None`) or a
+    /// named one, by Java name (`schema.registry.url`, `basic.auth.user.info`, ...).
+    pub(crate) fn registry_properties(
+        &self,
+        producer: Option<&str>,
+    ) -> Result<Vec<(String, String)>, ConfigLoadError> {
+        Ok(self
+            .producer(producer)?
+            .registry_properties()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect())
     }
 }
 

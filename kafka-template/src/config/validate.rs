@@ -58,6 +58,8 @@ fn template_alternative(java_key: &str) -> Option<&'static str> {
     }
 }
 use crate::record_type::SERIALIZER_KEYS;
+use crate::registry::is_kafka_avro_serializer;
+use kafka_schema_registry::RegistryConfig;
 
 /// Every error kafka-core finds in `properties`, not only the first.
 ///
@@ -99,9 +101,11 @@ pub(crate) fn validate_producer(producer: &ProducerSetup) -> Vec<ConfigIssue> {
         .iter()
         .filter(|(p, _)| p.key != TRANSACTIONAL_ID)
         .filter(|(p, _)| !SERIALIZER_KEYS.contains(&p.key.as_str()))
+        .filter(|(p, _)| !kafka_schema_registry::is_registry_key(&p.key))
         .map(|(p, _)| (p.key.clone(), p.value.clone()))
         .collect();
     let mut issues = serializer_issues(producer);
+    issues.extend(registry_issues(producer));
     issues.extend(
         check_with_kafka_core(&properties)
             .into_iter()
@@ -123,6 +127,11 @@ fn serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
             let origin = property.origin.clone();
             match JavaSerializer::from_class(&property.value) {
                 Ok(_) => None,
+                Err(JavaSerializerError::SchemaRegistry { .. })
+                    if is_kafka_avro_serializer(&property.value) =>
+                {
+                    None // registry_issues checks its registry settings
+                }
                 Err(error @ JavaSerializerError::SchemaRegistry { .. }) => {
                     Some(ConfigIssue::Unsupported {
                         key,
@@ -154,6 +163,45 @@ fn serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
             }
         })
         .collect()
+}
+
+/// With a `KafkaAvroSerializer` line or any registry key set: the registry
+/// settings, read as Confluent's serializer reads them (`schema.registry.url`
+/// required), each problem named as written with its origin.
+fn registry_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
+    let avro_line = producer.properties.iter().find(|(p, _)| {
+        SERIALIZER_KEYS.contains(&p.key.as_str()) && is_kafka_avro_serializer(&p.value)
+    });
+    let any_key = producer.registry_properties().next().is_some();
+    if avro_line.is_none() && !any_key {
+        return Vec::new();
+    }
+    let Err(error) = RegistryConfig::from_properties(producer.registry_properties()) else {
+        return Vec::new();
+    };
+    let set = producer.properties.iter().find(|(p, _)| p.key == error.key);
+    match (set, avro_line) {
+        (Some((property, provenance)), _) => vec![ConfigIssue::InvalidValue {
+            value: shown_value(&provenance.written_key, &provenance.written_value),
+            key: provenance.written_key.clone(),
+            origin: property.origin.clone(),
+            expected: error.problem,
+        }],
+        (None, Some((property, provenance))) => vec![ConfigIssue::Missing {
+            key: format!("kafka.properties.{}", error.key),
+            hint: format!(
+                "{} (from {}) names KafkaAvroSerializer: {} {}",
+                provenance.written_key, property.origin, error.key, error.problem
+            ),
+        }],
+        (None, None) => vec![ConfigIssue::Missing {
+            key: format!("kafka.properties.{}", error.key),
+            hint: format!(
+                "schema registry settings are given: {} {}",
+                error.key, error.problem
+            ),
+        }],
+    }
 }
 
 fn to_issue(error: &ConfigError, producer: &ProducerSetup) -> ConfigIssue {

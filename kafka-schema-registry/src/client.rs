@@ -1,0 +1,638 @@
+//! The client: the Confluent REST API over HTTP(S), or an in-process registry
+//! for `mock://` URLs, with the serializers' cache in front.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use base64::Engine;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::config::{Auth, RegistryConfig, redact_url};
+use crate::error::RegistryError;
+use crate::mock::MockRegistry;
+
+/// The kind of a schema, as the registry's `schemaType` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SchemaType {
+    /// `AVRO` (the registry's default, sent without `schemaType`).
+    #[default]
+    Avro,
+    /// `JSON` (JSON Schema).
+    Json,
+    /// `PROTOBUF`.
+    Protobuf,
+}
+
+impl SchemaType {
+    /// The registry's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemaType::Avro => "AVRO",
+            SchemaType::Json => "JSON",
+            SchemaType::Protobuf => "PROTOBUF",
+        }
+    }
+
+    fn from_name(name: Option<&str>) -> SchemaType {
+        match name {
+            Some("JSON") => SchemaType::Json,
+            Some("PROTOBUF") => SchemaType::Protobuf,
+            _ => SchemaType::Avro,
+        }
+    }
+}
+
+/// A schema as the registry holds it: its kind and its text.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Schema {
+    /// The kind.
+    pub schema_type: SchemaType,
+    /// The schema text (for Avro, its JSON; canonical form recommended).
+    pub schema: String,
+}
+
+impl Schema {
+    /// An Avro schema from its JSON text.
+    pub fn avro(schema: impl Into<String>) -> Self {
+        Schema {
+            schema_type: SchemaType::Avro,
+            schema: schema.into(),
+        }
+    }
+
+    /// A JSON Schema from its text.
+    pub fn json(schema: impl Into<String>) -> Self {
+        Schema {
+            schema_type: SchemaType::Json,
+            schema: schema.into(),
+        }
+    }
+}
+
+/// A schema registered under a subject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisteredSchema {
+    /// The subject.
+    pub subject: String,
+    /// Its version under the subject (from 1).
+    pub version: i32,
+    /// The registry-wide id (what the Confluent wire format carries).
+    pub id: u32,
+    /// The schema.
+    pub schema: Schema,
+}
+
+/// What the serializers need: the id to frame records with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct CacheKey {
+    subject: String,
+    schema: Schema,
+    use_latest: bool,
+    auto_register: bool,
+}
+
+type Slot = Arc<Mutex<Option<u32>>>;
+
+enum Backend {
+    Http(HttpBackend),
+    Mock(Arc<MockRegistry>),
+}
+
+struct HttpBackend {
+    agent: ureq::Agent,
+    urls: Vec<String>,
+    authorization: Option<String>,
+}
+
+/// A schema registry client (Confluent REST API v7, as Confluent Schema
+/// Registry, Apicurio's `/apis/ccompat/v7` and Karapace serve it).
+///
+/// Every method blocks the calling thread for at most the configured timeouts
+/// per URL. [`SchemaRegistryClient::id_for`] is what serializers call: it asks
+/// the registry once per (subject, schema) and keeps the id; concurrent first
+/// callers wait for that one request; a failed request is not kept.
+///
+/// ```
+/// use kafka_schema_registry::{RegistryConfig, Schema, SchemaRegistryClient};
+/// let client = SchemaRegistryClient::new(
+///     RegistryConfig::from_properties([("schema.registry.url", "mock://doc-example")]).unwrap(),
+/// )
+/// .unwrap();
+/// let schema = Schema::avro(r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"long"}]}"#);
+/// let id = client.id_for("orders-value", &schema).unwrap();
+/// assert_eq!(client.id_for("orders-value", &schema).unwrap(), id);
+/// assert_eq!(client.requests(), 1);
+/// assert_eq!(client.schema_by_id(id).unwrap(), schema);
+/// ```
+pub struct SchemaRegistryClient {
+    backend: Backend,
+    config: RegistryConfig,
+    ids: Mutex<HashMap<CacheKey, Slot>>,
+    requests: AtomicU64,
+}
+
+impl std::fmt::Debug for SchemaRegistryClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaRegistryClient")
+            .field(
+                "urls",
+                &self
+                    .config
+                    .urls
+                    .iter()
+                    .map(|u| redact_url(u))
+                    .collect::<Vec<_>>(),
+            )
+            .field("auth", &self.config.auth)
+            .field("requests", &self.requests())
+            .finish_non_exhaustive()
+    }
+}
+
+const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+/// Characters escaped in a subject put in a URL path.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn segment(subject: &str) -> String {
+    utf8_percent_encode(subject, PATH_SEGMENT).to_string()
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error_code: Option<i64>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IdBody {
+    id: u32,
+}
+
+#[derive(Deserialize)]
+struct SchemaBody {
+    schema: String,
+    #[serde(rename = "schemaType")]
+    schema_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct VersionBody {
+    subject: Option<String>,
+    version: i32,
+    id: u32,
+    schema: String,
+    #[serde(rename = "schemaType")]
+    schema_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CompatibilityBody {
+    is_compatible: bool,
+    #[serde(default)]
+    messages: Vec<String>,
+}
+
+/// An HTTP answer: status and body.
+struct Answer {
+    url: String,
+    status: u16,
+    body: String,
+}
+
+impl Answer {
+    fn refused(
+        &self,
+        operation: &'static str,
+        subject: Option<&str>,
+    ) -> (Option<i64>, RegistryError) {
+        let parsed: Option<ErrorBody> = serde_json::from_str(&self.body).ok();
+        let code = parsed.as_ref().and_then(|b| b.error_code);
+        let message = parsed
+            .and_then(|b| b.message)
+            .unwrap_or_else(|| self.body.trim().chars().take(500).collect());
+        (
+            code,
+            RegistryError::Refused {
+                operation,
+                subject: subject.map(str::to_owned),
+                url: self.url.clone(),
+                status: self.status,
+                error_code: code,
+                message,
+            },
+        )
+    }
+
+    fn parse<T: for<'de> Deserialize<'de>>(
+        &self,
+        operation: &'static str,
+        subject: Option<&str>,
+    ) -> Result<T, RegistryError> {
+        serde_json::from_str(&self.body).map_err(|e| RegistryError::BadResponse {
+            operation,
+            subject: subject.map(str::to_owned),
+            url: self.url.clone(),
+            reason: format!(
+                "{e} in `{}`",
+                self.body.chars().take(200).collect::<String>()
+            ),
+        })
+    }
+}
+
+impl Answer {
+    /// The body of a 200 answer, parsed; any other status is the registry's refusal.
+    fn ok_json<T: for<'de> Deserialize<'de>>(
+        self,
+        operation: &'static str,
+        subject: Option<&str>,
+    ) -> Result<T, RegistryError> {
+        if self.status != 200 {
+            return Err(self.refused(operation, subject).1);
+        }
+        self.parse(operation, subject)
+    }
+}
+
+impl HttpBackend {
+    fn new(config: &RegistryConfig) -> Result<Self, RegistryError> {
+        let tls = crate::tls::tls_config(&config.tls)?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.read_timeout))
+            .user_agent("kafka-template-schema-registry")
+            .tls_config(tls)
+            .build()
+            .into();
+        let authorization = match &config.auth {
+            Auth::None => None,
+            Auth::Basic { user, password } => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD
+                    .encode(format!("{user}:{}", password.expose()))
+            )),
+            Auth::Bearer(token) => Some(format!("Bearer {}", token.expose())),
+        };
+        Ok(HttpBackend {
+            agent,
+            urls: config.urls.clone(),
+            authorization,
+        })
+    }
+
+    /// Sends to each URL in turn until one answers (any status).
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        operation: &'static str,
+        subject: Option<&str>,
+    ) -> Result<Answer, RegistryError> {
+        let mut failures = Vec::new();
+        for base in &self.urls {
+            let url = format!("{base}{path}");
+            let shown = redact_url(base);
+            let result = match (method, body) {
+                ("GET", _) => self.with_headers(self.agent.get(&url)).call(),
+                ("POST", Some(b)) => self.with_headers(self.agent.post(&url)).send(b.to_string()),
+                ("PUT", Some(b)) => self.with_headers(self.agent.put(&url)).send(b.to_string()),
+                _ => self.with_headers(self.agent.post(&url)).send_empty(),
+            };
+            match result {
+                Ok(mut response) => {
+                    let status = response.status().as_u16();
+                    let body = response.body_mut().read_to_string().map_err(|e| {
+                        RegistryError::BadResponse {
+                            operation,
+                            subject: subject.map(str::to_owned),
+                            url: shown.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    return Ok(Answer {
+                        url: shown,
+                        status,
+                        body,
+                    });
+                }
+                Err(e) => failures.push(format!("{shown}: {e}")),
+            }
+        }
+        Err(RegistryError::Unreachable {
+            operation,
+            subject: subject.map(str::to_owned),
+            reason: failures.join("; "),
+        })
+    }
+
+    /// POSTs `schema` about `subject` to `path`.
+    fn post_schema(
+        &self,
+        path: &str,
+        schema: &Schema,
+        operation: &'static str,
+        subject: &str,
+    ) -> Result<Answer, RegistryError> {
+        self.send(
+            "POST",
+            path,
+            Some(&schema_body(schema)),
+            operation,
+            Some(subject),
+        )
+    }
+
+    fn with_headers<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        let request = request.header("Content-Type", CONTENT_TYPE).header(
+            "Accept",
+            "application/vnd.schemaregistry.v1+json, application/json",
+        );
+        match &self.authorization {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        }
+    }
+}
+
+fn schema_body(schema: &Schema) -> serde_json::Value {
+    match schema.schema_type {
+        SchemaType::Avro => json!({ "schema": schema.schema }),
+        other => json!({ "schema": schema.schema, "schemaType": other.name() }),
+    }
+}
+
+impl SchemaRegistryClient {
+    /// A client for `config.urls` (HTTP(S), or the in-process registry of a
+    /// `mock://scope` URL, shared by every client of that scope in the process).
+    pub fn new(config: RegistryConfig) -> Result<Self, RegistryError> {
+        let backend = match config.urls.first().and_then(|u| u.strip_prefix("mock://")) {
+            Some(scope) => Backend::Mock(MockRegistry::scope(scope)),
+            None => Backend::Http(HttpBackend::new(&config)?),
+        };
+        Ok(SchemaRegistryClient {
+            backend,
+            config,
+            ids: Mutex::new(HashMap::new()),
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    /// Requests made to the registry so far (mock ones included): the cache
+    /// keeps this at one per (subject, schema).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The id records with `schema` under `subject` are framed with, as
+    /// Confluent's serializers work it out: the latest version's id with
+    /// `use.latest.version`, else the registered id (registering the schema
+    /// with `auto.register.schemas`, else looking it up). Asked once per
+    /// (subject, schema); concurrent first callers share that request.
+    pub fn id_for(&self, subject: &str, schema: &Schema) -> Result<u32, RegistryError> {
+        let key = CacheKey {
+            subject: subject.to_owned(),
+            schema: schema.clone(),
+            use_latest: self.config.use_latest_version,
+            auto_register: self.config.auto_register,
+        };
+        let slot: Slot = Arc::clone(
+            self.ids
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(key)
+                .or_default(),
+        );
+        let mut id = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(id) = *id {
+            return Ok(id);
+        }
+        let found = if self.config.use_latest_version {
+            self.latest_version(subject)?.id
+        } else if self.config.auto_register {
+            self.register(subject, schema)?
+        } else {
+            match self.lookup(subject, schema) {
+                Ok(registered) => registered.id,
+                Err(RegistryError::Refused {
+                    status: 404,
+                    message,
+                    ..
+                }) => {
+                    return Err(RegistryError::NotRegistered {
+                        subject: subject.to_owned(),
+                        message,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        *id = Some(found);
+        Ok(found)
+    }
+
+    /// Registers `schema` under `subject` (`POST /subjects/{subject}/versions`)
+    /// and returns its id; a schema already there keeps its id. A schema the
+    /// subject's compatibility level refuses is [`RegistryError::Incompatible`].
+    pub fn register(&self, subject: &str, schema: &Schema) -> Result<u32, RegistryError> {
+        const OP: &str = "register the schema";
+        self.count();
+        match &self.backend {
+            Backend::Mock(mock) => mock.register(subject, schema),
+            Backend::Http(http) => {
+                let answer = http.post_schema(
+                    &format!("/subjects/{}/versions", segment(subject)),
+                    schema,
+                    OP,
+                    subject,
+                )?;
+                if answer.status == 200 {
+                    return Ok(answer.parse::<IdBody>(OP, Some(subject))?.id);
+                }
+                let (_, error) = answer.refused(OP, Some(subject));
+                match error {
+                    RegistryError::Refused {
+                        status: 409,
+                        message,
+                        ..
+                    } => Err(RegistryError::Incompatible {
+                        subject: subject.to_owned(),
+                        messages: vec![message],
+                    }),
+                    other => Err(other),
+                }
+            }
+        }
+    }
+
+    /// Looks `schema` up under `subject` (`POST /subjects/{subject}`): its
+    /// version and id. Not there: [`RegistryError::Refused`] with status 404.
+    pub fn lookup(
+        &self,
+        subject: &str,
+        schema: &Schema,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        const OP: &str = "look up the schema";
+        self.count();
+        match &self.backend {
+            Backend::Mock(mock) => mock.lookup(subject, schema),
+            Backend::Http(http) => {
+                let answer = http.post_schema(
+                    &format!("/subjects/{}", segment(subject)),
+                    schema,
+                    OP,
+                    subject,
+                )?;
+                let body: VersionBody = answer.ok_json(OP, Some(subject))?;
+                Ok(registered(subject, body))
+            }
+        }
+    }
+
+    /// The schema with this id (`GET /schemas/ids/{id}`).
+    pub fn schema_by_id(&self, id: u32) -> Result<Schema, RegistryError> {
+        const OP: &str = "fetch a schema by id";
+        self.count();
+        match &self.backend {
+            Backend::Mock(mock) => mock.schema_by_id(id),
+            Backend::Http(http) => {
+                let answer = http.send("GET", &format!("/schemas/ids/{id}"), None, OP, None)?;
+                let body: SchemaBody = answer.ok_json(OP, None)?;
+                Ok(Schema {
+                    schema_type: SchemaType::from_name(body.schema_type.as_deref()),
+                    schema: body.schema,
+                })
+            }
+        }
+    }
+
+    /// The latest version under `subject` (`GET /subjects/{subject}/versions/latest`).
+    pub fn latest_version(&self, subject: &str) -> Result<RegisteredSchema, RegistryError> {
+        const OP: &str = "fetch the latest version";
+        self.count();
+        match &self.backend {
+            Backend::Mock(mock) => mock.latest(subject),
+            Backend::Http(http) => {
+                let answer = http.send(
+                    "GET",
+                    &format!("/subjects/{}/versions/latest", segment(subject)),
+                    None,
+                    OP,
+                    Some(subject),
+                )?;
+                let body: VersionBody = answer.ok_json(OP, Some(subject))?;
+                Ok(registered(subject, body))
+            }
+        }
+    }
+
+    /// Whether `schema` could be registered under `subject` now
+    /// (`POST /compatibility/subjects/{subject}/versions/latest?verbose=true`):
+    /// `Ok(())`, or [`RegistryError::Incompatible`] with the registry's
+    /// reasons. A subject with no versions accepts any schema.
+    pub fn check_compatibility(&self, subject: &str, schema: &Schema) -> Result<(), RegistryError> {
+        const OP: &str = "check compatibility";
+        self.count();
+        let messages = match &self.backend {
+            Backend::Mock(mock) => mock.check(subject, schema),
+            Backend::Http(http) => {
+                let answer = http.post_schema(
+                    &format!(
+                        "/compatibility/subjects/{}/versions/latest?verbose=true",
+                        segment(subject)
+                    ),
+                    schema,
+                    OP,
+                    subject,
+                )?;
+                match answer.status {
+                    200 => {
+                        let body: CompatibilityBody = answer.parse(OP, Some(subject))?;
+                        if body.is_compatible {
+                            Vec::new()
+                        } else if body.messages.is_empty() {
+                            vec!["the registry found it incompatible and gave no reason".into()]
+                        } else {
+                            body.messages
+                        }
+                    }
+                    404 => Vec::new(),
+                    _ => return Err(answer.refused(OP, Some(subject)).1),
+                }
+            }
+        };
+        if messages.is_empty() {
+            Ok(())
+        } else {
+            Err(RegistryError::Incompatible {
+                subject: subject.to_owned(),
+                messages,
+            })
+        }
+    }
+
+    /// Sets the compatibility level (`BACKWARD`, `FORWARD`, `FULL`, `NONE`,
+    /// `*_TRANSITIVE`) of `subject`, or the registry's default when `None`
+    /// (`PUT /config[/{subject}]`).
+    pub fn set_compatibility(
+        &self,
+        subject: Option<&str>,
+        level: &str,
+    ) -> Result<(), RegistryError> {
+        const OP: &str = "set the compatibility level";
+        self.count();
+        match &self.backend {
+            Backend::Mock(mock) => {
+                mock.set_compatibility(subject, level);
+                Ok(())
+            }
+            Backend::Http(http) => {
+                let path = match subject {
+                    Some(s) => format!("/config/{}", segment(s)),
+                    None => "/config".to_owned(),
+                };
+                let answer = http.send(
+                    "PUT",
+                    &path,
+                    Some(&json!({ "compatibility": level })),
+                    OP,
+                    subject,
+                )?;
+                if answer.status == 200 {
+                    Ok(())
+                } else {
+                    Err(answer.refused(OP, subject).1)
+                }
+            }
+        }
+    }
+}
+
+fn registered(subject: &str, body: VersionBody) -> RegisteredSchema {
+    RegisteredSchema {
+        subject: body.subject.unwrap_or_else(|| subject.to_owned()),
+        version: body.version,
+        id: body.id,
+        schema: Schema {
+            schema_type: SchemaType::from_name(body.schema_type.as_deref()),
+            schema: body.schema,
+        },
+    }
+}

@@ -1,0 +1,113 @@
+//! What can go wrong talking to a registry.
+
+/// A registry request that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The registry answered with an error (its status, error code and message
+    /// quoted).
+    #[error("schema registry {url} refused to {operation}{}: HTTP {status}{}: {message}", subject_part(.subject), code_part(.error_code))]
+    Refused {
+        /// What was asked (`register the schema`, `look up the schema`, ...).
+        operation: &'static str,
+        /// The subject, when the request was about one.
+        subject: Option<String>,
+        /// The registry's URL (credentials removed).
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The registry's `error_code` (Confluent: 40401 subject not found, 40403
+        /// schema not found, 409 incompatible, 42201 invalid schema, ...).
+        error_code: Option<i64>,
+        /// The registry's `message`, as it gave it.
+        message: String,
+    },
+    /// A schema is not compatible with what the subject holds under its
+    /// compatibility level.
+    #[error("schema for subject `{subject}` is incompatible with the registered versions: {}", .messages.join("; "))]
+    Incompatible {
+        /// The subject.
+        subject: String,
+        /// The registry's explanation(s).
+        messages: Vec<String>,
+    },
+    /// The schema is not registered under the subject and
+    /// `auto.register.schemas=false`.
+    #[error(
+        "schema not registered under subject `{subject}` and auto.register.schemas=false: {message}; register it first (or set auto.register.schemas=true)"
+    )]
+    NotRegistered {
+        /// The subject.
+        subject: String,
+        /// The registry's message.
+        message: String,
+    },
+    /// No registry could be reached (every URL tried).
+    #[error("schema registry unreachable ({operation}{}): {reason}; check schema.registry.url and that the registry is up", subject_part(.subject))]
+    Unreachable {
+        /// What was asked.
+        operation: &'static str,
+        /// The subject, when the request was about one.
+        subject: Option<String>,
+        /// What happened at each URL (credentials removed).
+        reason: String,
+    },
+    /// The registry's answer could not be read.
+    #[error("schema registry {url} gave an unreadable answer to {operation}{}: {reason}", subject_part(.subject))]
+    BadResponse {
+        /// What was asked.
+        operation: &'static str,
+        /// The subject, when the request was about one.
+        subject: Option<String>,
+        /// The registry's URL.
+        url: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// TLS material named by `schema.registry.ssl.*` could not be loaded.
+    #[error("{key}: {reason}")]
+    Tls {
+        /// The setting.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn subject_part(subject: &Option<String>) -> String {
+    match subject {
+        Some(s) => format!(" for subject `{s}`"),
+        None => String::new(),
+    }
+}
+
+fn code_part(code: &Option<i64>) -> String {
+    match code {
+        Some(c) => format!(" (error code {c})"),
+        None => String::new(),
+    }
+}
+
+impl RegistryError {
+    /// The subject the failed request was about.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            RegistryError::Refused { subject, .. }
+            | RegistryError::Unreachable { subject, .. }
+            | RegistryError::BadResponse { subject, .. } => subject.as_deref(),
+            RegistryError::Incompatible { subject, .. }
+            | RegistryError::NotRegistered { subject, .. } => Some(subject),
+            RegistryError::Tls { .. } => None,
+        }
+    }
+
+    /// Whether asking again later may succeed (the registry was unreachable or
+    /// answered 5xx).
+    pub fn is_retriable(&self) -> bool {
+        match self {
+            RegistryError::Unreachable { .. } => true,
+            RegistryError::Refused { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The client against the in-process mock registry and against a scripted
+//! HTTP server (auth headers, errors quoted, secrets hidden, timeouts).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use kafka_schema_registry::{
+    MockRegistry, RegistryConfig, RegistryError, Schema, SchemaRegistryClient,
+};
+
+const V1: &str =
+    r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"long"}]}"#;
+const V2_OPTIONAL: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"long"},{"name":"note","type":["null","string"],"default":null}]}"#;
+const V2_BREAKING: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[{"name":"id","type":"long"},{"name":"qty","type":"int"}]}"#;
+
+fn client(props: &[(&str, &str)]) -> SchemaRegistryClient {
+    SchemaRegistryClient::new(RegistryConfig::from_properties(props.iter().copied()).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn mock_registers_versions_and_refuses_incompatible_changes() {
+    MockRegistry::drop_scope("evolution");
+    let c = client(&[("schema.registry.url", "mock://evolution")]);
+    let id1 = c.register("orders-value", &Schema::avro(V1)).unwrap();
+    let id2 = c
+        .register("orders-value", &Schema::avro(V2_OPTIONAL))
+        .unwrap();
+    assert_ne!(id1, id2);
+    let latest = c.latest_version("orders-value").unwrap();
+    assert_eq!((latest.version, latest.id), (2, id2));
+    assert_eq!(
+        c.lookup("orders-value", &Schema::avro(V1)).unwrap().version,
+        1
+    );
+    let err = c
+        .register("orders-value", &Schema::avro(V2_BREAKING))
+        .unwrap_err();
+    match &err {
+        RegistryError::Incompatible { subject, messages } => {
+            assert_eq!(subject, "orders-value");
+            assert!(messages[0].contains("qty"), "{messages:?}");
+        }
+        other => panic!("expected Incompatible, got {other:?}"),
+    }
+    assert!(
+        c.check_compatibility("orders-value", &Schema::avro(V2_BREAKING))
+            .is_err()
+    );
+    c.set_compatibility(Some("orders-value"), "NONE").unwrap();
+    assert!(
+        c.register("orders-value", &Schema::avro(V2_BREAKING))
+            .is_ok()
+    );
+}
+
+#[test]
+fn mock_scopes_are_shared_by_clients_and_dropped() {
+    MockRegistry::drop_scope("shared");
+    let a = client(&[("schema.registry.url", "mock://shared")]);
+    let b = client(&[("schema.registry.url", "mock://shared")]);
+    let id = a.register("t-value", &Schema::avro(V1)).unwrap();
+    assert_eq!(b.schema_by_id(id).unwrap(), Schema::avro(V1));
+    MockRegistry::drop_scope("shared");
+    let c = client(&[("schema.registry.url", "mock://shared")]);
+    assert!(matches!(
+        c.schema_by_id(id),
+        Err(RegistryError::Refused { status: 404, .. })
+    ));
+}
+
+#[test]
+fn id_for_asks_once_even_for_concurrent_first_callers() {
+    MockRegistry::drop_scope("concurrent");
+    let c = Arc::new(client(&[("schema.registry.url", "mock://concurrent")]));
+    let barrier = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, barrier) = (Arc::clone(&c), Arc::clone(&barrier));
+            thread::spawn(move || {
+                barrier.wait();
+                c.id_for("orders-value", &Schema::avro(V1)).unwrap()
+            })
+        })
+        .collect();
+    let ids: Vec<u32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]));
+    for _ in 0..1000 {
+        c.id_for("orders-value", &Schema::avro(V1)).unwrap();
+    }
+    assert_eq!(c.requests(), 1);
+    c.id_for("other-value", &Schema::avro(V1)).unwrap();
+    assert_eq!(c.requests(), 2);
+}
+
+#[test]
+fn without_auto_register_an_unknown_schema_is_an_error_naming_the_subject() {
+    MockRegistry::drop_scope("no-auto");
+    let c = client(&[
+        ("schema.registry.url", "mock://no-auto"),
+        ("auto.register.schemas", "false"),
+    ]);
+    let err = c.id_for("orders-value", &Schema::avro(V1)).unwrap_err();
+    assert!(
+        matches!(err, RegistryError::NotRegistered { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("`orders-value`"), "{err}");
+    // a failure is not kept: once registered elsewhere, the next call finds it
+    let admin = client(&[("schema.registry.url", "mock://no-auto")]);
+    let id = admin.register("orders-value", &Schema::avro(V1)).unwrap();
+    assert_eq!(c.id_for("orders-value", &Schema::avro(V1)).unwrap(), id);
+}
+
+#[test]
+fn use_latest_version_frames_with_the_latest_id() {
+    MockRegistry::drop_scope("latest");
+    let admin = client(&[("schema.registry.url", "mock://latest")]);
+    admin.register("orders-value", &Schema::avro(V1)).unwrap();
+    let id2 = admin
+        .register("orders-value", &Schema::avro(V2_OPTIONAL))
+        .unwrap();
+    let c = client(&[
+        ("schema.registry.url", "mock://latest"),
+        ("auto.register.schemas", "false"),
+        ("use.latest.version", "true"),
+    ]);
+    assert_eq!(c.id_for("orders-value", &Schema::avro(V1)).unwrap(), id2);
+}
+
+/// A one-connection-per-request HTTP server answering with `status` and
+/// `body`; returns its URL and the raw requests it got.
+fn scripted_server(answers: Vec<(u16, &'static str)>) -> (String, thread::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = thread::spawn(move || {
+        let mut requests = Vec::new();
+        for (status, body) in answers {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                head.push_str(&line);
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut content = vec![0; length];
+            reader.read_exact(&mut content).unwrap();
+            head.push_str(&String::from_utf8_lossy(&content));
+            requests.push(head);
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        }
+        requests
+    });
+    (url, handle)
+}
+
+#[test]
+fn basic_auth_is_sent_and_registry_errors_are_quoted_without_secrets() {
+    let (url, server) = scripted_server(vec![
+        (200, r#"{"id":7}"#),
+        (
+            409,
+            r#"{"error_code":409,"message":"Schema being registered is incompatible with an earlier schema for subject \"orders-value\""}"#,
+        ),
+        (401, r#"{"error_code":401,"message":"Unauthorized"}"#),
+    ]);
+    let c = client(&[
+        ("schema.registry.url", &url),
+        ("basic.auth.credentials.source", "USER_INFO"),
+        ("basic.auth.user.info", "fred:hunter2"),
+    ]);
+    assert_eq!(c.register("orders-value", &Schema::avro(V1)).unwrap(), 7);
+    let err = c
+        .register("orders-value", &Schema::avro(V2_BREAKING))
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::Incompatible { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("incompatible with an earlier schema"),
+        "{err}"
+    );
+    let err = c.latest_version("orders-value").unwrap_err();
+    let shown = format!("{err} {err:?} {c:?}");
+    assert!(
+        shown.contains("HTTP 401") && shown.contains("`orders-value`"),
+        "{shown}"
+    );
+    assert!(!shown.contains("hunter2"), "{shown}");
+    let requests = server.join().unwrap();
+    // base64("fred:hunter2")
+    assert!(
+        requests[0].contains("Basic ZnJlZDpodW50ZXIy"),
+        "{}",
+        requests[0]
+    );
+    assert!(requests[0].starts_with("POST /subjects/orders-value/versions "));
+    assert!(requests[0].contains(r#""schema":"#));
+    assert!(requests[2].starts_with("GET /subjects/orders-value/versions/latest "));
+}
+
+#[test]
+fn bearer_token_is_sent() {
+    let (url, server) = scripted_server(vec![(200, r#"{"schema":"\"string\""}"#)]);
+    let c = client(&[
+        ("schema.registry.url", &url),
+        ("bearer.auth.credentials.source", "STATIC_TOKEN"),
+        ("bearer.auth.token", "tok-123"),
+    ]);
+    assert_eq!(c.schema_by_id(3).unwrap(), Schema::avro("\"string\""));
+    let requests = server.join().unwrap();
+    assert!(requests[0].contains("Bearer tok-123"), "{}", requests[0]);
+    assert!(requests[0].starts_with("GET /schemas/ids/3 "));
+}
+
+#[test]
+fn a_silent_registry_times_out_within_the_read_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hold = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        // keep the connection open, never answer, until the client gives up
+        let mut buf = [0; 1024];
+        let mut stream = stream;
+        while stream.read(&mut buf).map(|n| n > 0).unwrap_or(false) {}
+    });
+    let c = client(&[
+        ("schema.registry.url", &url),
+        ("schema.registry.http.read.timeout.ms", "300"),
+    ]);
+    let started = Instant::now();
+    let err = c.register("orders-value", &Schema::avro(V1)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(matches!(err, RegistryError::Unreachable { .. }), "{err:?}");
+    assert!(err.is_retriable());
+    assert!(err.to_string().contains("`orders-value`"), "{err}");
+    drop(c);
+    hold.join().unwrap();
+}
+
+#[test]
+fn a_registry_that_is_down_is_unreachable() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = client(&[("schema.registry.url", &format!("http://127.0.0.1:{port}"))]);
+    let err = c.register("orders-value", &Schema::avro(V1)).unwrap_err();
+    assert!(matches!(err, RegistryError::Unreachable { .. }), "{err:?}");
+}

@@ -1,0 +1,198 @@
+//! Confluent's `KafkaAvroSerializer` lines with an in-process `mock://`
+//! registry and the mock template, as a service's unit tests would use them:
+//! Confluent-framed keys and values, ids from the registry, subject name
+//! strategies, registry keys checked with their file:line.
+
+mod config_common;
+
+use config_common::{ConfigDir, load_yaml_errors};
+use kafka_template::schema_registry::{MockRegistry, RegistryConfig, SchemaRegistryClient};
+use kafka_template::{KafkaConfig, KafkaRecord, KafkaTemplate, MockProducer, TemplateError};
+use serde::{Deserialize, Serialize};
+
+const AVRO: &str = "io.confluent.kafka.serializers.KafkaAvroSerializer";
+
+/// An Avro record with a String key.
+#[derive(Debug, PartialEq, Serialize, Deserialize, KafkaRecord)]
+#[kafka(topic = "orders", format = "avro", namespace = "com.shop")]
+struct OrderPlaced {
+    #[kafka(key)]
+    order_id: String,
+    cents: i64,
+}
+
+/// A JSON record.
+#[derive(Serialize, KafkaRecord)]
+#[kafka(topic = "audit")]
+struct AuditEntry {
+    text: String,
+}
+
+fn config(scope: &str, extra: &str) -> (ConfigDir, KafkaConfig) {
+    MockRegistry::drop_scope(scope);
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        &format!(
+            "spring:\n  kafka:\n    producer:\n      key-serializer: {AVRO}\n      value-serializer: {AVRO}\n      properties:\n        schema.registry.url: mock://{scope}\n{extra}"
+        ),
+    );
+    let config = dir.builder().load().unwrap_or_else(|e| panic!("{e}"));
+    (dir, config)
+}
+
+fn registry(scope: &str) -> SchemaRegistryClient {
+    SchemaRegistryClient::new(
+        RegistryConfig::from_properties([("schema.registry.url", &*format!("mock://{scope}"))])
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn keys_and_values_are_confluent_framed_with_the_registry_ids() {
+    let (_dir, config) = config("tpl-unit", "");
+    let mock = MockProducer::new(3);
+    let template = KafkaTemplate::mock_builder(mock.clone())
+        .config(config)
+        .build()
+        .unwrap();
+    let order = OrderPlaced {
+        order_id: "o-1".into(),
+        cents: 1999,
+    };
+    template.send(&order).await.unwrap();
+    template.send(&order).await.unwrap();
+
+    let registry = registry("tpl-unit");
+    let value_id = registry.latest_version("orders-value").unwrap().id;
+    let key = registry.latest_version("orders-key").unwrap();
+    assert_eq!(key.schema.schema, "\"string\"");
+    let sent = &mock.history()[0];
+    let value = sent.value.as_deref().unwrap();
+    assert_eq!(value[0], 0);
+    assert_eq!(
+        u32::from_be_bytes(value[1..5].try_into().unwrap()),
+        value_id
+    );
+    let mut expected_key = vec![0];
+    expected_key.extend_from_slice(&key.id.to_be_bytes());
+    expected_key.extend_from_slice(&[6, b'o', b'-', b'1']); // Avro string: zigzag(3), bytes
+    assert_eq!(sent.key.as_deref(), Some(&expected_key[..]));
+    assert_eq!(sent.value_as::<OrderPlaced>().unwrap(), order);
+    assert!(
+        registry
+            .latest_version("orders-value")
+            .unwrap()
+            .schema
+            .schema
+            .contains("\"com.shop\"")
+    );
+}
+
+#[tokio::test]
+async fn registry_keys_under_the_common_properties_serve_the_producer() {
+    MockRegistry::drop_scope("tpl-common");
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        &format!(
+            "spring:\n  kafka:\n    properties:\n      schema.registry.url: mock://tpl-common\n    producer:\n      value-serializer: {AVRO}\n"
+        ),
+    );
+    let config = dir.builder().load().unwrap_or_else(|e| panic!("{e}"));
+    let mock = MockProducer::new(1);
+    let template = KafkaTemplate::mock_builder(mock.clone())
+        .config(config)
+        .build()
+        .unwrap();
+    let order = OrderPlaced {
+        order_id: "o-2".into(),
+        cents: 5,
+    };
+    template.send(&order).await.unwrap();
+    let sent = &mock.history()[0];
+    // No key-serializer line: the key stays as the record type writes it.
+    assert_eq!(sent.key.as_deref(), Some(&b"o-2"[..]));
+    let id = registry("tpl-common")
+        .latest_version("orders-value")
+        .unwrap()
+        .id;
+    assert_eq!(
+        sent.value.as_deref().unwrap()[..5],
+        [&[0u8][..], &id.to_be_bytes()].concat()[..]
+    );
+    assert_eq!(sent.value_as::<OrderPlaced>().unwrap(), order);
+}
+
+#[tokio::test]
+async fn subject_name_strategies_choose_the_subjects() {
+    let (_dir, config) = config(
+        "tpl-strategy",
+        "        value.subject.name.strategy: io.confluent.kafka.serializers.subject.TopicRecordNameStrategy\n        key.subject.name.strategy: io.confluent.kafka.serializers.subject.RecordNameStrategy\n",
+    );
+    let template = KafkaTemplate::mock_builder(MockProducer::new(1))
+        .config(config)
+        .register::<OrderPlaced>()
+        .build()
+        .unwrap();
+    drop(template);
+    let registry = registry("tpl-strategy");
+    assert!(
+        registry
+            .latest_version("orders-com.shop.OrderPlaced")
+            .is_ok()
+    );
+    assert!(registry.latest_version("string").is_ok());
+    assert!(registry.latest_version("orders-value").is_err());
+}
+
+#[tokio::test]
+async fn without_auto_register_an_unregistered_schema_is_refused_naming_the_subject() {
+    let (_dir, config) = config("tpl-no-auto", "        auto.register.schemas: false\n");
+    let error = KafkaTemplate::mock_builder(MockProducer::new(1))
+        .config(config)
+        .register::<OrderPlaced>()
+        .build()
+        .expect_err("nothing registered");
+    let TemplateError::RecordTypes(problems) = &error else {
+        panic!("{error:?}");
+    };
+    let message = error.to_string();
+    assert_eq!(problems.len(), 1, "{message}");
+    assert!(message.contains("`orders-value`"), "{message}");
+    assert!(message.contains("auto.register.schemas=false"), "{message}");
+}
+
+#[tokio::test]
+async fn a_json_record_under_kafka_avro_serializer_is_a_mismatch() {
+    let (_dir, config) = config("tpl-json", "");
+    let error = KafkaTemplate::mock_builder(MockProducer::new(1))
+        .config(config)
+        .register::<AuditEntry>()
+        .build()
+        .expect_err("JSON is not Avro");
+    let message = error.to_string();
+    assert!(message.contains(AVRO), "{message}");
+    assert!(message.contains("AuditEntry"), "{message}");
+}
+
+#[test]
+fn bad_registry_settings_name_the_key_and_its_line_and_hide_secrets() {
+    let (dir, messages) = load_yaml_errors(
+        &format!(
+            "spring:\n  kafka:\n    producer:\n      value-serializer: {AVRO}\n      properties:\n        schema.registry.url: http://r:8081\n        basic.auth.credentials.source: USER_INFO\n        basic.auth.user.info: no-colon-secret\n"
+        ),
+        &[],
+    );
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let file = dir.file("application.yml");
+    assert!(
+        messages[0].contains(&format!(
+            "spring.kafka.producer.properties.basic.auth.user.info (from {}:8)",
+            file.display()
+        )),
+        "{messages:?}"
+    );
+    assert!(!messages[0].contains("no-colon-secret"), "{messages:?}");
+}

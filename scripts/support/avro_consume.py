@@ -1,0 +1,88 @@
+"""An independent Avro consumer for the tests: Confluent's Python client and its
+AvroDeserializer, reading Confluent-framed records through a schema registry.
+
+Usage: avro_consume.py BOOTSTRAP REGISTRY_URL TOPIC MAX_MESSAGES TIMEOUT_MS
+Prints one JSON line per record; stops after MAX_MESSAGES (0: none) or when no
+record came for TIMEOUT_MS.
+"""
+
+import base64
+import json
+import struct
+import sys
+import time
+import uuid
+
+from confluent_kafka import Consumer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+
+def schema_id(data):
+    if data is None or len(data) < 5 or data[0] != 0:
+        return None
+    return struct.unpack(">I", data[1:5])[0]
+
+
+def plain(value):
+    """JSON-able form of what fastavro gives (bytes, decimals, datetimes)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def main():
+    bootstrap, registry_url, topic, max_messages, timeout_ms = sys.argv[1:6]
+    max_messages, timeout_ms = int(max_messages), int(timeout_ms)
+    registry = SchemaRegistryClient({"url": registry_url})
+    deserialize = AvroDeserializer(registry)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"avro-consume-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    seen = 0
+    last = time.monotonic()
+    try:
+        while max_messages == 0 or seen < max_messages:
+            if (time.monotonic() - last) * 1000 > timeout_ms:
+                break
+            msg = consumer.poll(0.5)
+            if msg is None:
+                continue
+            if msg.error():
+                print(f"avro_consume: {msg.error()}", file=sys.stderr)
+                continue
+            last = time.monotonic()
+            line = {"partition": msg.partition(), "offset": msg.offset()}
+            key, value = msg.key(), msg.value()
+            line["value_schema_id"] = schema_id(value)
+            line["value"] = plain(
+                deserialize(value, SerializationContext(topic, MessageField.VALUE))
+            )
+            line["key_schema_id"] = schema_id(key)
+            if line["key_schema_id"] is not None:
+                line["key"] = plain(
+                    deserialize(key, SerializationContext(topic, MessageField.KEY))
+                )
+            elif key is not None:
+                line["key_base64"] = base64.b64encode(key).decode()
+            print(json.dumps(line), flush=True)
+            seen += 1
+    finally:
+        consumer.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,339 @@
+//! Registry Avro end to end: seed 004's Spring configuration (both serializer
+//! lines `io.confluent.kafka.serializers.KafkaAvroSerializer`) with the broker
+//! and a real schema registry (Apicurio's Confluent API, scripts/registry)
+//! added; what lands is read by an independent Avro consumer through the
+//! registry (Confluent's Python AvroDeserializer). Evolution, incompatible
+//! schemas refused before any record is sent, a registry that is down, and the
+//! number of registry requests over many sends.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use kafka_template::record::serde_millis;
+use kafka_template::{AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, TemplateError};
+use kafka_testkit::Kafka;
+use kafka_testkit::registry::Registry;
+use order_service::{OrderPlaced, sample_order};
+use serde::Serialize;
+
+mod v1 {
+    use super::*;
+    /// An order, version 1.
+    #[derive(Clone, Serialize, KafkaRecord)]
+    #[kafka(
+        topic = "${app.topics.orders}",
+        format = "avro",
+        namespace = "com.shop.orders"
+    )]
+    pub struct OrderPlaced {
+        #[kafka(key)]
+        pub order_id: String,
+        pub customer: Customer,
+        pub amount_cents: i64,
+        #[kafka(timestamp)]
+        #[serde(with = "serde_millis")]
+        pub placed_at: SystemTime,
+    }
+
+    #[derive(Clone, Serialize, AvroType)]
+    #[kafka(namespace = "com.shop.orders")]
+    pub struct Customer {
+        pub id: i64,
+        pub name: String,
+    }
+}
+
+mod v2 {
+    use super::*;
+    /// Version 2: an optional field with a default (BACKWARD compatible).
+    #[derive(Clone, Serialize, KafkaRecord)]
+    #[kafka(
+        topic = "${app.topics.orders}",
+        format = "avro",
+        namespace = "com.shop.orders"
+    )]
+    pub struct OrderPlaced {
+        #[kafka(key)]
+        pub order_id: String,
+        pub customer: v1::Customer,
+        pub amount_cents: i64,
+        pub coupon: Option<String>,
+        #[kafka(timestamp)]
+        #[serde(with = "serde_millis")]
+        pub placed_at: SystemTime,
+    }
+}
+
+mod breaking {
+    use super::*;
+    /// A required field without a default: not BACKWARD compatible.
+    #[derive(Clone, Serialize, KafkaRecord)]
+    #[kafka(
+        topic = "${app.topics.orders}",
+        format = "avro",
+        namespace = "com.shop.orders"
+    )]
+    pub struct OrderPlaced {
+        #[kafka(key)]
+        pub order_id: String,
+        pub customer: v1::Customer,
+        pub amount_cents: i64,
+        pub warehouse: String,
+    }
+}
+
+/// Seed 004's `application.yml`, as written, with the broker and registry
+/// addresses and the topic added.
+fn seed_004_config(bootstrap: &str, registry_url: &str, topic: &str, extra: &str) -> KafkaConfig {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let yaml = format!(
+        "spring:
+  application:
+    name: kafka-practice
+
+  kafka:
+    bootstrap-servers: {bootstrap} # 1. 카프카 클러스터 접속 주소
+
+    # 2. 프로듀서(Producer) 설정
+    producer:
+      # 메시지 Key/Value를 바이트로 변환하는 직렬화(Serializer) 클래스 지정
+      key-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer
+      value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer
+      properties:
+        schema.registry.url: {registry_url}
+{extra}
+app:
+  topics:
+    orders: {topic}
+"
+    );
+    std::fs::write(dir.path().join("application.yml"), yaml).expect("write config");
+    KafkaConfig::builder()
+        .dir(dir.path())
+        .env_source(Vec::<(String, String)>::new())
+        .load()
+        .expect("seed 004's configuration loads")
+}
+
+fn now() -> SystemTime {
+    SystemTime::UNIX_EPOCH
+        + Duration::from_millis(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64,
+        )
+}
+
+fn order(i: usize) -> v1::OrderPlaced {
+    v1::OrderPlaced {
+        order_id: format!("o-{i}"),
+        customer: v1::Customer {
+            id: i as i64,
+            name: format!("customer {i}"),
+        },
+        amount_cents: 100 + i as i64,
+        placed_at: now(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_004_sends_avro_that_an_independent_consumer_reads_through_the_registry() {
+    let kafka = Kafka::get();
+    let registry = Registry::get();
+    let topic = kafka.create_topic("reg-orders", 3, 1);
+    let config = seed_004_config(kafka.bootstrap(), registry.url(), &topic, "");
+    // The order service's own record type.
+    let template = KafkaTemplate::builder()
+        .config(config)
+        .register::<OrderPlaced>()
+        .build()
+        .expect("template starts");
+    for n in 0..10 {
+        template.send(&sample_order(n)).await.expect("sent");
+    }
+    let records = registry.avro_consume(kafka, &topic, 10);
+    assert_eq!(records.len(), 10, "{records:?}");
+    let mut keys: Vec<String> = records
+        .iter()
+        .map(|r| {
+            r.key
+                .as_ref()
+                .and_then(|k| k.as_str())
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect();
+    keys.sort();
+    let expected: Vec<String> = (0..10).map(|n| format!("order-{n:05}")).collect();
+    assert_eq!(
+        keys, expected,
+        "keys are Avro strings read through the registry"
+    );
+    let third = records
+        .iter()
+        .find(|r| r.key.as_ref().and_then(|k| k.as_str()) == Some("order-00003"))
+        .unwrap();
+    let sample = sample_order(3);
+    assert_eq!(third.value["amount_cents"], sample.amount_cents);
+    assert_eq!(third.value["customer"]["name"], sample.customer.name);
+    assert_eq!(third.value["coupon"], "WELCOME10");
+    assert_eq!(third.value["items"][0]["sku"], sample.items[0].sku);
+    assert!(third.value_schema_id.is_some() && third.key_schema_id.is_some());
+    assert_eq!(registry.versions(&format!("{topic}-value")), vec![1]);
+    assert_eq!(registry.versions(&format!("{topic}-key")), vec![1]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evolution_registers_version_2_and_an_incompatible_change_is_refused_before_sending() {
+    let kafka = Kafka::get();
+    let registry = Registry::get();
+    let topic = kafka.create_topic("reg-evolve", 1, 1);
+    let subject = format!("{topic}-value");
+    let config = || seed_004_config(kafka.bootstrap(), registry.url(), &topic, "");
+    let t1 = KafkaTemplate::builder()
+        .config(config())
+        .register::<v1::OrderPlaced>()
+        .build()
+        .unwrap();
+    t1.send(&order(1)).await.unwrap();
+    registry.set_compatibility(&subject, "BACKWARD");
+
+    let t2 = KafkaTemplate::builder()
+        .config(config())
+        .register::<v2::OrderPlaced>()
+        .build()
+        .expect("an optional field with a default is BACKWARD compatible");
+    t2.send(&v2::OrderPlaced {
+        order_id: "o-2".into(),
+        customer: v1::Customer {
+            id: 2,
+            name: "two".into(),
+        },
+        amount_cents: 2,
+        coupon: Some("SAVE".into()),
+        placed_at: now(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(registry.versions(&subject), vec![1, 2]);
+
+    let refused = KafkaTemplate::builder()
+        .config(config())
+        .register::<breaking::OrderPlaced>()
+        .build()
+        .expect_err("a required field without default is refused under BACKWARD");
+    let message = refused.to_string();
+    assert!(
+        matches!(refused, TemplateError::RecordTypes(_)),
+        "{refused:?}"
+    );
+    assert!(message.contains(&format!("`{subject}`")), "{message}");
+    assert!(message.contains("incompatible"), "{message}");
+    assert_eq!(registry.versions(&subject), vec![1, 2]);
+
+    // Not registered at build: the first send is refused, nothing is written.
+    let lazy = KafkaTemplate::builder().config(config()).build().unwrap();
+    let err = lazy
+        .send(&breaking::OrderPlaced {
+            order_id: "o-3".into(),
+            customer: v1::Customer {
+                id: 3,
+                name: "three".into(),
+            },
+            amount_cents: 3,
+            warehouse: "w".into(),
+        })
+        .await
+        .expect_err("refused before sending");
+    assert!(err.to_string().contains(&subject), "{err}");
+    let records = registry.avro_consume(kafka, &topic, 2);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].value["coupon"], "SAVE");
+    assert_ne!(records[0].value_schema_id, records[1].value_schema_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_is_down_is_a_clear_error_within_max_block_ms() {
+    let kafka = Kafka::get();
+    let topic = kafka.create_topic("reg-down", 1, 1);
+    // A port that accepts connections and never answers: the worst case.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let config = seed_004_config(
+        kafka.bootstrap(),
+        &url,
+        &topic,
+        "        max.block.ms: 1500\n",
+    );
+    let started = Instant::now();
+    let err = KafkaTemplate::builder()
+        .config(config)
+        .register::<v1::OrderPlaced>()
+        .build()
+        .expect_err("no registry, no start");
+    let elapsed = started.elapsed();
+    let message = err.to_string();
+    assert!(message.contains("unreachable"), "{message}");
+    assert!(message.contains(&format!("{topic}-")), "{message}");
+    // Each of the key and value subjects is bounded by max.block.ms.
+    assert!(
+        elapsed < Duration::from_millis(2 * 1500 + 1000),
+        "{elapsed:?}"
+    );
+    drop(silent);
+
+    // Nothing listening at all: refused at once.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = seed_004_config(
+        kafka.bootstrap(),
+        &format!("http://127.0.0.1:{port}"),
+        &topic,
+        "",
+    );
+    let err = KafkaTemplate::builder()
+        .config(config)
+        .register::<v1::OrderPlaced>()
+        .build()
+        .expect_err("no registry, no start");
+    assert!(err.to_string().contains("schema.registry.url"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_registry_request_per_type_and_topic_over_100k_sends() {
+    let kafka = Kafka::get();
+    let registry = Registry::get();
+    let topic = kafka.create_topic("reg-count", 3, 1);
+    let config = seed_004_config(kafka.bootstrap(), registry.url(), &topic, "");
+    let ids = kafka_template::RegistrySchemaIds::from_properties([(
+        "schema.registry.url",
+        registry.url(),
+    )])
+    .unwrap();
+    let template = KafkaTemplate::builder()
+        .config(config)
+        .schema_registry(ids.clone())
+        .build()
+        .unwrap();
+    let record = order(7);
+    let mut pending = Vec::new();
+    for _ in 0..100_000 {
+        pending.push(template.enqueue(&record).await.expect("queued"));
+        if pending.len() == 10_000 {
+            for p in pending.drain(..) {
+                p.await.expect("delivered");
+            }
+        }
+    }
+    for p in pending {
+        p.await.expect("delivered");
+    }
+    // One for the value schema under <topic>-value, one for the key's under <topic>-key.
+    assert_eq!(ids.client().requests(), 2);
+    let last = registry.avro_consume_within(kafka, &topic, 1, Duration::from_secs(20));
+    assert_eq!(last[0].value["amount_cents"], 107);
+}
