@@ -109,14 +109,14 @@ fn check_keys(cx: &Ctxt, cont: &Container, fields: &[Field]) {
             "`key_format` without a #[kafka(key)] field; mark the key field(s) or remove it",
         );
     }
-    if let Some(separator) = &attrs.key_separator {
-        if key_format != Some(KeyFormat::String) {
-            cx.error_spanned_by(
-                separator,
-                "`key_separator` joins the fields of a `key_format = \"string\"` key; set that \
-                 format or remove it",
-            );
-        }
+    if let Some(separator) = &attrs.key_separator
+        && key_format != Some(KeyFormat::String)
+    {
+        cx.error_spanned_by(
+            separator,
+            "`key_separator` joins the fields of a `key_format = \"string\"` key; set that \
+             format or remove it",
+        );
     }
 }
 
@@ -163,10 +163,10 @@ fn check_avro(cx: &Ctxt, cont: &Container) {
             None => cx.error_spanned_by(cont.ident, problem),
         }
     }
-    if let Some(namespace) = &attrs.namespace {
-        if let Some(problem) = avro_namespace_problem(&namespace.value()) {
-            cx.error_spanned_by(namespace, problem);
-        }
+    if let Some(namespace) = &attrs.namespace
+        && let Some(problem) = avro_namespace_problem(&namespace.value())
+    {
+        cx.error_spanned_by(namespace, problem);
     }
     match &cont.data {
         Data::Struct(fields) => check_avro_fields(cx, fields),

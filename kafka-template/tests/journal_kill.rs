@@ -150,7 +150,7 @@ fn run_round(path: &Path, round: u64, rng: &mut Rng) -> RoundOutcome {
     wait_for(&|| opened.load(Ordering::SeqCst) != u64::MAX);
     let target = opened.load(Ordering::SeqCst) + 1 + rng.below(4);
     wait_for(&|| synced.load(Ordering::SeqCst) >= target);
-    let killed_in_write = if round % 2 == 0 {
+    let killed_in_write = if round.is_multiple_of(2) {
         wait_until_mid_write(path, Duration::from_secs(5))
     } else {
         std::thread::sleep(Duration::from_micros(rng.below(30_000)));

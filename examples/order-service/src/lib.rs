@@ -157,12 +157,17 @@ pub fn sample_order(n: u32) -> OrderPlaced {
             name: format!("customer-{}", n % 7),
         },
         amount_cents: 1_000 + i64::from(n) * 7,
-        coupon: (n % 3 == 0).then(|| "WELCOME10".to_owned()),
+        coupon: n.is_multiple_of(3).then(|| "WELCOME10".to_owned()),
         items: vec![Item {
             sku: format!("SKU-{:03}", n % 11),
             quantity: 1 + (n % 4) as i32,
         }],
-        tenant: if n % 2 == 0 { "acme" } else { "globex" }.to_owned(),
+        tenant: if n.is_multiple_of(2) {
+            "acme"
+        } else {
+            "globex"
+        }
+        .to_owned(),
         placed_at: SystemTime::now(),
     }
 }
