@@ -134,8 +134,7 @@ impl Drop for ProducerHandle {
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use kafka_core::{KafkaProducer, ProducerConfig};
-/// use kafka_core::partitioner::{Partitioner, PartitionerCluster};
+/// use kafka_core::{KafkaProducer, Partitioner, PartitionerCluster, ProducerConfig};
 ///
 /// struct VipFirst;
 /// impl Partitioner for VipFirst {
