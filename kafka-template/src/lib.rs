@@ -86,6 +86,8 @@ mod template;
 
 /// The producer this template runs on, re-exported so users need only this crate.
 pub use kafka_core as core;
+/// The record type [`KafkaTemplate::send`] takes besides derived records.
+pub use kafka_core::ProducerRecord;
 /// The runtime of `#[derive(KafkaRecord)]` (record trait, key encodings, Avro,
 /// JSON, framings), re-exported so the code the derive generates finds it
 /// through this crate.
@@ -106,5 +108,6 @@ pub use mock::{MockProducer, SentRecord};
 pub use record_type::{RecordTypeError, SerializedPart, SerializerMismatch};
 pub use registry::{KAFKA_AVRO_SERIALIZER, RegistrySchemaIds, RegistrySetupError};
 pub use template::{
-    AvroFraming, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult, TemplateError,
+    AvroFraming, IntoProducerRecord, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult,
+    TemplateError,
 };

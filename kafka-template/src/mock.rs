@@ -122,18 +122,18 @@ struct MockState {
 /// partition unless told to fail.
 ///
 /// ```
-/// use kafka_template::{KafkaTemplate, MockProducer, core::KafkaError};
+/// use kafka_template::{KafkaTemplate, MockProducer, ProducerRecord, core::KafkaError};
 ///
 /// # tokio_test_block_on(async {
 /// let mock = MockProducer::new(3);
 /// let template = KafkaTemplate::with_mock(mock.clone());
 ///
-/// let sent = template.send_to("orders", Some("k1"), "hello").await.unwrap();
+/// let sent = template.send(ProducerRecord::new("orders", "hello").with_key("k1")).await.unwrap();
 /// assert_eq!(sent.record_metadata.offset, Some(0));
 /// assert_eq!(mock.history()[0].value_str().as_deref(), Some("hello"));
 ///
 /// mock.fail_next(KafkaError::Internal("broker on fire".into()));
-/// let failed = template.send_to("orders", Some("k1"), "again").await.unwrap_err();
+/// let failed = template.send(ProducerRecord::new("orders", "again").with_key("k1")).await.unwrap_err();
 /// assert_eq!(failed.record().unwrap().topic, "orders");
 /// # });
 /// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
