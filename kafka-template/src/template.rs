@@ -18,9 +18,7 @@ use kafka_core::{
 use kafka_record::{KafkaRecord, SchemaIdResolver};
 use tokio::sync::oneshot;
 
-use crate::config::{
-    ConfigLoadError, DEFAULT_CLOSE_TIMEOUT, KafkaConfig, ResolvedProperty, TemplateSettings,
-};
+use crate::config::{ConfigLoadError, KafkaConfig, ResolvedProperty, TemplateSettings};
 use crate::interceptor::ProducerInterceptor;
 use crate::journal::{FailureJournal, JournalEntry};
 use crate::listener::{LoggingProducerListener, ProducerListener};
@@ -353,11 +351,7 @@ impl KafkaTemplateBuilder {
             Some(mock) => {
                 let settings = match &self.config {
                     Some(c) => c.template_settings(self.producer_name.as_deref())?,
-                    None => TemplateSettings {
-                        default_topic: None,
-                        close_timeout: DEFAULT_CLOSE_TIMEOUT,
-                        transaction_id_prefix: None,
-                    },
+                    None => TemplateSettings::default(),
                 };
                 (Backend::Mock(mock), self.config, settings)
             }
@@ -368,8 +362,6 @@ impl KafkaTemplateBuilder {
                 };
                 let name = self.producer_name.as_deref();
                 let settings = config.template_settings(name)?;
-                // transaction-id-prefix is refused when the configuration loads
-                // (with its file and line), until transactions land.
                 let properties = config.producer_properties(name)?;
                 // The serializer lines are the template's to check, against
                 // each record type; kafka-core would refuse Spring's classes.
