@@ -83,6 +83,7 @@ pub mod mock;
 mod record_type;
 mod registry;
 mod template;
+pub mod transaction;
 
 /// The producer this template runs on, re-exported so users need only this crate.
 pub use kafka_core as core;
@@ -108,3 +109,4 @@ pub use registry::{KAFKA_AVRO_SERIALIZER, RegistrySchemaIds, RegistrySetupError}
 pub use template::{
     AvroFraming, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult, TemplateError,
 };
+pub use transaction::{Transaction, TransactionFailure};

@@ -149,6 +149,7 @@ use std::fmt::{self, Write as _};
 pub use error::{ConfigIssue, ConfigLoadError, HIDDEN, is_secret_key};
 pub use load::KafkaConfigBuilder;
 pub use origin::Origin;
+pub(crate) use producers::TRANSACTIONAL_ID;
 pub use producers::{DEFAULT_CLOSE_TIMEOUT, ResolvedProperty, TemplateSettings};
 
 use env::find_var_for;
