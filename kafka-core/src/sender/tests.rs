@@ -17,14 +17,19 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
+use super::link::Call;
 use super::link::{Answer, Connector, Link};
 use crate::network::{DisconnectReason, NetworkError};
 use crate::protocol::ErrorCode;
 use crate::protocol::Uuid;
 use crate::protocol::messages::{
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnPartitionResult,
+    AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnTopicResult,
+    Coordinator, EndTxnRequest, EndTxnResponse, FindCoordinatorRequest, FindCoordinatorResponse,
     InitProducerIdRequest, InitProducerIdResponse, MetadataBroker, MetadataPartition,
     MetadataRequest, MetadataResponse, MetadataTopic, ProducePartitionResponse, ProduceRequest,
-    ProduceResponse, ProduceTopicResponse,
+    ProduceResponse, ProduceTopicResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+    TxnOffsetCommitTopicResult,
 };
 use crate::record_batch::decode_batches;
 use crate::{KafkaError, KafkaProducer, ProducerConfig, ProducerRecord};
@@ -86,6 +91,14 @@ struct State {
     /// How long an answer takes to come back (network latency), so that
     /// several requests are in flight at once.
     answer_delay: Duration,
+    /// The transaction coordinator's log: one line per request, in order
+    /// (`Produce p<partition>` lines are added for transactional batches).
+    txn_log: Vec<String>,
+    /// Partitions of the open transaction (AddPartitionsToTxn).
+    txn_partitions: BTreeSet<i32>,
+    /// Error codes the coordinator answers, one per request, before answering
+    /// normally again.
+    txn_faults: std::collections::VecDeque<ErrorCode>,
 }
 
 /// The fake cluster: brokers 1..=n at `127.0.0.1:1900n`.
@@ -190,6 +203,12 @@ impl Fake {
                 s.next_producer_id += 1;
                 (s.next_producer_id, 0)
             };
+            if let Some(id) = &request.transactional_id {
+                s.txn_log.push(format!(
+                    "InitProducerId {id} epoch {}",
+                    request.producer_epoch
+                ));
+            }
             s.init_requests.push(request);
             InitProducerIdResponse {
                 throttle_time_ms: 0,
@@ -228,9 +247,17 @@ impl Fake {
                         at: std::time::Instant::now(),
                     };
                     s.received.push(incoming.clone());
+                    let transactional = batch.attributes & 0x10 != 0;
+                    if transactional {
+                        s.txn_log.push(format!("Produce p{}", data.index));
+                    }
                     let fault = s.rule.as_mut().and_then(|rule| rule(&incoming));
                     let code = match fault {
                         Some(Fault::Reject(code)) => code,
+                        // As a broker verifying the transaction (KIP-890 part 1).
+                        _ if transactional && !s.txn_partitions.contains(&data.index) => {
+                            ErrorCode::INVALID_TXN_STATE
+                        }
                         _ => s.append(&incoming),
                     };
                     lost |= fault == Some(Fault::LoseAnswer);
@@ -355,6 +382,127 @@ impl Link for FakeLink {
         async move { Ok(self.fake.init_producer_id(request)) }.boxed()
     }
 
+    fn find_coordinator(
+        self: Arc<Self>,
+        request: FindCoordinatorRequest,
+        _: Duration,
+    ) -> Call<FindCoordinatorResponse> {
+        async move { Ok(self.find_coordinator_answer(&request)) }.boxed()
+    }
+
+    fn add_partitions_to_txn(
+        self: Arc<Self>,
+        request: AddPartitionsToTxnRequest,
+        _: Duration,
+    ) -> Call<AddPartitionsToTxnResponse> {
+        async move {
+            let partitions: Vec<i32> = request
+                .topics
+                .iter()
+                .flat_map(|t| t.partitions.iter().copied())
+                .collect();
+            let code = self.fake.coordinator(format!(
+                "AddPartitionsToTxn {partitions:?} epoch {}",
+                request.producer_epoch
+            ));
+            if code.is_ok() {
+                self.fake.set(|s| s.txn_partitions.extend(&partitions));
+            }
+            Ok(AddPartitionsToTxnResponse {
+                throttle_time_ms: 0,
+                results: request
+                    .topics
+                    .iter()
+                    .map(|t| AddPartitionsToTxnTopicResult {
+                        name: t.name.clone(),
+                        partitions: t
+                            .partitions
+                            .iter()
+                            .map(|&partition_index| AddPartitionsToTxnPartitionResult {
+                                partition_index,
+                                error_code: code,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+        }
+        .boxed()
+    }
+
+    fn add_offsets_to_txn(
+        self: Arc<Self>,
+        request: AddOffsetsToTxnRequest,
+        _: Duration,
+    ) -> Call<AddOffsetsToTxnResponse> {
+        async move {
+            let code = self
+                .fake
+                .coordinator(format!("AddOffsetsToTxn {}", request.group_id));
+            Ok(AddOffsetsToTxnResponse {
+                throttle_time_ms: 0,
+                error_code: code,
+            })
+        }
+        .boxed()
+    }
+
+    fn txn_offset_commit(
+        self: Arc<Self>,
+        request: TxnOffsetCommitRequest,
+        _: Duration,
+    ) -> Call<TxnOffsetCommitResponse> {
+        async move {
+            let offsets: Vec<_> = request
+                .topics
+                .iter()
+                .flat_map(|t| {
+                    t.partitions.iter().map(move |p| {
+                        format!("{}-{}@{}", t.name, p.partition_index, p.committed_offset)
+                    })
+                })
+                .collect();
+            let code = self.fake.coordinator(format!(
+                "TxnOffsetCommit {} gen {} member {} {offsets:?}",
+                request.group_id, request.generation_id, request.member_id
+            ));
+            Ok(TxnOffsetCommitResponse {
+                throttle_time_ms: 0,
+                topics: request
+                    .topics
+                    .iter()
+                    .map(|t| TxnOffsetCommitTopicResult {
+                        name: t.name.clone(),
+                        partitions: t
+                            .partitions
+                            .iter()
+                            .map(|p| (p.partition_index, code))
+                            .collect(),
+                    })
+                    .collect(),
+            })
+        }
+        .boxed()
+    }
+
+    fn end_txn(self: Arc<Self>, request: EndTxnRequest, _: Duration) -> Call<EndTxnResponse> {
+        async move {
+            let code = self.fake.coordinator(format!(
+                "EndTxn {} epoch {}",
+                if request.committed { "commit" } else { "abort" },
+                request.producer_epoch
+            ));
+            if code.is_ok() {
+                self.fake.set(|s| s.txn_partitions.clear());
+            }
+            Ok(EndTxnResponse {
+                throttle_time_ms: 0,
+                error_code: code,
+            })
+        }
+        .boxed()
+    }
+
     fn produce(
         self: Arc<Self>,
         request: ProduceRequest,
@@ -384,6 +532,33 @@ impl Link for FakeLink {
             ))
         }
         .boxed()
+    }
+}
+
+impl Fake {
+    /// The coordinator's answer code for the next request, logging it.
+    fn coordinator(&self, line: String) -> ErrorCode {
+        self.set(|s| s.txn_log.push(line));
+        self.with(|s| s.txn_faults.pop_front().unwrap_or(ErrorCode::NONE))
+    }
+}
+
+impl FakeLink {
+    fn find_coordinator_answer(&self, request: &FindCoordinatorRequest) -> FindCoordinatorResponse {
+        let code = self
+            .fake
+            .coordinator(format!("FindCoordinator {:?}", request.key_type));
+        FindCoordinatorResponse {
+            throttle_time_ms: 0,
+            coordinators: vec![Coordinator {
+                key: None,
+                node_id: 1,
+                host: "127.0.0.1".into(),
+                port: 19_001,
+                error_code: code,
+                error_message: None,
+            }],
+        }
     }
 }
 
