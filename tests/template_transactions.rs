@@ -80,9 +80,12 @@ async fn committed_records_are_visible_and_aborted_ones_never_are() {
         .execute_in_transaction(|tx| {
             let topic = topic.clone();
             async move {
+                // Not awaited one by one: the commit waits for them.
                 for i in 0..3 {
-                    tx.enqueue_record(record(&topic, &format!("committed-{i}")))
-                        .await?;
+                    drop(
+                        tx.enqueue_record(record(&topic, &format!("committed-{i}")))
+                            .await?,
+                    );
                 }
                 Ok::<_, SendError>(tx.transactional_id().map(str::to_owned))
             }

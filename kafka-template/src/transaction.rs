@@ -341,7 +341,7 @@ impl KafkaTemplate {
     /// // Both records become visible together, or neither does.
     /// let offset = template
     ///     .execute_in_transaction(|tx| async move {
-    ///         tx.enqueue(&PaymentTaken { order: "o-1".into(), cents: 1999 }).await?;
+    ///         drop(tx.enqueue(&PaymentTaken { order: "o-1".into(), cents: 1999 }).await?); // the commit waits for it
     ///         let sent = tx.send(&OrderPaid { order: "o-1".into() }).await?;
     ///         Ok::<_, SendError>(sent.record_metadata.offset)
     ///     })
