@@ -64,6 +64,21 @@ fn record(topic: &str, key: &str) -> ProducerRecord {
     ProducerRecord::new(topic, format!("value of {key}")).with_key(key.to_owned())
 }
 
+/// Runs one transaction that sends `key` to `topic`; returns the
+/// `transactional.id` it ran on.
+async fn send_one(
+    template: &KafkaTemplate,
+    topic: &str,
+    key: &str,
+) -> Result<Option<String>, TransactionFailure<SendError>> {
+    template
+        .execute_in_transaction(|tx| async move {
+            tx.send_record(record(topic, key)).await?;
+            Ok(tx.transactional_id().map(str::to_owned))
+        })
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn committed_records_are_visible_and_aborted_ones_never_are() {
     let kafka = Kafka::get();
@@ -139,11 +154,7 @@ async fn committed_records_are_visible_and_aborted_ones_never_are() {
     // A last transaction, after the aborted ones: read_committed reads up
     // to it and stops, so seeing exactly these records proves the aborted
     // ones before it were skipped (no waiting for silence).
-    template
-        .execute_in_transaction(|tx| {
-            let topic = topic.clone();
-            async move { tx.send_record(record(&topic, "last")).await.map(drop) }
-        })
+    send_one(&template, &topic, "last")
         .await
         .expect("the last transaction commits");
 
@@ -204,17 +215,7 @@ async fn concurrent_transactions_run_on_different_producers_of_the_pool() {
     assert_eq!(ids, [format!("{prefix}0"), format!("{prefix}1")]);
 
     // The producers went back to the pool: the next transaction reuses one.
-    let reused = template
-        .execute_in_transaction(|tx| {
-            let topic = topic.clone();
-            async move {
-                tx.send_record(record(&topic, "c-0")).await?;
-                Ok::<_, SendError>(tx.transactional_id().map(str::to_owned))
-            }
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let reused = send_one(&template, &topic, "c-0").await.unwrap().unwrap();
     assert!(ids.contains(&reused), "{reused} is one of {ids:?}");
 
     let mut landed = keys(&kafka.read(&topic, 5, Duration::from_secs(20), true));
@@ -262,11 +263,7 @@ async fn plain_sends_are_refused_unless_allow_non_transactional() {
         .send_record(record(&topic, "plain"))
         .await
         .expect("allowed: sent without a transaction");
-    allowing
-        .execute_in_transaction(|tx| {
-            let topic = topic.clone();
-            async move { tx.send_record(record(&topic, "in-tx")).await.map(drop) }
-        })
+    send_one(&allowing, &topic, "in-tx")
         .await
         .expect("transactions still work");
     assert_eq!(
@@ -274,4 +271,59 @@ async fn plain_sends_are_refused_unless_allow_non_transactional() {
         ["plain", "in-tx"]
     );
     allowing.close(Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fenced_producer_of_the_pool_is_closed_and_replaced() {
+    use kafka_template::core::{KafkaProducer, ProducerConfig};
+
+    let kafka = Kafka::get();
+    let topic = kafka.create_topic("tx-fenced", 1, 1);
+    let prefix = format!("{}-", unique_name("tx-fenced"));
+    let template = template(&format!("    transaction-id-prefix: {prefix}\n"), None);
+    let first = send_one(&template, &topic, "before")
+        .await
+        .expect("commits");
+    assert_eq!(first, Some(format!("{prefix}0")));
+
+    // Another instance starts with the same transactional.id: the pool's
+    // idle producer is fenced.
+    let intruder = KafkaProducer::new(
+        ProducerConfig::from_properties([
+            ("bootstrap.servers", kafka.bootstrap()),
+            ("transactional.id", &format!("{prefix}0")),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    intruder
+        .init_transactions()
+        .await
+        .expect("the intruder starts");
+
+    let fenced = send_one(&template, &topic, "fenced")
+        .await
+        .expect_err("the fenced producer cannot commit");
+    let fatal = match &fenced {
+        TransactionFailure::Aborted {
+            abort_error: Some(e),
+            ..
+        }
+        | TransactionFailure::Commit { error: e, .. } => e.is_fatal(),
+        _ => false,
+    };
+    assert!(fatal, "{fenced:?}");
+
+    // The fenced producer was closed; its number goes to a new producer,
+    // whose init_transactions fences the intruder in turn.
+    let replaced = send_one(&template, &topic, "after")
+        .await
+        .expect("a new producer commits");
+    assert_eq!(replaced, Some(format!("{prefix}0")));
+    assert_eq!(
+        keys(&kafka.read(&topic, 2, Duration::from_secs(20), true)),
+        ["before", "after"]
+    );
+    intruder.close(Duration::ZERO).await;
+    template.close(Duration::from_secs(10)).await;
 }
