@@ -414,6 +414,7 @@ impl KafkaTemplate {
                 gate: RwLock::new(()),
             }),
             pooled: pool,
+            ended: false,
         })
     }
 }
@@ -424,6 +425,8 @@ impl KafkaTemplate {
 struct Lease {
     shared: Arc<TxShared>,
     pooled: Option<(Arc<TransactionPool>, Pooled)>,
+    /// Set once the transaction was committed or aborted.
+    ended: bool,
 }
 
 impl Lease {
@@ -434,6 +437,7 @@ impl Lease {
     }
 
     async fn commit<E>(&mut self) -> Result<(), TransactionFailure<E>> {
+        self.ended = true;
         let Some((pool, pooled)) = self.pooled.take() else {
             if let TxBackend::Mock { mock, transaction } = &self.shared.backend {
                 // As a real producer: a transaction with a failed send
@@ -468,6 +472,7 @@ impl Lease {
     }
 
     async fn abort(&mut self) -> Result<(), TransactionError> {
+        self.ended = true;
         let Some((pool, pooled)) = self.pooled.take() else {
             if let TxBackend::Mock { mock, transaction } = &self.shared.backend {
                 mock.end(transaction, false);
@@ -483,11 +488,17 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         self.shared.open.store(false, Ordering::Release);
+        if self.ended {
+            return;
+        }
+        // The transaction never ended: `execute_in_transaction`'s future was
+        // dropped (a timeout around it, a cancelled task). Abort it.
         let Some((pool, pooled)) = self.pooled.take() else {
+            if let TxBackend::Mock { mock, transaction } = &self.shared.backend {
+                mock.end(transaction, false);
+            }
             return;
         };
-        // The transaction never ended: `execute_in_transaction`'s future was
-        // dropped (a timeout around it, a cancelled task).
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
@@ -814,6 +825,30 @@ mod tests {
         // transaction (replaying one record alone would break it).
         assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
         assert_eq!(journal.entries().unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_transaction_whose_future_is_dropped_is_aborted() {
+        let mock = MockProducer::new(1);
+        let template = KafkaTemplate::with_mock(mock.clone());
+        let (sent, sent_rx) = tokio::sync::oneshot::channel();
+        let running = template.execute_in_transaction(|tx| async move {
+            tx.send(&OrderPlaced { id: "o-1".into() }).await?;
+            drop(sent.send(tx.clone()));
+            std::future::pending::<()>().await;
+            Ok::<_, SendError>(())
+        });
+        // Services run transactions in spawned tasks: the future is Send.
+        fn spawnable<T: Send>(_: &T) {}
+        spawnable(&running);
+        // Dropped (as a timeout around it would) once its record is sent.
+        let tx = tokio::select! {
+            _ = running => unreachable!("the closure never returns"),
+            tx = sent_rx => tx.unwrap(),
+        };
+        assert!(mock.history().is_empty());
+        assert_eq!(mock.aborted_transactions(), 1);
+        assert!(tx.send(&OrderPlaced { id: "late".into() }).await.is_err());
     }
 
     #[tokio::test]
