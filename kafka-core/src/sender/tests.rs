@@ -203,12 +203,6 @@ impl Fake {
                 s.next_producer_id += 1;
                 (s.next_producer_id, 0)
             };
-            if let Some(id) = &request.transactional_id {
-                s.txn_log.push(format!(
-                    "InitProducerId {id} epoch {}",
-                    request.producer_epoch
-                ));
-            }
             s.init_requests.push(request);
             InitProducerIdResponse {
                 throttle_time_ms: 0,
@@ -379,7 +373,24 @@ impl Link for FakeLink {
         request: InitProducerIdRequest,
         _: Duration,
     ) -> BoxFuture<'static, Result<InitProducerIdResponse, NetworkError>> {
-        async move { Ok(self.fake.init_producer_id(request)) }.boxed()
+        async move {
+            if let Some(id) = &request.transactional_id {
+                let code = self.fake.coordinator(format!(
+                    "InitProducerId {id} epoch {}",
+                    request.producer_epoch
+                ));
+                if !code.is_ok() {
+                    return Ok(InitProducerIdResponse {
+                        throttle_time_ms: 0,
+                        error_code: code,
+                        producer_id: -1,
+                        producer_epoch: -1,
+                    });
+                }
+            }
+            Ok(self.fake.init_producer_id(request))
+        }
+        .boxed()
     }
 
     fn find_coordinator(
@@ -538,8 +549,14 @@ impl Link for FakeLink {
 impl Fake {
     /// The coordinator's answer code for the next request, logging it.
     fn coordinator(&self, line: String) -> ErrorCode {
+        let code = self.with(|s| s.txn_faults.pop_front().unwrap_or(ErrorCode::NONE));
+        let line = if code.is_ok() {
+            line
+        } else {
+            format!("{line}: {code}")
+        };
         self.set(|s| s.txn_log.push(line));
-        self.with(|s| s.txn_faults.pop_front().unwrap_or(ErrorCode::NONE))
+        code
     }
 }
 
@@ -986,6 +1003,241 @@ async fn a_throttled_broker_is_not_sent_to_before_the_throttle_time_passes() {
         let metrics = producer.metrics();
         assert_eq!(metrics.produce_throttled_total, 1);
         assert_eq!(metrics.produce_throttle_time_max, THROTTLE);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+// --- transactions -------------------------------------------------------------
+
+const TX: (&str, &str) = ("transactional.id", "tx");
+
+fn txn_log(fake: &Fake) -> Vec<String> {
+    fake.with(|s| s.txn_log.clone())
+}
+
+/// Index of the first line of `log` that starts with `prefix`.
+fn position(log: &[String], prefix: &str) -> usize {
+    log.iter()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no '{prefix}' in {log:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_adds_its_partitions_before_their_batches_and_ends_after_them() {
+    within(async {
+        let fake = Fake::new(1, &[1, 1]);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        assert_eq!(
+            producer.transaction_protocol(),
+            Some(crate::TransactionProtocol::V1)
+        );
+        producer.begin_transaction().expect("begin");
+        let mut delivered = Vec::new();
+        for partition in [0, 1] {
+            let record =
+                ProducerRecord::new(TOPIC, format!("v{partition}")).with_partition(partition);
+            delivered.push(producer.send(record).await.expect("accepted"));
+        }
+        let group = crate::ConsumerGroupMetadata::new("billing").with_member(4, "m-1");
+        let offsets = [(
+            crate::TopicPartition::new("input", 0),
+            crate::OffsetAndMetadata::new(42),
+        )];
+        producer
+            .send_offsets_to_transaction(offsets, &group)
+            .await
+            .expect("offsets");
+        producer.commit_transaction().await.expect("commit");
+        for d in delivered {
+            d.await.expect("delivered before the commit returned");
+        }
+        let log = txn_log(&fake);
+        assert_eq!(log[0], "FindCoordinator Transaction");
+        assert_eq!(log[1], "InitProducerId tx epoch -1");
+        for partition in [0, 1] {
+            let produced = position(&log, &format!("Produce p{partition}"));
+            let added = log
+                .iter()
+                .position(|l| {
+                    l.starts_with("AddPartitionsToTxn") && l.contains(&partition.to_string())
+                })
+                .expect("partition added");
+            assert!(added < produced, "AddPartitionsToTxn first: {log:#?}");
+        }
+        assert!(
+            position(&log, "AddOffsetsToTxn billing")
+                < position(
+                    &log,
+                    "TxnOffsetCommit billing gen 4 member m-1 [\"input-0@42\"]"
+                )
+        );
+        assert_eq!(log.last().unwrap(), "EndTxn commit epoch 0", "{log:#?}");
+        // Outside a transaction again: sends are refused.
+        let refused = producer
+            .send(ProducerRecord::new(TOPIC, "late"))
+            .await
+            .expect_err("no transaction");
+        assert!(matches!(refused.error(), KafkaError::Transaction(_)));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_send_makes_the_transaction_abort_only_and_the_abort_bumps_the_epoch() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.rule(once_from_sequence(
+            0,
+            Fault::Reject(ErrorCode::INVALID_RECORD),
+        ));
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        let failed = producer
+            .send(ProducerRecord::new(TOPIC, "bad").with_partition(0))
+            .await
+            .expect("accepted");
+        assert!(failed.await.is_err());
+        let commit = producer
+            .commit_transaction()
+            .await
+            .expect_err("cannot commit");
+        assert!(commit.is_abortable() && !commit.is_fatal(), "{commit}");
+        let refused = producer
+            .send(ProducerRecord::new(TOPIC, "more"))
+            .await
+            .expect_err("abort-only");
+        assert!(
+            refused.to_string().contains("call abort_transaction"),
+            "{refused}"
+        );
+        producer.abort_transaction().await.expect("abort");
+        let log = txn_log(&fake);
+        let aborted = position(&log, "EndTxn abort epoch 0");
+        assert_eq!(
+            log[aborted + 1],
+            "InitProducerId tx epoch 0",
+            "KIP-360 bump: {log:#?}"
+        );
+
+        producer.begin_transaction().expect("begin again");
+        producer
+            .send(ProducerRecord::new(TOPIC, "good").with_partition(0))
+            .await
+            .expect("accepted")
+            .await
+            .expect("delivered");
+        producer.commit_transaction().await.expect("commit");
+        assert_eq!(txn_log(&fake).last().unwrap(), "EndTxn commit epoch 1");
+        assert_eq!(fake.log(0), vec!["good".to_owned()]);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinator_errors_are_retried_and_a_moved_coordinator_is_found_again() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| {
+            s.txn_faults.extend([
+                ErrorCode::NONE, // FindCoordinator
+                ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
+                ErrorCode::NOT_COORDINATOR,
+                ErrorCode::NONE, // FindCoordinator again
+                ErrorCode::CONCURRENT_TRANSACTIONS,
+            ])
+        });
+        let producer = producer(&fake, &[TX]);
+        producer
+            .init_transactions()
+            .await
+            .expect("init after retries");
+        let log = txn_log(&fake);
+        assert_eq!(
+            log.iter()
+                .filter(|l| l.starts_with("FindCoordinator"))
+                .count(),
+            2,
+            "{log:#?}"
+        );
+        assert_eq!(
+            log.iter()
+                .filter(|l| l.starts_with("InitProducerId"))
+                .count(),
+            4,
+            "{log:#?}"
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fenced_producer_fails_every_later_call_with_producer_fenced() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        producer
+            .send(ProducerRecord::new(TOPIC, "v").with_partition(0))
+            .await
+            .expect("accepted")
+            .await
+            .expect("delivered");
+        fake.set(|s| s.txn_faults.push_back(ErrorCode::PRODUCER_FENCED));
+        let error = producer.commit_transaction().await.expect_err("fenced");
+        assert!(error.is_fatal(), "{error}");
+        assert!(matches!(
+            error,
+            crate::TransactionError::ProducerFenced { .. }
+        ));
+        let again = producer.begin_transaction().expect_err("still fenced");
+        assert!(matches!(
+            again,
+            crate::TransactionError::ProducerFenced { .. }
+        ));
+        let abort = producer
+            .abort_transaction()
+            .await
+            .expect_err("still fenced");
+        assert!(abort.is_fatal());
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_drops_records_not_yet_sent_without_asking_the_coordinator() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX, ("linger.ms", "60000")]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        let pending = producer
+            .send(ProducerRecord::new(TOPIC, "never").with_partition(0))
+            .await
+            .expect("accepted");
+        producer.abort_transaction().await.expect("abort");
+        let error = pending.await.expect_err("aborted");
+        assert!(
+            matches!(
+                error.error(),
+                KafkaError::Transaction(crate::TransactionError::Aborted)
+            ),
+            "{error:?}"
+        );
+        let log = txn_log(&fake);
+        assert!(
+            !log.iter()
+                .any(|l| l.starts_with("EndTxn") || l.starts_with("Produce")),
+            "{log:#?}"
+        );
+        assert!(fake.log(0).is_empty());
         producer.close(LIMIT).await;
     })
     .await;
