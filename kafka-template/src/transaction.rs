@@ -47,7 +47,7 @@
 //!
 //! # The mock
 //!
-//! On a template backed by a [`MockProducer`](crate::MockProducer),
+//! On a template backed by a [`MockProducer`],
 //! `execute_in_transaction` works without a prefix: a transaction's records
 //! join the mock's history only when it commits, as with Java's
 //! `MockProducer`, and
