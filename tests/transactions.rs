@@ -10,14 +10,13 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kafka_core::{
     ConsumerGroupMetadata, KafkaError, KafkaProducer, OffsetAndMetadata, ProducerRecord,
     TopicPartition, TransactionError, TransactionProtocol,
 };
-use kafka_testkit::{Cluster, Kafka, kafka_script, unique_name};
+use kafka_testkit::{Cluster, Kafka, committed_offset, unique_name};
 
 use support::{await_all, producer};
 
@@ -190,39 +189,6 @@ fn a_second_producer_with_the_same_transactional_id_fences_the_first() {
     assert_eq!(values(&committed), named("live", 0..3));
 }
 
-/// What `kafka-consumer-groups --describe --group GROUP` prints (Kafka's tool).
-fn describe_group(kafka: &Kafka, group: &str) -> String {
-    let output = Command::new(kafka_script())
-        .args([
-            "tool",
-            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-            "--bootstrap-server",
-            kafka.bootstrap(),
-            "--describe",
-            "--group",
-            group,
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run kafka-consumer-groups");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// The committed offset of `topic`-`partition` in a `--describe` table.
-fn committed_offset(described: &str, topic: &str, partition: i32) -> Option<i64> {
-    described.lines().find_map(|line| {
-        let columns: Vec<&str> = line.split_whitespace().collect();
-        let at = columns.iter().position(|c| *c == topic)?;
-        (columns.get(at + 1)? == &partition.to_string().as_str())
-            .then(|| columns.get(at + 2)?.parse().ok())
-            .flatten()
-    })
-}
-
 #[test]
 fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
     let kafka = Kafka::get();
@@ -250,7 +216,7 @@ fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
             } else {
                 await_all(handles).await;
                 producer.abort_transaction().await.expect("abort");
-                let described = describe_group(kafka, &group.group_id);
+                let described = kafka.describe_group(&group.group_id);
                 assert_eq!(
                     committed_offset(&described, &input, 0),
                     None,
@@ -260,7 +226,7 @@ fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
         }
         producer.close(LIMIT).await;
     });
-    let described = describe_group(kafka, &group.group_id);
+    let described = kafka.describe_group(&group.group_id);
     assert_eq!(
         committed_offset(&described, &input, 0),
         Some(3),
