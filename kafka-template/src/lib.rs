@@ -22,6 +22,15 @@
 //! # }
 //! ```
 //!
+//! # Transactions
+//!
+//! With `spring.kafka.producer.transaction-id-prefix`,
+//! [`KafkaTemplate::execute_in_transaction`] commits what its closure sends
+//! through the [`Transaction`] when it returns `Ok`, and aborts on `Err` or
+//! panic; see [`transaction`] for the producer pool, Spring's
+//! `allow-non-transactional` rule, and what the listener, interceptors and
+//! failure journal do with a transaction's records.
+//!
 //! # Keys of your own types
 //!
 //! A key field whose type wraps a native key type (`struct PaymentId(String)`)
