@@ -116,8 +116,11 @@ impl ConsumerGroupMetadata {
     }
 }
 
-/// The transaction protocol the producer negotiated with its transaction
+/// The transaction protocol the producer uses with its transaction
 /// coordinator.
+///
+/// This version speaks V1 with every broker: Kafka 4.x brokers accept it
+/// from clients (as from a Java 3.x client). V2 (KIP-890) is not negotiated yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransactionProtocol {

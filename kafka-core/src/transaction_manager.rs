@@ -672,4 +672,60 @@ mod tests {
         assert!(tm.is_current(7, 1));
         assert!(!tm.is_current(7, 0));
     }
+
+    #[test]
+    fn the_transaction_state_machine_refuses_what_java_refuses() {
+        let txn = TxnShared::new("tx".into());
+        let invalid = |r: Result<u64, TransactionError>| {
+            matches!(r, Err(TransactionError::InvalidState { .. }))
+        };
+        assert!(invalid(txn.start(TxnOp::End { commit: true })));
+        assert!(matches!(
+            txn.begin(),
+            Err(TransactionError::InvalidState { hint, .. }) if hint.contains("init_transactions")
+        ));
+        let init = txn.start(TxnOp::Init).unwrap();
+        assert_eq!(txn.state(), TxnState::Initializing);
+        assert_eq!(
+            txn.start(TxnOp::Init).unwrap(),
+            init,
+            "a retried call resumes"
+        );
+        txn.finish(init, Ok(()), Some(TxnState::Ready));
+        assert!(invalid(txn.start(TxnOp::Init)), "init only once");
+        assert!(invalid(txn.start(TxnOp::End { commit: false })));
+        txn.begin().unwrap();
+        assert!(txn.check_send().is_ok());
+        assert!(txn.begin().is_err(), "no nested transactions");
+
+        // A failed send: commit is refused with the abortable error, abort is allowed.
+        txn.fail(TransactionError::SendFailed {
+            cause: Box::new(crate::KafkaError::Internal("x".into())),
+        });
+        assert_eq!(txn.state(), TxnState::AbortableError);
+        assert!(txn.check_send().unwrap_err().is_abortable());
+        assert!(
+            txn.start(TxnOp::End { commit: true })
+                .unwrap_err()
+                .is_abortable()
+        );
+        let abort = txn.start(TxnOp::End { commit: false }).unwrap();
+        assert_eq!(txn.state(), TxnState::Aborting);
+        txn.finish(abort, Ok(()), Some(TxnState::Ready));
+        assert_eq!(txn.state(), TxnState::Ready);
+
+        // Fencing is fatal for every later call.
+        txn.begin().unwrap();
+        txn.fail(TransactionError::ProducerFenced {
+            transactional_id: "tx".into(),
+        });
+        assert_eq!(txn.state(), TxnState::FatalError);
+        assert!(txn.begin().unwrap_err().is_fatal());
+        assert!(txn.check_send().unwrap_err().is_fatal());
+        assert!(
+            txn.start(TxnOp::End { commit: false })
+                .unwrap_err()
+                .is_fatal()
+        );
+    }
 }
