@@ -36,7 +36,10 @@
 //!   `on_success` means the broker holds it in the transaction: it becomes
 //!   visible to `read_committed` consumers only if the transaction commits,
 //!   which `execute_in_transaction` returning `Ok` says. A failed send is
-//!   heard in `on_error` as usual.
+//!   heard in `on_error` as usual, and so is a record the abort dropped
+//!   before it was sent (`KafkaError::Transaction(TransactionError::Aborted)`,
+//!   as Java's callbacks get `TransactionAbortedException`): it was not
+//!   written.
 //! - The failure journal does not store records of a transaction. A record
 //!   that failed in a transaction dooms the whole transaction (it cannot
 //!   commit), and replaying that one record later, outside its transaction,
