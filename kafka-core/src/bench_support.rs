@@ -97,7 +97,7 @@ impl HotPath {
                 return Err(error);
             }
             let count = i32::try_from(batch.record_count()).unwrap_or(i32::MAX);
-            batch.set_producer_state(1, 0, self.next_sequence);
+            batch.set_producer_state(1, 0, self.next_sequence, false);
             self.next_sequence = self.next_sequence.wrapping_add(count) & i32::MAX;
             encoded += batch.size_in_bytes();
             batch.complete(BatchOutcome::Delivered {

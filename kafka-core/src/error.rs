@@ -178,6 +178,11 @@ pub enum KafkaError {
     /// Another producer with the same transactional id (or a newer epoch) took over.
     #[error("producer fenced: {0}")]
     ProducerFenced(String),
+    /// A transactional producer refused the send (no transaction in progress,
+    /// or an earlier error in it), or the transaction was aborted before the
+    /// record was sent.
+    #[error(transparent)]
+    Transaction(#[from] crate::transaction::TransactionError),
     /// A failure of the producer itself, with what is known.
     #[error("{0}")]
     Internal(String),
@@ -267,7 +272,7 @@ impl KafkaError {
                 | KafkaError::InvalidPartition(_)
                 | KafkaError::InvalidTopic { .. }
                 | KafkaError::ProducerClosed(_)
-        )
+        ) || matches!(self, KafkaError::Transaction(e) if !matches!(e, crate::transaction::TransactionError::Aborted))
     }
 
     /// The Kafka error code, when the broker sent one.
@@ -296,6 +301,7 @@ impl KafkaError {
             KafkaError::Network(_) => "network",
             KafkaError::OutOfOrderSequence { .. } => "out_of_order_sequence",
             KafkaError::ProducerFenced(_) => "producer_fenced",
+            KafkaError::Transaction(_) => "transaction",
             KafkaError::Internal(_) => "internal",
         }
     }

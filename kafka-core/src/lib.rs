@@ -35,6 +35,7 @@ pub mod metrics;
 mod producer;
 pub mod record;
 mod sender;
+pub mod transaction;
 mod transaction_manager;
 
 /// Declares the producer's internals: private modules, unless the `unstable`
@@ -70,3 +71,6 @@ pub use producer::{KafkaProducer, KafkaProducerBuilder};
 pub use protocol::{ApiKey, DecodeError, EncodeError, ErrorCode, ErrorInfo};
 pub use record::{Header, LazyRecord, ProducerRecord, RecordMetadata, SentRecord};
 pub use record_batch::{Compression, RecordBatchError};
+pub use transaction::{
+    ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition, TransactionError, TransactionProtocol,
+};

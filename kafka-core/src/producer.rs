@@ -17,6 +17,10 @@ use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, SentRecord};
 use crate::record_batch::RecordBatchBuilder;
 use crate::sender::{Connector, Finished, ProducerShared, Sender};
+use crate::transaction::{
+    ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition, TransactionError, TransactionProtocol,
+};
+use crate::transaction_manager::{TxnOp, TxnShared};
 
 /// A Kafka producer with the Java `KafkaProducer`'s model: `send` appends to an
 /// in-memory batch and returns at once; a sender task batches, compresses and
@@ -191,16 +195,6 @@ impl KafkaProducerBuilder {
         connector: Option<Arc<dyn Connector>>,
     ) -> Result<KafkaProducer, KafkaError> {
         let config = self.config;
-        if config.transactional_id().is_some() {
-            // Accepted by the configuration (it is a valid Java setting), but
-            // the producer would ignore it: say so rather than run without it.
-            return Err(KafkaError::Config(ConfigError::Unsupported {
-                key: "transactional.id".to_owned(),
-                reason: "transactions are not supported yet; remove it (idempotence, on by \
-                         default, already keeps retries from duplicating records)"
-                    .to_owned(),
-            }));
-        }
         resolve_bootstrap(config.bootstrap_servers())?;
         // Built here so a failure is returned, not hidden in the thread.
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -224,6 +218,9 @@ impl KafkaProducerBuilder {
         let partitioner =
             RecordPartitioner::new(self.partitioner, config.partitioner_ignore_keys());
         let shared = Arc::new(ProducerShared {
+            txn: config
+                .transactional_id()
+                .map(|id| Arc::new(TxnShared::new(id.to_owned()))),
             config,
             accumulator,
             metadata,
@@ -388,6 +385,9 @@ impl KafkaProducer {
         if shared.accumulator.is_closed() {
             return Err(KafkaError::ProducerClosed("send was called after close"));
         }
+        if let Some(txn) = &shared.txn {
+            txn.check_send()?;
+        }
         validate_topic(&record.topic)?;
         let size = RecordBatchBuilder::estimate_record_size(
             record.key.as_ref().map_or(0, |k| k.len()),
@@ -501,6 +501,153 @@ impl KafkaProducer {
             "close timed out; undelivered records failed"
         );
         lost
+    }
+
+    // --- transactions -----------------------------------------------------------
+
+    fn txn(&self, operation: &'static str) -> Result<&TxnShared, TransactionError> {
+        let shared = &self.inner.shared;
+        if shared.accumulator.is_closed() {
+            return Err(TransactionError::Closed);
+        }
+        shared
+            .txn
+            .as_deref()
+            .ok_or(TransactionError::NotTransactional { operation })
+    }
+
+    async fn run_txn_op(&self, operation: &'static str, op: TxnOp) -> Result<(), TransactionError> {
+        let txn = self.txn(operation)?;
+        let commit = op == TxnOp::End { commit: true };
+        let id = txn.start(op)?;
+        let accumulator = &self.inner.shared.accumulator;
+        // A commit sends what is buffered at once (as `flush`), not after linger.ms.
+        struct EndFlush<'a>(Option<&'a RecordAccumulator>);
+        impl Drop for EndFlush<'_> {
+            fn drop(&mut self) {
+                if let Some(accumulator) = self.0 {
+                    accumulator.end_flush();
+                }
+            }
+        }
+        if commit {
+            accumulator.begin_flush();
+        }
+        let _end = EndFlush(commit.then_some(accumulator));
+        self.inner.shared.wakeup.notify_one();
+        txn.wait(id, operation, self.inner.shared.config.max_block())
+            .await
+    }
+
+    /// Registers the `transactional.id` with its transaction coordinator
+    /// (Java's `initTransactions`): obtains the producer id and epoch, fences
+    /// any earlier producer with the same `transactional.id` (whose open
+    /// transaction is aborted), and waits for that earlier transaction to end.
+    /// Call once, before the first [`begin_transaction`](Self::begin_transaction).
+    ///
+    /// Waits at most `max.block.ms`; after [`TransactionError::Timeout`] it may
+    /// be called again and resumes.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use kafka_core::{KafkaProducer, ProducerConfig, ProducerRecord};
+    ///
+    /// let config = ProducerConfig::builder()
+    ///     .bootstrap_servers("localhost:9092")
+    ///     .transactional_id("orders-writer-1")
+    ///     .build()?;
+    /// let producer = KafkaProducer::new(config)?;
+    /// producer.init_transactions().await?;
+    ///
+    /// producer.begin_transaction()?;
+    /// producer.send(ProducerRecord::new("orders", "a")).await?;
+    /// producer.send(ProducerRecord::new("invoices", "b")).await?;
+    /// match producer.commit_transaction().await {
+    ///     Ok(()) => {}
+    ///     Err(e) if e.is_abortable() => producer.abort_transaction().await?,
+    ///     Err(e) => return Err(e.into()), // fatal: close the producer
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn init_transactions(&self) -> Result<(), TransactionError> {
+        self.run_txn_op("init_transactions", TxnOp::Init).await
+    }
+
+    /// Starts a transaction (Java's `beginTransaction`): records sent from now
+    /// on belong to it until [`commit_transaction`](Self::commit_transaction)
+    /// or [`abort_transaction`](Self::abort_transaction). Local only: the
+    /// coordinator learns of the transaction with its first partition.
+    pub fn begin_transaction(&self) -> Result<(), TransactionError> {
+        self.txn("begin_transaction")?.begin()
+    }
+
+    /// Commits the transaction (Java's `commitTransaction`): sends every
+    /// record of it still buffered (as [`flush`](Self::flush)), then asks the
+    /// coordinator to commit. If a send of the transaction failed or has an
+    /// unknown outcome, nothing is committed and an abortable error is
+    /// returned: call [`abort_transaction`](Self::abort_transaction).
+    ///
+    /// Waits at most `max.block.ms`; after [`TransactionError::Timeout`] it may
+    /// be called again and resumes.
+    pub async fn commit_transaction(&self) -> Result<(), TransactionError> {
+        self.run_txn_op("commit_transaction", TxnOp::End { commit: true })
+            .await
+    }
+
+    /// Aborts the transaction (Java's `abortTransaction`): records of it not
+    /// yet sent fail with [`TransactionError::Aborted`] (they are never
+    /// written), records already sent are marked aborted, so read_committed
+    /// consumers never see any of them. Also the way out of an abortable error.
+    ///
+    /// Waits at most `max.block.ms`; after [`TransactionError::Timeout`] it may
+    /// be called again and resumes.
+    pub async fn abort_transaction(&self) -> Result<(), TransactionError> {
+        self.run_txn_op("abort_transaction", TxnOp::End { commit: false })
+            .await
+    }
+
+    /// Adds consumer offsets to the transaction (Java's
+    /// `sendOffsetsToTransaction`): they become `group`'s committed offsets
+    /// when the transaction commits, and never if it aborts. The
+    /// consume-transform-produce loop of exactly-once processing. Offsets are
+    /// of the next record to consume (last processed + 1).
+    ///
+    /// Give the consumer's generation and member id
+    /// ([`ConsumerGroupMetadata::with_member`]) so the group coordinator fences
+    /// a consumer that was rebalanced away (KIP-447).
+    ///
+    /// Waits at most `max.block.ms`.
+    ///
+    /// ```no_run
+    /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::TransactionError> {
+    /// use kafka_core::{ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition};
+    ///
+    /// let offsets = [(TopicPartition::new("orders", 0), OffsetAndMetadata::new(42))];
+    /// let group = ConsumerGroupMetadata::new("billing").with_member(3, "billing-1-4f2a");
+    /// producer.send_offsets_to_transaction(offsets, &group).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send_offsets_to_transaction(
+        &self,
+        offsets: impl IntoIterator<Item = (TopicPartition, OffsetAndMetadata)>,
+        group: &ConsumerGroupMetadata,
+    ) -> Result<(), TransactionError> {
+        let mut offsets: Vec<_> = offsets.into_iter().collect();
+        offsets.sort_by(|a, b| a.0.cmp(&b.0));
+        let op = TxnOp::SendOffsets {
+            offsets,
+            group: group.clone(),
+        };
+        self.run_txn_op("send_offsets_to_transaction", op).await
+    }
+
+    /// The transaction protocol negotiated with the coordinator, once
+    /// [`init_transactions`](Self::init_transactions) has succeeded; `None`
+    /// before, and for a producer without `transactional.id`.
+    pub fn transaction_protocol(&self) -> Option<TransactionProtocol> {
+        self.inner.shared.txn.as_ref().and_then(|t| t.protocol())
     }
 
     /// The producer's metrics now.

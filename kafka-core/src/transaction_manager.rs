@@ -9,11 +9,25 @@
 //! `UNKNOWN_PRODUCER_ID`), the producer bumps its epoch (KIP-360) once nothing is
 //! in flight, and every partition starts again at sequence 0.
 //!
-//! Owned by the sender task alone, so it needs no locks. Transactions
-//! (`transactional.id`) will extend this state machine.
+//! Owned by the sender task alone, so it needs no locks.
+//!
+//! Transactions (`transactional.id`): the [`TxnShared`] state machine (Java's
+//! `TransactionManager.State`: UNINITIALIZED, INITIALIZING, READY,
+//! IN_TRANSACTION, COMMITTING, ABORTING, ABORTABLE_ERROR, FATAL_ERROR) is shared
+//! by the producer handle, whose methods move it and queue one operation at a
+//! time (init, offsets, end), and the sender, which carries the operations out
+//! against the coordinator and reports their outcome. The partitions of the
+//! current transaction are the sender's alone, kept here.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::transaction::{
+    ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition, TransactionError, TransactionProtocol,
+};
 
 /// No producer id yet.
 pub(crate) const NO_PRODUCER_ID: i64 = -1;
@@ -42,6 +56,22 @@ pub(crate) struct TransactionManager {
     epoch: i16,
     state: PidState,
     partitions: HashMap<(Arc<str>, i32), PartitionSequences>,
+    /// `Some` for a transactional producer: the current transaction's partitions.
+    txn: Option<TxnPartitions>,
+}
+
+/// The partitions of the current transaction (V1: each added with
+/// AddPartitionsToTxn before its first batch is sent).
+#[derive(Debug, Default)]
+struct TxnPartitions {
+    added: HashSet<(Arc<str>, i32)>,
+    /// Waiting for AddPartitionsToTxn.
+    pending: BTreeSet<(Arc<str>, i32)>,
+    /// In an AddPartitionsToTxn request now.
+    adding: BTreeSet<(Arc<str>, i32)>,
+    /// Whether the coordinator knows of this transaction (partitions or
+    /// offsets were added): only then is EndTxn needed.
+    started: bool,
 }
 
 impl TransactionManager {
@@ -51,6 +81,89 @@ impl TransactionManager {
             epoch: -1,
             state: PidState::Uninitialized,
             partitions: HashMap::new(),
+            txn: None,
+        }
+    }
+
+    /// The state of a transactional producer.
+    pub fn transactional() -> Self {
+        TransactionManager {
+            txn: Some(TxnPartitions::default()),
+            ..Self::new()
+        }
+    }
+
+    /// Whether batches are written as transactional.
+    pub fn is_transactional(&self) -> bool {
+        self.txn.is_some()
+    }
+
+    /// Whether a batch of this partition may be drained in the current
+    /// transaction: it was added to it. When not, it is queued for
+    /// AddPartitionsToTxn. Always true without transactions.
+    pub fn may_send_in_transaction(&mut self, topic: &Arc<str>, partition: i32) -> bool {
+        let Some(txn) = self.txn.as_mut() else {
+            return true;
+        };
+        let key = (topic.clone(), partition);
+        if txn.added.contains(&key) {
+            return true;
+        }
+        if !txn.adding.contains(&key) {
+            txn.pending.insert(key);
+        }
+        false
+    }
+
+    /// The partitions to add now (they move to "adding").
+    pub fn take_partitions_to_add(&mut self) -> Vec<(Arc<str>, i32)> {
+        let Some(txn) = self.txn.as_mut() else {
+            return Vec::new();
+        };
+        let taken: Vec<_> = std::mem::take(&mut txn.pending).into_iter().collect();
+        txn.adding.extend(taken.iter().cloned());
+        taken
+    }
+
+    /// Whether partitions wait to be added or are being added.
+    pub fn has_partitions_to_add(&self) -> bool {
+        self.txn
+            .as_ref()
+            .is_some_and(|t| !t.pending.is_empty() || !t.adding.is_empty())
+    }
+
+    /// The coordinator answered for these partitions: the added ones may be
+    /// drained, the others are asked for again.
+    pub fn partitions_added(&mut self, added: &[(Arc<str>, i32)], retry: &[(Arc<str>, i32)]) {
+        if let Some(txn) = self.txn.as_mut() {
+            for key in added {
+                txn.adding.remove(key);
+                txn.added.insert(key.clone());
+                txn.started = true;
+            }
+            for key in retry {
+                txn.adding.remove(key);
+                txn.pending.insert(key.clone());
+            }
+        }
+    }
+
+    /// Offsets were added to the transaction (AddOffsetsToTxn).
+    pub fn offsets_added(&mut self) {
+        if let Some(txn) = self.txn.as_mut() {
+            txn.started = true;
+        }
+    }
+
+    /// Whether the coordinator knows of the current transaction.
+    pub fn transaction_started(&self) -> bool {
+        self.txn.as_ref().is_some_and(|t| t.started)
+    }
+
+    /// The transaction ended (committed or aborted): the next starts empty.
+    pub fn transaction_ended(&mut self) {
+        if let Some(txn) = self.txn.as_mut() {
+            *txn = TxnPartitions::default();
         }
     }
 
@@ -68,6 +181,11 @@ impl TransactionManager {
         self.epoch = epoch;
         self.state = PidState::Ready;
         self.partitions.clear();
+    }
+
+    /// Whether an epoch bump is due (a batch with a sequence failed).
+    pub fn bump_needed(&self) -> bool {
+        self.state == PidState::BumpNeeded
     }
 
     pub fn request_epoch_bump(&mut self, why: &str) {
@@ -170,6 +288,309 @@ impl TransactionManager {
     }
 }
 
+/// Java's `TransactionManager.State`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxnState {
+    Uninitialized,
+    Initializing,
+    Ready,
+    InTransaction,
+    Committing,
+    Aborting,
+    AbortableError,
+    FatalError,
+}
+
+impl TxnState {
+    pub fn name(self) -> &'static str {
+        match self {
+            TxnState::Uninitialized => "uninitialized (init_transactions not called)",
+            TxnState::Initializing => "initializing",
+            TxnState::Ready => "ready (no transaction in progress)",
+            TxnState::InTransaction => "in a transaction",
+            TxnState::Committing => "committing a transaction",
+            TxnState::Aborting => "aborting a transaction",
+            TxnState::AbortableError => "in an aborted-only transaction (an earlier error)",
+            TxnState::FatalError => "failed (a fatal error)",
+        }
+    }
+}
+
+/// An operation the producer handle queued for the sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TxnOp {
+    /// InitProducerId with the transactional id.
+    Init,
+    /// AddOffsetsToTxn, then TxnOffsetCommit to the group coordinator.
+    SendOffsets {
+        offsets: Vec<(TopicPartition, OffsetAndMetadata)>,
+        group: ConsumerGroupMetadata,
+    },
+    /// Flush, then EndTxn.
+    End { commit: bool },
+}
+
+#[derive(Debug)]
+struct TxnInner {
+    state: TxnState,
+    /// Why the state is `AbortableError` or `FatalError`.
+    error: Option<TransactionError>,
+    /// The operation the sender carries out now, with its id.
+    pending: Option<(u64, TxnOp)>,
+    next_id: u64,
+    protocol: Option<TransactionProtocol>,
+}
+
+/// The transaction state machine, shared by the producer handle and the sender.
+#[derive(Debug)]
+pub(crate) struct TxnShared {
+    pub transactional_id: String,
+    inner: Mutex<TxnInner>,
+    /// The last finished operation's id and outcome.
+    done: watch::Sender<Option<(u64, Result<(), TransactionError>)>>,
+}
+
+fn lock(m: &Mutex<TxnInner>) -> std::sync::MutexGuard<'_, TxnInner> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl TxnShared {
+    pub fn new(transactional_id: String) -> Self {
+        TxnShared {
+            transactional_id,
+            inner: Mutex::new(TxnInner {
+                state: TxnState::Uninitialized,
+                error: None,
+                pending: None,
+                next_id: 0,
+                protocol: None,
+            }),
+            done: watch::Sender::new(None),
+        }
+    }
+
+    pub fn state(&self) -> TxnState {
+        lock(&self.inner).state
+    }
+
+    /// The error of `AbortableError` / `FatalError`.
+    pub fn error(&self) -> Option<TransactionError> {
+        lock(&self.inner).error.clone()
+    }
+
+    pub fn protocol(&self) -> Option<TransactionProtocol> {
+        lock(&self.inner).protocol
+    }
+
+    pub fn set_protocol(&self, protocol: TransactionProtocol) {
+        lock(&self.inner).protocol = Some(protocol);
+    }
+
+    /// Whether a record may be sent now: only inside a transaction.
+    pub fn check_send(&self) -> Result<(), TransactionError> {
+        let inner = lock(&self.inner);
+        match inner.state {
+            TxnState::InTransaction => Ok(()),
+            TxnState::AbortableError | TxnState::FatalError => {
+                Err(inner.error.clone().unwrap_or(TransactionError::Closed))
+            }
+            state => Err(TransactionError::InvalidState {
+                operation: "send",
+                state: state.name(),
+                hint: "a transactional producer sends only inside a transaction: call begin_transaction first (and init_transactions once before)",
+            }),
+        }
+    }
+
+    /// `begin_transaction`: READY -> IN_TRANSACTION.
+    pub fn begin(&self) -> Result<(), TransactionError> {
+        let mut inner = lock(&self.inner);
+        match inner.state {
+            TxnState::Ready => {
+                inner.state = TxnState::InTransaction;
+                Ok(())
+            }
+            TxnState::FatalError => Err(inner.error.clone().unwrap_or(TransactionError::Closed)),
+            state => Err(TransactionError::InvalidState {
+                operation: "begin a transaction",
+                state: state.name(),
+                hint: match state {
+                    TxnState::Uninitialized | TxnState::Initializing => {
+                        "call init_transactions first"
+                    }
+                    TxnState::AbortableError => "call abort_transaction first",
+                    _ => "commit or abort the current transaction first",
+                },
+            }),
+        }
+    }
+
+    /// Queues `op` for the sender, moving the state as Java does, and returns
+    /// its id; a call repeated after a timeout gets the id of the operation
+    /// still pending.
+    pub fn start(&self, op: TxnOp) -> Result<u64, TransactionError> {
+        let mut inner = lock(&self.inner);
+        if let Some((id, pending)) = &inner.pending
+            && *pending == op
+        {
+            return Ok(*id);
+        }
+        let state = inner.state;
+        let invalid = |operation, hint| {
+            Err(TransactionError::InvalidState {
+                operation,
+                state: state.name(),
+                hint,
+            })
+        };
+        if state == TxnState::FatalError {
+            return Err(inner.error.clone().unwrap_or(TransactionError::Closed));
+        }
+        if inner.pending.is_some() {
+            return invalid(
+                "start a transactional operation",
+                "another transactional call is still in progress; await it first",
+            );
+        }
+        let next = match (&op, state) {
+            (TxnOp::Init, TxnState::Uninitialized) => TxnState::Initializing,
+            (TxnOp::Init, _) => {
+                return invalid(
+                    "init_transactions",
+                    "init_transactions is called once, before the first transaction",
+                );
+            }
+            (TxnOp::SendOffsets { .. }, TxnState::InTransaction) => TxnState::InTransaction,
+            (TxnOp::End { commit: true }, TxnState::InTransaction) => TxnState::Committing,
+            (TxnOp::End { commit: false }, TxnState::InTransaction | TxnState::AbortableError) => {
+                TxnState::Aborting
+            }
+            (TxnOp::SendOffsets { .. } | TxnOp::End { commit: true }, TxnState::AbortableError) => {
+                return Err(inner.error.clone().unwrap_or(TransactionError::Closed));
+            }
+            (TxnOp::SendOffsets { .. }, _) => {
+                return invalid("send offsets", "call begin_transaction first");
+            }
+            (TxnOp::End { commit: true }, _) => {
+                return invalid(
+                    "commit",
+                    "there is no transaction to commit: call begin_transaction first",
+                );
+            }
+            (TxnOp::End { commit: false }, _) => {
+                return invalid(
+                    "abort",
+                    "there is no transaction to abort: call begin_transaction first",
+                );
+            }
+        };
+        inner.state = next;
+        inner.next_id += 1;
+        let id = inner.next_id;
+        inner.pending = Some((id, op));
+        Ok(id)
+    }
+
+    /// Waits at most `max_block` for operation `id`'s outcome.
+    pub async fn wait(
+        &self,
+        id: u64,
+        operation: &'static str,
+        max_block: Duration,
+    ) -> Result<(), TransactionError> {
+        let mut done = self.done.subscribe();
+        let waited = tokio::time::timeout(
+            max_block,
+            done.wait_for(|d| d.as_ref().is_some_and(|(i, _)| *i == id)),
+        )
+        .await;
+        match waited {
+            Ok(Ok(outcome)) => match outcome.as_ref() {
+                Some((_, result)) => result.clone(),
+                None => Err(TransactionError::Closed),
+            },
+            Ok(Err(_)) => Err(TransactionError::Closed),
+            Err(_) => Err(TransactionError::Timeout {
+                operation,
+                max_block,
+            }),
+        }
+    }
+
+    /// The operation the sender is to carry out, with the state now.
+    pub fn pending(&self) -> Option<(u64, TxnOp, TxnState)> {
+        let inner = lock(&self.inner);
+        inner
+            .pending
+            .as_ref()
+            .map(|(id, op)| (*id, op.clone(), inner.state))
+    }
+
+    /// The sender finished operation `id`: success moves to `on_success`
+    /// (when given), a fatal error to FATAL_ERROR, an abortable one to
+    /// ABORTABLE_ERROR.
+    pub fn finish(
+        &self,
+        id: u64,
+        result: Result<(), TransactionError>,
+        on_success: Option<TxnState>,
+    ) {
+        let mut inner = lock(&self.inner);
+        if inner.pending.as_ref().is_none_or(|(i, _)| *i != id) {
+            return;
+        }
+        inner.pending = None;
+        match &result {
+            Ok(()) => {
+                if let Some(next) = on_success {
+                    inner.state = next;
+                }
+            }
+            Err(error) => Self::enter_error(&mut inner, error.clone()),
+        }
+        drop(inner);
+        self.done.send_replace(Some((id, result)));
+    }
+
+    fn enter_error(inner: &mut TxnInner, error: TransactionError) {
+        if error.is_fatal() {
+            inner.state = TxnState::FatalError;
+            inner.error = Some(error);
+        } else if error.is_abortable()
+            && matches!(
+                inner.state,
+                TxnState::InTransaction | TxnState::Committing | TxnState::AbortableError
+            )
+        {
+            if inner.state != TxnState::AbortableError {
+                inner.error = Some(error);
+            }
+            inner.state = TxnState::AbortableError;
+        }
+    }
+
+    /// An error outside an operation (a send of the transaction failed):
+    /// fatal ones end the producer, others make the transaction abort-only.
+    /// A pending operation other than an abort fails with it.
+    pub fn fail(&self, error: TransactionError) {
+        let mut inner = lock(&self.inner);
+        if inner.state == TxnState::Aborting && !error.is_fatal() {
+            return;
+        }
+        Self::enter_error(&mut inner, error.clone());
+        let fail_pending = match &inner.pending {
+            Some((_, TxnOp::End { commit: false })) => error.is_fatal(),
+            Some(_) => true,
+            None => false,
+        };
+        if fail_pending && let Some((id, _)) = inner.pending.take() {
+            let reported = inner.error.clone().unwrap_or(error);
+            drop(inner);
+            self.done.send_replace(Some((id, Err(reported))));
+        }
+    }
+}
+
 /// `sequence + increment`, wrapping to 0 past `i32::MAX` (Java's
 /// `DefaultRecordBatch.incrementSequence`).
 pub(crate) fn increment_sequence(sequence: i32, increment: u32) -> i32 {
@@ -250,5 +671,61 @@ mod tests {
         assert_eq!(tm.assign_sequence(&topic(), 0, 1), 0);
         assert!(tm.is_current(7, 1));
         assert!(!tm.is_current(7, 0));
+    }
+
+    #[test]
+    fn the_transaction_state_machine_refuses_what_java_refuses() {
+        let txn = TxnShared::new("tx".into());
+        let invalid = |r: Result<u64, TransactionError>| {
+            matches!(r, Err(TransactionError::InvalidState { .. }))
+        };
+        assert!(invalid(txn.start(TxnOp::End { commit: true })));
+        assert!(matches!(
+            txn.begin(),
+            Err(TransactionError::InvalidState { hint, .. }) if hint.contains("init_transactions")
+        ));
+        let init = txn.start(TxnOp::Init).unwrap();
+        assert_eq!(txn.state(), TxnState::Initializing);
+        assert_eq!(
+            txn.start(TxnOp::Init).unwrap(),
+            init,
+            "a retried call resumes"
+        );
+        txn.finish(init, Ok(()), Some(TxnState::Ready));
+        assert!(invalid(txn.start(TxnOp::Init)), "init only once");
+        assert!(invalid(txn.start(TxnOp::End { commit: false })));
+        txn.begin().unwrap();
+        assert!(txn.check_send().is_ok());
+        assert!(txn.begin().is_err(), "no nested transactions");
+
+        // A failed send: commit is refused with the abortable error, abort is allowed.
+        txn.fail(TransactionError::SendFailed {
+            cause: Box::new(crate::KafkaError::Internal("x".into())),
+        });
+        assert_eq!(txn.state(), TxnState::AbortableError);
+        assert!(txn.check_send().unwrap_err().is_abortable());
+        assert!(
+            txn.start(TxnOp::End { commit: true })
+                .unwrap_err()
+                .is_abortable()
+        );
+        let abort = txn.start(TxnOp::End { commit: false }).unwrap();
+        assert_eq!(txn.state(), TxnState::Aborting);
+        txn.finish(abort, Ok(()), Some(TxnState::Ready));
+        assert_eq!(txn.state(), TxnState::Ready);
+
+        // Fencing is fatal for every later call.
+        txn.begin().unwrap();
+        txn.fail(TransactionError::ProducerFenced {
+            transactional_id: "tx".into(),
+        });
+        assert_eq!(txn.state(), TxnState::FatalError);
+        assert!(txn.begin().unwrap_err().is_fatal());
+        assert!(txn.check_send().unwrap_err().is_fatal());
+        assert!(
+            txn.start(TxnOp::End { commit: false })
+                .unwrap_err()
+                .is_fatal()
+        );
     }
 }

@@ -150,15 +150,31 @@ fn a_send_refused_before_sending_runs_no_callback_and_a_drop_outside_any_runtime
 }
 
 #[test]
-fn a_transactional_id_is_refused_by_the_producer_until_transactions_exist() {
-    let error = KafkaProducer::new(config(&[
+fn a_transactional_producer_refuses_sends_outside_a_transaction() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let producer = KafkaProducer::new(config(&[
         ("bootstrap.servers", "127.0.0.1:9092"),
         ("transactional.id", "orders-tx"),
     ]))
-    .expect_err("not silently ignored");
+    .expect("transactional.id is supported");
+    let refused = runtime
+        .block_on(producer.send(kafka_core::ProducerRecord::new("orders", "v")))
+        .expect_err("no transaction in progress");
+    assert!(refused.error().is_before_send(), "{refused}");
+    assert!(
+        matches!(
+            refused.error(),
+            kafka_core::KafkaError::Transaction(kafka_core::TransactionError::InvalidState { .. })
+        ),
+        "{refused:?}"
+    );
     assert_eq!(
-        error.to_string(),
-        "producer config 'transactional.id' is not supported: transactions are not supported yet; \
-         remove it (idempotence, on by default, already keeps retries from duplicating records)"
+        producer.begin_transaction().unwrap_err().to_string(),
+        "cannot begin a transaction while the producer is uninitialized (init_transactions not \
+         called): call init_transactions first"
+    );
+    assert!(
+        refused.to_string().contains("call begin_transaction first"),
+        "{refused}"
     );
 }

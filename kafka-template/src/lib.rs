@@ -22,6 +22,15 @@
 //! # }
 //! ```
 //!
+//! # Transactions
+//!
+//! With `spring.kafka.producer.transaction-id-prefix`,
+//! [`KafkaTemplate::execute_in_transaction`] commits what its closure sends
+//! through the [`Transaction`] when it returns `Ok`, and aborts on `Err` or
+//! panic; see [`transaction`] for the producer pool, Spring's
+//! `allow-non-transactional` rule, and what the listener, interceptors and
+//! failure journal do with a transaction's records.
+//!
 //! # Keys of your own types
 //!
 //! A key field whose type wraps a native key type (`struct PaymentId(String)`)
@@ -83,6 +92,7 @@ pub mod mock;
 mod record_type;
 mod registry;
 mod template;
+pub mod transaction;
 
 /// The producer this template runs on, re-exported so users need only this crate.
 pub use kafka_core as core;
@@ -111,3 +121,4 @@ pub use template::{
     AvroFraming, IntoProducerRecord, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult,
     TemplateError,
 };
+pub use transaction::{Transaction, TransactionFailure};

@@ -13,21 +13,22 @@ use futures_util::future::Either;
 use kafka_core::Partitioner;
 use kafka_core::{
     KafkaError, KafkaProducer, LazyRecord, MetricsSnapshot, ProducerConfig, ProducerRecord,
-    RecordMetadata, SendError, SentRecord,
+    RecordMetadata, SendError, SentRecord, TransactionError,
 };
 use kafka_record::{KafkaRecord, SchemaIdResolver};
 use tokio::sync::oneshot;
 
 use crate::config::{
-    ConfigLoadError, DEFAULT_CLOSE_TIMEOUT, KafkaConfig, ResolvedProperty, TemplateSettings,
+    ConfigLoadError, KafkaConfig, ResolvedProperty, TRANSACTIONAL_ID, TemplateSettings,
 };
 use crate::interceptor::ProducerInterceptor;
 use crate::journal::{FailureJournal, JournalEntry};
 use crate::listener::{LoggingProducerListener, ProducerListener};
-use crate::mock::MockProducer;
+use crate::mock::{MockProducer, MockTransaction};
 use crate::record_type::SERIALIZER_KEYS;
 use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
 use crate::registry::{RegistrySchemaIds, RegistrySetupError};
+use crate::transaction::TransactionPool;
 use kafka_schema_registry::SchemaRegistryClient;
 
 /// Per-type tables, hashed with foldhash: a `TypeId` needs no DoS-resistant hash.
@@ -162,19 +163,36 @@ impl std::fmt::Debug for AvroFraming {
 }
 
 #[derive(Debug)]
-enum Backend {
+pub(crate) enum Backend {
     Producer(KafkaProducer),
     Mock(MockProducer),
+    /// A transactional template without `allow-non-transactional`: no
+    /// producer for sends outside a transaction (they are refused).
+    TransactionsOnly,
 }
 
-struct TemplateInner {
-    backend: Backend,
+/// Where one send goes: the template's own producer (or mock), or the
+/// producer (or mock transaction) of a transaction.
+#[derive(Clone, Copy)]
+pub(crate) enum Target<'a> {
+    Producer(&'a KafkaProducer),
+    Mock(&'a MockProducer, Option<&'a MockTransaction>),
+}
+
+pub(crate) struct TemplateInner {
+    pub(crate) backend: Backend,
     config: Option<KafkaConfig>,
     settings: TemplateSettings,
     /// Shared with the per-record callbacks; kept apart so that buffered records
     /// do not keep the template (and its producer) alive after the last handle
     /// is dropped.
     observers: Arc<Observers>,
+    /// The same listener and interceptors, without the journal: who hears of
+    /// sends inside a transaction (see `crate::transaction`).
+    pub(crate) tx_observers: Arc<Observers>,
+    /// The pool of transactional producers, when the template has a
+    /// transaction id prefix (a mock template's transactions are the mock's).
+    pub(crate) transactions: Option<Arc<TransactionPool>>,
     avro_framing: AvroFraming,
     /// The schema registry, when records are framed for one.
     registry: Option<RegistrySchemaIds>,
@@ -216,7 +234,7 @@ struct TemplateInner {
 /// runtime.
 #[derive(Clone)]
 pub struct KafkaTemplate {
-    inner: Arc<TemplateInner>,
+    pub(crate) inner: Arc<TemplateInner>,
 }
 
 impl std::fmt::Debug for KafkaTemplate {
@@ -349,15 +367,12 @@ impl KafkaTemplateBuilder {
     /// Starts the template (its producer's sender task runs on the current tokio
     /// runtime).
     pub fn build(self) -> Result<KafkaTemplate, TemplateError> {
+        let mut transactions = None;
         let (backend, config, settings) = match self.mock {
             Some(mock) => {
                 let settings = match &self.config {
                     Some(c) => c.template_settings(self.producer_name.as_deref())?,
-                    None => TemplateSettings {
-                        default_topic: None,
-                        close_timeout: DEFAULT_CLOSE_TIMEOUT,
-                        transaction_id_prefix: None,
-                    },
+                    None => TemplateSettings::default(),
                 };
                 (Backend::Mock(mock), self.config, settings)
             }
@@ -368,31 +383,47 @@ impl KafkaTemplateBuilder {
                 };
                 let name = self.producer_name.as_deref();
                 let settings = config.template_settings(name)?;
-                // transaction-id-prefix is refused when the configuration loads
-                // (with its file and line), until transactions land.
                 let properties = config.producer_properties(name)?;
                 // The serializer lines are the template's to check, against
                 // each record type; kafka-core would refuse Spring's classes.
-                let producer_config = ProducerConfig::from_properties(
-                    properties
-                        .iter()
-                        .filter(|p| !SERIALIZER_KEYS.contains(&p.key.as_str()))
-                        .filter(|p| !kafka_schema_registry::is_registry_key(&p.key))
-                        .map(|p| (p.key.as_str(), p.value.as_str())),
-                )
-                .map_err(KafkaError::from)?;
-                // Spring closes the producer on context shutdown; a dropped
-                // template does the same: the producer's drop delivers what
-                // was accepted, bounded by `template.close-timeout`.
-                let mut producer =
-                    KafkaProducer::builder(producer_config).close_timeout(settings.close_timeout);
-                if let Some(partitioner) = self.partitioner {
-                    producer = producer.partitioner(partitioner);
-                }
-                let producer = producer
-                    .build()
-                    .map_err(|error| at_origin(error, &properties, &config, name))?;
-                (Backend::Producer(producer), Some(config), settings)
+                // transactional.id is the transaction id prefix (see
+                // config::producers): each pooled producer gets its own.
+                let java: Vec<(&str, &str)> = properties
+                    .iter()
+                    .filter(|p| !SERIALIZER_KEYS.contains(&p.key.as_str()))
+                    .filter(|p| !kafka_schema_registry::is_registry_key(&p.key))
+                    .filter(|p| p.key != TRANSACTIONAL_ID)
+                    .map(|p| (p.key.as_str(), p.value.as_str()))
+                    .collect();
+                let starting = |error| at_origin(error, &properties, &config, name);
+                transactions = match &settings.transaction_id_prefix {
+                    Some(prefix) => Some(Arc::new(
+                        TransactionPool::new(
+                            prefix,
+                            &java,
+                            settings.close_timeout,
+                            self.partitioner.clone(),
+                        )
+                        .map_err(starting)?,
+                    )),
+                    None => None,
+                };
+                let backend = if transactions.is_some() && !settings.allow_non_transactional {
+                    Backend::TransactionsOnly
+                } else {
+                    let producer_config = ProducerConfig::from_properties(java.iter().copied())
+                        .map_err(KafkaError::from)?;
+                    // Spring closes the producer on context shutdown; a dropped
+                    // template does the same: the producer's drop delivers what
+                    // was accepted, bounded by `template.close-timeout`.
+                    let mut producer = KafkaProducer::builder(producer_config)
+                        .close_timeout(settings.close_timeout);
+                    if let Some(partitioner) = self.partitioner {
+                        producer = producer.partitioner(partitioner);
+                    }
+                    Backend::Producer(producer.build().map_err(starting)?)
+                };
+                (backend, Some(config), settings)
             }
         };
         let serializers = match &config {
@@ -429,16 +460,23 @@ impl KafkaTemplateBuilder {
         if let Backend::Mock(mock) = &backend {
             mock.use_avro_framing(&avro_framing);
         }
+        let interceptors: Box<[Arc<dyn ProducerInterceptor>]> = self.interceptors.into();
         Ok(KafkaTemplate {
             inner: Arc::new(TemplateInner {
                 backend,
                 config,
                 settings,
+                tx_observers: Arc::new(Observers {
+                    listener: self.listener.clone(),
+                    interceptors: interceptors.clone(),
+                    journal: None,
+                }),
                 observers: Arc::new(Observers {
                     listener: self.listener,
-                    interceptors: self.interceptors.into(),
+                    interceptors,
                     journal: self.journal,
                 }),
+                transactions,
                 avro_framing,
                 registry,
                 serializers,
@@ -513,11 +551,14 @@ impl KafkaTemplate {
         }
     }
 
-    /// The underlying producer (`None` for a mock template).
+    /// The producer of sends outside transactions (`None` for a mock
+    /// template, and for a transactional one without
+    /// `allow-non-transactional`; a transaction's producer is
+    /// [`Transaction::producer`](crate::Transaction::producer)).
     pub fn producer(&self) -> Option<&KafkaProducer> {
         match &self.inner.backend {
             Backend::Producer(p) => Some(p),
-            Backend::Mock(_) => None,
+            Backend::Mock(_) | Backend::TransactionsOnly => None,
         }
     }
 
@@ -566,11 +607,9 @@ impl KafkaTemplate {
     /// (Spring's `send` and its `CompletableFuture`). Keeps batching when one
     /// task sends many records.
     pub async fn enqueue(&self, record: impl IntoProducerRecord) -> Result<PendingSend, SendError> {
-        let record = record.into_producer_record(self)?;
-        let (tx, rx) = oneshot::channel();
-        self.dispatch(record, move |result| drop(tx.send(result)))
-            .await?;
-        Ok(PendingSend(rx))
+        let (target, record) = self.plain(record)?;
+        self.enqueue_via(target, &self.inner.observers, record)
+            .await
     }
 
     /// Appends a record and runs `callback` with the outcome once the broker
@@ -619,15 +658,17 @@ impl KafkaTemplate {
         // Not an `async fn`: the record is built now, and the send's future is
         // returned as it is rather than nested in another (futures are moved,
         // that is copied, as they nest; this is the per-record path).
-        match record.into_producer_record(self) {
-            Ok(record) => Either::Left(self.dispatch(record, callback)),
+        match self.plain(record) {
+            Ok((target, record)) => {
+                Either::Left(self.dispatch(target, &self.inner.observers, record, callback))
+            }
             Err(error) => Either::Right(std::future::ready(Err(error))),
         }
     }
 
     /// The producer record for a derived record: its topic and framing (made
     /// once per type), key, headers, timestamp and framed value.
-    fn build_record<R: KafkaRecord + 'static>(
+    pub(crate) fn build_record<R: KafkaRecord + 'static>(
         &self,
         record: &R,
     ) -> Result<ProducerRecord, SendError> {
@@ -691,18 +732,70 @@ impl KafkaTemplate {
         self.send(record).await
     }
 
-    /// Runs the interceptors, hands the record to the backend and arranges for
-    /// the observers, then `reply`, to hear the outcome.
-    async fn dispatch<F>(&self, record: ProducerRecord, reply: F) -> Result<(), SendError>
+    /// A record to send outside a transaction, with where it goes: the
+    /// template's producer (or mock), unless the template is transactional
+    /// without `allow-non-transactional` (Spring's rule), which refuses it.
+    fn plain(
+        &self,
+        record: impl IntoProducerRecord,
+    ) -> Result<(Target<'_>, ProducerRecord), SendError> {
+        let record = record.into_producer_record(self)?;
+        let settings = &self.inner.settings;
+        let refused = settings.transaction_id_prefix.is_some() && !settings.allow_non_transactional;
+        match &self.inner.backend {
+            Backend::Producer(producer) if !refused => Ok((Target::Producer(producer), record)),
+            Backend::Mock(mock) if !refused => Ok((Target::Mock(mock, None), record)),
+            _ => {
+                let error = KafkaError::Transaction(TransactionError::InvalidState {
+                    operation: "send a record outside a transaction",
+                    state: "transactional (the template has a transaction-id-prefix)",
+                    hint: "send it inside KafkaTemplate::execute_in_transaction, or set \
+                           spring.kafka.template.allow-non-transactional: true to send it \
+                           through a non-transactional producer",
+                });
+                // Refused before the record reached a producer: the listener
+                // hears of it, the caller gets the record back.
+                self.inner
+                    .observers
+                    .listener
+                    .on_error(Some(&record), &error);
+                Err(SendError::new(error, record))
+            }
+        }
+    }
+
+    /// [`enqueue`](Self::enqueue) to `target`, heard by `observers`.
+    pub(crate) async fn enqueue_via(
+        &self,
+        target: Target<'_>,
+        observers: &Arc<Observers>,
+        record: ProducerRecord,
+    ) -> Result<PendingSend, SendError> {
+        let (tx, rx) = oneshot::channel();
+        self.dispatch(target, observers, record, move |result| {
+            drop(tx.send(result))
+        })
+        .await?;
+        Ok(PendingSend(rx))
+    }
+
+    /// Runs the interceptors, hands the record to `target` and arranges for
+    /// `observers`, then `reply`, to hear the outcome.
+    async fn dispatch<F>(
+        &self,
+        target: Target<'_>,
+        observers: &Arc<Observers>,
+        record: ProducerRecord,
+        reply: F,
+    ) -> Result<(), SendError>
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        let observers = &self.inner.observers;
         let record = observers.intercept(record);
-        let producer = match &self.inner.backend {
-            Backend::Producer(producer) => producer,
-            Backend::Mock(mock) => {
-                let result = match mock.send(&record) {
+        let producer = match target {
+            Target::Producer(producer) => producer,
+            Target::Mock(mock, transaction) => {
+                let result = match mock.send_in(&record, transaction) {
                     Ok(metadata) => Ok(SentRecord {
                         record: record.into(),
                         metadata,
@@ -739,27 +832,37 @@ impl KafkaTemplate {
         }
     }
 
-    /// Waits until every record sent before this call has an outcome.
+    /// Waits until every record sent outside a transaction before this call
+    /// has an outcome (a transaction's records are flushed by its commit).
     pub async fn flush(&self) {
         if let Backend::Producer(p) = &self.inner.backend {
             p.flush().await;
         }
     }
 
-    /// Delivers what is buffered and stops the producer, waiting at most
-    /// `timeout`; returns how many records could not be delivered in time.
+    /// Delivers what is buffered and stops the producer (and the idle
+    /// producers of the transaction pool; a transaction still running gets
+    /// its producer closed when it ends), waiting at most `timeout`; returns
+    /// how many records could not be delivered in time.
     pub async fn close(&self, timeout: Duration) -> usize {
-        match &self.inner.backend {
+        let plain = match &self.inner.backend {
             Backend::Producer(p) => p.close(timeout).await,
-            Backend::Mock(_) => 0,
-        }
+            Backend::Mock(_) | Backend::TransactionsOnly => 0,
+        };
+        let pooled = match &self.inner.transactions {
+            Some(pool) => pool.close(timeout).await,
+            None => 0,
+        };
+        plain + pooled
     }
 
-    /// The producer's metrics (empty for a mock template).
+    /// The metrics of the producer for sends outside transactions (empty for
+    /// a mock template, and for a transactional one without
+    /// `allow-non-transactional`).
     pub fn metrics(&self) -> MetricsSnapshot {
         match &self.inner.backend {
             Backend::Producer(p) => p.metrics(),
-            Backend::Mock(_) => MetricsSnapshot::default(),
+            Backend::Mock(_) | Backend::TransactionsOnly => MetricsSnapshot::default(),
         }
     }
 
@@ -865,8 +968,8 @@ impl Observers {
 }
 
 /// Who hears of every outcome.
-struct Observers {
-    listener: Arc<dyn ProducerListener>,
+pub(crate) struct Observers {
+    pub(crate) listener: Arc<dyn ProducerListener>,
     interceptors: Box<[Arc<dyn ProducerInterceptor>]>,
     journal: Option<FailureJournal>,
 }
@@ -960,7 +1063,7 @@ impl IntoProducerRecord for ProducerRecord {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -968,18 +1071,18 @@ mod tests {
 
     #[derive(serde::Serialize, kafka_derive::KafkaRecord)]
     #[kafka(topic = "orders", format = "json")]
-    struct OrderPlaced {
+    pub(crate) struct OrderPlaced {
         #[kafka(key)]
-        id: String,
+        pub(crate) id: String,
     }
 
     #[derive(Default)]
-    struct Heard {
-        ok: AtomicUsize,
-        failed: AtomicUsize,
+    pub(crate) struct Heard {
+        pub(crate) ok: AtomicUsize,
+        pub(crate) failed: AtomicUsize,
     }
 
-    struct CountingListener(Arc<Heard>);
+    pub(crate) struct CountingListener(pub(crate) Arc<Heard>);
 
     impl ProducerListener for CountingListener {
         fn on_success(&self, _: &LazyRecord, _: &RecordMetadata) {

@@ -398,6 +398,45 @@ impl Kafka {
     pub fn script(&self, args: &[&str]) -> String {
         run_script_with(self.state_dir.as_deref(), Some(&self.bootstrap), args)
     }
+
+    /// What Kafka's `kafka-consumer-groups --describe --group GROUP` prints
+    /// (stdout and stderr: a group without offsets is reported there).
+    pub fn describe_group(&self, group: &str) -> String {
+        let mut command = Command::new(&self.script);
+        if let Some(dir) = &self.state_dir {
+            command.env("KAFKA_HARNESS_STATE", dir);
+        }
+        let output = command
+            .args([
+                "tool",
+                "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+                "--bootstrap-server",
+                &self.bootstrap,
+                "--describe",
+                "--group",
+                group,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run kafka-consumer-groups: {e}"));
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
+}
+
+/// The committed offset of `topic`-`partition` in a
+/// [`Kafka::describe_group`] table (`None`: no offset committed).
+pub fn committed_offset(described: &str, topic: &str, partition: i32) -> Option<i64> {
+    described.lines().find_map(|line| {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        let at = columns.iter().position(|c| *c == topic)?;
+        (columns.get(at + 1)? == &partition.to_string().as_str())
+            .then(|| columns.get(at + 2)?.parse().ok())
+            .flatten()
+    })
 }
 
 /// A cluster of its own for one test (several brokers, another Kafka version, or

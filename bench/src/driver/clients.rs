@@ -216,6 +216,9 @@ pub fn command_line(client: &ClientSpec, plan: &RunPlan<'_>) -> anyhow::Result<V
                     PARTITIONS.to_string(),
                 ]);
             }
+            if let Some(size) = scenario.transaction_size {
+                line.extend(["--transaction-size".into(), size.to_string()]);
+            }
             if let (Some(pid), Some(stall)) = (plan.stall_pid, scenario.stall) {
                 line.extend([
                     "--stall-pid".into(),
@@ -358,6 +361,7 @@ pub fn parse_producer_performance(
         latency,
         warm_up_s: None,
         others_latency: None,
+        transactions: None,
     })
 }
 

@@ -186,10 +186,17 @@ impl ProducerBatch {
         })
     }
 
-    /// Writes idempotence state into the closed batch (recomputing its CRC).
-    pub fn set_producer_state(&mut self, producer_id: i64, epoch: i16, base_sequence: i32) {
+    /// Writes idempotence state (and the transactional flag) into the closed
+    /// batch (recomputing its CRC).
+    pub fn set_producer_state(
+        &mut self,
+        producer_id: i64,
+        epoch: i16,
+        base_sequence: i32,
+        transactional: bool,
+    ) {
         if let Some(closed) = self.closed.as_mut() {
-            closed.set_producer_state(producer_id, epoch, base_sequence, false);
+            closed.set_producer_state(producer_id, epoch, base_sequence, transactional);
             self.producer_state = Some((producer_id, epoch, base_sequence));
         }
     }

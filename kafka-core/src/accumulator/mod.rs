@@ -546,7 +546,7 @@ impl RecordAccumulator {
             let mut next = seq;
             let mut bases = Vec::with_capacity(parts.len());
             for part in &mut parts {
-                part.set_producer_state(pid, epoch, next);
+                part.set_producer_state(pid, epoch, next, tm.is_transactional());
                 bases.push(next);
                 next = increment_sequence(next, part.record_count());
             }
@@ -647,6 +647,13 @@ impl RecordAccumulator {
             if head.retry_at.is_some_and(|at| at > now) {
                 continue;
             }
+            if let Some(tm) = tm.as_deref_mut()
+                && !tm.may_send_in_transaction(&head.topic, head.partition)
+            {
+                // Not in the transaction yet: AddPartitionsToTxn goes first.
+                drained.held_back = true;
+                continue;
+            }
             if let Some(tm) = tm.as_deref()
                 && head.producer_state.is_none()
                 && !tm.may_send_new(&head.topic, head.partition)
@@ -692,7 +699,7 @@ impl RecordAccumulator {
             {
                 let (pid, epoch) = tm.producer_id_and_epoch();
                 let seq = tm.assign_sequence(&batch.topic, batch.partition, batch.record_count());
-                batch.set_producer_state(pid, epoch, seq);
+                batch.set_producer_state(pid, epoch, seq, tm.is_transactional());
             }
             if batch.attempts > 0 {
                 self.accounting

@@ -13,9 +13,15 @@ use futures_util::future::BoxFuture;
 
 use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
 use crate::protocol::messages::{
-    InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
-    ProduceRequest, ProduceResponse,
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest,
+    AddPartitionsToTxnResponse, EndTxnRequest, EndTxnResponse, FindCoordinatorRequest,
+    FindCoordinatorResponse, InitProducerIdRequest, InitProducerIdResponse, MetadataRequest,
+    MetadataResponse, ProduceRequest, ProduceResponse, TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse,
 };
+
+/// A round trip's future.
+pub(crate) type Call<T> = BoxFuture<'static, Result<T, NetworkError>>;
 
 /// The broker's answer to a written Produce request, awaited apart from the
 /// write (within `request.timeout.ms`).
@@ -45,6 +51,37 @@ pub(crate) trait Link: Send + Sync + 'static {
         request: InitProducerIdRequest,
         timeout: Duration,
     ) -> BoxFuture<'static, Result<InitProducerIdResponse, NetworkError>>;
+
+    /// A FindCoordinator round trip within `timeout`.
+    fn find_coordinator(
+        self: Arc<Self>,
+        request: FindCoordinatorRequest,
+        timeout: Duration,
+    ) -> Call<FindCoordinatorResponse>;
+
+    /// An AddPartitionsToTxn round trip within `timeout`.
+    fn add_partitions_to_txn(
+        self: Arc<Self>,
+        request: AddPartitionsToTxnRequest,
+        timeout: Duration,
+    ) -> Call<AddPartitionsToTxnResponse>;
+
+    /// An AddOffsetsToTxn round trip within `timeout`.
+    fn add_offsets_to_txn(
+        self: Arc<Self>,
+        request: AddOffsetsToTxnRequest,
+        timeout: Duration,
+    ) -> Call<AddOffsetsToTxnResponse>;
+
+    /// A TxnOffsetCommit round trip within `timeout`.
+    fn txn_offset_commit(
+        self: Arc<Self>,
+        request: TxnOffsetCommitRequest,
+        timeout: Duration,
+    ) -> Call<TxnOffsetCommitResponse>;
+
+    /// An EndTxn round trip within `timeout`.
+    fn end_txn(self: Arc<Self>, request: EndTxnRequest, timeout: Duration) -> Call<EndTxnResponse>;
 
     /// Writes a Produce request; resolves once it is written (a broker that
     /// stops reading keeps it pending) to the [`Answer`], awaited for at most
@@ -105,6 +142,42 @@ impl Link for BrokerConnection {
         request: InitProducerIdRequest,
         timeout: Duration,
     ) -> BoxFuture<'static, Result<InitProducerIdResponse, NetworkError>> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn find_coordinator(
+        self: Arc<Self>,
+        request: FindCoordinatorRequest,
+        timeout: Duration,
+    ) -> Call<FindCoordinatorResponse> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn add_partitions_to_txn(
+        self: Arc<Self>,
+        request: AddPartitionsToTxnRequest,
+        timeout: Duration,
+    ) -> Call<AddPartitionsToTxnResponse> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn add_offsets_to_txn(
+        self: Arc<Self>,
+        request: AddOffsetsToTxnRequest,
+        timeout: Duration,
+    ) -> Call<AddOffsetsToTxnResponse> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn txn_offset_commit(
+        self: Arc<Self>,
+        request: TxnOffsetCommitRequest,
+        timeout: Duration,
+    ) -> Call<TxnOffsetCommitResponse> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn end_txn(self: Arc<Self>, request: EndTxnRequest, timeout: Duration) -> Call<EndTxnResponse> {
         async move { self.call(&request, timeout).await }.boxed()
     }
 

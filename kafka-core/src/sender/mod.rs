@@ -39,16 +39,18 @@ use crate::protocol::messages::{
     InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
     ProducePartitionResponse, ProduceResponse,
 };
-use crate::transaction_manager::{PidState, TransactionManager};
+use crate::transaction_manager::{PidState, TransactionManager, TxnShared};
 
 mod link;
 mod sink;
 #[cfg(test)]
 mod tests;
+mod txn;
 
 pub(crate) use link::Connector;
 use link::{Answer, Link, TcpConnector};
 use sink::Sink;
+use txn::{TxnDriver, TxnEvent};
 
 /// State shared by the producer handle (`send`) and the sender task.
 #[derive(Debug)]
@@ -58,6 +60,8 @@ pub(crate) struct ProducerShared {
     pub metadata: Metadata,
     pub metrics: Arc<ProducerMetrics>,
     pub wakeup: Arc<Notify>,
+    /// The transaction state machine, for a producer with `transactional.id`.
+    pub txn: Option<Arc<TxnShared>>,
     /// Set by a `close` whose timeout ran out: fail what is left and stop.
     pub force_close: AtomicBool,
     /// Set when the network thread has finished (for `close`, which awaits it).
@@ -137,12 +141,16 @@ enum Event {
         sent_at: Instant,
         result: Result<ProduceResponse, NetworkError>,
     },
+    /// A transaction coordinator's (or group coordinator's) answer.
+    Txn(TxnEvent),
 }
 
 pub(crate) struct Sender {
     shared: Arc<ProducerShared>,
     /// `Some` when idempotence is on.
     tm: Option<TransactionManager>,
+    /// `Some` for a transactional producer.
+    txn: Option<TxnDriver>,
     /// One sink per broker (and per bootstrap address until the cluster is known).
     nodes: HashMap<Target, Sink>,
     bootstrap: Vec<String>,
@@ -172,7 +180,11 @@ impl Sender {
     pub fn with_connector(shared: Arc<ProducerShared>, connector: Arc<dyn Connector>) -> Self {
         let config = &shared.config;
         Sender {
-            tm: config.idempotence_enabled().then(TransactionManager::new),
+            tm: match &shared.txn {
+                Some(_) => Some(TransactionManager::transactional()),
+                None => config.idempotence_enabled().then(TransactionManager::new),
+            },
+            txn: shared.txn.clone().map(TxnDriver::new),
             bootstrap: config.bootstrap_servers().to_vec(),
             shared,
             nodes: HashMap::new(),
@@ -205,7 +217,11 @@ impl Sender {
                 break;
             }
             let acc = self.accumulator();
-            if acc.is_closed() && acc.appends_in_progress() == 0 && !acc.has_incomplete() {
+            if acc.is_closed()
+                && acc.appends_in_progress() == 0
+                && !acc.has_incomplete()
+                && self.transaction_settled()
+            {
                 break;
             }
             let mut next_wake = now + Duration::from_secs(5);
@@ -223,6 +239,9 @@ impl Sender {
                 next_wake = next_wake.min(at);
             }
             self.expire_batches(now);
+            if let Some(at) = self.drive_transaction(now) {
+                next_wake = next_wake.min(at);
+            }
             let cluster = shared.metadata.cluster();
             if let Some(at) = self.send_ready(&cluster, now) {
                 next_wake = next_wake.min(at);
@@ -264,6 +283,7 @@ impl Sender {
                 sent_at,
                 result,
             } => self.on_produced(target, batches, sent_at, result),
+            Event::Txn(event) => self.on_txn_event(event),
         }
     }
 
@@ -437,6 +457,10 @@ impl Sender {
 
     /// Obtains or bumps the producer id when needed; returns when to try again.
     fn maybe_init_producer_id(&mut self, now: Instant) -> Option<Instant> {
+        if self.txn.is_some() {
+            // A transactional producer's id comes from init_transactions.
+            return None;
+        }
         let tm = self.tm.as_ref()?;
         let (producer_id, epoch) = match tm.state() {
             PidState::Ready => return None,
@@ -578,7 +602,11 @@ impl Sender {
     ) {
         let timeout = self.config().request_timeout();
         let acks = self.config().acks().as_i16();
-        let request = sink::produce_request(&batches, cluster, acks, timeout);
+        let transactional_id = self
+            .txn
+            .as_ref()
+            .map(|t| t.shared.transactional_id.as_str());
+        let request = sink::produce_request(&batches, cluster, acks, timeout, transactional_id);
         self.shared
             .metrics
             .requests_sent
@@ -792,7 +820,7 @@ impl Sender {
                     self.fail_batch(batch, error);
                 }
             }
-            ErrorCode::UNKNOWN_PRODUCER_ID => {
+            ErrorCode::UNKNOWN_PRODUCER_ID if self.txn.is_none() => {
                 // The broker lost our producer state (retention): it rejected this
                 // batch, so a new epoch and sequence cannot duplicate it.
                 if let (Some(tm), Some(seq)) = (self.tm.as_mut(), seq) {
@@ -879,6 +907,14 @@ impl Sender {
                 tm.forget(&batch.topic, batch.partition, seq);
             }
             tm.request_epoch_bump(error.kind_name());
+        }
+        // A transaction in which a send failed cannot commit (Java's
+        // abortable error); fencing ends the producer.
+        if let Some(driver) = self.txn.as_ref()
+            && !matches!(error, KafkaError::Transaction(_))
+        {
+            let txn_error = self.transaction_error_for_send(&error);
+            driver.shared.fail(txn_error);
         }
         batch.fail(error);
     }

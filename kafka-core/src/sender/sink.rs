@@ -88,6 +88,7 @@ pub(super) fn produce_request(
     cluster: &Cluster,
     acks: i16,
     timeout: Duration,
+    transactional_id: Option<&str>,
 ) -> ProduceRequest {
     let mut topics: Vec<ProduceTopicData> = Vec::new();
     for batch in batches {
@@ -105,7 +106,7 @@ pub(super) fn produce_request(
         }
     }
     ProduceRequest {
-        transactional_id: None,
+        transactional_id: transactional_id.map(str::to_owned),
         acks,
         timeout_ms: i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX),
         topics,

@@ -17,14 +17,19 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
+use super::link::Call;
 use super::link::{Answer, Connector, Link};
 use crate::network::{DisconnectReason, NetworkError};
 use crate::protocol::ErrorCode;
 use crate::protocol::Uuid;
 use crate::protocol::messages::{
+    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnPartitionResult,
+    AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnTopicResult,
+    Coordinator, EndTxnRequest, EndTxnResponse, FindCoordinatorRequest, FindCoordinatorResponse,
     InitProducerIdRequest, InitProducerIdResponse, MetadataBroker, MetadataPartition,
     MetadataRequest, MetadataResponse, MetadataTopic, ProducePartitionResponse, ProduceRequest,
-    ProduceResponse, ProduceTopicResponse,
+    ProduceResponse, ProduceTopicResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+    TxnOffsetCommitTopicResult,
 };
 use crate::record_batch::decode_batches;
 use crate::{KafkaError, KafkaProducer, ProducerConfig, ProducerRecord};
@@ -86,6 +91,14 @@ struct State {
     /// How long an answer takes to come back (network latency), so that
     /// several requests are in flight at once.
     answer_delay: Duration,
+    /// The transaction coordinator's log: one line per request, in order
+    /// (`Produce p<partition>` lines are added for transactional batches).
+    txn_log: Vec<String>,
+    /// Partitions of the open transaction (AddPartitionsToTxn).
+    txn_partitions: BTreeSet<i32>,
+    /// Error codes the coordinator answers, one per request, before answering
+    /// normally again.
+    txn_faults: std::collections::VecDeque<ErrorCode>,
 }
 
 /// The fake cluster: brokers 1..=n at `127.0.0.1:1900n`.
@@ -228,9 +241,17 @@ impl Fake {
                         at: std::time::Instant::now(),
                     };
                     s.received.push(incoming.clone());
+                    let transactional = batch.attributes & 0x10 != 0;
+                    if transactional {
+                        s.txn_log.push(format!("Produce p{}", data.index));
+                    }
                     let fault = s.rule.as_mut().and_then(|rule| rule(&incoming));
                     let code = match fault {
                         Some(Fault::Reject(code)) => code,
+                        // As a broker verifying the transaction (KIP-890 part 1).
+                        _ if transactional && !s.txn_partitions.contains(&data.index) => {
+                            ErrorCode::INVALID_TXN_STATE
+                        }
                         _ => s.append(&incoming),
                     };
                     lost |= fault == Some(Fault::LoseAnswer);
@@ -352,7 +373,145 @@ impl Link for FakeLink {
         request: InitProducerIdRequest,
         _: Duration,
     ) -> BoxFuture<'static, Result<InitProducerIdResponse, NetworkError>> {
-        async move { Ok(self.fake.init_producer_id(request)) }.boxed()
+        async move {
+            if let Some(id) = &request.transactional_id {
+                let code = self.fake.coordinator(format!(
+                    "InitProducerId {id} epoch {}",
+                    request.producer_epoch
+                ));
+                if !code.is_ok() {
+                    return Ok(InitProducerIdResponse {
+                        throttle_time_ms: 0,
+                        error_code: code,
+                        producer_id: -1,
+                        producer_epoch: -1,
+                    });
+                }
+            }
+            Ok(self.fake.init_producer_id(request))
+        }
+        .boxed()
+    }
+
+    fn find_coordinator(
+        self: Arc<Self>,
+        request: FindCoordinatorRequest,
+        _: Duration,
+    ) -> Call<FindCoordinatorResponse> {
+        async move { Ok(self.find_coordinator_answer(&request)) }.boxed()
+    }
+
+    fn add_partitions_to_txn(
+        self: Arc<Self>,
+        request: AddPartitionsToTxnRequest,
+        _: Duration,
+    ) -> Call<AddPartitionsToTxnResponse> {
+        async move {
+            let partitions: Vec<i32> = request
+                .topics
+                .iter()
+                .flat_map(|t| t.partitions.iter().copied())
+                .collect();
+            let code = self.fake.coordinator(format!(
+                "AddPartitionsToTxn {partitions:?} epoch {}",
+                request.producer_epoch
+            ));
+            if code.is_ok() {
+                self.fake.set(|s| s.txn_partitions.extend(&partitions));
+            }
+            Ok(AddPartitionsToTxnResponse {
+                throttle_time_ms: 0,
+                results: request
+                    .topics
+                    .iter()
+                    .map(|t| AddPartitionsToTxnTopicResult {
+                        name: t.name.clone(),
+                        partitions: t
+                            .partitions
+                            .iter()
+                            .map(|&partition_index| AddPartitionsToTxnPartitionResult {
+                                partition_index,
+                                error_code: code,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+        }
+        .boxed()
+    }
+
+    fn add_offsets_to_txn(
+        self: Arc<Self>,
+        request: AddOffsetsToTxnRequest,
+        _: Duration,
+    ) -> Call<AddOffsetsToTxnResponse> {
+        async move {
+            let code = self
+                .fake
+                .coordinator(format!("AddOffsetsToTxn {}", request.group_id));
+            Ok(AddOffsetsToTxnResponse {
+                throttle_time_ms: 0,
+                error_code: code,
+            })
+        }
+        .boxed()
+    }
+
+    fn txn_offset_commit(
+        self: Arc<Self>,
+        request: TxnOffsetCommitRequest,
+        _: Duration,
+    ) -> Call<TxnOffsetCommitResponse> {
+        async move {
+            let offsets: Vec<_> = request
+                .topics
+                .iter()
+                .flat_map(|t| {
+                    t.partitions.iter().map(move |p| {
+                        format!("{}-{}@{}", t.name, p.partition_index, p.committed_offset)
+                    })
+                })
+                .collect();
+            let code = self.fake.coordinator(format!(
+                "TxnOffsetCommit {} gen {} member {} {offsets:?}",
+                request.group_id, request.generation_id, request.member_id
+            ));
+            Ok(TxnOffsetCommitResponse {
+                throttle_time_ms: 0,
+                topics: request
+                    .topics
+                    .iter()
+                    .map(|t| TxnOffsetCommitTopicResult {
+                        name: t.name.clone(),
+                        partitions: t
+                            .partitions
+                            .iter()
+                            .map(|p| (p.partition_index, code))
+                            .collect(),
+                    })
+                    .collect(),
+            })
+        }
+        .boxed()
+    }
+
+    fn end_txn(self: Arc<Self>, request: EndTxnRequest, _: Duration) -> Call<EndTxnResponse> {
+        async move {
+            let code = self.fake.coordinator(format!(
+                "EndTxn {} epoch {}",
+                if request.committed { "commit" } else { "abort" },
+                request.producer_epoch
+            ));
+            if code.is_ok() {
+                self.fake.set(|s| s.txn_partitions.clear());
+            }
+            Ok(EndTxnResponse {
+                throttle_time_ms: 0,
+                error_code: code,
+            })
+        }
+        .boxed()
     }
 
     fn produce(
@@ -384,6 +543,39 @@ impl Link for FakeLink {
             ))
         }
         .boxed()
+    }
+}
+
+impl Fake {
+    /// The coordinator's answer code for the next request, logging it.
+    fn coordinator(&self, line: String) -> ErrorCode {
+        let code = self.with(|s| s.txn_faults.pop_front().unwrap_or(ErrorCode::NONE));
+        let line = if code.is_ok() {
+            line
+        } else {
+            format!("{line}: {code}")
+        };
+        self.set(|s| s.txn_log.push(line));
+        code
+    }
+}
+
+impl FakeLink {
+    fn find_coordinator_answer(&self, request: &FindCoordinatorRequest) -> FindCoordinatorResponse {
+        let code = self
+            .fake
+            .coordinator(format!("FindCoordinator {:?}", request.key_type));
+        FindCoordinatorResponse {
+            throttle_time_ms: 0,
+            coordinators: vec![Coordinator {
+                key: None,
+                node_id: 1,
+                host: "127.0.0.1".into(),
+                port: 19_001,
+                error_code: code,
+                error_message: None,
+            }],
+        }
     }
 }
 
@@ -811,6 +1003,241 @@ async fn a_throttled_broker_is_not_sent_to_before_the_throttle_time_passes() {
         let metrics = producer.metrics();
         assert_eq!(metrics.produce_throttled_total, 1);
         assert_eq!(metrics.produce_throttle_time_max, THROTTLE);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+// --- transactions -------------------------------------------------------------
+
+const TX: (&str, &str) = ("transactional.id", "tx");
+
+fn txn_log(fake: &Fake) -> Vec<String> {
+    fake.with(|s| s.txn_log.clone())
+}
+
+/// Index of the first line of `log` that starts with `prefix`.
+fn position(log: &[String], prefix: &str) -> usize {
+    log.iter()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no '{prefix}' in {log:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_adds_its_partitions_before_their_batches_and_ends_after_them() {
+    within(async {
+        let fake = Fake::new(1, &[1, 1]);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        assert_eq!(
+            producer.transaction_protocol(),
+            Some(crate::TransactionProtocol::V1)
+        );
+        producer.begin_transaction().expect("begin");
+        let mut delivered = Vec::new();
+        for partition in [0, 1] {
+            let record =
+                ProducerRecord::new(TOPIC, format!("v{partition}")).with_partition(partition);
+            delivered.push(producer.send(record).await.expect("accepted"));
+        }
+        let group = crate::ConsumerGroupMetadata::new("billing").with_member(4, "m-1");
+        let offsets = [(
+            crate::TopicPartition::new("input", 0),
+            crate::OffsetAndMetadata::new(42),
+        )];
+        producer
+            .send_offsets_to_transaction(offsets, &group)
+            .await
+            .expect("offsets");
+        producer.commit_transaction().await.expect("commit");
+        for d in delivered {
+            d.await.expect("delivered before the commit returned");
+        }
+        let log = txn_log(&fake);
+        assert_eq!(log[0], "FindCoordinator Transaction");
+        assert_eq!(log[1], "InitProducerId tx epoch -1");
+        for partition in [0, 1] {
+            let produced = position(&log, &format!("Produce p{partition}"));
+            let added = log
+                .iter()
+                .position(|l| {
+                    l.starts_with("AddPartitionsToTxn") && l.contains(&partition.to_string())
+                })
+                .expect("partition added");
+            assert!(added < produced, "AddPartitionsToTxn first: {log:#?}");
+        }
+        assert!(
+            position(&log, "AddOffsetsToTxn billing")
+                < position(
+                    &log,
+                    "TxnOffsetCommit billing gen 4 member m-1 [\"input-0@42\"]"
+                )
+        );
+        assert_eq!(log.last().unwrap(), "EndTxn commit epoch 0", "{log:#?}");
+        // Outside a transaction again: sends are refused.
+        let refused = producer
+            .send(ProducerRecord::new(TOPIC, "late"))
+            .await
+            .expect_err("no transaction");
+        assert!(matches!(refused.error(), KafkaError::Transaction(_)));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_send_makes_the_transaction_abort_only_and_the_abort_bumps_the_epoch() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.rule(once_from_sequence(
+            0,
+            Fault::Reject(ErrorCode::INVALID_RECORD),
+        ));
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        let failed = producer
+            .send(ProducerRecord::new(TOPIC, "bad").with_partition(0))
+            .await
+            .expect("accepted");
+        assert!(failed.await.is_err());
+        let commit = producer
+            .commit_transaction()
+            .await
+            .expect_err("cannot commit");
+        assert!(commit.is_abortable() && !commit.is_fatal(), "{commit}");
+        let refused = producer
+            .send(ProducerRecord::new(TOPIC, "more"))
+            .await
+            .expect_err("abort-only");
+        assert!(
+            refused.to_string().contains("call abort_transaction"),
+            "{refused}"
+        );
+        producer.abort_transaction().await.expect("abort");
+        let log = txn_log(&fake);
+        let aborted = position(&log, "EndTxn abort epoch 0");
+        assert_eq!(
+            log[aborted + 1],
+            "InitProducerId tx epoch 0",
+            "KIP-360 bump: {log:#?}"
+        );
+
+        producer.begin_transaction().expect("begin again");
+        producer
+            .send(ProducerRecord::new(TOPIC, "good").with_partition(0))
+            .await
+            .expect("accepted")
+            .await
+            .expect("delivered");
+        producer.commit_transaction().await.expect("commit");
+        assert_eq!(txn_log(&fake).last().unwrap(), "EndTxn commit epoch 1");
+        assert_eq!(fake.log(0), vec!["good".to_owned()]);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinator_errors_are_retried_and_a_moved_coordinator_is_found_again() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| {
+            s.txn_faults.extend([
+                ErrorCode::NONE, // FindCoordinator
+                ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
+                ErrorCode::NOT_COORDINATOR,
+                ErrorCode::NONE, // FindCoordinator again
+                ErrorCode::CONCURRENT_TRANSACTIONS,
+            ])
+        });
+        let producer = producer(&fake, &[TX]);
+        producer
+            .init_transactions()
+            .await
+            .expect("init after retries");
+        let log = txn_log(&fake);
+        assert_eq!(
+            log.iter()
+                .filter(|l| l.starts_with("FindCoordinator"))
+                .count(),
+            2,
+            "{log:#?}"
+        );
+        assert_eq!(
+            log.iter()
+                .filter(|l| l.starts_with("InitProducerId"))
+                .count(),
+            4,
+            "{log:#?}"
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fenced_producer_fails_every_later_call_with_producer_fenced() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        producer
+            .send(ProducerRecord::new(TOPIC, "v").with_partition(0))
+            .await
+            .expect("accepted")
+            .await
+            .expect("delivered");
+        fake.set(|s| s.txn_faults.push_back(ErrorCode::PRODUCER_FENCED));
+        let error = producer.commit_transaction().await.expect_err("fenced");
+        assert!(error.is_fatal(), "{error}");
+        assert!(matches!(
+            error,
+            crate::TransactionError::ProducerFenced { .. }
+        ));
+        let again = producer.begin_transaction().expect_err("still fenced");
+        assert!(matches!(
+            again,
+            crate::TransactionError::ProducerFenced { .. }
+        ));
+        let abort = producer
+            .abort_transaction()
+            .await
+            .expect_err("still fenced");
+        assert!(abort.is_fatal());
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_drops_records_not_yet_sent_without_asking_the_coordinator() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX, ("linger.ms", "60000")]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        let pending = producer
+            .send(ProducerRecord::new(TOPIC, "never").with_partition(0))
+            .await
+            .expect("accepted");
+        producer.abort_transaction().await.expect("abort");
+        let error = pending.await.expect_err("aborted");
+        assert!(
+            matches!(
+                error.error(),
+                KafkaError::Transaction(crate::TransactionError::Aborted)
+            ),
+            "{error:?}"
+        );
+        let log = txn_log(&fake);
+        assert!(
+            !log.iter()
+                .any(|l| l.starts_with("EndTxn") || l.starts_with("Produce")),
+            "{log:#?}"
+        );
+        assert!(fake.log(0).is_empty());
         producer.close(LIMIT).await;
     })
     .await;

@@ -1,44 +1,11 @@
 //! Validation of each producer's Java properties by kafka-core, at load, with
 //! every error mapped back to the configuration key and origin that set the value.
 
-use std::collections::BTreeMap;
-
 use kafka_core::config::{ConfigError, ProducerConfig};
 use kafka_record::{JavaSerializer, JavaSerializerError};
 
 use super::error::{ConfigIssue, shown_value};
-use super::keys::KeyKind;
-use super::merge::RawValue;
 use super::producers::ProducerSetup;
-use super::schema::Setting;
-
-/// The Java property that makes a producer transactional.
-const TRANSACTIONAL_ID: &str = "transactional.id";
-
-/// Why settings that ask for transactions are refused.
-const NO_TRANSACTIONS: &str = "transactions are not supported yet, and the template would \
-     send without the transaction this asks for; remove it (records are still sent \
-     idempotently)";
-
-/// Every `transaction-id-prefix` and `properties.transactional.id` set to a
-/// value, refused until transactions land, each named as written with its
-/// origin.
-pub(crate) fn refuse_transactions(entries: &BTreeMap<Vec<String>, RawValue>) -> Vec<ConfigIssue> {
-    entries
-        .values()
-        .filter(|entry| match &entry.key.kind {
-            KeyKind::Setting { setting, .. } => *setting == Setting::TransactionIdPrefix,
-            KeyKind::JavaProperty { name, .. } => name == TRANSACTIONAL_ID,
-            _ => false,
-        })
-        .filter(|entry| !entry.value.trim().is_empty())
-        .map(|entry| ConfigIssue::Unsupported {
-            key: entry.written.clone(),
-            origin: entry.origin.clone(),
-            reason: NO_TRANSACTIONS.to_owned(),
-        })
-        .collect()
-}
 
 /// What to do instead of a Java class name, where kafka-core's advice (its
 /// own builders) is not what a template user needs.
@@ -95,11 +62,11 @@ fn check_with_kafka_core(properties: &[(String, String)]) -> Vec<ConfigError> {
 /// kafka-core's verdict on one producer, as configuration issues, after the
 /// serializer lines' (which the template checks itself: see [`serializer_issues`]).
 pub(crate) fn validate_producer(producer: &ProducerSetup) -> Vec<ConfigIssue> {
-    // Transactions are refused once, by refuse_transactions.
+    // A transaction id prefix is there as `transactional.id` (see
+    // producers.rs), so kafka-core judges it as it would the pool's ids.
     let properties: Vec<(String, String)> = producer
         .properties
         .iter()
-        .filter(|(p, _)| p.key != TRANSACTIONAL_ID)
         .filter(|(p, _)| !SERIALIZER_KEYS.contains(&p.key.as_str()))
         .filter(|(p, _)| !kafka_schema_registry::is_registry_key(&p.key))
         .map(|(p, _)| (p.key.clone(), p.value.clone()))

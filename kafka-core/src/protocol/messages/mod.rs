@@ -9,10 +9,13 @@
 //! | [`InitProducerIdRequest`] | 22 | 0–5 | 2 |
 //! | [`FindCoordinatorRequest`] | 10 | 0–4 | 3 |
 //! | [`AddPartitionsToTxnRequest`] | 24 | 0–3 | 3 |
+//! | [`AddOffsetsToTxnRequest`] | 25 | 0–4 | 3 |
 //! | [`EndTxnRequest`] | 26 | 0–3 | 3 |
+//! | [`TxnOffsetCommitRequest`] | 28 | 0–4 | 3 |
 //! | [`SaslHandshakeRequest`] | 17 | 1 | – |
 //! | [`SaslAuthenticateRequest`] | 36 | 0–2 | 2 |
 
+pub mod add_offsets_to_txn;
 pub mod add_partitions_to_txn;
 pub mod api_versions;
 pub mod end_txn;
@@ -21,7 +24,9 @@ pub mod init_producer_id;
 pub mod metadata;
 pub mod produce;
 pub mod sasl;
+pub mod txn_offset_commit;
 
+pub use add_offsets_to_txn::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
 pub use add_partitions_to_txn::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
     AddPartitionsToTxnTopic, AddPartitionsToTxnTopicResult,
@@ -41,6 +46,10 @@ pub use produce::{
 };
 pub use sasl::{
     SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
+};
+pub use txn_offset_commit::{
+    TxnOffsetCommitPartition, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+    TxnOffsetCommitTopic, TxnOffsetCommitTopicResult,
 };
 
 #[cfg(test)]

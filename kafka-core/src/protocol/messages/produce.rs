@@ -140,6 +140,12 @@ impl Request for ProduceRequest {
 
     /// v13 names topics by id: only when every topic has one.
     fn max_version(&self) -> i16 {
+        if self.transactional_id.is_some() {
+            // Transactions V1: partitions are added with AddPartitionsToTxn;
+            // v12+ would tell the broker to add them itself (KIP-890's V2),
+            // which the Java client also uses only with V2.
+            return 11;
+        }
         if self.topics.iter().all(|t| !t.topic_id.is_zero()) {
             Self::MAX_VERSION
         } else {

@@ -1,0 +1,253 @@
+//! Transactions against a real broker (issue 13). What became visible is decided
+//! by Kafka's own console consumer with `--isolation-level read_committed` (and
+//! `read_uncommitted` for what was written but aborted), and the group's
+//! committed offsets by Kafka's `kafka-consumer-groups --describe`.
+//!
+//! The read_committed reads ask for exactly the committed records and end when
+//! they arrived: a committed record written after the aborted ones (the
+//! sentinel) comes after them in the log, so if an aborted record were visible
+//! it would be among those read.
+
+mod support;
+
+use std::time::Duration;
+
+use kafka_core::{
+    ConsumerGroupMetadata, KafkaError, KafkaProducer, OffsetAndMetadata, ProducerRecord,
+    TopicPartition, TransactionError, TransactionProtocol,
+};
+use kafka_testkit::{Cluster, Kafka, committed_offset, unique_name};
+
+use support::{await_all, producer};
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn transactional(kafka: &Kafka, id: &str) -> KafkaProducer {
+    producer(
+        kafka.bootstrap(),
+        &[("transactional.id", id), ("linger.ms", "5")],
+    )
+}
+
+fn values(records: &[kafka_testkit::ConsumedRecord]) -> Vec<String> {
+    records.iter().filter_map(|r| r.value_str()).collect()
+}
+
+/// Sends `values` to `topic`-`partition` in the open transaction; returns the
+/// delivery handles.
+async fn send(
+    producer: &KafkaProducer,
+    topic: &str,
+    partition: i32,
+    values: &[String],
+) -> Vec<kafka_core::DeliveryFuture> {
+    let mut handles = Vec::new();
+    for value in values {
+        let record = ProducerRecord::new(topic, value.clone()).with_partition(partition);
+        handles.push(producer.send(record).await.expect("accepted"));
+    }
+    handles
+}
+
+fn named(prefix: &str, range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// (1) Committed records are visible; aborted ones never are to read_committed
+/// and are in the log (read_uncommitted). Returns the negotiated protocol.
+async fn committed_are_visible_and_aborted_never(kafka: &Kafka) -> TransactionProtocol {
+    let topic = kafka.create_topic("txn-visibility", 1, 1);
+    let producer = transactional(kafka, &unique_name("txn-visibility"));
+    producer
+        .init_transactions()
+        .await
+        .expect("init_transactions");
+    let protocol = producer
+        .transaction_protocol()
+        .expect("known after init_transactions");
+
+    producer.begin_transaction().expect("begin");
+    let first = send(&producer, &topic, 0, &named("c", 0..5)).await;
+    producer.commit_transaction().await.expect("commit");
+    await_all(first).await;
+
+    producer.begin_transaction().expect("begin");
+    // Acknowledged: the aborted records are in the log, not just buffered.
+    await_all(send(&producer, &topic, 0, &named("a", 0..5)).await).await;
+    producer.abort_transaction().await.expect("abort");
+
+    producer.begin_transaction().expect("begin");
+    let sentinel = send(&producer, &topic, 0, &named("c", 5..10)).await;
+    producer.commit_transaction().await.expect("commit");
+    await_all(sentinel).await;
+    producer.close(LIMIT).await;
+
+    let committed = kafka.read(&topic, 10, Duration::from_secs(10), true);
+    assert_eq!(values(&committed), named("c", 0..10), "read_committed");
+    let everything = kafka.read(&topic, 15, Duration::from_secs(10), false);
+    let mut expected = named("c", 0..5);
+    expected.extend(named("a", 0..5));
+    expected.extend(named("c", 5..10));
+    assert_eq!(values(&everything), expected, "read_uncommitted");
+    protocol
+}
+
+/// (2) One transaction over 2 topics and 6 partitions: aborted whole, then
+/// committed whole.
+async fn one_transaction_over_two_topics_and_six_partitions(kafka: &Kafka) {
+    let topics = [
+        kafka.create_topic("txn-wide-a", 3, 1),
+        kafka.create_topic("txn-wide-b", 3, 1),
+    ];
+    let producer = transactional(kafka, &unique_name("txn-wide"));
+    producer
+        .init_transactions()
+        .await
+        .expect("init_transactions");
+    for commit in [false, true] {
+        producer.begin_transaction().expect("begin");
+        let mut handles = Vec::new();
+        for topic in &topics {
+            for partition in 0..3 {
+                let prefix = format!("{}-{partition}-{commit}-", &topic[..10]);
+                handles.extend(send(&producer, topic, partition, &named(&prefix, 0..20)).await);
+            }
+        }
+        if commit {
+            producer.commit_transaction().await.expect("commit");
+            await_all(handles).await;
+        } else {
+            await_all(handles).await;
+            producer.abort_transaction().await.expect("abort");
+        }
+    }
+    producer.close(LIMIT).await;
+    for topic in &topics {
+        let committed = kafka.read(topic, 60, Duration::from_secs(10), true);
+        assert_eq!(committed.len(), 60, "{topic}: every committed record");
+        for partition in 0..3 {
+            let prefix = format!("{}-{partition}-true-", &topic[..10]);
+            let got: Vec<_> = committed
+                .iter()
+                .filter(|r| r.partition == partition)
+                .filter_map(|r| r.value_str())
+                .collect();
+            assert_eq!(got, named(&prefix, 0..20), "{topic}-{partition}");
+        }
+    }
+}
+
+#[test]
+fn committed_records_are_visible_and_aborted_ones_never() {
+    let kafka = Kafka::get();
+    support::run(LIMIT, async {
+        committed_are_visible_and_aborted_never(kafka).await;
+        one_transaction_over_two_topics_and_six_partitions(kafka).await;
+    });
+}
+
+#[test]
+fn a_second_producer_with_the_same_transactional_id_fences_the_first() {
+    let kafka = Kafka::get();
+    let topic = kafka.create_topic("txn-fencing", 1, 1);
+    let id = unique_name("txn-fencing");
+    support::run(LIMIT, async {
+        let first = transactional(kafka, &id);
+        first.init_transactions().await.expect("init first");
+        first.begin_transaction().expect("begin");
+        await_all(send(&first, &topic, 0, &named("zombie", 0..3)).await).await;
+
+        let second = transactional(kafka, &id);
+        second.init_transactions().await.expect("init second");
+
+        let fenced = first.commit_transaction().await.expect_err("fenced");
+        assert!(
+            matches!(fenced, TransactionError::ProducerFenced { .. }),
+            "{fenced:?}"
+        );
+        assert!(fenced.is_fatal());
+        let refused = first
+            .send(ProducerRecord::new(topic.as_str(), "late"))
+            .await
+            .expect_err("a fenced producer sends nothing");
+        assert!(
+            matches!(
+                refused.error(),
+                KafkaError::Transaction(TransactionError::ProducerFenced { .. })
+            ),
+            "{refused}"
+        );
+        first.close(LIMIT).await;
+
+        second.begin_transaction().expect("begin");
+        let handles = send(&second, &topic, 0, &named("live", 0..3)).await;
+        second.commit_transaction().await.expect("commit");
+        await_all(handles).await;
+        second.close(LIMIT).await;
+    });
+    let committed = kafka.read(&topic, 3, Duration::from_secs(10), true);
+    assert_eq!(values(&committed), named("live", 0..3));
+}
+
+#[test]
+fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
+    let kafka = Kafka::get();
+    let input = kafka.create_topic("txn-input", 1, 1);
+    let output = kafka.create_topic("txn-output", 1, 1);
+    kafka.produce_with_console(&input, &[(None, "i0"), (None, "i1"), (None, "i2")]);
+    let group = ConsumerGroupMetadata::new(unique_name("txn-group"));
+    support::run(LIMIT, async {
+        let producer = transactional(kafka, &unique_name("txn-ctp"));
+        producer.init_transactions().await.expect("init");
+        for (commit, offset) in [(false, 2), (true, 3)] {
+            producer.begin_transaction().expect("begin");
+            let handles = send(&producer, &output, 0, &[format!("out-{commit}")]).await;
+            let offsets = [(
+                TopicPartition::new(input.as_str(), 0),
+                OffsetAndMetadata::new(offset),
+            )];
+            producer
+                .send_offsets_to_transaction(offsets, &group)
+                .await
+                .expect("offsets");
+            if commit {
+                producer.commit_transaction().await.expect("commit");
+                await_all(handles).await;
+            } else {
+                await_all(handles).await;
+                producer.abort_transaction().await.expect("abort");
+                let described = kafka.describe_group(&group.group_id);
+                assert_eq!(
+                    committed_offset(&described, &input, 0),
+                    None,
+                    "an aborted transaction commits no offset:\n{described}"
+                );
+            }
+        }
+        producer.close(LIMIT).await;
+    });
+    let described = kafka.describe_group(&group.group_id);
+    assert_eq!(
+        committed_offset(&described, &input, 0),
+        Some(3),
+        "the committed transaction's offset:\n{described}"
+    );
+    let committed = kafka.read(&output, 1, Duration::from_secs(10), true);
+    assert_eq!(values(&committed), vec!["out-true".to_owned()]);
+}
+
+#[test]
+fn transactions_work_against_kafka_3_9_with_the_v1_protocol() {
+    let cluster = Cluster::start(1, Some("3.9.1"));
+    let status = cluster.script(&["status"]);
+    assert!(status.starts_with("Kafka 3.9.1,"), "not 3.9.1: {status}");
+    support::run(LIMIT, async {
+        let protocol = committed_are_visible_and_aborted_never(&cluster).await;
+        assert_eq!(
+            protocol,
+            TransactionProtocol::V1,
+            "Kafka 3.9 has no KIP-890 V2"
+        );
+        one_transaction_over_two_topics_and_six_partitions(&cluster).await;
+    });
+}
