@@ -7,6 +7,11 @@
 //! they arrived: a committed record written after the aborted ones (the
 //! sentinel) comes after them in the log, so if an aborted record were visible
 //! it would be among those read.
+//!
+//! Against the shared broker (Kafka 4.1) and, for visibility and a transaction
+//! over 6 partitions, a Kafka 3.9.1 broker of its own; the coordinator-kill
+//! test runs a 3-broker cluster of its own (10 kills with SIGKILL and
+//! restarts; minutes, most of it brokers restarting).
 
 mod support;
 
@@ -250,4 +255,155 @@ fn transactions_work_against_kafka_3_9_with_the_v1_protocol() {
         );
         one_transaction_over_two_topics_and_six_partitions(&cluster).await;
     });
+}
+
+/// The transaction coordinator's node of `transactional_id`, as Kafka's
+/// `kafka-transactions --describe` names it.
+fn coordinator_of(cluster: &Cluster, transactional_id: &str) -> u32 {
+    let stdout = cluster.tool(
+        "org.apache.kafka.tools.TransactionsCommand",
+        &["describe", "--transactional-id", transactional_id],
+    );
+    stdout
+        .lines()
+        .nth(1)
+        .and_then(|row| row.split_whitespace().next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no coordinator in kafka-transactions' answer:\n{stdout}"))
+}
+
+/// Sends `r<rep>-<partition>-<n>` to every partition of the 3-partition `topics`.
+async fn send_repetition(
+    producer: &KafkaProducer,
+    topics: &[String],
+    rep: usize,
+    per_partition: usize,
+) -> Vec<kafka_core::DeliveryFuture> {
+    let mut handles = Vec::new();
+    for topic in topics {
+        for partition in 0..3 {
+            let prefix = format!("r{rep}-{partition}-");
+            handles.extend(
+                send(
+                    producer,
+                    topic,
+                    partition,
+                    &named(&prefix, 0..per_partition),
+                )
+                .await,
+            );
+        }
+    }
+    handles
+}
+
+/// Commits, resuming after a timeout; an abortable error aborts instead.
+/// Whether the transaction committed.
+async fn commit_or_abort(producer: &KafkaProducer) -> bool {
+    loop {
+        match producer.commit_transaction().await {
+            Ok(()) => return true,
+            Err(TransactionError::Timeout { .. }) => continue,
+            Err(e) if e.is_abortable() => loop {
+                match producer.abort_transaction().await {
+                    Ok(()) => return false,
+                    Err(TransactionError::Timeout { .. }) => continue,
+                    Err(e) => panic!("abort failed: {e}"),
+                }
+            },
+            Err(e) => panic!("commit failed with a fatal error: {e}"),
+        }
+    }
+}
+
+#[test]
+fn a_transaction_commits_or_aborts_whole_when_its_coordinator_is_killed() {
+    // Each repetition restarts a broker (about 40 s): the test command runs
+    // 2, `scripts/chaos --transactions 10` the 10.
+    let repetitions: usize = std::env::var("TXN_KILL_REPETITIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2);
+    const PER_PARTITION: usize = 5;
+    let cluster = std::sync::Arc::new(Cluster::start(3, None));
+    let topics = [
+        cluster.create_topic("txn-chaos-a", 3, 3),
+        cluster.create_topic("txn-chaos-b", 3, 3),
+    ];
+    let id = unique_name("txn-chaos");
+    let outcomes = support::run(Duration::from_secs(600), async {
+        let producer = transactional(&cluster, &id);
+        producer.init_transactions().await.expect("init");
+        let mut outcomes = Vec::new();
+        for rep in 0..repetitions {
+            producer.begin_transaction().expect("begin");
+            let handles = send_repetition(&producer, &topics, rep, PER_PARTITION).await;
+            // In the log, not yet committed: then the coordinator dies and
+            // restarts while the commit runs.
+            for handle in handles {
+                handle.await.expect("acknowledged before the kill");
+            }
+            let c = cluster.clone();
+            let coordinator = tokio::task::spawn_blocking({
+                let id = id.clone();
+                move || {
+                    let node = coordinator_of(&c, &id);
+                    c.kill(node);
+                    node
+                }
+            })
+            .await
+            .expect("kill");
+            let c = cluster.clone();
+            let restart = tokio::task::spawn_blocking(move || c.restart(coordinator));
+            let committed = commit_or_abort(&producer).await;
+            restart.await.expect("restart");
+            eprintln!("repetition {rep}: coordinator {coordinator} killed, committed: {committed}");
+            outcomes.push(committed);
+            // The next kill must leave the transaction log two in-sync
+            // replicas (its min.insync.replicas); the topics' replicas catch up
+            // on their own (acks=all sends wait for them meanwhile).
+            let c = cluster.clone();
+            tokio::task::spawn_blocking(move || {
+                c.wait_in_sync("__transaction_state", Duration::from_secs(60))
+                    .unwrap_or_else(|lagging| panic!("transaction log not in sync: {lagging:?}"));
+            })
+            .await
+            .expect("in sync");
+        }
+        // A last transaction, committed without a fault, after every other in
+        // each partition: a read_committed read that reaches it has passed
+        // every record the repetitions wrote.
+        producer.begin_transaction().expect("begin");
+        let handles = send_repetition(&producer, &topics, repetitions, PER_PARTITION).await;
+        assert!(commit_or_abort(&producer).await, "the sentinel commits");
+        await_all(handles).await;
+        producer.close(LIMIT).await;
+        outcomes.push(true);
+        outcomes
+    });
+    let committed_reps: Vec<usize> = (0..=repetitions).filter(|r| outcomes[*r]).collect();
+    assert!(
+        !committed_reps.is_empty(),
+        "some transaction commits: {outcomes:?}"
+    );
+    let expected_per_topic = committed_reps.len() * 3 * PER_PARTITION;
+    for topic in &topics {
+        let read = cluster.read(topic, expected_per_topic, Duration::from_secs(10), true);
+        for partition in 0..3 {
+            let got: Vec<String> = read
+                .iter()
+                .filter(|r| r.partition == partition)
+                .filter_map(|r| r.value_str())
+                .collect();
+            let expected: Vec<String> = committed_reps
+                .iter()
+                .flat_map(|rep| named(&format!("r{rep}-{partition}-"), 0..PER_PARTITION))
+                .collect();
+            assert_eq!(
+                got, expected,
+                "{topic}-{partition}: exactly the committed transactions, whole (outcomes {outcomes:?})"
+            );
+        }
+    }
 }

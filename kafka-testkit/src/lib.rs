@@ -402,23 +402,26 @@ impl Kafka {
     /// What Kafka's `kafka-consumer-groups --describe --group GROUP` prints
     /// (stdout and stderr: a group without offsets is reported there).
     pub fn describe_group(&self, group: &str) -> String {
+        self.tool(
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            &["--describe", "--group", group],
+        )
+    }
+
+    /// Runs one of Kafka's command-line tools (its main `class`) against this
+    /// cluster with `args`: what it printed (stdout, then stderr), whatever
+    /// its exit status (some versions report an empty answer as an error).
+    pub fn tool(&self, class: &str, args: &[&str]) -> String {
         let mut command = Command::new(&self.script);
         if let Some(dir) = &self.state_dir {
             command.env("KAFKA_HARNESS_STATE", dir);
         }
         let output = command
-            .args([
-                "tool",
-                "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-                "--bootstrap-server",
-                &self.bootstrap,
-                "--describe",
-                "--group",
-                group,
-            ])
+            .args(["tool", class, "--bootstrap-server", &self.bootstrap])
+            .args(args)
             .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| panic!("cannot run kafka-consumer-groups: {e}"));
+            .unwrap_or_else(|e| panic!("cannot run {class}: {e}"));
         format!(
             "{}{}",
             String::from_utf8_lossy(&output.stdout),
