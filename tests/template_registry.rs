@@ -13,7 +13,7 @@ use kafka_template::record::serde_millis;
 use kafka_template::{AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, TemplateError};
 use kafka_testkit::Kafka;
 use kafka_testkit::registry::Registry;
-use order_service::{OrderPlaced, sample_order};
+use order_service::{OrderPlaced, OrderService, sample_order};
 use serde::Serialize;
 
 mod v1 {
@@ -182,6 +182,82 @@ async fn seed_004_sends_avro_that_an_independent_consumer_reads_through_the_regi
     assert!(third.value_schema_id.is_some() && third.key_schema_id.is_some());
     assert_eq!(registry.versions(&format!("{topic}-value")), vec![1]);
     assert_eq!(registry.versions(&format!("{topic}-key")), vec![1]);
+}
+
+/// The order service itself, run as its `main` runs it, with its `avro`
+/// profile (seed 004's producer block, `schema.registry.url` from
+/// `SCHEMA_REGISTRY_URL`): orders land as registry Avro that the independent
+/// consumer reads; shipments, through the profile's second producer, stay
+/// Spring JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_order_service_with_its_avro_profile_sends_orders_an_avro_consumer_reads() {
+    let kafka = Kafka::get();
+    let registry = Registry::get();
+    let orders = kafka.create_topic("svc-orders-avro", 3, 1);
+    let shipments = kafka.create_topic("svc-shipments", 1, 1);
+    let audit = kafka.create_topic("svc-audit", 1, 1);
+    let config = KafkaConfig::builder()
+        .dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/order-service/config"
+        ))
+        .profiles(["avro"])
+        .env_source([
+            ("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap()),
+            ("SCHEMA_REGISTRY_URL", registry.url()),
+            ("APP_TOPICS_ORDERS", orders.as_str()),
+            ("APP_TOPICS_SHIPMENTS", shipments.as_str()),
+            ("APP_TOPICS_AUDIT", audit.as_str()),
+        ])
+        .load()
+        .expect("the order service's avro profile loads");
+    let service = OrderService::from_config(config).expect("the service starts");
+    // Registered at start: both subjects exist before the first order.
+    assert_eq!(registry.versions(&format!("{orders}-value")), vec![1]);
+    assert_eq!(registry.versions(&format!("{orders}-key")), vec![1]);
+    for n in 0..6 {
+        let sent = service.place_order(sample_order(n)).await.expect("placed");
+        assert_eq!(sent.record_metadata.topic, orders);
+        if n % 2 == 0 {
+            service
+                .ship_order(&format!("order-{n:05}"), &format!("TRACK-{n}"), "acme")
+                .await
+                .expect("shipped");
+        }
+    }
+    for template in service.templates() {
+        assert_eq!(template.close(Duration::from_secs(10)).await, 0);
+    }
+
+    let records = registry.avro_consume(kafka, &orders, 6);
+    assert_eq!(records.len(), 6, "{records:?}");
+    for record in &records {
+        let key = record.key.as_ref().and_then(|k| k.as_str()).unwrap_or("");
+        let n: u32 = key.trim_start_matches("order-").parse().expect(key);
+        let sample = sample_order(n);
+        assert_eq!(record.value["order_id"], sample.order_id);
+        assert_eq!(record.value["amount_cents"], sample.amount_cents);
+        assert_eq!(record.value["tenant"], sample.tenant);
+        assert_eq!(
+            record.value["items"][0]["quantity"],
+            sample.items[0].quantity
+        );
+        assert!(record.value_schema_id.is_some() && record.key_schema_id.is_some());
+    }
+    // Shipments: Spring JSON with __TypeId__, read by Kafka's own consumer.
+    let shipped = kafka.read_all(&shipments, 3);
+    assert_eq!(shipped.len(), 3, "{shipped:?}");
+    assert!(
+        shipped[0]
+            .value_str()
+            .unwrap()
+            .contains("\"tracking_number\":\"TRACK-")
+    );
+    assert_eq!(
+        shipped[0].header_str("__TypeId__").as_deref(),
+        Some("com.shop.orders.OrderShipped")
+    );
+    assert_eq!(kafka.read_all(&audit, 6).len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
