@@ -329,6 +329,103 @@ async fn evolution_registers_version_2_and_an_incompatible_change_is_refused_bef
     assert_ne!(records[0].value_schema_id, records[1].value_schema_id);
 }
 
+mod json {
+    use super::*;
+    use kafka_template::record::schemars::JsonSchema;
+
+    /// A JSON record with a JSON Schema generated from the struct.
+    #[derive(Clone, Serialize, JsonSchema, KafkaRecord)]
+    #[schemars(crate = "kafka_template::record::schemars")]
+    #[kafka(topic = "${app.topics.shipments}", json_schema)]
+    pub struct Shipment {
+        #[kafka(key)]
+        pub order_id: String,
+        pub parcels: Vec<Parcel>,
+        pub carrier: Option<String>,
+        pub insured: bool,
+    }
+
+    #[derive(Clone, Serialize, JsonSchema)]
+    #[schemars(crate = "kafka_template::record::schemars")]
+    pub struct Parcel {
+        pub tracking_number: String,
+        pub grams: u32,
+    }
+}
+
+/// Confluent's `KafkaJsonSchemaSerializer` lines: the JSON Schema generated
+/// from the struct is registered (schema type JSON) under `<topic>-value`,
+/// keys and values go out in its wire format, and Confluent's Python
+/// `JSONDeserializer` reads them through the registry, validating each
+/// against the registered schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_schema_records_are_read_and_validated_by_an_independent_consumer() {
+    let kafka = Kafka::get();
+    let registry = Registry::get();
+    let topic = kafka.create_topic("reg-json-schema", 2, 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("application.yml"),
+        format!(
+            "spring:
+  kafka:
+    bootstrap-servers: {}
+    producer:
+      key-serializer: io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer
+      value-serializer: io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer
+      properties:
+        schema.registry.url: {}
+app:
+  topics:
+    shipments: {topic}
+",
+            kafka.bootstrap(),
+            registry.url()
+        ),
+    )
+    .expect("write config");
+    let config = KafkaConfig::builder()
+        .dir(dir.path())
+        .env_source(Vec::<(String, String)>::new())
+        .load()
+        .expect("the configuration loads");
+    let template = KafkaTemplate::builder()
+        .config(config)
+        .register::<json::Shipment>()
+        .build()
+        .expect("template starts");
+    let shipment = |i: u32| json::Shipment {
+        order_id: format!("o-{i}"),
+        parcels: (0..i % 3 + 1)
+            .map(|p| json::Parcel {
+                tracking_number: format!("T-{i}-{p}"),
+                grams: 100 * (p + 1),
+            })
+            .collect(),
+        carrier: i.is_multiple_of(2).then(|| "DHL".to_owned()),
+        insured: !i.is_multiple_of(2),
+    };
+    for i in 0..5 {
+        template.send(&shipment(i)).await.expect("sent");
+    }
+    assert_eq!(registry.versions(&format!("{topic}-value")), vec![1]);
+    assert_eq!(registry.versions(&format!("{topic}-key")), vec![1]);
+
+    let records = registry.json_consume(kafka, &topic, 5);
+    assert_eq!(records.len(), 5, "{records:?}");
+    for record in &records {
+        assert!(record.value_schema_id.is_some() && record.key_schema_id.is_some());
+        let key = record
+            .key
+            .as_ref()
+            .and_then(|k| k.as_str())
+            .expect("a JSON string key");
+        let i: u32 = key.trim_start_matches("o-").parse().expect(key);
+        let expected = serde_json::to_value(shipment(i)).unwrap();
+        assert_eq!(record.value, expected);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registry_that_is_down_is_a_clear_error_within_max_block_ms() {
     let kafka = Kafka::get();
