@@ -116,7 +116,9 @@ pub use kafka_schema_registry as schema_registry;
 pub use listener::{LoggingProducerListener, ProducerListener};
 pub use mock::{MockProducer, SentRecord};
 pub use record_type::{RecordTypeError, SerializedPart, SerializerMismatch};
-pub use registry::{KAFKA_AVRO_SERIALIZER, RegistrySchemaIds, RegistrySetupError};
+pub use registry::{
+    KAFKA_AVRO_SERIALIZER, KAFKA_JSON_SCHEMA_SERIALIZER, RegistrySchemaIds, RegistrySetupError,
+};
 pub use template::{
     AvroFraming, IntoProducerRecord, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult,
     TemplateError,

@@ -683,9 +683,10 @@ impl KafkaTemplate {
                 built.key = Some(frame.frame(key).ok_or_else(|| KafkaError::Serialization {
                     topic: route.topic.to_string(),
                     message: format!(
-                        "the key of `{}` does not have the length of {} for KafkaAvroSerializer",
+                        "the key of `{}` is not {} as {} writes it",
                         R::record_type_name(),
-                        frame.encoding.describe()
+                        frame.encoding.describe(),
+                        frame.format.class()
                     ),
                 })?);
             }

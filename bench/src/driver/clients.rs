@@ -67,6 +67,13 @@ impl ClientSpec {
                 },
             },
             ClientSpec {
+                name: "template-registry",
+                label: "KafkaTemplate + derived Avro record, registry Avro value (mock:// registry)",
+                kind: ClientKind::Rust {
+                    binary: "bench-template-registry",
+                },
+            },
+            ClientSpec {
                 name: "rdkafka",
                 label: "librdkafka (rdkafka ThreadedProducer)",
                 kind: ClientKind::Rust {

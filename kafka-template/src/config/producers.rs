@@ -17,7 +17,7 @@ use std::time::Duration;
 use kafka_record::JavaSerializer;
 
 use crate::record_type::{RegistryLine, SERIALIZER_KEYS, SerializerLine, SerializerLines};
-use crate::registry::is_kafka_avro_serializer;
+use crate::registry::registry_serializer;
 
 use super::error::{ConfigIssue, ConfigLoadError, is_secret_key, shown_value};
 use super::keys::{KeyKind, Scope};
@@ -138,10 +138,12 @@ impl ProducerSetup {
         })
     }
 
-    /// The line setting `java_key` when it names `KafkaAvroSerializer`.
+    /// The line setting `java_key` when it names `KafkaAvroSerializer` or
+    /// `KafkaJsonSchemaSerializer`.
     fn registry_line(&self, java_key: &str) -> Option<RegistryLine> {
         let (property, provenance) = self.properties.iter().find(|(p, _)| p.key == java_key)?;
-        is_kafka_avro_serializer(&property.value).then(|| RegistryLine {
+        registry_serializer(&property.value).map(|format| RegistryLine {
+            format,
             written_key: provenance.written_key.clone(),
             origin: property.origin.clone(),
         })
@@ -166,8 +168,8 @@ impl super::KafkaConfig {
         Ok(SerializerLines {
             key: setup.serializer_line(SERIALIZER_KEYS[0]),
             value: setup.serializer_line(SERIALIZER_KEYS[1]),
-            key_avro: setup.registry_line(SERIALIZER_KEYS[0]),
-            value_avro: setup.registry_line(SERIALIZER_KEYS[1]),
+            key_registry: setup.registry_line(SERIALIZER_KEYS[0]),
+            value_registry: setup.registry_line(SERIALIZER_KEYS[1]),
         })
     }
 

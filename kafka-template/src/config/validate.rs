@@ -25,7 +25,7 @@ fn template_alternative(java_key: &str) -> Option<&'static str> {
     }
 }
 use crate::record_type::SERIALIZER_KEYS;
-use crate::registry::is_kafka_avro_serializer;
+use crate::registry::registry_serializer;
 use kafka_schema_registry::RegistryConfig;
 
 /// Every error kafka-core finds in `properties`, not only the first.
@@ -95,7 +95,7 @@ fn serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
             match JavaSerializer::from_class(&property.value) {
                 Ok(_) => None,
                 Err(JavaSerializerError::SchemaRegistry { .. })
-                    if is_kafka_avro_serializer(&property.value) =>
+                    if registry_serializer(&property.value).is_some() =>
                 {
                     None // registry_issues checks its registry settings
                 }
@@ -132,12 +132,16 @@ fn serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
         .collect()
 }
 
-/// With a `KafkaAvroSerializer` line or any registry key set: the registry
+/// With a `KafkaAvroSerializer` / `KafkaJsonSchemaSerializer` line or any
+/// registry key set: the registry
 /// settings, read as Confluent's serializer reads them (`schema.registry.url`
 /// required), each problem named as written with its origin.
 fn registry_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
-    let avro_line = producer.properties.iter().find(|(p, _)| {
-        SERIALIZER_KEYS.contains(&p.key.as_str()) && is_kafka_avro_serializer(&p.value)
+    let avro_line = producer.properties.iter().find_map(|(p, provenance)| {
+        let format = registry_serializer(&p.value)?;
+        SERIALIZER_KEYS
+            .contains(&p.key.as_str())
+            .then_some((p, provenance, format))
     });
     let any_key = producer.registry_properties().next().is_some();
     if avro_line.is_none() && !any_key {
@@ -154,11 +158,15 @@ fn registry_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
             origin: property.origin.clone(),
             expected: error.problem,
         }],
-        (None, Some((property, provenance))) => vec![ConfigIssue::Missing {
+        (None, Some((property, provenance, format))) => vec![ConfigIssue::Missing {
             key: format!("kafka.properties.{}", error.key),
             hint: format!(
-                "{} (from {}) names KafkaAvroSerializer: {} {}",
-                provenance.written_key, property.origin, error.key, error.problem
+                "{} (from {}) names {}: {} {}",
+                provenance.written_key,
+                property.origin,
+                format.class().rsplit('.').next().unwrap_or_default(),
+                error.key,
+                error.problem
             ),
         }],
         (None, None) => vec![ConfigIssue::Missing {
