@@ -4,15 +4,18 @@
 //! added; what lands is read by an independent Avro consumer through the
 //! registry (Confluent's Python AvroDeserializer). Evolution, incompatible
 //! schemas refused before any record is sent, a registry that is down, and the
-//! number of registry requests over many sends.
+//! number of registry requests over many sends. A registry served over HTTPS
+//! (`scripts/registry start --tls`) trusted through a PKCS12 trust store, and
+//! one whose CA is not trusted.
 
 use std::net::TcpListener;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kafka_template::record::serde_millis;
 use kafka_template::{AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, TemplateError};
 use kafka_testkit::Kafka;
-use kafka_testkit::registry::Registry;
+use kafka_testkit::registry::{Registry, make_ca};
 use order_service::{OrderPlaced, OrderService, sample_order};
 use serde::Serialize;
 
@@ -424,6 +427,93 @@ app:
         let expected = serde_json::to_value(shipment(i)).unwrap();
         assert_eq!(record.value, expected);
     }
+}
+
+/// `schema.registry.ssl.truststore.*` lines trusting the PKCS12 store `p12`.
+fn pkcs12_truststore(p12: &Path, password: &str) -> String {
+    format!(
+        "        schema.registry.ssl.truststore.location: {}
+        schema.registry.ssl.truststore.type: PKCS12
+        schema.registry.ssl.truststore.password: {password}
+",
+        p12.display()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_registry_is_trusted_through_a_pkcs12_truststore_and_another_ca_is_refused() {
+    let kafka = Kafka::get();
+    let registry = Registry::get_tls();
+    assert!(registry.url().starts_with("https://"), "{}", registry.url());
+    let tls = registry.tls().expect("an https registry");
+    let topic = kafka.create_topic("reg-tls", 1, 1);
+    let config = seed_004_config(
+        kafka.bootstrap(),
+        registry.url(),
+        &topic,
+        &pkcs12_truststore(&tls.truststore_p12(), tls.password()),
+    );
+    let template = KafkaTemplate::builder()
+        .config(config)
+        .register::<v1::OrderPlaced>()
+        .build()
+        .expect("the template registers its schemas over https");
+    for i in 0..3 {
+        template.send(&order(i)).await.expect("sent");
+    }
+    // Confluent's Python deserializer, trusting the same CA, reads them back
+    // through the https registry.
+    let records = registry.avro_consume(kafka, &topic, 3);
+    assert_eq!(records.len(), 3, "{records:?}");
+    let mut amounts: Vec<i64> = records
+        .iter()
+        .map(|r| r.value["amount_cents"].as_i64().unwrap())
+        .collect();
+    amounts.sort();
+    assert_eq!(amounts, vec![100, 101, 102]);
+    assert_eq!(registry.versions(&format!("{topic}-value")), vec![1]);
+
+    // A trust store holding another CA: a TLS error naming the registry.
+    let other = tempfile::tempdir().expect("temp dir");
+    make_ca(other.path(), "other-ca-secret", &["unused"]);
+    let config = seed_004_config(
+        kafka.bootstrap(),
+        registry.url(),
+        &topic,
+        &pkcs12_truststore(&other.path().join("truststore.p12"), "other-ca-secret"),
+    );
+    let err = KafkaTemplate::builder()
+        .config(config)
+        .register::<v1::OrderPlaced>()
+        .build()
+        .expect_err("a registry whose certificate is not trusted");
+    let message = err.to_string();
+    assert!(message.contains(registry.url()), "{message}");
+    // Another CA of the same name: its signature does not verify.
+    assert!(message.contains("TLS handshake failed"), "{message}");
+    assert!(message.contains("invalid peer certificate"), "{message}");
+    assert!(!message.contains("other-ca-secret"), "{message}");
+    assert!(!format!("{err:?}").contains("other-ca-secret"));
+
+    // The right store with a wrong password: named key, no password shown.
+    let config = seed_004_config(
+        kafka.bootstrap(),
+        registry.url(),
+        &topic,
+        &pkcs12_truststore(&tls.truststore_p12(), "not-the-password"),
+    );
+    let err = KafkaTemplate::builder()
+        .config(config)
+        .register::<v1::OrderPlaced>()
+        .build()
+        .expect_err("a trust store that does not open");
+    let message = err.to_string();
+    assert!(
+        message.contains("schema.registry.ssl.truststore.location"),
+        "{message}"
+    );
+    assert!(message.contains("wrong password"), "{message}");
+    assert!(!message.contains("not-the-password"), "{message}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

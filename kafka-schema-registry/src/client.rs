@@ -261,6 +261,18 @@ impl Answer {
     }
 }
 
+/// What rustls said when `error` is a failed TLS handshake.
+fn tls_failure(error: &ureq::Error) -> Option<String> {
+    match error {
+        ureq::Error::Rustls(e) => Some(e.to_string()),
+        ureq::Error::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+            .map(ToString::to_string),
+        _ => None,
+    }
+}
+
 impl HttpBackend {
     fn new(config: &RegistryConfig) -> Result<Self, RegistryError> {
         let tls = crate::tls::tls_config(&config.tls)?;
@@ -298,6 +310,7 @@ impl HttpBackend {
         subject: Option<&str>,
     ) -> Result<Answer, RegistryError> {
         let mut failures = Vec::new();
+        let mut tls_failures: Vec<(String, String)> = Vec::new();
         for base in &self.urls {
             let url = format!("{base}{path}");
             let shown = redact_url(base);
@@ -324,9 +337,27 @@ impl HttpBackend {
                         body,
                     });
                 }
-                Err(e) => failures.push(format!("{shown}: {e}")),
+                Err(e) => match tls_failure(&e) {
+                    Some(reason) => tls_failures.push((shown, reason)),
+                    None => failures.push(format!("{shown}: {e}")),
+                },
             }
         }
+        if failures.is_empty()
+            && let Some((url, reason)) = tls_failures.first()
+        {
+            return Err(RegistryError::TlsHandshake {
+                operation,
+                subject: subject.map(str::to_owned),
+                url: url.clone(),
+                reason: reason.clone(),
+            });
+        }
+        failures.extend(
+            tls_failures
+                .into_iter()
+                .map(|(url, reason)| format!("{url}: TLS handshake failed: {reason}")),
+        );
         Err(RegistryError::Unreachable {
             operation,
             subject: subject.map(str::to_owned),

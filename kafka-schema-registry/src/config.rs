@@ -46,15 +46,46 @@ pub enum Auth {
     Bearer(Secret),
 }
 
-/// TLS material for `https://` registries (`schema.registry.ssl.*`; PEM files).
+/// How a store file is encoded (`schema.registry.ssl.truststore.type`,
+/// `schema.registry.ssl.keystore.type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StoreType {
+    /// PKCS#12 (`PKCS12`, and Java's default `JKS`, which reads PKCS12 files
+    /// too; a real JKS file is refused with the keytool command converting it).
+    #[default]
+    Pkcs12,
+    /// PEM text: certificates, and for a key store a PKCS#8 private key.
+    Pem,
+}
+
+/// TLS material for `https://` registries (`schema.registry.ssl.*`, the forms
+/// the Java client's `ssl.*` keys take).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct TlsMaterial {
-    /// `schema.registry.ssl.truststore.location`: PEM file of trusted
-    /// certificates (the Mozilla roots when not set).
+    /// `schema.registry.ssl.truststore.location`: the trusted certificates
+    /// (the Mozilla roots when neither this nor `truststore_certificates` is set).
     pub truststore: Option<String>,
-    /// `schema.registry.ssl.keystore.location`: PEM file with the client
-    /// certificate chain and its private key, for registries that require one.
+    /// `schema.registry.ssl.truststore.type` (`JKS`/`PKCS12` by default, or `PEM`).
+    pub truststore_type: StoreType,
+    /// `schema.registry.ssl.truststore.password` (PKCS12).
+    pub truststore_password: Option<Secret>,
+    /// `schema.registry.ssl.truststore.certificates`: PEM certificates inline.
+    pub truststore_certificates: Option<Secret>,
+    /// `schema.registry.ssl.keystore.location`: the client certificate chain
+    /// and its private key, for registries that require one.
     pub keystore: Option<String>,
+    /// `schema.registry.ssl.keystore.type` (`JKS`/`PKCS12` by default, or `PEM`).
+    pub keystore_type: StoreType,
+    /// `schema.registry.ssl.keystore.password`.
+    pub keystore_password: Option<Secret>,
+    /// `schema.registry.ssl.key.password` (tried on a PKCS12 store when the
+    /// store password does not open it; refused with PEM, whose keys must be
+    /// unencrypted).
+    pub key_password: Option<Secret>,
+    /// `schema.registry.ssl.keystore.certificate.chain`: the client chain, PEM inline.
+    pub keystore_certificate_chain: Option<Secret>,
+    /// `schema.registry.ssl.keystore.key`: its private key, PEM (PKCS#8) inline.
+    pub keystore_key: Option<Secret>,
     /// `schema.registry.ssl.endpoint.identification.algorithm` empty: the host
     /// name is not checked (Java's meaning). Here: certificates are not
     /// verified at all, so it is only honoured together with a truststore.
@@ -191,8 +222,14 @@ pub const KEYS: &[&str] = &[
     "schema.registry.bearer.auth.token",
     "schema.registry.ssl.truststore.location",
     "schema.registry.ssl.truststore.type",
+    "schema.registry.ssl.truststore.password",
+    "schema.registry.ssl.truststore.certificates",
     "schema.registry.ssl.keystore.location",
     "schema.registry.ssl.keystore.type",
+    "schema.registry.ssl.keystore.password",
+    "schema.registry.ssl.key.password",
+    "schema.registry.ssl.keystore.certificate.chain",
+    "schema.registry.ssl.keystore.key",
     "schema.registry.ssl.endpoint.identification.algorithm",
     "schema.registry.http.connect.timeout.ms",
     "schema.registry.http.read.timeout.ms",
@@ -228,6 +265,76 @@ fn parse_ms(key: &str, value: &str) -> Result<Duration, RegistryConfigError> {
         .map_err(|_| {
             RegistryConfigError::new(key, format!("`{value}` is not a number of milliseconds"))
         })
+}
+
+fn store_type(key: &str, value: &str) -> Result<StoreType, RegistryConfigError> {
+    match value.trim().to_ascii_uppercase().as_str() {
+        "JKS" | "PKCS12" => Ok(StoreType::Pkcs12),
+        "PEM" => Ok(StoreType::Pem),
+        _ => Err(RegistryConfigError::new(
+            key,
+            format!(
+                "`{value}` is not a store type this client reads; use PKCS12, PEM or JKS \
+                 (read as PKCS12; convert a JKS file with keytool -importkeystore \
+                 -deststoretype PKCS12)"
+            ),
+        )),
+    }
+}
+
+/// A secret value; empty means not set (as Java treats an empty password key).
+fn secret(value: &str) -> Option<Secret> {
+    (!value.trim().is_empty()).then(|| Secret::new(value.trim()))
+}
+
+impl TlsMaterial {
+    /// The combinations Java refuses: a store file and inline PEM for the same
+    /// side, half of an inline key pair, inline PEM with another store type.
+    fn check(&self) -> Result<(), RegistryConfigError> {
+        const TRUST_LOCATION: &str = "schema.registry.ssl.truststore.location";
+        const TRUST_INLINE: &str = "schema.registry.ssl.truststore.certificates";
+        const KEY_LOCATION: &str = "schema.registry.ssl.keystore.location";
+        const KEY_CHAIN: &str = "schema.registry.ssl.keystore.certificate.chain";
+        const KEY_INLINE: &str = "schema.registry.ssl.keystore.key";
+        if self.truststore.is_some() && self.truststore_certificates.is_some() {
+            return Err(RegistryConfigError::new(
+                TRUST_INLINE,
+                format!("set either {TRUST_LOCATION} or {TRUST_INLINE}, not both"),
+            ));
+        }
+        if self.keystore.is_some()
+            && (self.keystore_certificate_chain.is_some() || self.keystore_key.is_some())
+        {
+            return Err(RegistryConfigError::new(
+                KEY_LOCATION,
+                format!("set either {KEY_LOCATION} or {KEY_CHAIN} and {KEY_INLINE}, not both"),
+            ));
+        }
+        match (&self.keystore_certificate_chain, &self.keystore_key) {
+            (Some(_), None) => {
+                return Err(RegistryConfigError::new(
+                    KEY_INLINE,
+                    format!("is required: {KEY_CHAIN} is set, give its private key too"),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(RegistryConfigError::new(
+                    KEY_CHAIN,
+                    format!("is required: {KEY_INLINE} is set, give its certificate chain too"),
+                ));
+            }
+            (Some(_), Some(_)) if self.key_password.is_some() => {
+                return Err(RegistryConfigError::new(
+                    "schema.registry.ssl.key.password",
+                    "encrypted PEM private keys are not supported; give \
+                     schema.registry.ssl.keystore.key unencrypted (openssl pkcs8 -topk8 \
+                     -nocrypt) or use a PKCS12 key store",
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 fn strategy(key: &str, value: &str) -> Result<SubjectNameStrategy, RegistryConfigError> {
@@ -286,8 +393,6 @@ impl RegistryConfig {
         let mut user_info: Option<(String, String)> = None;
         let mut bearer_source: Option<(String, String)> = None;
         let mut token: Option<String> = None;
-        let mut truststore_type = None;
-        let mut keystore_type = None;
         let mut url_set = false;
         for (key, value) in properties {
             match key {
@@ -318,11 +423,25 @@ impl RegistryConfig {
                     config.tls.keystore = Some(value.trim().to_owned())
                 }
                 "schema.registry.ssl.truststore.type" => {
-                    truststore_type = Some((key, value.trim().to_ascii_uppercase()))
+                    config.tls.truststore_type = store_type(key, value)?
                 }
                 "schema.registry.ssl.keystore.type" => {
-                    keystore_type = Some((key, value.trim().to_ascii_uppercase()))
+                    config.tls.keystore_type = store_type(key, value)?
                 }
+                "schema.registry.ssl.truststore.password" => {
+                    config.tls.truststore_password = secret(value)
+                }
+                "schema.registry.ssl.truststore.certificates" => {
+                    config.tls.truststore_certificates = secret(value)
+                }
+                "schema.registry.ssl.keystore.password" => {
+                    config.tls.keystore_password = secret(value)
+                }
+                "schema.registry.ssl.key.password" => config.tls.key_password = secret(value),
+                "schema.registry.ssl.keystore.certificate.chain" => {
+                    config.tls.keystore_certificate_chain = secret(value)
+                }
+                "schema.registry.ssl.keystore.key" => config.tls.keystore_key = secret(value),
                 "schema.registry.ssl.endpoint.identification.algorithm" => {
                     config.tls.skip_host_name_check = value.trim().is_empty()
                 }
@@ -368,18 +487,7 @@ impl RegistryConfig {
                 "a mock:// URL cannot be listed with other URLs",
             ));
         }
-        for (key, ty) in [truststore_type, keystore_type].into_iter().flatten() {
-            if ty != "PEM" {
-                return Err(RegistryConfigError::new(
-                    key,
-                    format!(
-                        "`{ty}` stores are not read for the registry connection; \
-                         give PEM files and set {key}=PEM \
-                         (openssl pkcs12 -in store.p12 -nodes converts one)"
-                    ),
-                ));
-            }
-        }
+        config.tls.check()?;
         config.auth = match source.as_ref().map(|(k, v)| (k.as_str(), v.as_str())) {
             None | Some((_, "USER_INFO")) => match user_info {
                 Some((key, info)) => split_user_info(&key, &info)?,
@@ -556,5 +664,82 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.problem.contains("TopicNameStrategy"), "{e}");
+    }
+
+    #[test]
+    fn ssl_keys_take_the_java_clients_forms_and_hide_their_secrets() {
+        const URL: (&str, &str) = ("schema.registry.url", "https://registry:8081");
+        let c = RegistryConfig::from_properties([
+            URL,
+            ("schema.registry.ssl.truststore.location", "/certs/ca.p12"),
+            ("schema.registry.ssl.truststore.password", "trust-pw"),
+            ("schema.registry.ssl.keystore.location", "/certs/me.jks"),
+            ("schema.registry.ssl.keystore.type", "jks"),
+            ("schema.registry.ssl.keystore.password", "store-pw"),
+            ("schema.registry.ssl.key.password", "key-pw"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.tls.truststore_type,
+            StoreType::Pkcs12,
+            "Java's default JKS"
+        );
+        assert_eq!(c.tls.keystore_type, StoreType::Pkcs12);
+        assert_eq!(
+            c.tls.key_password.as_ref().map(Secret::expose),
+            Some("key-pw")
+        );
+        let shown = format!("{c:?}");
+        for pw in ["trust-pw", "store-pw", "key-pw"] {
+            assert!(!shown.contains(pw), "{shown}");
+        }
+        let inline = RegistryConfig::from_properties([
+            URL,
+            (
+                "schema.registry.ssl.truststore.certificates",
+                "-----BEGIN CERTIFICATE-----",
+            ),
+            (
+                "schema.registry.ssl.keystore.certificate.chain",
+                "chain-pem",
+            ),
+            ("schema.registry.ssl.keystore.key", "key-pem"),
+        ])
+        .unwrap();
+        assert!(!format!("{inline:?}").contains("key-pem"));
+
+        let e =
+            RegistryConfig::from_properties([URL, ("schema.registry.ssl.truststore.type", "BKS")])
+                .unwrap_err();
+        assert_eq!(e.key, "schema.registry.ssl.truststore.type");
+        assert!(e.problem.contains("PKCS12, PEM or JKS"), "{e}");
+        let e = RegistryConfig::from_properties([
+            URL,
+            ("schema.registry.ssl.truststore.location", "/certs/ca.pem"),
+            ("schema.registry.ssl.truststore.certificates", "pem"),
+        ])
+        .unwrap_err();
+        assert!(e.problem.contains("not both"), "{e}");
+        let e = RegistryConfig::from_properties([
+            URL,
+            (
+                "schema.registry.ssl.keystore.certificate.chain",
+                "chain-pem",
+            ),
+        ])
+        .unwrap_err();
+        assert_eq!(e.key, "schema.registry.ssl.keystore.key");
+        let e = RegistryConfig::from_properties([
+            URL,
+            (
+                "schema.registry.ssl.keystore.certificate.chain",
+                "chain-pem",
+            ),
+            ("schema.registry.ssl.keystore.key", "key-pem"),
+            ("schema.registry.ssl.key.password", "key-pw"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.key, "schema.registry.ssl.key.password");
+        assert!(!e.to_string().contains("key-pw") && !e.to_string().contains("key-pem"));
     }
 }

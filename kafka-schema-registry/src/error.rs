@@ -64,6 +64,20 @@ pub enum RegistryError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The TLS handshake with an `https://` registry failed (its certificate
+    /// is not signed by a trusted CA, does not name its host, or it refused
+    /// the client certificate): not retriable, the configuration must change.
+    #[error("schema registry {url}: TLS handshake failed ({operation}{}): {reason}; check that schema.registry.ssl.truststore.* trusts the CA that signed the registry's certificate (and schema.registry.ssl.keystore.* if it requires a client certificate)", subject_part(.subject))]
+    TlsHandshake {
+        /// What was asked.
+        operation: &'static str,
+        /// The subject, when the request was about one.
+        subject: Option<String>,
+        /// The registry's URL (credentials removed).
+        url: String,
+        /// What the TLS library said (`invalid peer certificate: UnknownIssuer`, ...).
+        reason: String,
+    },
     /// TLS material named by `schema.registry.ssl.*` could not be loaded.
     #[error("{key}: {reason}")]
     Tls {
@@ -94,7 +108,8 @@ impl RegistryError {
         match self {
             RegistryError::Refused { subject, .. }
             | RegistryError::Unreachable { subject, .. }
-            | RegistryError::BadResponse { subject, .. } => subject.as_deref(),
+            | RegistryError::BadResponse { subject, .. }
+            | RegistryError::TlsHandshake { subject, .. } => subject.as_deref(),
             RegistryError::Incompatible { subject, .. }
             | RegistryError::NotRegistered { subject, .. } => Some(subject),
             RegistryError::Tls { .. } => None,

@@ -22,8 +22,8 @@ mod tls;
 
 pub use client::{RegisteredSchema, Schema, SchemaRegistryClient, SchemaType};
 pub use config::{
-    Auth, KEYS, RegistryConfig, RegistryConfigError, Secret, SubjectNameStrategy, TlsMaterial,
-    is_registry_key, redact_url,
+    Auth, KEYS, RegistryConfig, RegistryConfigError, Secret, StoreType, SubjectNameStrategy,
+    TlsMaterial, is_registry_key, redact_url,
 };
 pub use error::RegistryError;
 pub use mock::MockRegistry;

@@ -12,6 +12,10 @@
 //! The registry is the one named by `SCHEMA_REGISTRY_URL`, or else the one
 //! `scripts/registry start` runs (started on first use, left running for the
 //! next test binary; `scripts/test` stops it at the end).
+//!
+//! [`Registry::get_tls`] is a second registry served over HTTPS only
+//! (`scripts/registry start --tls`), its certificate signed by a harness CA of
+//! its own ([`Registry::tls`]: `ca.pem`, `truststore.p12` and their password).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -26,6 +30,47 @@ use crate::{Kafka, repo_root};
 #[derive(Debug)]
 pub struct Registry {
     url: String,
+    /// `REGISTRY_HARNESS_STATE` for scripts/registry calls about this one.
+    state: Option<PathBuf>,
+    tls: Option<RegistryTls>,
+}
+
+/// The harness CA of an HTTPS registry ([`Registry::get_tls`]).
+#[derive(Clone, Debug)]
+pub struct RegistryTls {
+    dir: PathBuf,
+    password: String,
+}
+
+impl RegistryTls {
+    /// The CA certificate (PEM) that signed the registry's certificate.
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    /// A PKCS12 trust store holding that CA (password: [`RegistryTls::password`]).
+    pub fn truststore_p12(&self) -> PathBuf {
+        self.dir.join("truststore.p12")
+    }
+
+    /// The trust store's password.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+}
+
+/// Makes a fresh harness CA in `dir` with `scripts/support/harness-tls`
+/// (`ca.pem`, `truststore.p12` with `password`, and a `localhost` server
+/// certificate per name): another CA, for tests of a CA that is not trusted.
+pub fn make_ca(dir: &std::path::Path, password: &str, names: &[&str]) {
+    let status = Command::new(repo_root().join("scripts/support/harness-tls"))
+        .arg(dir)
+        .arg(password)
+        .args(names)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run scripts/support/harness-tls: {e}"));
+    assert!(status.success(), "scripts/support/harness-tls failed");
 }
 
 /// One record as Confluent's Python `AvroDeserializer` (or
@@ -80,6 +125,18 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> String {
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
+static TLS_REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// The TLS stores' password scripts/registry uses (`REGISTRY_TLS_PASSWORD`).
+const TLS_PASSWORD: &str = "harness-tls-secret";
+
+fn last_line(out: &str) -> String {
+    out.lines()
+        .last()
+        .expect("scripts/registry prints the URL last")
+        .trim()
+        .to_owned()
+}
 
 impl Registry {
     /// The registry for this test process: `SCHEMA_REGISTRY_URL` when set,
@@ -88,15 +145,58 @@ impl Registry {
         REGISTRY.get_or_init(|| {
             let url = match std::env::var("SCHEMA_REGISTRY_URL") {
                 Ok(u) if !u.trim().is_empty() => u.trim().to_owned(),
-                _ => run(&["start"], &[])
-                    .lines()
-                    .last()
-                    .expect("scripts/registry start prints the URL last")
-                    .trim()
-                    .to_owned(),
+                _ => last_line(&run(&["start"], &[])),
             };
-            Registry { url }
+            Registry {
+                url,
+                state: None,
+                tls: None,
+            }
         })
+    }
+
+    /// A registry for this test process served over HTTPS only
+    /// (`scripts/registry start --tls`, `https://localhost:PORT/...`), in its
+    /// own state directory (`$REGISTRY_HARNESS_STATE-tls`, or
+    /// `target/registry-tls`), started on first use and left running like
+    /// [`Registry::get`]'s (`scripts/test` stops both).
+    pub fn get_tls() -> &'static Registry {
+        TLS_REGISTRY.get_or_init(|| {
+            let state = match std::env::var("REGISTRY_HARNESS_STATE") {
+                Ok(s) if !s.trim().is_empty() => PathBuf::from(format!("{}-tls", s.trim())),
+                _ => repo_root().join("target").join("registry-tls"),
+            };
+            let state_env = state.display().to_string();
+            let env = [
+                ("REGISTRY_HARNESS_STATE", state_env.as_str()),
+                ("REGISTRY_TLS_PASSWORD", TLS_PASSWORD),
+            ];
+            let url = last_line(&run(&["start", "--tls"], &env));
+            let dir = PathBuf::from(last_line(&run(&["tls-dir"], &env)));
+            Registry {
+                url,
+                state: Some(state),
+                tls: Some(RegistryTls {
+                    dir,
+                    password: TLS_PASSWORD.to_owned(),
+                }),
+            }
+        })
+    }
+
+    /// The harness CA of an HTTPS registry ([`Registry::get_tls`]); `None`
+    /// for a plain one.
+    pub fn tls(&self) -> Option<&RegistryTls> {
+        self.tls.as_ref()
+    }
+
+    /// curl, trusting this registry's CA when it has one.
+    fn curl(&self) -> Command {
+        let mut command = Command::new("curl");
+        if let Some(tls) = &self.tls {
+            command.arg("--cacert").arg(tls.ca_pem());
+        }
+        command
     }
 
     /// The URL to give as `schema.registry.url` (`http://host:port/apis/ccompat/v7`).
@@ -108,7 +208,8 @@ impl Registry {
     /// Apicurio enforces none unless told.
     pub fn set_compatibility(&self, subject: &str, level: &str) {
         let body = format!("{{\"compatibility\":\"{level}\"}}");
-        let output = Command::new("curl")
+        let output = self
+            .curl()
             .args([
                 "-sS",
                 "-f",
@@ -132,7 +233,8 @@ impl Registry {
 
     /// The versions registered under `subject` (empty when it does not exist).
     pub fn versions(&self, subject: &str) -> Vec<i32> {
-        let output = Command::new("curl")
+        let output = self
+            .curl()
             .args(["-sS", &format!("{}/subjects/{subject}/versions", self.url)])
             .output()
             .unwrap_or_else(|e| panic!("cannot run curl: {e}"));
@@ -182,6 +284,15 @@ impl Registry {
     ) -> Vec<RegistryRecord> {
         let max = expected.to_string();
         let timeout = idle_timeout.as_millis().to_string();
+        let state = self.state.as_ref().map(|s| s.display().to_string());
+        let ca = self.tls.as_ref().map(|t| t.ca_pem().display().to_string());
+        let mut env = vec![("SCHEMA_REGISTRY_URL", self.url.as_str())];
+        if let Some(state) = &state {
+            env.push(("REGISTRY_HARNESS_STATE", state));
+        }
+        if let Some(ca) = &ca {
+            env.push(("SCHEMA_REGISTRY_CA", ca));
+        }
         let out = run(
             &[
                 command,
@@ -193,7 +304,7 @@ impl Registry {
                 "--bootstrap",
                 kafka.bootstrap(),
             ],
-            &[("SCHEMA_REGISTRY_URL", &self.url)],
+            &env,
         );
         let mut records: Vec<AvroRecord> = out
             .lines()

@@ -10,6 +10,7 @@ record came for TIMEOUT_MS.
 
 import base64
 import json
+import os
 import struct
 import sys
 import time
@@ -44,7 +45,11 @@ def main():
     bootstrap, registry_url, topic, max_messages, timeout_ms = sys.argv[1:6]
     value_format = sys.argv[6] if len(sys.argv) > 6 else "avro"
     max_messages, timeout_ms = int(max_messages), int(timeout_ms)
-    registry = SchemaRegistryClient({"url": registry_url})
+    registry_config = {"url": registry_url}
+    if os.environ.get("SCHEMA_REGISTRY_CA"):
+        # An https registry signed by the harness's own CA (scripts/registry --tls).
+        registry_config["ssl.ca.location"] = os.environ["SCHEMA_REGISTRY_CA"]
+    registry = SchemaRegistryClient(registry_config)
     if value_format == "json":
         # Imported only here: it needs the [json] extras (jsonschema).
         from confluent_kafka.schema_registry.json_schema import JSONDeserializer

@@ -10,7 +10,7 @@ pub const HIDDEN: &str = "[hidden]";
 
 /// Whether a key (Spring or Java spelling) names a secret: its name contains
 /// `password`, `secret`, `jaas`, `token`, `sasl.`, `certificate` or
-/// `key-store-key`, or kafka-core counts it as one (Java's `PASSWORD`-typed keys
+/// `key-store-key` / `keystore.key`, or kafka-core counts it as one (Java's `PASSWORD`-typed keys
 /// such as `ssl.keystore.key`). Secret values are shown as `[hidden]` in
 /// [`describe`](super::KafkaConfig::describe), errors and `Debug`.
 pub fn is_secret_key(key: &str) -> bool {
@@ -23,6 +23,7 @@ pub fn is_secret_key(key: &str) -> bool {
         "sasl.",
         "certificate",
         "key-store-key",
+        "keystore.key",
         "user.info",
         "user-info",
     ]

@@ -280,7 +280,12 @@ pub(crate) fn build_producers(
 /// in a YAML file is taken relative to that file's directory, and Spring's
 /// `file:` prefix is dropped. Values from elsewhere (environment, overrides)
 /// stay relative to the working directory.
-const FILE_LOCATIONS: &[&str] = &["ssl.truststore.location", "ssl.keystore.location"];
+const FILE_LOCATIONS: &[&str] = &[
+    "ssl.truststore.location",
+    "ssl.keystore.location",
+    "schema.registry.ssl.truststore.location",
+    "schema.registry.ssl.keystore.location",
+];
 
 fn store_location(java_name: &str, value: &str, origin: &Origin) -> String {
     if !FILE_LOCATIONS.contains(&java_name) {
@@ -537,6 +542,17 @@ mod tests {
         assert_eq!(
             store_location("ssl.truststore.location", "certs/ca.p12", &env),
             "certs/ca.p12"
+        );
+        assert_eq!(
+            store_location(
+                "schema.registry.ssl.truststore.location",
+                "certs/sr.p12",
+                &file
+            ),
+            Path::new("config")
+                .join("certs/sr.p12")
+                .display()
+                .to_string()
         );
         assert_eq!(store_location("client.id", "certs/x", &file), "certs/x");
     }
