@@ -515,6 +515,7 @@ async fn requests_without_response_do_not_disturb_matching() {
         .unwrap();
     let produce = ProduceRequest {
         transactional_id: None,
+        transaction_v2: false,
         acks: 0,
         timeout_ms: 1000,
         topics: vec![ProduceTopicData {
