@@ -250,7 +250,11 @@ fn fire_and_forget_synchronous_and_callback_sends_are_all_delivered() {
             .await
             .expect("send accepted");
         producer.flush().await;
-        let from_callback = rx.await.expect("the callback ran").expect("delivered");
+        let from_callback = rx
+            .await
+            .expect("the callback ran")
+            .expect("delivered")
+            .metadata;
 
         let consumed = kafka.read_all(&topic, 3);
         let values: Vec<String> = consumed.iter().filter_map(|r| r.value_str()).collect();
@@ -287,7 +291,7 @@ fn record_callbacks_get_back_each_record_as_sent_where_javas_consumer_finds_it()
             sent.insert(format!("key-{i}"), record.clone());
             let tx = tx.clone();
             producer
-                .send_with_record_callback(record, move |r| drop(tx.send(r)))
+                .send_with_callback(record, move |r| drop(tx.send(r)))
                 .await
                 .expect("send accepted");
         }

@@ -229,7 +229,7 @@ async fn a_send_to_an_unknown_topic_fails_through_the_one_result_with_the_record
         .build()
         .expect("template");
     let error = template
-        .send_to(&topic, Some("k"), "v")
+        .send(ProducerRecord::new(topic.as_str(), "v").with_key("k"))
         .await
         .expect_err("the topic does not exist");
     assert!(error.to_string().contains(&topic), "{error}");
@@ -262,7 +262,7 @@ async fn records_that_fail_for_good_are_journaled_and_replay_sends_them() {
     // The topic does not exist yet: both sends fail and land in the journal.
     for i in 0..2 {
         let error = template
-            .send_record(
+            .send(
                 ProducerRecord::new(topic.as_str(), format!("value-{i}"))
                     .with_key(format!("key-{i}"))
                     .with_header("attempt", "first"),
@@ -312,7 +312,7 @@ async fn dropping_the_template_still_delivers_what_it_buffered() {
     let mut pending = Vec::new();
     for i in 0..50 {
         let record = ProducerRecord::new(topic.as_str(), format!("v{i}")).with_key(format!("k{i}"));
-        pending.push(template.enqueue_record(record).await.expect("buffered"));
+        pending.push(template.enqueue(record).await.expect("buffered"));
     }
     drop(template);
     for p in pending {
@@ -359,7 +359,7 @@ async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_bac
     }
     let too_big = ProducerRecord::new(small.as_str(), vec![b'x'; 4096]).with_key("big");
     template
-        .enqueue_record_with_callback(too_big, move |result| drop(tx.send(result)))
+        .enqueue_with_callback(too_big, move |result| drop(tx.send(result)))
         .await
         .expect("buffered: the producer's own limits allow it");
 

@@ -13,7 +13,7 @@ use kafka_template::record::serde_millis;
 use kafka_template::{AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, TemplateError};
 use kafka_testkit::Kafka;
 use kafka_testkit::registry::Registry;
-use order_service::{OrderPlaced, sample_order};
+use order_service::{OrderPlaced, OrderService, sample_order};
 use serde::Serialize;
 
 mod v1 {
@@ -184,6 +184,82 @@ async fn seed_004_sends_avro_that_an_independent_consumer_reads_through_the_regi
     assert_eq!(registry.versions(&format!("{topic}-key")), vec![1]);
 }
 
+/// The order service itself, run as its `main` runs it, with its `avro`
+/// profile (seed 004's producer block, `schema.registry.url` from
+/// `SCHEMA_REGISTRY_URL`): orders land as registry Avro that the independent
+/// consumer reads; shipments, through the profile's second producer, stay
+/// Spring JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_order_service_with_its_avro_profile_sends_orders_an_avro_consumer_reads() {
+    let kafka = Kafka::get();
+    let registry = Registry::get();
+    let orders = kafka.create_topic("svc-orders-avro", 3, 1);
+    let shipments = kafka.create_topic("svc-shipments", 1, 1);
+    let audit = kafka.create_topic("svc-audit", 1, 1);
+    let config = KafkaConfig::builder()
+        .dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/order-service/config"
+        ))
+        .profiles(["avro"])
+        .env_source([
+            ("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap()),
+            ("SCHEMA_REGISTRY_URL", registry.url()),
+            ("APP_TOPICS_ORDERS", orders.as_str()),
+            ("APP_TOPICS_SHIPMENTS", shipments.as_str()),
+            ("APP_TOPICS_AUDIT", audit.as_str()),
+        ])
+        .load()
+        .expect("the order service's avro profile loads");
+    let service = OrderService::from_config(config).expect("the service starts");
+    // Registered at start: both subjects exist before the first order.
+    assert_eq!(registry.versions(&format!("{orders}-value")), vec![1]);
+    assert_eq!(registry.versions(&format!("{orders}-key")), vec![1]);
+    for n in 0..6 {
+        let sent = service.place_order(sample_order(n)).await.expect("placed");
+        assert_eq!(sent.record_metadata.topic, orders);
+        if n % 2 == 0 {
+            service
+                .ship_order(&format!("order-{n:05}"), &format!("TRACK-{n}"), "acme")
+                .await
+                .expect("shipped");
+        }
+    }
+    for template in service.templates() {
+        assert_eq!(template.close(Duration::from_secs(10)).await, 0);
+    }
+
+    let records = registry.avro_consume(kafka, &orders, 6);
+    assert_eq!(records.len(), 6, "{records:?}");
+    for record in &records {
+        let key = record.key.as_ref().and_then(|k| k.as_str()).unwrap_or("");
+        let n: u32 = key.trim_start_matches("order-").parse().expect(key);
+        let sample = sample_order(n);
+        assert_eq!(record.value["order_id"], sample.order_id);
+        assert_eq!(record.value["amount_cents"], sample.amount_cents);
+        assert_eq!(record.value["tenant"], sample.tenant);
+        assert_eq!(
+            record.value["items"][0]["quantity"],
+            sample.items[0].quantity
+        );
+        assert!(record.value_schema_id.is_some() && record.key_schema_id.is_some());
+    }
+    // Shipments: Spring JSON with __TypeId__, read by Kafka's own consumer.
+    let shipped = kafka.read_all(&shipments, 3);
+    assert_eq!(shipped.len(), 3, "{shipped:?}");
+    assert!(
+        shipped[0]
+            .value_str()
+            .unwrap()
+            .contains("\"tracking_number\":\"TRACK-")
+    );
+    assert_eq!(
+        shipped[0].header_str("__TypeId__").as_deref(),
+        Some("com.shop.orders.OrderShipped")
+    );
+    assert_eq!(kafka.read_all(&audit, 6).len(), 6);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evolution_registers_version_2_and_an_incompatible_change_is_refused_before_sending() {
     let kafka = Kafka::get();
@@ -251,6 +327,103 @@ async fn evolution_registers_version_2_and_an_incompatible_change_is_refused_bef
     assert_eq!(records.len(), 2);
     assert_eq!(records[1].value["coupon"], "SAVE");
     assert_ne!(records[0].value_schema_id, records[1].value_schema_id);
+}
+
+mod json {
+    use super::*;
+    use kafka_template::record::schemars::JsonSchema;
+
+    /// A JSON record with a JSON Schema generated from the struct.
+    #[derive(Clone, Serialize, JsonSchema, KafkaRecord)]
+    #[schemars(crate = "kafka_template::record::schemars")]
+    #[kafka(topic = "${app.topics.shipments}", json_schema)]
+    pub struct Shipment {
+        #[kafka(key)]
+        pub order_id: String,
+        pub parcels: Vec<Parcel>,
+        pub carrier: Option<String>,
+        pub insured: bool,
+    }
+
+    #[derive(Clone, Serialize, JsonSchema)]
+    #[schemars(crate = "kafka_template::record::schemars")]
+    pub struct Parcel {
+        pub tracking_number: String,
+        pub grams: u32,
+    }
+}
+
+/// Confluent's `KafkaJsonSchemaSerializer` lines: the JSON Schema generated
+/// from the struct is registered (schema type JSON) under `<topic>-value`,
+/// keys and values go out in its wire format, and Confluent's Python
+/// `JSONDeserializer` reads them through the registry, validating each
+/// against the registered schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_schema_records_are_read_and_validated_by_an_independent_consumer() {
+    let kafka = Kafka::get();
+    let registry = Registry::get();
+    let topic = kafka.create_topic("reg-json-schema", 2, 1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("application.yml"),
+        format!(
+            "spring:
+  kafka:
+    bootstrap-servers: {}
+    producer:
+      key-serializer: io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer
+      value-serializer: io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer
+      properties:
+        schema.registry.url: {}
+app:
+  topics:
+    shipments: {topic}
+",
+            kafka.bootstrap(),
+            registry.url()
+        ),
+    )
+    .expect("write config");
+    let config = KafkaConfig::builder()
+        .dir(dir.path())
+        .env_source(Vec::<(String, String)>::new())
+        .load()
+        .expect("the configuration loads");
+    let template = KafkaTemplate::builder()
+        .config(config)
+        .register::<json::Shipment>()
+        .build()
+        .expect("template starts");
+    let shipment = |i: u32| json::Shipment {
+        order_id: format!("o-{i}"),
+        parcels: (0..i % 3 + 1)
+            .map(|p| json::Parcel {
+                tracking_number: format!("T-{i}-{p}"),
+                grams: 100 * (p + 1),
+            })
+            .collect(),
+        carrier: i.is_multiple_of(2).then(|| "DHL".to_owned()),
+        insured: !i.is_multiple_of(2),
+    };
+    for i in 0..5 {
+        template.send(&shipment(i)).await.expect("sent");
+    }
+    assert_eq!(registry.versions(&format!("{topic}-value")), vec![1]);
+    assert_eq!(registry.versions(&format!("{topic}-key")), vec![1]);
+
+    let records = registry.json_consume(kafka, &topic, 5);
+    assert_eq!(records.len(), 5, "{records:?}");
+    for record in &records {
+        assert!(record.value_schema_id.is_some() && record.key_schema_id.is_some());
+        let key = record
+            .key
+            .as_ref()
+            .and_then(|k| k.as_str())
+            .expect("a JSON string key");
+        let i: u32 = key.trim_start_matches("o-").parse().expect(key);
+        let expected = serde_json::to_value(shipment(i)).unwrap();
+        assert_eq!(record.value, expected);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

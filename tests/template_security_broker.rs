@@ -67,7 +67,7 @@ fn spring_keys_reach_a_sasl_ssl_listener() {
             .unwrap_or_else(|e| panic!("template: {e}"));
         for i in 0..3 {
             template
-                .send_record(ProducerRecord::new(topic.clone(), format!("secure {i}")))
+                .send(ProducerRecord::new(topic.clone(), format!("secure {i}")))
                 .await
                 .unwrap_or_else(|e| panic!("send {i}: {e:?}"));
         }

@@ -17,14 +17,13 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kafka_core::{
     ConsumerGroupMetadata, KafkaError, KafkaProducer, OffsetAndMetadata, ProducerRecord,
     TopicPartition, TransactionError, TransactionProtocol,
 };
-use kafka_testkit::{Cluster, Kafka, kafka_script, unique_name};
+use kafka_testkit::{Cluster, Kafka, committed_offset, unique_name};
 
 use support::{await_all, producer};
 
@@ -234,43 +233,6 @@ fn a_second_producer_with_the_same_transactional_id_fences_the_first() {
     assert_eq!(values(&committed), named("live", 0..3));
 }
 
-/// Runs one of Kafka's command-line tools (`class`) against `kafka`: its
-/// stdout and stderr, whatever its exit status (a group without offsets is
-/// reported as an error by some versions).
-fn kafka_tool(kafka: &Kafka, class: &str, args: &[&str]) -> (String, String) {
-    let output = Command::new(kafka_script())
-        .args(["tool", class, "--bootstrap-server", kafka.bootstrap()])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {class}: {e}"));
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// What `kafka-consumer-groups --describe --group GROUP` prints (Kafka's tool).
-fn describe_group(kafka: &Kafka, group: &str) -> String {
-    let (stdout, stderr) = kafka_tool(
-        kafka,
-        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-        &["--describe", "--group", group],
-    );
-    stdout + &stderr
-}
-
-/// The committed offset of `topic`-`partition` in a `--describe` table.
-fn committed_offset(described: &str, topic: &str, partition: i32) -> Option<i64> {
-    described.lines().find_map(|line| {
-        let columns: Vec<&str> = line.split_whitespace().collect();
-        let at = columns.iter().position(|c| *c == topic)?;
-        (columns.get(at + 1)? == &partition.to_string().as_str())
-            .then(|| columns.get(at + 2)?.parse().ok())
-            .flatten()
-    })
-}
-
 #[test]
 fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
     let kafka = Kafka::get();
@@ -303,7 +265,7 @@ fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
             } else {
                 await_all(handles).await;
                 producer.abort_transaction().await.expect("abort");
-                let described = describe_group(kafka, &group.group_id);
+                let described = kafka.describe_group(&group.group_id);
                 assert_eq!(
                     committed_offset(&described, &input, 0),
                     None,
@@ -313,7 +275,7 @@ fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
         }
         producer.close(LIMIT).await;
     });
-    let described = describe_group(kafka, &group.group_id);
+    let described = kafka.describe_group(&group.group_id);
     assert_eq!(
         committed_offset(&described, &input, 0),
         Some(3),
@@ -343,8 +305,7 @@ fn transactions_work_against_kafka_3_9_with_the_v1_protocol() {
 /// The transaction coordinator's node of `transactional_id`, as Kafka's
 /// `kafka-transactions --describe` names it.
 fn coordinator_of(cluster: &Cluster, transactional_id: &str) -> u32 {
-    let (stdout, stderr) = kafka_tool(
-        cluster,
+    let stdout = cluster.tool(
         "org.apache.kafka.tools.TransactionsCommand",
         &["describe", "--transactional-id", transactional_id],
     );
@@ -353,9 +314,7 @@ fn coordinator_of(cluster: &Cluster, transactional_id: &str) -> u32 {
         .nth(1)
         .and_then(|row| row.split_whitespace().next())
         .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| {
-            panic!("no coordinator in kafka-transactions' answer:\n{stdout}{stderr}")
-        })
+        .unwrap_or_else(|| panic!("no coordinator in kafka-transactions' answer:\n{stdout}"))
 }
 
 /// Sends `r<rep>-<partition>-<n>` to every partition of the 3-partition `topics`.
@@ -404,7 +363,12 @@ async fn commit_or_abort(producer: &KafkaProducer) -> bool {
 
 #[test]
 fn a_transaction_commits_or_aborts_whole_when_its_coordinator_is_killed() {
-    const REPETITIONS: usize = 10;
+    // Each repetition restarts a broker (about 40 s): the test command runs
+    // 2, `scripts/chaos --transactions 10` the 10.
+    let repetitions: usize = std::env::var("TXN_KILL_REPETITIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2);
     const PER_PARTITION: usize = 5;
     let cluster = std::sync::Arc::new(Cluster::start(3, None));
     let topics = [
@@ -416,7 +380,7 @@ fn a_transaction_commits_or_aborts_whole_when_its_coordinator_is_killed() {
         let producer = transactional(&cluster, &id);
         producer.init_transactions().await.expect("init");
         let mut outcomes = Vec::new();
-        for rep in 0..REPETITIONS {
+        for rep in 0..repetitions {
             producer.begin_transaction().expect("begin");
             let handles = send_repetition(&producer, &topics, rep, PER_PARTITION).await;
             // In the log, not yet committed: then the coordinator dies and
@@ -456,14 +420,14 @@ fn a_transaction_commits_or_aborts_whole_when_its_coordinator_is_killed() {
         // each partition: a read_committed read that reaches it has passed
         // every record the repetitions wrote.
         producer.begin_transaction().expect("begin");
-        let handles = send_repetition(&producer, &topics, REPETITIONS, PER_PARTITION).await;
+        let handles = send_repetition(&producer, &topics, repetitions, PER_PARTITION).await;
         assert!(commit_or_abort(&producer).await, "the sentinel commits");
         await_all(handles).await;
         producer.close(LIMIT).await;
         outcomes.push(true);
         outcomes
     });
-    let committed_reps: Vec<usize> = (0..=REPETITIONS).filter(|r| outcomes[*r]).collect();
+    let committed_reps: Vec<usize> = (0..=repetitions).filter(|r| outcomes[*r]).collect();
     assert!(
         !committed_reps.is_empty(),
         "some transaction commits: {outcomes:?}"

@@ -107,6 +107,11 @@ pub struct ClientArgs {
     /// How long the stall holds.
     #[arg(long, default_value_t = 6_000)]
     pub stall_ms: u64,
+    /// Send in transactions of this many records (init once, then begin,
+    /// send..., commit), with `transactional.id` `bench-<topic>`; the warm-up
+    /// record is a transaction of its own. Throughput mode only.
+    #[arg(long)]
+    pub transaction_size: Option<u64>,
 }
 
 impl ClientArgs {
@@ -116,9 +121,10 @@ impl ClientArgs {
     }
 
     /// The settings every client shares, with Java's property names: acks=all,
-    /// idempotence on, and this run's linger, batch size, buffer and codec.
+    /// idempotence on, and this run's linger, batch size, buffer and codec
+    /// (and `transactional.id` for a transactional run).
     pub fn java_properties(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut properties = vec![
             ("bootstrap.servers", self.bootstrap.clone()),
             ("acks", "all".to_owned()),
             ("enable.idempotence", "true".to_owned()),
@@ -127,7 +133,17 @@ impl ClientArgs {
             ("buffer.memory", self.buffer_memory.to_string()),
             ("compression.type", self.compression.property().to_owned()),
             ("max.in.flight.requests.per.connection", "5".to_owned()),
-        ]
+        ];
+        if let Some(id) = self.transactional_id() {
+            properties.push(("transactional.id", id));
+        }
+        properties
+    }
+
+    /// The `transactional.id` of a transactional run (`--transaction-size`).
+    pub fn transactional_id(&self) -> Option<String> {
+        self.transaction_size
+            .map(|_| format!("bench-{}", self.topic))
     }
 
     /// Whether record `key` is timed: always, unless `--timed-partitions`

@@ -23,6 +23,21 @@ impl CoreClient {
         })
     }
 
+    /// Initializes transactions (a run with `--transaction-size`).
+    pub async fn init_transactions(&self) -> anyhow::Result<()> {
+        Ok(self.producer.init_transactions().await?)
+    }
+
+    /// Begins a transaction.
+    pub fn begin_transaction(&self) -> anyhow::Result<()> {
+        Ok(self.producer.begin_transaction()?)
+    }
+
+    /// Commits the transaction (flushing its records first).
+    pub async fn commit_transaction(&self) -> anyhow::Result<()> {
+        Ok(self.producer.commit_transaction().await?)
+    }
+
     /// Sends `record` with a callback completing `pending`. An error before
     /// sending (the callback does not run then) ends the run.
     pub async fn send(&self, record: ProducerRecord, pending: Pending) -> anyhow::Result<()> {

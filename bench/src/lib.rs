@@ -20,4 +20,5 @@ pub mod runner;
 pub mod rusage;
 pub mod security;
 pub mod stall;
+pub mod template_client;
 pub mod tracker;

@@ -29,6 +29,9 @@ pub fn producer_config(args: &ClientArgs) -> anyhow::Result<ClientConfig> {
         .set("queue.buffering.max.messages", "10000000")
         .set("max.in.flight.requests.per.connection", "5")
         .set("partitioner", "murmur2_random");
+    if let Some(id) = args.transactional_id() {
+        config.set("transactional.id", id);
+    }
     if let Some(security) = args.security()? {
         config.set(
             "security.protocol",

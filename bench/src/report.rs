@@ -51,6 +51,9 @@ pub struct ClientReport {
     /// that the stall took effect).
     #[serde(default)]
     pub others_latency: Option<Latency>,
+    /// Transactions committed in the measured window (`--transaction-size`).
+    #[serde(default)]
+    pub transactions: Option<u64>,
 }
 
 impl ClientReport {
@@ -88,6 +91,7 @@ mod tests {
             latency: None,
             warm_up_s: Some(0.1),
             others_latency: None,
+            transactions: Some(3),
         };
         let output = format!("noise\n{}\nmore noise\n", report.to_line());
         assert_eq!(ClientReport::from_output(&output).unwrap().unwrap(), report);

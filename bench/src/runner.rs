@@ -30,6 +30,18 @@ pub trait BenchProducer {
 
     /// Closes the producer once every record has an outcome.
     fn close(self) -> impl Future<Output = anyhow::Result<()>>;
+
+    /// Begins a transaction (a run with `--transaction-size`; the client
+    /// made its producer transactional and initialized it when built).
+    fn begin_transaction(&mut self) -> impl Future<Output = anyhow::Result<()>> {
+        async { anyhow::bail!("this client does not run transactions") }
+    }
+
+    /// Commits the transaction: returns once its records are acknowledged
+    /// and the commit is done.
+    fn commit_transaction(&mut self) -> impl Future<Output = anyhow::Result<()>> {
+        async { anyhow::bail!("this client does not run transactions") }
+    }
 }
 
 #[derive(Parser)]
@@ -107,12 +119,28 @@ pub async fn run<P: BenchProducer>(
     let created = Instant::now();
     // Record 0 warms up: the clock starts once it is acknowledged, so every
     // client has its connection, metadata and producer id before measuring.
+    let transaction_size = args.transaction_size.filter(|size| *size > 0);
+    if transaction_size.is_some() && args.mode == Mode::Latency {
+        anyhow::bail!("--transaction-size runs in throughput mode only");
+    }
     let warm_up = Tracker::leak(1, false);
     let (key, value) = payloads.record(0, args.keyed);
+    if transaction_size.is_some() {
+        producer
+            .begin_transaction()
+            .await
+            .context("beginning the warm-up transaction")?;
+    }
     producer
         .send(0, key, value, warm_up.start())
         .await
         .context("sending the warm-up record")?;
+    if transaction_size.is_some() {
+        producer
+            .commit_transaction()
+            .await
+            .context("committing the warm-up transaction")?;
+    }
     if !warm_up
         .wait_all(Duration::from_secs(args.ack_timeout_secs))
         .await
@@ -146,7 +174,16 @@ pub async fn run<P: BenchProducer>(
             Duration::from_millis(args.stall_ms),
         )
     });
+    let mut transactions = 0u64;
     for index in 1..args.count {
+        if let Some(size) = transaction_size
+            && (index - 1).is_multiple_of(size)
+        {
+            producer
+                .begin_transaction()
+                .await
+                .with_context(|| format!("beginning transaction {}", transactions + 1))?;
+        }
         if let Some(interval) = interval {
             // Records due by now go out at once; otherwise sleep until the next
             // is due (the timer's 1 ms granularity makes small bursts).
@@ -166,6 +203,15 @@ pub async fn run<P: BenchProducer>(
             .send(index, key, value, pending)
             .await
             .with_context(|| format!("sending record {index}"))?;
+        if let Some(size) = transaction_size
+            && (index.is_multiple_of(size) || index + 1 == args.count)
+        {
+            producer
+                .commit_transaction()
+                .await
+                .with_context(|| format!("committing transaction {}", transactions + 1))?;
+            transactions += 1;
+        }
     }
     if let Some(stall) = stall {
         // A run shorter than the stall still ends with the broker running.
@@ -194,5 +240,6 @@ pub async fn run<P: BenchProducer>(
         latency: tracker.latency(),
         warm_up_s: Some(warm_up_s),
         others_latency: tracker.others_latency(),
+        transactions: transaction_size.map(|_| transactions),
     })
 }

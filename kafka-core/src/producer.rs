@@ -8,16 +8,13 @@ use futures_util::FutureExt;
 use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
-use crate::accumulator::{
-    AccumulatorConfig, DeliveryFuture, MetadataCallback, OnComplete, RecordAccumulator,
-    RecordCallback,
-};
+use crate::accumulator::{AccumulatorConfig, Callback, DeliveryFuture, RecordAccumulator};
 use crate::config::{ConfigError, ProducerConfig};
 use crate::error::{KafkaError, SendError};
 use crate::metadata::{Metadata, wall_clock_ms};
 use crate::metrics::{MetricsSnapshot, ProducerMetrics};
 use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
-use crate::record::{ProducerRecord, RecordMetadata, SentRecord};
+use crate::record::{ProducerRecord, SentRecord};
 use crate::record_batch::RecordBatchBuilder;
 use crate::sender::{Connector, Finished, ProducerShared, Sender};
 use crate::transaction::{
@@ -318,32 +315,22 @@ impl KafkaProducer {
     }
 
     /// Like [`send`](Self::send), and runs `callback` with the outcome once the
-    /// record is acknowledged or has failed for good (on the sender task: keep it
-    /// short). Errors before sending are returned here and the callback is not run.
-    pub fn send_with_callback<F>(
-        &self,
-        record: ProducerRecord,
-        callback: F,
-    ) -> impl Future<Output = Result<(), SendError>> + Send + '_
-    where
-        F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
-    {
-        self.send_owned(record, Some(Box::new(MetadataCallback(callback))))
-            .map(|sent| sent.map(drop))
-    }
-
-    /// Like [`send_with_callback`](Self::send_with_callback), and the callback
-    /// also gets the record back: on success a [`LazyRecord`](crate::LazyRecord)
-    /// decoded from the batch when first read, on failure in the error. For
-    /// layers that report the record with its outcome (a template's listener,
-    /// Spring's `SendResult`): they need not keep every record in flight, which
-    /// under load (a full `buffer.memory` of small records) means hundreds of
-    /// thousands of them outside `buffer.memory`, and a record nobody reads
-    /// costs no decoding.
+    /// record is acknowledged or has failed for good (Java's
+    /// `send(record, callback)`). The fastest way to send many records: no
+    /// future is awaited per record.
     ///
-    /// The record read back equals the one sent; keeping it keeps a share of
-    /// the batch's buffer. Errors before sending are returned here with the
-    /// record, and the callback is not run.
+    /// The callback gets the record back: on success in a [`SentRecord`] (a
+    /// [`LazyRecord`](crate::LazyRecord) decoded from the batch when first
+    /// read), on failure in the error. Callers that report the record with its
+    /// outcome (a template's listener, Spring's `SendResult`) so need not keep
+    /// every record in flight, which under load (a full `buffer.memory` of small
+    /// records) means hundreds of thousands of them outside `buffer.memory`; a
+    /// record nobody reads costs no decoding. The record read back equals the
+    /// one sent; keeping it keeps a share of the batch's buffer.
+    ///
+    /// The callback runs on the producer's sender task: keep it short. Errors
+    /// before sending are returned here with the record, and the callback is
+    /// not run.
     ///
     /// ```no_run
     /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::SendError> {
@@ -351,7 +338,7 @@ impl KafkaProducer {
     ///
     /// let record = ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1");
     /// producer
-    ///     .send_with_record_callback(record, |result| match result {
+    ///     .send_with_callback(record, |result| match result {
     ///         Ok(sent) => println!("{:?} at offset {:?}", sent.record.key, sent.metadata.offset),
     ///         Err(e) => eprintln!("{:?} failed: {e}", e.record().map(|r| &r.key)),
     ///     })
@@ -359,7 +346,7 @@ impl KafkaProducer {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn send_with_record_callback<F>(
+    pub fn send_with_callback<F>(
         &self,
         record: ProducerRecord,
         callback: F,
@@ -367,55 +354,8 @@ impl KafkaProducer {
     where
         F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
     {
-        self.send_owned(record, Some(Box::new(RecordCallback(callback))))
+        self.send_owned(record, Some(Box::new(callback)))
             .map(|sent| sent.map(drop))
-    }
-
-    /// Like [`send_with_callback`](Self::send_with_callback), but borrows the
-    /// record and also returns its [`DeliveryFuture`]: for layers that keep the
-    /// record anyway and observe every outcome through the callback while their
-    /// caller may await the result (a template hands the record to its listener
-    /// afterwards), so it is not copied.
-    ///
-    /// The record's bytes are in the producer's buffer when this returns. An
-    /// error before sending is returned without the record (the caller still
-    /// has it), and the callback is dropped without running.
-    ///
-    /// ```no_run
-    /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::KafkaError> {
-    /// use std::sync::Arc;
-    /// use kafka_core::ProducerRecord;
-    ///
-    /// let record = Arc::new(ProducerRecord::new("orders", "{\"id\":1}"));
-    /// let kept = Arc::clone(&record);
-    /// let delivery = producer
-    ///     .send_borrowed(&record, move |result| {
-    ///         if let Err(e) = result {
-    ///             eprintln!("{} failed: {e}", kept.topic);
-    ///         }
-    ///     })
-    ///     .await?;
-    /// if let Ok(metadata) = delivery.await {
-    ///     println!("offset {:?}", metadata.offset);
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn send_borrowed<F>(
-        &self,
-        record: &ProducerRecord,
-        callback: F,
-    ) -> Result<DeliveryFuture, KafkaError>
-    where
-        F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
-    {
-        let result = self
-            .try_send(record, Some(Box::new(MetadataCallback(callback))))
-            .await;
-        if let Err(error) = &result {
-            self.inner.shared.metrics.record_error(error.kind_name(), 1);
-        }
-        result
     }
 
     /// The send styles that take the record, behind plain functions: the
@@ -424,7 +364,7 @@ impl KafkaProducer {
     async fn send_owned(
         &self,
         record: ProducerRecord,
-        callback: Option<Box<dyn OnComplete>>,
+        callback: Option<Callback>,
     ) -> Result<DeliveryFuture, SendError> {
         match self.try_send(&record, callback).await {
             Ok(future) => Ok(future),
@@ -438,7 +378,7 @@ impl KafkaProducer {
     async fn try_send(
         &self,
         record: &ProducerRecord,
-        callback: Option<Box<dyn OnComplete>>,
+        callback: Option<Callback>,
     ) -> Result<DeliveryFuture, KafkaError> {
         let shared = &self.inner.shared;
         let config = &shared.config;

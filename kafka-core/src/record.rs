@@ -150,7 +150,7 @@ pub struct RecordMetadata {
 }
 
 /// A record the broker acknowledged, with where it landed: what
-/// [`KafkaProducer::send_with_record_callback`](crate::KafkaProducer::send_with_record_callback)
+/// [`KafkaProducer::send_with_callback`](crate::KafkaProducer::send_with_callback)
 /// hands its callback.
 ///
 /// ```

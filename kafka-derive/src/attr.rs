@@ -55,6 +55,8 @@ pub struct ContainerAttrs {
     pub krate: Option<Path>,
     pub static_headers: Vec<StaticHeader>,
     pub type_id: Option<LitStr>,
+    /// `json_schema`: the value's JSON Schema from `schemars::JsonSchema`.
+    pub json_schema: Option<Path>,
     pub key_format: Option<Spanned<KeyFormat>>,
     pub key_separator: Option<LitStr>,
     pub serde: SerdeNames,
@@ -94,7 +96,7 @@ pub struct SerdeNames {
 }
 
 const CONTAINER_KEYS: &str = "`topic`, `format`, `namespace`, `crate`, `header(name = .., value = ..)`, \
-     `type_id`, `key_format`, `key_separator`";
+     `type_id`, `json_schema`, `key_format`, `key_separator`";
 const FIELD_KEYS: &str = "`key`, `header = \"...\"`, `timestamp`";
 const VARIANT_KEYS: &str = "`default`";
 
@@ -188,7 +190,13 @@ impl ContainerAttrs {
                 _ if derive == Derive::AvroType
                     && matches!(
                         key.as_str(),
-                        "topic" | "format" | "header" | "type_id" | "key_format" | "key_separator"
+                        "topic"
+                            | "format"
+                            | "header"
+                            | "type_id"
+                            | "json_schema"
+                            | "key_format"
+                            | "key_separator"
                     ) =>
                 {
                     record_only(cx, meta)?;
@@ -248,6 +256,17 @@ impl ContainerAttrs {
                 }
                 "key_separator" => set_once(cx, &mut out.key_separator, string_value(meta)?, meta),
                 "type_id" => set_once(cx, &mut out.type_id, string_value(meta)?, meta),
+                "json_schema" => {
+                    if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                        cx.error_spanned_by(
+                            &meta.path,
+                            "`json_schema` takes no value: write `#[kafka(json_schema)]` and \
+                             derive `schemars::JsonSchema`",
+                        );
+                        skip_value(meta)?;
+                    }
+                    set_once(cx, &mut out.json_schema, meta.path.clone(), meta);
+                }
                 "header" => {
                     if !meta.input.peek(syn::token::Paren) {
                         cx.error_spanned_by(

@@ -71,6 +71,14 @@ fn check_record(cx: &Ctxt, cont: &Container) {
              value is Avro",
         );
     }
+    if let (ValueFormat::Avro, Some(json_schema)) = (format, &attrs.json_schema) {
+        cx.error_spanned_by(
+            json_schema,
+            "`json_schema` gives a JSON record's value a JSON Schema (for Confluent's \
+             KafkaJsonSchemaSerializer); this record's value is Avro, whose schema is derived \
+             already",
+        );
+    }
     let Data::Struct(fields) = &cont.data else {
         return;
     };

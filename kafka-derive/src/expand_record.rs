@@ -36,6 +36,14 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
         Some(type_id) => quote!(::core::option::Option::Some(#type_id)),
         None => quote!(::core::option::Option::None),
     };
+    let value_json_schema = match &cont.attrs.json_schema {
+        Some(path) => quote_spanned! {path.span()=>
+            fn value_json_schema() -> ::core::option::Option<::std::string::String> {
+                ::core::option::Option::Some(#p::json_schema_of::<Self>())
+            }
+        },
+        None => TokenStream::new(),
+    };
     let record_key = record_key(cont, fields, &p);
     let key_bytes = key_bytes(cont, fields, &p);
     let headers = headers(cont, fields, &p);
@@ -64,6 +72,8 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
             fn json_type_id() -> ::core::option::Option<&'static str> {
                 #json_type_id
             }
+
+            #value_json_schema
 
             fn record_key() -> ::core::option::Option<#p::RecordKey> {
                 #record_key

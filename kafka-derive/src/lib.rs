@@ -166,6 +166,29 @@ use crate::ctxt::Ctxt;
 /// assert_eq!(OrderPlaced::json_type_id(), Some("com.shop.events.OrderPlaced"));
 /// ```
 ///
+/// ## `json_schema` (JSON only)
+///
+/// Gives the value a JSON Schema, generated from the struct by `schemars`
+/// (derive `schemars::JsonSchema` too; `kafka_record::schemars` is the version
+/// this crate uses): a `KafkaJsonSchemaSerializer` line in the template's
+/// configuration registers it with the schema registry and frames the value as
+/// Confluent's JSON Schema serializer does.
+///
+/// ```
+/// use kafka_record::KafkaRecord;
+/// use kafka_record::schemars::JsonSchema;
+/// # use kafka_derive::KafkaRecord;
+/// #[derive(serde::Serialize, JsonSchema, KafkaRecord)]
+/// #[schemars(crate = "kafka_record::schemars")]
+/// #[kafka(topic = "shipments", json_schema)]
+/// struct OrderShipped { order_id: String, parcels: u32 }
+///
+/// let schema: serde_json::Value =
+///     serde_json::from_str(&OrderShipped::value_json_schema().unwrap()).unwrap();
+/// assert_eq!(schema["title"], "OrderShipped");
+/// assert_eq!(schema["properties"]["parcels"]["type"], "integer");
+/// ```
+///
 /// ## `namespace = "..."` (Avro only)
 ///
 /// The Avro namespace of the record. Nested types without a namespace of their

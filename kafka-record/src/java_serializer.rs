@@ -75,7 +75,8 @@ const ALL: [JavaSerializer; 16] = [
 
 /// Schema-registry serializers: known; not a `JavaSerializer` (their bytes
 /// depend on a registry). kafka-template turns Confluent's
-/// `KafkaAvroSerializer` into registry Avro; the others are refused.
+/// `KafkaAvroSerializer` into registry Avro and `KafkaJsonSchemaSerializer`
+/// into registry JSON Schema; the others are refused.
 const REGISTRY_SERIALIZERS: &[&str] = &[
     "io.confluent.kafka.serializers.KafkaAvroSerializer",
     "io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer",
@@ -92,10 +93,12 @@ const REGISTRY_SERIALIZERS: &[&str] = &[
 pub enum JavaSerializerError {
     /// A schema registry's serializer (Confluent's `KafkaAvroSerializer`, ...).
     #[error(
-        "'{class}' is a schema-registry serializer other than Confluent's KafkaAvroSerializer, \
-         the one supported: use io.confluent.kafka.serializers.KafkaAvroSerializer with \
-         schema.registry.url for registry Avro (#[derive(KafkaRecord)] with format = \"avro\"), \
-         or remove this line"
+        "'{class}' is a schema-registry serializer other than Confluent's KafkaAvroSerializer and \
+         KafkaJsonSchemaSerializer, the ones supported: use \
+         io.confluent.kafka.serializers.KafkaAvroSerializer with schema.registry.url for \
+         registry Avro (#[derive(KafkaRecord)] with format = \"avro\"), \
+         io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer for JSON with a JSON \
+         Schema (#[kafka(json_schema)]), or remove this line"
     )]
     SchemaRegistry {
         /// The class as written.
@@ -367,16 +370,25 @@ mod tests {
     #[test]
     fn schema_registry_serializers_are_not_java_serializers() {
         let error = JavaSerializer::from_class(
-            "io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer",
+            "io.confluent.kafka.serializers.protobuf.KafkaProtobufSerializer",
         )
         .unwrap_err();
         assert_eq!(
             error.to_string(),
-            "'io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer' is a schema-registry \
-             serializer other than Confluent's KafkaAvroSerializer, the one supported: use \
+            "'io.confluent.kafka.serializers.protobuf.KafkaProtobufSerializer' is a \
+             schema-registry serializer other than Confluent's KafkaAvroSerializer and \
+             KafkaJsonSchemaSerializer, the ones supported: use \
              io.confluent.kafka.serializers.KafkaAvroSerializer with schema.registry.url for \
-             registry Avro (#[derive(KafkaRecord)] with format = \"avro\"), or remove this line"
+             registry Avro (#[derive(KafkaRecord)] with format = \"avro\"), \
+             io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer for JSON with a JSON \
+             Schema (#[kafka(json_schema)]), or remove this line"
         );
+        assert!(matches!(
+            JavaSerializer::from_class(
+                "io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer"
+            ),
+            Err(JavaSerializerError::SchemaRegistry { .. })
+        ));
         assert!(matches!(
             JavaSerializer::from_class("io.confluent.kafka.serializers.KafkaAvroSerializer"),
             Err(JavaSerializerError::SchemaRegistry { .. })

@@ -45,6 +45,12 @@
 //! (a registry client, or [`StaticSchemaIds`]) maps a record's
 //! [`AvroSchema`] and subject to that id once per record type and topic (the
 //! template asks at startup for registered types, else at the first send).
+//!
+//! A JSON record declared with `#[kafka(json_schema)]` (and deriving
+//! [`schemars::JsonSchema`]) also gives its value's JSON Schema
+//! ([`KafkaRecord::value_json_schema`]), which Confluent's
+//! `KafkaJsonSchemaSerializer` lines register; its value is then framed the
+//! same way (`00`, the schema id, the JSON document).
 
 #![warn(missing_docs)]
 
@@ -77,6 +83,11 @@ pub use topic::{
 };
 
 use bytes::Bytes;
+
+/// The JSON Schema generator `#[kafka(json_schema)]` records derive
+/// `JsonSchema` from (`#[derive(schemars::JsonSchema)]`), re-exported so that
+/// the versions agree.
+pub use schemars;
 
 use avro::{AvroSchema, AvroSchemaError};
 use kafka_core::{Header, ProducerRecord};
@@ -121,6 +132,18 @@ pub trait KafkaRecord {
     fn value_schema() -> Option<Result<&'static AvroSchema, AvroSchemaError>>
     where
         Self: Sized;
+
+    /// The JSON Schema of a JSON record's value (JSON text), for records
+    /// declared with `#[kafka(json_schema)]`: generated from the struct by
+    /// [`schemars`], as Confluent's `KafkaJsonSchemaSerializer` generates one
+    /// from a Java class, and registered with a schema registry under the
+    /// value's subject. `None` otherwise (the default).
+    fn value_json_schema() -> Option<String>
+    where
+        Self: Sized,
+    {
+        None
+    }
 
     /// The `__TypeId__` a JSON record sends for Spring consumers, if declared
     /// with `#[kafka(type_id = "...")]`. [`headers`](Self::headers) includes it.

@@ -100,6 +100,12 @@ pub fn write_json_value<T: Serialize + KafkaRecord>(
     })
 }
 
+/// The JSON Schema of `T` as JSON text (draft 2020-12, as schemars writes it),
+/// for `#[kafka(json_schema)]` records.
+pub fn json_schema_of<T: schemars::JsonSchema>() -> String {
+    schemars::schema_for!(T).as_value().to_string()
+}
+
 /// A header from a field's [`KafkaBytes`].
 pub fn field_header(name: &'static str, value: Option<Vec<u8>>) -> Header {
     Header {

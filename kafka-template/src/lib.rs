@@ -22,6 +22,15 @@
 //! # }
 //! ```
 //!
+//! # Transactions
+//!
+//! With `spring.kafka.producer.transaction-id-prefix`,
+//! [`KafkaTemplate::execute_in_transaction`] commits what its closure sends
+//! through the [`Transaction`] when it returns `Ok`, and aborts on `Err` or
+//! panic; see [`transaction`] for the producer pool, Spring's
+//! `allow-non-transactional` rule, and what the listener, interceptors and
+//! failure journal do with a transaction's records.
+//!
 //! # Keys of your own types
 //!
 //! A key field whose type wraps a native key type (`struct PaymentId(String)`)
@@ -83,9 +92,12 @@ pub mod mock;
 mod record_type;
 mod registry;
 mod template;
+pub mod transaction;
 
 /// The producer this template runs on, re-exported so users need only this crate.
 pub use kafka_core as core;
+/// The record type [`KafkaTemplate::send`] takes besides derived records.
+pub use kafka_core::ProducerRecord;
 /// The runtime of `#[derive(KafkaRecord)]` (record trait, key encodings, Avro,
 /// JSON, framings), re-exported so the code the derive generates finds it
 /// through this crate.
@@ -104,7 +116,11 @@ pub use kafka_schema_registry as schema_registry;
 pub use listener::{LoggingProducerListener, ProducerListener};
 pub use mock::{MockProducer, SentRecord};
 pub use record_type::{RecordTypeError, SerializedPart, SerializerMismatch};
-pub use registry::{KAFKA_AVRO_SERIALIZER, RegistrySchemaIds, RegistrySetupError};
-pub use template::{
-    AvroFraming, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult, TemplateError,
+pub use registry::{
+    KAFKA_AVRO_SERIALIZER, KAFKA_JSON_SCHEMA_SERIALIZER, RegistrySchemaIds, RegistrySetupError,
 };
+pub use template::{
+    AvroFraming, IntoProducerRecord, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult,
+    TemplateError,
+};
+pub use transaction::{Transaction, TransactionFailure};

@@ -116,24 +116,47 @@ struct MockState {
     fail_next: VecDeque<KafkaError>,
     fail_all: Option<KafkaError>,
     avro_frame: AvroFrame,
+    committed: usize,
+    aborted: usize,
+}
+
+/// The records of one transaction on the mock, kept apart until it commits
+/// (Java's `MockProducer` with transactions: the history shows a
+/// transaction's records only once it committed).
+#[derive(Debug, Default)]
+pub(crate) struct MockTransaction {
+    sent: Mutex<Vec<SentRecord>>,
+    /// The first send of the transaction that failed: it cannot commit, as
+    /// with a real producer.
+    failed: Mutex<Option<KafkaError>>,
+}
+
+impl MockTransaction {
+    /// Why the transaction cannot commit, if a send in it failed.
+    pub(crate) fn failed(&self) -> Option<KafkaError> {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
 }
 
 /// A producer stand-in: every send succeeds at the next offset of its
 /// partition unless told to fail.
 ///
 /// ```
-/// use kafka_template::{KafkaTemplate, MockProducer, core::KafkaError};
+/// use kafka_template::{KafkaTemplate, MockProducer, ProducerRecord, core::KafkaError};
 ///
 /// # tokio_test_block_on(async {
 /// let mock = MockProducer::new(3);
 /// let template = KafkaTemplate::with_mock(mock.clone());
 ///
-/// let sent = template.send_to("orders", Some("k1"), "hello").await.unwrap();
+/// let sent = template.send(ProducerRecord::new("orders", "hello").with_key("k1")).await.unwrap();
 /// assert_eq!(sent.record_metadata.offset, Some(0));
 /// assert_eq!(mock.history()[0].value_str().as_deref(), Some("hello"));
 ///
 /// mock.fail_next(KafkaError::Internal("broker on fire".into()));
-/// let failed = template.send_to("orders", Some("k1"), "again").await.unwrap_err();
+/// let failed = template.send(ProducerRecord::new("orders", "again").with_key("k1")).await.unwrap_err();
 /// assert_eq!(failed.record().unwrap().topic, "orders");
 /// # });
 /// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -160,7 +183,8 @@ impl MockProducer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Everything sent successfully so far, in order.
+    /// Everything sent successfully so far, in order; a transaction's
+    /// records appear when it commits (an aborted transaction's never do).
     pub fn history(&self) -> Vec<SentRecord> {
         self.lock().history.clone()
     }
@@ -191,13 +215,52 @@ impl MockProducer {
         self.lock().fail_all = error;
     }
 
-    pub(crate) fn send(&self, record: &ProducerRecord) -> Result<RecordMetadata, KafkaError> {
+    /// How many transactions committed (Spring's `MockProducer.commitCount()`).
+    pub fn committed_transactions(&self) -> usize {
+        self.lock().committed
+    }
+
+    /// How many transactions were aborted: the closure failed or panicked
+    /// (Java's `MockProducer` counts the same).
+    pub fn aborted_transactions(&self) -> usize {
+        self.lock().aborted
+    }
+
+    /// Ends `transaction`: its records join the history on commit (in the
+    /// order sent), and are forgotten on abort (their offsets stay used, as
+    /// on a broker).
+    pub(crate) fn end(&self, transaction: &MockTransaction, commit: bool) {
+        let sent = std::mem::take(&mut *transaction.sent.lock().unwrap_or_else(|p| p.into_inner()));
         let mut state = self.lock();
-        if let Some(error) = state.fail_next.pop_front() {
-            return Err(error);
+        if commit {
+            state.history.extend(sent);
+            state.committed += 1;
+        } else {
+            state.aborted += 1;
         }
-        if let Some(error) = &state.fail_all {
-            return Err(error.clone());
+    }
+
+    /// Sends `record`, into `transaction` when given (kept out of the history
+    /// until it commits).
+    pub(crate) fn send_in(
+        &self,
+        record: &ProducerRecord,
+        transaction: Option<&MockTransaction>,
+    ) -> Result<RecordMetadata, KafkaError> {
+        let mut state = self.lock();
+        let failure = state
+            .fail_next
+            .pop_front()
+            .or_else(|| state.fail_all.clone());
+        if let Some(error) = failure {
+            if let Some(transaction) = transaction {
+                transaction
+                    .failed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| error.clone());
+            }
+            return Err(error);
         }
         let partition = record.partition.unwrap_or_else(|| {
             record
@@ -231,16 +294,26 @@ impl MockProducer {
                 .map_or(-1, |v| i32::try_from(v.len()).unwrap_or(i32::MAX)),
         };
         *offset += 1;
-        let avro_frame = state.avro_frame;
-        state.history.push(SentRecord {
+        let sent = SentRecord {
             topic: record.topic.clone(),
             partition,
             key: record.key.clone(),
             value: record.value.clone(),
             headers: record.headers.clone(),
             timestamp,
-            avro_frame,
-        });
+            avro_frame: state.avro_frame,
+        };
+        match transaction {
+            Some(transaction) => {
+                drop(state);
+                transaction
+                    .sent
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(sent);
+            }
+            None => state.history.push(sent),
+        }
         Ok(metadata)
     }
 }

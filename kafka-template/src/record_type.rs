@@ -12,9 +12,7 @@ use kafka_record::{
 };
 
 use crate::config::{KafkaConfig, Origin};
-use crate::registry::{
-    KAFKA_AVRO_SERIALIZER, KeyFrame, RegistrySchemaIds, key_avro_schema, schema_full_name,
-};
+use crate::registry::{KeyFrame, RegistryFormat, RegistrySchemaIds, key_schema, schema_full_name};
 use crate::template::AvroFraming;
 
 /// The Java properties naming serializer classes: the template checks them
@@ -32,9 +30,11 @@ pub(crate) struct SerializerLine {
     pub origin: Origin,
 }
 
-/// A `KafkaAvroSerializer` line: where it was written.
+/// A `KafkaAvroSerializer` or `KafkaJsonSchemaSerializer` line: what it
+/// writes and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RegistryLine {
+    pub format: RegistryFormat,
     /// The key as the user wrote it.
     pub written_key: String,
     pub origin: Origin,
@@ -45,16 +45,18 @@ pub(crate) struct RegistryLine {
 pub(crate) struct SerializerLines {
     pub key: Option<SerializerLine>,
     pub value: Option<SerializerLine>,
-    /// `key-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer`.
-    pub key_avro: Option<RegistryLine>,
-    /// `value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer`.
-    pub value_avro: Option<RegistryLine>,
+    /// `key-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer`
+    /// (or `...json.KafkaJsonSchemaSerializer`).
+    pub key_registry: Option<RegistryLine>,
+    /// `value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer`
+    /// (or `...json.KafkaJsonSchemaSerializer`).
+    pub value_registry: Option<RegistryLine>,
 }
 
 impl SerializerLines {
-    /// Whether a line names Confluent's Avro serializer.
+    /// Whether a line names a schema-registry serializer.
     pub(crate) fn uses_registry(&self) -> bool {
-        self.key_avro.is_some() || self.value_avro.is_some()
+        self.key_registry.is_some() || self.value_registry.is_some()
     }
 }
 
@@ -161,13 +163,31 @@ pub enum RecordTypeError {
         /// The record's Rust type name.
         record_type: &'static str,
     },
-    /// A `KafkaAvroSerializer` line, and no schema registry to use.
+    /// A `KafkaAvroSerializer` / `KafkaJsonSchemaSerializer` line, and no
+    /// schema registry to use.
     #[error(
-        "record `{record_type}`: {config_key} (from {origin}) names KafkaAvroSerializer and no \
+        "record `{record_type}`: {config_key} (from {origin}) names {class} and no \
          schema registry is configured; set schema.registry.url under the producer's properties \
          (or give one with KafkaTemplateBuilder::schema_registry)"
     )]
     NoRegistry {
+        /// The record's Rust type name.
+        record_type: &'static str,
+        /// The serializer class the line names.
+        class: &'static str,
+        /// The serializer line's key as written.
+        config_key: String,
+        /// Where it is.
+        origin: Origin,
+    },
+    /// A `KafkaJsonSchemaSerializer` value line, and a JSON record without a
+    /// JSON Schema.
+    #[error(
+        "record `{record_type}`: {config_key} (from {origin}) names KafkaJsonSchemaSerializer, \
+         which registers the value's JSON Schema, and the record has none; add \
+         #[kafka(json_schema)] and #[derive(schemars::JsonSchema)] to it, or remove the line"
+    )]
+    NoJsonSchema {
         /// The record's Rust type name.
         record_type: &'static str,
         /// The serializer line's key as written.
@@ -192,7 +212,8 @@ pub(crate) struct TypeRoute {
     pub topic: Arc<str>,
     /// How the value is framed; a Confluent schema id was asked for once.
     pub framing: ValueFraming,
-    /// With a `KafkaAvroSerializer` key line: the key's Confluent frame.
+    /// With a `KafkaAvroSerializer` / `KafkaJsonSchemaSerializer` key line:
+    /// the key's Confluent frame.
     pub key_frame: Option<KeyFrame>,
 }
 
@@ -241,14 +262,14 @@ impl Routing<'_> {
         })
     }
 
-    /// With a `KafkaAvroSerializer` key line and a keyed record: the key's
-    /// primitive Avro schema registered (or looked up) under its subject.
+    /// With a registry key line and a keyed record: the key's primitive
+    /// schema (Avro, or JSON Schema) registered (or looked up) under its subject.
     fn key_frame<R: KafkaRecord>(&self, topic: &str) -> Result<Option<KeyFrame>, RecordTypeError> {
-        let (Some(line), Some(key)) = (&self.serializers.key_avro, R::record_key()) else {
+        let (Some(line), Some(key)) = (&self.serializers.key_registry, R::record_key()) else {
             return Ok(None);
         };
         let record_type = R::record_type_name();
-        let Some(schema) = key_avro_schema(key.encoding) else {
+        let Some(schema) = key_schema(line.format, key.encoding) else {
             return Err(RecordTypeError::Serializer(Box::new(SerializerMismatch {
                 record_type,
                 part: SerializedPart::Key {
@@ -256,7 +277,7 @@ impl Routing<'_> {
                     encoding: key.encoding,
                 },
                 config_key: line.written_key.clone(),
-                class: KAFKA_AVRO_SERIALIZER,
+                class: line.format.class(),
                 origin: line.origin.clone(),
                 fitting: JavaSerializer::for_key(key.encoding)
                     .into_iter()
@@ -264,30 +285,57 @@ impl Routing<'_> {
                     .collect(),
             })));
         };
-        let Some(registry) = self.registry else {
-            return Err(RecordTypeError::NoRegistry {
-                record_type,
+        let registry = self.registry_for::<R>(line)?;
+        let (strategy, _) = registry.strategies();
+        let subject = strategy.subject(topic, true, &schema_full_name(line.format, schema));
+        let schema_id = registered_id::<R>(registry, subject, line.format, schema)?;
+        Ok(Some(KeyFrame {
+            schema_id,
+            encoding: key.encoding,
+            format: line.format,
+        }))
+    }
+
+    /// The registry a registry serializer line needs.
+    fn registry_for<R: KafkaRecord>(
+        &self,
+        line: &RegistryLine,
+    ) -> Result<&RegistrySchemaIds, RecordTypeError> {
+        self.registry.ok_or_else(|| RecordTypeError::NoRegistry {
+            record_type: R::record_type_name(),
+            class: line.format.class(),
+            config_key: line.written_key.clone(),
+            origin: line.origin.clone(),
+        })
+    }
+
+    /// With a `KafkaJsonSchemaSerializer` value line: the JSON record's JSON
+    /// Schema registered (or looked up) under its subject, the value in the
+    /// Confluent frame.
+    fn json_schema_framing<R: KafkaRecord>(
+        &self,
+        topic: &str,
+    ) -> Result<ValueFraming, RecordTypeError> {
+        let Some(line) = self
+            .serializers
+            .value_registry
+            .as_ref()
+            .filter(|line| line.format == RegistryFormat::JsonSchema)
+        else {
+            return Ok(ValueFraming::Raw);
+        };
+        let Some(schema) = R::value_json_schema() else {
+            return Err(RecordTypeError::NoJsonSchema {
+                record_type: R::record_type_name(),
                 config_key: line.written_key.clone(),
                 origin: line.origin.clone(),
             });
         };
-        let (strategy, _) = registry.strategies();
-        let subject = strategy.subject(topic, true, &schema_full_name(schema));
-        let schema_id =
-            registry
-                .id_of(&subject, schema)
-                .map_err(|error| RecordTypeError::SchemaId {
-                    record_type,
-                    error: SchemaIdError {
-                        subject,
-                        fingerprint: 0,
-                        reason: error.to_string(),
-                    },
-                })?;
-        Ok(Some(KeyFrame {
-            schema_id,
-            encoding: key.encoding,
-        }))
+        let registry = self.registry_for::<R>(line)?;
+        let (_, strategy) = registry.strategies();
+        let subject = strategy.subject(topic, false, &schema_full_name(line.format, &schema));
+        let schema_id = registered_id::<R>(registry, subject, line.format, &schema)?;
+        Ok(ValueFraming::Confluent { schema_id })
     }
 
     fn framing<R: KafkaRecord>(&self, topic: &str) -> Result<ValueFraming, RecordTypeError> {
@@ -299,7 +347,7 @@ impl Routing<'_> {
             (ValueFormat::Avro, None) => {
                 return Err(RecordTypeError::MissingSchema { record_type });
             }
-            _ => return Ok(ValueFraming::Raw),
+            _ => return self.json_schema_framing::<R>(topic),
         };
         Ok(match self.avro_framing {
             AvroFraming::Raw => ValueFraming::Raw,
@@ -320,11 +368,34 @@ impl Routing<'_> {
         match self.registry {
             Some(registry) => {
                 let (_, strategy) = registry.strategies();
-                strategy.subject(topic, false, &schema_full_name(schema.json()))
+                strategy.subject(
+                    topic,
+                    false,
+                    &schema_full_name(RegistryFormat::Avro, schema.json()),
+                )
             }
             None => topic_value_subject(topic),
         }
     }
+}
+
+/// The id of `schema` under `subject`, asked of the registry.
+fn registered_id<R: KafkaRecord>(
+    registry: &RegistrySchemaIds,
+    subject: String,
+    format: RegistryFormat,
+    schema: &str,
+) -> Result<u32, RecordTypeError> {
+    registry
+        .id_of(&subject, format, schema)
+        .map_err(|error| RecordTypeError::SchemaId {
+            record_type: R::record_type_name(),
+            error: SchemaIdError {
+                subject,
+                fingerprint: 0,
+                reason: error.to_string(),
+            },
+        })
 }
 
 /// Whether the serializer lines agree with what `R` writes. A keyless record
@@ -357,14 +428,14 @@ pub(crate) fn check_serializers<R: KafkaRecord>(
             JavaSerializer::for_key(key.encoding),
         ));
     }
-    if let Some(line) = &lines.value_avro {
+    if let Some(line) = &lines.value_registry {
         let format = R::value_format();
-        if format != ValueFormat::Avro {
+        if format != line.format.value_format() {
             return Err(Box::new(SerializerMismatch {
                 record_type: R::record_type_name(),
                 part: SerializedPart::Value { format },
                 config_key: line.written_key.clone(),
-                class: KAFKA_AVRO_SERIALIZER,
+                class: line.format.class(),
                 origin: line.origin.clone(),
                 fitting: JavaSerializer::for_value(format)
                     .into_iter()

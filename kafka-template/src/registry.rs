@@ -1,5 +1,6 @@
-//! Registry Avro: Confluent's `KafkaAvroSerializer` lines switch record types
-//! to the Confluent wire format (`00`, the schema id, the Avro datum) with ids
+//! Registry Avro and JSON Schema: Confluent's `KafkaAvroSerializer` and
+//! `KafkaJsonSchemaSerializer` lines switch record types to the Confluent wire
+//! format (`00`, the schema id, the Avro datum or the JSON document) with ids
 //! from a schema registry (`schema.registry.url` under `properties`), keys and
 //! values, with Confluent's subject name strategies.
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_record::avro::AvroSchema;
-use kafka_record::{KeyEncoding, SchemaIdError, SchemaIdResolver};
+use kafka_record::{KeyEncoding, SchemaIdError, SchemaIdResolver, ValueFormat};
 use kafka_schema_registry::{
     RegistryConfig, RegistryConfigError, RegistryError, Schema, SchemaRegistryClient,
     SubjectNameStrategy,
@@ -18,9 +19,55 @@ use kafka_schema_registry::{
 /// naming it makes the template frame that part for the registry.
 pub const KAFKA_AVRO_SERIALIZER: &str = "io.confluent.kafka.serializers.KafkaAvroSerializer";
 
-/// Whether a serializer line names Confluent's Avro serializer.
-pub(crate) fn is_kafka_avro_serializer(class: &str) -> bool {
-    class.trim() == KAFKA_AVRO_SERIALIZER
+/// Confluent's JSON Schema serializer: a `key-serializer` / `value-serializer`
+/// line naming it makes the template register the record's JSON Schema
+/// (`#[kafka(json_schema)]`) and frame that part for the registry.
+pub const KAFKA_JSON_SCHEMA_SERIALIZER: &str =
+    "io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer";
+
+/// What a schema-registry serializer line writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RegistryFormat {
+    /// `KafkaAvroSerializer`: Avro, schema type AVRO.
+    Avro,
+    /// `KafkaJsonSchemaSerializer`: JSON, schema type JSON.
+    JsonSchema,
+}
+
+impl RegistryFormat {
+    /// The Java class.
+    pub(crate) fn class(self) -> &'static str {
+        match self {
+            RegistryFormat::Avro => KAFKA_AVRO_SERIALIZER,
+            RegistryFormat::JsonSchema => KAFKA_JSON_SCHEMA_SERIALIZER,
+        }
+    }
+
+    /// The value format a record needs for it.
+    pub(crate) fn value_format(self) -> ValueFormat {
+        match self {
+            RegistryFormat::Avro => ValueFormat::Avro,
+            RegistryFormat::JsonSchema => ValueFormat::Json,
+        }
+    }
+
+    /// A schema of this format.
+    pub(crate) fn schema(self, text: &str) -> Schema {
+        match self {
+            RegistryFormat::Avro => Schema::avro(text),
+            RegistryFormat::JsonSchema => Schema::json(text),
+        }
+    }
+}
+
+/// The schema-registry serializer a line names, when it is one this template
+/// writes (Confluent's Avro or JSON Schema serializer).
+pub(crate) fn registry_serializer(class: &str) -> Option<RegistryFormat> {
+    match class.trim() {
+        KAFKA_AVRO_SERIALIZER => Some(RegistryFormat::Avro),
+        KAFKA_JSON_SCHEMA_SERIALIZER => Some(RegistryFormat::JsonSchema),
+        _ => None,
+    }
 }
 
 /// Schema ids from a schema registry, for
@@ -73,9 +120,15 @@ impl RegistrySchemaIds {
         (config.key_subject_strategy, config.value_subject_strategy)
     }
 
-    /// The id for a schema given as text (a key's primitive schema).
-    pub(crate) fn id_of(&self, subject: &str, schema_json: &str) -> Result<u32, RegistryError> {
-        self.client.id_for(subject, &Schema::avro(schema_json))
+    /// The id for a schema given as text (a key's primitive schema, a JSON
+    /// record's JSON Schema).
+    pub(crate) fn id_of(
+        &self,
+        subject: &str,
+        format: RegistryFormat,
+        schema: &str,
+    ) -> Result<u32, RegistryError> {
+        self.client.id_for(subject, &format.schema(schema))
     }
 }
 
@@ -116,10 +169,24 @@ pub(crate) fn registry_config<'a>(
     Ok(config)
 }
 
-/// The record's full name in an Avro schema's JSON (its `name`, with its
-/// `namespace` unless the name is already qualified), or the primitive type.
-pub(crate) fn schema_full_name(schema_json: &str) -> String {
-    match serde_json::from_str::<serde_json::Value>(schema_json) {
+/// The record name the subject name strategies use: for Avro the record's
+/// full name (its `name`, with its `namespace` unless the name is already
+/// qualified) or the primitive type; for a JSON Schema its `title`, as
+/// Confluent's `JsonSchema.name()` reads it.
+pub(crate) fn schema_full_name(format: RegistryFormat, schema_json: &str) -> String {
+    let parsed = serde_json::from_str::<serde_json::Value>(schema_json);
+    if format == RegistryFormat::JsonSchema {
+        return match parsed
+            .as_ref()
+            .ok()
+            .and_then(|schema| schema.get("title"))
+            .and_then(|title| title.as_str())
+        {
+            Some(title) => title.to_owned(),
+            None => "JsonSchema".to_owned(),
+        };
+    }
+    match parsed {
         Ok(serde_json::Value::String(primitive)) => primitive,
         Ok(serde_json::Value::Object(map)) => {
             let name = map.get("name").and_then(|n| n.as_str());
@@ -154,11 +221,54 @@ pub(crate) fn key_avro_schema(encoding: KeyEncoding) -> Option<&'static str> {
     })
 }
 
-/// A key's Confluent frame: its schema id and how its bytes become Avro.
+/// How a key whose encoding is `encoding` is written by
+/// `KafkaJsonSchemaSerializer`: the JSON Schema it generates for the Java type
+/// (draft-07, titled with the class's simple name; registries recognise a JSON
+/// Schema by its `$schema`); `None` when it has none (bytes, JSON or custom keys).
+pub(crate) fn key_json_schema(encoding: KeyEncoding) -> Option<&'static str> {
+    Some(match encoding {
+        KeyEncoding::Utf8 => {
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"String","type":"string"}"#
+        }
+        KeyEncoding::UuidText => {
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"UUID","type":"string"}"#
+        }
+        KeyEncoding::Short => {
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Short","type":"integer"}"#
+        }
+        KeyEncoding::Integer => {
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Integer","type":"integer"}"#
+        }
+        KeyEncoding::Long => {
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Long","type":"integer"}"#
+        }
+        KeyEncoding::Float => {
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Float","type":"number"}"#
+        }
+        KeyEncoding::Double => {
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Double","type":"number"}"#
+        }
+        KeyEncoding::Boolean => {
+            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Boolean","type":"boolean"}"#
+        }
+        _ => return None,
+    })
+}
+
+/// A key's schema for a registry serializer line.
+pub(crate) fn key_schema(format: RegistryFormat, encoding: KeyEncoding) -> Option<&'static str> {
+    match format {
+        RegistryFormat::Avro => key_avro_schema(encoding),
+        RegistryFormat::JsonSchema => key_json_schema(encoding),
+    }
+}
+
+/// A key's Confluent frame: its schema id and how its bytes become Avro or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeyFrame {
     pub schema_id: u32,
     pub encoding: KeyEncoding,
+    pub format: RegistryFormat,
 }
 
 fn put_zigzag(out: &mut BytesMut, value: i64) {
@@ -171,13 +281,18 @@ fn put_zigzag(out: &mut BytesMut, value: i64) {
 }
 
 impl KeyFrame {
-    /// The key as `KafkaAvroSerializer` writes it: `00`, the id, the Avro
-    /// datum re-encoded from the Java serializer's bytes the record type wrote.
-    /// `None` when the bytes do not have the encoding's length.
+    /// The key as `KafkaAvroSerializer` or `KafkaJsonSchemaSerializer` writes
+    /// it: `00`, the id, the Avro datum or JSON value re-encoded from the Java
+    /// serializer's bytes the record type wrote. `None` when the bytes do not
+    /// have the encoding's length (or, for JSON, are not UTF-8 or a finite number).
     pub(crate) fn frame(&self, key: &[u8]) -> Option<Bytes> {
         let mut out = BytesMut::with_capacity(key.len() + 10);
         out.put_u8(0);
         out.put_u32(self.schema_id);
+        if self.format == RegistryFormat::JsonSchema {
+            out.put_slice(json_key(self.encoding, key)?.as_bytes());
+            return Some(out.freeze());
+        }
         match self.encoding {
             KeyEncoding::Utf8 | KeyEncoding::UuidText | KeyEncoding::ByteArray => {
                 put_zigzag(&mut out, key.len() as i64);
@@ -208,6 +323,31 @@ impl KeyFrame {
     }
 }
 
+/// The JSON value Jackson writes for a key of this encoding, from the bytes
+/// Java's built-in serializer writes.
+fn json_key(encoding: KeyEncoding, key: &[u8]) -> Option<String> {
+    let number = |n: f64| {
+        n.is_finite()
+            .then(|| serde_json::Value::from(n).to_string())
+    };
+    match encoding {
+        KeyEncoding::Utf8 | KeyEncoding::UuidText => {
+            serde_json::to_string(std::str::from_utf8(key).ok()?).ok()
+        }
+        KeyEncoding::Short => Some(i16::from_be_bytes(key.try_into().ok()?).to_string()),
+        KeyEncoding::Integer => Some(i32::from_be_bytes(key.try_into().ok()?).to_string()),
+        KeyEncoding::Long => Some(i64::from_be_bytes(key.try_into().ok()?).to_string()),
+        KeyEncoding::Float => number(f32::from_be_bytes(key.try_into().ok()?).into()),
+        KeyEncoding::Double => number(f64::from_be_bytes(key.try_into().ok()?)),
+        KeyEncoding::Boolean => match key {
+            [0] => Some("false".to_owned()),
+            [1] => Some("true".to_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +358,7 @@ mod tests {
             KeyFrame {
                 schema_id: 7,
                 encoding,
+                format: RegistryFormat::Avro,
             }
             .frame(key)
             .unwrap()
@@ -245,7 +386,8 @@ mod tests {
         assert!(
             KeyFrame {
                 schema_id: 1,
-                encoding: KeyEncoding::Long
+                encoding: KeyEncoding::Long,
+                format: RegistryFormat::Avro,
             }
             .frame(b"x")
             .is_none()
@@ -254,15 +396,80 @@ mod tests {
     }
 
     #[test]
-    fn full_names_for_subject_strategies() {
+    fn keys_are_framed_as_kafka_json_schema_serializer_writes_them() {
+        let frame = |encoding, key: &[u8]| {
+            KeyFrame {
+                schema_id: 9,
+                encoding,
+                format: RegistryFormat::JsonSchema,
+            }
+            .frame(key)
+            .map(|b| b.to_vec())
+        };
         assert_eq!(
-            schema_full_name(r#"{"type":"record","name":"Order","namespace":"com.shop"}"#),
+            frame(KeyEncoding::Utf8, b"a\"b").unwrap(),
+            [&[0, 0, 0, 0, 9][..], br#""a\"b""#].concat()
+        );
+        assert_eq!(
+            frame(KeyEncoding::Long, &(-12i64).to_be_bytes()).unwrap(),
+            [&[0, 0, 0, 0, 9][..], b"-12"].concat()
+        );
+        assert_eq!(
+            frame(KeyEncoding::Double, &1.5f64.to_be_bytes()).unwrap(),
+            [&[0, 0, 0, 0, 9][..], b"1.5"].concat()
+        );
+        assert_eq!(
+            frame(KeyEncoding::Boolean, &[1]).unwrap(),
+            [&[0, 0, 0, 0, 9][..], b"true"].concat()
+        );
+        assert_eq!(frame(KeyEncoding::Double, &f64::NAN.to_be_bytes()), None);
+        assert_eq!(frame(KeyEncoding::Utf8, &[0xff]), None);
+        assert_eq!(frame(KeyEncoding::Integer, b"xyz"), None);
+        assert_eq!(key_json_schema(KeyEncoding::ByteArray), None);
+        let schema: serde_json::Value = serde_json::from_str(
+            key_schema(RegistryFormat::JsonSchema, KeyEncoding::Integer).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(schema["type"], "integer");
+        assert_eq!(
+            schema_full_name(RegistryFormat::JsonSchema, &schema.to_string()),
+            "Integer"
+        );
+    }
+
+    #[test]
+    fn serializer_lines_name_the_registry_format() {
+        assert_eq!(
+            registry_serializer(" io.confluent.kafka.serializers.KafkaAvroSerializer"),
+            Some(RegistryFormat::Avro)
+        );
+        assert_eq!(
+            registry_serializer("io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer"),
+            Some(RegistryFormat::JsonSchema)
+        );
+        assert_eq!(
+            registry_serializer("io.confluent.kafka.serializers.protobuf.KafkaProtobufSerializer"),
+            None
+        );
+    }
+
+    #[test]
+    fn full_names_for_subject_strategies() {
+        let avro = |s| schema_full_name(RegistryFormat::Avro, s);
+        assert_eq!(
+            avro(r#"{"type":"record","name":"Order","namespace":"com.shop"}"#),
             "com.shop.Order"
         );
         assert_eq!(
-            schema_full_name(r#"{"type":"record","name":"a.B","namespace":"x"}"#),
+            avro(r#"{"type":"record","name":"a.B","namespace":"x"}"#),
             "a.B"
         );
-        assert_eq!(schema_full_name("\"string\""), "string");
+        assert_eq!(avro("\"string\""), "string");
+        let json = |s| schema_full_name(RegistryFormat::JsonSchema, s);
+        assert_eq!(
+            json(r#"{"title":"OrderShipped","type":"object"}"#),
+            "OrderShipped"
+        );
+        assert_eq!(json(r#"{"type":"string"}"#), "JsonSchema");
     }
 }

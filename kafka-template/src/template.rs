@@ -12,22 +12,23 @@ use bytes::Bytes;
 use futures_util::future::Either;
 use kafka_core::Partitioner;
 use kafka_core::{
-    DeliveryFuture, KafkaError, KafkaProducer, LazyRecord, MetricsSnapshot, ProducerConfig,
-    ProducerRecord, RecordMetadata, SendError, SentRecord,
+    KafkaError, KafkaProducer, LazyRecord, MetricsSnapshot, ProducerConfig, ProducerRecord,
+    RecordMetadata, SendError, SentRecord, TransactionError,
 };
 use kafka_record::{KafkaRecord, SchemaIdResolver};
 use tokio::sync::oneshot;
 
 use crate::config::{
-    ConfigLoadError, DEFAULT_CLOSE_TIMEOUT, KafkaConfig, ResolvedProperty, TemplateSettings,
+    ConfigLoadError, KafkaConfig, ResolvedProperty, TRANSACTIONAL_ID, TemplateSettings,
 };
 use crate::interceptor::ProducerInterceptor;
 use crate::journal::{FailureJournal, JournalEntry};
 use crate::listener::{LoggingProducerListener, ProducerListener};
-use crate::mock::MockProducer;
+use crate::mock::{MockProducer, MockTransaction};
 use crate::record_type::SERIALIZER_KEYS;
 use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
 use crate::registry::{RegistrySchemaIds, RegistrySetupError};
+use crate::transaction::TransactionPool;
 use kafka_schema_registry::SchemaRegistryClient;
 
 /// Per-type tables, hashed with foldhash: a `TypeId` needs no DoS-resistant hash.
@@ -162,19 +163,36 @@ impl std::fmt::Debug for AvroFraming {
 }
 
 #[derive(Debug)]
-enum Backend {
+pub(crate) enum Backend {
     Producer(KafkaProducer),
     Mock(MockProducer),
+    /// A transactional template without `allow-non-transactional`: no
+    /// producer for sends outside a transaction (they are refused).
+    TransactionsOnly,
 }
 
-struct TemplateInner {
-    backend: Backend,
+/// Where one send goes: the template's own producer (or mock), or the
+/// producer (or mock transaction) of a transaction.
+#[derive(Clone, Copy)]
+pub(crate) enum Target<'a> {
+    Producer(&'a KafkaProducer),
+    Mock(&'a MockProducer, Option<&'a MockTransaction>),
+}
+
+pub(crate) struct TemplateInner {
+    pub(crate) backend: Backend,
     config: Option<KafkaConfig>,
     settings: TemplateSettings,
     /// Shared with the per-record callbacks; kept apart so that buffered records
     /// do not keep the template (and its producer) alive after the last handle
     /// is dropped.
     observers: Arc<Observers>,
+    /// The same listener and interceptors, without the journal: who hears of
+    /// sends inside a transaction (see `crate::transaction`).
+    pub(crate) tx_observers: Arc<Observers>,
+    /// The pool of transactional producers, when the template has a
+    /// transaction id prefix (a mock template's transactions are the mock's).
+    pub(crate) transactions: Option<Arc<TransactionPool>>,
     avro_framing: AvroFraming,
     /// The schema registry, when records are framed for one.
     registry: Option<RegistrySchemaIds>,
@@ -197,11 +215,11 @@ struct TemplateInner {
 /// inject it into every service that publishes.
 ///
 /// ```no_run
-/// use kafka_template::KafkaTemplate;
+/// use kafka_template::{KafkaTemplate, ProducerRecord};
 ///
 /// # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 /// let kafka = KafkaTemplate::from_config()?; // application.yml + profiles + env
-/// let sent = kafka.send_to("greetings", Some("k1"), "hello").await?;
+/// let sent = kafka.send(ProducerRecord::new("greetings", "hello").with_key("k1")).await?;
 /// println!("at {}-{}@{:?}", sent.record_metadata.topic, sent.record_metadata.partition, sent.record_metadata.offset);
 /// kafka.close(std::time::Duration::from_secs(10)).await;
 /// # Ok(())
@@ -216,7 +234,7 @@ struct TemplateInner {
 /// runtime.
 #[derive(Clone)]
 pub struct KafkaTemplate {
-    inner: Arc<TemplateInner>,
+    pub(crate) inner: Arc<TemplateInner>,
 }
 
 impl std::fmt::Debug for KafkaTemplate {
@@ -349,15 +367,12 @@ impl KafkaTemplateBuilder {
     /// Starts the template (its producer's sender task runs on the current tokio
     /// runtime).
     pub fn build(self) -> Result<KafkaTemplate, TemplateError> {
+        let mut transactions = None;
         let (backend, config, settings) = match self.mock {
             Some(mock) => {
                 let settings = match &self.config {
                     Some(c) => c.template_settings(self.producer_name.as_deref())?,
-                    None => TemplateSettings {
-                        default_topic: None,
-                        close_timeout: DEFAULT_CLOSE_TIMEOUT,
-                        transaction_id_prefix: None,
-                    },
+                    None => TemplateSettings::default(),
                 };
                 (Backend::Mock(mock), self.config, settings)
             }
@@ -368,31 +383,47 @@ impl KafkaTemplateBuilder {
                 };
                 let name = self.producer_name.as_deref();
                 let settings = config.template_settings(name)?;
-                // transaction-id-prefix is refused when the configuration loads
-                // (with its file and line), until transactions land.
                 let properties = config.producer_properties(name)?;
                 // The serializer lines are the template's to check, against
                 // each record type; kafka-core would refuse Spring's classes.
-                let producer_config = ProducerConfig::from_properties(
-                    properties
-                        .iter()
-                        .filter(|p| !SERIALIZER_KEYS.contains(&p.key.as_str()))
-                        .filter(|p| !kafka_schema_registry::is_registry_key(&p.key))
-                        .map(|p| (p.key.as_str(), p.value.as_str())),
-                )
-                .map_err(KafkaError::from)?;
-                // Spring closes the producer on context shutdown; a dropped
-                // template does the same: the producer's drop delivers what
-                // was accepted, bounded by `template.close-timeout`.
-                let mut producer =
-                    KafkaProducer::builder(producer_config).close_timeout(settings.close_timeout);
-                if let Some(partitioner) = self.partitioner {
-                    producer = producer.partitioner(partitioner);
-                }
-                let producer = producer
-                    .build()
-                    .map_err(|error| at_origin(error, &properties, &config, name))?;
-                (Backend::Producer(producer), Some(config), settings)
+                // transactional.id is the transaction id prefix (see
+                // config::producers): each pooled producer gets its own.
+                let java: Vec<(&str, &str)> = properties
+                    .iter()
+                    .filter(|p| !SERIALIZER_KEYS.contains(&p.key.as_str()))
+                    .filter(|p| !kafka_schema_registry::is_registry_key(&p.key))
+                    .filter(|p| p.key != TRANSACTIONAL_ID)
+                    .map(|p| (p.key.as_str(), p.value.as_str()))
+                    .collect();
+                let starting = |error| at_origin(error, &properties, &config, name);
+                transactions = match &settings.transaction_id_prefix {
+                    Some(prefix) => Some(Arc::new(
+                        TransactionPool::new(
+                            prefix,
+                            &java,
+                            settings.close_timeout,
+                            self.partitioner.clone(),
+                        )
+                        .map_err(starting)?,
+                    )),
+                    None => None,
+                };
+                let backend = if transactions.is_some() && !settings.allow_non_transactional {
+                    Backend::TransactionsOnly
+                } else {
+                    let producer_config = ProducerConfig::from_properties(java.iter().copied())
+                        .map_err(KafkaError::from)?;
+                    // Spring closes the producer on context shutdown; a dropped
+                    // template does the same: the producer's drop delivers what
+                    // was accepted, bounded by `template.close-timeout`.
+                    let mut producer = KafkaProducer::builder(producer_config)
+                        .close_timeout(settings.close_timeout);
+                    if let Some(partitioner) = self.partitioner {
+                        producer = producer.partitioner(partitioner);
+                    }
+                    Backend::Producer(producer.build().map_err(starting)?)
+                };
+                (backend, Some(config), settings)
             }
         };
         let serializers = match &config {
@@ -429,16 +460,23 @@ impl KafkaTemplateBuilder {
         if let Backend::Mock(mock) = &backend {
             mock.use_avro_framing(&avro_framing);
         }
+        let interceptors: Box<[Arc<dyn ProducerInterceptor>]> = self.interceptors.into();
         Ok(KafkaTemplate {
             inner: Arc::new(TemplateInner {
                 backend,
                 config,
                 settings,
+                tx_observers: Arc::new(Observers {
+                    listener: self.listener.clone(),
+                    interceptors: interceptors.clone(),
+                    journal: None,
+                }),
                 observers: Arc::new(Observers {
                     listener: self.listener,
-                    interceptors: self.interceptors.into(),
+                    interceptors,
                     journal: self.journal,
                 }),
+                transactions,
                 avro_framing,
                 registry,
                 serializers,
@@ -513,11 +551,14 @@ impl KafkaTemplate {
         }
     }
 
-    /// The underlying producer (`None` for a mock template).
+    /// The producer of sends outside transactions (`None` for a mock
+    /// template, and for a transactional one without
+    /// `allow-non-transactional`; a transaction's producer is
+    /// [`Transaction::producer`](crate::Transaction::producer)).
     pub fn producer(&self) -> Option<&KafkaProducer> {
         match &self.inner.backend {
             Backend::Producer(p) => Some(p),
-            Backend::Mock(_) => None,
+            Backend::Mock(_) | Backend::TransactionsOnly => None,
         }
     }
 
@@ -531,29 +572,48 @@ impl KafkaTemplate {
         &self.inner.settings
     }
 
-    /// Sends a derived record and waits for the broker's acknowledgement.
+    /// Sends a record and waits for the broker's acknowledgement (Spring's
+    /// `send(..).get()`).
     ///
-    /// The topic, key, headers, timestamp and value format come from the
-    /// record's `#[derive(KafkaRecord)]`.
-    pub async fn send<R: KafkaRecord + 'static>(
-        &self,
-        record: &R,
-    ) -> Result<SendResult, SendError> {
+    /// `record` is a derived record (`&event`: its topic, key, headers,
+    /// timestamp and value format come from its `#[derive(KafkaRecord)]`) or
+    /// a prepared [`ProducerRecord`]; see [`IntoProducerRecord`].
+    ///
+    /// ```no_run
+    /// # async fn demo(template: kafka_template::KafkaTemplate) -> Result<(), kafka_template::core::SendError> {
+    /// use kafka_template::{KafkaRecord, ProducerRecord};
+    ///
+    /// #[derive(serde::Serialize, KafkaRecord)]
+    /// #[kafka(topic = "orders", format = "json")]
+    /// struct OrderPlaced {
+    ///     #[kafka(key)]
+    ///     id: String,
+    /// }
+    ///
+    /// let sent = template.send(&OrderPlaced { id: "o-1".into() }).await?;
+    /// println!("offset {:?}", sent.record_metadata.offset);
+    /// template
+    ///     .send(ProducerRecord::new("audit", "order o-1 placed").with_key("o-1"))
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send(&self, record: impl IntoProducerRecord) -> Result<SendResult, SendError> {
         self.enqueue(record).await?.await
     }
 
-    /// Appends a derived record to the producer's buffer and returns without
-    /// waiting for the broker; await the returned [`PendingSend`] for the result.
-    /// Keeps batching when one task sends many records.
-    pub async fn enqueue<R: KafkaRecord + 'static>(
-        &self,
-        record: &R,
-    ) -> Result<PendingSend, SendError> {
-        self.enqueue_record(self.build_record(record)?).await
+    /// Appends a record to the producer's buffer and returns without waiting
+    /// for the broker; await the returned [`PendingSend`] for the result
+    /// (Spring's `send` and its `CompletableFuture`). Keeps batching when one
+    /// task sends many records.
+    pub async fn enqueue(&self, record: impl IntoProducerRecord) -> Result<PendingSend, SendError> {
+        let (target, record) = self.plain(record)?;
+        self.enqueue_via(target, &self.inner.observers, record)
+            .await
     }
 
-    /// Appends a derived record and runs `callback` with the outcome once the
-    /// broker acknowledged it or it failed for good (Spring's
+    /// Appends a record and runs `callback` with the outcome once the broker
+    /// acknowledged it or it failed for good (Spring's
     /// `send(..).whenComplete(..)`). The fastest way to send many records: no
     /// future per record, and nothing kept per record in flight (the
     /// [`SendResult`]'s record, equal to the one sent, is decoded from the
@@ -587,27 +647,28 @@ impl KafkaTemplate {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn enqueue_with_callback<R, F>(
+    pub fn enqueue_with_callback<F>(
         &self,
-        record: &R,
+        record: impl IntoProducerRecord,
         callback: F,
     ) -> impl Future<Output = Result<(), SendError>> + Send + '_
     where
-        R: KafkaRecord + 'static,
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
         // Not an `async fn`: the record is built now, and the send's future is
         // returned as it is rather than nested in another (futures are moved,
         // that is copied, as they nest; this is the per-record path).
-        match self.build_record(record) {
-            Ok(record) => Either::Left(self.enqueue_record_with_callback(record, callback)),
+        match self.plain(record) {
+            Ok((target, record)) => {
+                Either::Left(self.dispatch(target, &self.inner.observers, record, callback))
+            }
             Err(error) => Either::Right(std::future::ready(Err(error))),
         }
     }
 
     /// The producer record for a derived record: its topic and framing (made
     /// once per type), key, headers, timestamp and framed value.
-    fn build_record<R: KafkaRecord + 'static>(
+    pub(crate) fn build_record<R: KafkaRecord + 'static>(
         &self,
         record: &R,
     ) -> Result<ProducerRecord, SendError> {
@@ -622,9 +683,10 @@ impl KafkaTemplate {
                 built.key = Some(frame.frame(key).ok_or_else(|| KafkaError::Serialization {
                     topic: route.topic.to_string(),
                     message: format!(
-                        "the key of `{}` does not have the length of {} for KafkaAvroSerializer",
+                        "the key of `{}` is not {} as {} writes it",
                         R::record_type_name(),
-                        frame.encoding.describe()
+                        frame.encoding.describe(),
+                        frame.format.class()
                     ),
                 })?);
             }
@@ -641,20 +703,8 @@ impl KafkaTemplate {
         })
     }
 
-    /// Sends `value` with an optional `key` to `topic` and waits for the
-    /// acknowledgement.
-    pub async fn send_to(
-        &self,
-        topic: &str,
-        key: Option<impl Into<Bytes>>,
-        value: impl Into<Bytes>,
-    ) -> Result<SendResult, SendError> {
-        let mut record = ProducerRecord::new(topic, value);
-        record.key = key.map(Into::into);
-        self.send_record(record).await
-    }
-
-    /// Sends to `template.default-topic`.
+    /// Sends `value` with an optional `key` to `template.default-topic` and
+    /// waits for the acknowledgement (Spring's `sendDefault`).
     pub async fn send_default(
         &self,
         key: Option<impl Into<Bytes>>,
@@ -680,82 +730,100 @@ impl KafkaTemplate {
                 .on_error(Some(&record), &error);
             return Err(SendError::new(error, record));
         }
-        self.send_record(record).await
+        self.send(record).await
     }
 
-    /// Sends a prepared record and waits for the acknowledgement.
-    pub async fn send_record(&self, record: ProducerRecord) -> Result<SendResult, SendError> {
-        self.enqueue_record(record).await?.await
-    }
-
-    /// Appends a prepared record and returns once it is buffered.
-    pub async fn enqueue_record(&self, record: ProducerRecord) -> Result<PendingSend, SendError> {
-        let observers = &self.inner.observers;
-        if observers.journal.is_some() || matches!(self.inner.backend, Backend::Mock(_)) {
-            // The caller hears of a failure only once the journal has stored it
-            // (the mock answers at once): through a channel.
-            let (tx, rx) = oneshot::channel();
-            self.dispatch(record, Some(move |result| drop(tx.send(result))))
-                .await?;
-            return Ok(PendingSend::Channel(rx));
-        }
-        // No journal: the callback tells the observers, and the caller awaits
-        // the batch's shared completion (no per-record channel).
-        let (delivery, record) = self
-            .dispatch(record, None::<fn(Result<SendResult, SendError>)>)
-            .await?;
-        match delivery {
-            Some(delivery) => Ok(PendingSend::Delivery {
-                delivery,
-                record: Some(record),
-            }),
-            // Only the mock has no future, and it took the channel path above.
-            None => Err(SendError::with_shared_record(
-                KafkaError::Internal("the backend returned no delivery future".into()),
-                record,
-            )),
-        }
-    }
-
-    /// Appends a prepared record and runs `callback` with the outcome; see
-    /// [`enqueue_with_callback`](Self::enqueue_with_callback).
-    pub async fn enqueue_record_with_callback<F>(
+    /// A record to send outside a transaction, with where it goes: the
+    /// template's producer (or mock), unless the template is transactional
+    /// without `allow-non-transactional` (Spring's rule), which refuses it.
+    fn plain(
         &self,
+        record: impl IntoProducerRecord,
+    ) -> Result<(Target<'_>, ProducerRecord), SendError> {
+        let record = record.into_producer_record(self)?;
+        let settings = &self.inner.settings;
+        let refused = settings.transaction_id_prefix.is_some() && !settings.allow_non_transactional;
+        match &self.inner.backend {
+            Backend::Producer(producer) if !refused => Ok((Target::Producer(producer), record)),
+            Backend::Mock(mock) if !refused => Ok((Target::Mock(mock, None), record)),
+            _ => {
+                let error = KafkaError::Transaction(TransactionError::InvalidState {
+                    operation: "send a record outside a transaction",
+                    state: "transactional (the template has a transaction-id-prefix)",
+                    hint: "send it inside KafkaTemplate::execute_in_transaction, or set \
+                           spring.kafka.template.allow-non-transactional: true to send it \
+                           through a non-transactional producer",
+                });
+                // Refused before the record reached a producer: the listener
+                // hears of it, the caller gets the record back.
+                self.inner
+                    .observers
+                    .listener
+                    .on_error(Some(&record), &error);
+                Err(SendError::new(error, record))
+            }
+        }
+    }
+
+    /// [`enqueue`](Self::enqueue) to `target`, heard by `observers`.
+    pub(crate) async fn enqueue_via(
+        &self,
+        target: Target<'_>,
+        observers: &Arc<Observers>,
         record: ProducerRecord,
-        callback: F,
+    ) -> Result<PendingSend, SendError> {
+        let (tx, rx) = oneshot::channel();
+        self.dispatch(target, observers, record, move |result| {
+            drop(tx.send(result))
+        })
+        .await?;
+        Ok(PendingSend(rx))
+    }
+
+    /// Runs the interceptors, hands the record to `target` and arranges for
+    /// `observers`, then `reply`, to hear the outcome.
+    async fn dispatch<F>(
+        &self,
+        target: Target<'_>,
+        observers: &Arc<Observers>,
+        record: ProducerRecord,
+        reply: F,
     ) -> Result<(), SendError>
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        let observers = &self.inner.observers;
-        let producer = match &self.inner.backend {
-            // The journal stores the record the caller sent, so it is kept.
-            Backend::Producer(producer) if observers.journal.is_none() => producer,
-            // Boxed, as the failure path below: a rare path that would
-            // otherwise enlarge every send's future.
-            _ => {
-                return Box::pin(self.dispatch(record, Some(callback)))
-                    .await
-                    .map(drop);
+        let record = observers.intercept(record);
+        let producer = match target {
+            Target::Producer(producer) => producer,
+            Target::Mock(mock, transaction) => {
+                let result = match mock.send_in(&record, transaction) {
+                    Ok(metadata) => Ok(SentRecord {
+                        record: record.into(),
+                        metadata,
+                    }),
+                    Err(error) => Err(SendError::new(error, record)),
+                };
+                observers.clone().finish(result, reply);
+                return Ok(());
             }
         };
-        let record = observers.intercept(record);
-        // The producer hands the record back with its outcome, read from the
+        // The journal stores the record the caller sent, so it is kept; else
+        // the producer hands the record back with its outcome, read from the
         // batch: nothing is kept per record while it is in flight.
+        let kept = observers
+            .journal
+            .is_some()
+            .then(|| Arc::new(record.clone()));
         let heard = observers.clone();
         let sent = producer
-            .send_with_record_callback(record, move |result| match result {
-                Ok(SentRecord { record, metadata }) => {
-                    heard.heard_success(&record, &metadata);
-                    callback(Ok(SendResult {
-                        producer_record: record,
-                        record_metadata: metadata,
-                    }));
-                }
-                Err(error) => {
-                    heard.heard_failure(&error);
-                    callback(Err(error));
-                }
+            .send_with_callback(record, move |result| {
+                let result = match (result, kept) {
+                    (Err(error), Some(kept)) => {
+                        Err(SendError::with_shared_record(error.into_error(), kept))
+                    }
+                    (result, _) => result,
+                };
+                heard.finish(result, reply);
             })
             .await;
         match sent {
@@ -765,68 +833,37 @@ impl KafkaTemplate {
         }
     }
 
-    /// Runs the interceptors, hands the record to the backend and arranges for
-    /// the observers (and `reply`, if any) to hear the outcome. The record is
-    /// shared with the observers, never copied. Returns the producer's future
-    /// (none from the mock) and the record as sent.
-    async fn dispatch<F>(
-        &self,
-        record: ProducerRecord,
-        reply: Option<F>,
-    ) -> Result<(Option<DeliveryFuture>, Arc<ProducerRecord>), SendError>
-    where
-        F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
-    {
-        let observers = &self.inner.observers;
-        let record = Arc::new(observers.intercept(record));
-        let outcome = Outcome {
-            inner: observers.clone(),
-            record: record.clone(),
-        };
-        match &self.inner.backend {
-            Backend::Producer(producer) => {
-                let sent = producer
-                    .send_borrowed(&record, move |result| outcome.finish(result, reply))
-                    .await;
-                match sent {
-                    Ok(delivery) => Ok((Some(delivery), record)),
-                    Err(error) => {
-                        let error = SendError::with_shared_record(error, record);
-                        Err(observers.failed(error).await)
-                    }
-                }
-            }
-            Backend::Mock(mock) => {
-                let result = mock
-                    .send(&record)
-                    .map_err(|e| SendError::with_shared_record(e, record.clone()));
-                outcome.finish(result, reply);
-                Ok((None, record))
-            }
-        }
-    }
-
-    /// Waits until every record sent before this call has an outcome.
+    /// Waits until every record sent outside a transaction before this call
+    /// has an outcome (a transaction's records are flushed by its commit).
     pub async fn flush(&self) {
         if let Backend::Producer(p) = &self.inner.backend {
             p.flush().await;
         }
     }
 
-    /// Delivers what is buffered and stops the producer, waiting at most
-    /// `timeout`; returns how many records could not be delivered in time.
+    /// Delivers what is buffered and stops the producer (and the idle
+    /// producers of the transaction pool; a transaction still running gets
+    /// its producer closed when it ends), waiting at most `timeout`; returns
+    /// how many records could not be delivered in time.
     pub async fn close(&self, timeout: Duration) -> usize {
-        match &self.inner.backend {
+        let plain = match &self.inner.backend {
             Backend::Producer(p) => p.close(timeout).await,
-            Backend::Mock(_) => 0,
-        }
+            Backend::Mock(_) | Backend::TransactionsOnly => 0,
+        };
+        let pooled = match &self.inner.transactions {
+            Some(pool) => pool.close(timeout).await,
+            None => 0,
+        };
+        plain + pooled
     }
 
-    /// The producer's metrics (empty for a mock template).
+    /// The metrics of the producer for sends outside transactions (empty for
+    /// a mock template, and for a transactional one without
+    /// `allow-non-transactional`).
     pub fn metrics(&self) -> MetricsSnapshot {
         match &self.inner.backend {
             Backend::Producer(p) => p.metrics(),
-            Backend::Mock(_) => MetricsSnapshot::default(),
+            Backend::Mock(_) | Backend::TransactionsOnly => MetricsSnapshot::default(),
         }
     }
 
@@ -932,60 +969,38 @@ impl Observers {
 }
 
 /// Who hears of every outcome.
-struct Observers {
-    listener: Arc<dyn ProducerListener>,
+pub(crate) struct Observers {
+    pub(crate) listener: Arc<dyn ProducerListener>,
     interceptors: Box<[Arc<dyn ProducerInterceptor>]>,
     journal: Option<FailureJournal>,
 }
 
-/// Finishes one record on the producer's sender task.
-struct Outcome {
-    inner: Arc<Observers>,
-    /// Shared with the caller's [`PendingSend`], which takes it back for the
-    /// [`SendResult`] (without a copy once this side is done with it).
-    record: Arc<ProducerRecord>,
-}
-
-impl Outcome {
-    /// Tells the observers, then `reply` (the caller's callback or channel,
-    /// when the caller does not await the batch).
-    fn finish<F>(self, result: Result<RecordMetadata, SendError>, reply: Option<F>)
+impl Observers {
+    /// Tells the observers of a record's outcome, then `reply` (the caller's
+    /// callback or channel).
+    fn finish<F>(self: Arc<Self>, result: Result<SentRecord, SendError>, reply: F)
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
         match result {
-            Ok(metadata) => {
-                let record = LazyRecord::from(self.record);
-                self.inner.heard_success(&record, &metadata);
-                if let Some(reply) = reply {
-                    reply(Ok(SendResult {
-                        producer_record: record,
-                        record_metadata: metadata,
-                    }));
-                }
+            Ok(SentRecord { record, metadata }) => {
+                self.heard_success(&record, &metadata);
+                reply(Ok(SendResult {
+                    producer_record: record,
+                    record_metadata: metadata,
+                }));
             }
             Err(error) => {
-                // The caller gets back the record it sent, not the copy the
-                // producer rebuilt from the batch.
-                let error = SendError::with_shared_record(error.into_error(), self.record);
-                if self.inner.journal.is_some() {
+                if self.journal.is_some()
+                    && let Ok(runtime) = tokio::runtime::Handle::try_current()
+                {
                     // Journal writes fsync: keep them off the sender task, and
                     // answer the caller only once the record is stored.
-                    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                        let inner = self.inner;
-                        runtime.spawn(async move {
-                            let error = inner.failed(error).await;
-                            if let Some(reply) = reply {
-                                reply(Err(error));
-                            }
-                        });
-                        return;
-                    }
+                    runtime.spawn(async move { reply(Err(self.failed(error).await)) });
+                    return;
                 }
-                self.inner.heard_failure(&error);
-                if let Some(reply) = reply {
-                    reply(Err(error));
-                }
+                self.heard_failure(&error);
+                reply(Err(error));
             }
         }
     }
@@ -995,48 +1010,61 @@ impl Outcome {
 /// Dropping it does not cancel the send.
 #[must_use = "await it for the outcome, or drop it to fire and forget"]
 #[derive(Debug)]
-pub enum PendingSend {
-    /// Waits on the batch the record is in.
-    #[doc(hidden)]
-    Delivery {
-        /// The producer's future for the record.
-        delivery: DeliveryFuture,
-        /// The record as sent, for the [`SendResult`].
-        record: Option<Arc<ProducerRecord>>,
-    },
-    /// Waits for the template to report the outcome (journal, mock).
-    #[doc(hidden)]
-    Channel(oneshot::Receiver<Result<SendResult, SendError>>),
-}
+pub struct PendingSend(oneshot::Receiver<Result<SendResult, SendError>>);
 
 impl Future for PendingSend {
     type Output = Result<SendResult, SendError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            PendingSend::Delivery { delivery, record } => {
-                Pin::new(delivery).poll(cx).map(|result| {
-                    result.map(|record_metadata| SendResult {
-                        producer_record: record.take().map(LazyRecord::from).unwrap_or_else(|| {
-                            ProducerRecord::tombstone(record_metadata.topic.clone()).into()
-                        }),
-                        record_metadata,
-                    })
-                })
-            }
-            PendingSend::Channel(rx) => Pin::new(rx).poll(cx).map(|r| {
-                r.unwrap_or_else(|_| {
-                    Err(SendError::without_record(KafkaError::ProducerClosed(
-                        "the producer stopped before reporting the outcome",
-                    )))
-                })
-            }),
-        }
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|heard| {
+            heard.unwrap_or_else(|_| {
+                Err(SendError::without_record(KafkaError::ProducerClosed(
+                    "the producer stopped before reporting the outcome",
+                )))
+            })
+        })
+    }
+}
+
+/// What a [`KafkaTemplate`] sends: a derived record, borrowed (`&event`,
+/// where the type derives [`KafkaRecord`]: the template gives it its topic,
+/// framing and registry schema ids), or a prepared [`ProducerRecord`].
+///
+/// Implemented by the template's crate only; derive [`KafkaRecord`] to make a
+/// type of yours sendable.
+///
+/// ```
+/// use kafka_template::{IntoProducerRecord, ProducerRecord};
+///
+/// fn sendable(_: impl IntoProducerRecord) {}
+/// sendable(ProducerRecord::new("audit", "order o-1 placed"));
+/// ```
+pub trait IntoProducerRecord: sealed::Sealed {
+    /// The producer record, built with the template's routes for derived types.
+    #[doc(hidden)]
+    fn into_producer_record(self, template: &KafkaTemplate) -> Result<ProducerRecord, SendError>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl<R: kafka_record::KafkaRecord + 'static> Sealed for &R {}
+    impl Sealed for kafka_core::ProducerRecord {}
+}
+
+impl<R: KafkaRecord + 'static> IntoProducerRecord for &R {
+    fn into_producer_record(self, template: &KafkaTemplate) -> Result<ProducerRecord, SendError> {
+        template.build_record(self)
+    }
+}
+
+impl IntoProducerRecord for ProducerRecord {
+    fn into_producer_record(self, _: &KafkaTemplate) -> Result<ProducerRecord, SendError> {
+        Ok(self)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -1044,18 +1072,18 @@ mod tests {
 
     #[derive(serde::Serialize, kafka_derive::KafkaRecord)]
     #[kafka(topic = "orders", format = "json")]
-    struct OrderPlaced {
+    pub(crate) struct OrderPlaced {
         #[kafka(key)]
-        id: String,
+        pub(crate) id: String,
     }
 
     #[derive(Default)]
-    struct Heard {
-        ok: AtomicUsize,
-        failed: AtomicUsize,
+    pub(crate) struct Heard {
+        pub(crate) ok: AtomicUsize,
+        pub(crate) failed: AtomicUsize,
     }
 
-    struct CountingListener(Arc<Heard>);
+    pub(crate) struct CountingListener(pub(crate) Arc<Heard>);
 
     impl ProducerListener for CountingListener {
         fn on_success(&self, _: &LazyRecord, _: &RecordMetadata) {
@@ -1112,7 +1140,7 @@ mod tests {
             .unwrap();
         let outcomes = Outcomes::default();
         template
-            .enqueue_record_with_callback(
+            .enqueue_with_callback(
                 ProducerRecord::new("orders", "v").with_key("k"),
                 collecting(&outcomes),
             )

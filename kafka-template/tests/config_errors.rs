@@ -154,7 +154,7 @@ fn a_value_given_to_a_section() {
         messages,
         [format!(
             "kafka.template (from {}:2) is a section, not a value; expected keys under it: \
-             default-topic, close-timeout, transaction-id-prefix",
+             default-topic, close-timeout, transaction-id-prefix, allow-non-transactional",
             dir.file("application.yml").display()
         )]
     );
@@ -392,42 +392,40 @@ fn variables_are_named_with_their_own_root() {
 }
 
 #[test]
-fn transactions_are_refused_until_they_land() {
+fn transaction_settings_name_their_key_and_line() {
+    // A prefix becomes the pool's transactional.id: kafka-core's rule that it
+    // needs idempotence is reported at the prefix's line; a bad
+    // allow-non-transactional is reported at its own.
     let (dir, messages) = load_yaml_errors(
-        "spring:\n  kafka:\n    producer:\n      transaction-id-prefix: tx-\n      properties:\n        transactional.id: orders-1\n    producers:\n      audit:\n        template:\n          transaction-id-prefix: audit-tx-\n",
-        &[("KAFKA_TEMPLATE_TRANSACTION_ID_PREFIX", "shared-tx-")],
+        "spring:\n  kafka:\n    producer:\n      transaction-id-prefix: tx-\n      properties:\n        enable.idempotence: false\n    template:\n      allow-non-transactional: maybe\n",
+        &[],
     );
     let file = dir.file("application.yml").display().to_string();
-    let refused = |key: &str, origin: &str| {
-        format!(
-            "{key} (from {origin}) is not supported: transactions are not supported yet, and the \
-             template would send without the transaction this asks for; remove it (records are \
-             still sent idempotently)"
-        )
-    };
     assert_eq!(
         messages,
         [
-            refused(
-                "spring.kafka.producer.properties.transactional.id",
-                &format!("{file}:6")
+            format!(
+                "invalid value 'maybe' for spring.kafka.template.allow-non-transactional (from \
+                 {file}:8): expected true or false (also on/off, yes/no, 1/0, as Spring converts \
+                 booleans)"
             ),
-            refused(
-                "spring.kafka.producer.transaction-id-prefix",
-                &format!("{file}:4")
-            ),
-            refused(
-                "spring.kafka.producers.audit.template.transaction-id-prefix",
-                &format!("{file}:10")
-            ),
-            refused(
-                "kafka.template.transaction-id-prefix",
-                "env KAFKA_TEMPLATE_TRANSACTION_ID_PREFIX"
+            format!(
+                "transactional.id requires idempotence, but enable.idempotence=false; remove \
+                 transactional.id or enable idempotence \
+                 (spring.kafka.producer.transaction-id-prefix from {file}:4)"
             ),
         ]
     );
     // An empty prefix (`${TX_PREFIX:}` unset) asks for nothing.
-    config_common::load_yaml("kafka.producer.transaction-id-prefix: ''\n", &[]);
+    let (_dir, config) =
+        config_common::load_yaml("kafka.producer.transaction-id-prefix: ''\n", &[]);
+    assert_eq!(
+        config
+            .template_settings(None)
+            .unwrap()
+            .transaction_id_prefix,
+        None
+    );
 }
 
 #[test]

@@ -198,7 +198,7 @@ fn producer_properties_merge_in_spring_order() {
 #[test]
 fn named_producers_inherit_common_settings_only() {
     // (Which producer a transaction-id-prefix reaches is a unit test of
-    // config::producers: the key is refused until transactions land.)
+    // config::producers; `transaction_settings_are_springs` below loads them.)
     let (_dir, config) = load_yaml(
         "kafka:\n  bootstrap-servers: shared:9092\n  properties:\n    max.block.ms: 1000\n  producer:\n    acks: '0'\n  template:\n    default-topic: shared-topic\n    close-timeout: 10s\n  producers:\n    bulk:\n      batch-size: 1MB\n      linger: 100ms\n    audit:\n      bootstrap-servers: audit:9092\n      template:\n        default-topic: audit-log\n        close-timeout: 2s\n",
         &[],
@@ -231,6 +231,7 @@ fn named_producers_inherit_common_settings_only() {
             default_topic: Some("shared-topic".into()),
             close_timeout: Duration::from_secs(10),
             transaction_id_prefix: None,
+            allow_non_transactional: false,
         }
     );
     // `bulk`'s template inherits the shared topic and timeout.
@@ -240,6 +241,7 @@ fn named_producers_inherit_common_settings_only() {
             default_topic: Some("shared-topic".into()),
             close_timeout: Duration::from_secs(10),
             transaction_id_prefix: None,
+            allow_non_transactional: false,
         }
     );
     assert_eq!(
@@ -248,6 +250,7 @@ fn named_producers_inherit_common_settings_only() {
             default_topic: Some("audit-log".into()),
             close_timeout: Duration::from_secs(2),
             transaction_id_prefix: None,
+            allow_non_transactional: false,
         }
     );
     // Producer names are relaxed too.
@@ -274,6 +277,7 @@ fn template_defaults() {
             default_topic: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             transaction_id_prefix: None,
+            allow_non_transactional: false,
         }
     );
     assert_eq!(DEFAULT_CLOSE_TIMEOUT, Duration::from_secs(30));
@@ -281,4 +285,37 @@ fn template_defaults() {
         config.origin("kafka.template.close-timeout"),
         Some(&Origin::Default)
     );
+}
+
+#[test]
+fn transaction_settings_are_springs() {
+    let (dir, config) = load_yaml(
+        "spring:\n  kafka:\n    producer:\n      transaction-id-prefix: orders-tx-\n    template:\n      allow-non-transactional: on\n    producers:\n      audit:\n        properties:\n          transactional.id: audit-\n",
+        &[(
+            "KAFKA_PRODUCERS_AUDIT_TEMPLATE_ALLOW_NON_TRANSACTIONAL",
+            "false",
+        )],
+    );
+    let settings = config.template_settings(None).unwrap();
+    assert_eq!(
+        settings.transaction_id_prefix.as_deref(),
+        Some("orders-tx-")
+    );
+    assert!(settings.allow_non_transactional);
+    // The prefix is the producer's transactional.id, named by its key and line.
+    let id = property(&config, None, "transactional.id").unwrap();
+    assert_eq!(id.value, "orders-tx-");
+    assert_eq!(id.config_key, "kafka.producer.transaction-id-prefix");
+    assert_eq!(
+        id.origin,
+        Origin::File {
+            path: dir.file("application.yml"),
+            line: 4
+        }
+    );
+    // Spring's producer factory takes a transactional.id property as the
+    // prefix; the environment turns the inherited allow-non-transactional off.
+    let audit = config.template_settings(Some("audit")).unwrap();
+    assert_eq!(audit.transaction_id_prefix.as_deref(), Some("audit-"));
+    assert!(!audit.allow_non_transactional);
 }

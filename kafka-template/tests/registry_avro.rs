@@ -5,9 +5,9 @@
 
 mod config_common;
 
-use config_common::{ConfigDir, load_yaml_errors};
-use kafka_template::schema_registry::{MockRegistry, RegistryConfig, SchemaRegistryClient};
-use kafka_template::{KafkaConfig, KafkaRecord, KafkaTemplate, MockProducer, TemplateError};
+use config_common::{ConfigDir, load_yaml_errors, mock_registry, registry_config};
+use kafka_template::schema_registry::MockRegistry;
+use kafka_template::{KafkaRecord, KafkaTemplate, MockProducer, TemplateError};
 use serde::{Deserialize, Serialize};
 
 const AVRO: &str = "io.confluent.kafka.serializers.KafkaAvroSerializer";
@@ -28,30 +28,9 @@ struct AuditEntry {
     text: String,
 }
 
-fn config(scope: &str, extra: &str) -> (ConfigDir, KafkaConfig) {
-    MockRegistry::drop_scope(scope);
-    let dir = ConfigDir::new();
-    dir.write(
-        "application.yml",
-        &format!(
-            "spring:\n  kafka:\n    producer:\n      key-serializer: {AVRO}\n      value-serializer: {AVRO}\n      properties:\n        schema.registry.url: mock://{scope}\n{extra}"
-        ),
-    );
-    let config = dir.builder().load().unwrap_or_else(|e| panic!("{e}"));
-    (dir, config)
-}
-
-fn registry(scope: &str) -> SchemaRegistryClient {
-    SchemaRegistryClient::new(
-        RegistryConfig::from_properties([("schema.registry.url", &*format!("mock://{scope}"))])
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn keys_and_values_are_confluent_framed_with_the_registry_ids() {
-    let (_dir, config) = config("tpl-unit", "");
+    let (_dir, config) = registry_config(AVRO, "tpl-unit", "");
     let mock = MockProducer::new(3);
     let template = KafkaTemplate::mock_builder(mock.clone())
         .config(config)
@@ -64,7 +43,7 @@ async fn keys_and_values_are_confluent_framed_with_the_registry_ids() {
     template.send(&order).await.unwrap();
     template.send(&order).await.unwrap();
 
-    let registry = registry("tpl-unit");
+    let registry = mock_registry("tpl-unit");
     let value_id = registry.latest_version("orders-value").unwrap().id;
     let key = registry.latest_version("orders-key").unwrap();
     assert_eq!(key.schema.schema, "\"string\"");
@@ -114,7 +93,7 @@ async fn registry_keys_under_the_common_properties_serve_the_producer() {
     let sent = &mock.history()[0];
     // No key-serializer line: the key stays as the record type writes it.
     assert_eq!(sent.key.as_deref(), Some(&b"o-2"[..]));
-    let id = registry("tpl-common")
+    let id = mock_registry("tpl-common")
         .latest_version("orders-value")
         .unwrap()
         .id;
@@ -127,7 +106,8 @@ async fn registry_keys_under_the_common_properties_serve_the_producer() {
 
 #[tokio::test]
 async fn subject_name_strategies_choose_the_subjects() {
-    let (_dir, config) = config(
+    let (_dir, config) = registry_config(
+        AVRO,
         "tpl-strategy",
         "        value.subject.name.strategy: io.confluent.kafka.serializers.subject.TopicRecordNameStrategy\n        key.subject.name.strategy: io.confluent.kafka.serializers.subject.RecordNameStrategy\n",
     );
@@ -137,7 +117,7 @@ async fn subject_name_strategies_choose_the_subjects() {
         .build()
         .unwrap();
     drop(template);
-    let registry = registry("tpl-strategy");
+    let registry = mock_registry("tpl-strategy");
     assert!(
         registry
             .latest_version("orders-com.shop.OrderPlaced")
@@ -149,7 +129,11 @@ async fn subject_name_strategies_choose_the_subjects() {
 
 #[tokio::test]
 async fn without_auto_register_an_unregistered_schema_is_refused_naming_the_subject() {
-    let (_dir, config) = config("tpl-no-auto", "        auto.register.schemas: false\n");
+    let (_dir, config) = registry_config(
+        AVRO,
+        "tpl-no-auto",
+        "        auto.register.schemas: false\n",
+    );
     let error = KafkaTemplate::mock_builder(MockProducer::new(1))
         .config(config)
         .register::<OrderPlaced>()
@@ -166,7 +150,7 @@ async fn without_auto_register_an_unregistered_schema_is_refused_naming_the_subj
 
 #[tokio::test]
 async fn a_json_record_under_kafka_avro_serializer_is_a_mismatch() {
-    let (_dir, config) = config("tpl-json", "");
+    let (_dir, config) = registry_config(AVRO, "tpl-json", "");
     let error = KafkaTemplate::mock_builder(MockProducer::new(1))
         .config(config)
         .register::<AuditEntry>()

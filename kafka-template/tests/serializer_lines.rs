@@ -291,7 +291,7 @@ fn unknown_classes_are_refused_at_load_with_the_accepted_ones() {
 }
 
 #[test]
-fn kafka_avro_serializer_needs_a_registry_url_and_other_registry_serializers_are_refused() {
+fn registry_serializers_need_a_registry_url_and_protobuf_is_refused() {
     let (dir, messages) = load_yaml_errors(
         "kafka:\n  producer:\n    value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer\n",
         &[],
@@ -309,6 +309,19 @@ fn kafka_avro_serializer_needs_a_registry_url_and_other_registry_serializers_are
     let (dir, messages) = load_yaml_errors(
         "kafka:\n  producer:\n    value-serializer: \
          io.confluent.kafka.serializers.json.KafkaJsonSchemaSerializer\n",
+        &[],
+    );
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].contains(&format!(
+            "kafka.producer.value-serializer (from {}:3) names KafkaJsonSchemaSerializer",
+            dir.file("application.yml").display()
+        )),
+        "{messages:?}"
+    );
+    let (dir, messages) = load_yaml_errors(
+        "kafka:\n  producer:\n    value-serializer: \
+         io.confluent.kafka.serializers.protobuf.KafkaProtobufSerializer\n",
         &[],
     );
     assert_eq!(messages.len(), 1, "{messages:?}");

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use kafka_template::core::KafkaError;
 use kafka_template::core::NetworkError;
+use kafka_template::core::{KafkaError, ProducerRecord};
 use kafka_template::record::avro::{AvroNamed, AvroSchema};
 use kafka_template::record::{SchemaIdError, SchemaIdResolver, ValueReadError, serde_millis};
 use kafka_template::{
@@ -223,7 +223,7 @@ async fn the_mock_gives_values_back_typed_in_every_framing() {
          start with the marker C3 01 (29 bytes)"
     );
     template
-        .send_to("refunds", Some("k"), "not json")
+        .send(ProducerRecord::new("refunds", "not json").with_key("k"))
         .await
         .expect("sent");
     let error = mock.history()[1]

@@ -398,6 +398,48 @@ impl Kafka {
     pub fn script(&self, args: &[&str]) -> String {
         run_script_with(self.state_dir.as_deref(), Some(&self.bootstrap), args)
     }
+
+    /// What Kafka's `kafka-consumer-groups --describe --group GROUP` prints
+    /// (stdout and stderr: a group without offsets is reported there).
+    pub fn describe_group(&self, group: &str) -> String {
+        self.tool(
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            &["--describe", "--group", group],
+        )
+    }
+
+    /// Runs one of Kafka's command-line tools (its main `class`) against this
+    /// cluster with `args`: what it printed (stdout, then stderr), whatever
+    /// its exit status (some versions report an empty answer as an error).
+    pub fn tool(&self, class: &str, args: &[&str]) -> String {
+        let mut command = Command::new(&self.script);
+        if let Some(dir) = &self.state_dir {
+            command.env("KAFKA_HARNESS_STATE", dir);
+        }
+        let output = command
+            .args(["tool", class, "--bootstrap-server", &self.bootstrap])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {class}: {e}"));
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }
+}
+
+/// The committed offset of `topic`-`partition` in a
+/// [`Kafka::describe_group`] table (`None`: no offset committed).
+pub fn committed_offset(described: &str, topic: &str, partition: i32) -> Option<i64> {
+    described.lines().find_map(|line| {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        let at = columns.iter().position(|c| *c == topic)?;
+        (columns.get(at + 1)? == &partition.to_string().as_str())
+            .then(|| columns.get(at + 2)?.parse().ok())
+            .flatten()
+    })
 }
 
 /// A cluster of its own for one test (several brokers, another Kafka version, or

@@ -1,6 +1,6 @@
 //! A real schema registry for tests: Apicurio Registry with its
 //! Confluent-compatible API, run by `scripts/registry` (no Docker), and an
-//! independent Avro consumer reading through it.
+//! independent Avro and JSON Schema consumers reading through it.
 //!
 //! ```no_run
 //! let registry = kafka_testkit::registry::Registry::get();
@@ -28,10 +28,14 @@ pub struct Registry {
     url: String,
 }
 
-/// One record as Confluent's Python `AvroDeserializer` read it back through
-/// the registry.
+/// One record as Confluent's Python `AvroDeserializer` (or
+/// `JSONDeserializer`) read it back through the registry.
+pub type AvroRecord = RegistryRecord;
+
+/// One record as Confluent's Python `AvroDeserializer` or `JSONDeserializer`
+/// read it back through the registry.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct AvroRecord {
+pub struct RegistryRecord {
     /// Partition.
     pub partition: i32,
     /// Offset in the partition.
@@ -42,7 +46,7 @@ pub struct AvroRecord {
     pub value: serde_json::Value,
     /// The key's schema id when the key is Confluent-framed Avro.
     pub key_schema_id: Option<u32>,
-    /// The key, decoded, when it is Confluent-framed Avro.
+    /// The key, decoded, when it is Confluent-framed (Avro, or JSON Schema).
     #[serde(default)]
     pub key: Option<serde_json::Value>,
     /// The key's bytes (base64) when it is not Confluent-framed.
@@ -150,11 +154,37 @@ impl Registry {
         expected: usize,
         idle_timeout: Duration,
     ) -> Vec<AvroRecord> {
+        self.consume("avro-consume", kafka, topic, expected, idle_timeout)
+    }
+
+    /// Reads `topic` with an independent JSON Schema consumer (Confluent's
+    /// Python client and its `JSONDeserializer`, fetching writer schemas from
+    /// this registry by id and validating every record against its schema:
+    /// a record that does not validate fails the read) until `expected`
+    /// records came or none came for 20 s.
+    pub fn json_consume(&self, kafka: &Kafka, topic: &str, expected: usize) -> Vec<RegistryRecord> {
+        self.consume(
+            "json-consume",
+            kafka,
+            topic,
+            expected,
+            Duration::from_secs(20),
+        )
+    }
+
+    fn consume(
+        &self,
+        command: &str,
+        kafka: &Kafka,
+        topic: &str,
+        expected: usize,
+        idle_timeout: Duration,
+    ) -> Vec<RegistryRecord> {
         let max = expected.to_string();
         let timeout = idle_timeout.as_millis().to_string();
         let out = run(
             &[
-                "avro-consume",
+                command,
                 topic,
                 "--max-messages",
                 &max,
@@ -169,8 +199,7 @@ impl Registry {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                serde_json::from_str(l)
-                    .unwrap_or_else(|e| panic!("avro-consume printed `{l}`: {e}"))
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{command} printed `{l}`: {e}"))
             })
             .collect();
         records.sort_by_key(|r| (r.partition, r.offset));

@@ -79,9 +79,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let id = format!("{run}-{i}");
                 producer
                     .send_with_callback(record, move |result| match result {
-                        Ok(metadata) => report(
+                        Ok(sent) => report(
                             &out,
-                            format!("ok {id} {} {:?}", metadata.partition, metadata.offset),
+                            format!(
+                                "ok {id} {} {:?}",
+                                sent.metadata.partition, sent.metadata.offset
+                            ),
                         ),
                         Err(e) => report(
                             &out,

@@ -1,6 +1,7 @@
 //! The benchmark client for Confluent's pure-Rust `confluent-kafka` crate (a
 //! translation of the Java client): `KafkaProducer<Vec<u8>, Vec<u8>>` and its
-//! zero-copy `send(ProducerRecord<&[u8], &[u8]>, callback)`.
+//! zero-copy `send(ProducerRecord<&[u8], &[u8]>, callback)`; with
+//! `--transaction-size`, its transactions (the Java client's API).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -47,6 +48,19 @@ impl BenchProducer for Confluent {
             .await
             .map_err(|e| anyhow::anyhow!("close failed: {e}"))
     }
+
+    async fn begin_transaction(&mut self) -> anyhow::Result<()> {
+        self.producer
+            .begin_transaction()
+            .map_err(|e| anyhow::anyhow!("begin_transaction failed: {e}"))
+    }
+
+    async fn commit_transaction(&mut self) -> anyhow::Result<()> {
+        self.producer
+            .commit_transaction()
+            .await
+            .map_err(|e| anyhow::anyhow!("commit_transaction failed: {e}"))
+    }
 }
 
 fn main() -> ExitCode {
@@ -64,6 +78,12 @@ fn main() -> ExitCode {
             ByteArraySerializer::new(),
         )
         .map_err(|e| anyhow::anyhow!("cannot create the producer: {e}"))?;
+        if args.transaction_size.is_some() {
+            producer
+                .init_transactions()
+                .await
+                .map_err(|e| anyhow::anyhow!("init_transactions failed: {e}"))?;
+        }
         Ok(Confluent {
             producer,
             topic: args.topic,

@@ -30,12 +30,24 @@ impl BenchProducer for Ours {
     async fn close(self) -> anyhow::Result<()> {
         self.client.close().await
     }
+
+    async fn begin_transaction(&mut self) -> anyhow::Result<()> {
+        self.client.begin_transaction()
+    }
+
+    async fn commit_transaction(&mut self) -> anyhow::Result<()> {
+        self.client.commit_transaction().await
+    }
 }
 
 fn main() -> ExitCode {
     client_main("bench-ours", |args| async move {
+        let client = CoreClient::new(&args)?;
+        if args.transaction_size.is_some() {
+            client.init_transactions().await?;
+        }
         Ok(Ours {
-            client: CoreClient::new(&args)?,
+            client,
             topic: args.topic,
         })
     })

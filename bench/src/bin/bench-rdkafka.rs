@@ -2,7 +2,9 @@
 //! fastest documented style, the baseline every ratio is taken against: a
 //! `ThreadedProducer` (a `BaseProducer` with a thread of its own calling
 //! `poll`) and a delivery callback (`ProducerContext::delivery`) per record,
-//! the record's [`Pending`] its delivery opaque.
+//! the record's [`Pending`] its delivery opaque. With `--transaction-size`,
+//! librdkafka's transactions (`init_transactions`, `begin_transaction`,
+//! `commit_transaction`, which flushes).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -73,12 +75,30 @@ impl BenchProducer for Rdkafka {
         self.producer.flush(Duration::from_secs(30))?;
         Ok(())
     }
+
+    async fn begin_transaction(&mut self) -> anyhow::Result<()> {
+        Ok(self.producer.begin_transaction()?)
+    }
+
+    async fn commit_transaction(&mut self) -> anyhow::Result<()> {
+        // librdkafka's commit blocks (it flushes, then ends the transaction).
+        let producer = &self.producer;
+        Ok(tokio::task::block_in_place(|| {
+            producer.commit_transaction(TRANSACTION_TIMEOUT)
+        })?)
+    }
 }
+
+/// How long librdkafka may take to initialize or commit a transaction.
+const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn main() -> ExitCode {
     client_main("bench-rdkafka", |args| async move {
         let producer =
             ThreadedProducer::from_config_and_context(&producer_config(&args)?, Deliveries)?;
+        if args.transaction_size.is_some() {
+            tokio::task::block_in_place(|| producer.init_transactions(TRANSACTION_TIMEOUT))?;
+        }
         Ok(Rdkafka {
             producer,
             topic: args.topic,

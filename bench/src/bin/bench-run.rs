@@ -49,7 +49,7 @@ struct Cli {
     /// docs/benchmarks, or target/bench/smoke for --smoke).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Only these clients (comma-separated: ours, ours-avro, template, rdkafka,
+    /// Only these clients (comma-separated: ours, ours-avro, template, template-registry, rdkafka,
     /// rdkafka-future, confluent, krafka, java).
     #[arg(long, value_delimiter = ',')]
     clients: Vec<String>,

@@ -67,6 +67,13 @@ impl ClientSpec {
                 },
             },
             ClientSpec {
+                name: "template-registry",
+                label: "KafkaTemplate + derived Avro record, registry Avro value (mock:// registry)",
+                kind: ClientKind::Rust {
+                    binary: "bench-template-registry",
+                },
+            },
+            ClientSpec {
                 name: "rdkafka",
                 label: "librdkafka (rdkafka ThreadedProducer)",
                 kind: ClientKind::Rust {
@@ -216,6 +223,9 @@ pub fn command_line(client: &ClientSpec, plan: &RunPlan<'_>) -> anyhow::Result<V
                     PARTITIONS.to_string(),
                 ]);
             }
+            if let Some(size) = scenario.transaction_size {
+                line.extend(["--transaction-size".into(), size.to_string()]);
+            }
             if let (Some(pid), Some(stall)) = (plan.stall_pid, scenario.stall) {
                 line.extend([
                     "--stall-pid".into(),
@@ -358,6 +368,7 @@ pub fn parse_producer_performance(
         latency,
         warm_up_s: None,
         others_latency: None,
+        transactions: None,
     })
 }
 

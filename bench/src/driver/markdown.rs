@@ -58,39 +58,71 @@ fn missing(summary: &Summary) -> String {
         })
 }
 
-fn throughput_table(out: &mut String, results: &BenchResults, scenarios: &[&Scenario]) {
-    out.push_str(
-        "| Scenario | Client | records/s | vs librdkafka | MB/s | CPU s / M records | vs librdkafka | peak RSS MiB |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|\n",
-    );
+/// One line per scenario and client with a summary: `row`'s cells, or
+/// `n/a` and `missing_cells` dashes when no run of it succeeded.
+fn table_rows(
+    out: &mut String,
+    results: &BenchResults,
+    scenarios: &[&Scenario],
+    missing_cells: usize,
+    row: impl Fn(&Scenario, &str, &Summary) -> String,
+) {
     for scenario in scenarios {
         for (client, _) in &results.clients {
             let Some(summary) = results.summary(&scenario.name, client) else {
                 continue;
             };
-            if summary.runs_ok == 0 {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | n/a | – | – | – | – | – |",
-                    scenario.name,
-                    label(results, client)
-                );
-                continue;
-            }
+            let cells = if summary.runs_ok == 0 {
+                format!("n/a{}", " | –".repeat(missing_cells))
+            } else {
+                row(scenario, client, summary)
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {cells} |",
                 scenario.name,
-                label(results, client),
-                thousands(summary.records_per_s),
-                vs_baseline(results, &scenario.name, client, RATE),
-                number(summary.mb_per_s, 1),
-                number(summary.cpu_s_per_million, 2),
-                vs_baseline(results, &scenario.name, client, CPU),
-                number(summary.peak_rss_mib, 0),
+                label(results, client)
             );
         }
     }
+}
+
+fn throughput_table(out: &mut String, results: &BenchResults, scenarios: &[&Scenario]) {
+    out.push_str(
+        "| Scenario | Client | records/s | vs librdkafka | MB/s | CPU s / M records | vs librdkafka | peak RSS MiB |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    table_rows(out, results, scenarios, 5, |scenario, client, summary| {
+        format!(
+            "{} | {} | {} | {} | {} | {}",
+            thousands(summary.records_per_s),
+            vs_baseline(results, &scenario.name, client, RATE),
+            number(summary.mb_per_s, 1),
+            number(summary.cpu_s_per_million, 2),
+            vs_baseline(results, &scenario.name, client, CPU),
+            number(summary.peak_rss_mib, 0),
+        )
+    });
+}
+
+/// The transaction rows: transactions committed per second (records per
+/// second over the records per transaction), and the records behind them.
+fn transaction_table(out: &mut String, results: &BenchResults, scenarios: &[&Scenario]) {
+    out.push_str(
+        "| Scenario | Client | transactions/s | vs librdkafka | records/s | CPU s / M records | peak RSS MiB |\n\
+         |---|---|---:|---:|---:|---:|---:|\n",
+    );
+    table_rows(out, results, scenarios, 4, |scenario, client, summary| {
+        let size = scenario.transaction_size.unwrap_or(1).max(1) as f64;
+        format!(
+            "{} | {} | {} | {} | {}",
+            number(summary.records_per_s.map(|r| r / size), 1),
+            vs_baseline(results, &scenario.name, client, RATE),
+            thousands(summary.records_per_s),
+            number(summary.cpu_s_per_million, 2),
+            number(summary.peak_rss_mib, 0),
+        )
+    });
 }
 
 fn latency_table(out: &mut String, results: &BenchResults, scenarios: &[&Scenario]) {
@@ -301,10 +333,12 @@ pub fn render(results: &BenchResults) -> String {
          start-up included; peak RSS is the process's maximum resident set.\n",
         BUFFER_MEMORY / 1024
     );
-    let (throughput, latency): (Vec<&Scenario>, Vec<&Scenario>) = results
+    let (transactions, plain): (Vec<&Scenario>, Vec<&Scenario>) = results
         .scenarios
         .iter()
-        .partition(|s| s.mode == Mode::Throughput);
+        .partition(|s| s.transaction_size.is_some());
+    let (throughput, latency): (Vec<&Scenario>, Vec<&Scenario>) =
+        plain.into_iter().partition(|s| s.mode == Mode::Throughput);
     if !throughput.is_empty() {
         out.push_str("## Throughput\n\n");
         throughput_table(&mut out, results, &throughput);
@@ -337,6 +371,18 @@ pub fn render(results: &BenchResults) -> String {
         }
         latency_table(&mut out, results, &latency);
         out.push_str("\n![latency percentiles](latency.svg)\n\n");
+    }
+    if !transactions.is_empty() {
+        out.push_str(
+            "## Transactions\n\nKeyless 100-byte records in transactions of the row's size \
+             (`-tx100`: 100 records), one after another on one transactional producer \
+             (`transactional.id`, init once, then begin, send..., commit, which flushes): \
+             transactions committed per second. The warm-up record is a transaction of its own, \
+             before the clock starts. librdkafka's commit blocks (called from the runtime's \
+             blocking section); ours and confluent-kafka's are async.\n\n",
+        );
+        transaction_table(&mut out, results, &transactions);
+        out.push('\n');
     }
     if let Some(floor) = &results.floor {
         floor_section(&mut out, floor);

@@ -31,6 +31,7 @@ use process::run_with_timeout;
 use results::{BenchResults, RunResult, Status, Summary};
 use scenario::{
     CLUSTER_BROKERS, Listener, PARTITIONS, SASL_MECHANISM, SMOKE_SECURED_CLIENTS, Scenario,
+    TRANSACTION_CLIENTS,
 };
 use topics::TopicAdmin;
 
@@ -226,9 +227,13 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
     })
 }
 
-/// Whether `client` runs `scenario`: all do, except that the smoke run's
-/// SASL_SSL scenario runs only [`SMOKE_SECURED_CLIENTS`].
+/// Whether `client` runs `scenario`: all do, except that the transaction
+/// rows run only [`TRANSACTION_CLIENTS`] and the smoke run's SASL_SSL
+/// scenario only [`SMOKE_SECURED_CLIENTS`].
 fn runs_in(options: &DriverOptions, scenario: &Scenario, client: &ClientSpec) -> bool {
+    if scenario.transaction_size.is_some() && !TRANSACTION_CLIENTS.contains(&client.name) {
+        return false;
+    }
     !(options.smoke
         && scenario.listener.is_secured()
         && !SMOKE_SECURED_CLIENTS.contains(&client.name))
@@ -462,11 +467,24 @@ impl RunContext<'_> {
         {
             problems.push(problem);
         }
-        if records_in_topic != Some(scenario.count) {
+        if !records_in_topic.is_some_and(|held| scenario.topic_holds_the_records(held)) {
             problems.push(format!(
-                "the topic holds {} records, not {}",
+                "the topic holds {} records, not {}{}",
                 records_in_topic.map_or("an unknown number of".to_owned(), |n| n.to_string()),
-                scenario.count
+                scenario.count,
+                if scenario.transaction_size.is_some() {
+                    " and a commit marker per partition of each transaction"
+                } else {
+                    ""
+                }
+            ));
+        }
+        if let (Some(expected), Some(report)) = (scenario.measured_transactions(), &report)
+            && report.transactions != Some(expected)
+        {
+            problems.push(format!(
+                "{} transactions committed, not {expected}",
+                report.transactions.unwrap_or(0)
             ));
         }
         if !problems.is_empty() {
@@ -482,6 +500,7 @@ impl RunContext<'_> {
             latency: None,
             warm_up_s: None,
             others_latency: None,
+            transactions: None,
         });
         let (records_per_s, mb_per_s) = if report.elapsed_s > 0.0 {
             (

@@ -39,7 +39,17 @@ pub struct Scenario {
     /// A broker stalled with SIGSTOP during the measured window.
     #[serde(default)]
     pub stall: Option<Stall>,
+    /// Records per transaction: the clients send in transactions (init once,
+    /// then begin, send..., commit) and the row reports transactions
+    /// committed per second. Only [`TRANSACTION_CLIENTS`] run it.
+    #[serde(default)]
+    pub transaction_size: Option<u64>,
 }
+
+/// The clients of the transaction rows: ours and the two the issue compares
+/// (librdkafka's `ThreadedProducer`, confluent-kafka). Java's
+/// `ProducerPerformance` bounds transactions by time, not by records.
+pub const TRANSACTION_CLIENTS: &[&str] = &["ours", "rdkafka", "confluent"];
 
 /// One broker stopped with SIGSTOP during a run, then let go with SIGCONT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +163,39 @@ impl Scenario {
             listener: Listener::Plaintext,
             timed_apart_from: None,
             stall: None,
+            transaction_size: None,
+        }
+    }
+
+    /// `count` keyless 100-byte records in transactions of `size` records
+    /// (name `100B-tx<size>`), on one broker.
+    fn transactions(size: u64, count: u64) -> Scenario {
+        Scenario {
+            name: format!("100B-tx{size}"),
+            transaction_size: Some(size),
+            ..Scenario::throughput(100, count, false, Codec::None)
+        }
+    }
+
+    /// How many transactions a run commits after its warm-up (which is one
+    /// of its own): the measured records in groups of the size.
+    pub fn measured_transactions(&self) -> Option<u64> {
+        self.transaction_size
+            .filter(|size| *size > 0)
+            .map(|size| self.count.saturating_sub(1).div_ceil(size))
+    }
+
+    /// Whether the topic holds what a run of this scenario must leave: each
+    /// record once and, in a transactional run, one commit marker per
+    /// partition each transaction wrote to (the warm-up's included), which
+    /// the watermarks count too.
+    pub fn topic_holds_the_records(&self, held: u64) -> bool {
+        match self.measured_transactions() {
+            None => held == self.count,
+            Some(transactions) => {
+                let markers = (transactions + 1) * PARTITIONS.unsigned_abs() as u64;
+                held > self.count && held <= self.count + markers
+            }
         }
     }
 
@@ -206,6 +249,7 @@ impl Scenario {
             listener: Listener::Plaintext,
             timed_apart_from: None,
             stall: None,
+            transaction_size: None,
         }
     }
 
@@ -277,6 +321,9 @@ impl Scenario {
         ] {
             scenarios.push(Scenario::throughput(size, count, keyed, codec).over_sasl_ssl());
         }
+        // Transactions of 100 and of 1,000 records: 1,000 and 100 commits.
+        scenarios.push(Scenario::transactions(100, 100_001));
+        scenarios.push(Scenario::transactions(1_000, 100_001));
         scenarios
     }
 
@@ -289,6 +336,7 @@ impl Scenario {
             Scenario::throughput(1024, 2_000, true, Codec::Zstd),
             Scenario::latency(5, 2_000, 1),
             Scenario::throughput(100, 2_000, true, Codec::Lz4).over_sasl_ssl(),
+            Scenario::transactions(100, 1_001),
         ]
     }
 }
@@ -300,11 +348,20 @@ mod tests {
     #[test]
     fn the_full_matrix_has_the_issues_cells_with_unique_names() {
         let full = Scenario::full();
-        assert_eq!(full.len(), 22);
+        assert_eq!(full.len(), 24);
         let mut names: Vec<&str> = full.iter().map(|s| s.name.as_str()).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 22);
+        assert_eq!(names.len(), 24);
+        let transactional: Vec<(&str, Option<u64>)> = full
+            .iter()
+            .filter(|s| s.transaction_size.is_some())
+            .map(|s| (s.name.as_str(), s.measured_transactions()))
+            .collect();
+        assert_eq!(
+            transactional,
+            [("100B-tx100", Some(1_000)), ("100B-tx1000", Some(100))]
+        );
         assert!(names.contains(&"100B-keyless-none"));
         assert!(names.contains(&"1KiB-keyed-zstd"));
         assert!(names.contains(&"latency-20000rps-linger0"));
@@ -397,6 +454,20 @@ mod tests {
     }
 
     #[test]
+    fn a_transactional_topic_holds_the_records_and_some_commit_markers() {
+        let plain = Scenario::throughput(100, 1_000, false, Codec::None);
+        assert!(plain.topic_holds_the_records(1_000));
+        assert!(!plain.topic_holds_the_records(1_001));
+        let tx = Scenario::transactions(100, 1_001);
+        assert_eq!(tx.measured_transactions(), Some(10));
+        // 11 transactions (the warm-up's too), each 1 to 6 markers.
+        assert!(!tx.topic_holds_the_records(1_001), "markers are missing");
+        assert!(tx.topic_holds_the_records(1_001 + 11));
+        assert!(tx.topic_holds_the_records(1_001 + 66));
+        assert!(!tx.topic_holds_the_records(1_001 + 67));
+    }
+
+    #[test]
     fn results_written_before_the_cluster_rows_read_as_one_broker() {
         let old = r#"{"name":"x","mode":"throughput","record_size":100,"count":1,
             "keyed":false,"compression":"none","linger_ms":5,"rate":null}"#;
@@ -404,5 +475,6 @@ mod tests {
         assert_eq!(scenario.brokers, 1);
         assert_eq!(scenario.listener, Listener::Plaintext);
         assert_eq!((scenario.timed_apart_from, scenario.stall), (None, None));
+        assert_eq!(scenario.transaction_size, None);
     }
 }

@@ -5,7 +5,9 @@
 use std::time::SystemTime;
 
 use kafka_template::record::serde_millis;
-use kafka_template::{AvroType, KafkaRecord, KafkaTemplate, SendResult, core::SendError};
+use kafka_template::{
+    AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, SendResult, TemplateError, core::SendError,
+};
 use serde::Serialize;
 
 /// An order was placed (Avro, keyed by order id, tenant header).
@@ -73,17 +75,73 @@ pub struct OrderShipped {
     pub tenant: String,
 }
 
+/// The configuration key naming the producer (`kafka.producers.<name>`) that
+/// sends shipments and the audit line, when they are not to go through the
+/// default producer (the `avro` profile: its serializer lines are
+/// `KafkaAvroSerializer`, which shipments, JSON for Spring consumers, are not).
+pub const EVENTS_PRODUCER_KEY: &str = "app.events-producer";
+
 /// The service: business logic with a template injected, as a Spring bean
 /// would get its `KafkaTemplate`.
 #[derive(Clone, Debug)]
 pub struct OrderService {
+    /// Orders (`OrderPlaced`).
     kafka: KafkaTemplate,
+    /// Shipments and the audit line, when not through `kafka`.
+    events: Option<KafkaTemplate>,
 }
 
 impl OrderService {
-    /// A service publishing through `kafka`.
+    /// A service publishing everything through `kafka`.
     pub fn new(kafka: KafkaTemplate) -> Self {
-        OrderService { kafka }
+        OrderService {
+            kafka,
+            events: None,
+        }
+    }
+
+    /// Sends shipments and the audit line through `events` instead (a template
+    /// of another producer, with other serializer lines).
+    pub fn with_events_template(mut self, events: KafkaTemplate) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// The service as configured: the default producer's template for orders,
+    /// with `OrderPlaced` registered (its topic resolved, its serializer lines
+    /// checked and, with `KafkaAvroSerializer` lines, its schemas registered
+    /// at start), and for shipments and the audit line the producer named by
+    /// `app.events-producer` when set, else the same template.
+    pub fn from_config(config: KafkaConfig) -> Result<OrderService, TemplateError> {
+        let events_producer = config.lookup(EVENTS_PRODUCER_KEY).map(str::to_owned);
+        let orders = KafkaTemplate::builder()
+            .config(config.clone())
+            .register::<OrderPlaced>();
+        let Some(name) = events_producer else {
+            let kafka = orders.register::<OrderShipped>().build()?;
+            return Ok(OrderService::new(kafka));
+        };
+        let events = KafkaTemplate::builder()
+            .config(config)
+            .producer(name)
+            .register::<OrderShipped>()
+            .build()?;
+        Ok(OrderService::new(orders.build()?).with_events_template(events))
+    }
+
+    /// The template orders go through.
+    pub fn orders_template(&self) -> &KafkaTemplate {
+        &self.kafka
+    }
+
+    /// The template shipments and the audit line go through.
+    pub fn events_template(&self) -> &KafkaTemplate {
+        self.events.as_ref().unwrap_or(&self.kafka)
+    }
+
+    /// Every template of the service, once each (to close them, or read their metrics).
+    pub fn templates(&self) -> impl Iterator<Item = &KafkaTemplate> {
+        std::iter::once(&self.kafka).chain(&self.events)
     }
 
     /// Places an order: validates it and publishes `OrderPlaced`, waiting for the
@@ -97,7 +155,7 @@ impl OrderService {
         }
         let sent = self.kafka.send(&order).await?;
         // An audit line to the template's default topic.
-        self.kafka
+        self.events_template()
             .send_default(
                 Some(order.order_id.clone()),
                 format!("placed {}", order.order_id),
@@ -118,7 +176,7 @@ impl OrderService {
             tracking_number: tracking_number.to_owned(),
             tenant: tenant.to_owned(),
         };
-        Ok(self.kafka.send(&shipped).await?)
+        Ok(self.events_template().send(&shipped).await?)
     }
 }
 

@@ -8,8 +8,8 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kafka_template::{KafkaConfig, KafkaTemplate};
-use order_service::{OrderPlaced, OrderService, OrderShipped, sample_order};
+use kafka_template::KafkaConfig;
+use order_service::{OrderService, sample_order};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -48,24 +48,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(10);
 
-    let kafka = KafkaTemplate::builder()
-        .config(config)
-        .register::<OrderPlaced>()
-        .register::<OrderShipped>()
-        .build()?;
-    let service = OrderService::new(kafka.clone());
+    let service = OrderService::from_config(config)?;
 
     println!("== placing {orders} orders");
     for n in 0..orders {
         let sent = service.place_order(sample_order(n)).await?;
         let m = &sent.record_metadata;
         println!(
-            "placed  {:<12} -> {}-{}@{} ({} bytes Avro)",
+            "placed  {:<12} -> {}-{}@{} ({} bytes Avro{})",
             String::from_utf8_lossy(sent.producer_record.key.as_deref().unwrap_or_default()),
             m.topic,
             m.partition,
             offset(m.offset),
-            m.serialized_value_size
+            m.serialized_value_size,
+            framing(sent.producer_record.value.as_deref())
         );
         if n % 2 == 0 {
             let shipped = service
@@ -80,13 +76,29 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
-    let metrics = kafka.metrics();
-    let lost = kafka.close(Duration::from_secs(10)).await;
-    println!(
-        "== done: {} records acknowledged in {} batches, {} failed, {} undelivered at close",
-        metrics.record_send_total, metrics.batch_total, metrics.record_error_total, lost
-    );
+    for kafka in service.templates() {
+        let metrics = kafka.metrics();
+        let lost = kafka.close(Duration::from_secs(10)).await;
+        println!(
+            "== done: {} records acknowledged in {} batches, {} failed, {} undelivered at close",
+            metrics.record_send_total, metrics.batch_total, metrics.record_error_total, lost
+        );
+    }
     Ok(())
+}
+
+/// How an Avro value is framed, from its first bytes.
+fn framing(value: Option<&[u8]>) -> String {
+    match value {
+        Some([0xC3, 0x01, ..]) => ", single-object".to_owned(),
+        Some([0, a, b, c, d, ..]) => {
+            format!(
+                ", Confluent, schema id {}",
+                u32::from_be_bytes([*a, *b, *c, *d])
+            )
+        }
+        _ => String::new(),
+    }
 }
 
 /// An acknowledged offset for display: unknown only with `acks=0`.

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::completion::{
-    BatchCompletion, BatchOutcome, DeliveryFuture, OnComplete, RecordSlot, SplitPart,
+    BatchCompletion, BatchOutcome, Callback, DeliveryFuture, RecordSlot, SplitPart, run_callback,
 };
 use super::lazy::{BatchRecords, producer_record};
 use crate::buffer_pool::BufferPool;
@@ -41,7 +41,7 @@ pub(crate) struct ProducerBatch {
     /// records until they are compressed (see `settle_full_batch`).
     pub(super) uncompressed_reservation: usize,
     pub(super) completion: Arc<BatchCompletion>,
-    pub(super) callbacks: Vec<(RecordPosition, Box<dyn OnComplete>)>,
+    pub(super) callbacks: Vec<(RecordPosition, Callback)>,
     /// Why closing the builder failed; the sender fails the batch with it.
     pub(super) close_error: Option<KafkaError>,
     /// Idempotence: producer id, epoch and base sequence written into the batch.
@@ -109,7 +109,7 @@ impl ProducerBatch {
         &mut self,
         timestamp: i64,
         record: &ProducerRecord,
-        callback: &mut Option<Box<dyn OnComplete>>,
+        callback: &mut Option<Callback>,
     ) -> Option<DeliveryFuture> {
         let builder = self.builder.as_mut()?;
         if !builder.try_append(
@@ -245,7 +245,7 @@ impl ProducerBatch {
         // Callbacks that want their record get it from the batch (decoded when
         // read), so their callers did not have to keep it while it was in flight.
         let batch_records = if matches!(outcome, BatchOutcome::Delivered { .. })
-            && self.callbacks.iter().any(|(_, cb)| cb.wants_record())
+            && !self.callbacks.is_empty()
         {
             self.closed_bytes()
                 .map(|bytes| Arc::new(BatchRecords::new(self.topic.clone(), self.partition, bytes)))
@@ -275,11 +275,12 @@ impl ProducerBatch {
             let result = outcome.resolve(&self.topic, self.partition, &position);
             let record = batch_records
                 .as_ref()
-                .filter(|_| cb.wants_record())
                 .map(|batch| LazyRecord::in_batch(batch.clone(), position));
             // A panicking callback must not take the sender task down with it.
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb.run(result, record)))
-                .is_err()
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_callback(cb, result, record)
+            }))
+            .is_err()
             {
                 tracing::error!(topic = %self.topic, partition = self.partition, "a send callback panicked");
             }

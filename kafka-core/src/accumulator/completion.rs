@@ -13,56 +13,27 @@ use crate::record::{LazyRecord, ProducerRecord, RecordMetadata, RecordPosition, 
 
 use super::lazy::placeholder_record;
 
-/// What runs when a record completes: a callback that wants its metadata, or
-/// one that also wants the record back. One box either way, so a full buffer of
-/// small records keeps 40 bytes each for them.
-pub(crate) trait OnComplete: Send + 'static {
-    /// Whether the callback wants the record rebuilt from the batch on success.
-    fn wants_record(&self) -> bool;
+/// What runs when a record completes: the application's callback, boxed once
+/// (16 bytes, so a full buffer of small records keeps 40 bytes each for it
+/// with the record's position).
+pub(crate) type Callback = Box<dyn FnOnce(Result<SentRecord, SendError>) + Send + 'static>;
 
-    /// Runs the callback; `record` is the record in its batch when it wants
-    /// one and the batch was delivered.
-    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, record: Option<LazyRecord>);
-}
-
-/// A [`KafkaProducer::send_with_callback`](crate::KafkaProducer::send_with_callback) callback.
-pub(crate) struct MetadataCallback<F>(pub F);
-
-impl<F> OnComplete for MetadataCallback<F>
-where
-    F: FnOnce(Result<RecordMetadata, SendError>) + Send + 'static,
-{
-    fn wants_record(&self) -> bool {
-        false
-    }
-
-    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, _: Option<LazyRecord>) {
-        (self.0)(result)
-    }
-}
-
-/// A [`KafkaProducer::send_with_record_callback`](crate::KafkaProducer::send_with_record_callback) callback.
-pub(crate) struct RecordCallback<F>(pub F);
-
-impl<F> OnComplete for RecordCallback<F>
-where
-    F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
-{
-    fn wants_record(&self) -> bool {
-        true
-    }
-
-    fn run(self: Box<Self>, result: Result<RecordMetadata, SendError>, record: Option<LazyRecord>) {
-        (self.0)(result.map(|metadata| {
-            let record = record.unwrap_or_else(|| {
-                // A delivered batch is closed, so this is a bug; the record was
-                // delivered all the same, so it is not reported as failed.
-                tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = ?metadata.offset, "the acknowledged record's batch was not closed");
-                LazyRecord::from(placeholder_record(&metadata.topic, metadata.partition))
-            });
-            SentRecord { record, metadata }
-        }))
-    }
+/// Runs `callback` with a record's outcome; `record` is the record in its
+/// batch when the batch was delivered.
+pub(crate) fn run_callback(
+    callback: Callback,
+    result: Result<RecordMetadata, SendError>,
+    record: Option<LazyRecord>,
+) {
+    callback(result.map(|metadata| {
+        let record = record.unwrap_or_else(|| {
+            // A delivered batch is closed, so this is a bug; the record was
+            // delivered all the same, so it is not reported as failed.
+            tracing::error!(topic = %metadata.topic, partition = metadata.partition, offset = ?metadata.offset, "the acknowledged record's batch was not closed");
+            LazyRecord::from(placeholder_record(&metadata.topic, metadata.partition))
+        });
+        SentRecord { record, metadata }
+    }))
 }
 
 /// How a batch ended.

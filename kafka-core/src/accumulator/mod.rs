@@ -35,9 +35,7 @@ use tokio::time::Instant;
 
 pub(crate) use batch::{Accounting, ProducerBatch};
 pub use completion::DeliveryFuture;
-pub(crate) use completion::{
-    BatchCompletion, BatchOutcome, MetadataCallback, OnComplete, RecordCallback,
-};
+pub(crate) use completion::{BatchCompletion, BatchOutcome, Callback};
 
 use crate::buffer_pool::{BufferPool, ReserveError};
 use crate::config::ProducerConfig;
@@ -263,7 +261,7 @@ impl RecordAccumulator {
         choice: PartitionChoice,
         partitions: &TopicPartitions,
         deadline: Option<Instant>,
-        mut callback: Option<Box<dyn OnComplete>>,
+        mut callback: Option<Callback>,
     ) -> Result<DeliveryFuture, KafkaError> {
         self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
         let _guard = scopeguard(|| {
@@ -789,8 +787,9 @@ mod tests {
     use super::*;
     use futures_util::FutureExt;
 
+    use crate::error::SendError;
     use crate::partitioner::{PartitionChoice, TopicPartitions};
-    use crate::record::RecordPosition;
+    use crate::record::{RecordPosition, SentRecord};
     use std::sync::Mutex;
 
     const TOPIC: &str = "memory";
@@ -842,7 +841,7 @@ mod tests {
         accumulator: &RecordAccumulator,
         record: &ProducerRecord,
         timestamp: i64,
-        callback: Box<dyn OnComplete>,
+        callback: Callback,
     ) -> DeliveryFuture {
         let partitions = TopicPartitions::all_available(1);
         accumulator
@@ -863,7 +862,7 @@ mod tests {
     /// how many were appended.
     fn fill_first_batch(
         accumulator: &RecordAccumulator,
-        callback: impl Fn(usize) -> Option<Box<dyn OnComplete>>,
+        callback: impl Fn(usize) -> Option<Callback>,
     ) -> usize {
         let partitions = TopicPartitions::all_available(1);
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -894,10 +893,10 @@ mod tests {
         let accounting = accumulator.accounting.clone();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let kept = seen.clone();
-        let callback: Box<dyn OnComplete> = Box::new(MetadataCallback(move |_| {
+        let callback: Callback = Box::new(move |_| {
             let incomplete = lock(&accounting.incomplete).len();
             lock(&kept).push(incomplete);
-        }));
+        });
         drop(append_now(
             &accumulator,
             &record(0),
@@ -917,9 +916,9 @@ mod tests {
         let mut futures = Vec::new();
         for i in 0..11 {
             let called = called.clone();
-            let callback: Box<dyn OnComplete> = Box::new(MetadataCallback(move |result| {
-                lock(&called).push((i, result))
-            }));
+            let callback: Callback = Box::new(move |result: Result<SentRecord, SendError>| {
+                lock(&called).push((i, result.map(|sent| sent.metadata)))
+            });
             futures.push(append_now(
                 &accumulator,
                 &record(i),
@@ -1019,14 +1018,14 @@ mod tests {
 
     #[test]
     fn callbacks_get_their_records_metadata() {
-        assert!(std::mem::size_of::<(RecordPosition, Box<dyn OnComplete>)>() <= 40);
+        assert!(std::mem::size_of::<(RecordPosition, Callback)>() <= 40);
         let accumulator = accumulator(1 << 20);
         let results = Arc::new(Mutex::new(Vec::new()));
         let appended = fill_first_batch(&accumulator, |_| {
             let results = results.clone();
-            Some(Box::new(MetadataCallback(move |result| {
-                lock(&results).push(result)
-            })))
+            Some(Box::new(move |result: Result<SentRecord, SendError>| {
+                lock(&results).push(result.map(|sent| sent.metadata))
+            }))
         });
         let mut batches = accumulator.take_all();
         assert_eq!(batches.len(), 2);
@@ -1055,24 +1054,12 @@ mod tests {
     }
 
     #[test]
-    fn record_callbacks_get_their_records_back_as_sent() {
+    fn callbacks_get_their_records_back_as_sent() {
         let accumulator = accumulator(1 << 20);
         let sent = Arc::new(Mutex::new(Vec::new()));
-        let metadata_only = Arc::new(Mutex::new(Vec::new()));
-        // Every third record wants only its metadata: the rebuilt records must
-        // still go to the right callbacks.
-        let appended = fill_first_batch(&accumulator, |i| -> Option<Box<dyn OnComplete>> {
-            if i % 3 == 2 {
-                let metadata_only = metadata_only.clone();
-                Some(Box::new(MetadataCallback(move |result| {
-                    lock(&metadata_only).push(result)
-                })))
-            } else {
-                let sent = sent.clone();
-                Some(Box::new(RecordCallback(move |result| {
-                    lock(&sent).push((i, result))
-                })))
-            }
+        let appended = fill_first_batch(&accumulator, |i| -> Option<Callback> {
+            let sent = sent.clone();
+            Some(Box::new(move |result| lock(&sent).push((i, result))))
         });
         let mut batches = accumulator.take_all();
         let second = batches.pop().unwrap();
@@ -1084,8 +1071,7 @@ mod tests {
         });
         second.fail(KafkaError::Internal("broker said no".into()));
         let sent = lock(&sent);
-        assert_eq!(sent.len(), appended - appended / 3);
-        assert_eq!(lock(&metadata_only).len(), appended / 3);
+        assert_eq!(sent.len(), appended);
         for (i, result) in sent.iter() {
             if *i < first_count {
                 let sent = result.as_ref().unwrap();
@@ -1112,8 +1098,7 @@ mod tests {
             .with_header("trace", "t-1");
         let sent = Arc::new(Mutex::new(Vec::new()));
         let kept = sent.clone();
-        let callback: Box<dyn OnComplete> =
-            Box::new(RecordCallback(move |result| lock(&kept).push(result)));
+        let callback: Callback = Box::new(move |result| lock(&kept).push(result));
         drop(append_now(
             &accumulator,
             &named,

@@ -949,7 +949,7 @@ async fn a_batch_over_max_message_bytes_is_split_and_lands_once_in_order() {
             } else {
                 let callbacks = callbacks.clone();
                 producer
-                    .send_with_record_callback(record, move |result| {
+                    .send_with_callback(record, move |result| {
                         let sent = result.expect("delivered");
                         callbacks
                             .lock()

@@ -18,7 +18,7 @@ use super::producers::build_producers;
 use super::profiles::{ProfileCondition, ProfileKey, ProfileSources, profile_key_typo};
 use super::resolve::Resolver;
 use super::schema::{Node, ROOT};
-use super::validate::{refuse_transactions, validate_producer};
+use super::validate::validate_producer;
 use super::yaml::{YamlEntry, parse_documents};
 
 /// Where files are looked for when neither the builder nor
@@ -214,7 +214,6 @@ impl KafkaConfigBuilder {
             .collect();
         let (entries, placeholder_issues) = Resolver::new(&merged, &env).resolve_all();
         issues.extend(placeholder_issues);
-        issues.extend(refuse_transactions(&entries));
         let (producers, value_issues) = build_producers(&entries);
         issues.extend(value_issues);
         // kafka-core judges what converted and resolved; a value that did not is

@@ -58,7 +58,8 @@
 //! `ssl.*`, `producer.{acks, batch-size, bootstrap-servers, buffer-memory,
 //! client-id, compression-type, key-serializer, value-serializer, retries,
 //! linger, transaction-id-prefix, properties.*, security.*, ssl.*}`,
-//! `template.{default-topic, close-timeout, transaction-id-prefix}`, `topics.*`
+//! `template.{default-topic, close-timeout, transaction-id-prefix,
+//! allow-non-transactional}`, `topics.*`
 //! (names for placeholders), named producers `producers.<name>.*` with the
 //! producer keys plus their own `template.*`, and `profiles.*` (above). Names
 //! are relaxed: `batch-size`, `batchSize` and `batch_size` are one key. Sizes
@@ -72,8 +73,16 @@
 //! `spring.kafak:`, `sprng.kafka:`, or a variable `KAFAK_PRODUCER_ACKS`),
 //! which is an error with a "did you mean" rather than settings nobody reads.
 //!
-//! Until transactions land, `transaction-id-prefix` (anywhere) and
-//! `properties.transactional.id` are refused when the configuration loads.
+//! `transaction-id-prefix` makes a template transactional, as in Spring: the
+//! template's own (`template.transaction-id-prefix`) wins over its
+//! producer's, and without either a `properties.transactional.id` is taken as
+//! the prefix (Spring's `DefaultKafkaProducerFactory`). The prefix is the
+//! producer's `transactional.id` for validation (a prefix with
+//! `enable.idempotence=false` is an error at the prefix's line), and the
+//! template's pool gives its producers prefix + 0, 1, 2, ...
+//! `template.allow-non-transactional` (a boolean: `true`/`false`, `on`/`off`,
+//! `yes`/`no`, `1`/`0`) lets a transactional template send outside
+//! transactions too.
 //! Java class names cannot be loaded: `interceptor.classes` and
 //! `partitioner.class` are errors pointing at
 //! `KafkaTemplate::builder().interceptor(...)` and `.partitioner(...)`.
@@ -140,6 +149,7 @@ use std::fmt::{self, Write as _};
 pub use error::{ConfigIssue, ConfigLoadError, HIDDEN, is_secret_key};
 pub use load::KafkaConfigBuilder;
 pub use origin::Origin;
+pub(crate) use producers::TRANSACTIONAL_ID;
 pub use producers::{DEFAULT_CLOSE_TIMEOUT, ResolvedProperty, TemplateSettings};
 
 use env::find_var_for;
@@ -404,11 +414,7 @@ mod tests {
                         written_value: property.value.clone(),
                     },
                 )],
-                template: TemplateSettings {
-                    default_topic: None,
-                    close_timeout: DEFAULT_CLOSE_TIMEOUT,
-                    transaction_id_prefix: None,
-                },
+                template: TemplateSettings::default(),
             }],
         };
         let described = config.describe();

@@ -17,14 +17,16 @@ use std::time::Duration;
 use kafka_record::JavaSerializer;
 
 use crate::record_type::{RegistryLine, SERIALIZER_KEYS, SerializerLine, SerializerLines};
-use crate::registry::is_kafka_avro_serializer;
+use crate::registry::registry_serializer;
 
 use super::error::{ConfigIssue, ConfigLoadError, is_secret_key, shown_value};
 use super::keys::{KeyKind, Scope};
 use super::merge::RawValue;
 use super::origin::Origin;
 use super::schema::{Conversion, Setting};
-use super::units::{DURATION_EXPECTED, SIZE_EXPECTED, parse_duration, parse_size};
+use super::units::{
+    BOOL_EXPECTED, DURATION_EXPECTED, SIZE_EXPECTED, parse_bool, parse_duration, parse_size,
+};
 
 /// The template close timeout when none is configured: Spring Kafka's
 /// `DefaultKafkaProducerFactory` closes its producer with 30 s
@@ -69,10 +71,29 @@ pub struct TemplateSettings {
     /// `template.close-timeout`: how long closing the template waits for
     /// buffered records; [`DEFAULT_CLOSE_TIMEOUT`] when not set.
     pub close_timeout: Duration,
-    /// `template.transaction-id-prefix`, else `producer.transaction-id-prefix`:
-    /// makes the template transactional. Until transactions land, a
-    /// configuration that sets either does not load, so this is `None`.
+    /// `template.transaction-id-prefix`, else `producer.transaction-id-prefix`,
+    /// else `properties.transactional.id` (as Spring's producer factory takes
+    /// it): makes the template transactional. Its pool's producers get
+    /// `transactional.id` = prefix + 0, 1, 2, ... (see
+    /// [`KafkaTemplate::execute_in_transaction`](crate::KafkaTemplate::execute_in_transaction)).
     pub transaction_id_prefix: Option<String>,
+    /// `template.allow-non-transactional` (default `false`, Spring's
+    /// `KafkaTemplate.setAllowNonTransactional`): whether a transactional
+    /// template also sends outside a transaction, through a producer of its
+    /// own without `transactional.id`. Without it such sends are refused.
+    pub allow_non_transactional: bool,
+}
+
+impl Default for TemplateSettings {
+    /// No default topic, [`DEFAULT_CLOSE_TIMEOUT`], not transactional.
+    fn default() -> Self {
+        TemplateSettings {
+            default_topic: None,
+            close_timeout: DEFAULT_CLOSE_TIMEOUT,
+            transaction_id_prefix: None,
+            allow_non_transactional: false,
+        }
+    }
 }
 
 /// A property's value as the user wrote it, for messages about it.
@@ -117,10 +138,12 @@ impl ProducerSetup {
         })
     }
 
-    /// The line setting `java_key` when it names `KafkaAvroSerializer`.
+    /// The line setting `java_key` when it names `KafkaAvroSerializer` or
+    /// `KafkaJsonSchemaSerializer`.
     fn registry_line(&self, java_key: &str) -> Option<RegistryLine> {
         let (property, provenance) = self.properties.iter().find(|(p, _)| p.key == java_key)?;
-        is_kafka_avro_serializer(&property.value).then(|| RegistryLine {
+        registry_serializer(&property.value).map(|format| RegistryLine {
+            format,
             written_key: provenance.written_key.clone(),
             origin: property.origin.clone(),
         })
@@ -145,8 +168,8 @@ impl super::KafkaConfig {
         Ok(SerializerLines {
             key: setup.serializer_line(SERIALIZER_KEYS[0]),
             value: setup.serializer_line(SERIALIZER_KEYS[1]),
-            key_avro: setup.registry_line(SERIALIZER_KEYS[0]),
-            value_avro: setup.registry_line(SERIALIZER_KEYS[1]),
+            key_registry: setup.registry_line(SERIALIZER_KEYS[0]),
+            value_registry: setup.registry_line(SERIALIZER_KEYS[1]),
         })
     }
 
@@ -185,6 +208,9 @@ pub(crate) fn convert(setting: Setting, text: &str) -> Result<String, String> {
         Conversion::Duration => parse_duration(text)
             .map(|d| format!("{}ms", d.as_millis()))
             .ok_or_else(|| DURATION_EXPECTED.to_owned()),
+        Conversion::Bool => parse_bool(text)
+            .map(|b| b.to_string())
+            .ok_or_else(|| BOOL_EXPECTED.to_owned()),
     }
 }
 
@@ -236,8 +262,9 @@ pub(crate) fn build_producers(
                     put(&mut properties, name, &entry.value, entry);
                 }
             }
+            let (mut template, prefix_entry) = template_settings(&settings, id.as_ref());
+            transactional_id_from_prefix(&mut template, prefix_entry, &mut properties);
             properties.sort_by(|a, b| a.0.key.cmp(&b.0.key));
-            let template = template_settings(&settings, id.as_ref());
             ProducerSetup {
                 name: id.as_ref().and_then(|id| names.get(id).cloned()),
                 id,
@@ -304,38 +331,70 @@ fn put(
     }
 }
 
-fn template_settings(
-    settings: &[(&RawValue, Scope, Setting, String)],
+/// The Java property a transaction id prefix becomes: each producer of a
+/// transactional template's pool gets `transactional.id` = prefix + n.
+pub(crate) const TRANSACTIONAL_ID: &str = "transactional.id";
+
+/// The template settings of producer `id`, and the entry that set its
+/// transaction id prefix (if a `transaction-id-prefix` key did).
+fn template_settings<'a>(
+    settings: &[(&'a RawValue, Scope, Setting, String)],
     id: Option<&String>,
-) -> TemplateSettings {
+) -> (TemplateSettings, Option<&'a RawValue>) {
     let find = |scope: Scope, wanted: Setting| {
         settings
             .iter()
             .find(|(_, s, setting, _)| *s == scope && *setting == wanted)
-            .map(|(entry, _, _, converted)| (entry.value.clone(), converted.clone()))
+            .map(|(entry, _, _, converted)| (*entry, converted.clone()))
     };
     let own_template = Scope::Template(id.cloned());
     let shared_template = Scope::Template(None);
-    // A named producer's template falls back to `kafka.template` for the topic
-    // and the timeout, but never for the transaction id prefix: two producers
-    // with one prefix would fence each other.
+    // A named producer's template falls back to `kafka.template` for the topic,
+    // the timeout and allow-non-transactional, but never for the transaction
+    // id prefix: two producers with one prefix would fence each other.
     let inherited = |wanted: Setting| {
         find(own_template.clone(), wanted).or_else(|| find(shared_template.clone(), wanted))
     };
     let default_topic = inherited(Setting::DefaultTopic)
-        .map(|(value, _)| value)
+        .map(|(entry, _)| entry.value.clone())
         .filter(|topic| !topic.is_empty());
     let close_timeout = inherited(Setting::CloseTimeout)
-        .and_then(|(value, _)| parse_duration(&value))
+        .and_then(|(entry, _)| parse_duration(&entry.value))
         .unwrap_or(DEFAULT_CLOSE_TIMEOUT);
-    let transaction_id_prefix = find(own_template.clone(), Setting::TransactionIdPrefix)
+    let allow_non_transactional =
+        inherited(Setting::AllowNonTransactional).is_some_and(|(_, converted)| converted == "true");
+    let prefix = find(own_template.clone(), Setting::TransactionIdPrefix)
         .or_else(|| find(Scope::Producer(id.cloned()), Setting::TransactionIdPrefix))
-        .map(|(value, _)| value)
-        .filter(|prefix| !prefix.is_empty());
-    TemplateSettings {
+        .map(|(entry, _)| entry)
+        .filter(|entry| !entry.value.trim().is_empty());
+    let settings = TemplateSettings {
         default_topic,
         close_timeout,
-        transaction_id_prefix,
+        transaction_id_prefix: prefix.map(|entry| entry.value.trim().to_owned()),
+        allow_non_transactional,
+    };
+    (settings, prefix)
+}
+
+/// Spring's `DefaultKafkaProducerFactory`: a `transaction-id-prefix` becomes
+/// the producer's `transactional.id` (so kafka-core judges it, and its
+/// problems name the prefix's key and line: a prefix with
+/// `enable.idempotence=false` is a conflict); without one, a
+/// `properties.transactional.id` is taken as the prefix.
+fn transactional_id_from_prefix(
+    template: &mut TemplateSettings,
+    prefix_entry: Option<&RawValue>,
+    properties: &mut Vec<(ResolvedProperty, Provenance)>,
+) {
+    match (prefix_entry, &template.transaction_id_prefix) {
+        (Some(entry), Some(prefix)) => put(properties, TRANSACTIONAL_ID, prefix, entry),
+        _ => {
+            template.transaction_id_prefix = properties
+                .iter()
+                .find(|(p, _)| p.key == TRANSACTIONAL_ID)
+                .map(|(p, _)| p.value.trim().to_owned())
+                .filter(|prefix| !prefix.is_empty());
+        }
     }
 }
 
@@ -360,8 +419,7 @@ mod tests {
             .collect()
     }
 
-    /// Loading refuses transaction-id-prefix until transactions land; which
-    /// template a prefix would reach is kept ready (and checked) for then.
+    /// Which template a prefix reaches, and the transactional.id it becomes.
     #[test]
     fn transaction_id_prefixes_reach_their_own_template_only() {
         let (producers, issues) = build_producers(&entries(&[
@@ -398,12 +456,62 @@ mod tests {
             producers[0].template.transaction_id_prefix.as_deref(),
             Some("orders-tx-")
         );
-        assert!(
-            producers[0]
+        let transactional_id = producers[0]
+            .properties
+            .iter()
+            .find(|(p, _)| p.key == TRANSACTIONAL_ID)
+            .map(|(p, _)| (p.value.as_str(), p.config_key.as_str()));
+        assert_eq!(
+            transactional_id,
+            Some(("orders-tx-", "kafka.producer.transaction-id-prefix"))
+        );
+    }
+
+    #[test]
+    fn a_transactional_id_property_is_the_prefix_unless_one_is_set() {
+        let prefix_of = |pairs: &[(&str, &str)]| {
+            let (producers, issues) = build_producers(&entries(pairs));
+            assert!(issues.is_empty(), "{issues:?}");
+            let setup = &producers[0];
+            let property = setup
                 .properties
                 .iter()
-                .all(|(p, _)| p.key != "transactional.id")
+                .find(|(p, _)| p.key == TRANSACTIONAL_ID)
+                .map(|(p, _)| p.value.clone());
+            (setup.template.transaction_id_prefix.clone(), property)
+        };
+        assert_eq!(
+            prefix_of(&[("kafka.producer.properties.transactional.id", "tx-")]),
+            (Some("tx-".into()), Some("tx-".into()))
         );
+        assert_eq!(
+            prefix_of(&[
+                ("kafka.producer.properties.transactional.id", "ignored-"),
+                ("kafka.template.transaction-id-prefix", "wins-"),
+            ]),
+            (Some("wins-".into()), Some("wins-".into()))
+        );
+        assert_eq!(prefix_of(&[("kafka.producer.linger", "5")]), (None, None));
+    }
+
+    #[test]
+    fn allow_non_transactional_is_a_spring_boolean() {
+        for (text, expected) in [("true", true), ("ON", true), ("no", false), ("0", false)] {
+            let (producers, issues) = build_producers(&entries(&[(
+                "kafka.template.allow-non-transactional",
+                text,
+            )]));
+            assert!(issues.is_empty(), "{issues:?}");
+            assert_eq!(
+                producers[0].template.allow_non_transactional, expected,
+                "{text}"
+            );
+        }
+        let (_, issues) = build_producers(&entries(&[(
+            "kafka.template.allow-non-transactional",
+            "maybe",
+        )]));
+        assert_eq!(issues.len(), 1, "{issues:?}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub(crate) enum Setting {
     KeySerializer,
     ValueSerializer,
     TransactionIdPrefix,
+    AllowNonTransactional,
     DefaultTopic,
     CloseTimeout,
     ProfilesActive,
@@ -38,6 +39,9 @@ pub(crate) enum Conversion {
     Millis,
     /// A duration kept as a `Duration` (template settings).
     Duration,
+    /// A boolean as Spring converts one (`true`/`false`, `on`/`off`,
+    /// `yes`/`no`, `1`/`0`), kept as `true` or `false`.
+    Bool,
 }
 
 impl Setting {
@@ -57,6 +61,7 @@ impl Setting {
             Setting::KeySerializer => "key.serializer",
             Setting::ValueSerializer => "value.serializer",
             Setting::TransactionIdPrefix
+            | Setting::AllowNonTransactional
             | Setting::DefaultTopic
             | Setting::CloseTimeout
             | Setting::ProfilesActive
@@ -74,6 +79,7 @@ impl Setting {
             Setting::BatchSize | Setting::BufferMemory => Conversion::Size,
             Setting::Linger => Conversion::Millis,
             Setting::CloseTimeout => Conversion::Duration,
+            Setting::AllowNonTransactional => Conversion::Bool,
             _ => Conversion::Text,
         }
     }
@@ -170,6 +176,7 @@ static TEMPLATE: &[Field] = &[
     setting("default-topic", Setting::DefaultTopic),
     setting("close-timeout", Setting::CloseTimeout),
     setting("transaction-id-prefix", Setting::TransactionIdPrefix),
+    setting("allow-non-transactional", Setting::AllowNonTransactional),
 ];
 
 static PRODUCER: &[Field] = &[

@@ -8,6 +8,20 @@ pub(crate) const SIZE_EXPECTED: &str = "a size in bytes: a whole number (bytes) 
 /// What [`parse_duration`] accepts, for error messages.
 pub(crate) const DURATION_EXPECTED: &str = "a duration: a whole number of milliseconds or one with a unit ns, us, ms, s, m, h or d (e.g. 5ms, 30s, 2m), or ISO-8601 like PT30S";
 
+/// What [`parse_bool`] accepts, for error messages.
+pub(crate) const BOOL_EXPECTED: &str =
+    "true or false (also on/off, yes/no, 1/0, as Spring converts booleans)";
+
+/// Parses a boolean as Spring's `StringToBooleanConverter` does: `true`, `on`,
+/// `yes`, `1` and `false`, `off`, `no`, `0`, case-insensitive.
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Some(true),
+        "false" | "off" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
+
 /// Parses a byte size like Spring's `DataSize`: a plain number is bytes; the units
 /// are binary (`1KB` = 1024 bytes) and case-insensitive.
 pub(crate) fn parse_size(text: &str) -> Option<u64> {

@@ -1,44 +1,11 @@
 //! Validation of each producer's Java properties by kafka-core, at load, with
 //! every error mapped back to the configuration key and origin that set the value.
 
-use std::collections::BTreeMap;
-
 use kafka_core::config::{ConfigError, ProducerConfig};
 use kafka_record::{JavaSerializer, JavaSerializerError};
 
 use super::error::{ConfigIssue, shown_value};
-use super::keys::KeyKind;
-use super::merge::RawValue;
 use super::producers::ProducerSetup;
-use super::schema::Setting;
-
-/// The Java property that makes a producer transactional.
-const TRANSACTIONAL_ID: &str = "transactional.id";
-
-/// Why settings that ask for transactions are refused.
-const NO_TRANSACTIONS: &str = "transactions are not supported yet, and the template would \
-     send without the transaction this asks for; remove it (records are still sent \
-     idempotently)";
-
-/// Every `transaction-id-prefix` and `properties.transactional.id` set to a
-/// value, refused until transactions land, each named as written with its
-/// origin.
-pub(crate) fn refuse_transactions(entries: &BTreeMap<Vec<String>, RawValue>) -> Vec<ConfigIssue> {
-    entries
-        .values()
-        .filter(|entry| match &entry.key.kind {
-            KeyKind::Setting { setting, .. } => *setting == Setting::TransactionIdPrefix,
-            KeyKind::JavaProperty { name, .. } => name == TRANSACTIONAL_ID,
-            _ => false,
-        })
-        .filter(|entry| !entry.value.trim().is_empty())
-        .map(|entry| ConfigIssue::Unsupported {
-            key: entry.written.clone(),
-            origin: entry.origin.clone(),
-            reason: NO_TRANSACTIONS.to_owned(),
-        })
-        .collect()
-}
 
 /// What to do instead of a Java class name, where kafka-core's advice (its
 /// own builders) is not what a template user needs.
@@ -58,7 +25,7 @@ fn template_alternative(java_key: &str) -> Option<&'static str> {
     }
 }
 use crate::record_type::SERIALIZER_KEYS;
-use crate::registry::is_kafka_avro_serializer;
+use crate::registry::registry_serializer;
 use kafka_schema_registry::RegistryConfig;
 
 /// Every error kafka-core finds in `properties`, not only the first.
@@ -95,11 +62,11 @@ fn check_with_kafka_core(properties: &[(String, String)]) -> Vec<ConfigError> {
 /// kafka-core's verdict on one producer, as configuration issues, after the
 /// serializer lines' (which the template checks itself: see [`serializer_issues`]).
 pub(crate) fn validate_producer(producer: &ProducerSetup) -> Vec<ConfigIssue> {
-    // Transactions are refused once, by refuse_transactions.
+    // A transaction id prefix is there as `transactional.id` (see
+    // producers.rs), so kafka-core judges it as it would the pool's ids.
     let properties: Vec<(String, String)> = producer
         .properties
         .iter()
-        .filter(|(p, _)| p.key != TRANSACTIONAL_ID)
         .filter(|(p, _)| !SERIALIZER_KEYS.contains(&p.key.as_str()))
         .filter(|(p, _)| !kafka_schema_registry::is_registry_key(&p.key))
         .map(|(p, _)| (p.key.clone(), p.value.clone()))
@@ -128,7 +95,7 @@ fn serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
             match JavaSerializer::from_class(&property.value) {
                 Ok(_) => None,
                 Err(JavaSerializerError::SchemaRegistry { .. })
-                    if is_kafka_avro_serializer(&property.value) =>
+                    if registry_serializer(&property.value).is_some() =>
                 {
                     None // registry_issues checks its registry settings
                 }
@@ -165,12 +132,16 @@ fn serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
         .collect()
 }
 
-/// With a `KafkaAvroSerializer` line or any registry key set: the registry
+/// With a `KafkaAvroSerializer` / `KafkaJsonSchemaSerializer` line or any
+/// registry key set: the registry
 /// settings, read as Confluent's serializer reads them (`schema.registry.url`
 /// required), each problem named as written with its origin.
 fn registry_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
-    let avro_line = producer.properties.iter().find(|(p, _)| {
-        SERIALIZER_KEYS.contains(&p.key.as_str()) && is_kafka_avro_serializer(&p.value)
+    let avro_line = producer.properties.iter().find_map(|(p, provenance)| {
+        let format = registry_serializer(&p.value)?;
+        SERIALIZER_KEYS
+            .contains(&p.key.as_str())
+            .then_some((p, provenance, format))
     });
     let any_key = producer.registry_properties().next().is_some();
     if avro_line.is_none() && !any_key {
@@ -187,11 +158,15 @@ fn registry_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
             origin: property.origin.clone(),
             expected: error.problem,
         }],
-        (None, Some((property, provenance))) => vec![ConfigIssue::Missing {
+        (None, Some((property, provenance, format))) => vec![ConfigIssue::Missing {
             key: format!("kafka.properties.{}", error.key),
             hint: format!(
-                "{} (from {}) names KafkaAvroSerializer: {} {}",
-                provenance.written_key, property.origin, error.key, error.problem
+                "{} (from {}) names {}: {} {}",
+                provenance.written_key,
+                property.origin,
+                format.class().rsplit('.').next().unwrap_or_default(),
+                error.key,
+                error.problem
             ),
         }],
         (None, None) => vec![ConfigIssue::Missing {

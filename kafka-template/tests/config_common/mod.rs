@@ -103,3 +103,26 @@ pub fn load_yaml_errors(yaml: &str, env: &[(&str, &str)]) -> (ConfigDir, Vec<Str
     let messages = messages(dir.builder().env_source(env.iter().copied()).load());
     (dir, messages)
 }
+
+/// A configuration whose default producer names `serializer` in both
+/// serializer lines, with the fresh in-process registry `mock://<scope>` and
+/// `extra` lines under its `properties`.
+pub fn registry_config(serializer: &str, scope: &str, extra: &str) -> (ConfigDir, KafkaConfig) {
+    kafka_template::schema_registry::MockRegistry::drop_scope(scope);
+    load_yaml(
+        &format!(
+            "spring:\n  kafka:\n    producer:\n      key-serializer: {serializer}\n      value-serializer: {serializer}\n      properties:\n        schema.registry.url: mock://{scope}\n{extra}"
+        ),
+        &[],
+    )
+}
+
+/// A client of the in-process registry `mock://<scope>`.
+pub fn mock_registry(scope: &str) -> kafka_template::schema_registry::SchemaRegistryClient {
+    use kafka_template::schema_registry::{RegistryConfig, SchemaRegistryClient};
+    SchemaRegistryClient::new(
+        RegistryConfig::from_properties([("schema.registry.url", &*format!("mock://{scope}"))])
+            .expect("a mock:// URL"),
+    )
+    .expect("a mock registry client")
+}

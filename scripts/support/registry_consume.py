@@ -1,7 +1,9 @@
-"""An independent Avro consumer for the tests: Confluent's Python client and its
-AvroDeserializer, reading Confluent-framed records through a schema registry.
+"""An independent registry consumer for the tests: Confluent's Python client and
+its AvroDeserializer (or JSONDeserializer, which validates each record against
+its registered JSON Schema), reading Confluent-framed records through a schema
+registry.
 
-Usage: avro_consume.py BOOTSTRAP REGISTRY_URL TOPIC MAX_MESSAGES TIMEOUT_MS
+Usage: registry_consume.py BOOTSTRAP REGISTRY_URL TOPIC MAX_MESSAGES TIMEOUT_MS [avro|json]
 Prints one JSON line per record; stops after MAX_MESSAGES (0: none) or when no
 record came for TIMEOUT_MS.
 """
@@ -40,9 +42,18 @@ def plain(value):
 
 def main():
     bootstrap, registry_url, topic, max_messages, timeout_ms = sys.argv[1:6]
+    value_format = sys.argv[6] if len(sys.argv) > 6 else "avro"
     max_messages, timeout_ms = int(max_messages), int(timeout_ms)
     registry = SchemaRegistryClient({"url": registry_url})
-    deserialize = AvroDeserializer(registry)
+    if value_format == "json":
+        # Imported only here: it needs the [json] extras (jsonschema).
+        from confluent_kafka.schema_registry.json_schema import JSONDeserializer
+
+        # No schema of its own: the writer's, fetched by the id in the frame,
+        # and each record validated against it.
+        deserialize = JSONDeserializer(None, schema_registry_client=registry)
+    else:
+        deserialize = AvroDeserializer(registry)
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -62,7 +73,7 @@ def main():
             if msg is None:
                 continue
             if msg.error():
-                print(f"avro_consume: {msg.error()}", file=sys.stderr)
+                print(f"registry_consume: {msg.error()}", file=sys.stderr)
                 continue
             last = time.monotonic()
             line = {"partition": msg.partition(), "offset": msg.offset()}
