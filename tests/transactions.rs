@@ -148,17 +148,13 @@ async fn one_transaction_over_two_topics_and_six_partitions(kafka: &Kafka) {
 /// finalized `transaction.version` is 2 or more, as Kafka's own
 /// `kafka-features describe` reports it.
 fn expected_protocol(kafka: &Kafka) -> TransactionProtocol {
-    let (stdout, stderr) = kafka_tool(
-        kafka,
-        "org.apache.kafka.tools.FeatureCommand",
-        &["describe"],
-    );
+    let described = kafka.tool("org.apache.kafka.tools.FeatureCommand", &["describe"]);
     assert!(
-        stdout.contains("Feature: metadata.version"),
-        "kafka-features describe failed:\n{stdout}{stderr}"
+        described.contains("Feature: metadata.version"),
+        "kafka-features describe failed:\n{described}"
     );
     // A broker that does not know the feature (Kafka 3.x) is at level 0.
-    let level = stdout
+    let level = described
         .lines()
         .find(|l| l.starts_with("Feature: transaction.version\t"))
         .and_then(|l| {
