@@ -8,8 +8,10 @@
 //! sentinel) comes after them in the log, so if an aborted record were visible
 //! it would be among those read.
 //!
-//! Against the shared broker (Kafka 4.1) and, for visibility and a transaction
-//! over 6 partitions, a Kafka 3.9.1 broker of its own; the coordinator-kill
+//! Against the shared broker (Kafka 4.1, transactions V2 when its
+//! finalized `transaction.version` is 2, as Kafka's `kafka-features describe`
+//! reports) and, for visibility and a transaction over 6 partitions, a Kafka
+//! 3.9.1 broker of its own (V1); the coordinator-kill
 //! test runs a 3-broker cluster of its own (10 kills with SIGKILL and
 //! restarts; minutes, most of it brokers restarting).
 
@@ -142,11 +144,43 @@ async fn one_transaction_over_two_topics_and_six_partitions(kafka: &Kafka) {
     }
 }
 
+/// The protocol a Java 4.x client uses with `kafka`: V2 when the cluster's
+/// finalized `transaction.version` is 2 or more, as Kafka's own
+/// `kafka-features describe` reports it.
+fn expected_protocol(kafka: &Kafka) -> TransactionProtocol {
+    let described = kafka.tool("org.apache.kafka.tools.FeatureCommand", &["describe"]);
+    assert!(
+        described.contains("Feature: metadata.version"),
+        "kafka-features describe failed:\n{described}"
+    );
+    // A broker that does not know the feature (Kafka 3.x) is at level 0.
+    let level = described
+        .lines()
+        .find(|l| l.starts_with("Feature: transaction.version\t"))
+        .and_then(|l| {
+            l.split('\t')
+                .find_map(|c| c.strip_prefix("FinalizedVersionLevel: "))
+        })
+        .map_or(0, |level| level.trim().parse::<i16>().expect("a level"));
+    if level >= 2 {
+        TransactionProtocol::V2
+    } else {
+        TransactionProtocol::V1
+    }
+}
+
 #[test]
 fn committed_records_are_visible_and_aborted_ones_never() {
     let kafka = Kafka::get();
+    let expected = expected_protocol(kafka);
+    assert_eq!(
+        expected,
+        TransactionProtocol::V2,
+        "the shared Kafka 4.1 broker finalizes transaction.version 2 when formatted fresh"
+    );
     support::run(LIMIT, async {
-        committed_are_visible_and_aborted_never(kafka).await;
+        let protocol = committed_are_visible_and_aborted_never(kafka).await;
+        assert_eq!(protocol, expected, "negotiated as Kafka's features say");
         one_transaction_over_two_topics_and_six_partitions(kafka).await;
     });
 }
@@ -159,6 +193,7 @@ fn a_second_producer_with_the_same_transactional_id_fences_the_first() {
     support::run(LIMIT, async {
         let first = transactional(kafka, &id);
         first.init_transactions().await.expect("init first");
+        assert_eq!(first.transaction_protocol(), Some(expected_protocol(kafka)));
         first.begin_transaction().expect("begin");
         await_all(send(&first, &topic, 0, &named("zombie", 0..3)).await).await;
 
@@ -204,6 +239,11 @@ fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
     support::run(LIMIT, async {
         let producer = transactional(kafka, &unique_name("txn-ctp"));
         producer.init_transactions().await.expect("init");
+        // V2: TxnOffsetCommit v5 without AddOffsetsToTxn.
+        assert_eq!(
+            producer.transaction_protocol(),
+            Some(expected_protocol(kafka))
+        );
         for (commit, offset) in [(false, 2), (true, 3)] {
             producer.begin_transaction().expect("begin");
             let handles = send(&producer, &output, 0, &[format!("out-{commit}")]).await;
@@ -246,6 +286,7 @@ fn transactions_work_against_kafka_3_9_with_the_v1_protocol() {
     let cluster = Cluster::start(1, Some("3.9.1"));
     let status = cluster.script(&["status"]);
     assert!(status.starts_with("Kafka 3.9.1,"), "not 3.9.1: {status}");
+    assert_eq!(expected_protocol(&cluster), TransactionProtocol::V1);
     support::run(LIMIT, async {
         let protocol = committed_are_visible_and_aborted_never(&cluster).await;
         assert_eq!(

@@ -119,8 +119,10 @@ impl ConsumerGroupMetadata {
 /// The transaction protocol the producer uses with its transaction
 /// coordinator.
 ///
-/// This version speaks V1 with every broker: Kafka 4.x brokers accept it
-/// from clients (as from a Java 3.x client). V2 (KIP-890) is not negotiated yet.
+/// Chosen at `init_transactions` as the Java 4.x client chooses: V2 when the
+/// coordinator's cluster finalized `transaction.version` >= 2 (Kafka 4.0+
+/// clusters formatted fresh at 4.1 have it) and the broker offers Produce v12
+/// and EndTxn v5; V1 otherwise (Kafka 3.x).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransactionProtocol {

@@ -58,6 +58,8 @@ pub(crate) struct TransactionManager {
     partitions: HashMap<(Arc<str>, i32), PartitionSequences>,
     /// `Some` for a transactional producer: the current transaction's partitions.
     txn: Option<TxnPartitions>,
+    /// Transactions V2 (KIP-890): Produce adds partitions itself.
+    transaction_v2: bool,
 }
 
 /// The partitions of the current transaction (V1: each added with
@@ -82,6 +84,7 @@ impl TransactionManager {
             state: PidState::Uninitialized,
             partitions: HashMap::new(),
             txn: None,
+            transaction_v2: false,
         }
     }
 
@@ -98,6 +101,16 @@ impl TransactionManager {
         self.txn.is_some()
     }
 
+    /// Whether the producer uses transactions V2 with its coordinator.
+    pub fn transaction_v2(&self) -> bool {
+        self.transaction_v2 && self.txn.is_some()
+    }
+
+    /// Chooses the transaction protocol (at InitProducerId).
+    pub fn set_transaction_v2(&mut self, v2: bool) {
+        self.transaction_v2 = v2;
+    }
+
     /// Whether a batch of this partition may be drained in the current
     /// transaction: it was added to it. When not, it is queued for
     /// AddPartitionsToTxn. Always true without transactions.
@@ -107,6 +120,13 @@ impl TransactionManager {
         };
         let key = (topic.clone(), partition);
         if txn.added.contains(&key) {
+            return true;
+        }
+        if self.transaction_v2 {
+            // V2: the Produce request (v12+) adds the partition; the
+            // transaction is started once a batch of it goes out.
+            txn.added.insert(key);
+            txn.started = true;
             return true;
         }
         if !txn.adding.contains(&key) {
@@ -671,6 +691,28 @@ mod tests {
         assert_eq!(tm.assign_sequence(&topic(), 0, 1), 0);
         assert!(tm.is_current(7, 1));
         assert!(!tm.is_current(7, 0));
+    }
+
+    #[test]
+    fn transactions_v2_adds_partitions_implicitly() {
+        let mut tm = TransactionManager::transactional();
+        tm.set_producer_id(7, 0);
+        assert!(
+            !tm.may_send_in_transaction(&topic(), 0),
+            "V1 waits for AddPartitionsToTxn"
+        );
+        assert!(tm.has_partitions_to_add());
+        tm.transaction_ended();
+        tm.set_transaction_v2(true);
+        assert!(tm.transaction_v2());
+        assert!(!tm.transaction_started());
+        assert!(tm.may_send_in_transaction(&topic(), 0));
+        assert!(!tm.has_partitions_to_add());
+        assert!(tm.transaction_started(), "EndTxn is due");
+        assert!(
+            !TransactionManager::new().transaction_v2(),
+            "only transactional"
+        );
     }
 
     #[test]

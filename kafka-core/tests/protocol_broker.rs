@@ -162,6 +162,7 @@ fn record_batch(records: &[TestRecord<'_>], producer: Producer) -> Bytes {
 fn produce_request(topic: &str, partition: i32, acks: i16, records: Bytes) -> ProduceRequest {
     ProduceRequest {
         transactional_id: None,
+        transaction_v2: false,
         acks,
         timeout_ms: 30_000,
         topics: vec![ProduceTopicData {
@@ -591,6 +592,7 @@ async fn a_committed_transaction_is_visible_to_read_committed() {
         producer_id: init.producer_id,
         producer_epoch: init.producer_epoch,
         committed: true,
+        transaction_v2: false,
     };
     let ended = txn.call(&end, TIMEOUT).await.unwrap();
     assert_eq!(ended.error_code, ErrorCode::NONE);

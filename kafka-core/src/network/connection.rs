@@ -225,7 +225,8 @@ impl BrokerConnection {
             let response = pending.wait(Duration::MAX).await?;
             match response.error_code {
                 ErrorCode::NONE => {
-                    self.api_versions = BrokerApiVersions::new(response.api_keys);
+                    self.api_versions = BrokerApiVersions::new(response.api_keys)
+                        .with_finalized_features(response.finalized_features);
                     self.api_versions_version = version;
                     return Ok(());
                 }

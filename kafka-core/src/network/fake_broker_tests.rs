@@ -156,6 +156,50 @@ fn options() -> ConnectionOptions {
 const WAIT: Duration = Duration::from_secs(5);
 
 #[tokio::test]
+async fn the_clusters_finalized_transaction_version_decides_transactions_v2() {
+    use kafka_protocol::messages::api_versions_response::FinalizedFeatureKey;
+    for (level, v2) in [(2, true), (1, false)] {
+        let address = fake_broker(Arc::new(move |request: &Seen| {
+            // A Kafka 4.1 broker: Produce v13, EndTxn v5, and the cluster's
+            // finalized transaction.version.
+            let range = |key: ApiKey, max| {
+                ApiVersion::default()
+                    .with_api_key(key.code())
+                    .with_max_version(max)
+            };
+            let body = TheirApiVersions::default()
+                .with_api_keys(vec![
+                    range(ApiKey::Produce, 13),
+                    range(ApiKey::EndTxn, 5),
+                    range(ApiKey::ApiVersions, 4),
+                ])
+                .with_finalized_features_epoch(3)
+                .with_finalized_features(vec![
+                    FinalizedFeatureKey::default()
+                        .with_name("transaction.version".into())
+                        .with_max_version_level(level),
+                ]);
+            Action::Write(frame(
+                request.correlation_id,
+                false,
+                &encode(&body, request.version),
+            ))
+        }))
+        .await;
+        let connection = BrokerConnection::connect(&address, &options())
+            .await
+            .unwrap();
+        assert_eq!(
+            connection
+                .api_versions()
+                .finalized_feature_level("transaction.version"),
+            Some(level)
+        );
+        assert_eq!(connection.api_versions().supports_transaction_v2(), v2);
+    }
+}
+
+#[tokio::test]
 async fn negotiates_versions_and_picks_the_highest_common_one() {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
@@ -515,6 +559,7 @@ async fn requests_without_response_do_not_disturb_matching() {
         .unwrap();
     let produce = ProduceRequest {
         transactional_id: None,
+        transaction_v2: false,
         acks: 0,
         timeout_ms: 1000,
         topics: vec![ProduceTopicData {

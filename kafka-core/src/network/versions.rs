@@ -1,13 +1,18 @@
 //! The API version ranges a broker reported, and picking the version to use.
 
-use crate::protocol::messages::ApiVersionRange;
+use crate::protocol::messages::{ApiVersionRange, FinalizedFeature};
 use crate::protocol::{ApiKey, Request};
+
+/// The finalized feature that selects the transaction protocol (KIP-890).
+pub const TRANSACTION_VERSION_FEATURE: &str = "transaction.version";
 
 /// The version ranges one broker supports, from its ApiVersions response.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BrokerApiVersions {
     /// Sorted by API key, one entry per key.
     ranges: Vec<ApiVersionRange>,
+    /// The cluster's finalized features, as this broker reported them.
+    finalized_features: Vec<FinalizedFeature>,
 }
 
 impl BrokerApiVersions {
@@ -16,7 +21,32 @@ impl BrokerApiVersions {
         ranges.retain(|range| range.min_version <= range.max_version);
         ranges.sort_by_key(|range| range.api_key);
         ranges.dedup_by_key(|range| range.api_key);
-        BrokerApiVersions { ranges }
+        BrokerApiVersions {
+            ranges,
+            finalized_features: Vec::new(),
+        }
+    }
+
+    /// With the cluster's finalized features (ApiVersions v3+).
+    pub fn with_finalized_features(mut self, features: Vec<FinalizedFeature>) -> Self {
+        self.finalized_features = features;
+        self
+    }
+
+    /// The finalized (max) level of feature `name`, if the broker reported it.
+    pub fn finalized_feature_level(&self, name: &str) -> Option<i16> {
+        FinalizedFeature::level_of(&self.finalized_features, name)
+    }
+
+    /// Whether a transactional producer uses transactions V2 (KIP-890) with
+    /// this broker, as the Java 4.x client decides: the cluster finalized
+    /// `transaction.version` >= 2 and the broker offers Produce v12 and
+    /// EndTxn v5.
+    pub fn supports_transaction_v2(&self) -> bool {
+        self.finalized_feature_level(TRANSACTION_VERSION_FEATURE)
+            .is_some_and(|level| level >= 2)
+            && self.range(ApiKey::Produce).is_some_and(|(_, max)| max >= 12)
+            && self.range(ApiKey::EndTxn).is_some_and(|(_, max)| max >= 5)
     }
 
     /// The broker's range for `api`, if it offers it.
@@ -56,6 +86,28 @@ mod tests {
             min_version,
             max_version,
         }
+    }
+
+    #[test]
+    fn transactions_v2_needs_the_feature_and_the_versions() {
+        let feature = |level| {
+            vec![FinalizedFeature {
+                name: TRANSACTION_VERSION_FEATURE.into(),
+                max_version_level: level,
+                min_version_level: 0,
+            }]
+        };
+        let kafka_41 = || BrokerApiVersions::new(vec![range(0, 3, 13), range(26, 0, 5)]);
+        assert!(kafka_41().with_finalized_features(feature(2)).supports_transaction_v2());
+        assert!(
+            !kafka_41().with_finalized_features(feature(1)).supports_transaction_v2(),
+            "transaction.version 1 is V1"
+        );
+        assert!(!kafka_41().supports_transaction_v2(), "no feature reported");
+        let kafka_39 = BrokerApiVersions::new(vec![range(0, 3, 11), range(26, 0, 4)]);
+        assert!(!kafka_39.with_finalized_features(feature(2)).supports_transaction_v2());
+        let no_end_txn_v5 = BrokerApiVersions::new(vec![range(0, 3, 12), range(26, 0, 4)]);
+        assert!(!no_end_txn_v5.with_finalized_features(feature(2)).supports_transaction_v2());
     }
 
     #[test]

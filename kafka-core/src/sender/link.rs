@@ -38,6 +38,10 @@ pub(crate) trait Link: Send + Sync + 'static {
     /// Closes the connection; what is pending on it fails.
     fn close(&self);
 
+    /// Whether the broker speaks transactions V2 (KIP-890): finalized
+    /// `transaction.version` >= 2 with Produce v12 and EndTxn v5.
+    fn supports_transaction_v2(&self) -> bool;
+
     /// A Metadata round trip within `timeout`.
     fn metadata(
         self: Arc<Self>,
@@ -127,6 +131,10 @@ impl Link for BrokerConnection {
 
     fn close(&self) {
         BrokerConnection::close(self);
+    }
+
+    fn supports_transaction_v2(&self) -> bool {
+        self.api_versions().supports_transaction_v2()
     }
 
     fn metadata(

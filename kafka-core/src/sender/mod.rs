@@ -606,7 +606,8 @@ impl Sender {
             .txn
             .as_ref()
             .map(|t| t.shared.transactional_id.as_str());
-        let request = sink::produce_request(&batches, cluster, acks, timeout, transactional_id);
+        let mut request = sink::produce_request(&batches, cluster, acks, timeout, transactional_id);
+        request.transaction_v2 = self.tm.as_ref().is_some_and(|tm| tm.transaction_v2());
         self.shared
             .metrics
             .requests_sent

@@ -107,6 +107,7 @@ pub(super) fn produce_request(
     }
     ProduceRequest {
         transactional_id: transactional_id.map(str::to_owned),
+        transaction_v2: false,
         acks,
         timeout_ms: i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX),
         topics,

@@ -99,6 +99,13 @@ struct State {
     /// Error codes the coordinator answers, one per request, before answering
     /// normally again.
     txn_faults: std::collections::VecDeque<ErrorCode>,
+    /// The brokers speak transactions V2 (KIP-890: a Kafka 4.x cluster with
+    /// `transaction.version` 2): Produce v12 adds partitions, EndTxn v5
+    /// bumps the epoch, and a transactional batch of an older epoch is
+    /// refused with `INVALID_PRODUCER_EPOCH`.
+    transaction_v2: bool,
+    /// The transactional producer's current epoch, as the coordinator knows it.
+    txn_epoch: i16,
 }
 
 /// The fake cluster: brokers 1..=n at `127.0.0.1:1900n`.
@@ -203,6 +210,9 @@ impl Fake {
                 s.next_producer_id += 1;
                 (s.next_producer_id, 0)
             };
+            if request.transactional_id.is_some() {
+                s.txn_epoch = producer_epoch;
+            }
             s.init_requests.push(request);
             InitProducerIdResponse {
                 throttle_time_ms: 0,
@@ -243,11 +253,23 @@ impl Fake {
                     s.received.push(incoming.clone());
                     let transactional = batch.attributes & 0x10 != 0;
                     if transactional {
-                        s.txn_log.push(format!("Produce p{}", data.index));
+                        s.txn_log.push(format!(
+                            "Produce p{} epoch {}",
+                            data.index, batch.producer_epoch
+                        ));
                     }
                     let fault = s.rule.as_mut().and_then(|rule| rule(&incoming));
+                    let v2 = transactional && s.transaction_v2 && request.transaction_v2;
                     let code = match fault {
                         Some(Fault::Reject(code)) => code,
+                        _ if v2 && batch.producer_epoch != s.txn_epoch => {
+                            ErrorCode::INVALID_PRODUCER_EPOCH
+                        }
+                        // Produce v12+: the broker adds the partition itself.
+                        _ if v2 => {
+                            s.txn_partitions.insert(data.index);
+                            s.append(&incoming)
+                        }
                         // As a broker verifying the transaction (KIP-890 part 1).
                         _ if transactional && !s.txn_partitions.contains(&data.index) => {
                             ErrorCode::INVALID_TXN_STATE
@@ -358,6 +380,10 @@ impl Link for FakeLink {
     fn close(&self) {
         self.closed
             .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    fn supports_transaction_v2(&self) -> bool {
+        self.fake.with(|s| s.transaction_v2)
     }
 
     fn metadata(
@@ -474,8 +500,11 @@ impl Link for FakeLink {
                 })
                 .collect();
             let code = self.fake.coordinator(format!(
-                "TxnOffsetCommit {} gen {} member {} {offsets:?}",
-                request.group_id, request.generation_id, request.member_id
+                "TxnOffsetCommit{} {} gen {} member {} {offsets:?}",
+                if request.transaction_v2 { " v5" } else { "" },
+                request.group_id,
+                request.generation_id,
+                request.member_id
             ));
             Ok(TxnOffsetCommitResponse {
                 throttle_time_ms: 0,
@@ -498,17 +527,29 @@ impl Link for FakeLink {
 
     fn end_txn(self: Arc<Self>, request: EndTxnRequest, _: Duration) -> Call<EndTxnResponse> {
         async move {
+            let v2 = request.transaction_v2 && self.fake.with(|s| s.transaction_v2);
             let code = self.fake.coordinator(format!(
-                "EndTxn {} epoch {}",
+                "EndTxn{} {} epoch {}",
+                if v2 { " v5" } else { "" },
                 if request.committed { "commit" } else { "abort" },
                 request.producer_epoch
             ));
+            let (mut producer_id, mut producer_epoch) = (-1, -1);
             if code.is_ok() {
-                self.fake.set(|s| s.txn_partitions.clear());
+                self.fake.set(|s| {
+                    s.txn_partitions.clear();
+                    if v2 {
+                        // KIP-890: every EndTxn bumps the epoch.
+                        s.txn_epoch = request.producer_epoch + 1;
+                        (producer_id, producer_epoch) = (request.producer_id, s.txn_epoch);
+                    }
+                });
             }
             Ok(EndTxnResponse {
                 throttle_time_ms: 0,
                 error_code: code,
+                producer_id,
+                producer_epoch,
             })
         }
         .boxed()
@@ -1080,6 +1121,113 @@ async fn a_transaction_adds_its_partitions_before_their_batches_and_ends_after_t
             .await
             .expect_err("no transaction");
         assert!(matches!(refused.error(), KafkaError::Transaction(_)));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_v2_adds_nothing_explicitly_and_every_end_txn_bumps_the_epoch() {
+    within(async {
+        let fake = Fake::new(1, &[1, 1]);
+        fake.set(|s| s.transaction_v2 = true);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        assert_eq!(
+            producer.transaction_protocol(),
+            Some(crate::TransactionProtocol::V2)
+        );
+        let group = crate::ConsumerGroupMetadata::new("billing").with_member(4, "m-1");
+        for (round, epoch) in [(0, 0), (1, 1), (2, 2)] {
+            producer.begin_transaction().expect("begin");
+            for partition in [0, 1] {
+                let record = ProducerRecord::new(TOPIC, format!("r{round}p{partition}"))
+                    .with_partition(partition);
+                producer
+                    .send(record)
+                    .await
+                    .expect("accepted")
+                    .await
+                    .expect("written: Produce v12 added the partition");
+            }
+            let offsets = [(
+                crate::TopicPartition::new("input", 0),
+                crate::OffsetAndMetadata::new(round),
+            )];
+            producer
+                .send_offsets_to_transaction(offsets, &group)
+                .await
+                .expect("offsets");
+            if round == 1 {
+                producer.abort_transaction().await.expect("abort");
+            } else {
+                producer.commit_transaction().await.expect("commit");
+            }
+            let log = txn_log(&fake);
+            let end = if round == 1 { "abort" } else { "commit" };
+            assert_eq!(
+                log.last().unwrap(),
+                &format!("EndTxn v5 {end} epoch {epoch}"),
+                "the epoch EndTxn v5 returned is the next transaction's: {log:#?}"
+            );
+            for partition in [0, 1] {
+                position(&log, &format!("Produce p{partition} epoch {epoch}"));
+            }
+        }
+        let log = txn_log(&fake);
+        assert!(
+            !log.iter()
+                .any(|l| l.starts_with("AddPartitionsToTxn") || l.starts_with("AddOffsetsToTxn")),
+            "V2 adds partitions and offsets implicitly: {log:#?}"
+        );
+        assert_eq!(
+            log.iter()
+                .filter(|l| l.starts_with("InitProducerId"))
+                .count(),
+            1,
+            "the epoch comes from EndTxn, not InitProducerId: {log:#?}"
+        );
+        position(
+            &log,
+            "TxnOffsetCommit v5 billing gen 4 member m-1 [\"input-0@2\"]",
+        );
+        // Sequences restart at 0 with every new epoch: the broker accepted
+        // every batch, in order.
+        assert_eq!(
+            fake.log(0),
+            vec!["r0p0".to_owned(), "r1p0".to_owned(), "r2p0".to_owned()]
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_transactions_v2_a_stale_epoch_on_produce_is_abortable() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.transaction_v2 = true);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        // The coordinator moved on to a later epoch (as after a transaction
+        // timeout): the broker refuses the batch.
+        fake.set(|s| s.txn_epoch += 1);
+        let failed = producer
+            .send(ProducerRecord::new(TOPIC, "late").with_partition(0))
+            .await
+            .expect("accepted");
+        let error = failed.await.expect_err("stale epoch");
+        assert_eq!(
+            error.error().error_code(),
+            Some(ErrorCode::INVALID_PRODUCER_EPOCH),
+            "{error}"
+        );
+        let commit = producer
+            .commit_transaction()
+            .await
+            .expect_err("cannot commit");
+        assert!(commit.is_abortable() && !commit.is_fatal(), "{commit}");
         producer.close(LIMIT).await;
     })
     .await;

@@ -7,7 +7,11 @@
 //! transaction or group), InitProducerId with the transactional id,
 //! AddPartitionsToTxn for partitions whose first batch waits (V1),
 //! AddOffsetsToTxn + TxnOffsetCommit, and EndTxn once every batch of the
-//! transaction has its outcome. Like every request of the sender, each is a
+//! transaction has its outcome. With transactions V2 (KIP-890, chosen at
+//! InitProducerId when the coordinator offers it, as the Java 4.x client
+//! chooses) Produce v12 adds partitions and TxnOffsetCommit v5 adds offsets
+//! implicitly, and EndTxn v5 answers with the bumped epoch the next
+//! transaction uses. Like every request of the sender, each is a
 //! future on the sender's `FuturesUnordered`, one coordinator request at a
 //! time; `NOT_COORDINATOR`, `COORDINATOR_LOAD_IN_PROGRESS`,
 //! `CONCURRENT_TRANSACTIONS` and their kin are retried with backoff (a moved
@@ -145,7 +149,8 @@ impl Sender {
         match op {
             TxnOp::Init => self.init_producer_id(op_id, now),
             TxnOp::SendOffsets { offsets, group } => {
-                if self.txn.as_ref()?.offsets_added_for == Some(op_id) {
+                let v2 = self.tm.as_ref().is_some_and(|tm| tm.transaction_v2());
+                if v2 || self.txn.as_ref()?.offsets_added_for == Some(op_id) {
                     self.txn_offset_commit(op_id, &offsets, &group, now);
                 } else {
                     self.add_offsets(op_id, &group.group_id, now);
@@ -382,6 +387,7 @@ impl Sender {
             member_id: group.member_id.clone(),
             group_instance_id: group.group_instance_id.clone(),
             topics,
+            transaction_v2: self.tm.as_ref().is_some_and(|tm| tm.transaction_v2()),
         };
         let call = link.txn_offset_commit(request, self.config().request_timeout());
         let group = group.group_id.clone();
@@ -405,6 +411,7 @@ impl Sender {
             producer_id,
             producer_epoch,
             committed: commit,
+            transaction_v2: self.tm.as_ref().is_some_and(|tm| tm.transaction_v2()),
         };
         let call = link.end_txn(request, self.config().request_timeout());
         self.start_txn_request(async move {
@@ -467,7 +474,23 @@ impl Sender {
                         tm.set_producer_id(r.producer_id, r.producer_epoch);
                         tm.transaction_ended();
                     }
-                    txn.set_protocol(TransactionProtocol::V1);
+                    // As the Java 4.x client: V2 when the coordinator's
+                    // cluster finalized transaction.version >= 2 and it
+                    // offers Produce v12 and EndTxn v5.
+                    let v2 = self
+                        .txn
+                        .as_ref()
+                        .and_then(|d| d.coordinator.as_ref().map(|(node, _)| *node))
+                        .and_then(|node| self.connection(&Target::Node(node)))
+                        .is_some_and(|link| link.supports_transaction_v2());
+                    if let Some(tm) = self.tm.as_mut() {
+                        tm.set_transaction_v2(v2);
+                    }
+                    txn.set_protocol(if v2 {
+                        TransactionProtocol::V2
+                    } else {
+                        TransactionProtocol::V1
+                    });
                     self.txn_succeeded();
                     txn.finish(op, Ok(()), Some(TxnState::Ready));
                 }
@@ -541,6 +564,10 @@ impl Sender {
                         .find(|code| !code.is_ok())
                         .unwrap_or(ErrorCode::NONE);
                     if code.is_ok() {
+                        // V2: the offsets joined the transaction here.
+                        if let Some(tm) = self.tm.as_mut() {
+                            tm.offsets_added();
+                        }
                         self.txn_succeeded();
                         txn.finish(op, Ok(()), None);
                     } else {
@@ -565,6 +592,20 @@ impl Sender {
                 Ok(r) if r.error_code.is_ok() => {
                     tracing::debug!(commit, "transaction ended");
                     self.txn_succeeded();
+                    if let Some(tm) = self.tm.as_mut()
+                        && tm.transaction_v2()
+                        && r.producer_id >= 0
+                    {
+                        // V2: every EndTxn bumps the epoch; the next
+                        // transaction starts every partition at sequence 0
+                        // (which also settles a bump a failed batch asked for).
+                        tracing::debug!(
+                            producer_id = r.producer_id,
+                            epoch = r.producer_epoch,
+                            "new producer epoch from EndTxn"
+                        );
+                        tm.set_producer_id(r.producer_id, r.producer_epoch);
+                    }
                     let bump = self.tm.as_ref().is_some_and(|tm| tm.bump_needed());
                     if let Some(tm) = self.tm.as_mut() {
                         tm.transaction_ended();
@@ -709,6 +750,15 @@ impl Sender {
         match error.error_code() {
             Some(ErrorCode::PRODUCER_FENCED) => {
                 TransactionError::ProducerFenced { transactional_id }
+            }
+            // V2 bumps the epoch on every EndTxn, so a late produce with the
+            // old epoch means this transaction cannot commit (Java 4.x: abortable).
+            Some(ErrorCode::INVALID_PRODUCER_EPOCH)
+                if self.tm.as_ref().is_some_and(|tm| tm.transaction_v2()) =>
+            {
+                TransactionError::SendFailed {
+                    cause: Box::new(error.clone()),
+                }
             }
             Some(ErrorCode::INVALID_PRODUCER_EPOCH) => {
                 TransactionError::InvalidProducerEpoch { transactional_id }

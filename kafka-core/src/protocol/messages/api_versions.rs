@@ -58,6 +58,20 @@ pub struct ApiVersionsResponse {
     pub api_keys: Vec<ApiVersionRange>,
     /// Quota throttle in milliseconds (v1+; 0 otherwise).
     pub throttle_time_ms: i32,
+    /// The cluster's finalized features (v3+, tagged field 2), such as
+    /// `transaction.version` or `metadata.version`; empty when not sent.
+    pub finalized_features: Vec<FinalizedFeature>,
+}
+
+/// One cluster-wide finalized feature (`kafka-features.sh describe`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinalizedFeature {
+    /// The feature's name, e.g. `transaction.version`.
+    pub name: String,
+    /// The cluster-wide finalized max version level.
+    pub max_version_level: i16,
+    /// The cluster-wide finalized min version level.
+    pub min_version_level: i16,
 }
 
 impl ApiVersionsResponse {
@@ -67,6 +81,21 @@ impl ApiVersionsResponse {
             .iter()
             .copied()
             .find(|range| range.api_key == api_key.code())
+    }
+
+    /// The finalized (max) version level of feature `name`, if the broker sent it.
+    pub fn finalized_feature_level(&self, name: &str) -> Option<i16> {
+        FinalizedFeature::level_of(&self.finalized_features, name)
+    }
+}
+
+impl FinalizedFeature {
+    /// The finalized (max) level of feature `name` among `features`.
+    pub fn level_of(features: &[FinalizedFeature], name: &str) -> Option<i16> {
+        features
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.max_version_level)
     }
 }
 
@@ -111,12 +140,29 @@ impl Response for ApiVersionsResponse {
             Ok(range)
         })?;
         let throttle_time_ms = if layout >= 1 { dec.i32()? } else { 0 };
-        // Tagged: supported/finalized features and ZK migration flag, unused here.
-        dec.skip_tagged_fields()?;
+        // Tagged: 0 supported features, 1 finalized features epoch,
+        // 2 finalized features (read: `transaction.version` decides the
+        // transaction protocol), 3 ZK migration flag.
+        let mut finalized_features = Vec::new();
+        dec.tagged_fields(|tag, field| {
+            if tag == 2 {
+                finalized_features = field.array(|dec| {
+                    let feature = FinalizedFeature {
+                        name: dec.string()?,
+                        max_version_level: dec.i16()?,
+                        min_version_level: dec.i16()?,
+                    };
+                    dec.skip_tagged_fields()?;
+                    Ok(feature)
+                })?;
+            }
+            Ok(())
+        })?;
         Ok(ApiVersionsResponse {
             error_code,
             api_keys,
             throttle_time_ms,
+            finalized_features,
         })
     }
 }
@@ -126,7 +172,9 @@ mod tests {
     use super::*;
     use crate::protocol::messages::test_support::{ours, theirs};
     use crate::protocol::request::decode_response;
-    use kafka_protocol::messages::api_versions_response::{ApiVersion, SupportedFeatureKey};
+    use kafka_protocol::messages::api_versions_response::{
+        ApiVersion, FinalizedFeatureKey, SupportedFeatureKey,
+    };
     use kafka_protocol::protocol::StrBytes;
 
     #[test]
@@ -164,6 +212,16 @@ mod tests {
                     .with_max_version(27),
             ])
             .with_finalized_features_epoch(5)
+            .with_finalized_features(vec![
+                FinalizedFeatureKey::default()
+                    .with_name(StrBytes::from_static_str("metadata.version"))
+                    .with_min_version_level(1)
+                    .with_max_version_level(27),
+                FinalizedFeatureKey::default()
+                    .with_name(StrBytes::from_static_str("transaction.version"))
+                    .with_min_version_level(0)
+                    .with_max_version_level(2),
+            ])
     }
 
     #[test]
@@ -188,6 +246,23 @@ mod tests {
                 Some(4)
             );
             assert_eq!(response.range_for(ApiKey::Metadata), None);
+            // Finalized features are a tagged field of the flexible v3.
+            let expected_level = if version >= 3 { Some(2) } else { None };
+            assert_eq!(
+                response.finalized_feature_level("transaction.version"),
+                expected_level,
+                "v{version}"
+            );
+            if version >= 3 {
+                assert_eq!(
+                    response.finalized_features[0],
+                    FinalizedFeature {
+                        name: "metadata.version".into(),
+                        max_version_level: 27,
+                        min_version_level: 1
+                    }
+                );
+            }
         }
     }
 

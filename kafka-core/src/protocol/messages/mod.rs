@@ -31,7 +31,7 @@ pub use add_partitions_to_txn::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnRequest, AddPartitionsToTxnResponse,
     AddPartitionsToTxnTopic, AddPartitionsToTxnTopicResult,
 };
-pub use api_versions::{ApiVersionRange, ApiVersionsRequest, ApiVersionsResponse};
+pub use api_versions::{ApiVersionRange, ApiVersionsRequest, ApiVersionsResponse, FinalizedFeature};
 pub use end_txn::{EndTxnRequest, EndTxnResponse};
 pub use find_coordinator::{
     Coordinator, CoordinatorType, FindCoordinatorRequest, FindCoordinatorResponse,

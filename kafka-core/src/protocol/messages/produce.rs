@@ -27,6 +27,10 @@ use crate::protocol::request::{Request, Response};
 pub struct ProduceRequest {
     /// The transactional id, `None` unless the producer is transactional.
     pub transactional_id: Option<String>,
+    /// Whether the transactional producer uses transactions V2 (KIP-890):
+    /// then v12+ (the broker adds partitions to the transaction itself);
+    /// with V1 at most v11, as the Java client does.
+    pub transaction_v2: bool,
     /// 0 (no response at all: send with `send_without_response`), 1 (leader),
     /// -1 (all in-sync replicas).
     pub acks: i16,
@@ -140,7 +144,7 @@ impl Request for ProduceRequest {
 
     /// v13 names topics by id: only when every topic has one.
     fn max_version(&self) -> i16 {
-        if self.transactional_id.is_some() {
+        if self.transactional_id.is_some() && !self.transaction_v2 {
             // Transactions V1: partitions are added with AddPartitionsToTxn;
             // v12+ would tell the broker to add them itself (KIP-890's V2),
             // which the Java client also uses only with V2.
@@ -280,6 +284,7 @@ mod tests {
     fn request(transactional_id: Option<&str>) -> ProduceRequest {
         ProduceRequest {
             transactional_id: transactional_id.map(str::to_owned),
+            transaction_v2: false,
             acks: -1,
             timeout_ms: 30_000,
             topics: vec![
@@ -345,6 +350,10 @@ mod tests {
         assert_eq!(with_ids.max_version(), 12, "one topic has no id");
         with_ids.topics[1].topic_id = Uuid([9; 16]);
         assert_eq!(with_ids.max_version(), 13);
+        let mut transactional = request(Some("txn-1"));
+        assert_eq!(transactional.max_version(), 11, "transactions V1");
+        transactional.transaction_v2 = true;
+        assert_eq!(transactional.max_version(), 12, "V2: v12+ adds partitions");
         let mut bytes = ours(&with_ids, 13).freeze();
         let decoded = kafka_protocol::messages::ProduceRequest::decode(&mut bytes, 13).unwrap();
         let ids: Vec<[u8; 16]> = decoded

@@ -5,7 +5,10 @@
 //! v2 adds the committed leader epoch, v3 is flexible and adds the consumer's
 //! generation id, member id and group instance id (KIP-447: the group
 //! coordinator fences offsets of a member that was rebalanced away), v4 allows
-//! `TRANSACTION_ABORTABLE` (KIP-890).
+//! `TRANSACTION_ABORTABLE` (KIP-890), v5 (the same bytes) adds the offsets to
+//! the transaction itself (KIP-890's transactions V2: no AddOffsetsToTxn). v5
+//! is sent only by a producer using V2
+//! ([`TxnOffsetCommitRequest::transaction_v2`]), as the Java client does.
 
 use bytes::BytesMut;
 
@@ -34,6 +37,8 @@ pub struct TxnOffsetCommitRequest {
     pub group_instance_id: Option<String>,
     /// The offsets, per topic.
     pub topics: Vec<TxnOffsetCommitTopic>,
+    /// Whether the producer uses transactions V2 (KIP-890): only then v5.
+    pub transaction_v2: bool,
 }
 
 /// Offsets of one topic.
@@ -79,9 +84,14 @@ pub struct TxnOffsetCommitTopicResult {
 impl Request for TxnOffsetCommitRequest {
     const API_KEY: ApiKey = ApiKey::TxnOffsetCommit;
     const MIN_VERSION: i16 = 0;
-    const MAX_VERSION: i16 = 4;
+    const MAX_VERSION: i16 = 5;
     const FLEXIBLE_FROM: i16 = 3;
     type Response = TxnOffsetCommitResponse;
+
+    /// v5 (transactions V2) only for a producer that uses V2.
+    fn max_version(&self) -> i16 {
+        if self.transaction_v2 { 5 } else { 4 }
+    }
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
         let mut enc = Self::body_encoder(buf, version)?;
@@ -151,7 +161,7 @@ mod tests {
 
     #[test]
     fn request_bytes_match_kafka_protocol_at_every_version() {
-        for version in 0..=4 {
+        for version in 0..=5 {
             let request = TxnOffsetCommitRequest {
                 transactional_id: "txn-9".into(),
                 group_id: "orders-app".into(),
@@ -169,7 +179,9 @@ mod tests {
                         committed_metadata: Some("m".into()),
                     }],
                 }],
+                transaction_v2: version == 5,
             };
+            assert_eq!(request.max_version(), if version == 5 { 5 } else { 4 });
             let expected = kafka_protocol::messages::TxnOffsetCommitRequest::default()
                 .with_transactional_id(TransactionalId(str_bytes("txn-9")))
                 .with_group_id(GroupId(str_bytes("orders-app")))
