@@ -72,6 +72,10 @@ pub enum TemplateError {
     /// The schema registry a `KafkaAvroSerializer` line asks for cannot be set up.
     #[error("schema registry: {0}")]
     Registry(#[from] RegistrySetupError),
+    /// Dev services (the `dev` profile without bootstrap servers) could not
+    /// start their local broker, or `kafka.dev-services.enabled` is not a boolean.
+    #[error("dev services: {0}")]
+    DevServices(String),
 }
 
 /// A configuration error only starting the producer can find (a
@@ -131,6 +135,7 @@ impl std::fmt::Debug for TemplateError {
                 TemplateError::RecordTypes(e) => f.debug_tuple("RecordTypes").field(e).finish(),
                 TemplateError::Unsupported(e) => f.debug_tuple("Unsupported").field(e).finish(),
                 TemplateError::Registry(e) => f.debug_tuple("Registry").field(e).finish(),
+                TemplateError::DevServices(e) => f.debug_tuple("DevServices").field(e).finish(),
             };
         }
         kafka_core::error::write_report(self, f)
@@ -186,6 +191,9 @@ struct TemplateInner {
     registered: TypeIdMap<Arc<TypeRoute>>,
     /// Routes of types first sent without registration, made then.
     routes: RwLock<TypeIdMap<Arc<TypeRoute>>>,
+    /// The broker dev services started; dropped after the producer (declared
+    /// after `backend`), stopped by `close`.
+    dev_broker: Option<crate::dev_services::DevBroker>,
     /// Held while a route is made at a first send: concurrent first sends of a
     /// type wait for one route (one schema id request) rather than each making
     /// their own. A failure is not kept: the next send tries again.
@@ -349,6 +357,7 @@ impl KafkaTemplateBuilder {
     /// Starts the template (its producer's sender task runs on the current tokio
     /// runtime).
     pub fn build(self) -> Result<KafkaTemplate, TemplateError> {
+        let mut dev_broker = None;
         let (backend, config, settings) = match self.mock {
             Some(mock) => {
                 let settings = match &self.config {
@@ -370,7 +379,10 @@ impl KafkaTemplateBuilder {
                 let settings = config.template_settings(name)?;
                 // transaction-id-prefix is refused when the configuration loads
                 // (with its file and line), until transactions land.
-                let properties = config.producer_properties(name)?;
+                let mut properties = config.producer_properties(name)?;
+                if crate::dev_services::wanted(&config, &properties)? {
+                    dev_broker = Some(crate::dev_services::start(&mut properties)?);
+                }
                 // The serializer lines are the template's to check, against
                 // each record type; kafka-core would refuse Spring's classes.
                 let producer_config = ProducerConfig::from_properties(
@@ -426,6 +438,9 @@ impl KafkaTemplateBuilder {
         if !problems.is_empty() {
             return Err(TemplateError::RecordTypes(problems));
         }
+        if let Some(broker) = &dev_broker {
+            crate::dev_services::create_topics(broker, registered.values().map(|r| &*r.topic))?;
+        }
         if let Backend::Mock(mock) = &backend {
             mock.use_avro_framing(&avro_framing);
         }
@@ -445,6 +460,7 @@ impl KafkaTemplateBuilder {
                 registered,
                 routes: RwLock::default(),
                 making_route: Mutex::new(()),
+                dev_broker,
             }),
         })
     }
@@ -815,11 +831,24 @@ impl KafkaTemplate {
 
     /// Delivers what is buffered and stops the producer, waiting at most
     /// `timeout`; returns how many records could not be delivered in time.
+    ///
+    /// A broker that dev services started stops here, after the producer.
     pub async fn close(&self, timeout: Duration) -> usize {
-        match &self.inner.backend {
+        let undelivered = match &self.inner.backend {
             Backend::Producer(p) => p.close(timeout).await,
             Backend::Mock(_) => 0,
+        };
+        if let Some(broker) = &self.inner.dev_broker {
+            crate::dev_services::stop(broker);
         }
+        undelivered
+    }
+
+    /// The local broker dev services started (the `dev` profile without
+    /// bootstrap servers), to read back what landed in a test.
+    #[cfg(feature = "dev-services")]
+    pub fn dev_services_broker(&self) -> Option<&kafka_template_test::EmbeddedKafka> {
+        self.inner.dev_broker.as_ref()
     }
 
     /// The producer's metrics (empty for a mock template).
