@@ -36,6 +36,7 @@ type TypeIdMap<V> = HashMap<TypeId, V, foldhash::fast::FixedState>;
 /// What a successful send returns: the record as sent and where it landed
 /// (Spring Kafka's `SendResult`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SendResult {
     /// The record as it was sent (after interceptors); it derefs to a
     /// [`ProducerRecord`]. From `enqueue_with_callback` it is decoded from the

@@ -226,29 +226,17 @@ fn named_producers_inherit_common_settings_only() {
     );
 
     assert_eq!(
-        config.template_settings(None).unwrap(),
-        TemplateSettings {
-            default_topic: Some("shared-topic".into()),
-            close_timeout: Duration::from_secs(10),
-            transaction_id_prefix: None,
-        }
+        parts(&config.template_settings(None).unwrap()),
+        (Some("shared-topic".into()), Duration::from_secs(10), None)
     );
     // `bulk`'s template inherits the shared topic and timeout.
     assert_eq!(
-        config.template_settings(Some("bulk")).unwrap(),
-        TemplateSettings {
-            default_topic: Some("shared-topic".into()),
-            close_timeout: Duration::from_secs(10),
-            transaction_id_prefix: None,
-        }
+        parts(&config.template_settings(Some("bulk")).unwrap()),
+        (Some("shared-topic".into()), Duration::from_secs(10), None)
     );
     assert_eq!(
-        config.template_settings(Some("audit")).unwrap(),
-        TemplateSettings {
-            default_topic: Some("audit-log".into()),
-            close_timeout: Duration::from_secs(2),
-            transaction_id_prefix: None,
-        }
+        parts(&config.template_settings(Some("audit")).unwrap()),
+        (Some("audit-log".into()), Duration::from_secs(2), None)
     );
     // Producer names are relaxed too.
     assert_eq!(
@@ -269,16 +257,21 @@ fn template_defaults() {
     let dir = ConfigDir::new();
     let config = dir.builder().load().unwrap();
     assert_eq!(
-        config.template_settings(None).unwrap(),
-        TemplateSettings {
-            default_topic: None,
-            close_timeout: DEFAULT_CLOSE_TIMEOUT,
-            transaction_id_prefix: None,
-        }
+        parts(&config.template_settings(None).unwrap()),
+        (None, DEFAULT_CLOSE_TIMEOUT, None)
     );
     assert_eq!(DEFAULT_CLOSE_TIMEOUT, Duration::from_secs(30));
     assert_eq!(
         config.origin("kafka.template.close-timeout"),
         Some(&Origin::Default)
     );
+}
+
+/// A `TemplateSettings` (non-exhaustive) as a comparable tuple.
+fn parts(settings: &TemplateSettings) -> (Option<String>, Duration, Option<String>) {
+    (
+        settings.default_topic.clone(),
+        settings.close_timeout,
+        settings.transaction_id_prefix.clone(),
+    )
 }
