@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use kafka_core::{KafkaProducer, ProducerConfig, ProducerRecord};
 use kafka_testkit::Kafka;
-use kafka_testkit::proxy::KafkaProxy;
+use kafka_testkit::proxy::{HarnessProxy, KafkaProxy};
 
 use support::run;
 

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
-use kafka_testkit::proxy::{KafkaProxy, PRODUCE};
+use kafka_testkit::proxy::{HarnessProxy, KafkaProxy, PRODUCE};
 use kafka_testkit::{ConsumedRecord, Kafka};
 
 use support::{await_all, producer, run};

@@ -133,6 +133,7 @@ impl ProducerRecord {
 /// `hasOffset()` is false. The timestamp is always known, as in Java: the
 /// record's create time, or the broker's log append time when it said one.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RecordMetadata {
     /// The topic.
     pub topic: String,
@@ -149,6 +150,29 @@ pub struct RecordMetadata {
     pub serialized_value_size: i32,
 }
 
+impl RecordMetadata {
+    /// Metadata of a record appended at `offset` (`None`: unknown, `acks=0`)
+    /// of `topic`-`partition`, as Java's `RecordMetadata` constructor takes it;
+    /// for mocks and tests (the producer makes it from the broker's answer).
+    pub fn new(
+        topic: impl Into<String>,
+        partition: i32,
+        offset: Option<i64>,
+        timestamp: i64,
+        serialized_key_size: i32,
+        serialized_value_size: i32,
+    ) -> RecordMetadata {
+        RecordMetadata {
+            topic: topic.into(),
+            partition,
+            offset,
+            timestamp,
+            serialized_key_size,
+            serialized_value_size,
+        }
+    }
+}
+
 /// A record the broker acknowledged, with where it landed: what
 /// [`KafkaProducer::send_with_callback`](crate::KafkaProducer::send_with_callback)
 /// hands its callback.
@@ -158,14 +182,7 @@ pub struct RecordMetadata {
 ///
 /// let sent = SentRecord {
 ///     record: LazyRecord::from(ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1")),
-///     metadata: RecordMetadata {
-///         topic: "orders".into(),
-///         partition: 2,
-///         offset: Some(41),
-///         timestamp: 1_700_000_000_000,
-///         serialized_key_size: 7,
-///         serialized_value_size: 8,
-///     },
+///     metadata: RecordMetadata::new("orders", 2, Some(41), 1_700_000_000_000, 7, 8),
 /// };
 /// assert_eq!(sent.record.key.as_deref(), Some(&b"order-1"[..]));
 /// ```

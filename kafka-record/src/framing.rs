@@ -9,6 +9,7 @@ use super::avro::AvroSchema;
 /// How a record's value is encoded, chosen per struct with
 /// `#[kafka(format = "avro" | "json")]` (JSON when not given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ValueFormat {
     /// `serde_json`.
     Json,

@@ -16,6 +16,7 @@ use crate::mock::MockRegistry;
 
 /// The kind of a schema, as the registry's `schemaType` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum SchemaType {
     /// `AVRO` (the registry's default, sent without `schemaType`).
     #[default]
@@ -74,6 +75,7 @@ impl Schema {
 
 /// A schema registered under a subject.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RegisteredSchema {
     /// The subject.
     pub subject: String,

@@ -85,6 +85,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+mod dev_services;
 pub mod interceptor;
 pub mod journal;
 pub mod listener;

@@ -279,20 +279,20 @@ impl MockProducer {
             .next_offsets
             .entry((record.topic.clone(), partition))
             .or_insert(0);
-        let metadata = RecordMetadata {
-            topic: record.topic.clone(),
+        let metadata = RecordMetadata::new(
+            record.topic.clone(),
             partition,
-            offset: Some(*offset),
+            Some(*offset),
             timestamp,
-            serialized_key_size: record
+            record
                 .key
                 .as_ref()
                 .map_or(-1, |k| i32::try_from(k.len()).unwrap_or(i32::MAX)),
-            serialized_value_size: record
+            record
                 .value
                 .as_ref()
                 .map_or(-1, |v| i32::try_from(v.len()).unwrap_or(i32::MAX)),
-        };
+        );
         *offset += 1;
         let sent = SentRecord {
             topic: record.topic.clone(),

@@ -90,6 +90,7 @@ pub enum SerializedPart {
     part_description(part),
     or_list(fitting)
 )]
+#[non_exhaustive]
 pub struct SerializerMismatch {
     /// The record's Rust type name.
     pub record_type: &'static str,
@@ -128,6 +129,7 @@ fn part_description(part: &SerializedPart) -> String {
         SerializedPart::Value {
             format: ValueFormat::Avro,
         } => "its value is Avro binary that its #[derive(KafkaRecord)] encodes".to_owned(),
+        SerializedPart::Value { format } => format!("its value is {format:?}"),
     }
 }
 

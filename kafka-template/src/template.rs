@@ -37,6 +37,7 @@ type TypeIdMap<V> = HashMap<TypeId, V, foldhash::fast::FixedState>;
 /// What a successful send returns: the record as sent and where it landed
 /// (Spring Kafka's `SendResult`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SendResult {
     /// The record as it was sent (after interceptors); it derefs to a
     /// [`ProducerRecord`]. From `enqueue_with_callback` it is decoded from the
@@ -73,6 +74,10 @@ pub enum TemplateError {
     /// The schema registry a `KafkaAvroSerializer` line asks for cannot be set up.
     #[error("schema registry: {0}")]
     Registry(#[from] RegistrySetupError),
+    /// Dev services (the `dev` profile without bootstrap servers) could not
+    /// start their local broker, or `kafka.dev-services.enabled` is not a boolean.
+    #[error("dev services: {0}")]
+    DevServices(String),
 }
 
 /// A configuration error only starting the producer can find (a
@@ -132,6 +137,7 @@ impl std::fmt::Debug for TemplateError {
                 TemplateError::RecordTypes(e) => f.debug_tuple("RecordTypes").field(e).finish(),
                 TemplateError::Unsupported(e) => f.debug_tuple("Unsupported").field(e).finish(),
                 TemplateError::Registry(e) => f.debug_tuple("Registry").field(e).finish(),
+                TemplateError::DevServices(e) => f.debug_tuple("DevServices").field(e).finish(),
             };
         }
         kafka_core::error::write_report(self, f)
@@ -204,6 +210,9 @@ pub(crate) struct TemplateInner {
     registered: TypeIdMap<Arc<TypeRoute>>,
     /// Routes of types first sent without registration, made then.
     routes: RwLock<TypeIdMap<Arc<TypeRoute>>>,
+    /// The broker dev services started; dropped after the producer (declared
+    /// after `backend`), stopped by `close`.
+    dev_broker: Option<crate::dev_services::DevBroker>,
     /// Held while a route is made at a first send: concurrent first sends of a
     /// type wait for one route (one schema id request) rather than each making
     /// their own. A failure is not kept: the next send tries again.
@@ -368,6 +377,7 @@ impl KafkaTemplateBuilder {
     /// runtime).
     pub fn build(self) -> Result<KafkaTemplate, TemplateError> {
         let mut transactions = None;
+        let mut dev_broker = None;
         let (backend, config, settings) = match self.mock {
             Some(mock) => {
                 let settings = match &self.config {
@@ -383,7 +393,10 @@ impl KafkaTemplateBuilder {
                 };
                 let name = self.producer_name.as_deref();
                 let settings = config.template_settings(name)?;
-                let properties = config.producer_properties(name)?;
+                let mut properties = config.producer_properties(name)?;
+                if crate::dev_services::wanted(&config, &properties)? {
+                    dev_broker = Some(crate::dev_services::start(&mut properties)?);
+                }
                 // The serializer lines are the template's to check, against
                 // each record type; kafka-core would refuse Spring's classes.
                 // transactional.id is the transaction id prefix (see
@@ -457,6 +470,9 @@ impl KafkaTemplateBuilder {
         if !problems.is_empty() {
             return Err(TemplateError::RecordTypes(problems));
         }
+        if let Some(broker) = &dev_broker {
+            crate::dev_services::create_topics(broker, registered.values().map(|r| &*r.topic))?;
+        }
         if let Backend::Mock(mock) = &backend {
             mock.use_avro_framing(&avro_framing);
         }
@@ -483,6 +499,7 @@ impl KafkaTemplateBuilder {
                 registered,
                 routes: RwLock::default(),
                 making_route: Mutex::new(()),
+                dev_broker,
             }),
         })
     }
@@ -845,6 +862,8 @@ impl KafkaTemplate {
     /// producers of the transaction pool; a transaction still running gets
     /// its producer closed when it ends), waiting at most `timeout`; returns
     /// how many records could not be delivered in time.
+    ///
+    /// A broker that dev services started stops here, after the producers.
     pub async fn close(&self, timeout: Duration) -> usize {
         let plain = match &self.inner.backend {
             Backend::Producer(p) => p.close(timeout).await,
@@ -854,7 +873,17 @@ impl KafkaTemplate {
             Some(pool) => pool.close(timeout).await,
             None => 0,
         };
+        if let Some(broker) = &self.inner.dev_broker {
+            crate::dev_services::stop(broker);
+        }
         plain + pooled
+    }
+
+    /// The local broker dev services started (the `dev` profile without
+    /// bootstrap servers), to read back what landed in a test.
+    #[cfg(feature = "dev-services")]
+    pub fn dev_services_broker(&self) -> Option<&kafka_template_test::EmbeddedKafka> {
+        self.inner.dev_broker.as_ref()
     }
 
     /// The metrics of the producer for sends outside transactions (empty for

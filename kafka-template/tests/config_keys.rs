@@ -226,32 +226,32 @@ fn named_producers_inherit_common_settings_only() {
     );
 
     assert_eq!(
-        config.template_settings(None).unwrap(),
-        TemplateSettings {
-            default_topic: Some("shared-topic".into()),
-            close_timeout: Duration::from_secs(10),
-            transaction_id_prefix: None,
-            allow_non_transactional: false,
-        }
+        parts(&config.template_settings(None).unwrap()),
+        (
+            Some("shared-topic".into()),
+            Duration::from_secs(10),
+            None,
+            false
+        )
     );
     // `bulk`'s template inherits the shared topic and timeout.
     assert_eq!(
-        config.template_settings(Some("bulk")).unwrap(),
-        TemplateSettings {
-            default_topic: Some("shared-topic".into()),
-            close_timeout: Duration::from_secs(10),
-            transaction_id_prefix: None,
-            allow_non_transactional: false,
-        }
+        parts(&config.template_settings(Some("bulk")).unwrap()),
+        (
+            Some("shared-topic".into()),
+            Duration::from_secs(10),
+            None,
+            false
+        )
     );
     assert_eq!(
-        config.template_settings(Some("audit")).unwrap(),
-        TemplateSettings {
-            default_topic: Some("audit-log".into()),
-            close_timeout: Duration::from_secs(2),
-            transaction_id_prefix: None,
-            allow_non_transactional: false,
-        }
+        parts(&config.template_settings(Some("audit")).unwrap()),
+        (
+            Some("audit-log".into()),
+            Duration::from_secs(2),
+            None,
+            false
+        )
     );
     // Producer names are relaxed too.
     assert_eq!(
@@ -272,13 +272,8 @@ fn template_defaults() {
     let dir = ConfigDir::new();
     let config = dir.builder().load().unwrap();
     assert_eq!(
-        config.template_settings(None).unwrap(),
-        TemplateSettings {
-            default_topic: None,
-            close_timeout: DEFAULT_CLOSE_TIMEOUT,
-            transaction_id_prefix: None,
-            allow_non_transactional: false,
-        }
+        parts(&config.template_settings(None).unwrap()),
+        (None, DEFAULT_CLOSE_TIMEOUT, None, false)
     );
     assert_eq!(DEFAULT_CLOSE_TIMEOUT, Duration::from_secs(30));
     assert_eq!(
@@ -318,4 +313,14 @@ fn transaction_settings_are_springs() {
     let audit = config.template_settings(Some("audit")).unwrap();
     assert_eq!(audit.transaction_id_prefix.as_deref(), Some("audit-"));
     assert!(!audit.allow_non_transactional);
+}
+
+/// A `TemplateSettings` (non-exhaustive) as a comparable tuple.
+fn parts(settings: &TemplateSettings) -> (Option<String>, Duration, Option<String>, bool) {
+    (
+        settings.default_topic.clone(),
+        settings.close_timeout,
+        settings.transaction_id_prefix.clone(),
+        settings.allow_non_transactional,
+    )
 }

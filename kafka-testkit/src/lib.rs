@@ -25,8 +25,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use serde::Deserialize;
+pub use kafka_template_test::ConsumedRecord;
 
 /// A running Kafka cluster the tests can use.
 #[derive(Debug)]
@@ -35,91 +34,6 @@ pub struct Kafka {
     script: PathBuf,
     /// `None` for the shared cluster, else the state directory of a [`Cluster`].
     state_dir: Option<PathBuf>,
-}
-
-/// One record as Kafka's Java consumer read it back.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConsumedRecord {
-    /// Topic.
-    pub topic: String,
-    /// Partition.
-    pub partition: i32,
-    /// Offset in the partition.
-    pub offset: i64,
-    /// Timestamp in milliseconds.
-    pub timestamp: i64,
-    /// `CreateTime` or `LogAppendTime`.
-    pub timestamp_type: String,
-    /// Key bytes, `None` when null.
-    pub key: Option<Vec<u8>>,
-    /// Value bytes, `None` when null.
-    pub value: Option<Vec<u8>>,
-    /// Headers in order: key and value bytes (`None` when null).
-    pub headers: Vec<(String, Option<Vec<u8>>)>,
-}
-
-impl ConsumedRecord {
-    /// The key as UTF-8 text (lossy), for assertions.
-    pub fn key_str(&self) -> Option<String> {
-        self.key
-            .as_deref()
-            .map(|k| String::from_utf8_lossy(k).into_owned())
-    }
-
-    /// The value as UTF-8 text (lossy), for assertions.
-    pub fn value_str(&self) -> Option<String> {
-        self.value
-            .as_deref()
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    }
-
-    /// The first header with this key, as UTF-8 text (lossy).
-    pub fn header_str(&self, key: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, v)| v.as_deref())
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-    }
-}
-
-#[derive(Deserialize)]
-struct JsonRecord {
-    topic: String,
-    partition: i32,
-    offset: i64,
-    timestamp: i64,
-    timestamp_type: String,
-    key: Option<String>,
-    value: Option<String>,
-    headers: Vec<(String, Option<String>)>,
-}
-
-fn decode_b64(text: Option<String>) -> Option<Vec<u8>> {
-    text.map(|t| {
-        base64::engine::general_purpose::STANDARD
-            .decode(t)
-            .expect("the formatter writes valid base64")
-    })
-}
-
-impl From<JsonRecord> for ConsumedRecord {
-    fn from(r: JsonRecord) -> Self {
-        ConsumedRecord {
-            topic: r.topic,
-            partition: r.partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            timestamp_type: r.timestamp_type,
-            key: decode_b64(r.key),
-            value: decode_b64(r.value),
-            headers: r
-                .headers
-                .into_iter()
-                .map(|(k, v)| (k, decode_b64(v)))
-                .collect(),
-        }
-    }
 }
 
 /// The repository root (where `scripts/kafka` lives).
@@ -304,17 +218,8 @@ impl Kafka {
             }
         }
         let out = self.script(&args);
-        let mut records: Vec<ConsumedRecord> = out
-            .lines()
-            .filter(|l| l.starts_with('{'))
-            .map(|l| {
-                serde_json::from_str::<JsonRecord>(l)
-                    .unwrap_or_else(|e| panic!("bad consumer line {l:?}: {e}"))
-                    .into()
-            })
-            .collect();
-        records.sort_by_key(|r| (r.partition, r.offset));
-        records
+        kafka_template_test::parse_json_lines(&out)
+            .unwrap_or_else(|e| panic!("reading {topic} back: {e}"))
     }
 
     /// Produces `key<TAB>value` lines (key `None` = keyless) with Kafka's own console

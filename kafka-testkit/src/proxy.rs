@@ -1,241 +1,45 @@
-//! A TCP proxy in front of every broker, for failure tests that break real
-//! connections.
+//! The test kit's TCP proxy ([`kafka_template_test::proxy`]) in front of a
+//! `scripts/kafka` cluster.
 //!
 //! `scripts/kafka start` gives each node a `PROXIED` listener whose advertised
-//! address is a "front" port; [`KafkaProxy::start`] listens on those front ports and
-//! forwards to the brokers, so a client that bootstraps at
+//! address is a "front" port; [`HarnessProxy::start`] listens on those front
+//! ports and forwards to the brokers, so a client that bootstraps at
 //! [`KafkaProxy::bootstrap`] reaches every broker through the proxy.
-//!
-//! The proxy reads Kafka's size-prefixed frames, so it can cut a connection at a
-//! precise point: [`KafkaProxy::cut_after_next_request`] lets the next request of
-//! an API through to the broker and, when the broker's answer comes back, drops it
-//! and closes the connection — the client never learns whether the request took
-//! effect, which is exactly when an idempotent producer must not duplicate.
 
-use std::collections::HashSet;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
+pub use kafka_template_test::proxy::{KafkaProxy, PRODUCE};
 
-/// Kafka API key of Produce requests.
-pub const PRODUCE: i16 = 0;
-
-#[derive(Default)]
-struct Shared {
-    /// API key whose next request should be cut after the broker answers.
-    cut_api: Mutex<Option<i16>>,
-    /// Number of cuts done so far.
-    cuts: AtomicU32,
-    /// When set, new and existing connections are closed.
-    closed: AtomicBool,
-    /// When set, requests still reach the brokers but their answers are dropped.
-    withhold: AtomicBool,
-    /// Answers dropped while withholding.
-    withheld: AtomicU32,
-    /// Live connections, to close them all at once.
-    connections: Mutex<Vec<TcpStream>>,
+/// Starts a [`KafkaProxy`] in front of a `scripts/kafka` cluster.
+pub trait HarnessProxy {
+    /// In front of the shared cluster (`scripts/kafka proxy-routes`).
+    fn start() -> KafkaProxy;
+    /// In front of this cluster (a [`Cluster`](crate::Cluster) of a test's own,
+    /// or the shared one). The front ports are the cluster's own, so proxies of
+    /// different clusters coexist.
+    fn start_for(kafka: &crate::Kafka) -> KafkaProxy;
 }
 
-/// A running proxy; dropping it closes every connection and stops listening.
-pub struct KafkaProxy {
-    bootstrap: String,
-    shared: Arc<Shared>,
-}
-
-impl KafkaProxy {
-    /// Starts forwarding each front port of the running cluster
-    /// (`scripts/kafka proxy-routes`) to its broker.
-    pub fn start() -> KafkaProxy {
-        KafkaProxy::with_routes(&crate::run_script(&["proxy-routes"]))
+impl HarnessProxy for KafkaProxy {
+    fn start() -> KafkaProxy {
+        with_routes(&crate::run_script(&["proxy-routes"]))
     }
 
-    /// Like [`KafkaProxy::start`], in front of this cluster (a
-    /// [`Cluster`](crate::Cluster) of a test's own, or the shared one). The front
-    /// ports are the cluster's own, so proxies of different clusters coexist.
-    pub fn start_for(kafka: &crate::Kafka) -> KafkaProxy {
-        KafkaProxy::with_routes(&kafka.script(&["proxy-routes"]))
-    }
-
-    fn with_routes(routes: &str) -> KafkaProxy {
-        let shared = Arc::new(Shared::default());
-        let mut fronts = Vec::new();
-        for line in routes.lines().filter(|l| !l.trim().is_empty()) {
-            let mut parts = line.split_whitespace();
-            let front: u16 = parts
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("front port");
-            let back: u16 = parts
-                .next()
-                .and_then(|p| p.parse().ok())
-                .expect("backend port");
-            let listener = TcpListener::bind(("127.0.0.1", front))
-                .unwrap_or_else(|e| panic!("proxy cannot listen on 127.0.0.1:{front}: {e}"));
-            fronts.push(format!("127.0.0.1:{front}"));
-            let shared = shared.clone();
-            thread::spawn(move || accept_loop(listener, back, shared));
-        }
-        KafkaProxy {
-            bootstrap: fronts.join(","),
-            shared,
-        }
-    }
-
-    /// Bootstrap address that routes every connection through the proxy.
-    pub fn bootstrap(&self) -> &str {
-        &self.bootstrap
-    }
-
-    /// The next request with this API key goes through to the broker; its response
-    /// is dropped and that connection closed.
-    pub fn cut_after_next_request(&self, api_key: i16) {
-        *self.shared.cut_api.lock().expect("proxy lock") = Some(api_key);
-    }
-
-    /// From now on (until called with `false`), requests still go through to the
-    /// brokers, which act on them, but every answer is dropped: the client never
-    /// learns what became of them. A stalled network in one direction.
-    pub fn withhold_responses(&self, on: bool) {
-        self.shared.withhold.store(on, Ordering::SeqCst);
-    }
-
-    /// How many answers were dropped by [`KafkaProxy::withhold_responses`].
-    pub fn withheld(&self) -> u32 {
-        self.shared.withheld.load(Ordering::SeqCst)
-    }
-
-    /// How many connections were cut by [`KafkaProxy::cut_after_next_request`].
-    pub fn cuts(&self) -> u32 {
-        self.shared.cuts.load(Ordering::SeqCst)
-    }
-
-    /// Closes every open connection now (new ones are still accepted).
-    pub fn cut_all(&self) {
-        for conn in self
-            .shared
-            .connections
-            .lock()
-            .expect("proxy lock")
-            .drain(..)
-        {
-            let _ = conn.shutdown(Shutdown::Both);
-        }
+    fn start_for(kafka: &crate::Kafka) -> KafkaProxy {
+        with_routes(&kafka.script(&["proxy-routes"]))
     }
 }
 
-impl Drop for KafkaProxy {
-    fn drop(&mut self) {
-        self.shared.closed.store(true, Ordering::SeqCst);
-        self.cut_all();
-        // Wake the accept loops so they see `closed`.
-        for front in self.bootstrap.split(',') {
-            let _ = TcpStream::connect_timeout(
-                &front.parse().expect("front address"),
-                Duration::from_millis(200),
-            );
-        }
-    }
-}
-
-fn accept_loop(listener: TcpListener, backend_port: u16, shared: Arc<Shared>) {
-    for client in listener.incoming() {
-        if shared.closed.load(Ordering::SeqCst) {
-            return;
-        }
-        let Ok(client) = client else { continue };
-        let Ok(broker) = TcpStream::connect(("127.0.0.1", backend_port)) else {
-            let _ = client.shutdown(Shutdown::Both);
-            continue;
-        };
-        let _ = client.set_nodelay(true);
-        let _ = broker.set_nodelay(true);
-        {
-            let mut conns = shared.connections.lock().expect("proxy lock");
-            conns.push(client.try_clone().expect("clone socket"));
-            conns.push(broker.try_clone().expect("clone socket"));
-        }
-        // Correlation ids of requests whose response must be dropped.
-        let doomed: Arc<Mutex<HashSet<i32>>> = Arc::default();
-        let (c2, b2, d2) = (
-            client.try_clone().expect("clone socket"),
-            broker.try_clone().expect("clone socket"),
-            doomed.clone(),
-        );
-        let (s1, s2) = (shared.clone(), shared.clone());
-        thread::spawn(move || forward_requests(client, broker, s1, doomed));
-        thread::spawn(move || forward_responses(b2, c2, s2, d2));
-    }
-}
-
-/// Reads one size-prefixed frame; `None` at a clean end of stream.
-fn read_frame(from: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
-    let mut size = [0u8; 4];
-    match from.read_exact(&mut size) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    let len = i32::from_be_bytes(size);
-    if !(0..=256 * 1024 * 1024).contains(&len) {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "bad frame size"));
-    }
-    let mut frame = Vec::with_capacity(4 + len as usize);
-    frame.extend_from_slice(&size);
-    frame.resize(4 + len as usize, 0);
-    from.read_exact(&mut frame[4..])?;
-    Ok(Some(frame))
-}
-
-fn forward_requests(
-    mut client: TcpStream,
-    mut broker: TcpStream,
-    shared: Arc<Shared>,
-    doomed: Arc<Mutex<HashSet<i32>>>,
-) {
-    while let Ok(Some(frame)) = read_frame(&mut client) {
-        // Request header: api_key i16, api_version i16, correlation_id i32.
-        if frame.len() >= 12 {
-            let api_key = i16::from_be_bytes([frame[4], frame[5]]);
-            let correlation_id = i32::from_be_bytes([frame[8], frame[9], frame[10], frame[11]]);
-            let mut cut = shared.cut_api.lock().expect("proxy lock");
-            if *cut == Some(api_key) {
-                *cut = None;
-                doomed.lock().expect("proxy lock").insert(correlation_id);
+/// `FRONT_PORT BACKEND_PORT` lines, as `scripts/kafka proxy-routes` prints them.
+fn with_routes(routes: &str) -> KafkaProxy {
+    let routes: Vec<(u16, u16)> = routes
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let mut parts = line.split_whitespace().map(|p| p.parse::<u16>());
+            match (parts.next(), parts.next()) {
+                (Some(Ok(front)), Some(Ok(back))) => (front, back),
+                _ => panic!("scripts/kafka proxy-routes printed {line:?}"),
             }
-        }
-        if broker.write_all(&frame).is_err() {
-            break;
-        }
-    }
-    let _ = broker.shutdown(Shutdown::Both);
-    let _ = client.shutdown(Shutdown::Both);
-}
-
-fn forward_responses(
-    mut broker: TcpStream,
-    mut client: TcpStream,
-    shared: Arc<Shared>,
-    doomed: Arc<Mutex<HashSet<i32>>>,
-) {
-    while let Ok(Some(frame)) = read_frame(&mut broker) {
-        if frame.len() >= 8 {
-            let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
-            if doomed.lock().expect("proxy lock").remove(&correlation_id) {
-                shared.cuts.fetch_add(1, Ordering::SeqCst);
-                break;
-            }
-        }
-        if shared.withhold.load(Ordering::SeqCst) {
-            shared.withheld.fetch_add(1, Ordering::SeqCst);
-            continue;
-        }
-        if client.write_all(&frame).is_err() {
-            break;
-        }
-    }
-    let _ = broker.shutdown(Shutdown::Both);
-    let _ = client.shutdown(Shutdown::Both);
+        })
+        .collect();
+    KafkaProxy::with_routes(&routes).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kafka_core::{KafkaProducer, ProducerConfig, ProducerRecord, RecordMetadata, SendError};
-use kafka_testkit::proxy::{KafkaProxy, PRODUCE};
+use kafka_testkit::proxy::{HarnessProxy, KafkaProxy, PRODUCE};
 use kafka_testkit::{Cluster, ConsumedRecord, unique_name};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -589,16 +589,8 @@ mod tests {
     use super::*;
 
     fn stored(partition: i32, offset: i64, index: usize) -> ConsumedRecord {
-        ConsumedRecord {
-            topic: "t".into(),
-            partition,
-            offset,
-            timestamp: 0,
-            timestamp_type: "CreateTime".into(),
-            key: None,
-            value: Some(format!("{VALUE_PREFIX}{index}").into_bytes()),
-            headers: Vec::new(),
-        }
+        ConsumedRecord::new("t", partition, offset)
+            .with_value(format!("{VALUE_PREFIX}{index}").into_bytes())
     }
 
     fn acked(partition: i32, offset: i64) -> Outcome {

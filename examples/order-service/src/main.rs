@@ -3,7 +3,9 @@
 //! configuration with each value's origin, places `app.demo-orders` orders and
 //! ships every other one, printing where each record landed.
 //!
-//! `scripts/demo` starts a local broker, creates the topics and runs this.
+//! `KAFKA_PROFILES_ACTIVE=dev cargo run -p order-service` needs no broker: the
+//! dev profile configures none, so dev services start one for the run and stop
+//! it at the end. `scripts/demo` runs it against a broker of its own instead.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -16,7 +18,8 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // Dev services say where their broker runs at info.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kafka_template=info")),
         )
         .with_writer(std::io::stderr)
         .init();

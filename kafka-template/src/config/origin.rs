@@ -19,6 +19,7 @@ use std::path::PathBuf;
 /// assert_eq!(Origin::Default.to_string(), "default");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Origin {
     /// A YAML file; `line` is 1-based and points at the value.
     File {

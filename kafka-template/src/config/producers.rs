@@ -36,6 +36,7 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One Java client property of a producer, with where its value came from.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResolvedProperty {
     /// The Java client name (`batch.size`).
     pub key: String,
@@ -65,6 +66,7 @@ impl fmt::Debug for ResolvedProperty {
 
 /// What a template built for a producer is configured with.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TemplateSettings {
     /// `template.default-topic`: where sends without a topic go.
     pub default_topic: Option<String>,

@@ -24,6 +24,8 @@ pub(crate) enum Setting {
     ProfilesActive,
     ProfilesInclude,
     ProfilesDefault,
+    /// `kafka.dev-services.enabled`.
+    DevServicesEnabled,
 }
 
 /// How a setting's text is converted to the Java client's value.
@@ -66,7 +68,8 @@ impl Setting {
             | Setting::CloseTimeout
             | Setting::ProfilesActive
             | Setting::ProfilesInclude
-            | Setting::ProfilesDefault => return None,
+            | Setting::ProfilesDefault
+            | Setting::DevServicesEnabled => return None,
         })
     }
 
@@ -172,6 +175,9 @@ static SSL: &[Field] = &[
 
 static SECURITY: &[Field] = &[setting("protocol", Setting::SecurityProtocol)];
 
+/// `kafka.dev-services.*`: a local broker in the `dev` profile.
+static DEV_SERVICES: &[Field] = &[setting("enabled", Setting::DevServicesEnabled)];
+
 static TEMPLATE: &[Field] = &[
     setting("default-topic", Setting::DefaultTopic),
     setting("close-timeout", Setting::CloseTimeout),
@@ -218,6 +224,7 @@ pub(crate) static ROOT: Node = Node::Section(&[
     field("template", Node::Section(TEMPLATE)),
     field("topics", Node::Topics),
     field("profiles", Node::Section(PROFILES)),
+    field("dev-services", Node::Section(DEV_SERVICES)),
     field("admin", Node::Ignored),
     field("consumer", Node::Ignored),
     field("listener", Node::Ignored),

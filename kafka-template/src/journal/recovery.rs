@@ -49,6 +49,7 @@ pub struct OpenReport {
 /// assert_eq!(range.end(), 52);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DamagedRange {
     /// Where the range starts, in bytes from the start of the file.
     pub offset: u64,
