@@ -226,31 +226,27 @@ pub(crate) fn key_avro_schema(encoding: KeyEncoding) -> Option<&'static str> {
 /// (draft-07, titled with the class's simple name; registries recognise a JSON
 /// Schema by its `$schema`); `None` when it has none (bytes, JSON or custom keys).
 pub(crate) fn key_json_schema(encoding: KeyEncoding) -> Option<&'static str> {
+    /// The schema of a Java class `title` whose JSON type is `json_type`.
+    macro_rules! java_type {
+        ($title:literal, $json_type:literal) => {
+            concat!(
+                r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":""#,
+                $title,
+                r#"","type":""#,
+                $json_type,
+                r#""}"#
+            )
+        };
+    }
     Some(match encoding {
-        KeyEncoding::Utf8 => {
-            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"String","type":"string"}"#
-        }
-        KeyEncoding::UuidText => {
-            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"UUID","type":"string"}"#
-        }
-        KeyEncoding::Short => {
-            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Short","type":"integer"}"#
-        }
-        KeyEncoding::Integer => {
-            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Integer","type":"integer"}"#
-        }
-        KeyEncoding::Long => {
-            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Long","type":"integer"}"#
-        }
-        KeyEncoding::Float => {
-            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Float","type":"number"}"#
-        }
-        KeyEncoding::Double => {
-            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Double","type":"number"}"#
-        }
-        KeyEncoding::Boolean => {
-            r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Boolean","type":"boolean"}"#
-        }
+        KeyEncoding::Utf8 => java_type!("String", "string"),
+        KeyEncoding::UuidText => java_type!("UUID", "string"),
+        KeyEncoding::Short => java_type!("Short", "integer"),
+        KeyEncoding::Integer => java_type!("Integer", "integer"),
+        KeyEncoding::Long => java_type!("Long", "integer"),
+        KeyEncoding::Float => java_type!("Float", "number"),
+        KeyEncoding::Double => java_type!("Double", "number"),
+        KeyEncoding::Boolean => java_type!("Boolean", "boolean"),
         _ => return None,
     })
 }
@@ -426,6 +422,13 @@ mod tests {
         assert_eq!(frame(KeyEncoding::Utf8, &[0xff]), None);
         assert_eq!(frame(KeyEncoding::Integer, b"xyz"), None);
         assert_eq!(key_json_schema(KeyEncoding::ByteArray), None);
+        // Byte for byte what KafkaJsonSchemaSerializer registers for a Long key.
+        assert_eq!(
+            key_json_schema(KeyEncoding::Long),
+            Some(
+                r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Long","type":"integer"}"#
+            )
+        );
         let schema: serde_json::Value = serde_json::from_str(
             key_schema(RegistryFormat::JsonSchema, KeyEncoding::Integer).unwrap(),
         )
