@@ -342,6 +342,62 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_send_in_a_transaction_has_its_span() {
+        let traced = Traced::new();
+        let mock = MockProducer::new(1);
+        let template = template(&mock, &[OBSERVED]);
+        template
+            .execute_in_transaction(|tx| async move {
+                tx.send(ProducerRecord::new("payments", "v").with_key("p-1"))
+                    .await
+                    .map(drop)
+            })
+            .await
+            .expect("committed");
+        let spans = traced.spans("send payments");
+        assert_eq!(spans.len(), 1, "{spans:#?}");
+        assert_eq!(
+            attribute(&spans[0], "messaging.kafka.offset"),
+            Some(&Value::I64(0))
+        );
+    }
+
+    /// A record the producer refuses before buffering it (too large) ends
+    /// its span with the error; the producer's client id is on the span.
+    #[tokio::test]
+    async fn a_record_refused_before_buffering_ends_its_span_with_the_error() {
+        let traced = Traced::new();
+        let template = KafkaTemplate::builder()
+            .config(config(&[
+                OBSERVED,
+                ("kafka.bootstrap-servers", "127.0.0.1:1"),
+                ("kafka.client-id", "refusing"),
+                ("kafka.producer.properties.max.request.size", "1024"),
+            ]))
+            .build()
+            .expect("template");
+        let error = template
+            .send(ProducerRecord::new("orders", vec![0_u8; 4096]))
+            .await
+            .expect_err("too large");
+        assert!(
+            matches!(error.error(), KafkaError::RecordTooLarge { .. }),
+            "{error}"
+        );
+        let spans = traced.spans("send orders");
+        assert_eq!(spans.len(), 1, "{spans:#?}");
+        assert_eq!(
+            text(&spans[0], "error.type").as_deref(),
+            Some("record_too_large")
+        );
+        assert_eq!(
+            text(&spans[0], "messaging.client.id").as_deref(),
+            Some("refusing")
+        );
+        assert!(matches!(spans[0].status, Status::Error { .. }));
+    }
+
     #[test]
     fn only_text_keys_are_attributes() {
         assert_eq!(string_key(Some(b"order-1")), Some("order-1"));
