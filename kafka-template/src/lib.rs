@@ -64,6 +64,54 @@
 //! | JSON | Spring's `JsonSerializer` / `JacksonJsonSerializer`, `StringSerializer` |
 //! | Avro | `ByteArraySerializer`, `BytesSerializer`, `ByteBufferSerializer` (values the derive encodes) |
 //!
+//! # Tracing
+//!
+//! Two template keys, for the default template (`kafka.template.*` or
+//! `spring.kafka.template.*`) and each named one
+//! (`kafka.producers.<name>.template.*`, inheriting `kafka.template`'s):
+//!
+//! - `observation-enabled` (default `false`, Spring's key): a span per send,
+//!   as Spring's observation, following OpenTelemetry's messaging
+//!   conventions ([`observation::SEMCONV_VERSION`]): named `send <topic>`,
+//!   kind producer, with `messaging.system`, `messaging.operation.type` and
+//!   `.name` (`send`), `messaging.destination.name`,
+//!   `messaging.destination.partition.id`, `messaging.kafka.offset` (on the
+//!   acknowledgement), `messaging.kafka.message.key` (text keys only),
+//!   `messaging.kafka.message.tombstone`, `messaging.client.id`, and on
+//!   failure `error.type` and an error status. Its parent is the caller's
+//!   current span; it ends when the record's outcome is known, for `send`,
+//!   `enqueue` and `enqueue_with_callback` alike (and inside transactions).
+//!   It is a [`tracing`] span at `INFO` with target
+//!   [`observation::SEND_SPAN_TARGET`]: without a subscriber that wants it, a
+//!   send pays one check.
+//! - `trace-propagation-enabled` (default `true`; the `opentelemetry` cargo
+//!   feature, on by default): the W3C trace context of the send span, or
+//!   without observation of the caller's current span, is written into the
+//!   record's headers as `traceparent` (and `tracestate` when there is one),
+//!   so a consumer in any language continues the trace. No header is written
+//!   without a valid span context (no OpenTelemetry layer, no span), and a
+//!   `traceparent` the record already has (from the caller or an
+//!   interceptor, which run first) is kept as it is.
+//!
+//! Spans reach OpenTelemetry through `tracing-opentelemetry`'s layer; use the
+//! versions this crate is built with (`tracing-opentelemetry` 0.34,
+//! `opentelemetry` / `opentelemetry_sdk` 0.33), or the trace context is not
+//! found:
+//!
+//! ```no_run
+//! use opentelemetry::trace::TracerProvider as _;
+//! use tracing_subscriber::layer::SubscriberExt;
+//!
+//! // Any span exporter: OTLP (opentelemetry-otlp), stdout, Zipkin...
+//! let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+//! let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+//!     .with_simple_exporter(exporter)
+//!     .build();
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("order-service")));
+//! tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+//! ```
+//!
 //! # The core producer
 //!
 //! [`core`] is kafka-core: its producer needs no other dependency.
@@ -90,6 +138,7 @@ pub mod interceptor;
 pub mod journal;
 pub mod listener;
 pub mod mock;
+pub mod observation;
 mod record_type;
 mod registry;
 mod template;

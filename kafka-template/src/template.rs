@@ -809,7 +809,21 @@ impl KafkaTemplate {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        let record = observers.intercept(record);
+        let mut record = observers.intercept(record);
+        let settings = &self.inner.settings;
+        // The span of this send (when observation is on) ends when its last
+        // handle drops: the one moved into the outcome's callback, or the one
+        // kept here for an error before the record was buffered.
+        let span = settings.observation_enabled.then(|| {
+            let client_id = match target {
+                Target::Producer(producer) => Some(producer.config().client_id()),
+                Target::Mock(..) => None,
+            };
+            crate::observation::send_span(&record, client_id)
+        });
+        if settings.trace_propagation_enabled {
+            crate::observation::inject_trace_context(&mut record, span.as_ref());
+        }
         let producer = match target {
             Target::Producer(producer) => producer,
             Target::Mock(mock, transaction) => {
@@ -820,6 +834,9 @@ impl KafkaTemplate {
                     }),
                     Err(error) => Err(SendError::new(error, record)),
                 };
+                if let Some(span) = span {
+                    observed(&span, &result);
+                }
                 observers.clone().finish(result, reply);
                 return Ok(());
             }
@@ -832,8 +849,12 @@ impl KafkaTemplate {
             .is_some()
             .then(|| Arc::new(record.clone()));
         let heard = observers.clone();
+        let in_flight = span.clone();
         let sent = producer
             .send_with_callback(record, move |result| {
+                if let Some(span) = in_flight {
+                    observed(&span, &result);
+                }
                 let result = match (result, kept) {
                     (Err(error), Some(kept)) => {
                         Err(SendError::with_shared_record(error.into_error(), kept))
@@ -846,7 +867,12 @@ impl KafkaTemplate {
         match sent {
             Ok(()) => Ok(()),
             // Boxed: a rare path that would otherwise enlarge every send's future.
-            Err(error) => Err(Box::pin(observers.failed(error)).await),
+            Err(error) => {
+                if let Some(span) = span {
+                    crate::observation::record_outcome(&span, Err(error.error()));
+                }
+                Err(Box::pin(observers.failed(error)).await)
+            }
         }
     }
 
@@ -1033,6 +1059,15 @@ impl Observers {
             }
         }
     }
+}
+
+/// Records a send's outcome on its span, which then ends with the last handle.
+fn observed(span: &tracing::Span, result: &Result<SentRecord, SendError>) {
+    let outcome = match result {
+        Ok(sent) => Ok(&sent.metadata),
+        Err(error) => Err(error.error()),
+    };
+    crate::observation::record_outcome(span, outcome);
 }
 
 /// A record in the producer's buffer; resolves to its [`SendResult`] or error.

@@ -693,7 +693,7 @@ impl Drop for Reserved<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::KafkaConfig;
     use crate::template::tests::{CountingListener, Heard, OrderPlaced};
@@ -717,7 +717,7 @@ mod tests {
         )
     }
 
-    fn config(pairs: &[(&str, &str)]) -> KafkaConfig {
+    pub(crate) fn config(pairs: &[(&str, &str)]) -> KafkaConfig {
         let dir = tempfile::tempdir().unwrap();
         let mut builder = KafkaConfig::builder()
             .dir(dir.path())

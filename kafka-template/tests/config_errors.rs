@@ -41,6 +41,30 @@ fn unknown_producer_key_with_did_you_mean() {
     );
 }
 
+/// The tracing keys are known, so their misspellings get a "did you mean".
+#[test]
+fn misspelled_tracing_keys_have_did_you_mean() {
+    let (dir, messages) = load_yaml_errors(
+        "spring:\n  kafka:\n    template:\n      observation-enable: true\n      trace-propagation-enabld: false\n",
+        &[],
+    );
+    let file = dir.file("application.yml");
+    let file = file.display();
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "unknown key spring.kafka.template.observation-enable (from {file}:4); \
+                 did you mean spring.kafka.template.observation-enabled?"
+            ),
+            format!(
+                "unknown key spring.kafka.template.trace-propagation-enabld (from {file}:5); \
+                 did you mean spring.kafka.template.trace-propagation-enabled?"
+            ),
+        ]
+    );
+}
+
 #[test]
 fn unknown_keys_are_spelled_as_written() {
     let (dir, messages) = load_yaml_errors(
@@ -154,7 +178,8 @@ fn a_value_given_to_a_section() {
         messages,
         [format!(
             "kafka.template (from {}:2) is a section, not a value; expected keys under it: \
-             default-topic, close-timeout, transaction-id-prefix, allow-non-transactional",
+             default-topic, close-timeout, transaction-id-prefix, allow-non-transactional, \
+             observation-enabled, trace-propagation-enabled",
             dir.file("application.yml").display()
         )]
     );

@@ -315,6 +315,33 @@ fn transaction_settings_are_springs() {
     assert!(!audit.allow_non_transactional);
 }
 
+/// Spring's `observation-enabled` and our `trace-propagation-enabled`, from a
+/// Spring Boot file and Spring-style variables, inherited by named producers.
+#[test]
+fn observation_and_trace_propagation_keys_are_read_as_spring_reads_them() {
+    let (_dir, config) = load_yaml(
+        "spring:\n  kafka:\n    template:\n      observation-enabled: true\n    producers:\n      audit:\n        client-id: audit\n      ledger:\n        template:\n          observationEnabled: off\n",
+        &[("SPRING_KAFKA_TEMPLATE_TRACE_PROPAGATION_ENABLED", "false")],
+    );
+    let flags = |producer: Option<&str>| {
+        let settings = config.template_settings(producer).unwrap();
+        (
+            settings.observation_enabled,
+            settings.trace_propagation_enabled,
+        )
+    };
+    assert_eq!(flags(None), (true, false));
+    assert_eq!(flags(Some("audit")), (true, false), "inherited");
+    assert_eq!(flags(Some("ledger")), (false, false), "its own wins");
+    let (_dir, defaults) = load_yaml("kafka:\n  producer:\n    acks: all\n", &[]);
+    let settings = defaults.template_settings(None).unwrap();
+    assert!(
+        !settings.observation_enabled,
+        "off by default, as in Spring"
+    );
+    assert!(settings.trace_propagation_enabled, "on by default");
+}
+
 /// A `TemplateSettings` (non-exhaustive) as a comparable tuple.
 fn parts(settings: &TemplateSettings) -> (Option<String>, Duration, Option<String>, bool) {
     (

@@ -59,7 +59,8 @@
 //! client-id, compression-type, key-serializer, value-serializer, retries,
 //! linger, transaction-id-prefix, properties.*, security.*, ssl.*}`,
 //! `template.{default-topic, close-timeout, transaction-id-prefix,
-//! allow-non-transactional}`, `topics.*`
+//! allow-non-transactional, observation-enabled, trace-propagation-enabled}`,
+//! `topics.*`
 //! (names for placeholders), named producers `producers.<name>.*` with the
 //! producer keys plus their own `template.*`, and `profiles.*` (above). Names
 //! are relaxed: `batch-size`, `batchSize` and `batch_size` are one key. Sizes
@@ -83,6 +84,10 @@
 //! `template.allow-non-transactional` (a boolean: `true`/`false`, `on`/`off`,
 //! `yes`/`no`, `1`/`0`) lets a transactional template send outside
 //! transactions too.
+//! `template.observation-enabled` (a boolean, default `false`, Spring's key)
+//! gives every send a span, and `template.trace-propagation-enabled` (a
+//! boolean, default `true`) writes the W3C trace context into every record's
+//! headers; see [the crate's Tracing section](crate#tracing).
 //! Java class names cannot be loaded: `interceptor.classes` and
 //! `partitioner.class` are errors pointing at
 //! `KafkaTemplate::builder().interceptor(...)` and `.partitioner(...)`.
@@ -90,8 +95,9 @@
 //! A producer's Java properties merge as in Spring: common settings, then
 //! `kafka.properties.*`, then the producer's settings, then its
 //! `properties.*`. A named producer inherits the common settings (not
-//! `kafka.producer`'s); its template inherits `kafka.template`'s default topic
-//! and close timeout, not its transaction id prefix.
+//! `kafka.producer`'s); its template inherits `kafka.template`'s default topic,
+//! close timeout, `allow-non-transactional`, `observation-enabled` and
+//! `trace-propagation-enabled`, not its transaction id prefix.
 //!
 //! `${key}` and `${key:default}` placeholders work in any value of any source and
 //! may nest; a key is looked up (relaxed) in the merged configuration, then in

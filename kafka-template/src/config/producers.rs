@@ -84,16 +84,32 @@ pub struct TemplateSettings {
     /// template also sends outside a transaction, through a producer of its
     /// own without `transactional.id`. Without it such sends are refused.
     pub allow_non_transactional: bool,
+    /// `template.observation-enabled` (default `false`, as Spring's
+    /// `KafkaTemplate.setObservationEnabled`): a `tracing` span per send,
+    /// named and attributed by OpenTelemetry's messaging conventions, ended
+    /// when the record's outcome is known (see the crate's "Tracing" docs).
+    pub observation_enabled: bool,
+    /// `template.trace-propagation-enabled` (default `true`): the W3C trace
+    /// context (`traceparent`, `tracestate`) of the send span, or of the
+    /// caller's current span, goes into each record's headers, so consumers
+    /// continue the trace. Needs the `opentelemetry` cargo feature (on by
+    /// default) and an OpenTelemetry layer for `tracing`; without a valid span
+    /// context no header is written, and a `traceparent` the record already
+    /// has is kept.
+    pub trace_propagation_enabled: bool,
 }
 
 impl Default for TemplateSettings {
-    /// No default topic, [`DEFAULT_CLOSE_TIMEOUT`], not transactional.
+    /// No default topic, [`DEFAULT_CLOSE_TIMEOUT`], not transactional, no
+    /// span per send, trace context propagated.
     fn default() -> Self {
         TemplateSettings {
             default_topic: None,
             close_timeout: DEFAULT_CLOSE_TIMEOUT,
             transaction_id_prefix: None,
             allow_non_transactional: false,
+            observation_enabled: false,
+            trace_propagation_enabled: true,
         }
     }
 }
@@ -357,7 +373,8 @@ fn template_settings<'a>(
     let own_template = Scope::Template(id.cloned());
     let shared_template = Scope::Template(None);
     // A named producer's template falls back to `kafka.template` for the topic,
-    // the timeout and allow-non-transactional, but never for the transaction
+    // the timeout, allow-non-transactional, observation and trace propagation,
+    // but never for the transaction
     // id prefix: two producers with one prefix would fence each other.
     let inherited = |wanted: Setting| {
         find(own_template.clone(), wanted).or_else(|| find(shared_template.clone(), wanted))
@@ -368,8 +385,10 @@ fn template_settings<'a>(
     let close_timeout = inherited(Setting::CloseTimeout)
         .and_then(|(entry, _)| parse_duration(&entry.value))
         .unwrap_or(DEFAULT_CLOSE_TIMEOUT);
-    let allow_non_transactional =
-        inherited(Setting::AllowNonTransactional).is_some_and(|(_, converted)| converted == "true");
+    let flag = |wanted: Setting, default: bool| {
+        inherited(wanted).map_or(default, |(_, converted)| converted == "true")
+    };
+    let allow_non_transactional = flag(Setting::AllowNonTransactional, false);
     let prefix = find(own_template.clone(), Setting::TransactionIdPrefix)
         .or_else(|| find(Scope::Producer(id.cloned()), Setting::TransactionIdPrefix))
         .map(|(entry, _)| entry)
@@ -379,6 +398,8 @@ fn template_settings<'a>(
         close_timeout,
         transaction_id_prefix: prefix.map(|entry| entry.value.trim().to_owned()),
         allow_non_transactional,
+        observation_enabled: flag(Setting::ObservationEnabled, false),
+        trace_propagation_enabled: flag(Setting::TracePropagationEnabled, true),
     };
     (settings, prefix)
 }
@@ -519,6 +540,58 @@ mod tests {
             "maybe",
         )]));
         assert_eq!(issues.len(), 1, "{issues:?}");
+    }
+
+    /// Observation is off and trace propagation on unless a key says
+    /// otherwise; a named producer's template inherits `kafka.template`'s
+    /// and may override them.
+    #[test]
+    fn observation_and_trace_propagation_are_spring_booleans_with_defaults() {
+        let flags = |pairs: &[(&str, &str)]| {
+            let (producers, issues) = build_producers(&entries(pairs));
+            assert!(issues.is_empty(), "{issues:?}");
+            producers
+                .iter()
+                .map(|p| {
+                    (
+                        p.name.clone(),
+                        p.template.observation_enabled,
+                        p.template.trace_propagation_enabled,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            flags(&[("kafka.producer.linger", "5")]),
+            [(None, false, true)]
+        );
+        assert_eq!(
+            flags(&[
+                ("kafka.template.observation-enabled", "on"),
+                ("kafka.template.trace-propagation-enabled", "no"),
+                ("kafka.producers.audit.linger", "5"),
+                (
+                    "kafka.producers.ledger.template.observation-enabled",
+                    "false"
+                ),
+                (
+                    "kafka.producers.ledger.template.trace-propagation-enabled",
+                    "1"
+                ),
+            ]),
+            [
+                (None, true, false),
+                (Some("audit".into()), true, false),
+                (Some("ledger".into()), false, true),
+            ]
+        );
+        for key in [
+            "kafka.template.observation-enabled",
+            "kafka.template.trace-propagation-enabled",
+        ] {
+            let (_, issues) = build_producers(&entries(&[(key, "sometimes")]));
+            assert_eq!(issues.len(), 1, "{key}: {issues:?}");
+        }
     }
 
     #[test]

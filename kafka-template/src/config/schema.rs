@@ -21,6 +21,10 @@ pub(crate) enum Setting {
     AllowNonTransactional,
     DefaultTopic,
     CloseTimeout,
+    /// `template.observation-enabled`: a tracing span per send.
+    ObservationEnabled,
+    /// `template.trace-propagation-enabled`: W3C trace context in the headers.
+    TracePropagationEnabled,
     ProfilesActive,
     ProfilesInclude,
     ProfilesDefault,
@@ -66,6 +70,8 @@ impl Setting {
             | Setting::AllowNonTransactional
             | Setting::DefaultTopic
             | Setting::CloseTimeout
+            | Setting::ObservationEnabled
+            | Setting::TracePropagationEnabled
             | Setting::ProfilesActive
             | Setting::ProfilesInclude
             | Setting::ProfilesDefault
@@ -82,7 +88,9 @@ impl Setting {
             Setting::BatchSize | Setting::BufferMemory => Conversion::Size,
             Setting::Linger => Conversion::Millis,
             Setting::CloseTimeout => Conversion::Duration,
-            Setting::AllowNonTransactional => Conversion::Bool,
+            Setting::AllowNonTransactional
+            | Setting::ObservationEnabled
+            | Setting::TracePropagationEnabled => Conversion::Bool,
             _ => Conversion::Text,
         }
     }
@@ -183,6 +191,11 @@ static TEMPLATE: &[Field] = &[
     setting("close-timeout", Setting::CloseTimeout),
     setting("transaction-id-prefix", Setting::TransactionIdPrefix),
     setting("allow-non-transactional", Setting::AllowNonTransactional),
+    setting("observation-enabled", Setting::ObservationEnabled),
+    setting(
+        "trace-propagation-enabled",
+        Setting::TracePropagationEnabled,
+    ),
 ];
 
 static PRODUCER: &[Field] = &[

@@ -1,0 +1,167 @@
+//! Tracing against the real broker: with `template.observation-enabled`
+//! each send has a producer span, ended when the broker acknowledged the
+//! record (also for `enqueue` and `enqueue_with_callback`), and Kafka's own
+//! console consumer finds a `traceparent` header whose trace id and span id
+//! are that span's; with observation off the caller's span is propagated, and
+//! with `template.trace-propagation-enabled: false` no header is written.
+#![cfg(feature = "opentelemetry")]
+
+mod config_common;
+
+use opentelemetry::trace::{SpanContext, TraceContextExt, TracerProvider as _};
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use tokio::sync::oneshot;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+
+use config_common::load_yaml;
+use kafka_template::KafkaTemplate;
+use kafka_template::core::ProducerRecord;
+use kafka_testkit::{ConsumedRecord, Kafka};
+
+/// A template of the broker with these lines under `kafka.template:`, and a
+/// linger long enough that nothing goes out before `flush`.
+fn template(template_lines: &str) -> KafkaTemplate {
+    let (_dir, config) = load_yaml(
+        &format!(
+            "kafka:\n  bootstrap-servers: {}\n  client-id: traced-orders\n  producer:\n    \
+             linger: 60s\n  template:\n{template_lines}",
+            Kafka::get().bootstrap()
+        ),
+        &[],
+    );
+    KafkaTemplate::builder()
+        .config(config)
+        .build()
+        .expect("template")
+}
+
+fn offset_of(span: &SpanData) -> Option<i64> {
+    span.attributes
+        .iter()
+        .find(|kv: &&KeyValue| kv.key.as_str() == "messaging.kafka.offset")
+        .and_then(|kv| match kv.value {
+            Value::I64(offset) => Some(offset),
+            _ => None,
+        })
+}
+
+fn traceparent_of(record: &ConsumedRecord) -> Option<String> {
+    record.header_str("traceparent")
+}
+
+fn w3c(context: &SpanContext) -> String {
+    format!("00-{}-{}-01", context.trace_id(), context.span_id())
+}
+
+#[tokio::test]
+async fn consumers_see_the_producer_spans_trace_and_span_ids() {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    // The spans are made on this (current-thread) runtime's thread.
+    let _subscriber = tracing::subscriber::set_default(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("orders"))),
+    );
+    let kafka = Kafka::get();
+    let topic = kafka.create_topic("tpl-traced", 2, 1);
+    let observed = template("    observation-enabled: true\n");
+    let plain = template("    observation-enabled: false\n");
+    let silent = template("    trace-propagation-enabled: false\n");
+    let sends = |name: &str| format!("send {topic}").eq(name);
+    let finished = || {
+        let mut spans = exporter.get_finished_spans().expect("spans");
+        spans.retain(|span| sends(&span.name));
+        spans
+    };
+
+    let checkout = tracing::info_span!("checkout");
+    let (acked, heard) = oneshot::channel();
+    // Every send runs inside the caller's `checkout` span.
+    observed
+        .enqueue_with_callback(
+            ProducerRecord::new(topic.as_str(), "1").with_key("by-callback"),
+            move |result| drop(acked.send(result.map(|sent| sent.record_metadata))),
+        )
+        .instrument(checkout.clone())
+        .await
+        .expect("buffered");
+    let pending = observed
+        .enqueue(ProducerRecord::new(topic.as_str(), "2").with_key("by-future"))
+        .instrument(checkout.clone())
+        .await
+        .expect("buffered");
+    for (template, key) in [(&plain, "caller-span"), (&silent, "silent")] {
+        drop(
+            template
+                .enqueue(ProducerRecord::new(topic.as_str(), "3").with_key(key))
+                .instrument(checkout.clone())
+                .await
+                .expect("buffered"),
+        );
+    }
+    assert!(
+        finished().is_empty(),
+        "no span ends before its record's outcome is known"
+    );
+    for template in [&observed, &plain, &silent] {
+        template.flush().await;
+    }
+    let by_callback = heard.await.expect("callback ran").expect("acknowledged");
+    let by_future = pending.await.expect("acknowledged").record_metadata;
+    let checkout_context = checkout.context().span().span_context().clone();
+    drop(checkout);
+
+    let spans = finished();
+    assert_eq!(spans.len(), 2, "one span per observed send: {spans:#?}");
+    let records = kafka.read_all(&topic, 4);
+    assert_eq!(records.len(), 4, "{records:?}");
+    for (key, metadata) in [("by-callback", &by_callback), ("by-future", &by_future)] {
+        let record = records
+            .iter()
+            .find(|r| r.key_str().as_deref() == Some(key))
+            .expect("the record landed");
+        assert_eq!(
+            (record.partition, Some(record.offset)),
+            (metadata.partition, metadata.offset)
+        );
+        let span = spans
+            .iter()
+            .find(|span| offset_of(span) == Some(record.offset))
+            .expect("a span with the record's offset");
+        assert_eq!(
+            traceparent_of(record),
+            Some(w3c(&span.span_context)),
+            "{key}: the consumer continues the producer span"
+        );
+        assert_eq!(span.span_context.trace_id(), checkout_context.trace_id());
+        assert_eq!(span.parent_span_id, checkout_context.span_id());
+        assert!(
+            span.attributes
+                .iter()
+                .any(|kv| kv.key.as_str() == "messaging.client.id"
+                    && kv.value.as_str() == "traced-orders"),
+            "{span:#?}"
+        );
+    }
+    let header_of = |key: &str| {
+        records
+            .iter()
+            .find(|r| r.key_str().as_deref() == Some(key))
+            .map(traceparent_of)
+            .expect("the record landed")
+    };
+    assert_eq!(
+        header_of("caller-span"),
+        Some(w3c(&checkout_context)),
+        "observation off: the caller's span goes on"
+    );
+    assert_eq!(header_of("silent"), None, "propagation off: no header");
+    for template in [observed, plain, silent] {
+        template.close(std::time::Duration::from_secs(10)).await;
+    }
+}
