@@ -230,8 +230,47 @@ fn count(total: f64) -> u64 {
     total as u64
 }
 
+/// How many live producers of this process use each `client.id`: two with
+/// the same one share their metrics' labels (Java warns likewise when it
+/// cannot register the second one's metrics bean).
+static LIVE_CLIENT_IDS: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+
+/// Live producers with `client_id`.
+#[cfg(test)]
+fn live_with_client_id(client_id: &str) -> usize {
+    lock(&LIVE_CLIENT_IDS).get(client_id).copied().unwrap_or(0)
+}
+
+impl Drop for ProducerMetrics {
+    fn drop(&mut self) {
+        if self.client_id.is_empty() {
+            return;
+        }
+        let mut live = lock(&LIVE_CLIENT_IDS);
+        if let Some(count) = live.get_mut(&self.client_id) {
+            *count -= 1;
+            if *count == 0 {
+                live.remove(&self.client_id);
+            }
+        }
+    }
+}
+
 impl ProducerMetrics {
     pub fn new(client_id: String, window: WindowConfig) -> Self {
+        if !client_id.is_empty() {
+            let mut live = lock(&LIVE_CLIENT_IDS);
+            let count = live.entry(client_id.clone()).or_insert(0);
+            *count += 1;
+            if *count > 1 {
+                tracing::warn!(
+                    client_id,
+                    producers = *count,
+                    "several producers in this process have client.id '{client_id}': their metrics \
+                     carry the same client-id tag and overwrite each other; give each its own client.id"
+                );
+            }
+        }
         ProducerMetrics {
             client_id,
             window,

@@ -214,3 +214,16 @@ fn published_to_a_prometheus_recorder_under_micrometers_names() {
         "{text}"
     );
 }
+
+#[test]
+fn producers_sharing_a_client_id_are_counted_while_they_live() {
+    let id = "metrics-test-shared-client-id";
+    let first = ProducerMetrics::new(id.to_owned(), WindowConfig::default());
+    assert_eq!(live_with_client_id(id), 1);
+    let second = ProducerMetrics::new(id.to_owned(), WindowConfig::default());
+    assert_eq!(live_with_client_id(id), 2, "the second one is warned about");
+    drop(first);
+    assert_eq!(live_with_client_id(id), 1);
+    drop(second);
+    assert_eq!(live_with_client_id(id), 0);
+}
