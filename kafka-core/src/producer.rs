@@ -12,7 +12,7 @@ use crate::accumulator::{AccumulatorConfig, Callback, DeliveryFuture, RecordAccu
 use crate::config::{ConfigError, ProducerConfig};
 use crate::error::{KafkaError, SendError};
 use crate::metadata::{Metadata, wall_clock_ms};
-use crate::metrics::{MetricsSnapshot, ProducerMetrics};
+use crate::metrics::{MetricValue, MetricsSnapshot, ProducerMetrics, WindowConfig};
 use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, SentRecord};
 use crate::record_batch::RecordBatchBuilder;
@@ -112,15 +112,15 @@ impl Drop for ProducerHandle {
         if shared.sender_finished.wait(self.close_timeout) {
             return;
         }
-        let failed_before = shared.metrics.snapshot(0, 0, 0).record_error_total;
+        let failed_before = shared.metrics.records_failed.load(Ordering::Relaxed);
         shared.force_close.store(true, Ordering::Release);
         shared.wakeup.notify_one();
         // A forced close only fails what is left: it ends promptly.
         shared.sender_finished.wait(Duration::MAX);
         let failed = shared
             .metrics
-            .snapshot(0, 0, 0)
-            .record_error_total
+            .records_failed
+            .load(Ordering::Relaxed)
             .saturating_sub(failed_before);
         tracing::error!(
             records = failed,
@@ -203,7 +203,14 @@ impl KafkaProducerBuilder {
             .map_err(|e| {
                 KafkaError::Internal(format!("cannot start the producer's network runtime: {e}"))
             })?;
-        let metrics = Arc::new(ProducerMetrics::default());
+        let metrics = Arc::new(ProducerMetrics::new(
+            config.client_id().to_owned(),
+            WindowConfig {
+                window_ms: u64::try_from(config.metrics_sample_window().as_millis())
+                    .unwrap_or(u64::MAX),
+                samples: config.metrics_num_samples(),
+            },
+        ));
         let wakeup = Arc::new(Notify::new());
         let accumulator = RecordAccumulator::new(
             AccumulatorConfig::from_config(&config),
@@ -369,7 +376,10 @@ impl KafkaProducer {
         match self.try_send(&record, callback).await {
             Ok(future) => Ok(future),
             Err(error) => {
-                self.inner.shared.metrics.record_error(error.kind_name(), 1);
+                self.inner
+                    .shared
+                    .metrics
+                    .record_error(&record.topic, error.kind_name(), 1);
                 Err(SendError::new(error, record))
             }
         }
@@ -471,6 +481,8 @@ impl KafkaProducer {
         for batch in accumulator.incomplete() {
             batch.wait().await;
         }
+        // Everything flushed has its outcome: the facade gets exact totals.
+        self.inner.shared.publish_metrics();
     }
 
     /// Stops accepting records, delivers what was accepted, and stops the sender.
@@ -488,11 +500,11 @@ impl KafkaProducer {
         {
             return 0;
         }
-        let failed_before = shared.metrics.snapshot(0, 0, 0).record_error_total;
+        let failed_before = shared.metrics.records_failed.load(Ordering::Relaxed);
         shared.force_close.store(true, Ordering::Release);
         shared.wakeup.notify_one();
         shared.sender_done.wait().await;
-        let failed_after = shared.metrics.snapshot(0, 0, 0).record_error_total;
+        let failed_after = shared.metrics.records_failed.load(Ordering::Relaxed);
         let lost =
             usize::try_from(failed_after.saturating_sub(failed_before)).unwrap_or(usize::MAX);
         tracing::warn!(
@@ -650,13 +662,17 @@ impl KafkaProducer {
         self.inner.shared.txn.as_ref().and_then(|t| t.protocol())
     }
 
-    /// The producer's metrics now.
+    /// The producer's metrics now, typed (see [`metrics`](crate::metrics)).
     pub fn metrics(&self) -> MetricsSnapshot {
-        let shared = &self.inner.shared;
-        let pool = shared.accumulator.pool();
-        shared
-            .metrics
-            .snapshot(pool.total(), pool.available(), pool.waiters())
+        self.inner.shared.metrics_snapshot()
+    }
+
+    /// Every metric as the Java client's `producer.metrics()` lists it: Java's
+    /// group, name, description and tags (`client-id`, `topic`, `node-id`)
+    /// with its value now. The same values are published to the
+    /// [`metrics`](https://docs.rs/metrics) facade (see [`metrics`](crate::metrics)).
+    pub fn metric_values(&self) -> Vec<MetricValue> {
+        self.inner.shared.metric_values()
     }
 
     /// The number of partitions of `topic`, waiting at most `max.block.ms` for

@@ -4,6 +4,8 @@
 
 use std::time::SystemTime;
 
+pub mod management;
+
 use kafka_template::record::serde_millis;
 use kafka_template::{
     AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, SendResult, TemplateError, core::SendError,

@@ -6,11 +6,18 @@
 //! `KAFKA_PROFILES_ACTIVE=dev cargo run -p order-service` needs no broker: the
 //! dev profile configures none, so dev services start one for the run and stop
 //! it at the end. `scripts/demo` runs it against a broker of its own instead.
+//!
+//! While it runs it serves its metrics (the producers' Java-named
+//! `kafka_producer_*`) in Prometheus' text format at `/metrics` on
+//! `management.server.port` (see `order_service::management`); with
+//! `app.keep-running: true` (`APP_KEEP_RUNNING=true`) it keeps serving them
+//! after the demo run until stopped (Ctrl-C, SIGTERM).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use kafka_template::KafkaConfig;
+use order_service::management::MetricsEndpoint;
 use order_service::{OrderService, sample_order};
 
 #[tokio::main]
@@ -50,6 +57,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .lookup("app.demo-orders")
         .and_then(|n| n.parse().ok())
         .unwrap_or(10);
+    let keep_running = config
+        .lookup("app.keep-running")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+
+    // Before the templates: their producers register with this recorder.
+    let endpoint = MetricsEndpoint::from_config(&config).await?;
+    if let Some(endpoint) = &endpoint {
+        println!("== metrics at {} (Prometheus text format)", endpoint.url());
+    }
 
     let service = OrderService::from_config(config)?;
 
@@ -84,10 +100,35 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         let lost = kafka.close(Duration::from_secs(10)).await;
         println!(
             "== done: {} records acknowledged in {} batches, {} failed, {} undelivered at close",
-            metrics.record_send_total, metrics.batch_total, metrics.record_error_total, lost
+            metrics.record_ack_total, metrics.batch_total, metrics.record_error_total, lost
         );
     }
+    if let Some(endpoint) = &endpoint
+        && keep_running
+    {
+        println!(
+            "== serving {} until stopped (Ctrl-C or SIGTERM)",
+            endpoint.url()
+        );
+        stopped().await;
+    }
     Ok(())
+}
+
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// How an Avro value is framed, from its first bytes.

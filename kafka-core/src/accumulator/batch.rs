@@ -28,6 +28,8 @@ pub(crate) struct ProducerBatch {
     pub(super) builder: Option<RecordBatchBuilder>,
     pub(super) closed: Option<ClosedBatch>,
     pub(super) record_count: u32,
+    /// The encoded size of its largest record (set when closed).
+    pub(super) max_record_size: usize,
     pub created: Instant,
     /// When the batch was last drained; linger and backoff count from here.
     pub last_attempt: Instant,
@@ -86,6 +88,25 @@ impl std::fmt::Debug for ProducerBatch {
 impl ProducerBatch {
     pub fn record_count(&self) -> u32 {
         self.record_count
+    }
+
+    /// Compressed / uncompressed record bytes once closed (1.0 without
+    /// compression or while open).
+    pub fn compression_ratio(&self) -> f64 {
+        match &self.closed {
+            Some(closed) if closed.compression() != Compression::None => {
+                f64::from(closed.compression_ratio())
+            }
+            _ => 1.0,
+        }
+    }
+
+    /// The encoded size of its largest record.
+    pub fn max_record_size(&self) -> usize {
+        match &self.builder {
+            Some(builder) => builder.max_record_size(),
+            None => self.max_record_size,
+        }
     }
 
     /// The batch's encoded size once closed, or its estimate while open.
@@ -153,6 +174,7 @@ impl ProducerBatch {
                 None => Ok(None),
             };
         };
+        self.max_record_size = builder.max_record_size();
         let closed = builder.close().map_err(|e| {
             KafkaError::Internal(format!(
                 "cannot encode the batch for {}-{}: {e}",
@@ -227,15 +249,17 @@ impl ProducerBatch {
             match &outcome {
                 BatchOutcome::Delivered { .. } => {
                     let m = &accounting.metrics;
-                    m.records_sent
+                    m.records_acked
                         .fetch_add(u64::from(self.record_count), Ordering::Relaxed);
-                    m.batches_sent.fetch_add(1, Ordering::Relaxed);
-                    m.bytes_sent
+                    m.batches_acked.fetch_add(1, Ordering::Relaxed);
+                    m.bytes_acked
                         .fetch_add(self.size_in_bytes() as u64, Ordering::Relaxed);
                 }
-                BatchOutcome::Failed { error, .. } => accounting
-                    .metrics
-                    .record_error(error.kind_name(), u64::from(self.record_count)),
+                BatchOutcome::Failed { error, .. } => accounting.metrics.record_error(
+                    &self.topic,
+                    error.kind_name(),
+                    u64::from(self.record_count),
+                ),
                 BatchOutcome::Split(_) => {}
             }
             accounting
@@ -360,6 +384,7 @@ impl ProducerBatch {
                 builder: None,
                 closed: Some(closed),
                 record_count: len_u32(chunk.len()),
+                max_record_size: self.max_record_size,
                 created: self.created,
                 last_attempt: self.last_attempt,
                 attempts: self.attempts,

@@ -334,7 +334,15 @@ impl RecordAccumulator {
                 let deadline = deadline.unwrap_or_else(|| Instant::now() + self.config.max_block);
                 // Boxed: the waiting future would otherwise make every send's
                 // future larger, and futures are moved (copied) as they nest.
-                match Box::pin(self.pool().reserve(size, deadline, || wakeup.notify_one())).await {
+                // Only here, where the append may wait, is the wait timed
+                // (Java's `bufferpool-wait-time`).
+                let waiting_since = std::time::Instant::now();
+                let reserved =
+                    Box::pin(self.pool().reserve(size, deadline, || wakeup.notify_one())).await;
+                self.accounting
+                    .metrics
+                    .record_buffer_wait(waiting_since.elapsed());
+                match reserved {
                     Ok(()) => {}
                     Err(ReserveError::LargerThanPool) => {
                         break Err(KafkaError::RecordExceedsBufferMemory {
@@ -428,6 +436,7 @@ impl RecordAccumulator {
             builder: Some(builder),
             closed: None,
             record_count: 0,
+            max_record_size: 0,
             created: now,
             last_attempt: now,
             attempts: 0,
@@ -700,12 +709,6 @@ impl RecordAccumulator {
                 let (pid, epoch) = tm.producer_id_and_epoch();
                 let seq = tm.assign_sequence(&batch.topic, batch.partition, batch.record_count());
                 batch.set_producer_state(pid, epoch, seq, tm.is_transactional());
-            }
-            if batch.attempts > 0 {
-                self.accounting
-                    .metrics
-                    .retries
-                    .fetch_add(1, Ordering::Relaxed);
             }
             batch.attempts += 1;
             batch.in_flight = true;

@@ -6,7 +6,9 @@ use std::time::Duration;
 use super::resolve::ClientIdSource;
 use super::settings::{Settings, range, transactional_id};
 use super::types::{Codec, GZIP_LEVEL, LZ4_LEVEL, ZSTD_LEVEL};
-use super::{Acks, ClientDnsLookup, ConfigError, ProducerConfig, bootstrap, keys, value};
+use super::{
+    Acks, ClientDnsLookup, ConfigError, ProducerConfig, RecordingLevel, bootstrap, keys, value,
+};
 use crate::network::SecurityProtocol;
 use crate::network::sasl::{OAuthBearer, SaslMechanism, TokenProvider};
 use crate::record_batch::Compression;
@@ -407,6 +409,52 @@ impl ProducerConfigBuilder {
             Some(bytes) => self.size(key, bytes, range::SOCKET_BUFFER, set),
             None => self.with(Ok(-1), set),
         }
+    }
+
+    /// `metrics.sample.window.ms`: the span of one sample of the windowed metrics.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kafka_core::config::{ProducerConfig, RecordingLevel};
+    ///
+    /// let defaults = ProducerConfig::builder().bootstrap_servers("b1:9092").build()?;
+    /// assert_eq!(defaults.metrics_sample_window(), Duration::from_secs(30)); // Java's
+    /// assert_eq!(defaults.metrics_num_samples(), 2);
+    /// assert_eq!(defaults.metrics_recording_level(), RecordingLevel::Info);
+    ///
+    /// let config = ProducerConfig::builder()
+    ///     .bootstrap_servers("b1:9092")
+    ///     .metrics_sample_window(Duration::from_secs(5))
+    ///     .metrics_num_samples(3)
+    ///     .property("metrics.recording.level", "DEBUG")
+    ///     .build()?;
+    /// assert_eq!(config.metrics_sample_window(), Duration::from_secs(5));
+    /// assert_eq!(config.metrics_num_samples(), 3);
+    /// assert_eq!(config.metrics_recording_level(), RecordingLevel::Debug);
+    /// # Ok::<(), kafka_core::ConfigError>(())
+    /// ```
+    pub fn metrics_sample_window(self, window: Duration) -> Self {
+        self.ms(
+            keys::METRICS_SAMPLE_WINDOW_MS,
+            window,
+            range::METRICS_SAMPLE_WINDOW_MS,
+            |s, v| s.metrics_sample_window_ms = Some(v),
+        )
+    }
+
+    /// `metrics.num.samples` (at least 1).
+    pub fn metrics_num_samples(self, samples: usize) -> Self {
+        self.size(
+            keys::METRICS_NUM_SAMPLES,
+            samples,
+            range::METRICS_NUM_SAMPLES,
+            |s, v| s.metrics_num_samples = Some(v),
+        )
+    }
+
+    /// `metrics.recording.level`.
+    pub fn metrics_recording_level(self, level: RecordingLevel) -> Self {
+        self.with(Ok(level), |s, v| s.metrics_recording_level = Some(v))
     }
 
     /// `client.dns.lookup`.

@@ -144,6 +144,13 @@ pub const SASL_OAUTHBEARER_SCOPE: &str = "sasl.oauthbearer.scope";
 /// `client.dns.lookup`: `use_all_dns_ips` or `resolve_canonical_bootstrap_servers_only`.
 pub const CLIENT_DNS_LOOKUP: &str = "client.dns.lookup";
 
+/// `metrics.sample.window.ms`: the span of one sample of the windowed metrics.
+pub const METRICS_SAMPLE_WINDOW_MS: &str = "metrics.sample.window.ms";
+/// `metrics.num.samples`: how many samples the windowed metrics keep.
+pub const METRICS_NUM_SAMPLES: &str = "metrics.num.samples";
+/// `metrics.recording.level`: `INFO`, `DEBUG` or `TRACE`.
+pub const METRICS_RECORDING_LEVEL: &str = "metrics.recording.level";
+
 /// Every key this producer implements.
 pub const SUPPORTED: &[&str] = &[
     BOOTSTRAP_SERVERS,
@@ -181,6 +188,9 @@ pub const SUPPORTED: &[&str] = &[
     RECEIVE_BUFFER_BYTES,
     SECURITY_PROTOCOL,
     CLIENT_DNS_LOOKUP,
+    METRICS_SAMPLE_WINDOW_MS,
+    METRICS_NUM_SAMPLES,
+    METRICS_RECORDING_LEVEL,
 ];
 
 /// Java producer settings with no effect on what this producer sends: accepted and
@@ -188,9 +198,6 @@ pub const SUPPORTED: &[&str] = &[
 const IGNORED: &[&str] = &[
     "enable.metrics.push",
     "metric.reporters",
-    "metrics.num.samples",
-    "metrics.recording.level",
-    "metrics.sample.window.ms",
     "metadata.recovery.strategy",
     "metadata.recovery.rebootstrap.trigger.ms",
     "security.providers",

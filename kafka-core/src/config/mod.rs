@@ -72,7 +72,7 @@ use std::time::Duration;
 pub use builder::ProducerConfigBuilder;
 pub use error::ConfigError;
 pub use security::{Password, SecurityConfig};
-pub use types::{Acks, ClientDnsLookup};
+pub use types::{Acks, ClientDnsLookup, RecordingLevel};
 
 use crate::record_batch::Compression;
 use types::Codec;
@@ -117,6 +117,9 @@ pub struct ProducerConfig {
     send_buffer_bytes: Option<usize>,
     receive_buffer_bytes: Option<usize>,
     client_dns_lookup: ClientDnsLookup,
+    metrics_sample_window: Duration,
+    metrics_num_samples: usize,
+    metrics_recording_level: RecordingLevel,
     security: SecurityConfig,
 }
 
@@ -368,6 +371,23 @@ impl ProducerConfig {
         self.client_dns_lookup
     }
 
+    /// `metrics.sample.window.ms` (default 30 s): the span of one sample of the
+    /// windowed metrics (rates, averages, maxima).
+    pub fn metrics_sample_window(&self) -> Duration {
+        self.metrics_sample_window
+    }
+
+    /// `metrics.num.samples` (default 2): how many samples the windowed
+    /// metrics are computed over.
+    pub fn metrics_num_samples(&self) -> usize {
+        self.metrics_num_samples
+    }
+
+    /// `metrics.recording.level` (default `INFO`).
+    pub fn metrics_recording_level(&self) -> RecordingLevel {
+        self.metrics_recording_level
+    }
+
     /// `security.protocol` and the TLS/SASL settings, loaded (trust and key stores
     /// read, JAAS options parsed) when the configuration was built.
     pub fn security(&self) -> &SecurityConfig {
@@ -462,6 +482,18 @@ impl ProducerConfig {
             (
                 keys::CLIENT_DNS_LOOKUP,
                 self.client_dns_lookup.name().to_owned(),
+            ),
+            (
+                keys::METRICS_SAMPLE_WINDOW_MS,
+                ms(self.metrics_sample_window),
+            ),
+            (
+                keys::METRICS_NUM_SAMPLES,
+                self.metrics_num_samples.to_string(),
+            ),
+            (
+                keys::METRICS_RECORDING_LEVEL,
+                self.metrics_recording_level.name().to_owned(),
             ),
         ];
         props.extend([

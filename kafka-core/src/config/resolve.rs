@@ -31,6 +31,8 @@ pub(crate) mod default {
     pub(crate) const METADATA_MAX_IDLE_MS: i64 = 300_000;
     pub(crate) const TRANSACTION_TIMEOUT_MS: i64 = 60_000;
     pub(crate) const CONNECTIONS_MAX_IDLE_MS: i64 = 540_000;
+    pub(crate) const METRICS_SAMPLE_WINDOW_MS: i64 = 30_000;
+    pub(crate) const METRICS_NUM_SAMPLES: i64 = 2;
     pub(crate) const RECONNECT_BACKOFF_MS: i64 = 50;
     pub(crate) const RECONNECT_BACKOFF_MAX_MS: i64 = 1_000;
     pub(crate) const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: i64 = 10_000;
@@ -185,6 +187,15 @@ impl Settings {
                     .unwrap_or(default::RECEIVE_BUFFER_BYTES),
             ),
             client_dns_lookup: self.client_dns_lookup.unwrap_or_default(),
+            metrics_sample_window: millis(
+                self.metrics_sample_window_ms
+                    .unwrap_or(default::METRICS_SAMPLE_WINDOW_MS),
+            ),
+            metrics_num_samples: count(
+                self.metrics_num_samples
+                    .unwrap_or(default::METRICS_NUM_SAMPLES),
+            ),
+            metrics_recording_level: self.metrics_recording_level.unwrap_or_default(),
             security: self.security.resolve()?,
         })
     }

@@ -10,7 +10,7 @@ use super::keys::{self, JavaKey};
 use super::security::SecuritySettings;
 use super::types::{Codec, GZIP_LEVEL, LZ4_LEVEL, ZSTD_LEVEL};
 use super::value::{self, INT_MAX, LONG_MAX};
-use super::{Acks, ClientDnsLookup, ConfigError, bootstrap};
+use super::{Acks, ClientDnsLookup, ConfigError, RecordingLevel, bootstrap};
 
 /// Explicitly set values, in the units and ranges of Java's `ConfigDef`.
 #[derive(Clone, Debug, Default)]
@@ -49,6 +49,9 @@ pub(crate) struct Settings {
     pub(crate) send_buffer_bytes: Option<i64>,
     pub(crate) receive_buffer_bytes: Option<i64>,
     pub(crate) client_dns_lookup: Option<ClientDnsLookup>,
+    pub(crate) metrics_sample_window_ms: Option<i64>,
+    pub(crate) metrics_num_samples: Option<i64>,
+    pub(crate) metrics_recording_level: Option<RecordingLevel>,
     /// `security.protocol`, `ssl.*`, `sasl.*` (its `Debug` hides secrets).
     pub(crate) security: SecuritySettings,
 }
@@ -79,6 +82,8 @@ pub(crate) mod range {
     pub(crate) const SOCKET_SETUP_TIMEOUT_MS: (i64, i64) = (0, LONG_MAX);
     /// -1 is the OS default.
     pub(crate) const SOCKET_BUFFER: (i64, i64) = (-1, INT_MAX);
+    pub(crate) const METRICS_SAMPLE_WINDOW_MS: (i64, i64) = (0, LONG_MAX);
+    pub(crate) const METRICS_NUM_SAMPLES: (i64, i64) = (1, INT_MAX);
 }
 
 impl Settings {
@@ -173,6 +178,13 @@ impl Settings {
             }
             keys::SECURITY_PROTOCOL => self.security.protocol = Some(raw.parse()?),
             keys::CLIENT_DNS_LOOKUP => self.client_dns_lookup = Some(raw.parse()?),
+            keys::METRICS_SAMPLE_WINDOW_MS => {
+                self.metrics_sample_window_ms = Some(int(range::METRICS_SAMPLE_WINDOW_MS)?)
+            }
+            keys::METRICS_NUM_SAMPLES => {
+                self.metrics_num_samples = Some(int(range::METRICS_NUM_SAMPLES)?)
+            }
+            keys::METRICS_RECORDING_LEVEL => self.metrics_recording_level = Some(raw.parse()?),
             key if SecuritySettings::handles(key) => self.security.set(key, raw)?,
             // `SUPPORTED` and this match list the same keys; a test checks it.
             _ => {
@@ -293,6 +305,7 @@ mod tests {
             (keys::CLIENT_DNS_LOOKUP, "use_all_dns_ips"),
             (keys::CLIENT_ID, "me"),
             (keys::TRANSACTIONAL_ID, "tx"),
+            (keys::METRICS_RECORDING_LEVEL, "DEBUG"),
         ];
         for key in keys::SUPPORTED {
             let raw = samples
@@ -302,6 +315,38 @@ mod tests {
             let mut settings = Settings::default();
             assert_eq!(settings.apply(key, raw), Ok(()), "{key}={raw}");
         }
+    }
+
+    #[test]
+    fn metrics_settings_follow_javas_validators() {
+        let mut settings = Settings::default();
+        assert!(settings.apply(keys::METRICS_NUM_SAMPLES, "0").is_err());
+        assert!(
+            settings
+                .apply(keys::METRICS_SAMPLE_WINDOW_MS, "-1")
+                .is_err()
+        );
+        // Java's `in(INFO, DEBUG, TRACE)` is case-sensitive.
+        assert!(
+            settings
+                .apply(keys::METRICS_RECORDING_LEVEL, "info")
+                .is_err()
+        );
+        assert_eq!(
+            settings.apply(keys::METRICS_RECORDING_LEVEL, "TRACE"),
+            Ok(())
+        );
+        assert_eq!(settings.apply(keys::METRICS_NUM_SAMPLES, "3"), Ok(()));
+        assert_eq!(
+            settings.apply(keys::METRICS_SAMPLE_WINDOW_MS, "1000"),
+            Ok(())
+        );
+        assert_eq!(
+            settings.metrics_recording_level,
+            Some(RecordingLevel::Trace)
+        );
+        assert_eq!(settings.metrics_num_samples, Some(3));
+        assert_eq!(settings.metrics_sample_window_ms, Some(1000));
     }
 
     #[test]
@@ -352,7 +397,7 @@ mod tests {
     fn ignored_keys_are_accepted() {
         let mut settings = Settings::default();
         for key in [
-            "metrics.recording.level",
+            "security.providers",
             "enable.metrics.push",
             "metric.reporters",
         ] {

@@ -104,6 +104,46 @@ impl FromStr for ClientDnsLookup {
     }
 }
 
+/// `metrics.recording.level`: which of the client's sensors record.
+///
+/// Every producer metric of the Java client is recorded at `INFO`, the
+/// default, so all three levels record all of them here as there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum RecordingLevel {
+    /// `INFO`, the default.
+    #[default]
+    Info,
+    /// `DEBUG`.
+    Debug,
+    /// `TRACE`.
+    Trace,
+}
+
+impl RecordingLevel {
+    const CHOICES: [(&'static str, RecordingLevel); 3] = [
+        ("INFO", RecordingLevel::Info),
+        ("DEBUG", RecordingLevel::Debug),
+        ("TRACE", RecordingLevel::Trace),
+    ];
+
+    /// The Java name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            RecordingLevel::Info => "INFO",
+            RecordingLevel::Debug => "DEBUG",
+            RecordingLevel::Trace => "TRACE",
+        }
+    }
+}
+
+impl FromStr for RecordingLevel {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        value::one_of(keys::METRICS_RECORDING_LEVEL, s, &RecordingLevel::CHOICES)
+    }
+}
+
 /// The codec named by `compression.type` (the levels are separate keys).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Codec {

@@ -253,6 +253,11 @@ impl BrokerConnection {
         self.shared.address()
     }
 
+    /// Bytes of request frames written to this connection so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.shared.bytes_written()
+    }
+
     /// The version ranges the broker reported.
     pub fn api_versions(&self) -> &BrokerApiVersions {
         &self.api_versions
@@ -546,7 +551,10 @@ impl BrokerConnection {
         };
         cancel_guard.armed = false;
         match written {
-            Some(Ok(())) => Ok(pending),
+            Some(Ok(())) => {
+                self.shared.wrote(buf.len());
+                Ok(pending)
+            }
             Some(Err(error)) => {
                 *stream = None;
                 self.shared.close(DisconnectReason::Io(Arc::new(error)));

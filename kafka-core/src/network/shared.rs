@@ -6,7 +6,7 @@
 //! correlation id at the queue's head, anything else closes the connection.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     /// Wakes writers blocked on a socket that will never drain again.
     close_signal: Notify,
     state: Mutex<State>,
+    /// Bytes of request frames written (Java's `outgoing-byte-total`).
+    bytes_written: AtomicU64,
 }
 
 impl Shared {
@@ -54,7 +56,18 @@ impl Shared {
                 close_reason: None,
                 reader: None,
             }),
+            bytes_written: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a request frame written.
+    pub(crate) fn wrote(&self, bytes: usize) {
+        self.bytes_written
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn bytes_written(&self) -> u64 {
+        self.bytes_written.load(Ordering::Relaxed)
     }
 
     pub(crate) fn address(&self) -> &str {

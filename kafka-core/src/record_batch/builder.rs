@@ -60,6 +60,8 @@ pub struct RecordBatchBuilder {
     base_timestamp: i64,
     max_timestamp: i64,
     estimated_compression_ratio: f32,
+    /// The largest record appended, encoded (for `record-size-max`).
+    max_record_size: usize,
 }
 
 /// Size of a length-prefixed nullable byte string, or `None` when its length does
@@ -109,6 +111,7 @@ impl RecordBatchBuilder {
             base_timestamp: 0,
             max_timestamp: 0,
             estimated_compression_ratio: 1.0,
+            max_record_size: 0,
         }
     }
 
@@ -222,6 +225,7 @@ impl RecordBatchBuilder {
             self.max_timestamp = timestamp_ms;
         }
         self.record_count += 1;
+        self.max_record_size = self.max_record_size.max(record_len);
         true
     }
 
@@ -286,6 +290,11 @@ impl RecordBatchBuilder {
     /// Records appended so far.
     pub fn record_count(&self) -> i32 {
         self.record_count
+    }
+
+    /// The encoded size of the largest record appended so far.
+    pub fn max_record_size(&self) -> usize {
+        self.max_record_size
     }
 
     /// Whether no record was appended yet.

@@ -42,6 +42,11 @@ pub(crate) trait Link: Send + Sync + 'static {
     /// `transaction.version` >= 2 with Produce v12 and EndTxn v5.
     fn supports_transaction_v2(&self) -> bool;
 
+    /// Bytes of requests written to the connection so far (`outgoing-byte-total`).
+    fn bytes_written(&self) -> u64 {
+        0
+    }
+
     /// A Metadata round trip within `timeout`.
     fn metadata(
         self: Arc<Self>,
@@ -135,6 +140,10 @@ impl Link for BrokerConnection {
 
     fn supports_transaction_v2(&self) -> bool {
         self.api_versions().supports_transaction_v2()
+    }
+
+    fn bytes_written(&self) -> u64 {
+        BrokerConnection::bytes_written(self)
     }
 
     fn metadata(

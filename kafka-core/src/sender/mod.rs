@@ -31,7 +31,7 @@ use crate::accumulator::{BatchOutcome, ProducerBatch, RecordAccumulator, exponen
 use crate::config::ProducerConfig;
 use crate::error::KafkaError;
 use crate::metadata::{Cluster, FetchFailure, Metadata};
-use crate::metrics::ProducerMetrics;
+use crate::metrics::{BufferState, MetricValue, MetricsSnapshot, ProducerMetrics, SentBatch};
 use crate::network::{ConnectionOptions, NetworkError};
 use crate::protocol::ApiKey;
 use crate::protocol::error_code::ErrorCode;
@@ -68,6 +68,46 @@ pub(crate) struct ProducerShared {
     pub sender_done: SetOnce<()>,
     /// The same, for a drop, which blocks on it.
     pub sender_finished: Finished,
+}
+
+impl ProducerShared {
+    /// The producer's metrics now.
+    pub fn metrics_snapshot(&self) -> MetricsSnapshot {
+        let pool = self.accumulator.pool();
+        self.metrics.snapshot(BufferState {
+            total: pool.total(),
+            available: pool.available(),
+            waiting: pool.waiters(),
+        })
+    }
+
+    /// Every metric with its Java group, name and tags: the one place the
+    /// facade publisher (and any other reporter, e.g. KIP-714 telemetry)
+    /// reads the producer's metric values from.
+    pub fn metric_values(&self) -> Vec<MetricValue> {
+        self.metrics_snapshot().metric_values()
+    }
+
+    /// Publishes the metrics to the `metrics` facade.
+    pub fn publish_metrics(&self) {
+        self.metrics.publish(&self.metrics_snapshot());
+    }
+}
+
+/// How often the network thread publishes the metrics to the `metrics` facade.
+const PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Counts what was written to `sink`'s connection since last counted.
+fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
+    let Some(link) = &sink.link else { return };
+    let written = link.bytes_written();
+    let new = written.saturating_sub(sink.bytes_counted);
+    sink.bytes_counted = written;
+    let node = match target {
+        Target::Node(id) => Some(*id),
+        Target::Bootstrap(_) => None,
+    };
+    metrics.record_outgoing_bytes(node, new);
 }
 
 /// A flag set once that a thread can wait on with a timeout.
@@ -161,6 +201,8 @@ pub(crate) struct Sender {
     pid_retry_at: Option<Instant>,
     produce_in_flight: usize,
     connector: Arc<dyn Connector>,
+    /// When the metrics are next published to the facade.
+    next_publish: Instant,
 }
 
 impl Sender {
@@ -195,6 +237,7 @@ impl Sender {
             pid_retry_at: None,
             produce_in_flight: 0,
             connector,
+            next_publish: Instant::now(),
         }
     }
 
@@ -251,6 +294,11 @@ impl Sender {
                     next_wake = next_wake.min(until);
                 }
             }
+            if now >= self.next_publish {
+                self.publish_metrics();
+                self.next_publish = now + PUBLISH_INTERVAL;
+            }
+            next_wake = next_wake.min(self.next_publish);
 
             tokio::select! {
                 _ = shared.wakeup.notified() => {}
@@ -262,8 +310,24 @@ impl Sender {
                 self.handle(event);
             }
         }
+        // The final values, exact: everything has its outcome.
+        self.publish_metrics();
         self.nodes.clear();
         tracing::debug!("sender stopped");
+    }
+
+    /// Counts the bytes written to every connection, then publishes the
+    /// metrics to the `metrics` facade.
+    fn publish_metrics(&mut self) {
+        self.count_all_outgoing();
+        self.shared.publish_metrics();
+    }
+
+    fn count_all_outgoing(&mut self) {
+        let metrics = &self.shared.metrics;
+        for (target, sink) in &mut self.nodes {
+            count_outgoing(metrics, target, sink);
+        }
     }
 
     fn handle(&mut self, event: Event) {
@@ -321,6 +385,7 @@ impl Sender {
             Ok(link) => {
                 tracing::debug!(address = link.address(), "connected");
                 sink.link = Some(link);
+                sink.bytes_counted = 0;
                 sink.failures = 0;
                 sink.backoff_until = None;
                 // A new connection is not throttled (Java keeps it per connection).
@@ -349,6 +414,9 @@ impl Sender {
     }
 
     fn disconnected(&mut self, target: &Target, error: &NetworkError) {
+        if let Some(sink) = self.nodes.get_mut(target) {
+            count_outgoing(&self.shared.metrics, target, sink);
+        }
         if let Some(sink) = self.nodes.get_mut(target)
             && let Some(link) = sink.link.take()
         {
@@ -439,6 +507,7 @@ impl Sender {
                 self.shared.metadata.update(&response);
                 // Once the cluster is known, bootstrap connections are not needed.
                 if !response.brokers.is_empty() {
+                    self.count_all_outgoing();
                     self.nodes
                         .retain(|t, s| !matches!(t, Target::Bootstrap(_)) || s.in_flight > 0);
                 }
@@ -608,10 +677,23 @@ impl Sender {
             .map(|t| t.shared.transactional_id.as_str());
         let mut request = sink::produce_request(&batches, cluster, acks, timeout, transactional_id);
         request.transaction_v2 = self.tm.as_ref().is_some_and(|tm| tm.transaction_v2());
-        self.shared
-            .metrics
-            .requests_sent
-            .fetch_add(1, Ordering::Relaxed);
+        if let Target::Node(node) = &target {
+            let node = *node;
+            let drained_at = Instant::now();
+            self.shared.metrics.record_produce_request(
+                node,
+                batches.iter().map(|batch| SentBatch {
+                    topic: &batch.topic,
+                    records: batch.record_count(),
+                    bytes: batch.size_in_bytes(),
+                    compression_ratio: batch.compression_ratio(),
+                    queue_time: drained_at.saturating_duration_since(batch.created),
+                    max_record_size: batch.max_record_size(),
+                    // `drain` counted this attempt already.
+                    retry: batch.attempts > 1,
+                }),
+            );
+        }
         if let Some(sink) = self.nodes.get_mut(&target) {
             sink.begin_write();
         }
@@ -656,6 +738,7 @@ impl Sender {
     ) {
         if let Some(sink) = self.nodes.get_mut(&target) {
             sink.writing = false;
+            count_outgoing(&self.shared.metrics, &target, sink);
         }
         match result {
             Ok(Some(answer)) => self.events.push(
@@ -708,12 +791,17 @@ impl Sender {
         match result {
             Ok(response) => {
                 let now = Instant::now();
-                self.shared.metrics.record_latency(now - sent_at);
                 let throttle =
                     Duration::from_millis(u64::try_from(response.throttle_time_ms).unwrap_or(0));
+                let node = match &target {
+                    Target::Node(id) => Some(*id),
+                    Target::Bootstrap(_) => None,
+                };
+                self.shared
+                    .metrics
+                    .record_produce_response(node, now - sent_at, throttle);
                 if !throttle.is_zero() {
                     tracing::debug!(?throttle, "the broker throttles this client (quota)");
-                    self.shared.metrics.record_produce_throttle(throttle);
                     if let Some(sink) = self.nodes.get_mut(&target) {
                         sink.throttle(throttle, now);
                     }

@@ -36,6 +36,8 @@ pub(super) struct Sink {
     /// KIP-219: the broker throttled this client (a quota); nothing more goes
     /// to it before this instant.
     pub muted_until: Option<Instant>,
+    /// Bytes written to `link` already counted in the metrics.
+    pub bytes_counted: u64,
 }
 
 impl Sink {

@@ -1,0 +1,836 @@
+//! The producer's metrics, with the Java client's names and meanings.
+//!
+//! Three views of the same numbers:
+//! - [`KafkaProducer::metrics`](crate::KafkaProducer::metrics): a typed
+//!   [`MetricsSnapshot`];
+//! - [`KafkaProducer::metric_values`](crate::KafkaProducer::metric_values):
+//!   every metric as Java's `producer.metrics()` lists it ([`MetricValue`]:
+//!   group, name, tags, value), `producer-metrics`, `producer-topic-metrics`
+//!   (tag `topic`) and `producer-node-metrics` (tag `node-id`, `node-<id>`), all
+//!   tagged `client-id`;
+//! - the [`metrics`](https://docs.rs/metrics) crate's facade, where any
+//!   exporter (Prometheus, OpenTelemetry, StatsD, ...) installed as the global
+//!   recorder sees them under the names Micrometer's `KafkaClientMetrics` gives
+//!   a Spring Boot service: `kafka.producer.record.send.total{client.id}`,
+//!   `kafka.producer.topic.byte.total{client.id,topic}`,
+//!   `kafka.producer.node.request.latency.avg{client.id,node.id}`
+//!   ([`MetricValue::facade_name`]). `-total` metrics are counters, the others
+//!   gauges. The producer's network thread publishes them about once a second
+//!   and once more when it stops (after `close`), and `flush` publishes before it
+//!   returns, so the final values are exact. Install the recorder before
+//!   building the producer: its handles are registered once, with the recorder
+//!   installed at the first publish.
+//!
+//! Rates, averages and maxima are Java's windowed statistics: over
+//! `metrics.num.samples` (default 2) windows of `metrics.sample.window.ms`
+//! (default 30 s); an average or maximum with nothing recorded in that span
+//! is NaN, as in Java. Counting costs one relaxed atomic per record at most;
+//! the windowed statistics are recorded per batch, request or response on the
+//! network thread.
+
+mod facade;
+mod stats;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub(crate) use stats::WindowConfig;
+use stats::{Avg, AvgMax, Meter};
+
+/// Java's metric group of the producer's own metrics.
+pub const PRODUCER_GROUP: &str = "producer-metrics";
+/// Java's metric group of the per-topic metrics (tag `topic`).
+pub const TOPIC_GROUP: &str = "producer-topic-metrics";
+/// Java's metric group of the per-broker metrics (tag `node-id`).
+pub const NODE_GROUP: &str = "producer-node-metrics";
+
+/// Whether a metric only grows (a counter: Java's `-total` metrics) or is a
+/// point-in-time value (a gauge: rates, averages, maxima, buffer bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MetricKind {
+    /// Only grows; published as a facade counter.
+    Counter,
+    /// A value now; published as a facade gauge.
+    Gauge,
+}
+
+/// One metric as the Java client's `producer.metrics()` map holds it.
+///
+/// ```no_run
+/// # fn example(producer: kafka_core::KafkaProducer) {
+/// for metric in producer.metric_values() {
+///     println!("{} {} {:?} = {}", metric.group, metric.name, metric.tags, metric.value);
+/// }
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct MetricValue {
+    /// Java's group: [`PRODUCER_GROUP`], [`TOPIC_GROUP`] or [`NODE_GROUP`].
+    pub group: &'static str,
+    /// Java's name, e.g. `record-send-total`.
+    pub name: &'static str,
+    /// Java's description.
+    pub description: &'static str,
+    /// Java's tags: `client-id`, and `topic` or `node-id` in their groups.
+    pub tags: Vec<(&'static str, String)>,
+    /// Counter or gauge.
+    pub kind: MetricKind,
+    /// The value (NaN for an average or maximum with nothing recorded in the
+    /// sample windows, as in Java).
+    pub value: f64,
+}
+
+impl MetricValue {
+    /// The name under which Micrometer's `KafkaClientMetrics` shows this metric,
+    /// and under which it is published to the `metrics` facade: `kafka.`, the
+    /// group without `-metrics`, the name, with `-` turned into `.`
+    /// (`kafka.producer.record.send.total`, `kafka.producer.topic.byte.rate`,
+    /// `kafka.producer.node.request.latency.avg`). A Prometheus exporter shows
+    /// `kafka_producer_record_send_total`.
+    pub fn facade_name(&self) -> String {
+        let group = self.group.strip_suffix("-metrics").unwrap_or(self.group);
+        format!("kafka.{group}.{}", self.name).replace('-', ".")
+    }
+
+    /// The tags as facade labels: Micrometer's spelling (`client.id`,
+    /// `node.id`, `topic`).
+    pub fn facade_labels(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .map(|(key, value)| (key.replace('-', "."), value.clone()))
+            .collect()
+    }
+}
+
+/// The buffer pool's state, read when a snapshot is taken.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BufferState {
+    pub total: usize,
+    pub available: usize,
+    pub waiting: usize,
+}
+
+/// One batch in a Produce request, as the request metrics see it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SentBatch<'a> {
+    pub topic: &'a Arc<str>,
+    pub records: u32,
+    pub bytes: usize,
+    /// Compressed / uncompressed bytes (1.0 without compression).
+    pub compression_ratio: f64,
+    /// From the batch's creation to this drain.
+    pub queue_time: Duration,
+    /// The largest record appended to the batch, in bytes.
+    pub max_record_size: usize,
+    /// A retry of a batch sent before.
+    pub retry: bool,
+}
+
+#[derive(Debug, Default)]
+struct TopicSensors {
+    record_send: Meter,
+    bytes: Meter,
+    compression_rate: Avg,
+    record_error: Meter,
+    record_retry: Meter,
+}
+
+#[derive(Debug, Default)]
+struct NodeSensors {
+    requests: Meter,
+    latency: AvgMax,
+    outgoing_bytes: Meter,
+}
+
+/// The windowed statistics, recorded per batch, request or response.
+#[derive(Debug, Default)]
+struct Sensors {
+    record_send: Meter,
+    record_retry: Meter,
+    record_error: Meter,
+    requests: Meter,
+    outgoing_bytes: Meter,
+    latency: AvgMax,
+    batch_size: AvgMax,
+    compression_rate: Avg,
+    records_per_request: Avg,
+    queue_time: AvgMax,
+    record_size: AvgMax,
+    throttle: AvgMax,
+    /// Nanoseconds appends waited for buffer memory.
+    bufferpool_wait: Meter,
+    topics: BTreeMap<Arc<str>, TopicSensors>,
+    nodes: BTreeMap<i32, NodeSensors>,
+}
+
+impl Sensors {
+    fn topic(&mut self, topic: &Arc<str>) -> &mut TopicSensors {
+        self.topics.entry(Arc::clone(topic)).or_default()
+    }
+}
+
+/// The producer's counters and statistics.
+#[derive(Debug)]
+pub(crate) struct ProducerMetrics {
+    client_id: String,
+    window: WindowConfig,
+    /// Zero of the statistics' millisecond clock.
+    epoch: std::time::Instant,
+    /// Records of acknowledged batches.
+    pub records_acked: AtomicU64,
+    /// Bytes of acknowledged batches.
+    pub bytes_acked: AtomicU64,
+    /// Acknowledged batches.
+    pub batches_acked: AtomicU64,
+    /// Produce requests sent.
+    pub requests_sent: AtomicU64,
+    pub records_failed: AtomicU64,
+    pub metadata_refreshes: AtomicU64,
+    pub epoch_bumps: AtomicU64,
+    pub throttled_responses: AtomicU64,
+    pub batch_splits: AtomicU64,
+    errors_by_kind: Mutex<BTreeMap<&'static str, u64>>,
+    sensors: Mutex<Sensors>,
+    facade: Mutex<facade::Publisher>,
+}
+
+impl Default for ProducerMetrics {
+    fn default() -> Self {
+        ProducerMetrics::new(String::new(), WindowConfig::default())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// A windowed value in milliseconds as a `Duration` (zero when NaN).
+fn duration_ms(ms: f64) -> Duration {
+    if ms.is_finite() && ms > 0.0 {
+        // Via whole nanoseconds: 300.0 ms is exactly 300 ms.
+        Duration::from_nanos((ms * 1e6).round() as u64)
+    } else {
+        Duration::ZERO
+    }
+}
+
+fn count(total: f64) -> u64 {
+    // Totals are sums of whole numbers: exact in an f64 up to 2^53.
+    total as u64
+}
+
+/// How many live producers of this process use each `client.id`: two with
+/// the same one share their metrics' labels (Java warns likewise when it
+/// cannot register the second one's metrics bean).
+static LIVE_CLIENT_IDS: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+
+/// Live producers with `client_id`.
+#[cfg(test)]
+fn live_with_client_id(client_id: &str) -> usize {
+    lock(&LIVE_CLIENT_IDS).get(client_id).copied().unwrap_or(0)
+}
+
+impl Drop for ProducerMetrics {
+    fn drop(&mut self) {
+        if self.client_id.is_empty() {
+            return;
+        }
+        let mut live = lock(&LIVE_CLIENT_IDS);
+        if let Some(count) = live.get_mut(&self.client_id) {
+            *count -= 1;
+            if *count == 0 {
+                live.remove(&self.client_id);
+            }
+        }
+    }
+}
+
+impl ProducerMetrics {
+    pub fn new(client_id: String, window: WindowConfig) -> Self {
+        if !client_id.is_empty() {
+            let mut live = lock(&LIVE_CLIENT_IDS);
+            let count = live.entry(client_id.clone()).or_insert(0);
+            *count += 1;
+            if *count > 1 {
+                tracing::warn!(
+                    client_id,
+                    producers = *count,
+                    "several producers in this process have client.id '{client_id}': their metrics \
+                     carry the same client-id tag and overwrite each other; give each its own client.id"
+                );
+            }
+        }
+        ProducerMetrics {
+            client_id,
+            window,
+            epoch: std::time::Instant::now(),
+            records_acked: AtomicU64::new(0),
+            bytes_acked: AtomicU64::new(0),
+            batches_acked: AtomicU64::new(0),
+            requests_sent: AtomicU64::new(0),
+            records_failed: AtomicU64::new(0),
+            metadata_refreshes: AtomicU64::new(0),
+            epoch_bumps: AtomicU64::new(0),
+            throttled_responses: AtomicU64::new(0),
+            batch_splits: AtomicU64::new(0),
+            errors_by_kind: Mutex::new(BTreeMap::new()),
+            sensors: Mutex::new(Sensors::default()),
+            facade: Mutex::new(facade::Publisher::default()),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// `records` of `topic` failed for good (or a send call refused one).
+    pub fn record_error(&self, topic: &str, kind: &'static str, records: u64) {
+        self.records_failed.fetch_add(records, Ordering::Relaxed);
+        *lock(&self.errors_by_kind).entry(kind).or_insert(0) += 1;
+        let now = self.now_ms();
+        let window = &self.window;
+        let mut sensors = lock(&self.sensors);
+        sensors.record_error.record(window, records as f64, now);
+        sensors
+            .topic(&Arc::from(topic))
+            .record_error
+            .record(window, records as f64, now);
+    }
+
+    /// One Produce request to broker `node` with `batches` (Java's
+    /// `updateProduceRequestMetrics`, plus `record-retry` for resent batches).
+    pub fn record_produce_request<'a>(
+        &self,
+        node: i32,
+        batches: impl IntoIterator<Item = SentBatch<'a>>,
+    ) {
+        self.requests_sent.fetch_add(1, Ordering::Relaxed);
+        let now = self.now_ms();
+        let window = &self.window;
+        let mut guard = lock(&self.sensors);
+        let sensors = &mut *guard;
+        let mut records = 0u64;
+        for batch in batches {
+            let n = f64::from(batch.records);
+            let bytes = batch.bytes as f64;
+            let topic = sensors.topic(batch.topic);
+            topic.record_send.record(window, n, now);
+            topic.bytes.record(window, bytes, now);
+            topic
+                .compression_rate
+                .record(window, batch.compression_ratio, now);
+            if batch.retry {
+                topic.record_retry.record(window, n, now);
+                sensors.record_retry.record(window, n, now);
+            }
+            sensors.batch_size.record(window, bytes, now);
+            sensors
+                .queue_time
+                .record(window, millis(batch.queue_time), now);
+            sensors
+                .compression_rate
+                .record(window, batch.compression_ratio, now);
+            sensors
+                .record_size
+                .record(window, batch.max_record_size as f64, now);
+            records += u64::from(batch.records);
+        }
+        sensors.record_send.record(window, records as f64, now);
+        sensors
+            .records_per_request
+            .record(window, records as f64, now);
+        sensors.requests.record(window, 1.0, now);
+        sensors
+            .nodes
+            .entry(node)
+            .or_default()
+            .requests
+            .record(window, 1.0, now);
+    }
+
+    /// A Produce response from `node`: its latency and the throttle it asked for.
+    pub fn record_produce_response(
+        &self,
+        node: Option<i32>,
+        latency: Duration,
+        throttle: Duration,
+    ) {
+        if !throttle.is_zero() {
+            self.throttled_responses.fetch_add(1, Ordering::Relaxed);
+        }
+        let now = self.now_ms();
+        let window = &self.window;
+        let mut sensors = lock(&self.sensors);
+        sensors.latency.record(window, millis(latency), now);
+        sensors.throttle.record(window, millis(throttle), now);
+        if let Some(node) = node {
+            sensors
+                .nodes
+                .entry(node)
+                .or_default()
+                .latency
+                .record(window, millis(latency), now);
+        }
+    }
+
+    /// `bytes` written to a broker's connection (`node`, when it is a known broker).
+    pub fn record_outgoing_bytes(&self, node: Option<i32>, bytes: u64) {
+        if bytes == 0 {
+            return;
+        }
+        let now = self.now_ms();
+        let window = &self.window;
+        let mut sensors = lock(&self.sensors);
+        sensors.outgoing_bytes.record(window, bytes as f64, now);
+        if let Some(node) = node {
+            sensors
+                .nodes
+                .entry(node)
+                .or_default()
+                .outgoing_bytes
+                .record(window, bytes as f64, now);
+        }
+    }
+
+    /// An append waited `waited` for buffer memory (Java's `bufferpool-wait-time`).
+    pub fn record_buffer_wait(&self, waited: Duration) {
+        let ns = waited.as_nanos() as f64;
+        let now = self.now_ms();
+        lock(&self.sensors)
+            .bufferpool_wait
+            .record(&self.window, ns, now);
+    }
+
+    /// Everything now, as the typed snapshot.
+    pub fn snapshot(&self, buffer: BufferState) -> MetricsSnapshot {
+        let now = self.now_ms();
+        let window = &self.window;
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut guard = lock(&self.sensors);
+        let s = &mut *guard;
+        let topics = s
+            .topics
+            .iter_mut()
+            .map(|(topic, t)| {
+                (
+                    topic.to_string(),
+                    TopicMetrics {
+                        record_send_total: count(t.record_send.total()),
+                        record_send_rate: t.record_send.rate(window, now),
+                        byte_total: count(t.bytes.total()),
+                        byte_rate: t.bytes.rate(window, now),
+                        compression_rate: t.compression_rate.value(window, now),
+                        record_error_total: count(t.record_error.total()),
+                        record_error_rate: t.record_error.rate(window, now),
+                        record_retry_total: count(t.record_retry.total()),
+                        record_retry_rate: t.record_retry.rate(window, now),
+                    },
+                )
+            })
+            .collect();
+        let nodes = s
+            .nodes
+            .iter_mut()
+            .map(|(node, n)| {
+                (
+                    *node,
+                    NodeMetrics {
+                        request_total: count(n.requests.total()),
+                        request_rate: n.requests.rate(window, now),
+                        request_latency_avg: n.latency.avg(window, now),
+                        request_latency_max: n.latency.max(window, now),
+                        outgoing_byte_total: count(n.outgoing_bytes.total()),
+                        outgoing_byte_rate: n.outgoing_bytes.rate(window, now),
+                    },
+                )
+            })
+            .collect();
+        let latency_avg = s.latency.avg(window, now);
+        let latency_max = s.latency.max(window, now);
+        let throttle_avg = s.throttle.avg(window, now);
+        let throttle_max = s.throttle.max(window, now);
+        let queue_avg = s.queue_time.avg(window, now);
+        let queue_max = s.queue_time.max(window, now);
+        MetricsSnapshot {
+            client_id: self.client_id.clone(),
+            record_send_total: count(s.record_send.total()),
+            record_send_rate: s.record_send.rate(window, now),
+            record_ack_total: load(&self.records_acked),
+            byte_total: load(&self.bytes_acked),
+            batch_total: load(&self.batches_acked),
+            request_total: load(&self.requests_sent),
+            request_rate: s.requests.rate(window, now),
+            record_retry_total: count(s.record_retry.total()),
+            record_retry_rate: s.record_retry.rate(window, now),
+            record_error_total: load(&self.records_failed),
+            record_error_rate: s.record_error.rate(window, now),
+            errors_by_kind: lock(&self.errors_by_kind).clone(),
+            buffer_total_bytes: buffer.total,
+            buffer_available_bytes: buffer.available,
+            waiting_appends: buffer.waiting,
+            bufferpool_wait_time_total: Duration::from_nanos(count(s.bufferpool_wait.total())),
+            bufferpool_wait_ratio: s.bufferpool_wait.rate_per(window, now, 1e-6),
+            request_latency_avg: duration_ms(latency_avg),
+            request_latency_max: duration_ms(latency_max),
+            request_latency_avg_ms: latency_avg,
+            request_latency_max_ms: latency_max,
+            metadata_refresh_total: load(&self.metadata_refreshes),
+            producer_epoch_bump_total: load(&self.epoch_bumps),
+            produce_throttle_time_avg: duration_ms(throttle_avg),
+            produce_throttle_time_max: duration_ms(throttle_max),
+            produce_throttle_time_avg_ms: throttle_avg,
+            produce_throttle_time_max_ms: throttle_max,
+            produce_throttled_total: load(&self.throttled_responses),
+            batch_split_total: load(&self.batch_splits),
+            batch_size_avg: s.batch_size.avg(window, now),
+            batch_size_max: s.batch_size.max(window, now),
+            compression_rate_avg: s.compression_rate.value(window, now),
+            records_per_request_avg: s.records_per_request.value(window, now),
+            record_queue_time_avg: duration_ms(queue_avg),
+            record_queue_time_max: duration_ms(queue_max),
+            record_queue_time_avg_ms: queue_avg,
+            record_queue_time_max_ms: queue_max,
+            record_size_avg: s.record_size.avg(window, now),
+            record_size_max: s.record_size.max(window, now),
+            outgoing_byte_total: count(s.outgoing_bytes.total()),
+            outgoing_byte_rate: s.outgoing_bytes.rate(window, now),
+            topics,
+            nodes,
+        }
+    }
+
+    /// Sets the facade's counters and gauges to `snapshot`'s values
+    /// (registering a metric's handle the first time it is seen).
+    pub fn publish(&self, snapshot: &MetricsSnapshot) {
+        lock(&self.facade).publish(&snapshot.metric_values());
+    }
+}
+
+/// One topic's metrics (Java's `producer-topic-metrics`, tag `topic`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct TopicMetrics {
+    /// Records sent in Produce requests, retries again (`record-send-total`).
+    pub record_send_total: u64,
+    /// Per second (`record-send-rate`).
+    pub record_send_rate: f64,
+    /// Bytes of record batches sent, retries again (`byte-total`).
+    pub byte_total: u64,
+    /// Per second (`byte-rate`).
+    pub byte_rate: f64,
+    /// Average compressed / uncompressed size of its batches (`compression-rate`).
+    pub compression_rate: f64,
+    /// Records that failed for good (`record-error-total`).
+    pub record_error_total: u64,
+    /// Per second (`record-error-rate`).
+    pub record_error_rate: f64,
+    /// Records sent again after a retriable error (`record-retry-total`).
+    pub record_retry_total: u64,
+    /// Per second (`record-retry-rate`).
+    pub record_retry_rate: f64,
+}
+
+/// One broker's metrics (Java's `producer-node-metrics`, tag `node-id` = `node-<id>`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct NodeMetrics {
+    /// Produce requests sent to it (`request-total`).
+    pub request_total: u64,
+    /// Per second (`request-rate`).
+    pub request_rate: f64,
+    /// Average Produce latency in ms (`request-latency-avg`).
+    pub request_latency_avg: f64,
+    /// Longest in ms (`request-latency-max`).
+    pub request_latency_max: f64,
+    /// Bytes written to its connections, every request (`outgoing-byte-total`).
+    pub outgoing_byte_total: u64,
+    /// Per second (`outgoing-byte-rate`).
+    pub outgoing_byte_rate: f64,
+}
+
+/// A point-in-time view of the producer's metrics.
+///
+/// Fields named after a Java metric mean what the Java client's does; rates
+/// are per second and, with averages and maxima, taken over the sample
+/// windows (`metrics.sample.window.ms` × `metrics.num.samples`); an `f64`
+/// average or maximum is NaN when nothing was recorded in them (as in Java),
+/// a `Duration` one zero.
+///
+/// ```no_run
+/// # async fn example(producer: kafka_core::KafkaProducer) {
+/// let metrics = producer.metrics();
+/// println!("{} records sent, {} failed", metrics.record_send_total, metrics.record_error_total);
+/// # }
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct MetricsSnapshot {
+    /// `client.id`, the `client-id` tag of every metric.
+    pub client_id: String,
+    /// Records sent in Produce requests (Java: `record-send-total`; a retried
+    /// record counts again).
+    pub record_send_total: u64,
+    /// Per second (`record-send-rate`).
+    pub record_send_rate: f64,
+    /// Records the broker acknowledged.
+    pub record_ack_total: u64,
+    /// Bytes of record batches acknowledged, after compression. (Java's
+    /// `byte-total` is per topic and counts every attempt: see [`topics`](Self::topics).)
+    pub byte_total: u64,
+    /// Record batches acknowledged.
+    pub batch_total: u64,
+    /// Produce requests sent (Java: `request-total`; Java's also counts the
+    /// client's other requests, metadata and the like).
+    pub request_total: u64,
+    /// Per second (`request-rate`).
+    pub request_rate: f64,
+    /// Records sent again after a retriable error (Java: `record-retry-total`).
+    pub record_retry_total: u64,
+    /// Per second (`record-retry-rate`).
+    pub record_retry_rate: f64,
+    /// Records that failed for good (Java: `record-error-total`), including
+    /// records a send call refused.
+    pub record_error_total: u64,
+    /// Per second (`record-error-rate`).
+    pub record_error_rate: f64,
+    /// Failures by kind ([`KafkaError::kind_name`](crate::KafkaError::kind_name)), counted per batch or per send call.
+    pub errors_by_kind: BTreeMap<&'static str, u64>,
+    /// `buffer.memory` (Java: `buffer-total-bytes`).
+    pub buffer_total_bytes: usize,
+    /// Buffer bytes not held by any batch (Java: `buffer-available-bytes`).
+    pub buffer_available_bytes: usize,
+    /// Sends waiting for buffer space (Java: `waiting-threads`).
+    pub waiting_appends: usize,
+    /// Time sends waited for buffer space, in all (Java: `bufferpool-wait-time-ns-total`).
+    pub bufferpool_wait_time_total: Duration,
+    /// The fraction of time sends waited for buffer space (`bufferpool-wait-ratio`).
+    pub bufferpool_wait_ratio: f64,
+    /// Average time from writing a Produce request to its response (Java: `request-latency-avg`).
+    pub request_latency_avg: Duration,
+    /// Longest such time (Java: `request-latency-max`).
+    pub request_latency_max: Duration,
+    /// `request-latency-avg` in ms as Java gives it (NaN with no response in the windows).
+    pub request_latency_avg_ms: f64,
+    /// `request-latency-max` in ms (NaN with no response in the windows).
+    pub request_latency_max_ms: f64,
+    /// Metadata fetches completed.
+    pub metadata_refresh_total: u64,
+    /// Times the idempotent producer bumped its epoch to recover sequences.
+    pub producer_epoch_bump_total: u64,
+    /// Average time Produce responses asked this client to wait because of a
+    /// quota, over all responses (Java: `produce-throttle-time-avg`).
+    pub produce_throttle_time_avg: Duration,
+    /// Longest such time (Java: `produce-throttle-time-max`).
+    pub produce_throttle_time_max: Duration,
+    /// `produce-throttle-time-avg` in ms (NaN with no response in the windows).
+    pub produce_throttle_time_avg_ms: f64,
+    /// `produce-throttle-time-max` in ms (NaN with no response in the windows).
+    pub produce_throttle_time_max_ms: f64,
+    /// Produce responses that throttled this client: the broker was not sent
+    /// to for the time they gave (KIP-219).
+    pub produce_throttled_total: u64,
+    /// Batches split because the broker found them too large
+    /// (`MESSAGE_TOO_LARGE`; Java: `batch-split-total`).
+    pub batch_split_total: u64,
+    /// Average bytes of the batches sent (`batch-size-avg`).
+    pub batch_size_avg: f64,
+    /// Largest (`batch-size-max`).
+    pub batch_size_max: f64,
+    /// Average compressed / uncompressed size of the batches sent (`compression-rate-avg`).
+    pub compression_rate_avg: f64,
+    /// Average records per Produce request (`records-per-request-avg`).
+    pub records_per_request_avg: f64,
+    /// Average time batches waited in the accumulator before being sent (`record-queue-time-avg`).
+    pub record_queue_time_avg: Duration,
+    /// Longest (`record-queue-time-max`).
+    pub record_queue_time_max: Duration,
+    /// `record-queue-time-avg` in ms (NaN with no batch in the windows).
+    pub record_queue_time_avg_ms: f64,
+    /// `record-queue-time-max` in ms (NaN with no batch in the windows).
+    pub record_queue_time_max_ms: f64,
+    /// Average over sent batches of their largest record's size (`record-size-avg`, as Java counts it).
+    pub record_size_avg: f64,
+    /// Largest record sent, in bytes (`record-size-max`).
+    pub record_size_max: f64,
+    /// Bytes written to brokers, every request (`outgoing-byte-total`).
+    pub outgoing_byte_total: u64,
+    /// Per second (`outgoing-byte-rate`).
+    pub outgoing_byte_rate: f64,
+    /// Per topic (`producer-topic-metrics`), by name.
+    pub topics: BTreeMap<String, TopicMetrics>,
+    /// Per broker (`producer-node-metrics`), by node id.
+    pub nodes: BTreeMap<i32, NodeMetrics>,
+}
+
+macro_rules! metric_table {
+    ($($id:ident = ($name:literal, $kind:ident, $description:literal);)*) => {
+        #[derive(Clone, Copy)]
+        #[allow(non_camel_case_types)]
+        enum Name { $($id,)* }
+        impl Name {
+            const fn name(self) -> &'static str {
+                match self { $(Name::$id => $name,)* }
+            }
+            const fn kind(self) -> MetricKind {
+                match self { $(Name::$id => MetricKind::$kind,)* }
+            }
+            const fn description(self) -> &'static str {
+                match self { $(Name::$id => $description,)* }
+            }
+        }
+    };
+}
+
+metric_table! {
+    RecordSendRate = ("record-send-rate", Gauge, "The average number of records sent per second.");
+    RecordSendTotal = ("record-send-total", Counter, "The total number of records sent.");
+    RecordErrorRate = ("record-error-rate", Gauge, "The average per-second number of record sends that resulted in errors");
+    RecordErrorTotal = ("record-error-total", Counter, "The total number of record sends that resulted in errors");
+    RecordRetryRate = ("record-retry-rate", Gauge, "The average per-second number of retried record sends");
+    RecordRetryTotal = ("record-retry-total", Counter, "The total number of retried record sends");
+    RequestLatencyAvg = ("request-latency-avg", Gauge, "The average request latency in ms");
+    RequestLatencyMax = ("request-latency-max", Gauge, "The maximum request latency in ms");
+    RequestRate = ("request-rate", Gauge, "The number of requests sent per second");
+    RequestTotal = ("request-total", Counter, "The total number of requests sent");
+    BatchSizeAvg = ("batch-size-avg", Gauge, "The average number of bytes sent per partition per-request.");
+    BatchSizeMax = ("batch-size-max", Gauge, "The max number of bytes sent per partition per-request.");
+    CompressionRateAvg = ("compression-rate-avg", Gauge, "The average compression rate of record batches, defined as the average ratio of the compressed batch size over the uncompressed size.");
+    RecordsPerRequestAvg = ("records-per-request-avg", Gauge, "The average number of records per request.");
+    RecordQueueTimeAvg = ("record-queue-time-avg", Gauge, "The average time in ms record batches spent in the send buffer.");
+    RecordQueueTimeMax = ("record-queue-time-max", Gauge, "The maximum time in ms record batches spent in the send buffer.");
+    RecordSizeAvg = ("record-size-avg", Gauge, "The average record size");
+    RecordSizeMax = ("record-size-max", Gauge, "The maximum record size");
+    BufferAvailableBytes = ("buffer-available-bytes", Gauge, "The total amount of buffer memory that is not being used (either unallocated or in the free list).");
+    BufferTotalBytes = ("buffer-total-bytes", Gauge, "The maximum amount of buffer memory the client can use (whether or not it is currently used).");
+    WaitingThreads = ("waiting-threads", Gauge, "The number of user threads blocked waiting for buffer memory to enqueue their records");
+    BufferpoolWaitTimeNsTotal = ("bufferpool-wait-time-ns-total", Counter, "The total time in nanoseconds an appender waits for space allocation.");
+    BufferpoolWaitRatio = ("bufferpool-wait-ratio", Gauge, "The fraction of time an appender waits for space allocation.");
+    ProduceThrottleTimeAvg = ("produce-throttle-time-avg", Gauge, "The average time in ms a request was throttled by a broker");
+    ProduceThrottleTimeMax = ("produce-throttle-time-max", Gauge, "The maximum time in ms a request was throttled by a broker");
+    OutgoingByteRate = ("outgoing-byte-rate", Gauge, "The number of outgoing bytes sent to all servers per second");
+    OutgoingByteTotal = ("outgoing-byte-total", Counter, "The total number of outgoing bytes sent to all servers");
+    BatchSplitTotal = ("batch-split-total", Counter, "The total number of batch splits");
+    ByteRate = ("byte-rate", Gauge, "The average number of bytes sent per second for a topic.");
+    ByteTotal = ("byte-total", Counter, "The total number of bytes sent for a topic.");
+    CompressionRate = ("compression-rate", Gauge, "The average compression rate of record batches for a topic, defined as the average ratio of the compressed batch size over the uncompressed size.");
+}
+
+/// Collects [`MetricValue`]s of one group with the same tags.
+struct Collect<'a> {
+    out: &'a mut Vec<MetricValue>,
+    group: &'static str,
+    tags: Vec<(&'static str, String)>,
+}
+
+impl Collect<'_> {
+    fn add(&mut self, name: Name, value: f64) {
+        self.out.push(MetricValue {
+            group: self.group,
+            name: name.name(),
+            description: name.description(),
+            tags: self.tags.clone(),
+            kind: name.kind(),
+            value,
+        });
+    }
+}
+
+impl MetricsSnapshot {
+    /// Every metric as the Java client lists it: the `producer-metrics` group,
+    /// then `producer-topic-metrics` per topic and `producer-node-metrics` per
+    /// broker, each tagged `client-id` (the values KIP-714 telemetry and the
+    /// facade publish).
+    pub fn metric_values(&self) -> Vec<MetricValue> {
+        let mut out = Vec::with_capacity(30 + 9 * self.topics.len() + 6 * self.nodes.len());
+        let client = ("client-id", self.client_id.clone());
+        let mut m = Collect {
+            out: &mut out,
+            group: PRODUCER_GROUP,
+            tags: vec![client.clone()],
+        };
+        m.add(Name::RecordSendRate, self.record_send_rate);
+        m.add(Name::RecordSendTotal, self.record_send_total as f64);
+        m.add(Name::RecordErrorRate, self.record_error_rate);
+        m.add(Name::RecordErrorTotal, self.record_error_total as f64);
+        m.add(Name::RecordRetryRate, self.record_retry_rate);
+        m.add(Name::RecordRetryTotal, self.record_retry_total as f64);
+        m.add(Name::RequestLatencyAvg, self.request_latency_avg_ms);
+        m.add(Name::RequestLatencyMax, self.request_latency_max_ms);
+        m.add(Name::RequestRate, self.request_rate);
+        m.add(Name::RequestTotal, self.request_total as f64);
+        m.add(Name::BatchSizeAvg, self.batch_size_avg);
+        m.add(Name::BatchSizeMax, self.batch_size_max);
+        m.add(Name::CompressionRateAvg, self.compression_rate_avg);
+        m.add(Name::RecordsPerRequestAvg, self.records_per_request_avg);
+        m.add(Name::RecordQueueTimeAvg, self.record_queue_time_avg_ms);
+        m.add(Name::RecordQueueTimeMax, self.record_queue_time_max_ms);
+        m.add(Name::RecordSizeAvg, self.record_size_avg);
+        m.add(Name::RecordSizeMax, self.record_size_max);
+        m.add(
+            Name::BufferAvailableBytes,
+            self.buffer_available_bytes as f64,
+        );
+        m.add(Name::BufferTotalBytes, self.buffer_total_bytes as f64);
+        m.add(Name::WaitingThreads, self.waiting_appends as f64);
+        m.add(
+            Name::BufferpoolWaitTimeNsTotal,
+            self.bufferpool_wait_time_total.as_nanos() as f64,
+        );
+        m.add(Name::BufferpoolWaitRatio, self.bufferpool_wait_ratio);
+        m.add(
+            Name::ProduceThrottleTimeAvg,
+            self.produce_throttle_time_avg_ms,
+        );
+        m.add(
+            Name::ProduceThrottleTimeMax,
+            self.produce_throttle_time_max_ms,
+        );
+        m.add(Name::OutgoingByteRate, self.outgoing_byte_rate);
+        m.add(Name::OutgoingByteTotal, self.outgoing_byte_total as f64);
+        m.add(Name::BatchSplitTotal, self.batch_split_total as f64);
+        for (topic, t) in &self.topics {
+            let mut m = Collect {
+                out: &mut out,
+                group: TOPIC_GROUP,
+                tags: vec![client.clone(), ("topic", topic.clone())],
+            };
+            m.add(Name::RecordSendRate, t.record_send_rate);
+            m.add(Name::RecordSendTotal, t.record_send_total as f64);
+            m.add(Name::ByteRate, t.byte_rate);
+            m.add(Name::ByteTotal, t.byte_total as f64);
+            m.add(Name::CompressionRate, t.compression_rate);
+            m.add(Name::RecordErrorRate, t.record_error_rate);
+            m.add(Name::RecordErrorTotal, t.record_error_total as f64);
+            m.add(Name::RecordRetryRate, t.record_retry_rate);
+            m.add(Name::RecordRetryTotal, t.record_retry_total as f64);
+        }
+        for (node, n) in &self.nodes {
+            let mut m = Collect {
+                out: &mut out,
+                group: NODE_GROUP,
+                tags: vec![client.clone(), ("node-id", format!("node-{node}"))],
+            };
+            m.add(Name::RequestRate, n.request_rate);
+            m.add(Name::RequestTotal, n.request_total as f64);
+            m.add(Name::RequestLatencyAvg, n.request_latency_avg);
+            m.add(Name::RequestLatencyMax, n.request_latency_max);
+            m.add(Name::OutgoingByteRate, n.outgoing_byte_rate);
+            m.add(Name::OutgoingByteTotal, n.outgoing_byte_total as f64);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

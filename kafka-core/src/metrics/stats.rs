@@ -1,0 +1,354 @@
+//! Java's windowed statistics (`org.apache.kafka.common.metrics.stats`): a
+//! value is recorded into the current *sample*; a sample covers
+//! `metrics.sample.window.ms`, and `metrics.num.samples` of them are kept, the
+//! oldest reused when a new window starts. Rates, averages and maxima are
+//! taken over the samples still in that span, exactly as `SampledStat`,
+//! `Rate`, `Avg`, `Max` and `Meter` compute them (NaN when an average or a
+//! maximum has no sample, as in Java).
+//!
+//! Time is milliseconds since the producer's metrics were created (a
+//! monotonic clock), passed in by the caller so tests can drive it.
+
+/// `metrics.sample.window.ms` and `metrics.num.samples`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WindowConfig {
+    pub window_ms: u64,
+    pub samples: usize,
+}
+
+impl Default for WindowConfig {
+    /// Java's defaults: two samples of 30 s.
+    fn default() -> Self {
+        WindowConfig {
+            window_ms: 30_000,
+            samples: 2,
+        }
+    }
+}
+
+impl WindowConfig {
+    fn window(&self) -> u64 {
+        self.window_ms.max(1)
+    }
+
+    fn samples(&self) -> usize {
+        self.samples.max(1)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    /// When this sample's window started (Java's `lastWindowMs`).
+    start_ms: u64,
+    events: u64,
+    value: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Combine {
+    /// Values are added up (`WindowedSum`, `Avg`).
+    Sum,
+    /// The largest value is kept (`Max`).
+    Max,
+}
+
+/// Java's `SampledStat`: one value per sample window.
+#[derive(Clone, Debug)]
+struct Sampled {
+    samples: Vec<Sample>,
+    current: usize,
+    combine: Combine,
+}
+
+impl Sampled {
+    const fn new(combine: Combine) -> Self {
+        Sampled {
+            samples: Vec::new(),
+            current: 0,
+            combine,
+        }
+    }
+
+    fn initial(&self) -> f64 {
+        match self.combine {
+            Combine::Sum => 0.0,
+            Combine::Max => f64::NEG_INFINITY,
+        }
+    }
+
+    fn fresh(&self, now: u64) -> Sample {
+        Sample {
+            start_ms: now,
+            events: 0,
+            value: self.initial(),
+        }
+    }
+
+    fn record(&mut self, config: &WindowConfig, value: f64, now: u64) {
+        if self.samples.is_empty() {
+            self.samples.push(self.fresh(now));
+            self.current = 0;
+        }
+        let current = self.samples[self.current];
+        if now.saturating_sub(current.start_ms) >= config.window() {
+            // Java's `advance`: the next sample, reused once all exist.
+            self.current = (self.current + 1) % config.samples();
+            let fresh = self.fresh(now);
+            match self.samples.get_mut(self.current) {
+                Some(sample) => *sample = fresh,
+                None => {
+                    self.samples.push(fresh);
+                    self.current = self.samples.len() - 1;
+                }
+            }
+        }
+        let sample = &mut self.samples[self.current];
+        match self.combine {
+            Combine::Sum => sample.value += value,
+            Combine::Max => sample.value = sample.value.max(value),
+        }
+        sample.events += 1;
+    }
+
+    /// Java's `purgeObsoleteSamples`: samples older than all windows together
+    /// start over.
+    fn purge(&mut self, config: &WindowConfig, now: u64) {
+        let expire_age = config.window().saturating_mul(config.samples() as u64);
+        let initial = self.initial();
+        for sample in &mut self.samples {
+            if now.saturating_sub(sample.start_ms) >= expire_age {
+                *sample = Sample {
+                    start_ms: now,
+                    events: 0,
+                    value: initial,
+                };
+            }
+        }
+    }
+
+    fn sum(&mut self, config: &WindowConfig, now: u64) -> f64 {
+        self.purge(config, now);
+        self.samples.iter().map(|s| s.value).sum()
+    }
+
+    fn average(&mut self, config: &WindowConfig, now: u64) -> f64 {
+        self.purge(config, now);
+        let (total, events) = self
+            .samples
+            .iter()
+            .fold((0.0, 0u64), |(t, n), s| (t + s.value, n + s.events));
+        if events == 0 {
+            f64::NAN
+        } else {
+            total / events as f64
+        }
+    }
+
+    fn max(&mut self, config: &WindowConfig, now: u64) -> f64 {
+        self.purge(config, now);
+        let events: u64 = self.samples.iter().map(|s| s.events).sum();
+        if events == 0 {
+            return f64::NAN;
+        }
+        self.samples
+            .iter()
+            .map(|s| s.value)
+            .fold(f64::NEG_INFINITY, f64::max)
+    }
+
+    /// Java's `Rate.windowSize`: the time the samples span, at least
+    /// `samples - 1` full windows (so a young rate is not overstated), at
+    /// least 1 ms.
+    fn window_size_ms(&mut self, config: &WindowConfig, now: u64) -> u64 {
+        self.purge(config, now);
+        let oldest = self.samples.iter().map(|s| s.start_ms).min().unwrap_or(now);
+        let mut elapsed = now.saturating_sub(oldest);
+        let full_windows = elapsed / config.window();
+        let min_full_windows = config.samples() as u64 - 1;
+        if full_windows < min_full_windows {
+            elapsed += (min_full_windows - full_windows) * config.window();
+        }
+        elapsed.max(1)
+    }
+
+    /// The windowed sum per second (Java's `Rate` over a `WindowedSum`).
+    fn rate_per_second(&mut self, config: &WindowConfig, now: u64) -> f64 {
+        let sum = self.sum(config, now);
+        sum * 1000.0 / self.window_size_ms(config, now) as f64
+    }
+}
+
+/// Java's `Meter`: a windowed rate and a cumulative total of the same values.
+#[derive(Clone, Debug)]
+pub(crate) struct Meter {
+    rate: Sampled,
+    total: f64,
+}
+
+impl Default for Meter {
+    fn default() -> Self {
+        Meter {
+            rate: Sampled::new(Combine::Sum),
+            total: 0.0,
+        }
+    }
+}
+
+impl Meter {
+    pub fn record(&mut self, config: &WindowConfig, value: f64, now: u64) {
+        self.rate.record(config, value, now);
+        self.total += value;
+    }
+
+    /// Everything recorded since the start.
+    pub fn total(&self) -> f64 {
+        self.total
+    }
+
+    /// Per second over the sample windows.
+    pub fn rate(&mut self, config: &WindowConfig, now: u64) -> f64 {
+        self.rate.rate_per_second(config, now)
+    }
+
+    /// The windowed sum over the span the samples cover, per that span in
+    /// `unit_ms` (Java's `Rate` with another time unit: with
+    /// nanoseconds recorded and `unit_ms` = 1e-6 this is the fraction of time).
+    pub fn rate_per(&mut self, config: &WindowConfig, now: u64, unit_ms: f64) -> f64 {
+        let sum = self.rate.sum(config, now);
+        sum / (self.rate.window_size_ms(config, now) as f64 / unit_ms)
+    }
+}
+
+/// Java's `Avg` over sample windows (NaN with no sample).
+#[derive(Clone, Debug)]
+pub(crate) struct Avg(Sampled);
+
+impl Default for Avg {
+    fn default() -> Self {
+        Avg(Sampled::new(Combine::Sum))
+    }
+}
+
+impl Avg {
+    pub fn record(&mut self, config: &WindowConfig, value: f64, now: u64) {
+        self.0.record(config, value, now);
+    }
+
+    pub fn value(&mut self, config: &WindowConfig, now: u64) -> f64 {
+        self.0.average(config, now)
+    }
+}
+
+/// An `Avg` and a `Max` of the same values (Java adds both to one sensor).
+#[derive(Clone, Debug)]
+pub(crate) struct AvgMax {
+    avg: Avg,
+    max: Sampled,
+}
+
+impl Default for AvgMax {
+    fn default() -> Self {
+        AvgMax {
+            avg: Avg::default(),
+            max: Sampled::new(Combine::Max),
+        }
+    }
+}
+
+impl AvgMax {
+    pub fn record(&mut self, config: &WindowConfig, value: f64, now: u64) {
+        self.avg.record(config, value, now);
+        self.max.record(config, value, now);
+    }
+
+    pub fn avg(&mut self, config: &WindowConfig, now: u64) -> f64 {
+        self.avg.value(config, now)
+    }
+
+    pub fn max(&mut self, config: &WindowConfig, now: u64) -> f64 {
+        self.max.max(config, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: WindowConfig = WindowConfig {
+        window_ms: 1_000,
+        samples: 2,
+    };
+
+    #[test]
+    fn a_young_rate_counts_at_least_one_full_window() {
+        // Java: 10 events in the first 100 ms of two 1 s samples are measured
+        // over (100 ms + one full window), not over 100 ms.
+        let mut meter = Meter::default();
+        for _ in 0..10 {
+            meter.record(&CONFIG, 1.0, 0);
+        }
+        let rate = meter.rate(&CONFIG, 100);
+        assert!((rate - 10.0 / 1.1).abs() < 1e-9, "{rate}");
+        assert_eq!(meter.total(), 10.0);
+    }
+
+    #[test]
+    fn the_rate_spans_the_samples_kept_and_old_samples_expire() {
+        let mut meter = Meter::default();
+        meter.record(&CONFIG, 100.0, 0);
+        meter.record(&CONFIG, 50.0, 1_500); // second sample, from 1 500
+        // Both samples, spanning 0..=1 800 ms.
+        let rate = meter.rate(&CONFIG, 1_800);
+        assert!((rate - 150.0 / 1.8).abs() < 1e-9, "{rate}");
+        // At 2 000 the first sample is two windows old: purged (restarted at
+        // 2 000); the second spans 500 ms, stretched to one full window.
+        let rate = meter.rate(&CONFIG, 2_000);
+        assert!((rate - 50.0 / 1.5).abs() < 1e-9, "{rate}");
+        // A third window reuses the oldest sample.
+        meter.record(&CONFIG, 10.0, 3_000);
+        let rate = meter.rate(&CONFIG, 3_000);
+        assert!((rate - 60.0 / 1.5).abs() < 1e-9, "{rate}");
+        // The total never forgets.
+        assert_eq!(meter.total(), 160.0);
+        // Long idle: nothing left in the window.
+        assert_eq!(meter.rate(&CONFIG, 60_000), 0.0);
+    }
+
+    #[test]
+    fn avg_and_max_are_nan_without_samples_and_windowed_with_them() {
+        let mut stat = AvgMax::default();
+        assert!(stat.avg(&CONFIG, 0).is_nan());
+        assert!(stat.max(&CONFIG, 0).is_nan());
+        stat.record(&CONFIG, 10.0, 0);
+        stat.record(&CONFIG, 30.0, 10);
+        stat.record(&CONFIG, 20.0, 1_200);
+        assert_eq!(stat.avg(&CONFIG, 1_200), 20.0);
+        assert_eq!(stat.max(&CONFIG, 1_200), 30.0);
+        // At 2 000 the first window (10, 30) is obsolete.
+        assert_eq!(stat.avg(&CONFIG, 2_000), 20.0);
+        assert_eq!(stat.max(&CONFIG, 2_000), 20.0);
+        assert!(stat.max(&CONFIG, 10_000).is_nan());
+    }
+
+    #[test]
+    fn a_ratio_of_nanoseconds_over_the_window() {
+        // bufferpool-wait-ratio: 0.5 s of waiting within a 1 s span of two samples.
+        let mut wait = Meter::default();
+        wait.record(&CONFIG, 500_000_000.0, 0);
+        let ratio = wait.rate_per(&CONFIG, 1_000, 1e-6);
+        assert!((ratio - 0.5).abs() < 1e-9, "{ratio}");
+    }
+
+    #[test]
+    fn one_sample_config_still_works() {
+        let one = WindowConfig {
+            window_ms: 1_000,
+            samples: 1,
+        };
+        let mut meter = Meter::default();
+        meter.record(&one, 5.0, 0);
+        meter.record(&one, 5.0, 1_000);
+        assert_eq!(meter.total(), 10.0);
+        assert_eq!(meter.rate(&one, 1_000), 5.0 / 0.001);
+    }
+}

@@ -1,0 +1,229 @@
+//! The Java names, the facade names and what the recorded statistics give.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusBuilder;
+
+use super::*;
+
+fn batch<'a>(topic: &'a Arc<str>, records: u32, bytes: usize, retry: bool) -> SentBatch<'a> {
+    SentBatch {
+        topic,
+        records,
+        bytes,
+        compression_ratio: 0.5,
+        queue_time: Duration::from_millis(8),
+        max_record_size: 100,
+        retry,
+    }
+}
+
+/// A producer's metrics after two requests (one with a retried batch), two
+/// responses and a failed batch.
+fn recorded() -> ProducerMetrics {
+    let metrics = ProducerMetrics::new("orders-app".to_owned(), WindowConfig::default());
+    let orders: Arc<str> = Arc::from("orders");
+    let audit: Arc<str> = Arc::from("audit");
+    metrics.record_produce_request(
+        1,
+        [batch(&orders, 3, 300, false), batch(&audit, 2, 100, false)],
+    );
+    metrics.record_produce_request(2, [batch(&orders, 4, 500, true)]);
+    metrics.record_produce_response(Some(1), Duration::from_millis(10), Duration::ZERO);
+    metrics.record_produce_response(Some(2), Duration::from_millis(30), Duration::from_millis(5));
+    metrics.record_outgoing_bytes(Some(1), 700);
+    metrics.record_outgoing_bytes(None, 50);
+    metrics.record_error("audit", "TimeoutException", 2);
+    metrics
+}
+
+#[test]
+fn the_statistics_mean_what_javas_do() {
+    let snapshot = recorded().snapshot(BufferState {
+        total: 1000,
+        available: 400,
+        waiting: 0,
+    });
+    assert_eq!(snapshot.client_id, "orders-app");
+    // Records in sent requests, the retried batch again.
+    assert_eq!(snapshot.record_send_total, 9);
+    assert_eq!(snapshot.record_retry_total, 4);
+    assert_eq!(snapshot.record_error_total, 2);
+    assert_eq!(snapshot.request_total, 2);
+    assert_eq!(snapshot.records_per_request_avg, 4.5);
+    assert_eq!(snapshot.batch_size_avg, 300.0);
+    assert_eq!(snapshot.batch_size_max, 500.0);
+    assert_eq!(snapshot.compression_rate_avg, 0.5);
+    assert_eq!(snapshot.record_size_max, 100.0);
+    assert_eq!(snapshot.record_queue_time_max, Duration::from_millis(8));
+    assert_eq!(snapshot.request_latency_avg, Duration::from_millis(20));
+    assert_eq!(snapshot.request_latency_max_ms, 30.0);
+    assert_eq!(snapshot.produce_throttle_time_max, Duration::from_millis(5));
+    assert_eq!(snapshot.produce_throttled_total, 1);
+    assert_eq!(snapshot.outgoing_byte_total, 750);
+    // Young rates are taken over at least one full window (30 s by default).
+    assert!(snapshot.record_send_rate > 0.0 && snapshot.record_send_rate <= 9.0 / 30.0);
+    assert!(snapshot.bufferpool_wait_ratio == 0.0);
+
+    let orders = &snapshot.topics["orders"];
+    assert_eq!(orders.record_send_total, 7);
+    assert_eq!(orders.byte_total, 800);
+    assert_eq!(orders.record_retry_total, 4);
+    assert_eq!(orders.record_error_total, 0);
+    let audit = &snapshot.topics["audit"];
+    assert_eq!(audit.record_send_total, 2);
+    assert_eq!(audit.record_error_total, 2);
+    let node1 = &snapshot.nodes[&1];
+    assert_eq!(node1.request_total, 1);
+    assert_eq!(node1.outgoing_byte_total, 700);
+    assert_eq!(node1.request_latency_max, 10.0);
+    assert_eq!(snapshot.nodes[&2].request_latency_avg, 30.0);
+}
+
+#[test]
+fn nothing_recorded_gives_javas_nan_averages() {
+    let snapshot = ProducerMetrics::default().snapshot(BufferState::default());
+    assert!(snapshot.request_latency_avg_ms.is_nan());
+    assert!(snapshot.batch_size_max.is_nan());
+    assert_eq!(snapshot.request_latency_avg, Duration::ZERO);
+    assert_eq!(snapshot.record_send_rate, 0.0);
+    assert!(snapshot.topics.is_empty() && snapshot.nodes.is_empty());
+}
+
+#[test]
+fn metric_values_carry_javas_groups_names_and_tags() {
+    let values = recorded().snapshot(BufferState::default()).metric_values();
+    let find = |group: &str, name: &str, tag: Option<(&str, &str)>| {
+        values
+            .iter()
+            .find(|v| {
+                v.group == group
+                    && v.name == name
+                    && tag
+                        .is_none_or(|(k, val)| v.tags.iter().any(|(tk, tv)| *tk == k && tv == val))
+            })
+            .unwrap_or_else(|| panic!("{group} {name} {tag:?} missing"))
+    };
+    let send = find(PRODUCER_GROUP, "record-send-total", None);
+    assert_eq!(send.value, 9.0);
+    assert_eq!(send.kind, MetricKind::Counter);
+    assert_eq!(send.tags, vec![("client-id", "orders-app".to_owned())]);
+    assert_eq!(send.facade_name(), "kafka.producer.record.send.total");
+    assert_eq!(
+        find(PRODUCER_GROUP, "record-send-rate", None).kind,
+        MetricKind::Gauge
+    );
+    let topic = find(TOPIC_GROUP, "byte-total", Some(("topic", "orders")));
+    assert_eq!(topic.value, 800.0);
+    assert_eq!(topic.facade_name(), "kafka.producer.topic.byte.total");
+    let node = find(
+        NODE_GROUP,
+        "request-latency-avg",
+        Some(("node-id", "node-2")),
+    );
+    assert_eq!(node.value, 30.0);
+    assert_eq!(
+        node.facade_name(),
+        "kafka.producer.node.request.latency.avg"
+    );
+    assert_eq!(
+        node.facade_labels(),
+        vec![
+            ("client.id".to_owned(), "orders-app".to_owned()),
+            ("node.id".to_owned(), "node-2".to_owned())
+        ]
+    );
+    // Every `-total` is a counter, everything else a gauge (Micrometer's rule).
+    for value in &values {
+        let counter = value.name.ends_with("-total");
+        assert_eq!(value.kind == MetricKind::Counter, counter, "{}", value.name);
+    }
+    // The producer-metrics names the issue lists are all there.
+    for name in [
+        "record-send-rate",
+        "record-error-rate",
+        "record-error-total",
+        "record-retry-rate",
+        "record-retry-total",
+        "request-latency-avg",
+        "request-latency-max",
+        "request-rate",
+        "request-total",
+        "batch-size-avg",
+        "batch-size-max",
+        "compression-rate-avg",
+        "records-per-request-avg",
+        "record-queue-time-avg",
+        "record-queue-time-max",
+        "record-size-avg",
+        "record-size-max",
+        "buffer-available-bytes",
+        "buffer-total-bytes",
+        "bufferpool-wait-time-ns-total",
+        "bufferpool-wait-ratio",
+        "produce-throttle-time-avg",
+        "produce-throttle-time-max",
+        "outgoing-byte-rate",
+        "outgoing-byte-total",
+    ] {
+        find(PRODUCER_GROUP, name, None);
+    }
+}
+
+#[test]
+fn published_to_a_prometheus_recorder_under_micrometers_names() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let metrics = recorded();
+    ::metrics::with_local_recorder(&recorder, || {
+        metrics.publish(&metrics.snapshot(BufferState::default()));
+    });
+    let text = handle.render();
+    let has = |line: &str| text.lines().any(|l| l == line);
+    assert!(
+        has(r#"kafka_producer_record_send_total{client_id="orders-app"} 9"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"kafka_producer_topic_record_send_total{client_id="orders-app",topic="orders"} 7"#),
+        "{text}"
+    );
+    assert!(
+        has(r#"kafka_producer_node_request_total{client_id="orders-app",node_id="node-1"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE kafka_producer_record_send_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE kafka_producer_request_latency_avg gauge"),
+        "{text}"
+    );
+
+    // Later publishes move the same handles: the counter holds the new total.
+    let orders: Arc<str> = Arc::from("orders");
+    metrics.record_produce_request(1, [batch(&orders, 6, 600, false)]);
+    // No recorder in scope now: the handles registered above are used.
+    metrics.publish(&metrics.snapshot(BufferState::default()));
+    let text = handle.render();
+    assert!(
+        text.lines()
+            .any(|l| l == r#"kafka_producer_record_send_total{client_id="orders-app"} 15"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn producers_sharing_a_client_id_are_counted_while_they_live() {
+    let id = "metrics-test-shared-client-id";
+    let first = ProducerMetrics::new(id.to_owned(), WindowConfig::default());
+    assert_eq!(live_with_client_id(id), 1);
+    let second = ProducerMetrics::new(id.to_owned(), WindowConfig::default());
+    assert_eq!(live_with_client_id(id), 2, "the second one is warned about");
+    drop(first);
+    assert_eq!(live_with_client_id(id), 1);
+    drop(second);
+    assert_eq!(live_with_client_id(id), 0);
+}
