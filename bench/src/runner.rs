@@ -59,17 +59,39 @@ where
     P: BenchProducer,
     F: Future<Output = anyhow::Result<P>>,
 {
+    client_main_with_layer(client, None, build)
+}
+
+/// A tracing layer a client adds beside the log (`bench-template-observed`'s
+/// OpenTelemetry layer).
+pub type ExtraLayer =
+    Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+
+/// [`client_main`] with `extra` installed beside the log's layer, each with
+/// its own filter.
+pub fn client_main_with_layer<P, F>(
+    client: &str,
+    extra: Option<ExtraLayer>,
+    build: impl FnOnce(ClientArgs) -> F,
+) -> ExitCode
+where
+    P: BenchProducer,
+    F: Future<Output = anyhow::Result<P>>,
+{
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let args = Cli::parse().args;
     // The producers' own warnings (retries, epoch bumps) go to stderr, which the
     // driver keeps for failed runs; RUST_LOG=kafka_core=debug shows more.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+    let log = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .init();
+        .with_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        );
+    tracing_subscriber::registry().with(extra).with(log).init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use kafka_template::{AvroFraming, KAFKA_AVRO_SERIALIZER, KafkaConfig, KafkaTemplate};
 
 use crate::event::BenchEvent;
-use crate::runner::{BenchProducer, client_main};
+use crate::runner::{BenchProducer, ExtraLayer, client_main_with_layer};
 use crate::tracker::Pending;
 
 struct Template {
@@ -60,9 +60,44 @@ pub enum ValueFraming {
     RegistryAvro,
 }
 
+/// Whether the template runs with metrics and tracing on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observability {
+    /// No metrics recorder, no tracing layer beyond the warnings' log:
+    /// what `bench-template` measures.
+    Off,
+    /// A Prometheus recorder installed (scraped every second), every send
+    /// observed (`template.observation-enabled: true`, a span per record) and
+    /// an OpenTelemetry layer recording the spans, sampled at
+    /// `BENCH_TRACE_SAMPLING` (default 1.0: every span) and exported in
+    /// batches to an exporter that drops them, and `traceparent` written into
+    /// every record.
+    On,
+}
+
 /// Runs the template client `binary` with `framing`.
 pub fn main(binary: &'static str, framing: ValueFraming) -> ExitCode {
-    client_main(binary, move |args| async move {
+    run(binary, framing, Observability::Off)
+}
+
+/// Runs the template client `binary` with raw Avro framing and metrics and
+/// tracing on (`bench-template-observed`).
+pub fn main_observed(binary: &'static str) -> ExitCode {
+    run(binary, ValueFraming::RawAvro, Observability::On)
+}
+
+fn run(binary: &'static str, framing: ValueFraming, observability: Observability) -> ExitCode {
+    let extra = match observability {
+        Observability::Off => None,
+        Observability::On => match observed::install() {
+            Ok(layer) => Some(layer),
+            Err(e) => {
+                eprintln!("{binary}: cannot set up metrics and tracing: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    client_main_with_layer(binary, extra, move |args| async move {
         // An empty configuration directory: every setting comes from the
         // overrides below, none from an application.yml lying around.
         let dir = args.payload_file.with_file_name("template-config");
@@ -71,6 +106,9 @@ pub fn main(binary: &'static str, framing: ValueFraming) -> ExitCode {
             .dir(dir)
             .env_source(Vec::<(String, String)>::new())
             .override_value("kafka.topics.bench", &args.topic);
+        if observability == Observability::On {
+            config = config.override_value("kafka.template.observation-enabled", "true");
+        }
         for (key, value) in args.producer_properties()? {
             config = config.override_value(format!("kafka.properties[{key}]"), value);
         }
@@ -92,4 +130,68 @@ pub fn main(binary: &'static str, framing: ValueFraming) -> ExitCode {
         let template = builder.register::<BenchEvent>().build()?;
         Ok(Template { template })
     })
+}
+
+/// The metrics recorder and the OpenTelemetry layer of
+/// [`Observability::On`], set up as a service would.
+mod observed {
+    use std::time::Duration;
+
+    use anyhow::Context;
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanExporter};
+    use tracing_subscriber::Layer as _;
+
+    use crate::runner::ExtraLayer;
+
+    /// Where spans go: nowhere (an exporter's network cost is not the
+    /// producer's), after the batch processor has handed them over.
+    #[derive(Debug)]
+    struct Discard;
+
+    impl SpanExporter for Discard {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            drop(batch);
+            Ok(())
+        }
+    }
+
+    /// Installs the Prometheus recorder (rendered every second on a thread of
+    /// its own, as a scrape would) and returns the OpenTelemetry layer.
+    pub fn install() -> anyhow::Result<ExtraLayer> {
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .context("installing the Prometheus recorder")?;
+        std::thread::Builder::new()
+            .name("scrape".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    handle.run_upkeep();
+                    std::hint::black_box(handle.render());
+                }
+            })
+            .context("starting the scrape thread")?;
+        let sampling = match std::env::var("BENCH_TRACE_SAMPLING") {
+            Ok(text) => text
+                .parse::<f64>()
+                .with_context(|| format!("BENCH_TRACE_SAMPLING={text:?} is not a number"))?,
+            Err(_) => 1.0,
+        };
+        let provider = SdkTracerProvider::builder()
+            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
+                sampling,
+            ))))
+            .with_batch_exporter(Discard)
+            .build();
+        let tracer = provider.tracer("bench-template-observed");
+        // The provider lives as long as the process (its batch thread with it).
+        std::mem::forget(provider);
+        Ok(Box::new(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(tracing_subscriber::EnvFilter::new("info")),
+        ))
+    }
 }

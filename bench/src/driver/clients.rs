@@ -74,6 +74,13 @@ impl ClientSpec {
                 },
             },
             ClientSpec {
+                name: "template-observed",
+                label: "KafkaTemplate + derived Avro record, metrics and tracing on",
+                kind: ClientKind::Rust {
+                    binary: "bench-template-observed",
+                },
+            },
+            ClientSpec {
                 name: "rdkafka",
                 label: "librdkafka (rdkafka ThreadedProducer)",
                 kind: ClientKind::Rust {

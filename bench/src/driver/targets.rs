@@ -177,6 +177,18 @@ pub fn evaluate(results: &BenchResults) -> Vec<TargetCheck> {
         false,
     ));
     checks.push(ratio_check(
+        "KafkaTemplate with metrics and tracing on (Prometheus recorder, a span per send, OpenTelemetry layer, traceparent) >= 0.95x without, records/s on every row",
+        &ratios(
+            results,
+            throughput_scenarios(results),
+            "template-observed",
+            "template",
+            RATE,
+        ),
+        0.95,
+        false,
+    ));
+    checks.push(ratio_check(
         "ours: send-to-ack p99 at 20k records/s no worse than librdkafka's (ThreadedProducer) at every linger",
         &ratios(results, latency(), "ours", BASELINE, P99),
         1.0,
