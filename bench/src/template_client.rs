@@ -14,7 +14,7 @@ use bytes::Bytes;
 use kafka_template::{AvroFraming, KAFKA_AVRO_SERIALIZER, KafkaConfig, KafkaTemplate};
 
 use crate::event::BenchEvent;
-use crate::runner::{BenchProducer, ExtraLayer, client_main_with_layer};
+use crate::runner::{BenchProducer, client_main_with_layer};
 use crate::tracker::Pending;
 
 struct Template {
