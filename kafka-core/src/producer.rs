@@ -229,6 +229,7 @@ impl KafkaProducerBuilder {
             force_close: AtomicBool::new(false),
             sender_done: SetOnce::new(),
             sender_finished: Finished::default(),
+            client_instance_id: std::sync::OnceLock::new(),
         });
         let sender = match connector {
             Some(connector) => Sender::with_connector(shared.clone(), connector),
@@ -652,11 +653,22 @@ impl KafkaProducer {
 
     /// The producer's metrics now.
     pub fn metrics(&self) -> MetricsSnapshot {
-        let shared = &self.inner.shared;
-        let pool = shared.accumulator.pool();
-        shared
-            .metrics
-            .snapshot(pool.total(), pool.available(), pool.waiters())
+        self.inner.shared.metrics_snapshot()
+    }
+
+    /// The id a broker assigned to this producer instance for KIP-714 client
+    /// metrics (Java's `clientInstanceId`), in Kafka's text form (URL-safe
+    /// base64, as `kafka-client-metrics.sh` and broker logs show it).
+    ///
+    /// `None` until a broker with a client telemetry plugin has answered the
+    /// producer's first GetTelemetrySubscriptions, and always `None` with
+    /// `enable.metrics.push=false` or brokers that do not offer client metrics.
+    pub fn client_instance_id(&self) -> Option<String> {
+        self.inner
+            .shared
+            .client_instance_id
+            .get()
+            .map(ToString::to_string)
     }
 
     /// The number of partitions of `topic`, waiting at most `max.block.ms` for

@@ -43,6 +43,7 @@ use crate::transaction_manager::{PidState, TransactionManager, TxnShared};
 
 mod link;
 mod sink;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 mod txn;
@@ -50,6 +51,7 @@ mod txn;
 pub(crate) use link::Connector;
 use link::{Answer, Link, TcpConnector};
 use sink::Sink;
+use telemetry::TelemetryEvent;
 use txn::{TxnDriver, TxnEvent};
 
 /// State shared by the producer handle (`send`) and the sender task.
@@ -68,6 +70,17 @@ pub(crate) struct ProducerShared {
     pub sender_done: SetOnce<()>,
     /// The same, for a drop, which blocks on it.
     pub sender_finished: Finished,
+    /// KIP-714: the id a broker assigned to this client instance.
+    pub client_instance_id: std::sync::OnceLock<crate::protocol::Uuid>,
+}
+
+impl ProducerShared {
+    /// The producer's metrics now.
+    pub fn metrics_snapshot(&self) -> crate::metrics::MetricsSnapshot {
+        let pool = self.accumulator.pool();
+        self.metrics
+            .snapshot(pool.total(), pool.available(), pool.waiters())
+    }
 }
 
 /// A flag set once that a thread can wait on with a timeout.
@@ -143,6 +156,8 @@ enum Event {
     },
     /// A transaction coordinator's (or group coordinator's) answer.
     Txn(TxnEvent),
+    /// A KIP-714 telemetry answer.
+    Telemetry(TelemetryEvent),
 }
 
 pub(crate) struct Sender {
@@ -161,6 +176,10 @@ pub(crate) struct Sender {
     pid_retry_at: Option<Instant>,
     produce_in_flight: usize,
     connector: Arc<dyn Connector>,
+    /// KIP-714 client metrics, with `enable.metrics.push`.
+    telemetry: Option<crate::telemetry::ClientTelemetry>,
+    /// At close: how long the terminating telemetry push may take.
+    telemetry_close_deadline: Option<Instant>,
 }
 
 impl Sender {
@@ -179,7 +198,7 @@ impl Sender {
     /// A sender that opens its connections with `connector`.
     pub fn with_connector(shared: Arc<ProducerShared>, connector: Arc<dyn Connector>) -> Self {
         let config = &shared.config;
-        Sender {
+        let mut sender = Sender {
             tm: match &shared.txn {
                 Some(_) => Some(TransactionManager::transactional()),
                 None => config.idempotence_enabled().then(TransactionManager::new),
@@ -195,7 +214,11 @@ impl Sender {
             pid_retry_at: None,
             produce_in_flight: 0,
             connector,
-        }
+            telemetry: None,
+            telemetry_close_deadline: None,
+        };
+        sender.telemetry = sender.new_telemetry();
+        sender
     }
 
     fn config(&self) -> &ProducerConfig {
@@ -221,10 +244,14 @@ impl Sender {
                 && acc.appends_in_progress() == 0
                 && !acc.has_incomplete()
                 && self.transaction_settled()
+                && self.telemetry_settled(now)
             {
                 break;
             }
             let mut next_wake = now + Duration::from_secs(5);
+            if let Some(at) = self.telemetry_close_wake() {
+                next_wake = next_wake.min(at);
+            }
 
             if !self.metadata_in_flight
                 && let Some(at) = shared.metadata.next_refresh(now)
@@ -244,6 +271,9 @@ impl Sender {
             }
             let cluster = shared.metadata.cluster();
             if let Some(at) = self.send_ready(&cluster, now) {
+                next_wake = next_wake.min(at);
+            }
+            if let Some(at) = self.drive_telemetry(now) {
                 next_wake = next_wake.min(at);
             }
             for sink in self.nodes.values() {
@@ -284,6 +314,7 @@ impl Sender {
                 result,
             } => self.on_produced(target, batches, sent_at, result),
             Event::Txn(event) => self.on_txn_event(event),
+            Event::Telemetry(event) => self.on_telemetry_event(event),
         }
     }
 
