@@ -392,13 +392,8 @@ impl Sender {
     /// A connection for cluster-wide requests (metadata, producer id): the least
     /// loaded one open, else a new one to a known broker or a bootstrap address.
     fn any_connection(&mut self, now: Instant) -> Option<(Target, Arc<dyn Link>)> {
-        let open = self
-            .nodes
-            .iter()
-            .filter_map(|(t, s)| s.open_link().map(|c| (s.in_flight, t.clone(), c)))
-            .min_by_key(|(load, _, _)| *load);
-        if let Some((_, target, connection)) = open {
-            return Some((target, connection));
+        if let Some(open) = self.least_loaded_open() {
+            return Some(open);
         }
         if self.nodes.values().any(|s| s.connecting) {
             return None;
@@ -435,6 +430,16 @@ impl Sender {
             }
         }
         None
+    }
+
+    /// The open connection with the fewest Produce requests in flight (Java's
+    /// `leastLoadedNode` among connected nodes); opens none.
+    fn least_loaded_open(&self) -> Option<(Target, Arc<dyn Link>)> {
+        self.nodes
+            .iter()
+            .filter_map(|(t, s)| s.open_link().map(|c| (s.in_flight, t.clone(), c)))
+            .min_by_key(|(load, _, _)| *load)
+            .map(|(_, target, link)| (target, link))
     }
 
     // --- metadata ---------------------------------------------------------------

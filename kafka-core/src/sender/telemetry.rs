@@ -39,9 +39,27 @@ impl Sender {
         if let Err(at) = telemetry.due(now) {
             return at;
         }
-        let (target, link) = self.any_connection(now)?;
+        // The terminating push goes only over a connection already open: a
+        // close never waits for a broker it would have to reach first.
+        let closing = self.telemetry_close_deadline.is_some();
+        let (target, link) = if closing {
+            match self.least_loaded_open() {
+                Some(open) => open,
+                None => {
+                    tracing::debug!("no open connection for the terminating telemetry push");
+                    self.give_up_telemetry();
+                    return None;
+                }
+            }
+        } else {
+            self.any_connection(now)?
+        };
         let telemetry = self.telemetry.as_mut()?;
         if !link.supports_telemetry() {
+            if closing {
+                self.give_up_telemetry();
+                return None;
+            }
             telemetry.unsupported_here(now);
             return telemetry.due(now).err().flatten();
         }
@@ -66,6 +84,12 @@ impl Sender {
             }
         }
         None
+    }
+
+    /// Drops telemetry at close (no terminating push) and lets the loop see it.
+    fn give_up_telemetry(&mut self) {
+        self.telemetry = None;
+        self.shared.wakeup.notify_one();
     }
 
     pub(super) fn on_telemetry_event(&mut self, event: TelemetryEvent) {
