@@ -49,10 +49,6 @@ use otlp::{
     NumberValue, Resource, ResourceMetrics, ScopeMetrics, Sum,
 };
 
-/// The prefix of every producer metric's telemetry name (KIP-714: the domain
-/// `org.apache.kafka` and the group `producer-metrics` without `-metrics`).
-pub(crate) const PRODUCER_METRIC_PREFIX: &str = "org.apache.kafka.producer.";
-
 /// Java's `ClientTelemetryReporter.DEFAULT_PUSH_INTERVAL_MS`: how long to wait
 /// when no subscription says (errors before the first subscription).
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5 * 60);
@@ -465,73 +461,82 @@ enum Kind {
     Gauge,
 }
 
-/// The producer's metrics with their Java names (group `producer-metrics`),
-/// read from the typed snapshot. Durations are in milliseconds, as Java's.
-fn producer_metrics(s: &MetricsSnapshot) -> Vec<(&'static str, Kind, f64)> {
+/// The Java client's metric group of the producer-wide metrics.
+const PRODUCER_GROUP: &str = "producer-metrics";
+
+/// A metric's Java tags but `client-id`: (tag, value).
+type Tags = Vec<(&'static str, String)>;
+
+/// One value of one metric, as the Java client names it.
+#[derive(Clone, Debug, PartialEq)]
+struct Point {
+    /// The Java metric group (`producer-metrics`, `producer-node-metrics`,
+    /// `producer-topic-metrics`).
+    group: &'static str,
+    /// The Java metric name (`record-send-total`).
+    name: &'static str,
+    kind: Kind,
+    value: f64,
+    /// The Java tags but `client-id` (`node-id`, `topic`), sent as data
+    /// point attributes with `_` for `-` (`node_id`).
+    tags: Tags,
+}
+
+impl Point {
+    fn producer(name: &'static str, kind: Kind, value: f64) -> Point {
+        Point {
+            group: PRODUCER_GROUP,
+            name,
+            kind,
+            value,
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// The producer's metrics with their Java groups and names, read from the
+/// typed snapshot: the one table to extend when the snapshot grows (per node
+/// and per topic metrics are points of their group with their tags).
+/// Durations are in milliseconds, as Java's.
+fn producer_metrics(s: &MetricsSnapshot) -> Vec<Point> {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    use Kind::{Counter, Gauge};
     vec![
-        (
-            "record-send-total",
-            Kind::Counter,
-            s.record_send_total as f64,
-        ),
-        (
-            "record-error-total",
-            Kind::Counter,
-            s.record_error_total as f64,
-        ),
-        (
-            "record-retry-total",
-            Kind::Counter,
-            s.record_retry_total as f64,
-        ),
-        ("request-total", Kind::Counter, s.request_total as f64),
-        (
-            "batch-split-total",
-            Kind::Counter,
-            s.batch_split_total as f64,
-        ),
-        (
-            "request-latency-avg",
-            Kind::Gauge,
-            ms(s.request_latency_avg),
-        ),
-        (
-            "request-latency-max",
-            Kind::Gauge,
-            ms(s.request_latency_max),
-        ),
-        (
+        Point::producer("record-send-total", Counter, s.record_send_total as f64),
+        Point::producer("record-error-total", Counter, s.record_error_total as f64),
+        Point::producer("record-retry-total", Counter, s.record_retry_total as f64),
+        Point::producer("request-total", Counter, s.request_total as f64),
+        Point::producer("batch-split-total", Counter, s.batch_split_total as f64),
+        Point::producer("request-latency-avg", Gauge, ms(s.request_latency_avg)),
+        Point::producer("request-latency-max", Gauge, ms(s.request_latency_max)),
+        Point::producer(
             "produce-throttle-time-avg",
-            Kind::Gauge,
+            Gauge,
             ms(s.produce_throttle_time_avg),
         ),
-        (
+        Point::producer(
             "produce-throttle-time-max",
-            Kind::Gauge,
+            Gauge,
             ms(s.produce_throttle_time_max),
         ),
-        (
-            "buffer-total-bytes",
-            Kind::Gauge,
-            s.buffer_total_bytes as f64,
-        ),
-        (
+        Point::producer("buffer-total-bytes", Gauge, s.buffer_total_bytes as f64),
+        Point::producer(
             "buffer-available-bytes",
-            Kind::Gauge,
+            Gauge,
             s.buffer_available_bytes as f64,
         ),
-        ("waiting-threads", Kind::Gauge, s.waiting_appends as f64),
+        Point::producer("waiting-threads", Gauge, s.waiting_appends as f64),
     ]
 }
 
-/// The telemetry name of a `producer-metrics` metric: KIP-714's
-/// `org.apache.kafka.producer.` + the Java name with `-` as `.`.
-pub(crate) fn telemetry_name(java_name: &str) -> String {
-    let mut name = String::with_capacity(PRODUCER_METRIC_PREFIX.len() + java_name.len());
-    name.push_str(PRODUCER_METRIC_PREFIX);
-    name.extend(java_name.chars().map(|c| if c == '-' { '.' } else { c }));
-    name
+/// KIP-714's name of a Java metric (Java's `TelemetryMetricNamingConvention`):
+/// `org.apache.kafka.` + the group without `-metrics` + `.` + the name, `-`
+/// as `.` throughout: `producer-node-metrics` / `request-latency-avg` is
+/// `org.apache.kafka.producer.node.request.latency.avg`.
+pub(crate) fn telemetry_name(group: &str, name: &str) -> String {
+    let group = group.strip_suffix("-metrics").unwrap_or(group);
+    let dotted = |text: &str| text.replace('-', ".");
+    format!("org.apache.kafka.{}.{}", dotted(group), dotted(name))
 }
 
 /// Turns snapshots into `MetricsData`, remembering what delta sums need.
@@ -541,8 +546,8 @@ struct Collector {
     started: SystemTime,
     /// The previous collection: a delta sum's start time.
     last: Option<SystemTime>,
-    /// Counter values at the previous collection, for deltas.
-    last_values: HashMap<&'static str, f64>,
+    /// Counter values at the previous collection, by name and tags, for deltas.
+    last_values: HashMap<(String, Tags), f64>,
 }
 
 impl Collector {
@@ -566,6 +571,16 @@ impl Collector {
         resource: &[KeyValue],
         now: SystemTime,
     ) -> MetricsData {
+        self.collect_points(producer_metrics(snapshot), subscription, resource, now)
+    }
+
+    fn collect_points(
+        &mut self,
+        points: Vec<Point>,
+        subscription: &Subscription,
+        resource: &[KeyValue],
+        now: SystemTime,
+    ) -> MetricsData {
         let nanos = |t: SystemTime| {
             t.duration_since(UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
@@ -577,48 +592,69 @@ impl Collector {
         } else {
             self.started
         };
-        let mut metrics = Vec::new();
-        for (java_name, kind, value) in producer_metrics(snapshot) {
-            let name = telemetry_name(java_name);
-            let previous = match kind {
-                Kind::Counter => self.last_values.insert(java_name, value),
+        // One OTLP metric per name, one data point per tag set, in table order.
+        let mut metrics: Vec<Metric> = Vec::new();
+        for point in points {
+            let name = telemetry_name(point.group, point.name);
+            let previous = match point.kind {
+                Kind::Counter => self
+                    .last_values
+                    .insert((name.clone(), point.tags.clone()), point.value),
                 Kind::Gauge => None,
             };
             if !subscription.wants(&name) {
                 continue;
             }
-            let point = |value, start_time_unix_nano| NumberDataPoint {
-                attributes: Vec::new(),
+            let attributes = point
+                .tags
+                .iter()
+                .map(|(key, value)| KeyValue::string(&key.replace('-', "_"), value))
+                .collect();
+            let (value, start_time_unix_nano) = match point.kind {
+                Kind::Gauge => (point.value, 0),
+                // A counter that went back (cannot happen for these) reports
+                // its whole value.
+                Kind::Counter if delta => (
+                    point.value - previous.filter(|p| *p <= point.value).unwrap_or(0.0),
+                    nanos(start),
+                ),
+                Kind::Counter => (point.value, nanos(start)),
+            };
+            let data_point = NumberDataPoint {
+                attributes,
                 start_time_unix_nano,
                 time_unix_nano,
                 value: Some(NumberValue::AsDouble(value)),
             };
-            let data = match kind {
-                Kind::Gauge => MetricData::Gauge(Gauge {
-                    data_points: vec![point(value, 0)],
+            match metrics.iter_mut().find(|m| m.name == name) {
+                Some(Metric {
+                    data: Some(MetricData::Gauge(Gauge { data_points })),
+                    ..
+                })
+                | Some(Metric {
+                    data: Some(MetricData::Sum(Sum { data_points, .. })),
+                    ..
+                }) => data_points.push(data_point),
+                _ => metrics.push(Metric {
+                    name,
+                    description: String::new(),
+                    unit: String::new(),
+                    data: Some(match point.kind {
+                        Kind::Gauge => MetricData::Gauge(Gauge {
+                            data_points: vec![data_point],
+                        }),
+                        Kind::Counter => MetricData::Sum(Sum {
+                            data_points: vec![data_point],
+                            aggregation_temporality: if delta {
+                                AggregationTemporality::Delta
+                            } else {
+                                AggregationTemporality::Cumulative
+                            } as i32,
+                            is_monotonic: true,
+                        }),
+                    }),
                 }),
-                Kind::Counter => {
-                    let (value, temporality) = if delta {
-                        // A counter that went back (cannot happen for these)
-                        // reports its whole value.
-                        let base = previous.filter(|p| *p <= value).unwrap_or(0.0);
-                        (value - base, AggregationTemporality::Delta)
-                    } else {
-                        (value, AggregationTemporality::Cumulative)
-                    };
-                    MetricData::Sum(Sum {
-                        data_points: vec![point(value, nanos(start))],
-                        aggregation_temporality: temporality as i32,
-                        is_monotonic: true,
-                    })
-                }
-            };
-            metrics.push(Metric {
-                name,
-                description: String::new(),
-                unit: String::new(),
-                data: Some(data),
-            });
+            }
         }
         self.last = Some(now);
         MetricsData {

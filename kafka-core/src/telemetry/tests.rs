@@ -62,12 +62,20 @@ use std::collections::BTreeMap;
 #[test]
 fn names_follow_kip_714() {
     assert_eq!(
-        telemetry_name("record-queue-time-avg"),
+        telemetry_name("producer-metrics", "record-queue-time-avg"),
         "org.apache.kafka.producer.record.queue.time.avg"
     );
     assert_eq!(
-        telemetry_name("produce-throttle-time-max"),
+        telemetry_name("producer-metrics", "produce-throttle-time-max"),
         "org.apache.kafka.producer.produce.throttle.time.max"
+    );
+    assert_eq!(
+        telemetry_name("producer-node-metrics", "request-latency-avg"),
+        "org.apache.kafka.producer.node.request.latency.avg"
+    );
+    assert_eq!(
+        telemetry_name("producer-topic-metrics", "record-send-total"),
+        "org.apache.kafka.producer.topic.record.send.total"
     );
 }
 
@@ -402,4 +410,72 @@ fn get_subscription_errors() {
     refused.error_code = ErrorCode::UNSUPPORTED_VERSION;
     telemetry.on_subscription(Ok(refused), now);
     assert!(telemetry.is_terminated());
+}
+
+#[test]
+fn tagged_points_share_their_metric_and_keep_their_own_deltas() {
+    let node = |id: &str, kind, value| Point {
+        group: "producer-node-metrics",
+        name: if kind == Kind::Gauge {
+            "request-latency-avg"
+        } else {
+            "request-total"
+        },
+        kind,
+        value,
+        tags: vec![("node-id", id.to_owned())],
+    };
+    let mut collector = Collector::new(SystemTime::now());
+    let wanted = subscription(&["org.apache.kafka.producer.node."], true);
+    let points = |a, b| {
+        vec![
+            node("node-1", Kind::Gauge, 3.0),
+            node("node-2", Kind::Gauge, 5.0),
+            node("node-1", Kind::Counter, a),
+            node("node-2", Kind::Counter, b),
+            Point::producer("record-send-total", Kind::Counter, 1.0),
+        ]
+    };
+    collector.collect_points(points(4.0, 10.0), &wanted, &[], SystemTime::now());
+    let data = collector.collect_points(points(6.0, 10.0), &wanted, &[], SystemTime::now());
+    let metrics = &data.resource_metrics[0].scope_metrics[0].metrics;
+    let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "org.apache.kafka.producer.node.request.latency.avg",
+            "org.apache.kafka.producer.node.request.total"
+        ]
+    );
+    let values = |metric: &Metric| -> Vec<(String, f64)> {
+        let points = match metric.data.as_ref().unwrap() {
+            MetricData::Gauge(g) => &g.data_points,
+            MetricData::Sum(s) => &s.data_points,
+        };
+        points
+            .iter()
+            .map(|p| {
+                assert_eq!(p.attributes.len(), 1);
+                assert_eq!(p.attributes[0].key, "node_id");
+                let Some(otlp::AnyValueKind::StringValue(id)) =
+                    p.attributes[0].value.as_ref().and_then(|v| v.value.clone())
+                else {
+                    panic!("a string attribute")
+                };
+                let Some(NumberValue::AsDouble(v)) = p.value else {
+                    panic!("a double")
+                };
+                (id, v)
+            })
+            .collect()
+    };
+    assert_eq!(
+        values(&metrics[0]),
+        [("node-1".to_owned(), 3.0), ("node-2".to_owned(), 5.0)]
+    );
+    assert_eq!(
+        values(&metrics[1]),
+        [("node-1".to_owned(), 2.0), ("node-2".to_owned(), 0.0)],
+        "each node's delta since the previous push"
+    );
 }
