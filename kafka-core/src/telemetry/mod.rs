@@ -23,7 +23,9 @@
 //!    `UNSUPPORTED_COMPRESSION_TYPE` fetch the subscription again at once;
 //!    throttling and `TELEMETRY_TOO_LARGE` fetch it again after the interval;
 //!    `INVALID_REQUEST`, `INVALID_RECORD` and `UNSUPPORTED_VERSION` stop
-//!    telemetry for this producer; network errors retry after the interval.
+//!    telemetry for this producer; network errors retry after the interval;
+//!    an answer's quota throttle (`throttle_time_ms`) holds the next request
+//!    back at least that long.
 //! 5. On close, one last push with `terminating = true`.
 
 pub(crate) mod otlp;
@@ -253,6 +255,34 @@ impl ClientTelemetry {
         result: Result<GetTelemetrySubscriptionsResponse, NetworkError>,
         now: Instant,
     ) {
+        let throttle = result.as_ref().map_or(0, |r| r.throttle_time_ms);
+        self.subscription_answered(result, now);
+        self.respect_throttle(throttle, now);
+    }
+
+    /// The answer to PushTelemetry.
+    pub fn on_push(&mut self, result: Result<PushTelemetryResponse, NetworkError>, now: Instant) {
+        let throttle = result.as_ref().map_or(0, |r| r.throttle_time_ms);
+        self.push_answered(result, now);
+        self.respect_throttle(throttle, now);
+    }
+
+    /// KIP-219 for telemetry: nothing more to this client's brokers before a
+    /// quota throttle given in an answer has passed.
+    fn respect_throttle(&mut self, throttle_time_ms: i32, now: Instant) {
+        let Ok(ms) = u64::try_from(throttle_time_ms) else {
+            return;
+        };
+        if ms > 0 && matches!(self.state, State::SubscriptionNeeded | State::PushNeeded) {
+            self.next_at = self.next_at.max(now + Duration::from_millis(ms));
+        }
+    }
+
+    fn subscription_answered(
+        &mut self,
+        result: Result<GetTelemetrySubscriptionsResponse, NetworkError>,
+        now: Instant,
+    ) {
         let closing = self.closing;
         let response = match result {
             Ok(response) => response,
@@ -321,8 +351,7 @@ impl ClientTelemetry {
         }
     }
 
-    /// The answer to PushTelemetry.
-    pub fn on_push(&mut self, result: Result<PushTelemetryResponse, NetworkError>, now: Instant) {
+    fn push_answered(&mut self, result: Result<PushTelemetryResponse, NetworkError>, now: Instant) {
         let closing = self.closing;
         if self.state == State::TerminatingInFlight {
             match &result {

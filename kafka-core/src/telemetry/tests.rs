@@ -479,3 +479,18 @@ fn tagged_points_share_their_metric_and_keep_their_own_deltas() {
         "each node's delta since the previous push"
     );
 }
+
+#[test]
+fn a_quota_throttle_in_an_answer_delays_the_next_request() {
+    let (mut telemetry, now) = subscribed(&["*"]);
+    let at = now + Duration::from_secs(2);
+    push_at(&mut telemetry, at);
+    telemetry.on_push(
+        Ok(PushTelemetryResponse {
+            throttle_time_ms: 5_000,
+            error_code: ErrorCode::NONE,
+        }),
+        at,
+    );
+    assert_eq!(telemetry.due(at), Err(Some(at + Duration::from_secs(5))));
+}
