@@ -124,6 +124,8 @@ struct TelemetryBroker {
     subscription_requests: Vec<Uuid>,
     /// Every push, in order.
     pushes: Vec<PushTelemetryRequest>,
+    /// Pushes are never answered (a broker whose plugin hangs).
+    hang_pushes: bool,
 }
 
 /// The id the fake assigns to a client instance.
@@ -445,6 +447,7 @@ impl Link for FakeLink {
         _: Duration,
     ) -> Call<PushTelemetryResponse> {
         let mut code = ErrorCode::NONE;
+        let mut hang = false;
         self.fake.set(|s| {
             let t = s.telemetry.as_mut().expect("telemetry advertised");
             code = if let Some(fault) = t.push_faults.pop_front() {
@@ -454,9 +457,13 @@ impl Link for FakeLink {
             } else {
                 ErrorCode::NONE
             };
+            hang = t.hang_pushes;
             t.pushes.push(request);
         });
         async move {
+            if hang {
+                std::future::pending::<()>().await;
+            }
             Ok(PushTelemetryResponse {
                 throttle_time_ms: 0,
                 error_code: code,
@@ -1655,6 +1662,24 @@ async fn nothing_is_asked_without_a_subscription_or_with_metrics_push_off() {
             assert!(t.pushes.is_empty());
         });
         assert_eq!(producer.client_instance_id(), None);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_that_is_never_answered_holds_up_no_record() {
+    within(async {
+        let fake = telemetry_fake(&["*"]);
+        fake.set(|s| s.telemetry.as_mut().unwrap().hang_pushes = true);
+        let producer = producer(&fake, &[("request.timeout.ms", "1000")]);
+        fake.until(|s| s.telemetry.as_ref().is_some_and(|t| !t.pushes.is_empty()))
+            .await;
+        // The push hangs on the broker's side; records go on being delivered.
+        deliver_all(&producer, 0, &values(0..20)).await;
+        assert_eq!(fake.log(0), values(0..20));
+        // The close waits for the hanging push at most request.timeout.ms.
+        producer.close(LIMIT).await;
+        telemetry(&fake, |t| assert!(t.pushes.iter().all(|p| !p.terminating)));
     })
     .await;
 }
