@@ -25,6 +25,7 @@ pub(crate) struct ProducerMetrics {
     pub throttle_max_ms: AtomicU64,
     pub throttled_responses: AtomicU64,
     pub batch_splits: AtomicU64,
+    pub connections_created: AtomicU64,
     errors_by_kind: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -93,6 +94,7 @@ impl ProducerMetrics {
             produce_throttle_time_max: Duration::from_millis(load(&self.throttle_max_ms)),
             produce_throttled_total: load(&self.throttled_responses),
             batch_split_total: load(&self.batch_splits),
+            connection_creation_total: load(&self.connections_created),
         }
     }
 }
@@ -147,4 +149,7 @@ pub struct MetricsSnapshot {
     /// Batches split because the broker found them too large
     /// (`MESSAGE_TOO_LARGE`; Java: `batch-split-total`).
     pub batch_split_total: u64,
+    /// Connections to brokers established, bootstrap ones included (Java:
+    /// `connection-creation-total`).
+    pub connection_creation_total: u64,
 }

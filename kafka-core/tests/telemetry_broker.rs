@@ -157,6 +157,12 @@ async fn a_kafka_broker_with_a_client_metrics_subscription_receives_the_pushes()
         .map(|p| p.value)
         .sum();
     assert_eq!(total, RECORDS as f64, "{seen:#?}");
+    let connections: f64 = seen
+        .iter()
+        .filter(|p| p.name == format!("{PREFIX}connection.creation.total"))
+        .map(|p| p.value)
+        .sum();
+    assert!(connections >= 1.0, "{seen:#?}");
     // Gauges with plausible values.
     let last: BTreeMap<&str, f64> = seen.iter().map(|p| (p.name.as_str(), p.value)).collect();
     let latency = last[format!("{PREFIX}request.latency.avg").as_str()];

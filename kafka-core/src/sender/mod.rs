@@ -351,6 +351,10 @@ impl Sender {
         match result {
             Ok(link) => {
                 tracing::debug!(address = link.address(), "connected");
+                self.shared
+                    .metrics
+                    .connections_created
+                    .fetch_add(1, Ordering::Relaxed);
                 sink.link = Some(link);
                 sink.failures = 0;
                 sink.backoff_until = None;

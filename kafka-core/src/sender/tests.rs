@@ -1549,6 +1549,8 @@ async fn metrics_are_pushed_as_subscribed_and_a_terminating_push_ends_them() {
             producer.client_instance_id().as_deref(),
             Some(CLIENT_INSTANCE_ID.to_string().as_str())
         );
+        // One connection: the bootstrap address is broker 1's.
+        assert!(producer.metrics().connection_creation_total >= 1);
         producer.close(LIMIT).await;
 
         telemetry(&fake, |t| {

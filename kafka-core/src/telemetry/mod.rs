@@ -536,6 +536,11 @@ fn producer_metrics(s: &MetricsSnapshot) -> Vec<Point> {
         Point::producer("record-retry-total", Counter, s.record_retry_total as f64),
         Point::producer("request-total", Counter, s.request_total as f64),
         Point::producer("batch-split-total", Counter, s.batch_split_total as f64),
+        Point::producer(
+            "connection-creation-total",
+            Counter,
+            s.connection_creation_total as f64,
+        ),
         Point::producer("request-latency-avg", Gauge, ms(s.request_latency_avg)),
         Point::producer("request-latency-max", Gauge, ms(s.request_latency_max)),
         Point::producer(
