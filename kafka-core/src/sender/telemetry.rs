@@ -1,7 +1,8 @@
 //! The sender's part of KIP-714 client metrics (Java's `NetworkClient.TelemetrySender`):
 //! each turn of the loop, the telemetry state machine ([`ClientTelemetry`]) may
 //! want a GetTelemetrySubscriptions or a PushTelemetry sent; it goes to the
-//! least loaded open connection (Java's `leastLoadedNode`) as a future on the
+//! least loaded open connection (Java's `leastLoadedNode`, among the
+//! connections producing opened: telemetry opens none) as a future on the
 //! sender's event set, so it never holds up a Produce request. A broker that
 //! does not advertise both APIs (no telemetry plugin) is asked nothing.
 
@@ -39,20 +40,17 @@ impl Sender {
         if let Err(at) = telemetry.due(now) {
             return at;
         }
-        // The terminating push goes only over a connection already open: a
-        // close never waits for a broker it would have to reach first.
+        // Telemetry rides on the connections producing opened: it never opens
+        // one of its own (a producer that sends nothing stays unconnected, and
+        // a close never waits for a broker it would have to reach first).
         let closing = self.telemetry_close_deadline.is_some();
-        let (target, link) = if closing {
-            match self.least_loaded_open() {
-                Some(open) => open,
-                None => {
-                    tracing::debug!("no open connection for the terminating telemetry push");
-                    self.give_up_telemetry();
-                    return None;
-                }
+        let Some((target, link)) = self.least_loaded_open() else {
+            if closing {
+                tracing::debug!("no open connection for the terminating telemetry push");
+                self.give_up_telemetry();
             }
-        } else {
-            self.any_connection(now)?
+            // A new connection's event wakes the loop.
+            return None;
         };
         let telemetry = self.telemetry.as_mut()?;
         if !link.supports_telemetry() {
