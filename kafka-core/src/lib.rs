@@ -35,6 +35,7 @@ pub mod metrics;
 mod producer;
 pub mod record;
 mod sender;
+mod telemetry;
 pub mod transaction;
 mod transaction_manager;
 

@@ -236,6 +236,7 @@ impl KafkaProducerBuilder {
             force_close: AtomicBool::new(false),
             sender_done: SetOnce::new(),
             sender_finished: Finished::default(),
+            client_instance_id: std::sync::OnceLock::new(),
         });
         let sender = match connector {
             Some(connector) => Sender::with_connector(shared.clone(), connector),
@@ -673,6 +674,21 @@ impl KafkaProducer {
     /// [`metrics`](https://docs.rs/metrics) facade (see [`metrics`](crate::metrics)).
     pub fn metric_values(&self) -> Vec<MetricValue> {
         self.inner.shared.metric_values()
+    }
+
+    /// The id a broker assigned to this producer instance for KIP-714 client
+    /// metrics (Java's `clientInstanceId`), in Kafka's text form (URL-safe
+    /// base64, as `kafka-client-metrics.sh` and broker logs show it).
+    ///
+    /// `None` until a broker with a client telemetry plugin has answered the
+    /// producer's first GetTelemetrySubscriptions, and always `None` with
+    /// `enable.metrics.push=false` or brokers that do not offer client metrics.
+    pub fn client_instance_id(&self) -> Option<String> {
+        self.inner
+            .shared
+            .client_instance_id
+            .get()
+            .map(ToString::to_string)
     }
 
     /// The number of partitions of `topic`, waiting at most `max.block.ms` for

@@ -66,6 +66,7 @@ fn defaults_are_kafka_4s() {
         ("connections.max.idle.ms", "540000"),
         ("delivery.timeout.ms", "120000"),
         ("enable.idempotence", "true"),
+        ("enable.metrics.push", "true"),
         ("linger.ms", "5"),
         ("max.block.ms", "60000"),
         ("max.in.flight.requests.per.connection", "5"),

@@ -7,8 +7,8 @@
 use bytes::BytesMut;
 use kafka_core::protocol::messages::{
     AddPartitionsToTxnRequest, ApiVersionsRequest, EndTxnRequest, FindCoordinatorRequest,
-    InitProducerIdRequest, MetadataRequest, ProduceRequest, SaslAuthenticateRequest,
-    SaslHandshakeRequest,
+    GetTelemetrySubscriptionsRequest, InitProducerIdRequest, MetadataRequest, ProduceRequest,
+    PushTelemetryRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
 };
 use kafka_core::protocol::{Decoder, Encoder, Request, decode_response};
 use kafka_protocol::protocol::{Encodable, StrBytes};
@@ -32,6 +32,8 @@ fn decode_everything(bytes: &[u8]) {
     all_versions::<EndTxnRequest>(bytes);
     all_versions::<SaslHandshakeRequest>(bytes);
     all_versions::<SaslAuthenticateRequest>(bytes);
+    all_versions::<GetTelemetrySubscriptionsRequest>(bytes);
+    all_versions::<PushTelemetryRequest>(bytes);
 }
 
 fn encode<T: Encodable>(message: &T, version: i16) -> Vec<u8> {
@@ -144,6 +146,17 @@ fn build_fixtures() -> Vec<Vec<u8>> {
             version,
         ));
     }
+    out.push(encode(
+        &GetTelemetrySubscriptionsResponse::default()
+            .with_accepted_compression_types(vec![4, 3, 1, 2])
+            .with_push_interval_ms(1000)
+            .with_requested_metrics(vec![s("org.apache.kafka.producer."), s("")]),
+        0,
+    ));
+    out.push(encode(
+        &PushTelemetryResponse::default().with_throttle_time_ms(5),
+        0,
+    ));
     out
 }
 
@@ -262,7 +275,7 @@ proptest! {
 fn every_fixture_decodes_unmutated() {
     // The mutation test starts from valid input: check it is.
     let fixtures = fixtures();
-    assert_eq!(fixtures.len(), 4 + 10 + 9 + 6 + 5 + 8 + 1 + 3);
+    assert_eq!(fixtures.len(), 4 + 10 + 9 + 6 + 5 + 8 + 1 + 3 + 2);
     let mut decoded = 0;
     for bytes in fixtures {
         fn any_version<R: Request>(bytes: &[u8]) -> bool {
@@ -278,6 +291,8 @@ fn every_fixture_decodes_unmutated() {
             || any_version::<EndTxnRequest>(bytes)
             || any_version::<SaslHandshakeRequest>(bytes)
             || any_version::<SaslAuthenticateRequest>(bytes)
+            || any_version::<GetTelemetrySubscriptionsRequest>(bytes)
+            || any_version::<PushTelemetryRequest>(bytes)
         {
             decoded += 1;
         }

@@ -62,7 +62,18 @@ pub fn run_script_in(state_dir: Option<&Path>, args: &[&str]) -> String {
 }
 
 fn run_script_with(state_dir: Option<&Path>, bootstrap: Option<&str>, args: &[&str]) -> String {
+    run_script_env(state_dir, bootstrap, &[], args)
+}
+
+/// [`run_script_with`] with more environment variables (`name`, path).
+fn run_script_env(
+    state_dir: Option<&Path>,
+    bootstrap: Option<&str>,
+    env: &[(&str, &Path)],
+    args: &[&str],
+) -> String {
     let mut command = Command::new(kafka_script());
+    command.envs(env.iter().copied());
     if let Some(dir) = state_dir {
         command.env("KAFKA_HARNESS_STATE", dir);
     }
@@ -368,6 +379,34 @@ impl Cluster {
         Cluster::start_with(brokers, None, true)
     }
 
+    /// Starts one node with a broker plugin: `classpath` (a directory of
+    /// classes, e.g. from [`compile_broker_plugin`]) goes before Kafka's jars
+    /// and `properties` (`key=value`) are added to `server.properties`.
+    pub fn start_with_plugin(classpath: &Path, properties: &[(&str, &str)]) -> Cluster {
+        let state_dir = repo_root()
+            .join("target")
+            .join(unique_name("kafka-cluster-plugin"));
+        let extra = state_dir.with_extension("properties");
+        let lines: String = properties
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect();
+        std::fs::create_dir_all(state_dir.parent().expect("under target/"))
+            .expect("target/ is writable");
+        std::fs::write(&extra, lines).expect("the extra broker properties are written");
+        let out = run_script_env(
+            Some(&state_dir),
+            None,
+            &[
+                ("KAFKA_BROKER_CLASSPATH", classpath),
+                ("KAFKA_BROKER_PROPERTIES", &extra),
+            ],
+            &["start", "--brokers", "1"],
+        );
+        let _ = std::fs::remove_file(&extra);
+        Cluster::started(state_dir, &out)
+    }
+
     fn start_with(brokers: u32, version: Option<&str>, security: bool) -> Cluster {
         let state_dir = repo_root()
             .join("target")
@@ -382,6 +421,11 @@ impl Cluster {
             args.push("--security");
         }
         let out = run_script_in(Some(&state_dir), &args);
+        Cluster::started(state_dir, &out)
+    }
+
+    /// The cluster `scripts/kafka start` started in `state_dir`, given what it printed.
+    fn started(state_dir: PathBuf, out: &str) -> Cluster {
         let bootstrap = out
             .lines()
             .last()
@@ -509,6 +553,61 @@ impl Drop for Cluster {
             let _ = std::fs::remove_file(dir.with_extension("lock"));
         }
     }
+}
+
+/// Compiles the broker plugin `kafka-testkit/java/<class_name>.java` against
+/// the harness's Kafka jars (`javac`, JDK 17) into a directory under
+/// `target/broker-plugins/` and returns it, for [`Cluster::start_with_plugin`].
+/// The classes are kept for the same source and jars, so only the first run
+/// pays for `javac`.
+///
+/// `TelemetryRecorder` is the KIP-714 client telemetry receiver: with
+/// `metric.reporters=TelemetryRecorder` the broker offers client metrics and
+/// writes every pushed data point to the file named by
+/// `telemetry.recorder.file` (see the class's comment for the line format).
+pub fn compile_broker_plugin(class_name: &str) -> PathBuf {
+    let source = repo_root()
+        .join("kafka-testkit")
+        .join("java")
+        .join(format!("{class_name}.java"));
+    let classpath = run_script(&["classpath"]);
+    let code =
+        std::fs::read(&source).unwrap_or_else(|e| panic!("cannot read {}: {e}", source.display()));
+    let key = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (code, classpath.trim()).hash(&mut hasher);
+        hasher.finish()
+    };
+    let plugins = repo_root().join("target").join("broker-plugins");
+    let out = plugins.join(format!("{class_name}-{key:016x}"));
+    if out.join(format!("{class_name}.class")).exists() {
+        return out;
+    }
+    // Compiled aside and renamed into place: tests running at once never
+    // see half-written classes.
+    let partial = plugins.join(unique_name(class_name));
+    std::fs::create_dir_all(&partial).expect("target/ is writable");
+    let output = Command::new("javac")
+        .args(["-nowarn", "-d"])
+        .arg(&partial)
+        .args(["-cp", classpath.trim()])
+        .arg(&source)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run javac (a JDK 17 is needed): {e}"));
+    if !output.status.success() {
+        panic!(
+            "javac {} failed:\n{}",
+            source.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    if std::fs::rename(&partial, &out).is_err() {
+        // Another test put the same classes there first.
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    out
 }
 
 /// A name unique across test processes and runs: `prefix-<pid>-<millis>-<n>`.

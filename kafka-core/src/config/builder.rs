@@ -281,6 +281,12 @@ impl ProducerConfigBuilder {
         self.with(Ok(enable), |s, v| s.enable_idempotence = Some(v))
     }
 
+    /// `enable.metrics.push` (default true, as Java 3.7+): push the producer's
+    /// metrics to a broker whose client-metrics subscription asks for them (KIP-714).
+    pub fn enable_metrics_push(self, enable: bool) -> Self {
+        self.with(Ok(enable), |s, v| s.enable_metrics_push = Some(v))
+    }
+
     /// `partitioner.ignore.keys`.
     pub fn partitioner_ignore_keys(self, ignore: bool) -> Self {
         self.with(Ok(ignore), |s, v| s.partitioner_ignore_keys = Some(v))

@@ -48,6 +48,9 @@ pub const COMPRESSION_LZ4_LEVEL: &str = "compression.lz4.level";
 pub const COMPRESSION_ZSTD_LEVEL: &str = "compression.zstd.level";
 /// `enable.idempotence`: deduplicate retries with a producer id and sequences.
 pub const ENABLE_IDEMPOTENCE: &str = "enable.idempotence";
+/// `enable.metrics.push`: push client metrics to brokers whose client-metrics
+/// subscriptions ask for them (KIP-714).
+pub const ENABLE_METRICS_PUSH: &str = "enable.metrics.push";
 /// `partitioner.ignore.keys`: spread keyed records like keyless ones.
 pub const PARTITIONER_IGNORE_KEYS: &str = "partitioner.ignore.keys";
 /// `partitioner.adaptive.partitioning.enable`: favour partitions with shorter queues.
@@ -172,6 +175,7 @@ pub const SUPPORTED: &[&str] = &[
     COMPRESSION_LZ4_LEVEL,
     COMPRESSION_ZSTD_LEVEL,
     ENABLE_IDEMPOTENCE,
+    ENABLE_METRICS_PUSH,
     PARTITIONER_IGNORE_KEYS,
     PARTITIONER_ADAPTIVE_PARTITIONING_ENABLE,
     PARTITIONER_AVAILABILITY_TIMEOUT_MS,
@@ -196,7 +200,6 @@ pub const SUPPORTED: &[&str] = &[
 /// Java producer settings with no effect on what this producer sends: accepted and
 /// ignored with a warning, so a properties file written for the Java client loads.
 const IGNORED: &[&str] = &[
-    "enable.metrics.push",
     "metric.reporters",
     "metadata.recovery.strategy",
     "metadata.recovery.rebootstrap.trigger.ms",

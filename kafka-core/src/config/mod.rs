@@ -102,6 +102,7 @@ pub struct ProducerConfig {
     lz4_level: i32,
     zstd_level: i32,
     idempotence: bool,
+    enable_metrics_push: bool,
     partitioner_ignore_keys: bool,
     partitioner_adaptive_partitioning: bool,
     partitioner_availability_timeout: Duration,
@@ -294,6 +295,14 @@ impl ProducerConfig {
         self.idempotence
     }
 
+    /// `enable.metrics.push` (default true, as Java 3.7+): when a broker
+    /// advertises KIP-714's telemetry APIs and a client-metrics subscription
+    /// matches this producer, its metrics are pushed to that broker every
+    /// push interval the subscription sets (see the crate's ARCHITECTURE.md).
+    pub fn metrics_push_enabled(&self) -> bool {
+        self.enable_metrics_push
+    }
+
     /// `partitioner.ignore.keys` (default false).
     pub fn partitioner_ignore_keys(&self) -> bool {
         self.partitioner_ignore_keys
@@ -434,6 +443,10 @@ impl ProducerConfig {
             (keys::MAX_REQUEST_SIZE, self.max_request_size.to_string()),
             (keys::COMPRESSION_TYPE, self.codec.name().to_owned()),
             (keys::ENABLE_IDEMPOTENCE, self.idempotence.to_string()),
+            (
+                keys::ENABLE_METRICS_PUSH,
+                self.enable_metrics_push.to_string(),
+            ),
             (
                 keys::PARTITIONER_IGNORE_KEYS,
                 self.partitioner_ignore_keys.to_string(),

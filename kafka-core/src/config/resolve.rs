@@ -25,6 +25,7 @@ pub(crate) mod default {
     pub(crate) const MAX_REQUEST_SIZE: i64 = 1_048_576;
     pub(crate) const ENABLE_IDEMPOTENCE: bool = true;
     pub(crate) const PARTITIONER_IGNORE_KEYS: bool = false;
+    pub(crate) const ENABLE_METRICS_PUSH: bool = true;
     pub(crate) const PARTITIONER_ADAPTIVE: bool = true;
     pub(crate) const PARTITIONER_AVAILABILITY_TIMEOUT_MS: i64 = 0;
     pub(crate) const METADATA_MAX_AGE_MS: i64 = 300_000;
@@ -140,6 +141,9 @@ impl Settings {
             lz4_level: self.lz4_level.unwrap_or(LZ4_LEVEL.default),
             zstd_level: self.zstd_level.unwrap_or(ZSTD_LEVEL.default),
             idempotence,
+            enable_metrics_push: self
+                .enable_metrics_push
+                .unwrap_or(default::ENABLE_METRICS_PUSH),
             partitioner_ignore_keys: self
                 .partitioner_ignore_keys
                 .unwrap_or(default::PARTITIONER_IGNORE_KEYS),

@@ -34,6 +34,7 @@ pub(crate) struct Settings {
     pub(crate) lz4_level: Option<i32>,
     pub(crate) zstd_level: Option<i32>,
     pub(crate) enable_idempotence: Option<bool>,
+    pub(crate) enable_metrics_push: Option<bool>,
     pub(crate) partitioner_ignore_keys: Option<bool>,
     pub(crate) partitioner_adaptive: Option<bool>,
     pub(crate) partitioner_availability_timeout_ms: Option<i64>,
@@ -138,6 +139,7 @@ impl Settings {
             keys::COMPRESSION_LZ4_LEVEL => self.lz4_level = Some(LZ4_LEVEL.parse(raw)?),
             keys::COMPRESSION_ZSTD_LEVEL => self.zstd_level = Some(ZSTD_LEVEL.parse(raw)?),
             keys::ENABLE_IDEMPOTENCE => self.enable_idempotence = Some(value::boolean(key, raw)?),
+            keys::ENABLE_METRICS_PUSH => self.enable_metrics_push = Some(value::boolean(key, raw)?),
             keys::PARTITIONER_IGNORE_KEYS => {
                 self.partitioner_ignore_keys = Some(value::boolean(key, raw)?)
             }
@@ -300,6 +302,7 @@ mod tests {
             (keys::COMPRESSION_ZSTD_LEVEL, "5"),
             (keys::ENABLE_IDEMPOTENCE, "false"),
             (keys::PARTITIONER_IGNORE_KEYS, "true"),
+            (keys::ENABLE_METRICS_PUSH, "false"),
             (keys::PARTITIONER_ADAPTIVE_PARTITIONING_ENABLE, "false"),
             (keys::SECURITY_PROTOCOL, "plaintext"),
             (keys::CLIENT_DNS_LOOKUP, "use_all_dns_ips"),
@@ -396,11 +399,7 @@ mod tests {
     #[test]
     fn ignored_keys_are_accepted() {
         let mut settings = Settings::default();
-        for key in [
-            "security.providers",
-            "enable.metrics.push",
-            "metric.reporters",
-        ] {
+        for key in ["security.providers", "metric.reporters"] {
             assert_eq!(settings.apply(key, "whatever"), Ok(()), "{key}");
         }
     }

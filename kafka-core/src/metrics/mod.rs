@@ -194,6 +194,8 @@ pub(crate) struct ProducerMetrics {
     pub epoch_bumps: AtomicU64,
     pub throttled_responses: AtomicU64,
     pub batch_splits: AtomicU64,
+    /// Connections to brokers established (`connection-creation-total`).
+    pub connections_created: AtomicU64,
     errors_by_kind: Mutex<BTreeMap<&'static str, u64>>,
     sensors: Mutex<Sensors>,
     facade: Mutex<facade::Publisher>,
@@ -284,6 +286,7 @@ impl ProducerMetrics {
             epoch_bumps: AtomicU64::new(0),
             throttled_responses: AtomicU64::new(0),
             batch_splits: AtomicU64::new(0),
+            connections_created: AtomicU64::new(0),
             errors_by_kind: Mutex::new(BTreeMap::new()),
             sensors: Mutex::new(Sensors::default()),
             facade: Mutex::new(facade::Publisher::default()),
@@ -493,6 +496,7 @@ impl ProducerMetrics {
             produce_throttle_time_max_ms: throttle_max,
             produce_throttled_total: load(&self.throttled_responses),
             batch_split_total: load(&self.batch_splits),
+            connection_creation_total: load(&self.connections_created),
             batch_size_avg: s.batch_size.avg(window, now),
             batch_size_max: s.batch_size.max(window, now),
             compression_rate_avg: s.compression_rate.value(window, now),
@@ -643,6 +647,9 @@ pub struct MetricsSnapshot {
     /// Batches split because the broker found them too large
     /// (`MESSAGE_TOO_LARGE`; Java: `batch-split-total`).
     pub batch_split_total: u64,
+    /// Connections to brokers established, bootstrap ones included (Java:
+    /// `connection-creation-total`).
+    pub connection_creation_total: u64,
     /// Average bytes of the batches sent (`batch-size-avg`).
     pub batch_size_avg: f64,
     /// Largest (`batch-size-max`).
@@ -721,6 +728,7 @@ metric_table! {
     OutgoingByteRate = ("outgoing-byte-rate", Gauge, "The number of outgoing bytes sent to all servers per second");
     OutgoingByteTotal = ("outgoing-byte-total", Counter, "The total number of outgoing bytes sent to all servers");
     BatchSplitTotal = ("batch-split-total", Counter, "The total number of batch splits");
+    ConnectionCreationTotal = ("connection-creation-total", Counter, "The total number of new connections established");
     ByteRate = ("byte-rate", Gauge, "The average number of bytes sent per second for a topic.");
     ByteTotal = ("byte-total", Counter, "The total number of bytes sent for a topic.");
     CompressionRate = ("compression-rate", Gauge, "The average compression rate of record batches for a topic, defined as the average ratio of the compressed batch size over the uncompressed size.");
@@ -799,6 +807,10 @@ impl MetricsSnapshot {
         m.add(Name::OutgoingByteRate, self.outgoing_byte_rate);
         m.add(Name::OutgoingByteTotal, self.outgoing_byte_total as f64);
         m.add(Name::BatchSplitTotal, self.batch_split_total as f64);
+        m.add(
+            Name::ConnectionCreationTotal,
+            self.connection_creation_total as f64,
+        );
         for (topic, t) in &self.topics {
             let mut m = Collect {
                 out: &mut out,

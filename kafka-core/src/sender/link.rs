@@ -15,9 +15,10 @@ use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
 use crate::protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest,
     AddPartitionsToTxnResponse, EndTxnRequest, EndTxnResponse, FindCoordinatorRequest,
-    FindCoordinatorResponse, InitProducerIdRequest, InitProducerIdResponse, MetadataRequest,
-    MetadataResponse, ProduceRequest, ProduceResponse, TxnOffsetCommitRequest,
-    TxnOffsetCommitResponse,
+    FindCoordinatorResponse, GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse,
+    InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
+    ProduceRequest, ProduceResponse, PushTelemetryRequest, PushTelemetryResponse,
+    TxnOffsetCommitRequest, TxnOffsetCommitResponse,
 };
 
 /// A round trip's future.
@@ -46,6 +47,24 @@ pub(crate) trait Link: Send + Sync + 'static {
     fn bytes_written(&self) -> u64 {
         0
     }
+
+    /// Whether the broker advertises KIP-714's GetTelemetrySubscriptions and
+    /// PushTelemetry (brokers do only with a client telemetry plugin).
+    fn supports_telemetry(&self) -> bool;
+
+    /// A GetTelemetrySubscriptions round trip within `timeout`.
+    fn get_telemetry_subscriptions(
+        self: Arc<Self>,
+        request: GetTelemetrySubscriptionsRequest,
+        timeout: Duration,
+    ) -> Call<GetTelemetrySubscriptionsResponse>;
+
+    /// A PushTelemetry round trip within `timeout`.
+    fn push_telemetry(
+        self: Arc<Self>,
+        request: PushTelemetryRequest,
+        timeout: Duration,
+    ) -> Call<PushTelemetryResponse>;
 
     /// A Metadata round trip within `timeout`.
     fn metadata(
@@ -144,6 +163,30 @@ impl Link for BrokerConnection {
 
     fn bytes_written(&self) -> u64 {
         BrokerConnection::bytes_written(self)
+    }
+
+    fn supports_telemetry(&self) -> bool {
+        let versions = self.api_versions();
+        versions
+            .highest_common::<GetTelemetrySubscriptionsRequest>()
+            .is_some()
+            && versions.highest_common::<PushTelemetryRequest>().is_some()
+    }
+
+    fn get_telemetry_subscriptions(
+        self: Arc<Self>,
+        request: GetTelemetrySubscriptionsRequest,
+        timeout: Duration,
+    ) -> Call<GetTelemetrySubscriptionsResponse> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn push_telemetry(
+        self: Arc<Self>,
+        request: PushTelemetryRequest,
+        timeout: Duration,
+    ) -> Call<PushTelemetryResponse> {
+        async move { self.call(&request, timeout).await }.boxed()
     }
 
     fn metadata(

@@ -43,6 +43,7 @@ use crate::transaction_manager::{PidState, TransactionManager, TxnShared};
 
 mod link;
 mod sink;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 mod txn;
@@ -50,6 +51,7 @@ mod txn;
 pub(crate) use link::Connector;
 use link::{Answer, Link, TcpConnector};
 use sink::Sink;
+use telemetry::TelemetryEvent;
 use txn::{TxnDriver, TxnEvent};
 
 /// State shared by the producer handle (`send`) and the sender task.
@@ -68,7 +70,10 @@ pub(crate) struct ProducerShared {
     pub sender_done: SetOnce<()>,
     /// The same, for a drop, which blocks on it.
     pub sender_finished: Finished,
+    /// KIP-714: the id a broker assigned to this client instance.
+    pub client_instance_id: std::sync::OnceLock<crate::protocol::Uuid>,
 }
+
 
 impl ProducerShared {
     /// The producer's metrics now.
@@ -183,6 +188,8 @@ enum Event {
     },
     /// A transaction coordinator's (or group coordinator's) answer.
     Txn(TxnEvent),
+    /// A KIP-714 telemetry answer.
+    Telemetry(TelemetryEvent),
 }
 
 pub(crate) struct Sender {
@@ -203,6 +210,10 @@ pub(crate) struct Sender {
     connector: Arc<dyn Connector>,
     /// When the metrics are next published to the facade.
     next_publish: Instant,
+    /// KIP-714 client metrics, with `enable.metrics.push`.
+    telemetry: Option<crate::telemetry::ClientTelemetry>,
+    /// At close: how long the terminating telemetry push may take.
+    telemetry_close_deadline: Option<Instant>,
 }
 
 impl Sender {
@@ -221,7 +232,7 @@ impl Sender {
     /// A sender that opens its connections with `connector`.
     pub fn with_connector(shared: Arc<ProducerShared>, connector: Arc<dyn Connector>) -> Self {
         let config = &shared.config;
-        Sender {
+        let mut sender = Sender {
             tm: match &shared.txn {
                 Some(_) => Some(TransactionManager::transactional()),
                 None => config.idempotence_enabled().then(TransactionManager::new),
@@ -238,7 +249,11 @@ impl Sender {
             produce_in_flight: 0,
             connector,
             next_publish: Instant::now(),
-        }
+            telemetry: None,
+            telemetry_close_deadline: None,
+        };
+        sender.telemetry = sender.new_telemetry();
+        sender
     }
 
     fn config(&self) -> &ProducerConfig {
@@ -264,10 +279,14 @@ impl Sender {
                 && acc.appends_in_progress() == 0
                 && !acc.has_incomplete()
                 && self.transaction_settled()
+                && self.telemetry_settled(now)
             {
                 break;
             }
             let mut next_wake = now + Duration::from_secs(5);
+            if let Some(at) = self.telemetry_close_wake() {
+                next_wake = next_wake.min(at);
+            }
 
             if !self.metadata_in_flight
                 && let Some(at) = shared.metadata.next_refresh(now)
@@ -287,6 +306,9 @@ impl Sender {
             }
             let cluster = shared.metadata.cluster();
             if let Some(at) = self.send_ready(&cluster, now) {
+                next_wake = next_wake.min(at);
+            }
+            if let Some(at) = self.drive_telemetry(now) {
                 next_wake = next_wake.min(at);
             }
             for sink in self.nodes.values() {
@@ -348,6 +370,7 @@ impl Sender {
                 result,
             } => self.on_produced(target, batches, sent_at, result),
             Event::Txn(event) => self.on_txn_event(event),
+            Event::Telemetry(event) => self.on_telemetry_event(event),
         }
     }
 
@@ -384,6 +407,10 @@ impl Sender {
         match result {
             Ok(link) => {
                 tracing::debug!(address = link.address(), "connected");
+                self.shared
+                    .metrics
+                    .connections_created
+                    .fetch_add(1, Ordering::Relaxed);
                 sink.link = Some(link);
                 sink.bytes_counted = 0;
                 sink.failures = 0;
@@ -429,13 +456,8 @@ impl Sender {
     /// A connection for cluster-wide requests (metadata, producer id): the least
     /// loaded one open, else a new one to a known broker or a bootstrap address.
     fn any_connection(&mut self, now: Instant) -> Option<(Target, Arc<dyn Link>)> {
-        let open = self
-            .nodes
-            .iter()
-            .filter_map(|(t, s)| s.open_link().map(|c| (s.in_flight, t.clone(), c)))
-            .min_by_key(|(load, _, _)| *load);
-        if let Some((_, target, connection)) = open {
-            return Some((target, connection));
+        if let Some(open) = self.least_loaded_open() {
+            return Some(open);
         }
         if self.nodes.values().any(|s| s.connecting) {
             return None;
@@ -472,6 +494,16 @@ impl Sender {
             }
         }
         None
+    }
+
+    /// The open connection with the fewest Produce requests in flight (Java's
+    /// `leastLoadedNode` among connected nodes); opens none.
+    fn least_loaded_open(&self) -> Option<(Target, Arc<dyn Link>)> {
+        self.nodes
+            .iter()
+            .filter_map(|(t, s)| s.open_link().map(|c| (s.in_flight, t.clone(), c)))
+            .min_by_key(|(load, _, _)| *load)
+            .map(|(_, target, link)| (target, link))
     }
 
     // --- metadata ---------------------------------------------------------------

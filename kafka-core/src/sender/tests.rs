@@ -26,9 +26,10 @@ use crate::protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnPartitionResult,
     AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnTopicResult,
     Coordinator, EndTxnRequest, EndTxnResponse, FindCoordinatorRequest, FindCoordinatorResponse,
-    InitProducerIdRequest, InitProducerIdResponse, MetadataBroker, MetadataPartition,
-    MetadataRequest, MetadataResponse, MetadataTopic, ProducePartitionResponse, ProduceRequest,
-    ProduceResponse, ProduceTopicResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+    GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse, InitProducerIdRequest,
+    InitProducerIdResponse, MetadataBroker, MetadataPartition, MetadataRequest, MetadataResponse,
+    MetadataTopic, ProducePartitionResponse, ProduceRequest, ProduceResponse, ProduceTopicResponse,
+    PushTelemetryRequest, PushTelemetryResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
     TxnOffsetCommitTopicResult,
 };
 use crate::record_batch::decode_batches;
@@ -106,7 +107,29 @@ struct State {
     transaction_v2: bool,
     /// The transactional producer's current epoch, as the coordinator knows it.
     txn_epoch: i16,
+    /// KIP-714: `Some` when the brokers advertise the telemetry APIs.
+    telemetry: Option<TelemetryBroker>,
 }
+
+/// A broker's client-metrics side (Kafka's `ClientMetricsManager`, reduced).
+#[derive(Default)]
+struct TelemetryBroker {
+    /// The current subscription: its id, prefixes and push interval.
+    subscription_id: i32,
+    requested_metrics: Vec<String>,
+    push_interval_ms: i32,
+    /// Error codes the next pushes get, one per push, before the usual checks.
+    push_faults: std::collections::VecDeque<ErrorCode>,
+    /// The client instance id of every GetTelemetrySubscriptions, in order.
+    subscription_requests: Vec<Uuid>,
+    /// Every push, in order.
+    pushes: Vec<PushTelemetryRequest>,
+    /// Pushes are never answered (a broker whose plugin hangs).
+    hang_pushes: bool,
+}
+
+/// The id the fake assigns to a client instance.
+const CLIENT_INSTANCE_ID: Uuid = Uuid([9; 16]);
 
 /// The fake cluster: brokers 1..=n at `127.0.0.1:1900n`.
 #[derive(Clone)]
@@ -384,6 +407,69 @@ impl Link for FakeLink {
 
     fn supports_transaction_v2(&self) -> bool {
         self.fake.with(|s| s.transaction_v2)
+    }
+
+    fn supports_telemetry(&self) -> bool {
+        self.fake.with(|s| s.telemetry.is_some())
+    }
+
+    fn get_telemetry_subscriptions(
+        self: Arc<Self>,
+        request: GetTelemetrySubscriptionsRequest,
+        _: Duration,
+    ) -> Call<GetTelemetrySubscriptionsResponse> {
+        let mut answer = None;
+        self.fake.set(|s| {
+            let t = s.telemetry.as_mut().expect("telemetry advertised");
+            t.subscription_requests.push(request.client_instance_id);
+            answer = Some(GetTelemetrySubscriptionsResponse {
+                throttle_time_ms: 0,
+                error_code: ErrorCode::NONE,
+                client_instance_id: if request.client_instance_id.is_zero() {
+                    CLIENT_INSTANCE_ID
+                } else {
+                    Uuid::ZERO
+                },
+                subscription_id: t.subscription_id,
+                accepted_compression_types: vec![4, 3, 1, 2],
+                push_interval_ms: t.push_interval_ms,
+                telemetry_max_bytes: 1 << 20,
+                delta_temporality: true,
+                requested_metrics: t.requested_metrics.clone(),
+            });
+        });
+        async move { Ok(answer.expect("answered")) }.boxed()
+    }
+
+    fn push_telemetry(
+        self: Arc<Self>,
+        request: PushTelemetryRequest,
+        _: Duration,
+    ) -> Call<PushTelemetryResponse> {
+        let mut code = ErrorCode::NONE;
+        let mut hang = false;
+        self.fake.set(|s| {
+            let t = s.telemetry.as_mut().expect("telemetry advertised");
+            code = if let Some(fault) = t.push_faults.pop_front() {
+                fault
+            } else if request.subscription_id != t.subscription_id {
+                ErrorCode::UNKNOWN_SUBSCRIPTION_ID
+            } else {
+                ErrorCode::NONE
+            };
+            hang = t.hang_pushes;
+            t.pushes.push(request);
+        });
+        async move {
+            if hang {
+                std::future::pending::<()>().await;
+            }
+            Ok(PushTelemetryResponse {
+                throttle_time_ms: 0,
+                error_code: code,
+            })
+        }
+        .boxed()
     }
 
     fn metadata(
@@ -1399,6 +1485,215 @@ async fn an_abort_drops_records_not_yet_sent_without_asking_the_coordinator() {
         );
         assert!(fake.log(0).is_empty());
         producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+// --- KIP-714 client metrics ---------------------------------------------------
+
+/// A fake whose brokers advertise the telemetry APIs with a subscription to
+/// `prefixes`, pushed every 50 ms.
+fn telemetry_fake(prefixes: &[&str]) -> Fake {
+    let fake = Fake::new(1, &[1]);
+    fake.set(|s| {
+        s.telemetry = Some(TelemetryBroker {
+            subscription_id: 1,
+            requested_metrics: prefixes.iter().map(|p| (*p).to_owned()).collect(),
+            push_interval_ms: 50,
+            ..TelemetryBroker::default()
+        })
+    });
+    fake
+}
+
+fn telemetry<T>(fake: &Fake, f: impl FnOnce(&TelemetryBroker) -> T) -> T {
+    fake.with(|s| f(s.telemetry.as_ref().expect("telemetry advertised")))
+}
+
+/// A push's metrics by name: (value, is a delta sum).
+fn pushed_metrics(push: &PushTelemetryRequest) -> BTreeMap<String, f64> {
+    use crate::telemetry::otlp::{MetricData, MetricsData, NumberValue};
+    use prost::Message as _;
+    let codec = crate::Compression::from_attribute_bits(i16::from(push.compression_type))
+        .expect("a known codec");
+    let raw = codec
+        .decompress(&push.metrics, 1 << 20)
+        .expect("the payload decompresses");
+    let data = MetricsData::decode(raw.as_slice()).expect("a MetricsData protobuf");
+    let mut metrics = BTreeMap::new();
+    for resource in &data.resource_metrics {
+        for scope in &resource.scope_metrics {
+            for metric in &scope.metrics {
+                let points = match &metric.data {
+                    Some(MetricData::Gauge(g)) => &g.data_points,
+                    Some(MetricData::Sum(s)) => &s.data_points,
+                    None => panic!("{} has no data", metric.name),
+                };
+                let value = match points[0].value {
+                    Some(NumberValue::AsDouble(v)) => v,
+                    Some(NumberValue::AsInt(v)) => v as f64,
+                    None => panic!("{} has no value", metric.name),
+                };
+                metrics.insert(metric.name.clone(), value);
+            }
+        }
+    }
+    metrics
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_pushed_as_subscribed_and_a_terminating_push_ends_them() {
+    within(async {
+        let fake = telemetry_fake(&["org.apache.kafka.producer.record."]);
+        let producer = producer(&fake, &[]);
+        deliver_all(&producer, 0, &values(0..7)).await;
+        // Delta sums: the pushes' record.send.total add up to what was sent.
+        let name = "org.apache.kafka.producer.record.send.total";
+        let sent = |t: &TelemetryBroker| -> f64 {
+            t.pushes
+                .iter()
+                .map(|p| pushed_metrics(p).get(name).copied().unwrap_or(0.0))
+                .sum()
+        };
+        fake.until(|s| s.telemetry.as_ref().is_some_and(|t| sent(t) == 7.0))
+            .await;
+        assert_eq!(
+            producer.client_instance_id().as_deref(),
+            Some(CLIENT_INSTANCE_ID.to_string().as_str())
+        );
+        // One connection: the bootstrap address is broker 1's.
+        assert!(producer.metrics().connection_creation_total >= 1);
+        producer.close(LIMIT).await;
+
+        telemetry(&fake, |t| {
+            assert_eq!(
+                t.subscription_requests[0],
+                Uuid::ZERO,
+                "the first asks for an id"
+            );
+            for push in &t.pushes {
+                assert_eq!(push.client_instance_id, CLIENT_INSTANCE_ID);
+                assert_eq!(push.subscription_id, 1);
+                assert_eq!(push.compression_type, 4, "zstd, the broker's first choice");
+                let metrics = pushed_metrics(push);
+                assert!(
+                    metrics
+                        .keys()
+                        .all(|n| n.starts_with("org.apache.kafka.producer.record.")),
+                    "only what the subscription asks for: {metrics:?}"
+                );
+                assert!(metrics.contains_key(name), "{metrics:?}");
+            }
+            let terminating: Vec<bool> = t.pushes.iter().map(|p| p.terminating).collect();
+            assert_eq!(
+                terminating.iter().filter(|t| **t).count(),
+                1,
+                "one terminating push: {terminating:?}"
+            );
+            assert_eq!(terminating.last(), Some(&true), "and it is the last");
+        });
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_subscription_is_fetched_again_and_invalid_record_stops_the_pushes() {
+    within(async {
+        let fake = telemetry_fake(&["*"]);
+        let producer = producer(&fake, &[]);
+        deliver_all(&producer, 0, &values(0..3)).await;
+        fake.until(|s| s.telemetry.as_ref().is_some_and(|t| !t.pushes.is_empty()))
+            .await;
+        // The operator changes the subscription: the next push is refused
+        // with UNKNOWN_SUBSCRIPTION_ID and the client asks again, with its id.
+        fake.set(|s| s.telemetry.as_mut().unwrap().subscription_id = 2);
+        fake.until(|s| {
+            s.telemetry
+                .as_ref()
+                .is_some_and(|t| t.pushes.last().is_some_and(|p| p.subscription_id == 2))
+        })
+        .await;
+        telemetry(&fake, |t| {
+            assert!(t.subscription_requests.len() >= 2);
+            assert!(
+                t.subscription_requests[1..]
+                    .iter()
+                    .all(|id| *id == CLIENT_INSTANCE_ID)
+            );
+            assert!(
+                t.pushes.iter().any(|p| p.subscription_id == 1),
+                "pushes under the old subscription came first"
+            );
+        });
+        // The broker's plugin cannot take the metrics: pushing stops for good,
+        // without a terminating push at close.
+        fake.set(|s| {
+            s.telemetry
+                .as_mut()
+                .unwrap()
+                .push_faults
+                .push_back(ErrorCode::INVALID_RECORD)
+        });
+        let refused_at = fake.with(|s| s.telemetry.as_ref().unwrap().pushes.len()) + 1;
+        fake.until(|s| {
+            s.telemetry
+                .as_ref()
+                .is_some_and(|t| t.pushes.len() >= refused_at)
+        })
+        .await;
+        producer.close(LIMIT).await;
+        telemetry(&fake, |t| {
+            assert_eq!(t.pushes.len(), refused_at, "nothing after INVALID_RECORD");
+            assert!(t.pushes.iter().all(|p| !p.terminating));
+        });
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_asked_without_a_subscription_or_with_metrics_push_off() {
+    within(async {
+        // No metrics requested: subscriptions only, no push, no terminating push.
+        let fake = telemetry_fake(&[]);
+        let producer = producer(&fake, &[]);
+        deliver_all(&producer, 0, &values(0..2)).await;
+        fake.until(|s| {
+            s.telemetry
+                .as_ref()
+                .is_some_and(|t| t.subscription_requests.len() >= 2)
+        })
+        .await;
+        producer.close(LIMIT).await;
+        telemetry(&fake, |t| assert!(t.pushes.is_empty()));
+
+        // enable.metrics.push=false: not even a subscription.
+        let fake = telemetry_fake(&["*"]);
+        let producer = self::producer(&fake, &[("enable.metrics.push", "false")]);
+        deliver_all(&producer, 0, &values(0..2)).await;
+        producer.close(LIMIT).await;
+        telemetry(&fake, |t| {
+            assert!(t.subscription_requests.is_empty());
+            assert!(t.pushes.is_empty());
+        });
+        assert_eq!(producer.client_instance_id(), None);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_that_is_never_answered_holds_up_no_record() {
+    within(async {
+        let fake = telemetry_fake(&["*"]);
+        fake.set(|s| s.telemetry.as_mut().unwrap().hang_pushes = true);
+        let producer = producer(&fake, &[("request.timeout.ms", "1000")]);
+        fake.until(|s| s.telemetry.as_ref().is_some_and(|t| !t.pushes.is_empty()))
+            .await;
+        // The push hangs on the broker's side; records go on being delivered.
+        deliver_all(&producer, 0, &values(0..20)).await;
+        assert_eq!(fake.log(0), values(0..20));
+        // The close waits for the hanging push at most request.timeout.ms.
+        producer.close(LIMIT).await;
+        telemetry(&fake, |t| assert!(t.pushes.iter().all(|p| !p.terminating)));
     })
     .await;
 }

@@ -14,6 +14,8 @@
 //! | [`TxnOffsetCommitRequest`] | 28 | 0–4 | 3 |
 //! | [`SaslHandshakeRequest`] | 17 | 1 | – |
 //! | [`SaslAuthenticateRequest`] | 36 | 0–2 | 2 |
+//! | [`GetTelemetrySubscriptionsRequest`] | 71 | 0 | 0 |
+//! | [`PushTelemetryRequest`] | 72 | 0 | 0 |
 
 pub mod add_offsets_to_txn;
 pub mod add_partitions_to_txn;
@@ -24,6 +26,7 @@ pub mod init_producer_id;
 pub mod metadata;
 pub mod produce;
 pub mod sasl;
+pub mod telemetry;
 pub mod txn_offset_commit;
 
 pub use add_offsets_to_txn::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
@@ -46,6 +49,10 @@ pub use produce::{
 };
 pub use sasl::{
     SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
+};
+pub use telemetry::{
+    GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse, PushTelemetryRequest,
+    PushTelemetryResponse,
 };
 pub use txn_offset_commit::{
     TxnOffsetCommitPartition, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
