@@ -55,7 +55,7 @@ async fn every_record_carries_the_traceparent_of_an_exported_send_span() {
         .dir(concat!(env!("CARGO_MANIFEST_DIR"), "/config"))
         .profiles(Vec::<String>::new())
         .env_source([("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrap())])
-        .override_value("kafka.client-id", &unique_name("order-service-traces"))
+        .override_value("kafka.client-id", unique_name("order-service-traces"))
         .override_value("app.topics.orders", &orders_topic)
         .override_value("app.topics.audit", &audit_topic)
         .override_value("app.topics.shipments", &shipments_topic)
