@@ -38,7 +38,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 async fn main() -> ExitCode {
     // The log output (RUST_LOG) and, beside it, the spans as OpenTelemetry
     // spans, whatever the log level; the exporter logs each as one line.
-    let tracing = Tracing::new(LogSpanExporter);
+    let traces = Tracing::new(LogSpanExporter);
     let log_filter = EnvFilter::try_from_default_env()
         // Dev services say where their broker runs at info; the spans' lines are info.
         .unwrap_or_else(|_| EnvFilter::new("warn,kafka_template=info,order_service::spans=info"));
@@ -49,11 +49,11 @@ async fn main() -> ExitCode {
                 .with_ansi(std::io::stderr().is_terminal())
                 .with_filter(log_filter),
         )
-        .with(tracing.layer())
+        .with(traces.layer())
         .init();
     let result = run().await;
     // The spans of the last seconds are still in the exporter's batch.
-    if let Err(e) = tracing.shutdown() {
+    if let Err(e) = traces.shutdown() {
         eprintln!("order-service: the last spans may not have been exported: {e}");
     }
     match result {

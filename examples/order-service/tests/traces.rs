@@ -44,8 +44,8 @@ fn ids(traceparent: &str) -> (String, String) {
 async fn every_record_carries_the_traceparent_of_an_exported_send_span() {
     const ORDERS: u32 = 6;
     let exporter = InMemorySpanExporter::default();
-    let tracing = Tracing::new(exporter.clone());
-    tracing_subscriber::registry().with(tracing.layer()).init();
+    let traces = Tracing::new(exporter.clone());
+    tracing_subscriber::registry().with(traces.layer()).init();
 
     let kafka = Kafka::get();
     let orders_topic = kafka.create_topic("traced-orders", 3, 1);
@@ -74,7 +74,7 @@ async fn every_record_carries_the_traceparent_of_an_exported_send_span() {
     for template in service.templates() {
         assert_eq!(template.close(std::time::Duration::from_secs(10)).await, 0);
     }
-    tracing.flush().expect("the spans are exported");
+    traces.flush().expect("the spans are exported");
     let spans = exporter.get_finished_spans().expect("exported spans");
     let by_id: HashMap<String, &SpanData> = spans
         .iter()
@@ -146,5 +146,5 @@ async fn every_record_carries_the_traceparent_of_an_exported_send_span() {
     assert_eq!(trace_of_order.len(), ORDERS as usize);
     let sends = spans.iter().filter(|s| s.name.starts_with("send ")).count();
     assert_eq!(sends, read.len(), "one send span per record");
-    tracing.shutdown().expect("the provider shuts down");
+    traces.shutdown().expect("the provider shuts down");
 }
