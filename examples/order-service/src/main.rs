@@ -7,30 +7,56 @@
 //! dev profile configures none, so dev services start one for the run and stop
 //! it at the end. `scripts/demo` runs it against a broker of its own instead.
 //!
+//! It traces its work: each order is a `place-order` span (a shipment a
+//! `ship-order` span) with a `send <topic>` child span per record
+//! (`template.observation-enabled: true` in `application.yml`), and every record
+//! carries the W3C `traceparent` of its send span. The spans are logged to
+//! stderr as they are exported, one line each, at info under
+//! `order_service::spans` (see `order_service::telemetry`), with the trace and
+//! span ids a consumer finds in the `traceparent` header; the last ones are
+//! exported when the service exits.
+//!
 //! While it runs it serves its metrics (the producers' Java-named
 //! `kafka_producer_*`) in Prometheus' text format at `/metrics` on
 //! `management.server.port` (see `order_service::management`); with
 //! `app.keep-running: true` (`APP_KEEP_RUNNING=true`) it keeps serving them
 //! after the demo run until stopped (Ctrl-C, SIGTERM).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use kafka_template::KafkaConfig;
 use order_service::management::MetricsEndpoint;
+use order_service::telemetry::{LogSpanExporter, Tracing};
 use order_service::{OrderService, sample_order};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                // Dev services say where their broker runs at info.
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kafka_template=info")),
+    // The log output (RUST_LOG) and, beside it, the spans as OpenTelemetry
+    // spans, whatever the log level; the exporter logs each as one line.
+    let traces = Tracing::new(LogSpanExporter);
+    let log_filter = EnvFilter::try_from_default_env()
+        // Dev services say where their broker runs at info; the spans' lines are info.
+        .unwrap_or_else(|_| EnvFilter::new("warn,kafka_template=info,order_service::spans=info"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_filter(log_filter),
         )
-        .with_writer(std::io::stderr)
+        .with(traces.layer())
         .init();
-    match run().await {
+    let result = run().await;
+    // The spans of the last seconds are still in the exporter's batch.
+    if let Err(e) = traces.shutdown() {
+        eprintln!("order-service: the last spans may not have been exported: {e}");
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("order-service: {e}");
