@@ -3,9 +3,10 @@
 //!
 //! - **hot path**: what `kafka-core` does per record in memory, with no
 //!   network: the partitioning rules (`RecordPartitioner::choose`), the
-//!   append into per-partition batches (a delivery future each), then per
-//!   batch the close (encode), the idempotent producer state, the CRC-32C and
-//!   completion, through `kafka_core::bench_support::HotPath`;
+//!   append with that choice (keyless records: the built-in sticky
+//!   partitioner, as in `send`) into per-partition batches (a delivery future
+//!   each), then per batch the close (encode), the idempotent producer state,
+//!   the CRC-32C and completion, through `kafka_core::bench_support::HotPath`;
 //! - **floor**: only copies the same value bytes into a batch-sized buffer
 //!   and computes CRC-32C over each full buffer (the `crc32c` crate
 //!   `kafka-core` uses), the least any producer must do with a record.
@@ -19,7 +20,6 @@ use std::hint::black_box;
 use anyhow::Context;
 use bytes::Bytes;
 use kafka_core::bench_support::HotPath;
-use kafka_core::partitioner::{PartitionerCluster, RecordPartitioner, TopicPartitions};
 use kafka_core::{Compression, ProducerConfig};
 
 /// Bytes per record value.
@@ -28,8 +28,6 @@ pub const VALUE_SIZE: usize = 100;
 pub const PARTITIONS: usize = 6;
 /// Records per round (the hot path closes every batch at the end of a round).
 pub const RECORDS_PER_ROUND: usize = 10_000;
-
-const TOPIC: &str = "bench";
 
 /// Which program to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -60,9 +58,6 @@ fn value() -> Bytes {
 /// The hot path: partition, append, close, stamp, CRC, complete.
 pub struct HotPathProgram {
     path: HotPath,
-    partitioner: RecordPartitioner,
-    cluster: PartitionerCluster,
-    value: Bytes,
 }
 
 impl HotPathProgram {
@@ -70,10 +65,6 @@ impl HotPathProgram {
     pub fn new() -> anyhow::Result<HotPathProgram> {
         Ok(HotPathProgram {
             path: HotPath::new(Compression::None, PARTITIONS, VALUE_SIZE)?,
-            partitioner: RecordPartitioner::new(None, false),
-            cluster: PartitionerCluster::new()
-                .with_topic(TOPIC, TopicPartitions::all_available(PARTITIONS)),
-            value: value(),
         })
     }
 
@@ -82,19 +73,7 @@ impl HotPathProgram {
     pub fn run(&mut self, records: usize) -> anyhow::Result<usize> {
         let mut encoded = 0;
         for _ in 0..records.div_ceil(RECORDS_PER_ROUND) {
-            // The partitioning rules `send` applies to every record; the
-            // append below then places it (round-robin, as HotPath drives it).
-            for _ in 0..RECORDS_PER_ROUND {
-                let choice = self.partitioner.choose(
-                    TOPIC,
-                    None,
-                    None,
-                    Some(black_box(&self.value[..])),
-                    &self.cluster,
-                )?;
-                black_box(choice);
-            }
-            encoded += self.path.run(RECORDS_PER_ROUND)?;
+            encoded += self.path.run(black_box(RECORDS_PER_ROUND))?;
         }
         Ok(encoded)
     }

@@ -447,8 +447,9 @@ impl KafkaProducer {
         let choice = self
             .inner
             .partitioner
-            .choose(
+            .choose_in(
                 &record.topic,
+                &topic.view,
                 record.partition,
                 record.key.as_deref(),
                 record.value.as_deref(),

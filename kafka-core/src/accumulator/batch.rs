@@ -9,7 +9,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::completion::{
-    BatchCompletion, BatchOutcome, Callback, DeliveryFuture, RecordSlot, SplitPart, run_callback,
+    BatchCompletion, BatchOutcome, Callback, DeliveryFuture, SplitPart, run_callback,
 };
 use super::lazy::{BatchRecords, producer_record};
 use crate::buffer_pool::BufferPool;
@@ -155,11 +155,7 @@ impl ProducerBatch {
         }
         Some(DeliveryFuture {
             completion: self.completion.clone(),
-            slot: RecordSlot {
-                topic: self.topic.clone(),
-                partition: self.partition,
-                position,
-            },
+            position,
             waiting: None,
         })
     }
@@ -392,7 +388,7 @@ impl ProducerBatch {
                 // The first part holds the batch's memory until it completes.
                 reserved: std::mem::take(&mut self.reserved),
                 uncompressed_reservation: 0,
-                completion: Arc::new(BatchCompletion::default()),
+                completion: Arc::new(BatchCompletion::new(self.topic.clone(), self.partition)),
                 callbacks,
                 close_error: None,
                 producer_state: None,

@@ -74,12 +74,34 @@ fn part_of(parts: &[SplitPart], relative_offset: u32) -> Option<(&Arc<BatchCompl
 }
 
 /// Shared by a batch and the futures of its records (Java's `ProduceRequestResult`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct BatchCompletion {
+    /// The batch's topic and partition, which its records' metadata name (kept
+    /// here once, not in every record's future).
+    pub(super) topic: Arc<str>,
+    pub(super) partition: i32,
     pub(super) outcome: SetOnce<BatchOutcome>,
 }
 
 impl BatchCompletion {
+    /// The completion of a batch for `topic`-`partition`, without an outcome yet.
+    pub(super) fn new(topic: Arc<str>, partition: i32) -> Self {
+        BatchCompletion {
+            topic,
+            partition,
+            outcome: SetOnce::new(),
+        }
+    }
+
+    /// What the record at `position` of the batch gets from `outcome`.
+    fn resolve(
+        &self,
+        outcome: &BatchOutcome,
+        position: &RecordPosition,
+    ) -> Result<RecordMetadata, SendError> {
+        outcome.resolve(&self.topic, self.partition, position)
+    }
+
     /// Whether the batch has its outcome (for a split batch: every part).
     pub fn is_done(&self) -> bool {
         match self.outcome.get() {
@@ -101,20 +123,6 @@ impl BatchCompletion {
     /// Ends the batch as split into `parts`.
     pub(super) fn split(&self, parts: Vec<SplitPart>) {
         let _ = self.outcome.set(BatchOutcome::Split(parts));
-    }
-}
-
-/// What one record's future needs to build its [`RecordMetadata`].
-#[derive(Clone, Debug)]
-pub(super) struct RecordSlot {
-    pub(super) topic: Arc<str>,
-    pub(super) partition: i32,
-    pub(super) position: RecordPosition,
-}
-
-impl RecordSlot {
-    fn resolve(&self, outcome: &BatchOutcome) -> Result<RecordMetadata, SendError> {
-        outcome.resolve(&self.topic, self.partition, &self.position)
     }
 }
 
@@ -170,15 +178,16 @@ impl BatchOutcome {
 #[must_use = "await the future to learn the outcome, or drop it to fire and forget"]
 pub struct DeliveryFuture {
     pub(super) completion: Arc<BatchCompletion>,
-    pub(super) slot: RecordSlot,
+    /// The record in its batch (the completion names topic and partition).
+    pub(super) position: RecordPosition,
     pub(super) waiting: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl std::fmt::Debug for DeliveryFuture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeliveryFuture")
-            .field("topic", &self.slot.topic)
-            .field("partition", &self.slot.partition)
+            .field("topic", &self.completion.topic)
+            .field("partition", &self.completion.partition)
             .field("done", &self.completion.is_done())
             .finish()
     }
@@ -187,7 +196,7 @@ impl std::fmt::Debug for DeliveryFuture {
 impl DeliveryFuture {
     /// The partition the record was appended to.
     pub fn partition(&self) -> i32 {
-        self.slot.partition
+        self.completion.partition
     }
 
     /// Whether the outcome is known already.
@@ -205,17 +214,21 @@ impl Future for DeliveryFuture {
             match this.completion.outcome.get() {
                 Some(BatchOutcome::Split(parts)) => {
                     // Follow the record to the part that now holds it.
-                    if let Some((part, offset)) = part_of(parts, this.slot.position.relative_offset)
-                    {
+                    if let Some((part, offset)) = part_of(parts, this.position.relative_offset) {
                         let part = part.clone();
                         this.completion = part;
-                        this.slot.position.relative_offset = offset;
+                        this.position.relative_offset = offset;
                         this.waiting = None;
                         continue;
                     }
-                    return Poll::Ready(this.slot.resolve(&BatchOutcome::Split(Vec::new())));
+                    return Poll::Ready(
+                        this.completion
+                            .resolve(&BatchOutcome::Split(Vec::new()), &this.position),
+                    );
                 }
-                Some(outcome) => return Poll::Ready(this.slot.resolve(outcome)),
+                Some(outcome) => {
+                    return Poll::Ready(this.completion.resolve(outcome, &this.position));
+                }
                 None => {}
             }
             // The waiter is boxed only when someone actually waits (synchronous

@@ -427,7 +427,7 @@ impl RecordAccumulator {
         if self.config.compression != Compression::None {
             builder.set_estimated_compression_ratio(topic.estimated_compression_ratio());
         }
-        let completion = Arc::new(BatchCompletion::default());
+        let completion = Arc::new(BatchCompletion::new(topic.name.clone(), partition));
         lock(&self.accounting.incomplete)
             .insert(Arc::as_ptr(&completion) as usize, completion.clone());
         ProducerBatch {

@@ -174,6 +174,22 @@ impl RecordPartitioner {
             .ok_or_else(|| PartitionerError::UnknownTopic {
                 topic: topic.to_owned(),
             })?;
+        self.choose_in(topic, partitions, record_partition, key, value, cluster)
+    }
+
+    /// [`choose`](Self::choose) for a caller that looked up `topic`'s
+    /// partitions in `cluster` already (the producer, which found them with
+    /// the topic's metadata): the same rules without a second lookup per
+    /// record. `partitions` must be `cluster`'s view of `topic`.
+    pub fn choose_in(
+        &self,
+        topic: &str,
+        partitions: &TopicPartitions,
+        record_partition: Option<i32>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        cluster: &PartitionerCluster,
+    ) -> Result<PartitionChoice, PartitionerError> {
         let checked = |partition: i32, chosen_by| {
             if partitions.contains(partition) {
                 Ok(PartitionChoice::Partition(partition))
@@ -287,6 +303,29 @@ mod tests {
         let ignoring = RecordPartitioner::new(None, true);
         assert_eq!(
             ignoring.choose("t", None, Some(b"foobar"), None, &cluster()),
+            Ok(PartitionChoice::Sticky)
+        );
+    }
+
+    #[test]
+    fn choosing_in_known_partitions_follows_the_same_rules() {
+        let cluster = cluster();
+        let partitions = cluster.topic("t").unwrap();
+        let rules = RecordPartitioner::new(None, false);
+        for (record_partition, key) in [
+            (None, None),
+            (None, Some(&b"foobar"[..])),
+            (Some(7), Some(&b"foobar"[..])),
+            (Some(50), None),
+        ] {
+            assert_eq!(
+                rules.choose_in("t", partitions, record_partition, key, None, &cluster),
+                rules.choose("t", record_partition, key, None, &cluster),
+                "partition {record_partition:?}, key {key:?}"
+            );
+        }
+        assert_eq!(
+            rules.choose_in("t", partitions, None, None, Some(b"v"), &cluster),
             Ok(PartitionChoice::Sticky)
         );
     }

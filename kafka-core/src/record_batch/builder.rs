@@ -90,6 +90,7 @@ fn headers_size(headers: &[Header]) -> Option<usize> {
 
 /// Size of a length prefix for `len` bytes, saturating for lengths over int32
 /// (those are rejected when appended).
+#[inline]
 fn prefixed_size(len: usize) -> usize {
     varlong_len(i64::try_from(len).unwrap_or(i64::MAX)).saturating_add(len)
 }
@@ -140,6 +141,7 @@ impl RecordBatchBuilder {
     /// use kafka_core::record_batch::RecordBatchBuilder;
     /// assert_eq!(RecordBatchBuilder::estimate_record_size(16, 100, &[]), 61 + 21 + 1 + 16 + 2 + 100 + 1);
     /// ```
+    #[inline]
     pub fn estimate_record_size(key_len: usize, value_len: usize, headers: &[Header]) -> usize {
         let count = i64::try_from(headers.len()).unwrap_or(i64::MAX);
         let fixed = (RECORD_BATCH_OVERHEAD + MAX_RECORD_OVERHEAD)

@@ -33,9 +33,11 @@ pub(crate) fn varlong_len(value: i64) -> usize {
 
 #[inline]
 fn unsigned_len(value: u64) -> usize {
-    // One byte per started group of 7 bits; zero still takes one byte.
-    let bits = 64 - (value | 1).leading_zeros() as usize;
-    bits.div_ceil(7)
+    // One byte per started group of 7 bits; zero still takes one byte:
+    // ceil(bits / 7) computed as (9 * (bits - 1) + 73) / 64, exact for 1..=64
+    // bits: a shift instead of a division by 7 (several per record).
+    let highest_bit = 63 - (value | 1).leading_zeros() as usize;
+    (highest_bit * 9 + 73) / 64
 }
 
 /// Appends `value` as a Kafka `varint` to `buf`.
@@ -167,6 +169,18 @@ mod tests {
         ] {
             assert_eq!(varlong_len(value), encode64(value).len(), "varlong {value}");
         }
+    }
+
+    #[test]
+    fn lengths_match_encodings_at_every_bit_width() {
+        for bits in 0..64 {
+            for value in [1u64 << bits, (1u64 << bits) - 1, (1u64 << bits) + 1] {
+                let mut buf = Vec::new();
+                put_unsigned(&mut buf, value);
+                assert_eq!(unsigned_len(value), buf.len(), "{value:#x}");
+            }
+        }
+        assert_eq!(unsigned_len(u64::MAX), MAX_VARLONG_LEN);
     }
 
     #[test]
