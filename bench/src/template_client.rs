@@ -71,7 +71,7 @@ pub enum Observability {
     /// an OpenTelemetry layer recording the spans, sampled at
     /// `BENCH_TRACE_SAMPLING` (default 1.0: every span) and exported in
     /// batches to an exporter that drops them, and `traceparent` written into
-    /// every record.
+    /// every record (`BENCH_OBSERVATION=false`: no span per send).
     On,
 }
 
@@ -106,7 +106,11 @@ fn run(binary: &'static str, framing: ValueFraming, observability: Observability
             .dir(dir)
             .env_source(Vec::<(String, String)>::new())
             .override_value("kafka.topics.bench", &args.topic);
-        if observability == Observability::On {
+        // BENCH_OBSERVATION=false keeps the metrics and the OpenTelemetry
+        // layer but no span per send: what the spans alone cost.
+        if observability == Observability::On
+            && std::env::var("BENCH_OBSERVATION").as_deref() != Ok("false")
+        {
             config = config.override_value("kafka.template.observation-enabled", "true");
         }
         for (key, value) in args.producer_properties()? {

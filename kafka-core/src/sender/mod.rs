@@ -74,7 +74,6 @@ pub(crate) struct ProducerShared {
     pub client_instance_id: std::sync::OnceLock<crate::protocol::Uuid>,
 }
 
-
 impl ProducerShared {
     /// The producer's metrics now.
     pub fn metrics_snapshot(&self) -> MetricsSnapshot {
