@@ -73,6 +73,9 @@ fn defaults_are_kafka_4s() {
         ("max.request.size", "1048576"),
         ("metadata.max.age.ms", "300000"),
         ("metadata.max.idle.ms", "300000"),
+        ("metrics.num.samples", "2"),
+        ("metrics.recording.level", "INFO"),
+        ("metrics.sample.window.ms", "30000"),
         ("partitioner.adaptive.partitioning.enable", "true"),
         ("partitioner.availability.timeout.ms", "0"),
         ("partitioner.ignore.keys", "false"),
@@ -548,10 +551,10 @@ fn debug_and_display_show_the_effective_settings() {
 #[test]
 fn java_only_keys_are_handled_per_key() {
     // JVM metrics plumbing: accepted with a warning.
-    let (config, logs) = logs_of(|| self::config(&[("metrics.recording.level", "DEBUG")]));
+    let (config, logs) = logs_of(|| self::config(&[("metric.reporters", "com.example.Reporter")]));
     assert!(config.is_ok());
     assert!(
-        logs.contains("ignoring Java producer config 'metrics.recording.level'"),
+        logs.contains("ignoring Java producer config 'metric.reporters'"),
         "{logs}"
     );
 
