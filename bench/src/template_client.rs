@@ -190,8 +190,10 @@ mod observed {
             .with_batch_exporter(Discard)
             .build();
         let tracer = provider.tracer("bench-template-observed");
-        // The provider lives as long as the process (its batch thread with it).
-        std::mem::forget(provider);
+        // As a service does: the global provider makes the send spans (the
+        // template is built after this) and lives as long as the process
+        // (its batch thread with it).
+        opentelemetry::global::set_tracer_provider(provider);
         Ok(Box::new(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)

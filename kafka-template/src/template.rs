@@ -217,6 +217,9 @@ pub(crate) struct TemplateInner {
     /// type wait for one route (one schema id request) rather than each making
     /// their own. A failure is not kept: the next send tries again.
     making_route: Mutex<()>,
+    /// Where send spans come from: set when `template.observation-enabled`
+    /// is on.
+    tracer: Option<crate::observation::SendTracer>,
 }
 
 /// Sends records to Kafka: derived [`KafkaRecord`] types, or raw
@@ -294,6 +297,7 @@ pub struct KafkaTemplateBuilder {
     registry: Option<RegistrySchemaIds>,
     registrations: Vec<Registration>,
     mock: Option<MockProducer>,
+    tracer: Option<crate::observation::SendTracer>,
 }
 
 struct Registration {
@@ -356,6 +360,35 @@ impl KafkaTemplateBuilder {
         self.avro_framing = AvroFraming::Confluent(Arc::new(registry.clone()));
         self.registry = Some(registry);
         self.framing_chosen = true;
+        self
+    }
+
+    /// The OpenTelemetry tracer provider whose tracer makes the send spans
+    /// when `template.observation-enabled` is on (default: the global
+    /// provider, as [`opentelemetry::global::set_tracer_provider`] left it
+    /// when the template is built). Its sampler decides for each send; see
+    /// [`observation`](crate::observation).
+    ///
+    /// ```
+    /// use kafka_template::{KafkaTemplate, MockProducer};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    /// let template = KafkaTemplate::mock_builder(MockProducer::new(1))
+    ///     .tracer_provider(&provider)
+    ///     .build()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "opentelemetry")]
+    pub fn tracer_provider<P>(mut self, provider: &P) -> Self
+    where
+        P: opentelemetry::trace::TracerProvider,
+        P::Tracer: Send + Sync + 'static,
+        <P::Tracer as opentelemetry::trace::Tracer>::Span: Send + Sync + 'static,
+    {
+        self.tracer = Some(crate::observation::SendTracer::from_provider(provider));
         self
     }
 
@@ -477,6 +510,10 @@ impl KafkaTemplateBuilder {
             mock.use_avro_framing(&avro_framing);
         }
         let interceptors: Box<[Arc<dyn ProducerInterceptor>]> = self.interceptors.into();
+        let tracer = settings.observation_enabled.then(|| {
+            self.tracer
+                .unwrap_or_else(crate::observation::SendTracer::global)
+        });
         Ok(KafkaTemplate {
             inner: Arc::new(TemplateInner {
                 backend,
@@ -500,6 +537,7 @@ impl KafkaTemplateBuilder {
                 routes: RwLock::default(),
                 making_route: Mutex::new(()),
                 dev_broker,
+                tracer,
             }),
         })
     }
@@ -548,6 +586,7 @@ impl KafkaTemplate {
             registry: None,
             registrations: Vec::new(),
             mock: None,
+            tracer: None,
         }
     }
 
@@ -811,19 +850,23 @@ impl KafkaTemplate {
     {
         let mut record = observers.intercept(record);
         let settings = &self.inner.settings;
-        // The span of this send (when observation is on) ends when its last
-        // handle drops: the one moved into the outcome's callback, or the one
-        // kept here for an error before the record was buffered.
-        let span = settings.observation_enabled.then(|| {
+        // The span of this send (when observation is on and the sampler
+        // records it) ends with the record's outcome: in the outcome's
+        // callback, or here for an error before the record is buffered.
+        let span = if settings.observation_enabled || settings.trace_propagation_enabled {
             let client_id = match target {
                 Target::Producer(producer) => Some(producer.config().client_id()),
                 Target::Mock(..) => None,
             };
-            crate::observation::send_span(&record, client_id)
-        });
-        if settings.trace_propagation_enabled {
-            crate::observation::inject_trace_context(&mut record, span.as_ref());
-        }
+            crate::observation::observe_send(
+                self.inner.tracer.as_ref(),
+                &mut record,
+                client_id,
+                settings.trace_propagation_enabled,
+            )
+        } else {
+            None
+        };
         let producer = match target {
             Target::Producer(producer) => producer,
             Target::Mock(mock, transaction) => {
@@ -1062,7 +1105,7 @@ impl Observers {
 }
 
 /// Records a send's outcome on its span, which then ends with the last handle.
-fn observed(span: &tracing::Span, result: &Result<SentRecord, SendError>) {
+fn observed(span: &crate::observation::SendSpan, result: &Result<SentRecord, SendError>) {
     let outcome = match result {
         Ok(sent) => Ok(&sent.metadata),
         Err(error) => Err(error.error()),

@@ -62,6 +62,9 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
+    // As a service sets it up: the global provider makes the send spans (the
+    // templates are built after this), the layer the caller's spans.
+    opentelemetry::global::set_tracer_provider(provider.clone());
     // The spans are made on this (current-thread) runtime's thread.
     let _subscriber = tracing::subscriber::set_default(
         tracing_subscriber::registry()

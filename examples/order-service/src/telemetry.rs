@@ -6,8 +6,10 @@
 //! producer span, a child of the service's own span (`place-order`,
 //! `ship-order`), and the record carries the send span's W3C `traceparent`
 //! header, so a consumer in any language continues the trace. [`Tracing`]
-//! installs what makes those spans OpenTelemetry spans: an SDK tracer provider
-//! behind `tracing-opentelemetry`'s layer, next to the service's log output.
+//! installs an SDK tracer provider as the global one, whose tracer makes the
+//! template's send spans, and `tracing-opentelemetry`'s layer, next to the
+//! service's log output, which makes the service's own `tracing` spans
+//! OpenTelemetry spans (the send spans' parents).
 //!
 //! Where the spans go: [`LogSpanExporter`] logs each finished span as one
 //! line at info (target [`SPANS_TARGET`]): its name, trace id, span id, parent
@@ -60,7 +62,8 @@ pub struct Tracing {
 
 impl Tracing {
     /// A provider exporting every finished span through `exporter`
-    /// ([`LogSpanExporter`] to log them), in batches on a thread of its own.
+    /// ([`LogSpanExporter`] to log them), in batches on a thread of its own,
+    /// made the global provider: build the templates after this.
     pub fn new<E: SpanExporter + 'static>(exporter: E) -> Tracing {
         let mut resource = Resource::builder();
         if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
@@ -70,6 +73,7 @@ impl Tracing {
             .with_resource(resource.build())
             .with_batch_exporter(exporter)
             .build();
+        opentelemetry::global::set_tracer_provider(provider.clone());
         Tracing { provider }
     }
 

@@ -1,0 +1,71 @@
+//! Tracing of sends: a span per record (`template.observation-enabled`) and
+//! the W3C trace context in its headers (`template.trace-propagation-enabled`).
+//!
+//! With the `opentelemetry` cargo feature (on by default) the send span is an
+//! OpenTelemetry span, made with the tracer of the provider given to
+//! [`KafkaTemplateBuilder::tracer_provider`](crate::KafkaTemplateBuilder::tracer_provider),
+//! else of the global provider
+//! ([`opentelemetry::global::set_tracer_provider`]) as it is when the
+//! template is built. Its parent is the caller's current `tracing` span (through
+//! `tracing-opentelemetry`), else the current OpenTelemetry context. The
+//! provider's sampler decides at the start of the send: a span it drops costs
+//! its ids and nothing else, and is still propagated (`traceparent` with the
+//! sampled flag off), so that consumers follow the same decision.
+//!
+//! Without the feature, the send span is a `tracing` span at `INFO` with
+//! target [`SEND_SPAN_TARGET`], for log subscribers; no header is written.
+//!
+//! Either way the span follows OpenTelemetry's messaging semantic conventions
+//! ([`SEMCONV_VERSION`]) and ends when the record's outcome is known.
+
+#[cfg(not(feature = "opentelemetry"))]
+mod log;
+#[cfg(feature = "opentelemetry")]
+mod otel;
+
+#[cfg(not(feature = "opentelemetry"))]
+pub(crate) use log::{SendSpan, SendTracer, observe_send, record_outcome};
+#[cfg(feature = "opentelemetry")]
+pub(crate) use otel::{SendSpan, SendTracer, observe_send, record_outcome};
+
+/// The version of OpenTelemetry's semantic conventions whose messaging span
+/// names and attributes the send span follows. Later versions (1.45 on) rename
+/// some of them (`messaging.system.name`, `kafka.offset`,
+/// `kafka.message.key`); the conventions are still marked *Development*, and
+/// moving to a newer version would be a deliberate change.
+pub const SEMCONV_VERSION: &str = "1.44.0";
+
+/// The name of the instrumentation scope of the send spans (their tracer):
+/// this crate's.
+pub const INSTRUMENTATION_SCOPE: &str = "kafka-template";
+
+/// The `tracing` target of the send span when the `opentelemetry` feature is
+/// off: filter it with `kafka_template::send=info` (or `off`).
+pub const SEND_SPAN_TARGET: &str = "kafka_template::send";
+
+/// The header keys of the W3C trace context.
+pub const TRACEPARENT: &str = "traceparent";
+/// See [`TRACEPARENT`].
+pub const TRACESTATE: &str = "tracestate";
+
+/// The key as the conventions want it: only a key that is text (UTF-8
+/// without control characters); a binary key (a Java `LongSerializer` key,
+/// Avro) has no canonical string form and is left out.
+fn string_key(key: Option<&[u8]>) -> Option<&str> {
+    let text = std::str::from_utf8(key?).ok()?;
+    (!text.chars().any(char::is_control)).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_text_keys_are_attributes() {
+        assert_eq!(string_key(Some(b"order-1")), Some("order-1"));
+        assert_eq!(string_key(Some("café".as_bytes())), Some("café"));
+        assert_eq!(string_key(Some(&7_i64.to_be_bytes())), None);
+        assert_eq!(string_key(Some(&[0xc3, 0x28])), None);
+        assert_eq!(string_key(None), None);
+    }
+}
