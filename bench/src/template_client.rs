@@ -67,11 +67,13 @@ pub enum Observability {
     /// what `bench-template` measures.
     Off,
     /// A Prometheus recorder installed (scraped every second), every send
-    /// observed (`template.observation-enabled: true`, a span per record) and
-    /// an OpenTelemetry layer recording the spans, sampled at
-    /// `BENCH_TRACE_SAMPLING` (default 1.0: every span) and exported in
-    /// batches to an exporter that drops them, and `traceparent` written into
-    /// every record (`BENCH_OBSERVATION=false`: no span per send).
+    /// observed (`template.observation-enabled: true`, a span per record)
+    /// with the global tracer provider sampling parent-based at
+    /// `BENCH_TRACE_SAMPLING` (default 0.01, as services at high rates run;
+    /// 1.0: every span) and exporting in batches to an exporter that drops
+    /// them, `tracing-opentelemetry`'s layer installed, and `traceparent`
+    /// written into every record (`BENCH_OBSERVATION=false`: no span per send;
+    /// `BENCH_PROPAGATION=false`: no header).
     On,
 }
 
@@ -112,6 +114,13 @@ fn run(binary: &'static str, framing: ValueFraming, observability: Observability
             && std::env::var("BENCH_OBSERVATION").as_deref() != Ok("false")
         {
             config = config.override_value("kafka.template.observation-enabled", "true");
+        }
+        // BENCH_PROPAGATION=false: no traceparent in the records, what the
+        // header costs.
+        if observability == Observability::On
+            && std::env::var("BENCH_PROPAGATION").as_deref() == Ok("false")
+        {
+            config = config.override_value("kafka.template.trace-propagation-enabled", "false");
         }
         for (key, value) in args.producer_properties()? {
             config = config.override_value(format!("kafka.properties[{key}]"), value);
@@ -161,6 +170,11 @@ mod observed {
         }
     }
 
+    /// The share of send spans recorded unless `BENCH_TRACE_SAMPLING` says
+    /// otherwise: a service at hundreds of thousands of records a second
+    /// samples (each recorded span costs a few microseconds).
+    const DEFAULT_SAMPLING: f64 = 0.01;
+
     /// Installs the Prometheus recorder (rendered every second on a thread of
     /// its own, as a scrape would) and returns the OpenTelemetry layer.
     pub fn install() -> anyhow::Result<ExtraLayer> {
@@ -181,7 +195,7 @@ mod observed {
             Ok(text) => text
                 .parse::<f64>()
                 .with_context(|| format!("BENCH_TRACE_SAMPLING={text:?} is not a number"))?,
-            Err(_) => 1.0,
+            Err(_) => DEFAULT_SAMPLING,
         };
         let provider = SdkTracerProvider::builder()
             .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(

@@ -11,6 +11,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use bytes::Bytes;
 use kafka_core::{Header, KafkaError, ProducerRecord, RecordMetadata};
 use opentelemetry::global::{BoxedSpan, BoxedTracer};
 use opentelemetry::trace::{
@@ -77,9 +78,10 @@ pub(crate) fn observe_send(
         }
         return None;
     };
-    let builder = tracer
-        .span_builder(format!("send {}", record.topic))
-        .with_kind(SpanKind::Producer);
+    let mut name = String::with_capacity(5 + record.topic.len());
+    name.push_str("send ");
+    name.push_str(&record.topic);
+    let builder = tracer.span_builder(name).with_kind(SpanKind::Producer);
     let mut span = tracer.build_with_context(builder, &parent);
     if propagate {
         // A tracer that makes no span of its own (no provider set) hands
@@ -181,26 +183,25 @@ fn inject(record: &mut ProducerRecord, context: &SpanContext) {
 
 /// `00-<trace id>-<span id>-<flags>` in lower-case hex, of which flags only
 /// the sampled bit (W3C Trace Context level 1, as OpenTelemetry's
-/// `TraceContextPropagator` writes it).
-fn traceparent(context: &SpanContext) -> String {
+/// `TraceContextPropagator` writes it). Written byte by byte: it is made for
+/// every record.
+fn traceparent(context: &SpanContext) -> Bytes {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    fn push_hex(out: &mut String, bytes: &[u8]) {
-        for &byte in bytes {
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    let mut out = [b'-'; 55];
+    out[..2].copy_from_slice(b"00");
+    let flags = (context.trace_flags() & TraceFlags::SAMPLED).to_u8();
+    let fields: [(usize, &[u8]); 3] = [
+        (3, &context.trace_id().to_bytes()),
+        (36, &context.span_id().to_bytes()),
+        (53, &[flags]),
+    ];
+    for (start, bytes) in fields {
+        for (i, &byte) in bytes.iter().enumerate() {
+            out[start + 2 * i] = HEX[usize::from(byte >> 4)];
+            out[start + 2 * i + 1] = HEX[usize::from(byte & 0x0f)];
         }
     }
-    let mut out = String::with_capacity(55);
-    out.push_str("00-");
-    push_hex(&mut out, &context.trace_id().to_bytes());
-    out.push('-');
-    push_hex(&mut out, &context.span_id().to_bytes());
-    out.push('-');
-    push_hex(
-        &mut out,
-        &[(context.trace_flags() & TraceFlags::SAMPLED).to_u8()],
-    );
-    out
+    Bytes::copy_from_slice(&out)
 }
 
 #[cfg(test)]
@@ -629,7 +630,8 @@ mod tests {
                 &opentelemetry::Context::new().with_remote_span_context(context.clone()),
                 &mut written,
             );
-            assert_eq!(Some(&traceparent(&context)), written.get(TRACEPARENT));
+            let ours = String::from_utf8(traceparent(&context).to_vec()).expect("ASCII");
+            assert_eq!(Some(&ours), written.get(TRACEPARENT));
             let mut record = ProducerRecord::new("t", "v");
             inject(&mut record, &context);
             let state = record
