@@ -2,11 +2,12 @@
 //! callgrind by the driver ([`crate::driver::floor`]):
 //!
 //! - **hot path**: what `kafka-core` does per record in memory, with no
-//!   network: the partitioning rules (`RecordPartitioner::choose`), the
-//!   append with that choice (keyless records: the built-in sticky
-//!   partitioner, as in `send`) into per-partition batches (a delivery future
-//!   each), then per batch the close (encode), the idempotent producer state,
-//!   the CRC-32C and completion, through `kafka_core::bench_support::HotPath`;
+//!   network: `send`'s own first step (checks, wall clock, the topic's
+//!   metadata, the partitioning rules, keyless records taking the built-in
+//!   sticky partitioner, the append into per-partition batches, a delivery
+//!   future each), then per batch the close (encode), the idempotent producer
+//!   state, the CRC-32C and completion, through
+//!   `kafka_core::bench_support::HotPath`;
 //! - **floor**: only copies the same value bytes into a batch-sized buffer
 //!   and computes CRC-32C over each full buffer (the `crc32c` crate
 //!   `kafka-core` uses), the least any producer must do with a record.

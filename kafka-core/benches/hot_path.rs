@@ -1,5 +1,6 @@
 //! The producer's hot path without a network, for 100-byte records: `send`'s
-//! append into per-partition batches (one delivery future each), then the
+//! first step (checks, metadata, partition) and append into per-partition
+//! batches (one delivery future each), then the
 //! sender's work per batch (encode and compress, stamp producer id, epoch,
 //! sequence and CRC-32C), then completion. Throughput is reported in records.
 

@@ -1,46 +1,44 @@
 //! A driver for the producer's hot path without a network, for
 //! `benches/hot_path.rs` and the bench crate's floor measurement: what `send`
-//! does after metadata is known (the partitioning rules of
-//! `RecordPartitioner::choose`, then `RecordAccumulator::append` with that
-//! choice, so keyless records take the built-in sticky partitioner's path as
-//! they do in `send`, a [`DeliveryFuture`](crate::DeliveryFuture) per record),
-//! then what the sender does to each batch before a Produce request (close it:
-//! encode and compress; stamp the idempotent producer state: header and
-//! CRC-32C), then completing it.
+//! does per record once the topic's metadata is known, through the very
+//! function every `send` runs first (`producer::send_now`: the checks, the
+//! metadata lookup, the partitioning rules of `RecordPartitioner::choose`, so
+//! keyless records take the built-in sticky partitioner's path, then the
+//! accumulator's append, a [`DeliveryFuture`](crate::DeliveryFuture) per
+//! record), then what the sender does to each batch before a Produce request
+//! (close it: encode and compress; stamp the idempotent producer state: header
+//! and CRC-32C), then completing it.
 //!
 //! Not part of the API: hidden from the docs and free to change.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use bytes::Bytes;
-use futures_util::FutureExt;
-use tokio::sync::Notify;
-use tokio::time::Instant;
 
 use crate::ProducerConfig;
-use crate::accumulator::{AccumulatorConfig, BatchOutcome, RecordAccumulator};
+use crate::accumulator::BatchOutcome;
 use crate::error::KafkaError;
-use crate::metrics::ProducerMetrics;
-use crate::partitioner::{PartitionerCluster, RecordPartitioner, TopicPartitions};
+use crate::metadata::one_topic_response;
+use crate::partitioner::RecordPartitioner;
+use crate::producer::{SendNow, send_now};
 use crate::record::ProducerRecord;
 use crate::record_batch::Compression;
+use crate::sender::ProducerShared;
 
 const TOPIC: &str = "bench";
 
-/// The accumulator and the record the benchmark appends over and over.
+/// A producer's shared state without its network thread, the topic's
+/// metadata known, and the record the benchmark sends over and over.
 pub struct HotPath {
-    accumulator: RecordAccumulator,
+    shared: ProducerShared,
     partitioner: RecordPartitioner,
-    cluster: PartitionerCluster,
-    partitions: TopicPartitions,
     record: ProducerRecord,
     next_sequence: i32,
 }
 
 impl HotPath {
-    /// Keyless records with `value_size`-byte values, spread over `partitions`
-    /// partitions by the built-in sticky partitioner (as `send` spreads them), batched with the default `batch.size` and `compression`.
+    /// Keyless records with `value_size`-byte values to a topic of
+    /// `partitions` partitions (spread by the built-in sticky partitioner, as
+    /// `send` spreads them), batched with the default `batch.size` and
+    /// `compression`.
     pub fn new(
         compression: Compression,
         partitions: usize,
@@ -49,65 +47,43 @@ impl HotPath {
         let config = ProducerConfig::builder()
             .bootstrap_servers("localhost:9092")
             .compression(compression)
+            // Room for every batch of one `run`: sends never wait.
+            .buffer_memory(1 << 30)
             .build()?;
-        let mut settings = AccumulatorConfig::from_config(&config);
-        // Room for every batch of one `run`: appends never wait.
-        settings.buffer_memory = 1 << 30;
-        let accumulator = RecordAccumulator::new(
-            settings,
-            Arc::new(ProducerMetrics::default()),
-            Arc::new(Notify::new()),
-        );
-        let partitions = TopicPartitions::all_available(partitions.max(1));
+        let partitioner = RecordPartitioner::new(None, config.partitioner_ignore_keys());
+        let shared = ProducerShared::new(config);
+        let partitions = i32::try_from(partitions.max(1))
+            .map_err(|_| KafkaError::Internal("too many partitions".into()))?;
+        shared
+            .metadata
+            .update(&one_topic_response(TOPIC, partitions, 1));
         // Text-like bytes, so the codecs have something to find.
         let value: Vec<u8> = (0..value_size).map(|i| b"order-status:"[i % 13]).collect();
         Ok(HotPath {
-            accumulator,
-            partitioner: RecordPartitioner::new(None, false),
-            cluster: PartitionerCluster::new().with_topic(TOPIC, partitions.clone()),
-            partitions,
+            shared,
+            partitioner,
             record: ProducerRecord::new(TOPIC, Bytes::from(value)),
             next_sequence: 0,
         })
     }
 
-    /// Partitions and appends `records` records, then closes, stamps and
-    /// completes every batch. Returns the encoded bytes.
+    /// Sends `records` records as `send` does up to the network, then closes,
+    /// stamps and completes every batch. Returns the encoded bytes.
     pub fn run(&mut self, records: usize) -> Result<usize, KafkaError> {
-        let deadline = Instant::now() + Duration::from_secs(60);
         for _ in 0..records {
-            let record = &self.record;
-            let choice = self
-                .partitioner
-                .choose_in(
-                    &record.topic,
-                    &self.partitions,
-                    record.partition,
-                    record.key.as_deref(),
-                    record.value.as_deref(),
-                    &self.cluster,
-                )
-                .map_err(|e| KafkaError::Internal(e.to_string()))?;
-            let append = self.accumulator.append(
-                record,
-                1_700_000_000_000,
-                choice,
-                &self.partitions,
-                Some(deadline),
-                None,
-            );
-            // Fire and forget: the future is dropped, as most applications do.
-            match append.now_or_never() {
-                Some(result) => drop(result?),
-                None => {
+            match send_now(&self.shared, &self.partitioner, &self.record, &mut None) {
+                // Fire and forget: the future is dropped, as most applications do.
+                SendNow::Done(result) => drop(result?),
+                SendNow::Wait(_) => {
                     return Err(KafkaError::Internal(
-                        "an append waited for buffer memory; run fewer records per call".into(),
+                        "a send had to wait (metadata or buffer memory); run fewer records per call"
+                            .into(),
                     ));
                 }
             }
         }
         let mut encoded = 0;
-        for mut batch in self.accumulator.take_all() {
+        for mut batch in self.shared.accumulator.take_all() {
             if let Err(error) = batch.close() {
                 batch.fail(error.clone());
                 return Err(error);
@@ -122,6 +98,15 @@ impl HotPath {
             });
         }
         Ok(encoded)
+    }
+}
+
+impl Drop for HotPath {
+    /// Fails what a failed run left queued, so every batch has an outcome.
+    fn drop(&mut self) {
+        for batch in self.shared.accumulator.take_all() {
+            batch.fail(KafkaError::ProducerClosed("the hot path benchmark ended"));
+        }
     }
 }
 

@@ -8,12 +8,13 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::accumulator::{RecordAccumulator, TopicQueues};
 use crate::error::KafkaError;
 use crate::network::NetworkError;
 use crate::partitioner::{PartitionerCluster, TopicPartitions};
@@ -59,6 +60,35 @@ pub(crate) struct TopicMetadata {
     pub view: TopicPartitions,
     /// The topic's id (KIP-516), zero when the broker sent none.
     pub topic_id: Uuid,
+    /// The accumulator's queues of the topic, found once per snapshot (and
+    /// kept from the previous one), so `send` looks a topic up once per
+    /// record: here.
+    pub queues: OnceLock<Arc<TopicQueues>>,
+}
+
+impl TopicMetadata {
+    /// Whether the topic is known well enough to send to `partition` (any
+    /// partition when `None`) now: `send`'s fast path, without waiting or
+    /// reading the monotonic clock. Marks the topic used at `now_ms` if so.
+    #[inline]
+    pub fn ready_for(&self, partition: Option<i32>, now_ms: i64) -> bool {
+        let known = self.error.is_ok()
+            && match partition {
+                Some(p) => usize::try_from(p).is_ok_and(|p| p < self.partitions.len()),
+                None => !self.partitions.is_empty(),
+            };
+        if known {
+            self.last_used.store(now_ms, Ordering::Relaxed);
+        }
+        known
+    }
+
+    /// The accumulator's queues of the topic, looked up in `accumulator`
+    /// the first time.
+    #[inline]
+    pub fn queues(&self, accumulator: &RecordAccumulator, topic: &str) -> &Arc<TopicQueues> {
+        self.queues.get_or_init(|| accumulator.topic(topic))
+    }
 }
 
 /// An immutable snapshot of the cluster.
@@ -153,28 +183,6 @@ impl Metadata {
         topics.keys().cloned().collect()
     }
 
-    /// The snapshot, if it already knows `topic` (and `partition`) well enough to
-    /// send: `send`'s fast path, without waiting or reading the monotonic clock.
-    pub fn ready_for(
-        &self,
-        topic: &str,
-        partition: Option<i32>,
-        now_ms: i64,
-    ) -> Option<Arc<Cluster>> {
-        let cluster = self.cluster();
-        let t = cluster.topics.get(topic)?;
-        let known = t.error.is_ok()
-            && match partition {
-                Some(p) => usize::try_from(p).is_ok_and(|p| p < t.partitions.len()),
-                None => !t.partitions.is_empty(),
-            };
-        if !known {
-            return None;
-        }
-        t.last_used.store(now_ms, Ordering::Relaxed);
-        Some(cluster)
-    }
-
     /// When the sender should fetch next; `None` when nothing is of interest.
     pub fn next_refresh(&self, now: Instant) -> Option<Instant> {
         if self
@@ -225,6 +233,7 @@ impl Metadata {
 
     /// Applies a Metadata response; topics without leaders ask for another fetch.
     pub fn update(&self, response: &MetadataResponse) {
+        let previous = self.cluster();
         let mut cluster = Cluster::default();
         for broker in &response.brokers {
             cluster.brokers.insert(
@@ -280,6 +289,13 @@ impl Metadata {
                 .get(&name)
                 .cloned()
                 .unwrap_or_default();
+            // The queues found for the previous snapshot serve this one.
+            let queues = previous
+                .topics
+                .get(&name)
+                .and_then(|t| t.queues.get().cloned())
+                .map(OnceLock::from)
+                .unwrap_or_default();
             cluster.topics.insert(
                 name,
                 TopicMetadata {
@@ -288,6 +304,7 @@ impl Metadata {
                     partitions,
                     view,
                     topic_id: topic.topic_id,
+                    queues,
                 },
             );
         }
@@ -390,4 +407,88 @@ pub(crate) fn wall_clock_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// A Metadata answer naming one broker (`leader`, at localhost:9092) that
+/// leads every one of `partitions` partitions of `topic`: the benchmark's
+/// and the tests' cluster.
+#[cfg(any(test, feature = "unstable"))]
+pub(crate) fn one_topic_response(topic: &str, partitions: i32, leader: i32) -> MetadataResponse {
+    use crate::protocol::messages::{MetadataBroker, MetadataPartition, MetadataTopic};
+    MetadataResponse {
+        throttle_time_ms: 0,
+        brokers: vec![MetadataBroker {
+            node_id: leader,
+            host: "localhost".into(),
+            port: 9092,
+            rack: None,
+        }],
+        cluster_id: None,
+        controller_id: leader,
+        topics: vec![MetadataTopic {
+            error_code: ErrorCode::NONE,
+            name: Some(topic.into()),
+            topic_id: Uuid::ZERO,
+            is_internal: false,
+            partitions: (0..partitions)
+                .map(|partition_index| MetadataPartition {
+                    error_code: ErrorCode::NONE,
+                    partition_index,
+                    leader_id: leader,
+                    leader_epoch: 0,
+                    replica_nodes: vec![leader],
+                    isr_nodes: vec![leader],
+                    offline_replicas: Vec::new(),
+                })
+                .collect(),
+            topic_authorized_operations: i32::MIN,
+        }],
+        cluster_authorized_operations: i32::MIN,
+        error_code: ErrorCode::NONE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ProducerConfig;
+    use crate::accumulator::AccumulatorConfig;
+    use crate::metrics::ProducerMetrics;
+
+    #[test]
+    fn a_topics_queues_are_looked_up_once_and_kept_across_updates() {
+        let config = ProducerConfig::builder()
+            .bootstrap_servers("localhost:9092")
+            .build()
+            .unwrap();
+        let accumulator = RecordAccumulator::new(
+            AccumulatorConfig::from_config(&config),
+            Arc::new(ProducerMetrics::default()),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        let metadata = Metadata::new(
+            Duration::from_secs(300),
+            Duration::from_secs(300),
+            Duration::from_millis(100),
+        );
+        metadata.update(&one_topic_response("orders", 3, 1));
+        let first = metadata.cluster();
+        let topic = first.topics.get("orders").unwrap();
+        assert!(topic.ready_for(Some(2), 1_000));
+        assert!(!topic.ready_for(Some(3), 1_000), "no partition 3");
+        let queues = topic.queues(&accumulator, "orders").clone();
+        assert!(Arc::ptr_eq(&queues, &accumulator.topic("orders")));
+        // A new snapshot (the topic grew) keeps the queues found before.
+        metadata.update(&one_topic_response("orders", 4, 1));
+        let second = metadata.cluster();
+        let kept = second.topics.get("orders").unwrap().queues.get();
+        assert!(kept.is_some_and(|kept| Arc::ptr_eq(kept, &queues)));
+        assert!(
+            second
+                .topics
+                .get("orders")
+                .unwrap()
+                .ready_for(Some(3), 1_000)
+        );
+    }
 }

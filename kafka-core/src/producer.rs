@@ -8,14 +8,16 @@ use futures_util::FutureExt;
 use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
-use crate::accumulator::{AccumulatorConfig, Callback, DeliveryFuture, RecordAccumulator};
+use crate::accumulator::{
+    AccumulatorConfig, AppendNow, AppendRecord, Callback, DeliveryFuture, PendingAppend,
+    RecordAccumulator,
+};
 use crate::config::{ConfigError, ProducerConfig};
 use crate::error::{KafkaError, SendError};
-use crate::metadata::{Metadata, wall_clock_ms};
+use crate::metadata::{Cluster, Metadata, TopicMetadata, wall_clock_ms};
 use crate::metrics::{MetricValue, MetricsSnapshot, ProducerMetrics, WindowConfig};
-use crate::partitioner::{Partitioner, PartitionerError, RecordPartitioner};
+use crate::partitioner::{PartitionChoice, Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, SentRecord};
-use crate::record_batch::RecordBatchBuilder;
 use crate::sender::{Connector, Finished, ProducerShared, Sender};
 use crate::transaction::{
     ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition, TransactionError, TransactionProtocol,
@@ -203,41 +205,9 @@ impl KafkaProducerBuilder {
             .map_err(|e| {
                 KafkaError::Internal(format!("cannot start the producer's network runtime: {e}"))
             })?;
-        let metrics = Arc::new(ProducerMetrics::new(
-            config.client_id().to_owned(),
-            WindowConfig {
-                window_ms: u64::try_from(config.metrics_sample_window().as_millis())
-                    .unwrap_or(u64::MAX),
-                samples: config.metrics_num_samples(),
-            },
-        ));
-        let wakeup = Arc::new(Notify::new());
-        let accumulator = RecordAccumulator::new(
-            AccumulatorConfig::from_config(&config),
-            metrics.clone(),
-            wakeup.clone(),
-        );
-        let metadata = Metadata::new(
-            config.metadata_max_age(),
-            config.metadata_max_idle(),
-            config.retry_backoff(),
-        );
         let partitioner =
             RecordPartitioner::new(self.partitioner, config.partitioner_ignore_keys());
-        let shared = Arc::new(ProducerShared {
-            txn: config
-                .transactional_id()
-                .map(|id| Arc::new(TxnShared::new(id.to_owned()))),
-            config,
-            accumulator,
-            metadata,
-            metrics,
-            wakeup,
-            force_close: AtomicBool::new(false),
-            sender_done: SetOnce::new(),
-            sender_finished: Finished::default(),
-            client_instance_id: std::sync::OnceLock::new(),
-        });
+        let shared = Arc::new(ProducerShared::new(config));
         let sender = match connector {
             Some(connector) => Sender::with_connector(shared.clone(), connector),
             None => Sender::new(shared.clone()),
@@ -285,6 +255,46 @@ impl KafkaProducerBuilder {
                 close_timeout,
             }),
         })
+    }
+}
+
+impl ProducerShared {
+    /// What the producer handles and the network thread share, for `config`,
+    /// before any thread runs.
+    pub(crate) fn new(config: ProducerConfig) -> ProducerShared {
+        let metrics = Arc::new(ProducerMetrics::new(
+            config.client_id().to_owned(),
+            WindowConfig {
+                window_ms: u64::try_from(config.metrics_sample_window().as_millis())
+                    .unwrap_or(u64::MAX),
+                samples: config.metrics_num_samples(),
+            },
+        ));
+        let wakeup = Arc::new(Notify::new());
+        let accumulator = RecordAccumulator::new(
+            AccumulatorConfig::from_config(&config),
+            metrics.clone(),
+            wakeup.clone(),
+        );
+        let metadata = Metadata::new(
+            config.metadata_max_age(),
+            config.metadata_max_idle(),
+            config.retry_backoff(),
+        );
+        ProducerShared {
+            txn: config
+                .transactional_id()
+                .map(|id| Arc::new(TxnShared::new(id.to_owned()))),
+            config,
+            accumulator,
+            metadata,
+            metrics,
+            wakeup,
+            force_close: AtomicBool::new(false),
+            sender_done: SetOnce::new(),
+            sender_finished: Finished::default(),
+            client_instance_id: std::sync::OnceLock::new(),
+        }
     }
 }
 
@@ -369,103 +379,84 @@ impl KafkaProducer {
     /// The send styles that take the record, behind plain functions: the
     /// per-record path nests one future fewer (each is copied when first
     /// polled). A record refused before sending is counted and handed back.
+    ///
+    /// Sends that need not wait (the topic's metadata is known, the open batch
+    /// or the free `buffer.memory` takes the record) are done by [`send_now`]
+    /// when first polled, with no further future; only a send that must wait
+    /// builds the (boxed) one of [`send_after_wait`](Self::send_after_wait).
     async fn send_owned(
         &self,
         record: ProducerRecord,
-        callback: Option<Callback>,
+        mut callback: Option<Callback>,
     ) -> Result<DeliveryFuture, SendError> {
-        match self.try_send(&record, callback).await {
-            Ok(future) => Ok(future),
-            Err(error) => {
-                self.inner
-                    .shared
-                    .metrics
-                    .record_error(&record.topic, error.kind_name(), 1);
-                Err(SendError::new(error, record))
-            }
-        }
+        let handle = &*self.inner;
+        let result = match send_now(&handle.shared, &handle.partitioner, &record, &mut callback) {
+            SendNow::Done(result) => result,
+            SendNow::Wait(wait) => Box::pin(self.send_after_wait(&record, wait, callback)).await,
+        };
+        result.map_err(|error| {
+            handle
+                .shared
+                .metrics
+                .record_error(&record.topic, error.kind_name(), 1);
+            SendError::new(error, record)
+        })
     }
 
-    async fn try_send(
+    /// The rest of a send that [`send_now`] could not finish: waits for the
+    /// topic's metadata and then for buffer memory, both within
+    /// `max.block.ms`, or for buffer memory alone.
+    async fn send_after_wait(
         &self,
         record: &ProducerRecord,
+        wait: SendWait<'_>,
         callback: Option<Callback>,
     ) -> Result<DeliveryFuture, KafkaError> {
-        let shared = &self.inner.shared;
+        let shared = &*self.inner.shared;
         let config = &shared.config;
-        if shared.accumulator.is_closed() {
-            return Err(KafkaError::ProducerClosed("send was called after close"));
-        }
-        if let Some(txn) = &shared.txn {
-            txn.check_send()?;
-        }
-        validate_topic(&record.topic)?;
-        let size = RecordBatchBuilder::estimate_record_size(
-            record.key.as_ref().map_or(0, |k| k.len()),
-            record.value.as_ref().map_or(0, |v| v.len()),
-            &record.headers,
-        );
-        if size > config.max_request_size() {
-            return Err(KafkaError::RecordTooLarge {
-                size,
-                max_request_size: config.max_request_size(),
-            });
-        }
-        if size > config.buffer_memory() {
-            return Err(KafkaError::RecordExceedsBufferMemory {
-                size,
-                buffer_memory: config.buffer_memory(),
-            });
-        }
-        let now_ms = wall_clock_ms();
-        // max.block.ms bounds metadata and buffer waits together; the fast path
-        // (metadata known) reads no monotonic clock unless it has to wait.
-        let mut deadline = None;
-        let cluster = match shared
-            .metadata
-            .ready_for(&record.topic, record.partition, now_ms)
-        {
-            Some(cluster) => cluster,
-            None => {
-                let deadline = *deadline.insert(Instant::now() + config.max_block());
-                let wakeup = shared.wakeup.clone();
-                // Boxed, as only the first sends to a topic wait: the fast
-                // path's future stays small (it is copied as futures nest).
-                Box::pin(shared.metadata.wait_for(
-                    &record.topic,
-                    record.partition,
-                    deadline,
-                    config.max_block(),
-                    || wakeup.notify_one(),
-                ))
-                .await?
+        let accumulator = &shared.accumulator;
+        match wait {
+            SendWait::Memory {
+                pending,
+                cluster,
+                choice,
+                record_size,
+                timestamp,
+            } => {
+                let topic = known_topic(&cluster, &record.topic)?;
+                let append =
+                    append_record(accumulator, topic, record, record_size, timestamp, choice);
+                // No deadline yet: the metadata was known, max.block.ms
+                // counts from this wait.
+                accumulator
+                    .append_after_wait(pending, &append, None, callback)
+                    .await
             }
-        };
-        let topic = cluster.topics.get(&record.topic).ok_or_else(|| {
-            KafkaError::Internal(format!("metadata for '{}' vanished", record.topic))
-        })?;
-        let choice = self
-            .inner
-            .partitioner
-            .choose_in(
-                &record.topic,
-                &topic.view,
-                record.partition,
-                record.key.as_deref(),
-                record.value.as_deref(),
-                &cluster.partitioner_view,
-            )
-            .map_err(|e| match e {
-                PartitionerError::InvalidPartition { .. } => {
-                    KafkaError::InvalidPartition(e.to_string())
-                }
-                other => KafkaError::Internal(other.to_string()),
-            })?;
-        let timestamp = record.timestamp.unwrap_or(now_ms);
-        shared
-            .accumulator
-            .append(record, timestamp, choice, &topic.view, deadline, callback)
-            .await
+            SendWait::Metadata {
+                record_size,
+                now_ms,
+            } => {
+                // max.block.ms bounds metadata and buffer waits together.
+                let deadline = Instant::now() + config.max_block();
+                let wakeup = shared.wakeup.clone();
+                let cluster = shared
+                    .metadata
+                    .wait_for(
+                        &record.topic,
+                        record.partition,
+                        deadline,
+                        config.max_block(),
+                        || wakeup.notify_one(),
+                    )
+                    .await?;
+                let topic = known_topic(&cluster, &record.topic)?;
+                let choice = choose(&self.inner.partitioner, record, topic, &cluster)?;
+                let timestamp = record.timestamp.unwrap_or(now_ms);
+                let append =
+                    append_record(accumulator, topic, record, record_size, timestamp, choice);
+                accumulator.append(&append, Some(deadline), callback).await
+            }
+        }
     }
 
     /// Sends everything buffered now and waits until every record sent before
@@ -706,6 +697,179 @@ impl KafkaProducer {
             .await?;
         Ok(cluster.topics.get(topic).map_or(0, |t| t.partitions.len()))
     }
+}
+
+/// What [`send_now`] came to.
+#[derive(Debug)]
+pub(crate) enum SendNow<'a> {
+    /// Appended, or refused for good.
+    Done(Result<DeliveryFuture, KafkaError>),
+    /// The send must wait (at most `max.block.ms`): nothing was appended yet.
+    Wait(SendWait<'a>),
+}
+
+/// What a send waits for, with what was worked out before.
+#[derive(Debug)]
+pub(crate) enum SendWait<'a> {
+    /// The topic's metadata (or the partition named on the record).
+    Metadata {
+        record_size: usize,
+        /// The wall clock when the send began (the record's default timestamp).
+        now_ms: i64,
+    },
+    /// The memory of a new batch, the partition chosen.
+    Memory {
+        pending: PendingAppend<'a>,
+        cluster: Arc<Cluster>,
+        choice: PartitionChoice,
+        record_size: usize,
+        timestamp: i64,
+    },
+}
+
+/// `send` up to where it would wait, and no further: the checks, the
+/// partition, the append, all synchronous. Every send runs it first (the
+/// floor benchmark through `bench_support` too). `callback` is taken only
+/// when the record was appended.
+pub(crate) fn send_now<'a>(
+    shared: &'a ProducerShared,
+    partitioner: &RecordPartitioner,
+    record: &ProducerRecord,
+    callback: &mut Option<Callback>,
+) -> SendNow<'a> {
+    if let Err(error) = check_open(shared) {
+        return SendNow::Done(Err(error));
+    }
+    let now_ms = wall_clock_ms();
+    // The fast path (metadata known) reads no monotonic clock.
+    let cluster = shared.metadata.cluster();
+    let Some(topic) = cluster
+        .topics
+        .get(&record.topic)
+        .filter(|t| t.ready_for(record.partition, now_ms))
+    else {
+        // Checked here, before the size: a topic the metadata knows has a
+        // valid name (the broker created it under that name), so the fast
+        // path reports the same first error without checking it.
+        if let Err(error) = validate_topic(&record.topic) {
+            return SendNow::Done(Err(error));
+        }
+        return match check_size(&shared.config, record) {
+            Ok(record_size) => SendNow::Wait(SendWait::Metadata {
+                record_size,
+                now_ms,
+            }),
+            Err(error) => SendNow::Done(Err(error)),
+        };
+    };
+    let record_size = match check_size(&shared.config, record) {
+        Ok(size) => size,
+        Err(error) => return SendNow::Done(Err(error)),
+    };
+    let choice = match choose(partitioner, record, topic, &cluster) {
+        Ok(choice) => choice,
+        Err(error) => return SendNow::Done(Err(error)),
+    };
+    let timestamp = record.timestamp.unwrap_or(now_ms);
+    let accumulator = &shared.accumulator;
+    let append = append_record(accumulator, topic, record, record_size, timestamp, choice);
+    match accumulator.try_append_now(&append, callback) {
+        AppendNow::Done(result) => SendNow::Done(result),
+        AppendNow::MustWait(pending) => SendNow::Wait(SendWait::Memory {
+            pending,
+            cluster: cluster.clone(),
+            choice,
+            record_size,
+            timestamp,
+        }),
+    }
+}
+
+/// The checks before anything else: the producer is open and, with
+/// transactions, in a transaction.
+#[inline]
+fn check_open(shared: &ProducerShared) -> Result<(), KafkaError> {
+    if shared.accumulator.is_closed() {
+        return Err(KafkaError::ProducerClosed("send was called after close"));
+    }
+    if let Some(txn) = &shared.txn {
+        txn.check_send()?;
+    }
+    Ok(())
+}
+
+/// The record's size against `max.request.size` and `buffer.memory`; returns
+/// the size.
+#[inline]
+fn check_size(config: &ProducerConfig, record: &ProducerRecord) -> Result<usize, KafkaError> {
+    let size = record.size_upper_bound();
+    if size > config.max_request_size() {
+        return Err(KafkaError::RecordTooLarge {
+            size,
+            max_request_size: config.max_request_size(),
+        });
+    }
+    if size > config.buffer_memory() {
+        return Err(KafkaError::RecordExceedsBufferMemory {
+            size,
+            buffer_memory: config.buffer_memory(),
+        });
+    }
+    Ok(size)
+}
+
+/// What the accumulator appends: the record, to the queues of its topic
+/// (found through the topic's metadata).
+#[inline]
+fn append_record<'a>(
+    accumulator: &RecordAccumulator,
+    topic: &'a TopicMetadata,
+    record: &'a ProducerRecord,
+    record_size: usize,
+    timestamp: i64,
+    choice: PartitionChoice,
+) -> AppendRecord<'a> {
+    AppendRecord {
+        topic: topic.queues(accumulator, &record.topic),
+        record,
+        record_size,
+        timestamp,
+        choice,
+        partitions: &topic.view,
+    }
+}
+
+/// The topic's metadata in a snapshot that had it.
+fn known_topic<'c>(cluster: &'c Cluster, topic: &str) -> Result<&'c TopicMetadata, KafkaError> {
+    cluster
+        .topics
+        .get(topic)
+        .ok_or_else(|| KafkaError::Internal(format!("metadata for '{topic}' vanished")))
+}
+
+/// The record's partition by the producer's rules.
+#[inline]
+fn choose(
+    partitioner: &RecordPartitioner,
+    record: &ProducerRecord,
+    topic: &TopicMetadata,
+    cluster: &Cluster,
+) -> Result<PartitionChoice, KafkaError> {
+    partitioner
+        .choose_in(
+            &record.topic,
+            &topic.view,
+            record.partition,
+            record.key.as_deref(),
+            record.value.as_deref(),
+            &cluster.partitioner_view,
+        )
+        .map_err(|e| match e {
+            PartitionerError::InvalidPartition { .. } => {
+                KafkaError::InvalidPartition(e.to_string())
+            }
+            other => KafkaError::Internal(other.to_string()),
+        })
 }
 
 /// How long the network thread waits, once the sender is done, for tasks that

@@ -70,6 +70,18 @@ pub struct ProducerRecord {
 }
 
 impl ProducerRecord {
+    /// The most bytes the record adds to a request alone in a batch
+    /// ([`RecordBatchBuilder::estimate_record_size`](crate::record_batch::RecordBatchBuilder::estimate_record_size)),
+    /// what `max.request.size` and `buffer.memory` are checked against.
+    #[inline]
+    pub(crate) fn size_upper_bound(&self) -> usize {
+        crate::record_batch::RecordBatchBuilder::estimate_record_size(
+            self.key.as_ref().map_or(0, Bytes::len),
+            self.value.as_ref().map_or(0, Bytes::len),
+            &self.headers,
+        )
+    }
+
     /// A keyless record with a value.
     pub fn new(topic: impl Into<String>, value: impl Into<Bytes>) -> Self {
         ProducerRecord {

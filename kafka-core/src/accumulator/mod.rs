@@ -29,7 +29,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use bytes::Bytes;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -71,6 +70,66 @@ pub(crate) struct Drained {
     /// Some partition had a ready batch held back (an older retry of its
     /// partition is still in flight): look again after a backoff.
     pub held_back: bool,
+}
+
+/// A record to append, with what the producer worked out for it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AppendRecord<'a> {
+    /// The accumulator's queues of the record's topic.
+    pub topic: &'a TopicQueues,
+    pub record: &'a ProducerRecord,
+    /// [`RecordBatchBuilder::estimate_record_size`] of the record.
+    pub record_size: usize,
+    /// The record's create time.
+    pub timestamp: i64,
+    pub choice: PartitionChoice,
+    /// The partitioner's view of the topic.
+    pub partitions: &'a TopicPartitions,
+}
+
+/// What [`RecordAccumulator::try_append_now`] came to.
+#[derive(Debug)]
+pub(crate) enum AppendNow<'a> {
+    /// Appended (or failed for good).
+    Done(Result<DeliveryFuture, KafkaError>),
+    /// A new batch must wait for `buffer.memory`: continue with
+    /// [`RecordAccumulator::append_after_wait`].
+    MustWait(PendingAppend<'a>),
+}
+
+/// An append waiting for the memory of a new batch; counted among the
+/// appends in progress until it ends (the sender does not finish a close
+/// under it).
+#[derive(Debug)]
+pub(crate) struct PendingAppend<'a> {
+    _in_progress: InProgress<'a>,
+    /// The bytes the new batch needs.
+    size: usize,
+}
+
+/// One try of [`RecordAccumulator::append_step`].
+enum AppendStep {
+    Done(Result<DeliveryFuture, KafkaError>),
+    /// A new batch of this many bytes is needed and the pool has not them free.
+    NeedsMemory(usize),
+}
+
+/// Counts an append in progress while it lives (also when the append's
+/// future is dropped).
+#[derive(Debug)]
+struct InProgress<'a>(&'a AtomicUsize);
+
+impl<'a> InProgress<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        InProgress(count)
+    }
+}
+
+impl Drop for InProgress<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Settings the accumulator needs, from the producer config.
@@ -123,6 +182,9 @@ impl PartitionQueue {
     }
 }
 
+/// A topic's queues, indexed by partition, read-locked.
+type QueueTable<'a> = std::sync::RwLockReadGuard<'a, Vec<Arc<Mutex<PartitionQueue>>>>;
+
 /// The queues of one topic and its built-in partitioner.
 #[derive(Debug)]
 pub(crate) struct TopicQueues {
@@ -146,20 +208,27 @@ impl TopicQueues {
 
     /// The queue for `partition`, growing the table when the topic grew.
     fn queue(&self, partition: i32) -> Arc<Mutex<PartitionQueue>> {
+        let (queues, index) = self.queues_with(partition);
+        queues[index].clone()
+    }
+
+    /// The table of queues, read-locked, and the index of `partition`'s queue
+    /// in it (the table grown first when the topic grew): the append locks
+    /// that queue without cloning it.
+    #[inline]
+    fn queues_with(&self, partition: i32) -> (QueueTable<'_>, usize) {
         let index = usize::try_from(partition).unwrap_or(0);
-        if let Some(q) = self
-            .partitions
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(index)
-        {
-            return q.clone();
+        loop {
+            let queues = self.partitions.read().unwrap_or_else(|p| p.into_inner());
+            if index < queues.len() {
+                return (queues, index);
+            }
+            drop(queues);
+            let mut partitions = self.partitions.write().unwrap_or_else(|p| p.into_inner());
+            while partitions.len() <= index {
+                partitions.push(Arc::default());
+            }
         }
-        let mut partitions = self.partitions.write().unwrap_or_else(|p| p.into_inner());
-        while partitions.len() <= index {
-            partitions.push(Arc::default());
-        }
-        partitions[index].clone()
     }
 
     /// Every queue with its partition number.
@@ -254,29 +323,132 @@ impl RecordAccumulator {
 
     /// Appends a record (see the module docs), waiting at most until `deadline` for
     /// buffer space.
+    ///
+    /// The same as [`try_append_now`](Self::try_append_now), then, when that
+    /// must wait for memory, [`append_after_wait`](Self::append_after_wait).
     pub async fn append(
         &self,
-        record: &ProducerRecord,
-        timestamp: i64,
-        choice: PartitionChoice,
-        partitions: &TopicPartitions,
+        append: &AppendRecord<'_>,
         deadline: Option<Instant>,
         mut callback: Option<Callback>,
     ) -> Result<DeliveryFuture, KafkaError> {
-        self.appends_in_progress.fetch_add(1, Ordering::AcqRel);
-        let _guard = scopeguard(|| {
-            self.appends_in_progress.fetch_sub(1, Ordering::AcqRel);
-        });
-        let topic = self.topic(&record.topic);
-        let record_size = RecordBatchBuilder::estimate_record_size(
-            record.key.as_ref().map_or(0, Bytes::len),
-            record.value.as_ref().map_or(0, Bytes::len),
-            &record.headers,
-        );
+        match self.try_append_now(append, &mut callback) {
+            AppendNow::Done(result) => result,
+            AppendNow::MustWait(pending) => {
+                // Boxed: the waiting future would otherwise make every send's
+                // future larger, and futures are moved (copied) as they nest.
+                Box::pin(self.append_after_wait(pending, append, deadline, callback)).await
+            }
+        }
+    }
+
+    /// The append without waiting: appends to the open batch of the chosen
+    /// partition, or opens a new batch when `buffer.memory` has room for it
+    /// now. When a new batch must wait for memory, nothing is appended and
+    /// [`AppendNow::MustWait`] hands over what
+    /// [`append_after_wait`](Self::append_after_wait) continues with (the
+    /// append stays counted in progress meanwhile). `callback` is taken only
+    /// when the record was appended.
+    pub fn try_append_now<'a>(
+        &'a self,
+        append: &AppendRecord<'_>,
+        callback: &mut Option<Callback>,
+    ) -> AppendNow<'a> {
+        let in_progress = InProgress::new(&self.appends_in_progress);
+        let mut reserved = 0;
+        match self.append_step(append, callback, &mut reserved) {
+            AppendStep::Done(result) => {
+                if reserved > 0 {
+                    self.pool().release(reserved);
+                }
+                AppendNow::Done(result)
+            }
+            AppendStep::NeedsMemory(size) => AppendNow::MustWait(PendingAppend {
+                _in_progress: in_progress,
+                size,
+            }),
+        }
+    }
+
+    /// Continues an append that [`try_append_now`](Self::try_append_now)
+    /// could not finish: waits at most until `deadline` (else `max.block.ms`
+    /// from now) for the memory of a new batch, then appends, as often as it
+    /// takes (another appender may have used the memory first).
+    pub async fn append_after_wait(
+        &self,
+        pending: PendingAppend<'_>,
+        append: &AppendRecord<'_>,
+        deadline: Option<Instant>,
+        mut callback: Option<Callback>,
+    ) -> Result<DeliveryFuture, KafkaError> {
+        let PendingAppend {
+            _in_progress,
+            mut size,
+        } = pending;
+        let deadline = deadline.unwrap_or_else(|| Instant::now() + self.config.max_block);
         let mut reserved = 0usize;
         let result = loop {
+            let wakeup = &self.wakeup;
+            // Only here, where the append may wait, is the wait timed (Java's
+            // `bufferpool-wait-time`).
+            let waiting_since = std::time::Instant::now();
+            let outcome = self
+                .pool()
+                .reserve(size, deadline, || wakeup.notify_one())
+                .await;
+            self.accounting
+                .metrics
+                .record_buffer_wait(waiting_since.elapsed());
+            match outcome {
+                Ok(()) => {}
+                Err(ReserveError::LargerThanPool) => {
+                    break Err(KafkaError::RecordExceedsBufferMemory {
+                        size: append.record_size,
+                        buffer_memory: self.config.buffer_memory,
+                    });
+                }
+                Err(ReserveError::Timeout) => {
+                    break Err(KafkaError::BufferExhausted {
+                        max_block: self.config.max_block,
+                        buffer_memory: self.config.buffer_memory,
+                    });
+                }
+            }
+            reserved = size;
+            match self.append_step(append, &mut callback, &mut reserved) {
+                AppendStep::Done(result) => break result,
+                AppendStep::NeedsMemory(more) => size = more,
+            }
+        };
+        if reserved > 0 {
+            self.pool().release(reserved);
+        }
+        result
+    }
+
+    /// One try at appending: to the open batch of the chosen partition, else
+    /// to a new batch with the `reserved` memory, else with memory the pool
+    /// has free now; [`AppendStep::NeedsMemory`] when it has not (nothing is
+    /// reserved then). `reserved` is left at what is still reserved and unused.
+    fn append_step(
+        &self,
+        append: &AppendRecord<'_>,
+        callback: &mut Option<Callback>,
+        reserved: &mut usize,
+    ) -> AppendStep {
+        let AppendRecord {
+            topic,
+            record,
+            record_size,
+            timestamp,
+            choice,
+            partitions,
+        } = *append;
+        loop {
             if self.closed.load(Ordering::Acquire) {
-                break Err(KafkaError::ProducerClosed("send was called after close"));
+                return AppendStep::Done(Err(KafkaError::ProducerClosed(
+                    "send was called after close",
+                )));
             }
             let (partition, sticky) = match choice {
                 PartitionChoice::Partition(p) => (p, None),
@@ -284,86 +456,54 @@ impl RecordAccumulator {
                     match topic.built_in.peek_current_partition(partitions) {
                         Some(s) => (s.partition(), Some(s)),
                         None => {
-                            break Err(KafkaError::Internal(format!(
+                            return AppendStep::Done(Err(KafkaError::Internal(format!(
                                 "no partition of topic '{}' is available",
                                 record.topic
-                            )));
+                            ))));
                         }
                     }
                 }
             };
-            let queue = topic.queue(partition);
             {
-                let mut q = lock(&queue);
+                let (queues, index) = topic.queues_with(partition);
+                let mut q = lock(&queues[index]);
                 if sticky.is_some_and(|s| topic.built_in.is_partition_changed(s)) {
                     continue;
                 }
                 let appended = q
                     .batches
                     .back_mut()
-                    .and_then(|b| b.try_append(timestamp, record, &mut callback));
-                if appended.is_none()
-                    && let Some(full) = q.batches.back_mut()
-                {
-                    self.settle_full_batch(&topic, full);
+                    .and_then(|b| b.try_append(timestamp, record, callback));
+                if let Some(future) = appended {
+                    self.after_append(topic, &q, sticky, record_size, partitions, false);
+                    return AppendStep::Done(Ok(future));
                 }
-                if appended.is_none() && reserved > 0 {
-                    // Open a new batch with the memory we waited for.
-                    let mut batch = self.new_batch(&topic, partition, record_size, reserved);
-                    reserved = 0;
-                    let future = batch.try_append(timestamp, record, &mut callback);
+                if let Some(full) = q.batches.back_mut() {
+                    self.settle_full_batch(topic, full);
+                }
+                if *reserved > 0 {
+                    // Open a new batch with the memory reserved for it.
+                    let mut batch = self.new_batch(topic, partition, record_size, *reserved);
+                    *reserved = 0;
+                    let future = batch.try_append(timestamp, record, callback);
                     q.batches.push_back(batch);
                     let Some(future) = future else {
                         // An empty batch accepts any record; this cannot happen.
-                        break Err(KafkaError::Internal(
+                        return AppendStep::Done(Err(KafkaError::Internal(
                             "a new batch refused its first record".into(),
-                        ));
+                        )));
                     };
-                    self.after_append(&topic, &q, sticky, record_size, partitions, true);
-                    break Ok(future);
-                }
-                if let Some(future) = appended {
-                    self.after_append(&topic, &q, sticky, record_size, partitions, false);
-                    break Ok(future);
+                    self.after_append(topic, &q, sticky, record_size, partitions, true);
+                    return AppendStep::Done(Ok(future));
                 }
             }
             // A new batch is needed: reserve its memory without holding the queue lock.
             let size = self.config.batch_size.max(record_size);
             if !self.pool().try_reserve(size) {
-                let wakeup = &self.wakeup;
-                let deadline = deadline.unwrap_or_else(|| Instant::now() + self.config.max_block);
-                // Boxed: the waiting future would otherwise make every send's
-                // future larger, and futures are moved (copied) as they nest.
-                // Only here, where the append may wait, is the wait timed
-                // (Java's `bufferpool-wait-time`).
-                let waiting_since = std::time::Instant::now();
-                let reserved =
-                    Box::pin(self.pool().reserve(size, deadline, || wakeup.notify_one())).await;
-                self.accounting
-                    .metrics
-                    .record_buffer_wait(waiting_since.elapsed());
-                match reserved {
-                    Ok(()) => {}
-                    Err(ReserveError::LargerThanPool) => {
-                        break Err(KafkaError::RecordExceedsBufferMemory {
-                            size: record_size,
-                            buffer_memory: self.config.buffer_memory,
-                        });
-                    }
-                    Err(ReserveError::Timeout) => {
-                        break Err(KafkaError::BufferExhausted {
-                            max_block: self.config.max_block,
-                            buffer_memory: self.config.buffer_memory,
-                        });
-                    }
-                }
+                return AppendStep::NeedsMemory(size);
             }
-            reserved = size;
-        };
-        if reserved > 0 {
-            self.pool().release(reserved);
+            *reserved = size;
         }
-        result
     }
 
     /// Keeps a batch that refused a record within `buffer.memory`. A compressed
@@ -772,22 +912,10 @@ pub(crate) fn exponential_backoff(initial: Duration, max: Duration, exponent: u3
     Duration::from_secs_f64(capped * jitter)
 }
 
-/// Runs `f` when dropped (also when the append future is cancelled).
-fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
-    struct Guard<F: FnOnce()>(Option<F>);
-    impl<F: FnOnce()> Drop for Guard<F> {
-        fn drop(&mut self) {
-            if let Some(f) = self.0.take() {
-                f();
-            }
-        }
-    }
-    Guard(Some(f))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use futures_util::FutureExt;
 
     use crate::error::SendError;
@@ -847,15 +975,17 @@ mod tests {
         callback: Callback,
     ) -> DeliveryFuture {
         let partitions = TopicPartitions::all_available(1);
+        let topic = accumulator.topic(&record.topic);
+        let append = AppendRecord {
+            topic: &topic,
+            record,
+            record_size: record.size_upper_bound(),
+            timestamp,
+            choice: PartitionChoice::Partition(0),
+            partitions: &partitions,
+        };
         accumulator
-            .append(
-                record,
-                timestamp,
-                PartitionChoice::Partition(0),
-                &partitions,
-                None,
-                Some(callback),
-            )
+            .append(&append, None, Some(callback))
             .now_or_never()
             .expect("no wait")
             .expect("appended")
@@ -869,18 +999,20 @@ mod tests {
     ) -> usize {
         let partitions = TopicPartitions::all_available(1);
         let deadline = Instant::now() + Duration::from_secs(10);
-        let queue = accumulator.topic(TOPIC).queue(0);
+        let topic = accumulator.topic(TOPIC);
+        let queue = topic.queue(0);
         let mut appended = 0;
         while lock(&queue).batches.len() < 2 {
             let record = record(appended);
-            let append = accumulator.append(
-                &record,
-                1_700_000_000_000,
-                PartitionChoice::Partition(0),
-                &partitions,
-                Some(deadline),
-                callback(appended),
-            );
+            let append = AppendRecord {
+                topic: &topic,
+                record: &record,
+                record_size: record.size_upper_bound(),
+                timestamp: 1_700_000_000_000,
+                choice: PartitionChoice::Partition(0),
+                partitions: &partitions,
+            };
+            let append = accumulator.append(&append, Some(deadline), callback(appended));
             let future = append.now_or_never().expect("an append that must not wait");
             drop(future.expect("appended"));
             appended += 1;

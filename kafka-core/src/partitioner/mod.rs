@@ -181,6 +181,7 @@ impl RecordPartitioner {
     /// partitions in `cluster` already (the producer, which found them with
     /// the topic's metadata): the same rules without a second lookup per
     /// record. `partitions` must be `cluster`'s view of `topic`.
+    #[inline]
     pub fn choose_in(
         &self,
         topic: &str,

@@ -1025,6 +1025,102 @@ async fn a_broker_that_stops_reading_holds_back_only_its_own_partitions() {
     .await;
 }
 
+/// Waits until `count` sends wait for buffer memory.
+async fn until_waiting_for_memory(producer: &KafkaProducer, count: usize) {
+    while producer.metrics().waiting_appends < count {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Values of 40 bytes: with `SMALL_BATCHES` each record is a batch of its
+/// own, for which 125 bytes of `buffer.memory` are reserved.
+fn wide_values(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("v{i:039}")).collect()
+}
+
+/// `buffer.memory` for two batches of `wide_values`: the third send waits.
+const TWO_BATCHES: (&str, &str) = ("buffer.memory", "300");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_waits_for_buffer_memory_and_lands_in_order_once_memory_is_freed() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[SMALL_BATCHES, TWO_BATCHES]);
+        let values = wide_values(0..4);
+        deliver_all(&producer, 0, &values[..1]).await;
+        fake.with(|s| s.stalled.insert(1));
+        let mut accepted = Vec::new();
+        for value in &values[1..3] {
+            let record = ProducerRecord::new(TOPIC, value.clone()).with_partition(0);
+            accepted.push(producer.send(record).await.expect("accepted at once"));
+        }
+        let waiting = tokio::spawn({
+            let producer = producer.clone();
+            let record = ProducerRecord::new(TOPIC, values[3].clone()).with_partition(0);
+            async move { producer.send(record).await }
+        });
+        until_waiting_for_memory(&producer, 1).await;
+        assert!(!waiting.is_finished(), "the third send waits for memory");
+        // The broker reads again: memory comes back, the waiting send
+        // appends, and every record lands once, in order.
+        fake.set(|s| s.stalled.clear());
+        let last = waiting
+            .await
+            .expect("no panic")
+            .expect("accepted after waiting");
+        accepted.push(last);
+        for future in accepted {
+            future.await.expect("delivered");
+        }
+        assert_eq!(fake.log(0), values);
+        let metrics = producer.metrics();
+        assert_eq!(metrics.waiting_appends, 0);
+        assert!(metrics.bufferpool_wait_time_total > Duration::ZERO);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_waiting_for_buffer_memory_fails_after_max_block_with_its_record() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(
+            &fake,
+            &[SMALL_BATCHES, TWO_BATCHES, ("max.block.ms", "200")],
+        );
+        let values = wide_values(0..4);
+        deliver_all(&producer, 0, &values[..1]).await;
+        fake.with(|s| s.stalled.insert(1));
+        for value in &values[1..3] {
+            let record = ProducerRecord::new(TOPIC, value.clone()).with_partition(0);
+            drop(producer.send(record).await.expect("accepted at once"));
+        }
+        let record = ProducerRecord::new(TOPIC, values[3].clone()).with_partition(0);
+        let error = producer
+            .send_with_callback(record.clone(), |_| {
+                panic!("the callback of a record refused before sending runs")
+            })
+            .await
+            .expect_err("no memory within max.block.ms");
+        assert!(
+            matches!(error.error(), KafkaError::BufferExhausted { .. }),
+            "{error}"
+        );
+        assert_eq!(error.record(), Some(&record));
+        let metrics = producer.metrics();
+        assert_eq!(metrics.waiting_appends, 0);
+        assert_eq!(
+            metrics.record_error_total, 1,
+            "the refused record is counted"
+        );
+        fake.set(|s| s.stalled.clear());
+        producer.close(LIMIT).await;
+        assert_eq!(fake.log(0), values[..3]);
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_over_max_message_bytes_is_split_and_lands_once_in_order() {
     within(async {
