@@ -651,6 +651,11 @@ impl Sender {
         if !may_drain {
             return next;
         }
+        // After EndTxn, the next transaction's first Produce waits for the
+        // coordinator to complete the last one (see `txn.rs`).
+        if let Some(at) = self.txn.as_ref().and_then(|d| d.settling(now)) {
+            return Some(next.map_or(at, |n| n.min(at)));
+        }
         let max_in_flight = self.config().max_in_flight_requests_per_connection();
         let max_size = self.config().max_request_size();
         for node in ready.ready_nodes {

@@ -107,6 +107,18 @@ struct State {
     transaction_v2: bool,
     /// The transactional producer's current epoch, as the coordinator knows it.
     txn_epoch: i16,
+    /// How long EndTxn's answer takes to come back; the coordinator then
+    /// completes the transaction (markers, CompleteCommit) half as long after
+    /// its answer arrived.
+    end_txn_delay: Duration,
+    /// Until when the coordinator completes the last transaction: a partition
+    /// of the next one is refused with `CONCURRENT_TRANSACTIONS` (V1:
+    /// AddPartitionsToTxn; V2: the leader's check of the Produce, which a
+    /// real leader retries 20 ms later, here appended at once).
+    completing_until: Option<std::time::Instant>,
+    /// Partitions the coordinator was asked to add while it completed the last
+    /// transaction.
+    early_adds: usize,
     /// KIP-714: `Some` when the brokers advertise the telemetry APIs.
     telemetry: Option<TelemetryBroker>,
 }
@@ -290,7 +302,9 @@ impl Fake {
                         }
                         // Produce v12+: the broker adds the partition itself.
                         _ if v2 => {
-                            s.txn_partitions.insert(data.index);
+                            if s.txn_partitions.insert(data.index) && s.completing() {
+                                s.early_adds += 1;
+                            }
                             s.append(&incoming)
                         }
                         // As a broker verifying the transaction (KIP-890 part 1).
@@ -524,10 +538,18 @@ impl Link for FakeLink {
                 .iter()
                 .flat_map(|t| t.partitions.iter().copied())
                 .collect();
-            let code = self.fake.coordinator(format!(
+            let line = format!(
                 "AddPartitionsToTxn {partitions:?} epoch {}",
                 request.producer_epoch
-            ));
+            );
+            let code = if self.fake.with(|s| s.completing()) {
+                self.fake.with(|s| s.early_adds += 1);
+                let code = ErrorCode::CONCURRENT_TRANSACTIONS;
+                self.fake.set(|s| s.txn_log.push(format!("{line}: {code}")));
+                code
+            } else {
+                self.fake.coordinator(line)
+            };
             if code.is_ok() {
                 self.fake.set(|s| s.txn_partitions.extend(&partitions));
             }
@@ -621,8 +643,12 @@ impl Link for FakeLink {
                 request.producer_epoch
             ));
             let (mut producer_id, mut producer_epoch) = (-1, -1);
+            let delay = self.fake.with(|s| s.end_txn_delay);
             if code.is_ok() {
                 self.fake.set(|s| {
+                    if !delay.is_zero() {
+                        s.completing_until = Some(std::time::Instant::now() + delay + delay / 2);
+                    }
                     s.txn_partitions.clear();
                     if v2 {
                         // KIP-890: every EndTxn bumps the epoch.
@@ -631,6 +657,7 @@ impl Link for FakeLink {
                     }
                 });
             }
+            tokio::time::sleep(delay).await;
             Ok(EndTxnResponse {
                 throttle_time_ms: 0,
                 error_code: code,
@@ -670,6 +697,14 @@ impl Link for FakeLink {
             ))
         }
         .boxed()
+    }
+}
+
+impl State {
+    /// Whether the coordinator is still completing the last transaction.
+    fn completing(&self) -> bool {
+        self.completing_until
+            .is_some_and(|at| at > std::time::Instant::now())
     }
 }
 
@@ -1315,6 +1350,85 @@ async fn a_transaction_adds_its_partitions_before_their_batches_and_ends_after_t
             .await
             .expect_err("no transaction");
         assert!(matches!(refused.error(), KafkaError::Transaction(_)));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_transaction_waits_for_the_coordinator_to_complete_the_last() {
+    within(async {
+        for v2 in [false, true] {
+            let fake = Fake::new(1, &[1, 1]);
+            fake.set(|s| {
+                s.transaction_v2 = v2;
+                s.end_txn_delay = Duration::from_millis(10);
+            });
+            let producer = producer(&fake, &[TX]);
+            producer.init_transactions().await.expect("init");
+            let mut delivered = Vec::new();
+            for round in 0..3 {
+                producer.begin_transaction().expect("begin");
+                for partition in [0, 1] {
+                    let record = ProducerRecord::new(TOPIC, format!("r{round}p{partition}"))
+                        .with_partition(partition);
+                    delivered.push(producer.send(record).await.expect("accepted"));
+                }
+                // At once: the commit sends the batches without linger.ms.
+                producer.commit_transaction().await.expect("commit");
+            }
+            for d in delivered {
+                d.await.expect("delivered");
+            }
+            let log = txn_log(&fake);
+            assert_eq!(
+                fake.with(|s| s.early_adds),
+                0,
+                "V2 {v2}: no partition reached the coordinator while it completed the last transaction: {log:#?}"
+            );
+            for partition in [0, 1] {
+                let expected: Vec<String> = (0..3).map(|r| format!("r{r}p{partition}")).collect();
+                assert_eq!(fake.log(partition), expected, "V2 {v2}");
+            }
+            producer.close(LIMIT).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_transactions_on_the_first_partitions_is_retried_soon_not_after_retry_backoff() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        // Far beyond the test's limit: only Java's 20 ms lets the test finish.
+        let producer = producer(
+            &fake,
+            &[
+                TX,
+                ("retry.backoff.ms", "60000"),
+                ("retry.backoff.max.ms", "60000"),
+            ],
+        );
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        fake.set(|s| s.txn_faults.push_back(ErrorCode::CONCURRENT_TRANSACTIONS));
+        let delivered = producer
+            .send(ProducerRecord::new(TOPIC, "a").with_partition(0))
+            .await
+            .expect("accepted");
+        producer.commit_transaction().await.expect("commit");
+        delivered.await.expect("delivered");
+        let log = txn_log(&fake);
+        let refused = position(
+            &log,
+            "AddPartitionsToTxn [0] epoch 0: CONCURRENT_TRANSACTIONS",
+        );
+        assert_eq!(
+            log[refused + 1],
+            "AddPartitionsToTxn [0] epoch 0",
+            "{log:#?}"
+        );
+        assert_eq!(fake.log(0), vec!["a".to_owned()]);
         producer.close(LIMIT).await;
     })
     .await;
