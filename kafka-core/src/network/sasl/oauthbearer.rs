@@ -377,16 +377,14 @@ impl UnsecuredJws {
     }
 
     fn make(&self, now: SystemTime) -> OAuthToken {
-        let seconds = |t: SystemTime| {
-            t.duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs_f64()
-        };
         let expires_at = now + self.lifetime;
         let mut claims = self.claims.clone();
-        // Kafka's handler writes iat and exp in seconds (with fractions).
-        claims.insert("iat".into(), serde_json::json!(seconds(now)));
-        claims.insert("exp".into(), serde_json::json!(seconds(expires_at)));
+        // Kafka's handler writes iat and exp in seconds with millisecond
+        // fractions; its validator rounds them to the nearest millisecond
+        // and refuses an iat after its clock. A finer fraction could round
+        // up past a broker reading the same millisecond: truncate.
+        claims.insert("iat".into(), serde_json::json!(claim_seconds(now)));
+        claims.insert("exp".into(), serde_json::json!(claim_seconds(expires_at)));
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
         let payload = URL_SAFE_NO_PAD.encode(serde_json::Value::Object(claims).to_string());
         OAuthToken {
@@ -432,9 +430,30 @@ pub(crate) fn jwt_claims(
     }
 }
 
+/// `time` as a JWT time claim the way Kafka's unsecured login handler writes
+/// it: seconds since the epoch, to the millisecond (truncated).
+fn claim_seconds(time: SystemTime) -> f64 {
+    let millis = time.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+    // Exact in an f64 for the next 280,000 years.
+    millis as f64 / 1000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The broker reads a time claim as `Math.round(seconds * 1000)` and
+    /// refuses an iat after its clock: the claim must never round up past the
+    /// millisecond the token was made in, whatever the sub-millisecond part.
+    #[test]
+    fn time_claims_never_round_past_their_millisecond() {
+        for nanos in [0, 1, 499_999, 500_000, 999_999, 123_999_999, 999_999_999] {
+            let time = UNIX_EPOCH + Duration::new(1_764_806_400, nanos);
+            let java_millis = (claim_seconds(time) * 1000.0 + 0.5).floor() as u128;
+            let millis = time.duration_since(UNIX_EPOCH).unwrap().as_millis();
+            assert_eq!(java_millis, millis, "{nanos} ns");
+        }
+    }
 
     #[test]
     fn unsecured_token_and_initial_response() {
