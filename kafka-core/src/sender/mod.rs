@@ -47,6 +47,7 @@ mod telemetry;
 #[cfg(test)]
 mod tests;
 mod txn;
+mod txn_settle;
 
 pub(crate) use link::Connector;
 use link::{Answer, Link, TcpConnector};
@@ -735,6 +736,9 @@ impl Sender {
         }
         self.produce_in_flight += 1;
         let sent_at = Instant::now();
+        if let Some(driver) = self.txn.as_mut() {
+            driver.produce_sent(sent_at);
+        }
         let address = link.address().to_owned();
         let write = link.produce(request, timeout);
         self.events.push(
@@ -827,6 +831,9 @@ impl Sender {
         match result {
             Ok(response) => {
                 let now = Instant::now();
+                if let Some(driver) = self.txn.as_mut() {
+                    driver.produce_answered(sent_at, now);
+                }
                 let throttle =
                     Duration::from_millis(u64::try_from(response.throttle_time_ms).unwrap_or(0));
                 let node = match &target {

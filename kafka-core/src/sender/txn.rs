@@ -25,13 +25,14 @@
 //! first one of a transaction), under V2 the partition leader's check of our
 //! first Produce, which the leader retries after its own
 //! `add.partitions.to.txn.retry.backoff.ms` (20 ms). So after EndTxn the next
-//! transaction's first request waits one and a half EndTxn round trips (at
-//! most [`ADD_PARTITIONS_RETRY_BACKOFF`]), about what the coordinator needs
-//! to complete (a WriteTxnMarkers round trip and a log append). Measured on
-//! one broker, a Produce sent at once met a 20 ms retry in about one
-//! transaction of five; waiting 1, 1.5 and 2 round trips gave about 190–270,
-//! 380–410 and 350–400 transactions of 100 records per second against
-//! 70–85 without waiting (see [`TxnDriver::settle_until`]).
+//! transaction's first request waits a few EndTxn round trips (at most
+//! [`ADD_PARTITIONS_RETRY_BACKOFF`]), about what the coordinator needs to
+//! complete (a WriteTxnMarkers round trip and a log append): 1.5 at first,
+//! then as many as keep that request from being refused
+//! ([`TxnSettle`](super::txn_settle::TxnSettle)). Measured on one broker, a
+//! Produce sent at once met a 20 ms retry in about one transaction of five;
+//! waiting 1, 1.5 and 2 round trips gave about 190–270, 380–410 and 350–400
+//! transactions of 100 records per second against 70–85 without waiting.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
+use super::txn_settle::TxnSettle;
 use super::{Event, Link, Sender, Target};
 use crate::accumulator::exponential_backoff;
 use crate::error::KafkaError;
@@ -69,11 +71,11 @@ pub(super) struct TxnDriver {
     attempts: u32,
     /// The SendOffsets operation whose AddOffsetsToTxn succeeded.
     offsets_added_for: Option<u64>,
-    /// Until when the next transaction's first request (V1: AddPartitionsToTxn,
+    /// How long the next transaction's first request (V1: AddPartitionsToTxn,
     /// V2: Produce) waits after an EndTxn answer: the coordinator is still
     /// writing the markers and would refuse the partition with
     /// `CONCURRENT_TRANSACTIONS` (see the module docs).
-    settle_until: Option<Instant>,
+    settle: TxnSettle,
 }
 
 /// Java's `TransactionManager.ADD_PARTITIONS_RETRY_BACKOFF_MS`: the backoff
@@ -94,14 +96,26 @@ impl TxnDriver {
             retry_at: None,
             attempts: 0,
             offsets_added_for: None,
-            settle_until: None,
+            settle: TxnSettle::new(),
         }
     }
 
     /// When the coordinator has probably completed the last transaction, if
     /// that is still to come: the next transaction's first request waits.
     pub fn settling(&self, now: Instant) -> Option<Instant> {
-        self.settle_until.filter(|at| *at > now)
+        self.settle.settling(now)
+    }
+
+    /// A Produce went out at `sent_at` (under V2 the first of a transaction
+    /// tells whether the wait after EndTxn was long enough).
+    pub fn produce_sent(&mut self, sent_at: Instant) {
+        self.settle.produce_sent(sent_at);
+    }
+
+    /// The Produce sent at `sent_at` was answered at `now`.
+    pub fn produce_answered(&mut self, sent_at: Instant, now: Instant) {
+        self.settle
+            .produce_answered(sent_at, now, ADD_PARTITIONS_RETRY_BACKOFF);
     }
 }
 
@@ -574,7 +588,11 @@ impl Sender {
                     // the previous transaction is still completing, which
                     // takes milliseconds, not retry.backoff.ms.
                     let first_of_transaction =
-                        concurrent && !self.tm.as_ref().is_some_and(|tm| tm.transaction_started());
+                        !self.tm.as_ref().is_some_and(|tm| tm.transaction_started());
+                    if first_of_transaction && let Some(driver) = self.txn.as_mut() {
+                        driver.settle.first_request_judged(concurrent);
+                    }
+                    let first_of_transaction = concurrent && first_of_transaction;
                     if let Some(tm) = self.tm.as_mut() {
                         tm.partitions_added(&added, &retry);
                     }
@@ -650,14 +668,19 @@ impl Sender {
                 result,
             } => match result {
                 Ok(r) if r.error_code.is_ok() => {
-                    // The coordinator completes the transaction in about one
-                    // and a half round trips more (see the module docs).
+                    // The coordinator completes the transaction in a round
+                    // trip or two more (see the module docs).
                     let now = Instant::now();
-                    let settle = (now.saturating_duration_since(sent_at) * 3 / 2)
-                        .min(ADD_PARTITIONS_RETRY_BACKOFF);
-                    tracing::debug!(commit, ?settle, "transaction ended");
+                    let v2 = self.tm.as_ref().is_some_and(|tm| tm.transaction_v2());
                     if let Some(driver) = self.txn.as_mut() {
-                        driver.settle_until = Some(now + settle);
+                        let round_trips = driver.settle.round_trips();
+                        let settle = driver.settle.transaction_ended(
+                            now,
+                            now.saturating_duration_since(sent_at),
+                            ADD_PARTITIONS_RETRY_BACKOFF,
+                            v2,
+                        );
+                        tracing::debug!(commit, ?settle, round_trips, "transaction ended");
                     }
                     self.txn_succeeded();
                     if let Some(tm) = self.tm.as_mut()

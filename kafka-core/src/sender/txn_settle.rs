@@ -1,0 +1,187 @@
+//! How long the next transaction's first request waits after EndTxn answers,
+//! learned from whether that request met `CONCURRENT_TRANSACTIONS`.
+//!
+//! The coordinator answers EndTxn once it has logged PrepareCommit and then
+//! completes the transaction (markers, CompleteCommit); a partition of the next
+//! transaction reaching it before then is refused and retried 20 ms later
+//! (see the `txn` module). How long completing takes depends on the cluster
+//! and on the transaction (markers to more partitions take longer): about one
+//! and a half EndTxn round trips for 100 records on one partition, more for
+//! 1,000 records over two. So the wait starts at 1.5 round trips, grows by
+//! one round trip each time the first request is refused anyway, and shrinks
+//! by a fiftieth of one each time it is not, settling where about one
+//! transaction in fifty is refused: a round trip (a fraction of a
+//! millisecond on a LAN) costs far less than the 20 ms retry it avoids.
+//!
+//! Under transactions V1 the refusal is explicit (our AddPartitionsToTxn
+//! answered `CONCURRENT_TRANSACTIONS`). Under V2 the partition leader adds the
+//! partition for our Produce and retries the refusal itself, so the refusal
+//! shows as a first Produce answered at least the retry backoff later than a
+//! round trip.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The least, first and most of the wait, in EndTxn round trips.
+const MIN_ROUND_TRIPS: f64 = 1.0;
+const INITIAL_ROUND_TRIPS: f64 = 1.5;
+const MAX_ROUND_TRIPS: f64 = 8.0;
+/// What a refused first request adds to the wait, and a clean one takes off.
+const STEP_UP: f64 = 1.0;
+const STEP_DOWN: f64 = 0.02;
+
+/// The learned wait after EndTxn, and the first request it is judged by.
+#[derive(Debug)]
+pub(super) struct TxnSettle {
+    /// The wait, in EndTxn round trips.
+    round_trips: f64,
+    /// The last EndTxn's round trip.
+    end_txn_rtt: Duration,
+    /// Until when the next transaction's first request waits.
+    until: Option<Instant>,
+    /// Under V2: the first Produce after the wait, not yet answered.
+    probe: Probe,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    Idle,
+    /// The next Produce is the transaction's first.
+    Armed,
+    /// The transaction's first Produce went out then.
+    Sent(Instant),
+}
+
+impl TxnSettle {
+    pub fn new() -> Self {
+        TxnSettle {
+            round_trips: INITIAL_ROUND_TRIPS,
+            end_txn_rtt: Duration::ZERO,
+            until: None,
+            probe: Probe::Idle,
+        }
+    }
+
+    /// EndTxn answered at `now` after `end_txn_rtt`: the next transaction's
+    /// first request waits, at most `max_wait` (past that, the refusal's
+    /// retry costs less). `v2`: that request is a Produce, judged by its
+    /// answer's delay.
+    pub fn transaction_ended(
+        &mut self,
+        now: Instant,
+        end_txn_rtt: Duration,
+        max_wait: Duration,
+        v2: bool,
+    ) -> Duration {
+        self.end_txn_rtt = end_txn_rtt;
+        let wait = end_txn_rtt.mul_f64(self.round_trips).min(max_wait);
+        self.until = Some(now + wait);
+        self.probe = if v2 { Probe::Armed } else { Probe::Idle };
+        wait
+    }
+
+    /// When the wait ends, if it is still on.
+    pub fn settling(&self, now: Instant) -> Option<Instant> {
+        self.until.filter(|at| *at > now)
+    }
+
+    /// The wait the next EndTxn's answer starts, in EndTxn round trips.
+    pub fn round_trips(&self) -> f64 {
+        self.round_trips
+    }
+
+    /// A Produce went out at `sent_at`.
+    pub fn produce_sent(&mut self, sent_at: Instant) {
+        if self.probe == Probe::Armed {
+            self.probe = Probe::Sent(sent_at);
+        }
+    }
+
+    /// The Produce sent at `sent_at` was answered at `now` (or failed):
+    /// judges the wait when it was the transaction's first. `refusal_retry`
+    /// is the leader's retry backoff after a refusal.
+    pub fn produce_answered(&mut self, sent_at: Instant, now: Instant, refusal_retry: Duration) {
+        if self.probe != Probe::Sent(sent_at) {
+            return;
+        }
+        self.probe = Probe::Idle;
+        // A refused add is retried after `refusal_retry`: nine tenths of it
+        // past a round trip is no network's jitter on a LAN, and a slower
+        // network's produce round trip is longer than EndTxn's too.
+        let threshold = self.end_txn_rtt + refusal_retry.mul_f64(0.9);
+        self.first_request_judged(now.saturating_duration_since(sent_at) >= threshold);
+    }
+
+    /// The transaction's first request was (`true`) or was not refused as
+    /// `CONCURRENT_TRANSACTIONS`.
+    pub fn first_request_judged(&mut self, refused: bool) {
+        self.round_trips = if refused {
+            (self.round_trips + STEP_UP).min(MAX_ROUND_TRIPS)
+        } else {
+            (self.round_trips - STEP_DOWN).max(MIN_ROUND_TRIPS)
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RTT: Duration = Duration::from_micros(400);
+    const MAX: Duration = Duration::from_millis(20);
+    const RETRY: Duration = Duration::from_millis(20);
+
+    #[test]
+    fn the_first_wait_is_one_and_a_half_round_trips_and_never_above_the_cap() {
+        let now = Instant::now();
+        let mut settle = TxnSettle::new();
+        assert_eq!(
+            settle.transaction_ended(now, RTT, MAX, true),
+            Duration::from_micros(600)
+        );
+        assert_eq!(settle.settling(now), Some(now + Duration::from_micros(600)));
+        assert_eq!(settle.settling(now + Duration::from_millis(1)), None);
+        let slow = Duration::from_millis(30);
+        assert_eq!(settle.transaction_ended(now, slow, MAX, true), MAX);
+    }
+
+    #[test]
+    fn a_refused_first_produce_lengthens_the_wait_and_clean_ones_shorten_it() {
+        let now = Instant::now();
+        let mut settle = TxnSettle::new();
+        settle.transaction_ended(now, RTT, MAX, true);
+        let sent = now + Duration::from_millis(1);
+        settle.produce_sent(sent);
+        // A later Produce of the same transaction is not the probe.
+        settle.produce_sent(sent + Duration::from_millis(1));
+        settle.produce_answered(sent, sent + Duration::from_millis(21), RETRY);
+        assert_eq!(settle.round_trips(), 2.5);
+        // Answered once only.
+        settle.produce_answered(sent, sent + Duration::from_millis(21), RETRY);
+        assert_eq!(settle.round_trips(), 2.5);
+
+        settle.transaction_ended(now, RTT, MAX, true);
+        settle.produce_sent(sent);
+        settle.produce_answered(sent, sent + Duration::from_millis(2), RETRY);
+        assert!((settle.round_trips() - 2.48).abs() < 1e-9);
+        for _ in 0..200 {
+            settle.first_request_judged(false);
+        }
+        assert_eq!(settle.round_trips(), MIN_ROUND_TRIPS);
+        for _ in 0..20 {
+            settle.first_request_judged(true);
+        }
+        assert_eq!(settle.round_trips(), MAX_ROUND_TRIPS);
+    }
+
+    #[test]
+    fn under_v1_produces_do_not_judge_the_wait() {
+        let now = Instant::now();
+        let mut settle = TxnSettle::new();
+        settle.transaction_ended(now, RTT, MAX, false);
+        settle.produce_sent(now);
+        settle.produce_answered(now, now + Duration::from_millis(50), RETRY);
+        assert_eq!(settle.round_trips(), INITIAL_ROUND_TRIPS);
+    }
+}
