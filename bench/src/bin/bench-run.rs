@@ -53,7 +53,9 @@ struct Cli {
     /// rdkafka-future, confluent, krafka, java).
     #[arg(long, value_delimiter = ',')]
     clients: Vec<String>,
-    /// Only scenarios whose name contains one of these (comma-separated).
+    /// Only scenarios whose name contains one of these (comma-separated); a
+    /// trailing `$` matches the name's end (`100B-keyless-none$` leaves out its
+    /// `-3brokers` and `-sasl_ssl` variants).
     #[arg(long, value_delimiter = ',')]
     scenarios: Vec<String>,
     /// Runs per scenario and client; tables show medians.

@@ -56,7 +56,8 @@ pub struct DriverOptions {
     pub work_dir: PathBuf,
     /// Only these clients (all when empty).
     pub clients: Vec<String>,
-    /// Only scenarios whose name contains one of these (all when empty).
+    /// Only scenarios whose name contains one of these, or ends with one
+    /// written with a trailing `$` (all when empty).
     pub scenarios: Vec<String>,
     /// Runs of each scenario per client; results are medians.
     pub repeat: u32,
@@ -252,13 +253,23 @@ fn select_scenarios(options: &DriverOptions) -> anyhow::Result<Vec<Scenario>> {
                 || options
                     .scenarios
                     .iter()
-                    .any(|f| s.name.contains(f.as_str()))
+                    .any(|f| scenario_matches(&s.name, f))
         })
         .collect();
     if chosen.is_empty() {
         bail!("no scenario matches {:?}", options.scenarios);
     }
     Ok(chosen)
+}
+
+/// Whether a `--scenarios` filter picks the scenario `name`: `filter` is
+/// part of the name, or with a trailing `$` (as in a regular expression) its
+/// end, so `100B-keyless-none$` leaves out `100B-keyless-none-3brokers`.
+fn scenario_matches(name: &str, filter: &str) -> bool {
+    match filter.strip_suffix('$') {
+        Some(end) => name.ends_with(end),
+        None => name.contains(filter),
+    }
 }
 
 fn select_clients(options: &DriverOptions) -> anyhow::Result<Vec<ClientSpec>> {
@@ -579,5 +590,25 @@ fn progress_line(result: &RunResult) -> String {
             result.status,
             result.note.as_deref().unwrap_or("")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scenario_matches;
+
+    #[test]
+    fn a_trailing_dollar_matches_the_end_of_the_scenario_name() {
+        assert!(scenario_matches("100B-keyless-none", "100B-keyless-none"));
+        assert!(scenario_matches(
+            "100B-keyless-none-3brokers",
+            "100B-keyless-none"
+        ));
+        assert!(scenario_matches("100B-keyless-none", "100B-keyless-none$"));
+        assert!(!scenario_matches(
+            "100B-keyless-none-3brokers",
+            "100B-keyless-none$"
+        ));
+        assert!(scenario_matches("100B-keyless-none-3brokers", "3brokers$"));
     }
 }
