@@ -136,7 +136,9 @@ impl Drop for InProgress<'_> {
 #[derive(Clone, Debug)]
 pub(crate) struct AccumulatorConfig {
     pub batch_size: usize,
-    pub linger: Duration,
+    /// How long a batch waits before it counts as lingered: `linger.ms` less
+    /// the timer's lateness (see [`lingered_after`]).
+    pub lingered_after: Duration,
     pub compression: Compression,
     pub retry_backoff: Duration,
     pub retry_backoff_max: Duration,
@@ -149,7 +151,7 @@ impl AccumulatorConfig {
     pub fn from_config(config: &ProducerConfig) -> Self {
         AccumulatorConfig {
             batch_size: config.batch_size(),
-            linger: config.linger(),
+            lingered_after: lingered_after(config.linger()),
             compression: config.compression(),
             retry_backoff: config.retry_backoff(),
             retry_backoff_max: config.retry_backoff_max(),
@@ -158,6 +160,21 @@ impl AccumulatorConfig {
             partitioner: BuiltInPartitionerOptions::from_config(config),
         }
     }
+}
+
+/// How late the sender's timer fires: tokio rounds a deadline up to its next
+/// millisecond tick, and the poll's timeout up to a whole millisecond
+/// (measured on a 5 ms sleep: 0.1 to 1.2 ms late, median 1.1 ms).
+const TIMER_LATENESS: Duration = Duration::from_millis(1);
+
+/// When a batch counts as lingered. `linger.ms` is an upper bound on how long
+/// a record waits for company (Java's documentation), and the timer that ends
+/// the wait fires up to [`TIMER_LATENESS`] late: the batch is due that much
+/// early, so it leaves close to `linger.ms` rather than a millisecond past it
+/// (as Java's millisecond clock also has it). A short linger gives up at most
+/// half of itself, so it still batches.
+fn lingered_after(linger: Duration) -> Duration {
+    linger - TIMER_LATENESS.min(linger / 2)
 }
 
 /// One partition's queue of batches, oldest first.
@@ -622,11 +639,11 @@ impl RecordAccumulator {
         if queue_len > 1
             || batch.is_full(self.config.batch_size)
             || self.drain_everything()
-            || waited >= self.config.linger
+            || waited >= self.config.lingered_after
         {
             Ok(())
         } else {
-            Err(self.config.linger - waited)
+            Err(self.config.lingered_after - waited)
         }
     }
 
@@ -1018,6 +1035,39 @@ mod tests {
             appended += 1;
         }
         appended
+    }
+
+    #[test]
+    fn a_batch_is_due_a_timer_tick_before_linger_ms() {
+        assert_eq!(
+            lingered_after(Duration::from_millis(5)),
+            Duration::from_millis(4)
+        );
+        // A short linger gives up half of itself, no more; none stays none.
+        assert_eq!(
+            lingered_after(Duration::from_millis(1)),
+            Duration::from_micros(500)
+        );
+        assert_eq!(lingered_after(Duration::ZERO), Duration::ZERO);
+
+        let mut accumulator = accumulator(1 << 20);
+        accumulator.config.lingered_after = lingered_after(Duration::from_millis(5));
+        drop(append_now(
+            &accumulator,
+            &record(0),
+            1_700_000_000_000,
+            Box::new(drop),
+        ));
+        let queue = accumulator.topic(TOPIC).queue(0);
+        let queue = lock(&queue);
+        let head = queue.batches.front().expect("a batch");
+        let at = |ms: f64| head.created + Duration::from_secs_f64(ms / 1_000.0);
+        assert_eq!(
+            accumulator.head_ready(head, 1, at(1.0)),
+            Err(Duration::from_millis(3)),
+            "the sender is woken for it 4 ms after it opened"
+        );
+        assert_eq!(accumulator.head_ready(head, 1, at(4.0)), Ok(()));
     }
 
     #[test]
