@@ -1,10 +1,11 @@
 //! [`KafkaProducer`]: the public face of the send path.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
@@ -328,8 +329,8 @@ impl KafkaProducer {
     pub fn send(
         &self,
         record: ProducerRecord,
-    ) -> impl Future<Output = Result<DeliveryFuture, SendError>> + Send + '_ {
-        self.send_owned(record, None)
+    ) -> impl Future<Output = Result<DeliveryFuture, SendError>> + Send + Unpin + '_ {
+        self.send_owned(record, None, |sent| sent)
     }
 
     /// Like [`send`](Self::send), and runs `callback` with the outcome once the
@@ -368,12 +369,11 @@ impl KafkaProducer {
         &self,
         record: ProducerRecord,
         callback: F,
-    ) -> impl Future<Output = Result<(), SendError>> + Send + '_
+    ) -> impl Future<Output = Result<(), SendError>> + Send + Unpin + '_
     where
         F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
     {
-        self.send_owned(record, Some(Box::new(callback)))
-            .map(|sent| sent.map(drop))
+        self.send_owned(record, Some(Box::new(callback)), |sent| sent.map(drop))
     }
 
     /// The send styles that take the record, behind plain functions: the
@@ -384,18 +384,55 @@ impl KafkaProducer {
     /// or the free `buffer.memory` takes the record) are done by [`send_now`]
     /// when first polled, with no further future; only a send that must wait
     /// builds the (boxed) one of [`send_after_wait`](Self::send_after_wait).
-    async fn send_owned(
+    fn send_owned<T>(
         &self,
         record: ProducerRecord,
-        mut callback: Option<Callback>,
+        callback: Option<Callback>,
+        output: impl Fn(Result<DeliveryFuture, SendError>) -> T + Send + Unpin + 'static,
+    ) -> impl Future<Output = T> + Send + Unpin + '_ {
+        // Written out rather than an `async fn`, whose future would keep the
+        // record twice (as the argument and as the local held across the
+        // wait) and be copied whole each time it moves: once per record.
+        // `output` is applied here rather than by a `map` around it, one
+        // future fewer to poll and to move the result through.
+        let mut state = SendState::Start(record, callback);
+        std::future::poll_fn(move |cx| {
+            let waiting = match std::mem::replace(&mut state, SendState::Done) {
+                SendState::Start(record, mut callback) => {
+                    let handle = &*self.inner;
+                    match send_now(&handle.shared, &handle.partitioner, &record, &mut callback) {
+                        SendNow::Done(result) => {
+                            return Poll::Ready(output(self.sent(result, record)));
+                        }
+                        SendNow::Wait(wait) => Box::pin(async move {
+                            let result = self.send_after_wait(&record, wait, callback).await;
+                            self.sent(result, record)
+                        }),
+                    }
+                }
+                SendState::Waiting(waiting) => waiting,
+                SendState::Done => panic!("a send's future polled after it completed"),
+            };
+            let mut waiting = waiting;
+            match waiting.as_mut().poll(cx) {
+                Poll::Ready(sent) => Poll::Ready(output(sent)),
+                Poll::Pending => {
+                    state = SendState::Waiting(waiting);
+                    Poll::Pending
+                }
+            }
+        })
+    }
+
+    /// A send's result, counted as an error with the record handed back
+    /// when it was refused.
+    fn sent(
+        &self,
+        result: Result<DeliveryFuture, KafkaError>,
+        record: ProducerRecord,
     ) -> Result<DeliveryFuture, SendError> {
-        let handle = &*self.inner;
-        let result = match send_now(&handle.shared, &handle.partitioner, &record, &mut callback) {
-            SendNow::Done(result) => result,
-            SendNow::Wait(wait) => Box::pin(self.send_after_wait(&record, wait, callback)).await,
-        };
         result.map_err(|error| {
-            handle
+            self.inner
                 .shared
                 .metrics
                 .record_error(&record.topic, error.kind_name(), 1);
@@ -697,6 +734,14 @@ impl KafkaProducer {
             .await?;
         Ok(cluster.topics.get(topic).map_or(0, |t| t.partitions.len()))
     }
+}
+
+/// Where a send's future stands: not polled yet, or waiting (boxed, the
+/// rare path) for metadata or buffer memory.
+enum SendState<'a> {
+    Start(ProducerRecord, Option<Callback>),
+    Waiting(Pin<Box<dyn Future<Output = Result<DeliveryFuture, SendError>> + Send + 'a>>),
+    Done,
 }
 
 /// What [`send_now`] came to.

@@ -224,14 +224,17 @@ pub struct SentRecord {
 #[derive(Clone)]
 pub struct LazyRecord(LazyInner);
 
+// The records are boxed: a `SentRecord` is moved (copied) several times on
+// its way to a callback, once per record, while few are ever decoded. Boxed,
+// a `LazyRecord` is 56 bytes instead of 184.
 #[derive(Clone)]
 enum LazyInner {
-    Ready(ProducerRecord),
+    Ready(Box<ProducerRecord>),
     Shared(Arc<ProducerRecord>),
     InBatch {
         batch: Arc<dyn RecordSource>,
         slot: RecordPosition,
-        decoded: std::sync::OnceLock<ProducerRecord>,
+        decoded: std::sync::OnceLock<Box<ProducerRecord>>,
     },
 }
 
@@ -293,20 +296,22 @@ impl LazyRecord {
     /// The record, decoded now if it was not read yet.
     pub fn into_inner(self) -> ProducerRecord {
         match self.0 {
-            LazyInner::Ready(record) => record,
+            LazyInner::Ready(record) => *record,
             LazyInner::Shared(record) => Arc::unwrap_or_clone(record),
             LazyInner::InBatch {
                 batch,
                 slot,
                 decoded,
-            } => decoded.into_inner().unwrap_or_else(|| batch.record(slot)),
+            } => decoded
+                .into_inner()
+                .map_or_else(|| batch.record(slot), |record| *record),
         }
     }
 }
 
 impl From<ProducerRecord> for LazyRecord {
     fn from(record: ProducerRecord) -> Self {
-        LazyRecord(LazyInner::Ready(record))
+        LazyRecord(LazyInner::Ready(Box::new(record)))
     }
 }
 
@@ -329,7 +334,7 @@ impl std::ops::Deref for LazyRecord {
                 batch,
                 slot,
                 decoded,
-            } => decoded.get_or_init(|| batch.record(*slot)),
+            } => decoded.get_or_init(|| Box::new(batch.record(*slot))),
         }
     }
 }
