@@ -71,13 +71,13 @@ pub(crate) fn observe_send(
     client_id: Option<&str>,
     propagate: bool,
 ) -> Option<SendSpan> {
-    let parent = caller_context();
     let Some(SendTracer(tracer)) = tracer else {
         if propagate {
-            inject(record, parent.span().span_context());
+            with_caller_context(|parent| inject(record, parent.span().span_context()));
         }
         return None;
     };
+    let parent = caller_context();
     let mut name = String::with_capacity(5 + record.topic.len());
     name.push_str("send ");
     name.push_str(&record.topic);
@@ -128,14 +128,32 @@ fn partition_id(partition: i32) -> KeyValue {
 /// The caller's context: its current `tracing` span's (through
 /// `tracing-opentelemetry`), else the current OpenTelemetry context.
 fn caller_context() -> Context {
-    let current = tracing::Span::current();
-    if !current.is_none() {
-        let context = current.context();
-        if context.span().span_context().is_valid() {
-            return context;
-        }
+    if let Some(context) = tracing_span_context() {
+        return context;
     }
     Context::current()
+}
+
+/// [`caller_context`] lent to `f`: the current OpenTelemetry context is not
+/// cloned (the per-record path when only propagating).
+fn with_caller_context<T>(f: impl FnOnce(&Context) -> T) -> T {
+    match tracing_span_context() {
+        Some(context) => f(&context),
+        None => Context::map_current(f),
+    }
+}
+
+/// The context of the current `tracing` span, if one is entered and has a
+/// valid OpenTelemetry span context. Asks the subscriber first: a `Span`
+/// handle, even of no span, costs more than that question.
+fn tracing_span_context() -> Option<Context> {
+    let entered =
+        tracing::dispatcher::get_default(|dispatch| dispatch.current_span().id().is_some());
+    if !entered {
+        return None;
+    }
+    let context = tracing::Span::current().context();
+    context.span().span_context().is_valid().then_some(context)
 }
 
 /// Records the outcome on `span` and ends it: where the record landed, or why
