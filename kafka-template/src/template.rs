@@ -674,9 +674,9 @@ impl KafkaTemplate {
     /// sender task (after the listener and interceptors have heard): keep it
     /// short.
     ///
-    /// The record is built, and the interceptors see it, when this is
-    /// called; it goes to the producer when the future is first polled. An
-    /// error before the record is buffered is returned by the future, and the
+    /// The record is built when this is called; the interceptors see it, and
+    /// it goes to the producer, when the future is first polled. An error
+    /// before the record is buffered is returned by the future, and the
     /// callback does not run.
     ///
     /// ```no_run
@@ -836,14 +836,15 @@ impl KafkaTemplate {
     }
 
     /// Runs the interceptors, hands the record to `target` and arranges for
-    /// `observers`, then `reply`, to hear the outcome.
+    /// `observers`, then `reply`, to hear the outcome, all when first polled
+    /// (inside the caller's span: the observation reads it, and
+    /// `.instrument(span)` enters it only then).
     ///
-    /// Not an `async fn`: the work before the producer's send is done here,
-    /// and the future returned is the producer's, with a step for the rare
-    /// error before buffering. An `async fn` would hold the record, the
-    /// reply and the producer's future side by side in a larger future,
-    /// copied whole each time it moves (measured: a sixth of the template's
-    /// CPU went to such copies).
+    /// Not an `async fn`: its future would hold the record, the reply and the
+    /// producer's future side by side, copied whole each time it moves
+    /// (measured: a sixth of the template's CPU went to such copies). Here
+    /// they take turns in one [`Dispatch`], and the producer's future is
+    /// polled in place.
     fn dispatch<'a, F>(
         &'a self,
         target: Target<'a>,
@@ -854,11 +855,65 @@ impl KafkaTemplate {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
+        let mut state = Dispatch::Start(target, record, reply);
+        std::future::poll_fn(move |cx| {
+            if let Dispatch::Start(..) = state
+                && let Dispatch::Start(target, record, reply) =
+                    std::mem::replace(&mut state, Dispatch::Done)
+            {
+                state = match self.hand_over(target, observers, record, reply) {
+                    Some((sent, span)) => Dispatch::Sending(sent, span),
+                    None => return Poll::Ready(Ok(())),
+                };
+            }
+            if let Dispatch::Sending(sent, span) = &mut state {
+                let error = match std::task::ready!(Pin::new(sent).poll(cx)) {
+                    Ok(()) => {
+                        state = Dispatch::Done;
+                        return Poll::Ready(Ok(()));
+                    }
+                    Err(error) => error,
+                };
+                if let Some(span) = span.take() {
+                    crate::observation::record_outcome(&span, Err(error.error()));
+                }
+                // Boxed: a rare path that would otherwise enlarge every send's future.
+                state = Dispatch::Failing(Box::pin(observers.failed(error)));
+            }
+            match &mut state {
+                Dispatch::Failing(failed) => {
+                    let error = std::task::ready!(failed.as_mut().poll(cx));
+                    state = Dispatch::Done;
+                    Poll::Ready(Err(error))
+                }
+                Dispatch::Start(..) | Dispatch::Sending(..) | Dispatch::Done => {
+                    panic!("a template send's future polled after it completed")
+                }
+            }
+        })
+    }
+
+    /// The work of a send's first poll: the interceptors, the span and the
+    /// trace context, then the record to `target`. Returns the producer's
+    /// future and the span, or `None` once a mock has taken the record.
+    fn hand_over<'a, F>(
+        &'a self,
+        target: Target<'a>,
+        observers: &'a Arc<Observers>,
+        record: ProducerRecord,
+        reply: F,
+    ) -> Option<(
+        impl Future<Output = Result<(), SendError>> + Send + Unpin + 'a,
+        Option<crate::observation::SendSpan>,
+    )>
+    where
+        F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
+    {
         let mut record = observers.intercept(record);
         let settings = &self.inner.settings;
         // The span of this send (when observation is on and the sampler
         // records it) ends with the record's outcome: in the outcome's
-        // callback, or below for an error before the record is buffered.
+        // callback, or in `dispatch` for an error before buffering.
         let span = if settings.observation_enabled || settings.trace_propagation_enabled {
             let client_id = match target {
                 Target::Producer(producer) => Some(producer.config().client_id()),
@@ -875,22 +930,19 @@ impl KafkaTemplate {
         };
         let producer = match target {
             Target::Producer(producer) => producer,
-            // Sent when first polled, as the producer sends.
             Target::Mock(mock, transaction) => {
-                return Either::Left(futures_util::future::lazy(move |_| {
-                    let result = match mock.send_in(&record, transaction) {
-                        Ok(metadata) => Ok(SentRecord {
-                            record: record.into(),
-                            metadata,
-                        }),
-                        Err(error) => Err(SendError::new(error, record)),
-                    };
-                    if let Some(span) = span {
-                        observed(&span, &result);
-                    }
-                    Observers::finish(Some(observers.clone()), result, reply);
-                    Ok(())
-                }));
+                let result = match mock.send_in(&record, transaction) {
+                    Ok(metadata) => Ok(SentRecord {
+                        record: record.into(),
+                        metadata,
+                    }),
+                    Err(error) => Err(SendError::new(error, record)),
+                };
+                if let Some(span) = span {
+                    observed(&span, &result);
+                }
+                Observers::finish(Some(observers.clone()), result, reply);
+                return None;
             }
         };
         // The journal stores the record the caller sent, so it is kept; else
@@ -918,29 +970,7 @@ impl KafkaTemplate {
             };
             Observers::finish(heard, result, reply);
         });
-        // The producer's future, polled in place; a record refused before
-        // buffering goes on to the observers' (boxed: a rare path that would
-        // otherwise enlarge every send's future).
-        let mut sent = sent;
-        let mut span = span;
-        let mut failing: Option<Pin<Box<dyn Future<Output = SendError> + Send + 'a>>> = None;
-        Either::Right(std::future::poll_fn(move |cx| {
-            let failed = match &mut failing {
-                Some(failed) => failed,
-                None => {
-                    let error = match Pin::new(&mut sent).poll(cx) {
-                        Poll::Ready(Ok(())) => return Poll::Ready(Ok(())),
-                        Poll::Ready(Err(error)) => error,
-                        Poll::Pending => return Poll::Pending,
-                    };
-                    if let Some(span) = span.take() {
-                        crate::observation::record_outcome(&span, Err(error.error()));
-                    }
-                    failing.insert(Box::pin(observers.failed(error)))
-                }
-            };
-            failed.as_mut().poll(cx).map(Err)
-        }))
+        Some((sent, span))
     }
 
     /// Waits until every record sent outside a transaction before this call
@@ -1152,6 +1182,18 @@ impl Observers {
             }
         }
     }
+}
+
+/// Where a template send stands (see [`KafkaTemplate::dispatch`]); one at a
+/// time, so the future is as large as the largest.
+enum Dispatch<'a, F, S> {
+    /// Not polled yet: nothing done.
+    Start(Target<'a>, ProducerRecord, F),
+    /// With the producer; the span ends with the outcome.
+    Sending(S, Option<crate::observation::SendSpan>),
+    /// Refused before buffering: the observers hear of it (a journal write).
+    Failing(Pin<Box<dyn Future<Output = SendError> + Send + 'a>>),
+    Done,
 }
 
 /// Records a send's outcome on its span, which then ends with the last handle.
