@@ -313,7 +313,13 @@ impl KafkaError {
 /// For a record that failed after it was accepted, the record is rebuilt from
 /// the batch it was in: its partition and timestamp are the ones it was given.
 #[derive(Clone)]
-pub struct SendError {
+pub struct SendError(Box<SendErrorParts>);
+
+/// Boxed: a send's future and its result hold a `SendError` on the path of
+/// every record, and a failure is rare (unboxed, `Result<(), SendError>` is
+/// 112 bytes, copied as it is handed up; boxed, 8).
+#[derive(Clone)]
+struct SendErrorParts {
     error: KafkaError,
     record: Option<Arc<ProducerRecord>>,
 }
@@ -321,67 +327,58 @@ pub struct SendError {
 impl SendError {
     /// An error with the record it concerns.
     pub fn new(error: KafkaError, record: ProducerRecord) -> Self {
-        SendError {
-            error,
-            record: Some(Arc::new(record)),
-        }
+        SendError::shared(error, Some(Arc::new(record)))
     }
 
     /// An error with no record to give back (for example when the application's
     /// value could not be serialized into one).
     pub fn without_record(error: KafkaError) -> Self {
-        SendError {
-            error,
-            record: None,
-        }
+        SendError::shared(error, None)
     }
 
     /// An error with a record the caller shares (a template that keeps the
     /// record for its listener gives back that same record, not a copy).
     pub fn with_shared_record(error: KafkaError, record: Arc<ProducerRecord>) -> Self {
-        SendError {
-            error,
-            record: Some(record),
-        }
+        SendError::shared(error, Some(record))
     }
 
     pub(crate) fn shared(error: KafkaError, record: Option<Arc<ProducerRecord>>) -> Self {
-        SendError { error, record }
+        SendError(Box::new(SendErrorParts { error, record }))
     }
 
     /// What went wrong.
     pub fn error(&self) -> &KafkaError {
-        &self.error
+        &self.0.error
     }
 
     /// The record that could not be delivered, when it could be recovered.
     pub fn record(&self) -> Option<&ProducerRecord> {
-        self.record.as_deref()
+        self.0.record.as_deref()
     }
 
     /// Takes the record back.
     pub fn into_record(self) -> Option<ProducerRecord> {
-        self.record.map(Arc::unwrap_or_clone)
+        self.0.record.map(Arc::unwrap_or_clone)
     }
 
     /// The error alone, dropping the record.
     pub fn into_error(self) -> KafkaError {
-        self.error
+        self.0.error
     }
 
     /// Splits into the error and the record.
     pub fn into_parts(self) -> (KafkaError, Option<ProducerRecord>) {
-        (self.error, self.record.map(Arc::unwrap_or_clone))
+        (self.0.error, self.0.record.map(Arc::unwrap_or_clone))
     }
 
     /// See [`KafkaError::is_retriable`].
     pub fn is_retriable(&self) -> bool {
-        self.error.is_retriable()
+        self.0.error.is_retriable()
     }
 
     /// See [`KafkaError::possibly_written`].
     pub fn possibly_written(&self) -> bool {
-        self.error.possibly_written()
+        self.0.error.possibly_written()
     }
 }
 
@@ -455,8 +452,8 @@ impl fmt::Debug for SendError {
     // Readable as Display, then the record it concerns, named without its
     // key and value (they may be large or sensitive).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_report(&self.error, f)?;
-        if let Some(r) = &self.record {
+        write_report(&self.0.error, f)?;
+        if let Some(r) = &self.0.record {
             write!(f, "\n\nRecord: topic '{}'", r.topic)?;
             if let Some(p) = r.partition {
                 write!(f, ", partition {p}")?;
@@ -477,18 +474,18 @@ impl fmt::Debug for SendError {
 
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.error, f)
+        fmt::Display::fmt(&self.0.error, f)
     }
 }
 
 impl std::error::Error for SendError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
+        Some(&self.0.error)
     }
 }
 
 impl From<SendError> for KafkaError {
     fn from(e: SendError) -> Self {
-        e.error
+        e.into_error()
     }
 }

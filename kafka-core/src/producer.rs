@@ -397,47 +397,53 @@ impl KafkaProducer {
         // future fewer to poll and to move the result through.
         let mut state = SendState::Start(record, callback);
         std::future::poll_fn(move |cx| {
-            let waiting = match std::mem::replace(&mut state, SendState::Done) {
-                SendState::Start(record, mut callback) => {
-                    let handle = &*self.inner;
-                    match send_now(&handle.shared, &handle.partitioner, &record, &mut callback) {
-                        SendNow::Done(result) => {
-                            return Poll::Ready(output(self.sent(result, record)));
+            if let SendState::Start(record, callback) = &mut state {
+                let handle = &*self.inner;
+                let wait = match send_now(&handle.shared, &handle.partitioner, record, callback) {
+                    // Appended: the record stays where it is, dropped with
+                    // the state (moving it out would copy it, every record).
+                    SendNow::Done(Ok(delivery)) => {
+                        state = SendState::Done;
+                        return Poll::Ready(output(Ok(delivery)));
+                    }
+                    SendNow::Done(Err(error)) => Err(error),
+                    SendNow::Wait(wait) => Ok(wait),
+                };
+                if let SendState::Start(record, callback) =
+                    std::mem::replace(&mut state, SendState::Done)
+                {
+                    match wait {
+                        Err(error) => return Poll::Ready(output(Err(self.refused(error, record)))),
+                        Ok(wait) => {
+                            state = SendState::Waiting(Box::pin(async move {
+                                let result = self.send_after_wait(&record, wait, callback).await;
+                                result.map_err(|error| self.refused(error, record))
+                            }));
                         }
-                        SendNow::Wait(wait) => Box::pin(async move {
-                            let result = self.send_after_wait(&record, wait, callback).await;
-                            self.sent(result, record)
-                        }),
                     }
                 }
-                SendState::Waiting(waiting) => waiting,
-                SendState::Done => panic!("a send's future polled after it completed"),
-            };
-            let mut waiting = waiting;
-            match waiting.as_mut().poll(cx) {
-                Poll::Ready(sent) => Poll::Ready(output(sent)),
-                Poll::Pending => {
-                    state = SendState::Waiting(waiting);
-                    Poll::Pending
+            }
+            match &mut state {
+                SendState::Waiting(waiting) => {
+                    let sent = std::task::ready!(waiting.as_mut().poll(cx));
+                    state = SendState::Done;
+                    Poll::Ready(output(sent))
+                }
+                SendState::Start(..) | SendState::Done => {
+                    panic!("a send's future polled after it completed")
                 }
             }
         })
     }
 
-    /// A send's result, counted as an error with the record handed back
-    /// when it was refused.
-    fn sent(
-        &self,
-        result: Result<DeliveryFuture, KafkaError>,
-        record: ProducerRecord,
-    ) -> Result<DeliveryFuture, SendError> {
-        result.map_err(|error| {
-            self.inner
-                .shared
-                .metrics
-                .record_error(&record.topic, error.kind_name(), 1);
-            SendError::new(error, record)
-        })
+    /// A send refused before the record was buffered: counted, and the
+    /// record handed back with the error.
+    fn refused(&self, error: KafkaError, record: ProducerRecord) -> SendError {
+        self.inner
+            .shared
+            .metrics
+            .record_error(&record.topic, error.kind_name(), 1);
+        SendError::new(error, record)
     }
 
     /// The rest of a send that [`send_now`] could not finish: waits for the
