@@ -45,7 +45,9 @@ def main():
     bootstrap, registry_url, topic, max_messages, timeout_ms = sys.argv[1:6]
     value_format = sys.argv[6] if len(sys.argv) > 6 else "avro"
     max_messages, timeout_ms = int(max_messages), int(timeout_ms)
-    registry_config = {"url": registry_url}
+    # A request timeout, so a lost response is retried (the client retries
+    # transport errors) instead of blocking the reader, and its test, forever.
+    registry_config = {"url": registry_url, "timeout": 10}
     if os.environ.get("SCHEMA_REGISTRY_CA"):
         # An https registry signed by the harness's own CA (scripts/registry --tls).
         registry_config["ssl.ca.location"] = os.environ["SCHEMA_REGISTRY_CA"]
