@@ -10,7 +10,7 @@ use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
 use crate::accumulator::{
-    AccumulatorConfig, AppendNow, AppendRecord, Callback, DeliveryFuture, PendingAppend,
+    AccumulatorConfig, AppendNow, AppendRecord, DeliveryFuture, PendingAppend, PendingCallback,
     RecordAccumulator,
 };
 use crate::config::{ConfigError, ProducerConfig};
@@ -330,7 +330,7 @@ impl KafkaProducer {
         &self,
         record: ProducerRecord,
     ) -> impl Future<Output = Result<DeliveryFuture, SendError>> + Send + Unpin + '_ {
-        self.send_owned(record, None, |sent| sent)
+        self.send_owned(record, (), |sent| sent)
     }
 
     /// Like [`send`](Self::send), and runs `callback` with the outcome once the
@@ -373,7 +373,8 @@ impl KafkaProducer {
     where
         F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
     {
-        self.send_owned(record, Some(Box::new(callback)), |sent| sent.map(drop))
+        // Unboxed: the batch keeps it with the other callbacks of its type.
+        self.send_owned(record, Some(callback), |sent| sent.map(drop))
     }
 
     /// The send styles that take the record, behind plain functions: the
@@ -384,10 +385,10 @@ impl KafkaProducer {
     /// or the free `buffer.memory` takes the record) are done by [`send_now`]
     /// when first polled, with no further future; only a send that must wait
     /// builds the (boxed) one of [`send_after_wait`](Self::send_after_wait).
-    fn send_owned<T>(
+    fn send_owned<T, C: PendingCallback + 'static>(
         &self,
         record: ProducerRecord,
-        callback: Option<Callback>,
+        callback: C,
         output: impl Fn(Result<DeliveryFuture, SendError>) -> T + Send + Unpin + 'static,
     ) -> impl Future<Output = T> + Send + Unpin + '_ {
         // Written out rather than an `async fn`, whose future would keep the
@@ -453,7 +454,7 @@ impl KafkaProducer {
         &self,
         record: &ProducerRecord,
         wait: SendWait<'_>,
-        callback: Option<Callback>,
+        callback: impl PendingCallback,
     ) -> Result<DeliveryFuture, KafkaError> {
         let shared = &*self.inner.shared;
         let config = &shared.config;
@@ -744,11 +745,15 @@ impl KafkaProducer {
 
 /// Where a send's future stands: not polled yet, or waiting (boxed, the
 /// rare path) for metadata or buffer memory.
-enum SendState<'a> {
-    Start(ProducerRecord, Option<Callback>),
+enum SendState<'a, C> {
+    Start(ProducerRecord, C),
     Waiting(Pin<Box<dyn Future<Output = Result<DeliveryFuture, SendError>> + Send + 'a>>),
     Done,
 }
+
+// The callback is never pinned: it is moved into its batch, or into the boxed
+// wait. So a send's future stays `Unpin` whatever the callback captures.
+impl<C> Unpin for SendState<'_, C> {}
 
 /// What [`send_now`] came to.
 #[derive(Debug)]
@@ -786,7 +791,7 @@ pub(crate) fn send_now<'a>(
     shared: &'a ProducerShared,
     partitioner: &RecordPartitioner,
     record: &ProducerRecord,
-    callback: &mut Option<Callback>,
+    callback: &mut dyn PendingCallback,
 ) -> SendNow<'a> {
     if let Err(error) = check_open(shared) {
         return SendNow::Done(Err(error));

@@ -248,7 +248,7 @@ pub(crate) trait RecordSource: Send + Sync {
 
 /// A record's place in its batch and its sizes: what its [`RecordMetadata`]
 /// needs besides the batch's topic and partition. A callback is kept with this
-/// alone (40 bytes a record with the callback), as a full buffer of small
+/// alone (24 bytes a record besides the closure), as a full buffer of small
 /// records holds hundreds of thousands of them.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RecordPosition {

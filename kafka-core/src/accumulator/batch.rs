@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::time::Instant;
 
+use super::callback::{Callbacks, PendingCallback};
 use super::completion::{
-    BatchCompletion, BatchOutcome, Callback, DeliveryFuture, SplitPart, run_callback,
+    BatchCompletion, BatchOutcome, DeliveryFuture, SplitPart, callback_outcome,
 };
 use super::lazy::{BatchRecords, producer_record};
 use crate::buffer_pool::BufferPool;
@@ -43,7 +44,7 @@ pub(crate) struct ProducerBatch {
     /// records until they are compressed (see `settle_full_batch`).
     pub(super) uncompressed_reservation: usize,
     pub(super) completion: Arc<BatchCompletion>,
-    pub(super) callbacks: Vec<(RecordPosition, Callback)>,
+    pub(super) callbacks: Callbacks,
     /// Why closing the builder failed; the sender fails the batch with it.
     pub(super) close_error: Option<KafkaError>,
     /// Idempotence: producer id, epoch and base sequence written into the batch.
@@ -130,7 +131,7 @@ impl ProducerBatch {
         &mut self,
         timestamp: i64,
         record: &ProducerRecord,
-        callback: &mut Option<Callback>,
+        callback: &mut dyn PendingCallback,
     ) -> Option<DeliveryFuture> {
         let builder = self.builder.as_mut()?;
         if !builder.try_append(
@@ -149,10 +150,11 @@ impl ProducerBatch {
             explicit_partition: record.partition.is_some(),
             explicit_timestamp: record.timestamp.is_some(),
         };
-        self.record_count += 1;
-        if let Some(cb) = callback.take() {
-            self.callbacks.push((position, cb));
+        if self.record_count == 0 {
+            self.callbacks.expect(builder.expected_record_count());
         }
+        self.record_count += 1;
+        callback.append_to(&mut self.callbacks, &position);
         Some(DeliveryFuture {
             completion: self.completion.clone(),
             position,
@@ -291,19 +293,15 @@ impl ProducerBatch {
     }
 
     fn run_callbacks(&mut self, outcome: &BatchOutcome, batch_records: Option<Arc<BatchRecords>>) {
-        for (position, cb) in std::mem::take(&mut self.callbacks) {
-            let result = outcome.resolve(&self.topic, self.partition, &position);
+        let panicked = std::mem::take(&mut self.callbacks).run_all(&mut |position| {
+            let result = outcome.resolve(&self.topic, self.partition, position);
             let record = batch_records
                 .as_ref()
-                .map(|batch| LazyRecord::in_batch(batch.clone(), position));
-            // A panicking callback must not take the sender task down with it.
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_callback(cb, result, record)
-            }))
-            .is_err()
-            {
-                tracing::error!(topic = %self.topic, partition = self.partition, "a send callback panicked");
-            }
+                .map(|batch| LazyRecord::in_batch(batch.clone(), *position));
+            callback_outcome(result, record)
+        });
+        if panicked > 0 {
+            tracing::error!(topic = %self.topic, partition = self.partition, panicked, "send callbacks panicked");
         }
     }
 
@@ -363,17 +361,7 @@ impl ProducerBatch {
                 _ => return Err(Box::new(self)),
             };
             let end = first + len_u32(chunk.len());
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.callbacks)
-                .into_iter()
-                .partition(|(position, _)| position.relative_offset < end);
-            self.callbacks = rest;
-            let callbacks = mine
-                .into_iter()
-                .map(|(mut position, cb)| {
-                    position.relative_offset -= first;
-                    (position, cb)
-                })
-                .collect();
+            let callbacks = self.callbacks.take_before(end, first);
             parts.push(ProducerBatch {
                 topic: self.topic.clone(),
                 partition: self.partition,

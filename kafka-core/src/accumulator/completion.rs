@@ -11,21 +11,21 @@ use tokio::sync::SetOnce;
 use crate::error::{KafkaError, SendError};
 use crate::record::{LazyRecord, ProducerRecord, RecordMetadata, RecordPosition, SentRecord};
 
+use super::callback::Outcome;
 use super::lazy::placeholder_record;
 
-/// What runs when a record completes: the application's callback, boxed once
-/// (16 bytes, so a full buffer of small records keeps 40 bytes each for it
-/// with the record's position).
-pub(crate) type Callback = Box<dyn FnOnce(Result<SentRecord, SendError>) + Send + 'static>;
+/// A boxed callback: any callback, as tests and other callers that mix
+/// closure types keep them.
+#[cfg(test)]
+pub(crate) type Callback = Box<dyn FnOnce(Outcome) + Send + 'static>;
 
-/// Runs `callback` with a record's outcome; `record` is the record in its
-/// batch when the batch was delivered.
-pub(crate) fn run_callback(
-    callback: Callback,
+/// What a record's callback is called with: its metadata and `record`, the
+/// record in its batch when the batch was delivered, or the error.
+pub(crate) fn callback_outcome(
     result: Result<RecordMetadata, SendError>,
     record: Option<LazyRecord>,
-) {
-    callback(result.map(|metadata| {
+) -> Outcome {
+    result.map(|metadata| {
         let record = record.unwrap_or_else(|| {
             // A delivered batch is closed, so this is a bug; the record was
             // delivered all the same, so it is not reported as failed.
@@ -33,7 +33,7 @@ pub(crate) fn run_callback(
             LazyRecord::from(placeholder_record(&metadata.topic, metadata.partition))
         });
         SentRecord { record, metadata }
-    }))
+    })
 }
 
 /// How a batch ended.

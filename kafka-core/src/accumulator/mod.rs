@@ -21,6 +21,7 @@
 //! [`ready`]: RecordAccumulator::ready
 
 mod batch;
+mod callback;
 mod completion;
 mod lazy;
 
@@ -33,8 +34,9 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 pub(crate) use batch::{Accounting, ProducerBatch};
+pub(crate) use callback::{Callbacks, PendingCallback};
 pub use completion::DeliveryFuture;
-pub(crate) use completion::{BatchCompletion, BatchOutcome, Callback};
+pub(crate) use completion::{BatchCompletion, BatchOutcome};
 
 use crate::buffer_pool::{BufferPool, ReserveError};
 use crate::config::ProducerConfig;
@@ -347,7 +349,7 @@ impl RecordAccumulator {
         &self,
         append: &AppendRecord<'_>,
         deadline: Option<Instant>,
-        mut callback: Option<Callback>,
+        mut callback: impl PendingCallback,
     ) -> Result<DeliveryFuture, KafkaError> {
         match self.try_append_now(append, &mut callback) {
             AppendNow::Done(result) => result,
@@ -369,7 +371,7 @@ impl RecordAccumulator {
     pub fn try_append_now<'a>(
         &'a self,
         append: &AppendRecord<'_>,
-        callback: &mut Option<Callback>,
+        callback: &mut dyn PendingCallback,
     ) -> AppendNow<'a> {
         let in_progress = InProgress::new(&self.appends_in_progress);
         let mut reserved = 0;
@@ -396,7 +398,7 @@ impl RecordAccumulator {
         pending: PendingAppend<'_>,
         append: &AppendRecord<'_>,
         deadline: Option<Instant>,
-        mut callback: Option<Callback>,
+        mut callback: impl PendingCallback,
     ) -> Result<DeliveryFuture, KafkaError> {
         let PendingAppend {
             _in_progress,
@@ -450,7 +452,7 @@ impl RecordAccumulator {
     fn append_step(
         &self,
         append: &AppendRecord<'_>,
-        callback: &mut Option<Callback>,
+        callback: &mut dyn PendingCallback,
         reserved: &mut usize,
     ) -> AppendStep {
         let AppendRecord {
@@ -601,7 +603,7 @@ impl RecordAccumulator {
             reserved,
             uncompressed_reservation: 0,
             completion,
-            callbacks: Vec::new(),
+            callbacks: Callbacks::default(),
             close_error: None,
             producer_state: None,
             fate_unknown: false,
@@ -937,7 +939,9 @@ mod tests {
 
     use crate::error::SendError;
     use crate::partitioner::{PartitionChoice, TopicPartitions};
-    use crate::record::{RecordPosition, SentRecord};
+    use crate::record::SentRecord;
+
+    use super::completion::Callback;
     use std::sync::Mutex;
 
     const TOPIC: &str = "memory";
@@ -1203,7 +1207,6 @@ mod tests {
 
     #[test]
     fn callbacks_get_their_records_metadata() {
-        assert!(std::mem::size_of::<(RecordPosition, Callback)>() <= 40);
         let accumulator = accumulator(1 << 20);
         let results = Arc::new(Mutex::new(Vec::new()));
         let appended = fill_first_batch(&accumulator, |_| {

@@ -266,6 +266,16 @@ impl RecordBatchBuilder {
         }
     }
 
+    /// About how many records the size of the largest appended so far the
+    /// batch will take (its buffer's first size over that record size): what
+    /// lists kept per record beside the batch are sized for up front, rather
+    /// than grown record by record. Zero while empty.
+    pub fn expected_record_count(&self) -> usize {
+        (self.initial_capacity() - RECORD_BATCH_OVERHEAD)
+            .checked_div(self.max_record_size)
+            .unwrap_or(0)
+    }
+
     /// Bytes the buffer needs for a batch filled to `write_limit`: the header and
     /// the most uncompressed record bytes [`has_room_for`](Self::has_room_for)
     /// accepts at the estimated ratio, capped at `MAX_INITIAL_RESERVATION`.
@@ -619,6 +629,16 @@ mod tests {
             i += 1;
         }
         first_capacity
+    }
+
+    #[test]
+    fn expects_as_many_records_as_the_first_buffer_holds() {
+        let mut builder = RecordBatchBuilder::new(Compression::None, 16_384 + RECORD_BATCH_OVERHEAD);
+        assert_eq!(builder.expected_record_count(), 0);
+        assert!(builder.try_append(0, None, Some(&[7u8; 98][..]), &[]));
+        let expected = builder.expected_record_count();
+        // 16 KiB of about 100-byte records.
+        assert!((150..=165).contains(&expected), "{expected}");
     }
 
     #[test]
