@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use kafka_core::{KafkaProducer, ProducerConfig, ProducerRecord};
 
 use crate::args::ClientArgs;
@@ -40,13 +41,21 @@ impl CoreClient {
 
     /// Sends `record` with a callback completing `pending`. An error before
     /// sending (the callback does not run then) ends the run.
-    pub async fn send(&self, record: ProducerRecord, pending: Pending) -> anyhow::Result<()> {
+    ///
+    /// The producer's own future, not one nested in an `async fn`: the runner
+    /// awaits it as an application awaits `send_with_callback`, and each
+    /// nesting would copy the record with its future once per record, a cost
+    /// of the harness rather than of the producer (see `runner::BenchProducer`).
+    pub fn send(
+        &self,
+        record: ProducerRecord,
+        pending: Pending,
+    ) -> impl Future<Output = anyhow::Result<()>> + '_ {
         self.producer
             .send_with_callback(record, move |result| {
                 pending.complete(result.map(drop).map_err(|e| e.to_string()))
             })
-            .await
-            .map_err(|e| anyhow::anyhow!("send failed before sending: {e}"))
+            .map(|sent| sent.map_err(|e| anyhow::anyhow!("send failed before sending: {e}")))
     }
 
     /// Closes the producer (every record has an outcome by then).

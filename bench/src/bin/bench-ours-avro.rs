@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use kafka_bench::core_client::CoreClient;
 use kafka_bench::event::BenchEvent;
 use kafka_bench::runner::{BenchProducer, client_main};
@@ -19,16 +20,19 @@ struct OursAvro {
 }
 
 impl BenchProducer for OursAvro {
-    async fn send(
+    fn send(
         &mut self,
         index: u64,
         key: Option<&Bytes>,
         value: &Bytes,
         pending: Pending,
-    ) -> anyhow::Result<()> {
-        let event = BenchEvent::new(index, key, value)?;
-        let record = event.to_producer_record(&self.topic, &ValueFraming::Raw)?;
-        self.client.send(record, pending).await
+    ) -> impl Future<Output = anyhow::Result<()>> {
+        let record = BenchEvent::new(index, key, value)
+            .and_then(|event| Ok(event.to_producer_record(&self.topic, &ValueFraming::Raw)?));
+        match record {
+            Ok(record) => Either::Left(self.client.send(record, pending)),
+            Err(error) => Either::Right(std::future::ready(Err(error))),
+        }
     }
 
     async fn close(self) -> anyhow::Result<()> {

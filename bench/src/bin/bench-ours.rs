@@ -15,16 +15,16 @@ struct Ours {
 }
 
 impl BenchProducer for Ours {
-    async fn send(
+    fn send(
         &mut self,
         _index: u64,
         key: Option<&Bytes>,
         value: &Bytes,
         pending: Pending,
-    ) -> anyhow::Result<()> {
+    ) -> impl Future<Output = anyhow::Result<()>> {
         let mut record = ProducerRecord::new(self.topic.as_str(), value.clone());
         record.key = key.cloned();
-        self.client.send(record, pending).await
+        self.client.send(record, pending)
     }
 
     async fn close(self) -> anyhow::Result<()> {
