@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use kafka_core::partition_for_key;
-use kafka_core::{KafkaError, ProducerRecord};
+use kafka_core::{KafkaError, ProducerRecord, SendError, SentRecord, TrySendError};
 use kafka_testkit::{Kafka, unique_name};
 
 use support::{await_all, producer, run};
@@ -263,6 +263,106 @@ fn fire_and_forget_synchronous_and_callback_sends_are_all_delivered() {
         assert_eq!(from_callback.offset, Some(consumed[2].offset));
         assert_eq!(synchronous.topic, topic);
         producer.close(Duration::from_secs(10)).await;
+    });
+}
+
+#[test]
+fn try_send_buffers_without_waiting_and_hands_back_what_must_wait() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("try-send", 3, 1);
+        // Room for two batches: a loop of plain calls fills it, and the sends
+        // that find it full must wait.
+        let producer = producer(
+            kafka.bootstrap(),
+            &[("buffer.memory", "32768"), ("batch.size", "16384")],
+        );
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let callback = |i: usize| {
+            let tx = tx.clone();
+            move |result: Result<SentRecord, SendError>| drop(tx.send((i, result)))
+        };
+
+        // The topic's metadata is not known yet: the first send must wait.
+        let first = ProducerRecord::new(topic.clone(), "value-0");
+        let (record, first_callback) = match producer.try_send_with_callback(first, callback(0)) {
+            Err(TrySendError::MustWait { record, callback }) => (record, callback),
+            other => panic!("the first send must wait for the topic's metadata: {other:?}"),
+        };
+        assert_eq!(record.value.as_deref(), Some(&b"value-0"[..]));
+        producer
+            .send_with_callback(record, first_callback)
+            .await
+            .expect("accepted once the metadata is known");
+
+        const RECORDS: usize = 5_000;
+        let mut waited = 0;
+        for i in 1..RECORDS {
+            let record = ProducerRecord::new(topic.clone(), format!("value-{i}"));
+            match producer.try_send_with_callback(record, callback(i)) {
+                Ok(()) => {}
+                Err(TrySendError::MustWait { record, callback }) => {
+                    waited += 1;
+                    producer
+                        .send_with_callback(record, callback)
+                        .await
+                        .expect("accepted once the buffer has room");
+                }
+                Err(TrySendError::Refused(error)) => panic!("record {i} refused: {error:?}"),
+            }
+        }
+        assert!(
+            waited > 0,
+            "5,000 records through a 32 KiB buffer never found it full"
+        );
+        producer.flush().await;
+
+        // Every callback ran once, with its record delivered.
+        let mut offsets = HashMap::new();
+        while let Ok((i, result)) = rx.try_recv() {
+            let sent = result.unwrap_or_else(|e| panic!("record {i} failed: {e:?}"));
+            assert_eq!(
+                sent.record.value.as_deref(),
+                Some(format!("value-{i}").as_bytes())
+            );
+            assert!(
+                offsets.insert(i, sent.metadata.offset).is_none(),
+                "record {i} twice"
+            );
+        }
+        assert_eq!(offsets.len(), RECORDS, "every callback ran once");
+
+        // Java's consumer finds them all.
+        let consumed = kafka.read_all(&topic, RECORDS);
+        let mut values: Vec<String> = consumed.iter().filter_map(|r| r.value_str()).collect();
+        values.sort();
+        let mut expected: Vec<String> = (0..RECORDS).map(|i| format!("value-{i}")).collect();
+        expected.sort();
+        assert_eq!(values, expected);
+
+        // Refused for good after close: the record comes back, the callback is
+        // dropped without running.
+        producer.close(Duration::from_secs(10)).await;
+        let ran = Arc::new(AtomicUsize::new(0));
+        let kept = ran.clone();
+        let refused = producer.try_send_with_callback(
+            ProducerRecord::new(topic.clone(), "after-close"),
+            move |_| {
+                kept.fetch_add(1, Ordering::SeqCst);
+            },
+        );
+        match refused {
+            Err(TrySendError::Refused(error)) => {
+                assert!(
+                    matches!(error.error(), KafkaError::ProducerClosed(_)),
+                    "{error:?}"
+                );
+                assert_eq!(error.into_record().map(|r| r.topic), Some(topic));
+            }
+            other => panic!("a closed producer must refuse: {other:?}"),
+        }
+        assert_eq!(Arc::strong_count(&ran), 1, "the callback was dropped");
+        assert_eq!(ran.load(Ordering::SeqCst), 0, "and not run");
     });
 }
 

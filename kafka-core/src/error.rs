@@ -484,6 +484,80 @@ impl std::error::Error for SendError {
     }
 }
 
+/// Why [`KafkaProducer::try_send_with_callback`](crate::KafkaProducer::try_send_with_callback)
+/// did not buffer a record.
+///
+/// ```
+/// use kafka_core::{ProducerRecord, SendError, SentRecord, TrySendError};
+///
+/// let waits = TrySendError::MustWait {
+///     record: ProducerRecord::new("orders", "v"),
+///     callback: |_: Result<SentRecord, SendError>| {},
+/// };
+/// assert!(waits.to_string().contains("must wait"));
+/// assert_eq!(waits.into_record().map(|r| r.topic).as_deref(), Some("orders"));
+/// ```
+pub enum TrySendError<F> {
+    /// Buffering the record would have to wait: the topic's metadata is not
+    /// known yet, or `buffer.memory` has no room for a new batch. Nothing was
+    /// buffered; the record and the callback come back, for
+    /// [`send_with_callback`](crate::KafkaProducer::send_with_callback), which
+    /// waits (at most `max.block.ms`).
+    MustWait {
+        /// The record, unsent.
+        record: ProducerRecord,
+        /// The callback, not run.
+        callback: F,
+    },
+    /// Refused for good, as `send_with_callback` would refuse it (the record
+    /// is too large, the partition does not exist, the producer is closed...).
+    /// The callback was dropped without running.
+    Refused(SendError),
+}
+
+impl<F> TrySendError<F> {
+    /// Takes the record back.
+    pub fn into_record(self) -> Option<ProducerRecord> {
+        match self {
+            TrySendError::MustWait { record, .. } => Some(record),
+            TrySendError::Refused(error) => error.into_record(),
+        }
+    }
+}
+
+impl<F> fmt::Display for TrySendError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::MustWait { record, .. } => write!(
+                f,
+                "the send to topic '{}' must wait for the topic's metadata or for buffer.memory; \
+                 send it with send_with_callback(..).await, which waits",
+                record.topic
+            ),
+            TrySendError::Refused(error) => fmt::Display::fmt(error, f),
+        }
+    }
+}
+
+impl<F> fmt::Debug for TrySendError<F> {
+    // The callback is opaque; the record is named as `SendError` names it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::MustWait { .. } => fmt::Display::fmt(self, f),
+            TrySendError::Refused(error) => fmt::Debug::fmt(error, f),
+        }
+    }
+}
+
+impl<F> std::error::Error for TrySendError<F> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TrySendError::MustWait { .. } => None,
+            TrySendError::Refused(error) => Some(error),
+        }
+    }
+}
+
 impl From<SendError> for KafkaError {
     fn from(e: SendError) -> Self {
         e.into_error()

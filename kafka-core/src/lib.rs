@@ -57,7 +57,7 @@ internal_modules!(network, partitioner, protocol, record_batch);
 
 pub use accumulator::DeliveryFuture;
 pub use config::{Acks, ConfigError, ProducerConfig, ProducerConfigBuilder};
-pub use error::{KafkaError, SendError};
+pub use error::{KafkaError, SendError, TrySendError};
 pub use metrics::{MetricKind, MetricValue, MetricsSnapshot, NodeMetrics, TopicMetrics};
 pub use network::sasl::{
     AuthFailure, JaasConfig, OAuthBearer, OAuthToken, SaslMechanism, SaslSession, TokenProvider,

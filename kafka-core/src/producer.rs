@@ -14,7 +14,7 @@ use crate::accumulator::{
     RecordAccumulator,
 };
 use crate::config::{ConfigError, ProducerConfig};
-use crate::error::{KafkaError, SendError};
+use crate::error::{KafkaError, SendError, TrySendError};
 use crate::metadata::{Cluster, Metadata, TopicMetadata, wall_clock_ms};
 use crate::metrics::{MetricValue, MetricsSnapshot, ProducerMetrics, WindowConfig};
 use crate::partitioner::{PartitionChoice, Partitioner, PartitionerError, RecordPartitioner};
@@ -375,6 +375,77 @@ impl KafkaProducer {
     {
         // Unboxed: the batch keeps it with the other callbacks of its type.
         self.send_owned(record, Some(callback), |sent| sent.map(drop))
+    }
+
+    /// Buffers the record now, with `callback` as
+    /// [`send_with_callback`](Self::send_with_callback) runs it, if that needs
+    /// no waiting; otherwise hands the record and the callback back
+    /// ([`TrySendError::MustWait`]) without waiting. A plain call, no future:
+    /// the fastest way to send many records (rdkafka's `BaseProducer::send`
+    /// and Java's `send(record, callback)` with room in the buffer work the
+    /// same way).
+    ///
+    /// It must wait when the topic's metadata is not known yet (the first
+    /// send to a topic) or when `buffer.memory` has no room for a new batch:
+    /// then send with `send_with_callback(record, callback).await`. A record
+    /// refused for good is given back in [`TrySendError::Refused`] and its
+    /// callback dropped without running, as `send_with_callback` does.
+    ///
+    /// ```no_run
+    /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::SendError> {
+    /// use kafka_core::{ProducerRecord, TrySendError};
+    ///
+    /// for i in 0..1_000_000 {
+    ///     let record = ProducerRecord::new("clicks", format!("click-{i}"));
+    ///     let callback = |result: Result<kafka_core::SentRecord, kafka_core::SendError>| {
+    ///         if let Err(e) = result {
+    ///             eprintln!("not delivered: {e}");
+    ///         }
+    ///     };
+    ///     match producer.try_send_with_callback(record, callback) {
+    ///         Ok(()) => {}
+    ///         Err(TrySendError::MustWait { record, callback }) => {
+    ///             producer.send_with_callback(record, callback).await?
+    ///         }
+    ///         Err(TrySendError::Refused(error)) => return Err(error),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    // The record comes back by value, as tokio's `try_send` gives its value
+    // back: the large `Err` is the rare path, and the `Ok` writes one tag.
+    #[allow(clippy::result_large_err)]
+    pub fn try_send_with_callback<F>(
+        &self,
+        record: ProducerRecord,
+        callback: F,
+    ) -> Result<(), TrySendError<F>>
+    where
+        F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+    {
+        let handle = &*self.inner;
+        let mut callback = Some(callback);
+        let waits = match send_now(&handle.shared, &handle.partitioner, &record, &mut callback) {
+            // The record's future is not wanted: its callback has the outcome.
+            SendNow::Done(Ok(_delivery)) => return Ok(()),
+            SendNow::Done(Err(error)) => {
+                return Err(TrySendError::Refused(self.refused(error, record)));
+            }
+            // Nothing was appended; what the wait would continue with
+            // (a place among the appends in progress) is let go.
+            SendNow::Wait(wait) => wait,
+        };
+        drop(waits);
+        match callback {
+            Some(callback) => Err(TrySendError::MustWait { record, callback }),
+            // `send_now` takes the callback only with the record appended,
+            // which a wait rules out.
+            None => Err(TrySendError::Refused(SendError::new(
+                KafkaError::Internal("a send that must wait took its callback".into()),
+                record,
+            ))),
+        }
     }
 
     /// The send styles that take the record, behind plain functions: the
