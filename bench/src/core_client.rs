@@ -3,8 +3,13 @@
 
 use std::time::Duration;
 
+use std::future::{Ready, ready};
+
 use futures_util::FutureExt;
-use kafka_core::{KafkaProducer, ProducerConfig, ProducerRecord};
+use futures_util::future::{BoxFuture, Either};
+use kafka_core::{
+    KafkaProducer, ProducerConfig, ProducerRecord, SendError, SentRecord, TrySendError,
+};
 
 use crate::args::ClientArgs;
 use crate::tracker::Pending;
@@ -39,23 +44,35 @@ impl CoreClient {
         Ok(self.producer.commit_transaction().await?)
     }
 
-    /// Sends `record` with a callback completing `pending`. An error before
-    /// sending (the callback does not run then) ends the run.
+    /// Sends `record` with a callback completing `pending`, by the core's
+    /// fastest path as rdkafka's client is driven by its own: a plain call
+    /// (`try_send_with_callback`), and only when that must wait (buffer
+    /// full) the send's future (`send_with_callback`), boxed, which waits as
+    /// Java's `send` blocks. An error before sending (the callback does not
+    /// run then) ends the run.
     ///
-    /// The producer's own future, not one nested in an `async fn`: the runner
-    /// awaits it as an application awaits `send_with_callback`, and each
-    /// nesting would copy the record with its future once per record, a cost
-    /// of the harness rather than of the producer (see `runner::BenchProducer`).
+    /// The future returned is a word or two: the runner awaits it per
+    /// record, and a larger one (the send's own, holding the record) is
+    /// copied each time it is moved, a cost of the harness, not the producer.
     pub fn send(
         &self,
         record: ProducerRecord,
         pending: Pending,
-    ) -> impl Future<Output = anyhow::Result<()>> + '_ {
-        self.producer
-            .send_with_callback(record, move |result| {
-                pending.complete(result.map(drop).map_err(|e| e.to_string()))
-            })
-            .map(|sent| sent.map_err(|e| anyhow::anyhow!("send failed before sending: {e}")))
+    ) -> Either<Ready<anyhow::Result<()>>, BoxFuture<'_, anyhow::Result<()>>> {
+        let callback = move |result: Result<SentRecord, SendError>| {
+            pending.complete(result.map(drop).map_err(|e| e.to_string()))
+        };
+        let refused = |e| anyhow::anyhow!("send failed before sending: {e}");
+        match self.producer.try_send_with_callback(record, callback) {
+            Ok(()) => Either::Left(ready(Ok(()))),
+            Err(TrySendError::MustWait { record, callback }) => Either::Right(
+                self.producer
+                    .send_with_callback(record, callback)
+                    .map(move |sent| sent.map_err(refused))
+                    .boxed(),
+            ),
+            Err(TrySendError::Refused(e)) => Either::Left(ready(Err(refused(e)))),
+        }
     }
 
     /// Closes the producer (every record has an outcome by then).
