@@ -13,7 +13,7 @@ use futures_util::future::Either;
 use kafka_core::Partitioner;
 use kafka_core::{
     KafkaError, KafkaProducer, LazyRecord, MetricsSnapshot, ProducerConfig, ProducerRecord,
-    RecordMetadata, SendError, SentRecord, TransactionError,
+    RecordMetadata, SendError, SentRecord, TransactionError, TrySendError,
 };
 use kafka_record::{KafkaRecord, SchemaIdResolver};
 use tokio::sync::oneshot;
@@ -909,7 +909,12 @@ impl KafkaTemplate {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        let mut record = observers.intercept(record);
+        // Only through interceptors there are: each pass moves the record.
+        let mut record = if observers.interceptors.is_empty() {
+            record
+        } else {
+            observers.intercept(record)
+        };
         let settings = &self.inner.settings;
         // The span of this send (when observation is on and the sampler
         // records it) ends with the record's outcome: in the outcome's
@@ -958,7 +963,7 @@ impl KafkaTemplate {
         // cores for every record.
         let heard = (!observers.quiet).then(|| observers.clone());
         let in_flight = span.clone();
-        let sent = producer.send_with_callback(record, move |result| {
+        let callback = move |result| {
             if let Some(span) = in_flight {
                 observed(&span, &result);
             }
@@ -969,7 +974,17 @@ impl KafkaTemplate {
                 (result, _) => result,
             };
             Observers::finish(heard, result, reply);
-        });
+        };
+        // A plain call when the producer need not wait (no send future holding
+        // the record, moved as it nests); the producer's future, boxed, only
+        // for a send that must wait for metadata or buffer memory.
+        let sent = match producer.try_send_with_callback(record, callback) {
+            Ok(()) => Either::Left(std::future::ready(Ok(()))),
+            Err(TrySendError::MustWait { record, callback }) => {
+                Either::Right(Box::pin(producer.send_with_callback(record, callback)))
+            }
+            Err(TrySendError::Refused(error)) => Either::Left(std::future::ready(Err(error))),
+        };
         Some((sent, span))
     }
 
