@@ -18,9 +18,11 @@ use crate::record::{RecordPosition, SentRecord};
 /// What a callback is called with.
 pub(crate) type Outcome = Result<SentRecord, SendError>;
 
-/// The most callbacks a run makes room for up front (a batch of tiny records
-/// may hold tens of thousands; the run grows past this as needed).
-const MAX_FIRST_RUN_CAPACITY: usize = 4096;
+/// The most a run reserves up front, in bytes: room for a 64 KiB batch of
+/// 100-byte records with small callbacks. A batch opened by a slow producer
+/// may never fill, and memory beside its buffer is not counted in
+/// `buffer.memory`; a run grows past this as needed.
+const MAX_FIRST_RUN_BYTES: usize = 40 * 1024;
 
 /// A send's callback before its record is appended: moved into the batch
 /// that takes the record, or dropped unrun with a send refused before.
@@ -84,10 +86,11 @@ impl Callbacks {
             run.0.push((position, callback));
             return;
         }
+        let most = MAX_FIRST_RUN_BYTES / size_of::<(RecordPosition, F)>().max(1);
         let room = self
             .expected_records
             .saturating_sub(position.relative_offset as usize)
-            .clamp(1, MAX_FIRST_RUN_CAPACITY);
+            .clamp(1, most.max(1));
         let mut entries = Vec::with_capacity(room);
         entries.push((position, callback));
         self.runs.push(Box::new(Run(entries)));
@@ -267,11 +270,19 @@ mod tests {
         callbacks.push(position(100), move |_: Outcome| drop(other));
         let rooms: Vec<usize> = callbacks.runs.iter().map(|run| run.capacity()).collect();
         assert!(rooms[0] >= 600 && rooms[1] >= 500, "{rooms:?}");
-        // Tiny records: capped, grown past the cap when needed.
+        // Tiny records, or large callbacks: capped in bytes, grown past the
+        // cap when needed.
         let mut callbacks = Callbacks::default();
         callbacks.expect(1 << 20);
         callbacks.push(position(0), |_: Outcome| {});
-        assert!(callbacks.runs[0].capacity() <= 2 * MAX_FIRST_RUN_CAPACITY);
+        let large = [0u64; 64];
+        callbacks.push(position(1), move |_: Outcome| drop(large));
+        let rooms: Vec<usize> = callbacks.runs.iter().map(|run| run.capacity()).collect();
+        assert!(rooms[0] * 24 <= 2 * MAX_FIRST_RUN_BYTES, "{rooms:?}");
+        assert!(
+            rooms[1] * (24 + 512) <= 2 * MAX_FIRST_RUN_BYTES,
+            "{rooms:?}"
+        );
     }
 
     #[test]
