@@ -275,8 +275,9 @@ mod tests {
         let mut callbacks = Callbacks::default();
         callbacks.expect(1 << 20);
         callbacks.push(position(0), |_: Outcome| {});
-        let large = [0u64; 64];
-        callbacks.push(position(1), move |_: Outcome| drop(large));
+        let large = vec![0u64; 1];
+        let padding = [0u64; 64];
+        callbacks.push(position(1), move |_: Outcome| drop((large, padding.len())));
         let rooms: Vec<usize> = callbacks.runs.iter().map(|run| run.capacity()).collect();
         assert!(rooms[0] * 24 <= 2 * MAX_FIRST_RUN_BYTES, "{rooms:?}");
         assert!(
