@@ -284,16 +284,27 @@ fn try_send_buffers_without_waiting_and_hands_back_what_must_wait() {
         };
 
         // The topic's metadata is not known yet: the first send must wait.
+        // That try asked for the metadata, so trying again (no send that
+        // waits) succeeds once it has come.
         let first = ProducerRecord::new(topic.clone(), "value-0");
-        let (record, first_callback) = match producer.try_send_with_callback(first, callback(0)) {
+        let mut pending = match producer.try_send_with_callback(first, callback(0)) {
             Err(TrySendError::MustWait { record, callback }) => (record, callback),
             other => panic!("the first send must wait for the topic's metadata: {other:?}"),
         };
-        assert_eq!(record.value.as_deref(), Some(&b"value-0"[..]));
-        producer
-            .send_with_callback(record, first_callback)
-            .await
-            .expect("accepted once the metadata is known");
+        assert_eq!(pending.0.value.as_deref(), Some(&b"value-0"[..]));
+        let asked = Instant::now();
+        loop {
+            match producer.try_send_with_callback(pending.0, pending.1) {
+                Ok(()) => break,
+                Err(TrySendError::MustWait { record, callback }) => pending = (record, callback),
+                Err(TrySendError::Refused(error)) => panic!("record 0 refused: {error:?}"),
+            }
+            assert!(
+                asked.elapsed() < Duration::from_secs(30),
+                "the topic's metadata never came after a try asked for it"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
 
         const RECORDS: usize = 5_000;
         let mut waited = 0;

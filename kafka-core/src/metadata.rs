@@ -321,6 +321,17 @@ impl Metadata {
 
     /// Waits until `topic` (and `partition`, if given) is in the metadata, at most
     /// until `deadline` (`max.block.ms`).
+    /// Adds `topic` to the topics the next fetches ask for (the sender
+    /// must be woken and an update requested for it to be fetched soon).
+    pub fn ask_for(&self, topic: &str) {
+        self.topics
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(topic.to_owned())
+            .or_default()
+            .store(wall_clock_ms(), Ordering::Relaxed);
+    }
+
     pub async fn wait_for(
         &self,
         topic: &str,
@@ -363,12 +374,7 @@ impl Metadata {
                 }
             }
             if !asked {
-                self.topics
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .entry(topic.to_owned())
-                    .or_default()
-                    .store(wall_clock_ms(), Ordering::Relaxed);
+                self.ask_for(topic);
                 asked = true;
             }
             self.request_update();

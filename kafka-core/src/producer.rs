@@ -386,8 +386,9 @@ impl KafkaProducer {
     /// same way).
     ///
     /// It must wait when the topic's metadata is not known yet (the first
-    /// send to a topic) or when `buffer.memory` has no room for a new batch:
-    /// then send with `send_with_callback(record, callback).await`. A record
+    /// send to a topic; the metadata is asked for then, so a later try can
+    /// succeed) or when `buffer.memory` has no room for a new batch: then
+    /// send with `send_with_callback(record, callback).await`. A record
     /// refused for good is given back in [`TrySendError::Refused`] and its
     /// callback dropped without running, as `send_with_callback` does.
     ///
@@ -436,6 +437,14 @@ impl KafkaProducer {
             // (a place among the appends in progress) is let go.
             SendNow::Wait(wait) => wait,
         };
+        if let SendWait::Metadata { .. } = waits {
+            // The topic's metadata is fetched now, so a later try can
+            // succeed without a send that waits for it.
+            let shared = &*handle.shared;
+            shared.metadata.ask_for(&record.topic);
+            shared.metadata.request_update();
+            shared.wakeup.notify_one();
+        }
         drop(waits);
         match callback {
             Some(callback) => Err(TrySendError::MustWait { record, callback }),
