@@ -151,7 +151,8 @@ impl ProducerBatch {
             explicit_timestamp: record.timestamp.is_some(),
         };
         if self.record_count == 0 {
-            self.callbacks.expect(builder.expected_record_count());
+            self.callbacks
+                .expect_records(builder.expected_record_count());
         }
         self.record_count += 1;
         callback.append_to(&mut self.callbacks, &position);

@@ -68,7 +68,7 @@ impl std::fmt::Debug for Callbacks {
 
 impl Callbacks {
     /// Sets how many records the batch is expected to hold.
-    pub(crate) fn expect(&mut self, records: usize) {
+    pub(crate) fn expect_records(&mut self, records: usize) {
         self.expected_records = records;
     }
 
@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn a_run_has_room_for_the_records_the_batch_is_expected_to_take() {
         let mut callbacks = Callbacks::default();
-        callbacks.expect(600);
+        callbacks.expect_records(600);
         callbacks.push(position(0), |_: Outcome| {});
         // A run of another type, from the 100th record: room for the rest.
         let other = String::new();
@@ -273,7 +273,7 @@ mod tests {
         // Tiny records, or large callbacks: capped in bytes, grown past the
         // cap when needed.
         let mut callbacks = Callbacks::default();
-        callbacks.expect(1 << 20);
+        callbacks.expect_records(1 << 20);
         callbacks.push(position(0), |_: Outcome| {});
         let large = vec![0u64; 1];
         let padding = [0u64; 64];
