@@ -11,8 +11,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 use kafka_core::network::{BrokerConnection, ConnectionOptions, NetworkError};
 use kafka_core::protocol::messages::{
     AddPartitionsToTxnRequest, AddPartitionsToTxnTopic, ApiVersionsRequest, CoordinatorType,
-    EndTxnRequest, FindCoordinatorRequest, InitProducerIdRequest, InitProducerIdResponse,
-    MetadataRequest, ProducePartitionData, ProduceRequest, ProduceResponse, ProduceTopicData,
+    DescribeTransactionsRequest, EndTxnRequest, FindCoordinatorRequest, InitProducerIdRequest,
+    InitProducerIdResponse, MetadataRequest, ProducePartitionData, ProduceRequest, ProduceResponse,
+    ProduceTopicData,
 };
 use kafka_core::protocol::{Encoder, ErrorCode, Request, Uuid};
 use kafka_testkit::Kafka;
@@ -236,6 +237,12 @@ async fn negotiates_every_api_the_producer_needs() {
                 .unwrap(),
         ),
         ("EndTxn", connection.version_for::<EndTxnRequest>().unwrap()),
+        (
+            "DescribeTransactions",
+            connection
+                .version_for::<DescribeTransactionsRequest>()
+                .unwrap(),
+        ),
     ];
     for (api, version) in versions {
         println!("negotiated {api} v{version} with {}", connection.address());
@@ -587,8 +594,25 @@ async fn a_committed_transaction_is_visible_to_read_committed() {
     let produced = connection.call(&request, TIMEOUT).await.unwrap();
     assert_eq!(single_result(&produced), (ErrorCode::NONE, 0));
 
+    // The coordinator describes the open transaction with its partition.
+    let describe = DescribeTransactionsRequest {
+        transactional_ids: vec![transactional_id.clone()],
+    };
+    let described = txn.call(&describe, TIMEOUT).await.unwrap();
+    let [open] = described.transaction_states.as_slice() else {
+        panic!("one state per id: {described:?}");
+    };
+    assert_eq!(open.error_code, ErrorCode::NONE);
+    assert_eq!(open.transactional_id, transactional_id);
+    assert_eq!(open.transaction_state, "Ongoing");
+    assert_eq!(
+        (open.producer_id, open.producer_epoch),
+        (init.producer_id, init.producer_epoch)
+    );
+    assert_eq!(open.topics, vec![(topic.clone(), vec![0])]);
+
     let end = EndTxnRequest {
-        transactional_id,
+        transactional_id: transactional_id.clone(),
         producer_id: init.producer_id,
         producer_epoch: init.producer_epoch,
         committed: true,
@@ -596,6 +620,23 @@ async fn a_committed_transaction_is_visible_to_read_committed() {
     };
     let ended = txn.call(&end, TIMEOUT).await.unwrap();
     assert_eq!(ended.error_code, ErrorCode::NONE);
+
+    // Answered at PrepareCommit; asked again, the coordinator reports the
+    // transaction complete once it has written the markers.
+    let deadline = Instant::now() + TIMEOUT;
+    let mut states = Vec::new();
+    loop {
+        let described = txn.call(&describe, TIMEOUT).await.unwrap();
+        let state = &described.transaction_states[0];
+        assert_eq!(state.error_code, ErrorCode::NONE);
+        states.push(state.transaction_state.clone());
+        if state.is_settled() {
+            break;
+        }
+        assert_eq!(state.transaction_state, "PrepareCommit", "{states:?}");
+        assert!(Instant::now() < deadline, "never completed: {states:?}");
+    }
+    assert_eq!(states.last().map(String::as_str), Some("CompleteCommit"));
 
     let committed = kafka.read(&topic, 1, Duration::from_secs(10), true);
     assert_eq!(committed.len(), 1);

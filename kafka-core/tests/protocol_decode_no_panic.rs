@@ -6,9 +6,10 @@
 
 use bytes::BytesMut;
 use kafka_core::protocol::messages::{
-    AddPartitionsToTxnRequest, ApiVersionsRequest, EndTxnRequest, FindCoordinatorRequest,
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiVersionsRequest,
+    DescribeTransactionsRequest, EndTxnRequest, FindCoordinatorRequest,
     GetTelemetrySubscriptionsRequest, InitProducerIdRequest, MetadataRequest, ProduceRequest,
-    PushTelemetryRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
+    PushTelemetryRequest, SaslAuthenticateRequest, SaslHandshakeRequest, TxnOffsetCommitRequest,
 };
 use kafka_core::protocol::{Decoder, Encoder, Request, decode_response};
 use kafka_protocol::protocol::{Encodable, StrBytes};
@@ -30,6 +31,9 @@ fn decode_everything(bytes: &[u8]) {
     all_versions::<FindCoordinatorRequest>(bytes);
     all_versions::<AddPartitionsToTxnRequest>(bytes);
     all_versions::<EndTxnRequest>(bytes);
+    all_versions::<AddOffsetsToTxnRequest>(bytes);
+    all_versions::<TxnOffsetCommitRequest>(bytes);
+    all_versions::<DescribeTransactionsRequest>(bytes);
     all_versions::<SaslHandshakeRequest>(bytes);
     all_versions::<SaslAuthenticateRequest>(bytes);
     all_versions::<GetTelemetrySubscriptionsRequest>(bytes);
@@ -133,6 +137,14 @@ fn build_fixtures() -> Vec<Vec<u8>> {
         out.push(encode(&AddPartitionsToTxnResponse::default(), version));
         out.push(encode(&EndTxnResponse::default(), version));
     }
+    let described = DescribeTransactionsResponse::default().with_transaction_states(vec![
+        describe_transactions_response::TransactionState::default()
+            .with_transaction_state(s("PrepareCommit"))
+            .with_topics(vec![
+                describe_transactions_response::TopicData::default().with_partitions(vec![0, 3]),
+            ]),
+    ]);
+    out.push(encode(&described, 0));
     out.push(encode(
         &SaslHandshakeResponse::default().with_mechanisms(vec![s("PLAIN"), s("SCRAM-SHA-512")]),
         1,
@@ -275,7 +287,7 @@ proptest! {
 fn every_fixture_decodes_unmutated() {
     // The mutation test starts from valid input: check it is.
     let fixtures = fixtures();
-    assert_eq!(fixtures.len(), 4 + 10 + 9 + 6 + 5 + 8 + 1 + 3 + 2);
+    assert_eq!(fixtures.len(), 4 + 10 + 9 + 6 + 5 + 8 + 1 + 1 + 3 + 2);
     let mut decoded = 0;
     for bytes in fixtures {
         fn any_version<R: Request>(bytes: &[u8]) -> bool {
@@ -289,6 +301,7 @@ fn every_fixture_decodes_unmutated() {
             || any_version::<FindCoordinatorRequest>(bytes)
             || any_version::<AddPartitionsToTxnRequest>(bytes)
             || any_version::<EndTxnRequest>(bytes)
+            || any_version::<DescribeTransactionsRequest>(bytes)
             || any_version::<SaslHandshakeRequest>(bytes)
             || any_version::<SaslAuthenticateRequest>(bytes)
             || any_version::<GetTelemetrySubscriptionsRequest>(bytes)

@@ -5,13 +5,14 @@
 //! |---|---|---|---|
 //! | [`ApiVersionsRequest`] | 18 | 0–3 | 3 |
 //! | [`MetadataRequest`] | 3 | 4–13 | 9 |
-//! | [`ProduceRequest`] | 0 | 3–11 | 9 |
+//! | [`ProduceRequest`] | 0 | 3–13 | 9 |
 //! | [`InitProducerIdRequest`] | 22 | 0–5 | 2 |
 //! | [`FindCoordinatorRequest`] | 10 | 0–4 | 3 |
 //! | [`AddPartitionsToTxnRequest`] | 24 | 0–3 | 3 |
 //! | [`AddOffsetsToTxnRequest`] | 25 | 0–4 | 3 |
-//! | [`EndTxnRequest`] | 26 | 0–3 | 3 |
-//! | [`TxnOffsetCommitRequest`] | 28 | 0–4 | 3 |
+//! | [`EndTxnRequest`] | 26 | 0–5 | 3 |
+//! | [`TxnOffsetCommitRequest`] | 28 | 0–5 | 3 |
+//! | [`DescribeTransactionsRequest`] | 65 | 0 | 0 |
 //! | [`SaslHandshakeRequest`] | 17 | 1 | – |
 //! | [`SaslAuthenticateRequest`] | 36 | 0–2 | 2 |
 //! | [`GetTelemetrySubscriptionsRequest`] | 71 | 0 | 0 |
@@ -20,6 +21,7 @@
 pub mod add_offsets_to_txn;
 pub mod add_partitions_to_txn;
 pub mod api_versions;
+pub mod describe_transactions;
 pub mod end_txn;
 pub mod find_coordinator;
 pub mod init_producer_id;
@@ -35,6 +37,9 @@ pub use add_partitions_to_txn::{
     AddPartitionsToTxnTopic, AddPartitionsToTxnTopicResult,
 };
 pub use api_versions::{ApiVersionRange, ApiVersionsRequest, ApiVersionsResponse, FinalizedFeature};
+pub use describe_transactions::{
+    DescribeTransactionsRequest, DescribeTransactionsResponse, DescribedTransaction,
+};
 pub use end_txn::{EndTxnRequest, EndTxnResponse};
 pub use find_coordinator::{
     Coordinator, CoordinatorType, FindCoordinatorRequest, FindCoordinatorResponse,

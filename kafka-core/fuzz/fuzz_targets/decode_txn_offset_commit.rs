@@ -1,0 +1,7 @@
+#![no_main]
+
+use kafka_core::protocol::messages::TxnOffsetCommitRequest;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    kafka_core_fuzz::decode_one_version::<TxnOffsetCommitRequest>(data);
+});
