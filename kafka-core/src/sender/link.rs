@@ -14,11 +14,11 @@ use futures_util::future::BoxFuture;
 use crate::network::{BrokerConnection, ConnectionOptions, NetworkError};
 use crate::protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest,
-    AddPartitionsToTxnResponse, EndTxnRequest, EndTxnResponse, FindCoordinatorRequest,
-    FindCoordinatorResponse, GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse,
-    InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
-    ProduceRequest, ProduceResponse, PushTelemetryRequest, PushTelemetryResponse,
-    TxnOffsetCommitRequest, TxnOffsetCommitResponse,
+    AddPartitionsToTxnResponse, DescribeTransactionsRequest, DescribeTransactionsResponse,
+    EndTxnRequest, EndTxnResponse, FindCoordinatorRequest, FindCoordinatorResponse,
+    GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse, InitProducerIdRequest,
+    InitProducerIdResponse, MetadataRequest, MetadataResponse, ProduceRequest, ProduceResponse,
+    PushTelemetryRequest, PushTelemetryResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
 };
 
 /// A round trip's future.
@@ -110,6 +110,16 @@ pub(crate) trait Link: Send + Sync + 'static {
 
     /// An EndTxn round trip within `timeout`.
     fn end_txn(self: Arc<Self>, request: EndTxnRequest, timeout: Duration) -> Call<EndTxnResponse>;
+
+    /// Whether the broker answers DescribeTransactions (Kafka 3.0+, KIP-664).
+    fn supports_describe_transactions(&self) -> bool;
+
+    /// A DescribeTransactions round trip within `timeout`.
+    fn describe_transactions(
+        self: Arc<Self>,
+        request: DescribeTransactionsRequest,
+        timeout: Duration,
+    ) -> Call<DescribeTransactionsResponse>;
 
     /// Writes a Produce request; resolves once it is written (a broker that
     /// stops reading keeps it pending) to the [`Answer`], awaited for at most
@@ -238,6 +248,20 @@ impl Link for BrokerConnection {
     }
 
     fn end_txn(self: Arc<Self>, request: EndTxnRequest, timeout: Duration) -> Call<EndTxnResponse> {
+        async move { self.call(&request, timeout).await }.boxed()
+    }
+
+    fn supports_describe_transactions(&self) -> bool {
+        self.api_versions()
+            .highest_common::<DescribeTransactionsRequest>()
+            .is_some()
+    }
+
+    fn describe_transactions(
+        self: Arc<Self>,
+        request: DescribeTransactionsRequest,
+        timeout: Duration,
+    ) -> Call<DescribeTransactionsResponse> {
         async move { self.call(&request, timeout).await }.boxed()
     }
 

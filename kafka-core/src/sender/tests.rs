@@ -25,7 +25,8 @@ use crate::protocol::Uuid;
 use crate::protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnPartitionResult,
     AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnTopicResult,
-    Coordinator, EndTxnRequest, EndTxnResponse, FindCoordinatorRequest, FindCoordinatorResponse,
+    Coordinator, DescribeTransactionsRequest, DescribeTransactionsResponse, DescribedTransaction,
+    EndTxnRequest, EndTxnResponse, FindCoordinatorRequest, FindCoordinatorResponse,
     GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse, InitProducerIdRequest,
     InitProducerIdResponse, MetadataBroker, MetadataPartition, MetadataRequest, MetadataResponse,
     MetadataTopic, ProducePartitionResponse, ProduceRequest, ProduceResponse, ProduceTopicResponse,
@@ -119,6 +120,12 @@ struct State {
     /// Partitions the coordinator was asked to add while it completed the last
     /// transaction.
     early_adds: usize,
+    /// The brokers predate DescribeTransactions (Kafka 3.0).
+    no_describe_transactions: bool,
+    /// DescribeTransactions requests answered, and how many of them found the
+    /// last transaction still completing.
+    describes: usize,
+    describes_completing: usize,
     /// KIP-714: `Some` when the brokers advertise the telemetry APIs.
     telemetry: Option<TelemetryBroker>,
 }
@@ -626,6 +633,54 @@ impl Link for FakeLink {
                             .iter()
                             .map(|p| (p.partition_index, code))
                             .collect(),
+                    })
+                    .collect(),
+            })
+        }
+        .boxed()
+    }
+
+    fn supports_describe_transactions(&self) -> bool {
+        !self.fake.with(|s| s.no_describe_transactions)
+    }
+
+    fn describe_transactions(
+        self: Arc<Self>,
+        request: DescribeTransactionsRequest,
+        _: Duration,
+    ) -> Call<DescribeTransactionsResponse> {
+        async move {
+            let delay = self.fake.with(|s| s.answer_delay);
+            let (state, producer_epoch) = self.fake.with(|s| {
+                s.describes += 1;
+                let completing = s
+                    .completing_until
+                    .is_some_and(|until| std::time::Instant::now() < until);
+                s.describes_completing += usize::from(completing);
+                let state = if completing {
+                    "PrepareCommit"
+                } else if s.txn_partitions.is_empty() {
+                    "CompleteCommit"
+                } else {
+                    "Ongoing"
+                };
+                (state, s.txn_epoch)
+            });
+            tokio::time::sleep(delay).await;
+            Ok(DescribeTransactionsResponse {
+                throttle_time_ms: 0,
+                transaction_states: request
+                    .transactional_ids
+                    .into_iter()
+                    .map(|transactional_id| DescribedTransaction {
+                        error_code: ErrorCode::NONE,
+                        transactional_id,
+                        transaction_state: state.into(),
+                        transaction_timeout_ms: 60_000,
+                        transaction_start_time_ms: -1,
+                        producer_id: 1001,
+                        producer_epoch,
+                        topics: Vec::new(),
                     })
                     .collect(),
             })
@@ -1358,10 +1413,11 @@ async fn a_transaction_adds_its_partitions_before_their_batches_and_ends_after_t
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_transaction_waits_for_the_coordinator_to_complete_the_last() {
     within(async {
-        for v2 in [false, true] {
+        for (v2, describe) in [(false, true), (true, true), (false, false), (true, false)] {
             let fake = Fake::new(1, &[1, 1]);
             fake.set(|s| {
                 s.transaction_v2 = v2;
+                s.no_describe_transactions = !describe;
                 s.end_txn_delay = Duration::from_millis(10);
             });
             let producer = producer(&fake, &[TX]);
@@ -1381,14 +1437,24 @@ async fn the_next_transaction_waits_for_the_coordinator_to_complete_the_last() {
                 d.await.expect("delivered");
             }
             let log = txn_log(&fake);
+            let case = format!("V2 {v2}, DescribeTransactions {describe}");
             assert_eq!(
                 fake.with(|s| s.early_adds),
                 0,
-                "V2 {v2}: no partition reached the coordinator while it completed the last transaction: {log:#?}"
+                "{case}: no partition reached the coordinator while it completed the last transaction: {log:#?}"
             );
+            let (describes, completing) = fake.with(|s| (s.describes, s.describes_completing));
+            if describe {
+                // Asked after each of the two EndTxns followed by a
+                // transaction, until the coordinator had completed it.
+                assert!(completing >= 2, "{case}: {describes} asked, {completing} completing");
+                assert!(describes >= completing + 2, "{case}: {describes} asked");
+            } else {
+                assert_eq!(describes, 0, "{case}");
+            }
             for partition in [0, 1] {
                 let expected: Vec<String> = (0..3).map(|r| format!("r{r}p{partition}")).collect();
-                assert_eq!(fake.log(partition), expected, "V2 {v2}");
+                assert_eq!(fake.log(partition), expected, "{case}");
             }
             producer.close(LIMIT).await;
         }

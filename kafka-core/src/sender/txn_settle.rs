@@ -1,17 +1,25 @@
-//! How long the next transaction's first request waits after EndTxn answers,
-//! learned from whether that request met `CONCURRENT_TRANSACTIONS`.
+//! How long the next transaction's first request waits after EndTxn answers.
 //!
 //! The coordinator answers EndTxn once it has logged PrepareCommit and then
 //! completes the transaction (markers, CompleteCommit); a partition of the next
 //! transaction reaching it before then is refused and retried 20 ms later
-//! (see the `txn` module). How long completing takes depends on the cluster
-//! and on the transaction (markers to more partitions take longer): about one
-//! and a half EndTxn round trips for 100 records on one partition, more for
-//! 1,000 records over two. So the wait starts at 1.5 round trips, grows by
-//! one round trip each time the first request is refused anyway, and shrinks
-//! by a fiftieth of one each time it is not, settling where about one
-//! transaction in fifty is refused: a round trip (a fraction of a
-//! millisecond on a LAN) costs far less than the 20 ms retry it avoids.
+//! (see the `txn` module).
+//!
+//! So the producer asks the coordinator: DescribeTransactions on its own
+//! transactional id, again as soon as each answer comes, until the state is
+//! no longer PrepareCommit or PrepareAbort (at most the refusal's retry
+//! backoff; past that the retry costs less). A request round trip is a
+//! fraction of a millisecond on a LAN, and an answer-driven wait needs no
+//! timer (tokio's rounds up to the next millisecond).
+//!
+//! Where it cannot ask (a broker before Kafka 3.0, an ACL that refuses
+//! `DESCRIBE`, a failed request), the wait is learned: how long completing
+//! takes depends on the cluster and on the transaction (markers to more
+//! partitions take longer), about one and a half EndTxn round trips for 100
+//! records on one partition, more for 1,000 records over two. So the wait
+//! starts at 1.5 round trips, grows by one round trip each time the first
+//! request is refused anyway, and shrinks by a fiftieth of one each time it is
+//! not, settling where about one transaction in fifty is refused.
 //!
 //! Under transactions V1 the refusal is explicit (our AddPartitionsToTxn
 //! answered `CONCURRENT_TRANSACTIONS`). Under V2 the partition leader adds the
@@ -42,6 +50,22 @@ pub(super) struct TxnSettle {
     until: Option<Instant>,
     /// Under V2: the first Produce after the wait, not yet answered.
     probe: Probe,
+    /// Whether the coordinator may be asked (DescribeTransactions); false
+    /// once it could not answer for good.
+    may_ask: bool,
+    /// Asking the coordinator after this EndTxn: when it answered, the learned
+    /// wait to fall back on, and whether the producer uses V2.
+    asking: Option<Asking>,
+    /// Whether the current wait is the learned one, so the first request
+    /// after it judges it.
+    learning: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Asking {
+    ended_at: Instant,
+    learned_wait: Duration,
+    v2: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,13 +84,18 @@ impl TxnSettle {
             end_txn_rtt: Duration::ZERO,
             until: None,
             probe: Probe::Idle,
+            may_ask: true,
+            asking: None,
+            learning: false,
         }
     }
 
     /// EndTxn answered at `now` after `end_txn_rtt`: the next transaction's
     /// first request waits, at most `max_wait` (past that, the refusal's
-    /// retry costs less). `v2`: that request is a Produce, judged by its
-    /// answer's delay.
+    /// retry costs less). While the coordinator may be asked, until it says the
+    /// transaction is complete ([`settled`](Self::settled)); otherwise for the
+    /// learned wait. `v2`: that request is a Produce, judged by its answer's
+    /// delay.
     pub fn transaction_ended(
         &mut self,
         now: Instant,
@@ -75,10 +104,54 @@ impl TxnSettle {
         v2: bool,
     ) -> Duration {
         self.end_txn_rtt = end_txn_rtt;
-        let wait = end_txn_rtt.mul_f64(self.round_trips).min(max_wait);
-        self.until = Some(now + wait);
+        let learned_wait = end_txn_rtt.mul_f64(self.round_trips).min(max_wait);
+        if self.may_ask {
+            self.asking = Some(Asking {
+                ended_at: now,
+                learned_wait,
+                v2,
+            });
+            self.until = Some(now + max_wait);
+            self.probe = Probe::Idle;
+            self.learning = false;
+            return max_wait;
+        }
+        self.learned(now, learned_wait, v2);
+        learned_wait
+    }
+
+    fn learned(&mut self, ended_at: Instant, wait: Duration, v2: bool) {
+        self.until = Some(ended_at + wait);
         self.probe = if v2 { Probe::Armed } else { Probe::Idle };
-        wait
+        self.learning = true;
+    }
+
+    /// Whether to ask the coordinator (again) whether the last transaction is
+    /// complete: still waiting for it, and not past the longest wait.
+    pub fn should_ask(&mut self, now: Instant) -> bool {
+        if self.asking.is_some() && self.settling(now).is_none() {
+            self.asking = None;
+        }
+        self.asking.is_some()
+    }
+
+    /// The coordinator says the last transaction is complete: the wait is over.
+    pub fn settled(&mut self) {
+        if self.asking.take().is_some() {
+            self.until = None;
+        }
+    }
+
+    /// The coordinator could not say (`for_good`: and never will, as with a
+    /// broker without DescribeTransactions or an ACL refusing it): the learned
+    /// wait from EndTxn's answer applies.
+    pub fn cannot_ask(&mut self, for_good: bool) {
+        if for_good {
+            self.may_ask = false;
+        }
+        if let Some(asking) = self.asking.take() {
+            self.learned(asking.ended_at, asking.learned_wait, asking.v2);
+        }
     }
 
     /// When the wait ends, if it is still on.
@@ -114,8 +187,11 @@ impl TxnSettle {
     }
 
     /// The transaction's first request was (`true`) or was not refused as
-    /// `CONCURRENT_TRANSACTIONS`.
+    /// `CONCURRENT_TRANSACTIONS`: judges the learned wait, if it was that.
     pub fn first_request_judged(&mut self, refused: bool) {
+        if !self.learning {
+            return;
+        }
         self.round_trips = if refused {
             (self.round_trips + STEP_UP).min(MAX_ROUND_TRIPS)
         } else {
@@ -132,10 +208,68 @@ mod tests {
     const MAX: Duration = Duration::from_millis(20);
     const RETRY: Duration = Duration::from_millis(20);
 
+    /// A settle that learns its wait (the coordinator cannot be asked).
+    fn learning() -> TxnSettle {
+        let mut settle = TxnSettle::new();
+        settle.cannot_ask(true);
+        settle
+    }
+
     #[test]
-    fn the_first_wait_is_one_and_a_half_round_trips_and_never_above_the_cap() {
+    fn while_the_coordinator_may_be_asked_the_wait_lasts_until_it_answers_settled() {
         let now = Instant::now();
         let mut settle = TxnSettle::new();
+        assert_eq!(settle.transaction_ended(now, RTT, MAX, true), MAX);
+        assert!(settle.should_ask(now));
+        assert_eq!(settle.settling(now + RTT), Some(now + MAX));
+        // Still preparing: asked again, the wait goes on.
+        assert!(settle.should_ask(now + RTT));
+        settle.settled();
+        assert!(!settle.should_ask(now + RTT));
+        assert_eq!(settle.settling(now + RTT), None);
+        // No produce judges a wait that was not learned.
+        settle.produce_sent(now + RTT);
+        settle.produce_answered(now + RTT, now + Duration::from_millis(30), RETRY);
+        settle.first_request_judged(true);
+        assert_eq!(settle.round_trips(), INITIAL_ROUND_TRIPS);
+    }
+
+    #[test]
+    fn asking_stops_at_the_longest_wait() {
+        let now = Instant::now();
+        let mut settle = TxnSettle::new();
+        settle.transaction_ended(now, RTT, MAX, true);
+        assert!(!settle.should_ask(now + MAX));
+        assert_eq!(settle.settling(now + MAX), None);
+        // A late answer changes nothing.
+        settle.settled();
+        assert_eq!(settle.settling(now + MAX), None);
+    }
+
+    #[test]
+    fn a_coordinator_that_cannot_say_falls_back_to_the_learned_wait() {
+        let now = Instant::now();
+        let mut settle = TxnSettle::new();
+        settle.transaction_ended(now, RTT, MAX, true);
+        // This time only: the learned wait, counted from EndTxn's answer.
+        settle.cannot_ask(false);
+        assert!(!settle.should_ask(now));
+        assert_eq!(settle.settling(now), Some(now + Duration::from_micros(600)));
+        assert_eq!(settle.transaction_ended(now, RTT, MAX, true), MAX);
+        assert!(settle.should_ask(now));
+        // For good: every later transaction waits the learned time.
+        settle.cannot_ask(true);
+        assert_eq!(
+            settle.transaction_ended(now, RTT, MAX, true),
+            Duration::from_micros(600)
+        );
+        assert!(!settle.should_ask(now));
+    }
+
+    #[test]
+    fn the_learned_wait_is_one_and_a_half_round_trips_at_first_and_never_above_the_cap() {
+        let now = Instant::now();
+        let mut settle = learning();
         assert_eq!(
             settle.transaction_ended(now, RTT, MAX, true),
             Duration::from_micros(600)
@@ -147,9 +281,9 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_first_produce_lengthens_the_wait_and_clean_ones_shorten_it() {
+    fn a_refused_first_produce_lengthens_the_learned_wait_and_clean_ones_shorten_it() {
         let now = Instant::now();
-        let mut settle = TxnSettle::new();
+        let mut settle = learning();
         settle.transaction_ended(now, RTT, MAX, true);
         let sent = now + Duration::from_millis(1);
         settle.produce_sent(sent);
@@ -178,7 +312,7 @@ mod tests {
     #[test]
     fn under_v1_produces_do_not_judge_the_wait() {
         let now = Instant::now();
-        let mut settle = TxnSettle::new();
+        let mut settle = learning();
         settle.transaction_ended(now, RTT, MAX, false);
         settle.produce_sent(now);
         settle.produce_answered(now, now + Duration::from_millis(50), RETRY);
