@@ -18,11 +18,12 @@ use crate::record::{RecordPosition, SentRecord};
 /// What a callback is called with.
 pub(crate) type Outcome = Result<SentRecord, SendError>;
 
-/// The most a run reserves up front, in bytes: room for a 64 KiB batch of
-/// 100-byte records with small callbacks. A batch opened by a slow producer
-/// may never fill, and memory beside its buffer is not counted in
-/// `buffer.memory`; a run grows past this as needed.
-const MAX_FIRST_RUN_BYTES: usize = 40 * 1024;
+/// The most room a run has, in bytes: room for a 64 KiB batch of 100-byte
+/// records with small callbacks. A batch opened by a slow producer may never
+/// fill, and memory beside its buffer is not counted in `buffer.memory`.
+/// Past it, a full run is followed by another of the same type (never grown:
+/// growing copies every callback kept so far).
+const MAX_RUN_BYTES: usize = 40 * 1024;
 
 /// A send's callback before its record is appended: moved into the batch
 /// that takes the record, or dropped unrun with a send refused before.
@@ -78,19 +79,28 @@ impl Callbacks {
     where
         F: FnOnce(Outcome) + Send + 'static,
     {
+        // The last run if it is of this type; when it is full, the room of
+        // the next one.
+        let mut full_room = 0;
         if let Some(run) = self
             .runs
             .last_mut()
             .and_then(|run| run.as_any_mut().downcast_mut::<Run<F>>())
         {
-            run.0.push((position, callback));
-            return;
+            if run.0.len() < run.0.capacity() {
+                run.0.push((position, callback));
+                return;
+            }
+            full_room = run.0.capacity();
         }
-        let most = MAX_FIRST_RUN_BYTES / size_of::<(RecordPosition, F)>().max(1);
+        let most = (MAX_RUN_BYTES / size_of::<(RecordPosition, F)>().max(1)).max(1);
+        // Room for the rest of the expected records; after a full run, at
+        // least twice its room (the batch holds more than expected).
         let room = self
             .expected_records
             .saturating_sub(position.relative_offset as usize)
-            .clamp(1, most.max(1));
+            .max(full_room.saturating_mul(2))
+            .clamp(1, most);
         let mut entries = Vec::with_capacity(room);
         entries.push((position, callback));
         self.runs.push(Box::new(Run(entries)));
@@ -231,6 +241,7 @@ mod tests {
     fn callbacks_of_several_types_run_once_each_in_the_records_order() {
         let seen = seen();
         let mut callbacks = Callbacks::default();
+        callbacks.expect_records(10);
         for offset in 0..10u32 {
             let kept = seen.clone();
             // Three closure types, in runs of differing lengths.
@@ -270,8 +281,7 @@ mod tests {
         callbacks.push(position(100), move |_: Outcome| drop(other));
         let rooms: Vec<usize> = callbacks.runs.iter().map(|run| run.capacity()).collect();
         assert!(rooms[0] >= 600 && rooms[1] >= 500, "{rooms:?}");
-        // Tiny records, or large callbacks: capped in bytes, grown past the
-        // cap when needed.
+        // Tiny records, or large callbacks: capped in bytes.
         let mut callbacks = Callbacks::default();
         callbacks.expect_records(1 << 20);
         callbacks.push(position(0), |_: Outcome| {});
@@ -279,11 +289,52 @@ mod tests {
         let padding = [0u64; 64];
         callbacks.push(position(1), move |_: Outcome| drop((large, padding.len())));
         let rooms: Vec<usize> = callbacks.runs.iter().map(|run| run.capacity()).collect();
-        assert!(rooms[0] * 24 <= 2 * MAX_FIRST_RUN_BYTES, "{rooms:?}");
-        assert!(
-            rooms[1] * (24 + 512) <= 2 * MAX_FIRST_RUN_BYTES,
-            "{rooms:?}"
-        );
+        assert!(rooms[0] * 24 <= 2 * MAX_RUN_BYTES, "{rooms:?}");
+        assert!(rooms[1] * (24 + 512) <= 2 * MAX_RUN_BYTES, "{rooms:?}");
+    }
+
+    #[test]
+    fn a_full_run_is_followed_by_another_not_grown() {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let mut callbacks = Callbacks::default();
+        // Fewer records expected than come: rooms of 3, then twice the last.
+        callbacks.expect_records(3);
+        for offset in 0..20u32 {
+            let ran = ran.clone();
+            callbacks.push(position(offset), move |outcome: Outcome| {
+                assert!(offset_of(outcome).contains(&format!("record {offset}")));
+                ran.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        let rooms: Vec<(usize, usize)> = callbacks
+            .runs
+            .iter()
+            .map(|run| (run.len(), run.capacity()))
+            .collect();
+        assert_eq!(rooms.iter().map(|r| r.0).sum::<usize>(), 20);
+        for (len, capacity) in &rooms[..rooms.len() - 1] {
+            assert_eq!(len, capacity, "only the last run has room left: {rooms:?}");
+        }
+        assert!(rooms.len() <= 4, "3, 6, 12: {rooms:?}");
+        // Large callbacks: each run within the cap, however many records.
+        let mut large = Callbacks::default();
+        large.expect_records(1 << 20);
+        for offset in 0..200u32 {
+            let padding = [0u64; 128];
+            large.push(position(offset), move |_: Outcome| {
+                std::hint::black_box(padding);
+            });
+        }
+        assert!(large.runs.len() > 1);
+        for run in &large.runs {
+            assert!(
+                run.capacity() * (24 + 1024) <= MAX_RUN_BYTES,
+                "{}",
+                run.capacity()
+            );
+        }
+        assert_eq!(callbacks.run_all(&mut |p| failure(p.relative_offset)), 0);
+        assert_eq!(ran.load(Ordering::SeqCst), 20);
     }
 
     #[test]
