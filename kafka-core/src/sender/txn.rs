@@ -26,7 +26,7 @@
 //! first Produce, which the leader retries after its own
 //! `add.partitions.to.txn.retry.backoff.ms` (20 ms). So after EndTxn the
 //! producer asks the coordinator (DescribeTransactions on its transactional
-//! id, one request after another) until the transaction is complete, and the
+//! id, back to back, then once a millisecond) until the transaction is complete, and the
 //! next transaction's first request waits for that (at most
 //! [`ADD_PARTITIONS_RETRY_BACKOFF`]); a coordinator that cannot be asked gets a
 //! learned wait instead ([`TxnSettle`](super::txn_settle::TxnSettle)).
@@ -196,8 +196,13 @@ impl Sender {
         }
         // Other coordinator requests would be refused while the last
         // transaction completes.
-        if self.txn.as_mut()?.settle.should_ask(now) && self.ask_whether_complete(now) {
-            return None;
+        if let Some(at) = self.txn.as_mut()?.settle.ask_at(now) {
+            if at > now {
+                return Some(at);
+            }
+            if self.ask_whether_complete(now) {
+                return None;
+            }
         }
         let settling = self.txn.as_ref()?.settling(now);
         let has_partitions_to_add = self
@@ -750,9 +755,14 @@ impl Sender {
                     match described {
                         Ok(Some(t)) if t.error_code.is_ok() => {
                             if t.is_settled() {
-                                driver.settle.settled();
+                                let completing = driver.settle.settled();
+                                tracing::debug!(
+                                    completing,
+                                    "the coordinator completed the last transaction"
+                                );
+                            } else {
+                                driver.settle.still_completing(Instant::now());
                             }
-                            // Otherwise asked again at once.
                         }
                         Ok(Some(t)) => {
                             // A moving coordinator may answer next time; a

@@ -10,7 +10,10 @@
 //! no longer PrepareCommit or PrepareAbort (at most the refusal's retry
 //! backoff; past that the retry costs less). A request round trip is a
 //! fraction of a millisecond on a LAN, and an answer-driven wait needs no
-//! timer (tokio's rounds up to the next millisecond).
+//! timer (tokio's rounds up to the next millisecond). After four answers
+//! that it is still completing, once a millisecond: a slow completion (a
+//! transaction log replicated across brokers) costs the coordinator a
+//! request a millisecond at most.
 //!
 //! Where it cannot ask (a broker before Kafka 3.0, an ACL that refuses
 //! `DESCRIBE`, a failed request), the wait is learned: how long completing
@@ -66,7 +69,17 @@ struct Asking {
     ended_at: Instant,
     learned_wait: Duration,
     v2: bool,
+    /// Answers that the transaction was still completing.
+    preparing: u32,
+    /// When to ask next.
+    next_at: Instant,
 }
+
+/// How many times the coordinator is asked back to back (a completion takes
+/// about one or two round trips); after that, once per [`ASK_INTERVAL`], so a
+/// slow completion costs the coordinator a request a millisecond at most.
+const QUICK_ASKS: u32 = 4;
+const ASK_INTERVAL: Duration = Duration::from_millis(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Probe {
@@ -110,6 +123,8 @@ impl TxnSettle {
                 ended_at: now,
                 learned_wait,
                 v2,
+                preparing: 0,
+                next_at: now,
             });
             self.until = Some(now + max_wait);
             self.probe = Probe::Idle;
@@ -126,19 +141,39 @@ impl TxnSettle {
         self.learning = true;
     }
 
-    /// Whether to ask the coordinator (again) whether the last transaction is
-    /// complete: still waiting for it, and not past the longest wait.
-    pub fn should_ask(&mut self, now: Instant) -> bool {
+    /// When to ask the coordinator (again) whether the last transaction is
+    /// complete (at or before `now`: at once), while still waiting for it and
+    /// not past the longest wait.
+    pub fn ask_at(&mut self, now: Instant) -> Option<Instant> {
         if self.asking.is_some() && self.settling(now).is_none() {
             self.asking = None;
         }
-        self.asking.is_some()
+        self.asking.map(|asking| asking.next_at)
     }
 
-    /// The coordinator says the last transaction is complete: the wait is over.
-    pub fn settled(&mut self) {
-        if self.asking.take().is_some() {
-            self.until = None;
+    /// The coordinator answered at `now` that the transaction is still
+    /// completing: asked again at once, or after the first few answers, a
+    /// little later.
+    pub fn still_completing(&mut self, now: Instant) {
+        if let Some(asking) = self.asking.as_mut() {
+            asking.preparing += 1;
+            asking.next_at = if asking.preparing < QUICK_ASKS {
+                now
+            } else {
+                now + ASK_INTERVAL
+            };
+        }
+    }
+
+    /// The coordinator says the last transaction is complete: the wait is
+    /// over. Returns how many answers said it was still completing.
+    pub fn settled(&mut self) -> u32 {
+        match self.asking.take() {
+            Some(asking) => {
+                self.until = None;
+                asking.preparing
+            }
+            None => 0,
         }
     }
 
@@ -220,12 +255,13 @@ mod tests {
         let now = Instant::now();
         let mut settle = TxnSettle::new();
         assert_eq!(settle.transaction_ended(now, RTT, MAX, true), MAX);
-        assert!(settle.should_ask(now));
+        assert_eq!(settle.ask_at(now), Some(now));
         assert_eq!(settle.settling(now + RTT), Some(now + MAX));
-        // Still preparing: asked again, the wait goes on.
-        assert!(settle.should_ask(now + RTT));
+        // Still completing: asked again at once, the wait goes on.
+        settle.still_completing(now + RTT);
+        assert_eq!(settle.ask_at(now + RTT), Some(now + RTT));
         settle.settled();
-        assert!(!settle.should_ask(now + RTT));
+        assert_eq!(settle.ask_at(now + RTT), None);
         assert_eq!(settle.settling(now + RTT), None);
         // No produce judges a wait that was not learned.
         settle.produce_sent(now + RTT);
@@ -239,7 +275,7 @@ mod tests {
         let now = Instant::now();
         let mut settle = TxnSettle::new();
         settle.transaction_ended(now, RTT, MAX, true);
-        assert!(!settle.should_ask(now + MAX));
+        assert_eq!(settle.ask_at(now + MAX), None);
         assert_eq!(settle.settling(now + MAX), None);
         // A late answer changes nothing.
         settle.settled();
@@ -253,17 +289,34 @@ mod tests {
         settle.transaction_ended(now, RTT, MAX, true);
         // This time only: the learned wait, counted from EndTxn's answer.
         settle.cannot_ask(false);
-        assert!(!settle.should_ask(now));
+        assert_eq!(settle.ask_at(now), None);
         assert_eq!(settle.settling(now), Some(now + Duration::from_micros(600)));
         assert_eq!(settle.transaction_ended(now, RTT, MAX, true), MAX);
-        assert!(settle.should_ask(now));
+        assert_eq!(settle.ask_at(now), Some(now));
         // For good: every later transaction waits the learned time.
         settle.cannot_ask(true);
         assert_eq!(
             settle.transaction_ended(now, RTT, MAX, true),
             Duration::from_micros(600)
         );
-        assert!(!settle.should_ask(now));
+        assert_eq!(settle.ask_at(now), None);
+    }
+
+    #[test]
+    fn after_a_few_answers_that_it_is_still_completing_the_coordinator_is_asked_each_millisecond() {
+        let now = Instant::now();
+        let mut settle = TxnSettle::new();
+        settle.transaction_ended(now, RTT, MAX, true);
+        let mut at = now;
+        for _ in 1..QUICK_ASKS {
+            at += RTT;
+            settle.still_completing(at);
+            assert_eq!(settle.ask_at(at), Some(at));
+        }
+        at += RTT;
+        settle.still_completing(at);
+        assert_eq!(settle.ask_at(at), Some(at + ASK_INTERVAL));
+        assert_eq!(settle.settling(at), Some(now + MAX));
     }
 
     #[test]
