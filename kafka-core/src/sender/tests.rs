@@ -122,6 +122,8 @@ struct State {
     early_adds: usize,
     /// The brokers predate DescribeTransactions (Kafka 3.0).
     no_describe_transactions: bool,
+    /// The error DescribeTransactions answers with (an ACL without `DESCRIBE`).
+    describe_error: Option<ErrorCode>,
     /// DescribeTransactions requests answered, and how many of them found the
     /// last transaction still completing.
     describes: usize,
@@ -651,6 +653,9 @@ impl Link for FakeLink {
     ) -> Call<DescribeTransactionsResponse> {
         async move {
             let delay = self.fake.with(|s| s.answer_delay);
+            let error_code = self
+                .fake
+                .with(|s| s.describe_error.unwrap_or(ErrorCode::NONE));
             let (state, producer_epoch) = self.fake.with(|s| {
                 s.describes += 1;
                 let completing = s
@@ -673,7 +678,7 @@ impl Link for FakeLink {
                     .transactional_ids
                     .into_iter()
                     .map(|transactional_id| DescribedTransaction {
-                        error_code: ErrorCode::NONE,
+                        error_code,
                         transactional_id,
                         transaction_state: state.into(),
                         transaction_timeout_ms: 60_000,
@@ -1458,6 +1463,37 @@ async fn the_next_transaction_waits_for_the_coordinator_to_complete_the_last() {
             }
             producer.close(LIMIT).await;
         }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_that_refuses_to_describe_the_transaction_gets_the_learned_wait() {
+    within(async {
+        let fake = Fake::new(1, &[1, 1]);
+        fake.set(|s| {
+            s.transaction_v2 = true;
+            s.describe_error = Some(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+            s.end_txn_delay = Duration::from_millis(10);
+        });
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        let mut delivered = Vec::new();
+        for round in 0..3 {
+            producer.begin_transaction().expect("begin");
+            let record = ProducerRecord::new(TOPIC, format!("r{round}")).with_partition(0);
+            delivered.push(producer.send(record).await.expect("accepted"));
+            producer.commit_transaction().await.expect("commit");
+        }
+        for d in delivered {
+            d.await.expect("delivered");
+        }
+        // Asked once: a refusal for good is not asked again; the transactions
+        // commit, the next one waiting the learned time.
+        assert_eq!(fake.with(|s| s.describes), 1);
+        assert_eq!(fake.with(|s| s.early_adds), 0, "{:#?}", txn_log(&fake));
+        assert_eq!(fake.log(0), ["r0", "r1", "r2"]);
+        producer.close(LIMIT).await;
     })
     .await;
 }
