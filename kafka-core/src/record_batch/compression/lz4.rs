@@ -5,9 +5,9 @@
 //! compressing did not shrink it), and a zero end mark.
 //!
 //! The frame is written by hand around `lz4_flex`'s block compressor with a
-//! per-thread hash table, straight into the batch buffer: `lz4_flex`'s
-//! `FrameEncoder` would allocate ~150 KiB of staging buffers per batch and copy
-//! the input twice. Reading uses `lz4_flex::frame::FrameDecoder`, which accepts
+//! per-thread hash table and block of room, then into the batch buffer:
+//! `lz4_flex`'s `FrameEncoder` would allocate ~150 KiB of staging buffers per
+//! batch and copy the input twice. Reading uses `lz4_flex::frame::FrameDecoder`, which accepts
 //! every frame variant.
 
 use std::cell::RefCell;
@@ -28,44 +28,42 @@ const UNCOMPRESSED_FLAG: u32 = 0x8000_0000;
 const END_MARK: [u8; 4] = [0; 4];
 
 thread_local! {
-    static TABLE: RefCell<CompressTable> = RefCell::new(CompressTable::default());
+    /// The compressor's hash table, and the room a block is compressed into
+    /// (zeroed once: `lz4_flex` writes into initialized bytes only, and
+    /// zeroing room in the batch for every block cost more than copying the
+    /// compressed block out of here).
+    static SCRATCH: RefCell<(CompressTable, Vec<u8>)> = RefCell::new((
+        CompressTable::default(),
+        vec![0; get_maximum_output_size(MAX_BLOCK_SIZE)],
+    ));
 }
 
-/// Room `compress` needs: blocks end up no larger than their input, but each is
-/// first compressed into `get_maximum_output_size` bytes of scratch space.
+/// Room `compress` needs: blocks end up no larger than their input.
 pub(super) fn max_compressed_len(input_len: usize) -> usize {
     let blocks = input_len.div_ceil(MAX_BLOCK_SIZE);
-    FRAME_HEADER.len()
-        + blocks * BLOCK_LENGTH_SIZE
-        + input_len.saturating_sub(MAX_BLOCK_SIZE)
-        + get_maximum_output_size(input_len.min(MAX_BLOCK_SIZE))
-        + END_MARK.len()
+    FRAME_HEADER.len() + blocks * BLOCK_LENGTH_SIZE + input_len + END_MARK.len()
 }
 
 pub(super) fn compress(input: &[u8], out: &mut Vec<u8>) {
     out.reserve(max_compressed_len(input.len()));
     out.extend_from_slice(&FRAME_HEADER);
-    TABLE.with(|table| {
-        let mut table = table.borrow_mut();
+    SCRATCH.with(|scratch| {
+        let (table, room) = &mut *scratch.borrow_mut();
         for block in input.chunks(MAX_BLOCK_SIZE) {
-            let length_at = out.len();
-            let data_at = length_at + BLOCK_LENGTH_SIZE;
-            out.resize(data_at + get_maximum_output_size(block.len()), 0);
-            let compressed = compress_into_with_table(block, &mut out[data_at..], &mut table);
+            let compressed = compress_into_with_table(block, room, table);
             // Like Java, store the block as-is when compressing does not shrink it
             // (or, defensively, if the compressor reports an error).
-            let length = match compressed {
+            match compressed {
                 Ok(written) if written < block.len() => {
-                    out.truncate(data_at + written);
-                    written as u32
+                    out.extend_from_slice(&(written as u32).to_le_bytes());
+                    out.extend_from_slice(&room[..written]);
                 }
                 _ => {
-                    out.truncate(data_at);
+                    let length = block.len() as u32 | UNCOMPRESSED_FLAG;
+                    out.extend_from_slice(&length.to_le_bytes());
                     out.extend_from_slice(block);
-                    block.len() as u32 | UNCOMPRESSED_FLAG
                 }
-            };
-            out[length_at..data_at].copy_from_slice(&length.to_le_bytes());
+            }
         }
     });
     out.extend_from_slice(&END_MARK);
