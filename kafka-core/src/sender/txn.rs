@@ -26,10 +26,10 @@
 //! first Produce, which the leader retries after its own
 //! `add.partitions.to.txn.retry.backoff.ms` (20 ms). So after EndTxn the
 //! producer asks the coordinator (DescribeTransactions on its transactional
-//! id, back to back, then once a millisecond) until the transaction is complete, and the
-//! next transaction's first request waits for that (at most
-//! [`ADD_PARTITIONS_RETRY_BACKOFF`]); a coordinator that cannot be asked gets a
-//! learned wait instead ([`TxnSettle`](super::txn_settle::TxnSettle)).
+//! id, back to back, then once a millisecond) until the transaction is
+//! complete, and the next transaction's first request waits for that (at
+//! most [`ADD_PARTITIONS_RETRY_BACKOFF`]); a coordinator that cannot be asked
+//! gets a learned wait instead ([`TxnSettle`](super::txn_settle::TxnSettle)).
 //! Measured on one broker with transactions of 1,000 records, a wait learned
 //! from EndTxn's round trip still met the 20 ms retry in about one
 //! transaction of sixteen and waited longer than needed in the others; asking
