@@ -1417,12 +1417,30 @@ async fn a_transaction_adds_its_partitions_before_their_batches_and_ends_after_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_transaction_waits_for_the_coordinator_to_complete_the_last() {
+    /// How the coordinator takes DescribeTransactions.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Describe {
+        Answers,
+        /// A broker before Kafka 3.0.
+        Unsupported,
+        /// An ACL without DESCRIBE on the transactional id.
+        Refused,
+    }
     within(async {
-        for (v2, describe) in [(false, true), (true, true), (false, false), (true, false)] {
+        let cases = [
+            (false, Describe::Answers),
+            (true, Describe::Answers),
+            (false, Describe::Unsupported),
+            (true, Describe::Unsupported),
+            (true, Describe::Refused),
+        ];
+        for (v2, describe) in cases {
             let fake = Fake::new(1, &[1, 1]);
             fake.set(|s| {
                 s.transaction_v2 = v2;
-                s.no_describe_transactions = !describe;
+                s.no_describe_transactions = describe == Describe::Unsupported;
+                s.describe_error = (describe == Describe::Refused)
+                    .then_some(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
                 s.end_txn_delay = Duration::from_millis(10);
             });
             let producer = producer(&fake, &[TX]);
@@ -1442,20 +1460,23 @@ async fn the_next_transaction_waits_for_the_coordinator_to_complete_the_last() {
                 d.await.expect("delivered");
             }
             let log = txn_log(&fake);
-            let case = format!("V2 {v2}, DescribeTransactions {describe}");
+            let case = format!("V2 {v2}, DescribeTransactions {describe:?}");
             assert_eq!(
                 fake.with(|s| s.early_adds),
                 0,
                 "{case}: no partition reached the coordinator while it completed the last transaction: {log:#?}"
             );
             let (describes, completing) = fake.with(|s| (s.describes, s.describes_completing));
-            if describe {
+            match describe {
                 // Asked after each of the two EndTxns followed by a
                 // transaction, until the coordinator had completed it.
-                assert!(completing >= 2, "{case}: {describes} asked, {completing} completing");
-                assert!(describes >= completing + 2, "{case}: {describes} asked");
-            } else {
-                assert_eq!(describes, 0, "{case}");
+                Describe::Answers => {
+                    assert!(completing >= 2, "{case}: {describes} asked, {completing} completing");
+                    assert!(describes >= completing + 2, "{case}: {describes} asked");
+                }
+                Describe::Unsupported => assert_eq!(describes, 0, "{case}"),
+                // A refusal for good is not asked again: the learned wait.
+                Describe::Refused => assert_eq!(describes, 1, "{case}"),
             }
             for partition in [0, 1] {
                 let expected: Vec<String> = (0..3).map(|r| format!("r{r}p{partition}")).collect();
@@ -1463,37 +1484,6 @@ async fn the_next_transaction_waits_for_the_coordinator_to_complete_the_last() {
             }
             producer.close(LIMIT).await;
         }
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_coordinator_that_refuses_to_describe_the_transaction_gets_the_learned_wait() {
-    within(async {
-        let fake = Fake::new(1, &[1, 1]);
-        fake.set(|s| {
-            s.transaction_v2 = true;
-            s.describe_error = Some(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-            s.end_txn_delay = Duration::from_millis(10);
-        });
-        let producer = producer(&fake, &[TX]);
-        producer.init_transactions().await.expect("init");
-        let mut delivered = Vec::new();
-        for round in 0..3 {
-            producer.begin_transaction().expect("begin");
-            let record = ProducerRecord::new(TOPIC, format!("r{round}")).with_partition(0);
-            delivered.push(producer.send(record).await.expect("accepted"));
-            producer.commit_transaction().await.expect("commit");
-        }
-        for d in delivered {
-            d.await.expect("delivered");
-        }
-        // Asked once: a refusal for good is not asked again; the transactions
-        // commit, the next one waiting the learned time.
-        assert_eq!(fake.with(|s| s.describes), 1);
-        assert_eq!(fake.with(|s| s.early_adds), 0, "{:#?}", txn_log(&fake));
-        assert_eq!(fake.log(0), ["r0", "r1", "r2"]);
-        producer.close(LIMIT).await;
     })
     .await;
 }

@@ -719,7 +719,7 @@ impl Sender {
                             ADD_PARTITIONS_RETRY_BACKOFF,
                             v2,
                         );
-                        tracing::debug!(commit, ?settle, round_trips, "transaction ended");
+                        tracing::debug!(commit, longest_wait = ?settle, round_trips, "transaction ended");
                     }
                     self.txn_succeeded();
                     if let Some(tm) = self.tm.as_mut()
