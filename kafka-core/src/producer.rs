@@ -10,8 +10,8 @@ use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
 use crate::accumulator::{
-    AccumulatorConfig, AppendNow, AppendRecord, DeliveryFuture, PendingAppend, PendingCallback,
-    RecordAccumulator,
+    AccumulatorConfig, AppendNow, AppendRecord, Appended, DeliveryFuture, PendingAppend,
+    PendingCallback, RecordAccumulator,
 };
 use crate::config::{ConfigError, ProducerConfig};
 use crate::error::{KafkaError, SendError, TrySendError};
@@ -330,7 +330,16 @@ impl KafkaProducer {
         &self,
         record: ProducerRecord,
     ) -> impl Future<Output = Result<DeliveryFuture, SendError>> + Send + Unpin + '_ {
-        self.send_owned(record, (), |sent| sent)
+        // A send without a callback always gets its record's future.
+        self.send_owned(record, (), |sent| {
+            sent.and_then(|delivery| {
+                delivery.ok_or_else(|| {
+                    SendError::without_record(KafkaError::Internal(
+                        "an append made no future for a send that waits on one".into(),
+                    ))
+                })
+            })
+        })
     }
 
     /// Like [`send`](Self::send), and runs `callback` with the outcome once the
@@ -428,8 +437,8 @@ impl KafkaProducer {
         let handle = &*self.inner;
         let mut callback = Some(callback);
         let waits = match send_now(&handle.shared, &handle.partitioner, &record, &mut callback) {
-            // The record's future is not wanted: its callback has the outcome.
-            SendNow::Done(Ok(_delivery)) => return Ok(()),
+            // Appended, with no future: the callback has the outcome.
+            SendNow::Done(Ok(_)) => return Ok(()),
             SendNow::Done(Err(error)) => {
                 return Err(TrySendError::Refused(self.refused(error, record)));
             }
@@ -469,7 +478,7 @@ impl KafkaProducer {
         &self,
         record: ProducerRecord,
         callback: C,
-        output: impl Fn(Result<DeliveryFuture, SendError>) -> T + Send + Unpin + 'static,
+        output: impl Fn(Result<Appended, SendError>) -> T + Send + Unpin + 'static,
     ) -> impl Future<Output = T> + Send + Unpin + '_ {
         // Written out rather than an `async fn`, whose future would keep the
         // record twice (as the argument and as the local held across the
@@ -535,7 +544,7 @@ impl KafkaProducer {
         record: &ProducerRecord,
         wait: SendWait<'_>,
         callback: impl PendingCallback,
-    ) -> Result<DeliveryFuture, KafkaError> {
+    ) -> Result<Appended, KafkaError> {
         let shared = &*self.inner.shared;
         let config = &shared.config;
         let accumulator = &shared.accumulator;
@@ -827,7 +836,7 @@ impl KafkaProducer {
 /// rare path) for metadata or buffer memory.
 enum SendState<'a, C> {
     Start(ProducerRecord, C),
-    Waiting(Pin<Box<dyn Future<Output = Result<DeliveryFuture, SendError>> + Send + 'a>>),
+    Waiting(Pin<Box<dyn Future<Output = Result<Appended, SendError>> + Send + 'a>>),
     Done,
 }
 
@@ -839,7 +848,7 @@ impl<C> Unpin for SendState<'_, C> {}
 #[derive(Debug)]
 pub(crate) enum SendNow<'a> {
     /// Appended, or refused for good.
-    Done(Result<DeliveryFuture, KafkaError>),
+    Done(Result<Appended, KafkaError>),
     /// The send must wait (at most `max.block.ms`): nothing was appended yet.
     Wait(SendWait<'a>),
 }

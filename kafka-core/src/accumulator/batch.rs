@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::callback::{Callbacks, PendingCallback};
 use super::completion::{
-    BatchCompletion, BatchOutcome, DeliveryFuture, SplitPart, callback_outcome,
+    Appended, BatchCompletion, BatchOutcome, DeliveryFuture, SplitPart, callback_outcome,
 };
 use super::lazy::{BatchRecords, producer_record};
 use crate::buffer_pool::BufferPool;
@@ -132,7 +132,7 @@ impl ProducerBatch {
         timestamp: i64,
         record: &ProducerRecord,
         callback: &mut dyn PendingCallback,
-    ) -> Option<DeliveryFuture> {
+    ) -> Option<Appended> {
         let builder = self.builder.as_mut()?;
         if !builder.try_append(
             timestamp,
@@ -156,11 +156,11 @@ impl ProducerBatch {
         }
         self.record_count += 1;
         callback.append_to(&mut self.callbacks, &position);
-        Some(DeliveryFuture {
+        Some(callback.wants_future().then(|| DeliveryFuture {
             completion: self.completion.clone(),
             position,
             waiting: None,
-        })
+        }))
     }
 
     /// Closes the open builder (compressing the records) so the bytes can go out.

@@ -31,11 +31,21 @@ pub(crate) trait PendingCallback: Send {
     /// Moves the callback, if not moved already, into `callbacks` for the
     /// record at `position`.
     fn append_to(&mut self, callbacks: &mut Callbacks, position: &RecordPosition);
+
+    /// Whether the send waits on the record's [`DeliveryFuture`](super::DeliveryFuture).
+    /// A send with a callback learns the outcome there: a future it would
+    /// drop costs a share of the batch's completion, an atomic increment and
+    /// decrement of a count the sender's thread writes too, per record.
+    fn wants_future(&self) -> bool;
 }
 
-/// A send without a callback.
+/// A send without a callback: its future tells the outcome.
 impl PendingCallback for () {
     fn append_to(&mut self, _: &mut Callbacks, _: &RecordPosition) {}
+
+    fn wants_future(&self) -> bool {
+        true
+    }
 }
 
 impl<F> PendingCallback for Option<F>
@@ -46,6 +56,10 @@ where
         if let Some(callback) = self.take() {
             callbacks.push(*position, callback);
         }
+    }
+
+    fn wants_future(&self) -> bool {
+        false
     }
 }
 

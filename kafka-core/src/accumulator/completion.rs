@@ -170,6 +170,11 @@ impl BatchOutcome {
     }
 }
 
+/// What a send gets once its record is appended: the record's future when
+/// the send waits on one ([`PendingCallback::wants_future`](super::PendingCallback::wants_future)),
+/// none for a send with a callback.
+pub(crate) type Appended = Option<DeliveryFuture>;
+
 /// Resolves to where the record landed, or to the error and the record.
 ///
 /// Dropping it does not cancel the send: the record is still delivered

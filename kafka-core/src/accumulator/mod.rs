@@ -3,7 +3,8 @@
 //!
 //! `send` does no network I/O: it appends the record to the last open batch of
 //! its partition, or opens a new batch with memory reserved from
-//! `buffer.memory`, and returns a [`DeliveryFuture`] tied to that batch. A batch
+//! `buffer.memory`, and returns a [`DeliveryFuture`] tied to that batch (a send
+//! with a callback gets none: the batch keeps its callback). A batch
 //! is *ready* when it is full, when it has waited `linger.ms`, during a flush or
 //! close, or while appends wait for buffer space.
 //!
@@ -36,7 +37,7 @@ use tokio::time::Instant;
 pub(crate) use batch::{Accounting, ProducerBatch};
 pub(crate) use callback::{Callbacks, PendingCallback};
 pub use completion::DeliveryFuture;
-pub(crate) use completion::{BatchCompletion, BatchOutcome};
+pub(crate) use completion::{Appended, BatchCompletion, BatchOutcome};
 
 use crate::buffer_pool::{BufferPool, ReserveError};
 use crate::config::ProducerConfig;
@@ -93,7 +94,7 @@ pub(crate) struct AppendRecord<'a> {
 #[derive(Debug)]
 pub(crate) enum AppendNow<'a> {
     /// Appended (or failed for good).
-    Done(Result<DeliveryFuture, KafkaError>),
+    Done(Result<Appended, KafkaError>),
     /// A new batch must wait for `buffer.memory`: continue with
     /// [`RecordAccumulator::append_after_wait`].
     MustWait(PendingAppend<'a>),
@@ -111,7 +112,7 @@ pub(crate) struct PendingAppend<'a> {
 
 /// One try of [`RecordAccumulator::append_step`].
 enum AppendStep {
-    Done(Result<DeliveryFuture, KafkaError>),
+    Done(Result<Appended, KafkaError>),
     /// A new batch of this many bytes is needed and the pool has not them free.
     NeedsMemory(usize),
 }
@@ -350,7 +351,7 @@ impl RecordAccumulator {
         append: &AppendRecord<'_>,
         deadline: Option<Instant>,
         mut callback: impl PendingCallback,
-    ) -> Result<DeliveryFuture, KafkaError> {
+    ) -> Result<Appended, KafkaError> {
         match self.try_append_now(append, &mut callback) {
             AppendNow::Done(result) => result,
             AppendNow::MustWait(pending) => {
@@ -399,7 +400,7 @@ impl RecordAccumulator {
         append: &AppendRecord<'_>,
         deadline: Option<Instant>,
         mut callback: impl PendingCallback,
-    ) -> Result<DeliveryFuture, KafkaError> {
+    ) -> Result<Appended, KafkaError> {
         let PendingAppend {
             _in_progress,
             mut size,
@@ -493,9 +494,9 @@ impl RecordAccumulator {
                     .batches
                     .back_mut()
                     .and_then(|b| b.try_append(timestamp, record, callback));
-                if let Some(future) = appended {
+                if let Some(appended) = appended {
                     self.after_append(topic, &q, sticky, record_size, partitions, false);
-                    return AppendStep::Done(Ok(future));
+                    return AppendStep::Done(Ok(appended));
                 }
                 if let Some(full) = q.batches.back_mut() {
                     self.settle_full_batch(topic, full);
@@ -504,16 +505,16 @@ impl RecordAccumulator {
                     // Open a new batch with the memory reserved for it.
                     let mut batch = self.new_batch(topic, partition, record_size, *reserved);
                     *reserved = 0;
-                    let future = batch.try_append(timestamp, record, callback);
+                    let appended = batch.try_append(timestamp, record, callback);
                     q.batches.push_back(batch);
-                    let Some(future) = future else {
+                    let Some(appended) = appended else {
                         // An empty batch accepts any record; this cannot happen.
                         return AppendStep::Done(Err(KafkaError::Internal(
                             "a new batch refused its first record".into(),
                         )));
                     };
                     self.after_append(topic, &q, sticky, record_size, partitions, true);
-                    return AppendStep::Done(Ok(future));
+                    return AppendStep::Done(Ok(appended));
                 }
             }
             // A new batch is needed: reserve its memory without holding the queue lock.
@@ -988,13 +989,14 @@ mod tests {
         }
     }
 
-    /// Appends `record` to partition 0, which must not wait for memory.
+    /// Appends `record` to partition 0, which must not wait for memory;
+    /// returns its future when `callback` is `()`.
     fn append_now(
         accumulator: &RecordAccumulator,
         record: &ProducerRecord,
         timestamp: i64,
-        callback: Callback,
-    ) -> DeliveryFuture {
+        callback: impl PendingCallback,
+    ) -> Appended {
         let partitions = TopicPartitions::all_available(1);
         let topic = accumulator.topic(&record.topic);
         let append = AppendRecord {
@@ -1006,7 +1008,7 @@ mod tests {
             partitions: &partitions,
         };
         accumulator
-            .append(&append, None, Some(callback))
+            .append(&append, None, callback)
             .now_or_never()
             .expect("no wait")
             .expect("appended")
@@ -1060,7 +1062,7 @@ mod tests {
             &accumulator,
             &record(0),
             1_700_000_000_000,
-            Box::new(drop),
+            Some::<Callback>(Box::new(drop)),
         ));
         let queue = accumulator.topic(TOPIC).queue(0);
         let queue = lock(&queue);
@@ -1090,7 +1092,7 @@ mod tests {
             &accumulator,
             &record(0),
             1_700_000_000_000,
-            callback,
+            Some(callback),
         ));
         deliver_queued(&accumulator);
         assert_eq!(*lock(&seen), vec![1], "incomplete while the callback ran");
@@ -1103,24 +1105,27 @@ mod tests {
         let accumulator = accumulator(total);
         let called = Arc::new(Mutex::new(Vec::new()));
         let mut futures = Vec::new();
+        // Records sent with a callback (odd) and without, whose futures tell
+        // (even): both halves hold some of each.
         for i in 0..11 {
             let called = called.clone();
             let callback: Callback = Box::new(move |result: Result<SentRecord, SendError>| {
                 lock(&called).push((i, result.map(|sent| sent.metadata)))
             });
-            futures.push(append_now(
-                &accumulator,
-                &record(i),
-                1_700_000_000_000,
-                callback,
-            ));
+            let appended = if i % 2 == 0 {
+                append_now(&accumulator, &record(i), 1_700_000_000_000, ())
+            } else {
+                append_now(&accumulator, &record(i), 1_700_000_000_000, Some(callback))
+            };
+            assert_eq!(appended.is_some(), i % 2 == 0, "a future for record {i}");
+            futures.extend(appended.map(|future| (i, future)));
         }
         let mut batches = accumulator.take_all();
         assert_eq!(batches.len(), 1);
         let mut batch = batches.pop().unwrap();
         batch.close().unwrap();
         assert_eq!(accumulator.split_and_reenqueue(batch, None).unwrap(), 2);
-        assert!(futures.iter().all(|f| !f.is_done()));
+        assert!(futures.iter().all(|(_, f)| !f.is_done()));
         let parts = accumulator.take_all();
         let counts: Vec<u32> = parts.iter().map(ProducerBatch::record_count).collect();
         assert_eq!(counts, vec![6, 5], "halves, in record order");
@@ -1133,7 +1138,8 @@ mod tests {
             .next()
             .unwrap()
             .fail(KafkaError::Internal("second half failed".into()));
-        for (i, future) in futures.into_iter().enumerate() {
+        assert_eq!(futures.len(), 6);
+        for (i, future) in futures {
             let result = future.now_or_never().expect("resolved");
             if i < 6 {
                 assert_eq!(result.unwrap().offset, Some(100 + i as i64), "record {i}");
@@ -1144,7 +1150,7 @@ mod tests {
         }
         let mut called = lock(&called).clone();
         called.sort_by_key(|(i, _)| *i);
-        assert_eq!(called.len(), 11, "every callback ran once");
+        assert_eq!(called.len(), 5, "every callback ran once");
         for (i, result) in &called {
             assert_eq!(result.is_ok(), *i < 6, "record {i}");
         }
@@ -1291,7 +1297,7 @@ mod tests {
             &accumulator,
             &named,
             1_600_000_000_000,
-            callback,
+            Some(callback),
         ));
         deliver_queued(&accumulator);
         let sent = lock(&sent);
