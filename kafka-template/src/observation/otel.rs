@@ -190,33 +190,51 @@ fn inject(record: &mut ProducerRecord, context: &SpanContext) {
     {
         return;
     }
+    let state = context.trace_state().header();
+    // Room for exactly these: a record without headers would otherwise get
+    // room for four, grown on the first push.
+    record
+        .headers
+        .reserve_exact(if state.is_empty() { 1 } else { 2 });
     record
         .headers
         .push(Header::new(TRACEPARENT, traceparent(context)));
-    let state = context.trace_state().header();
     if !state.is_empty() {
         record.headers.push(Header::new(TRACESTATE, state));
     }
 }
 
+/// Each byte's two lower-case hex digits.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [HEX[byte >> 4], HEX[byte & 0x0f]];
+        byte += 1;
+    }
+    pairs
+};
+
 /// `00-<trace id>-<span id>-<flags>` in lower-case hex, of which flags only
 /// the sampled bit (W3C Trace Context level 1, as OpenTelemetry's
-/// `TraceContextPropagator` writes it). Written byte by byte: it is made for
-/// every record.
+/// `TraceContextPropagator` writes it). Written a byte's digit pair at a
+/// time, without bounds checks: it is made for every record.
 fn traceparent(context: &SpanContext) -> Bytes {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [b'-'; 55];
-    out[..2].copy_from_slice(b"00");
-    let flags = (context.trace_flags() & TraceFlags::SAMPLED).to_u8();
-    let fields: [(usize, &[u8]); 3] = [
-        (3, &context.trace_id().to_bytes()),
-        (36, &context.span_id().to_bytes()),
-        (53, &[flags]),
+    let (version, rest) = out.split_at_mut(2);
+    version.copy_from_slice(b"00");
+    let (trace_id, rest) = rest[1..].split_at_mut(32);
+    let (span_id, flags) = rest[1..].split_at_mut(16);
+    let sampled = (context.trace_flags() & TraceFlags::SAMPLED).to_u8();
+    let fields: [(&mut [u8], &[u8]); 3] = [
+        (trace_id, &context.trace_id().to_bytes()),
+        (span_id, &context.span_id().to_bytes()),
+        (&mut flags[1..], &[sampled]),
     ];
-    for (start, bytes) in fields {
-        for (i, &byte) in bytes.iter().enumerate() {
-            out[start + 2 * i] = HEX[usize::from(byte >> 4)];
-            out[start + 2 * i + 1] = HEX[usize::from(byte & 0x0f)];
+    for (digits, bytes) in fields {
+        for (pair, &byte) in digits.chunks_exact_mut(2).zip(bytes) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
         }
     }
     Bytes::copy_from_slice(&out)
