@@ -1,7 +1,7 @@
 // Prints each consumed record as one JSON line, with key, value and header values
 // in base64, so tests can compare exact bytes whatever the payload holds.
-// Used through Kafka's own ConsoleConsumer (`--formatter JsonLinesFormatter`): the
-// fetching, decompression and batch decoding stay Kafka's.
+// Used by TopicReader and through Kafka's own ConsoleConsumer (`--formatter
+// JsonLinesFormatter`): the fetching, decompression and batch decoding stay Kafka's.
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

@@ -28,9 +28,16 @@ pub const KNOWN_VERSIONS: &[&str] = &["4.1.1"];
 /// Maven Central.
 const MAVEN_CENTRAL: &str = "https://repo1.maven.org/maven2";
 
-/// The formatter Kafka's console consumer prints records with (one JSON line
-/// each, bytes in base64), compiled once per cached version.
-const FORMATTER_SOURCE: &str = include_str!("../java/JsonLinesFormatter.java");
+/// The Java classes topics are read with, compiled once per cached version:
+/// a reader around Kafka's `KafkaConsumer` and the formatter it prints records
+/// with (one JSON line each, bytes in base64).
+const SUPPORT_SOURCES: &[(&str, &str)] = &[
+    (
+        "JsonLinesFormatter",
+        include_str!("../java/JsonLinesFormatter.java"),
+    ),
+    ("TopicReader", include_str!("../java/TopicReader.java")),
+];
 
 /// group, artifact, version, SHA-256 of the jar.
 type Jar = (&'static str, &'static str, &'static str, &'static str);
@@ -436,7 +443,7 @@ pub(crate) fn ensure(
             known: format!("{} and, with Maven, any 4.x", KNOWN_VERSIONS.join(", ")),
         });
     }
-    if dir.join(".complete").exists() {
+    if dir.join(".complete").exists() && support_is_current(&dir) {
         return Ok(dist);
     }
     let _in_process = FETCHING.lock().unwrap_or_else(|p| p.into_inner());
@@ -447,11 +454,16 @@ pub(crate) fn ensure(
         .map_err(|e| EmbeddedKafkaError::io(format!("create {}", lock_path.display()), e))?;
     lock.lock()
         .map_err(|e| EmbeddedKafkaError::io(format!("lock {}", lock_path.display()), e))?;
-    if dir.join(".complete").exists() {
-        return Ok(dist); // another process fetched it meanwhile
-    }
     // Before any download: what is missing from the machine is the first thing to say.
     let javac = java.javac()?;
+    if dir.join(".complete").exists() {
+        // Fetched by another process meanwhile, or by an older version of this
+        // crate whose support classes differ.
+        if !support_is_current(&dir) {
+            compile_support(&javac, &dir)?;
+        }
+        return Ok(dist);
+    }
     let partial = cache.join(format!("kafka-{version}.partial"));
     let _ = fs::remove_dir_all(&partial);
     let lib = partial.join("lib");
@@ -462,29 +474,7 @@ pub(crate) fn ensure(
         Some(jars) => download_all(jars, &lib, &dir)?,
         None => resolve_with_maven(version, &partial)?,
     }
-    let support = partial.join("support");
-    fs::create_dir_all(&support)
-        .map_err(|e| EmbeddedKafkaError::io(format!("create {}", support.display()), e))?;
-    let source = support.join("JsonLinesFormatter.java");
-    fs::write(&source, FORMATTER_SOURCE)
-        .map_err(|e| EmbeddedKafkaError::io(format!("write {}", source.display()), e))?;
-    let output = Command::new(&javac)
-        .arg("-nowarn")
-        .arg("-d")
-        .arg(&support)
-        .arg("-cp")
-        .arg(format!("{}/*", lib.display()))
-        .arg(&source)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| EmbeddedKafkaError::io(format!("run {}", javac.display()), e))?;
-    if !output.status.success() {
-        return Err(EmbeddedKafkaError::Tool {
-            tool: "javac JsonLinesFormatter.java".to_owned(),
-            status: output.status.to_string(),
-            stderr: tail(&String::from_utf8_lossy(&output.stderr), 20),
-        });
-    }
+    compile_support(&javac, &partial)?;
     write_log_configs(&partial)?;
     File::create(partial.join(".complete"))
         .map_err(|e| EmbeddedKafkaError::io("mark the cache complete", e))?;
@@ -493,6 +483,84 @@ pub(crate) fn ensure(
         .map_err(|e| EmbeddedKafkaError::io(format!("move into {}", dir.display()), e))?;
     tracing::info!(version, cache = %dir.display(), "Apache Kafka cached");
     Ok(dist)
+}
+
+/// A fingerprint of [`SUPPORT_SOURCES`], kept beside the compiled classes.
+fn support_fingerprint() -> String {
+    let mut hasher = Sha256::new();
+    for (name, source) in SUPPORT_SOURCES {
+        hasher.update(name.as_bytes());
+        hasher.update(source.as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+const SUPPORT_STAMP: &str = ".sources";
+
+/// Whether `dir/support` holds the classes of this crate's [`SUPPORT_SOURCES`].
+fn support_is_current(dir: &Path) -> bool {
+    fs::read_to_string(dir.join("support").join(SUPPORT_STAMP))
+        .is_ok_and(|stamp| stamp.trim() == support_fingerprint())
+}
+
+/// Compiles [`SUPPORT_SOURCES`] against the jars in `dir/lib` into
+/// `dir/support`, each class file moved in by a rename (a tool starting
+/// meanwhile sees the old class or the new one), the fingerprint last.
+fn compile_support(javac: &Path, dir: &Path) -> Result<(), EmbeddedKafkaError> {
+    let support = dir.join("support");
+    let build = dir.join(format!("support.{}", std::process::id()));
+    let _ = fs::remove_dir_all(&build);
+    fs::create_dir_all(&build)
+        .map_err(|e| EmbeddedKafkaError::io(format!("create {}", build.display()), e))?;
+    fs::create_dir_all(&support)
+        .map_err(|e| EmbeddedKafkaError::io(format!("create {}", support.display()), e))?;
+    let mut command = Command::new(javac);
+    command
+        .arg("-nowarn")
+        .arg("-d")
+        .arg(&build)
+        .arg("-cp")
+        .arg(format!("{}/*", dir.join("lib").display()));
+    for (name, source) in SUPPORT_SOURCES {
+        let path = build.join(format!("{name}.java"));
+        fs::write(&path, source)
+            .map_err(|e| EmbeddedKafkaError::io(format!("write {}", path.display()), e))?;
+        command.arg(&path);
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| EmbeddedKafkaError::io(format!("run {}", javac.display()), e))?;
+    if !output.status.success() {
+        let _ = fs::remove_dir_all(&build);
+        return Err(EmbeddedKafkaError::Tool {
+            tool: "javac (kafka-template-test's Java support classes)".to_owned(),
+            status: output.status.to_string(),
+            stderr: tail(&String::from_utf8_lossy(&output.stderr), 20),
+        });
+    }
+    let stamp = build.join(SUPPORT_STAMP);
+    fs::write(&stamp, support_fingerprint())
+        .map_err(|e| EmbeddedKafkaError::io(format!("write {}", stamp.display()), e))?;
+    let entries = fs::read_dir(&build)
+        .map_err(|e| EmbeddedKafkaError::io(format!("list {}", build.display()), e))?;
+    let mut classes = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|e| EmbeddedKafkaError::io(format!("list {}", build.display()), e))?
+            .path();
+        if path.extension().is_some_and(|e| e == "class") {
+            classes.push(path);
+        }
+    }
+    classes.push(stamp);
+    for from in classes {
+        let to = support.join(from.file_name().unwrap_or_default());
+        fs::rename(&from, &to)
+            .map_err(|e| EmbeddedKafkaError::io(format!("move into {}", to.display()), e))?;
+    }
+    let _ = fs::remove_dir_all(&build);
+    Ok(())
 }
 
 fn maven_repo() -> String {

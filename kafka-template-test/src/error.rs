@@ -21,7 +21,7 @@ pub enum EmbeddedKafkaError {
     /// `javac` was not found next to `java` nor on PATH: a JRE without the JDK.
     #[error(
         "`javac` was not found (next to {java} nor on PATH): the embedded Kafka compiles a \
-         small record formatter for Kafka's console consumer once, so it needs a JDK, not only \
+         small reader around Kafka's Java consumer once, so it needs a JDK, not only \
          a JRE. Install a JDK 17 or newer (Debian/Ubuntu: apt-get install \
          openjdk-17-jdk-headless) or point JAVA_HOME at one"
     )]
@@ -123,8 +123,8 @@ pub enum EmbeddedKafkaError {
         /// The end of what it printed on stderr.
         stderr: String,
     },
-    /// The console consumer printed a line that is not a record.
-    #[error("the console consumer printed a line that is not a record ({reason}): {line}")]
+    /// The topic reader printed a line that is not a record.
+    #[error("the topic reader printed a line that is not a record ({reason}): {line}")]
     BadRecordLine {
         /// The line.
         line: String,

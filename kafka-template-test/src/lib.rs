@@ -19,7 +19,7 @@
 //! ```
 //!
 //! - **Java**: the broker needs a JDK 17 or newer (`JAVA_HOME`, else `java` on
-//!   `PATH`; `javac` too, once, to compile the console consumer's formatter).
+//!   `PATH`; `javac` too, once, to compile the kit's reader and formatter).
 //!   Without one, [`EmbeddedKafka::start`] fails at once with
 //!   [`EmbeddedKafkaError::JavaNotFound`] (or [`EmbeddedKafkaError::JavacNotFound`]).
 //! - **Kafka's jars** are fetched once into a user cache directory
@@ -32,8 +32,9 @@
 //! - **Nothing is left running**: the broker is stopped on drop, and a watchdog
 //!   process kills it when the test process dies without dropping it (a panic
 //!   that aborts, `SIGKILL`, a static never dropped).
-//! - **Reading back** uses Kafka's own console consumer: exact key, value and
-//!   header bytes ([`ConsumedRecord`]), and typed values through `kafka-record`
+//! - **Reading back** uses Kafka's own Java consumer (`KafkaConsumer`, assigned
+//!   every partition, no consumer group): exact key, value and header bytes
+//!   ([`ConsumedRecord`]), and typed values through `kafka-record`
 //!   ([`ConsumedRecord::value_as`]).
 //! - **Faults**: [`EmbeddedKafka::kill`] (`kill -9`), [`EmbeddedKafka::restart`]
 //!   (with its data), [`EmbeddedKafka::pause`] / [`EmbeddedKafka::resume`]
@@ -614,10 +615,14 @@ group.initial.rebalance.delay.ms=0
             .map(drop)
     }
 
-    /// Reads `topic` from the beginning with Kafka's own console consumer until
+    /// Reads `topic` from the beginning with Kafka's own Java consumer until
     /// `expected` records arrived or nothing new came for 10 s; sorted by
     /// partition and offset. Fewer than `expected` records is not an error: the
     /// test's assertion says what was missing.
+    ///
+    /// The consumer is assigned every partition of the topic, without a
+    /// consumer group, and the 10 s count from when it knows where each
+    /// partition starts: a slow group join cannot end the read early.
     pub fn read(
         &self,
         topic: &str,
@@ -633,43 +638,21 @@ group.initial.rebalance.delay.ms=0
         options: &ReadOptions,
     ) -> Result<Vec<ConsumedRecord>, EmbeddedKafkaError> {
         let isolation = if options.read_committed {
-            "isolation.level=read_committed"
+            "read_committed"
         } else {
-            "isolation.level=read_uncommitted"
+            "read_uncommitted"
         };
-        let mut args = vec![
-            "--bootstrap-server".to_owned(),
+        let expected = options
+            .expected
+            .map_or_else(|| "-1".to_owned(), |n| n.to_string());
+        let args = [
             self.bootstrap.clone(),
-            "--topic".to_owned(),
             topic.to_owned(),
-            "--from-beginning".to_owned(),
-            "--timeout-ms".to_owned(),
+            expected,
             options.idle_timeout.as_millis().to_string(),
-            "--formatter".to_owned(),
-            "JsonLinesFormatter".to_owned(),
-            "--consumer-property".to_owned(),
             isolation.to_owned(),
-            "--consumer-property".to_owned(),
-            "auto.offset.reset=earliest".to_owned(),
         ];
-        if let Some(n) = options.expected {
-            args.push("--max-messages".to_owned());
-            args.push(n.to_string());
-        }
-        let output = self
-            .tool_command("org.apache.kafka.tools.consumer.ConsoleConsumer", &args)
-            .output()
-            .map_err(|e| EmbeddedKafkaError::io("run Kafka's console consumer", e))?;
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        // The console consumer exits non-zero when its idle timeout ends the
-        // read: that is how "everything so far" ends, not a failure.
-        if !output.status.success() && !stderr.contains("TimeoutException") {
-            return Err(EmbeddedKafkaError::Tool {
-                tool: "ConsoleConsumer".to_owned(),
-                status: output.status.to_string(),
-                stderr: dist::tail(&stderr, 20),
-            });
-        }
+        let output = self.checked("TopicReader", self.tool_command("TopicReader", &args))?;
         parse_json_lines(&String::from_utf8_lossy(&output.stdout))
     }
 

@@ -1,4 +1,4 @@
-//! What Kafka's own console consumer read back, byte for byte.
+//! What Kafka's own Java consumer read back, byte for byte.
 
 use base64::Engine;
 use kafka_record::{KafkaRecord, ValueFraming, ValueReadError};
@@ -127,7 +127,7 @@ struct JsonRecord {
     headers: Vec<(String, Option<String>)>,
 }
 
-/// Parses what Kafka's console consumer printed with the kit's
+/// Parses what the kit's topic reader (Kafka's Java consumer) printed with its
 /// `JsonLinesFormatter` (one JSON object a line; other lines are ignored),
 /// sorted by partition and offset.
 #[doc(hidden)]

@@ -1,5 +1,5 @@
 //! The embedded broker against itself and kafka-core's producer: what was sent
-//! is read back by Kafka's own console consumer; kill, restart, pause and a
+//! is read back by Kafka's own Java consumer; kill, restart, pause and a
 //! proxy's cut; nothing outlives the test process; Java missing fails at once.
 
 use std::io::{BufRead, BufReader, Write};

@@ -1,6 +1,6 @@
 //! Test support for kafka-template: a real Apache Kafka broker for every test,
 //! uniquely named topics, and a reader of what the broker stored that this project
-//! did not write (Kafka's own Java console consumer).
+//! did not write (Kafka's own Java consumer, `scripts/kafka read`).
 //!
 //! ```no_run
 //! let kafka = kafka_testkit::Kafka::get();
@@ -159,9 +159,9 @@ impl Kafka {
         self.script(&args);
     }
 
-    /// Reads what the topic holds with Kafka's own console consumer, until
-    /// `expected` records arrived or nothing new came for 10 s, sorted by partition
-    /// and offset.
+    /// Reads what the topic holds with Kafka's own Java consumer, until
+    /// `expected` records arrived or nothing new came for 10 s (counted from when
+    /// it has its partitions: it joins no group), sorted by partition and offset.
     pub fn read_all(&self, topic: &str, expected: usize) -> Vec<ConsumedRecord> {
         self.read(topic, expected, Duration::from_secs(10), false)
     }
@@ -178,7 +178,7 @@ impl Kafka {
         self.read_via(topic, expected, idle_timeout, committed_only, None)
     }
 
-    /// Like [`Kafka::read_all`], with Kafka's console consumer connecting through
+    /// Like [`Kafka::read_all`], with Kafka's Java consumer connecting through
     /// `listener` of a `--security` cluster (see [`Cluster::start_secured`]) with
     /// the properties `scripts/kafka client-properties LISTENER MECHANISM` prints.
     pub fn read_all_through(
@@ -213,7 +213,7 @@ impl Kafka {
             "read_uncommitted"
         };
         let mut args = vec![
-            "consume",
+            "read",
             topic,
             "--max-messages",
             &max,
