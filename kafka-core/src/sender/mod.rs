@@ -619,7 +619,13 @@ impl Sender {
                 self.shared.wakeup.notify_one();
             }
             Ok(response) => {
-                tracing::warn!(error = %response.error_code, "InitProducerId failed");
+                // A coordinator still loading (a fresh or restarted broker) or
+                // moved is routine and retried, as Java's producer does quietly.
+                if response.error_code.is_retriable() {
+                    tracing::debug!(error = %response.error_code, "InitProducerId to be retried");
+                } else {
+                    tracing::warn!(error = %response.error_code, "InitProducerId failed");
+                }
                 if tm.state() == PidState::BumpNeeded {
                     // The broker cannot bump this epoch (an old broker, or the id
                     // expired): start over with a new producer id.
