@@ -5,7 +5,9 @@ registry.
 
 Usage: registry_consume.py BOOTSTRAP REGISTRY_URL TOPIC MAX_MESSAGES TIMEOUT_MS [avro|json]
 Prints one JSON line per record; stops after MAX_MESSAGES (0: none) or when no
-record came for TIMEOUT_MS.
+record came for TIMEOUT_MS. The consumer is assigned every partition of the
+topic, without joining a group, and the TIMEOUT_MS clock starts once it has
+them: a group join, slow on a busy machine, cannot use up the wait.
 """
 
 import base64
@@ -16,7 +18,7 @@ import sys
 import time
 import uuid
 
-from confluent_kafka import Consumer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -69,10 +71,13 @@ def main():
             "enable.auto.commit": False,
         }
     )
-    consumer.subscribe([topic])
     seen = 0
-    last = time.monotonic()
     try:
+        partitions = partitions_of(consumer, topic, timeout_ms)
+        if not partitions:
+            return  # no such topic within the timeout: nothing to read
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        last = time.monotonic()
         while max_messages == 0 or seen < max_messages:
             if (time.monotonic() - last) * 1000 > timeout_ms:
                 break
@@ -100,6 +105,23 @@ def main():
             seen += 1
     finally:
         consumer.close()
+
+
+def partitions_of(consumer, topic, timeout_ms):
+    """The topic's partition ids, asking until the cluster's metadata has the
+    topic (one created just before may not be there yet) or TIMEOUT_MS ran out."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            metadata = consumer.list_topics(topic, timeout=10)
+            found = metadata.topics.get(topic)
+            if found is not None and found.error is None and found.partitions:
+                return sorted(found.partitions)
+        except KafkaException as error:
+            print(f"registry_consume: {error}", file=sys.stderr)
+        if time.monotonic() >= deadline:
+            return []
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":
