@@ -97,11 +97,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("== placing {orders} orders");
     for n in 0..orders {
-        let sent = service.place_order(sample_order(n)).await?;
+        let order = sample_order(n);
+        // The order id rather than the key's bytes: with the avro profile the
+        // key is Confluent-framed Avro, not text.
+        let order_id = order.order_id.clone();
+        let sent = service.place_order(order).await?;
         let m = &sent.record_metadata;
         println!(
-            "placed  {:<12} -> {}-{}@{} ({} bytes Avro{})",
-            String::from_utf8_lossy(sent.producer_record.key.as_deref().unwrap_or_default()),
+            "placed  {order_id:<12} -> {}-{}@{} ({} bytes Avro{})",
             m.topic,
             m.partition,
             offset(m.offset),
