@@ -727,35 +727,49 @@ impl KafkaTemplate {
         &self,
         record: &R,
     ) -> Result<ProducerRecord, SendError> {
+        // Errors are told to the listener where they arise, so the record
+        // is returned as built: mapping the `Result` afterwards would move
+        // (copy) it once more, on every send.
+        let failed = |error: KafkaError| {
+            self.inner.observers.listener.on_error(None, &error);
+            SendError::without_record(error)
+        };
         let build = |route: &TypeRoute| {
-            let mut built = record
-                .to_producer_record(&route.topic, &route.framing)
-                .map_err(|e| KafkaError::Serialization {
-                    topic: route.topic.to_string(),
-                    message: e.to_string(),
-                })?;
+            let mut built = match record.to_producer_record(&route.topic, &route.framing) {
+                Ok(built) => built,
+                Err(e) => {
+                    return Err(failed(KafkaError::Serialization {
+                        topic: route.topic.to_string(),
+                        message: e.to_string(),
+                    }));
+                }
+            };
             if let (Some(frame), Some(key)) = (&route.key_frame, &built.key) {
-                built.key = Some(frame.frame(key).ok_or_else(|| KafkaError::Serialization {
-                    topic: route.topic.to_string(),
-                    message: format!(
-                        "the key of `{}` is not {} as {} writes it",
-                        R::record_type_name(),
-                        frame.encoding.describe(),
-                        frame.format.class()
-                    ),
-                })?);
+                match frame.frame(key) {
+                    Some(framed) => built.key = Some(framed),
+                    None => {
+                        return Err(failed(KafkaError::Serialization {
+                            topic: route.topic.to_string(),
+                            message: format!(
+                                "the key of `{}` is not {} as {} writes it",
+                                R::record_type_name(),
+                                frame.encoding.describe(),
+                                frame.format.class()
+                            ),
+                        }));
+                    }
+                }
             }
             Ok(built)
         };
         // The per-record path: a registered type's route, borrowed.
-        let built = match self.inner.registered.get(&TypeId::of::<R>()) {
+        match self.inner.registered.get(&TypeId::of::<R>()) {
             Some(route) => build(route),
-            None => self.route_for::<R>().and_then(|route| build(&route)),
-        };
-        built.map_err(|error| {
-            self.inner.observers.listener.on_error(None, &error);
-            SendError::without_record(error)
-        })
+            None => match self.route_for::<R>() {
+                Ok(route) => build(&route),
+                Err(error) => Err(failed(error)),
+            },
+        }
     }
 
     /// Sends `value` with an optional `key` to `template.default-topic` and
@@ -900,7 +914,7 @@ impl KafkaTemplate {
         &'a self,
         target: Target<'a>,
         observers: &'a Arc<Observers>,
-        record: ProducerRecord,
+        mut record: ProducerRecord,
         reply: F,
     ) -> Option<(
         impl Future<Output = Result<(), SendError>> + Send + Unpin + 'a,
@@ -909,12 +923,11 @@ impl KafkaTemplate {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        // Only through interceptors there are: each pass moves the record.
-        let mut record = if observers.interceptors.is_empty() {
-            record
-        } else {
-            observers.intercept(record)
-        };
+        // Only through interceptors there are: each pass moves the record
+        // (and so would binding it anew here).
+        if !observers.interceptors.is_empty() {
+            record = observers.intercept(record);
+        }
         let settings = &self.inner.settings;
         // The span of this send (when observation is on and the sampler
         // records it) ends with the record's outcome: in the outcome's
@@ -1372,6 +1385,64 @@ pub(crate) mod tests {
         }
         assert_eq!(heard.ok.load(Ordering::SeqCst), 2);
         assert_eq!(mock.history().len(), 2);
+    }
+
+    /// A value whose JSON serialization fails.
+    struct Unserializable;
+
+    impl serde::Serialize for Unserializable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("this value cannot be written"))
+        }
+    }
+
+    #[derive(serde::Serialize, kafka_derive::KafkaRecord)]
+    #[kafka(topic = "orders", format = "json")]
+    struct BrokenOrder {
+        #[kafka(key)]
+        id: String,
+        detail: Unserializable,
+    }
+
+    #[tokio::test]
+    async fn a_record_that_cannot_be_serialized_is_refused_and_the_listener_hears() {
+        let mock = MockProducer::new(1);
+        let heard = Arc::new(Heard::default());
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .listener(CountingListener(heard.clone()))
+            .build()
+            .unwrap();
+        let event = BrokenOrder {
+            id: "o-1".into(),
+            detail: Unserializable,
+        };
+        let outcomes = Outcomes::default();
+        let error = template
+            .enqueue_with_callback(&event, collecting(&outcomes))
+            .await
+            .unwrap_err();
+        match error.error() {
+            KafkaError::Serialization { topic, message } => {
+                assert_eq!(topic, "orders");
+                assert!(
+                    message.contains("this value cannot be written"),
+                    "{message}"
+                );
+            }
+            other => panic!("expected a serialization error, got {other:?}"),
+        }
+        assert!(
+            outcomes.lock().unwrap().is_empty(),
+            "no callback for a record never buffered"
+        );
+        assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
+        assert!(mock.history().is_empty());
+        // The template still sends what it can serialize.
+        template
+            .send(&OrderPlaced { id: "o-2".into() })
+            .await
+            .unwrap();
+        assert_eq!(mock.history().len(), 1);
     }
 
     #[tokio::test]
