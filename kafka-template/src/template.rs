@@ -1359,14 +1359,20 @@ pub(crate) mod tests {
         move |result| outcomes.lock().unwrap().push(result)
     }
 
-    #[tokio::test]
-    async fn the_callback_gets_the_record_as_sent_and_its_metadata_after_the_listener() {
-        let mock = MockProducer::new(3);
+    /// A template over `mock` whose listener counts what it hears.
+    fn counting_template(mock: &MockProducer) -> (KafkaTemplate, Arc<Heard>) {
         let heard = Arc::new(Heard::default());
         let template = KafkaTemplate::mock_builder(mock.clone())
             .listener(CountingListener(heard.clone()))
             .build()
             .unwrap();
+        (template, heard)
+    }
+
+    #[tokio::test]
+    async fn the_callback_gets_the_record_as_sent_and_its_metadata_after_the_listener() {
+        let mock = MockProducer::new(3);
+        let (template, heard) = counting_template(&mock);
         let outcomes = Outcomes::default();
         for id in ["o-1", "o-2"] {
             let event = OrderPlaced { id: id.into() };
@@ -1407,11 +1413,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn a_record_that_cannot_be_serialized_is_refused_and_the_listener_hears() {
         let mock = MockProducer::new(1);
-        let heard = Arc::new(Heard::default());
-        let template = KafkaTemplate::mock_builder(mock.clone())
-            .listener(CountingListener(heard.clone()))
-            .build()
-            .unwrap();
+        let (template, heard) = counting_template(&mock);
         let event = BrokenOrder {
             id: "o-1".into(),
             detail: Unserializable,
@@ -1449,11 +1451,7 @@ pub(crate) mod tests {
     async fn a_failed_record_comes_back_through_the_callback_and_the_listener_hears() {
         let mock = MockProducer::new(1);
         mock.fail_next(KafkaError::Internal("broker said no".into()));
-        let heard = Arc::new(Heard::default());
-        let template = KafkaTemplate::mock_builder(mock)
-            .listener(CountingListener(heard.clone()))
-            .build()
-            .unwrap();
+        let (template, heard) = counting_template(&mock);
         let outcomes = Outcomes::default();
         template
             .enqueue_with_callback(
