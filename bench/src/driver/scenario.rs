@@ -280,7 +280,7 @@ impl Scenario {
         [undisturbed, stalled]
     }
 
-    /// The stalled row of a pair made by [`Scenario::stall_pair`] names its
+    /// The stalled row of a pair made by `Scenario::stall_pair` names its
     /// undisturbed row.
     pub fn undisturbed_name(&self) -> Option<&str> {
         self.stall.and(self.name.strip_suffix("-sigstop"))
@@ -292,7 +292,7 @@ impl Scenario {
     /// again on a 3-broker cluster (replication factor 3,
     /// `min.insync.replicas=2`), where every ack waits for a follower's fetch;
     /// then a latency pair on that cluster, undisturbed and with one broker
-    /// stalled by SIGSTOP (see [`Scenario::stall_pair`]);
+    /// stalled by SIGSTOP (see `Scenario::stall_pair`);
     /// then two throughput rows again over SASL_SSL with SCRAM-SHA-512 (on a
     /// broker started with `--security`).
     pub fn full() -> Vec<Scenario> {

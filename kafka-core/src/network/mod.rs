@@ -91,8 +91,8 @@ impl fmt::Display for SecurityProtocol {
 }
 
 /// What a connection needs for TLS and SASL: nothing for PLAINTEXT (the
-/// default). Built from a producer's settings by
-/// [`SecurityConfig::connection`](crate::config::SecurityConfig::connection).
+/// default). Built from a producer's settings by its
+/// [`SecurityConfig`](crate::config::SecurityConfig).
 #[derive(Clone, Debug, Default)]
 pub struct ConnectionSecurity {
     /// TLS client configuration, for SSL and SASL_SSL.

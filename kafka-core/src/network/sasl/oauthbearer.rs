@@ -50,7 +50,9 @@ impl fmt::Debug for OAuthToken {
 }
 
 /// Where OAUTHBEARER tokens come from: implement it to plug in an identity
-/// provider. Called when no cached token is fresh enough.
+/// provider. Called when no cached token is fresh enough. An implementation,
+/// handed to a producer:
+/// [`ProducerConfigBuilder::oauth_token_provider`](crate::ProducerConfigBuilder::oauth_token_provider).
 pub trait TokenProvider: Send + Sync + fmt::Debug {
     /// A new token.
     fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>>;
