@@ -27,6 +27,7 @@ const TOPIC: &str = "bench";
 
 /// A producer's shared state without its network thread, the topic's
 /// metadata known, and the record the benchmark sends over and over.
+#[allow(missing_debug_implementations)] // a benchmark fixture, never printed
 pub struct HotPath {
     shared: ProducerShared,
     partitioner: RecordPartitioner,

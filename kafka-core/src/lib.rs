@@ -18,7 +18,7 @@
 //! workspace's benchmarks, fuzz targets and protocol tests; it promises nothing
 //! from one version to the next and is not meant for applications.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 // Every type the public API hands out can be named by users: a type of a
 // private module that leaks out must be re-exported at the crate root.
 #![warn(unnameable_types)]

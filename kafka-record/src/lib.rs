@@ -52,7 +52,7 @@
 //! `KafkaJsonSchemaSerializer` lines register; its value is then framed the
 //! same way (`00`, the schema id, the JSON document).
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 pub mod avro;
 mod error;

@@ -12,7 +12,7 @@
 //! Blocking by design: a serializer asks once per record type and topic, when
 //! the template is built or at the type's first send, never per record.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod client;
 mod config;

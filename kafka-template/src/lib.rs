@@ -139,7 +139,7 @@
 //!
 //! See `ARCHITECTURE.md` for how the pieces fit.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 pub mod config;
 mod dev_services;

@@ -301,6 +301,26 @@ pub struct KafkaTemplateBuilder {
     tracer: Option<crate::observation::SendTracer>,
 }
 
+impl std::fmt::Debug for KafkaTemplateBuilder {
+    // The listener, interceptors and partitioner are the application's trait
+    // objects: shown by whether they are set, not by what they hold.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaTemplateBuilder")
+            .field("config", &self.config)
+            .field("producer_name", &self.producer_name)
+            .field("custom_listener", &self.listener.is_some())
+            .field("interceptors", &self.interceptors.len())
+            .field("custom_partitioner", &self.partitioner.is_some())
+            .field("journal", &self.journal.as_ref().map(FailureJournal::path))
+            .field("avro_framing", &self.avro_framing)
+            .field("schema_registry", &self.registry.is_some())
+            .field("registered_types", &self.registrations.len())
+            .field("mock", &self.mock.is_some())
+            .field("tracer_provider", &self.tracer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Registration {
     type_id: TypeId,
     route: fn(&Routing<'_>) -> Result<TypeRoute, RecordTypeError>,

@@ -31,6 +31,13 @@ linger.ms = 5  (kafka.producer.linger, env KAFKA_PRODUCER_LINGER)
     let debug = format!("{config:?}");
     assert!(!debug.contains("secret-topic-name"), "{debug}");
     assert!(debug.contains("[hidden]"), "{debug}");
+    // And so does the template builder that holds the configuration.
+    let builder = format!(
+        "{:?}",
+        kafka_template::KafkaTemplate::builder().config(config)
+    );
+    assert!(!builder.contains("secret-topic-name"), "{builder}");
+    assert!(builder.contains("[hidden]"), "{builder}");
 }
 
 #[test]

@@ -14,7 +14,7 @@
 //! `scripts/kafka start` runs (started on first use, left running for the next
 //! test binary; `scripts/test` stops it at the end).
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 pub mod proxy;
 pub mod registry;
