@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use futures_util::future::{BoxFuture, FutureExt};
 use kafka_core::config::{Password, ProducerConfig};
-use kafka_core::network::sasl::{OAuthToken, TokenProvider};
+use kafka_core::network::sasl::{OAuthToken, SaslMechanism, SaslSession, TokenProvider};
 use kafka_core::network::{AuthFailure, NetworkError, SecurityProtocol, TlsFailure};
 use kafka_core::{KafkaError, KafkaProducer, ProducerRecord};
 use kafka_testkit::Cluster;
@@ -198,6 +198,49 @@ impl TokenProvider for OwnTokens {
     }
 }
 
+/// A mechanism of the application's own, through the `SaslMechanism` trait
+/// (how GSSAPI or AWS_MSK_IAM would plug in): PLAIN, written here, its
+/// message made when each connection authenticates; counts the exchanges.
+#[derive(Debug)]
+struct OwnPlain {
+    user: &'static str,
+    password: &'static str,
+    exchanges: AtomicUsize,
+}
+
+/// PLAIN is one message (RFC 4616); the broker's empty answer ends it.
+struct OwnPlainSession(Vec<u8>);
+
+impl SaslSession for OwnPlainSession {
+    fn initial_response(&mut self) -> Result<Vec<u8>, AuthFailure> {
+        Ok(std::mem::take(&mut self.0))
+    }
+
+    fn evaluate(&mut self, answer: &[u8]) -> Result<Option<Vec<u8>>, AuthFailure> {
+        assert!(answer.is_empty(), "PLAIN's answer is empty: {answer:?}");
+        Ok(None)
+    }
+}
+
+impl SaslMechanism for OwnPlain {
+    fn name(&self) -> &str {
+        "PLAIN"
+    }
+
+    fn principal(&self) -> String {
+        self.user.to_owned()
+    }
+
+    fn start(&self) -> BoxFuture<'_, Result<Box<dyn SaslSession>, AuthFailure>> {
+        self.exchanges.fetch_add(1, Ordering::SeqCst);
+        async {
+            let message = format!("\0{}\0{}", self.user, self.password).into_bytes();
+            Ok(Box::new(OwnPlainSession(message)) as Box<dyn SaslSession>)
+        }
+        .boxed()
+    }
+}
+
 /// An OIDC token endpoint on loopback answering every client-credentials
 /// request with an unsigned JWT for `svc-orders` (which the broker's unsecured
 /// validator accepts); counts the requests.
@@ -318,6 +361,58 @@ fn tls_and_sasl_against_a_secured_broker() {
         .filter_map(|r| r.value_str())
         .collect();
     assert_eq!(values, ["oidc", "own provider"]);
+
+    // An application's own mechanism: the broker accepts it, and a wrong
+    // password in it is the broker's refusal, not a retry loop.
+    let topic = cluster.create_topic("secure-own-mechanism", 1, 1);
+    let own_producer = |password: &'static str| {
+        let mechanism = Arc::new(OwnPlain {
+            user: "alice",
+            password,
+            exchanges: AtomicUsize::new(0),
+        });
+        let config = ProducerConfig::builder()
+            .bootstrap_servers(cluster.listener_bootstrap("SASL_PLAINTEXT"))
+            .security_protocol(SecurityProtocol::SaslPlaintext)
+            .sasl_mechanism(mechanism.clone())
+            .max_block(Duration::from_secs(10))
+            .build()
+            .expect("config");
+        (KafkaProducer::new(config).expect("producer"), mechanism)
+    };
+    rt.block_on(async {
+        let (producer, mechanism) = own_producer("alice-secret");
+        producer
+            .send(ProducerRecord::new(topic.clone(), "own mechanism"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("delivered through the application's mechanism");
+        producer.close(Duration::from_secs(10)).await;
+        assert!(mechanism.exchanges.load(Ordering::SeqCst) >= 1);
+
+        let (producer, _) = own_producer("wrong");
+        let error = producer
+            .send(ProducerRecord::new(topic.clone(), "never"))
+            .await
+            .expect_err("the broker refuses the credentials");
+        match error.error() {
+            KafkaError::Network(NetworkError::Authentication {
+                mechanism,
+                principal,
+                reason: AuthFailure::Rejected { .. },
+                ..
+            }) => assert_eq!((mechanism.as_str(), principal.as_str()), ("PLAIN", "alice")),
+            other => panic!("own mechanism, wrong password: {other:?}"),
+        }
+        producer.close(Duration::from_secs(10)).await;
+    });
+    let values: Vec<_> = cluster
+        .read_all_through(&topic, 1, "SASL_PLAINTEXT", Some("PLAIN"))
+        .iter()
+        .filter_map(|r| r.value_str())
+        .collect();
+    assert_eq!(values, ["own mechanism"]);
 
     // --- PEM stores and inline PEM (KIP-651) -----------------------------------
     let tls = cluster.tls_dir();

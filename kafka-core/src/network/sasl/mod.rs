@@ -37,6 +37,63 @@ use crate::config::security::SecuritySettings;
 ///
 /// Implement it to add a mechanism (GSSAPI, AWS_MSK_IAM, ...) and hand it to
 /// [`ProducerConfigBuilder::sasl_mechanism`](crate::ProducerConfigBuilder::sasl_mechanism).
+/// For OAUTHBEARER with tokens of your own, implement [`TokenProvider`]
+/// instead (see
+/// [`ProducerConfigBuilder::oauth_token_provider`](crate::ProducerConfigBuilder::oauth_token_provider)).
+///
+/// A mechanism is a name, who it authenticates as, and a session per
+/// connection. Here PLAIN, with a password fetched when each connection
+/// authenticates (from a secret store, say), so a rotated one is picked up:
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use std::sync::Arc;
+/// use kafka_core::{AuthFailure, ProducerConfig, SaslMechanism, SaslSession, SecurityProtocol};
+///
+/// #[derive(Debug)]
+/// struct RotatingPlain {
+///     user: String,
+/// }
+///
+/// /// PLAIN is one message; the broker's empty answer ends the exchange.
+/// struct PlainSession(Vec<u8>);
+///
+/// impl SaslSession for PlainSession {
+///     fn initial_response(&mut self) -> Result<Vec<u8>, AuthFailure> {
+///         Ok(std::mem::take(&mut self.0))
+///     }
+///     fn evaluate(&mut self, _answer: &[u8]) -> Result<Option<Vec<u8>>, AuthFailure> {
+///         Ok(None)
+///     }
+/// }
+///
+/// impl SaslMechanism for RotatingPlain {
+///     fn name(&self) -> &str {
+///         "PLAIN"
+///     }
+///     fn principal(&self) -> String {
+///         self.user.clone() // never the secret
+///     }
+///     fn start(
+///         &self,
+///     ) -> Pin<Box<dyn Future<Output = Result<Box<dyn SaslSession>, AuthFailure>> + Send + '_>> {
+///         Box::pin(async move {
+///             let password = "s3cr3t"; // fetched now, for this connection
+///             let message = format!("\0{}\0{password}", self.user).into_bytes();
+///             Ok(Box::new(PlainSession(message)) as Box<dyn SaslSession>)
+///         })
+///     }
+/// }
+///
+/// let config = ProducerConfig::builder()
+///     .bootstrap_servers("broker:9092")
+///     .security_protocol(SecurityProtocol::SaslPlaintext)
+///     .sasl_mechanism(Arc::new(RotatingPlain { user: "orders".into() }))
+///     .build()?;
+/// assert_eq!(config.security().protocol(), SecurityProtocol::SaslPlaintext);
+/// # Ok::<(), kafka_core::ConfigError>(())
+/// ```
 pub trait SaslMechanism: Send + Sync + fmt::Debug {
     /// The name sent in SaslHandshake, e.g. `SCRAM-SHA-512`.
     fn name(&self) -> &str;
