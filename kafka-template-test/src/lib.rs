@@ -43,7 +43,7 @@
 //!
 //! Unix only (Linux, macOS): the broker is managed with Unix signals.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod dist;
 mod error;
@@ -632,6 +632,25 @@ group.initial.rebalance.delay.ms=0
     }
 
     /// Reads `topic` from the beginning as `options` say.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use kafka_template_test::{EmbeddedKafka, ReadOptions};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let kafka = EmbeddedKafka::start()?;
+    /// // ... the code under test commits a transaction of 3 records and aborts
+    /// // one of 2: a read_committed consumer sees the 3 only.
+    /// let committed = kafka.read_with(
+    ///     "payments",
+    ///     &ReadOptions::default()
+    ///         .read_committed(true)
+    ///         .idle_timeout(Duration::from_secs(5)),
+    /// )?;
+    /// assert_eq!(committed.len(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn read_with(
         &self,
         topic: &str,
@@ -703,6 +722,23 @@ group.initial.rebalance.delay.ms=0
 
     /// Kills the broker hard (`kill -9`), as a crash would; its data stays for
     /// [`EmbeddedKafka::restart`].
+    ///
+    /// ```no_run
+    /// use kafka_template_test::{EmbeddedKafka, NewTopic};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let kafka = EmbeddedKafka::builder()
+    ///     .topic(NewTopic::new("orders", 1))
+    ///     .start()?;
+    /// // ... the producer under test sends, and keeps sending, while:
+    /// kafka.kill()?; // its in-flight requests get no answer
+    /// kafka.restart()?; // same ports, same data: the producer reconnects
+    /// // ... then every record it reported as sent is there, once:
+    /// let records = kafka.read("orders", 100)?;
+    /// assert_eq!(records.len(), 100);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn kill(&self) -> Result<(), EmbeddedKafkaError> {
         let mut running = self.lock();
         let Some(mut r) = running.take() else {
@@ -732,6 +768,16 @@ group.initial.rebalance.delay.ms=0
 
     /// Stalls the broker (`SIGSTOP`): its sockets stay open and nothing is
     /// answered, as in a long GC pause; see [`EmbeddedKafka::resume`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let kafka = kafka_template_test::EmbeddedKafka::start()?;
+    /// kafka.pause()?;
+    /// // ... sends now time out after request.timeout.ms, and are retried ...
+    /// kafka.resume()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pause(&self) -> Result<(), EmbeddedKafkaError> {
         self.signal("-STOP", true)
     }
@@ -768,6 +814,22 @@ group.initial.rebalance.delay.ms=0
     /// A TCP proxy in front of the broker: clients that bootstrap at
     /// [`KafkaProxy::bootstrap`] reach it only through the proxy, which can cut
     /// their connections. One proxy at a time per broker.
+    ///
+    /// ```no_run
+    /// use kafka_template_test::{EmbeddedKafka, proxy};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let kafka = EmbeddedKafka::start()?;
+    /// let proxy = kafka.proxy()?;
+    /// // Point the producer under test at proxy.bootstrap(), not at the broker.
+    /// // The broker writes the next Produce request, and its answer is lost
+    /// // with the connection: an idempotent producer retries without a duplicate.
+    /// proxy.cut_after_next_request(proxy::PRODUCE);
+    /// // ... send, then check the topic holds each record once ...
+    /// assert_eq!(proxy.cuts(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn proxy(&self) -> Result<KafkaProxy, EmbeddedKafkaError> {
         KafkaProxy::with_routes(&[(self.ports.front, self.ports.proxied)])
             .map_err(|e| EmbeddedKafkaError::io("start the proxy", e))

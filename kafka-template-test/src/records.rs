@@ -32,6 +32,20 @@ pub struct ConsumedRecord {
 impl ConsumedRecord {
     /// A record to compare with what was read: no key, no value, no headers,
     /// timestamp 0 (`CreateTime`); add them with the `with_*` methods.
+    ///
+    /// ```
+    /// use kafka_template_test::ConsumedRecord;
+    ///
+    /// let record = ConsumedRecord::new("orders", 0, 7)
+    ///     .with_key("order-1")
+    ///     .with_value(r#"{"amount_cents":1999}"#)
+    ///     .with_header("tenant", "acme");
+    /// assert_eq!(record.key_str().as_deref(), Some("order-1"));
+    /// assert_eq!(record.header_str("tenant").as_deref(), Some("acme"));
+    /// let value: serde_json::Value = record.value_json()?;
+    /// assert_eq!(value["amount_cents"], 1999);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn new(topic: impl Into<String>, partition: i32, offset: i64) -> ConsumedRecord {
         ConsumedRecord {
             topic: topic.into(),
