@@ -5,15 +5,20 @@
 // Why not ConsoleConsumer: its --timeout-ms clock also runs while it finds the
 // group coordinator and joins its group, which on a loaded machine can take the
 // whole timeout, so a read could come back empty with the records on the broker.
-// Here the partitions are assigned directly (no group, nothing committed) and
-// the idle clock starts only once every partition's start offset is known.
+// Here the partitions are assigned directly (no group, nothing committed), and
+// the idle clock runs only once the reader has caught up with the end offsets
+// the partitions had when it started (the last stable offsets under
+// read_committed): a reader starved of CPU for longer than the idle timeout
+// still reads every record that was there, and only records that might come
+// later are waited for with the idle timeout.
 //
 // Arguments: BOOTSTRAP TOPIC MAX_RECORDS IDLE_TIMEOUT_MS ISOLATION [CONFIG_FILE]
 //   MAX_RECORDS -1: no limit (read until idle)
 //   ISOLATION   read_committed or read_uncommitted
 //   CONFIG_FILE consumer properties (security settings of a secured listener)
-// Exit status 0 when the read ended (enough records, or idle); 1 on an error,
-// with the error on stderr.
+// Exit status 0 when the read ended (enough records, or idle once caught up);
+// 1 on an error, or when it could not catch up within SETUP_TIMEOUT, with the
+// reason on stderr.
 import java.io.BufferedOutputStream;
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -21,6 +26,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -70,12 +76,25 @@ public class TopicReader {
             for (TopicPartition partition : partitions) {
                 consumer.position(partition, SETUP_TIMEOUT);
             }
+            // What is there now; honours the isolation level.
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, SETUP_TIMEOUT);
+            long catchUpDeadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
             long printed = 0;
             long lastProgress = System.nanoTime();
             while (max < 0 || printed < max) {
                 long idleLeft = idleMs - (System.nanoTime() - lastProgress) / 1_000_000;
                 if (idleLeft <= 0) {
-                    break;
+                    String behind = behind(consumer, partitions, end);
+                    if (behind.isEmpty()) {
+                        break;
+                    }
+                    if (System.nanoTime() >= catchUpDeadline) {
+                        out.flush();
+                        System.err.println("TopicReader: " + topic + " not read to its end offsets within "
+                                + SETUP_TIMEOUT.toSeconds() + " s (" + printed + " records read): " + behind);
+                        System.exit(1);
+                    }
+                    idleLeft = 500;
                 }
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(Math.min(idleLeft, 500)));
                 for (ConsumerRecord<byte[], byte[]> record : records) {
@@ -92,6 +111,24 @@ public class TopicReader {
         } finally {
             out.flush();
         }
+    }
+
+    // The partitions whose position is short of `end`, as "partition position/end"
+    // (empty when caught up).
+    private static String behind(
+            KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions, Map<TopicPartition, Long> end) {
+        StringBuilder behind = new StringBuilder();
+        for (TopicPartition partition : partitions) {
+            long position = consumer.position(partition, SETUP_TIMEOUT);
+            long last = end.getOrDefault(partition, 0L);
+            if (position < last) {
+                if (behind.length() > 0) {
+                    behind.append(", ");
+                }
+                behind.append(partition).append(' ').append(position).append('/').append(last);
+            }
+        }
+        return behind.toString();
     }
 
     // The topic's partitions, asking until the topic is known or `idleMs` ran
