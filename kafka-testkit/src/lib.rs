@@ -160,8 +160,11 @@ impl Kafka {
     }
 
     /// Reads what the topic holds with Kafka's own Java consumer, until
-    /// `expected` records arrived or nothing new came for 10 s (counted from when
-    /// it has its partitions: it joins no group), sorted by partition and offset.
+    /// `expected` records arrived or nothing new came for 10 s, sorted by
+    /// partition and offset. It joins no group, and the 10 s count only once it
+    /// has read up to the end offsets the partitions had when it started (the
+    /// last stable offsets when reading committed records), so a slow start on
+    /// a busy machine cannot end the read early.
     pub fn read_all(&self, topic: &str, expected: usize) -> Vec<ConsumedRecord> {
         self.read(topic, expected, Duration::from_secs(10), false)
     }

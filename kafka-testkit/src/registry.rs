@@ -243,7 +243,9 @@ impl Registry {
 
     /// Reads `topic` with an independent Avro consumer (Confluent's Python
     /// client and its `AvroDeserializer`, fetching writer schemas from this
-    /// registry by id) until `expected` records came or none came for 20 s.
+    /// registry by id) until `expected` records came or none came for 20 s,
+    /// counted once it has read up to the end offsets the partitions had when
+    /// it started (or 120 s passed).
     pub fn avro_consume(&self, kafka: &Kafka, topic: &str, expected: usize) -> Vec<AvroRecord> {
         self.avro_consume_within(kafka, topic, expected, Duration::from_secs(20))
     }

@@ -6,8 +6,10 @@ registry.
 Usage: registry_consume.py BOOTSTRAP REGISTRY_URL TOPIC MAX_MESSAGES TIMEOUT_MS [avro|json]
 Prints one JSON line per record; stops after MAX_MESSAGES (0: none) or when no
 record came for TIMEOUT_MS. The consumer is assigned every partition of the
-topic, without joining a group, and the TIMEOUT_MS clock starts once it has
-them: a group join, slow on a busy machine, cannot use up the wait.
+topic, without joining a group, and the TIMEOUT_MS clock starts only once it
+has read up to the end offsets the partitions had when it started (or
+CATCH_UP_S passed): a reader starved of CPU on a busy machine, whose first
+fetch comes late, cannot use up the wait before reading what is there.
 """
 
 import base64
@@ -17,6 +19,10 @@ import struct
 import sys
 import time
 import uuid
+
+# How long the reader may take to reach the end offsets it found at start
+# before the idle timeout applies anyway (with a warning on stderr).
+CATCH_UP_S = 120
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -76,10 +82,24 @@ def main():
         partitions = partitions_of(consumer, topic, timeout_ms)
         if not partitions:
             return  # no such topic within the timeout: nothing to read
+        ends = end_offsets(consumer, topic, partitions)
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        catch_up_deadline = time.monotonic() + CATCH_UP_S
+        caught_up = False
         last = time.monotonic()
         while max_messages == 0 or seen < max_messages:
-            if (time.monotonic() - last) * 1000 > timeout_ms:
+            if not caught_up:
+                caught_up = reached(consumer, topic, ends)
+                if not caught_up and time.monotonic() > catch_up_deadline:
+                    print(
+                        f"registry_consume: not at the end offsets {ends} after "
+                        f"{CATCH_UP_S} s; stopping on the idle timeout",
+                        file=sys.stderr,
+                    )
+                    caught_up = True
+                if caught_up:
+                    last = time.monotonic()  # the idle clock starts now
+            if caught_up and (time.monotonic() - last) * 1000 > timeout_ms:
                 break
             msg = consumer.poll(0.5)
             if msg is None:
@@ -105,6 +125,30 @@ def main():
             seen += 1
     finally:
         consumer.close()
+
+
+def end_offsets(consumer, topic, partitions):
+    """Each partition's end offset (high watermark) now; a partition whose
+    offsets cannot be had within 10 s counts as empty."""
+    ends = {}
+    for p in partitions:
+        try:
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            ends[p] = high
+        except KafkaException as error:
+            print(f"registry_consume: end offset of partition {p}: {error}", file=sys.stderr)
+            ends[p] = 0
+    return ends
+
+
+def reached(consumer, topic, ends):
+    """Whether the consumer's position is at or past `ends` on every
+    partition (librdkafka moves the position past transaction markers)."""
+    pending = [p for p, end in ends.items() if end > 0]
+    if not pending:
+        return True
+    positions = consumer.position([TopicPartition(topic, p) for p in pending])
+    return all(tp.offset >= ends[tp.partition] for tp in positions)
 
 
 def partitions_of(consumer, topic, timeout_ms):
