@@ -10,8 +10,9 @@ use kafka_template::core::{KafkaError, LazyRecord, ProducerRecord, RecordMetadat
 use kafka_template::record::serde_millis;
 use kafka_template::{
     AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, ProducerInterceptor, ProducerListener,
+    SendResult,
 };
-use kafka_testkit::Kafka;
+use kafka_testkit::{ConsumedRecord, Kafka};
 use serde::Serialize;
 
 /// A JSON record whose topic comes from the configuration.
@@ -71,6 +72,41 @@ fn load(dir: &tempfile::TempDir) -> KafkaConfig {
         .env_source(Vec::<(String, String)>::new())
         .load()
         .expect("config loads")
+}
+
+/// The record Kafka's consumer found where `result` says it landed, with the
+/// key and value sent.
+fn landed_as_the_callback_said<'a>(
+    records: &'a [ConsumedRecord],
+    result: &SendResult,
+) -> &'a ConsumedRecord {
+    let m = &result.record_metadata;
+    let record = records
+        .iter()
+        .find(|r| r.partition == m.partition && Some(r.offset) == m.offset)
+        .expect("the record is where the callback said");
+    assert_eq!(
+        record.key,
+        result.producer_record.key.as_deref().map(<[u8]>::to_vec)
+    );
+    assert_eq!(
+        record.value,
+        result.producer_record.value.as_deref().map(<[u8]>::to_vec)
+    );
+    record
+}
+
+/// A template of `dir`'s configuration, `Greeting` registered, with a
+/// listener counting what it hears.
+fn greeting_template(dir: &tempfile::TempDir) -> (KafkaTemplate, Arc<Counting>) {
+    let counts = Arc::new(Counting::default());
+    let template = KafkaTemplate::builder()
+        .config(load(dir))
+        .listener(CountingListener(counts.clone()))
+        .register::<Greeting>()
+        .build()
+        .expect("template");
+    (template, counts)
 }
 
 #[derive(Default)]
@@ -259,7 +295,7 @@ async fn records_that_fail_for_good_are_journaled_and_replay_sends_them() {
         .build()
         .expect("template");
 
-    // The topic does not exist yet: both sends fail and land in the journal.
+    // The topic does not exist yet: the sends fail and land in the journal.
     for i in 0..2 {
         let error = template
             .send(
@@ -271,18 +307,38 @@ async fn records_that_fail_for_good_are_journaled_and_replay_sends_them() {
             .expect_err("unknown topic");
         assert!(error.to_string().contains(&topic), "{error}");
     }
-    assert_eq!(journal.len(), 2);
+    // The plain call's send waits for the topic's metadata, then fails: the
+    // journal has the record once the pending send resolves.
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pending = {
+        let ran = ran.clone();
+        template
+            .try_enqueue_with_callback(
+                ProducerRecord::new(topic.as_str(), "value-2")
+                    .with_key("key-2")
+                    .with_header("attempt", "first"),
+                move |_| ran.store(true, Ordering::SeqCst),
+            )
+            .expect_err("the topic's metadata must be waited for")
+    };
+    let error = pending.await.expect_err("unknown topic");
+    assert!(error.to_string().contains(&topic), "{error}");
+    assert!(
+        !ran.load(Ordering::SeqCst),
+        "no callback for a refused record"
+    );
+    assert_eq!(journal.len(), 3);
 
     kafka.create_topic_named(&topic, 1, 1, &[]);
     let producer = template.producer().expect("a real producer");
     let report = kafka_template::journal::replay(&journal, producer)
         .await
         .expect("replay");
-    assert_eq!((report.sent, report.failed), (2, 0), "{report:?}");
+    assert_eq!((report.sent, report.failed), (3, 0), "{report:?}");
     assert!(journal.is_empty());
 
-    let records = kafka.read_all(&topic, 2);
-    assert_eq!(records.len(), 2);
+    let records = kafka.read_all(&topic, 3);
+    assert_eq!(records.len(), 3);
     for (i, record) in records.iter().enumerate() {
         assert_eq!(record.key_str(), Some(format!("key-{i}")));
         assert_eq!(record.value_str(), Some(format!("value-{i}")));
@@ -334,13 +390,7 @@ async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_bac
     let small = kafka_testkit::unique_name("tpl-small");
     kafka.create_topic_named(&small, 1, 1, &["max.message.bytes=1024"]);
     let dir = config_dir(&[("greetings", &greetings)]);
-    let counts = Arc::new(Counting::default());
-    let template = KafkaTemplate::builder()
-        .config(load(&dir))
-        .listener(CountingListener(counts.clone()))
-        .register::<Greeting>()
-        .build()
-        .expect("template");
+    let (template, counts) = greeting_template(&dir);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
@@ -389,19 +439,7 @@ async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_bac
     let records = kafka.read_all(&greetings, 500);
     assert_eq!(records.len(), 500);
     for result in &sent {
-        let m = &result.record_metadata;
-        let record = records
-            .iter()
-            .find(|r| r.partition == m.partition && Some(r.offset) == m.offset)
-            .expect("the record is where the callback said");
-        assert_eq!(
-            record.key,
-            result.producer_record.key.as_deref().map(<[u8]>::to_vec)
-        );
-        assert_eq!(
-            record.value,
-            result.producer_record.value.as_deref().map(<[u8]>::to_vec)
-        );
+        let record = landed_as_the_callback_said(&records, result);
         // The record handed back is the one sent, rebuilt from the batch: its
         // headers and timestamp, and no partition, as the application left it.
         let headers: Vec<_> = result
@@ -417,5 +455,95 @@ async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_bac
     }
     assert_eq!(counts.ok.load(Ordering::SeqCst), 500);
     assert_eq!(counts.failed.load(Ordering::SeqCst), 1);
+    assert_eq!(template.close(Duration::from_secs(10)).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn try_enqueue_buffers_at_once_waits_when_it_must_and_hands_back_a_refusal() {
+    let kafka = Kafka::get();
+    let greetings = kafka.create_topic("tpl-try", 3, 1);
+    // A buffer.memory of 64 KiB, through which 2 MB of records must wait.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let yaml = format!(
+        "kafka:\n  bootstrap-servers: {}\n  producer:\n    linger: 5ms\n    batch-size: 16384\n    \
+         buffer-memory: 65536\napp:\n  topics:\n    greetings: {greetings}\n",
+        kafka.bootstrap()
+    );
+    std::fs::write(dir.path().join("application.yml"), yaml).expect("write config");
+    let (template, counts) = greeting_template(&dir);
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+    let filler = "x".repeat(1000);
+    let (mut at_once, mut waited) = (0, 0);
+    for i in 0..2000 {
+        let greeting = Greeting {
+            user: format!("user-{i}"),
+            tenant: "acme".into(),
+            at,
+            text: format!("{i} {filler}"),
+        };
+        let tx = tx.clone();
+        match template.try_enqueue_with_callback(&greeting, move |result| drop(tx.send(result))) {
+            Ok(()) => at_once += 1,
+            Err(pending) => {
+                waited += 1;
+                pending.await.expect("buffered once there is room");
+            }
+        }
+    }
+    assert!(at_once > 0, "most sends find room at once");
+    assert!(waited > 0, "2 MB through 64 KiB of buffer.memory must wait");
+
+    // A record larger than buffer.memory is refused: the pending send
+    // resolves to the error with the record, and its callback never runs.
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let huge = ProducerRecord::new(greetings.as_str(), vec![b'x'; 100_000]).with_key("huge");
+    let pending = {
+        let ran = ran.clone();
+        template
+            .try_enqueue_with_callback(huge, move |_| ran.store(true, Ordering::SeqCst))
+            .expect_err("a record larger than buffer.memory cannot be buffered")
+    };
+    assert_eq!(
+        counts.failed.load(Ordering::SeqCst),
+        1,
+        "the listener hears of a refusal when it happens"
+    );
+    let error = pending.await.expect_err("refused");
+    assert!(
+        matches!(error.error(), KafkaError::RecordExceedsBufferMemory { .. }),
+        "{error}"
+    );
+    assert_eq!(
+        error
+            .record()
+            .expect("the record comes back")
+            .key
+            .as_deref(),
+        Some(&b"huge"[..])
+    );
+    drop(tx);
+
+    let mut sent = Vec::new();
+    while let Some(result) = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        .await
+        .expect("every callback runs")
+    {
+        sent.push(result.expect("delivered"));
+    }
+    assert_eq!(sent.len(), 2000);
+    assert!(
+        !ran.load(Ordering::SeqCst),
+        "no callback for a refused record"
+    );
+    assert_eq!(counts.ok.load(Ordering::SeqCst), 2000);
+    assert_eq!(counts.failed.load(Ordering::SeqCst), 1);
+
+    let records = kafka.read_all(&greetings, 2000);
+    assert_eq!(records.len(), 2000);
+    for result in &sent {
+        landed_as_the_callback_said(&records, result);
+    }
     assert_eq!(template.close(Duration::from_secs(10)).await, 0);
 }

@@ -80,7 +80,8 @@
 //!   `messaging.kafka.message.tombstone`, `messaging.client.id`, and on
 //!   failure `error.type` and an error status. Its parent is the caller's
 //!   current span; it ends when the record's outcome is known, for `send`,
-//!   `enqueue` and `enqueue_with_callback` alike (and inside transactions).
+//!   `enqueue`, `enqueue_with_callback` and `try_enqueue_with_callback` alike
+//!   (and inside transactions).
 //!   It is an OpenTelemetry span from the global tracer provider (or the one
 //!   given to [`KafkaTemplateBuilder::tracer_provider`]), whose sampler
 //!   decides at the start of each send: a span it drops costs its ids only.
@@ -179,7 +180,7 @@ pub use registry::{
     KAFKA_AVRO_SERIALIZER, KAFKA_JSON_SCHEMA_SERIALIZER, RegistrySchemaIds, RegistrySetupError,
 };
 pub use template::{
-    AvroFraming, IntoProducerRecord, KafkaTemplate, KafkaTemplateBuilder, PendingSend, SendResult,
-    TemplateError,
+    AvroFraming, IntoProducerRecord, KafkaTemplate, KafkaTemplateBuilder, PendingEnqueue,
+    PendingSend, SendResult, TemplateError,
 };
 pub use transaction::{Transaction, TransactionFailure};

@@ -741,6 +741,66 @@ impl KafkaTemplate {
         }
     }
 
+    /// [`enqueue_with_callback`](Self::enqueue_with_callback) as a plain call:
+    /// the record is built, intercepted, traced and appended now, and
+    /// `Ok(())` says it is in the producer's buffer, with `callback` to hear
+    /// its outcome. No future is made for a send that need not wait, which
+    /// makes this the cheapest way to send many records (what
+    /// [`KafkaProducer::try_send_with_callback`] is to the core's producer).
+    ///
+    /// A send that cannot finish now returns a [`PendingEnqueue`]: await it.
+    /// It waits when the producer must (for the topic's metadata, or for
+    /// room in `buffer.memory`, up to `max.block.ms`), then resolves to
+    /// `Ok(())` once the record is buffered; or it resolves to the error that
+    /// refused the record, and then the callback does not run. The listener
+    /// and the interceptors hear of a refusal when it happens; with a failure
+    /// journal, once the journal has stored the record, as the future is
+    /// awaited.
+    ///
+    /// The caller's current span is the send span's parent (when
+    /// observation is on): the one entered when this is called.
+    ///
+    /// ```no_run
+    /// # async fn demo(template: kafka_template::KafkaTemplate) -> Result<(), kafka_template::core::SendError> {
+    /// use kafka_template::KafkaRecord;
+    ///
+    /// #[derive(serde::Serialize, KafkaRecord)]
+    /// #[kafka(topic = "clicks", format = "json")]
+    /// struct Clicked {
+    ///     #[kafka(key)]
+    ///     user: String,
+    /// }
+    ///
+    /// for i in 0..1_000_000 {
+    ///     let event = Clicked { user: format!("user-{}", i % 100) };
+    ///     let callback = |result: Result<kafka_template::SendResult, _>| {
+    ///         if let Err(e) = result {
+    ///             eprintln!("not delivered: {e}");
+    ///         }
+    ///     };
+    ///     if let Err(pending) = template.try_enqueue_with_callback(&event, callback) {
+    ///         pending.await?;
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn try_enqueue_with_callback<F>(
+        &self,
+        record: impl IntoProducerRecord,
+        callback: F,
+    ) -> Result<(), PendingEnqueue<'_>>
+    where
+        F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
+    {
+        match self.plain(record) {
+            Ok((target, record)) => {
+                self.start_send(target, &self.inner.observers, record, callback)
+            }
+            Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(error))))),
+        }
+    }
+
     /// The producer record for a derived record: its topic and framing (made
     /// once per type), key, headers, timestamp and framed value.
     pub(crate) fn build_record<R: KafkaRecord + 'static>(
@@ -755,16 +815,22 @@ impl KafkaTemplate {
             SendError::without_record(error)
         };
         let build = |route: &TypeRoute| {
-            let mut built = match record.to_producer_record(&route.topic, &route.framing) {
-                Ok(built) => built,
-                Err(e) => {
-                    return Err(failed(KafkaError::Serialization {
+            let built = record
+                .to_producer_record(&route.topic, &route.framing)
+                .map_err(|e| {
+                    failed(KafkaError::Serialization {
                         topic: route.topic.to_string(),
                         message: e.to_string(),
-                    }));
-                }
+                    })
+                });
+            // Without a key framing (the usual case) the result is returned
+            // as it came: taking the record out of it and putting it back
+            // would copy it twice more.
+            let Some(frame) = &route.key_frame else {
+                return built;
             };
-            if let (Some(frame), Some(key)) = (&route.key_frame, &built.key) {
+            let mut built = built?;
+            if let Some(key) = &built.key {
                 match frame.frame(key) {
                     Some(framed) => built.key = Some(framed),
                     None => {
@@ -877,8 +943,8 @@ impl KafkaTemplate {
     /// Not an `async fn`: its future would hold the record, the reply and the
     /// producer's future side by side, copied whole each time it moves
     /// (measured: a sixth of the template's CPU went to such copies). Here
-    /// they take turns in one [`Dispatch`], and the producer's future is
-    /// polled in place.
+    /// the record and the reply wait for the first poll, and only a send
+    /// that must wait makes a (boxed) future of the rest.
     fn dispatch<'a, F>(
         &'a self,
         target: Target<'a>,
@@ -889,57 +955,37 @@ impl KafkaTemplate {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        let mut state = Dispatch::Start(target, record, reply);
+        let mut start = Some((target, record, reply));
+        let mut pending: Option<PendingEnqueue<'a>> = None;
         std::future::poll_fn(move |cx| {
-            if let Dispatch::Start(..) = state
-                && let Dispatch::Start(target, record, reply) =
-                    std::mem::replace(&mut state, Dispatch::Done)
-            {
-                state = match self.hand_over(target, observers, record, reply) {
-                    Some((sent, span)) => Dispatch::Sending(sent, span),
-                    None => return Poll::Ready(Ok(())),
-                };
-            }
-            if let Dispatch::Sending(sent, span) = &mut state {
-                let error = match std::task::ready!(Pin::new(sent).poll(cx)) {
-                    Ok(()) => {
-                        state = Dispatch::Done;
-                        return Poll::Ready(Ok(()));
-                    }
-                    Err(error) => error,
-                };
-                if let Some(span) = span.take() {
-                    crate::observation::record_outcome(&span, Err(error.error()));
-                }
-                // Boxed: a rare path that would otherwise enlarge every send's future.
-                state = Dispatch::Failing(Box::pin(observers.failed(error)));
-            }
-            match &mut state {
-                Dispatch::Failing(failed) => {
-                    let error = std::task::ready!(failed.as_mut().poll(cx));
-                    state = Dispatch::Done;
-                    Poll::Ready(Err(error))
-                }
-                Dispatch::Start(..) | Dispatch::Sending(..) | Dispatch::Done => {
-                    panic!("a template send's future polled after it completed")
+            if let Some((target, record, reply)) = start.take() {
+                match self.start_send(target, observers, record, reply) {
+                    Ok(()) => return Poll::Ready(Ok(())),
+                    Err(waiting) => pending = Some(waiting),
                 }
             }
+            let Some(waiting) = &mut pending else {
+                panic!("a template send's future polled after it completed")
+            };
+            let outcome = std::task::ready!(Pin::new(waiting).poll(cx));
+            pending = None;
+            Poll::Ready(outcome)
         })
     }
 
-    /// The work of a send's first poll: the interceptors, the span and the
-    /// trace context, then the record to `target`. Returns the producer's
-    /// future and the span, or `None` once a mock has taken the record.
-    fn hand_over<'a, F>(
+    /// The work of a send's first poll, or of
+    /// [`try_enqueue_with_callback`](Self::try_enqueue_with_callback): the
+    /// interceptors, the span and the trace context, then the record to
+    /// `target`. `Ok(())` once the record is buffered (or a mock took it);
+    /// else what is left to wait for: the producer's wait, or the observers
+    /// hearing of a refusal.
+    fn start_send<'a, F>(
         &'a self,
         target: Target<'a>,
         observers: &'a Arc<Observers>,
         mut record: ProducerRecord,
         reply: F,
-    ) -> Option<(
-        impl Future<Output = Result<(), SendError>> + Send + Unpin + 'a,
-        Option<crate::observation::SendSpan>,
-    )>
+    ) -> Result<(), PendingEnqueue<'a>>
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
@@ -980,7 +1026,7 @@ impl KafkaTemplate {
                     observed(&span, &result);
                 }
                 Observers::finish(Some(observers.clone()), result, reply);
-                return None;
+                return Ok(());
             }
         };
         // The journal stores the record the caller sent, so it is kept; else
@@ -1009,16 +1055,21 @@ impl KafkaTemplate {
             Observers::finish(heard, result, reply);
         };
         // A plain call when the producer need not wait (no send future holding
-        // the record, moved as it nests); the producer's future, boxed, only
-        // for a send that must wait for metadata or buffer memory.
-        let sent = match producer.try_send_with_callback(record, callback) {
-            Ok(()) => Either::Left(std::future::ready(Ok(()))),
+        // the record, moved as it nests); a future, boxed, only for a send
+        // that must wait for metadata or buffer memory, or that was refused.
+        match producer.try_send_with_callback(record, callback) {
+            Ok(()) => Ok(()),
             Err(TrySendError::MustWait { record, callback }) => {
-                Either::Right(Box::pin(producer.send_with_callback(record, callback)))
+                let sent = producer.send_with_callback(record, callback);
+                Err(PendingEnqueue(Box::pin(async move {
+                    match sent.await {
+                        Ok(()) => Ok(()),
+                        Err(error) => refused(span, observers, error).await,
+                    }
+                })))
             }
-            Err(TrySendError::Refused(error)) => Either::Left(std::future::ready(Err(error))),
-        };
-        Some((sent, span))
+            Err(TrySendError::Refused(error)) => Err(refused(span, observers, error)),
+        }
     }
 
     /// Waits until every record sent outside a transaction before this call
@@ -1232,16 +1283,46 @@ impl Observers {
     }
 }
 
-/// Where a template send stands (see [`KafkaTemplate::dispatch`]); one at a
-/// time, so the future is as large as the largest.
-enum Dispatch<'a, F, S> {
-    /// Not polled yet: nothing done.
-    Start(Target<'a>, ProducerRecord, F),
-    /// With the producer; the span ends with the outcome.
-    Sending(S, Option<crate::observation::SendSpan>),
-    /// Refused before buffering: the observers hear of it (a journal write).
-    Failing(Pin<Box<dyn Future<Output = SendError> + Send + 'a>>),
-    Done,
+/// A record refused before it was buffered: its span ends with the error,
+/// and the observers hear of it now, unless a failure journal must store it
+/// first (a write, awaited with the returned future).
+fn refused(
+    span: Option<crate::observation::SendSpan>,
+    observers: &Observers,
+    error: SendError,
+) -> PendingEnqueue<'_> {
+    if let Some(span) = span {
+        crate::observation::record_outcome(&span, Err(error.error()));
+    }
+    if observers.journal.is_none() {
+        observers.heard_failure(&error);
+        return PendingEnqueue(Box::pin(std::future::ready(Err(error))));
+    }
+    PendingEnqueue(Box::pin(async move { Err(observers.failed(error).await) }))
+}
+
+/// A send that [`KafkaTemplate::try_enqueue_with_callback`] could not finish
+/// at once: await it. It resolves to `Ok(())` once the record is in the
+/// producer's buffer (its callback hears the outcome), or to the error that
+/// refused it (the callback does not run). Dropping it before it resolves
+/// gives the send up, as dropping
+/// [`enqueue_with_callback`](KafkaTemplate::enqueue_with_callback)'s future
+/// does.
+#[must_use = "the record is buffered only when this is awaited"]
+pub struct PendingEnqueue<'a>(Pin<Box<dyn Future<Output = Result<(), SendError>> + Send + 'a>>);
+
+impl Future for PendingEnqueue<'_> {
+    type Output = Result<(), SendError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl std::fmt::Debug for PendingEnqueue<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingEnqueue")
+    }
 }
 
 /// Records a send's outcome on its span, which then ends with the last handle.
@@ -1465,6 +1546,49 @@ pub(crate) mod tests {
             .await
             .unwrap();
         assert_eq!(mock.history().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn try_enqueue_buffers_at_once_and_the_callback_and_listener_hear() {
+        let mock = MockProducer::new(3);
+        let (template, heard) = counting_template(&mock);
+        let outcomes = Outcomes::default();
+        let event = OrderPlaced { id: "o-1".into() };
+        assert!(
+            template
+                .try_enqueue_with_callback(&event, collecting(&outcomes))
+                .is_ok(),
+            "a mock takes the record at once"
+        );
+        let outcomes = outcomes.lock().unwrap();
+        let sent = outcomes[0].as_ref().unwrap();
+        assert_eq!(sent.producer_record.key.as_deref(), Some(&b"o-1"[..]));
+        assert_eq!(sent.record_metadata.topic, "orders");
+        assert_eq!(heard.ok.load(Ordering::SeqCst), 1);
+        assert_eq!(mock.history().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn try_enqueue_of_a_record_that_cannot_be_serialized_resolves_to_the_error() {
+        let mock = MockProducer::new(1);
+        let (template, heard) = counting_template(&mock);
+        let outcomes = Outcomes::default();
+        let event = BrokenOrder {
+            id: "o-1".into(),
+            detail: Unserializable,
+        };
+        let pending = template
+            .try_enqueue_with_callback(&event, collecting(&outcomes))
+            .expect_err("a record that cannot be built is not buffered");
+        assert_eq!(format!("{pending:?}"), "PendingEnqueue");
+        let error = pending.await.unwrap_err();
+        assert!(
+            matches!(error.error(), KafkaError::Serialization { topic, .. } if topic == "orders"),
+            "{error}"
+        );
+        assert!(outcomes.lock().unwrap().is_empty(), "no callback");
+        assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
+        assert!(mock.history().is_empty());
     }
 
     #[tokio::test]

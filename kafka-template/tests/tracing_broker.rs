@@ -1,6 +1,7 @@
 //! Tracing against the real broker: with `template.observation-enabled`
 //! each send has a producer span, ended when the broker acknowledged the
-//! record (also for `enqueue` and `enqueue_with_callback`), and Kafka's own
+//! record (also for `enqueue`, `enqueue_with_callback` and
+//! `try_enqueue_with_callback`), and Kafka's own
 //! console consumer finds a `traceparent` header whose trace id and span id
 //! are that span's; with observation off the caller's span is propagated, and
 //! with `template.trace-propagation-enabled: false` no header is written.
@@ -38,14 +39,21 @@ fn template(template_lines: &str) -> KafkaTemplate {
         .expect("template")
 }
 
-fn offset_of(span: &SpanData) -> Option<i64> {
-    span.attributes
-        .iter()
-        .find(|kv: &&KeyValue| kv.key.as_str() == "messaging.kafka.offset")
-        .and_then(|kv| match kv.value {
-            Value::I64(offset) => Some(offset),
-            _ => None,
-        })
+/// The partition and offset the span says its record landed at.
+fn landed_at(span: &SpanData) -> Option<(String, i64)> {
+    let attribute = |key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv: &&KeyValue| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+    };
+    match (
+        attribute("messaging.destination.partition.id")?,
+        attribute("messaging.kafka.offset")?,
+    ) {
+        (partition, Value::I64(offset)) => Some((partition.as_str().into_owned(), offset)),
+        _ => None,
+    }
 }
 
 fn traceparent_of(record: &ConsumedRecord) -> Option<String> {
@@ -98,6 +106,16 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
         .instrument(checkout.clone())
         .await
         .expect("buffered");
+    // The plain call's parent is the span entered when it is called.
+    let (plain_acked, plain_heard) = oneshot::channel();
+    if let Err(pending) = checkout.in_scope(|| {
+        observed.try_enqueue_with_callback(
+            ProducerRecord::new(topic.as_str(), "4").with_key("by-plain-call"),
+            move |result| drop(plain_acked.send(result.map(|sent| sent.record_metadata))),
+        )
+    }) {
+        pending.await.expect("buffered");
+    }
     for (template, key) in [(&plain, "caller-span"), (&silent, "silent")] {
         drop(
             template
@@ -116,14 +134,22 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
     }
     let by_callback = heard.await.expect("callback ran").expect("acknowledged");
     let by_future = pending.await.expect("acknowledged").record_metadata;
+    let by_plain_call = plain_heard
+        .await
+        .expect("callback ran")
+        .expect("acknowledged");
     let checkout_context = checkout.context().span().span_context().clone();
     drop(checkout);
 
     let spans = finished();
-    assert_eq!(spans.len(), 2, "one span per observed send: {spans:#?}");
-    let records = kafka.read_all(&topic, 4);
-    assert_eq!(records.len(), 4, "{records:?}");
-    for (key, metadata) in [("by-callback", &by_callback), ("by-future", &by_future)] {
+    assert_eq!(spans.len(), 3, "one span per observed send: {spans:#?}");
+    let records = kafka.read_all(&topic, 5);
+    assert_eq!(records.len(), 5, "{records:?}");
+    for (key, metadata) in [
+        ("by-callback", &by_callback),
+        ("by-future", &by_future),
+        ("by-plain-call", &by_plain_call),
+    ] {
         let record = records
             .iter()
             .find(|r| r.key_str().as_deref() == Some(key))
@@ -134,8 +160,8 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
         );
         let span = spans
             .iter()
-            .find(|span| offset_of(span) == Some(record.offset))
-            .expect("a span with the record's offset");
+            .find(|span| landed_at(span) == Some((record.partition.to_string(), record.offset)))
+            .expect("a span with the record's partition and offset");
         assert_eq!(
             traceparent_of(record),
             Some(w3c(&span.span_context)),
