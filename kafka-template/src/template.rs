@@ -1046,12 +1046,13 @@ impl KafkaTemplate {
             if let Some(span) = in_flight {
                 observed(&span, &result);
             }
-            let result = match (result, kept) {
-                (Err(error), Some(kept)) => {
-                    Err(SendError::with_shared_record(error.into_error(), kept))
-                }
-                (result, _) => result,
+            // Without a journal the outcome goes on as it came: matching it
+            // in a tuple with `kept` would copy it, on every record.
+            let Some(kept) = kept else {
+                return Observers::finish(heard, result, reply);
             };
+            let result =
+                result.map_err(|error| SendError::with_shared_record(error.into_error(), kept));
             Observers::finish(heard, result, reply);
         };
         // A plain call when the producer need not wait (no send future holding
