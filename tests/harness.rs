@@ -76,3 +76,28 @@ fn java_process_running_with(marker: &str) -> bool {
         .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
         .any(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker))
 }
+
+#[test]
+fn the_harness_broker_has_no_time_retention_so_old_create_times_stay() {
+    // Tests send records with fixed CreateTimes years old; Kafka's default
+    // 7-day retention would delete them at its next check (every 5 min), in
+    // the middle of whichever test was between its send and its read-back.
+    let kafka = Kafka::get();
+    let described = kafka.tool(
+        "kafka.admin.ConfigCommand",
+        &[
+            "--entity-type",
+            "brokers",
+            "--entity-name",
+            "1",
+            "--describe",
+            "--all",
+        ],
+    );
+    assert!(
+        described
+            .lines()
+            .any(|line| line.trim_start().starts_with("log.retention.ms=-1 ")),
+        "{described}"
+    );
+}

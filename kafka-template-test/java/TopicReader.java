@@ -18,7 +18,9 @@
 //   CONFIG_FILE consumer properties (security settings of a secured listener)
 // Exit status 0 when the read ended (enough records, or idle once caught up);
 // 1 on an error, or when it could not catch up within SETUP_TIMEOUT, with the
-// reason on stderr.
+// reason on stderr. A last stderr line says what was read: the partitions'
+// start offsets (past 0 when the broker deleted records), their end offsets
+// and the positions reached.
 import java.io.BufferedOutputStream;
 import java.io.FileInputStream;
 import java.io.InputStream;
@@ -69,6 +71,7 @@ public class TopicReader {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
             List<TopicPartition> partitions = partitionsOf(consumer, topic, idleMs);
             if (partitions.isEmpty()) {
+                System.err.println("TopicReader: " + topic + " not found within " + idleMs + " ms");
                 return; // no such topic within the idle timeout: nothing to read
             }
             consumer.assign(partitions);
@@ -76,6 +79,7 @@ public class TopicReader {
             for (TopicPartition partition : partitions) {
                 consumer.position(partition, SETUP_TIMEOUT);
             }
+            Map<TopicPartition, Long> start = consumer.beginningOffsets(partitions, SETUP_TIMEOUT);
             // What is there now; honours the isolation level.
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, SETUP_TIMEOUT);
             long catchUpDeadline = System.nanoTime() + SETUP_TIMEOUT.toNanos();
@@ -108,6 +112,9 @@ public class TopicReader {
                     lastProgress = System.nanoTime();
                 }
             }
+            out.flush();
+            System.err.println("TopicReader: read " + printed + " records of " + topic + "; start offsets "
+                    + start + "; end offsets " + end + "; positions " + positions(consumer, partitions));
         } finally {
             out.flush();
         }
@@ -129,6 +136,18 @@ public class TopicReader {
             }
         }
         return behind.toString();
+    }
+
+    // Each partition's position, for the closing summary.
+    private static String positions(KafkaConsumer<byte[], byte[]> consumer, List<TopicPartition> partitions) {
+        StringBuilder positions = new StringBuilder("{");
+        for (TopicPartition partition : partitions) {
+            if (positions.length() > 1) {
+                positions.append(", ");
+            }
+            positions.append(partition).append('=').append(consumer.position(partition, SETUP_TIMEOUT));
+        }
+        return positions.append('}').toString();
     }
 
     // The topic's partitions, asking until the topic is known or `idleMs` ran

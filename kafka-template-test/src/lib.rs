@@ -179,7 +179,10 @@ impl EmbeddedKafkaBuilder {
 
     /// A broker setting (`server.properties` key), over the kit's defaults
     /// (`auto.create.topics.enable=true` as in Kafka, `num.partitions=1`,
-    /// replication factors of 1, `group.initial.rebalance.delay.ms=0`).
+    /// replication factors of 1, `group.initial.rebalance.delay.ms=0`, and
+    /// `log.retention.ms=-1`: records a test writes with a `CreateTime` more
+    /// than 7 days old stay until it reads them, where Kafka's default would
+    /// delete them at its next retention check).
     pub fn broker_property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.broker_properties.push((key.into(), value.into()));
         self
@@ -408,6 +411,7 @@ transaction.state.log.num.partitions=3
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+log.retention.ms=-1
 ",
             controller = ports.controller,
             broker = ports.broker,

@@ -43,6 +43,29 @@ fn what_a_test_sends_is_read_back_with_keys_values_and_headers() {
         .expect("the embedded broker starts");
     assert!(kafka.bootstrap_servers().starts_with("127.0.0.1:"));
     assert!(kafka.is_running());
+    // No time retention: a record a test sends with a CreateTime years old
+    // stays until the test reads it.
+    let broker = kafka
+        .run_tool(
+            "kafka.admin.ConfigCommand",
+            &[
+                "--bootstrap-server",
+                kafka.bootstrap_servers(),
+                "--entity-type",
+                "brokers",
+                "--entity-name",
+                "1",
+                "--describe",
+                "--all",
+            ],
+        )
+        .expect("the broker's configuration");
+    assert!(
+        broker
+            .lines()
+            .any(|line| line.trim_start().starts_with("log.retention.ms=-1 ")),
+        "{broker}"
+    );
     kafka.create_topic("audit", 1).expect("topic created");
     runtime().block_on(async {
         let p = producer(kafka.bootstrap_servers(), &[("acks", "all")]);

@@ -72,6 +72,16 @@ fn run_script_env(
     env: &[(&str, &Path)],
     args: &[&str],
 ) -> String {
+    run_script_output(state_dir, bootstrap, env, args).0
+}
+
+/// [`run_script_env`]'s stdout and stderr.
+fn run_script_output(
+    state_dir: Option<&Path>,
+    bootstrap: Option<&str>,
+    env: &[(&str, &Path)],
+    args: &[&str],
+) -> (String, String) {
     let mut command = Command::new(kafka_script());
     command.envs(env.iter().copied());
     if let Some(dir) = state_dir {
@@ -92,7 +102,10 @@ fn run_script_env(
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 static KAFKA: OnceLock<Kafka> = OnceLock::new();
@@ -231,9 +244,20 @@ impl Kafka {
                 args.extend(["--mechanism", mechanism]);
             }
         }
-        let out = self.script(&args);
-        kafka_template_test::parse_json_lines(&out)
-            .unwrap_or_else(|e| panic!("reading {topic} back: {e}"))
+        let (out, said) =
+            run_script_output(self.state_dir.as_deref(), Some(&self.bootstrap), &[], &args);
+        let records = kafka_template_test::parse_json_lines(&out)
+            .unwrap_or_else(|e| panic!("reading {topic} back: {e}"));
+        if records.len() < expected {
+            // Shown with the test's failure: the reader's account (start
+            // offsets past 0 say the broker deleted records).
+            eprintln!(
+                "{topic}: {} of {expected} records read back; the reader said:\n{}",
+                records.len(),
+                said.trim_end()
+            );
+        }
+        records
     }
 
     /// Produces `key<TAB>value` lines (key `None` = keyless) with Kafka's own console
