@@ -29,6 +29,17 @@ struct Greeting {
     text: String,
 }
 
+/// Greeting `i` of user `user-{i}` in tenant `acme`, stamped with a fixed
+/// CreateTime (1_700_000_000_000).
+fn numbered_greeting(i: usize, text: String) -> Greeting {
+    Greeting {
+        user: format!("user-{i}"),
+        tenant: "acme".into(),
+        at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_000),
+        text,
+    }
+}
+
 /// An Avro record, raw-framed in this test so the value is the bare datum.
 #[derive(Serialize, KafkaRecord)]
 #[kafka(
@@ -393,14 +404,8 @@ async fn callbacks_report_each_record_where_javas_consumer_finds_it_and_give_bac
     let (template, counts) = greeting_template(&dir);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
     for i in 0..500 {
-        let greeting = Greeting {
-            user: format!("user-{i}"),
-            tenant: "acme".into(),
-            at,
-            text: format!("hello {i}"),
-        };
+        let greeting = numbered_greeting(i, format!("hello {i}"));
         let tx = tx.clone();
         template
             .enqueue_with_callback(&greeting, move |result| drop(tx.send(result)))
@@ -473,16 +478,10 @@ async fn try_enqueue_buffers_at_once_waits_when_it_must_and_hands_back_a_refusal
     let (template, counts) = greeting_template(&dir);
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
     let filler = "x".repeat(1000);
     let (mut at_once, mut waited) = (0, 0);
     for i in 0..2000 {
-        let greeting = Greeting {
-            user: format!("user-{i}"),
-            tenant: "acme".into(),
-            at,
-            text: format!("{i} {filler}"),
-        };
+        let greeting = numbered_greeting(i, format!("{i} {filler}"));
         let tx = tx.clone();
         match template.try_enqueue_with_callback(&greeting, move |result| drop(tx.send(result))) {
             Ok(()) => at_once += 1,
