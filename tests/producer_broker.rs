@@ -378,6 +378,100 @@ fn try_send_buffers_without_waiting_and_hands_back_what_must_wait() {
 }
 
 #[test]
+fn headers_lent_to_a_try_send_are_the_records_own_for_javas_consumer_and_callbacks() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("lent-headers", 3, 1);
+        // Compressed, so the headers are read back from lz4 bytes too.
+        let producer = producer(kafka.bootstrap(), &[("compression.type", "lz4")]);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let traceparent =
+            |i: usize| format!("00-{:032x}-{:016x}-01", i + 1, 0xabc0 + i).into_bytes();
+        const RECORDS: usize = 200;
+        let mut expected = HashMap::new();
+        let mut handed_back = 0;
+        for i in 0..RECORDS {
+            let mut record = ProducerRecord::new(topic.clone(), format!("value-{i}"));
+            // Some have headers of their own, which come first.
+            if i % 3 == 0 {
+                record = record.with_header("n", i.to_string());
+            }
+            let parent = traceparent(i);
+            let mut lent: Vec<(&str, &[u8])> = vec![("traceparent", &parent[..])];
+            if i % 2 == 0 {
+                lent.push(("tracestate", b"vendor=t61rcWkgMzE"));
+            }
+            let mut as_sent = record.clone();
+            for (key, value) in &lent {
+                as_sent = as_sent.with_header(*key, value.to_vec());
+            }
+            expected.insert(format!("value-{i}"), as_sent.headers.clone());
+            let tx = tx.clone();
+            let callback = move |result: Result<SentRecord, SendError>| drop(tx.send(result));
+            match producer.try_send_with_callback_and_headers(record, &lent, callback) {
+                Ok(()) => {}
+                // The first send waits for the topic's metadata: the record
+                // comes back with the headers as its own.
+                Err(TrySendError::MustWait { record, callback }) => {
+                    handed_back += 1;
+                    assert_eq!(record.headers, as_sent.headers, "record {i} handed back");
+                    producer
+                        .send_with_callback(record, callback)
+                        .await
+                        .expect("accepted after the wait");
+                }
+                Err(TrySendError::Refused(error)) => panic!("record {i} refused: {error:?}"),
+            }
+        }
+        assert!(handed_back >= 1, "the first send had no metadata to go on");
+        drop(tx);
+        producer.flush().await;
+
+        // Each outcome's record has the headers it was sent with, in order.
+        let mut heard = 0;
+        while let Some(result) = rx.recv().await {
+            let sent = result.expect("delivered");
+            let value = String::from_utf8(sent.record.value.clone().unwrap().to_vec()).unwrap();
+            assert_eq!(sent.record.headers, expected[&value], "{value} handed back");
+            heard += 1;
+        }
+        assert_eq!(heard, RECORDS);
+
+        // Java's consumer finds the same headers, in the same order.
+        let consumed = kafka.read_all(&topic, RECORDS);
+        assert_eq!(consumed.len(), RECORDS);
+        for record in &consumed {
+            let value = record.value_str().expect("a value");
+            let headers: Vec<(String, Option<Vec<u8>>)> = expected[&value]
+                .iter()
+                .map(|h| (h.key.clone(), h.value.as_ref().map(|v| v.to_vec())))
+                .collect();
+            assert_eq!(
+                record.headers, headers,
+                "{value} as Java's consumer read it"
+            );
+        }
+
+        // A record refused for good comes back with the headers too.
+        producer.close(Duration::from_secs(10)).await;
+        let parent = traceparent(RECORDS);
+        match producer.try_send_with_callback_and_headers(
+            ProducerRecord::new(topic.clone(), "after-close"),
+            &[("traceparent", &parent[..])],
+            |_| {},
+        ) {
+            Err(TrySendError::Refused(error)) => {
+                let record = error.into_record().expect("the record");
+                assert_eq!(record.headers.len(), 1);
+                assert_eq!(record.headers[0].key, "traceparent");
+                assert_eq!(record.headers[0].value.as_deref(), Some(&parent[..]));
+            }
+            other => panic!("a closed producer must refuse: {other:?}"),
+        }
+    });
+}
+
+#[test]
 fn record_callbacks_get_back_each_record_as_sent_where_javas_consumer_finds_it() {
     run(LIMIT, async {
         let kafka = Kafka::get();

@@ -72,7 +72,7 @@ impl HotPath {
     /// stamps and completes every batch. Returns the encoded bytes.
     pub fn run(&mut self, records: usize) -> Result<usize, KafkaError> {
         for _ in 0..records {
-            match send_now(&self.shared, &self.partitioner, &self.record, &mut ()) {
+            match send_now(&self.shared, &self.partitioner, &self.record, &[], &mut ()) {
                 // Fire and forget: the future is dropped, as most applications do.
                 SendNow::Done(result) => drop(result?),
                 SendNow::Wait(_) => {

@@ -434,18 +434,71 @@ impl KafkaProducer {
     where
         F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
     {
+        self.try_send_with_callback_and_headers(record, &[], callback)
+    }
+
+    /// [`try_send_with_callback`](Self::try_send_with_callback) of the record
+    /// with `extra_headers` (key, value) written after its own headers,
+    /// straight from the borrowed bytes into the batch: for headers made per
+    /// record, such as a trace context, that would otherwise cost the
+    /// record's `headers` a `String` key, a value and a vector each time.
+    ///
+    /// The record is sent as if it had those headers: they are counted in
+    /// its size, the broker stores them, and the record handed back with the
+    /// outcome, or with [`TrySendError`], has them among its `headers`.
+    ///
+    /// ```no_run
+    /// # fn demo(producer: &kafka_core::KafkaProducer) {
+    /// use kafka_core::{ProducerRecord, TrySendError};
+    ///
+    /// let traceparent = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    /// let record = ProducerRecord::new("clicks", "click-1");
+    /// let sent = producer.try_send_with_callback_and_headers(
+    ///     record,
+    ///     &[("traceparent", &traceparent[..])],
+    ///     |result| {
+    ///         let sent = result.expect("delivered");
+    ///         assert_eq!(sent.record.headers[0].key, "traceparent");
+    ///     },
+    /// );
+    /// if let Err(TrySendError::MustWait { record, .. }) = sent {
+    ///     // The headers are the record's own now: send it as it is.
+    ///     assert_eq!(record.headers.len(), 1);
+    /// }
+    /// # }
+    /// ```
+    #[allow(clippy::result_large_err)]
+    pub fn try_send_with_callback_and_headers<F>(
+        &self,
+        mut record: ProducerRecord,
+        extra_headers: &[(&str, &[u8])],
+        callback: F,
+    ) -> Result<(), TrySendError<F>>
+    where
+        F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+    {
         let handle = &*self.inner;
         let mut callback = Some(callback);
-        let waits = match send_now(&handle.shared, &handle.partitioner, &record, &mut callback) {
+        let sent = send_now(
+            &handle.shared,
+            &handle.partitioner,
+            &record,
+            extra_headers,
+            &mut callback,
+        );
+        let waits = match sent {
             // Appended, with no future: the callback has the outcome.
             SendNow::Done(Ok(_)) => return Ok(()),
             SendNow::Done(Err(error)) => {
+                // Handed back as it would have been sent, here and below.
+                record.add_headers(extra_headers);
                 return Err(TrySendError::Refused(self.refused(error, record)));
             }
             // Nothing was appended; what the wait would continue with
             // (a place among the appends in progress) is let go.
             SendNow::Wait(wait) => wait,
         };
+        record.add_headers(extra_headers);
         if let SendWait::Metadata { .. } = waits {
             // The topic's metadata is fetched now, so a later try can
             // succeed without a send that waits for it.
@@ -489,16 +542,17 @@ impl KafkaProducer {
         std::future::poll_fn(move |cx| {
             if let SendState::Start(record, callback) = &mut state {
                 let handle = &*self.inner;
-                let wait = match send_now(&handle.shared, &handle.partitioner, record, callback) {
-                    // Appended: the record stays where it is, dropped with
-                    // the state (moving it out would copy it, every record).
-                    SendNow::Done(Ok(delivery)) => {
-                        state = SendState::Done;
-                        return Poll::Ready(output(Ok(delivery)));
-                    }
-                    SendNow::Done(Err(error)) => Err(error),
-                    SendNow::Wait(wait) => Ok(wait),
-                };
+                let wait =
+                    match send_now(&handle.shared, &handle.partitioner, record, &[], callback) {
+                        // Appended: the record stays where it is, dropped with
+                        // the state (moving it out would copy it, every record).
+                        SendNow::Done(Ok(delivery)) => {
+                            state = SendState::Done;
+                            return Poll::Ready(output(Ok(delivery)));
+                        }
+                        SendNow::Done(Err(error)) => Err(error),
+                        SendNow::Wait(wait) => Ok(wait),
+                    };
                 if let SendState::Start(record, callback) =
                     std::mem::replace(&mut state, SendState::Done)
                 {
@@ -880,6 +934,7 @@ pub(crate) fn send_now<'a>(
     shared: &'a ProducerShared,
     partitioner: &RecordPartitioner,
     record: &ProducerRecord,
+    extra_headers: &[(&str, &[u8])],
     callback: &mut dyn PendingCallback,
 ) -> SendNow<'a> {
     if let Err(error) = check_open(shared) {
@@ -899,7 +954,7 @@ pub(crate) fn send_now<'a>(
         if let Err(error) = validate_topic(&record.topic) {
             return SendNow::Done(Err(error));
         }
-        return match check_size(&shared.config, record) {
+        return match check_size(&shared.config, record, extra_headers) {
             Ok(record_size) => SendNow::Wait(SendWait::Metadata {
                 record_size,
                 now_ms,
@@ -907,7 +962,7 @@ pub(crate) fn send_now<'a>(
             Err(error) => SendNow::Done(Err(error)),
         };
     };
-    let record_size = match check_size(&shared.config, record) {
+    let record_size = match check_size(&shared.config, record, extra_headers) {
         Ok(size) => size,
         Err(error) => return SendNow::Done(Err(error)),
     };
@@ -917,7 +972,10 @@ pub(crate) fn send_now<'a>(
     };
     let timestamp = record.timestamp.unwrap_or(now_ms);
     let accumulator = &shared.accumulator;
-    let append = append_record(accumulator, topic, record, record_size, timestamp, choice);
+    let append = AppendRecord {
+        extra_headers,
+        ..append_record(accumulator, topic, record, record_size, timestamp, choice)
+    };
     match accumulator.try_append_now(&append, callback) {
         AppendNow::Done(result) => SendNow::Done(result),
         AppendNow::MustWait(pending) => SendNow::Wait(SendWait::Memory {
@@ -946,8 +1004,12 @@ fn check_open(shared: &ProducerShared) -> Result<(), KafkaError> {
 /// The record's size against `max.request.size` and `buffer.memory`; returns
 /// the size.
 #[inline]
-fn check_size(config: &ProducerConfig, record: &ProducerRecord) -> Result<usize, KafkaError> {
-    let size = record.size_upper_bound();
+fn check_size(
+    config: &ProducerConfig,
+    record: &ProducerRecord,
+    extra_headers: &[(&str, &[u8])],
+) -> Result<usize, KafkaError> {
+    let size = record.size_upper_bound(extra_headers);
     if size > config.max_request_size() {
         return Err(KafkaError::RecordTooLarge {
             size,
@@ -977,6 +1039,7 @@ fn append_record<'a>(
     AppendRecord {
         topic: topic.queues(accumulator, &record.topic),
         record,
+        extra_headers: &[],
         record_size,
         timestamp,
         choice,

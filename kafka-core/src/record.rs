@@ -73,13 +73,36 @@ impl ProducerRecord {
     /// The most bytes the record adds to a request alone in a batch
     /// ([`RecordBatchBuilder::estimate_record_size`](crate::record_batch::RecordBatchBuilder::estimate_record_size)),
     /// what `max.request.size` and `buffer.memory` are checked against.
-    #[inline]
-    pub(crate) fn size_upper_bound(&self) -> usize {
-        crate::record_batch::RecordBatchBuilder::estimate_record_size(
+    #[inline(always)]
+    pub(crate) fn size_upper_bound(&self, extra_headers: &[(&str, &[u8])]) -> usize {
+        use crate::record_batch::RecordBatchBuilder;
+        let own = RecordBatchBuilder::estimate_record_size(
             self.key.as_ref().map_or(0, Bytes::len),
             self.value.as_ref().map_or(0, Bytes::len),
             &self.headers,
-        )
+        );
+        if extra_headers.is_empty() {
+            return own;
+        }
+        own.saturating_add(RecordBatchBuilder::estimate_extra_headers_size(
+            self.headers.len(),
+            extra_headers,
+        ))
+    }
+
+    /// Appends `extra_headers` to the record's own, copied: the record as
+    /// [`KafkaProducer::try_send_with_callback_and_headers`](crate::KafkaProducer::try_send_with_callback_and_headers)
+    /// would have sent it, for a send that hands it back.
+    pub(crate) fn add_headers(&mut self, extra_headers: &[(&str, &[u8])]) {
+        if extra_headers.is_empty() {
+            return;
+        }
+        self.headers.reserve_exact(extra_headers.len());
+        self.headers.extend(
+            extra_headers
+                .iter()
+                .map(|&(key, value)| Header::new(key, Bytes::copy_from_slice(value))),
+        );
     }
 
     /// A keyless record with a value.

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::time::Instant;
 
+use super::AppendRecord;
 use super::callback::{Callbacks, PendingCallback};
 use super::completion::{
     Appended, BatchCompletion, BatchOutcome, DeliveryFuture, SplitPart, callback_outcome,
@@ -129,17 +130,23 @@ impl ProducerBatch {
 
     pub(super) fn try_append(
         &mut self,
-        timestamp: i64,
-        record: &ProducerRecord,
+        append: &AppendRecord<'_>,
         callback: &mut dyn PendingCallback,
     ) -> Option<Appended> {
         let builder = self.builder.as_mut()?;
-        if !builder.try_append(
+        let AppendRecord {
+            record,
             timestamp,
-            record.key.as_deref(),
-            record.value.as_deref(),
-            &record.headers,
-        ) {
+            extra_headers,
+            ..
+        } = *append;
+        let (key, value) = (record.key.as_deref(), record.value.as_deref());
+        let appended = if extra_headers.is_empty() {
+            builder.try_append(timestamp, key, value, &record.headers)
+        } else {
+            builder.try_append_with(timestamp, key, value, &record.headers, extra_headers)
+        };
+        if !appended {
             return None;
         }
         let position = RecordPosition {

@@ -81,6 +81,8 @@ pub(crate) struct AppendRecord<'a> {
     /// The accumulator's queues of the record's topic.
     pub topic: &'a TopicQueues,
     pub record: &'a ProducerRecord,
+    /// Headers written after the record's own (borrowed for the send).
+    pub extra_headers: &'a [(&'a str, &'a [u8])],
     /// [`RecordBatchBuilder::estimate_record_size`] of the record.
     pub record_size: usize,
     /// The record's create time.
@@ -460,9 +462,9 @@ impl RecordAccumulator {
             topic,
             record,
             record_size,
-            timestamp,
             choice,
             partitions,
+            ..
         } = *append;
         loop {
             if self.closed.load(Ordering::Acquire) {
@@ -493,7 +495,7 @@ impl RecordAccumulator {
                 let appended = q
                     .batches
                     .back_mut()
-                    .and_then(|b| b.try_append(timestamp, record, callback));
+                    .and_then(|b| b.try_append(append, callback));
                 if let Some(appended) = appended {
                     self.after_append(topic, &q, sticky, record_size, partitions, false);
                     return AppendStep::Done(Ok(appended));
@@ -505,7 +507,7 @@ impl RecordAccumulator {
                     // Open a new batch with the memory reserved for it.
                     let mut batch = self.new_batch(topic, partition, record_size, *reserved);
                     *reserved = 0;
-                    let appended = batch.try_append(timestamp, record, callback);
+                    let appended = batch.try_append(append, callback);
                     q.batches.push_back(batch);
                     let Some(appended) = appended else {
                         // An empty batch accepts any record; this cannot happen.
@@ -1002,7 +1004,8 @@ mod tests {
         let append = AppendRecord {
             topic: &topic,
             record,
-            record_size: record.size_upper_bound(),
+            extra_headers: &[],
+            record_size: record.size_upper_bound(&[]),
             timestamp,
             choice: PartitionChoice::Partition(0),
             partitions: &partitions,
@@ -1030,7 +1033,8 @@ mod tests {
             let append = AppendRecord {
                 topic: &topic,
                 record: &record,
-                record_size: record.size_upper_bound(),
+                extra_headers: &[],
+                record_size: record.size_upper_bound(&[]),
                 timestamp: 1_700_000_000_000,
                 choice: PartitionChoice::Partition(0),
                 partitions: &partitions,

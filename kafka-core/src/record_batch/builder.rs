@@ -77,13 +77,18 @@ fn nullable_field_size(field: Option<&[u8]>) -> Option<usize> {
     }
 }
 
-/// Encoded size of the headers part (count and headers), or `None` when a length
-/// does not fit an int32.
-fn headers_size(headers: &[Header]) -> Option<usize> {
-    let mut size = varint_len(i32::try_from(headers.len()).ok()?);
+/// Encoded size of the headers part (count, `headers`, then `extra`), or
+/// `None` when a length does not fit an int32.
+fn headers_size(headers: &[Header], extra: &[(&str, &[u8])]) -> Option<usize> {
+    let count = headers.len().checked_add(extra.len())?;
+    let mut size = varint_len(i32::try_from(count).ok()?);
     for header in headers {
         size += nullable_field_size(Some(header.key.as_bytes()))?;
         size += nullable_field_size(header.value.as_deref())?;
+    }
+    for (key, value) in extra {
+        size += nullable_field_size(Some(key.as_bytes()))?;
+        size += nullable_field_size(Some(value))?;
     }
     Some(size)
 }
@@ -158,6 +163,18 @@ impl RecordBatchBuilder {
         })
     }
 
+    /// What `extra` headers after a record's `own_headers` add to its
+    /// [`estimate_record_size`](Self::estimate_record_size).
+    #[inline(never)]
+    pub(crate) fn estimate_extra_headers_size(own_headers: usize, extra: &[(&str, &[u8])]) -> usize {
+        let count = |n: usize| varlong_len(i64::try_from(n).unwrap_or(i64::MAX));
+        let longer_count = count(own_headers.saturating_add(extra.len())) - count(own_headers);
+        extra.iter().fold(longer_count, |size, (key, value)| {
+            size.saturating_add(prefixed_size(key.len()))
+                .saturating_add(prefixed_size(value.len()))
+        })
+    }
+
     /// Appends a record if it fits within the limit (an empty builder always
     /// accepts one record, however big, as Java does). Returns `false`, appending
     /// nothing, when it does not fit; the caller then closes this batch and
@@ -175,6 +192,33 @@ impl RecordBatchBuilder {
         value: Option<&[u8]>,
         headers: &[Header],
     ) -> bool {
+        // Its own copy of the encoding, without the extra headers' checks:
+        // this is the append of every record but those with lent headers.
+        self.append(timestamp_ms, key, value, headers, &[])
+    }
+
+    /// [`try_append`](Self::try_append) of a record with `extra` headers
+    /// after its own.
+    pub(crate) fn try_append_with(
+        &mut self,
+        timestamp_ms: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+        extra: &[(&str, &[u8])],
+    ) -> bool {
+        self.append(timestamp_ms, key, value, headers, extra)
+    }
+
+    #[inline(always)]
+    fn append(
+        &mut self,
+        timestamp_ms: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+        extra: &[(&str, &[u8])],
+    ) -> bool {
         let is_first = self.record_count == 0;
         let timestamp_delta = if is_first {
             0
@@ -187,7 +231,7 @@ impl RecordBatchBuilder {
         }
 
         let Some(body_len) =
-            Self::record_body_len(timestamp_delta, offset_delta, key, value, headers)
+            Self::record_body_len(timestamp_delta, offset_delta, key, value, headers, extra)
         else {
             return false;
         };
@@ -214,10 +258,15 @@ impl RecordBatchBuilder {
         varint::put_varint(buf, offset_delta);
         Self::put_nullable(buf, key);
         Self::put_nullable(buf, value);
-        varint::put_varint(buf, headers.len() as i32);
+        // The count was checked against int32 by `record_body_len`.
+        varint::put_varint(buf, (headers.len() + extra.len()) as i32);
         for header in headers {
             Self::put_nullable(buf, Some(header.key.as_bytes()));
             Self::put_nullable(buf, header.value.as_deref());
+        }
+        for (key, value) in extra {
+            Self::put_nullable(buf, Some(key.as_bytes()));
+            Self::put_nullable(buf, Some(value));
         }
 
         if is_first {
@@ -231,18 +280,19 @@ impl RecordBatchBuilder {
         true
     }
 
-    #[inline]
+    #[inline(always)]
     fn record_body_len(
         timestamp_delta: i64,
         offset_delta: i32,
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         headers: &[Header],
+        extra: &[(&str, &[u8])],
     ) -> Option<usize> {
-        let headers_part = if headers.is_empty() {
+        let headers_part = if headers.is_empty() && extra.is_empty() {
             1
         } else {
-            headers_size(headers)?
+            headers_size(headers, extra)?
         };
         Some(
             1 + varlong_len(timestamp_delta)
@@ -639,6 +689,50 @@ mod tests {
         let expected = builder.expected_record_count();
         // 16 KiB of about 100-byte records.
         assert!((150..=165).contains(&expected), "{expected}");
+    }
+
+    /// Headers lent for the append encode as the same headers of the record's
+    /// own would, after them, and count the same in the size estimate.
+    #[test]
+    fn extra_headers_encode_as_the_records_own_after_them() {
+        let own = [Header::new("n", "1"), Header::null("gone")];
+        let extra: [(&str, &[u8]); 2] = [("traceparent", b"00-ab-cd-01"), ("empty", b"")];
+        let all: Vec<Header> = own
+            .iter()
+            .cloned()
+            .chain(extra.iter().map(|(k, v)| Header::new(*k, v.to_vec())))
+            .collect();
+        let mut lent = RecordBatchBuilder::new(Compression::None, 16_384);
+        let mut owned = RecordBatchBuilder::new(Compression::None, 16_384);
+        for i in 0..3 {
+            let key = Some(&b"key"[..]).filter(|_| i != 1);
+            assert!(lent.try_append_with(i, key, Some(b"value"), &own, &extra));
+            assert!(owned.try_append(i, key, Some(b"value"), &all));
+        }
+        let estimate = |own: &[Header], extra| {
+            RecordBatchBuilder::estimate_record_size(3, 5, own)
+                + RecordBatchBuilder::estimate_extra_headers_size(own.len(), extra)
+        };
+        assert_eq!(
+            estimate(&own, &extra),
+            RecordBatchBuilder::estimate_record_size(3, 5, &all)
+        );
+        assert_eq!(
+            estimate(&[], &extra),
+            RecordBatchBuilder::estimate_record_size(3, 5, &all[2..])
+        );
+        // The count's varint grows at 64 headers.
+        let many = vec![Header::new("h", "v"); 63];
+        let two: [(&str, &[u8]); 2] = [("a", b"1"), ("b", b"2")];
+        let mut all = many.clone();
+        all.extend([Header::new("a", "1"), Header::new("b", "2")]);
+        assert_eq!(
+            estimate(&many, &two),
+            RecordBatchBuilder::estimate_record_size(3, 5, &all)
+        );
+        let lent = lent.close().unwrap();
+        let owned = owned.close().unwrap();
+        assert_eq!(lent.bytes(), owned.bytes());
     }
 
     #[test]
