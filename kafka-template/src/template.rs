@@ -998,6 +998,7 @@ impl KafkaTemplate {
         // The span of this send (when observation is on and the sampler
         // records it) ends with the record's outcome: in the outcome's
         // callback, or in `dispatch` for an error before buffering.
+        let mut trace = None;
         let span = if settings.observation_enabled || settings.trace_propagation_enabled {
             let client_id = match target {
                 Target::Producer(producer) => Some(producer.config().client_id()),
@@ -1005,13 +1006,22 @@ impl KafkaTemplate {
             };
             crate::observation::observe_send(
                 self.inner.tracer.as_ref(),
-                &mut record,
+                &record,
                 client_id,
                 settings.trace_propagation_enabled,
+                &mut trace,
             )
         } else {
             None
         };
+        // The trace context goes into the record's own headers where the
+        // record is kept as sent: by the mock, and for the failure journal.
+        if trace.is_some()
+            && (matches!(target, Target::Mock(..)) || observers.journal.is_some())
+            && let Some(trace) = trace.take()
+        {
+            trace.add_to(&mut record);
+        }
         let producer = match target {
             Target::Producer(producer) => producer,
             Target::Mock(mock, transaction) => {
@@ -1058,7 +1068,18 @@ impl KafkaTemplate {
         // A plain call when the producer need not wait (no send future holding
         // the record, moved as it nests); a future, boxed, only for a send
         // that must wait for metadata or buffer memory, or that was refused.
-        match producer.try_send_with_callback(record, callback) {
+        // Otherwise the producer writes it into the batch, and the record
+        // it hands back (with the outcome, or to wait with) has it.
+        // The record comes back by value on the rare path, as kafka-core's
+        // `try_send_with_callback` gives it.
+        #[allow(clippy::result_large_err)]
+        let sent = match trace {
+            Some(trace) => trace.with_headers(|headers| {
+                producer.try_send_with_callback_and_headers(record, headers, callback)
+            }),
+            None => producer.try_send_with_callback(record, callback),
+        };
+        match sent {
             Ok(()) => Ok(()),
             Err(TrySendError::MustWait { record, callback }) => {
                 let sent = producer.send_with_callback(record, callback);

@@ -111,7 +111,19 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
     if let Err(pending) = checkout.in_scope(|| {
         observed.try_enqueue_with_callback(
             ProducerRecord::new(topic.as_str(), "4").with_key("by-plain-call"),
-            move |result| drop(plain_acked.send(result.map(|sent| sent.record_metadata))),
+            move |result| {
+                // The record handed back is the one sent, trace context included.
+                let sent = result.map(|sent| {
+                    let traceparent = sent
+                        .producer_record
+                        .headers
+                        .iter()
+                        .find(|h| h.key == "traceparent")
+                        .and_then(|h| h.value.clone());
+                    (sent.record_metadata, traceparent)
+                });
+                drop(plain_acked.send(sent))
+            },
         )
     }) {
         pending.await.expect("buffered");
@@ -134,7 +146,7 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
     }
     let by_callback = heard.await.expect("callback ran").expect("acknowledged");
     let by_future = pending.await.expect("acknowledged").record_metadata;
-    let by_plain_call = plain_heard
+    let (by_plain_call, plain_traceparent) = plain_heard
         .await
         .expect("callback ran")
         .expect("acknowledged");
@@ -177,6 +189,15 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
             "{span:#?}"
         );
     }
+    let plain_call_record = records
+        .iter()
+        .find(|r| r.key_str().as_deref() == Some("by-plain-call"))
+        .expect("the record landed");
+    assert_eq!(
+        plain_traceparent.map(|v| String::from_utf8_lossy(&v).into_owned()),
+        traceparent_of(plain_call_record),
+        "the callback's record has the traceparent the consumer found"
+    );
     let header_of = |key: &str| {
         records
             .iter()
@@ -193,4 +214,68 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
     for template in [observed, plain, silent] {
         template.close(std::time::Duration::from_secs(10)).await;
     }
+}
+
+/// A record that fails before it is buffered keeps the trace context it
+/// would have been sent with: in the error handed back, and in the failure
+/// journal, which replays it as it was.
+#[tokio::test]
+async fn a_record_refused_or_journaled_keeps_its_traceparent() {
+    let provider = SdkTracerProvider::builder().build();
+    let _subscriber = tracing::subscriber::set_default(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("orders"))),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = kafka_template::FailureJournal::open(dir.path().join("failed.journal"))
+        .expect("journal opens");
+    let lines = "    observation-enabled: false\n";
+    let (_dir, config) = load_yaml(
+        &format!(
+            "kafka:\n  bootstrap-servers: {}\n  producer:\n    properties:\n      \
+             max.block.ms: 1000\n  template:\n{lines}",
+            Kafka::get().bootstrap()
+        ),
+        &[],
+    );
+    let journaled = KafkaTemplate::builder()
+        .config(config.clone())
+        .failure_journal(journal.clone())
+        .build()
+        .expect("template");
+    let plain = KafkaTemplate::builder()
+        .config(config)
+        .build()
+        .expect("template");
+    // No such topic: each send waits for its metadata, then fails.
+    let topic = kafka_testkit::unique_name("tpl-traced-missing");
+    let checkout = tracing::info_span!("checkout");
+    let expected = w3c(checkout.context().span().span_context());
+    let header = |headers: &[kafka_template::core::Header]| {
+        headers
+            .iter()
+            .find(|h| h.key == "traceparent")
+            .and_then(|h| h.value.as_deref())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    for (template, key) in [(&journaled, "journaled"), (&plain, "refused")] {
+        let pending = checkout
+            .in_scope(|| {
+                template.try_enqueue_with_callback(
+                    ProducerRecord::new(topic.as_str(), "v").with_key(key),
+                    |_| {},
+                )
+            })
+            .expect_err("the topic's metadata must be waited for");
+        let error = pending.await.expect_err("no such topic");
+        let record = error.record().expect("the record comes back");
+        assert_eq!(header(&record.headers), Some(expected.clone()), "{key}");
+    }
+    let entries: Vec<_> = journal
+        .entries()
+        .expect("journal reads")
+        .collect::<Result<_, _>>()
+        .expect("entries");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(header(&entries[0].headers), Some(expected));
 }

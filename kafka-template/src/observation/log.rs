@@ -6,7 +6,7 @@ use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
 use tracing::Span;
 use tracing::field::Empty;
 
-use super::{SEND_SPAN_TARGET, string_key};
+use super::{SEND_SPAN_TARGET, TraceHeaders, string_key};
 
 /// Where send spans go: `tracing`'s subscriber, which decides by target and
 /// level.
@@ -27,9 +27,10 @@ pub(crate) type SendSpan = Span;
 /// is on) and a subscriber wants it.
 pub(crate) fn observe_send(
     tracer: Option<&SendTracer>,
-    record: &mut ProducerRecord,
+    record: &ProducerRecord,
     client_id: Option<&str>,
     _propagate: bool,
+    _trace: &mut Option<TraceHeaders>,
 ) -> Option<SendSpan> {
     tracer?;
     let span = tracing::info_span!(

@@ -48,6 +48,51 @@ pub const TRACEPARENT: &str = "traceparent";
 /// See [`TRACEPARENT`].
 pub const TRACESTATE: &str = "tracestate";
 
+/// The length of a `traceparent` value (version 00): `00-` then 32 hex
+/// digits of trace id, `-`, 16 of span id, `-` and 2 of flags.
+#[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
+const TRACEPARENT_LEN: usize = 55;
+
+/// The W3C trace context of one send, for its record's headers: handed to
+/// the producer to write into the batch as it appends the record (no
+/// `Header` made per record), or added to the record where it is kept.
+#[derive(Debug)]
+#[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
+pub(crate) struct TraceHeaders {
+    traceparent: [u8; TRACEPARENT_LEN],
+    /// Empty when there is no trace state: no `tracestate` header then.
+    tracestate: String,
+}
+
+#[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
+impl TraceHeaders {
+    /// Runs `f` with the headers as the producer takes them.
+    pub(crate) fn with_headers<T>(&self, f: impl FnOnce(&[(&str, &[u8])]) -> T) -> T {
+        let headers = [
+            (TRACEPARENT, &self.traceparent[..]),
+            (TRACESTATE, self.tracestate.as_bytes()),
+        ];
+        let count = if self.tracestate.is_empty() { 1 } else { 2 };
+        f(&headers[..count])
+    }
+
+    /// Adds the headers to `record`'s own.
+    pub(crate) fn add_to(self, record: &mut kafka_core::ProducerRecord) {
+        record
+            .headers
+            .reserve_exact(if self.tracestate.is_empty() { 1 } else { 2 });
+        record.headers.push(kafka_core::Header::new(
+            TRACEPARENT,
+            bytes::Bytes::copy_from_slice(&self.traceparent),
+        ));
+        if !self.tracestate.is_empty() {
+            record
+                .headers
+                .push(kafka_core::Header::new(TRACESTATE, self.tracestate));
+        }
+    }
+}
+
 /// The key as the conventions want it: only a key that is text (UTF-8
 /// without control characters); a binary key (a Java `LongSerializer` key,
 /// Avro) has no canonical string form and is left out.

@@ -11,8 +11,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use bytes::Bytes;
-use kafka_core::{Header, KafkaError, ProducerRecord, RecordMetadata};
+use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
 use opentelemetry::global::{BoxedSpan, BoxedTracer};
 use opentelemetry::trace::{
     Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, Tracer, TracerProvider,
@@ -20,7 +19,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{INSTRUMENTATION_SCOPE, TRACEPARENT, TRACESTATE, string_key};
+use super::{INSTRUMENTATION_SCOPE, TRACEPARENT, TRACEPARENT_LEN, TraceHeaders, string_key};
 
 /// The tracer the send spans come from.
 pub(crate) struct SendTracer(BoxedTracer);
@@ -62,18 +61,24 @@ fn scope() -> InstrumentationScope {
 pub(crate) struct SendSpan(Arc<Mutex<BoxedSpan>>);
 
 /// Starts the span of sending `record` when `tracer` is given (observation
-/// is on) and, when `propagate`, writes the trace context into its headers:
-/// the send span's (sampled or not), else the caller's. Returns the span when
-/// the sampler records it.
+/// is on) and, when `propagate`, sets `trace` to the trace context for its
+/// headers: the send span's (sampled or not), else the caller's. Returns the
+/// span when the sampler records it.
+///
+/// (`trace` is written in place: returned, it would be copied on every
+/// record, there for nothing.)
 pub(crate) fn observe_send(
     tracer: Option<&SendTracer>,
-    record: &mut ProducerRecord,
+    record: &ProducerRecord,
     client_id: Option<&str>,
     propagate: bool,
+    trace: &mut Option<TraceHeaders>,
 ) -> Option<SendSpan> {
     let Some(SendTracer(tracer)) = tracer else {
         if propagate {
-            with_caller_context(|parent| inject(record, parent.span().span_context()));
+            with_caller_context(|parent| {
+                set_trace_headers(trace, record, parent.span().span_context());
+            });
         }
         return None;
     };
@@ -83,10 +88,10 @@ pub(crate) fn observe_send(
     name.push_str(&record.topic);
     let builder = tracer.span_builder(name).with_kind(SpanKind::Producer);
     let mut span = tracer.build_with_context(builder, &parent);
+    // A tracer that makes no span of its own (no provider set) hands back
+    // the parent's context: the caller's is propagated then.
     if propagate {
-        // A tracer that makes no span of its own (no provider set) hands
-        // back the parent's context: the caller's is propagated then.
-        inject(record, span.span_context());
+        set_trace_headers(trace, record, span.span_context());
     }
     if !span.is_recording() {
         return None;
@@ -177,11 +182,15 @@ pub(crate) fn record_outcome(span: &SendSpan, outcome: Result<&RecordMetadata, &
     span.end();
 }
 
-/// Writes `context` into `record`'s headers: `traceparent`, and `tracestate`
-/// when it is not empty. Nothing when the context is not valid, and nothing
-/// when the record already has a `traceparent` (the caller's own context
-/// wins, with its `tracestate`).
-fn inject(record: &mut ProducerRecord, context: &SpanContext) {
+/// Sets `trace` to `context` as the headers of `record`: `traceparent`, and
+/// `tracestate` when it is not empty. Nothing when the context is not
+/// valid, or when the record already has a `traceparent` (the caller's own
+/// context wins, with its `tracestate`).
+fn set_trace_headers(
+    trace: &mut Option<TraceHeaders>,
+    record: &ProducerRecord,
+    context: &SpanContext,
+) {
     if !context.is_valid()
         || record
             .headers
@@ -190,18 +199,10 @@ fn inject(record: &mut ProducerRecord, context: &SpanContext) {
     {
         return;
     }
-    let state = context.trace_state().header();
-    // Room for exactly these: a record without headers would otherwise get
-    // room for four, grown on the first push.
-    record
-        .headers
-        .reserve_exact(if state.is_empty() { 1 } else { 2 });
-    record
-        .headers
-        .push(Header::new(TRACEPARENT, traceparent(context)));
-    if !state.is_empty() {
-        record.headers.push(Header::new(TRACESTATE, state));
-    }
+    *trace = Some(TraceHeaders {
+        traceparent: traceparent(context),
+        tracestate: context.trace_state().header(),
+    });
 }
 
 /// Each byte's two lower-case hex digits.
@@ -220,8 +221,8 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
 /// the sampled bit (W3C Trace Context level 1, as OpenTelemetry's
 /// `TraceContextPropagator` writes it). Written a byte's digit pair at a
 /// time, without bounds checks: it is made for every record.
-fn traceparent(context: &SpanContext) -> Bytes {
-    let mut out = [b'-'; 55];
+fn traceparent(context: &SpanContext) -> [u8; TRACEPARENT_LEN] {
+    let mut out = [b'-'; TRACEPARENT_LEN];
     let (version, rest) = out.split_at_mut(2);
     version.copy_from_slice(b"00");
     let (trace_id, rest) = rest[1..].split_at_mut(32);
@@ -237,7 +238,7 @@ fn traceparent(context: &SpanContext) -> Bytes {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
         }
     }
-    Bytes::copy_from_slice(&out)
+    out
 }
 
 #[cfg(test)]
@@ -253,6 +254,7 @@ mod tests {
     use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
+    use crate::observation::TRACESTATE;
     use crate::transaction::tests::config;
     use crate::{KafkaTemplate, MockProducer};
 
@@ -669,7 +671,9 @@ mod tests {
             let ours = String::from_utf8(traceparent(&context).to_vec()).expect("ASCII");
             assert_eq!(Some(&ours), written.get(TRACEPARENT));
             let mut record = ProducerRecord::new("t", "v");
-            inject(&mut record, &context);
+            let mut trace = None;
+            set_trace_headers(&mut trace, &record, &context);
+            trace.expect("a valid context").add_to(&mut record);
             let state = record
                 .headers
                 .iter()
