@@ -22,6 +22,8 @@
 mod log;
 #[cfg(feature = "opentelemetry")]
 mod otel;
+#[cfg(feature = "opentelemetry")]
+mod span_names;
 
 #[cfg(not(feature = "opentelemetry"))]
 pub(crate) use log::{SendSpan, SendTracer, observe_send, record_outcome};

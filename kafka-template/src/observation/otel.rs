@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
 use opentelemetry::global::{BoxedSpan, BoxedTracer};
 use opentelemetry::trace::{
-    Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, Tracer, TracerProvider,
+    Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, TraceState, Tracer,
+    TracerProvider,
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -83,10 +84,9 @@ pub(crate) fn observe_send(
         return None;
     };
     let parent = caller_context();
-    let mut name = String::with_capacity(5 + record.topic.len());
-    name.push_str("send ");
-    name.push_str(&record.topic);
-    let builder = tracer.span_builder(name).with_kind(SpanKind::Producer);
+    let builder = tracer
+        .span_builder(super::span_names::span_name(&record.topic))
+        .with_kind(SpanKind::Producer);
     let mut span = tracer.build_with_context(builder, &parent);
     // A tracer that makes no span of its own (no provider set) hands back
     // the parent's context: the caller's is propagated then.
@@ -199,10 +199,18 @@ fn set_trace_headers(
     {
         return;
     }
-    *trace = Some(TraceHeaders {
-        traceparent: traceparent(context),
-        tracestate: context.trace_state().header(),
+    let state = context.trace_state();
+    // Made in place (the 55 bytes are not copied into it), and asked for
+    // its trace state only when it has one.
+    let headers = trace.insert(TraceHeaders {
+        traceparent: [b'-'; TRACEPARENT_LEN],
+        tracestate: if *state == TraceState::NONE {
+            String::new()
+        } else {
+            state.header()
+        },
     });
+    write_traceparent(&mut headers.traceparent, context);
 }
 
 /// Each byte's two lower-case hex digits.
@@ -217,12 +225,11 @@ static HEX_PAIRS: [[u8; 2]; 256] = {
     pairs
 };
 
-/// `00-<trace id>-<span id>-<flags>` in lower-case hex, of which flags only
+/// Writes `00-<trace id>-<span id>-<flags>` into `out`: lower-case hex, flags only
 /// the sampled bit (W3C Trace Context level 1, as OpenTelemetry's
 /// `TraceContextPropagator` writes it). Written a byte's digit pair at a
 /// time, without bounds checks: it is made for every record.
-fn traceparent(context: &SpanContext) -> [u8; TRACEPARENT_LEN] {
-    let mut out = [b'-'; TRACEPARENT_LEN];
+fn write_traceparent(out: &mut [u8; TRACEPARENT_LEN], context: &SpanContext) {
     let (version, rest) = out.split_at_mut(2);
     version.copy_from_slice(b"00");
     let (trace_id, rest) = rest[1..].split_at_mut(32);
@@ -238,7 +245,10 @@ fn traceparent(context: &SpanContext) -> [u8; TRACEPARENT_LEN] {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
         }
     }
-    out
+    // The separators: `out` may have held another traceparent.
+    for at in [2, 35, 52] {
+        out[at] = b'-';
+    }
 }
 
 #[cfg(test)]
@@ -668,7 +678,9 @@ mod tests {
                 &opentelemetry::Context::new().with_remote_span_context(context.clone()),
                 &mut written,
             );
-            let ours = String::from_utf8(traceparent(&context).to_vec()).expect("ASCII");
+            let mut ours = [b'x'; TRACEPARENT_LEN];
+            write_traceparent(&mut ours, &context);
+            let ours = String::from_utf8(ours.to_vec()).expect("ASCII");
             assert_eq!(Some(&ours), written.get(TRACEPARENT));
             let mut record = ProducerRecord::new("t", "v");
             let mut trace = None;
