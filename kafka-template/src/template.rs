@@ -1070,13 +1070,12 @@ impl KafkaTemplate {
         // that must wait for metadata or buffer memory, or that was refused.
         // Otherwise the producer writes it into the batch, and the record
         // it hands back (with the outcome, or to wait with) has it.
-        // The record comes back by value on the rare path, as kafka-core's
-        // `try_send_with_callback` gives it.
-        #[allow(clippy::result_large_err)]
-        let sent = match trace {
-            Some(trace) => trace.with_headers(|headers| {
-                producer.try_send_with_callback_and_headers(record, headers, callback)
-            }),
+        let sent = match &trace {
+            Some(trace) => {
+                // Not through a closure: it would move the record into it.
+                let (headers, count) = trace.headers();
+                producer.try_send_with_callback_and_headers(record, &headers[..count], callback)
+            }
             None => producer.try_send_with_callback(record, callback),
         };
         match sent {

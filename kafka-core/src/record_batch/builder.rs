@@ -168,7 +168,13 @@ impl RecordBatchBuilder {
     #[inline(never)]
     pub(crate) fn estimate_extra_headers_size(own_headers: usize, extra: &[(&str, &[u8])]) -> usize {
         let count = |n: usize| varlong_len(i64::try_from(n).unwrap_or(i64::MAX));
-        let longer_count = count(own_headers.saturating_add(extra.len())) - count(own_headers);
+        let all = own_headers.saturating_add(extra.len());
+        // A count below 64 is one byte either way.
+        let longer_count = if all < 64 {
+            0
+        } else {
+            count(all) - count(own_headers)
+        };
         extra.iter().fold(longer_count, |size, (key, value)| {
             size.saturating_add(prefixed_size(key.len()))
                 .saturating_add(prefixed_size(value.len()))

@@ -68,14 +68,13 @@ pub(crate) struct TraceHeaders {
 
 #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
 impl TraceHeaders {
-    /// Runs `f` with the headers as the producer takes them.
-    pub(crate) fn with_headers<T>(&self, f: impl FnOnce(&[(&str, &[u8])]) -> T) -> T {
+    /// The headers as the producer takes them: the first `.1` of `.0`.
+    pub(crate) fn headers(&self) -> ([(&'static str, &[u8]); 2], usize) {
         let headers = [
             (TRACEPARENT, &self.traceparent[..]),
             (TRACESTATE, self.tracestate.as_bytes()),
         ];
-        let count = if self.tracestate.is_empty() { 1 } else { 2 };
-        f(&headers[..count])
+        (headers, if self.tracestate.is_empty() { 1 } else { 2 })
     }
 
     /// Adds the headers to `record`'s own.

@@ -131,7 +131,9 @@ fn partition_id(partition: i32) -> KeyValue {
 }
 
 /// The caller's context: its current `tracing` span's (through
-/// `tracing-opentelemetry`), else the current OpenTelemetry context.
+/// `tracing-opentelemetry`), else the current OpenTelemetry context. A
+/// clone: the span is built outside the thread's context (a sampler or
+/// processor may attach a context of its own).
 fn caller_context() -> Context {
     if let Some(context) = tracing_span_context() {
         return context;
