@@ -1068,8 +1068,9 @@ impl KafkaTemplate {
         // A plain call when the producer need not wait (no send future holding
         // the record, moved as it nests); a future, boxed, only for a send
         // that must wait for metadata or buffer memory, or that was refused.
-        // Otherwise the producer writes it into the batch, and the record
-        // it hands back (with the outcome, or to wait with) has it.
+        // A trace context still here is lent to the producer, which writes it
+        // into the batch; the record it hands back (with the outcome, or to
+        // wait with) has it among its headers.
         let sent = match &trace {
             Some(trace) => {
                 // Not through a closure: it would move the record into it.
