@@ -1016,8 +1016,7 @@ impl KafkaTemplate {
         };
         // The trace context goes into the record's own headers where the
         // record is kept as sent: by the mock, and for the failure journal.
-        if trace.is_some()
-            && (matches!(target, Target::Mock(..)) || observers.journal.is_some())
+        if (matches!(target, Target::Mock(..)) || observers.journal.is_some())
             && let Some(trace) = trace.take()
         {
             trace.add_to(&mut record);
