@@ -452,16 +452,7 @@ impl RunContext<'_> {
             Err(e) if output.success => return Err(e),
             Err(_) => None,
         };
-        // Asked up to three times: a busy 3-broker cluster can miss one
-        // watermark request's 10 s, which says nothing about the records.
-        let mut records_in_topic = target.admin.record_count(topic, PARTITIONS);
-        for _ in 1..3 {
-            if records_in_topic.is_ok() {
-                break;
-            }
-            records_in_topic = target.admin.record_count(topic, PARTITIONS);
-        }
-        let (records_in_topic, count_error) = match records_in_topic {
+        let (records_in_topic, count_error) = match target.admin.record_count(topic, PARTITIONS) {
             Ok(held) => (Some(held), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         };

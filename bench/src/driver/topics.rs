@@ -125,14 +125,36 @@ impl TopicAdmin {
     pub fn record_count(&self, name: &str, partitions: i32) -> anyhow::Result<u64> {
         let mut total = 0u64;
         for partition in 0..partitions {
-            let (low, high) = self
-                .admin
-                .inner()
-                .fetch_watermarks(name, partition, Duration::from_secs(10))
-                .with_context(|| format!("cannot read the offsets of {name}-{partition}"))?;
+            let (low, high) = self.watermarks(name, partition)?;
             total += u64::try_from(high - low).unwrap_or(0);
         }
         Ok(total)
+    }
+
+    /// A partition's low and high watermarks, asked up to three times, the
+    /// topic's metadata fetched before each retry: librdkafka answers
+    /// `UnknownPartition` from its own cache when the cache has not seen a
+    /// topic created a moment ago (asking again at once gets the same
+    /// answer), and a busy 3-broker cluster can miss one request's 10 s.
+    /// Neither says anything about the records.
+    fn watermarks(&self, name: &str, partition: i32) -> anyhow::Result<(i64, i64)> {
+        let client = self.admin.inner();
+        let mut attempt = 1;
+        loop {
+            match client.fetch_watermarks(name, partition, Duration::from_secs(10)) {
+                Ok(marks) => return Ok(marks),
+                Err(_) if attempt < 3 => {
+                    attempt += 1;
+                    // Its own failure shows in the next attempt's.
+                    let _ = client.fetch_metadata(Some(name), Duration::from_secs(5));
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot read the offsets of {name}-{partition} (asked 3 times)")
+                    });
+                }
+            }
+        }
     }
 
     /// Deletes `name`.
