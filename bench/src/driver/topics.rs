@@ -132,11 +132,12 @@ impl TopicAdmin {
     }
 
     /// A partition's low and high watermarks, asked up to three times, the
-    /// topic's metadata fetched before each retry: librdkafka answers
-    /// `UnknownPartition` from its own cache when the cache has not seen a
-    /// topic created a moment ago (asking again at once gets the same
-    /// answer), and a busy 3-broker cluster can miss one request's 10 s.
-    /// Neither says anything about the records.
+    /// topic's metadata fetched again (after a short pause) before each
+    /// retry: librdkafka answers `UnknownPartition` out of its metadata cache
+    /// when the cache's copy of the topic lacks the partition (seen on the
+    /// 3-broker cluster, three times back to back, for a topic whose every
+    /// partition had a leader moments before), and a busy cluster can miss
+    /// one request's 10 s. Neither says anything about the records.
     fn watermarks(&self, name: &str, partition: i32) -> anyhow::Result<(i64, i64)> {
         let client = self.admin.inner();
         let mut attempt = 1;
@@ -145,6 +146,7 @@ impl TopicAdmin {
                 Ok(marks) => return Ok(marks),
                 Err(_) if attempt < 3 => {
                     attempt += 1;
+                    std::thread::sleep(Duration::from_millis(500));
                     // Its own failure shows in the next attempt's.
                     let _ = client.fetch_metadata(Some(name), Duration::from_secs(5));
                 }
