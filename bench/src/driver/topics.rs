@@ -132,8 +132,8 @@ impl TopicAdmin {
     }
 
     /// A partition's low and high watermarks, asked up to three times, the
-    /// topic's metadata fetched again (after a short pause) before each
-    /// retry: librdkafka answers `UnknownPartition` out of its metadata cache
+    /// topic's metadata fetched again before each retry (the answer, not a
+    /// pause, is what the cache waits for): librdkafka answers `UnknownPartition` out of its metadata cache
     /// when the cache's copy of the topic lacks the partition (seen on the
     /// 3-broker cluster, three times back to back, for a topic whose every
     /// partition had a leader moments before), and a busy cluster can miss
@@ -146,7 +146,6 @@ impl TopicAdmin {
                 Ok(marks) => return Ok(marks),
                 Err(_) if attempt < 3 => {
                     attempt += 1;
-                    std::thread::sleep(Duration::from_millis(500));
                     // Its own failure shows in the next attempt's.
                     let _ = client.fetch_metadata(Some(name), Duration::from_secs(5));
                 }
