@@ -128,6 +128,7 @@ impl ProducerBatch {
                 .is_some_and(|b| b.estimated_size_in_bytes() >= batch_size)
     }
 
+    #[inline]
     pub(super) fn try_append(
         &mut self,
         append: &AppendRecord<'_>,

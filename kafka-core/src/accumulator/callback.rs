@@ -89,24 +89,39 @@ impl Callbacks {
 
     /// Keeps `callback` for the record at `position` (appended after every
     /// record kept so far).
+    #[inline(always)]
     pub(crate) fn push<F>(&mut self, position: RecordPosition, callback: F)
     where
         F: FnOnce(Outcome) + Send + 'static,
     {
-        // The last run if it is of this type; when it is full, the room of
-        // the next one.
-        let mut full_room = 0;
+        // Inlined (the rare new run apart): the position and the callback
+        // are copied once, into the run, rather than first into this call's
+        // arguments, and only the common case's code sits on the send path.
         if let Some(run) = self
             .runs
             .last_mut()
             .and_then(|run| run.as_any_mut().downcast_mut::<Run<F>>())
+            && run.0.len() < run.0.capacity()
         {
-            if run.0.len() < run.0.capacity() {
-                run.0.push((position, callback));
-                return;
-            }
-            full_room = run.0.capacity();
+            run.0.push((position, callback));
+            return;
         }
+        self.push_to_new_run(position, callback);
+    }
+
+    /// [`push`](Self::push) when the last run is full or of another type.
+    #[inline(never)]
+    fn push_to_new_run<F>(&mut self, position: RecordPosition, callback: F)
+    where
+        F: FnOnce(Outcome) + Send + 'static,
+    {
+        // When the last run is of this type and full, the room of the next
+        // one.
+        let full_room = self
+            .runs
+            .last_mut()
+            .and_then(|run| run.as_any_mut().downcast_mut::<Run<F>>())
+            .map_or(0, |run| run.0.capacity());
         let most = (MAX_RUN_BYTES / size_of::<(RecordPosition, F)>().max(1)).max(1);
         // Room for the rest of the expected records; after a full run, at
         // least twice its room (the batch holds more than expected).

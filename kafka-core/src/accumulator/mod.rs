@@ -25,6 +25,7 @@ mod batch;
 mod callback;
 mod completion;
 mod lazy;
+mod queue_table;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -50,6 +51,7 @@ use crate::partitioner::{
 use crate::record::ProducerRecord;
 use crate::record_batch::{Compression, CompressionRatioEstimator, RecordBatchBuilder};
 use crate::transaction_manager::{TransactionManager, increment_sequence};
+use queue_table::QueueTable;
 
 /// What [`RecordAccumulator::ready`] found (Java's `ReadyCheckResult`).
 #[derive(Debug, Default)]
@@ -204,14 +206,11 @@ impl PartitionQueue {
     }
 }
 
-/// A topic's queues, indexed by partition, read-locked.
-type QueueTable<'a> = std::sync::RwLockReadGuard<'a, Vec<Arc<Mutex<PartitionQueue>>>>;
-
 /// The queues of one topic and its built-in partitioner.
 #[derive(Debug)]
 pub(crate) struct TopicQueues {
     pub name: Arc<str>,
-    partitions: RwLock<Vec<Arc<Mutex<PartitionQueue>>>>,
+    partitions: QueueTable,
     pub built_in: BuiltInPartitioner,
     /// How well this topic's batches compress, so a compressed batch is filled
     /// to about `batch.size` bytes after compression (Java's per-topic estimate).
@@ -228,40 +227,20 @@ impl TopicQueues {
         lock(&self.compression_ratio).estimate()
     }
 
-    /// The queue for `partition`, growing the table when the topic grew.
-    fn queue(&self, partition: i32) -> Arc<Mutex<PartitionQueue>> {
-        let (queues, index) = self.queues_with(partition);
-        queues[index].clone()
-    }
-
-    /// The table of queues, read-locked, and the index of `partition`'s queue
-    /// in it (the table grown first when the topic grew): the append locks
-    /// that queue without cloning it.
+    /// The queue for `partition`, the table grown when the topic grew.
     #[inline]
-    fn queues_with(&self, partition: i32) -> (QueueTable<'_>, usize) {
-        let index = usize::try_from(partition).unwrap_or(0);
-        loop {
-            let queues = self.partitions.read().unwrap_or_else(|p| p.into_inner());
-            if index < queues.len() {
-                return (queues, index);
-            }
-            drop(queues);
-            let mut partitions = self.partitions.write().unwrap_or_else(|p| p.into_inner());
-            while partitions.len() <= index {
-                partitions.push(Arc::default());
-            }
-        }
+    fn queue(&self, partition: i32) -> &Mutex<PartitionQueue> {
+        self.partitions.get(partition)
     }
 
     /// Every queue with its partition number.
-    fn queues(&self) -> Vec<(i32, Arc<Mutex<PartitionQueue>>)> {
-        self.partitions
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .enumerate()
-            .map(|(i, q)| (i32::try_from(i).unwrap_or(i32::MAX), q.clone()))
-            .collect()
+    fn queues(&self) -> impl Iterator<Item = (i32, &Mutex<PartitionQueue>)> {
+        self.partitions.iter()
+    }
+
+    /// How many partitions have a queue.
+    fn queue_count(&self) -> usize {
+        self.partitions.len()
     }
 }
 
@@ -326,7 +305,7 @@ impl RecordAccumulator {
             .or_insert_with(|| {
                 Arc::new(TopicQueues {
                     name: Arc::from(topic),
-                    partitions: RwLock::default(),
+                    partitions: QueueTable::default(),
                     built_in: BuiltInPartitioner::new(topic, self.config.partitioner),
                     compression_ratio: Mutex::default(),
                 })
@@ -487,8 +466,7 @@ impl RecordAccumulator {
                 }
             };
             {
-                let (queues, index) = topic.queues_with(partition);
-                let mut q = lock(&queues[index]);
+                let mut q = lock(topic.queue(partition));
                 if sticky.is_some_and(|s| topic.built_in.is_partition_changed(s)) {
                     continue;
                 }
@@ -691,8 +669,8 @@ impl RecordAccumulator {
     pub fn reenqueue(&self, mut batch: ProducerBatch, now: Instant) {
         let backoff = retry_backoff(&self.config, batch.attempts);
         batch.retry_at = Some(now + backoff);
-        let queue = self.topic(&batch.topic).queue(batch.partition);
-        let mut q = lock(&queue);
+        let topic = self.topic(&batch.topic);
+        let mut q = lock(topic.queue(batch.partition));
         let position = q.retry_position(&batch, 0);
         q.batches.insert(position, batch);
     }
@@ -724,8 +702,8 @@ impl RecordAccumulator {
             tm.split(&topic, partition, seq, &bases);
         }
         let count = parts.len();
-        let queue = self.topic(&topic).queue(partition);
-        let mut q = lock(&queue);
+        let queues = self.topic(&topic);
+        let mut q = lock(queues.queue(partition));
         for (i, part) in parts.into_iter().enumerate() {
             let position = q.retry_position(&part, i);
             q.batches.insert(position, part);
@@ -742,18 +720,18 @@ impl RecordAccumulator {
         let mut check = ReadyCheck::default();
         for topic in self.topics() {
             let meta = cluster.topics.get(&*topic.name);
-            let queues = topic.queues();
-            let mut loads = Vec::with_capacity(queues.len());
-            for (partition, queue) in &queues {
+            let queue_count = topic.queue_count();
+            let mut loads = Vec::with_capacity(queue_count);
+            for (partition, queue) in topic.queues().take(queue_count) {
                 let q = lock(queue);
                 let leader =
-                    meta.and_then(|m| m.partitions.get(usize::try_from(*partition).ok()?)?.leader);
+                    meta.and_then(|m| m.partitions.get(usize::try_from(partition).ok()?)?.leader);
                 let Some(leader) = leader else {
                     check.unknown_leader |= !q.batches.is_empty();
                     continue;
                 };
                 loads.push(PartitionLoad {
-                    partition: *partition,
+                    partition,
                     queue_size: q.batches.len(),
                     leader_stalled_for: Duration::ZERO,
                 });
@@ -770,10 +748,10 @@ impl RecordAccumulator {
                     }
                 }
             }
-            if meta.is_some_and(|m| m.partitions.len() == queues.len()) {
+            if meta.is_some_and(|m| m.partitions.len() == queue_count) {
                 topic
                     .built_in
-                    .update_partition_load_stats(&loads, queues.len());
+                    .update_partition_load_stats(&loads, queue_count);
             }
         }
         check
@@ -796,7 +774,8 @@ impl RecordAccumulator {
         let mut drained = Drained::default();
         let mut size = 0usize;
         let mut candidates = Vec::new();
-        for topic in self.topics() {
+        let topics = self.topics();
+        for topic in &topics {
             for (partition, queue) in topic.queues() {
                 if cluster.leader_for(&topic.name, partition) == Some(node) {
                     candidates.push(queue);
@@ -808,7 +787,7 @@ impl RecordAccumulator {
         }
         let start = self.drain_start.fetch_add(1, Ordering::Relaxed) % candidates.len();
         'partitions: for i in 0..candidates.len() {
-            let queue = &candidates[(start + i) % candidates.len()];
+            let queue = candidates[(start + i) % candidates.len()];
             let mut q = lock(queue);
             let Some(head) = q.batches.front_mut() else {
                 continue;
@@ -888,7 +867,7 @@ impl RecordAccumulator {
         let mut expired = Vec::new();
         for topic in self.topics() {
             for (_, queue) in topic.queues() {
-                let mut q = lock(&queue);
+                let mut q = lock(queue);
                 // Batches are queued oldest first (retries go back to the front).
                 while q
                     .batches
@@ -909,7 +888,7 @@ impl RecordAccumulator {
         let mut all = Vec::new();
         for topic in self.topics() {
             for (_, queue) in topic.queues() {
-                all.extend(lock(&queue).batches.drain(..));
+                all.extend(lock(queue).batches.drain(..));
             }
         }
         all
@@ -1028,7 +1007,7 @@ mod tests {
         let topic = accumulator.topic(TOPIC);
         let queue = topic.queue(0);
         let mut appended = 0;
-        while lock(&queue).batches.len() < 2 {
+        while lock(queue).batches.len() < 2 {
             let record = record(appended);
             let append = AppendRecord {
                 topic: &topic,
@@ -1068,8 +1047,8 @@ mod tests {
             1_700_000_000_000,
             Some::<Callback>(Box::new(drop)),
         ));
-        let queue = accumulator.topic(TOPIC).queue(0);
-        let queue = lock(&queue);
+        let topic = accumulator.topic(TOPIC);
+        let queue = lock(topic.queue(0));
         let head = queue.batches.front().expect("a batch");
         let at = |ms: f64| head.created + Duration::from_secs_f64(ms / 1_000.0);
         assert_eq!(
@@ -1167,8 +1146,8 @@ mod tests {
         let total = 1 << 20;
         let accumulator = accumulator(total);
         fill_first_batch(&accumulator, |_| None);
-        let queue = accumulator.topic(TOPIC).queue(0);
-        let mut q = lock(&queue);
+        let topic = accumulator.topic(TOPIC);
+        let mut q = lock(topic.queue(0));
         let first = &mut q.batches[0];
         // Left for the sender to compress, with every allocated byte reserved.
         assert!(first.bytes().is_none());
@@ -1196,8 +1175,8 @@ mod tests {
         let total = 2 * BATCH_SIZE;
         let accumulator = accumulator(total);
         fill_first_batch(&accumulator, |_| None);
-        let queue = accumulator.topic(TOPIC).queue(0);
-        let q = lock(&queue);
+        let topic = accumulator.topic(TOPIC);
+        let q = lock(topic.queue(0));
         let first = &q.batches[0];
         assert!(first.bytes().is_some(), "the appender compressed the batch");
         assert!(first.builder.is_none());
