@@ -117,23 +117,27 @@ impl BufferPool {
             self.waiting.store(state.waiters.len(), Ordering::Relaxed);
             (id, granted)
         };
+        let mut place = PlaceInLine {
+            pool: self,
+            id,
+            needed: size,
+            granted,
+            left: false,
+        };
         on_wait();
-        let mut granted = granted;
-        match tokio::time::timeout_at(deadline, &mut granted).await {
-            Ok(Ok(())) => Ok(()),
-            // The sender half lives in the queue; it is only dropped by `cancel`.
+        match tokio::time::timeout_at(deadline, &mut place.granted).await {
+            Ok(Ok(())) => {
+                place.left = true;
+                Ok(())
+            }
+            // The sender half lives in the queue until it is served.
             Ok(Err(_)) | Err(_) => {
-                let mut state = self.lock();
-                state.waiters.retain(|w| w.id != id);
-                self.waiting.store(state.waiters.len(), Ordering::Relaxed);
-                // Granted between the timeout and taking the lock: keep it.
-                if granted.try_recv().is_ok() {
-                    return Ok(());
+                // Granted between the timeout and the line's lock: keep it.
+                if place.leave() {
+                    Ok(())
+                } else {
+                    Err(ReserveError::Timeout)
                 }
-                // Leaving the head of the line may let the next waiter through.
-                Self::serve(&mut state);
-                self.waiting.store(state.waiters.len(), Ordering::Relaxed);
-                Err(ReserveError::Timeout)
             }
         }
     }
@@ -166,6 +170,45 @@ impl BufferPool {
     }
 }
 
+/// A reservation's place in the line while it waits. Left when the wait
+/// ends without the grant, and also when the waiting future is dropped (a
+/// send given up by its caller): a grant sent meanwhile is then given back,
+/// or those bytes would be lost to the pool for good.
+struct PlaceInLine<'a> {
+    pool: &'a BufferPool,
+    id: u64,
+    needed: usize,
+    granted: oneshot::Receiver<()>,
+    /// Whether the grant was taken or the line left.
+    left: bool,
+}
+
+impl PlaceInLine<'_> {
+    /// Leaves the line; true if the bytes were granted meanwhile (they are
+    /// then the caller's).
+    fn leave(&mut self) -> bool {
+        if std::mem::replace(&mut self.left, true) {
+            return false;
+        }
+        let pool = self.pool;
+        let mut state = pool.lock();
+        state.waiters.retain(|w| w.id != self.id);
+        let was_granted = self.granted.try_recv().is_ok();
+        // Leaving the head of the line may let the next waiter through.
+        BufferPool::serve(&mut state);
+        pool.waiting.store(state.waiters.len(), Ordering::Relaxed);
+        was_granted
+    }
+}
+
+impl Drop for PlaceInLine<'_> {
+    fn drop(&mut self) {
+        if self.leave() {
+            self.pool.release(self.needed);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +223,41 @@ mod tests {
         assert!(!pool.try_reserve(50));
         pool.release(60);
         assert_eq!(pool.available(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_grant_to_a_wait_given_up_comes_back_to_the_pool() {
+        use futures_util::FutureExt;
+        let pool = BufferPool::new(100);
+        assert!(pool.try_reserve(100));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut wait = Box::pin(pool.reserve(50, deadline, || {}));
+        assert!((&mut wait).now_or_never().is_none(), "waits in line");
+        assert_eq!(pool.waiters(), 1);
+        // Granted, then given up before it saw the grant.
+        pool.release(100);
+        assert_eq!(pool.available(), 50);
+        drop(wait);
+        assert_eq!(pool.available(), 100);
+        assert_eq!(pool.waiters(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_wait_given_up_in_line_lets_the_next_through() {
+        use futures_util::FutureExt;
+        let pool = BufferPool::new(100);
+        assert!(pool.try_reserve(100));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut first = Box::pin(pool.reserve(80, deadline, || {}));
+        assert!((&mut first).now_or_never().is_none());
+        let mut second = Box::pin(pool.reserve(30, deadline, || {}));
+        assert!((&mut second).now_or_never().is_none());
+        pool.release(50);
+        // 50 free: not enough for the head of the line, so the second waits.
+        assert_eq!(pool.available(), 50);
+        drop(first);
+        assert_eq!(pool.available(), 20, "the second was served");
+        assert_eq!((&mut second).now_or_never(), Some(Ok(())));
     }
 
     #[tokio::test]

@@ -128,14 +128,17 @@ struct InProgress<'a>(&'a AtomicUsize);
 
 impl<'a> InProgress<'a> {
     fn new(count: &'a AtomicUsize) -> Self {
-        count.fetch_add(1, Ordering::AcqRel);
+        // SeqCst with the `closed` flag's accesses: the append counts itself
+        // then reads the flag, the sender reads the flag then the count, and
+        // one of the two must see the other's write (see `close`).
+        count.fetch_add(1, Ordering::SeqCst);
         InProgress(count)
     }
 }
 
 impl Drop for InProgress<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -446,11 +449,6 @@ impl RecordAccumulator {
             ..
         } = *append;
         loop {
-            if self.closed.load(Ordering::Acquire) {
-                return AppendStep::Done(Err(KafkaError::ProducerClosed(
-                    "send was called after close",
-                )));
-            }
             let (partition, sticky) = match choice {
                 PartitionChoice::Partition(p) => (p, None),
                 PartitionChoice::Sticky => {
@@ -467,6 +465,16 @@ impl RecordAccumulator {
             };
             {
                 let mut q = lock(topic.queue(partition));
+                // Checked under the queue's lock (as Java's `tryAppend` does):
+                // a forced close takes every queued batch, each queue locked
+                // in turn, and then the sender stops. An append that checked
+                // before locking could lock the queue after that and open a
+                // batch that nobody would send or fail.
+                if self.closed.load(Ordering::SeqCst) {
+                    return AppendStep::Done(Err(KafkaError::ProducerClosed(
+                        "the record was not appended before the close began",
+                    )));
+                }
                 if sticky.is_some_and(|s| topic.built_in.is_partition_changed(s)) {
                     continue;
                 }
@@ -651,17 +659,24 @@ impl RecordAccumulator {
         !lock(&self.accounting.incomplete).is_empty()
     }
 
+    /// Refuses appends from now on. The flag, the count of appends in
+    /// progress and the queue table's length are accessed SeqCst: an append
+    /// writes the count (or a new queue) and then reads the flag, the sender
+    /// reads the flag and then the count (or the queues); with weaker orders
+    /// both could miss the other's write, and the sender would stop while an
+    /// append goes on to open a batch nobody sends. (On x86 these are the
+    /// same instructions as acquire and release.)
     pub fn close(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.closed.store(true, Ordering::SeqCst);
         self.wakeup.notify_one();
     }
 
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        self.closed.load(Ordering::SeqCst)
     }
 
     pub fn appends_in_progress(&self) -> usize {
-        self.appends_in_progress.load(Ordering::Acquire)
+        self.appends_in_progress.load(Ordering::SeqCst)
     }
 
     /// Puts a batch that must be retried back at the head of its queue, in
@@ -1057,6 +1072,39 @@ mod tests {
             "the sender is woken for it 4 ms after it opened"
         );
         assert_eq!(accumulator.head_ready(head, 1, at(4.0)), Ok(()));
+    }
+
+    /// An append refuses once the accumulator is closed, also one that has
+    /// memory reserved for a new batch (the second pass of an append that
+    /// waited for memory): after a forced close has taken the queued
+    /// batches, the batch it opened would be left with nobody to send or
+    /// fail it.
+    #[test]
+    fn an_append_with_memory_for_a_new_batch_is_refused_after_close() {
+        let accumulator = accumulator(4 * BATCH_SIZE);
+        let record = record(0);
+        let partitions = TopicPartitions::all_available(1);
+        let topic = accumulator.topic(TOPIC);
+        let append = AppendRecord {
+            topic: &topic,
+            record: &record,
+            extra_headers: &[],
+            record_size: record.size_upper_bound(&[]),
+            timestamp: 1_700_000_000_000,
+            choice: PartitionChoice::Partition(0),
+            partitions: &partitions,
+        };
+        accumulator.close();
+        assert!(accumulator.pool().try_reserve(BATCH_SIZE));
+        let mut reserved = BATCH_SIZE;
+        let refused = accumulator.append_step(&append, &mut (), &mut reserved);
+        assert!(matches!(
+            refused,
+            AppendStep::Done(Err(KafkaError::ProducerClosed(_)))
+        ));
+        assert!(accumulator.take_all().is_empty(), "no batch was opened");
+        // The reservation is the caller's to release.
+        assert_eq!(reserved, BATCH_SIZE);
     }
 
     #[test]

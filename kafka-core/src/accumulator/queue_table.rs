@@ -58,8 +58,9 @@ impl QueueTable {
     #[inline]
     pub fn get(&self, partition: i32) -> &Mutex<PartitionQueue> {
         let index = usize::try_from(partition).unwrap_or(0);
-        if index >= self.len.load(Ordering::Acquire) {
-            self.len.fetch_max(index + 1, Ordering::AcqRel);
+        // SeqCst, as the accumulator's `closed` flag (see its `close`).
+        if index >= self.len.load(Ordering::SeqCst) {
+            self.len.fetch_max(index + 1, Ordering::SeqCst);
         }
         let (segment, offset) = locate(index);
         let slots = self.segments[segment].get_or_init(|| {
@@ -72,7 +73,7 @@ impl QueueTable {
 
     /// How many partitions the table has queues for.
     pub fn len(&self) -> usize {
-        self.len.load(Ordering::Acquire)
+        self.len.load(Ordering::SeqCst)
     }
 
     /// Every queue with its partition number, in partition order.
