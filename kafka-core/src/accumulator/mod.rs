@@ -985,6 +985,24 @@ mod tests {
         }
     }
 
+    /// The append of `record` to partition 0 of `topic`.
+    fn to_partition_0<'a>(
+        topic: &'a TopicQueues,
+        record: &'a ProducerRecord,
+        timestamp: i64,
+        partitions: &'a TopicPartitions,
+    ) -> AppendRecord<'a> {
+        AppendRecord {
+            topic,
+            record,
+            extra_headers: &[],
+            record_size: record.size_upper_bound(&[]),
+            timestamp,
+            choice: PartitionChoice::Partition(0),
+            partitions,
+        }
+    }
+
     /// Appends `record` to partition 0, which must not wait for memory;
     /// returns its future when `callback` is `()`.
     fn append_now(
@@ -995,15 +1013,7 @@ mod tests {
     ) -> Appended {
         let partitions = TopicPartitions::all_available(1);
         let topic = accumulator.topic(&record.topic);
-        let append = AppendRecord {
-            topic: &topic,
-            record,
-            extra_headers: &[],
-            record_size: record.size_upper_bound(&[]),
-            timestamp,
-            choice: PartitionChoice::Partition(0),
-            partitions: &partitions,
-        };
+        let append = to_partition_0(&topic, record, timestamp, &partitions);
         accumulator
             .append(&append, None, callback)
             .now_or_never()
@@ -1024,15 +1034,7 @@ mod tests {
         let mut appended = 0;
         while lock(queue).batches.len() < 2 {
             let record = record(appended);
-            let append = AppendRecord {
-                topic: &topic,
-                record: &record,
-                extra_headers: &[],
-                record_size: record.size_upper_bound(&[]),
-                timestamp: 1_700_000_000_000,
-                choice: PartitionChoice::Partition(0),
-                partitions: &partitions,
-            };
+            let append = to_partition_0(&topic, &record, 1_700_000_000_000, &partitions);
             let append = accumulator.append(&append, Some(deadline), callback(appended));
             let future = append.now_or_never().expect("an append that must not wait");
             drop(future.expect("appended"));
@@ -1085,15 +1087,7 @@ mod tests {
         let record = record(0);
         let partitions = TopicPartitions::all_available(1);
         let topic = accumulator.topic(TOPIC);
-        let append = AppendRecord {
-            topic: &topic,
-            record: &record,
-            extra_headers: &[],
-            record_size: record.size_upper_bound(&[]),
-            timestamp: 1_700_000_000_000,
-            choice: PartitionChoice::Partition(0),
-            partitions: &partitions,
-        };
+        let append = to_partition_0(&topic, &record, 1_700_000_000_000, &partitions);
         accumulator.close();
         assert!(accumulator.pool().try_reserve(BATCH_SIZE));
         let mut reserved = BATCH_SIZE;
