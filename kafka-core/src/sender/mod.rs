@@ -922,8 +922,21 @@ impl Sender {
             });
             return;
         }
-        // A definite answer: the broker did not write this batch.
-        batch.fate_unknown = false;
+        match code {
+            // The broker checked this producer's sequences for the partition
+            // and found the batch's absent (an earlier attempt included).
+            ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER | ErrorCode::UNKNOWN_PRODUCER_ID => {
+                batch.fate_unknown = false;
+            }
+            // The leader appended this attempt; only its replication fell short.
+            ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND | ErrorCode::REQUEST_TIMED_OUT => {
+                batch.fate_unknown = true;
+                batch.maybe_written = true;
+            }
+            // Any other refusal says nothing of an earlier attempt whose answer
+            // was lost (a broker that no longer leads did not look).
+            _ => {}
+        }
         let message = response.error_message.clone().or_else(|| {
             let messages: Vec<_> = response
                 .record_errors
@@ -961,11 +974,13 @@ impl Sender {
             ErrorCode::UNKNOWN_PRODUCER_ID if self.txn.is_none() => {
                 // The broker lost our producer state (retention): it rejected this
                 // batch, so a new epoch and sequence cannot duplicate it.
+                // The batch keeps its old sequence until the new epoch (the
+                // drain stamps it anew then): batches queued back meanwhile
+                // stay in their sequence order.
                 if let (Some(tm), Some(seq)) = (self.tm.as_mut(), seq) {
                     tm.forget(&batch.topic, batch.partition, seq);
                     tm.request_epoch_bump("UNKNOWN_PRODUCER_ID");
                 }
-                batch.clear_producer_state();
                 self.retry_or_fail(batch, error);
             }
             ErrorCode::MESSAGE_TOO_LARGE | ErrorCode::RECORD_LIST_TOO_LARGE
@@ -1040,10 +1055,11 @@ impl Sender {
             },
             other => other,
         };
-        if let (Some(tm), Some((pid, epoch, seq))) = (self.tm.as_mut(), batch.producer_state) {
-            if tm.is_current(pid, epoch) {
-                tm.forget(&batch.topic, batch.partition, seq);
-            }
+        // Only a gap in the current epoch's sequences needs a new epoch.
+        if let (Some(tm), Some((pid, epoch, seq))) = (self.tm.as_mut(), batch.producer_state)
+            && tm.is_current(pid, epoch)
+        {
+            tm.forget(&batch.topic, batch.partition, seq);
             tm.request_epoch_bump(error.kind_name());
         }
         // A transaction in which a send failed cannot commit (Java's

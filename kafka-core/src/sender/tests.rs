@@ -1999,3 +1999,111 @@ async fn a_push_that_is_never_answered_holds_up_no_record() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_refused_for_an_unknown_producer_id_keep_their_order() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.answer_delay = Duration::from_millis(20));
+        // The broker lost the producer's state from the 3rd batch on: every
+        // batch of the old epoch from there is refused, several in flight.
+        fake.rule(|batch| {
+            (batch.epoch == 0 && batch.base_sequence >= 6)
+                .then_some(Fault::Reject(ErrorCode::UNKNOWN_PRODUCER_ID))
+        });
+        let producer = producer(&fake, &[SMALL_BATCHES]);
+        let sent = values(0..40);
+        deliver_all(&producer, 0, &sent).await;
+        let refused_in_flight = fake.with(|s| {
+            s.received
+                .iter()
+                .filter(|b| b.epoch == 0 && b.base_sequence >= 6)
+                .count()
+        });
+        assert!(
+            refused_in_flight > 1,
+            "several batches were refused: {refused_in_flight}"
+        );
+        assert_eq!(fake.log(0), sent, "every record once, in order");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_first_answer_was_lost_is_not_resent_under_a_new_epoch() {
+    within(async {
+        let fake = Fake::new(1, &[1, 1]);
+        // The first batch of partition 0 is written but its answer lost; its
+        // resends under the old epoch are refused as sent to a broker that
+        // no longer leads (which says nothing of the first attempt).
+        let mut seen_first = false;
+        fake.rule(move |batch| {
+            if batch.partition == 1 {
+                return Some(Fault::Reject(ErrorCode::INVALID_RECORD));
+            }
+            if batch.partition != 0 || batch.epoch != 0 || batch.base_sequence != 0 {
+                return None;
+            }
+            if std::mem::replace(&mut seen_first, true) {
+                Some(Fault::Reject(ErrorCode::NOT_LEADER_OR_FOLLOWER))
+            } else {
+                Some(Fault::LoseAnswer)
+            }
+        });
+        let producer = producer(&fake, &[]);
+        let first = producer
+            .send(ProducerRecord::new(TOPIC, "first").with_partition(0))
+            .await
+            .expect("accepted");
+        // Once a resend was refused, a batch of partition 1 fails for good,
+        // which bumps the epoch while the first batch waits for its retry.
+        fake.until(|s| {
+            s.received
+                .iter()
+                .filter(|b| b.partition == 0 && b.epoch == 0)
+                .count()
+                >= 2
+        })
+        .await;
+        let other = producer
+            .send(ProducerRecord::new(TOPIC, "other").with_partition(1))
+            .await
+            .expect("accepted");
+        assert!(other.await.is_err(), "INVALID_RECORD fails the batch");
+        let outcome = first.await;
+        assert_eq!(fake.log(0), ["first"], "written once, by the first attempt");
+        let error = outcome.expect_err("its fate is unknown");
+        assert!(error.error().possibly_written(), "{error:?}");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_the_leader_appended_but_could_not_replicate_fails_as_possibly_written() {
+    within(async {
+        for code in [
+            ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+            ErrorCode::REQUEST_TIMED_OUT,
+        ] {
+            let fake = Fake::new(1, &[1]);
+            // Without retries the producer is not idempotent (as Java's): the
+            // batch has no sequence, so the first one is refused by count.
+            let mut refused = false;
+            fake.rule(move |_| {
+                (!std::mem::replace(&mut refused, true)).then_some(Fault::Reject(code))
+            });
+            let producer = producer(&fake, &[("retries", "0")]);
+            let outcome = producer
+                .send(ProducerRecord::new(TOPIC, "v").with_partition(0))
+                .await
+                .expect("accepted")
+                .await;
+            let error = outcome.expect_err("no retries");
+            assert!(error.error().possibly_written(), "{code:?}: {error:?}");
+            producer.close(LIMIT).await;
+        }
+    })
+    .await;
+}
