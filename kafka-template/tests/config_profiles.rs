@@ -313,9 +313,10 @@ fn config_location_from_the_environment() {
 }
 
 /// Spring Boot's documented example: `include` adds to the active profiles,
-/// after them, whichever way they were chosen.
+/// whichever way they were chosen; as Spring Boot's `Profiles` orders them,
+/// before them, so the active profile's file overrides the included ones.
 #[test]
-fn include_adds_profiles_after_the_active_ones() {
+fn include_adds_profiles_before_the_active_ones() {
     let dir = ConfigDir::new();
     dir.write(
         "application.yml",
@@ -332,11 +333,11 @@ fn include_adds_profiles_after_the_active_ones() {
     .write("application-local.yml", "kafka.client-id: local\n")
     .write("application-prod.yml", "kafka.producer.acks: all\n");
     let config = dir.builder().load().unwrap();
-    assert_eq!(config.profiles(), ["dev", "common", "local"]);
+    assert_eq!(config.profiles(), ["common", "local", "dev"]);
     assert_eq!(
         config.lookup("kafka.client-id"),
-        Some("local"),
-        "later wins"
+        Some("dev"),
+        "the active profile wins"
     );
     assert_eq!(config.lookup("kafka.producer.acks"), Some("0"));
     assert_eq!(config.lookup("kafka.producer.linger"), Some("7ms"));
@@ -347,10 +348,10 @@ fn include_adds_profiles_after_the_active_ones() {
         .env_source([("SPRING_PROFILES_ACTIVE", "prod")])
         .load()
         .unwrap();
-    assert_eq!(config.profiles(), ["prod", "common", "local"]);
+    assert_eq!(config.profiles(), ["common", "local", "prod"]);
     assert_eq!(config.lookup("kafka.producer.acks"), Some("all"));
     let config = dir.builder().profiles(["dev", "common"]).load().unwrap();
-    assert_eq!(config.profiles(), ["dev", "common", "local"], "each once");
+    assert_eq!(config.profiles(), ["common", "local", "dev"], "each once");
 }
 
 #[test]

@@ -3,12 +3,14 @@
 //! used to gate YAML documents.
 //!
 //! The profiles are, in increasing precedence (as Spring Boot's `Profiles`
-//! orders them): those of `profiles.active` (the builder, else the
-//! environment, else the files), then those of every `profiles.include` (the
-//! environment's first, then the files' from the highest-precedence document
-//! down, as Spring walks its sources); each followed at once by the members of
-//! its `profiles.group`, and theirs, depth first, without repeats. With none of
-//! them, the `profiles.default` ones (`default`), expanded the same way.
+//! orders them, the included ones among its "additional" profiles): those of
+//! every `profiles.include` (the environment's first, then the files' from the
+//! highest-precedence document down, as Spring walks its sources), then those
+//! of `profiles.active` (the builder, else the environment, else the files),
+//! so an active profile overrides a shared one it includes; each followed at
+//! once by the members of its `profiles.group`, and theirs, depth first,
+//! without repeats. With none of them, the `profiles.default` ones
+//! (`default`), expanded the same way.
 
 use std::collections::BTreeMap;
 
@@ -204,7 +206,9 @@ impl ProfileSources<'_> {
             }
         }
 
-        let activated = unique(active.into_iter().chain(include));
+        // Spring's `Profiles.getActivatedProfiles`: the additional (included)
+        // profiles first, then the active ones.
+        let activated = unique(include.into_iter().chain(active));
         if !activated.is_empty() {
             return expand(activated, &groups);
         }
