@@ -72,16 +72,19 @@ fn working_directory_then_config_directory() {
     });
     assert!(config.is_ok());
     let searched = [
-        "application.yml",
         "application.yaml",
-        "config/application.yml",
+        "application.yml",
+        "application.properties",
         "config/application.yaml",
+        "config/application.yml",
+        "config/application.properties",
     ]
     .map(|file| cwd.join(file).display().to_string())
     .join(", ");
     assert!(
         logs.contains(&format!(
-            "no application.yml or application.yaml found (searched {searched}); "
+            "no application.properties, application.yml or application.yaml found \
+             (searched {searched}); "
         )),
         "{logs}"
     );

@@ -1,5 +1,6 @@
-//! No `application.yml` where one was looked for: a warning naming every place
-//! searched, and a configuration from the environment and defaults.
+//! No `application.properties`, `.yml` or `.yaml` where one was looked for: a
+//! warning naming every place searched, and a configuration from the
+//! environment and defaults.
 
 mod config_common;
 mod log_capture;
@@ -21,12 +22,15 @@ fn a_warning_names_every_place_searched() {
     });
     let config = config.unwrap();
     let expected = format!(
-        "no application.yml or application.yaml found (searched {}, {}, {}, {}); using the \
-         environment and defaults only (set KAFKA_CONFIG_LOCATION to read another directory)",
-        first.file("application.yml").display(),
+        "no application.properties, application.yml or application.yaml found (searched {}, {}, \
+         {}, {}, {}, {}); using the environment and defaults only (set KAFKA_CONFIG_LOCATION \
+         to read another directory)",
         first.file("application.yaml").display(),
-        second.file("application.yml").display(),
+        first.file("application.yml").display(),
+        first.file("application.properties").display(),
         second.file("application.yaml").display(),
+        second.file("application.yml").display(),
+        second.file("application.properties").display(),
     );
     assert!(logs.contains(" WARN "), "{logs}");
     assert!(logs.contains(&expected), "{logs}");
@@ -40,17 +44,26 @@ fn a_warning_names_every_place_searched() {
 
 #[test]
 fn no_warning_when_a_file_is_found() {
-    for name in ["application.yml", "application.yaml"] {
+    for name in [
+        "application.yml",
+        "application.yaml",
+        "application.properties",
+    ] {
         let dir = ConfigDir::new();
-        dir.write(name, "kafka.client-id: shop\n");
+        let text = if name.ends_with("properties") {
+            "kafka.client-id=shop\n"
+        } else {
+            "kafka.client-id: shop\n"
+        };
+        dir.write(name, text);
         let (config, logs) = capture_logs(|| dir.builder().load());
         assert_eq!(config.unwrap().lookup("kafka.client-id"), Some("shop"));
-        assert!(!logs.contains("no application.yml"), "{name}: {logs}");
+        assert!(!logs.contains("no application."), "{name}: {logs}");
     }
     // An empty file counts as found: it was put there on purpose.
     let dir = ConfigDir::new();
     dir.write("application.yml", "");
     let (config, logs) = capture_logs(|| dir.builder().load());
     assert!(config.is_ok());
-    assert!(!logs.contains("no application.yml"), "{logs}");
+    assert!(!logs.contains("no application."), "{logs}");
 }

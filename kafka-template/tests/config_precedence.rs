@@ -37,7 +37,16 @@ fn rows() -> Vec<Row> {
             expected_origin: Expected::Default,
         },
         Row {
-            what: "application.yml over defaults",
+            what: "application.yaml over defaults",
+            layer: Layer::File(
+                "application.yaml",
+                "kafka:\n  client-id: x\n  bootstrap-servers: root-yaml:9092\n",
+            ),
+            expected: "root-yaml:9092",
+            expected_origin: Expected::File("application.yaml", 3),
+        },
+        Row {
+            what: "application.yml over application.yaml in the same directory",
             layer: Layer::File(
                 "application.yml",
                 "kafka:\n  bootstrap-servers: root-file:9092\n",
@@ -46,13 +55,13 @@ fn rows() -> Vec<Row> {
             expected_origin: Expected::File("application.yml", 2),
         },
         Row {
-            what: "application.yaml over application.yml in the same directory",
+            what: "application.properties over application.yml in the same directory",
             layer: Layer::File(
-                "application.yaml",
-                "kafka:\n  client-id: x\n  bootstrap-servers: root-yaml:9092\n",
+                "application.properties",
+                "# the properties file\nkafka.bootstrap-servers=root-properties:9092\n",
             ),
-            expected: "root-yaml:9092",
-            expected_origin: Expected::File("application.yaml", 3),
+            expected: "root-properties:9092",
+            expected_origin: Expected::File("application.properties", 2),
         },
         Row {
             what: "a later directory (config/) over an earlier one",

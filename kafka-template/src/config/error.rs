@@ -211,6 +211,16 @@ pub enum ConfigIssue {
         /// What is wrong.
         message: String,
     },
+    /// A `.properties` file that is not usable (a malformed `\uxxxx` escape).
+    #[error("{}:{line}: invalid properties: {message}", .path.display())]
+    Properties {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A file that exists but cannot be read.
     #[error("cannot read {}: {message}", .path.display())]
     Io {

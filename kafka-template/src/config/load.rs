@@ -16,6 +16,7 @@ use super::merge::{RawValue, merge};
 use super::origin::Origin;
 use super::producers::build_producers;
 use super::profiles::{ProfileCondition, ProfileKey, ProfileSources, profile_key_typo};
+use super::properties::parse_properties;
 use super::resolve::Resolver;
 use super::schema::{Node, ROOT};
 use super::validate::validate_producer;
@@ -24,8 +25,10 @@ use super::yaml::{YamlEntry, parse_documents};
 /// Where files are looked for when neither the builder nor
 /// `KAFKA_CONFIG_LOCATION` says: the working directory, then `config/` (which wins).
 const DEFAULT_DIRS: [&str; 2] = ["", "config"];
-/// File extensions, in reading order (a `.yaml` file overrides a `.yml` one).
-const EXTENSIONS: [&str; 2] = ["yml", "yaml"];
+/// File extensions, in reading order, a later file overriding an earlier one
+/// in the same directory, as in Spring Boot: `.properties` over `.yml` over
+/// `.yaml`.
+const EXTENSIONS: [&str; 3] = ["yaml", "yml", "properties"];
 /// Built-in defaults, the lowest layer (Spring Boot's default for
 /// `spring.kafka.bootstrap-servers`, and the template close timeout).
 const DEFAULTS: [(&str, &str); 2] = [
@@ -285,7 +288,7 @@ fn env_var<'e>(env: &'e BTreeMap<String, String>, name: &str) -> Option<&'e str>
         .filter(|v| !v.trim().is_empty())
 }
 
-/// Says, as a warning, that no `application.yml` (or `.yaml`) exists where
+/// Says, as a warning, that no `application.properties`, `.yml` or `.yaml` exists where
 /// one was looked for: the configuration then comes from the environment and
 /// the defaults alone, which is rarely what was meant.
 fn warn_no_application_file(searched: &[PathBuf]) {
@@ -299,7 +302,8 @@ fn warn_no_application_file(searched: &[PathBuf]) {
         .collect();
     tracing::warn!(
         searched = ?places,
-        "no application.yml or application.yaml found (searched {}); using the environment \
+        "no application.properties, application.yml or application.yaml found (searched {}); \
+         using the environment \
          and defaults only (set {LOCATION_VAR} to read another directory)",
         places.join(", ")
     );
@@ -462,8 +466,8 @@ fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>)
     if !path.is_file() {
         return Vec::new();
     }
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
         Err(error) => {
             issues.push(ConfigIssue::Io {
                 path: path.to_owned(),
@@ -472,15 +476,31 @@ fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>)
             return Vec::new();
         }
     };
-    let documents = match parse_documents(&text) {
-        Ok(documents) => documents,
-        Err(error) => {
-            issues.push(ConfigIssue::Yaml {
+    let documents = if path.extension().is_some_and(|ext| ext == "properties") {
+        parse_properties(&bytes).map_err(|error| ConfigIssue::Properties {
+            path: path.to_owned(),
+            line: error.line,
+            message: error.message,
+        })
+    } else {
+        String::from_utf8(bytes)
+            .map_err(|error| ConfigIssue::Io {
                 path: path.to_owned(),
-                line: error.line,
-                column: error.column,
-                message: error.message,
-            });
+                message: format!("not UTF-8: {error}"),
+            })
+            .and_then(|text| {
+                parse_documents(&text).map_err(|error| ConfigIssue::Yaml {
+                    path: path.to_owned(),
+                    line: error.line,
+                    column: error.column,
+                    message: error.message,
+                })
+            })
+    };
+    let documents = match documents {
+        Ok(documents) => documents,
+        Err(issue) => {
+            issues.push(issue);
             return Vec::new();
         }
     };

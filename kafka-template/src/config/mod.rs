@@ -6,17 +6,21 @@
 //!
 //! 1. built-in defaults (`kafka.bootstrap-servers: localhost:9092` as in Spring
 //!    Boot, `kafka.template.close-timeout: 30s`);
-//! 2. `application.yml`, then `application.yaml`, in each search directory;
-//! 3. `application-{profile}.yml`/`.yaml` for each active profile, in profile
-//!    order (the last profile wins), in each search directory;
+//! 2. `application.yaml`, then `application.yml`, then `application.properties`
+//!    (Java's properties syntax, read as ISO-8859-1, `#---` between documents,
+//!    `key[0]`, `key[1]` as a list), in each search directory: as in Spring
+//!    Boot, `.properties` wins over `.yml`, which wins over `.yaml`;
+//! 3. `application-{profile}` files with the same extensions for each active
+//!    profile, in profile order (the last profile wins), in each search
+//!    directory;
 //! 4. environment variables (`KAFKA_PRODUCER_BATCH_SIZE` or
 //!    `SPRING_KAFKA_PRODUCER_BATCH_SIZE` sets `kafka.producer.batch-size`);
 //! 5. [`KafkaConfigBuilder::override_value`].
 //!
 //! Search directories are the working directory then `config/` (as in Spring,
 //! `config/` wins), replaced by the comma-separated `KAFKA_CONFIG_LOCATION` or by
-//! [`KafkaConfigBuilder::dir`]. When no `application.yml` (or `.yaml`) exists in
-//! any of them, a `tracing` warning names every path searched, and the
+//! [`KafkaConfigBuilder::dir`]. When no `application.properties`, `.yml` or
+//! `.yaml` exists in any of them, a `tracing` warning names every path searched, and the
 //! configuration comes from the environment and the defaults. Inside a file,
 //! the documents separated by `---` apply in order, later ones overriding
 //! earlier ones; a document with `spring.config.activate.on-profile` (or
@@ -33,9 +37,10 @@
 //! - `profiles.active`: [`KafkaConfigBuilder::profiles`], else
 //!   `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE` (comma lists), else
 //!   the last `profiles.active` of the ungated documents of `application.yml`.
-//! - `profiles.include` adds profiles after the active ones, whichever way
-//!   those were chosen: from `KAFKA_PROFILES_INCLUDE` (or Spring's), then every
-//!   ungated document of `application.yml`, the highest-precedence one first.
+//! - `profiles.include` adds profiles before the active ones (which thus
+//!   override them), whichever way those were chosen: from
+//!   `KAFKA_PROFILES_INCLUDE` (or Spring's), then every ungated document of
+//!   `application.yml`, the highest-precedence one first.
 //! - `profiles.group.<name>` (`production: [proddb, prodmq]`, or
 //!   `KAFKA_PROFILES_GROUP_PRODUCTION`) puts its members right after `<name>`
 //!   wherever it is active, recursively, each profile once.
@@ -143,6 +148,7 @@ mod origin;
 mod placeholder;
 mod producers;
 mod profiles;
+mod properties;
 mod resolve;
 mod schema;
 mod units;
