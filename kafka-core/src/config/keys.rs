@@ -356,6 +356,35 @@ const OTHER_JAVA_KEYS: &[&str] = &[
     "ssl.trustmanager.algorithm",
 ];
 
+/// Whether the Java producer has a config named `key`: every key
+/// [`ProducerConfig::check_properties`](super::ProducerConfig::check_properties)
+/// does not refuse as unknown (those it applies, ignores with a warning, or
+/// refuses as unsupported here).
+///
+/// ```
+/// use kafka_core::config::keys::is_producer_key;
+///
+/// assert!(is_producer_key("linger.ms"));
+/// assert!(is_producer_key("metric.reporters")); // ignored, with a warning
+/// assert!(!is_producer_key("session.timeout.ms")); // a consumer's
+/// ```
+pub fn is_producer_key(key: &str) -> bool {
+    classify(key) != JavaKey::Unknown
+}
+
+/// The producer config `key` is probably a typo of, if any (what the
+/// "did you mean" of an unknown key names).
+///
+/// ```
+/// use kafka_core::config::keys::closest_producer_key;
+///
+/// assert_eq!(closest_producer_key("linger.msx"), Some("linger.ms"));
+/// assert_eq!(closest_producer_key("group.id"), None);
+/// ```
+pub fn closest_producer_key(key: &str) -> Option<&'static str> {
+    suggest(key)
+}
+
 /// The known key closest to `unknown`, if it is close enough to be a typo.
 ///
 /// Compares lowercased keys with `_` and `-` read as `.`, so Spring-style

@@ -114,6 +114,10 @@
 //! and every error names the key as written (`spring.kafka.` or `kafka.`, as in
 //! the file or variable), the value, its origin (file and line, or the
 //! variable) and what is allowed; all errors are reported, not only the first.
+//! A key of the shared `kafka.properties` (`spring.kafka.properties`) that no
+//! producer has and that is not a typo of one (`session.timeout.ms`,
+//! `group.id`: Spring shares them with consumers and admin clients) is left out
+//! with a warning instead, as the Java producer warns.
 //! [`ConfigLoadError`]'s `Debug` is its message, so `main` returning it prints
 //! it readably. Secret values (keys containing `password`, `secret`, `jaas`,
 //! `token` or `sasl.`) are shown as `[hidden]`.

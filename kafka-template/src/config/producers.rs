@@ -265,6 +265,8 @@ pub(crate) fn build_producers(
         }
     }
 
+    leave_other_clients_keys(&mut java);
+
     let ids = std::iter::once(None).chain(names.keys().cloned().map(Some));
     let producers = ids
         .map(|id| {
@@ -292,6 +294,33 @@ pub(crate) fn build_producers(
         })
         .collect();
     (producers, issues)
+}
+
+/// Spring's `kafka.properties` are common to producers, consumers and admin
+/// clients (a Confluent Cloud snippet puts `session.timeout.ms` there): a key
+/// there that no producer has, and that is not a typo of a producer's, is left
+/// to the other clients, with a warning, as the Java producer warns of a
+/// config it does not know. In a producer's own `properties` it stays an
+/// error.
+fn leave_other_clients_keys(java: &mut Vec<(&RawValue, Scope, String)>) {
+    java.retain(|(entry, scope, name)| {
+        let for_others = *scope == Scope::Common
+            && !kafka_core::config::keys::is_producer_key(name)
+            && kafka_core::config::keys::closest_producer_key(name).is_none()
+            && !SERIALIZER_KEYS.contains(&name.as_str())
+            && !kafka_schema_registry::is_registry_key(name);
+        if for_others {
+            tracing::warn!(
+                key = %entry.written,
+                origin = %entry.origin,
+                "'{}' (from {}) is not a producer config: left to the consumers and admin \
+                 clients the shared properties are also for",
+                entry.written,
+                entry.origin
+            );
+        }
+        !for_others
+    });
 }
 
 /// The Java properties naming files (TLS stores): a relative location written
