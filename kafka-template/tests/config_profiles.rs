@@ -543,3 +543,41 @@ fn included_and_grouped_names_are_checked_too() {
         ]
     );
 }
+
+/// Spring binds `spring.profiles.active` with its placeholders replaced: a
+/// common way to pick the profile from the deployment's environment.
+#[test]
+fn placeholders_in_profile_settings_are_resolved() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "app.region: eu\nspring.profiles.active: ${APP_ENV:local}\n\
+         spring.profiles.include: ${app.region}\n",
+    )
+    .write("application-local.yml", "kafka.client-id: local\n")
+    .write("application-prod.yml", "kafka.client-id: prod\n")
+    .write("application-eu.yml", "kafka.producer.acks: all\n");
+    let config = dir.builder().load().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.profiles(), ["eu", "local"]);
+    assert_eq!(config.lookup("kafka.client-id"), Some("local"));
+    assert_eq!(config.lookup("kafka.producer.acks"), Some("all"));
+    let config = dir
+        .builder()
+        .env_source([("APP_ENV", "prod")])
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.profiles(), ["eu", "prod"]);
+    assert_eq!(config.lookup("kafka.client-id"), Some("prod"));
+
+    // Unresolvable: one error, for the placeholder, not a profile named `${..}`.
+    let dir = ConfigDir::new();
+    dir.write("application.yml", "spring.profiles.active: ${APP_ENV}\n");
+    assert_eq!(
+        messages(dir.builder().load()),
+        [format!(
+            "cannot resolve placeholder '${{APP_ENV}}' in spring.profiles.active (from {}:1): \
+             set APP_ENV or give a default as ${{APP_ENV:default}}",
+            dir.file("application.yml").display()
+        )]
+    );
+}

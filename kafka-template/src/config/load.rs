@@ -153,15 +153,11 @@ impl KafkaConfigBuilder {
         if !searched.iter().any(|path| path.is_file()) {
             warn_no_application_file(&searched);
         }
+        let profile_values = profile_settings(&documents, &env);
         let profiles = ProfileSources {
             builder: self.profiles,
             env: &env,
-            files: documents
-                .iter()
-                .filter(|d| d.gate.is_none())
-                .flat_map(|d| &d.values)
-                .filter_map(|v| Some((ProfileKey::of(&v.key)?, v)))
-                .collect(),
+            files: profile_values.iter().map(|(k, v)| (k.clone(), v)).collect(),
         }
         .resolve(&mut issues);
         for profile in &profiles {
@@ -459,6 +455,32 @@ fn check_override(value: &RawValue, issues: &mut Vec<ConfigIssue>) {
             known: Vec::new(),
         });
     }
+}
+
+/// The profile settings of the ungated documents, lowest precedence first,
+/// their placeholders replaced (`spring.profiles.active: ${APP_ENV:local}`) as
+/// Spring binds them: from these documents and the environment. One that
+/// cannot be resolved is left out here; the load reports it with the rest.
+fn profile_settings(
+    documents: &[Document],
+    env: &BTreeMap<String, String>,
+) -> Vec<(ProfileKey, RawValue)> {
+    let ungated = || {
+        documents
+            .iter()
+            .filter(|d| d.gate.is_none())
+            .flat_map(|d| &d.values)
+    };
+    let base: BTreeMap<Vec<String>, RawValue> =
+        ungated().map(|v| (v.key.path.clone(), v.clone())).collect();
+    let mut resolver = Resolver::new(&base, env);
+    ungated()
+        .filter_map(|v| {
+            let key = ProfileKey::of(&v.key)?;
+            let value = resolver.resolve_text(&v.value).ok()?;
+            Some((key, RawValue { value, ..v.clone() }))
+        })
+        .collect()
 }
 
 /// The documents of one file; nothing if it does not exist.

@@ -36,7 +36,9 @@
 //!
 //! - `profiles.active`: [`KafkaConfigBuilder::profiles`], else
 //!   `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE` (comma lists), else
-//!   the last `profiles.active` of the ungated documents of `application.yml`.
+//!   the last `profiles.active` of the ungated documents of `application.yml`
+//!   (its placeholders resolved from those documents and the environment, as
+//!   in `${APP_ENV:local}`).
 //! - `profiles.include` adds profiles before the active ones (which thus
 //!   override them), whichever way those were chosen: from
 //!   `KAFKA_PROFILES_INCLUDE` (or Spring's), then every ungated document of
