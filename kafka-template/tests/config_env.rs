@@ -3,7 +3,7 @@
 
 mod config_common;
 
-use config_common::{ConfigDir, load_yaml, messages, property, value};
+use config_common::{ConfigDir, load_yaml, load_yaml_errors, messages, property, value};
 use kafka_template::config::Origin;
 
 fn env_origin(var: &str) -> Origin {
@@ -161,5 +161,34 @@ fn unrelated_variables_are_ignored_and_typos_in_our_sections_reported() {
                 .load()
         ),
         ["unknown key kafka.producer.batch.siz (from env KAFKA_PRODUCER_BATCH_SIZ)"]
+    );
+}
+
+/// Spring's indexed form of a list in the environment: `_0`, `_1`, ... in
+/// index order, whatever order the variables come in.
+#[test]
+fn indexed_variables_make_a_list() {
+    let (_dir, config) = load_yaml(
+        "kafka:\n  client-id: shop\n",
+        &[
+            ("SPRING_KAFKA_BOOTSTRAPSERVERS_1", "b:9092"),
+            ("SPRING_KAFKA_BOOTSTRAPSERVERS_0", "a:9092"),
+            ("SPRING_KAFKA_BOOTSTRAPSERVERS_10", "c:9092"),
+        ],
+    );
+    let bootstrap = property(&config, None, "bootstrap.servers").unwrap();
+    assert_eq!(bootstrap.value, "a:9092,b:9092,c:9092");
+    assert_eq!(
+        bootstrap.origin,
+        Origin::Env {
+            var: "SPRING_KAFKA_BOOTSTRAPSERVERS_0".into()
+        }
+    );
+    // Only lists are indexed: an index on another setting is still unknown.
+    let (_dir, messages) = load_yaml_errors("", &[("KAFKA_PRODUCER_ACKS_0", "all")]);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].contains("KAFKA_PRODUCER_ACKS_0"),
+        "{messages:?}"
     );
 }

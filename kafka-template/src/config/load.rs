@@ -18,7 +18,7 @@ use super::producers::build_producers;
 use super::profiles::{ProfileCondition, ProfileKey, ProfileSources, profile_key_typo};
 use super::properties::parse_properties;
 use super::resolve::Resolver;
-use super::schema::{Node, ROOT};
+use super::schema::{Conversion, Node, ROOT};
 use super::validate::validate_producer;
 use super::yaml::{YamlEntry, parse_documents};
 
@@ -679,9 +679,24 @@ fn env_values(
     };
     let mut ordered: Vec<(&String, &String)> = env.iter().collect();
     ordered.sort_by_key(|(var, _)| rank(var));
+    // Spring's indexed form of a list (`SPRING_KAFKA_BOOTSTRAPSERVERS_0`,
+    // `_1`, ...): each list's items by index, in the order first met.
+    let mut lists: Vec<(Vec<String>, String, BTreeMap<u64, &String>)> = Vec::new();
     for (var, value) in ordered {
         let origin = Origin::Env { var: var.clone() };
-        match map_var(var, existing) {
+        let mapped = map_var(var, existing);
+        if matches!(mapped, EnvKey::Unrelated | EnvKey::Unknown(_))
+            && let Some((pieces, index)) = list_item_var(var, existing)
+        {
+            match lists.iter_mut().find(|(p, _, _)| *p == pieces) {
+                Some((_, _, items)) => {
+                    items.insert(index, value);
+                }
+                None => lists.push((pieces, var.clone(), BTreeMap::from([(index, value)]))),
+            }
+            continue;
+        }
+        match mapped {
             EnvKey::Key(pieces) => {
                 let key = parse_key(&pieces);
                 values.push(raw_value(key, &pieces.join("."), value, origin));
@@ -701,7 +716,28 @@ fn env_values(
             }
         }
     }
+    for (pieces, first_var, items) in lists {
+        let joined: Vec<&str> = items.values().map(|v| v.as_str()).collect();
+        let key = parse_key(&pieces);
+        let origin = Origin::Env { var: first_var };
+        values.push(raw_value(key, &pieces.join("."), &joined.join(","), origin));
+    }
     values
+}
+
+/// The list setting a variable `<list>_<n>` sets item `n` of, if it is one.
+fn list_item_var(var: &str, existing: &[ConfigKey]) -> Option<(Vec<String>, u64)> {
+    let (base, index) = var.rsplit_once('_')?;
+    let index: u64 = index.parse().ok()?;
+    let EnvKey::Key(pieces) = map_var(base, existing) else {
+        return None;
+    };
+    match parse_key(&pieces).kind {
+        KeyKind::Setting { setting, .. } if setting.conversion() == Conversion::List => {
+            Some((pieces, index))
+        }
+        _ => None,
+    }
 }
 
 /// The values of one source that take part in the merge; unknown keys and

@@ -14,7 +14,9 @@
 //!    profile, in profile order (the last profile wins), in each search
 //!    directory;
 //! 4. environment variables (`KAFKA_PRODUCER_BATCH_SIZE` or
-//!    `SPRING_KAFKA_PRODUCER_BATCH_SIZE` sets `kafka.producer.batch-size`);
+//!    `SPRING_KAFKA_PRODUCER_BATCH_SIZE` sets `kafka.producer.batch-size`; a
+//!    list also in Spring's indexed form, `SPRING_KAFKA_BOOTSTRAPSERVERS_0`,
+//!    `_1`, ...);
 //! 5. [`KafkaConfigBuilder::override_value`].
 //!
 //! Search directories are the working directory then `config/` (as in Spring,
