@@ -72,6 +72,9 @@ pub(crate) struct Drained {
     /// Batches of an older epoch that may have been written: resending them
     /// with a new sequence could duplicate them, so they must fail (as in Java).
     pub unsafe_retries: Vec<ProducerBatch>,
+    /// Batches that could not be closed (encoded), with why: the sender fails
+    /// them, so a transaction they belong to cannot commit without them.
+    pub unencodable: Vec<(ProducerBatch, KafkaError)>,
     /// Some partition had a ready batch held back (an older retry of its
     /// partition is still in flight): look again after a backoff.
     pub held_back: bool,
@@ -855,7 +858,7 @@ impl RecordAccumulator {
                 Ok(Some(ratio)) => self.topic(&batch.topic).observe_compression_ratio(ratio),
                 Ok(None) => {}
                 Err(error) => {
-                    batch.fail(error);
+                    drained.unencodable.push((batch, error));
                     continue;
                 }
             }

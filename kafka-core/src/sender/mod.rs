@@ -693,6 +693,11 @@ impl Sender {
                 };
                 self.fail_batch(batch, error);
             }
+            // Through `fail_batch`, as every failure of a record: an open
+            // transaction becomes abortable rather than commit without it.
+            for (batch, error) in drained.unencodable {
+                self.fail_batch(batch, error);
+            }
             if drained.batches.is_empty() {
                 // Everything ready there waits for an older retry: look again soon.
                 let soon = now + self.config().retry_backoff();
