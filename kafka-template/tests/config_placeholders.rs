@@ -1,6 +1,7 @@
 //! `${key}` / `${key:default}` placeholders in values of every source.
 
 mod config_common;
+mod log_capture;
 
 use config_common::{ConfigDir, load_yaml, load_yaml_errors, messages, value};
 
@@ -208,5 +209,46 @@ fn resolving_texts_at_runtime() {
             .to_string(),
         "cannot resolve placeholders in '${app.topics.nope}': no value for '${app.topics.nope}'; \
          set app.topics.nope or give a default as ${app.topics.nope:default}"
+    );
+}
+
+/// As Spring resolves lazily, a placeholder that cannot be resolved in one of
+/// the application's own keys (a shared file's `spring.datasource.password:
+/// ${DB_PASSWORD}`) does not stop the load: the key is left unset, with a
+/// warning. A Kafka key that uses it is an error, named there.
+#[test]
+fn an_unresolvable_application_key_is_left_unset_unless_a_kafka_key_uses_it() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  datasource:\n    password: ${DB_PASSWORD}\n  kafka:\n    client-id: shop\n",
+    );
+    let (config, logs) = log_capture::capture_logs(|| dir.builder().load());
+    let config = config.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.lookup("kafka.client-id"), Some("shop"));
+    assert_eq!(config.lookup("spring.datasource.password"), None);
+    assert!(
+        logs.contains("cannot resolve the placeholders of 'spring.datasource.password'"),
+        "{logs}"
+    );
+    // Set in the environment later, the Spring way, it is found.
+    let config = dir
+        .builder()
+        .env_source([("DB_PASSWORD", "s3cret")])
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.lookup("spring.datasource.password"), Some("s3cret"));
+
+    let (dir, messages) = load_yaml_errors(
+        "app:\n  name: ${APP_NAME}\nkafka:\n  client-id: ${app.name}-1\n",
+        &[],
+    );
+    assert_eq!(
+        messages,
+        [format!(
+            "cannot resolve placeholder '${{APP_NAME}}' in kafka.client-id (from {}:4): set \
+             APP_NAME or give a default as ${{APP_NAME:default}}",
+            dir.file("application.yml").display()
+        )]
     );
 }

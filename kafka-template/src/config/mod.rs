@@ -111,7 +111,10 @@
 //! `${key}` and `${key:default}` placeholders work in any value of any source and
 //! may nest; a key is looked up (relaxed) in the merged configuration, then in
 //! the environment (`${app.topics.orders}` reads `APP_TOPICS_ORDERS`, `${BROKERS}`
-//! reads `BROKERS`). `\${` is a literal `${`.
+//! reads `BROKERS`). `\${` is a literal `${`. As Spring resolves lazily, a
+//! placeholder that cannot be resolved in one of the application's own keys
+//! (outside `kafka`) leaves that key unset, with a warning, rather than stop
+//! the load; a Kafka key that uses it is an error, named there.
 //!
 //! Everything is validated when the configuration loads: each producer's Java
 //! properties go through `kafka_core::config::ProducerConfig::check_properties`,

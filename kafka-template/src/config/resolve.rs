@@ -7,9 +7,17 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::env::find_var_for;
 use super::error::ConfigIssue;
-use super::keys::parse_dotted;
+use super::keys::{KeyKind, parse_dotted};
 use super::merge::RawValue;
 use super::placeholder::{PlaceholderError, has_placeholder, substitute};
+use super::profiles::ProfileKey;
+
+/// Whether `entry` is the application's own key, outside the `kafka` root and
+/// not one that steers the load (the profile settings, read at once as
+/// Spring binds them).
+fn is_application_key(entry: &RawValue) -> bool {
+    entry.key.kind == KeyKind::Other && ProfileKey::of(&entry.key).is_none()
+}
 
 /// Most environment values that may be expanded inside one another.
 const MAX_ENV_NESTING: usize = 16;
@@ -66,6 +74,23 @@ impl<'a> Resolver<'a> {
                             value,
                             ..entry.clone()
                         },
+                    );
+                }
+                Err(
+                    PlaceholderError::Unresolvable { .. }
+                    | PlaceholderError::Unclosed
+                    | PlaceholderError::Upstream,
+                ) if is_application_key(entry) => {
+                    // The application's own key: as Spring resolves lazily,
+                    // only a read of it would fail, so it does not stop the
+                    // load. It is left unset, and reported where a Kafka key
+                    // uses it (see `value_of`).
+                    tracing::warn!(
+                        key = %entry.written,
+                        origin = %entry.origin,
+                        "cannot resolve the placeholders of '{}' (from {}); the key is left unset",
+                        entry.written,
+                        entry.origin
                     );
                 }
                 Err(error) => {
@@ -127,10 +152,19 @@ impl<'a> Resolver<'a> {
 
     fn value_of(&mut self, name: &str) -> Result<Option<String>, PlaceholderError> {
         let key = parse_dotted(name);
-        if self.entries.contains_key(&key.path) {
+        if let Some(entry) = self.entries.get(&key.path) {
+            let application_key = is_application_key(entry);
             return match self.resolve_entry(&key.path) {
                 Ok(value) => Ok(Some(value)),
                 Err(cycle @ PlaceholderError::Cycle { .. }) => Err(cycle),
+                // Not reported at the application's key (see `resolve_all`):
+                // here, where it is used.
+                Err(unresolvable @ PlaceholderError::Unresolvable { .. }) if application_key => {
+                    Err(unresolvable)
+                }
+                Err(_) if application_key => Err(PlaceholderError::Unresolvable {
+                    name: name.to_owned(),
+                }),
                 Err(_) => Err(PlaceholderError::Upstream),
             };
         }
