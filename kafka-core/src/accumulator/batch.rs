@@ -103,12 +103,11 @@ impl ProducerBatch {
         }
     }
 
-    /// The encoded size of its largest record.
+    /// Its largest record's size as Java's `record-size-max` counts it: the
+    /// record's upper bound alone in a batch (batch header included), what
+    /// `max.request.size` is checked against.
     pub fn max_record_size(&self) -> usize {
-        match &self.builder {
-            Some(builder) => builder.max_record_size(),
-            None => self.max_record_size,
-        }
+        self.max_record_size
     }
 
     /// The batch's encoded size once closed, or its estimate while open.
@@ -163,6 +162,7 @@ impl ProducerBatch {
                 .expect_records(builder.expected_record_count());
         }
         self.record_count += 1;
+        self.max_record_size = self.max_record_size.max(append.record_size);
         callback.append_to(&mut self.callbacks, &position);
         Some(callback.wants_future().then(|| DeliveryFuture {
             completion: self.completion.clone(),
@@ -181,7 +181,6 @@ impl ProducerBatch {
                 None => Ok(None),
             };
         };
-        self.max_record_size = builder.max_record_size();
         let closed = builder.close().map_err(|e| {
             KafkaError::Internal(format!(
                 "cannot encode the batch for {}-{}: {e}",

@@ -125,10 +125,9 @@ pub(crate) struct SentBatch<'a> {
     pub compression_ratio: f64,
     /// From the batch's creation to this drain.
     pub queue_time: Duration,
-    /// The largest record appended to the batch, in bytes.
+    /// The largest record appended to the batch, in bytes, as Java counts
+    /// it (its upper bound alone in a batch, the batch header included).
     pub max_record_size: usize,
-    /// A retry of a batch sent before.
-    pub retry: bool,
 }
 
 #[derive(Debug, Default)]
@@ -311,8 +310,21 @@ impl ProducerMetrics {
             .record(window, records as f64, now);
     }
 
+    /// `records` of `topic` queued again for a retry (Java's `recordRetries`,
+    /// counted when the retry is decided, as `Sender.reenqueueBatch` does).
+    pub fn record_retry(&self, topic: &str, records: u64) {
+        let now = self.now_ms();
+        let window = &self.window;
+        let mut sensors = lock(&self.sensors);
+        sensors.record_retry.record(window, records as f64, now);
+        sensors
+            .topic(&Arc::from(topic))
+            .record_retry
+            .record(window, records as f64, now);
+    }
+
     /// One Produce request to broker `node` with `batches` (Java's
-    /// `updateProduceRequestMetrics`, plus `record-retry` for resent batches).
+    /// `updateProduceRequestMetrics`).
     pub fn record_produce_request<'a>(
         &self,
         node: i32,
@@ -333,10 +345,6 @@ impl ProducerMetrics {
             topic
                 .compression_rate
                 .record(window, batch.compression_ratio, now);
-            if batch.retry {
-                topic.record_retry.record(window, n, now);
-                sensors.record_retry.record(window, n, now);
-            }
             sensors.batch_size.record(window, bytes, now);
             sensors
                 .queue_time

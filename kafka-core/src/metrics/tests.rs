@@ -7,7 +7,7 @@ use metrics_exporter_prometheus::PrometheusBuilder;
 
 use super::*;
 
-fn batch<'a>(topic: &'a Arc<str>, records: u32, bytes: usize, retry: bool) -> SentBatch<'a> {
+fn batch<'a>(topic: &'a Arc<str>, records: u32, bytes: usize) -> SentBatch<'a> {
     SentBatch {
         topic,
         records,
@@ -15,7 +15,6 @@ fn batch<'a>(topic: &'a Arc<str>, records: u32, bytes: usize, retry: bool) -> Se
         compression_ratio: 0.5,
         queue_time: Duration::from_millis(8),
         max_record_size: 100,
-        retry,
     }
 }
 
@@ -25,11 +24,10 @@ fn recorded() -> ProducerMetrics {
     let metrics = ProducerMetrics::new("orders-app".to_owned(), WindowConfig::default());
     let orders: Arc<str> = Arc::from("orders");
     let audit: Arc<str> = Arc::from("audit");
-    metrics.record_produce_request(
-        1,
-        [batch(&orders, 3, 300, false), batch(&audit, 2, 100, false)],
-    );
-    metrics.record_produce_request(2, [batch(&orders, 4, 500, true)]);
+    metrics.record_produce_request(1, [batch(&orders, 3, 300), batch(&audit, 2, 100)]);
+    // The 4 records of a batch of `orders` queued again, and resent.
+    metrics.record_retry("orders", 4);
+    metrics.record_produce_request(2, [batch(&orders, 4, 500)]);
     metrics.record_produce_response(Some(1), Duration::from_millis(10), Duration::ZERO);
     metrics.record_produce_response(Some(2), Duration::from_millis(30), Duration::from_millis(5));
     metrics.record_outgoing_bytes(Some(1), 700);
@@ -204,7 +202,7 @@ fn published_to_a_prometheus_recorder_under_micrometers_names() {
 
     // Later publishes move the same handles: the counter holds the new total.
     let orders: Arc<str> = Arc::from("orders");
-    metrics.record_produce_request(1, [batch(&orders, 6, 600, false)]);
+    metrics.record_produce_request(1, [batch(&orders, 6, 600)]);
     // No recorder in scope now: the handles registered above are used.
     metrics.publish(&metrics.snapshot(BufferState::default()));
     let text = handle.render();

@@ -737,8 +737,6 @@ impl Sender {
                     compression_ratio: batch.compression_ratio(),
                     queue_time: drained_at.saturating_duration_since(batch.created),
                     max_record_size: batch.max_record_size(),
-                    // `drain` counted this attempt already.
-                    retry: batch.attempts > 1,
                 }),
             );
         }
@@ -1036,6 +1034,9 @@ impl Sender {
         batch.last_error = Some(error.to_string());
         if !expired && retries_left && !self.shared.force_close.load(Ordering::Acquire) {
             tracing::debug!(topic = %batch.topic, partition = batch.partition, attempts = batch.attempts, %error, "retrying batch");
+            self.shared
+                .metrics
+                .record_retry(&batch.topic, u64::from(batch.record_count()));
             self.shared.accumulator.reenqueue(batch, now);
         } else if expired {
             let error = KafkaError::DeliveryTimeout {

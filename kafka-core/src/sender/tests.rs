@@ -2107,3 +2107,34 @@ async fn a_batch_the_leader_appended_but_could_not_replicate_fails_as_possibly_w
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_size_and_retries_are_counted_as_java_counts_them() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        // The first batch is refused once (retriable), then written.
+        fake.rule(once_from_sequence(
+            0,
+            Fault::Reject(ErrorCode::NOT_ENOUGH_REPLICAS),
+        ));
+        let producer = producer(&fake, &[]);
+        let value = "x".repeat(50);
+        producer
+            .send(ProducerRecord::new(TOPIC, value.clone()).with_partition(0))
+            .await
+            .expect("accepted")
+            .await
+            .expect("delivered");
+        let metrics = producer.metrics();
+        // Java's `record-size-max`: the record's upper bound alone in a
+        // batch (`estimateSizeInBytesUpperBound`), batch header included.
+        let upper_bound = crate::record_batch::RecordBatchBuilder::estimate_record_size(0, 50, &[]);
+        assert_eq!(metrics.record_size_max, upper_bound as f64);
+        // One retry decided, its record sent twice.
+        assert_eq!(metrics.record_retry_total, 1);
+        assert_eq!(metrics.record_send_total, 2);
+        assert_eq!(metrics.topics[TOPIC].record_retry_total, 1);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
