@@ -94,6 +94,44 @@ impl RefreshPolicy {
     }
 }
 
+/// Java's `OAuthBearerClientInitialResponse.validateExtensions`: names of
+/// letters only, `auth` reserved, values of printable ASCII, space, tab, CR
+/// or LF (RFC 7628's `key` and `value`). A bad one would otherwise fail
+/// every authentication; the value is not shown (it may be a secret).
+fn validate_extensions(extensions: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+    for (name, value) in extensions {
+        let why = if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphabetic()) {
+            Some(format!(
+                "SASL extension name '{name}' must be letters only (RFC 7628)"
+            ))
+        } else if name == "auth" {
+            Some("the SASL extension name 'auth' is reserved (RFC 7628)".to_owned())
+        } else if value.is_empty()
+            || !value
+                .chars()
+                .all(|c| matches!(c, '\x21'..='\x7e' | ' ' | '\t' | '\r' | '\n'))
+        {
+            Some(format!(
+                "the value of SASL extension '{name}' must be printable ASCII (RFC 7628)"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(ConfigError::invalid(keys::SASL_JAAS_CONFIG, "", why));
+        }
+    }
+    Ok(())
+}
+
+/// The longest `unsecuredLoginLifetimeSeconds` (ten years): a token's expiry
+/// must stay a time the clock can hold.
+const MAX_UNSECURED_LIFETIME_SECONDS: u64 = 10 * 365 * 24 * 3600;
+
+/// How long a token must still be valid to be used when its refresh failed:
+/// enough for the authentication it is sent in.
+const STILL_VALID_FOR: Duration = Duration::from_secs(5);
+
 /// Kafka's login callback handlers for the OIDC login (3.1+ and the older
 /// `secured` package name).
 const SECURED_HANDLERS: &[&str] = &[
@@ -162,23 +200,34 @@ impl OAuthBearer {
                     .ok_or_else(|| ConfigError::invalid(key, raw, "a non-negative number")),
             }
         };
+        let buffer_seconds = number(keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS, 300.0)?;
         let refresh = RefreshPolicy {
             window_factor: number(keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR, 0.8)?,
-            buffer: Duration::from_secs_f64(number(
-                keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS,
-                300.0,
-            )?),
+            buffer: Duration::try_from_secs_f64(buffer_seconds).map_err(|_| {
+                ConfigError::invalid(
+                    keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS,
+                    &buffer_seconds.to_string(),
+                    "a number of seconds a clock can hold",
+                )
+            })?,
+        };
+        let handler = settings.get(keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS);
+        let endpoint = settings.get(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL);
+        // Java's handlers name their SASL extensions (KIP-342) differently:
+        // `extension_<name>` for the OIDC login (Confluent Cloud's
+        // `extension_logicalCluster`, `extension_identityPoolId`),
+        // `unsecuredLoginExtension_<name>` for the unsecured one.
+        let prefix = if endpoint.is_some() {
+            "extension_"
+        } else {
+            "unsecuredLoginExtension_"
         };
         let extensions: BTreeMap<String, String> = jaas
             .options
             .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("unsecuredLoginExtension_")
-                    .map(|name| (name.to_owned(), v.clone()))
-            })
+            .filter_map(|(k, v)| k.strip_prefix(prefix).map(|name| (name.to_owned(), v.clone())))
             .collect();
-        let handler = settings.get(keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS);
-        let endpoint = settings.get(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL);
+        validate_extensions(&extensions)?;
         match handler {
             None => {}
             Some(class) if UNSECURED_HANDLERS.contains(&class) => {}
@@ -220,18 +269,34 @@ impl OAuthBearer {
 
     async fn current_token(&self) -> Result<OAuthToken, AuthFailure> {
         let now = SystemTime::now();
-        if let Some(token) = self
-            .cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let cached = self.cached.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(token) = cached
             .as_ref()
             .filter(|t| self.refresh.refresh_at(t) > now)
         {
             return Ok(token.clone());
         }
-        let token = self.provider.token().await.map_err(AuthFailure::Token)?;
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
-        Ok(token)
+        match self.provider.token().await {
+            Ok(token) => {
+                *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+                Ok(token)
+            }
+            // Past its refresh point a token is still good until it expires:
+            // an identity provider down for a while does not fail
+            // connections, as Java's login refresher keeps the current token
+            // while it retries.
+            Err(error) => match cached.filter(|t| t.expires_at > now + STILL_VALID_FOR) {
+                Some(token) => {
+                    tracing::warn!(
+                        principal = %token.principal,
+                        %error,
+                        "cannot refresh the OAUTHBEARER token; using the current one until it expires"
+                    );
+                    Ok(token)
+                }
+                None => Err(AuthFailure::Token(error)),
+            },
+        }
     }
 }
 
@@ -366,8 +431,15 @@ impl UnsecuredJws {
         }
         let lifetime = match jaas.option("unsecuredLoginLifetimeSeconds") {
             Some(s) => Duration::from_secs(
-                s.parse()
-                    .map_err(|_| "unsecuredLoginLifetimeSeconds must be a number".to_owned())?,
+                s.parse::<u64>()
+                    .ok()
+                    .filter(|seconds| *seconds <= MAX_UNSECURED_LIFETIME_SECONDS)
+                    .ok_or_else(|| {
+                        format!(
+                            "unsecuredLoginLifetimeSeconds must be a number of seconds up to \
+                             {MAX_UNSECURED_LIFETIME_SECONDS}"
+                        )
+                    })?,
             ),
             None => Duration::from_secs(3600),
         };
@@ -506,6 +578,51 @@ mod tests {
         assert_eq!(at, now + Duration::from_secs(2880));
         let short = UnsecuredJws::new("a", Duration::from_secs(100)).make(now);
         assert_eq!(policy.refresh_at(&short), now);
+    }
+
+    /// A token provider that gives one token, then fails (an identity
+    /// provider gone down).
+    #[derive(Debug)]
+    struct OnceThenDown {
+        token: Mutex<Option<OAuthToken>>,
+    }
+
+    impl TokenProvider for OnceThenDown {
+        fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>> {
+            let token = self.token.lock().unwrap().take();
+            async move { token.ok_or_else(|| "HTTP 503 from the identity provider".to_owned()) }
+                .boxed()
+        }
+
+        fn principal(&self) -> String {
+            "a".to_owned()
+        }
+    }
+
+    #[test]
+    fn a_failed_refresh_keeps_the_current_token_until_it_expires() {
+        let now = SystemTime::now();
+        // Issued 100 s ago, expiring in 100 s: past its refresh point.
+        let token = UnsecuredJws::new("a", Duration::from_secs(200))
+            .make(now - Duration::from_secs(100));
+        let oauth = OAuthBearer::new(Arc::new(OnceThenDown {
+            token: Mutex::new(Some(token.clone())),
+        }));
+        let first = oauth.current_token().now_or_never().unwrap().unwrap();
+        assert!(first.value == token.value);
+        // The refresh fails: the token, still valid, is used again.
+        let again = oauth.current_token().now_or_never().unwrap().unwrap();
+        assert!(again.value == token.value);
+
+        // Expired, it is not.
+        let expired = UnsecuredJws::new("a", Duration::from_secs(60))
+            .make(now - Duration::from_secs(100));
+        let oauth = OAuthBearer::new(Arc::new(OnceThenDown {
+            token: Mutex::new(Some(expired)),
+        }));
+        assert!(oauth.current_token().now_or_never().unwrap().is_ok());
+        let error = oauth.current_token().now_or_never().unwrap().unwrap_err();
+        assert!(format!("{error:?}").contains("HTTP 503"), "{error:?}");
     }
 
     #[test]

@@ -191,10 +191,12 @@ impl ClientCredentials {
             .and_then(|t| t.as_str())
             .ok_or_else(|| "the token endpoint's answer has no access_token".to_owned())?;
         let mut parsed = self.token_from(token)?;
-        if let Some(expires_in) = json.get("expires_in").and_then(serde_json::Value::as_u64) {
-            parsed.expires_at = parsed
-                .expires_at
-                .min(parsed.issued_at + Duration::from_secs(expires_in));
+        if let Some(expires_in) = json.get("expires_in").and_then(serde_json::Value::as_u64)
+            && let Some(expires_at) = parsed
+                .issued_at
+                .checked_add(Duration::from_secs(expires_in))
+        {
+            parsed.expires_at = parsed.expires_at.min(expires_at);
         }
         Ok(parsed)
     }
@@ -210,19 +212,24 @@ impl ClientCredentials {
                 ));
             }
         };
-        let at = |name: &str| {
-            claims
-                .get(name)
-                .and_then(serde_json::Value::as_f64)
-                .map(|s| UNIX_EPOCH + Duration::from_secs_f64(s.max(0.0)))
+        // Seconds since the epoch; from the identity provider, so a value past
+        // what a clock holds is an error, not a panic.
+        let at = |name: &str| -> Result<Option<SystemTime>, String> {
+            let Some(seconds) = claims.get(name).and_then(serde_json::Value::as_f64) else {
+                return Ok(None);
+            };
+            Duration::try_from_secs_f64(seconds.max(0.0))
+                .ok()
+                .and_then(|since| UNIX_EPOCH.checked_add(since))
+                .map(Some)
+                .ok_or_else(|| format!("the access token's '{name}' claim ({seconds}) is out of range"))
         };
-        let expires_at =
-            at("exp").ok_or_else(|| "the access token has no 'exp' claim".to_owned())?;
+        let expires_at = at("exp")?.ok_or_else(|| "the access token has no 'exp' claim".to_owned())?;
         Ok(OAuthToken {
             value: Password::new(token),
             principal,
             expires_at,
-            issued_at: at("iat").unwrap_or_else(SystemTime::now),
+            issued_at: at("iat")?.unwrap_or_else(SystemTime::now),
         })
     }
 
@@ -544,6 +551,55 @@ mod tests {
             "{request}"
         );
         assert!(request.ends_with("\r\n\r\ngrant_type=client_credentials&scope=kafka+produce"));
+    }
+
+    /// Confluent Cloud's OAuth: `extension_*` options of the OIDC login go
+    /// with the token as SASL extensions (KIP-342), as Java's
+    /// `OAuthBearerLoginCallbackHandler` sends them.
+    #[tokio::test]
+    async fn the_oidc_logins_extensions_go_with_the_token() {
+        use crate::network::sasl::SaslMechanism;
+        use crate::network::sasl::oauthbearer::OAuthBearer;
+        // {"alg":"none"} . {"sub":"svc-orders","exp":4102444800,"iat":1700000000} .
+        let body = "{\"access_token\":\"eyJhbGciOiJub25lIn0.\
+            eyJzdWIiOiJzdmMtb3JkZXJzIiwiZXhwIjo0MTAyNDQ0ODAwLCJpYXQiOjE3MDAwMDAwMDB9.\",\
+            \"expires_in\":3600}";
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (url, server) = token_endpoint(answer).await;
+        let settings = SecuritySettings::from_pairs(&[
+            (keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL, url.as_str()),
+            (keys::SASL_LOGIN_RETRY_BACKOFF_MAX_MS, "0"),
+        ]);
+        let jaas = |extra: &str| {
+            JaasConfig::parse(&format!(
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+                 clientId=\"svc:orders\" clientSecret=\"hunter2\" scope=\"kafka produce\" {extra};"
+            ))
+            .unwrap()
+        };
+        let oauth = OAuthBearer::from_settings(
+            &settings,
+            &jaas("extension_logicalCluster=\"lkc-1\" extension_identityPoolId=\"pool-2\" \
+                   unsecuredLoginExtension_ignored=\"x\""),
+        )
+        .unwrap();
+        let mut session = oauth.start().await.unwrap();
+        let first = String::from_utf8(session.initial_response().unwrap()).unwrap();
+        assert!(
+            first.ends_with("\u{1}identityPoolId=pool-2\u{1}logicalCluster=lkc-1\u{1}\u{1}"),
+            "{first:?}"
+        );
+        assert!(!first.contains("ignored"), "{first:?}");
+        server.await.unwrap();
+
+        // Java's rules for extension names: letters only, `auth` reserved.
+        for bad in ["extension_pool_id=\"p\"", "extension_auth=\"a\""] {
+            let error = OAuthBearer::from_settings(&settings, &jaas(bad)).unwrap_err();
+            assert!(error.to_string().contains("SASL extension"), "{error}");
+        }
     }
 
     #[tokio::test]
