@@ -15,6 +15,9 @@ use bytes::{BufMut, BytesMut};
 
 use super::codec_error::{DecodeError, EncodeError};
 
+/// Most array elements room is made for before they are read.
+const PREALLOCATED_ELEMENTS: usize = 256;
+
 /// A 128-bit Kafka UUID (topic ids), kept as its 16 wire bytes.
 ///
 /// Displayed like Kafka displays it: URL-safe base64 without padding (22 chars).
@@ -543,7 +546,11 @@ impl<'a> Decoder<'a> {
                 remaining,
             });
         }
-        let mut items = Vec::with_capacity(count);
+        // Room for at most a few elements up front: `count` is only bounded
+        // by the bytes left (an element may be one byte), and an element in
+        // memory may be a hundred times that, so a large hostile frame could
+        // otherwise ask for gigabytes before a single element is read.
+        let mut items = Vec::with_capacity(count.min(PREALLOCATED_ELEMENTS));
         for _ in 0..count {
             items.push(read(self)?);
         }

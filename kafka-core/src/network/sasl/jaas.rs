@@ -58,17 +58,27 @@ impl JaasConfig {
             }
         }
         let mut options = BTreeMap::new();
+        let mut previous: Option<String> = None;
         loop {
             match iter.next() {
                 Some(Token::Semicolon) => break,
                 Some(Token::Word(name)) => {
                     if iter.next() != Some(Token::Equals) {
-                        return Err(format!("expected '=' after option {name}"));
+                        // The word may be the rest of an unquoted value with a
+                        // space (`password=two words`): it is not shown.
+                        return Err(match &previous {
+                            Some(previous) => format!(
+                                "expected an option name and '=' after the value of option \
+                                 {previous}; quote a value that contains spaces"
+                            ),
+                            None => format!("expected '=' after option {name}"),
+                        });
                     }
                     let value = match iter.next() {
                         Some(Token::Word(v) | Token::Quoted(v)) => v,
                         _ => return Err(format!("expected a value for option {name}")),
                     };
+                    previous = Some(name.clone());
                     options.insert(name, value);
                 }
                 None => return Err("expected ';' at the end of the login module".to_owned()),
@@ -173,6 +183,18 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unquoted_value_with_a_space_is_not_shown_in_the_error() {
+        let error = JaasConfig::parse(
+            "PlainLoginModule required username=alice password=two words;",
+        )
+        .unwrap_err();
+        assert!(!error.contains("words"), "{error}");
+        assert!(error.contains("option password"), "{error}");
+        let error = JaasConfig::parse("PlainLoginModule required username alice;").unwrap_err();
+        assert_eq!(error, "expected '=' after option username");
+    }
 
     #[test]
     fn parses_kafka_login_modules() {
