@@ -525,3 +525,57 @@ fn record_callbacks_get_back_each_record_as_sent_where_javas_consumer_finds_it()
         producer.close(Duration::from_secs(10)).await;
     });
 }
+
+/// The socket settings a Java user sets are applied: `send.buffer.bytes` and
+/// `receive.buffer.bytes` (set before connecting), and
+/// `connections.max.idle.ms`, after which an idle connection is closed
+/// (`connection-close-total`) and a new one carries the next record.
+#[test]
+fn socket_buffers_and_the_idle_limit_apply_against_a_real_broker() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("socket-settings", 1, 1);
+        let producer = producer(
+            kafka.bootstrap(),
+            &[
+                ("send.buffer.bytes", "65536"),
+                ("receive.buffer.bytes", "65536"),
+                ("connections.max.idle.ms", "300"),
+            ],
+        );
+        let send = |value: &'static str| {
+            let producer = &producer;
+            let topic = topic.clone();
+            async move {
+                producer
+                    .send(ProducerRecord::new(topic, value))
+                    .await
+                    .expect("send accepted")
+                    .await
+                    .expect("delivered")
+            }
+        };
+        send("before-idle").await;
+        let metrics = producer.metrics();
+        let (created, closed) = (
+            metrics.connection_creation_total,
+            metrics.connection_close_total,
+        );
+        // The leader's connection goes idle and the sender closes it.
+        while producer.metrics().connection_close_total <= closed {
+            tokio::task::yield_now().await;
+        }
+        send("after-idle").await;
+        assert!(
+            producer.metrics().connection_creation_total > created,
+            "a new connection carried the second record"
+        );
+        let values: Vec<String> = kafka
+            .read_all(&topic, 2)
+            .iter()
+            .filter_map(|r| r.value_str())
+            .collect();
+        assert_eq!(values, ["before-idle", "after-idle"]);
+        producer.close(Duration::from_secs(10)).await;
+    });
+}

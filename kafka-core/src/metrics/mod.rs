@@ -195,6 +195,8 @@ pub(crate) struct ProducerMetrics {
     pub batch_splits: AtomicU64,
     /// Connections to brokers established (`connection-creation-total`).
     pub connections_created: AtomicU64,
+    /// Connections closed, by either side (`connection-close-total`).
+    pub connections_closed: AtomicU64,
     errors_by_kind: Mutex<BTreeMap<&'static str, u64>>,
     sensors: Mutex<Sensors>,
     facade: Mutex<facade::Publisher>,
@@ -286,6 +288,7 @@ impl ProducerMetrics {
             throttled_responses: AtomicU64::new(0),
             batch_splits: AtomicU64::new(0),
             connections_created: AtomicU64::new(0),
+            connections_closed: AtomicU64::new(0),
             errors_by_kind: Mutex::new(BTreeMap::new()),
             sensors: Mutex::new(Sensors::default()),
             facade: Mutex::new(facade::Publisher::default()),
@@ -505,6 +508,7 @@ impl ProducerMetrics {
             produce_throttled_total: load(&self.throttled_responses),
             batch_split_total: load(&self.batch_splits),
             connection_creation_total: load(&self.connections_created),
+            connection_close_total: load(&self.connections_closed),
             batch_size_avg: s.batch_size.avg(window, now),
             batch_size_max: s.batch_size.max(window, now),
             compression_rate_avg: s.compression_rate.value(window, now),
@@ -658,6 +662,9 @@ pub struct MetricsSnapshot {
     /// Connections to brokers established, bootstrap ones included (Java:
     /// `connection-creation-total`).
     pub connection_creation_total: u64,
+    /// Connections closed, by the broker, an error or the client (an idle
+    /// one); Java: `connection-close-total`.
+    pub connection_close_total: u64,
     /// Average bytes of the batches sent (`batch-size-avg`).
     pub batch_size_avg: f64,
     /// Largest (`batch-size-max`).
@@ -737,6 +744,7 @@ metric_table! {
     OutgoingByteTotal = ("outgoing-byte-total", Counter, "The total number of outgoing bytes sent to all servers");
     BatchSplitTotal = ("batch-split-total", Counter, "The total number of batch splits");
     ConnectionCreationTotal = ("connection-creation-total", Counter, "The total number of new connections established");
+    ConnectionCloseTotal = ("connection-close-total", Counter, "The total number of connections closed");
     ByteRate = ("byte-rate", Gauge, "The average number of bytes sent per second for a topic.");
     ByteTotal = ("byte-total", Counter, "The total number of bytes sent for a topic.");
     CompressionRate = ("compression-rate", Gauge, "The average compression rate of record batches for a topic, defined as the average ratio of the compressed batch size over the uncompressed size.");
@@ -818,6 +826,10 @@ impl MetricsSnapshot {
         m.add(
             Name::ConnectionCreationTotal,
             self.connection_creation_total as f64,
+        );
+        m.add(
+            Name::ConnectionCloseTotal,
+            self.connection_close_total as f64,
         );
         for (topic, t) in &self.topics {
             let mut m = Collect {

@@ -39,6 +39,10 @@ pub struct ConnectionOptions {
     pub max_response_size: usize,
     /// TLS and SASL (`security.protocol`); PLAINTEXT by default.
     pub security: ConnectionSecurity,
+    /// `send.buffer.bytes` (`SO_SNDBUF`); `None` keeps the OS's.
+    pub send_buffer_bytes: Option<usize>,
+    /// `receive.buffer.bytes` (`SO_RCVBUF`); `None` keeps the OS's.
+    pub receive_buffer_bytes: Option<usize>,
 }
 
 impl Default for ConnectionOptions {
@@ -50,6 +54,8 @@ impl Default for ConnectionOptions {
             connect_timeout: Duration::from_secs(10),
             max_response_size: 100 * 1024 * 1024,
             security: ConnectionSecurity::default(),
+            send_buffer_bytes: None,
+            receive_buffer_bytes: None,
         }
     }
 }
@@ -106,7 +112,7 @@ impl BrokerConnection {
         check_address(addr)?;
         let timeout = options.connect_timeout;
         let setup = async {
-            let stream = TcpStream::connect(addr)
+            let stream = open_socket(addr, options)
                 .await
                 .map_err(|error| NetworkError::Connect {
                     address: addr.to_owned(),
@@ -671,6 +677,40 @@ impl<T> PendingResponse<T> {
 }
 
 /// `host:port` with a numeric port (IPv6 hosts in brackets).
+/// A TCP connection to the first address of `addr` that accepts one (as
+/// `TcpStream::connect` tries them), with the socket buffer sizes set first
+/// when configured (they must be set before the connection to take effect).
+async fn open_socket(addr: &str, options: &ConnectionOptions) -> std::io::Result<TcpStream> {
+    if options.send_buffer_bytes.is_none() && options.receive_buffer_bytes.is_none() {
+        return TcpStream::connect(addr).await;
+    }
+    let mut last_error = None;
+    for address in tokio::net::lookup_host(addr).await? {
+        let socket = if address.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        let size = |bytes: usize| u32::try_from(bytes).unwrap_or(u32::MAX);
+        if let Some(bytes) = options.send_buffer_bytes {
+            socket.set_send_buffer_size(size(bytes))?;
+        }
+        if let Some(bytes) = options.receive_buffer_bytes {
+            socket.set_recv_buffer_size(size(bytes))?;
+        }
+        match socket.connect(address).await {
+            Ok(stream) => return Ok(stream),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "the host name resolved to no address",
+        )
+    }))
+}
+
 fn check_address(addr: &str) -> Result<(), NetworkError> {
     let valid = addr
         .rsplit_once(':')

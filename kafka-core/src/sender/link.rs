@@ -48,6 +48,11 @@ pub(crate) trait Link: Send + Sync + 'static {
         0
     }
 
+    /// Requests written whose answers have not come yet (any kind).
+    fn in_flight(&self) -> usize {
+        0
+    }
+
     /// Whether the broker advertises KIP-714's GetTelemetrySubscriptions and
     /// PushTelemetry (brokers do only with a client telemetry plugin).
     fn supports_telemetry(&self) -> bool;
@@ -133,8 +138,13 @@ pub(crate) trait Link: Send + Sync + 'static {
 
 /// Opens [`Link`]s.
 pub(crate) trait Connector: Send + Sync + 'static {
-    /// Connects to `address` (`host:port`), ready for requests.
-    fn connect(&self, address: String) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>>;
+    /// Connects to `address` (`host:port`), ready for requests, within
+    /// `setup_timeout` (TCP, TLS, ApiVersions, SASL).
+    fn connect(
+        &self,
+        address: String,
+        setup_timeout: Duration,
+    ) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>>;
 }
 
 /// The production [`Connector`]: [`BrokerConnection`]s with the producer's
@@ -144,8 +154,15 @@ pub(crate) struct TcpConnector {
 }
 
 impl Connector for TcpConnector {
-    fn connect(&self, address: String) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>> {
-        let options = self.options.clone();
+    fn connect(
+        &self,
+        address: String,
+        setup_timeout: Duration,
+    ) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>> {
+        let options = ConnectionOptions {
+            connect_timeout: setup_timeout,
+            ..self.options.clone()
+        };
         async move {
             let connection = BrokerConnection::connect(&address, &options).await?;
             Ok(Arc::new(connection) as Arc<dyn Link>)
@@ -173,6 +190,10 @@ impl Link for BrokerConnection {
 
     fn bytes_written(&self) -> u64 {
         BrokerConnection::bytes_written(self)
+    }
+
+    fn in_flight(&self) -> usize {
+        BrokerConnection::in_flight(self)
     }
 
     fn supports_telemetry(&self) -> bool {

@@ -224,6 +224,8 @@ impl Sender {
             client_id: config.client_id().to_owned(),
             connect_timeout: config.socket_connection_setup_timeout(),
             security: config.security().connection().clone(),
+            send_buffer_bytes: config.send_buffer_bytes(),
+            receive_buffer_bytes: config.receive_buffer_bytes(),
             ..ConnectionOptions::default()
         };
         Self::with_connector(shared, Arc::new(TcpConnector { options }))
@@ -285,6 +287,9 @@ impl Sender {
             }
             let mut next_wake = now + Duration::from_secs(5);
             if let Some(at) = self.telemetry_close_wake() {
+                next_wake = next_wake.min(at);
+            }
+            if let Some(at) = self.close_idle_connections(now) {
                 next_wake = next_wake.min(at);
             }
 
@@ -387,7 +392,15 @@ impl Sender {
             return;
         }
         sink.connecting = true;
-        let connecting = self.connector.connect(address);
+        // Java's `socket.connection.setup.timeout.ms`, doubled (with ±20%
+        // jitter) after each failed attempt in a row, up to `.max.ms`.
+        let config = &self.shared.config;
+        let setup_timeout = exponential_backoff(
+            config.socket_connection_setup_timeout(),
+            config.socket_connection_setup_timeout_max(),
+            sink.failures,
+        );
+        let connecting = self.connector.connect(address, setup_timeout);
         self.events.push(
             async move {
                 let result = connecting.await;
@@ -395,6 +408,37 @@ impl Sender {
             }
             .boxed(),
         );
+    }
+
+    /// Closes the connections idle for `connections.max.idle.ms`; returns
+    /// when the next one will be, if nothing uses it before.
+    fn close_idle_connections(&mut self, now: Instant) -> Option<Instant> {
+        let max_idle = self.config().connections_max_idle()?;
+        let mut next: Option<Instant> = None;
+        for (target, sink) in &mut self.nodes {
+            let Some(deadline) = sink.idle_deadline(max_idle, now) else {
+                continue;
+            };
+            if deadline > now {
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+                continue;
+            }
+            count_outgoing(&self.shared.metrics, target, sink);
+            if let Some(link) = sink.link.take() {
+                tracing::debug!(
+                    address = link.address(),
+                    idle = ?max_idle,
+                    "closing an idle connection (connections.max.idle.ms)"
+                );
+                link.close();
+                self.shared
+                    .metrics
+                    .connections_closed
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            sink.last_active = None;
+        }
+        next
     }
 
     fn on_connected(&mut self, target: Target, result: Result<Arc<dyn Link>, NetworkError>) {
@@ -412,6 +456,7 @@ impl Sender {
                     .connections_created
                     .fetch_add(1, Ordering::Relaxed);
                 sink.link = Some(link);
+                sink.last_active = None;
                 sink.bytes_counted = 0;
                 sink.failures = 0;
                 sink.backoff_until = None;
@@ -449,6 +494,10 @@ impl Sender {
         {
             tracing::debug!(address = link.address(), %error, "connection lost");
             link.close();
+            self.shared
+                .metrics
+                .connections_closed
+                .fetch_add(1, Ordering::Relaxed);
         }
         self.shared.metadata.request_update();
     }
@@ -540,8 +589,14 @@ impl Sender {
                 // Once the cluster is known, bootstrap connections are not needed.
                 if !response.brokers.is_empty() {
                     self.count_all_outgoing();
-                    self.nodes
-                        .retain(|t, s| !matches!(t, Target::Bootstrap(_)) || s.in_flight > 0);
+                    let closed = &self.shared.metrics.connections_closed;
+                    self.nodes.retain(|t, s| {
+                        let keep = !matches!(t, Target::Bootstrap(_)) || s.in_flight > 0;
+                        if !keep && s.open_link().is_some() {
+                            closed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        keep
+                    });
                 }
             }
             Err(error) => {

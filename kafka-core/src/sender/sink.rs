@@ -38,12 +38,30 @@ pub(super) struct Sink {
     pub muted_until: Option<Instant>,
     /// Bytes written to `link` already counted in the metrics.
     pub bytes_counted: u64,
+    /// When `link` was last seen in use (a request written or awaited), and
+    /// its bytes written then: `connections.max.idle.ms` counts from there.
+    pub last_active: Option<(Instant, u64)>,
 }
 
 impl Sink {
     /// The connection, when open.
     pub fn open_link(&self) -> Option<Arc<dyn Link>> {
         self.link.clone().filter(|l| !l.is_closed())
+    }
+
+    /// When the open connection will have been idle for `max_idle` (Java's
+    /// `connections.max.idle.ms`: the client closes it before the broker's
+    /// own idle limit closes it under a request), if nothing uses it before;
+    /// `None` without an open connection.
+    pub fn idle_deadline(&mut self, max_idle: Duration, now: Instant) -> Option<Instant> {
+        let link = self.open_link()?;
+        let bytes = link.bytes_written();
+        let busy = self.writing || self.in_flight > 0 || link.in_flight() > 0;
+        match self.last_active {
+            Some((_, seen)) if !busy && seen == bytes => {}
+            _ => self.last_active = Some((now, bytes)),
+        }
+        self.last_active.map(|(since, _)| since + max_idle)
     }
 
     /// Whether a Produce request may be written to this broker now (Java's

@@ -130,6 +130,12 @@ struct State {
     describes_completing: usize,
     /// KIP-714: `Some` when the brokers advertise the telemetry APIs.
     telemetry: Option<TelemetryBroker>,
+    /// Connection attempts refused before one is accepted, per node.
+    refuse_connections: BTreeMap<i32, usize>,
+    /// The setup timeout of every connection attempt, with its node.
+    connect_timeouts: Vec<(i32, Duration)>,
+    /// Connections the producer closed, by node.
+    closed_by_client: Vec<i32>,
 }
 
 /// A broker's client-metrics side (Kafka's `ClientMetricsManager`, reduced).
@@ -424,8 +430,9 @@ impl Link for FakeLink {
     }
 
     fn close(&self) {
-        self.closed
-            .store(true, std::sync::atomic::Ordering::Release);
+        if !self.closed.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            self.fake.set(|s| s.closed_by_client.push(self.node));
+        }
     }
 
     fn supports_transaction_v2(&self) -> bool {
@@ -802,11 +809,32 @@ impl FakeLink {
 }
 
 impl Connector for Fake {
-    fn connect(&self, address: String) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>> {
+    fn connect(
+        &self,
+        address: String,
+        setup_timeout: Duration,
+    ) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>> {
         let node = address
             .rsplit_once(':')
             .and_then(|(_, port)| port.parse::<i32>().ok())
             .map_or(-1, |port| port - 19_000);
+        let refused = self.with(|s| {
+            s.connect_timeouts.push((node, setup_timeout));
+            match s.refuse_connections.get_mut(&node) {
+                Some(left) if *left > 0 => {
+                    *left -= 1;
+                    true
+                }
+                _ => false,
+            }
+        });
+        if refused {
+            let error = NetworkError::Connect {
+                address,
+                source: Arc::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+            };
+            return async move { Err(error) }.boxed();
+        }
         let link = FakeLink {
             fake: self.clone(),
             node,
@@ -2134,6 +2162,69 @@ async fn record_size_and_retries_are_counted_as_java_counts_them() {
         assert_eq!(metrics.record_retry_total, 1);
         assert_eq!(metrics.record_send_total, 2);
         assert_eq!(metrics.topics[TOPIC].record_retry_total, 1);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_setup_timeout_doubles_after_each_failed_attempt_up_to_its_max() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| {
+            s.refuse_connections.insert(1, 4);
+        });
+        let producer = producer(
+            &fake,
+            &[
+                ("socket.connection.setup.timeout.ms", "1000"),
+                ("socket.connection.setup.timeout.max.ms", "3000"),
+                ("reconnect.backoff.ms", "1"),
+                ("reconnect.backoff.max.ms", "1"),
+            ],
+        );
+        deliver_all(&producer, 0, &values(0..1)).await;
+        let timeouts: Vec<u128> = fake.with(|s| {
+            s.connect_timeouts
+                .iter()
+                .filter(|(node, _)| *node == 1)
+                .map(|(_, t)| t.as_millis())
+                .take(5)
+                .collect()
+        });
+        // Java's ExponentialBackoff: doubled per failure in a row, capped,
+        // with ±20% jitter.
+        let expected = [
+            (800, 1200),
+            (1600, 2400),
+            (2400, 3600),
+            (2400, 3600),
+            (2400, 3600),
+        ];
+        assert_eq!(timeouts.len(), 5, "{timeouts:?}");
+        for (timeout, (low, high)) in timeouts.iter().zip(expected) {
+            assert!((low..=high).contains(timeout), "{timeouts:?}");
+        }
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_idle_for_connections_max_idle_ms_is_closed_and_reopened_when_needed() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[("connections.max.idle.ms", "200")]);
+        deliver_all(&producer, 0, &values(0..1)).await;
+        let created = producer.metrics().connection_creation_total;
+        // The sender closes it once idle long enough (it wakes for that).
+        fake.until(|s| s.closed_by_client.contains(&1)).await;
+        deliver_all(&producer, 0, &values(1..2)).await;
+        assert!(
+            producer.metrics().connection_creation_total > created,
+            "a new connection carried the second record"
+        );
+        assert_eq!(fake.log(0), values(0..2));
         producer.close(LIMIT).await;
     })
     .await;
