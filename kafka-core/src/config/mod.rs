@@ -365,15 +365,14 @@ impl ProducerConfig {
         self.socket_connection_setup_timeout_max
     }
 
-    /// `send.buffer.bytes` (`SO_SNDBUF`): `None` (unset, or -1) keeps the OS's
-    /// autotuned buffer, librdkafka's default; Java's default is a fixed
-    /// 128 KiB, which turns Linux's autotuning off.
+    /// `send.buffer.bytes` (`SO_SNDBUF`, default 128 KiB as in Java); `None`
+    /// (-1) keeps the OS's autotuned buffer (librdkafka's default).
     pub fn send_buffer_bytes(&self) -> Option<usize> {
         self.send_buffer_bytes
     }
 
-    /// `receive.buffer.bytes` (`SO_RCVBUF`): `None` (unset, or -1) keeps the
-    /// OS's autotuned buffer; Java's default is a fixed 32 KiB.
+    /// `receive.buffer.bytes` (`SO_RCVBUF`, default 32 KiB as in Java); `None`
+    /// (-1) keeps the OS's autotuned buffer.
     pub fn receive_buffer_bytes(&self) -> Option<usize> {
         self.receive_buffer_bytes
     }

@@ -38,6 +38,8 @@ pub(crate) mod default {
     pub(crate) const RECONNECT_BACKOFF_MAX_MS: i64 = 1_000;
     pub(crate) const SOCKET_CONNECTION_SETUP_TIMEOUT_MS: i64 = 10_000;
     pub(crate) const SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS: i64 = 30_000;
+    pub(crate) const SEND_BUFFER_BYTES: i64 = 131_072;
+    pub(crate) const RECEIVE_BUFFER_BYTES: i64 = 32_768;
 }
 
 /// Idempotence needs at most this many in-flight requests: the broker keeps the
@@ -181,11 +183,13 @@ impl Settings {
                 self.socket_connection_setup_timeout_max_ms
                     .unwrap_or(default::SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS),
             ),
-            // Unset, the OS's autotuned buffers (as librdkafka's default): a
-            // fixed 128 KiB, Java's default, turns Linux's send autotuning
-            // off. Set, the size is applied as Java applies it.
-            send_buffer_bytes: self.send_buffer_bytes.and_then(socket_buffer),
-            receive_buffer_bytes: self.receive_buffer_bytes.and_then(socket_buffer),
+            send_buffer_bytes: socket_buffer(
+                self.send_buffer_bytes.unwrap_or(default::SEND_BUFFER_BYTES),
+            ),
+            receive_buffer_bytes: socket_buffer(
+                self.receive_buffer_bytes
+                    .unwrap_or(default::RECEIVE_BUFFER_BYTES),
+            ),
             client_dns_lookup: self.client_dns_lookup.unwrap_or_default(),
             metrics_sample_window: millis(
                 self.metrics_sample_window_ms
