@@ -1213,9 +1213,13 @@ impl Observers {
     /// Interceptors and the listener hear of a success.
     fn heard_success(&self, record: &LazyRecord, metadata: &RecordMetadata) {
         for interceptor in self.interceptors.iter() {
-            interceptor.on_acknowledgement(Ok(metadata));
+            guarded("interceptor on_acknowledgement", || {
+                interceptor.on_acknowledgement(Ok(metadata))
+            });
         }
-        self.listener.on_success(record, metadata);
+        guarded("listener on_success", || {
+            self.listener.on_success(record, metadata)
+        });
     }
 
     /// A record that failed for good: journal it, tell interceptors and the
@@ -1234,9 +1238,29 @@ impl Observers {
     /// Interceptors and the listener hear of a failure.
     fn heard_failure(&self, error: &SendError) {
         for interceptor in self.interceptors.iter() {
-            interceptor.on_acknowledgement(Err(error.error()));
+            guarded("interceptor on_acknowledgement", || {
+                interceptor.on_acknowledgement(Err(error.error()))
+            });
         }
-        self.listener.on_error(error.record(), error.error());
+        guarded("listener on_error", || {
+            self.listener.on_error(error.record(), error.error())
+        });
+    }
+}
+
+/// Runs one of the application's observers of an outcome. A panic in it is
+/// logged and goes no further: the other observers still hear, and the
+/// record's outcome still reaches its caller (a delivered record must not
+/// come back as failed because a listener panicked; Spring completes the
+/// send's future before it calls its listener).
+fn guarded(observer: &'static str, call: impl FnOnce()) {
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(observer, panic = %message, "a producer observer panicked; the send's outcome is reported all the same");
     }
 }
 
@@ -1512,6 +1536,38 @@ pub(crate) mod tests {
             assert_eq!(sent.record_metadata.topic, "orders");
         }
         assert_eq!(heard.ok.load(Ordering::SeqCst), 2);
+        assert_eq!(mock.history().len(), 2);
+    }
+
+    /// A listener whose every call panics.
+    struct PanickingListener;
+
+    impl ProducerListener for PanickingListener {
+        fn on_success(&self, _: &LazyRecord, _: &RecordMetadata) {
+            panic!("the listener's bug");
+        }
+
+        fn on_error(&self, _: Option<&ProducerRecord>, _: &KafkaError) {
+            panic!("the listener's bug");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_listener_does_not_turn_a_delivered_record_into_a_failed_one() {
+        let mock = MockProducer::new(3);
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .listener(PanickingListener)
+            .build()
+            .unwrap();
+        let event = OrderPlaced { id: "o-1".into() };
+        let sent = template.send(&event).await.expect("delivered");
+        assert_eq!(sent.producer_record.topic, "orders");
+        let outcomes = Outcomes::default();
+        template
+            .enqueue_with_callback(&event, collecting(&outcomes))
+            .await
+            .unwrap();
+        assert!(outcomes.lock().unwrap()[0].is_ok(), "the callback ran, with success");
         assert_eq!(mock.history().len(), 2);
     }
 
