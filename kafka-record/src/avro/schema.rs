@@ -174,7 +174,7 @@ impl AvroSchema {
                 reason: error.to_string(),
                 json: json.clone(),
             })?;
-        let canonical_form = parsed.canonical_form();
+        let canonical_form = primitives_in_simple_form(&parsed.canonical_form());
         let fingerprint = crc64_avro(canonical_form.as_bytes());
         Ok(AvroSchema {
             json,
@@ -225,5 +225,60 @@ impl fmt::Debug for AvroSchema {
 impl fmt::Display for AvroSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.json)
+    }
+}
+
+/// The Parsing Canonical Form's [PRIMITIVES] rule, which apache-avro's
+/// `canonical_form` misses once it has stripped a logical type: it leaves
+/// `{"type":"long"}` where Java's `SchemaNormalization` writes `"long"`, so a
+/// schema with a `SystemTime` (timestamp-millis), a `Uuid` or a date had
+/// another fingerprint than Java computes, and Java's single-object decoder
+/// could not find its schema. The form has no whitespace, and no string in it
+/// (names, symbols) can hold a brace or a quote, so the rewrite is exact.
+fn primitives_in_simple_form(canonical: &str) -> String {
+    const PRIMITIVES: [&str; 8] = [
+        "null", "boolean", "int", "long", "float", "double", "bytes", "string",
+    ];
+    PRIMITIVES
+        .iter()
+        .fold(canonical.to_owned(), |form, primitive| {
+            form.replace(
+                &format!(r#"{{"type":"{primitive}"}}"#),
+                &format!(r#""{primitive}""#),
+            )
+        })
+}
+
+#[cfg(test)]
+mod canonical_form_tests {
+    use super::*;
+
+    #[test]
+    fn a_logical_types_base_is_written_as_its_simple_primitive_as_java_does() {
+        // What apache-avro gives for a record with timestamp-millis, uuid and
+        // date fields, and what Java's SchemaNormalization gives.
+        let with_logical = apache_avro::Schema::parse_str(
+            r#"{"type":"record","name":"Tick","namespace":"shop","fields":[
+                {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+                {"name":"id","type":{"type":"string","logicalType":"uuid"}},
+                {"name":"day","type":["null",{"type":"int","logicalType":"date"}]}]}"#,
+        )
+        .unwrap();
+        let plain = apache_avro::Schema::parse_str(
+            r#"{"type":"record","name":"Tick","namespace":"shop","fields":[
+                {"name":"at","type":"long"},{"name":"id","type":"string"},
+                {"name":"day","type":["null","int"]}]}"#,
+        )
+        .unwrap();
+        let ours = primitives_in_simple_form(&with_logical.canonical_form());
+        assert_eq!(
+            ours,
+            r#"{"name":"shop.Tick","type":"record","fields":[{"name":"at","type":"long"},{"name":"id","type":"string"},{"name":"day","type":["null","int"]}]}"#
+        );
+        assert_eq!(ours, plain.canonical_form());
+        assert_eq!(
+            crc64_avro(ours.as_bytes()),
+            crc64_avro(plain.canonical_form().as_bytes())
+        );
     }
 }
