@@ -583,10 +583,28 @@ impl KafkaProducer {
     /// A send refused before the record was buffered: counted, and the
     /// record handed back with the error.
     fn refused(&self, error: KafkaError, record: ProducerRecord) -> SendError {
-        self.inner
-            .shared
+        let shared = &self.inner.shared;
+        shared
             .metrics
             .record_error(&record.topic, error.kind_name(), 1);
+        // Java's `doSend` on an ApiException (record too large, a metadata or
+        // buffer timeout, a bad topic): the transaction cannot commit without
+        // the record, so it becomes abortable. A send refused because there
+        // is no transaction, or after close, leaves the state as it is.
+        if let Some(txn) = &shared.txn
+            && matches!(
+                error,
+                KafkaError::RecordTooLarge { .. }
+                    | KafkaError::RecordExceedsBufferMemory { .. }
+                    | KafkaError::BufferExhausted { .. }
+                    | KafkaError::MetadataTimeout { .. }
+                    | KafkaError::InvalidTopic { .. }
+            )
+        {
+            txn.fail(crate::transaction::TransactionError::SendFailed {
+                cause: Box::new(error.clone()),
+            });
+        }
         SendError::new(error, record)
     }
 

@@ -2229,3 +2229,38 @@ async fn a_connection_idle_for_connections_max_idle_ms_is_closed_and_reopened_wh
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_refused_inside_a_transaction_makes_it_abortable() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX, ("max.request.size", "1000")]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        let small = producer
+            .send(ProducerRecord::new(TOPIC, "small").with_partition(0))
+            .await
+            .expect("accepted");
+        let refused = producer
+            .send(ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0))
+            .await
+            .expect_err("larger than max.request.size");
+        assert!(matches!(refused.error(), KafkaError::RecordTooLarge { .. }));
+        // As Java's doSend: the transaction cannot commit without the record.
+        let commit = producer.commit_transaction().await;
+        assert!(commit.is_err(), "{commit:?}");
+        producer.abort_transaction().await.expect("abort");
+        // Sent before the abort or failed by it: either way it has an outcome.
+        let _ = small.await;
+        // The next transaction is clean.
+        producer.begin_transaction().expect("begin");
+        let next = producer
+            .send(ProducerRecord::new(TOPIC, "next").with_partition(0))
+            .await
+            .expect("accepted");
+        producer.commit_transaction().await.expect("commit");
+        next.await.expect("delivered");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
