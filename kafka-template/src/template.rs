@@ -1567,7 +1567,10 @@ pub(crate) mod tests {
             .enqueue_with_callback(&event, collecting(&outcomes))
             .await
             .unwrap();
-        assert!(outcomes.lock().unwrap()[0].is_ok(), "the callback ran, with success");
+        assert!(
+            outcomes.lock().unwrap()[0].is_ok(),
+            "the callback ran, with success"
+        );
         assert_eq!(mock.history().len(), 2);
     }
 

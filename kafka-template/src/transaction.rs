@@ -289,7 +289,20 @@ impl Transaction {
         offsets: impl IntoIterator<Item = (TopicPartition, OffsetAndMetadata)>,
         group: &ConsumerGroupMetadata,
     ) -> Result<(), TransactionError> {
-        match &self.shared.backend {
+        // As `enqueue`: only while this transaction is open, and not beside
+        // its commit (the pooled producer may run another caller's
+        // transaction by then).
+        let shared = &self.shared;
+        let _adding = shared.gate.read().await;
+        if !shared.open.load(Ordering::Acquire) {
+            return Err(TransactionError::InvalidState {
+                operation: "send_offsets through a Transaction handle",
+                state: "done with that transaction",
+                hint: "add offsets only inside execute_in_transaction's closure, before its \
+                       future completes",
+            });
+        }
+        match &shared.backend {
             TxBackend::Producer { producer, .. } => {
                 producer.send_offsets_to_transaction(offsets, group).await
             }
@@ -886,6 +899,15 @@ pub(crate) mod tests {
         assert_eq!(error.record().map(|r| r.topic.as_str()), Some("orders"));
         assert!(mock.history().is_empty());
         assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
+        // Nor add offsets (which would land in whatever transaction the
+        // pooled producer runs by then).
+        let group = ConsumerGroupMetadata::new("billing");
+        let offsets = [(TopicPartition::new("input", 0), OffsetAndMetadata::new(1))];
+        let error = kept.send_offsets(offsets, &group).await.unwrap_err();
+        assert!(
+            matches!(error, TransactionError::InvalidState { .. }),
+            "{error}"
+        );
     }
 
     #[tokio::test]

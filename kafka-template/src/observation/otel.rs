@@ -20,7 +20,9 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{INSTRUMENTATION_SCOPE, TRACEPARENT, TRACEPARENT_LEN, TraceHeaders, string_key};
+use super::{
+    INSTRUMENTATION_SCOPE, TRACEPARENT, TRACEPARENT_LEN, TRACESTATE, TraceHeaders, string_key,
+};
 
 /// The tracer the send spans come from.
 pub(crate) struct SendTracer(BoxedTracer);
@@ -186,18 +188,18 @@ pub(crate) fn record_outcome(span: &SendSpan, outcome: Result<&RecordMetadata, &
 
 /// Sets `trace` to `context` as the headers of `record`: `traceparent`, and
 /// `tracestate` when it is not empty. Nothing when the context is not
-/// valid, or when the record already has a `traceparent` (the caller's own
-/// context wins, with its `tracestate`).
+/// valid, or when the record already has a `traceparent` or a `tracestate`
+/// (the caller's own context wins; adding ours beside a `tracestate` of its
+/// would give the record two).
 fn set_trace_headers(
     trace: &mut Option<TraceHeaders>,
     record: &ProducerRecord,
     context: &SpanContext,
 ) {
     if !context.is_valid()
-        || record
-            .headers
-            .iter()
-            .any(|h| h.key.eq_ignore_ascii_case(TRACEPARENT))
+        || record.headers.iter().any(|h| {
+            h.key.eq_ignore_ascii_case(TRACEPARENT) || h.key.eq_ignore_ascii_case(TRACESTATE)
+        })
     {
         return;
     }
@@ -551,6 +553,10 @@ mod tests {
                 .send(ProducerRecord::new("orders", "b").with_header(TRACEPARENT, own))
                 .await
                 .expect("sent");
+            template
+                .send(ProducerRecord::new("orders", "c").with_header(TRACESTATE, "own=1"))
+                .await
+                .expect("sent");
         }
         .instrument(request)
         .await;
@@ -571,6 +577,9 @@ mod tests {
             "nothing added to the caller's own context"
         );
         assert_eq!(history[1].header_str(TRACEPARENT).as_deref(), Some(own));
+        // A tracestate of the caller's alone: not a second one beside it.
+        let kept: Vec<_> = history[2].headers.iter().map(|h| h.key.as_str()).collect();
+        assert_eq!(kept, [TRACESTATE], "no second tracestate");
     }
 
     #[tokio::test]
