@@ -86,9 +86,10 @@ pub struct TlsMaterial {
     pub keystore_certificate_chain: Option<Secret>,
     /// `schema.registry.ssl.keystore.key`: its private key, PEM (PKCS#8) inline.
     pub keystore_key: Option<Secret>,
-    /// `schema.registry.ssl.endpoint.identification.algorithm` empty: the host
-    /// name is not checked (Java's meaning). Here: certificates are not
-    /// verified at all, so it is only honoured together with a truststore.
+    /// `schema.registry.ssl.endpoint.identification.algorithm` empty: Java
+    /// then skips the host name check. Refused when the TLS configuration is
+    /// built: the HTTP client here could only skip every check of the
+    /// server's certificate.
     pub skip_host_name_check: bool,
 }
 

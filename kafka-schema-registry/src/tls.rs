@@ -22,6 +22,7 @@ const KEYSTORE: &str = "schema.registry.ssl.keystore.location";
 const KEYSTORE_CHAIN: &str = "schema.registry.ssl.keystore.certificate.chain";
 const KEYSTORE_KEY: &str = "schema.registry.ssl.keystore.key";
 const KEY_PASSWORD: &str = "schema.registry.ssl.key.password";
+const ENDPOINT_IDENTIFICATION: &str = "schema.registry.ssl.endpoint.identification.algorithm";
 
 fn tls_error(key: &'static str, reason: impl Into<String>) -> RegistryError {
     RegistryError::Tls {
@@ -237,12 +238,22 @@ fn client_cert(material: &TlsMaterial) -> Result<Option<ClientCert>, RegistryErr
 
 /// The TLS configuration for `material` (Mozilla roots when no truststore).
 pub(crate) fn tls_config(material: &TlsMaterial) -> Result<TlsConfig, RegistryError> {
+    if material.skip_host_name_check {
+        // Java skips only the host name check; the HTTP client here can
+        // only turn certificate verification off altogether, which would
+        // trust any server (a man in the middle included). Refused rather
+        // than weakened without a word.
+        return Err(tls_error(
+            ENDPOINT_IDENTIFICATION,
+            "an empty value (no host name check) is not supported for the schema registry: \
+             this client could only honour it by not verifying the server's certificate at \
+             all. Reach the registry by a name its certificate holds (or add the name or \
+             address to the certificate), and leave this setting at https",
+        ));
+    }
     let mut builder = TlsConfig::builder();
     if let Some(certs) = trusted_certificates(material)? {
         builder = builder.root_certs(RootCerts::Specific(Arc::new(certs)));
-        // Java's empty endpoint.identification.algorithm: trust the configured
-        // CA without checking the name; rustls cannot split the two checks.
-        builder = builder.disable_verification(material.skip_host_name_check);
     }
     if let Some(cert) = client_cert(material)? {
         builder = builder.client_cert(Some(cert));
@@ -263,6 +274,14 @@ mod tests {
 
     fn error(pairs: &[(&str, &str)]) -> String {
         tls_config(&material(pairs)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn skipping_the_host_name_check_is_refused_rather_than_all_verification_dropped() {
+        let e = error(&[(ENDPOINT_IDENTIFICATION, "")]);
+        assert!(e.starts_with(ENDPOINT_IDENTIFICATION), "{e}");
+        assert!(e.contains("not verifying the server's certificate"), "{e}");
+        assert!(tls_config(&material(&[(ENDPOINT_IDENTIFICATION, "https")])).is_ok());
     }
 
     #[test]
