@@ -162,9 +162,16 @@ fn key_bytes(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream
         }
         (KeyFormat::Json, [key]) => {
             let write = json_key_part(key, &record_type, p);
+            // A key that is JSON null (`None`) is no key, as Spring's
+            // JsonSerializer gives for a null: a record without a key, not
+            // the four bytes `null` (another partition, and a tombstone's
+            // key for compaction).
             quote! {
                 let mut key = ::std::vec::Vec::new();
                 #write
+                if key.as_slice() == b"null" {
+                    return ::core::result::Result::Ok(::core::option::Option::None);
+                }
                 ::core::result::Result::Ok(::core::option::Option::Some(key))
             }
         }

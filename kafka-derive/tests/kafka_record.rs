@@ -211,6 +211,23 @@ struct SingleJsonKey {
     id: Vec<String>,
 }
 
+#[derive(Serialize, KafkaRecord)]
+#[kafka(topic = "shipments", key_format = "json")]
+struct OptionalJsonKey {
+    #[kafka(key)]
+    id: Option<String>,
+}
+
+#[test]
+fn a_json_key_that_is_null_is_no_key() {
+    let none = OptionalJsonKey { id: None };
+    assert_eq!(none.key_bytes().unwrap(), None);
+    let some = OptionalJsonKey {
+        id: Some("a".into()),
+    };
+    assert_eq!(some.key_bytes().unwrap(), Some(br#""a""#.to_vec()));
+}
+
 #[test]
 fn composite_keys_in_json_and_string_formats() {
     let json = ShipmentJsonKey {
