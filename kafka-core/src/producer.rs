@@ -99,12 +99,22 @@ impl Drop for ProducerHandle {
         shared.accumulator.close();
         shared.wakeup.notify_one();
         let pending = shared.accumulator.incomplete().len();
-        if pending == 0 {
-            return;
-        }
         if shared.sender_finished.is_network_thread() {
             // The last handle went away inside a callback: the network thread
             // cannot wait for itself. It delivers what is left and then ends.
+            return;
+        }
+        if pending == 0 {
+            // Every record has its outcome, but what callbacks started on
+            // the network thread's runtime (a template's failure journal:
+            // its write, its listener, the caller's reply) ends only before
+            // that thread does: wait for it, as close() does.
+            if !shared.sender_finished.wait(self.close_timeout) {
+                tracing::error!(
+                    timeout = ?self.close_timeout,
+                    "producer dropped: work started by its callbacks did not end within the close timeout"
+                );
+            }
             return;
         }
         tracing::info!(

@@ -1094,11 +1094,14 @@ impl KafkaTemplate {
     }
 
     /// Waits until every record sent outside a transaction before this call
-    /// has an outcome (a transaction's records are flushed by its commit).
+    /// has an outcome (a transaction's records are flushed by its commit),
+    /// and the failed ones are in the failure journal with their listener
+    /// and callers told.
     pub async fn flush(&self) {
         if let Backend::Producer(p) = &self.inner.backend {
             p.flush().await;
         }
+        self.inner.observers.journal_writes.all_done().await;
     }
 
     /// Delivers what is buffered and stops the producer (and the idle
@@ -1272,6 +1275,49 @@ pub(crate) struct Observers {
     /// Only the default [`LoggingProducerListener`] hears: no interceptor,
     /// no journal, no listener of the application's.
     quiet: bool,
+    /// Failures being journaled (a write and an fsync, off the sender's task).
+    journal_writes: Arc<InProgressCount>,
+}
+
+/// A count of work under way, and a way to wait until none is.
+#[derive(Default)]
+struct InProgressCount {
+    count: std::sync::atomic::AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+impl InProgressCount {
+    /// Counts one piece of work until the returned guard drops.
+    fn start(self: &Arc<Self>) -> InProgressGuard {
+        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InProgressGuard(self.clone())
+    }
+
+    /// Waits until nothing counted is under way.
+    async fn all_done(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if self.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+struct InProgressGuard(Arc<InProgressCount>);
+
+impl Drop for InProgressGuard {
+    fn drop(&mut self) {
+        if self
+            .0
+            .count
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            == 1
+        {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl Observers {
@@ -1287,6 +1333,7 @@ impl Observers {
             interceptors,
             journal,
             quiet,
+            journal_writes: Arc::default(),
         }
     }
 
@@ -1317,8 +1364,13 @@ impl Observers {
                     && let Ok(runtime) = tokio::runtime::Handle::try_current()
                 {
                     // Journal writes fsync: keep them off the sender task, and
-                    // answer the caller only once the record is stored.
-                    runtime.spawn(async move { reply(Err(observers.failed(error).await)) });
+                    // answer the caller only once the record is stored. A
+                    // flush waits for them (and so does the producer's drop).
+                    let writing = observers.journal_writes.start();
+                    runtime.spawn(async move {
+                        let _writing = writing;
+                        reply(Err(observers.failed(error).await));
+                    });
                     return;
                 }
                 observers.heard_failure(&error);
@@ -1572,6 +1624,41 @@ pub(crate) mod tests {
             "the callback ran, with success"
         );
         assert_eq!(mock.history().len(), 2);
+    }
+
+    /// A template on `mock` with a failure journal in `dir` and a listener
+    /// counting into the returned `Heard`.
+    pub(crate) fn journaled_template(
+        mock: &MockProducer,
+        dir: &std::path::Path,
+    ) -> (KafkaTemplate, crate::FailureJournal, Arc<Heard>) {
+        let journal = crate::FailureJournal::open(dir.join("failed.journal")).unwrap();
+        let heard = Arc::new(Heard::default());
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .listener(CountingListener(heard.clone()))
+            .failure_journal(journal.clone())
+            .build()
+            .unwrap();
+        (template, journal, heard)
+    }
+
+    #[tokio::test]
+    async fn flush_returns_once_failed_records_are_journaled_and_their_callers_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let mock = MockProducer::new(1);
+        let (template, journal, heard) = journaled_template(&mock, dir.path());
+        let outcomes = Outcomes::default();
+        for id in ["o-1", "o-2", "o-3"] {
+            mock.fail_next(KafkaError::Internal("broker said no".into()));
+            template
+                .enqueue_with_callback(&OrderPlaced { id: id.into() }, collecting(&outcomes))
+                .await
+                .unwrap();
+        }
+        template.flush().await;
+        assert_eq!(journal.entries().unwrap().count(), 3);
+        assert_eq!(heard.failed.load(Ordering::SeqCst), 3);
+        assert_eq!(outcomes.lock().unwrap().len(), 3, "every callback ran");
     }
 
     /// A value whose JSON serialization fails.

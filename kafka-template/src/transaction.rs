@@ -797,14 +797,9 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn a_failed_send_dooms_the_transaction_and_is_not_journaled() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = crate::FailureJournal::open(dir.path().join("failed.journal")).unwrap();
         let mock = MockProducer::new(1);
-        let heard = Arc::new(Heard::default());
-        let template = KafkaTemplate::mock_builder(mock.clone())
-            .listener(CountingListener(heard.clone()))
-            .failure_journal(journal.clone())
-            .build()
-            .unwrap();
+        let (template, journal, heard) =
+            crate::template::tests::journaled_template(&mock, dir.path());
         mock.fail_next(KafkaError::Internal("broker said no".into()));
         // The closure ignores the failed send and returns Ok: the commit
         // refuses, as a real producer's does, and the transaction is aborted.

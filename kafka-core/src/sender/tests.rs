@@ -2264,3 +2264,46 @@ async fn a_send_refused_inside_a_transaction_makes_it_abortable() {
     })
     .await;
 }
+
+/// A callback's work started on the network thread's runtime (as a
+/// template's failure journal starts its write) ends before a drop of the
+/// producer returns, though every record already has its outcome.
+#[test]
+fn dropping_the_producer_waits_for_work_its_callbacks_started() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    runtime.block_on(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[]);
+        let finished = done.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        producer
+            .send_with_callback(
+                ProducerRecord::new(TOPIC, "v").with_partition(0),
+                move |_| {
+                    // Work of its own on the producer's runtime, a while long.
+                    tokio::spawn(async move {
+                        for _ in 0..10_000 {
+                            tokio::task::yield_now().await;
+                        }
+                        finished.store(true, std::sync::atomic::Ordering::SeqCst);
+                    });
+                    let _ = tx.send(());
+                },
+            )
+            .await
+            .expect("accepted");
+        rx.await.expect("the callback ran");
+        tokio::task::spawn_blocking(move || drop(producer))
+            .await
+            .unwrap();
+    });
+    assert!(
+        done.load(std::sync::atomic::Ordering::SeqCst),
+        "the callback's work ended before the drop returned"
+    );
+}
