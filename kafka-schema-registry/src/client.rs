@@ -396,6 +396,26 @@ impl HttpBackend {
     }
 }
 
+/// Whether two schemas are the same: of one kind, and for Avro and JSON
+/// Schema the same JSON (whitespace and key order aside); Protobuf text as is.
+fn same_schema(a: &Schema, b: &Schema) -> bool {
+    if a.schema_type != b.schema_type {
+        return false;
+    }
+    match a.schema_type {
+        SchemaType::Protobuf => a.schema.trim() == b.schema.trim(),
+        SchemaType::Avro | SchemaType::Json => {
+            match (
+                serde_json::from_str::<serde_json::Value>(&a.schema),
+                serde_json::from_str::<serde_json::Value>(&b.schema),
+            ) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => a.schema == b.schema,
+            }
+        }
+    }
+}
+
 fn schema_body(schema: &Schema) -> serde_json::Value {
     match schema.schema_type {
         SchemaType::Avro => json!({ "schema": schema.schema }),
@@ -435,10 +455,16 @@ impl SchemaRegistryClient {
     }
 
     /// The id records with `schema` under `subject` are framed with, as
-    /// Confluent's serializers work it out: the latest version's id with
-    /// `use.latest.version`, else the registered id (registering the schema
-    /// with `auto.register.schemas`, else looking it up). Asked once per
-    /// (subject, schema); concurrent first callers share that request.
+    /// Confluent's serializers work it out: registering the schema with
+    /// `auto.register.schemas` (which wins, as in Java), else the latest
+    /// version's id with `use.latest.version`, else looking it up. Asked once
+    /// per (subject, schema); concurrent first callers share that request.
+    ///
+    /// The records are written with `schema` itself, so the latest version
+    /// is used only when it is that schema (Java would write with the latest
+    /// schema instead; framing bytes of one schema with another's id would
+    /// make readers decode them wrongly): otherwise
+    /// [`RegistryError::LatestVersionDiffers`].
     pub fn id_for(&self, subject: &str, schema: &Schema) -> Result<u32, RegistryError> {
         let key = CacheKey {
             subject: subject.to_owned(),
@@ -457,10 +483,17 @@ impl SchemaRegistryClient {
         if let Some(id) = *id {
             return Ok(id);
         }
-        let found = if self.config.use_latest_version {
-            self.latest_version(subject)?.id
-        } else if self.config.auto_register {
+        let found = if self.config.auto_register {
             self.register(subject, schema)?
+        } else if self.config.use_latest_version {
+            let latest = self.latest_version(subject)?;
+            if !same_schema(&latest.schema, schema) {
+                return Err(RegistryError::LatestVersionDiffers {
+                    subject: subject.to_owned(),
+                    version: latest.version,
+                });
+            }
+            latest.id
         } else {
             match self.lookup(subject, schema) {
                 Ok(registered) => registered.id,

@@ -168,8 +168,10 @@ pub struct RegistryConfig {
     /// `auto.register.schemas` (default true): register a schema not yet
     /// under its subject; when false, it must be there already.
     pub auto_register: bool,
-    /// `use.latest.version` (default false): frame records with the latest
-    /// version under the subject instead of the record's own schema.
+    /// `use.latest.version` (default false): frame records with the id of the
+    /// subject's latest version, without registering, when that version is
+    /// the record's schema (records are written with their own schema);
+    /// `auto.register.schemas` wins over it, as in Java.
     pub use_latest_version: bool,
     /// `key.subject.name.strategy`.
     pub key_subject_strategy: SubjectNameStrategy,

@@ -42,6 +42,18 @@ pub enum RegistryError {
         /// The registry's message.
         message: String,
     },
+    /// `use.latest.version` (without `auto.register.schemas`): the subject's
+    /// latest version is another schema than the record's, which the record
+    /// is written with.
+    #[error(
+        "the latest version ({version}) of subject `{subject}` is not the record's schema, and records are written with their own schema: register the record's schema (or set auto.register.schemas=true), or turn use.latest.version off"
+    )]
+    LatestVersionDiffers {
+        /// The subject.
+        subject: String,
+        /// The latest version's number.
+        version: i32,
+    },
     /// No registry could be reached (every URL tried).
     #[error("schema registry unreachable ({operation}{}): {reason}; check schema.registry.url and that the registry is up", subject_part(.subject))]
     Unreachable {
@@ -111,7 +123,8 @@ impl RegistryError {
             | RegistryError::BadResponse { subject, .. }
             | RegistryError::TlsHandshake { subject, .. } => subject.as_deref(),
             RegistryError::Incompatible { subject, .. }
-            | RegistryError::NotRegistered { subject, .. } => Some(subject),
+            | RegistryError::NotRegistered { subject, .. }
+            | RegistryError::LatestVersionDiffers { subject, .. } => Some(subject),
             RegistryError::Tls { .. } => None,
         }
     }

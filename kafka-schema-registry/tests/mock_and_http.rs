@@ -116,10 +116,10 @@ fn without_auto_register_an_unknown_schema_is_an_error_naming_the_subject() {
 }
 
 #[test]
-fn use_latest_version_frames_with_the_latest_id() {
+fn use_latest_version_frames_with_the_latest_id_when_it_is_the_records_schema() {
     MockRegistry::drop_scope("latest");
     let admin = client(&[("schema.registry.url", "mock://latest")]);
-    admin.register("orders-value", &Schema::avro(V1)).unwrap();
+    let id1 = admin.register("orders-value", &Schema::avro(V1)).unwrap();
     let id2 = admin
         .register("orders-value", &Schema::avro(V2_OPTIONAL))
         .unwrap();
@@ -128,7 +128,30 @@ fn use_latest_version_frames_with_the_latest_id() {
         ("auto.register.schemas", "false"),
         ("use.latest.version", "true"),
     ]);
-    assert_eq!(c.id_for("orders-value", &Schema::avro(V1)).unwrap(), id2);
+    assert_eq!(
+        c.id_for("orders-value", &Schema::avro(V2_OPTIONAL))
+            .unwrap(),
+        id2
+    );
+    // A record of v1 is written with v1: v2's id would make readers decode
+    // its bytes as v2.
+    let err = c.id_for("orders-value", &Schema::avro(V1)).unwrap_err();
+    assert!(
+        matches!(err, RegistryError::LatestVersionDiffers { version: 2, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("`orders-value`"), "{err}");
+    // With auto.register.schemas (Java's order), the record's own schema.
+    let registering = client(&[
+        ("schema.registry.url", "mock://latest"),
+        ("use.latest.version", "true"),
+    ]);
+    assert_eq!(
+        registering
+            .id_for("orders-value", &Schema::avro(V1))
+            .unwrap(),
+        id1
+    );
 }
 
 /// A one-connection-per-request HTTP server answering with `status` and
