@@ -282,3 +282,43 @@ fn io_errors_name_the_file() {
     assert!(matches!(error, JournalError::Io { .. }), "{error:?}");
     assert!(error.to_string().contains("is-a-dir"), "{error}");
 }
+
+/// One writer per journal: a second open in this process shares the first's
+/// file and position (nothing is written over), and a journal whose lock
+/// another process holds is refused.
+#[test]
+fn one_writer_per_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("failed.journal");
+    let first = FailureJournal::open(&path).unwrap();
+    let second = FailureJournal::open(&path).unwrap();
+    let record = ProducerRecord::new("orders", "v");
+    let failed = KafkaError::Internal("down".into());
+    first
+        .append(&JournalEntry::from_failed(&record, &failed))
+        .unwrap();
+    second
+        .append(&JournalEntry::from_failed(&record, &failed))
+        .unwrap();
+    assert_eq!((first.len(), second.len()), (2, 2));
+    drop((first, second));
+    assert_eq!(FailureJournal::open(&path).unwrap().len(), 2, "both kept");
+
+    // Another process's lock (a second open file description of the lock
+    // file, as another process would hold).
+    let lock_path = dir.path().join("failed.journal.lock");
+    let held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
+    held.lock().unwrap();
+    match FailureJournal::open(&path) {
+        Err(JournalError::InUse { path: p, lock }) => {
+            assert_eq!((p, lock), (path.clone(), lock_path.clone()));
+        }
+        other => panic!("expected InUse, got {:?}", other.map(|j| j.len())),
+    }
+    drop(held);
+    assert_eq!(FailureJournal::open(&path).unwrap().len(), 2);
+}

@@ -31,6 +31,20 @@ pub enum JournalError {
         #[source]
         source: std::io::Error,
     },
+    /// Another process has the journal open (its lock file is held): two
+    /// writers would overwrite each other's entries.
+    #[error(
+        "failure journal {} is open in another process (its lock file {} is held): \
+         stop that process, or give this one a journal of its own",
+        path.display(),
+        lock.display()
+    )]
+    InUse {
+        /// The journal.
+        path: PathBuf,
+        /// Its lock file.
+        lock: PathBuf,
+    },
     /// The file exists but does not start with the journal's magic bytes, so it
     /// is not a failure journal; it is left untouched.
     #[error(

@@ -6,7 +6,7 @@ use std::io::{self, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 
 use super::codec::{self, FILE_HEADER_LEN, MAX_ENTRY_BYTES, TooLarge};
 use super::entry::JournalEntry;
@@ -42,7 +42,42 @@ pub struct FailureJournal {
     inner: Arc<Inner>,
 }
 
+/// The journals open in this process, by absolute path.
+static OPEN_JOURNALS: Mutex<Vec<(PathBuf, Weak<Inner>)>> = Mutex::new(Vec::new());
+
+/// Opens `<journal>.lock` (making the journal's directory) and locks it, or
+/// [`JournalError::InUse`] when another process holds it.
+fn lock_journal(path: &Path) -> Result<File, JournalError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| JournalError::io(dir, "create the directory of the journal", e))?;
+    }
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|e| JournalError::io(&lock_path, "open or create the lock file of", e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::InUse {
+            path: path.to_owned(),
+            lock: lock_path,
+        }),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(JournalError::io(&lock_path, "lock the lock file of", e))
+        }
+    }
+}
+
 struct Inner {
+    /// `<journal>.lock`, locked while this journal is open: one process
+    /// writes a journal at a time.
+    _lock: File,
     path: PathBuf,
     report: OpenReport,
     state: Mutex<State>,
@@ -116,7 +151,10 @@ impl FailureJournal {
     /// entry. [`open_report`](Self::open_report) tells what was found. A file
     /// that is not a journal is refused and left untouched.
     ///
-    /// Only one process may have a journal open at a time.
+    /// Only one process may have a journal open at a time: it holds
+    /// `<journal>.lock` locked while the journal is open, and an open in
+    /// another process fails with [`JournalError::InUse`]. A second open in
+    /// the same process shares the first's file and position.
     ///
     /// ```
     /// use kafka_template::journal::FailureJournal;
@@ -127,10 +165,24 @@ impl FailureJournal {
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
         let path = path.as_ref().to_path_buf();
+        // One Inner per journal in this process: a second open shares the
+        // first's file and write position rather than write over it.
+        let key = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        let mut open = OPEN_JOURNALS.lock().unwrap_or_else(|p| p.into_inner());
+        open.retain(|(_, inner)| inner.strong_count() > 0);
+        if let Some(inner) = open
+            .iter()
+            .find(|(path, _)| *path == key)
+            .and_then(|(_, inner)| inner.upgrade())
+        {
+            return Ok(FailureJournal { inner });
+        }
+        let lock = lock_journal(&path)?;
         let opened = recovery::open_journal(&path)?;
         let entries = opened.report.entries;
-        Ok(FailureJournal {
+        let journal = FailureJournal {
             inner: Arc::new(Inner {
+                _lock: lock,
                 path,
                 report: opened.report,
                 state: Mutex::new(State {
@@ -145,7 +197,9 @@ impl FailureJournal {
                 written: Condvar::new(),
                 replaying: AtomicBool::new(false),
             }),
-        })
+        };
+        open.push((key, Arc::downgrade(&journal.inner)));
+        Ok(journal)
     }
 
     /// Appends one entry and syncs it to disk before returning.
