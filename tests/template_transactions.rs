@@ -325,6 +325,56 @@ async fn a_fenced_producer_of_the_pool_is_closed_and_replaced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_dropped_during_its_commit_gives_its_producer_number_back() {
+    use std::future::Future;
+    use std::sync::atomic::AtomicBool;
+    use std::task::Poll;
+
+    let kafka = Kafka::get();
+    let topic = kafka.create_topic("tx-dropped-commit", 1, 1);
+    let prefix = format!("{}-", unique_name("tx-dropped-commit"));
+    let template = template(&format!("    transaction-id-prefix: {prefix}\n"), None);
+    let first = send_one(&template, &topic, "before")
+        .await
+        .expect("commits");
+    assert_eq!(first, Some(format!("{prefix}0")));
+
+    // The closure finishes, the commit starts (it waits for the broker),
+    // and the future is dropped then: a timeout around it firing there.
+    let work_done = Arc::new(AtomicBool::new(false));
+    {
+        let transaction = template.execute_in_transaction(|tx| {
+            let (topic, work_done) = (topic.clone(), work_done.clone());
+            async move {
+                tx.send(record(&topic, "dropped")).await?;
+                work_done.store(true, Ordering::SeqCst);
+                Ok::<_, SendError>(())
+            }
+        });
+        let mut transaction = std::pin::pin!(transaction);
+        let committing = std::future::poll_fn(|cx| match transaction.as_mut().poll(cx) {
+            Poll::Ready(_) => Poll::Ready(false),
+            Poll::Pending if work_done.load(Ordering::SeqCst) => Poll::Ready(true),
+            Poll::Pending => Poll::Pending,
+        })
+        .await;
+        assert!(committing, "the commit waits for the broker");
+    } // The transaction's future is dropped here.
+
+    // Its producer's number is free again at once: the next transaction
+    // runs as `{prefix}0` (whose start fences the dropped one's producer),
+    // not on a number the pool lost.
+    let next = send_one(&template, &topic, "after").await.expect("commits");
+    assert_eq!(next, Some(format!("{prefix}0")));
+    let read = keys(&kafka.read(&topic, 3, Duration::from_secs(3), true));
+    assert!(
+        read == ["before", "after"] || read == ["before", "dropped", "after"],
+        "the dropped commit happened wholly or not at all: {read:?}"
+    );
+    template.close(Duration::from_secs(10)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_sent_in_a_transaction_move_the_group_only_on_commit() {
     use kafka_template::core::{ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition};
     use kafka_testkit::committed_offset;

@@ -438,7 +438,9 @@ impl Lease {
 
     async fn commit<E>(&mut self) -> Result<(), TransactionFailure<E>> {
         self.ended = true;
-        let Some((pool, pooled)) = self.pooled.take() else {
+        // The producer stays in the lease while the commit runs, so that a
+        // future dropped midway gives it back (see `Drop`).
+        let Some((_, pooled)) = &self.pooled else {
             if let TxBackend::Mock { mock, transaction } = &self.shared.backend {
                 // As a real producer: a transaction with a failed send
                 // cannot commit, and is aborted.
@@ -455,50 +457,67 @@ impl Lease {
             }
             return Ok(());
         };
-        let Err(error) = pooled.producer.commit_transaction().await else {
-            pool.release(pooled, true).await;
+        let producer = pooled.producer.clone();
+        let Err(error) = producer.commit_transaction().await else {
+            self.give_back(true).await;
             return Ok(());
         };
         let abort_error = if error.is_abortable() {
-            pooled.producer.abort_transaction().await.err()
+            producer.abort_transaction().await.err()
         } else {
             None
         };
         // Reused only when cleanly aborted; after a fatal error or an
         // unknown commit outcome the producer is closed.
-        let reusable = error.is_abortable() && abort_error.is_none();
-        pool.release(pooled, reusable).await;
+        self.give_back(error.is_abortable() && abort_error.is_none())
+            .await;
         Err(TransactionFailure::Commit { error, abort_error })
     }
 
     async fn abort(&mut self) -> Result<(), TransactionError> {
         self.ended = true;
-        let Some((pool, pooled)) = self.pooled.take() else {
+        let Some((_, pooled)) = &self.pooled else {
             if let TxBackend::Mock { mock, transaction } = &self.shared.backend {
                 mock.end(transaction, false);
             }
             return Ok(());
         };
-        let aborted = pooled.producer.abort_transaction().await;
-        pool.release(pooled, aborted.is_ok()).await;
+        let aborted = pooled.producer.clone().abort_transaction().await;
+        self.give_back(aborted.is_ok()).await;
         aborted
+    }
+
+    /// Hands the producer back to the pool: idle again when `reusable`.
+    async fn give_back(&mut self, reusable: bool) {
+        if let Some((pool, pooled)) = self.pooled.take() {
+            pool.release(pooled, reusable).await;
+        }
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
         self.shared.open.store(false, Ordering::Release);
-        if self.ended {
-            return;
-        }
-        // The transaction never ended: `execute_in_transaction`'s future was
-        // dropped (a timeout around it, a cancelled task). Abort it.
         let Some((pool, pooled)) = self.pooled.take() else {
-            if let TxBackend::Mock { mock, transaction } = &self.shared.backend {
+            if !self.ended
+                && let TxBackend::Mock { mock, transaction } = &self.shared.backend
+            {
                 mock.end(transaction, false);
             }
             return;
         };
+        if self.ended {
+            // The future was dropped while the transaction was being
+            // committed or aborted: how it ended is not known here. The
+            // producer is closed (in the background: its commit or abort
+            // may still finish) and its number given out again at once; a
+            // producer with that id fences this one when it starts, and the
+            // broker finishes or aborts what this one left first.
+            pool.retire(pooled);
+            return;
+        }
+        // The transaction never ended: `execute_in_transaction`'s future was
+        // dropped (a timeout around it, a cancelled task). Abort it.
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(async move {
@@ -657,15 +676,32 @@ impl TransactionPool {
             }
             pooled
         };
+        // The number is freed once closed, or if this future is dropped.
+        let _freed = Reserved {
+            pool: self,
+            suffix: Some(pooled.suffix),
+        };
         // Nothing of an ended transaction is buffered: the close is quick.
         pooled.producer.close(Duration::ZERO).await;
-        self.lock().free.insert(pooled.suffix);
     }
 
     /// Drops `pooled` without closing it first (no runtime to await on).
     fn forget(&self, pooled: Pooled) {
         self.lock().free.insert(pooled.suffix);
         drop(pooled);
+    }
+
+    /// Frees `pooled`'s number now and closes it in the background (within
+    /// the close timeout, so that a commit it was sending can finish).
+    fn retire(&self, pooled: Pooled) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.forget(pooled);
+        };
+        self.lock().free.insert(pooled.suffix);
+        let timeout = self.close_timeout;
+        runtime.spawn(async move {
+            pooled.producer.close(timeout).await;
+        });
     }
 
     /// Closes the idle producers; producers of running transactions are
