@@ -125,15 +125,14 @@ impl Drop for ProducerHandle {
         if shared.sender_finished.wait(self.close_timeout) {
             return;
         }
-        let failed_before = shared.metrics.records_failed.load(Ordering::Relaxed);
+        let failed_before = shared.metrics.records_ended_unsent();
         shared.force_close.store(true, Ordering::Release);
         shared.wakeup.notify_one();
         // A forced close only fails what is left: it ends promptly.
         shared.sender_finished.wait(Duration::MAX);
         let failed = shared
             .metrics
-            .records_failed
-            .load(Ordering::Relaxed)
+            .records_ended_unsent()
             .saturating_sub(failed_before);
         tracing::error!(
             records = failed,
@@ -708,11 +707,11 @@ impl KafkaProducer {
         {
             return 0;
         }
-        let failed_before = shared.metrics.records_failed.load(Ordering::Relaxed);
+        let failed_before = shared.metrics.records_ended_unsent();
         shared.force_close.store(true, Ordering::Release);
         shared.wakeup.notify_one();
         shared.sender_done.wait().await;
-        let failed_after = shared.metrics.records_failed.load(Ordering::Relaxed);
+        let failed_after = shared.metrics.records_ended_unsent();
         let lost =
             usize::try_from(failed_after.saturating_sub(failed_before)).unwrap_or(usize::MAX);
         tracing::warn!(

@@ -242,10 +242,11 @@ impl ProducerBatch {
     /// Completes every record of the batch: runs callbacks, wakes futures, gives
     /// back the batch's memory.
     pub fn complete(mut self, outcome: BatchOutcome) {
-        self.finish(outcome);
+        self.finish(outcome, Counted::AsError);
     }
 
-    fn finish(&mut self, outcome: BatchOutcome) {
+    /// `counted`: whether a failure counts in `record-error-*`.
+    fn finish(&mut self, outcome: BatchOutcome, counted: Counted) {
         if self.done {
             return;
         }
@@ -261,11 +262,15 @@ impl ProducerBatch {
                     m.bytes_acked
                         .fetch_add(self.size_in_bytes() as u64, Ordering::Relaxed);
                 }
-                BatchOutcome::Failed { error, .. } => accounting.metrics.record_error(
-                    &self.topic,
-                    error.kind_name(),
-                    u64::from(self.record_count),
-                ),
+                BatchOutcome::Failed { error, .. } if counted == Counted::AsError => accounting
+                    .metrics
+                    .record_error(&self.topic, error.kind_name(), u64::from(self.record_count)),
+                BatchOutcome::Failed { .. } => {
+                    accounting
+                        .metrics
+                        .records_withdrawn
+                        .fetch_add(u64::from(self.record_count), Ordering::Relaxed);
+                }
                 BatchOutcome::Split(_) => {}
             }
             accounting
@@ -435,11 +440,23 @@ impl ProducerBatch {
     /// The error for every record, with the records rebuilt from the batch.
     /// A batch that may have been written fails as
     /// [`KafkaError::DeliveryUnknown`], never as "not sent".
-    pub fn fail(mut self, error: KafkaError) {
+    pub fn fail(self, error: KafkaError) {
+        self.fail_as(error, Counted::AsError);
+    }
+
+    /// Fails the batch because its transaction aborts or the producer is
+    /// closed with it unsent, as [`ProducerBatch::fail`] but, as Java's
+    /// `ProducerBatch.abort`, not counted in `record-error-*`: the records
+    /// were withdrawn, not refused.
+    pub fn abort(self, error: KafkaError) {
+        self.fail_as(error, Counted::NotAsError);
+    }
+
+    fn fail_as(mut self, error: KafkaError, counted: Counted) {
         let error = self.truthful(error);
         let records = self.rebuild_records();
         tracing::debug!(topic = %self.topic, partition = self.partition, records = self.record_count, %error, "batch failed");
-        self.finish(BatchOutcome::Failed { error, records });
+        self.finish(BatchOutcome::Failed { error, records }, counted);
     }
 
     /// The records of a failed batch, rebuilt from it.
@@ -503,9 +520,17 @@ impl Drop for ProducerBatch {
                 %error,
                 "batch abandoned without a definite outcome"
             );
-            self.finish(BatchOutcome::Failed { error, records });
+            // As Java's forced close, which aborts what is incomplete.
+            self.finish(BatchOutcome::Failed { error, records }, Counted::NotAsError);
         }
     }
+}
+
+/// Whether a failed batch's records count in `record-error-*`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Counted {
+    AsError,
+    NotAsError,
 }
 
 fn len_u32(len: usize) -> u32 {

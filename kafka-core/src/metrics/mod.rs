@@ -189,6 +189,9 @@ pub(crate) struct ProducerMetrics {
     /// Produce requests sent.
     pub requests_sent: AtomicU64,
     pub records_failed: AtomicU64,
+    /// Records withdrawn unsent: their transaction aborted, or a forced
+    /// close (not record errors, as in Java).
+    pub records_withdrawn: AtomicU64,
     pub metadata_refreshes: AtomicU64,
     pub epoch_bumps: AtomicU64,
     pub throttled_responses: AtomicU64,
@@ -283,6 +286,7 @@ impl ProducerMetrics {
             batches_acked: AtomicU64::new(0),
             requests_sent: AtomicU64::new(0),
             records_failed: AtomicU64::new(0),
+            records_withdrawn: AtomicU64::new(0),
             metadata_refreshes: AtomicU64::new(0),
             epoch_bumps: AtomicU64::new(0),
             throttled_responses: AtomicU64::new(0),
@@ -311,6 +315,12 @@ impl ProducerMetrics {
             .topic(&Arc::from(topic))
             .record_error
             .record(window, records as f64, now);
+    }
+
+    /// Records that ended without an outcome of their own, failed or
+    /// withdrawn: what a close that ran out of time counts as lost.
+    pub fn records_ended_unsent(&self) -> u64 {
+        self.records_failed.load(Ordering::Relaxed) + self.records_withdrawn.load(Ordering::Relaxed)
     }
 
     /// `records` of `topic` queued again for a retry (Java's `recordRetries`,
@@ -616,7 +626,8 @@ pub struct MetricsSnapshot {
     /// Per second (`record-retry-rate`).
     pub record_retry_rate: f64,
     /// Records that failed for good (Java: `record-error-total`), including
-    /// records a send call refused.
+    /// records a send call refused; as in Java, not records withdrawn unsent
+    /// by a transaction's abort or a forced close.
     pub record_error_total: u64,
     /// Per second (`record-error-rate`).
     pub record_error_rate: f64,

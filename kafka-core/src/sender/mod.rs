@@ -1109,6 +1109,21 @@ impl Sender {
     /// Fails a batch for good. A batch that held a sequence leaves a gap the
     /// broker would reject, so the epoch is bumped before more is sent.
     fn fail_batch(&mut self, batch: ProducerBatch, error: KafkaError) {
+        let error = self.batch_failing(&batch, error);
+        batch.fail(error);
+    }
+
+    /// Withdraws a batch not sent (its transaction cannot commit), as
+    /// `fail_batch` but, as Java's `abortUndrainedBatches`, not counted in
+    /// `record-error-*`.
+    fn abort_batch(&mut self, batch: ProducerBatch, error: KafkaError) {
+        let error = self.batch_failing(&batch, error);
+        batch.abort(error);
+    }
+
+    /// What failing `batch` with `error` means for the producer's state;
+    /// returns the error its records get.
+    fn batch_failing(&mut self, batch: &ProducerBatch, error: KafkaError) -> KafkaError {
         let error = match error {
             KafkaError::OutOfOrderSequence { .. } => KafkaError::OutOfOrderSequence {
                 topic: batch.topic.to_string(),
@@ -1131,7 +1146,7 @@ impl Sender {
             let txn_error = self.transaction_error_for_send(&error);
             driver.shared.fail(txn_error);
         }
-        batch.fail(error);
+        error
     }
 
     /// Fails batches still queued past `delivery.timeout.ms`.
@@ -1159,7 +1174,7 @@ impl Sender {
             );
         }
         for batch in batches {
-            batch.fail(KafkaError::ProducerClosed(
+            batch.abort(KafkaError::ProducerClosed(
                 "the close timeout ran out before the record was sent",
             ));
         }

@@ -1814,7 +1814,41 @@ async fn an_abort_drops_records_not_yet_sent_without_asking_the_coordinator() {
             "{log:#?}"
         );
         assert!(fake.log(0).is_empty());
+        // Withdrawn, not refused: as Java's abortUndrainedBatches, not a
+        // record error.
+        assert_eq!(producer.metrics().record_error_total, 0);
         producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_close_fails_unsent_records_without_counting_record_errors() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[]);
+        deliver_all(&producer, 0, &values(0..1)).await;
+        // The broker stops reading: the next batch's write hangs, the ones
+        // after it stay queued.
+        fake.with(|s| s.stalled.insert(1));
+        let mut pending = Vec::new();
+        for value in values(1..3) {
+            let record = ProducerRecord::new(TOPIC, value).with_partition(0);
+            pending.push(producer.send(record).await.expect("accepted"));
+        }
+        assert_eq!(producer.close(Duration::ZERO).await, 2);
+        for outcome in pending {
+            let error = outcome.await.expect_err("closed before an answer");
+            assert!(
+                matches!(
+                    error.error(),
+                    KafkaError::ProducerClosed(_) | KafkaError::DeliveryUnknown { .. }
+                ),
+                "{error:?}"
+            );
+        }
+        // As Java's abortIncompleteBatches: withdrawn, not record errors.
+        assert_eq!(producer.metrics().record_error_total, 0);
     })
     .await;
 }

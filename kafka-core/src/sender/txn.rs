@@ -184,7 +184,7 @@ impl Sender {
                 _ => txn.error().unwrap_or(TransactionError::Aborted),
             };
             for batch in self.accumulator().take_all() {
-                self.fail_batch(batch, KafkaError::Transaction(error.clone()));
+                self.abort_batch(batch, KafkaError::Transaction(error.clone()));
             }
         }
         let driver = self.txn.as_ref()?;
