@@ -186,7 +186,7 @@ pub(crate) struct ProducerMetrics {
     pub bytes_acked: AtomicU64,
     /// Acknowledged batches.
     pub batches_acked: AtomicU64,
-    /// Produce requests sent.
+    /// Requests of every kind sent (`request-total`).
     pub requests_sent: AtomicU64,
     pub records_failed: AtomicU64,
     /// Records withdrawn unsent: their transaction aborted, or a forced
@@ -343,7 +343,6 @@ impl ProducerMetrics {
         node: i32,
         batches: impl IntoIterator<Item = SentBatch<'a>>,
     ) {
-        self.requests_sent.fetch_add(1, Ordering::Relaxed);
         let now = self.now_ms();
         let window = &self.window;
         let mut guard = lock(&self.sensors);
@@ -374,13 +373,8 @@ impl ProducerMetrics {
         sensors
             .records_per_request
             .record(window, records as f64, now);
-        sensors.requests.record(window, 1.0, now);
-        sensors
-            .nodes
-            .entry(node)
-            .or_default()
-            .requests
-            .record(window, 1.0, now);
+        // Known to the node metrics from its first request on.
+        sensors.nodes.entry(node).or_default();
     }
 
     /// A Produce response from `node`: its latency and the throttle it asked for.
@@ -408,22 +402,22 @@ impl ProducerMetrics {
         }
     }
 
-    /// `bytes` written to a broker's connection (`node`, when it is a known broker).
-    pub fn record_outgoing_bytes(&self, node: Option<i32>, bytes: u64) {
-        if bytes == 0 {
+    /// `requests` of any kind in `bytes` written to a broker's connection
+    /// (`node`, when it is a known broker), as Java's selector counts them.
+    pub fn record_outgoing(&self, node: Option<i32>, bytes: u64, requests: u64) {
+        if bytes == 0 && requests == 0 {
             return;
         }
+        self.requests_sent.fetch_add(requests, Ordering::Relaxed);
         let now = self.now_ms();
         let window = &self.window;
         let mut sensors = lock(&self.sensors);
         sensors.outgoing_bytes.record(window, bytes as f64, now);
+        sensors.requests.record(window, requests as f64, now);
         if let Some(node) = node {
-            sensors
-                .nodes
-                .entry(node)
-                .or_default()
-                .outgoing_bytes
-                .record(window, bytes as f64, now);
+            let node = sensors.nodes.entry(node).or_default();
+            node.outgoing_bytes.record(window, bytes as f64, now);
+            node.requests.record(window, requests as f64, now);
         }
     }
 
@@ -571,7 +565,7 @@ pub struct TopicMetrics {
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct NodeMetrics {
-    /// Produce requests sent to it (`request-total`).
+    /// Requests of every kind sent to it (`request-total`).
     pub request_total: u64,
     /// Per second (`request-rate`).
     pub request_rate: f64,
@@ -616,8 +610,8 @@ pub struct MetricsSnapshot {
     pub byte_total: u64,
     /// Record batches acknowledged.
     pub batch_total: u64,
-    /// Produce requests sent (Java: `request-total`; Java's also counts the
-    /// client's other requests, metadata and the like).
+    /// Requests of every kind sent, as Java's `request-total`: Produce,
+    /// metadata, the transaction's, the connections' handshakes.
     pub request_total: u64,
     /// Per second (`request-rate`).
     pub request_rate: f64,

@@ -264,6 +264,12 @@ impl BrokerConnection {
         self.shared.bytes_written()
     }
 
+    /// Requests of every kind written to this connection so far, the
+    /// handshake's included.
+    pub fn requests_written(&self) -> u64 {
+        self.shared.requests_written()
+    }
+
     /// The version ranges the broker reported.
     pub fn api_versions(&self) -> &BrokerApiVersions {
         &self.api_versions

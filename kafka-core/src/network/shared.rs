@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// Bytes of request frames written (Java's `outgoing-byte-total`).
     bytes_written: AtomicU64,
+    /// Request frames written, of every kind (Java's `request-total`).
+    requests_written: AtomicU64,
 }
 
 impl Shared {
@@ -57,6 +59,7 @@ impl Shared {
                 reader: None,
             }),
             bytes_written: AtomicU64::new(0),
+            requests_written: AtomicU64::new(0),
         }
     }
 
@@ -64,6 +67,11 @@ impl Shared {
     pub(crate) fn wrote(&self, bytes: usize) {
         self.bytes_written
             .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.requests_written.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn requests_written(&self) -> u64 {
+        self.requests_written.load(Ordering::Relaxed)
     }
 
     pub(crate) fn bytes_written(&self) -> u64 {

@@ -48,6 +48,11 @@ pub(crate) trait Link: Send + Sync + 'static {
         0
     }
 
+    /// Requests of every kind written to the connection so far (`request-total`).
+    fn requests_written(&self) -> u64 {
+        0
+    }
+
     /// Requests written whose answers have not come yet (any kind).
     fn in_flight(&self) -> usize {
         0
@@ -190,6 +195,10 @@ impl Link for BrokerConnection {
 
     fn bytes_written(&self) -> u64 {
         BrokerConnection::bytes_written(self)
+    }
+
+    fn requests_written(&self) -> u64 {
+        BrokerConnection::requests_written(self)
     }
 
     fn in_flight(&self) -> usize {

@@ -105,14 +105,16 @@ const PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
 /// Counts what was written to `sink`'s connection since last counted.
 fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
     let Some(link) = &sink.link else { return };
-    let written = link.bytes_written();
-    let new = written.saturating_sub(sink.bytes_counted);
-    sink.bytes_counted = written;
+    let (bytes, requests) = (link.bytes_written(), link.requests_written());
+    let new_bytes = bytes.saturating_sub(sink.bytes_counted);
+    let new_requests = requests.saturating_sub(sink.requests_counted);
+    sink.bytes_counted = bytes;
+    sink.requests_counted = requests;
     let node = match target {
         Target::Node(id) => Some(*id),
         Target::Bootstrap(_) => None,
     };
-    metrics.record_outgoing_bytes(node, new);
+    metrics.record_outgoing(node, new_bytes, new_requests);
 }
 
 /// A flag set once that a thread can wait on with a timeout.
@@ -458,6 +460,7 @@ impl Sender {
                 sink.link = Some(link);
                 sink.last_active = None;
                 sink.bytes_counted = 0;
+                sink.requests_counted = 0;
                 sink.failures = 0;
                 sink.backoff_until = None;
                 // A new connection is not throttled (Java keeps it per connection).
