@@ -109,10 +109,23 @@ impl BrokerConnection {
     /// authenticate with SASL when it has SASL, all within
     /// `options.connect_timeout`.
     pub async fn connect(addr: &str, options: &ConnectionOptions) -> Result<Self, NetworkError> {
+        Self::connect_attempt(addr, options, 0).await
+    }
+
+    /// [`BrokerConnection::connect`] as the `attempt`th attempt in a row at
+    /// `addr`: when its name resolves to several addresses, they are tried
+    /// from the `attempt`th on (Java moves to the next address after a
+    /// failed attempt), so that one address that swallows connections cannot
+    /// take every attempt's whole setup timeout.
+    pub(crate) async fn connect_attempt(
+        addr: &str,
+        options: &ConnectionOptions,
+        attempt: u32,
+    ) -> Result<Self, NetworkError> {
         check_address(addr)?;
         let timeout = options.connect_timeout;
         let setup = async {
-            let stream = open_socket(addr, options)
+            let stream = open_socket(addr, options, attempt)
                 .await
                 .map_err(|error| NetworkError::Connect {
                     address: addr.to_owned(),
@@ -683,15 +696,19 @@ impl<T> PendingResponse<T> {
 }
 
 /// `host:port` with a numeric port (IPv6 hosts in brackets).
-/// A TCP connection to the first address of `addr` that accepts one (as
-/// `TcpStream::connect` tries them), with the socket buffer sizes set first
-/// when configured (they must be set before the connection to take effect).
-async fn open_socket(addr: &str, options: &ConnectionOptions) -> std::io::Result<TcpStream> {
-    if options.send_buffer_bytes.is_none() && options.receive_buffer_bytes.is_none() {
-        return TcpStream::connect(addr).await;
-    }
+/// A TCP connection to the first address of `addr` that accepts one, tried
+/// in the resolver's order from the `attempt`th address on (round), with the
+/// socket buffer sizes set first when configured (they must be set before
+/// the connection to take effect).
+async fn open_socket(
+    addr: &str,
+    options: &ConnectionOptions,
+    attempt: u32,
+) -> std::io::Result<TcpStream> {
+    let mut addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host(addr).await?.collect();
+    rotate_for_attempt(&mut addresses, attempt);
     let mut last_error = None;
-    for address in tokio::net::lookup_host(addr).await? {
+    for address in addresses {
         let socket = if address.is_ipv4() {
             tokio::net::TcpSocket::new_v4()?
         } else {
@@ -715,6 +732,14 @@ async fn open_socket(addr: &str, options: &ConnectionOptions) -> std::io::Result
             "the host name resolved to no address",
         )
     }))
+}
+
+/// Puts the `attempt`th address (round) first, the others after it in order.
+pub(super) fn rotate_for_attempt<T>(addresses: &mut [T], attempt: u32) {
+    if !addresses.is_empty() {
+        let first = usize::try_from(attempt).unwrap_or(0) % addresses.len();
+        addresses.rotate_left(first);
+    }
 }
 
 fn check_address(addr: &str) -> Result<(), NetworkError> {

@@ -633,6 +633,18 @@ async fn dropping_the_connection_fails_pending_responses() {
     ));
 }
 
+#[test]
+fn each_attempt_starts_at_the_next_address_of_the_name() {
+    let mut addresses = ["a", "b", "c"];
+    super::connection::rotate_for_attempt(&mut addresses, 0);
+    assert_eq!(addresses, ["a", "b", "c"]);
+    let mut addresses = ["a", "b", "c"];
+    super::connection::rotate_for_attempt(&mut addresses, 4);
+    assert_eq!(addresses, ["b", "c", "a"]);
+    let mut none: [&str; 0] = [];
+    super::connection::rotate_for_attempt(&mut none, 7);
+}
+
 #[tokio::test]
 async fn connect_failures_are_fast_and_typed() {
     // A port that was just free: connection refused.

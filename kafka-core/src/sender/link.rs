@@ -144,11 +144,14 @@ pub(crate) trait Link: Send + Sync + 'static {
 /// Opens [`Link`]s.
 pub(crate) trait Connector: Send + Sync + 'static {
     /// Connects to `address` (`host:port`), ready for requests, within
-    /// `setup_timeout` (TCP, TLS, ApiVersions, SASL).
+    /// `setup_timeout` (TCP, TLS, ApiVersions, SASL). `attempt` counts the
+    /// failed attempts in a row before this one: each starts at another of
+    /// the name's addresses.
     fn connect(
         &self,
         address: String,
         setup_timeout: Duration,
+        attempt: u32,
     ) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>>;
 }
 
@@ -163,13 +166,14 @@ impl Connector for TcpConnector {
         &self,
         address: String,
         setup_timeout: Duration,
+        attempt: u32,
     ) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>> {
         let options = ConnectionOptions {
             connect_timeout: setup_timeout,
             ..self.options.clone()
         };
         async move {
-            let connection = BrokerConnection::connect(&address, &options).await?;
+            let connection = BrokerConnection::connect_attempt(&address, &options, attempt).await?;
             Ok(Arc::new(connection) as Arc<dyn Link>)
         }
         .boxed()

@@ -402,7 +402,9 @@ impl Sender {
             config.socket_connection_setup_timeout_max(),
             sink.failures,
         );
-        let connecting = self.connector.connect(address, setup_timeout);
+        let connecting = self
+            .connector
+            .connect(address, setup_timeout, sink.failures);
         self.events.push(
             async move {
                 let result = connecting.await;

@@ -133,7 +133,8 @@ struct State {
     /// Connection attempts refused before one is accepted, per node.
     refuse_connections: BTreeMap<i32, usize>,
     /// The setup timeout of every connection attempt, with its node.
-    connect_timeouts: Vec<(i32, Duration)>,
+    /// Per connection attempt: the node, its setup timeout, its attempt number.
+    connect_timeouts: Vec<(i32, Duration, u32)>,
     /// Connections the producer closed, by node.
     closed_by_client: Vec<i32>,
 }
@@ -813,13 +814,14 @@ impl Connector for Fake {
         &self,
         address: String,
         setup_timeout: Duration,
+        attempt: u32,
     ) -> BoxFuture<'static, Result<Arc<dyn Link>, NetworkError>> {
         let node = address
             .rsplit_once(':')
             .and_then(|(_, port)| port.parse::<i32>().ok())
             .map_or(-1, |port| port - 19_000);
         let refused = self.with(|s| {
-            s.connect_timeouts.push((node, setup_timeout));
+            s.connect_timeouts.push((node, setup_timeout, attempt));
             match s.refuse_connections.get_mut(&node) {
                 Some(left) if *left > 0 => {
                     *left -= 1;
@@ -2202,7 +2204,7 @@ async fn record_size_and_retries_are_counted_as_java_counts_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_setup_timeout_doubles_after_each_failed_attempt_up_to_its_max() {
+async fn the_setup_timeout_doubles_and_the_address_moves_on_after_each_failed_attempt() {
     within(async {
         let fake = Fake::new(1, &[1]);
         fake.set(|s| {
@@ -2218,14 +2220,17 @@ async fn the_setup_timeout_doubles_after_each_failed_attempt_up_to_its_max() {
             ],
         );
         deliver_all(&producer, 0, &values(0..1)).await;
-        let timeouts: Vec<u128> = fake.with(|s| {
+        let (timeouts, attempts): (Vec<u128>, Vec<u32>) = fake.with(|s| {
             s.connect_timeouts
                 .iter()
-                .filter(|(node, _)| *node == 1)
-                .map(|(_, t)| t.as_millis())
+                .filter(|(node, ..)| *node == 1)
+                .map(|(_, t, attempt)| (t.as_millis(), *attempt))
                 .take(5)
-                .collect()
+                .unzip()
         });
+        // Each attempt starts at the next of the name's addresses (Java's
+        // moveToNextAddress), the one after four failures connects.
+        assert_eq!(attempts, [0, 1, 2, 3, 4]);
         // Java's ExponentialBackoff: doubled per failure in a row, capped,
         // with ±20% jitter.
         let expected = [
