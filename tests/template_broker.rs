@@ -340,11 +340,15 @@ async fn records_that_fail_for_good_are_journaled_and_replay_sends_them() {
     );
     assert_eq!(journal.len(), 3);
 
+    // Still missing: each entry stays once (not journaled again by the
+    // template as it fails anew).
+    let report = template.replay_failure_journal().await.expect("replay");
+    assert_eq!((report.failed, report.remaining), (3, 3), "{report:?}");
+    template.flush().await;
+    assert_eq!(journal.len(), 3);
+
     kafka.create_topic_named(&topic, 1, 1, &[]);
-    let producer = template.producer().expect("a real producer");
-    let report = kafka_template::journal::replay(&journal, producer)
-        .await
-        .expect("replay");
+    let report = template.replay_failure_journal().await.expect("replay");
     assert_eq!((report.sent, report.failed), (3, 0), "{report:?}");
     assert!(journal.is_empty());
 

@@ -22,7 +22,7 @@ use crate::config::{
     ConfigLoadError, KafkaConfig, ResolvedProperty, TRANSACTIONAL_ID, TemplateSettings,
 };
 use crate::interceptor::ProducerInterceptor;
-use crate::journal::{FailureJournal, JournalEntry};
+use crate::journal::{FailureJournal, JournalEntry, JournalError};
 use crate::listener::{LoggingProducerListener, ProducerListener};
 use crate::mock::{MockProducer, MockTransaction};
 use crate::record_type::SERIALIZER_KEYS;
@@ -1104,6 +1104,52 @@ impl KafkaTemplate {
         self.inner.observers.journal_writes.all_done().await;
     }
 
+    /// The failure journal records that fail for good are appended to, when
+    /// the template has one ([`KafkaTemplateBuilder::failure_journal`]).
+    pub fn failure_journal(&self) -> Option<&FailureJournal> {
+        self.inner.observers.journal.as_ref()
+    }
+
+    /// Sends the entries of the template's failure journal again through its
+    /// producer (or mock), as [`replay`](crate::journal::replay) does, and
+    /// keeps in the journal only those that fail again. Records are sent as
+    /// the journal stored them, interceptors and trace context already
+    /// applied: not through the interceptors again, and not heard by the
+    /// listener. A record that fails again stays in the journal once, with
+    /// its first error (sent through the template's own `send`, it would be
+    /// journaled a second time). Without a journal there is nothing to do
+    /// (an empty report).
+    ///
+    /// ```no_run
+    /// # async fn demo(template: kafka_template::KafkaTemplate) -> Result<(), kafka_template::journal::JournalError> {
+    /// // At start-up, once the broker is reachable again:
+    /// let report = template.replay_failure_journal().await?;
+    /// println!("{} resent, {} still failing", report.sent, report.remaining);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn replay_failure_journal(
+        &self,
+    ) -> Result<crate::journal::ReplayReport, JournalError> {
+        let Some(journal) = self.failure_journal() else {
+            return Ok(crate::journal::ReplayReport::default());
+        };
+        match &self.inner.backend {
+            Backend::Producer(producer) => crate::journal::replay(journal, producer).await,
+            Backend::Mock(mock) => {
+                crate::journal::replay_with(journal, |record: ProducerRecord| {
+                    std::future::ready(mock.send_in(&record, None).map(drop))
+                })
+                .await
+            }
+            Backend::TransactionsOnly => Err(JournalError::ReplayConflict {
+                path: journal.path().to_path_buf(),
+                reason: "the template is transactional without allow-non-transactional: \
+                         it has no producer to replay records outside a transaction through",
+            }),
+        }
+    }
+
     /// Delivers what is buffered and stops the producer (and the idle
     /// producers of the transaction pool; a transaction still running gets
     /// its producer closed when it ends), waiting at most `timeout`; returns
@@ -1659,6 +1705,56 @@ pub(crate) mod tests {
         assert_eq!(journal.entries().unwrap().count(), 3);
         assert_eq!(heard.failed.load(Ordering::SeqCst), 3);
         assert_eq!(outcomes.lock().unwrap().len(), 3, "every callback ran");
+    }
+
+    #[tokio::test]
+    async fn the_failure_journal_replays_through_the_template_once_per_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mock = MockProducer::new(1);
+        let (template, journal, heard) = journaled_template(&mock, dir.path());
+        assert!(template.failure_journal().is_some());
+        for id in ["o-1", "o-2"] {
+            mock.fail_next(KafkaError::Internal("broker said no".into()));
+            template
+                .send(&OrderPlaced { id: id.into() })
+                .await
+                .unwrap_err();
+        }
+        template.flush().await;
+        assert_eq!(journal.len(), 2);
+
+        // Still failing: each entry stays, once, with its first error.
+        mock.fail_all(Some(KafkaError::Internal("still down".into())));
+        let report = template.replay_failure_journal().await.unwrap();
+        assert_eq!(
+            (report.attempted, report.failed, report.remaining),
+            (2, 2, 2)
+        );
+        template.flush().await;
+        let left: Vec<_> = journal.entries().unwrap().map(Result::unwrap).collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(
+            left.iter().all(|e| e.error.contains("broker said no")),
+            "{left:?}"
+        );
+        assert_eq!(
+            heard.failed.load(Ordering::SeqCst),
+            2,
+            "replays are not heard"
+        );
+
+        // The broker is back: every entry lands, in journal order.
+        mock.fail_all(None);
+        let report = template.replay_failure_journal().await.unwrap();
+        assert_eq!((report.sent, report.remaining), (2, 0));
+        assert!(journal.is_empty());
+        let keys: Vec<_> = mock.history().iter().filter_map(|r| r.key_str()).collect();
+        assert_eq!(keys, ["o-1", "o-2"]);
+
+        // Without a journal, nothing to do.
+        let plain = KafkaTemplate::with_mock(MockProducer::new(1));
+        assert!(plain.failure_journal().is_none());
+        assert_eq!(plain.replay_failure_journal().await.unwrap().attempted, 0);
     }
 
     /// A value whose JSON serialization fails.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_core::{Header, KafkaProducer, ProducerConfig};
-use kafka_template::journal::{FailureJournal, JournalEntry, replay};
+use kafka_template::journal::{FailureJournal, JournalEntry, ReplayReport, replay};
 use kafka_testkit::Kafka;
 
 fn producer(kafka: &Kafka) -> KafkaProducer {
@@ -17,6 +17,16 @@ fn producer(kafka: &Kafka) -> KafkaProducer {
         .build()
         .unwrap();
     KafkaProducer::new(config).unwrap()
+}
+
+/// Attempted, sent, failed and remaining entries.
+fn counts(report: &ReplayReport) -> (u64, u64, u64, u64) {
+    (
+        report.attempted,
+        report.sent,
+        report.failed,
+        report.remaining,
+    )
 }
 
 fn entry(topic: &str, i: u32) -> JournalEntry {
@@ -55,15 +65,7 @@ async fn replay_delivers_every_field_and_empties_the_journal() {
 
     let producer = producer(kafka);
     let report = replay(&journal, &producer).await.unwrap();
-    assert_eq!(
-        (
-            report.attempted,
-            report.sent,
-            report.failed,
-            report.remaining
-        ),
-        (40, 40, 0, 0)
-    );
+    assert_eq!(counts(&report), (40, 40, 0, 0));
     assert_eq!(report.last_error, None);
     assert!(journal.is_empty());
     assert_eq!(FailureJournal::open(journal.path()).unwrap().len(), 0);
@@ -135,15 +137,7 @@ async fn entries_that_fail_again_stay_with_their_first_error() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(
-        (
-            report.attempted,
-            report.sent,
-            report.failed,
-            report.remaining
-        ),
-        (4, 2, 2, 2)
-    );
+    assert_eq!(counts(&report), (4, 2, 2, 2));
     let last_error = report.last_error.unwrap();
     assert!(
         last_error.contains("not sent: an earlier record"),
@@ -157,4 +151,38 @@ async fn entries_that_fail_again_stay_with_their_first_error() {
     let consumed = kafka.read_all(&topic, 2);
     let values: Vec<_> = consumed.iter().map(|r| r.value_str().unwrap()).collect();
     assert_eq!(values, ["välue-0 ✓", "välue-2 ✓"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_kept_stay_in_journal_order_when_a_later_one_fails_first() {
+    let kafka = Kafka::get();
+    // The broker refuses records over 1 KiB on this topic: that entry fails
+    // only once its request is answered.
+    let small = kafka_testkit::unique_name("journal-replay-small");
+    kafka.create_topic_named(&small, 1, 1, &["max.message.bytes=1024"]);
+    let missing = kafka_testkit::unique_name("journal-no-such-topic");
+    let dir = tempfile::tempdir().unwrap();
+    let journal = FailureJournal::open(dir.path().join("failed.journal")).unwrap();
+    let mut too_large = entry(&small, 0);
+    too_large.partition = Some(0);
+    too_large.value = Some(Bytes::from(vec![b'x'; 4096]));
+    // Refused at the send (its topic's metadata never comes), while the
+    // first is still in flight.
+    let mut to_missing = entry(&missing, 1);
+    to_missing.partition = None;
+    journal
+        .append_all(&[too_large.clone(), to_missing.clone()])
+        .unwrap();
+    // One entry that is delivered, so that the journal is rewritten.
+    let topic = kafka.create_topic("journal-replay-order", 1, 1);
+    let mut good = entry(&topic, 2);
+    good.partition = Some(0);
+    journal.append(&good).unwrap();
+
+    let producer = producer(kafka);
+    let report = replay(&journal, &producer).await.unwrap();
+    assert_eq!(counts(&report), (3, 1, 2, 2), "{report:?}");
+    let left: Vec<_> = journal.entries().unwrap().map(Result::unwrap).collect();
+    assert_eq!(left, [too_large, to_missing], "the journal's order");
+    producer.close(Duration::from_secs(10)).await;
 }

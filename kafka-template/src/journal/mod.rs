@@ -5,7 +5,9 @@
 //! partition, key, value, headers, timestamp, the error and when it happened)
 //! and syncs it to disk before returning. [`replay`] (or [`replay_with`] and any
 //! send function) sends the entries again and then keeps only those that failed
-//! again. A crash in the middle of a write leaves a torn tail, which the next
+//! again; a template replays its own journal with
+//! [`KafkaTemplate::replay_failure_journal`](crate::KafkaTemplate::replay_failure_journal).
+//! A crash in the middle of a write leaves a torn tail, which the next
 //! [`FailureJournal::open`] detects, logs and cuts off; nothing in this module
 //! panics on what it reads from the file.
 //!

@@ -148,7 +148,11 @@ impl UnavailableTopics {
 /// in journal order, and its future is awaited before the next entry is sent
 /// (`Ok` removes the entry from the journal, `Err` keeps it).
 ///
-/// For a template's own send path, a dead-letter topic, or a test double.
+/// For a dead-letter topic, another cluster, or a test double. Not a
+/// template's `send` when that template journals into this same journal: an
+/// entry that fails again would be kept and journaled anew, twice;
+/// [`KafkaTemplate::replay_failure_journal`](crate::KafkaTemplate::replay_failure_journal)
+/// replays a template's journal through its producer.
 ///
 /// ```
 /// use kafka_core::ProducerRecord;
@@ -202,7 +206,9 @@ struct ReplayRun {
     end: u64,
     entries: u64,
     generation: u64,
-    /// Frames that failed again, adjacent ones merged.
+    /// Frames that failed again, in the order they were settled (not
+    /// always the journal's: a record refused at once settles before
+    /// earlier ones still in flight), adjacent ones merged.
     kept: Vec<Range<u64>>,
     report: ReplayReport,
 }
@@ -289,7 +295,7 @@ impl ReplayRun {
             return Ok(report);
         }
         let journal = self.journal.clone();
-        let kept = std::mem::take(&mut self.kept);
+        let kept = in_journal_order(std::mem::take(&mut self.kept));
         let (end, entries, generation, failed) =
             (self.end, self.entries, self.generation, report.failed);
         report.remaining = self
@@ -300,8 +306,36 @@ impl ReplayRun {
     }
 }
 
+/// `frames` sorted by their place in the journal, adjacent ones merged: the
+/// entries kept stay in the order they were appended.
+fn in_journal_order(mut frames: Vec<Range<u64>>) -> Vec<Range<u64>> {
+    frames.sort_unstable_by_key(|frame| frame.start);
+    let mut merged: Vec<Range<u64>> = Vec::with_capacity(frames.len());
+    for frame in frames {
+        match merged.last_mut() {
+            Some(last) if last.end == frame.start => last.end = frame.end,
+            _ => merged.push(frame),
+        }
+    }
+    merged
+}
+
 impl Drop for ReplayRun {
     fn drop(&mut self) {
         self.journal.end_replay();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_journal_order;
+
+    #[test]
+    fn kept_frames_go_back_in_journal_order_merged() {
+        // Settled out of order: 40..60 was refused at once while 0..20 and
+        // 20..40 were still in flight.
+        let kept = vec![40..60, 80..90, 0..20, 20..40];
+        assert_eq!(in_journal_order(kept), [0..60, 80..90]);
+        assert_eq!(in_journal_order(Vec::new()), []);
     }
 }
