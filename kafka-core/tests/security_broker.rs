@@ -170,22 +170,34 @@ fn unsigned_jwt(subject: &str) -> String {
     )
 }
 
-/// A token source of the application's own.
-#[derive(Debug, Default)]
+/// A token source of the application's own (a call to a secrets service),
+/// whose fetch takes `delay`; counts its fetches.
+#[derive(Debug)]
 struct OwnTokens {
+    subject: &'static str,
+    delay: Duration,
     calls: AtomicUsize,
+}
+
+impl OwnTokens {
+    fn new(subject: &'static str, delay: Duration) -> Arc<Self> {
+        Arc::new(OwnTokens {
+            subject,
+            delay,
+            calls: AtomicUsize::new(0),
+        })
+    }
 }
 
 impl TokenProvider for OwnTokens {
     fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         async {
-            // Stands for a call to a secrets service.
-            tokio::task::yield_now().await;
+            tokio::time::sleep(self.delay).await;
             let now = SystemTime::now();
             Ok(OAuthToken {
-                value: Password::new(unsigned_jwt("own-app")),
-                principal: "own-app".into(),
+                value: Password::new(unsigned_jwt(self.subject)),
+                principal: self.subject.into(),
                 issued_at: now,
                 expires_at: now + Duration::from_secs(3600),
             })
@@ -194,7 +206,7 @@ impl TokenProvider for OwnTokens {
     }
 
     fn principal(&self) -> String {
-        "own-app".into()
+        self.subject.into()
     }
 }
 
@@ -337,7 +349,7 @@ fn tls_and_sasl_against_a_secured_broker() {
     assert_eq!(token_requests.load(Ordering::SeqCst), 1);
 
     // An application's own token source, through the async TokenProvider trait.
-    let provider = Arc::new(OwnTokens::default());
+    let provider = OwnTokens::new("own-app", Duration::ZERO);
     rt.block_on(async {
         let config = ProducerConfig::builder()
             .bootstrap_servers(cluster.listener_bootstrap("SASL_PLAINTEXT"))
@@ -355,12 +367,37 @@ fn tls_and_sasl_against_a_secured_broker() {
         producer.close(Duration::from_secs(10)).await;
     });
     assert_eq!(provider.calls.load(Ordering::SeqCst), 1);
+
+    // A token that takes longer to fetch than a connection may take to set
+    // up: fetched before the connection's timer starts (as Java's login is
+    // apart from its connections), once for all of them.
+    let slow = OwnTokens::new("slow-idp", Duration::from_millis(1500));
+    rt.block_on(async {
+        let config = ProducerConfig::builder()
+            .bootstrap_servers(cluster.listener_bootstrap("SASL_PLAINTEXT"))
+            .security_protocol(SecurityProtocol::SaslPlaintext)
+            .oauth_token_provider(slow.clone())
+            .socket_connection_setup_timeout(Duration::from_millis(1000))
+            .socket_connection_setup_timeout_max(Duration::from_millis(1000))
+            .max_block(Duration::from_secs(20))
+            .build()
+            .expect("config");
+        let producer = KafkaProducer::new(config).expect("producer");
+        producer
+            .send(ProducerRecord::new(topic.clone(), "slow provider"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("delivered with a token slower than the setup timeout");
+        producer.close(Duration::from_secs(10)).await;
+    });
+    assert_eq!(slow.calls.load(Ordering::SeqCst), 1);
     let values: Vec<_> = cluster
-        .read_all_through(&topic, 2, "SASL_PLAINTEXT", Some("PLAIN"))
+        .read_all_through(&topic, 3, "SASL_PLAINTEXT", Some("PLAIN"))
         .iter()
         .filter_map(|r| r.value_str())
         .collect();
-    assert_eq!(values, ["oidc", "own provider"]);
+    assert_eq!(values, ["oidc", "own provider", "slow provider"]);
 
     // An application's own mechanism: the broker accepts it, and a wrong
     // password in it is the broker's refusal, not a retry loop.

@@ -123,6 +123,18 @@ impl BrokerConnection {
         attempt: u32,
     ) -> Result<Self, NetworkError> {
         check_address(addr)?;
+        if let Some(sasl) = &options.security.sasl {
+            let mechanism = sasl.mechanism();
+            mechanism
+                .prepare()
+                .await
+                .map_err(|reason| NetworkError::Authentication {
+                    address: addr.to_owned(),
+                    mechanism: mechanism.name().to_owned(),
+                    principal: mechanism.principal(),
+                    reason,
+                })?;
+        }
         let timeout = options.connect_timeout;
         let setup = async {
             let stream = open_socket(addr, options, attempt)
@@ -469,12 +481,22 @@ impl BrokerConnection {
         expect_response: bool,
     ) -> Result<PendingResponse<R::Response>, NetworkError> {
         let mut writer = self.writer.lock().await;
-        if let Some(sasl) = &self.sasl
-            && writer
+        let due = |writer: &Writer| {
+            writer
                 .reauthenticate_at
                 .is_some_and(|at| at <= Instant::now())
+        };
+        if let Some(sasl) = &self.sasl
+            && due(&writer)
         {
-            self.reauthenticate(&mut writer, sasl).await?;
+            // What the mechanism fetches (a new token) is fetched without
+            // holding the connection; a failure is the exchange's to report.
+            drop(writer);
+            drop(sasl.mechanism().prepare().await);
+            writer = self.writer.lock().await;
+            if due(&writer) {
+                self.reauthenticate(&mut writer, sasl).await?;
+            }
         }
         self.write_request(&mut writer, request, version, expect_response)
             .await

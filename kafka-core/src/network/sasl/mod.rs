@@ -105,6 +105,15 @@ pub trait SaslMechanism: Send + Sync + fmt::Debug {
     /// Starts one exchange; may wait (for example for a token from an identity
     /// provider).
     fn start(&self) -> BoxFuture<'_, Result<Box<dyn SaslSession>, AuthFailure>>;
+
+    /// Work to do before a connection is opened or re-authenticated, outside
+    /// `socket.connection.setup.timeout.ms` and without holding the
+    /// connection (Java's login, apart from its connections): fetching or
+    /// refreshing a token from an identity provider, within the mechanism's
+    /// own timeouts, so that `start` then finds it ready. Nothing by default.
+    fn prepare(&self) -> BoxFuture<'_, Result<(), AuthFailure>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// The client side of one SASL exchange.

@@ -150,6 +150,9 @@ pub struct OAuthBearer {
     extensions: BTreeMap<String, String>,
     refresh: RefreshPolicy,
     cached: Mutex<Option<OAuthToken>>,
+    /// Held while a token is fetched: connections opened at once (the
+    /// bootstrap and every broker) wait for one fetch, not one each.
+    fetching: tokio::sync::Mutex<()>,
 }
 
 impl fmt::Debug for OAuthBearer {
@@ -169,6 +172,7 @@ impl OAuthBearer {
             extensions: BTreeMap::new(),
             refresh: RefreshPolicy::default(),
             cached: Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -267,15 +271,28 @@ impl OAuthBearer {
             .with_refresh(refresh))
     }
 
-    async fn current_token(&self) -> Result<OAuthToken, AuthFailure> {
+    /// The cached token while it is before its refresh point.
+    fn fresh_token(&self) -> (Option<OAuthToken>, Option<OAuthToken>) {
         let now = SystemTime::now();
         let cached = self.cached.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(token) = cached
+        let fresh = cached
             .as_ref()
             .filter(|t| self.refresh.refresh_at(t) > now)
-        {
-            return Ok(token.clone());
+            .cloned();
+        (fresh, cached)
+    }
+
+    async fn current_token(&self) -> Result<OAuthToken, AuthFailure> {
+        if let (Some(token), _) = self.fresh_token() {
+            return Ok(token);
         }
+        let _fetching = self.fetching.lock().await;
+        // Another connection may have fetched it meanwhile.
+        let (fresh, cached) = self.fresh_token();
+        if let Some(token) = fresh {
+            return Ok(token);
+        }
+        let now = SystemTime::now();
         match self.provider.token().await {
             Ok(token) => {
                 *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
@@ -307,6 +324,10 @@ impl SaslMechanism for OAuthBearer {
 
     fn principal(&self) -> String {
         self.provider.principal()
+    }
+
+    fn prepare(&self) -> BoxFuture<'_, Result<(), AuthFailure>> {
+        async move { self.current_token().await.map(drop) }.boxed()
     }
 
     fn start(&self) -> BoxFuture<'_, Result<Box<dyn SaslSession>, AuthFailure>> {
@@ -623,6 +644,51 @@ mod tests {
         assert!(oauth.current_token().now_or_never().unwrap().is_ok());
         let error = oauth.current_token().now_or_never().unwrap().unwrap_err();
         assert!(format!("{error:?}").contains("HTTP 503"), "{error:?}");
+    }
+
+    /// A token provider whose fetch waits for `release` (a slow identity
+    /// provider); counts its fetches.
+    #[derive(Debug, Default)]
+    struct Gated {
+        fetches: std::sync::atomic::AtomicUsize,
+        release: tokio::sync::Notify,
+    }
+
+    impl TokenProvider for Gated {
+        fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>> {
+            self.fetches
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                self.release.notified().await;
+                Ok(UnsecuredJws::new("a", Duration::from_secs(3600)).make(SystemTime::now()))
+            }
+            .boxed()
+        }
+
+        fn principal(&self) -> String {
+            "a".to_owned()
+        }
+    }
+
+    #[tokio::test]
+    async fn connections_opened_together_wait_for_one_token_fetch() {
+        let provider = Arc::new(Gated::default());
+        let oauth = OAuthBearer::new(provider.clone());
+        let (first, second) = (oauth.prepare(), oauth.prepare());
+        let both = futures_util::future::join(first, second);
+        tokio::pin!(both);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(both.as_mut().poll(&mut cx).is_pending());
+        provider.release.notify_waiters();
+        let (a, b) = both.await;
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(
+            provider.fetches.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the second waited for the first's token"
+        );
+        // The session then starts at once with the cached token.
+        assert!(oauth.start().now_or_never().is_some());
     }
 
     #[test]
