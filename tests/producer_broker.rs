@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use kafka_core::partition_for_key;
-use kafka_core::{KafkaError, ProducerRecord, SendError, SentRecord, TrySendError};
+use kafka_core::{
+    KafkaError, KafkaProducer, ProducerRecord, RecordMetadata, SendError, SentRecord, TrySendError,
+};
 use kafka_testkit::{Kafka, unique_name};
 
 use support::{await_all, producer, run};
@@ -526,6 +528,25 @@ fn record_callbacks_get_back_each_record_as_sent_where_javas_consumer_finds_it()
     });
 }
 
+/// The values of the first `count` records of `topic`, as Kafka's consumer reads them.
+fn values_in(kafka: &Kafka, topic: &str, count: usize) -> Vec<String> {
+    kafka
+        .read_all(topic, count)
+        .iter()
+        .filter_map(|r| r.value_str())
+        .collect()
+}
+
+/// Sends `value` to `topic` and waits for its acknowledgement.
+async fn deliver(producer: &KafkaProducer, topic: &str, value: &'static str) -> RecordMetadata {
+    producer
+        .send(ProducerRecord::new(topic, value))
+        .await
+        .expect("send accepted")
+        .await
+        .expect("delivered")
+}
+
 /// The socket settings a Java user sets are applied: `send.buffer.bytes` and
 /// `receive.buffer.bytes` (set before connecting), and
 /// `connections.max.idle.ms`, after which an idle connection is closed
@@ -543,19 +564,7 @@ fn socket_buffers_and_the_idle_limit_apply_against_a_real_broker() {
                 ("connections.max.idle.ms", "300"),
             ],
         );
-        let send = |value: &'static str| {
-            let producer = &producer;
-            let topic = topic.clone();
-            async move {
-                producer
-                    .send(ProducerRecord::new(topic, value))
-                    .await
-                    .expect("send accepted")
-                    .await
-                    .expect("delivered")
-            }
-        };
-        send("before-idle").await;
+        deliver(&producer, &topic, "before-idle").await;
         let metrics = producer.metrics();
         let (created, closed) = (
             metrics.connection_creation_total,
@@ -565,22 +574,59 @@ fn socket_buffers_and_the_idle_limit_apply_against_a_real_broker() {
         while producer.metrics().connection_close_total <= closed {
             tokio::task::yield_now().await;
         }
-        send("after-idle").await;
+        deliver(&producer, &topic, "after-idle").await;
         assert!(
             producer.metrics().connection_creation_total > created,
             "a new connection carried the second record"
         );
-        let values: Vec<String> = kafka
-            .read_all(&topic, 2)
-            .iter()
-            .filter_map(|r| r.value_str())
-            .collect();
-        assert_eq!(values, ["before-idle", "after-idle"]);
+        assert_eq!(values_in(kafka, &topic, 2), ["before-idle", "after-idle"]);
         producer.close(Duration::from_secs(10)).await;
         // Java's request-total counts every request: each of the leader's
         // two connections carried an ApiVersions and a Produce request (and
         // the metadata came over another).
         let requests = producer.metrics().request_total;
         assert!(requests >= 4, "request-total {requests}");
+    });
+}
+
+/// A topic unused for `metadata.max.idle.ms` is forgotten, as in Java, and
+/// its next send fetches its metadata afresh. (Left in the snapshot, it was
+/// sent to from metadata nothing refreshed any more: a moved leader would
+/// never have been found.)
+#[test]
+fn a_topic_idle_past_metadata_max_idle_is_fetched_again_when_used() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("metadata-idle", 1, 1);
+        let producer = producer(
+            kafka.bootstrap(),
+            &[
+                ("metadata.max.idle.ms", "5000"),
+                ("metadata.max.age.ms", "500"),
+            ],
+        );
+        deliver(&producer, &topic, "before-idle").await;
+        // The idle limit passes (the metadata is refreshed every 500 ms until
+        // a refresh finds the topic idle), then refreshes stop.
+        let idle_from = Instant::now();
+        let mut last = producer.metrics().metadata_refresh_total;
+        let mut unchanged_since = Instant::now();
+        while idle_from.elapsed() < Duration::from_millis(5000)
+            || unchanged_since.elapsed() < Duration::from_millis(1500)
+        {
+            // Polled, not spun: the test shares the machine with others.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let now = producer.metrics().metadata_refresh_total;
+            if now != last {
+                (last, unchanged_since) = (now, Instant::now());
+            }
+        }
+        deliver(&producer, &topic, "after-idle").await;
+        assert!(
+            producer.metrics().metadata_refresh_total > last,
+            "the send after the idle period fetched the topic's metadata again"
+        );
+        assert_eq!(values_in(kafka, &topic, 2), ["before-idle", "after-idle"]);
+        producer.close(Duration::from_secs(10)).await;
     });
 }

@@ -175,12 +175,38 @@ impl Metadata {
     }
 
     /// Topics to fetch, forgetting those idle longer than `metadata.max.idle.ms`.
+    ///
+    /// A forgotten topic leaves the cluster snapshot too (Java's metadata
+    /// drops an expired topic), so that its next send waits for metadata
+    /// and asks for it again: left there, its sends would go on from the
+    /// last snapshot, its use marked where no fetch looks, and never be
+    /// refreshed again (nothing at all is fetched once no topic is asked for).
     pub fn topics_to_fetch(&self) -> Vec<String> {
         let now_ms = wall_clock_ms();
         let max_idle = i64::try_from(self.max_idle.as_millis()).unwrap_or(i64::MAX);
-        let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
-        topics.retain(|_, used| now_ms.saturating_sub(used.load(Ordering::Relaxed)) < max_idle);
-        topics.keys().cloned().collect()
+        let mut expired = Vec::new();
+        let kept = {
+            let mut topics = self.topics.write().unwrap_or_else(|p| p.into_inner());
+            topics.retain(|topic, used| {
+                let keep = now_ms.saturating_sub(used.load(Ordering::Relaxed)) < max_idle;
+                if !keep {
+                    expired.push(topic.clone());
+                }
+                keep
+            });
+            topics.keys().cloned().collect()
+        };
+        if !expired.is_empty() {
+            tracing::debug!(topics = ?expired, "metadata.max.idle.ms passed without a send: topics forgotten");
+            let mut cluster = self.cluster.write().unwrap_or_else(|p| p.into_inner());
+            let mut pruned = Cluster::clone(&cluster);
+            for topic in &expired {
+                pruned.topics.remove(topic);
+                pruned.partitioner_view.remove(topic);
+            }
+            *cluster = Arc::new(pruned);
+        }
+        kept
     }
 
     /// When the sender should fetch next; `None` when nothing is of interest.
@@ -249,12 +275,10 @@ impl Metadata {
             let Some(name) = topic.name.clone() else {
                 continue;
             };
-            let count = topic
-                .partitions
-                .iter()
-                .map(|p| usize::try_from(p.partition_index).unwrap_or(0) + 1)
-                .max()
-                .unwrap_or(0);
+            // A topic's partitions are numbered 0..n and all listed: an index
+            // outside that (from a broken or hostile broker) is left out
+            // rather than sized for.
+            let count = topic.partitions.len();
             let mut partitions = vec![
                 PartitionLeader {
                     leader: None,
@@ -263,7 +287,12 @@ impl Metadata {
                 count
             ];
             for p in &topic.partitions {
-                let Ok(index) = usize::try_from(p.partition_index) else {
+                let Some(index) = usize::try_from(p.partition_index)
+                    .ok()
+                    .filter(|index| *index < count)
+                else {
+                    tracing::warn!(topic = %name, partition = p.partition_index, partitions = count, "metadata lists a partition outside the topic's range; left out");
+                    incomplete = true;
                     continue;
                 };
                 let leader = (p.leader_id >= 0 && cluster.brokers.contains_key(&p.leader_id))
@@ -390,11 +419,21 @@ impl Metadata {
                     .clone();
                 let unreachable = last_error.as_ref().is_some_and(|e| e.unreachable)
                     && cluster.brokers.is_empty();
-                let topic_error = cluster
-                    .topics
-                    .get(topic)
+                let known = cluster.topics.get(topic);
+                let topic_error = known
                     .filter(|t| t.error.is_err())
-                    .map(|t| format!("{} ({})", t.error.name(), t.error.description()));
+                    .map(|t| format!("{} ({})", t.error.name(), t.error.description()))
+                    .or_else(|| {
+                        // As Java's "with partition count N": the topic
+                        // exists, with fewer partitions than asked for.
+                        let count = known?.partitions.len();
+                        (count > 0 && partition.is_some()).then(|| {
+                            format!(
+                                "topic '{topic}' has {count} partition(s), 0 to {}",
+                                count - 1
+                            )
+                        })
+                    });
                 return Err(KafkaError::MetadataTimeout {
                     topic: topic.to_owned(),
                     partition,
@@ -496,5 +535,83 @@ mod tests {
                 .unwrap()
                 .ready_for(Some(3), 1_000)
         );
+    }
+
+    #[tokio::test]
+    async fn a_topic_idle_past_max_idle_leaves_the_snapshot_and_is_asked_for_again() {
+        // Idle at once: every topic expires at the next fetch.
+        let metadata = Metadata::new(
+            Duration::from_secs(300),
+            Duration::ZERO,
+            Duration::from_millis(100),
+        );
+        metadata.ask_for("orders");
+        metadata.update(&one_topic_response("orders", 3, 1));
+        assert!(metadata.cluster().topics.contains_key("orders"));
+        let now = Instant::now();
+        assert!(metadata.next_refresh(now).is_some());
+
+        assert!(metadata.topics_to_fetch().is_empty());
+        // Gone from the snapshot too: a send cannot go on from stale
+        // metadata that nothing refreshes any more.
+        let cluster = metadata.cluster();
+        assert!(!cluster.topics.contains_key("orders"));
+        assert_eq!(cluster.partitioner_view.topic("orders"), None);
+        assert_eq!(metadata.next_refresh(now), None, "nothing to fetch");
+
+        // The next send waits for metadata, which asks for the topic again.
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(10);
+        let waited = metadata
+            .wait_for("orders", None, deadline, Duration::from_millis(10), || {})
+            .await;
+        assert!(waited.is_err(), "no fetch answered it here");
+        assert!(metadata.next_refresh(now).is_some());
+        assert_eq!(metadata.topics.read().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn partition_indexes_outside_the_list_are_left_out_not_sized_for() {
+        let metadata = Metadata::new(
+            Duration::from_secs(300),
+            Duration::from_secs(300),
+            Duration::from_millis(100),
+        );
+        let mut response = one_topic_response("orders", 2, 1);
+        response.topics[0].partitions[1].partition_index = 2_000_000_000;
+        metadata.update(&response);
+        let cluster = metadata.cluster();
+        let orders = cluster.topics.get("orders").unwrap();
+        assert_eq!(orders.partitions.len(), 2);
+        assert_eq!(orders.partitions[0].leader, Some(1));
+        assert_eq!(orders.partitions[1].leader, None, "not listed as itself");
+    }
+
+    #[tokio::test]
+    async fn a_partition_past_the_end_says_how_many_the_topic_has() {
+        let metadata = Metadata::new(
+            Duration::from_secs(300),
+            Duration::from_secs(300),
+            Duration::from_millis(100),
+        );
+        metadata.update(&one_topic_response("orders", 2, 1));
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(10);
+        let Err(error) = metadata
+            .wait_for(
+                "orders",
+                Some(5),
+                deadline,
+                Duration::from_millis(10),
+                || {},
+            )
+            .await
+        else {
+            panic!("orders has no partition 5");
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("orders-5") && message.contains("has 2 partition(s), 0 to 1"),
+            "{message}"
+        );
+        assert!(!message.contains("does the topic exist"), "{message}");
     }
 }

@@ -981,6 +981,14 @@ pub(crate) fn send_now<'a>(
         if let Err(error) = validate_topic(&record.topic) {
             return SendNow::Done(Err(error));
         }
+        // As Java's ProducerRecord constructor: no topic has a negative
+        // partition, so waiting max.block.ms for one would only hide the mistake.
+        if let Some(partition) = record.partition.filter(|p| *p < 0) {
+            return SendNow::Done(Err(KafkaError::InvalidPartition(format!(
+                "invalid partition {partition} for topic '{}': partitions are numbered from 0",
+                record.topic
+            ))));
+        }
         return match check_size(&shared.config, record, extra_headers) {
             Ok(record_size) => SendNow::Wait(SendWait::Metadata {
                 record_size,

@@ -60,8 +60,9 @@ pub(crate) struct ReadyCheck {
     pub ready_nodes: BTreeSet<i32>,
     /// When a batch not sendable yet will be (linger, retry backoff).
     pub next_ready: Option<Instant>,
-    /// Some partition with queued batches has no known leader.
-    pub unknown_leader: bool,
+    /// Topics with queued batches for a partition without a known leader
+    /// (Java's `unknownLeaderTopics`).
+    pub unknown_leader_topics: Vec<Arc<str>>,
 }
 
 /// What [`RecordAccumulator::drain`] took for one broker.
@@ -268,6 +269,17 @@ pub(crate) struct RecordAccumulator {
     drain_start: AtomicUsize,
     /// Wakes the sender: a batch filled up, a flush began, memory is short.
     pub wakeup: Arc<Notify>,
+    /// Per broker, when it last had data ready and when it last could take
+    /// it (Java's `nodeStats`): `partitioner.availability.timeout.ms` leaves
+    /// out partitions of a broker whose data waited longer.
+    node_latency: Mutex<HashMap<i32, NodeLatency>>,
+}
+
+/// Java's `NodeLatencyStats`: a broker's data has waited `ready - drain`.
+#[derive(Clone, Copy, Debug)]
+struct NodeLatency {
+    ready: Instant,
+    drain: Instant,
 }
 
 impl RecordAccumulator {
@@ -289,6 +301,24 @@ impl RecordAccumulator {
             closed: AtomicBool::new(false),
             drain_start: AtomicUsize::new(0),
             wakeup,
+            node_latency: Mutex::default(),
+        }
+    }
+
+    /// A broker had data ready at `now`; `can_drain`: it could take a
+    /// request then (Java's `updateNodeLatencyStats`).
+    pub fn update_node_latency_stats(&self, node: i32, now: Instant, can_drain: bool) {
+        if self.config.partitioner.availability_timeout.is_zero() {
+            return;
+        }
+        let mut stats = lock(&self.node_latency);
+        let entry = stats.entry(node).or_insert(NodeLatency {
+            ready: now,
+            drain: now,
+        });
+        entry.ready = now;
+        if can_drain {
+            entry.drain = now;
         }
     }
 
@@ -736,6 +766,16 @@ impl RecordAccumulator {
     /// feeds the adaptive partitioner with queue sizes (as Java does here).
     pub fn ready(&self, cluster: &Cluster, now: Instant) -> ReadyCheck {
         let mut check = ReadyCheck::default();
+        let node_latency = if self.config.partitioner.availability_timeout.is_zero() {
+            HashMap::new()
+        } else {
+            lock(&self.node_latency).clone()
+        };
+        let stalled_for = |leader: i32| {
+            node_latency.get(&leader).map_or(Duration::ZERO, |n| {
+                n.ready.saturating_duration_since(n.drain)
+            })
+        };
         for topic in self.topics() {
             let meta = cluster.topics.get(&*topic.name);
             let queue_count = topic.queue_count();
@@ -745,13 +785,17 @@ impl RecordAccumulator {
                 let leader =
                     meta.and_then(|m| m.partitions.get(usize::try_from(partition).ok()?)?.leader);
                 let Some(leader) = leader else {
-                    check.unknown_leader |= !q.batches.is_empty();
+                    if !q.batches.is_empty()
+                        && check.unknown_leader_topics.last() != Some(&topic.name)
+                    {
+                        check.unknown_leader_topics.push(topic.name.clone());
+                    }
                     continue;
                 };
                 loads.push(PartitionLoad {
                     partition,
                     queue_size: q.batches.len(),
-                    leader_stalled_for: Duration::ZERO,
+                    leader_stalled_for: stalled_for(leader),
                 });
                 let Some(head) = q.batches.front() else {
                     continue;
@@ -766,10 +810,15 @@ impl RecordAccumulator {
                     }
                 }
             }
+            // As Java's `partitionReady`: weighted only while every
+            // partition has a queue (partitions just added have none, and
+            // stale weights would never choose them).
             if meta.is_some_and(|m| m.partitions.len() == queue_count) {
                 topic
                     .built_in
                     .update_partition_load_stats(&loads, queue_count);
+            } else {
+                topic.built_in.clear_partition_load_stats();
             }
         }
         check
@@ -1044,6 +1093,106 @@ mod tests {
             appended += 1;
         }
         appended
+    }
+
+    fn metadata() -> crate::metadata::Metadata {
+        crate::metadata::Metadata::new(
+            Duration::from_secs(300),
+            Duration::from_secs(300),
+            Duration::from_millis(100),
+        )
+    }
+
+    /// A cluster where node 1 leads partitions 0 and 1 of `topic` and node 2
+    /// leads partition 2.
+    fn two_leader_cluster(topic: &str) -> Arc<Cluster> {
+        use crate::protocol::messages::MetadataBroker;
+        let mut response = crate::metadata::one_topic_response(topic, 3, 1);
+        response.brokers.push(MetadataBroker {
+            node_id: 2,
+            host: "localhost".into(),
+            port: 9093,
+            rack: None,
+        });
+        response.topics[0].partitions[2].leader_id = 2;
+        let metadata = metadata();
+        metadata.update(&response);
+        metadata.cluster()
+    }
+
+    fn adaptive_accumulator(availability_timeout: Duration) -> RecordAccumulator {
+        let config = ProducerConfig::builder()
+            .bootstrap_servers("localhost:9092")
+            .build()
+            .unwrap();
+        let mut settings = AccumulatorConfig::from_config(&config);
+        settings.partitioner.availability_timeout = availability_timeout;
+        RecordAccumulator::new(
+            settings,
+            Arc::new(ProducerMetrics::default()),
+            Arc::new(Notify::new()),
+        )
+    }
+
+    /// Appends one record to `partition` of `topic`.
+    fn append_to(accumulator: &RecordAccumulator, topic: &str, partition: i32) {
+        let record = ProducerRecord::new(topic, "v");
+        let partitions = TopicPartitions::all_available(3);
+        let queues = accumulator.topic(topic);
+        let append = AppendRecord {
+            choice: PartitionChoice::Partition(partition),
+            ..to_partition_0(&queues, &record, 1_700_000_000_000, &partitions)
+        };
+        let appended = accumulator.append(&append, None, ()).now_or_never();
+        drop(appended.expect("no wait").expect("appended"));
+    }
+
+    #[test]
+    fn a_leader_whose_data_waited_past_the_availability_timeout_is_not_weighted() {
+        let accumulator = adaptive_accumulator(Duration::from_secs(2));
+        let cluster = two_leader_cluster("t");
+        for partition in 0..3 {
+            append_to(&accumulator, "t", partition);
+        }
+        let start = Instant::now();
+        let later = start + Duration::from_secs(3);
+        // Node 1 takes requests; node 2's data has waited 3 s.
+        for at in [start, later] {
+            accumulator.update_node_latency_stats(1, at, true);
+        }
+        accumulator.update_node_latency_stats(2, start, true);
+        accumulator.update_node_latency_stats(2, later, false);
+        accumulator.ready(&cluster, later);
+        let built_in = &accumulator.topic("t").built_in;
+        assert_eq!(built_in.weighted_partitions(), Some(vec![0, 1]));
+
+        // Node 2 drains again: all partitions are candidates (equal queues,
+        // no weights at all).
+        accumulator.update_node_latency_stats(2, later, true);
+        accumulator.ready(&cluster, later);
+        assert_eq!(built_in.weighted_partitions(), None);
+    }
+
+    #[test]
+    fn load_stats_are_dropped_while_partitions_added_have_no_queue() {
+        let accumulator = adaptive_accumulator(Duration::ZERO);
+        let cluster = two_leader_cluster("t");
+        append_to(&accumulator, "t", 0);
+        append_to(&accumulator, "t", 0);
+        append_to(&accumulator, "t", 2);
+        let now = Instant::now();
+        accumulator.ready(&cluster, now);
+        let built_in = &accumulator.topic("t").built_in;
+        assert!(built_in.weighted_partitions().is_some(), "unequal queues");
+
+        // The topic grows to 6 partitions: the 3 new ones have no queue yet,
+        // and weights over the old ones alone would never choose them.
+        let mut grown = crate::metadata::one_topic_response("t", 6, 1);
+        grown.topics[0].partitions[5].leader_id = 1;
+        let metadata = metadata();
+        metadata.update(&grown);
+        accumulator.ready(&metadata.cluster(), now);
+        assert_eq!(built_in.weighted_partitions(), None);
     }
 
     #[test]

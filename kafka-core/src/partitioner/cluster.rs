@@ -98,6 +98,11 @@ impl PartitionerCluster {
         self.topics.insert(topic.into(), partitions);
     }
 
+    /// Drops `topic` (its metadata expired).
+    pub(crate) fn remove(&mut self, topic: &str) {
+        self.topics.remove(topic);
+    }
+
     /// The partitions of `topic`, if its metadata is known.
     pub fn topic(&self, topic: &str) -> Option<&TopicPartitions> {
         self.topics.get(topic)

@@ -255,6 +255,13 @@ impl BuiltInPartitioner {
         self.store_load_stats(stats);
     }
 
+    /// The partitions the load statistics weigh, if there are any.
+    #[cfg(test)]
+    pub(crate) fn weighted_partitions(&self) -> Option<Vec<i32>> {
+        let stats = self.load_stats.read().unwrap_or_else(|e| e.into_inner());
+        stats.as_ref().map(|s| s.partition_ids.clone())
+    }
+
     /// Drops the load statistics: the next switch picks uniformly.
     pub fn clear_partition_load_stats(&self) {
         self.store_load_stats(None);

@@ -708,7 +708,12 @@ impl Sender {
     fn send_ready(&mut self, cluster: &Cluster, now: Instant) -> Option<Instant> {
         let ready = self.accumulator().ready(cluster, now);
         let mut next = ready.next_ready;
-        if ready.unknown_leader {
+        if !ready.unknown_leader_topics.is_empty() {
+            // As Java's sender: asked for again, in case the topic expired
+            // from the metadata while records of it were queued.
+            for topic in &ready.unknown_leader_topics {
+                self.shared.metadata.ask_for(topic);
+            }
             self.shared.metadata.request_update();
         }
         let may_drain = self
@@ -728,15 +733,23 @@ impl Sender {
         for node in ready.ready_nodes {
             let target = Target::Node(node);
             let Some(link) = self.connection(&target) else {
+                self.shared
+                    .accumulator
+                    .update_node_latency_stats(node, now, false);
                 if let Some(broker) = cluster.brokers.get(&node) {
                     let address = broker.to_address();
                     self.connect(target, address, now);
                 }
                 continue;
             };
-            if let Some(sink) = self.nodes.get(&target)
-                && let Err(unmuted_at) = sink.may_produce(max_in_flight, now)
-            {
+            let may_produce = self
+                .nodes
+                .get(&target)
+                .map_or(Ok(()), |sink| sink.may_produce(max_in_flight, now));
+            self.shared
+                .accumulator
+                .update_node_latency_stats(node, now, may_produce.is_ok());
+            if let Err(unmuted_at) = may_produce {
                 if let Some(at) = unmuted_at {
                     next = Some(next.map_or(at, |n| n.min(at)));
                 }

@@ -1855,6 +1855,24 @@ async fn a_forced_close_fails_unsent_records_without_counting_record_errors() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_negative_partition_is_refused_at_once() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[]);
+        let record = ProducerRecord::new(TOPIC, "v").with_partition(-1);
+        // At once, not after max.block.ms (60 s) waiting for partition -1.
+        let error = producer.send(record).await.expect_err("no partition -1");
+        assert!(
+            matches!(error.error(), KafkaError::InvalidPartition(m) if m.contains("-1")),
+            "{error}"
+        );
+        assert!(error.error().is_before_send());
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
 // --- KIP-714 client metrics ---------------------------------------------------
 
 /// A fake whose brokers advertise the telemetry APIs with a subscription to
