@@ -496,3 +496,23 @@ fn debug_reads_like_display() {
     assert!(format!("{error:#?}").starts_with("ConfigLoadError {\n    issues: ["));
     assert_eq!(one.len(), 1);
 }
+
+#[test]
+fn a_private_key_that_is_not_pem_is_hidden_in_every_spelling_of_its_key() {
+    // Key material pasted without its PEM armour: refused, and not shown.
+    for key in ["key-store-key", "keyStoreKey", "key_store_key"] {
+        let (_dir, messages) = load_yaml_errors(
+            &format!(
+                "spring:\n  kafka:\n    security:\n      protocol: SSL\n    ssl:\n      {key}: \"MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\"\n      key-store-certificate-chain: \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\"\n"
+            ),
+            &[],
+        );
+        assert!(!messages.is_empty(), "{key}: the broken key is an error");
+        for message in &messages {
+            assert!(
+                !message.contains("MIIEvQIBADAN") && message.contains("[hidden]"),
+                "{key}: {message}"
+            );
+        }
+    }
+}

@@ -9,26 +9,32 @@ use super::origin::Origin;
 pub const HIDDEN: &str = "[hidden]";
 
 /// Whether a key (Spring or Java spelling) names a secret: its name contains
-/// `password`, `secret`, `jaas`, `token`, `sasl.`, `certificate` or
-/// `key-store-key` / `keystore.key`, or kafka-core counts it as one (Java's `PASSWORD`-typed keys
-/// such as `ssl.keystore.key`). Secret values are shown as `[hidden]` in
-/// [`describe`](super::KafkaConfig::describe), errors and `Debug`.
+/// `password`, `secret`, `jaas`, `token`, `sasl`, `certificate`,
+/// `key-store-key` / `keystore.key` or `user-info`, in any of the forms
+/// relaxed binding accepts (`keyStoreKey`, `key_store_key`,
+/// `KEYSTOREKEY`), or kafka-core counts it as one (Java's
+/// `PASSWORD`-typed keys such as `ssl.keystore.key`). Secret values are
+/// shown as `[hidden]` in [`describe`](super::KafkaConfig::describe),
+/// errors and `Debug`.
 pub fn is_secret_key(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
+    // Lower case without separators: every spelling of a key compares alike.
+    let relaxed: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
     [
         "password",
         "secret",
         "jaas",
         "token",
-        "sasl.",
+        "sasl",
         "certificate",
-        "key-store-key",
-        "keystore.key",
-        "user.info",
-        "user-info",
+        "keystorekey",
+        "userinfo",
     ]
     .iter()
-    .any(|word| lower.contains(word))
+    .any(|word| relaxed.contains(word))
         || kafka_core::config::keys::is_secret(key)
 }
 

@@ -456,6 +456,12 @@ mod tests {
             "app.db.PASSWORD",
             "kafka.topics.api-token",
             "client.secret",
+            // Relaxed spellings of a PEM private key's key.
+            "spring.kafka.ssl.keyStoreKey",
+            "spring.kafka.ssl.key_store_key",
+            "SPRING_KAFKA_SSL_KEYSTOREKEY",
+            "spring.kafka.producer.ssl.keyStoreCertificateChain",
+            "basic.auth.userInfo",
         ] {
             assert!(is_secret_key(key), "{key}");
         }

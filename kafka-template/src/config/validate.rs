@@ -200,15 +200,20 @@ fn to_issue(error: &ConfigError, producer: &ProducerSetup) -> ConfigIssue {
     let origin = property.origin.clone();
     match error {
         ConfigError::InvalidValue { allowed, .. } => {
-            let value = shown_value(&key, &provenance.written_value);
+            // Secret by the key as written or as Java names it.
+            let shown = |value: &str| {
+                if crate::config::error::is_secret_key(&property.key) {
+                    crate::config::error::HIDDEN.to_owned()
+                } else {
+                    shown_value(&key, value)
+                }
+            };
+            let value = shown(&provenance.written_value);
             let expected = if provenance.written_value == property.value {
                 allowed.clone()
             } else {
                 // `1GB` for batch.size: say what it became.
-                format!(
-                    "{allowed} ({value} is {})",
-                    shown_value(&key, &property.value)
-                )
+                format!("{allowed} ({value} is {})", shown(&property.value))
             };
             ConfigIssue::InvalidValue {
                 key,
