@@ -5,9 +5,9 @@
 //!
 //! # The pool
 //!
-//! A template with `spring.kafka.producer.transaction-id-prefix: tx-` (or
-//! `template.transaction-id-prefix`, or a `properties.transactional.id`, which
-//! Spring's factory takes as the prefix) keeps transactional producers with
+//! A template with `spring.kafka.producer.transaction-id-prefix: tx-` (or a
+//! `properties.transactional.id`, which Spring's factory takes as the prefix;
+//! `template.transaction-id-prefix` overrides either) keeps transactional producers with
 //! `transactional.id` `tx-0`, `tx-1`, ... as Spring names them. A transaction
 //! takes an idle one, or creates the next (lowest free number first) and runs
 //! `init_transactions` on it once; when the transaction ends the producer goes

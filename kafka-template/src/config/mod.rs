@@ -83,10 +83,12 @@
 //! `spring.kafak:`, `sprng.kafka:`, or a variable `KAFAK_PRODUCER_ACKS`),
 //! which is an error with a "did you mean" rather than settings nobody reads.
 //!
-//! `transaction-id-prefix` makes a template transactional, as in Spring: the
-//! template's own (`template.transaction-id-prefix`) wins over its
-//! producer's, and without either a `properties.transactional.id` is taken as
-//! the prefix (Spring's `DefaultKafkaProducerFactory`). The prefix is the
+//! `producer.transaction-id-prefix` makes a template transactional, as in
+//! Spring, and without it a `properties.transactional.id` is taken as the
+//! prefix (Spring's `DefaultKafkaProducerFactory`); the template's own
+//! (`template.transaction-id-prefix`) overrides either, and alone makes
+//! nothing transactional (Spring's `KafkaTemplate` is transactional only when
+//! its producer factory is; a warning says so). The prefix is the
 //! producer's `transactional.id` for validation (a prefix with
 //! `enable.idempotence=false` is an error at the prefix's line), and the
 //! template's pool gives its producers prefix + 0, 1, 2, ...

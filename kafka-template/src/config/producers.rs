@@ -282,8 +282,8 @@ pub(crate) fn build_producers(
                     put(&mut properties, name, &entry.value, entry);
                 }
             }
-            let (mut template, prefix_entry) = template_settings(&settings, id.as_ref());
-            transactional_id_from_prefix(&mut template, prefix_entry, &mut properties);
+            let (mut template, prefixes) = template_settings(&settings, id.as_ref());
+            transactional_id_from_prefix(&mut template, prefixes, &mut properties);
             properties.sort_by(|a, b| a.0.key.cmp(&b.0.key));
             ProducerSetup {
                 name: id.as_ref().and_then(|id| names.get(id).cloned()),
@@ -387,12 +387,20 @@ fn put(
 /// transactional template's pool gets `transactional.id` = prefix + n.
 pub(crate) const TRANSACTIONAL_ID: &str = "transactional.id";
 
-/// The template settings of producer `id`, and the entry that set its
-/// transaction id prefix (if a `transaction-id-prefix` key did).
+/// The `transaction-id-prefix` entries of a producer: the template's and
+/// the producer's own (each when set and not blank).
+#[derive(Clone, Copy, Default)]
+struct PrefixEntries<'a> {
+    template: Option<&'a RawValue>,
+    producer: Option<&'a RawValue>,
+}
+
+/// The template settings of producer `id`, and its `transaction-id-prefix`
+/// entries.
 fn template_settings<'a>(
     settings: &[(&'a RawValue, Scope, Setting, String)],
     id: Option<&String>,
-) -> (TemplateSettings, Option<&'a RawValue>) {
+) -> (TemplateSettings, PrefixEntries<'a>) {
     let find = |scope: Scope, wanted: Setting| {
         settings
             .iter()
@@ -418,19 +426,25 @@ fn template_settings<'a>(
         inherited(wanted).map_or(default, |(_, converted)| converted == "true")
     };
     let allow_non_transactional = flag(Setting::AllowNonTransactional, false);
-    let prefix = find(own_template.clone(), Setting::TransactionIdPrefix)
-        .or_else(|| find(Scope::Producer(id.cloned()), Setting::TransactionIdPrefix))
-        .map(|(entry, _)| entry)
-        .filter(|entry| !entry.value.trim().is_empty());
+    let prefix_in = |scope: Scope| {
+        find(scope, Setting::TransactionIdPrefix)
+            .map(|(entry, _)| entry)
+            .filter(|entry| !entry.value.trim().is_empty())
+    };
+    let prefixes = PrefixEntries {
+        template: prefix_in(own_template.clone()),
+        producer: prefix_in(Scope::Producer(id.cloned())),
+    };
     let settings = TemplateSettings {
         default_topic,
         close_timeout,
-        transaction_id_prefix: prefix.map(|entry| entry.value.trim().to_owned()),
+        // Decided with the producer's properties (see below).
+        transaction_id_prefix: None,
         allow_non_transactional,
         observation_enabled: flag(Setting::ObservationEnabled, false),
         trace_propagation_enabled: flag(Setting::TracePropagationEnabled, true),
     };
-    (settings, prefix)
+    (settings, prefixes)
 }
 
 /// Spring's `DefaultKafkaProducerFactory`: a `transaction-id-prefix` becomes
@@ -438,21 +452,44 @@ fn template_settings<'a>(
 /// problems name the prefix's key and line: a prefix with
 /// `enable.idempotence=false` is a conflict); without one, a
 /// `properties.transactional.id` is taken as the prefix.
+///
+/// As Spring's `KafkaTemplate`, which is transactional only when its
+/// producer factory is, `template.transaction-id-prefix` overrides a
+/// transactional producer's prefix and alone makes nothing transactional.
 fn transactional_id_from_prefix(
     template: &mut TemplateSettings,
-    prefix_entry: Option<&RawValue>,
+    prefixes: PrefixEntries<'_>,
     properties: &mut Vec<(ResolvedProperty, Provenance)>,
 ) {
-    match (prefix_entry, &template.transaction_id_prefix) {
-        (Some(entry), Some(prefix)) => put(properties, TRANSACTIONAL_ID, prefix, entry),
-        _ => {
-            template.transaction_id_prefix = properties
-                .iter()
-                .find(|(p, _)| p.key == TRANSACTIONAL_ID)
-                .map(|(p, _)| p.value.trim().to_owned())
-                .filter(|prefix| !prefix.is_empty());
+    let from_properties = properties
+        .iter()
+        .find(|(p, _)| p.key == TRANSACTIONAL_ID)
+        .map(|(p, _)| p.value.trim().to_owned())
+        .filter(|prefix| !prefix.is_empty());
+    let transactional = prefixes.producer.is_some() || from_properties.is_some();
+    let winner = match (prefixes.template, prefixes.producer) {
+        (Some(template_entry), _) if transactional => Some(template_entry),
+        (Some(template_entry), _) => {
+            tracing::warn!(
+                key = %template_entry.written,
+                origin = %template_entry.origin,
+                "{} (from {}) has no effect: the producer is not transactional (as in Spring, \
+                 set spring.kafka.producer.transaction-id-prefix to run transactions)",
+                template_entry.written,
+                template_entry.origin
+            );
+            None
         }
-    }
+        (None, producer_entry) => producer_entry,
+    };
+    template.transaction_id_prefix = match winner {
+        Some(entry) => {
+            let prefix = entry.value.trim().to_owned();
+            put(properties, TRANSACTIONAL_ID, &prefix, entry);
+            Some(prefix)
+        }
+        None => from_properties,
+    };
 }
 
 #[cfg(test)]
@@ -497,7 +534,9 @@ mod tests {
                 .find(|p| p.id == id)
                 .and_then(|p| p.template.transaction_id_prefix.clone())
         };
-        assert_eq!(prefix(None).as_deref(), Some("shared-tx-"));
+        // As Spring's KafkaTemplate: its prefix alone makes nothing
+        // transactional (the producer has none; a warning says so).
+        assert_eq!(prefix(None), None);
         assert_eq!(prefix(Some("bulk")), None, "never inherited");
         assert_eq!(prefix(Some("audit")).as_deref(), Some("audit-tx-"));
         assert_eq!(
@@ -505,10 +544,11 @@ mod tests {
             Some("ledger-template-tx-"),
             "the template's own wins over its producer's"
         );
-        let (producers, _) = build_producers(&entries(&[(
-            "kafka.producer.transaction-id-prefix",
-            "orders-tx-",
-        )]));
+        let (producers, _) = build_producers(&entries(&[
+            ("kafka.producer.transaction-id-prefix", "orders-tx-"),
+            // Inherited by no named producer, and not a prefix of its own.
+            ("kafka.template.transaction-id-prefix", ""),
+        ]));
         assert_eq!(
             producers[0].template.transaction_id_prefix.as_deref(),
             Some("orders-tx-")
