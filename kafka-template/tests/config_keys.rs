@@ -351,3 +351,17 @@ fn parts(settings: &TemplateSettings) -> (Option<String>, Duration, Option<Strin
         settings.allow_non_transactional,
     )
 }
+
+#[test]
+fn an_empty_typed_value_is_not_set_as_in_spring() {
+    // A size, a duration, a number and a flag left empty (or from a
+    // placeholder whose default is empty): Spring binds them as null.
+    let (_dir, config) = load_yaml(
+        "spring:\n  kafka:\n    producer:\n      batch-size:\n      buffer-memory: ''\n      retries: ${RETRIES:}\n      properties:\n        linger.ms: 7\n    template:\n      observation-enabled: ''\n",
+        &[],
+    );
+    assert_eq!(value(&config, None, "batch.size"), None);
+    assert_eq!(value(&config, None, "buffer.memory"), None);
+    assert_eq!(value(&config, None, "retries"), None);
+    assert_eq!(value(&config, None, "linger.ms").as_deref(), Some("7"));
+}

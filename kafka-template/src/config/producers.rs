@@ -247,6 +247,14 @@ pub(crate) fn build_producers(
         match &entry.key.kind {
             KeyKind::Setting { scope, setting } => {
                 remember_name(scope, entry, &mut names);
+                // Spring binds an empty value of a typed property (a size,
+                // duration, number or flag: `batch-size:`, `${BATCH:}`) as
+                // not set, and the default applies.
+                let typed = !matches!(setting.conversion(), Conversion::Text | Conversion::List)
+                    || *setting == Setting::Retries;
+                if typed && entry.value.trim().is_empty() {
+                    continue;
+                }
                 match convert(*setting, &entry.value) {
                     Ok(converted) => settings.push((entry, scope.clone(), *setting, converted)),
                     Err(expected) => issues.push(ConfigIssue::InvalidValue {

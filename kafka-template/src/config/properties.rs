@@ -23,7 +23,7 @@ pub(crate) fn parse_properties(bytes: &[u8]) -> Result<Vec<YamlDocument>, Proper
         .split('\n')
         .map(|line| line.strip_suffix('\r').unwrap_or(line))
         .collect();
-    let mut documents = vec![Vec::new()];
+    let mut documents: Vec<Vec<YamlEntry>> = vec![Vec::new()];
     let mut at = 0;
     while at < lines.len() {
         let first = at;
@@ -46,12 +46,19 @@ pub(crate) fn parse_properties(bytes: &[u8]) -> Result<Vec<YamlDocument>, Proper
         }
         let (key, value) = split_entry(&logical, first + 1)?;
         let documents_last = documents.len() - 1;
-        documents[documents_last].push(YamlEntry {
+        let entry = YamlEntry {
             path: vec![key],
             value: Some(value),
             line: first + 1,
             key_lines: vec![first + 1],
-        });
+        };
+        // A key given again replaces its value, as Java's `Properties` (and
+        // Spring's loader) do: the last line wins.
+        let document = &mut documents[documents_last];
+        match document.iter_mut().find(|e| e.path == entry.path) {
+            Some(earlier) => *earlier = entry,
+            None => document.push(entry),
+        }
     }
     Ok(documents
         .into_iter()
@@ -221,6 +228,22 @@ mod tests {
     }
 
     #[test]
+    fn a_key_given_again_takes_its_last_value() {
+        let text = "spring.kafka.producer.acks=1\nspring.kafka.client-id=a\n\
+                    spring.kafka.producer.acks=all\n#---\nspring.kafka.producer.acks=0\n";
+        assert_eq!(
+            entries(text),
+            [
+                vec![
+                    pair("spring.kafka.producer.acks", "all", 3),
+                    pair("spring.kafka.client-id", "a", 2),
+                ],
+                vec![pair("spring.kafka.producer.acks", "0", 5)],
+            ]
+        );
+    }
+
+    #[test]
     fn escapes_and_continued_lines() {
         let text = "a\\=b=c\\:d\npath=C:\\\\kafka\\\\certs\nname=caf\\u00e9\\tbar\n\
                     servers=one:9092,\\\n    two:9092\nodd=ends\\\\\nnext=1\r\n";
@@ -266,7 +289,8 @@ mod tests {
         assert_eq!(
             entries(text),
             [[
-                pair("servers", "a:9092,c:9092", 1),
+                // servers[1] as given last, on line 4.
+                pair("servers", "a:9092,c:9092", 4),
                 pair("acks", "all", 2),
                 pair("props[ssl.protocol]", "TLSv1.3", 5),
             ]]

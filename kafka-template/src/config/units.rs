@@ -23,9 +23,11 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
 }
 
 /// Parses a byte size like Spring's `DataSize`: a plain number is bytes; the units
-/// are binary (`1KB` = 1024 bytes) and case-insensitive.
+/// are binary (`1KB` = 1024 bytes) and case-insensitive; white space anywhere
+/// is ignored and a `+` sign allowed, as `DataSize.parse` does (`16 KB`).
 pub(crate) fn parse_size(text: &str) -> Option<u64> {
-    let (number, unit) = split_number(text.trim())?;
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let (number, unit) = split_number(compact.strip_prefix('+').unwrap_or(&compact))?;
     let multiplier: u64 = match unit.to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "KB" => 1 << 10,
@@ -127,6 +129,13 @@ mod tests {
         assert_eq!(parse_size("32mb"), Some(33_554_432));
         assert_eq!(parse_size("1GB"), Some(1 << 30));
         assert_eq!(parse_size("10B"), Some(10));
+        assert_eq!(
+            parse_size("16 KB"),
+            Some(16_384),
+            "DataSize drops white space"
+        );
+        assert_eq!(parse_size(" +16KB "), Some(16_384));
+        assert_eq!(parse_size("+-16KB"), None);
         assert_eq!(parse_size("32XB"), None);
         assert_eq!(parse_size("-1"), None);
         assert_eq!(parse_size("MB"), None);
