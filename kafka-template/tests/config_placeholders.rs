@@ -252,3 +252,33 @@ fn an_unresolvable_application_key_is_left_unset_unless_a_kafka_key_uses_it() {
         )]
     );
 }
+
+#[test]
+fn random_values_as_spring_boot_gives_them() {
+    let (_dir, config) = config_common::load_yaml(
+        "app:\n  port: ${random.int[1024,65536]}\n  small: ${random.int(10)}\n  secret: ${random.value}\nspring:\n  kafka:\n    client-id: orders-${random.uuid}\n",
+        &[],
+    );
+    let client_id = config_common::value(&config, None, "client.id").unwrap();
+    let uuid = client_id.strip_prefix("orders-").unwrap();
+    let groups: Vec<usize> = uuid.split('-').map(str::len).collect();
+    assert_eq!(groups, [8, 4, 4, 4, 12], "{uuid}");
+    assert_eq!(&uuid[14..15], "4", "a version 4 UUID: {uuid}");
+    let lookup = |key: &str| config.lookup(key).unwrap().to_owned();
+    let port: i64 = lookup("app.port").parse().unwrap();
+    assert!((1024..65536).contains(&port), "{port}");
+    let small: i64 = lookup("app.small").parse().unwrap();
+    assert!((0..10).contains(&small), "{small}");
+    let secret = lookup("app.secret");
+    assert!(secret.len() == 32 && secret.chars().all(|c| c.is_ascii_hexdigit()));
+
+    // An empty range is an error naming the placeholder.
+    let (_dir, messages) = config_common::load_yaml_errors(
+        "spring:\n  kafka:\n    client-id: c-${random.int(5,1)}\n",
+        &[],
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("random.int(5,1)")),
+        "{messages:?}"
+    );
+}

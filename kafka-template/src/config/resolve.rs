@@ -169,7 +169,15 @@ impl<'a> Resolver<'a> {
             };
         }
         let Some((var, value)) = find_var_for(&key, self.env) else {
-            return Ok(None);
+            if !name.starts_with("random.") {
+                return Ok(None);
+            }
+            return match random_value(name) {
+                Some(random) => Ok(Some(random)),
+                None => Err(PlaceholderError::Unresolvable {
+                    name: name.to_owned(),
+                }),
+            };
         };
         if !has_placeholder(value) {
             return Ok(Some(value.to_owned()));
@@ -185,4 +193,57 @@ impl<'a> Resolver<'a> {
         self.env_stack.pop();
         result.map(Some)
     }
+}
+
+/// Spring Boot's `RandomValuePropertySource`: `random.int`, `random.long`,
+/// `random.int(10)` / `random.long[1024,65536]` (from inclusive, to
+/// exclusive; any brackets), `random.uuid`, and any other `random.*` as 32
+/// random hex digits. `None` for another name or a range that is empty or
+/// not numbers.
+pub(crate) fn random_value(name: &str) -> Option<String> {
+    let kind = name.strip_prefix("random.")?;
+    // `int(5,10)`: what is between the type and the closing bracket.
+    let range = |of: &str| {
+        let rest = kind.strip_prefix(of)?;
+        (rest.len() > 2).then(|| &rest[1..rest.len() - 1])
+    };
+    let bounds = |range: &str| -> Option<(i64, i64)> {
+        let (from, to) = match range.split_once(',') {
+            Some((from, to)) => (from.trim().parse().ok()?, to.trim().parse().ok()?),
+            None => (0, range.trim().parse().ok()?),
+        };
+        (from < to).then_some((from, to))
+    };
+    if kind == "int" {
+        return Some(fastrand::i32(..).to_string());
+    }
+    if kind == "long" {
+        return Some(fastrand::i64(..).to_string());
+    }
+    if let Some(range) = range("int") {
+        let (from, to) = bounds(range)?;
+        let (from, to) = (i32::try_from(from).ok()?, i32::try_from(to).ok()?);
+        return Some(fastrand::i32(from..to).to_string());
+    }
+    if let Some(range) = range("long") {
+        let (from, to) = bounds(range)?;
+        return Some(fastrand::i64(from..to).to_string());
+    }
+    let mut bytes = [0u8; 16];
+    fastrand::fill(&mut bytes);
+    if kind == "uuid" {
+        // Version 4, variant 1 (RFC 4122), as Java's UUID.randomUUID.
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        return Some(format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        ));
+    }
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
