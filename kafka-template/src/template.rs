@@ -498,6 +498,21 @@ impl KafkaTemplateBuilder {
             None => SerializerLines::default(),
         };
         let (mut avro_framing, mut registry) = (self.avro_framing, self.registry);
+        // A KafkaAvroSerializer line promises the Confluent wire format to
+        // consumers (KafkaAvroDeserializer): a framing chosen in code that
+        // writes anything else would fail every one of their reads.
+        if self.framing_chosen
+            && serializers.uses_registry()
+            && !matches!(avro_framing, AvroFraming::Confluent(_))
+        {
+            return Err(TemplateError::Unsupported(format!(
+                "the configuration's key-serializer / value-serializer is Confluent's \
+                 KafkaAvroSerializer (the Confluent wire format, 00 + schema id), but the \
+                 builder chose {avro_framing:?} Avro framing, which its consumers cannot read: \
+                 drop the avro_framing call (the registry is then made from \
+                 schema.registry.url), pass schema_registry(..), or change the serializer line"
+            )));
+        }
         if let (Some(config), false, true) =
             (&config, self.framing_chosen, serializers.uses_registry())
         {

@@ -7,7 +7,7 @@ mod config_common;
 
 use config_common::{ConfigDir, load_yaml_errors, mock_registry, registry_config};
 use kafka_template::schema_registry::MockRegistry;
-use kafka_template::{KafkaRecord, KafkaTemplate, MockProducer, TemplateError};
+use kafka_template::{AvroFraming, KafkaRecord, KafkaTemplate, MockProducer, TemplateError};
 use serde::{Deserialize, Serialize};
 
 const AVRO: &str = "io.confluent.kafka.serializers.KafkaAvroSerializer";
@@ -159,6 +159,21 @@ async fn a_json_record_under_kafka_avro_serializer_is_a_mismatch() {
     let message = error.to_string();
     assert!(message.contains(AVRO), "{message}");
     assert!(message.contains("AuditEntry"), "{message}");
+}
+
+#[tokio::test]
+async fn a_framing_chosen_in_code_cannot_contradict_kafka_avro_serializer() {
+    for framing in [AvroFraming::SingleObject, AvroFraming::Raw] {
+        let (_dir, config) = registry_config(AVRO, "tpl-framing", "");
+        let error = KafkaTemplate::mock_builder(MockProducer::new(1))
+            .config(config)
+            .avro_framing(framing.clone())
+            .build()
+            .expect_err("a KafkaAvroDeserializer could not read these values");
+        let message = error.to_string();
+        assert!(message.contains("KafkaAvroSerializer"), "{message}");
+        assert!(message.contains(&format!("{framing:?}")), "{message}");
+    }
 }
 
 #[test]
