@@ -19,6 +19,74 @@ use crate::template::AvroFraming;
 /// against each record type rather than handing them to kafka-core.
 pub(crate) const SERIALIZER_KEYS: [&str; 2] = ["key.serializer", "value.serializer"];
 
+/// Spring's `JsonSerializer` settings (`JsonSerializer.ADD_TYPE_INFO_HEADERS`,
+/// `JsonSerializer.TYPE_MAPPINGS`), given among the producer's properties:
+/// the template applies them to the `__TypeId__` header.
+pub(crate) const ADD_TYPE_HEADERS: &str = "spring.json.add.type.headers";
+pub(crate) const TYPE_MAPPINGS: &str = "spring.json.type.mapping";
+
+/// Whether a Java property is the template's own (serializer lines, Spring's
+/// JSON serializer settings, schema registry settings), not kafka-core's.
+pub(crate) fn is_template_key(name: &str) -> bool {
+    SERIALIZER_KEYS.contains(&name)
+        || name == ADD_TYPE_HEADERS
+        || name == TYPE_MAPPINGS
+        || kafka_schema_registry::is_registry_key(name)
+}
+
+/// `spring.json.add.type.headers` as Spring's `JsonSerializer` reads it.
+pub(crate) fn parse_add_type_headers(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// `spring.json.type.mapping` (`token:com.example.Class, ...`) as
+/// `(token, class)` pairs; `None` when an entry is not `token:class`.
+pub(crate) fn parse_type_mappings(value: &str) -> Option<Vec<(String, String)>> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            let (token, class) = entry.split_once(':')?;
+            let (token, class) = (token.trim(), class.trim());
+            (!token.is_empty() && !class.is_empty()).then(|| (token.to_owned(), class.to_owned()))
+        })
+        .collect()
+}
+
+/// What the template does to a JSON record's declared `__TypeId__`, from
+/// Spring's `JsonSerializer` settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum TypeIdHeader {
+    /// Sent as the record type declares it (or not at all without one).
+    #[default]
+    AsDeclared,
+    /// `spring.json.add.type.headers: false`: not sent.
+    Omitted,
+    /// `spring.json.type.mapping` maps the declared class to this token.
+    Mapped(Arc<str>),
+}
+
+impl TypeIdHeader {
+    /// Applies the setting to a built record's headers.
+    pub(crate) fn apply(&self, headers: &mut Vec<kafka_core::Header>) {
+        let is_type_id = |h: &kafka_core::Header| h.key == kafka_record::TYPE_ID_HEADER;
+        match self {
+            TypeIdHeader::AsDeclared => {}
+            TypeIdHeader::Omitted => headers.retain(|h| !is_type_id(h)),
+            TypeIdHeader::Mapped(token) => {
+                for header in headers.iter_mut().filter(|h| is_type_id(h)) {
+                    header.value = Some(bytes::Bytes::copy_from_slice(token.as_bytes()));
+                }
+            }
+        }
+    }
+}
+
 /// A producer's `key-serializer` or `value-serializer` line (any spelling:
 /// `spring.kafka.producer.key-serializer`, `kafka.properties.key.serializer`,
 /// ...): the class it names and where it was written.
@@ -51,6 +119,10 @@ pub(crate) struct SerializerLines {
     /// `value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer`
     /// (or `...json.KafkaJsonSchemaSerializer`).
     pub value_registry: Option<RegistryLine>,
+    /// `spring.json.add.type.headers: false`.
+    pub omit_type_headers: bool,
+    /// `spring.json.type.mapping`: (token, class) pairs.
+    pub type_mappings: Vec<(String, String)>,
 }
 
 impl SerializerLines {
@@ -212,6 +284,8 @@ pub enum RecordTypeError {
 #[derive(Debug)]
 pub(crate) struct TypeRoute {
     pub topic: Arc<str>,
+    /// Spring's `JsonSerializer` settings for its `__TypeId__` header.
+    pub type_id_header: TypeIdHeader,
     /// How the value is framed; a Confluent schema id was asked for once.
     pub framing: ValueFraming,
     /// With a `KafkaAvroSerializer` / `KafkaJsonSchemaSerializer` key line:
@@ -259,9 +333,50 @@ impl Routing<'_> {
         let key_frame = self.key_frame::<R>(&topic).map_err(fail)?;
         Ok(TypeRoute {
             topic: topic.into(),
+            type_id_header: self.type_id_header::<R>(),
             framing,
             key_frame,
         })
+    }
+
+    /// Spring's `JsonSerializer` settings for `R`'s `__TypeId__`; warns of a
+    /// JSON record sent as Spring's `JsonSerializer` would send it but
+    /// without the type id header its consumers may need.
+    fn type_id_header<R: KafkaRecord>(&self) -> TypeIdHeader {
+        let lines = self.serializers;
+        if lines.omit_type_headers {
+            return TypeIdHeader::Omitted;
+        }
+        let Some(type_id) = R::json_type_id() else {
+            let spring_json = lines.value.as_ref().filter(|line| {
+                matches!(
+                    line.serializer,
+                    JavaSerializer::JsonSerializer | JavaSerializer::JacksonJsonSerializer
+                )
+            });
+            if let Some(line) = spring_json
+                && R::value_format() == ValueFormat::Json
+            {
+                tracing::warn!(
+                    record_type = R::record_type_name(),
+                    "`{}` is sent as {} (from {}) writes JSON, but without the `__TypeId__` \
+                     header it adds: consumers whose JsonDeserializer has no default type \
+                     cannot read it. Declare #[kafka(type_id = \"com.example.TheJavaClass\")], \
+                     or set spring.json.add.type.headers: false if they need none",
+                    R::record_type_name(),
+                    line.serializer.class_name(),
+                    line.origin
+                );
+            }
+            return TypeIdHeader::AsDeclared;
+        };
+        lines
+            .type_mappings
+            .iter()
+            .find(|(_, class)| class == type_id)
+            .map_or(TypeIdHeader::AsDeclared, |(token, _)| {
+                TypeIdHeader::Mapped(token.as_str().into())
+            })
     }
 
     /// With a registry key line and a keyed record: the key's primitive

@@ -25,8 +25,8 @@ use crate::interceptor::ProducerInterceptor;
 use crate::journal::{FailureJournal, JournalEntry, JournalError};
 use crate::listener::{LoggingProducerListener, ProducerListener};
 use crate::mock::{MockProducer, MockTransaction};
-use crate::record_type::SERIALIZER_KEYS;
 use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
+use crate::record_type::{TypeIdHeader, is_template_key};
 use crate::registry::{RegistrySchemaIds, RegistrySetupError};
 use crate::transaction::TransactionPool;
 use kafka_schema_registry::SchemaRegistryClient;
@@ -457,8 +457,7 @@ impl KafkaTemplateBuilder {
                 // config::producers): each pooled producer gets its own.
                 let java: Vec<(&str, &str)> = properties
                     .iter()
-                    .filter(|p| !SERIALIZER_KEYS.contains(&p.key.as_str()))
-                    .filter(|p| !kafka_schema_registry::is_registry_key(&p.key))
+                    .filter(|p| !is_template_key(&p.key))
                     .filter(|p| p.key != TRANSACTIONAL_ID)
                     .map(|p| (p.key.as_str(), p.value.as_str()))
                     .collect();
@@ -838,13 +837,17 @@ impl KafkaTemplate {
                         message: e.to_string(),
                     })
                 });
-            // Without a key framing (the usual case) the result is returned
-            // as it came: taking the record out of it and putting it back
-            // would copy it twice more.
-            let Some(frame) = &route.key_frame else {
+            // Without a key framing or a type id setting (the usual case)
+            // the result is returned as it came: taking the record out of it
+            // and putting it back would copy it twice more.
+            if route.key_frame.is_none() && route.type_id_header == TypeIdHeader::AsDeclared {
                 return built;
-            };
+            }
             let mut built = built?;
+            route.type_id_header.apply(&mut built.headers);
+            let Some(frame) = &route.key_frame else {
+                return Ok(built);
+            };
             if let Some(key) = &built.key {
                 match frame.frame(key) {
                     Some(framed) => built.key = Some(framed),

@@ -365,3 +365,31 @@ fn an_empty_typed_value_is_not_set_as_in_spring() {
     assert_eq!(value(&config, None, "retries"), None);
     assert_eq!(value(&config, None, "linger.ms").as_deref(), Some("7"));
 }
+
+#[test]
+fn spring_json_serializer_properties_are_the_templates_and_checked() {
+    // Spring services set these for their JsonSerializer: accepted (not
+    // handed to kafka-core, which would refuse them).
+    let (_dir, _config) = load_yaml(
+        "spring:\n  kafka:\n    producer:\n      value-serializer: org.springframework.kafka.support.serializer.JsonSerializer\n      properties:\n        spring.json.add.type.headers: false\n        spring.json.type.mapping: order:com.example.Order, audit:com.example.Audit\n",
+        &[],
+    );
+    let (dir, messages) = load_yaml_errors(
+        "spring:\n  kafka:\n    producer:\n      properties:\n        spring.json.add.type.headers: maybe\n        spring.json.type.mapping: com.example.Order\n",
+        &[],
+    );
+    let file = dir.file("application.yml");
+    assert_eq!(
+        messages,
+        [
+            format!(
+                "invalid value 'maybe' for spring.kafka.producer.properties.spring.json.add.type.headers (from {}:5): expected true or false",
+                file.display()
+            ),
+            format!(
+                "invalid value 'com.example.Order' for spring.kafka.producer.properties.spring.json.type.mapping (from {}:6): expected token:class pairs separated by commas, e.g. order:com.example.Order",
+                file.display()
+            ),
+        ]
+    );
+}

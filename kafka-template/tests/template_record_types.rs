@@ -2,6 +2,8 @@
 //! record type and topic, the mock gives values back typed, and
 //! `TemplateError`'s `Debug` reads like its `Display`.
 
+mod log_capture;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -317,4 +319,95 @@ impl std::error::Error for Layer {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.1.as_deref().map(|e| e as _)
     }
+}
+
+/// A JSON record without a `type_id`.
+#[derive(Serialize, KafkaRecord)]
+#[kafka(topic = "notes")]
+struct NoteAdded {
+    text: String,
+}
+
+/// The config of a producer with Spring's JsonSerializer line and these
+/// producer properties.
+fn json_serializer_config(properties: &str) -> KafkaConfig {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("application.yml"),
+        format!(
+            "spring:\n  kafka:\n    producer:\n      value-serializer: org.springframework.kafka.support.serializer.JsonSerializer\n      properties:\n{properties}"
+        ),
+    )
+    .expect("write");
+    KafkaConfig::builder()
+        .dir(dir.path())
+        .env_source(Vec::<(String, String)>::new())
+        .load()
+        .expect("loads")
+}
+
+#[test]
+fn a_json_record_without_type_id_under_springs_json_serializer_is_warned_about() {
+    let build = |properties: &str| {
+        let config = json_serializer_config(properties);
+        log_capture::capture_logs(|| {
+            KafkaTemplate::mock_builder(MockProducer::new(1))
+                .config(config)
+                .register::<NoteAdded>()
+                .build()
+                .expect("builds")
+        })
+        .1
+    };
+    let logs = build("        linger.ms: 1\n");
+    assert!(
+        logs.contains("NoteAdded") && logs.contains("__TypeId__"),
+        "{logs}"
+    );
+    // Not when the type headers are off.
+    let logs = build("        spring.json.add.type.headers: false\n");
+    assert!(!logs.contains("__TypeId__"), "{logs}");
+}
+
+/// A mock template whose `application.yml` has these producer properties.
+fn with_producer_properties(properties: &str) -> (MockProducer, KafkaTemplate) {
+    let mock = MockProducer::new(1);
+    let template = KafkaTemplate::mock_builder(mock.clone())
+        .config(json_serializer_config(properties))
+        .build()
+        .expect("template");
+    (mock, template)
+}
+
+#[tokio::test]
+async fn springs_json_serializer_settings_shape_the_type_id_header() {
+    let refund = RefundIssued {
+        payment: PaymentId("p-1".into()),
+        cents: 250,
+    };
+    // Mapped, as Spring's JsonSerializer writes a mapped class's token.
+    let (mock, template) = with_producer_properties(
+        "        spring.json.type.mapping: refund:com.shop.Refund,other:com.shop.Other\n",
+    );
+    template.send(&refund).await.unwrap();
+    assert_eq!(
+        mock.history()[0].header_str("__TypeId__").as_deref(),
+        Some("refund")
+    );
+    // Left out.
+    let (mock, template) =
+        with_producer_properties("        spring.json.add.type.headers: false\n");
+    template.send(&refund).await.unwrap();
+    assert_eq!(mock.history()[0].header_str("__TypeId__"), None);
+    assert_eq!(
+        mock.history()[0].value_as::<RefundIssued>().unwrap(),
+        refund
+    );
+    // As declared otherwise.
+    let (mock, template) = with_producer_properties("        spring.json.add.type.headers: true\n");
+    template.send(&refund).await.unwrap();
+    assert_eq!(
+        mock.history()[0].header_str("__TypeId__").as_deref(),
+        Some("com.shop.Refund")
+    );
 }

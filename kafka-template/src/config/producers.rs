@@ -16,7 +16,10 @@ use std::time::Duration;
 
 use kafka_record::JavaSerializer;
 
-use crate::record_type::{RegistryLine, SERIALIZER_KEYS, SerializerLine, SerializerLines};
+use crate::record_type::{
+    ADD_TYPE_HEADERS, RegistryLine, SERIALIZER_KEYS, SerializerLine, SerializerLines,
+    TYPE_MAPPINGS, is_template_key, parse_add_type_headers, parse_type_mappings,
+};
 use crate::registry::registry_serializer;
 
 use super::error::{ConfigIssue, ConfigLoadError, is_secret_key, shown_value};
@@ -183,11 +186,26 @@ impl super::KafkaConfig {
         producer: Option<&str>,
     ) -> Result<SerializerLines, ConfigLoadError> {
         let setup = self.producer(producer)?;
+        let property = |java_key: &str| {
+            setup
+                .properties
+                .iter()
+                .find(|(p, _)| p.key == java_key)
+                .map(|(p, _)| p.value.as_str())
+        };
+        // Checked when the configuration loaded (validate.rs).
+        let omit_type_headers =
+            property(ADD_TYPE_HEADERS).and_then(parse_add_type_headers) == Some(false);
+        let type_mappings = property(TYPE_MAPPINGS)
+            .and_then(parse_type_mappings)
+            .unwrap_or_default();
         Ok(SerializerLines {
             key: setup.serializer_line(SERIALIZER_KEYS[0]),
             value: setup.serializer_line(SERIALIZER_KEYS[1]),
             key_registry: setup.registry_line(SERIALIZER_KEYS[0]),
             value_registry: setup.registry_line(SERIALIZER_KEYS[1]),
+            omit_type_headers,
+            type_mappings,
         })
     }
 
@@ -315,8 +333,7 @@ fn leave_other_clients_keys(java: &mut Vec<(&RawValue, Scope, String)>) {
         let for_others = *scope == Scope::Common
             && !kafka_core::config::keys::is_producer_key(name)
             && kafka_core::config::keys::closest_producer_key(name).is_none()
-            && !SERIALIZER_KEYS.contains(&name.as_str())
-            && !kafka_schema_registry::is_registry_key(name);
+            && !is_template_key(name);
         if for_others {
             tracing::warn!(
                 key = %entry.written,

@@ -24,7 +24,10 @@ fn template_alternative(java_key: &str) -> Option<&'static str> {
         _ => None,
     }
 }
-use crate::record_type::SERIALIZER_KEYS;
+use crate::record_type::{
+    ADD_TYPE_HEADERS, SERIALIZER_KEYS, TYPE_MAPPINGS, is_template_key, parse_add_type_headers,
+    parse_type_mappings,
+};
 use crate::registry::registry_serializer;
 use kafka_schema_registry::RegistryConfig;
 
@@ -67,11 +70,11 @@ pub(crate) fn validate_producer(producer: &ProducerSetup) -> Vec<ConfigIssue> {
     let properties: Vec<(String, String)> = producer
         .properties
         .iter()
-        .filter(|(p, _)| !SERIALIZER_KEYS.contains(&p.key.as_str()))
-        .filter(|(p, _)| !kafka_schema_registry::is_registry_key(&p.key))
+        .filter(|(p, _)| !is_template_key(&p.key))
         .map(|(p, _)| (p.key.clone(), p.value.clone()))
         .collect();
     let mut issues = serializer_issues(producer);
+    issues.extend(json_serializer_issues(producer));
     issues.extend(registry_issues(producer));
     issues.extend(
         check_with_kafka_core(&properties)
@@ -84,6 +87,32 @@ pub(crate) fn validate_producer(producer: &ProducerSetup) -> Vec<ConfigIssue> {
 /// `key.serializer` / `value.serializer` must name a Java serializer whose
 /// bytes are known ([`JavaSerializer`]); whether it agrees with a record type
 /// is checked when the template meets the type. An empty value is unset.
+/// Spring's `JsonSerializer` settings: `spring.json.add.type.headers` a
+/// boolean, `spring.json.type.mapping` `token:class` pairs.
+fn json_serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
+    producer
+        .properties
+        .iter()
+        .filter_map(|(property, provenance)| {
+            let expected = match property.key.as_str() {
+                ADD_TYPE_HEADERS if parse_add_type_headers(&property.value).is_none() => {
+                    "true or false"
+                }
+                TYPE_MAPPINGS if parse_type_mappings(&property.value).is_none() => {
+                    "token:class pairs separated by commas, e.g. order:com.example.Order"
+                }
+                _ => return None,
+            };
+            Some(ConfigIssue::InvalidValue {
+                key: provenance.written_key.clone(),
+                value: shown_value(&provenance.written_key, &provenance.written_value),
+                origin: property.origin.clone(),
+                expected: expected.to_owned(),
+            })
+        })
+        .collect()
+}
+
 fn serializer_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
     producer
         .properties
