@@ -348,10 +348,15 @@ fn leave_other_clients_keys(java: &mut Vec<(&RawValue, Scope, String)>) {
     });
 }
 
-/// The Java properties naming files (TLS stores): a relative location written
-/// in a YAML file is taken relative to that file's directory, and Spring's
-/// `file:` prefix is dropped. Values from elsewhere (environment, overrides)
-/// stay relative to the working directory.
+/// The Java properties naming files (TLS stores). A Spring `*-location` key
+/// holds a resource: a bare or `classpath:` path there is Spring's class
+/// path, which has no counterpart here but the configuration's own
+/// directory (where `application.yml` sits in `src/main/resources`), so it
+/// is taken relative to the file that wrote it; a `file:` path is relative to
+/// the working directory, as Spring's `file:` resources are. A raw Java
+/// property (`properties.ssl.truststore.location`) and any value from
+/// elsewhere (environment, overrides) is a plain path, as the Java client
+/// opens it: relative to the working directory.
 const FILE_LOCATIONS: &[&str] = &[
     "ssl.truststore.location",
     "ssl.keystore.location",
@@ -359,12 +364,18 @@ const FILE_LOCATIONS: &[&str] = &[
     "schema.registry.ssl.keystore.location",
 ];
 
-fn store_location(java_name: &str, value: &str, origin: &Origin) -> String {
+fn store_location(java_name: &str, value: &str, origin: &Origin, spring_key: bool) -> String {
     if !FILE_LOCATIONS.contains(&java_name) {
         return value.to_owned();
     }
     let path = value.trim();
-    let path = path.strip_prefix("file:").unwrap_or(path);
+    if !spring_key {
+        return path.to_owned();
+    }
+    if let Some(in_working_dir) = path.strip_prefix("file:") {
+        return in_working_dir.to_owned();
+    }
+    let path = path.strip_prefix("classpath:").unwrap_or(path);
     match origin {
         Origin::File { path: file, .. } if !path.is_empty() && Path::new(path).is_relative() => {
             file.parent()
@@ -394,7 +405,12 @@ fn put(
 ) {
     let property = ResolvedProperty {
         key: java_name.to_owned(),
-        value: store_location(java_name, value, &entry.origin),
+        value: store_location(
+            java_name,
+            value,
+            &entry.origin,
+            matches!(entry.key.kind, KeyKind::Setting { .. }),
+        ),
         origin: entry.origin.clone(),
         config_key: entry.key.display(),
     };
@@ -689,41 +705,49 @@ mod tests {
     }
 
     #[test]
-    fn store_locations_are_relative_to_their_file() {
+    fn store_locations_resolve_as_spring_resources_or_java_paths() {
         let file = Origin::File {
             path: PathBuf::from("config/application.yml"),
             line: 3,
         };
+        let beside_the_file = |path: &str| Path::new("config").join(path).display().to_string();
+        // A Spring resource: bare or classpath: beside the file, file: in
+        // the working directory.
+        let spring = |value: &str, origin: &Origin| {
+            store_location("ssl.truststore.location", value, origin, true)
+        };
         assert_eq!(
-            store_location("ssl.truststore.location", "certs/ca.p12", &file),
-            Path::new("config")
-                .join("certs/ca.p12")
-                .display()
-                .to_string()
+            spring("certs/ca.p12", &file),
+            beside_the_file("certs/ca.p12")
         );
         assert_eq!(
-            store_location("ssl.keystore.location", "file:/etc/kafka/me.p12", &file),
-            "/etc/kafka/me.p12"
+            spring("classpath:certs/ca.p12", &file),
+            beside_the_file("certs/ca.p12")
         );
+        assert_eq!(spring("file:certs/ca.p12", &file), "certs/ca.p12");
+        assert_eq!(spring("file:/etc/kafka/me.p12", &file), "/etc/kafka/me.p12");
         let env = Origin::Env {
             var: "KAFKA_SSL_TRUST_STORE_LOCATION".into(),
         };
+        assert_eq!(spring("certs/ca.p12", &env), "certs/ca.p12");
+        // A raw Java property: a path as the Java client opens it.
         assert_eq!(
-            store_location("ssl.truststore.location", "certs/ca.p12", &env),
+            store_location("ssl.truststore.location", "certs/ca.p12", &file, false),
             "certs/ca.p12"
         );
         assert_eq!(
             store_location(
                 "schema.registry.ssl.truststore.location",
                 "certs/sr.p12",
-                &file
+                &file,
+                true
             ),
-            Path::new("config")
-                .join("certs/sr.p12")
-                .display()
-                .to_string()
+            beside_the_file("certs/sr.p12")
         );
-        assert_eq!(store_location("client.id", "certs/x", &file), "certs/x");
+        assert_eq!(
+            store_location("client.id", "certs/x", &file, true),
+            "certs/x"
+        );
     }
 
     #[test]
