@@ -139,13 +139,12 @@ impl KafkaConfigBuilder {
                 .collect(),
         };
         let mut issues = Vec::new();
-        let dirs = search_dirs(self.dirs, &env, &mut issues);
+        let locations = search_locations(self.dirs, &env, &mut issues);
 
         let mut documents = Vec::new();
         let mut searched = Vec::new();
-        for dir in &dirs {
-            for ext in EXTENSIONS {
-                let path = dir.join(format!("application.{ext}"));
+        for location in &locations {
+            for path in location.files(None) {
                 documents.extend(read_file(&path, false, &mut issues));
                 searched.push(path);
             }
@@ -161,9 +160,8 @@ impl KafkaConfigBuilder {
         }
         .resolve(&mut issues);
         for profile in &profiles {
-            for dir in &dirs {
-                for ext in EXTENSIONS {
-                    let path = dir.join(format!("application-{profile}.{ext}"));
+            for location in &locations {
+                for path in location.files(Some(profile)) {
                     documents.extend(read_file(&path, true, &mut issues));
                 }
             }
@@ -246,36 +244,133 @@ fn raw_value(key: ConfigKey, written: &str, value: &str, origin: Origin) -> RawV
 
 /// The builder's directories, else `KAFKA_CONFIG_LOCATION`'s, else the defaults.
 /// Explicit locations must exist; the defaults need not.
-fn search_dirs(
+/// Where configuration files are read from, lowest precedence first.
+#[derive(Debug)]
+enum Location {
+    /// `application.*` and `application-<profile>.*` in it.
+    Dir(PathBuf),
+    /// This file and, for a profile, `<stem>-<profile>.<ext>` beside it (as
+    /// Spring expands a file location).
+    File(PathBuf),
+}
+
+impl Location {
+    /// The files to read, for the base documents (`None`) or a profile.
+    fn files(&self, profile: Option<&str>) -> Vec<PathBuf> {
+        match (self, profile) {
+            (Location::Dir(dir), None) => EXTENSIONS
+                .iter()
+                .map(|ext| dir.join(format!("application.{ext}")))
+                .collect(),
+            (Location::Dir(dir), Some(profile)) => EXTENSIONS
+                .iter()
+                .map(|ext| dir.join(format!("application-{profile}.{ext}")))
+                .collect(),
+            (Location::File(file), None) => vec![file.clone()],
+            (Location::File(file), Some(profile)) => {
+                let stem = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default();
+                let ext = file
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or_default();
+                vec![file.with_file_name(format!("{stem}-{profile}.{ext}"))]
+            }
+        }
+    }
+}
+
+/// Spring Boot's location variables: `SPRING_CONFIG_LOCATION` replaces the
+/// default places, `SPRING_CONFIG_ADDITIONAL_LOCATION` adds to them (its
+/// files win). Read when neither the builder nor `KAFKA_CONFIG_LOCATION`
+/// names directories.
+const SPRING_LOCATION_VAR: &str = "SPRING_CONFIG_LOCATION";
+const SPRING_ADDITIONAL_LOCATION_VAR: &str = "SPRING_CONFIG_ADDITIONAL_LOCATION";
+
+fn search_locations(
     from_builder: Vec<PathBuf>,
     env: &BTreeMap<String, String>,
     issues: &mut Vec<ConfigIssue>,
-) -> Vec<PathBuf> {
-    let (dirs, source_name) = if !from_builder.is_empty() {
-        (from_builder, "builder".to_owned())
-    } else if let Some(list) = env_var(env, LOCATION_VAR) {
+) -> Vec<Location> {
+    let directories = |dirs: Vec<PathBuf>, source_name: String, issues: &mut Vec<ConfigIssue>| {
+        dirs.into_iter()
+            .filter(|dir| {
+                let ok = dir.is_dir();
+                if !ok {
+                    issues.push(ConfigIssue::Location {
+                        path: dir.clone(),
+                        source_name: source_name.clone(),
+                    });
+                }
+                ok
+            })
+            .map(Location::Dir)
+            .collect()
+    };
+    if !from_builder.is_empty() {
+        return directories(from_builder, "builder".to_owned(), issues);
+    }
+    if let Some(list) = env_var(env, LOCATION_VAR) {
         let dirs = list
             .split(',')
             .map(str::trim)
             .filter(|d| !d.is_empty())
             .map(PathBuf::from)
             .collect();
-        (dirs, format!("env {LOCATION_VAR}"))
-    } else {
-        return DEFAULT_DIRS.iter().map(PathBuf::from).collect();
+        return directories(dirs, format!("env {LOCATION_VAR}"), issues);
+    }
+    let mut locations = match env_var(env, SPRING_LOCATION_VAR) {
+        Some(list) => spring_locations(list, SPRING_LOCATION_VAR, issues),
+        None => DEFAULT_DIRS
+            .iter()
+            .map(|dir| Location::Dir(PathBuf::from(dir)))
+            .collect(),
     };
-    dirs.into_iter()
-        .filter(|dir| {
-            let ok = dir.is_dir();
-            if !ok {
+    if let Some(list) = env_var(env, SPRING_ADDITIONAL_LOCATION_VAR) {
+        locations.extend(spring_locations(
+            list,
+            SPRING_ADDITIONAL_LOCATION_VAR,
+            issues,
+        ));
+    }
+    locations
+}
+
+/// A Spring location list: comma-separated files or directories (`/` at
+/// the end, or an existing directory), each with an optional `optional:`
+/// and `file:` prefix. A missing location that is not optional is an issue.
+fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec<Location> {
+    let mut locations = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (optional, rest) = match entry.strip_prefix("optional:") {
+            Some(rest) => (true, rest),
+            None => (false, entry),
+        };
+        let rest = rest.strip_prefix("file:").unwrap_or(rest);
+        let path = PathBuf::from(rest);
+        if rest.ends_with('/') || path.is_dir() {
+            if path.is_dir() {
+                locations.push(Location::Dir(path));
+            } else if !optional {
                 issues.push(ConfigIssue::Location {
-                    path: dir.clone(),
-                    source_name: source_name.clone(),
+                    path,
+                    source_name: format!("env {var}"),
                 });
             }
-            ok
-        })
-        .collect()
+        } else if path.is_file() || optional {
+            locations.push(Location::File(path));
+        } else {
+            issues.push(ConfigIssue::Io {
+                path,
+                message: format!(
+                    "{var} names it, and it does not exist (prefix optional: if it may be missing)"
+                ),
+            });
+        }
+    }
+    locations
 }
 
 fn env_var<'e>(env: &'e BTreeMap<String, String>, name: &str) -> Option<&'e str> {
@@ -484,7 +579,163 @@ fn profile_settings(
 }
 
 /// The documents of one file; nothing if it does not exist.
+/// How deep `spring.config.import`s may nest (Spring refuses cycles; a
+/// bound keeps a cycle here from recursing without end).
+const MAX_IMPORT_DEPTH: usize = 8;
+
+/// The documents of `path`, each followed by the documents of the files its
+/// `spring.config.import` names, in order (so their values override the
+/// importing document's, and later imports earlier ones, as in Spring).
 fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>) -> Vec<Document> {
+    read_file_importing(path, profile_specific, issues, 0)
+}
+
+fn read_file_importing(
+    path: &Path,
+    profile_specific: bool,
+    issues: &mut Vec<ConfigIssue>,
+    depth: usize,
+) -> Vec<Document> {
+    let mut out = Vec::new();
+    for document in read_documents(path, profile_specific, issues) {
+        let imports: Vec<RawValue> = document
+            .values
+            .iter()
+            .filter(|v| v.key.path == ["spring", "config", "import"])
+            .cloned()
+            .collect();
+        let gate = document.gate.clone();
+        out.push(document);
+        for import in imports {
+            for location in import.value.split(',').map(str::trim) {
+                if location.is_empty() {
+                    continue;
+                }
+                let Some(files) = import_location(path, location, &import, issues) else {
+                    continue;
+                };
+                if depth >= MAX_IMPORT_DEPTH {
+                    issues.push(ConfigIssue::Unsupported {
+                        key: import.written.clone(),
+                        origin: import.origin.clone(),
+                        reason: format!(
+                            "imports nest deeper than {MAX_IMPORT_DEPTH} files: is there a cycle?"
+                        ),
+                    });
+                    continue;
+                }
+                for file in files {
+                    for mut imported in
+                        read_file_importing(&file, profile_specific, issues, depth + 1)
+                    {
+                        // Imported under a profile condition: only with it.
+                        if imported.gate.is_none() {
+                            imported.gate.clone_from(&gate);
+                        }
+                        out.push(imported);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The files one `spring.config.import` location names, as Spring reads
+/// it: `optional:` may be missing; `file:` is relative to the working
+/// directory; a bare or `classpath:` path is relative to the importing
+/// file (Spring's class path has no counterpart here but the configuration's
+/// own directory); a directory is searched for `application.*`. Other
+/// sources (`configserver:`, `vault:`, `configtree:`, ...) are not read
+/// here: a warning when optional, else an issue. `None` after an issue.
+fn import_location(
+    importer: &Path,
+    location: &str,
+    import: &RawValue,
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<Vec<PathBuf>> {
+    let (optional, rest) = match location.strip_prefix("optional:") {
+        Some(rest) => (true, rest),
+        None => (false, location),
+    };
+    let beside = |relative: &str| {
+        importer
+            .parent()
+            .map_or_else(|| PathBuf::from(relative), |dir| dir.join(relative))
+    };
+    let path = if let Some(file) = rest.strip_prefix("file:") {
+        PathBuf::from(file)
+    } else if let Some(resource) = rest.strip_prefix("classpath:") {
+        beside(resource.trim_start_matches('/'))
+    } else if let Some((scheme, _)) = rest.split_once(':')
+        && scheme.len() > 1
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'))
+    {
+        let reason = format!(
+            "'{scheme}:' imports (a config server, a secret store, a config tree) are not read \
+             by this loader: give their values through the environment, or prefix the import \
+             with optional: to go without it"
+        );
+        if optional {
+            tracing::warn!(import = location, origin = %import.origin, "{reason}");
+            return Some(Vec::new());
+        }
+        issues.push(ConfigIssue::Unsupported {
+            key: import.written.clone(),
+            origin: import.origin.clone(),
+            reason,
+        });
+        return None;
+    } else {
+        beside(rest)
+    };
+    if path.is_dir() {
+        return Some(
+            EXTENSIONS
+                .iter()
+                .map(|ext| path.join(format!("application.{ext}")))
+                .filter(|file| file.is_file())
+                .collect(),
+        );
+    }
+    if path.is_file() {
+        let known = path
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| EXTENSIONS.contains(&ext));
+        if known {
+            return Some(vec![path]);
+        }
+        issues.push(ConfigIssue::InvalidValue {
+            key: import.written.clone(),
+            value: location.to_owned(),
+            origin: import.origin.clone(),
+            expected: "a .properties, .yml or .yaml file, or a directory".to_owned(),
+        });
+        return None;
+    }
+    if optional {
+        return Some(Vec::new());
+    }
+    issues.push(ConfigIssue::InvalidValue {
+        key: import.written.clone(),
+        value: location.to_owned(),
+        origin: import.origin.clone(),
+        expected: format!(
+            "a file or directory that exists ({} does not; prefix optional: if it may be missing)",
+            path.display()
+        ),
+    });
+    None
+}
+
+fn read_documents(
+    path: &Path,
+    profile_specific: bool,
+    issues: &mut Vec<ConfigIssue>,
+) -> Vec<Document> {
     if !path.is_file() {
         return Vec::new();
     }

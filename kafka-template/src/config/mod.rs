@@ -21,7 +21,15 @@
 //!
 //! Search directories are the working directory then `config/` (as in Spring,
 //! `config/` wins), replaced by the comma-separated `KAFKA_CONFIG_LOCATION` or by
-//! [`KafkaConfigBuilder::dir`]. When no `application.properties`, `.yml` or
+//! [`KafkaConfigBuilder::dir`]; without either, Spring's
+//! `SPRING_CONFIG_LOCATION` replaces them and `SPRING_CONFIG_ADDITIONAL_LOCATION`
+//! adds to them (directories, or files with their `-{profile}` variants;
+//! `optional:` and `file:` prefixes as in Spring). A document's
+//! `spring.config.import` reads more files after it, which override it
+//! (later imports win): a bare path is relative to the importing file,
+//! `file:` to the working directory, `optional:` may be missing; a
+//! `configserver:`, `vault:` or other source is not read here (a warning when
+//! optional, else an error). When no `application.properties`, `.yml` or
 //! `.yaml` exists in any of them, a `tracing` warning names every path searched, and the
 //! configuration comes from the environment and the defaults. Inside a file,
 //! the documents separated by `---` apply in order, later ones overriding

@@ -1,0 +1,125 @@
+//! `spring.config.import`, as Spring Boot reads it: imported files override
+//! the document that imports them (later imports earlier ones), a bare path
+//! is relative to the importing file, `optional:` may be missing, and
+//! sources this loader cannot read are a warning when optional and an error
+//! naming the key and its line otherwise.
+
+mod config_common;
+
+use config_common::{ConfigDir, messages, value};
+
+#[test]
+fn imported_files_override_their_importer_in_order() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  config:\n    import:\n      - optional:missing.yml\n      - kafka/brokers.yml\n      - kafka/client.properties\n  kafka:\n    bootstrap-servers: from-application:9092\n    client-id: from-application\n    producer:\n      acks: '1'\n",
+    );
+    dir.write(
+        "kafka/brokers.yml",
+        "spring:\n  kafka:\n    bootstrap-servers: from-import:9092\n    client-id: from-brokers\n",
+    );
+    dir.write(
+        "kafka/client.properties",
+        "spring.kafka.client-id=from-properties\n",
+    );
+    let config = dir.builder().load().expect("loads");
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("from-import:9092")
+    );
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-properties"),
+        "the later import wins"
+    );
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("1"));
+}
+
+#[test]
+fn a_missing_import_or_a_source_not_read_here_is_an_error_unless_optional() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  config:\n    import: secrets.yml, configserver:http://config:8888, optional:vault://\n",
+    );
+    let errors = messages(dir.builder().load());
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let file = dir.file("application.yml");
+    assert!(
+        errors[0].contains("spring.config.import")
+            && errors[0].contains("secrets.yml")
+            && errors[0].contains(&format!("{}:3", file.display()))
+            && errors[0].contains("optional:"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].contains("'configserver:'") && errors[1].contains("spring.config.import"),
+        "{}",
+        errors[1]
+    );
+}
+
+#[test]
+fn springs_location_variables_replace_or_add_to_the_places_read() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "mounted/application.yml",
+        "spring:\n  kafka:\n    client-id: from-mount\n    bootstrap-servers: mounted:9092\n",
+    );
+    dir.write(
+        "overrides/custom.yml",
+        "spring:\n  kafka:\n    client-id: from-custom\n",
+    );
+    dir.write(
+        "overrides/custom-prod.yml",
+        "spring:\n  kafka:\n    producer:\n      acks: '0'\n",
+    );
+    let load = |vars: Vec<(String, String)>| {
+        kafka_template::KafkaConfig::builder()
+            .env_source(vars)
+            .profiles(["prod"])
+            .load()
+            .expect("loads")
+    };
+    let mounted = format!("{}/", dir.file("mounted").display());
+    let custom = format!(
+        "optional:file:{}",
+        dir.file("overrides/custom.yml").display()
+    );
+    // SPRING_CONFIG_LOCATION replaces the default places.
+    let config = load(vec![("SPRING_CONFIG_LOCATION".into(), mounted.clone())]);
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-mount")
+    );
+    // SPRING_CONFIG_ADDITIONAL_LOCATION adds a file (and its profile file),
+    // which wins.
+    let config = load(vec![
+        ("SPRING_CONFIG_LOCATION".into(), mounted),
+        ("SPRING_CONFIG_ADDITIONAL_LOCATION".into(), custom),
+    ]);
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-custom")
+    );
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("mounted:9092")
+    );
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("0"));
+    // A location that is not there, not optional: an error naming it.
+    let missing = dir.file("nowhere.yml").display().to_string();
+    let errors = messages(
+        kafka_template::KafkaConfig::builder()
+            .env_source(vec![("SPRING_CONFIG_LOCATION".to_owned(), missing.clone())])
+            .load(),
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains(&missing) && e.contains("SPRING_CONFIG_LOCATION")),
+        "{errors:?}"
+    );
+}
