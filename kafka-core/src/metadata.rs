@@ -295,12 +295,27 @@ impl Metadata {
                     incomplete = true;
                     continue;
                 };
-                let leader = (p.leader_id >= 0 && cluster.brokers.contains_key(&p.leader_id))
-                    .then_some(p.leader_id);
+                // A broker that has not caught up may answer with an older
+                // leader epoch than the last snapshot had: the newer leader is
+                // kept (Java's `Metadata.updateLatestMetadata`).
+                // (Not across a topic recreated under the same name: a new
+                // topic id starts its epochs again.)
+                let newer_known = previous
+                    .topics
+                    .get(&name)
+                    .filter(|t| t.topic_id == topic.topic_id)
+                    .and_then(|t| t.partitions.get(index))
+                    .filter(|old| p.leader_epoch >= 0 && old.leader_epoch > p.leader_epoch);
+                let (leader_id, leader_epoch) = match newer_known {
+                    Some(old) => (old.leader.unwrap_or(-1), old.leader_epoch),
+                    None => (p.leader_id, p.leader_epoch),
+                };
+                let leader = (leader_id >= 0 && cluster.brokers.contains_key(&leader_id))
+                    .then_some(leader_id);
                 incomplete |= leader.is_none();
                 partitions[index] = PartitionLeader {
                     leader,
-                    leader_epoch: p.leader_epoch,
+                    leader_epoch,
                 };
             }
             incomplete |= topic.error_code.is_err();
@@ -613,5 +628,40 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("does the topic exist"), "{message}");
+    }
+
+    #[test]
+    fn an_answer_with_an_older_leader_epoch_keeps_the_newer_leader() {
+        let metadata = Metadata::new(
+            Duration::from_secs(300),
+            Duration::from_secs(300),
+            Duration::from_millis(100),
+        );
+        let answer = |leader: i32, epoch: i32| {
+            let mut response = one_topic_response("orders", 1, leader);
+            response
+                .brokers
+                .push(crate::protocol::messages::MetadataBroker {
+                    node_id: if leader == 1 { 2 } else { 1 },
+                    host: "localhost".into(),
+                    port: 9093,
+                    rack: None,
+                });
+            response.topics[0].partitions[0].leader_epoch = epoch;
+            response
+        };
+        metadata.update(&answer(2, 7));
+        // A lagging broker still names the leader of epoch 6.
+        metadata.update(&answer(1, 6));
+        let leader = |m: &Metadata| m.cluster().leader_for("orders", 0);
+        assert_eq!(leader(&metadata), Some(2));
+        // A newer epoch moves it.
+        metadata.update(&answer(1, 8));
+        assert_eq!(leader(&metadata), Some(1));
+        // The topic deleted and made again: its epochs start over.
+        let mut recreated = answer(2, 0);
+        recreated.topics[0].topic_id = Uuid([7; 16]);
+        metadata.update(&recreated);
+        assert_eq!(leader(&metadata), Some(2));
     }
 }

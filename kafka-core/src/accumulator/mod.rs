@@ -508,8 +508,23 @@ impl RecordAccumulator {
                         "the record was not appended before the close began",
                     )));
                 }
-                if sticky.is_some_and(|s| topic.built_in.is_partition_changed(s)) {
-                    continue;
+                if let Some(s) = sticky {
+                    if topic.built_in.is_partition_changed(s) {
+                        continue;
+                    }
+                    // Java's `partitionChanged`: a switch put off while the
+                    // last batch was open happens once every batch here is
+                    // full (or sent), before this record joins the partition.
+                    let all_full = q
+                        .batches
+                        .back()
+                        .is_none_or(|b| b.is_full(self.config.batch_size));
+                    if all_full {
+                        topic.built_in.update_partition_info(s, 0, true, partitions);
+                        if topic.built_in.is_partition_changed(s) {
+                            continue;
+                        }
+                    }
                 }
                 let appended = q
                     .batches
@@ -1193,6 +1208,65 @@ mod tests {
         metadata.update(&grown);
         accumulator.ready(&metadata.cluster(), now);
         assert_eq!(built_in.weighted_partitions(), None);
+    }
+
+    #[test]
+    fn a_switch_put_off_by_an_open_batch_happens_once_the_batch_is_sent() {
+        let config = ProducerConfig::builder()
+            .bootstrap_servers("localhost:9092")
+            .build()
+            .unwrap();
+        let mut settings = AccumulatorConfig::from_config(&config);
+        settings.batch_size = 1_000;
+        settings.partitioner.sticky_batch_size = 1_000;
+        let accumulator = RecordAccumulator::new(
+            settings,
+            Arc::new(ProducerMetrics::default()),
+            Arc::new(Notify::new()),
+        );
+        let partitions = TopicPartitions::all_available(8);
+        let queues = accumulator.topic("sticky");
+        let record = ProducerRecord::new("sticky", Bytes::from(vec![b'x'; 600]));
+        let append_one = || {
+            let append = AppendRecord {
+                choice: PartitionChoice::Sticky,
+                ..to_partition_0(&queues, &record, 1_700_000_000_000, &partitions)
+            };
+            let appended = accumulator.append(&append, None, ()).now_or_never();
+            drop(appended.expect("no wait").expect("appended"));
+            accumulator
+                .take_all()
+                .into_iter()
+                .map(|batch| {
+                    let partition = batch.partition;
+                    batch.complete(BatchOutcome::Delivered {
+                        base_offset: 0,
+                        log_append_time: -1,
+                    });
+                    partition
+                })
+                .collect::<Vec<_>>()
+        };
+        // Each record is sent (linger passed) before its batch fills: the
+        // second brings the partition past sticky_batch_size, with its batch
+        // still open, so the switch waits; the third, finding every batch
+        // sent, goes to another partition (Java's `partitionChanged`), not
+        // to the same one until twice the size.
+        let sticky = || {
+            queues
+                .built_in
+                .peek_current_partition(&partitions)
+                .expect("a sticky partition")
+        };
+        let first = append_one();
+        let second = append_one();
+        assert_eq!(first, second, "below the batch size: the same partition");
+        let before = sticky();
+        let third = append_one();
+        let after = sticky();
+        // (The new partition is drawn at random, and may be the same one.)
+        assert_ne!(after, before, "switched once the open batch was sent");
+        assert_eq!(third, [after.partition()]);
     }
 
     #[test]
