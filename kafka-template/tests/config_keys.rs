@@ -393,3 +393,34 @@ fn spring_json_serializer_properties_are_the_templates_and_checked() {
         ]
     );
 }
+
+#[test]
+fn springs_jaas_login_becomes_sasl_jaas_config() {
+    let yaml = "spring:\n  kafka:\n    security:\n      protocol: SASL_PLAINTEXT\n    properties:\n      sasl.mechanism: PLAIN\n    jaas:\n      enabled: true\n      login-module: org.apache.kafka.common.security.plain.PlainLoginModule\n      control-flag: REQUIRED\n      options:\n        username: alice\n        password: al\"ice-secret\n";
+    let (_dir, config) = load_yaml(yaml, &[]);
+    assert_eq!(
+        value(&config, None, "sasl.jaas.config").as_deref(),
+        Some(
+            "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"al\\\"ice-secret\" username=\"alice\";"
+        )
+    );
+    assert!(!config.describe().contains("ice-secret"));
+
+    // Off (Spring's default), or with sasl.jaas.config set: no login of its own.
+    let unsecured = yaml.replace(
+        "    security:\n      protocol: SASL_PLAINTEXT\n    properties:\n      sasl.mechanism: PLAIN\n",
+        "",
+    );
+    let (_dir, config) = load_yaml(&unsecured.replace("enabled: true", "enabled: false"), &[]);
+    assert_eq!(value(&config, None, "sasl.jaas.config"), None);
+    let explicit = yaml.replace(
+        "      sasl.mechanism: PLAIN\n",
+        "      sasl.mechanism: PLAIN\n      sasl.jaas.config: org.apache.kafka.common.security.plain.PlainLoginModule required username=\"bob\" password=\"b\";\n",
+    );
+    let (_dir, config) = load_yaml(&explicit, &[]);
+    assert!(
+        value(&config, None, "sasl.jaas.config")
+            .unwrap()
+            .contains("\"bob\"")
+    );
+}

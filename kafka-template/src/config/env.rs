@@ -171,7 +171,7 @@ fn read_words(
                 })
             })
         }
-        Node::Ignored | Node::ProfileGroups => None,
+        Node::Ignored | Node::ProfileGroups | Node::JaasOptions => None,
     }
 }
 

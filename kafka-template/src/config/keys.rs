@@ -29,6 +29,8 @@ pub(crate) enum KeyKind {
     JavaProperty { scope: Scope, name: String },
     /// `kafka.topics.<name>`.
     Topic,
+    /// `kafka.jaas.options.<name>`, the option's name as written.
+    JaasOption { name: String },
     /// `kafka.profiles.group.<name>`, with the group's name exactly as written
     /// (profile names are not relaxed).
     ProfileGroup { name: String },
@@ -212,6 +214,12 @@ impl Walk<'_> {
                     self.path.push(relaxed(&name));
                     self.names.push(name);
                     return KeyKind::Topic;
+                }
+                Node::JaasOptions => {
+                    let name = self.pieces[self.at..].join(".");
+                    self.path.push(name.clone());
+                    self.names.push(name.clone());
+                    return KeyKind::JaasOption { name };
                 }
                 Node::ProfileGroups => {
                     let name = self.pieces[self.at..].join(".");

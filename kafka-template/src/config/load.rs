@@ -1073,6 +1073,7 @@ fn known_children(key: &ConfigKey) -> Vec<String> {
             vec!["Java client property names (e.g. enable.idempotence)".to_owned()]
         }
         Node::Topics => vec!["topic names".to_owned()],
+        Node::JaasOptions => vec!["JAAS option names".to_owned()],
         Node::ProfileGroups => vec!["profile group names".to_owned()],
         Node::NamedProducers => vec!["producer names".to_owned()],
         node if node.is_section() => node.fields().map(|f| f.name.to_owned()).collect(),

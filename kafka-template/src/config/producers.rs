@@ -293,6 +293,7 @@ pub(crate) fn build_producers(
 
     leave_other_clients_keys(&mut java);
 
+    let jaas = jaas_config(entries, &settings, &mut issues);
     let ids = std::iter::once(None).chain(names.keys().cloned().map(Some));
     let producers = ids
         .map(|id| {
@@ -308,6 +309,13 @@ pub(crate) fn build_producers(
                     put(&mut properties, name, &entry.value, entry);
                 }
             }
+            // Spring installs its JAAS login JVM-wide, which the Java client
+            // uses when `sasl.jaas.config` is not set.
+            if let Some((entry, config)) = &jaas
+                && !properties.iter().any(|(p, _)| p.key == SASL_JAAS_CONFIG)
+            {
+                put(&mut properties, SASL_JAAS_CONFIG, config, entry);
+            }
             let (mut template, prefixes) = template_settings(&settings, id.as_ref());
             transactional_id_from_prefix(&mut template, prefixes, &mut properties);
             properties.sort_by(|a, b| a.0.key.cmp(&b.0.key));
@@ -320,6 +328,60 @@ pub(crate) fn build_producers(
         })
         .collect();
     (producers, issues)
+}
+
+const SASL_JAAS_CONFIG: &str = "sasl.jaas.config";
+
+/// Spring's `spring.kafka.jaas.*`, when `enabled`: the login as a
+/// `sasl.jaas.config` value (`<login-module> <control-flag> k="v" ...;`),
+/// with the `enabled` entry it stems from. Spring's defaults: Kerberos'
+/// `Krb5LoginModule`, `required`.
+fn jaas_config<'a>(
+    entries: &'a BTreeMap<Vec<String>, RawValue>,
+    settings: &[(&'a RawValue, Scope, Setting, String)],
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<(&'a RawValue, String)> {
+    let find = |wanted: Setting| {
+        settings
+            .iter()
+            .find(|(_, scope, setting, _)| *scope == Scope::Common && *setting == wanted)
+    };
+    let (enabled, _, _, on) = find(Setting::JaasEnabled)?;
+    if on != "true" {
+        return None;
+    }
+    let module = find(Setting::JaasLoginModule)
+        .map(|(entry, ..)| entry.value.trim())
+        .filter(|module| !module.is_empty())
+        .unwrap_or("com.sun.security.auth.module.Krb5LoginModule");
+    let flag = match find(Setting::JaasControlFlag) {
+        None => "required".to_owned(),
+        Some((entry, ..)) => {
+            let flag = entry.value.trim().to_ascii_lowercase();
+            if !matches!(
+                flag.as_str(),
+                "required" | "requisite" | "sufficient" | "optional"
+            ) {
+                issues.push(ConfigIssue::InvalidValue {
+                    key: entry.written.clone(),
+                    value: entry.value.clone(),
+                    origin: entry.origin.clone(),
+                    expected: "one of required, requisite, sufficient, optional".to_owned(),
+                });
+                return None;
+            }
+            flag
+        }
+    };
+    let mut config = format!("{module} {flag}");
+    for entry in entries.values() {
+        if let KeyKind::JaasOption { name } = &entry.key.kind {
+            let value = entry.value.replace('\\', "\\\\").replace('"', "\\\"");
+            config.push_str(&format!(" {name}=\"{value}\""));
+        }
+    }
+    config.push(';');
+    Some((*enabled, config))
 }
 
 /// Spring's `kafka.properties` are common to producers, consumers and admin

@@ -30,6 +30,13 @@ pub(crate) enum Setting {
     ProfilesDefault,
     /// `kafka.dev-services.enabled`.
     DevServicesEnabled,
+    /// Spring's `spring.kafka.jaas.enabled`: the JAAS login below becomes
+    /// `sasl.jaas.config` (unless that is set).
+    JaasEnabled,
+    /// `spring.kafka.jaas.login-module`.
+    JaasLoginModule,
+    /// `spring.kafka.jaas.control-flag`.
+    JaasControlFlag,
 }
 
 /// How a setting's text is converted to the Java client's value.
@@ -75,7 +82,10 @@ impl Setting {
             | Setting::ProfilesActive
             | Setting::ProfilesInclude
             | Setting::ProfilesDefault
-            | Setting::DevServicesEnabled => return None,
+            | Setting::DevServicesEnabled
+            | Setting::JaasEnabled
+            | Setting::JaasLoginModule
+            | Setting::JaasControlFlag => return None,
         })
     }
 
@@ -89,6 +99,7 @@ impl Setting {
             Setting::Linger => Conversion::Millis,
             Setting::CloseTimeout => Conversion::Duration,
             Setting::AllowNonTransactional
+            | Setting::JaasEnabled
             | Setting::ObservationEnabled
             | Setting::TracePropagationEnabled => Conversion::Bool,
             _ => Conversion::Text,
@@ -117,6 +128,8 @@ pub(crate) enum Node {
     JavaProperties,
     /// `topics.*`: free names for placeholders.
     Topics,
+    /// `jaas.options.*`: JAAS option names, kept as written.
+    JaasOptions,
     /// `producers.<name>.*`.
     NamedProducers,
     /// `profiles.group.<name>`: the profiles a group name activates.
@@ -183,6 +196,15 @@ static SSL: &[Field] = &[
 
 static SECURITY: &[Field] = &[setting("protocol", Setting::SecurityProtocol)];
 
+/// Spring's `spring.kafka.jaas.*`: a JAAS login for the clients (Spring
+/// installs it JVM-wide; here it becomes `sasl.jaas.config`).
+static JAAS: &[Field] = &[
+    setting("enabled", Setting::JaasEnabled),
+    setting("login-module", Setting::JaasLoginModule),
+    setting("control-flag", Setting::JaasControlFlag),
+    field("options", Node::JaasOptions),
+];
+
 /// `kafka.dev-services.*`: a local broker in the `dev` profile.
 static DEV_SERVICES: &[Field] = &[setting("enabled", Setting::DevServicesEnabled)];
 
@@ -232,6 +254,7 @@ pub(crate) static ROOT: Node = Node::Section(&[
     field("properties", Node::JavaProperties),
     field("security", Node::Section(SECURITY)),
     field("ssl", Node::Section(SSL)),
+    field("jaas", Node::Section(JAAS)),
     field("producer", Node::Producer { named: false }),
     field("producers", Node::NamedProducers),
     field("template", Node::Section(TEMPLATE)),
