@@ -12,6 +12,20 @@ use kafka_testkit::Cluster;
 const TRUSTSTORE_PASSWORD: &str = "harness-tls-secret";
 const SCRAM_PASSWORD: &str = "alice-secret";
 
+/// `yaml` as `dir`'s application.yml, loaded with the secrets in the
+/// environment.
+fn load(dir: &std::path::Path, yaml: &str) -> KafkaConfig {
+    std::fs::write(dir.join("application.yml"), yaml).expect("write config");
+    KafkaConfig::builder()
+        .dir(dir)
+        .env_source([
+            ("TRUSTSTORE_PASSWORD", TRUSTSTORE_PASSWORD),
+            ("SCRAM_PASSWORD", SCRAM_PASSWORD),
+        ])
+        .load()
+        .unwrap_or_else(|e| panic!("config loads: {e}"))
+}
+
 #[test]
 fn spring_keys_reach_a_sasl_ssl_listener() {
     let cluster = Cluster::start_secured(1);
@@ -38,15 +52,7 @@ fn spring_keys_reach_a_sasl_ssl_listener() {
          \x20     sasl.jaas.config: org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" password=\"${{SCRAM_PASSWORD}}\";\n",
         cluster.listener_bootstrap("SASL_SSL")
     );
-    std::fs::write(dir.path().join("application.yml"), yaml).expect("write config");
-    let config = KafkaConfig::builder()
-        .dir(dir.path())
-        .env_source([
-            ("TRUSTSTORE_PASSWORD", TRUSTSTORE_PASSWORD),
-            ("SCRAM_PASSWORD", SCRAM_PASSWORD),
-        ])
-        .load()
-        .unwrap_or_else(|e| panic!("config loads: {e}"));
+    let config = load(dir.path(), &yaml);
 
     let described = config.describe();
     assert!(described.contains("security.protocol"), "{described}");
@@ -72,7 +78,56 @@ fn spring_keys_reach_a_sasl_ssl_listener() {
                 .unwrap_or_else(|e| panic!("send {i}: {e:?}"));
         }
     });
-    let records = cluster.read_all_through(&topic, 3, "SASL_SSL", Some("SCRAM-SHA-512"));
+
+    // Spring Boot SSL bundles naming the same trust: a JKS bundle (the
+    // PKCS12 store) and a PEM bundle (the CA certificate), each chosen by
+    // spring.kafka.ssl.bundle.
+    std::fs::copy(
+        cluster.tls_dir().join("ca.pem"),
+        dir.path().join("certs").join("ca.pem"),
+    )
+    .expect("copy the CA certificate");
+    for (bundle, lines) in [
+        (
+            "jks",
+            "      jks:\n        kafka:\n          truststore:\n            location: certs/truststore.p12\n            type: PKCS12\n            password: ${TRUSTSTORE_PASSWORD}\n",
+        ),
+        (
+            "pem",
+            "      pem:\n        kafka:\n          truststore:\n            certificate: certs/ca.pem\n",
+        ),
+    ] {
+        let yaml = format!(
+            "spring:\n  ssl:\n    bundle:\n{lines}  kafka:\n    bootstrap-servers: {}\n    security:\n      protocol: SASL_SSL\n    ssl:\n      bundle: kafka\n    properties:\n      sasl.mechanism: SCRAM-SHA-512\n      sasl.jaas.config: org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" password=\"${{SCRAM_PASSWORD}}\";\n",
+            cluster.listener_bootstrap("SASL_SSL")
+        );
+        let config = load(dir.path(), &yaml);
+        assert!(!config.describe().contains(TRUSTSTORE_PASSWORD));
+        runtime.block_on(async {
+            let template = KafkaTemplate::builder()
+                .config(config)
+                .build()
+                .unwrap_or_else(|e| panic!("template: {e}"));
+            template
+                .send(ProducerRecord::new(
+                    topic.clone(),
+                    format!("{bundle} bundle"),
+                ))
+                .await
+                .unwrap_or_else(|e| panic!("send through the {bundle} bundle: {e:?}"));
+        });
+    }
+
+    let records = cluster.read_all_through(&topic, 5, "SASL_SSL", Some("SCRAM-SHA-512"));
     let values: Vec<String> = records.iter().filter_map(|r| r.value_str()).collect();
-    assert_eq!(values, ["secure 0", "secure 1", "secure 2"]);
+    assert_eq!(
+        values,
+        [
+            "secure 0",
+            "secure 1",
+            "secure 2",
+            "jks bundle",
+            "pem bundle"
+        ]
+    );
 }

@@ -424,3 +424,28 @@ fn springs_jaas_login_becomes_sasl_jaas_config() {
             .contains("\"bob\"")
     );
 }
+
+#[test]
+fn an_ssl_bundle_must_exist_and_excludes_the_store_keys() {
+    let (dir, messages) =
+        load_yaml_errors("spring:\n  kafka:\n    ssl:\n      bundle: nowhere\n", &[]);
+    assert_eq!(
+        messages,
+        [format!(
+            "invalid value 'nowhere' for spring.kafka.ssl.bundle (from {}:4): expected the name of an SSL bundle configured under spring.ssl.bundle.jks.nowhere or spring.ssl.bundle.pem.nowhere",
+            dir.file("application.yml").display()
+        )]
+    );
+    let (_dir, messages) = load_yaml_errors(
+        "spring:\n  ssl:\n    bundle:\n      jks:\n        kafka:\n          truststore:\n            location: certs/t.p12\n  kafka:\n    ssl:\n      bundle: kafka\n      trust-store-location: certs/other.p12\n",
+        &[],
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("spring.kafka.ssl.bundle")
+                && m.contains("not both")
+                && m.contains("trust-store-location")),
+        "{messages:?}"
+    );
+}

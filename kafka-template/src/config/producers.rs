@@ -294,6 +294,7 @@ pub(crate) fn build_producers(
     leave_other_clients_keys(&mut java);
 
     let jaas = jaas_config(entries, &settings, &mut issues);
+    let mut bundle_issues = Vec::new();
     let ids = std::iter::once(None).chain(names.keys().cloned().map(Some));
     let producers = ids
         .map(|id| {
@@ -309,6 +310,13 @@ pub(crate) fn build_producers(
                     put(&mut properties, name, &entry.value, entry);
                 }
             }
+            ssl_bundle(
+                entries,
+                &settings,
+                &producer_scope,
+                &mut properties,
+                &mut bundle_issues,
+            );
             // Spring installs its JAAS login JVM-wide, which the Java client
             // uses when `sasl.jaas.config` is not set.
             if let Some((entry, config)) = &jaas
@@ -327,10 +335,153 @@ pub(crate) fn build_producers(
             }
         })
         .collect();
+    // Reported once, however many producers use the bundle.
+    for issue in bundle_issues {
+        if !issues.contains(&issue) {
+            issues.push(issue);
+        }
+    }
     (producers, issues)
 }
 
 const SASL_JAAS_CONFIG: &str = "sasl.jaas.config";
+
+/// Whether `entry` is a key of a Spring Boot SSL bundle (`spring.ssl.bundle.*`).
+fn is_ssl_bundle_key(entry: &RawValue) -> bool {
+    entry
+        .key
+        .path
+        .starts_with(&["spring".to_owned(), "ssl".to_owned(), "bundle".to_owned()])
+}
+
+/// The Java properties of a JKS bundle's keys (`spring.ssl.bundle.jks.<name>.*`).
+const JKS_BUNDLE: &[(&str, &str)] = &[
+    ("keystore.location", "ssl.keystore.location"),
+    ("keystore.password", "ssl.keystore.password"),
+    ("keystore.type", "ssl.keystore.type"),
+    ("key.password", "ssl.key.password"),
+    ("truststore.location", "ssl.truststore.location"),
+    ("truststore.password", "ssl.truststore.password"),
+    ("truststore.type", "ssl.truststore.type"),
+    ("protocol", "ssl.protocol"),
+    ("options.enabled-protocols", "ssl.enabled.protocols"),
+    ("options.ciphers", "ssl.cipher.suites"),
+];
+
+/// The Java properties of a PEM bundle's keys (`spring.ssl.bundle.pem.<name>.*`);
+/// certificates and keys (a location or PEM text) are given inline.
+const PEM_BUNDLE: &[(&str, &str)] = &[
+    ("keystore.certificate", "ssl.keystore.certificate.chain"),
+    ("keystore.private-key", "ssl.keystore.key"),
+    ("keystore.private-key-password", "ssl.key.password"),
+    ("truststore.certificate", "ssl.truststore.certificates"),
+    ("protocol", "ssl.protocol"),
+    ("options.enabled-protocols", "ssl.enabled.protocols"),
+    ("options.ciphers", "ssl.cipher.suites"),
+];
+
+/// Spring Boot's `spring.kafka.ssl.bundle` (or `producer.ssl.bundle`): the
+/// JKS or PEM bundle of that name (`spring.ssl.bundle.jks.<name>` /
+/// `.pem.<name>`) as the `ssl.*` properties it stands for. As in Spring, a
+/// bundle and the store keys exclude each other.
+fn ssl_bundle(
+    entries: &BTreeMap<Vec<String>, RawValue>,
+    settings: &[(&RawValue, Scope, Setting, String)],
+    producer_scope: &Scope,
+    properties: &mut Vec<(ResolvedProperty, Provenance)>,
+    issues: &mut Vec<ConfigIssue>,
+) {
+    let named = |scope: &Scope| {
+        settings
+            .iter()
+            .find(|(_, s, setting, _)| s == scope && *setting == Setting::SslBundle)
+            .map(|(entry, ..)| *entry)
+    };
+    let Some(bundle) = named(producer_scope)
+        .or_else(|| named(&Scope::Common))
+        .filter(|entry| !entry.value.trim().is_empty())
+    else {
+        return;
+    };
+    let name = bundle.value.trim();
+    let key_of = |kind: &str, rest: &str| {
+        super::keys::parse_dotted(&format!("spring.ssl.bundle.{kind}.{name}.{rest}"))
+    };
+    let in_bundle = |kind: &str| {
+        let prefix = key_of(kind, "x").path;
+        let prefix = &prefix[..prefix.len() - 1];
+        entries.keys().any(|path| path.starts_with(prefix))
+    };
+    let (kind, table) = if in_bundle("jks") {
+        ("jks", JKS_BUNDLE)
+    } else if in_bundle("pem") {
+        ("pem", PEM_BUNDLE)
+    } else {
+        issues.push(ConfigIssue::InvalidValue {
+            key: bundle.written.clone(),
+            value: bundle.value.clone(),
+            origin: bundle.origin.clone(),
+            expected: format!(
+                "the name of an SSL bundle configured under spring.ssl.bundle.jks.{name} or \
+                 spring.ssl.bundle.pem.{name}"
+            ),
+        });
+        return;
+    };
+    if let Some((store, _)) = properties
+        .iter()
+        .find(|(p, _)| p.key.starts_with("ssl.keystore.") || p.key.starts_with("ssl.truststore."))
+    {
+        issues.push(ConfigIssue::Conflict {
+            key: bundle.written.clone(),
+            origin: bundle.origin.clone(),
+            message: format!(
+                "it names SSL bundle '{name}', and {} is set too: as in Spring, use the bundle \
+                 or the store settings, not both",
+                store.config_key
+            ),
+        });
+        return;
+    }
+    for (bundle_key, java_name) in table {
+        let Some(entry) = entries.get(&key_of(kind, bundle_key).path) else {
+            continue;
+        };
+        if kind == "pem"
+            && !matches!(*bundle_key, "keystore.private-key-password" | "protocol")
+            && !bundle_key.starts_with("options.")
+        {
+            match pem_text(&entry.value, &entry.origin) {
+                Ok(text) => put(properties, java_name, &text, entry),
+                Err(message) => issues.push(ConfigIssue::InvalidValue {
+                    key: entry.written.clone(),
+                    value: shown_value(&entry.written, &entry.value),
+                    origin: entry.origin.clone(),
+                    expected: message,
+                }),
+            }
+            let store = if bundle_key.starts_with("keystore.") {
+                "ssl.keystore.type"
+            } else {
+                "ssl.truststore.type"
+            };
+            put(properties, store, "PEM", entry);
+        } else {
+            put(properties, java_name, &entry.value, entry);
+        }
+    }
+}
+
+/// A PEM bundle's certificate or key: its text, given inline or read from
+/// its location (relative as a Spring resource: see [`store_location`]).
+fn pem_text(value: &str, origin: &Origin) -> Result<String, String> {
+    if value.trim_start().starts_with("-----BEGIN") {
+        return Ok(value.to_owned());
+    }
+    let path = store_location("ssl.keystore.location", value, origin, true);
+    std::fs::read_to_string(&path)
+        .map_err(|error| format!("PEM text or the location of a PEM file ({path}: {error})"))
+}
 
 /// Spring's `spring.kafka.jaas.*`, when `enabled`: the login as a
 /// `sasl.jaas.config` value (`<login-module> <control-flag> k="v" ...;`),
@@ -471,7 +622,7 @@ fn put(
             java_name,
             value,
             &entry.origin,
-            matches!(entry.key.kind, KeyKind::Setting { .. }),
+            matches!(entry.key.kind, KeyKind::Setting { .. }) || is_ssl_bundle_key(entry),
         ),
         origin: entry.origin.clone(),
         config_key: entry.key.display(),

@@ -30,6 +30,8 @@ pub(crate) enum Setting {
     ProfilesDefault,
     /// `kafka.dev-services.enabled`.
     DevServicesEnabled,
+    /// `ssl.bundle`: a Spring Boot SSL bundle (`spring.ssl.bundle.*`).
+    SslBundle,
     /// Spring's `spring.kafka.jaas.enabled`: the JAAS login below becomes
     /// `sasl.jaas.config` (unless that is set).
     JaasEnabled,
@@ -83,6 +85,7 @@ impl Setting {
             | Setting::ProfilesInclude
             | Setting::ProfilesDefault
             | Setting::DevServicesEnabled
+            | Setting::SslBundle
             | Setting::JaasEnabled
             | Setting::JaasLoginModule
             | Setting::JaasControlFlag => return None,
@@ -192,6 +195,7 @@ static SSL: &[Field] = &[
     ),
     setting("trust-store-type", Setting::Ssl("ssl.truststore.type")),
     setting("protocol", Setting::Ssl("ssl.protocol")),
+    setting("bundle", Setting::SslBundle),
 ];
 
 static SECURITY: &[Field] = &[setting("protocol", Setting::SecurityProtocol)];
