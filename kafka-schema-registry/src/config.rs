@@ -152,7 +152,8 @@ impl SubjectNameStrategy {
 }
 
 /// Everything a client and the serializers built on it are configured with.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `Debug` shows the URLs without the credentials they may carry.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RegistryConfig {
     /// `schema.registry.url`: one or more base URLs (comma-separated), tried
     /// in turn; `mock://scope` for an in-process registry.
@@ -177,6 +178,42 @@ pub struct RegistryConfig {
     pub key_subject_strategy: SubjectNameStrategy,
     /// `value.subject.name.strategy`.
     pub value_subject_strategy: SubjectNameStrategy,
+}
+
+impl std::fmt::Debug for RegistryConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let urls: Vec<String> = self.urls.iter().map(|url| redact_url(url)).collect();
+        f.debug_struct("RegistryConfig")
+            .field("urls", &urls)
+            .field("auth", &self.auth)
+            .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("auto_register", &self.auto_register)
+            .field("use_latest_version", &self.use_latest_version)
+            .field("key_subject_strategy", &self.key_subject_strategy)
+            .field("value_subject_strategy", &self.value_subject_strategy)
+            .finish()
+    }
+}
+
+/// [`redact_url`] for each of a comma-separated list of URLs.
+///
+/// ```
+/// use kafka_schema_registry::redact_urls;
+/// assert_eq!(
+///     redact_urls("https://fred:s3cret@sr1:8081, http://sr2:8081"),
+///     "https://[hidden]@sr1:8081, http://sr2:8081"
+/// );
+/// ```
+pub fn redact_urls(urls: &str) -> String {
+    urls.split(',')
+        .map(|url| {
+            let trimmed = url.trim();
+            url.replace(trimmed, &redact_url(trimmed))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl Default for RegistryConfig {
@@ -625,6 +662,19 @@ mod tests {
         assert_eq!(
             redact_url("https://fred:s3cret@r:8081/x"),
             "https://[hidden]@r:8081/x"
+        );
+    }
+
+    #[test]
+    fn debug_shows_urls_without_their_credentials() {
+        let config = RegistryConfig {
+            urls: vec!["https://fred:s3cret@sr1:8081".to_owned()],
+            ..RegistryConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("sr1:8081"),
+            "{shown}"
         );
     }
 

@@ -23,7 +23,7 @@ mod tls;
 pub use client::{RegisteredSchema, Schema, SchemaRegistryClient, SchemaType};
 pub use config::{
     Auth, KEYS, RegistryConfig, RegistryConfigError, Secret, StoreType, SubjectNameStrategy,
-    TlsMaterial, is_registry_key, redact_url,
+    TlsMaterial, is_registry_key, redact_url, redact_urls,
 };
 pub use error::RegistryError;
 pub use mock::MockRegistry;

@@ -516,3 +516,19 @@ fn a_private_key_that_is_not_pem_is_hidden_in_every_spelling_of_its_key() {
         }
     }
 }
+
+#[test]
+fn registry_url_credentials_are_hidden_in_errors() {
+    let (_dir, messages) = load_yaml_errors(
+        "spring:\n  kafka:\n    producer:\n      value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer\n      properties:\n        schema.registry.url: https://fred:s3cret@sr1:8081,sr2:8081\n",
+        &[],
+    );
+    assert!(!messages.is_empty(), "sr2:8081 has no scheme");
+    for message in &messages {
+        assert!(!message.contains("s3cret"), "{message}");
+    }
+    assert!(
+        messages.iter().any(|m| m.contains("[hidden]@sr1:8081")),
+        "{messages:?}"
+    );
+}

@@ -38,10 +38,13 @@ pub fn is_secret_key(key: &str) -> bool {
         || kafka_core::config::keys::is_secret(key)
 }
 
-/// `value`, or `[hidden]` when `key` is secret.
+/// `value`, or `[hidden]` when `key` is secret; a URL (`schema.registry.url`,
+/// a token endpoint) without the credentials it may carry (`user:pass@`).
 pub(crate) fn shown_value(key: &str, value: &str) -> String {
     if is_secret_key(key) {
         HIDDEN.to_owned()
+    } else if key.to_ascii_lowercase().ends_with("url") {
+        kafka_schema_registry::redact_urls(value)
     } else {
         value.to_owned()
     }
