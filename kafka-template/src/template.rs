@@ -1246,20 +1246,29 @@ impl KafkaTemplate {
             avro_framing: &self.inner.avro_framing,
             registry: self.inner.registry.as_ref(),
         };
-        let route = Arc::new(
-            routing
-                .route::<R>()
-                .map_err(|failure| match failure.error {
-                    RecordTypeError::Topic(e) => KafkaError::InvalidTopic {
-                        topic: failure.topic,
-                        reason: e.to_string(),
-                    },
-                    other => KafkaError::Serialization {
-                        topic: failure.topic,
-                        message: other.to_string(),
-                    },
-                })?,
-        );
+        // With a registry, making the route asks it over HTTP (blocking, up
+        // to its timeouts): on a multi-thread runtime the worker's other
+        // tasks (a connection's reader among them) move to other workers
+        // meanwhile. Types registered at build ask the registry at start.
+        let make = || routing.route::<R>();
+        let on_multi_thread_runtime = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        });
+        let made = if self.inner.registry.is_some() && on_multi_thread_runtime {
+            tokio::task::block_in_place(make)
+        } else {
+            make()
+        };
+        let route = Arc::new(made.map_err(|failure| match failure.error {
+            RecordTypeError::Topic(e) => KafkaError::InvalidTopic {
+                topic: failure.topic,
+                reason: e.to_string(),
+            },
+            other => KafkaError::Serialization {
+                topic: failure.topic,
+                message: other.to_string(),
+            },
+        })?);
         self.inner
             .routes
             .write()

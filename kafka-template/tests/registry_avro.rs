@@ -195,3 +195,101 @@ fn bad_registry_settings_name_the_key_and_its_line_and_hide_secrets() {
     );
     assert!(!messages[0].contains("no-colon-secret"), "{messages:?}");
 }
+
+/// A registry on loopback answering every request with schema id 7 after
+/// `delay` (a slow or distant registry).
+fn slow_registry(delay: std::time::Duration) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Headers, then the body (its Content-Length).
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request);
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break;
+                        }
+                    }
+                }
+                std::thread::sleep(delay);
+                let body = r#"{"id":7}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn asking_a_slow_registry_does_not_stall_the_runtimes_other_tasks() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let url = slow_registry(std::time::Duration::from_millis(600));
+    let (_dir, config) = config_common::load_yaml(
+        &format!(
+            "spring:\n  kafka:\n    producer:\n      value-serializer: {AVRO}\n      properties:\n        schema.registry.url: {url}\n"
+        ),
+        &[],
+    );
+    let mock = MockProducer::new(1);
+    let template = KafkaTemplate::mock_builder(mock.clone())
+        .config(config)
+        .build()
+        .unwrap();
+    // Another task of the runtime's only worker: it must go on ticking
+    // while the first send of a type waits for the registry.
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                ticks.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        })
+    };
+    tokio::task::yield_now().await;
+    let before = ticks.load(Ordering::SeqCst);
+    // Sent from a task of that worker too (the test's own body runs apart).
+    let sending = tokio::spawn(async move {
+        let order = OrderPlaced {
+            order_id: "o-1".into(),
+            cents: 100,
+        };
+        template.send(&order).await.map(drop)
+    });
+    sending.await.expect("the send task").expect("sent");
+    let during = ticks.load(Ordering::SeqCst) - before;
+    ticker.abort();
+    assert!(
+        during >= 10,
+        "the other task ticked {during} times in 600 ms"
+    );
+    assert_eq!(
+        &mock.history()[0].value.as_deref().unwrap()[..5],
+        [0, 0, 0, 0, 7]
+    );
+}
