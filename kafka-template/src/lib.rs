@@ -93,9 +93,10 @@
 //!   without observation of the caller's current span, is written into the
 //!   record's headers as `traceparent` (and `tracestate` when there is one),
 //!   so a consumer in any language continues the trace. No header is written
-//!   without a valid span context (no tracer provider, no caller's span),
-//!   and a `traceparent` the record already has (from the caller or an
-//!   interceptor, which run first) is kept as it is.
+//!   without a valid span context (no tracer provider, no caller's span);
+//!   a `traceparent` the record already has (a forwarded record's upstream
+//!   one) is replaced, as OpenTelemetry's Java instrumentation does
+//!   (`tracestate` too when the context has one).
 //!
 //! Set the global tracer provider before building the template, and add
 //! `tracing-opentelemetry`'s layer so the caller's `tracing` spans are the

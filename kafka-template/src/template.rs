@@ -1039,6 +1039,13 @@ impl KafkaTemplate {
         {
             trace.add_to(&mut record);
         }
+        // Lent to the batch below, the trace context replaces the record's
+        // own (a forwarded record's upstream `traceparent`).
+        if let Some(trace) = &trace
+            && !record.headers.is_empty()
+        {
+            trace.replace_in(&mut record.headers);
+        }
         let producer = match target {
             Target::Producer(producer) => producer,
             Target::Mock(mock, transaction) => {

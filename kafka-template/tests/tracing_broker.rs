@@ -128,6 +128,22 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
     }) {
         pending.await.expect("buffered");
     }
+    // A forwarded record with its upstream's traceparent: replaced by this
+    // send's context, as OpenTelemetry's Java instrumentation does.
+    drop(
+        plain
+            .enqueue(
+                ProducerRecord::new(topic.as_str(), "5")
+                    .with_key("forwarded")
+                    .with_header(
+                        "traceparent",
+                        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                    ),
+            )
+            .instrument(checkout.clone())
+            .await
+            .expect("buffered"),
+    );
     for (template, key) in [(&plain, "caller-span"), (&silent, "silent")] {
         drop(
             template
@@ -155,8 +171,8 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
 
     let spans = finished();
     assert_eq!(spans.len(), 3, "one span per observed send: {spans:#?}");
-    let records = kafka.read_all(&topic, 5);
-    assert_eq!(records.len(), 5, "{records:?}");
+    let records = kafka.read_all(&topic, 6);
+    assert_eq!(records.len(), 6, "{records:?}");
     for (key, metadata) in [
         ("by-callback", &by_callback),
         ("by-future", &by_future),
@@ -211,6 +227,17 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
         "observation off: the caller's span goes on"
     );
     assert_eq!(header_of("silent"), None, "propagation off: no header");
+    let forwarded = records
+        .iter()
+        .find(|r| r.key_str().as_deref() == Some("forwarded"))
+        .expect("the record landed");
+    let traceparents = forwarded
+        .headers
+        .iter()
+        .filter(|(key, _)| key == "traceparent")
+        .count();
+    assert_eq!(traceparents, 1, "{:?}", forwarded.headers);
+    assert_eq!(traceparent_of(forwarded), Some(w3c(&checkout_context)));
     for template in [observed, plain, silent] {
         template.close(std::time::Duration::from_secs(10)).await;
     }

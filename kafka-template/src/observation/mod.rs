@@ -77,8 +77,18 @@ impl TraceHeaders {
         (headers, if self.tracestate.is_empty() { 1 } else { 2 })
     }
 
-    /// Adds the headers to `record`'s own.
+    /// Takes out of `headers` those these replace, as OpenTelemetry's Kafka
+    /// instrumentation sets a header (`remove(key).add(key, value)`): every
+    /// `traceparent`, and every `tracestate` when these have one (the
+    /// names compared as Kafka's consumers look them up, case and all).
+    pub(crate) fn replace_in(&self, headers: &mut Vec<kafka_core::Header>) {
+        let with_state = !self.tracestate.is_empty();
+        headers.retain(|h| h.key != TRACEPARENT && !(with_state && h.key == TRACESTATE));
+    }
+
+    /// Adds the headers to `record`'s own, in place of those they replace.
     pub(crate) fn add_to(self, record: &mut kafka_core::ProducerRecord) {
+        self.replace_in(&mut record.headers);
         record
             .headers
             .reserve_exact(if self.tracestate.is_empty() { 1 } else { 2 });

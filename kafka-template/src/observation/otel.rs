@@ -20,9 +20,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, InstrumentationScope, KeyValue};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use super::{
-    INSTRUMENTATION_SCOPE, TRACEPARENT, TRACEPARENT_LEN, TRACESTATE, TraceHeaders, string_key,
-};
+use super::{INSTRUMENTATION_SCOPE, TRACEPARENT_LEN, TraceHeaders, string_key};
 
 /// The tracer the send spans come from.
 pub(crate) struct SendTracer(BoxedTracer);
@@ -80,7 +78,7 @@ pub(crate) fn observe_send(
     let Some(SendTracer(tracer)) = tracer else {
         if propagate {
             with_caller_context(|parent| {
-                set_trace_headers(trace, record, parent.span().span_context());
+                set_trace_headers(trace, parent.span().span_context());
             });
         }
         return None;
@@ -93,7 +91,7 @@ pub(crate) fn observe_send(
     // A tracer that makes no span of its own (no provider set) hands back
     // the parent's context: the caller's is propagated then.
     if propagate {
-        set_trace_headers(trace, record, span.span_context());
+        set_trace_headers(trace, span.span_context());
     }
     if !span.is_recording() {
         return None;
@@ -187,20 +185,12 @@ pub(crate) fn record_outcome(span: &SendSpan, outcome: Result<&RecordMetadata, &
 }
 
 /// Sets `trace` to `context` as the headers of `record`: `traceparent`, and
-/// `tracestate` when it is not empty. Nothing when the context is not
-/// valid, or when the record already has a `traceparent` or a `tracestate`
-/// (the caller's own context wins; adding ours beside a `tracestate` of its
-/// would give the record two).
-fn set_trace_headers(
-    trace: &mut Option<TraceHeaders>,
-    record: &ProducerRecord,
-    context: &SpanContext,
-) {
-    if !context.is_valid()
-        || record.headers.iter().any(|h| {
-            h.key.eq_ignore_ascii_case(TRACEPARENT) || h.key.eq_ignore_ascii_case(TRACESTATE)
-        })
-    {
+/// `tracestate` when it is not empty; they replace the record's own (see
+/// [`TraceHeaders::replace_in`]), as OpenTelemetry's Java instrumentation
+/// does, so that a consumer continues from this send. Nothing when the
+/// context is not valid.
+fn set_trace_headers(trace: &mut Option<TraceHeaders>, context: &SpanContext) {
+    if !context.is_valid() {
         return;
     }
     let state = context.trace_state();
@@ -268,7 +258,7 @@ mod tests {
     use tracing_subscriber::layer::SubscriberExt;
 
     use super::*;
-    use crate::observation::TRACESTATE;
+    use crate::observation::{TRACEPARENT, TRACESTATE};
     use crate::transaction::tests::config;
     use crate::{KafkaTemplate, MockProducer};
 
@@ -528,7 +518,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_callers_trace_state_travels_and_its_own_traceparent_is_kept() {
+    async fn the_send_spans_context_replaces_a_records_own_as_javas_instrumentation_does() {
         let traced = Traced::new();
         let mock = MockProducer::new(1);
         let template = template(&traced, &mock, &[OBSERVED]);
@@ -543,18 +533,20 @@ mod tests {
         request
             .set_parent(opentelemetry::Context::new().with_remote_span_context(upstream))
             .expect("parent set");
-        let own = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        // A forwarded record: the headers of the record it was made from.
+        let forwarded = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
         async {
             template
                 .send(ProducerRecord::new("orders", "a"))
                 .await
                 .expect("sent");
             template
-                .send(ProducerRecord::new("orders", "b").with_header(TRACEPARENT, own))
-                .await
-                .expect("sent");
-            template
-                .send(ProducerRecord::new("orders", "c").with_header(TRACESTATE, "own=1"))
+                .send(
+                    ProducerRecord::new("orders", "b")
+                        .with_header(TRACEPARENT, forwarded)
+                        .with_header(TRACESTATE, "old=1")
+                        .with_header("tenant", "acme"),
+                )
                 .await
                 .expect("sent");
         }
@@ -570,16 +562,19 @@ mod tests {
             history[0].header_str(TRACESTATE).as_deref(),
             Some("vendor=v1")
         );
-        let kept: Vec<_> = history[1].headers.iter().map(|h| h.key.as_str()).collect();
-        assert_eq!(
-            kept,
-            [TRACEPARENT],
-            "nothing added to the caller's own context"
+        // Replaced, not duplicated: one traceparent (this send's), one
+        // tracestate (the context's), the record's other headers kept.
+        let keys: Vec<_> = history[1].headers.iter().map(|h| h.key.as_str()).collect();
+        assert_eq!(keys, ["tenant", TRACEPARENT, TRACESTATE]);
+        let replaced = history[1].header_str(TRACEPARENT).expect("a traceparent");
+        assert!(
+            replaced.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && replaced != forwarded,
+            "{replaced}"
         );
-        assert_eq!(history[1].header_str(TRACEPARENT).as_deref(), Some(own));
-        // A tracestate of the caller's alone: not a second one beside it.
-        let kept: Vec<_> = history[2].headers.iter().map(|h| h.key.as_str()).collect();
-        assert_eq!(kept, [TRACESTATE], "no second tracestate");
+        assert_eq!(
+            history[1].header_str(TRACESTATE).as_deref(),
+            Some("vendor=v1")
+        );
     }
 
     #[tokio::test]
@@ -695,7 +690,7 @@ mod tests {
             assert_eq!(Some(&ours), written.get(TRACEPARENT));
             let mut record = ProducerRecord::new("t", "v");
             let mut trace = None;
-            set_trace_headers(&mut trace, &record, &context);
+            set_trace_headers(&mut trace, &context);
             trace.expect("a valid context").add_to(&mut record);
             let state = record
                 .headers
