@@ -1,10 +1,11 @@
-//! Java's windowed statistics (`org.apache.kafka.common.metrics.stats`): a
-//! value is recorded into the current *sample*; a sample covers
-//! `metrics.sample.window.ms`, and `metrics.num.samples` of them are kept, the
-//! oldest reused when a new window starts. Rates, averages and maxima are
-//! taken over the samples still in that span, exactly as `SampledStat`,
-//! `Rate`, `Avg`, `Max` and `Meter` compute them (NaN when an average or a
-//! maximum has no sample, as in Java).
+//! Java's windowed statistics (`org.apache.kafka.common.metrics.stats`, as
+//! of Kafka 3.8): a value is recorded into the current *sample*; a sample
+//! covers `metrics.sample.window.ms`, and `metrics.num.samples` of them plus
+//! one (the sample overlapping the start of the span) are kept, the oldest
+//! reused when a new window starts; a sample is dropped once its last event
+//! is older than the span. Rates, averages and maxima are taken over the
+//! samples kept, as `SampledStat`, `Rate`, `Avg`, `Max` and `Meter` compute
+//! them (NaN when an average or a maximum has no sample, as in Java).
 //!
 //! Time is milliseconds since the producer's metrics were created (a
 //! monotonic clock), passed in by the caller so tests can drive it.
@@ -38,8 +39,10 @@ impl WindowConfig {
 
 #[derive(Clone, Copy, Debug)]
 struct Sample {
-    /// When this sample's window started (Java's `lastWindowMs`).
+    /// When this sample's window started (Java's `startTimeMs`).
     start_ms: u64,
+    /// When its last value was recorded (Java's `lastEventMs`).
+    last_event_ms: u64,
     events: u64,
     value: f64,
 }
@@ -79,6 +82,7 @@ impl Sampled {
     fn fresh(&self, now: u64) -> Sample {
         Sample {
             start_ms: now,
+            last_event_ms: now,
             events: 0,
             value: self.initial(),
         }
@@ -91,8 +95,9 @@ impl Sampled {
         }
         let current = self.samples[self.current];
         if now.saturating_sub(current.start_ms) >= config.window() {
-            // Java's `advance`: the next sample, reused once all exist.
-            self.current = (self.current + 1) % config.samples();
+            // Java's `advance`: the next sample, reused once all exist
+            // (one more than the span holds: the one overlapping its start).
+            self.current = (self.current + 1) % (config.samples() + 1);
             let fresh = self.fresh(now);
             match self.samples.get_mut(self.current) {
                 Some(sample) => *sample = fresh,
@@ -108,20 +113,18 @@ impl Sampled {
             Combine::Max => sample.value = sample.value.max(value),
         }
         sample.events += 1;
+        sample.last_event_ms = now;
     }
 
-    /// Java's `purgeObsoleteSamples`: samples older than all windows together
-    /// start over.
+    /// Java's `purgeObsoleteSamples`: a sample with no event within all the
+    /// windows together starts over (one that started before the span but
+    /// has events in it is kept).
     fn purge(&mut self, config: &WindowConfig, now: u64) {
         let expire_age = config.window().saturating_mul(config.samples() as u64);
-        let initial = self.initial();
+        let fresh = self.fresh(now);
         for sample in &mut self.samples {
-            if now.saturating_sub(sample.start_ms) >= expire_age {
-                *sample = Sample {
-                    start_ms: now,
-                    events: 0,
-                    value: initial,
-                };
+            if now.saturating_sub(sample.last_event_ms) >= expire_age {
+                *sample = fresh;
             }
         }
     }
@@ -315,6 +318,31 @@ mod tests {
     }
 
     #[test]
+    fn a_steady_rate_does_not_dip_when_windows_roll_over() {
+        // One request every 7 s with Java's default windows (2 of 30 s): a
+        // steady 0.143 a second. Kafka before 3.8 dropped a sample once its
+        // start was two windows old, the events it held in the span with
+        // it, and the rate dipped at every rollover; 3.8 keeps it while it
+        // has an event in the span. Measured every second for 10 minutes.
+        let config = WindowConfig::default();
+        let mut meter = Meter::default();
+        let (mut lowest, mut highest) = (f64::MAX, 0.0_f64);
+        for second in 0..600u64 {
+            let now = second * 1_000;
+            if second % 7 == 0 {
+                meter.record(&config, 1.0, now);
+            }
+            if second >= 120 {
+                let rate = meter.rate(&config, now);
+                lowest = lowest.min(rate);
+                highest = highest.max(rate);
+            }
+        }
+        // (Before: down to 0.070, about half.)
+        assert!(lowest > 0.13 && highest < 0.17, "{lowest}..{highest}");
+    }
+
+    #[test]
     fn avg_and_max_are_nan_without_samples_and_windowed_with_them() {
         let mut stat = AvgMax::default();
         assert!(stat.avg(&CONFIG, 0).is_nan());
@@ -324,9 +352,13 @@ mod tests {
         stat.record(&CONFIG, 20.0, 1_200);
         assert_eq!(stat.avg(&CONFIG, 1_200), 20.0);
         assert_eq!(stat.max(&CONFIG, 1_200), 30.0);
-        // At 2 000 the first window (10, 30) is obsolete.
-        assert_eq!(stat.avg(&CONFIG, 2_000), 20.0);
-        assert_eq!(stat.max(&CONFIG, 2_000), 20.0);
+        // At 2 000 the first window started two windows ago but its last
+        // event (at 10) is within the span: kept, as Kafka 3.8's
+        // SampledStat keeps it (before, it was dropped, and rates dipped).
+        assert_eq!(stat.max(&CONFIG, 2_000), 30.0);
+        // At 2 010 that event is two windows old: obsolete.
+        assert_eq!(stat.avg(&CONFIG, 2_010), 20.0);
+        assert_eq!(stat.max(&CONFIG, 2_010), 20.0);
         assert!(stat.max(&CONFIG, 10_000).is_nan());
     }
 
