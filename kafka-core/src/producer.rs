@@ -593,9 +593,7 @@ impl KafkaProducer {
     /// record handed back with the error.
     fn refused(&self, error: KafkaError, record: ProducerRecord) -> SendError {
         let shared = &self.inner.shared;
-        shared
-            .metrics
-            .record_error(&record.topic, error.kind_name(), 1);
+        shared.metrics.record_refused(error.kind_name());
         // Java's `doSend` on an ApiException (record too large, a metadata or
         // buffer timeout, a bad topic): the transaction cannot commit without
         // the record, so it becomes abortable. A send refused because there

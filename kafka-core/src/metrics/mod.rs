@@ -305,16 +305,31 @@ impl ProducerMetrics {
 
     /// `records` of `topic` failed for good (or a send call refused one).
     pub fn record_error(&self, topic: &str, kind: &'static str, records: u64) {
+        self.count_error(Some(topic), kind, records);
+    }
+
+    /// A record a send call refused before it was buffered (too large, a
+    /// metadata or buffer timeout, a bad topic name): counted in the
+    /// producer's `record-error-*`, not its topic's, as Java's topic metrics
+    /// count failed batches only (and a mistyped name would otherwise make a
+    /// metric series of its own).
+    pub fn record_refused(&self, kind: &'static str) {
+        self.count_error(None, kind, 1);
+    }
+
+    fn count_error(&self, topic: Option<&str>, kind: &'static str, records: u64) {
         self.records_failed.fetch_add(records, Ordering::Relaxed);
         *lock(&self.errors_by_kind).entry(kind).or_insert(0) += 1;
         let now = self.now_ms();
         let window = &self.window;
         let mut sensors = lock(&self.sensors);
         sensors.record_error.record(window, records as f64, now);
-        sensors
-            .topic(&Arc::from(topic))
-            .record_error
-            .record(window, records as f64, now);
+        if let Some(topic) = topic {
+            sensors
+                .topic(&Arc::from(topic))
+                .record_error
+                .record(window, records as f64, now);
+        }
     }
 
     /// Records that ended without an outcome of their own, failed or

@@ -1873,6 +1873,31 @@ async fn a_negative_partition_is_refused_at_once() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_send_is_a_producer_error_without_a_topic_series_of_its_own() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[]);
+        let error = producer
+            .send(ProducerRecord::new("no such/topic", "v"))
+            .await
+            .expect_err("not a topic name");
+        assert!(
+            matches!(error.error(), KafkaError::InvalidTopic { .. }),
+            "{error}"
+        );
+        let metrics = producer.metrics();
+        assert_eq!(metrics.record_error_total, 1);
+        assert!(
+            !metrics.topics.contains_key("no such/topic"),
+            "{:?}",
+            metrics.topics.keys()
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
 // --- KIP-714 client metrics ---------------------------------------------------
 
 /// A fake whose brokers advertise the telemetry APIs with a subscription to

@@ -293,11 +293,15 @@ impl ClientTelemetry {
             }
         };
         if !response.error_code.is_ok() {
-            tracing::debug!(error = %response.error_code, "GetTelemetrySubscriptions refused");
-            if response.error_code == ErrorCode::UNSUPPORTED_VERSION {
-                self.terminate("UNSUPPORTED_VERSION");
-            } else {
-                self.retry_subscription(now, closing);
+            let code = response.error_code;
+            tracing::debug!(error = %code, "GetTelemetrySubscriptions refused");
+            match refusal(code) {
+                Refusal::Final => {
+                    tracing::warn!(error = %code, "the broker refused this client's telemetry subscription; metrics push stops");
+                    self.terminate(code.name());
+                }
+                Refusal::SubscribeAgainNow => self.after_push_error(now, Duration::ZERO, closing),
+                Refusal::SubscribeAgainLater => self.retry_subscription(now, closing),
             }
             return;
         }
@@ -386,23 +390,21 @@ impl ClientTelemetry {
                 };
                 self.next_at = now + self.interval();
             }
-            ErrorCode::INVALID_REQUEST
-            | ErrorCode::INVALID_RECORD
-            | ErrorCode::UNSUPPORTED_VERSION => {
-                tracing::warn!(error = %code, "the broker refused this client's metrics; metrics push stops");
-                self.terminate(code.name());
-            }
-            ErrorCode::UNKNOWN_SUBSCRIPTION_ID | ErrorCode::UNSUPPORTED_COMPRESSION_TYPE => {
-                tracing::debug!(error = %code, "telemetry subscription changed; fetching it again");
-                self.after_push_error(now, Duration::ZERO, closing);
-            }
-            _ => {
-                // THROTTLING_QUOTA_EXCEEDED, TELEMETRY_TOO_LARGE and the rest:
-                // the subscription again, after the interval.
-                tracing::debug!(error = %code, "PushTelemetry refused; fetching the subscription again later");
-                let interval = self.interval();
-                self.after_push_error(now, interval, closing);
-            }
+            code => match refusal(code) {
+                Refusal::Final => {
+                    tracing::warn!(error = %code, "the broker refused this client's metrics; metrics push stops");
+                    self.terminate(code.name());
+                }
+                Refusal::SubscribeAgainNow => {
+                    tracing::debug!(error = %code, "telemetry subscription changed; fetching it again");
+                    self.after_push_error(now, Duration::ZERO, closing);
+                }
+                Refusal::SubscribeAgainLater => {
+                    tracing::debug!(error = %code, "PushTelemetry refused; fetching the subscription again later");
+                    let interval = self.interval();
+                    self.after_push_error(now, interval, closing);
+                }
+            },
         }
     }
 
@@ -417,6 +419,7 @@ impl ClientTelemetry {
     }
 
     fn retry_subscription(&mut self, now: Instant, closing: bool) {
+        // (Also a failed request: the broker may be back later.)
         if closing {
             self.state = State::Terminated;
         } else {
@@ -689,6 +692,34 @@ impl Collector {
                 schema_url: String::new(),
             }],
         }
+    }
+}
+
+/// What a telemetry refusal means (Java's
+/// `ClientTelemetryUtils.maybeFetchErrorIntervalMs`, for both requests).
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    /// A request trying again cannot fix, or a code Java does not know:
+    /// telemetry stops.
+    Final,
+    /// The subscription changed: fetch it again at once.
+    SubscribeAgainNow,
+    /// Too large or throttled: fetch the subscription again after the
+    /// push interval.
+    SubscribeAgainLater,
+}
+
+fn refusal(code: ErrorCode) -> Refusal {
+    match code {
+        ErrorCode::UNKNOWN_SUBSCRIPTION_ID | ErrorCode::UNSUPPORTED_COMPRESSION_TYPE => {
+            Refusal::SubscribeAgainNow
+        }
+        ErrorCode::TELEMETRY_TOO_LARGE | ErrorCode::THROTTLING_QUOTA_EXCEEDED => {
+            Refusal::SubscribeAgainLater
+        }
+        // INVALID_REQUEST, INVALID_RECORD, UNSUPPORTED_VERSION, and every
+        // unmapped code ("Unmapped error for telemetry, disable telemetry").
+        _ => Refusal::Final,
     }
 }
 

@@ -303,11 +303,13 @@ fn push_errors_are_handled_as_kip_714_says() {
             Step::Subscribe(_)
         ));
     }
-    // The broker cannot take them: telemetry stops, no terminating push.
+    // The broker cannot take them, or a code Java does not map: telemetry
+    // stops, no terminating push.
     for code in [
         ErrorCode::INVALID_RECORD,
         ErrorCode::INVALID_REQUEST,
         ErrorCode::UNSUPPORTED_VERSION,
+        ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
     ] {
         let (mut telemetry, now) = subscribed(&["*"]);
         let at = now + Duration::from_secs(2);
@@ -495,4 +497,36 @@ fn a_quota_throttle_in_an_answer_delays_the_next_request() {
         at,
     );
     assert_eq!(telemetry.due(at), Err(Some(at + Duration::from_secs(5))));
+}
+
+#[test]
+fn a_refused_subscription_is_handled_as_a_refused_push() {
+    // As Java's maybeFetchErrorIntervalMs for GetTelemetrySubscriptions too:
+    // what retrying cannot fix (or an unmapped code) stops telemetry.
+    for code in [
+        ErrorCode::INVALID_REQUEST,
+        ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
+    ] {
+        let now = Instant::now();
+        let mut telemetry = ClientTelemetry::new(None, now);
+        assert!(matches!(
+            telemetry.poll(now, || unreachable!()),
+            Step::Subscribe(_)
+        ));
+        let mut refused = response(&["*"], ID);
+        refused.error_code = code;
+        telemetry.on_subscription(Ok(refused), now);
+        assert!(telemetry.is_terminated(), "{code}");
+    }
+    // Throttled: asked again after the interval.
+    let now = Instant::now();
+    let mut telemetry = ClientTelemetry::new(None, now);
+    assert!(matches!(
+        telemetry.poll(now, || unreachable!()),
+        Step::Subscribe(_)
+    ));
+    let mut throttled = response(&["*"], ID);
+    throttled.error_code = ErrorCode::THROTTLING_QUOTA_EXCEEDED;
+    telemetry.on_subscription(Ok(throttled), now);
+    assert!(!telemetry.is_terminated());
 }
