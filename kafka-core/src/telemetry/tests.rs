@@ -388,14 +388,20 @@ fn closing_sends_one_terminating_push() {
     assert!(telemetry.is_terminated());
 }
 
-#[test]
-fn get_subscription_errors() {
-    let now = Instant::now();
+/// A telemetry that asked for its subscription at `now`.
+fn subscribing(now: Instant) -> ClientTelemetry {
     let mut telemetry = ClientTelemetry::new(None, now);
     assert!(matches!(
         telemetry.poll(now, || unreachable!()),
         Step::Subscribe(_)
     ));
+    telemetry
+}
+
+#[test]
+fn get_subscription_errors() {
+    let now = Instant::now();
+    let mut telemetry = subscribing(now);
     let mut refused = response(&["*"], ID);
     refused.error_code = ErrorCode::THROTTLING_QUOTA_EXCEEDED;
     telemetry.on_subscription(Ok(refused.clone()), now);
@@ -406,11 +412,7 @@ fn get_subscription_errors() {
         "an error answer assigns nothing"
     );
 
-    let mut telemetry = ClientTelemetry::new(None, now);
-    assert!(matches!(
-        telemetry.poll(now, || unreachable!()),
-        Step::Subscribe(_)
-    ));
+    let mut telemetry = subscribing(now);
     refused.error_code = ErrorCode::UNSUPPORTED_VERSION;
     telemetry.on_subscription(Ok(refused), now);
     assert!(telemetry.is_terminated());
@@ -508,25 +510,11 @@ fn a_refused_subscription_is_handled_as_a_refused_push() {
         ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
     ] {
         let now = Instant::now();
-        let mut telemetry = ClientTelemetry::new(None, now);
-        assert!(matches!(
-            telemetry.poll(now, || unreachable!()),
-            Step::Subscribe(_)
-        ));
+        let mut telemetry = subscribing(now);
         let mut refused = response(&["*"], ID);
         refused.error_code = code;
         telemetry.on_subscription(Ok(refused), now);
         assert!(telemetry.is_terminated(), "{code}");
     }
-    // Throttled: asked again after the interval.
-    let now = Instant::now();
-    let mut telemetry = ClientTelemetry::new(None, now);
-    assert!(matches!(
-        telemetry.poll(now, || unreachable!()),
-        Step::Subscribe(_)
-    ));
-    let mut throttled = response(&["*"], ID);
-    throttled.error_code = ErrorCode::THROTTLING_QUOTA_EXCEEDED;
-    telemetry.on_subscription(Ok(throttled), now);
-    assert!(!telemetry.is_terminated());
+    // (Throttled: asked again after the interval; see get_subscription_errors.)
 }
