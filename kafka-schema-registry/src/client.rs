@@ -396,11 +396,22 @@ impl HttpBackend {
     }
 }
 
-/// Whether two schemas are the same: of one kind, and for Avro and JSON
-/// Schema the same JSON (whitespace and key order aside); Protobuf text as is.
+/// Whether two schemas are the same: of one kind; for Avro the same
+/// Parsing Canonical Form (the registry stores Avro's own text, which names
+/// a type used again by its short name and drops a namespace equal to the
+/// enclosing one: the same schema, written differently); for JSON Schema
+/// the same JSON (whitespace and key order aside); Protobuf text as is.
 fn same_schema(a: &Schema, b: &Schema) -> bool {
     if a.schema_type != b.schema_type {
         return false;
+    }
+    if a.schema_type == SchemaType::Avro
+        && let (Ok(a), Ok(b)) = (
+            apache_avro::Schema::parse_str(&a.schema),
+            apache_avro::Schema::parse_str(&b.schema),
+        )
+    {
+        return a.canonical_form() == b.canonical_form();
     }
     match a.schema_type {
         SchemaType::Protobuf => a.schema.trim() == b.schema.trim(),
@@ -700,5 +711,31 @@ fn registered(subject: &str, body: VersionBody) -> RegisteredSchema {
             schema_type: SchemaType::from_name(body.schema_type.as_deref()),
             schema: body.schema,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avro_schemas_written_differently_are_the_same() {
+        // As the derive writes it: full names everywhere, the nested
+        // namespace spelled out.
+        let ours = Schema::avro(
+            r#"{"type":"record","name":"Order","namespace":"com.shop","fields":[
+                {"name":"billing","type":{"type":"record","name":"Address","namespace":"com.shop","fields":[{"name":"city","type":"string"}]}},
+                {"name":"shipping","type":"com.shop.Address"}]}"#,
+        );
+        // As Avro's Schema.toString (the registry's stored text) writes it.
+        let stored = Schema::avro(
+            r#"{"type":"record","name":"Order","namespace":"com.shop","fields":[{"name":"billing","type":{"type":"record","name":"Address","fields":[{"name":"city","type":"string"}]}},{"name":"shipping","type":"Address"}]}"#,
+        );
+        assert!(same_schema(&ours, &stored));
+        let other = Schema::avro(
+            r#"{"type":"record","name":"Order","namespace":"com.shop","fields":[{"name":"id","type":"long"}]}"#,
+        );
+        assert!(!same_schema(&ours, &other));
+        assert!(!same_schema(&ours, &Schema::json(r#"{"type":"object"}"#)));
     }
 }
