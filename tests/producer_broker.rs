@@ -584,8 +584,25 @@ fn socket_buffers_and_the_idle_limit_apply_against_a_real_broker() {
         // Java's request-total counts every request: each of the leader's
         // two connections carried an ApiVersions and a Produce request (and
         // the metadata came over another).
-        let requests = producer.metrics().request_total;
+        let metrics = producer.metrics();
+        let requests = metrics.request_total;
         assert!(requests >= 4, "request-total {requests}");
+        // Every request to the leader had an answer (acks=all): as many
+        // responses, in bytes read back (Java's response-total,
+        // incoming-byte-total). (A bootstrap connection may be closed with
+        // a metadata request unanswered.)
+        let leader = metrics.nodes.values().next().expect("the leader's metrics");
+        assert_eq!(leader.response_total, leader.request_total, "{metrics:?}");
+        assert!(
+            metrics.response_total >= leader.response_total,
+            "{metrics:?}"
+        );
+        assert!(metrics.incoming_byte_total > 0, "{metrics:?}");
+        assert!(metrics.metadata_age.is_some(), "{metrics:?}");
+        assert_eq!(
+            metrics.connection_count, 0,
+            "every connection closed: {metrics:?}"
+        );
     });
 }
 

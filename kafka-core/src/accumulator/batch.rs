@@ -414,10 +414,7 @@ impl ProducerBatch {
         }
         incomplete.remove(&(Arc::as_ptr(&self.completion) as usize));
         drop(incomplete);
-        accounting
-            .metrics
-            .batch_splits
-            .fetch_add(1, Ordering::Relaxed);
+        accounting.metrics.record_batch_split();
         self.accounting = None;
         self.done = true;
         let mut offset = 0u32;

@@ -144,6 +144,8 @@ struct NodeSensors {
     requests: Meter,
     latency: AvgMax,
     outgoing_bytes: Meter,
+    incoming_bytes: Meter,
+    responses: Meter,
 }
 
 /// The windowed statistics, recorded per batch, request or response.
@@ -163,6 +165,11 @@ struct Sensors {
     throttle: AvgMax,
     /// Nanoseconds appends waited for buffer memory.
     bufferpool_wait: Meter,
+    incoming_bytes: Meter,
+    responses: Meter,
+    connection_creation: Meter,
+    connection_close: Meter,
+    batch_split: Meter,
     topics: BTreeMap<Arc<str>, TopicSensors>,
     nodes: BTreeMap<i32, NodeSensors>,
 }
@@ -171,6 +178,16 @@ impl Sensors {
     fn topic(&mut self, topic: &Arc<str>) -> &mut TopicSensors {
         self.topics.entry(Arc::clone(topic)).or_default()
     }
+}
+
+/// Bytes and requests written to, and bytes and responses read from, one
+/// connection since last counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Traffic {
+    pub written: u64,
+    pub requests: u64,
+    pub read: u64,
+    pub responses: u64,
 }
 
 /// The producer's counters and statistics.
@@ -200,6 +217,11 @@ pub(crate) struct ProducerMetrics {
     pub connections_created: AtomicU64,
     /// Connections closed, by either side (`connection-close-total`).
     pub connections_closed: AtomicU64,
+    /// Requests written and not answered yet, as the sender last counted
+    /// them (`requests-in-flight`).
+    pub requests_in_flight: AtomicU64,
+    /// When metadata was last fetched successfully (`metadata-age`).
+    last_metadata_update: Mutex<Option<std::time::Instant>>,
     errors_by_kind: Mutex<BTreeMap<&'static str, u64>>,
     sensors: Mutex<Sensors>,
     facade: Mutex<facade::Publisher>,
@@ -293,6 +315,8 @@ impl ProducerMetrics {
             batch_splits: AtomicU64::new(0),
             connections_created: AtomicU64::new(0),
             connections_closed: AtomicU64::new(0),
+            requests_in_flight: AtomicU64::new(0),
+            last_metadata_update: Mutex::new(None),
             errors_by_kind: Mutex::new(BTreeMap::new()),
             sensors: Mutex::new(Sensors::default()),
             facade: Mutex::new(facade::Publisher::default()),
@@ -417,22 +441,102 @@ impl ProducerMetrics {
         }
     }
 
+    /// A connection to a broker was established (`connection-creation-*`).
+    pub fn record_connection_created(&self) {
+        self.count_event(&self.connections_created, |s| &mut s.connection_creation);
+    }
+
+    /// A connection was closed, by either side (`connection-close-*`).
+    pub fn record_connection_closed(&self) {
+        self.count_event(&self.connections_closed, |s| &mut s.connection_close);
+    }
+
+    /// A batch the broker found too large was split (`batch-split-*`).
+    pub fn record_batch_split(&self) {
+        self.count_event(&self.batch_splits, |s| &mut s.batch_split);
+    }
+
+    /// One event: its `-total` counter and its `-rate` meter.
+    fn count_event(&self, total: &AtomicU64, meter: impl FnOnce(&mut Sensors) -> &mut Meter) {
+        total.fetch_add(1, Ordering::Relaxed);
+        let now = self.now_ms();
+        meter(&mut lock(&self.sensors)).record(&self.window, 1.0, now);
+    }
+
+    /// Metadata was fetched: `metadata-age` counts from now when `ok`.
+    pub fn record_metadata_fetch(&self, ok: bool) {
+        self.metadata_refreshes.fetch_add(1, Ordering::Relaxed);
+        if ok {
+            *lock(&self.last_metadata_update) = Some(std::time::Instant::now());
+        }
+    }
+
+    /// `responses` read from a broker's connection, in `bytes` (`node`,
+    /// when it is a known broker): Java's `incoming-byte-*` and `response-*`.
+    #[cfg(test)]
+    pub fn record_incoming(&self, node: Option<i32>, bytes: u64, responses: u64) {
+        self.record_io(
+            node,
+            Traffic {
+                read: bytes,
+                responses,
+                ..Traffic::default()
+            },
+        );
+    }
+
     /// `requests` of any kind in `bytes` written to a broker's connection
     /// (`node`, when it is a known broker), as Java's selector counts them.
+    #[cfg(test)]
     pub fn record_outgoing(&self, node: Option<i32>, bytes: u64, requests: u64) {
-        if bytes == 0 && requests == 0 {
+        self.record_io(
+            node,
+            Traffic {
+                written: bytes,
+                requests,
+                ..Traffic::default()
+            },
+        );
+    }
+
+    /// What went over a broker's connection since last counted (`node`, when
+    /// it is a known broker), as Java's selector counts it: `request-*`,
+    /// `outgoing-byte-*`, `response-*`, `incoming-byte-*`.
+    pub fn record_io(&self, node: Option<i32>, traffic: Traffic) {
+        if traffic == Traffic::default() {
             return;
         }
-        self.requests_sent.fetch_add(requests, Ordering::Relaxed);
+        self.requests_sent
+            .fetch_add(traffic.requests, Ordering::Relaxed);
         let now = self.now_ms();
         let window = &self.window;
         let mut sensors = lock(&self.sensors);
-        sensors.outgoing_bytes.record(window, bytes as f64, now);
-        sensors.requests.record(window, requests as f64, now);
+        let values = [
+            traffic.written as f64,
+            traffic.requests as f64,
+            traffic.read as f64,
+            traffic.responses as f64,
+        ];
+        let record = |[written, requests, read, responses]: [&mut Meter; 4]| {
+            for (meter, value) in [written, requests, read, responses].into_iter().zip(values) {
+                meter.record(window, value, now);
+            }
+        };
+        let s = &mut *sensors;
+        record([
+            &mut s.outgoing_bytes,
+            &mut s.requests,
+            &mut s.incoming_bytes,
+            &mut s.responses,
+        ]);
         if let Some(node) = node {
-            let node = sensors.nodes.entry(node).or_default();
-            node.outgoing_bytes.record(window, bytes as f64, now);
-            node.requests.record(window, requests as f64, now);
+            let n = s.nodes.entry(node).or_default();
+            record([
+                &mut n.outgoing_bytes,
+                &mut n.requests,
+                &mut n.incoming_bytes,
+                &mut n.responses,
+            ]);
         }
     }
 
@@ -485,6 +589,10 @@ impl ProducerMetrics {
                         request_latency_max: n.latency.max(window, now),
                         outgoing_byte_total: count(n.outgoing_bytes.total()),
                         outgoing_byte_rate: n.outgoing_bytes.rate(window, now),
+                        incoming_byte_total: count(n.incoming_bytes.total()),
+                        incoming_byte_rate: n.incoming_bytes.rate(window, now),
+                        response_total: count(n.responses.total()),
+                        response_rate: n.responses.rate(window, now),
                     },
                 )
             })
@@ -526,8 +634,19 @@ impl ProducerMetrics {
             produce_throttle_time_max_ms: throttle_max,
             produce_throttled_total: load(&self.throttled_responses),
             batch_split_total: load(&self.batch_splits),
+            batch_split_rate: s.batch_split.rate(window, now),
             connection_creation_total: load(&self.connections_created),
+            connection_creation_rate: s.connection_creation.rate(window, now),
             connection_close_total: load(&self.connections_closed),
+            connection_close_rate: s.connection_close.rate(window, now),
+            connection_count: load(&self.connections_created)
+                .saturating_sub(load(&self.connections_closed)),
+            requests_in_flight: load(&self.requests_in_flight),
+            metadata_age: lock(&self.last_metadata_update).map(|at| at.elapsed()),
+            incoming_byte_total: count(s.incoming_bytes.total()),
+            incoming_byte_rate: s.incoming_bytes.rate(window, now),
+            response_total: count(s.responses.total()),
+            response_rate: s.responses.rate(window, now),
             batch_size_avg: s.batch_size.avg(window, now),
             batch_size_max: s.batch_size.max(window, now),
             compression_rate_avg: s.compression_rate.value(window, now),
@@ -592,6 +711,14 @@ pub struct NodeMetrics {
     pub outgoing_byte_total: u64,
     /// Per second (`outgoing-byte-rate`).
     pub outgoing_byte_rate: f64,
+    /// Bytes of responses read from its connections (`incoming-byte-total`).
+    pub incoming_byte_total: u64,
+    /// Per second (`incoming-byte-rate`).
+    pub incoming_byte_rate: f64,
+    /// Responses read from it, of every kind (`response-total`).
+    pub response_total: u64,
+    /// Per second (`response-rate`).
+    pub response_rate: f64,
 }
 
 /// A point-in-time view of the producer's metrics.
@@ -679,12 +806,34 @@ pub struct MetricsSnapshot {
     /// Batches split because the broker found them too large
     /// (`MESSAGE_TOO_LARGE`; Java: `batch-split-total`).
     pub batch_split_total: u64,
+    /// Per second (`batch-split-rate`).
+    pub batch_split_rate: f64,
     /// Connections to brokers established, bootstrap ones included (Java:
     /// `connection-creation-total`).
     pub connection_creation_total: u64,
+    /// Per second (`connection-creation-rate`).
+    pub connection_creation_rate: f64,
     /// Connections closed, by the broker, an error or the client (an idle
     /// one); Java: `connection-close-total`.
     pub connection_close_total: u64,
+    /// Per second (`connection-close-rate`).
+    pub connection_close_rate: f64,
+    /// Connections open now (`connection-count`).
+    pub connection_count: u64,
+    /// Requests written and not answered yet, of every kind, as counted at
+    /// the last publish (at most a second ago; `requests-in-flight`).
+    pub requests_in_flight: u64,
+    /// Time since metadata was last fetched successfully (`metadata-age`,
+    /// in seconds there); `None` before the first fetch.
+    pub metadata_age: Option<Duration>,
+    /// Bytes of responses read from brokers (`incoming-byte-total`).
+    pub incoming_byte_total: u64,
+    /// Per second (`incoming-byte-rate`).
+    pub incoming_byte_rate: f64,
+    /// Responses read, of every kind (`response-total`).
+    pub response_total: u64,
+    /// Per second (`response-rate`).
+    pub response_rate: f64,
     /// Average bytes of the batches sent (`batch-size-avg`).
     pub batch_size_avg: f64,
     /// Largest (`batch-size-max`).
@@ -765,6 +914,16 @@ metric_table! {
     BatchSplitTotal = ("batch-split-total", Counter, "The total number of batch splits");
     ConnectionCreationTotal = ("connection-creation-total", Counter, "The total number of new connections established");
     ConnectionCloseTotal = ("connection-close-total", Counter, "The total number of connections closed");
+    ConnectionCreationRate = ("connection-creation-rate", Gauge, "The number of new connections established per second");
+    ConnectionCloseRate = ("connection-close-rate", Gauge, "The number of connections closed per second");
+    ConnectionCount = ("connection-count", Gauge, "The current number of active connections.");
+    BatchSplitRate = ("batch-split-rate", Gauge, "The average number of batch splits per second");
+    RequestsInFlight = ("requests-in-flight", Gauge, "The current number of in-flight requests awaiting a response.");
+    MetadataAge = ("metadata-age", Gauge, "The age in seconds of the current producer metadata being used.");
+    IncomingByteRate = ("incoming-byte-rate", Gauge, "The number of bytes read off all sockets per second");
+    IncomingByteTotal = ("incoming-byte-total", Counter, "The total number of bytes read off all sockets");
+    ResponseRate = ("response-rate", Gauge, "The number of responses received per second");
+    ResponseTotal = ("response-total", Counter, "The total number of responses received");
     ByteRate = ("byte-rate", Gauge, "The average number of bytes sent per second for a topic.");
     ByteTotal = ("byte-total", Counter, "The total number of bytes sent for a topic.");
     CompressionRate = ("compression-rate", Gauge, "The average compression rate of record batches for a topic, defined as the average ratio of the compressed batch size over the uncompressed size.");
@@ -851,6 +1010,18 @@ impl MetricsSnapshot {
             Name::ConnectionCloseTotal,
             self.connection_close_total as f64,
         );
+        m.add(Name::ConnectionCreationRate, self.connection_creation_rate);
+        m.add(Name::ConnectionCloseRate, self.connection_close_rate);
+        m.add(Name::ConnectionCount, self.connection_count as f64);
+        m.add(Name::BatchSplitRate, self.batch_split_rate);
+        m.add(Name::RequestsInFlight, self.requests_in_flight as f64);
+        if let Some(age) = self.metadata_age {
+            m.add(Name::MetadataAge, age.as_secs_f64());
+        }
+        m.add(Name::IncomingByteRate, self.incoming_byte_rate);
+        m.add(Name::IncomingByteTotal, self.incoming_byte_total as f64);
+        m.add(Name::ResponseRate, self.response_rate);
+        m.add(Name::ResponseTotal, self.response_total as f64);
         for (topic, t) in &self.topics {
             let mut m = Collect {
                 out: &mut out,
@@ -879,6 +1050,10 @@ impl MetricsSnapshot {
             m.add(Name::RequestLatencyMax, n.request_latency_max);
             m.add(Name::OutgoingByteRate, n.outgoing_byte_rate);
             m.add(Name::OutgoingByteTotal, n.outgoing_byte_total as f64);
+            m.add(Name::IncomingByteRate, n.incoming_byte_rate);
+            m.add(Name::IncomingByteTotal, n.incoming_byte_total as f64);
+            m.add(Name::ResponseRate, n.response_rate);
+            m.add(Name::ResponseTotal, n.response_total as f64);
         }
         out
     }

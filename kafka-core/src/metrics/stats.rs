@@ -131,7 +131,8 @@ impl Sampled {
 
     fn sum(&mut self, config: &WindowConfig, now: u64) -> f64 {
         self.purge(config, now);
-        self.samples.iter().map(|s| s.value).sum()
+        // `+ 0.0`: an empty float sum is -0.0, which exporters print as "-0".
+        self.samples.iter().map(|s| s.value).sum::<f64>() + 0.0
     }
 
     fn average(&mut self, config: &WindowConfig, now: u64) -> f64 {
@@ -313,8 +314,10 @@ mod tests {
         assert!((rate - 60.0 / 1.5).abs() < 1e-9, "{rate}");
         // The total never forgets.
         assert_eq!(meter.total(), 160.0);
-        // Long idle: nothing left in the window.
-        assert_eq!(meter.rate(&CONFIG, 60_000), 0.0);
+        // Long idle: nothing left in the window (0, not -0: exporters print
+        // the sign).
+        let idle = meter.rate(&CONFIG, 60_000);
+        assert!(idle == 0.0 && idle.is_sign_positive(), "{idle}");
     }
 
     #[test]

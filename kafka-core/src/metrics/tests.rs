@@ -36,6 +36,17 @@ fn recorded() -> ProducerMetrics {
     metrics.record_outgoing(Some(2), 0, 1);
     metrics.record_outgoing(None, 50, 1);
     metrics.record_error("audit", "TimeoutException", 2);
+    // Node 1 answered both its requests (240 bytes), node 2 one (60).
+    metrics.record_incoming(Some(1), 240, 2);
+    metrics.record_incoming(Some(2), 60, 1);
+    // Three connections made, one of them closed; one batch split; the
+    // metadata fetched.
+    for _ in 0..3 {
+        metrics.record_connection_created();
+    }
+    metrics.record_connection_closed();
+    metrics.record_batch_split();
+    metrics.record_metadata_fetch(true);
     metrics
 }
 
@@ -168,9 +179,49 @@ fn metric_values_carry_javas_groups_names_and_tags() {
         "produce-throttle-time-max",
         "outgoing-byte-rate",
         "outgoing-byte-total",
+        // Java's further producer-metrics, Micrometer dashboards read them.
+        "incoming-byte-rate",
+        "incoming-byte-total",
+        "response-rate",
+        "response-total",
+        "requests-in-flight",
+        "connection-count",
+        "connection-creation-rate",
+        "connection-creation-total",
+        "connection-close-rate",
+        "connection-close-total",
+        "batch-split-rate",
+        "batch-split-total",
+        "metadata-age",
     ] {
         find(PRODUCER_GROUP, name, None);
     }
+}
+
+#[test]
+fn connections_responses_and_metadata_age_as_java_counts_them() {
+    let snapshot = recorded().snapshot(BufferState::default());
+    assert_eq!(snapshot.incoming_byte_total, 300);
+    assert_eq!(snapshot.response_total, 3);
+    assert!(snapshot.response_rate > 0.0);
+    assert_eq!(snapshot.nodes[&1].incoming_byte_total, 240);
+    assert_eq!(snapshot.nodes[&2].response_total, 1);
+    assert_eq!(
+        (
+            snapshot.connection_creation_total,
+            snapshot.connection_close_total
+        ),
+        (3, 1)
+    );
+    assert_eq!(snapshot.connection_count, 2);
+    assert!(snapshot.connection_creation_rate > snapshot.connection_close_rate);
+    assert_eq!(snapshot.batch_split_total, 1);
+    assert!(snapshot.batch_split_rate > 0.0);
+    let age = snapshot.metadata_age.expect("fetched once");
+    assert!(age < Duration::from_secs(60), "{age:?}");
+    // No metadata-age before a first fetch (Java's is counted from start).
+    let fresh = ProducerMetrics::new("fresh".to_owned(), WindowConfig::default());
+    assert_eq!(fresh.snapshot(BufferState::default()).metadata_age, None);
 }
 
 #[test]

@@ -295,6 +295,12 @@ impl BrokerConnection {
         self.shared.requests_written()
     }
 
+    /// Bytes of responses read from this connection so far, and how many
+    /// responses.
+    pub fn read_so_far(&self) -> (u64, u64) {
+        self.shared.read_so_far()
+    }
+
     /// The version ranges the broker reported.
     pub fn api_versions(&self) -> &BrokerApiVersions {
         &self.api_versions

@@ -45,6 +45,11 @@ pub(crate) struct Shared {
     bytes_written: AtomicU64,
     /// Request frames written, of every kind (Java's `request-total`).
     requests_written: AtomicU64,
+    /// Bytes of response frames read, size prefixes included
+    /// (`incoming-byte-total`).
+    bytes_read: AtomicU64,
+    /// Response frames read (`response-total`).
+    responses_read: AtomicU64,
 }
 
 impl Shared {
@@ -60,6 +65,8 @@ impl Shared {
             }),
             bytes_written: AtomicU64::new(0),
             requests_written: AtomicU64::new(0),
+            bytes_read: AtomicU64::new(0),
+            responses_read: AtomicU64::new(0),
         }
     }
 
@@ -72,6 +79,20 @@ impl Shared {
 
     pub(crate) fn requests_written(&self) -> u64 {
         self.requests_written.load(Ordering::Relaxed)
+    }
+
+    /// Counts a response frame read (`bytes` with its size prefix).
+    pub(crate) fn read(&self, bytes: usize) {
+        self.bytes_read.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.responses_read.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Bytes and frames read so far.
+    pub(crate) fn read_so_far(&self) -> (u64, u64) {
+        (
+            self.bytes_read.load(Ordering::Relaxed),
+            self.responses_read.load(Ordering::Relaxed),
+        )
     }
 
     pub(crate) fn bytes_written(&self) -> u64 {

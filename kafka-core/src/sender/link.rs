@@ -53,6 +53,12 @@ pub(crate) trait Link: Send + Sync + 'static {
         0
     }
 
+    /// Bytes of responses read from the connection so far, and how many
+    /// responses (`incoming-byte-total`, `response-total`).
+    fn read_so_far(&self) -> (u64, u64) {
+        (0, 0)
+    }
+
     /// Requests written whose answers have not come yet (any kind).
     fn in_flight(&self) -> usize {
         0
@@ -203,6 +209,10 @@ impl Link for BrokerConnection {
 
     fn requests_written(&self) -> u64 {
         BrokerConnection::requests_written(self)
+    }
+
+    fn read_so_far(&self) -> (u64, u64) {
+        BrokerConnection::read_so_far(self)
     }
 
     fn in_flight(&self) -> usize {

@@ -31,7 +31,9 @@ use crate::accumulator::{BatchOutcome, ProducerBatch, RecordAccumulator, exponen
 use crate::config::ProducerConfig;
 use crate::error::KafkaError;
 use crate::metadata::{Cluster, FetchFailure, Metadata};
-use crate::metrics::{BufferState, MetricValue, MetricsSnapshot, ProducerMetrics, SentBatch};
+use crate::metrics::{
+    BufferState, MetricValue, MetricsSnapshot, ProducerMetrics, SentBatch, Traffic,
+};
 use crate::network::{ConnectionOptions, NetworkError};
 use crate::protocol::ApiKey;
 use crate::protocol::error_code::ErrorCode;
@@ -102,7 +104,8 @@ impl ProducerShared {
 /// How often the network thread publishes the metrics to the `metrics` facade.
 const PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Counts what was written to `sink`'s connection since last counted.
+/// Counts what was written to and read from `sink`'s connection since last
+/// counted.
 fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
     let Some(link) = &sink.link else { return };
     let (bytes, requests) = (link.bytes_written(), link.requests_written());
@@ -110,11 +113,22 @@ fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
     let new_requests = requests.saturating_sub(sink.requests_counted);
     sink.bytes_counted = bytes;
     sink.requests_counted = requests;
+    let (read, responses) = link.read_so_far();
+    let (read_before, responses_before) = sink.read_counted;
+    sink.read_counted = (read, responses);
     let node = match target {
         Target::Node(id) => Some(*id),
         Target::Bootstrap(_) => None,
     };
-    metrics.record_outgoing(node, new_bytes, new_requests);
+    metrics.record_io(
+        node,
+        Traffic {
+            written: new_bytes,
+            requests: new_requests,
+            read: read.saturating_sub(read_before),
+            responses: responses.saturating_sub(responses_before),
+        },
+    );
 }
 
 /// A flag set once that a thread can wait on with a timeout.
@@ -354,9 +368,16 @@ impl Sender {
 
     fn count_all_outgoing(&mut self) {
         let metrics = &self.shared.metrics;
+        let mut in_flight = 0;
         for (target, sink) in &mut self.nodes {
             count_outgoing(metrics, target, sink);
+            if let Some(link) = sink.open_link() {
+                in_flight += link.in_flight() as u64;
+            }
         }
+        metrics
+            .requests_in_flight
+            .store(in_flight, Ordering::Relaxed);
     }
 
     fn handle(&mut self, event: Event) {
@@ -435,10 +456,7 @@ impl Sender {
                     "closing an idle connection (connections.max.idle.ms)"
                 );
                 link.close();
-                self.shared
-                    .metrics
-                    .connections_closed
-                    .fetch_add(1, Ordering::Relaxed);
+                self.shared.metrics.record_connection_closed();
             }
             sink.last_active = None;
         }
@@ -455,14 +473,12 @@ impl Sender {
         match result {
             Ok(link) => {
                 tracing::debug!(address = link.address(), "connected");
-                self.shared
-                    .metrics
-                    .connections_created
-                    .fetch_add(1, Ordering::Relaxed);
+                self.shared.metrics.record_connection_created();
                 sink.link = Some(link);
                 sink.last_active = None;
                 sink.bytes_counted = 0;
                 sink.requests_counted = 0;
+                sink.read_counted = (0, 0);
                 sink.failures = 0;
                 sink.backoff_until = None;
                 // A new connection is not throttled (Java keeps it per connection).
@@ -499,10 +515,7 @@ impl Sender {
         {
             tracing::debug!(address = link.address(), %error, "connection lost");
             link.close();
-            self.shared
-                .metrics
-                .connections_closed
-                .fetch_add(1, Ordering::Relaxed);
+            self.shared.metrics.record_connection_closed();
         }
         self.shared.metadata.request_update();
     }
@@ -584,21 +597,18 @@ impl Sender {
 
     fn on_metadata(&mut self, target: Target, result: Result<MetadataResponse, NetworkError>) {
         self.metadata_in_flight = false;
-        self.shared
-            .metrics
-            .metadata_refreshes
-            .fetch_add(1, Ordering::Relaxed);
+        self.shared.metrics.record_metadata_fetch(result.is_ok());
         match result {
             Ok(response) => {
                 self.shared.metadata.update(&response);
                 // Once the cluster is known, bootstrap connections are not needed.
                 if !response.brokers.is_empty() {
                     self.count_all_outgoing();
-                    let closed = &self.shared.metrics.connections_closed;
+                    let metrics = &self.shared.metrics;
                     self.nodes.retain(|t, s| {
                         let keep = !matches!(t, Target::Bootstrap(_)) || s.in_flight > 0;
                         if !keep && s.open_link().is_some() {
-                            closed.fetch_add(1, Ordering::Relaxed);
+                            metrics.record_connection_closed();
                         }
                         keep
                     });

@@ -40,6 +40,8 @@ pub(super) struct Sink {
     pub bytes_counted: u64,
     /// `link`'s requests written, as last counted in the metrics.
     pub requests_counted: u64,
+    /// `link`'s bytes and responses read, as last counted in the metrics.
+    pub read_counted: (u64, u64),
     /// When `link` was last seen in use (a request written or awaited), and
     /// its bytes written then: `connections.max.idle.ms` counts from there.
     pub last_active: Option<(Instant, u64)>,
