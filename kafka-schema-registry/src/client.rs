@@ -107,6 +107,10 @@ struct HttpBackend {
     agent: ureq::Agent,
     urls: Vec<String>,
     authorization: Option<String>,
+    /// The URL tried first (Java's `UrlList.current`): moved past one that
+    /// could not be reached, so a dead registry node costs its timeout
+    /// once, not on every request.
+    current: std::sync::atomic::AtomicUsize,
 }
 
 /// A schema registry client (Confluent REST API v7, as Confluent Schema
@@ -299,6 +303,7 @@ impl HttpBackend {
             agent,
             urls: config.urls.clone(),
             authorization,
+            current: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -311,9 +316,13 @@ impl HttpBackend {
         operation: &'static str,
         subject: Option<&str>,
     ) -> Result<Answer, RegistryError> {
+        use std::sync::atomic::Ordering;
         let mut failures = Vec::new();
         let mut tls_failures: Vec<(String, String)> = Vec::new();
-        for base in &self.urls {
+        let count = self.urls.len();
+        let first = self.current.load(Ordering::Relaxed);
+        for index in (0..count).map(|i| (first + i) % count.max(1)) {
+            let base = &self.urls[index];
             let url = format!("{base}{path}");
             let shown = redact_url(base);
             let result = match (method, body) {
@@ -339,10 +348,19 @@ impl HttpBackend {
                         body,
                     });
                 }
-                Err(e) => match tls_failure(&e) {
-                    Some(reason) => tls_failures.push((shown, reason)),
-                    None => failures.push(format!("{shown}: {e}")),
-                },
+                Err(e) => {
+                    // Java's `UrlList.fail`: the next request starts after it.
+                    let _ = self.current.compare_exchange(
+                        index,
+                        (index + 1) % count,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                    match tls_failure(&e) {
+                        Some(reason) => tls_failures.push((shown, reason)),
+                        None => failures.push(format!("{shown}: {e}")),
+                    }
+                }
             }
         }
         if failures.is_empty()

@@ -288,3 +288,34 @@ fn a_registry_that_is_down_is_unreachable() {
     let err = c.register("orders-value", &Schema::avro(V1)).unwrap_err();
     assert!(matches!(err, RegistryError::Unreachable { .. }), "{err:?}");
 }
+
+#[test]
+fn a_registry_node_that_is_down_is_skipped_by_the_next_requests() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // The first node takes connections and drops them at once.
+    let down = TcpListener::bind("127.0.0.1:0").unwrap();
+    let down_url = format!("http://{}", down.local_addr().unwrap());
+    let attempts = Arc::new(AtomicUsize::new(0));
+    {
+        let attempts = attempts.clone();
+        thread::spawn(move || {
+            for stream in down.incoming() {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+    }
+    let (up_url, server) = scripted_server(vec![(200, r#"{"id":1}"#), (200, r#"{"id":2}"#)]);
+    let c = client(&[("schema.registry.url", &format!("{down_url},{up_url}"))]);
+    assert_eq!(c.register("a-value", &Schema::avro(V1)).unwrap(), 1);
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        1,
+        "tried first, failed over"
+    );
+    // As Java's UrlList: the next request starts at the node that answered.
+    assert_eq!(c.register("b-value", &Schema::avro(V1)).unwrap(), 2);
+    assert_eq!(attempts.load(Ordering::SeqCst), 1, "not tried again");
+    assert_eq!(server.join().unwrap().len(), 2);
+}
