@@ -50,6 +50,23 @@ fn working_directory_then_config_directory() {
         })
     );
 
+    // Spring's config/*/ (a mounted secret, say): after config/ itself.
+    std::fs::create_dir(dir.path().join("config/kafka")).unwrap();
+    std::fs::write(
+        dir.path().join("config/kafka/application.yml"),
+        "kafka:\n  bootstrap-servers: mounted:9092\n",
+    )
+    .unwrap();
+    let config = KafkaConfig::builder()
+        .env_source(no_env.clone())
+        .load()
+        .unwrap();
+    assert_eq!(
+        config.lookup("kafka.bootstrap-servers"),
+        Some("mounted:9092")
+    );
+    assert_eq!(config.lookup("kafka.client-id"), Some("from-config-dir"));
+
     let error = KafkaConfig::builder()
         .env_source(no_env)
         .profiles(["prod"])

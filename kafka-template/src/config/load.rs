@@ -282,6 +282,21 @@ impl Location {
     }
 }
 
+/// Spring Boot's `optional:file:./config/*/`: the directories right under
+/// `config/`, in name order (Spring sorts them), after `config/` itself.
+fn config_subdirectories() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir("config") else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 /// Spring Boot's location variables: `SPRING_CONFIG_LOCATION` replaces the
 /// default places, `SPRING_CONFIG_ADDITIONAL_LOCATION` adds to them (its
 /// files win). Read when neither the builder nor `KAFKA_CONFIG_LOCATION`
@@ -326,6 +341,7 @@ fn search_locations(
         None => DEFAULT_DIRS
             .iter()
             .map(|dir| Location::Dir(PathBuf::from(dir)))
+            .chain(config_subdirectories().into_iter().map(Location::Dir))
             .collect(),
     };
     if let Some(list) = env_var(env, SPRING_ADDITIONAL_LOCATION_VAR) {

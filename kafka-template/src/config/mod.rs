@@ -19,8 +19,9 @@
 //!    `_1`, ...);
 //! 5. [`KafkaConfigBuilder::override_value`].
 //!
-//! Search directories are the working directory then `config/` (as in Spring,
-//! `config/` wins), replaced by the comma-separated `KAFKA_CONFIG_LOCATION` or by
+//! Search directories are the working directory, then `config/`, then the
+//! directories right under `config/` in name order (as in Spring, each later
+//! one wins), replaced by the comma-separated `KAFKA_CONFIG_LOCATION` or by
 //! [`KafkaConfigBuilder::dir`]; without either, Spring's
 //! `SPRING_CONFIG_LOCATION` replaces them and `SPRING_CONFIG_ADDITIONAL_LOCATION`
 //! adds to them (directories, or files with their `-{profile}` variants;
