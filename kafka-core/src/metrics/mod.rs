@@ -141,11 +141,27 @@ struct TopicSensors {
 
 #[derive(Debug, Default)]
 struct NodeSensors {
-    requests: Meter,
+    io: IoMeters,
     latency: AvgMax,
-    outgoing_bytes: Meter,
-    incoming_bytes: Meter,
+}
+
+/// A connection's traffic as Java's selector meters it: `outgoing-byte-*`,
+/// `request-*`, `incoming-byte-*`, `response-*`.
+#[derive(Debug, Default)]
+struct IoMeters {
+    written: Meter,
+    requests: Meter,
+    read: Meter,
     responses: Meter,
+}
+
+impl IoMeters {
+    fn record(&mut self, window: &WindowConfig, traffic: Traffic, now: u64) {
+        self.written.record(window, traffic.written as f64, now);
+        self.requests.record(window, traffic.requests as f64, now);
+        self.read.record(window, traffic.read as f64, now);
+        self.responses.record(window, traffic.responses as f64, now);
+    }
 }
 
 /// The windowed statistics, recorded per batch, request or response.
@@ -154,8 +170,7 @@ struct Sensors {
     record_send: Meter,
     record_retry: Meter,
     record_error: Meter,
-    requests: Meter,
-    outgoing_bytes: Meter,
+    io: IoMeters,
     latency: AvgMax,
     batch_size: AvgMax,
     compression_rate: Avg,
@@ -165,8 +180,6 @@ struct Sensors {
     throttle: AvgMax,
     /// Nanoseconds appends waited for buffer memory.
     bufferpool_wait: Meter,
-    incoming_bytes: Meter,
-    responses: Meter,
     connection_creation: Meter,
     connection_close: Meter,
     batch_split: Meter,
@@ -180,14 +193,26 @@ impl Sensors {
     }
 }
 
-/// Bytes and requests written to, and bytes and responses read from, one
-/// connection since last counted.
+/// Bytes and requests written to, and bytes and responses read from, a
+/// connection: so far, or since last counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Traffic {
     pub written: u64,
     pub requests: u64,
     pub read: u64,
     pub responses: u64,
+}
+
+impl Traffic {
+    /// What went over the connection between `earlier` and `self`.
+    pub fn since(self, earlier: Traffic) -> Traffic {
+        Traffic {
+            written: self.written.saturating_sub(earlier.written),
+            requests: self.requests.saturating_sub(earlier.requests),
+            read: self.read.saturating_sub(earlier.read),
+            responses: self.responses.saturating_sub(earlier.responses),
+        }
+    }
 }
 
 /// The producer's counters and statistics.
@@ -511,32 +536,14 @@ impl ProducerMetrics {
         let now = self.now_ms();
         let window = &self.window;
         let mut sensors = lock(&self.sensors);
-        let values = [
-            traffic.written as f64,
-            traffic.requests as f64,
-            traffic.read as f64,
-            traffic.responses as f64,
-        ];
-        let record = |[written, requests, read, responses]: [&mut Meter; 4]| {
-            for (meter, value) in [written, requests, read, responses].into_iter().zip(values) {
-                meter.record(window, value, now);
-            }
-        };
-        let s = &mut *sensors;
-        record([
-            &mut s.outgoing_bytes,
-            &mut s.requests,
-            &mut s.incoming_bytes,
-            &mut s.responses,
-        ]);
+        sensors.io.record(window, traffic, now);
         if let Some(node) = node {
-            let n = s.nodes.entry(node).or_default();
-            record([
-                &mut n.outgoing_bytes,
-                &mut n.requests,
-                &mut n.incoming_bytes,
-                &mut n.responses,
-            ]);
+            sensors
+                .nodes
+                .entry(node)
+                .or_default()
+                .io
+                .record(window, traffic, now);
         }
     }
 
@@ -583,16 +590,16 @@ impl ProducerMetrics {
                 (
                     *node,
                     NodeMetrics {
-                        request_total: count(n.requests.total()),
-                        request_rate: n.requests.rate(window, now),
+                        request_total: count(n.io.requests.total()),
+                        request_rate: n.io.requests.rate(window, now),
                         request_latency_avg: n.latency.avg(window, now),
                         request_latency_max: n.latency.max(window, now),
-                        outgoing_byte_total: count(n.outgoing_bytes.total()),
-                        outgoing_byte_rate: n.outgoing_bytes.rate(window, now),
-                        incoming_byte_total: count(n.incoming_bytes.total()),
-                        incoming_byte_rate: n.incoming_bytes.rate(window, now),
-                        response_total: count(n.responses.total()),
-                        response_rate: n.responses.rate(window, now),
+                        outgoing_byte_total: count(n.io.written.total()),
+                        outgoing_byte_rate: n.io.written.rate(window, now),
+                        incoming_byte_total: count(n.io.read.total()),
+                        incoming_byte_rate: n.io.read.rate(window, now),
+                        response_total: count(n.io.responses.total()),
+                        response_rate: n.io.responses.rate(window, now),
                     },
                 )
             })
@@ -611,7 +618,7 @@ impl ProducerMetrics {
             byte_total: load(&self.bytes_acked),
             batch_total: load(&self.batches_acked),
             request_total: load(&self.requests_sent),
-            request_rate: s.requests.rate(window, now),
+            request_rate: s.io.requests.rate(window, now),
             record_retry_total: count(s.record_retry.total()),
             record_retry_rate: s.record_retry.rate(window, now),
             record_error_total: load(&self.records_failed),
@@ -643,10 +650,10 @@ impl ProducerMetrics {
                 .saturating_sub(load(&self.connections_closed)),
             requests_in_flight: load(&self.requests_in_flight),
             metadata_age: lock(&self.last_metadata_update).map(|at| at.elapsed()),
-            incoming_byte_total: count(s.incoming_bytes.total()),
-            incoming_byte_rate: s.incoming_bytes.rate(window, now),
-            response_total: count(s.responses.total()),
-            response_rate: s.responses.rate(window, now),
+            incoming_byte_total: count(s.io.read.total()),
+            incoming_byte_rate: s.io.read.rate(window, now),
+            response_total: count(s.io.responses.total()),
+            response_rate: s.io.responses.rate(window, now),
             batch_size_avg: s.batch_size.avg(window, now),
             batch_size_max: s.batch_size.max(window, now),
             compression_rate_avg: s.compression_rate.value(window, now),
@@ -657,8 +664,8 @@ impl ProducerMetrics {
             record_queue_time_max_ms: queue_max,
             record_size_avg: s.record_size.avg(window, now),
             record_size_max: s.record_size.max(window, now),
-            outgoing_byte_total: count(s.outgoing_bytes.total()),
-            outgoing_byte_rate: s.outgoing_bytes.rate(window, now),
+            outgoing_byte_total: count(s.io.written.total()),
+            outgoing_byte_rate: s.io.written.rate(window, now),
             topics,
             nodes,
         }

@@ -289,16 +289,10 @@ impl BrokerConnection {
         self.shared.bytes_written()
     }
 
-    /// Requests of every kind written to this connection so far, the
-    /// handshake's included.
-    pub fn requests_written(&self) -> u64 {
-        self.shared.requests_written()
-    }
-
-    /// Bytes of responses read from this connection so far, and how many
-    /// responses.
-    pub fn read_so_far(&self) -> (u64, u64) {
-        self.shared.read_so_far()
+    /// Bytes and requests written, and bytes and responses read, so far (the
+    /// handshake's included).
+    pub(crate) fn traffic(&self) -> crate::metrics::Traffic {
+        self.shared.traffic()
     }
 
     /// The version ranges the broker reported.

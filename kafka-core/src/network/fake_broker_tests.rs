@@ -339,7 +339,7 @@ async fn twenty_pipelined_requests_get_their_own_responses() {
     }
     assert!(connection.in_flight() <= 20);
     // ApiVersions (correlation id 0), then the twenty.
-    assert_eq!(connection.requests_written(), 21);
+    assert_eq!(connection.traffic().requests, 21);
     let ids: Vec<i32> = pending.iter().map(|p| p.correlation_id()).collect();
     assert_eq!(ids, (1..=20).collect::<Vec<_>>());
     // Waited in reverse order: matching is by correlation id, not by waiting order.

@@ -5,6 +5,7 @@
 //! in-flight requests form a FIFO queue: each response must carry the
 //! correlation id at the queue's head, anything else closes the connection.
 
+use crate::metrics::Traffic;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -77,22 +78,20 @@ impl Shared {
         self.requests_written.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn requests_written(&self) -> u64 {
-        self.requests_written.load(Ordering::Relaxed)
-    }
-
     /// Counts a response frame read (`bytes` with its size prefix).
     pub(crate) fn read(&self, bytes: usize) {
         self.bytes_read.fetch_add(bytes as u64, Ordering::Relaxed);
         self.responses_read.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Bytes and frames read so far.
-    pub(crate) fn read_so_far(&self) -> (u64, u64) {
-        (
-            self.bytes_read.load(Ordering::Relaxed),
-            self.responses_read.load(Ordering::Relaxed),
-        )
+    /// What went over the connection so far, both ways.
+    pub(crate) fn traffic(&self) -> Traffic {
+        Traffic {
+            written: self.bytes_written.load(Ordering::Relaxed),
+            requests: self.requests_written.load(Ordering::Relaxed),
+            read: self.bytes_read.load(Ordering::Relaxed),
+            responses: self.responses_read.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) fn bytes_written(&self) -> u64 {

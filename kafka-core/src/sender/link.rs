@@ -5,6 +5,7 @@
 //! the sender's unit tests put an in-memory fake broker here, so every
 //! decision the sender takes is tested without sockets.
 
+use crate::metrics::Traffic;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,20 +44,10 @@ pub(crate) trait Link: Send + Sync + 'static {
     /// `transaction.version` >= 2 with Produce v12 and EndTxn v5.
     fn supports_transaction_v2(&self) -> bool;
 
-    /// Bytes of requests written to the connection so far (`outgoing-byte-total`).
-    fn bytes_written(&self) -> u64 {
-        0
-    }
-
-    /// Requests of every kind written to the connection so far (`request-total`).
-    fn requests_written(&self) -> u64 {
-        0
-    }
-
-    /// Bytes of responses read from the connection so far, and how many
-    /// responses (`incoming-byte-total`, `response-total`).
-    fn read_so_far(&self) -> (u64, u64) {
-        (0, 0)
+    /// What went over the connection so far, both ways (`outgoing-byte-*`,
+    /// `request-*`, `incoming-byte-*`, `response-*`).
+    fn traffic(&self) -> Traffic {
+        Traffic::default()
     }
 
     /// Requests written whose answers have not come yet (any kind).
@@ -203,16 +194,8 @@ impl Link for BrokerConnection {
         self.api_versions().supports_transaction_v2()
     }
 
-    fn bytes_written(&self) -> u64 {
-        BrokerConnection::bytes_written(self)
-    }
-
-    fn requests_written(&self) -> u64 {
-        BrokerConnection::requests_written(self)
-    }
-
-    fn read_so_far(&self) -> (u64, u64) {
-        BrokerConnection::read_so_far(self)
+    fn traffic(&self) -> Traffic {
+        BrokerConnection::traffic(self)
     }
 
     fn in_flight(&self) -> usize {

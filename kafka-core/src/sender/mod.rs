@@ -108,27 +108,14 @@ const PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
 /// counted.
 fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
     let Some(link) = &sink.link else { return };
-    let (bytes, requests) = (link.bytes_written(), link.requests_written());
-    let new_bytes = bytes.saturating_sub(sink.bytes_counted);
-    let new_requests = requests.saturating_sub(sink.requests_counted);
-    sink.bytes_counted = bytes;
-    sink.requests_counted = requests;
-    let (read, responses) = link.read_so_far();
-    let (read_before, responses_before) = sink.read_counted;
-    sink.read_counted = (read, responses);
+    let so_far = link.traffic();
+    let new = so_far.since(sink.counted);
+    sink.counted = so_far;
     let node = match target {
         Target::Node(id) => Some(*id),
         Target::Bootstrap(_) => None,
     };
-    metrics.record_io(
-        node,
-        Traffic {
-            written: new_bytes,
-            requests: new_requests,
-            read: read.saturating_sub(read_before),
-            responses: responses.saturating_sub(responses_before),
-        },
-    );
+    metrics.record_io(node, new);
 }
 
 /// A flag set once that a thread can wait on with a timeout.
@@ -476,9 +463,7 @@ impl Sender {
                 self.shared.metrics.record_connection_created();
                 sink.link = Some(link);
                 sink.last_active = None;
-                sink.bytes_counted = 0;
-                sink.requests_counted = 0;
-                sink.read_counted = (0, 0);
+                sink.counted = Traffic::default();
                 sink.failures = 0;
                 sink.backoff_until = None;
                 // A new connection is not throttled (Java keeps it per connection).

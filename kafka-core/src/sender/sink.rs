@@ -36,12 +36,8 @@ pub(super) struct Sink {
     /// KIP-219: the broker throttled this client (a quota); nothing more goes
     /// to it before this instant.
     pub muted_until: Option<Instant>,
-    /// Bytes written to `link` already counted in the metrics.
-    pub bytes_counted: u64,
-    /// `link`'s requests written, as last counted in the metrics.
-    pub requests_counted: u64,
-    /// `link`'s bytes and responses read, as last counted in the metrics.
-    pub read_counted: (u64, u64),
+    /// `link`'s traffic already counted in the metrics.
+    pub counted: crate::metrics::Traffic,
     /// When `link` was last seen in use (a request written or awaited), and
     /// its bytes written then: `connections.max.idle.ms` counts from there.
     pub last_active: Option<(Instant, u64)>,
@@ -59,7 +55,7 @@ impl Sink {
     /// `None` without an open connection.
     pub fn idle_deadline(&mut self, max_idle: Duration, now: Instant) -> Option<Instant> {
         let link = self.open_link()?;
-        let bytes = link.bytes_written();
+        let bytes = link.traffic().written;
         let busy = self.writing || self.in_flight > 0 || link.in_flight() > 0;
         match self.last_active {
             Some((_, seen)) if !busy && seen == bytes => {}

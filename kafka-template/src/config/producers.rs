@@ -355,29 +355,43 @@ fn is_ssl_bundle_key(entry: &RawValue) -> bool {
 }
 
 /// The Java properties of a JKS bundle's keys (`spring.ssl.bundle.jks.<name>.*`).
-const JKS_BUNDLE: &[(&str, &str)] = &[
-    ("keystore.location", "ssl.keystore.location"),
-    ("keystore.password", "ssl.keystore.password"),
-    ("keystore.type", "ssl.keystore.type"),
-    ("key.password", "ssl.key.password"),
-    ("truststore.location", "ssl.truststore.location"),
-    ("truststore.password", "ssl.truststore.password"),
-    ("truststore.type", "ssl.truststore.type"),
-    ("protocol", "ssl.protocol"),
-    ("options.enabled-protocols", "ssl.enabled.protocols"),
-    ("options.ciphers", "ssl.cipher.suites"),
+/// Each: the bundle key, its Java property, and for PEM material (a
+/// location or PEM text, given inline) the store whose type becomes `PEM`.
+const JKS_BUNDLE: &[(&str, &str, Option<&str>)] = &[
+    ("keystore.location", "ssl.keystore.location", None),
+    ("keystore.password", "ssl.keystore.password", None),
+    ("keystore.type", "ssl.keystore.type", None),
+    ("key.password", "ssl.key.password", None),
+    ("truststore.location", "ssl.truststore.location", None),
+    ("truststore.password", "ssl.truststore.password", None),
+    ("truststore.type", "ssl.truststore.type", None),
+    ("protocol", "ssl.protocol", None),
+    ("options.enabled-protocols", "ssl.enabled.protocols", None),
+    ("options.ciphers", "ssl.cipher.suites", None),
 ];
 
-/// The Java properties of a PEM bundle's keys (`spring.ssl.bundle.pem.<name>.*`);
-/// certificates and keys (a location or PEM text) are given inline.
-const PEM_BUNDLE: &[(&str, &str)] = &[
-    ("keystore.certificate", "ssl.keystore.certificate.chain"),
-    ("keystore.private-key", "ssl.keystore.key"),
-    ("keystore.private-key-password", "ssl.key.password"),
-    ("truststore.certificate", "ssl.truststore.certificates"),
-    ("protocol", "ssl.protocol"),
-    ("options.enabled-protocols", "ssl.enabled.protocols"),
-    ("options.ciphers", "ssl.cipher.suites"),
+/// The Java properties of a PEM bundle's keys (`spring.ssl.bundle.pem.<name>.*`),
+/// as [`JKS_BUNDLE`].
+const PEM_BUNDLE: &[(&str, &str, Option<&str>)] = &[
+    (
+        "keystore.certificate",
+        "ssl.keystore.certificate.chain",
+        Some("ssl.keystore.type"),
+    ),
+    (
+        "keystore.private-key",
+        "ssl.keystore.key",
+        Some("ssl.keystore.type"),
+    ),
+    ("keystore.private-key-password", "ssl.key.password", None),
+    (
+        "truststore.certificate",
+        "ssl.truststore.certificates",
+        Some("ssl.truststore.type"),
+    ),
+    ("protocol", "ssl.protocol", None),
+    ("options.enabled-protocols", "ssl.enabled.protocols", None),
+    ("options.ciphers", "ssl.cipher.suites", None),
 ];
 
 /// Spring Boot's `spring.kafka.ssl.bundle` (or `producer.ssl.bundle`): the
@@ -404,13 +418,14 @@ fn ssl_bundle(
         return;
     };
     let name = bundle.value.trim();
+    let bundle_path =
+        |kind: &str| super::keys::parse_dotted(&format!("spring.ssl.bundle.{kind}.{name}")).path;
     let key_of = |kind: &str, rest: &str| {
         super::keys::parse_dotted(&format!("spring.ssl.bundle.{kind}.{name}.{rest}"))
     };
     let in_bundle = |kind: &str| {
-        let prefix = key_of(kind, "x").path;
-        let prefix = &prefix[..prefix.len() - 1];
-        entries.keys().any(|path| path.starts_with(prefix))
+        let prefix = bundle_path(kind);
+        entries.keys().any(|path| path.starts_with(&prefix))
     };
     let (kind, table) = if in_bundle("jks") {
         ("jks", JKS_BUNDLE)
@@ -443,32 +458,24 @@ fn ssl_bundle(
         });
         return;
     }
-    for (bundle_key, java_name) in table {
+    for (bundle_key, java_name, pem_store) in table {
         let Some(entry) = entries.get(&key_of(kind, bundle_key).path) else {
             continue;
         };
-        if kind == "pem"
-            && !matches!(*bundle_key, "keystore.private-key-password" | "protocol")
-            && !bundle_key.starts_with("options.")
-        {
-            match pem_text(&entry.value, &entry.origin) {
-                Ok(text) => put(properties, java_name, &text, entry),
-                Err(message) => issues.push(ConfigIssue::InvalidValue {
-                    key: entry.written.clone(),
-                    value: shown_value(&entry.written, &entry.value),
-                    origin: entry.origin.clone(),
-                    expected: message,
-                }),
-            }
-            let store = if bundle_key.starts_with("keystore.") {
-                "ssl.keystore.type"
-            } else {
-                "ssl.truststore.type"
-            };
-            put(properties, store, "PEM", entry);
-        } else {
+        let Some(store_type) = pem_store else {
             put(properties, java_name, &entry.value, entry);
+            continue;
+        };
+        match pem_text(&entry.value, &entry.origin) {
+            Ok(text) => put(properties, java_name, &text, entry),
+            Err(message) => issues.push(ConfigIssue::InvalidValue {
+                key: entry.written.clone(),
+                value: shown_value(&entry.written, &entry.value),
+                origin: entry.origin.clone(),
+                expected: message,
+            }),
         }
+        put(properties, store_type, "PEM", entry);
     }
 }
 
