@@ -546,7 +546,7 @@ async fn a_registry_that_is_down_is_a_clear_error_within_max_block_ms() {
     );
     drop(silent);
 
-    // Nothing listening at all: refused at once.
+    // Nothing listening at all: refused (after the retries and their backoffs).
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -111,6 +112,46 @@ struct HttpBackend {
     /// could not be reached, so a dead registry node costs its timeout
     /// once, not on every request.
     current: std::sync::atomic::AtomicUsize,
+    read_timeout: Duration,
+    retry: RetryPolicy,
+}
+
+/// When a request is sent again (Confluent's `RetryExecutor`).
+struct RetryPolicy {
+    max_retries: u32,
+    wait: Duration,
+    max_wait: Duration,
+    call_timeout: Option<Duration>,
+}
+
+impl RetryPolicy {
+    /// The wait before retry `retries` (0 for the first): full jitter, at
+    /// random from 1 ms up to `wait` doubled `retries` times, at most `max_wait`.
+    fn backoff(&self, retries: u32) -> Duration {
+        let bound = self
+            .wait
+            .saturating_mul(1 << retries.min(30))
+            .min(self.max_wait);
+        let bound_ms = u64::try_from(bound.as_millis()).unwrap_or(u64::MAX);
+        if bound_ms == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_millis(fastrand::u64(1..=bound_ms))
+    }
+}
+
+/// Why one request got no answer.
+enum AttemptError {
+    /// Not reached, or no answer in time.
+    Transport(ureq::Error),
+    /// An answer whose body could not be read.
+    Read(String),
+}
+
+/// The statuses Confluent's client retries: the registry is busy or
+/// restarting, and the same request may well succeed a moment later.
+fn retriable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 /// A schema registry client (Confluent REST API v7, as Confluent Schema
@@ -304,10 +345,23 @@ impl HttpBackend {
             urls: config.urls.clone(),
             authorization,
             current: std::sync::atomic::AtomicUsize::new(0),
+            read_timeout: config.read_timeout,
+            retry: RetryPolicy {
+                max_retries: config.max_retries,
+                wait: config.retries_wait,
+                max_wait: config.retries_max_wait,
+                call_timeout: config.call_timeout,
+            },
         })
     }
 
-    /// Sends to each URL in turn until one answers (any status).
+    /// Sends to each URL in turn, from the current one, until one answers
+    /// with a status not worth retrying. As Confluent's `RestService`: a URL
+    /// that cannot be reached or answers 408, 429, 500, 502, 503 or 504 is
+    /// asked again up to `max.retries` times, after a backoff drawn at random
+    /// up to `retries.wait.ms` doubled at each retry (at most
+    /// `retries.max.wait.ms`), before the next URL is tried. The whole call
+    /// stays within `call_timeout` when one is set.
     fn send(
         &self,
         method: &str,
@@ -317,51 +371,62 @@ impl HttpBackend {
         subject: Option<&str>,
     ) -> Result<Answer, RegistryError> {
         use std::sync::atomic::Ordering;
+        let deadline = self.retry.call_timeout.map(|t| Instant::now() + t);
         let mut failures = Vec::new();
         let mut tls_failures: Vec<(String, String)> = Vec::new();
+        let mut overloaded: Option<Answer> = None;
         let count = self.urls.len();
         let first = self.current.load(Ordering::Relaxed);
         for index in (0..count).map(|i| (first + i) % count.max(1)) {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break;
+            }
             let base = &self.urls[index];
-            let url = format!("{base}{path}");
             let shown = redact_url(base);
-            let result = match (method, body) {
-                ("GET", _) => self.with_headers(self.agent.get(&url)).call(),
-                ("POST", Some(b)) => self.with_headers(self.agent.post(&url)).send(b.to_string()),
-                ("PUT", Some(b)) => self.with_headers(self.agent.put(&url)).send(b.to_string()),
-                _ => self.with_headers(self.agent.post(&url)).send_empty(),
-            };
-            match result {
-                Ok(mut response) => {
-                    let status = response.status().as_u16();
-                    let body = response.body_mut().read_to_string().map_err(|e| {
-                        RegistryError::BadResponse {
-                            operation,
-                            subject: subject.map(str::to_owned),
-                            url: shown.clone(),
-                            reason: e.to_string(),
-                        }
-                    })?;
-                    return Ok(Answer {
+            let outcome = self.send_with_retries(method, base, path, body, deadline);
+            if matches!(&outcome, Ok(answer) if !retriable_status(answer.status))
+                && let Ok(answer) = outcome
+            {
+                // Any other answer, a refusal included, is the registry's word.
+                return Ok(Answer {
+                    url: shown,
+                    ..answer
+                });
+            }
+            // Java's `UrlList.fail`: the next request starts after it.
+            let _ = self.current.compare_exchange(
+                index,
+                (index + 1) % count,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+            overloaded = None;
+            match outcome {
+                Ok(answer) => {
+                    failures.push(format!("{shown}: HTTP {}", answer.status));
+                    overloaded = Some(Answer {
                         url: shown,
-                        status,
-                        body,
+                        ..answer
                     });
                 }
-                Err(e) => {
-                    // Java's `UrlList.fail`: the next request starts after it.
-                    let _ = self.current.compare_exchange(
-                        index,
-                        (index + 1) % count,
-                        Ordering::Relaxed,
-                        Ordering::Relaxed,
-                    );
-                    match tls_failure(&e) {
-                        Some(reason) => tls_failures.push((shown, reason)),
-                        None => failures.push(format!("{shown}: {e}")),
-                    }
+                Err(AttemptError::Read(reason)) => {
+                    return Err(RegistryError::BadResponse {
+                        operation,
+                        subject: subject.map(str::to_owned),
+                        url: shown,
+                        reason,
+                    });
                 }
+                Err(AttemptError::Transport(e)) => match tls_failure(&e) {
+                    Some(reason) => tls_failures.push((shown, reason)),
+                    None => failures.push(format!("{shown}: {e}")),
+                },
             }
+        }
+        // The last URL answered, but only that it was overloaded: its
+        // refusal is the error (Java throws the last URL's).
+        if let Some(answer) = overloaded {
+            return Ok(answer);
         }
         if failures.is_empty()
             && let Some((url, reason)) = tls_failures.first()
@@ -378,10 +443,88 @@ impl HttpBackend {
                 .into_iter()
                 .map(|(url, reason)| format!("{url}: TLS handshake failed: {reason}")),
         );
+        if failures.is_empty() {
+            failures.push("no time left within the call's timeout".to_owned());
+        }
         Err(RegistryError::Unreachable {
             operation,
             subject: subject.map(str::to_owned),
             reason: failures.join("; "),
+        })
+    }
+
+    /// One URL, asked again while it cannot be reached or answers with a
+    /// retriable status, up to `max.retries` times and within `deadline`.
+    /// A TLS handshake failure is not retried: the same certificates fail
+    /// the same way.
+    fn send_with_retries(
+        &self,
+        method: &str,
+        base: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        deadline: Option<Instant>,
+    ) -> Result<Answer, AttemptError> {
+        let url = format!("{base}{path}");
+        let mut retries = 0;
+        loop {
+            let result = self.send_once(method, &url, body, deadline);
+            let retry = match &result {
+                Ok(answer) => retriable_status(answer.status),
+                Err(AttemptError::Transport(e)) => tls_failure(e).is_none(),
+                Err(AttemptError::Read(_)) => false,
+            };
+            if !retry || retries >= self.retry.max_retries {
+                return result;
+            }
+            let mut backoff = self.retry.backoff(retries);
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left <= backoff {
+                    return result;
+                }
+                backoff = backoff.min(left);
+            }
+            std::thread::sleep(backoff);
+            retries += 1;
+        }
+    }
+
+    /// One request, bounded by the read timeout and what is left before
+    /// `deadline`.
+    fn send_once(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&serde_json::Value>,
+        deadline: Option<Instant>,
+    ) -> Result<Answer, AttemptError> {
+        let timeout = match deadline {
+            Some(deadline) => self
+                .read_timeout
+                .min(deadline.saturating_duration_since(Instant::now())),
+            None => self.read_timeout,
+        };
+        let result = match (method, body) {
+            ("GET", _) => self.prepare(self.agent.get(url), timeout).call(),
+            ("POST", Some(b)) => self
+                .prepare(self.agent.post(url), timeout)
+                .send(b.to_string()),
+            ("PUT", Some(b)) => self
+                .prepare(self.agent.put(url), timeout)
+                .send(b.to_string()),
+            _ => self.prepare(self.agent.post(url), timeout).send_empty(),
+        };
+        let mut response = result.map_err(AttemptError::Transport)?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| AttemptError::Read(e.to_string()))?;
+        Ok(Answer {
+            url: String::new(),
+            status,
+            body,
         })
     }
 
@@ -402,11 +545,21 @@ impl HttpBackend {
         )
     }
 
-    fn with_headers<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
-        let request = request.header("Content-Type", CONTENT_TYPE).header(
-            "Accept",
-            "application/vnd.schemaregistry.v1+json, application/json",
-        );
+    /// The request with its headers, bounded by `timeout` as a whole.
+    fn prepare<B>(
+        &self,
+        request: ureq::RequestBuilder<B>,
+        timeout: Duration,
+    ) -> ureq::RequestBuilder<B> {
+        let request = request
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .header("Content-Type", CONTENT_TYPE)
+            .header(
+                "Accept",
+                "application/vnd.schemaregistry.v1+json, application/json",
+            );
         match &self.authorization {
             Some(value) => request.header("Authorization", value),
             None => request,

@@ -166,6 +166,21 @@ pub struct RegistryConfig {
     pub connect_timeout: Duration,
     /// `schema.registry.http.read.timeout.ms` (Confluent: 60 s): bounds a whole request.
     pub read_timeout: Duration,
+    /// `max.retries` (Confluent: 3): how many times a request is sent again
+    /// to the same URL after the registry answered 408, 429, 500, 502, 503
+    /// or 504, or could not be reached, before the next URL is tried.
+    pub max_retries: u32,
+    /// `retries.wait.ms` (Confluent: 1 s): the first retry's backoff bound,
+    /// doubled at each retry; the wait is drawn at random up to it (full jitter).
+    pub retries_wait: Duration,
+    /// `retries.max.wait.ms` (Confluent: 20 s): the most a backoff bound grows to.
+    pub retries_max_wait: Duration,
+    /// The most one call (a registration, a lookup) may take, its retries,
+    /// backoffs and other URLs included; `None` (Confluent's behaviour)
+    /// bounds only each request. Not a Confluent key: a producer sets it to
+    /// its `max.block.ms`, so that a registry that is down fails a send
+    /// within it.
+    pub call_timeout: Option<Duration>,
     /// `auto.register.schemas` (default true): register a schema not yet
     /// under its subject; when false, it must be there already.
     pub auto_register: bool,
@@ -189,6 +204,10 @@ impl std::fmt::Debug for RegistryConfig {
             .field("tls", &self.tls)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("retries_wait", &self.retries_wait)
+            .field("retries_max_wait", &self.retries_max_wait)
+            .field("call_timeout", &self.call_timeout)
             .field("auto_register", &self.auto_register)
             .field("use_latest_version", &self.use_latest_version)
             .field("key_subject_strategy", &self.key_subject_strategy)
@@ -224,6 +243,10 @@ impl Default for RegistryConfig {
             tls: TlsMaterial::default(),
             connect_timeout: Duration::from_secs(60),
             read_timeout: Duration::from_secs(60),
+            max_retries: 3,
+            retries_wait: Duration::from_secs(1),
+            retries_max_wait: Duration::from_secs(20),
+            call_timeout: None,
             auto_register: true,
             use_latest_version: false,
             key_subject_strategy: SubjectNameStrategy::TopicName,
@@ -275,6 +298,12 @@ pub const KEYS: &[&str] = &[
     "schema.registry.http.read.timeout.ms",
     "http.connect.timeout.ms",
     "http.read.timeout.ms",
+    "max.retries",
+    "schema.registry.max.retries",
+    "retries.wait.ms",
+    "schema.registry.retries.wait.ms",
+    "retries.max.wait.ms",
+    "schema.registry.retries.max.wait.ms",
     "auto.register.schemas",
     "use.latest.version",
     "key.subject.name.strategy",
@@ -305,6 +334,13 @@ fn parse_ms(key: &str, value: &str) -> Result<Duration, RegistryConfigError> {
         .map_err(|_| {
             RegistryConfigError::new(key, format!("`{value}` is not a number of milliseconds"))
         })
+}
+
+fn parse_count(key: &str, value: &str) -> Result<u32, RegistryConfigError> {
+    value
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| RegistryConfigError::new(key, format!("`{value}` is not a count (0 or more)")))
 }
 
 fn store_type(key: &str, value: &str) -> Result<StoreType, RegistryConfigError> {
@@ -491,6 +527,15 @@ impl RegistryConfig {
                 "schema.registry.http.read.timeout.ms" | "http.read.timeout.ms" => {
                     config.read_timeout = parse_ms(key, value)?
                 }
+                "max.retries" | "schema.registry.max.retries" => {
+                    config.max_retries = parse_count(key, value)?
+                }
+                "retries.wait.ms" | "schema.registry.retries.wait.ms" => {
+                    config.retries_wait = parse_ms(key, value)?
+                }
+                "retries.max.wait.ms" | "schema.registry.retries.max.wait.ms" => {
+                    config.retries_max_wait = parse_ms(key, value)?
+                }
                 "auto.register.schemas" => config.auto_register = parse_bool(key, value)?,
                 "use.latest.version" => config.use_latest_version = parse_bool(key, value)?,
                 "key.subject.name.strategy" => config.key_subject_strategy = strategy(key, value)?,
@@ -632,6 +677,30 @@ mod tests {
         assert!(!c.use_latest_version);
         assert_eq!(c.value_subject_strategy, SubjectNameStrategy::TopicName);
         assert_eq!(c.read_timeout, Duration::from_secs(60));
+        assert_eq!(c.max_retries, 3);
+        assert_eq!(c.retries_wait, Duration::from_secs(1));
+        assert_eq!(c.retries_max_wait, Duration::from_secs(20));
+    }
+
+    #[test]
+    fn retry_settings_are_read_with_or_without_the_client_prefix() {
+        let c = RegistryConfig::from_properties([
+            ("schema.registry.url", "http://r:8081"),
+            ("max.retries", "5"),
+            ("schema.registry.retries.wait.ms", "250"),
+            ("retries.max.wait.ms", "4000"),
+        ])
+        .unwrap();
+        assert_eq!(c.max_retries, 5);
+        assert_eq!(c.retries_wait, Duration::from_millis(250));
+        assert_eq!(c.retries_max_wait, Duration::from_secs(4));
+        let e = RegistryConfig::from_properties([
+            ("schema.registry.url", "http://r:8081"),
+            ("schema.registry.max.retries", "-1"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.key, "schema.registry.max.retries");
+        assert!(e.to_string().contains("`-1` is not a count"), "{e}");
     }
 
     #[test]

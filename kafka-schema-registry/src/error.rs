@@ -130,11 +130,11 @@ impl RegistryError {
     }
 
     /// Whether asking again later may succeed (the registry was unreachable or
-    /// answered 5xx).
+    /// answered 5xx, 408 or 429).
     pub fn is_retriable(&self) -> bool {
         match self {
             RegistryError::Unreachable { .. } => true,
-            RegistryError::Refused { status, .. } => *status >= 500,
+            RegistryError::Refused { status, .. } => *status >= 500 || matches!(status, 408 | 429),
             _ => false,
         }
     }

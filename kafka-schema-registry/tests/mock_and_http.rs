@@ -266,6 +266,7 @@ fn a_silent_registry_times_out_within_the_read_timeout() {
     let c = client(&[
         ("schema.registry.url", &url),
         ("schema.registry.http.read.timeout.ms", "300"),
+        ("max.retries", "0"),
     ]);
     let started = Instant::now();
     let err = c.register("orders-value", &Schema::avro(V1)).unwrap_err();
@@ -284,7 +285,10 @@ fn a_registry_that_is_down_is_unreachable() {
         .local_addr()
         .unwrap()
         .port();
-    let c = client(&[("schema.registry.url", &format!("http://127.0.0.1:{port}"))]);
+    let c = client(&[
+        ("schema.registry.url", &format!("http://127.0.0.1:{port}")),
+        ("retries.wait.ms", "10"),
+    ]);
     let err = c.register("orders-value", &Schema::avro(V1)).unwrap_err();
     assert!(matches!(err, RegistryError::Unreachable { .. }), "{err:?}");
 }
@@ -307,15 +311,115 @@ fn a_registry_node_that_is_down_is_skipped_by_the_next_requests() {
         });
     }
     let (up_url, server) = scripted_server(vec![(200, r#"{"id":1}"#), (200, r#"{"id":2}"#)]);
-    let c = client(&[("schema.registry.url", &format!("{down_url},{up_url}"))]);
+    let c = client(&[
+        ("schema.registry.url", &format!("{down_url},{up_url}")),
+        ("max.retries", "1"),
+        ("retries.wait.ms", "5"),
+    ]);
     assert_eq!(c.register("a-value", &Schema::avro(V1)).unwrap(), 1);
     assert_eq!(
         attempts.load(Ordering::SeqCst),
-        1,
-        "tried first, failed over"
+        2,
+        "tried first and once again (max.retries=1), then failed over"
     );
     // As Java's UrlList: the next request starts at the node that answered.
     assert_eq!(c.register("b-value", &Schema::avro(V1)).unwrap(), 2);
-    assert_eq!(attempts.load(Ordering::SeqCst), 1, "not tried again");
+    assert_eq!(attempts.load(Ordering::SeqCst), 2, "not tried again");
     assert_eq!(server.join().unwrap().len(), 2);
+}
+
+/// A registry answering 503 (restarting) or 429 (rate limit) is asked again
+/// after a backoff, as Confluent's client does; other refusals are not.
+#[test]
+fn a_busy_registry_is_asked_again_after_a_backoff() {
+    let (url, server) = scripted_server(vec![
+        (
+            503,
+            r#"{"error_code":50003,"message":"Error while forwarding the request to the leader"}"#,
+        ),
+        (429, r#"{"message":"Too Many Requests"}"#),
+        (200, r#"{"id":9}"#),
+        (
+            404,
+            r#"{"error_code":40401,"message":"Subject 'x-value' not found."}"#,
+        ),
+    ]);
+    let c = client(&[("schema.registry.url", &url), ("retries.wait.ms", "20")]);
+    assert_eq!(c.register("orders-value", &Schema::avro(V1)).unwrap(), 9);
+    let err = c.latest_version("x-value").unwrap_err();
+    assert!(
+        matches!(err, RegistryError::Refused { status: 404, .. }),
+        "{err:?}"
+    );
+    let requests = server.join().unwrap();
+    assert_eq!(requests.len(), 4, "3 for the registration, 1 for the 404");
+    assert!(
+        requests[..3]
+            .iter()
+            .all(|r| r.starts_with("POST /subjects/orders-value/versions ")),
+        "{requests:?}"
+    );
+}
+
+/// Still busy after `max.retries`: the registry's refusal, retriable.
+#[test]
+fn a_registry_busy_past_max_retries_is_a_retriable_refusal() {
+    let (url, server) = scripted_server(vec![(503, r#"{"message":"unavailable"}"#); 3]);
+    let c = client(&[
+        ("schema.registry.url", &url),
+        ("max.retries", "2"),
+        ("retries.wait.ms", "10"),
+    ]);
+    let err = c.register("orders-value", &Schema::avro(V1)).unwrap_err();
+    assert!(
+        matches!(err, RegistryError::Refused { status: 503, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_retriable());
+    assert_eq!(
+        server.join().unwrap().len(),
+        3,
+        "the first try and 2 retries"
+    );
+}
+
+/// A node that stays busy is left for the next one, which the next request
+/// starts at.
+#[test]
+fn a_node_busy_past_its_retries_fails_over_to_the_next() {
+    let (busy_url, busy) = scripted_server(vec![(503, "{}"); 2]);
+    let (up_url, up) = scripted_server(vec![(200, r#"{"id":1}"#), (200, r#"{"id":2}"#)]);
+    let c = client(&[
+        ("schema.registry.url", &format!("{busy_url},{up_url}")),
+        ("max.retries", "1"),
+        ("retries.wait.ms", "5"),
+    ]);
+    assert_eq!(c.register("a-value", &Schema::avro(V1)).unwrap(), 1);
+    assert_eq!(c.register("b-value", &Schema::avro(V1)).unwrap(), 2);
+    assert_eq!(busy.join().unwrap().len(), 2);
+    assert_eq!(up.join().unwrap().len(), 2);
+}
+
+/// `call_timeout` (a producer's `max.block.ms`) bounds the retries and their
+/// backoffs, not only each request.
+#[test]
+fn the_call_timeout_bounds_retries_and_backoffs() {
+    let (url, _server) = scripted_server(vec![(503, "{}"); 4]);
+    let mut config = RegistryConfig::from_properties([
+        ("schema.registry.url", url.as_str()),
+        ("max.retries", "3"),
+        ("retries.wait.ms", "10000"),
+    ])
+    .unwrap();
+    config.call_timeout = Some(Duration::from_millis(300));
+    let c = SchemaRegistryClient::new(config).unwrap();
+    let started = Instant::now();
+    let err = c.register("orders-value", &Schema::avro(V1)).unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(err, RegistryError::Refused { status: 503, .. }),
+        "{err:?}"
+    );
+    // Without the bound the backoffs alone could reach 10 + 20 + 20 s.
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }

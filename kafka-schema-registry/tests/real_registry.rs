@@ -2,6 +2,12 @@
 //! started by scripts/registry (kafka-testkit), and read back by an
 //! independent client (curl through the testkit).
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
 use kafka_schema_registry::{RegistryConfig, RegistryError, Schema, SchemaRegistryClient};
 use kafka_testkit::registry::Registry;
 use kafka_testkit::unique_name;
@@ -66,4 +72,99 @@ fn register_lookup_fetch_latest_and_compatibility_against_apicurio() {
         matches!(err, RegistryError::Refused { status: 404, .. }),
         "{err:?}"
     );
+}
+
+/// A front for `registry_url` that answers its first `busy` connections with
+/// HTTP 503 (as a registry whose leader is restarting does) and relays the
+/// later ones to the registry. Returns its URL and the connections it saw.
+fn busy_front(registry_url: &str, busy: usize) -> (String, Arc<AtomicUsize>) {
+    let authority = registry_url.trim_start_matches("http://");
+    let (backend, path) = authority.split_at(authority.find('/').unwrap_or(authority.len()));
+    let backend = backend.to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}{path}", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            if counter.fetch_add(1, Ordering::SeqCst) < busy {
+                read_request(&mut client);
+                let body = r#"{"error_code":50003,"message":"leader not available"}"#;
+                let _ = write!(
+                    client,
+                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                continue;
+            }
+            let Ok(server) = TcpStream::connect(&backend) else {
+                continue;
+            };
+            let (mut client_read, mut server_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            thread::spawn(move || {
+                let _ = std::io::copy(&mut client_read, &mut server_write);
+                let _ = server_write.shutdown(std::net::Shutdown::Write);
+            });
+            let (mut server_read, mut client_write) = (server, client);
+            thread::spawn(move || {
+                let _ = std::io::copy(&mut server_read, &mut client_write);
+                let _ = client_write.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// Reads one HTTP request (head and `Content-Length` body) off `stream`.
+fn read_request(stream: &mut TcpStream) {
+    let mut received = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if received.len() >= end + 4 + length {
+                return;
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// A registry that answers 503 twice is asked again (Confluent's
+/// `max.retries`): the schema is registered in the real registry.
+#[test]
+fn a_registry_that_answers_503_is_asked_again_and_registers() {
+    let registry = Registry::get();
+    let (front, seen) = busy_front(registry.url(), 2);
+    let client = SchemaRegistryClient::new(
+        RegistryConfig::from_properties([
+            ("schema.registry.url", front.as_str()),
+            ("retries.wait.ms", "50"),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    let subject = format!("{}-value", unique_name("busy"));
+    let id = client.register(&subject, &Schema::avro(V1)).unwrap();
+    assert!(
+        seen.load(Ordering::SeqCst) >= 3,
+        "two refusals, then the registry"
+    );
+    assert_eq!(registry.versions(&subject), vec![1]);
+    let direct = SchemaRegistryClient::new(
+        RegistryConfig::from_properties([("schema.registry.url", registry.url())]).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(direct.lookup(&subject, &Schema::avro(V1)).unwrap().id, id);
 }

@@ -156,9 +156,10 @@ pub enum RegistrySetupError {
     Client(#[from] RegistryError),
 }
 
-/// The registry properties of a producer, with request timeouts bounded by
-/// `max.block.ms` (a registry that is down fails the first send, or the
-/// template's start for registered types, within it).
+/// The registry properties of a producer, with each call (its retries and
+/// failovers included) bounded by `max.block.ms` (a registry that is down
+/// fails the first send, or the template's start for registered types,
+/// within it).
 pub(crate) fn registry_config<'a>(
     properties: impl IntoIterator<Item = (&'a str, &'a str)>,
     max_block: Duration,
@@ -166,6 +167,7 @@ pub(crate) fn registry_config<'a>(
     let mut config = RegistryConfig::from_properties(properties)?;
     config.connect_timeout = config.connect_timeout.min(max_block);
     config.read_timeout = config.read_timeout.min(max_block);
+    config.call_timeout = Some(config.call_timeout.map_or(max_block, |t| t.min(max_block)));
     Ok(config)
 }
 
