@@ -441,21 +441,28 @@ impl ProducerMetrics {
         sensors.nodes.entry(node).or_default();
     }
 
-    /// A Produce response from `node`: its latency and the throttle it asked for.
-    pub fn record_produce_response(
-        &self,
-        node: Option<i32>,
-        latency: Duration,
-        throttle: Duration,
-    ) {
-        if !throttle.is_zero() {
-            self.throttled_responses.fetch_add(1, Ordering::Relaxed);
+    /// The `throttle_time_ms` of responses, of every kind (Java's
+    /// `NetworkClient` records each response's in `produce-throttle-time`).
+    pub fn record_throttles(&self, throttles_ms: &[u32]) {
+        if throttles_ms.is_empty() {
+            return;
         }
+        let throttled = throttles_ms.iter().filter(|ms| **ms > 0).count();
+        self.throttled_responses
+            .fetch_add(throttled as u64, Ordering::Relaxed);
+        let now = self.now_ms();
+        let mut sensors = lock(&self.sensors);
+        for ms in throttles_ms {
+            sensors.throttle.record(&self.window, f64::from(*ms), now);
+        }
+    }
+
+    /// A Produce response from `node`: its latency.
+    pub fn record_produce_response(&self, node: Option<i32>, latency: Duration) {
         let now = self.now_ms();
         let window = &self.window;
         let mut sensors = lock(&self.sensors);
         sensors.latency.record(window, millis(latency), now);
-        sensors.throttle.record(window, millis(throttle), now);
         if let Some(node) = node {
             sensors
                 .nodes
@@ -798,8 +805,10 @@ pub struct MetricsSnapshot {
     pub metadata_refresh_total: u64,
     /// Times the idempotent producer bumped its epoch to recover sequences.
     pub producer_epoch_bump_total: u64,
-    /// Average time Produce responses asked this client to wait because of a
-    /// quota, over all responses (Java: `produce-throttle-time-avg`).
+    /// Average time responses asked this client to wait because of a quota,
+    /// over all responses of every kind, unthrottled ones included (Java:
+    /// `produce-throttle-time-avg`, which its `NetworkClient` records for
+    /// every response).
     pub produce_throttle_time_avg: Duration,
     /// Longest such time (Java: `produce-throttle-time-max`).
     pub produce_throttle_time_max: Duration,
@@ -807,8 +816,8 @@ pub struct MetricsSnapshot {
     pub produce_throttle_time_avg_ms: f64,
     /// `produce-throttle-time-max` in ms (NaN with no response in the windows).
     pub produce_throttle_time_max_ms: f64,
-    /// Produce responses that throttled this client: the broker was not sent
-    /// to for the time they gave (KIP-219).
+    /// Responses (of every kind) that gave a quota throttle time: from
+    /// KIP-219's versions on, the broker was not sent to for that long.
     pub produce_throttled_total: u64,
     /// Batches split because the broker found them too large
     /// (`MESSAGE_TOO_LARGE`; Java: `batch-split-total`).

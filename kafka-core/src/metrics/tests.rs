@@ -28,8 +28,12 @@ fn recorded() -> ProducerMetrics {
     // The 4 records of a batch of `orders` queued again, and resent.
     metrics.record_retry("orders", 4);
     metrics.record_produce_request(2, [batch(&orders, 4, 500)]);
-    metrics.record_produce_response(Some(1), Duration::from_millis(10), Duration::ZERO);
-    metrics.record_produce_response(Some(2), Duration::from_millis(30), Duration::from_millis(5));
+    metrics.record_produce_response(Some(1), Duration::from_millis(10));
+    metrics.record_produce_response(Some(2), Duration::from_millis(30));
+    // The two Produce responses' throttles, then a metadata response's: every
+    // response counts in produce-throttle-time, as Java's NetworkClient.
+    metrics.record_throttles(&[0, 5]);
+    metrics.record_throttles(&[1]);
     // Node 1's Produce request and its connection's two handshake
     // requests; node 2's Produce request; a metadata request at bootstrap.
     metrics.record_outgoing(Some(1), 700, 3);
@@ -73,7 +77,8 @@ fn the_statistics_mean_what_javas_do() {
     assert_eq!(snapshot.request_latency_avg, Duration::from_millis(20));
     assert_eq!(snapshot.request_latency_max_ms, 30.0);
     assert_eq!(snapshot.produce_throttle_time_max, Duration::from_millis(5));
-    assert_eq!(snapshot.produce_throttled_total, 1);
+    assert_eq!(snapshot.produce_throttle_time_avg_ms, 2.0);
+    assert_eq!(snapshot.produce_throttled_total, 2);
     assert_eq!(snapshot.outgoing_byte_total, 750);
     // Young rates are taken over at least one full window (30 s by default).
     assert!(snapshot.record_send_rate > 0.0 && snapshot.record_send_rate <= 9.0 / 30.0);

@@ -20,7 +20,7 @@ use crate::protocol::messages::{
     ApiVersionsRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
 };
 use crate::protocol::{
-    ApiKey, DecodeError, ErrorCode, Request, decode_response, encode_request_frame,
+    ApiKey, DecodeError, ErrorCode, Request, Response, decode_response, encode_request_frame,
 };
 
 /// The write half of whatever transport the connection runs over (TCP or TLS).
@@ -291,6 +291,10 @@ impl BrokerConnection {
 
     /// Bytes and requests written, and bytes and responses read, so far (the
     /// handshake's included).
+    pub(crate) fn throttle(&self) -> &super::ThrottleLog {
+        &self.shared.throttle
+    }
+
     pub(crate) fn traffic(&self) -> crate::metrics::Traffic {
         self.shared.traffic()
     }
@@ -666,7 +670,7 @@ impl<T> std::fmt::Debug for PendingResponse<T> {
     }
 }
 
-impl<T> PendingResponse<T> {
+impl<T: Response> PendingResponse<T> {
     /// The request's correlation id.
     pub fn correlation_id(&self) -> i32 {
         self.correlation_id
@@ -708,12 +712,18 @@ impl<T> PendingResponse<T> {
             }
         };
         let body: Bytes = reply?;
-        decode(&body, version).map_err(|source| NetworkError::Decode {
+        let response = decode(&body, version).map_err(|source| NetworkError::Decode {
             address: shared.address().to_owned(),
             api,
             version,
             source,
-        })
+        })?;
+        shared.throttle.response(
+            response.throttle_time_ms(),
+            T::client_throttles(version),
+            Instant::now(),
+        );
+        Ok(response)
     }
 }
 

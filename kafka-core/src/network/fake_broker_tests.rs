@@ -707,3 +707,40 @@ async fn debug_output_names_the_broker_only() {
     assert_eq!(pending.version(), 12);
     assert_eq!(ApiVersionsRequest::API_KEY, ApiKey::ApiVersions);
 }
+
+/// Every response's `throttle_time_ms` is logged (Java records each in
+/// `produce-throttle-time`), and one from KIP-219's versions on, of any
+/// kind, mutes the connection for that long: Java's `maybeThrottle` runs
+/// for every response, not only Produce ones.
+#[tokio::test]
+async fn a_throttled_answer_of_any_kind_mutes_the_connection() {
+    const THROTTLE_MS: i32 = 250;
+    let address = fake_broker(standard(|seen| {
+        let body = encode(
+            &TheirMetadata::default().with_throttle_time_ms(THROTTLE_MS),
+            seen.version,
+        );
+        Action::Write(frame(seen.correlation_id, seen.version >= 9, &body))
+    }))
+    .await;
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
+    // The ApiVersions answer of the handshake, unthrottled.
+    assert_eq!(connection.throttle().take(), vec![0]);
+    assert_eq!(connection.throttle().muted_until(), None);
+    let before = tokio::time::Instant::now();
+    let pending = connection
+        .send(&MetadataRequest::for_topics(["orders"]))
+        .await
+        .unwrap();
+    assert!(pending.version() >= 6, "Metadata v{}", pending.version());
+    pending.wait(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(connection.throttle().take(), vec![THROTTLE_MS as u32]);
+    let muted_until = connection.throttle().muted_until().expect("muted");
+    assert!(
+        muted_until >= before + Duration::from_millis(THROTTLE_MS as u64),
+        "{:?}",
+        muted_until - before
+    );
+}

@@ -30,6 +30,7 @@ mod error;
 mod reader;
 pub mod sasl;
 mod shared;
+mod throttle;
 pub mod tls;
 mod versions;
 
@@ -41,6 +42,7 @@ pub use error::{DisconnectReason, NetworkError};
 pub use sasl::AuthFailure;
 pub use tls::TlsFailure;
 pub use versions::BrokerApiVersions;
+pub(crate) use throttle::ThrottleLog;
 
 #[cfg(test)]
 mod fake_broker_tests;

@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     bytes_read: AtomicU64,
     /// Response frames read (`response-total`).
     responses_read: AtomicU64,
+    /// What the responses said about quota throttling.
+    pub(crate) throttle: super::ThrottleLog,
 }
 
 impl Shared {
@@ -68,6 +70,7 @@ impl Shared {
             requests_written: AtomicU64::new(0),
             bytes_read: AtomicU64::new(0),
             responses_read: AtomicU64::new(0),
+            throttle: super::ThrottleLog::default(),
         }
     }
 

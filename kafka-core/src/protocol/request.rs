@@ -94,6 +94,22 @@ pub trait Response: Sized {
     /// Decode the body (after the response header) at `version`. The decoder's
     /// flexible flag is set by the implementation from `version`.
     fn decode(buf: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError>;
+
+    /// How long the broker says it throttles this client for a quota
+    /// (`throttle_time_ms`; 0 for responses without the field). Java records
+    /// it for every response in `produce-throttle-time`.
+    fn throttle_time_ms(&self) -> i32 {
+        0
+    }
+
+    /// KIP-219: whether at `version` the broker answered before throttling,
+    /// so the client must hold its next requests on the connection for
+    /// [`throttle_time_ms`](Self::throttle_time_ms) itself (Java's
+    /// `shouldClientThrottle`).
+    fn client_throttles(version: i16) -> bool {
+        let _ = version;
+        false
+    }
 }
 
 /// Decode a whole response body for request type `R`, rejecting trailing bytes

@@ -9,6 +9,8 @@ use crate::metrics::Traffic;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
@@ -53,6 +55,17 @@ pub(crate) trait Link: Send + Sync + 'static {
     /// Requests written whose answers have not come yet (any kind).
     fn in_flight(&self) -> usize {
         0
+    }
+
+    /// The `throttle_time_ms` of every response decoded since last taken.
+    fn take_throttles(&self) -> Vec<u32> {
+        Vec::new()
+    }
+
+    /// Until when a response said the broker throttles this client (KIP-219):
+    /// nothing is written to it before.
+    fn muted_until(&self) -> Option<Instant> {
+        None
     }
 
     /// Whether the broker advertises KIP-714's GetTelemetrySubscriptions and
@@ -196,6 +209,14 @@ impl Link for BrokerConnection {
 
     fn traffic(&self) -> Traffic {
         BrokerConnection::traffic(self)
+    }
+
+    fn take_throttles(&self) -> Vec<u32> {
+        self.throttle().take()
+    }
+
+    fn muted_until(&self) -> Option<Instant> {
+        self.throttle().muted_until()
     }
 
     fn in_flight(&self) -> usize {

@@ -105,7 +105,7 @@ impl ProducerShared {
 const PUBLISH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Counts what was written to and read from `sink`'s connection since last
-/// counted.
+/// counted, and the quota throttles its responses gave.
 fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
     let Some(link) = &sink.link else { return };
     let so_far = link.traffic();
@@ -116,6 +116,7 @@ fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
         Target::Bootstrap(_) => None,
     };
     metrics.record_io(node, new);
+    metrics.record_throttles(&link.take_throttles());
 }
 
 /// A flag set once that a thread can wait on with a timeout.
@@ -466,8 +467,6 @@ impl Sender {
                 sink.counted = Traffic::default();
                 sink.failures = 0;
                 sink.backoff_until = None;
-                // A new connection is not throttled (Java keeps it per connection).
-                sink.muted_until = None;
             }
             Err(error) => {
                 tracing::warn!(%error, "cannot connect");
@@ -911,20 +910,23 @@ impl Sender {
                 if let Some(driver) = self.txn.as_mut() {
                     driver.produce_answered(sent_at, now);
                 }
-                let throttle =
-                    Duration::from_millis(u64::try_from(response.throttle_time_ms).unwrap_or(0));
                 let node = match &target {
                     Target::Node(id) => Some(*id),
                     Target::Bootstrap(_) => None,
                 };
                 self.shared
                     .metrics
-                    .record_produce_response(node, now - sent_at, throttle);
-                if !throttle.is_zero() {
-                    tracing::debug!(?throttle, "the broker throttles this client (quota)");
-                    if let Some(sink) = self.nodes.get_mut(&target) {
-                        sink.throttle(throttle, now);
-                    }
+                    .record_produce_response(node, now - sent_at);
+                if response.throttle_time_ms > 0 {
+                    tracing::debug!(
+                        throttle_ms = response.throttle_time_ms,
+                        "the broker throttles this client (quota)"
+                    );
+                }
+                // The connection muted itself (KIP-219); its throttle values
+                // go to the metrics now, with this response's.
+                if let Some(sink) = self.nodes.get_mut(&target) {
+                    count_outgoing(&self.shared.metrics, &target, sink);
                 }
                 let cluster = self.shared.metadata.cluster();
                 for mut batch in batches {

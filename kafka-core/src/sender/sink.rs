@@ -33,9 +33,6 @@ pub(super) struct Sink {
     /// Connection attempts failed in a row.
     pub failures: u32,
     pub backoff_until: Option<Instant>,
-    /// KIP-219: the broker throttled this client (a quota); nothing more goes
-    /// to it before this instant.
-    pub muted_until: Option<Instant>,
     /// `link`'s traffic already counted in the metrics.
     pub counted: crate::metrics::Traffic,
     /// When `link` was last seen in use (a request written or awaited), and
@@ -69,10 +66,13 @@ impl Sink {
     /// fully written, fewer than `max_in_flight` unanswered. `Err` carries the
     /// instant the sink unmutes when throttling is what holds it.
     pub fn may_produce(&self, max_in_flight: usize, now: Instant) -> Result<(), Option<Instant>> {
-        if let Some(until) = self.muted_until.filter(|u| *u > now) {
+        let Some(link) = self.link.as_ref().filter(|l| !l.is_closed()) else {
+            return Err(None);
+        };
+        if let Some(until) = link.muted_until().filter(|u| *u > now) {
             return Err(Some(until));
         }
-        if self.writing || self.in_flight >= max_in_flight || self.open_link().is_none() {
+        if self.writing || self.in_flight >= max_in_flight {
             return Err(None);
         }
         Ok(())
@@ -87,17 +87,6 @@ impl Sink {
     /// The answer came, or the request failed.
     pub fn request_done(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
-    }
-
-    /// KIP-219: a response said the broker throttles this client for `throttle`.
-    /// (Brokers since Kafka 2.0 answer at once and then ignore the connection
-    /// for that long; the client must not send in the meantime.)
-    pub fn throttle(&mut self, throttle: Duration, now: Instant) {
-        if throttle.is_zero() {
-            return;
-        }
-        let until = now + throttle;
-        self.muted_until = Some(self.muted_until.map_or(until, |u| u.max(until)));
     }
 }
 

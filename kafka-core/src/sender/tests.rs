@@ -410,6 +410,8 @@ struct FakeLink {
     node: i32,
     address: String,
     closed: std::sync::atomic::AtomicBool,
+    /// As a connection's: what its answers said about quota throttling.
+    throttle: crate::network::ThrottleLog,
 }
 
 impl FakeLink {
@@ -424,6 +426,14 @@ impl FakeLink {
 impl Link for FakeLink {
     fn address(&self) -> &str {
         &self.address
+    }
+
+    fn take_throttles(&self) -> Vec<u32> {
+        self.throttle.take()
+    }
+
+    fn muted_until(&self) -> Option<tokio::time::Instant> {
+        self.throttle.muted_until()
     }
 
     fn is_closed(&self) -> bool {
@@ -759,6 +769,14 @@ impl Link for FakeLink {
             Ok(Some(
                 async move {
                     tokio::time::sleep(delay).await;
+                    if let Ok(response) = &answer {
+                        // As a connection decoding a Produce v6+ answer.
+                        self.throttle.response(
+                            response.throttle_time_ms,
+                            true,
+                            tokio::time::Instant::now(),
+                        );
+                    }
                     answer
                 }
                 .boxed() as Answer,
@@ -842,6 +860,7 @@ impl Connector for Fake {
             node,
             address,
             closed: Default::default(),
+            throttle: Default::default(),
         };
         async move { Ok(Arc::new(link) as Arc<dyn Link>) }.boxed()
     }

@@ -54,6 +54,14 @@ impl Request for AddOffsetsToTxnRequest {
 }
 
 impl Response for AddOffsetsToTxnResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 1
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         AddOffsetsToTxnRequest::prepare_body_decoder(dec, version)?;
         let response = AddOffsetsToTxnResponse {

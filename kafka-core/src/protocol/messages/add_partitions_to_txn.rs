@@ -86,6 +86,14 @@ impl Request for AddPartitionsToTxnRequest {
 }
 
 impl Response for AddPartitionsToTxnResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 1
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         AddPartitionsToTxnRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = dec.i32()?;

@@ -118,6 +118,14 @@ impl Request for ApiVersionsRequest {
 }
 
 impl Response for ApiVersionsResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 2
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         ApiVersionsRequest::check_decode_version(version)?;
         // An UNSUPPORTED_VERSION answer is always laid out as v0 (KIP-511).

@@ -82,6 +82,10 @@ impl Request for DescribeTransactionsRequest {
 }
 
 impl Response for DescribeTransactionsResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         DescribeTransactionsRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = dec.i32()?;

@@ -66,6 +66,14 @@ impl Request for EndTxnRequest {
 }
 
 impl Response for EndTxnResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 1
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         EndTxnRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = dec.i32()?;

@@ -114,6 +114,14 @@ impl Request for FindCoordinatorRequest {
 }
 
 impl Response for FindCoordinatorResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 2
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         FindCoordinatorRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = if version >= 1 { dec.i32()? } else { 0 };

@@ -97,6 +97,14 @@ impl Request for InitProducerIdRequest {
 }
 
 impl Response for InitProducerIdResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 1
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         InitProducerIdRequest::prepare_body_decoder(dec, version)?;
         let response = InitProducerIdResponse {

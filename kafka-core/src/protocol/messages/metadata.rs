@@ -152,6 +152,14 @@ impl Request for MetadataRequest {
 }
 
 impl Response for MetadataResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 6
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         MetadataRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = dec.i32()?;

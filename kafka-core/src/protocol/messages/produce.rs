@@ -183,6 +183,14 @@ impl Request for ProduceRequest {
 }
 
 impl Response for ProduceResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 6
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         ProduceRequest::prepare_body_decoder(dec, version)?;
         let topics = dec.array(|dec| {

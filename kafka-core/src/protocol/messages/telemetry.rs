@@ -94,6 +94,10 @@ impl Request for GetTelemetrySubscriptionsRequest {
 }
 
 impl Response for GetTelemetrySubscriptionsResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         GetTelemetrySubscriptionsRequest::prepare_body_decoder(dec, version)?;
         let response = GetTelemetrySubscriptionsResponse {
@@ -132,6 +136,10 @@ impl Request for PushTelemetryRequest {
 }
 
 impl Response for PushTelemetryResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         PushTelemetryRequest::prepare_body_decoder(dec, version)?;
         let response = PushTelemetryResponse {

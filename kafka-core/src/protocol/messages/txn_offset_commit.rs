@@ -125,6 +125,14 @@ impl Request for TxnOffsetCommitRequest {
 }
 
 impl Response for TxnOffsetCommitResponse {
+    fn throttle_time_ms(&self) -> i32 {
+        self.throttle_time_ms
+    }
+
+    fn client_throttles(version: i16) -> bool {
+        version >= 1
+    }
+
     fn decode(dec: &mut Decoder<'_>, version: i16) -> Result<Self, DecodeError> {
         TxnOffsetCommitRequest::prepare_body_decoder(dec, version)?;
         let throttle_time_ms = dec.i32()?;
