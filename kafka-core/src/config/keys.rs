@@ -118,6 +118,12 @@ pub const SASL_JAAS_CONFIG: &str = "sasl.jaas.config";
 pub const SASL_LOGIN_CALLBACK_HANDLER_CLASS: &str = "sasl.login.callback.handler.class";
 /// `sasl.login.refresh.window.factor`: refresh a token at this share of its life (0.8).
 pub const SASL_LOGIN_REFRESH_WINDOW_FACTOR: &str = "sasl.login.refresh.window.factor";
+/// `sasl.login.refresh.window.jitter`: random share of a token's life added
+/// to the window factor (0.05, at most 0.25).
+pub const SASL_LOGIN_REFRESH_WINDOW_JITTER: &str = "sasl.login.refresh.window.jitter";
+/// `sasl.login.refresh.min.period.seconds`: wait at least this long after a
+/// token is fetched before fetching another (60, at most 900).
+pub const SASL_LOGIN_REFRESH_MIN_PERIOD_SECONDS: &str = "sasl.login.refresh.min.period.seconds";
 /// `sasl.login.refresh.buffer.seconds`: refresh at least this long before expiry (300).
 pub const SASL_LOGIN_REFRESH_BUFFER_SECONDS: &str = "sasl.login.refresh.buffer.seconds";
 /// `sasl.login.connect.timeout.ms`: connect timeout of the token endpoint (10 s).
@@ -144,6 +150,9 @@ pub const SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_SECRET: &str =
     "sasl.oauthbearer.client.credentials.client.secret";
 /// `sasl.oauthbearer.scope`: scope asked of the token endpoint (else JAAS `scope`).
 pub const SASL_OAUTHBEARER_SCOPE: &str = "sasl.oauthbearer.scope";
+/// `sasl.oauthbearer.header.urlencode` (KIP-1025): form-encode the client id
+/// and secret in the token request's Basic header (false: sent as written).
+pub const SASL_OAUTHBEARER_HEADER_URLENCODE: &str = "sasl.oauthbearer.header.urlencode";
 /// `client.dns.lookup`: `use_all_dns_ips` or `resolve_canonical_bootstrap_servers_only`.
 pub const CLIENT_DNS_LOOKUP: &str = "client.dns.lookup";
 

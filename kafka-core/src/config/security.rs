@@ -85,6 +85,8 @@ pub(crate) const SECURITY_KEYS: &[&str] = &[
     keys::SASL_JAAS_CONFIG,
     keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS,
     keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR,
+    keys::SASL_LOGIN_REFRESH_WINDOW_JITTER,
+    keys::SASL_LOGIN_REFRESH_MIN_PERIOD_SECONDS,
     keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS,
     keys::SASL_LOGIN_CONNECT_TIMEOUT_MS,
     keys::SASL_LOGIN_READ_TIMEOUT_MS,
@@ -96,6 +98,7 @@ pub(crate) const SECURITY_KEYS: &[&str] = &[
     keys::SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_ID,
     keys::SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_SECRET,
     keys::SASL_OAUTHBEARER_SCOPE,
+    keys::SASL_OAUTHBEARER_HEADER_URLENCODE,
 ];
 
 /// `security.protocol` and the `ssl.*`/`sasl.*` values as set, secrets wrapped.

@@ -7,10 +7,14 @@
 //! - anything implementing [`TokenProvider`] (for example a client-credentials
 //!   login against an OIDC identity provider), handed to [`OAuthBearer::new`].
 //!
-//! Tokens are cached and fetched again when a share of their lifetime
-//! (`sasl.login.refresh.window.factor`, 0.8) has passed, or
-//! `sasl.login.refresh.buffer.seconds` (300) before they expire, whichever comes
-//! first. Tokens are secrets: `Debug` never shows them.
+//! Tokens are cached, one for all connections, and fetched again when Java's
+//! login refresher would: once a share of their lifetime
+//! (`sasl.login.refresh.window.factor` 0.8 plus up to
+//! `sasl.login.refresh.window.jitter` 0.05) has passed, but not later than
+//! `sasl.login.refresh.buffer.seconds` (300) before they expire nor sooner
+//! than `sasl.login.refresh.min.period.seconds` (60) after the fetch; a token
+//! too short-lived for both margins is refreshed at that share of what is
+//! left of it. Tokens are secrets: `Debug` never shows them.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -61,12 +65,18 @@ pub trait TokenProvider: Send + Sync + fmt::Debug {
     fn principal(&self) -> String;
 }
 
-/// When to fetch a new token (`sasl.login.refresh.*`).
+/// When to fetch a new token (`sasl.login.refresh.*`, Java's
+/// `ExpiringCredentialRefreshingLogin`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RefreshPolicy {
-    /// `sasl.login.refresh.window.factor` (0.8).
+    /// `sasl.login.refresh.window.factor` (0.8; 0.5 to 1.0).
     pub window_factor: f64,
-    /// `sasl.login.refresh.buffer.seconds` (300).
+    /// `sasl.login.refresh.window.jitter` (0.05; 0 to 0.25): a random share
+    /// of the lifetime up to this is added to the factor.
+    pub window_jitter: f64,
+    /// `sasl.login.refresh.min.period.seconds` (60; 0 to 900).
+    pub min_period: Duration,
+    /// `sasl.login.refresh.buffer.seconds` (300; 0 to 3600).
     pub buffer: Duration,
 }
 
@@ -74,24 +84,47 @@ impl Default for RefreshPolicy {
     fn default() -> Self {
         RefreshPolicy {
             window_factor: 0.8,
+            window_jitter: 0.05,
+            min_period: Duration::from_secs(60),
             buffer: Duration::from_secs(300),
         }
     }
 }
 
 impl RefreshPolicy {
-    fn refresh_at(&self, token: &OAuthToken) -> SystemTime {
-        let life = token
-            .expires_at
-            .duration_since(token.issued_at)
-            .unwrap_or_default();
-        let by_factor = token.issued_at + life.mul_f64(self.window_factor.clamp(0.5, 1.0));
-        let by_buffer = token
-            .expires_at
-            .checked_sub(self.buffer)
-            .unwrap_or(token.issued_at);
-        by_factor.min(by_buffer.max(token.issued_at))
+    /// When `token`, fetched at `fetched_at`, is fetched again (Java's
+    /// `refreshMs`); `random` in 0..1 draws the jitter.
+    fn refresh_at(&self, token: &OAuthToken, fetched_at: SystemTime, random: f64) -> SystemTime {
+        let expires = token.expires_at;
+        let Ok(left) = expires.duration_since(fetched_at) else {
+            // Expired already: ask again at once.
+            return fetched_at;
+        };
+        let share = (self.window_factor + self.window_jitter * random).clamp(0.0, 1.0);
+        // Too short-lived for both margins: a share of what is left.
+        if self.min_period.saturating_add(self.buffer) > left {
+            return fetched_at + left.mul_f64(share);
+        }
+        let start = token.issued_at.min(fetched_at);
+        let life = expires.duration_since(start).unwrap_or(left);
+        let proposed = start + life.mul_f64(share);
+        let buffer_start = expires - self.buffer;
+        let earliest = fetched_at + self.min_period;
+        if proposed > buffer_start {
+            buffer_start
+        } else if proposed < earliest {
+            earliest
+        } else {
+            proposed
+        }
     }
+}
+
+/// A token with when it is to be fetched again.
+#[derive(Clone)]
+struct Cached {
+    token: OAuthToken,
+    refresh_at: SystemTime,
 }
 
 /// Java's `OAuthBearerClientInitialResponse.validateExtensions`: names of
@@ -149,7 +182,7 @@ pub struct OAuthBearer {
     provider: Arc<dyn TokenProvider>,
     extensions: BTreeMap<String, String>,
     refresh: RefreshPolicy,
-    cached: Mutex<Option<OAuthToken>>,
+    cached: Mutex<Option<Cached>>,
     /// Held while a token is fetched: connections opened at once (the
     /// bootstrap and every broker) wait for one fetch, not one each.
     fetching: tokio::sync::Mutex<()>,
@@ -194,26 +227,39 @@ impl OAuthBearer {
         settings: &SecuritySettings,
         jaas: &JaasConfig,
     ) -> Result<Self, ConfigError> {
-        let number = |key: &str, default: f64| -> Result<f64, ConfigError> {
+        // Java's ranges: a value outside them is refused, not clamped.
+        let fraction = |key: &str, default: f64, max: f64, min: f64| -> Result<f64, ConfigError> {
             match settings.get(key) {
                 None => Ok(default),
                 Some(raw) => raw
+                    .trim()
                     .parse::<f64>()
                     .ok()
-                    .filter(|v| v.is_finite() && *v >= 0.0)
-                    .ok_or_else(|| ConfigError::invalid(key, raw, "a non-negative number")),
+                    .filter(|v| (min..=max).contains(v))
+                    .ok_or_else(|| {
+                        ConfigError::invalid(key, raw, format!("a number from {min} to {max}"))
+                    }),
             }
         };
-        let buffer_seconds = number(keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS, 300.0)?;
+        let seconds = |key: &str, default: u64, max: u64| -> Result<Duration, ConfigError> {
+            match settings.get(key) {
+                None => Ok(Duration::from_secs(default)),
+                Some(raw) => raw
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|v| *v <= max)
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| {
+                        ConfigError::invalid(key, raw, format!("whole seconds from 0 to {max}"))
+                    }),
+            }
+        };
         let refresh = RefreshPolicy {
-            window_factor: number(keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR, 0.8)?,
-            buffer: Duration::try_from_secs_f64(buffer_seconds).map_err(|_| {
-                ConfigError::invalid(
-                    keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS,
-                    &buffer_seconds.to_string(),
-                    "a number of seconds a clock can hold",
-                )
-            })?,
+            window_factor: fraction(keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR, 0.8, 1.0, 0.5)?,
+            window_jitter: fraction(keys::SASL_LOGIN_REFRESH_WINDOW_JITTER, 0.05, 0.25, 0.0)?,
+            min_period: seconds(keys::SASL_LOGIN_REFRESH_MIN_PERIOD_SECONDS, 60, 900)?,
+            buffer: seconds(keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS, 300, 3600)?,
         };
         let handler = settings.get(keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS);
         let endpoint = settings.get(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL);
@@ -271,15 +317,16 @@ impl OAuthBearer {
             .with_refresh(refresh))
     }
 
-    /// The cached token while it is before its refresh point.
+    /// The cached token while it is before its refresh point, and the
+    /// cached token.
     fn fresh_token(&self) -> (Option<OAuthToken>, Option<OAuthToken>) {
         let now = SystemTime::now();
         let cached = self.cached.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let fresh = cached
             .as_ref()
-            .filter(|t| self.refresh.refresh_at(t) > now)
-            .cloned();
-        (fresh, cached)
+            .filter(|c| c.refresh_at > now)
+            .map(|c| c.token.clone());
+        (fresh, cached.map(|c| c.token))
     }
 
     async fn current_token(&self) -> Result<OAuthToken, AuthFailure> {
@@ -295,7 +342,12 @@ impl OAuthBearer {
         let now = SystemTime::now();
         match self.provider.token().await {
             Ok(token) => {
-                *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+                let fetched_at = SystemTime::now();
+                let refresh_at = self.refresh.refresh_at(&token, fetched_at, fastrand::f64());
+                *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(Cached {
+                    token: token.clone(),
+                    refresh_at,
+                });
                 Ok(token)
             }
             // Past its refresh point a token is still good until it expires:
@@ -591,14 +643,109 @@ mod tests {
     }
 
     #[test]
-    fn tokens_are_cached_until_the_refresh_point() {
+    fn tokens_are_refreshed_when_javas_login_refresher_would() {
         let policy = RefreshPolicy::default();
         let now = SystemTime::now();
-        let token = UnsecuredJws::new("a", Duration::from_secs(3600)).make(now);
-        let at = policy.refresh_at(&token);
-        assert_eq!(at, now + Duration::from_secs(2880));
-        let short = UnsecuredJws::new("a", Duration::from_secs(100)).make(now);
-        assert_eq!(policy.refresh_at(&short), now);
+        let secs = |at: SystemTime| at.duration_since(now).unwrap().as_secs_f64();
+        // An hour: at 80-85% of its life, before the 300 s buffer.
+        let hour = UnsecuredJws::new("a", Duration::from_secs(3600)).make(now);
+        assert_eq!(secs(policy.refresh_at(&hour, now, 0.0)), 2880.0);
+        assert_eq!(secs(policy.refresh_at(&hour, now, 1.0)), 3060.0);
+        // Five minutes (Keycloak's default): too short for the 60 s minimum
+        // period and the 300 s buffer, refreshed at 80-85% of it, not at once.
+        let five = UnsecuredJws::new("a", Duration::from_secs(300)).make(now);
+        assert_eq!(secs(policy.refresh_at(&five, now, 0.0)), 240.0);
+        assert_eq!(secs(policy.refresh_at(&five, now, 1.0)), 255.0);
+        // Ten minutes: 80% (480 s) would be in the buffer, so at 300 s.
+        let ten = UnsecuredJws::new("a", Duration::from_secs(600)).make(now);
+        assert_eq!(secs(policy.refresh_at(&ten, now, 0.5)), 300.0);
+        // Issued long before it was fetched: not sooner than the minimum period.
+        let old = UnsecuredJws::new("a", Duration::from_secs(7200))
+            .make(now - Duration::from_secs(5700));
+        assert_eq!(secs(policy.refresh_at(&old, now, 0.0)), 60.0);
+    }
+
+    /// A token provider counting its fetches, each token living `life`.
+    #[derive(Debug)]
+    struct Counting {
+        life: Duration,
+        fetches: std::sync::atomic::AtomicUsize,
+    }
+
+    impl TokenProvider for Counting {
+        fn token(&self) -> BoxFuture<'_, Result<OAuthToken, String>> {
+            self.fetches
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let token = UnsecuredJws::new("a", self.life).make(SystemTime::now());
+            async move { Ok(token) }.boxed()
+        }
+
+        fn principal(&self) -> String {
+            "a".to_owned()
+        }
+    }
+
+    #[test]
+    fn a_five_minute_token_serves_every_connection_until_its_refresh_point() {
+        let provider = Arc::new(Counting {
+            life: Duration::from_secs(300),
+            fetches: Default::default(),
+        });
+        let oauth = OAuthBearer::new(provider.clone());
+        for _ in 0..3 {
+            oauth.prepare().now_or_never().unwrap().unwrap();
+            oauth.start().now_or_never().unwrap().unwrap();
+        }
+        assert_eq!(
+            provider.fetches.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "one token for three connections"
+        );
+    }
+
+    #[test]
+    fn refresh_settings_are_read_in_javas_ranges() {
+        let jaas = JaasConfig::parse(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+             unsecuredLoginStringClaim_sub=\"alice\";",
+        )
+        .unwrap();
+        let settings = SecuritySettings::from_pairs;
+        let oauth = OAuthBearer::from_settings(
+            &settings(&[
+                (keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR, "0.9"),
+                (keys::SASL_LOGIN_REFRESH_WINDOW_JITTER, "0.1"),
+                (keys::SASL_LOGIN_REFRESH_MIN_PERIOD_SECONDS, "30"),
+                (keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS, "120"),
+            ]),
+            &jaas,
+        )
+        .unwrap();
+        assert_eq!(
+            oauth.refresh,
+            RefreshPolicy {
+                window_factor: 0.9,
+                window_jitter: 0.1,
+                min_period: Duration::from_secs(30),
+                buffer: Duration::from_secs(120),
+            }
+        );
+        for (key, value) in [
+            (keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR, "0.3"),
+            (keys::SASL_LOGIN_REFRESH_WINDOW_JITTER, "0.5"),
+            (keys::SASL_LOGIN_REFRESH_MIN_PERIOD_SECONDS, "901"),
+            (keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS, "300.5"),
+        ] {
+            let error = OAuthBearer::from_settings(&settings(&[(key, value)]), &jaas).unwrap_err();
+            assert!(error.to_string().contains(key), "{key}={value}: {error}");
+        }
+    }
+
+    /// Moves the cached token's refresh point to now.
+    fn past_refresh_point(oauth: &OAuthBearer) {
+        if let Some(cached) = oauth.cached.lock().unwrap().as_mut() {
+            cached.refresh_at = SystemTime::now();
+        }
     }
 
     /// A token provider that gives one token, then fails (an identity
@@ -631,6 +778,7 @@ mod tests {
         }));
         let first = oauth.current_token().now_or_never().unwrap().unwrap();
         assert!(first.value == token.value);
+        past_refresh_point(&oauth);
         // The refresh fails: the token, still valid, is used again.
         let again = oauth.current_token().now_or_never().unwrap().unwrap();
         assert!(again.value == token.value);
@@ -642,6 +790,7 @@ mod tests {
             token: Mutex::new(Some(expired)),
         }));
         assert!(oauth.current_token().now_or_never().unwrap().is_ok());
+        past_refresh_point(&oauth);
         let error = oauth.current_token().now_or_never().unwrap().unwrap_err();
         assert!(format!("{error:?}").contains("HTTP 503"), "{error:?}");
     }

@@ -35,12 +35,24 @@ use crate::network::tls::{TlsConnector, TlsSettings};
 /// Largest token endpoint response read.
 const MAX_RESPONSE: usize = 1024 * 1024;
 
+/// The answers Java's `HttpAccessTokenRetriever` does not retry: the
+/// request itself is wrong (bad credentials, scope, URL). Any other failure,
+/// 408 and 429 included, is tried again within the retry time.
+const UNRETRYABLE_STATUSES: [u16; 17] = [
+    400, 401, 402, 403, 404, 405, 406, 407, 409, 410, 411, 412, 413, 414, 415, 501, 505,
+];
+
 /// Tokens from an OIDC token endpoint with the client-credentials grant.
 pub struct ClientCredentials {
     endpoint: String,
     client_id: String,
     client_secret: Password,
     scope: Option<String>,
+    /// `sasl.oauthbearer.header.urlencode` (KIP-1025, default false): whether
+    /// the Basic credentials are form-encoded first, as RFC 6749 asks; raw
+    /// by default, as Java sends them (some identity providers compare
+    /// them unencoded).
+    urlencode_header: bool,
     sub_claim: String,
     connect_timeout: Duration,
     read_timeout: Duration,
@@ -89,13 +101,21 @@ impl ClientCredentials {
                 "an https://, http:// or file: URL",
             ));
         }
+        // Trimmed, and blank taken as not set, as Java's option checks and
+        // `sanitizeString` do (a secret read from a file keeps no newline).
         let client_id = settings
             .get(keys::SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_ID)
             .or_else(|| jaas.option("clientId"))
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
             .map(str::to_owned);
         let client_secret = settings
             .secret(keys::SASL_OAUTHBEARER_CLIENT_CREDENTIALS_CLIENT_SECRET)
-            .or_else(|| jaas.option("clientSecret").map(Password::new));
+            .map(|secret| secret.expose().to_owned())
+            .or_else(|| jaas.option("clientSecret").map(str::to_owned))
+            .map(|secret| secret.trim().to_owned())
+            .filter(|secret| !secret.is_empty())
+            .map(Password::new);
         let file = endpoint.starts_with("file:");
         let (client_id, client_secret) = match (client_id, client_secret) {
             (Some(id), Some(secret)) => (id, secret),
@@ -120,13 +140,30 @@ impl ClientCredentials {
         let scope = settings
             .get(keys::SASL_OAUTHBEARER_SCOPE)
             .or_else(|| jaas.option("scope"))
+            .map(str::trim)
+            .filter(|scope| !scope.is_empty())
             .map(str::to_owned);
+        let urlencode_header = match settings.get(keys::SASL_OAUTHBEARER_HEADER_URLENCODE) {
+            None => false,
+            Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        keys::SASL_OAUTHBEARER_HEADER_URLENCODE,
+                        raw,
+                        "true or false",
+                    ));
+                }
+            },
+        };
         let tls = TlsConnector::new(&TlsSettings::default())?;
         Ok(ClientCredentials {
             endpoint,
             client_id,
             client_secret,
             scope,
+            urlencode_header,
             sub_claim: settings
                 .get(keys::SASL_OAUTHBEARER_SUB_CLAIM_NAME)
                 .unwrap_or("sub")
@@ -139,8 +176,11 @@ impl ClientCredentials {
         })
     }
 
-    /// Fetches a token, retrying transport failures and 5xx answers with backoff
-    /// until `sasl.login.retry.backoff.max.ms` has been reached.
+    /// Fetches a token as Java's `HttpAccessTokenRetriever` with its `Retry`:
+    /// a transport failure or any answer but the final ones
+    /// ([`UNRETRYABLE_STATUSES`]) is tried again after a backoff doubling from
+    /// `sasl.login.retry.backoff.ms`, while less than
+    /// `sasl.login.retry.backoff.max.ms` has passed since the first attempt.
     async fn fetch(&self) -> Result<OAuthToken, String> {
         if let Some(path) = self.endpoint.strip_prefix("file:") {
             let path = path.trim_start_matches("//");
@@ -149,37 +189,32 @@ impl ClientCredentials {
                 .map_err(|e| format!("cannot read the token file {path}: {e}"))?;
             return self.token_from(text.trim());
         }
+        let end = tokio::time::Instant::now() + self.retry_backoff_max;
         let mut backoff = self.retry_backoff;
-        let mut waited = Duration::ZERO;
         loop {
-            match self.request().await {
-                Ok((status, body)) if (200..300).contains(&status) => {
-                    return self.parse_response(&body);
-                }
-                Ok((status, body)) if status < 500 => {
+            let why = match self.request().await {
+                // Java takes 200 and 201 as the token.
+                Ok((200 | 201, body)) => return self.parse_response(&body),
+                Ok((status, body)) if UNRETRYABLE_STATUSES.contains(&status) => {
                     return Err(format!(
                         "the token endpoint {} answered HTTP {status}: {}",
                         self.endpoint,
                         oauth_error(&body)
                     ));
                 }
-                result => {
-                    let why = match result {
-                        Ok((status, _)) => format!("HTTP {status}"),
-                        Err(e) => e,
-                    };
-                    if waited >= self.retry_backoff_max {
-                        return Err(format!(
-                            "the token endpoint {} failed: {why}",
-                            self.endpoint
-                        ));
-                    }
-                    tracing::warn!(endpoint = %self.endpoint, error = %why, "token request failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    waited += backoff;
-                    backoff = (backoff * 2).min(self.retry_backoff_max);
-                }
+                Ok((status, body)) => format!("HTTP {status}: {}", oauth_error(&body)),
+                Err(e) => e,
+            };
+            let wait = backoff.min(end.saturating_duration_since(tokio::time::Instant::now()));
+            if wait.is_zero() {
+                return Err(format!(
+                    "the token endpoint {} failed: {why}",
+                    self.endpoint
+                ));
             }
+            tracing::warn!(endpoint = %self.endpoint, error = %why, "token request failed; retrying");
+            tokio::time::sleep(wait).await;
+            backoff = backoff.saturating_mul(2);
         }
     }
 
@@ -247,11 +282,12 @@ impl ClientCredentials {
             body.push_str("&scope=");
             body.push_str(&form_encode(scope));
         }
-        let credentials = STANDARD.encode(format!(
-            "{}:{}",
-            form_encode(&self.client_id),
-            form_encode(self.client_secret.expose())
-        ));
+        let secret = self.client_secret.expose();
+        let credentials = STANDARD.encode(if self.urlencode_header {
+            format!("{}:{}", form_encode(&self.client_id), form_encode(secret))
+        } else {
+            format!("{}:{secret}", self.client_id)
+        });
         let request = format!(
             "POST {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Basic {credentials}\r\n\
              Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n\
@@ -486,22 +522,130 @@ mod tests {
     /// A token endpoint on loopback: checks the client-credentials request and
     /// answers with a JWT (or an OAuth error).
     async fn token_endpoint(answer: String) -> (String, tokio::task::JoinHandle<String>) {
+        let (url, server) = token_endpoint_answering(vec![answer]).await;
+        let first = tokio::spawn(async move { server.await.unwrap().remove(0) });
+        (url, first)
+    }
+
+    /// A token endpoint giving `answers` to one connection each, in turn;
+    /// returns the requests it read.
+    async fn token_endpoint_answering(
+        answers: Vec<String>,
+    ) -> (String, tokio::task::JoinHandle<Vec<String>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !request.ends_with(b"scope=kafka+produce") {
-                let n = socket.read(&mut buf).await.unwrap();
-                assert!(n > 0, "request cut short");
-                request.extend_from_slice(&buf[..n]);
+            let mut requests = Vec::new();
+            for answer in answers {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let text = String::from_utf8_lossy(&request).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("Content-Length: "))
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            break;
+                        }
+                    }
+                    let n = socket.read(&mut buf).await.unwrap();
+                    assert!(n > 0, "request cut short");
+                    request.extend_from_slice(&buf[..n]);
+                }
+                socket.write_all(answer.as_bytes()).await.unwrap();
+                socket.shutdown().await.unwrap();
+                requests.push(String::from_utf8(request).unwrap());
             }
-            socket.write_all(answer.as_bytes()).await.unwrap();
-            socket.shutdown().await.unwrap();
-            String::from_utf8(request).unwrap()
+            requests
         });
         (url, server)
+    }
+
+    /// A token answer for `svc-orders`, valid an hour.
+    fn token_answer() -> String {
+        // {"alg":"none"} . {"sub":"svc-orders","exp":4102444800,"iat":1700000000} .
+        let body = "{\"access_token\":\"eyJhbGciOiJub25lIn0.\
+            eyJzdWIiOiJzdmMtb3JkZXJzIiwiZXhwIjo0MTAyNDQ0ODAwLCJpYXQiOjE3MDAwMDAwMDB9.\",\
+            \"expires_in\":3600}";
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    /// Rate limited (429) or timed out (408), the endpoint is asked again,
+    /// as Java's retriever does; 401 is final.
+    #[tokio::test]
+    async fn busy_token_endpoints_are_asked_again_and_refusals_are_final() {
+        let busy = |status: u16| {
+            format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
+            )
+        };
+        let (url, server) =
+            token_endpoint_answering(vec![busy(429), busy(408), token_answer()]).await;
+        let settings = SecuritySettings::from_pairs(&[
+            (keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL, &url),
+            (keys::SASL_LOGIN_RETRY_BACKOFF_MS, "10"),
+        ]);
+        let jaas = JaasConfig::parse(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+             clientId=\"svc\" clientSecret=\"s\";",
+        )
+        .unwrap();
+        let provider = ClientCredentials::from_settings(&settings, &jaas).unwrap();
+        assert_eq!(provider.token().await.unwrap().principal, "svc-orders");
+        assert_eq!(server.await.unwrap().len(), 3);
+
+        let (url, server) = token_endpoint_answering(vec![busy(401)]).await;
+        let settings = SecuritySettings::from_pairs(&[
+            (keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL, &url),
+            (keys::SASL_LOGIN_RETRY_BACKOFF_MS, "10"),
+        ]);
+        let provider = ClientCredentials::from_settings(&settings, &jaas).unwrap();
+        let error = provider.token().await.unwrap_err();
+        assert!(error.contains("HTTP 401"), "{error}");
+        assert_eq!(server.await.unwrap().len(), 1);
+    }
+
+    /// As Java: the id and secret trimmed and sent as written unless
+    /// `sasl.oauthbearer.header.urlencode=true`; a blank scope left out.
+    #[tokio::test]
+    async fn credentials_are_trimmed_and_encoded_only_when_asked() {
+        let jaas = JaasConfig::parse(
+            "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+             clientId=\" svc:orders \" clientSecret=\"p+s/w~=\n\" scope=\" \";",
+        )
+        .unwrap();
+        for (urlencode, expected) in [
+            (None, "svc:orders:p+s/w~="),
+            (Some("false"), "svc:orders:p+s/w~="),
+            (Some("true"), "svc%3Aorders:p%2Bs%2Fw%7E%3D"),
+        ] {
+            let (url, server) = token_endpoint(token_answer()).await;
+            let mut pairs = vec![(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL, url.as_str())];
+            if let Some(value) = urlencode {
+                pairs.push((keys::SASL_OAUTHBEARER_HEADER_URLENCODE, value));
+            }
+            let provider =
+                ClientCredentials::from_settings(&SecuritySettings::from_pairs(&pairs), &jaas)
+                    .unwrap();
+            provider.token().await.unwrap();
+            let request = server.await.unwrap();
+            let basic = STANDARD.encode(expected);
+            assert!(
+                request.contains(&format!("Authorization: Basic {basic}\r\n")),
+                "{urlencode:?}: {request}"
+            );
+            assert!(
+                request.ends_with("\r\n\r\ngrant_type=client_credentials"),
+                "{request}"
+            );
+        }
     }
 
     fn provider(url: &str) -> ClientCredentials {
@@ -544,8 +688,8 @@ mod tests {
             request.starts_with("POST /oauth2/token HTTP/1.1\r\n"),
             "{request}"
         );
-        // RFC 6749 2.3.1: form-encoded id and secret, then Basic.
-        let basic = STANDARD.encode("svc%3Aorders:hunter2");
+        // As Java (sasl.oauthbearer.header.urlencode=false): as written, then Basic.
+        let basic = STANDARD.encode("svc:orders:hunter2");
         assert!(
             request.contains(&format!("Authorization: Basic {basic}\r\n")),
             "{request}"
