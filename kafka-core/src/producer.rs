@@ -594,18 +594,16 @@ impl KafkaProducer {
     fn refused(&self, error: KafkaError, record: ProducerRecord) -> SendError {
         let shared = &self.inner.shared;
         shared.metrics.record_refused(error.kind_name());
-        // Java's `doSend` on an ApiException (record too large, a metadata or
-        // buffer timeout, a bad topic): the transaction cannot commit without
-        // the record, so it becomes abortable. A send refused because there
-        // is no transaction, or after close, leaves the state as it is.
+        // Java's `doSend` on an ApiException or KafkaException (record too
+        // large, a metadata or buffer timeout, a bad or unauthorized topic, a
+        // partition out of range, a failed authentication): the transaction
+        // cannot commit without the record, so it becomes abortable. A send
+        // refused because there is no transaction, or after close, leaves
+        // the state as it is.
         if let Some(txn) = &shared.txn
-            && matches!(
+            && !matches!(
                 error,
-                KafkaError::RecordTooLarge { .. }
-                    | KafkaError::RecordExceedsBufferMemory { .. }
-                    | KafkaError::BufferExhausted { .. }
-                    | KafkaError::MetadataTimeout { .. }
-                    | KafkaError::InvalidTopic { .. }
+                KafkaError::ProducerClosed(_) | KafkaError::Transaction(_)
             )
         {
             txn.fail(crate::transaction::TransactionError::SendFailed {
@@ -865,6 +863,12 @@ impl KafkaProducer {
     /// before, and for a producer without `transactional.id`.
     pub fn transaction_protocol(&self) -> Option<TransactionProtocol> {
         self.inner.shared.txn.as_ref().and_then(|t| t.protocol())
+    }
+
+    /// The transaction state now (tests wait on it).
+    #[cfg(test)]
+    pub(crate) fn transaction_state(&self) -> Option<crate::transaction_manager::TxnState> {
+        self.inner.shared.txn.as_ref().map(|t| t.state())
     }
 
     /// The producer's metrics now, typed (see [`metrics`](crate::metrics)).

@@ -357,8 +357,27 @@ struct TxnInner {
     error: Option<TransactionError>,
     /// The operation the sender carries out now, with its id.
     pending: Option<(u64, TxnOp)>,
+    /// The last operation started, with its id.
+    last: Option<(u64, TxnOp)>,
+    /// An operation whose caller stopped waiting (`max.block.ms`) and has
+    /// not learned its outcome since (Java's unacknowledged
+    /// `pendingTransition`): calling it again returns that outcome, even once
+    /// it has finished; nothing else starts before.
+    unacknowledged: Option<(u64, TxnOp)>,
     next_id: u64,
     protocol: Option<TransactionProtocol>,
+}
+
+impl TxnOp {
+    /// The producer method that starts it, for messages.
+    fn method(&self) -> &'static str {
+        match self {
+            TxnOp::Init => "init_transactions",
+            TxnOp::SendOffsets { .. } => "send_offsets_to_transaction",
+            TxnOp::End { commit: true } => "commit_transaction",
+            TxnOp::End { commit: false } => "abort_transaction",
+        }
+    }
 }
 
 /// The transaction state machine, shared by the producer handle and the sender.
@@ -368,6 +387,31 @@ pub(crate) struct TxnShared {
     inner: Mutex<TxnInner>,
     /// The last finished operation's id and outcome.
     done: watch::Sender<Option<(u64, Result<(), TransactionError>)>>,
+}
+
+/// Java's "the previous call to X timed out and must be retried".
+fn must_be_called_again(
+    operation: &'static str,
+    state: TxnState,
+    unacknowledged: &TxnOp,
+) -> TransactionError {
+    TransactionError::InvalidState {
+        operation,
+        state: state.name(),
+        hint: match unacknowledged {
+            TxnOp::Init => "init_transactions timed out: call it again to learn its outcome first",
+            TxnOp::SendOffsets { .. } => {
+                "send_offsets_to_transaction timed out: call it again to learn its outcome first"
+            }
+            TxnOp::End { commit: true } => {
+                "commit_transaction timed out: call it again to learn whether the transaction \
+                 committed first"
+            }
+            TxnOp::End { commit: false } => {
+                "abort_transaction timed out: call it again to learn its outcome first"
+            }
+        },
+    }
 }
 
 fn lock(m: &Mutex<TxnInner>) -> std::sync::MutexGuard<'_, TxnInner> {
@@ -382,6 +426,8 @@ impl TxnShared {
                 state: TxnState::Uninitialized,
                 error: None,
                 pending: None,
+                last: None,
+                unacknowledged: None,
                 next_id: 0,
                 protocol: None,
             }),
@@ -425,6 +471,9 @@ impl TxnShared {
     /// `begin_transaction`: READY -> IN_TRANSACTION.
     pub fn begin(&self) -> Result<(), TransactionError> {
         let mut inner = lock(&self.inner);
+        if let Some((_, op)) = &inner.unacknowledged {
+            return Err(must_be_called_again("begin a transaction", inner.state, op));
+        }
         match inner.state {
             TxnState::Ready => {
                 inner.state = TxnState::InTransaction;
@@ -446,14 +495,23 @@ impl TxnShared {
     }
 
     /// Queues `op` for the sender, moving the state as Java does, and returns
-    /// its id; a call repeated after a timeout gets the id of the operation
-    /// still pending.
+    /// its id; a call repeated after a timeout gets the id of that operation,
+    /// pending or finished since (as Java's cached `TransactionalRequestResult`:
+    /// a commit that timed out and then succeeded is reported as such).
     pub fn start(&self, op: TxnOp) -> Result<u64, TransactionError> {
         let mut inner = lock(&self.inner);
         if let Some((id, pending)) = &inner.pending
             && *pending == op
         {
             return Ok(*id);
+        }
+        if let Some((id, unacknowledged)) = inner.unacknowledged.take() {
+            if unacknowledged == op {
+                return Ok(id);
+            }
+            let error = must_be_called_again(op.method(), inner.state, &unacknowledged);
+            inner.unacknowledged = Some((id, unacknowledged));
+            return Err(error);
         }
         let state = inner.state;
         let invalid = |operation, hint| {
@@ -507,8 +565,16 @@ impl TxnShared {
         inner.state = next;
         inner.next_id += 1;
         let id = inner.next_id;
+        inner.last = Some((id, op.clone()));
         inner.pending = Some((id, op));
         Ok(id)
+    }
+
+    /// The abort a closing producer makes of the transaction left open: no
+    /// caller is left to learn an earlier operation's outcome.
+    pub fn start_abort_on_close(&self) -> Result<u64, TransactionError> {
+        lock(&self.inner).unacknowledged = None;
+        self.start(TxnOp::End { commit: false })
     }
 
     /// Waits at most `max_block` for operation `id`'s outcome.
@@ -530,10 +596,18 @@ impl TxnShared {
                 None => Err(TransactionError::Closed),
             },
             Ok(Err(_)) => Err(TransactionError::Closed),
-            Err(_) => Err(TransactionError::Timeout {
-                operation,
-                max_block,
-            }),
+            Err(_) => {
+                let mut inner = lock(&self.inner);
+                if let Some((last_id, op)) = &inner.last
+                    && *last_id == id
+                {
+                    inner.unacknowledged = Some((id, op.clone()));
+                }
+                Err(TransactionError::Timeout {
+                    operation,
+                    max_block,
+                })
+            }
         }
     }
 
@@ -769,5 +843,30 @@ mod tests {
                 .unwrap_err()
                 .is_fatal()
         );
+    }
+
+    /// An operation whose caller timed out holds back every other call until
+    /// it is called again; a closing producer's abort does not wait for that.
+    #[tokio::test]
+    async fn an_unacknowledged_operation_is_returned_again_and_close_aborts_anyway() {
+        let txn = TxnShared::new("tx".into());
+        let init = txn.start(TxnOp::Init).unwrap();
+        txn.finish(init, Ok(()), Some(TxnState::Ready));
+        txn.begin().unwrap();
+        let offsets = TxnOp::SendOffsets {
+            offsets: Vec::new(),
+            group: ConsumerGroupMetadata::new("g"),
+        };
+        let id = txn.start(offsets.clone()).unwrap();
+        let timed_out = txn.wait(id, "send offsets", Duration::from_millis(1)).await;
+        assert!(matches!(timed_out, Err(TransactionError::Timeout { .. })));
+        txn.finish(id, Ok(()), None);
+        assert!(matches!(
+            txn.start(TxnOp::End { commit: true }),
+            Err(TransactionError::InvalidState { hint, .. }) if hint.contains("send_offsets_to_transaction timed out")
+        ));
+        let abort = txn.start_abort_on_close().unwrap();
+        assert_ne!(abort, id);
+        assert_eq!(txn.state(), TxnState::Aborting);
     }
 }

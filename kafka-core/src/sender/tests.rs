@@ -108,6 +108,9 @@ struct State {
     transaction_v2: bool,
     /// The transactional producer's current epoch, as the coordinator knows it.
     txn_epoch: i16,
+    /// Topics the metadata answers with TOPIC_AUTHORIZATION_FAILED (an ACL
+    /// without WRITE).
+    denied_topics: Vec<String>,
     /// How long EndTxn's answer takes to come back; the coordinator then
     /// completes the transaction (markers, CompleteCommit) half as long after
     /// its answer arrived.
@@ -246,7 +249,17 @@ impl Fake {
                         })
                         .collect(),
                     topic_authorized_operations: i32::MIN,
-                }],
+                }]
+                .into_iter()
+                .chain(s.denied_topics.iter().map(|name| MetadataTopic {
+                    error_code: ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                    name: Some(name.clone()),
+                    topic_id: Uuid::ZERO,
+                    is_internal: false,
+                    partitions: vec![],
+                    topic_authorized_operations: i32::MIN,
+                }))
+                .collect(),
                 cluster_authorized_operations: i32::MIN,
                 error_code: ErrorCode::NONE,
             }
@@ -2407,4 +2420,88 @@ fn dropping_the_producer_waits_for_work_its_callbacks_started() {
         done.load(std::sync::atomic::Ordering::SeqCst),
         "the callback's work ended before the drop returned"
     );
+}
+
+/// A commit that outlives `max.block.ms` and then succeeds is reported as a
+/// success when called again (Java's cached `TransactionalRequestResult`),
+/// not as "no transaction to commit"; nothing else starts before the caller
+/// has learned it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_that_timed_out_and_then_finished_is_reported_when_called_again() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX, ("max.block.ms", "200")]);
+        producer.init_transactions().await.expect("init");
+        fake.set(|s| s.end_txn_delay = Duration::from_millis(600));
+        producer.begin_transaction().expect("begin");
+        let delivered = producer
+            .send(ProducerRecord::new(TOPIC, "only").with_partition(0))
+            .await
+            .expect("accepted");
+        let error = producer.commit_transaction().await.unwrap_err();
+        assert!(
+            matches!(error, crate::TransactionError::Timeout { .. }),
+            "{error:?}"
+        );
+        delivered.await.expect("delivered");
+        // The commit completes while nobody waits.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while producer.transaction_state() != Some(crate::transaction_manager::TxnState::Ready) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("committed");
+        let refused = producer.begin_transaction().unwrap_err();
+        assert!(
+            matches!(refused, crate::TransactionError::InvalidState { hint, .. } if hint.contains("commit_transaction timed out")),
+            "{refused:?}"
+        );
+        let refused = producer.abort_transaction().await.unwrap_err();
+        assert!(
+            matches!(refused, crate::TransactionError::InvalidState { .. }),
+            "{refused:?}"
+        );
+        producer
+            .commit_transaction()
+            .await
+            .expect("the commit that finished meanwhile");
+        // Learned: the next transaction goes ahead.
+        producer.begin_transaction().expect("begin again");
+        producer.abort_transaction().await.expect("abort");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+/// A send refused because the topic is not authorized makes the transaction
+/// abortable, as Java's `doSend` does with any `ApiException`: the commit
+/// cannot succeed without the record, even when the send's error was ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_refused_for_topic_authorization_makes_the_transaction_abortable() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.denied_topics = vec!["secret".into()]);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        let delivered = producer
+            .send(ProducerRecord::new(TOPIC, "allowed").with_partition(0))
+            .await
+            .expect("accepted");
+        let refused = producer
+            .send(ProducerRecord::new("secret", "denied"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused.error(), KafkaError::Broker { code, .. } if *code == ErrorCode::TOPIC_AUTHORIZATION_FAILED),
+            "{refused:?}"
+        );
+        let error = producer.commit_transaction().await.unwrap_err();
+        assert!(error.is_abortable(), "{error:?}");
+        producer.abort_transaction().await.expect("abort");
+        assert!(delivered.await.is_err(), "aborted with its transaction");
+        producer.close(LIMIT).await;
+    })
+    .await;
 }

@@ -274,7 +274,7 @@ impl Sender {
         match (txn.state(), txn.pending()) {
             (TxnState::InTransaction | TxnState::AbortableError, None) => {
                 tracing::info!("aborting the open transaction: the producer is closing");
-                let _ = txn.start(TxnOp::End { commit: false });
+                let _ = txn.start_abort_on_close();
                 false
             }
             (TxnState::FatalError, _) | (_, None) => true,
