@@ -675,17 +675,23 @@ impl Sender {
             Ok(response) => {
                 // A coordinator still loading (a fresh or restarted broker) or
                 // moved is routine and retried, as Java's producer does quietly.
-                if response.error_code.is_retriable() {
-                    tracing::debug!(error = %response.error_code, "InitProducerId to be retried");
-                } else {
-                    tracing::warn!(error = %response.error_code, "InitProducerId failed");
-                }
+                let code = response.error_code;
                 if tm.state() == PidState::BumpNeeded {
                     // The broker cannot bump this epoch (an old broker, or the id
                     // expired): start over with a new producer id.
                     *tm = TransactionManager::new();
                 }
                 self.pid_retry_at = Some(Instant::now() + backoff);
+                if code.is_retriable() {
+                    tracing::debug!(error = %code, "InitProducerId to be retried");
+                } else {
+                    // As Java's sender on an authorization error (or any
+                    // other it cannot retry): the records waiting for an id
+                    // fail now with the broker's reason, not at
+                    // delivery.timeout.ms with none; later sends ask again.
+                    tracing::warn!(error = %code, "InitProducerId failed; failing the queued records");
+                    self.fail_queued_for_producer_id(code);
+                }
             }
             Err(error) => {
                 self.disconnected(&target, &error);
@@ -1173,6 +1179,30 @@ impl Sender {
                 partition: batch.partition,
                 delivery_timeout: timeout,
                 last_error: batch.last_error.clone(),
+            };
+            self.fail_batch(batch, error);
+        }
+    }
+
+    /// The broker refused the idempotent producer an id (`code`): every
+    /// queued batch, which cannot be sent without one, fails with it.
+    fn fail_queued_for_producer_id(&mut self, code: ErrorCode) {
+        let hint = if code == ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+            || code == ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        {
+            "the idempotent producer (enable.idempotence=true, the default) could not get a \
+             producer id: grant the principal WRITE on the topic (IDEMPOTENT_WRITE on the \
+             cluster before Kafka 3.0), or set enable.idempotence=false"
+        } else {
+            "the idempotent producer (enable.idempotence=true, the default) could not get a \
+             producer id (InitProducerId)"
+        };
+        for batch in self.accumulator().take_all() {
+            let error = KafkaError::Broker {
+                topic: batch.topic.to_string(),
+                partition: batch.partition,
+                code,
+                message: Some(hint.to_owned()),
             };
             self.fail_batch(batch, error);
         }

@@ -108,6 +108,9 @@ struct State {
     transaction_v2: bool,
     /// The transactional producer's current epoch, as the coordinator knows it.
     txn_epoch: i16,
+    /// The error of every idempotent (not transactional) InitProducerId
+    /// request while set.
+    pid_error: Option<ErrorCode>,
     /// Topics the metadata answers with TOPIC_AUTHORIZATION_FAILED (an ACL
     /// without WRITE).
     denied_topics: Vec<String>,
@@ -553,6 +556,13 @@ impl Link for FakeLink {
                         producer_epoch: -1,
                     });
                 }
+            } else if let Some(code) = self.fake.with(|s| s.pid_error) {
+                return Ok(InitProducerIdResponse {
+                    throttle_time_ms: 0,
+                    error_code: code,
+                    producer_id: -1,
+                    producer_epoch: -1,
+                });
             }
             Ok(self.fake.init_producer_id(request))
         }
@@ -2501,6 +2511,37 @@ async fn a_send_refused_for_topic_authorization_makes_the_transaction_abortable(
         assert!(error.is_abortable(), "{error:?}");
         producer.abort_transaction().await.expect("abort");
         assert!(delivered.await.is_err(), "aborted with its transaction");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+/// A principal refused a producer id (idempotence is on by default) learns
+/// it from its records at once, as Java's sender aborts them with the
+/// authorization error; not from a delivery timeout without a cause. The
+/// next send asks again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_fail_with_the_reason_an_idempotent_producer_id_was_refused() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.pid_error = Some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED));
+        let producer = producer(&fake, &[("delivery.timeout.ms", "60000")]);
+        let started = std::time::Instant::now();
+        let delivered = producer
+            .send(ProducerRecord::new(TOPIC, "v").with_partition(0))
+            .await
+            .expect("accepted");
+        let error = delivered.await.unwrap_err();
+        assert!(
+            matches!(error.error(), KafkaError::Broker { code, message: Some(hint), .. }
+                if *code == ErrorCode::CLUSTER_AUTHORIZATION_FAILED && hint.contains("enable.idempotence")),
+            "{error:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(30), "not at delivery.timeout.ms");
+        // Granted: the next record gets an id and is written.
+        fake.set(|s| s.pid_error = None);
+        deliver_all(&producer, 0, &values(1..2)).await;
+        assert_eq!(fake.log(0), values(1..2));
         producer.close(LIMIT).await;
     })
     .await;
