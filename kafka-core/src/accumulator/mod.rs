@@ -989,10 +989,18 @@ pub(crate) fn retry_backoff(config: &AccumulatorConfig, attempts: u32) -> Durati
 
 /// `initial * 2^exponent`, capped at `max`, with ±20% jitter.
 pub(crate) fn exponential_backoff(initial: Duration, max: Duration, exponent: u32) -> Duration {
-    let base = initial.as_secs_f64() * 2f64.powi(exponent.min(31) as i32);
-    let capped = base.min(max.as_secs_f64().max(initial.as_secs_f64()));
+    // Java's `ExponentialBackoff(initial, 2, max, 0.2)`: a maximum at or
+    // below the initial value makes it constant, without jitter; the jittered
+    // value never exceeds the maximum.
+    let initial = initial.min(max);
+    if max <= initial {
+        return initial;
+    }
+    let (initial_s, max_s) = (initial.as_secs_f64(), max.as_secs_f64());
+    let exponent_max = (max_s / initial_s.max(0.001)).log2();
+    let term = initial_s * 2f64.powf(f64::from(exponent).min(exponent_max));
     let jitter = 0.8 + fastrand::f64() * 0.4;
-    Duration::from_secs_f64(capped * jitter)
+    Duration::from_secs_f64((term * jitter).min(max_s))
 }
 
 #[cfg(test)]
@@ -1553,5 +1561,20 @@ mod tests {
         deliver_queued(&accumulator);
         let sent = lock(&sent);
         assert_eq!(sent[0].as_ref().unwrap().record, named);
+    }
+
+    #[test]
+    fn backoff_follows_javas_exponential_backoff() {
+        let ms = Duration::from_millis;
+        for _ in 0..200 {
+            // retry.backoff.ms above retry.backoff.max.ms: the maximum, constant.
+            assert_eq!(exponential_backoff(ms(2000), ms(1000), 0), ms(1000));
+            assert_eq!(exponential_backoff(ms(2000), ms(1000), 7), ms(1000));
+            // Defaults: 100 ms +-20%, then never above the 1 s maximum.
+            let first = exponential_backoff(ms(100), ms(1000), 0);
+            assert!((ms(80)..=ms(120)).contains(&first), "{first:?}");
+            assert!(exponential_backoff(ms(100), ms(1000), 10) <= ms(1000));
+            assert!(exponential_backoff(ms(100), ms(1000), 10) >= ms(800));
+        }
     }
 }
