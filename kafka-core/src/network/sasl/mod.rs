@@ -169,17 +169,17 @@ impl SaslConfig {
                 ),
             })
         };
-        let check_module = |jaas: &JaasConfig, module: &str| {
-            if jaas.is(module) {
+        let check_module = |jaas: &JaasConfig, modules: &[&str]| {
+            if modules.iter().any(|module| jaas.is(module)) {
                 Ok(())
             } else {
                 Err(ConfigError::conflict(
                     keys::SASL_JAAS_CONFIG,
                     "",
                     format!(
-                        "sasl.mechanism={mechanism} needs the login module {module}, \
+                        "sasl.mechanism={mechanism} needs the login module {}, \
                          but sasl.jaas.config names {}",
-                        jaas.login_module
+                        modules[0], jaas.login_module
                     ),
                 ))
             }
@@ -187,12 +187,14 @@ impl SaslConfig {
         let mechanism: Arc<dyn SaslMechanism> = match mechanism.as_str() {
             "PLAIN" => {
                 let jaas = need_jaas(jaas::PLAIN_LOGIN_MODULE)?;
-                check_module(&jaas, jaas::PLAIN_LOGIN_MODULE)?;
+                // Java's ScramLoginModule gives its username and password to
+                // PLAIN as PlainLoginModule does; not the other way round.
+                check_module(&jaas, &[jaas::PLAIN_LOGIN_MODULE, jaas::SCRAM_LOGIN_MODULE])?;
                 Arc::new(plain::Plain::from_jaas(&jaas).map_err(jaas_error)?)
             }
             "SCRAM-SHA-256" | "SCRAM-SHA-512" => {
                 let jaas = need_jaas(jaas::SCRAM_LOGIN_MODULE)?;
-                check_module(&jaas, jaas::SCRAM_LOGIN_MODULE)?;
+                check_module(&jaas, &[jaas::SCRAM_LOGIN_MODULE])?;
                 let hash = if mechanism == "SCRAM-SHA-256" {
                     scram::ScramHash::Sha256
                 } else {
@@ -205,7 +207,7 @@ impl SaslConfig {
                     Some(j) => j,
                     None => need_jaas(jaas::OAUTHBEARER_LOGIN_MODULE)?,
                 };
-                check_module(&jaas, jaas::OAUTHBEARER_LOGIN_MODULE)?;
+                check_module(&jaas, &[jaas::OAUTHBEARER_LOGIN_MODULE])?;
                 Arc::new(OAuthBearer::from_settings(settings, &jaas)?)
             }
             "GSSAPI" => {
@@ -312,7 +314,20 @@ mod tests {
         let err =
             SaslConfig::from_settings(&settings(&[(keys::SASL_MECHANISM, "PLAIN")])).unwrap_err();
         assert_eq!(err.key(), keys::SASL_JAAS_CONFIG);
+        // SCRAM with PlainLoginModule fails in Java too (only ScramLoginModule
+        // provides the SCRAM client); PLAIN takes ScramLoginModule's credentials.
         let err = SaslConfig::from_settings(&settings(&[
+            (keys::SASL_MECHANISM, "SCRAM-SHA-256"),
+            (
+                keys::SASL_JAAS_CONFIG,
+                "org.apache.kafka.common.security.plain.PlainLoginModule required \
+                 username=\"bob\" password=\"hunter2\";",
+            ),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("ScramLoginModule"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let plain = SaslConfig::from_settings(&settings(&[
             (keys::SASL_MECHANISM, "PLAIN"),
             (
                 keys::SASL_JAAS_CONFIG,
@@ -320,9 +335,8 @@ mod tests {
                  username=\"bob\" password=\"hunter2\";",
             ),
         ]))
-        .unwrap_err();
-        assert!(err.to_string().contains("PlainLoginModule"), "{err}");
-        assert!(!err.to_string().contains("hunter2"), "{err}");
+        .unwrap();
+        assert_eq!(plain.mechanism().principal(), "bob");
         let err = SaslConfig::from_settings(&settings(&[
             (keys::SASL_MECHANISM, "PLAIN"),
             (
