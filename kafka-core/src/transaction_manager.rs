@@ -646,6 +646,23 @@ impl TxnShared {
         self.done.send_replace(Some((id, result)));
     }
 
+    /// The InitProducerId of operation `id` (`init_transactions`, or an
+    /// abort's epoch bump) was refused for authorization: as Java's sender
+    /// (`shouldHandleAuthorizationError`), the operation fails with `error`
+    /// and the producer goes back to UNINITIALIZED, so `init_transactions`
+    /// may be called again once the principal's ACLs allow it.
+    pub fn finish_producer_id_unauthorized(&self, id: u64, error: TransactionError) {
+        let mut inner = lock(&self.inner);
+        if inner.pending.as_ref().is_none_or(|(i, _)| *i != id) {
+            return;
+        }
+        inner.pending = None;
+        inner.state = TxnState::Uninitialized;
+        inner.error = None;
+        drop(inner);
+        self.done.send_replace(Some((id, Err(error))));
+    }
+
     fn enter_error(inner: &mut TxnInner, error: TransactionError) {
         if error.is_fatal() {
             inner.state = TxnState::FatalError;

@@ -2546,3 +2546,42 @@ async fn records_fail_with_the_reason_an_idempotent_producer_id_was_refused() {
     })
     .await;
 }
+
+/// init_transactions refused for the transactional id's ACL may be called
+/// again once the ACL allows it (Java's `initTransactions` contract), not
+/// left failed for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_transactions_refused_for_authorization_may_be_called_again() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        // FindCoordinator answers, then InitProducerId is refused.
+        fake.set(|s| {
+            s.txn_faults = [
+                ErrorCode::NONE,
+                ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+            ]
+            .into_iter()
+            .collect()
+        });
+        let producer = producer(&fake, &[TX]);
+        let error = producer.init_transactions().await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                crate::TransactionError::TransactionalIdAuthorizationFailed { .. }
+            ),
+            "{error:?}"
+        );
+        // The ACL fixed: the same producer initializes and commits.
+        producer.init_transactions().await.expect("init again");
+        producer.begin_transaction().expect("begin");
+        let delivered = producer
+            .send(ProducerRecord::new(TOPIC, "after").with_partition(0))
+            .await
+            .expect("accepted");
+        producer.commit_transaction().await.expect("commit");
+        delivered.await.expect("delivered");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}

@@ -590,6 +590,30 @@ impl Sender {
                     self.txn_succeeded();
                     txn.finish(op, Ok(()), Some(TxnState::Ready));
                 }
+                Ok(r)
+                    if matches!(
+                        r.error_code,
+                        ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                            | ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+                    ) =>
+                {
+                    let error = if r.error_code == ErrorCode::CLUSTER_AUTHORIZATION_FAILED {
+                        TransactionError::FatalBroker {
+                            operation: "InitProducerId",
+                            code: r.error_code,
+                            message: Some(
+                                "the principal may not write idempotently to this cluster"
+                                    .to_owned(),
+                            ),
+                        }
+                    } else {
+                        TransactionError::TransactionalIdAuthorizationFailed {
+                            transactional_id: self.transactional_id(),
+                        }
+                    };
+                    tracing::warn!(%error, "InitProducerId refused; init_transactions may be called again");
+                    txn.finish_producer_id_unauthorized(op, error);
+                }
                 Ok(r) => self.on_txn_error(op, "InitProducerId", r.error_code, None, true),
                 Err(error) => self.on_txn_network_error(CoordinatorType::Transaction, &error),
             },
