@@ -281,6 +281,48 @@ fn offsets_sent_to_a_transaction_move_the_group_only_on_commit() {
     assert_eq!(values(&committed), vec!["out-true".to_owned()]);
 }
 
+/// A transaction of offsets only whose TxnOffsetCommit the group refuses (a
+/// member the group does not know, as after a rebalance) is aborted on the
+/// coordinator (under V2 the offsets partition joined it first): the
+/// producer's next transaction commits, not fenced by a dangling one.
+#[test]
+fn an_abort_after_refused_offsets_leaves_no_transaction_open() {
+    let kafka = Kafka::get();
+    let output = kafka.create_topic("txn-refused-offsets", 1, 1);
+    let group = ConsumerGroupMetadata::new(unique_name("txn-ghost-group")).with_member(4, "ghost");
+    support::run(LIMIT, async {
+        let id = unique_name("txn-refused");
+        let producer = transactional(kafka, &id);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        let offsets = [(
+            TopicPartition::new(output.as_str(), 0),
+            OffsetAndMetadata::new(1),
+        )];
+        let refused = producer
+            .send_offsets_to_transaction(offsets, &group)
+            .await
+            .expect_err("no member ghost in generation 4");
+        assert!(refused.is_abortable(), "{refused:?}");
+        producer.abort_transaction().await.expect("abort");
+        let described = kafka.tool(
+            "org.apache.kafka.tools.TransactionsCommand",
+            &["describe", "--transactional-id", &id],
+        );
+        assert!(
+            described.contains("CompleteAbort") && !described.contains("Ongoing"),
+            "the coordinator still has the transaction open:\n{described}"
+        );
+        producer.begin_transaction().expect("begin");
+        let handles = send(&producer, &output, 0, &["after".to_owned()]).await;
+        producer.commit_transaction().await.expect("commit");
+        await_all(handles).await;
+        producer.close(LIMIT).await;
+    });
+    let committed = kafka.read(&output, 1, Duration::from_secs(10), true);
+    assert_eq!(values(&committed), vec!["after".to_owned()]);
+}
+
 #[test]
 fn transactions_work_against_kafka_3_9_with_the_v1_protocol() {
     let cluster = Cluster::start(1, Some("3.9.1"));

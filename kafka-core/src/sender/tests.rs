@@ -2585,3 +2585,41 @@ async fn init_transactions_refused_for_authorization_may_be_called_again() {
     })
     .await;
 }
+
+/// V2: the group coordinator adds the offsets partition to the transaction
+/// before it checks the member, so a transaction of offsets only whose
+/// TxnOffsetCommit was refused (a rebalance) is open on the coordinator:
+/// the abort must go there, not end locally and leave it open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_an_abort_after_refused_offsets_goes_to_the_coordinator() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        fake.set(|s| s.transaction_v2 = true);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        // The group's FindCoordinator answers; its TxnOffsetCommit is refused.
+        fake.set(|s| {
+            s.txn_faults
+                .extend([ErrorCode::NONE, ErrorCode::ILLEGAL_GENERATION])
+        });
+        let group = crate::ConsumerGroupMetadata::new("billing").with_member(4, "m-1");
+        let offsets = [(
+            crate::TopicPartition::new("input", 0),
+            crate::OffsetAndMetadata::new(7),
+        )];
+        let error = producer
+            .send_offsets_to_transaction(offsets, &group)
+            .await
+            .unwrap_err();
+        assert!(error.is_abortable(), "{error:?}");
+        producer.abort_transaction().await.expect("abort");
+        let log = txn_log(&fake);
+        assert!(
+            log.last().is_some_and(|l| l.starts_with("EndTxn v5 abort")),
+            "{log:#?}"
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}

@@ -449,6 +449,15 @@ impl Sender {
                 }),
             }
         }
+        let v2 = self.tm.as_ref().is_some_and(|tm| tm.transaction_v2());
+        if v2 && let Some(tm) = self.tm.as_mut() {
+            // V2: the group coordinator adds the offsets partition to the
+            // transaction before it checks the member and generation, so a
+            // refused or unanswered TxnOffsetCommit may have started it:
+            // from now on an abort goes to the coordinator (as Java's V2
+            // sendOffsetsToTransaction marks the transaction started).
+            tm.offsets_added();
+        }
         let (producer_id, producer_epoch) = self.producer_id_and_epoch();
         let request = TxnOffsetCommitRequest {
             transactional_id: self.transactional_id(),
@@ -459,7 +468,7 @@ impl Sender {
             member_id: group.member_id.clone(),
             group_instance_id: group.group_instance_id.clone(),
             topics,
-            transaction_v2: self.tm.as_ref().is_some_and(|tm| tm.transaction_v2()),
+            transaction_v2: v2,
         };
         let call = link.txn_offset_commit(request, self.config().request_timeout());
         let group = group.group_id.clone();
@@ -700,10 +709,6 @@ impl Sender {
                         .find(|code| !code.is_ok())
                         .unwrap_or(ErrorCode::NONE);
                     if code.is_ok() {
-                        // V2: the offsets joined the transaction here.
-                        if let Some(tm) = self.tm.as_mut() {
-                            tm.offsets_added();
-                        }
                         self.txn_succeeded();
                         txn.finish(op, Ok(()), None);
                     } else {
