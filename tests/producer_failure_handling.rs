@@ -8,7 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use kafka_core::ProducerRecord;
+use kafka_core::{KafkaError, ProducerRecord};
 use kafka_testkit::{ConsumedRecord, Kafka, unique_name};
 
 use support::{await_all, producer, run};
@@ -157,4 +157,67 @@ fn wait_for_quota(kafka: &Kafka, client_id: &str) {
             "the quota never showed: {described}"
         );
     }
+}
+
+/// A record without a key on a compacted topic is refused by the broker
+/// with the batch it is in (`INVALID_RECORD`, its index in `record_errors`):
+/// that record fails with the broker's reason, the others of the batch as
+/// valid but not written; sent again, they land (read by Kafka's consumer).
+#[test]
+fn an_invalid_record_fails_alone_and_its_batch_mates_can_be_sent_again() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = unique_name("compacted");
+        kafka.create_topic_named(&topic, 1, 1, &["cleanup.policy=compact"]);
+        let producer = producer(kafka.bootstrap(), &[("linger.ms", "200")]);
+        let mut handles = Vec::new();
+        for (key, value) in [
+            (Some("a"), "first"),
+            (None, "keyless"),
+            (Some("c"), "third"),
+        ] {
+            let mut record = ProducerRecord::new(topic.clone(), value).with_partition(0);
+            if let Some(key) = key {
+                record = record.with_key(key);
+            }
+            handles.push(producer.send(record).await.expect("send accepted"));
+        }
+        let mut again = Vec::new();
+        for (position, handle) in handles.into_iter().enumerate() {
+            let failed = handle.await.expect_err("the batch was refused");
+            match (position, failed.error()) {
+                (1, KafkaError::Broker { code, message, .. }) => {
+                    assert_eq!(code.name(), "INVALID_RECORD", "{failed}");
+                    assert!(
+                        message.as_deref().is_some_and(|m| m.contains("key")),
+                        "the broker's reason: {failed}"
+                    );
+                }
+                (
+                    0 | 2,
+                    KafkaError::BatchHadInvalidRecords {
+                        invalid_records: 1, ..
+                    },
+                ) => {
+                    again.push(failed.into_record().expect("the record handed back"));
+                }
+                _ => panic!("record {position}: {failed:?}"),
+            }
+        }
+        for record in again {
+            producer
+                .send(record)
+                .await
+                .expect("send accepted")
+                .await
+                .expect("written");
+        }
+        assert_eq!(producer.close(Duration::from_secs(10)).await, 0);
+        let consumed = kafka.read_all(&topic, 2);
+        let values: Vec<_> = consumed
+            .iter()
+            .map(|r| r.value_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(values, ["first", "third"]);
+    });
 }

@@ -141,6 +141,26 @@ pub enum KafkaError {
         /// The broker's message, if it sent one.
         message: Option<String>,
     },
+    /// The broker refused the record's batch because other records in it were
+    /// invalid (Produce `record_errors`, such as a record without a key on a
+    /// compacted topic): this record was not written, and was not one of
+    /// them; it may be sent again (Java: "Failed to append record because it
+    /// was part of a batch which had one or more invalid records").
+    #[error(
+        "not written to {topic}-{partition}: the broker refused its batch ({}) for {invalid_records} \
+         invalid record(s) in it, not this one; this record may be sent again",
+        code.name()
+    )]
+    BatchHadInvalidRecords {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The batch's error code (`INVALID_RECORD`, `INVALID_TIMESTAMP`, ...).
+        code: ErrorCode,
+        /// How many records of the batch the broker named.
+        invalid_records: usize,
+    },
     /// A network failure that could not be retried away.
     #[error(transparent)]
     Network(#[from] NetworkError),
@@ -298,6 +318,7 @@ impl KafkaError {
             KafkaError::DeliveryTimeout { .. } => "delivery_timeout",
             KafkaError::DeliveryUnknown { .. } => "delivery_unknown",
             KafkaError::Broker { code, .. } => code.name(),
+            KafkaError::BatchHadInvalidRecords { .. } => "batch_had_invalid_records",
             KafkaError::Network(_) => "network",
             KafkaError::OutOfOrderSequence { .. } => "out_of_order_sequence",
             KafkaError::ProducerFenced(_) => "producer_fenced",

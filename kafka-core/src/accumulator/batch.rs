@@ -438,7 +438,18 @@ impl ProducerBatch {
     /// A batch that may have been written fails as
     /// [`KafkaError::DeliveryUnknown`], never as "not sent".
     pub fn fail(self, error: KafkaError) {
-        self.fail_as(error, Counted::AsError);
+        self.fail_as(error, Vec::new(), Counted::AsError);
+    }
+
+    /// Fails the batch with the broker's errors for single records
+    /// (`record_errors`, by position in the batch) and `others` for the
+    /// rest, refused with them (Java's `failBatch` with record errors).
+    pub fn fail_with_record_errors(
+        self,
+        others: KafkaError,
+        record_errors: Vec<(u32, KafkaError)>,
+    ) {
+        self.fail_as(others, record_errors, Counted::AsError);
     }
 
     /// Fails the batch because its transaction aborts or the producer is
@@ -446,14 +457,30 @@ impl ProducerBatch {
     /// `ProducerBatch.abort`, not counted in `record-error-*`: the records
     /// were withdrawn, not refused.
     pub fn abort(self, error: KafkaError) {
-        self.fail_as(error, Counted::NotAsError);
+        self.fail_as(error, Vec::new(), Counted::NotAsError);
     }
 
-    fn fail_as(mut self, error: KafkaError, counted: Counted) {
+    fn fail_as(
+        mut self,
+        error: KafkaError,
+        record_errors: Vec<(u32, KafkaError)>,
+        counted: Counted,
+    ) {
         let error = self.truthful(error);
+        let record_errors = record_errors
+            .into_iter()
+            .map(|(index, error)| (index, self.truthful(error)))
+            .collect();
         let records = self.rebuild_records();
         tracing::debug!(topic = %self.topic, partition = self.partition, records = self.record_count, %error, "batch failed");
-        self.finish(BatchOutcome::Failed { error, records }, counted);
+        self.finish(
+            BatchOutcome::Failed {
+                error,
+                records,
+                record_errors,
+            },
+            counted,
+        );
     }
 
     /// The records of a failed batch, rebuilt from it.
@@ -518,7 +545,14 @@ impl Drop for ProducerBatch {
                 "batch abandoned without a definite outcome"
             );
             // As Java's forced close, which aborts what is incomplete.
-            self.finish(BatchOutcome::Failed { error, records }, Counted::NotAsError);
+            self.finish(
+                BatchOutcome::Failed {
+                    error,
+                    records,
+                    record_errors: Vec::new(),
+                },
+                Counted::NotAsError,
+            );
         }
     }
 }

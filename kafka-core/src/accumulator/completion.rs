@@ -45,9 +45,13 @@ pub(crate) enum BatchOutcome {
         log_append_time: i64,
     },
     Failed {
+        /// The error of every record not in `record_errors`.
         error: KafkaError,
         /// The batch's records rebuilt from its bytes, to give each one back.
         records: Vec<Arc<ProducerRecord>>,
+        /// The broker's errors for single records, by position in the batch
+        /// (Produce v8 `record_errors`); usually empty.
+        record_errors: Vec<(u32, KafkaError)>,
     },
     /// The broker found the batch too large: its records went on in smaller
     /// batches (Java's `splitAndReenqueue`), whose outcomes its records follow
@@ -152,8 +156,16 @@ impl BatchOutcome {
                 serialized_key_size: position.key_size,
                 serialized_value_size: position.value_size,
             }),
-            BatchOutcome::Failed { error, records } => Err(SendError::shared(
-                error.clone(),
+            BatchOutcome::Failed {
+                error,
+                records,
+                record_errors,
+            } => Err(SendError::shared(
+                record_errors
+                    .iter()
+                    .find(|(index, _)| *index == position.relative_offset)
+                    .map_or(error, |(_, own)| own)
+                    .clone(),
                 records
                     .get(position.relative_offset as usize)
                     .map(|record| position.restore_shared(record)),

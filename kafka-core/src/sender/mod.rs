@@ -1016,6 +1016,16 @@ impl Sender {
             // was lost (a broker that no longer leads did not look).
             _ => {}
         }
+        if !response.record_errors.is_empty()
+            && !code.is_retriable()
+            && !matches!(
+                code,
+                ErrorCode::MESSAGE_TOO_LARGE | ErrorCode::RECORD_LIST_TOO_LARGE
+            )
+        {
+            self.fail_batch_with_record_errors(batch, &response);
+            return;
+        }
         let message = response.error_message.clone().or_else(|| {
             let messages: Vec<_> = response
                 .record_errors
@@ -1099,6 +1109,53 @@ impl Sender {
             }
             _ => self.fail_batch(batch, error),
         }
+    }
+
+    /// The broker refused the batch for the records it names
+    /// (`record_errors`): as Java's `failBatch`, each of those gets its own
+    /// error (the partition's code when it is the only one, else
+    /// `INVALID_RECORD`, with its message, else the partition's), and every
+    /// other record [`KafkaError::BatchHadInvalidRecords`]: it was valid, and
+    /// not written.
+    fn fail_batch_with_record_errors(
+        &mut self,
+        batch: ProducerBatch,
+        response: &ProducePartitionResponse,
+    ) {
+        let code = response.error_code;
+        let single = response.record_errors.len() == 1;
+        let record_errors: Vec<(u32, KafkaError)> = response
+            .record_errors
+            .iter()
+            // From the broker: an index outside the batch names no record.
+            .filter_map(|record_error| {
+                let index = u32::try_from(record_error.batch_index)
+                    .ok()
+                    .filter(|index| *index < batch.record_count())?;
+                let error = KafkaError::Broker {
+                    topic: batch.topic.to_string(),
+                    partition: batch.partition,
+                    code: if single {
+                        code
+                    } else {
+                        ErrorCode::INVALID_RECORD
+                    },
+                    message: record_error
+                        .message
+                        .clone()
+                        .or_else(|| response.error_message.clone()),
+                };
+                Some((index, error))
+            })
+            .collect();
+        let others = KafkaError::BatchHadInvalidRecords {
+            topic: batch.topic.to_string(),
+            partition: batch.partition,
+            code,
+            invalid_records: response.record_errors.len(),
+        };
+        let others = self.batch_failing(&batch, others);
+        batch.fail_with_record_errors(others, record_errors);
     }
 
     /// Retries the batch if `retries` and `delivery.timeout.ms` allow, else fails it.

@@ -30,8 +30,8 @@ use crate::protocol::messages::{
     GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse, InitProducerIdRequest,
     InitProducerIdResponse, MetadataBroker, MetadataPartition, MetadataRequest, MetadataResponse,
     MetadataTopic, ProducePartitionResponse, ProduceRequest, ProduceResponse, ProduceTopicResponse,
-    PushTelemetryRequest, PushTelemetryResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
-    TxnOffsetCommitTopicResult,
+    PushTelemetryRequest, PushTelemetryResponse, RecordError, TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse, TxnOffsetCommitTopicResult,
 };
 use crate::record_batch::decode_batches;
 use crate::{KafkaError, KafkaProducer, ProducerConfig, ProducerRecord};
@@ -61,6 +61,9 @@ struct Incoming {
 enum Fault {
     /// Answer with this error; nothing is appended.
     Reject(ErrorCode),
+    /// Answer with this error naming these records of the batch
+    /// (`record_errors`, with a message each); nothing is appended.
+    RejectRecords(ErrorCode, &'static [i32]),
     /// Append as usual, but the whole request's answer is lost (the
     /// connection drops): the producer cannot know it was written.
     LoseAnswer,
@@ -327,8 +330,18 @@ impl Fake {
                     }
                     let fault = s.rule.as_mut().and_then(|rule| rule(&incoming));
                     let v2 = transactional && s.transaction_v2 && request.transaction_v2;
+                    let record_errors = match &fault {
+                        Some(Fault::RejectRecords(_, indexes)) => indexes
+                            .iter()
+                            .map(|&batch_index| RecordError {
+                                batch_index,
+                                message: Some(format!("record {batch_index} is invalid")),
+                            })
+                            .collect(),
+                        _ => vec![],
+                    };
                     let code = match fault {
-                        Some(Fault::Reject(code)) => code,
+                        Some(Fault::Reject(code) | Fault::RejectRecords(code, _)) => code,
                         _ if v2 && batch.producer_epoch != s.txn_epoch => {
                             ErrorCode::INVALID_PRODUCER_EPOCH
                         }
@@ -352,7 +365,7 @@ impl Fake {
                         base_offset: 0,
                         log_append_time_ms: -1,
                         log_start_offset: 0,
-                        record_errors: vec![],
+                        record_errors,
                         error_message: None,
                         current_leader: None,
                     });
@@ -2620,6 +2633,59 @@ async fn v2_an_abort_after_refused_offsets_goes_to_the_coordinator() {
             "{log:#?}"
         );
         producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+/// A batch refused for some of its records (`record_errors`, as a broker
+/// does for a record without a key on a compacted topic) fails each named
+/// record with its own error and the others as valid but not written, as
+/// Java's `failBatch`; not all with one merged error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_errors_fail_the_named_records_and_the_others_as_not_written() {
+    within(async {
+        let cases: [(&'static [i32], ErrorCode); 2] = [
+            (&[1], ErrorCode::INVALID_TIMESTAMP),
+            (&[0, 2], ErrorCode::INVALID_RECORD),
+        ];
+        for (named, expected_code) in cases {
+            let fake = Fake::new(1, &[1]);
+            fake.set(move |s| {
+                s.rule = Some(Box::new(move |_| {
+                    Some(Fault::RejectRecords(ErrorCode::INVALID_TIMESTAMP, named))
+                }))
+            });
+            let producer = producer(&fake, &[("linger.ms", "50")]);
+            let mut futures = Vec::new();
+            for i in 0..3 {
+                let record = ProducerRecord::new(TOPIC, format!("r{i}")).with_partition(0);
+                futures.push(producer.send(record).await.expect("accepted"));
+            }
+            for (i, future) in futures.into_iter().enumerate() {
+                let failed = future.await.unwrap_err();
+                let index = i32::try_from(i).unwrap();
+                match failed.error() {
+                    KafkaError::Broker { code, message, .. } if named.contains(&index) => {
+                        assert_eq!(*code, expected_code, "record {i}");
+                        assert_eq!(
+                            message.as_deref(),
+                            Some(format!("record {i} is invalid").as_str())
+                        );
+                    }
+                    KafkaError::BatchHadInvalidRecords {
+                        invalid_records, ..
+                    } if !named.contains(&index) => {
+                        assert_eq!(*invalid_records, named.len());
+                    }
+                    other => panic!("record {i} of {named:?}: {other:?}"),
+                }
+                assert_eq!(
+                    failed.record().map(|r| r.value.clone()),
+                    Some(Some(format!("r{i}").into()))
+                );
+            }
+            producer.close(LIMIT).await;
+        }
     })
     .await;
 }
