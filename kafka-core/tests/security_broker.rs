@@ -475,6 +475,21 @@ fn tls_and_sasl_against_a_secured_broker() {
             ("ssl.keystore.certificate.chain".into(), read("client.pem")),
             ("ssl.keystore.key".into(), read("client.key")),
         ],
+        // Each value on one line, as a `.properties` continuation or an
+        // environment variable gives it: Java's PemParser reads it.
+        vec![
+            ("security.protocol".into(), "SSL".into()),
+            (
+                "ssl.truststore.certificates".into(),
+                one_line(&read("ca.pem")),
+            ),
+            ("ssl.keystore.type".into(), "PEM".into()),
+            (
+                "ssl.keystore.certificate.chain".into(),
+                one_line(&read("client.pem")),
+            ),
+            ("ssl.keystore.key".into(), one_line(&read("client.key"))),
+        ],
     ];
     for props in &pem_variants {
         rt.block_on(async {
@@ -488,7 +503,7 @@ fn tls_and_sasl_against_a_secured_broker() {
             producer.close(Duration::from_secs(10)).await;
         });
     }
-    assert_eq!(cluster.read_all(&topic, 2).len(), 2);
+    assert_eq!(cluster.read_all(&topic, 3).len(), 3);
 
     // --- failures: each its own error, reported by `send` ----------------------
     let topic = cluster.create_topic("secure-errors", 1, 1);
@@ -644,4 +659,9 @@ fn tls_and_sasl_against_a_secured_broker() {
         "{reauthentications} re-authentications"
     );
     assert_eq!(logs.count("re-authentication failed"), 0);
+}
+
+/// PEM text with its line breaks turned into spaces.
+fn one_line(pem: &str) -> String {
+    pem.split_whitespace().collect::<Vec<_>>().join(" ")
 }

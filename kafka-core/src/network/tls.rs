@@ -414,12 +414,57 @@ fn read_file(key: &str, path: &Path) -> Result<Vec<u8>, ConfigError> {
     })
 }
 
+/// PEM as Java's `PemParser` reads it: the blocks may have their base64
+/// on one line with their armour, or split by any whitespace (a value
+/// joined from `.properties` continuation lines, or flattened into one
+/// environment variable). Rewritten into standard 64-column blocks; text
+/// without complete blocks is left as it is (and refused by the parser).
+fn normalize_pem(pem: &[u8]) -> Vec<u8> {
+    const BEGIN: &str = "-----BEGIN ";
+    let Ok(text) = std::str::from_utf8(pem) else {
+        return pem.to_vec();
+    };
+    let mut out = String::with_capacity(text.len() + text.len() / 64 + 64);
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let after_begin = &rest[start + BEGIN.len()..];
+        let Some(label_end) = after_begin.find("-----") else {
+            break;
+        };
+        let label = &after_begin[..label_end];
+        let body_and_rest = &after_begin[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let Some(body_end) = body_and_rest.find(&end_marker) else {
+            break;
+        };
+        let body: String = body_and_rest[..body_end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        out.push_str(BEGIN);
+        out.push_str(label);
+        out.push_str("-----\n");
+        for line in body.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(line));
+            out.push('\n');
+        }
+        out.push_str(&end_marker);
+        out.push('\n');
+        rest = &body_and_rest[body_end + end_marker.len()..];
+    }
+    if out.is_empty() {
+        return pem.to_vec();
+    }
+    out.into_bytes()
+}
+
 fn pem_certificates(
     key: &str,
     shown: &str,
     pem: &[u8],
 ) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
-    let certs = CertificateDer::pem_slice_iter(pem)
+    let pem = normalize_pem(pem);
+    let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| ConfigError::invalid(key, shown, format!("PEM certificates ({error})")))?;
     if certs.is_empty() {
@@ -599,8 +644,9 @@ fn load_key(source: &KeySource) -> Result<ClientIdentity, ConfigError> {
 }
 
 fn pem_private_key(key: &str, pem: &[u8]) -> Result<PrivateKeyDer<'static>, ConfigError> {
-    PrivateKeyDer::from_pem_slice(pem).map_err(|error| {
-        let why = if String::from_utf8_lossy(pem).contains("ENCRYPTED PRIVATE KEY") {
+    let pem = normalize_pem(pem);
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|error| {
+        let why = if String::from_utf8_lossy(&pem).contains("ENCRYPTED PRIVATE KEY") {
             "encrypted PEM private keys are not supported; decrypt it with openssl pkcs8 \
              -topk8 -nocrypt or use a PKCS12 key store"
                 .to_owned()
@@ -890,5 +936,33 @@ mod tests {
         assert!(f.is_retriable());
         assert_eq!(host_of("[::1]:9093"), "::1");
         assert_eq!(host_of("localhost:9093"), "localhost");
+    }
+
+    #[test]
+    fn pem_on_one_line_reads_as_java_reads_it() {
+        use base64::Engine;
+        let der: Vec<u8> = (0..=255u8).cycle().take(700).collect();
+        let body = base64::engine::general_purpose::STANDARD.encode(&der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let standard = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        );
+        let flattened = standard.split_whitespace().collect::<Vec<_>>().join(" ");
+        let two = format!("{flattened} {flattened}");
+        for text in [&standard, &flattened, &two] {
+            let certs = pem_certificates("k", "v", text.as_bytes()).unwrap();
+            assert!(
+                certs.iter().all(|c| c.as_ref() == der.as_slice()),
+                "{text:?}"
+            );
+        }
+        assert_eq!(pem_certificates("k", "v", two.as_bytes()).unwrap().len(), 2);
+        // No complete block: left alone, and refused.
+        assert!(pem_certificates("k", "v", b"-----BEGIN CERTIFICATE----- abc").is_err());
     }
 }
