@@ -437,3 +437,82 @@ async fn offsets_sent_in_a_transaction_move_the_group_only_on_commit() {
     );
     template.close(Duration::from_secs(10)).await;
 }
+
+/// A transaction whose abort times out (its broker stalled with a Produce
+/// request in flight) is aborted in the background once the broker answers,
+/// not left open: the pool closes such a producer within the close timeout
+/// (a closing producer aborts what it left open) instead of forcing it shut,
+/// which left the transaction `Ongoing` until `transaction.timeout.ms`,
+/// holding `read_committed` consumers back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_whose_abort_timed_out_is_aborted_in_the_background() {
+    let cluster = kafka_testkit::Cluster::start(1, None);
+    let topic = cluster.create_topic("tx-stalled-abort", 1, 1);
+    let prefix = format!("{}-", unique_name("tx-stalled-abort"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("application.yml"),
+        format!(
+            "kafka:\n  bootstrap-servers: {}\n  producer:\n    linger: 1ms\n    \
+             transaction-id-prefix: {prefix}\n    properties:\n      max.block.ms: 1500\n",
+            cluster.bootstrap()
+        ),
+    )
+    .expect("write config");
+    let config = KafkaConfig::builder()
+        .dir(dir.path())
+        .env_source(Vec::<(String, String)>::new())
+        .load()
+        .expect("config loads");
+    let template = KafkaTemplate::builder()
+        .config(config)
+        .build()
+        .expect("template");
+    send_one(&template, &topic, "before")
+        .await
+        .expect("commits");
+
+    let failed = template
+        .execute_in_transaction(|tx| {
+            let (topic, cluster) = (topic.clone(), &cluster);
+            async move {
+                // Stalled before the record goes out: its Produce waits in
+                // the socket, and the abort waits for its answer.
+                cluster.pause(1);
+                let producer = tx.producer().expect("a real producer");
+                let sent_before = producer.metrics().record_send_total;
+                let _pending = tx
+                    .enqueue(record(&topic, "stalled"))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // Until its Produce request is written (and waits there).
+                while producer.metrics().record_send_total == sent_before {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err::<(), String>("the business step failed".to_owned())
+            }
+        })
+        .await;
+    assert!(failed.is_err(), "the closure failed");
+    cluster.resume(1);
+
+    let id = format!("{prefix}0");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let described = cluster.tool(
+            "org.apache.kafka.tools.TransactionsCommand",
+            &["describe", "--transactional-id", &id],
+        );
+        if described.contains("CompleteAbort") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the transaction was left open:\n{described}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let read = keys(&cluster.read(&topic, 2, Duration::from_secs(3), true));
+    assert_eq!(read, ["before"]);
+    template.close(Duration::from_secs(10)).await;
+}

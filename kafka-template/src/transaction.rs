@@ -676,13 +676,15 @@ impl TransactionPool {
             }
             pooled
         };
-        // The number is freed once closed, or if this future is dropped.
-        let _freed = Reserved {
-            pool: self,
-            suffix: Some(pooled.suffix),
-        };
-        // Nothing of an ended transaction is buffered: the close is quick.
-        pooled.producer.close(Duration::ZERO).await;
+        // Not reused: after a fatal error, an unknown commit outcome, or an
+        // abort that failed or timed out, whose transaction may still be
+        // open. Closed in the background within the close timeout (a
+        // closing producer aborts a transaction left open, once a call still
+        // under way has finished), not forced shut: that left the
+        // transaction open, holding read_committed consumers back until
+        // transaction.timeout.ms. Its number is free at once: a producer
+        // with that id fences this one and aborts what it left.
+        self.retire(pooled);
     }
 
     /// Drops `pooled` without closing it first (no runtime to await on).
