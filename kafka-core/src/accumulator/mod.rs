@@ -159,6 +159,11 @@ pub(crate) struct AccumulatorConfig {
     pub buffer_memory: usize,
     pub max_block: Duration,
     pub partitioner: BuiltInPartitionerOptions,
+    /// Java's `guaranteeMessageOrder` (idempotence off and
+    /// `max.in.flight.requests.per.connection=1`): a partition with a batch
+    /// in flight sends nothing more until its answer, whichever broker leads
+    /// it meanwhile. (With idempotence the sequences keep the order.)
+    pub guarantee_order: bool,
 }
 
 impl AccumulatorConfig {
@@ -172,6 +177,8 @@ impl AccumulatorConfig {
             buffer_memory: config.buffer_memory(),
             max_block: config.max_block(),
             partitioner: BuiltInPartitionerOptions::from_config(config),
+            guarantee_order: !config.idempotence_enabled()
+                && config.max_in_flight_requests_per_connection() == 1,
         }
     }
 }
@@ -195,6 +202,9 @@ fn lingered_after(linger: Duration) -> Duration {
 #[derive(Debug, Default)]
 pub(crate) struct PartitionQueue {
     batches: VecDeque<ProducerBatch>,
+    /// A batch of it is in flight and the order is guaranteed
+    /// ([`AccumulatorConfig::guarantee_order`]): nothing more is sent.
+    muted: bool,
 }
 
 impl PartitionQueue {
@@ -812,7 +822,7 @@ impl RecordAccumulator {
                     queue_size: q.batches.len(),
                     leader_stalled_for: stalled_for(leader),
                 });
-                let Some(head) = q.batches.front() else {
+                let Some(head) = q.batches.front().filter(|_| !q.muted) else {
                     continue;
                 };
                 match self.head_ready(head, q.batches.len(), now) {
@@ -871,6 +881,9 @@ impl RecordAccumulator {
         'partitions: for i in 0..candidates.len() {
             let queue = candidates[(start + i) % candidates.len()];
             let mut q = lock(queue);
+            if q.muted {
+                continue;
+            }
             let Some(head) = q.batches.front_mut() else {
                 continue;
             };
@@ -917,6 +930,7 @@ impl RecordAccumulator {
             let Some(mut batch) = q.batches.pop_front() else {
                 continue;
             };
+            q.muted = self.config.guarantee_order;
             drop(q);
             match batch.close() {
                 Ok(Some(ratio)) => self.topic(&batch.topic).observe_compression_ratio(ratio),
@@ -941,6 +955,15 @@ impl RecordAccumulator {
             drained.batches.push(batch);
         }
         drained
+    }
+
+    /// The answer (or failure) of `batch`'s request came: its partition may
+    /// send again ([`AccumulatorConfig::guarantee_order`]).
+    pub fn unmute(&self, batch: &ProducerBatch) {
+        if !self.config.guarantee_order {
+            return;
+        }
+        lock(self.topic(&batch.topic).queue(batch.partition)).muted = false;
     }
 
     /// Takes the batches still queued past `delivery_timeout` (Java's

@@ -880,7 +880,7 @@ impl Sender {
                 // (offset unknown).
                 self.request_done(&target);
                 for mut batch in batches {
-                    batch.in_flight = false;
+                    self.landed(&mut batch);
                     batch.complete(BatchOutcome::Delivered {
                         base_offset: -1,
                         log_append_time: -1,
@@ -893,6 +893,12 @@ impl Sender {
             }
         }
         self.shared.wakeup.notify_one();
+    }
+
+    /// `batch`'s request was answered or failed: no longer in flight.
+    fn landed(&self, batch: &mut ProducerBatch) {
+        batch.in_flight = false;
+        self.shared.accumulator.unmute(batch);
     }
 
     fn request_done(&mut self, target: &Target) {
@@ -936,7 +942,7 @@ impl Sender {
                 }
                 let cluster = self.shared.metadata.cluster();
                 for mut batch in batches {
-                    batch.in_flight = false;
+                    self.landed(&mut batch);
                     // v13 answers by topic id, older versions by name.
                     let topic_id = cluster.topic_id(&batch.topic);
                     let partition_response = response
@@ -976,7 +982,7 @@ impl Sender {
         tracing::debug!(%error, batches = batches.len(), "produce request failed");
         self.disconnected(target, &error);
         for mut batch in batches {
-            batch.in_flight = false;
+            self.landed(&mut batch);
             batch.fate_unknown = true;
             batch.maybe_written = true;
             let retriable = error.is_retriable();

@@ -2689,3 +2689,64 @@ async fn record_errors_fail_the_named_records_and_the_others_as_not_written() {
     })
     .await;
 }
+
+/// Idempotence off with `max.in.flight.requests.per.connection=1`: Java
+/// guarantees the order (`guaranteeMessageOrder` mutes a partition while a
+/// batch of it is in flight). A record sent while the first was in flight
+/// to a leader that then moved must not overtake it on the new leader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_idempotence_one_in_flight_keeps_the_order_across_a_leader_move() {
+    within(async {
+        let fake = Fake::new(2, &[1]);
+        fake.set(|s| {
+            s.answer_delay = Duration::from_millis(300);
+            let mut refused = false;
+            s.rule = Some(Box::new(move |incoming| {
+                (incoming.node == 1 && !std::mem::replace(&mut refused, true))
+                    .then_some(Fault::Reject(ErrorCode::NOT_LEADER_OR_FOLLOWER))
+            }));
+        });
+        let producer = producer(
+            &fake,
+            &[
+                ("enable.idempotence", "false"),
+                ("acks", "1"),
+                ("max.in.flight.requests.per.connection", "1"),
+                ("linger.ms", "0"),
+            ],
+        );
+        let first = producer
+            .send(ProducerRecord::new(TOPIC, "v0").with_partition(0))
+            .await
+            .expect("accepted");
+        // v0 reached broker 1 (its refusal comes 300 ms later); broker 2
+        // leads now, and the producer learns it meanwhile.
+        fake.until(|s| s.received.iter().any(|b| b.node == 1)).await;
+        fake.set(|s| {
+            s.leaders = vec![2];
+            s.denied_topics = vec!["elsewhere".into()];
+        });
+        // A send to a topic it has no metadata for fetches the cluster's.
+        let refused = producer
+            .send(ProducerRecord::new("elsewhere", "x"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused.error(), KafkaError::Broker { .. }),
+            "{refused:?}"
+        );
+        assert!(
+            fake.with(|s| s.received.len()) == 1,
+            "v0's refusal has not come yet"
+        );
+        let second = producer
+            .send(ProducerRecord::new(TOPIC, "v1").with_partition(0))
+            .await
+            .expect("accepted");
+        first.await.expect("v0 delivered after its retry");
+        second.await.expect("v1 delivered");
+        assert_eq!(fake.log(0), values(0..2), "v1 overtook v0");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
