@@ -230,8 +230,13 @@ impl KafkaProducerBuilder {
             ))
             .spawn(move || {
                 thread_shared.sender_finished.started_here();
-                runtime.block_on(async {
-                    sender.run().await;
+                // Application code runs on this thread (a token provider, a
+                // SASL mechanism, a metrics recorder, tracing layers): a
+                // panic there must not leave records and close() waiting
+                // for a thread that is gone.
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    runtime.block_on(async {
+                        sender.run().await;
                     // Work a callback started on this runtime (a template's
                     // failure journal) ends before the producer counts as closed.
                     let metrics = tokio::runtime::Handle::current().metrics();
@@ -245,9 +250,13 @@ impl KafkaProducerBuilder {
                             "tasks spawned from producer callbacks did not end within {SPAWNED_WORK_LIMIT:?} of close"
                         );
                     }
-                });
-                // Connection tasks end with the runtime, before anyone is told.
-                drop(runtime);
+                    });
+                    // Connection tasks end with the runtime, before anyone is told.
+                    drop(runtime);
+                }));
+                if let Err(panic) = ran {
+                    network_thread_panicked(&thread_shared, panic.as_ref());
+                }
                 let _ = thread_shared.sender_done.set(());
                 thread_shared.sender_finished.set();
             })
@@ -304,6 +313,7 @@ impl ProducerShared {
             sender_done: SetOnce::new(),
             sender_finished: Finished::default(),
             client_instance_id: std::sync::OnceLock::new(),
+            crashed: AtomicBool::new(false),
         }
     }
 }
@@ -1025,11 +1035,41 @@ pub(crate) fn send_now<'a>(
     }
 }
 
+/// The network thread panicked: the batches it was sending were dropped with
+/// it (their records fail, as possibly written when they went out); the
+/// queued ones fail now, and later sends are refused.
+fn network_thread_panicked(shared: &ProducerShared, panic: &(dyn std::any::Any + Send)) {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned());
+    shared.crashed.store(true, Ordering::Release);
+    shared.accumulator.close();
+    let batches = shared.accumulator.take_all();
+    tracing::error!(
+        panic = %message,
+        queued_batches = batches.len(),
+        "the producer's network thread panicked; its records fail and it accepts no more"
+    );
+    for batch in batches {
+        batch.fail(KafkaError::Internal(format!(
+            "the producer's network thread stopped (it panicked: {message}) before the \
+             record was sent; build a new producer"
+        )));
+    }
+}
+
 /// The checks before anything else: the producer is open and, with
 /// transactions, in a transaction.
 #[inline]
 fn check_open(shared: &ProducerShared) -> Result<(), KafkaError> {
     if shared.accumulator.is_closed() {
+        if shared.crashed.load(Ordering::Acquire) {
+            return Err(KafkaError::ProducerClosed(
+                "its network thread stopped after a panic (see the error log); build a new producer",
+            ));
+        }
         return Err(KafkaError::ProducerClosed("send was called after close"));
     }
     if let Some(txn) = &shared.txn {

@@ -75,6 +75,8 @@ pub(crate) struct ProducerShared {
     pub sender_finished: Finished,
     /// KIP-714: the id a broker assigned to this client instance.
     pub client_instance_id: std::sync::OnceLock<crate::protocol::Uuid>,
+    /// The network thread panicked and ended (sends are refused since).
+    pub crashed: AtomicBool,
 }
 
 impl ProducerShared {

@@ -114,6 +114,9 @@ struct State {
     /// The error of every idempotent (not transactional) InitProducerId
     /// request while set.
     pid_error: Option<ErrorCode>,
+    /// Connecting panics (application code on the network thread, such as
+    /// a token provider, failing).
+    connect_panics: bool,
     /// Topics the metadata answers with TOPIC_AUTHORIZATION_FAILED (an ACL
     /// without WRITE).
     denied_topics: Vec<String>,
@@ -884,6 +887,9 @@ impl Connector for Fake {
                 _ => false,
             }
         });
+        if self.with(|s| s.connect_panics) {
+            return async move { panic!("the token provider failed") }.boxed();
+        }
         if refused {
             let error = NetworkError::Connect {
                 address,
@@ -2747,6 +2753,48 @@ async fn without_idempotence_one_in_flight_keeps_the_order_across_a_leader_move(
         second.await.expect("v1 delivered");
         assert_eq!(fake.log(0), values(0..2), "v1 overtook v0");
         producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+/// A panic on the network thread outside a send callback (a token provider,
+/// a SASL mechanism, a metrics recorder) ends it: the records it was to send
+/// fail, later sends are refused, and close returns. They waited forever,
+/// and so did close and a drop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_on_the_network_thread_fails_records_instead_of_hanging() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[("linger.ms", "0")]);
+        deliver_all(&producer, 0, &values(0..1)).await;
+        // The connection drops; the reconnect panics.
+        fake.set(|s| {
+            s.connect_panics = true;
+            s.rule = Some(Box::new(|_| Some(Fault::LoseAnswer)));
+        });
+        let lost = producer
+            .send(ProducerRecord::new(TOPIC, "v1").with_partition(0))
+            .await
+            .expect("accepted");
+        let error = tokio::time::timeout(Duration::from_secs(10), lost)
+            .await
+            .expect("an outcome, not a hang")
+            .unwrap_err();
+        assert!(
+            error.error().possibly_written() || matches!(error.error(), KafkaError::Internal(_)),
+            "{error:?}"
+        );
+        let refused = producer
+            .send(ProducerRecord::new(TOPIC, "v2").with_partition(0))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused.error(), KafkaError::ProducerClosed(why) if why.contains("panic")),
+            "{refused:?}"
+        );
+        tokio::time::timeout(Duration::from_secs(10), producer.close(LIMIT))
+            .await
+            .expect("close returns");
     })
     .await;
 }
