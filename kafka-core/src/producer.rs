@@ -691,8 +691,11 @@ impl KafkaProducer {
             }
         }
         let _end = EndFlush(accumulator);
+        // Each outcome and the callbacks it runs: what a callback does with
+        // it (a template's failure journal) is done when flush returns, as
+        // in Java, whose flush waits for the batches' callbacks.
         for batch in accumulator.incomplete() {
-            batch.wait().await;
+            batch.wait_settled().await;
         }
         // Everything flushed has its outcome: the facade gets exact totals.
         self.inner.shared.publish_metrics();

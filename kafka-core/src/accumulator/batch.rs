@@ -303,6 +303,7 @@ impl ProducerBatch {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&(Arc::as_ptr(&self.completion) as usize));
         }
+        let _ = self.completion.callbacks_run.set(());
     }
 
     fn run_callbacks(&mut self, outcome: &BatchOutcome, batch_records: Option<Arc<BatchRecords>>) {

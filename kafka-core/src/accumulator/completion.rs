@@ -85,6 +85,9 @@ pub(crate) struct BatchCompletion {
     pub(super) topic: Arc<str>,
     pub(super) partition: i32,
     pub(super) outcome: SetOnce<BatchOutcome>,
+    /// Set once the outcome's callbacks have run (after `outcome`: futures
+    /// resolve first, callbacks run next).
+    pub(super) callbacks_run: SetOnce<()>,
 }
 
 impl BatchCompletion {
@@ -94,6 +97,7 @@ impl BatchCompletion {
             topic,
             partition,
             outcome: SetOnce::new(),
+            callbacks_run: SetOnce::new(),
         }
     }
 
@@ -120,6 +124,21 @@ impl BatchCompletion {
         if let BatchOutcome::Split(parts) = self.outcome.wait().await {
             for part in parts {
                 Box::pin(part.completion.wait()).await;
+            }
+        }
+    }
+
+    /// Waits for the outcome and for the callbacks it ran (for a split
+    /// batch: of every part), as Java's flush waits for its callbacks.
+    pub async fn wait_settled(&self) {
+        match self.outcome.wait().await {
+            BatchOutcome::Split(parts) => {
+                for part in parts {
+                    Box::pin(part.completion.wait_settled()).await;
+                }
+            }
+            _ => {
+                self.callbacks_run.wait().await;
             }
         }
     }

@@ -2798,3 +2798,34 @@ async fn a_panic_on_the_network_thread_fails_records_instead_of_hanging() {
     })
     .await;
 }
+
+/// flush returns once the flushed records' callbacks have run, not only
+/// once their outcomes are known (Java's flush waits for the callbacks): a
+/// template's failure journal is written by then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flush_returns_after_the_flushed_records_callbacks_have_run() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[("linger.ms", "0")]);
+        deliver_all(&producer, 0, &values(0..1)).await;
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for i in 0..50 {
+            let ran = ran.clone();
+            producer
+                .send_with_callback(
+                    ProducerRecord::new(TOPIC, format!("c{i}")).with_partition(0),
+                    move |_| {
+                        // A callback with work of its own (a journal write).
+                        std::thread::sleep(Duration::from_millis(2));
+                        ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    },
+                )
+                .await
+                .expect("accepted");
+        }
+        producer.flush().await;
+        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 50);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
