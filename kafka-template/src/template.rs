@@ -1057,7 +1057,7 @@ impl KafkaTemplate {
                     Err(error) => Err(SendError::new(error, record)),
                 };
                 if let Some(span) = span {
-                    observed(&span, &result);
+                    guarded("send span", || observed(&span, &result));
                 }
                 Observers::finish(Some(observers.clone()), result, reply);
                 return Ok(());
@@ -1078,7 +1078,9 @@ impl KafkaTemplate {
         let in_flight = span.clone();
         let callback = move |result| {
             if let Some(span) = in_flight {
-                observed(&span, &result);
+                // The span's end runs the application's span processor (or
+                // tracing layers): its panic must not drop the reply.
+                guarded("send span", || observed(&span, &result));
             }
             // Without a journal the outcome goes on as it came: matching it
             // in a tuple with `kept` would copy it, on every record.
@@ -1286,11 +1288,27 @@ impl KafkaTemplate {
 }
 
 impl Observers {
-    /// The record after every interceptor's `on_send`, in order.
+    /// The record after every interceptor's `on_send`, in order. An
+    /// interceptor that panics is logged and skipped: the record goes on as
+    /// the one before it left it (Kafka's `ProducerInterceptors.onSend`,
+    /// which catches an interceptor's exception and sends anyway).
     fn intercept(&self, record: ProducerRecord) -> ProducerRecord {
-        self.interceptors
-            .iter()
-            .fold(record, |r, interceptor| interceptor.on_send(r))
+        self.interceptors.iter().fold(record, |record, interceptor| {
+            let before = record.clone();
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                interceptor.on_send(record)
+            })) {
+                Ok(intercepted) => intercepted,
+                Err(panic) => {
+                    tracing::error!(
+                        panic = %panic_message(panic.as_ref()),
+                        topic = %before.topic,
+                        "a producer interceptor's on_send panicked; the record is sent as it was before it"
+                    );
+                    before
+                }
+            }
+        })
     }
 
     /// Interceptors and the listener hear of a success.
@@ -1338,13 +1356,17 @@ impl Observers {
 /// send's future before it calls its listener).
 fn guarded(observer: &'static str, call: impl FnOnce()) {
     if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)) {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        tracing::error!(observer, panic = %message, "a producer observer panicked; the send's outcome is reported all the same");
+        tracing::error!(observer, panic = %panic_message(panic.as_ref()), "a producer observer panicked; the send's outcome is reported all the same");
     }
+}
+
+/// The message a panic carried, if it was text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 /// Who hears of every outcome.
@@ -1620,6 +1642,53 @@ pub(crate) mod tests {
                 .observers
                 .quiet
         );
+    }
+
+    /// An interceptor whose `on_send` panics (a bug in it).
+    struct PanickingInterceptor;
+
+    impl ProducerInterceptor for PanickingInterceptor {
+        fn on_send(&self, _: ProducerRecord) -> ProducerRecord {
+            panic!("the interceptor has a bug")
+        }
+    }
+
+    /// An interceptor adding an `origin` header.
+    struct Stamping;
+
+    impl ProducerInterceptor for Stamping {
+        fn on_send(&self, record: ProducerRecord) -> ProducerRecord {
+            record.with_header("origin", "shop")
+        }
+    }
+
+    /// As Kafka's `ProducerInterceptors.onSend`: an interceptor that panics
+    /// is skipped, the record goes on as the interceptor before it left it,
+    /// and the send, its listener and the interceptors after it go on.
+    #[tokio::test]
+    async fn an_interceptor_that_panics_in_on_send_does_not_stop_the_send() {
+        let mock = MockProducer::new(1);
+        let heard = Arc::new(Heard::default());
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .interceptor(Stamping)
+            .interceptor(PanickingInterceptor)
+            .listener(CountingListener(heard.clone()))
+            .build()
+            .unwrap();
+        let sent = template
+            .send(ProducerRecord::new("orders", "v"))
+            .await
+            .expect("sent despite the interceptor's panic");
+        assert!(
+            sent.producer_record
+                .headers
+                .iter()
+                .any(|h| h.key == "origin"),
+            "{:?}",
+            sent.producer_record
+        );
+        assert_eq!(mock.history().len(), 1);
+        assert_eq!(heard.ok.load(Ordering::SeqCst), 1);
     }
 
     struct NoopInterceptor;

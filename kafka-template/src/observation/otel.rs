@@ -701,4 +701,46 @@ mod tests {
             assert_eq!(state, written.get(TRACESTATE).cloned());
         }
     }
+
+    /// A span processor whose `on_end` panics (an application's bug).
+    #[derive(Debug)]
+    struct PanickingProcessor;
+
+    impl opentelemetry_sdk::trace::SpanProcessor for PanickingProcessor {
+        fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+        fn on_end(&self, _: SpanData) {
+            panic!("the span processor has a bug")
+        }
+        fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+        fn shutdown_with_timeout(
+            &self,
+            _: std::time::Duration,
+        ) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    /// The span's end runs the application's span processor: its panic is
+    /// logged, and the record's outcome still reaches the caller (it came
+    /// back as "producer closed", never sent, for a delivered record).
+    #[tokio::test]
+    async fn a_span_processor_that_panics_does_not_change_the_outcome() {
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(PanickingProcessor)
+            .build();
+        let mock = MockProducer::new(1);
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .tracer_provider(&provider)
+            .config(config(&[OBSERVED]))
+            .build()
+            .expect("template");
+        let sent = template
+            .send(ProducerRecord::new("orders", "v"))
+            .await
+            .expect("delivered, whatever the span processor does");
+        assert_eq!(sent.record_metadata.topic, "orders");
+        assert_eq!(mock.history().len(), 1);
+    }
 }
