@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use kafka_core::partition_for_key;
-use kafka_core::{Header, KafkaError, ProducerRecord, RecordMetadata};
+use kafka_core::{Header, KafkaError, ProducerRecord, RecordMetadata, TransactionError};
 use kafka_record::KafkaRecord;
 use kafka_record::{ValueFraming, ValueReadError, read_value};
 use serde::de::DeserializeOwned;
@@ -118,6 +118,8 @@ struct MockState {
     avro_frame: AvroFrame,
     committed: usize,
     aborted: usize,
+    /// Closed (its template was): sends are refused, as a closed producer's.
+    closed: bool,
 }
 
 /// The records of one transaction on the mock, kept apart until it commits
@@ -226,6 +228,17 @@ impl MockProducer {
         self.lock().aborted
     }
 
+    /// Closes the mock as a template's close closes its producer: later
+    /// sends and transactions are refused with `ProducerClosed`.
+    pub fn close(&self) {
+        self.lock().closed = true;
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// Ends `transaction`: its records join the history on commit (in the
     /// order sent), and are forgotten on abort (their offsets stay used, as
     /// on a broker).
@@ -248,6 +261,16 @@ impl MockProducer {
         transaction: Option<&MockTransaction>,
     ) -> Result<RecordMetadata, KafkaError> {
         let mut state = self.lock();
+        if state.closed {
+            return Err(KafkaError::ProducerClosed("send was called after close"));
+        }
+        // As a real transactional producer: after a failed send the
+        // transaction can only abort, and refuses more records.
+        if let Some(cause) = transaction.and_then(MockTransaction::failed) {
+            return Err(KafkaError::Transaction(TransactionError::SendFailed {
+                cause: Box::new(cause),
+            }));
+        }
         let failure = state
             .fail_next
             .pop_front()

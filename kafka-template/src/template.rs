@@ -1186,7 +1186,11 @@ impl KafkaTemplate {
     pub async fn close(&self, timeout: Duration) -> usize {
         let plain = match &self.inner.backend {
             Backend::Producer(p) => p.close(timeout).await,
-            Backend::Mock(_) | Backend::TransactionsOnly => 0,
+            Backend::Mock(mock) => {
+                mock.close();
+                0
+            }
+            Backend::TransactionsOnly => 0,
         };
         let pooled = match &self.inner.transactions {
             Some(pool) => pool.close(timeout).await,

@@ -383,6 +383,11 @@ impl KafkaTemplate {
     /// A producer from the pool (or the mock) with a transaction begun.
     async fn begin_transaction<E>(&self) -> Result<Lease, TransactionFailure<E>> {
         let (backend, pool) = match (&self.inner.backend, &self.inner.transactions) {
+            (Backend::Mock(mock), _) if mock.is_closed() => {
+                return Err(TransactionFailure::Producer(KafkaError::ProducerClosed(
+                    "the template was closed; transactions need an open template",
+                )));
+            }
             (Backend::Mock(mock), _) => (
                 TxBackend::Mock {
                     mock: mock.clone(),
@@ -839,13 +844,24 @@ pub(crate) mod tests {
         let (template, journal, heard) =
             crate::template::tests::journaled_template(&mock, dir.path());
         mock.fail_next(KafkaError::Internal("broker said no".into()));
-        // The closure ignores the failed send and returns Ok: the commit
-        // refuses, as a real producer's does, and the transaction is aborted.
+        // The closure ignores the failed sends and returns Ok: as a real
+        // producer's, the transaction refuses the next send and the commit,
+        // and is aborted.
         let failure = template
             .execute_in_transaction(|tx| async move {
                 let failed = tx.send(&OrderPlaced { id: "o-1".into() }).await;
                 assert!(failed.is_err());
-                tx.send(&OrderPlaced { id: "o-2".into() }).await?;
+                let refused = tx
+                    .send(&OrderPlaced { id: "o-2".into() })
+                    .await
+                    .unwrap_err();
+                assert!(
+                    matches!(
+                        refused.error(),
+                        KafkaError::Transaction(TransactionError::SendFailed { .. })
+                    ),
+                    "{refused:?}"
+                );
                 Ok::<_, SendError>(())
             })
             .await
@@ -855,10 +871,39 @@ pub(crate) mod tests {
         assert!(failure.to_string().contains("broker said no"), "{failure}");
         assert!(mock.history().is_empty());
         assert_eq!(mock.aborted_transactions(), 1);
-        // The listener heard the failure; the journal stores nothing of a
+        // The listener heard both failures; the journal stores nothing of a
         // transaction (replaying one record alone would break it).
-        assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
+        assert_eq!(heard.failed.load(Ordering::SeqCst), 2);
         assert_eq!(journal.entries().unwrap().count(), 0);
+    }
+
+    /// A closed mock template refuses sends and transactions, as a closed
+    /// real one does.
+    #[tokio::test]
+    async fn a_closed_mock_template_refuses_sends_and_transactions() {
+        let mock = MockProducer::new(1);
+        let template = KafkaTemplate::with_mock(mock.clone());
+        template.close(Duration::ZERO).await;
+        let refused = template
+            .send(&OrderPlaced { id: "o-1".into() })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused.error(), KafkaError::ProducerClosed(_)),
+            "{refused:?}"
+        );
+        let failure = template
+            .execute_in_transaction(|_tx| async move { Ok::<_, SendError>(()) })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                failure,
+                TransactionFailure::Producer(KafkaError::ProducerClosed(_))
+            ),
+            "{failure:?}"
+        );
+        assert!(mock.history().is_empty());
     }
 
     #[tokio::test]
