@@ -516,3 +516,36 @@ async fn a_transaction_whose_abort_timed_out_is_aborted_in_the_background() {
     assert_eq!(read, ["before"]);
     template.close(Duration::from_secs(10)).await;
 }
+
+/// As Spring's thread-bound transactional producer: the template's own
+/// `send` inside `execute_in_transaction`'s closure (a service method that
+/// holds the template) joins the transaction; without
+/// `allow-non-transactional` it was refused, and with it went out at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_templates_own_sends_inside_the_closure_join_the_transaction() {
+    let kafka = Kafka::get();
+    let topic = kafka.create_topic("tx-template-sends", 1, 1);
+    let prefix = format!("{}-", unique_name("tx-template-sends"));
+    let template = template(&format!("    transaction-id-prefix: {prefix}\n"), None);
+    for (key, commit) in [("rolled-back", false), ("committed", true)] {
+        let service = template.clone();
+        let topic = topic.clone();
+        let result = template
+            .execute_in_transaction(|_tx| async move {
+                service
+                    .send(record(&topic, key))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if commit {
+                    Ok(())
+                } else {
+                    Err("the business step failed".to_owned())
+                }
+            })
+            .await;
+        assert_eq!(result.is_ok(), commit, "{result:?}");
+    }
+    let read = keys(&kafka.read(&topic, 1, Duration::from_secs(5), true));
+    assert_eq!(read, ["committed"]);
+    template.close(Duration::from_secs(10)).await;
+}

@@ -28,7 +28,7 @@ use crate::mock::{MockProducer, MockTransaction};
 use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
 use crate::record_type::{TypeIdHeader, is_template_key};
 use crate::registry::{RegistrySchemaIds, RegistrySetupError};
-use crate::transaction::TransactionPool;
+use crate::transaction::{Transaction, TransactionPool};
 use kafka_schema_registry::SchemaRegistryClient;
 
 /// Per-type tables, hashed with foldhash: a `TypeId` needs no DoS-resistant hash.
@@ -694,6 +694,9 @@ impl KafkaTemplate {
     /// (Spring's `send` and its `CompletableFuture`). Keeps batching when one
     /// task sends many records.
     pub async fn enqueue(&self, record: impl IntoProducerRecord) -> Result<PendingSend, SendError> {
+        if let Some(transaction) = Transaction::current(self) {
+            return transaction.enqueue(record).await;
+        }
         let (target, record) = self.plain(record)?;
         self.enqueue_via(target, &self.inner.observers, record)
             .await
@@ -747,11 +750,20 @@ impl KafkaTemplate {
         // Not an `async fn`: the record is built now, and the send's future is
         // returned as it is rather than nested in another (futures are moved,
         // that is copied, as they nest; this is the per-record path).
+        if let Some(transaction) = Transaction::current(self) {
+            // Built now, as below: the future holds no borrowed record.
+            return match record.into_producer_record(self) {
+                Ok(record) => Either::Right(Either::Left(Box::pin(
+                    transaction.enqueue_with_callback(record, callback),
+                ))),
+                Err(error) => Either::Right(Either::Right(std::future::ready(Err(error)))),
+            };
+        }
         match self.plain(record) {
             Ok((target, record)) => {
                 Either::Left(self.dispatch(target, &self.inner.observers, record, callback))
             }
-            Err(error) => Either::Right(std::future::ready(Err(error))),
+            Err(error) => Either::Right(Either::Right(std::future::ready(Err(error)))),
         }
     }
 
@@ -807,6 +819,14 @@ impl KafkaTemplate {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
+        if let Some(transaction) = Transaction::current(self) {
+            return match record.into_producer_record(self) {
+                Ok(record) => Err(PendingEnqueue(Box::pin(
+                    transaction.enqueue_with_callback(record, callback),
+                ))),
+                Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(error))))),
+            };
+        }
         match self.plain(record) {
             Ok((target, record)) => {
                 self.start_send(target, &self.inner.observers, record, callback)

@@ -214,7 +214,41 @@ enum TxBackend {
     },
 }
 
+tokio::task_local! {
+    /// The transaction `execute_in_transaction` runs its closure in, for
+    /// the template's own sends made inside it (Spring's thread-bound
+    /// transactional producer).
+    static CURRENT: Transaction;
+}
+
 impl Transaction {
+    /// The transaction of `template` the current task runs in (inside
+    /// `execute_in_transaction`'s closure, tasks it spawns excepted, as
+    /// Spring's transaction is bound to its thread).
+    pub(crate) fn current(template: &KafkaTemplate) -> Option<Transaction> {
+        CURRENT
+            .try_with(|tx| {
+                Arc::ptr_eq(&tx.shared.template.inner, &template.inner).then(|| tx.clone())
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Appends `record` to this transaction and runs `callback` with its
+    /// outcome (on a task of its own).
+    pub(crate) async fn enqueue_with_callback<F>(
+        self,
+        record: crate::ProducerRecord,
+        callback: F,
+    ) -> Result<(), SendError>
+    where
+        F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
+    {
+        let pending = self.enqueue(record).await?;
+        tokio::spawn(async move { callback(pending.await) });
+        Ok(())
+    }
+
     /// The `transactional.id` of the producer this transaction runs on
     /// (`<prefix><n>`); `None` on a mock template.
     pub fn transactional_id(&self) -> Option<&str> {
@@ -361,9 +395,12 @@ impl KafkaTemplate {
         let transaction = Transaction {
             shared: lease.shared.clone(),
         };
-        let outcome = AssertUnwindSafe(async move { work(transaction).await })
-            .catch_unwind()
-            .await;
+        // The template's own sends inside the closure join the transaction.
+        let outcome = AssertUnwindSafe(
+            CURRENT.scope(transaction.clone(), async move { work(transaction).await }),
+        )
+        .catch_unwind()
+        .await;
         lease.stop_sends().await;
         match outcome {
             Ok(Ok(value)) => lease.commit().await.map(|()| value),
@@ -875,6 +912,59 @@ pub(crate) mod tests {
         // transaction (replaying one record alone would break it).
         assert_eq!(heard.failed.load(Ordering::SeqCst), 2);
         assert_eq!(journal.entries().unwrap().count(), 0);
+    }
+
+    /// As Spring's thread-bound transactional producer: the template's own
+    /// sends inside `execute_in_transaction`'s closure (a service method
+    /// called there, holding the template) join the transaction, and roll
+    /// back with it; outside it they go as before.
+    #[tokio::test]
+    async fn the_templates_own_sends_inside_the_closure_join_the_transaction() {
+        let mock = MockProducer::new(1);
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .config(config(&[
+                ("kafka.producer.transaction-id-prefix", "tx-"),
+                ("kafka.template.allow-non-transactional", "true"),
+            ]))
+            .build()
+            .unwrap();
+        let service = template.clone();
+        let failure = template
+            .execute_in_transaction(|_tx| async move {
+                service.send(&OrderPlaced { id: "o-1".into() }).await?;
+                let (sent, heard) = tokio::sync::oneshot::channel();
+                service
+                    .enqueue_with_callback(&OrderPlaced { id: "o-2".into() }, move |r| {
+                        drop(sent.send(r.is_ok()))
+                    })
+                    .await?;
+                assert!(heard.await.unwrap());
+                if let Err(pending) =
+                    service.try_enqueue_with_callback(&OrderPlaced { id: "o-3".into() }, |_| {})
+                {
+                    pending.await?;
+                }
+                Err::<(), SendError>(SendError::without_record(KafkaError::Internal(
+                    "the business step failed".into(),
+                )))
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(failure, TransactionFailure::Aborted { .. }),
+            "{failure:?}"
+        );
+        assert!(
+            mock.history().is_empty(),
+            "rolled back with the transaction: {:?}",
+            mock.history()
+        );
+        // Outside a transaction: straight through (allow-non-transactional).
+        template
+            .send(&OrderPlaced { id: "o-4".into() })
+            .await
+            .unwrap();
+        assert_eq!(mock.history().len(), 1);
     }
 
     /// A closed mock template refuses sends and transactions, as a closed
