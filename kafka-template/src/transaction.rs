@@ -935,7 +935,7 @@ pub(crate) mod tests {
                 let (sent, heard) = tokio::sync::oneshot::channel();
                 service
                     .enqueue_with_callback(&OrderPlaced { id: "o-2".into() }, move |r| {
-                        drop(sent.send(r.is_ok()))
+                        let _ = sent.send(r.is_ok());
                     })
                     .await?;
                 assert!(heard.await.unwrap());
