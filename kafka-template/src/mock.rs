@@ -165,10 +165,22 @@ impl MockTransaction {
 /// #     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct MockProducer {
     state: Arc<Mutex<MockState>>,
     partitions: usize,
+    /// The template's custom partitioner, asked first as the real
+    /// producer asks it.
+    partitioner: Option<Arc<dyn kafka_core::Partitioner>>,
+}
+
+impl std::fmt::Debug for MockProducer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockProducer")
+            .field("partitions", &self.partitions)
+            .field("custom_partitioner", &self.partitioner.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl MockProducer {
@@ -178,6 +190,7 @@ impl MockProducer {
         MockProducer {
             state: Arc::default(),
             partitions: partitions.max(1),
+            partitioner: None,
         }
     }
 
@@ -226,6 +239,15 @@ impl MockProducer {
     /// (Java's `MockProducer` counts the same).
     pub fn aborted_transactions(&self) -> usize {
         self.lock().aborted
+    }
+
+    /// This mock asking `partitioner` first for a record without a
+    /// partition, as the real producer does (a template's
+    /// [`partitioner`](crate::KafkaTemplateBuilder::partitioner) is given to
+    /// its mock so).
+    pub fn with_partitioner(mut self, partitioner: Arc<dyn kafka_core::Partitioner>) -> Self {
+        self.partitioner = Some(partitioner);
+        self
     }
 
     /// Closes the mock as a template's close closes its producer: later
@@ -286,10 +308,26 @@ impl MockProducer {
             return Err(error);
         }
         let partition = record.partition.unwrap_or_else(|| {
-            record
-                .key
-                .as_deref()
-                .and_then(|k| partition_for_key(k, self.partitions))
+            self.partitioner
+                .as_ref()
+                .and_then(|partitioner| {
+                    let cluster = kafka_core::PartitionerCluster::new().with_topic(
+                        record.topic.clone(),
+                        kafka_core::TopicPartitions::all_available(self.partitions),
+                    );
+                    partitioner.partition(
+                        &record.topic,
+                        record.key.as_deref(),
+                        record.value.as_deref(),
+                        &cluster,
+                    )
+                })
+                .or_else(|| {
+                    record
+                        .key
+                        .as_deref()
+                        .and_then(|k| partition_for_key(k, self.partitions))
+                })
                 .unwrap_or(0)
         });
         let timestamp = record.timestamp.unwrap_or_else(|| {

@@ -438,6 +438,10 @@ impl KafkaTemplateBuilder {
                     Some(c) => c.template_settings(self.producer_name.as_deref())?,
                     None => TemplateSettings::default(),
                 };
+                let mock = match &self.partitioner {
+                    Some(partitioner) => mock.with_partitioner(partitioner.clone()),
+                    None => mock,
+                };
                 (Backend::Mock(mock), self.config, settings)
             }
             None => {
@@ -1666,6 +1670,37 @@ pub(crate) mod tests {
                 .observers
                 .quiet
         );
+    }
+
+    /// A partitioner sending every record to partition 2.
+    struct AlwaysTwo;
+
+    impl kafka_core::Partitioner for AlwaysTwo {
+        fn partition(
+            &self,
+            _: &str,
+            _: Option<&[u8]>,
+            _: Option<&[u8]>,
+            _: &kafka_core::PartitionerCluster,
+        ) -> Option<i32> {
+            Some(2)
+        }
+    }
+
+    /// The mock asks the template's partitioner, as the real producer does.
+    #[tokio::test]
+    async fn a_mock_template_uses_its_custom_partitioner() {
+        let mock = MockProducer::new(3);
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .partitioner(Arc::new(AlwaysTwo))
+            .build()
+            .unwrap();
+        let sent = template
+            .send(ProducerRecord::new("orders", "v").with_key("k1"))
+            .await
+            .unwrap();
+        assert_eq!(sent.record_metadata.partition, 2);
+        assert_eq!(mock.history()[0].partition, 2);
     }
 
     /// An interceptor whose `on_send` panics (a bug in it).
