@@ -357,6 +357,11 @@ struct TxnInner {
     error: Option<TransactionError>,
     /// The operation the sender carries out now, with its id.
     pending: Option<(u64, TxnOp)>,
+    /// A commit or abort called while `send_offsets_to_transaction` was
+    /// pending: it runs next (Java queues its EndTxn behind the offsets).
+    queued: Option<(u64, TxnOp)>,
+    /// The outcomes of the last operations, by id, for their waiters.
+    finished: std::collections::VecDeque<(u64, Result<(), TransactionError>)>,
     /// The last operation started, with its id.
     last: Option<(u64, TxnOp)>,
     /// An operation whose caller stopped waiting (`max.block.ms`) and has
@@ -385,8 +390,8 @@ impl TxnOp {
 pub(crate) struct TxnShared {
     pub transactional_id: String,
     inner: Mutex<TxnInner>,
-    /// The last finished operation's id and outcome.
-    done: watch::Sender<Option<(u64, Result<(), TransactionError>)>>,
+    /// Counts finished operations (their outcomes are in `finished`).
+    done: watch::Sender<u64>,
 }
 
 /// Java's "the previous call to X timed out and must be retried".
@@ -426,12 +431,14 @@ impl TxnShared {
                 state: TxnState::Uninitialized,
                 error: None,
                 pending: None,
+                queued: None,
+                finished: std::collections::VecDeque::new(),
                 last: None,
                 unacknowledged: None,
                 next_id: 0,
                 protocol: None,
             }),
-            done: watch::Sender::new(None),
+            done: watch::Sender::new(0),
         }
     }
 
@@ -524,7 +531,16 @@ impl TxnShared {
         if state == TxnState::FatalError {
             return Err(inner.error.clone().unwrap_or(TransactionError::Closed));
         }
-        if inner.pending.is_some() {
+        let behind_offsets = matches!(
+            (&inner.pending, &op),
+            (Some((_, TxnOp::SendOffsets { .. })), TxnOp::End { .. })
+        ) && inner.queued.is_none();
+        if let Some((id, queued)) = &inner.queued
+            && *queued == op
+        {
+            return Ok(*id);
+        }
+        if inner.pending.is_some() && !behind_offsets {
             return invalid(
                 "start a transactional operation",
                 "another transactional call is still in progress; await it first",
@@ -566,7 +582,11 @@ impl TxnShared {
         inner.next_id += 1;
         let id = inner.next_id;
         inner.last = Some((id, op.clone()));
-        inner.pending = Some((id, op));
+        if behind_offsets {
+            inner.queued = Some((id, op));
+        } else {
+            inner.pending = Some((id, op));
+        }
         Ok(id)
     }
 
@@ -585,21 +605,33 @@ impl TxnShared {
         max_block: Duration,
     ) -> Result<(), TransactionError> {
         let mut done = self.done.subscribe();
-        let waited = tokio::time::timeout(
-            max_block,
-            done.wait_for(|d| d.as_ref().is_some_and(|(i, _)| *i == id)),
-        )
+        let outcome = || {
+            lock(&self.inner)
+                .finished
+                .iter()
+                .find(|(finished, _)| *finished == id)
+                .map(|(_, result)| result.clone())
+        };
+        let waited = tokio::time::timeout(max_block, async {
+            loop {
+                if let Some(result) = outcome() {
+                    return result;
+                }
+                if done.changed().await.is_err() {
+                    return Err(TransactionError::Closed);
+                }
+            }
+        })
         .await;
         match waited {
-            Ok(Ok(outcome)) => match outcome.as_ref() {
-                Some((_, result)) => result.clone(),
-                None => Err(TransactionError::Closed),
-            },
-            Ok(Err(_)) => Err(TransactionError::Closed),
+            Ok(result) => result,
             Err(_) => {
                 let mut inner = lock(&self.inner);
+                // Java caches the outcome of init, commit and abort for the
+                // call repeated after a timeout (not of sendOffsets).
                 if let Some((last_id, op)) = &inner.last
                     && *last_id == id
+                    && !matches!(op, TxnOp::SendOffsets { .. })
                 {
                     inner.unacknowledged = Some((id, op.clone()));
                 }
@@ -633,7 +665,7 @@ impl TxnShared {
         if inner.pending.as_ref().is_none_or(|(i, _)| *i != id) {
             return;
         }
-        inner.pending = None;
+        inner.pending = inner.queued.take();
         match &result {
             Ok(()) => {
                 if let Some(next) = on_success {
@@ -642,8 +674,23 @@ impl TxnShared {
             }
             Err(error) => Self::enter_error(&mut inner, error.clone()),
         }
+        self.finished(inner, id, result);
+    }
+
+    /// Keeps operation `id`'s outcome for its waiters and wakes them.
+    fn finished(
+        &self,
+        mut inner: std::sync::MutexGuard<'_, TxnInner>,
+        id: u64,
+        result: Result<(), TransactionError>,
+    ) {
+        // A few: a waiter looks as soon as it is woken.
+        if inner.finished.len() == 8 {
+            inner.finished.pop_front();
+        }
+        inner.finished.push_back((id, result));
         drop(inner);
-        self.done.send_replace(Some((id, result)));
+        self.done.send_modify(|count| *count += 1);
     }
 
     /// The InitProducerId of operation `id` (`init_transactions`, or an
@@ -656,11 +703,10 @@ impl TxnShared {
         if inner.pending.as_ref().is_none_or(|(i, _)| *i != id) {
             return;
         }
-        inner.pending = None;
+        inner.pending = inner.queued.take();
         inner.state = TxnState::Uninitialized;
         inner.error = None;
-        drop(inner);
-        self.done.send_replace(Some((id, Err(error))));
+        self.finished(inner, id, Err(error));
     }
 
     fn enter_error(inner: &mut TxnInner, error: TransactionError) {
@@ -696,8 +742,8 @@ impl TxnShared {
         };
         if fail_pending && let Some((id, _)) = inner.pending.take() {
             let reported = inner.error.clone().unwrap_or(error);
-            drop(inner);
-            self.done.send_replace(Some((id, Err(reported))));
+            inner.pending = inner.queued.take();
+            self.finished(inner, id, Err(reported));
         }
     }
 }
@@ -870,20 +916,76 @@ mod tests {
         let init = txn.start(TxnOp::Init).unwrap();
         txn.finish(init, Ok(()), Some(TxnState::Ready));
         txn.begin().unwrap();
-        let offsets = TxnOp::SendOffsets {
-            offsets: Vec::new(),
-            group: ConsumerGroupMetadata::new("g"),
-        };
-        let id = txn.start(offsets.clone()).unwrap();
-        let timed_out = txn.wait(id, "send offsets", Duration::from_millis(1)).await;
+        let commit = txn.start(TxnOp::End { commit: true }).unwrap();
+        let timed_out = txn.wait(commit, "commit", Duration::from_millis(1)).await;
         assert!(matches!(timed_out, Err(TransactionError::Timeout { .. })));
-        txn.finish(id, Ok(()), None);
+        txn.finish(
+            commit,
+            Err(TransactionError::SendFailed {
+                cause: Box::new(crate::KafkaError::Internal("x".into())),
+            }),
+            None,
+        );
+        assert_eq!(txn.state(), TxnState::AbortableError);
         assert!(matches!(
-            txn.start(TxnOp::End { commit: true }),
-            Err(TransactionError::InvalidState { hint, .. }) if hint.contains("send_offsets_to_transaction timed out")
+            txn.start(TxnOp::End { commit: false }),
+            Err(TransactionError::InvalidState { hint, .. }) if hint.contains("commit_transaction timed out")
         ));
+        // Called again: the commit's outcome.
+        assert_eq!(txn.start(TxnOp::End { commit: true }).unwrap(), commit);
+        assert!(
+            txn.wait(commit, "commit", Duration::from_secs(1))
+                .await
+                .unwrap_err()
+                .is_abortable()
+        );
         let abort = txn.start_abort_on_close().unwrap();
-        assert_ne!(abort, id);
+        assert_ne!(abort, commit);
         assert_eq!(txn.state(), TxnState::Aborting);
+    }
+
+    /// As Java, whose sendOffsetsToTransaction holds no pending transition:
+    /// a commit or abort called meanwhile runs after it, and the offsets'
+    /// caller still learns their outcome.
+    #[tokio::test]
+    async fn an_end_called_while_offsets_are_pending_runs_after_them() {
+        let txn = TxnShared::new("tx".into());
+        let init = txn.start(TxnOp::Init).unwrap();
+        txn.finish(init, Ok(()), Some(TxnState::Ready));
+        txn.begin().unwrap();
+        let offsets = txn
+            .start(TxnOp::SendOffsets {
+                offsets: Vec::new(),
+                group: ConsumerGroupMetadata::new("g"),
+            })
+            .unwrap();
+        let timed_out = txn
+            .wait(offsets, "send offsets", Duration::from_millis(1))
+            .await;
+        assert!(matches!(timed_out, Err(TransactionError::Timeout { .. })));
+        let abort = txn.start(TxnOp::End { commit: false }).unwrap();
+        assert_eq!(txn.state(), TxnState::Aborting);
+        assert_eq!(txn.start(TxnOp::End { commit: false }).unwrap(), abort);
+        assert!(matches!(
+            txn.pending(),
+            Some((id, TxnOp::SendOffsets { .. }, _)) if id == offsets
+        ));
+        txn.finish(offsets, Ok(()), None);
+        assert!(matches!(
+            txn.pending(),
+            Some((id, TxnOp::End { commit: false }, _)) if id == abort
+        ));
+        txn.finish(abort, Ok(()), Some(TxnState::Ready));
+        assert!(
+            txn.wait(offsets, "send offsets", Duration::from_secs(1))
+                .await
+                .is_ok()
+        );
+        assert!(
+            txn.wait(abort, "abort", Duration::from_secs(1))
+                .await
+                .is_ok()
+        );
+        assert_eq!(txn.state(), TxnState::Ready);
     }
 }

@@ -2829,3 +2829,51 @@ async fn flush_returns_after_the_flushed_records_callbacks_have_run() {
     })
     .await;
 }
+
+/// As Java (sendOffsetsToTransaction sets no pending transition): an abort
+/// called while the offsets are still being sent, after their call timed
+/// out, runs once they are done; it was refused as "another call in
+/// progress".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_after_offsets_timed_out_runs_once_they_are_done() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX, ("max.block.ms", "100")]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        // The coordinator is loading: AddOffsetsToTxn is retried for a while.
+        fake.set(|s| {
+            s.txn_faults
+                .extend([ErrorCode::COORDINATOR_LOAD_IN_PROGRESS; 12])
+        });
+        let group = crate::ConsumerGroupMetadata::new("billing");
+        let offsets = [(
+            crate::TopicPartition::new("input", 0),
+            crate::OffsetAndMetadata::new(3),
+        )];
+        let error = producer
+            .send_offsets_to_transaction(offsets, &group)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, crate::TransactionError::Timeout { .. }),
+            "{error:?}"
+        );
+        // The abort waits for the offsets (its own max.block.ms may pass).
+        let aborted = loop {
+            match producer.abort_transaction().await {
+                Err(crate::TransactionError::Timeout { .. }) => continue,
+                other => break other,
+            }
+        };
+        aborted.expect("aborted after the offsets");
+        let log = txn_log(&fake);
+        let offsets_done = position(&log, "TxnOffsetCommit");
+        assert!(
+            log.last().is_some_and(|l| l.starts_with("EndTxn abort")) && offsets_done < log.len() - 1,
+            "{log:#?}"
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
