@@ -307,6 +307,21 @@ pub(crate) fn build_producers(
                     }
                 }
                 for (entry, _, name) in java.iter().filter(|j| &j.1 == scope) {
+                    // Spring Boot's producer always sets its key and value
+                    // serializers (StringSerializer by default) over the
+                    // common `spring.kafka.properties.*`: a serializer there
+                    // never takes effect, so it does not here either.
+                    if scope == &Scope::Common && SERIALIZER_KEYS.contains(&name.as_ref()) {
+                        tracing::warn!(
+                            key = %entry.written,
+                            origin = %entry.origin,
+                            "ignored, as Spring Boot ignores it: the producer's \
+                             key-serializer/value-serializer (StringSerializer by default) \
+                             wins over spring.kafka.properties.*; set \
+                             spring.kafka.producer.key-serializer or value-serializer"
+                        );
+                        continue;
+                    }
                     put(&mut properties, name, &entry.value, entry);
                 }
             }
@@ -772,6 +787,38 @@ mod tests {
                 (raw.key.path.clone(), raw)
             })
             .collect()
+    }
+
+    /// As Spring Boot, whose producer serializers (StringSerializer by
+    /// default) always win over `spring.kafka.properties.*`: a serializer
+    /// there takes no effect; at the producer's level it does.
+    #[test]
+    fn common_serializer_properties_take_no_effect() {
+        let (producers, issues) = build_producers(&entries(&[
+            (
+                "kafka.properties.value.serializer",
+                "org.apache.kafka.common.serialization.ByteArraySerializer",
+            ),
+            ("kafka.properties.linger.ms", "7"),
+            (
+                "kafka.producer.properties.key.serializer",
+                "org.apache.kafka.common.serialization.ByteArraySerializer",
+            ),
+        ]));
+        assert!(issues.is_empty(), "{issues:?}");
+        let value = |key: &str| {
+            producers[0]
+                .properties
+                .iter()
+                .find(|(p, _)| p.key == key)
+                .map(|(p, _)| p.value.clone())
+        };
+        assert_eq!(value("value.serializer"), None);
+        assert_eq!(value("linger.ms").as_deref(), Some("7"));
+        assert_eq!(
+            value("key.serializer").as_deref(),
+            Some("org.apache.kafka.common.serialization.ByteArraySerializer")
+        );
     }
 
     /// Which template a prefix reaches, and the transactional.id it becomes.
