@@ -698,7 +698,7 @@ impl KafkaTemplate {
     /// (Spring's `send` and its `CompletableFuture`). Keeps batching when one
     /// task sends many records.
     pub async fn enqueue(&self, record: impl IntoProducerRecord) -> Result<PendingSend, SendError> {
-        if let Some(transaction) = Transaction::current(self) {
+        if let Some(transaction) = self.current_transaction() {
             return transaction.enqueue(record).await;
         }
         let (target, record) = self.plain(record)?;
@@ -754,7 +754,7 @@ impl KafkaTemplate {
         // Not an `async fn`: the record is built now, and the send's future is
         // returned as it is rather than nested in another (futures are moved,
         // that is copied, as they nest; this is the per-record path).
-        if let Some(transaction) = Transaction::current(self) {
+        if let Some(transaction) = self.current_transaction() {
             // Built now, as below: the future holds no borrowed record.
             return match record.into_producer_record(self) {
                 Ok(record) => Either::Right(Either::Left(Box::pin(
@@ -823,7 +823,7 @@ impl KafkaTemplate {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        if let Some(transaction) = Transaction::current(self) {
+        if let Some(transaction) = self.current_transaction() {
             return match record.into_producer_record(self) {
                 Ok(record) => Err(PendingEnqueue(Box::pin(
                     transaction.enqueue_with_callback(record, callback),
@@ -928,6 +928,17 @@ impl KafkaTemplate {
             return Err(SendError::new(error, record));
         }
         self.send(record).await
+    }
+
+    /// The transaction of this template the current task runs in, if any
+    /// (the template's own sends inside `execute_in_transaction` join it).
+    /// A template that cannot run transactions does not look.
+    #[inline]
+    fn current_transaction(&self) -> Option<Transaction> {
+        if self.inner.transactions.is_none() && !matches!(self.inner.backend, Backend::Mock(_)) {
+            return None;
+        }
+        Transaction::current(self)
     }
 
     /// A record to send outside a transaction, with where it goes: the

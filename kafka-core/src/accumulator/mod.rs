@@ -936,6 +936,10 @@ impl RecordAccumulator {
                 Ok(Some(ratio)) => self.topic(&batch.topic).observe_compression_ratio(ratio),
                 Ok(None) => {}
                 Err(error) => {
+                    // Never in flight: its partition may send again.
+                    if self.config.guarantee_order {
+                        lock(queue).muted = false;
+                    }
                     drained.unencodable.push((batch, error));
                     continue;
                 }

@@ -686,13 +686,19 @@ impl Sender {
                 self.pid_retry_at = Some(Instant::now() + backoff);
                 if code.is_retriable() {
                     tracing::debug!(error = %code, "InitProducerId to be retried");
-                } else {
-                    // As Java's sender on an authorization error (or any
-                    // other it cannot retry): the records waiting for an id
-                    // fail now with the broker's reason, not at
+                } else if matches!(
+                    code,
+                    ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+                        | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                ) {
+                    // As Java's sender on an authorization error
+                    // (`shouldHandleAuthorizationError`): the records waiting
+                    // for an id fail now with the broker's reason, not at
                     // delivery.timeout.ms with none; later sends ask again.
-                    tracing::warn!(error = %code, "InitProducerId failed; failing the queued records");
+                    tracing::warn!(error = %code, "InitProducerId refused; failing the queued records");
                     self.fail_queued_for_producer_id(code);
+                } else {
+                    tracing::warn!(error = %code, "InitProducerId failed");
                 }
             }
             Err(error) => {
@@ -1249,19 +1255,14 @@ impl Sender {
         }
     }
 
-    /// The broker refused the idempotent producer an id (`code`): every
-    /// queued batch, which cannot be sent without one, fails with it.
+    /// The broker refused the idempotent producer an id for authorization
+    /// (`code`): every queued batch, which cannot be sent without one, fails
+    /// with it.
     fn fail_queued_for_producer_id(&mut self, code: ErrorCode) {
-        let hint = if code == ErrorCode::CLUSTER_AUTHORIZATION_FAILED
-            || code == ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-        {
-            "the idempotent producer (enable.idempotence=true, the default) could not get a \
-             producer id: grant the principal WRITE on the topic (IDEMPOTENT_WRITE on the \
-             cluster before Kafka 3.0), or set enable.idempotence=false"
-        } else {
-            "the idempotent producer (enable.idempotence=true, the default) could not get a \
-             producer id (InitProducerId)"
-        };
+        let hint = "the idempotent producer (enable.idempotence=true, the default) could not \
+                    get a producer id: grant the principal WRITE on the topic \
+                    (IDEMPOTENT_WRITE on the cluster before Kafka 3.0), or set \
+                    enable.idempotence=false";
         for batch in self.accumulator().take_all() {
             let error = KafkaError::Broker {
                 topic: batch.topic.to_string(),

@@ -2870,7 +2870,8 @@ async fn an_abort_after_offsets_timed_out_runs_once_they_are_done() {
         let log = txn_log(&fake);
         let offsets_done = position(&log, "TxnOffsetCommit");
         assert!(
-            log.last().is_some_and(|l| l.starts_with("EndTxn abort")) && offsets_done < log.len() - 1,
+            log.last().is_some_and(|l| l.starts_with("EndTxn abort"))
+                && offsets_done < log.len() - 1,
             "{log:#?}"
         );
         producer.close(LIMIT).await;
