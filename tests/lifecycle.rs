@@ -261,9 +261,11 @@ fn the_last_handle_dropped_inside_a_callback_does_not_deadlock() {
         let slot = Arc::new(Mutex::new(Some(producer.clone())));
         let in_callback = slot.clone();
         let (main_dropped_tx, main_dropped) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
         producer
             .send_with_callback(ProducerRecord::new(topic.clone(), "first"), move |result| {
                 result.expect("first record delivered");
+                let _ = started_tx.send(());
                 // Hold the network thread until the application's handle is
                 // gone, so this one is the last, with other batches pending.
                 main_dropped
@@ -273,8 +275,13 @@ fn the_last_handle_dropped_inside_a_callback_does_not_deadlock() {
             })
             .await
             .expect("accepted");
-        // Let the first record's batch go alone.
-        producer.flush().await;
+        // The first record's batch went alone: its callback holds the
+        // network thread now. (Not `flush`: it waits for that callback,
+        // which waits for the handle this task drops below.)
+        tokio::task::spawn_blocking(move || started.recv_timeout(Duration::from_secs(20)))
+            .await
+            .expect("joined")
+            .expect("the first record's callback started");
         for i in 0..100 {
             let done_tx = done_tx.clone();
             producer

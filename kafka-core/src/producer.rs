@@ -680,7 +680,9 @@ impl KafkaProducer {
     }
 
     /// Sends everything buffered now and waits until every record sent before
-    /// this call has an outcome (acknowledged or failed).
+    /// this call has an outcome (acknowledged or failed) and its callback
+    /// has run, as Java's `flush` does. A callback must therefore not wait
+    /// for something the flushing task does after `flush` returns.
     pub async fn flush(&self) {
         let accumulator = &self.inner.shared.accumulator;
         accumulator.begin_flush();
