@@ -455,6 +455,21 @@ fn normalize_pem(pem: &[u8]) -> Vec<u8> {
     if out.is_empty() {
         return pem.to_vec();
     }
+    // A block left incomplete goes on its own lines, without an end, for
+    // the parser to refuse: a chain is not cut short silently.
+    if let Some(start) = rest.find(BEGIN) {
+        let incomplete = &rest[start..];
+        match incomplete[BEGIN.len()..].find("-----") {
+            Some(label_end) => {
+                let armour_end = BEGIN.len() + label_end + 5;
+                out.push_str(&incomplete[..armour_end]);
+                out.push('\n');
+                out.push_str(incomplete[armour_end..].trim());
+                out.push('\n');
+            }
+            None => out.push_str(incomplete),
+        }
+    }
     out.into_bytes()
 }
 
@@ -962,7 +977,10 @@ mod tests {
             );
         }
         assert_eq!(pem_certificates("k", "v", two.as_bytes()).unwrap().len(), 2);
-        // No complete block: left alone, and refused.
+        // No complete block: left alone, and refused; nor is a chain whose
+        // second block is cut short read as its first alone.
         assert!(pem_certificates("k", "v", b"-----BEGIN CERTIFICATE----- abc").is_err());
+        let cut = format!("{flattened} -----BEGIN CERTIFICATE----- abc");
+        assert!(pem_certificates("k", "v", cut.as_bytes()).is_err());
     }
 }
