@@ -15,15 +15,17 @@ use kafka_template::{KafkaConfig, KafkaTemplate, ProducerListener, TransactionFa
 use kafka_testkit::{ConsumedRecord, Kafka, unique_name};
 
 /// A template whose `application.yml` has these lines under `kafka:` (with
-/// the broker's address and a 1 ms linger).
+/// the shared broker's address and a 1 ms linger).
 fn template(lines: &str, listener: Option<Counting>) -> KafkaTemplate {
+    template_at(Kafka::get().bootstrap(), lines, listener)
+}
+
+/// [`template`] for the broker at `bootstrap`.
+fn template_at(bootstrap: &str, lines: &str, listener: Option<Counting>) -> KafkaTemplate {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
         dir.path().join("application.yml"),
-        format!(
-            "kafka:\n  bootstrap-servers: {}\n  producer:\n    linger: 1ms\n{lines}",
-            Kafka::get().bootstrap()
-        ),
+        format!("kafka:\n  bootstrap-servers: {bootstrap}\n  producer:\n    linger: 1ms\n{lines}"),
     )
     .expect("write config");
     let config = KafkaConfig::builder()
@@ -449,25 +451,13 @@ async fn a_transaction_whose_abort_timed_out_is_aborted_in_the_background() {
     let cluster = kafka_testkit::Cluster::start(1, None);
     let topic = cluster.create_topic("tx-stalled-abort", 1, 1);
     let prefix = format!("{}-", unique_name("tx-stalled-abort"));
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("application.yml"),
-        format!(
-            "kafka:\n  bootstrap-servers: {}\n  producer:\n    linger: 1ms\n    \
-             transaction-id-prefix: {prefix}\n    properties:\n      max.block.ms: 1500\n",
-            cluster.bootstrap()
+    let template = template_at(
+        cluster.bootstrap(),
+        &format!(
+            "    transaction-id-prefix: {prefix}\n    properties:\n      max.block.ms: 1500\n"
         ),
-    )
-    .expect("write config");
-    let config = KafkaConfig::builder()
-        .dir(dir.path())
-        .env_source(Vec::<(String, String)>::new())
-        .load()
-        .expect("config loads");
-    let template = KafkaTemplate::builder()
-        .config(config)
-        .build()
-        .expect("template");
+        None,
+    );
     send_one(&template, &topic, "before")
         .await
         .expect("commits");

@@ -404,9 +404,9 @@ fn must_be_called_again(
         operation,
         state: state.name(),
         hint: match unacknowledged {
-            TxnOp::Init => "init_transactions timed out: call it again to learn its outcome first",
-            TxnOp::SendOffsets { .. } => {
-                "send_offsets_to_transaction timed out: call it again to learn its outcome first"
+            // Only init, commit and abort stay unacknowledged (as in Java).
+            TxnOp::Init | TxnOp::SendOffsets { .. } => {
+                "init_transactions timed out: call it again to learn its outcome first"
             }
             TxnOp::End { commit: true } => {
                 "commit_transaction timed out: call it again to learn whether the transaction \
