@@ -2,7 +2,9 @@
 //! request the broker wrote but whose answer was lost is retried without a
 //! duplicate when idempotence is on (and, as the control that proves the check
 //! can see duplicates, with one when it is off), and a close with the broker
-//! gone resolves every handle with an error.
+//! gone resolves every handle with an error. A retry whose answer was lost
+//! keeps its epoch when another partition's failure bumps it, so the broker
+//! deduplicates it.
 //!
 //! The proxy listens on fixed ports, so the tests here take turns.
 
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
 use kafka_testkit::proxy::{HarnessProxy, KafkaProxy, PRODUCE};
-use kafka_testkit::{ConsumedRecord, Kafka};
+use kafka_testkit::{ConsumedRecord, Kafka, unique_name};
 
 use support::{await_all, producer, run};
 
@@ -176,6 +178,90 @@ fn without_idempotence_the_same_cut_duplicates() {
     );
     assert_eq!(run.consumed.len(), RECORDS + duplicated);
     eprintln!("without idempotence, one cut stored {duplicated} records twice");
+}
+
+/// A batch whose answer was lost waits for its retry when a batch of another
+/// partition fails for good (a keyless record on a compacted topic), which
+/// bumps the producer epoch. As Java's producer, the retry goes out with its
+/// old epoch and sequence: the broker finds it a duplicate, and the record is
+/// delivered, once (read by Kafka's consumer). Before, it failed as
+/// "possibly written".
+#[test]
+fn a_lost_answer_retried_across_an_epoch_bump_is_delivered_once() {
+    let _ports = take_proxy_ports();
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("bump-retry", 1, 1);
+        let compacted = unique_name("bump-compacted");
+        kafka.create_topic_named(&compacted, 1, 1, &["cleanup.policy=compact"]);
+        let proxy = KafkaProxy::start();
+        // A long retry backoff: the retry of the lost answer waits while the
+        // other partition's failure bumps the epoch.
+        let producer = producer(
+            proxy.bootstrap(),
+            &[
+                ("enable.idempotence", "true"),
+                ("acks", "all"),
+                ("retry.backoff.ms", "4000"),
+                ("retry.backoff.max.ms", "4000"),
+            ],
+        );
+        let warm = [
+            ProducerRecord::new(topic.clone(), "warm"),
+            ProducerRecord::new(compacted.clone(), "warm").with_key("k"),
+        ];
+        for record in warm {
+            producer
+                .send(record)
+                .await
+                .expect("send accepted")
+                .await
+                .expect("written");
+        }
+        proxy.cut_after_next_request(PRODUCE);
+        let first = producer
+            .send(ProducerRecord::new(topic.clone(), "first"))
+            .await
+            .expect("send accepted");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while proxy.cuts() == 0 {
+            assert!(Instant::now() < deadline, "the proxy never cut");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let keyless = producer
+            .send(ProducerRecord::new(compacted.clone(), "keyless"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect_err("a keyless record on a compacted topic is refused");
+        assert!(
+            matches!(keyless.error(), KafkaError::Broker { code, .. } if code.name() == "INVALID_RECORD"),
+            "{keyless:?}"
+        );
+        assert!(
+            !first.is_done(),
+            "the test needs the lost answer's retry still waiting"
+        );
+        let metadata = first
+            .await
+            .expect("delivered: the broker deduplicated the retry");
+        let second = producer
+            .send(ProducerRecord::new(topic.clone(), "second"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("written under the new epoch");
+        assert!(second.offset > metadata.offset);
+        assert_eq!(producer.metrics().producer_epoch_bump_total, 1);
+        assert_eq!(producer.close(Duration::from_secs(10)).await, 0);
+        drop(proxy);
+        let values: Vec<String> = kafka
+            .read(&topic, 4, Duration::from_secs(5), false)
+            .iter()
+            .filter_map(|r| r.value_str())
+            .collect();
+        assert_eq!(values, ["warm", "first", "second"], "each written once");
+    });
 }
 
 #[test]

@@ -6,8 +6,13 @@
 //! across retries and the broker deduplicates a resend of a batch it already
 //! wrote. When the sequence of a partition can no longer be trusted (a batch with
 //! a sequence failed for good, `OUT_OF_ORDER_SEQUENCE_NUMBER`,
-//! `UNKNOWN_PRODUCER_ID`), the producer bumps its epoch (KIP-360) once nothing is
-//! in flight, and every partition starts again at sequence 0.
+//! `UNKNOWN_PRODUCER_ID`), the idempotent producer bumps its epoch itself
+//! (KIP-360, as Java's `bumpIdempotentProducerEpoch`) once nothing is in flight.
+//! The partitions whose sequences broke start again at 0 under the new epoch.
+//! As in Java, every other partition keeps its epoch and sequences while
+//! batches of it are outstanding: a retry whose earlier answer was lost goes
+//! out as it was, so the broker deduplicates it; that partition moves to the
+//! new epoch at its next new batch once those are settled.
 //!
 //! Owned by the sender task alone, so it needs no locks.
 //!
@@ -32,8 +37,12 @@ use crate::transaction::{
 /// No producer id yet.
 pub(crate) const NO_PRODUCER_ID: i64 = -1;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct PartitionSequences {
+    /// The id and epoch these sequences belong to: the producer's, or an
+    /// older one while batches stamped with it are outstanding.
+    producer_id: i64,
+    epoch: i16,
     next: i32,
     last_acked: Option<i32>,
     in_flight: BTreeSet<i32>,
@@ -56,6 +65,8 @@ pub(crate) struct TransactionManager {
     epoch: i16,
     state: PidState,
     partitions: HashMap<(Arc<str>, i32), PartitionSequences>,
+    /// Partitions whose sequences broke: they restart at the next epoch.
+    to_restart: HashSet<(Arc<str>, i32)>,
     /// `Some` for a transactional producer: the current transaction's partitions.
     txn: Option<TxnPartitions>,
     /// Transactions V2 (KIP-890): Produce adds partitions itself.
@@ -83,6 +94,7 @@ impl TransactionManager {
             epoch: -1,
             state: PidState::Uninitialized,
             partitions: HashMap::new(),
+            to_restart: HashSet::new(),
             txn: None,
             transaction_v2: false,
         }
@@ -195,12 +207,45 @@ impl TransactionManager {
         (self.producer_id, self.epoch)
     }
 
-    /// A new id or epoch from InitProducerId: every partition restarts at 0.
+    /// A new id or epoch (from InitProducerId, or bumped here). A
+    /// transactional producer's partitions all restart at 0 (its batches of
+    /// the old epoch were aborted); an idempotent producer's keep their
+    /// sequences while batches stamped with them are outstanding.
     pub fn set_producer_id(&mut self, producer_id: i64, epoch: i16) {
         self.producer_id = producer_id;
         self.epoch = epoch;
         self.state = PidState::Ready;
-        self.partitions.clear();
+        if self.txn.is_some() {
+            self.partitions.clear();
+        } else {
+            let restart = std::mem::take(&mut self.to_restart);
+            self.partitions
+                .retain(|key, seq| !seq.in_flight.is_empty() && !restart.contains(key));
+        }
+        self.to_restart.clear();
+    }
+
+    /// The idempotent producer's epoch bump (Java's
+    /// `bumpIdempotentProducerEpoch`): the broker accepts a higher epoch of a
+    /// producer id it knows at sequence 0, so no request is needed. Returns
+    /// false when the epoch is exhausted: a new id must be asked for.
+    pub fn bump_epoch_locally(&mut self) -> bool {
+        match self.epoch.checked_add(1) {
+            Some(epoch) if self.producer_id != NO_PRODUCER_ID => {
+                self.set_producer_id(self.producer_id, epoch);
+                true
+            }
+            _ => {
+                self.state = PidState::Uninitialized;
+                false
+            }
+        }
+    }
+
+    /// The InitProducerId for a new id failed: ask again, keeping the
+    /// partitions' outstanding sequences and those to restart.
+    pub fn reset_producer_id(&mut self) {
+        self.state = PidState::Uninitialized;
     }
 
     /// Whether an epoch bump is due (a batch with a sequence failed).
@@ -208,11 +253,17 @@ impl TransactionManager {
         self.state == PidState::BumpNeeded
     }
 
-    pub fn request_epoch_bump(&mut self, why: &str) {
+    /// The sequences of this partition broke (a batch with a sequence failed
+    /// for good, or the broker lost our state): it restarts at 0 under a new
+    /// epoch, which is due.
+    pub fn request_epoch_bump(&mut self, topic: &Arc<str>, partition: i32, why: &str) {
+        self.to_restart.insert((topic.clone(), partition));
         if self.state == PidState::Ready {
             tracing::info!(
                 producer_id = self.producer_id,
                 epoch = self.epoch,
+                %topic,
+                partition,
                 reason = why,
                 "bumping the producer epoch"
             );
@@ -225,16 +276,54 @@ impl TransactionManager {
         producer_id == self.producer_id && epoch == self.epoch
     }
 
-    fn partition(&mut self, topic: &Arc<str>, partition: i32) -> &mut PartitionSequences {
+    /// The partition's sequences when they belong to this id and epoch.
+    fn sequences(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        producer_id: i64,
+        epoch: i16,
+    ) -> Option<&mut PartitionSequences> {
         self.partitions
-            .entry((topic.clone(), partition))
-            .or_default()
+            .get_mut(&(topic.clone(), partition))
+            .filter(|s| s.producer_id == producer_id && s.epoch == epoch)
+    }
+
+    /// Whether a batch stamped with this id and epoch may go out as it is:
+    /// its partition's sequences still belong to them (the current epoch, or
+    /// an older one whose batches are outstanding). When not, its partition
+    /// restarted and the batch must be stamped anew.
+    pub fn holds_sequences_of(
+        &self,
+        topic: &Arc<str>,
+        partition: i32,
+        producer_id: i64,
+        epoch: i16,
+    ) -> bool {
+        self.partitions
+            .get(&(topic.clone(), partition))
+            .is_some_and(|s| s.producer_id == producer_id && s.epoch == epoch)
     }
 
     /// Assigns the base sequence for a batch of `records` records (wrapping at
-    /// `i32::MAX` as the protocol does).
+    /// `i32::MAX` as the protocol does). A partition still on an older epoch
+    /// (nothing of it outstanding, see [`Self::may_send_new`]) starts at 0.
     pub fn assign_sequence(&mut self, topic: &Arc<str>, partition: i32, records: u32) -> i32 {
-        let seq = self.partition(topic, partition);
+        let (producer_id, epoch) = (self.producer_id, self.epoch);
+        let fresh = || PartitionSequences {
+            producer_id,
+            epoch,
+            next: 0,
+            last_acked: None,
+            in_flight: BTreeSet::new(),
+        };
+        let seq = self
+            .partitions
+            .entry((topic.clone(), partition))
+            .or_insert_with(fresh);
+        if seq.producer_id != producer_id || seq.epoch != epoch {
+            *seq = fresh();
+        }
         let base = seq.next;
         seq.next = increment_sequence(base, records);
         seq.in_flight.insert(base);
@@ -258,15 +347,30 @@ impl TransactionManager {
     /// while a later one was in flight, the later one would be written first and
     /// the retried first batch would be out of order for ever. So one batch at a
     /// time until the first acknowledgement; after it the broker enforces order.
+    /// A partition still on an older epoch waits until its batches of that
+    /// epoch are settled (Java's `hasStaleProducerIdAndEpoch`): a batch at
+    /// sequence 0 of the new epoch written before them would fence them.
     pub fn may_send_new(&self, topic: &Arc<str>, partition: i32) -> bool {
         self.partitions
             .get(&(topic.clone(), partition))
-            .is_none_or(|s| s.last_acked.is_some() || s.in_flight.is_empty())
+            .is_none_or(|s| {
+                s.in_flight.is_empty()
+                    || (s.last_acked.is_some() && self.is_current(s.producer_id, s.epoch))
+            })
     }
 
     /// The broker acknowledged the batch.
-    pub fn acked(&mut self, topic: &Arc<str>, partition: i32, base_sequence: i32, records: u32) {
-        let seq = self.partition(topic, partition);
+    pub fn acked(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        state: (i64, i16, i32),
+        records: u32,
+    ) {
+        let (producer_id, epoch, base_sequence) = state;
+        let Some(seq) = self.sequences(topic, partition, producer_id, epoch) else {
+            return;
+        };
         seq.in_flight.remove(&base_sequence);
         let last = increment_sequence(base_sequence, records.saturating_sub(1));
         seq.last_acked = Some(match seq.last_acked {
@@ -277,17 +381,26 @@ impl TransactionManager {
 
     /// A batch in flight was split (the broker found it too large): its parts,
     /// with these base sequences, take its place in flight.
-    pub fn split(&mut self, topic: &Arc<str>, partition: i32, base_sequence: i32, parts: &[i32]) {
-        let seq = self.partition(topic, partition);
-        seq.in_flight.remove(&base_sequence);
-        seq.in_flight.extend(parts.iter().copied());
+    pub fn split(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        state: (i64, i16, i32),
+        parts: &[i32],
+    ) {
+        let (producer_id, epoch, base_sequence) = state;
+        if let Some(seq) = self.sequences(topic, partition, producer_id, epoch) {
+            seq.in_flight.remove(&base_sequence);
+            seq.in_flight.extend(parts.iter().copied());
+        }
     }
 
     /// The batch left the in-flight set without an acknowledgement.
-    pub fn forget(&mut self, topic: &Arc<str>, partition: i32, base_sequence: i32) {
-        self.partition(topic, partition)
-            .in_flight
-            .remove(&base_sequence);
+    pub fn forget(&mut self, topic: &Arc<str>, partition: i32, state: (i64, i16, i32)) {
+        let (producer_id, epoch, base_sequence) = state;
+        if let Some(seq) = self.sequences(topic, partition, producer_id, epoch) {
+            seq.in_flight.remove(&base_sequence);
+        }
     }
 
     /// Whether `OUT_OF_ORDER_SEQUENCE_NUMBER` for this batch only means an older
@@ -296,14 +409,15 @@ impl TransactionManager {
         &self,
         topic: &Arc<str>,
         partition: i32,
-        base_sequence: i32,
+        state: (i64, i16, i32),
     ) -> bool {
+        let (producer_id, epoch, base_sequence) = state;
         match self.partitions.get(&(topic.clone(), partition)) {
-            Some(s) => match s.last_acked {
+            Some(s) if s.producer_id == producer_id && s.epoch == epoch => match s.last_acked {
                 Some(last) => base_sequence != increment_sequence(last, 1),
                 None => base_sequence != 0,
             },
-            None => false,
+            _ => false,
         }
     }
 }
@@ -786,12 +900,12 @@ mod tests {
         let b = tm.assign_sequence(&topic(), 0, 10);
         assert!(tm.may_send_retry(&topic(), 0, a));
         assert!(!tm.may_send_retry(&topic(), 0, b));
-        tm.acked(&topic(), 0, a, 10);
+        tm.acked(&topic(), 0, (7, 0, a), 10);
         assert!(tm.may_send_retry(&topic(), 0, b));
         // b failed with OUT_OF_ORDER while a was acked: b is next, so it is real.
-        assert!(!tm.is_out_of_order_because_of_earlier_failure(&topic(), 0, b));
+        assert!(!tm.is_out_of_order_because_of_earlier_failure(&topic(), 0, (7, 0, b)));
         let c = tm.assign_sequence(&topic(), 0, 1);
-        assert!(tm.is_out_of_order_because_of_earlier_failure(&topic(), 0, c));
+        assert!(tm.is_out_of_order_because_of_earlier_failure(&topic(), 0, (7, 0, c)));
     }
 
     #[test]
@@ -808,7 +922,7 @@ mod tests {
             tm.may_send_new(&topic(), 1),
             "other partitions are not held back"
         );
-        tm.acked(&topic(), 0, first, 10);
+        tm.acked(&topic(), 0, (7, 0, first), 10);
         tm.assign_sequence(&topic(), 0, 10);
         assert!(
             tm.may_send_new(&topic(), 0),
@@ -817,17 +931,57 @@ mod tests {
     }
 
     #[test]
-    fn a_new_epoch_restarts_every_partition() {
+    fn a_new_epoch_restarts_the_broken_partition_and_keeps_the_others_until_settled() {
         let mut tm = TransactionManager::new();
         assert_eq!(tm.state(), PidState::Uninitialized);
         tm.set_producer_id(7, 0);
+        // Partition 0 breaks; partition 1 has a batch outstanding (its answer
+        // was lost, say), partition 2 has everything acknowledged.
         tm.assign_sequence(&topic(), 0, 10);
-        tm.request_epoch_bump("test");
+        let outstanding = tm.assign_sequence(&topic(), 1, 10);
+        let settled = tm.assign_sequence(&topic(), 2, 10);
+        tm.acked(&topic(), 2, (7, 0, settled), 10);
+        tm.request_epoch_bump(&topic(), 0, "test");
         assert_eq!(tm.state(), PidState::BumpNeeded);
-        tm.set_producer_id(7, 1);
-        assert_eq!(tm.assign_sequence(&topic(), 0, 1), 0);
+        assert!(tm.bump_epoch_locally(), "KIP-360: the same id, a new epoch");
+        assert_eq!(tm.producer_id_and_epoch(), (7, 1));
         assert!(tm.is_current(7, 1));
         assert!(!tm.is_current(7, 0));
+        // The broken partition restarts at 0.
+        assert!(!tm.holds_sequences_of(&topic(), 0, 7, 0));
+        assert!(tm.may_send_new(&topic(), 0));
+        assert_eq!(tm.assign_sequence(&topic(), 0, 1), 0);
+        // The outstanding batch goes again as it was, before anything new.
+        assert!(tm.holds_sequences_of(&topic(), 1, 7, 0));
+        assert!(tm.may_send_retry(&topic(), 1, outstanding));
+        assert!(!tm.may_send_new(&topic(), 1));
+        tm.acked(&topic(), 1, (7, 0, outstanding), 10);
+        assert!(tm.may_send_new(&topic(), 1));
+        assert_eq!(tm.assign_sequence(&topic(), 1, 1), 0, "then the new epoch");
+        assert!(tm.holds_sequences_of(&topic(), 1, 7, 1));
+        assert_eq!(tm.assign_sequence(&topic(), 2, 1), 0);
+    }
+
+    #[test]
+    fn an_exhausted_epoch_asks_for_a_new_id() {
+        let mut tm = TransactionManager::new();
+        tm.set_producer_id(7, i16::MAX);
+        tm.assign_sequence(&topic(), 0, 1);
+        tm.request_epoch_bump(&topic(), 0, "test");
+        assert!(!tm.bump_epoch_locally());
+        assert_eq!(tm.state(), PidState::Uninitialized);
+        tm.set_producer_id(8, 0);
+        assert_eq!(tm.assign_sequence(&topic(), 0, 1), 0);
+    }
+
+    #[test]
+    fn a_transactional_producer_restarts_every_partition() {
+        let mut tm = TransactionManager::transactional();
+        tm.set_producer_id(7, 0);
+        tm.assign_sequence(&topic(), 1, 10);
+        tm.set_producer_id(7, 1);
+        assert!(!tm.holds_sequences_of(&topic(), 1, 7, 0));
+        assert!(tm.may_send_new(&topic(), 1));
     }
 
     #[test]

@@ -763,7 +763,7 @@ impl RecordAccumulator {
             (batch.topic.clone(), batch.partition, batch.producer_state);
         let mut parts = batch.split()?;
         if let (Some(tm), Some((pid, epoch, seq))) = (tm, state)
-            && tm.is_current(pid, epoch)
+            && tm.holds_sequences_of(&topic, partition, pid, epoch)
         {
             let mut next = seq;
             let mut bases = Vec::with_capacity(parts.len());
@@ -772,7 +772,7 @@ impl RecordAccumulator {
                 bases.push(next);
                 next = increment_sequence(next, part.record_count());
             }
-            tm.split(&topic, partition, seq, &bases);
+            tm.split(&topic, partition, (pid, epoch, seq), &bases);
         }
         let count = parts.len();
         let queues = self.topic(&topic);
@@ -909,10 +909,11 @@ impl RecordAccumulator {
             if let Some(tm) = tm.as_deref()
                 && let Some((pid, epoch, seq)) = head.producer_state
             {
-                if !tm.is_current(pid, epoch) {
+                if !tm.holds_sequences_of(&head.topic, head.partition, pid, epoch) {
+                    // Its partition restarted under a new epoch.
                     if head.fate_unknown {
                         // It may have been written under the old epoch: resending
-                        // with a new sequence could duplicate it (Java fails it too).
+                        // with a new sequence could duplicate it.
                         if let Some(batch) = q.batches.pop_front() {
                             drained.unsafe_retries.push(batch);
                         }

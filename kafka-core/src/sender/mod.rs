@@ -41,7 +41,7 @@ use crate::protocol::messages::{
     InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse,
     ProducePartitionResponse, ProduceResponse,
 };
-use crate::transaction_manager::{PidState, TransactionManager, TxnShared};
+use crate::transaction_manager::{NO_PRODUCER_ID, PidState, TransactionManager, TxnShared};
 
 mod link;
 mod sink;
@@ -618,15 +618,27 @@ impl Sender {
             // A transactional producer's id comes from init_transactions.
             return None;
         }
-        let tm = self.tm.as_ref()?;
-        let (producer_id, epoch) = match tm.state() {
+        let tm = self.tm.as_mut()?;
+        match tm.state() {
             PidState::Ready => return None,
-            PidState::Uninitialized => (-1, -1),
-            // Bump only once nothing is in flight (KIP-360), so no answer of the
-            // old epoch arrives after the new one.
-            PidState::BumpNeeded if self.produce_in_flight == 0 => tm.producer_id_and_epoch(),
+            PidState::Uninitialized => {}
+            // Bump only once nothing is in flight, so no answer of the old
+            // epoch arrives after the new one.
+            PidState::BumpNeeded if self.produce_in_flight == 0 => {
+                self.shared
+                    .metrics
+                    .epoch_bumps
+                    .fetch_add(1, Ordering::Relaxed);
+                if tm.bump_epoch_locally() {
+                    let (producer_id, epoch) = tm.producer_id_and_epoch();
+                    tracing::debug!(producer_id, epoch, "producer epoch bumped");
+                    self.shared.wakeup.notify_one();
+                    return None;
+                }
+                // The epoch is exhausted: a new producer id.
+            }
             PidState::BumpNeeded => return None,
-        };
+        }
         if self.pid_in_flight {
             return None;
         }
@@ -640,8 +652,8 @@ impl Sender {
             transactional_id: None,
             transaction_timeout_ms: i32::try_from(self.config().transaction_timeout().as_millis())
                 .unwrap_or(i32::MAX),
-            producer_id,
-            producer_epoch: epoch,
+            producer_id: NO_PRODUCER_ID,
+            producer_epoch: -1,
         };
         let call = connection.init_producer_id(request, timeout);
         self.events
@@ -664,12 +676,6 @@ impl Sender {
                     epoch = response.producer_epoch,
                     "producer id"
                 );
-                if tm.state() == PidState::BumpNeeded {
-                    self.shared
-                        .metrics
-                        .epoch_bumps
-                        .fetch_add(1, Ordering::Relaxed);
-                }
                 tm.set_producer_id(response.producer_id, response.producer_epoch);
                 self.pid_retry_at = None;
                 self.shared.wakeup.notify_one();
@@ -678,11 +684,7 @@ impl Sender {
                 // A coordinator still loading (a fresh or restarted broker) or
                 // moved is routine and retried, as Java's producer does quietly.
                 let code = response.error_code;
-                if tm.state() == PidState::BumpNeeded {
-                    // The broker cannot bump this epoch (an old broker, or the id
-                    // expired): start over with a new producer id.
-                    *tm = TransactionManager::new();
-                }
+                tm.reset_producer_id();
                 self.pid_retry_at = Some(Instant::now() + backoff);
                 if code.is_retriable() {
                     tracing::debug!(error = %code, "InitProducerId to be retried");
@@ -1004,10 +1006,10 @@ impl Sender {
 
     fn complete_batch(&mut self, mut batch: ProducerBatch, response: ProducePartitionResponse) {
         let code = response.error_code;
-        let seq = batch.producer_state.map(|(_, _, s)| s);
+        let state = batch.producer_state;
         if code.is_ok() || code == ErrorCode::DUPLICATE_SEQUENCE_NUMBER {
-            if let (Some(tm), Some(seq)) = (self.tm.as_mut(), seq) {
-                tm.acked(&batch.topic, batch.partition, seq, batch.record_count());
+            if let (Some(tm), Some(state)) = (self.tm.as_mut(), state) {
+                tm.acked(&batch.topic, batch.partition, state, batch.record_count());
             }
             batch.complete(BatchOutcome::Delivered {
                 base_offset: response.base_offset,
@@ -1056,15 +1058,29 @@ impl Sender {
         };
         match code {
             ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER => {
-                let earlier_failed = match (self.tm.as_ref(), seq) {
-                    (Some(tm), Some(seq)) => tm.is_out_of_order_because_of_earlier_failure(
+                let earlier_failed = match (self.tm.as_ref(), state) {
+                    (Some(tm), Some(state)) => tm.is_out_of_order_because_of_earlier_failure(
                         &batch.topic,
                         batch.partition,
-                        seq,
+                        state,
                     ),
                     _ => false,
                 };
                 if earlier_failed {
+                    self.retry_or_fail(batch, error);
+                } else if let (Some(tm), Some(state), None) =
+                    (self.tm.as_mut(), state, self.txn.as_ref())
+                {
+                    // As Java's idempotent producer: the batch is the next one,
+                    // so every earlier one was written and this one was not;
+                    // the partition restarts under a new epoch and the batch
+                    // goes again.
+                    tm.forget(&batch.topic, batch.partition, state);
+                    tm.request_epoch_bump(
+                        &batch.topic,
+                        batch.partition,
+                        "OUT_OF_ORDER_SEQUENCE_NUMBER",
+                    );
                     self.retry_or_fail(batch, error);
                 } else {
                     let error = KafkaError::OutOfOrderSequence {
@@ -1080,9 +1096,9 @@ impl Sender {
                 // The batch keeps its old sequence until the new epoch (the
                 // drain stamps it anew then): batches queued back meanwhile
                 // stay in their sequence order.
-                if let (Some(tm), Some(seq)) = (self.tm.as_mut(), seq) {
-                    tm.forget(&batch.topic, batch.partition, seq);
-                    tm.request_epoch_bump("UNKNOWN_PRODUCER_ID");
+                if let (Some(tm), Some(state)) = (self.tm.as_mut(), state) {
+                    tm.forget(&batch.topic, batch.partition, state);
+                    tm.request_epoch_bump(&batch.topic, batch.partition, "UNKNOWN_PRODUCER_ID");
                 }
                 self.retry_or_fail(batch, error);
             }
@@ -1223,12 +1239,13 @@ impl Sender {
             },
             other => other,
         };
-        // Only a gap in the current epoch's sequences needs a new epoch.
-        if let (Some(tm), Some((pid, epoch, seq))) = (self.tm.as_mut(), batch.producer_state)
-            && tm.is_current(pid, epoch)
+        // Only a gap in the sequences the partition still uses needs a new
+        // epoch (an older epoch's, while batches of it are outstanding, too).
+        if let (Some(tm), Some(state)) = (self.tm.as_mut(), batch.producer_state)
+            && tm.holds_sequences_of(&batch.topic, batch.partition, state.0, state.1)
         {
-            tm.forget(&batch.topic, batch.partition, seq);
-            tm.request_epoch_bump(error.kind_name());
+            tm.forget(&batch.topic, batch.partition, state);
+            tm.request_epoch_bump(&batch.topic, batch.partition, error.kind_name());
         }
         // A transaction in which a send failed cannot commit (Java's
         // abortable error); fencing ends the producer.

@@ -277,12 +277,15 @@ impl Fake {
 
     fn init_producer_id(&self, request: InitProducerIdRequest) -> InitProducerIdResponse {
         self.with(|s| {
-            let (producer_id, producer_epoch) = if request.producer_id >= 0 {
-                (request.producer_id, request.producer_epoch + 1)
-            } else {
-                s.next_producer_id += 1;
-                (s.next_producer_id, 0)
-            };
+            // As a Kafka broker: without a transactional id, always a new id;
+            // with one, the coordinator bumps the epoch of the id it knows.
+            let (producer_id, producer_epoch) =
+                if request.producer_id >= 0 && request.transactional_id.is_some() {
+                    (request.producer_id, request.producer_epoch + 1)
+                } else {
+                    s.next_producer_id += 1;
+                    (s.next_producer_id, 0)
+                };
             if request.transactional_id.is_some() {
                 s.txn_epoch = producer_epoch;
             }
@@ -1061,10 +1064,21 @@ async fn unknown_producer_id_bumps_the_epoch_and_restarts_sequences() {
                 s.received.iter().map(|b| b.epoch).collect::<BTreeSet<_>>(),
             )
         });
-        assert_eq!(inits.len(), 2, "a first id, then a bump");
-        assert_eq!(inits[1].producer_id, 1001, "KIP-360: the same id is bumped");
-        assert_eq!(inits[1].producer_epoch, 0);
+        assert_eq!(
+            inits.len(),
+            1,
+            "KIP-360: the idempotent producer bumps its epoch itself, as Java's"
+        );
         assert_eq!(epochs, BTreeSet::from([0, 1]));
+        assert_eq!(
+            fake.with(|s| s
+                .received
+                .iter()
+                .map(|b| b.producer_id)
+                .collect::<BTreeSet<_>>()),
+            BTreeSet::from([1001]),
+            "the same id"
+        );
         assert_eq!(producer.metrics().producer_epoch_bump_total, 1);
         producer.close(LIMIT).await;
     })
@@ -1072,7 +1086,7 @@ async fn unknown_producer_id_bumps_the_epoch_and_restarts_sequences() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_genuine_out_of_order_sequence_fails_that_batch_and_bumps_the_epoch() {
+async fn a_genuine_out_of_order_sequence_is_sent_again_under_a_new_epoch() {
     within(async {
         let fake = Fake::new(1, &[1]);
         // The broker lost track: it refuses the batch that is in fact next.
@@ -1088,13 +1102,11 @@ async fn a_genuine_out_of_order_sequence_fails_that_batch_and_bumps_the_epoch() 
             ],
         );
         let sent = values(0..12);
-        let outcomes = send_all(&producer, 0, &sent).await;
-        let failed: Vec<usize> = outcomes
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.is_err())
-            .map(|(i, _)| i)
-            .collect();
+        // As Java's idempotent producer: every batch before it was
+        // acknowledged and it was refused, so it goes again, at sequence 0 of
+        // a new epoch, and nothing fails.
+        deliver_all(&producer, 0, &sent).await;
+        assert_eq!(fake.log(0), sent, "everything lands once, in order");
         let refused = fake.with(|s| {
             s.received
                 .iter()
@@ -1102,23 +1114,15 @@ async fn a_genuine_out_of_order_sequence_fails_that_batch_and_bumps_the_epoch() 
                 .map(|b| b.values.clone())
                 .expect("the refused batch")
         });
-        let refused_indices: Vec<usize> = refused.iter().map(|v| v[1..].parse().unwrap()).collect();
-        assert_eq!(failed, refused_indices, "exactly the refused batch fails");
-        assert!(matches!(
-            outcomes[failed[0]].as_ref().unwrap_err().error(),
-            KafkaError::OutOfOrderSequence { partition: 0, .. }
-        ));
-        let expected: Vec<String> = sent
-            .iter()
-            .filter(|v| !refused.contains(v))
-            .cloned()
-            .collect();
-        assert_eq!(fake.log(0), expected, "the rest lands, in order");
-        assert_eq!(
-            fake.with(|s| s.init_requests.len()),
-            2,
-            "the epoch was bumped"
-        );
+        let resent = fake.with(|s| {
+            s.received
+                .iter()
+                .find(|b| b.epoch == 1)
+                .map(|b| (b.values.clone(), b.base_sequence))
+                .expect("a batch of the new epoch")
+        });
+        assert_eq!(resent, (refused, 0), "the refused batch first, at 0");
+        assert_eq!(producer.metrics().producer_epoch_bump_total, 1);
         producer.close(LIMIT).await;
     })
     .await;
@@ -2199,33 +2203,33 @@ async fn batches_refused_for_an_unknown_producer_id_keep_their_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_whose_first_answer_was_lost_is_not_resent_under_a_new_epoch() {
+async fn a_retry_whose_first_answer_was_lost_keeps_its_epoch_when_another_partition_bumps_it() {
     within(async {
         let fake = Fake::new(1, &[1, 1]);
         // The first batch of partition 0 is written but its answer lost; its
-        // resends under the old epoch are refused as sent to a broker that
-        // no longer leads (which says nothing of the first attempt).
+        // resends are refused as sent to a broker that no longer leads (which
+        // says nothing of the first attempt) until the broker has seen the
+        // new epoch, so the bump happens while the batch waits for a retry.
         let mut seen_first = false;
+        let mut failed_other = false;
         fake.rule(move |batch| {
             if batch.partition == 1 {
-                return Some(Fault::Reject(ErrorCode::INVALID_RECORD));
+                return (!std::mem::replace(&mut failed_other, true))
+                    .then_some(Fault::Reject(ErrorCode::INVALID_RECORD));
             }
-            if batch.partition != 0 || batch.epoch != 0 || batch.base_sequence != 0 {
+            if batch.epoch != 0 || batch.base_sequence != 0 {
                 return None;
             }
-            if std::mem::replace(&mut seen_first, true) {
-                Some(Fault::Reject(ErrorCode::NOT_LEADER_OR_FOLLOWER))
-            } else {
-                Some(Fault::LoseAnswer)
+            if !std::mem::replace(&mut seen_first, true) {
+                return Some(Fault::LoseAnswer);
             }
+            (!failed_other).then_some(Fault::Reject(ErrorCode::NOT_LEADER_OR_FOLLOWER))
         });
         let producer = producer(&fake, &[]);
         let first = producer
             .send(ProducerRecord::new(TOPIC, "first").with_partition(0))
             .await
             .expect("accepted");
-        // Once a resend was refused, a batch of partition 1 fails for good,
-        // which bumps the epoch while the first batch waits for its retry.
         fake.until(|s| {
             s.received
                 .iter()
@@ -2234,15 +2238,47 @@ async fn a_batch_whose_first_answer_was_lost_is_not_resent_under_a_new_epoch() {
                 >= 2
         })
         .await;
+        // A batch of partition 1 fails for good: its sequences broke, so the
+        // epoch is bumped.
         let other = producer
             .send(ProducerRecord::new(TOPIC, "other").with_partition(1))
             .await
             .expect("accepted");
         assert!(other.await.is_err(), "INVALID_RECORD fails the batch");
-        let outcome = first.await;
+        let later = producer
+            .send(ProducerRecord::new(TOPIC, "later").with_partition(1))
+            .await
+            .expect("accepted");
+        later
+            .await
+            .expect("partition 1 goes on under the new epoch");
+        // As Java's: the retry keeps its epoch and sequence, so the broker
+        // finds it a duplicate of the first attempt and it is delivered.
+        first
+            .await
+            .expect("delivered: the broker deduplicated the retry");
         assert_eq!(fake.log(0), ["first"], "written once, by the first attempt");
-        let error = outcome.expect_err("its fate is unknown");
-        assert!(error.error().possibly_written(), "{error:?}");
+        let second = producer
+            .send(ProducerRecord::new(TOPIC, "second").with_partition(0))
+            .await
+            .expect("accepted");
+        second.await.expect("delivered");
+        assert_eq!(fake.log(0), ["first", "second"]);
+        let (epochs, ids) = fake.with(|s| {
+            let epochs: Vec<(String, i16, i32)> = s
+                .received
+                .iter()
+                .map(|b| (b.values.join(","), b.epoch, b.base_sequence))
+                .collect();
+            let ids: BTreeSet<i64> = s.received.iter().map(|b| b.producer_id).collect();
+            (epochs, ids)
+        });
+        assert!(
+            epochs.contains(&("later".into(), 1, 0)) && epochs.contains(&("second".into(), 1, 0)),
+            "new batches start at 0 under the new epoch: {epochs:?}"
+        );
+        assert_eq!(ids.len(), 1, "KIP-360: the same producer id");
+        assert_eq!(producer.metrics().producer_epoch_bump_total, 1);
         producer.close(LIMIT).await;
     })
     .await;
