@@ -323,6 +323,71 @@ fn an_abort_after_refused_offsets_leaves_no_transaction_open() {
     assert_eq!(values(&committed), vec!["after".to_owned()]);
 }
 
+/// A transactional id the coordinator expired (idle longer than
+/// `transactional.id.expiration.ms`, 1 s on a broker of its own) is refused
+/// with `INVALID_PRODUCER_ID_MAPPING`. As Java's producer: the transaction is
+/// abortable, not the producer failed; the abort gets a new producer id
+/// without EndTxn (which the coordinator would refuse the same way); the
+/// next transaction commits. Read back with Kafka's read_committed consumer.
+#[test]
+fn an_expired_transactional_id_aborts_the_transaction_and_the_producer_goes_on() {
+    let cluster = Cluster::start_with_properties(&[
+        ("transactional.id.expiration.ms", "1000"),
+        (
+            "transaction.remove.expired.transaction.cleanup.interval.ms",
+            "200",
+        ),
+    ]);
+    let topic = cluster.create_topic("txn-expired-id", 1, 1);
+    support::run(LIMIT, async {
+        let id = unique_name("txn-expired");
+        let producer = transactional(&cluster, &id);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        let handles = send(&producer, &topic, 0, &["first".to_owned()]).await;
+        producer.commit_transaction().await.expect("commit");
+        await_all(handles).await;
+        // Idle until the coordinator has forgotten the transactional id.
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let described = cluster.tool(
+                "org.apache.kafka.tools.TransactionsCommand",
+                &["describe", "--transactional-id", &id],
+            );
+            if described.contains("could not be found") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the transactional id never expired:\n{described}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        producer.begin_transaction().expect("begin");
+        let refused = send(&producer, &topic, 0, &["refused".to_owned()]).await;
+        let commit = producer
+            .commit_transaction()
+            .await
+            .expect_err("the coordinator no longer knows the producer");
+        assert!(commit.is_abortable() && !commit.is_fatal(), "{commit:?}");
+        assert!(
+            commit.to_string().contains("INVALID_PRODUCER_ID_MAPPING"),
+            "{commit}"
+        );
+        for handle in refused {
+            handle.await.expect_err("not committed");
+        }
+        producer.abort_transaction().await.expect("abort");
+        producer.begin_transaction().expect("begin again");
+        let handles = send(&producer, &topic, 0, &["second".to_owned()]).await;
+        producer.commit_transaction().await.expect("commit");
+        await_all(handles).await;
+        producer.close(LIMIT).await;
+    });
+    let committed = cluster.read(&topic, 2, Duration::from_secs(10), true);
+    assert_eq!(values(&committed), ["first", "second"]);
+}
+
 #[test]
 fn transactions_work_against_kafka_3_9_with_the_v1_protocol() {
     let cluster = Cluster::start(1, Some("3.9.1"));

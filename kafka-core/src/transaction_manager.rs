@@ -271,6 +271,19 @@ impl TransactionManager {
         }
     }
 
+    /// The transaction coordinator does not know our producer id: the
+    /// transaction must be aborted under a new epoch. When it no longer knows
+    /// the transactional id either (`end_refused`), it would refuse EndTxn
+    /// too, so the abort ends the transaction with InitProducerId alone.
+    pub fn producer_id_lost(&mut self, end_refused: bool) {
+        if self.state == PidState::Ready {
+            self.state = PidState::BumpNeeded;
+        }
+        if end_refused && let Some(txn) = self.txn.as_mut() {
+            txn.started = false;
+        }
+    }
+
     /// Whether a batch stamped with this id and epoch belongs to the current one.
     pub fn is_current(&self, producer_id: i64, epoch: i16) -> bool {
         producer_id == self.producer_id && epoch == self.epoch

@@ -410,9 +410,18 @@ impl Cluster {
     /// classes, e.g. from [`compile_broker_plugin`]) goes before Kafka's jars
     /// and `properties` (`key=value`) are added to `server.properties`.
     pub fn start_with_plugin(classpath: &Path, properties: &[(&str, &str)]) -> Cluster {
-        let state_dir = repo_root()
-            .join("target")
-            .join(unique_name("kafka-cluster-plugin"));
+        Cluster::start_configured("kafka-cluster-plugin", classpath, properties)
+    }
+
+    /// Starts one node with these `properties` (`key=value`) added to its
+    /// `server.properties`: broker settings a test needs small (say
+    /// `transactional.id.expiration.ms`).
+    pub fn start_with_properties(properties: &[(&str, &str)]) -> Cluster {
+        Cluster::start_configured("kafka-cluster-1", Path::new(""), properties)
+    }
+
+    fn start_configured(name: &str, classpath: &Path, properties: &[(&str, &str)]) -> Cluster {
+        let state_dir = repo_root().join("target").join(unique_name(name));
         let extra = state_dir.with_extension("properties");
         let lines: String = properties
             .iter()

@@ -1254,6 +1254,11 @@ impl Sender {
         {
             let txn_error = self.transaction_error_for_send(&error);
             driver.shared.fail(txn_error);
+            // V2: the partition leader asks the coordinator, and passes on
+            // that it no longer knows the producer.
+            if let Some(code) = error.error_code() {
+                self.coordinator_lost_producer_id(code);
+            }
         }
         error
     }

@@ -1855,6 +1855,111 @@ async fn a_fenced_producer_fails_every_later_call_with_producer_fenced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_transactional_id_is_abortable_and_the_abort_gets_a_new_epoch_without_end_txn() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        // The coordinator forgot the transactional id (idle longer than
+        // transactional.id.expiration.ms): as Java's, abortable, not fatal.
+        fake.set(|s| {
+            s.txn_faults
+                .push_back(ErrorCode::INVALID_PRODUCER_ID_MAPPING)
+        });
+        let refused = producer
+            .send(ProducerRecord::new(TOPIC, "refused").with_partition(0))
+            .await
+            .expect("accepted");
+        refused.await.expect_err("its partition could not be added");
+        let commit = producer.commit_transaction().await.expect_err("abortable");
+        assert!(commit.is_abortable() && !commit.is_fatal(), "{commit:?}");
+        producer.abort_transaction().await.expect("abort");
+        let log = txn_log(&fake);
+        let refused_at = position(&log, "AddPartitionsToTxn [0] epoch 0: INVALID_PRODUCER_ID_MAPPING");
+        assert_eq!(
+            log[refused_at + 1..],
+            ["InitProducerId tx epoch 0"],
+            "the abort asks for a new epoch and skips EndTxn, which the coordinator would refuse: {log:#?}"
+        );
+        producer.begin_transaction().expect("begin again");
+        let kept = producer
+            .send(ProducerRecord::new(TOPIC, "kept").with_partition(0))
+            .await
+            .expect("accepted");
+        producer.commit_transaction().await.expect("commit");
+        kept.await.expect("delivered");
+        assert_eq!(fake.log(0), ["kept"]);
+        assert_eq!(txn_log(&fake).last().unwrap(), "EndTxn commit epoch 1");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_produce_refused_for_cluster_authorization_or_version_is_fatal_to_the_transaction() {
+    within(async {
+        for code in [
+            ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
+            ErrorCode::UNSUPPORTED_VERSION,
+        ] {
+            let fake = Fake::new(1, &[1]);
+            let producer = producer(&fake, &[TX]);
+            producer.init_transactions().await.expect("init");
+            producer.begin_transaction().expect("begin");
+            fake.rule(move |_| Some(Fault::Reject(code)));
+            producer
+                .send(ProducerRecord::new(TOPIC, "v").with_partition(0))
+                .await
+                .expect("accepted")
+                .await
+                .expect_err("refused");
+            // As Java's `maybeTransitionToErrorState`: no later transaction
+            // can do better, so the producer is failed, not the transaction.
+            let commit = producer.commit_transaction().await.expect_err("refused");
+            assert!(commit.is_fatal(), "{code:?}: {commit:?}");
+            assert!(
+                commit.to_string().contains(code.name()),
+                "{code:?}: {commit}"
+            );
+            let again = producer.begin_transaction().expect_err("fatal");
+            assert!(again.is_fatal(), "{again:?}");
+            producer.close(LIMIT).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_producer_id_at_the_coordinator_is_abortable_and_the_abort_bumps_the_epoch() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX]);
+        producer.init_transactions().await.expect("init");
+        producer.begin_transaction().expect("begin");
+        producer
+            .send(ProducerRecord::new(TOPIC, "written").with_partition(0))
+            .await
+            .expect("accepted")
+            .await
+            .expect("delivered");
+        fake.set(|s| s.txn_faults.push_back(ErrorCode::UNKNOWN_PRODUCER_ID));
+        let commit = producer.commit_transaction().await.expect_err("refused");
+        assert!(commit.is_abortable() && !commit.is_fatal(), "{commit:?}");
+        producer.abort_transaction().await.expect("abort");
+        let log = txn_log(&fake);
+        let refused_at = position(&log, "EndTxn commit epoch 0: UNKNOWN_PRODUCER_ID");
+        assert_eq!(
+            log[refused_at + 1..],
+            ["EndTxn abort epoch 0", "InitProducerId tx epoch 0"],
+            "{log:#?}"
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abort_drops_records_not_yet_sent_without_asking_the_coordinator() {
     within(async {
         let fake = Fake::new(1, &[1]);

@@ -669,6 +669,9 @@ impl Sender {
                         tm.partitions_added(&added, &retry);
                     }
                     if let Some(error) = failure {
+                        if let TransactionError::AbortableBroker { code, .. } = &error {
+                            self.coordinator_lost_producer_id(*code);
+                        }
                         txn.fail(error);
                     } else if !retry.is_empty() && first_of_transaction && !refind {
                         self.txn_retry_after(
@@ -867,7 +870,10 @@ impl Sender {
                 operation,
                 code,
                 message,
-            }) if fatal_otherwise && code != ErrorCode::TRANSACTION_ABORTABLE => {
+            }) if fatal_otherwise
+                && code != ErrorCode::TRANSACTION_ABORTABLE
+                && !lost_producer_id(code) =>
+            {
                 Verdict::Fail(TransactionError::FatalBroker {
                     operation,
                     code,
@@ -884,6 +890,7 @@ impl Sender {
             }
             Verdict::Fail(error) => {
                 tracing::warn!(operation, %error, "transactional request failed");
+                self.coordinator_lost_producer_id(code);
                 if let Some(driver) = self.txn.as_ref() {
                     driver.shared.finish(op, Err(error), None);
                 }
@@ -922,9 +929,7 @@ impl Sender {
                     "{operation} answered {code}"
                 )))
             }
-            ErrorCode::INVALID_TXN_STATE
-            | ErrorCode::INVALID_PRODUCER_ID_MAPPING
-            | ErrorCode::CLUSTER_AUTHORIZATION_FAILED => {
+            ErrorCode::INVALID_TXN_STATE | ErrorCode::CLUSTER_AUTHORIZATION_FAILED => {
                 Verdict::Fail(TransactionError::FatalBroker {
                     operation,
                     code,
@@ -937,6 +942,21 @@ impl Sender {
                 code,
                 message,
             }),
+        }
+    }
+
+    /// Java's `abortableErrorIfPossible`: the coordinator no longer knows our
+    /// producer id (`UNKNOWN_PRODUCER_ID`), or the transactional id expired
+    /// (`INVALID_PRODUCER_ID_MAPPING`, after `transactional.id.expiration.ms`
+    /// idle). The transaction is abortable, and the abort gets a new epoch
+    /// with InitProducerId; for an expired id it skips EndTxn, which the
+    /// coordinator would refuse the same way.
+    pub(super) fn coordinator_lost_producer_id(&mut self, code: ErrorCode) {
+        if !lost_producer_id(code) {
+            return;
+        }
+        if let Some(tm) = self.tm.as_mut() {
+            tm.producer_id_lost(code == ErrorCode::INVALID_PRODUCER_ID_MAPPING);
         }
     }
 
@@ -962,9 +982,41 @@ impl Sender {
             Some(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED) => {
                 TransactionError::TransactionalIdAuthorizationFailed { transactional_id }
             }
+            // Fatal for the producer in Java's `maybeTransitionToErrorState`:
+            // no later transaction can do better.
+            Some(code @ ErrorCode::CLUSTER_AUTHORIZATION_FAILED) => TransactionError::FatalBroker {
+                operation: "Produce",
+                code,
+                message: match error {
+                    KafkaError::Broker {
+                        topic,
+                        partition,
+                        message,
+                        ..
+                    } => Some(format!(
+                        "writing to {topic}-{partition}{}",
+                        message
+                            .as_deref()
+                            .map(|m| format!(": {m}"))
+                            .unwrap_or_default()
+                    )),
+                    _ => None,
+                },
+            },
+            Some(ErrorCode::UNSUPPORTED_VERSION) => {
+                TransactionError::UnsupportedVersion(error.to_string())
+            }
             _ => TransactionError::SendFailed {
                 cause: Box::new(error.clone()),
             },
         }
     }
+}
+
+/// A coordinator's answer that it does not know our producer id.
+fn lost_producer_id(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::UNKNOWN_PRODUCER_ID | ErrorCode::INVALID_PRODUCER_ID_MAPPING
+    )
 }
