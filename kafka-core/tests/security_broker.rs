@@ -305,6 +305,9 @@ fn tls_and_sasl_against_a_secured_broker() {
     // --- produce and read back on every listener and mechanism -----------------
     for (listener, mechanism) in [
         ("SSL", None),
+        // A broker certificate naming localhost in its CN alone, no SAN:
+        // accepted as Java's HostnameChecker accepts it.
+        ("SSL_CN", None),
         ("MTLS", None),
         ("SASL_PLAINTEXT", Some("PLAIN")),
         ("SASL_PLAINTEXT", Some("SCRAM-SHA-256")),
@@ -582,6 +585,20 @@ fn tls_and_sasl_against_a_secured_broker() {
         "host name mismatch: {error:?}"
     );
     assert!(error.to_string().contains("127.0.0.1"), "{error}");
+    // ... and for a certificate that names localhost in its CN alone.
+    let cn_by_ip = cluster
+        .listener_bootstrap("SSL_CN")
+        .replace("localhost", "127.0.0.1");
+    let error = send_error(
+        &rt,
+        &cn_by_ip,
+        &cluster.client_properties("SSL_CN", None),
+        &topic,
+    );
+    assert!(
+        matches!(tls_failure(&error), TlsFailure::HostNameMismatch { .. }),
+        "host name mismatch, CN only: {error:?}"
+    );
     // ... which ssl.endpoint.identification.algorithm= (empty) turns off.
     let mut no_check = cluster.client_properties("SSL", None);
     set(&mut no_check, "ssl.endpoint.identification.algorithm", "");

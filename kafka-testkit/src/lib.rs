@@ -400,7 +400,8 @@ impl Cluster {
 
     /// Starts `brokers` nodes with `scripts/kafka start --security`: next to
     /// PLAINTEXT (which [`Kafka::bootstrap`] names) the listeners `SSL`, `MTLS`,
-    /// `SASL_PLAINTEXT`, `SASL_SSL` and `REAUTH`, with the harness's own CA; see
+    /// `SASL_PLAINTEXT`, `SASL_SSL`, `REAUTH` and `SSL_CN` (a broker
+    /// certificate with the host in its CN alone), with the harness's own CA; see
     /// [`Cluster::listener_bootstrap`] and [`Cluster::client_properties`].
     pub fn start_secured(brokers: u32) -> Cluster {
         Cluster::start_with(brokers, None, true)

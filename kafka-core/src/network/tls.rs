@@ -673,7 +673,10 @@ fn pem_private_key(key: &str, pem: &[u8]) -> Result<PrivateKeyDer<'static>, Conf
 }
 
 /// Verifies the broker's chain with webpki; without host name checking
-/// (`ssl.endpoint.identification.algorithm` empty) a name mismatch alone is accepted.
+/// (`ssl.endpoint.identification.algorithm` empty) a name mismatch alone is
+/// accepted. With it, a certificate that lists no DNS name is matched by its
+/// subject's CN, as Java's `HostnameChecker` does (webpki reads only the
+/// subjectAltName): brokers with such certificates work with Java clients.
 #[derive(Debug)]
 struct BrokerVerifier {
     inner: Arc<WebPkiServerVerifier>,
@@ -696,9 +699,13 @@ impl ServerCertVerifier for BrokerVerifier {
             ocsp_response,
             now,
         ) {
+            // webpki checks the name only once the chain is trusted, so a
+            // name error means the chain was verified.
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if !self.verify_host_name => Ok(ServerCertVerified::assertion()),
+            )) if !self.verify_host_name || common_name_names(end_entity, server_name) => {
+                Ok(ServerCertVerified::assertion())
+            }
             other => other,
         }
     }
@@ -723,6 +730,56 @@ impl ServerCertVerifier for BrokerVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+
+/// Java's `HostnameChecker` for a DNS host: a certificate with any DNS
+/// subjectAltName is judged by those alone (webpki did, and refused it);
+/// one without is matched by its subject's most specific CN, exactly or by a
+/// wildcard in the leftmost label. IP addresses are matched by their
+/// subjectAltName alone, as in Java.
+fn common_name_names(end_entity: &CertificateDer<'_>, server_name: &ServerName<'_>) -> bool {
+    let ServerName::DnsName(host) = server_name else {
+        return false;
+    };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(end_entity.as_ref()) else {
+        return false;
+    };
+    let has_dns_names = match cert.subject_alternative_name() {
+        Ok(None) => false,
+        Ok(Some(san)) => san
+            .value
+            .general_names
+            .iter()
+            .any(|name| matches!(name, x509_parser::extensions::GeneralName::DNSName(_))),
+        // A malformed or repeated extension: no fallback.
+        Err(_) => true,
+    };
+    if has_dns_names {
+        return false;
+    }
+    cert.subject()
+        .iter_common_name()
+        .last()
+        .and_then(|cn| cn.as_str().ok())
+        .is_some_and(|cn| dns_name_matches(host.as_ref(), cn))
+}
+
+/// Whether `host` is the DNS name `pattern` names: equal ignoring ASCII case
+/// and a final dot, or `*.rest` with one label before `rest` (which has at
+/// least two labels, so `*.com` names nothing).
+fn dns_name_matches(host: &str, pattern: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let pattern = pattern.strip_suffix('.').unwrap_or(pattern);
+    match pattern.strip_prefix("*.") {
+        Some(rest) => {
+            rest.contains('.')
+                && !rest.contains('*')
+                && host
+                    .split_once('.')
+                    .is_some_and(|(label, tail)| !label.is_empty() && tail.eq_ignore_ascii_case(rest))
+        }
+        None => !pattern.contains('*') && host.eq_ignore_ascii_case(pattern),
     }
 }
 
@@ -852,6 +909,47 @@ impl TlsFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn der(pem: &str) -> CertificateDer<'static> {
+        CertificateDer::from_pem_slice(pem.as_bytes()).expect("a test certificate")
+    }
+
+    fn dns(name: &str) -> ServerName<'static> {
+        ServerName::try_from(name.to_owned()).expect("a DNS name")
+    }
+
+    #[test]
+    fn a_certificate_without_dns_names_is_matched_by_its_common_name_as_in_java() {
+        // Self-signed test certificates (openssl req -x509): only their names
+        // are read here; the chain is webpki's.
+        let cn_only = der(include_str!("testdata/cn-only.pem"));
+        assert!(common_name_names(&cn_only, &dns("broker.example.com")));
+        assert!(common_name_names(&cn_only, &dns("BROKER.example.com.")));
+        assert!(!common_name_names(&cn_only, &dns("other.example.com")));
+        assert!(!common_name_names(
+            &cn_only,
+            &ServerName::IpAddress("10.0.0.1".parse::<std::net::IpAddr>().unwrap().into())
+        ));
+        // Any DNS subjectAltName decides alone (and webpki already refused).
+        let with_san = der(include_str!("testdata/cn-and-san.pem"));
+        assert!(!common_name_names(&with_san, &dns("broker.example.com")));
+        // An IP subjectAltName does not stop the fallback; CN *.example.com.
+        let ip_san = der(include_str!("testdata/cn-ip-san.pem"));
+        assert!(common_name_names(&ip_san, &dns("a.example.com")));
+        assert!(!common_name_names(&ip_san, &dns("a.b.example.com")));
+        assert!(!common_name_names(&der(include_str!("testdata/cn-only.pem")), &dns("example.com")));
+    }
+
+    #[test]
+    fn wildcards_name_one_leftmost_label() {
+        assert!(dns_name_matches("a.example.com", "*.example.com"));
+        assert!(!dns_name_matches("example.com", "*.example.com"));
+        assert!(!dns_name_matches("a.b.example.com", "*.example.com"));
+        assert!(!dns_name_matches("a.com", "*.com"), "too broad");
+        assert!(!dns_name_matches("a.example.com", "a*.example.com"));
+        assert!(!dns_name_matches("a.example.com", "*.*.com"));
+        assert!(dns_name_matches("Kafka-1.Example.COM", "kafka-1.example.com"));
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> SecuritySettings {
         SecuritySettings::from_pairs(pairs)
