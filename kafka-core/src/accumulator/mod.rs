@@ -920,6 +920,12 @@ impl RecordAccumulator {
                         continue;
                     }
                     head.clear_producer_state();
+                    // Stamped anew, it is a first batch of the new epoch: one
+                    // at a time until the broker acknowledged one (as new ones).
+                    if !tm.may_send_new(&head.topic, head.partition) {
+                        drained.held_back = true;
+                        continue;
+                    }
                 } else if !tm.may_send_retry(&head.topic, head.partition, seq) {
                     drained.held_back = true;
                     continue;

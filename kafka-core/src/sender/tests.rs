@@ -1129,6 +1129,45 @@ async fn a_genuine_out_of_order_sequence_is_sent_again_under_a_new_epoch() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_partition_sends_its_retries_one_at_a_time_until_the_first_is_acknowledged() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let delay = Duration::from_millis(30);
+        fake.set(|s| s.answer_delay = delay);
+        // The broker refuses the next batch as out of order; the batches in
+        // flight behind it are refused too, and all are queued again for the
+        // new epoch.
+        fake.rule(once_from_sequence(
+            6,
+            Fault::Reject(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER),
+        ));
+        let producer = producer(&fake, &[SMALL_BATCHES]);
+        let sent = values(0..30);
+        deliver_all(&producer, 0, &sent).await;
+        assert_eq!(fake.log(0), sent, "everything lands once, in order");
+        let restarted: Vec<(i32, std::time::Instant)> = fake.with(|s| {
+            s.received
+                .iter()
+                .filter(|b| b.epoch == 1)
+                .map(|b| (b.base_sequence, b.at))
+                .collect()
+        });
+        assert!(restarted.len() >= 2, "{restarted:?}");
+        // Until the broker acknowledged a first batch of the new epoch it
+        // holds no sequence to check the next against (after losing our
+        // state it accepts any): the second goes only after the first's answer.
+        assert_eq!(restarted[0].0, 0);
+        assert!(
+            restarted[1].1 >= restarted[0].1 + delay,
+            "the second batch of the new epoch went {:?} after the first, before its answer",
+            restarted[1].1 - restarted[0].1
+        );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_expire_after_the_delivery_timeout() {
     within(async {
         // Partition 0's leader is unknown (-1): its batches can go nowhere.
