@@ -18,6 +18,9 @@ use kafka_core::network::sasl::{OAuthToken, SaslMechanism, SaslSession, TokenPro
 use kafka_core::network::{AuthFailure, NetworkError, SecurityProtocol, TlsFailure};
 use kafka_core::{KafkaError, KafkaProducer, ProducerRecord};
 use kafka_testkit::Cluster;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::path::Path;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -255,39 +258,73 @@ impl SaslMechanism for OwnPlain {
 
 /// An OIDC token endpoint on loopback answering every client-credentials
 /// request with an unsigned JWT for `svc-orders` (which the broker's unsecured
-/// validator accepts); counts the requests.
-async fn token_endpoint() -> (String, Arc<AtomicUsize>) {
+/// validator accepts); counts the requests. With `tls` (a PEM certificate and
+/// key for localhost), over HTTPS.
+async fn token_endpoint(tls: Option<(&Path, &Path)>) -> (String, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/oauth2/token", listener.local_addr().unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let acceptor = tls.map(|(cert, key)| {
+        let chain = CertificateDer::pem_file_iter(cert)
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(key).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    });
+    let url = match acceptor {
+        Some(_) => format!("https://localhost:{port}/oauth2/token"),
+        None => format!("http://127.0.0.1:{port}/oauth2/token"),
+    };
     let requests = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&requests);
     tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
+        while let Ok((socket, _)) = listener.accept().await {
             let count = Arc::clone(&count);
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !String::from_utf8_lossy(&request).contains("grant_type=client_credentials") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                match acceptor {
+                    Some(acceptor) => {
+                        if let Ok(socket) = acceptor.accept(socket).await {
+                            answer_token_request(socket, count).await;
+                        }
                     }
+                    None => answer_token_request(socket, count).await,
                 }
-                count.fetch_add(1, Ordering::SeqCst);
-                let token = unsigned_jwt("svc-orders");
-                let body = format!(
-                    r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":3600}}"#
-                );
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(answer.as_bytes()).await;
-                let _ = socket.shutdown().await;
             });
         }
     });
     (url, requests)
+}
+
+async fn answer_token_request(
+    mut socket: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    count: Arc<AtomicUsize>,
+) {
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&request).contains("grant_type=client_credentials") {
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    count.fetch_add(1, Ordering::SeqCst);
+    let token = unsigned_jwt("svc-orders");
+    let body = format!(r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":3600}}"#);
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = socket.write_all(answer.as_bytes()).await;
+    let _ = socket.shutdown().await;
 }
 
 #[test]
@@ -320,7 +357,7 @@ fn tls_and_sasl_against_a_secured_broker() {
 
     // --- OAUTHBEARER with the OIDC client-credentials login (KIP-768) -----------
     let topic = cluster.create_topic("secure-oidc", 1, 1);
-    let (url, token_requests) = rt.block_on(token_endpoint());
+    let (url, token_requests) = rt.block_on(token_endpoint(None));
     let oidc: Vec<(String, String)> = [
         ("security.protocol", "SASL_PLAINTEXT"),
         ("sasl.mechanism", "OAUTHBEARER"),
@@ -350,6 +387,44 @@ fn tls_and_sasl_against_a_secured_broker() {
     });
     // One token, cached for the producer's connections (bootstrap and broker).
     assert_eq!(token_requests.load(Ordering::SeqCst), 1);
+
+    // Over HTTPS with a private CA: trusted through the login module's own
+    // ssl.* options, as in Java (the producer's ssl.* are for the brokers).
+    let tls = cluster.tls_dir();
+    let (https_url, https_requests) = rt.block_on(token_endpoint(Some((
+        &tls.join("broker.pem"),
+        &tls.join("broker.key"),
+    ))));
+    let mut https_oidc = oidc.clone();
+    for (key, value) in &mut https_oidc {
+        match key.as_str() {
+            "sasl.oauthbearer.token.endpoint.url" => *value = https_url.clone(),
+            "sasl.jaas.config" => {
+                *value = format!(
+                    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+                     clientId=\"svc-orders\" clientSecret=\"oidc-secret\" \
+                     ssl.truststore.location=\"{}\" ssl.truststore.type=\"PEM\";",
+                    tls.join("ca.pem").display()
+                )
+            }
+            _ => {}
+        }
+    }
+    rt.block_on(async {
+        let producer = producer(
+            &cluster.listener_bootstrap("SASL_PLAINTEXT"),
+            &https_oidc,
+            &[],
+        );
+        producer
+            .send(ProducerRecord::new(topic.clone(), "oidc over https"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("delivered with a token fetched over HTTPS");
+        producer.close(Duration::from_secs(10)).await;
+    });
+    assert_eq!(https_requests.load(Ordering::SeqCst), 1);
 
     // An application's own token source, through the async TokenProvider trait.
     let provider = OwnTokens::new("own-app", Duration::ZERO);
@@ -396,11 +471,14 @@ fn tls_and_sasl_against_a_secured_broker() {
     });
     assert_eq!(slow.calls.load(Ordering::SeqCst), 1);
     let values: Vec<_> = cluster
-        .read_all_through(&topic, 3, "SASL_PLAINTEXT", Some("PLAIN"))
+        .read_all_through(&topic, 4, "SASL_PLAINTEXT", Some("PLAIN"))
         .iter()
         .filter_map(|r| r.value_str())
         .collect();
-    assert_eq!(values, ["oidc", "own provider", "slow provider"]);
+    assert_eq!(
+        values,
+        ["oidc", "oidc over https", "own provider", "slow provider"]
+    );
 
     // An application's own mechanism: the broker accepts it, and a wrong
     // password in it is the broker's refusal, not a retry loop.

@@ -125,6 +125,45 @@ impl ConfigError {
         }
     }
 
+    /// The same error about `key` set inside `outer` (an option of
+    /// `sasl.jaas.config`, say): the key names both.
+    pub(crate) fn within(self, outer: &str) -> Self {
+        let rename = |key: String| format!("{outer} option {key}");
+        match self {
+            ConfigError::Missing { key, hint } => ConfigError::Missing {
+                key: rename(key),
+                hint,
+            },
+            ConfigError::UnknownKey { key, suggestion } => ConfigError::UnknownKey {
+                key: rename(key),
+                suggestion,
+            },
+            ConfigError::InvalidValue {
+                key,
+                value,
+                allowed,
+            } => ConfigError::InvalidValue {
+                key: rename(key),
+                value,
+                allowed,
+            },
+            ConfigError::Unsupported { key, reason } => ConfigError::Unsupported {
+                key: rename(key),
+                reason,
+            },
+            ConfigError::Conflict {
+                key,
+                value,
+                message,
+            } => ConfigError::Conflict {
+                key: rename(key),
+                value,
+                message: format!("{outer}: {message}"),
+            },
+            other @ ConfigError::UnresolvableBootstrap { .. } => other,
+        }
+    }
+
     pub(crate) fn unsupported(key: &str, reason: impl Into<String>) -> Self {
         ConfigError::Unsupported {
             key: key.to_owned(),

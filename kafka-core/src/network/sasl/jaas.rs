@@ -104,6 +104,17 @@ impl JaasConfig {
         self.options.get(name).map(String::as_str)
     }
 
+    /// Every option whose name starts with `prefix`, by name.
+    pub fn options_with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.options
+            .iter()
+            .filter(move |(name, _)| name.starts_with(prefix))
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// An option that must be there, or an error naming it.
     pub(crate) fn required(&self, name: &str) -> Result<&str, String> {
         self.option(name).ok_or_else(|| {

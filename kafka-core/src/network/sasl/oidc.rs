@@ -14,8 +14,12 @@
 //!
 //! The request is `POST grant_type=client_credentials[&scope=...]` with HTTP Basic
 //! authentication (RFC 6749 section 2.3.1). The HTTP/1.1 exchange is small and
-//! done here on tokio with the same rustls setup as broker connections (Mozilla
-//! roots), rather than pulling a whole HTTP stack into the producer.
+//! done here on tokio with the same rustls setup as broker connections, rather
+//! than pulling a whole HTTP stack into the producer. As in Java
+//! (`JaasOptionsUtils.createSSLSocketFactory`), an `https://` endpoint is
+//! trusted by the `ssl.*` options of the `OAuthBearerLoginModule`
+//! (`ssl.truststore.location="..."`, ...), not by the producer's own `ssl.*`
+//! settings, which are for the brokers; without them, by the Mozilla roots.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -30,7 +34,27 @@ use super::jaas::JaasConfig;
 use super::oauthbearer::{OAuthToken, TokenProvider, jwt_claims};
 use crate::config::security::SecuritySettings;
 use crate::config::{ConfigError, Password, keys};
+use crate::network::NetworkError;
 use crate::network::tls::{TlsConnector, TlsSettings};
+
+/// The token endpoint's TLS: the JAAS options named as the Java client's
+/// `ssl.*` settings (others are ignored, as Java's `AbstractConfig` ignores
+/// them), errors naming the option.
+fn token_endpoint_tls(jaas: &JaasConfig) -> Result<TlsConnector, ConfigError> {
+    let mut settings = SecuritySettings::default();
+    for (name, value) in jaas.options_with_prefix("ssl.") {
+        if SecuritySettings::handles(name) {
+            settings
+                .set(name, value)
+                .map_err(|e| e.within(keys::SASL_JAAS_CONFIG))?;
+        } else {
+            tracing::warn!(option = name, "sasl.jaas.config option not used for the token endpoint");
+        }
+    }
+    TlsSettings::from_settings(&settings)
+        .and_then(|tls| TlsConnector::new(&tls))
+        .map_err(|e| e.within(keys::SASL_JAAS_CONFIG))
+}
 
 /// Largest token endpoint response read.
 const MAX_RESPONSE: usize = 1024 * 1024;
@@ -157,7 +181,7 @@ impl ClientCredentials {
                 }
             },
         };
-        let tls = TlsConnector::new(&TlsSettings::default())?;
+        let tls = token_endpoint_tls(jaas)?;
         Ok(ClientCredentials {
             endpoint,
             client_id,
@@ -299,11 +323,15 @@ impl ClientCredentials {
         let exchange = async {
             if url.https {
                 let address = format!("{}:{}", url.host, url.port);
-                let stream = self
-                    .tls
-                    .connect(&address, tcp)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let stream = self.tls.connect(&address, tcp).await.map_err(|e| match e {
+                    // Its own advice names the producer's ssl.* settings,
+                    // which are the brokers'.
+                    NetworkError::Tls { reason, .. } => format!(
+                        "TLS: {reason} (for the token endpoint, these are ssl.* options of \
+                         the OAuthBearerLoginModule in sasl.jaas.config, as in Java)"
+                    ),
+                    other => other.to_string(),
+                })?;
                 http_exchange(stream, request.as_bytes()).await
             } else {
                 http_exchange(tcp, request.as_bytes()).await
@@ -646,6 +674,49 @@ mod tests {
                 "{request}"
             );
         }
+    }
+
+    /// As Java: the token endpoint's trust comes from the login module's
+    /// `ssl.*` options; a bad one names itself inside sasl.jaas.config and
+    /// hides its value.
+    #[test]
+    fn the_token_endpoints_tls_comes_from_the_login_modules_ssl_options() {
+        let settings = SecuritySettings::from_pairs(&[(
+            keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL,
+            "https://idp.example.com/token",
+        )]);
+        let with = |options: &str| {
+            JaasConfig::parse(&format!(
+                "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required \
+                 clientId=\"svc\" clientSecret=\"s\" {options};"
+            ))
+            .unwrap()
+        };
+        let missing = ClientCredentials::from_settings(
+            &settings,
+            &with("ssl.truststore.location=\"/no/such/idp-ca.pem\" ssl.truststore.type=\"PEM\""),
+        )
+        .unwrap_err();
+        assert_eq!(
+            missing.key(),
+            "sasl.jaas.config option ssl.truststore.location",
+            "{missing}"
+        );
+        let conflicting = ClientCredentials::from_settings(
+            &settings,
+            &with("ssl.truststore.location=\"/a.pem\" ssl.truststore.certificates=\"x\""),
+        )
+        .unwrap_err();
+        assert!(conflicting.to_string().starts_with("sasl.jaas.config: "), "{conflicting}");
+        let pem = include_str!("../testdata/cn-only.pem").replace('\n', " ");
+        ClientCredentials::from_settings(
+            &settings,
+            &with(&format!(
+                "ssl.truststore.type=\"PEM\" ssl.truststore.certificates=\"{pem}\" \
+                 ssl.endpoint.identification.algorithm=\"\" ssl.cipher.suites=\"ignored\""
+            )),
+        )
+        .expect("a PEM trust store inline in the JAAS options");
     }
 
     fn provider(url: &str) -> ClientCredentials {
