@@ -221,3 +221,104 @@ fn an_invalid_record_fails_alone_and_its_batch_mates_can_be_sent_again() {
         assert_eq!(values, ["first", "third"]);
     });
 }
+
+/// KIP-951: a leader moved by a preferred-leader election, which the
+/// producer's metadata does not know yet (`metadata.max.age.ms` 5 min). The
+/// old leader refuses the batch with `NOT_LEADER_OR_FOLLOWER` naming the new
+/// leader and its endpoint; the producer takes it into its metadata and sends
+/// the retry there at once, without its backoff (a minute here), as Java's
+/// producer does. Kafka's consumer reads both records, once each.
+#[test]
+fn a_moved_leader_named_in_the_produce_answer_takes_the_retry_at_once() {
+    let cluster = kafka_testkit::Cluster::start(2, None);
+    let topic = unique_name("moved-leader");
+    let created = cluster.tool(
+        "org.apache.kafka.tools.TopicCommand",
+        &["--create", "--topic", &topic, "--replica-assignment", "1:2"],
+    );
+    assert!(created.contains("Created topic"), "{created}");
+    run(LIMIT, async {
+        let producer = producer(
+            cluster.bootstrap(),
+            &[
+                ("metadata.max.age.ms", "300000"),
+                ("retry.backoff.ms", "60000"),
+                ("retry.backoff.max.ms", "60000"),
+                ("linger.ms", "0"),
+            ],
+        );
+        let first = producer
+            .send(ProducerRecord::new(topic.clone(), "before").with_partition(0))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("written by broker 1");
+        // Broker 2 first in the replica list (same replicas: nothing moves),
+        // then the preferred leader elected: broker 2 leads.
+        let plan = std::env::temp_dir().join(format!("{topic}.json"));
+        std::fs::write(
+            &plan,
+            format!(
+                r#"{{"version":1,"partitions":[{{"topic":"{topic}","partition":0,"replicas":[2,1]}}]}}"#
+            ),
+        )
+        .expect("the reassignment plan is written");
+        let plan_path = plan.to_string_lossy().into_owned();
+        let reassigned = cluster.tool(
+            "org.apache.kafka.tools.reassign.ReassignPartitionsCommand",
+            &["--reassignment-json-file", &plan_path, "--execute"],
+        );
+        let _ = std::fs::remove_file(&plan);
+        assert!(reassigned.contains("Successfully started"), "{reassigned}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let elected = cluster.tool(
+                "org.apache.kafka.tools.LeaderElectionCommand",
+                &[
+                    "--election-type",
+                    "PREFERRED",
+                    "--topic",
+                    &topic,
+                    "--partition",
+                    "0",
+                ],
+            );
+            let described = cluster.tool(
+                "org.apache.kafka.tools.TopicCommand",
+                &["--describe", "--topic", &topic],
+            );
+            if described.contains("Leader: 2") {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "broker 2 never became the leader:\n{elected}\n{described}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let started = std::time::Instant::now();
+        let moved = producer
+            .send(ProducerRecord::new(topic.clone(), "after").with_partition(0))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("written by broker 2");
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_secs(20),
+            "the retry waited for its backoff or a metadata refresh: {took:?}"
+        );
+        assert!(moved.offset > first.offset);
+        assert!(
+            producer.metrics().record_retry_total >= 1,
+            "it was refused first"
+        );
+        assert_eq!(producer.close(Duration::from_secs(10)).await, 0);
+    });
+    let values: Vec<String> = cluster
+        .read(&topic, 2, Duration::from_secs(5), false)
+        .iter()
+        .filter_map(ConsumedRecord::value_str)
+        .collect();
+    assert_eq!(values, ["before", "after"]);
+}

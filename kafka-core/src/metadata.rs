@@ -20,7 +20,7 @@ use crate::network::NetworkError;
 use crate::partitioner::{PartitionerCluster, TopicPartitions};
 use crate::protocol::Uuid;
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::messages::MetadataResponse;
+use crate::protocol::messages::{MetadataResponse, NodeEndpoint};
 
 /// A broker's address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,6 +114,17 @@ impl Cluster {
             .get(usize::try_from(partition).ok()?)?
             .leader
     }
+}
+
+/// The partitioner's view of a topic: its count, and the partitions with a
+/// leader.
+fn partitioner_view(partitions: &[PartitionLeader]) -> TopicPartitions {
+    let available = partitions
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.leader.is_some())
+        .map(|(i, _)| i32::try_from(i).unwrap_or(i32::MAX));
+    TopicPartitions::new(partitions.len(), available)
 }
 
 /// Why the last attempt to learn the cluster failed.
@@ -319,12 +330,7 @@ impl Metadata {
                 };
             }
             incomplete |= topic.error_code.is_err();
-            let available = partitions
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| p.leader.is_some())
-                .map(|(i, _)| i32::try_from(i).unwrap_or(i32::MAX));
-            let view = TopicPartitions::new(count, available);
+            let view = partitioner_view(&partitions);
             cluster.partitioner_view.insert(name.clone(), view.clone());
             let last_used = self
                 .topics
@@ -361,6 +367,67 @@ impl Metadata {
             .unwrap_or_else(|p| p.into_inner()) = None;
         self.need_update.store(incomplete, Ordering::Release);
         self.updates.send_modify(|v| *v += 1);
+    }
+
+    /// KIP-951 (Java's `Metadata.updatePartitionLeadership`): the new leaders
+    /// a Produce answer named for partitions it refused as not led there,
+    /// with the `endpoints` of those leaders. A hint is applied only when it
+    /// is newer (a higher leader epoch) than what the snapshot holds, for a
+    /// partition the snapshot has, with a leader whose address is known;
+    /// the rest of the snapshot is kept. Returns the partitions updated.
+    pub fn update_partition_leadership(
+        &self,
+        hints: &[(Arc<str>, i32, i32, i32)],
+        endpoints: &[NodeEndpoint],
+    ) -> Vec<(Arc<str>, i32)> {
+        let previous = self.cluster();
+        let mut cluster = (*previous).clone();
+        for endpoint in endpoints {
+            cluster.brokers.insert(
+                endpoint.node_id,
+                BrokerAddress {
+                    host: endpoint.host.clone(),
+                    port: endpoint.port,
+                },
+            );
+        }
+        let mut updated = Vec::new();
+        for (topic, partition, leader, epoch) in hints {
+            if *leader < 0 || *epoch < 0 || !cluster.brokers.contains_key(leader) {
+                continue;
+            }
+            let Some(metadata) = cluster.topics.get_mut(&**topic) else {
+                continue;
+            };
+            let Some(current) = usize::try_from(*partition)
+                .ok()
+                .and_then(|index| metadata.partitions.get_mut(index))
+            else {
+                continue;
+            };
+            if current.leader_epoch >= 0 && *epoch <= current.leader_epoch {
+                continue;
+            }
+            let had_leader = current.leader.is_some();
+            *current = PartitionLeader {
+                leader: Some(*leader),
+                leader_epoch: *epoch,
+            };
+            if !had_leader {
+                // Available to the partitioner again.
+                metadata.view = partitioner_view(&metadata.partitions);
+                cluster
+                    .partitioner_view
+                    .insert(topic.to_string(), metadata.view.clone());
+            }
+            updated.push((topic.clone(), *partition));
+        }
+        if !updated.is_empty() {
+            tracing::debug!(?updated, "new leaders from a Produce answer (KIP-951)");
+            *self.cluster.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cluster);
+            self.updates.send_modify(|v| *v += 1);
+        }
+        updated
     }
 
     /// Waits until `topic` (and `partition`, if given) is in the metadata, at most
@@ -628,6 +695,59 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("does the topic exist"), "{message}");
+    }
+
+    #[test]
+    fn leader_hints_apply_only_when_newer_known_and_addressable() {
+        let metadata = Metadata::new(
+            Duration::from_secs(300),
+            Duration::from_secs(300),
+            Duration::from_millis(100),
+        );
+        metadata.update(&one_topic_response("orders", 2, 1));
+        let orders: Arc<str> = Arc::from("orders");
+        let endpoint = |node_id| NodeEndpoint {
+            node_id,
+            host: "localhost".into(),
+            port: 9100 + node_id,
+            rack: None,
+        };
+        let leader = |p| metadata.cluster().leader_for("orders", p);
+        // Not newer than epoch 0, an unknown topic or partition, a node
+        // without an address: ignored.
+        let ignored = [
+            (orders.clone(), 0, 2, 0),
+            (Arc::from("other"), 0, 1, 5),
+            (orders.clone(), 9, 1, 5),
+            (orders.clone(), 1, 3, 5),
+        ];
+        assert!(
+            metadata
+                .update_partition_leadership(&ignored, &[endpoint(2)])
+                .is_empty()
+        );
+        assert_eq!((leader(0), leader(1)), (Some(1), Some(1)));
+        // Newer, with the new leader's endpoint: that partition moves alone.
+        let moved =
+            metadata.update_partition_leadership(&[(orders.clone(), 1, 3, 1)], &[endpoint(3)]);
+        assert_eq!(moved, [(orders.clone(), 1)]);
+        assert_eq!((leader(0), leader(1)), (Some(1), Some(3)));
+        assert_eq!(
+            metadata.cluster().brokers[&3].to_address(),
+            "localhost:9103"
+        );
+        // A lagging Metadata answer does not undo it.
+        let mut lagging = one_topic_response("orders", 2, 1);
+        lagging
+            .brokers
+            .push(crate::protocol::messages::MetadataBroker {
+                node_id: 3,
+                host: "localhost".into(),
+                port: 9103,
+                rack: None,
+            });
+        metadata.update(&lagging);
+        assert_eq!(leader(1), Some(3));
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub(crate) struct ProducerBatch {
     pub attempts: u32,
     /// Set while the batch waits to be retried.
     pub retry_at: Option<Instant>,
+    /// The answer that refused it named a new leader (KIP-951), now in the
+    /// metadata: the retry goes there without backing off, as Java's.
+    pub leader_moved: bool,
     /// Bytes reserved from `buffer.memory` for the batch, given back on completion.
     pub(super) reserved: usize,
     /// Bytes reserved on top of `reserved` for a full batch's uncompressed
@@ -387,6 +390,7 @@ impl ProducerBatch {
                 last_attempt: self.last_attempt,
                 attempts: self.attempts,
                 retry_at: None,
+                leader_moved: false,
                 // The first part holds the batch's memory until it completes.
                 reserved: std::mem::take(&mut self.reserved),
                 uncompressed_reservation: 0,

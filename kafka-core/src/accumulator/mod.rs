@@ -647,6 +647,7 @@ impl RecordAccumulator {
             last_attempt: now,
             attempts: 0,
             retry_at: None,
+            leader_moved: false,
             reserved,
             uncompressed_reservation: 0,
             completion,
@@ -740,7 +741,11 @@ impl RecordAccumulator {
     /// Puts a batch that must be retried back at the head of its queue, in
     /// sequence order (a retry never overtakes an older batch of its partition).
     pub fn reenqueue(&self, mut batch: ProducerBatch, now: Instant) {
-        let backoff = retry_backoff(&self.config, batch.attempts);
+        let backoff = if std::mem::take(&mut batch.leader_moved) {
+            Duration::ZERO
+        } else {
+            retry_backoff(&self.config, batch.attempts)
+        };
         batch.retry_at = Some(now + backoff);
         let topic = self.topic(&batch.topic);
         let mut q = lock(topic.queue(batch.partition));

@@ -951,8 +951,12 @@ impl Sender {
                     count_outgoing(&self.shared.metrics, &target, sink);
                 }
                 let cluster = self.shared.metadata.cluster();
+                let moved = self.apply_leader_hints(&response, &cluster);
                 for mut batch in batches {
                     self.landed(&mut batch);
+                    batch.leader_moved = moved
+                        .iter()
+                        .any(|(t, p)| *p == batch.partition && **t == *batch.topic);
                     // v13 answers by topic id, older versions by name.
                     let topic_id = cluster.topic_id(&batch.topic);
                     let partition_response = response
@@ -979,6 +983,51 @@ impl Sender {
             Err(error) => self.on_request_failed(&target, batches, error),
         }
         self.shared.wakeup.notify_one();
+    }
+
+    /// KIP-951: the new leaders a Produce answer names for the partitions it
+    /// refused as not led there go into the metadata at once (a full refresh
+    /// is still asked for), so their retries need not wait for it. Returns
+    /// the partitions whose leader moved.
+    fn apply_leader_hints(
+        &self,
+        response: &ProduceResponse,
+        cluster: &Cluster,
+    ) -> Vec<(Arc<str>, i32)> {
+        let mut hints = Vec::new();
+        for topic in &response.topics {
+            for p in &topic.partitions {
+                let Some(leader) = p.current_leader.as_ref().filter(|l| {
+                    l.leader_id >= 0
+                        && l.leader_epoch >= 0
+                        && matches!(
+                            p.error_code,
+                            ErrorCode::NOT_LEADER_OR_FOLLOWER | ErrorCode::FENCED_LEADER_EPOCH
+                        )
+                }) else {
+                    continue;
+                };
+                // v13 answers by topic id.
+                let name = if topic.name.is_empty() {
+                    cluster
+                        .topics
+                        .iter()
+                        .find(|(_, t)| !topic.topic_id.is_zero() && t.topic_id == topic.topic_id)
+                        .map(|(name, _)| Arc::<str>::from(name.as_str()))
+                } else {
+                    Some(Arc::<str>::from(topic.name.as_str()))
+                };
+                if let Some(name) = name {
+                    hints.push((name, p.index, leader.leader_id, leader.leader_epoch));
+                }
+            }
+        }
+        if hints.is_empty() {
+            return Vec::new();
+        }
+        self.shared
+            .metadata
+            .update_partition_leadership(&hints, &response.node_endpoints)
     }
 
     /// The request's fate is unknown (timeout, disconnect): retry every batch with

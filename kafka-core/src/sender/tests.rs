@@ -28,10 +28,10 @@ use crate::protocol::messages::{
     Coordinator, DescribeTransactionsRequest, DescribeTransactionsResponse, DescribedTransaction,
     EndTxnRequest, EndTxnResponse, FindCoordinatorRequest, FindCoordinatorResponse,
     GetTelemetrySubscriptionsRequest, GetTelemetrySubscriptionsResponse, InitProducerIdRequest,
-    InitProducerIdResponse, MetadataBroker, MetadataPartition, MetadataRequest, MetadataResponse,
-    MetadataTopic, ProducePartitionResponse, ProduceRequest, ProduceResponse, ProduceTopicResponse,
-    PushTelemetryRequest, PushTelemetryResponse, RecordError, TxnOffsetCommitRequest,
-    TxnOffsetCommitResponse, TxnOffsetCommitTopicResult,
+    InitProducerIdResponse, LeaderIdAndEpoch, MetadataBroker, MetadataPartition, MetadataRequest,
+    MetadataResponse, MetadataTopic, NodeEndpoint, ProducePartitionResponse, ProduceRequest,
+    ProduceResponse, ProduceTopicResponse, PushTelemetryRequest, PushTelemetryResponse,
+    RecordError, TxnOffsetCommitRequest, TxnOffsetCommitResponse, TxnOffsetCommitTopicResult,
 };
 use crate::record_batch::decode_batches;
 use crate::{KafkaError, KafkaProducer, ProducerConfig, ProducerRecord};
@@ -86,6 +86,12 @@ struct State {
     /// Every batch received, in arrival order.
     received: Vec<Incoming>,
     rule: Option<Rule>,
+    /// What Metadata answers instead of the truth while set: (leaders,
+    /// brokers), as a broker that has not caught up with a leader change.
+    stale_metadata: Option<(Vec<i32>, Vec<i32>)>,
+    /// Produce answers `NOT_LEADER_OR_FOLLOWER` with the new leader and its
+    /// endpoint (v10+, KIP-951), at leader epoch 1.
+    leader_hints: bool,
     /// Brokers that stopped reading: writes to them never complete.
     stalled: BTreeSet<i32>,
     /// Batches larger than this are `MESSAGE_TOO_LARGE` (the topic's
@@ -224,10 +230,13 @@ impl Fake {
     fn metadata(&self) -> MetadataResponse {
         self.with(|s| {
             s.metadata_requests += 1;
+            let (leaders, brokers) = match &s.stale_metadata {
+                Some((leaders, brokers)) => (leaders.clone(), brokers.clone()),
+                None => (s.leaders.clone(), s.brokers.iter().copied().collect()),
+            };
             MetadataResponse {
                 throttle_time_ms: 0,
-                brokers: s
-                    .brokers
+                brokers: brokers
                     .iter()
                     .map(|&node_id| MetadataBroker {
                         node_id,
@@ -243,8 +252,7 @@ impl Fake {
                     name: Some(TOPIC.into()),
                     topic_id: TOPIC_ID,
                     is_internal: false,
-                    partitions: s
-                        .leaders
+                    partitions: leaders
                         .iter()
                         .enumerate()
                         .map(|(i, &leader)| MetadataPartition {
@@ -303,6 +311,7 @@ impl Fake {
     fn produce(&self, node: i32, request: &ProduceRequest) -> Option<ProduceResponse> {
         let mut lost = false;
         let mut topics = Vec::new();
+        let mut endpoints = Vec::new();
         let response = self.with(|s| {
             for topic in &request.topics {
                 let mut partitions = Vec::new();
@@ -365,6 +374,27 @@ impl Fake {
                         _ => s.append(&incoming),
                     };
                     lost |= fault == Some(Fault::LoseAnswer);
+                    let current_leader = (code == ErrorCode::NOT_LEADER_OR_FOLLOWER
+                        && s.leader_hints)
+                        .then(|| s.leaders.get(data.index as usize).copied())
+                        .flatten()
+                        .map(|leader_id| {
+                            if !endpoints
+                                .iter()
+                                .any(|e: &NodeEndpoint| e.node_id == leader_id)
+                            {
+                                endpoints.push(NodeEndpoint {
+                                    node_id: leader_id,
+                                    host: "127.0.0.1".into(),
+                                    port: 19_000 + leader_id,
+                                    rack: None,
+                                });
+                            }
+                            LeaderIdAndEpoch {
+                                leader_id,
+                                leader_epoch: 1,
+                            }
+                        });
                     partitions.push(ProducePartitionResponse {
                         index: data.index,
                         error_code: code,
@@ -373,7 +403,7 @@ impl Fake {
                         log_start_offset: 0,
                         record_errors,
                         error_message: None,
-                        current_leader: None,
+                        current_leader,
                     });
                 }
                 // As Produce v13 (KIP-516) does when the request named topics by id.
@@ -391,7 +421,7 @@ impl Fake {
             ProduceResponse {
                 topics,
                 throttle_time_ms: s.throttle_ms,
-                node_endpoints: vec![],
+                node_endpoints: endpoints,
             }
         });
         self.changed.notify_waiters();
@@ -1162,6 +1192,56 @@ async fn a_restarted_partition_sends_its_retries_one_at_a_time_until_the_first_i
             "the second batch of the new epoch went {:?} after the first, before its answer",
             restarted[1].1 - restarted[0].1
         );
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_leader_named_in_the_produce_answer_takes_the_retry_at_once() {
+    within(async {
+        let fake = Fake::new(2, &[1]);
+        // A long backoff and a short delivery timeout: only a retry sent to
+        // the new leader at once, without waiting for metadata, delivers.
+        let producer = producer(
+            &fake,
+            &[
+                ("retry.backoff.ms", "30000"),
+                ("retry.backoff.max.ms", "30000"),
+                ("linger.ms", "0"),
+                ("request.timeout.ms", "2000"),
+                ("delivery.timeout.ms", "10000"),
+            ],
+        );
+        deliver_all(&producer, 0, &values(0..1)).await;
+        // The leader moves to broker 2, which the producer has never heard
+        // of; Metadata still answers the old leader (a lagging broker).
+        fake.set(|s| {
+            s.leaders = vec![2];
+            s.stale_metadata = Some((vec![1], vec![1]));
+            s.leader_hints = true;
+        });
+        let started = std::time::Instant::now();
+        producer
+            .send(ProducerRecord::new(TOPIC, "moved").with_partition(0))
+            .await
+            .expect("accepted")
+            .await
+            .expect("delivered by the new leader");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the retry waited for its backoff: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(fake.log(0), ["v0", "moved"]);
+        let nodes: Vec<i32> = fake.with(|s| {
+            s.received
+                .iter()
+                .filter(|b| b.values == ["moved"])
+                .map(|b| b.node)
+                .collect()
+        });
+        assert_eq!(nodes, [1, 2], "refused by the old leader, taken by the new");
         producer.close(LIMIT).await;
     })
     .await;
