@@ -321,6 +321,14 @@ impl Metadata {
                     Some(old) => (old.leader.unwrap_or(-1), old.leader_epoch),
                     None => (p.leader_id, p.leader_epoch),
                 };
+                // A lagging broker may not list the newer leader (learned
+                // from a Produce answer, KIP-951) yet: its address is kept.
+                if newer_known.is_some()
+                    && !cluster.brokers.contains_key(&leader_id)
+                    && let Some(address) = previous.brokers.get(&leader_id)
+                {
+                    cluster.brokers.insert(leader_id, address.clone());
+                }
                 let leader = (leader_id >= 0 && cluster.brokers.contains_key(&leader_id))
                     .then_some(leader_id);
                 incomplete |= leader.is_none();
@@ -736,18 +744,14 @@ mod tests {
             metadata.cluster().brokers[&3].to_address(),
             "localhost:9103"
         );
-        // A lagging Metadata answer does not undo it.
-        let mut lagging = one_topic_response("orders", 2, 1);
-        lagging
-            .brokers
-            .push(crate::protocol::messages::MetadataBroker {
-                node_id: 3,
-                host: "localhost".into(),
-                port: 9103,
-                rack: None,
-            });
-        metadata.update(&lagging);
+        // A lagging Metadata answer, which does not even list broker 3 yet,
+        // does not undo it.
+        metadata.update(&one_topic_response("orders", 2, 1));
         assert_eq!(leader(1), Some(3));
+        assert_eq!(
+            metadata.cluster().brokers[&3].to_address(),
+            "localhost:9103"
+        );
     }
 
     #[test]

@@ -271,15 +271,16 @@ impl TransactionManager {
         }
     }
 
-    /// The transaction coordinator does not know our producer id: the
-    /// transaction must be aborted under a new epoch. When it no longer knows
-    /// the transactional id either (`end_refused`), it would refuse EndTxn
-    /// too, so the abort ends the transaction with InitProducerId alone.
-    pub fn producer_id_lost(&mut self, end_refused: bool) {
+    /// The transaction must end under a new epoch (InitProducerId): the
+    /// coordinator lost our producer id, or refused to abort. With
+    /// `skip_end_txn` (it no longer knows the transactional id, or refused
+    /// EndTxn already) the abort sends no EndTxn: InitProducerId alone ends
+    /// the transaction, the coordinator aborting what it still holds.
+    pub fn end_with_new_epoch(&mut self, skip_end_txn: bool) {
         if self.state == PidState::Ready {
             self.state = PidState::BumpNeeded;
         }
-        if end_refused && let Some(txn) = self.txn.as_mut() {
+        if skip_end_txn && let Some(txn) = self.txn.as_mut() {
             txn.started = false;
         }
     }

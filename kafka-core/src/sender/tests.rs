@@ -2079,6 +2079,49 @@ async fn an_unknown_producer_id_at_the_coordinator_is_abortable_and_the_abort_bu
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_the_coordinator_refuses_ends_with_a_new_epoch_and_the_producer_goes_on() {
+    within(async {
+        for code in [
+            ErrorCode::UNKNOWN_PRODUCER_ID,
+            ErrorCode::INVALID_PRODUCER_ID_MAPPING,
+            ErrorCode::TRANSACTION_ABORTABLE,
+        ] {
+            let fake = Fake::new(1, &[1]);
+            let producer = producer(&fake, &[TX]);
+            producer.init_transactions().await.expect("init");
+            producer.begin_transaction().expect("begin");
+            producer
+                .send(ProducerRecord::new(TOPIC, "written").with_partition(0))
+                .await
+                .expect("accepted")
+                .await
+                .expect("delivered");
+            fake.set(|s| s.txn_faults.push_back(code));
+            // As Java's: InitProducerId ends it (the coordinator aborts what
+            // it holds); before, the producer stayed "aborting" for good.
+            producer.abort_transaction().await.expect("aborted");
+            let log = txn_log(&fake);
+            let refused = position(&log, &format!("EndTxn abort epoch 0: {code}"));
+            assert_eq!(
+                log[refused + 1..],
+                ["InitProducerId tx epoch 0"],
+                "{log:#?}"
+            );
+            producer.begin_transaction().expect("begin again");
+            let kept = producer
+                .send(ProducerRecord::new(TOPIC, "kept").with_partition(0))
+                .await
+                .expect("accepted");
+            producer.commit_transaction().await.expect("commit");
+            kept.await.expect("delivered");
+            assert_eq!(txn_log(&fake).last().unwrap(), "EndTxn commit epoch 1");
+            producer.close(LIMIT).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abort_drops_records_not_yet_sent_without_asking_the_coordinator() {
     within(async {
         let fake = Fake::new(1, &[1]);

@@ -778,6 +778,23 @@ impl Sender {
                         txn.finish(op, Ok(()), Some(TxnState::Ready));
                     }
                 }
+                // An abort the coordinator refuses because it lost our
+                // producer id, or because the transaction must be aborted
+                // anyway, ends with InitProducerId (as Java's
+                // `beginCompletingTransaction` when an epoch bump is due): the
+                // coordinator aborts what it still holds under the new epoch.
+                // Failing it instead left the producer aborting for good.
+                Ok(r)
+                    if !commit
+                        && (lost_producer_id(r.error_code)
+                            || r.error_code == ErrorCode::TRANSACTION_ABORTABLE) =>
+                {
+                    tracing::warn!(code = %r.error_code, "EndTxn (abort) refused; aborting with a new epoch instead");
+                    if let Some(tm) = self.tm.as_mut() {
+                        tm.end_with_new_epoch(true);
+                    }
+                    self.txn_succeeded();
+                }
                 Ok(r) => self.on_txn_error(op, "EndTxn", r.error_code, None, true),
                 Err(error) => self.on_txn_network_error(CoordinatorType::Transaction, &error),
             },
@@ -956,7 +973,7 @@ impl Sender {
             return;
         }
         if let Some(tm) = self.tm.as_mut() {
-            tm.producer_id_lost(code == ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+            tm.end_with_new_epoch(code == ErrorCode::INVALID_PRODUCER_ID_MAPPING);
         }
     }
 
