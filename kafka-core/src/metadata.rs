@@ -107,6 +107,7 @@ impl Cluster {
         self.topics.get(topic).map_or(Uuid::ZERO, |t| t.topic_id)
     }
 
+    #[cfg(test)]
     pub fn leader_for(&self, topic: &str, partition: i32) -> Option<i32> {
         self.topics
             .get(topic)?

@@ -39,9 +39,10 @@ pub(crate) struct ProducerBatch {
     pub attempts: u32,
     /// Set while the batch waits to be retried.
     pub retry_at: Option<Instant>,
-    /// The answer that refused it named a new leader (KIP-951), now in the
-    /// metadata: the retry goes there without backing off, as Java's.
-    pub leader_moved: bool,
+    /// The partition's leader epoch when the batch was last drained (-1:
+    /// unknown). A retry whose partition has a newer leader since goes
+    /// without backing off, as Java's (`hasLeaderChangedForTheOngoingRetry`).
+    pub attempt_leader_epoch: i32,
     /// Bytes reserved from `buffer.memory` for the batch, given back on completion.
     pub(super) reserved: usize,
     /// Bytes reserved on top of `reserved` for a full batch's uncompressed
@@ -390,7 +391,7 @@ impl ProducerBatch {
                 last_attempt: self.last_attempt,
                 attempts: self.attempts,
                 retry_at: None,
-                leader_moved: false,
+                attempt_leader_epoch: self.attempt_leader_epoch,
                 // The first part holds the batch's memory until it completes.
                 reserved: std::mem::take(&mut self.reserved),
                 uncompressed_reservation: 0,

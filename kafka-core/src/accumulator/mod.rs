@@ -198,6 +198,15 @@ fn lingered_after(linger: Duration) -> Duration {
     linger - TIMER_LATENESS.min(linger / 2)
 }
 
+/// Until when a retry backs off (Java's `shouldBackoff`): `None` once its
+/// backoff passed, or when its partition has had a newer leader (epoch)
+/// since its last attempt, which a retry need not wait for.
+fn backing_off(batch: &ProducerBatch, leader_epoch: i32, now: Instant) -> Option<Instant> {
+    let retry_at = batch.retry_at.filter(|at| *at > now)?;
+    let leader_changed = leader_epoch >= 0 && leader_epoch > batch.attempt_leader_epoch;
+    (!leader_changed).then_some(retry_at)
+}
+
 /// One partition's queue of batches, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct PartitionQueue {
@@ -647,7 +656,7 @@ impl RecordAccumulator {
             last_attempt: now,
             attempts: 0,
             retry_at: None,
-            leader_moved: false,
+            attempt_leader_epoch: -1,
             reserved,
             uncompressed_reservation: 0,
             completion,
@@ -676,13 +685,13 @@ impl RecordAccumulator {
         &self,
         batch: &ProducerBatch,
         queue_len: usize,
+        leader_epoch: i32,
         now: Instant,
     ) -> Result<(), Duration> {
         if let Some(retry_at) = batch.retry_at {
-            return if retry_at <= now {
-                Ok(())
-            } else {
-                Err(retry_at - now)
+            return match backing_off(batch, leader_epoch, now) {
+                Some(_) => Err(retry_at - now),
+                None => Ok(()),
             };
         }
         let waited = now.saturating_duration_since(batch.created);
@@ -741,11 +750,7 @@ impl RecordAccumulator {
     /// Puts a batch that must be retried back at the head of its queue, in
     /// sequence order (a retry never overtakes an older batch of its partition).
     pub fn reenqueue(&self, mut batch: ProducerBatch, now: Instant) {
-        let backoff = if std::mem::take(&mut batch.leader_moved) {
-            Duration::ZERO
-        } else {
-            retry_backoff(&self.config, batch.attempts)
-        };
+        let backoff = retry_backoff(&self.config, batch.attempts);
         batch.retry_at = Some(now + backoff);
         let topic = self.topic(&batch.topic);
         let mut q = lock(topic.queue(batch.partition));
@@ -812,9 +817,9 @@ impl RecordAccumulator {
             let mut loads = Vec::with_capacity(queue_count);
             for (partition, queue) in topic.queues().take(queue_count) {
                 let q = lock(queue);
-                let leader =
-                    meta.and_then(|m| m.partitions.get(usize::try_from(partition).ok()?)?.leader);
-                let Some(leader) = leader else {
+                let known = meta.and_then(|m| m.partitions.get(usize::try_from(partition).ok()?));
+                let leader_epoch = known.map_or(-1, |p| p.leader_epoch);
+                let Some(leader) = known.and_then(|p| p.leader) else {
                     if !q.batches.is_empty()
                         && check.unknown_leader_topics.last() != Some(&topic.name)
                     {
@@ -830,7 +835,7 @@ impl RecordAccumulator {
                 let Some(head) = q.batches.front().filter(|_| !q.muted) else {
                     continue;
                 };
-                match self.head_ready(head, q.batches.len(), now) {
+                match self.head_ready(head, q.batches.len(), leader_epoch, now) {
                     Ok(()) => {
                         check.ready_nodes.insert(leader);
                     }
@@ -873,9 +878,15 @@ impl RecordAccumulator {
         let mut candidates = Vec::new();
         let topics = self.topics();
         for topic in &topics {
+            let meta = cluster.topics.get(&*topic.name);
             for (partition, queue) in topic.queues() {
-                if cluster.leader_for(&topic.name, partition) == Some(node) {
-                    candidates.push(queue);
+                let Some(known) =
+                    meta.and_then(|m| m.partitions.get(usize::try_from(partition).ok()?))
+                else {
+                    continue;
+                };
+                if known.leader == Some(node) {
+                    candidates.push((queue, known.leader_epoch));
                 }
             }
         }
@@ -884,7 +895,7 @@ impl RecordAccumulator {
         }
         let start = self.drain_start.fetch_add(1, Ordering::Relaxed) % candidates.len();
         'partitions: for i in 0..candidates.len() {
-            let queue = candidates[(start + i) % candidates.len()];
+            let (queue, leader_epoch) = candidates[(start + i) % candidates.len()];
             let mut q = lock(queue);
             if q.muted {
                 continue;
@@ -894,7 +905,7 @@ impl RecordAccumulator {
             };
             // As Java's drain: any head batch of a ready broker goes (linger
             // counts only in `ready`), except one backing off before a retry.
-            if head.retry_at.is_some_and(|at| at > now) {
+            if backing_off(head, leader_epoch, now).is_some() {
                 continue;
             }
             if let Some(tm) = tm.as_deref_mut()
@@ -964,6 +975,7 @@ impl RecordAccumulator {
                 batch.set_producer_state(pid, epoch, seq, tm.is_transactional());
             }
             batch.attempts += 1;
+            batch.attempt_leader_epoch = leader_epoch;
             batch.in_flight = true;
             batch.last_attempt = now;
             batch.retry_at = None;
@@ -1342,11 +1354,41 @@ mod tests {
         let head = queue.batches.front().expect("a batch");
         let at = |ms: f64| head.created + Duration::from_secs_f64(ms / 1_000.0);
         assert_eq!(
-            accumulator.head_ready(head, 1, at(1.0)),
+            accumulator.head_ready(head, 1, -1, at(1.0)),
             Err(Duration::from_millis(3)),
             "the sender is woken for it 4 ms after it opened"
         );
-        assert_eq!(accumulator.head_ready(head, 1, at(4.0)), Ok(()));
+        assert_eq!(accumulator.head_ready(head, 1, -1, at(4.0)), Ok(()));
+    }
+
+    /// Java's `shouldBackoff`: a retry backs off until its time, unless its
+    /// partition has had a newer leader since its last attempt.
+    #[test]
+    fn a_retry_backs_off_unless_its_partition_has_a_newer_leader() {
+        let accumulator = accumulator(1 << 20);
+        drop(append_now(
+            &accumulator,
+            &record(0),
+            1_700_000_000_000,
+            Some::<Callback>(Box::new(drop)),
+        ));
+        let topic = accumulator.topic(TOPIC);
+        let mut queue = lock(topic.queue(0));
+        let head = queue.batches.front_mut().expect("a batch");
+        let now = head.created;
+        head.attempts = 1;
+        head.attempt_leader_epoch = 4;
+        head.retry_at = Some(now + Duration::from_secs(30));
+        let head = &*head;
+        assert_eq!(backing_off(head, 4, now), head.retry_at, "same leader");
+        assert_eq!(backing_off(head, -1, now), head.retry_at, "epoch unknown");
+        assert_eq!(backing_off(head, 5, now), None, "a newer leader");
+        assert_eq!(backing_off(head, 4, now + Duration::from_secs(31)), None);
+        assert_eq!(accumulator.head_ready(head, 1, 5, now), Ok(()));
+        assert_eq!(
+            accumulator.head_ready(head, 1, 4, now),
+            Err(Duration::from_secs(30))
+        );
     }
 
     /// An append refuses once the accumulator is closed, also one that has

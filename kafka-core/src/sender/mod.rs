@@ -951,12 +951,11 @@ impl Sender {
                     count_outgoing(&self.shared.metrics, &target, sink);
                 }
                 let cluster = self.shared.metadata.cluster();
-                let moved = self.apply_leader_hints(&response, &cluster);
+                // The retries of partitions whose leader moved go without
+                // backing off (see `backing_off`).
+                self.apply_leader_hints(&response, &cluster);
                 for mut batch in batches {
                     self.landed(&mut batch);
-                    batch.leader_moved = moved
-                        .iter()
-                        .any(|(t, p)| *p == batch.partition && **t == *batch.topic);
                     // v13 answers by topic id, older versions by name.
                     let topic_id = cluster.topic_id(&batch.topic);
                     let partition_response = response
@@ -987,13 +986,8 @@ impl Sender {
 
     /// KIP-951: the new leaders a Produce answer names for the partitions it
     /// refused as not led there go into the metadata at once (a full refresh
-    /// is still asked for), so their retries need not wait for it. Returns
-    /// the partitions whose leader moved.
-    fn apply_leader_hints(
-        &self,
-        response: &ProduceResponse,
-        cluster: &Cluster,
-    ) -> Vec<(Arc<str>, i32)> {
+    /// is still asked for), so their retries need not wait for it.
+    fn apply_leader_hints(&self, response: &ProduceResponse, cluster: &Cluster) {
         let mut hints = Vec::new();
         for topic in &response.topics {
             for p in &topic.partitions {
@@ -1022,12 +1016,11 @@ impl Sender {
                 }
             }
         }
-        if hints.is_empty() {
-            return Vec::new();
+        if !hints.is_empty() {
+            self.shared
+                .metadata
+                .update_partition_leadership(&hints, &response.node_endpoints);
         }
-        self.shared
-            .metadata
-            .update_partition_leadership(&hints, &response.node_endpoints)
     }
 
     /// The request's fate is unknown (timeout, disconnect): retry every batch with
