@@ -10,7 +10,7 @@ use crate::ast::{Container, Data, Field, Variant};
 use crate::attr::{Derive, KeyFormat, ValueFormat};
 use crate::avro_check;
 use crate::ctxt::Ctxt;
-use crate::names::{avro_name_problem, avro_namespace_problem};
+use crate::names::{avro_name_problem, avro_namespace_problem, avro_type_name_problem};
 use crate::topic::topic_spec_problem;
 
 /// The header Spring's JsonDeserializer reads; `type_id` writes it.
@@ -165,7 +165,7 @@ fn check_header_names(cx: &Ctxt, cont: &Container, fields: &[Field]) {
 
 fn check_avro(cx: &Ctxt, cont: &Container) {
     let attrs = &cont.attrs;
-    if let Some(problem) = avro_name_problem(&cont.avro_name) {
+    if let Some(problem) = avro_type_name_problem(&cont.avro_name) {
         match &attrs.serde.rename {
             Some(rename) => cx.error_spanned_by(rename, problem),
             None => cx.error_spanned_by(cont.ident, problem),

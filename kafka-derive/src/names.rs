@@ -19,6 +19,23 @@ pub fn avro_name_problem(name: &str) -> Option<String> {
     }
 }
 
+/// Why `name` cannot name an Avro record or enum, if it cannot: an invalid
+/// name, or a primitive type's (Java's `Schema.Parser` refuses "Schemas may
+/// not be named after primitives", so the registry and Java readers would).
+pub fn avro_type_name_problem(name: &str) -> Option<String> {
+    const PRIMITIVES: [&str; 8] = [
+        "null", "boolean", "int", "long", "float", "double", "bytes", "string",
+    ];
+    avro_name_problem(name).or_else(|| {
+        PRIMITIVES.contains(&name).then(|| {
+            format!(
+                "`{name}` cannot name an Avro record or enum: it is a primitive type's name, \
+                 which Java's Avro refuses; rename it (#[serde(rename = \"...\")])"
+            )
+        })
+    })
+}
+
 /// Why `namespace` is not a valid Avro namespace (dot-separated names), if not.
 pub fn avro_namespace_problem(namespace: &str) -> Option<String> {
     namespace
@@ -56,6 +73,15 @@ mod tests {
         assert_eq!(avro_name_problem("_x1"), None);
         assert!(avro_name_problem("1x").is_some());
         assert!(avro_name_problem("order-id").is_some());
+        assert!(avro_type_name_problem("string").is_some());
+        assert!(
+            avro_type_name_problem("String").is_none(),
+            "names are case-sensitive"
+        );
+        assert!(
+            avro_name_problem("string").is_none(),
+            "a field may be called so"
+        );
         assert_eq!(avro_namespace_problem("com.shop"), None);
         assert!(avro_namespace_problem("com..shop").is_some());
     }
