@@ -211,6 +211,11 @@ fn segment(subject: &str) -> String {
     utf8_percent_encode(subject, PATH_SEGMENT).to_string()
 }
 
+/// Confluent's error codes (`Errors` in its REST API) for what is not there.
+const SUBJECT_NOT_FOUND: i64 = 40401;
+const VERSION_NOT_FOUND: i64 = 40402;
+const SCHEMA_NOT_FOUND: i64 = 40403;
+
 #[derive(Deserialize)]
 struct ErrorBody {
     error_code: Option<i64>,
@@ -679,8 +684,11 @@ impl SchemaRegistryClient {
         } else {
             match self.lookup(subject, schema) {
                 Ok(registered) => registered.id,
+                // Only the registry's own "subject / schema not found": a
+                // 404 of a wrong base path or a proxy is reported as it is.
                 Err(RegistryError::Refused {
                     status: 404,
+                    error_code: Some(SUBJECT_NOT_FOUND | SCHEMA_NOT_FOUND),
                     message,
                     ..
                 }) => {
@@ -821,7 +829,15 @@ impl SchemaRegistryClient {
                             body.messages
                         }
                     }
-                    404 => Vec::new(),
+                    // No subject or version yet: anything is compatible.
+                    // Another 404 (a wrong base path, a proxy) is not an answer.
+                    404 if matches!(
+                        answer.refused(OP, Some(subject)).0,
+                        Some(SUBJECT_NOT_FOUND | VERSION_NOT_FOUND)
+                    ) =>
+                    {
+                        Vec::new()
+                    }
                     _ => return Err(answer.refused(OP, Some(subject)).1),
                 }
             }

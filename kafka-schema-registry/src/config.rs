@@ -431,17 +431,21 @@ fn strategy(key: &str, value: &str) -> Result<SubjectNameStrategy, RegistryConfi
 
 /// The URL with any `user:password@` removed, for messages.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let path_start = url[scheme_end + 3..]
-                .find('/')
-                .map_or(url.len(), |i| i + scheme_end + 3);
-            if at < path_start {
-                return format!("{}[hidden]@{}", &url[..scheme_end + 3], &url[at + 1..]);
-            }
-            url.to_owned()
-        }
-        _ => url.to_owned(),
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find('/')
+        .map_or(url.len(), |i| i + scheme_end);
+    // The last `@` of the authority ends the user info, as the credentials
+    // are read: a password may hold an `@` of its own.
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}[hidden]@{}",
+            &url[..scheme_end],
+            &url[scheme_end + at + 1..]
+        ),
+        None => url.to_owned(),
     }
 }
 
@@ -728,6 +732,10 @@ mod tests {
             }
         );
         assert!(!format!("{c:?}").contains("s3cret"));
+        assert_eq!(
+            redact_url("https://fred:p@ss@r:8081/x@y"),
+            "https://[hidden]@r:8081/x@y"
+        );
         assert_eq!(
             redact_url("https://fred:s3cret@r:8081/x"),
             "https://[hidden]@r:8081/x"

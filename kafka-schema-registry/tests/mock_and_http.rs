@@ -423,3 +423,44 @@ fn the_call_timeout_bounds_retries_and_backoffs() {
     // Without the bound the backoffs alone could reach 10 + 20 + 20 s.
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
+
+/// Only the registry's own "not found" codes mean "not registered" or "no
+/// subject yet": a 404 from a wrong base path (an Apicurio URL without
+/// `/apis/ccompat/v7`) or a proxy is reported as the refusal it is, not
+/// as "register it first" or "compatible".
+#[test]
+fn a_404_without_the_registrys_code_is_not_taken_for_an_answer() {
+    let (url, server) = scripted_server(vec![
+        (404, "<html><body>Not Found</body></html>"),
+        (404, r#"{"error_code":40403,"message":"Schema not found"}"#),
+        (404, "<html><body>Not Found</body></html>"),
+        (
+            404,
+            r#"{"error_code":40401,"message":"Subject 'orders-value' not found."}"#,
+        ),
+    ]);
+    let c = client(&[
+        ("schema.registry.url", &url),
+        ("auto.register.schemas", "false"),
+    ]);
+    let wrong_path = c.id_for("orders-value", &Schema::avro(V1)).unwrap_err();
+    assert!(
+        matches!(wrong_path, RegistryError::Refused { status: 404, .. }),
+        "{wrong_path:?}"
+    );
+    let missing = c.id_for("orders-value", &Schema::avro(V1)).unwrap_err();
+    assert!(
+        matches!(missing, RegistryError::NotRegistered { .. }),
+        "{missing:?}"
+    );
+    let wrong_path = c
+        .check_compatibility("orders-value", &Schema::avro(V1))
+        .unwrap_err();
+    assert!(
+        matches!(wrong_path, RegistryError::Refused { status: 404, .. }),
+        "{wrong_path:?}"
+    );
+    c.check_compatibility("orders-value", &Schema::avro(V1))
+        .expect("no subject yet: compatible");
+    assert_eq!(server.join().unwrap().len(), 4);
+}

@@ -405,6 +405,7 @@ fn springs_jaas_login_becomes_sasl_jaas_config() {
         )
     );
     assert!(!config.describe().contains("ice-secret"));
+    assert!(!format!("{config:?}").contains("ice-secret"));
 
     // Off (Spring's default), or with sasl.jaas.config set: no login of its own.
     let unsecured = yaml.replace(
@@ -448,4 +449,21 @@ fn an_ssl_bundle_must_exist_and_excludes_the_store_keys() {
                 && m.contains("trust-store-location")),
         "{messages:?}"
     );
+}
+
+/// The registry URL's credentials (`basic.auth.credentials.source=URL`) are
+/// cut out of `describe()` and `Debug`, as out of errors.
+#[test]
+fn credentials_in_the_registry_url_are_not_described() {
+    let (_dir, config) = load_yaml(
+        "spring:\n  kafka:\n    producer:\n      properties:\n        schema.registry.url: https://fred:s3cr@t@sr1:8081\n        basic.auth.credentials.source: URL\n",
+        &[],
+    );
+    let described = config.describe();
+    assert!(!described.contains("s3cr"), "{described}");
+    assert!(
+        described.contains("https://[hidden]@sr1:8081"),
+        "{described}"
+    );
+    assert!(!format!("{config:?}").contains("s3cr"));
 }

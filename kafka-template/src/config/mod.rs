@@ -374,14 +374,17 @@ impl KafkaConfig {
         for producer in &self.producers {
             let _ = writeln!(out, "# {} properties", producer.label());
             for (property, _) in &producer.properties {
-                let secret = is_secret_key(&property.key) || is_secret_key(&property.config_key);
+                // Secrets hidden, and credentials in a URL (a registry's
+                // `https://user:password@host`) cut out.
+                let shown = if is_secret_key(&property.config_key) {
+                    HIDDEN.to_owned()
+                } else {
+                    error::shown_value(&property.key, &property.value)
+                };
                 let _ = writeln!(
                     out,
-                    "{} = {}  ({}, {})",
-                    property.key,
-                    if secret { HIDDEN } else { &property.value },
-                    property.config_key,
-                    property.origin
+                    "{} = {shown}  ({}, {})",
+                    property.key, property.config_key, property.origin
                 );
             }
         }
