@@ -210,7 +210,18 @@ macro_rules! big_endian {
     )*};
 }
 
-big_endian!(i16 => Short, i32 => Integer, i64 => Long, f32 => Float, f64 => Double);
+big_endian!(i16 => Short, i32 => Integer, i64 => Long, f32 => Float);
+
+impl KafkaBytes for f64 {
+    const ENCODING: KeyEncoding = KeyEncoding::Double;
+
+    /// Java's `DoubleSerializer` writes `doubleToLongBits`, which folds every
+    /// NaN into one; a NaN with other bits would land elsewhere.
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        let value = if self.is_nan() { f64::NAN } else { *self };
+        Some(value.to_be_bytes().to_vec())
+    }
+}
 
 /// A field usable as the record's Kafka timestamp: milliseconds since the Unix
 /// epoch, non-negative, as Kafka requires.
@@ -284,6 +295,17 @@ mod tests {
         // Float.floatToRawIntBits(1.0f) == 0x3f800000
         assert_eq!(1.0f32.kafka_bytes(), Some(vec![0x3f, 0x80, 0, 0]));
         assert_eq!(true.kafka_bytes(), Some(vec![1]));
+        // Double.doubleToLongBits: every NaN is 0x7ff8000000000000.
+        let odd_nan = f64::from_bits(0x7ff0_0000_0000_0001);
+        assert!(odd_nan.is_nan());
+        assert_eq!(
+            odd_nan.kafka_bytes(),
+            Some(vec![0x7f, 0xf8, 0, 0, 0, 0, 0, 0])
+        );
+        assert_eq!(
+            1.5f64.kafka_bytes(),
+            Some(vec![0x3f, 0xf8, 0, 0, 0, 0, 0, 0])
+        );
     }
 
     #[test]
