@@ -97,6 +97,18 @@ pub enum KafkaError {
     /// The record names a partition the topic does not have.
     #[error("{0}")]
     InvalidPartition(String),
+    /// The record's timestamp is negative (Java's `ProducerRecord` refuses
+    /// it too): sent, it would fail its whole batch at the broker.
+    #[error(
+        "invalid timestamp {timestamp} for a record of '{topic}': a timestamp is milliseconds \
+         since the Unix epoch, never negative; leave it unset for the send time"
+    )]
+    InvalidTimestamp {
+        /// The topic.
+        topic: String,
+        /// The timestamp given.
+        timestamp: i64,
+    },
     /// The topic name is not valid, or the broker rejected it as such.
     #[error("invalid topic '{topic}': {reason}")]
     InvalidTopic {
@@ -290,6 +302,7 @@ impl KafkaError {
                 | KafkaError::BufferExhausted { .. }
                 | KafkaError::MetadataTimeout { .. }
                 | KafkaError::InvalidPartition(_)
+                | KafkaError::InvalidTimestamp { .. }
                 | KafkaError::InvalidTopic { .. }
                 | KafkaError::ProducerClosed(_)
         ) || matches!(self, KafkaError::Transaction(e) if !matches!(e, crate::transaction::TransactionError::Aborted))
@@ -313,6 +326,7 @@ impl KafkaError {
             KafkaError::BufferExhausted { .. } => "buffer_exhausted",
             KafkaError::MetadataTimeout { .. } => "metadata_timeout",
             KafkaError::InvalidPartition(_) => "invalid_partition",
+            KafkaError::InvalidTimestamp { .. } => "invalid_timestamp",
             KafkaError::InvalidTopic { .. } => "invalid_topic",
             KafkaError::ProducerClosed(_) => "producer_closed",
             KafkaError::DeliveryTimeout { .. } => "delivery_timeout",

@@ -652,10 +652,7 @@ impl KafkaProducer {
                     .append_after_wait(pending, &append, None, callback)
                     .await
             }
-            SendWait::Metadata {
-                record_size,
-                now_ms,
-            } => {
+            SendWait::Metadata { record_size } => {
                 // max.block.ms bounds metadata and buffer waits together.
                 let deadline = Instant::now() + config.max_block();
                 let wakeup = shared.wakeup.clone();
@@ -671,7 +668,9 @@ impl KafkaProducer {
                     .await?;
                 let topic = known_topic(&cluster, &record.topic)?;
                 let choice = choose(&self.inner.partitioner, record, topic, &cluster)?;
-                let timestamp = record.timestamp.unwrap_or(now_ms);
+                // As Java's `doSend` (nowMs += waitedOnMetadataMs): the send
+                // time is after the wait.
+                let timestamp = record.timestamp.unwrap_or_else(wall_clock_ms);
                 let append =
                     append_record(accumulator, topic, record, record_size, timestamp, choice);
                 accumulator.append(&append, Some(deadline), callback).await
@@ -955,11 +954,7 @@ pub(crate) enum SendNow<'a> {
 #[derive(Debug)]
 pub(crate) enum SendWait<'a> {
     /// The topic's metadata (or the partition named on the record).
-    Metadata {
-        record_size: usize,
-        /// The wall clock when the send began (the record's default timestamp).
-        now_ms: i64,
-    },
+    Metadata { record_size: usize },
     /// The memory of a new batch, the partition chosen.
     Memory {
         pending: PendingAppend<'a>,
@@ -1007,10 +1002,7 @@ pub(crate) fn send_now<'a>(
             ))));
         }
         return match check_size(&shared.config, record, extra_headers) {
-            Ok(record_size) => SendNow::Wait(SendWait::Metadata {
-                record_size,
-                now_ms,
-            }),
+            Ok(record_size) => SendNow::Wait(SendWait::Metadata { record_size }),
             Err(error) => SendNow::Done(Err(error)),
         };
     };
@@ -1091,6 +1083,12 @@ fn check_size(
     record: &ProducerRecord,
     extra_headers: &[(&str, &[u8])],
 ) -> Result<usize, KafkaError> {
+    if let Some(timestamp) = record.timestamp.filter(|t| *t < 0) {
+        return Err(KafkaError::InvalidTimestamp {
+            topic: record.topic.clone(),
+            timestamp,
+        });
+    }
     let size = record.size_upper_bound(extra_headers);
     if size > config.max_request_size() {
         return Err(KafkaError::RecordTooLarge {

@@ -29,6 +29,8 @@ pub(crate) struct ProducerBatch {
     pub partition: i32,
     pub(super) builder: Option<RecordBatchBuilder>,
     pub(super) closed: Option<ClosedBatch>,
+    /// A record did not fit: no more are appended (it is full).
+    pub(super) appends_closed: bool,
     pub(super) record_count: u32,
     /// The encoded size of its largest record (set when closed).
     pub(super) max_record_size: usize,
@@ -125,6 +127,7 @@ impl ProducerBatch {
 
     pub(super) fn is_full(&self, batch_size: usize) -> bool {
         self.closed.is_some()
+            || self.appends_closed
             || self
                 .builder
                 .as_ref()
@@ -137,6 +140,9 @@ impl ProducerBatch {
         append: &AppendRecord<'_>,
         callback: &mut dyn PendingCallback,
     ) -> Option<Appended> {
+        if self.appends_closed {
+            return None;
+        }
         let builder = self.builder.as_mut()?;
         let AppendRecord {
             record,
@@ -151,6 +157,10 @@ impl ProducerBatch {
             builder.try_append_with(timestamp, key, value, &record.headers, extra_headers)
         };
         if !appended {
+            // Java's `closeForRecordAppends`: once a record did not fit, no
+            // later (smaller) record of the partition may slip in ahead of
+            // it while it waits for a new batch's memory.
+            self.appends_closed = true;
             return None;
         }
         let position = RecordPosition {
@@ -385,6 +395,7 @@ impl ProducerBatch {
                 partition: self.partition,
                 builder: None,
                 closed: Some(closed),
+                appends_closed: true,
                 record_count: len_u32(chunk.len()),
                 max_record_size: self.max_record_size,
                 created: self.created,

@@ -545,12 +545,28 @@ impl RecordAccumulator {
                         }
                     }
                 }
+                // The sticky partitioner counts what the batch grew by (Java's
+                // `appendedBytes`), not the record's upper bound: that is
+                // ~1.7x a 100-byte record's and made it switch before the
+                // batch filled, leaving a fragment batch at every switch.
+                let before = match sticky {
+                    Some(_) => q.batches.back().map_or(0, ProducerBatch::size_in_bytes),
+                    None => 0,
+                };
                 let appended = q
                     .batches
                     .back_mut()
                     .and_then(|b| b.try_append(append, callback));
                 if let Some(appended) = appended {
-                    self.after_append(topic, &q, sticky, record_size, partitions, false);
+                    let grown = match sticky {
+                        Some(_) => q
+                            .batches
+                            .back()
+                            .map_or(0, ProducerBatch::size_in_bytes)
+                            .saturating_sub(before),
+                        None => 0,
+                    };
+                    self.after_append(topic, &q, sticky, grown, partitions, false);
                     return AppendStep::Done(Ok(appended));
                 }
                 if let Some(full) = q.batches.back_mut() {
@@ -561,6 +577,7 @@ impl RecordAccumulator {
                     let mut batch = self.new_batch(topic, partition, record_size, *reserved);
                     *reserved = 0;
                     let appended = batch.try_append(append, callback);
+                    let grown = batch.size_in_bytes();
                     q.batches.push_back(batch);
                     let Some(appended) = appended else {
                         // An empty batch accepts any record; this cannot happen.
@@ -568,7 +585,7 @@ impl RecordAccumulator {
                             "a new batch refused its first record".into(),
                         )));
                     };
-                    self.after_append(topic, &q, sticky, record_size, partitions, true);
+                    self.after_append(topic, &q, sticky, grown, partitions, true);
                     return AppendStep::Done(Ok(appended));
                 }
             }
@@ -607,7 +624,7 @@ impl RecordAccumulator {
         topic: &TopicQueues,
         q: &PartitionQueue,
         sticky: Option<crate::partitioner::StickyPartition>,
-        record_size: usize,
+        appended_bytes: usize,
         partitions: &TopicPartitions,
         new_batch: bool,
     ) {
@@ -618,7 +635,7 @@ impl RecordAccumulator {
         if let Some(sticky) = sticky {
             topic
                 .built_in
-                .update_partition_info(sticky, record_size, last_full, partitions);
+                .update_partition_info(sticky, appended_bytes, last_full, partitions);
         }
         // A full batch is ready now, whatever linger says; a new batch needs the
         // sender to arm its linger timer (Java wakes the sender for both).
@@ -650,6 +667,7 @@ impl RecordAccumulator {
             partition,
             builder: Some(builder),
             closed: None,
+            appends_closed: false,
             record_count: 0,
             max_record_size: 0,
             created: now,
@@ -1269,6 +1287,60 @@ mod tests {
         assert_eq!(built_in.weighted_partitions(), None);
     }
 
+    /// KIP-794 as Java counts it: the bytes the batch grew by. With records
+    /// coming faster than batches are sent, a partition switches at twice
+    /// `batch.size` (Java's cap), so it holds two full batches, not a full
+    /// one and a fragment (counting the records' upper bound, ~1.7x a
+    /// 100-byte record's size, switched at ~1.2 batches).
+    #[test]
+    fn the_sticky_partition_switches_without_leaving_a_fragment_batch() {
+        let config = ProducerConfig::builder()
+            .bootstrap_servers("localhost:9092")
+            .build()
+            .unwrap();
+        let mut settings = AccumulatorConfig::from_config(&config);
+        settings.batch_size = BATCH_SIZE;
+        settings.partitioner.sticky_batch_size = BATCH_SIZE;
+        let accumulator = RecordAccumulator::new(
+            settings,
+            Arc::new(ProducerMetrics::default()),
+            Arc::new(Notify::new()),
+        );
+        let partitions = TopicPartitions::all_available(8);
+        let queues = accumulator.topic("sticky");
+        let record = ProducerRecord::new("sticky", Bytes::from(vec![b'x'; 100]));
+        let sticky = || {
+            queues
+                .built_in
+                .peek_current_partition(&partitions)
+                .expect("a sticky partition")
+                .partition()
+        };
+        let first = sticky();
+        let mut appended = 0;
+        while sticky() == first {
+            let append = AppendRecord {
+                choice: PartitionChoice::Sticky,
+                ..to_partition_0(&queues, &record, 1_700_000_000_000, &partitions)
+            };
+            let done = accumulator.append(&append, None, ()).now_or_never();
+            drop(done.expect("no wait").expect("appended"));
+            appended += 1;
+            assert!(appended < 1_000, "never switched");
+        }
+        let queue = lock(queues.queue(first));
+        let counts: Vec<u32> = queue
+            .batches
+            .iter()
+            .map(ProducerBatch::record_count)
+            .collect();
+        assert_eq!(counts.len(), 2, "{counts:?}");
+        assert!(
+            counts[1] * 10 >= counts[0] * 9,
+            "switched after {appended} records, leaving a fragment batch: {counts:?}"
+        );
+    }
+
     #[test]
     fn a_switch_put_off_by_an_open_batch_happens_once_the_batch_is_sent() {
         let config = ProducerConfig::builder()
@@ -1359,6 +1431,45 @@ mod tests {
             "the sender is woken for it 4 ms after it opened"
         );
         assert_eq!(accumulator.head_ready(head, 1, -1, at(4.0)), Ok(()));
+    }
+
+    /// Java's `closeForRecordAppends`: a record that does not fit closes the
+    /// open batch, so a smaller record sent after it cannot slip into that
+    /// batch ahead of it while it waits for a new batch's memory.
+    #[test]
+    fn a_record_waiting_for_memory_is_not_overtaken_by_a_smaller_one() {
+        let config = ProducerConfig::builder()
+            .bootstrap_servers("localhost:9092")
+            .build()
+            .unwrap();
+        let mut settings = AccumulatorConfig::from_config(&config);
+        settings.batch_size = BATCH_SIZE;
+        settings.buffer_memory = BATCH_SIZE;
+        let accumulator = RecordAccumulator::new(
+            settings,
+            Arc::new(ProducerMetrics::default()),
+            Arc::new(Notify::new()),
+        );
+        let partitions = TopicPartitions::all_available(1);
+        let topic = accumulator.topic(TOPIC);
+        let small = ProducerRecord::new(TOPIC, Bytes::from(vec![b's'; 100]));
+        drop(append_now(&accumulator, &small, 1_700_000_000_000, ()));
+        // Larger than the room left, and the pool's one batch is taken.
+        let large = ProducerRecord::new(TOPIC, Bytes::from(vec![b'l'; BATCH_SIZE - 150]));
+        let append = to_partition_0(&topic, &large, 1_700_000_000_001, &partitions);
+        assert!(matches!(
+            accumulator.try_append_now(&append, &mut ()),
+            AppendNow::MustWait(_)
+        ));
+        let later = to_partition_0(&topic, &small, 1_700_000_000_002, &partitions);
+        assert!(
+            matches!(
+                accumulator.try_append_now(&later, &mut ()),
+                AppendNow::MustWait(_)
+            ),
+            "the smaller record went into the batch ahead of the waiting one"
+        );
+        assert_eq!(lock(topic.queue(0)).batches[0].record_count(), 1);
     }
 
     /// Java's `shouldBackoff`: a retry backs off until its time, unless its

@@ -5,8 +5,8 @@
 /// (and the producer's one codec), as Java keeps per topic and codec.
 ///
 /// It starts at 1.0 (no compression assumed), follows worse ratios quickly (at
-/// least +0.05 per batch) and better ones slowly (-0.005 per batch), so batches
-/// rarely overshoot `batch.size`.
+/// least +0.05 per batch) and better ones slowly (-0.005 per batch, never below
+/// the ratio seen), so batches rarely overshoot `batch.size`.
 ///
 /// ```
 /// use kafka_core::record_batch::CompressionRatioEstimator;
@@ -47,7 +47,9 @@ impl CompressionRatioEstimator {
         if observed > self.ratio {
             self.ratio = (self.ratio + DETERIORATING_STEP).max(observed);
         } else if observed < self.ratio {
-            self.ratio -= IMPROVING_STEP;
+            // Never below what was seen (Java's `Math.max`), so batches do
+            // not overshoot `batch.size` by the step.
+            self.ratio = (self.ratio - IMPROVING_STEP).max(observed);
         }
         self.ratio
     }
@@ -74,5 +76,8 @@ mod tests {
         assert!((estimator.update(0.96) - 1.0).abs() < 1e-5);
         assert_eq!(estimator.update(f32::NAN), estimator.estimate());
         assert_eq!(estimator.update(-1.0), estimator.estimate());
+        // A slightly better batch lowers it to what was seen, no further.
+        let mut estimator = CompressionRatioEstimator::new();
+        assert!((estimator.update(0.998) - 0.998).abs() < 1e-6);
     }
 }

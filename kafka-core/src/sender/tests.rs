@@ -1248,6 +1248,36 @@ async fn a_new_leader_named_in_the_produce_answer_takes_the_retry_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_negative_timestamp_is_refused_before_it_can_fail_its_batch() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[]);
+        // Once with the topic's metadata unknown, once known.
+        for _ in 0..2 {
+            let refused = producer
+                .send(
+                    ProducerRecord::new(TOPIC, "v")
+                        .with_partition(0)
+                        .with_timestamp(-5),
+                )
+                .await
+                .expect_err("refused as Java's ProducerRecord refuses it");
+            assert!(
+                matches!(
+                    refused.error(),
+                    KafkaError::InvalidTimestamp { timestamp: -5, .. }
+                ),
+                "{refused:?}"
+            );
+            deliver_all(&producer, 0, &values(0..1)).await;
+        }
+        assert_eq!(fake.log(0), ["v0", "v0"], "nothing else was sent");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batches_expire_after_the_delivery_timeout() {
     within(async {
         // Partition 0's leader is unknown (-1): its batches can go nowhere.
