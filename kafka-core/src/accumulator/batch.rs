@@ -29,8 +29,6 @@ pub(crate) struct ProducerBatch {
     pub partition: i32,
     pub(super) builder: Option<RecordBatchBuilder>,
     pub(super) closed: Option<ClosedBatch>,
-    /// A record did not fit: no more are appended (it is full).
-    pub(super) appends_closed: bool,
     pub(super) record_count: u32,
     /// The encoded size of its largest record (set when closed).
     pub(super) max_record_size: usize,
@@ -127,11 +125,16 @@ impl ProducerBatch {
 
     pub(super) fn is_full(&self, batch_size: usize) -> bool {
         self.closed.is_some()
-            || self.appends_closed
-            || self
-                .builder
-                .as_ref()
-                .is_some_and(|b| b.estimated_size_in_bytes() >= batch_size)
+            || self.builder.as_ref().is_some_and(|b| {
+                b.is_closed_for_appends() || b.estimated_size_in_bytes() >= batch_size
+            })
+    }
+
+    /// How much the last append grew the batch's estimated size.
+    pub(super) fn last_append_growth(&self) -> usize {
+        self.builder
+            .as_ref()
+            .map_or(0, RecordBatchBuilder::last_append_growth)
     }
 
     #[inline]
@@ -140,9 +143,6 @@ impl ProducerBatch {
         append: &AppendRecord<'_>,
         callback: &mut dyn PendingCallback,
     ) -> Option<Appended> {
-        if self.appends_closed {
-            return None;
-        }
         let builder = self.builder.as_mut()?;
         let AppendRecord {
             record,
@@ -157,10 +157,6 @@ impl ProducerBatch {
             builder.try_append_with(timestamp, key, value, &record.headers, extra_headers)
         };
         if !appended {
-            // Java's `closeForRecordAppends`: once a record did not fit, no
-            // later (smaller) record of the partition may slip in ahead of
-            // it while it waits for a new batch's memory.
-            self.appends_closed = true;
             return None;
         }
         let position = RecordPosition {
@@ -395,7 +391,6 @@ impl ProducerBatch {
                 partition: self.partition,
                 builder: None,
                 closed: Some(closed),
-                appends_closed: true,
                 record_count: len_u32(chunk.len()),
                 max_record_size: self.max_record_size,
                 created: self.created,

@@ -549,10 +549,6 @@ impl RecordAccumulator {
                 // `appendedBytes`), not the record's upper bound: that is
                 // ~1.7x a 100-byte record's and made it switch before the
                 // batch filled, leaving a fragment batch at every switch.
-                let before = match sticky {
-                    Some(_) => q.batches.back().map_or(0, ProducerBatch::size_in_bytes),
-                    None => 0,
-                };
                 let appended = q
                     .batches
                     .back_mut()
@@ -562,8 +558,7 @@ impl RecordAccumulator {
                         Some(_) => q
                             .batches
                             .back()
-                            .map_or(0, ProducerBatch::size_in_bytes)
-                            .saturating_sub(before),
+                            .map_or(0, ProducerBatch::last_append_growth),
                         None => 0,
                     };
                     self.after_append(topic, &q, sticky, grown, partitions, false);
@@ -667,7 +662,6 @@ impl RecordAccumulator {
             partition,
             builder: Some(builder),
             closed: None,
-            appends_closed: false,
             record_count: 0,
             max_record_size: 0,
             created: now,
@@ -1309,12 +1303,13 @@ mod tests {
         let partitions = TopicPartitions::all_available(8);
         let queues = accumulator.topic("sticky");
         let record = ProducerRecord::new("sticky", Bytes::from(vec![b'x'; 100]));
+        // The switch is a new sticky choice (drawn at random: it may be the
+        // same partition), decided after the append that fills the quota.
         let sticky = || {
             queues
                 .built_in
                 .peek_current_partition(&partitions)
                 .expect("a sticky partition")
-                .partition()
         };
         let first = sticky();
         let mut appended = 0;
@@ -1328,13 +1323,15 @@ mod tests {
             appended += 1;
             assert!(appended < 1_000, "never switched");
         }
-        let queue = lock(queues.queue(first));
+        let queue = lock(queues.queue(first.partition()));
         let counts: Vec<u32> = queue
             .batches
             .iter()
             .map(ProducerBatch::record_count)
             .collect();
-        assert_eq!(counts.len(), 2, "{counts:?}");
+        // (A new draw may pick the same partition again: only its first
+        // two batches are the first choice's.)
+        assert!(counts.len() >= 2, "{counts:?}");
         assert!(
             counts[1] * 10 >= counts[0] * 9,
             "switched after {appended} records, leaving a fragment batch: {counts:?}"

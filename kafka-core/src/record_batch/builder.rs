@@ -62,6 +62,8 @@ pub struct RecordBatchBuilder {
     estimated_compression_ratio: f32,
     /// The largest record appended, encoded (for `record-size-max`).
     max_record_size: usize,
+    /// The encoded length of the last record appended.
+    last_record_len: usize,
 }
 
 /// Size of a length-prefixed nullable byte string, or `None` when its length does
@@ -118,6 +120,7 @@ impl RecordBatchBuilder {
             max_timestamp: 0,
             estimated_compression_ratio: 1.0,
             max_record_size: 0,
+            last_record_len: 0,
         }
     }
 
@@ -246,6 +249,9 @@ impl RecordBatchBuilder {
         };
         let record_len = varint_len(body_len_field) + body_len;
         if !is_first && !self.has_room_for(record_len) {
+            // Java's `closeForRecordAppends`: once a record did not fit, no
+            // later (smaller) one may slip in ahead of it.
+            self.write_limit = 0;
             return false;
         }
 
@@ -283,7 +289,27 @@ impl RecordBatchBuilder {
         }
         self.record_count += 1;
         self.max_record_size = self.max_record_size.max(record_len);
+        self.last_record_len = record_len;
         true
+    }
+
+    /// Whether a record was refused for want of room: the batch takes no
+    /// more (Java's `closeForRecordAppends`).
+    pub(crate) fn is_closed_for_appends(&self) -> bool {
+        self.write_limit == 0
+    }
+
+    /// How much the last append grew [`estimated_size_in_bytes`](Self::estimated_size_in_bytes)
+    /// (Java's `appendedBytes`, which the sticky partitioner counts).
+    pub(crate) fn last_append_growth(&self) -> usize {
+        match self.compression {
+            Compression::None => self.last_record_len,
+            _ => {
+                (self.last_record_len as f32
+                    * self.estimated_compression_ratio
+                    * COMPRESSION_RATE_ESTIMATION_FACTOR) as usize
+            }
+        }
     }
 
     #[inline(always)]
