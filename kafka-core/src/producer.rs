@@ -1075,19 +1075,25 @@ fn check_open(shared: &ProducerShared) -> Result<(), KafkaError> {
     Ok(())
 }
 
+/// Kept out of line: the check above it is on every send's path.
+#[cold]
+fn invalid_timestamp(record: &ProducerRecord, timestamp: i64) -> KafkaError {
+    KafkaError::InvalidTimestamp {
+        topic: record.topic.clone(),
+        timestamp,
+    }
+}
+
 /// The record's size against `max.request.size` and `buffer.memory`; returns
-/// the size.
-#[inline]
+/// the size. Inlined into `send_now`, whose every call runs it.
+#[inline(always)]
 fn check_size(
     config: &ProducerConfig,
     record: &ProducerRecord,
     extra_headers: &[(&str, &[u8])],
 ) -> Result<usize, KafkaError> {
     if let Some(timestamp) = record.timestamp.filter(|t| *t < 0) {
-        return Err(KafkaError::InvalidTimestamp {
-            topic: record.topic.clone(),
-            timestamp,
-        });
+        return Err(invalid_timestamp(record, timestamp));
     }
     let size = record.size_upper_bound(extra_headers);
     if size > config.max_request_size() {

@@ -614,6 +614,7 @@ impl RecordAccumulator {
         // A failed close is kept in the batch, and the sender fails it on drain.
     }
 
+    #[inline]
     fn after_append(
         &self,
         topic: &TopicQueues,
