@@ -34,6 +34,15 @@ use kafka_schema_registry::SchemaRegistryClient;
 /// Per-type tables, hashed with foldhash: a `TypeId` needs no DoS-resistant hash.
 type TypeIdMap<V> = HashMap<TypeId, V, foldhash::fast::FixedState>;
 
+/// One record type's route making (see `KafkaTemplate::route_for`).
+#[derive(Default)]
+struct RouteSlot {
+    /// Attempts made so far.
+    attempts: std::sync::atomic::AtomicU64,
+    /// The last attempt's failure, for the tasks that waited on it.
+    last_failure: Mutex<Option<KafkaError>>,
+}
+
 /// What a successful send returns: the record as sent and where it landed
 /// (Spring Kafka's `SendResult`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,10 +222,10 @@ pub(crate) struct TemplateInner {
     /// The broker dev services started; dropped after the producer (declared
     /// after `backend`), stopped by `close`.
     dev_broker: Option<crate::dev_services::DevBroker>,
-    /// Held while a route is made at a first send: concurrent first sends of a
-    /// type wait for one route (one schema id request) rather than each making
-    /// their own. A failure is not kept: the next send tries again.
-    making_route: Mutex<()>,
+    /// Per type, held while its route is made at a first send: concurrent
+    /// first sends of a type wait for one route (one schema id request)
+    /// rather than each making their own, and other types do not wait.
+    making_route: Mutex<TypeIdMap<Arc<RouteSlot>>>,
     /// Where send spans come from: set when `template.observation-enabled`
     /// is on.
     tracer: Option<crate::observation::SendTracer>,
@@ -570,7 +579,7 @@ impl KafkaTemplateBuilder {
                 serializers,
                 registered,
                 routes: RwLock::default(),
-                making_route: Mutex::new(()),
+                making_route: Mutex::default(),
                 dev_broker,
                 tracer,
             }),
@@ -1280,13 +1289,49 @@ impl KafkaTemplate {
         if let Some(route) = known(&self.inner.routes) {
             return Ok(route);
         }
-        let _making = self
+        let slot = self
             .inner
             .making_route
             .lock()
-            .unwrap_or_else(|p| p.into_inner());
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(type_id)
+            .or_default()
+            .clone();
+        // With a registry, making the route asks it over HTTP (blocking, up
+        // to its timeouts), and waiting for another task's attempt blocks as
+        // long: on a multi-thread runtime the worker's other tasks (a
+        // connection's reader among them) move to other workers meanwhile.
+        // Types registered at build ask the registry at start.
+        let on_multi_thread_runtime = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        });
+        let make = || self.make_route::<R>(&slot, &known);
+        if self.inner.registry.is_some() && on_multi_thread_runtime {
+            tokio::task::block_in_place(make)
+        } else {
+            make()
+        }
+    }
+
+    /// Makes `R`'s route under its slot's lock, once for the tasks waiting
+    /// on it: one that waited while another's attempt failed gets that
+    /// failure rather than asking the registry again (each first send would
+    /// otherwise wait for the attempts before it, up to `max.block.ms` each).
+    /// A later send tries again.
+    fn make_route<R: KafkaRecord + 'static>(
+        &self,
+        slot: &RouteSlot,
+        known: &dyn Fn(&RwLock<TypeIdMap<Arc<TypeRoute>>>) -> Option<Arc<TypeRoute>>,
+    ) -> Result<Arc<TypeRoute>, KafkaError> {
+        let attempts_before = slot.attempts.load(std::sync::atomic::Ordering::Acquire);
+        let mut last_failure = slot.last_failure.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(route) = known(&self.inner.routes) {
             return Ok(route); // another task made it while this one waited
+        }
+        if slot.attempts.load(std::sync::atomic::Ordering::Acquire) != attempts_before
+            && let Some(failure) = last_failure.as_ref()
+        {
+            return Err(failure.clone());
         }
         let routing = Routing {
             config: self.inner.config.as_ref(),
@@ -1294,20 +1339,7 @@ impl KafkaTemplate {
             avro_framing: &self.inner.avro_framing,
             registry: self.inner.registry.as_ref(),
         };
-        // With a registry, making the route asks it over HTTP (blocking, up
-        // to its timeouts): on a multi-thread runtime the worker's other
-        // tasks (a connection's reader among them) move to other workers
-        // meanwhile. Types registered at build ask the registry at start.
-        let make = || routing.route::<R>();
-        let on_multi_thread_runtime = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
-            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
-        });
-        let made = if self.inner.registry.is_some() && on_multi_thread_runtime {
-            tokio::task::block_in_place(make)
-        } else {
-            make()
-        };
-        let route = Arc::new(made.map_err(|failure| match failure.error {
+        let made = routing.route::<R>().map_err(|failure| match failure.error {
             RecordTypeError::Topic(e) => KafkaError::InvalidTopic {
                 topic: failure.topic,
                 reason: e.to_string(),
@@ -1316,12 +1348,22 @@ impl KafkaTemplate {
                 topic: failure.topic,
                 message: other.to_string(),
             },
-        })?);
+        });
+        slot.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let route = match made {
+            Ok(route) => Arc::new(route),
+            Err(error) => {
+                *last_failure = Some(error.clone());
+                return Err(error);
+            }
+        };
+        *last_failure = None;
         self.inner
             .routes
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(type_id, route.clone());
+            .insert(TypeId::of::<R>(), route.clone());
         Ok(route)
     }
 }
