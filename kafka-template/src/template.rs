@@ -1279,14 +1279,7 @@ impl KafkaTemplate {
         if let Some(route) = self.inner.registered.get(&type_id) {
             return Ok(route.clone());
         }
-        let known = |routes: &RwLock<TypeIdMap<Arc<TypeRoute>>>| {
-            routes
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&type_id)
-                .cloned()
-        };
-        if let Some(route) = known(&self.inner.routes) {
+        if let Some(route) = self.known_route(type_id) {
             return Ok(route);
         }
         let slot = self
@@ -1305,12 +1298,22 @@ impl KafkaTemplate {
         let on_multi_thread_runtime = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
             handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
         });
-        let make = || self.make_route::<R>(&slot, &known);
+        let make = || self.make_route::<R>(&slot);
         if self.inner.registry.is_some() && on_multi_thread_runtime {
             tokio::task::block_in_place(make)
         } else {
             make()
         }
+    }
+
+    /// A route made at an earlier send.
+    fn known_route(&self, type_id: TypeId) -> Option<Arc<TypeRoute>> {
+        self.inner
+            .routes
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&type_id)
+            .cloned()
     }
 
     /// Makes `R`'s route under its slot's lock, once for the tasks waiting
@@ -1321,11 +1324,10 @@ impl KafkaTemplate {
     fn make_route<R: KafkaRecord + 'static>(
         &self,
         slot: &RouteSlot,
-        known: &dyn Fn(&RwLock<TypeIdMap<Arc<TypeRoute>>>) -> Option<Arc<TypeRoute>>,
     ) -> Result<Arc<TypeRoute>, KafkaError> {
         let attempts_before = slot.attempts.load(std::sync::atomic::Ordering::Acquire);
         let mut last_failure = slot.last_failure.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(route) = known(&self.inner.routes) {
+        if let Some(route) = self.known_route(TypeId::of::<R>()) {
             return Ok(route); // another task made it while this one waited
         }
         if slot.attempts.load(std::sync::atomic::Ordering::Acquire) != attempts_before
