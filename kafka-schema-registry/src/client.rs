@@ -108,6 +108,11 @@ struct HttpBackend {
     agent: ureq::Agent,
     urls: Vec<String>,
     authorization: Option<String>,
+    /// Confluent Cloud's headers for a bearer token (`target-sr-cluster`,
+    /// `Confluent-Identity-Pool-Id`).
+    bearer_headers: Vec<(&'static str, String)>,
+    /// `?normalize=true` on registrations and lookups.
+    normalize: bool,
     /// The URL tried first (Java's `UrlList.current`): moved past one that
     /// could not be reached, so a dead registry node costs its timeout
     /// once, not on every request.
@@ -345,10 +350,22 @@ impl HttpBackend {
             )),
             Auth::Bearer(token) => Some(format!("Bearer {}", token.expose())),
         };
+        let bearer_headers = match config.auth {
+            Auth::Bearer(_) => [
+                ("target-sr-cluster", &config.bearer_logical_cluster),
+                ("Confluent-Identity-Pool-Id", &config.bearer_identity_pool),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| value.clone().map(|v| (name, v)))
+            .collect(),
+            _ => Vec::new(),
+        };
         Ok(HttpBackend {
             agent,
             urls: config.urls.clone(),
             authorization,
+            bearer_headers,
+            normalize: config.normalize,
             current: std::sync::atomic::AtomicUsize::new(0),
             read_timeout: config.read_timeout,
             retry: RetryPolicy {
@@ -565,9 +582,23 @@ impl HttpBackend {
                 "Accept",
                 "application/vnd.schemaregistry.v1+json, application/json",
             );
-        match &self.authorization {
+        let request = match &self.authorization {
             Some(value) => request.header("Authorization", value),
             None => request,
+        };
+        self.bearer_headers
+            .iter()
+            .fold(request, |request, (name, value)| {
+                request.header(*name, value)
+            })
+    }
+
+    /// `?normalize=true` when `normalize.schemas` is set.
+    fn normalize_query(&self) -> &'static str {
+        if self.normalize {
+            "?normalize=true"
+        } else {
+            ""
         }
     }
 }
@@ -714,7 +745,11 @@ impl SchemaRegistryClient {
             Backend::Mock(mock) => mock.register(subject, schema),
             Backend::Http(http) => {
                 let answer = http.post_schema(
-                    &format!("/subjects/{}/versions", segment(subject)),
+                    &format!(
+                        "/subjects/{}/versions{}",
+                        segment(subject),
+                        http.normalize_query()
+                    ),
                     schema,
                     OP,
                     subject,
@@ -751,7 +786,7 @@ impl SchemaRegistryClient {
             Backend::Mock(mock) => mock.lookup(subject, schema),
             Backend::Http(http) => {
                 let answer = http.post_schema(
-                    &format!("/subjects/{}", segment(subject)),
+                    &format!("/subjects/{}{}", segment(subject), http.normalize_query()),
                     schema,
                     OP,
                     subject,

@@ -193,6 +193,16 @@ pub struct RegistryConfig {
     pub key_subject_strategy: SubjectNameStrategy,
     /// `value.subject.name.strategy`.
     pub value_subject_strategy: SubjectNameStrategy,
+    /// `normalize.schemas` (default false): the registry normalizes a schema
+    /// before registering or looking it up (`?normalize=true`), so schemas
+    /// that differ only in form share an id.
+    pub normalize: bool,
+    /// `bearer.auth.logical.cluster`: the `target-sr-cluster` header Confluent
+    /// Cloud expects with a bearer token (`lsrc-...`).
+    pub bearer_logical_cluster: Option<String>,
+    /// `bearer.auth.identity.pool.id`: the `Confluent-Identity-Pool-Id`
+    /// header Confluent Cloud expects with an OAuth bearer token.
+    pub bearer_identity_pool: Option<String>,
 }
 
 impl std::fmt::Debug for RegistryConfig {
@@ -212,6 +222,9 @@ impl std::fmt::Debug for RegistryConfig {
             .field("use_latest_version", &self.use_latest_version)
             .field("key_subject_strategy", &self.key_subject_strategy)
             .field("value_subject_strategy", &self.value_subject_strategy)
+            .field("normalize", &self.normalize)
+            .field("bearer_logical_cluster", &self.bearer_logical_cluster)
+            .field("bearer_identity_pool", &self.bearer_identity_pool)
             .finish()
     }
 }
@@ -251,6 +264,9 @@ impl Default for RegistryConfig {
             use_latest_version: false,
             key_subject_strategy: SubjectNameStrategy::TopicName,
             value_subject_strategy: SubjectNameStrategy::TopicName,
+            normalize: false,
+            bearer_logical_cluster: None,
+            bearer_identity_pool: None,
         }
     }
 }
@@ -308,6 +324,9 @@ pub const KEYS: &[&str] = &[
     "use.latest.version",
     "key.subject.name.strategy",
     "value.subject.name.strategy",
+    "normalize.schemas",
+    "bearer.auth.logical.cluster",
+    "bearer.auth.identity.pool.id",
 ];
 
 /// Whether `key` is a registry setting (one of [`KEYS`]).
@@ -545,6 +564,15 @@ impl RegistryConfig {
                 "key.subject.name.strategy" => config.key_subject_strategy = strategy(key, value)?,
                 "value.subject.name.strategy" => {
                     config.value_subject_strategy = strategy(key, value)?
+                }
+                "normalize.schemas" => config.normalize = parse_bool(key, value)?,
+                "bearer.auth.logical.cluster" => {
+                    config.bearer_logical_cluster =
+                        Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+                }
+                "bearer.auth.identity.pool.id" => {
+                    config.bearer_identity_pool =
+                        Some(value.trim().to_owned()).filter(|v| !v.is_empty())
                 }
                 _ => {}
             }

@@ -464,3 +464,53 @@ fn a_404_without_the_registrys_code_is_not_taken_for_an_answer() {
         .expect("no subject yet: compatible");
     assert_eq!(server.join().unwrap().len(), 4);
 }
+
+/// `normalize.schemas` asks the registry to normalize (`?normalize=true` on
+/// registration and lookup), and Confluent Cloud's bearer settings go as
+/// its headers, as Confluent's client sends them.
+#[test]
+fn normalize_and_confluent_cloud_bearer_headers_are_sent() {
+    let (url, server) = scripted_server(vec![
+        (200, r#"{"id":3}"#),
+        (
+            200,
+            r#"{"subject":"orders-value","version":1,"id":3,"schema":"\"string\""}"#,
+        ),
+    ]);
+    let c = client(&[
+        ("schema.registry.url", &url),
+        ("normalize.schemas", "true"),
+        ("bearer.auth.credentials.source", "STATIC_TOKEN"),
+        ("bearer.auth.token", "t0ken"),
+        ("bearer.auth.logical.cluster", "lsrc-123"),
+        ("bearer.auth.identity.pool.id", "pool-42"),
+    ]);
+    assert_eq!(c.register("orders-value", &Schema::avro(V1)).unwrap(), 3);
+    c.lookup("orders-value", &Schema::avro(V1)).unwrap();
+    let requests = server.join().unwrap();
+    assert!(
+        requests[0].starts_with("POST /subjects/orders-value/versions?normalize=true "),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[1].starts_with("POST /subjects/orders-value?normalize=true "),
+        "{}",
+        requests[1]
+    );
+    for request in &requests {
+        let lower = request.to_ascii_lowercase();
+        assert!(
+            lower.contains("\r\ntarget-sr-cluster: lsrc-123\r\n"),
+            "{request}"
+        );
+        assert!(
+            lower.contains("\r\nconfluent-identity-pool-id: pool-42\r\n"),
+            "{request}"
+        );
+        assert!(
+            lower.contains("\r\nauthorization: bearer t0ken\r\n"),
+            "{request}"
+        );
+    }
+}
