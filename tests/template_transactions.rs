@@ -487,21 +487,12 @@ async fn a_transaction_whose_abort_timed_out_is_aborted_in_the_background() {
     cluster.resume(1);
 
     let id = format!("{prefix}0");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let described = cluster.tool(
-            "org.apache.kafka.tools.TransactionsCommand",
-            &["describe", "--transactional-id", &id],
-        );
-        if described.contains("CompleteAbort") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the transaction was left open:\n{described}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // The transaction is aborted, not left open.
+    cluster.wait_for_transaction(
+        &id,
+        |described| described.contains("CompleteAbort"),
+        Duration::from_secs(30),
+    );
     let read = keys(&cluster.read(&topic, 2, Duration::from_secs(3), true));
     assert_eq!(read, ["before"]);
     template.close(Duration::from_secs(10)).await;

@@ -305,10 +305,7 @@ fn an_abort_after_refused_offsets_leaves_no_transaction_open() {
             .expect_err("no member ghost in generation 4");
         assert!(refused.is_abortable(), "{refused:?}");
         producer.abort_transaction().await.expect("abort");
-        let described = kafka.tool(
-            "org.apache.kafka.tools.TransactionsCommand",
-            &["describe", "--transactional-id", &id],
-        );
+        let described = kafka.describe_transaction(&id);
         assert!(
             described.contains("CompleteAbort") && !described.contains("Ongoing"),
             "the coordinator still has the transaction open:\n{described}"
@@ -348,21 +345,11 @@ fn an_expired_transactional_id_aborts_the_transaction_and_the_producer_goes_on()
         producer.commit_transaction().await.expect("commit");
         await_all(handles).await;
         // Idle until the coordinator has forgotten the transactional id.
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            let described = cluster.tool(
-                "org.apache.kafka.tools.TransactionsCommand",
-                &["describe", "--transactional-id", &id],
-            );
-            if described.contains("could not be found") {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the transactional id never expired:\n{described}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        cluster.wait_for_transaction(
+            &id,
+            |described| described.contains("could not be found"),
+            Duration::from_secs(60),
+        );
         producer.begin_transaction().expect("begin");
         let refused = send(&producer, &topic, 0, &["refused".to_owned()]).await;
         let commit = producer
@@ -408,10 +395,7 @@ fn transactions_work_against_kafka_3_9_with_the_v1_protocol() {
 /// The transaction coordinator's node of `transactional_id`, as Kafka's
 /// `kafka-transactions --describe` names it.
 fn coordinator_of(cluster: &Cluster, transactional_id: &str) -> u32 {
-    let stdout = cluster.tool(
-        "org.apache.kafka.tools.TransactionsCommand",
-        &["describe", "--transactional-id", transactional_id],
-    );
+    let stdout = cluster.describe_transaction(transactional_id);
     stdout
         .lines()
         .nth(1)

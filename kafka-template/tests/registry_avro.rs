@@ -199,12 +199,26 @@ fn bad_registry_settings_name_the_key_and_its_line_and_hide_secrets() {
 /// A registry on loopback answering every request with schema id 7 after
 /// `delay` (a slow or distant registry).
 fn slow_registry(delay: std::time::Duration) -> String {
+    scripted_registry(delay, "200 OK", r#"{"id":7}"#).0
+}
+
+/// A registry on loopback answering every request with `status` and `body`
+/// after `delay`; counts the requests.
+fn scripted_registry(
+    delay: std::time::Duration,
+    status: &'static str,
+    body: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
+            let counted = counted.clone();
             std::thread::spawn(move || {
                 let mut request = Vec::new();
                 let mut buf = [0u8; 4096];
@@ -229,17 +243,18 @@ fn slow_registry(delay: std::time::Duration) -> String {
                         }
                     }
                 }
+                counted.fetch_add(1, Ordering::SeqCst);
+                // Simulated latency of the registry.
                 std::thread::sleep(delay);
-                let body = r#"{"id":7}"#;
                 let answer = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {}\r\n\r\n{body}",
+                    "HTTP/1.1 {status}\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {}\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = stream.write_all(answer.as_bytes());
             });
         }
     });
-    url
+    (url, requests)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
@@ -294,58 +309,6 @@ async fn asking_a_slow_registry_does_not_stall_the_runtimes_other_tasks() {
     );
 }
 
-/// A registry on loopback answering every request with HTTP 500 after
-/// `delay`; counts the requests.
-fn failing_registry(
-    delay: std::time::Duration,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{Read, Write};
-    use std::sync::atomic::Ordering;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = requests.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let counted = counted.clone();
-            std::thread::spawn(move || {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = stream.read(&mut buf) {
-                    if n == 0 {
-                        return;
-                    }
-                    request.extend_from_slice(&buf[..n]);
-                    let text = String::from_utf8_lossy(&request);
-                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                        let length = head
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                            })
-                            .unwrap_or(0);
-                        if body.len() >= length {
-                            break;
-                        }
-                    }
-                }
-                counted.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(delay);
-                let body = r#"{"error_code":50001,"message":"Error in the backend data store"}"#;
-                let answer = format!(
-                    "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(answer.as_bytes());
-            });
-        }
-    });
-    (url, requests)
-}
-
 /// First sends of one type that arrive together while the registry fails
 /// share one attempt's failure: each does not wait for the attempts of
 /// those before it (up to max.block.ms each) and ask again.
@@ -353,7 +316,11 @@ fn failing_registry(
 async fn concurrent_first_sends_share_one_failed_registry_attempt() {
     use std::sync::atomic::Ordering;
 
-    let (url, requests) = failing_registry(std::time::Duration::from_millis(1_000));
+    let (url, requests) = scripted_registry(
+        std::time::Duration::from_millis(1_000),
+        "500 Internal Server Error",
+        r#"{"error_code":50001,"message":"Error in the backend data store"}"#,
+    );
     let (_dir, config) = config_common::load_yaml(
         &format!(
             "spring:\n  kafka:\n    producer:\n      value-serializer: {AVRO}\n      properties:\n        schema.registry.url: {url}\n        max.retries: 0\n"

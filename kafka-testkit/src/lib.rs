@@ -351,6 +351,40 @@ impl Kafka {
         )
     }
 
+    /// What Kafka's `kafka-transactions describe --transactional-id ID`
+    /// prints (stdout and stderr: an unknown id is reported there).
+    pub fn describe_transaction(&self, transactional_id: &str) -> String {
+        self.tool(
+            "org.apache.kafka.tools.TransactionsCommand",
+            &["describe", "--transactional-id", transactional_id],
+        )
+    }
+
+    /// Asks [`Kafka::describe_transaction`] again until what it prints
+    /// satisfies `done` (the coordinator completes transactions and expires
+    /// ids in the background); returns that; panics with the last answer
+    /// after `timeout`.
+    pub fn wait_for_transaction(
+        &self,
+        transactional_id: &str,
+        done: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let described = self.describe_transaction(transactional_id);
+            if done(&described) {
+                return described;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "transactional id {transactional_id} never got there within {timeout:?}:\n{described}"
+            );
+            // Each answer takes a JVM start; a short pause between them.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// Runs one of Kafka's command-line tools (its main `class`) against this
     /// cluster with `args`: what it printed (stdout, then stderr), whatever
     /// its exit status (some versions report an empty answer as an error).

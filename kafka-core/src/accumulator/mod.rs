@@ -1083,20 +1083,14 @@ mod tests {
     const TOPIC: &str = "memory";
     const BATCH_SIZE: usize = 16_384;
 
+    /// An lz4 accumulator of `buffer_memory` bytes whose topic compresses
+    /// to a quarter.
     fn accumulator(buffer_memory: usize) -> RecordAccumulator {
-        let config = ProducerConfig::builder()
-            .bootstrap_servers("localhost:9092")
-            .compression(Compression::Lz4 { level: None })
-            .build()
-            .unwrap();
-        let mut settings = AccumulatorConfig::from_config(&config);
-        settings.batch_size = BATCH_SIZE;
-        settings.buffer_memory = buffer_memory;
-        let accumulator = RecordAccumulator::new(
-            settings,
-            Arc::new(ProducerMetrics::default()),
-            Arc::new(Notify::new()),
-        );
+        let accumulator = plain_accumulator(|settings| {
+            settings.compression = Compression::Lz4 { level: None };
+            settings.batch_size = BATCH_SIZE;
+            settings.buffer_memory = buffer_memory;
+        });
         // As after ~150 batches that compressed to a quarter: a full batch then
         // holds about 4 x batch.size of uncompressed records.
         let topic = accumulator.topic(TOPIC);
@@ -1207,18 +1201,26 @@ mod tests {
         metadata.cluster()
     }
 
-    fn adaptive_accumulator(availability_timeout: Duration) -> RecordAccumulator {
+    /// An accumulator with the producer's defaults (no compression), then
+    /// `configure`d.
+    fn plain_accumulator(configure: impl FnOnce(&mut AccumulatorConfig)) -> RecordAccumulator {
         let config = ProducerConfig::builder()
             .bootstrap_servers("localhost:9092")
             .build()
             .unwrap();
         let mut settings = AccumulatorConfig::from_config(&config);
-        settings.partitioner.availability_timeout = availability_timeout;
+        configure(&mut settings);
         RecordAccumulator::new(
             settings,
             Arc::new(ProducerMetrics::default()),
             Arc::new(Notify::new()),
         )
+    }
+
+    fn adaptive_accumulator(availability_timeout: Duration) -> RecordAccumulator {
+        plain_accumulator(|settings| {
+            settings.partitioner.availability_timeout = availability_timeout
+        })
     }
 
     /// Appends one record to `partition` of `topic`.
@@ -1289,18 +1291,10 @@ mod tests {
     /// 100-byte record's size, switched at ~1.2 batches).
     #[test]
     fn the_sticky_partition_switches_without_leaving_a_fragment_batch() {
-        let config = ProducerConfig::builder()
-            .bootstrap_servers("localhost:9092")
-            .build()
-            .unwrap();
-        let mut settings = AccumulatorConfig::from_config(&config);
-        settings.batch_size = BATCH_SIZE;
-        settings.partitioner.sticky_batch_size = BATCH_SIZE;
-        let accumulator = RecordAccumulator::new(
-            settings,
-            Arc::new(ProducerMetrics::default()),
-            Arc::new(Notify::new()),
-        );
+        let accumulator = plain_accumulator(|settings| {
+            settings.batch_size = BATCH_SIZE;
+            settings.partitioner.sticky_batch_size = BATCH_SIZE;
+        });
         let partitions = TopicPartitions::all_available(8);
         let queues = accumulator.topic("sticky");
         let record = ProducerRecord::new("sticky", Bytes::from(vec![b'x'; 100]));
@@ -1341,18 +1335,10 @@ mod tests {
 
     #[test]
     fn a_switch_put_off_by_an_open_batch_happens_once_the_batch_is_sent() {
-        let config = ProducerConfig::builder()
-            .bootstrap_servers("localhost:9092")
-            .build()
-            .unwrap();
-        let mut settings = AccumulatorConfig::from_config(&config);
-        settings.batch_size = 1_000;
-        settings.partitioner.sticky_batch_size = 1_000;
-        let accumulator = RecordAccumulator::new(
-            settings,
-            Arc::new(ProducerMetrics::default()),
-            Arc::new(Notify::new()),
-        );
+        let accumulator = plain_accumulator(|settings| {
+            settings.batch_size = 1_000;
+            settings.partitioner.sticky_batch_size = 1_000;
+        });
         let partitions = TopicPartitions::all_available(8);
         let queues = accumulator.topic("sticky");
         let record = ProducerRecord::new("sticky", Bytes::from(vec![b'x'; 600]));
@@ -1436,18 +1422,10 @@ mod tests {
     /// batch ahead of it while it waits for a new batch's memory.
     #[test]
     fn a_record_waiting_for_memory_is_not_overtaken_by_a_smaller_one() {
-        let config = ProducerConfig::builder()
-            .bootstrap_servers("localhost:9092")
-            .build()
-            .unwrap();
-        let mut settings = AccumulatorConfig::from_config(&config);
-        settings.batch_size = BATCH_SIZE;
-        settings.buffer_memory = BATCH_SIZE;
-        let accumulator = RecordAccumulator::new(
-            settings,
-            Arc::new(ProducerMetrics::default()),
-            Arc::new(Notify::new()),
-        );
+        let accumulator = plain_accumulator(|settings| {
+            settings.batch_size = BATCH_SIZE;
+            settings.buffer_memory = BATCH_SIZE;
+        });
         let partitions = TopicPartitions::all_available(1);
         let topic = accumulator.topic(TOPIC);
         let small = ProducerRecord::new(TOPIC, Bytes::from(vec![b's'; 100]));

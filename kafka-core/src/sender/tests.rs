@@ -1586,6 +1586,14 @@ async fn a_throttled_broker_is_not_sent_to_before_the_throttle_time_passes() {
 
 const TX: (&str, &str) = ("transactional.id", "tx");
 
+/// A transactional producer on `fake`, initialized, in a transaction.
+async fn in_transaction(fake: &Fake) -> KafkaProducer {
+    let producer = producer(fake, &[TX]);
+    producer.init_transactions().await.expect("init");
+    producer.begin_transaction().expect("begin");
+    producer
+}
+
 fn txn_log(fake: &Fake) -> Vec<String> {
     fake.with(|s| s.txn_log.clone())
 }
@@ -1851,9 +1859,7 @@ async fn with_transactions_v2_a_stale_epoch_on_produce_is_abortable() {
     within(async {
         let fake = Fake::new(1, &[1]);
         fake.set(|s| s.transaction_v2 = true);
-        let producer = producer(&fake, &[TX]);
-        producer.init_transactions().await.expect("init");
-        producer.begin_transaction().expect("begin");
+        let producer = in_transaction(&fake).await;
         // The coordinator moved on to a later epoch (as after a transaction
         // timeout): the broker refuses the batch.
         fake.set(|s| s.txn_epoch += 1);
@@ -1885,9 +1891,7 @@ async fn a_failed_send_makes_the_transaction_abort_only_and_the_abort_bumps_the_
             0,
             Fault::Reject(ErrorCode::INVALID_RECORD),
         ));
-        let producer = producer(&fake, &[TX]);
-        producer.init_transactions().await.expect("init");
-        producer.begin_transaction().expect("begin");
+        let producer = in_transaction(&fake).await;
         let failed = producer
             .send(ProducerRecord::new(TOPIC, "bad").with_partition(0))
             .await
@@ -1972,9 +1976,7 @@ async fn coordinator_errors_are_retried_and_a_moved_coordinator_is_found_again()
 async fn a_fenced_producer_fails_every_later_call_with_producer_fenced() {
     within(async {
         let fake = Fake::new(1, &[1]);
-        let producer = producer(&fake, &[TX]);
-        producer.init_transactions().await.expect("init");
-        producer.begin_transaction().expect("begin");
+        let producer = in_transaction(&fake).await;
         producer
             .send(ProducerRecord::new(TOPIC, "v").with_partition(0))
             .await
@@ -2007,9 +2009,7 @@ async fn a_fenced_producer_fails_every_later_call_with_producer_fenced() {
 async fn an_expired_transactional_id_is_abortable_and_the_abort_gets_a_new_epoch_without_end_txn() {
     within(async {
         let fake = Fake::new(1, &[1]);
-        let producer = producer(&fake, &[TX]);
-        producer.init_transactions().await.expect("init");
-        producer.begin_transaction().expect("begin");
+        let producer = in_transaction(&fake).await;
         // The coordinator forgot the transactional id (idle longer than
         // transactional.id.expiration.ms): as Java's, abortable, not fatal.
         fake.set(|s| {
@@ -2053,9 +2053,7 @@ async fn a_produce_refused_for_cluster_authorization_or_version_is_fatal_to_the_
             ErrorCode::UNSUPPORTED_VERSION,
         ] {
             let fake = Fake::new(1, &[1]);
-            let producer = producer(&fake, &[TX]);
-            producer.init_transactions().await.expect("init");
-            producer.begin_transaction().expect("begin");
+            let producer = in_transaction(&fake).await;
             fake.rule(move |_| Some(Fault::Reject(code)));
             producer
                 .send(ProducerRecord::new(TOPIC, "v").with_partition(0))
@@ -2083,9 +2081,7 @@ async fn a_produce_refused_for_cluster_authorization_or_version_is_fatal_to_the_
 async fn an_unknown_producer_id_at_the_coordinator_is_abortable_and_the_abort_bumps_the_epoch() {
     within(async {
         let fake = Fake::new(1, &[1]);
-        let producer = producer(&fake, &[TX]);
-        producer.init_transactions().await.expect("init");
-        producer.begin_transaction().expect("begin");
+        let producer = in_transaction(&fake).await;
         producer
             .send(ProducerRecord::new(TOPIC, "written").with_partition(0))
             .await
@@ -2117,9 +2113,7 @@ async fn an_abort_the_coordinator_refuses_ends_with_a_new_epoch_and_the_producer
             ErrorCode::TRANSACTION_ABORTABLE,
         ] {
             let fake = Fake::new(1, &[1]);
-            let producer = producer(&fake, &[TX]);
-            producer.init_transactions().await.expect("init");
-            producer.begin_transaction().expect("begin");
+            let producer = in_transaction(&fake).await;
             producer
                 .send(ProducerRecord::new(TOPIC, "written").with_partition(0))
                 .await
@@ -2844,9 +2838,7 @@ async fn a_send_refused_for_topic_authorization_makes_the_transaction_abortable(
     within(async {
         let fake = Fake::new(1, &[1]);
         fake.set(|s| s.denied_topics = vec!["secret".into()]);
-        let producer = producer(&fake, &[TX]);
-        producer.init_transactions().await.expect("init");
-        producer.begin_transaction().expect("begin");
+        let producer = in_transaction(&fake).await;
         let delivered = producer
             .send(ProducerRecord::new(TOPIC, "allowed").with_partition(0))
             .await
@@ -2947,9 +2939,7 @@ async fn v2_an_abort_after_refused_offsets_goes_to_the_coordinator() {
     within(async {
         let fake = Fake::new(1, &[1]);
         fake.set(|s| s.transaction_v2 = true);
-        let producer = producer(&fake, &[TX]);
-        producer.init_transactions().await.expect("init");
-        producer.begin_transaction().expect("begin");
+        let producer = in_transaction(&fake).await;
         // The group's FindCoordinator answers; its TxnOffsetCommit is refused.
         fake.set(|s| {
             s.txn_faults

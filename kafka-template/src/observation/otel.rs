@@ -621,6 +621,15 @@ mod tests {
     /// A span the sampler drops is not recorded, but its context travels
     /// with the sampled flag off, in the caller's trace: consumers follow the
     /// producer's decision.
+    /// A template on `mock` with observation on, its spans from `provider`.
+    fn observed_template(mock: &MockProducer, provider: &SdkTracerProvider) -> KafkaTemplate {
+        KafkaTemplate::mock_builder(mock.clone())
+            .tracer_provider(provider)
+            .config(config(&[OBSERVED]))
+            .build()
+            .expect("template")
+    }
+
     #[tokio::test]
     async fn a_dropped_span_is_not_recorded_but_propagated_unsampled() {
         let exporter = InMemorySpanExporter::default();
@@ -629,11 +638,7 @@ mod tests {
             .with_simple_exporter(exporter.clone())
             .build();
         let mock = MockProducer::new(1);
-        let template = KafkaTemplate::mock_builder(mock.clone())
-            .tracer_provider(&provider)
-            .config(config(&[OBSERVED]))
-            .build()
-            .expect("template");
+        let template = observed_template(&mock, &provider);
         let upstream = SpanContext::new(
             TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
             SpanId::from_hex("00f067aa0ba902b7").unwrap(),
@@ -731,11 +736,7 @@ mod tests {
             .with_span_processor(PanickingProcessor)
             .build();
         let mock = MockProducer::new(1);
-        let template = KafkaTemplate::mock_builder(mock.clone())
-            .tracer_provider(&provider)
-            .config(config(&[OBSERVED]))
-            .build()
-            .expect("template");
+        let template = observed_template(&mock, &provider);
         let sent = template
             .send(ProducerRecord::new("orders", "v"))
             .await
