@@ -123,3 +123,70 @@ fn springs_location_variables_replace_or_add_to_the_places_read() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn springs_import_variable_reads_files_above_every_location() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  kafka:\n    client-id: from-application\n    bootstrap-servers: app:9092\n",
+    );
+    dir.write(
+        "application-prod.yml",
+        "spring:\n  kafka:\n    producer:\n      acks: '1'\n",
+    );
+    dir.write(
+        "secrets/kafka.yml",
+        "spring:\n  kafka:\n    client-id: from-import\n",
+    );
+    dir.write(
+        "secrets/kafka-prod.yml",
+        "spring:\n  kafka:\n    producer:\n      acks: '0'\n",
+    );
+    let import = format!(
+        "optional:file:{}, {}",
+        dir.file("missing.yml").display(),
+        dir.file("secrets/kafka.yml").display()
+    );
+    // Imported with the builder's directory too: as in Spring, the variable
+    // is read whatever the locations are, and its files (and their profile
+    // variants) win over them.
+    let config = dir
+        .builder()
+        .env_source(vec![("SPRING_CONFIG_IMPORT".to_owned(), import)])
+        .profiles(["prod"])
+        .load()
+        .expect("loads");
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-import")
+    );
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("app:9092")
+    );
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("0"));
+
+    // A file that is not there, or a source not read here, named with the
+    // variable; optional ones are skipped.
+    let missing = dir.file("nowhere.yml").display().to_string();
+    let errors = messages(
+        dir.builder()
+            .env_source(vec![(
+                "SPRING_CONFIG_IMPORT".to_owned(),
+                format!("{missing}, configserver:http://config:8888, optional:vault://"),
+            )])
+            .load(),
+    );
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains(&missing) && errors[0].contains("SPRING_CONFIG_IMPORT"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[1].contains("'configserver:'") && errors[1].contains("SPRING_CONFIG_IMPORT"),
+        "{}",
+        errors[1]
+    );
+}

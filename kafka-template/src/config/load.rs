@@ -303,6 +303,10 @@ fn config_subdirectories() -> Vec<PathBuf> {
 /// names directories.
 const SPRING_LOCATION_VAR: &str = "SPRING_CONFIG_LOCATION";
 const SPRING_ADDITIONAL_LOCATION_VAR: &str = "SPRING_CONFIG_ADDITIONAL_LOCATION";
+/// `spring.config.import` given in the environment: Spring Boot reads these
+/// files whatever the locations are, above them (an import wins over what
+/// imports it, here every location), and their `-{profile}` variants.
+const SPRING_IMPORT_VAR: &str = "SPRING_CONFIG_IMPORT";
 
 fn search_locations(
     from_builder: Vec<PathBuf>,
@@ -324,18 +328,31 @@ fn search_locations(
             .map(Location::Dir)
             .collect()
     };
-    if !from_builder.is_empty() {
-        return directories(from_builder, "builder".to_owned(), issues);
-    }
-    if let Some(list) = env_var(env, LOCATION_VAR) {
+    let mut locations = if !from_builder.is_empty() {
+        directories(from_builder, "builder".to_owned(), issues)
+    } else if let Some(list) = env_var(env, LOCATION_VAR) {
         let dirs = list
             .split(',')
             .map(str::trim)
             .filter(|d| !d.is_empty())
             .map(PathBuf::from)
             .collect();
-        return directories(dirs, format!("env {LOCATION_VAR}"), issues);
+        directories(dirs, format!("env {LOCATION_VAR}"), issues)
+    } else {
+        spring_search_locations(env, issues)
+    };
+    if let Some(list) = env_var(env, SPRING_IMPORT_VAR) {
+        locations.extend(spring_locations(list, SPRING_IMPORT_VAR, issues));
     }
+    locations
+}
+
+/// The places Spring Boot reads by default, or `SPRING_CONFIG_LOCATION`'s,
+/// with `SPRING_CONFIG_ADDITIONAL_LOCATION`'s after them.
+fn spring_search_locations(
+    env: &BTreeMap<String, String>,
+    issues: &mut Vec<ConfigIssue>,
+) -> Vec<Location> {
     let mut locations = match env_var(env, SPRING_LOCATION_VAR) {
         Some(list) => spring_locations(list, SPRING_LOCATION_VAR, issues),
         None => DEFAULT_DIRS
@@ -356,7 +373,9 @@ fn search_locations(
 
 /// A Spring location list: comma-separated files or directories (`/` at
 /// the end, or an existing directory), each with an optional `optional:`
-/// and `file:` prefix. A missing location that is not optional is an issue.
+/// and `file:` (or `classpath:`, read from the working directory) prefix.
+/// A missing location that is not optional is an issue, as is another
+/// source (`configserver:`, ...) unless optional (then a warning).
 fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec<Location> {
     let mut locations = Vec::new();
     for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -364,7 +383,30 @@ fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec
             Some(rest) => (true, rest),
             None => (false, entry),
         };
-        let rest = rest.strip_prefix("file:").unwrap_or(rest);
+        let rest = match rest
+            .strip_prefix("file:")
+            .or_else(|| rest.strip_prefix("classpath:"))
+        {
+            Some(path) => path,
+            None => {
+                if let Some(scheme) = other_source_scheme(rest) {
+                    let reason = other_source_reason(scheme);
+                    if optional {
+                        tracing::warn!(location = entry, variable = var, "{reason}");
+                    } else {
+                        issues.push(ConfigIssue::Unsupported {
+                            key: entry.to_owned(),
+                            origin: Origin::Env {
+                                var: var.to_owned(),
+                            },
+                            reason,
+                        });
+                    }
+                    continue;
+                }
+                rest
+            }
+        };
         let path = PathBuf::from(rest);
         if rest.ends_with('/') || path.is_dir() {
             if path.is_dir() {
@@ -683,17 +725,8 @@ fn import_location(
         PathBuf::from(file)
     } else if let Some(resource) = rest.strip_prefix("classpath:") {
         beside(resource.trim_start_matches('/'))
-    } else if let Some((scheme, _)) = rest.split_once(':')
-        && scheme.len() > 1
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'))
-    {
-        let reason = format!(
-            "'{scheme}:' imports (a config server, a secret store, a config tree) are not read \
-             by this loader: give their values through the environment, or prefix the import \
-             with optional: to go without it"
-        );
+    } else if let Some(scheme) = other_source_scheme(rest) {
+        let reason = other_source_reason(scheme);
         if optional {
             tracing::warn!(import = location, origin = %import.origin, "{reason}");
             return Some(Vec::new());
@@ -745,6 +778,26 @@ fn import_location(
         ),
     });
     None
+}
+
+/// The scheme of a location that is not a file (`configserver:`, `vault:`,
+/// `configtree:`): a word of two or more characters before a colon (one
+/// letter is a Windows drive).
+fn other_source_scheme(location: &str) -> Option<&str> {
+    let (scheme, _) = location.split_once(':')?;
+    (scheme.len() > 1
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.')))
+    .then_some(scheme)
+}
+
+fn other_source_reason(scheme: &str) -> String {
+    format!(
+        "'{scheme}:' imports (a config server, a secret store, a config tree) are not read \
+         by this loader: give their values through the environment, or prefix the import \
+         with optional: to go without it"
+    )
 }
 
 fn read_documents(

@@ -25,7 +25,9 @@
 //! [`KafkaConfigBuilder::dir`]; without either, Spring's
 //! `SPRING_CONFIG_LOCATION` replaces them and `SPRING_CONFIG_ADDITIONAL_LOCATION`
 //! adds to them (directories, or files with their `-{profile}` variants;
-//! `optional:` and `file:` prefixes as in Spring). A document's
+//! `optional:` and `file:` prefixes as in Spring); `SPRING_CONFIG_IMPORT`
+//! reads its files (and their `-{profile}` variants) above all of these,
+//! whatever the locations. A document's
 //! `spring.config.import` reads more files after it, which override it
 //! (later imports win): a bare path is relative to the importing file,
 //! `file:` to the working directory, `optional:` may be missing; a
