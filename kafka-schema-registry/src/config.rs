@@ -123,6 +123,20 @@ impl SubjectNameStrategy {
         ),
     ];
 
+    /// The simple class name (`RecordNameStrategy`), for messages.
+    ///
+    /// ```
+    /// use kafka_schema_registry::SubjectNameStrategy;
+    /// assert_eq!(SubjectNameStrategy::RecordName.class_name(), "RecordNameStrategy");
+    /// ```
+    pub fn class_name(self) -> &'static str {
+        match self {
+            SubjectNameStrategy::TopicName => "TopicNameStrategy",
+            SubjectNameStrategy::RecordName => "RecordNameStrategy",
+            SubjectNameStrategy::TopicRecordName => "TopicRecordNameStrategy",
+        }
+    }
+
     /// The strategy a class name (full, or the simple name) stands for.
     pub fn from_class(class: &str) -> Option<Self> {
         let class = class.trim();

@@ -14,6 +14,7 @@ use kafka_record::{
 use crate::config::{KafkaConfig, Origin};
 use crate::registry::{KeyFrame, RegistryFormat, RegistrySchemaIds, key_schema, schema_full_name};
 use crate::template::AvroFraming;
+use kafka_schema_registry::SubjectNameStrategy;
 
 /// The Java properties naming serializer classes: the template checks them
 /// against each record type rather than handing them to kafka-core.
@@ -269,6 +270,27 @@ pub enum RecordTypeError {
         /// Where it is.
         origin: Origin,
     },
+    /// `key.subject.name.strategy` / `value.subject.name.strategy` is a
+    /// record name strategy and the schema has no record name to give it
+    /// (an Avro primitive or enum, a JSON Schema without a `title`), which
+    /// Confluent's serializers refuse too.
+    #[error(
+        "record `{record_type}`: {part}.subject.name.strategy is {strategy}, which names the \
+         subject after the {part}'s record, and the {part}'s schema {schema} has none; it must be \
+         {needs}. Use TopicNameStrategy for this {part}"
+    )]
+    UnnamedSchema {
+        /// The record's Rust type name.
+        record_type: &'static str,
+        /// `key` or `value`.
+        part: &'static str,
+        /// The strategy's simple class name.
+        strategy: &'static str,
+        /// The schema, as it would be registered.
+        schema: String,
+        /// What the strategy needs.
+        needs: &'static str,
+    },
     /// The [`SchemaIdResolver`](kafka_record::SchemaIdResolver)
     /// gave no id for its schema.
     #[error("record `{record_type}`: {error}")]
@@ -404,7 +426,7 @@ impl Routing<'_> {
         };
         let registry = self.registry_for::<R>(line)?;
         let (strategy, _) = registry.strategies();
-        let subject = strategy.subject(topic, true, &schema_full_name(line.format, schema));
+        let subject = subject_of::<R>(strategy, topic, true, line.format, schema)?;
         let schema_id = registered_id::<R>(registry, subject, line.format, schema)?;
         Ok(Some(KeyFrame {
             schema_id,
@@ -450,7 +472,7 @@ impl Routing<'_> {
         };
         let registry = self.registry_for::<R>(line)?;
         let (_, strategy) = registry.strategies();
-        let subject = strategy.subject(topic, false, &schema_full_name(line.format, &schema));
+        let subject = subject_of::<R>(strategy, topic, false, line.format, &schema)?;
         let schema_id = registered_id::<R>(registry, subject, line.format, &schema)?;
         Ok(ValueFraming::Confluent { schema_id })
     }
@@ -471,7 +493,7 @@ impl Routing<'_> {
             AvroFraming::SingleObject => ValueFraming::SingleObject,
             AvroFraming::Confluent(resolver) => ValueFraming::Confluent {
                 schema_id: resolver
-                    .schema_id(&self.value_subject(topic, schema), schema)
+                    .schema_id(&self.value_subject::<R>(topic, schema)?, schema)
                     .map_err(|error| RecordTypeError::SchemaId { record_type, error })?,
             },
         })
@@ -481,18 +503,47 @@ impl Routing<'_> {
 impl Routing<'_> {
     /// The subject of a value schema: the registry's value subject name
     /// strategy, else Confluent's default `<topic>-value`.
-    fn value_subject(&self, topic: &str, schema: &AvroSchema) -> String {
+    fn value_subject<R: KafkaRecord>(
+        &self,
+        topic: &str,
+        schema: &AvroSchema,
+    ) -> Result<String, RecordTypeError> {
         match self.registry {
             Some(registry) => {
                 let (_, strategy) = registry.strategies();
-                strategy.subject(
-                    topic,
-                    false,
-                    &schema_full_name(RegistryFormat::Avro, schema.json()),
-                )
+                subject_of::<R>(strategy, topic, false, RegistryFormat::Avro, schema.json())
             }
-            None => topic_value_subject(topic),
+            None => Ok(topic_value_subject(topic)),
         }
+    }
+}
+
+/// The subject `strategy` gives a key (`is_key`) or value schema on `topic`.
+/// The record name strategies need a named record (Avro) or a titled schema
+/// (JSON Schema): for anything else Confluent's serializers refuse to
+/// serialize, and so does the template, before any record is sent.
+fn subject_of<R: KafkaRecord>(
+    strategy: SubjectNameStrategy,
+    topic: &str,
+    is_key: bool,
+    format: RegistryFormat,
+    schema: &str,
+) -> Result<String, RecordTypeError> {
+    if strategy == SubjectNameStrategy::TopicName {
+        return Ok(strategy.subject(topic, is_key, ""));
+    }
+    match schema_full_name(format, schema) {
+        Some(name) => Ok(strategy.subject(topic, is_key, &name)),
+        None => Err(RecordTypeError::UnnamedSchema {
+            record_type: R::record_type_name(),
+            part: if is_key { "key" } else { "value" },
+            strategy: strategy.class_name(),
+            schema: schema.to_owned(),
+            needs: match format {
+                RegistryFormat::Avro => "an Avro record schema (it has a full name)",
+                RegistryFormat::JsonSchema => "a JSON Schema with a `title`",
+            },
+        }),
     }
 }
 

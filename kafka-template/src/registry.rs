@@ -171,41 +171,26 @@ pub(crate) fn registry_config<'a>(
     Ok(config)
 }
 
-/// The record name the subject name strategies use: for Avro the record's
-/// full name (its `name`, with its `namespace` unless the name is already
-/// qualified) or the primitive type; for a JSON Schema its `title`, as
-/// Confluent's `JsonSchema.name()` reads it.
-pub(crate) fn schema_full_name(format: RegistryFormat, schema_json: &str) -> String {
-    let parsed = serde_json::from_str::<serde_json::Value>(schema_json);
+/// The record name the record name strategies use, as Confluent's
+/// `ParsedSchema.name()` gives it: for Avro a record's full name (its
+/// `name`, with its `namespace` unless the name is already qualified), and
+/// nothing for any other schema (a primitive, an enum); for a JSON Schema
+/// its `title`, if it has one.
+pub(crate) fn schema_full_name(format: RegistryFormat, schema_json: &str) -> Option<String> {
+    let parsed = serde_json::from_str::<serde_json::Value>(schema_json).ok()?;
     if format == RegistryFormat::JsonSchema {
-        return match parsed
-            .as_ref()
-            .ok()
-            .and_then(|schema| schema.get("title"))
-            .and_then(|title| title.as_str())
-        {
-            Some(title) => title.to_owned(),
-            None => "JsonSchema".to_owned(),
-        };
+        return parsed.get("title")?.as_str().map(str::to_owned);
     }
-    match parsed {
-        Ok(serde_json::Value::String(primitive)) => primitive,
-        Ok(serde_json::Value::Object(map)) => {
-            let name = map.get("name").and_then(|n| n.as_str());
-            let namespace = map.get("namespace").and_then(|n| n.as_str());
-            match (name, namespace) {
-                (Some(n), _) if n.contains('.') => n.to_owned(),
-                (Some(n), Some(ns)) if !ns.is_empty() => format!("{ns}.{n}"),
-                (Some(n), _) => n.to_owned(),
-                (None, _) => map
-                    .get("type")
-                    .and_then(|t| t.as_str())
-                    .unwrap_or("record")
-                    .to_owned(),
-            }
-        }
-        _ => "record".to_owned(),
+    let map = parsed.as_object()?;
+    if map.get("type").and_then(|t| t.as_str()) != Some("record") {
+        return None;
     }
+    let name = map.get("name")?.as_str()?;
+    let namespace = map.get("namespace").and_then(|n| n.as_str());
+    Some(match namespace {
+        Some(ns) if !ns.is_empty() && !name.contains('.') => format!("{ns}.{name}"),
+        _ => name.to_owned(),
+    })
 }
 
 /// How a key whose encoding is `encoding` is written by `KafkaAvroSerializer`:
@@ -437,8 +422,8 @@ mod tests {
         .unwrap();
         assert_eq!(schema["type"], "integer");
         assert_eq!(
-            schema_full_name(RegistryFormat::JsonSchema, &schema.to_string()),
-            "Integer"
+            schema_full_name(RegistryFormat::JsonSchema, &schema.to_string()).as_deref(),
+            Some("Integer")
         );
     }
 
@@ -462,19 +447,24 @@ mod tests {
     fn full_names_for_subject_strategies() {
         let avro = |s| schema_full_name(RegistryFormat::Avro, s);
         assert_eq!(
-            avro(r#"{"type":"record","name":"Order","namespace":"com.shop"}"#),
-            "com.shop.Order"
+            avro(r#"{"type":"record","name":"Order","namespace":"com.shop"}"#).as_deref(),
+            Some("com.shop.Order")
         );
         assert_eq!(
-            avro(r#"{"type":"record","name":"a.B","namespace":"x"}"#),
-            "a.B"
+            avro(r#"{"type":"record","name":"a.B","namespace":"x"}"#).as_deref(),
+            Some("a.B")
         );
-        assert_eq!(avro("\"string\""), "string");
+        // Only a record has a name for the strategies (AvroSchema.name()).
+        assert_eq!(avro("\"string\""), None);
+        assert_eq!(
+            avro(r#"{"type":"enum","name":"Kind","symbols":["A"]}"#),
+            None
+        );
         let json = |s| schema_full_name(RegistryFormat::JsonSchema, s);
         assert_eq!(
-            json(r#"{"title":"OrderShipped","type":"object"}"#),
-            "OrderShipped"
+            json(r#"{"title":"OrderShipped","type":"object"}"#).as_deref(),
+            Some("OrderShipped")
         );
-        assert_eq!(json(r#"{"type":"string"}"#), "JsonSchema");
+        assert_eq!(json(r#"{"type":"string"}"#), None);
     }
 }

@@ -109,7 +109,7 @@ async fn subject_name_strategies_choose_the_subjects() {
     let (_dir, config) = registry_config(
         AVRO,
         "tpl-strategy",
-        "        value.subject.name.strategy: io.confluent.kafka.serializers.subject.TopicRecordNameStrategy\n        key.subject.name.strategy: io.confluent.kafka.serializers.subject.RecordNameStrategy\n",
+        "        value.subject.name.strategy: io.confluent.kafka.serializers.subject.TopicRecordNameStrategy\n",
     );
     let template = KafkaTemplate::mock_builder(MockProducer::new(1))
         .config(config)
@@ -123,8 +123,44 @@ async fn subject_name_strategies_choose_the_subjects() {
             .latest_version("orders-com.shop.OrderPlaced")
             .is_ok()
     );
-    assert!(registry.latest_version("string").is_ok());
+    assert!(registry.latest_version("orders-key").is_ok());
     assert!(registry.latest_version("orders-value").is_err());
+}
+
+#[tokio::test]
+async fn a_record_name_strategy_refuses_a_key_that_is_not_a_record() {
+    // As Confluent's RecordNameStrategy: "the message key must only be a
+    // record schema". The String key's schema is "string", no record.
+    for strategy in ["RecordNameStrategy", "TopicRecordNameStrategy"] {
+        let scope = format!("tpl-unnamed-{strategy}");
+        let (_dir, config) = registry_config(
+            AVRO,
+            &scope,
+            &format!(
+                "        key.subject.name.strategy: io.confluent.kafka.serializers.subject.{strategy}\n"
+            ),
+        );
+        let error = KafkaTemplate::mock_builder(MockProducer::new(1))
+            .config(config)
+            .register::<OrderPlaced>()
+            .build()
+            .expect_err("a string key has no record name");
+        let message = error.to_string();
+        assert!(
+            message.contains("OrderPlaced")
+                && message.contains(&format!("key.subject.name.strategy is {strategy}"))
+                && message.contains("\"string\"")
+                && message.contains("TopicNameStrategy"),
+            "{message}"
+        );
+        // Nothing registered under a subject named after the primitive.
+        assert!(mock_registry(&scope).latest_version("string").is_err());
+        assert!(
+            mock_registry(&scope)
+                .latest_version("orders-string")
+                .is_err()
+        );
+    }
 }
 
 #[tokio::test]
