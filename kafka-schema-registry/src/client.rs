@@ -95,9 +95,13 @@ struct CacheKey {
     schema: Schema,
     use_latest: bool,
     auto_register: bool,
+    use_schema_id: Option<u32>,
 }
 
-type Slot = Arc<Mutex<Option<u32>>>;
+/// An id found, or the schema it names differing from the record's (a
+/// configuration's answer, kept as an id is), and when (for
+/// `latest.cache.ttl.sec`).
+type Slot = Arc<Mutex<Option<(Result<u32, RegistryError>, Instant)>>>;
 
 enum Backend {
     Http(HttpBackend),
@@ -366,7 +370,11 @@ impl HttpBackend {
             authorization,
             bearer_headers,
             normalize: config.normalize,
-            current: std::sync::atomic::AtomicUsize::new(0),
+            current: std::sync::atomic::AtomicUsize::new(if config.url_randomize {
+                fastrand::usize(..config.urls.len().max(1))
+            } else {
+                0
+            }),
             read_timeout: config.read_timeout,
             retry: RetryPolicy {
                 max_retries: config.max_retries,
@@ -634,6 +642,17 @@ fn same_schema(a: &Schema, b: &Schema) -> bool {
     }
 }
 
+/// Keeps what `id_for` found for its (subject, schema): an id, or the
+/// configured id or latest version not being the record's schema (asked
+/// again only when `latest.cache.ttl.sec` says so, not on every send).
+fn remember(
+    slot: &mut Option<(Result<u32, RegistryError>, Instant)>,
+    found: Result<u32, RegistryError>,
+) -> Result<u32, RegistryError> {
+    *slot = Some((found.clone(), Instant::now()));
+    found
+}
+
 fn schema_body(schema: &Schema) -> serde_json::Value {
     match schema.schema_type {
         SchemaType::Avro => json!({ "schema": schema.schema }),
@@ -673,22 +692,26 @@ impl SchemaRegistryClient {
     }
 
     /// The id records with `schema` under `subject` are framed with, as
-    /// Confluent's serializers work it out: registering the schema with
-    /// `auto.register.schemas` (which wins, as in Java), else the latest
-    /// version's id with `use.latest.version`, else looking it up. Asked once
-    /// per (subject, schema); concurrent first callers share that request.
+    /// Confluent's serializers work it out: the id of `use.schema.id` (which
+    /// wins, as in Java), else registering the schema with
+    /// `auto.register.schemas`, else the latest version's id with
+    /// `use.latest.version`, else looking it up. Asked once per (subject,
+    /// schema), the latest version again after `latest.cache.ttl.sec`;
+    /// concurrent first callers share that request.
     ///
-    /// The records are written with `schema` itself, so the latest version
-    /// is used only when it is that schema (Java would write with the latest
-    /// schema instead; framing bytes of one schema with another's id would
-    /// make readers decode them wrongly): otherwise
-    /// [`RegistryError::LatestVersionDiffers`].
+    /// The records are written with `schema` itself, so the configured id or
+    /// the latest version is used only when its schema is that schema (Java
+    /// would write with that schema instead; framing bytes of one schema
+    /// with another's id would make readers decode them wrongly): otherwise
+    /// [`RegistryError::SchemaIdDiffers`] or
+    /// [`RegistryError::LatestVersionDiffers`], kept as an id is.
     pub fn id_for(&self, subject: &str, schema: &Schema) -> Result<u32, RegistryError> {
         let key = CacheKey {
             subject: subject.to_owned(),
             schema: schema.clone(),
             use_latest: self.config.use_latest_version,
             auto_register: self.config.auto_register,
+            use_schema_id: self.config.use_schema_id,
         };
         let slot: Slot = Arc::clone(
             self.ids
@@ -698,18 +721,42 @@ impl SchemaRegistryClient {
                 .or_default(),
         );
         let mut id = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(id) = *id {
-            return Ok(id);
+        let latest_path = self.config.use_schema_id.is_none()
+            && !self.config.auto_register
+            && self.config.use_latest_version;
+        if let Some((known, found_at)) = &*id {
+            let expired = latest_path
+                && self
+                    .config
+                    .latest_cache_ttl
+                    .is_some_and(|ttl| found_at.elapsed() >= ttl);
+            if !expired {
+                return known.clone();
+            }
         }
-        let found = if self.config.auto_register {
+        let found = if let Some(fixed) = self.config.use_schema_id {
+            if !same_schema(&self.schema_by_id(fixed)?, schema) {
+                return remember(
+                    &mut id,
+                    Err(RegistryError::SchemaIdDiffers {
+                        subject: subject.to_owned(),
+                        id: fixed,
+                    }),
+                );
+            }
+            fixed
+        } else if self.config.auto_register {
             self.register(subject, schema)?
         } else if self.config.use_latest_version {
             let latest = self.latest_version(subject)?;
             if !same_schema(&latest.schema, schema) {
-                return Err(RegistryError::LatestVersionDiffers {
-                    subject: subject.to_owned(),
-                    version: latest.version,
-                });
+                return remember(
+                    &mut id,
+                    Err(RegistryError::LatestVersionDiffers {
+                        subject: subject.to_owned(),
+                        version: latest.version,
+                    }),
+                );
             }
             latest.id
         } else {
@@ -731,8 +778,7 @@ impl SchemaRegistryClient {
                 Err(e) => return Err(e),
             }
         };
-        *id = Some(found);
-        Ok(found)
+        remember(&mut id, Ok(found))
     }
 
     /// Registers `schema` under `subject` (`POST /subjects/{subject}/versions`)

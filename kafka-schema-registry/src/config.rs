@@ -203,6 +203,23 @@ pub struct RegistryConfig {
     /// the record's schema (records are written with their own schema);
     /// `auto.register.schemas` wins over it, as in Java.
     pub use_latest_version: bool,
+    /// `use.schema.id` (Confluent: -1, none): frame records with this id,
+    /// without registering or looking up; it wins over
+    /// `auto.register.schemas` and `use.latest.version`, as in Java. Records
+    /// are written with their own schema, so the id's schema must be the
+    /// record's ([`RegistryError::SchemaIdDiffers`](crate::RegistryError::SchemaIdDiffers)
+    /// otherwise).
+    pub use_schema_id: Option<u32>,
+    /// `latest.cache.ttl.sec` (Confluent: -1, never): how long the id found
+    /// with `use.latest.version` is kept before the latest version is asked
+    /// for again (a new version that is not the record's schema then fails
+    /// the sends with
+    /// [`RegistryError::LatestVersionDiffers`](crate::RegistryError::LatestVersionDiffers)).
+    pub latest_cache_ttl: Option<Duration>,
+    /// `schema.registry.url.randomize` (default false): start with a URL
+    /// drawn at random, as Java shuffles its list, so that clients spread
+    /// over the registry's nodes.
+    pub url_randomize: bool,
     /// `key.subject.name.strategy`.
     pub key_subject_strategy: SubjectNameStrategy,
     /// `value.subject.name.strategy`.
@@ -234,6 +251,9 @@ impl std::fmt::Debug for RegistryConfig {
             .field("call_timeout", &self.call_timeout)
             .field("auto_register", &self.auto_register)
             .field("use_latest_version", &self.use_latest_version)
+            .field("use_schema_id", &self.use_schema_id)
+            .field("latest_cache_ttl", &self.latest_cache_ttl)
+            .field("url_randomize", &self.url_randomize)
             .field("key_subject_strategy", &self.key_subject_strategy)
             .field("value_subject_strategy", &self.value_subject_strategy)
             .field("normalize", &self.normalize)
@@ -276,6 +296,9 @@ impl Default for RegistryConfig {
             call_timeout: None,
             auto_register: true,
             use_latest_version: false,
+            use_schema_id: None,
+            latest_cache_ttl: None,
+            url_randomize: false,
             key_subject_strategy: SubjectNameStrategy::TopicName,
             value_subject_strategy: SubjectNameStrategy::TopicName,
             normalize: false,
@@ -341,6 +364,20 @@ pub const KEYS: &[&str] = &[
     "normalize.schemas",
     "bearer.auth.logical.cluster",
     "bearer.auth.identity.pool.id",
+    "use.schema.id",
+    "latest.cache.ttl.sec",
+    "schema.registry.url.randomize",
+    // Read and checked, with no effect on what this client does: records
+    // are written with their own schema, so the strictness of the check
+    // Java makes before writing with another schema does not arise (the
+    // schema of `use.schema.id` / the latest version must be the record's);
+    // its caches hold one entry per (subject, schema) of the record types
+    // sent; the derive's schemas carry no Java properties to remove.
+    "id.compatibility.strict",
+    "latest.compatibility.strict",
+    "latest.cache.size",
+    "max.schemas.per.subject",
+    "avro.remove.java.properties",
 ];
 
 /// Whether `key` is a registry setting (one of [`KEYS`]).
@@ -580,6 +617,46 @@ impl RegistryConfig {
                     config.value_subject_strategy = strategy(key, value)?
                 }
                 "normalize.schemas" => config.normalize = parse_bool(key, value)?,
+                "use.schema.id" => {
+                    config.use_schema_id = match value.trim().parse::<i64>() {
+                        Ok(-1) => None,
+                        Ok(id) => Some(u32::try_from(id).map_err(|_| {
+                            RegistryConfigError::new(
+                                key,
+                                format!("`{value}` is not a schema id (0 or more, or -1 for none)"),
+                            )
+                        })?),
+                        Err(_) => {
+                            return Err(RegistryConfigError::new(
+                                key,
+                                format!("`{value}` is not a schema id (0 or more, or -1 for none)"),
+                            ));
+                        }
+                    }
+                }
+                "latest.cache.ttl.sec" => {
+                    config.latest_cache_ttl = match value.trim().parse::<i64>() {
+                        Ok(-1) => None,
+                        Ok(secs) if secs >= 0 => Some(Duration::from_secs(secs.unsigned_abs())),
+                        _ => {
+                            return Err(RegistryConfigError::new(
+                                key,
+                                format!(
+                                    "`{value}` is not a number of seconds (or -1: kept for good)"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                "schema.registry.url.randomize" => config.url_randomize = parse_bool(key, value)?,
+                "id.compatibility.strict"
+                | "latest.compatibility.strict"
+                | "avro.remove.java.properties" => {
+                    parse_bool(key, value)?;
+                }
+                "latest.cache.size" | "max.schemas.per.subject" => {
+                    parse_count(key, value)?;
+                }
                 "bearer.auth.logical.cluster" => {
                     config.bearer_logical_cluster =
                         Some(value.trim().to_owned()).filter(|v| !v.is_empty())

@@ -54,6 +54,17 @@ pub enum RegistryError {
         /// The latest version's number.
         version: i32,
     },
+    /// `use.schema.id`: the schema with that id is another schema than the
+    /// record's, which the record is written with.
+    #[error(
+        "use.schema.id={id} names another schema than the record's (subject `{subject}`), and records are written with their own schema: give the id of the record's schema, or remove use.schema.id"
+    )]
+    SchemaIdDiffers {
+        /// The subject the record would be registered under.
+        subject: String,
+        /// The id configured.
+        id: u32,
+    },
     /// No registry could be reached (every URL tried).
     #[error("schema registry unreachable ({operation}{}): {reason}; check schema.registry.url and that the registry is up", subject_part(.subject))]
     Unreachable {
@@ -124,7 +135,8 @@ impl RegistryError {
             | RegistryError::TlsHandshake { subject, .. } => subject.as_deref(),
             RegistryError::Incompatible { subject, .. }
             | RegistryError::NotRegistered { subject, .. }
-            | RegistryError::LatestVersionDiffers { subject, .. } => Some(subject),
+            | RegistryError::LatestVersionDiffers { subject, .. }
+            | RegistryError::SchemaIdDiffers { subject, .. } => Some(subject),
             RegistryError::Tls { .. } => None,
         }
     }

@@ -154,6 +154,118 @@ fn use_latest_version_frames_with_the_latest_id_when_it_is_the_records_schema() 
     );
 }
 
+#[test]
+fn use_schema_id_frames_with_that_id_when_it_is_the_records_schema() {
+    MockRegistry::drop_scope("fixed-id");
+    let admin = client(&[("schema.registry.url", "mock://fixed-id")]);
+    let id1 = admin.register("orders-value", &Schema::avro(V1)).unwrap();
+    admin
+        .register("orders-value", &Schema::avro(V2_OPTIONAL))
+        .unwrap();
+    let fixed = id1.to_string();
+    // It wins over auto.register.schemas (true by default), as in Java:
+    // nothing is registered, the id's schema is fetched once.
+    let c = client(&[
+        ("schema.registry.url", "mock://fixed-id"),
+        ("use.schema.id", &fixed),
+        ("use.latest.version", "true"),
+    ]);
+    for _ in 0..3 {
+        assert_eq!(c.id_for("orders-value", &Schema::avro(V1)).unwrap(), id1);
+    }
+    assert_eq!(c.requests(), 1);
+    // Another record schema under that id would be misread: refused, and
+    // the answer kept (not asked again on every send).
+    for _ in 0..3 {
+        let err = c
+            .id_for("orders-value", &Schema::avro(V2_OPTIONAL))
+            .unwrap_err();
+        assert!(
+            matches!(err, RegistryError::SchemaIdDiffers { id, .. } if id == id1),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains(&format!("use.schema.id={id1}")),
+            "{err}"
+        );
+    }
+    assert_eq!(c.requests(), 2);
+    assert_eq!(admin.latest_version("orders-value").unwrap().version, 2);
+}
+
+#[test]
+fn the_latest_version_is_asked_again_after_latest_cache_ttl() {
+    MockRegistry::drop_scope("latest-ttl");
+    let admin = client(&[("schema.registry.url", "mock://latest-ttl")]);
+    let id1 = admin.register("orders-value", &Schema::avro(V1)).unwrap();
+    let latest = |ttl: Option<&str>| {
+        let mut props = vec![
+            ("schema.registry.url", "mock://latest-ttl"),
+            ("auto.register.schemas", "false"),
+            ("use.latest.version", "true"),
+        ];
+        if let Some(ttl) = ttl {
+            props.push(("latest.cache.ttl.sec", ttl));
+        }
+        client(&props)
+    };
+    let kept = latest(None);
+    let refreshed = latest(Some("0"));
+    for c in [&kept, &refreshed] {
+        assert_eq!(c.id_for("orders-value", &Schema::avro(V1)).unwrap(), id1);
+    }
+    admin
+        .register("orders-value", &Schema::avro(V2_OPTIONAL))
+        .unwrap();
+    // Kept for good by default (Confluent's -1): one request in all.
+    for _ in 0..3 {
+        assert_eq!(kept.id_for("orders-value", &Schema::avro(V1)).unwrap(), id1);
+    }
+    assert_eq!(kept.requests(), 1);
+    // With a TTL, asked again: version 2 is not the record's schema.
+    let err = refreshed
+        .id_for("orders-value", &Schema::avro(V1))
+        .unwrap_err();
+    assert!(
+        matches!(err, RegistryError::LatestVersionDiffers { version: 2, .. }),
+        "{err:?}"
+    );
+    assert_eq!(refreshed.requests(), 2);
+}
+
+#[test]
+fn confluents_other_serializer_keys_are_read_and_checked() {
+    let config = RegistryConfig::from_properties([
+        ("schema.registry.url", "http://a:8081,http://b:8081"),
+        ("use.schema.id", "-1"),
+        ("latest.cache.ttl.sec", "300"),
+        ("schema.registry.url.randomize", "true"),
+        ("id.compatibility.strict", "false"),
+        ("latest.compatibility.strict", "true"),
+        ("latest.cache.size", "1000"),
+        ("max.schemas.per.subject", "1000"),
+        ("avro.remove.java.properties", "true"),
+    ])
+    .unwrap();
+    assert_eq!(config.use_schema_id, None);
+    assert_eq!(config.latest_cache_ttl, Some(Duration::from_secs(300)));
+    assert!(config.url_randomize);
+    for (key, value) in [
+        ("use.schema.id", "-2"),
+        ("latest.cache.ttl.sec", "soon"),
+        ("latest.compatibility.strict", "yes"),
+        ("max.schemas.per.subject", "-1"),
+    ] {
+        let err = RegistryConfig::from_properties([
+            ("schema.registry.url", "http://a:8081"),
+            (key, value),
+        ])
+        .unwrap_err();
+        assert_eq!(err.key, key);
+        assert!(err.to_string().contains(value), "{err}");
+    }
+}
+
 /// A one-connection-per-request HTTP server answering with `status` and
 /// `body`; returns its URL and the raw requests it got.
 fn scripted_server(answers: Vec<(u16, &'static str)>) -> (String, thread::JoinHandle<Vec<String>>) {

@@ -7,7 +7,9 @@ mod config_common;
 
 use config_common::{ConfigDir, load_yaml_errors, mock_registry, registry_config};
 use kafka_template::schema_registry::MockRegistry;
-use kafka_template::{AvroFraming, KafkaRecord, KafkaTemplate, MockProducer, TemplateError};
+use kafka_template::{
+    AvroFraming, KafkaRecord, KafkaTemplate, MockProducer, SentRecord, TemplateError,
+};
 use serde::{Deserialize, Serialize};
 
 const AVRO: &str = "io.confluent.kafka.serializers.KafkaAvroSerializer";
@@ -80,28 +82,38 @@ async fn registry_keys_under_the_common_properties_serve_the_producer() {
         ),
     );
     let config = dir.builder().load().unwrap_or_else(|e| panic!("{e}"));
-    let mock = MockProducer::new(1);
-    let template = KafkaTemplate::mock_builder(mock.clone())
-        .config(config)
-        .build()
-        .unwrap();
     let order = OrderPlaced {
         order_id: "o-2".into(),
         cents: 5,
     };
-    template.send(&order).await.unwrap();
-    let sent = &mock.history()[0];
+    let sent = sent_with(config, &order).await;
     // No key-serializer line: the key stays as the record type writes it.
     assert_eq!(sent.key.as_deref(), Some(&b"o-2"[..]));
     let id = mock_registry("tpl-common")
         .latest_version("orders-value")
         .unwrap()
         .id;
+    assert_framed_value(&sent, id, &order);
+}
+
+/// What a mock template with `config` hands the producer for `order`.
+async fn sent_with(config: kafka_template::KafkaConfig, order: &OrderPlaced) -> SentRecord {
+    let mock = MockProducer::new(1);
+    let template = KafkaTemplate::mock_builder(mock.clone())
+        .config(config)
+        .build()
+        .unwrap();
+    template.send(order).await.unwrap();
+    mock.history().remove(0)
+}
+
+/// The value is `order` in Confluent's frame with schema id `id`.
+fn assert_framed_value(sent: &SentRecord, id: u32, order: &OrderPlaced) {
     assert_eq!(
         sent.value.as_deref().unwrap()[..5],
         [&[0u8][..], &id.to_be_bytes()].concat()[..]
     );
-    assert_eq!(sent.value_as::<OrderPlaced>().unwrap(), order);
+    assert_eq!(&sent.value_as::<OrderPlaced>().unwrap(), order);
 }
 
 #[tokio::test]
@@ -398,4 +410,61 @@ async fn concurrent_first_sends_share_one_failed_registry_attempt() {
     };
     template.send(&order).await.expect_err("still failing");
     assert_eq!(requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn use_schema_id_frames_the_values_with_that_id() {
+    let scope = "tpl-fixed-id";
+    MockRegistry::drop_scope(scope);
+    let yaml = |extra: &str| {
+        format!(
+            "spring:\n  kafka:\n    producer:\n      value-serializer: {AVRO}\n      properties:\n        schema.registry.url: mock://{scope}\n{extra}"
+        )
+    };
+    // The record's schema registered (as a deployment pipeline would), and
+    // another schema after it.
+    let (_dir, config) = config_common::load_yaml(&yaml(""), &[]);
+    KafkaTemplate::mock_builder(MockProducer::new(1))
+        .config(config)
+        .register::<OrderPlaced>()
+        .build()
+        .unwrap();
+    let registry = mock_registry(scope);
+    let id = registry.latest_version("orders-value").unwrap().id;
+    let other = registry
+        .register(
+            "audit-value",
+            &kafka_template::schema_registry::Schema::avro(r#""string""#),
+        )
+        .unwrap();
+
+    let (_dir, config) =
+        config_common::load_yaml(&yaml(&format!("        use.schema.id: {id}\n")), &[]);
+    let order = OrderPlaced {
+        order_id: "o-3".into(),
+        cents: 7,
+    };
+    assert_framed_value(&sent_with(config, &order).await, id, &order);
+
+    // The id of another schema: refused at start, naming the setting.
+    let (_dir, config) =
+        config_common::load_yaml(&yaml(&format!("        use.schema.id: {other}\n")), &[]);
+    let error = KafkaTemplate::mock_builder(MockProducer::new(1))
+        .config(config)
+        .register::<OrderPlaced>()
+        .build()
+        .expect_err("another schema's id");
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("use.schema.id={other}")) && message.contains("orders-value"),
+        "{message}"
+    );
+    // A value that is not an id is a configuration error with its line.
+    let (_dir, messages) = load_yaml_errors(&yaml("        use.schema.id: latest\n"), &[]);
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("use.schema.id") && m.contains("application.yml:7")),
+        "{messages:?}"
+    );
 }
