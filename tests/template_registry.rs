@@ -10,6 +10,7 @@
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kafka_template::record::serde_millis;
@@ -514,6 +515,125 @@ async fn an_https_registry_is_trusted_through_a_pkcs12_truststore_and_another_ca
     );
     assert!(message.contains("wrong password"), "{message}");
     assert!(!message.contains("not-the-password"), "{message}");
+}
+
+/// An OAuth token endpoint over HTTPS on loopback, with the harness CA's
+/// `localhost` certificate in `tls_dir`, answering each client-credentials
+/// request with an unsigned JWT for `svc-orders`; returns its URL and the
+/// requests it got.
+fn https_token_endpoint(tls_dir: &Path) -> (String, Arc<Mutex<Vec<String>>>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(tls_dir.join("registry.pem"))
+        .expect("the registry's certificate")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("PEM certificates");
+    let key = PrivateKeyDer::from_pem_file(tls_dir.join("registry.key")).expect("its key");
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("a server certificate"),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "https://localhost:{}/oauth2/token",
+        listener.local_addr().expect("address").port()
+    );
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for socket in listener.incoming().map_while(Result::ok) {
+            let Ok(connection) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+                return;
+            };
+            let mut stream = rustls::StreamOwned::new(connection, socket);
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !String::from_utf8_lossy(&request).contains("grant_type=client_credentials") {
+                match std::io::Read::read(&mut stream, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            seen.lock()
+                .expect("requests")
+                .push(String::from_utf8_lossy(&request).into_owned());
+            let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("clock")
+                .as_secs();
+            let claims = format!(r#"{{"sub":"svc-orders","iat":{now},"exp":{}}}"#, now + 3600);
+            let token = format!(
+                "{}.{}.",
+                base64::Engine::encode(&b64, r#"{"alg":"none"}"#),
+                base64::Engine::encode(&b64, claims)
+            );
+            let body =
+                format!(r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":3600}}"#);
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = std::io::Write::write_all(&mut stream, answer.as_bytes());
+            stream.conn.send_close_notify();
+            let _ = std::io::Write::flush(&mut stream);
+        }
+    });
+    (url, requests)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oauth_token_from_an_https_endpoint_trusted_through_the_registry_store() {
+    // Confluent Cloud's OAuth set-up: bearer.auth.credentials.source=OAUTHBEARER,
+    // the token fetched over TLS with the schema.registry.ssl.* trust store.
+    let kafka = Kafka::get();
+    let registry = Registry::get_tls();
+    let tls = registry.tls().expect("an https registry");
+    let tls_dir = tls.ca_pem().parent().expect("the TLS directory").to_owned();
+    let (token_url, token_requests) = https_token_endpoint(&tls_dir);
+    let topic = kafka.create_topic("reg-oauth", 1, 1);
+    let extra = format!(
+        "{}        bearer.auth.credentials.source: OAUTHBEARER
+        bearer.auth.issuer.endpoint.url: {token_url}
+        bearer.auth.client.id: orders-service
+        bearer.auth.client.secret: oauth-secret-123
+        bearer.auth.scope: schema_registry
+",
+        pkcs12_truststore(&tls.truststore_p12(), tls.password())
+    );
+    let config = seed_004_config(kafka.bootstrap(), registry.url(), &topic, &extra);
+    let template = KafkaTemplate::builder()
+        .config(config)
+        .register::<v1::OrderPlaced>()
+        .build()
+        .expect("the template registers its schemas with an OAuth token");
+    for i in 0..2 {
+        template.send(&order(i)).await.expect("sent");
+    }
+    let records = registry.avro_consume(kafka, &topic, 2);
+    assert_eq!(records.len(), 2, "{records:?}");
+    // One token for the key's and the value's registrations.
+    let requests = token_requests.lock().expect("requests").clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let basic = base64::Engine::encode(&b64, "orders-service:oauth-secret-123");
+    assert!(
+        requests[0].contains(&format!("authorization: Basic {basic}\r\n")),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[0].ends_with("grant_type=client_credentials&scope=schema%5Fregistry"),
+        "{}",
+        requests[0]
+    );
+    assert!(!format!("{template:?}").contains("oauth-secret-123"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

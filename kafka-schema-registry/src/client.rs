@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::config::{Auth, RegistryConfig, redact_url};
 use crate::error::RegistryError;
 use crate::mock::MockRegistry;
+use crate::oauth::TokenSource;
 
 /// The kind of a schema, as the registry's `schemaType` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -111,7 +112,7 @@ enum Backend {
 struct HttpBackend {
     agent: ureq::Agent,
     urls: Vec<String>,
-    authorization: Option<String>,
+    authorization: Authorization,
     /// Confluent Cloud's headers for a bearer token (`target-sr-cluster`,
     /// `Confluent-Identity-Pool-Id`).
     bearer_headers: Vec<(&'static str, String)>,
@@ -123,6 +124,15 @@ struct HttpBackend {
     current: std::sync::atomic::AtomicUsize,
     read_timeout: Duration,
     retry: RetryPolicy,
+}
+
+/// The `Authorization` header of every request.
+enum Authorization {
+    None,
+    /// Basic credentials or a static bearer token.
+    Fixed(String),
+    /// A bearer token fetched by the client credentials grant and renewed.
+    OAuth(Box<TokenSource>),
 }
 
 /// When a request is sent again (Confluent's `RetryExecutor`).
@@ -146,6 +156,21 @@ impl RetryPolicy {
             return Duration::ZERO;
         }
         Duration::from_millis(fastrand::u64(1..=bound_ms))
+    }
+
+    /// Sleeps the backoff before retry `retries`; false (without sleeping)
+    /// when it would end past `deadline`.
+    fn wait_before(&self, retries: u32, deadline: Option<Instant>) -> bool {
+        let mut backoff = self.backoff(retries);
+        if let Some(deadline) = deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left <= backoff {
+                return false;
+            }
+            backoff = backoff.min(left);
+        }
+        std::thread::sleep(backoff);
+        true
     }
 }
 
@@ -346,16 +371,19 @@ impl HttpBackend {
             .build()
             .into();
         let authorization = match &config.auth {
-            Auth::None => None,
-            Auth::Basic { user, password } => Some(format!(
+            Auth::None => Authorization::None,
+            Auth::Basic { user, password } => Authorization::Fixed(format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD
                     .encode(format!("{user}:{}", password.expose()))
             )),
-            Auth::Bearer(token) => Some(format!("Bearer {}", token.expose())),
+            Auth::Bearer(token) => Authorization::Fixed(format!("Bearer {}", token.expose())),
+            Auth::OAuthBearer(credentials) => {
+                Authorization::OAuth(Box::new(TokenSource::new(credentials.clone())))
+            }
         };
         let bearer_headers = match config.auth {
-            Auth::Bearer(_) => [
+            Auth::Bearer(_) | Auth::OAuthBearer(_) => [
                 ("target-sr-cluster", &config.bearer_logical_cluster),
                 ("Confluent-Identity-Pool-Id", &config.bearer_identity_pool),
             ]
@@ -402,6 +430,8 @@ impl HttpBackend {
     ) -> Result<Answer, RegistryError> {
         use std::sync::atomic::Ordering;
         let deadline = self.retry.call_timeout.map(|t| Instant::now() + t);
+        let authorization = self.authorization(deadline)?;
+        let authorization = authorization.as_deref();
         let mut failures = Vec::new();
         let mut tls_failures: Vec<(String, String)> = Vec::new();
         let mut overloaded: Option<Answer> = None;
@@ -413,7 +443,7 @@ impl HttpBackend {
             }
             let base = &self.urls[index];
             let shown = redact_url(base);
-            let outcome = self.send_with_retries(method, base, path, body, deadline);
+            let outcome = self.send_with_retries(method, base, path, body, authorization, deadline);
             if matches!(&outcome, Ok(answer) if !retriable_status(answer.status))
                 && let Ok(answer) = outcome
             {
@@ -493,12 +523,13 @@ impl HttpBackend {
         base: &str,
         path: &str,
         body: Option<&serde_json::Value>,
+        authorization: Option<&str>,
         deadline: Option<Instant>,
     ) -> Result<Answer, AttemptError> {
         let url = format!("{base}{path}");
         let mut retries = 0;
         loop {
-            let result = self.send_once(method, &url, body, deadline);
+            let result = self.send_once(method, &url, body, authorization, deadline);
             let retry = match &result {
                 Ok(answer) => retriable_status(answer.status),
                 Err(AttemptError::Transport(e)) => tls_failure(e).is_none(),
@@ -507,15 +538,9 @@ impl HttpBackend {
             if !retry || retries >= self.retry.max_retries {
                 return result;
             }
-            let mut backoff = self.retry.backoff(retries);
-            if let Some(deadline) = deadline {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left <= backoff {
-                    return result;
-                }
-                backoff = backoff.min(left);
+            if !self.retry.wait_before(retries, deadline) {
+                return result;
             }
-            std::thread::sleep(backoff);
             retries += 1;
         }
     }
@@ -527,23 +552,23 @@ impl HttpBackend {
         method: &str,
         url: &str,
         body: Option<&serde_json::Value>,
+        authorization: Option<&str>,
         deadline: Option<Instant>,
     ) -> Result<Answer, AttemptError> {
-        let timeout = match deadline {
-            Some(deadline) => self
-                .read_timeout
-                .min(deadline.saturating_duration_since(Instant::now())),
-            None => self.read_timeout,
-        };
+        let timeout = self.timeout_within(deadline);
         let result = match (method, body) {
-            ("GET", _) => self.prepare(self.agent.get(url), timeout).call(),
+            ("GET", _) => self
+                .prepare(self.agent.get(url), authorization, timeout)
+                .call(),
             ("POST", Some(b)) => self
-                .prepare(self.agent.post(url), timeout)
+                .prepare(self.agent.post(url), authorization, timeout)
                 .send(b.to_string()),
             ("PUT", Some(b)) => self
-                .prepare(self.agent.put(url), timeout)
+                .prepare(self.agent.put(url), authorization, timeout)
                 .send(b.to_string()),
-            _ => self.prepare(self.agent.post(url), timeout).send_empty(),
+            _ => self
+                .prepare(self.agent.post(url), authorization, timeout)
+                .send_empty(),
         };
         let mut response = result.map_err(AttemptError::Transport)?;
         let status = response.status().as_u16();
@@ -579,6 +604,7 @@ impl HttpBackend {
     fn prepare<B>(
         &self,
         request: ureq::RequestBuilder<B>,
+        authorization: Option<&str>,
         timeout: Duration,
     ) -> ureq::RequestBuilder<B> {
         let request = request
@@ -590,7 +616,7 @@ impl HttpBackend {
                 "Accept",
                 "application/vnd.schemaregistry.v1+json, application/json",
             );
-        let request = match &self.authorization {
+        let request = match authorization {
             Some(value) => request.header("Authorization", value),
             None => request,
         };
@@ -599,6 +625,41 @@ impl HttpBackend {
             .fold(request, |request, (name, value)| {
                 request.header(*name, value)
             })
+    }
+
+    /// The read timeout, or what is left before `deadline` if less.
+    fn timeout_within(&self, deadline: Option<Instant>) -> Duration {
+        match deadline {
+            Some(deadline) => self
+                .read_timeout
+                .min(deadline.saturating_duration_since(Instant::now())),
+            None => self.read_timeout,
+        }
+    }
+
+    /// The `Authorization` value for the next request: an OAuth token is
+    /// fetched (or renewed) first, asked for again as a registry request is
+    /// when the endpoint cannot be reached or is overloaded.
+    fn authorization(&self, deadline: Option<Instant>) -> Result<Option<String>, RegistryError> {
+        let source = match &self.authorization {
+            Authorization::None => return Ok(None),
+            Authorization::Fixed(value) => return Ok(Some(value.clone())),
+            Authorization::OAuth(source) => source,
+        };
+        let mut retries = 0;
+        loop {
+            match source.authorization(&self.agent, self.timeout_within(deadline)) {
+                Ok(value) => return Ok(Some(value)),
+                Err(error)
+                    if error.is_retriable()
+                        && retries < self.retry.max_retries
+                        && self.retry.wait_before(retries, deadline) =>
+                {
+                    retries += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// `?normalize=true` when `normalize.schemas` is set.

@@ -44,6 +44,36 @@ pub enum Auth {
     /// `Authorization: Bearer` (`bearer.auth.credentials.source=STATIC_TOKEN`
     /// with `bearer.auth.token`).
     Bearer(Secret),
+    /// `Authorization: Bearer` with a token fetched from an OAuth 2
+    /// authorization server by the client credentials grant
+    /// (`bearer.auth.credentials.source=OAUTHBEARER`), kept until shortly
+    /// before it expires.
+    OAuthBearer(OAuthClientCredentials),
+}
+
+/// `bearer.auth.credentials.source=OAUTHBEARER`: where and how the token is
+/// fetched, as Confluent's `OauthCredentialProvider` reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthClientCredentials {
+    /// `bearer.auth.issuer.endpoint.url`: the token endpoint (over TLS, with
+    /// the `schema.registry.ssl.*` settings, as Confluent's client).
+    pub token_endpoint: String,
+    /// `bearer.auth.client.id`.
+    pub client_id: String,
+    /// `bearer.auth.client.secret`.
+    pub client_secret: Secret,
+    /// `bearer.auth.scope`: the scope asked for, if any.
+    pub scope: Option<String>,
+    /// `bearer.auth.scope.claim.name` (default `scope`): the token's claim
+    /// holding its scopes.
+    pub scope_claim_name: String,
+    /// `bearer.auth.sub.claim.name` (default `sub`): the token's claim naming
+    /// its principal, which must be there.
+    pub sub_claim_name: String,
+    /// `bearer.auth.cache.expiry.buffer.seconds` (default 300): a token is
+    /// replaced at 80% of its lifetime, and no later than this before it
+    /// expires.
+    pub cache_expiry_buffer: Duration,
 }
 
 /// How a store file is encoded (`schema.registry.ssl.truststore.type`,
@@ -364,6 +394,13 @@ pub const KEYS: &[&str] = &[
     "normalize.schemas",
     "bearer.auth.logical.cluster",
     "bearer.auth.identity.pool.id",
+    "bearer.auth.issuer.endpoint.url",
+    "bearer.auth.client.id",
+    "bearer.auth.client.secret",
+    "bearer.auth.scope",
+    "bearer.auth.scope.claim.name",
+    "bearer.auth.sub.claim.name",
+    "bearer.auth.cache.expiry.buffer.seconds",
     "use.schema.id",
     "latest.cache.ttl.sec",
     "schema.registry.url.randomize",
@@ -543,6 +580,7 @@ impl RegistryConfig {
         let mut user_info: Option<(String, String)> = None;
         let mut bearer_source: Option<(String, String)> = None;
         let mut token: Option<String> = None;
+        let mut oauth: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
         let mut url_set = false;
         for (key, value) in properties {
             match key {
@@ -565,6 +603,15 @@ impl RegistryConfig {
                 }
                 "bearer.auth.token" | "schema.registry.bearer.auth.token" => {
                     token = Some(value.to_owned())
+                }
+                "bearer.auth.issuer.endpoint.url"
+                | "bearer.auth.client.id"
+                | "bearer.auth.client.secret"
+                | "bearer.auth.scope"
+                | "bearer.auth.scope.claim.name"
+                | "bearer.auth.sub.claim.name"
+                | "bearer.auth.cache.expiry.buffer.seconds" => {
+                    oauth.insert(key, value.trim().to_owned());
                 }
                 "schema.registry.ssl.truststore.location" => {
                     config.tls.truststore = Some(value.trim().to_owned())
@@ -739,39 +786,117 @@ impl RegistryConfig {
                 ));
             }
         };
-        match (bearer_source.as_ref(), token) {
-            (None, None) => {}
-            (Some((_, s)), Some(token)) if s == "STATIC_TOKEN" => {
-                if config.auth != Auth::None {
-                    return Err(RegistryConfigError::new(
-                        "bearer.auth.credentials.source",
-                        "cannot be used together with basic.auth.*; keep one of them",
-                    ));
-                }
-                config.auth = Auth::Bearer(Secret::new(token));
-            }
-            (Some((key, s)), _) if s != "STATIC_TOKEN" => {
-                return Err(RegistryConfigError::new(
-                    key,
-                    format!("`{s}` is not supported; use STATIC_TOKEN with bearer.auth.token"),
-                ));
-            }
-            (Some(_), None) => {
-                return Err(RegistryConfigError::new(
-                    "bearer.auth.token",
-                    "is required with bearer.auth.credentials.source=STATIC_TOKEN",
-                ));
-            }
+        let bearer = match (bearer_source, token) {
+            (None, None) => None,
             (None, Some(_)) => {
                 return Err(RegistryConfigError::new(
                     "bearer.auth.credentials.source",
                     "must be STATIC_TOKEN when bearer.auth.token is set",
                 ));
             }
-            _ => unreachable!("all combinations are matched above"),
+            (Some((_, source)), token) if source == "STATIC_TOKEN" => match token {
+                Some(token) => Some(Auth::Bearer(Secret::new(token))),
+                None => {
+                    return Err(RegistryConfigError::new(
+                        "bearer.auth.token",
+                        "is required with bearer.auth.credentials.source=STATIC_TOKEN",
+                    ));
+                }
+            },
+            (Some((_, source)), _) if source == "OAUTHBEARER" => {
+                Some(Auth::OAuthBearer(oauth_credentials(&mut oauth)?))
+            }
+            (Some((key, other)), _) => {
+                return Err(RegistryConfigError::new(
+                    &key,
+                    format!(
+                        "`{other}` is not supported; use STATIC_TOKEN with bearer.auth.token, \
+                         or OAUTHBEARER with bearer.auth.issuer.endpoint.url, \
+                         bearer.auth.client.id and bearer.auth.client.secret"
+                    ),
+                ));
+            }
+        };
+        if let Some(bearer) = bearer {
+            if config.auth != Auth::None {
+                return Err(RegistryConfigError::new(
+                    "bearer.auth.credentials.source",
+                    "cannot be used together with basic.auth.*; keep one of them",
+                ));
+            }
+            config.auth = bearer;
         }
         Ok(config)
     }
+}
+
+/// The `bearer.auth.*` settings of `OAUTHBEARER`: the endpoint, client id
+/// and secret required, the rest with Confluent's defaults.
+fn oauth_credentials(
+    settings: &mut std::collections::HashMap<&str, String>,
+) -> Result<OAuthClientCredentials, RegistryConfigError> {
+    const ENDPOINT: &str = "bearer.auth.issuer.endpoint.url";
+    const BUFFER: &str = "bearer.auth.cache.expiry.buffer.seconds";
+    let mut required = |key: &str, what: &str| {
+        settings
+            .remove(key)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                RegistryConfigError::new(
+                    key,
+                    format!("is required with bearer.auth.credentials.source=OAUTHBEARER: {what}"),
+                )
+            })
+    };
+    let token_endpoint = required(ENDPOINT, "the authorization server's token endpoint URL")?;
+    let client_id = required("bearer.auth.client.id", "the client's id")?;
+    let client_secret = Secret::new(required(
+        "bearer.auth.client.secret",
+        "the client's secret",
+    )?);
+    let lower = token_endpoint.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return Err(RegistryConfigError::new(
+            ENDPOINT,
+            format!(
+                "`{}` is not an http:// or https:// URL",
+                redact_url(&token_endpoint)
+            ),
+        ));
+    }
+    let mut named = |key: &str, default: &str| {
+        settings
+            .remove(key)
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let scope_claim_name = named("bearer.auth.scope.claim.name", "scope");
+    let sub_claim_name = named("bearer.auth.sub.claim.name", "sub");
+    let scope = settings
+        .remove("bearer.auth.scope")
+        .filter(|v| !v.is_empty());
+    let cache_expiry_buffer = match settings.remove(BUFFER) {
+        None => Duration::from_secs(300),
+        // Confluent reads it as a Java short.
+        Some(text) => match text.parse::<i16>() {
+            Ok(secs) if secs >= 0 => Duration::from_secs(secs.unsigned_abs().into()),
+            _ => {
+                return Err(RegistryConfigError::new(
+                    BUFFER,
+                    format!("`{text}` is not a number of seconds from 0 to 32767"),
+                ));
+            }
+        },
+    };
+    Ok(OAuthClientCredentials {
+        token_endpoint,
+        client_id,
+        client_secret,
+        scope,
+        scope_claim_name,
+        sub_claim_name,
+        cache_expiry_buffer,
+    })
 }
 
 fn split_user_info(key: &str, info: &str) -> Result<Auth, RegistryConfigError> {

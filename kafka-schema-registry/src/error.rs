@@ -101,6 +101,21 @@ pub enum RegistryError {
         /// What the TLS library said (`invalid peer certificate: UnknownIssuer`, ...).
         reason: String,
     },
+    /// `bearer.auth.credentials.source=OAUTHBEARER`: no usable token came
+    /// from the token endpoint.
+    #[error(
+        "the OAuth token endpoint {url} (bearer.auth.issuer.endpoint.url) gave no usable token for the schema registry: {reason}; check bearer.auth.client.id, bearer.auth.client.secret and bearer.auth.scope"
+    )]
+    Token {
+        /// The token endpoint (credentials removed).
+        url: String,
+        /// What went wrong (the endpoint's OAuth error, or what the token
+        /// lacks); never the secret or the token.
+        reason: String,
+        /// Whether asking again later may succeed (the endpoint could not be
+        /// reached or answered 5xx, 408 or 429).
+        retriable: bool,
+    },
     /// TLS material named by `schema.registry.ssl.*` could not be loaded.
     #[error("{key}: {reason}")]
     Tls {
@@ -137,7 +152,7 @@ impl RegistryError {
             | RegistryError::NotRegistered { subject, .. }
             | RegistryError::LatestVersionDiffers { subject, .. }
             | RegistryError::SchemaIdDiffers { subject, .. } => Some(subject),
-            RegistryError::Tls { .. } => None,
+            RegistryError::Tls { .. } | RegistryError::Token { .. } => None,
         }
     }
 
@@ -146,6 +161,7 @@ impl RegistryError {
     pub fn is_retriable(&self) -> bool {
         match self {
             RegistryError::Unreachable { .. } => true,
+            RegistryError::Token { retriable, .. } => *retriable,
             RegistryError::Refused { status, .. } => *status >= 500 || matches!(status, 408 | 429),
             _ => false,
         }

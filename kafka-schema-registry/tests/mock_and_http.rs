@@ -626,3 +626,163 @@ fn normalize_and_confluent_cloud_bearer_headers_are_sent() {
         );
     }
 }
+
+/// A JWT (unsigned: the registry checks signatures) for `svc`, issued in
+/// 2023 and expiring in 2100.
+const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzdmMiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6NDEwMjQ0NDgwMCwic2NvcGUiOiJzY2hlbWEtcmVnaXN0cnkifQ.c2ln";
+
+fn oauth_client(url: &str, extra: &[(&str, &str)]) -> SchemaRegistryClient {
+    let endpoint = format!("{url}/oauth/token");
+    let mut props = vec![
+        ("schema.registry.url", url),
+        ("bearer.auth.credentials.source", "OAUTHBEARER"),
+        ("bearer.auth.issuer.endpoint.url", &endpoint),
+        ("bearer.auth.client.id", "sr-client"),
+        ("bearer.auth.client.secret", "s3cret"),
+    ];
+    props.extend_from_slice(extra);
+    client(&props)
+}
+
+#[test]
+fn an_oauth_token_is_fetched_once_by_client_credentials_and_sent_as_bearer() {
+    let token_answer: &'static str = Box::leak(
+        format!(r#"{{"access_token":"{JWT}","token_type":"Bearer","expires_in":3600}}"#)
+            .into_boxed_str(),
+    );
+    let (url, server) = scripted_server(vec![
+        (200, token_answer),
+        (200, r#"{"id":3}"#),
+        (
+            200,
+            r#"{"subject":"orders-value","version":1,"id":3,"schema":"\"string\""}"#,
+        ),
+    ]);
+    let c = oauth_client(
+        &url,
+        &[
+            ("bearer.auth.scope", "schema registry"),
+            ("bearer.auth.logical.cluster", "lsrc-123"),
+        ],
+    );
+    assert!(!format!("{:?}", c.config()).contains("s3cret"));
+    assert_eq!(c.register("orders-value", &Schema::avro(V1)).unwrap(), 3);
+    c.lookup("orders-value", &Schema::avro(V1)).unwrap();
+    let requests = server.join().unwrap();
+    let token_request = &requests[0];
+    assert!(
+        token_request.starts_with("POST /oauth/token "),
+        "{token_request}"
+    );
+    // Kafka's retriever: the id and secret as basic credentials, the grant
+    // and scope in the form.
+    let lower = token_request.to_ascii_lowercase();
+    assert!(
+        token_request.contains("\r\nauthorization: Basic c3ItY2xpZW50OnMzY3JldA==\r\n"),
+        "{token_request}"
+    );
+    assert!(
+        lower.contains("\r\ncontent-type: application/x-www-form-urlencoded\r\n"),
+        "{token_request}"
+    );
+    assert!(
+        token_request.ends_with("\r\n\r\ngrant_type=client_credentials&scope=schema%20registry"),
+        "{token_request}"
+    );
+    // One token for both registry requests, with Confluent Cloud's header.
+    for request in &requests[1..] {
+        assert!(
+            request.contains(&format!("\r\nauthorization: Bearer {JWT}\r\n")),
+            "{request}"
+        );
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("\r\ntarget-sr-cluster: lsrc-123\r\n"),
+            "{request}"
+        );
+    }
+}
+
+#[test]
+fn a_refused_or_unusable_token_is_an_error_naming_the_endpoint_without_secrets() {
+    // Refused credentials: not asked again (only a server error or a
+    // throttle is), the OAuth error quoted.
+    let (url, server) = scripted_server(vec![(
+        401,
+        r#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
+    )]);
+    let c = oauth_client(&url, &[]);
+    let err = c.register("orders-value", &Schema::avro(V1)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::Token {
+                retriable: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("/oauth/token")
+            && message.contains("HTTP 401: invalid_client: client authentication failed")
+            && message.contains("bearer.auth.client.secret")
+            && !message.contains("s3cret"),
+        "{message}"
+    );
+    assert_eq!(server.join().unwrap().len(), 1);
+    assert_eq!(c.requests(), 1);
+
+    // A token that is not a JWT with an expiry and a subject.
+    let (url, server) = scripted_server(vec![(200, r#"{"access_token":"opaque"}"#)]);
+    let err = oauth_client(&url, &[])
+        .register("orders-value", &Schema::avro(V1))
+        .unwrap_err();
+    assert!(err.to_string().contains("not a JWT"), "{err}");
+    assert!(!err.to_string().contains("opaque"), "{err}");
+    server.join().unwrap();
+}
+
+#[test]
+fn oauthbearer_needs_its_endpoint_and_client_credentials() {
+    let base = [
+        ("schema.registry.url", "http://sr:8081"),
+        ("bearer.auth.credentials.source", "OAUTHBEARER"),
+        ("bearer.auth.issuer.endpoint.url", "https://idp/token"),
+        ("bearer.auth.client.id", "sr-client"),
+        ("bearer.auth.client.secret", "s3cret"),
+    ];
+    let config = RegistryConfig::from_properties(base).unwrap();
+    let kafka_schema_registry::Auth::OAuthBearer(credentials) = &config.auth else {
+        panic!("{:?}", config.auth);
+    };
+    assert_eq!(credentials.scope_claim_name, "scope");
+    assert_eq!(credentials.sub_claim_name, "sub");
+    assert_eq!(credentials.cache_expiry_buffer, Duration::from_secs(300));
+    for missing in [
+        "bearer.auth.issuer.endpoint.url",
+        "bearer.auth.client.id",
+        "bearer.auth.client.secret",
+    ] {
+        let err =
+            RegistryConfig::from_properties(base.iter().copied().filter(|(k, _)| *k != missing))
+                .unwrap_err();
+        assert_eq!(err.key, missing);
+        assert!(err.to_string().contains("OAUTHBEARER"), "{err}");
+    }
+    let err = RegistryConfig::from_properties(
+        base.iter()
+            .copied()
+            .chain([("bearer.auth.cache.expiry.buffer.seconds", "-5")]),
+    )
+    .unwrap_err();
+    assert_eq!(err.key, "bearer.auth.cache.expiry.buffer.seconds");
+    let err = RegistryConfig::from_properties([
+        ("schema.registry.url", "http://sr:8081"),
+        ("bearer.auth.credentials.source", "SASL_OAUTHBEARER_INHERIT"),
+    ])
+    .unwrap_err();
+    assert!(err.to_string().contains("OAUTHBEARER"), "{err}");
+}
