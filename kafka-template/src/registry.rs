@@ -196,9 +196,12 @@ pub(crate) fn schema_full_name(format: RegistryFormat, schema_json: &str) -> Opt
 /// How a key whose encoding is `encoding` is written by `KafkaAvroSerializer`:
 /// the Avro primitive schema; `None` when it has none (JSON or custom bytes).
 pub(crate) fn key_avro_schema(encoding: KeyEncoding) -> Option<&'static str> {
+    // Java's `AvroSchemaUtils.getSchema` knows Boolean, Integer, Long, Float,
+    // Double, CharSequence and byte[] (and records): a Short or a UUID key is
+    // "Unsupported Avro type" there, so none here either.
     Some(match encoding {
-        KeyEncoding::Utf8 | KeyEncoding::UuidText => "\"string\"",
-        KeyEncoding::Short | KeyEncoding::Integer => "\"int\"",
+        KeyEncoding::Utf8 => "\"string\"",
+        KeyEncoding::Integer => "\"int\"",
         KeyEncoding::Long => "\"long\"",
         KeyEncoding::Float => "\"float\"",
         KeyEncoding::Double => "\"double\"",
@@ -277,12 +280,9 @@ impl KeyFrame {
             return Some(out.freeze());
         }
         match self.encoding {
-            KeyEncoding::Utf8 | KeyEncoding::UuidText | KeyEncoding::ByteArray => {
+            KeyEncoding::Utf8 | KeyEncoding::ByteArray => {
                 put_zigzag(&mut out, key.len() as i64);
                 out.put_slice(key);
-            }
-            KeyEncoding::Short => {
-                put_zigzag(&mut out, i16::from_be_bytes(key.try_into().ok()?).into())
             }
             KeyEncoding::Integer => {
                 put_zigzag(&mut out, i32::from_be_bytes(key.try_into().ok()?).into())
@@ -376,6 +376,9 @@ mod tests {
             .is_none()
         );
         assert_eq!(key_avro_schema(KeyEncoding::Json), None);
+        // Unsupported Avro types for Java's KafkaAvroSerializer.
+        assert_eq!(key_avro_schema(KeyEncoding::Short), None);
+        assert_eq!(key_avro_schema(KeyEncoding::UuidText), None);
     }
 
     #[test]

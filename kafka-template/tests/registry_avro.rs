@@ -468,3 +468,35 @@ async fn use_schema_id_frames_the_values_with_that_id() {
         "{messages:?}"
     );
 }
+
+/// A record with a `Short` key (Java's type for `i16`).
+#[derive(Serialize, KafkaRecord)]
+#[kafka(topic = "shelves", format = "avro", namespace = "com.shop")]
+struct ShelfCounted {
+    #[kafka(key)]
+    shelf: i16,
+    items: i64,
+}
+
+#[tokio::test]
+async fn a_short_key_is_refused_under_kafka_avro_serializer_as_java_refuses_it() {
+    // Java's KafkaAvroSerializer: "Unsupported Avro type 'Short'".
+    let (_dir, config) = registry_config(AVRO, "tpl-short-key", "");
+    let error = KafkaTemplate::mock_builder(MockProducer::new(1))
+        .config(config)
+        .register::<ShelfCounted>()
+        .build()
+        .expect_err("no Avro schema for a Short key");
+    let message = error.to_string();
+    assert!(
+        message.contains("ShelfCounted")
+            && message.contains(AVRO)
+            && message.contains("ShortSerializer"),
+        "{message}"
+    );
+    assert!(
+        mock_registry("tpl-short-key")
+            .latest_version("shelves-key")
+            .is_err()
+    );
+}
