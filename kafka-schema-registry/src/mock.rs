@@ -107,6 +107,11 @@ impl MockRegistry {
                 message: reason,
             });
         }
+        // A schema the subject holds already keeps its id, whatever the
+        // compatibility with later versions, as a real registry answers.
+        if let Ok(registered) = self.lookup(subject, schema) {
+            return Ok(registered.id);
+        }
         let messages = self.check(subject, schema);
         if !messages.is_empty() {
             return Err(RegistryError::Incompatible {

@@ -55,6 +55,16 @@ fn mock_registers_versions_and_refuses_incompatible_changes() {
         c.register("orders-value", &Schema::avro(V2_BREAKING))
             .is_ok()
     );
+    // Version 1 again, under a level it breaks against the latest version
+    // (whose `qty` has no default): its id, as a real registry answers a
+    // schema the subject holds, without a compatibility check.
+    c.set_compatibility(Some("orders-value"), "FORWARD")
+        .unwrap();
+    assert!(
+        c.check_compatibility("orders-value", &Schema::avro(V1))
+            .is_err()
+    );
+    assert_eq!(c.register("orders-value", &Schema::avro(V1)).unwrap(), id1);
 }
 
 #[test]
