@@ -550,3 +550,53 @@ async fn try_enqueue_buffers_at_once_waits_when_it_must_and_hands_back_a_refusal
     }
     assert_eq!(template.close(Duration::from_secs(10)).await, 0);
 }
+
+/// A record with a composite JSON key whose class Spring consumers map.
+#[derive(Serialize, KafkaRecord)]
+#[kafka(
+    topic = "${app.topics.parcels}",
+    key_format = "json",
+    key_type_id = "com.example.ParcelKey",
+    type_id = "com.example.ParcelScanned"
+)]
+struct ParcelScanned {
+    #[kafka(key)]
+    warehouse: String,
+    #[kafka(key)]
+    parcel: u32,
+    scanner: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_key_lands_with_the_key_type_id_header_spring_consumers_read() {
+    let kafka = Kafka::get();
+    let parcels = kafka.create_topic("tpl-parcels", 3, 1);
+    let dir = config_dir(&[("greetings", "unused"), ("parcels", &parcels)]);
+    let template = KafkaTemplate::builder()
+        .config(load(&dir))
+        .register::<ParcelScanned>()
+        .build()
+        .expect("template");
+    let sent = template
+        .send(&ParcelScanned {
+            warehouse: "w1".into(),
+            parcel: 7,
+            scanner: "s-3".into(),
+        })
+        .await
+        .expect("sent");
+    let records = kafka.read_all(&parcels, 1);
+    let record = landed_as_the_callback_said(&records, &sent);
+    assert_eq!(
+        record.key_str().as_deref(),
+        Some(r#"{"warehouse":"w1","parcel":7}"#)
+    );
+    assert_eq!(
+        record.header_str("__Key_TypeId__").as_deref(),
+        Some("com.example.ParcelKey")
+    );
+    assert_eq!(
+        record.header_str("__TypeId__").as_deref(),
+        Some("com.example.ParcelScanned")
+    );
+}

@@ -55,6 +55,8 @@ pub struct ContainerAttrs {
     pub krate: Option<Path>,
     pub static_headers: Vec<StaticHeader>,
     pub type_id: Option<LitStr>,
+    /// `key_type_id`: the `__Key_TypeId__` of a JSON key.
+    pub key_type_id: Option<LitStr>,
     /// `json_schema`: the value's JSON Schema from `schemars::JsonSchema`.
     pub json_schema: Option<Path>,
     pub key_format: Option<Spanned<KeyFormat>>,
@@ -96,7 +98,7 @@ pub struct SerdeNames {
 }
 
 const CONTAINER_KEYS: &str = "`topic`, `format`, `namespace`, `crate`, `header(name = .., value = ..)`, \
-     `type_id`, `json_schema`, `key_format`, `key_separator`";
+     `type_id`, `json_schema`, `key_format`, `key_separator`, `key_type_id`";
 const FIELD_KEYS: &str = "`key`, `header = \"...\"`, `timestamp`";
 const VARIANT_KEYS: &str = "`default`";
 
@@ -197,6 +199,7 @@ impl ContainerAttrs {
                             | "json_schema"
                             | "key_format"
                             | "key_separator"
+                            | "key_type_id"
                     ) =>
                 {
                     record_only(cx, meta)?;
@@ -256,6 +259,7 @@ impl ContainerAttrs {
                 }
                 "key_separator" => set_once(cx, &mut out.key_separator, string_value(meta)?, meta),
                 "type_id" => set_once(cx, &mut out.type_id, string_value(meta)?, meta),
+                "key_type_id" => set_once(cx, &mut out.key_type_id, string_value(meta)?, meta),
                 "json_schema" => {
                     if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
                         cx.error_spanned_by(

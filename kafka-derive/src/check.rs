@@ -15,6 +15,8 @@ use crate::topic::topic_spec_problem;
 
 /// The header Spring's JsonDeserializer reads; `type_id` writes it.
 const TYPE_ID_HEADER: &str = "__TypeId__";
+/// The header Spring's JsonDeserializer reads for keys; `key_type_id` writes it.
+const KEY_TYPE_ID_HEADER: &str = "__Key_TypeId__";
 
 pub fn check(cx: &Ctxt, cont: &Container, derive: Derive) {
     check_generics(cx, cont, derive);
@@ -126,6 +128,15 @@ fn check_keys(cx: &Ctxt, cont: &Container, fields: &[Field]) {
              format or remove it",
         );
     }
+    if let Some(key_type_id) = &attrs.key_type_id
+        && (key_format != Some(KeyFormat::Json) || first_key.is_none())
+    {
+        cx.error_spanned_by(
+            key_type_id,
+            "`key_type_id` sets the __Key_TypeId__ header Spring's JsonDeserializer reads for a \
+             JSON key; this record needs #[kafka(key)] field(s) and #[kafka(key_format = \"json\")]",
+        );
+    }
 }
 
 fn check_header_names(cx: &Ctxt, cont: &Container, fields: &[Field]) {
@@ -133,6 +144,9 @@ fn check_header_names(cx: &Ctxt, cont: &Container, fields: &[Field]) {
     let mut seen = HashSet::new();
     if attrs.type_id.is_some() {
         seen.insert(TYPE_ID_HEADER.to_owned());
+    }
+    if attrs.key_type_id.is_some() {
+        seen.insert(KEY_TYPE_ID_HEADER.to_owned());
     }
     let names = attrs
         .static_headers
@@ -152,10 +166,10 @@ fn check_header_names(cx: &Ctxt, cont: &Container, fields: &[Field]) {
                 name,
                 format!(
                     "header `{text}` is declared twice on this record{}",
-                    if text == TYPE_ID_HEADER {
-                        "; `type_id` already writes it"
-                    } else {
-                        ""
+                    match text.as_str() {
+                        TYPE_ID_HEADER => "; `type_id` already writes it",
+                        KEY_TYPE_ID_HEADER => "; `key_type_id` already writes it",
+                        _ => "",
                     }
                 ),
             );

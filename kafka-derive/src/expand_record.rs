@@ -36,6 +36,14 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
         Some(type_id) => quote!(::core::option::Option::Some(#type_id)),
         None => quote!(::core::option::Option::None),
     };
+    let json_key_type_id = match &cont.attrs.key_type_id {
+        Some(key_type_id) => quote! {
+            fn json_key_type_id() -> ::core::option::Option<&'static str> {
+                ::core::option::Option::Some(#key_type_id)
+            }
+        },
+        None => TokenStream::new(),
+    };
     let value_json_schema = match &cont.attrs.json_schema {
         Some(path) => quote_spanned! {path.span()=>
             fn value_json_schema() -> ::core::option::Option<::std::string::String> {
@@ -72,6 +80,8 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
             fn json_type_id() -> ::core::option::Option<&'static str> {
                 #json_type_id
             }
+
+            #json_key_type_id
 
             #value_json_schema
 
@@ -238,8 +248,13 @@ fn headers(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream {
         .type_id
         .iter()
         .map(|type_id| quote!(#p::static_header(#p::TYPE_ID_HEADER, #type_id)));
+    let key_type_id = cont
+        .attrs
+        .key_type_id
+        .iter()
+        .map(|key_type_id| quote!(#p::static_header(#p::KEY_TYPE_ID_HEADER, #key_type_id)));
     quote! {
-        ::std::vec![#(#statics,)* #(#from_fields,)* #(#type_id,)*]
+        ::std::vec![#(#statics,)* #(#from_fields,)* #(#type_id,)* #(#key_type_id,)*]
     }
 }
 

@@ -166,6 +166,30 @@ use crate::ctxt::Ctxt;
 /// assert_eq!(OrderPlaced::json_type_id(), Some("com.shop.events.OrderPlaced"));
 /// ```
 ///
+/// ## `key_type_id = "..."` (JSON keys)
+///
+/// Adds the `__Key_TypeId__` header Spring Kafka's `JsonDeserializer` reads,
+/// as a key deserializer, to map a `key_format = "json"` key to a class (as
+/// Spring's `JsonSerializer` writes it for keys).
+///
+/// ```
+/// use kafka_record::KafkaRecord;
+/// # use kafka_derive::KafkaRecord;
+/// #[derive(serde::Serialize, KafkaRecord)]
+/// #[kafka(topic = "parcels", key_format = "json", key_type_id = "com.shop.ParcelKey")]
+/// struct ParcelScanned {
+///     #[kafka(key)]
+///     warehouse: String,
+///     #[kafka(key)]
+///     parcel: u32,
+/// }
+///
+/// let headers = ParcelScanned { warehouse: "w1".into(), parcel: 7 }.headers();
+/// assert_eq!(headers[0].key, "__Key_TypeId__");
+/// assert_eq!(headers[0].value.as_deref(), Some(&b"com.shop.ParcelKey"[..]));
+/// assert_eq!(ParcelScanned::json_key_type_id(), Some("com.shop.ParcelKey"));
+/// ```
+///
 /// ## `json_schema` (JSON only)
 ///
 /// Gives the value a JSON Schema, generated from the struct by `schemars`

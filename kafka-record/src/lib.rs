@@ -95,6 +95,10 @@ use kafka_core::{Header, ProducerRecord};
 /// The header Spring Kafka's `JsonDeserializer` reads to pick the target class.
 pub const TYPE_ID_HEADER: &str = "__TypeId__";
 
+/// The header Spring Kafka's `JsonDeserializer` reads, as a key
+/// deserializer, to pick the key's target class.
+pub const KEY_TYPE_ID_HEADER: &str = "__Key_TypeId__";
+
 /// A Rust type sent to Kafka as one record: it knows its topic, key, headers,
 /// timestamp and how to encode its value. Implemented by `#[derive(KafkaRecord)]`.
 ///
@@ -150,6 +154,16 @@ pub trait KafkaRecord {
     fn json_type_id() -> Option<&'static str>
     where
         Self: Sized;
+
+    /// The `__Key_TypeId__` a record with a JSON key (`key_format = "json"`)
+    /// sends for Spring consumers, if declared with
+    /// `#[kafka(key_type_id = "...")]`. [`headers`](Self::headers) includes it.
+    fn json_key_type_id() -> Option<&'static str>
+    where
+        Self: Sized,
+    {
+        None
+    }
 
     /// The key field(s) and how they are written; `None` for a keyless record.
     fn record_key() -> Option<RecordKey>

@@ -14,8 +14,8 @@ pub use super::avro::{
     NamedTypeId, SchemaWriter, write_int,
 };
 pub use super::{
-    KafkaBytes, KafkaRecord, KafkaTimestamp, KeyEncoding, RecordKey, SerializationError,
-    TYPE_ID_HEADER, TimestampError, ValueFormat, ValueFraming,
+    KEY_TYPE_ID_HEADER, KafkaBytes, KafkaRecord, KafkaTimestamp, KeyEncoding, RecordKey,
+    SerializationError, TYPE_ID_HEADER, TimestampError, ValueFormat, ValueFraming,
 };
 pub use kafka_core::Header;
 

@@ -73,9 +73,10 @@ pub(crate) enum TypeIdHeader {
 }
 
 impl TypeIdHeader {
-    /// Applies the setting to a built record's headers.
-    pub(crate) fn apply(&self, headers: &mut Vec<kafka_core::Header>) {
-        let is_type_id = |h: &kafka_core::Header| h.key == kafka_record::TYPE_ID_HEADER;
+    /// Applies the setting to the header `name` (`__TypeId__`,
+    /// `__Key_TypeId__`) of a built record's headers.
+    pub(crate) fn apply(&self, name: &str, headers: &mut Vec<kafka_core::Header>) {
+        let is_type_id = |h: &kafka_core::Header| h.key == name;
         match self {
             TypeIdHeader::AsDeclared => {}
             TypeIdHeader::Omitted => headers.retain(|h| !is_type_id(h)),
@@ -308,6 +309,8 @@ pub(crate) struct TypeRoute {
     pub topic: Arc<str>,
     /// Spring's `JsonSerializer` settings for its `__TypeId__` header.
     pub type_id_header: TypeIdHeader,
+    /// The same for the `__Key_TypeId__` header of a JSON key.
+    pub key_type_id_header: TypeIdHeader,
     /// How the value is framed; a Confluent schema id was asked for once.
     pub framing: ValueFraming,
     /// With a `KafkaAvroSerializer` / `KafkaJsonSchemaSerializer` key line:
@@ -356,6 +359,7 @@ impl Routing<'_> {
         Ok(TypeRoute {
             topic: topic.into(),
             type_id_header: self.type_id_header::<R>(),
+            key_type_id_header: self.key_type_id_header::<R>(),
             framing,
             key_frame,
         })
@@ -365,25 +369,56 @@ impl Routing<'_> {
     /// JSON record sent as Spring's `JsonSerializer` would send it but
     /// without the type id header its consumers may need.
     fn type_id_header<R: KafkaRecord>(&self) -> TypeIdHeader {
+        let json_value = R::value_format() == ValueFormat::Json;
+        self.type_header::<R>(
+            R::json_type_id(),
+            self.serializers.value.as_ref().filter(|_| json_value),
+            "value",
+            kafka_record::TYPE_ID_HEADER,
+            "type_id",
+        )
+    }
+
+    /// The same for the `__Key_TypeId__` of a JSON key (`key_format = "json"`)
+    /// under a Spring `JsonSerializer` key line.
+    fn key_type_id_header<R: KafkaRecord>(&self) -> TypeIdHeader {
+        let json_key = R::record_key().is_some_and(|key| key.encoding == KeyEncoding::Json);
+        self.type_header::<R>(
+            R::json_key_type_id(),
+            self.serializers.key.as_ref().filter(|_| json_key),
+            "key",
+            kafka_record::KEY_TYPE_ID_HEADER,
+            "key_type_id",
+        )
+    }
+
+    /// What becomes of a declared type id header (`declared`), for the part
+    /// whose serializer line is `line` (when that part is JSON).
+    fn type_header<R: KafkaRecord>(
+        &self,
+        declared: Option<&str>,
+        line: Option<&SerializerLine>,
+        part: &str,
+        header: &str,
+        attribute: &str,
+    ) -> TypeIdHeader {
         let lines = self.serializers;
         if lines.omit_type_headers {
             return TypeIdHeader::Omitted;
         }
-        let Some(type_id) = R::json_type_id() else {
-            let spring_json = lines.value.as_ref().filter(|line| {
+        let Some(type_id) = declared else {
+            let spring_json = line.filter(|line| {
                 matches!(
                     line.serializer,
                     JavaSerializer::JsonSerializer | JavaSerializer::JacksonJsonSerializer
                 )
             });
-            if let Some(line) = spring_json
-                && R::value_format() == ValueFormat::Json
-            {
+            if let Some(line) = spring_json {
                 tracing::warn!(
                     record_type = R::record_type_name(),
-                    "`{}` is sent as {} (from {}) writes JSON, but without the `__TypeId__` \
-                     header it adds: consumers whose JsonDeserializer has no default type \
-                     cannot read it. Declare #[kafka(type_id = \"com.example.TheJavaClass\")], \
+                    "the {part} of `{}` is sent as {} (from {}) writes JSON, but without the \
+                     `{header}` header it adds: consumers whose JsonDeserializer has no default \
+                     type cannot read it. Declare #[kafka({attribute} = \"com.example.TheJavaClass\")], \
                      or set spring.json.add.type.headers: false if they need none",
                     R::record_type_name(),
                     line.serializer.class_name(),

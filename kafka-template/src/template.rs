@@ -873,11 +873,19 @@ impl KafkaTemplate {
             // Without a key framing or a type id setting (the usual case)
             // the result is returned as it came: taking the record out of it
             // and putting it back would copy it twice more.
-            if route.key_frame.is_none() && route.type_id_header == TypeIdHeader::AsDeclared {
+            if route.key_frame.is_none()
+                && route.type_id_header == TypeIdHeader::AsDeclared
+                && route.key_type_id_header == TypeIdHeader::AsDeclared
+            {
                 return built;
             }
             let mut built = built?;
-            route.type_id_header.apply(&mut built.headers);
+            route
+                .type_id_header
+                .apply(kafka_record::TYPE_ID_HEADER, &mut built.headers);
+            route
+                .key_type_id_header
+                .apply(kafka_record::KEY_TYPE_ID_HEADER, &mut built.headers);
             let Some(frame) = &route.key_frame else {
                 return Ok(built);
             };

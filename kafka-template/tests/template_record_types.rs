@@ -411,3 +411,111 @@ async fn springs_json_serializer_settings_shape_the_type_id_header() {
         Some("com.shop.Refund")
     );
 }
+
+/// A JSON-keyed record whose key class is declared for Spring consumers.
+#[derive(Debug, PartialEq, Serialize, Deserialize, KafkaRecord)]
+#[kafka(
+    topic = "parcels",
+    key_format = "json",
+    key_type_id = "com.shop.ParcelKey",
+    type_id = "com.shop.ParcelScanned"
+)]
+struct ParcelScanned {
+    #[kafka(key)]
+    warehouse: String,
+    #[kafka(key)]
+    parcel: u32,
+}
+
+/// The same without a declared key class.
+#[derive(Serialize, KafkaRecord)]
+#[kafka(
+    topic = "parcels",
+    key_format = "json",
+    type_id = "com.shop.ParcelLost"
+)]
+struct ParcelLost {
+    #[kafka(key)]
+    warehouse: String,
+}
+
+/// The config of a producer with Spring's JsonSerializer as key and value
+/// serializer, and these producer properties.
+fn json_key_serializer_config(properties: &str) -> KafkaConfig {
+    json_serializer_config(&format!(
+        "        linger.ms: 1\n{properties}      key-serializer: org.springframework.kafka.support.serializer.JsonSerializer\n"
+    ))
+}
+
+/// A mock template with [`json_key_serializer_config`].
+fn with_json_key_serializer(properties: &str) -> (MockProducer, KafkaTemplate) {
+    let mock = MockProducer::new(1);
+    let template = KafkaTemplate::mock_builder(mock.clone())
+        .config(json_key_serializer_config(properties))
+        .build()
+        .expect("template");
+    (mock, template)
+}
+
+#[tokio::test]
+async fn a_json_key_carries_the_key_type_id_header_springs_json_serializer_writes() {
+    let parcel = ParcelScanned {
+        warehouse: "w1".into(),
+        parcel: 7,
+    };
+    let headers = |mock: &MockProducer, name: &str| mock.history()[0].header_str(name);
+    // As declared, beside the value's __TypeId__.
+    let (mock, template) = with_json_key_serializer("");
+    template.send(&parcel).await.unwrap();
+    assert_eq!(
+        headers(&mock, "__Key_TypeId__").as_deref(),
+        Some("com.shop.ParcelKey")
+    );
+    assert_eq!(
+        headers(&mock, "__TypeId__").as_deref(),
+        Some("com.shop.ParcelScanned")
+    );
+    assert_eq!(
+        mock.history()[0].key.as_deref(),
+        Some(&br#"{"warehouse":"w1","parcel":7}"#[..])
+    );
+    // Spring's type mappings apply to key classes too.
+    let (mock, template) = with_json_key_serializer(
+        "        spring.json.type.mapping: parcelKey:com.shop.ParcelKey\n",
+    );
+    template.send(&parcel).await.unwrap();
+    assert_eq!(
+        headers(&mock, "__Key_TypeId__").as_deref(),
+        Some("parcelKey")
+    );
+    assert_eq!(
+        headers(&mock, "__TypeId__").as_deref(),
+        Some("com.shop.ParcelScanned")
+    );
+    // Both left out with the type headers off.
+    let (mock, template) =
+        with_json_key_serializer("        spring.json.add.type.headers: false\n");
+    template.send(&parcel).await.unwrap();
+    assert_eq!(headers(&mock, "__Key_TypeId__"), None);
+    assert_eq!(headers(&mock, "__TypeId__"), None);
+}
+
+#[test]
+fn a_json_key_without_key_type_id_under_springs_json_serializer_is_warned_about() {
+    let logs = |properties: &str| {
+        log_capture::capture_logs(|| {
+            KafkaTemplate::mock_builder(MockProducer::new(1))
+                .config(json_key_serializer_config(properties))
+                .register::<ParcelLost>()
+                .build()
+                .expect("builds")
+        })
+        .1
+    };
+    let warned = logs("");
+    assert!(
+        warned.contains("the key of `ParcelLost`") && warned.contains("__Key_TypeId__"),
+        "{warned}"
+    );
+    assert!(!logs("        spring.json.add.type.headers: false\n").contains("__Key_TypeId__"));
+}
