@@ -806,13 +806,25 @@ impl RegistryConfig {
             (Some((_, source)), _) if source == "OAUTHBEARER" => {
                 Some(Auth::OAuthBearer(oauth_credentials(&mut oauth)?))
             }
+            (Some((key, source)), _) if source == "SASL_OAUTHBEARER_INHERIT" => {
+                return Err(RegistryConfigError::new(
+                    &key,
+                    "takes the token endpoint and client credentials of the Kafka client's \
+                     SASL OAUTHBEARER login (sasl.oauthbearer.token.endpoint.url, and clientId / \
+                     clientSecret in sasl.jaas.config), which the template passes on; without \
+                     them (or outside a template) use OAUTHBEARER with \
+                     bearer.auth.issuer.endpoint.url, bearer.auth.client.id and \
+                     bearer.auth.client.secret",
+                ));
+            }
             (Some((key, other)), _) => {
                 return Err(RegistryConfigError::new(
                     &key,
                     format!(
                         "`{other}` is not supported; use STATIC_TOKEN with bearer.auth.token, \
-                         or OAUTHBEARER with bearer.auth.issuer.endpoint.url, \
-                         bearer.auth.client.id and bearer.auth.client.secret"
+                         OAUTHBEARER with bearer.auth.issuer.endpoint.url, \
+                         bearer.auth.client.id and bearer.auth.client.secret, or (in a template) \
+                         SASL_OAUTHBEARER_INHERIT"
                     ),
                 ));
             }

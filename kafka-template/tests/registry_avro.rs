@@ -500,3 +500,119 @@ async fn a_short_key_is_refused_under_kafka_avro_serializer_as_java_refuses_it()
             .is_err()
     );
 }
+
+/// A schema registry and an OAuth token endpoint on one loopback HTTP
+/// server: `POST /oauth/token` answers an unsigned JWT for `svc`, any other
+/// request `{"id":5}` (a registration). Returns its URL and the requests.
+fn registry_with_token_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    const JWT: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzdmMiLCJleHAiOjQxMDI0NDQ4MDB9.";
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request = String::new();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                request.push_str(&line);
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            request.push_str(&String::from_utf8_lossy(&body));
+            let answer = if request.starts_with("POST /oauth/token ") {
+                format!(r#"{{"access_token":"{JWT}","token_type":"Bearer","expires_in":3600}}"#)
+            } else {
+                r#"{"id":5}"#.to_owned()
+            };
+            seen.lock().expect("requests").push(request);
+            let mut stream = stream;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (url, requests)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sasl_oauthbearer_inherit_takes_the_producers_oauth_login_for_the_registry() {
+    // Confluent's SaslOauthCredentialProvider: the registry's token comes
+    // from the client's own OAUTHBEARER settings.
+    let (url, requests) = registry_with_token_endpoint();
+    let yaml = format!(
+        "spring:
+  kafka:
+    properties:
+      security.protocol: SASL_PLAINTEXT
+      sasl.mechanism: OAUTHBEARER
+      sasl.login.callback.handler.class: org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginCallbackHandler
+      sasl.oauthbearer.token.endpoint.url: {url}/oauth/token
+      sasl.jaas.config: org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required clientId=\"svc-orders\" clientSecret=\"oidc-secret\" scope=\"sr\";
+    producer:
+      value-serializer: {AVRO}
+      properties:
+        schema.registry.url: {url}
+        bearer.auth.credentials.source: SASL_OAUTHBEARER_INHERIT
+        bearer.auth.logical.cluster: lsrc-1
+"
+    );
+    let (_dir, config) = config_common::load_yaml(&yaml, &[]);
+    let order = OrderPlaced {
+        order_id: "o-9".into(),
+        cents: 1,
+    };
+    let sent = sent_with(config, &order).await;
+    assert_framed_value(&sent, 5, &order);
+    let requests = requests.lock().expect("requests").clone();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(
+        requests[0].starts_with("POST /oauth/token ")
+            && requests[0].ends_with("grant_type=client_credentials&scope=sr"),
+        "{}",
+        requests[0]
+    );
+    // svc-orders:oidc-secret
+    assert!(
+        requests[0].contains("authorization: Basic c3ZjLW9yZGVyczpvaWRjLXNlY3JldA==\r\n"),
+        "{}",
+        requests[0]
+    );
+    assert!(
+        requests[1].starts_with("POST /subjects/orders-value/versions ")
+            && requests[1].contains("authorization: Bearer eyJhbGciOiJub25lIn0.")
+            && requests[1].contains("target-sr-cluster: lsrc-1\r\n"),
+        "{}",
+        requests[1]
+    );
+
+    // Without a token endpoint to inherit: the source named, with what it needs.
+    let (_dir, messages) = load_yaml_errors(
+        &format!(
+            "spring:\n  kafka:\n    producer:\n      value-serializer: {AVRO}\n      properties:\n        schema.registry.url: {url}\n        bearer.auth.credentials.source: SASL_OAUTHBEARER_INHERIT\n"
+        ),
+        &[],
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("bearer.auth.credentials.source")
+                && m.contains("sasl.oauthbearer.token.endpoint.url")),
+        "{messages:?}"
+    );
+}

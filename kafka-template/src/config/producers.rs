@@ -170,12 +170,93 @@ impl ProducerSetup {
         })
     }
 
-    /// The schema registry properties (`schema.registry.url`, ...), by Java name.
-    pub(crate) fn registry_properties(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.properties
+    /// The schema registry properties (`schema.registry.url`, ...), by Java
+    /// name. With `bearer.auth.credentials.source=SASL_OAUTHBEARER_INHERIT`
+    /// (Confluent's `SaslOauthCredentialProvider`), the token settings come
+    /// from the producer's own SASL OAUTHBEARER login: `OAUTHBEARER` with the
+    /// `bearer.auth.*` keys filled from `sasl.oauthbearer.token.endpoint.url`,
+    /// the client id, secret and scope (`sasl.oauthbearer.client.credentials.*`
+    /// and `sasl.oauthbearer.scope`, else the login module's `clientId`,
+    /// `clientSecret` and `scope`) and the claim names, unless set
+    /// themselves. Without a token endpoint to inherit, the source stays as
+    /// written, for the registry settings to refuse.
+    pub(crate) fn registry_properties(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .properties
             .iter()
             .filter(|(p, _)| kafka_schema_registry::is_registry_key(&p.key))
-            .map(|(p, _)| (p.key.as_str(), p.value.as_str()))
+            .map(|(p, _)| (p.key.clone(), p.value.clone()))
+            .collect();
+        let inherits = out.iter().any(|(k, v)| {
+            k == "bearer.auth.credentials.source"
+                && v.trim().eq_ignore_ascii_case("SASL_OAUTHBEARER_INHERIT")
+        });
+        if inherits && let Some(inherited) = self.inherited_oauth() {
+            for (key, value) in inherited {
+                if !out.iter().any(|(k, _)| k == key) {
+                    out.push((key.to_owned(), value));
+                }
+            }
+            for (key, value) in &mut out {
+                if key == "bearer.auth.credentials.source" {
+                    "OAUTHBEARER".clone_into(value);
+                }
+            }
+        }
+        out
+    }
+
+    /// The registry's `bearer.auth.*` token settings from this producer's
+    /// SASL OAUTHBEARER client credentials login; `None` without its token
+    /// endpoint.
+    fn inherited_oauth(&self) -> Option<Vec<(&'static str, String)>> {
+        let property = |key: &str| {
+            self.properties
+                .iter()
+                .find(|(p, _)| p.key == key)
+                .map(|(p, _)| p.value.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let endpoint = property("sasl.oauthbearer.token.endpoint.url")?;
+        let jaas =
+            property("sasl.jaas.config").and_then(|text| kafka_core::JaasConfig::parse(&text).ok());
+        let option = |name: &str| {
+            jaas.as_ref()
+                .and_then(|jaas| jaas.option(name))
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let settings = [
+            ("bearer.auth.issuer.endpoint.url", Some(endpoint)),
+            (
+                "bearer.auth.client.id",
+                property("sasl.oauthbearer.client.credentials.client.id")
+                    .or_else(|| option("clientId")),
+            ),
+            (
+                "bearer.auth.client.secret",
+                property("sasl.oauthbearer.client.credentials.client.secret")
+                    .or_else(|| option("clientSecret")),
+            ),
+            (
+                "bearer.auth.scope",
+                property("sasl.oauthbearer.scope").or_else(|| option("scope")),
+            ),
+            (
+                "bearer.auth.scope.claim.name",
+                property("sasl.oauthbearer.scope.claim.name"),
+            ),
+            (
+                "bearer.auth.sub.claim.name",
+                property("sasl.oauthbearer.sub.claim.name"),
+            ),
+        ];
+        Some(
+            settings
+                .into_iter()
+                .filter_map(|(key, value)| Some((key, value?)))
+                .collect(),
+        )
     }
 }
 
@@ -215,11 +296,7 @@ impl super::KafkaConfig {
         &self,
         producer: Option<&str>,
     ) -> Result<Vec<(String, String)>, ConfigLoadError> {
-        Ok(self
-            .producer(producer)?
-            .registry_properties()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect())
+        Ok(self.producer(producer)?.registry_properties())
     }
 }
 

@@ -172,11 +172,13 @@ fn registry_issues(producer: &ProducerSetup) -> Vec<ConfigIssue> {
             .contains(&p.key.as_str())
             .then_some((p, provenance, format))
     });
-    let any_key = producer.registry_properties().next().is_some();
-    if avro_line.is_none() && !any_key {
+    let properties = producer.registry_properties();
+    if avro_line.is_none() && properties.is_empty() {
         return Vec::new();
     }
-    let Err(error) = RegistryConfig::from_properties(producer.registry_properties()) else {
+    let Err(error) =
+        RegistryConfig::from_properties(properties.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    else {
         return Vec::new();
     };
     let set = producer.properties.iter().find(|(p, _)| p.key == error.key);
