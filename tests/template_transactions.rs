@@ -528,5 +528,36 @@ async fn the_templates_own_sends_inside_the_closure_join_the_transaction() {
     }
     let read = keys(&kafka.read(&topic, 1, Duration::from_secs(5), true));
     assert_eq!(read, ["committed"]);
+
+    // Callbacks of the template's own enqueues inside the closure have run,
+    // in order, when the commit returns (Java's commit flushes, and a flush
+    // returns after the callbacks).
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (service, log, in_topic) = (template.clone(), heard.clone(), topic.clone());
+    template
+        .execute_in_transaction(|_tx| async move {
+            for key in ["c-1", "c-2", "c-3"] {
+                let log = log.clone();
+                service
+                    .enqueue_with_callback(record(&in_topic, key), move |result| {
+                        let offset = result.ok().and_then(|r| r.record_metadata.offset);
+                        log.lock().expect("log").push((key, offset));
+                    })
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok::<_, String>(())
+        })
+        .await
+        .expect("committed");
+    let heard = heard.lock().expect("log").clone();
+    assert_eq!(
+        heard.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
+        ["c-1", "c-2", "c-3"]
+    );
+    assert!(
+        heard.windows(2).all(|w| w[0].1 < w[1].1) && heard[0].1.is_some(),
+        "{heard:?}"
+    );
     template.close(Duration::from_secs(10)).await;
 }

@@ -1015,7 +1015,7 @@ impl KafkaTemplate {
     /// (measured: a sixth of the template's CPU went to such copies). Here
     /// the record and the reply wait for the first poll, and only a send
     /// that must wait makes a (boxed) future of the rest.
-    fn dispatch<'a, F>(
+    pub(crate) fn dispatch<'a, F>(
         &'a self,
         target: Target<'a>,
         observers: &'a Arc<Observers>,
@@ -1628,7 +1628,7 @@ fn observed(span: &crate::observation::SendSpan, result: &Result<SentRecord, Sen
 /// Dropping it does not cancel the send.
 #[must_use = "await it for the outcome, or drop it to fire and forget"]
 #[derive(Debug)]
-pub struct PendingSend(oneshot::Receiver<Result<SendResult, SendError>>);
+pub struct PendingSend(pub(crate) oneshot::Receiver<Result<SendResult, SendError>>);
 
 impl Future for PendingSend {
     type Output = Result<SendResult, SendError>;

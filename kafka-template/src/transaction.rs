@@ -142,6 +142,18 @@ pub enum TransactionFailure<E> {
          (or kafka.producer.transaction-id-prefix) to run transactions"
     )]
     NotTransactional,
+    /// `execute_in_transaction` was called inside the closure of another
+    /// `execute_in_transaction` of the same template (Spring refuses nested
+    /// calls too): a second transaction would commit or abort on its own,
+    /// and the outer one would no longer be all or nothing. The template's
+    /// own sends inside the closure already join the outer transaction. The
+    /// closure did not run.
+    #[error(
+        "execute_in_transaction was called inside another execute_in_transaction of this \
+         template, whose transaction would no longer be all or nothing; send through the outer \
+         transaction (the template's own sends inside its closure join it)"
+    )]
+    Nested,
 }
 
 fn abort_note(abort_error: Option<&TransactionError>) -> String {
@@ -235,7 +247,8 @@ impl Transaction {
     }
 
     /// Appends `record` to this transaction and runs `callback` with its
-    /// outcome (on a task of its own).
+    /// outcome where the producer reports it, as outside a transaction: in
+    /// order per partition, and before the commit (which flushes) returns.
     pub(crate) async fn enqueue_with_callback<F>(
         self,
         record: crate::ProducerRecord,
@@ -244,9 +257,7 @@ impl Transaction {
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
-        let pending = self.enqueue(record).await?;
-        tokio::spawn(async move { callback(pending.await) });
-        Ok(())
+        self.append(record, callback).await
     }
 
     /// The `transactional.id` of the producer this transaction runs on
@@ -290,6 +301,18 @@ impl Transaction {
     /// drop it: a record that fails makes the commit fail.
     pub async fn enqueue(&self, record: impl IntoProducerRecord) -> Result<PendingSend, SendError> {
         let record = record.into_producer_record(&self.shared.template)?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.append(record, move |result| drop(tx.send(result)))
+            .await?;
+        Ok(PendingSend(rx))
+    }
+
+    /// Appends `record` while the transaction is open, `reply` to hear its
+    /// outcome.
+    async fn append<F>(&self, record: crate::ProducerRecord, reply: F) -> Result<(), SendError>
+    where
+        F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
+    {
         let shared = &self.shared;
         let _appending = shared.gate.read().await;
         if !shared.open.load(Ordering::Acquire) {
@@ -309,7 +332,7 @@ impl Transaction {
         }
         let template = &shared.template;
         template
-            .enqueue_via(self.target(), &template.inner.tx_observers, record)
+            .dispatch(self.target(), &template.inner.tx_observers, record, reply)
             .await
     }
 
@@ -391,6 +414,9 @@ impl KafkaTemplate {
         F: FnOnce(Transaction) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        if Transaction::current(self).is_some() {
+            return Err(TransactionFailure::Nested);
+        }
         let mut lease = self.begin_transaction().await?;
         let transaction = Transaction {
             shared: lease.shared.clone(),
@@ -965,6 +991,78 @@ pub(crate) mod tests {
             .await
             .unwrap();
         assert_eq!(mock.history().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_nested_execute_in_transaction_is_refused_as_spring_refuses_it() {
+        let mock = MockProducer::new(1);
+        let template = KafkaTemplate::with_mock(mock.clone());
+        let service = template.clone();
+        let failure = template
+            .execute_in_transaction(|tx| async move {
+                tx.send(&OrderPlaced { id: "o-1".into() }).await?;
+                // A service method that runs its own transaction: refused,
+                // its closure not run, so nothing commits apart from the
+                // outer transaction.
+                let nested = service
+                    .execute_in_transaction(|inner| async move {
+                        inner.send(&OrderPlaced { id: "o-2".into() }).await?;
+                        Ok::<_, SendError>(())
+                    })
+                    .await
+                    .unwrap_err();
+                assert!(matches!(nested, TransactionFailure::Nested), "{nested:?}");
+                assert!(nested.to_string().contains("inside another"), "{nested}");
+                Err::<(), SendError>(SendError::without_record(KafkaError::Internal(
+                    "the outer work failed".into(),
+                )))
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(failure, TransactionFailure::Aborted { .. }));
+        assert!(mock.history().is_empty(), "{:?}", mock.history());
+        assert_eq!(mock.committed_transactions(), 0);
+        // Outside it, a transaction runs as usual.
+        template
+            .execute_in_transaction(|tx| async move {
+                tx.send(&OrderPlaced { id: "o-3".into() }).await?;
+                Ok::<_, SendError>(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(mock.history().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn callbacks_in_a_transaction_have_run_in_order_when_it_commits() {
+        let mock = MockProducer::new(1);
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .config(config(&[("kafka.producer.transaction-id-prefix", "tx-")]))
+            .build()
+            .unwrap();
+        let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let service = template.clone();
+        let log = heard.clone();
+        template
+            .execute_in_transaction(|tx| async move {
+                for id in ["o-1", "o-2", "o-3"] {
+                    let log = log.clone();
+                    service
+                        .enqueue_with_callback(&OrderPlaced { id: id.into() }, move |result| {
+                            log.lock().unwrap().push((id, result.is_ok()));
+                        })
+                        .await?;
+                }
+                drop(tx);
+                Ok::<_, SendError>(())
+            })
+            .await
+            .unwrap();
+        // As Java's commit (a flush) returns after the callbacks ran.
+        assert_eq!(
+            *heard.lock().unwrap(),
+            [("o-1", true), ("o-2", true), ("o-3", true)]
+        );
     }
 
     /// A closed mock template refuses sends and transactions, as a closed
