@@ -1175,12 +1175,15 @@ impl KafkaTemplate {
     /// Waits until every record sent outside a transaction before this call
     /// has an outcome (a transaction's records are flushed by its commit),
     /// and the failed ones are in the failure journal with their listener
-    /// and callers told.
+    /// and callers told. Failures of records sent later are not waited for
+    /// (Java's `flush` waits only for the records sent before it).
     pub async fn flush(&self) {
         if let Backend::Producer(p) = &self.inner.backend {
             p.flush().await;
         }
-        self.inner.observers.journal_writes.all_done().await;
+        // The producer's flush returned after the callbacks of the records
+        // sent before it, which started their journal writes.
+        self.inner.observers.journal_writes.started_done().await;
     }
 
     /// The failure journal records that fail for good are appended to, when
@@ -1472,25 +1475,54 @@ pub(crate) struct Observers {
     journal_writes: Arc<InProgressCount>,
 }
 
-/// A count of work under way, and a way to wait until none is.
+/// Work under way (failure journal writes), counted by the flush epoch it
+/// started in, so that a flush waits for what was under way when it was
+/// called and not for work that keeps starting after it.
 #[derive(Default)]
 struct InProgressCount {
-    count: std::sync::atomic::AtomicUsize,
+    /// The epoch work starts in now; a flush closes it.
+    epoch: std::sync::atomic::AtomicU64,
+    /// Work under way per epoch (epochs with none are removed).
+    under_way: std::sync::Mutex<std::collections::BTreeMap<u64, usize>>,
     idle: tokio::sync::Notify,
 }
 
 impl InProgressCount {
     /// Counts one piece of work until the returned guard drops.
     fn start(self: &Arc<Self>) -> InProgressGuard {
-        self.count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        InProgressGuard(self.clone())
+        let mut under_way = self
+            .under_way
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let epoch = self.epoch.load(std::sync::atomic::Ordering::SeqCst);
+        *under_way.entry(epoch).or_default() += 1;
+        InProgressGuard {
+            count: self.clone(),
+            epoch,
+        }
     }
 
-    /// Waits until nothing counted is under way.
-    async fn all_done(&self) {
+    /// Waits until the work started before this call is done (work started
+    /// after it is not waited for).
+    async fn started_done(&self) {
+        let epoch = {
+            // Under the lock: a `start` is in the old epoch or the new one.
+            let _under_way = self
+                .under_way
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        };
         loop {
             let idle = self.idle.notified();
-            if self.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            let pending = self
+                .under_way
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .range(..=epoch)
+                .next()
+                .is_some();
+            if !pending {
                 return;
             }
             idle.await;
@@ -1498,17 +1530,25 @@ impl InProgressCount {
     }
 }
 
-struct InProgressGuard(Arc<InProgressCount>);
+struct InProgressGuard {
+    count: Arc<InProgressCount>,
+    epoch: u64,
+}
 
 impl Drop for InProgressGuard {
     fn drop(&mut self) {
-        if self
-            .0
+        let mut under_way = self
             .count
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
-            == 1
-        {
-            self.0.idle.notify_waiters();
+            .under_way
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(left) = under_way.get_mut(&self.epoch) {
+            *left -= 1;
+            if *left == 0 {
+                under_way.remove(&self.epoch);
+                drop(under_way);
+                self.count.idle.notify_waiters();
+            }
         }
     }
 }
@@ -1930,6 +1970,35 @@ pub(crate) mod tests {
         assert_eq!(journal.entries().unwrap().count(), 3);
         assert_eq!(heard.failed.load(Ordering::SeqCst), 3);
         assert_eq!(outcomes.lock().unwrap().len(), 3, "every callback ran");
+    }
+
+    #[tokio::test]
+    async fn a_flush_waits_for_journal_writes_under_way_not_for_later_ones() {
+        let count = Arc::new(InProgressCount::default());
+        let before = count.start();
+        let flushing = tokio::spawn({
+            let count = count.clone();
+            async move { count.started_done().await }
+        });
+        // Once the flush has begun, failures keep coming (a broker down).
+        while count.epoch.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let after = count.start();
+        drop(before);
+        tokio::time::timeout(std::time::Duration::from_secs(30), flushing)
+            .await
+            .expect("the flush returned though a later write is under way")
+            .unwrap();
+        // The next flush waits for that one.
+        let next = tokio::spawn({
+            let count = count.clone();
+            async move { count.started_done().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!next.is_finished());
+        drop(after);
+        next.await.unwrap();
     }
 
     #[tokio::test]
