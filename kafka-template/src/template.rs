@@ -1988,7 +1988,7 @@ pub(crate) mod tests {
         drop(before);
         tokio::time::timeout(std::time::Duration::from_secs(30), flushing)
             .await
-            .expect("the flush returned though a later write is under way")
+            .expect("the flush waited for a write that started after it")
             .unwrap();
         // The next flush waits for that one.
         let next = tokio::spawn({
