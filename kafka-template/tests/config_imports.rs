@@ -190,3 +190,114 @@ fn springs_import_variable_reads_files_above_every_location() {
         errors[1]
     );
 }
+
+#[test]
+fn each_location_group_is_read_whole_above_the_groups_before_it() {
+    // Spring's groups: an additional location's base file wins over a
+    // default location's profile file; within one group (`;`), profile
+    // files win over base files.
+    let dir = ConfigDir::new();
+    dir.write(
+        "app/application-prod.yml",
+        "spring:\n  kafka:\n    producer:\n      acks: '1'\n    client-id: from-app-prod\n",
+    );
+    dir.write(
+        "app/application.yml",
+        "spring:\n  kafka:\n    bootstrap-servers: app:9092\n",
+    );
+    dir.write(
+        "etc/application.yml",
+        "spring:\n  kafka:\n    producer:\n      acks: all\n",
+    );
+    dir.write(
+        "more/application.yml",
+        "spring:\n  kafka:\n    client-id: from-more\n",
+    );
+    let load = |vars: Vec<(String, String)>| {
+        kafka_template::KafkaConfig::builder()
+            .env_source(vars)
+            .profiles(["prod"])
+            .load()
+            .expect("loads")
+    };
+    let app = format!("{}/", dir.file("app").display());
+    let etc = format!("{}/", dir.file("etc").display());
+    let more = format!("{}/", dir.file("more").display());
+    let config = load(vec![
+        ("SPRING_CONFIG_LOCATION".into(), app.clone()),
+        ("SPRING_CONFIG_ADDITIONAL_LOCATION".into(), etc.clone()),
+    ]);
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("all"));
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("app:9092")
+    );
+    // One group of two locations: app's profile file wins over more's base file.
+    let config = load(vec![(
+        "SPRING_CONFIG_LOCATION".into(),
+        format!("{app};{more}"),
+    )]);
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-app-prod")
+    );
+    // Two groups: more's base file wins.
+    let config = load(vec![(
+        "SPRING_CONFIG_LOCATION".into(),
+        format!("{app},{more}"),
+    )]);
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-more")
+    );
+}
+
+#[test]
+fn a_file_imported_twice_is_read_once_where_first_imported() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  config:\n    import: shared.yml\n  kafka:\n    bootstrap-servers: app:9092\n",
+    );
+    dir.write(
+        "application-prod.yml",
+        "spring:\n  config:\n    import: shared.yml\n  kafka:\n    producer:\n      acks: '1'\n",
+    );
+    dir.write(
+        "shared.yml",
+        "spring:\n  kafka:\n    producer:\n      acks: all\n",
+    );
+    let config = dir.builder().profiles(["prod"]).load().expect("loads");
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("1"));
+}
+
+#[test]
+fn placeholders_in_imports_and_activations_are_resolved_from_the_environment() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  config:\n    import: optional:file:${KAFKA_SETTINGS_DIR}/kafka.yml\n---\nspring:\n  config:\n    activate:\n      on-profile: ${DEPLOY_ENV:local}\n  kafka:\n    client-id: from-${DEPLOY_ENV:local}\n",
+    );
+    dir.write(
+        "settings/kafka.yml",
+        "spring:\n  kafka:\n    bootstrap-servers: imported:9092\n",
+    );
+    let settings = dir.file("settings").display().to_string();
+    let config = dir
+        .builder()
+        .env_source(vec![
+            ("KAFKA_SETTINGS_DIR".to_owned(), settings),
+            ("DEPLOY_ENV".to_owned(), "staging".to_owned()),
+        ])
+        .profiles(["staging"])
+        .load()
+        .expect("loads");
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("imported:9092")
+    );
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-staging")
+    );
+}

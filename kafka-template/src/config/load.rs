@@ -139,30 +139,42 @@ impl KafkaConfigBuilder {
                 .collect(),
         };
         let mut issues = Vec::new();
-        let locations = search_locations(self.dirs, &env, &mut issues);
+        let groups = search_locations(self.dirs, &env, &mut issues);
 
-        let mut documents = Vec::new();
+        // Spring's location groups: each read whole (its base files, then its
+        // profile files) above the groups before it. Profiles are chosen from
+        // every group's base files first.
+        let mut reader = FileReader::new(&env);
+        let mut base = Vec::with_capacity(groups.len());
         let mut searched = Vec::new();
-        for location in &locations {
-            for path in location.files(None) {
-                documents.extend(read_file(&path, false, &mut issues));
-                searched.push(path);
+        for group in &groups {
+            let mut documents = Vec::new();
+            for location in group {
+                for path in location.files(None) {
+                    documents.extend(reader.read_file(&path, false, &mut issues));
+                    searched.push(path);
+                }
             }
+            base.push(documents);
         }
         if !searched.iter().any(|path| path.is_file()) {
             warn_no_application_file(&searched);
         }
-        let profile_values = profile_settings(&documents, &env);
+        let profile_values = profile_settings(base.iter().flatten(), &env);
         let profiles = ProfileSources {
             builder: self.profiles,
             env: &env,
             files: profile_values.iter().map(|(k, v)| (k.clone(), v)).collect(),
         }
         .resolve(&mut issues);
-        for profile in &profiles {
-            for location in &locations {
-                for path in location.files(Some(profile)) {
-                    documents.extend(read_file(&path, true, &mut issues));
+        let mut documents = Vec::new();
+        for (group, base_documents) in groups.iter().zip(base) {
+            documents.extend(base_documents);
+            for profile in &profiles {
+                for location in group {
+                    for path in location.files(Some(profile)) {
+                        documents.extend(reader.read_file(&path, true, &mut issues));
+                    }
                 }
             }
         }
@@ -308,11 +320,19 @@ const SPRING_ADDITIONAL_LOCATION_VAR: &str = "SPRING_CONFIG_ADDITIONAL_LOCATION"
 /// imports it, here every location), and their `-{profile}` variants.
 const SPRING_IMPORT_VAR: &str = "SPRING_CONFIG_IMPORT";
 
+/// Locations read as one group, as Spring reads a location group: the base
+/// files of all of them, then their profile files; a later group wins over
+/// an earlier one, its base files over the earlier group's profile files.
+type LocationGroup = Vec<Location>;
+
+/// The location groups, lowest precedence first: the builder's directories,
+/// `KAFKA_CONFIG_LOCATION`'s or Spring's places (each one group), then each
+/// `SPRING_CONFIG_IMPORT` entry.
 fn search_locations(
     from_builder: Vec<PathBuf>,
     env: &BTreeMap<String, String>,
     issues: &mut Vec<ConfigIssue>,
-) -> Vec<Location> {
+) -> Vec<LocationGroup> {
     let directories = |dirs: Vec<PathBuf>, source_name: String, issues: &mut Vec<ConfigIssue>| {
         dirs.into_iter()
             .filter(|dir| {
@@ -328,8 +348,8 @@ fn search_locations(
             .map(Location::Dir)
             .collect()
     };
-    let mut locations = if !from_builder.is_empty() {
-        directories(from_builder, "builder".to_owned(), issues)
+    let mut groups = if !from_builder.is_empty() {
+        vec![directories(from_builder, "builder".to_owned(), issues)]
     } else if let Some(list) = env_var(env, LOCATION_VAR) {
         let dirs = list
             .split(',')
@@ -337,48 +357,65 @@ fn search_locations(
             .filter(|d| !d.is_empty())
             .map(PathBuf::from)
             .collect();
-        directories(dirs, format!("env {LOCATION_VAR}"), issues)
+        vec![directories(dirs, format!("env {LOCATION_VAR}"), issues)]
     } else {
         spring_search_locations(env, issues)
     };
     if let Some(list) = env_var(env, SPRING_IMPORT_VAR) {
-        locations.extend(spring_locations(list, SPRING_IMPORT_VAR, issues));
+        groups.extend(spring_location_groups(list, SPRING_IMPORT_VAR, issues));
     }
-    locations
+    groups
 }
 
-/// The places Spring Boot reads by default, or `SPRING_CONFIG_LOCATION`'s,
-/// with `SPRING_CONFIG_ADDITIONAL_LOCATION`'s after them.
+/// The places Spring Boot reads by default (one group), or
+/// `SPRING_CONFIG_LOCATION`'s groups, with
+/// `SPRING_CONFIG_ADDITIONAL_LOCATION`'s after them.
 fn spring_search_locations(
     env: &BTreeMap<String, String>,
     issues: &mut Vec<ConfigIssue>,
-) -> Vec<Location> {
-    let mut locations = match env_var(env, SPRING_LOCATION_VAR) {
-        Some(list) => spring_locations(list, SPRING_LOCATION_VAR, issues),
-        None => DEFAULT_DIRS
-            .iter()
-            .map(|dir| Location::Dir(PathBuf::from(dir)))
-            .chain(config_subdirectories().into_iter().map(Location::Dir))
-            .collect(),
+) -> Vec<LocationGroup> {
+    let mut groups = match env_var(env, SPRING_LOCATION_VAR) {
+        Some(list) => spring_location_groups(list, SPRING_LOCATION_VAR, issues),
+        None => vec![
+            DEFAULT_DIRS
+                .iter()
+                .map(|dir| Location::Dir(PathBuf::from(dir)))
+                .chain(config_subdirectories().into_iter().map(Location::Dir))
+                .collect(),
+        ],
     };
     if let Some(list) = env_var(env, SPRING_ADDITIONAL_LOCATION_VAR) {
-        locations.extend(spring_locations(
+        groups.extend(spring_location_groups(
             list,
             SPRING_ADDITIONAL_LOCATION_VAR,
             issues,
         ));
     }
-    locations
+    groups
 }
 
-/// A Spring location list: comma-separated files or directories (`/` at
+/// A Spring location list: `,` separates location groups (each read whole
+/// before the next, which wins), `;` the locations of one group.
+fn spring_location_groups(
+    list: &str,
+    var: &str,
+    issues: &mut Vec<ConfigIssue>,
+) -> Vec<LocationGroup> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|group| !group.is_empty())
+        .map(|group| spring_locations(group, var, issues))
+        .collect()
+}
+
+/// The locations of one group: `;`-separated files or directories (`/` at
 /// the end, or an existing directory), each with an optional `optional:`
 /// and `file:` (or `classpath:`, read from the working directory) prefix.
 /// A missing location that is not optional is an issue, as is another
 /// source (`configserver:`, ...) unless optional (then a warning).
 fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec<Location> {
     let mut locations = Vec::new();
-    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+    for entry in list.split(';').map(str::trim).filter(|e| !e.is_empty()) {
         let (optional, rest) = match entry.strip_prefix("optional:") {
             Some(rest) => (true, rest),
             None => (false, entry),
@@ -614,13 +651,13 @@ fn check_override(value: &RawValue, issues: &mut Vec<ConfigIssue>) {
 /// their placeholders replaced (`spring.profiles.active: ${APP_ENV:local}`) as
 /// Spring binds them: from these documents and the environment. One that
 /// cannot be resolved is left out here; the load reports it with the rest.
-fn profile_settings(
-    documents: &[Document],
+fn profile_settings<'d>(
+    documents: impl Iterator<Item = &'d Document> + Clone,
     env: &BTreeMap<String, String>,
 ) -> Vec<(ProfileKey, RawValue)> {
     let ungated = || {
         documents
-            .iter()
+            .clone()
             .filter(|d| d.gate.is_none())
             .flat_map(|d| &d.values)
     };
@@ -641,62 +678,107 @@ fn profile_settings(
 /// bound keeps a cycle here from recursing without end).
 const MAX_IMPORT_DEPTH: usize = 8;
 
-/// The documents of `path`, each followed by the documents of the files its
-/// `spring.config.import` names, in order (so their values override the
-/// importing document's, and later imports earlier ones, as in Spring).
-fn read_file(path: &Path, profile_specific: bool, issues: &mut Vec<ConfigIssue>) -> Vec<Document> {
-    read_file_importing(path, profile_specific, issues, 0)
+/// Reads configuration files: their documents, and those of the files they
+/// import (each file imported once, as in Spring), with the placeholders
+/// of the loader's own keys (imports, activations) resolved against the
+/// environment.
+struct FileReader<'e> {
+    env: &'e BTreeMap<String, String>,
+    imported: std::collections::HashSet<PathBuf>,
 }
 
-fn read_file_importing(
-    path: &Path,
-    profile_specific: bool,
-    issues: &mut Vec<ConfigIssue>,
-    depth: usize,
-) -> Vec<Document> {
-    let mut out = Vec::new();
-    for document in read_documents(path, profile_specific, issues) {
-        let imports: Vec<RawValue> = document
-            .values
-            .iter()
-            .filter(|v| v.key.path == ["spring", "config", "import"])
-            .cloned()
-            .collect();
-        let gate = document.gate.clone();
-        out.push(document);
-        for import in imports {
-            for location in import.value.split(',').map(str::trim) {
-                if location.is_empty() {
-                    continue;
-                }
-                let Some(files) = import_location(path, location, &import, issues) else {
-                    continue;
-                };
-                if depth >= MAX_IMPORT_DEPTH {
-                    issues.push(ConfigIssue::Unsupported {
-                        key: import.written.clone(),
-                        origin: import.origin.clone(),
-                        reason: format!(
-                            "imports nest deeper than {MAX_IMPORT_DEPTH} files: is there a cycle?"
-                        ),
-                    });
-                    continue;
-                }
-                for file in files {
-                    for mut imported in
-                        read_file_importing(&file, profile_specific, issues, depth + 1)
-                    {
-                        // Imported under a profile condition: only with it.
-                        if imported.gate.is_none() {
-                            imported.gate.clone_from(&gate);
+impl<'e> FileReader<'e> {
+    fn new(env: &'e BTreeMap<String, String>) -> Self {
+        FileReader {
+            env,
+            imported: std::collections::HashSet::new(),
+        }
+    }
+
+    /// The documents of `path`, each followed by the documents of the files
+    /// its `spring.config.import` names, in order (so their values override
+    /// the importing document's, and later imports earlier ones, as in
+    /// Spring).
+    fn read_file(
+        &mut self,
+        path: &Path,
+        profile_specific: bool,
+        issues: &mut Vec<ConfigIssue>,
+    ) -> Vec<Document> {
+        self.read_file_importing(path, profile_specific, issues, 0)
+    }
+
+    fn read_file_importing(
+        &mut self,
+        path: &Path,
+        profile_specific: bool,
+        issues: &mut Vec<ConfigIssue>,
+        depth: usize,
+    ) -> Vec<Document> {
+        let mut out = Vec::new();
+        for document in read_documents(path, profile_specific, self.env, issues) {
+            let imports: Vec<RawValue> = document
+                .values
+                .iter()
+                .filter(|v| v.key.path == ["spring", "config", "import"])
+                .cloned()
+                .collect();
+            let gate = document.gate.clone();
+            out.push(document);
+            for import in imports {
+                let value = resolve_from_env(&import.value, self.env);
+                for location in value.split(',').map(str::trim) {
+                    if location.is_empty() {
+                        continue;
+                    }
+                    let Some(files) = import_location(path, location, &import, issues) else {
+                        continue;
+                    };
+                    if depth >= MAX_IMPORT_DEPTH {
+                        issues.push(ConfigIssue::Unsupported {
+                            key: import.written.clone(),
+                            origin: import.origin.clone(),
+                            reason: format!(
+                                "imports nest deeper than {MAX_IMPORT_DEPTH} files: is there a cycle?"
+                            ),
+                        });
+                        continue;
+                    }
+                    for file in files {
+                        // Imported once, where first declared.
+                        let identity =
+                            std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+                        if !self.imported.insert(identity) {
+                            continue;
                         }
-                        out.push(imported);
+                        for mut imported in
+                            self.read_file_importing(&file, profile_specific, issues, depth + 1)
+                        {
+                            // Imported under a profile condition: only with it.
+                            if imported.gate.is_none() {
+                                imported.gate.clone_from(&gate);
+                            }
+                            out.push(imported);
+                        }
                     }
                 }
             }
         }
+        out
     }
-    out
+}
+
+/// `${...}` in a value the loader reads itself (an import, an activation),
+/// resolved as Spring binds those: against the environment; what cannot be
+/// resolved is kept as written.
+fn resolve_from_env(text: &str, env: &BTreeMap<String, String>) -> String {
+    if !text.contains("${") {
+        return text.to_owned();
+    }
+    let nothing = BTreeMap::new();
+    Resolver::new(&nothing, env)
+        .resolve_text(text)
+        .unwrap_or_else(|_| text.to_owned())
 }
 
 /// The files one `spring.config.import` location names, as Spring reads
@@ -803,6 +885,7 @@ fn other_source_reason(scheme: &str) -> String {
 fn read_documents(
     path: &Path,
     profile_specific: bool,
+    env: &BTreeMap<String, String>,
     issues: &mut Vec<ConfigIssue>,
 ) -> Vec<Document> {
     if !path.is_file() {
@@ -859,7 +942,7 @@ fn read_documents(
                 };
                 match activation_key(&entry) {
                     Some(Activation::OnProfile) => {
-                        gate = Some(read_gate(&entry, origin, issues));
+                        gate = Some(read_gate(&entry, origin, env, issues));
                     }
                     Some(Activation::Misspelled(meant)) => {
                         // Read as a gate that never matches: its document is
@@ -944,8 +1027,13 @@ fn activation_key(entry: &YamlEntry) -> Option<Activation> {
     }
 }
 
-fn read_gate(entry: &YamlEntry, origin: Origin, issues: &mut Vec<ConfigIssue>) -> Gate {
-    let expression = entry.value.clone().unwrap_or_default();
+fn read_gate(
+    entry: &YamlEntry,
+    origin: Origin,
+    env: &BTreeMap<String, String>,
+    issues: &mut Vec<ConfigIssue>,
+) -> Gate {
+    let expression = resolve_from_env(&entry.value.clone().unwrap_or_default(), env);
     match ProfileCondition::parse(&expression) {
         Ok(condition) => Gate::When(condition),
         Err(reason) => {

@@ -27,9 +27,16 @@
 //! adds to them (directories, or files with their `-{profile}` variants;
 //! `optional:` and `file:` prefixes as in Spring); `SPRING_CONFIG_IMPORT`
 //! reads its files (and their `-{profile}` variants) above all of these,
-//! whatever the locations. A document's
+//! whatever the locations. As in Spring, the default places are one location
+//! group, and each `,`-separated entry of those variables another (`;`
+//! joins locations into one group): a group is read whole (its base files,
+//! then its profile files) and wins over the groups before it, so an
+//! additional location's `application.yml` wins over the default places'
+//! `application-prod.yml`. A document's
 //! `spring.config.import` reads more files after it, which override it
-//! (later imports win): a bare path is relative to the importing file,
+//! (later imports win; a file is imported once, where first named;
+//! `${...}` in it is resolved from the environment, as in
+//! `on-profile`): a bare path is relative to the importing file,
 //! `file:` to the working directory, `optional:` may be missing; a
 //! `configserver:`, `vault:` or other source is not read here (a warning when
 //! optional, else an error). When no `application.properties`, `.yml` or
