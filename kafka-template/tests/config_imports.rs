@@ -8,6 +8,16 @@ mod config_common;
 
 use config_common::{ConfigDir, messages, value};
 
+/// The configuration read from the default places (the working directory)
+/// with these variables, profile `prod` active.
+fn load_prod(vars: Vec<(String, String)>) -> kafka_template::KafkaConfig {
+    kafka_template::KafkaConfig::builder()
+        .env_source(vars)
+        .profiles(["prod"])
+        .load()
+        .expect("loads")
+}
+
 #[test]
 fn imported_files_override_their_importer_in_order() {
     let dir = ConfigDir::new();
@@ -76,13 +86,7 @@ fn springs_location_variables_replace_or_add_to_the_places_read() {
         "overrides/custom-prod.yml",
         "spring:\n  kafka:\n    producer:\n      acks: '0'\n",
     );
-    let load = |vars: Vec<(String, String)>| {
-        kafka_template::KafkaConfig::builder()
-            .env_source(vars)
-            .profiles(["prod"])
-            .load()
-            .expect("loads")
-    };
+    let load = load_prod;
     let mounted = format!("{}/", dir.file("mounted").display());
     let custom = format!(
         "optional:file:{}",
@@ -213,13 +217,7 @@ fn each_location_group_is_read_whole_above_the_groups_before_it() {
         "more/application.yml",
         "spring:\n  kafka:\n    client-id: from-more\n",
     );
-    let load = |vars: Vec<(String, String)>| {
-        kafka_template::KafkaConfig::builder()
-            .env_source(vars)
-            .profiles(["prod"])
-            .load()
-            .expect("loads")
-    };
+    let load = load_prod;
     let app = format!("{}/", dir.file("app").display());
     let etc = format!("{}/", dir.file("etc").display());
     let more = format!("{}/", dir.file("more").display());
