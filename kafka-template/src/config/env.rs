@@ -67,10 +67,39 @@ pub(crate) fn map_var(var: &str, existing: &[ConfigKey]) -> EnvKey {
     let owned_section = ["producer", "producers", "template"]
         .iter()
         .any(|section| words[0] == *section);
-    if owned_section {
+    if owned_section && !is_kubernetes_service_link(&words) {
         EnvKey::Unknown(format!("{}.{}", root.join("."), words.join(".")))
     } else {
         EnvKey::Unrelated
+    }
+}
+
+/// Whether the words after the prefix end as the variables Kubernetes sets
+/// for a Service (`<NAME>_SERVICE_HOST`, `<NAME>_SERVICE_PORT[_<PORT>]`,
+/// `<NAME>_PORT`, `<NAME>_PORT_<n>_<TCP|UDP|SCTP>[_PROTO|_PORT|_ADDR]`): a
+/// Service named `kafka-producer` gives every pod `KAFKA_PRODUCER_PORT`, which
+/// is no configuration of ours (Spring ignores what binds to nothing).
+fn is_kubernetes_service_link(words: &[&str]) -> bool {
+    let service = words.iter().position(|w| *w == "service");
+    if let Some(at) = service
+        && at > 0
+        && matches!(words.get(at + 1), Some(&"host" | &"port"))
+        && (words.len() == at + 2 || words[at + 1] == "port")
+    {
+        return true;
+    }
+    match words.iter().rposition(|w| *w == "port") {
+        Some(at) if at > 0 && at + 1 == words.len() => true,
+        Some(at) if at > 0 => {
+            let rest = &words[at + 1..];
+            rest.first()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                && rest
+                    .get(1)
+                    .is_some_and(|p| matches!(*p, "tcp" | "udp" | "sctp"))
+                && rest.len() <= 3
+        }
+        _ => false,
     }
 }
 
@@ -309,6 +338,28 @@ mod tests {
         assert_eq!(
             mapped("SPRING_KAFKA_PRODUCER_BATCH_SIZ", &[]),
             EnvKey::Unknown("spring.kafka.producer.batch.siz".to_owned())
+        );
+    }
+
+    #[test]
+    fn kubernetes_service_links_of_a_service_named_kafka_producer_are_not_ours() {
+        for var in [
+            "KAFKA_PRODUCER_SERVICE_HOST",
+            "KAFKA_PRODUCER_SERVICE_PORT",
+            "KAFKA_PRODUCER_SERVICE_PORT_METRICS",
+            "KAFKA_PRODUCER_PORT",
+            "KAFKA_PRODUCER_PORT_8080_TCP",
+            "KAFKA_PRODUCER_PORT_8080_TCP_ADDR",
+            "KAFKA_PRODUCER_PORT_8080_UDP_PROTO",
+            "KAFKA_TEMPLATE_SERVICE_HOST",
+            "KAFKA_PRODUCERS_PORT",
+        ] {
+            assert_eq!(mapped(var, &[]), EnvKey::Unrelated, "{var}");
+        }
+        // A typo of a real key is still reported.
+        assert_eq!(
+            mapped("KAFKA_PRODUCER_PORT_BATCH", &[]),
+            EnvKey::Unknown("kafka.producer.port.batch".to_owned())
         );
     }
 
