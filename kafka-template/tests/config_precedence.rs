@@ -209,3 +209,30 @@ fn a_source_only_wins_for_the_keys_it_sets() {
         })
     );
 }
+
+#[test]
+fn springs_connection_settings_win_over_the_same_java_properties() {
+    // Spring Boot 3.1+ puts the bootstrap servers and the security protocol
+    // of its own keys back after `properties.*` (KafkaConnectionDetails).
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  kafka:\n    bootstrap-servers: prod:9092\n    security:\n      protocol: SSL\n    producer:\n      properties:\n        bootstrap.servers: old:9092\n        security.protocol: PLAINTEXT\n",
+    );
+    let config = dir.builder().load().expect("loads");
+    let value = |java: &str| config_common::value(&config, None, java);
+    assert_eq!(value("bootstrap.servers").as_deref(), Some("prod:9092"));
+    assert_eq!(value("security.protocol").as_deref(), Some("SSL"));
+    // Only the property: it is used (the built-in localhost default does not
+    // displace it).
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring:\n  kafka:\n    properties:\n      bootstrap.servers: only:9092\n",
+    );
+    let config = dir.builder().load().expect("loads");
+    assert_eq!(
+        config_common::value(&config, None, "bootstrap.servers").as_deref(),
+        Some("only:9092")
+    );
+}

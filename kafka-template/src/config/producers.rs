@@ -402,6 +402,7 @@ pub(crate) fn build_producers(
                     put(&mut properties, name, &entry.value, entry);
                 }
             }
+            connection_details(&settings, &producer_scope, &mut properties);
             ssl_bundle(
                 entries,
                 &settings,
@@ -709,6 +710,52 @@ fn remember_name(scope: &Scope, entry: &RawValue, names: &mut BTreeMap<String, S
 }
 
 /// Sets (or replaces, keeping the place) a Java property.
+/// Spring Boot's connection details (3.1 and later): the producer's
+/// `bootstrap-servers` (else the common one) and `security.protocol` are put
+/// back over a `properties.bootstrap.servers` / `security.protocol`, as
+/// `KafkaAutoConfiguration` puts them after the properties. Only when written
+/// (the built-in `localhost:9092` default does not displace a property: Spring
+/// would, and connect to localhost), with a warning that the property is
+/// ignored, as it is in Spring.
+fn connection_details(
+    settings: &[(&RawValue, Scope, Setting, String)],
+    producer_scope: &Scope,
+    properties: &mut Vec<(ResolvedProperty, Provenance)>,
+) {
+    for setting in [Setting::BootstrapServers, Setting::SecurityProtocol] {
+        let Some(java_name) = setting.java_name() else {
+            continue;
+        };
+        let written = [producer_scope, &Scope::Common]
+            .into_iter()
+            .find_map(|scope| {
+                settings.iter().find(|(entry, s, kind, _)| {
+                    s == scope && *kind == setting && entry.origin != Origin::Default
+                })
+            });
+        let Some((entry, _, _, converted)) = written else {
+            continue;
+        };
+        // What the properties hold for it now: the setting itself (nothing
+        // to do), or a property put after it.
+        let Some((property, provenance)) = properties.iter().find(|(p, _)| p.key == java_name)
+        else {
+            continue;
+        };
+        if property.config_key == entry.key.display() {
+            continue;
+        }
+        tracing::warn!(
+            key = %provenance.written_key,
+            origin = %property.origin,
+            "ignored, as Spring Boot ignores it: {} (from {}) wins over a `{java_name}` property",
+            entry.written,
+            entry.origin
+        );
+        put(properties, java_name, converted, entry);
+    }
+}
+
 fn put(
     properties: &mut Vec<(ResolvedProperty, Provenance)>,
     java_name: &str,
