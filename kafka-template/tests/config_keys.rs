@@ -467,3 +467,22 @@ fn credentials_in_the_registry_url_are_not_described() {
     );
     assert!(!format!("{config:?}").contains("s3cr"));
 }
+
+#[test]
+fn yaml_as_spring_reads_it_lists_of_mappings_and_yaml_1_1_booleans() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "app:\n  routes:\n    - name: orders\n      topic: orders-v2\n    - name: audit\n      topic: audit-v1\nspring:\n  kafka:\n    client-id: ${app.routes[1].topic}\n    producer:\n      properties:\n        enable.idempotence: yes\n",
+    );
+    let config = dir.builder().load().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("audit-v1")
+    );
+    assert_eq!(
+        value(&config, None, "enable.idempotence").as_deref(),
+        Some("true")
+    );
+    assert_eq!(config.lookup("app.routes[0].name"), Some("orders"));
+}

@@ -336,29 +336,56 @@ fn flatten_value(
     }
     match value {
         Node::Mapping { pairs, .. } => flatten_mapping(pairs, at, out),
-        Node::Scalar { text, line, .. } => {
-            out.push(at.entry(Some(text), line));
+        Node::Scalar { text, plain, line } => {
+            out.push(at.entry(Some(yaml_1_1_boolean(text, plain)), line));
             Ok(())
         }
         Node::Sequence { items, line } => {
-            let mut texts = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    Node::Scalar { text, .. } => texts.push(text),
-                    other => {
-                        return Err(error_on_line(
-                            other.line(),
-                            format!(
-                                "'{}' is a list of lists or mappings; only lists of plain values are supported",
-                                at.path.join(".")
-                            ),
-                        ));
-                    }
-                }
+            if items.iter().all(|item| matches!(item, Node::Scalar { .. })) {
+                let texts: Vec<String> = items
+                    .into_iter()
+                    .filter_map(|item| match item {
+                        Node::Scalar { text, plain, .. } => Some(yaml_1_1_boolean(text, plain)),
+                        _ => None,
+                    })
+                    .collect();
+                out.push(at.entry(Some(texts.join(",")), line));
+                return Ok(());
             }
-            out.push(at.entry(Some(texts.join(",")), line));
+            // A list of mappings (or lists): indexed keys, `routes[0].name`,
+            // as Spring's YAML loader flattens it.
+            let Some(last) = at.path.len().checked_sub(1) else {
+                return Err(error_on_line(
+                    line,
+                    "a document must be a mapping of keys, not a list".to_owned(),
+                ));
+            };
+            for (index, item) in items.into_iter().enumerate() {
+                let key = at.path[last].clone();
+                at.path[last] = format!("{key}[{index}]");
+                let item_line = item.line();
+                let flattened = flatten_value(item, item_line, at, out);
+                at.path[last] = key;
+                flattened?;
+            }
             Ok(())
         }
+    }
+}
+
+/// A plain (unquoted) YAML 1.1 boolean, as Spring's SnakeYAML reads it:
+/// `yes`/`no`/`on`/`off` (any of their three casings) and `true`/`false`
+/// become `true` / `false`; any other text, and quoted text, as written.
+fn yaml_1_1_boolean(text: String, plain: bool) -> String {
+    if !plain {
+        return text;
+    }
+    match text.as_str() {
+        "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => "true".to_owned(),
+        "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            "false".to_owned()
+        }
+        _ => text,
     }
 }
 
@@ -469,8 +496,37 @@ mod tests {
             err.message,
             "a configuration document must be a mapping of keys to values"
         );
-        let err = parse_documents("a:\n  - x: 1\n").unwrap_err();
-        assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn lists_of_mappings_are_indexed_keys_as_spring_flattens_them() {
+        let documents =
+            parse_documents("app:\n  routes:\n    - name: a\n      to: [x, y]\n    - name: b\n")
+                .unwrap();
+        assert_eq!(
+            leaves(&documents[0]),
+            vec![
+                entry(&["app", "routes[0]", "name"], Some("a"), 3),
+                entry(&["app", "routes[0]", "to"], Some("x,y"), 4),
+                entry(&["app", "routes[1]", "name"], Some("b"), 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_yaml_1_1_booleans_read_as_springs_snakeyaml_reads_them() {
+        let documents =
+            parse_documents("a: yes\nb: Off\nc: 'yes'\nd: [on, NO, maybe]\ne: TRUE\n").unwrap();
+        assert_eq!(
+            leaves(&documents[0]),
+            vec![
+                entry(&["a"], Some("true"), 1),
+                entry(&["b"], Some("false"), 2),
+                entry(&["c"], Some("yes"), 3),
+                entry(&["d"], Some("true,false,maybe"), 4),
+                entry(&["e"], Some("true"), 5),
+            ]
+        );
     }
 
     #[test]
