@@ -220,24 +220,66 @@ fn profile_files_can_gate_their_own_documents() {
 #[test]
 fn malformed_gates_are_errors_with_their_origin() {
     let (dir, messages) = load_yaml_errors(
-        "kafka.client-id: a\n---\nspring.config.activate.on-profile: prod & eu | dev\nkafka.client-id: b\n---\nspring.config.activate.on-cloud-platform: kubernetes\nkafka.client-id: c\n",
+        "kafka.client-id: a\n---\nspring.config.activate.on-profile: prod & eu | dev\nkafka.client-id: b\n---\nspring.config.activate.on-cloud-platform: kubernetis\nkafka.client-id: c\n---\nspring.config.activate.on-cloud-fountain: x\nkafka.client-id: d\n",
         &[],
     );
     let file = dir.file("application.yml");
+    assert_eq!(messages.len(), 3, "{messages:?}");
     assert_eq!(
-        messages,
-        [
-            format!(
-                "invalid profile expression 'prod & eu | dev' for spring.config.activate.on-profile \
-                 (from {}:3): mixing '&' and '|' needs parentheses",
-                file.display()
-            ),
-            format!(
-                "spring.config.activate.on-cloud-platform (from {}:6) is not supported: only \
-                 on-profile can activate a document here; cloud platforms are not detected",
-                file.display()
-            ),
-        ]
+        messages[0],
+        format!(
+            "invalid profile expression 'prod & eu | dev' for spring.config.activate.on-profile \
+             (from {}:3): mixing '&' and '|' needs parentheses",
+            file.display()
+        )
+    );
+    assert!(
+        messages[1].contains("spring.config.activate.on-cloud-platform")
+            && messages[1].contains("kubernetis")
+            && messages[1].contains(&format!("{}:6", file.display()))
+            && messages[1].contains("kubernetes, azure_app_service"),
+        "{}",
+        messages[1]
+    );
+    assert!(
+        messages[2].contains("spring.config.activate.on-cloud-fountain")
+            && messages[2].contains("on-cloud-platform"),
+        "{}",
+        messages[2]
+    );
+}
+
+#[test]
+fn a_document_for_a_cloud_platform_applies_on_that_platform() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "kafka.client-id: local\n---\nspring.config.activate.on-cloud-platform: kubernetes\nkafka.client-id: in-k8s\n---\nspring:\n  config:\n    activate:\n      on-cloud-platform: cloud-foundry\n      on-profile: prod\nkafka.client-id: cf-prod\n",
+    );
+    let load = |vars: &[(&str, &str)], profiles: &[&str]| {
+        dir.builder()
+            .env_source(vars.iter().copied())
+            .profiles(profiles.iter().copied())
+            .load()
+            .expect("loads")
+    };
+    assert_eq!(load(&[], &[]).lookup("kafka.client-id"), Some("local"));
+    let k8s = [
+        ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+        ("KUBERNETES_SERVICE_PORT", "443"),
+    ];
+    assert_eq!(load(&k8s, &[]).lookup("kafka.client-id"), Some("in-k8s"));
+    // Both conditions must hold.
+    let cf = [("VCAP_APPLICATION", "{}")];
+    assert_eq!(load(&cf, &[]).lookup("kafka.client-id"), Some("local"));
+    assert_eq!(
+        load(&cf, &["prod"]).lookup("kafka.client-id"),
+        Some("cf-prod")
+    );
+    // spring.main.cloud-platform overrides the detection.
+    assert_eq!(
+        load(&[("SPRING_MAIN_CLOUD_PLATFORM", "KUBERNETES")], &[]).lookup("kafka.client-id"),
+        Some("in-k8s")
     );
 }
 

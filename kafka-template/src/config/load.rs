@@ -934,6 +934,7 @@ fn read_documents(
         .into_iter()
         .map(|document| {
             let mut gate = None;
+            let mut other_platform = false;
             let mut values = Vec::new();
             for entry in document.entries {
                 let origin = Origin::File {
@@ -955,12 +956,33 @@ fn read_documents(
                         });
                         gate = Some(Gate::Never);
                     }
+                    Some(Activation::OnCloudPlatform) => {
+                        let wanted =
+                            resolve_from_env(&entry.value.clone().unwrap_or_default(), env);
+                        match CloudPlatform::named(&wanted) {
+                            Some(platform) => {
+                                other_platform |= CloudPlatform::active(env) != platform;
+                            }
+                            None => {
+                                issues.push(ConfigIssue::InvalidValue {
+                                    key: entry.path.join("."),
+                                    value: wanted,
+                                    origin,
+                                    expected: format!(
+                                        "a cloud platform Spring Boot detects: {}",
+                                        CloudPlatform::ALL.map(|(_, name)| name).join(", ")
+                                    ),
+                                });
+                                other_platform = true;
+                            }
+                        }
+                    }
                     Some(Activation::Unsupported) => {
                         issues.push(ConfigIssue::Unsupported {
                             key: entry.path.join("."),
                             origin,
-                            reason: "only on-profile can activate a document here; \
-                                     cloud platforms are not detected"
+                            reason: "only on-profile and on-cloud-platform can activate a \
+                                     document"
                                 .to_owned(),
                         });
                         gate = Some(Gate::Never);
@@ -983,6 +1005,10 @@ fn read_documents(
                     }
                 }
             }
+            // On another cloud platform the document never applies.
+            if other_platform {
+                gate = Some(Gate::Never);
+            }
             Document {
                 profile_specific,
                 gate,
@@ -995,6 +1021,8 @@ fn read_documents(
 enum Activation {
     /// `spring.config.activate.on-profile` or our `kafka.config.activate.on-profile`.
     OnProfile,
+    /// `spring.config.activate.on-cloud-platform`.
+    OnCloudPlatform,
     /// Another `*.config.activate.*` condition.
     Unsupported,
     /// A typo of the on-profile gate (`spring.config.activte.on-profile`): the
@@ -1014,6 +1042,9 @@ fn activation_key(entry: &YamlEntry) -> Option<Activation> {
     let distance = edit_distance(config, "config")
         + edit_distance(activate, "activate")
         + edit_distance(condition, "onprofile");
+    if config == "config" && activate == "activate" && condition == "oncloudplatform" {
+        return Some(Activation::OnCloudPlatform);
+    }
     match distance {
         0 => Some(Activation::OnProfile),
         _ if config == "config" && activate == "activate" && distance > 2 => {
@@ -1024,6 +1055,78 @@ fn activation_key(entry: &YamlEntry) -> Option<Activation> {
             written[0]
         ))),
         _ => None,
+    }
+}
+
+/// Spring Boot's `CloudPlatform`: the one this process runs on, from
+/// `SPRING_MAIN_CLOUD_PLATFORM` if set, else detected from the variables
+/// each platform sets, as Spring detects it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CloudPlatform {
+    None,
+    CloudFoundry,
+    Heroku,
+    Sap,
+    Nomad,
+    Kubernetes,
+    AzureAppService,
+}
+
+impl CloudPlatform {
+    const ALL: [(CloudPlatform, &'static str); 7] = [
+        (CloudPlatform::None, "none"),
+        (CloudPlatform::CloudFoundry, "cloud_foundry"),
+        (CloudPlatform::Heroku, "heroku"),
+        (CloudPlatform::Sap, "sap"),
+        (CloudPlatform::Nomad, "nomad"),
+        (CloudPlatform::Kubernetes, "kubernetes"),
+        (CloudPlatform::AzureAppService, "azure_app_service"),
+    ];
+
+    /// The platform a value names, as Spring binds an enum leniently
+    /// (`kubernetes`, `KUBERNETES`, `cloud-foundry`, `CloudFoundry`).
+    fn named(text: &str) -> Option<CloudPlatform> {
+        let squeeze = |s: &str| {
+            s.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+                .collect::<String>()
+        };
+        let wanted = squeeze(text);
+        Self::ALL
+            .iter()
+            .find(|(_, name)| squeeze(name) == wanted)
+            .map(|(platform, _)| *platform)
+    }
+
+    fn active(env: &BTreeMap<String, String>) -> CloudPlatform {
+        if let Some(platform) = env_var(env, "SPRING_MAIN_CLOUD_PLATFORM").and_then(Self::named) {
+            return platform;
+        }
+        let set = |name: &str| env.contains_key(name);
+        if set("VCAP_APPLICATION") || set("VCAP_SERVICES") {
+            CloudPlatform::CloudFoundry
+        } else if set("DYNO") {
+            CloudPlatform::Heroku
+        } else if set("HC_LANDSCAPE") {
+            CloudPlatform::Sap
+        } else if set("NOMAD_ALLOC_ID") {
+            CloudPlatform::Nomad
+        } else if set("KUBERNETES_SERVICE_HOST") && set("KUBERNETES_SERVICE_PORT") {
+            CloudPlatform::Kubernetes
+        } else if [
+            "WEBSITE_SITE_NAME",
+            "WEBSITE_INSTANCE_ID",
+            "WEBSITE_RESOURCE_GROUP",
+            "WEBSITE_SKU",
+        ]
+        .iter()
+        .all(|name| set(name))
+        {
+            CloudPlatform::AzureAppService
+        } else {
+            CloudPlatform::None
+        }
     }
 }
 

@@ -46,7 +46,12 @@
 //! earlier ones; a document with `spring.config.activate.on-profile` (or
 //! `kafka.config.activate.on-profile`) applies only when its profile
 //! expression (`prod`, `!prod`, `prod & eu`, `dev | test`, `a, b`) matches the
-//! active profiles.
+//! active profiles; one with `spring.config.activate.on-cloud-platform`
+//! (`kubernetes`, `cloud_foundry`, `heroku`, `sap`, `nomad`,
+//! `azure_app_service`, `none`) only on that platform, detected from the
+//! environment as Spring Boot detects it (`KUBERNETES_SERVICE_HOST` and
+//! `_PORT`, `VCAP_APPLICATION`, ...) unless `SPRING_MAIN_CLOUD_PLATFORM`
+//! names it.
 //!
 //! # Profiles
 //!
