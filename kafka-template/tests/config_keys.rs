@@ -424,6 +424,19 @@ fn springs_jaas_login_becomes_sasl_jaas_config() {
             .unwrap()
             .contains("\"bob\"")
     );
+
+    // The password from the environment (a secret kept out of the file), as
+    // Spring binds SPRING_KAFKA_JAAS_OPTIONS_PASSWORD into the options map.
+    let (_dir, config) = load_yaml(
+        &yaml.replace("        password: al\"ice-secret\n", ""),
+        &[("SPRING_KAFKA_JAAS_OPTIONS_PASSWORD", "from-env-secret")],
+    );
+    assert_eq!(
+        value(&config, None, "sasl.jaas.config").as_deref(),
+        Some(
+            "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"from-env-secret\" username=\"alice\";"
+        )
+    );
 }
 
 #[test]

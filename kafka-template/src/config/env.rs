@@ -161,17 +161,20 @@ fn read_words(
             }
             None
         }
-        Node::JavaProperties | Node::Topics => {
+        // Map keys: the one a file writes with these letters (so that
+        // `..._JAAS_OPTIONS_USEKEYTAB` finds `useKeyTab`), else the words as
+        // Spring's environment mapping joins them.
+        Node::JavaProperties | Node::Topics | Node::JaasOptions => {
             if words.is_empty() {
                 return None;
             }
             let spelled = words.concat();
             let known = existing_child(prefix, &spelled, existing);
             Some(vec![known.unwrap_or_else(|| {
-                if matches!(node, Node::JavaProperties) {
-                    words.join(".")
-                } else {
+                if matches!(node, Node::Topics) {
                     words.join("-")
+                } else {
+                    words.join(".")
                 }
             })])
         }
@@ -200,7 +203,7 @@ fn read_words(
                 })
             })
         }
-        Node::Ignored | Node::ProfileGroups | Node::JaasOptions => None,
+        Node::Ignored | Node::ProfileGroups => None,
     }
 }
 
