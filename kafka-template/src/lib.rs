@@ -86,7 +86,10 @@
 //!   given to [`KafkaTemplateBuilder::tracer_provider`]), whose sampler
 //!   decides at the start of each send: a span it drops costs its ids only.
 //!   (Without the `opentelemetry` cargo feature it is a [`tracing`] span at
-//!   `INFO` with target [`observation::SEND_SPAN_TARGET`].)
+//!   `INFO` with target [`observation::SEND_SPAN_TARGET`].) Each send is also
+//!   timed as Micrometer times Spring's `spring.kafka.template` observation:
+//!   the histogram [`observation::SEND_TIMER`] in the `metrics` facade, with
+//!   Spring's tags and `error`.
 //! - `trace-propagation-enabled` (default `true`; the `opentelemetry` cargo
 //!   feature, on by default): the W3C trace context of the send span
 //!   (sampled or not, so that consumers follow the producer's decision), or

@@ -229,6 +229,9 @@ pub(crate) struct TemplateInner {
     /// Where send spans come from: set when `template.observation-enabled`
     /// is on.
     tracer: Option<crate::observation::SendTracer>,
+    /// Spring's `spring.kafka.template` timer of each send, when
+    /// `template.observation-enabled`.
+    send_timers: Option<crate::observation::SendTimers>,
 }
 
 /// Sends records to Kafka: derived [`KafkaRecord`] types, or raw
@@ -562,6 +565,13 @@ impl KafkaTemplateBuilder {
             self.tracer
                 .unwrap_or_else(crate::observation::SendTracer::global)
         });
+        let send_timers = settings.observation_enabled.then(|| {
+            crate::observation::SendTimers::new(
+                self.producer_name
+                    .as_deref()
+                    .unwrap_or(crate::observation::DEFAULT_TEMPLATE_NAME),
+            )
+        });
         Ok(KafkaTemplate {
             inner: Arc::new(TemplateInner {
                 backend,
@@ -582,6 +592,7 @@ impl KafkaTemplateBuilder {
                 making_route: Mutex::default(),
                 dev_broker,
                 tracer,
+                send_timers,
             }),
         })
     }
@@ -1069,6 +1080,11 @@ impl KafkaTemplate {
         // records it) ends with the record's outcome: in the outcome's
         // callback, or in `dispatch` for an error before buffering.
         let mut trace = None;
+        let timing = self
+            .inner
+            .send_timers
+            .as_ref()
+            .map(|timers| timers.start(&record.topic));
         let span = if settings.observation_enabled || settings.trace_propagation_enabled {
             let client_id = match target {
                 Target::Producer(producer) => Some(producer.config().client_id()),
@@ -1084,6 +1100,7 @@ impl KafkaTemplate {
         } else {
             None
         };
+        let watch = crate::observation::SendWatch { span, timing };
         // The trace context goes into the record's own headers where the
         // record is kept as sent: by the mock, and for the failure journal.
         if (matches!(target, Target::Mock(..)) || observers.journal.is_some())
@@ -1108,8 +1125,8 @@ impl KafkaTemplate {
                     }),
                     Err(error) => Err(SendError::new(error, record)),
                 };
-                if let Some(span) = span {
-                    guarded("send span", || observed(&span, &result));
+                if !watch.is_idle() {
+                    guarded("send span", || observed(&watch, &result));
                 }
                 Observers::finish(Some(observers.clone()), result, reply);
                 return Ok(());
@@ -1127,12 +1144,12 @@ impl KafkaTemplate {
         // and dropped on the sender's thread, a cache line passed between
         // cores for every record.
         let heard = (!observers.quiet).then(|| observers.clone());
-        let in_flight = span.clone();
+        let in_flight = watch.clone();
         let callback = move |result| {
-            if let Some(span) = in_flight {
+            if !in_flight.is_idle() {
                 // The span's end runs the application's span processor (or
                 // tracing layers): its panic must not drop the reply.
-                guarded("send span", || observed(&span, &result));
+                guarded("send span", || observed(&in_flight, &result));
             }
             // Without a journal the outcome goes on as it came: matching it
             // in a tuple with `kept` would copy it, on every record.
@@ -1164,11 +1181,11 @@ impl KafkaTemplate {
                 Err(PendingEnqueue(Box::pin(async move {
                     match sent.await {
                         Ok(()) => Ok(()),
-                        Err(error) => refused(span, observers, error).await,
+                        Err(error) => refused(watch, observers, error).await,
                     }
                 })))
             }
-            Err(TrySendError::Refused(error)) => Err(refused(span, observers, error)),
+            Err(TrySendError::Refused(error)) => Err(refused(watch, observers, error)),
         }
     }
 
@@ -1617,12 +1634,12 @@ impl Observers {
 /// and the observers hear of it now, unless a failure journal must store it
 /// first (a write, awaited with the returned future).
 fn refused(
-    span: Option<crate::observation::SendSpan>,
+    watch: crate::observation::SendWatch,
     observers: &Observers,
     error: SendError,
 ) -> PendingEnqueue<'_> {
-    if let Some(span) = span {
-        crate::observation::record_outcome(&span, Err(error.error()));
+    if !watch.is_idle() {
+        guarded("send span", || watch.finish(Err(error.error())));
     }
     if observers.journal.is_none() {
         observers.heard_failure(&error);
@@ -1655,13 +1672,14 @@ impl std::fmt::Debug for PendingEnqueue<'_> {
     }
 }
 
-/// Records a send's outcome on its span, which then ends with the last handle.
-fn observed(span: &crate::observation::SendSpan, result: &Result<SentRecord, SendError>) {
+/// Records a send's outcome on its span (which then ends with the last
+/// handle) and in its timer.
+fn observed(watch: &crate::observation::SendWatch, result: &Result<SentRecord, SendError>) {
     let outcome = match result {
         Ok(sent) => Ok(&sent.metadata),
         Err(error) => Err(error.error()),
     };
-    crate::observation::record_outcome(span, outcome);
+    watch.finish(outcome);
 }
 
 /// A record in the producer's buffer; resolves to its [`SendResult`] or error.

@@ -24,11 +24,43 @@ mod log;
 mod otel;
 #[cfg(feature = "opentelemetry")]
 mod span_names;
+mod timer;
 
 #[cfg(not(feature = "opentelemetry"))]
 pub(crate) use log::{SendSpan, SendTracer, observe_send, record_outcome};
 #[cfg(feature = "opentelemetry")]
 pub(crate) use otel::{SendSpan, SendTracer, observe_send, record_outcome};
+pub use timer::{DEFAULT_TEMPLATE_NAME, SEND_TIMER};
+pub(crate) use timer::{SendTimers, SendTiming};
+
+/// What watches one send: its span (when observation is on and the sampler
+/// records it) and its timer (when observation is on).
+#[derive(Clone, Default)]
+pub(crate) struct SendWatch {
+    pub span: Option<SendSpan>,
+    pub timing: Option<SendTiming>,
+}
+
+impl SendWatch {
+    /// Whether nothing watches the send.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.span.is_none() && self.timing.is_none()
+    }
+
+    /// Records the outcome: on the span, which then ends with its last
+    /// handle, and in the timer.
+    pub(crate) fn finish(
+        &self,
+        outcome: Result<&kafka_core::RecordMetadata, &kafka_core::KafkaError>,
+    ) {
+        if let Some(timing) = &self.timing {
+            timing.finish(outcome.map(drop));
+        }
+        if let Some(span) = &self.span {
+            record_outcome(span, outcome);
+        }
+    }
+}
 
 /// The version of OpenTelemetry's semantic conventions whose messaging span
 /// names and attributes the send span follows. Later versions (1.45 on) rename

@@ -1,0 +1,128 @@
+//! The timer of Spring's send observation: with
+//! `template.observation-enabled`, Spring Kafka observes each send as
+//! `spring.kafka.template`, and Micrometer's default meter handler makes it a
+//! timer of that name, tagged with the observation's low-cardinality keys
+//! (`KafkaTemplateObservation`) and `error`. Here the same timer, published to
+//! the [`metrics`] facade as a histogram of seconds, so that the Prometheus
+//! recorder shows `spring_kafka_template_seconds_count` / `_sum` as
+//! Micrometer's does.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use kafka_core::KafkaError;
+use metrics::{Histogram, Label};
+
+/// The histogram's name in the facade: Micrometer's timer
+/// `spring.kafka.template`, with the `seconds` its Prometheus registry adds.
+pub const SEND_TIMER: &str = "spring.kafka.template.seconds";
+
+/// The `spring.kafka.template.name` of the default template: the bean name
+/// Spring Boot gives its auto-configured `KafkaTemplate`.
+pub const DEFAULT_TEMPLATE_NAME: &str = "kafkaTemplate";
+
+/// The send timers of one template, a histogram per topic and outcome.
+pub(crate) struct SendTimers {
+    template_name: Arc<str>,
+    topics: Mutex<HashMap<Arc<str>, Arc<TopicTimers>>>,
+}
+
+/// The histograms of one topic: of successful sends, and per error kind.
+struct TopicTimers {
+    topic: Arc<str>,
+    ok: Histogram,
+    errors: Mutex<HashMap<&'static str, Histogram>>,
+}
+
+/// One send being timed.
+#[derive(Clone)]
+pub(crate) struct SendTiming {
+    started: Instant,
+    timers: Arc<TopicTimers>,
+    template_name: Arc<str>,
+}
+
+impl std::fmt::Debug for SendTimers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SendTimers")
+            .field("template_name", &self.template_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SendTimers {
+    /// The timers of the template named `template_name`.
+    pub(crate) fn new(template_name: &str) -> Self {
+        metrics::describe_histogram!(
+            SEND_TIMER,
+            metrics::Unit::Seconds,
+            "Spring's KafkaTemplate observation: the time from a send to its outcome"
+        );
+        SendTimers {
+            template_name: template_name.into(),
+            topics: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Starts timing a send to `topic`.
+    pub(crate) fn start(&self, topic: &str) -> SendTiming {
+        let started = Instant::now();
+        let mut topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        let timers = match topics.get(topic) {
+            Some(timers) => Arc::clone(timers),
+            None => {
+                let topic: Arc<str> = topic.into();
+                let timers = Arc::new(TopicTimers {
+                    ok: histogram(&self.template_name, &topic, "none"),
+                    topic: Arc::clone(&topic),
+                    errors: Mutex::new(HashMap::new()),
+                });
+                topics.insert(topic, Arc::clone(&timers));
+                timers
+            }
+        };
+        SendTiming {
+            started,
+            timers,
+            template_name: Arc::clone(&self.template_name),
+        }
+    }
+}
+
+impl SendTiming {
+    /// Records the send's time, tagged with its outcome (`error` is `none`,
+    /// or the error's kind: the broker's code name, or the client's kind).
+    pub(crate) fn finish(&self, outcome: Result<(), &KafkaError>) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        match outcome {
+            Ok(()) => self.timers.ok.record(seconds),
+            Err(error) => {
+                let kind = error.kind_name();
+                let mut errors = self
+                    .timers
+                    .errors
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                errors
+                    .entry(kind)
+                    .or_insert_with(|| histogram(&self.template_name, &self.timers.topic, kind))
+                    .record(seconds);
+            }
+        }
+    }
+}
+
+/// The histogram of one template, topic and outcome, with the tags of
+/// Spring's `DefaultKafkaTemplateObservationConvention`.
+fn histogram(template_name: &str, topic: &str, error: &str) -> Histogram {
+    let labels = vec![
+        Label::new("error", error.to_owned()),
+        Label::new("messaging.destination.kind", "topic"),
+        Label::new("messaging.destination.name", topic.to_owned()),
+        Label::new("messaging.operation", "publish"),
+        Label::new("messaging.system", "kafka"),
+        Label::new("spring.kafka.template.name", template_name.to_owned()),
+    ];
+    metrics::histogram!(SEND_TIMER, labels)
+}

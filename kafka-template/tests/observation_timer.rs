@@ -1,0 +1,81 @@
+//! Spring's observation timer: with `template.observation-enabled`, each
+//! send is timed as Micrometer's default meter handler times Spring Kafka's
+//! `spring.kafka.template` observation, with its tags, and shows in a
+//! Prometheus scrape as `spring_kafka_template_seconds_count` / `_sum`.
+
+mod config_common;
+
+use config_common::load_yaml;
+use kafka_template::core::{KafkaError, ProducerRecord};
+use kafka_template::{KafkaTemplate, MockProducer};
+use metrics_exporter_prometheus::PrometheusBuilder;
+
+/// The lines of the Prometheus text whose name starts with `name`.
+fn lines<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(name)).collect()
+}
+
+#[test]
+fn each_send_is_timed_as_springs_template_observation() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let mock = MockProducer::new(2);
+    metrics::with_local_recorder(&recorder, || {
+        let (_dir, config) = load_yaml("kafka:\n  template:\n    observation-enabled: true\n", &[]);
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .config(config)
+            .build()
+            .expect("template");
+        for i in 0..3 {
+            template
+                .try_enqueue_with_callback(ProducerRecord::new("orders", format!("{i}")), |_| {})
+                .expect("sent at once");
+        }
+        mock.fail_next(KafkaError::DeliveryTimeout {
+            topic: "orders".into(),
+            partition: 0,
+            delivery_timeout: std::time::Duration::from_secs(120),
+            last_error: None,
+        });
+        template
+            .try_enqueue_with_callback(ProducerRecord::new("orders", "late"), |_| {})
+            .expect("buffered");
+    });
+    let text = handle.render();
+    let counts = lines(&text, "spring_kafka_template_seconds_count");
+    let ok = counts
+        .iter()
+        .find(|l| l.contains("error=\"none\""))
+        .unwrap_or_else(|| panic!("{text}"));
+    for tag in [
+        "messaging_destination_kind=\"topic\"",
+        "messaging_destination_name=\"orders\"",
+        "messaging_operation=\"publish\"",
+        "messaging_system=\"kafka\"",
+        "spring_kafka_template_name=\"kafkaTemplate\"",
+    ] {
+        assert!(ok.contains(tag), "{tag} in {ok}");
+    }
+    assert!(ok.ends_with(" 3"), "{ok}");
+    let failed = counts
+        .iter()
+        .find(|l| l.contains("error=\"delivery_timeout\""))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(failed.ends_with(" 1"), "{failed}");
+    assert_eq!(lines(&text, "spring_kafka_template_seconds_sum").len(), 2);
+}
+
+#[test]
+fn without_observation_nothing_is_timed() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        let template = KafkaTemplate::mock_builder(MockProducer::new(1))
+            .build()
+            .expect("template");
+        template
+            .try_enqueue_with_callback(ProducerRecord::new("orders", "v"), |_| {})
+            .expect("sent");
+    });
+    assert!(!handle.render().contains("spring_kafka_template"));
+}
