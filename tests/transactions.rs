@@ -87,6 +87,17 @@ async fn committed_are_visible_and_aborted_never(kafka: &Kafka) -> TransactionPr
     let sentinel = send(&producer, &topic, 0, &named("c", 5..10)).await;
     producer.commit_transaction().await.expect("commit");
     await_all(sentinel).await;
+    // Java's KafkaProducerMetrics: the time spent in each call, summed.
+    let metrics = producer.metrics();
+    for (call, total) in [
+        ("init", metrics.txn_init_time_total),
+        ("begin", metrics.txn_begin_time_total),
+        ("commit", metrics.txn_commit_time_total),
+        ("abort", metrics.txn_abort_time_total),
+    ] {
+        assert!(total > Duration::ZERO, "txn-{call}-time-ns-total");
+    }
+    assert_eq!(metrics.txn_send_offsets_time_total, Duration::ZERO);
     producer.close(LIMIT).await;
 
     let committed = kafka.read(&topic, 10, Duration::from_secs(10), true);

@@ -16,7 +16,7 @@ use crate::accumulator::{
 use crate::config::{ConfigError, ProducerConfig};
 use crate::error::{KafkaError, SendError, TrySendError};
 use crate::metadata::{Cluster, Metadata, TopicMetadata, wall_clock_ms};
-use crate::metrics::{MetricValue, MetricsSnapshot, ProducerMetrics, WindowConfig};
+use crate::metrics::{CallTimes, MetricValue, MetricsSnapshot, ProducerMetrics, WindowConfig};
 use crate::partitioner::{PartitionChoice, Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, SentRecord};
 use crate::sender::{Connector, Finished, ProducerShared, Sender};
@@ -656,6 +656,7 @@ impl KafkaProducer {
                 // max.block.ms bounds metadata and buffer waits together.
                 let deadline = Instant::now() + config.max_block();
                 let wakeup = shared.wakeup.clone();
+                let waiting_since = std::time::Instant::now();
                 let cluster = shared
                     .metadata
                     .wait_for(
@@ -665,7 +666,9 @@ impl KafkaProducer {
                         config.max_block(),
                         || wakeup.notify_one(),
                     )
-                    .await?;
+                    .await;
+                CallTimes::add(&shared.metrics.call_times.metadata_wait, waiting_since);
+                let cluster = cluster?;
                 let topic = known_topic(&cluster, &record.topic)?;
                 let choice = choose(&self.inner.partitioner, record, topic, &cluster)?;
                 // As Java's `doSend` (nowMs += waitedOnMetadataMs): the send
@@ -683,6 +686,7 @@ impl KafkaProducer {
     /// has run, as Java's `flush` does. A callback must therefore not wait
     /// for something the flushing task does after `flush` returns.
     pub async fn flush(&self) {
+        let started = std::time::Instant::now();
         let accumulator = &self.inner.shared.accumulator;
         accumulator.begin_flush();
         struct EndFlush<'a>(&'a RecordAccumulator);
@@ -698,6 +702,8 @@ impl KafkaProducer {
         for batch in accumulator.incomplete() {
             batch.wait_settled().await;
         }
+        let metrics = &self.inner.shared.metrics;
+        CallTimes::add(&metrics.call_times.flush, started);
         // Everything flushed has its outcome: the facade gets exact totals.
         self.inner.shared.publish_metrics();
     }
@@ -746,6 +752,24 @@ impl KafkaProducer {
     }
 
     async fn run_txn_op(&self, operation: &'static str, op: TxnOp) -> Result<(), TransactionError> {
+        let started = std::time::Instant::now();
+        let times = &self.inner.shared.metrics.call_times;
+        let total = match &op {
+            TxnOp::Init => &times.txn_init,
+            TxnOp::End { commit: true } => &times.txn_commit,
+            TxnOp::End { commit: false } => &times.txn_abort,
+            TxnOp::SendOffsets { .. } => &times.txn_send_offsets,
+        };
+        let outcome = self.run_txn_op_untimed(operation, op).await;
+        CallTimes::add(total, started);
+        outcome
+    }
+
+    async fn run_txn_op_untimed(
+        &self,
+        operation: &'static str,
+        op: TxnOp,
+    ) -> Result<(), TransactionError> {
         let txn = self.txn(operation)?;
         let commit = op == TxnOp::End { commit: true };
         let id = txn.start(op)?;
@@ -808,7 +832,11 @@ impl KafkaProducer {
     /// or [`abort_transaction`](Self::abort_transaction). Local only: the
     /// coordinator learns of the transaction with its first partition.
     pub fn begin_transaction(&self) -> Result<(), TransactionError> {
-        self.txn("begin_transaction")?.begin()
+        let started = std::time::Instant::now();
+        let begun = self.txn("begin_transaction").and_then(|txn| txn.begin());
+        let times = &self.inner.shared.metrics.call_times;
+        CallTimes::add(&times.txn_begin, started);
+        begun
     }
 
     /// Commits the transaction (Java's `commitTransaction`): sends every

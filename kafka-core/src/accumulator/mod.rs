@@ -464,6 +464,7 @@ impl RecordAccumulator {
                     });
                 }
                 Err(ReserveError::Timeout) => {
+                    self.accounting.metrics.record_buffer_exhausted();
                     break Err(KafkaError::BufferExhausted {
                         max_block: self.config.max_block,
                         buffer_memory: self.config.buffer_memory,

@@ -180,6 +180,8 @@ struct Sensors {
     throttle: AvgMax,
     /// Nanoseconds appends waited for buffer memory.
     bufferpool_wait: Meter,
+    /// Sends refused because buffer memory stayed full (`buffer-exhausted-*`).
+    buffer_exhausted: Meter,
     connection_creation: Meter,
     connection_close: Meter,
     batch_split: Meter,
@@ -215,6 +217,27 @@ impl Traffic {
     }
 }
 
+/// Nanoseconds spent in the producer's calls, as Java's
+/// `KafkaProducerMetrics` sums them (`<call>-time-ns-total`).
+#[derive(Debug, Default)]
+pub(crate) struct CallTimes {
+    pub flush: AtomicU64,
+    pub metadata_wait: AtomicU64,
+    pub txn_init: AtomicU64,
+    pub txn_begin: AtomicU64,
+    pub txn_send_offsets: AtomicU64,
+    pub txn_commit: AtomicU64,
+    pub txn_abort: AtomicU64,
+}
+
+impl CallTimes {
+    /// Adds the time since `started` to `total`.
+    pub fn add(total: &AtomicU64, started: std::time::Instant) {
+        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        total.fetch_add(ns, Ordering::Relaxed);
+    }
+}
+
 /// The producer's counters and statistics.
 #[derive(Debug)]
 pub(crate) struct ProducerMetrics {
@@ -247,6 +270,8 @@ pub(crate) struct ProducerMetrics {
     pub requests_in_flight: AtomicU64,
     /// When metadata was last fetched successfully (`metadata-age`).
     last_metadata_update: Mutex<Option<std::time::Instant>>,
+    /// Nanoseconds spent in the calls Java's `KafkaProducerMetrics` times.
+    pub call_times: CallTimes,
     errors_by_kind: Mutex<BTreeMap<&'static str, u64>>,
     sensors: Mutex<Sensors>,
     facade: Mutex<facade::Publisher>,
@@ -262,6 +287,10 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn nanos(total: &AtomicU64) -> Duration {
+    Duration::from_nanos(total.load(Ordering::Relaxed))
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -342,6 +371,7 @@ impl ProducerMetrics {
             connections_closed: AtomicU64::new(0),
             requests_in_flight: AtomicU64::new(0),
             last_metadata_update: Mutex::new(None),
+            call_times: CallTimes::default(),
             errors_by_kind: Mutex::new(BTreeMap::new()),
             sensors: Mutex::new(Sensors::default()),
             facade: Mutex::new(facade::Publisher::default()),
@@ -563,6 +593,14 @@ impl ProducerMetrics {
             .record(&self.window, ns, now);
     }
 
+    /// A send refused because buffer memory stayed full for `max.block.ms`.
+    pub fn record_buffer_exhausted(&self) {
+        let now = self.now_ms();
+        lock(&self.sensors)
+            .buffer_exhausted
+            .record(&self.window, 1.0, now);
+    }
+
     /// Everything now, as the typed snapshot.
     pub fn snapshot(&self, buffer: BufferState) -> MetricsSnapshot {
         let now = self.now_ms();
@@ -636,6 +674,15 @@ impl ProducerMetrics {
             waiting_appends: buffer.waiting,
             bufferpool_wait_time_total: Duration::from_nanos(count(s.bufferpool_wait.total())),
             bufferpool_wait_ratio: s.bufferpool_wait.rate_per(window, now, 1e-6),
+            buffer_exhausted_total: count(s.buffer_exhausted.total()),
+            buffer_exhausted_rate: s.buffer_exhausted.rate(window, now),
+            flush_time_total: nanos(&self.call_times.flush),
+            metadata_wait_time_total: nanos(&self.call_times.metadata_wait),
+            txn_init_time_total: nanos(&self.call_times.txn_init),
+            txn_begin_time_total: nanos(&self.call_times.txn_begin),
+            txn_send_offsets_time_total: nanos(&self.call_times.txn_send_offsets),
+            txn_commit_time_total: nanos(&self.call_times.txn_commit),
+            txn_abort_time_total: nanos(&self.call_times.txn_abort),
             request_latency_avg: duration_ms(latency_avg),
             request_latency_max: duration_ms(latency_max),
             request_latency_avg_ms: latency_avg,
@@ -793,6 +840,27 @@ pub struct MetricsSnapshot {
     pub bufferpool_wait_time_total: Duration,
     /// The fraction of time sends waited for buffer space (`bufferpool-wait-ratio`).
     pub bufferpool_wait_ratio: f64,
+    /// Sends refused because buffer memory stayed full for `max.block.ms`
+    /// (`buffer-exhausted-total`).
+    pub buffer_exhausted_total: u64,
+    /// Per second (`buffer-exhausted-rate`).
+    pub buffer_exhausted_rate: f64,
+    /// Time spent in `flush` (`flush-time-ns-total`).
+    pub flush_time_total: Duration,
+    /// Time sends waited for their topic's metadata
+    /// (`metadata-wait-time-ns-total`).
+    pub metadata_wait_time_total: Duration,
+    /// Time spent in `init_transactions` (`txn-init-time-ns-total`).
+    pub txn_init_time_total: Duration,
+    /// Time spent in `begin_transaction` (`txn-begin-time-ns-total`).
+    pub txn_begin_time_total: Duration,
+    /// Time spent in `send_offsets_to_transaction`
+    /// (`txn-send-offsets-time-ns-total`).
+    pub txn_send_offsets_time_total: Duration,
+    /// Time spent in `commit_transaction` (`txn-commit-time-ns-total`).
+    pub txn_commit_time_total: Duration,
+    /// Time spent in `abort_transaction` (`txn-abort-time-ns-total`).
+    pub txn_abort_time_total: Duration,
     /// Average time from writing a Produce request to its response (Java: `request-latency-avg`).
     pub request_latency_avg: Duration,
     /// Longest such time (Java: `request-latency-max`).
@@ -923,6 +991,15 @@ metric_table! {
     WaitingThreads = ("waiting-threads", Gauge, "The number of user threads blocked waiting for buffer memory to enqueue their records");
     BufferpoolWaitTimeNsTotal = ("bufferpool-wait-time-ns-total", Counter, "The total time in nanoseconds an appender waits for space allocation.");
     BufferpoolWaitRatio = ("bufferpool-wait-ratio", Gauge, "The fraction of time an appender waits for space allocation.");
+    BufferExhaustedRate = ("buffer-exhausted-rate", Gauge, "The average per-second number of record sends that are dropped due to buffer exhaustion");
+    BufferExhaustedTotal = ("buffer-exhausted-total", Counter, "The total number of record sends that are dropped due to buffer exhaustion");
+    FlushTimeNsTotal = ("flush-time-ns-total", Counter, "Total time producer has spent in flush in nanoseconds.");
+    MetadataWaitTimeNsTotal = ("metadata-wait-time-ns-total", Counter, "Total time producer has spent waiting on topic metadata in nanoseconds.");
+    TxnInitTimeNsTotal = ("txn-init-time-ns-total", Counter, "Total time producer has spent in initTransactions in nanoseconds.");
+    TxnBeginTimeNsTotal = ("txn-begin-time-ns-total", Counter, "Total time producer has spent in beginTransaction in nanoseconds.");
+    TxnSendOffsetsTimeNsTotal = ("txn-send-offsets-time-ns-total", Counter, "Total time producer has spent in sendOffsetsToTransaction in nanoseconds.");
+    TxnCommitTimeNsTotal = ("txn-commit-time-ns-total", Counter, "Total time producer has spent in commitTransaction in nanoseconds.");
+    TxnAbortTimeNsTotal = ("txn-abort-time-ns-total", Counter, "Total time producer has spent in abortTransaction in nanoseconds.");
     ProduceThrottleTimeAvg = ("produce-throttle-time-avg", Gauge, "The average time in ms a request was throttled by a broker");
     ProduceThrottleTimeMax = ("produce-throttle-time-max", Gauge, "The maximum time in ms a request was throttled by a broker");
     OutgoingByteRate = ("outgoing-byte-rate", Gauge, "The number of outgoing bytes sent to all servers per second");
@@ -1007,6 +1084,25 @@ impl MetricsSnapshot {
             self.bufferpool_wait_time_total.as_nanos() as f64,
         );
         m.add(Name::BufferpoolWaitRatio, self.bufferpool_wait_ratio);
+        m.add(Name::BufferExhaustedRate, self.buffer_exhausted_rate);
+        m.add(
+            Name::BufferExhaustedTotal,
+            self.buffer_exhausted_total as f64,
+        );
+        for (name, total) in [
+            (Name::FlushTimeNsTotal, self.flush_time_total),
+            (Name::MetadataWaitTimeNsTotal, self.metadata_wait_time_total),
+            (Name::TxnInitTimeNsTotal, self.txn_init_time_total),
+            (Name::TxnBeginTimeNsTotal, self.txn_begin_time_total),
+            (
+                Name::TxnSendOffsetsTimeNsTotal,
+                self.txn_send_offsets_time_total,
+            ),
+            (Name::TxnCommitTimeNsTotal, self.txn_commit_time_total),
+            (Name::TxnAbortTimeNsTotal, self.txn_abort_time_total),
+        ] {
+            m.add(name, total.as_nanos() as f64);
+        }
         m.add(
             Name::ProduceThrottleTimeAvg,
             self.produce_throttle_time_avg_ms,

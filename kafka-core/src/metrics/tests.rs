@@ -198,9 +198,42 @@ fn metric_values_carry_javas_groups_names_and_tags() {
         "batch-split-rate",
         "batch-split-total",
         "metadata-age",
+        // BufferPool's and KafkaProducerMetrics' own.
+        "buffer-exhausted-rate",
+        "buffer-exhausted-total",
+        "flush-time-ns-total",
+        "metadata-wait-time-ns-total",
+        "txn-init-time-ns-total",
+        "txn-begin-time-ns-total",
+        "txn-send-offsets-time-ns-total",
+        "txn-commit-time-ns-total",
+        "txn-abort-time-ns-total",
     ] {
         find(PRODUCER_GROUP, name, None);
     }
+}
+
+#[test]
+fn call_times_and_buffer_exhaustion_as_java_sums_them() {
+    let metrics = ProducerMetrics::default();
+    let started = std::time::Instant::now() - Duration::from_millis(3);
+    CallTimes::add(&metrics.call_times.flush, started);
+    CallTimes::add(&metrics.call_times.txn_commit, started);
+    metrics.record_buffer_exhausted();
+    metrics.record_buffer_exhausted();
+    let snapshot = metrics.snapshot(BufferState::default());
+    assert!(snapshot.flush_time_total >= Duration::from_millis(3));
+    assert!(snapshot.txn_commit_time_total >= Duration::from_millis(3));
+    assert_eq!(snapshot.txn_abort_time_total, Duration::ZERO);
+    assert_eq!(snapshot.buffer_exhausted_total, 2);
+    assert!(snapshot.buffer_exhausted_rate > 0.0);
+    let values = snapshot.metric_values();
+    let flush = values
+        .iter()
+        .find(|v| v.name == "flush-time-ns-total")
+        .expect("flush time");
+    assert!(flush.value >= 3_000_000.0, "{}", flush.value);
+    assert_eq!(flush.kind, MetricKind::Counter);
 }
 
 #[test]

@@ -1453,6 +1453,7 @@ async fn a_send_waiting_for_buffer_memory_fails_after_max_block_with_its_record(
             metrics.record_error_total, 1,
             "the refused record is counted"
         );
+        assert_eq!(metrics.buffer_exhausted_total, 1, "as BufferPool counts it");
         fake.set(|s| s.stalled.clear());
         producer.close(LIMIT).await;
         assert_eq!(fake.log(0), values[..3]);
