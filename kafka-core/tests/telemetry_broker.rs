@@ -35,7 +35,8 @@ struct Point {
 const CLIENT_ID: &str = "kip714-producer";
 
 /// What the plugin recorded from the producer under test.
-fn points(file: &Path) -> Vec<Point> {
+/// The points the plugin recorded from producers whose `client.id` is `client_id`.
+fn points(file: &Path, client_id: &str) -> Vec<Point> {
     let text = std::fs::read_to_string(file).unwrap_or_default();
     text.lines()
         .filter_map(|line| {
@@ -49,15 +50,20 @@ fn points(file: &Path) -> Vec<Point> {
                 value: f[5].parse().unwrap_or(f64::NAN),
             })
         })
-        .filter(|p| p.client_id == CLIENT_ID)
+        .filter(|p| p.client_id == client_id)
         .collect()
 }
 
 /// Waits (polling the plugin's file) until `done` holds for what it recorded.
-async fn until(file: &Path, what: &str, done: impl Fn(&[Point]) -> bool) -> Vec<Point> {
+async fn until(
+    file: &Path,
+    client_id: &str,
+    what: &str,
+    done: impl Fn(&[Point]) -> bool,
+) -> Vec<Point> {
     let deadline = Instant::now() + LIMIT;
     loop {
-        let seen = points(file);
+        let seen = points(file, client_id);
         if done(&seen) {
             return seen;
         }
@@ -139,6 +145,7 @@ async fn a_kafka_broker_with_a_client_metrics_subscription_receives_the_pushes()
     let send_total = format!("{PREFIX}record.send.total");
     let seen = until(
         &file,
+        CLIENT_ID,
         "record.send.total adding up to the records sent",
         |seen| {
             let total: f64 = seen
@@ -183,7 +190,7 @@ async fn a_kafka_broker_with_a_client_metrics_subscription_receives_the_pushes()
 
     // Close: one last push with terminating=true.
     producer.close(LIMIT).await;
-    let seen = until(&file, "a terminating push", |seen| {
+    let seen = until(&file, CLIENT_ID, "a terminating push", |seen| {
         seen.iter().any(|p| p.terminating)
     })
     .await;
@@ -192,6 +199,39 @@ async fn a_kafka_broker_with_a_client_metrics_subscription_receives_the_pushes()
             .filter(|p| p.terminating)
             .all(|p| p.instance == instance)
     );
+
+    // A producer that sends nothing registers and pushes too, as Java's:
+    // its telemetry opens a connection of its own (without idempotence no
+    // InitProducerId opens one).
+    let idle = KafkaProducer::new(
+        ProducerConfig::from_properties([
+            ("bootstrap.servers", cluster.bootstrap()),
+            ("client.id", "kip714-idle"),
+            ("enable.idempotence", "false"),
+        ])
+        .expect("valid config"),
+    )
+    .expect("producer");
+    let deadline = std::time::Instant::now() + LIMIT;
+    let idle_instance = loop {
+        if let Some(instance) = idle.client_instance_id() {
+            break instance;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle producer never got a client instance id"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_ne!(idle_instance, instance);
+    until(
+        &file,
+        "kip714-idle",
+        "a push from the producer that sent nothing",
+        |seen| seen.iter().any(|p| p.instance == idle_instance),
+    )
+    .await;
+    idle.close(LIMIT).await;
 
     // What the producer sent, read back by Kafka's own consumer.
     let records = cluster.read_all(&topic, RECORDS);

@@ -1,9 +1,10 @@
 //! The sender's part of KIP-714 client metrics (Java's `NetworkClient.TelemetrySender`):
 //! each turn of the loop, the telemetry state machine ([`ClientTelemetry`]) may
 //! want a GetTelemetrySubscriptions or a PushTelemetry sent; it goes to the
-//! least loaded open connection (Java's `leastLoadedNode`, among the
-//! connections producing opened: telemetry opens none) as a future on the
-//! sender's event set, so it never holds up a Produce request. A broker that
+//! least loaded open connection (Java's `leastLoadedNode`; without one a
+//! connection is opened, as Java's does, so that a producer that has sent
+//! nothing yet registers too) as a future on the sender's event set, so it
+//! never holds up a Produce request. A broker that
 //! does not advertise both APIs (no telemetry plugin) is asked nothing.
 
 use std::time::Duration;
@@ -40,16 +41,22 @@ impl Sender {
         if let Err(at) = telemetry.due(now) {
             return at;
         }
-        // Telemetry rides on the connections producing opened: it never opens
-        // one of its own (a producer that sends nothing stays unconnected, and
-        // a close never waits for a broker it would have to reach first).
+        // As Java's `TelemetrySender`: the least loaded open connection, and
+        // without one a connection is opened (a producer that has sent
+        // nothing yet still registers and pushes). A close never waits for a
+        // broker it would have to reach first: no terminating push then.
         let closing = self.telemetry_close_deadline.is_some();
-        let Some((target, link)) = self.least_loaded_open() else {
+        let open = if closing {
+            self.least_loaded_open()
+        } else {
+            self.any_connection(now)
+        };
+        let Some((target, link)) = open else {
             if closing {
                 tracing::debug!("no open connection for the terminating telemetry push");
                 self.give_up_telemetry();
             }
-            // A new connection's event wakes the loop.
+            // The new connection's event wakes the loop.
             return None;
         };
         let telemetry = self.telemetry.as_mut()?;
