@@ -70,24 +70,32 @@ pub(crate) struct Subscription {
 }
 
 impl Subscription {
-    /// Whether a metric named `name` is asked for: an empty list asks for
-    /// none, `*` or an empty prefix for all, else a name prefix must match.
+    /// Whether a metric named `name` is asked for, as Java's
+    /// `getSelectorFromRequestedMetrics` reads the list: empty asks for none,
+    /// exactly `["*"]` for all, else a name prefix must match (an empty one
+    /// matches all).
     pub fn wants(&self, name: &str) -> bool {
+        if let [only] = self.requested_metrics.as_slice()
+            && only == ALL_METRICS
+        {
+            return true;
+        }
         self.requested_metrics
             .iter()
-            .any(|prefix| prefix == ALL_METRICS || name.starts_with(prefix.as_str()))
+            .any(|prefix| name.starts_with(prefix.as_str()))
     }
 
     fn wants_any(&self) -> bool {
         !self.requested_metrics.is_empty()
     }
 
-    /// The first codec the broker accepts that this client writes (the broker
-    /// lists them in its order of preference), else none.
+    /// The first codec the broker accepts (it lists them in its order of
+    /// preference; `none` included, as Java's `preferredCompressionType`
+    /// takes it), ids this client does not know skipped; none without any.
     pub fn compression(&self) -> Compression {
         self.accepted_compression_types
             .iter()
-            .filter(|&&id| (1..=4).contains(&id))
+            .filter(|&&id| (0..=4).contains(&id))
             .find_map(|&id| Compression::from_attribute_bits(i16::from(id)).ok())
             .unwrap_or(Compression::None)
     }

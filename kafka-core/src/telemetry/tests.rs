@@ -127,6 +127,12 @@ fn only_the_requested_prefixes_are_collected() {
         );
     }
     assert!(!subscription(&[], false).wants("org.apache.kafka.producer.record.send.total"));
+    // Java's selector: exactly ["*"] is everything; `*` among prefixes
+    // matches no name, an empty prefix every name.
+    let name = "org.apache.kafka.producer.record.send.total";
+    assert!(subscription(&["*"], false).wants(name));
+    assert!(!subscription(&["*", "org.apache.kafka.producer.node."], false).wants(name));
+    assert!(subscription(&["", "x"], false).wants(name));
 }
 
 #[test]
@@ -189,6 +195,9 @@ fn the_payload_uses_the_first_codec_the_broker_accepts() {
         (vec![2], Compression::Snappy),
         (vec![], Compression::None),
         (vec![0], Compression::None),
+        // The broker prefers none: Java's first accepted type, not the
+        // first codec after it.
+        (vec![0, 4], Compression::None),
     ] {
         let wanted = Subscription {
             accepted_compression_types: accepted.clone(),
