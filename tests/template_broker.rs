@@ -585,6 +585,11 @@ async fn a_json_key_lands_with_the_key_type_id_header_spring_consumers_read() {
         })
         .await
         .expect("sent");
+    assert_eq!(
+        template.partition_count(&parcels).await.expect("metadata"),
+        3
+    );
+    assert!(!template.is_transactional() && !template.in_transaction());
     let records = kafka.read_all(&parcels, 1);
     let record = landed_as_the_callback_said(&records, &sent);
     assert_eq!(

@@ -194,6 +194,11 @@ impl MockProducer {
         }
     }
 
+    /// The partitions every topic has on this mock.
+    pub fn partitions(&self) -> usize {
+        self.partitions
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, MockState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }

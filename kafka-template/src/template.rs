@@ -1281,6 +1281,65 @@ impl KafkaTemplate {
         self.inner.dev_broker.as_ref()
     }
 
+    /// Whether the template runs transactions (Spring's `isTransactional`):
+    /// it has a `transaction-id-prefix`, or it is a mock template (which runs
+    /// them without one).
+    ///
+    /// ```
+    /// # use kafka_template::{KafkaTemplate, MockProducer};
+    /// let template = KafkaTemplate::with_mock(MockProducer::new(1));
+    /// assert!(template.is_transactional());
+    /// ```
+    pub fn is_transactional(&self) -> bool {
+        self.inner.transactions.is_some() || matches!(self.inner.backend, Backend::Mock(_))
+    }
+
+    /// Whether the current task runs inside one of this template's
+    /// transactions (Spring's `inTransaction`): in the closure of
+    /// [`execute_in_transaction`](Self::execute_in_transaction), where the
+    /// template's own sends join the transaction.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// # use kafka_template::{KafkaTemplate, MockProducer};
+    /// let template = KafkaTemplate::with_mock(MockProducer::new(1));
+    /// assert!(!template.in_transaction());
+    /// let inside = template.clone();
+    /// let was = template
+    ///     .execute_in_transaction(|_tx| async move { Ok::<_, std::convert::Infallible>(inside.in_transaction()) })
+    ///     .await
+    ///     .unwrap();
+    /// assert!(was);
+    /// # }
+    /// ```
+    pub fn in_transaction(&self) -> bool {
+        self.current_transaction().is_some()
+    }
+
+    /// The number of partitions of `topic`, waiting at most `max.block.ms`
+    /// for its metadata (Spring's `partitionsFor`, reduced to the count, as
+    /// [`KafkaProducer::partition_count`]); a mock template's count.
+    ///
+    /// A transactional template without `allow-non-transactional` has no
+    /// producer outside its transactions: ask inside one, through
+    /// [`Transaction::producer`](crate::Transaction::producer).
+    pub async fn partition_count(&self, topic: &str) -> Result<usize, KafkaError> {
+        match &self.inner.backend {
+            Backend::Producer(producer) => producer.partition_count(topic).await,
+            Backend::Mock(mock) => Ok(mock.partitions()),
+            Backend::TransactionsOnly => {
+                Err(KafkaError::Transaction(TransactionError::InvalidState {
+                    operation: "ask for a topic's partitions outside a transaction",
+                    state: "transactional (the template has a transaction-id-prefix)",
+                    hint: "ask inside KafkaTemplate::execute_in_transaction through \
+                           Transaction::producer, or set \
+                           spring.kafka.template.allow-non-transactional: true",
+                }))
+            }
+        }
+    }
+
     /// The metrics of the producer for sends outside transactions (empty for
     /// a mock template, and for a transactional one without
     /// `allow-non-transactional`).

@@ -1012,6 +1012,7 @@ pub(crate) mod tests {
                     .await
                     .unwrap_err();
                 assert!(matches!(nested, TransactionFailure::Nested), "{nested:?}");
+                assert!(service.in_transaction());
                 assert!(nested.to_string().contains("inside another"), "{nested}");
                 Err::<(), SendError>(SendError::without_record(KafkaError::Internal(
                     "the outer work failed".into(),
@@ -1022,6 +1023,7 @@ pub(crate) mod tests {
         assert!(matches!(failure, TransactionFailure::Aborted { .. }));
         assert!(mock.history().is_empty(), "{:?}", mock.history());
         assert_eq!(mock.committed_transactions(), 0);
+        assert!(!template.in_transaction());
         // Outside it, a transaction runs as usual.
         template
             .execute_in_transaction(|tx| async move {
