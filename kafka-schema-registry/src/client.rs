@@ -753,10 +753,10 @@ impl SchemaRegistryClient {
     }
 
     /// The id records with `schema` under `subject` are framed with, as
-    /// Confluent's serializers work it out: the id of `use.schema.id` (which
-    /// wins, as in Java), else registering the schema with
-    /// `auto.register.schemas`, else the latest version's id with
-    /// `use.latest.version`, else looking it up. Asked once per (subject,
+    /// Confluent's serializers work it out, in their order: registering the
+    /// schema with `auto.register.schemas`, else the id of `use.schema.id`,
+    /// else the latest version's id with `use.latest.version`, else looking
+    /// it up. Asked once per (subject,
     /// schema), the latest version again after `latest.cache.ttl.sec`;
     /// concurrent first callers share that request.
     ///
@@ -782,8 +782,8 @@ impl SchemaRegistryClient {
                 .or_default(),
         );
         let mut id = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        let latest_path = self.config.use_schema_id.is_none()
-            && !self.config.auto_register
+        let latest_path = !self.config.auto_register
+            && self.config.use_schema_id.is_none()
             && self.config.use_latest_version;
         if let Some((known, found_at)) = &*id {
             let expired = latest_path
@@ -795,7 +795,9 @@ impl SchemaRegistryClient {
                 return known.clone();
             }
         }
-        let found = if let Some(fixed) = self.config.use_schema_id {
+        let found = if self.config.auto_register {
+            self.register(subject, schema)?
+        } else if let Some(fixed) = self.config.use_schema_id {
             if !same_schema(&self.schema_by_id(fixed)?, schema) {
                 return remember(
                     &mut id,
@@ -806,8 +808,6 @@ impl SchemaRegistryClient {
                 );
             }
             fixed
-        } else if self.config.auto_register {
-            self.register(subject, schema)?
         } else if self.config.use_latest_version {
             let latest = self.latest_version(subject)?;
             if !same_schema(&latest.schema, schema) {

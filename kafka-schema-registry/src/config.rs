@@ -234,8 +234,9 @@ pub struct RegistryConfig {
     /// `auto.register.schemas` wins over it, as in Java.
     pub use_latest_version: bool,
     /// `use.schema.id` (Confluent: -1, none): frame records with this id,
-    /// without registering or looking up; it wins over
-    /// `auto.register.schemas` and `use.latest.version`, as in Java. Records
+    /// without looking up, when `auto.register.schemas` is off (registering
+    /// wins, as in Confluent's serializers); it wins over
+    /// `use.latest.version`. Records
     /// are written with their own schema, so the id's schema must be the
     /// record's ([`RegistryError::SchemaIdDiffers`](crate::RegistryError::SchemaIdDiffers)
     /// otherwise).

@@ -173,10 +173,12 @@ fn use_schema_id_frames_with_that_id_when_it_is_the_records_schema() {
         .register("orders-value", &Schema::avro(V2_OPTIONAL))
         .unwrap();
     let fixed = id1.to_string();
-    // It wins over auto.register.schemas (true by default), as in Java:
-    // nothing is registered, the id's schema is fetched once.
+    // Without auto.register.schemas (which wins, as in Confluent's
+    // serializers), and over use.latest.version: nothing is registered, the
+    // id's schema is fetched once.
     let c = client(&[
         ("schema.registry.url", "mock://fixed-id"),
+        ("auto.register.schemas", "false"),
         ("use.schema.id", &fixed),
         ("use.latest.version", "true"),
     ]);
@@ -201,6 +203,15 @@ fn use_schema_id_frames_with_that_id_when_it_is_the_records_schema() {
     }
     assert_eq!(c.requests(), 2);
     assert_eq!(admin.latest_version("orders-value").unwrap().version, 2);
+    // With auto.register.schemas, registering wins: the record's own id.
+    let registering = client(&[
+        ("schema.registry.url", "mock://fixed-id"),
+        ("use.schema.id", &fixed),
+    ]);
+    let own = registering
+        .id_for("orders-value", &Schema::avro(V2_OPTIONAL))
+        .unwrap();
+    assert_ne!(own, id1);
 }
 
 #[test]

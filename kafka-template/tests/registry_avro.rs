@@ -412,6 +412,10 @@ async fn concurrent_first_sends_share_one_failed_registry_attempt() {
     assert_eq!(requests.load(Ordering::SeqCst), 2);
 }
 
+/// `use.schema.id` applies without registration (which wins over it, as in
+/// Confluent's serializers).
+const FIXED_ID: &str = "        auto.register.schemas: false\n";
+
 #[tokio::test]
 async fn use_schema_id_frames_the_values_with_that_id() {
     let scope = "tpl-fixed-id";
@@ -438,8 +442,10 @@ async fn use_schema_id_frames_the_values_with_that_id() {
         )
         .unwrap();
 
-    let (_dir, config) =
-        config_common::load_yaml(&yaml(&format!("        use.schema.id: {id}\n")), &[]);
+    let (_dir, config) = config_common::load_yaml(
+        &yaml(&format!("{FIXED_ID}        use.schema.id: {id}\n")),
+        &[],
+    );
     let order = OrderPlaced {
         order_id: "o-3".into(),
         cents: 7,
@@ -447,8 +453,10 @@ async fn use_schema_id_frames_the_values_with_that_id() {
     assert_framed_value(&sent_with(config, &order).await, id, &order);
 
     // The id of another schema: refused at start, naming the setting.
-    let (_dir, config) =
-        config_common::load_yaml(&yaml(&format!("        use.schema.id: {other}\n")), &[]);
+    let (_dir, config) = config_common::load_yaml(
+        &yaml(&format!("{FIXED_ID}        use.schema.id: {other}\n")),
+        &[],
+    );
     let error = KafkaTemplate::mock_builder(MockProducer::new(1))
         .config(config)
         .register::<OrderPlaced>()
