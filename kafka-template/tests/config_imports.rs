@@ -299,3 +299,80 @@ fn placeholders_in_imports_and_activations_are_resolved_from_the_environment() {
         Some("from-staging")
     );
 }
+
+#[test]
+fn a_file_imported_by_differently_gated_documents_applies_under_each_gate() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "kafka.client-id: base\n---\nspring:\n  config:\n    activate:\n      on-profile: eu\n    import: shared.yml\n---\nspring:\n  config:\n    activate:\n      on-profile: us\n    import: shared.yml\n",
+    );
+    dir.write("shared.yml", "kafka.client-id: shared\n");
+    for profile in ["eu", "us"] {
+        let config = dir.builder().profiles([profile]).load().expect("loads");
+        assert_eq!(
+            config.lookup("kafka.client-id"),
+            Some("shared"),
+            "with {profile}"
+        );
+    }
+    let config = dir.builder().load().expect("loads");
+    assert_eq!(config.lookup("kafka.client-id"), Some("base"));
+}
+
+#[test]
+fn classpath_locations_are_read_from_the_working_directory_and_server_urls_hidden() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "config/application.yml",
+        "spring:\n  kafka:\n    client-id: from-classpath-config\n",
+    );
+    // `classpath:/config/` is the working directory's config/, not /config/.
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "classpath_probe", "--ignored", "--nocapture"])
+        .current_dir(dir.path())
+        .env("CLASSPATH_PROBE", "1")
+        .output()
+        .expect("the probe runs");
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("client-id=from-classpath-config"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // A config server's credentials stay out of the error.
+    let errors = messages(
+        dir.builder()
+            .env_source(vec![(
+                "SPRING_CONFIG_IMPORT".to_owned(),
+                "configserver:http://cfg-user:cfg-s3cret@cfg:8888".to_owned(),
+            )])
+            .load(),
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("configserver:") && !errors[0].contains("cfg-s3cret"),
+        "{}",
+        errors[0]
+    );
+}
+
+/// Run by the test above in a directory of its own (the working directory
+/// is the process's): loads with `SPRING_CONFIG_LOCATION=classpath:/config/`.
+#[test]
+#[ignore = "run by classpath_locations_are_read_from_the_working_directory_and_server_urls_hidden"]
+fn classpath_probe() {
+    if std::env::var("CLASSPATH_PROBE").is_err() {
+        return;
+    }
+    let config = kafka_template::KafkaConfig::builder()
+        .env_source(vec![(
+            "SPRING_CONFIG_LOCATION".to_owned(),
+            "classpath:/config/".to_owned(),
+        )])
+        .load()
+        .expect("loads");
+    println!(
+        "client-id={}",
+        config.lookup("spring.kafka.client-id").unwrap_or("none")
+    );
+}

@@ -420,19 +420,26 @@ fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec
             Some(rest) => (true, rest),
             None => (false, entry),
         };
-        let rest = match rest
-            .strip_prefix("file:")
-            .or_else(|| rest.strip_prefix("classpath:"))
-        {
+        // `classpath:` has no counterpart here but the working directory,
+        // which its paths are read from (`classpath:/config/` is `config/`).
+        let from_classpath = rest.strip_prefix("classpath:").map(|resource| {
+            match resource.trim_start_matches('/') {
+                "" => "./",
+                relative => relative,
+            }
+        });
+        let rest = match rest.strip_prefix("file:").or(from_classpath) {
             Some(path) => path,
             None => {
                 if let Some(scheme) = other_source_scheme(rest) {
                     let reason = other_source_reason(scheme);
+                    // A config server's URL may carry its credentials.
+                    let shown = kafka_schema_registry::redact_urls(entry);
                     if optional {
-                        tracing::warn!(location = entry, variable = var, "{reason}");
+                        tracing::warn!(location = %shown, variable = var, "{reason}");
                     } else {
                         issues.push(ConfigIssue::Unsupported {
-                            key: entry.to_owned(),
+                            key: shown,
                             origin: Origin::Env {
                                 var: var.to_owned(),
                             },
@@ -745,10 +752,17 @@ impl<'e> FileReader<'e> {
                         continue;
                     }
                     for file in files {
-                        // Imported once, where first declared.
+                        // Imported once, where first declared: by a document
+                        // that always applies (a gated one's import applies
+                        // only with its gate, and may be wanted again).
                         let identity =
                             std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
-                        if !self.imported.insert(identity) {
+                        let already = if gate.is_none() {
+                            !self.imported.insert(identity)
+                        } else {
+                            self.imported.contains(&identity)
+                        };
+                        if already {
                             continue;
                         }
                         for mut imported in
@@ -810,7 +824,8 @@ fn import_location(
     } else if let Some(scheme) = other_source_scheme(rest) {
         let reason = other_source_reason(scheme);
         if optional {
-            tracing::warn!(import = location, origin = %import.origin, "{reason}");
+            let shown = kafka_schema_registry::redact_urls(location);
+            tracing::warn!(import = %shown, origin = %import.origin, "{reason}");
             return Some(Vec::new());
         }
         issues.push(ConfigIssue::Unsupported {
