@@ -348,7 +348,7 @@ impl Answer {
 }
 
 /// What rustls said when `error` is a failed TLS handshake.
-fn tls_failure(error: &ureq::Error) -> Option<String> {
+pub(crate) fn tls_failure(error: &ureq::Error) -> Option<String> {
     match error {
         ureq::Error::Rustls(e) => Some(e.to_string()),
         ureq::Error::Io(io) => io

@@ -56,7 +56,9 @@ pub enum Auth {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OAuthClientCredentials {
     /// `bearer.auth.issuer.endpoint.url`: the token endpoint (over TLS, with
-    /// the `schema.registry.ssl.*` settings, as Confluent's client).
+    /// the `schema.registry.ssl.*` settings, as Confluent's client), or a
+    /// `file:` URL of a file holding the token, read again at each renewal
+    /// (as Kafka's `FileJwtRetriever`; no client credentials then).
     pub token_endpoint: String,
     /// `bearer.auth.client.id`.
     pub client_id: String,
@@ -862,21 +864,26 @@ fn oauth_credentials(
             })
     };
     let token_endpoint = required(ENDPOINT, "the authorization server's token endpoint URL")?;
-    let client_id = required("bearer.auth.client.id", "the client's id")?;
-    let client_secret = Secret::new(required(
-        "bearer.auth.client.secret",
-        "the client's secret",
-    )?);
     let lower = token_endpoint.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+    let from_file = lower.starts_with("file:");
+    if !(lower.starts_with("https://") || lower.starts_with("http://") || from_file) {
         return Err(RegistryConfigError::new(
             ENDPOINT,
             format!(
-                "`{}` is not an http:// or https:// URL",
+                "`{}` is not an http://, https:// or file: URL",
                 redact_url(&token_endpoint)
             ),
         ));
     }
+    // A token read from a file (Kafka's `FileJwtRetriever`, which the
+    // Kafka client's OAuth login may use) needs no client credentials.
+    let (client_id, client_secret) = if from_file {
+        (String::new(), Secret::new(""))
+    } else {
+        let id = required("bearer.auth.client.id", "the client's id")?;
+        let secret = required("bearer.auth.client.secret", "the client's secret")?;
+        (id, Secret::new(secret))
+    };
     let mut named = |key: &str, default: &str| {
         settings
             .remove(key)

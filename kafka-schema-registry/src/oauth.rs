@@ -75,6 +75,9 @@ impl TokenSource {
     /// `grant_type` and `scope` in the form.
     fn fetch(&self, agent: &ureq::Agent, timeout: Duration) -> Result<String, RegistryError> {
         let c = &self.credentials;
+        if let Some(path) = c.token_endpoint.strip_prefix("file:") {
+            return self.read_token_file(path);
+        }
         let basic = base64::engine::general_purpose::STANDARD.encode(format!(
             "{}:{}",
             c.client_id,
@@ -94,7 +97,11 @@ impl TokenSource {
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Accept", "application/json")
             .send(form);
-        let mut response = response.map_err(|e| self.failure(true, e.to_string()))?;
+        // A failed TLS handshake fails the same way again: not retried.
+        let mut response = response.map_err(|e| match crate::client::tls_failure(&e) {
+            Some(reason) => self.failure(false, format!("TLS handshake failed: {reason}")),
+            None => self.failure(true, e.to_string()),
+        })?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
@@ -114,6 +121,20 @@ impl TokenSource {
             Some(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
             _ => Err(self.failure(false, "its answer has no access_token".to_owned())),
         }
+    }
+
+    /// The token in the file `path` names (`file:///path` or `file:path`),
+    /// as Kafka's `FileJwtRetriever` reads it: the whole file, trimmed.
+    fn read_token_file(&self, path: &str) -> Result<String, RegistryError> {
+        let path = path.strip_prefix("//").unwrap_or(path);
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            self.failure(false, format!("the token file {path} cannot be read: {e}"))
+        })?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(self.failure(false, format!("the token file {path} is empty")));
+        }
+        Ok(token.to_owned())
     }
 
     fn failure(&self, retriable: bool, reason: String) -> RegistryError {
@@ -224,15 +245,24 @@ fn cache_lifetime(claims: &Claims, now_ms: i64, credentials: &OAuthClientCredent
     if now_ms >= expires {
         return Duration::ZERO;
     }
-    let buffer_ms = i64::try_from(credentials.cache_expiry_buffer.as_millis()).unwrap_or(i64::MAX);
-    let until = if now_ms.saturating_add(buffer_ms) > expires {
-        now_ms + ((expires - now_ms) as f64 * REFRESH_AT) as i64
+    // In i128: the claims are the token server's numbers, any size.
+    let (now, expires) = (i128::from(now_ms), i128::from(expires));
+    let buffer_ms =
+        i128::try_from(credentials.cache_expiry_buffer.as_millis()).unwrap_or(i128::MAX);
+    let share = |from: i128| from + ((expires - from) as f64 * REFRESH_AT) as i128;
+    let until = if now.saturating_add(buffer_ms) > expires {
+        share(now)
     } else {
-        let start = claims.issued_ms.unwrap_or(now_ms);
-        let proposed = start + ((expires - start) as f64 * REFRESH_AT) as i64;
-        proposed.min(expires - buffer_ms)
+        // An issue time after the expiry (or far before) says nothing
+        // usable: from now, as without one.
+        let start = claims
+            .issued_ms
+            .map(i128::from)
+            .filter(|issued| *issued <= expires)
+            .unwrap_or(now);
+        share(start).min(expires - buffer_ms)
     };
-    Duration::from_millis(u64::try_from(until.saturating_sub(now_ms)).unwrap_or(0))
+    Duration::from_millis(u64::try_from(until.saturating_sub(now)).unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -324,6 +354,12 @@ mod tests {
             cache_lifetime(&claims_of(None, now + 100_000), now, &c),
             Duration::from_secs(80)
         );
+        // Claims at the ends of the range: no overflow, a lifetime within
+        // the token's.
+        let huge = cache_lifetime(&claims_of(Some(i64::MIN), i64::MAX), now, &c);
+        assert!(huge > Duration::ZERO);
+        let far = cache_lifetime(&claims_of(Some(i64::MIN), now + hour), now, &c);
+        assert!(far <= Duration::from_secs(3600), "{far:?}");
         // Already expired by this clock: not kept.
         assert_eq!(
             cache_lifetime(&claims_of(None, now - 1), now, &c),

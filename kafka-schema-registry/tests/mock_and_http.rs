@@ -807,3 +807,45 @@ fn oauthbearer_needs_its_endpoint_and_client_credentials() {
     .unwrap_err();
     assert!(err.to_string().contains("OAUTHBEARER"), "{err}");
 }
+
+#[test]
+fn a_token_from_a_file_needs_no_client_credentials() {
+    // Kafka's FileJwtRetriever, which a Kafka client's OAuth login (and so
+    // SASL_OAUTHBEARER_INHERIT) may use: the file's token, read as it is.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token.jwt");
+    std::fs::write(&file, format!("{JWT}\n")).unwrap();
+    let (url, server) = scripted_server(vec![(200, r#"{"id":7}"#)]);
+    let endpoint = format!("file://{}", file.display());
+    let c = client(&[
+        ("schema.registry.url", &url),
+        ("bearer.auth.credentials.source", "OAUTHBEARER"),
+        ("bearer.auth.issuer.endpoint.url", &endpoint),
+    ]);
+    assert_eq!(c.register("orders-value", &Schema::avro(V1)).unwrap(), 7);
+    let requests = server.join().unwrap();
+    assert!(
+        requests[0].contains(&format!("\r\nauthorization: Bearer {JWT}\r\n")),
+        "{}",
+        requests[0]
+    );
+    // A file that is not there: an error naming it, not retried.
+    let missing = format!("file://{}", dir.path().join("none.jwt").display());
+    let err = client(&[
+        ("schema.registry.url", "http://127.0.0.1:9"),
+        ("bearer.auth.credentials.source", "OAUTHBEARER"),
+        ("bearer.auth.issuer.endpoint.url", &missing),
+    ])
+    .register("orders-value", &Schema::avro(V1))
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::Token {
+                retriable: false,
+                ..
+            }
+        ) && err.to_string().contains("none.jwt"),
+        "{err}"
+    );
+}
