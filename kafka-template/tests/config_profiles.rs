@@ -281,6 +281,27 @@ fn a_document_for_a_cloud_platform_applies_on_that_platform() {
         load(&[("SPRING_MAIN_CLOUD_PLATFORM", "KUBERNETES")], &[]).lookup("kafka.client-id"),
         Some("in-k8s")
     );
+    // Any Service's host and port variables say Kubernetes, as in Spring.
+    let service = [
+        ("ORDERS_DB_SERVICE_HOST", "10.0.0.7"),
+        ("ORDERS_DB_SERVICE_PORT", "5432"),
+    ];
+    assert_eq!(
+        load(&service, &[]).lookup("kafka.client-id"),
+        Some("in-k8s")
+    );
+    // A platform Spring does not know stops the load, as Spring's start.
+    let errors = messages(
+        dir.builder()
+            .env_source([("SPRING_MAIN_CLOUD_PLATFORM", "mainframe")])
+            .load(),
+    );
+    assert!(
+        errors.len() == 1
+            && errors[0].contains("SPRING_MAIN_CLOUD_PLATFORM")
+            && errors[0].contains("mainframe"),
+        "{errors:?}"
+    );
 }
 
 #[test]

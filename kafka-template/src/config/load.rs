@@ -139,6 +139,7 @@ impl KafkaConfigBuilder {
                 .collect(),
         };
         let mut issues = Vec::new();
+        CloudPlatform::check_setting(&env, &mut issues);
         let groups = search_locations(self.dirs, &env, &mut issues);
 
         // Spring's location groups: each read whole (its base files, then its
@@ -1114,6 +1115,36 @@ impl CloudPlatform {
             .map(|(platform, _)| *platform)
     }
 
+    /// Spring's Kubernetes detection: `KUBERNETES_SERVICE_HOST` and `_PORT`,
+    /// or any other Service's `<NAME>_SERVICE_HOST` with its `_SERVICE_PORT`.
+    fn kubernetes_services(env: &BTreeMap<String, String>) -> bool {
+        env.keys().any(|name| {
+            name.strip_suffix("_SERVICE_HOST")
+                .is_some_and(|service| env.contains_key(&format!("{service}_SERVICE_PORT")))
+        })
+    }
+
+    /// A `SPRING_MAIN_CLOUD_PLATFORM` that names no platform, as an issue
+    /// (Spring refuses to start with it).
+    fn check_setting(env: &BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) {
+        const VAR: &str = "SPRING_MAIN_CLOUD_PLATFORM";
+        if let Some(value) = env_var(env, VAR)
+            && Self::named(value).is_none()
+        {
+            issues.push(ConfigIssue::InvalidValue {
+                key: "spring.main.cloud-platform".to_owned(),
+                value: value.to_owned(),
+                origin: Origin::Env {
+                    var: VAR.to_owned(),
+                },
+                expected: format!(
+                    "a cloud platform Spring Boot knows: {}",
+                    Self::ALL.map(|(_, name)| name).join(", ")
+                ),
+            });
+        }
+    }
+
     fn active(env: &BTreeMap<String, String>) -> CloudPlatform {
         if let Some(platform) = env_var(env, "SPRING_MAIN_CLOUD_PLATFORM").and_then(Self::named) {
             return platform;
@@ -1127,7 +1158,7 @@ impl CloudPlatform {
             CloudPlatform::Sap
         } else if set("NOMAD_ALLOC_ID") {
             CloudPlatform::Nomad
-        } else if set("KUBERNETES_SERVICE_HOST") && set("KUBERNETES_SERVICE_PORT") {
+        } else if Self::kubernetes_services(env) {
             CloudPlatform::Kubernetes
         } else if [
             "WEBSITE_SITE_NAME",
