@@ -666,9 +666,8 @@ impl KafkaProducer {
                         config.max_block(),
                         || wakeup.notify_one(),
                     )
-                    .await;
+                    .await?;
                 CallTimes::add(&shared.metrics.call_times.metadata_wait, waiting_since);
-                let cluster = cluster?;
                 let topic = known_topic(&cluster, &record.topic)?;
                 let choice = choose(&self.inner.partitioner, record, topic, &cluster)?;
                 // As Java's `doSend` (nowMs += waitedOnMetadataMs): the send
@@ -761,7 +760,10 @@ impl KafkaProducer {
             TxnOp::SendOffsets { .. } => &times.txn_send_offsets,
         };
         let outcome = self.run_txn_op_untimed(operation, op).await;
-        CallTimes::add(total, started);
+        // As Java's KafkaProducerMetrics: the calls that succeed.
+        if outcome.is_ok() {
+            CallTimes::add(total, started);
+        }
         outcome
     }
 
@@ -834,8 +836,10 @@ impl KafkaProducer {
     pub fn begin_transaction(&self) -> Result<(), TransactionError> {
         let started = std::time::Instant::now();
         let begun = self.txn("begin_transaction").and_then(|txn| txn.begin());
-        let times = &self.inner.shared.metrics.call_times;
-        CallTimes::add(&times.txn_begin, started);
+        if begun.is_ok() {
+            let times = &self.inner.shared.metrics.call_times;
+            CallTimes::add(&times.txn_begin, started);
+        }
         begun
     }
 

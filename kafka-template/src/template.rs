@@ -780,7 +780,9 @@ impl KafkaTemplate {
                 Ok(record) => Either::Right(Either::Left(Box::pin(
                     transaction.enqueue_with_callback(record, callback),
                 ))),
-                Err(error) => Either::Right(Either::Right(std::future::ready(Err(error)))),
+                Err(error) => Either::Right(Either::Right(std::future::ready(Err(
+                    self.failed_before_sending(error)
+                )))),
             };
         }
         match self.plain(record) {
@@ -848,7 +850,9 @@ impl KafkaTemplate {
                 Ok(record) => Err(PendingEnqueue(Box::pin(
                     transaction.enqueue_with_callback(record, callback),
                 ))),
-                Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(error))))),
+                Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(
+                    self.failed_before_sending(error)
+                ))))),
             };
         }
         match self.plain(record) {
@@ -976,7 +980,9 @@ impl KafkaTemplate {
         &self,
         record: impl IntoProducerRecord,
     ) -> Result<(Target<'_>, ProducerRecord), SendError> {
-        let record = record.into_producer_record(self)?;
+        let record = record
+            .into_producer_record(self)
+            .map_err(|error| self.failed_before_sending(error))?;
         let settings = &self.inner.settings;
         let refused = settings.transaction_id_prefix.is_some() && !settings.allow_non_transactional;
         match &self.inner.backend {
@@ -996,9 +1002,30 @@ impl KafkaTemplate {
                     .observers
                     .listener
                     .on_error(Some(&record), &error);
-                Err(SendError::new(error, record))
+                Err(self.failed_before_sending(SendError::new(error, record)))
             }
         }
+    }
+
+    /// A send that failed before it reached a producer (its record could
+    /// not be built or serialized, or may not be sent here): timed, when
+    /// observation is on, as Spring times a send that throws (from its
+    /// start, which was a moment ago; with its topic, when known).
+    pub(crate) fn failed_before_sending(&self, error: SendError) -> SendError {
+        if let Some(timers) = &self.inner.send_timers {
+            let topic = error
+                .record()
+                .map(|r| r.topic.as_str())
+                .or(match error.error() {
+                    KafkaError::Serialization { topic, .. }
+                    | KafkaError::InvalidTopic { topic, .. } => Some(topic.as_str()),
+                    _ => None,
+                });
+            if let Some(topic) = topic {
+                timers.start(topic).finish(Err(error.error()));
+            }
+        }
+        error
     }
 
     /// [`enqueue`](Self::enqueue) to `target`, heard by `observers`.
@@ -1321,10 +1348,15 @@ impl KafkaTemplate {
     /// for its metadata (Spring's `partitionsFor`, reduced to the count, as
     /// [`KafkaProducer::partition_count`]); a mock template's count.
     ///
-    /// A transactional template without `allow-non-transactional` has no
-    /// producer outside its transactions: ask inside one, through
-    /// [`Transaction::producer`](crate::Transaction::producer).
+    /// Inside one of the template's transactions it asks that transaction's
+    /// producer; a transactional template without `allow-non-transactional`
+    /// has no producer outside its transactions.
     pub async fn partition_count(&self, topic: &str) -> Result<usize, KafkaError> {
+        if let Some(transaction) = self.current_transaction()
+            && let Some(producer) = transaction.producer()
+        {
+            return producer.partition_count(topic).await;
+        }
         match &self.inner.backend {
             Backend::Producer(producer) => producer.partition_count(topic).await,
             Backend::Mock(mock) => Ok(mock.partitions()),
@@ -1332,8 +1364,7 @@ impl KafkaTemplate {
                 Err(KafkaError::Transaction(TransactionError::InvalidState {
                     operation: "ask for a topic's partitions outside a transaction",
                     state: "transactional (the template has a transaction-id-prefix)",
-                    hint: "ask inside KafkaTemplate::execute_in_transaction through \
-                           Transaction::producer, or set \
+                    hint: "ask inside KafkaTemplate::execute_in_transaction, or set \
                            spring.kafka.template.allow-non-transactional: true",
                 }))
             }

@@ -300,7 +300,10 @@ impl Transaction {
     /// the commit waits for it. Await the [`PendingSend`] for its outcome, or
     /// drop it: a record that fails makes the commit fail.
     pub async fn enqueue(&self, record: impl IntoProducerRecord) -> Result<PendingSend, SendError> {
-        let record = record.into_producer_record(&self.shared.template)?;
+        let template = &self.shared.template;
+        let record = record
+            .into_producer_record(template)
+            .map_err(|error| template.failed_before_sending(error))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.append(record, move |result| drop(tx.send(result)))
             .await?;
@@ -328,7 +331,9 @@ impl Transaction {
                 .tx_observers
                 .listener
                 .on_error(Some(&record), &error);
-            return Err(SendError::new(error, record));
+            return Err(shared
+                .template
+                .failed_before_sending(SendError::new(error, record)));
         }
         let template = &shared.template;
         template

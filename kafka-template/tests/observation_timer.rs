@@ -79,3 +79,57 @@ fn without_observation_nothing_is_timed() {
     });
     assert!(!handle.render().contains("spring_kafka_template"));
 }
+
+/// A record whose JSON value cannot be written (a map with non-text keys).
+#[derive(serde::Serialize, kafka_template::KafkaRecord)]
+#[kafka(topic = "grid")]
+struct GridCells {
+    cells: std::collections::HashMap<(i32, i32), i32>,
+}
+
+#[test]
+fn sends_that_fail_before_reaching_the_producer_are_timed_with_their_error() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        // A record that cannot be serialized.
+        let (_dir, config) = load_yaml("kafka:\n  template:\n    observation-enabled: true\n", &[]);
+        let template = KafkaTemplate::mock_builder(MockProducer::new(1))
+            .config(config)
+            .build()
+            .expect("template");
+        let cells = GridCells {
+            cells: [((0, 0), 1)].into_iter().collect(),
+        };
+        assert!(template.try_enqueue_with_callback(&cells, |_| {}).is_err());
+        // A plain send a transactional template refuses.
+        let (_dir, config) = load_yaml(
+            "kafka:\n  producer:\n    transaction-id-prefix: tx-\n  template:\n    observation-enabled: true\n",
+            &[],
+        );
+        let transactional = KafkaTemplate::mock_builder(MockProducer::new(1))
+            .config(config)
+            .build()
+            .expect("template");
+        assert!(
+            transactional
+                .try_enqueue_with_callback(ProducerRecord::new("orders", "v"), |_| {})
+                .is_err()
+        );
+    });
+    let text = handle.render();
+    let counts = lines(&text, "spring_kafka_template_seconds_count");
+    let one = |error: &str, topic: &str| {
+        counts
+            .iter()
+            .find(|l| {
+                l.contains(&format!("error=\"{error}\""))
+                    && l.contains(&format!("messaging_destination_name=\"{topic}\""))
+            })
+            .unwrap_or_else(|| panic!("{error} {topic} in {text}"))
+            .ends_with(" 1")
+    };
+    assert!(one("serialization", "grid"), "{text}");
+    assert!(one("transaction", "orders"), "{text}");
+    assert!(!text.contains("error=\"none\""), "{text}");
+}

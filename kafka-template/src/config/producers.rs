@@ -709,8 +709,7 @@ fn remember_name(scope: &Scope, entry: &RawValue, names: &mut BTreeMap<String, S
     }
 }
 
-/// Sets (or replaces, keeping the place) a Java property.
-/// Spring Boot's connection details (3.1 and later): the producer's
+/// Spring Boot's connection details (`KafkaConnectionDetails`): the producer's
 /// `bootstrap-servers` (else the common one) and `security.protocol` are put
 /// back over a `properties.bootstrap.servers` / `security.protocol`, as
 /// `KafkaAutoConfiguration` puts them after the properties. Only when written
@@ -756,6 +755,7 @@ fn connection_details(
     }
 }
 
+/// Sets (or replaces, keeping the place) a Java property.
 fn put(
     properties: &mut Vec<(ResolvedProperty, Provenance)>,
     java_name: &str,

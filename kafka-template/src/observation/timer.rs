@@ -5,10 +5,11 @@
 //! (`KafkaTemplateObservation`) and `error`. Here the same timer, published to
 //! the [`metrics`] facade as a histogram of seconds, so that the Prometheus
 //! recorder shows `spring_kafka_template_seconds_count` / `_sum` as
-//! Micrometer's does.
+//! Micrometer's does. Its handles are registered with the recorder installed
+//! at a topic's first send: install the recorder before sending.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 use kafka_core::KafkaError;
@@ -25,13 +26,15 @@ pub const DEFAULT_TEMPLATE_NAME: &str = "kafkaTemplate";
 /// The send timers of one template, a histogram per topic and outcome.
 pub(crate) struct SendTimers {
     template_name: Arc<str>,
-    topics: Mutex<HashMap<Arc<str>, Arc<TopicTimers>>>,
+    /// Read on every send, written once per topic.
+    topics: RwLock<HashMap<Arc<str>, Arc<TopicTimers>>>,
 }
 
 /// The histograms of one topic: of successful sends, and per error kind.
 struct TopicTimers {
     topic: Arc<str>,
-    ok: Histogram,
+    /// Registered at the first success (no series of a count of 0).
+    ok: OnceLock<Histogram>,
     errors: Mutex<HashMap<&'static str, Histogram>>,
 }
 
@@ -61,25 +64,31 @@ impl SendTimers {
         );
         SendTimers {
             template_name: template_name.into(),
-            topics: Mutex::new(HashMap::new()),
+            topics: RwLock::new(HashMap::new()),
         }
     }
 
     /// Starts timing a send to `topic`.
     pub(crate) fn start(&self, topic: &str) -> SendTiming {
         let started = Instant::now();
-        let mut topics = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
-        let timers = match topics.get(topic) {
-            Some(timers) => Arc::clone(timers),
+        let known = self
+            .topics
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(topic)
+            .cloned();
+        let timers = match known {
+            Some(timers) => timers,
             None => {
-                let topic: Arc<str> = topic.into();
-                let timers = Arc::new(TopicTimers {
-                    ok: histogram(&self.template_name, &topic, "none"),
-                    topic: Arc::clone(&topic),
-                    errors: Mutex::new(HashMap::new()),
+                let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
+                let timers = topics.entry(topic.into()).or_insert_with_key(|topic| {
+                    Arc::new(TopicTimers {
+                        ok: OnceLock::new(),
+                        topic: Arc::clone(topic),
+                        errors: Mutex::new(HashMap::new()),
+                    })
                 });
-                topics.insert(topic, Arc::clone(&timers));
-                timers
+                Arc::clone(timers)
             }
         };
         SendTiming {
@@ -96,7 +105,11 @@ impl SendTiming {
     pub(crate) fn finish(&self, outcome: Result<(), &KafkaError>) {
         let seconds = self.started.elapsed().as_secs_f64();
         match outcome {
-            Ok(()) => self.timers.ok.record(seconds),
+            Ok(()) => self
+                .timers
+                .ok
+                .get_or_init(|| histogram(&self.template_name, &self.timers.topic, "none"))
+                .record(seconds),
             Err(error) => {
                 let kind = error.kind_name();
                 let mut errors = self
