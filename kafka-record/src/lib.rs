@@ -231,31 +231,25 @@ impl RecordKey {
 const MAX_KEPT_SCRATCH: usize = 1 << 20;
 
 thread_local! {
-    /// Where values are encoded before they are copied out at their exact size.
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Where values are encoded before they are copied out at their exact
+    /// size; taken out while in use (a value encoded while encoding another,
+    /// by a serializer that sends, finds it empty and grows its own).
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Runs `encode` into a reused per-thread buffer and returns the bytes in an
 /// allocation of their exact size: one allocation per value, where a `Vec`
 /// grown from empty reallocates about log2(size) times and, not being full,
 /// costs `Bytes` another allocation.
+#[inline]
 fn encode_exact<E>(encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<Bytes, E> {
-    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-        Ok(mut scratch) => {
-            scratch.clear();
-            let result = encode(&mut scratch).map(|()| Bytes::copy_from_slice(&scratch));
-            if scratch.capacity() > MAX_KEPT_SCRATCH {
-                *scratch = Vec::new();
-            }
-            result
-        }
-        // Encoding a value while encoding another (a serializer that sends):
-        // a buffer of its own.
-        Err(_) => {
-            let mut out = Vec::new();
-            encode(&mut out).map(|()| Bytes::from(out))
-        }
-    })
+    let mut scratch = SCRATCH.take();
+    scratch.clear();
+    let result = encode(&mut scratch).map(|()| Bytes::copy_from_slice(&scratch));
+    if scratch.capacity() <= MAX_KEPT_SCRATCH {
+        SCRATCH.set(scratch);
+    }
+    result
 }
 
 #[cfg(test)]
@@ -300,6 +294,8 @@ mod encode_exact_tests {
         })
         .unwrap();
         assert_eq!(big.len(), MAX_KEPT_SCRATCH + 1);
-        SCRATCH.with(|scratch| assert!(scratch.borrow().capacity() <= MAX_KEPT_SCRATCH));
+        let kept = SCRATCH.take();
+        assert!(kept.capacity() <= MAX_KEPT_SCRATCH);
+        SCRATCH.set(kept);
     }
 }

@@ -1087,6 +1087,7 @@ impl KafkaTemplate {
     /// `target`. `Ok(())` once the record is buffered (or a mock took it);
     /// else what is left to wait for: the producer's wait, or the observers
     /// hearing of a refusal.
+    #[inline]
     fn start_send<'a, F>(
         &'a self,
         target: Target<'a>,
@@ -1127,7 +1128,7 @@ impl KafkaTemplate {
         } else {
             None
         };
-        let watch = crate::observation::SendWatch { span, timing };
+        let watch = crate::observation::SendWatch::new(span, timing);
         // The trace context goes into the record's own headers where the
         // record is kept as sent: by the mock, and for the failure journal.
         if (matches!(target, Target::Mock(..)) || observers.journal.is_some())

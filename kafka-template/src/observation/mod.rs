@@ -34,17 +34,39 @@ pub use timer::{DEFAULT_TEMPLATE_NAME, SEND_TIMER};
 pub(crate) use timer::{SendTimers, SendTiming};
 
 /// What watches one send: its span (when observation is on and the sampler
-/// records it) and its timer (when observation is on).
+/// records it) and its timer (when observation is on). Small: nothing at all
+/// without observation (the per-record path of most templates moves and
+/// drops it), the timer alone for a send the sampler drops, shared only
+/// with a span to end.
 #[derive(Clone, Default)]
-pub(crate) struct SendWatch {
-    pub span: Option<SendSpan>,
-    pub timing: Option<SendTiming>,
+pub(crate) enum SendWatch {
+    #[default]
+    Idle,
+    Timed(SendTiming),
+    Watched(std::sync::Arc<Watched>),
+}
+
+pub(crate) struct Watched {
+    span: SendSpan,
+    timing: Option<SendTiming>,
 }
 
 impl SendWatch {
+    #[inline]
+    pub(crate) fn new(span: Option<SendSpan>, timing: Option<SendTiming>) -> Self {
+        match (span, timing) {
+            (None, None) => SendWatch::Idle,
+            (None, Some(timing)) => SendWatch::Timed(timing),
+            (Some(span), timing) => {
+                SendWatch::Watched(std::sync::Arc::new(Watched { span, timing }))
+            }
+        }
+    }
+
     /// Whether nothing watches the send.
+    #[inline]
     pub(crate) fn is_idle(&self) -> bool {
-        self.span.is_none() && self.timing.is_none()
+        matches!(self, SendWatch::Idle)
     }
 
     /// Records the outcome: on the span, which then ends with its last
@@ -53,11 +75,15 @@ impl SendWatch {
         &self,
         outcome: Result<&kafka_core::RecordMetadata, &kafka_core::KafkaError>,
     ) {
-        if let Some(timing) = &self.timing {
-            timing.finish(outcome.map(drop));
-        }
-        if let Some(span) = &self.span {
-            record_outcome(span, outcome);
+        match self {
+            SendWatch::Idle => {}
+            SendWatch::Timed(timing) => timing.finish(outcome.map(drop)),
+            SendWatch::Watched(watched) => {
+                if let Some(timing) = &watched.timing {
+                    timing.finish(outcome.map(drop));
+                }
+                record_outcome(&watched.span, outcome);
+            }
         }
     }
 }

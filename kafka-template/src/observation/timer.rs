@@ -9,6 +9,7 @@
 //! at a topic's first send: install the recorder before sending.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
@@ -27,11 +28,37 @@ pub const DEFAULT_TEMPLATE_NAME: &str = "kafkaTemplate";
 pub(crate) struct SendTimers {
     template_name: Arc<str>,
     /// Read on every send, written once per topic.
-    topics: RwLock<HashMap<Arc<str>, Arc<TopicTimers>>>,
+    topics: RwLock<HashMap<Arc<str>, Arc<TopicTimers>, BuildHasherDefault<TopicHasher>>>,
+}
+
+/// FNV-1a for the topic names looked up on every observed send: a few
+/// short keys of the application's own, where the default SipHash's
+/// defence against crafted keys costs more than the lookup is worth.
+#[derive(Default)]
+struct TopicHasher(u64);
+
+impl Hasher for TopicHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(PRIME);
+        }
+        self.0 = hash;
+    }
 }
 
 /// The histograms of one topic: of successful sends, and per error kind.
 struct TopicTimers {
+    template_name: Arc<str>,
     topic: Arc<str>,
     /// Registered at the first success (no series of a count of 0).
     ok: OnceLock<Histogram>,
@@ -43,7 +70,6 @@ struct TopicTimers {
 pub(crate) struct SendTiming {
     started: Instant,
     timers: Arc<TopicTimers>,
-    template_name: Arc<str>,
 }
 
 impl std::fmt::Debug for SendTimers {
@@ -64,7 +90,7 @@ impl SendTimers {
         );
         SendTimers {
             template_name: template_name.into(),
-            topics: RwLock::new(HashMap::new()),
+            topics: RwLock::new(HashMap::default()),
         }
     }
 
@@ -83,6 +109,7 @@ impl SendTimers {
                 let mut topics = self.topics.write().unwrap_or_else(PoisonError::into_inner);
                 let timers = topics.entry(topic.into()).or_insert_with_key(|topic| {
                     Arc::new(TopicTimers {
+                        template_name: Arc::clone(&self.template_name),
                         ok: OnceLock::new(),
                         topic: Arc::clone(topic),
                         errors: Mutex::new(HashMap::new()),
@@ -91,11 +118,7 @@ impl SendTimers {
                 Arc::clone(timers)
             }
         };
-        SendTiming {
-            started,
-            timers,
-            template_name: Arc::clone(&self.template_name),
-        }
+        SendTiming { started, timers }
     }
 }
 
@@ -108,7 +131,7 @@ impl SendTiming {
             Ok(()) => self
                 .timers
                 .ok
-                .get_or_init(|| histogram(&self.template_name, &self.timers.topic, "none"))
+                .get_or_init(|| histogram(&self.timers.template_name, &self.timers.topic, "none"))
                 .record(seconds),
             Err(error) => {
                 let kind = error.kind_name();
@@ -119,7 +142,9 @@ impl SendTiming {
                     .unwrap_or_else(PoisonError::into_inner);
                 errors
                     .entry(kind)
-                    .or_insert_with(|| histogram(&self.template_name, &self.timers.topic, kind))
+                    .or_insert_with(|| {
+                        histogram(&self.timers.template_name, &self.timers.topic, kind)
+                    })
                     .record(seconds);
             }
         }
