@@ -1710,13 +1710,48 @@ impl Observers {
                     let writing = observers.journal_writes.start();
                     runtime.spawn(async move {
                         let _writing = writing;
-                        reply(Err(observers.failed(error).await));
+                        // If this task is dropped before the write is done
+                        // (the producer's runtime shut down), the failure is
+                        // still told: no callback left unrun.
+                        let mut until_stored = ReplyOnDrop {
+                            observers: observers.clone(),
+                            pending: Some((reply, error.clone())),
+                        };
+                        let stored = observers.failed(error).await;
+                        if let Some((reply, _)) = until_stored.pending.take() {
+                            reply(Err(stored));
+                        }
                     });
                     return;
                 }
                 observers.heard_failure(&error);
                 reply(Err(error));
             }
+        }
+    }
+}
+
+/// A failed record's reply while its journal write is under way. Dropped
+/// with the reply still pending (the write's task cancelled, as when the
+/// producer's runtime shuts down), it tells the observers and the caller the
+/// failure as it was, unjournaled, rather than leave them unanswered (the
+/// caller would otherwise hear "producer closed", which says the record
+/// never left the process).
+struct ReplyOnDrop<F: FnOnce(Result<SendResult, SendError>)> {
+    observers: Arc<Observers>,
+    pending: Option<(F, SendError)>,
+}
+
+impl<F: FnOnce(Result<SendResult, SendError>)> Drop for ReplyOnDrop<F> {
+    fn drop(&mut self) {
+        if let Some((reply, error)) = self.pending.take() {
+            tracing::warn!(
+                error = %error.error(),
+                "a failed record's journal write was cut short (the producer shut down); \
+                 its failure is reported unjournaled"
+            );
+            self.observers.heard_failure(&error);
+            reply(Err(error));
         }
     }
 }
@@ -2108,6 +2143,41 @@ pub(crate) mod tests {
         assert!(!next.is_finished());
         drop(after);
         next.await.unwrap();
+    }
+
+    #[test]
+    fn a_cut_short_journal_write_still_tells_its_failure() {
+        let heard = Arc::new(Heard::default());
+        let observers = Arc::new(Observers::new(
+            Some(Arc::new(CountingListener(heard.clone()))),
+            Box::new([]),
+            None,
+        ));
+        let outcome = Arc::new(std::sync::Mutex::new(None));
+        let seen = outcome.clone();
+        let reply = move |result: Result<SendResult, SendError>| {
+            *seen.lock().unwrap() = Some(result.map(drop).map_err(|e| e.error().kind_name()));
+        };
+        let error = SendError::without_record(KafkaError::Internal("NOT_ENOUGH_REPLICAS".into()));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let guard = ReplyOnDrop {
+                observers: observers.clone(),
+                pending: Some((reply, error)),
+            };
+            // The write's task, cut short as the runtime goes away.
+            tokio::spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            });
+            tokio::task::yield_now().await;
+        });
+        assert!(outcome.lock().unwrap().is_none(), "not before the cut");
+        drop(runtime);
+        assert_eq!(*outcome.lock().unwrap(), Some(Err("internal")));
+        assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
