@@ -1528,14 +1528,27 @@ impl Observers {
     /// A record that failed for good: journal it, tell interceptors and the
     /// listener, and return the error for the caller.
     async fn failed(&self, error: SendError) -> SendError {
-        if let (Some(journal), Some(record)) = (&self.journal, error.record()) {
-            let entry = JournalEntry::from_failed(record, error.error());
-            if let Err(e) = journal.append_async(entry).await {
-                tracing::error!(error = %e, journal = %journal.path().display(), "cannot write a failed record to the failure journal");
-            }
+        if let Some((journal, entry)) = self.journal_entry(&error) {
+            let written = journal.append_async(entry).await;
+            journal_error(journal, written);
         }
         self.heard_failure(&error);
         error
+    }
+
+    /// Stores a failed record in the failure journal now, blocking (for a
+    /// caller without a runtime).
+    fn journal_now(&self, error: &SendError) {
+        if let Some((journal, entry)) = self.journal_entry(error) {
+            journal_error(journal, journal.append(&entry));
+        }
+    }
+
+    /// The journal and the entry of a failed record, with a journal and a
+    /// record to store.
+    fn journal_entry(&self, error: &SendError) -> Option<(&FailureJournal, JournalEntry)> {
+        let (journal, record) = (self.journal.as_ref()?, error.record()?);
+        Some((journal, JournalEntry::from_failed(record, error.error())))
     }
 
     /// Interceptors and the listener hear of a failure.
@@ -1724,10 +1737,24 @@ impl Observers {
                     });
                     return;
                 }
+                // No runtime to write from (a mock template used from plain
+                // code): the write blocks, so the record is still stored
+                // before the listener hears.
+                if observers.journal.is_some() {
+                    observers.journal_now(&error);
+                }
                 observers.heard_failure(&error);
                 reply(Err(error));
             }
         }
+    }
+}
+
+/// Logs a failure-journal write that failed (the record's failure is still
+/// reported).
+fn journal_error(journal: &FailureJournal, written: Result<(), crate::journal::JournalError>) {
+    if let Err(e) = written {
+        tracing::error!(error = %e, journal = %journal.path().display(), "cannot write a failed record to the failure journal");
     }
 }
 
@@ -2143,6 +2170,24 @@ pub(crate) mod tests {
         assert!(!next.is_finished());
         drop(after);
         next.await.unwrap();
+    }
+
+    #[test]
+    fn without_a_runtime_a_failed_record_is_journaled_before_the_listener_hears() {
+        let dir = tempfile::tempdir().unwrap();
+        let mock = MockProducer::new(1);
+        let (template, journal, heard) = journaled_template(&mock, dir.path());
+        mock.fail_next(KafkaError::Internal("broker said no".into()));
+        let outcomes = Outcomes::default();
+        // A plain call, outside any runtime.
+        assert!(
+            template
+                .try_enqueue_with_callback(&OrderPlaced { id: "o-1".into() }, collecting(&outcomes))
+                .is_ok()
+        );
+        assert_eq!(journal.entries().unwrap().count(), 1);
+        assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
+        assert_eq!(outcomes.lock().unwrap().len(), 1);
     }
 
     #[test]
