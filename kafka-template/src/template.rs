@@ -873,7 +873,7 @@ impl KafkaTemplate {
         // is returned as built: mapping the `Result` afterwards would move
         // (copy) it once more, on every send.
         let failed = |error: KafkaError| {
-            self.inner.observers.listener.on_error(None, &error);
+            self.inner.observers.heard_refusal(None, &error);
             SendError::without_record(error)
         };
         let build = |route: &TypeRoute| {
@@ -953,10 +953,7 @@ impl KafkaTemplate {
                 topic: String::new(),
                 reason: "send_default needs kafka.template.default-topic to be set".into(),
             };
-            self.inner
-                .observers
-                .listener
-                .on_error(Some(&record), &error);
+            self.inner.observers.heard_refusal(Some(&record), &error);
             return Err(SendError::new(error, record));
         }
         self.send(record).await
@@ -998,10 +995,7 @@ impl KafkaTemplate {
                 });
                 // Refused before the record reached a producer: the listener
                 // hears of it, the caller gets the record back.
-                self.inner
-                    .observers
-                    .listener
-                    .on_error(Some(&record), &error);
+                self.inner.observers.heard_refusal(Some(&record), &error);
                 Err(self.failed_before_sending(SendError::new(error, record)))
             }
         }
@@ -1553,13 +1547,20 @@ impl Observers {
 
     /// Interceptors and the listener hear of a failure.
     fn heard_failure(&self, error: &SendError) {
+        self.heard_refusal(error.record(), error.error());
+    }
+
+    /// Interceptors and the listener hear of a failure, also one before the
+    /// record reached a producer (Java's `doSend` tells the interceptors'
+    /// `onSendError` of every exception, serialization included).
+    pub(crate) fn heard_refusal(&self, record: Option<&ProducerRecord>, error: &KafkaError) {
         for interceptor in self.interceptors.iter() {
             guarded("interceptor on_acknowledgement", || {
-                interceptor.on_acknowledgement(Err(error.error()))
+                interceptor.on_acknowledgement(Err(error))
             });
         }
         guarded("listener on_error", || {
-            self.listener.on_error(error.record(), error.error())
+            self.listener.on_error(record, error)
         });
     }
 }
@@ -2347,6 +2348,36 @@ pub(crate) mod tests {
         assert_eq!(sent.record_metadata.topic, "orders");
         assert_eq!(heard.ok.load(Ordering::SeqCst), 1);
         assert_eq!(mock.history().len(), 1);
+    }
+
+    /// Counts the failures interceptors hear.
+    struct FailuresHeard(Arc<AtomicUsize>);
+
+    impl ProducerInterceptor for FailuresHeard {
+        fn on_send(&self, record: ProducerRecord) -> ProducerRecord {
+            record
+        }
+
+        fn on_acknowledgement(&self, result: Result<&RecordMetadata, &KafkaError>) {
+            if result.is_err() {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn interceptors_hear_of_sends_refused_before_the_producer_as_javas_on_send_error() {
+        let failures = Arc::new(AtomicUsize::new(0));
+        let template = KafkaTemplate::mock_builder(MockProducer::new(1))
+            .interceptor(FailuresHeard(failures.clone()))
+            .build()
+            .unwrap();
+        let event = BrokenOrder {
+            id: "o-1".into(),
+            detail: Unserializable,
+        };
+        assert!(template.send(&event).await.is_err());
+        assert_eq!(failures.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

@@ -329,8 +329,7 @@ impl Transaction {
                 .template
                 .inner
                 .tx_observers
-                .listener
-                .on_error(Some(&record), &error);
+                .heard_refusal(Some(&record), &error);
             return Err(shared
                 .template
                 .failed_before_sending(SendError::new(error, record)));
