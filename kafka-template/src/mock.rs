@@ -298,6 +298,18 @@ impl MockProducer {
                 cause: Box::new(cause),
             }));
         }
+        // As the real producer (and Java's MockProducer): a partition the
+        // topic does not have is refused.
+        if let Some(partition) = record
+            .partition
+            .filter(|p| usize::try_from(*p).map_or(true, |p| p >= self.partitions))
+        {
+            return Err(KafkaError::InvalidPartition(format!(
+                "invalid partition {partition} for topic '{}': the mock's topics have {} \
+                 partition(s), numbered from 0",
+                record.topic, self.partitions
+            )));
+        }
         let failure = state
             .fail_next
             .pop_front()

@@ -2350,6 +2350,26 @@ pub(crate) mod tests {
         assert_eq!(mock.history().len(), 1);
     }
 
+    #[tokio::test]
+    async fn the_mock_refuses_a_partition_its_topics_do_not_have() {
+        let mock = MockProducer::new(3);
+        let template = KafkaTemplate::with_mock(mock.clone());
+        let sent = template
+            .send(ProducerRecord::new("orders", "v").with_partition(2))
+            .await
+            .expect("partition 2 of 3");
+        assert_eq!(sent.record_metadata.partition, 2);
+        let error = template
+            .send(ProducerRecord::new("orders", "v").with_partition(3))
+            .await
+            .expect_err("there is no partition 3");
+        assert!(
+            matches!(error.error(), KafkaError::InvalidPartition(_)),
+            "{error}"
+        );
+        assert_eq!(mock.history().len(), 1);
+    }
+
     /// Counts the failures interceptors hear.
     struct FailuresHeard(Arc<AtomicUsize>);
 
