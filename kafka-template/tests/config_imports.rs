@@ -321,25 +321,8 @@ fn a_file_imported_by_differently_gated_documents_applies_under_each_gate() {
 }
 
 #[test]
-fn classpath_locations_are_read_from_the_working_directory_and_server_urls_hidden() {
+fn a_config_servers_credentials_stay_out_of_the_error() {
     let dir = ConfigDir::new();
-    dir.write(
-        "config/application.yml",
-        "spring:\n  kafka:\n    client-id: from-classpath-config\n",
-    );
-    // `classpath:/config/` is the working directory's config/, not /config/.
-    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "classpath_probe", "--ignored", "--nocapture"])
-        .current_dir(dir.path())
-        .env("CLASSPATH_PROBE", "1")
-        .output()
-        .expect("the probe runs");
-    assert!(
-        String::from_utf8_lossy(&output.stdout).contains("client-id=from-classpath-config"),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    // A config server's credentials stay out of the error.
     let errors = messages(
         dir.builder()
             .env_source(vec![(
@@ -353,26 +336,5 @@ fn classpath_locations_are_read_from_the_working_directory_and_server_urls_hidde
         errors[0].contains("configserver:") && !errors[0].contains("cfg-s3cret"),
         "{}",
         errors[0]
-    );
-}
-
-/// Run by the test above in a directory of its own (the working directory
-/// is the process's): loads with `SPRING_CONFIG_LOCATION=classpath:/config/`.
-#[test]
-#[ignore = "run by classpath_locations_are_read_from_the_working_directory_and_server_urls_hidden"]
-fn classpath_probe() {
-    if std::env::var("CLASSPATH_PROBE").is_err() {
-        return;
-    }
-    let config = kafka_template::KafkaConfig::builder()
-        .env_source(vec![(
-            "SPRING_CONFIG_LOCATION".to_owned(),
-            "classpath:/config/".to_owned(),
-        )])
-        .load()
-        .expect("loads");
-    println!(
-        "client-id={}",
-        config.lookup("spring.kafka.client-id").unwrap_or("none")
     );
 }

@@ -1386,3 +1386,28 @@ fn known_children(key: &ConfigKey) -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classpath_locations_are_read_from_the_working_directory() {
+        // `classpath:/x/` is `x/` under the working directory, not `/x/`.
+        let mut issues = Vec::new();
+        let var = "SPRING_CONFIG_LOCATION";
+        assert!(spring_locations("classpath:/no-such-config-dir/", var, &mut issues).is_empty());
+        match issues.as_slice() {
+            [ConfigIssue::Location { path, .. }] => {
+                assert_eq!(path, &PathBuf::from("no-such-config-dir/"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // `classpath:/` is the working directory itself.
+        let locations = spring_locations("optional:classpath:/", var, &mut issues);
+        assert!(
+            matches!(locations.as_slice(), [Location::Dir(dir)] if dir == Path::new("./")),
+            "{locations:?}"
+        );
+    }
+}
