@@ -606,6 +606,53 @@ fn socket_buffers_and_the_idle_limit_apply_against_a_real_broker() {
     });
 }
 
+/// Java's selector metrics over a real broker: `request-size-max` is the
+/// Produce request that carried a 20 kB record (no more than its framing
+/// over it), `network-io-total` every request written and response read,
+/// and every plaintext connection counts in `successful-authentication-*`
+/// as Java's does.
+#[test]
+fn request_sizes_network_io_and_authentications_against_a_real_broker() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("request-sizes", 1, 1);
+        let producer = producer(kafka.bootstrap(), &[("compression.type", "none")]);
+        let value = "x".repeat(20_000);
+        producer
+            .send(ProducerRecord::new(topic.clone(), value.clone()))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("delivered");
+        let metrics = producer.metrics();
+        producer.close(Duration::from_secs(10)).await;
+        assert!(
+            (20_000.0..21_000.0).contains(&metrics.request_size_max),
+            "request-size-max {}",
+            metrics.request_size_max
+        );
+        let average = metrics.outgoing_byte_total as f64 / metrics.request_total as f64;
+        assert!(
+            (metrics.request_size_avg - average).abs() < 1e-6,
+            "request-size-avg {} for {average}",
+            metrics.request_size_avg
+        );
+        let leader = metrics.nodes.values().next().expect("the leader's metrics");
+        assert_eq!(leader.request_size_max, metrics.request_size_max);
+        assert_eq!(
+            metrics.network_io_total,
+            metrics.request_total + metrics.response_total,
+            "{metrics:?}"
+        );
+        assert_eq!(
+            metrics.successful_authentication_total, metrics.connection_creation_total,
+            "{metrics:?}"
+        );
+        assert_eq!(metrics.failed_authentication_total, 0);
+        assert_eq!(values_in(kafka, &topic, 1), [value]);
+    });
+}
+
 /// A topic unused for `metadata.max.idle.ms` is forgotten, as in Java, and
 /// its next send fetches its metadata afresh. (Left in the snapshot, it was
 /// sent to from metadata nothing refreshed any more: a moved leader would

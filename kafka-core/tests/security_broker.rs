@@ -16,7 +16,7 @@ use futures_util::future::{BoxFuture, FutureExt};
 use kafka_core::config::{Password, ProducerConfig};
 use kafka_core::network::sasl::{OAuthToken, SaslMechanism, SaslSession, TokenProvider};
 use kafka_core::network::{AuthFailure, NetworkError, SecurityProtocol, TlsFailure};
-use kafka_core::{KafkaError, KafkaProducer, ProducerRecord};
+use kafka_core::{KafkaError, KafkaProducer, MetricsSnapshot, ProducerRecord};
 use kafka_testkit::Cluster;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -83,6 +83,16 @@ fn send_error(
     props: &[(String, String)],
     topic: &str,
 ) -> KafkaError {
+    send_error_and_metrics(rt, bootstrap, props, topic).0
+}
+
+/// [`send_error`], and the producer's metrics after it.
+fn send_error_and_metrics(
+    rt: &tokio::runtime::Runtime,
+    bootstrap: &str,
+    props: &[(String, String)],
+    topic: &str,
+) -> (KafkaError, MetricsSnapshot) {
     rt.block_on(async {
         let producer = producer(
             bootstrap,
@@ -94,7 +104,7 @@ fn send_error(
             .await
             .expect_err("send must fail");
         producer.close(Duration::from_secs(1)).await;
-        error.error().clone()
+        (error.error().clone(), producer.metrics())
     })
 }
 
@@ -704,7 +714,7 @@ fn tls_and_sasl_against_a_secured_broker() {
     );
 
     // A mechanism the listener does not enable (SASL_SSL has no OAUTHBEARER).
-    let error = send_error(
+    let (error, metrics) = send_error_and_metrics(
         &rt,
         &cluster.listener_bootstrap("SASL_SSL"),
         &cluster.client_properties("SASL_SSL", Some("OAUTHBEARER")),
@@ -717,6 +727,9 @@ fn tls_and_sasl_against_a_secured_broker() {
         }) => assert!(enabled.contains(&"SCRAM-SHA-512".to_owned()), "{enabled:?}"),
         other => panic!("mechanism not enabled: got {other:?}"),
     }
+    // Java's failed-authentication-*, and no connection counted as passed.
+    assert!(metrics.failed_authentication_total >= 1, "{metrics:?}");
+    assert_eq!(metrics.successful_authentication_total, 0, "{metrics:?}");
 
     let reauthentications_before = logs.count("re-authenticated");
     // --- re-authentication (KIP-368): the REAUTH listener ends sessions after 10 s -
@@ -741,6 +754,19 @@ fn tls_and_sasl_against_a_secured_broker() {
                     .await
                     .unwrap_or_else(|e| panic!("{mechanism}: record {i} failed: {e}"));
             }
+            // Java's successful-reauthentication-* and reauthentication-latency-*.
+            let metrics = producer.metrics();
+            assert!(
+                metrics.successful_reauthentication_total >= 1,
+                "{mechanism}: {metrics:?}"
+            );
+            assert_eq!(metrics.failed_reauthentication_total, 0, "{mechanism}");
+            assert!(
+                metrics.reauthentication_latency_max >= metrics.reauthentication_latency_avg
+                    && metrics.reauthentication_latency_avg > 0.0,
+                "{mechanism}: {metrics:?}"
+            );
+            assert!(metrics.successful_authentication_total >= 1, "{mechanism}");
             producer.close(Duration::from_secs(10)).await;
             125
         });

@@ -146,19 +146,27 @@ struct NodeSensors {
 }
 
 /// A connection's traffic as Java's selector meters it: `outgoing-byte-*`,
-/// `request-*`, `incoming-byte-*`, `response-*`.
+/// `request-*` (`request-size-*` too), `incoming-byte-*`, `response-*`.
 #[derive(Debug, Default)]
 struct IoMeters {
     written: Meter,
     requests: Meter,
+    request_size: AvgMax,
     read: Meter,
     responses: Meter,
 }
 
 impl IoMeters {
-    fn record(&mut self, window: &WindowConfig, traffic: Traffic, now: u64) {
+    fn record(&mut self, window: &WindowConfig, traffic: Traffic, peaks: Peaks, now: u64) {
         self.written.record(window, traffic.written as f64, now);
         self.requests.record(window, traffic.requests as f64, now);
+        self.request_size.record_events(
+            window,
+            traffic.written as f64,
+            peaks.largest_request as f64,
+            traffic.requests,
+            now,
+        );
         self.read.record(window, traffic.read as f64, now);
         self.responses.record(window, traffic.responses as f64, now);
     }
@@ -184,6 +192,14 @@ struct Sensors {
     buffer_exhausted: Meter,
     connection_creation: Meter,
     connection_close: Meter,
+    /// Reads and writes completed, both ways (`network-io-*`).
+    network_io: Meter,
+    successful_authentication: Meter,
+    failed_authentication: Meter,
+    successful_reauthentication: Meter,
+    failed_reauthentication: Meter,
+    /// Milliseconds each re-authentication took.
+    reauthentication_latency: AvgMax,
     batch_split: Meter,
     topics: BTreeMap<Arc<str>, TopicSensors>,
     nodes: BTreeMap<i32, NodeSensors>,
@@ -203,6 +219,21 @@ pub(crate) struct Traffic {
     pub requests: u64,
     pub read: u64,
     pub responses: u64,
+    /// KIP-368 re-authentications that succeeded, and their time (ns).
+    pub reauthenticated: u64,
+    pub reauthentication_ns: u64,
+    /// Re-authentications that failed.
+    pub reauthentication_failed: u64,
+}
+
+/// The largest values a connection saw since they were last taken: what
+/// windowed maxima need beside [`Traffic`]'s sums.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Peaks {
+    /// Bytes of the largest request frame written (`request-size-max`).
+    pub largest_request: u64,
+    /// The longest re-authentication, in ns (`reauthentication-latency-max`).
+    pub longest_reauthentication_ns: u64,
 }
 
 impl Traffic {
@@ -213,6 +244,13 @@ impl Traffic {
             requests: self.requests.saturating_sub(earlier.requests),
             read: self.read.saturating_sub(earlier.read),
             responses: self.responses.saturating_sub(earlier.responses),
+            reauthenticated: self.reauthenticated.saturating_sub(earlier.reauthenticated),
+            reauthentication_ns: self
+                .reauthentication_ns
+                .saturating_sub(earlier.reauthentication_ns),
+            reauthentication_failed: self
+                .reauthentication_failed
+                .saturating_sub(earlier.reauthentication_failed),
         }
     }
 }
@@ -508,6 +546,21 @@ impl ProducerMetrics {
         self.count_event(&self.connections_created, |s| &mut s.connection_creation);
     }
 
+    /// A connection's setup ended: its TLS handshake and SASL exchange
+    /// passed (`ok`), or the broker refused its credentials. Java counts
+    /// every connection that becomes ready, plaintext ones included, in
+    /// `successful-authentication-*`.
+    pub fn record_authentication(&self, ok: bool) {
+        let now = self.now_ms();
+        let mut sensors = lock(&self.sensors);
+        let meter = if ok {
+            &mut sensors.successful_authentication
+        } else {
+            &mut sensors.failed_authentication
+        };
+        meter.record(&self.window, 1.0, now);
+    }
+
     /// A connection was closed, by either side (`connection-close-*`).
     pub fn record_connection_closed(&self) {
         self.count_event(&self.connections_closed, |s| &mut s.connection_close);
@@ -544,6 +597,7 @@ impl ProducerMetrics {
                 responses,
                 ..Traffic::default()
             },
+            Peaks::default(),
         );
     }
 
@@ -558,13 +612,17 @@ impl ProducerMetrics {
                 requests,
                 ..Traffic::default()
             },
+            Peaks {
+                largest_request: bytes.div_ceil(requests.max(1)),
+                ..Peaks::default()
+            },
         );
     }
 
     /// What went over a broker's connection since last counted (`node`, when
     /// it is a known broker), as Java's selector counts it: `request-*`,
     /// `outgoing-byte-*`, `response-*`, `incoming-byte-*`.
-    pub fn record_io(&self, node: Option<i32>, traffic: Traffic) {
+    pub fn record_io(&self, node: Option<i32>, traffic: Traffic, peaks: Peaks) {
         if traffic == Traffic::default() {
             return;
         }
@@ -572,15 +630,40 @@ impl ProducerMetrics {
             .fetch_add(traffic.requests, Ordering::Relaxed);
         let now = self.now_ms();
         let window = &self.window;
-        let mut sensors = lock(&self.sensors);
-        sensors.io.record(window, traffic, now);
+        let mut guard = lock(&self.sensors);
+        let sensors = &mut *guard;
+        sensors.io.record(window, traffic, peaks, now);
+        let transfers = traffic.requests + traffic.responses;
+        if transfers > 0 {
+            sensors.network_io.record(window, transfers as f64, now);
+        }
+        if traffic.reauthenticated > 0 {
+            let n = traffic.reauthenticated;
+            sensors
+                .successful_reauthentication
+                .record(window, n as f64, now);
+            sensors.reauthentication_latency.record_events(
+                window,
+                traffic.reauthentication_ns as f64 / 1e6,
+                peaks.longest_reauthentication_ns as f64 / 1e6,
+                n,
+                now,
+            );
+        }
+        if traffic.reauthentication_failed > 0 {
+            sensors.failed_reauthentication.record(
+                window,
+                traffic.reauthentication_failed as f64,
+                now,
+            );
+        }
         if let Some(node) = node {
             sensors
                 .nodes
                 .entry(node)
                 .or_default()
                 .io
-                .record(window, traffic, now);
+                .record(window, traffic, peaks, now);
         }
     }
 
@@ -639,6 +722,8 @@ impl ProducerMetrics {
                         request_rate: n.io.requests.rate(window, now),
                         request_latency_avg: n.latency.avg(window, now),
                         request_latency_max: n.latency.max(window, now),
+                        request_size_avg: n.io.request_size.avg(window, now),
+                        request_size_max: n.io.request_size.max(window, now),
                         outgoing_byte_total: count(n.io.written.total()),
                         outgoing_byte_rate: n.io.written.rate(window, now),
                         incoming_byte_total: count(n.io.read.total()),
@@ -706,6 +791,20 @@ impl ProducerMetrics {
             metadata_age: lock(&self.last_metadata_update).map(|at| at.elapsed()),
             incoming_byte_total: count(s.io.read.total()),
             incoming_byte_rate: s.io.read.rate(window, now),
+            request_size_avg: s.io.request_size.avg(window, now),
+            request_size_max: s.io.request_size.max(window, now),
+            network_io_total: count(s.network_io.total()),
+            network_io_rate: s.network_io.rate(window, now),
+            successful_authentication_total: count(s.successful_authentication.total()),
+            successful_authentication_rate: s.successful_authentication.rate(window, now),
+            failed_authentication_total: count(s.failed_authentication.total()),
+            failed_authentication_rate: s.failed_authentication.rate(window, now),
+            successful_reauthentication_total: count(s.successful_reauthentication.total()),
+            successful_reauthentication_rate: s.successful_reauthentication.rate(window, now),
+            failed_reauthentication_total: count(s.failed_reauthentication.total()),
+            failed_reauthentication_rate: s.failed_reauthentication.rate(window, now),
+            reauthentication_latency_avg: s.reauthentication_latency.avg(window, now),
+            reauthentication_latency_max: s.reauthentication_latency.max(window, now),
             response_total: count(s.io.responses.total()),
             response_rate: s.io.responses.rate(window, now),
             batch_size_avg: s.batch_size.avg(window, now),
@@ -768,6 +867,11 @@ pub struct NodeMetrics {
     pub request_latency_avg: f64,
     /// Longest in ms (`request-latency-max`).
     pub request_latency_max: f64,
+    /// Average bytes of the requests sent to it, size prefix included
+    /// (`request-size-avg`; NaN with no request in the windows).
+    pub request_size_avg: f64,
+    /// Largest (`request-size-max`).
+    pub request_size_max: f64,
     /// Bytes written to its connections, every request (`outgoing-byte-total`).
     pub outgoing_byte_total: u64,
     /// Per second (`outgoing-byte-rate`).
@@ -914,6 +1018,41 @@ pub struct MetricsSnapshot {
     pub incoming_byte_total: u64,
     /// Per second (`incoming-byte-rate`).
     pub incoming_byte_rate: f64,
+    /// Average bytes of the requests sent, of every kind, size prefix
+    /// included (`request-size-avg`; NaN with no request in the windows).
+    pub request_size_avg: f64,
+    /// Largest (`request-size-max`).
+    pub request_size_max: f64,
+    /// Reads and writes completed on all connections: requests written plus
+    /// responses read (`network-io-total`).
+    pub network_io_total: u64,
+    /// Per second (`network-io-rate`).
+    pub network_io_rate: f64,
+    /// Connections whose setup (TLS, SASL) passed, plaintext ones included,
+    /// as Java counts them (`successful-authentication-total`).
+    pub successful_authentication_total: u64,
+    /// Per second (`successful-authentication-rate`).
+    pub successful_authentication_rate: f64,
+    /// Connections the broker refused the credentials of
+    /// (`failed-authentication-total`).
+    pub failed_authentication_total: u64,
+    /// Per second (`failed-authentication-rate`).
+    pub failed_authentication_rate: f64,
+    /// SASL sessions renewed on an open connection (KIP-368;
+    /// `successful-reauthentication-total`).
+    pub successful_reauthentication_total: u64,
+    /// Per second (`successful-reauthentication-rate`).
+    pub successful_reauthentication_rate: f64,
+    /// Renewals that failed, each closing its connection
+    /// (`failed-reauthentication-total`).
+    pub failed_reauthentication_total: u64,
+    /// Per second (`failed-reauthentication-rate`).
+    pub failed_reauthentication_rate: f64,
+    /// Average ms a renewal took (`reauthentication-latency-avg`; NaN with
+    /// none in the windows).
+    pub reauthentication_latency_avg: f64,
+    /// Longest (`reauthentication-latency-max`).
+    pub reauthentication_latency_max: f64,
     /// Responses read, of every kind (`response-total`).
     pub response_total: u64,
     /// Per second (`response-rate`).
@@ -1019,6 +1158,21 @@ metric_table! {
     ResponseTotal = ("response-total", Counter, "The total number of responses received");
     ByteRate = ("byte-rate", Gauge, "The average number of bytes sent per second for a topic.");
     ByteTotal = ("byte-total", Counter, "The total number of bytes sent for a topic.");
+    RequestSizeAvg = ("request-size-avg", Gauge, "The average size of requests sent.");
+    RequestSizeMax = ("request-size-max", Gauge, "The maximum size of any request sent.");
+    NetworkIoRate = ("network-io-rate", Gauge, "The number of network operations (reads or writes) on all connections per second");
+    NetworkIoTotal = ("network-io-total", Counter, "The total number of network operations (reads or writes) on all connections");
+    SuccessfulAuthenticationRate = ("successful-authentication-rate", Gauge, "The number of connections with successful authentication per second");
+    SuccessfulAuthenticationTotal = ("successful-authentication-total", Counter, "The total number of connections with successful authentication");
+    SuccessfulAuthenticationNoReauthTotal = ("successful-authentication-no-reauth-total", Counter, "The total number of connections with successful authentication where the client does not support re-authentication");
+    FailedAuthenticationRate = ("failed-authentication-rate", Gauge, "The number of connections with failed authentication per second");
+    FailedAuthenticationTotal = ("failed-authentication-total", Counter, "The total number of connections with failed authentication");
+    SuccessfulReauthenticationRate = ("successful-reauthentication-rate", Gauge, "The number of successful re-authentication of connections per second");
+    SuccessfulReauthenticationTotal = ("successful-reauthentication-total", Counter, "The total number of successful re-authentication of connections");
+    FailedReauthenticationRate = ("failed-reauthentication-rate", Gauge, "The number of failed re-authentication of connections per second");
+    FailedReauthenticationTotal = ("failed-reauthentication-total", Counter, "The total number of failed re-authentication of connections");
+    ReauthenticationLatencyMax = ("reauthentication-latency-max", Gauge, "The max latency observed due to re-authentication");
+    ReauthenticationLatencyAvg = ("reauthentication-latency-avg", Gauge, "The average latency observed due to re-authentication");
     CompressionRate = ("compression-rate", Gauge, "The average compression rate of record batches for a topic, defined as the average ratio of the compressed batch size over the uncompressed size.");
 }
 
@@ -1048,7 +1202,7 @@ impl MetricsSnapshot {
     /// broker, each tagged `client-id` (the values KIP-714 telemetry and the
     /// facade publish).
     pub fn metric_values(&self) -> Vec<MetricValue> {
-        let mut out = Vec::with_capacity(30 + 9 * self.topics.len() + 6 * self.nodes.len());
+        let mut out = Vec::with_capacity(80 + 9 * self.topics.len() + 12 * self.nodes.len());
         let client = ("client-id", self.client_id.clone());
         let mut m = Collect {
             out: &mut out,
@@ -1134,6 +1288,56 @@ impl MetricsSnapshot {
         m.add(Name::IncomingByteTotal, self.incoming_byte_total as f64);
         m.add(Name::ResponseRate, self.response_rate);
         m.add(Name::ResponseTotal, self.response_total as f64);
+        m.add(Name::RequestSizeAvg, self.request_size_avg);
+        m.add(Name::RequestSizeMax, self.request_size_max);
+        m.add(Name::NetworkIoRate, self.network_io_rate);
+        m.add(Name::NetworkIoTotal, self.network_io_total as f64);
+        m.add(
+            Name::SuccessfulAuthenticationRate,
+            self.successful_authentication_rate,
+        );
+        m.add(
+            Name::SuccessfulAuthenticationTotal,
+            self.successful_authentication_total as f64,
+        );
+        // A client never tells a broker it cannot re-authenticate: Java's
+        // producer counts every first authentication here too.
+        m.add(
+            Name::SuccessfulAuthenticationNoReauthTotal,
+            self.successful_authentication_total as f64,
+        );
+        m.add(
+            Name::FailedAuthenticationRate,
+            self.failed_authentication_rate,
+        );
+        m.add(
+            Name::FailedAuthenticationTotal,
+            self.failed_authentication_total as f64,
+        );
+        m.add(
+            Name::SuccessfulReauthenticationRate,
+            self.successful_reauthentication_rate,
+        );
+        m.add(
+            Name::SuccessfulReauthenticationTotal,
+            self.successful_reauthentication_total as f64,
+        );
+        m.add(
+            Name::FailedReauthenticationRate,
+            self.failed_reauthentication_rate,
+        );
+        m.add(
+            Name::FailedReauthenticationTotal,
+            self.failed_reauthentication_total as f64,
+        );
+        m.add(
+            Name::ReauthenticationLatencyMax,
+            self.reauthentication_latency_max,
+        );
+        m.add(
+            Name::ReauthenticationLatencyAvg,
+            self.reauthentication_latency_avg,
+        );
         for (topic, t) in &self.topics {
             let mut m = Collect {
                 out: &mut out,
@@ -1160,6 +1364,8 @@ impl MetricsSnapshot {
             m.add(Name::RequestTotal, n.request_total as f64);
             m.add(Name::RequestLatencyAvg, n.request_latency_avg);
             m.add(Name::RequestLatencyMax, n.request_latency_max);
+            m.add(Name::RequestSizeAvg, n.request_size_avg);
+            m.add(Name::RequestSizeMax, n.request_size_max);
             m.add(Name::OutgoingByteRate, n.outgoing_byte_rate);
             m.add(Name::OutgoingByteTotal, n.outgoing_byte_total as f64);
             m.add(Name::IncomingByteRate, n.incoming_byte_rate);

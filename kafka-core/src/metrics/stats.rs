@@ -89,6 +89,12 @@ impl Sampled {
     }
 
     fn record(&mut self, config: &WindowConfig, value: f64, now: u64) {
+        self.record_events(config, value, 1, now);
+    }
+
+    /// `events` values at once: their sum (or, for a `Max`, the largest)
+    /// is `value`.
+    fn record_events(&mut self, config: &WindowConfig, value: f64, events: u64, now: u64) {
         if self.samples.is_empty() {
             self.samples.push(self.fresh(now));
             self.current = 0;
@@ -112,7 +118,7 @@ impl Sampled {
             Combine::Sum => sample.value += value,
             Combine::Max => sample.value = sample.value.max(value),
         }
-        sample.events += 1;
+        sample.events += events;
         sample.last_event_ms = now;
     }
 
@@ -272,6 +278,23 @@ impl AvgMax {
     pub fn max(&mut self, config: &WindowConfig, now: u64) -> f64 {
         self.max.max(config, now)
     }
+
+    /// `events` values counted together (a connection's requests since the
+    /// last count): their `sum` and the `largest` of them.
+    pub fn record_events(
+        &mut self,
+        config: &WindowConfig,
+        sum: f64,
+        largest: f64,
+        events: u64,
+        now: u64,
+    ) {
+        if events == 0 {
+            return;
+        }
+        self.avg.0.record_events(config, sum, events, now);
+        self.max.record_events(config, largest, events, now);
+    }
 }
 
 #[cfg(test)]
@@ -363,6 +386,18 @@ mod tests {
         assert_eq!(stat.avg(&CONFIG, 2_010), 20.0);
         assert_eq!(stat.max(&CONFIG, 2_010), 20.0);
         assert!(stat.max(&CONFIG, 10_000).is_nan());
+    }
+
+    #[test]
+    fn values_counted_together_average_over_each_event() {
+        // request-size-*: 3 requests of 100, 300 and 200 bytes counted at
+        // once, then one of 400: the average is over the 4 requests.
+        let mut size = AvgMax::default();
+        size.record_events(&CONFIG, 600.0, 300.0, 3, 0);
+        size.record_events(&CONFIG, 0.0, 0.0, 0, 5);
+        size.record_events(&CONFIG, 400.0, 400.0, 1, 10);
+        assert_eq!(size.avg(&CONFIG, 10), 250.0);
+        assert_eq!(size.max(&CONFIG, 10), 400.0);
     }
 
     #[test]

@@ -318,3 +318,76 @@ fn producers_sharing_a_client_id_are_counted_while_they_live() {
     drop(second);
     assert_eq!(live_with_client_id(id), 0);
 }
+
+#[test]
+fn request_sizes_network_io_and_authentications_as_javas_selector_counts_them() {
+    let metrics = recorded();
+    // A connection's next count: 2 requests of 900 bytes in all, the larger
+    // 600, one response; a re-authentication of 40 ms and one of 10 ms, and
+    // one that failed.
+    metrics.record_io(
+        Some(1),
+        Traffic {
+            written: 900,
+            requests: 2,
+            responses: 1,
+            read: 30,
+            reauthenticated: 2,
+            reauthentication_ns: 50_000_000,
+            reauthentication_failed: 1,
+        },
+        Peaks {
+            largest_request: 600,
+            longest_reauthentication_ns: 40_000_000,
+        },
+    );
+    metrics.record_authentication(true);
+    metrics.record_authentication(true);
+    metrics.record_authentication(false);
+    let snapshot = metrics.snapshot(BufferState::default());
+    // recorded(): 750 bytes in 5 requests (the largest 234); then 900 in 2.
+    assert_eq!(snapshot.request_size_avg, 1650.0 / 7.0);
+    assert_eq!(snapshot.request_size_max, 600.0);
+    assert_eq!(snapshot.nodes[&1].request_size_avg, 1600.0 / 5.0);
+    assert_eq!(snapshot.nodes[&2].request_size_avg, 0.0);
+    // Every request written and response read: 7 + 3 + 1.
+    assert_eq!(snapshot.network_io_total, 11);
+    assert!(snapshot.network_io_rate > 0.0);
+    assert_eq!(snapshot.successful_authentication_total, 2);
+    assert_eq!(snapshot.failed_authentication_total, 1);
+    assert_eq!(snapshot.successful_reauthentication_total, 2);
+    assert_eq!(snapshot.failed_reauthentication_total, 1);
+    assert_eq!(snapshot.reauthentication_latency_avg, 25.0);
+    assert_eq!(snapshot.reauthentication_latency_max, 40.0);
+    assert!(snapshot.failed_reauthentication_rate > 0.0);
+
+    let values = snapshot.metric_values();
+    let value = |group: &str, name: &str, node: Option<&str>| {
+        values
+            .iter()
+            .find(|v| {
+                v.group == group
+                    && v.name == name
+                    && node.is_none_or(|n| v.tags.iter().any(|(_, t)| t == n))
+            })
+            .map(|v| v.value)
+    };
+    assert_eq!(value(PRODUCER_GROUP, "request-size-max", None), Some(600.0));
+    assert_eq!(value(PRODUCER_GROUP, "network-io-total", None), Some(11.0));
+    assert_eq!(
+        value(
+            PRODUCER_GROUP,
+            "successful-authentication-no-reauth-total",
+            None
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(PRODUCER_GROUP, "reauthentication-latency-avg", None),
+        Some(25.0)
+    );
+    assert_eq!(
+        value(NODE_GROUP, "request-size-avg", Some("node-1")),
+        Some(320.0)
+    );
+}

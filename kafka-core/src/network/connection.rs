@@ -289,14 +289,20 @@ impl BrokerConnection {
         self.shared.bytes_written()
     }
 
-    /// Bytes and requests written, and bytes and responses read, so far (the
-    /// handshake's included).
+    /// The quota throttles the responses gave.
     pub(crate) fn throttle(&self) -> &super::ThrottleLog {
         &self.shared.throttle
     }
 
+    /// Bytes and requests written, and bytes and responses read, so far (the
+    /// handshake's included), and the re-authentications.
     pub(crate) fn traffic(&self) -> crate::metrics::Traffic {
         self.shared.traffic()
+    }
+
+    /// The largest request and the longest re-authentication since last taken.
+    pub(crate) fn take_peaks(&self) -> crate::metrics::Peaks {
+        self.shared.take_peaks()
     }
 
     /// The version ranges the broker reported.
@@ -517,10 +523,12 @@ impl BrokerConnection {
             shared: &self.shared,
             armed: true,
         };
+        let started = Instant::now();
         let result = tokio::time::timeout(self.auth_timeout, self.authenticate(writer, sasl)).await;
         cancel_guard.armed = false;
         let error = match result {
             Ok(Ok(())) => {
+                self.shared.reauthenticated(Some(started.elapsed()));
                 tracing::debug!(broker = %self.address(), "re-authenticated");
                 return Ok(());
             }
@@ -530,6 +538,7 @@ impl BrokerConnection {
                 timeout: self.auth_timeout,
             },
         };
+        self.shared.reauthenticated(None);
         tracing::warn!(broker = %self.address(), %error, "re-authentication failed");
         writer.stream = None;
         self.shared

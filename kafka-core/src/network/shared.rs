@@ -5,7 +5,7 @@
 //! in-flight requests form a FIFO queue: each response must carry the
 //! correlation id at the queue's head, anything else closes the connection.
 
-use crate::metrics::Traffic;
+use crate::metrics::{Peaks, Traffic};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -51,6 +51,15 @@ pub(crate) struct Shared {
     bytes_read: AtomicU64,
     /// Response frames read (`response-total`).
     responses_read: AtomicU64,
+    /// The largest request frame written since last taken (`request-size-max`).
+    largest_request: AtomicU64,
+    /// KIP-368 re-authentications that succeeded, and their time in all (ns).
+    reauthenticated: AtomicU64,
+    reauthentication_ns: AtomicU64,
+    /// The longest re-authentication since last taken, in ns.
+    longest_reauthentication_ns: AtomicU64,
+    /// Re-authentications that failed (each closed the connection).
+    reauthentication_failed: AtomicU64,
     /// What the responses said about quota throttling.
     pub(crate) throttle: super::ThrottleLog,
 }
@@ -70,6 +79,11 @@ impl Shared {
             requests_written: AtomicU64::new(0),
             bytes_read: AtomicU64::new(0),
             responses_read: AtomicU64::new(0),
+            largest_request: AtomicU64::new(0),
+            reauthenticated: AtomicU64::new(0),
+            reauthentication_ns: AtomicU64::new(0),
+            longest_reauthentication_ns: AtomicU64::new(0),
+            reauthentication_failed: AtomicU64::new(0),
             throttle: super::ThrottleLog::default(),
         }
     }
@@ -79,6 +93,36 @@ impl Shared {
         self.bytes_written
             .fetch_add(bytes as u64, Ordering::Relaxed);
         self.requests_written.fetch_add(1, Ordering::Relaxed);
+        self.largest_request
+            .fetch_max(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Counts a KIP-368 re-authentication: `Some` with the time it took when
+    /// it succeeded, `None` when it failed.
+    pub(crate) fn reauthenticated(&self, took: Option<std::time::Duration>) {
+        match took {
+            Some(took) => {
+                let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+                self.reauthenticated.fetch_add(1, Ordering::Relaxed);
+                self.reauthentication_ns.fetch_add(ns, Ordering::Relaxed);
+                self.longest_reauthentication_ns
+                    .fetch_max(ns, Ordering::Relaxed);
+            }
+            None => {
+                self.reauthentication_failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The largest request and the longest re-authentication since last
+    /// taken (windowed maxima need each count's own).
+    pub(crate) fn take_peaks(&self) -> Peaks {
+        Peaks {
+            largest_request: self.largest_request.swap(0, Ordering::Relaxed),
+            longest_reauthentication_ns: self
+                .longest_reauthentication_ns
+                .swap(0, Ordering::Relaxed),
+        }
     }
 
     /// Counts a response frame read (`bytes` with its size prefix).
@@ -94,6 +138,9 @@ impl Shared {
             requests: self.requests_written.load(Ordering::Relaxed),
             read: self.bytes_read.load(Ordering::Relaxed),
             responses: self.responses_read.load(Ordering::Relaxed),
+            reauthenticated: self.reauthenticated.load(Ordering::Relaxed),
+            reauthentication_ns: self.reauthentication_ns.load(Ordering::Relaxed),
+            reauthentication_failed: self.reauthentication_failed.load(Ordering::Relaxed),
         }
     }
 

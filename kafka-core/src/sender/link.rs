@@ -5,7 +5,7 @@
 //! the sender's unit tests put an in-memory fake broker here, so every
 //! decision the sender takes is tested without sockets.
 
-use crate::metrics::Traffic;
+use crate::metrics::{Peaks, Traffic};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +50,11 @@ pub(crate) trait Link: Send + Sync + 'static {
     /// `request-*`, `incoming-byte-*`, `response-*`).
     fn traffic(&self) -> Traffic {
         Traffic::default()
+    }
+
+    /// The largest request and longest re-authentication since last taken.
+    fn take_peaks(&self) -> Peaks {
+        Peaks::default()
     }
 
     /// Requests written whose answers have not come yet (any kind).
@@ -209,6 +214,10 @@ impl Link for BrokerConnection {
 
     fn traffic(&self) -> Traffic {
         BrokerConnection::traffic(self)
+    }
+
+    fn take_peaks(&self) -> Peaks {
+        BrokerConnection::take_peaks(self)
     }
 
     fn take_throttles(&self) -> Vec<u32> {

@@ -117,7 +117,7 @@ fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
         Target::Node(id) => Some(*id),
         Target::Bootstrap(_) => None,
     };
-    metrics.record_io(node, new);
+    metrics.record_io(node, new, link.take_peaks());
     metrics.record_throttles(&link.take_throttles());
 }
 
@@ -464,6 +464,7 @@ impl Sender {
             Ok(link) => {
                 tracing::debug!(address = link.address(), "connected");
                 self.shared.metrics.record_connection_created();
+                self.shared.metrics.record_authentication(true);
                 sink.link = Some(link);
                 sink.last_active = None;
                 sink.counted = Traffic::default();
@@ -480,6 +481,7 @@ impl Sender {
                     unreachable: true,
                 };
                 if error.is_authentication_failure() {
+                    self.shared.metrics.record_authentication(false);
                     // Not retriable: `send` reports it at once (within max.block.ms).
                     self.shared.metadata.authentication_failed(error);
                 } else if matches!(target, Target::Bootstrap(_)) {
