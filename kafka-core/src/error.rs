@@ -340,6 +340,81 @@ impl KafkaError {
             KafkaError::Internal(_) => "internal",
         }
     }
+
+    /// The simple name of the exception the Java client gives a send that
+    /// fails this way (`TimeoutException`, `RecordTooLargeException`, a
+    /// broker code's own such as `NotLeaderOrFollowerException`): what
+    /// Spring's `spring.kafka.template` timer and Micrometer's observation
+    /// handler put in their `exception` and `error` tags, so that dashboards
+    /// and alerts written for a Spring service read these too.
+    ///
+    /// ```
+    /// use kafka_core::{ErrorCode, KafkaError};
+    /// let error = KafkaError::Broker {
+    ///     topic: "orders".into(),
+    ///     partition: 0,
+    ///     code: ErrorCode::NOT_ENOUGH_REPLICAS,
+    ///     message: None,
+    /// };
+    /// assert_eq!(error.java_exception_name(), "NotEnoughReplicasException");
+    /// ```
+    pub fn java_exception_name(&self) -> &'static str {
+        use crate::network::NetworkError;
+        use crate::transaction::TransactionError;
+        match self {
+            KafkaError::Config(_) => "ConfigException",
+            KafkaError::Serialization { .. } => "SerializationException",
+            KafkaError::RecordTooLarge { .. } | KafkaError::RecordExceedsBufferMemory { .. } => {
+                "RecordTooLargeException"
+            }
+            KafkaError::BufferExhausted { .. } => "BufferExhaustedException",
+            KafkaError::MetadataTimeout { .. } | KafkaError::DeliveryTimeout { .. } => {
+                "TimeoutException"
+            }
+            KafkaError::InvalidPartition(_) | KafkaError::InvalidTimestamp { .. } => {
+                "IllegalArgumentException"
+            }
+            KafkaError::InvalidTopic { .. } => "InvalidTopicException",
+            // Java fails the records a forced close leaves with a KafkaException.
+            KafkaError::ProducerClosed(_) | KafkaError::Internal(_) => "KafkaException",
+            // Java knows no such outcome: the cause's (an expired batch, a
+            // lost connection).
+            KafkaError::DeliveryUnknown { cause, .. } => cause.java_exception_name(),
+            KafkaError::Broker { code, .. } => code.java_exception().unwrap_or("KafkaException"),
+            KafkaError::BatchHadInvalidRecords { .. } => "InvalidRecordException",
+            KafkaError::Network(error) => match error {
+                NetworkError::Authentication { .. } => "SaslAuthenticationException",
+                NetworkError::Tls { .. } => "SslAuthenticationException",
+                NetworkError::ConnectTimeout { .. } | NetworkError::RequestTimeout { .. } => {
+                    "TimeoutException"
+                }
+                NetworkError::UnsupportedVersion { .. } => "UnsupportedVersionException",
+                _ => "NetworkException",
+            },
+            KafkaError::OutOfOrderSequence { .. } => "OutOfOrderSequenceException",
+            KafkaError::ProducerFenced(_) => "ProducerFencedException",
+            KafkaError::Transaction(error) => match error {
+                TransactionError::NotTransactional { .. }
+                | TransactionError::InvalidState { .. }
+                | TransactionError::Closed => "IllegalStateException",
+                TransactionError::Timeout { .. } => "TimeoutException",
+                TransactionError::ProducerFenced { .. } => "ProducerFencedException",
+                TransactionError::InvalidProducerEpoch { .. } => "InvalidProducerEpochException",
+                TransactionError::TransactionalIdAuthorizationFailed { .. } => {
+                    "TransactionalIdAuthorizationException"
+                }
+                TransactionError::UnsupportedVersion(_) => "UnsupportedVersionException",
+                TransactionError::FatalBroker { code, .. }
+                | TransactionError::AbortableBroker { code, .. } => {
+                    code.java_exception().unwrap_or("KafkaException")
+                }
+                TransactionError::Aborted => "TransactionAbortedException",
+                // Java refuses a send after an abortable error with a
+                // KafkaException naming the earlier failure.
+                _ => "KafkaException",
+            },
+        }
+    }
 }
 
 /// A failed send: the error, and the record given back so the application can

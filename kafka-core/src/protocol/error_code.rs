@@ -213,6 +213,147 @@ error_codes! {
     133 SHARE_SESSION_LIMIT_REACHED retriable "The limit of share sessions has been reached.";
 }
 
+/// The simple name of the exception the Java client raises for each code,
+/// indexed as [`ERROR_TABLE`] (`code + 1`; empty for `NONE`): what Spring's
+/// and Micrometer's tags show for a failed send (`exception`, `error`).
+static JAVA_EXCEPTIONS: [&str; ERROR_TABLE.len()] = [
+    "UnknownServerException",
+    "",
+    "OffsetOutOfRangeException",
+    "CorruptRecordException",
+    "UnknownTopicOrPartitionException",
+    "InvalidFetchSizeException",
+    "LeaderNotAvailableException",
+    "NotLeaderOrFollowerException",
+    "TimeoutException",
+    "BrokerNotAvailableException",
+    "ReplicaNotAvailableException",
+    "RecordTooLargeException",
+    "ControllerMovedException",
+    "OffsetMetadataTooLarge",
+    "NetworkException",
+    "CoordinatorLoadInProgressException",
+    "CoordinatorNotAvailableException",
+    "NotCoordinatorException",
+    "InvalidTopicException",
+    "RecordBatchTooLargeException",
+    "NotEnoughReplicasException",
+    "NotEnoughReplicasAfterAppendException",
+    "InvalidRequiredAcksException",
+    "IllegalGenerationException",
+    "InconsistentGroupProtocolException",
+    "InvalidGroupIdException",
+    "UnknownMemberIdException",
+    "InvalidSessionTimeoutException",
+    "RebalanceInProgressException",
+    "InvalidCommitOffsetSizeException",
+    "TopicAuthorizationException",
+    "GroupAuthorizationException",
+    "ClusterAuthorizationException",
+    "InvalidTimestampException",
+    "UnsupportedSaslMechanismException",
+    "IllegalSaslStateException",
+    "UnsupportedVersionException",
+    "TopicExistsException",
+    "InvalidPartitionsException",
+    "InvalidReplicationFactorException",
+    "InvalidReplicaAssignmentException",
+    "InvalidConfigurationException",
+    "NotControllerException",
+    "InvalidRequestException",
+    "UnsupportedForMessageFormatException",
+    "PolicyViolationException",
+    "OutOfOrderSequenceException",
+    "DuplicateSequenceException",
+    "InvalidProducerEpochException",
+    "InvalidTxnStateException",
+    "InvalidPidMappingException",
+    "InvalidTxnTimeoutException",
+    "ConcurrentTransactionsException",
+    "TransactionCoordinatorFencedException",
+    "TransactionalIdAuthorizationException",
+    "SecurityDisabledException",
+    "OperationNotAttemptedException",
+    "KafkaStorageException",
+    "LogDirNotFoundException",
+    "SaslAuthenticationException",
+    "UnknownProducerIdException",
+    "ReassignmentInProgressException",
+    "DelegationTokenDisabledException",
+    "DelegationTokenNotFoundException",
+    "DelegationTokenOwnerMismatchException",
+    "UnsupportedByAuthenticationException",
+    "DelegationTokenAuthorizationException",
+    "DelegationTokenExpiredException",
+    "InvalidPrincipalTypeException",
+    "GroupNotEmptyException",
+    "GroupIdNotFoundException",
+    "FetchSessionIdNotFoundException",
+    "InvalidFetchSessionEpochException",
+    "ListenerNotFoundException",
+    "TopicDeletionDisabledException",
+    "FencedLeaderEpochException",
+    "UnknownLeaderEpochException",
+    "UnsupportedCompressionTypeException",
+    "StaleBrokerEpochException",
+    "OffsetNotAvailableException",
+    "MemberIdRequiredException",
+    "PreferredLeaderNotAvailableException",
+    "GroupMaxSizeReachedException",
+    "FencedInstanceIdException",
+    "EligibleLeadersNotAvailableException",
+    "ElectionNotNeededException",
+    "NoReassignmentInProgressException",
+    "GroupSubscribedToTopicException",
+    "InvalidRecordException",
+    "UnstableOffsetCommitException",
+    "ThrottlingQuotaExceededException",
+    "ProducerFencedException",
+    "ResourceNotFoundException",
+    "DuplicateResourceException",
+    "UnacceptableCredentialException",
+    "InconsistentVoterSetException",
+    "InvalidUpdateVersionException",
+    "FeatureUpdateFailedException",
+    "PrincipalDeserializationException",
+    "SnapshotNotFoundException",
+    "PositionOutOfRangeException",
+    "UnknownTopicIdException",
+    "DuplicateBrokerRegistrationException",
+    "BrokerIdNotRegisteredException",
+    "InconsistentTopicIdException",
+    "InconsistentClusterIdException",
+    "TransactionalIdNotFoundException",
+    "FetchSessionTopicIdException",
+    "IneligibleReplicaException",
+    "NewLeaderElectedException",
+    "OffsetMovedToTieredStorageException",
+    "FencedMemberEpochException",
+    "UnreleasedInstanceIdException",
+    "UnsupportedAssignorException",
+    "StaleMemberEpochException",
+    "MismatchedEndpointTypeException",
+    "UnsupportedEndpointTypeException",
+    "UnknownControllerIdException",
+    "UnknownSubscriptionIdException",
+    "TelemetryTooLargeException",
+    "InvalidRegistrationException",
+    "TransactionAbortableException",
+    "InvalidRecordStateException",
+    "ShareSessionNotFoundException",
+    "InvalidShareSessionEpochException",
+    "FencedStateEpochException",
+    "InvalidVoterKeyException",
+    "DuplicateVoterException",
+    "VoterNotFoundException",
+    "InvalidRegularExpression",
+    "RebootstrapRequiredException",
+    "StreamsInvalidTopologyException",
+    "StreamsInvalidTopologyEpochException",
+    "StreamsTopologyFencedException",
+    "ShareSessionLimitReachedException",
+];
+
 impl ErrorCode {
     /// The error code for a raw wire value (known or not).
     pub const fn from_code(code: i16) -> ErrorCode {
@@ -265,6 +406,33 @@ impl ErrorCode {
                 "An error code this client does not know (a newer broker?); treated as not retriable."
             }
         }
+    }
+
+    /// The simple name of the exception the Java client raises for this
+    /// code (`NotLeaderOrFollowerException`), as Spring's send timer tags a
+    /// failure; `UnknownServerException` for a code this client does not
+    /// know, as Java's `Errors.forCode` maps it; `None` for `NONE`.
+    ///
+    /// ```
+    /// use kafka_core::ErrorCode;
+    /// assert_eq!(
+    ///     ErrorCode::NOT_LEADER_OR_FOLLOWER.java_exception(),
+    ///     Some("NotLeaderOrFollowerException")
+    /// );
+    /// assert_eq!(ErrorCode::from_code(9999).java_exception(), Some("UnknownServerException"));
+    /// assert_eq!(ErrorCode::NONE.java_exception(), None);
+    /// ```
+    pub fn java_exception(self) -> Option<&'static str> {
+        if self.is_ok() {
+            return None;
+        }
+        let index = usize::try_from(i32::from(self.0) + 1).ok();
+        Some(
+            index
+                .and_then(|i| JAVA_EXCEPTIONS.get(i))
+                .copied()
+                .unwrap_or("UnknownServerException"),
+        )
     }
 
     /// Whether the operation may succeed if retried, exactly as the Java client
@@ -369,6 +537,36 @@ mod tests {
             assert!(!code.is_retriable(), "{code:?} must not be retriable");
         }
         assert_eq!(ERROR_TABLE.iter().filter(|info| info.retriable).count(), 32);
+    }
+
+    #[test]
+    fn java_exceptions_are_the_java_clients_for_each_code() {
+        for (code, exception) in [
+            (ErrorCode::MESSAGE_TOO_LARGE, "RecordTooLargeException"),
+            (ErrorCode::CORRUPT_MESSAGE, "CorruptRecordException"),
+            (ErrorCode::REQUEST_TIMED_OUT, "TimeoutException"),
+            (ErrorCode::NETWORK_EXCEPTION, "NetworkException"),
+            (ErrorCode::UNKNOWN_SERVER_ERROR, "UnknownServerException"),
+            (ErrorCode::TOPIC_AUTHORIZATION_FAILED, "TopicAuthorizationException"),
+            (ErrorCode::TRANSACTION_ABORTABLE, "TransactionAbortableException"),
+            (ErrorCode::INVALID_REGULAR_EXPRESSION, "InvalidRegularExpression"),
+        ] {
+            assert_eq!(code.java_exception(), Some(exception), "{code:?}");
+        }
+        // Every known code but NONE has one.
+        for info in ERROR_TABLE.iter().filter(|info| info.code != 0) {
+            let exception = ErrorCode::from_code(info.code).java_exception();
+            assert!(
+                exception.is_some_and(|name| name.starts_with(char::is_uppercase)),
+                "{}: {exception:?}",
+                info.name
+            );
+        }
+        assert_eq!(ErrorCode::NONE.java_exception(), None);
+        assert_eq!(
+            ErrorCode::from_code(-2).java_exception(),
+            Some("UnknownServerException")
+        );
     }
 
     #[test]
