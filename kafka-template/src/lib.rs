@@ -89,7 +89,11 @@
 //!   `INFO` with target [`observation::SEND_SPAN_TARGET`].) Each send is also
 //!   timed as Micrometer times Spring's `spring.kafka.template` observation:
 //!   the histogram [`observation::SEND_TIMER`] in the `metrics` facade, with
-//!   Spring's tags and `error`.
+//!   Spring's tags and `error` (the Java client's exception name).
+//! - `micrometer-enabled` (default `true`, Spring's `KafkaTemplate` property
+//!   of that name): without observation, each send is timed in the same
+//!   histogram as Spring's template times it by default, tagged `name`,
+//!   `result` and `exception`; `false` turns it off.
 //! - `trace-propagation-enabled` (default `true`; the `opentelemetry` cargo
 //!   feature, on by default): the W3C trace context of the send span
 //!   (sampled or not, so that consumers follow the producer's decision), or

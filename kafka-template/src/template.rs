@@ -565,13 +565,17 @@ impl KafkaTemplateBuilder {
             self.tracer
                 .unwrap_or_else(crate::observation::SendTracer::global)
         });
-        let send_timers = settings.observation_enabled.then(|| {
-            crate::observation::SendTimers::new(
-                self.producer_name
-                    .as_deref()
-                    .unwrap_or(crate::observation::DEFAULT_TEMPLATE_NAME),
-            )
-        });
+        // Spring's template times its sends either way: in the observation's
+        // timer when observed, else in its own (unless turned off).
+        let send_timers =
+            (settings.observation_enabled || settings.micrometer_enabled).then(|| {
+                crate::observation::SendTimers::new(
+                    self.producer_name
+                        .as_deref()
+                        .unwrap_or(crate::observation::DEFAULT_TEMPLATE_NAME),
+                    settings.observation_enabled,
+                )
+            });
         Ok(KafkaTemplate {
             inner: Arc::new(TemplateInner {
                 backend,

@@ -179,7 +179,7 @@ fn a_value_given_to_a_section() {
         [format!(
             "kafka.template (from {}:2) is a section, not a value; expected keys under it: \
              default-topic, close-timeout, transaction-id-prefix, allow-non-transactional, \
-             observation-enabled, trace-propagation-enabled",
+             observation-enabled, micrometer-enabled, trace-propagation-enabled",
             dir.file("application.yml").display()
         )]
     );

@@ -1,7 +1,9 @@
-//! Spring's observation timer: with `template.observation-enabled`, each
-//! send is timed as Micrometer's default meter handler times Spring Kafka's
-//! `spring.kafka.template` observation, with its tags, and shows in a
-//! Prometheus scrape as `spring_kafka_template_seconds_count` / `_sum`.
+//! Spring's send timer, `spring.kafka.template`, in a Prometheus scrape as
+//! `spring_kafka_template_seconds_count` / `_sum`: with
+//! `template.observation-enabled`, as Micrometer's default meter handler times
+//! Spring Kafka's observation, with its tags; without, as Spring's template
+//! times its sends by default (`MicrometerHolder`: `name`, `result`,
+//! `exception`). Failures are tagged with the Java client's exception names.
 
 mod config_common;
 
@@ -59,18 +61,62 @@ fn each_send_is_timed_as_springs_template_observation() {
     assert!(ok.ends_with(" 3"), "{ok}");
     let failed = counts
         .iter()
-        .find(|l| l.contains("error=\"delivery_timeout\""))
+        .find(|l| l.contains("error=\"TimeoutException\""))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(failed.ends_with(" 1"), "{failed}");
     assert_eq!(lines(&text, "spring_kafka_template_seconds_sum").len(), 2);
 }
 
 #[test]
-fn without_observation_nothing_is_timed() {
+fn without_observation_each_send_is_timed_as_springs_template_timer() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    let mock = MockProducer::new(1);
+    metrics::with_local_recorder(&recorder, || {
+        let template = KafkaTemplate::mock_builder(mock.clone())
+            .build()
+            .expect("template");
+        for topic in ["orders", "payments"] {
+            template
+                .try_enqueue_with_callback(ProducerRecord::new(topic, "v"), |_| {})
+                .expect("sent");
+        }
+        mock.fail_next(KafkaError::Broker {
+            topic: "orders".into(),
+            partition: 0,
+            code: kafka_template::core::ErrorCode::NOT_ENOUGH_REPLICAS,
+            message: None,
+        });
+        template
+            .try_enqueue_with_callback(ProducerRecord::new("orders", "short"), |_| {})
+            .expect("buffered");
+    });
+    let text = handle.render();
+    let counts = lines(&text, "spring_kafka_template_seconds_count");
+    // One timer per outcome for the whole template, as Spring's: no topic.
+    assert_eq!(counts.len(), 2, "{text}");
+    assert!(
+        counts.contains(
+            &r#"spring_kafka_template_seconds_count{exception="none",name="kafkaTemplate",result="success"} 2"#
+        ),
+        "{text}"
+    );
+    assert!(
+        counts.contains(
+            &r#"spring_kafka_template_seconds_count{exception="NotEnoughReplicasException",name="kafkaTemplate",result="failure"} 1"#
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn micrometer_enabled_false_turns_the_template_timer_off() {
     let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     metrics::with_local_recorder(&recorder, || {
+        let (_dir, config) = load_yaml("kafka:\n  template:\n    micrometer-enabled: false\n", &[]);
         let template = KafkaTemplate::mock_builder(MockProducer::new(1))
+            .config(config)
             .build()
             .expect("template");
         template
@@ -129,7 +175,7 @@ fn sends_that_fail_before_reaching_the_producer_are_timed_with_their_error() {
             .unwrap_or_else(|| panic!("{error} {topic} in {text}"))
             .ends_with(" 1")
     };
-    assert!(one("serialization", "grid"), "{text}");
-    assert!(one("transaction", "orders"), "{text}");
+    assert!(one("SerializationException", "grid"), "{text}");
+    assert!(one("IllegalStateException", "orders"), "{text}");
     assert!(!text.contains("error=\"none\""), "{text}");
 }

@@ -91,7 +91,8 @@
 //! client-id, compression-type, key-serializer, value-serializer, retries,
 //! linger, transaction-id-prefix, properties.*, security.*, ssl.*}`,
 //! `template.{default-topic, close-timeout, transaction-id-prefix,
-//! allow-non-transactional, observation-enabled, trace-propagation-enabled}`,
+//! allow-non-transactional, observation-enabled, micrometer-enabled,
+//! trace-propagation-enabled}`,
 //! `topics.*`
 //! (names for placeholders), named producers `producers.<name>.*` with the
 //! producer keys plus their own `template.*`, and `profiles.*` (above). Names
@@ -130,8 +131,9 @@
 //! `kafka.properties.*`, then the producer's settings, then its
 //! `properties.*`. A named producer inherits the common settings (not
 //! `kafka.producer`'s); its template inherits `kafka.template`'s default topic,
-//! close timeout, `allow-non-transactional`, `observation-enabled` and
-//! `trace-propagation-enabled`, not its transaction id prefix.
+//! close timeout, `allow-non-transactional`, `observation-enabled`,
+//! `micrometer-enabled` and `trace-propagation-enabled`, not its transaction
+//! id prefix.
 //!
 //! `${key}` and `${key:default}` placeholders work in any value of any source and
 //! may nest; a key is looked up (relaxed) in the merged configuration, then in

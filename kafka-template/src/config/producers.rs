@@ -92,6 +92,13 @@ pub struct TemplateSettings {
     /// named and attributed by OpenTelemetry's messaging conventions, ended
     /// when the record's outcome is known (see the crate's "Tracing" docs).
     pub observation_enabled: bool,
+    /// `template.micrometer-enabled` (default `true`, as Spring's
+    /// `KafkaTemplate.setMicrometerEnabled`, which Spring Boot leaves at its
+    /// default): without observation, each send is timed in the
+    /// `spring.kafka.template` timer Spring keeps by default (tags `name`,
+    /// `result`, `exception`), published to the `metrics` facade. With
+    /// observation on, the observation's timer is kept instead, as in Spring.
+    pub micrometer_enabled: bool,
     /// `template.trace-propagation-enabled` (default `true`): the W3C trace
     /// context (`traceparent`, `tracestate`) of the send span, or of the
     /// caller's current span, goes into each record's headers, so consumers
@@ -112,6 +119,7 @@ impl Default for TemplateSettings {
             transaction_id_prefix: None,
             allow_non_transactional: false,
             observation_enabled: false,
+            micrometer_enabled: true,
             trace_propagation_enabled: true,
         }
     }
@@ -842,6 +850,7 @@ fn template_settings<'a>(
         transaction_id_prefix: None,
         allow_non_transactional,
         observation_enabled: flag(Setting::ObservationEnabled, false),
+        micrometer_enabled: flag(Setting::MicrometerEnabled, true),
         trace_propagation_enabled: flag(Setting::TracePropagationEnabled, true),
     };
     (settings, prefixes)

@@ -23,6 +23,8 @@ pub(crate) enum Setting {
     CloseTimeout,
     /// `template.observation-enabled`: a tracing span per send.
     ObservationEnabled,
+    /// `template.micrometer-enabled`: Spring's send timer without observation.
+    MicrometerEnabled,
     /// `template.trace-propagation-enabled`: W3C trace context in the headers.
     TracePropagationEnabled,
     ProfilesActive,
@@ -80,6 +82,7 @@ impl Setting {
             | Setting::DefaultTopic
             | Setting::CloseTimeout
             | Setting::ObservationEnabled
+            | Setting::MicrometerEnabled
             | Setting::TracePropagationEnabled
             | Setting::ProfilesActive
             | Setting::ProfilesInclude
@@ -104,6 +107,7 @@ impl Setting {
             Setting::AllowNonTransactional
             | Setting::JaasEnabled
             | Setting::ObservationEnabled
+            | Setting::MicrometerEnabled
             | Setting::TracePropagationEnabled => Conversion::Bool,
             _ => Conversion::Text,
         }
@@ -218,6 +222,7 @@ static TEMPLATE: &[Field] = &[
     setting("transaction-id-prefix", Setting::TransactionIdPrefix),
     setting("allow-non-transactional", Setting::AllowNonTransactional),
     setting("observation-enabled", Setting::ObservationEnabled),
+    setting("micrometer-enabled", Setting::MicrometerEnabled),
     setting(
         "trace-propagation-enabled",
         Setting::TracePropagationEnabled,

@@ -1,12 +1,23 @@
-//! The timer of Spring's send observation: with
-//! `template.observation-enabled`, Spring Kafka observes each send as
-//! `spring.kafka.template`, and Micrometer's default meter handler makes it a
-//! timer of that name, tagged with the observation's low-cardinality keys
-//! (`KafkaTemplateObservation`) and `error`. Here the same timer, published to
-//! the [`metrics`] facade as a histogram of seconds, so that the Prometheus
-//! recorder shows `spring_kafka_template_seconds_count` / `_sum` as
-//! Micrometer's does. Its handles are registered with the recorder installed
-//! at a topic's first send: install the recorder before sending.
+//! Spring Kafka's send timer, `spring.kafka.template`, in either of its two
+//! forms:
+//!
+//! - with `template.observation-enabled`, Spring observes each send, and
+//!   Micrometer's default meter handler makes the observation a timer tagged
+//!   with its low-cardinality keys (`KafkaTemplateObservation`, per topic)
+//!   and `error` (`none`, or the exception's simple class name);
+//! - without it (Spring's default), the template keeps Micrometer timers of
+//!   its own (`MicrometerHolder`), tagged `name` (the template's bean name),
+//!   `result` (`success`/`failure`) and `exception` (`none`, or the
+//!   exception's simple class name); `template.micrometer-enabled: false`
+//!   turns them off, as Spring's `KafkaTemplate.setMicrometerEnabled`.
+//!
+//! Here the same timers, published to the [`metrics`] facade as histograms
+//! of seconds, so that the Prometheus recorder shows
+//! `spring_kafka_template_seconds_count` / `_sum` as Micrometer's does, and
+//! dashboards made for a Spring service read them. The exception names are
+//! the Java client's ([`KafkaError::java_exception_name`]). Handles are
+//! registered with the recorder installed at the first send (per topic when
+//! observed): install the recorder before sending.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -24,10 +35,13 @@ pub const SEND_TIMER: &str = "spring.kafka.template.seconds";
 /// Spring Boot gives its auto-configured `KafkaTemplate`.
 pub const DEFAULT_TEMPLATE_NAME: &str = "kafkaTemplate";
 
-/// The send timers of one template, a histogram per topic and outcome.
+/// The send timers of one template: with observation, a histogram per
+/// topic and outcome; without, one per outcome.
 pub(crate) struct SendTimers {
     template_name: Arc<str>,
-    /// Read on every send, written once per topic.
+    /// Without observation: the template's own timers, for every topic.
+    template: Option<Arc<TopicTimers>>,
+    /// Read on every observed send, written once per topic.
     topics: RwLock<HashMap<Arc<str>, Arc<TopicTimers>, BuildHasherDefault<TopicHasher>>>,
 }
 
@@ -56,10 +70,12 @@ impl Hasher for TopicHasher {
     }
 }
 
-/// The histograms of one topic: of successful sends, and per error kind.
+/// The histograms of one topic (observed) or of the template: of successful
+/// sends, and per exception.
 struct TopicTimers {
     template_name: Arc<str>,
-    topic: Arc<str>,
+    /// `None`: the template's own timers (tags `name`, `result`, `exception`).
+    topic: Option<Arc<str>>,
     /// Registered at the first success (no series of a count of 0).
     ok: OnceLock<Histogram>,
     errors: Mutex<HashMap<&'static str, Histogram>>,
@@ -81,15 +97,25 @@ impl std::fmt::Debug for SendTimers {
 }
 
 impl SendTimers {
-    /// The timers of the template named `template_name`.
-    pub(crate) fn new(template_name: &str) -> Self {
+    /// The timers of the template named `template_name`: the observation's
+    /// when `observed`, else the template's own.
+    pub(crate) fn new(template_name: &str, observed: bool) -> Self {
         metrics::describe_histogram!(
             SEND_TIMER,
             metrics::Unit::Seconds,
-            "Spring's KafkaTemplate observation: the time from a send to its outcome"
+            "KafkaTemplate Timer: the time from a send to its outcome"
         );
+        let template_name: Arc<str> = template_name.into();
         SendTimers {
-            template_name: template_name.into(),
+            template: (!observed).then(|| {
+                Arc::new(TopicTimers {
+                    template_name: Arc::clone(&template_name),
+                    topic: None,
+                    ok: OnceLock::new(),
+                    errors: Mutex::new(HashMap::new()),
+                })
+            }),
+            template_name,
             topics: RwLock::new(HashMap::default()),
         }
     }
@@ -97,6 +123,12 @@ impl SendTimers {
     /// Starts timing a send to `topic`.
     pub(crate) fn start(&self, topic: &str) -> SendTiming {
         let started = Instant::now();
+        if let Some(timers) = &self.template {
+            return SendTiming {
+                started,
+                timers: Arc::clone(timers),
+            };
+        }
         let known = self
             .topics
             .read()
@@ -111,7 +143,7 @@ impl SendTimers {
                     Arc::new(TopicTimers {
                         template_name: Arc::clone(&self.template_name),
                         ok: OnceLock::new(),
-                        topic: Arc::clone(topic),
+                        topic: Some(Arc::clone(topic)),
                         errors: Mutex::new(HashMap::new()),
                     })
                 });
@@ -123,44 +155,60 @@ impl SendTimers {
 }
 
 impl SendTiming {
-    /// Records the send's time, tagged with its outcome (`error` is `none`,
-    /// or the error's kind: the broker's code name, or the client's kind).
+    /// Records the send's time, tagged with its outcome: `none`, or the
+    /// Java client's exception for the error.
     pub(crate) fn finish(&self, outcome: Result<(), &KafkaError>) {
         let seconds = self.started.elapsed().as_secs_f64();
+        let timers = &self.timers;
         match outcome {
-            Ok(()) => self
-                .timers
+            Ok(()) => timers
                 .ok
-                .get_or_init(|| histogram(&self.timers.template_name, &self.timers.topic, "none"))
+                .get_or_init(|| timers.histogram(NO_EXCEPTION))
                 .record(seconds),
             Err(error) => {
-                let kind = error.kind_name();
-                let mut errors = self
-                    .timers
-                    .errors
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner);
+                let exception = error.java_exception_name();
+                let mut errors = timers.errors.lock().unwrap_or_else(PoisonError::into_inner);
                 errors
-                    .entry(kind)
-                    .or_insert_with(|| {
-                        histogram(&self.timers.template_name, &self.timers.topic, kind)
-                    })
+                    .entry(exception)
+                    .or_insert_with(|| timers.histogram(exception))
                     .record(seconds);
             }
         }
     }
 }
 
-/// The histogram of one template, topic and outcome, with the tags of
-/// Spring's `DefaultKafkaTemplateObservationConvention`.
-fn histogram(template_name: &str, topic: &str, error: &str) -> Histogram {
-    let labels = vec![
-        Label::new("error", error.to_owned()),
-        Label::new("messaging.destination.kind", "topic"),
-        Label::new("messaging.destination.name", topic.to_owned()),
-        Label::new("messaging.operation", "publish"),
-        Label::new("messaging.system", "kafka"),
-        Label::new("spring.kafka.template.name", template_name.to_owned()),
-    ];
-    metrics::histogram!(SEND_TIMER, labels)
+/// The exception tag of a send that succeeded.
+const NO_EXCEPTION: &str = "none";
+
+impl TopicTimers {
+    /// The histogram of one outcome (`exception`, or [`NO_EXCEPTION`]):
+    /// observed, with the tags of Spring's
+    /// `DefaultKafkaTemplateObservationConvention` and Micrometer's `error`;
+    /// else with those of Spring's `MicrometerHolder`.
+    fn histogram(&self, exception: &str) -> Histogram {
+        let name = self.template_name.to_string();
+        let labels = match &self.topic {
+            Some(topic) => vec![
+                Label::new("error", exception.to_owned()),
+                Label::new("messaging.destination.kind", "topic"),
+                Label::new("messaging.destination.name", topic.to_string()),
+                Label::new("messaging.operation", "publish"),
+                Label::new("messaging.system", "kafka"),
+                Label::new("spring.kafka.template.name", name),
+            ],
+            None => vec![
+                Label::new("exception", exception.to_owned()),
+                Label::new("name", name),
+                Label::new(
+                    "result",
+                    if exception == NO_EXCEPTION {
+                        "success"
+                    } else {
+                        "failure"
+                    },
+                ),
+            ],
+        };
+        metrics::histogram!(SEND_TIMER, labels)
+    }
 }
