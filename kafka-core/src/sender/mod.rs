@@ -220,6 +220,9 @@ pub(crate) struct Sender {
     telemetry: Option<crate::telemetry::ClientTelemetry>,
     /// At close: how long the terminating telemetry push may take.
     telemetry_close_deadline: Option<Instant>,
+    /// The connection telemetry requests go to while it stays open (KIP-714,
+    /// Java's `TelemetrySender.stickyNode`).
+    telemetry_target: Option<Target>,
 }
 
 impl Sender {
@@ -259,6 +262,7 @@ impl Sender {
             next_publish: Instant::now(),
             telemetry: None,
             telemetry_close_deadline: None,
+            telemetry_target: None,
         };
         sender.telemetry = sender.new_telemetry();
         sender

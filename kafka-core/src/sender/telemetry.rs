@@ -1,9 +1,11 @@
 //! The sender's part of KIP-714 client metrics (Java's `NetworkClient.TelemetrySender`):
 //! each turn of the loop, the telemetry state machine ([`ClientTelemetry`]) may
 //! want a GetTelemetrySubscriptions or a PushTelemetry sent; it goes to the
-//! least loaded open connection (Java's `leastLoadedNode`; without one a
+//! connection the last one went to while that stays open (KIP-714 keeps a
+//! client's pushes on one broker; Java's `stickyNode`), else to the least
+//! loaded open connection (Java's `leastLoadedNode`; without one a
 //! connection is opened, as Java's does, so that a producer that has sent
-//! nothing yet registers too) as a future on the sender's event set, so it
+//! nothing yet registers too), as a future on the sender's event set, so it
 //! never holds up a Produce request. A broker that
 //! does not advertise both APIs (no telemetry plugin) is asked nothing.
 
@@ -46,11 +48,16 @@ impl Sender {
         // nothing yet still registers and pushes). A close never waits for a
         // broker it would have to reach first: no terminating push then.
         let closing = self.telemetry_close_deadline.is_some();
-        let open = if closing {
-            self.least_loaded_open()
-        } else {
-            self.any_connection(now)
+        let sticky = self.telemetry_target.as_ref().and_then(|target| {
+            let link = self.nodes.get(target)?.open_link()?;
+            Some((target.clone(), link))
+        });
+        let open = match sticky {
+            Some(open) => Some(open),
+            None if closing => self.least_loaded_open(),
+            None => self.any_connection(now),
         };
+        self.telemetry_target = open.as_ref().map(|(target, _)| target.clone());
         let Some((target, link)) = open else {
             if closing {
                 tracing::debug!("no open connection for the terminating telemetry push");

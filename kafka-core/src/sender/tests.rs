@@ -170,6 +170,8 @@ struct TelemetryBroker {
     subscription_requests: Vec<Uuid>,
     /// Every push, in order.
     pushes: Vec<PushTelemetryRequest>,
+    /// The broker each push went to, in order.
+    push_nodes: Vec<i32>,
     /// Pushes are never answered (a broker whose plugin hangs).
     hang_pushes: bool,
 }
@@ -565,6 +567,7 @@ impl Link for FakeLink {
             };
             hang = t.hang_pushes;
             t.pushes.push(request);
+            t.push_nodes.push(self.node);
         });
         async move {
             if hang {
@@ -2358,6 +2361,73 @@ async fn metrics_are_pushed_as_subscribed_and_a_terminating_push_ends_them() {
             );
             assert_eq!(terminating.last(), Some(&true), "and it is the last");
         });
+    })
+    .await;
+}
+
+/// KIP-714: a client keeps pushing to one broker while its connection is
+/// open (Java's `TelemetrySender.stickyNode`), however the load on the
+/// connections moves; when that connection closes, the next broker takes
+/// the pushes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telemetry_stays_on_one_broker_while_its_connection_is_open() {
+    within(async {
+        let fake = Fake::new(2, &[1, 2]);
+        fake.set(|s| {
+            s.answer_delay = Duration::from_millis(15);
+            s.telemetry = Some(TelemetryBroker {
+                subscription_id: 1,
+                requested_metrics: vec!["*".to_owned()],
+                push_interval_ms: 20,
+                ..TelemetryBroker::default()
+            });
+        });
+        let producer = producer(&fake, &[]);
+        // Both leaders busy, by turns, with requests in flight.
+        for round in 0..30 {
+            let partition = round % 2;
+            let sends: Vec<_> = (0..4)
+                .map(|i| {
+                    producer.send(
+                        ProducerRecord::new(TOPIC, format!("r{round}-{i}"))
+                            .with_partition(partition),
+                    )
+                })
+                .collect();
+            for send in sends {
+                send.await.expect("accepted").await.expect("delivered");
+            }
+        }
+        fake.until(|s| s.telemetry.as_ref().is_some_and(|t| t.pushes.len() >= 10))
+            .await;
+        let nodes = telemetry(&fake, |t| t.push_nodes.clone());
+        assert!(
+            nodes.windows(2).all(|pair| pair[0] == pair[1]),
+            "pushes moved between brokers with both connections open: {nodes:?}"
+        );
+        // Its connection drops (an answer lost): the pushes go on, through
+        // whichever connection is open next.
+        let sticky = nodes[0];
+        let mut dropped = false;
+        fake.rule(move |incoming| {
+            (incoming.node == sticky && !std::mem::replace(&mut dropped, true))
+                .then_some(Fault::LoseAnswer)
+        });
+        let partition = sticky - 1;
+        let lost = producer
+            .send(ProducerRecord::new(TOPIC, "lost").with_partition(partition))
+            .await
+            .expect("accepted")
+            .await;
+        assert!(lost.is_ok(), "retried after the lost answer: {lost:?}");
+        let pushed = nodes.len();
+        fake.until(|s| {
+            s.telemetry
+                .as_ref()
+                .is_some_and(|t| t.pushes.len() >= pushed + 5)
+        })
+        .await;
+        producer.close(LIMIT).await;
     })
     .await;
 }
