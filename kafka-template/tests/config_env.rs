@@ -192,3 +192,64 @@ fn indexed_variables_make_a_list() {
         "{messages:?}"
     );
 }
+
+/// `SPRING_APPLICATION_JSON`, as Spring Boot reads it: one JSON object of
+/// settings, above the files and the variables, below the builder's
+/// overrides (Spring's command line), naming the active profiles too.
+#[test]
+fn spring_application_json_sets_keys_above_the_variables() {
+    const JSON: &str = "SPRING_APPLICATION_JSON";
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "kafka:\n  producer:\n    acks: 1\n    linger: 5ms\n",
+    );
+    dir.write(
+        "application-prod.yml",
+        "kafka:\n  producer:\n    batch-size: 1KB\n",
+    );
+    let json = r#"{"spring": {"kafka": {"producer": {"acks": "all", "linger": "20ms",
+        "properties": {"max.request.size": 2000000}}},
+        "profiles": {"active": "prod"}}, "app": {"region": "eu"}}"#;
+    let config = dir
+        .builder()
+        .env_source([(JSON, json), ("KAFKA_PRODUCER_ACKS", "0")])
+        .override_value("kafka.producer.linger", "50ms")
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let acks = property(&config, None, "acks").unwrap();
+    assert_eq!(acks.value, "all", "the JSON's all beats the variable's 0");
+    assert_eq!(acks.origin, env_origin(JSON));
+    assert_eq!(value(&config, None, "linger.ms").as_deref(), Some("50"));
+    assert_eq!(
+        value(&config, None, "max.request.size").as_deref(),
+        Some("2000000")
+    );
+    assert_eq!(config.profiles(), ["prod"]);
+    assert_eq!(value(&config, None, "batch.size").as_deref(), Some("1024"));
+    assert_eq!(config.lookup("app.region"), Some("eu"));
+
+    // What is wrong in it is named with where it came from.
+    let errors = messages(
+        dir.builder()
+            .env_source([(JSON, r#"{"kafka": {"producer": {"ackz": "all"}}}"#)])
+            .load(),
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|m| m.contains("kafka.producer.ackz") && m.contains("env SPRING_APPLICATION_JSON")),
+        "{errors:?}"
+    );
+    let errors = messages(
+        dir.builder()
+            .env_source([(JSON, "{\"kafka\": {\"producer\": }}")])
+            .load(),
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|m| m.starts_with("SPRING_APPLICATION_JSON:1:") && m.contains("invalid JSON")),
+        "{errors:?}"
+    );
+}

@@ -230,6 +230,20 @@ pub enum ConfigIssue {
         /// What is wrong.
         message: String,
     },
+    /// `SPRING_APPLICATION_JSON` that is not a JSON object.
+    #[error(
+        "{var}:{line}:{column}: invalid JSON: {message}; Spring Boot reads it as one JSON object of settings"
+    )]
+    Json {
+        /// The variable.
+        var: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A file that exists but cannot be read.
     #[error("cannot read {}: {message}", .path.display())]
     Io {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::KafkaConfig;
 use super::env::{EnvKey, LOCATION_VAR, find_var_for, map_var};
 use super::error::{ConfigIssue, ConfigLoadError};
+use super::json::application_json;
 use super::keys::{
     ConfigKey, KeyKind, edit_distance, fits_the_schema, misspelled_root, parse_dotted, parse_key,
     relaxed, split_key,
@@ -161,7 +162,15 @@ impl KafkaConfigBuilder {
         if !searched.iter().any(|path| path.is_file()) {
             warn_no_application_file(&searched);
         }
-        let profile_values = profile_settings(base.iter().flatten(), &env);
+        // Spring reads SPRING_APPLICATION_JSON before the files: it may name
+        // the active profiles too (above the files', below the variables').
+        let json = Document {
+            profile_specific: false,
+            gate: None,
+            values: application_json(&env, &mut issues),
+        };
+        let profile_values =
+            profile_settings(base.iter().flatten().chain(std::iter::once(&json)), &env);
         let profiles = ProfileSources {
             builder: self.profiles,
             env: &env,
@@ -204,11 +213,15 @@ impl KafkaConfigBuilder {
         let existing: Vec<ConfigKey> = layers
             .iter()
             .flatten()
+            .chain(&json.values)
             .chain(&overrides)
             .map(|v| v.key.clone())
             .collect();
         let env_layer = env_values(&env, &existing, &mut issues);
         layers.push(admit_layer(&env_layer, &mut issues, false));
+        // Spring's order: SPRING_APPLICATION_JSON above the variables, below
+        // the command line (the builder's overrides here).
+        layers.push(admit_layer(&json.values, &mut issues, false));
         layers.push(admit_layer(&overrides, &mut issues, false));
 
         let merged = match merge(layers) {

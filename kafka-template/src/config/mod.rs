@@ -17,7 +17,12 @@
 //!    `SPRING_KAFKA_PRODUCER_BATCH_SIZE` sets `kafka.producer.batch-size`; a
 //!    list also in Spring's indexed form, `SPRING_KAFKA_BOOTSTRAPSERVERS_0`,
 //!    `_1`, ...);
-//! 5. [`KafkaConfigBuilder::override_value`].
+//! 5. `SPRING_APPLICATION_JSON`: one JSON object of settings in a variable,
+//!    as Spring Boot reads it (nested objects are dotted keys, a list of
+//!    scalars a comma-separated value, a list of objects indexed keys); it
+//!    may set `spring.profiles.active` too (below `SPRING_PROFILES_ACTIVE`),
+//!    but not the config locations;
+//! 6. [`KafkaConfigBuilder::override_value`].
 //!
 //! Search directories are the working directory, then `config/`, then the
 //! directories right under `config/` in name order (as in Spring, each later
@@ -179,6 +184,7 @@
 
 mod env;
 mod error;
+mod json;
 mod keys;
 mod load;
 mod merge;
