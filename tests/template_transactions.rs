@@ -508,6 +508,8 @@ async fn the_templates_own_sends_inside_the_closure_join_the_transaction() {
     let topic = kafka.create_topic("tx-template-sends", 1, 1);
     let prefix = format!("{}-", unique_name("tx-template-sends"));
     let template = template(&format!("    transaction-id-prefix: {prefix}\n"), None);
+    // Outside a transaction a transactional template has no producer to ask.
+    assert_eq!(template.metrics().record_send_total, 0);
     for (key, commit) in [("rolled-back", false), ("committed", true)] {
         let service = template.clone();
         let topic = topic.clone();
@@ -517,6 +519,10 @@ async fn the_templates_own_sends_inside_the_closure_join_the_transaction() {
                     .send(record(&topic, key))
                     .await
                     .map_err(|e| e.to_string())?;
+                // Spring's metrics(): the transaction's producer's.
+                let metrics = service.metrics();
+                assert!(metrics.record_send_total >= 1, "{metrics:?}");
+                assert!(metrics.client_id.starts_with("producer-"), "{metrics:?}");
                 if commit {
                     Ok(())
                 } else {

@@ -1370,10 +1370,18 @@ impl KafkaTemplate {
         }
     }
 
-    /// The metrics of the producer for sends outside transactions (empty for
-    /// a mock template, and for a transactional one without
-    /// `allow-non-transactional`).
+    /// The metrics of the producer this template sends with here, as
+    /// Spring's `metrics()` asks the producer it would send with: inside
+    /// [`execute_in_transaction`](Self::execute_in_transaction), the
+    /// transaction's producer; outside, the producer for sends outside
+    /// transactions (empty for a mock template, and for a transactional one
+    /// without `allow-non-transactional`).
     pub fn metrics(&self) -> MetricsSnapshot {
+        if let Some(transaction) = self.current_transaction()
+            && let Some(producer) = transaction.producer()
+        {
+            return producer.metrics();
+        }
         match &self.inner.backend {
             Backend::Producer(p) => p.metrics(),
             Backend::Mock(_) | Backend::TransactionsOnly => MetricsSnapshot::default(),
