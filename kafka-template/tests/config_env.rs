@@ -253,3 +253,53 @@ fn spring_application_json_sets_keys_above_the_variables() {
         "{errors:?}"
     );
 }
+
+/// `SPRING_CONFIG_NAME`, as Spring Boot reads it: the configuration files'
+/// base names instead of `application` (each with its profile variants; a
+/// later name wins); a name with `*` is refused, as Spring refuses it.
+#[test]
+fn spring_config_name_names_the_configuration_files() {
+    let dir = ConfigDir::new();
+    dir.write("application.yml", "kafka:\n  producer:\n    acks: 1\n");
+    dir.write(
+        "orders.yml",
+        "kafka:\n  producer:\n    acks: all\n    linger: 5ms\n",
+    );
+    dir.write("orders-prod.yml", "kafka:\n  producer:\n    linger: 20ms\n");
+    dir.write(
+        "shared.properties",
+        "kafka.producer.batch-size=1KB\nkafka.producer.acks=0\n",
+    );
+    let config = dir
+        .builder()
+        .env_source([
+            ("SPRING_CONFIG_NAME", "orders"),
+            ("SPRING_PROFILES_ACTIVE", "prod"),
+        ])
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("all"));
+    assert_eq!(value(&config, None, "linger.ms").as_deref(), Some("20"));
+
+    // Several names: each read, the later winning.
+    let config = dir
+        .builder()
+        .env_source([("SPRING_CONFIG_NAME", "orders, shared")])
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("0"));
+    assert_eq!(value(&config, None, "batch.size").as_deref(), Some("1024"));
+    assert_eq!(value(&config, None, "linger.ms").as_deref(), Some("5"));
+
+    let errors = messages(
+        dir.builder()
+            .env_source([("SPRING_CONFIG_NAME", "orders*")])
+            .load(),
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|m| m.contains("'orders*'") && m.contains("env SPRING_CONFIG_NAME")),
+        "{errors:?}"
+    );
+}

@@ -142,17 +142,18 @@ impl KafkaConfigBuilder {
         let mut issues = Vec::new();
         CloudPlatform::check_setting(&env, &mut issues);
         let groups = search_locations(self.dirs, &env, &mut issues);
+        let names = config_names(&env, &mut issues);
 
         // Spring's location groups: each read whole (its base files, then its
         // profile files) above the groups before it. Profiles are chosen from
         // every group's base files first.
-        let mut reader = FileReader::new(&env);
+        let mut reader = FileReader::new(&env, &names);
         let mut base = Vec::with_capacity(groups.len());
         let mut searched = Vec::new();
         for group in &groups {
             let mut documents = Vec::new();
             for location in group {
-                for path in location.files(None) {
+                for path in location.files(None, &names) {
                     documents.extend(reader.read_file(&path, false, &mut issues));
                     searched.push(path);
                 }
@@ -182,7 +183,7 @@ impl KafkaConfigBuilder {
             documents.extend(base_documents);
             for profile in &profiles {
                 for location in group {
-                    for path in location.files(Some(profile)) {
+                    for path in location.files(Some(profile), &names) {
                         documents.extend(reader.read_file(&path, true, &mut issues));
                     }
                 }
@@ -273,7 +274,8 @@ fn raw_value(key: ConfigKey, written: &str, value: &str, origin: Origin) -> RawV
 /// Where configuration files are read from, lowest precedence first.
 #[derive(Debug)]
 enum Location {
-    /// `application.*` and `application-<profile>.*` in it.
+    /// `application.*` and `application-<profile>.*` in it (or those of the
+    /// `SPRING_CONFIG_NAME` names).
     Dir(PathBuf),
     /// This file and, for a profile, `<stem>-<profile>.<ext>` beside it (as
     /// Spring expands a file location).
@@ -281,19 +283,16 @@ enum Location {
 }
 
 impl Location {
-    /// The files to read, for the base documents (`None`) or a profile.
-    fn files(&self, profile: Option<&str>) -> Vec<PathBuf> {
-        match (self, profile) {
-            (Location::Dir(dir), None) => EXTENSIONS
-                .iter()
-                .map(|ext| dir.join(format!("application.{ext}")))
-                .collect(),
-            (Location::Dir(dir), Some(profile)) => EXTENSIONS
-                .iter()
-                .map(|ext| dir.join(format!("application-{profile}.{ext}")))
-                .collect(),
-            (Location::File(file), None) => vec![file.clone()],
-            (Location::File(file), Some(profile)) => {
+    /// The files to read, for the base documents (`None`) or a profile, with
+    /// the configuration's base `names` (`application`, or
+    /// `SPRING_CONFIG_NAME`'s).
+    fn files(&self, profile: Option<&str>, names: &[String]) -> Vec<PathBuf> {
+        match self {
+            Location::Dir(dir) => dir_files(dir, profile, names),
+            Location::File(file) => {
+                let Some(profile) = profile else {
+                    return vec![file.clone()];
+                };
                 let stem = file
                     .file_stem()
                     .and_then(|s| s.to_str())
@@ -307,6 +306,59 @@ impl Location {
         }
     }
 }
+
+/// The files of a directory location, lowest precedence first: for each
+/// base name in order, `<name>.yaml`, `.yml`, `.properties` (or their
+/// `-<profile>` variants), as Spring's `StandardConfigDataLocationResolver`
+/// lists them (a later name wins, as a later extension does).
+fn dir_files(dir: &Path, profile: Option<&str>, names: &[String]) -> Vec<PathBuf> {
+    let suffix = profile.map(|p| format!("-{p}")).unwrap_or_default();
+    let mut files = Vec::with_capacity(names.len() * EXTENSIONS.len());
+    for name in names {
+        for ext in EXTENSIONS {
+            files.push(dir.join(format!("{name}{suffix}.{ext}")));
+        }
+    }
+    files
+}
+
+/// The variable naming the configuration files' base names (Spring's
+/// `spring.config.name`, read from the environment as Spring reads it,
+/// before any file).
+const SPRING_CONFIG_NAME_VAR: &str = "SPRING_CONFIG_NAME";
+
+/// The base names of the configuration files: `SPRING_CONFIG_NAME`'s
+/// comma-separated names, else `application`. A name with `*` is refused,
+/// as Spring refuses it.
+fn config_names(env: &BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) -> Vec<String> {
+    let Some(list) = env_var(env, SPRING_CONFIG_NAME_VAR) else {
+        return vec![DEFAULT_CONFIG_NAME.to_owned()];
+    };
+    let mut names = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if name.contains(['*', '/', '\\']) {
+            issues.push(ConfigIssue::InvalidValue {
+                key: "spring.config.name".to_owned(),
+                value: name.to_owned(),
+                origin: Origin::Env {
+                    var: SPRING_CONFIG_NAME_VAR.to_owned(),
+                },
+                expected: "file base names such as application or orders, comma-separated, \
+                           without '*' or a path"
+                    .to_owned(),
+            });
+            continue;
+        }
+        names.push(name.to_owned());
+    }
+    if names.is_empty() {
+        names.push(DEFAULT_CONFIG_NAME.to_owned());
+    }
+    names
+}
+
+/// Spring Boot's default `spring.config.name`.
+const DEFAULT_CONFIG_NAME: &str = "application";
 
 /// Spring Boot's `optional:file:./config/*/`: the directories right under
 /// `config/`, in name order (Spring sorts them), after `config/` itself.
@@ -705,13 +757,16 @@ const MAX_IMPORT_DEPTH: usize = 8;
 /// environment.
 struct FileReader<'e> {
     env: &'e BTreeMap<String, String>,
+    /// The files' base names, for a directory imported.
+    names: &'e [String],
     imported: std::collections::HashSet<PathBuf>,
 }
 
 impl<'e> FileReader<'e> {
-    fn new(env: &'e BTreeMap<String, String>) -> Self {
+    fn new(env: &'e BTreeMap<String, String>, names: &'e [String]) -> Self {
         FileReader {
             env,
+            names,
             imported: std::collections::HashSet::new(),
         }
     }
@@ -752,7 +807,8 @@ impl<'e> FileReader<'e> {
                     if location.is_empty() {
                         continue;
                     }
-                    let Some(files) = import_location(path, location, &import, issues) else {
+                    let Some(files) = import_location(path, location, &import, self.names, issues)
+                    else {
                         continue;
                     };
                     if depth >= MAX_IMPORT_DEPTH {
@@ -813,13 +869,15 @@ fn resolve_from_env(text: &str, env: &BTreeMap<String, String>) -> String {
 /// it: `optional:` may be missing; `file:` is relative to the working
 /// directory; a bare or `classpath:` path is relative to the importing
 /// file (Spring's class path has no counterpart here but the configuration's
-/// own directory); a directory is searched for `application.*`. Other
+/// own directory); a directory is searched for `application.*` (or the
+/// `SPRING_CONFIG_NAME` names). Other
 /// sources (`configserver:`, `vault:`, `configtree:`, ...) are not read
 /// here: a warning when optional, else an issue. `None` after an issue.
 fn import_location(
     importer: &Path,
     location: &str,
     import: &RawValue,
+    names: &[String],
     issues: &mut Vec<ConfigIssue>,
 ) -> Option<Vec<PathBuf>> {
     let (optional, rest) = match location.strip_prefix("optional:") {
@@ -853,9 +911,8 @@ fn import_location(
     };
     if path.is_dir() {
         return Some(
-            EXTENSIONS
-                .iter()
-                .map(|ext| path.join(format!("application.{ext}")))
+            dir_files(&path, None, names)
+                .into_iter()
                 .filter(|file| file.is_file())
                 .collect(),
         );

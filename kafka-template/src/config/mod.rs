@@ -32,7 +32,9 @@
 //! adds to them (directories, or files with their `-{profile}` variants;
 //! `optional:` and `file:` prefixes as in Spring); `SPRING_CONFIG_IMPORT`
 //! reads its files (and their `-{profile}` variants) above all of these,
-//! whatever the locations. As in Spring, the default places are one location
+//! whatever the locations. `SPRING_CONFIG_NAME` (comma-separated) names the
+//! files' base names in place of `application` (a later name wins), as
+//! Spring's `spring.config.name`. As in Spring, the default places are one location
 //! group, and each `,`-separated entry of those variables another (`;`
 //! joins locations into one group): a group is read whole (its base files,
 //! then its profile files) and wins over the groups before it, so an
