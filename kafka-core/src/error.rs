@@ -11,6 +11,9 @@ use crate::network::NetworkError;
 use crate::protocol::error_code::ErrorCode;
 use crate::record::ProducerRecord;
 
+/// Why a send made after `close` is refused.
+pub(crate) const SEND_AFTER_CLOSE: &str = "send was called after close";
+
 /// Why the producer could not deliver a record (or could not start).
 ///
 /// Three kinds of outcome are told apart, because the application's next step
@@ -375,7 +378,9 @@ impl KafkaError {
                 "IllegalArgumentException"
             }
             KafkaError::InvalidTopic { .. } => "InvalidTopicException",
-            // Java fails the records a forced close leaves with a KafkaException.
+            // Java refuses a send after close with an IllegalStateException,
+            // and fails the records a forced close leaves with a KafkaException.
+            KafkaError::ProducerClosed(why) if *why == SEND_AFTER_CLOSE => "IllegalStateException",
             KafkaError::ProducerClosed(_) | KafkaError::Internal(_) => "KafkaException",
             // Java knows no such outcome: the cause's (an expired batch, a
             // lost connection).
@@ -671,5 +676,43 @@ impl<F> std::error::Error for TrySendError<F> {
 impl From<SendError> for KafkaError {
     fn from(e: SendError) -> Self {
         e.into_error()
+    }
+}
+
+#[cfg(test)]
+mod java_exception_tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn failures_carry_the_java_clients_exception_names() {
+        let timeout = KafkaError::DeliveryTimeout {
+            topic: "t".into(),
+            partition: 0,
+            delivery_timeout: Duration::from_secs(120),
+            last_error: None,
+        };
+        assert_eq!(timeout.java_exception_name(), "TimeoutException");
+        let unknown = KafkaError::DeliveryUnknown {
+            topic: "t".into(),
+            partition: 0,
+            cause: Box::new(timeout),
+        };
+        assert_eq!(unknown.java_exception_name(), "TimeoutException");
+        assert_eq!(
+            KafkaError::ProducerClosed(SEND_AFTER_CLOSE).java_exception_name(),
+            "IllegalStateException"
+        );
+        assert_eq!(
+            KafkaError::ProducerClosed("the close timeout ran out before the record was sent")
+                .java_exception_name(),
+            "KafkaException"
+        );
+        assert_eq!(
+            KafkaError::Transaction(crate::transaction::TransactionError::Aborted)
+                .java_exception_name(),
+            "TransactionAbortedException"
+        );
     }
 }

@@ -1099,7 +1099,7 @@ fn check_open(shared: &ProducerShared) -> Result<(), KafkaError> {
                 "its network thread stopped after a panic (see the error log); build a new producer",
             ));
         }
-        return Err(KafkaError::ProducerClosed("send was called after close"));
+        return Err(KafkaError::ProducerClosed(crate::error::SEND_AFTER_CLOSE));
     }
     if let Some(txn) = &shared.txn {
         txn.check_send()?;

@@ -1007,10 +1007,12 @@ impl KafkaTemplate {
 
     /// A send that failed before it reached a producer (its record could
     /// not be built or serialized, or may not be sent here): timed, when
-    /// observation is on, as Spring times a send that throws (from its
-    /// start, which was a moment ago; with its topic, when known).
+    /// observation is on, as Spring's observation times a send that throws
+    /// (from its start, which was a moment ago; with its topic, when known).
+    /// Spring's own template timer never starts for such a send (it throws
+    /// before the timer starts, or before the producer's callback).
     pub(crate) fn failed_before_sending(&self, error: SendError) -> SendError {
-        if let Some(timers) = &self.inner.send_timers {
+        if let Some(timers) = self.inner.send_timers.as_ref().filter(|t| t.observed()) {
             let topic = error
                 .record()
                 .map(|r| r.topic.as_str())

@@ -213,7 +213,12 @@ fn spring_application_json_sets_keys_above_the_variables() {
         "profiles": {"active": "prod"}}, "app": {"region": "eu"}}"#;
     let config = dir
         .builder()
-        .env_source([(JSON, json), ("KAFKA_PRODUCER_ACKS", "0")])
+        .env_source([
+            (JSON, json),
+            ("KAFKA_PRODUCER_ACKS", "0"),
+            // Spring ranks the JSON above the variables for profiles too.
+            ("SPRING_PROFILES_ACTIVE", "dev"),
+        ])
         .override_value("kafka.producer.linger", "50ms")
         .load()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -249,7 +254,9 @@ fn spring_application_json_sets_keys_above_the_variables() {
     assert!(
         errors
             .iter()
-            .any(|m| m.starts_with("SPRING_APPLICATION_JSON:1:") && m.contains("invalid JSON")),
+            .any(|m| m.starts_with("SPRING_APPLICATION_JSON:1:")
+                && m.contains("invalid JSON")
+                && !m.contains(" at line ")),
         "{errors:?}"
     );
 }

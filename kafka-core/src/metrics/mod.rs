@@ -918,7 +918,8 @@ pub struct MetricsSnapshot {
     /// Record batches acknowledged.
     pub batch_total: u64,
     /// Requests of every kind sent, as Java's `request-total`: Produce,
-    /// metadata, the transaction's, the connections' handshakes.
+    /// metadata, the transaction's, the connections' `ApiVersions` (not the
+    /// SASL exchange, which Java's selector does not count either).
     pub request_total: u64,
     /// Per second (`request-rate`).
     pub request_rate: f64,
@@ -1043,8 +1044,9 @@ pub struct MetricsSnapshot {
     pub successful_reauthentication_total: u64,
     /// Per second (`successful-reauthentication-rate`).
     pub successful_reauthentication_rate: f64,
-    /// Renewals that failed, each closing its connection
-    /// (`failed-reauthentication-total`).
+    /// Renewals the broker refused, each closing its connection
+    /// (`failed-reauthentication-total`; a renewal cut short by a timeout or
+    /// a lost connection is not counted, as in Java).
     pub failed_reauthentication_total: u64,
     /// Per second (`failed-reauthentication-rate`).
     pub failed_reauthentication_rate: f64,

@@ -538,7 +538,11 @@ impl BrokerConnection {
                 timeout: self.auth_timeout,
             },
         };
-        self.shared.reauthenticated(None);
+        // Java counts a renewal the broker refused, not one a timeout or a
+        // lost connection cut short.
+        if error.is_authentication_failure() {
+            self.shared.reauthenticated(None);
+        }
         tracing::warn!(broker = %self.address(), %error, "re-authentication failed");
         writer.stream = None;
         self.shared
@@ -612,7 +616,7 @@ impl BrokerConnection {
         cancel_guard.armed = false;
         match written {
             Some(Ok(())) => {
-                self.shared.wrote(buf.len());
+                self.shared.wrote(buf.len(), R::API_KEY);
                 Ok(pending)
             }
             Some(Err(error)) => {

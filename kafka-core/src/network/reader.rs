@@ -51,7 +51,6 @@ where
             }
             buf.advance(4);
             let frame = buf.split_to(size).freeze();
-            shared.read(4 + size);
             if let Err(reason) = shared.dispatch(frame) {
                 return reason;
             }

@@ -88,8 +88,12 @@ impl Shared {
         }
     }
 
-    /// Counts a request frame written.
-    pub(crate) fn wrote(&self, bytes: usize) {
+    /// Counts a request frame of `api` written. SASL frames are not counted,
+    /// as Java's authenticator writes them past its selector's counts.
+    pub(crate) fn wrote(&self, bytes: usize, api: ApiKey) {
+        if is_authentication(api) {
+            return;
+        }
         self.bytes_written
             .fetch_add(bytes as u64, Ordering::Relaxed);
         self.requests_written.fetch_add(1, Ordering::Relaxed);
@@ -126,7 +130,7 @@ impl Shared {
     }
 
     /// Counts a response frame read (`bytes` with its size prefix).
-    pub(crate) fn read(&self, bytes: usize) {
+    fn read(&self, bytes: usize) {
         self.bytes_read.fetch_add(bytes as u64, Ordering::Relaxed);
         self.responses_read.fetch_add(1, Ordering::Relaxed);
     }
@@ -263,6 +267,10 @@ impl Shared {
             }
         };
         let Some(entry) = entry else { return Ok(()) };
+        if !is_authentication(entry.api) {
+            // With its size prefix.
+            self.read(4 + frame.len());
+        }
         let mut dec = Decoder::new(&frame, false);
         let body_start = match ResponseHeader::decode(&mut dec, entry.flexible_header) {
             Ok(_) => dec.position(),
@@ -280,5 +288,29 @@ impl Shared {
         };
         let _ = entry.reply.send(Ok(frame.slice(body_start..)));
         Ok(())
+    }
+}
+
+/// SaslHandshake and SaslAuthenticate: a connection's authentication, which
+/// Java's selector metrics do not count as requests and responses.
+fn is_authentication(api: ApiKey) -> bool {
+    matches!(api, ApiKey::SaslHandshake | ApiKey::SaslAuthenticate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sasl_frames_are_not_counted_as_requests_and_the_largest_is_taken_once() {
+        let shared = Shared::new("broker:9092".to_owned());
+        shared.wrote(300, ApiKey::SaslHandshake);
+        shared.wrote(900, ApiKey::SaslAuthenticate);
+        shared.wrote(120, ApiKey::ApiVersions);
+        shared.wrote(80, ApiKey::Produce);
+        let traffic = shared.traffic();
+        assert_eq!((traffic.requests, traffic.written), (2, 200));
+        assert_eq!(shared.take_peaks().largest_request, 120);
+        assert_eq!(shared.take_peaks().largest_request, 0, "taken");
     }
 }

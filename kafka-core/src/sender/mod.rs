@@ -32,7 +32,7 @@ use crate::config::ProducerConfig;
 use crate::error::KafkaError;
 use crate::metadata::{Cluster, FetchFailure, Metadata};
 use crate::metrics::{
-    BufferState, MetricValue, MetricsSnapshot, ProducerMetrics, SentBatch, Traffic,
+    BufferState, MetricValue, MetricsSnapshot, Peaks, ProducerMetrics, SentBatch, Traffic,
 };
 use crate::network::{ConnectionOptions, NetworkError};
 use crate::protocol::ApiKey;
@@ -117,7 +117,15 @@ fn count_outgoing(metrics: &ProducerMetrics, target: &Target, sink: &mut Sink) {
         Target::Node(id) => Some(*id),
         Target::Bootstrap(_) => None,
     };
-    metrics.record_io(node, new, link.take_peaks());
+    // The maxima are taken with counts to go with them: a request written
+    // after the traffic was read keeps its size for the next count, which
+    // has its bytes (taken now, it would be dropped with an empty count).
+    let peaks = if new.requests > 0 || new.reauthenticated > 0 {
+        link.take_peaks()
+    } else {
+        Peaks::default()
+    };
+    metrics.record_io(node, new, peaks);
     metrics.record_throttles(&link.take_throttles());
 }
 

@@ -43,10 +43,11 @@ impl Sender {
         if let Err(at) = telemetry.due(now) {
             return at;
         }
-        // As Java's `TelemetrySender`: the least loaded open connection, and
-        // without one a connection is opened (a producer that has sent
-        // nothing yet still registers and pushes). A close never waits for a
-        // broker it would have to reach first: no terminating push then.
+        // As Java's `TelemetrySender`: the connection the last request went
+        // to while it is open, else the least loaded open one, and without
+        // one a connection is opened (a producer that has sent nothing yet
+        // still registers and pushes). A close never waits for a broker it
+        // would have to reach first: no terminating push then.
         let closing = self.telemetry_close_deadline.is_some();
         let sticky = self.telemetry_target.as_ref().and_then(|target| {
             let link = self.nodes.get(target)?.open_link()?;

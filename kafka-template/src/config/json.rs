@@ -45,9 +45,15 @@ pub(crate) fn application_json(
             ));
             return Vec::new();
         }
-        // serde_json's message names the place, never the text around it.
+        // serde_json's message names the place, never the text around it
+        // (the place is given apart).
         Err(error) => {
-            issues.push(invalid(error.line(), error.column(), error.to_string()));
+            let message = error.to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(what, _)| what)
+                .to_owned();
+            issues.push(invalid(error.line(), error.column(), message));
             return Vec::new();
         }
     };
@@ -57,6 +63,19 @@ pub(crate) fn application_json(
         path.push(key);
         flatten(value, &mut path, &mut values);
         path.pop();
+    }
+    // Spring reads these before any file; here they come from variables.
+    for value in values.iter().filter(|v| {
+        v.key
+            .path
+            .starts_with(&["spring".to_owned(), "config".to_owned()])
+    }) {
+        tracing::warn!(
+            key = %value.written,
+            "{} in SPRING_APPLICATION_JSON is not read: set the config locations, imports and \
+             names with the SPRING_CONFIG_* variables",
+            value.written
+        );
     }
     values
 }
@@ -106,7 +125,7 @@ fn flatten(value: Value, path: &mut Vec<String>, out: &mut Vec<RawValue>) {
         },
     };
     let key = parse_key(path);
-    // An empty object where settings go (`"producer": {}`) sets nothing.
+    // An empty list where a section is (`"producer": []`) sets nothing.
     if key.kind == KeyKind::Section && text.is_empty() {
         return;
     }

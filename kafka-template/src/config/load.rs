@@ -163,17 +163,21 @@ impl KafkaConfigBuilder {
         if !searched.iter().any(|path| path.is_file()) {
             warn_no_application_file(&searched);
         }
-        // Spring reads SPRING_APPLICATION_JSON before the files: it may name
-        // the active profiles too (above the files', below the variables').
+        // Spring reads SPRING_APPLICATION_JSON before the files, above the
+        // variables: it may name the active profiles too.
         let json = Document {
             profile_specific: false,
             gate: None,
             values: application_json(&env, &mut issues),
         };
-        let profile_values =
-            profile_settings(base.iter().flatten().chain(std::iter::once(&json)), &env);
+        let profile_values = profile_settings(base.iter().flatten(), &env);
+        let json_profile_values = profile_settings(std::iter::once(&json), &env);
         let profiles = ProfileSources {
             builder: self.profiles,
+            json: json_profile_values
+                .iter()
+                .map(|(k, v)| (k.clone(), v))
+                .collect(),
             env: &env,
             files: profile_values.iter().map(|(k, v)| (k.clone(), v)).collect(),
         }

@@ -20,8 +20,10 @@
 //! 5. `SPRING_APPLICATION_JSON`: one JSON object of settings in a variable,
 //!    as Spring Boot reads it (nested objects are dotted keys, a list of
 //!    scalars a comma-separated value, a list of objects indexed keys); it
-//!    may set `spring.profiles.active` too (below `SPRING_PROFILES_ACTIVE`),
-//!    but not the config locations;
+//!    may name the profiles too (its `spring.profiles.active` above
+//!    `SPRING_PROFILES_ACTIVE`, as Spring ranks it), but not the config
+//!    locations (set those with the `SPRING_CONFIG_*` variables; a warning
+//!    says so);
 //! 6. [`KafkaConfigBuilder::override_value`].
 //!
 //! Search directories are the working directory, then `config/`, then the

@@ -133,6 +133,9 @@ pub(crate) struct ProfileSources<'a> {
     /// [`KafkaConfigBuilder::profiles`](super::KafkaConfigBuilder::profiles):
     /// replaces every other source of active profiles.
     pub builder: Option<Vec<String>>,
+    /// The profile settings of `SPRING_APPLICATION_JSON`: above the
+    /// variables, as Spring ranks its property source.
+    pub json: Vec<(ProfileKey, &'a RawValue)>,
     pub env: &'a BTreeMap<String, String>,
     /// The profile settings of the ungated documents of the application
     /// files, lowest precedence first.
@@ -175,9 +178,9 @@ impl ProfileSources<'_> {
             include.extend(checked(split_profiles(list), &format!("env {var}")));
         }
         for (_, value) in self
-            .files
+            .json
             .iter()
-            .rev()
+            .chain(self.files.iter().rev())
             .filter(|(k, _)| *k == ProfileKey::Include)
         {
             include.extend(checked(
@@ -187,7 +190,7 @@ impl ProfileSources<'_> {
         }
 
         let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (key, value) in &self.files {
+        for (key, value) in self.files.iter().chain(&self.json) {
             if let ProfileKey::Group(name) = key {
                 let members = checked(split_profiles(&value.value), &value.origin.to_string());
                 groups.insert(name.clone(), members);
@@ -220,9 +223,13 @@ impl ProfileSources<'_> {
         expand(defaults, &groups)
     }
 
-    /// A setting with one winner (`active`, `default`): our variable, else
-    /// Spring's, else the last in the files; with where it came from.
+    /// A setting with one winner (`active`, `default`):
+    /// `SPRING_APPLICATION_JSON`'s, else our variable, else Spring's, else
+    /// the last in the files; with where it came from.
     fn single(&self, key: &ProfileKey) -> Option<(Vec<String>, String)> {
+        if let Some((_, value)) = self.json.iter().rfind(|(k, _)| k == key) {
+            return Some((split_profiles(&value.value), value.origin.to_string()));
+        }
         if let Some((var, list)) = self.variable(key) {
             return Some((split_profiles(list), format!("env {var}")));
         }

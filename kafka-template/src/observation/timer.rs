@@ -120,6 +120,11 @@ impl SendTimers {
         }
     }
 
+    /// Whether these are the observation's timers (not the template's own).
+    pub(crate) fn observed(&self) -> bool {
+        self.template.is_none()
+    }
+
     /// Starts timing a send to `topic`.
     pub(crate) fn start(&self, topic: &str) -> SendTiming {
         let started = Instant::now();
