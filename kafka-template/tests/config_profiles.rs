@@ -644,3 +644,45 @@ fn placeholders_in_profile_settings_are_resolved() {
         )]
     );
 }
+
+/// `spring.main.cloud-platform` in the application file decides the
+/// platform documents are activated for, as Spring reads it before it
+/// activates them (it overrides the detection; the variable overrides it).
+#[test]
+fn the_cloud_platform_named_in_the_file_activates_its_documents() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring.main.cloud-platform: kubernetes\nkafka.client-id: local\n---\nspring.config.activate.on-cloud-platform: kubernetes\nkafka.client-id: in-k8s\n---\nspring.config.activate.on-cloud-platform: heroku\nkafka.client-id: on-heroku\n",
+    );
+    let load = |vars: &[(&str, &str)]| {
+        dir.builder()
+            .env_source(vars.iter().copied())
+            .load()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(load(&[]).lookup("kafka.client-id"), Some("in-k8s"));
+    // Detected Cloud Foundry: the file's kubernetes still wins.
+    assert_eq!(
+        load(&[("VCAP_APPLICATION", "{}")]).lookup("kafka.client-id"),
+        Some("in-k8s")
+    );
+    // The variable wins over the file.
+    assert_eq!(
+        load(&[("SPRING_MAIN_CLOUD_PLATFORM", "heroku")]).lookup("kafka.client-id"),
+        Some("on-heroku")
+    );
+    // A platform Spring does not know, in the file: an error naming its line.
+    dir.write("application.yml", "spring.main.cloud-platform: mainframe\n");
+    let errors = messages(
+        dir.builder()
+            .env_source(Vec::<(String, String)>::new())
+            .load(),
+    );
+    assert!(
+        errors.len() == 1
+            && errors[0].contains("mainframe")
+            && errors[0].contains("application.yml:1"),
+        "{errors:?}"
+    );
+}

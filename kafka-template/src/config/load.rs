@@ -147,19 +147,25 @@ impl KafkaConfigBuilder {
         // Spring's location groups: each read whole (its base files, then its
         // profile files) above the groups before it. Profiles are chosen from
         // every group's base files first.
-        let mut reader = FileReader::new(&env, &names);
-        let mut base = Vec::with_capacity(groups.len());
-        let mut searched = Vec::new();
-        for group in &groups {
-            let mut documents = Vec::new();
-            for location in group {
-                for path in location.files(None, &names) {
-                    documents.extend(reader.read_file(&path, false, &mut issues));
-                    searched.push(path);
-                }
-            }
-            base.push(documents);
+        let detected = CloudPlatform::active(&env);
+        let mut reading = BaseReading::read(&groups, &env, &names, detected);
+        // Spring decides the cloud platform from the environment and the
+        // files' `spring.main.cloud-platform` before it activates documents:
+        // one the files name anew has them read again on that platform.
+        if env_var(&env, CloudPlatform::VAR).is_none()
+            && let Some(platform) = file_cloud_platform(&reading.base, &mut reading.issues)
+            && platform != detected
+        {
+            reading = BaseReading::read(&groups, &env, &names, platform);
+            file_cloud_platform(&reading.base, &mut reading.issues);
         }
+        let BaseReading {
+            mut reader,
+            base,
+            searched,
+            issues: reading_issues,
+        } = reading;
+        issues.extend(reading_issues);
         if !searched.iter().any(|path| path.is_file()) {
             warn_no_application_file(&searched);
         }
@@ -763,14 +769,21 @@ struct FileReader<'e> {
     env: &'e BTreeMap<String, String>,
     /// The files' base names, for a directory imported.
     names: &'e [String],
+    /// The cloud platform `on-cloud-platform` documents are matched against.
+    platform: CloudPlatform,
     imported: std::collections::HashSet<PathBuf>,
 }
 
 impl<'e> FileReader<'e> {
-    fn new(env: &'e BTreeMap<String, String>, names: &'e [String]) -> Self {
+    fn new(
+        env: &'e BTreeMap<String, String>,
+        names: &'e [String],
+        platform: CloudPlatform,
+    ) -> Self {
         FileReader {
             env,
             names,
+            platform,
             imported: std::collections::HashSet::new(),
         }
     }
@@ -796,7 +809,7 @@ impl<'e> FileReader<'e> {
         depth: usize,
     ) -> Vec<Document> {
         let mut out = Vec::new();
-        for document in read_documents(path, profile_specific, self.env, issues) {
+        for document in read_documents(path, profile_specific, self.env, self.platform, issues) {
             let imports: Vec<RawValue> = document
                 .values
                 .iter()
@@ -854,6 +867,72 @@ impl<'e> FileReader<'e> {
         }
         out
     }
+}
+
+/// The application files' base documents, read on one cloud platform, with
+/// what reading them found wrong.
+struct BaseReading<'e> {
+    reader: FileReader<'e>,
+    /// Per location group, its base documents (imports included).
+    base: Vec<Vec<Document>>,
+    searched: Vec<PathBuf>,
+    issues: Vec<ConfigIssue>,
+}
+
+impl<'e> BaseReading<'e> {
+    fn read(
+        groups: &[LocationGroup],
+        env: &'e BTreeMap<String, String>,
+        names: &'e [String],
+        platform: CloudPlatform,
+    ) -> Self {
+        let mut reader = FileReader::new(env, names, platform);
+        let mut issues = Vec::new();
+        let mut base = Vec::with_capacity(groups.len());
+        let mut searched = Vec::new();
+        for group in groups {
+            let mut documents = Vec::new();
+            for location in group {
+                for path in location.files(None, names) {
+                    documents.extend(reader.read_file(&path, false, &mut issues));
+                    searched.push(path);
+                }
+            }
+            base.push(documents);
+        }
+        BaseReading {
+            reader,
+            base,
+            searched,
+            issues,
+        }
+    }
+}
+
+/// The cloud platform the files' ungated documents name in
+/// `spring.main.cloud-platform` (the last one); one Spring does not know is
+/// an issue, as Spring refuses it.
+fn file_cloud_platform(
+    base: &[Vec<Document>],
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<CloudPlatform> {
+    let key = parse_dotted("spring.main.cloud-platform").path;
+    let value = base
+        .iter()
+        .flatten()
+        .filter(|d| d.gate.is_none() && !d.profile_specific)
+        .flat_map(|d| &d.values)
+        .rfind(|v| v.key.path == key)?;
+    let named = CloudPlatform::named(value.value.trim());
+    if named.is_none() {
+        issues.push(ConfigIssue::InvalidValue {
+            key: value.written.clone(),
+            value: value.value.clone(),
+            origin: value.origin.clone(),
+            expected: CloudPlatform::expected(),
+        });
+    }
+    named
 }
 
 /// `${...}` in a value the loader reads itself (an import, an activation),
@@ -976,6 +1055,7 @@ fn read_documents(
     path: &Path,
     profile_specific: bool,
     env: &BTreeMap<String, String>,
+    platform: CloudPlatform,
     issues: &mut Vec<ConfigIssue>,
 ) -> Vec<Document> {
     if !path.is_file() {
@@ -1050,18 +1130,15 @@ fn read_documents(
                         let wanted =
                             resolve_from_env(&entry.value.clone().unwrap_or_default(), env);
                         match CloudPlatform::named(&wanted) {
-                            Some(platform) => {
-                                other_platform |= CloudPlatform::active(env) != platform;
+                            Some(wanted_platform) => {
+                                other_platform |= wanted_platform != platform;
                             }
                             None => {
                                 issues.push(ConfigIssue::InvalidValue {
                                     key: entry.path.join("."),
                                     value: wanted,
                                     origin,
-                                    expected: format!(
-                                        "a cloud platform Spring Boot detects: {}",
-                                        CloudPlatform::ALL.map(|(_, name)| name).join(", ")
-                                    ),
+                                    expected: CloudPlatform::expected(),
                                 });
                                 other_platform = true;
                             }
@@ -1198,10 +1275,21 @@ impl CloudPlatform {
         })
     }
 
+    /// What a platform setting accepts, for messages.
+    fn expected() -> String {
+        format!(
+            "a cloud platform Spring Boot knows: {}",
+            Self::ALL.map(|(_, name)| name).join(", ")
+        )
+    }
+
+    /// The variable that names the platform (Spring's `spring.main.cloud-platform`).
+    const VAR: &'static str = "SPRING_MAIN_CLOUD_PLATFORM";
+
     /// A `SPRING_MAIN_CLOUD_PLATFORM` that names no platform, as an issue
     /// (Spring refuses to start with it).
     fn check_setting(env: &BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) {
-        const VAR: &str = "SPRING_MAIN_CLOUD_PLATFORM";
+        const VAR: &str = CloudPlatform::VAR;
         if let Some(value) = env_var(env, VAR)
             && Self::named(value).is_none()
         {
@@ -1211,16 +1299,13 @@ impl CloudPlatform {
                 origin: Origin::Env {
                     var: VAR.to_owned(),
                 },
-                expected: format!(
-                    "a cloud platform Spring Boot knows: {}",
-                    Self::ALL.map(|(_, name)| name).join(", ")
-                ),
+                expected: Self::expected(),
             });
         }
     }
 
     fn active(env: &BTreeMap<String, String>) -> CloudPlatform {
-        if let Some(platform) = env_var(env, "SPRING_MAIN_CLOUD_PLATFORM").and_then(Self::named) {
+        if let Some(platform) = env_var(env, Self::VAR).and_then(Self::named) {
             return platform;
         }
         let set = |name: &str| env.contains_key(name);

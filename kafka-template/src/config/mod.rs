@@ -59,8 +59,9 @@
 //! (`kubernetes`, `cloud_foundry`, `heroku`, `sap`, `nomad`,
 //! `azure_app_service`, `none`) only on that platform, detected from the
 //! environment as Spring Boot detects it (`KUBERNETES_SERVICE_HOST` and
-//! `_PORT`, `VCAP_APPLICATION`, ...) unless `SPRING_MAIN_CLOUD_PLATFORM`
-//! names it.
+//! `_PORT`, `VCAP_APPLICATION`, ...) unless `SPRING_MAIN_CLOUD_PLATFORM`,
+//! or else `spring.main.cloud-platform` in a file's document that always
+//! applies, names it.
 //!
 //! # Profiles
 //!
