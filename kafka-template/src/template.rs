@@ -1807,7 +1807,7 @@ fn refused(
     error: SendError,
 ) -> PendingEnqueue<'_> {
     if !watch.is_idle() {
-        guarded("send span", || watch.finish(Err(error.error())));
+        guarded("send span", || watch.finish_refused(error.error()));
     }
     if observers.journal.is_none() {
         observers.heard_failure(&error);

@@ -91,7 +91,7 @@ fn without_observation_each_send_is_timed_as_springs_template_timer() {
             .try_enqueue_with_callback(ProducerRecord::new("orders", "short"), |_| {})
             .expect("buffered");
         // A record that cannot be serialized: Spring's template timer never
-        // starts for it (the serializer throws before the callback).
+        // hears of it (Java's send throws, before the callback).
         let cells = GridCells {
             cells: [((0, 0), 1)].into_iter().collect(),
         };

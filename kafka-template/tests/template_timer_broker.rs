@@ -50,6 +50,11 @@ async fn a_template_without_observation_times_its_sends_as_springs() {
         .send(ProducerRecord::new(topic.clone(), "x".repeat(5_000)))
         .await;
     assert!(refused.is_err());
+    // A negative timestamp: Java's send throws (IllegalArgumentException)
+    // before its callback, so Spring's template timer never hears of it.
+    let mut dated = ProducerRecord::new(topic.clone(), "then");
+    dated.timestamp = Some(-5);
+    assert!(template.send(dated).await.is_err());
     assert_eq!(template.close(Duration::from_secs(10)).await, 0);
 
     let landed = kafka.read_all(&topic, 7);
@@ -71,5 +76,12 @@ async fn a_template_without_observation_times_its_sends_as_springs() {
     assert_eq!(
         count(r#"exception="RecordTooLargeException",name="kafkaTemplate",result="failure""#),
         1
+    );
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("spring_kafka_template_seconds_count"))
+            .count(),
+        2,
+        "{text}"
     );
 }

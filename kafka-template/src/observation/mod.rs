@@ -88,6 +88,23 @@ impl SendWatch {
     }
 }
 
+impl SendWatch {
+    /// Records a send the producer refused at once (see
+    /// [`SendTiming::finish_refused`]), and ends its span with the error.
+    pub(crate) fn finish_refused(&self, error: &kafka_core::KafkaError) {
+        match self {
+            SendWatch::Idle => {}
+            SendWatch::Timed(timing) => timing.finish_refused(error),
+            SendWatch::Watched(watched) => {
+                if let Some(timing) = &watched.timing {
+                    timing.finish_refused(error);
+                }
+                record_outcome(&watched.span, Err(error));
+            }
+        }
+    }
+}
+
 /// The version of OpenTelemetry's semantic conventions whose messaging span
 /// names and attributes the send span follows. Later versions (1.45 on) rename
 /// some of them (`messaging.system.name`, `kafka.offset`,

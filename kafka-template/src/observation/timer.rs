@@ -182,6 +182,29 @@ impl SendTiming {
     }
 }
 
+impl SendTiming {
+    /// Records a send the producer refused at once. Spring's own template
+    /// timer hears only what Java's producer gives its callback: an
+    /// `ApiException` (a record too large, a full buffer, a metadata
+    /// timeout); one Java's `send` throws instead (an illegal argument or
+    /// state, a serializer's failure) leaves it untimed. The observation's
+    /// timer times both.
+    pub(crate) fn finish_refused(&self, error: &KafkaError) {
+        let thrown = matches!(
+            error.java_exception_name(),
+            "IllegalArgumentException"
+                | "IllegalStateException"
+                | "KafkaException"
+                | "SerializationException"
+                | "ConfigException"
+        );
+        if self.timers.topic.is_none() && thrown {
+            return;
+        }
+        self.finish(Err(error));
+    }
+}
+
 /// The exception tag of a send that succeeded.
 const NO_EXCEPTION: &str = "none";
 
