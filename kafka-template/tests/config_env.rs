@@ -234,6 +234,20 @@ fn spring_application_json_sets_keys_above_the_variables() {
     assert_eq!(value(&config, None, "batch.size").as_deref(), Some("1024"));
     assert_eq!(config.lookup("app.region"), Some("eu"));
 
+    // A file's profile placeholder may name a JSON key.
+    let dir = ConfigDir::new();
+    dir.write("application.yml", "spring.profiles.active: ${app.env}\n");
+    dir.write(
+        "application-staging.yml",
+        "kafka:\n  producer:\n    acks: 0\n",
+    );
+    let config = dir
+        .builder()
+        .env_source([(JSON, r#"{"app": {"env": "staging"}}"#)])
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.profiles(), ["staging"]);
+
     // What is wrong in it is named with where it came from.
     let errors = messages(
         dir.builder()
@@ -267,7 +281,10 @@ fn spring_application_json_sets_keys_above_the_variables() {
 #[test]
 fn spring_config_name_names_the_configuration_files() {
     let dir = ConfigDir::new();
-    dir.write("application.yml", "kafka:\n  producer:\n    acks: 1\n");
+    dir.write(
+        "application.yml",
+        "kafka:\n  client-id: from-application\n  producer:\n    acks: 1\n",
+    );
     dir.write(
         "orders.yml",
         "kafka:\n  producer:\n    acks: all\n    linger: 5ms\n",
@@ -287,6 +304,11 @@ fn spring_config_name_names_the_configuration_files() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(value(&config, None, "acks").as_deref(), Some("all"));
     assert_eq!(value(&config, None, "linger.ms").as_deref(), Some("20"));
+    assert_eq!(
+        config.lookup("kafka.client-id"),
+        None,
+        "application.yml is not read"
+    );
 
     // Several names: each read, the later winning.
     let config = dir

@@ -2,7 +2,7 @@
 
 mod config_common;
 
-use config_common::{ConfigDir, load_yaml_errors, messages, value};
+use config_common::{ConfigDir, load_yaml, load_yaml_errors, messages, value};
 use kafka_template::config::Origin;
 
 fn multi_doc(profiles: &[&str]) -> kafka_template::KafkaConfig {
@@ -290,18 +290,23 @@ fn a_document_for_a_cloud_platform_applies_on_that_platform() {
         load(&service, &[]).lookup("kafka.client-id"),
         Some("in-k8s")
     );
-    // A platform Spring does not know stops the load, as Spring's start.
-    let errors = messages(
-        dir.builder()
-            .env_source([("SPRING_MAIN_CLOUD_PLATFORM", "mainframe")])
-            .load(),
+    // A platform Spring does not know enforces none, and none is detected
+    // then (Spring's CloudPlatform.isActive): even in Kubernetes.
+    let unknown = [
+        ("SPRING_MAIN_CLOUD_PLATFORM", "mainframe"),
+        ("KUBERNETES_SERVICE_HOST", "10.0.0.1"),
+        ("KUBERNETES_SERVICE_PORT", "443"),
+    ];
+    assert_eq!(load(&unknown, &[]).lookup("kafka.client-id"), Some("local"));
+}
+
+#[test]
+fn aws_ecs_is_detected_as_spring_boot_4_detects_it() {
+    let (_dir, config) = load_yaml(
+        "kafka.client-id: local\n---\nspring.config.activate.on-cloud-platform: aws_ecs\nkafka.client-id: in-ecs\n",
+        &[("AWS_EXECUTION_ENV", "AWS_ECS_FARGATE")],
     );
-    assert!(
-        errors.len() == 1
-            && errors[0].contains("SPRING_MAIN_CLOUD_PLATFORM")
-            && errors[0].contains("mainframe"),
-        "{errors:?}"
-    );
+    assert_eq!(config.lookup("kafka.client-id"), Some("in-ecs"));
 }
 
 #[test]
@@ -672,17 +677,20 @@ fn the_cloud_platform_named_in_the_file_activates_its_documents() {
         load(&[("SPRING_MAIN_CLOUD_PLATFORM", "heroku")]).lookup("kafka.client-id"),
         Some("on-heroku")
     );
-    // A platform Spring does not know, in the file: an error naming its line.
-    dir.write("application.yml", "spring.main.cloud-platform: mainframe\n");
-    let errors = messages(
-        dir.builder()
-            .env_source(Vec::<(String, String)>::new())
-            .load(),
+    // A placeholder in it is resolved from the environment.
+    dir.write(
+        "application.yml",
+        "spring.main.cloud-platform: ${PLATFORM:heroku}\nkafka.client-id: local\n---\nspring.config.activate.on-cloud-platform: heroku\nkafka.client-id: on-heroku\n---\nspring.config.activate.on-cloud-platform: nomad\nkafka.client-id: on-nomad\n",
     );
-    assert!(
-        errors.len() == 1
-            && errors[0].contains("mainframe")
-            && errors[0].contains("application.yml:1"),
-        "{errors:?}"
+    assert_eq!(load(&[]).lookup("kafka.client-id"), Some("on-heroku"));
+    assert_eq!(
+        load(&[("PLATFORM", "nomad")]).lookup("kafka.client-id"),
+        Some("on-nomad")
+    );
+    // A platform Spring does not know, in a file, enforces nothing: the
+    // platform is detected, as in Spring.
+    assert_eq!(
+        load(&[("PLATFORM", "mainframe"), ("NOMAD_ALLOC_ID", "a1")]).lookup("kafka.client-id"),
+        Some("on-nomad")
     );
 }

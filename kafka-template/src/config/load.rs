@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::KafkaConfig;
 use super::env::{EnvKey, LOCATION_VAR, find_var_for, map_var};
 use super::error::{ConfigIssue, ConfigLoadError};
-use super::json::application_json;
+use super::json::{APPLICATION_JSON_VAR, application_json};
 use super::keys::{
     ConfigKey, KeyKind, edit_distance, fits_the_schema, misspelled_root, parse_dotted, parse_key,
     relaxed, split_key,
@@ -140,7 +140,7 @@ impl KafkaConfigBuilder {
                 .collect(),
         };
         let mut issues = Vec::new();
-        CloudPlatform::check_setting(&env, &mut issues);
+        CloudPlatform::check_setting(&env);
         let groups = search_locations(self.dirs, &env, &mut issues);
         let names = config_names(&env, &mut issues);
 
@@ -153,11 +153,10 @@ impl KafkaConfigBuilder {
         // files' `spring.main.cloud-platform` before it activates documents:
         // one the files name anew has them read again on that platform.
         if env_var(&env, CloudPlatform::VAR).is_none()
-            && let Some(platform) = file_cloud_platform(&reading.base, &mut reading.issues)
+            && let Some(platform) = file_cloud_platform(&reading.base, &env)
             && platform != detected
         {
             reading = BaseReading::read(&groups, &env, &names, platform);
-            file_cloud_platform(&reading.base, &mut reading.issues);
         }
         let BaseReading {
             mut reader,
@@ -174,10 +173,18 @@ impl KafkaConfigBuilder {
         let json = Document {
             profile_specific: false,
             gate: None,
+            conditional: false,
             values: application_json(&env, &mut issues),
         };
-        let profile_values = profile_settings(base.iter().flatten(), &env);
-        let json_profile_values = profile_settings(std::iter::once(&json), &env);
+        // One resolver over both: a file's `${...}` may name a JSON key and
+        // the other way round.
+        let json_origin = Origin::Env {
+            var: APPLICATION_JSON_VAR.to_owned(),
+        };
+        let (json_profile_values, profile_values): (Vec<_>, Vec<_>) =
+            profile_settings(base.iter().flatten().chain(std::iter::once(&json)), &env)
+                .into_iter()
+                .partition(|(_, value)| value.origin == json_origin);
         let profiles = ProfileSources {
             builder: self.profiles,
             json: json_profile_values
@@ -338,8 +345,9 @@ fn dir_files(dir: &Path, profile: Option<&str>, names: &[String]) -> Vec<PathBuf
 const SPRING_CONFIG_NAME_VAR: &str = "SPRING_CONFIG_NAME";
 
 /// The base names of the configuration files: `SPRING_CONFIG_NAME`'s
-/// comma-separated names, else `application`. A name with `*` is refused,
-/// as Spring refuses it.
+/// comma-separated names (each once), else `application`. A name with `*`
+/// is refused, as Spring refuses it; one with a path separator too (a name
+/// is not a location: `SPRING_CONFIG_LOCATION` says where).
 fn config_names(env: &BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) -> Vec<String> {
     let Some(list) = env_var(env, SPRING_CONFIG_NAME_VAR) else {
         return vec![DEFAULT_CONFIG_NAME.to_owned()];
@@ -359,7 +367,9 @@ fn config_names(env: &BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) -
             });
             continue;
         }
-        names.push(name.to_owned());
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
     }
     if names.is_empty() {
         names.push(DEFAULT_CONFIG_NAME.to_owned());
@@ -591,6 +601,9 @@ enum Gate {
 struct Document {
     profile_specific: bool,
     gate: Option<Gate>,
+    /// It had an `on-cloud-platform` condition (met or not): Spring reads
+    /// no setting from it before activating documents.
+    conditional: bool,
     values: Vec<RawValue>,
 }
 
@@ -909,28 +922,31 @@ impl<'e> BaseReading<'e> {
     }
 }
 
-/// The cloud platform the files' ungated documents name in
-/// `spring.main.cloud-platform` (the last one); one Spring does not know is
-/// an issue, as Spring refuses it.
+/// The cloud platform the files' documents without a condition name in
+/// `spring.main.cloud-platform` (the last one, its `${...}` resolved from the
+/// environment). One Spring does not know enforces nothing there (Spring
+/// detects the platform then): a warning says so.
 fn file_cloud_platform(
     base: &[Vec<Document>],
-    issues: &mut Vec<ConfigIssue>,
+    env: &BTreeMap<String, String>,
 ) -> Option<CloudPlatform> {
     let key = parse_dotted("spring.main.cloud-platform").path;
     let value = base
         .iter()
         .flatten()
-        .filter(|d| d.gate.is_none() && !d.profile_specific)
+        .filter(|d| d.gate.is_none() && !d.conditional && !d.profile_specific)
         .flat_map(|d| &d.values)
         .rfind(|v| v.key.path == key)?;
-    let named = CloudPlatform::named(value.value.trim());
+    let wanted = resolve_from_env(&value.value, env);
+    let named = CloudPlatform::named(wanted.trim());
     if named.is_none() {
-        issues.push(ConfigIssue::InvalidValue {
-            key: value.written.clone(),
-            value: value.value.clone(),
-            origin: value.origin.clone(),
-            expected: CloudPlatform::expected(),
-        });
+        tracing::warn!(
+            key = %value.written,
+            origin = %value.origin,
+            value = %wanted,
+            "names no cloud platform Spring Boot knows ({}): the platform is detected",
+            CloudPlatform::expected()
+        );
     }
     named
 }
@@ -1105,6 +1121,7 @@ fn read_documents(
         .map(|document| {
             let mut gate = None;
             let mut other_platform = false;
+            let mut conditional = false;
             let mut values = Vec::new();
             for entry in document.entries {
                 let origin = Origin::File {
@@ -1127,6 +1144,7 @@ fn read_documents(
                         gate = Some(Gate::Never);
                     }
                     Some(Activation::OnCloudPlatform) => {
+                        conditional = true;
                         let wanted =
                             resolve_from_env(&entry.value.clone().unwrap_or_default(), env);
                         match CloudPlatform::named(&wanted) {
@@ -1179,6 +1197,7 @@ fn read_documents(
             Document {
                 profile_specific,
                 gate,
+                conditional,
                 values,
             }
         })
@@ -1237,10 +1256,11 @@ enum CloudPlatform {
     Nomad,
     Kubernetes,
     AzureAppService,
+    AwsEcs,
 }
 
 impl CloudPlatform {
-    const ALL: [(CloudPlatform, &'static str); 7] = [
+    const ALL: [(CloudPlatform, &'static str); 8] = [
         (CloudPlatform::None, "none"),
         (CloudPlatform::CloudFoundry, "cloud_foundry"),
         (CloudPlatform::Heroku, "heroku"),
@@ -1248,6 +1268,7 @@ impl CloudPlatform {
         (CloudPlatform::Nomad, "nomad"),
         (CloudPlatform::Kubernetes, "kubernetes"),
         (CloudPlatform::AzureAppService, "azure_app_service"),
+        (CloudPlatform::AwsEcs, "aws_ecs"),
     ];
 
     /// The platform a value names, as Spring binds an enum leniently
@@ -1286,27 +1307,25 @@ impl CloudPlatform {
     /// The variable that names the platform (Spring's `spring.main.cloud-platform`).
     const VAR: &'static str = "SPRING_MAIN_CLOUD_PLATFORM";
 
-    /// A `SPRING_MAIN_CLOUD_PLATFORM` that names no platform, as an issue
-    /// (Spring refuses to start with it).
-    fn check_setting(env: &BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) {
-        const VAR: &str = CloudPlatform::VAR;
-        if let Some(value) = env_var(env, VAR)
+    /// A `SPRING_MAIN_CLOUD_PLATFORM` that names no platform: Spring enforces
+    /// none then and detects none either (its `CloudPlatform.isActive`), so
+    /// no platform is active; a warning says so.
+    fn check_setting(env: &BTreeMap<String, String>) {
+        if let Some(value) = env_var(env, Self::VAR)
             && Self::named(value).is_none()
         {
-            issues.push(ConfigIssue::InvalidValue {
-                key: "spring.main.cloud-platform".to_owned(),
-                value: value.to_owned(),
-                origin: Origin::Env {
-                    var: VAR.to_owned(),
-                },
-                expected: Self::expected(),
-            });
+            tracing::warn!(
+                value,
+                "{} names no cloud platform Spring Boot knows ({}): no platform is active",
+                Self::VAR,
+                Self::expected()
+            );
         }
     }
 
     fn active(env: &BTreeMap<String, String>) -> CloudPlatform {
-        if let Some(platform) = env_var(env, Self::VAR).and_then(Self::named) {
-            return platform;
+        if let Some(value) = env_var(env, Self::VAR) {
+            return Self::named(value).unwrap_or(CloudPlatform::None);
         }
         let set = |name: &str| env.contains_key(name);
         if set("VCAP_APPLICATION") || set("VCAP_SERVICES") {
@@ -1329,6 +1348,11 @@ impl CloudPlatform {
         .all(|name| set(name))
         {
             CloudPlatform::AzureAppService
+        } else if env
+            .get("AWS_EXECUTION_ENV")
+            .is_some_and(|v| v.starts_with("AWS_ECS"))
+        {
+            CloudPlatform::AwsEcs
         } else {
             CloudPlatform::None
         }

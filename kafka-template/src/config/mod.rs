@@ -59,9 +59,11 @@
 //! (`kubernetes`, `cloud_foundry`, `heroku`, `sap`, `nomad`,
 //! `azure_app_service`, `none`) only on that platform, detected from the
 //! environment as Spring Boot detects it (`KUBERNETES_SERVICE_HOST` and
-//! `_PORT`, `VCAP_APPLICATION`, ...) unless `SPRING_MAIN_CLOUD_PLATFORM`,
-//! or else `spring.main.cloud-platform` in a file's document that always
-//! applies, names it.
+//! `_PORT`, `VCAP_APPLICATION`, `AWS_EXECUTION_ENV`, ...) unless
+//! `SPRING_MAIN_CLOUD_PLATFORM`, or else `spring.main.cloud-platform` in a
+//! file's document without a condition, names it (a name Spring does not
+//! know enforces nothing, as in Spring: from the variable no platform is
+//! then active, from a file the platform is detected; a warning says so).
 //!
 //! # Profiles
 //!
@@ -70,13 +72,15 @@
 //! `SPRING_PROFILES_*` variables:
 //!
 //! - `profiles.active`: [`KafkaConfigBuilder::profiles`], else
+//!   `SPRING_APPLICATION_JSON`'s, else
 //!   `KAFKA_PROFILES_ACTIVE`, else `SPRING_PROFILES_ACTIVE` (comma lists), else
 //!   the last `profiles.active` of the ungated documents of `application.yml`
 //!   (its placeholders resolved from those documents and the environment, as
 //!   in `${APP_ENV:local}`).
 //! - `profiles.include` adds profiles before the active ones (which thus
 //!   override them), whichever way those were chosen: from
-//!   `KAFKA_PROFILES_INCLUDE` (or Spring's), then every ungated document of
+//!   `KAFKA_PROFILES_INCLUDE` (or Spring's), then `SPRING_APPLICATION_JSON`,
+//!   then every ungated document of
 //!   `application.yml`, the highest-precedence one first.
 //! - `profiles.group.<name>` (`production: [proddb, prodmq]`, or
 //!   `KAFKA_PROFILES_GROUP_PRODUCTION`) puts its members right after `<name>`

@@ -190,7 +190,7 @@ impl ProfileSources<'_> {
         }
 
         let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (key, value) in self.files.iter().chain(&self.json) {
+        for (key, value) in &self.files {
             if let ProfileKey::Group(name) = key {
                 let members = checked(split_profiles(&value.value), &value.origin.to_string());
                 groups.insert(name.clone(), members);
@@ -206,6 +206,13 @@ impl ProfileSources<'_> {
                     let members = checked(split_profiles(list), &format!("env {var}"));
                     groups.insert(name, members);
                 }
+            }
+        }
+        // SPRING_APPLICATION_JSON's last: Spring ranks it above the variables.
+        for (key, value) in &self.json {
+            if let ProfileKey::Group(name) = key {
+                let members = checked(split_profiles(&value.value), &value.origin.to_string());
+                groups.insert(name.clone(), members);
             }
         }
 
