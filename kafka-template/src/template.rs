@@ -1022,7 +1022,7 @@ impl KafkaTemplate {
                     _ => None,
                 });
             if let Some(topic) = topic {
-                timers.start(topic).finish(Err(error.error()));
+                timers.start(topic).finish(Err(error.error()), true);
             }
         }
         error
@@ -1807,7 +1807,7 @@ fn refused(
     error: SendError,
 ) -> PendingEnqueue<'_> {
     if !watch.is_idle() {
-        guarded("send span", || watch.finish_refused(error.error()));
+        guarded("send span", || watch.finish(Err(error.error()), true));
     }
     if observers.journal.is_none() {
         observers.heard_failure(&error);
@@ -1847,7 +1847,7 @@ fn observed(watch: &crate::observation::SendWatch, result: &Result<SentRecord, S
         Ok(sent) => Ok(&sent.metadata),
         Err(error) => Err(error.error()),
     };
-    watch.finish(outcome);
+    watch.finish(outcome, false);
 }
 
 /// A record in the producer's buffer; resolves to its [`SendResult`] or error.

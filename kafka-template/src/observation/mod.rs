@@ -70,36 +70,21 @@ impl SendWatch {
     }
 
     /// Records the outcome: on the span, which then ends with its last
-    /// handle, and in the timer.
+    /// handle, and in the timer (`refused_at_once`: the producer refused the
+    /// send instead of calling back, see [`SendTiming::finish`]).
     pub(crate) fn finish(
         &self,
         outcome: Result<&kafka_core::RecordMetadata, &kafka_core::KafkaError>,
+        refused_at_once: bool,
     ) {
         match self {
             SendWatch::Idle => {}
-            SendWatch::Timed(timing) => timing.finish(outcome.map(drop)),
+            SendWatch::Timed(timing) => timing.finish(outcome.map(drop), refused_at_once),
             SendWatch::Watched(watched) => {
                 if let Some(timing) = &watched.timing {
-                    timing.finish(outcome.map(drop));
+                    timing.finish(outcome.map(drop), refused_at_once);
                 }
                 record_outcome(&watched.span, outcome);
-            }
-        }
-    }
-}
-
-impl SendWatch {
-    /// Records a send the producer refused at once (see
-    /// [`SendTiming::finish_refused`]), and ends its span with the error.
-    pub(crate) fn finish_refused(&self, error: &kafka_core::KafkaError) {
-        match self {
-            SendWatch::Idle => {}
-            SendWatch::Timed(timing) => timing.finish_refused(error),
-            SendWatch::Watched(watched) => {
-                if let Some(timing) = &watched.timing {
-                    timing.finish_refused(error);
-                }
-                record_outcome(&watched.span, Err(error));
             }
         }
     }

@@ -162,9 +162,30 @@ impl SendTimers {
 impl SendTiming {
     /// Records the send's time, tagged with its outcome: `none`, or the
     /// Java client's exception for the error.
-    pub(crate) fn finish(&self, outcome: Result<(), &KafkaError>) {
-        let seconds = self.started.elapsed().as_secs_f64();
+    ///
+    /// A send the producer refused at once (`refused_at_once`) is left out of
+    /// the template's own timer when Java's `send` would have thrown it (an
+    /// illegal argument or state, a serializer's failure): Spring's
+    /// `MicrometerHolder` hears only what the producer's callback gets (an
+    /// `ApiException`: a record too large, a full buffer, a metadata
+    /// timeout). The observation's timer times both.
+    pub(crate) fn finish(&self, outcome: Result<(), &KafkaError>, refused_at_once: bool) {
         let timers = &self.timers;
+        if refused_at_once
+            && timers.topic.is_none()
+            && let Err(error) = outcome
+            && matches!(
+                error.java_exception_name(),
+                "IllegalArgumentException"
+                    | "IllegalStateException"
+                    | "KafkaException"
+                    | "SerializationException"
+                    | "ConfigException"
+            )
+        {
+            return;
+        }
+        let seconds = self.started.elapsed().as_secs_f64();
         match outcome {
             Ok(()) => timers
                 .ok
@@ -179,29 +200,6 @@ impl SendTiming {
                     .record(seconds);
             }
         }
-    }
-}
-
-impl SendTiming {
-    /// Records a send the producer refused at once. Spring's own template
-    /// timer hears only what Java's producer gives its callback: an
-    /// `ApiException` (a record too large, a full buffer, a metadata
-    /// timeout); one Java's `send` throws instead (an illegal argument or
-    /// state, a serializer's failure) leaves it untimed. The observation's
-    /// timer times both.
-    pub(crate) fn finish_refused(&self, error: &KafkaError) {
-        let thrown = matches!(
-            error.java_exception_name(),
-            "IllegalArgumentException"
-                | "IllegalStateException"
-                | "KafkaException"
-                | "SerializationException"
-                | "ConfigException"
-        );
-        if self.timers.topic.is_none() && thrown {
-            return;
-        }
-        self.finish(Err(error));
     }
 }
 
