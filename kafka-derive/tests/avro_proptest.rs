@@ -135,6 +135,7 @@ fn any_all_types(max_map_len: usize) -> impl Strategy<Value = AllTypes> {
         letter: s.9,
         text: s.10,
         bytes: s.11,
+        shared: c.0.as_str().into(),
         boxed: c.0.into_boxed_str(),
         optional: c.1,
         optional_record: c.2,

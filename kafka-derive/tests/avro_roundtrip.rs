@@ -133,6 +133,7 @@ fn every_supported_type_has_its_avro_schema() {
         r#"{"name":"letter","type":"string"}"#,
         r#"{"name":"bytes","type":"bytes"}"#,
         r#"{"name":"boxed","type":"string"}"#,
+        r#"{"name":"shared","type":"string"}"#,
         r#"{"name":"optional","type":["null","long"],"default":null}"#,
         r#"{"name":"optional_record","doc":"Defines `Inner` the first time it is met.","type":["null",{"type":"record","name":"Inner","doc":"A nested record.","fields":[{"name":"labelText","type":"string"},{"name":"weight","type":"double"}]}],"default":null}"#,
         r#"{"name":"records","type":{"type":"array","items":"com.example.types.Inner"}}"#,

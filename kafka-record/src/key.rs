@@ -1,5 +1,7 @@
 //! How key, header and timestamp fields become bytes and milliseconds.
 
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use apache_avro::Uuid;
@@ -21,6 +23,7 @@ use super::error::TimestampError;
 /// | `Uuid` | its lowercase hyphenated text, UTF-8 | `UUIDSerializer` |
 /// | `Vec<u8>`, `[u8; N]`, `Bytes` | as is | `ByteArraySerializer` |
 /// | `Option<T>` | `None` is null | |
+/// | `Box<T>`, `Rc<T>`, `Arc<T>` (`Arc<str>`) | as `T` | as `T`'s |
 /// | a newtype with `#[derive(KafkaBytes)]` | as its one field | as its field's |
 ///
 /// ```
@@ -61,7 +64,7 @@ use super::error::TimestampError;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be written as a Kafka key or header value",
     label = "no built-in Kafka serializer for this type",
-    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8; N], Bytes, or an Option of one (None is null), written as Java's built-in serializers write them",
+    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8; N], Bytes, one of them in a Box, Rc or Arc (Arc<str>), or an Option of one (None is null), written as Java's built-in serializers write them",
     note = "a newtype over one of them (`struct PaymentId(String)`) can `#[derive(KafkaBytes)]`; another type of your own can implement `KafkaBytes`",
     note = "a key of another type can use a format set on the struct: #[kafka(key_format = \"json\")] (serde_json) or #[kafka(key_format = \"string\")] (Display)"
 )]
@@ -132,6 +135,22 @@ impl<T: KafkaBytes + ?Sized> KafkaBytes for &T {
         (**self).kafka_bytes()
     }
 }
+
+/// Implements [`KafkaBytes`] for a smart pointer as for what it points to
+/// (`Arc<str>` is a UTF-8 key, as `String`).
+macro_rules! pointer {
+    ($($pointer:ident),*) => {$(
+        impl<T: KafkaBytes + ?Sized> KafkaBytes for $pointer<T> {
+            const ENCODING: KeyEncoding = T::ENCODING;
+
+            fn kafka_bytes(&self) -> Option<Vec<u8>> {
+                (**self).kafka_bytes()
+            }
+        }
+    )*};
+}
+
+pointer!(Box, Rc, Arc);
 
 impl<T: KafkaBytes> KafkaBytes for Option<T> {
     const ENCODING: KeyEncoding = T::ENCODING;
@@ -283,6 +302,19 @@ impl<T: KafkaTimestamp> KafkaTimestamp for Option<T> {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn shared_pointers_are_keyed_as_what_they_point_to() {
+        let text: Arc<str> = Arc::from("order-1");
+        assert_eq!(text.kafka_bytes(), Some(b"order-1".to_vec()));
+        assert_eq!(<Arc<str>>::ENCODING, KeyEncoding::Utf8);
+        assert_eq!(Rc::new(7i64).kafka_bytes(), 7i64.kafka_bytes());
+        assert_eq!(<Option<Box<str>>>::ENCODING, KeyEncoding::Utf8);
+        assert_eq!(
+            Some(Box::<str>::from("k")).kafka_bytes(),
+            Some(b"k".to_vec())
+        );
+    }
 
     #[test]
     fn numbers_are_big_endian_like_java_serializers() {

@@ -149,6 +149,7 @@ pub struct AllTypes {
     pub text: String,
     pub bytes: Vec<u8>,
     pub boxed: Box<str>,
+    pub shared: std::sync::Arc<str>,
     pub optional: Option<i64>,
     /// Defines `Inner` the first time it is met.
     pub optional_record: Option<Inner>,
@@ -232,6 +233,7 @@ pub fn all_types_value(v: &AllTypes) -> Value {
         ("text".into(), Value::String(v.text.clone())),
         ("bytes".into(), Value::Bytes(v.bytes.clone())),
         ("boxed".into(), Value::String(v.boxed.to_string())),
+        ("shared".into(), Value::String(v.shared.to_string())),
         (
             "optional".into(),
             option_value(&v.optional, |n| Value::Long(*n)),
@@ -315,6 +317,7 @@ pub fn sample_all_types() -> AllTypes {
         text: "héllo".into(),
         bytes: vec![0, 255, 7],
         boxed: "boxed".into(),
+        shared: "shared".into(),
         optional: Some(-1),
         optional_record: Some(Inner {
             label_text: "first".into(),

@@ -15,7 +15,7 @@ struct Address {
 struct OrderPlaced {
     customer: Customer,
     shipping: Option<Address>,
-    seen: std::rc::Rc<String>,
+    seen: std::cell::Cell<i32>,
 }
 
 fn main() {}

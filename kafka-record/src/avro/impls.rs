@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use super::encode::{
     write_block_count, write_boolean, write_bytes, write_double, write_end_of_blocks, write_float,
@@ -47,18 +49,27 @@ primitive! {
     Vec<u8> => "bytes", |v, out| write_bytes(out, v);
 }
 
-impl<T: AvroType + ?Sized> AvroType for Box<T> {
-    const NULLABLE: bool = T::NULLABLE;
+/// Implements [`AvroType`] for a smart pointer as for what it points to:
+/// `Box<Node>` for recursive records, `Arc<str>` for text shared between
+/// events without copying.
+macro_rules! pointer {
+    ($($pointer:ident),*) => {$(
+        impl<T: AvroType + ?Sized> AvroType for $pointer<T> {
+            const NULLABLE: bool = T::NULLABLE;
 
-    fn write_schema(writer: &mut SchemaWriter) -> Result<(), AvroSchemaError> {
-        T::write_schema(writer)
-    }
+            fn write_schema(writer: &mut SchemaWriter) -> Result<(), AvroSchemaError> {
+                T::write_schema(writer)
+            }
 
-    #[inline]
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), AvroEncodeError> {
-        (**self).encode(out)
-    }
+            #[inline]
+            fn encode(&self, out: &mut Vec<u8>) -> Result<(), AvroEncodeError> {
+                (**self).encode(out)
+            }
+        }
+    )*};
 }
+
+pointer!(Box, Arc, Rc);
 
 /// `["null", T]`: null first, so that a field can default to null.
 impl<T: AvroType> AvroType for Option<T> {
@@ -173,6 +184,16 @@ mod tests {
     fn arrays_are_one_block_and_an_end_marker() {
         assert_eq!(encoded(&Vec::<i32>::new()), [0]);
         assert_eq!(encoded(&vec![1i32, 2]), [4, 2, 4, 0]);
+    }
+
+    #[test]
+    fn shared_pointers_are_written_as_what_they_point_to() {
+        let text: Arc<str> = Arc::from("héllo");
+        assert_eq!(encoded(&text), encoded("héllo"));
+        assert_eq!(schema::<Arc<str>>(), r#""string""#);
+        assert_eq!(encoded(&Rc::new(7i64)), encoded(&7i64));
+        assert_eq!(schema::<Option<Rc<str>>>(), r#"["null","string"]"#);
+        assert_eq!(encoded(&Box::<str>::from("x")), encoded("x"));
     }
 
     #[test]

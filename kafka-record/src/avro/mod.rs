@@ -44,7 +44,7 @@ pub use schema::{AvroSchema, AvroSchemaError, NamedScope, NamedTypeId, SchemaWri
 /// | `Vec<u8>` | `bytes` |
 /// | `Vec<T>` | `array` |
 /// | `Option<T>` | `["null", T]`, field default `null` |
-/// | `Box<T>` | as `T` |
+/// | `Box<T>`, `Arc<T>`, `Rc<T>` (`Arc<str>` too) | as `T` |
 /// | `HashMap<String, T>`, `BTreeMap<String, T>` | `map` |
 /// | `SystemTime` | `long` / `timestamp-millis` |
 /// | [`TimestampMicros`] | `long` / `timestamp-micros` |
@@ -57,7 +57,7 @@ pub use schema::{AvroSchema, AvroSchemaError, NamedScope, NamedTypeId, SchemaWri
     message = "`{Self}` has no Avro mapping",
     label = "this type cannot be written as Avro",
     note = "derive `AvroType` on structs (Avro records) and unit-only enums (Avro enums) used inside an Avro record",
-    note = "std types with a mapping: bool, i8, i16, i32, u16, u32, i64, f32, f64, char, String, Vec<u8> (bytes), Vec<T>, Option<T>, Box<T>, HashMap<String, T>, BTreeMap<String, T>, SystemTime, Uuid, TimestampMicros, Date"
+    note = "std types with a mapping: bool, i8, i16, i32, u16, u32, i64, f32, f64, char, String, Vec<u8> (bytes), Vec<T>, Option<T>, Box<T>, Arc<T>, Rc<T>, HashMap<String, T>, BTreeMap<String, T>, SystemTime, Uuid, TimestampMicros, Date"
 )]
 pub trait AvroType {
     /// True only for `Option<T>`: its schema is a union starting with `null`, so a
