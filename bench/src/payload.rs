@@ -87,6 +87,22 @@ fn payload(rng: &mut fastrand::Rng, line: usize, size: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
+/// One record's key and value, and which key and which line of the file they
+/// are: a client with typed events keeps each line's and key's text once, as a
+/// service holds the strings its events are made of (the bytes clients send
+/// `key` and `value` as they are).
+#[derive(Clone, Copy, Debug)]
+pub struct Payload<'a> {
+    /// The key, in a keyed run.
+    pub key: Option<&'a Bytes>,
+    /// The value.
+    pub value: &'a Bytes,
+    /// Which of the [`KEY_COUNT`] keys `key` is (also in a keyless run).
+    pub key_number: usize,
+    /// Which line of the payload file `value` is.
+    pub line: usize,
+}
+
 /// The payloads of a file, ready to hand to producers without copying.
 pub struct Payloads {
     values: Vec<Bytes>,
@@ -126,10 +142,15 @@ impl Payloads {
 
     /// Record `index`'s key (when `keyed`) and value: a payload picked at
     /// random, as `ProducerPerformance` picks its lines.
-    pub fn record(&mut self, index: u64, keyed: bool) -> (Option<&Bytes>, &Bytes) {
-        let value = &self.values[self.rng.usize(0..self.values.len())];
-        let key = keyed.then(|| &self.keys[(index % self.keys.len() as u64) as usize]);
-        (key, value)
+    pub fn record(&mut self, index: u64, keyed: bool) -> Payload<'_> {
+        let line = self.rng.usize(0..self.values.len());
+        let key_number = (index % self.keys.len() as u64) as usize;
+        Payload {
+            key: keyed.then(|| &self.keys[key_number]),
+            value: &self.values[line],
+            key_number,
+            line,
+        }
     }
 }
 
@@ -167,12 +188,15 @@ mod tests {
         assert_eq!(lines.len(), PAYLOAD_LINES);
         assert!(lines.iter().all(|line| line.len() == 100));
         let mut payloads = Payloads::load(&first).unwrap();
-        let (key, value) = payloads.record(10_001, true);
+        let payload = payloads.record(10_001, true);
         assert_eq!(
-            (key.map(|k| &k[..]), value.len()),
+            (payload.key.map(|k| &k[..]), payload.value.len()),
             (Some(&b"key-000001"[..]), 100)
         );
-        assert_eq!(payloads.record(1, false).0, None);
+        assert_eq!(payload.key_number, 1);
+        let (line, value) = (payload.line, payload.value.clone());
+        assert_eq!(value, payloads.values[line]);
+        assert_eq!(payloads.record(1, false).key, None);
         // Every value is a slice of the file's one buffer, in line order.
         let base = payloads.values[0].as_ptr() as usize;
         assert!(

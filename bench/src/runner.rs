@@ -9,22 +9,21 @@ use bytes::Bytes;
 use clap::Parser;
 
 use crate::args::{ClientArgs, Mode};
-use crate::payload::Payloads;
+use crate::payload::{Payload, Payloads};
 use crate::report::ClientReport;
 use crate::stall::BrokerStall;
 use crate::tracker::{Pending, Tracker};
 
 /// A producer under test.
 pub trait BenchProducer {
-    /// Hands record `index` to the producer in its usual asynchronous style
-    /// (callback or future), waiting as the producer makes it wait when its
-    /// buffer is full. `pending` must be completed exactly once, with the
-    /// broker's verdict or a failure to send.
+    /// Hands record `index` (`payload`'s key and value) to the producer in
+    /// its usual asynchronous style (callback or future), waiting as the
+    /// producer makes it wait when its buffer is full. `pending` must be
+    /// completed exactly once, with the broker's verdict or a failure to send.
     fn send(
         &mut self,
         index: u64,
-        key: Option<&Bytes>,
-        value: &Bytes,
+        payload: Payload<'_>,
         pending: Pending,
     ) -> impl Future<Output = anyhow::Result<()>>;
 
@@ -146,7 +145,7 @@ pub async fn run<P: BenchProducer>(
         anyhow::bail!("--transaction-size runs in throughput mode only");
     }
     let warm_up = Tracker::leak(1, false);
-    let (key, value) = payloads.record(0, args.keyed);
+    let payload = payloads.record(0, args.keyed);
     if transaction_size.is_some() {
         producer
             .begin_transaction()
@@ -154,7 +153,7 @@ pub async fn run<P: BenchProducer>(
             .context("beginning the warm-up transaction")?;
     }
     producer
-        .send(0, key, value, warm_up.start())
+        .send(0, payload, warm_up.start())
         .await
         .context("sending the warm-up record")?;
     if transaction_size.is_some() {
@@ -214,15 +213,15 @@ pub async fn run<P: BenchProducer>(
                 tokio::time::sleep_until(due.into()).await;
             }
         }
-        let (key, value) = payloads.record(index, args.keyed);
-        bytes += (key.map_or(0, Bytes::len) + value.len()) as u64;
-        let pending = if args.timed(key.map(|k| &k[..])) {
+        let payload = payloads.record(index, args.keyed);
+        bytes += (payload.key.map_or(0, Bytes::len) + payload.value.len()) as u64;
+        let pending = if args.timed(payload.key.map(|k| &k[..])) {
             tracker.start()
         } else {
             tracker.start_untimed()
         };
         producer
-            .send(index, key, value, pending)
+            .send(index, payload, pending)
             .await
             .with_context(|| format!("sending record {index}"))?;
         if let Some(size) = transaction_size

@@ -11,27 +11,27 @@
 
 use std::process::ExitCode;
 
-use bytes::Bytes;
 use kafka_template::core::SendError;
 use kafka_template::{AvroFraming, KAFKA_AVRO_SERIALIZER, KafkaConfig, KafkaTemplate, SendResult};
 
-use crate::event::BenchEvent;
+use crate::event::{BenchEvent, EventTexts};
+use crate::payload::Payload;
 use crate::runner::{BenchProducer, client_main_with_layer};
 use crate::tracker::Pending;
 
 struct Template {
     template: KafkaTemplate,
+    texts: EventTexts,
 }
 
 impl BenchProducer for Template {
     async fn send(
         &mut self,
         index: u64,
-        key: Option<&Bytes>,
-        value: &Bytes,
+        payload: Payload<'_>,
         pending: Pending,
     ) -> anyhow::Result<()> {
-        let event = BenchEvent::new(index, key, value)?;
+        let event = self.texts.event(index, payload)?;
         let callback = move |result: Result<SendResult, SendError>| {
             pending.complete(result.map(drop).map_err(|e| e.to_string()))
         };
@@ -148,7 +148,10 @@ fn run(binary: &'static str, framing: ValueFraming, observability: Observability
         };
         // Registered: the schema id is asked for before the measured window.
         let template = builder.register::<BenchEvent>().build()?;
-        Ok(Template { template })
+        Ok(Template {
+            template,
+            texts: EventTexts::new(),
+        })
     })
 }
 

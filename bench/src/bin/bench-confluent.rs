@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-use bytes::Bytes;
 use confluent_kafka::common::serialization::ByteArraySerializer;
 use confluent_kafka::producer::{
     KafkaProducer, Producer, ProducerConfig, ProducerRecord, callback,
 };
+use kafka_bench::payload::Payload;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::tracker::Pending;
 
@@ -23,10 +23,10 @@ impl BenchProducer for Confluent {
     async fn send(
         &mut self,
         _index: u64,
-        key: Option<&Bytes>,
-        value: &Bytes,
+        payload: Payload<'_>,
         pending: Pending,
     ) -> anyhow::Result<()> {
+        let Payload { key, value, .. } = payload;
         let record =
             ProducerRecord::with_key(self.topic.clone(), key.map(|k| &k[..]), Some(&value[..]));
         let on_completion = callback::new(move |_metadata, error| {

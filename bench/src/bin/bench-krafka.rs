@@ -7,11 +7,11 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use bytes::Bytes;
 use futures_util::FutureExt;
 use futures_util::future::Map;
 use kafka_bench::args::{ClientArgs, Codec};
 use kafka_bench::collector::Collector;
+use kafka_bench::payload::Payload;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::security::Security;
 use kafka_bench::tracker::Pending;
@@ -35,10 +35,10 @@ impl BenchProducer for Krafka {
     async fn send(
         &mut self,
         _index: u64,
-        key: Option<&Bytes>,
-        value: &Bytes,
+        payload: Payload<'_>,
         pending: Pending,
     ) -> anyhow::Result<()> {
+        let Payload { key, value, .. } = payload;
         let mut record = Record::new(self.topic.as_str(), value.clone());
         record.key = key.cloned();
         // Waits while buffer_memory is full, as Java blocks in send.

@@ -6,10 +6,10 @@
 
 use std::process::ExitCode;
 
-use bytes::Bytes;
 use futures_util::future::Either;
 use kafka_bench::core_client::CoreClient;
-use kafka_bench::event::BenchEvent;
+use kafka_bench::event::{BenchEvent, EventTexts};
+use kafka_bench::payload::Payload;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::tracker::Pending;
 use kafka_record::{KafkaRecord, ValueFraming};
@@ -17,17 +17,19 @@ use kafka_record::{KafkaRecord, ValueFraming};
 struct OursAvro {
     client: CoreClient,
     topic: String,
+    texts: EventTexts,
 }
 
 impl BenchProducer for OursAvro {
     fn send(
         &mut self,
         index: u64,
-        key: Option<&Bytes>,
-        value: &Bytes,
+        payload: Payload<'_>,
         pending: Pending,
     ) -> impl Future<Output = anyhow::Result<()>> {
-        let record = BenchEvent::new(index, key, value)
+        let record = self
+            .texts
+            .event(index, payload)
             .and_then(|event| Ok(event.to_producer_record(&self.topic, &ValueFraming::Raw)?));
         match record {
             Ok(record) => Either::Left(self.client.send(record, pending)),
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Ok(OursAvro {
             client: CoreClient::new(&args)?,
             topic,
+            texts: EventTexts::new(),
         })
     })
 }

@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
-use bytes::Bytes;
 use kafka_bench::core_client::CoreClient;
+use kafka_bench::payload::Payload;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::tracker::Pending;
 use kafka_core::ProducerRecord;
@@ -18,10 +18,10 @@ impl BenchProducer for Ours {
     fn send(
         &mut self,
         _index: u64,
-        key: Option<&Bytes>,
-        value: &Bytes,
+        payload: Payload<'_>,
         pending: Pending,
     ) -> impl Future<Output = anyhow::Result<()>> {
+        let Payload { key, value, .. } = payload;
         let mut record = ProducerRecord::new(self.topic.as_str(), value.clone());
         record.key = key.cloned();
         self.client.send(record, pending)

@@ -8,10 +8,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::FutureExt;
 use futures_util::future::Map;
 use kafka_bench::collector::Collector;
+use kafka_bench::payload::Payload;
 use kafka_bench::rdkafka_config::producer_config;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::tracker::Pending;
@@ -39,10 +39,10 @@ impl BenchProducer for Rdkafka {
     async fn send(
         &mut self,
         _index: u64,
-        key: Option<&Bytes>,
-        value: &Bytes,
+        payload: Payload<'_>,
         pending: Pending,
     ) -> anyhow::Result<()> {
+        let Payload { key, value, .. } = payload;
         let mut record: FutureRecord<'_, [u8], [u8]> =
             FutureRecord::to(&self.topic).payload(&value[..]);
         if let Some(key) = key {

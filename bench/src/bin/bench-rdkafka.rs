@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bytes::Bytes;
+use kafka_bench::payload::Payload;
 use kafka_bench::rdkafka_config::producer_config;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::tracker::Pending;
@@ -45,10 +45,10 @@ impl BenchProducer for Rdkafka {
     async fn send(
         &mut self,
         _index: u64,
-        key: Option<&Bytes>,
-        value: &Bytes,
+        payload: Payload<'_>,
         pending: Pending,
     ) -> anyhow::Result<()> {
+        let Payload { key, value, .. } = payload;
         let mut record: BaseRecord<'_, [u8], [u8], Box<Pending>> =
             BaseRecord::with_opaque_to(&self.topic, Box::new(pending)).payload(&value[..]);
         if let Some(key) = key {
