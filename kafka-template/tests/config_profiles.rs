@@ -650,6 +650,82 @@ fn placeholders_in_profile_settings_are_resolved() {
     );
 }
 
+/// `spring.main.cloud-platform` above the files, as Spring's environment
+/// has it before it reads them: a builder override (Spring's command line)
+/// over `SPRING_APPLICATION_JSON` over the variable, in the spelling Spring
+/// documents (`SPRING_MAIN_CLOUDPLATFORM`) or with the dash as `_`.
+#[test]
+fn the_cloud_platform_is_named_by_an_override_json_or_either_variable() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "application.yml",
+        "spring.main.cloud-platform: nomad
+kafka.client-id: local
+---
+spring.config.activate.on-cloud-platform: kubernetes
+kafka.client-id: in-k8s
+---
+spring.config.activate.on-cloud-platform: heroku
+kafka.client-id: on-heroku
+---
+spring.config.activate.on-cloud-platform: none
+kafka.client-id: on-none
+---
+spring.config.activate.on-cloud-platform: nomad
+kafka.client-id: on-nomad
+",
+    );
+    let load = |vars: &[(&str, &str)], overrides: &[(&str, &str)]| {
+        let mut builder = dir.builder().env_source(vars.iter().copied());
+        for (key, value) in overrides {
+            builder = builder.override_value(*key, *value);
+        }
+        builder
+            .load()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .lookup("kafka.client-id")
+            .map(str::to_owned)
+    };
+    let on = |platform: &str| Some(platform.to_owned());
+    // The file's alone.
+    assert_eq!(load(&[], &[]), on("on-nomad"));
+    // Either spelling of the variable wins over the file.
+    assert_eq!(
+        load(&[("SPRING_MAIN_CLOUDPLATFORM", "heroku")], &[]),
+        on("on-heroku")
+    );
+    assert_eq!(
+        load(&[("SPRING_MAIN_CLOUD_PLATFORM", "heroku")], &[]),
+        on("on-heroku")
+    );
+    // SPRING_APPLICATION_JSON wins over the variable.
+    let json = r#"{"spring":{"main":{"cloud-platform":"kubernetes"}}}"#;
+    let vars = [
+        ("SPRING_APPLICATION_JSON", json),
+        ("SPRING_MAIN_CLOUDPLATFORM", "heroku"),
+    ];
+    assert_eq!(load(&vars, &[]), on("in-k8s"));
+    // An override wins over both, in any relaxed spelling.
+    assert_eq!(
+        load(&vars, &[("spring.main.cloudPlatform", "none")]),
+        on("on-none")
+    );
+    // Named above the files, a platform Spring does not know makes none
+    // active (the file's nomad included), as in Spring.
+    assert_eq!(
+        load(&vars, &[("spring.main.cloud-platform", "mainframe")]),
+        on("on-none")
+    );
+    // A placeholder in an override is resolved from the environment.
+    assert_eq!(
+        load(
+            &[("WHERE", "heroku")],
+            &[("spring.main.cloud-platform", "${WHERE}")]
+        ),
+        on("on-heroku")
+    );
+}
+
 /// `spring.main.cloud-platform` in the application file decides the
 /// platform documents are activated for, as Spring reads it before it
 /// activates them (it overrides the detection; the variable overrides it).

@@ -140,19 +140,28 @@ impl KafkaConfigBuilder {
                 .collect(),
         };
         let mut issues = Vec::new();
-        CloudPlatform::check_setting(&env);
+        let overrides: Vec<RawValue> = self
+            .overrides
+            .iter()
+            .map(|(key, value)| raw_value(parse_dotted(key), key, value, Origin::Override))
+            .collect();
+        // Read before the files (its issues reported after theirs, where it
+        // ranks): it may name the cloud platform the files are read on.
+        let mut json_issues = Vec::new();
+        let json_values = application_json(&env, &mut json_issues);
+        let platform_setting = PlatformSetting::above_files(&overrides, &json_values, &env);
         let groups = search_locations(self.dirs, &env, &mut issues);
         let names = config_names(&env, &mut issues);
 
         // Spring's location groups: each read whole (its base files, then its
         // profile files) above the groups before it. Profiles are chosen from
         // every group's base files first.
-        let detected = CloudPlatform::active(&env);
+        let detected = CloudPlatform::active(platform_setting.as_ref(), &env);
         let mut reading = BaseReading::read(&groups, &env, &names, detected);
         // Spring decides the cloud platform from the environment and the
         // files' `spring.main.cloud-platform` before it activates documents:
         // one the files name anew has them read again on that platform.
-        if env_var(&env, CloudPlatform::VAR).is_none()
+        if platform_setting.is_none()
             && let Some(platform) = file_cloud_platform(&reading.base, &env)
             && platform != detected
         {
@@ -170,11 +179,12 @@ impl KafkaConfigBuilder {
         }
         // Spring reads SPRING_APPLICATION_JSON before the files, above the
         // variables: it may name the active profiles too.
+        issues.extend(json_issues);
         let json = Document {
             profile_specific: false,
             gate: None,
             conditional: false,
-            values: application_json(&env, &mut issues),
+            values: json_values,
         };
         // One resolver over both: a file's `${...}` may name a JSON key and
         // the other way round.
@@ -220,11 +230,6 @@ impl KafkaConfigBuilder {
                 layers.push(admit_layer(&document.values, &mut issues, true));
             }
         }
-        let overrides: Vec<RawValue> = self
-            .overrides
-            .iter()
-            .map(|(key, value)| raw_value(parse_dotted(key), key, value, Origin::Override))
-            .collect();
         for value in &overrides {
             check_override(value, &mut issues);
         }
@@ -1244,9 +1249,48 @@ fn activation_key(entry: &YamlEntry) -> Option<Activation> {
     }
 }
 
-/// Spring Boot's `CloudPlatform`: the one this process runs on, from
-/// `SPRING_MAIN_CLOUD_PLATFORM` if set, else detected from the variables
-/// each platform sets, as Spring detects it.
+/// `spring.main.cloud-platform` where Spring's environment has it before
+/// the files are read: the builder's overrides (Spring's command line),
+/// `SPRING_APPLICATION_JSON`, or the variable (`SPRING_MAIN_CLOUDPLATFORM`,
+/// or `SPRING_MAIN_CLOUD_PLATFORM` as Spring's legacy mapping reads it), the
+/// first that sets it, its `${...}` resolved from the environment.
+#[derive(Debug)]
+struct PlatformSetting {
+    value: String,
+    /// Where it was set, for the warning about a name Spring does not know.
+    set_in: String,
+}
+
+impl PlatformSetting {
+    fn above_files(
+        overrides: &[RawValue],
+        json: &[RawValue],
+        env: &BTreeMap<String, String>,
+    ) -> Option<PlatformSetting> {
+        let key = parse_dotted("spring.main.cloud-platform").path;
+        let setting = |values: &[RawValue]| {
+            values
+                .iter()
+                .rfind(|v| v.key.path == key && !v.value.trim().is_empty())
+                .map(|v| PlatformSetting {
+                    value: resolve_from_env(&v.value, env),
+                    set_in: format!("{} ({})", v.written, v.origin),
+                })
+        };
+        setting(overrides).or_else(|| setting(json)).or_else(|| {
+            CloudPlatform::VARS.iter().find_map(|var| {
+                env_var(env, var).map(|value| PlatformSetting {
+                    value: value.to_owned(),
+                    set_in: (*var).to_owned(),
+                })
+            })
+        })
+    }
+}
+
+/// Spring Boot's `CloudPlatform`: the one this process runs on, as
+/// `spring.main.cloud-platform` names it above the files, else detected from
+/// the variables each platform sets, as Spring detects it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CloudPlatform {
     None,
@@ -1304,28 +1348,26 @@ impl CloudPlatform {
         )
     }
 
-    /// The variable that names the platform (Spring's `spring.main.cloud-platform`).
-    const VAR: &'static str = "SPRING_MAIN_CLOUD_PLATFORM";
+    /// The variables that name the platform (Spring's
+    /// `spring.main.cloud-platform`): its documented form first, then the
+    /// form with the dash as an underscore, which Spring reads too.
+    const VARS: [&'static str; 2] = ["SPRING_MAIN_CLOUDPLATFORM", "SPRING_MAIN_CLOUD_PLATFORM"];
 
-    /// A `SPRING_MAIN_CLOUD_PLATFORM` that names no platform: Spring enforces
-    /// none then and detects none either (its `CloudPlatform.isActive`), so
-    /// no platform is active; a warning says so.
-    fn check_setting(env: &BTreeMap<String, String>) {
-        if let Some(value) = env_var(env, Self::VAR)
-            && Self::named(value).is_none()
-        {
-            tracing::warn!(
-                value,
-                "{} names no cloud platform Spring Boot knows ({}): no platform is active",
-                Self::VAR,
-                Self::expected()
-            );
-        }
-    }
-
-    fn active(env: &BTreeMap<String, String>) -> CloudPlatform {
-        if let Some(value) = env_var(env, Self::VAR) {
-            return Self::named(value).unwrap_or(CloudPlatform::None);
+    /// The platform `setting` names, else the one detected. A setting that
+    /// names no platform: Spring enforces none then and detects none either
+    /// (its `CloudPlatform.isActive`), so no platform is active; a warning
+    /// says so.
+    fn active(setting: Option<&PlatformSetting>, env: &BTreeMap<String, String>) -> CloudPlatform {
+        if let Some(setting) = setting {
+            return Self::named(setting.value.trim()).unwrap_or_else(|| {
+                tracing::warn!(
+                    value = %setting.value,
+                    "{} names no cloud platform Spring Boot knows ({}): no platform is active",
+                    setting.set_in,
+                    Self::expected()
+                );
+                CloudPlatform::None
+            });
         }
         let set = |name: &str| env.contains_key(name);
         if set("VCAP_APPLICATION") || set("VCAP_SERVICES") {

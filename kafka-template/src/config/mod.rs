@@ -60,10 +60,12 @@
 //! `azure_app_service`, `none`) only on that platform, detected from the
 //! environment as Spring Boot detects it (`KUBERNETES_SERVICE_HOST` and
 //! `_PORT`, `VCAP_APPLICATION`, `AWS_EXECUTION_ENV`, ...) unless
-//! `SPRING_MAIN_CLOUD_PLATFORM`, or else `spring.main.cloud-platform` in a
-//! file's document without a condition, names it (a name Spring does not
-//! know enforces nothing, as in Spring: from the variable no platform is
-//! then active, from a file the platform is detected; a warning says so).
+//! `spring.main.cloud-platform` names it: in a builder override, in
+//! `SPRING_APPLICATION_JSON`, as `SPRING_MAIN_CLOUDPLATFORM` (or
+//! `SPRING_MAIN_CLOUD_PLATFORM`), or else in a file's document without a
+//! condition, the first of these that sets it (a name Spring does not know
+//! enforces nothing, as in Spring: set above the files no platform is then
+//! active, in a file the platform is detected; a warning says so).
 //!
 //! # Profiles
 //!
