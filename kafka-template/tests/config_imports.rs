@@ -113,6 +113,24 @@ fn springs_location_variables_replace_or_add_to_the_places_read() {
         Some("mounted:9092")
     );
     assert_eq!(value(&config, None, "acks").as_deref(), Some("0"));
+    // Also in the spelling Spring's documentation gives the variable.
+    let config = load(vec![
+        (
+            "SPRING_CONFIG_LOCATION".into(),
+            format!("{}/", dir.file("mounted").display()),
+        ),
+        (
+            "SPRING_CONFIG_ADDITIONALLOCATION".into(),
+            format!(
+                "optional:file:{}",
+                dir.file("overrides/custom.yml").display()
+            ),
+        ),
+    ]);
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-custom")
+    );
     // A location that is not there, not optional: an error naming it.
     let missing = dir.file("nowhere.yml").display().to_string();
     let errors = messages(

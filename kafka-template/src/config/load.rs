@@ -405,7 +405,13 @@ fn config_subdirectories() -> Vec<PathBuf> {
 /// files win). Read when neither the builder nor `KAFKA_CONFIG_LOCATION`
 /// names directories.
 const SPRING_LOCATION_VAR: &str = "SPRING_CONFIG_LOCATION";
-const SPRING_ADDITIONAL_LOCATION_VAR: &str = "SPRING_CONFIG_ADDITIONAL_LOCATION";
+/// `spring.config.additional-location`'s variable as Spring's documentation
+/// spells it (the dash dropped), then with the dash as `_`, which Spring
+/// reads too.
+const SPRING_ADDITIONAL_LOCATION_VARS: [&str; 2] = [
+    "SPRING_CONFIG_ADDITIONALLOCATION",
+    "SPRING_CONFIG_ADDITIONAL_LOCATION",
+];
 /// `spring.config.import` given in the environment: Spring Boot reads these
 /// files whatever the locations are, above them (an import wins over what
 /// imports it, here every location), and their `-{profile}` variants.
@@ -475,12 +481,8 @@ fn spring_search_locations(
                 .collect(),
         ],
     };
-    if let Some(list) = env_var(env, SPRING_ADDITIONAL_LOCATION_VAR) {
-        groups.extend(spring_location_groups(
-            list,
-            SPRING_ADDITIONAL_LOCATION_VAR,
-            issues,
-        ));
+    if let Some((var, list)) = first_env_var(env, &SPRING_ADDITIONAL_LOCATION_VARS) {
+        groups.extend(spring_location_groups(list, var, issues));
     }
     groups
 }
@@ -570,6 +572,17 @@ fn env_var<'e>(env: &'e BTreeMap<String, String>, name: &str) -> Option<&'e str>
     env.get(name)
         .map(String::as_str)
         .filter(|v| !v.trim().is_empty())
+}
+
+/// The first of `names` set (not blank), with its value: a setting whose
+/// variable Spring maps from more than one spelling.
+fn first_env_var<'e>(
+    env: &'e BTreeMap<String, String>,
+    names: &[&'static str],
+) -> Option<(&'static str, &'e str)> {
+    names
+        .iter()
+        .find_map(|name| env_var(env, name).map(|value| (*name, value)))
 }
 
 /// Says, as a warning, that no `application.properties`, `.yml` or `.yaml` exists where
@@ -1278,11 +1291,9 @@ impl PlatformSetting {
                 })
         };
         setting(overrides).or_else(|| setting(json)).or_else(|| {
-            CloudPlatform::VARS.iter().find_map(|var| {
-                env_var(env, var).map(|value| PlatformSetting {
-                    value: value.to_owned(),
-                    set_in: (*var).to_owned(),
-                })
+            first_env_var(env, &CloudPlatform::VARS).map(|(var, value)| PlatformSetting {
+                value: value.to_owned(),
+                set_in: var.to_owned(),
             })
         })
     }

@@ -30,7 +30,8 @@
 //! directories right under `config/` in name order (as in Spring, each later
 //! one wins), replaced by the comma-separated `KAFKA_CONFIG_LOCATION` or by
 //! [`KafkaConfigBuilder::dir`]; without either, Spring's
-//! `SPRING_CONFIG_LOCATION` replaces them and `SPRING_CONFIG_ADDITIONAL_LOCATION`
+//! `SPRING_CONFIG_LOCATION` replaces them and
+//! `SPRING_CONFIG_ADDITIONALLOCATION` (or `SPRING_CONFIG_ADDITIONAL_LOCATION`)
 //! adds to them (directories, or files with their `-{profile}` variants;
 //! `optional:` and `file:` prefixes as in Spring); `SPRING_CONFIG_IMPORT`
 //! reads its files (and their `-{profile}` variants) above all of these,
