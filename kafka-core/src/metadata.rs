@@ -538,6 +538,24 @@ impl Metadata {
 }
 
 /// Milliseconds since the Unix epoch.
+#[cfg(unix)]
+#[inline]
+pub(crate) fn wall_clock_ms() -> i64 {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    // Before 1970 (a clock set wrong) reads as 0, as below.
+    if now.tv_sec < 0 {
+        return 0;
+    }
+    // `tv_nsec` is an i64 here, narrower on some 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    let nanos = i64::from(now.tv_nsec);
+    now.tv_sec
+        .saturating_mul(1_000)
+        .saturating_add(nanos / 1_000_000)
+}
+
+/// See the Unix version.
+#[cfg(not(unix))]
 pub(crate) fn wall_clock_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -590,6 +608,23 @@ mod tests {
     use crate::ProducerConfig;
     use crate::accumulator::AccumulatorConfig;
     use crate::metrics::ProducerMetrics;
+
+    #[test]
+    fn the_wall_clock_is_std_s_in_milliseconds() {
+        let since_epoch = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_millis()).unwrap())
+                .unwrap()
+        };
+        let before = since_epoch();
+        let ours = wall_clock_ms();
+        let after = since_epoch();
+        assert!(
+            (before..=after).contains(&ours),
+            "{before} <= {ours} <= {after}"
+        );
+    }
 
     #[test]
     fn a_topics_queues_are_looked_up_once_and_kept_across_updates() {
