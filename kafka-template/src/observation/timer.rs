@@ -24,7 +24,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
-use kafka_core::KafkaError;
+use kafka_core::{KafkaError, TransactionError};
 use metrics::{Histogram, Label};
 
 /// The histogram's name in the facade: Micrometer's timer
@@ -171,28 +171,35 @@ impl SendTiming {
     /// timeout). The observation's timer times both.
     pub(crate) fn finish(&self, outcome: Result<(), &KafkaError>, refused_at_once: bool) {
         let timers = &self.timers;
+        let exception = outcome.err().map(|error| {
+            if refused_at_once {
+                refusal_exception(error)
+            } else {
+                error.java_exception_name()
+            }
+        });
         if refused_at_once
             && timers.topic.is_none()
-            && let Err(error) = outcome
-            && matches!(
-                error.java_exception_name(),
-                "IllegalArgumentException"
-                    | "IllegalStateException"
-                    | "KafkaException"
-                    | "SerializationException"
-                    | "ConfigException"
-            )
+            && exception.is_some_and(|exception| {
+                matches!(
+                    exception,
+                    "IllegalArgumentException"
+                        | "IllegalStateException"
+                        | "KafkaException"
+                        | "SerializationException"
+                        | "ConfigException"
+                )
+            })
         {
             return;
         }
         let seconds = self.started.elapsed().as_secs_f64();
-        match outcome {
-            Ok(()) => timers
+        match exception {
+            None => timers
                 .ok
                 .get_or_init(|| timers.histogram(NO_EXCEPTION))
                 .record(seconds),
-            Err(error) => {
-                let exception = error.java_exception_name();
+            Some(exception) => {
                 let mut errors = timers.errors.lock().unwrap_or_else(PoisonError::into_inner);
                 errors
                     .entry(exception)
@@ -205,6 +212,26 @@ impl SendTiming {
 
 /// The exception tag of a send that succeeded.
 const NO_EXCEPTION: &str = "none";
+
+/// The exception Java's `send` gives for an error the producer refused the
+/// send with at once. A transactional producer in an error state refuses a
+/// send with the error it stored (a commit's timeout, a refused offset
+/// commit); Java's `maybeFailWithError` throws a `KafkaException` wrapping
+/// it, except a fencing, given to the callback as itself.
+fn refusal_exception(error: &KafkaError) -> &'static str {
+    match error {
+        KafkaError::Transaction(
+            TransactionError::ProducerFenced { .. } | TransactionError::InvalidProducerEpoch { .. },
+        ) => error.java_exception_name(),
+        KafkaError::Transaction(
+            TransactionError::NotTransactional { .. }
+            | TransactionError::InvalidState { .. }
+            | TransactionError::Closed,
+        ) => "IllegalStateException",
+        KafkaError::Transaction(_) => "KafkaException",
+        _ => error.java_exception_name(),
+    }
+}
 
 impl TopicTimers {
     /// The histogram of one outcome (`exception`, or [`NO_EXCEPTION`]):
@@ -236,5 +263,51 @@ impl TopicTimers {
             ],
         };
         metrics::histogram!(SEND_TIMER, labels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kafka_core::ErrorCode;
+
+    use super::*;
+
+    #[test]
+    fn a_send_refused_for_a_stored_transactional_error_is_javas_kafka_exception() {
+        let stored = |error| KafkaError::Transaction(error);
+        let timed_out = stored(TransactionError::Timeout {
+            operation: "commit the transaction",
+            max_block: Duration::from_secs(60),
+        });
+        // A commit that timed out is a TimeoutException; a send refused
+        // because of it is Java's KafkaException wrapping it.
+        assert_eq!(timed_out.java_exception_name(), "TimeoutException");
+        assert_eq!(refusal_exception(&timed_out), "KafkaException");
+        let refused_commit = stored(TransactionError::AbortableBroker {
+            operation: "TxnOffsetCommit",
+            code: ErrorCode::COORDINATOR_NOT_AVAILABLE,
+            message: None,
+        });
+        assert_eq!(refusal_exception(&refused_commit), "KafkaException");
+        // A fencing reaches Java's callback as itself.
+        let fenced = stored(TransactionError::ProducerFenced {
+            transactional_id: "orders-tx-0".to_owned(),
+        });
+        assert_eq!(refusal_exception(&fenced), "ProducerFencedException");
+        assert_eq!(
+            refusal_exception(&stored(TransactionError::Closed)),
+            "IllegalStateException"
+        );
+        // Other refusals keep their own exception.
+        let too_large = KafkaError::RecordTooLarge {
+            size: 2_000_000,
+            max_request_size: 1_048_576,
+        };
+        assert_eq!(
+            refusal_exception(&too_large),
+            too_large.java_exception_name()
+        );
     }
 }
