@@ -165,10 +165,11 @@ impl SendTiming {
     ///
     /// A send the producer refused at once (`refused_at_once`) is left out of
     /// the template's own timer when Java's `send` would have thrown it (an
-    /// illegal argument or state, a serializer's failure): Spring's
+    /// illegal argument or state, a serializer's failure, a transactional
+    /// producer's stored error as a `KafkaException`): Spring's
     /// `MicrometerHolder` hears only what the producer's callback gets (an
     /// `ApiException`: a record too large, a full buffer, a metadata
-    /// timeout). The observation's timer times both.
+    /// timeout, a fencing). The observation's timer times both.
     pub(crate) fn finish(&self, outcome: Result<(), &KafkaError>, refused_at_once: bool) {
         let timers = &self.timers;
         let exception = outcome.err().map(|error| {
@@ -215,14 +216,23 @@ const NO_EXCEPTION: &str = "none";
 
 /// The exception Java's `send` gives for an error the producer refused the
 /// send with at once. A transactional producer in an error state refuses a
-/// send with the error it stored (a commit's timeout, a refused offset
-/// commit); Java's `maybeFailWithError` throws a `KafkaException` wrapping
-/// it, except a fencing, given to the callback as itself.
+/// send with the error it stored (a refused offset commit, a fatal broker
+/// error, an authorization failure); Java's `maybeFailWithError` throws a
+/// `KafkaException` wrapping it, except a fencing or a stale epoch, thrown as
+/// itself (an `ApiException`, which the callback gets).
 fn refusal_exception(error: &KafkaError) -> &'static str {
+    const FENCING: [&str; 2] = ["ProducerFencedException", "InvalidProducerEpochException"];
     match error {
         KafkaError::Transaction(
             TransactionError::ProducerFenced { .. } | TransactionError::InvalidProducerEpoch { .. },
         ) => error.java_exception_name(),
+        // A produce refused for a stale epoch under transactions V2 is
+        // stored as the send's failure; Java stores the exception itself.
+        KafkaError::Transaction(TransactionError::SendFailed { cause })
+            if FENCING.contains(&cause.java_exception_name()) =>
+        {
+            cause.java_exception_name()
+        }
         KafkaError::Transaction(
             TransactionError::NotTransactional { .. }
             | TransactionError::InvalidState { .. }
@@ -268,8 +278,6 @@ impl TopicTimers {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use kafka_core::ErrorCode;
 
     use super::*;
@@ -277,25 +285,38 @@ mod tests {
     #[test]
     fn a_send_refused_for_a_stored_transactional_error_is_javas_kafka_exception() {
         let stored = |error| KafkaError::Transaction(error);
-        let timed_out = stored(TransactionError::Timeout {
-            operation: "commit the transaction",
-            max_block: Duration::from_secs(60),
-        });
-        // A commit that timed out is a TimeoutException; a send refused
-        // because of it is Java's KafkaException wrapping it.
-        assert_eq!(timed_out.java_exception_name(), "TimeoutException");
-        assert_eq!(refusal_exception(&timed_out), "KafkaException");
         let refused_commit = stored(TransactionError::AbortableBroker {
             operation: "TxnOffsetCommit",
             code: ErrorCode::COORDINATOR_NOT_AVAILABLE,
             message: None,
         });
+        assert_eq!(
+            refused_commit.java_exception_name(),
+            "CoordinatorNotAvailableException"
+        );
         assert_eq!(refusal_exception(&refused_commit), "KafkaException");
-        // A fencing reaches Java's callback as itself.
+        let unauthorized = stored(TransactionError::TransactionalIdAuthorizationFailed {
+            transactional_id: "orders-tx-0".to_owned(),
+        });
+        assert_eq!(refusal_exception(&unauthorized), "KafkaException");
+        // A fencing, or a stale epoch stored as a send's failure, reaches
+        // Java's callback as itself.
         let fenced = stored(TransactionError::ProducerFenced {
             transactional_id: "orders-tx-0".to_owned(),
         });
         assert_eq!(refusal_exception(&fenced), "ProducerFencedException");
+        let stale_epoch = stored(TransactionError::SendFailed {
+            cause: Box::new(KafkaError::Broker {
+                topic: "orders".to_owned(),
+                partition: 0,
+                code: ErrorCode::INVALID_PRODUCER_EPOCH,
+                message: None,
+            }),
+        });
+        assert_eq!(
+            refusal_exception(&stale_epoch),
+            "InvalidProducerEpochException"
+        );
         assert_eq!(
             refusal_exception(&stored(TransactionError::Closed)),
             "IllegalStateException"
@@ -309,5 +330,62 @@ mod tests {
             refusal_exception(&too_large),
             too_large.java_exception_name()
         );
+    }
+
+    #[test]
+    fn the_default_timer_leaves_out_what_java_throws_and_the_observed_one_tags_it() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let refused_commit = KafkaError::Transaction(TransactionError::AbortableBroker {
+            operation: "TxnOffsetCommit",
+            code: ErrorCode::COORDINATOR_NOT_AVAILABLE,
+            message: None,
+        });
+        let fenced = KafkaError::Transaction(TransactionError::ProducerFenced {
+            transactional_id: "orders-tx-0".to_owned(),
+        });
+        metrics::with_local_recorder(&recorder, || {
+            let own = SendTimers::new("kafkaTemplate", false);
+            let observed = SendTimers::new("observedTemplate", true);
+            for timers in [&own, &observed] {
+                timers.start("orders").finish(Err(&refused_commit), true);
+                timers.start("orders").finish(Err(&fenced), true);
+                timers.start("orders").finish(Ok(()), false);
+            }
+        });
+        let text = handle.render();
+        let count = |labels: &str| {
+            text.lines()
+                .find(|line| {
+                    line.starts_with("spring_kafka_template_seconds_count{")
+                        && line.contains(labels)
+                })
+                .and_then(|line| line.rsplit(' ').next())
+                .map(str::to_owned)
+        };
+        // The template's own timer: the fencing (the callback gets it) and
+        // the success; not the KafkaException Java throws.
+        assert_eq!(
+            count(r#"exception="ProducerFencedException",name="kafkaTemplate""#).as_deref(),
+            Some("1"),
+            "{text}"
+        );
+        assert_eq!(
+            count(r#"exception="none",name="kafkaTemplate""#).as_deref(),
+            Some("1"),
+            "{text}"
+        );
+        assert_eq!(
+            count(r#"exception="KafkaException",name="kafkaTemplate""#),
+            None,
+            "{text}"
+        );
+        // The observation's timer: every send, the refusal as KafkaException.
+        assert_eq!(
+            count(r#"error="KafkaException""#).as_deref(),
+            Some("1"),
+            "{text}"
+        );
+        assert!(!text.contains("CoordinatorNotAvailableException"), "{text}");
     }
 }
