@@ -716,7 +716,18 @@ kafka.client-id: on-nomad
         load(&vars, &[("spring.main.cloud-platform", "mainframe")]),
         on("on-none")
     );
-    // A placeholder in an override is resolved from the environment.
+    // A placeholder in an override or the variable is resolved from the
+    // environment.
+    assert_eq!(
+        load(
+            &[
+                ("WHERE", "heroku"),
+                ("SPRING_MAIN_CLOUDPLATFORM", "${WHERE}")
+            ],
+            &[]
+        ),
+        on("on-heroku")
+    );
     assert_eq!(
         load(
             &[("WHERE", "heroku")],

@@ -1292,7 +1292,7 @@ impl PlatformSetting {
         };
         setting(overrides).or_else(|| setting(json)).or_else(|| {
             first_env_var(env, &CloudPlatform::VARS).map(|(var, value)| PlatformSetting {
-                value: value.to_owned(),
+                value: resolve_from_env(value, env),
                 set_in: var.to_owned(),
             })
         })
