@@ -538,7 +538,7 @@ impl Metadata {
 }
 
 /// Milliseconds since the Unix epoch.
-#[cfg(unix)]
+#[cfg(all(unix, not(target_os = "espidf")))]
 #[inline]
 pub(crate) fn wall_clock_ms() -> i64 {
     let now = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
@@ -554,8 +554,8 @@ pub(crate) fn wall_clock_ms() -> i64 {
         .saturating_add(nanos / 1_000_000)
 }
 
-/// See the Unix version.
-#[cfg(not(unix))]
+/// See the Unix version (rustix has no clock on ESP-IDF).
+#[cfg(not(all(unix, not(target_os = "espidf"))))]
 pub(crate) fn wall_clock_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

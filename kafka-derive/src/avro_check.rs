@@ -63,7 +63,7 @@ fn unsupported_path<'a>(ty: &'a Type, path: &'a TypePath) -> Option<(&'a Type, S
             }
             return unsupported(inner);
         }
-        "Vec" | "Box" => {
+        "Vec" | "Box" | "Arc" | "Rc" => {
             let inner = type_arguments(&last.arguments).next()?;
             // Vec<u8> is Avro bytes.
             if name == "Vec" && is_named(inner, "u8") {
@@ -133,6 +133,8 @@ mod tests {
             "HashMap<String, Vec<Customer>>",
             "std::collections::BTreeMap<String, i64>",
             "Box<Node>",
+            "Arc<str>",
+            "Option<Rc<Customer>>",
             "Customer",
         ] {
             assert_eq!(problem(ok), None, "{ok}");
@@ -151,6 +153,8 @@ mod tests {
             "&'static str",
             "HashSet<String>",
             "u8",
+            "std::sync::Arc<u64>",
+            "Option<Rc<u128>>",
         ] {
             assert!(problem(bad).is_some(), "{bad}");
         }
