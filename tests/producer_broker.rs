@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use kafka_core::partition_for_key;
 use kafka_core::{
-    KafkaError, KafkaProducer, ProducerRecord, RecordMetadata, SendError, SentRecord, TrySendError,
+    Header, KafkaError, KafkaProducer, ProducerRecord, RecordMetadata, RecordRef, SendError,
+    SentRecord, TrySendError,
 };
 use kafka_testkit::{Kafka, unique_name};
 
@@ -379,6 +380,142 @@ fn try_send_buffers_without_waiting_and_hands_back_what_must_wait() {
     });
 }
 
+/// Headers as the consumer hands them back: key and value bytes.
+fn as_consumed(headers: &[Header]) -> Vec<(String, Option<Vec<u8>>)> {
+    headers
+        .iter()
+        .map(|h| (h.key.clone(), h.value.as_ref().map(|v| v.to_vec())))
+        .collect()
+}
+
+#[test]
+fn records_lent_from_reused_buffers_land_as_their_owned_equals_for_javas_consumer() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("lent-records", 4, 1);
+        let producer = producer(kafka.bootstrap(), &[("compression.type", "zstd")]);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        const RECORDS: usize = 300;
+        // One key and one value buffer for every record, overwritten each
+        // time: the producer must have copied what it needs by the return.
+        let (mut key, mut value) = (Vec::new(), Vec::new());
+        let mut expected = HashMap::new();
+        let mut handed_back = 0;
+        for i in 0..RECORDS {
+            key.clear();
+            value.clear();
+            key.extend_from_slice(format!("key-{}", i % 17).as_bytes());
+            value.extend_from_slice(format!("value-{i}").as_bytes());
+            let headers = if i % 3 == 0 {
+                vec![Header::new("n", i.to_string()), Header::null("empty")]
+            } else {
+                Vec::new()
+            };
+            let lent = RecordRef {
+                topic: &topic,
+                partition: (i % 5 == 0).then_some(3),
+                key: (i % 7 != 0).then_some(&key[..]),
+                value: Some(&value[..]),
+                timestamp: (i % 2 == 0).then_some(1_700_000_000_000 + i as i64),
+                headers: &headers,
+            };
+            let traceparent = format!("00-{:032x}-{:016x}-01", i + 1, i + 7).into_bytes();
+            let extra: Vec<(&str, &[u8])> = if i % 4 == 0 {
+                vec![("traceparent", &traceparent[..])]
+            } else {
+                Vec::new()
+            };
+            let mut as_sent = lent.into_owned();
+            for (name, bytes) in &extra {
+                as_sent = as_sent.with_header(*name, bytes.to_vec());
+            }
+            let tx = tx.clone();
+            let callback = move |result: Result<SentRecord, SendError>| drop(tx.send(result));
+            match producer.try_send_ref_with_callback(lent, &extra, callback) {
+                Ok(()) => {}
+                // The first send waits for the topic's metadata: the record
+                // comes back owned, the lent headers among its own.
+                Err(TrySendError::MustWait { record, callback }) => {
+                    handed_back += 1;
+                    assert_eq!(record, as_sent, "record {i} handed back");
+                    producer
+                        .send_with_callback(record, callback)
+                        .await
+                        .expect("accepted after the wait");
+                }
+                Err(TrySendError::Refused(error)) => panic!("record {i} refused: {error:?}"),
+            }
+            expected.insert(format!("value-{i}"), as_sent);
+        }
+        assert!(handed_back >= 1, "the first send had no metadata to go on");
+        drop(tx);
+        producer.flush().await;
+
+        // Each outcome's record equals the one lent, with its partition.
+        let mut heard = 0;
+        while let Some(result) = rx.recv().await {
+            let sent = result.expect("delivered");
+            let value = String::from_utf8(sent.record.value.clone().unwrap().to_vec()).unwrap();
+            let lent = &expected[&value];
+            assert_eq!(sent.record.key, lent.key, "{value}");
+            assert_eq!(sent.record.headers, lent.headers, "{value}");
+            if let Some(timestamp) = lent.timestamp {
+                assert_eq!(sent.metadata.timestamp, timestamp, "{value}");
+            }
+            heard += 1;
+        }
+        assert_eq!(heard, RECORDS);
+
+        // Java's consumer finds them as sent: keys, values, headers, explicit
+        // partitions and timestamps, and keyed records where Java's
+        // partitioner puts them.
+        let consumed = kafka.read_all(&topic, RECORDS);
+        assert_eq!(consumed.len(), RECORDS);
+        for record in &consumed {
+            let value = record.value_str().expect("a value");
+            let lent = &expected[&value];
+            assert_eq!(record.key, lent.key.as_ref().map(|k| k.to_vec()), "{value}");
+            assert_eq!(record.headers, as_consumed(&lent.headers), "{value}");
+            match (lent.partition, &lent.key) {
+                (Some(partition), _) => assert_eq!(record.partition, partition, "{value}"),
+                (None, Some(key)) => {
+                    assert_eq!(Some(record.partition), partition_for_key(key, 4), "{value}")
+                }
+                (None, None) => {}
+            }
+            if let Some(timestamp) = lent.timestamp {
+                assert_eq!(record.timestamp, timestamp, "{value}");
+            }
+        }
+
+        // Refused for good: the record comes back owned, headers and all.
+        producer.close(Duration::from_secs(10)).await;
+        let headers = [Header::new("n", "last")];
+        let lent = RecordRef {
+            key: Some(b"k"),
+            headers: &headers,
+            ..RecordRef::new(&topic, b"after-close")
+        };
+        match producer.try_send_ref_with_callback(lent, &[("traceparent", b"tp")], |_| {}) {
+            Err(TrySendError::Refused(error)) => {
+                assert!(
+                    matches!(error.error(), KafkaError::ProducerClosed(_)),
+                    "{error:?}"
+                );
+                let record = error.into_record().expect("the record");
+                assert_eq!(
+                    record,
+                    ProducerRecord::new(topic.clone(), "after-close")
+                        .with_key("k")
+                        .with_header("n", "last")
+                        .with_header("traceparent", "tp")
+                );
+            }
+            other => panic!("a closed producer must refuse: {other:?}"),
+        }
+    });
+}
+
 #[test]
 fn headers_lent_to_a_try_send_are_the_records_own_for_javas_consumer_and_callbacks() {
     run(LIMIT, async {
@@ -444,12 +581,9 @@ fn headers_lent_to_a_try_send_are_the_records_own_for_javas_consumer_and_callbac
         assert_eq!(consumed.len(), RECORDS);
         for record in &consumed {
             let value = record.value_str().expect("a value");
-            let headers: Vec<(String, Option<Vec<u8>>)> = expected[&value]
-                .iter()
-                .map(|h| (h.key.clone(), h.value.as_ref().map(|v| v.to_vec())))
-                .collect();
             assert_eq!(
-                record.headers, headers,
+                record.headers,
+                as_consumed(&expected[&value]),
                 "{value} as Java's consumer read it"
             );
         }

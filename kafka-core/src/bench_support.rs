@@ -71,8 +71,11 @@ impl HotPath {
     /// Sends `records` records as `send` does up to the network, then closes,
     /// stamps and completes every batch. Returns the encoded bytes.
     pub fn run(&mut self, records: usize) -> Result<usize, KafkaError> {
+        // Lent, as `try_send_ref_with_callback` takes it (an owned record's
+        // send lends it the same way, each time).
+        let record = self.record.as_record_ref();
         for _ in 0..records {
-            match send_now(&self.shared, &self.partitioner, &self.record, &[], &mut ()) {
+            match send_now(&self.shared, &self.partitioner, &record, &[], &mut ()) {
                 // Fire and forget: the future is dropped, as most applications do.
                 SendNow::Done(result) => drop(result?),
                 SendNow::Wait(_) => {

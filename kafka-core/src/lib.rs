@@ -70,7 +70,7 @@ pub use partitioner::{
 };
 pub use producer::{KafkaProducer, KafkaProducerBuilder};
 pub use protocol::{ApiKey, DecodeError, EncodeError, ErrorCode, ErrorInfo};
-pub use record::{Header, LazyRecord, ProducerRecord, RecordMetadata, SentRecord};
+pub use record::{Header, LazyRecord, ProducerRecord, RecordMetadata, RecordRef, SentRecord};
 pub use record_batch::{Compression, RecordBatchError};
 pub use transaction::{
     ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition, TransactionError, TransactionProtocol,

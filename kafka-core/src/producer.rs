@@ -18,7 +18,7 @@ use crate::error::{KafkaError, SendError, TrySendError};
 use crate::metadata::{Cluster, Metadata, TopicMetadata, wall_clock_ms};
 use crate::metrics::{CallTimes, MetricValue, MetricsSnapshot, ProducerMetrics, WindowConfig};
 use crate::partitioner::{PartitionChoice, Partitioner, PartitionerError, RecordPartitioner};
-use crate::record::{ProducerRecord, SentRecord};
+use crate::record::{ProducerRecord, RecordRef, SentRecord};
 use crate::sender::{Connector, Finished, ProducerShared, Sender};
 use crate::transaction::{
     ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition, TransactionError, TransactionProtocol,
@@ -496,45 +496,121 @@ impl KafkaProducer {
     where
         F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
     {
+        let not_sent = match self.try_append_now(&record.as_record_ref(), extra_headers, callback) {
+            Ok(()) => return Ok(()),
+            Err(not_sent) => not_sent,
+        };
+        // Handed back as it would have been sent.
+        record.add_headers(extra_headers);
+        Err(self.not_sent(not_sent, record))
+    }
+
+    /// [`try_send_with_callback_and_headers`](Self::try_send_with_callback_and_headers)
+    /// of a lent record: its key, value and headers are copied into the batch
+    /// from where they are, so they can live in buffers the caller reuses
+    /// from one record to the next (no allocation per record). A record that
+    /// must wait, or is refused, is handed back copied into a
+    /// [`ProducerRecord`] (with `extra_headers` among its own).
+    ///
+    /// ```no_run
+    /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::SendError> {
+    /// use kafka_core::{RecordRef, TrySendError};
+    /// use std::io::Write;
+    ///
+    /// let mut value = Vec::new();
+    /// for i in 0..1_000_000 {
+    ///     value.clear();
+    ///     write!(value, "click-{i}").expect("written to a Vec");
+    ///     let callback = |result: Result<kafka_core::SentRecord, kafka_core::SendError>| {
+    ///         if let Err(e) = result {
+    ///             eprintln!("not delivered: {e}");
+    ///         }
+    ///     };
+    ///     match producer.try_send_ref_with_callback(RecordRef::new("clicks", &value), &[], callback) {
+    ///         Ok(()) => {}
+    ///         Err(TrySendError::MustWait { record, callback }) => {
+    ///             producer.send_with_callback(record, callback).await?
+    ///         }
+    ///         Err(TrySendError::Refused(error)) => return Err(error),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[allow(clippy::result_large_err)]
+    pub fn try_send_ref_with_callback<F>(
+        &self,
+        record: RecordRef<'_>,
+        extra_headers: &[(&str, &[u8])],
+        callback: F,
+    ) -> Result<(), TrySendError<F>>
+    where
+        F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+    {
+        let not_sent = match self.try_append_now(&record, extra_headers, callback) {
+            Ok(()) => return Ok(()),
+            Err(not_sent) => not_sent,
+        };
+        let mut record = record.into_owned();
+        record.add_headers(extra_headers);
+        Err(self.not_sent(not_sent, record))
+    }
+
+    /// The work of the `try_send` calls: `record` appended now, with its
+    /// callback, or why not. Asks for the topic's metadata when it is not
+    /// known, so a later try can succeed without a send that waits for it.
+    #[inline(always)]
+    fn try_append_now<F>(
+        &self,
+        record: &RecordRef<'_>,
+        extra_headers: &[(&str, &[u8])],
+        callback: F,
+    ) -> Result<(), NotSent<F>>
+    where
+        F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+    {
         let handle = &*self.inner;
         let mut callback = Some(callback);
         let sent = send_now(
             &handle.shared,
             &handle.partitioner,
-            &record,
+            record,
             extra_headers,
             &mut callback,
         );
         let waits = match sent {
             // Appended, with no future: the callback has the outcome.
             SendNow::Done(Ok(_)) => return Ok(()),
-            SendNow::Done(Err(error)) => {
-                // Handed back as it would have been sent, here and below.
-                record.add_headers(extra_headers);
-                return Err(TrySendError::Refused(self.refused(error, record)));
-            }
+            SendNow::Done(Err(error)) => return Err(NotSent::Refused(error)),
             // Nothing was appended; what the wait would continue with
             // (a place among the appends in progress) is let go.
             SendNow::Wait(wait) => wait,
         };
-        record.add_headers(extra_headers);
         if let SendWait::Metadata { .. } = waits {
-            // The topic's metadata is fetched now, so a later try can
-            // succeed without a send that waits for it.
             let shared = &*handle.shared;
-            shared.metadata.ask_for(&record.topic);
+            shared.metadata.ask_for(record.topic);
             shared.metadata.request_update();
             shared.wakeup.notify_one();
         }
         drop(waits);
         match callback {
-            Some(callback) => Err(TrySendError::MustWait { record, callback }),
+            Some(callback) => Err(NotSent::MustWait(callback)),
             // `send_now` takes the callback only with the record appended,
             // which a wait rules out.
-            None => Err(TrySendError::Refused(SendError::new(
-                KafkaError::Internal("a send that must wait took its callback".into()),
-                record,
+            None => Err(NotSent::Refused(KafkaError::Internal(
+                "a send that must wait took its callback".into(),
             ))),
+        }
+    }
+
+    /// What a `try_send` hands back for a record [`try_append_now`](Self::try_append_now)
+    /// did not append: the record with its callback to wait with, or the
+    /// refusal (counted).
+    #[cold]
+    fn not_sent<F>(&self, not_sent: NotSent<F>, record: ProducerRecord) -> TrySendError<F> {
+        match not_sent {
+            NotSent::MustWait(callback) => TrySendError::MustWait { record, callback },
+            NotSent::Refused(error) => TrySendError::Refused(self.refused(error, record)),
         }
     }
 
@@ -561,17 +637,22 @@ impl KafkaProducer {
         std::future::poll_fn(move |cx| {
             if let SendState::Start(record, callback) = &mut state {
                 let handle = &*self.inner;
-                let wait =
-                    match send_now(&handle.shared, &handle.partitioner, record, &[], callback) {
-                        // Appended: the record stays where it is, dropped with
-                        // the state (moving it out would copy it, every record).
-                        SendNow::Done(Ok(delivery)) => {
-                            state = SendState::Done;
-                            return Poll::Ready(output(Ok(delivery)));
-                        }
-                        SendNow::Done(Err(error)) => Err(error),
-                        SendNow::Wait(wait) => Ok(wait),
-                    };
+                let wait = match send_now(
+                    &handle.shared,
+                    &handle.partitioner,
+                    &record.as_record_ref(),
+                    &[],
+                    callback,
+                ) {
+                    // Appended: the record stays where it is, dropped with
+                    // the state (moving it out would copy it, every record).
+                    SendNow::Done(Ok(delivery)) => {
+                        state = SendState::Done;
+                        return Poll::Ready(output(Ok(delivery)));
+                    }
+                    SendNow::Done(Err(error)) => Err(error),
+                    SendNow::Wait(wait) => Ok(wait),
+                };
                 if let SendState::Start(record, callback) =
                     std::mem::replace(&mut state, SendState::Done)
                 {
@@ -635,6 +716,7 @@ impl KafkaProducer {
         let shared = &*self.inner.shared;
         let config = &shared.config;
         let accumulator = &shared.accumulator;
+        let record = record.as_record_ref();
         match wait {
             SendWait::Memory {
                 pending,
@@ -643,9 +725,9 @@ impl KafkaProducer {
                 record_size,
                 timestamp,
             } => {
-                let topic = known_topic(&cluster, &record.topic)?;
+                let topic = known_topic(&cluster, record.topic)?;
                 let append =
-                    append_record(accumulator, topic, record, record_size, timestamp, choice);
+                    append_record(accumulator, topic, &record, record_size, timestamp, choice);
                 // No deadline yet: the metadata was known, max.block.ms
                 // counts from this wait.
                 accumulator
@@ -660,7 +742,7 @@ impl KafkaProducer {
                 let cluster = shared
                     .metadata
                     .wait_for(
-                        &record.topic,
+                        record.topic,
                         record.partition,
                         deadline,
                         config.max_block(),
@@ -668,13 +750,13 @@ impl KafkaProducer {
                     )
                     .await?;
                 CallTimes::add(&shared.metrics.call_times.metadata_wait, waiting_since);
-                let topic = known_topic(&cluster, &record.topic)?;
-                let choice = choose(&self.inner.partitioner, record, topic, &cluster)?;
+                let topic = known_topic(&cluster, record.topic)?;
+                let choice = choose(&self.inner.partitioner, &record, topic, &cluster)?;
                 // As Java's `doSend` (nowMs += waitedOnMetadataMs): the send
                 // time is after the wait.
                 let timestamp = record.timestamp.unwrap_or_else(wall_clock_ms);
                 let append =
-                    append_record(accumulator, topic, record, record_size, timestamp, choice);
+                    append_record(accumulator, topic, &record, record_size, timestamp, choice);
                 accumulator.append(&append, Some(deadline), callback).await
             }
         }
@@ -1004,7 +1086,7 @@ pub(crate) enum SendWait<'a> {
 pub(crate) fn send_now<'a>(
     shared: &'a ProducerShared,
     partitioner: &RecordPartitioner,
-    record: &ProducerRecord,
+    record: &RecordRef<'_>,
     extra_headers: &[(&str, &[u8])],
     callback: &mut dyn PendingCallback,
 ) -> SendNow<'a> {
@@ -1016,13 +1098,13 @@ pub(crate) fn send_now<'a>(
     let cluster = shared.metadata.cluster();
     let Some(topic) = cluster
         .topics
-        .get(&record.topic)
+        .get(record.topic)
         .filter(|t| t.ready_for(record.partition, now_ms))
     else {
         // Checked here, before the size: a topic the metadata knows has a
         // valid name (the broker created it under that name), so the fast
         // path reports the same first error without checking it.
-        if let Err(error) = validate_topic(&record.topic) {
+        if let Err(error) = validate_topic(record.topic) {
             return SendNow::Done(Err(error));
         }
         // As Java's ProducerRecord constructor: no topic has a negative
@@ -1062,6 +1144,14 @@ pub(crate) fn send_now<'a>(
             timestamp,
         }),
     }
+}
+
+/// Why [`KafkaProducer::try_append_now`] did not append a record.
+enum NotSent<F> {
+    /// It must wait (for metadata or memory): the callback, to wait with.
+    MustWait(F),
+    /// Refused for good.
+    Refused(KafkaError),
 }
 
 /// The network thread panicked: the batches it was sending were dropped with
@@ -1109,9 +1199,9 @@ fn check_open(shared: &ProducerShared) -> Result<(), KafkaError> {
 
 /// Kept out of line: the check above it is on every send's path.
 #[cold]
-fn invalid_timestamp(record: &ProducerRecord, timestamp: i64) -> KafkaError {
+fn invalid_timestamp(record: &RecordRef<'_>, timestamp: i64) -> KafkaError {
     KafkaError::InvalidTimestamp {
-        topic: record.topic.clone(),
+        topic: record.topic.to_owned(),
         timestamp,
     }
 }
@@ -1121,7 +1211,7 @@ fn invalid_timestamp(record: &ProducerRecord, timestamp: i64) -> KafkaError {
 #[inline(always)]
 fn check_size(
     config: &ProducerConfig,
-    record: &ProducerRecord,
+    record: &RecordRef<'_>,
     extra_headers: &[(&str, &[u8])],
 ) -> Result<usize, KafkaError> {
     if let Some(timestamp) = record.timestamp.filter(|t| *t < 0) {
@@ -1149,13 +1239,13 @@ fn check_size(
 fn append_record<'a>(
     accumulator: &RecordAccumulator,
     topic: &'a TopicMetadata,
-    record: &'a ProducerRecord,
+    record: &'a RecordRef<'a>,
     record_size: usize,
     timestamp: i64,
     choice: PartitionChoice,
 ) -> AppendRecord<'a> {
     AppendRecord {
-        topic: topic.queues(accumulator, &record.topic),
+        topic: topic.queues(accumulator, record.topic),
         record,
         extra_headers: &[],
         record_size,
@@ -1177,17 +1267,17 @@ fn known_topic<'c>(cluster: &'c Cluster, topic: &str) -> Result<&'c TopicMetadat
 #[inline]
 fn choose(
     partitioner: &RecordPartitioner,
-    record: &ProducerRecord,
+    record: &RecordRef<'_>,
     topic: &TopicMetadata,
     cluster: &Cluster,
 ) -> Result<PartitionChoice, KafkaError> {
     partitioner
         .choose_in(
-            &record.topic,
+            record.topic,
             &topic.view,
             record.partition,
-            record.key.as_deref(),
-            record.value.as_deref(),
+            record.key,
+            record.value,
             &cluster.partitioner_view,
         )
         .map_err(|e| match e {

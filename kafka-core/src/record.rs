@@ -70,24 +70,25 @@ pub struct ProducerRecord {
 }
 
 impl ProducerRecord {
-    /// The most bytes the record adds to a request alone in a batch
-    /// ([`RecordBatchBuilder::estimate_record_size`](crate::record_batch::RecordBatchBuilder::estimate_record_size)),
-    /// what `max.request.size` and `buffer.memory` are checked against.
+    /// The record lent as a [`RecordRef`].
+    ///
+    /// ```
+    /// use kafka_core::ProducerRecord;
+    /// let record = ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1");
+    /// let lent = record.as_record_ref();
+    /// assert_eq!(lent.key, Some(&b"order-1"[..]));
+    /// assert_eq!(lent.into_owned(), record);
+    /// ```
     #[inline(always)]
-    pub(crate) fn size_upper_bound(&self, extra_headers: &[(&str, &[u8])]) -> usize {
-        use crate::record_batch::RecordBatchBuilder;
-        let own = RecordBatchBuilder::estimate_record_size(
-            self.key.as_ref().map_or(0, Bytes::len),
-            self.value.as_ref().map_or(0, Bytes::len),
-            &self.headers,
-        );
-        if extra_headers.is_empty() {
-            return own;
+    pub fn as_record_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            topic: &self.topic,
+            partition: self.partition,
+            key: self.key.as_deref(),
+            value: self.value.as_deref(),
+            timestamp: self.timestamp,
+            headers: &self.headers,
         }
-        own.saturating_add(RecordBatchBuilder::estimate_extra_headers_size(
-            self.headers.len(),
-            extra_headers,
-        ))
     }
 
     /// Appends `extra_headers` to the record's own, copied: the record as
@@ -158,6 +159,92 @@ impl ProducerRecord {
                 .iter()
                 .map(|h| h.key.len() + h.value.as_ref().map_or(0, Bytes::len))
                 .sum::<usize>()
+    }
+}
+
+/// A record lent to the producer: the parts of a [`ProducerRecord`], borrowed.
+///
+/// For [`KafkaProducer::try_send_ref_with_callback`](crate::KafkaProducer::try_send_ref_with_callback):
+/// the producer copies the key, value and headers into its batch as it
+/// appends the record, so they can live in buffers the caller reuses from
+/// one record to the next (a value serialized into a scratch buffer) with
+/// no allocation per record. A record the producer must keep (to wait for
+/// metadata or memory, or to hand back refused) is copied into an owned
+/// [`ProducerRecord`] then.
+///
+/// ```
+/// use kafka_core::{ProducerRecord, RecordRef};
+///
+/// let mut value = Vec::new();
+/// value.extend_from_slice(b"{\"id\":1}");
+/// let record = RecordRef {
+///     key: Some(b"order-1"),
+///     ..RecordRef::new("orders", &value)
+/// };
+/// assert_eq!(
+///     record.into_owned(),
+///     ProducerRecord::new("orders", "{\"id\":1}").with_key("order-1")
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// The topic the record goes to.
+    pub topic: &'a str,
+    /// An explicit partition; `None` lets the partitioner choose.
+    pub partition: Option<i32>,
+    /// The key; records with equal keys go to the same partition.
+    pub key: Option<&'a [u8]>,
+    /// The value; `None` is a tombstone for compacted topics.
+    pub value: Option<&'a [u8]>,
+    /// The create time in milliseconds since the epoch; `None` uses the send time.
+    pub timestamp: Option<i64>,
+    /// Headers, in order; keys may repeat.
+    pub headers: &'a [Header],
+}
+
+impl<'a> RecordRef<'a> {
+    /// A keyless record with a value, as [`ProducerRecord::new`].
+    pub fn new(topic: &'a str, value: &'a [u8]) -> Self {
+        RecordRef {
+            topic,
+            partition: None,
+            key: None,
+            value: Some(value),
+            timestamp: None,
+            headers: &[],
+        }
+    }
+
+    /// The record copied into an owned [`ProducerRecord`].
+    pub fn into_owned(self) -> ProducerRecord {
+        ProducerRecord {
+            topic: self.topic.to_owned(),
+            partition: self.partition,
+            key: self.key.map(Bytes::copy_from_slice),
+            value: self.value.map(Bytes::copy_from_slice),
+            timestamp: self.timestamp,
+            headers: self.headers.to_vec(),
+        }
+    }
+
+    /// The most bytes the record adds to a request alone in a batch
+    /// ([`RecordBatchBuilder::estimate_record_size`](crate::record_batch::RecordBatchBuilder::estimate_record_size)),
+    /// what `max.request.size` and `buffer.memory` are checked against.
+    #[inline(always)]
+    pub(crate) fn size_upper_bound(&self, extra_headers: &[(&str, &[u8])]) -> usize {
+        use crate::record_batch::RecordBatchBuilder;
+        let own = RecordBatchBuilder::estimate_record_size(
+            self.key.map_or(0, <[u8]>::len),
+            self.value.map_or(0, <[u8]>::len),
+            self.headers,
+        );
+        if extra_headers.is_empty() {
+            return own;
+        }
+        own.saturating_add(RecordBatchBuilder::estimate_extra_headers_size(
+            self.headers.len(),
+            extra_headers,
+        ))
     }
 }
 

@@ -150,11 +150,11 @@ impl ProducerBatch {
             extra_headers,
             ..
         } = *append;
-        let (key, value) = (record.key.as_deref(), record.value.as_deref());
+        let (key, value) = (record.key, record.value);
         let appended = if extra_headers.is_empty() {
-            builder.try_append(timestamp, key, value, &record.headers)
+            builder.try_append(timestamp, key, value, record.headers)
         } else {
-            builder.try_append_with(timestamp, key, value, &record.headers, extra_headers)
+            builder.try_append_with(timestamp, key, value, record.headers, extra_headers)
         };
         if !appended {
             return None;
@@ -162,8 +162,8 @@ impl ProducerBatch {
         let position = RecordPosition {
             timestamp,
             relative_offset: self.record_count,
-            key_size: record.key.as_ref().map_or(-1, |k| len_i32(k.len())),
-            value_size: record.value.as_ref().map_or(-1, |v| len_i32(v.len())),
+            key_size: key.map_or(-1, |k| len_i32(k.len())),
+            value_size: value.map_or(-1, |v| len_i32(v.len())),
             explicit_partition: record.partition.is_some(),
             explicit_timestamp: record.timestamp.is_some(),
         };

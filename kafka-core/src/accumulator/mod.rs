@@ -48,7 +48,7 @@ use crate::metrics::ProducerMetrics;
 use crate::partitioner::{
     BuiltInPartitioner, BuiltInPartitionerOptions, PartitionChoice, PartitionLoad, TopicPartitions,
 };
-use crate::record::ProducerRecord;
+use crate::record::RecordRef;
 use crate::record_batch::{Compression, CompressionRatioEstimator, RecordBatchBuilder};
 use crate::transaction_manager::{TransactionManager, increment_sequence};
 use queue_table::QueueTable;
@@ -86,7 +86,7 @@ pub(crate) struct Drained {
 pub(crate) struct AppendRecord<'a> {
     /// The accumulator's queues of the record's topic.
     pub topic: &'a TopicQueues,
-    pub record: &'a ProducerRecord,
+    pub record: &'a RecordRef<'a>,
     /// Headers written after the record's own (borrowed for the send).
     pub extra_headers: &'a [(&'a str, &'a [u8])],
     /// [`RecordBatchBuilder::estimate_record_size`] of the record.
@@ -1071,6 +1071,7 @@ pub(crate) fn exponential_backoff(initial: Duration, max: Duration, exponent: u3
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::ProducerRecord;
     use bytes::Bytes;
     use futures_util::FutureExt;
 
@@ -1122,7 +1123,7 @@ mod tests {
     /// The append of `record` to partition 0 of `topic`.
     fn to_partition_0<'a>(
         topic: &'a TopicQueues,
-        record: &'a ProducerRecord,
+        record: &'a RecordRef<'a>,
         timestamp: i64,
         partitions: &'a TopicPartitions,
     ) -> AppendRecord<'a> {
@@ -1147,7 +1148,8 @@ mod tests {
     ) -> Appended {
         let partitions = TopicPartitions::all_available(1);
         let topic = accumulator.topic(&record.topic);
-        let append = to_partition_0(&topic, record, timestamp, &partitions);
+        let record_lent = record.as_record_ref();
+        let append = to_partition_0(&topic, &record_lent, timestamp, &partitions);
         accumulator
             .append(&append, None, callback)
             .now_or_never()
@@ -1168,7 +1170,8 @@ mod tests {
         let mut appended = 0;
         while lock(queue).batches.len() < 2 {
             let record = record(appended);
-            let append = to_partition_0(&topic, &record, 1_700_000_000_000, &partitions);
+            let record_lent = record.as_record_ref();
+            let append = to_partition_0(&topic, &record_lent, 1_700_000_000_000, &partitions);
             let append = accumulator.append(&append, Some(deadline), callback(appended));
             let future = append.now_or_never().expect("an append that must not wait");
             drop(future.expect("appended"));
@@ -1229,9 +1232,10 @@ mod tests {
         let record = ProducerRecord::new(topic, "v");
         let partitions = TopicPartitions::all_available(3);
         let queues = accumulator.topic(topic);
+        let record_lent = record.as_record_ref();
         let append = AppendRecord {
             choice: PartitionChoice::Partition(partition),
-            ..to_partition_0(&queues, &record, 1_700_000_000_000, &partitions)
+            ..to_partition_0(&queues, &record_lent, 1_700_000_000_000, &partitions)
         };
         let appended = accumulator.append(&append, None, ()).now_or_never();
         drop(appended.expect("no wait").expect("appended"));
@@ -1310,9 +1314,10 @@ mod tests {
         let first = sticky();
         let mut appended = 0;
         while sticky() == first {
+            let record_lent = record.as_record_ref();
             let append = AppendRecord {
                 choice: PartitionChoice::Sticky,
-                ..to_partition_0(&queues, &record, 1_700_000_000_000, &partitions)
+                ..to_partition_0(&queues, &record_lent, 1_700_000_000_000, &partitions)
             };
             let done = accumulator.append(&append, None, ()).now_or_never();
             drop(done.expect("no wait").expect("appended"));
@@ -1344,9 +1349,10 @@ mod tests {
         let queues = accumulator.topic("sticky");
         let record = ProducerRecord::new("sticky", Bytes::from(vec![b'x'; 600]));
         let append_one = || {
+            let record_lent = record.as_record_ref();
             let append = AppendRecord {
                 choice: PartitionChoice::Sticky,
-                ..to_partition_0(&queues, &record, 1_700_000_000_000, &partitions)
+                ..to_partition_0(&queues, &record_lent, 1_700_000_000_000, &partitions)
             };
             let appended = accumulator.append(&append, None, ()).now_or_never();
             drop(appended.expect("no wait").expect("appended"));
@@ -1433,12 +1439,14 @@ mod tests {
         drop(append_now(&accumulator, &small, 1_700_000_000_000, ()));
         // Larger than the room left, and the pool's one batch is taken.
         let large = ProducerRecord::new(TOPIC, Bytes::from(vec![b'l'; BATCH_SIZE - 150]));
-        let append = to_partition_0(&topic, &large, 1_700_000_000_001, &partitions);
+        let large_lent = large.as_record_ref();
+        let append = to_partition_0(&topic, &large_lent, 1_700_000_000_001, &partitions);
         assert!(matches!(
             accumulator.try_append_now(&append, &mut ()),
             AppendNow::MustWait(_)
         ));
-        let later = to_partition_0(&topic, &small, 1_700_000_000_002, &partitions);
+        let small_lent = small.as_record_ref();
+        let later = to_partition_0(&topic, &small_lent, 1_700_000_000_002, &partitions);
         assert!(
             matches!(
                 accumulator.try_append_now(&later, &mut ()),
@@ -1490,7 +1498,8 @@ mod tests {
         let record = record(0);
         let partitions = TopicPartitions::all_available(1);
         let topic = accumulator.topic(TOPIC);
-        let append = to_partition_0(&topic, &record, 1_700_000_000_000, &partitions);
+        let record_lent = record.as_record_ref();
+        let append = to_partition_0(&topic, &record_lent, 1_700_000_000_000, &partitions);
         accumulator.close();
         assert!(accumulator.pool().try_reserve(BATCH_SIZE));
         let mut reserved = BATCH_SIZE;
