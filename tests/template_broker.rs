@@ -526,6 +526,25 @@ async fn try_enqueue_buffers_at_once_waits_when_it_must_and_hands_back_a_refusal
             .as_deref(),
         Some(&b"huge"[..])
     );
+    // A derived record too large comes back as it was serialized, its
+    // header and timestamp with it.
+    let huge_greeting = numbered_greeting(9_999, "x".repeat(100_000));
+    let pending = {
+        let ran = ran.clone();
+        template
+            .try_enqueue_with_callback(&huge_greeting, move |_| ran.store(true, Ordering::SeqCst))
+            .expect_err("a record larger than buffer.memory cannot be buffered")
+    };
+    let error = pending.await.expect_err("refused");
+    let record = error.record().expect("the derived record comes back");
+    assert_eq!(record.topic, greetings);
+    assert_eq!(record.key.as_deref(), Some(&b"user-9999"[..]));
+    assert_eq!(record.timestamp, Some(1_700_000_000_000));
+    let value: serde_json::Value =
+        serde_json::from_slice(record.value.as_deref().expect("a value")).expect("JSON");
+    assert_eq!(value["text"].as_str().map(str::len), Some(100_000));
+    assert!(record.headers.iter().any(|h| h.key == "tenant"));
+    assert_eq!(counts.failed.load(Ordering::SeqCst), 2);
     drop(tx);
 
     let mut sent = Vec::new();
@@ -541,7 +560,7 @@ async fn try_enqueue_buffers_at_once_waits_when_it_must_and_hands_back_a_refusal
         "no callback for a refused record"
     );
     assert_eq!(counts.ok.load(Ordering::SeqCst), 2000);
-    assert_eq!(counts.failed.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.failed.load(Ordering::SeqCst), 2);
 
     let records = kafka.read_all(&greetings, 2000);
     assert_eq!(records.len(), 2000);

@@ -157,6 +157,7 @@ pub mod journal;
 pub mod listener;
 pub mod mock;
 pub mod observation;
+mod outgoing;
 mod record_type;
 mod registry;
 mod template;

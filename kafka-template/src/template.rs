@@ -25,6 +25,7 @@ use crate::interceptor::ProducerInterceptor;
 use crate::journal::{FailureJournal, JournalEntry, JournalError};
 use crate::listener::{LoggingProducerListener, ProducerListener};
 use crate::mock::{MockProducer, MockTransaction};
+use crate::outgoing::{LentRecord, Outgoing, with_value_buffer};
 use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
 use crate::record_type::{TypeIdHeader, is_template_key};
 use crate::registry::{RegistrySchemaIds, RegistrySetupError};
@@ -725,9 +726,17 @@ impl KafkaTemplate {
         if let Some(transaction) = self.current_transaction() {
             return transaction.enqueue(record).await;
         }
-        let (target, record) = self.plain(record)?;
-        self.enqueue_via(target, &self.inner.observers, record)
-            .await
+        let (tx, rx) = oneshot::channel();
+        let reply = move |result| drop(tx.send(result));
+        // Run when first polled, as the body of an `async fn` is: inside the
+        // caller's span. A derived record is lent (see `try_enqueue_with_callback`).
+        let started = record
+            .with_outgoing(self, |record| self.start_plain(record, reply))
+            .map_err(|error| self.failed_before_sending(error))?;
+        if let Err(waiting) = started {
+            waiting.await?;
+        }
+        Ok(PendingSend(rx))
     }
 
     /// Appends a record and runs `callback` with the outcome once the broker
@@ -859,11 +868,14 @@ impl KafkaTemplate {
                 ))))),
             };
         }
-        match self.plain(record) {
-            Ok((target, record)) => {
-                self.start_send(target, &self.inner.observers, record, callback)
-            }
-            Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(error))))),
+        // A derived record is lent: serialized into this thread's buffer
+        // and copied by the producer into its batch, with no record made.
+        let sent = record.with_outgoing(self, |record| self.start_plain(record, callback));
+        match sent {
+            Ok(sent) => sent,
+            Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(
+                self.failed_before_sending(error)
+            ))))),
         }
     }
 
@@ -936,6 +948,65 @@ impl KafkaTemplate {
         }
     }
 
+    /// Hands a derived record to `send` lent from this thread's buffers:
+    /// its value and key serialized into them, borrowed with its route's
+    /// topic (no allocation for the topic, the key or the value; the
+    /// producer copies them into its batch). A key framing or a type id
+    /// setting makes the record owned, as [`build_record`](Self::build_record)
+    /// makes it. Errors as `build_record`'s.
+    pub(crate) fn lend_record<R: KafkaRecord + 'static, T>(
+        &self,
+        record: &R,
+        send: impl FnOnce(Outgoing<'_>) -> T,
+    ) -> Result<T, SendError> {
+        let made;
+        let route: &TypeRoute = match self.inner.registered.get(&TypeId::of::<R>()) {
+            Some(route) => route,
+            None => match self.route_for::<R>() {
+                Ok(route) => {
+                    made = route;
+                    &made
+                }
+                Err(error) => {
+                    self.inner.observers.heard_refusal(None, &error);
+                    return Err(SendError::without_record(error));
+                }
+            },
+        };
+        if route.key_frame.is_some()
+            || route.type_id_header != TypeIdHeader::AsDeclared
+            || route.key_type_id_header != TypeIdHeader::AsDeclared
+        {
+            return self
+                .build_record(record)
+                .map(|record| send(Outgoing::Owned(record)));
+        }
+        with_value_buffer(|value| {
+            // In `to_producer_record`'s order, so the first error is the same.
+            let parts = record
+                .write_value(&route.framing, value)
+                .and_then(|()| Ok((record.key_bytes()?, record.timestamp_ms()?)));
+            let (key, timestamp) = match parts {
+                Ok(parts) => parts,
+                Err(e) => {
+                    let error = KafkaError::Serialization {
+                        topic: route.topic.to_string(),
+                        message: e.to_string(),
+                    };
+                    self.inner.observers.heard_refusal(None, &error);
+                    return Err(SendError::without_record(error));
+                }
+            };
+            Ok(send(Outgoing::Lent(LentRecord {
+                topic: &route.topic,
+                key: key.as_deref(),
+                value,
+                timestamp,
+                headers: record.headers(),
+            })))
+        })
+    }
+
     /// Sends `value` with an optional `key` to `template.default-topic` and
     /// waits for the acknowledgement (Spring's `sendDefault`).
     pub async fn send_default(
@@ -974,6 +1045,21 @@ impl KafkaTemplate {
         Transaction::current(self)
     }
 
+    /// [`start_send`](Self::start_send) of a record outside a transaction,
+    /// or its refusal (see [`plain_target`](Self::plain_target)).
+    #[inline]
+    fn start_plain<F>(&self, record: Outgoing<'_>, reply: F) -> Result<(), PendingEnqueue<'_>>
+    where
+        F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
+    {
+        match self.plain_target() {
+            Ok(target) => self.start_send(target, &self.inner.observers, record, reply),
+            Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(
+                self.refuse_plain(error, record.into_owned())
+            ))))),
+        }
+    }
+
     /// A record to send outside a transaction, with where it goes: the
     /// template's producer (or mock), unless the template is transactional
     /// without `allow-non-transactional` (Spring's rule), which refuses it.
@@ -984,25 +1070,37 @@ impl KafkaTemplate {
         let record = record
             .into_producer_record(self)
             .map_err(|error| self.failed_before_sending(error))?;
+        match self.plain_target() {
+            Ok(target) => Ok((target, record)),
+            Err(error) => Err(self.refuse_plain(error, record)),
+        }
+    }
+
+    /// Where a record sent outside a transaction goes (see [`plain`](Self::plain)).
+    #[inline]
+    fn plain_target(&self) -> Result<Target<'_>, KafkaError> {
         let settings = &self.inner.settings;
         let refused = settings.transaction_id_prefix.is_some() && !settings.allow_non_transactional;
         match &self.inner.backend {
-            Backend::Producer(producer) if !refused => Ok((Target::Producer(producer), record)),
-            Backend::Mock(mock) if !refused => Ok((Target::Mock(mock, None), record)),
-            _ => {
-                let error = KafkaError::Transaction(TransactionError::InvalidState {
-                    operation: "send a record outside a transaction",
-                    state: "transactional (the template has a transaction-id-prefix)",
-                    hint: "send it inside KafkaTemplate::execute_in_transaction, or set \
-                           spring.kafka.template.allow-non-transactional: true to send it \
-                           through a non-transactional producer",
-                });
-                // Refused before the record reached a producer: the listener
-                // hears of it, the caller gets the record back.
-                self.inner.observers.heard_refusal(Some(&record), &error);
-                Err(self.failed_before_sending(SendError::new(error, record)))
-            }
+            Backend::Producer(producer) if !refused => Ok(Target::Producer(producer)),
+            Backend::Mock(mock) if !refused => Ok(Target::Mock(mock, None)),
+            _ => Err(KafkaError::Transaction(TransactionError::InvalidState {
+                operation: "send a record outside a transaction",
+                state: "transactional (the template has a transaction-id-prefix)",
+                hint: "send it inside KafkaTemplate::execute_in_transaction, or set \
+                       spring.kafka.template.allow-non-transactional: true to send it \
+                       through a non-transactional producer",
+            })),
         }
+    }
+
+    /// `record` refused by [`plain_target`](Self::plain_target), before it
+    /// reached a producer: the listener hears of it, the caller gets the
+    /// record back.
+    #[cold]
+    fn refuse_plain(&self, error: KafkaError, record: ProducerRecord) -> SendError {
+        self.inner.observers.heard_refusal(Some(&record), &error);
+        self.failed_before_sending(SendError::new(error, record))
     }
 
     /// A send that failed before it reached a producer (its record could
@@ -1026,21 +1124,6 @@ impl KafkaTemplate {
             }
         }
         error
-    }
-
-    /// [`enqueue`](Self::enqueue) to `target`, heard by `observers`.
-    pub(crate) async fn enqueue_via(
-        &self,
-        target: Target<'_>,
-        observers: &Arc<Observers>,
-        record: ProducerRecord,
-    ) -> Result<PendingSend, SendError> {
-        let (tx, rx) = oneshot::channel();
-        self.dispatch(target, observers, record, move |result| {
-            drop(tx.send(result))
-        })
-        .await?;
-        Ok(PendingSend(rx))
     }
 
     /// Runs the interceptors, hands the record to `target` and arranges for
@@ -1067,7 +1150,7 @@ impl KafkaTemplate {
         let mut pending: Option<PendingEnqueue<'a>> = None;
         std::future::poll_fn(move |cx| {
             if let Some((target, record, reply)) = start.take() {
-                match self.start_send(target, observers, record, reply) {
+                match self.start_send(target, observers, Outgoing::Owned(record), reply) {
                     Ok(()) => return Poll::Ready(Ok(())),
                     Err(waiting) => pending = Some(waiting),
                 }
@@ -1092,16 +1175,17 @@ impl KafkaTemplate {
         &'a self,
         target: Target<'a>,
         observers: &'a Arc<Observers>,
-        mut record: ProducerRecord,
+        mut record: Outgoing<'_>,
         reply: F,
     ) -> Result<(), PendingEnqueue<'a>>
     where
         F: FnOnce(Result<SendResult, SendError>) + Send + 'static,
     {
         // Only through interceptors there are: each pass moves the record
-        // (and so would binding it anew here).
+        // (and so would binding it anew here). They take it owned, as the
+        // mock and the journal keep it.
         if !observers.interceptors.is_empty() {
-            record = observers.intercept(record);
+            record = Outgoing::Owned(observers.intercept(record.into_owned()));
         }
         let settings = &self.inner.settings;
         // The span of this send (when observation is on and the sampler
@@ -1112,7 +1196,7 @@ impl KafkaTemplate {
             .inner
             .send_timers
             .as_ref()
-            .map(|timers| timers.start(&record.topic));
+            .map(|timers| timers.start(record.topic()));
         let span = if settings.observation_enabled || settings.trace_propagation_enabled {
             let client_id = match target {
                 Target::Producer(producer) => Some(producer.config().client_id()),
@@ -1120,7 +1204,7 @@ impl KafkaTemplate {
             };
             crate::observation::observe_send(
                 self.inner.tracer.as_ref(),
-                &record,
+                &record.as_record_ref(),
                 client_id,
                 settings.trace_propagation_enabled,
                 &mut trace,
@@ -1131,21 +1215,24 @@ impl KafkaTemplate {
         let watch = crate::observation::SendWatch::new(span, timing);
         // The trace context goes into the record's own headers where the
         // record is kept as sent: by the mock, and for the failure journal.
-        if (matches!(target, Target::Mock(..)) || observers.journal.is_some())
-            && let Some(trace) = trace.take()
-        {
-            trace.add_to(&mut record);
+        if matches!(target, Target::Mock(..)) || observers.journal.is_some() {
+            let mut owned = record.into_owned();
+            if let Some(trace) = trace.take() {
+                trace.add_to(&mut owned);
+            }
+            record = Outgoing::Owned(owned);
         }
         // Lent to the batch below, the trace context replaces the record's
         // own (a forwarded record's upstream `traceparent`).
         if let Some(trace) = &trace
-            && !record.headers.is_empty()
+            && !record.headers_mut().is_empty()
         {
-            trace.replace_in(&mut record.headers);
+            trace.replace_in(record.headers_mut());
         }
         let producer = match target {
             Target::Producer(producer) => producer,
             Target::Mock(mock, transaction) => {
+                let record = record.into_owned();
                 let result = match mock.send_in(&record, transaction) {
                     Ok(metadata) => Ok(SentRecord {
                         record: record.into(),
@@ -1163,10 +1250,13 @@ impl KafkaTemplate {
         // The journal stores the record the caller sent, so it is kept; else
         // the producer hands the record back with its outcome, read from the
         // batch: nothing is kept per record while it is in flight.
-        let kept = observers
-            .journal
-            .is_some()
-            .then(|| Arc::new(record.clone()));
+        // (A record is owned by now where there is a journal.)
+        let kept = match &record {
+            Outgoing::Owned(record) if observers.journal.is_some() => {
+                Some(Arc::new(record.clone()))
+            }
+            _ => None,
+        };
         // Quiet observers (the logging listener alone) are heard without a
         // share of them per record: that share's count would be raised here
         // and dropped on the sender's thread, a cache line passed between
@@ -1194,13 +1284,20 @@ impl KafkaTemplate {
         // A trace context still here is lent to the producer, which writes it
         // into the batch; the record it hands back (with the outcome, or to
         // wait with) has it among its headers.
-        let sent = match &trace {
-            Some(trace) => {
-                // Not through a closure: it would move the record into it.
-                let (headers, count) = trace.headers();
-                producer.try_send_with_callback_and_headers(record, &headers[..count], callback)
+        let trace_headers = trace
+            .as_ref()
+            .map(crate::observation::TraceHeaders::headers);
+        let extra_headers = match &trace_headers {
+            Some((headers, count)) => &headers[..*count],
+            None => &[],
+        };
+        let sent = match record {
+            Outgoing::Owned(record) => {
+                producer.try_send_with_callback_and_headers(record, extra_headers, callback)
             }
-            None => producer.try_send_with_callback(record, callback),
+            Outgoing::Lent(lent) => {
+                producer.try_send_ref_with_callback(lent.as_record_ref(), extra_headers, callback)
+            }
         };
         match sent {
             Ok(()) => Ok(()),
@@ -1887,6 +1984,18 @@ pub trait IntoProducerRecord: sealed::Sealed {
     /// The producer record, built with the template's routes for derived types.
     #[doc(hidden)]
     fn into_producer_record(self, template: &KafkaTemplate) -> Result<ProducerRecord, SendError>;
+
+    /// Hands the record to `send`: a derived record lent from per-thread
+    /// buffers (serialized into them; the producer copies what it needs),
+    /// where the template can, else owned.
+    #[doc(hidden)]
+    fn with_outgoing<T>(
+        self,
+        template: &KafkaTemplate,
+        send: impl FnOnce(Outgoing<'_>) -> T,
+    ) -> Result<T, SendError>
+    where
+        Self: Sized;
 }
 
 mod sealed {
@@ -1899,11 +2008,29 @@ impl<R: KafkaRecord + 'static> IntoProducerRecord for &R {
     fn into_producer_record(self, template: &KafkaTemplate) -> Result<ProducerRecord, SendError> {
         template.build_record(self)
     }
+
+    #[inline]
+    fn with_outgoing<T>(
+        self,
+        template: &KafkaTemplate,
+        send: impl FnOnce(Outgoing<'_>) -> T,
+    ) -> Result<T, SendError> {
+        template.lend_record(self, send)
+    }
 }
 
 impl IntoProducerRecord for ProducerRecord {
     fn into_producer_record(self, _: &KafkaTemplate) -> Result<ProducerRecord, SendError> {
         Ok(self)
+    }
+
+    #[inline]
+    fn with_outgoing<T>(
+        self,
+        _: &KafkaTemplate,
+        send: impl FnOnce(Outgoing<'_>) -> T,
+    ) -> Result<T, SendError> {
+        Ok(send(Outgoing::Owned(self)))
     }
 }
 

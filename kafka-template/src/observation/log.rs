@@ -2,7 +2,7 @@
 //! is without the `opentelemetry` feature (there is no trace context to
 //! write, so nothing is propagated).
 
-use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
+use kafka_core::{KafkaError, RecordMetadata, RecordRef};
 use tracing::Span;
 use tracing::field::Empty;
 
@@ -27,7 +27,7 @@ pub(crate) type SendSpan = Span;
 /// is on) and a subscriber wants it.
 pub(crate) fn observe_send(
     tracer: Option<&SendTracer>,
-    record: &ProducerRecord,
+    record: &RecordRef<'_>,
     client_id: Option<&str>,
     _propagate: bool,
     _trace: &mut Option<TraceHeaders>,
@@ -45,7 +45,7 @@ pub(crate) fn observe_send(
         messaging.destination.name = %record.topic,
         messaging.destination.partition.id = record.partition.map(tracing::field::display),
         messaging.kafka.offset = Empty,
-        messaging.kafka.message.key = string_key(record.key.as_deref()),
+        messaging.kafka.message.key = string_key(record.key),
         // Conditionally required: only when true.
         messaging.kafka.message.tombstone = record.value.is_none().then_some(true),
         messaging.client.id = client_id,

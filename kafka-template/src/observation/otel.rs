@@ -11,7 +11,7 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use kafka_core::{KafkaError, ProducerRecord, RecordMetadata};
+use kafka_core::{KafkaError, RecordMetadata, RecordRef};
 use opentelemetry::global::{BoxedSpan, BoxedTracer};
 use opentelemetry::trace::{
     Span as _, SpanContext, SpanKind, Status, TraceContextExt, TraceFlags, TraceState, Tracer,
@@ -70,7 +70,7 @@ pub(crate) struct SendSpan(Arc<Mutex<BoxedSpan>>);
 /// record, there for nothing.)
 pub(crate) fn observe_send(
     tracer: Option<&SendTracer>,
-    record: &ProducerRecord,
+    record: &RecordRef<'_>,
     client_id: Option<&str>,
     propagate: bool,
     trace: &mut Option<TraceHeaders>,
@@ -85,7 +85,7 @@ pub(crate) fn observe_send(
     };
     let parent = caller_context();
     let builder = tracer
-        .span_builder(super::span_names::span_name(&record.topic))
+        .span_builder(super::span_names::span_name(record.topic))
         .with_kind(SpanKind::Producer);
     let mut span = tracer.build_with_context(builder, &parent);
     // A tracer that makes no span of its own (no provider set) hands back
@@ -101,18 +101,18 @@ pub(crate) fn observe_send(
 }
 
 /// What is known before the broker answers.
-fn attributes(record: &ProducerRecord, client_id: Option<&str>) -> Vec<KeyValue> {
+fn attributes(record: &RecordRef<'_>, client_id: Option<&str>) -> Vec<KeyValue> {
     let mut attributes = Vec::with_capacity(8);
     attributes.extend([
         KeyValue::new("messaging.system", "kafka"),
         KeyValue::new("messaging.operation.type", "send"),
         KeyValue::new("messaging.operation.name", "send"),
-        KeyValue::new("messaging.destination.name", record.topic.clone()),
+        KeyValue::new("messaging.destination.name", record.topic.to_owned()),
     ]);
     if let Some(partition) = record.partition {
         attributes.push(partition_id(partition));
     }
-    if let Some(key) = string_key(record.key.as_deref()) {
+    if let Some(key) = string_key(record.key) {
         attributes.push(KeyValue::new("messaging.kafka.message.key", key.to_owned()));
     }
     // Conditionally required: only when true.
@@ -261,6 +261,7 @@ mod tests {
     use crate::observation::{TRACEPARENT, TRACESTATE};
     use crate::transaction::tests::config;
     use crate::{KafkaTemplate, MockProducer};
+    use kafka_core::ProducerRecord;
 
     /// `tracing` with an OpenTelemetry layer exporting to memory, for this
     /// thread while the guard lives.

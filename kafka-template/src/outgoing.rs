@@ -1,0 +1,172 @@
+//! The record a send hands on: owned (a [`ProducerRecord`] the caller gave,
+//! or one the template must keep), or lent from per-thread buffers (a
+//! derived record serialized for one send, which the producer copies into
+//! its batch: no allocation per record).
+
+use std::cell::Cell;
+
+use kafka_core::{Header, ProducerRecord, RecordRef};
+
+/// A record on its way to the producer.
+// `pub` in a private module: named by the sealed `IntoProducerRecord`'s
+// hidden method, out of reach of users.
+#[derive(Debug)]
+pub enum Outgoing<'r> {
+    Owned(ProducerRecord),
+    Lent(LentRecord<'r>),
+}
+
+/// A derived record's parts for one send: its bytes borrowed from the
+/// buffers they were serialized into, its headers its own (the trace
+/// context may replace some).
+#[derive(Debug)]
+pub struct LentRecord<'r> {
+    pub(crate) topic: &'r str,
+    pub(crate) key: Option<&'r [u8]>,
+    pub(crate) value: &'r [u8],
+    pub(crate) timestamp: Option<i64>,
+    pub(crate) headers: Vec<Header>,
+}
+
+impl LentRecord<'_> {
+    #[inline]
+    pub(crate) fn as_record_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            topic: self.topic,
+            partition: None,
+            key: self.key,
+            value: Some(self.value),
+            timestamp: self.timestamp,
+            headers: &self.headers,
+        }
+    }
+}
+
+impl Outgoing<'_> {
+    /// The record, borrowed.
+    #[inline]
+    pub(crate) fn as_record_ref(&self) -> RecordRef<'_> {
+        match self {
+            Outgoing::Owned(record) => record.as_record_ref(),
+            Outgoing::Lent(lent) => lent.as_record_ref(),
+        }
+    }
+
+    /// The topic it goes to.
+    #[inline]
+    pub(crate) fn topic(&self) -> &str {
+        match self {
+            Outgoing::Owned(record) => &record.topic,
+            Outgoing::Lent(lent) => lent.topic,
+        }
+    }
+
+    /// Its headers, to change before it is sent.
+    #[inline]
+    pub(crate) fn headers_mut(&mut self) -> &mut Vec<Header> {
+        match self {
+            Outgoing::Owned(record) => &mut record.headers,
+            Outgoing::Lent(lent) => &mut lent.headers,
+        }
+    }
+
+    /// The record owned: as it is, or copied out of the buffers it was
+    /// lent from.
+    pub(crate) fn into_owned(self) -> ProducerRecord {
+        match self {
+            Outgoing::Owned(record) => record,
+            Outgoing::Lent(lent) => {
+                let LentRecord {
+                    topic,
+                    key,
+                    value,
+                    timestamp,
+                    headers,
+                } = lent;
+                ProducerRecord {
+                    headers,
+                    ..RecordRef {
+                        topic,
+                        partition: None,
+                        key,
+                        value: Some(value),
+                        timestamp,
+                        headers: &[],
+                    }
+                    .into_owned()
+                }
+            }
+        }
+    }
+}
+
+/// The largest buffer a thread keeps between records.
+const MAX_KEPT: usize = 1 << 20;
+
+thread_local! {
+    /// The buffer a derived record's value is serialized into for a lent
+    /// send; taken out while in use (a send made while another is being
+    /// serialized, by a serializer or listener that sends, finds it empty
+    /// and grows its own).
+    static VALUE_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// Runs `f` with this thread's value buffer, emptied, and keeps it for the
+/// next record (unless it grew past [`MAX_KEPT`]).
+#[inline]
+pub(crate) fn with_value_buffer<T>(f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+    let mut buffer = VALUE_BUFFER.take();
+    buffer.clear();
+    let result = f(&mut buffer);
+    if buffer.capacity() <= MAX_KEPT {
+        VALUE_BUFFER.set(buffer);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lent_record_owned_is_the_record_it_was_made_from() {
+        let headers = vec![Header::new("tenant", "acme"), Header::null("n")];
+        let lent = Outgoing::Lent(LentRecord {
+            topic: "orders",
+            key: Some(b"o-1"),
+            value: b"{\"id\":1}",
+            timestamp: Some(1_700_000_000_000),
+            headers: headers.clone(),
+        });
+        assert_eq!(lent.topic(), "orders");
+        assert_eq!(lent.as_record_ref().headers, &headers[..]);
+        let mut expected = ProducerRecord::new("orders", "{\"id\":1}")
+            .with_key("o-1")
+            .with_timestamp(1_700_000_000_000);
+        expected.headers = headers;
+        assert_eq!(lent.into_owned(), expected);
+    }
+
+    #[test]
+    fn the_buffer_comes_empty_even_to_a_send_made_while_serializing_another() {
+        let outer = with_value_buffer(|value| {
+            value.extend_from_slice(b"outer");
+            // A send while this one serializes gets a buffer of its own.
+            let inner = with_value_buffer(|value| {
+                assert!(value.is_empty());
+                value.extend_from_slice(b"inner");
+                value.clone()
+            });
+            assert_eq!(inner, b"inner");
+            value.clone()
+        });
+        assert_eq!(outer, b"outer");
+        with_value_buffer(|value| assert!(value.is_empty()));
+    }
+
+    #[test]
+    fn a_huge_value_does_not_stay_allocated() {
+        with_value_buffer(|value| value.resize(MAX_KEPT + 1, b'x'));
+        assert!(VALUE_BUFFER.take().capacity() <= MAX_KEPT);
+    }
+}
