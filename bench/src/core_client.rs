@@ -8,7 +8,7 @@ use std::future::{Ready, ready};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Either};
 use kafka_core::{
-    KafkaProducer, ProducerConfig, ProducerRecord, SendError, SentRecord, TrySendError,
+    KafkaProducer, ProducerConfig, ProducerRecord, RecordRef, SendError, SentRecord, TrySendError,
 };
 
 use crate::args::ClientArgs;
@@ -46,24 +46,51 @@ impl CoreClient {
 
     /// Sends `record` with a callback completing `pending`, by the core's
     /// fastest path as rdkafka's client is driven by its own: a plain call
-    /// (`try_send_with_callback`), and only when that must wait (buffer
-    /// full) the send's future (`send_with_callback`), boxed, which waits as
-    /// Java's `send` blocks. An error before sending (the callback does not
-    /// run then) ends the run.
+    /// (`try_send_ref_with_callback`: the key and value copied into the
+    /// batch from where they are, as librdkafka's `RD_KAFKA_MSG_F_COPY`
+    /// does), and only when that must wait (buffer full) the send's future
+    /// (`send_with_callback`, with the record made owned), boxed, which
+    /// waits as Java's `send` blocks. An error before sending (the callback
+    /// does not run then) ends the run.
     ///
     /// The future returned is a word or two: the runner awaits it per
     /// record, and a larger one (the send's own, holding the record) is
     /// copied each time it is moved, a cost of the harness, not the producer.
+    pub fn send_ref(
+        &self,
+        record: RecordRef<'_>,
+        pending: Pending,
+    ) -> Either<Ready<anyhow::Result<()>>, BoxFuture<'_, anyhow::Result<()>>> {
+        let tried = self
+            .producer
+            .try_send_ref_with_callback(record, &[], completing(pending));
+        self.finish(tried)
+    }
+
+    /// [`send_ref`](Self::send_ref) of an owned record
+    /// (`try_send_with_callback`).
     pub fn send(
         &self,
         record: ProducerRecord,
         pending: Pending,
     ) -> Either<Ready<anyhow::Result<()>>, BoxFuture<'_, anyhow::Result<()>>> {
-        let callback = move |result: Result<SentRecord, SendError>| {
-            pending.complete(result.map(drop).map_err(|e| e.to_string()))
-        };
+        let tried = self
+            .producer
+            .try_send_with_callback(record, completing(pending));
+        self.finish(tried)
+    }
+
+    /// What is left of a send after its try: nothing, the wait for room, or
+    /// the refusal.
+    fn finish<F>(
+        &self,
+        tried: Result<(), TrySendError<F>>,
+    ) -> Either<Ready<anyhow::Result<()>>, BoxFuture<'_, anyhow::Result<()>>>
+    where
+        F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+    {
         let refused = |e| anyhow::anyhow!("send failed before sending: {e}");
-        match self.producer.try_send_with_callback(record, callback) {
+        match tried {
             Ok(()) => Either::Left(ready(Ok(()))),
             Err(TrySendError::MustWait { record, callback }) => Either::Right(
                 self.producer
@@ -82,5 +109,12 @@ impl CoreClient {
             anyhow::bail!("{lost} records were still undelivered when close timed out");
         }
         Ok(())
+    }
+}
+
+/// The callback that completes `pending` with the record's outcome.
+fn completing(pending: Pending) -> impl FnOnce(Result<SentRecord, SendError>) + Send + 'static {
+    move |result: Result<SentRecord, SendError>| {
+        pending.complete(result.map(drop).map_err(|e| e.to_string()))
     }
 }

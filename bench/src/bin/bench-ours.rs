@@ -1,5 +1,6 @@
 //! The benchmark client for this project's producer, `kafka-core` used directly
-//! with byte keys and values (zero-copy `Bytes`) and a callback per record.
+//! with byte keys and values (lent to the producer, which copies them into
+//! its batch) and a callback per record.
 
 use std::process::ExitCode;
 
@@ -7,7 +8,7 @@ use kafka_bench::core_client::CoreClient;
 use kafka_bench::payload::Payload;
 use kafka_bench::runner::{BenchProducer, client_main};
 use kafka_bench::tracker::Pending;
-use kafka_core::ProducerRecord;
+use kafka_core::RecordRef;
 
 struct Ours {
     client: CoreClient,
@@ -22,9 +23,11 @@ impl BenchProducer for Ours {
         pending: Pending,
     ) -> impl Future<Output = anyhow::Result<()>> {
         let Payload { key, value, .. } = payload;
-        let mut record = ProducerRecord::new(self.topic.as_str(), value.clone());
-        record.key = key.cloned();
-        self.client.send(record, pending)
+        let record = RecordRef {
+            key: key.map(|k| &k[..]),
+            ..RecordRef::new(&self.topic, value)
+        };
+        self.client.send_ref(record, pending)
     }
 
     async fn close(self) -> anyhow::Result<()> {
