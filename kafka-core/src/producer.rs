@@ -1115,7 +1115,9 @@ pub(crate) fn send_now<'a>(
                 record.topic
             ))));
         }
-        return match check_size(&shared.config, record, extra_headers) {
+        return match check_size(&shared.config, record, extra_headers)
+            .and_then(|size| check_transaction(shared).map(|()| size))
+        {
             Ok(record_size) => SendNow::Wait(SendWait::Metadata { record_size }),
             Err(error) => SendNow::Done(Err(error)),
         };
@@ -1124,6 +1126,9 @@ pub(crate) fn send_now<'a>(
         Ok(size) => size,
         Err(error) => return SendNow::Done(Err(error)),
     };
+    if let Err(error) = check_transaction(shared) {
+        return SendNow::Done(Err(error));
+    }
     let choice = match choose(partitioner, record, topic, &cluster) {
         Ok(choice) => choice,
         Err(error) => return SendNow::Done(Err(error)),
@@ -1179,8 +1184,7 @@ fn network_thread_panicked(shared: &ProducerShared, panic: &(dyn std::any::Any +
     }
 }
 
-/// The checks before anything else: the producer is open and, with
-/// transactions, in a transaction.
+/// The check before anything else: the producer is open.
 #[inline]
 fn check_open(shared: &ProducerShared) -> Result<(), KafkaError> {
     if shared.accumulator.is_closed() {
@@ -1191,10 +1195,19 @@ fn check_open(shared: &ProducerShared) -> Result<(), KafkaError> {
         }
         return Err(KafkaError::ProducerClosed(crate::error::SEND_AFTER_CLOSE));
     }
-    if let Some(txn) = &shared.txn {
-        txn.check_send()?;
-    }
     Ok(())
+}
+
+/// With transactions, that the producer is in one and not in an error
+/// state. After the record's size, as Java's `doSend` checks them: a record
+/// too large is refused as such (`RecordTooLargeException`, to the
+/// callback) whatever the transaction's state.
+#[inline]
+fn check_transaction(shared: &ProducerShared) -> Result<(), KafkaError> {
+    match &shared.txn {
+        Some(txn) => Ok(txn.check_send()?),
+        None => Ok(()),
+    }
 }
 
 /// Kept out of line: the check above it is on every send's path.

@@ -2772,6 +2772,45 @@ async fn a_connection_idle_for_connections_max_idle_ms_is_closed_and_reopened_wh
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_too_large_is_refused_as_such_whatever_the_transactions_state() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[TX, ("max.request.size", "1000")]);
+        producer.init_transactions().await.expect("init");
+        let too_large = || ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0);
+        let small = || ProducerRecord::new(TOPIC, "small").with_partition(0);
+        let is_too_large =
+            |error: &crate::SendError| matches!(error.error(), KafkaError::RecordTooLarge { .. });
+        // Outside a transaction: Java's doSend checks the size first.
+        let refused = producer.send(too_large()).await.expect_err("too large");
+        assert!(is_too_large(&refused), "{refused:?}");
+        let outside = producer.send(small()).await.expect_err("outside");
+        assert!(
+            matches!(
+                outside.error(),
+                KafkaError::Transaction(crate::TransactionError::InvalidState { .. })
+            ),
+            "{outside:?}"
+        );
+        // In a transaction a refused send leaves in an error state: a
+        // record too large is still refused as too large.
+        producer.begin_transaction().expect("begin");
+        for _ in 0..2 {
+            let refused = producer.send(too_large()).await.expect_err("too large");
+            assert!(is_too_large(&refused), "{refused:?}");
+        }
+        let in_error = producer.send(small()).await.expect_err("in error");
+        assert!(
+            matches!(in_error.error(), KafkaError::Transaction(_)),
+            "{in_error:?}"
+        );
+        producer.abort_transaction().await.expect("abort");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_refused_inside_a_transaction_makes_it_abortable() {
     within(async {
         let fake = Fake::new(1, &[1]);
