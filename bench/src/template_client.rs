@@ -129,6 +129,11 @@ fn run(binary: &'static str, framing: ValueFraming, observability: Observability
         {
             config = config.override_value("kafka.template.trace-propagation-enabled", "false");
         }
+        // BENCH_TEMPLATE_TIMER=false: without Spring's default send timer
+        // (`template.micrometer-enabled: false`), what the timer costs.
+        if std::env::var("BENCH_TEMPLATE_TIMER").as_deref() == Ok("false") {
+            config = config.override_value("kafka.template.micrometer-enabled", "false");
+        }
         for (key, value) in args.producer_properties()? {
             config = config.override_value(format!("kafka.properties[{key}]"), value);
         }

@@ -38,11 +38,15 @@ async fn a_template_without_observation_times_its_sends_as_springs() {
         .config(config)
         .build()
         .expect("template");
+    // Each send is timed within the time its `send` took.
+    let mut waited = Duration::ZERO;
     for i in 0..7 {
+        let started = std::time::Instant::now();
         template
             .send(ProducerRecord::new(topic.clone(), format!("order-{i}")))
             .await
             .expect("delivered");
+        waited += started.elapsed();
     }
     // Larger than max.request.size: refused, as Java refuses it with a
     // RecordTooLargeException.
@@ -60,18 +64,20 @@ async fn a_template_without_observation_times_its_sends_as_springs() {
     let landed = kafka.read_all(&topic, 7);
     assert_eq!(landed.len(), 7);
     let text = handle.render();
-    let count = |tags: &str| {
+    let value = |series: &str, tags: &str| {
         text.lines()
-            .find_map(|line| {
-                line.strip_prefix(&format!("spring_kafka_template_seconds_count{{{tags}}} "))
-            })
-            .unwrap_or_else(|| panic!("{tags} in {text}"))
-            .parse::<u64>()
-            .expect("a count")
+            .find_map(|line| line.strip_prefix(&format!("{series}{{{tags}}} ")))
+            .unwrap_or_else(|| panic!("{series} {tags} in {text}"))
+            .parse::<f64>()
+            .expect("a number")
     };
-    assert_eq!(
-        count(r#"exception="none",name="kafkaTemplate",result="success""#),
-        landed.len() as u64
+    let count = |tags: &str| value("spring_kafka_template_seconds_count", tags) as u64;
+    const SUCCESS: &str = r#"exception="none",name="kafkaTemplate",result="success""#;
+    assert_eq!(count(SUCCESS), landed.len() as u64);
+    let timed = value("spring_kafka_template_seconds_sum", SUCCESS);
+    assert!(
+        timed > 0.0 && timed <= waited.as_secs_f64(),
+        "the sends took {waited:?} in all, the timer says {timed} s"
     );
     assert_eq!(
         count(r#"exception="RecordTooLargeException",name="kafkaTemplate",result="failure""#),
