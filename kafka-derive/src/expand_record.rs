@@ -54,6 +54,7 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
     };
     let record_key = record_key(cont, fields, &p);
     let key_bytes = key_bytes(cont, fields, &p);
+    let write_key = write_key(cont, fields, &p);
     let headers = headers(cont, fields, &p);
     let timestamp = timestamp(&record_type, fields, &p);
     quote! {
@@ -97,6 +98,8 @@ pub fn expand(cont: &Container, rt: &TokenStream) -> TokenStream {
             > {
                 #key_bytes
             }
+
+            #write_key
 
             fn headers(&self) -> ::std::vec::Vec<#p::Header> {
                 #headers
@@ -156,6 +159,28 @@ fn record_key(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStrea
             fields: &[#(#names),*],
             encoding: #encoding,
         })
+    }
+}
+
+/// `write_key` for a key written by `KafkaBytes` (straight into the
+/// buffer); other keys keep the trait's default, through `key_bytes`.
+fn write_key(cont: &Container, fields: &[Field], p: &TokenStream) -> TokenStream {
+    match (key_format(cont), key_fields(fields).as_slice()) {
+        (KeyFormat::Native, [key, ..]) => {
+            let (ty, member) = (key.ty, key.member);
+            let write = quote_spanned! {ty.span()=>
+                <#ty as #p::KafkaBytes>::write_kafka_bytes(&self.#member, out)
+            };
+            quote! {
+                fn write_key(
+                    &self,
+                    out: &mut ::std::vec::Vec<u8>,
+                ) -> ::core::result::Result<bool, #p::SerializationError> {
+                    ::core::result::Result::Ok(#write)
+                }
+            }
+        }
+        _ => TokenStream::new(),
     }
 }
 

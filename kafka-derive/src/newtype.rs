@@ -116,6 +116,8 @@ pub fn expand_kafka_bytes(input: &DeriveInput) -> syn::Result<TokenStream> {
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let encoding = quote_spanned!(ty.span()=> <#ty as #p::KafkaBytes>::ENCODING);
     let bytes = quote_spanned!(ty.span()=> <#ty as #p::KafkaBytes>::kafka_bytes(&self.#member));
+    let write =
+        quote_spanned!(ty.span()=> <#ty as #p::KafkaBytes>::write_kafka_bytes(&self.#member, out));
     Ok(quote! {
         #[automatically_derived]
         impl #impl_generics #p::KafkaBytes for #ident #ty_generics #where_clause {
@@ -123,6 +125,10 @@ pub fn expand_kafka_bytes(input: &DeriveInput) -> syn::Result<TokenStream> {
 
             fn kafka_bytes(&self) -> ::core::option::Option<::std::vec::Vec<u8>> {
                 #bytes
+            }
+
+            fn write_kafka_bytes(&self, out: &mut ::std::vec::Vec<u8>) -> bool {
+                #write
             }
         }
     })

@@ -274,6 +274,46 @@ fn keyless_and_null_keys() {
     );
 }
 
+/// `write_key` appends what `key_bytes` returns, or nothing for no key.
+fn writes_its_key<R: KafkaRecord>(record: &R) {
+    let mut out = b"kept".to_vec();
+    let keyed = record.write_key(&mut out).unwrap();
+    match record.key_bytes().unwrap() {
+        Some(key) => {
+            assert!(keyed);
+            assert_eq!(out, [&b"kept"[..], &key].concat());
+        }
+        None => {
+            assert!(!keyed);
+            assert_eq!(out, b"kept");
+        }
+    }
+}
+
+#[test]
+fn write_key_writes_the_key_bytes_for_every_kind_of_key() {
+    writes_its_key(&sample_order(1));
+    writes_its_key(&payment());
+    writes_its_key(&OptionalJsonKey { id: None });
+    writes_its_key(&OptionalJsonKey {
+        id: Some("a".into()),
+    });
+    writes_its_key(&ShipmentJsonKey {
+        warehouse_id: "w1".into(),
+        parcel: 7,
+        weight_grams: 10,
+    });
+    writes_its_key(&ShipmentStringKey {
+        warehouse_id: "w1".into(),
+        parcel: 7,
+    });
+    writes_its_key(&Keyless { text: "x".into() });
+    writes_its_key(&OptionalKey { id: None });
+    writes_its_key(&OptionalKey {
+        id: Some(uuid::Uuid::from_u128(1)),
+    });
+}
+
 #[test]
 fn to_producer_record_assembles_everything() {
     let order = sample_order(1);
@@ -389,6 +429,13 @@ mod record_keys {
         );
         assert_eq!(MaybeKeyed { id: None }.key_bytes().unwrap(), None);
         assert_eq!(Tagged(7i32).kafka_bytes(), Some(vec![0, 0, 0, 7]));
+        // The derived newtypes write their field's bytes as they return them.
+        super::writes_its_key(&payment);
+        super::writes_its_key(&keyed);
+        super::writes_its_key(&MaybeKeyed { id: None });
+        let mut out = Vec::new();
+        assert!(Tagged(7i32).write_kafka_bytes(&mut out));
+        assert_eq!(out, [0, 0, 0, 7]);
     }
 
     #[test]

@@ -75,6 +75,31 @@ pub trait KafkaBytes {
 
     /// The bytes, or `None` for a null key or header value.
     fn kafka_bytes(&self) -> Option<Vec<u8>>;
+
+    /// Appends the bytes to `out` and returns `true`, or returns `false` for
+    /// a null (leaving `out` as it was): the bytes of
+    /// [`kafka_bytes`](Self::kafka_bytes) without an allocation of their own,
+    /// for a key written into a buffer reused from record to record. The
+    /// default copies what `kafka_bytes` returns; the built-in types write
+    /// straight into `out`.
+    ///
+    /// ```
+    /// use kafka_record::KafkaBytes;
+    /// let mut out = b"prefix:".to_vec();
+    /// assert!("order-1".write_kafka_bytes(&mut out));
+    /// assert_eq!(out, b"prefix:order-1");
+    /// assert!(!None::<i64>.write_kafka_bytes(&mut out));
+    /// assert_eq!(out, b"prefix:order-1");
+    /// ```
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        match self.kafka_bytes() {
+            Some(bytes) => {
+                out.extend_from_slice(&bytes);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// How a record's key is written, in the terms of the Java serializer that
@@ -134,6 +159,10 @@ impl<T: KafkaBytes + ?Sized> KafkaBytes for &T {
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         (**self).kafka_bytes()
     }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        (**self).write_kafka_bytes(out)
+    }
 }
 
 /// Implements [`KafkaBytes`] for a smart pointer as for what it points to
@@ -145,6 +174,10 @@ macro_rules! pointer {
 
             fn kafka_bytes(&self) -> Option<Vec<u8>> {
                 (**self).kafka_bytes()
+            }
+
+            fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+                (**self).write_kafka_bytes(out)
             }
         }
     )*};
@@ -158,6 +191,11 @@ impl<T: KafkaBytes> KafkaBytes for Option<T> {
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         self.as_ref().and_then(T::kafka_bytes)
     }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        self.as_ref()
+            .is_some_and(|value| value.write_kafka_bytes(out))
+    }
 }
 
 impl KafkaBytes for str {
@@ -165,6 +203,11 @@ impl KafkaBytes for str {
 
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.as_bytes().to_vec())
+    }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(self.as_bytes());
+        true
     }
 }
 
@@ -174,6 +217,11 @@ impl KafkaBytes for String {
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.as_bytes().to_vec())
     }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(self.as_bytes());
+        true
+    }
 }
 
 impl KafkaBytes for Vec<u8> {
@@ -181,6 +229,11 @@ impl KafkaBytes for Vec<u8> {
 
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.clone())
+    }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(&self[..]);
+        true
     }
 }
 
@@ -190,6 +243,11 @@ impl<const N: usize> KafkaBytes for [u8; N] {
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.to_vec())
     }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(&self[..]);
+        true
+    }
 }
 
 impl KafkaBytes for Bytes {
@@ -197,6 +255,11 @@ impl KafkaBytes for Bytes {
 
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.to_vec())
+    }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(&self[..]);
+        true
     }
 }
 
@@ -206,6 +269,11 @@ impl KafkaBytes for bool {
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(vec![u8::from(*self)])
     }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        out.push(u8::from(*self));
+        true
+    }
 }
 
 impl KafkaBytes for Uuid {
@@ -213,6 +281,12 @@ impl KafkaBytes for Uuid {
 
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         Some(self.hyphenated().to_string().into_bytes())
+    }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        let mut text = Uuid::encode_buffer();
+        out.extend_from_slice(self.hyphenated().encode_lower(&mut text).as_bytes());
+        true
     }
 }
 
@@ -224,6 +298,11 @@ macro_rules! big_endian {
 
             fn kafka_bytes(&self) -> Option<Vec<u8>> {
                 Some(self.to_be_bytes().to_vec())
+            }
+
+            fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+                out.extend_from_slice(&self.to_be_bytes());
+                true
             }
         }
     )*};
@@ -239,6 +318,12 @@ impl KafkaBytes for f64 {
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
         let value = if self.is_nan() { f64::NAN } else { *self };
         Some(value.to_be_bytes().to_vec())
+    }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        let value = if self.is_nan() { f64::NAN } else { *self };
+        out.extend_from_slice(&value.to_be_bytes());
+        true
     }
 }
 
@@ -302,6 +387,46 @@ impl<T: KafkaTimestamp> KafkaTimestamp for Option<T> {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
+
+    /// `write_kafka_bytes` appends what `kafka_bytes` returns, or nothing.
+    fn writes_as_it_returns<T: KafkaBytes + ?Sized>(value: &T) {
+        let mut out = b"before".to_vec();
+        let written = value.write_kafka_bytes(&mut out);
+        match value.kafka_bytes() {
+            Some(bytes) => {
+                assert!(written);
+                assert_eq!(&out[..6], b"before");
+                assert_eq!(out[6..], bytes[..]);
+            }
+            None => {
+                assert!(!written);
+                assert_eq!(out, b"before");
+            }
+        }
+    }
+
+    #[test]
+    fn every_built_in_type_writes_the_bytes_it_returns() {
+        writes_as_it_returns("order-1");
+        writes_as_it_returns(&String::from("café"));
+        writes_as_it_returns(&vec![0_u8, 1, 255]);
+        writes_as_it_returns(&[7_u8; 4]);
+        writes_as_it_returns(&Bytes::from_static(b"raw"));
+        writes_as_it_returns(&true);
+        writes_as_it_returns(&false);
+        writes_as_it_returns(&Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef));
+        writes_as_it_returns(&-2_i16);
+        writes_as_it_returns(&258_i32);
+        writes_as_it_returns(&-1_i64);
+        writes_as_it_returns(&1.5_f32);
+        writes_as_it_returns(&f64::from_bits(0x7ff8_0000_0000_0001));
+        writes_as_it_returns(&Some(7_i64));
+        writes_as_it_returns(&None::<String>);
+        writes_as_it_returns(&Arc::<str>::from("shared"));
+        writes_as_it_returns(&Rc::new(3_i32));
+        writes_as_it_returns(&Box::new(Some("boxed")));
+        writes_as_it_returns(&&"borrowed");
+    }
 
     #[test]
     fn shared_pointers_are_keyed_as_what_they_point_to() {

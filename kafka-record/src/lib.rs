@@ -173,6 +173,22 @@ pub trait KafkaRecord {
     /// The key's bytes; `None` for a keyless record (or a `None` key field).
     fn key_bytes(&self) -> Result<Option<Vec<u8>>, SerializationError>;
 
+    /// Appends the key's bytes to `out` and returns `true`; `false` for a
+    /// keyless record (or a `None` key field), with `out` as it was. The
+    /// bytes of [`key_bytes`](Self::key_bytes), for a key written into a
+    /// buffer reused from record to record: derived records with a
+    /// `KafkaBytes` key write it there with no allocation of their own; the
+    /// default copies what `key_bytes` returns.
+    fn write_key(&self, out: &mut Vec<u8>) -> Result<bool, SerializationError> {
+        Ok(match self.key_bytes()? {
+            Some(key) => {
+                out.extend_from_slice(&key);
+                true
+            }
+            None => false,
+        })
+    }
+
     /// Static headers, then field headers in declaration order, then
     /// `__TypeId__` when declared.
     fn headers(&self) -> Vec<Header>;

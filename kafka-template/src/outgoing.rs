@@ -104,22 +104,23 @@ impl Outgoing<'_> {
 const MAX_KEPT: usize = 1 << 20;
 
 thread_local! {
-    /// The buffer a derived record's value is serialized into for a lent
-    /// send; taken out while in use (a send made while another is being
-    /// serialized, by a serializer or listener that sends, finds it empty
-    /// and grows its own).
-    static VALUE_BUFFER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    /// The buffers a derived record's key and value are serialized into for
+    /// a lent send; taken out while in use (a send made while another is
+    /// being serialized, by a serializer or listener that sends, finds them
+    /// empty and grows its own).
+    static BUFFERS: Cell<(Vec<u8>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
 }
 
-/// Runs `f` with this thread's value buffer, emptied, and keeps it for the
-/// next record (unless it grew past [`MAX_KEPT`]).
+/// Runs `f` with this thread's key and value buffers, emptied, and keeps
+/// them for the next record (unless one grew past [`MAX_KEPT`]).
 #[inline]
-pub(crate) fn with_value_buffer<T>(f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
-    let mut buffer = VALUE_BUFFER.take();
-    buffer.clear();
-    let result = f(&mut buffer);
-    if buffer.capacity() <= MAX_KEPT {
-        VALUE_BUFFER.set(buffer);
+pub(crate) fn with_buffers<T>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> T) -> T {
+    let (mut key, mut value) = BUFFERS.take();
+    key.clear();
+    value.clear();
+    let result = f(&mut key, &mut value);
+    if key.capacity() <= MAX_KEPT && value.capacity() <= MAX_KEPT {
+        BUFFERS.set((key, value));
     }
     result
 }
@@ -148,25 +149,30 @@ mod tests {
     }
 
     #[test]
-    fn the_buffer_comes_empty_even_to_a_send_made_while_serializing_another() {
-        let outer = with_value_buffer(|value| {
-            value.extend_from_slice(b"outer");
-            // A send while this one serializes gets a buffer of its own.
-            let inner = with_value_buffer(|value| {
-                assert!(value.is_empty());
+    fn buffers_come_empty_even_to_a_send_made_while_serializing_another() {
+        let outer = with_buffers(|key, value| {
+            key.extend_from_slice(b"outer-key");
+            value.extend_from_slice(b"outer-value");
+            // A send while this one serializes gets buffers of its own.
+            let inner = with_buffers(|key, value| {
+                assert!(key.is_empty() && value.is_empty());
                 value.extend_from_slice(b"inner");
                 value.clone()
             });
             assert_eq!(inner, b"inner");
-            value.clone()
+            (key.clone(), value.clone())
         });
-        assert_eq!(outer, b"outer");
-        with_value_buffer(|value| assert!(value.is_empty()));
+        assert_eq!(outer, (b"outer-key".to_vec(), b"outer-value".to_vec()));
+        with_buffers(|key, value| assert!(key.is_empty() && value.is_empty()));
     }
 
     #[test]
-    fn a_huge_value_does_not_stay_allocated() {
-        with_value_buffer(|value| value.resize(MAX_KEPT + 1, b'x'));
-        assert!(VALUE_BUFFER.take().capacity() <= MAX_KEPT);
+    fn a_huge_key_or_value_does_not_stay_allocated() {
+        with_buffers(|_, value| value.resize(MAX_KEPT + 1, b'x'));
+        let (key, value) = BUFFERS.take();
+        assert!(key.capacity() <= MAX_KEPT && value.capacity() <= MAX_KEPT);
+        with_buffers(|key, _| key.resize(MAX_KEPT + 1, b'x'));
+        let (key, value) = BUFFERS.take();
+        assert!(key.capacity() <= MAX_KEPT && value.capacity() <= MAX_KEPT);
     }
 }

@@ -25,7 +25,7 @@ use crate::interceptor::ProducerInterceptor;
 use crate::journal::{FailureJournal, JournalEntry, JournalError};
 use crate::listener::{LoggingProducerListener, ProducerListener};
 use crate::mock::{MockProducer, MockTransaction};
-use crate::outgoing::{LentRecord, Outgoing, with_value_buffer};
+use crate::outgoing::{LentRecord, Outgoing, with_buffers};
 use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
 use crate::record_type::{TypeIdHeader, is_template_key};
 use crate::registry::{RegistrySchemaIds, RegistrySetupError};
@@ -950,7 +950,7 @@ impl KafkaTemplate {
 
     /// Hands a derived record to `send` lent from this thread's buffers:
     /// its value and key serialized into them, borrowed with its route's
-    /// topic (no allocation for the topic, the key or the value; the
+    /// topic (no allocation for the topic, the value or a `KafkaBytes` key; the
     /// producer copies them into its batch). A key framing or a type id
     /// setting makes the record owned, as [`build_record`](Self::build_record)
     /// makes it. Errors as `build_record`'s.
@@ -981,12 +981,12 @@ impl KafkaTemplate {
                 .build_record(record)
                 .map(|record| send(Outgoing::Owned(record)));
         }
-        with_value_buffer(|value| {
+        with_buffers(|key, value| {
             // In `to_producer_record`'s order, so the first error is the same.
             let parts = record
                 .write_value(&route.framing, value)
-                .and_then(|()| Ok((record.key_bytes()?, record.timestamp_ms()?)));
-            let (key, timestamp) = match parts {
+                .and_then(|()| Ok((record.write_key(key)?, record.timestamp_ms()?)));
+            let (keyed, timestamp) = match parts {
                 Ok(parts) => parts,
                 Err(e) => {
                     let error = KafkaError::Serialization {
@@ -999,7 +999,7 @@ impl KafkaTemplate {
             };
             Ok(send(Outgoing::Lent(LentRecord {
                 topic: &route.topic,
-                key: key.as_deref(),
+                key: keyed.then_some(&key[..]),
                 value,
                 timestamp,
                 headers: record.headers(),
