@@ -689,15 +689,15 @@ impl KafkaProducer {
         // large, a metadata or buffer timeout, a bad or unauthorized topic, a
         // partition out of range, a failed authentication): the transaction
         // cannot commit without the record, so it becomes abortable. A send
-        // refused because there is no transaction, or after close, leaves
-        // the state as it is.
+        // refused because there is no transaction, or after close, or
+        // outside a transaction, leaves the state as it is.
         if let Some(txn) = &shared.txn
             && !matches!(
                 error,
                 KafkaError::ProducerClosed(_) | KafkaError::Transaction(_)
             )
         {
-            txn.fail(crate::transaction::TransactionError::SendFailed {
+            txn.fail_send(crate::transaction::TransactionError::SendFailed {
                 cause: Box::new(error.clone()),
             });
         }

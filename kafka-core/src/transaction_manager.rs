@@ -854,11 +854,31 @@ impl TxnShared {
         }
     }
 
+    /// A send refused before it was buffered, as Java's `doSend` hands it to
+    /// `maybeTransitionToErrorState`: [`fail`](Self::fail), for a send of a
+    /// transaction (in one, or in one that failed already). Outside one (not
+    /// begun, initializing, committing) the refusal is the send's alone:
+    /// the record's size is checked before the transaction's state, and a
+    /// record too large must not fail an `init_transactions` or a commit
+    /// in flight.
+    pub fn fail_send(&self, error: TransactionError) {
+        let inner = lock(&self.inner);
+        if matches!(
+            inner.state,
+            TxnState::InTransaction | TxnState::AbortableError
+        ) {
+            self.fail_locked(inner, error);
+        }
+    }
+
     /// An error outside an operation (a send of the transaction failed):
     /// fatal ones end the producer, others make the transaction abort-only.
     /// A pending operation other than an abort fails with it.
     pub fn fail(&self, error: TransactionError) {
-        let mut inner = lock(&self.inner);
+        self.fail_locked(lock(&self.inner), error);
+    }
+
+    fn fail_locked(&self, mut inner: std::sync::MutexGuard<'_, TxnInner>, error: TransactionError) {
         if inner.state == TxnState::Aborting && !error.is_fatal() {
             return;
         }

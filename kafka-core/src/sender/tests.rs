@@ -2810,6 +2810,77 @@ async fn a_record_too_large_is_refused_as_such_whatever_the_transactions_state()
     .await;
 }
 
+/// Waits until the coordinator's log has a line starting with `prefix`.
+async fn logged(fake: &Fake, prefix: &str) {
+    while !txn_log(fake).iter().any(|l| l.starts_with(prefix)) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_refused_while_a_commit_or_init_is_in_flight_leaves_it_alone() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        // Retried after a backoff long enough to send meanwhile.
+        let producer = Arc::new(producer(
+            &fake,
+            &[
+                TX,
+                ("max.request.size", "1000"),
+                ("retry.backoff.ms", "300"),
+                ("retry.backoff.max.ms", "300"),
+            ],
+        ));
+        let too_large = || ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0);
+
+        // init_transactions in flight: the coordinator is loading.
+        fake.set(|s| {
+            s.txn_faults
+                .extend([ErrorCode::NONE, ErrorCode::COORDINATOR_LOAD_IN_PROGRESS])
+        });
+        let init = tokio::spawn({
+            let producer = producer.clone();
+            async move { producer.init_transactions().await }
+        });
+        logged(&fake, "InitProducerId").await;
+        let refused = producer.send(too_large()).await.expect_err("too large");
+        assert!(
+            matches!(refused.error(), KafkaError::RecordTooLarge { .. }),
+            "{refused:?}"
+        );
+        init.await
+            .expect("joined")
+            .expect("init is not failed by the refusal");
+
+        // A commit in flight: the coordinator answers CONCURRENT_TRANSACTIONS once.
+        producer.begin_transaction().expect("begin");
+        producer
+            .send(ProducerRecord::new(TOPIC, "a").with_partition(0))
+            .await
+            .expect("accepted")
+            .await
+            .expect("delivered");
+        fake.set(|s| s.txn_faults.push_back(ErrorCode::CONCURRENT_TRANSACTIONS));
+        let commit = tokio::spawn({
+            let producer = producer.clone();
+            async move { producer.commit_transaction().await }
+        });
+        logged(&fake, "EndTxn commit").await;
+        let refused = producer.send(too_large()).await.expect_err("too large");
+        assert!(
+            matches!(refused.error(), KafkaError::RecordTooLarge { .. }),
+            "{refused:?}"
+        );
+        commit
+            .await
+            .expect("joined")
+            .expect("the commit is not failed by the refusal");
+        assert_eq!(fake.log(0), vec!["a".to_owned()]);
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_refused_inside_a_transaction_makes_it_abortable() {
     within(async {
