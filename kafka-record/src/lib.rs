@@ -206,6 +206,11 @@ pub trait KafkaRecord {
     ) -> Result<(), SerializationError>;
 
     /// The whole record for `topic` (already resolved), ready for the producer.
+    ///
+    /// Made of the methods above. A `KafkaTemplate` sending a record it does
+    /// not keep builds it from them without calling this (the value and key
+    /// written into buffers it reuses): an implementation of your own
+    /// changes those methods, not this one.
     fn to_producer_record(
         &self,
         topic: &str,

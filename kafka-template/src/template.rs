@@ -741,10 +741,13 @@ impl KafkaTemplate {
 
     /// Appends a record and runs `callback` with the outcome once the broker
     /// acknowledged it or it failed for good (Spring's
-    /// `send(..).whenComplete(..)`). The fastest way to send many records: no
-    /// future per record, and nothing kept per record in flight (the
+    /// `send(..).whenComplete(..)`). A fast way to send many records: no
+    /// reply channel per record, and nothing kept per record in flight (the
     /// [`SendResult`]'s record, equal to the one sent, is decoded from the
-    /// producer's batch when first read). The callback runs on the producer's
+    /// producer's batch when first read); the plain call
+    /// [`try_enqueue_with_callback`](Self::try_enqueue_with_callback), which
+    /// also lends a derived record rather than building one, is the fastest.
+    /// The callback runs on the producer's
     /// sender task (after the listener and interceptors have heard): keep it
     /// short.
     ///

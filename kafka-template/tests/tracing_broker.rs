@@ -18,17 +18,33 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 
 use config_common::load_yaml;
-use kafka_template::KafkaTemplate;
 use kafka_template::core::ProducerRecord;
+use kafka_template::{KafkaRecord, KafkaTemplate};
 use kafka_testkit::{ConsumedRecord, Kafka};
+
+/// A derived record, which the template lends to the producer (no
+/// `ProducerRecord` made), with an upstream's `traceparent` of its own.
+#[derive(serde::Serialize, KafkaRecord)]
+#[kafka(topic = "${app.topics.traced}", format = "json")]
+struct Forwarded {
+    #[kafka(key)]
+    id: String,
+    #[kafka(header = "traceparent")]
+    upstream: String,
+}
 
 /// A template of the broker with these lines under `kafka.template:`, and a
 /// linger long enough that nothing goes out before `flush`.
 fn template(template_lines: &str) -> KafkaTemplate {
+    template_of("tpl-traced-unused", template_lines)
+}
+
+/// [`template`] with `topic` as `app.topics.traced`, [`Forwarded`]'s topic.
+fn template_of(topic: &str, template_lines: &str) -> KafkaTemplate {
     let (_dir, config) = load_yaml(
         &format!(
-            "kafka:\n  bootstrap-servers: {}\n  client-id: traced-orders\n  producer:\n    \
-             linger: 60s\n  template:\n{template_lines}",
+            "app:\n  topics:\n    traced: {topic}\nkafka:\n  bootstrap-servers: {}\n  \
+             client-id: traced-orders\n  producer:\n    linger: 60s\n  template:\n{template_lines}",
             Kafka::get().bootstrap()
         ),
         &[],
@@ -80,7 +96,7 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
     );
     let kafka = Kafka::get();
     let topic = kafka.create_topic("tpl-traced", 2, 1);
-    let observed = template("    observation-enabled: true\n");
+    let observed = template_of(&topic, "    observation-enabled: true\n");
     let plain = template("    observation-enabled: false\n");
     let silent = template("    trace-propagation-enabled: false\n");
     let sends = |name: &str| format!("send {topic}").eq(name);
@@ -144,6 +160,25 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
             .await
             .expect("buffered"),
     );
+    // Derived records, lent to the producer: their own `traceparent` is
+    // replaced by the send span's, as a forwarded record's is.
+    let upstream = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let derived = |id: &str| Forwarded {
+        id: id.into(),
+        upstream: upstream.into(),
+    };
+    drop(
+        observed
+            .enqueue(&derived("derived-by-future"))
+            .instrument(checkout.clone())
+            .await
+            .expect("buffered"),
+    );
+    if let Err(pending) = checkout
+        .in_scope(|| observed.try_enqueue_with_callback(&derived("derived-by-plain-call"), drop))
+    {
+        pending.await.expect("buffered");
+    }
     for (template, key) in [(&plain, "caller-span"), (&silent, "silent")] {
         drop(
             template
@@ -170,9 +205,31 @@ async fn consumers_see_the_producer_spans_trace_and_span_ids() {
     drop(checkout);
 
     let spans = finished();
-    assert_eq!(spans.len(), 3, "one span per observed send: {spans:#?}");
-    let records = kafka.read_all(&topic, 6);
-    assert_eq!(records.len(), 6, "{records:?}");
+    assert_eq!(spans.len(), 5, "one span per observed send: {spans:#?}");
+    let records = kafka.read_all(&topic, 8);
+    assert_eq!(records.len(), 8, "{records:?}");
+    for key in ["derived-by-future", "derived-by-plain-call"] {
+        let record = records
+            .iter()
+            .find(|r| r.key_str().as_deref() == Some(key))
+            .expect("the record landed");
+        let span = spans
+            .iter()
+            .find(|span| landed_at(span) == Some((record.partition.to_string(), record.offset)))
+            .expect("a span with the record's partition and offset");
+        let traceparents: Vec<_> = record
+            .headers
+            .iter()
+            .filter(|(name, _)| name == "traceparent")
+            .collect();
+        assert_eq!(traceparents.len(), 1, "{key}: {:?}", record.headers);
+        assert_eq!(
+            traceparent_of(record),
+            Some(w3c(&span.span_context)),
+            "{key}: the consumer continues the producer span"
+        );
+        assert_eq!(span.parent_span_id, checkout_context.span_id(), "{key}");
+    }
     for (key, metadata) in [
         ("by-callback", &by_callback),
         ("by-future", &by_future),

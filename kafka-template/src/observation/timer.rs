@@ -81,7 +81,9 @@ struct TopicTimers {
 }
 
 /// The clock of the send timers: the CPU's time-stamp counter where it is
-/// invariant (calibrated against the monotonic clock once per process),
+/// invariant (calibrated against the monotonic clock once per process, when
+/// the first template with timers is built: a busy loop of a millisecond or
+/// so, at most 200 ms),
 /// else the monotonic clock. Read twice a send: `clock_gettime` took about
 /// a tenth of a template's time per record (perf, 100-byte records), the
 /// counter a third of that. `quanta` is the clock `metrics`' own exporters
@@ -113,6 +115,8 @@ impl SendTimers {
             metrics::Unit::Seconds,
             "KafkaTemplate Timer: the time from a send to its outcome"
         );
+        // Calibrated now, with the template, not in its first send.
+        LazyLock::force(&CLOCK);
         let template_name: Arc<str> = template_name.into();
         SendTimers {
             template: (!observed).then(|| {
