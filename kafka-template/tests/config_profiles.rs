@@ -716,6 +716,25 @@ kafka.client-id: on-nomad
         load(&vars, &[("spring.main.cloud-platform", "mainframe")]),
         on("on-none")
     );
+    // Spring's isEnforced compares the enum's name, case aside: a dashed
+    // name enforces nothing, so (set, and so not detected) none is active;
+    // so does a value set blank.
+    assert_eq!(
+        load(&[], &[("spring.main.cloud-platform", "HEROKU")]),
+        on("on-heroku")
+    );
+    assert_eq!(
+        load(&[], &[("spring.main.cloud-platform", "cloud-foundry")]),
+        on("on-none")
+    );
+    assert_eq!(
+        load(&vars, &[("spring.main.cloud-platform", "")]),
+        on("on-none")
+    );
+    assert_eq!(
+        load(&[("SPRING_MAIN_CLOUDPLATFORM", "")], &[]),
+        on("on-none")
+    );
     // A placeholder in an override or the variable is resolved from the
     // environment.
     assert_eq!(
@@ -778,6 +797,12 @@ fn the_cloud_platform_named_in_the_file_activates_its_documents() {
     // platform is detected, as in Spring.
     assert_eq!(
         load(&[("PLATFORM", "mainframe"), ("NOMAD_ALLOC_ID", "a1")]).lookup("kafka.client-id"),
+        Some("on-nomad")
+    );
+    // Nor does a name Spring's isEnforced does not match exactly (case
+    // aside): `he-roku` is not `heroku`.
+    assert_eq!(
+        load(&[("PLATFORM", "he-roku"), ("NOMAD_ALLOC_ID", "a1")]).lookup("kafka.client-id"),
         Some("on-nomad")
     );
 }

@@ -956,7 +956,7 @@ fn file_cloud_platform(
         .flat_map(|d| &d.values)
         .rfind(|v| v.key.path == key)?;
     let wanted = resolve_from_env(&value.value, env);
-    let named = CloudPlatform::named(wanted.trim());
+    let named = CloudPlatform::enforced(wanted.trim());
     if named.is_none() {
         tracing::warn!(
             key = %value.written,
@@ -1281,19 +1281,23 @@ impl PlatformSetting {
         env: &BTreeMap<String, String>,
     ) -> Option<PlatformSetting> {
         let key = parse_dotted("spring.main.cloud-platform").path;
+        // Set blank, it is set: Spring's environment has the property then
+        // (so it detects nothing) and it enforces no platform.
         let setting = |values: &[RawValue]| {
             values
                 .iter()
-                .rfind(|v| v.key.path == key && !v.value.trim().is_empty())
+                .rfind(|v| v.key.path == key)
                 .map(|v| PlatformSetting {
                     value: resolve_from_env(&v.value, env),
                     set_in: format!("{} ({})", v.written, v.origin),
                 })
         };
         setting(overrides).or_else(|| setting(json)).or_else(|| {
-            first_env_var(env, &CloudPlatform::VARS).map(|(var, value)| PlatformSetting {
-                value: resolve_from_env(value, env),
-                set_in: var.to_owned(),
+            CloudPlatform::VARS.iter().find_map(|var| {
+                env.get(*var).map(|value| PlatformSetting {
+                    value: resolve_from_env(value, env),
+                    set_in: (*var).to_owned(),
+                })
             })
         })
     }
@@ -1326,8 +1330,20 @@ impl CloudPlatform {
         (CloudPlatform::AwsEcs, "aws_ecs"),
     ];
 
-    /// The platform a value names, as Spring binds an enum leniently
-    /// (`kubernetes`, `KUBERNETES`, `cloud-foundry`, `CloudFoundry`).
+    /// The platform `spring.main.cloud-platform` enforces: Spring's
+    /// `CloudPlatform.isEnforced` compares the value with the enum's name,
+    /// ignoring case only (`kubernetes`, `CLOUD_FOUNDRY`; not `cloud-foundry`,
+    /// which enforces none).
+    fn enforced(text: &str) -> Option<CloudPlatform> {
+        Self::ALL
+            .iter()
+            .find(|(_, name)| name.eq_ignore_ascii_case(text))
+            .map(|(platform, _)| *platform)
+    }
+
+    /// The platform a `spring.config.activate.on-cloud-platform` value names,
+    /// as Spring binds an enum leniently (`kubernetes`, `KUBERNETES`,
+    /// `cloud-foundry`, `CloudFoundry`).
     fn named(text: &str) -> Option<CloudPlatform> {
         let squeeze = |s: &str| {
             s.chars()
@@ -1370,7 +1386,7 @@ impl CloudPlatform {
     /// says so.
     fn active(setting: Option<&PlatformSetting>, env: &BTreeMap<String, String>) -> CloudPlatform {
         if let Some(setting) = setting {
-            return Self::named(setting.value.trim()).unwrap_or_else(|| {
+            return Self::enforced(setting.value.trim()).unwrap_or_else(|| {
                 tracing::warn!(
                     value = %setting.value,
                     "{} names no cloud platform Spring Boot knows ({}): no platform is active",
