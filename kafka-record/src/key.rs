@@ -64,7 +64,7 @@ use super::error::TimestampError;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be written as a Kafka key or header value",
     label = "no built-in Kafka serializer for this type",
-    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8; N], Bytes, one of them in a Box, Rc or Arc (Arc<str>), or an Option of one (None is null), written as Java's built-in serializers write them",
+    note = "key and header fields may be String, str, i16, i32, i64, f32, f64, bool, Uuid, Vec<u8>, [u8], [u8; N], Bytes, one of them in a Box, Rc or Arc (Arc<str>, Arc<[u8]>), or an Option of one (None is null), written as Java's built-in serializers write them",
     note = "a newtype over one of them (`struct PaymentId(String)`) can `#[derive(KafkaBytes)]`; another type of your own can implement `KafkaBytes`",
     note = "a key of another type can use a format set on the struct: #[kafka(key_format = \"json\")] (serde_json) or #[kafka(key_format = \"string\")] (Display)"
 )]
@@ -220,6 +220,21 @@ impl KafkaBytes for String {
 
     fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
         out.extend_from_slice(self.as_bytes());
+        true
+    }
+}
+
+/// Java's `ByteArraySerializer`: the bytes as they are (so `Arc<[u8]>` and
+/// `Box<[u8]>` keys too).
+impl KafkaBytes for [u8] {
+    const ENCODING: KeyEncoding = KeyEncoding::ByteArray;
+
+    fn kafka_bytes(&self) -> Option<Vec<u8>> {
+        Some(self.to_vec())
+    }
+
+    fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
+        out.extend_from_slice(self);
         true
     }
 }
@@ -426,6 +441,13 @@ mod tests {
         writes_as_it_returns(&Rc::new(3_i32));
         writes_as_it_returns(&Box::new(Some("boxed")));
         writes_as_it_returns(&&"borrowed");
+        writes_as_it_returns(&b"slice"[..]);
+        writes_as_it_returns(&Arc::<[u8]>::from(&b"shared bytes"[..]));
+        assert_eq!(<Arc<[u8]>>::ENCODING, KeyEncoding::ByteArray);
+        assert_eq!(
+            Box::<[u8]>::from(&[1_u8, 2][..]).kafka_bytes(),
+            Some(vec![1, 2])
+        );
     }
 
     #[test]
