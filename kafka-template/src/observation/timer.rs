@@ -143,24 +143,33 @@ impl TopicTimers {
 
     /// Runs `f` with the timers `id` names, if they are alive.
     fn with<T>(id: u64, f: impl FnOnce(&TopicTimers) -> T) -> Option<T> {
-        KNOWN.with(|known| {
-            if let Some(timers) = known.borrow().get(&id) {
-                return Some(f(timers));
-            }
-            let timers = LIVE
-                .lock()
+        let live = || {
+            LIVE.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .get(&id)
-                .and_then(Weak::upgrade)?;
-            let result = f(&timers);
+                .and_then(Weak::upgrade)
+        };
+        let mut f = Some(f);
+        let kept = KNOWN.try_with(|known| {
+            if let Some(timers) = known.borrow().get(&id) {
+                return f.take().map(|f| f(timers));
+            }
+            let timers = live()?;
+            let result = f.take().map(|f| f(&timers));
             // (Not kept when met while this thread records into other
             // timers: a recorder that sends through a template.)
             if let Ok(mut known) = known.try_borrow_mut() {
                 known.retain(|_, kept| !kept.retired.load(Ordering::Relaxed));
                 known.insert(id, timers);
             }
-            Some(result)
-        })
+            result
+        });
+        match (kept, f) {
+            (Ok(result), _) => result,
+            // A thread ending, its own gone: looked up, not kept.
+            (Err(_), Some(f)) => live().map(|timers| f(&timers)),
+            (Err(_), None) => None,
+        }
     }
 }
 
