@@ -328,18 +328,21 @@ big_endian!(i16 => Short, i32 => Integer, i64 => Long, f32 => Float);
 impl KafkaBytes for f64 {
     const ENCODING: KeyEncoding = KeyEncoding::Double;
 
-    /// Java's `DoubleSerializer` writes `doubleToLongBits`, which folds every
-    /// NaN into one; a NaN with other bits would land elsewhere.
     fn kafka_bytes(&self) -> Option<Vec<u8>> {
-        let value = if self.is_nan() { f64::NAN } else { *self };
-        Some(value.to_be_bytes().to_vec())
+        Some(java_double_bits(*self).to_vec())
     }
 
     fn write_kafka_bytes(&self, out: &mut Vec<u8>) -> bool {
-        let value = if self.is_nan() { f64::NAN } else { *self };
-        out.extend_from_slice(&value.to_be_bytes());
+        out.extend_from_slice(&java_double_bits(*self));
         true
     }
+}
+
+/// Java's `DoubleSerializer` writes `doubleToLongBits`, which folds every
+/// NaN into one; a NaN with other bits would land elsewhere.
+fn java_double_bits(value: f64) -> [u8; 8] {
+    let value = if value.is_nan() { f64::NAN } else { value };
+    value.to_be_bytes()
 }
 
 /// A field usable as the record's Kafka timestamp: milliseconds since the Unix

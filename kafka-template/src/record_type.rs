@@ -318,6 +318,17 @@ pub(crate) struct TypeRoute {
     pub key_frame: Option<KeyFrame>,
 }
 
+impl TypeRoute {
+    /// Whether records go out as their type declares them: no key framing
+    /// and no type id setting to apply.
+    #[inline]
+    pub(crate) fn as_declared(&self) -> bool {
+        self.key_frame.is_none()
+            && self.type_id_header == TypeIdHeader::AsDeclared
+            && self.key_type_id_header == TypeIdHeader::AsDeclared
+    }
+}
+
 /// Why a route could not be made: the error, and the topic it is about (the
 /// declared spec when it did not resolve).
 pub(crate) struct RouteFailure {

@@ -26,8 +26,8 @@ use crate::journal::{FailureJournal, JournalEntry, JournalError};
 use crate::listener::{LoggingProducerListener, ProducerListener};
 use crate::mock::{MockProducer, MockTransaction};
 use crate::outgoing::{LentRecord, Outgoing, with_buffers};
+use crate::record_type::is_template_key;
 use crate::record_type::{RecordTypeError, Routing, SerializerLines, TypeRoute};
-use crate::record_type::{TypeIdHeader, is_template_key};
 use crate::registry::{RegistrySchemaIds, RegistrySetupError};
 use crate::transaction::{Transaction, TransactionPool};
 use kafka_schema_registry::SchemaRegistryClient;
@@ -888,67 +888,79 @@ impl KafkaTemplate {
         &self,
         record: &R,
     ) -> Result<ProducerRecord, SendError> {
-        // Errors are told to the listener where they arise, so the record
-        // is returned as built: mapping the `Result` afterwards would move
-        // (copy) it once more, on every send.
-        let failed = |error: KafkaError| {
-            self.inner.observers.heard_refusal(None, &error);
-            SendError::without_record(error)
-        };
-        let build = |route: &TypeRoute| {
-            let built = record
-                .to_producer_record(&route.topic, &route.framing)
-                .map_err(|e| {
-                    failed(KafkaError::Serialization {
-                        topic: route.topic.to_string(),
-                        message: e.to_string(),
-                    })
-                });
-            // Without a key framing or a type id setting (the usual case)
-            // the result is returned as it came: taking the record out of it
-            // and putting it back would copy it twice more.
-            if route.key_frame.is_none()
-                && route.type_id_header == TypeIdHeader::AsDeclared
-                && route.key_type_id_header == TypeIdHeader::AsDeclared
-            {
-                return built;
-            }
-            let mut built = built?;
-            route
-                .type_id_header
-                .apply(kafka_record::TYPE_ID_HEADER, &mut built.headers);
-            route
-                .key_type_id_header
-                .apply(kafka_record::KEY_TYPE_ID_HEADER, &mut built.headers);
-            let Some(frame) = &route.key_frame else {
-                return Ok(built);
-            };
-            if let Some(key) = &built.key {
-                match frame.frame(key) {
-                    Some(framed) => built.key = Some(framed),
-                    None => {
-                        return Err(failed(KafkaError::Serialization {
-                            topic: route.topic.to_string(),
-                            message: format!(
-                                "the key of `{}` is not {} as {} writes it",
-                                R::record_type_name(),
-                                frame.encoding.describe(),
-                                frame.format.class()
-                            ),
-                        }));
-                    }
-                }
-            }
-            Ok(built)
-        };
-        // The per-record path: a registered type's route, borrowed.
+        self.with_route::<R, _>(|route| self.build_with(record, route))
+    }
+
+    /// Runs `f` with `R`'s route: on the per-record path a registered
+    /// type's, borrowed. An error making the route is told to the listener.
+    #[inline]
+    fn with_route<R: KafkaRecord + 'static, T>(
+        &self,
+        f: impl FnOnce(&TypeRoute) -> Result<T, SendError>,
+    ) -> Result<T, SendError> {
         match self.inner.registered.get(&TypeId::of::<R>()) {
-            Some(route) => build(route),
+            Some(route) => f(route),
             None => match self.route_for::<R>() {
-                Ok(route) => build(&route),
-                Err(error) => Err(failed(error)),
+                Ok(route) => f(&route),
+                Err(error) => Err(self.refused_unbuilt(error)),
             },
         }
+    }
+
+    /// A derived record that could not be built: the listener hears of it
+    /// (where it arises, so a record built is returned as it came: mapping
+    /// the `Result` afterwards would move, copy, it once more per send).
+    #[cold]
+    fn refused_unbuilt(&self, error: KafkaError) -> SendError {
+        self.inner.observers.heard_refusal(None, &error);
+        SendError::without_record(error)
+    }
+
+    /// [`build_record`](Self::build_record) with its route.
+    fn build_with<R: KafkaRecord>(
+        &self,
+        record: &R,
+        route: &TypeRoute,
+    ) -> Result<ProducerRecord, SendError> {
+        let failed = |message: String| {
+            self.refused_unbuilt(KafkaError::Serialization {
+                topic: route.topic.to_string(),
+                message,
+            })
+        };
+        let built = record
+            .to_producer_record(&route.topic, &route.framing)
+            .map_err(|e| failed(e.to_string()));
+        // Without a key framing or a type id setting (the usual case) the
+        // result is returned as it came: taking the record out of it and
+        // putting it back would copy it twice more.
+        if route.as_declared() {
+            return built;
+        }
+        let mut built = built?;
+        route
+            .type_id_header
+            .apply(kafka_record::TYPE_ID_HEADER, &mut built.headers);
+        route
+            .key_type_id_header
+            .apply(kafka_record::KEY_TYPE_ID_HEADER, &mut built.headers);
+        let Some(frame) = &route.key_frame else {
+            return Ok(built);
+        };
+        if let Some(key) = &built.key {
+            match frame.frame(key) {
+                Some(framed) => built.key = Some(framed),
+                None => {
+                    return Err(failed(format!(
+                        "the key of `{}` is not {} as {} writes it",
+                        R::record_type_name(),
+                        frame.encoding.describe(),
+                        frame.format.class()
+                    )));
+                }
+            }
+        }
+        Ok(built)
     }
 
     /// Hands a derived record to `send` lent from this thread's buffers:
@@ -962,51 +974,31 @@ impl KafkaTemplate {
         record: &R,
         send: impl FnOnce(Outgoing<'_>) -> T,
     ) -> Result<T, SendError> {
-        let made;
-        let route: &TypeRoute = match self.inner.registered.get(&TypeId::of::<R>()) {
-            Some(route) => route,
-            None => match self.route_for::<R>() {
-                Ok(route) => {
-                    made = route;
-                    &made
-                }
-                Err(error) => {
-                    self.inner.observers.heard_refusal(None, &error);
-                    return Err(SendError::without_record(error));
-                }
-            },
-        };
-        if route.key_frame.is_some()
-            || route.type_id_header != TypeIdHeader::AsDeclared
-            || route.key_type_id_header != TypeIdHeader::AsDeclared
-        {
-            return self
-                .build_record(record)
-                .map(|record| send(Outgoing::Owned(record)));
-        }
-        with_buffers(|key, value| {
-            // In `to_producer_record`'s order, so the first error is the same.
-            let parts = record
-                .write_value(&route.framing, value)
-                .and_then(|()| Ok((record.write_key(key)?, record.timestamp_ms()?)));
-            let (keyed, timestamp) = match parts {
-                Ok(parts) => parts,
-                Err(e) => {
-                    let error = KafkaError::Serialization {
-                        topic: route.topic.to_string(),
-                        message: e.to_string(),
-                    };
-                    self.inner.observers.heard_refusal(None, &error);
-                    return Err(SendError::without_record(error));
-                }
-            };
-            Ok(send(Outgoing::Lent(LentRecord {
-                topic: &route.topic,
-                key: keyed.then_some(&key[..]),
-                value,
-                timestamp,
-                headers: record.headers(),
-            })))
+        self.with_route::<R, _>(|route| {
+            if !route.as_declared() {
+                return self
+                    .build_with(record, route)
+                    .map(|record| send(Outgoing::Owned(record)));
+            }
+            with_buffers(|key, value| {
+                // In `to_producer_record`'s order, so the first error is the same.
+                let (keyed, timestamp) = record
+                    .write_value(&route.framing, value)
+                    .and_then(|()| Ok((record.write_key(key)?, record.timestamp_ms()?)))
+                    .map_err(|e| {
+                        self.refused_unbuilt(KafkaError::Serialization {
+                            topic: route.topic.to_string(),
+                            message: e.to_string(),
+                        })
+                    })?;
+                Ok(send(Outgoing::Lent(LentRecord {
+                    topic: &route.topic,
+                    key: keyed.then_some(&key[..]),
+                    value,
+                    timestamp,
+                    headers: record.headers(),
+                })))
+            })
         })
     }
 

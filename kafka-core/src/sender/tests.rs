@@ -2812,9 +2812,8 @@ async fn a_record_too_large_is_refused_as_such_whatever_the_transactions_state()
 
 /// Waits until the coordinator's log has a line starting with `prefix`.
 async fn logged(fake: &Fake, prefix: &str) {
-    while !txn_log(fake).iter().any(|l| l.starts_with(prefix)) {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    fake.until(|s| s.txn_log.iter().any(|l| l.starts_with(prefix)))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
