@@ -36,6 +36,7 @@ mod producer;
 pub mod record;
 mod sender;
 mod telemetry;
+mod topic_name;
 pub mod transaction;
 mod transaction_manager;
 
@@ -72,6 +73,7 @@ pub use producer::{KafkaProducer, KafkaProducerBuilder};
 pub use protocol::{ApiKey, DecodeError, EncodeError, ErrorCode, ErrorInfo};
 pub use record::{Header, LazyRecord, ProducerRecord, RecordMetadata, RecordRef, SentRecord};
 pub use record_batch::{Compression, RecordBatchError};
+pub use topic_name::TopicName;
 pub use transaction::{
     ConsumerGroupMetadata, OffsetAndMetadata, TopicPartition, TransactionError, TransactionProtocol,
 };

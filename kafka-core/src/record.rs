@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::topic_name::TopicName;
+
 /// A record header: a key and an optional value, carried beside the key and value
 /// (origin, tracing context, type ids) without touching either.
 ///
@@ -257,8 +259,9 @@ impl<'a> RecordRef<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordMetadata {
-    /// The topic.
-    pub topic: String,
+    /// The topic, shared by the records of a batch (it reads and compares
+    /// as a `str`).
+    pub topic: TopicName,
     /// The partition the record was appended to.
     pub partition: i32,
     /// The record's offset in the partition; `None` when unknown (`acks=0`).
@@ -277,7 +280,7 @@ impl RecordMetadata {
     /// of `topic`-`partition`, as Java's `RecordMetadata` constructor takes it;
     /// for mocks and tests (the producer makes it from the broker's answer).
     pub fn new(
-        topic: impl Into<String>,
+        topic: impl Into<TopicName>,
         partition: i32,
         offset: Option<i64>,
         timestamp: i64,

@@ -10,6 +10,7 @@ use tokio::sync::SetOnce;
 
 use crate::error::{KafkaError, SendError};
 use crate::record::{LazyRecord, ProducerRecord, RecordMetadata, RecordPosition, SentRecord};
+use crate::topic_name::TopicName;
 
 use super::callback::Outcome;
 use super::lazy::placeholder_record;
@@ -154,7 +155,7 @@ impl BatchOutcome {
     /// ended so gets: its metadata, or the error with the record rebuilt.
     pub(crate) fn resolve(
         &self,
-        topic: &str,
+        topic: &Arc<str>,
         partition: i32,
         position: &RecordPosition,
     ) -> Result<RecordMetadata, SendError> {
@@ -163,7 +164,8 @@ impl BatchOutcome {
                 base_offset,
                 log_append_time,
             } => Ok(RecordMetadata {
-                topic: topic.to_owned(),
+                // Shared, not copied: no allocation per acknowledged record.
+                topic: TopicName::from(topic.clone()),
                 partition,
                 offset: (*base_offset >= 0)
                     .then(|| base_offset + i64::from(position.relative_offset)),
@@ -278,5 +280,34 @@ impl Future for DeliveryFuture {
                 Poll::Pending => return Poll::Pending,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acknowledged_records_share_their_batchs_topic() {
+        let topic: Arc<str> = Arc::from("orders");
+        let delivered = BatchOutcome::Delivered {
+            base_offset: 40,
+            log_append_time: -1,
+        };
+        let position = |relative_offset| RecordPosition {
+            timestamp: 7,
+            relative_offset,
+            key_size: -1,
+            value_size: 3,
+            explicit_partition: false,
+            explicit_timestamp: false,
+        };
+        let first = delivered.resolve(&topic, 2, &position(0)).expect("delivered");
+        let second = delivered.resolve(&topic, 2, &position(1)).expect("delivered");
+        assert_eq!(first.topic, "orders");
+        assert_eq!(second.offset, Some(41));
+        // One copy of the name for the batch: none made per record.
+        assert!(std::ptr::eq(first.topic.as_str(), &*topic));
+        assert!(std::ptr::eq(second.topic.as_str(), &*topic));
     }
 }
