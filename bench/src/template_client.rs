@@ -37,7 +37,9 @@ impl BenchProducer for Template {
         };
         // The template's fastest path, as the core client's: a plain call,
         // and a future only for a send that must wait.
-        match self.template.try_enqueue_with_callback(&event, callback) {
+        let sent = self.template.try_enqueue_with_callback(&event, callback);
+        self.texts.give_back(&payload, event);
+        match sent {
             Ok(()) => Ok(()),
             Err(waiting) => waiting
                 .await

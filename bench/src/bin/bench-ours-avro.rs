@@ -27,10 +27,11 @@ impl BenchProducer for OursAvro {
         payload: Payload<'_>,
         pending: Pending,
     ) -> impl Future<Output = anyhow::Result<()>> {
-        let record = self
-            .texts
-            .event(index, payload)
-            .and_then(|event| Ok(event.to_producer_record(&self.topic, &ValueFraming::Raw)?));
+        let record = self.texts.event(index, payload).and_then(|event| {
+            let record = event.to_producer_record(&self.topic, &ValueFraming::Raw);
+            self.texts.give_back(&payload, event);
+            Ok(record?)
+        });
         match record {
             Ok(record) => Either::Left(self.client.send(record, pending)),
             Err(error) => Either::Right(std::future::ready(Err(error))),
