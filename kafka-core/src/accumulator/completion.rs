@@ -302,8 +302,12 @@ mod tests {
             explicit_partition: false,
             explicit_timestamp: false,
         };
-        let first = delivered.resolve(&topic, 2, &position(0)).expect("delivered");
-        let second = delivered.resolve(&topic, 2, &position(1)).expect("delivered");
+        let first = delivered
+            .resolve(&topic, 2, &position(0))
+            .expect("delivered");
+        let second = delivered
+            .resolve(&topic, 2, &position(1))
+            .expect("delivered");
         assert_eq!(first.topic, "orders");
         assert_eq!(second.offset, Some(41));
         // One copy of the name for the batch: none made per record.
