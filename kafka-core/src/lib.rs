@@ -28,6 +28,7 @@ mod accumulator;
 #[doc(hidden)]
 pub mod bench_support;
 mod buffer_pool;
+mod clock;
 pub mod config;
 pub mod error;
 mod metadata;

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::accumulator::{RecordAccumulator, TopicQueues};
+pub(crate) use crate::clock::wall_clock_ms;
 use crate::error::KafkaError;
 use crate::network::NetworkError;
 use crate::partitioner::{PartitionerCluster, TopicPartitions};
@@ -537,32 +538,6 @@ impl Metadata {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-#[cfg(all(unix, not(target_os = "espidf")))]
-#[inline]
-pub(crate) fn wall_clock_ms() -> i64 {
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
-    // Before 1970 (a clock set wrong) reads as 0, as below.
-    if now.tv_sec < 0 {
-        return 0;
-    }
-    // `tv_nsec` is an i64 here, narrower on some 32-bit targets.
-    #[allow(clippy::useless_conversion)]
-    let nanos = i64::from(now.tv_nsec);
-    now.tv_sec
-        .saturating_mul(1_000)
-        .saturating_add(nanos / 1_000_000)
-}
-
-/// See the Unix version (rustix has no clock on ESP-IDF).
-#[cfg(not(all(unix, not(target_os = "espidf"))))]
-pub(crate) fn wall_clock_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// A Metadata answer naming one broker (`leader`, at localhost:9092) that
 /// leads every one of `partitions` partitions of `topic`: the benchmark's
 /// and the tests' cluster.
@@ -608,23 +583,6 @@ mod tests {
     use crate::ProducerConfig;
     use crate::accumulator::AccumulatorConfig;
     use crate::metrics::ProducerMetrics;
-
-    #[test]
-    fn the_wall_clock_is_std_s_in_milliseconds() {
-        let since_epoch = || {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_millis()).unwrap())
-                .unwrap()
-        };
-        let before = since_epoch();
-        let ours = wall_clock_ms();
-        let after = since_epoch();
-        assert!(
-            (before..=after).contains(&ours),
-            "{before} <= {ours} <= {after}"
-        );
-    }
 
     #[test]
     fn a_topics_queues_are_looked_up_once_and_kept_across_updates() {

@@ -281,6 +281,8 @@ impl ProducerShared {
     /// What the producer handles and the network thread share, for `config`,
     /// before any thread runs.
     pub(crate) fn new(config: ProducerConfig) -> ProducerShared {
+        // The record timestamps' clock calibrates here, not in the first send.
+        crate::clock::calibrate();
         let metrics = Arc::new(ProducerMetrics::new(
             config.client_id().to_owned(),
             WindowConfig {
