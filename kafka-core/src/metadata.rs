@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::accumulator::{RecordAccumulator, TopicQueues};
-pub(crate) use crate::clock::wall_clock_ms;
+use crate::clock::wall_clock_ms;
 use crate::error::KafkaError;
 use crate::network::NetworkError;
 use crate::partitioner::{PartitionerCluster, TopicPartitions};

@@ -15,7 +15,8 @@ use crate::accumulator::{
 };
 use crate::config::{ConfigError, ProducerConfig};
 use crate::error::{KafkaError, SendError, TrySendError};
-use crate::metadata::{Cluster, Metadata, TopicMetadata, wall_clock_ms};
+use crate::clock::wall_clock_ms;
+use crate::metadata::{Cluster, Metadata, TopicMetadata};
 use crate::metrics::{CallTimes, MetricValue, MetricsSnapshot, ProducerMetrics, WindowConfig};
 use crate::partitioner::{PartitionChoice, Partitioner, PartitionerError, RecordPartitioner};
 use crate::record::{ProducerRecord, RecordRef, SentRecord};
