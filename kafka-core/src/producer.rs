@@ -13,9 +13,9 @@ use crate::accumulator::{
     AccumulatorConfig, AppendNow, AppendRecord, Appended, DeliveryFuture, PendingAppend,
     PendingCallback, RecordAccumulator,
 };
+use crate::clock::wall_clock_ms;
 use crate::config::{ConfigError, ProducerConfig};
 use crate::error::{KafkaError, SendError, TrySendError};
-use crate::clock::wall_clock_ms;
 use crate::metadata::{Cluster, Metadata, TopicMetadata};
 use crate::metrics::{CallTimes, MetricValue, MetricsSnapshot, ProducerMetrics, WindowConfig};
 use crate::partitioner::{PartitionChoice, Partitioner, PartitionerError, RecordPartitioner};

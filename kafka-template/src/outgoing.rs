@@ -3,7 +3,7 @@
 //! derived record serialized for one send, which the producer copies into
 //! its batch: no allocation per record).
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use kafka_core::{Header, ProducerRecord, RecordRef};
 
@@ -105,24 +105,31 @@ const MAX_KEPT: usize = 1 << 20;
 
 thread_local! {
     /// The buffers a derived record's key and value are serialized into for
-    /// a lent send; taken out while in use (a send made while another is
-    /// being serialized, by a serializer or listener that sends, finds them
-    /// empty and grows its own).
-    static BUFFERS: Cell<(Vec<u8>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
+    /// a lent send. Borrowed in place, not moved out and back: a send made
+    /// while they are in use (by a serializer or listener that sends) finds
+    /// them borrowed and serializes into buffers of its own.
+    static BUFFERS: RefCell<(Vec<u8>, Vec<u8>)> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Runs `f` with this thread's key and value buffers, emptied, and keeps
-/// them for the next record (unless one grew past [`MAX_KEPT`]).
+/// them for the next record (a buffer that grew past [`MAX_KEPT`] is let go).
 #[inline]
 pub(crate) fn with_buffers<T>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> T) -> T {
-    let (mut key, mut value) = BUFFERS.take();
-    key.clear();
-    value.clear();
-    let result = f(&mut key, &mut value);
-    if key.capacity() <= MAX_KEPT && value.capacity() <= MAX_KEPT {
-        BUFFERS.set((key, value));
-    }
-    result
+    BUFFERS.with(|buffers| match buffers.try_borrow_mut() {
+        Ok(mut buffers) => {
+            let (key, value) = &mut *buffers;
+            key.clear();
+            value.clear();
+            let result = f(key, value);
+            for buffer in [key, value] {
+                if buffer.capacity() > MAX_KEPT {
+                    *buffer = Vec::new();
+                }
+            }
+            result
+        }
+        Err(_) => f(&mut Vec::new(), &mut Vec::new()),
+    })
 }
 
 #[cfg(test)]
