@@ -92,10 +92,16 @@ impl EventTexts {
 
     /// Puts the texts of `event`, made from `payload`, back in their slots.
     pub fn give_back(&mut self, payload: &Payload<'_>, event: BenchEvent) {
-        if let Some(key) = event.key {
-            self.keys[payload.key_number] = Some(key);
+        let slots = [
+            (&mut self.keys, payload.key_number, event.key),
+            (&mut self.notes, payload.line, Some(event.note)),
+        ];
+        for (texts, slot, text) in slots {
+            // The slot `event` took its text from: empty until given back.
+            if let (Some(slot @ None), Some(text)) = (texts.get_mut(slot), text) {
+                *slot = Some(text);
+            }
         }
-        self.notes[payload.line] = Some(event.note);
     }
 }
 

@@ -7,11 +7,21 @@
 //! the system's clock again. A `clock_gettime` took about 4% of the raw
 //! producer's CPU per 100-byte record, the counter a fraction of that.
 //!
-//! Over so short a stretch the counter's calibration error is nanoseconds, a
-//! millionth of the millisecond Kafka keeps, and a step of the system's clock
-//! (NTP, an operator) shows within that stretch. Where the counter is not
-//! usable (not invariant, or under valgrind), `quanta` reads the monotonic
-//! clock instead, which costs about what a direct read did.
+//! A reading is paired with the counter read just after it, so what is
+//! carried forward trails the system's clock by at most the read's own time
+//! (a reading that took over [`READ_WITHIN_NANOS`] is not carried forward),
+//! and a thread's timestamps never step back when it reads again, as Java's
+//! `currentTimeMillis` on one thread does not. Over so short a stretch the
+//! counter's calibration error is nanoseconds, a millionth of the
+//! millisecond Kafka keeps, and a step of the system's clock (NTP, an
+//! operator) shows within that stretch. `quanta` trusts a counter the CPU
+//! reports invariant; on a host whose cores' counters are not in step (which
+//! Linux detects and then leaves the counter as its clock source), a thread
+//! that moves to a core whose counter runs ahead is ahead by up to
+//! [`REREAD_AFTER_NANOS`] until it reads again (one that runs behind reads
+//! again at once). Where the CPU does not report an invariant counter (valgrind's
+//! emulated CPU does not), `quanta` reads the monotonic clock instead, which
+//! costs about what a direct read did.
 
 use std::cell::Cell;
 use std::sync::LazyLock;
@@ -30,7 +40,7 @@ const READ_WITHIN_NANOS: u64 = 2_000;
 /// The wall clock at a counter reading: what a thread carries forward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Reading {
-    /// The counter, read just before the system's clock.
+    /// The counter, read just after the system's clock.
     counter: u64,
     /// The system's clock, in nanoseconds since the Unix epoch.
     wall_nanos: i64,
@@ -58,7 +68,8 @@ pub(crate) fn wall_clock_ms() -> i64 {
 fn wall_clock_nanos() -> i64 {
     let counter = COUNTER.raw();
     LAST_READING
-        .try_with(|last| match carried_forward(last.get(), counter) {
+        // A `const` local without a destructor: there even while the thread ends.
+        .with(|last| match carried_forward(last.get(), counter) {
             Some(nanos) => nanos,
             None => {
                 let (reading, nanos) = read_system_clock(counter);
@@ -66,8 +77,6 @@ fn wall_clock_nanos() -> i64 {
                 nanos
             }
         })
-        // A thread that is ending (its locals gone) reads the system's clock.
-        .unwrap_or_else(|_| system_wall_nanos())
 }
 
 /// The wall clock at `counter`, from `last` when it is recent enough.
@@ -82,14 +91,18 @@ fn carried_forward(last: Option<Reading>, counter: u64) -> Option<i64> {
     (elapsed < REREAD_AFTER_NANOS).then(|| last.wall_nanos.saturating_add_unsigned(elapsed))
 }
 
-/// Reads the system's clock after the counter read `counter`, and the
+/// Reads the system's clock after the counter read `before`, and the
 /// reading to carry forward when the read was quick enough.
 #[cold]
-fn read_system_clock(counter: u64) -> (Option<Reading>, i64) {
+fn read_system_clock(before: u64) -> (Option<Reading>, i64) {
     let wall_nanos = system_wall_nanos();
-    let read_within = COUNTER.delta_as_nanos(counter, COUNTER.raw());
-    let reading = (read_within <= READ_WITHIN_NANOS).then_some(Reading {
-        counter,
+    let after = COUNTER.raw();
+    // Paired with the counter after the read: carried forward, the reading
+    // trails the system's clock by at most the read's time, never leads it,
+    // so the next reading does not step back.
+    let quick = after >= before && COUNTER.delta_as_nanos(before, after) <= READ_WITHIN_NANOS;
+    let reading = quick.then_some(Reading {
+        counter: after,
         wall_nanos,
     });
     (reading, wall_nanos)
@@ -183,18 +196,43 @@ mod tests {
     }
 
     #[test]
-    fn a_slow_read_of_the_systems_clock_is_not_carried_forward() {
+    fn a_quick_read_of_the_systems_clock_is_carried_forward_and_a_slow_one_not() {
         let long_ago = COUNTER.raw();
         // Until more than READ_WITHIN_NANOS have passed since `long_ago`.
         while COUNTER.delta_as_nanos(long_ago, COUNTER.raw()) <= READ_WITHIN_NANOS {}
-        let (reading, nanos) = read_system_clock(long_ago);
+        let (reading, _) = read_system_clock(long_ago);
         assert_eq!(reading, None);
-        let quick = COUNTER.raw();
-        let (reading, _) = read_system_clock(quick);
-        // Quick unless this thread was preempted in between; then none.
-        if let Some(reading) = reading {
-            assert_eq!(reading.counter, quick);
-            assert!(reading.wall_nanos >= nanos);
+        // A read can be slow when this thread is preempted in it, so one of
+        // many is enough; every one kept is paired with the counter after it.
+        let kept = (0..1_000)
+            .filter_map(|_| {
+                let before = COUNTER.raw();
+                let (reading, nanos) = read_system_clock(before);
+                reading.inspect(|reading| {
+                    assert!(reading.counter >= before);
+                    assert_eq!(reading.wall_nanos, nanos);
+                })
+            })
+            .count();
+        assert!(kept > 0, "no read of the system's clock was quick enough");
+    }
+
+    #[test]
+    fn a_threads_timestamps_do_not_step_back_when_it_reads_again() {
+        // Across many re-reads, as a thread sending records makes them.
+        let end = std::time::Instant::now() + std::time::Duration::from_millis(20);
+        let mut last = wall_clock_nanos();
+        let mut carried = false;
+        while std::time::Instant::now() < end {
+            let now = wall_clock_nanos();
+            // The counter's calibration may put a carried-forward reading a
+            // few nanoseconds off; a step back of the read's own time (tens
+            // of nanoseconds and more) is what pairing with the counter
+            // before the read would give.
+            assert!(now >= last - 5, "{now} after {last}");
+            last = now;
+            carried |= LAST_READING.with(Cell::get).is_some();
         }
+        assert!(carried, "no reading was carried forward");
     }
 }

@@ -197,6 +197,10 @@ impl KafkaProducerBuilder {
     /// caller's (sends are `async` and use tokio's timers, so they run on a
     /// tokio runtime). Checks that some bootstrap address resolves, as Java's
     /// `KafkaProducer` constructor does; nothing connects until the first send.
+    ///
+    /// The first producer of a process also calibrates the clock that stamps
+    /// records (the CPU's counter against the system's clock): usually about a
+    /// millisecond, at most 200 ms, here rather than in the first send.
     pub fn build(self) -> Result<KafkaProducer, KafkaError> {
         self.build_with(None)
     }

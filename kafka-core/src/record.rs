@@ -259,8 +259,8 @@ impl<'a> RecordRef<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordMetadata {
-    /// The topic, shared by the records of a batch (it reads and compares
-    /// as a `str`).
+    /// The topic, one copy of its name shared by the topic's records (it
+    /// reads and compares as a `str`).
     pub topic: TopicName,
     /// The partition the record was appended to.
     pub partition: i32,

@@ -6,8 +6,8 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 /// A topic's name as [`RecordMetadata`](crate::RecordMetadata) gives it:
-/// every record of a batch shares the batch's one copy, so an acknowledged
-/// record costs no allocation for its topic.
+/// the records of a topic share the producer's one copy of its name, so an
+/// acknowledged record costs no allocation for its topic.
 ///
 /// It reads as a `str` (`Deref`, `AsRef<str>`, `Borrow<str>`, `Display`),
 /// compares with `str`, `&str` and `String`, and converts to a `String`.
@@ -90,6 +90,24 @@ impl From<&String> for TopicName {
     }
 }
 
+impl From<Box<str>> for TopicName {
+    fn from(name: Box<str>) -> Self {
+        TopicName(Arc::from(name))
+    }
+}
+
+impl From<std::borrow::Cow<'_, str>> for TopicName {
+    fn from(name: std::borrow::Cow<'_, str>) -> Self {
+        TopicName(Arc::from(name))
+    }
+}
+
+impl From<TopicName> for Arc<str> {
+    fn from(name: TopicName) -> Self {
+        name.0
+    }
+}
+
 impl From<TopicName> for String {
     fn from(name: TopicName) -> Self {
         name.0.as_ref().to_owned()
@@ -118,7 +136,7 @@ macro_rules! eq_as_str {
     )*};
 }
 
-eq_as_str!(&str, String);
+eq_as_str!(&str, String, Arc<str>);
 
 impl PartialEq<str> for TopicName {
     fn eq(&self, other: &str) -> bool {
@@ -154,6 +172,10 @@ mod tests {
         names.sort();
         assert_eq!(names, ["a", "b"]);
         assert_eq!(String::from(&topic), "orders");
+        assert_eq!(topic, Arc::<str>::from("orders"));
+        assert_eq!(TopicName::from(std::borrow::Cow::Borrowed("orders")), topic);
+        assert_eq!(TopicName::from(Box::<str>::from("orders")), topic);
+        assert_eq!(&*Arc::<str>::from(topic.clone()), "orders");
         assert_eq!(topic.len(), 6);
     }
 }
