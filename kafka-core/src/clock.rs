@@ -14,14 +14,16 @@
 //! `currentTimeMillis` on one thread does not. Over so short a stretch the
 //! counter's calibration error is nanoseconds, a millionth of the
 //! millisecond Kafka keeps, and a step of the system's clock (NTP, an
-//! operator) shows within that stretch. `quanta` trusts a counter the CPU
-//! reports invariant; on a host whose cores' counters are not in step (which
-//! Linux detects and then leaves the counter as its clock source), a thread
-//! that moves to a core whose counter runs ahead is ahead by up to
-//! [`REREAD_AFTER_NANOS`] until it reads again (one that runs behind reads
-//! again at once). Where the CPU does not report an invariant counter (valgrind's
-//! emulated CPU does not), `quanta` reads the monotonic clock instead, which
-//! costs about what a direct read did.
+//! operator) shows within that stretch.
+//!
+//! `quanta` trusts a counter the CPU reports invariant. On a host whose
+//! cores' counters are not in step (where Linux stops using the counter for
+//! its own clock), a thread that moves to a core whose counter runs ahead is
+//! ahead by up to [`REREAD_AFTER_NANOS`] until it reads again; one that moves
+//! to a core whose counter runs behind reads again at once. Where the CPU
+//! does not report an invariant counter (valgrind's emulated CPU does not),
+//! `quanta` reads the monotonic clock instead, which costs about what a
+//! direct read did.
 
 use std::cell::Cell;
 use std::sync::LazyLock;
@@ -51,7 +53,7 @@ thread_local! {
 }
 
 /// Calibrates the counter now, so that no send waits for it (the first
-/// calibration in a process takes up to a few hundred milliseconds).
+/// calibration in a process: usually about a millisecond, at most 200 ms).
 pub(crate) fn calibrate() {
     LazyLock::force(&COUNTER);
 }
