@@ -388,6 +388,22 @@ fn as_consumed(headers: &[Header]) -> Vec<(String, Option<Vec<u8>>)> {
         .collect()
 }
 
+/// Drains the callbacks' outcomes in `rx`, each delivered, handing each to
+/// `check` with its value as text; returns how many there were.
+async fn each_delivered_by_value(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Result<SentRecord, SendError>>,
+    mut check: impl FnMut(&str, &SentRecord),
+) -> usize {
+    let mut heard = 0;
+    while let Some(result) = rx.recv().await {
+        let sent = result.expect("delivered");
+        let value = sent.record.value.as_deref().expect("a value");
+        check(std::str::from_utf8(value).expect("UTF-8"), &sent);
+        heard += 1;
+    }
+    heard
+}
+
 #[test]
 fn records_lent_from_reused_buffers_land_as_their_owned_equals_for_javas_consumer() {
     run(LIMIT, async {
@@ -452,18 +468,15 @@ fn records_lent_from_reused_buffers_land_as_their_owned_equals_for_javas_consume
         producer.flush().await;
 
         // Each outcome's record equals the one lent, with its partition.
-        let mut heard = 0;
-        while let Some(result) = rx.recv().await {
-            let sent = result.expect("delivered");
-            let value = String::from_utf8(sent.record.value.clone().unwrap().to_vec()).unwrap();
-            let lent = &expected[&value];
+        let heard = each_delivered_by_value(&mut rx, |value, sent| {
+            let lent = &expected[value];
             assert_eq!(sent.record.key, lent.key, "{value}");
             assert_eq!(sent.record.headers, lent.headers, "{value}");
             if let Some(timestamp) = lent.timestamp {
                 assert_eq!(sent.metadata.timestamp, timestamp, "{value}");
             }
-            heard += 1;
-        }
+        })
+        .await;
         assert_eq!(heard, RECORDS);
 
         // Java's consumer finds them as sent: keys, values, headers, explicit
@@ -567,13 +580,10 @@ fn headers_lent_to_a_try_send_are_the_records_own_for_javas_consumer_and_callbac
         producer.flush().await;
 
         // Each outcome's record has the headers it was sent with, in order.
-        let mut heard = 0;
-        while let Some(result) = rx.recv().await {
-            let sent = result.expect("delivered");
-            let value = String::from_utf8(sent.record.value.clone().unwrap().to_vec()).unwrap();
-            assert_eq!(sent.record.headers, expected[&value], "{value} handed back");
-            heard += 1;
-        }
+        let heard = each_delivered_by_value(&mut rx, |value, sent| {
+            assert_eq!(sent.record.headers, expected[value], "{value} handed back");
+        })
+        .await;
         assert_eq!(heard, RECORDS);
 
         // Java's consumer finds the same headers, in the same order.

@@ -2777,13 +2777,9 @@ async fn a_record_too_large_is_refused_as_such_whatever_the_transactions_state()
         let fake = Fake::new(1, &[1]);
         let producer = producer(&fake, &[TX, ("max.request.size", "1000")]);
         producer.init_transactions().await.expect("init");
-        let too_large = || ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0);
         let small = || ProducerRecord::new(TOPIC, "small").with_partition(0);
-        let is_too_large =
-            |error: &crate::SendError| matches!(error.error(), KafkaError::RecordTooLarge { .. });
         // Outside a transaction: Java's doSend checks the size first.
-        let refused = producer.send(too_large()).await.expect_err("too large");
-        assert!(is_too_large(&refused), "{refused:?}");
+        refused_as_too_large(&producer).await;
         let outside = producer.send(small()).await.expect_err("outside");
         assert!(
             matches!(
@@ -2796,8 +2792,7 @@ async fn a_record_too_large_is_refused_as_such_whatever_the_transactions_state()
         // record too large is still refused as too large.
         producer.begin_transaction().expect("begin");
         for _ in 0..2 {
-            let refused = producer.send(too_large()).await.expect_err("too large");
-            assert!(is_too_large(&refused), "{refused:?}");
+            refused_as_too_large(&producer).await;
         }
         let in_error = producer.send(small()).await.expect_err("in error");
         assert!(
@@ -2808,6 +2803,17 @@ async fn a_record_too_large_is_refused_as_such_whatever_the_transactions_state()
         producer.close(LIMIT).await;
     })
     .await;
+}
+
+/// Sends a record over the tests' `max.request.size` of 1000 and checks it
+/// is refused as too large.
+async fn refused_as_too_large(producer: &KafkaProducer) {
+    let too_large = ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0);
+    let refused = producer.send(too_large).await.expect_err("too large");
+    assert!(
+        matches!(refused.error(), KafkaError::RecordTooLarge { .. }),
+        "{refused:?}"
+    );
 }
 
 /// Waits until the coordinator's log has a line starting with `prefix`.
@@ -2830,8 +2836,6 @@ async fn a_record_refused_while_a_commit_or_init_is_in_flight_leaves_it_alone() 
                 ("retry.backoff.max.ms", "300"),
             ],
         ));
-        let too_large = || ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0);
-
         // init_transactions in flight: the coordinator is loading.
         fake.set(|s| {
             s.txn_faults
@@ -2842,11 +2846,7 @@ async fn a_record_refused_while_a_commit_or_init_is_in_flight_leaves_it_alone() 
             async move { producer.init_transactions().await }
         });
         logged(&fake, "InitProducerId").await;
-        let refused = producer.send(too_large()).await.expect_err("too large");
-        assert!(
-            matches!(refused.error(), KafkaError::RecordTooLarge { .. }),
-            "{refused:?}"
-        );
+        refused_as_too_large(&producer).await;
         init.await
             .expect("joined")
             .expect("init is not failed by the refusal");
@@ -2865,11 +2865,7 @@ async fn a_record_refused_while_a_commit_or_init_is_in_flight_leaves_it_alone() 
             async move { producer.commit_transaction().await }
         });
         logged(&fake, "EndTxn commit").await;
-        let refused = producer.send(too_large()).await.expect_err("too large");
-        assert!(
-            matches!(refused.error(), KafkaError::RecordTooLarge { .. }),
-            "{refused:?}"
-        );
+        refused_as_too_large(&producer).await;
         commit
             .await
             .expect("joined")
@@ -2891,11 +2887,7 @@ async fn a_send_refused_inside_a_transaction_makes_it_abortable() {
             .send(ProducerRecord::new(TOPIC, "small").with_partition(0))
             .await
             .expect("accepted");
-        let refused = producer
-            .send(ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0))
-            .await
-            .expect_err("larger than max.request.size");
-        assert!(matches!(refused.error(), KafkaError::RecordTooLarge { .. }));
+        refused_as_too_large(&producer).await;
         // As Java's doSend: the transaction cannot commit without the record.
         let commit = producer.commit_transaction().await;
         assert!(commit.is_err(), "{commit:?}");
