@@ -7,8 +7,8 @@ mod scenarios;
 mod support;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kafka_core::partition_for_key;
@@ -354,16 +354,15 @@ fn try_send_buffers_without_waiting_and_hands_back_what_must_wait() {
         expected.sort();
         assert_eq!(values, expected);
 
-        // Refused for good after close: the record comes back, the callback is
-        // dropped without running.
+        // Refused for good after close: the record comes back, and the
+        // callback has run once with the same refusal (Java's `send` calls
+        // back with the exception of the future it returns).
         producer.close(Duration::from_secs(10)).await;
-        let ran = Arc::new(AtomicUsize::new(0));
-        let kept = ran.clone();
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let told = heard.clone();
         let refused = producer.try_send_with_callback(
             ProducerRecord::new(topic.clone(), "after-close"),
-            move |_| {
-                kept.fetch_add(1, Ordering::SeqCst);
-            },
+            move |result: Result<SentRecord, SendError>| told.lock().unwrap().push(result),
         );
         match refused {
             Err(TrySendError::Refused(error)) => {
@@ -371,12 +370,21 @@ fn try_send_buffers_without_waiting_and_hands_back_what_must_wait() {
                     matches!(error.error(), KafkaError::ProducerClosed(_)),
                     "{error:?}"
                 );
-                assert_eq!(error.into_record().map(|r| r.topic), Some(topic));
+                assert!(error.refused_before_sending(), "{error:?}");
+                assert_eq!(error.into_record().map(|r| r.topic), Some(topic.clone()));
             }
             other => panic!("a closed producer must refuse: {other:?}"),
         }
-        assert_eq!(Arc::strong_count(&ran), 1, "the callback was dropped");
-        assert_eq!(ran.load(Ordering::SeqCst), 0, "and not run");
+        let heard = std::mem::take(&mut *heard.lock().unwrap());
+        let [Err(told)] = &heard[..] else {
+            panic!("the callback must run once, with the refusal: {heard:?}");
+        };
+        assert!(
+            matches!(told.error(), KafkaError::ProducerClosed(_)),
+            "{told:?}"
+        );
+        assert!(told.refused_before_sending(), "{told:?}");
+        assert_eq!(told.record().map(|r| r.topic.clone()), Some(topic));
     });
 }
 
@@ -601,10 +609,11 @@ fn headers_lent_to_a_try_send_are_the_records_own_for_javas_consumer_and_callbac
         // A record refused for good comes back with the headers too.
         producer.close(Duration::from_secs(10)).await;
         let parent = traceparent(RECORDS);
+        let (told, heard) = std::sync::mpsc::channel();
         match producer.try_send_with_callback_and_headers(
             ProducerRecord::new(topic.clone(), "after-close"),
             &[("traceparent", &parent[..])],
-            |_| {},
+            move |result| told.send(result).expect("the test hears"),
         ) {
             Err(TrySendError::Refused(error)) => {
                 let record = error.into_record().expect("the record");
@@ -614,6 +623,14 @@ fn headers_lent_to_a_try_send_are_the_records_own_for_javas_consumer_and_callbac
             }
             other => panic!("a closed producer must refuse: {other:?}"),
         }
+        // The callback heard the same record, headers and all.
+        let told = heard.try_recv().expect("the callback ran at once");
+        let record = told
+            .expect_err("refused")
+            .into_record()
+            .expect("the record");
+        assert_eq!(record.headers.len(), 1);
+        assert_eq!(record.headers[0].value.as_deref(), Some(&parent[..]));
     });
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kafka_template::core::partition_for_key;
-use kafka_template::core::{KafkaError, LazyRecord, ProducerRecord, RecordMetadata};
+use kafka_template::core::{KafkaError, LazyRecord, ProducerRecord, RecordMetadata, SendError};
 use kafka_template::record::serde_millis;
 use kafka_template::{
     AvroType, KafkaConfig, KafkaRecord, KafkaTemplate, ProducerInterceptor, ProducerListener,
@@ -319,7 +319,8 @@ async fn records_that_fail_for_good_are_journaled_and_replay_sends_them() {
         assert!(error.to_string().contains(&topic), "{error}");
     }
     // The plain call's send waits for the topic's metadata, then fails: the
-    // journal has the record once the pending send resolves.
+    // journal has the record once the pending send resolves, and the
+    // callback has heard the refusal (after the journal stored it).
     let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let pending = {
         let ran = ran.clone();
@@ -335,8 +336,8 @@ async fn records_that_fail_for_good_are_journaled_and_replay_sends_them() {
     let error = pending.await.expect_err("unknown topic");
     assert!(error.to_string().contains(&topic), "{error}");
     assert!(
-        !ran.load(Ordering::SeqCst),
-        "no callback for a refused record"
+        ran.load(Ordering::SeqCst),
+        "the callback of a refused record runs"
     );
     assert_eq!(journal.len(), 3);
 
@@ -499,15 +500,29 @@ async fn try_enqueue_buffers_at_once_waits_when_it_must_and_hands_back_a_refusal
     assert!(waited > 0, "2 MB through 64 KiB of buffer.memory must wait");
 
     // A record larger than buffer.memory is refused: the pending send
-    // resolves to the error with the record, and its callback never runs.
-    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // resolves to the error with the record, which its callback hears too,
+    // once, before the send returns.
+    let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let refusal_told = |ran: Arc<std::sync::atomic::AtomicUsize>| {
+        move |result: Result<SendResult, SendError>| {
+            let error = result.expect_err("refused, not sent");
+            assert!(error.refused_before_sending(), "{error:?}");
+            assert!(error.record().is_some(), "the record with the refusal");
+            ran.fetch_add(1, Ordering::SeqCst);
+        }
+    };
     let huge = ProducerRecord::new(greetings.as_str(), vec![b'x'; 100_000]).with_key("huge");
     let pending = {
         let ran = ran.clone();
         template
-            .try_enqueue_with_callback(huge, move |_| ran.store(true, Ordering::SeqCst))
+            .try_enqueue_with_callback(huge, refusal_told(ran))
             .expect_err("a record larger than buffer.memory cannot be buffered")
     };
+    assert_eq!(
+        ran.load(Ordering::SeqCst),
+        1,
+        "the callback heard it at once"
+    );
     assert_eq!(
         counts.failed.load(Ordering::SeqCst),
         1,
@@ -532,7 +547,7 @@ async fn try_enqueue_buffers_at_once_waits_when_it_must_and_hands_back_a_refusal
     let pending = {
         let ran = ran.clone();
         template
-            .try_enqueue_with_callback(&huge_greeting, move |_| ran.store(true, Ordering::SeqCst))
+            .try_enqueue_with_callback(&huge_greeting, refusal_told(ran))
             .expect_err("a record larger than buffer.memory cannot be buffered")
     };
     let error = pending.await.expect_err("refused");
@@ -555,9 +570,10 @@ async fn try_enqueue_buffers_at_once_waits_when_it_must_and_hands_back_a_refusal
         sent.push(result.expect("delivered"));
     }
     assert_eq!(sent.len(), 2000);
-    assert!(
-        !ran.load(Ordering::SeqCst),
-        "no callback for a refused record"
+    assert_eq!(
+        ran.load(Ordering::SeqCst),
+        2,
+        "each refused record's callback ran once"
     );
     assert_eq!(counts.ok.load(Ordering::SeqCst), 2000);
     assert_eq!(counts.failed.load(Ordering::SeqCst), 2);

@@ -437,6 +437,8 @@ pub struct SendError(Box<SendErrorParts>);
 struct SendErrorParts {
     error: KafkaError,
     record: Option<Arc<ProducerRecord>>,
+    /// Refused by the send call, before the producer's buffer.
+    refused: bool,
 }
 
 impl SendError {
@@ -458,7 +460,42 @@ impl SendError {
     }
 
     pub(crate) fn shared(error: KafkaError, record: Option<Arc<ProducerRecord>>) -> Self {
-        SendError(Box::new(SendErrorParts { error, record }))
+        SendError(Box::new(SendErrorParts {
+            error,
+            record,
+            refused: false,
+        }))
+    }
+
+    /// The producer's refusal of `record` at its send call.
+    pub(crate) fn refusal(error: KafkaError, record: ProducerRecord) -> Self {
+        SendError(Box::new(SendErrorParts {
+            error,
+            record: Some(Arc::new(record)),
+            refused: true,
+        }))
+    }
+
+    /// Whether the producer refused the record at its send call, before
+    /// buffering it (too large, no metadata or `buffer.memory` within
+    /// `max.block.ms`, a partition the topic lacks, a closed producer, a
+    /// transaction that cannot take it): it never left the process, so
+    /// sending it again cannot write it twice. `false` for a record that
+    /// failed after it was buffered, and for errors made outside the
+    /// producer.
+    ///
+    /// The send's callback hears a refusal as the send call returns it, as
+    /// Java's `send` calls back with the exception of the future it returns.
+    ///
+    /// ```
+    /// use kafka_core::{KafkaError, ProducerRecord, SendError};
+    ///
+    /// let error = SendError::new(KafkaError::InvalidPartition("no partition 7".into()),
+    ///     ProducerRecord::new("orders", "o-1"));
+    /// assert!(!error.refused_before_sending());
+    /// ```
+    pub fn refused_before_sending(&self) -> bool {
+        self.0.refused
     }
 
     /// What went wrong.
@@ -626,7 +663,7 @@ pub enum TrySendError<F> {
     },
     /// Refused for good, as `send_with_callback` would refuse it (the record
     /// is too large, the partition does not exist, the producer is closed...).
-    /// The callback was dropped without running.
+    /// The callback has run with this error.
     Refused(SendError),
 }
 

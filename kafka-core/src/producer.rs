@@ -382,9 +382,13 @@ impl KafkaProducer {
     /// record nobody reads costs no decoding. The record read back equals the
     /// one sent; keeping it keeps a share of the batch's buffer.
     ///
-    /// The callback runs on the producer's sender task: keep it short. Errors
-    /// before sending are returned here with the record, and the callback is
-    /// not run.
+    /// The callback runs on the producer's sender task: keep it short. A
+    /// record refused before sending (too large, no metadata or buffer space
+    /// within `max.block.ms`, ...) is returned here with its error, and the
+    /// callback runs with that error too, on the sending thread before this
+    /// future resolves ([`SendError::refused_before_sending`] tells it apart),
+    /// as Java's `send` calls back with the exception of the failed future it
+    /// returns. Every callback runs once.
     ///
     /// ```no_run
     /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::SendError> {
@@ -424,8 +428,8 @@ impl KafkaProducer {
     /// send to a topic; the metadata is asked for then, so a later try can
     /// succeed) or when `buffer.memory` has no room for a new batch: then
     /// send with `send_with_callback(record, callback).await`. A record
-    /// refused for good is given back in [`TrySendError::Refused`] and its
-    /// callback dropped without running, as `send_with_callback` does.
+    /// refused for good is given back in [`TrySendError::Refused`], and its
+    /// callback has run with the same error, as `send_with_callback` does.
     ///
     /// ```no_run
     /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::SendError> {
@@ -588,7 +592,7 @@ impl KafkaProducer {
         let waits = match sent {
             // Appended, with no future: the callback has the outcome.
             SendNow::Done(Ok(_)) => return Ok(()),
-            SendNow::Done(Err(error)) => return Err(NotSent::Refused(error)),
+            SendNow::Done(Err(error)) => return Err(NotSent::Refused(error, callback)),
             // Nothing was appended; what the wait would continue with
             // (a place among the appends in progress) is let go.
             SendNow::Wait(wait) => wait,
@@ -604,20 +608,26 @@ impl KafkaProducer {
             Some(callback) => Err(NotSent::MustWait(callback)),
             // `send_now` takes the callback only with the record appended,
             // which a wait rules out.
-            None => Err(NotSent::Refused(KafkaError::Internal(
-                "a send that must wait took its callback".into(),
-            ))),
+            None => Err(NotSent::Refused(
+                KafkaError::Internal("a send that must wait took its callback".into()),
+                None,
+            )),
         }
     }
 
     /// What a `try_send` hands back for a record [`try_append_now`](Self::try_append_now)
     /// did not append: the record with its callback to wait with, or the
-    /// refusal (counted).
+    /// refusal (counted, and told to the callback).
     #[cold]
-    fn not_sent<F>(&self, not_sent: NotSent<F>, record: ProducerRecord) -> TrySendError<F> {
+    fn not_sent<F>(&self, not_sent: NotSent<F>, record: ProducerRecord) -> TrySendError<F>
+    where
+        F: FnOnce(Result<SentRecord, SendError>) + Send + 'static,
+    {
         match not_sent {
             NotSent::MustWait(callback) => TrySendError::MustWait { record, callback },
-            NotSent::Refused(error) => TrySendError::Refused(self.refused(error, record)),
+            NotSent::Refused(error, mut callback) => {
+                TrySendError::Refused(self.refused(error, record, &mut callback))
+            }
         }
     }
 
@@ -660,15 +670,19 @@ impl KafkaProducer {
                     SendNow::Done(Err(error)) => Err(error),
                     SendNow::Wait(wait) => Ok(wait),
                 };
-                if let SendState::Start(record, callback) =
+                if let SendState::Start(record, mut callback) =
                     std::mem::replace(&mut state, SendState::Done)
                 {
                     match wait {
-                        Err(error) => return Poll::Ready(output(Err(self.refused(error, record)))),
+                        Err(error) => {
+                            let refused = self.refused(error, record, &mut callback);
+                            return Poll::Ready(output(Err(refused)));
+                        }
                         Ok(wait) => {
                             state = SendState::Waiting(Box::pin(async move {
-                                let result = self.send_after_wait(&record, wait, callback).await;
-                                result.map_err(|error| self.refused(error, record))
+                                let result =
+                                    self.send_after_wait(&record, wait, &mut callback).await;
+                                result.map_err(|error| self.refused(error, record, &mut callback))
                             }));
                         }
                     }
@@ -687,9 +701,15 @@ impl KafkaProducer {
         })
     }
 
-    /// A send refused before the record was buffered: counted, and the
-    /// record handed back with the error.
-    fn refused(&self, error: KafkaError, record: ProducerRecord) -> SendError {
+    /// A send refused before the record was buffered: counted, its callback
+    /// (if any) run with the refusal, and the record handed back with the
+    /// error.
+    fn refused(
+        &self,
+        error: KafkaError,
+        record: ProducerRecord,
+        callback: &mut impl PendingCallback,
+    ) -> SendError {
         let shared = &self.inner.shared;
         shared.metrics.record_refused(error.kind_name());
         // Java's `doSend` on an ApiException or KafkaException (record too
@@ -708,7 +728,9 @@ impl KafkaProducer {
                 cause: Box::new(error.clone()),
             });
         }
-        SendError::new(error, record)
+        let refusal = SendError::refusal(error, record);
+        callback.refuse(&refusal);
+        refusal
     }
 
     /// The rest of a send that [`send_now`] could not finish: waits for the
@@ -718,7 +740,7 @@ impl KafkaProducer {
         &self,
         record: &ProducerRecord,
         wait: SendWait<'_>,
-        callback: impl PendingCallback,
+        callback: &mut impl PendingCallback,
     ) -> Result<Appended, KafkaError> {
         let shared = &*self.inner.shared;
         let config = &shared.config;
@@ -1162,8 +1184,8 @@ pub(crate) fn send_now<'a>(
 enum NotSent<F> {
     /// It must wait (for metadata or memory): the callback, to wait with.
     MustWait(F),
-    /// Refused for good.
-    Refused(KafkaError),
+    /// Refused for good: the callback, to tell.
+    Refused(KafkaError, Option<F>),
 }
 
 /// The network thread panicked: the batches it was sending were dropped with

@@ -753,8 +753,10 @@ impl KafkaTemplate {
     ///
     /// The record is built when this is called; the interceptors see it, and
     /// it goes to the producer, when the future is first polled. An error
-    /// before the record is buffered is returned by the future, and the
-    /// callback does not run.
+    /// before the record is buffered (it could not be built, or the producer
+    /// refused it) is returned by the future, and the callback runs with it
+    /// too, before the future resolves: every callback runs once (as
+    /// Spring's future completes exceptionally while its `send` throws).
     ///
     /// ```no_run
     /// # async fn demo(template: kafka_template::KafkaTemplate) -> Result<(), kafka_template::core::SendError> {
@@ -796,16 +798,19 @@ impl KafkaTemplate {
                 Ok(record) => Either::Right(Either::Left(Box::pin(
                     transaction.enqueue_with_callback(record, callback),
                 ))),
-                Err(error) => Either::Right(Either::Right(std::future::ready(Err(
-                    self.failed_before_sending(error)
-                )))),
+                Err(error) => Either::Right(Either::Right(std::future::ready(Err(told(
+                    callback,
+                    self.failed_before_sending(error),
+                ))))),
             };
         }
         match self.plain(record) {
             Ok((target, record)) => {
                 Either::Left(self.dispatch(target, &self.inner.observers, record, callback))
             }
-            Err(error) => Either::Right(Either::Right(std::future::ready(Err(error)))),
+            Err(error) => Either::Right(Either::Right(std::future::ready(Err(told(
+                callback, error,
+            ))))),
         }
     }
 
@@ -820,10 +825,10 @@ impl KafkaTemplate {
     /// It waits when the producer must (for the topic's metadata, or for
     /// room in `buffer.memory`, up to `max.block.ms`), then resolves to
     /// `Ok(())` once the record is buffered; or it resolves to the error that
-    /// refused the record, and then the callback does not run. The listener
-    /// and the interceptors hear of a refusal when it happens; with a failure
-    /// journal, once the journal has stored the record, as the future is
-    /// awaited.
+    /// refused the record, which the callback has heard too (every callback
+    /// runs once). The listener and the interceptors hear of a refusal when
+    /// it happens; with a failure journal, once the journal has stored the
+    /// record, and the future resolves after that.
     ///
     /// The caller's current span is the send span's parent (when
     /// observation is on): the one entered when this is called.
@@ -866,19 +871,31 @@ impl KafkaTemplate {
                 Ok(record) => Err(PendingEnqueue(Box::pin(
                     transaction.enqueue_with_callback(record, callback),
                 ))),
-                Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(
-                    self.failed_before_sending(error)
-                ))))),
+                Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(told(
+                    callback,
+                    self.failed_before_sending(error),
+                )))))),
             };
         }
         // A derived record is lent: serialized into this thread's buffer
         // and copied by the producer into its batch, with no record made.
-        let sent = record.with_outgoing(self, |record| self.start_plain(record, callback));
+        // The callback stays here until then: a record that cannot be built
+        // is told to it.
+        let mut callback = Some(callback);
+        let sent = record.with_outgoing(self, |record| match callback.take() {
+            Some(callback) => self.start_plain(record, callback),
+            None => Ok(()),
+        });
         match sent {
             Ok(sent) => sent,
-            Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(
-                self.failed_before_sending(error)
-            ))))),
+            Err(error) => {
+                let error = self.failed_before_sending(error);
+                let error = match callback {
+                    Some(callback) => told(callback, error),
+                    None => error,
+                };
+                Err(PendingEnqueue(Box::pin(std::future::ready(Err(error)))))
+            }
         }
     }
 
@@ -1049,9 +1066,10 @@ impl KafkaTemplate {
     {
         match self.plain_target() {
             Ok(target) => self.start_send(target, &self.inner.observers, record, reply),
-            Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(
-                self.refuse_plain(error, record.into_owned())
-            ))))),
+            Err(error) => Err(PendingEnqueue(Box::pin(std::future::ready(Err(told(
+                reply,
+                self.refuse_plain(error, record.into_owned()),
+            )))))),
         }
     }
 
@@ -1269,13 +1287,18 @@ impl KafkaTemplate {
             let Some(kept) = kept else {
                 return Observers::finish(heard, result, reply);
             };
-            let result =
-                result.map_err(|error| SendError::with_shared_record(error.into_error(), kept));
+            // A refusal has the record as sent already (and says it is one).
+            let result = result.map_err(|error| match error.refused_before_sending() {
+                true => error,
+                false => SendError::with_shared_record(error.into_error(), kept),
+            });
             Observers::finish(heard, result, reply);
         };
         // A plain call when the producer need not wait (no send future holding
         // the record, moved as it nests); a future, boxed, only for a send
         // that must wait for metadata or buffer memory, or that was refused.
+        // The producer tells a refusal to the callback above too, which ends
+        // the span and tells the observers and the caller's reply.
         // A trace context still here is lent to the producer, which writes it
         // into the batch; the record it hands back (with the outcome, or to
         // wait with) has it among its headers.
@@ -1301,11 +1324,11 @@ impl KafkaTemplate {
                 Err(PendingEnqueue(Box::pin(async move {
                     match sent.await {
                         Ok(()) => Ok(()),
-                        Err(error) => refused(watch, observers, error).await,
+                        Err(error) => refused(observers, error).await,
                     }
                 })))
             }
-            Err(TrySendError::Refused(error)) => Err(refused(watch, observers, error)),
+            Err(TrySendError::Refused(error)) => Err(refused(observers, error)),
         }
     }
 
@@ -1890,28 +1913,34 @@ impl<F: FnOnce(Result<SendResult, SendError>)> Drop for ReplyOnDrop<F> {
     }
 }
 
-/// A record refused before it was buffered: its span ends with the error,
-/// and the observers hear of it now, unless a failure journal must store it
-/// first (a write, awaited with the returned future).
-fn refused(
-    watch: crate::observation::SendWatch,
-    observers: &Observers,
-    error: SendError,
-) -> PendingEnqueue<'_> {
-    if !watch.is_idle() {
-        guarded("send span", || watch.finish(Err(error.error()), true));
-    }
+/// A send refused before it reached a producer (its record could not be
+/// built, or may not be sent there): the callback hears the error the caller
+/// gets, so that every callback runs once.
+pub(crate) fn told<F>(callback: F, error: SendError) -> SendError
+where
+    F: FnOnce(Result<SendResult, SendError>),
+{
+    callback(Err(error.clone()));
+    error
+}
+
+/// A record refused before it was buffered, which the send's callback has
+/// heard (its span ended, the observers told): the error for the caller, once
+/// a failure journal has stored the record.
+fn refused(observers: &Observers, error: SendError) -> PendingEnqueue<'_> {
     if observers.journal.is_none() {
-        observers.heard_failure(&error);
         return PendingEnqueue(Box::pin(std::future::ready(Err(error))));
     }
-    PendingEnqueue(Box::pin(async move { Err(observers.failed(error).await) }))
+    PendingEnqueue(Box::pin(async move {
+        observers.journal_writes.started_done().await;
+        Err(error)
+    }))
 }
 
 /// A send that [`KafkaTemplate::try_enqueue_with_callback`] could not finish
 /// at once: await it. It resolves to `Ok(())` once the record is in the
 /// producer's buffer (its callback hears the outcome), or to the error that
-/// refused it (the callback does not run). Dropping it before it resolves
+/// refused it (which the callback has heard too). Dropping it before it resolves
 /// gives the send up, as dropping
 /// [`enqueue_with_callback`](KafkaTemplate::enqueue_with_callback)'s future
 /// does.
@@ -1935,11 +1964,10 @@ impl std::fmt::Debug for PendingEnqueue<'_> {
 /// Records a send's outcome on its span (which then ends with the last
 /// handle) and in its timer.
 fn observed(watch: &crate::observation::SendWatch, result: &Result<SentRecord, SendError>) {
-    let outcome = match result {
-        Ok(sent) => Ok(&sent.metadata),
-        Err(error) => Err(error.error()),
-    };
-    watch.finish(outcome, false);
+    match result {
+        Ok(sent) => watch.finish(Ok(&sent.metadata), false),
+        Err(error) => watch.finish(Err(error.error()), error.refused_before_sending()),
+    }
 }
 
 /// A record in the producer's buffer; resolves to its [`SendResult`] or error.
@@ -2452,10 +2480,7 @@ pub(crate) mod tests {
             }
             other => panic!("expected a serialization error, got {other:?}"),
         }
-        assert!(
-            outcomes.lock().unwrap().is_empty(),
-            "no callback for a record never buffered"
-        );
+        told_once(&outcomes, &error);
         assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
         assert!(mock.history().is_empty());
         // The template still sends what it can serialize.
@@ -2536,6 +2561,16 @@ pub(crate) mod tests {
         assert_eq!(failures.load(Ordering::SeqCst), 1);
     }
 
+    /// The callback heard the error its send returned, once: every callback
+    /// runs, a record refused before it was buffered included.
+    fn told_once(outcomes: &Outcomes, error: &SendError) {
+        let outcomes = outcomes.lock().unwrap();
+        let [Err(told)] = &outcomes[..] else {
+            panic!("the callback must hear the refusal once: {outcomes:?}");
+        };
+        assert_eq!(told.to_string(), error.to_string());
+    }
+
     #[tokio::test]
     async fn try_enqueue_of_a_record_that_cannot_be_serialized_resolves_to_the_error() {
         let mock = MockProducer::new(1);
@@ -2554,7 +2589,7 @@ pub(crate) mod tests {
             matches!(error.error(), KafkaError::Serialization { topic, .. } if topic == "orders"),
             "{error}"
         );
-        assert!(outcomes.lock().unwrap().is_empty(), "no callback");
+        told_once(&outcomes, &error);
         assert_eq!(heard.failed.load(Ordering::SeqCst), 1);
         assert!(mock.history().is_empty());
     }

@@ -330,9 +330,10 @@ impl Transaction {
                 .inner
                 .tx_observers
                 .heard_refusal(Some(&record), &error);
-            return Err(shared
+            let error = shared
                 .template
-                .failed_before_sending(SendError::new(error, record)));
+                .failed_before_sending(SendError::new(error, record));
+            return Err(crate::template::told(reply, error));
         }
         let template = &shared.template;
         template
@@ -1203,13 +1204,18 @@ pub(crate) mod tests {
             "{message}"
         );
         assert_eq!(error.record().map(|r| r.topic.as_str()), Some("orders"));
+        let (told, heard_by_callback) = std::sync::mpsc::channel();
         let callback_error = refusing
-            .enqueue_with_callback(&OrderPlaced { id: "o".into() }, |_| {
-                unreachable!("a refused send has no outcome to report")
+            .enqueue_with_callback(&OrderPlaced { id: "o".into() }, move |result| {
+                told.send(result.map(drop)).expect("the test hears")
             })
             .await
             .unwrap_err();
         assert!(matches!(callback_error.error(), KafkaError::Transaction(_)));
+        // The callback heard the same refusal, once.
+        let told = heard_by_callback.try_recv().expect("the callback ran");
+        assert!(matches!(told, Err(e) if matches!(e.error(), KafkaError::Transaction(_))));
+        assert!(heard_by_callback.try_recv().is_err(), "once");
         assert_eq!(heard.failed.load(Ordering::SeqCst), 2);
         assert!(mock.history().is_empty());
 

@@ -26,8 +26,12 @@ pub(crate) type Outcome = Result<SentRecord, SendError>;
 const MAX_RUN_BYTES: usize = 40 * 1024;
 
 /// A send's callback before its record is appended: moved into the batch
-/// that takes the record, or dropped unrun with a send refused before.
+/// that takes the record, or run at once with a send's refusal.
 pub(crate) trait PendingCallback: Send {
+    /// Runs the callback, if not moved already, with the refusal of its
+    /// record (Java's `doSend` calls back with the exception it returns).
+    fn refuse(&mut self, refusal: &SendError);
+
     /// Moves the callback, if not moved already, into `callbacks` for the
     /// record at `position`.
     fn append_to(&mut self, callbacks: &mut Callbacks, position: &RecordPosition);
@@ -41,6 +45,8 @@ pub(crate) trait PendingCallback: Send {
 
 /// A send without a callback: its future tells the outcome.
 impl PendingCallback for () {
+    fn refuse(&mut self, _: &SendError) {}
+
     fn append_to(&mut self, _: &mut Callbacks, _: &RecordPosition) {}
 
     fn wants_future(&self) -> bool {
@@ -52,6 +58,14 @@ impl<F> PendingCallback for Option<F>
 where
     F: FnOnce(Outcome) + Send + 'static,
 {
+    fn refuse(&mut self, refusal: &SendError) {
+        // On the sending thread, inside the send call: a panic goes to
+        // the caller, as Java's callback's exception leaves `send`.
+        if let Some(callback) = self.take() {
+            callback(Err(refusal.clone()));
+        }
+    }
+
     fn append_to(&mut self, callbacks: &mut Callbacks, position: &RecordPosition) {
         if let Some(callback) = self.take() {
             callbacks.push(*position, callback);
@@ -60,6 +74,22 @@ where
 
     fn wants_future(&self) -> bool {
         false
+    }
+}
+
+/// A callback lent to an append that may fail: the lender runs it with the
+/// refusal if the append did not take it.
+impl<C: PendingCallback + ?Sized> PendingCallback for &mut C {
+    fn refuse(&mut self, refusal: &SendError) {
+        (**self).refuse(refusal);
+    }
+
+    fn append_to(&mut self, callbacks: &mut Callbacks, position: &RecordPosition) {
+        (**self).append_to(callbacks, position);
+    }
+
+    fn wants_future(&self) -> bool {
+        (**self).wants_future()
     }
 }
 

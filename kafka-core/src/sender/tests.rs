@@ -34,7 +34,10 @@ use crate::protocol::messages::{
     RecordError, TxnOffsetCommitRequest, TxnOffsetCommitResponse, TxnOffsetCommitTopicResult,
 };
 use crate::record_batch::decode_batches;
-use crate::{KafkaError, KafkaProducer, ProducerConfig, ProducerRecord};
+use crate::{
+    KafkaError, KafkaProducer, ProducerConfig, ProducerRecord, RecordRef, SendError, SentRecord,
+    TrySendError,
+};
 
 const TOPIC: &str = "orders";
 /// The fake's id for `TOPIC`: requests name it by id and answers come by id
@@ -1439,9 +1442,10 @@ async fn a_send_waiting_for_buffer_memory_fails_after_max_block_with_its_record(
             drop(producer.send(record).await.expect("accepted at once"));
         }
         let record = ProducerRecord::new(TOPIC, values[3].clone()).with_partition(0);
+        let (told, heard) = std::sync::mpsc::channel();
         let error = producer
-            .send_with_callback(record.clone(), |_| {
-                panic!("the callback of a record refused before sending runs")
+            .send_with_callback(record.clone(), move |result| {
+                told.send(result).expect("the test hears")
             })
             .await
             .expect_err("no memory within max.block.ms");
@@ -1450,6 +1454,16 @@ async fn a_send_waiting_for_buffer_memory_fails_after_max_block_with_its_record(
             "{error}"
         );
         assert_eq!(error.record(), Some(&record));
+        assert!(error.refused_before_sending());
+        // The callback heard the refusal before the send returned it, once.
+        let told = heard
+            .try_recv()
+            .expect("the callback ran")
+            .expect_err("refused");
+        assert!(matches!(told.error(), KafkaError::BufferExhausted { .. }));
+        assert_eq!(told.record(), Some(&record));
+        assert!(told.refused_before_sending());
+        assert!(heard.try_recv().is_err(), "the callback ran once");
         let metrics = producer.metrics();
         assert_eq!(metrics.waiting_appends, 0);
         assert_eq!(
@@ -2807,6 +2821,59 @@ async fn a_record_too_large_is_refused_as_such_whatever_the_transactions_state()
 
 /// Sends a record over the tests' `max.request.size` of 1000 and checks it
 /// is refused as too large.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_hears_a_refusal_at_once_and_a_later_failure_is_not_one() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[("max.request.size", "1000")]);
+        let (told, heard) = std::sync::mpsc::channel();
+        let callback = |told: std::sync::mpsc::Sender<_>| {
+            move |result: Result<SentRecord, SendError>| told.send(result).expect("heard")
+        };
+        deliver_all(&producer, 0, &wide_values(0..1)).await;
+
+        // Too large: refused at the send call, which returns the error while
+        // the callback has heard it.
+        let too_large = ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0);
+        let refused = producer
+            .send_with_callback(too_large.clone(), callback(told.clone()))
+            .await
+            .expect_err("too large");
+        let told_at_once = heard.try_recv().expect("run before the send returned");
+        for error in [&refused, told_at_once.as_ref().expect_err("refused")] {
+            assert!(
+                matches!(error.error(), KafkaError::RecordTooLarge { .. }),
+                "{error:?}"
+            );
+            assert!(error.refused_before_sending());
+            assert_eq!(error.record(), Some(&too_large));
+        }
+
+        // The plain call: refused the same way, the callback run.
+        let lent = RecordRef::new(TOPIC, too_large.value.as_deref().unwrap_or_default());
+        match producer.try_send_ref_with_callback(lent, &[], callback(told.clone())) {
+            Err(TrySendError::Refused(error)) => assert!(error.refused_before_sending()),
+            other => panic!("a too-large record must be refused: {other:?}"),
+        }
+        let told_by_try = heard.try_recv().expect("run by the plain call");
+        assert!(told_by_try.expect_err("refused").refused_before_sending());
+
+        // A record that fails after it was buffered is not a refusal.
+        fake.rule(|_| Some(Fault::Reject(ErrorCode::INVALID_RECORD)));
+        let record = ProducerRecord::new(TOPIC, "invalid").with_partition(0);
+        producer
+            .send_with_callback(record, callback(told))
+            .await
+            .expect("buffered");
+        producer.flush().await;
+        let failed = heard.try_recv().expect("told after the flush");
+        assert!(!failed.expect_err("failed").refused_before_sending());
+        assert!(heard.try_recv().is_err(), "each callback ran once");
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
 async fn refused_as_too_large(producer: &KafkaProducer) {
     let too_large = ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0);
     let refused = producer.send(too_large).await.expect_err("too large");
