@@ -115,6 +115,12 @@ thread_local! {
 /// them for the next record (a buffer that grew past [`MAX_KEPT`] is let go).
 #[inline]
 pub(crate) fn with_buffers<T>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> T) -> T {
+    // A send from a thread-local's destructor, after this one's: buffers of
+    // its own (`with` would panic; `try_with` would drop `f` with its
+    // callback). Nothing runs between this check and `with` below.
+    if BUFFERS.try_with(|_| ()).is_err() {
+        return f(&mut Vec::new(), &mut Vec::new());
+    }
     BUFFERS.with(|buffers| match buffers.try_borrow_mut() {
         Ok(mut buffers) => {
             let (key, value) = &mut *buffers;
@@ -135,6 +141,33 @@ pub(crate) fn with_buffers<T>(f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> T) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_send_from_a_thread_locals_destructor_after_the_buffers_went_gets_its_own() {
+        struct SendsOnDrop(std::sync::mpsc::Sender<Vec<u8>>);
+        impl Drop for SendsOnDrop {
+            fn drop(&mut self) {
+                let value = with_buffers(|_, value| {
+                    value.extend_from_slice(b"late");
+                    value.clone()
+                });
+                self.0.send(value).expect("the test hears");
+            }
+        }
+        thread_local! {
+            static LATE: RefCell<Option<SendsOnDrop>> = const { RefCell::new(None) };
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Registered before the buffers: destroyed after them (glibc runs
+            // thread-local destructors last registered, first).
+            LATE.with(|late| *late.borrow_mut() = Some(SendsOnDrop(tx)));
+            with_buffers(|key, _| key.push(1));
+        })
+        .join()
+        .expect("the thread's destructors do not panic");
+        assert_eq!(rx.recv().expect("sent from the destructor"), b"late");
+    }
 
     #[test]
     fn a_lent_record_owned_is_the_record_it_was_made_from() {
