@@ -50,8 +50,8 @@ impl CoreClient {
     /// batch from where they are, as librdkafka's `RD_KAFKA_MSG_F_COPY`
     /// does), and only when that must wait (buffer full) the send's future
     /// (`send_with_callback`, with the record made owned), boxed, which
-    /// waits as Java's `send` blocks. An error before sending (the callback
-    /// does not run then) ends the run.
+    /// waits as Java's `send` blocks. An error before sending (which the
+    /// callback hears too) ends the run.
     ///
     /// The future returned is a word or two: the runner awaits it per
     /// record, and a larger one (the send's own, holding the record) is
