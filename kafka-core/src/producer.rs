@@ -388,7 +388,8 @@ impl KafkaProducer {
     /// callback runs with that error too, on the sending thread before this
     /// future resolves ([`SendError::refused_before_sending`] tells it apart),
     /// as Java's `send` calls back with the exception of the failed future it
-    /// returns. Every callback runs once.
+    /// returns. Every callback runs once, unless this future is dropped
+    /// before it resolves: that gives the send up, callback and all.
     ///
     /// ```no_run
     /// # async fn demo(producer: kafka_core::KafkaProducer) -> Result<(), kafka_core::SendError> {

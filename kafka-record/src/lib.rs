@@ -264,11 +264,13 @@ thread_local! {
 /// costs `Bytes` another allocation.
 #[inline]
 fn encode_exact<E>(encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<Bytes, E> {
-    let mut scratch = SCRATCH.take();
+    // A thread whose buffer is gone (a send from a thread-local's
+    // destructor) encodes into a buffer of its own.
+    let mut scratch = SCRATCH.try_with(std::cell::Cell::take).unwrap_or_default();
     scratch.clear();
     let result = encode(&mut scratch).map(|()| Bytes::copy_from_slice(&scratch));
     if scratch.capacity() <= MAX_KEPT_SCRATCH {
-        SCRATCH.set(scratch);
+        let _ = SCRATCH.try_with(|kept| kept.set(scratch));
     }
     result
 }
@@ -276,6 +278,39 @@ fn encode_exact<E>(encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result
 #[cfg(test)]
 mod encode_exact_tests {
     use super::*;
+
+    #[test]
+    fn a_value_encoded_in_a_thread_locals_destructor_after_the_scratch_went_is_encoded() {
+        struct EncodesOnDrop(std::sync::mpsc::Sender<Bytes>);
+        impl Drop for EncodesOnDrop {
+            fn drop(&mut self) {
+                let value = encode_exact(|out| {
+                    out.extend_from_slice(b"late");
+                    Ok::<_, ()>(())
+                });
+                self.0
+                    .send(value.expect("encoded"))
+                    .expect("the test hears");
+            }
+        }
+        thread_local! {
+            static LATE: std::cell::RefCell<Option<EncodesOnDrop>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Registered before the scratch: destroyed after it (glibc runs
+            // thread-local destructors last registered, first).
+            LATE.with(|late| *late.borrow_mut() = Some(EncodesOnDrop(tx)));
+            let _ = encode_exact(|out| {
+                out.push(1);
+                Ok::<_, ()>(())
+            });
+        })
+        .join()
+        .expect("the thread's destructors do not panic");
+        assert_eq!(&rx.recv().expect("encoded in the destructor")[..], b"late");
+    }
 
     #[test]
     fn values_come_out_at_their_exact_size_even_when_encoding_nests() {

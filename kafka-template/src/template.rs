@@ -756,7 +756,9 @@ impl KafkaTemplate {
     /// before the record is buffered (it could not be built, or the producer
     /// refused it) is returned by the future, and the callback runs with it
     /// too, before the future resolves: every callback runs once (as
-    /// Spring's future completes exceptionally while its `send` throws).
+    /// Spring's future completes exceptionally while its `send` throws),
+    /// unless this future is dropped before it resolves, which gives the
+    /// send up, callback and all.
     ///
     /// ```no_run
     /// # async fn demo(template: kafka_template::KafkaTemplate) -> Result<(), kafka_template::core::SendError> {
@@ -826,7 +828,7 @@ impl KafkaTemplate {
     /// room in `buffer.memory`, up to `max.block.ms`), then resolves to
     /// `Ok(())` once the record is buffered; or it resolves to the error that
     /// refused the record, which the callback has heard too (every callback
-    /// runs once). The listener and the interceptors hear of a refusal when
+    /// runs once, unless the send is given up by dropping this future). The listener and the interceptors hear of a refusal when
     /// it happens; with a failure journal, once the journal has stored the
     /// record, and the future resolves after that.
     ///
@@ -1202,8 +1204,8 @@ impl KafkaTemplate {
         }
         let settings = &self.inner.settings;
         // The span of this send (when observation is on and the sampler
-        // records it) ends with the record's outcome: in the outcome's
-        // callback, or in `dispatch` for an error before buffering.
+        // records it) ends with the record's outcome, in the outcome's
+        // callback (which the producer also calls with a refusal).
         let mut trace = None;
         let timing = self
             .inner
@@ -1851,15 +1853,16 @@ impl Observers {
                     // answer the caller only once the record is stored. A
                     // flush waits for them (and so does the producer's drop).
                     let writing = observers.journal_writes.start();
+                    // If this task is dropped before the write is done, or
+                    // before it first runs (the producer's runtime shut
+                    // down), the failure is still told: no callback left
+                    // unrun.
+                    let mut until_stored = ReplyOnDrop {
+                        observers: observers.clone(),
+                        pending: Some((reply, error.clone())),
+                    };
                     runtime.spawn(async move {
                         let _writing = writing;
-                        // If this task is dropped before the write is done
-                        // (the producer's runtime shut down), the failure is
-                        // still told: no callback left unrun.
-                        let mut until_stored = ReplyOnDrop {
-                            observers: observers.clone(),
-                            pending: Some((reply, error.clone())),
-                        };
                         let stored = observers.failed(error).await;
                         if let Some((reply, _)) = until_stored.pending.take() {
                             reply(Err(stored));

@@ -2819,8 +2819,6 @@ async fn a_record_too_large_is_refused_as_such_whatever_the_transactions_state()
     .await;
 }
 
-/// Sends a record over the tests' `max.request.size` of 1000 and checks it
-/// is refused as too large.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callback_hears_a_refusal_at_once_and_a_later_failure_is_not_one() {
     within(async {
@@ -2874,6 +2872,8 @@ async fn a_callback_hears_a_refusal_at_once_and_a_later_failure_is_not_one() {
     .await;
 }
 
+/// Sends a record over the tests' `max.request.size` of 1000 and checks it
+/// is refused as too large.
 async fn refused_as_too_large(producer: &KafkaProducer) {
     let too_large = ProducerRecord::new(TOPIC, "x".repeat(2000)).with_partition(0);
     let refused = producer.send(too_large).await.expect_err("too large");

@@ -40,12 +40,17 @@ pub(super) fn span_name(topic: &str) -> Cow<'static, str> {
     if last.len() == PREFIX.len() + topic.len() && last.ends_with(topic) {
         return Cow::Borrowed(last);
     }
-    let seen = SEEN.with(|seen| seen.borrow().get(topic).copied());
+    // `try_with`: a send from a thread-local's destructor may come after
+    // this thread's names are gone (then it looks in the shared ones).
+    let seen = SEEN
+        .try_with(|seen| seen.borrow().get(topic).copied())
+        .ok()
+        .flatten();
     let name = match seen {
         Some(name) => name,
         None => match kept(topic) {
             Some(name) => {
-                SEEN.with(|seen| seen.borrow_mut().insert(topic.into(), name));
+                let _ = SEEN.try_with(|seen| seen.borrow_mut().insert(topic.into(), name));
                 name
             }
             None => return Cow::Owned(made(topic)),

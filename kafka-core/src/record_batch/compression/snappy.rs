@@ -36,29 +36,39 @@ pub(super) fn max_compressed_len(input_len: usize) -> usize {
 
 pub(super) fn compress(input: &[u8], out: &mut Vec<u8>) -> Result<(), RecordBatchError> {
     out.extend_from_slice(&STREAM_HEADER);
-    ENCODER.with(|encoder| {
-        let mut encoder = encoder.borrow_mut();
-        for block in input.chunks(BLOCK_INPUT_SIZE) {
-            let length_at = out.len();
-            let data_at = length_at + LENGTH_SIZE;
-            out.resize(data_at + max_compress_len(block.len()), 0);
-            let written = match encoder.compress(block, &mut out[data_at..]) {
-                Ok(written) => written,
-                Err(error) => {
-                    out.truncate(length_at);
-                    return Err(RecordBatchError::Compression {
-                        codec: CODEC,
-                        reason: error.to_string(),
-                    });
-                }
-            };
-            out.truncate(data_at + written);
-            // A block holds at most 32 KiB of input, so its compressed size fits.
-            let written = u32::try_from(written).unwrap_or(u32::MAX);
-            out[length_at..data_at].copy_from_slice(&written.to_be_bytes());
-        }
-        Ok(())
-    })
+    match ENCODER.try_with(|encoder| compress_blocks(&mut encoder.borrow_mut(), input, out)) {
+        Ok(compressed) => compressed,
+        // On a thread whose encoder is gone (a send from a thread-local's
+        // destructor): an encoder of its own.
+        Err(_) => compress_blocks(&mut Encoder::new(), input, out),
+    }
+}
+
+fn compress_blocks(
+    encoder: &mut Encoder,
+    input: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), RecordBatchError> {
+    for block in input.chunks(BLOCK_INPUT_SIZE) {
+        let length_at = out.len();
+        let data_at = length_at + LENGTH_SIZE;
+        out.resize(data_at + max_compress_len(block.len()), 0);
+        let written = match encoder.compress(block, &mut out[data_at..]) {
+            Ok(written) => written,
+            Err(error) => {
+                out.truncate(length_at);
+                return Err(RecordBatchError::Compression {
+                    codec: CODEC,
+                    reason: error.to_string(),
+                });
+            }
+        };
+        out.truncate(data_at + written);
+        // A block holds at most 32 KiB of input, so its compressed size fits.
+        let written = u32::try_from(written).unwrap_or(u32::MAX);
+        out[length_at..data_at].copy_from_slice(&written.to_be_bytes());
+    }
+    Ok(())
 }
 
 fn corrupt(reason: impl ToString) -> RecordBatchError {
