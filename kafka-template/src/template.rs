@@ -828,9 +828,10 @@ impl KafkaTemplate {
     /// room in `buffer.memory`, up to `max.block.ms`), then resolves to
     /// `Ok(())` once the record is buffered; or it resolves to the error that
     /// refused the record, which the callback has heard too (every callback
-    /// runs once, unless the send is given up by dropping this future). The listener and the interceptors hear of a refusal when
-    /// it happens; with a failure journal, once the journal has stored the
-    /// record, and the future resolves after that.
+    /// runs once, unless the send is given up by dropping this future). The
+    /// listener and the interceptors hear of a refusal when it happens; with
+    /// a failure journal, once the journal has stored the record, and the
+    /// future resolves after that.
     ///
     /// The caller's current span is the send span's parent (when
     /// observation is on): the one entered when this is called.
@@ -886,6 +887,7 @@ impl KafkaTemplate {
         let mut callback = Some(callback);
         let sent = record.with_outgoing(self, |record| match callback.take() {
             Some(callback) => self.start_plain(record, callback),
+            // `with_outgoing` calls this once: the callback is still here.
             None => Ok(()),
         });
         match sent {
@@ -1943,8 +1945,8 @@ fn refused(observers: &Observers, error: SendError) -> PendingEnqueue<'_> {
 /// A send that [`KafkaTemplate::try_enqueue_with_callback`] could not finish
 /// at once: await it. It resolves to `Ok(())` once the record is in the
 /// producer's buffer (its callback hears the outcome), or to the error that
-/// refused it (which the callback has heard too). Dropping it before it resolves
-/// gives the send up, as dropping
+/// refused it (which the callback has heard too). Dropping it before it
+/// resolves gives the send up, as dropping
 /// [`enqueue_with_callback`](KafkaTemplate::enqueue_with_callback)'s future
 /// does.
 #[must_use = "the record is buffered only when this is awaited"]
