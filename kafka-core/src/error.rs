@@ -486,6 +486,9 @@ impl SendError {
     ///
     /// The send's callback hears a refusal as the send call returns it, as
     /// Java's `send` calls back with the exception of the future it returns.
+    /// [`KafkaError::is_before_send`] says by the error's kind whether the
+    /// broker never saw the record (a buffered record failed by a forced
+    /// close too); this says where the error was made.
     ///
     /// ```
     /// use kafka_core::{KafkaError, ProducerRecord, SendError};
