@@ -6,11 +6,14 @@
 //! `NOT_LEADER_OR_FOLLOWER`, a disconnect) and every `metadata.max.age.ms`.
 //! Topics unused for `metadata.max.idle.ms` are dropped from the fetch.
 
+use std::cell::{Ref, RefCell};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
+use thread_local::ThreadLocal;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -78,7 +81,9 @@ impl TopicMetadata {
                 Some(p) => usize::try_from(p).is_ok_and(|p| p < self.partitions.len()),
                 None => !self.partitions.is_empty(),
             };
-        if known {
+        // Written once a millisecond, not once a record: the line stays
+        // shared between the threads that send to the topic.
+        if known && self.last_used.load(Ordering::Relaxed) != now_ms {
             self.last_used.store(now_ms, Ordering::Relaxed);
         }
         known
@@ -137,6 +142,29 @@ pub(crate) struct FetchFailure {
     pub unreachable: bool,
 }
 
+/// The cluster snapshot lent to a send: this thread's copy, or a share of
+/// the snapshot when the copy could not be used.
+#[derive(Debug)]
+pub(crate) enum ClusterRef<'a> {
+    Copy(Ref<'a, Arc<Cluster>>),
+    Shared(Arc<Cluster>),
+}
+
+impl Deref for ClusterRef<'_> {
+    type Target = Arc<Cluster>;
+
+    fn deref(&self) -> &Arc<Cluster> {
+        match self {
+            ClusterRef::Copy(copy) => copy,
+            ClusterRef::Shared(shared) => shared,
+        }
+    }
+}
+
+/// A thread's copy of the snapshot, with the generation read before it was
+/// taken.
+type ClusterCopy = (u64, Arc<Cluster>);
+
 /// Wall-clock milliseconds when a topic was last used; an atomic so that `send`
 /// marks use without a lock.
 pub(crate) type LastUsed = std::sync::atomic::AtomicI64;
@@ -145,6 +173,11 @@ pub(crate) type LastUsed = std::sync::atomic::AtomicI64;
 #[derive(Debug)]
 pub(crate) struct Metadata {
     cluster: RwLock<Arc<Cluster>>,
+    /// Bumped, under the write lock, each time `cluster` is replaced.
+    generation: AtomicU64,
+    /// Each sending thread's copy of `cluster`, with the generation read
+    /// before it was taken ([`current`](Self::current)).
+    per_thread: ThreadLocal<RefCell<Option<ClusterCopy>>>,
     /// Bumped on every update, so waiters can sleep until the next one.
     updates: watch::Sender<u64>,
     topics: RwLock<HashMap<String, Arc<LastUsed>>>,
@@ -163,6 +196,8 @@ impl Metadata {
     pub fn new(max_age: Duration, max_idle: Duration, refresh_backoff: Duration) -> Self {
         Metadata {
             cluster: RwLock::default(),
+            generation: AtomicU64::new(0),
+            per_thread: ThreadLocal::new(),
             updates: watch::Sender::new(0),
             topics: RwLock::default(),
             need_update: AtomicBool::new(true),
@@ -180,6 +215,50 @@ impl Metadata {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The snapshot, as [`cluster`](Self::cluster) gives it, for `send`'s
+    /// every record: this thread's copy while no update has replaced it.
+    /// The read lock and the share of the snapshot are atomic writes to lines
+    /// the network thread uses too; under perf they were about three
+    /// quarters of `send_now`'s samples (100-byte records).
+    #[inline]
+    pub fn current(&self) -> ClusterRef<'_> {
+        // Read before the snapshot is taken: a copy is never kept under a
+        // generation newer than itself, so an update is never missed.
+        let generation = self.generation.load(Ordering::Acquire);
+        let slot = self.per_thread.get_or_default();
+        // A borrow fails only when a callback run inside a send sends again
+        // while its copy is being replaced: that send takes the snapshot.
+        if let Ok(copy) = slot.try_borrow()
+            && let Ok(copy) = Ref::filter_map(copy, |copy| match copy {
+                Some((taken_at, cluster)) if *taken_at == generation => Some(cluster),
+                _ => None,
+            })
+        {
+            return ClusterRef::Copy(copy);
+        }
+        self.renew_copy(slot, generation)
+    }
+
+    /// [`current`](Self::current) when this thread's copy is missing or
+    /// older than `generation`: a share of the snapshot, kept as the copy.
+    #[cold]
+    #[inline(never)]
+    fn renew_copy(&self, slot: &RefCell<Option<ClusterCopy>>, generation: u64) -> ClusterRef<'_> {
+        let cluster = self.cluster();
+        if let Ok(mut copy) = slot.try_borrow_mut() {
+            *copy = Some((generation, Arc::clone(&cluster)));
+        }
+        ClusterRef::Shared(cluster)
+    }
+
+    /// Replaces the snapshot (`cluster` is its write guard).
+    fn replace(&self, cluster: &mut Arc<Cluster>, with: Cluster) {
+        *cluster = Arc::new(with);
+        // After the replacement: a thread that reads the new generation
+        // takes the new snapshot (see `current`).
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// Asks the sender for a fetch soon.
@@ -217,7 +296,7 @@ impl Metadata {
                 pruned.topics.remove(topic);
                 pruned.partitioner_view.remove(topic);
             }
-            *cluster = Arc::new(pruned);
+            self.replace(&mut cluster, pruned);
         }
         kept
     }
@@ -368,7 +447,10 @@ impl Metadata {
                 },
             );
         }
-        *self.cluster.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cluster);
+        self.replace(
+            &mut self.cluster.write().unwrap_or_else(|p| p.into_inner()),
+            cluster,
+        );
         *self.last_refresh.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = None;
         *self
@@ -434,7 +516,10 @@ impl Metadata {
         }
         if !updated.is_empty() {
             tracing::debug!(?updated, "new leaders from a Produce answer (KIP-951)");
-            *self.cluster.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(cluster);
+            self.replace(
+                &mut self.cluster.write().unwrap_or_else(|p| p.into_inner()),
+                cluster,
+            );
             self.updates.send_modify(|v| *v += 1);
         }
         updated
@@ -619,6 +704,67 @@ mod tests {
                 .unwrap()
                 .ready_for(Some(3), 1_000)
         );
+    }
+
+    #[test]
+    fn each_threads_copy_follows_every_replacement_of_the_snapshot() {
+        let metadata = Metadata::new(
+            Duration::from_secs(300),
+            Duration::ZERO,
+            Duration::from_millis(100),
+        );
+        let partitions = |metadata: &Metadata| {
+            let cluster = metadata.current();
+            cluster.topics.get("orders").map(|t| t.partitions.len())
+        };
+        assert_eq!(partitions(&metadata), None, "nothing known yet");
+        metadata.ask_for("orders");
+        metadata.update(&one_topic_response("orders", 3, 1));
+        assert_eq!(partitions(&metadata), Some(3));
+        // The copy is kept while nothing changed: the same snapshot.
+        assert!(matches!(metadata.current(), ClusterRef::Copy(_)));
+        assert!(Arc::ptr_eq(&metadata.current(), &metadata.cluster()));
+        // Another thread has a copy of its own, and sees the next update.
+        std::thread::scope(|scope| {
+            scope.spawn(|| assert_eq!(partitions(&metadata), Some(3)));
+        });
+        metadata.update(&one_topic_response("orders", 4, 1));
+        assert_eq!(partitions(&metadata), Some(4));
+        std::thread::scope(|scope| {
+            scope.spawn(|| assert_eq!(partitions(&metadata), Some(4)));
+        });
+        // A leader learned from a Produce answer.
+        let moved = metadata.update_partition_leadership(
+            &[(Arc::from("orders"), 1, 2, 1)],
+            &[NodeEndpoint {
+                node_id: 2,
+                host: "localhost".into(),
+                port: 9102,
+                rack: None,
+            }],
+        );
+        assert_eq!(moved.len(), 1);
+        assert_eq!(metadata.current().leader_for("orders", 1), Some(2));
+        // A topic forgotten after metadata.max.idle.ms.
+        assert!(metadata.topics_to_fetch().is_empty());
+        assert_eq!(partitions(&metadata), None);
+        // A copy lent out while the snapshot is replaced (a callback run
+        // inside a send, sending again): the newer send takes the
+        // snapshot itself, and the lent copy stays as it was.
+        metadata.update(&one_topic_response("orders", 5, 1));
+        assert_eq!(partitions(&metadata), Some(5));
+        let lent = metadata.current();
+        assert!(matches!(lent, ClusterRef::Copy(_)));
+        metadata.update(&one_topic_response("orders", 6, 1));
+        assert_eq!(partitions(&metadata), Some(6));
+        assert!(matches!(metadata.current(), ClusterRef::Shared(_)));
+        assert_eq!(
+            lent.topics.get("orders").map(|t| t.partitions.len()),
+            Some(5)
+        );
+        drop(lent);
+        assert_eq!(partitions(&metadata), Some(6));
+        assert!(matches!(metadata.current(), ClusterRef::Copy(_)));
     }
 
     #[tokio::test]

@@ -1125,7 +1125,7 @@ pub(crate) fn send_now<'a>(
     }
     let now_ms = wall_clock_ms();
     // The fast path (metadata known) reads no monotonic clock.
-    let cluster = shared.metadata.cluster();
+    let cluster = shared.metadata.current();
     let Some(topic) = cluster
         .topics
         .get(record.topic)
@@ -1173,7 +1173,7 @@ pub(crate) fn send_now<'a>(
         AppendNow::Done(result) => SendNow::Done(result),
         AppendNow::MustWait(pending) => SendNow::Wait(SendWait::Memory {
             pending,
-            cluster: cluster.clone(),
+            cluster: Arc::clone(&cluster),
             choice,
             record_size,
             timestamp,
