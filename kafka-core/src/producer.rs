@@ -740,7 +740,7 @@ impl KafkaProducer {
     async fn send_after_wait(
         &self,
         record: &ProducerRecord,
-        wait: SendWait<'_>,
+        wait: SendWait,
         callback: &mut impl PendingCallback,
     ) -> Result<Appended, KafkaError> {
         let shared = &*self.inner.shared;
@@ -1087,21 +1087,21 @@ impl<C> Unpin for SendState<'_, C> {}
 
 /// What [`send_now`] came to.
 #[derive(Debug)]
-pub(crate) enum SendNow<'a> {
+pub(crate) enum SendNow {
     /// Appended, or refused for good.
     Done(Result<Appended, KafkaError>),
     /// The send must wait (at most `max.block.ms`): nothing was appended yet.
-    Wait(SendWait<'a>),
+    Wait(SendWait),
 }
 
 /// What a send waits for, with what was worked out before.
 #[derive(Debug)]
-pub(crate) enum SendWait<'a> {
+pub(crate) enum SendWait {
     /// The topic's metadata (or the partition named on the record).
     Metadata { record_size: usize },
     /// The memory of a new batch, the partition chosen.
     Memory {
-        pending: PendingAppend<'a>,
+        pending: PendingAppend,
         cluster: Arc<Cluster>,
         choice: PartitionChoice,
         record_size: usize,
@@ -1113,13 +1113,13 @@ pub(crate) enum SendWait<'a> {
 /// partition, the append, all synchronous. Every send runs it first (the
 /// floor benchmark through `bench_support` too). `callback` is taken only
 /// when the record was appended.
-pub(crate) fn send_now<'a>(
-    shared: &'a ProducerShared,
+pub(crate) fn send_now(
+    shared: &ProducerShared,
     partitioner: &RecordPartitioner,
     record: &RecordRef<'_>,
     extra_headers: &[(&str, &[u8])],
     callback: &mut dyn PendingCallback,
-) -> SendNow<'a> {
+) -> SendNow {
     if let Err(error) = check_open(shared) {
         return SendNow::Done(Err(error));
     }

@@ -100,20 +100,17 @@ pub(crate) struct AppendRecord<'a> {
 
 /// What [`RecordAccumulator::try_append_now`] came to.
 #[derive(Debug)]
-pub(crate) enum AppendNow<'a> {
+pub(crate) enum AppendNow {
     /// Appended (or failed for good).
     Done(Result<Appended, KafkaError>),
     /// A new batch must wait for `buffer.memory`: continue with
     /// [`RecordAccumulator::append_after_wait`].
-    MustWait(PendingAppend<'a>),
+    MustWait(PendingAppend),
 }
 
-/// An append waiting for the memory of a new batch; counted among the
-/// appends in progress until it ends (the sender does not finish a close
-/// under it).
+/// An append waiting for the memory of a new batch.
 #[derive(Debug)]
-pub(crate) struct PendingAppend<'a> {
-    _in_progress: InProgress<'a>,
+pub(crate) struct PendingAppend {
     /// The bytes the new batch needs.
     size: usize,
 }
@@ -123,27 +120,6 @@ enum AppendStep {
     Done(Result<Appended, KafkaError>),
     /// A new batch of this many bytes is needed and the pool has not them free.
     NeedsMemory(usize),
-}
-
-/// Counts an append in progress while it lives (also when the append's
-/// future is dropped).
-#[derive(Debug)]
-struct InProgress<'a>(&'a AtomicUsize);
-
-impl<'a> InProgress<'a> {
-    fn new(count: &'a AtomicUsize) -> Self {
-        // SeqCst with the `closed` flag's accesses: the append counts itself
-        // then reads the flag, the sender reads the flag then the count, and
-        // one of the two must see the other's write (see `close`).
-        count.fetch_add(1, Ordering::SeqCst);
-        InProgress(count)
-    }
-}
-
-impl Drop for InProgress<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 /// Settings the accumulator needs, from the producer config.
@@ -282,7 +258,6 @@ pub(crate) struct RecordAccumulator {
     topics: RwLock<HashMap<Arc<str>, Arc<TopicQueues>, foldhash::fast::RandomState>>,
     pub accounting: Arc<Accounting>,
     flushes_in_progress: AtomicUsize,
-    appends_in_progress: AtomicUsize,
     closed: AtomicBool,
     /// Rotates the partition a drain starts from, so no partition starves.
     drain_start: AtomicUsize,
@@ -316,7 +291,6 @@ impl RecordAccumulator {
             config,
             topics: RwLock::default(),
             flushes_in_progress: AtomicUsize::new(0),
-            appends_in_progress: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             drain_start: AtomicUsize::new(0),
             wakeup,
@@ -402,15 +376,13 @@ impl RecordAccumulator {
     /// partition, or opens a new batch when `buffer.memory` has room for it
     /// now. When a new batch must wait for memory, nothing is appended and
     /// [`AppendNow::MustWait`] hands over what
-    /// [`append_after_wait`](Self::append_after_wait) continues with (the
-    /// append stays counted in progress meanwhile). `callback` is taken only
-    /// when the record was appended.
-    pub fn try_append_now<'a>(
-        &'a self,
+    /// [`append_after_wait`](Self::append_after_wait) continues with.
+    /// `callback` is taken only when the record was appended.
+    pub fn try_append_now(
+        &self,
         append: &AppendRecord<'_>,
         callback: &mut dyn PendingCallback,
-    ) -> AppendNow<'a> {
-        let in_progress = InProgress::new(&self.appends_in_progress);
+    ) -> AppendNow {
         let mut reserved = 0;
         match self.append_step(append, callback, &mut reserved) {
             AppendStep::Done(result) => {
@@ -419,10 +391,7 @@ impl RecordAccumulator {
                 }
                 AppendNow::Done(result)
             }
-            AppendStep::NeedsMemory(size) => AppendNow::MustWait(PendingAppend {
-                _in_progress: in_progress,
-                size,
-            }),
+            AppendStep::NeedsMemory(size) => AppendNow::MustWait(PendingAppend { size }),
         }
     }
 
@@ -432,15 +401,12 @@ impl RecordAccumulator {
     /// takes (another appender may have used the memory first).
     pub async fn append_after_wait(
         &self,
-        pending: PendingAppend<'_>,
+        pending: PendingAppend,
         append: &AppendRecord<'_>,
         deadline: Option<Instant>,
         mut callback: impl PendingCallback,
     ) -> Result<Appended, KafkaError> {
-        let PendingAppend {
-            _in_progress,
-            mut size,
-        } = pending;
+        let PendingAppend { mut size } = pending;
         let deadline = deadline.unwrap_or_else(|| Instant::now() + self.config.max_block);
         let mut reserved = 0usize;
         let result = loop {
@@ -741,13 +707,9 @@ impl RecordAccumulator {
         !lock(&self.accounting.incomplete).is_empty()
     }
 
-    /// Refuses appends from now on. The flag, the count of appends in
-    /// progress and the queue table's length are accessed SeqCst: an append
-    /// writes the count (or a new queue) and then reads the flag, the sender
-    /// reads the flag and then the count (or the queues); with weaker orders
-    /// both could miss the other's write, and the sender would stop while an
-    /// append goes on to open a batch nobody sends. (On x86 these are the
-    /// same instructions as acquire and release.)
+    /// Refuses appends from now on: each append reads the flag under its
+    /// partition queue's lock, before it touches the queue (see
+    /// [`appends_settled`](Self::appends_settled)).
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         self.wakeup.notify_one();
@@ -757,8 +719,26 @@ impl RecordAccumulator {
         self.closed.load(Ordering::SeqCst)
     }
 
-    pub fn appends_in_progress(&self) -> usize {
-        self.appends_in_progress.load(Ordering::SeqCst)
+    /// After [`close`](Self::close): waits until no append that found the
+    /// producer open is still under way, by taking every queue's lock once.
+    /// An append reads the `closed` flag under its queue's lock and, if the
+    /// flag was not set, adds its record (and any new batch, to the
+    /// incomplete ones) before letting go of it; an append that takes the
+    /// lock after this does sees the flag and refuses the record. A queue
+    /// or topic added after the sweep read the table is likewise made after
+    /// the flag was set (the table's length and the topics' map are read
+    /// and written SeqCst or under their lock), so its append refuses too.
+    /// Then [`has_incomplete`](Self::has_incomplete) sees every batch that
+    /// will ever hold a record. Done once per record before: a shared count
+    /// of appends in progress, two atomic writes each append.
+    pub fn appends_settled(&self) -> bool {
+        debug_assert!(self.is_closed());
+        for topic in self.topics() {
+            for (_, queue) in topic.queues() {
+                drop(lock(queue));
+            }
+        }
+        true
     }
 
     /// Puts a batch that must be retried back at the head of its queue, in
@@ -1511,6 +1491,84 @@ mod tests {
         assert!(accumulator.take_all().is_empty(), "no batch was opened");
         // The reservation is the caller's to release.
         assert_eq!(reserved, BATCH_SIZE);
+    }
+
+    /// Appends race the close on several threads, to queues and topics made
+    /// during the race too: once the close has begun and the appends have
+    /// settled, the batches taken hold every record whose append succeeded,
+    /// and no append adds one afterwards (the sender stops then, and such a
+    /// record would never be sent or failed).
+    #[test]
+    fn every_append_accepted_before_the_close_settles_is_in_a_batch_then() {
+        const THREADS: usize = 4;
+        const PARTITIONS: i32 = 64;
+        for round in 0..200 {
+            let accumulator = plain_accumulator(|settings| {
+                settings.batch_size = 64;
+                settings.buffer_memory = 1 << 30;
+            });
+            let partitions = TopicPartitions::all_available(PARTITIONS as usize);
+            let started = AtomicUsize::new(0);
+            let (accepted, taken) = std::thread::scope(|scope| {
+                let appenders: Vec<_> = (0..THREADS)
+                    .map(|thread| {
+                        let (accumulator, partitions, started) =
+                            (&accumulator, &partitions, &started);
+                        scope.spawn(move || {
+                            let mut accepted = 0usize;
+                            for i in 0usize.. {
+                                // A new topic now and then, and higher
+                                // partitions as it goes: queues made in the race.
+                                let name = format!("race-{round}-{thread}-{}", i / 500);
+                                let record = ProducerRecord::new(name, Bytes::from_static(b"v"));
+                                let lent = record.as_record_ref();
+                                let topic = accumulator.topic(&record.topic);
+                                let partition = i32::try_from(i % 500).unwrap() % PARTITIONS;
+                                let append = AppendRecord {
+                                    choice: PartitionChoice::Partition(partition),
+                                    ..to_partition_0(&topic, &lent, 1_700_000_000_000, partitions)
+                                };
+                                started.fetch_add(1, Ordering::Relaxed);
+                                match accumulator.try_append_now(&append, &mut ()) {
+                                    AppendNow::Done(Ok(_)) => accepted += 1,
+                                    AppendNow::Done(Err(KafkaError::ProducerClosed(_))) => {
+                                        return accepted;
+                                    }
+                                    other => panic!("{other:?}"),
+                                }
+                            }
+                            accepted
+                        })
+                    })
+                    .collect();
+                while started.load(Ordering::Relaxed) < 200 {
+                    std::hint::spin_loop();
+                }
+                accumulator.close();
+                assert!(accumulator.appends_settled());
+                // What the sender's last look sees (it stops when this is
+                // empty): no batch may join it afterwards.
+                let incomplete = accumulator.incomplete().len();
+                let accepted: usize = appenders.into_iter().map(|a| a.join().unwrap()).sum();
+                assert_eq!(
+                    accumulator.incomplete().len(),
+                    incomplete,
+                    "round {round}: a batch was opened after the close settled"
+                );
+                let mut taken = 0usize;
+                for batch in accumulator.take_all() {
+                    taken += batch.record_count() as usize;
+                    batch.fail(KafkaError::ProducerClosed("the test ended"));
+                }
+                (accepted, taken)
+            });
+            let late = accumulator.take_all();
+            assert!(
+                late.is_empty(),
+                "round {round}: batches appended after the close settled"
+            );
+            assert_eq!(accepted, taken, "round {round}");
+        }
     }
 
     #[test]

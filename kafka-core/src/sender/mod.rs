@@ -296,7 +296,8 @@ impl Sender {
             }
             let acc = self.accumulator();
             if acc.is_closed()
-                && acc.appends_in_progress() == 0
+                && !acc.has_incomplete()
+                && acc.appends_settled()
                 && !acc.has_incomplete()
                 && self.transaction_settled()
                 && self.telemetry_settled(now)
