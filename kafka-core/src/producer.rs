@@ -595,7 +595,7 @@ impl KafkaProducer {
             SendNow::Done(Ok(_)) => return Ok(()),
             SendNow::Done(Err(error)) => return Err(NotSent::Refused(error, callback)),
             // Nothing was appended; what the wait would continue with
-            // (a place among the appends in progress) is let go.
+            // (a place among the appends waiting for memory) is let go.
             SendNow::Wait(wait) => wait,
         };
         if let SendWait::Metadata { .. } = waits {

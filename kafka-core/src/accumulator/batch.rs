@@ -77,6 +77,9 @@ pub(crate) struct Accounting {
     pub(super) pool: Arc<BufferPool>,
     pub(super) incomplete: Mutex<HashMap<usize, Arc<BatchCompletion>>>,
     pub(super) metrics: Arc<ProducerMetrics>,
+    /// Appends that found the producer open and wait for the memory of a
+    /// new batch (see `RecordAccumulator::appends_settled`).
+    pub(super) waiting_for_memory: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for ProducerBatch {

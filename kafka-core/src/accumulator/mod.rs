@@ -113,13 +113,47 @@ pub(crate) enum AppendNow {
 pub(crate) struct PendingAppend {
     /// The bytes the new batch needs.
     size: usize,
+    _waiting: WaitingForMemory,
 }
 
 /// One try of [`RecordAccumulator::append_step`].
 enum AppendStep {
     Done(Result<Appended, KafkaError>),
     /// A new batch of this many bytes is needed and the pool has not them free.
-    NeedsMemory(usize),
+    NeedsMemory(usize, WaitingForMemory),
+}
+
+/// Counts an append among those waiting for the memory of a new batch, while
+/// it lives (also when the append's future is dropped): a closing
+/// producer's network thread waits for them (see
+/// [`RecordAccumulator::appends_settled`]), and is woken when one ends.
+#[derive(Debug)]
+struct WaitingForMemory {
+    accounting: Arc<Accounting>,
+    wakeup: Arc<Notify>,
+}
+
+impl WaitingForMemory {
+    fn new(accounting: &Arc<Accounting>, wakeup: &Arc<Notify>) -> WaitingForMemory {
+        accounting.waiting_for_memory.fetch_add(1, Ordering::SeqCst);
+        WaitingForMemory {
+            accounting: Arc::clone(accounting),
+            wakeup: Arc::clone(wakeup),
+        }
+    }
+}
+
+impl Drop for WaitingForMemory {
+    fn drop(&mut self) {
+        if self
+            .accounting
+            .waiting_for_memory
+            .fetch_sub(1, Ordering::SeqCst)
+            == 1
+        {
+            self.wakeup.notify_one();
+        }
+    }
 }
 
 /// Settings the accumulator needs, from the producer config.
@@ -287,6 +321,7 @@ impl RecordAccumulator {
                 pool: Arc::new(BufferPool::new(config.buffer_memory)),
                 incomplete: Mutex::default(),
                 metrics,
+                waiting_for_memory: AtomicUsize::new(0),
             }),
             config,
             topics: RwLock::default(),
@@ -391,7 +426,10 @@ impl RecordAccumulator {
                 }
                 AppendNow::Done(result)
             }
-            AppendStep::NeedsMemory(size) => AppendNow::MustWait(PendingAppend { size }),
+            AppendStep::NeedsMemory(size, waiting) => AppendNow::MustWait(PendingAppend {
+                size,
+                _waiting: waiting,
+            }),
         }
     }
 
@@ -406,7 +444,10 @@ impl RecordAccumulator {
         deadline: Option<Instant>,
         mut callback: impl PendingCallback,
     ) -> Result<Appended, KafkaError> {
-        let PendingAppend { mut size } = pending;
+        let PendingAppend {
+            mut size,
+            mut _waiting,
+        } = pending;
         let deadline = deadline.unwrap_or_else(|| Instant::now() + self.config.max_block);
         let mut reserved = 0usize;
         let result = loop {
@@ -440,7 +481,12 @@ impl RecordAccumulator {
             reserved = size;
             match self.append_step(append, &mut callback, &mut reserved) {
                 AppendStep::Done(result) => break result,
-                AppendStep::NeedsMemory(more) => size = more,
+                AppendStep::NeedsMemory(more, still) => {
+                    size = more;
+                    // Still counted: the new count is made before the old
+                    // one goes.
+                    _waiting = still;
+                }
             }
         };
         if reserved > 0 {
@@ -554,7 +600,16 @@ impl RecordAccumulator {
             // A new batch is needed: reserve its memory without holding the queue lock.
             let size = self.config.batch_size.max(record_size);
             if !self.pool().try_reserve(size) {
-                return AppendStep::NeedsMemory(size);
+                // Counted, then the flag read again (both SeqCst): the
+                // network thread reads the flag before the count, so either
+                // it waits for this append or this append sees the close.
+                let waiting = WaitingForMemory::new(&self.accounting, &self.wakeup);
+                if self.closed.load(Ordering::SeqCst) {
+                    return AppendStep::Done(Err(KafkaError::ProducerClosed(
+                        "the record was not appended before the close began",
+                    )));
+                }
+                return AppendStep::NeedsMemory(size, waiting);
             }
             *reserved = size;
         }
@@ -729,8 +784,10 @@ impl RecordAccumulator {
     /// the flag was set (the table's length and the topics' map are read
     /// and written SeqCst or under their lock), so its append refuses too.
     /// Then [`has_incomplete`](Self::has_incomplete) sees every batch that
-    /// will ever hold a record. Done once per record before: a shared count
-    /// of appends in progress, two atomic writes each append.
+    /// will ever hold a record. False while appends that found the producer
+    /// open wait for memory. This was a shared count of every append in
+    /// progress, two atomic writes each append; now only the rare append
+    /// that waits is counted.
     pub fn appends_settled(&self) -> bool {
         debug_assert!(self.is_closed());
         for topic in self.topics() {
@@ -738,7 +795,10 @@ impl RecordAccumulator {
                 drop(lock(queue));
             }
         }
-        true
+        // An append waiting for a new batch's memory counted itself before
+        // it read the flag: the close waits for it, as for Java's
+        // `appendsInProgress`.
+        self.accounting.waiting_for_memory.load(Ordering::SeqCst) == 0
     }
 
     /// Puts a batch that must be retried back at the head of its queue, in
@@ -1491,6 +1551,66 @@ mod tests {
         assert!(accumulator.take_all().is_empty(), "no batch was opened");
         // The reservation is the caller's to release.
         assert_eq!(reserved, BATCH_SIZE);
+    }
+
+    /// An append that found the producer open and waits for the memory of a
+    /// new batch holds the close up until it ends (refused then: the close
+    /// began), as Java's `appendsInProgress` does.
+    #[tokio::test]
+    async fn the_close_waits_for_an_append_waiting_for_memory() {
+        let accumulator = plain_accumulator(|settings| {
+            settings.batch_size = 1_024;
+            settings.buffer_memory = 1_024;
+        });
+        let partitions = TopicPartitions::all_available(2);
+        let record = ProducerRecord::new("waits", Bytes::from_static(b"v"));
+        let lent = record.as_record_ref();
+        let topic = accumulator.topic("waits");
+        let to = |partition| AppendRecord {
+            choice: PartitionChoice::Partition(partition),
+            ..to_partition_0(&topic, &lent, 1_700_000_000_000, &partitions)
+        };
+        // The first batch takes all of buffer.memory; the next one waits.
+        assert!(matches!(
+            accumulator.try_append_now(&to(0), &mut ()),
+            AppendNow::Done(Ok(_))
+        ));
+        let AppendNow::MustWait(pending) = accumulator.try_append_now(&to(1), &mut ()) else {
+            panic!("no memory for a second batch");
+        };
+        accumulator.close();
+        assert!(!accumulator.appends_settled(), "an append still waits");
+        // The first batch goes out and frees its memory: the waiting append
+        // gets it, finds the producer closed and gives up.
+        deliver_queued(&accumulator);
+        let refused = accumulator
+            .append_after_wait(pending, &to(1), None, ())
+            .await;
+        assert!(matches!(refused, Err(KafkaError::ProducerClosed(_))));
+        assert!(accumulator.appends_settled());
+        assert!(!accumulator.has_incomplete());
+        // A wait given up (its future dropped) stops holding the close too.
+        let accumulator = plain_accumulator(|settings| {
+            settings.batch_size = 1_024;
+            settings.buffer_memory = 1_024;
+        });
+        let topic = accumulator.topic("waits");
+        let to = |partition| AppendRecord {
+            choice: PartitionChoice::Partition(partition),
+            ..to_partition_0(&topic, &lent, 1_700_000_000_000, &partitions)
+        };
+        assert!(matches!(
+            accumulator.try_append_now(&to(0), &mut ()),
+            AppendNow::Done(Ok(_))
+        ));
+        let AppendNow::MustWait(pending) = accumulator.try_append_now(&to(1), &mut ()) else {
+            panic!("no memory for a second batch");
+        };
+        accumulator.close();
+        assert!(!accumulator.appends_settled());
+        drop(pending);
+        assert!(accumulator.appends_settled());
+        deliver_queued(&accumulator);
     }
 
     /// Appends race the close on several threads, to queues and topics made
