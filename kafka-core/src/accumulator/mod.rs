@@ -1553,24 +1553,20 @@ mod tests {
         assert_eq!(reserved, BATCH_SIZE);
     }
 
-    /// An append that found the producer open and waits for the memory of a
-    /// new batch holds the close up until it ends (refused then: the close
-    /// began), as Java's `appendsInProgress` does.
-    #[tokio::test]
-    async fn the_close_waits_for_an_append_waiting_for_memory() {
+    /// An accumulator of one batch's memory, that batch open on partition 0
+    /// of "waits", and an append to partition 1 waiting for memory.
+    fn one_append_waiting() -> (RecordAccumulator, PendingAppend) {
         let accumulator = plain_accumulator(|settings| {
             settings.batch_size = 1_024;
             settings.buffer_memory = 1_024;
         });
-        let partitions = TopicPartitions::all_available(2);
         let record = ProducerRecord::new("waits", Bytes::from_static(b"v"));
-        let lent = record.as_record_ref();
+        let (lent, partitions) = (record.as_record_ref(), TopicPartitions::all_available(2));
         let topic = accumulator.topic("waits");
         let to = |partition| AppendRecord {
             choice: PartitionChoice::Partition(partition),
             ..to_partition_0(&topic, &lent, 1_700_000_000_000, &partitions)
         };
-        // The first batch takes all of buffer.memory; the next one waits.
         assert!(matches!(
             accumulator.try_append_now(&to(0), &mut ()),
             AppendNow::Done(Ok(_))
@@ -1578,34 +1574,35 @@ mod tests {
         let AppendNow::MustWait(pending) = accumulator.try_append_now(&to(1), &mut ()) else {
             panic!("no memory for a second batch");
         };
+        (accumulator, pending)
+    }
+
+    /// An append waiting for the memory of a new batch holds the close up
+    /// until it ends (refused then: the close began), as Java's
+    /// `appendsInProgress` does; so does one whose future is dropped.
+    #[tokio::test]
+    async fn the_close_waits_for_an_append_waiting_for_memory() {
+        let (accumulator, pending) = one_append_waiting();
         accumulator.close();
         assert!(!accumulator.appends_settled(), "an append still waits");
         // The first batch goes out and frees its memory: the waiting append
         // gets it, finds the producer closed and gives up.
         deliver_queued(&accumulator);
+        let record = ProducerRecord::new("waits", Bytes::from_static(b"v"));
+        let (lent, partitions) = (record.as_record_ref(), TopicPartitions::all_available(2));
+        let topic = accumulator.topic("waits");
+        let append = AppendRecord {
+            choice: PartitionChoice::Partition(1),
+            ..to_partition_0(&topic, &lent, 1_700_000_000_000, &partitions)
+        };
         let refused = accumulator
-            .append_after_wait(pending, &to(1), None, ())
+            .append_after_wait(pending, &append, None, ())
             .await;
         assert!(matches!(refused, Err(KafkaError::ProducerClosed(_))));
         assert!(accumulator.appends_settled());
         assert!(!accumulator.has_incomplete());
-        // A wait given up (its future dropped) stops holding the close too.
-        let accumulator = plain_accumulator(|settings| {
-            settings.batch_size = 1_024;
-            settings.buffer_memory = 1_024;
-        });
-        let topic = accumulator.topic("waits");
-        let to = |partition| AppendRecord {
-            choice: PartitionChoice::Partition(partition),
-            ..to_partition_0(&topic, &lent, 1_700_000_000_000, &partitions)
-        };
-        assert!(matches!(
-            accumulator.try_append_now(&to(0), &mut ()),
-            AppendNow::Done(Ok(_))
-        ));
-        let AppendNow::MustWait(pending) = accumulator.try_append_now(&to(1), &mut ()) else {
-            panic!("no memory for a second batch");
-        };
+
+        let (accumulator, pending) = one_append_waiting();
         accumulator.close();
         assert!(!accumulator.appends_settled());
         drop(pending);
