@@ -176,7 +176,10 @@ pub(crate) struct Metadata {
     /// Bumped, under the write lock, each time `cluster` is replaced.
     generation: AtomicU64,
     /// Each sending thread's copy of `cluster`, with the generation read
-    /// before it was taken ([`current`](Self::current)).
+    /// before it was taken ([`current`](Self::current)). A thread's copy
+    /// stays until it sends again or the producer is dropped (an ended
+    /// thread's slot goes to a later thread): at most one snapshot per
+    /// thread that ever sent.
     per_thread: ThreadLocal<RefCell<Option<ClusterCopy>>>,
     /// Bumped on every update, so waiters can sleep until the next one.
     updates: watch::Sender<u64>,
