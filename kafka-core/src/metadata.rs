@@ -231,8 +231,9 @@ impl Metadata {
         // generation newer than itself, so an update is never missed.
         let generation = self.generation.load(Ordering::Acquire);
         let slot = self.per_thread.get_or_default();
-        // A borrow fails only when a callback run inside a send sends again
-        // while its copy is being replaced: that send takes the snapshot.
+        // A borrow fails only when code run inside a send (a custom
+        // partitioner) sends again while the copy is lent or being
+        // replaced: that send takes a share of the snapshot instead.
         if let Ok(copy) = slot.try_borrow()
             && let Ok(copy) = Ref::filter_map(copy, |copy| match copy {
                 Some((taken_at, cluster)) if *taken_at == generation => Some(cluster),
