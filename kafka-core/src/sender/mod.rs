@@ -295,6 +295,9 @@ impl Sender {
                 break;
             }
             let acc = self.accumulator();
+            // Unfinished batches are looked for before the sweep of the
+            // queues' locks (no sweep while any remain) and again after it
+            // (an append that found the producer open may have just added one).
             if acc.is_closed()
                 && !acc.has_incomplete()
                 && acc.appends_settled()
