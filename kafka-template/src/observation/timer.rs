@@ -127,6 +127,14 @@ thread_local! {
 }
 
 thread_local! {
+    /// The timers this thread recorded into last, looked at before
+    /// [`KNOWN`]: a thread hearing outcomes mostly hears them for one
+    /// template (and topic), and this costs a compare where the map costs a
+    /// hash and a probe.
+    static LAST_TIMERS: RefCell<Option<Arc<TopicTimers>>> = const { RefCell::new(None) };
+}
+
+thread_local! {
     /// The topic this thread last started an observed send to, with which
     /// timers' ([`SendTimers::id`]) and the id of the topic's: found again
     /// with no lock. A sending thread usually sends to one topic many times;
@@ -161,11 +169,21 @@ impl TopicTimers {
                 .and_then(Weak::upgrade)
         };
         let mut f = Some(f);
+        let last = LAST_TIMERS.try_with(|last| {
+            let last = last.try_borrow().ok()?;
+            let timers = last.as_ref().filter(|timers| timers.id == id)?;
+            f.take().map(|f| f(timers))
+        });
+        if let Ok(Some(result)) = last {
+            return Some(result);
+        }
         let kept = KNOWN.try_with(|known| {
             if let Some(timers) = known.borrow().get(&id) {
+                remember_last(timers);
                 return f.take().map(|f| f(timers));
             }
             let timers = live()?;
+            remember_last(&timers);
             let result = f.take().map(|f| f(&timers));
             // (Not kept when met while this thread records into other
             // timers: a recorder that sends through a template.)
@@ -182,6 +200,16 @@ impl TopicTimers {
             (Err(_), None) => None,
         }
     }
+}
+
+/// Makes `timers` this thread's [`LAST_TIMERS`] (not while they are lent:
+/// a recorder that sends through a template).
+fn remember_last(timers: &Arc<TopicTimers>) {
+    let _ = LAST_TIMERS.try_with(|last| {
+        if let Ok(mut last) = last.try_borrow_mut() {
+            *last = Some(Arc::clone(timers));
+        }
+    });
 }
 
 impl Drop for TopicTimers {
