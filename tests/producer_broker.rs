@@ -815,6 +815,64 @@ fn request_sizes_network_io_and_authentications_against_a_real_broker() {
     });
 }
 
+/// Java's `select-*`, `io-wait-*` and `io-time-*` over a real broker: the
+/// network thread's waits for its sockets and timers are counted and timed,
+/// and its waits and work between them account for no more than its life.
+#[test]
+fn the_network_threads_waits_and_work_against_a_real_broker() {
+    run(LIMIT, async {
+        let kafka = Kafka::get();
+        let topic = kafka.create_topic("io-wait", 1, 1);
+        let built = Instant::now();
+        let producer = producer(kafka.bootstrap(), &[]);
+        producer
+            .send(ProducerRecord::new(topic.clone(), "waited"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect("delivered");
+        // Delivered, the thread has nothing to do until its next timer: it
+        // waits, and its first waits end soon after.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while producer.metrics().select_total < 3 {
+            assert!(
+                Instant::now() < deadline,
+                "no wait counted: {:?}",
+                producer.metrics()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        producer.close(Duration::from_secs(10)).await;
+        let lived = built.elapsed();
+        let metrics = producer.metrics();
+        assert!(metrics.io_wait_time_total > Duration::ZERO, "{metrics:?}");
+        assert!(metrics.io_time_total > Duration::ZERO, "{metrics:?}");
+        assert!(
+            metrics.io_wait_time_total + metrics.io_time_total <= lived,
+            "waited {:?} and worked {:?} in {lived:?}",
+            metrics.io_wait_time_total,
+            metrics.io_time_total
+        );
+        // Younger than the sample windows: the averages are over every wait.
+        let selects = metrics.select_total as f64;
+        for (average, total) in [
+            (metrics.io_wait_time_ns_avg, metrics.io_wait_time_total),
+            (metrics.io_time_ns_avg, metrics.io_time_total),
+        ] {
+            let expected = total.as_nanos() as f64 / selects;
+            assert!(
+                (average - expected).abs() <= expected * 1e-9,
+                "{average} for {expected}"
+            );
+        }
+        for ratio in [metrics.io_wait_ratio, metrics.io_ratio] {
+            assert!(ratio > 0.0 && ratio <= 1.0, "{metrics:?}");
+        }
+        assert!(metrics.select_rate > 0.0, "{metrics:?}");
+        assert_eq!(values_in(kafka, &topic, 1), ["waited"]);
+    });
+}
+
 /// A topic unused for `metadata.max.idle.ms` is forgotten, as in Java, and
 /// its next send fetches its metadata afresh. (Left in the snapshot, it was
 /// sent to from metadata nothing refreshed any more: a moved leader would

@@ -213,16 +213,21 @@ impl KafkaProducerBuilder {
     ) -> Result<KafkaProducer, KafkaError> {
         let config = self.config;
         resolve_bootstrap(config.bootstrap_servers())?;
+        let partitioner =
+            RecordPartitioner::new(self.partitioner, config.partitioner_ignore_keys());
+        let shared = Arc::new(ProducerShared::new(config));
+        // The network thread's waits, timed as Java's selector times its
+        // `select` calls (`select-*`, `io-wait-*`, `io-time-*`).
+        let (waiting, woke) = (shared.metrics.clone(), shared.metrics.clone());
         // Built here so a failure is returned, not hidden in the thread.
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .on_thread_park(move || waiting.network_thread_waiting())
+            .on_thread_unpark(move || woke.network_thread_woke())
             .build()
             .map_err(|e| {
                 KafkaError::Internal(format!("cannot start the producer's network runtime: {e}"))
             })?;
-        let partitioner =
-            RecordPartitioner::new(self.partitioner, config.partitioner_ignore_keys());
-        let shared = Arc::new(ProducerShared::new(config));
         let sender = match connector {
             Some(connector) => Sender::with_connector(shared.clone(), connector),
             None => Sender::new(shared.clone()),

@@ -201,6 +201,15 @@ struct Sensors {
     /// Milliseconds each re-authentication took.
     reauthentication_latency: AvgMax,
     batch_split: Meter,
+    /// The network thread's waits (`select-*`), nanoseconds waited
+    /// (`io-wait-*`) and worked between waits (`io-time-*`, `io-ratio`).
+    select: Meter,
+    io_wait: Meter,
+    io_wait_avg: Avg,
+    io_time: Meter,
+    io_time_avg: Avg,
+    /// [`IoLoop`]'s counts when last recorded here.
+    io_loop_recorded: IoLoopCounts,
     topics: BTreeMap<Arc<str>, TopicSensors>,
     nodes: BTreeMap<i32, NodeSensors>,
 }
@@ -276,6 +285,66 @@ impl CallTimes {
     }
 }
 
+/// The network thread's loop as Java's selector times its `select` calls:
+/// how often and how long it waited for sockets and timers, and how long it
+/// worked between waits. Kept by the thread's runtime (its park and unpark
+/// hooks), so only that thread writes it.
+#[derive(Debug, Default)]
+pub(crate) struct IoLoop {
+    /// Waits ended (`select-total`).
+    waits: AtomicU64,
+    /// Nanoseconds waited, in all (`io-wait-time-ns-total`).
+    waited_ns: AtomicU64,
+    /// Nanoseconds worked between waits, in all (`io-time-ns-total`).
+    worked_ns: AtomicU64,
+    /// When the current wait or stretch of work began, in nanoseconds from
+    /// the metrics' epoch.
+    turned_at_ns: AtomicU64,
+}
+
+/// [`IoLoop`]'s counts, so far or since last taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct IoLoopCounts {
+    waits: u64,
+    waited_ns: u64,
+    worked_ns: u64,
+}
+
+impl IoLoop {
+    /// The thread is about to wait: what it did since it last woke is work.
+    fn waiting(&self, now_ns: u64) {
+        let began = self.turned_at_ns.swap(now_ns, Ordering::Relaxed);
+        self.worked_ns
+            .fetch_add(now_ns.saturating_sub(began), Ordering::Relaxed);
+    }
+
+    /// The thread woke: one wait more, as long as since it began.
+    fn woke(&self, now_ns: u64) {
+        let began = self.turned_at_ns.swap(now_ns, Ordering::Relaxed);
+        self.waited_ns
+            .fetch_add(now_ns.saturating_sub(began), Ordering::Relaxed);
+        self.waits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn counts(&self) -> IoLoopCounts {
+        IoLoopCounts {
+            waits: self.waits.load(Ordering::Relaxed),
+            waited_ns: self.waited_ns.load(Ordering::Relaxed),
+            worked_ns: self.worked_ns.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl IoLoopCounts {
+    fn since(self, earlier: IoLoopCounts) -> IoLoopCounts {
+        IoLoopCounts {
+            waits: self.waits.saturating_sub(earlier.waits),
+            waited_ns: self.waited_ns.saturating_sub(earlier.waited_ns),
+            worked_ns: self.worked_ns.saturating_sub(earlier.worked_ns),
+        }
+    }
+}
+
 /// The producer's counters and statistics.
 #[derive(Debug)]
 pub(crate) struct ProducerMetrics {
@@ -310,6 +379,8 @@ pub(crate) struct ProducerMetrics {
     last_metadata_update: Mutex<Option<std::time::Instant>>,
     /// Nanoseconds spent in the calls Java's `KafkaProducerMetrics` times.
     pub call_times: CallTimes,
+    /// The network thread's waits and work between them.
+    io_loop: IoLoop,
     errors_by_kind: Mutex<BTreeMap<&'static str, u64>>,
     sensors: Mutex<Sensors>,
     facade: Mutex<facade::Publisher>,
@@ -410,6 +481,7 @@ impl ProducerMetrics {
             requests_in_flight: AtomicU64::new(0),
             last_metadata_update: Mutex::new(None),
             call_times: CallTimes::default(),
+            io_loop: IoLoop::default(),
             errors_by_kind: Mutex::new(BTreeMap::new()),
             sensors: Mutex::new(Sensors::default()),
             facade: Mutex::new(facade::Publisher::default()),
@@ -418,6 +490,44 @@ impl ProducerMetrics {
 
     fn now_ms(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn now_ns(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The network thread is about to wait for its sockets and timers (its
+    /// runtime's park hook).
+    pub fn network_thread_waiting(&self) {
+        self.io_loop.waiting(self.now_ns());
+    }
+
+    /// The network thread woke from a wait (its runtime's unpark hook).
+    pub fn network_thread_woke(&self) {
+        self.io_loop.woke(self.now_ns());
+    }
+
+    /// Records what the network thread's loop did since last recorded into
+    /// the windowed statistics: once per snapshot (about every second, as
+    /// the sender publishes), not in the hooks, which run on every wait.
+    fn record_io_loop(&self, sensors: &mut Sensors, now: u64) {
+        let counts = self.io_loop.counts();
+        let new = counts.since(sensors.io_loop_recorded);
+        if new == IoLoopCounts::default() {
+            return;
+        }
+        sensors.io_loop_recorded = counts;
+        let window = &self.window;
+        let (waited, worked) = (new.waited_ns as f64, new.worked_ns as f64);
+        sensors.select.record(window, new.waits as f64, now);
+        sensors.io_wait.record(window, waited, now);
+        sensors
+            .io_wait_avg
+            .record_events(window, waited, new.waits, now);
+        sensors.io_time.record(window, worked, now);
+        sensors
+            .io_time_avg
+            .record_events(window, worked, new.waits, now);
     }
 
     /// `records` of `topic` failed for good (or a send call refused one).
@@ -691,6 +801,7 @@ impl ProducerMetrics {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut guard = lock(&self.sensors);
         let s = &mut *guard;
+        self.record_io_loop(s, now);
         let topics = s
             .topics
             .iter_mut()
@@ -781,6 +892,14 @@ impl ProducerMetrics {
             produce_throttled_total: load(&self.throttled_responses),
             batch_split_total: load(&self.batch_splits),
             batch_split_rate: s.batch_split.rate(window, now),
+            select_total: count(s.select.total()),
+            select_rate: s.select.rate(window, now),
+            io_wait_time_total: Duration::from_nanos(count(s.io_wait.total())),
+            io_wait_time_ns_avg: s.io_wait_avg.value(window, now),
+            io_wait_ratio: s.io_wait.rate_per(window, now, 1e-6),
+            io_time_total: Duration::from_nanos(count(s.io_time.total())),
+            io_time_ns_avg: s.io_time_avg.value(window, now),
+            io_ratio: s.io_time.rate_per(window, now, 1e-6),
             connection_creation_total: load(&self.connections_created),
             connection_creation_rate: s.connection_creation.rate(window, now),
             connection_close_total: load(&self.connections_closed),
@@ -997,6 +1116,30 @@ pub struct MetricsSnapshot {
     pub batch_split_total: u64,
     /// Per second (`batch-split-rate`).
     pub batch_split_rate: f64,
+    /// Times the network thread waited for its sockets and timers, having
+    /// nothing else to do (Java: `select-total`, its selector's `select`
+    /// calls; a busy thread here checks its sockets between tasks without
+    /// waiting, and that is not counted).
+    pub select_total: u64,
+    /// Per second (`select-rate`).
+    pub select_rate: f64,
+    /// Time the network thread waited, in all (`io-wait-time-ns-total`).
+    pub io_wait_time_total: Duration,
+    /// The average wait, in nanoseconds (`io-wait-time-ns-avg`).
+    pub io_wait_time_ns_avg: f64,
+    /// The fraction of time the network thread waited (`io-wait-ratio`):
+    /// near 0, it is busy all the time and records queue behind it.
+    pub io_wait_ratio: f64,
+    /// Time the network thread worked between waits, in all
+    /// (`io-time-ns-total`). Java counts its socket reads and writes only;
+    /// this is all the thread's work (reads, writes, draining batches into
+    /// requests, completing records and running their callbacks), so
+    /// `io_ratio` and `io_wait_ratio` add up to about 1.
+    pub io_time_total: Duration,
+    /// The average work between two waits, in nanoseconds (`io-time-ns-avg`).
+    pub io_time_ns_avg: f64,
+    /// The fraction of time the network thread worked (`io-ratio`).
+    pub io_ratio: f64,
     /// Connections to brokers established, bootstrap ones included (Java:
     /// `connection-creation-total`).
     pub connection_creation_total: u64,
@@ -1175,6 +1318,14 @@ metric_table! {
     FailedReauthenticationTotal = ("failed-reauthentication-total", Counter, "The total number of failed re-authentication of connections");
     ReauthenticationLatencyMax = ("reauthentication-latency-max", Gauge, "The max latency observed due to re-authentication");
     ReauthenticationLatencyAvg = ("reauthentication-latency-avg", Gauge, "The average latency observed due to re-authentication");
+    SelectRate = ("select-rate", Gauge, "The number of times the I/O layer checked for new I/O to perform per second");
+    SelectTotal = ("select-total", Counter, "The total number of times the I/O layer checked for new I/O to perform");
+    IoWaitTimeNsAvg = ("io-wait-time-ns-avg", Gauge, "The average length of time the I/O thread spent waiting for a socket ready for reads or writes in nanoseconds.");
+    IoWaitTimeNsTotal = ("io-wait-time-ns-total", Counter, "The total time the I/O thread spent waiting");
+    IoWaitRatio = ("io-wait-ratio", Gauge, "The fraction of time the I/O thread spent waiting");
+    IoTimeNsAvg = ("io-time-ns-avg", Gauge, "The average length of time for I/O per select call in nanoseconds.");
+    IoTimeNsTotal = ("io-time-ns-total", Counter, "The total time the I/O thread spent doing I/O");
+    IoRatio = ("io-ratio", Gauge, "The fraction of time the I/O thread spent doing I/O");
     CompressionRate = ("compression-rate", Gauge, "The average compression rate of record batches for a topic, defined as the average ratio of the compressed batch size over the uncompressed size.");
 }
 
@@ -1204,7 +1355,7 @@ impl MetricsSnapshot {
     /// broker, each tagged `client-id` (the values KIP-714 telemetry and the
     /// facade publish).
     pub fn metric_values(&self) -> Vec<MetricValue> {
-        let mut out = Vec::with_capacity(80 + 9 * self.topics.len() + 12 * self.nodes.len());
+        let mut out = Vec::with_capacity(88 + 9 * self.topics.len() + 12 * self.nodes.len());
         let client = ("client-id", self.client_id.clone());
         let mut m = Collect {
             out: &mut out,
@@ -1294,6 +1445,17 @@ impl MetricsSnapshot {
         m.add(Name::RequestSizeMax, self.request_size_max);
         m.add(Name::NetworkIoRate, self.network_io_rate);
         m.add(Name::NetworkIoTotal, self.network_io_total as f64);
+        m.add(Name::SelectRate, self.select_rate);
+        m.add(Name::SelectTotal, self.select_total as f64);
+        m.add(Name::IoWaitTimeNsAvg, self.io_wait_time_ns_avg);
+        m.add(
+            Name::IoWaitTimeNsTotal,
+            self.io_wait_time_total.as_nanos() as f64,
+        );
+        m.add(Name::IoWaitRatio, self.io_wait_ratio);
+        m.add(Name::IoTimeNsAvg, self.io_time_ns_avg);
+        m.add(Name::IoTimeNsTotal, self.io_time_total.as_nanos() as f64);
+        m.add(Name::IoRatio, self.io_ratio);
         m.add(
             Name::SuccessfulAuthenticationRate,
             self.successful_authentication_rate,

@@ -247,6 +247,13 @@ impl Avg {
     pub fn value(&mut self, config: &WindowConfig, now: u64) -> f64 {
         self.0.average(config, now)
     }
+
+    /// `events` values counted together, whose `sum` is given.
+    pub fn record_events(&mut self, config: &WindowConfig, sum: f64, events: u64, now: u64) {
+        if events > 0 {
+            self.0.record_events(config, sum, events, now);
+        }
+    }
 }
 
 /// An `Avg` and a `Max` of the same values (Java adds both to one sensor).
@@ -292,7 +299,7 @@ impl AvgMax {
         if events == 0 {
             return;
         }
-        self.avg.0.record_events(config, sum, events, now);
+        self.avg.record_events(config, sum, events, now);
         self.max.record_events(config, largest, events, now);
     }
 }

@@ -391,3 +391,69 @@ fn request_sizes_network_io_and_authentications_as_javas_selector_counts_them() 
         Some(320.0)
     );
 }
+
+/// The network thread's waits as Java's selector times its `select` calls:
+/// counted when a wait ends, the time before it work (`io-time-*`), and
+/// recorded into the windows when a snapshot is taken.
+#[test]
+fn the_network_threads_waits_and_work_as_javas_selector_times_them() {
+    let metrics = ProducerMetrics::new(String::new(), WindowConfig::default());
+    const MS: u64 = 1_000_000;
+    // From the epoch: 1 ms of work, a wait of 3 ms; 2 ms of work, a wait of
+    // 5 ms; then 1 ms of work and a wait that has not ended.
+    let io = &metrics.io_loop;
+    io.waiting(MS);
+    io.woke(4 * MS);
+    io.waiting(6 * MS);
+    io.woke(11 * MS);
+    io.waiting(12 * MS);
+    let snapshot = metrics.snapshot(BufferState::default());
+    assert_eq!(snapshot.select_total, 2);
+    assert!(snapshot.select_rate > 0.0);
+    assert_eq!(snapshot.io_wait_time_total, Duration::from_millis(8));
+    assert_eq!(snapshot.io_wait_time_ns_avg, 4.0 * MS as f64);
+    assert_eq!(snapshot.io_time_total, Duration::from_millis(4));
+    assert_eq!(snapshot.io_time_ns_avg, 2.0 * MS as f64);
+    // Over a young producer's span (at least one full window, as Java's
+    // `Rate`): 8 ms and 4 ms of 30 s.
+    assert!(
+        (snapshot.io_wait_ratio - 8.0 / 30_000.0).abs() < 1e-6,
+        "{}",
+        snapshot.io_wait_ratio
+    );
+    assert!(
+        (snapshot.io_ratio - 4.0 / 30_000.0).abs() < 1e-6,
+        "{}",
+        snapshot.io_ratio
+    );
+    // Taken again with nothing new: the same totals, not counted twice.
+    let again = metrics.snapshot(BufferState::default());
+    assert_eq!(again.select_total, 2);
+    assert_eq!(again.io_wait_time_total, Duration::from_millis(8));
+    let values = again.metric_values();
+    for (name, kind, value) in [
+        ("select-total", MetricKind::Counter, 2.0),
+        (
+            "io-wait-time-ns-total",
+            MetricKind::Counter,
+            8.0 * MS as f64,
+        ),
+        ("io-wait-time-ns-avg", MetricKind::Gauge, 4.0 * MS as f64),
+        ("io-time-ns-total", MetricKind::Counter, 4.0 * MS as f64),
+        ("io-time-ns-avg", MetricKind::Gauge, 2.0 * MS as f64),
+    ] {
+        let metric = values
+            .iter()
+            .find(|v| v.group == PRODUCER_GROUP && v.name == name)
+            .unwrap_or_else(|| panic!("{name} missing"));
+        assert_eq!((metric.kind, metric.value), (kind, value), "{name}");
+    }
+    for name in ["select-rate", "io-wait-ratio", "io-ratio"] {
+        assert!(
+            values
+                .iter()
+                .any(|v| v.name == name && v.kind == MetricKind::Gauge),
+            "{name} missing"
+        );
+    }
+}
