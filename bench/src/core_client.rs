@@ -105,6 +105,18 @@ impl CoreClient {
     /// Closes the producer (every record has an outcome by then).
     pub async fn close(self) -> anyhow::Result<()> {
         let lost = self.producer.close(Duration::from_secs(30)).await;
+        // BENCH_IO_METRICS=1: how busy the network thread was (Java's
+        // `select-total`, `io-wait-time-ns-total`, `io-time-ns-total`),
+        // whether it or the sending thread held the run back.
+        if std::env::var("BENCH_IO_METRICS").as_deref() == Ok("1") {
+            let m = self.producer.metrics();
+            let (waited, worked) = (m.io_wait_time_total, m.io_time_total);
+            eprintln!(
+                "network thread: {} waits, waited {waited:.2?}, worked {worked:.2?} ({:.0}% of its time waiting)",
+                m.select_total,
+                100.0 * waited.as_secs_f64() / (waited + worked).as_secs_f64().max(1e-9)
+            );
+        }
         if lost > 0 {
             anyhow::bail!("{lost} records were still undelivered when close timed out");
         }
