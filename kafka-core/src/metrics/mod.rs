@@ -1134,7 +1134,9 @@ pub struct MetricsSnapshot {
     /// (`io-time-ns-total`). Java counts its socket reads and writes only;
     /// this is all the thread's work (reads, writes, draining batches into
     /// requests, completing records and running their callbacks), so
-    /// `io_ratio` and `io_wait_ratio` add up to about 1.
+    /// `io_ratio` and `io_wait_ratio` add up to about 1 once the producer
+    /// is older than the sample windows (before, both are taken over at
+    /// least one window, as Java's rates are).
     pub io_time_total: Duration,
     /// The average work between two waits, in nanoseconds (`io-time-ns-avg`).
     pub io_time_ns_avg: f64,
