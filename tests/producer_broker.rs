@@ -831,20 +831,12 @@ fn the_network_threads_waits_and_work_against_a_real_broker() {
             .expect("send accepted")
             .await
             .expect("delivered");
-        // Delivered, the thread has nothing to do until its next timer: it
-        // waits, and its first waits end soon after.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while producer.metrics().select_total < 3 {
-            assert!(
-                Instant::now() < deadline,
-                "no wait counted: {:?}",
-                producer.metrics()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        // The thread waited for the broker's answers before the record was
+        // delivered: those waits ended, so they are counted by now.
         producer.close(Duration::from_secs(10)).await;
         let lived = built.elapsed();
         let metrics = producer.metrics();
+        assert!(metrics.select_total > 0, "no wait counted: {metrics:?}");
         assert!(metrics.io_wait_time_total > Duration::ZERO, "{metrics:?}");
         assert!(metrics.io_time_total > Duration::ZERO, "{metrics:?}");
         assert!(
