@@ -306,6 +306,40 @@ fn published_to_a_prometheus_recorder_under_micrometers_names() {
     );
 }
 
+/// A closed producer's series cannot be removed through the facade; a
+/// recorder with an idle timeout drops them, since a live producer sets every
+/// series at each publish (about once a second), changed or not.
+#[test]
+fn a_prometheus_idle_timeout_drops_the_series_of_a_producer_that_stopped_publishing() {
+    const IDLE: Duration = Duration::from_millis(400);
+    let recorder = PrometheusBuilder::new()
+        .idle_timeout(
+            metrics_util::MetricKindMask::COUNTER | metrics_util::MetricKindMask::GAUGE,
+            Some(IDLE),
+        )
+        .build_recorder();
+    let handle = recorder.handle();
+    let metrics = recorded();
+    let publish = || {
+        ::metrics::with_local_recorder(&recorder, || {
+            metrics.publish(&metrics.snapshot(BufferState::default()));
+        });
+    };
+    let send_total = r#"kafka_producer_record_send_total{client_id="orders-app"} 9"#;
+    let gauge = "kafka_producer_buffer_available_bytes{";
+    publish();
+    std::thread::sleep(IDLE + IDLE / 2);
+    // Published again with nothing changed: still live.
+    publish();
+    let text = handle.render();
+    assert!(text.lines().any(|l| l == send_total), "{text}");
+    assert!(text.contains(gauge), "{text}");
+    // No publish for longer than the timeout (a closed producer): gone.
+    std::thread::sleep(IDLE + IDLE / 2);
+    let text = handle.render();
+    assert!(!text.contains("kafka_producer_"), "{text}");
+}
+
 #[test]
 fn producers_sharing_a_client_id_are_counted_while_they_live() {
     let id = "metrics-test-shared-client-id";
