@@ -328,8 +328,10 @@ fn a_prometheus_idle_timeout_drops_the_series_of_a_producer_that_stopped_publish
     let send_total = r#"kafka_producer_record_send_total{client_id="orders-app"} 9"#;
     let gauge = "kafka_producer_buffer_available_bytes{";
     publish();
+    // The recorder notes each series' generation when it renders.
+    assert!(handle.render().contains(send_total));
     std::thread::sleep(IDLE + IDLE / 2);
-    // Published again with nothing changed: still live.
+    // Published again with nothing changed: a new generation, still live.
     publish();
     let text = handle.render();
     assert!(text.lines().any(|l| l == send_total), "{text}");
