@@ -14,12 +14,15 @@ const BASE_TS: i64 = 1_700_000_000_000;
 /// One batch per codec and level. 3000 records of up to ~90 bytes make every
 /// records section larger than 64 KiB, so snappy (32 KiB) and lz4 (64 KiB) write
 /// several blocks.
-const CODECS: [Compression; 9] = [
+const CODECS: [Compression; 10] = [
     Compression::None,
     Compression::Gzip { level: None },
     Compression::Gzip { level: Some(1) },
     Compression::Snappy,
     Compression::Lz4 { level: None },
+    // LZ4-HC: C's LZ4 1.10 compresses levels 1 and 2 with its middle
+    // strategy, 3 and up with the full one.
+    Compression::Lz4 { level: Some(1) },
     Compression::Lz4 { level: Some(17) },
     Compression::Zstd { level: None },
     Compression::Zstd { level: Some(-5) },

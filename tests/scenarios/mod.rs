@@ -130,8 +130,19 @@ pub fn index_in(record: &ConsumedRecord, prefix: &str) -> usize {
         .unwrap_or_else(|| panic!("value without '{prefix}<n>': {record:?}"))
 }
 
-/// Every `compression.type` this producer supports.
-pub const CODECS: [&str; 5] = ["none", "gzip", "snappy", "lz4", "zstd"];
+/// Every `compression.type` this producer supports, and LZ4-HC (any
+/// `compression.lz4.level` but the default 9): a label and the settings.
+pub const CODECS: [(&str, &[(&str, &str)]); 6] = [
+    ("none", &[("compression.type", "none")]),
+    ("gzip", &[("compression.type", "gzip")]),
+    ("snappy", &[("compression.type", "snappy")]),
+    ("lz4", &[("compression.type", "lz4")]),
+    (
+        "lz4-hc",
+        &[("compression.type", "lz4"), ("compression.lz4.level", "12")],
+    ),
+    ("zstd", &[("compression.type", "zstd")]),
+];
 
 /// Record `i` of a codec's partition: compressible text, incompressible bytes,
 /// an empty value, a tombstone, keyless, binary keys, headers.
@@ -176,11 +187,11 @@ pub async fn every_codec_reads_back_identically(kafka: &Kafka, per_codec: usize)
     let topic = kafka.create_topic("codecs", CODECS.len() as i32, 1);
     let mut expected: HashMap<(i32, i64), ProducerRecord> = HashMap::new();
     let mut batch_bytes: Vec<(&str, u64, u64)> = Vec::new();
-    for (partition, codec) in CODECS.iter().enumerate() {
+    for (partition, (codec, settings)) in CODECS.iter().enumerate() {
         let partition = partition as i32;
         let producer = producer(
             kafka.bootstrap(),
-            &[("compression.type", codec), ("linger.ms", "20")],
+            &[settings, &[("linger.ms", "20")][..]].concat(),
         );
         let records: Vec<ProducerRecord> = (0..per_codec)
             .map(|i| codec_record(&topic, partition, codec, i))
@@ -213,7 +224,7 @@ pub async fn every_codec_reads_back_identically(kafka: &Kafka, per_codec: usize)
     let consumed = kafka.read_all(&topic, expected.len());
     assert_eq!(consumed.len(), expected.len(), "records read back");
     for record in &consumed {
-        let codec = CODECS[record.partition as usize];
+        let (codec, _) = CODECS[record.partition as usize];
         let sent = expected
             .get(&(record.partition, record.offset))
             .unwrap_or_else(|| panic!("{codec}: unexpected record {record:?}"));

@@ -48,9 +48,9 @@ pub enum Compression {
     Snappy,
     /// lz4 (id 3); levels 1-17 as `compression.lz4.level`.
     ///
-    /// The level is validated but does not change the output: this crate uses
-    /// `lz4_flex`'s fast compressor, which is what Java uses at the default level
-    /// 9; Java's other levels select LZ4-HC, which `lz4_flex` does not provide.
+    /// As in Java, the default level 9 uses LZ4's fast compressor and every
+    /// other level LZ4-HC at that level (which compresses levels above 12 as
+    /// 12): slower, and smaller batches.
     Lz4 {
         /// LZ4 level; `None` is the default (9).
         level: Option<i32>,
@@ -147,8 +147,8 @@ impl Compression {
                 gzip::compress(input, level, out)
             }
             Compression::Snappy => snappy::compress(input, out),
-            Compression::Lz4 { .. } => {
-                lz4::compress(input, out);
+            Compression::Lz4 { level } => {
+                lz4::compress(input, level.unwrap_or(lz4::DEFAULT_LEVEL), out);
                 Ok(())
             }
             Compression::Zstd { level } => {
