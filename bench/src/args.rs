@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 pub enum Codec {
     /// No compression.
     None,
+    /// gzip (no scenario uses it; for runs by hand).
+    Gzip,
     /// LZ4 frames.
     Lz4,
     /// Zstandard.
@@ -25,6 +27,7 @@ impl Codec {
     pub fn property(self) -> &'static str {
         match self {
             Codec::None => "none",
+            Codec::Gzip => "gzip",
             Codec::Lz4 => "lz4",
             Codec::Zstd => "zstd",
         }

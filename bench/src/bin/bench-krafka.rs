@@ -63,6 +63,7 @@ impl BenchProducer for Krafka {
 fn compression(codec: Codec) -> Compression {
     match codec {
         Codec::None => Compression::None,
+        Codec::Gzip => Compression::Gzip,
         Codec::Lz4 => Compression::Lz4,
         Codec::Zstd => Compression::Zstd,
     }
