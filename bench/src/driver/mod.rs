@@ -167,7 +167,7 @@ pub async fn run(options: &DriverOptions) -> anyhow::Result<BenchResults> {
             if let Some(client) = clients.iter().find(|c| c.unsupported(first).is_none()) {
                 let started = Instant::now();
                 for run in 0..MAX_WARM_UP_RUNS {
-                    if run > 0 && started.elapsed() >= BROKER_WARM_UP {
+                    if started.elapsed() >= BROKER_WARM_UP {
                         break;
                     }
                     // Each run its own topic: a deleted topic's name may not
