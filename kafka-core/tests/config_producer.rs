@@ -8,7 +8,9 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kafka_core::config::{Acks, ClientDnsLookup, ConfigError, ProducerConfig};
+use kafka_core::config::{
+    Acks, ClientDnsLookup, ConfigError, MetadataRecoveryStrategy, ProducerConfig,
+};
 use kafka_core::record_batch::Compression;
 
 const BOOTSTRAP: (&str, &str) = ("bootstrap.servers", "localhost:9092");
@@ -73,6 +75,8 @@ fn defaults_are_kafka_4s() {
         ("max.request.size", "1048576"),
         ("metadata.max.age.ms", "300000"),
         ("metadata.max.idle.ms", "300000"),
+        ("metadata.recovery.rebootstrap.trigger.ms", "300000"),
+        ("metadata.recovery.strategy", "rebootstrap"),
         ("metrics.num.samples", "2"),
         ("metrics.recording.level", "INFO"),
         ("metrics.sample.window.ms", "30000"),
@@ -593,6 +597,71 @@ fn java_only_keys_are_handled_per_key() {
         "interceptor.classes",
         "com.acme.AuditInterceptor"
     )]));
+
+    // The labels of Java's metrics reporters: accepted with a warning.
+    let (config, logs) = logs_of(|| self::config(&[("metrics.context.team", "payments")]));
+    assert!(config.is_ok());
+    assert!(
+        logs.contains("ignoring Java producer config 'metrics.context.team'"),
+        "{logs}"
+    );
+    // Config providers are Java classes: refused, saying what to do instead.
+    for (key, value) in [
+        ("config.providers", "file"),
+        (
+            "config.providers.file.class",
+            "org.apache.kafka.common.config.provider.FileConfigProvider",
+        ),
+    ] {
+        let err = error(&[(key, value)]);
+        assert!(matches!(err, ConfigError::Unsupported { .. }), "{err:?}");
+        assert_eq!(err.key(), key);
+        assert!(err.to_string().contains("placeholders"), "{err}");
+    }
+    assert!(config_ok(&[("config.providers", "")]));
+    assert!(matches!(
+        error(&[("config.providersx", "file")]),
+        ConfigError::UnknownKey { .. }
+    ));
+}
+
+#[test]
+fn metadata_recovery_follows_javas_validators() {
+    for (raw, expected) in [
+        ("none", MetadataRecoveryStrategy::None),
+        (" NONE ", MetadataRecoveryStrategy::None),
+        ("Rebootstrap", MetadataRecoveryStrategy::Rebootstrap),
+    ] {
+        let config = config(&[("metadata.recovery.strategy", raw)]).expect(raw);
+        assert_eq!(config.metadata_recovery_strategy(), expected, "{raw}");
+    }
+    let err = error(&[("metadata.recovery.strategy", "always")]);
+    assert_eq!(
+        err.to_string(),
+        "invalid value 'always' for 'metadata.recovery.strategy': expected one of none, rebootstrap"
+    );
+    assert!(matches!(
+        error(&[("metadata.recovery.rebootstrap.trigger.ms", "-1")]),
+        ConfigError::InvalidValue { .. }
+    ));
+    // Validated, and said not to be applied.
+    let (config, logs) =
+        logs_of(|| self::config(&[("metadata.recovery.rebootstrap.trigger.ms", "60000")]));
+    assert_eq!(
+        config
+            .expect("valid")
+            .metadata_recovery_rebootstrap_trigger(),
+        Duration::from_secs(60)
+    );
+    assert!(
+        logs.contains("metadata.recovery.rebootstrap.trigger.ms is not applied"),
+        "{logs}"
+    );
+    // Java's default, as a properties file listing every default has it.
+    let (config, logs) =
+        logs_of(|| self::config(&[("metadata.recovery.rebootstrap.trigger.ms", "300000")]));
+    assert!(config.is_ok());
+    assert!(!logs.contains("is not applied"), "{logs}");
 }
 
 fn config_ok(extra: &[(&str, &str)]) -> bool {

@@ -7,7 +7,8 @@ use super::resolve::ClientIdSource;
 use super::settings::{Settings, range, transactional_id};
 use super::types::{Codec, GZIP_LEVEL, LZ4_LEVEL, ZSTD_LEVEL};
 use super::{
-    Acks, ClientDnsLookup, ConfigError, ProducerConfig, RecordingLevel, bootstrap, keys, value,
+    Acks, ClientDnsLookup, ConfigError, MetadataRecoveryStrategy, ProducerConfig, RecordingLevel,
+    bootstrap, keys, value,
 };
 use crate::network::SecurityProtocol;
 use crate::network::sasl::{OAuthBearer, SaslMechanism, TokenProvider};
@@ -325,6 +326,11 @@ impl ProducerConfigBuilder {
             range::METADATA_MAX_IDLE_MS,
             |s, v| s.metadata_max_idle_ms = Some(v),
         )
+    }
+
+    /// `metadata.recovery.strategy`.
+    pub fn metadata_recovery_strategy(self, strategy: MetadataRecoveryStrategy) -> Self {
+        self.with(Ok(strategy), |s, v| s.metadata_recovery_strategy = Some(v))
     }
 
     /// `transactional.id` (non-empty; requires idempotence).

@@ -62,6 +62,12 @@ pub const PARTITIONER_AVAILABILITY_TIMEOUT_MS: &str = "partitioner.availability.
 pub const METADATA_MAX_AGE_MS: &str = "metadata.max.age.ms";
 /// `metadata.max.idle.ms`: forget metadata of topics idle this long.
 pub const METADATA_MAX_IDLE_MS: &str = "metadata.max.idle.ms";
+/// `metadata.recovery.strategy` (KIP-899): `rebootstrap` (the default) or
+/// `none`, what the producer does when no broker it knows can be reached.
+pub const METADATA_RECOVERY_STRATEGY: &str = "metadata.recovery.strategy";
+/// `metadata.recovery.rebootstrap.trigger.ms` (KIP-1102).
+pub const METADATA_RECOVERY_REBOOTSTRAP_TRIGGER_MS: &str =
+    "metadata.recovery.rebootstrap.trigger.ms";
 /// `transactional.id`: enables transactions.
 pub const TRANSACTIONAL_ID: &str = "transactional.id";
 /// `transaction.timeout.ms`: how long a transaction may stay open.
@@ -190,6 +196,8 @@ pub const SUPPORTED: &[&str] = &[
     PARTITIONER_AVAILABILITY_TIMEOUT_MS,
     METADATA_MAX_AGE_MS,
     METADATA_MAX_IDLE_MS,
+    METADATA_RECOVERY_STRATEGY,
+    METADATA_RECOVERY_REBOOTSTRAP_TRIGGER_MS,
     TRANSACTIONAL_ID,
     TRANSACTION_TIMEOUT_MS,
     CONNECTIONS_MAX_IDLE_MS,
@@ -208,16 +216,20 @@ pub const SUPPORTED: &[&str] = &[
 
 /// Java producer settings with no effect on what this producer sends: accepted and
 /// ignored with a warning, so a properties file written for the Java client loads.
-const IGNORED: &[&str] = &[
-    "metric.reporters",
-    "metadata.recovery.strategy",
-    "metadata.recovery.rebootstrap.trigger.ms",
-    "security.providers",
-];
+const IGNORED: &[&str] = &["metric.reporters", "security.providers"];
+
+/// Prefixes of Java settings without effect here, ignored with a warning as
+/// [`IGNORED`]: the labels Java hands its metrics reporters.
+const IGNORED_PREFIXES: &[&str] = &["metrics.context."];
 
 /// Java producer settings that name Java classes (`key.serializer` and
 /// `value.serializer` are handled on their own, see [`JavaKey::Serializer`]).
 const CLASS_KEYS: &[&str] = &["partitioner.class", "interceptor.classes"];
+
+/// Java's config providers (`config.providers` and its `config.providers.*`
+/// settings): each is a Java class that resolves `${provider:path:key}`
+/// values.
+const CONFIG_PROVIDERS: &str = "config.providers";
 
 /// Other Java producer settings whose non-default values ask for features this
 /// producer lacks; their defaults are accepted.
@@ -290,11 +302,15 @@ pub(crate) enum JavaKey {
 pub(crate) fn classify(key: &str) -> JavaKey {
     if SUPPORTED.contains(&key) {
         JavaKey::Supported
-    } else if IGNORED.contains(&key) {
+    } else if IGNORED.contains(&key) || IGNORED_PREFIXES.iter().any(|p| key.starts_with(p)) {
         JavaKey::Ignored
     } else if key == "key.serializer" || key == "value.serializer" {
         JavaKey::Serializer
-    } else if CLASS_KEYS.contains(&key) {
+    } else if CLASS_KEYS.contains(&key)
+        || key
+            .strip_prefix(CONFIG_PROVIDERS)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    {
         JavaKey::Class
     } else if FEATURE_FLAGS.contains(&key) {
         JavaKey::FeatureFlag

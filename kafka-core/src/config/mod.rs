@@ -43,10 +43,12 @@
 //! - `client.id` defaults to `producer-<transactional.id>` or `producer-N`.
 //!
 //! Keys of the Java client this producer does not implement are handled per key
-//! (see [`keys`]): JVM metrics settings are ignored with a warning; Kafka's own
+//! (see [`keys`]): JVM metrics settings (`metric.reporters`, `metrics.context.*`)
+//! are ignored with a warning; Kafka's own
 //! `key.serializer`/`value.serializer` classes are ignored (the Rust types decide the
 //! bytes) but other serializer classes are errors; `partitioner.class` and
-//! `interceptor.classes` are errors pointing at the Rust trait objects; the TLS and
+//! `interceptor.classes` are errors pointing at the Rust trait objects, and
+//! `config.providers` one pointing at placeholders; the TLS and
 //! SASL settings this producer lacks (Kerberos, Java TLS providers) are errors
 //! saying why. Secret values (passwords, keys, JAAS configs, tokens) never appear
 //! in errors, logs or `Debug` output.
@@ -72,7 +74,7 @@ use std::time::Duration;
 pub use builder::ProducerConfigBuilder;
 pub use error::ConfigError;
 pub use security::{Password, SecurityConfig};
-pub use types::{Acks, ClientDnsLookup, RecordingLevel};
+pub use types::{Acks, ClientDnsLookup, MetadataRecoveryStrategy, RecordingLevel};
 
 use crate::record_batch::Compression;
 use types::Codec;
@@ -108,6 +110,8 @@ pub struct ProducerConfig {
     partitioner_availability_timeout: Duration,
     metadata_max_age: Duration,
     metadata_max_idle: Duration,
+    metadata_recovery_strategy: MetadataRecoveryStrategy,
+    metadata_recovery_rebootstrap_trigger: Duration,
     transactional_id: Option<String>,
     transaction_timeout: Duration,
     connections_max_idle: Option<Duration>,
@@ -328,6 +332,22 @@ impl ProducerConfig {
         self.metadata_max_idle
     }
 
+    /// `metadata.recovery.strategy` (default `rebootstrap`): whether the
+    /// producer goes back to `bootstrap.servers` when it can reach none of
+    /// the brokers it knows.
+    pub fn metadata_recovery_strategy(&self) -> MetadataRecoveryStrategy {
+        self.metadata_recovery_strategy
+    }
+
+    /// `metadata.recovery.rebootstrap.trigger.ms` (default 5 min), validated
+    /// as in Java but not applied: this producer re-bootstraps when it can
+    /// reach none of the brokers it knows (KIP-899's trigger) or a broker
+    /// answers `REBOOTSTRAP_REQUIRED`, not after this long without metadata
+    /// from brokers it can reach (KIP-1102's timer).
+    pub fn metadata_recovery_rebootstrap_trigger(&self) -> Duration {
+        self.metadata_recovery_rebootstrap_trigger
+    }
+
     /// `transactional.id` (default none).
     pub fn transactional_id(&self) -> Option<&str> {
         self.transactional_id.as_deref()
@@ -463,6 +483,14 @@ impl ProducerConfig {
             ),
             (keys::METADATA_MAX_AGE_MS, ms(self.metadata_max_age)),
             (keys::METADATA_MAX_IDLE_MS, ms(self.metadata_max_idle)),
+            (
+                keys::METADATA_RECOVERY_STRATEGY,
+                self.metadata_recovery_strategy.name().to_owned(),
+            ),
+            (
+                keys::METADATA_RECOVERY_REBOOTSTRAP_TRIGGER_MS,
+                ms(self.metadata_recovery_rebootstrap_trigger),
+            ),
             (keys::TRANSACTION_TIMEOUT_MS, ms(self.transaction_timeout)),
             (
                 keys::CONNECTIONS_MAX_IDLE_MS,

@@ -30,6 +30,7 @@ pub(crate) mod default {
     pub(crate) const PARTITIONER_AVAILABILITY_TIMEOUT_MS: i64 = 0;
     pub(crate) const METADATA_MAX_AGE_MS: i64 = 300_000;
     pub(crate) const METADATA_MAX_IDLE_MS: i64 = 300_000;
+    pub(crate) const REBOOTSTRAP_TRIGGER_MS: i64 = 300_000;
     pub(crate) const TRANSACTION_TIMEOUT_MS: i64 = 60_000;
     pub(crate) const CONNECTIONS_MAX_IDLE_MS: i64 = 540_000;
     pub(crate) const METRICS_SAMPLE_WINDOW_MS: i64 = 30_000;
@@ -80,6 +81,20 @@ impl Settings {
             tracing::warn!(
                 "client.dns.lookup=resolve_canonical_bootstrap_servers_only only matters for \
                  SASL/Kerberos, which this producer does not support; using use_all_dns_ips"
+            );
+        }
+        // Warned about when set to something else than Java's default (a
+        // properties file listing every default, or `properties()` fed back,
+        // changes nothing).
+        if let Some(trigger_ms) = self
+            .metadata_recovery_rebootstrap_trigger_ms
+            .filter(|ms| *ms != default::REBOOTSTRAP_TRIGGER_MS)
+        {
+            tracing::warn!(
+                trigger_ms,
+                "metadata.recovery.rebootstrap.trigger.ms is not applied: this producer \
+                 re-bootstraps when it can reach none of the brokers it knows or a broker asks \
+                 it to, not after a time without metadata"
             );
         }
 
@@ -161,6 +176,11 @@ impl Settings {
             metadata_max_idle: millis(
                 self.metadata_max_idle_ms
                     .unwrap_or(default::METADATA_MAX_IDLE_MS),
+            ),
+            metadata_recovery_strategy: self.metadata_recovery_strategy.unwrap_or_default(),
+            metadata_recovery_rebootstrap_trigger: millis(
+                self.metadata_recovery_rebootstrap_trigger_ms
+                    .unwrap_or(default::REBOOTSTRAP_TRIGGER_MS),
             ),
             transactional_id: self.transactional_id.clone(),
             transaction_timeout: millis(

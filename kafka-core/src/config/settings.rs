@@ -10,7 +10,9 @@ use super::keys::{self, JavaKey};
 use super::security::SecuritySettings;
 use super::types::{Codec, GZIP_LEVEL, LZ4_LEVEL, ZSTD_LEVEL};
 use super::value::{self, INT_MAX, LONG_MAX};
-use super::{Acks, ClientDnsLookup, ConfigError, RecordingLevel, bootstrap};
+use super::{
+    Acks, ClientDnsLookup, ConfigError, MetadataRecoveryStrategy, RecordingLevel, bootstrap,
+};
 
 /// Explicitly set values, in the units and ranges of Java's `ConfigDef`.
 #[derive(Clone, Debug, Default)]
@@ -40,6 +42,8 @@ pub(crate) struct Settings {
     pub(crate) partitioner_availability_timeout_ms: Option<i64>,
     pub(crate) metadata_max_age_ms: Option<i64>,
     pub(crate) metadata_max_idle_ms: Option<i64>,
+    pub(crate) metadata_recovery_strategy: Option<MetadataRecoveryStrategy>,
+    pub(crate) metadata_recovery_rebootstrap_trigger_ms: Option<i64>,
     pub(crate) transactional_id: Option<String>,
     pub(crate) transaction_timeout_ms: Option<i64>,
     pub(crate) connections_max_idle_ms: Option<i64>,
@@ -74,6 +78,7 @@ pub(crate) mod range {
     pub(crate) const AVAILABILITY_TIMEOUT_MS: (i64, i64) = (0, LONG_MAX);
     pub(crate) const METADATA_MAX_AGE_MS: (i64, i64) = (0, LONG_MAX);
     pub(crate) const METADATA_MAX_IDLE_MS: (i64, i64) = (5_000, LONG_MAX);
+    pub(crate) const REBOOTSTRAP_TRIGGER_MS: (i64, i64) = (0, LONG_MAX);
     /// Java has no validator here (the broker rejects bad values); a negative
     /// timeout means nothing, so it is rejected up front.
     pub(crate) const TRANSACTION_TIMEOUT_MS: (i64, i64) = (0, INT_MAX);
@@ -155,6 +160,13 @@ impl Settings {
             }
             keys::METADATA_MAX_IDLE_MS => {
                 self.metadata_max_idle_ms = Some(int(range::METADATA_MAX_IDLE_MS)?)
+            }
+            keys::METADATA_RECOVERY_STRATEGY => {
+                self.metadata_recovery_strategy = Some(raw.parse()?)
+            }
+            keys::METADATA_RECOVERY_REBOOTSTRAP_TRIGGER_MS => {
+                self.metadata_recovery_rebootstrap_trigger_ms =
+                    Some(int(range::REBOOTSTRAP_TRIGGER_MS)?)
             }
             keys::TRANSACTIONAL_ID => self.transactional_id = Some(transactional_id(raw)?),
             keys::TRANSACTION_TIMEOUT_MS => {
@@ -255,14 +267,19 @@ fn serializer(key: &str, raw: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// `partitioner.class` and `interceptor.classes` name Java classes.
+/// `partitioner.class`, `interceptor.classes` and the config providers name
+/// Java classes.
 fn class_list(key: &str, raw: &str) -> Result<(), ConfigError> {
-    if key == "interceptor.classes" && raw.trim().is_empty() {
+    if matches!(key, "interceptor.classes" | "config.providers") && raw.trim().is_empty() {
         return Ok(());
     }
     let instead = if key == "partitioner.class" {
         "custom partitioners are Rust trait objects: implement \
          kafka_core::Partitioner and pass it to the producer builder"
+    } else if key.starts_with("config.providers") {
+        "config providers are not available here: resolve the value before it reaches the \
+         producer (kafka-template resolves ${VAR} placeholders from the environment and from \
+         its other settings)"
     } else {
         "interceptors are Rust trait objects: implement kafka_template::ProducerInterceptor \
          and register it with KafkaTemplate::builder().interceptor(...) (the bare producer has \
@@ -306,6 +323,7 @@ mod tests {
             (keys::PARTITIONER_ADAPTIVE_PARTITIONING_ENABLE, "false"),
             (keys::SECURITY_PROTOCOL, "plaintext"),
             (keys::CLIENT_DNS_LOOKUP, "use_all_dns_ips"),
+            (keys::METADATA_RECOVERY_STRATEGY, "NONE"),
             (keys::CLIENT_ID, "me"),
             (keys::TRANSACTIONAL_ID, "tx"),
             (keys::METRICS_RECORDING_LEVEL, "DEBUG"),

@@ -104,6 +104,53 @@ impl FromStr for ClientDnsLookup {
     }
 }
 
+/// `metadata.recovery.strategy` (KIP-899): what the producer does when it
+/// can reach none of the brokers its metadata names (all of them replaced or
+/// moved, say).
+///
+/// Java's values, case-insensitive as in Java. With `rebootstrap` the
+/// producer then connects to the `bootstrap.servers` again and takes the
+/// cluster from there, as it also does when a broker answers
+/// `REBOOTSTRAP_REQUIRED` (KIP-1102); with `none` it keeps retrying the
+/// brokers it knows.
+/// (`metadata.recovery.rebootstrap.trigger.ms`, KIP-1102's second trigger,
+/// is validated but not applied: see
+/// [`ProducerConfig::metadata_recovery_rebootstrap_trigger`].)
+///
+/// [`ProducerConfig::metadata_recovery_rebootstrap_trigger`]:
+///     super::ProducerConfig::metadata_recovery_rebootstrap_trigger
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MetadataRecoveryStrategy {
+    /// Back to the bootstrap addresses. The default since Kafka 4.0.
+    #[default]
+    Rebootstrap,
+    /// Only the brokers of the last metadata, as Java clients before 4.0.
+    None,
+}
+
+impl MetadataRecoveryStrategy {
+    const CHOICES: [(&'static str, MetadataRecoveryStrategy); 2] = [
+        ("none", MetadataRecoveryStrategy::None),
+        ("rebootstrap", MetadataRecoveryStrategy::Rebootstrap),
+    ];
+
+    /// The Java name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            MetadataRecoveryStrategy::Rebootstrap => "rebootstrap",
+            MetadataRecoveryStrategy::None => "none",
+        }
+    }
+}
+
+impl FromStr for MetadataRecoveryStrategy {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        value::one_of_ignoring_case(keys::METADATA_RECOVERY_STRATEGY, s, &Self::CHOICES)
+    }
+}
+
 /// `metrics.recording.level`: which of the client's sensors record.
 ///
 /// Every producer metric of the Java client is recorded at `INFO`, the

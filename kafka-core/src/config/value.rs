@@ -96,10 +96,28 @@ pub(crate) fn one_of<'a, T: Copy>(
     raw: &str,
     choices: &'a [(&'a str, T)],
 ) -> Result<T, ConfigError> {
+    pick(key, raw, choices, |name, trimmed| name == trimmed)
+}
+
+/// [`one_of`] ignoring ASCII case (Java's `CaseInsensitiveValidString`).
+pub(crate) fn one_of_ignoring_case<'a, T: Copy>(
+    key: &str,
+    raw: &str,
+    choices: &'a [(&'a str, T)],
+) -> Result<T, ConfigError> {
+    pick(key, raw, choices, str::eq_ignore_ascii_case)
+}
+
+fn pick<'a, T: Copy>(
+    key: &str,
+    raw: &str,
+    choices: &'a [(&'a str, T)],
+    matches: impl Fn(&str, &str) -> bool,
+) -> Result<T, ConfigError> {
     let trimmed = raw.trim();
     choices
         .iter()
-        .find(|(name, _)| *name == trimmed)
+        .find(|(name, _)| matches(name, trimmed))
         .map(|(_, value)| *value)
         .ok_or_else(|| ConfigError::invalid(key, raw, one_of_text(choices.iter().map(|c| c.0))))
 }

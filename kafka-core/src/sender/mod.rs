@@ -28,7 +28,7 @@ use tokio::sync::{Notify, SetOnce};
 use tokio::time::Instant;
 
 use crate::accumulator::{BatchOutcome, ProducerBatch, RecordAccumulator, exponential_backoff};
-use crate::config::ProducerConfig;
+use crate::config::{MetadataRecoveryStrategy, ProducerConfig};
 use crate::error::KafkaError;
 use crate::metadata::{Cluster, FetchFailure, Metadata};
 use crate::metrics::{
@@ -216,6 +216,9 @@ pub(crate) struct Sender {
     nodes: HashMap<Target, Sink>,
     bootstrap: Vec<String>,
     next_bootstrap: usize,
+    /// A broker answered REBOOTSTRAP_REQUIRED (KIP-1102): the next
+    /// cluster-wide request goes to a bootstrap address.
+    rebootstrap: bool,
     events: FuturesUnordered<BoxFuture<'static, Event>>,
     metadata_in_flight: bool,
     pid_in_flight: bool,
@@ -261,6 +264,7 @@ impl Sender {
             shared,
             nodes: HashMap::new(),
             next_bootstrap: 0,
+            rebootstrap: false,
             events: FuturesUnordered::new(),
             metadata_in_flight: false,
             pid_in_flight: false,
@@ -525,8 +529,21 @@ impl Sender {
     }
 
     /// A connection for cluster-wide requests (metadata, producer id): the least
-    /// loaded one open, else a new one to a known broker or a bootstrap address.
+    /// loaded one open, else a new one to a known broker or a bootstrap address;
+    /// after REBOOTSTRAP_REQUIRED, only a bootstrap address.
     fn any_connection(&mut self, now: Instant) -> Option<(Target, Arc<dyn Link>)> {
+        if self.rebootstrap {
+            let bootstrap = |t: &Target| matches!(t, Target::Bootstrap(_));
+            let open = self
+                .nodes
+                .iter()
+                .filter(|(t, _)| bootstrap(t))
+                .find_map(|(t, s)| s.open_link().map(|link| (t.clone(), link)));
+            if open.is_none() && !self.nodes.iter().any(|(t, s)| bootstrap(t) && s.connecting) {
+                self.connect_bootstrap(now);
+            }
+            return open;
+        }
         if let Some(open) = self.least_loaded_open() {
             return Some(open);
         }
@@ -548,9 +565,19 @@ impl Sender {
             self.connect(target, address, now);
             return None;
         }
-        if self.bootstrap.is_empty() {
-            return None;
+        // Re-bootstrapping (KIP-899): none of the known brokers can be
+        // reached, so the bootstrap addresses are tried again, unless
+        // `metadata.recovery.strategy=none` keeps to the brokers once known.
+        let keep_to_known = !cluster.brokers.is_empty()
+            && self.shared.config.metadata_recovery_strategy() == MetadataRecoveryStrategy::None;
+        if !keep_to_known {
+            self.connect_bootstrap(now);
         }
+        None
+    }
+
+    /// Opens a connection to the next bootstrap address not backing off.
+    fn connect_bootstrap(&mut self, now: Instant) {
         for _ in 0..self.bootstrap.len() {
             let address = self.bootstrap[self.next_bootstrap % self.bootstrap.len()].clone();
             self.next_bootstrap += 1;
@@ -564,7 +591,6 @@ impl Sender {
                 break;
             }
         }
-        None
     }
 
     /// The open connection with the fewest Produce requests in flight (Java's
@@ -601,22 +627,60 @@ impl Sender {
 
     fn on_metadata(&mut self, target: Target, result: Result<MetadataResponse, NetworkError>) {
         self.metadata_in_flight = false;
-        self.shared.metrics.record_metadata_fetch(result.is_ok());
+        let applied = result
+            .as_ref()
+            .is_ok_and(|r| r.error_code.is_ok() && !r.brokers.is_empty());
+        // An answer not applied is no refresh (Java's `failedUpdate`): the
+        // metadata's age goes on growing.
+        self.shared.metrics.record_metadata_fetch(applied);
         match result {
+            // Java's `NetworkClient`: an answer with an error of its own
+            // (Metadata v13's top-level error) or naming no brokers (a broker
+            // still starting up) is not applied; the cluster known so far
+            // stays, and the fetch is tried again after the retry backoff
+            // (from a bootstrap address after REBOOTSTRAP_REQUIRED, unless
+            // `metadata.recovery.strategy=none`; where Java replaces its
+            // metadata with the bootstrap nodes, records here go on to the
+            // leaders known until the new answer). Applied, it would leave
+            // every partition without a leader.
+            Ok(response) if !applied => {
+                if response.error_code == ErrorCode::REBOOTSTRAP_REQUIRED
+                    && self.shared.config.metadata_recovery_strategy()
+                        == MetadataRecoveryStrategy::Rebootstrap
+                    && !self.bootstrap.is_empty()
+                {
+                    tracing::info!("a broker asked this client to re-bootstrap (KIP-1102)");
+                    self.rebootstrap = true;
+                }
+                let message = if response.error_code.is_err() {
+                    format!(
+                        "the broker refused the metadata request: {}",
+                        response.error_code
+                    )
+                } else {
+                    "the broker's metadata named no brokers (it may be starting up)".to_owned()
+                };
+                tracing::debug!(target = ?target, "{message}; metadata kept, asked again");
+                self.shared.metadata.fetch_failed(FetchFailure {
+                    message,
+                    unreachable: false,
+                });
+            }
             Ok(response) => {
                 self.shared.metadata.update(&response);
-                // Once the cluster is known, bootstrap connections are not needed.
-                if !response.brokers.is_empty() {
-                    self.count_all_outgoing();
-                    let metrics = &self.shared.metrics;
-                    self.nodes.retain(|t, s| {
-                        let keep = !matches!(t, Target::Bootstrap(_)) || s.in_flight > 0;
-                        if !keep && s.open_link().is_some() {
-                            metrics.record_connection_closed();
-                        }
-                        keep
-                    });
+                if matches!(target, Target::Bootstrap(_)) {
+                    self.rebootstrap = false;
                 }
+                // Once the cluster is known, bootstrap connections are not needed.
+                self.count_all_outgoing();
+                let metrics = &self.shared.metrics;
+                self.nodes.retain(|t, s| {
+                    let keep = !matches!(t, Target::Bootstrap(_)) || s.in_flight > 0;
+                    if !keep && s.open_link().is_some() {
+                        metrics.record_connection_closed();
+                    }
+                    keep
+                });
             }
             Err(error) => {
                 self.disconnected(&target, &error);

@@ -158,6 +158,8 @@ struct State {
     connect_timeouts: Vec<(i32, Duration, u32)>,
     /// Connections the producer closed, by node.
     closed_by_client: Vec<i32>,
+    /// Metadata requests answered REBOOTSTRAP_REQUIRED (KIP-1102), per node.
+    rebootstrap_required: BTreeMap<i32, usize>,
 }
 
 /// A broker's client-metrics side (Kafka's `ClientMetricsManager`, reduced).
@@ -232,7 +234,34 @@ impl Fake {
         }
     }
 
-    fn metadata(&self) -> MetadataResponse {
+    fn metadata(&self, node: i32) -> MetadataResponse {
+        let rebootstrap = self.with(|s| match s.rebootstrap_required.get_mut(&node) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                s.metadata_requests += 1;
+                true
+            }
+            _ => false,
+        });
+        let response = if rebootstrap {
+            MetadataResponse {
+                throttle_time_ms: 0,
+                brokers: vec![],
+                cluster_id: None,
+                controller_id: -1,
+                topics: vec![],
+                cluster_authorized_operations: i32::MIN,
+                error_code: ErrorCode::REBOOTSTRAP_REQUIRED,
+            }
+        } else {
+            self.metadata_answer()
+        };
+        // For tests waiting on `metadata_requests`.
+        self.changed.notify_waiters();
+        response
+    }
+
+    fn metadata_answer(&self) -> MetadataResponse {
         self.with(|s| {
             s.metadata_requests += 1;
             let (leaders, brokers) = match &s.stale_metadata {
@@ -589,7 +618,7 @@ impl Link for FakeLink {
         _: MetadataRequest,
         _: Duration,
     ) -> BoxFuture<'static, Result<MetadataResponse, NetworkError>> {
-        async move { Ok(self.fake.metadata()) }.boxed()
+        async move { Ok(self.fake.metadata(self.node)) }.boxed()
     }
 
     fn init_producer_id(
@@ -926,6 +955,8 @@ impl Connector for Fake {
                 _ => false,
             }
         });
+        // For tests waiting on `connect_timeouts`.
+        self.changed.notify_waiters();
         if self.with(|s| s.connect_panics) {
             return async move { panic!("the token provider failed") }.boxed();
         }
@@ -3437,6 +3468,122 @@ async fn an_abort_after_offsets_timed_out_runs_once_they_are_done() {
             "{log:#?}"
         );
         producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+/// A bootstrap address apart from the brokers: the fake's node 9.
+const BOOTSTRAP_AT_NODE_9: (&str, &str) = ("bootstrap.servers", "127.0.0.1:19009");
+
+/// The connection attempts to [`BOOTSTRAP_AT_NODE_9`].
+fn bootstrap_connects(state: &State) -> usize {
+    state
+        .connect_timeouts
+        .iter()
+        .filter(|(node, ..)| *node == 9)
+        .count()
+}
+
+/// `metadata.recovery.strategy`: when no broker of the metadata can be
+/// reached, `rebootstrap` (the default) asks the bootstrap address again,
+/// `none` waits for the known brokers (as Java clients before 4.0).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_brokers_send_the_producer_back_to_bootstrap_unless_the_strategy_is_none() {
+    within(async {
+        for (strategy, rebootstraps) in [("rebootstrap", true), ("NONE", false)] {
+            let fake = Fake::new(1, &[1]);
+            let producer = producer(
+                &fake,
+                &[
+                    BOOTSTRAP_AT_NODE_9,
+                    ("metadata.recovery.strategy", strategy),
+                    ("connections.max.idle.ms", "100"),
+                    ("reconnect.backoff.ms", "300"),
+                    ("reconnect.backoff.max.ms", "300"),
+                ],
+            );
+            deliver_all(&producer, 0, &values(0..1)).await;
+            // Broker 1's connection closes (idle); the next two attempts to
+            // reach it are refused.
+            fake.until(|s| s.closed_by_client.contains(&1)).await;
+            fake.set(|s| {
+                s.refuse_connections.insert(1, 2);
+            });
+            deliver_all(&producer, 0, &values(1..2)).await;
+            let bootstrap_connects = fake.with(|s| bootstrap_connects(s));
+            if rebootstraps {
+                assert!(bootstrap_connects > 1, "{strategy}: {bootstrap_connects}");
+            } else {
+                assert_eq!(bootstrap_connects, 1, "{strategy}: only the first metadata");
+            }
+            assert_eq!(fake.log(0), values(0..2), "{strategy}");
+            producer.close(LIMIT).await;
+        }
+    })
+    .await;
+}
+
+/// A Metadata answer naming no brokers (a broker starting up) is not
+/// applied, as in Java: the cluster known so far keeps carrying records.
+/// (Applied, it left every partition without a leader until a full answer.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metadata_answer_without_brokers_keeps_the_cluster_known() {
+    within(async {
+        let fake = Fake::new(1, &[1]);
+        let producer = producer(&fake, &[("metadata.max.age.ms", "50")]);
+        deliver_all(&producer, 0, &values(0..1)).await;
+        // From now on every Metadata answer names the partition's leader but
+        // no brokers; the producer refreshes every 50 ms.
+        fake.set(|s| s.stale_metadata = Some((vec![1], vec![])));
+        let stale_since = std::time::Instant::now();
+        let asked = fake.with(|s| s.metadata_requests);
+        fake.until(|s| s.metadata_requests >= asked + 2).await;
+        // No refresh either: the metadata's age goes on from the last
+        // answer applied (Java's `failedUpdate`).
+        let stale_for = stale_since.elapsed();
+        let age = producer.metrics().metadata_age.expect("fetched");
+        assert!(age >= stale_for, "age {age:?}, stale for {stale_for:?}");
+        deliver_all(&producer, 0, &values(1..3)).await;
+        assert_eq!(fake.log(0), values(0..3));
+        producer.close(LIMIT).await;
+    })
+    .await;
+}
+
+/// KIP-1102: a broker's REBOOTSTRAP_REQUIRED sends the next metadata request
+/// to a bootstrap address (the known cluster kept meanwhile), unless
+/// `metadata.recovery.strategy=none`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rebootstrap_required_sends_the_next_metadata_request_to_bootstrap() {
+    within(async {
+        for (strategy, rebootstraps) in [("rebootstrap", true), ("none", false)] {
+            let fake = Fake::new(1, &[1]);
+            let producer = producer(
+                &fake,
+                &[
+                    BOOTSTRAP_AT_NODE_9,
+                    ("metadata.recovery.strategy", strategy),
+                    ("metadata.max.age.ms", "50"),
+                ],
+            );
+            deliver_all(&producer, 0, &values(0..1)).await;
+            assert_eq!(fake.with(|s| bootstrap_connects(s)), 1, "{strategy}");
+            fake.set(|s| {
+                s.rebootstrap_required.insert(1, 1);
+            });
+            let asked = fake.with(|s| s.metadata_requests);
+            if rebootstraps {
+                fake.until(|s| bootstrap_connects(s) >= 2).await;
+            } else {
+                // Refreshes go on from broker 1, the answer not applied once.
+                fake.until(|s| s.metadata_requests >= asked + 3).await;
+                assert_eq!(fake.with(|s| bootstrap_connects(s)), 1, "{strategy}");
+            }
+            assert_eq!(fake.with(|s| s.rebootstrap_required[&1]), 0, "{strategy}");
+            deliver_all(&producer, 0, &values(1..2)).await;
+            assert_eq!(fake.log(0), values(0..2), "{strategy}");
+            producer.close(LIMIT).await;
+        }
     })
     .await;
 }

@@ -9,8 +9,11 @@
 //!   `sasl.oauthbearer.client.credentials.client.id` / `.client.secret` and
 //!   `sasl.oauthbearer.scope`;
 //! - `sasl.oauthbearer.sub.claim.name` (`sub`): the claim naming the principal;
-//! - `sasl.login.connect.timeout.ms` / `sasl.login.read.timeout.ms` (10 s each)
-//!   and `sasl.login.retry.backoff.ms` / `.max.ms` (100 ms / 10 s) for the endpoint.
+//! - `sasl.login.connect.timeout.ms` / `sasl.login.read.timeout.ms` (10 s each
+//!   when unset, where Java sets no timeout: a token endpoint that stops
+//!   answering would otherwise stall the producer's connections for good)
+//!   and `sasl.login.retry.backoff.ms` / `.max.ms` (100 ms / 10 s, as in Java)
+//!   for the endpoint.
 //!
 //! The request is `POST grant_type=client_credentials[&scope=...]` with HTTP Basic
 //! authentication (RFC 6749 section 2.3.1). The HTTP/1.1 exchange is small and
