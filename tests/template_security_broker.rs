@@ -12,16 +12,18 @@ use kafka_testkit::Cluster;
 const TRUSTSTORE_PASSWORD: &str = "harness-tls-secret";
 const SCRAM_PASSWORD: &str = "alice-secret";
 
-/// `yaml` as `dir`'s application.yml, loaded with the secrets in the
-/// environment.
-fn load(dir: &std::path::Path, yaml: &str) -> KafkaConfig {
+/// `yaml` as `dir`'s application.yml, loaded with the secrets and `extra`
+/// in the environment.
+fn load(dir: &std::path::Path, yaml: &str, extra: &[(&str, &str)]) -> KafkaConfig {
     std::fs::write(dir.join("application.yml"), yaml).expect("write config");
+    let mut env = vec![
+        ("TRUSTSTORE_PASSWORD", TRUSTSTORE_PASSWORD),
+        ("SCRAM_PASSWORD", SCRAM_PASSWORD),
+    ];
+    env.extend_from_slice(extra);
     KafkaConfig::builder()
         .dir(dir)
-        .env_source([
-            ("TRUSTSTORE_PASSWORD", TRUSTSTORE_PASSWORD),
-            ("SCRAM_PASSWORD", SCRAM_PASSWORD),
-        ])
+        .env_source(env)
         .load()
         .unwrap_or_else(|e| panic!("config loads: {e}"))
 }
@@ -52,7 +54,7 @@ fn spring_keys_reach_a_sasl_ssl_listener() {
          \x20     sasl.jaas.config: org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" password=\"${{SCRAM_PASSWORD}}\";\n",
         cluster.listener_bootstrap("SASL_SSL")
     );
-    let config = load(dir.path(), &yaml);
+    let config = load(dir.path(), &yaml, &[]);
 
     let described = config.describe();
     assert!(described.contains("security.protocol"), "{described}");
@@ -81,27 +83,39 @@ fn spring_keys_reach_a_sasl_ssl_listener() {
 
     // Spring Boot SSL bundles naming the same trust: a JKS bundle (the
     // PKCS12 store) and a PEM bundle (the CA certificate), each chosen by
-    // spring.kafka.ssl.bundle.
+    // spring.kafka.ssl.bundle; and the JKS bundle again with its password
+    // only in Spring's variable for it.
     std::fs::copy(
         cluster.tls_dir().join("ca.pem"),
         dir.path().join("certs").join("ca.pem"),
     )
     .expect("copy the CA certificate");
-    for (bundle, lines) in [
+    let password_var = [(
+        "SPRING_SSL_BUNDLE_JKS_KAFKA_TRUSTSTORE_PASSWORD",
+        TRUSTSTORE_PASSWORD,
+    )];
+    for (bundle, lines, env) in [
         (
             "jks",
             "      jks:\n        kafka:\n          truststore:\n            location: certs/truststore.p12\n            type: PKCS12\n            password: ${TRUSTSTORE_PASSWORD}\n",
+            &[][..],
         ),
         (
             "pem",
             "      pem:\n        kafka:\n          truststore:\n            certificate: certs/ca.pem\n",
+            &[],
+        ),
+        (
+            "jks-env",
+            "      jks:\n        kafka:\n          truststore:\n            location: certs/truststore.p12\n            type: PKCS12\n",
+            &password_var,
         ),
     ] {
         let yaml = format!(
             "spring:\n  ssl:\n    bundle:\n{lines}  kafka:\n    bootstrap-servers: {}\n    security:\n      protocol: SASL_SSL\n    ssl:\n      bundle: kafka\n    properties:\n      sasl.mechanism: SCRAM-SHA-512\n      sasl.jaas.config: org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" password=\"${{SCRAM_PASSWORD}}\";\n",
             cluster.listener_bootstrap("SASL_SSL")
         );
-        let config = load(dir.path(), &yaml);
+        let config = load(dir.path(), &yaml, env);
         assert!(!config.describe().contains(TRUSTSTORE_PASSWORD));
         runtime.block_on(async {
             let template = KafkaTemplate::builder()
@@ -118,7 +132,7 @@ fn spring_keys_reach_a_sasl_ssl_listener() {
         });
     }
 
-    let records = cluster.read_all_through(&topic, 5, "SASL_SSL", Some("SCRAM-SHA-512"));
+    let records = cluster.read_all_through(&topic, 6, "SASL_SSL", Some("SCRAM-SHA-512"));
     let values: Vec<String> = records.iter().filter_map(|r| r.value_str()).collect();
     assert_eq!(
         values,
@@ -127,7 +141,8 @@ fn spring_keys_reach_a_sasl_ssl_listener() {
             "secure 1",
             "secure 2",
             "jks bundle",
-            "pem bundle"
+            "pem bundle",
+            "jks-env bundle"
         ]
     );
 }

@@ -332,3 +332,106 @@ fn spring_config_name_names_the_configuration_files() {
         "{errors:?}"
     );
 }
+
+/// Spring binds `SPRING_SSL_BUNDLE_*` variables whether or not a file names
+/// the bundle's keys: a bundle can live in the environment alone, or keep
+/// its passwords there.
+#[test]
+fn ssl_bundles_are_read_from_variables_the_files_do_not_name() {
+    let certificate = include_str!("../../kafka-core/src/network/testdata/cn-only.pem");
+    let (_dir, config) = load_yaml(
+        "spring:\n  kafka:\n    security:\n      protocol: SSL\n    ssl:\n      bundle: kafka\n",
+        &[
+            (
+                "SPRING_SSL_BUNDLE_PEM_KAFKA_TRUSTSTORE_CERTIFICATE",
+                certificate,
+            ),
+            ("spring_ssl_bundle_pem_kafka_protocol", "TLSv1.3"),
+            // Another bundle's, and a key this producer does not read.
+            (
+                "SPRING_SSL_BUNDLE_PEM_OTHER_KEYSTORE_PRIVATEKEYPASSWORD",
+                "other",
+            ),
+            ("SPRING_SSL_BUNDLE_PEM_KAFKA_RELOADONUPDATE", "true"),
+        ],
+    );
+    let trusted =
+        property(&config, None, "ssl.truststore.certificates").expect("from the variable");
+    assert_eq!(trusted.value, certificate);
+    assert_eq!(
+        trusted.origin,
+        env_origin("SPRING_SSL_BUNDLE_PEM_KAFKA_TRUSTSTORE_CERTIFICATE")
+    );
+    assert_eq!(
+        value(&config, None, "ssl.truststore.type").as_deref(),
+        Some("PEM")
+    );
+    assert_eq!(
+        value(&config, None, "ssl.protocol").as_deref(),
+        Some("TLSv1.3")
+    );
+    assert_eq!(value(&config, None, "ssl.key.password"), None);
+
+    // The file has the bundle, its password comes from the environment;
+    // a dashed key (`private-key-password`) in either of Spring's spellings.
+    let indented: String = certificate
+        .lines()
+        .map(|line| format!("              {line}\n"))
+        .collect();
+    let yaml = format!(
+        "spring:\n  ssl:\n    bundle:\n      pem:\n        my-certs:\n          truststore:\n            certificate: |\n{indented}  kafka:\n    security:\n      protocol: SSL\n    ssl:\n      bundle: my-certs\n"
+    );
+    for var in [
+        "SPRING_SSL_BUNDLE_PEM_MYCERTS_KEYSTORE_PRIVATEKEYPASSWORD",
+        "SPRING_SSL_BUNDLE_PEM_MYCERTS_KEYSTORE_PRIVATE_KEY_PASSWORD",
+    ] {
+        let (_dir, config) = load_yaml(&yaml, &[(var, "key-secret")]);
+        let password = property(&config, None, "ssl.key.password").expect(var);
+        assert_eq!(password.value, "key-secret", "{var}");
+        assert_eq!(password.origin, env_origin(var));
+        assert_eq!(
+            value(&config, None, "ssl.truststore.type").as_deref(),
+            Some("PEM")
+        );
+    }
+}
+
+/// A private key given where PEM text or a file is expected never shows in
+/// the error; PEM text with a preamble (`openssl pkcs12 -nodes` writes "Bag
+/// Attributes" first) is PEM text, as Spring finds the header anywhere.
+#[test]
+fn a_pem_bundles_private_key_stays_out_of_errors() {
+    let yaml =
+        "spring:\n  kafka:\n    security:\n      protocol: SSL\n    ssl:\n      bundle: kafka\n";
+    let headless = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7";
+    let (_dir, messages) = load_yaml_errors(
+        yaml,
+        &[
+            ("SPRING_SSL_BUNDLE_PEM_KAFKA_KEYSTORE_PRIVATEKEY", headless),
+            (
+                "SPRING_SSL_BUNDLE_PEM_KAFKA_KEYSTORE_CERTIFICATE",
+                "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            ),
+        ],
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("private-key")),
+        "{messages:?}"
+    );
+    for message in &messages {
+        assert!(!message.contains("MIIEvQ"), "{message}");
+    }
+    let certificate = include_str!("../../kafka-core/src/network/testdata/cn-only.pem");
+    let with_preamble = format!("Bag Attributes\n    friendlyName: ca\n{certificate}");
+    let (_dir, config) = load_yaml(
+        yaml,
+        &[(
+            "SPRING_SSL_BUNDLE_PEM_KAFKA_TRUSTSTORE_CERTIFICATE",
+            with_preamble.as_str(),
+        )],
+    );
+    assert_eq!(
+        value(&config, None, "ssl.truststore.certificates").as_deref(),
+        Some(with_preamble.as_str())
+    );
+}

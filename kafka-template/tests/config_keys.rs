@@ -462,6 +462,62 @@ fn an_ssl_bundle_must_exist_and_excludes_the_store_keys() {
                 && m.contains("trust-store-location")),
         "{messages:?}"
     );
+    // The common section's bundle is checked too, though the producer's
+    // bundle is the one used (Spring builds both sections).
+    let (_dir, messages) = load_yaml_errors(
+        "spring:\n  ssl:\n    bundle:\n      jks:\n        kafka:\n          truststore:\n            location: certs/t.p12\n  kafka:\n    ssl:\n      bundle: kafka\n      trust-store-location: certs/other.p12\n    producer:\n      ssl:\n        bundle: kafka\n",
+        &[],
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("spring.kafka.ssl.bundle") && m.contains("not both")),
+        "{messages:?}"
+    );
+    // One name, both kinds (a variable adding a JKS bundle to a file's PEM
+    // bundle): refused, not one kind chosen.
+    let (_dir, messages) = load_yaml_errors(
+        "spring:\n  ssl:\n    bundle:\n      pem:\n        kafka:\n          truststore:\n            certificate: certs/ca.pem\n  kafka:\n    ssl:\n      bundle: kafka\n",
+        &[("SPRING_SSL_BUNDLE_JKS_KAFKA_TRUSTSTORE_PASSWORD", "x")],
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("must be unique")),
+        "{messages:?}"
+    );
+}
+
+/// As in Spring, only the store locations and PEM texts of the bundle's own
+/// `ssl` section conflict with it; store and protocol settings anywhere else
+/// (the other section, `properties.*`, types and passwords) give way to the
+/// bundle, whose engine factory reads none of them.
+#[test]
+fn an_ssl_bundle_wins_over_store_settings_outside_its_section() {
+    let certificate = include_str!("../../kafka-core/src/network/testdata/cn-only.pem");
+    let indented: String = certificate
+        .lines()
+        .map(|line| format!("              {line}\n"))
+        .collect();
+    let (_dir, config) = load_yaml(
+        &format!(
+            "spring:\n  ssl:\n    bundle:\n      pem:\n        kafka:\n          truststore:\n            certificate: |\n{indented}  kafka:\n    security:\n      protocol: SSL\n    ssl:\n      trust-store-location: elsewhere.p12\n      protocol: TLSv1.2\n    properties:\n      ssl.truststore.password: unused\n    producer:\n      ssl:\n        bundle: kafka\n        trust-store-type: JKS\n"
+        ),
+        &[],
+    );
+    assert_eq!(
+        value(&config, None, "ssl.truststore.certificates").as_deref(),
+        Some(certificate)
+    );
+    assert_eq!(
+        value(&config, None, "ssl.truststore.type").as_deref(),
+        Some("PEM")
+    );
+    for ignored in [
+        "ssl.truststore.location",
+        "ssl.truststore.password",
+        "ssl.protocol",
+    ] {
+        assert_eq!(value(&config, None, ignored), None, "{ignored}");
+    }
 }
 
 /// The registry URL's credentials (`basic.auth.credentials.source=URL`) are

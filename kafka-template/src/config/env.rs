@@ -39,6 +39,46 @@ pub(crate) enum EnvKey {
     Unrelated,
 }
 
+/// Spring Boot's SSL bundles as variables
+/// (`SPRING_SSL_BUNDLE_JKS_<NAME>_KEYSTORE_PASSWORD`): Spring binds them
+/// whether or not a file names the bundle or the key, so a bundle may live
+/// in the environment alone, or keep its passwords there. Each variable
+/// whose name ends in one of the keys this producer reads (`bundle_keys` of
+/// `jks` or `pem`, spelled as a variable: dots as `_`, dashes dropped or as
+/// `_`), with the bundle's name before it, and the key it sets.
+pub(crate) fn ssl_bundle_vars<K>(
+    env: &BTreeMap<String, String>,
+    bundle_keys: impl Fn(&str) -> K,
+) -> Vec<(ConfigKey, &str, &str)>
+where
+    K: Iterator<Item = &'static str>,
+{
+    let mut found = Vec::new();
+    for (var, value) in env {
+        let lower = var.to_lowercase();
+        let Some(rest) = lower.strip_prefix("spring_ssl_bundle_") else {
+            continue;
+        };
+        let Some((kind, rest)) = rest.split_once('_') else {
+            continue;
+        };
+        let matched = bundle_keys(kind).find_map(|key| {
+            [key.replace('-', ""), key.replace('-', "_")]
+                .iter()
+                .find_map(|spelled| {
+                    let name = rest.strip_suffix(&spelled.replace('.', "_"))?;
+                    let name = name.strip_suffix('_').filter(|n| !n.is_empty())?;
+                    Some((name.to_owned(), key))
+                })
+        });
+        if let Some((name, key)) = matched {
+            let key = super::keys::parse_dotted(&format!("spring.ssl.bundle.{kind}.{name}.{key}"));
+            found.push((key, var.as_str(), value.as_str()));
+        }
+    }
+    found
+}
+
 /// Reads one variable name. `existing` are the keys the files use, so that
 /// `KAFKA_TOPICS_ORDER_EVENTS` finds `kafka.topics.order-events`.
 pub(crate) fn map_var(var: &str, existing: &[ConfigKey]) -> EnvKey {

@@ -31,6 +31,7 @@ pub fn is_secret_key(key: &str) -> bool {
         "sasl",
         "certificate",
         "keystorekey",
+        "privatekey",
         "userinfo",
     ]
     .iter()

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::KafkaConfig;
-use super::env::{EnvKey, LOCATION_VAR, find_var_for, map_var};
+use super::env::{EnvKey, LOCATION_VAR, find_var_for, map_var, ssl_bundle_vars};
 use super::error::{ConfigIssue, ConfigLoadError};
 use super::json::{APPLICATION_JSON_VAR, application_json};
 use super::keys::{
@@ -15,7 +15,7 @@ use super::keys::{
 };
 use super::merge::{RawValue, merge};
 use super::origin::Origin;
-use super::producers::build_producers;
+use super::producers::{build_producers, ssl_bundle_keys};
 use super::profiles::{ProfileCondition, ProfileKey, ProfileSources, profile_key_typo};
 use super::properties::parse_properties;
 use super::resolve::Resolver;
@@ -1473,6 +1473,16 @@ fn env_values(
                     var: var.to_owned(),
                 },
             ));
+        }
+    }
+    // SSL bundles' keys the files do not name (those are read above).
+    for (key, var, value) in ssl_bundle_vars(env, ssl_bundle_keys) {
+        if !seen_other.contains(&&key.path) {
+            let written = key.display();
+            let origin = Origin::Env {
+                var: var.to_owned(),
+            };
+            values.push(raw_value(key, &written, value, origin));
         }
     }
     // Spring's first so that ours win; then the rest, for misspelled prefixes.

@@ -447,6 +447,17 @@ pub(crate) fn build_producers(
 
 const SASL_JAAS_CONFIG: &str = "sasl.jaas.config";
 
+/// The keys of a Spring Boot SSL bundle of `kind` (`jks` or `pem`) this
+/// producer reads (`keystore.password`, ...).
+pub(super) fn ssl_bundle_keys(kind: &str) -> impl Iterator<Item = &'static str> + use<> {
+    let table = match kind {
+        "jks" => JKS_BUNDLE,
+        "pem" => PEM_BUNDLE,
+        _ => &[],
+    };
+    table.iter().map(|(key, ..)| *key)
+}
+
 /// Whether `entry` is a key of a Spring Boot SSL bundle (`spring.ssl.bundle.*`).
 fn is_ssl_bundle_key(entry: &RawValue) -> bool {
     entry
@@ -495,10 +506,33 @@ const PEM_BUNDLE: &[(&str, &str, Option<&str>)] = &[
     ("options.ciphers", "ssl.cipher.suites", None),
 ];
 
+/// The store keys Spring refuses next to a bundle in the same `ssl` section
+/// (`MutuallyExclusiveConfigurationPropertiesException`).
+const EXCLUDED_BY_BUNDLE: &[&str] = &[
+    "ssl.keystore.key",
+    "ssl.keystore.location",
+    "ssl.truststore.certificates",
+    "ssl.truststore.location",
+];
+
+/// Whether the Java property `key` is one a bundle gives: with a bundle,
+/// Spring's engine factory takes the stores, key and protocols from it and
+/// reads none of these properties, wherever they are set.
+fn given_by_bundle(key: &str) -> bool {
+    key.starts_with("ssl.keystore.")
+        || key.starts_with("ssl.truststore.")
+        || matches!(
+            key,
+            "ssl.key.password" | "ssl.protocol" | "ssl.enabled.protocols" | "ssl.cipher.suites"
+        )
+}
+
 /// Spring Boot's `spring.kafka.ssl.bundle` (or `producer.ssl.bundle`): the
 /// JKS or PEM bundle of that name (`spring.ssl.bundle.jks.<name>` /
 /// `.pem.<name>`) as the `ssl.*` properties it stands for. As in Spring, a
-/// bundle and the store keys exclude each other.
+/// bundle and the store locations or PEM texts of its own `ssl` section
+/// exclude each other; the store settings from anywhere else give way to it
+/// (with a warning).
 fn ssl_bundle(
     entries: &BTreeMap<Vec<String>, RawValue>,
     settings: &[(&RawValue, Scope, Setting, String)],
@@ -528,6 +562,20 @@ fn ssl_bundle(
         let prefix = bundle_path(kind);
         entries.keys().any(|path| path.starts_with(&prefix))
     };
+    // Spring refuses two bundles of one name; here, where a variable can
+    // add to a bundle no file names, one kind must not quietly win.
+    if in_bundle("jks") && in_bundle("pem") {
+        issues.push(ConfigIssue::Conflict {
+            key: bundle.written.clone(),
+            origin: bundle.origin.clone(),
+            message: format!(
+                "it names SSL bundle '{name}', which is configured both under \
+                 spring.ssl.bundle.jks.{name} and spring.ssl.bundle.pem.{name}: as in Spring, a \
+                 bundle's name must be unique"
+            ),
+        });
+        return;
+    }
     let (kind, table) = if in_bundle("jks") {
         ("jks", JKS_BUNDLE)
     } else if in_bundle("pem") {
@@ -544,21 +592,43 @@ fn ssl_bundle(
         });
         return;
     };
-    if let Some((store, _)) = properties
-        .iter()
-        .find(|(p, _)| p.key.starts_with("ssl.keystore.") || p.key.starts_with("ssl.truststore."))
-    {
-        issues.push(ConfigIssue::Conflict {
-            key: bundle.written.clone(),
-            origin: bundle.origin.clone(),
-            message: format!(
-                "it names SSL bundle '{name}', and {} is set too: as in Spring, use the bundle \
-                 or the store settings, not both",
-                store.config_key
-            ),
+    // Spring checks each `ssl` section that names a bundle, the one whose
+    // bundle is used or not.
+    for scope in [producer_scope, &Scope::Common] {
+        let Some(named_here) = named(scope).filter(|entry| !entry.value.trim().is_empty()) else {
+            continue;
+        };
+        let same_section = settings.iter().find(|(entry, s, setting, _)| {
+            s == scope
+                && matches!(setting, Setting::Ssl(java) if EXCLUDED_BY_BUNDLE.contains(java))
+                && !entry.value.trim().is_empty()
         });
-        return;
+        if let Some((store, ..)) = same_section {
+            issues.push(ConfigIssue::Conflict {
+                key: named_here.written.clone(),
+                origin: named_here.origin.clone(),
+                message: format!(
+                    "it names SSL bundle '{}', and {} is set too: as in Spring, use the bundle \
+                     or the store settings, not both",
+                    named_here.value.trim(),
+                    store.written
+                ),
+            });
+            return;
+        }
     }
+    properties.retain(|(property, _)| {
+        let kept = !given_by_bundle(&property.key);
+        if !kept {
+            tracing::warn!(
+                key = %property.config_key,
+                origin = %property.origin,
+                "ignored, as Spring Boot ignores it: SSL bundle '{name}' gives the TLS stores \
+                 and protocols"
+            );
+        }
+        kept
+    });
     for (bundle_key, java_name, pem_store) in table {
         let Some(entry) = entries.get(&key_of(kind, bundle_key).path) else {
             continue;
@@ -567,7 +637,7 @@ fn ssl_bundle(
             put(properties, java_name, &entry.value, entry);
             continue;
         };
-        match pem_text(&entry.value, &entry.origin) {
+        match pem_text(&entry.value, &entry.origin, is_secret_key(&entry.written)) {
             Ok(text) => put(properties, java_name, &text, entry),
             Err(message) => issues.push(ConfigIssue::InvalidValue {
                 key: entry.written.clone(),
@@ -580,15 +650,23 @@ fn ssl_bundle(
     }
 }
 
-/// A PEM bundle's certificate or key: its text, given inline or read from
-/// its location (relative as a Spring resource: see [`store_location`]).
-fn pem_text(value: &str, origin: &Origin) -> Result<String, String> {
-    if value.trim_start().starts_with("-----BEGIN") {
+/// A PEM bundle's certificate or key: its text, given inline (a PEM header
+/// anywhere in it, as Spring's `PemContent` looks for one: `openssl` output
+/// may start with "Bag Attributes") or read from its location (relative as
+/// a Spring resource: see [`store_location`]). For a `secret` key the
+/// value, which may be a mangled private key, is not repeated in the error.
+fn pem_text(value: &str, origin: &Origin, secret: bool) -> Result<String, String> {
+    if value.contains("-----BEGIN") {
         return Ok(value.to_owned());
     }
     let path = store_location("ssl.keystore.location", value, origin, true);
-    std::fs::read_to_string(&path)
-        .map_err(|error| format!("PEM text or the location of a PEM file ({path}: {error})"))
+    std::fs::read_to_string(&path).map_err(|error| {
+        if secret {
+            format!("PEM text or the location of a PEM file (not PEM text, and not a readable file: {error})")
+        } else {
+            format!("PEM text or the location of a PEM file ({path}: {error})")
+        }
+    })
 }
 
 /// Spring's `spring.kafka.jaas.*`, when `enabled`: the login as a
