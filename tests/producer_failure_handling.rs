@@ -1,8 +1,10 @@
 //! The failures the Java producer handles without the application noticing,
 //! against the real broker, with Kafka's own Java consumer as the witness:
 //! a batch larger than the topic's `max.message.bytes` (split and sent again,
-//! Java's `splitAndReenqueue`) and a `producer_byte_rate` quota (the broker
-//! throttles the client, KIP-219).
+//! Java's `splitAndReenqueue`), a `producer_byte_rate` quota (the broker
+//! throttles the client, KIP-219), and every broker it knew gone behind
+//! its bootstrap address (bootstrapped again, KIP-899's
+//! `metadata.recovery.strategy`).
 
 mod support;
 
@@ -327,4 +329,135 @@ fn a_moved_leader_named_in_the_produce_answer_takes_the_retry_at_once() {
         .filter_map(ConsumedRecord::value_str)
         .collect();
     assert_eq!(values, ["before", "after"]);
+}
+
+/// A TCP forwarder standing where a load balancer or a DNS name stands in
+/// front of a cluster: every new connection to [`address`](Self::address)
+/// is forwarded to the broker named by [`point_to`](Self::point_to) at that
+/// moment. Connections already made stay where they went.
+struct BootstrapFront {
+    address: String,
+    target: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl BootstrapFront {
+    fn start(target: &str) -> BootstrapFront {
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port for the front");
+        let address = listener.local_addr().expect("bound").to_string();
+        let target = std::sync::Arc::new(std::sync::Mutex::new(target.to_owned()));
+        let current = std::sync::Arc::clone(&target);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let to = current.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                // A broker that is gone: the client sees the connection close.
+                let Ok(server) = TcpStream::connect(&to) else {
+                    continue;
+                };
+                for (mut from, mut into) in [
+                    (client.try_clone(), server.try_clone()),
+                    (server.try_clone(), client.try_clone()),
+                ]
+                .into_iter()
+                .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
+                {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut into);
+                        let _ = into.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        BootstrapFront { address, target }
+    }
+
+    fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn point_to(&self, target: &str) {
+        *self.target.lock().unwrap_or_else(|p| p.into_inner()) = target.to_owned();
+    }
+}
+
+/// KIP-899, as a service behind a load balancer meets it: every broker the
+/// producer knew is gone and the bootstrap address now leads to other
+/// brokers. With `metadata.recovery.strategy=rebootstrap` (the default) the
+/// producer bootstraps again and its record lands on the new brokers, where
+/// Kafka's Java consumer reads it; with `none` it keeps to the brokers it knew
+/// and the send fails once `max.block.ms` has passed, nothing written.
+#[test]
+fn with_every_known_broker_gone_the_producer_bootstraps_again_unless_told_not_to() {
+    let old = kafka_testkit::Cluster::start(1, None);
+    let new = kafka_testkit::Cluster::start(1, None);
+    let before = old.create_topic("rebootstrap-before", 1, 1);
+    // A topic of its own on the new brokers: the producer id the old cluster
+    // gave has no sequence there yet, as on a cluster that kept its state.
+    let after = new.create_topic("rebootstrap-after", 1, 1);
+    let front = BootstrapFront::start(old.bootstrap());
+    let settings = |strategy| {
+        vec![
+            ("metadata.recovery.strategy", strategy),
+            ("linger.ms", "0"),
+            ("reconnect.backoff.ms", "100"),
+            ("reconnect.backoff.max.ms", "500"),
+            ("request.timeout.ms", "5000"),
+            ("max.block.ms", "15000"),
+            ("delivery.timeout.ms", "30000"),
+        ]
+    };
+    run(LIMIT, async {
+        let rebootstrapping = producer(front.address(), &settings("rebootstrap"));
+        let keeping = producer(front.address(), &settings("none"));
+        for (name, producer) in [("rebootstrap", &rebootstrapping), ("none", &keeping)] {
+            producer
+                .send(ProducerRecord::new(
+                    before.clone(),
+                    format!("before-{name}"),
+                ))
+                .await
+                .expect("send accepted")
+                .await
+                .unwrap_or_else(|e| panic!("{name}: the first record was not written: {e}"));
+        }
+        front.point_to(new.bootstrap());
+        old.kill(1);
+
+        let landed = rebootstrapping
+            .send(ProducerRecord::new(after.clone(), "after-rebootstrap"))
+            .await
+            .expect("send accepted")
+            .await
+            .expect(
+                "with rebootstrap, the record reaches the brokers behind the bootstrap address",
+            );
+        assert_eq!(
+            (landed.topic.as_str(), landed.partition),
+            (after.as_str(), 0)
+        );
+
+        let kept = keeping
+            .send(ProducerRecord::new(after.clone(), "after-none"))
+            .await;
+        let error = match kept {
+            Err(refused) => refused.into_error(),
+            Ok(handle) => match handle.await {
+                Err(error) => error.into_error(),
+                Ok(metadata) => panic!("with none, the record was written: {metadata:?}"),
+            },
+        };
+        assert!(
+            matches!(error, KafkaError::MetadataTimeout { .. }),
+            "with none, the send must time out waiting for the brokers it knew: {error:?}"
+        );
+        assert_eq!(rebootstrapping.close(Duration::from_secs(10)).await, 0);
+        keeping.close(Duration::from_secs(1)).await;
+    });
+    let read = new.read(&after, 2, Duration::from_secs(5), false);
+    let values: Vec<_> = read
+        .iter()
+        .map(|r| r.value_str().unwrap_or_default())
+        .collect();
+    assert_eq!(values, ["after-rebootstrap"], "what the new brokers hold");
 }
