@@ -664,6 +664,59 @@ fn metadata_recovery_follows_javas_validators() {
     assert!(!logs.contains("is not applied"), "{logs}");
 }
 
+#[test]
+fn typed_sasl_login_values_are_checked_whatever_the_protocol() {
+    // As Java's ConfigDef: checked when the producer is made, also over
+    // PLAINTEXT, where they are not used (yet).
+    for (key, raw, expected) in [
+        (
+            "sasl.login.refresh.window.factor",
+            "2",
+            "a number from 0.5 to 1",
+        ),
+        (
+            "sasl.login.refresh.window.jitter",
+            "0.5",
+            "a number from 0 to 0.25",
+        ),
+        (
+            "sasl.login.refresh.min.period.seconds",
+            "901",
+            "whole seconds from 0 to 900",
+        ),
+        (
+            "sasl.login.refresh.buffer.seconds",
+            "-1",
+            "whole seconds from 0 to 3600",
+        ),
+        (
+            "sasl.login.connect.timeout.ms",
+            "10s",
+            "a number of milliseconds",
+        ),
+        (
+            "sasl.login.retry.backoff.max.ms",
+            "soon",
+            "a number of milliseconds",
+        ),
+        ("sasl.oauthbearer.header.urlencode", "yes", "true or false"),
+    ] {
+        let err = error(&[(key, raw)]);
+        assert_eq!(
+            err.to_string(),
+            format!("invalid value '{raw}' for '{key}': expected {expected}"),
+            "{key}={raw}"
+        );
+    }
+    // In range, and unused over PLAINTEXT: accepted.
+    assert!(config_ok(&[
+        ("sasl.login.refresh.window.factor", "0.9"),
+        ("sasl.login.refresh.buffer.seconds", " 3600 "),
+        ("sasl.login.read.timeout.ms", "5000"),
+        ("sasl.oauthbearer.header.urlencode", "TRUE"),
+    ]));
+}
+
 fn config_ok(extra: &[(&str, &str)]) -> bool {
     config(extra).is_ok()
 }

@@ -555,3 +555,21 @@ fn yaml_as_spring_reads_it_lists_of_mappings_and_yaml_1_1_booleans() {
     );
     assert_eq!(config.lookup("app.routes[0].name"), Some("orders"));
 }
+
+#[test]
+fn a_typed_sasl_value_out_of_range_is_named_with_its_file_over_plaintext() {
+    let (dir, messages) = load_yaml_errors(
+        "spring:\n  kafka:\n    properties:\n      \"[sasl.login.refresh.window.factor]\": 2\n",
+        &[],
+    );
+    let file = dir.file("application.yml");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    for part in [
+        "sasl.login.refresh.window.factor",
+        "'2'",
+        "a number from 0.5 to 1",
+        &format!("{}:4", file.display()),
+    ] {
+        assert!(messages[0].contains(part), "{part} in {}", messages[0]);
+    }
+}

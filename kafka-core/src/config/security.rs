@@ -199,6 +199,11 @@ impl SecuritySettings {
     /// Loads what the settings name (stores, certificates, JAAS options) into the
     /// security every connection uses.
     pub(crate) fn resolve(&self) -> Result<SecurityConfig, ConfigError> {
+        // The typed SASL login values are checked whatever the protocol, as
+        // Java's `ConfigDef` checks every value when the producer is made: a
+        // mistake shows now, not when SASL is turned on in production.
+        crate::network::sasl::oauthbearer::RefreshPolicy::from_settings(self)?;
+        crate::network::sasl::oidc::check_settings(self)?;
         let protocol = self.protocol.unwrap_or_default();
         let tls = if protocol.uses_tls() {
             let settings = TlsSettings::from_settings(self)?;

@@ -9,13 +9,15 @@ use super::origin::Origin;
 pub const HIDDEN: &str = "[hidden]";
 
 /// Whether a key (Spring or Java spelling) names a secret: its name contains
-/// `password`, `secret`, `jaas`, `token`, `sasl`, `certificate`,
-/// `key-store-key` / `keystore.key` or `user-info`, in any of the forms
-/// relaxed binding accepts (`keyStoreKey`, `key_store_key`,
+/// `password`, `secret`, `jaas`, `token`, `certificate`,
+/// `key-store-key` / `keystore.key`, `private-key` or `user-info`, in any of
+/// the forms relaxed binding accepts (`keyStoreKey`, `key_store_key`,
 /// `KEYSTOREKEY`), or kafka-core counts it as one (Java's
-/// `PASSWORD`-typed keys such as `ssl.keystore.key`). Secret values are
+/// `PASSWORD`-typed keys such as `ssl.keystore.key` and
+/// `sasl.oauthbearer.client.credentials.client.secret`). Secret values are
 /// shown as `[hidden]` in [`describe`](super::KafkaConfig::describe),
-/// errors and `Debug`.
+/// errors and `Debug`. The other `sasl.*` values (a mechanism, a refresh
+/// factor) are shown: an error about them must say what was wrong.
 pub fn is_secret_key(key: &str) -> bool {
     // Lower case without separators: every spelling of a key compares alike.
     let relaxed: String = key
@@ -28,7 +30,6 @@ pub fn is_secret_key(key: &str) -> bool {
         "secret",
         "jaas",
         "token",
-        "sasl",
         "certificate",
         "keystorekey",
         "privatekey",

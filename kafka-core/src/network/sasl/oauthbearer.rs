@@ -80,6 +80,44 @@ pub struct RefreshPolicy {
     pub buffer: Duration,
 }
 
+impl RefreshPolicy {
+    /// The `sasl.login.refresh.*` settings, in Java's ranges: a value
+    /// outside them is refused, not clamped.
+    pub(crate) fn from_settings(settings: &SecuritySettings) -> Result<Self, ConfigError> {
+        let fraction = |key: &str, default: f64, max: f64, min: f64| -> Result<f64, ConfigError> {
+            match settings.get(key) {
+                None => Ok(default),
+                Some(raw) => raw
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| (min..=max).contains(v))
+                    .ok_or_else(|| {
+                        ConfigError::invalid(key, raw, format!("a number from {min} to {max}"))
+                    }),
+            }
+        };
+        let seconds = |key: &str, default: u64, max: u64| -> Result<Duration, ConfigError> {
+            match settings.get(key) {
+                None => Ok(Duration::from_secs(default)),
+                Some(raw) => raw
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|v| *v <= max)
+                    .map(Duration::from_secs)
+                    .ok_or_else(|| {
+                        ConfigError::invalid(key, raw, format!("whole seconds from 0 to {max}"))
+                    }),
+            }
+        };
+        Ok(RefreshPolicy {
+            window_factor: fraction(keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR, 0.8, 1.0, 0.5)?,
+            window_jitter: fraction(keys::SASL_LOGIN_REFRESH_WINDOW_JITTER, 0.05, 0.25, 0.0)?,
+            min_period: seconds(keys::SASL_LOGIN_REFRESH_MIN_PERIOD_SECONDS, 60, 900)?,
+            buffer: seconds(keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS, 300, 3600)?,
+        })
+    }
+}
+
 impl Default for RefreshPolicy {
     fn default() -> Self {
         RefreshPolicy {
@@ -227,40 +265,7 @@ impl OAuthBearer {
         settings: &SecuritySettings,
         jaas: &JaasConfig,
     ) -> Result<Self, ConfigError> {
-        // Java's ranges: a value outside them is refused, not clamped.
-        let fraction = |key: &str, default: f64, max: f64, min: f64| -> Result<f64, ConfigError> {
-            match settings.get(key) {
-                None => Ok(default),
-                Some(raw) => raw
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|v| (min..=max).contains(v))
-                    .ok_or_else(|| {
-                        ConfigError::invalid(key, raw, format!("a number from {min} to {max}"))
-                    }),
-            }
-        };
-        let seconds = |key: &str, default: u64, max: u64| -> Result<Duration, ConfigError> {
-            match settings.get(key) {
-                None => Ok(Duration::from_secs(default)),
-                Some(raw) => raw
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|v| *v <= max)
-                    .map(Duration::from_secs)
-                    .ok_or_else(|| {
-                        ConfigError::invalid(key, raw, format!("whole seconds from 0 to {max}"))
-                    }),
-            }
-        };
-        let refresh = RefreshPolicy {
-            window_factor: fraction(keys::SASL_LOGIN_REFRESH_WINDOW_FACTOR, 0.8, 1.0, 0.5)?,
-            window_jitter: fraction(keys::SASL_LOGIN_REFRESH_WINDOW_JITTER, 0.05, 0.25, 0.0)?,
-            min_period: seconds(keys::SASL_LOGIN_REFRESH_MIN_PERIOD_SECONDS, 60, 900)?,
-            buffer: seconds(keys::SASL_LOGIN_REFRESH_BUFFER_SECONDS, 300, 3600)?,
-        };
+        let refresh = RefreshPolicy::from_settings(settings)?;
         let handler = settings.get(keys::SASL_LOGIN_CALLBACK_HANDLER_CLASS);
         let endpoint = settings.get(keys::SASL_OAUTHBEARER_TOKEN_ENDPOINT_URL);
         // Java's handlers name their SASL extensions (KIP-342) differently:

@@ -109,6 +109,38 @@ fn millis(settings: &SecuritySettings, key: &str, default: u64) -> Result<Durati
     }
 }
 
+/// `sasl.oauthbearer.header.urlencode` (false): a boolean, as Java reads it.
+fn header_urlencode(settings: &SecuritySettings) -> Result<bool, ConfigError> {
+    match settings.get(keys::SASL_OAUTHBEARER_HEADER_URLENCODE) {
+        None => Ok(false),
+        Some(raw) => match raw.to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(ConfigError::invalid(
+                keys::SASL_OAUTHBEARER_HEADER_URLENCODE,
+                raw,
+                "true or false",
+            )),
+        },
+    }
+}
+
+/// Checks the typed values of the token endpoint's settings, which Java's
+/// `ConfigDef` checks when the producer is made whether or not OAUTHBEARER
+/// is used.
+pub(crate) fn check_settings(settings: &SecuritySettings) -> Result<(), ConfigError> {
+    header_urlencode(settings)?;
+    for key in [
+        keys::SASL_LOGIN_CONNECT_TIMEOUT_MS,
+        keys::SASL_LOGIN_READ_TIMEOUT_MS,
+        keys::SASL_LOGIN_RETRY_BACKOFF_MS,
+        keys::SASL_LOGIN_RETRY_BACKOFF_MAX_MS,
+    ] {
+        millis(settings, key, 0)?;
+    }
+    Ok(())
+}
+
 impl ClientCredentials {
     pub(crate) fn from_settings(
         settings: &SecuritySettings,
@@ -170,20 +202,7 @@ impl ClientCredentials {
             .map(str::trim)
             .filter(|scope| !scope.is_empty())
             .map(str::to_owned);
-        let urlencode_header = match settings.get(keys::SASL_OAUTHBEARER_HEADER_URLENCODE) {
-            None => false,
-            Some(raw) => match raw.trim().to_ascii_lowercase().as_str() {
-                "true" => true,
-                "false" => false,
-                _ => {
-                    return Err(ConfigError::invalid(
-                        keys::SASL_OAUTHBEARER_HEADER_URLENCODE,
-                        raw,
-                        "true or false",
-                    ));
-                }
-            },
-        };
+        let urlencode_header = header_urlencode(settings)?;
         let tls = token_endpoint_tls(jaas)?;
         Ok(ClientCredentials {
             endpoint,
