@@ -339,11 +339,12 @@ impl ProducerConfig {
         self.metadata_recovery_strategy
     }
 
-    /// `metadata.recovery.rebootstrap.trigger.ms` (default 5 min), validated
-    /// as in Java but not applied: this producer re-bootstraps when it can
-    /// reach none of the brokers it knows (KIP-899's trigger) or a broker
-    /// answers `REBOOTSTRAP_REQUIRED`, not after this long without metadata
-    /// from brokers it can reach (KIP-1102's timer).
+    /// `metadata.recovery.rebootstrap.trigger.ms` (default 5 min, KIP-1102):
+    /// with `metadata.recovery.strategy=rebootstrap`, how long metadata may
+    /// be asked for without an answer applied before the producer asks the
+    /// `bootstrap.servers` again, even though the brokers it knows can be
+    /// reached (it also re-bootstraps when none of them can be, or one
+    /// answers `REBOOTSTRAP_REQUIRED`).
     pub fn metadata_recovery_rebootstrap_trigger(&self) -> Duration {
         self.metadata_recovery_rebootstrap_trigger
     }

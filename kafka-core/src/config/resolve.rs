@@ -83,20 +83,6 @@ impl Settings {
                  SASL/Kerberos, which this producer does not support; using use_all_dns_ips"
             );
         }
-        // Warned about when set to something else than Java's default (a
-        // properties file listing every default, or `properties()` fed back,
-        // changes nothing).
-        if let Some(trigger_ms) = self
-            .metadata_recovery_rebootstrap_trigger_ms
-            .filter(|ms| *ms != default::REBOOTSTRAP_TRIGGER_MS)
-        {
-            tracing::warn!(
-                trigger_ms,
-                "metadata.recovery.rebootstrap.trigger.ms is not applied: this producer \
-                 re-bootstraps when it can reach none of the brokers it knows or a broker asks \
-                 it to, not after a time without metadata"
-            );
-        }
 
         let linger_ms = self.linger_ms.unwrap_or(default::LINGER_MS);
         let request_timeout_ms = self

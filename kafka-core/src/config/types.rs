@@ -111,11 +111,9 @@ impl FromStr for ClientDnsLookup {
 /// Java's values, case-insensitive as in Java. With `rebootstrap` the
 /// producer then connects to the `bootstrap.servers` again and takes the
 /// cluster from there, as it also does when a broker answers
-/// `REBOOTSTRAP_REQUIRED` (KIP-1102); with `none` it keeps retrying the
-/// brokers it knows.
-/// (`metadata.recovery.rebootstrap.trigger.ms`, KIP-1102's second trigger,
-/// is validated but not applied: see
-/// [`ProducerConfig::metadata_recovery_rebootstrap_trigger`].)
+/// `REBOOTSTRAP_REQUIRED` (KIP-1102), or has had no metadata for
+/// [`ProducerConfig::metadata_recovery_rebootstrap_trigger`]; with `none` it
+/// keeps retrying the brokers it knows.
 ///
 /// [`ProducerConfig::metadata_recovery_rebootstrap_trigger`]:
 ///     super::ProducerConfig::metadata_recovery_rebootstrap_trigger

@@ -216,11 +216,15 @@ pub(crate) struct Sender {
     nodes: HashMap<Target, Sink>,
     bootstrap: Vec<String>,
     next_bootstrap: usize,
-    /// A broker answered REBOOTSTRAP_REQUIRED (KIP-1102): the next
+    /// A broker answered REBOOTSTRAP_REQUIRED, or no metadata came for
+    /// `metadata.recovery.rebootstrap.trigger.ms` (KIP-1102): the next
     /// cluster-wide request goes to a bootstrap address.
     rebootstrap: bool,
     events: FuturesUnordered<BoxFuture<'static, Event>>,
     metadata_in_flight: bool,
+    /// Since when metadata has been asked for without an answer applied
+    /// (Java's `metadataAttemptStartMs`), for the rebootstrap trigger.
+    metadata_attempt_started: Option<Instant>,
     pid_in_flight: bool,
     pid_retry_at: Option<Instant>,
     produce_in_flight: usize,
@@ -267,6 +271,7 @@ impl Sender {
             rebootstrap: false,
             events: FuturesUnordered::new(),
             metadata_in_flight: false,
+            metadata_attempt_started: None,
             pid_in_flight: false,
             pid_retry_at: None,
             produce_in_flight: 0,
@@ -610,6 +615,7 @@ impl Sender {
         if topics.is_empty() {
             return;
         }
+        self.maybe_rebootstrap_after_trigger(now);
         let Some((target, connection)) = self.any_connection(now) else {
             return;
         };
@@ -623,6 +629,31 @@ impl Sender {
         let call = connection.metadata(request, timeout);
         self.events
             .push(async move { Event::Metadata(target, call.await) }.boxed());
+    }
+
+    /// KIP-1102's timer: metadata asked for, and none applied for
+    /// `metadata.recovery.rebootstrap.trigger.ms`, from brokers that may well
+    /// be reachable (a cluster replaced behind the same addresses, brokers
+    /// that answer but cannot serve): the bootstrap addresses are asked again,
+    /// as Java's `NetworkClient` does, and the timer starts over.
+    fn maybe_rebootstrap_after_trigger(&mut self, now: Instant) {
+        let config = &self.shared.config;
+        let started = *self.metadata_attempt_started.get_or_insert(now);
+        if self.rebootstrap
+            || self.bootstrap.is_empty()
+            || config.metadata_recovery_strategy() != MetadataRecoveryStrategy::Rebootstrap
+            || now.saturating_duration_since(started)
+                < config.metadata_recovery_rebootstrap_trigger()
+        {
+            return;
+        }
+        tracing::info!(
+            trigger = ?config.metadata_recovery_rebootstrap_trigger(),
+            "no metadata from the known brokers for metadata.recovery.rebootstrap.trigger.ms; \
+             asking the bootstrap servers again (KIP-1102)"
+        );
+        self.rebootstrap = true;
+        self.metadata_attempt_started = Some(now);
     }
 
     fn on_metadata(&mut self, target: Target, result: Result<MetadataResponse, NetworkError>) {
@@ -668,6 +699,7 @@ impl Sender {
             }
             Ok(response) => {
                 self.shared.metadata.update(&response);
+                self.metadata_attempt_started = None;
                 if matches!(target, Target::Bootstrap(_)) {
                     self.rebootstrap = false;
                 }

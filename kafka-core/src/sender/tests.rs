@@ -3550,6 +3550,52 @@ async fn a_metadata_answer_without_brokers_keeps_the_cluster_known() {
     .await;
 }
 
+/// KIP-1102's timer: brokers that answer but whose metadata cannot be
+/// applied for `metadata.recovery.rebootstrap.trigger.ms` send the producer
+/// back to a bootstrap address (the default strategy), while `none`, or a
+/// trigger not yet reached, keeps it on the brokers it knows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_not_applied_for_the_trigger_sends_the_producer_back_to_bootstrap() {
+    within(async {
+        for (strategy, trigger_ms, rebootstraps) in [
+            ("rebootstrap", "200", true),
+            ("none", "200", false),
+            ("rebootstrap", "300000", false),
+        ] {
+            let case = format!("{strategy}, trigger {trigger_ms} ms");
+            let fake = Fake::new(1, &[1]);
+            let producer = producer(
+                &fake,
+                &[
+                    BOOTSTRAP_AT_NODE_9,
+                    ("metadata.recovery.strategy", strategy),
+                    ("metadata.recovery.rebootstrap.trigger.ms", trigger_ms),
+                    ("metadata.max.age.ms", "50"),
+                    ("retry.backoff.ms", "20"),
+                    ("retry.backoff.max.ms", "20"),
+                ],
+            );
+            deliver_all(&producer, 0, &values(0..1)).await;
+            assert_eq!(fake.with(|s| bootstrap_connects(s)), 1, "{case}");
+            // Broker 1 still answers, with metadata that cannot be applied.
+            fake.set(|s| s.stale_metadata = Some((vec![1], vec![])));
+            let asked = fake.with(|s| s.metadata_requests);
+            if rebootstraps {
+                fake.until(|s| bootstrap_connects(s) >= 2).await;
+            } else {
+                // Well past 200 ms: refreshes come at most every 20 ms, jittered.
+                fake.until(|s| s.metadata_requests >= asked + 20).await;
+                assert_eq!(fake.with(|s| bootstrap_connects(s)), 1, "{case}");
+            }
+            fake.set(|s| s.stale_metadata = None);
+            deliver_all(&producer, 0, &values(1..2)).await;
+            assert_eq!(fake.log(0), values(0..2), "{case}");
+            producer.close(LIMIT).await;
+        }
+    })
+    .await;
+}
+
 /// KIP-1102: a broker's REBOOTSTRAP_REQUIRED sends the next metadata request
 /// to a bootstrap address (the known cluster kept meanwhile), unless
 /// `metadata.recovery.strategy=none`.
