@@ -545,6 +545,8 @@ impl RecordAccumulator {
                         "the record was not appended before the close began",
                     )));
                 }
+                // The open batch, found once: every question below is about it.
+                let open = q.batches.back_mut();
                 if let Some(s) = sticky {
                     if topic.built_in.is_partition_changed(s) {
                         continue;
@@ -552,9 +554,8 @@ impl RecordAccumulator {
                     // Java's `partitionChanged`: a switch put off while the
                     // last batch was open happens once every batch here is
                     // full (or sent), before this record joins the partition.
-                    let all_full = q
-                        .batches
-                        .back()
+                    let all_full = open
+                        .as_deref()
                         .is_none_or(|b| b.is_full(self.config.batch_size));
                     if all_full {
                         topic.built_in.update_partition_info(s, 0, true, partitions);
@@ -563,23 +564,20 @@ impl RecordAccumulator {
                         }
                     }
                 }
-                // The sticky partitioner counts what the batch grew by (Java's
-                // `appendedBytes`), not the record's upper bound: that is
-                // ~1.7x a 100-byte record's and made it switch before the
-                // batch filled, leaving a fragment batch at every switch.
-                let appended = q
-                    .batches
-                    .back_mut()
-                    .and_then(|b| b.try_append(append, callback));
-                if let Some(appended) = appended {
+                if let Some(batch) = open
+                    && let Some(appended) = batch.try_append(append, callback)
+                {
+                    // The sticky partitioner counts what the batch grew by
+                    // (Java's `appendedBytes`), not the record's upper bound:
+                    // that is ~1.7x a 100-byte record's and made it switch
+                    // before the batch filled, leaving a fragment batch at
+                    // every switch.
                     let grown = match sticky {
-                        Some(_) => q
-                            .batches
-                            .back()
-                            .map_or(0, ProducerBatch::last_append_growth),
+                        Some(_) => batch.last_append_growth(),
                         None => 0,
                     };
-                    self.after_append(topic, &q, sticky, grown, partitions, false);
+                    let full = batch.is_full(self.config.batch_size);
+                    self.after_append(topic, full, sticky, grown, partitions, false);
                     return AppendStep::Done(Ok(appended));
                 }
                 if let Some(full) = q.batches.back_mut() {
@@ -591,6 +589,7 @@ impl RecordAccumulator {
                     *reserved = 0;
                     let appended = batch.try_append(append, callback);
                     let grown = batch.size_in_bytes();
+                    let full = batch.is_full(self.config.batch_size);
                     q.batches.push_back(batch);
                     let Some(appended) = appended else {
                         // An empty batch accepts any record; this cannot happen.
@@ -598,7 +597,7 @@ impl RecordAccumulator {
                             "a new batch refused its first record".into(),
                         )));
                     };
-                    self.after_append(topic, &q, sticky, grown, partitions, true);
+                    self.after_append(topic, full, sticky, grown, partitions, true);
                     return AppendStep::Done(Ok(appended));
                 }
             }
@@ -642,19 +641,16 @@ impl RecordAccumulator {
     }
 
     #[inline]
+    /// After a record joined the queue's last batch, now `last_full` or not.
     fn after_append(
         &self,
         topic: &TopicQueues,
-        q: &PartitionQueue,
+        last_full: bool,
         sticky: Option<crate::partitioner::StickyPartition>,
         appended_bytes: usize,
         partitions: &TopicPartitions,
         new_batch: bool,
     ) {
-        let last_full = q
-            .batches
-            .back()
-            .is_none_or(|b| b.is_full(self.config.batch_size));
         if let Some(sticky) = sticky {
             topic
                 .built_in
