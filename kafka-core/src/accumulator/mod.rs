@@ -640,8 +640,8 @@ impl RecordAccumulator {
         // A failed close is kept in the batch, and the sender fails it on drain.
     }
 
-    #[inline]
     /// After a record joined the queue's last batch, now `last_full` or not.
+    #[inline]
     fn after_append(
         &self,
         topic: &TopicQueues,
