@@ -356,3 +356,112 @@ fn a_config_servers_credentials_stay_out_of_the_error() {
         errors[0]
     );
 }
+
+/// `configtree:` as Kubernetes mounts a Secret: each file's name is a key,
+/// its content the value (one line's break dropped), sub-directories joined
+/// with dots; it overrides its importer and feeds its placeholders, and a
+/// bad value in it names its file.
+#[test]
+fn a_config_tree_import_reads_each_file_as_a_key() {
+    let dir = ConfigDir::new();
+    let tree = dir.file("mounted/kafka-secrets");
+    dir.write(
+        "application.yml",
+        &format!(
+            "spring:\n  config:\n    import:\n      - optional:configtree:{0}/\n      - optional:configtree:{1}/\n  kafka:\n    client-id: from-application\n    bootstrap-servers: ${{brokers.list}}\n    properties:\n      \"[sasl.jaas.config]\": ${{secrets.kafka-jaas}}\n",
+            tree.display(),
+            dir.file("not-mounted").display()
+        ),
+    );
+    dir.write(
+        "mounted/kafka-secrets/brokers.list",
+        "tree-a:9092,tree-b:9092\n",
+    );
+    dir.write(
+        "mounted/kafka-secrets/spring.kafka.client-id",
+        "from-tree\n",
+    );
+    dir.write("mounted/kafka-secrets/spring/kafka/producer/acks", "0");
+    dir.write(
+        "mounted/kafka-secrets/secrets/kafka-jaas",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"svc\" password=\"s3cr3t\";\n",
+    );
+    // Kubernetes' own entries: hidden, not keys.
+    dir.write(
+        "mounted/kafka-secrets/..data/spring.kafka.client-id",
+        "hidden",
+    );
+    let config = dir.builder().load().expect("loads");
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-tree")
+    );
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("tree-a:9092,tree-b:9092")
+    );
+    assert_eq!(value(&config, None, "acks").as_deref(), Some("0"));
+    assert!(
+        value(&config, None, "sasl.jaas.config")
+            .is_some_and(|v| v.ends_with("password=\"s3cr3t\";")),
+        "the tree's value, its line break dropped"
+    );
+    assert!(
+        !config.describe().contains("s3cr3t"),
+        "a secret from a tree stays hidden"
+    );
+
+    dir.write(
+        "mounted/kafka-secrets/spring.kafka.producer.acks",
+        "maybe\n",
+    );
+    let errors = messages(dir.builder().load());
+    let file = dir.file("mounted/kafka-secrets/spring.kafka.producer.acks");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("maybe") && e.contains(&file.display().to_string())),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_config_tree_that_is_not_there_is_an_error_unless_optional_and_a_wildcard_reads_each_tree() {
+    let dir = ConfigDir::new();
+    let missing = dir.file("nowhere");
+    dir.write(
+        "application.yml",
+        &format!(
+            "spring:\n  config:\n    import: configtree:{}/\n",
+            missing.display()
+        ),
+    );
+    let errors = messages(dir.builder().load());
+    assert!(
+        errors.iter().any(|e| e.contains("spring.config.import")
+            && e.contains(&missing.display().to_string())
+            && e.contains("optional:")),
+        "{errors:?}"
+    );
+
+    // `*/`: every sub-directory a tree, a later one winning; also from
+    // SPRING_CONFIG_IMPORT.
+    let trees = ConfigDir::new();
+    trees.write("a/spring.kafka.client-id", "from-a");
+    trees.write("a/spring.kafka.bootstrap-servers", "a:9092");
+    trees.write("b/spring.kafka.client-id", "from-b");
+    let wildcard = format!(
+        "configtree:{}/*/",
+        trees.file("").display().to_string().trim_end_matches('/')
+    );
+    let config = ConfigDir::new()
+        .builder()
+        .env_source(vec![("SPRING_CONFIG_IMPORT".to_owned(), wildcard)])
+        .load()
+        .expect("loads");
+    assert_eq!(value(&config, None, "client.id").as_deref(), Some("from-b"));
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("a:9092")
+    );
+}

@@ -302,6 +302,9 @@ enum Location {
     /// This file and, for a profile, `<stem>-<profile>.<ext>` beside it (as
     /// Spring expands a file location).
     File(PathBuf),
+    /// A `configtree:` directory (see [`configtree`](super::configtree)):
+    /// its values as one document, with no profile variants.
+    ConfigTree(PathBuf),
 }
 
 impl Location {
@@ -311,6 +314,7 @@ impl Location {
     fn files(&self, profile: Option<&str>, names: &[String]) -> Vec<PathBuf> {
         match self {
             Location::Dir(dir) => dir_files(dir, profile, names),
+            Location::ConfigTree(_) => Vec::new(),
             Location::File(file) => {
                 let Some(profile) = profile else {
                     return vec![file.clone()];
@@ -504,15 +508,15 @@ fn spring_location_groups(
 /// The locations of one group: `;`-separated files or directories (`/` at
 /// the end, or an existing directory), each with an optional `optional:`
 /// and `file:` (or `classpath:`, read from the working directory) prefix.
-/// A missing location that is not optional is an issue, as is another
-/// source (`configserver:`, ...) unless optional (then a warning).
+/// A `configtree:` directory (or `configtree:<dir>/*/`, each sub-directory)
+/// is read as Spring reads a config tree (see
+/// [`configtree`](super::configtree)). A missing location that is not
+/// optional is an issue, as is another source (`configserver:`, ...) unless
+/// optional (then a warning).
 fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec<Location> {
     let mut locations = Vec::new();
     for entry in list.split(';').map(str::trim).filter(|e| !e.is_empty()) {
-        let (optional, rest) = match entry.strip_prefix("optional:") {
-            Some(rest) => (true, rest),
-            None => (false, entry),
-        };
+        let (optional, rest) = split_optional(entry);
         // `classpath:` has no counterpart here but the working directory,
         // which its paths are read from (`classpath:/config/` is `config/`).
         let from_classpath = rest.strip_prefix("classpath:").map(|resource| {
@@ -521,6 +525,19 @@ fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec
                 relative => relative,
             }
         });
+        if let Some(dir) = rest.strip_prefix("configtree:") {
+            match super::configtree::trees(dir) {
+                Ok(trees) if trees.iter().all(|t| t.is_dir()) => {
+                    locations.extend(trees.into_iter().map(Location::ConfigTree));
+                }
+                _ if optional => {}
+                _ => issues.push(ConfigIssue::Location {
+                    path: PathBuf::from(dir),
+                    source_name: format!("env {var}"),
+                }),
+            }
+            continue;
+        }
         let rest = match rest.strip_prefix("file:").or(from_classpath) {
             Some(path) => path,
             None => {
@@ -855,6 +872,15 @@ impl<'e> FileReader<'e> {
                     if location.is_empty() {
                         continue;
                     }
+                    if let Some(trees) =
+                        config_tree_documents(location, &import, profile_specific, issues)
+                    {
+                        for mut tree in trees {
+                            tree.gate.clone_from(&gate);
+                            out.push(tree);
+                        }
+                        continue;
+                    }
                     let Some(files) = import_location(path, location, &import, self.names, issues)
                     else {
                         continue;
@@ -924,6 +950,13 @@ impl<'e> BaseReading<'e> {
         for group in groups {
             let mut documents = Vec::new();
             for location in group {
+                if let Location::ConfigTree(tree) = location {
+                    match tree_document(tree, false) {
+                        Ok(document) => documents.push(document),
+                        Err(issue) => issues.push(issue),
+                    }
+                    continue;
+                }
                 for path in location.files(None, names) {
                     documents.extend(reader.read_file(&path, false, &mut issues));
                     searched.push(path);
@@ -982,14 +1015,81 @@ fn resolve_from_env(text: &str, env: &BTreeMap<String, String>) -> String {
         .unwrap_or_else(|_| text.to_owned())
 }
 
+/// A location's `optional:` prefix: whether it had one, and the rest.
+fn split_optional(location: &str) -> (bool, &str) {
+    match location.strip_prefix("optional:") {
+        Some(rest) => (true, rest),
+        None => (false, location),
+    }
+}
+
+/// The documents of a `[optional:]configtree:<dir>` import, one per tree
+/// (see [`configtree`](super::configtree)); `None` when `location` is not one.
+/// A directory missing is an issue unless the import is optional.
+fn config_tree_documents(
+    location: &str,
+    import: &RawValue,
+    profile_specific: bool,
+    issues: &mut Vec<ConfigIssue>,
+) -> Option<Vec<Document>> {
+    let (optional, rest) = split_optional(location);
+    let dir = rest.strip_prefix("configtree:")?;
+    let missing = |issues: &mut Vec<ConfigIssue>| {
+        if !optional {
+            issues.push(ConfigIssue::InvalidValue {
+                key: import.written.clone(),
+                value: location.to_owned(),
+                origin: import.origin.clone(),
+                expected: format!(
+                    "a directory that exists ({dir} does not; prefix optional: if it may be \
+                     missing)"
+                ),
+            });
+        }
+    };
+    let Ok(trees) = super::configtree::trees(dir) else {
+        missing(issues);
+        return Some(Vec::new());
+    };
+    let mut documents = Vec::with_capacity(trees.len());
+    for tree in trees {
+        if !tree.is_dir() {
+            missing(issues);
+            continue;
+        }
+        match tree_document(&tree, profile_specific) {
+            Ok(document) => documents.push(document),
+            Err(issue) => issues.push(issue),
+        }
+    }
+    Some(documents)
+}
+
+/// The values of the config tree at `tree`, as one document.
+fn tree_document(tree: &Path, profile_specific: bool) -> Result<Document, ConfigIssue> {
+    match super::configtree::read_tree(tree) {
+        Ok(values) => Ok(Document {
+            profile_specific,
+            gate: None,
+            conditional: false,
+            values,
+        }),
+        Err(error) => Err(ConfigIssue::Io {
+            path: tree.to_owned(),
+            message: error.to_string(),
+        }),
+    }
+}
+
 /// The files one `spring.config.import` location names, as Spring reads
 /// it: `optional:` may be missing; `file:` is relative to the working
 /// directory; a bare or `classpath:` path is relative to the importing
 /// file (Spring's class path has no counterpart here but the configuration's
 /// own directory); a directory is searched for `application.*` (or the
 /// `SPRING_CONFIG_NAME` names). Other
-/// sources (`configserver:`, `vault:`, `configtree:`, ...) are not read
-/// here: a warning when optional, else an issue. `None` after an issue.
+/// sources (`configserver:`, `vault:`, ...; `configtree:` is read by
+/// [`config_tree_documents`]) are not read here: a warning when optional,
+/// else an issue. `None` after an issue.
 fn import_location(
     importer: &Path,
     location: &str,
@@ -997,10 +1097,7 @@ fn import_location(
     names: &[String],
     issues: &mut Vec<ConfigIssue>,
 ) -> Option<Vec<PathBuf>> {
-    let (optional, rest) = match location.strip_prefix("optional:") {
-        Some(rest) => (true, rest),
-        None => (false, location),
-    };
+    let (optional, rest) = split_optional(location);
     let beside = |relative: &str| {
         importer
             .parent()
@@ -1079,9 +1176,9 @@ fn other_source_scheme(location: &str) -> Option<&str> {
 
 fn other_source_reason(scheme: &str) -> String {
     format!(
-        "'{scheme}:' imports (a config server, a secret store, a config tree) are not read \
-         by this loader: give their values through the environment, or prefix the import \
-         with optional: to go without it"
+        "'{scheme}:' imports (a config server, a secret store) are not read by this \
+         loader: give their values through the environment or a configtree: directory, or \
+         prefix the import with optional: to go without it"
     )
 }
 

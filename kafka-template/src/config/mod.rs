@@ -47,9 +47,11 @@
 //! (later imports win; a file is imported once, where first named;
 //! `${...}` in it is resolved from the environment, as in
 //! `on-profile`): a bare path is relative to the importing file,
-//! `file:` to the working directory, `optional:` may be missing; a
-//! `configserver:`, `vault:` or other source is not read here (a warning when
-//! optional, else an error). When no `application.properties`, `.yml` or
+//! `file:` to the working directory, `optional:` may be missing;
+//! `configtree:<dir>/` reads a directory of files as Spring's config trees
+//! (a file's name is its key, its content the value: a Kubernetes Secret
+//! mounted as files); a `configserver:`, `vault:` or other source is not
+//! read here (a warning when optional, else an error). When no `application.properties`, `.yml` or
 //! `.yaml` exists in any of them, a `tracing` warning names every path searched, and the
 //! configuration comes from the environment and the defaults. Inside a file,
 //! the documents separated by `---` apply in order, later ones overriding
@@ -194,6 +196,7 @@
 //!   `batchsize` from its lowercased environment would be two keys. Keys are
 //!   relaxed before they reach it.
 
+mod configtree;
 mod env;
 mod error;
 mod json;
