@@ -705,6 +705,8 @@ fn typed_sasl_login_values_are_checked_whatever_the_protocol() {
         ("sasl.login.refresh.window.factor", "0.9"),
         ("sasl.login.refresh.buffer.seconds", " 3600 "),
         ("sasl.login.read.timeout.ms", "5000"),
+        // A whole number, as Java's INT type takes it (no range there).
+        ("sasl.login.connect.timeout.ms", "-1"),
         ("sasl.oauthbearer.header.urlencode", "TRUE"),
     ]));
 }

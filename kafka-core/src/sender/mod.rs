@@ -613,6 +613,9 @@ impl Sender {
     fn start_metadata_fetch(&mut self, now: Instant) {
         let topics = self.shared.metadata.topics_to_fetch();
         if topics.is_empty() {
+            // Nothing asked for: no attempt under way (a later one starts
+            // its own timer).
+            self.metadata_attempt_started = None;
             return;
         }
         self.maybe_rebootstrap_after_trigger(now);
@@ -643,7 +646,7 @@ impl Sender {
             || self.bootstrap.is_empty()
             || config.metadata_recovery_strategy() != MetadataRecoveryStrategy::Rebootstrap
             || now.saturating_duration_since(started)
-                < config.metadata_recovery_rebootstrap_trigger()
+                <= config.metadata_recovery_rebootstrap_trigger()
         {
             return;
         }

@@ -125,9 +125,10 @@ fn header_urlencode(settings: &SecuritySettings) -> Result<bool, ConfigError> {
     }
 }
 
-/// Checks the typed values of the token endpoint's settings, which Java's
-/// `ConfigDef` checks when the producer is made whether or not OAUTHBEARER
-/// is used.
+/// Checks the types of the token endpoint's settings, as Java's `ConfigDef`
+/// checks them when the producer is made whether or not OAUTHBEARER is
+/// used: a whole number (Java's `INT` or `LONG`, no range), a boolean.
+/// (Their ranges are checked where they are used.)
 pub(crate) fn check_settings(settings: &SecuritySettings) -> Result<(), ConfigError> {
     header_urlencode(settings)?;
     for key in [
@@ -136,7 +137,11 @@ pub(crate) fn check_settings(settings: &SecuritySettings) -> Result<(), ConfigEr
         keys::SASL_LOGIN_RETRY_BACKOFF_MS,
         keys::SASL_LOGIN_RETRY_BACKOFF_MAX_MS,
     ] {
-        millis(settings, key, 0)?;
+        if let Some(raw) = settings.get(key)
+            && raw.parse::<i64>().is_err()
+        {
+            return Err(ConfigError::invalid(key, raw, "a number of milliseconds"));
+        }
     }
     Ok(())
 }
