@@ -444,6 +444,28 @@ fn a_config_tree_that_is_not_there_is_an_error_unless_optional_and_a_wildcard_re
         "{errors:?}"
     );
 
+    // Spring asserts the trailing '/', optional or not.
+    let tree = ConfigDir::new();
+    tree.write("spring.kafka.client-id", "x");
+    let errors = messages(
+        ConfigDir::new()
+            .builder()
+            .env_source(vec![(
+                "SPRING_CONFIG_IMPORT".to_owned(),
+                format!(
+                    "optional:configtree:{}",
+                    tree.file("x").parent().unwrap().display()
+                ),
+            )])
+            .load(),
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("SPRING_CONFIG_IMPORT") && e.contains("ending with '/'")),
+        "{errors:?}"
+    );
+
     // `*/`: every sub-directory a tree, a later one winning; also from
     // SPRING_CONFIG_IMPORT.
     let trees = ConfigDir::new();

@@ -573,3 +573,19 @@ fn a_typed_sasl_value_out_of_range_is_named_with_its_file_over_plaintext() {
         assert!(messages[0].contains(part), "{part} in {}", messages[0]);
     }
 }
+
+#[test]
+fn credentials_in_a_bracketed_url_key_are_hidden_in_errors() {
+    let (_dir, messages) = load_yaml_errors(
+        "spring:\n  kafka:\n    producer:\n      value-serializer: io.confluent.kafka.serializers.KafkaAvroSerializer\n      properties:\n        \"[schema.registry.url]\": ftp://svc:pa55word@registry.example\n",
+        &[],
+    );
+    assert!(!messages.is_empty());
+    for message in &messages {
+        assert!(!message.contains("pa55word"), "{message}");
+    }
+    assert!(
+        messages.iter().any(|m| m.contains("ftp://[hidden]@registry.example")),
+        "{messages:?}"
+    );
+}

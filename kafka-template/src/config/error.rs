@@ -40,12 +40,14 @@ pub fn is_secret_key(key: &str) -> bool {
         || kafka_core::config::keys::is_secret(key)
 }
 
-/// `value`, or `[hidden]` when `key` is secret; a URL (`schema.registry.url`,
-/// a token endpoint) without the credentials it may carry (`user:pass@`).
+/// `value`, or `[hidden]` when `key` is secret; a URL in it (of
+/// `schema.registry.url`, a token endpoint, whatever the key's spelling:
+/// `properties[...url]` too) without the credentials it may carry
+/// (`user:pass@`).
 pub(crate) fn shown_value(key: &str, value: &str) -> String {
     if is_secret_key(key) {
         HIDDEN.to_owned()
-    } else if key.to_ascii_lowercase().ends_with("url") {
+    } else if value.contains("://") {
         kafka_schema_registry::redact_urls(value)
     } else {
         value.to_owned()

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::KafkaConfig;
+use super::configtree::TreeLocationError;
 use super::env::{EnvKey, LOCATION_VAR, find_var_for, map_var, ssl_bundle_vars};
 use super::error::{ConfigIssue, ConfigLoadError};
 use super::json::{APPLICATION_JSON_VAR, application_json};
@@ -527,13 +528,15 @@ fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec
         });
         if let Some(dir) = rest.strip_prefix("configtree:") {
             match super::configtree::trees(dir) {
-                Ok(trees) if trees.iter().all(|t| t.is_dir()) => {
-                    locations.extend(trees.into_iter().map(Location::ConfigTree));
-                }
-                _ if optional => {}
-                _ => issues.push(ConfigIssue::Location {
-                    path: PathBuf::from(dir),
-                    source_name: format!("env {var}"),
+                Ok(trees) => locations.extend(trees.into_iter().map(Location::ConfigTree)),
+                Err(TreeLocationError::Missing) if optional => {}
+                Err(error) => issues.push(ConfigIssue::InvalidValue {
+                    key: var.to_owned(),
+                    value: entry.to_owned(),
+                    origin: Origin::Env {
+                        var: var.to_owned(),
+                    },
+                    expected: error.expected(dir),
                 }),
             }
             continue;
@@ -1025,7 +1028,8 @@ fn split_optional(location: &str) -> (bool, &str) {
 
 /// The documents of a `[optional:]configtree:<dir>` import, one per tree
 /// (see [`configtree`](super::configtree)); `None` when `location` is not one.
-/// A directory missing is an issue unless the import is optional.
+/// A directory missing is an issue unless the import is optional; a
+/// location not ending with `/` is one always, as in Spring.
 fn config_tree_documents(
     location: &str,
     import: &RawValue,
@@ -1034,29 +1038,21 @@ fn config_tree_documents(
 ) -> Option<Vec<Document>> {
     let (optional, rest) = split_optional(location);
     let dir = rest.strip_prefix("configtree:")?;
-    let missing = |issues: &mut Vec<ConfigIssue>| {
-        if !optional {
+    let trees = match super::configtree::trees(dir) {
+        Ok(trees) => trees,
+        Err(TreeLocationError::Missing) if optional => Vec::new(),
+        Err(error) => {
             issues.push(ConfigIssue::InvalidValue {
                 key: import.written.clone(),
                 value: location.to_owned(),
                 origin: import.origin.clone(),
-                expected: format!(
-                    "a directory that exists ({dir} does not; prefix optional: if it may be \
-                     missing)"
-                ),
+                expected: error.expected(dir),
             });
+            Vec::new()
         }
-    };
-    let Ok(trees) = super::configtree::trees(dir) else {
-        missing(issues);
-        return Some(Vec::new());
     };
     let mut documents = Vec::with_capacity(trees.len());
     for tree in trees {
-        if !tree.is_dir() {
-            missing(issues);
-            continue;
-        }
         match tree_document(&tree, profile_specific) {
             Ok(document) => documents.push(document),
             Err(issue) => issues.push(issue),
