@@ -585,7 +585,9 @@ fn credentials_in_a_bracketed_url_key_are_hidden_in_errors() {
         assert!(!message.contains("pa55word"), "{message}");
     }
     assert!(
-        messages.iter().any(|m| m.contains("ftp://[hidden]@registry.example")),
+        messages
+            .iter()
+            .any(|m| m.contains("ftp://[hidden]@registry.example")),
         "{messages:?}"
     );
 }
