@@ -20,7 +20,8 @@ use crate::protocol::messages::{
     ApiVersionsRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
 };
 use crate::protocol::{
-    ApiKey, DecodeError, ErrorCode, Request, Response, decode_response, encode_request_frame,
+    ApiKey, DecodeError, ErrorCode, Request, Response, Splices, decode_response,
+    encode_request_frame_spliced,
 };
 
 /// The write half of whatever transport the connection runs over (TCP or TLS).
@@ -65,6 +66,9 @@ struct Writer {
     stream: Option<BoxedWrite>,
     /// Reused for every frame: no allocation per request once warm.
     buf: BytesMut,
+    /// The frame's record batches, written from where they were built; empty
+    /// between frames (the batches are let go once written).
+    splices: Splices,
     next_correlation_id: i32,
     /// When the SASL session must be renewed (KIP-368), if the broker limits it.
     reauthenticate_at: Option<Instant>,
@@ -214,6 +218,7 @@ impl BrokerConnection {
             writer: tokio::sync::Mutex::new(Writer {
                 stream: Some(write),
                 buf: BytesMut::with_capacity(16 * 1024),
+                splices: Splices::new(),
                 next_correlation_id: 0,
                 reauthenticate_at: None,
             }),
@@ -560,6 +565,7 @@ impl BrokerConnection {
         let Writer {
             stream,
             buf,
+            splices,
             next_correlation_id,
             ..
         } = writer;
@@ -569,8 +575,16 @@ impl BrokerConnection {
         };
         let correlation_id = *next_correlation_id;
         buf.clear();
-        encode_request_frame(buf, request, version, correlation_id, Some(&self.client_id))
-            .map_err(|source| NetworkError::Encode {
+        splices.clear();
+        encode_request_frame_spliced(
+            buf,
+            splices,
+            request,
+            version,
+            correlation_id,
+            Some(&self.client_id),
+        )
+        .map_err(|source| NetworkError::Encode {
                 address: self.address().to_owned(),
                 api: R::API_KEY,
                 source,
@@ -609,14 +623,16 @@ impl BrokerConnection {
         } else {
             tokio::select! {
                 biased;
-                result = write_frame(socket, buf) => Some(result),
+                result = write_frame(socket, buf, splices) => Some(result),
                 () = &mut closed => None,
             }
         };
         cancel_guard.armed = false;
+        let frame_len = buf.len() + splices.len();
+        splices.clear();
         match written {
             Some(Ok(())) => {
-                self.shared.wrote(buf.len(), R::API_KEY);
+                self.shared.wrote(frame_len, R::API_KEY);
                 Ok(pending)
             }
             Some(Err(error)) => {
@@ -632,8 +648,22 @@ impl BrokerConnection {
     }
 }
 
-async fn write_frame(socket: &mut BoxedWrite, frame: &[u8]) -> std::io::Result<()> {
-    socket.write_all(frame).await?;
+/// Writes `buf` with the `splices` in their places: one copy-free write of
+/// the whole frame where the transport takes several slices at once.
+async fn write_frame(socket: &mut BoxedWrite, buf: &[u8], splices: &Splices) -> std::io::Result<()> {
+    if splices.is_empty() {
+        socket.write_all(buf).await?;
+    } else {
+        let mut slices = splices.io_slices(buf);
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            let written = socket.write_vectored(rest).await?;
+            if written == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            std::io::IoSlice::advance_slices(&mut rest, written);
+        }
+    }
     // A no-op for TCP; pushes buffered bytes out for TLS-like transports.
     socket.flush().await
 }

@@ -25,6 +25,8 @@ struct Seen {
     version: i16,
     correlation_id: i32,
     client_id: Option<String>,
+    /// The frame after its size prefix: header and body.
+    frame: Arc<[u8]>,
 }
 
 /// What the fake broker does with one request.
@@ -132,6 +134,7 @@ async fn serve(mut socket: TcpStream, handler: Handler) {
             version,
             correlation_id,
             client_id,
+            frame: frame.into(),
         };
         match handler(&seen) {
             Action::Write(bytes) => {
@@ -546,10 +549,14 @@ async fn malformed_body_is_a_decode_error_and_the_connection_survives() {
     );
 }
 
-#[tokio::test]
-async fn requests_without_response_do_not_disturb_matching() {
-    let address = fake_broker(standard(|seen| {
+/// A connection to a fake broker that answers no Produce request (keeping
+/// what it saw of each) and answers Metadata.
+async fn silent_on_produce() -> (BrokerConnection, Arc<std::sync::Mutex<Vec<Seen>>>) {
+    let produced = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = Arc::clone(&produced);
+    let address = fake_broker(standard(move |seen| {
         if seen.api_key == ApiKey::Produce.code() {
+            kept.lock().unwrap().push(seen.clone());
             Action::Ignore
         } else {
             Action::Write(metadata_echo(seen))
@@ -559,28 +566,98 @@ async fn requests_without_response_do_not_disturb_matching() {
     let connection = BrokerConnection::connect(&address, &options())
         .await
         .unwrap();
-    let produce = ProduceRequest {
+    (connection, produced)
+}
+
+/// A Produce request with `acks=0` (no answer) of `topics`.
+fn unanswered_produce(topics: Vec<ProduceTopicData>) -> ProduceRequest {
+    ProduceRequest {
         transactional_id: None,
         transaction_v2: false,
         acks: 0,
         timeout_ms: 1000,
-        topics: vec![ProduceTopicData {
-            name: "t".into(),
-            topic_id: Uuid::ZERO,
-            partitions: vec![ProducePartitionData {
-                index: 0,
-                records: Some(Bytes::from_static(b"x")),
-            }],
-        }],
-    };
-    connection.send_without_response(&produce).await.unwrap();
-    connection.send_without_response(&produce).await.unwrap();
-    assert_eq!(connection.in_flight(), 0);
+        topics,
+    }
+}
+
+/// The connection still matches an answer to its request.
+async fn assert_answers_still_match(connection: &BrokerConnection) {
     let metadata = connection
         .call(&MetadataRequest::all_topics(), WAIT)
         .await
         .unwrap();
     assert_eq!(metadata.controller_id, 3);
+}
+
+#[tokio::test]
+async fn requests_without_response_do_not_disturb_matching() {
+    let (connection, _) = silent_on_produce().await;
+    let produce = unanswered_produce(vec![ProduceTopicData {
+        name: "t".into(),
+        topic_id: Uuid::ZERO,
+        partitions: vec![ProducePartitionData {
+            index: 0,
+            records: Some(Bytes::from_static(b"x")),
+        }],
+    }]);
+    connection.send_without_response(&produce).await.unwrap();
+    connection.send_without_response(&produce).await.unwrap();
+    assert_eq!(connection.in_flight(), 0);
+    assert_answers_still_match(&connection).await;
+}
+
+#[tokio::test]
+async fn record_batches_written_from_their_own_buffers_make_the_same_frames() {
+    let (connection, produced) = silent_on_produce().await;
+    // Batches long enough to be written from their own buffers, between and
+    // around ones short enough to be copied.
+    let batch = |index: i32, len: usize| ProducePartitionData {
+        index,
+        records: Some((0..len).map(|at| (at % 251) as u8).collect::<Vec<u8>>().into()),
+    };
+    let topic = |name: &str, partitions| ProduceTopicData {
+        name: name.into(),
+        topic_id: Uuid::ZERO,
+        partitions,
+    };
+    let produce = unanswered_produce(vec![
+        topic("big", vec![batch(0, 70_000), batch(1, 12), batch(2, 300_000)]),
+        topic(
+            "small",
+            vec![
+                batch(0, 5),
+                ProducePartitionData {
+                    index: 1,
+                    records: None,
+                },
+            ],
+        ),
+        topic("last", vec![batch(7, 4096)]),
+    ]);
+    connection.send_without_response(&produce).await.unwrap();
+    connection.send_without_response(&produce).await.unwrap();
+    // The broker read both frames at the sizes they announced: the next
+    // request is still understood.
+    assert_answers_still_match(&connection).await;
+
+    let produced = produced.lock().unwrap().clone();
+    assert_eq!(produced.len(), 2);
+    for seen in produced {
+        let mut copied = BytesMut::new();
+        crate::protocol::encode_request_frame(
+            &mut copied,
+            &produce,
+            seen.version,
+            seen.correlation_id,
+            Some("fake-test"),
+        )
+        .unwrap();
+        assert_eq!(seen.frame.len(), copied.len() - 4);
+        assert!(
+            seen.frame[..] == copied[4..],
+            "the frame differs from the copied encoding"
+        );
+    }
 }
 
 #[tokio::test]

@@ -19,10 +19,14 @@ pub mod header;
 pub mod messages;
 pub mod primitives;
 pub mod request;
+pub mod splices;
 
 pub use api_key::ApiKey;
 pub use codec_error::{DecodeError, EncodeError};
 pub use error_code::{ERROR_TABLE, ErrorCode, ErrorInfo};
 pub use header::{RequestHeader, ResponseHeader};
 pub use primitives::{Decoder, Encoder, Uuid};
-pub use request::{Request, Response, decode_response, encode_request_frame};
+pub use request::{
+    Request, Response, decode_response, encode_request_frame, encode_request_frame_spliced,
+};
+pub use splices::Splices;

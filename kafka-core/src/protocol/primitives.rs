@@ -11,9 +11,10 @@
 //! structures end with tagged fields. Message code picks the flag once per version
 //! and calls the same methods either way.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use super::codec_error::{DecodeError, EncodeError};
+use super::splices::{SPLICE_FROM, Splices};
 
 /// Most array elements room is made for before they are read.
 const PREALLOCATED_ELEMENTS: usize = 256;
@@ -76,12 +77,29 @@ impl std::fmt::Display for Uuid {
 pub struct Encoder<'a> {
     buf: &'a mut BytesMut,
     flexible: bool,
+    /// Where long shared fields go instead of `buf`, when they may.
+    splices: Option<&'a mut Splices>,
 }
 
 impl<'a> Encoder<'a> {
     /// An encoder appending to `buf`; `flexible` selects compact encodings.
     pub fn new(buf: &'a mut BytesMut, flexible: bool) -> Self {
-        Encoder { buf, flexible }
+        Encoder {
+            buf,
+            flexible,
+            splices: None,
+        }
+    }
+
+    /// This encoder, leaving the long fields written with
+    /// [`nullable_shared_bytes`](Self::nullable_shared_bytes) out of the
+    /// buffer and listing them in `splices`, to be written from their own
+    /// memory (see [`Splices`]).
+    pub fn splicing_into(self, splices: &'a mut Splices) -> Self {
+        Encoder {
+            splices: Some(splices),
+            ..self
+        }
     }
 
     /// Whether compact encodings and tagged fields are in use.
@@ -179,6 +197,22 @@ impl<'a> Encoder<'a> {
             Some(value) => self.bytes(value),
             None => self.length_prefix("bytes", None),
         }
+    }
+
+    /// [`nullable_bytes`](Self::nullable_bytes) of a shared buffer: when
+    /// this encoder splices and the field is long, only its length goes into
+    /// the buffer and the bytes are listed to be written from where they are.
+    pub fn nullable_shared_bytes(&mut self, value: Option<&Bytes>) -> Result<(), EncodeError> {
+        let splicing = self.splices.is_some();
+        let Some(value) = value.filter(|value| splicing && value.len() >= SPLICE_FROM) else {
+            return self.nullable_bytes(value.map(|value| &value[..]));
+        };
+        self.length_prefix("bytes", Some(value.len()))?;
+        let at = self.buf.len();
+        if let Some(splices) = self.splices.as_deref_mut() {
+            splices.push(at, value);
+        }
+        Ok(())
     }
 
     /// `array` (`int32` count) or `compact_array` when flexible, writing each

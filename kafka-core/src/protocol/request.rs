@@ -7,6 +7,7 @@ use super::api_key::ApiKey;
 use super::codec_error::{DecodeError, EncodeError};
 use super::header::RequestHeader;
 use super::primitives::{Decoder, Encoder};
+use super::splices::Splices;
 
 /// A request message: its API, the versions this client implements, and how to
 /// encode its body at one of them.
@@ -27,6 +28,20 @@ pub trait Request {
 
     /// Append the body (no header, no size prefix) encoded at `version`.
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError>;
+
+    /// [`encode`](Self::encode), leaving long shared byte fields out of `buf`
+    /// and listing them in `splices` to be written from their own memory. The
+    /// default copies everything into `buf`; Produce leaves its record
+    /// batches out.
+    fn encode_spliced(
+        &self,
+        buf: &mut BytesMut,
+        splices: &mut Splices,
+        version: i16,
+    ) -> Result<(), EncodeError> {
+        let _ = splices;
+        self.encode(buf, version)
+    }
 
     /// The highest version this request can be sent at: `MAX_VERSION` unless
     /// the newest versions need data it lacks (Produce v13 needs every
@@ -147,16 +162,82 @@ pub fn encode_request_frame<R: Request>(
     correlation_id: i32,
     client_id: Option<&str>,
 ) -> Result<(), EncodeError> {
+    encode_frame(buf, None, request, version, correlation_id, client_id)
+}
+
+/// [`encode_request_frame`], leaving long shared byte fields (Produce's record
+/// batches) out of `buf` and in `splices`; the frame is `buf` with them in
+/// their places ([`Splices::io_slices`]), and its size prefix counts them. On
+/// error `buf` and `splices` are left as they were.
+///
+/// ```
+/// use bytes::{Bytes, BytesMut};
+/// use kafka_core::protocol::messages::{ProducePartitionData, ProduceRequest, ProduceTopicData};
+/// use kafka_core::protocol::{Splices, Uuid, encode_request_frame, encode_request_frame_spliced};
+///
+/// let batch = |index| ProducePartitionData { index, records: Some(Bytes::from(vec![1u8; 8192])) };
+/// let request = ProduceRequest {
+///     transactional_id: None,
+///     transaction_v2: false,
+///     acks: -1,
+///     timeout_ms: 30_000,
+///     topics: vec![ProduceTopicData {
+///         name: "t".into(),
+///         topic_id: Uuid::ZERO,
+///         partitions: vec![batch(0), batch(1)],
+///     }],
+/// };
+/// let mut copied = BytesMut::new();
+/// encode_request_frame(&mut copied, &request, 9, 1, Some("c"))?;
+/// let (mut buf, mut splices) = (BytesMut::new(), Splices::new());
+/// encode_request_frame_spliced(&mut buf, &mut splices, &request, 9, 1, Some("c"))?;
+/// assert_eq!(splices.len(), 2 * 8192);
+/// let frame: Vec<u8> = splices.io_slices(&buf).iter().flat_map(|s| s.to_vec()).collect();
+/// assert_eq!(frame, copied);
+/// # Ok::<(), kafka_core::protocol::EncodeError>(())
+/// ```
+pub fn encode_request_frame_spliced<R: Request>(
+    buf: &mut BytesMut,
+    splices: &mut Splices,
+    request: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: Option<&str>,
+) -> Result<(), EncodeError> {
+    encode_frame(buf, Some(splices), request, version, correlation_id, client_id)
+}
+
+fn encode_frame<R: Request>(
+    buf: &mut BytesMut,
+    mut splices: Option<&mut Splices>,
+    request: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: Option<&str>,
+) -> Result<(), EncodeError> {
     let start = buf.len();
-    let result = encode_frame_parts(buf, request, version, correlation_id, client_id, start);
+    let spliced_before = splices.as_deref().map(Splices::count);
+    let result = encode_frame_parts(
+        buf,
+        splices.as_deref_mut(),
+        request,
+        version,
+        correlation_id,
+        client_id,
+        start,
+    );
     if result.is_err() {
         buf.truncate(start);
+        if let (Some(splices), Some(count)) = (splices, spliced_before) {
+            splices.truncate(count);
+        }
     }
     result
 }
 
 fn encode_frame_parts<R: Request>(
     buf: &mut BytesMut,
+    splices: Option<&mut Splices>,
     request: &R,
     version: i16,
     correlation_id: i32,
@@ -172,8 +253,18 @@ fn encode_frame_parts<R: Request>(
         client_id,
     }
     .encode(buf, R::is_flexible(version))?;
-    request.encode(buf, version)?;
-    let size = buf.len() - start - 4;
+    let spliced = match splices {
+        Some(splices) => {
+            let before = splices.len();
+            request.encode_spliced(buf, splices, version)?;
+            splices.len() - before
+        }
+        None => {
+            request.encode(buf, version)?;
+            0
+        }
+    };
+    let size = buf.len() - start - 4 + spliced;
     let size = i32::try_from(size).map_err(|_| EncodeError::TooLong {
         what: "request frame",
         length: size,

@@ -12,14 +12,16 @@
 //! in it has an id ([`ProduceRequest::max_version`](Request::max_version)).
 //!
 //! The `records` of each partition are an already-encoded RecordBatch, carried
-//! as `bytes::Bytes` so batches are shared, not copied, until the frame is built.
+//! as `bytes::Bytes` so batches are shared, not copied: a connection writes
+//! them from where the accumulator built them ([`Request::encode_spliced`]).
 
 use bytes::{Bytes, BytesMut};
 
 use crate::protocol::api_key::ApiKey;
 use crate::protocol::codec_error::{DecodeError, EncodeError};
 use crate::protocol::error_code::ErrorCode;
-use crate::protocol::primitives::{Decoder, Uuid};
+use crate::protocol::primitives::{Decoder, Encoder, Uuid};
+use crate::protocol::splices::Splices;
 use crate::protocol::request::{Request, Response};
 
 /// Appends record batches to partitions.
@@ -158,7 +160,23 @@ impl Request for ProduceRequest {
     }
 
     fn encode(&self, buf: &mut BytesMut, version: i16) -> Result<(), EncodeError> {
-        let mut enc = Self::body_encoder(buf, version)?;
+        self.encode_body(&mut Self::body_encoder(buf, version)?, version)
+    }
+
+    /// The record batches stay where the accumulator built them.
+    fn encode_spliced(
+        &self,
+        buf: &mut BytesMut,
+        splices: &mut Splices,
+        version: i16,
+    ) -> Result<(), EncodeError> {
+        let mut enc = Self::body_encoder(buf, version)?.splicing_into(splices);
+        self.encode_body(&mut enc, version)
+    }
+}
+
+impl ProduceRequest {
+    fn encode_body(&self, enc: &mut Encoder<'_>, version: i16) -> Result<(), EncodeError> {
         enc.nullable_string(self.transactional_id.as_deref())?;
         enc.i16(self.acks);
         enc.i32(self.timeout_ms);
@@ -170,7 +188,7 @@ impl Request for ProduceRequest {
             }
             enc.array(&topic.partitions, |enc, partition| {
                 enc.i32(partition.index);
-                enc.nullable_bytes(partition.records.as_deref())?;
+                enc.nullable_shared_bytes(partition.records.as_ref())?;
                 enc.empty_tagged_fields();
                 Ok(())
             })?;
