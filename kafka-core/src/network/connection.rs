@@ -66,8 +66,9 @@ struct Writer {
     stream: Option<BoxedWrite>,
     /// Reused for every frame: no allocation per request once warm.
     buf: BytesMut,
-    /// The frame's record batches, written from where they were built; empty
-    /// between frames (the batches are let go once written).
+    /// Kept for its allocation: each frame takes it for the record batches
+    /// it writes from where they were built, and gives it back empty, so
+    /// that no batch outlives its write (nor a write cancelled halfway).
     splices: Splices,
     next_correlation_id: i32,
     /// When the SASL session must be renewed (KIP-368), if the broker limits it.
@@ -575,10 +576,11 @@ impl BrokerConnection {
         };
         let correlation_id = *next_correlation_id;
         buf.clear();
-        splices.clear();
+        // Dropped with this future if it is cancelled: the batches go with it.
+        let mut spliced = std::mem::take(splices);
         encode_request_frame_spliced(
             buf,
-            splices,
+            &mut spliced,
             request,
             version,
             correlation_id,
@@ -623,13 +625,14 @@ impl BrokerConnection {
         } else {
             tokio::select! {
                 biased;
-                result = write_frame(socket, buf, splices) => Some(result),
+                result = write_frame(socket, buf, &spliced) => Some(result),
                 () = &mut closed => None,
             }
         };
         cancel_guard.armed = false;
-        let frame_len = buf.len() + splices.len();
-        splices.clear();
+        let frame_len = buf.len() + spliced.len();
+        spliced.clear();
+        *splices = spliced;
         match written {
             Some(Ok(())) => {
                 self.shared.wrote(frame_len, R::API_KEY);

@@ -37,6 +37,8 @@ enum Action {
     Ignore,
     /// Close the socket.
     Close,
+    /// Read nothing more, keeping the socket open.
+    Stall,
 }
 
 type Handler = Arc<dyn Fn(&Seen) -> Action + Send + Sync>;
@@ -144,6 +146,7 @@ async fn serve(mut socket: TcpStream, handler: Handler) {
             }
             Action::Ignore => {}
             Action::Close => return,
+            Action::Stall => std::future::pending().await,
         }
     }
 }
@@ -658,6 +661,47 @@ async fn record_batches_written_from_their_own_buffers_make_the_same_frames() {
             "the frame differs from the copied encoding"
         );
     }
+}
+
+#[tokio::test]
+async fn a_write_cancelled_halfway_lets_go_of_its_record_batches() {
+    let address = fake_broker(standard(|seen| {
+        if seen.api_key == ApiKey::Metadata.code() {
+            Action::Stall
+        } else {
+            Action::Ignore
+        }
+    }))
+    .await;
+    let connection = BrokerConnection::connect(&address, &options())
+        .await
+        .unwrap();
+    // The broker reads no more after this: a large frame fills the socket's
+    // buffers and its write waits.
+    connection
+        .send_without_response(&MetadataRequest::all_topics())
+        .await
+        .unwrap();
+    let batch = Bytes::from(vec![1u8; 64 << 20]);
+    let produce = unanswered_produce(vec![ProduceTopicData {
+        name: "t".into(),
+        topic_id: Uuid::ZERO,
+        partitions: vec![ProducePartitionData {
+            index: 0,
+            records: Some(batch.clone()),
+        }],
+    }]);
+    let written = tokio::time::timeout(
+        Duration::from_millis(300),
+        connection.send_without_response(&produce),
+    )
+    .await;
+    assert!(written.is_err(), "the write could not finish");
+    drop(produce);
+    assert!(
+        batch.is_unique(),
+        "the connection still holds the batch of a cancelled write"
+    );
 }
 
 #[tokio::test]
