@@ -583,13 +583,14 @@ fn unanswered_produce(topics: Vec<ProduceTopicData>) -> ProduceRequest {
     }
 }
 
-/// The connection still matches an answer to its request.
-async fn assert_answers_still_match(connection: &BrokerConnection) {
+/// The connection still matches an answer to its request, after `sent`
+/// requests since ApiVersions (the fake broker echoes the correlation id).
+async fn assert_answers_still_match(connection: &BrokerConnection, sent: i32) {
     let metadata = connection
         .call(&MetadataRequest::all_topics(), WAIT)
         .await
         .unwrap();
-    assert_eq!(metadata.controller_id, 3);
+    assert_eq!(metadata.controller_id, sent + 1);
 }
 
 #[tokio::test]
@@ -606,7 +607,7 @@ async fn requests_without_response_do_not_disturb_matching() {
     connection.send_without_response(&produce).await.unwrap();
     connection.send_without_response(&produce).await.unwrap();
     assert_eq!(connection.in_flight(), 0);
-    assert_answers_still_match(&connection).await;
+    assert_answers_still_match(&connection, 2).await;
 }
 
 #[tokio::test]
@@ -637,19 +638,26 @@ async fn record_batches_written_from_their_own_buffers_make_the_same_frames() {
         ),
         topic("last", vec![batch(7, 4096)]),
     ]);
-    connection.send_without_response(&produce).await.unwrap();
-    connection.send_without_response(&produce).await.unwrap();
-    // The broker read both frames at the sizes they announced: the next
+    // More slices than one vectored write takes (IOV_MAX is 1,024 on Linux).
+    let wide = unanswered_produce(vec![topic(
+        "wide",
+        (0..1_500).map(|index| batch(index, 2_048 + index as usize)).collect(),
+    )]);
+    let sent = [&produce, &wide, &produce];
+    for request in sent {
+        connection.send_without_response(request).await.unwrap();
+    }
+    // The broker read every frame at the size it announced: the next
     // request is still understood.
-    assert_answers_still_match(&connection).await;
+    assert_answers_still_match(&connection, sent.len() as i32).await;
 
     let produced = produced.lock().unwrap().clone();
-    assert_eq!(produced.len(), 2);
-    for seen in produced {
+    assert_eq!(produced.len(), sent.len());
+    for (seen, request) in produced.iter().zip(sent) {
         let mut copied = BytesMut::new();
         crate::protocol::encode_request_frame(
             &mut copied,
-            &produce,
+            request,
             seen.version,
             seen.correlation_id,
             Some("fake-test"),
