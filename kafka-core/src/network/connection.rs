@@ -21,7 +21,7 @@ use crate::protocol::messages::{
 };
 use crate::protocol::{
     ApiKey, DecodeError, ErrorCode, Request, Response, Splices, decode_response,
-    encode_request_frame_spliced,
+    encode_request_frame, encode_request_frame_spliced,
 };
 
 /// The write half of whatever transport the connection runs over (TCP or TLS).
@@ -578,19 +578,27 @@ impl BrokerConnection {
         buf.clear();
         // Dropped with this future if it is cancelled: the batches go with it.
         let mut spliced = std::mem::take(splices);
-        encode_request_frame_spliced(
-            buf,
-            &mut spliced,
-            request,
-            version,
-            correlation_id,
-            Some(&self.client_id),
-        )
-        .map_err(|source| NetworkError::Encode {
-                address: self.address().to_owned(),
-                api: R::API_KEY,
-                source,
-            })?;
+        let client_id = Some(self.client_id.as_str());
+        // A transport that writes one slice per call (the default) gets the
+        // batches copied in: one slice per batch would be a packet (or a TLS
+        // record) per batch.
+        let encoded = if socket.is_write_vectored() {
+            encode_request_frame_spliced(
+                buf,
+                &mut spliced,
+                request,
+                version,
+                correlation_id,
+                client_id,
+            )
+        } else {
+            encode_request_frame(buf, request, version, correlation_id, client_id)
+        };
+        encoded.map_err(|source| NetworkError::Encode {
+            address: self.address().to_owned(),
+            api: R::API_KEY,
+            source,
+        })?;
         // Only a request that is actually sent consumes a correlation id.
         *next_correlation_id = correlation_id.checked_add(1).unwrap_or(0);
 

@@ -552,9 +552,9 @@ async fn malformed_body_is_a_decode_error_and_the_connection_survives() {
     );
 }
 
-/// A connection to a fake broker that answers no Produce request (keeping
-/// what it saw of each) and answers Metadata.
-async fn silent_on_produce() -> (BrokerConnection, Arc<std::sync::Mutex<Vec<Seen>>>) {
+/// A fake broker that answers no Produce request (keeping what it saw of
+/// each) and answers Metadata: its address.
+async fn broker_silent_on_produce() -> (String, Arc<std::sync::Mutex<Vec<Seen>>>) {
     let produced = Arc::new(std::sync::Mutex::new(Vec::new()));
     let kept = Arc::clone(&produced);
     let address = fake_broker(standard(move |seen| {
@@ -566,10 +566,106 @@ async fn silent_on_produce() -> (BrokerConnection, Arc<std::sync::Mutex<Vec<Seen
         }
     }))
     .await;
+    (address, produced)
+}
+
+/// A connection to [`broker_silent_on_produce`].
+async fn silent_on_produce() -> (BrokerConnection, Arc<std::sync::Mutex<Vec<Seen>>>) {
+    let (address, produced) = broker_silent_on_produce().await;
     let connection = BrokerConnection::connect(&address, &options())
         .await
         .unwrap();
     (connection, produced)
+}
+
+/// `partitions` batches of 2 KiB and more: each written from its own buffer
+/// where the transport takes several slices at once.
+fn wide_produce(partitions: i32) -> ProduceRequest {
+    unanswered_produce(vec![ProduceTopicData {
+        name: "wide".into(),
+        topic_id: Uuid::ZERO,
+        partitions: (0..partitions)
+            .map(|index| ProducePartitionData {
+                index,
+                records: Some(vec![index as u8; 2_048 + index as usize].into()),
+            })
+            .collect(),
+    }])
+}
+
+/// A TCP stream that writes one slice per call (`AsyncWrite`'s default
+/// vectored write), counting its writes.
+struct OneSliceWrites {
+    inner: TcpStream,
+    writes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl tokio::io::AsyncRead for OneSliceWrites {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for OneSliceWrites {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn a_transport_without_vectored_writes_gets_the_batches_copied_into_the_frame() {
+    let (address, produced) = broker_silent_on_produce().await;
+    let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stream = OneSliceWrites {
+        inner: TcpStream::connect(&address).await.unwrap(),
+        writes: Arc::clone(&writes),
+    };
+    let connection = BrokerConnection::from_stream(&address, stream, &options())
+        .await
+        .unwrap();
+    let before = writes.load(std::sync::atomic::Ordering::Relaxed);
+    let wide = wide_produce(1_500);
+    connection.send_without_response(&wide).await.unwrap();
+    assert_answers_still_match(&connection, 1).await;
+    let frame_writes = writes.load(std::sync::atomic::Ordering::Relaxed) - before;
+    // One frame of about 4.5 MB goes in as few writes as the socket takes,
+    // not one per batch (the metadata request adds one).
+    assert!(frame_writes < 100, "{frame_writes} writes for two frames");
+    let produced = produced.lock().unwrap().clone();
+    let mut copied = BytesMut::new();
+    crate::protocol::encode_request_frame(
+        &mut copied,
+        &wide,
+        produced[0].version,
+        produced[0].correlation_id,
+        Some("fake-test"),
+    )
+    .unwrap();
+    assert!(produced[0].frame[..] == copied[4..]);
 }
 
 /// A Produce request with `acks=0` (no answer) of `topics`.
@@ -639,10 +735,7 @@ async fn record_batches_written_from_their_own_buffers_make_the_same_frames() {
         topic("last", vec![batch(7, 4096)]),
     ]);
     // More slices than one vectored write takes (IOV_MAX is 1,024 on Linux).
-    let wide = unanswered_produce(vec![topic(
-        "wide",
-        (0..1_500).map(|index| batch(index, 2_048 + index as usize)).collect(),
-    )]);
+    let wide = wide_produce(1_500);
     let sent = [&produce, &wide, &produce];
     for request in sent {
         connection.send_without_response(request).await.unwrap();
@@ -705,6 +798,12 @@ async fn a_write_cancelled_halfway_lets_go_of_its_record_batches() {
     )
     .await;
     assert!(written.is_err(), "the write could not finish");
+    // Half a frame went out: nothing may follow it on this connection.
+    assert!(connection.is_closed());
+    assert!(
+        connection.send_without_response(&produce).await.is_err(),
+        "a frame sent after half a frame"
+    );
     drop(produce);
     assert!(
         batch.is_unique(),

@@ -85,7 +85,14 @@ impl Splices {
         let mut slices = Vec::with_capacity(2 * self.parts.len() + 1);
         let mut from = 0;
         for (at, bytes) in &self.parts {
-            // Positions only grow, and lie within the buffer they came from.
+            // Positions only grow, and lie within the buffer they came from;
+            // another buffer would make a frame of the right length and the
+            // wrong bytes.
+            debug_assert!(
+                (from..=buf.len()).contains(at),
+                "spliced field at {at} outside {from}..={}",
+                buf.len()
+            );
             let at = (*at).clamp(from, buf.len());
             slices.push(IoSlice::new(&buf[from..at]));
             slices.push(IoSlice::new(bytes));
