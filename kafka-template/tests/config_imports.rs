@@ -487,3 +487,102 @@ fn a_config_tree_that_is_not_there_is_an_error_unless_optional_and_a_wildcard_re
         Some("a:9092")
     );
 }
+
+/// `spring.config.location`, `.additional-location`, `.name` and `.import`
+/// given in `SPRING_APPLICATION_JSON`, as Spring Boot reads them there:
+/// before any file, above their variables (Spring ranks the JSON above the
+/// environment), in any relaxed spelling.
+#[test]
+fn spring_application_json_names_the_places_files_and_imports_above_the_variables() {
+    let dir = ConfigDir::new();
+    dir.write(
+        "mounted/orders.yml",
+        "spring:\n  kafka:\n    client-id: from-json-location\n",
+    );
+    dir.write(
+        "from-env/application.yml",
+        "spring:\n  kafka:\n    client-id: from-env-location\n",
+    );
+    dir.write(
+        "from-env/orders.yml",
+        "spring:\n  kafka:\n    client-id: from-env-orders\n",
+    );
+    dir.write(
+        "overrides/custom.yml",
+        "spring:\n  kafka:\n    client-id: from-additional\n",
+    );
+    dir.write("tree/spring/kafka/bootstrap-servers", "tree:9092\n");
+    let env_location = format!("{}/", dir.file("from-env").display());
+    let load = |json: serde_json::Value| {
+        kafka_template::KafkaConfig::builder()
+            .env_source(vec![
+                ("SPRING_APPLICATION_JSON".to_owned(), json.to_string()),
+                ("SPRING_CONFIG_LOCATION".to_owned(), env_location.clone()),
+            ])
+            .load()
+    };
+
+    let config = load(serde_json::json!({"spring": {"config": {
+        "location": format!("{}/", dir.file("mounted").display()),
+        "name": "orders",
+        "import": format!("optional:configtree:{}/", dir.file("tree").display()),
+    }}}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-json-location"),
+        "the JSON's location and name win over SPRING_CONFIG_LOCATION"
+    );
+    assert_eq!(
+        value(&config, None, "bootstrap.servers").as_deref(),
+        Some("tree:9092"),
+        "the JSON's import is read"
+    );
+
+    // Dotted and camel-case, as Spring binds them; the variable's location
+    // stays where the JSON does not name one.
+    let config = load(serde_json::json!({
+        "spring.config.additionalLocation":
+            format!("optional:file:{}", dir.file("overrides/custom.yml").display()),
+        "spring": {"config": {"name": "orders"}},
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-additional")
+    );
+    let config = load(serde_json::json!({"spring": {"config": {"name": "orders"}}}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-env-orders")
+    );
+    // The builder's overrides (Spring's command line) rank above the JSON.
+    let config = kafka_template::KafkaConfig::builder()
+        .env_source(vec![
+            (
+                "SPRING_APPLICATION_JSON".to_owned(),
+                r#"{"spring": {"config": {"name": "orders"}}}"#.to_owned(),
+            ),
+            ("SPRING_CONFIG_LOCATION".to_owned(), env_location.clone()),
+        ])
+        .override_value("spring.config.name", "application")
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-env-location")
+    );
+
+    // A location that is not there is named with the key and where it was set.
+    let missing = dir.file("nowhere/").display().to_string();
+    let errors = messages(load(serde_json::json!({"spring": {"config": {
+        "location": missing,
+    }}})));
+    assert!(
+        errors.iter().any(|e| e.contains(&missing)
+            && e.contains("spring.config.location")
+            && e.contains("SPRING_APPLICATION_JSON")),
+        "{errors:?}"
+    );
+}

@@ -4,7 +4,8 @@
 //! value, a list of objects indexed keys (`routes[0].name`), and `null`s are
 //! left out. They rank above the environment's variables and below the
 //! builder's overrides (Spring's command line), and may name the active
-//! profiles.
+//! profiles and, read before any file, the configuration's locations, base
+//! names and imports (`spring.config.*`).
 
 use std::collections::BTreeMap;
 
@@ -63,19 +64,6 @@ pub(crate) fn application_json(
         path.push(key);
         flatten(value, &mut path, &mut values);
         path.pop();
-    }
-    // Spring reads these before any file; here they come from variables.
-    for value in values.iter().filter(|v| {
-        v.key
-            .path
-            .starts_with(&["spring".to_owned(), "config".to_owned()])
-    }) {
-        tracing::warn!(
-            key = %value.written,
-            "{} in SPRING_APPLICATION_JSON is not read: set the config locations, imports and \
-             names with the SPRING_CONFIG_* variables",
-            value.written
-        );
     }
     values
 }

@@ -151,8 +151,9 @@ impl KafkaConfigBuilder {
         let mut json_issues = Vec::new();
         let json_values = application_json(&env, &mut json_issues);
         let platform_setting = PlatformSetting::above_files(&overrides, &json_values, &env);
-        let groups = search_locations(self.dirs, &env, &mut issues);
-        let names = config_names(&env, &mut issues);
+        let early = EarlySettings::above_files(&overrides, &json_values, &env);
+        let groups = search_locations(self.dirs, &env, &early, &mut issues);
+        let names = config_names(early.name.as_ref(), &mut issues);
 
         // Spring's location groups: each read whole (its base files, then its
         // profile files) above the groups before it. Profiles are chosen from
@@ -354,23 +355,26 @@ fn dir_files(dir: &Path, profile: Option<&str>, names: &[String]) -> Vec<PathBuf
 /// before any file).
 const SPRING_CONFIG_NAME_VAR: &str = "SPRING_CONFIG_NAME";
 
-/// The base names of the configuration files: `SPRING_CONFIG_NAME`'s
+/// The base names of the configuration files: `spring.config.name`'s
 /// comma-separated names (each once), else `application`. A name with `*`
 /// is refused, as Spring refuses it; one with a path separator too (a name
-/// is not a location: `SPRING_CONFIG_LOCATION` says where).
-fn config_names(env: &BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) -> Vec<String> {
-    let Some(list) = env_var(env, SPRING_CONFIG_NAME_VAR) else {
+/// is not a location: `spring.config.location` says where).
+fn config_names(setting: Option<&EarlySetting>, issues: &mut Vec<ConfigIssue>) -> Vec<String> {
+    let Some(setting) = setting else {
         return vec![DEFAULT_CONFIG_NAME.to_owned()];
     };
     let mut names = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in setting
+        .value
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         if name.contains(['*', '/', '\\']) {
             issues.push(ConfigIssue::InvalidValue {
                 key: "spring.config.name".to_owned(),
                 value: name.to_owned(),
-                origin: Origin::Env {
-                    var: SPRING_CONFIG_NAME_VAR.to_owned(),
-                },
+                origin: setting.origin.clone(),
                 expected: "file base names such as application or orders, comma-separated, \
                            without '*' or a path"
                     .to_owned(),
@@ -385,6 +389,79 @@ fn config_names(env: &BTreeMap<String, String>, issues: &mut Vec<ConfigIssue>) -
         names.push(DEFAULT_CONFIG_NAME.to_owned());
     }
     names
+}
+
+/// A setting Spring reads before any file: `spring.config.name`,
+/// `.location`, `.additional-location` or `.import`.
+#[derive(Debug)]
+struct EarlySetting {
+    value: String,
+    /// The key as messages name it: the variable, or the key as written
+    /// (in `SPRING_APPLICATION_JSON` or an override).
+    key: String,
+    origin: Origin,
+}
+
+impl EarlySetting {
+    /// Where a location it names comes from, for messages.
+    fn source_name(&self) -> String {
+        match &self.origin {
+            Origin::Env { var } if *var == self.key => format!("env {var}"),
+            origin => format!("{} in {origin}", self.key),
+        }
+    }
+}
+
+/// The settings Spring reads before any file, each from the highest source
+/// that sets it, as Spring ranks them: the builder's overrides (Spring's
+/// command line), then `SPRING_APPLICATION_JSON`, then the variables.
+#[derive(Debug, Default)]
+struct EarlySettings {
+    name: Option<EarlySetting>,
+    location: Option<EarlySetting>,
+    additional_location: Option<EarlySetting>,
+    import: Option<EarlySetting>,
+}
+
+impl EarlySettings {
+    fn above_files(
+        overrides: &[RawValue],
+        json: &[RawValue],
+        env: &BTreeMap<String, String>,
+    ) -> EarlySettings {
+        let setting = |key: &str, vars: &[&'static str]| {
+            let path = parse_dotted(key).path;
+            let set = |values: &[RawValue]| {
+                values
+                    .iter()
+                    .rfind(|v| v.key.path == path && !v.value.trim().is_empty())
+                    .map(|v| EarlySetting {
+                        value: resolve_from_env(&v.value, env),
+                        key: v.written.clone(),
+                        origin: v.origin.clone(),
+                    })
+            };
+            set(overrides).or_else(|| set(json)).or_else(|| {
+                let (var, value) = first_env_var(env, vars)?;
+                Some(EarlySetting {
+                    value: resolve_from_env(value, env),
+                    key: var.to_owned(),
+                    origin: Origin::Env {
+                        var: var.to_owned(),
+                    },
+                })
+            })
+        };
+        EarlySettings {
+            name: setting("spring.config.name", &[SPRING_CONFIG_NAME_VAR]),
+            location: setting("spring.config.location", &[SPRING_LOCATION_VAR]),
+            additional_location: setting(
+                "spring.config.additional-location",
+                &SPRING_ADDITIONAL_LOCATION_VARS,
+            ),
+            import: setting("spring.config.import", &[SPRING_IMPORT_VAR]),
+        }
+    }
 }
 
 /// Spring Boot's default `spring.config.name`.
@@ -433,6 +510,7 @@ type LocationGroup = Vec<Location>;
 fn search_locations(
     from_builder: Vec<PathBuf>,
     env: &BTreeMap<String, String>,
+    early: &EarlySettings,
     issues: &mut Vec<ConfigIssue>,
 ) -> Vec<LocationGroup> {
     let directories = |dirs: Vec<PathBuf>, source_name: String, issues: &mut Vec<ConfigIssue>| {
@@ -461,23 +539,23 @@ fn search_locations(
             .collect();
         vec![directories(dirs, format!("env {LOCATION_VAR}"), issues)]
     } else {
-        spring_search_locations(env, issues)
+        spring_search_locations(early, issues)
     };
-    if let Some(list) = env_var(env, SPRING_IMPORT_VAR) {
-        groups.extend(spring_location_groups(list, SPRING_IMPORT_VAR, issues));
+    if let Some(import) = &early.import {
+        groups.extend(spring_location_groups(import, issues));
     }
     groups
 }
 
 /// The places Spring Boot reads by default (one group), or
-/// `SPRING_CONFIG_LOCATION`'s groups, with
-/// `SPRING_CONFIG_ADDITIONAL_LOCATION`'s after them.
+/// `spring.config.location`'s groups, with
+/// `spring.config.additional-location`'s after them.
 fn spring_search_locations(
-    env: &BTreeMap<String, String>,
+    early: &EarlySettings,
     issues: &mut Vec<ConfigIssue>,
 ) -> Vec<LocationGroup> {
-    let mut groups = match env_var(env, SPRING_LOCATION_VAR) {
-        Some(list) => spring_location_groups(list, SPRING_LOCATION_VAR, issues),
+    let mut groups = match &early.location {
+        Some(location) => spring_location_groups(location, issues),
         None => vec![
             DEFAULT_DIRS
                 .iter()
@@ -486,8 +564,8 @@ fn spring_search_locations(
                 .collect(),
         ],
     };
-    if let Some((var, list)) = first_env_var(env, &SPRING_ADDITIONAL_LOCATION_VARS) {
-        groups.extend(spring_location_groups(list, var, issues));
+    if let Some(additional) = &early.additional_location {
+        groups.extend(spring_location_groups(additional, issues));
     }
     groups
 }
@@ -495,14 +573,15 @@ fn spring_search_locations(
 /// A Spring location list: `,` separates location groups (each read whole
 /// before the next, which wins), `;` the locations of one group.
 fn spring_location_groups(
-    list: &str,
-    var: &str,
+    setting: &EarlySetting,
     issues: &mut Vec<ConfigIssue>,
 ) -> Vec<LocationGroup> {
-    list.split(',')
+    setting
+        .value
+        .split(',')
         .map(str::trim)
         .filter(|group| !group.is_empty())
-        .map(|group| spring_locations(group, var, issues))
+        .map(|group| spring_locations(group, setting, issues))
         .collect()
 }
 
@@ -514,7 +593,11 @@ fn spring_location_groups(
 /// [`configtree`](super::configtree)). A missing location that is not
 /// optional is an issue, as is another source (`configserver:`, ...) unless
 /// optional (then a warning).
-fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec<Location> {
+fn spring_locations(
+    list: &str,
+    setting: &EarlySetting,
+    issues: &mut Vec<ConfigIssue>,
+) -> Vec<Location> {
     let mut locations = Vec::new();
     for entry in list.split(';').map(str::trim).filter(|e| !e.is_empty()) {
         let (optional, rest) = split_optional(entry);
@@ -531,11 +614,9 @@ fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec
                 Ok(trees) => locations.extend(trees.into_iter().map(Location::ConfigTree)),
                 Err(TreeLocationError::Missing) if optional => {}
                 Err(error) => issues.push(ConfigIssue::InvalidValue {
-                    key: var.to_owned(),
+                    key: setting.key.clone(),
                     value: entry.to_owned(),
-                    origin: Origin::Env {
-                        var: var.to_owned(),
-                    },
+                    origin: setting.origin.clone(),
                     expected: error.expected(dir),
                 }),
             }
@@ -549,13 +630,11 @@ fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec
                     // A config server's URL may carry its credentials.
                     let shown = kafka_schema_registry::redact_urls(entry);
                     if optional {
-                        tracing::warn!(location = %shown, variable = var, "{reason}");
+                        tracing::warn!(location = %shown, setting = %setting.key, "{reason}");
                     } else {
                         issues.push(ConfigIssue::Unsupported {
                             key: shown,
-                            origin: Origin::Env {
-                                var: var.to_owned(),
-                            },
+                            origin: setting.origin.clone(),
                             reason,
                         });
                     }
@@ -571,7 +650,7 @@ fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec
             } else if !optional {
                 issues.push(ConfigIssue::Location {
                     path,
-                    source_name: format!("env {var}"),
+                    source_name: setting.source_name(),
                 });
             }
         } else if path.is_file() || optional {
@@ -580,7 +659,8 @@ fn spring_locations(list: &str, var: &str, issues: &mut Vec<ConfigIssue>) -> Vec
             issues.push(ConfigIssue::Io {
                 path,
                 message: format!(
-                    "{var} names it, and it does not exist (prefix optional: if it may be missing)"
+                    "{} names it, and it does not exist (prefix optional: if it may be missing)",
+                    setting.source_name()
                 ),
             });
         }
@@ -1750,7 +1830,14 @@ mod tests {
     fn classpath_locations_are_read_from_the_working_directory() {
         // `classpath:/x/` is `x/` under the working directory, not `/x/`.
         let mut issues = Vec::new();
-        let var = "SPRING_CONFIG_LOCATION";
+        let var = EarlySetting {
+            value: String::new(),
+            key: "SPRING_CONFIG_LOCATION".to_owned(),
+            origin: Origin::Env {
+                var: "SPRING_CONFIG_LOCATION".to_owned(),
+            },
+        };
+        let var = &var;
         assert!(spring_locations("classpath:/no-such-config-dir/", var, &mut issues).is_empty());
         match issues.as_slice() {
             [ConfigIssue::Location { path, .. }] => {

@@ -21,9 +21,12 @@
 //!    as Spring Boot reads it (nested objects are dotted keys, a list of
 //!    scalars a comma-separated value, a list of objects indexed keys); it
 //!    may name the profiles too (its `spring.profiles.active` above
-//!    `SPRING_PROFILES_ACTIVE`, as Spring ranks it), but not the config
-//!    locations (set those with the `SPRING_CONFIG_*` variables; a warning
-//!    says so);
+//!    `SPRING_PROFILES_ACTIVE`, as Spring ranks it), and the config
+//!    locations, base names and imports (its `spring.config.location`,
+//!    `.additional-location`, `.name` and `.import` above the
+//!    `SPRING_CONFIG_*` variables, below the same keys given to
+//!    [`KafkaConfigBuilder::override_value`], read before any file as Spring
+//!    reads them);
 //! 6. [`KafkaConfigBuilder::override_value`].
 //!
 //! Search directories are the working directory, then `config/`, then the
