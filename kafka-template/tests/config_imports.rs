@@ -574,6 +574,36 @@ fn spring_application_json_names_the_places_files_and_imports_above_the_variable
         Some("from-env-location")
     );
 
+    // An override chooses the location too, above the JSON.
+    let config = kafka_template::KafkaConfig::builder()
+        .env_source(vec![(
+            "SPRING_APPLICATION_JSON".to_owned(),
+            serde_json::json!({"spring.config.location": env_location.clone()}).to_string(),
+        )])
+        .override_value(
+            "spring.config.location",
+            format!("{}/", dir.file("mounted").display()),
+        )
+        .override_value("spring.config.name", "orders")
+        .load()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        value(&config, None, "client.id").as_deref(),
+        Some("from-json-location")
+    );
+
+    // A source not read here names its key, with the URL's credentials hidden.
+    let errors = messages(load(serde_json::json!({"spring": {"config": {
+        "import": "configserver:http://admin:s3cret@config:8888",
+    }}})));
+    assert!(
+        errors.iter().any(|e| e.contains("'configserver:'")
+            && e.contains("spring.config.import")
+            && e.contains("SPRING_APPLICATION_JSON")),
+        "{errors:?}"
+    );
+    assert!(!errors.iter().any(|e| e.contains("s3cret")), "{errors:?}");
+
     // A location that is not there is named with the key and where it was set.
     let missing = dir.file("nowhere/").display().to_string();
     let errors = messages(load(serde_json::json!({"spring": {"config": {

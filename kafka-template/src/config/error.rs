@@ -261,7 +261,9 @@ pub enum ConfigIssue {
     Location {
         /// The location.
         path: PathBuf,
-        /// `env KAFKA_CONFIG_LOCATION` or `builder`.
+        /// `env KAFKA_CONFIG_LOCATION`, `builder`, `env SPRING_CONFIG_LOCATION`,
+        /// or a key and where it was set (`spring.config.location in env
+        /// SPRING_APPLICATION_JSON`).
         source_name: String,
     },
     /// [`producer_properties`](super::KafkaConfig::producer_properties) or

@@ -403,6 +403,15 @@ struct EarlySetting {
 }
 
 impl EarlySetting {
+    /// What names a location, for messages: the variable, or the key and
+    /// where it was set.
+    fn naming(&self) -> String {
+        match &self.origin {
+            Origin::Env { var } if *var == self.key => var.clone(),
+            _ => self.source_name(),
+        }
+    }
+
     /// Where a location it names comes from, for messages.
     fn source_name(&self) -> String {
         match &self.origin {
@@ -429,6 +438,7 @@ impl EarlySettings {
         json: &[RawValue],
         env: &BTreeMap<String, String>,
     ) -> EarlySettings {
+        // Read as written, `${...}` included, as the variables always were.
         let setting = |key: &str, vars: &[&'static str]| {
             let path = parse_dotted(key).path;
             let set = |values: &[RawValue]| {
@@ -436,7 +446,7 @@ impl EarlySettings {
                     .iter()
                     .rfind(|v| v.key.path == path && !v.value.trim().is_empty())
                     .map(|v| EarlySetting {
-                        value: resolve_from_env(&v.value, env),
+                        value: v.value.clone(),
                         key: v.written.clone(),
                         origin: v.origin.clone(),
                     })
@@ -444,7 +454,7 @@ impl EarlySettings {
             set(overrides).or_else(|| set(json)).or_else(|| {
                 let (var, value) = first_env_var(env, vars)?;
                 Some(EarlySetting {
-                    value: resolve_from_env(value, env),
+                    value: value.to_owned(),
                     key: var.to_owned(),
                     origin: Origin::Env {
                         var: var.to_owned(),
@@ -633,7 +643,7 @@ fn spring_locations(
                         tracing::warn!(location = %shown, setting = %setting.key, "{reason}");
                     } else {
                         issues.push(ConfigIssue::Unsupported {
-                            key: shown,
+                            key: format!("{shown} in {}", setting.key),
                             origin: setting.origin.clone(),
                             reason,
                         });
@@ -660,7 +670,7 @@ fn spring_locations(
                 path,
                 message: format!(
                     "{} names it, and it does not exist (prefix optional: if it may be missing)",
-                    setting.source_name()
+                    setting.naming()
                 ),
             });
         }

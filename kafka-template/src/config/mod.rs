@@ -26,7 +26,9 @@
 //!    `.additional-location`, `.name` and `.import` above the
 //!    `SPRING_CONFIG_*` variables, below the same keys given to
 //!    [`KafkaConfigBuilder::override_value`], read before any file as Spring
-//!    reads them);
+//!    reads them, as written: `${...}` in them is not resolved; wherever the
+//!    variables are named below, these keys in the JSON or an override act
+//!    the same and win over them);
 //! 6. [`KafkaConfigBuilder::override_value`].
 //!
 //! Search directories are the working directory, then `config/`, then the
